@@ -1,0 +1,11 @@
+//! The local stack: the AWS emulator, the resources the template declares, and a gateway
+//! that serves every route of the route table with the same handler code the Lambda
+//! functions run, checking dev ID tokens as API Gateway checks Cognito's.
+
+pub mod emulator;
+pub mod gateway;
+pub mod setup;
+pub mod tokens;
+
+pub use emulator::Emulator;
+pub use gateway::{serve, Gateway};

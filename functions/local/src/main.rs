@@ -1,0 +1,76 @@
+//! `kabinet-local`: the whole API on http://127.0.0.1:3000 with no AWS account.
+//!
+//!   kabinet-local [serve]                      start the emulator and serve the API
+//!   kabinet-local token --email E [--name N] [--sub S] [--unverified] [--hours H]
+//!                                              print a dev ID token
+
+use kabinet::config::Config;
+use kabinet::Ctx;
+use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn token(args: &[String]) {
+    let email = arg(args, "--email").unwrap_or_else(|| "admin@school.test".into());
+    let sub = arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
+    let name = arg(args, "--name");
+    let hours: i64 = arg(args, "--hours").and_then(|h| h.parse().ok()).unwrap_or(12);
+    let verified = !args.iter().any(|a| a == "--unverified");
+    let claims = tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
+    println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("token") {
+        return token(&args);
+    }
+    kabinet::telemetry::init();
+    let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    // An emulator already running (AWS_ENDPOINT_URL) is used as it is; else one is started.
+    let (endpoint, _emulator) = match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(e) => (e, None),
+        Err(_) => match Emulator::start().await {
+            Ok(em) => (em.endpoint.clone(), Some(em)),
+            Err(e) => {
+                eprintln!("kabinet-local: {e}");
+                std::process::exit(1);
+            }
+        },
+    };
+    let aws = emulator::sdk_config(&endpoint).await;
+    let mut config = Config::from_env();
+    config.s3_path_style = true;
+    if let Err(e) = setup::ensure_resources(&aws, &config).await {
+        eprintln!("kabinet-local: setting up the emulator failed: {e}");
+        std::process::exit(1);
+    }
+    let ctx = Ctx::new(config, &aws);
+    let origins: Vec<String> = std::env::var("KABINET_CORS_ORIGINS")
+        .unwrap_or_else(|_| "*".into())
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    let listener = match tokio::net::TcpListener::bind(&addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("kabinet-local: cannot listen on {addr}: {e}");
+            std::process::exit(1);
+        }
+    };
+    let gateway = Gateway::new(ctx, tokens::secret_from_env(), origins);
+    eprintln!(
+        "\nkabinet API on http://{addr}/v1  (emulator at {endpoint})\n\
+         OpenAPI:   curl http://{addr}/v1/openapi.json\n\
+         Dev token: TOKEN=$(make -s token EMAIL=you@school.test NAME='Your Name')\n\
+         Try:       curl -H \"Authorization: Bearer $TOKEN\" http://{addr}/v1/me\n\
+         Ctrl-C stops everything.\n"
+    );
+    tokio::select! {
+        _ = kabinet_local::serve(listener, gateway) => {}
+        _ = tokio::signal::ctrl_c() => eprintln!("kabinet-local: stopping"),
+    }
+}

@@ -1,0 +1,77 @@
+"""kabinet's local AWS emulator: moto's WSGI app (DynamoDB with streams, S3, SES v2) on
+loopback, one request at a time.
+
+Stock `moto_server` is threaded and its conditional writes are not atomic under concurrent
+requests, so DynamoDB conditions (use limits, the last admin) would not hold locally. This
+launcher keeps a threaded HTTP server (slow clients do not block each other's sockets) but
+runs moto itself under one lock, which makes every request atomic.
+
+Usage: emulator.py [--host 127.0.0.1] [--port 0] [--parent-pid PID]
+Prints `READY <port>` on stdout once it accepts connections. With --parent-pid it exits
+when that process is gone, so a test run never leaves an emulator behind.
+"""
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class SerializedApp:
+    """Runs the wrapped WSGI app, body iteration included, under one lock."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        return [body]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+def watch_parent(pid):
+    while True:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            os._exit(0)
+        time.sleep(0.5)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--parent-pid", type=int, default=None)
+    args = parser.parse_args()
+
+    app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
+    if args.parent_pid:
+        threading.Thread(target=watch_parent, args=(args.parent_pid,), daemon=True).start()
+    print(f"READY {server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

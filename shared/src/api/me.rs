@@ -1,0 +1,119 @@
+//! The caller: profile and organizations.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::caller_id;
+use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Validator};
+use crate::store::users::{ProfileChanges, User};
+use crate::Ctx;
+
+/// The signed-in person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// The ID token's `sub`.
+    pub id: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: String,
+    pub language: Language,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<User> for Me {
+    fn from(u: User) -> Self {
+        Me {
+            id: u.id.to_string(),
+            email: u.email,
+            email_verified: u.email_verified,
+            name: u.name,
+            language: u.language,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// Reads the caller's profile, creating it on first use.
+#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Me)))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = ctx.store().upsert_user(&caller_id(&req)?, req.caller()?, &ProfileChanges::default()).await?;
+    ApiResponse::ok(&Me::from(user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMe {
+    /// Display name, 1-200 characters.
+    pub name: Option<String>,
+    /// `ru` or `en`.
+    pub language: Option<String>,
+}
+
+/// Changes the caller's name or language.
+#[utoipa::path(patch, path = "/v1/me", tag = "me", request_body = PatchMe, responses((status = 200, body = Me)))]
+pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = caller_id(&req)?;
+    let body: PatchMe = req.json()?;
+    let mut v = Validator::new();
+    let changes = ProfileChanges {
+        name: body.name.as_deref().and_then(|n| v.check("name", text::required(n, 200))),
+        language: body.language.as_deref().and_then(|l| v.check("language", Language::parse(l))),
+    };
+    v.finish()?;
+    let user = ctx.store().upsert_user(&user, req.caller()?, &changes).await?;
+    ApiResponse::ok(&Me::from(user))
+}
+
+/// An organization in the caller's list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgRef {
+    pub id: String,
+    pub name: String,
+    pub short_name: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MyOrg {
+    pub org: OrgRef,
+    pub roles: Vec<RoleGrant>,
+    pub admin: bool,
+    /// Only where the caller is an admin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_join_requests: Option<u32>,
+    pub joined_at: Timestamp,
+}
+
+/// The caller's organizations with their roles. Two round trips: the memberships, then
+/// the organizations' names.
+#[utoipa::path(get, path = "/v1/me/orgs", tag = "me",
+    params(
+        ("limit" = Option<i32>, Query, description = "1-200, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, body = Page<MyOrg>)))]
+pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = caller_id(&req)?;
+    let page = req.page_query()?;
+    let (memberships, next) = ctx.store().user_memberships(&user, &page).await?;
+    let ids: Vec<OrgId> = memberships.iter().map(|m| m.org_id.clone()).collect();
+    let orgs: HashMap<OrgId, _> = ctx.store().orgs(&ids).await?.into_iter().map(|o| (o.id.clone(), o)).collect();
+    let items = memberships
+        .into_iter()
+        .filter_map(|m| {
+            let org = orgs.get(&m.org_id)?;
+            Some(MyOrg {
+                org: OrgRef { id: org.id.to_string(), name: org.name.clone(), short_name: org.short_name.clone() },
+                pending_join_requests: m.admin.then_some(org.pending_join_requests),
+                roles: m.roles,
+                admin: m.admin,
+                joined_at: m.joined_at,
+            })
+        })
+        .collect();
+    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+}

@@ -1,0 +1,141 @@
+//! The API: one module per resource, one handler per endpoint, and the route table, the
+//! single source of truth that the local gateway mounts, the OpenAPI document describes,
+//! `functions/` builds one binary for and `infra/template.yaml` deploys.
+
+pub mod access;
+pub mod me;
+pub mod meta;
+pub mod orgs;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::LazyLock;
+
+use http::Method;
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::{RefOr, Schema};
+
+use crate::http::{idempotency, ApiError, ApiRequest, ApiResponse};
+use crate::Ctx;
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
+pub type Handler = fn(Ctx, ApiRequest) -> HandlerFuture;
+type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
+
+/// One endpoint.
+pub struct Route {
+    /// The function's and binary's name, e.g. `orgs-create`.
+    pub name: &'static str,
+    pub method: Method,
+    /// With `/v1` and `{param}` placeholders, as API Gateway writes routes.
+    pub path: String,
+    /// Needs a signed-in caller.
+    pub auth: bool,
+    /// Creates something: honours `Idempotency-Key`.
+    pub idempotent: bool,
+    /// Scoped to one organization (`{org}` in the path).
+    pub org_scoped: bool,
+    pub handler: Handler,
+    pub operation: fn() -> Operation,
+    pub schemas: SchemaCollector,
+}
+
+/// Flags of a route entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    /// No sign-in needed.
+    Public,
+    /// A creating POST that honours `Idempotency-Key`.
+    Idempotent,
+}
+
+impl Route {
+    pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(name: &'static str, handler: Handler, flags: &[Flag]) -> Route {
+        let method = match P::methods().first() {
+            Some(HttpMethod::Get) => Method::GET,
+            Some(HttpMethod::Post) => Method::POST,
+            Some(HttpMethod::Put) => Method::PUT,
+            Some(HttpMethod::Patch) => Method::PATCH,
+            Some(HttpMethod::Delete) => Method::DELETE,
+            _ => panic!("route {name}: unsupported method"),
+        };
+        let path = P::path();
+        Route {
+            name,
+            method,
+            org_scoped: path.contains("{org}"),
+            path,
+            auth: !flags.contains(&Flag::Public),
+            idempotent: flags.contains(&Flag::Idempotent),
+            handler,
+            operation: P::operation,
+            schemas: P::schemas,
+        }
+    }
+}
+
+/// `route!("name", module::handler, Flag...)`: a route-table entry whose method and path
+/// come from the handler's `#[utoipa::path]`.
+macro_rules! route {
+    ($name:literal, $module:ident :: $handler:ident $(, $flag:ident)*) => {
+        paste::paste! {
+            Route::new::<$module::[<__path_ $handler>]>(
+                $name,
+                |ctx, req| Box::pin($module::$handler(ctx, req)),
+                &[$(Flag::$flag),*],
+            )
+        }
+    };
+}
+
+static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
+    vec![
+        route!("me-get", me::get),
+        route!("me-patch", me::patch),
+        route!("me-orgs-list", me::list_orgs),
+        route!("orgs-create", orgs::create, Idempotent),
+        route!("orgs-get", orgs::get),
+        route!("orgs-patch", orgs::patch),
+        route!("orgs-leave", orgs::leave),
+        route!("openapi-get", meta::openapi, Public),
+    ]
+});
+
+/// Every route of the API.
+pub fn routes() -> &'static [Route] {
+    &ROUTES
+}
+
+pub fn route(name: &str) -> Option<&'static Route> {
+    routes().iter().find(|r| r.name == name)
+}
+
+/// Runs one request through its route: authentication, idempotency, the handler, and
+/// errors as problem+json (internal ones logged with the request ID, answered generically).
+pub async fn dispatch(ctx: &Ctx, route: &Route, req: ApiRequest) -> ApiResponse {
+    let request_id = req.request_id.clone();
+    let result = async {
+        if route.auth {
+            req.caller()?;
+        }
+        match req.header("idempotency-key").map(str::to_owned) {
+            Some(key) if route.idempotent => {
+                idempotency::once(ctx, req, &key, |req| (route.handler)(ctx.clone(), req)).await
+            }
+            _ => (route.handler)(ctx.clone(), req).await,
+        }
+    }
+    .await;
+    let response = match result {
+        Ok(resp) => resp,
+        Err(err) => {
+            if let ApiError::Internal(detail) = &err {
+                tracing::error!(request_id = %request_id, route = route.name, error = %detail, "internal error");
+            } else {
+                tracing::info!(request_id = %request_id, route = route.name, code = err.code(), "refused");
+            }
+            ApiResponse::problem(&err, &request_id)
+        }
+    };
+    response.with_header("x-request-id", &request_id)
+}

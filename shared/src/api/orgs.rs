@@ -1,0 +1,229 @@
+//! Organizations: create, read, edit the profile, leave.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::{caller_id, member, require_admin};
+use crate::domain::org::{OrgProfile, ProfileInput};
+use crate::domain::{text, Language, RoleGrant, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
+use crate::store::orgs::{LeaveError, Org};
+use crate::store::users::ProfileChanges;
+use crate::store::StoreError;
+use crate::Ctx;
+
+/// An organization's profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgView {
+    /// Short and unambiguous (no 0/o, 1/l/i): easy to read aloud and to quote.
+    #[schema(example = "k7m3xq9pza")]
+    pub id: String,
+    pub name: String,
+    pub short_name: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<String>,
+    /// E.164.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    pub member_count: u32,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&Org> for OrgView {
+    fn from(o: &Org) -> Self {
+        OrgView {
+            id: o.id.to_string(),
+            name: o.name.clone(),
+            short_name: o.short_name.clone(),
+            address: o.address.clone(),
+            website: o.website.as_ref().map(|w| w.as_str().to_string()),
+            phone: o.phone.as_ref().map(|p| p.as_str().to_string()),
+            email: o.email.as_ref().map(|e| e.as_str().to_string()),
+            description: o.description.clone(),
+            member_count: o.member_count,
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+fn answer(org: &Org) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::ok(&OrgView::from(org))?.with_etag(org.version))
+}
+
+/// Profile fields of a create or an update. In an update an absent field stays as it is,
+/// `null` or `""` clears it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgFields {
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub short_name: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub address: Patch<String>,
+    /// An http(s) URL.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub website: Patch<String>,
+    /// E.164, e.g. `+79161234567` (spaces, dashes and parentheses are dropped).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub phone: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub email: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+}
+
+impl From<OrgFields> for ProfileInput {
+    fn from(f: OrgFields) -> Self {
+        ProfileInput {
+            name: f.name,
+            short_name: f.short_name,
+            address: f.address,
+            website: f.website,
+            phone: f.phone,
+            email: f.email,
+            description: f.description,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrg {
+    pub name: Option<String>,
+    pub short_name: Option<String>,
+    pub address: Option<String>,
+    /// An http(s) URL.
+    pub website: Option<String>,
+    /// E.164, e.g. `+79161234567` (spaces, dashes and parentheses are dropped).
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub description: Option<String>,
+    /// The creator's position (they join as `staff` and first admin); defaults to
+    /// "Администратор" (or "Administrator" for an English-speaking creator).
+    pub position: Option<String>,
+}
+
+impl From<CreateOrg> for ProfileInput {
+    fn from(c: CreateOrg) -> Self {
+        let set = |v: Option<String>| v.map_or(Patch::Keep, Patch::Set);
+        ProfileInput {
+            name: set(c.name),
+            short_name: set(c.short_name),
+            address: set(c.address),
+            website: set(c.website),
+            phone: set(c.phone),
+            email: set(c.email),
+            description: set(c.description),
+        }
+    }
+}
+
+/// Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = caller_id(&req)?;
+    let body: CreateOrg = req.json()?;
+    let mut v = Validator::new();
+    let position = match body.position.as_deref() {
+        Some(p) => v.check("position", text::required(p, 200)),
+        None => None,
+    };
+    let profile = OrgProfile::default().apply(body.into(), &mut v);
+    v.finish()?;
+    let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
+    let creator = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+    let position = position.unwrap_or_else(|| match creator.language {
+        Language::Ru => "Администратор".into(),
+        Language::En => "Administrator".into(),
+    });
+    let (org, _) = ctx.store().create_org(profile, &creator, RoleGrant::staff(&position)).await?;
+    let location = format!("/v1/orgs/{}", org.id);
+    Ok(ApiResponse::created(&OrgView::from(&org), &location)?.with_etag(org.version))
+}
+
+/// Reads an organization's profile (members only).
+#[utoipa::path(get, path = "/v1/orgs/{org}", tag = "orgs",
+    params(("org" = String, Path, description = "organization ID")),
+    responses((status = 200, body = OrgView, headers(("ETag" = String)))))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (org, _) = member(&ctx, &req).await?;
+    answer(&org)
+}
+
+/// Edits the profile (admins). With `If-Match`, a stale ETag gets 412.
+#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", request_body = OrgFields,
+    params(
+        ("org" = String, Path, description = "organization ID"),
+        ("If-Match" = Option<String>, Header, description = "the ETag the profile was read with"),
+    ),
+    responses((status = 200, body = OrgView, headers(("ETag" = String)))))]
+pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (mut org, m) = member(&ctx, &req).await?;
+    require_admin(&m, "edit the organization's profile")?;
+    let expected = req.if_match()?;
+    let fields: OrgFields = req.json()?;
+    let input: ProfileInput = fields.into();
+    for _ in 0..3 {
+        if expected.is_some_and(|v| v != org.version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let mut v = Validator::new();
+        let profile = org.profile().apply(input.clone(), &mut v);
+        v.finish()?;
+        let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
+        if profile == org.profile() {
+            return answer(&org);
+        }
+        match ctx.store().update_org_profile(&org, &profile).await {
+            Ok(updated) => return answer(&updated),
+            // Changed since read: with If-Match that is the client's stale copy; without,
+            // apply the same change to the current profile.
+            Err(StoreError::ConditionFailed) => {
+                let (current, still) = member(&ctx, &req).await?;
+                require_admin(&still, "edit the organization's profile")?;
+                org = current;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."))
+}
+
+/// Leaves the organization. The last admin cannot leave (409 `last_admin`): appoint
+/// another admin first.
+#[utoipa::path(post, path = "/v1/orgs/{org}/leave", tag = "orgs",
+    params(("org" = String, Path, description = "organization ID")),
+    responses((status = 204, description = "left")))]
+pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    for _ in 0..3 {
+        let (_, m) = member(&ctx, &req).await?;
+        match ctx.store().leave_org(&m).await {
+            Ok(()) => return Ok(ApiResponse::no_content()),
+            Err(LeaveError::LastAdmin) => return Err(last_admin()),
+            Err(LeaveError::Changed) => continue,
+            Err(LeaveError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("concurrent_update", "Your membership is being changed; retry."))
+}
+
+pub fn last_admin() -> ApiError {
+    ApiError::conflict(
+        "last_admin",
+        "An organization needs at least one admin: appoint another admin first.",
+    )
+}
+

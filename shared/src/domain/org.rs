@@ -1,0 +1,128 @@
+//! An organization's profile fields and their rules (SPEC R2.1, R2.2).
+
+use crate::http::{Patch, Validator};
+
+use super::{text, Email, Phone, Website};
+
+pub const NAME_MAX: usize = 200;
+pub const SHORT_NAME_MAX: usize = 60;
+pub const ADDRESS_MAX: usize = 500;
+pub const DESCRIPTION_MAX: usize = 5000;
+
+/// A valid organization profile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrgProfile {
+    pub name: String,
+    pub short_name: Option<String>,
+    pub address: Option<String>,
+    pub website: Option<Website>,
+    pub phone: Option<Phone>,
+    pub email: Option<Email>,
+    pub description: Option<String>,
+}
+
+/// The profile fields as a request sends them.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput {
+    pub name: Patch<String>,
+    pub short_name: Patch<String>,
+    pub address: Patch<String>,
+    pub website: Patch<String>,
+    pub phone: Patch<String>,
+    pub email: Patch<String>,
+    pub description: Patch<String>,
+}
+
+impl OrgProfile {
+    /// Applies the input to this profile (for a create, to an empty one), collecting every
+    /// field error. Empty text clears an optional field.
+    pub fn apply(&self, input: ProfileInput, v: &mut Validator) -> Option<OrgProfile> {
+        let mut out = self.clone();
+        match input.name {
+            Patch::Keep => {}
+            Patch::Clear => v.error("name", "must not be empty"),
+            Patch::Set(raw) => {
+                if let Some(n) = v.check("name", text::required(&raw, NAME_MAX)) {
+                    out.name = n;
+                }
+            }
+        }
+        if out.name.is_empty() && !v.has_error("name") {
+            v.error("name", "is required");
+        }
+        apply_opt(&mut out.short_name, input.short_name, "short_name", v, |s| text::optional(s, SHORT_NAME_MAX));
+        apply_opt(&mut out.address, input.address, "address", v, |s| text::optional(s, ADDRESS_MAX));
+        apply_opt(&mut out.description, input.description, "description", v, |s| text::optional(s, DESCRIPTION_MAX));
+        apply_opt(&mut out.website, input.website, "website", v, |s| opt_parse(s, Website::parse));
+        apply_opt(&mut out.phone, input.phone, "phone", v, |s| opt_parse(s, Phone::parse));
+        apply_opt(&mut out.email, input.email, "email", v, |s| opt_parse(s, Email::parse));
+        Some(out)
+    }
+}
+
+fn opt_parse<T>(raw: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>, String> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(raw).map(Some)
+    }
+}
+
+fn apply_opt<T>(
+    slot: &mut Option<T>,
+    input: Patch<String>,
+    field: &str,
+    v: &mut Validator,
+    parse: impl Fn(&str) -> Result<Option<T>, String>,
+) {
+    match input {
+        Patch::Keep => {}
+        Patch::Clear => *slot = None,
+        Patch::Set(raw) => {
+            if let Some(value) = v.check(field, parse(&raw)) {
+                *slot = value;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_needs_a_name_and_valid_contacts() {
+        let mut v = Validator::new();
+        let input = ProfileInput {
+            phone: Patch::Set("12345".into()),
+            website: Patch::Set("school.ru".into()),
+            email: Patch::Set("nope".into()),
+            ..Default::default()
+        };
+        OrgProfile::default().apply(input, &mut v);
+        let err = v.finish().unwrap_err();
+        let fields: Vec<String> = match err {
+            crate::http::ApiError::Validation(e) => e.into_iter().map(|e| e.field).collect(),
+            _ => unreachable!(),
+        };
+        assert_eq!(fields, ["name", "website", "phone", "email"]);
+    }
+
+    #[test]
+    fn patch_keeps_clears_and_sets() {
+        let base = OrgProfile { name: "Школа №1".into(), address: Some("Москва".into()), ..Default::default() };
+        let mut v = Validator::new();
+        let input = ProfileInput {
+            address: Patch::Clear,
+            phone: Patch::Set("+7 916 123 45 67".into()),
+            short_name: Patch::Set("".into()),
+            ..Default::default()
+        };
+        let out = base.apply(input, &mut v).unwrap();
+        v.finish().unwrap();
+        assert_eq!(out.name, "Школа №1");
+        assert_eq!(out.address, None);
+        assert_eq!(out.phone.unwrap().as_str(), "+79161234567");
+        assert_eq!(out.short_name, None);
+    }
+}

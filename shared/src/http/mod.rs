@@ -1,0 +1,201 @@
+//! HTTP plumbing shared by every route: the request and response the handlers see,
+//! auth claims, JSON bodies with field errors, cursors, ETags, idempotency.
+
+pub mod cursor;
+pub mod error;
+pub mod idempotency;
+pub mod json;
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use serde::Serialize;
+
+pub use cursor::{Cursor, Page, PageQuery};
+pub use error::{ApiError, FieldError, Problem};
+pub use json::{Patch, Validator};
+
+/// The signed-in caller, from the ID token's claims (checked by the API Gateway JWT
+/// authorizer in AWS, by the local gateway locally).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub name: Option<String>,
+}
+
+impl Claims {
+    /// Reads the claims from a JSON object of claims. API Gateway hands every claim over
+    /// as a string (`"email_verified": "true"`), the local gateway as JSON values.
+    pub fn from_json(claims: &serde_json::Map<String, serde_json::Value>) -> Option<Claims> {
+        let text = |key: &str| match claims.get(key) {
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let sub = text("sub")?;
+        let email_verified = match claims.get("email_verified") {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => s == "true",
+            _ => false,
+        };
+        Some(Claims { sub, email: text("email"), email_verified, name: text("name") })
+    }
+}
+
+/// A request as the handlers see it, whether it came from API Gateway or the local gateway.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    pub path_params: HashMap<String, String>,
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub claims: Option<Claims>,
+    pub request_id: String,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        ApiRequest {
+            method,
+            path: path.into(),
+            path_params: HashMap::new(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            claims: None,
+            request_id: ulid::Ulid::new().to_string(),
+        }
+    }
+
+    /// The caller's claims; 401 when the request carries none.
+    pub fn caller(&self) -> Result<&Claims, ApiError> {
+        self.claims.as_ref().ok_or(ApiError::Unauthorized("no valid bearer token"))
+    }
+
+    pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
+        self.path_params
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| ApiError::internal(format!("route has no path parameter {name}")))
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Parses the JSON body; see [`json::parse_body`].
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        json::parse_body(self.header("content-type"), &self.body)
+    }
+
+    /// The version named by `If-Match`, if any: `None` when absent or `*`.
+    pub fn if_match(&self) -> Result<Option<u64>, ApiError> {
+        match self.header("if-match") {
+            None => Ok(None),
+            Some(v) if v.trim() == "*" => Ok(None),
+            Some(v) => parse_etag(v).map(Some).ok_or(ApiError::PreconditionFailed),
+        }
+    }
+
+    pub fn page_query(&self) -> Result<PageQuery, ApiError> {
+        PageQuery::parse(self.query_param("limit"), self.query_param("cursor"))
+    }
+}
+
+/// The strong ETag of a versioned resource.
+pub fn etag(version: u64) -> String {
+    format!("\"v{version}\"")
+}
+
+fn parse_etag(value: &str) -> Option<u64> {
+    let v = value.trim().trim_start_matches("W/");
+    v.strip_prefix("\"v")?.strip_suffix('"')?.parse().ok()
+}
+
+/// A response as the handlers produce it.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl ApiResponse {
+    pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
+        let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Ok(ApiResponse { status, headers, body: body.into() })
+    }
+
+    pub fn ok<T: Serialize>(value: &T) -> Result<Self, ApiError> {
+        Self::json(StatusCode::OK, value)
+    }
+
+    pub fn created<T: Serialize>(value: &T, location: &str) -> Result<Self, ApiError> {
+        Ok(Self::json(StatusCode::CREATED, value)?.with_header("location", location))
+    }
+
+    pub fn no_content() -> Self {
+        ApiResponse { status: StatusCode::NO_CONTENT, headers: HeaderMap::new(), body: Bytes::new() }
+    }
+
+    pub fn with_etag(self, version: u64) -> Self {
+        self.with_header("etag", &etag(version))
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+
+    /// The problem+json answer for an error.
+    pub fn problem(err: &ApiError, request_id: &str) -> Self {
+        let problem = err.problem(Some(request_id));
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::MethodNotAllowed { allow } = err {
+            let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            if let Ok(v) = HeaderValue::from_str(&allow) {
+                headers.insert(http::header::ALLOW, v);
+            }
+        }
+        ApiResponse { status: err.status(), headers, body: body.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_round_trip() {
+        assert_eq!(parse_etag(&etag(7)), Some(7));
+        assert_eq!(parse_etag("W/\"v3\""), Some(3));
+        assert_eq!(parse_etag("\"abc\""), None);
+    }
+
+    #[test]
+    fn api_gateway_string_claims() {
+        let claims = serde_json::json!({"sub": "u1", "email": "a@b.ru", "email_verified": "true", "name": "A"});
+        let c = Claims::from_json(claims.as_object().unwrap()).unwrap();
+        assert!(c.email_verified);
+        assert_eq!(c.sub, "u1");
+        let none = serde_json::json!({"email": "a@b.ru"});
+        assert!(Claims::from_json(none.as_object().unwrap()).is_none());
+    }
+}

@@ -1,0 +1,18 @@
+//! kabinet: everything the Lambda functions share.
+//!
+//! - `domain`: plain types and rules (no I/O)
+//! - `store`: DynamoDB single-table access; the only code that names attributes
+//! - `http`: requests, responses, problem+json errors, auth claims, cursors, idempotency
+//! - `api`: one module per resource, one handler fn per endpoint, and the route table
+//! - `lambda`: the adapter that runs one route as a Lambda function
+
+pub mod api;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod lambda;
+pub mod openapi;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Ctx;

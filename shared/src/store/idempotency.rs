@@ -1,0 +1,114 @@
+//! Idempotency records: the first request with a key claims it, runs, and stores its
+//! answer; retries with the same key get that answer back.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::keys::*;
+use super::{classify, serde_err, Store, StoreError};
+
+/// How long a record (and so a replay) lives.
+pub const RECORD_TTL_SECS: i64 = 24 * 3600;
+/// How long a claim holds before another request may take over (a crashed first try).
+pub const LOCK_SECS: i64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub fingerprint: String,
+    pub locked_until: i64,
+    #[serde(default)]
+    pub response: Option<StoredResponse>,
+    pub ttl: i64,
+}
+
+pub enum Claim {
+    /// This request holds the key: run it, then `complete` or `release`.
+    Acquired,
+    /// Another request holds or held the key.
+    Taken(IdempotencyRecord),
+}
+
+fn key(pk: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([(PK.into(), AttributeValue::S(pk.into())), (SK.into(), AttributeValue::S("IDEM".into()))])
+}
+
+impl Store {
+    pub async fn claim_idempotency(&self, pk: &str, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
+        let record = IdempotencyRecord {
+            fingerprint: fingerprint.into(),
+            locked_until: now + LOCK_SECS,
+            response: None,
+            ttl: now + RECORD_TTL_SECS,
+        };
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).map_err(serde_err)?;
+        item.extend(key(pk));
+        // Free: no record, an expired one, or an abandoned claim with the same request.
+        let result = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR #ttl < :now OR (attribute_type(#response, :null) AND locked_until < :now AND fingerprint = :fp)",
+            )
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
+            .expression_attribute_values(":fp", AttributeValue::S(fingerprint.into()))
+            .send()
+            .await;
+        match result.map_err(classify) {
+            Ok(_) => Ok(Claim::Acquired),
+            Err(StoreError::ConditionFailed) => match self.idempotency_record(pk).await? {
+                Some(r) => Ok(Claim::Taken(r)),
+                // Deleted meanwhile (the holder failed): the caller may try again.
+                None => Box::pin(self.claim_idempotency(pk, fingerprint, now)).await,
+            },
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+    }
+
+    pub async fn complete_idempotency(&self, pk: &str, response: &StoredResponse) -> Result<(), StoreError> {
+        let value = serde_dynamo::to_attribute_value(response).map_err(serde_err)?;
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(pk)))
+            .update_expression("SET #response = :r")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":r", value)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Drops a claim whose request failed on our side, so a retry runs again.
+    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
+        self.db.delete_item().table_name(&self.table).set_key(Some(key(pk))).send().await.map_err(classify)?;
+        Ok(())
+    }
+}

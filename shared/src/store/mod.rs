@@ -1,0 +1,135 @@
+//! DynamoDB single-table access: keys, item <-> type mapping, conditional writes and
+//! transactions. The only code that names attributes.
+//!
+//! | item | pk | sk |
+//! | --- | --- | --- |
+//! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`) |
+//! | organization | `ORG#<org>` | `PROFILE` (version, admin_count, member_count) |
+//! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`) |
+//! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
+
+pub mod idempotency;
+pub mod keys;
+pub mod orgs;
+pub mod schema;
+pub mod users;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use aws_sdk_dynamodb::Client;
+
+use crate::http::ApiError;
+
+/// The table and its client; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub db: Client,
+    pub table: String,
+}
+
+/// A failed write.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A single write's condition did not hold.
+    #[error("condition failed")]
+    ConditionFailed,
+    /// A transaction was cancelled: per action, the reason code (`None` where it held,
+    /// `ConditionalCheckFailed` where its condition failed).
+    #[error("transaction cancelled: {0:?}")]
+    Cancelled(Vec<String>),
+    /// A page cursor that does not belong to the list being read.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("store: {0}")]
+    Other(String),
+}
+
+impl StoreError {
+    /// Whether the condition of action `i` of a transaction (or of a single write) failed.
+    pub fn condition_failed_at(&self, i: usize) -> bool {
+        match self {
+            StoreError::ConditionFailed => true,
+            StoreError::Cancelled(reasons) => reasons.get(i).is_some_and(|r| r == "ConditionalCheckFailed"),
+            StoreError::Other(_) | StoreError::InvalidCursor => false,
+        }
+    }
+
+    pub fn is_condition(&self) -> bool {
+        match self {
+            StoreError::ConditionFailed => true,
+            StoreError::Cancelled(reasons) => reasons.iter().any(|r| r == "ConditionalCheckFailed"),
+            StoreError::Other(_) | StoreError::InvalidCursor => false,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidCursor => ApiError::BadRequest {
+                code: "invalid_cursor",
+                detail: "The cursor is not one this list gave out; start again without it.".into(),
+            },
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Maps any SDK error: a conditional-check failure becomes `ConditionFailed`, the rest
+/// `Other` with the full text (for the log, never for the answer).
+pub fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") {
+        return StoreError::ConditionFailed;
+    }
+    StoreError::Other(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
+}
+
+pub(crate) fn serde_err(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Other(format!("item mapping: {e}"))
+}
+
+impl Store {
+    pub fn new(db: Client, table: impl Into<String>) -> Self {
+        Store { db, table: table.into() }
+    }
+
+    /// Runs a transaction, retrying when DynamoDB cancels it only for conflicting
+    /// concurrent transactions; a failed condition is returned as `Cancelled`.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.db.transact_write_items().set_transact_items(Some(items.clone())).send().await;
+            let err = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
+                let reasons: Vec<String> = c
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| r.code().unwrap_or("None").to_string())
+                    .collect();
+                let only_conflicts = !reasons.is_empty()
+                    && reasons.iter().all(|r| r == "None" || r == "TransactionConflict")
+                    && reasons.iter().any(|r| r == "TransactionConflict");
+                if only_conflicts && attempt < 5 {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                    continue;
+                }
+                return Err(StoreError::Cancelled(reasons));
+            }
+            if err.as_service_error().and_then(|e| e.code()) == Some("TransactionConflictException") && attempt < 5 {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                continue;
+            }
+            return Err(classify(err));
+        }
+    }
+}

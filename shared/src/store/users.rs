@@ -1,0 +1,111 @@
+//! User profiles: created on first use from the ID token's claims.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde::{Deserialize, Serialize};
+
+use super::keys::*;
+use super::{classify, serde_err, Store, StoreError};
+use crate::domain::{Language, Timestamp, UserId};
+use crate::http::Claims;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub email_verified: bool,
+    pub name: String,
+    #[serde(default)]
+    pub language: Language,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// What `PATCH /me` may change.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub language: Option<Language>,
+}
+
+impl ProfileChanges {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.language.is_none()
+    }
+}
+
+/// The name a new profile starts with: the token's, else the email's local part.
+fn initial_name(claims: &Claims) -> String {
+    claims
+        .name
+        .clone()
+        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Creates the caller's profile on first use and keeps its email in step with the
+    /// token (the identity provider owns the email); applies `changes`. One round trip.
+    pub async fn upsert_user(&self, user: &UserId, claims: &Claims, changes: &ProfileChanges) -> Result<User, StoreError> {
+        let now = Timestamp::now().to_string();
+        let mut set = vec![
+            "id = :id".to_string(),
+            "email_verified = :verified".to_string(),
+            "created_at = if_not_exists(created_at, :now)".to_string(),
+        ];
+        let mut remove = Vec::new();
+        let mut values = vec![
+            (":id", AttributeValue::S(user.to_string())),
+            (":verified", AttributeValue::Bool(claims.email_verified)),
+            (":now", AttributeValue::S(now)),
+        ];
+        match &changes.name {
+            Some(_) => set.push("#name = :name".into()),
+            None => set.push("#name = if_not_exists(#name, :name)".into()),
+        }
+        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims)))));
+        let language = changes.language.unwrap_or_default();
+        let language = serde_json::to_value(language).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "ru".into());
+        if changes.language.is_some() {
+            set.push("#language = :language".into());
+        } else {
+            set.push("#language = if_not_exists(#language, :language)".into());
+        }
+        values.push((":language", AttributeValue::S(language)));
+        if changes.is_empty() {
+            set.push("updated_at = if_not_exists(updated_at, :now)".into());
+        } else {
+            set.push("updated_at = :now".into());
+        }
+        match claims.email.as_deref().map(str::to_lowercase) {
+            Some(email) => {
+                set.push(format!("email = :email, {GSI2PK} = :epk, {GSI2SK} = :upk"));
+                values.push((":email", AttributeValue::S(email.clone())));
+                values.push((":epk", AttributeValue::S(email_pk(&email))));
+                values.push((":upk", AttributeValue::S(user_pk(user))));
+            }
+            None => remove.extend(["email", GSI2PK, GSI2SK]),
+        }
+        let mut expr = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, AttributeValue::S(user_pk(user)))
+            .key(SK, AttributeValue::S(PROFILE.into()))
+            .update_expression(expr)
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#language", "language")
+            .set_expression_attribute_values(Some(values.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(classify)?;
+        let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
+        serde_dynamo::from_item(item).map_err(serde_err)
+    }
+}
