@@ -42,6 +42,7 @@ fn http_method(m: &http::Method) -> HttpMethod {
 
 fn build() -> OpenApi {
     let mut schemas = vec![(Problem::name().into_owned(), Problem::schema())];
+    <Problem as ToSchema>::schemas(&mut schemas);
     let mut paths = PathsBuilder::new();
     for route in routes() {
         (route.schemas)(&mut schemas);

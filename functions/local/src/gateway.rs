@@ -73,6 +73,11 @@ impl Gateway {
 
     async fn route(&self, req: http::Request<Incoming>) -> ApiResponse {
         let request_id = ulid::Ulid::new().to_string();
+        self.route_with_id(req, &request_id).await.with_header("x-request-id", &request_id)
+    }
+
+    async fn route_with_id(&self, req: http::Request<Incoming>, request_id: &str) -> ApiResponse {
+        let request_id = request_id.to_string();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
         let matched = match self.router.at(&path) {

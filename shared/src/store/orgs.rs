@@ -175,6 +175,29 @@ impl Store {
         Err(StoreError::Other("no free organization ID after 5 draws".into()))
     }
 
+    /// Adds a member; the counts move in the same transaction. The condition fails at
+    /// action 0 when the person is already a member, at 1 when the organization is gone.
+    pub async fn add_member(&self, m: &Membership) -> Result<(), StoreError> {
+        let expr = if m.admin {
+            "SET member_count = member_count + :one, admin_count = admin_count + :one"
+        } else {
+            "SET member_count = member_count + :one"
+        };
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(org_key(&m.org_id)))
+            .update_expression(expr)
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .build()
+            .map_err(|e| StoreError::Other(e.to_string()))?;
+        self.transact(vec![
+            put(&self.table, member_item(m)?, "attribute_not_exists(pk)")?,
+            TransactWriteItem::builder().update(update).build(),
+        ])
+        .await
+    }
+
     /// The organization and the caller's membership in it, in one round trip.
     pub async fn org_and_membership(&self, org: &OrgId, user: &UserId) -> Result<(Option<Org>, Option<Membership>), StoreError> {
         let items = self.batch_get(vec![org_key(org), member_key(org, user)]).await?;
