@@ -21,7 +21,9 @@ impl Config {
         let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_string());
         Config {
             table: var("KABINET_TABLE", "kabinet"),
-            app_url: var("KABINET_APP_URL", "http://localhost:5173").trim_end_matches('/').to_string(),
+            app_url: var("KABINET_APP_URL", "http://localhost:5173")
+                .trim_end_matches('/')
+                .to_string(),
             exports_bucket: var("KABINET_EXPORTS_BUCKET", "kabinet-exports"),
             files_bucket: var("KABINET_FILES_BUCKET", "kabinet-files"),
             mail_from: var("KABINET_MAIL_FROM", "no-reply@kabinet.local"),
@@ -51,11 +53,18 @@ impl Ctx {
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Self {
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(aws).force_path_style(config.s3_path_style).build(),
+            aws_sdk_s3::config::Builder::from(aws)
+                .force_path_style(config.s3_path_style)
+                .build(),
         );
         let store = Store::new(aws_sdk_dynamodb::Client::new(aws), config.table.clone());
         let ses = aws_sdk_sesv2::Client::new(aws);
-        Ctx(Arc::new(Inner { config, store, s3, ses }))
+        Ctx(Arc::new(Inner {
+            config,
+            store,
+            s3,
+            ses,
+        }))
     }
 
     pub fn config(&self) -> &Config {

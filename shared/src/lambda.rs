@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 
-use crate::api::{dispatch, route};
-use crate::http::{ApiRequest, Claims};
+use crate::api::{dispatch, find, route};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
 use crate::Ctx;
 
 pub use lambda_http::Error;
@@ -17,30 +17,66 @@ pub async fn run(route_name: &'static str) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let route = route(route_name).ok_or_else(|| format!("no route named {route_name}"))?;
     let ctx = Ctx::from_env().await;
-    lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| {
-        let ctx = ctx.clone();
-        async move {
-            let req = from_lambda(event);
-            let resp = dispatch(&ctx, route, req).await;
-            let mut out = lambda_http::Response::builder().status(resp.status);
-            for (k, v) in resp.headers.iter() {
-                out = out.header(k, v);
-            }
-            out.body(if resp.body.is_empty() { Body::Empty } else { Body::Binary(resp.body.to_vec()) })
-                .map_err(|e| -> lambda_http::Error { e.into() })
-        }
-    }))
+    lambda_http::run(lambda_http::service_fn(
+        move |event: lambda_http::Request| {
+            let ctx = ctx.clone();
+            async move { to_lambda(dispatch(&ctx, route, from_lambda(event)).await) }
+        },
+    ))
     .await
+}
+
+/// The main of the function on API Gateway's `$default` route: what no route serves gets
+/// the same 404 or 405 problem as locally, not API Gateway's own `{"message": ...}`.
+pub async fn run_fallback() -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    lambda_http::run(lambda_http::service_fn(
+        |event: lambda_http::Request| async move {
+            let req = from_lambda(event);
+            let err = match find(&req.method, &req.path) {
+                Ok(_) => ApiError::RouteNotFound,
+                Err(e) => e,
+            };
+            to_lambda(
+                ApiResponse::problem(&err, &req.request_id)
+                    .with_header("x-request-id", &req.request_id),
+            )
+        },
+    ))
+    .await
+}
+
+fn to_lambda(resp: ApiResponse) -> Result<lambda_http::Response<Body>, lambda_http::Error> {
+    let mut out = lambda_http::Response::builder().status(resp.status);
+    for (k, v) in resp.headers.iter() {
+        out = out.header(k, v);
+    }
+    let body = if resp.body.is_empty() {
+        Body::Empty
+    } else {
+        Body::Text(String::from_utf8_lossy(&resp.body).into_owned())
+    };
+    out.body(body).map_err(|e| e.into())
 }
 
 /// API Gateway's request as the handlers see it.
 pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
     let context = event.request_context_ref().cloned();
-    let path_params: HashMap<String, String> =
-        event.path_parameters_ref().map(|p| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap_or_default();
+    let path_params: HashMap<String, String> = event
+        .path_parameters_ref()
+        .map(|p| {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     let query: Vec<(String, String)> = event
         .query_string_parameters_ref()
-        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .map(|q| {
+            q.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     let (parts, body) = event.into_parts();
     let mut req = ApiRequest::new(parts.method, parts.uri.path());
@@ -57,12 +93,75 @@ pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
         if let Some(id) = ctx.request_id.clone() {
             req.request_id = id;
         }
+        // A named stage prefixes the raw path: `/dev/v1/me`.
+        if let Some(stage) = ctx.stage.as_deref().filter(|s| *s != "$default") {
+            if let Some(rest) = req.path.strip_prefix(&format!("/{stage}/")) {
+                req.path = format!("/{rest}");
+            }
+        }
         let claims = ctx
             .authorizer
             .as_ref()
             .and_then(|a| a.jwt.as_ref())
-            .map(|jwt| jwt.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect::<serde_json::Map<_, _>>());
+            .map(|jwt| {
+                jwt.claims
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect::<serde_json::Map<_, _>>()
+            });
         req.claims = claims.as_ref().and_then(Claims::from_json);
     }
     req
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVENT: &str = r#"{
+        "version": "2.0",
+        "routeKey": "PATCH /v1/orgs/{org}",
+        "rawPath": "/dev/v1/orgs/k7m3xq9pza",
+        "rawQueryString": "limit=10",
+        "headers": {"content-type": "application/json", "if-match": "\"v3\""},
+        "queryStringParameters": {"limit": "10"},
+        "pathParameters": {"org": "k7m3xq9pza"},
+        "requestContext": {
+            "routeKey": "PATCH /v1/orgs/{org}",
+            "accountId": "123456789012",
+            "stage": "dev",
+            "requestId": "req-1",
+            "authorizer": {"jwt": {"claims": {
+                "sub": "2f1c", "email": "anna@school.ru", "email_verified": "true",
+                "name": "Анна", "aud": "client", "iss": "https://cognito-idp"
+            }, "scopes": null}},
+            "apiId": "api",
+            "domainName": "api.execute-api.eu-central-1.amazonaws.com",
+            "domainPrefix": "api",
+            "time": "23/Nov/2026:04:37:55 +0000",
+            "timeEpoch": 1795406275000,
+            "http": {"method": "PATCH", "path": "/dev/v1/orgs/k7m3xq9pza", "protocol": "HTTP/1.1", "sourceIp": "1.2.3.4", "userAgent": "test"}
+        },
+        "body": "{\"name\": \"Школа\"}",
+        "isBase64Encoded": false
+    }"#;
+
+    #[test]
+    fn reads_the_jwt_authorizer_claims_and_the_route_parameters() {
+        let event = lambda_http::request::from_str(EVENT).unwrap();
+        let req = from_lambda(event);
+        let claims = req.claims.clone().unwrap();
+        assert_eq!(claims.sub, "2f1c");
+        assert_eq!(claims.email.as_deref(), Some("anna@school.ru"));
+        assert!(claims.email_verified);
+        assert_eq!(claims.name.as_deref(), Some("Анна"));
+        assert_eq!(req.request_id, "req-1");
+        assert_eq!(req.path, "/v1/orgs/k7m3xq9pza");
+        assert_eq!(req.path_param("org").unwrap(), "k7m3xq9pza");
+        assert_eq!(req.query_param("limit"), Some("10"));
+        assert_eq!(req.if_match().unwrap(), Some(3));
+        assert_eq!(&req.body[..], "{\"name\": \"Школа\"}".as_bytes());
+        let (route, _) = find(&req.method, &req.path).unwrap();
+        assert_eq!(route.name, "orgs-patch");
+    }
 }

@@ -26,12 +26,18 @@ pub fn env() -> &'static TestEnv {
     ENV.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 let (endpoint, _emulator) = match std::env::var("KABINET_TEST_AWS_ENDPOINT") {
                     Ok(e) => (e, None),
                     Err(_) => {
-                        let em = Emulator::start().await.expect("start the emulator (run `make venv`)");
+                        let em = Emulator::start()
+                            .await
+                            .expect("start the emulator (run `make venv`)");
                         (em.endpoint.clone(), Some(em))
                     }
                 };
@@ -45,13 +51,24 @@ pub fn env() -> &'static TestEnv {
                     s3_path_style: true,
                 };
                 let aws = emulator::sdk_config(&endpoint).await;
-                setup::ensure_resources(&aws, &config).await.expect("resources");
+                setup::ensure_resources(&aws, &config)
+                    .await
+                    .expect("resources");
                 let ctx = kabinet::Ctx::new(config.clone(), &aws);
                 let secret = "test-secret".to_string();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
                 let base = format!("http://{}", listener.local_addr().expect("addr"));
-                let gateway = Gateway::new(ctx, secret.clone(), vec!["http://localhost:5173".into()]);
-                tx.send(TestEnv { base, endpoint, config, secret }).expect("send env");
+                let gateway =
+                    Gateway::new(ctx, secret.clone(), vec!["http://localhost:5173".into()]);
+                tx.send(TestEnv {
+                    base,
+                    endpoint,
+                    config,
+                    secret,
+                })
+                .expect("send env");
                 kabinet_local::serve(listener, gateway).await;
             });
         });
@@ -71,7 +88,10 @@ pub async fn store() -> kabinet::store::Store {
 /// A client per request: pooled connections belong to the runtime that opened them, and
 /// each test has its own runtime.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client")
 }
 
 /// An answer, with its JSON body (`Null` when empty or not JSON).
@@ -92,16 +112,32 @@ impl Resp {
     #[track_caller]
     pub fn problem(&self, status: u16, code: &str) -> &Self {
         assert_eq!(self.status, status, "status of {}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
         assert_eq!(self.body["code"], code, "{}", self.text);
         assert_eq!(self.body["status"], status);
-        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
+        assert!(
+            self.body["title"].is_string()
+                && self.body["detail"].is_string()
+                && self.body["type"].is_string()
+        );
         self
     }
 
     /// The fields named in a validation problem.
     pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     #[track_caller]
@@ -112,13 +148,21 @@ impl Resp {
 }
 
 /// Sends one request.
-pub async fn send(method: Method, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> Resp {
+pub async fn send(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    headers: &[(&str, &str)],
+) -> Resp {
     let mut rb = client().request(method, format!("{}{}", env().base, path));
     if let Some(t) = token {
         rb = rb.bearer_auth(t);
     }
     if let Some(b) = body {
-        rb = rb.header("content-type", "application/json").body(serde_json::to_vec(b).expect("json"));
+        rb = rb
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(b).expect("json"));
     }
     for (k, v) in headers {
         rb = rb.header(*k, *v);
@@ -128,7 +172,12 @@ pub async fn send(method: Method, path: &str, token: Option<&str>, body: Option<
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, headers, body, text }
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 /// A signed-in person with a fresh identity.
@@ -151,7 +200,12 @@ impl User {
         let email = format!("{id}@school.test");
         let claims = tokens::DevClaims::new(&sub, Some(&email), Some(name), email_verified, 3600);
         let token = tokens::mint(&env().secret, &claims);
-        User { sub, email, name: name.into(), token }
+        User {
+            sub,
+            email,
+            name: name.into(),
+            token,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -170,13 +224,21 @@ impl User {
         send(Method::DELETE, path, Some(&self.token), None, &[]).await
     }
 
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
         send(method, path, Some(&self.token), body.as_ref(), headers).await
     }
 
     /// Creates an organization (the user becomes its admin) and returns its ID.
     pub async fn create_org(&self, name: &str) -> String {
-        let r = self.post("/v1/orgs", serde_json::json!({ "name": name })).await;
+        let r = self
+            .post("/v1/orgs", serde_json::json!({ "name": name }))
+            .await;
         r.ok(201)["id"].as_str().expect("org id").to_string()
     }
 }

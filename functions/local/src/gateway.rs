@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use kabinet::api::{dispatch, routes, Route};
+use kabinet::api::{dispatch, find};
 use kabinet::http::{ApiError, ApiRequest, ApiResponse};
 use kabinet::Ctx;
 use tokio::net::TcpListener;
@@ -25,25 +25,15 @@ pub struct Gateway {
     jwt_secret: String,
     /// Allowed browser origins; `*` allows any (bearer tokens, no cookies).
     cors_origins: Vec<String>,
-    router: matchit::Router<Vec<&'static Route>>,
 }
 
 impl Gateway {
     pub fn new(ctx: Ctx, jwt_secret: String, cors_origins: Vec<String>) -> Self {
-        let mut by_path: Vec<(String, Vec<&'static Route>)> = Vec::new();
-        for route in routes() {
-            match by_path.iter_mut().find(|(p, _)| *p == route.path) {
-                Some((_, rs)) => rs.push(route),
-                None => by_path.push((route.path.clone(), vec![route])),
-            }
+        Gateway {
+            ctx,
+            jwt_secret,
+            cors_origins,
         }
-        let mut router = matchit::Router::new();
-        for (path, rs) in by_path {
-            if let Err(e) = router.insert(path.clone(), rs) {
-                panic!("route {path} conflicts: {e}");
-            }
-        }
-        Gateway { ctx, jwt_secret, cors_origins, router }
     }
 
     fn cors_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
@@ -65,7 +55,10 @@ impl Gateway {
         if let Some(origin) = origin {
             let h = resp.headers_mut();
             h.insert("access-control-allow-origin", origin);
-            h.insert("access-control-expose-headers", HeaderValue::from_static("ETag, Location, X-Request-Id"));
+            h.insert(
+                "access-control-expose-headers",
+                HeaderValue::from_static("ETag, Location, X-Request-Id"),
+            );
             h.insert("vary", HeaderValue::from_static("Origin"));
         }
         resp
@@ -73,20 +66,18 @@ impl Gateway {
 
     async fn route(&self, req: http::Request<Incoming>) -> ApiResponse {
         let request_id = ulid::Ulid::new().to_string();
-        self.route_with_id(req, &request_id).await.with_header("x-request-id", &request_id)
+        self.route_with_id(req, &request_id)
+            .await
+            .with_header("x-request-id", &request_id)
     }
 
     async fn route_with_id(&self, req: http::Request<Incoming>, request_id: &str) -> ApiResponse {
         let request_id = request_id.to_string();
         let (parts, body) = req.into_parts();
         let path = parts.uri.path().to_string();
-        let matched = match self.router.at(&path) {
-            Ok(m) => m,
-            Err(_) => return ApiResponse::problem(&ApiError::RouteNotFound, &request_id),
-        };
-        let Some(route) = matched.value.iter().find(|r| r.method == parts.method) else {
-            let allow = matched.value.iter().map(|r| r.method.clone()).collect();
-            return ApiResponse::problem(&ApiError::MethodNotAllowed { allow }, &request_id);
+        let (route, params) = match find(&parts.method, &path) {
+            Ok(found) => found,
+            Err(e) => return ApiResponse::problem(&e, &request_id),
         };
         let body = match Limited::new(body, MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
@@ -94,11 +85,15 @@ impl Gateway {
         };
         let mut api = ApiRequest::new(parts.method.clone(), path.clone());
         api.request_id = request_id.clone();
-        api.path_params = matched.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        api.path_params = params.into_iter().collect();
         api.query = parts
             .uri
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         if route.auth {
             // As API Gateway's JWT authorizer: no valid token, no call.
@@ -106,11 +101,19 @@ impl Gateway {
                 .headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                });
             match token.map(|t| tokens::verify(&self.jwt_secret, t.trim())) {
                 Some(Ok(claims)) => api.claims = Some(claims),
                 Some(Err(why)) => return unauthorized(&request_id, why),
-                None => return unauthorized(&request_id, "send `Authorization: Bearer <ID token>`".into()),
+                None => {
+                    return unauthorized(
+                        &request_id,
+                        "send `Authorization: Bearer <ID token>`".into(),
+                    )
+                }
             }
         }
         api.headers = parts.headers;
@@ -120,7 +123,8 @@ impl Gateway {
 }
 
 fn unauthorized(request_id: &str, why: String) -> ApiResponse {
-    let mut resp = ApiResponse::problem(&ApiError::Unauthorized("no valid bearer token"), request_id);
+    let mut resp =
+        ApiResponse::problem(&ApiError::Unauthorized("no valid bearer token"), request_id);
     if let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
         problem["detail"] = serde_json::Value::String(format!("Sign in first: {why}."));
         resp.body = serde_json::to_vec(&problem).unwrap_or_default().into();
@@ -133,7 +137,10 @@ fn preflight(allowed: bool) -> http::Response<Full<Bytes>> {
     *resp.status_mut() = StatusCode::NO_CONTENT;
     if allowed {
         let h = resp.headers_mut();
-        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+        h.insert(
+            "access-control-allow-methods",
+            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+        );
         h.insert(
             "access-control-allow-headers",
             HeaderValue::from_static("Authorization, Content-Type, If-Match, Idempotency-Key"),
@@ -167,7 +174,9 @@ pub async fn serve(listener: TcpListener, gateway: Gateway) {
                 let gateway = gateway.clone();
                 async move { Ok::<_, Infallible>(gateway.handle(req).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

@@ -9,16 +9,23 @@ use kabinet::Ctx;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 fn token(args: &[String]) {
     let email = arg(args, "--email").unwrap_or_else(|| "admin@school.test".into());
-    let sub = arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
+    let sub =
+        arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
     let name = arg(args, "--name");
-    let hours: i64 = arg(args, "--hours").and_then(|h| h.parse().ok()).unwrap_or(12);
+    let hours: i64 = arg(args, "--hours")
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(12);
     let verified = !args.iter().any(|a| a == "--unverified");
-    let claims = tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
+    let claims =
+        tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
     println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
 }
 

@@ -50,7 +50,11 @@ pub enum Flag {
 }
 
 impl Route {
-    pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(name: &'static str, handler: Handler, flags: &[Flag]) -> Route {
+    pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(
+        name: &'static str,
+        handler: Handler,
+        flags: &[Flag],
+    ) -> Route {
         let method = match P::methods().first() {
             Some(HttpMethod::Get) => Method::GET,
             Some(HttpMethod::Post) => Method::POST,
@@ -104,6 +108,43 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
 /// Every route of the API.
 pub fn routes() -> &'static [Route] {
     &ROUTES
+}
+
+static ROUTER: LazyLock<matchit::Router<Vec<&'static Route>>> = LazyLock::new(|| {
+    let mut by_path: Vec<(&str, Vec<&'static Route>)> = Vec::new();
+    for route in routes() {
+        match by_path.iter_mut().find(|(p, _)| *p == route.path) {
+            Some((_, rs)) => rs.push(route),
+            None => by_path.push((&route.path, vec![route])),
+        }
+    }
+    let mut router = matchit::Router::new();
+    for (path, rs) in by_path {
+        if let Err(e) = router.insert(path, rs) {
+            panic!("route {path} conflicts: {e}");
+        }
+    }
+    router
+});
+
+/// The route serving `method` at `path`, with the path's parameters; 404 when no route
+/// has the path, 405 (naming the allowed methods) when none has the method.
+pub fn find(
+    method: &Method,
+    path: &str,
+) -> Result<(&'static Route, Vec<(String, String)>), ApiError> {
+    let matched = ROUTER.at(path).map_err(|_| ApiError::RouteNotFound)?;
+    let params = matched
+        .params
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    match matched.value.iter().find(|r| r.method == *method) {
+        Some(route) => Ok((route, params)),
+        None => Err(ApiError::MethodNotAllowed {
+            allow: matched.value.iter().map(|r| r.method.clone()).collect(),
+        }),
+    }
 }
 
 pub fn route(name: &str) -> Option<&'static Route> {

@@ -144,12 +144,18 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let profile = OrgProfile::default().apply(body.into(), &mut v);
     v.finish()?;
     let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
-    let creator = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+    let creator = ctx
+        .store()
+        .upsert_user(&user, req.caller()?, &ProfileChanges::default())
+        .await?;
     let position = position.unwrap_or_else(|| match creator.language {
         Language::Ru => "Администратор".into(),
         Language::En => "Administrator".into(),
     });
-    let (org, _) = ctx.store().create_org(profile, &creator, RoleGrant::staff(&position)).await?;
+    let (org, _) = ctx
+        .store()
+        .create_org(profile, &creator, RoleGrant::staff(&position))
+        .await?;
     let location = format!("/v1/orgs/{}", org.id);
     Ok(ApiResponse::created(&OrgView::from(&org), &location)?.with_etag(org.version))
 }
@@ -199,7 +205,10 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."))
+    Err(ApiError::conflict(
+        "concurrent_update",
+        "The profile is being changed by others; retry.",
+    ))
 }
 
 /// Leaves the organization. The last admin cannot leave (409 `last_admin`): appoint
@@ -217,7 +226,10 @@ pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             Err(LeaveError::Store(e)) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict("concurrent_update", "Your membership is being changed; retry."))
+    Err(ApiError::conflict(
+        "concurrent_update",
+        "Your membership is being changed; retry.",
+    ))
 }
 
 pub fn last_admin() -> ApiError {
@@ -226,4 +238,3 @@ pub fn last_admin() -> ApiError {
         "An organization needs at least one admin: appoint another admin first.",
     )
 }
-

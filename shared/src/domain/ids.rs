@@ -30,7 +30,8 @@ impl OrgId {
     /// `None` for anything that cannot be an organization ID (answered as not found).
     pub fn parse(raw: &str) -> Option<Self> {
         let id = raw.trim().to_ascii_lowercase();
-        (id.len() == ORG_ID_LEN && id.bytes().all(|b| ORG_ID_ALPHABET.contains(&b))).then_some(OrgId(id))
+        (id.len() == ORG_ID_LEN && id.bytes().all(|b| ORG_ID_ALPHABET.contains(&b)))
+            .then_some(OrgId(id))
     }
 
     pub fn as_str(&self) -> &str {
@@ -53,7 +54,9 @@ impl UserId {
     pub fn parse(raw: &str) -> Option<Self> {
         let ok = !raw.is_empty()
             && raw.len() <= 128
-            && raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:|@".contains(c));
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:|@".contains(c));
         ok.then(|| UserId(raw.to_string()))
     }
 

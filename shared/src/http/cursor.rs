@@ -49,14 +49,22 @@ impl Cursor {
 
     /// As an ExclusiveStartKey, after checking that it belongs to the partition being read
     /// (a cursor from another list is refused rather than passed to DynamoDB).
-    pub fn to_start_key(&self, key_attr: &str, expected: &str) -> Result<HashMap<String, AttributeValue>, ApiError> {
+    pub fn to_start_key(
+        &self,
+        key_attr: &str,
+        expected: &str,
+    ) -> Result<HashMap<String, AttributeValue>, ApiError> {
         if self.0.get(key_attr).map(String::as_str) != Some(expected) {
             return Err(ApiError::BadRequest {
                 code: "invalid_cursor",
                 detail: "The cursor is not one this list gave out; start again without it.".into(),
             });
         }
-        Ok(self.0.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect())
+        Ok(self
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
+            .collect())
     }
 }
 
@@ -112,7 +120,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor([("pk".to_string(), "USER#1".to_string()), ("sk".into(), "ORG#a".into())].into());
+        let c = Cursor(
+            [
+                ("pk".to_string(), "USER#1".to_string()),
+                ("sk".into(), "ORG#a".into()),
+            ]
+            .into(),
+        );
         let text = c.encode();
         assert_eq!(Cursor::decode(&text).unwrap(), c);
         assert!(Cursor::decode("not-a-cursor!").is_err());

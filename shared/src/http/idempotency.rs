@@ -43,7 +43,12 @@ fn stored(resp: &ApiResponse) -> StoredResponse {
         status: resp.status.as_u16(),
         headers: REPLAYED_HEADERS
             .iter()
-            .filter_map(|name| resp.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string())))
+            .filter_map(|name| {
+                resp.headers
+                    .get(*name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (name.to_string(), v.to_string()))
+            })
             .collect(),
         body: String::from_utf8_lossy(&resp.body).into_owned(),
     }
@@ -65,7 +70,12 @@ fn replay(s: StoredResponse) -> ApiResponse {
 }
 
 /// Runs `run` at most once per (caller, key).
-pub async fn once<F, Fut>(ctx: &Ctx, req: ApiRequest, raw_key: &str, run: F) -> Result<ApiResponse, ApiError>
+pub async fn once<F, Fut>(
+    ctx: &Ctx,
+    req: ApiRequest,
+    raw_key: &str,
+    run: F,
+) -> Result<ApiResponse, ApiError>
 where
     F: FnOnce(ApiRequest) -> Fut,
     Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,

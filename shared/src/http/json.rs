@@ -9,17 +9,29 @@ use super::error::{ApiError, FieldError};
 /// Largest accepted JSON body.
 pub const MAX_BODY: usize = 256 * 1024;
 
-pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) -> Result<T, ApiError> {
+pub fn parse_body<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<T, ApiError> {
     if body.len() > MAX_BODY {
         return Err(ApiError::PayloadTooLarge);
     }
     if let Some(ct) = content_type {
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if mime != "application/json" && !mime.ends_with("+json") {
             return Err(ApiError::UnsupportedMediaType);
         }
     }
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b""
+    } else {
+        body
+    };
     if body.is_empty() {
         return Err(ApiError::BadRequest {
             code: "malformed_json",
@@ -32,7 +44,11 @@ pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 ApiError::Validation(vec![FieldError::new(field, clean_message(&inner))])
             }
             _ => ApiError::BadRequest {
@@ -99,7 +115,12 @@ impl Validator {
     }
 
     /// Parses an optional field (absent stays absent).
-    pub fn optional<T>(&mut self, field: &str, raw: Option<&str>, parse: impl Fn(&str) -> Result<T, String>) -> Option<Option<T>> {
+    pub fn optional<T>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<Option<T>> {
         match raw {
             None => Some(None),
             Some(raw) => self.check(field, parse(raw)).map(Some),

@@ -83,7 +83,10 @@ pub struct Membership {
 }
 
 fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([(PK.to_string(), AttributeValue::S(pk)), (SK.to_string(), AttributeValue::S(sk))])
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(pk)),
+        (SK.to_string(), AttributeValue::S(sk)),
+    ])
 }
 
 fn org_key(org: &OrgId) -> HashMap<String, AttributeValue> {
@@ -95,7 +98,8 @@ fn member_key(org: &OrgId, user: &UserId) -> HashMap<String, AttributeValue> {
 }
 
 fn org_item(org: &Org) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(org).map_err(serde_err)?;
+    let mut item: HashMap<String, AttributeValue> =
+        serde_dynamo::to_item(org).map_err(serde_err)?;
     item.extend(org_key(&org.id));
     Ok(item)
 }
@@ -108,7 +112,11 @@ fn member_item(m: &Membership) -> Result<HashMap<String, AttributeValue>, StoreE
     Ok(item)
 }
 
-fn put(table: &str, item: HashMap<String, AttributeValue>, condition: &str) -> Result<TransactWriteItem, StoreError> {
+fn put(
+    table: &str,
+    item: HashMap<String, AttributeValue>,
+    condition: &str,
+) -> Result<TransactWriteItem, StoreError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
@@ -131,7 +139,12 @@ pub enum LeaveError {
 impl Store {
     /// Creates an organization with its creator as first admin. The ID is drawn again on
     /// the (rare) collision: the create is conditional on the ID being free.
-    pub async fn create_org(&self, profile: OrgProfile, creator: &crate::store::users::User, grant: RoleGrant) -> Result<(Org, Membership), StoreError> {
+    pub async fn create_org(
+        &self,
+        profile: OrgProfile,
+        creator: &crate::store::users::User,
+        grant: RoleGrant,
+    ) -> Result<(Org, Membership), StoreError> {
         let now = Timestamp::now();
         for _ in 0..5 {
             let org = Org {
@@ -164,7 +177,11 @@ impl Store {
             };
             let items = vec![
                 put(&self.table, org_item(&org)?, "attribute_not_exists(pk)")?,
-                put(&self.table, member_item(&membership)?, "attribute_not_exists(pk)")?,
+                put(
+                    &self.table,
+                    member_item(&membership)?,
+                    "attribute_not_exists(pk)",
+                )?,
             ];
             match self.transact(items).await {
                 Ok(()) => return Ok((org, membership)),
@@ -172,7 +189,9 @@ impl Store {
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Other("no free organization ID after 5 draws".into()))
+        Err(StoreError::Other(
+            "no free organization ID after 5 draws".into(),
+        ))
     }
 
     /// Adds a member; the counts move in the same transaction. The condition fails at
@@ -199,13 +218,21 @@ impl Store {
     }
 
     /// The organization and the caller's membership in it, in one round trip.
-    pub async fn org_and_membership(&self, org: &OrgId, user: &UserId) -> Result<(Option<Org>, Option<Membership>), StoreError> {
-        let items = self.batch_get(vec![org_key(org), member_key(org, user)]).await?;
+    pub async fn org_and_membership(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<(Option<Org>, Option<Membership>), StoreError> {
+        let items = self
+            .batch_get(vec![org_key(org), member_key(org, user)])
+            .await?;
         let mut found_org = None;
         let mut found_member = None;
         for item in items {
             match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
-                Some(PROFILE) => found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?),
+                Some(PROFILE) => {
+                    found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?)
+                }
                 Some(_) => found_member = Some(serde_dynamo::from_item(item).map_err(serde_err)?),
                 None => {}
             }
@@ -213,7 +240,11 @@ impl Store {
         Ok((found_org, found_member))
     }
 
-    pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Membership>, StoreError> {
+    pub async fn membership(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<Option<Membership>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -222,7 +253,9 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .transpose()
     }
 
     /// Organizations by ID (missing ones are left out), with BatchGetItem's retries.
@@ -236,7 +269,10 @@ impl Store {
         Ok(orgs)
     }
 
-    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
+    async fn batch_get(
+        &self,
+        keys: Vec<HashMap<String, AttributeValue>>,
+    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
         let mut pending = keys;
         let mut found = Vec::new();
         for attempt in 0..6 {
@@ -247,7 +283,13 @@ impl Store {
                 .set_keys(Some(pending.clone()))
                 .build()
                 .map_err(|e| StoreError::Other(e.to_string()))?;
-            let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, ka)
+                .send()
+                .await
+                .map_err(classify)?;
             if let Some(mut responses) = out.responses {
                 found.extend(responses.remove(&self.table).unwrap_or_default());
             }
@@ -268,23 +310,54 @@ impl Store {
 
     /// Writes a new profile, conditional on the version read (optimistic concurrency).
     /// `ConditionFailed` when the organization changed meanwhile (or is gone).
-    pub async fn update_org_profile(&self, org: &Org, profile: &OrgProfile) -> Result<Org, StoreError> {
+    pub async fn update_org_profile(
+        &self,
+        org: &Org,
+        profile: &OrgProfile,
+    ) -> Result<Org, StoreError> {
         let now = Timestamp::now().to_string();
-        let mut set = vec!["#name = :name", "version = version + :one", "updated_at = :now"];
+        let mut set = vec![
+            "#name = :name",
+            "version = version + :one",
+            "updated_at = :now",
+        ];
         let mut remove = Vec::new();
         let mut values: HashMap<String, AttributeValue> = HashMap::from([
             (":name".into(), AttributeValue::S(profile.name.clone())),
             (":one".into(), AttributeValue::N("1".into())),
             (":now".into(), AttributeValue::S(now)),
-            (":version".into(), AttributeValue::N(org.version.to_string())),
+            (
+                ":version".into(),
+                AttributeValue::N(org.version.to_string()),
+            ),
         ]);
         let optional: [(&'static str, &'static str, Option<&str>); 6] = [
-            ("short_name", "short_name = :short_name", profile.short_name.as_deref()),
+            (
+                "short_name",
+                "short_name = :short_name",
+                profile.short_name.as_deref(),
+            ),
             ("address", "address = :address", profile.address.as_deref()),
-            ("website", "website = :website", profile.website.as_ref().map(Website::as_str)),
-            ("phone", "phone = :phone", profile.phone.as_ref().map(Phone::as_str)),
-            ("email", "email = :email", profile.email.as_ref().map(Email::as_str)),
-            ("description", "description = :description", profile.description.as_deref()),
+            (
+                "website",
+                "website = :website",
+                profile.website.as_ref().map(Website::as_str),
+            ),
+            (
+                "phone",
+                "phone = :phone",
+                profile.phone.as_ref().map(Phone::as_str),
+            ),
+            (
+                "email",
+                "email = :email",
+                profile.email.as_ref().map(Email::as_str),
+            ),
+            (
+                "description",
+                "description = :description",
+                profile.description.as_deref(),
+            ),
         ];
         for (attr, assignment, value) in optional {
             match value {
@@ -312,7 +385,9 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
+        let item = out
+            .attributes
+            .ok_or_else(|| StoreError::Other("update returned no item".into()))?;
         serde_dynamo::from_item(item).map_err(serde_err)
     }
 
@@ -324,21 +399,27 @@ impl Store {
             .set_key(Some(member_key(&m.org_id, &m.user_id)))
             .condition_expression("attribute_exists(pk) AND admin = :admin")
             .expression_attribute_values(":admin", AttributeValue::Bool(m.admin));
-        let delete = delete.build().map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
+        let delete = delete
+            .build()
+            .map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
         let mut update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(org_key(&m.org_id)))
             .expression_attribute_values(":one", AttributeValue::N("1".into()));
         update = if m.admin {
             update
-                .update_expression("SET member_count = member_count - :one, admin_count = admin_count - :one")
+                .update_expression(
+                    "SET member_count = member_count - :one, admin_count = admin_count - :one",
+                )
                 .condition_expression("attribute_exists(pk) AND admin_count > :one")
         } else {
             update
                 .update_expression("SET member_count = member_count - :one")
                 .condition_expression("attribute_exists(pk)")
         };
-        let update = update.build().map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
+        let update = update
+            .build()
+            .map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
         let items = vec![
             TransactWriteItem::builder().delete(delete).build(),
             TransactWriteItem::builder().update(update).build(),
@@ -352,10 +433,17 @@ impl Store {
     }
 
     /// A page of the user's memberships (newest organizations by ID order).
-    pub async fn user_memberships(&self, user: &UserId, page: &PageQuery) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
+    pub async fn user_memberships(
+        &self,
+        user: &UserId,
+        page: &PageQuery,
+    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         let upk = user_pk(user);
         let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(GSI1PK, &upk).map_err(|_| StoreError::InvalidCursor)?),
+            Some(c) => Some(
+                c.to_start_key(GSI1PK, &upk)
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
             None => None,
         };
         let out = self

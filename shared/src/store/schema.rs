@@ -14,7 +14,11 @@ use super::keys::*;
 pub const INDEXES: [(&str, &str, &str); 2] = [(GSI1, GSI1PK, GSI1SK), (GSI2, GSI2PK, GSI2SK)];
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key schema")
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(kind)
+        .build()
+        .expect("key schema")
 }
 
 fn attr(name: &str) -> AttributeDefinition {
@@ -54,7 +58,11 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
                     .index_name(name)
                     .key_schema(key(hash, KeyType::Hash))
                     .key_schema(key(range, KeyType::Range))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .map_err(|e| e.to_string())?,
             );
@@ -65,7 +73,16 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
             return Err(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string());
         }
     }
-    let ttl = TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build().map_err(|e| e.to_string())?;
-    let _ = db.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await;
+    let ttl = TimeToLiveSpecification::builder()
+        .attribute_name(TTL)
+        .enabled(true)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let _ = db
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(ttl)
+        .send()
+        .await;
     Ok(())
 }

@@ -40,14 +40,25 @@ fn initial_name(claims: &Claims) -> String {
     claims
         .name
         .clone()
-        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string))
+        .or_else(|| {
+            claims
+                .email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .map(str::to_string)
+        })
         .unwrap_or_default()
 }
 
 impl Store {
     /// Creates the caller's profile on first use and keeps its email in step with the
     /// token (the identity provider owns the email); applies `changes`. One round trip.
-    pub async fn upsert_user(&self, user: &UserId, claims: &Claims, changes: &ProfileChanges) -> Result<User, StoreError> {
+    pub async fn upsert_user(
+        &self,
+        user: &UserId,
+        claims: &Claims,
+        changes: &ProfileChanges,
+    ) -> Result<User, StoreError> {
         let now = Timestamp::now().to_string();
         let mut set = vec![
             "id = :id".to_string(),
@@ -64,9 +75,15 @@ impl Store {
             Some(_) => set.push("#name = :name".into()),
             None => set.push("#name = if_not_exists(#name, :name)".into()),
         }
-        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims)))));
+        values.push((
+            ":name",
+            AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims))),
+        ));
         let language = changes.language.unwrap_or_default();
-        let language = serde_json::to_value(language).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "ru".into());
+        let language = serde_json::to_value(language)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "ru".into());
         if changes.language.is_some() {
             set.push("#language = :language".into());
         } else {
@@ -100,12 +117,19 @@ impl Store {
             .update_expression(expr)
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#language", "language")
-            .set_expression_attribute_values(Some(values.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+            .set_expression_attribute_values(Some(
+                values
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(classify)?;
-        let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
+        let item = out
+            .attributes
+            .ok_or_else(|| StoreError::Other("update returned no item".into()))?;
         serde_dynamo::from_item(item).map_err(serde_err)
     }
 }
