@@ -1,9 +1,14 @@
 //! Who may see and do what in an organization. A non-member sees nothing (404, so IDs
 //! cannot be probed); a member lacking a right gets 403.
 
-use crate::domain::{OrgId, UserId};
+use std::collections::HashMap;
+
+use crate::domain::{OrgId, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest};
-use crate::store::orgs::{Membership, Org};
+use crate::store::audit::Actor;
+use crate::store::members::Membership;
+use crate::store::orgs::Org;
+use crate::store::tx::Item;
 use crate::Ctx;
 
 /// The caller's user ID.
@@ -17,12 +22,63 @@ pub fn org_id(req: &ApiRequest) -> Result<OrgId, ApiError> {
     OrgId::parse(req.path_param("org")?).ok_or(ApiError::NotFound("organization"))
 }
 
-/// The organization and the caller's membership, or 404 for non-members. One round trip.
-pub async fn member(ctx: &Ctx, req: &ApiRequest) -> Result<(Org, Membership), ApiError> {
+/// A user ID from the path (`{user}`): one that cannot exist is not found.
+pub fn user_param(req: &ApiRequest, what: &'static str) -> Result<UserId, ApiError> {
+    UserId::parse(req.path_param("user")?).ok_or(ApiError::NotFound(what))
+}
+
+/// A signed-in member acting in their organization.
+pub struct Caller {
+    pub org: Org,
+    pub member: Membership,
+}
+
+impl Caller {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.member.user_id.clone(),
+            name: self.member.name.clone(),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.member.admin
+    }
+
+    pub fn require_admin(&self, action: &'static str) -> Result<(), ApiError> {
+        require_admin(&self.member, action)
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.member.has_role(role)
+    }
+}
+
+/// The organization and the caller's membership, or 404 for non-members. One round trip,
+/// plus one write on the member's first request of the day (last activity).
+pub async fn member(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, ApiError> {
+    Ok(member_and(ctx, req, &[]).await?.0)
+}
+
+/// As [`member`], reading further items of the organization's partition in the same
+/// round trip (by sort key).
+pub async fn member_and(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    extra_sks: &[String],
+) -> Result<(Caller, HashMap<String, Item>), ApiError> {
     let user = caller_id(req)?;
     let org = org_id(req)?;
-    match ctx.store().org_and_membership(&org, &user).await? {
-        (Some(org), Some(m)) => Ok((org, m)),
+    match ctx.store().org_member_and(&org, &user, extra_sks).await? {
+        (Some(org), Some(member), extra) => {
+            let now = Timestamp::now();
+            if member.last_active_day().as_deref() != Some(now.day().as_str()) {
+                if let Err(e) = ctx.store().touch_member(&member, now).await {
+                    tracing::warn!(error = %e, "could not record the member's activity");
+                }
+            }
+            Ok((Caller { org, member }, extra))
+        }
         _ => Err(ApiError::NotFound("organization")),
     }
 }

@@ -39,7 +39,7 @@ impl From<User> for Me {
 }
 
 /// Reads the caller's profile, creating it on first use.
-#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Me)))]
+#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, description = "The caller's profile", body = Me)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = ctx
         .store()
@@ -58,7 +58,7 @@ pub struct PatchMe {
 }
 
 /// Changes the caller's name or language.
-#[utoipa::path(patch, path = "/v1/me", tag = "me", request_body = PatchMe, responses((status = 200, body = Me)))]
+#[utoipa::path(patch, path = "/v1/me", tag = "me", request_body = PatchMe, responses((status = 200, description = "The changed profile", body = Me)))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let body: PatchMe = req.json()?;
@@ -107,7 +107,7 @@ pub struct MyOrg {
         ("limit" = Option<i32>, Query, description = "1-200, default 50"),
         ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
     ),
-    responses((status = 200, body = Page<MyOrg>)))]
+    responses((status = 200, description = "A page of the caller's organizations", body = Page<MyOrg>)))]
 pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let page = req.page_query()?;

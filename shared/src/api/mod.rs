@@ -3,7 +3,11 @@
 //! `functions/` builds one binary for and `infra/template.yaml` deploys.
 
 pub mod access;
+pub mod admins;
+pub mod audit;
+pub mod classes;
 pub mod me;
+pub mod members;
 pub mod meta;
 pub mod orgs;
 
@@ -101,6 +105,24 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("orgs-get", orgs::get),
         route!("orgs-patch", orgs::patch),
         route!("orgs-leave", orgs::leave),
+        route!("classes-list", classes::list),
+        route!("classes-create", classes::create, Idempotent),
+        route!("classes-get", classes::get),
+        route!("classes-patch", classes::patch),
+        route!("classes-delete", classes::delete),
+        route!("classes-graduate", classes::graduate),
+        route!("classes-promote", classes::promote),
+        route!("classes-member-remove", classes::remove_member),
+        route!("orgs-rollover", classes::rollover),
+        route!("members-list", members::list),
+        route!("members-add", members::add, Idempotent),
+        route!("members-get", members::get),
+        route!("members-patch", members::patch),
+        route!("members-remove", members::remove),
+        route!("admins-list", admins::list),
+        route!("admins-appoint", admins::appoint),
+        route!("admins-demote", admins::demote),
+        route!("audit-list", audit::list),
         route!("openapi-get", meta::openapi, Public),
     ]
 });
@@ -155,6 +177,7 @@ pub fn route(name: &str) -> Option<&'static Route> {
 /// errors as problem+json (internal ones logged with the request ID, answered generically).
 pub async fn dispatch(ctx: &Ctx, route: &Route, req: ApiRequest) -> ApiResponse {
     let request_id = req.request_id.clone();
+    let started = std::time::Instant::now();
     let result = async {
         if route.auth {
             req.caller()?;
@@ -178,5 +201,12 @@ pub async fn dispatch(ctx: &Ctx, route: &Route, req: ApiRequest) -> ApiResponse 
             ApiResponse::problem(&err, &request_id)
         }
     };
+    tracing::info!(
+        request_id = %request_id,
+        route = route.name,
+        status = response.status.as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
     response.with_header("x-request-id", &request_id)
 }

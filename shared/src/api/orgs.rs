@@ -3,11 +3,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member, require_admin};
+use super::access::{caller_id, member};
 use crate::domain::org::{OrgProfile, ProfileInput};
-use crate::domain::{text, Language, RoleGrant, Timestamp};
-use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
-use crate::store::orgs::{LeaveError, Org};
+use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Problem, Validator};
+use crate::store::audit::AuditEntry;
+use crate::store::members::{Membership, MembershipSource};
+use crate::store::orgs::{profile_json, Org};
 use crate::store::users::ProfileChanges;
 use crate::store::StoreError;
 use crate::Ctx;
@@ -132,7 +134,7 @@ impl From<CreateOrg> for ProfileInput {
 /// Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
+    responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let body: CreateOrg = req.json()?;
@@ -152,10 +154,37 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Language::Ru => "Администратор".into(),
         Language::En => "Administrator".into(),
     });
-    let (org, _) = ctx
-        .store()
-        .create_org(profile, &creator, RoleGrant::staff(&position))
-        .await?;
+    let now = Timestamp::now();
+    let org = Org {
+        id: OrgId::generate(),
+        name: profile.name,
+        short_name: profile.short_name,
+        address: profile.address,
+        website: profile.website,
+        phone: profile.phone,
+        email: profile.email,
+        description: profile.description,
+        version: 1,
+        admin_count: 1,
+        member_count: 1,
+        class_count: 0,
+        pending_join_requests: 0,
+        created_by: creator.id.clone(),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut first_admin = Membership::new(
+        &org.id,
+        &creator.id,
+        &creator.name,
+        creator.email.as_deref(),
+        vec![RoleGrant::staff(&position)],
+        true,
+        MembershipSource::Manual,
+    );
+    first_admin.last_active_at = Some(now);
+    first_admin.active_days = vec![now.day()];
+    let (org, _) = ctx.store().create_org(org, first_admin).await?;
     let location = format!("/v1/orgs/{}", org.id);
     Ok(ApiResponse::created(&OrgView::from(&org), &location)?.with_etag(org.version))
 }
@@ -163,10 +192,10 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 /// Reads an organization's profile (members only).
 #[utoipa::path(get, path = "/v1/orgs/{org}", tag = "orgs",
     params(("org" = String, Path, description = "organization ID")),
-    responses((status = 200, body = OrgView, headers(("ETag" = String)))))]
+    responses((status = 200, description = "The profile", body = OrgView, headers(("ETag" = String)))))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (org, _) = member(&ctx, &req).await?;
-    answer(&org)
+    let caller = member(&ctx, &req).await?;
+    answer(&caller.org)
 }
 
 /// Edits the profile (admins). With `If-Match`, a stale ETag gets 412.
@@ -175,14 +204,15 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         ("org" = String, Path, description = "organization ID"),
         ("If-Match" = Option<String>, Header, description = "the ETag the profile was read with"),
     ),
-    responses((status = 200, body = OrgView, headers(("ETag" = String)))))]
+    responses((status = 200, description = "The changed profile", body = OrgView, headers(("ETag" = String)))))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (mut org, m) = member(&ctx, &req).await?;
-    require_admin(&m, "edit the organization's profile")?;
+    let mut caller = member(&ctx, &req).await?;
+    caller.require_admin("edit the organization's profile")?;
     let expected = req.if_match()?;
     let fields: OrgFields = req.json()?;
     let input: ProfileInput = fields.into();
     for _ in 0..3 {
+        let org = &caller.org;
         if expected.is_some_and(|v| v != org.version) {
             return Err(ApiError::PreconditionFailed);
         }
@@ -191,16 +221,24 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         v.finish()?;
         let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
         if profile == org.profile() {
-            return answer(&org);
+            return answer(org);
         }
-        match ctx.store().update_org_profile(&org, &profile).await {
+        let audit = AuditEntry::new(
+            &org.id,
+            &caller.actor(),
+            "org.update",
+            "org",
+            org.id.as_str(),
+            Some(profile_json(&org.profile())),
+            Some(profile_json(&profile)),
+        );
+        match ctx.store().update_org_profile(org, &profile, &audit).await {
             Ok(updated) => return answer(&updated),
             // Changed since read: with If-Match that is the client's stale copy; without,
             // apply the same change to the current profile.
             Err(StoreError::ConditionFailed) => {
-                let (current, still) = member(&ctx, &req).await?;
-                require_admin(&still, "edit the organization's profile")?;
-                org = current;
+                caller = member(&ctx, &req).await?;
+                caller.require_admin("edit the organization's profile")?;
             }
             Err(e) => return Err(e.into()),
         }
@@ -211,25 +249,16 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     ))
 }
 
-/// Leaves the organization. The last admin cannot leave (409 `last_admin`): appoint
-/// another admin first.
+/// Leaves the organization: the membership, its class places and admin flag go. The last
+/// admin cannot leave (409 `last_admin`): appoint another admin first.
 #[utoipa::path(post, path = "/v1/orgs/{org}/leave", tag = "orgs",
     params(("org" = String, Path, description = "organization ID")),
-    responses((status = 204, description = "left")))]
+    responses((status = 204, description = "Left the organization"), (status = 409, description = "The caller is the last admin (`last_admin`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    for _ in 0..3 {
-        let (_, m) = member(&ctx, &req).await?;
-        match ctx.store().leave_org(&m).await {
-            Ok(()) => return Ok(ApiResponse::no_content()),
-            Err(LeaveError::LastAdmin) => return Err(last_admin()),
-            Err(LeaveError::Changed) => continue,
-            Err(LeaveError::Store(e)) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::conflict(
-        "concurrent_update",
-        "Your membership is being changed; retry.",
-    ))
+    let caller = member(&ctx, &req).await?;
+    let me = caller.member.user_id.clone();
+    super::members::end_membership(&ctx, &caller, &me, "member.leave").await?;
+    Ok(ApiResponse::no_content())
 }
 
 pub fn last_admin() -> ApiError {

@@ -4,12 +4,14 @@ pub mod contact;
 pub mod ids;
 pub mod org;
 pub mod roles;
+pub mod school;
 pub mod text;
 pub mod time;
 
 pub use contact::{Email, Phone, Website};
 pub use ids::{OrgId, UserId};
 pub use roles::{Role, RoleGrant};
+pub use school::{AcademicYear, ClassName};
 pub use time::Timestamp;
 
 use serde::{Deserialize, Serialize};

@@ -38,6 +38,21 @@ impl Cursor {
         Ok(Cursor(pairs.into_iter().collect()))
     }
 
+    /// A position in a list sorted in memory (short, bounded lists such as classes).
+    pub fn offset(n: usize) -> Self {
+        Cursor([("offset".to_string(), n.to_string())].into())
+    }
+
+    pub fn as_offset(&self) -> Result<usize, ApiError> {
+        self.0
+            .get("offset")
+            .and_then(|o| o.parse().ok())
+            .ok_or_else(|| ApiError::BadRequest {
+                code: "invalid_cursor",
+                detail: "The cursor is not one this list gave out; start again without it.".into(),
+            })
+    }
+
     /// From DynamoDB's LastEvaluatedKey (all our keys are strings).
     pub fn from_key(key: &HashMap<String, AttributeValue>) -> Option<Self> {
         let mut map = HashMap::new();
@@ -94,6 +109,25 @@ impl PageQuery {
             Some(text) => Some(Cursor::decode(text)?),
         };
         Ok(PageQuery { limit, cursor })
+    }
+}
+
+impl PageQuery {
+    /// Pages a list held in memory.
+    pub fn slice<T>(&self, all: Vec<T>) -> Result<(Vec<T>, Option<Cursor>), ApiError> {
+        let from = match &self.cursor {
+            Some(c) => c.as_offset()?,
+            None => 0,
+        };
+        let to = (from + self.limit as usize).min(all.len());
+        let next = (to < all.len()).then(|| Cursor::offset(to));
+        Ok((
+            all.into_iter()
+                .skip(from)
+                .take(to.saturating_sub(from))
+                .collect(),
+            next,
+        ))
     }
 }
 

@@ -31,6 +31,9 @@ pub enum ApiError {
     /// A resource that does not exist or that the caller may not know of.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// Not found, with a code of its own (e.g. `user_not_found`).
+    #[error("{detail}")]
+    Missing { code: &'static str, detail: String },
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed")]
@@ -96,7 +99,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::RouteNotFound | ApiError::Missing { .. } => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
@@ -117,6 +122,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::RouteNotFound => "route_not_found",
+            ApiError::Missing { code, .. } => code,
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
@@ -136,6 +142,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::RouteNotFound => "No such route",
+            ApiError::Missing { .. } => "Not found",
             ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Validation(_) => "Validation failed",
@@ -160,6 +167,7 @@ impl ApiError {
                 allow.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
             ),
             ApiError::BadRequest { detail, .. }
+            | ApiError::Missing { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::Unprocessable { detail, .. } => detail.clone(),
             ApiError::Validation(errors) => {
@@ -190,7 +198,7 @@ impl ApiError {
                 ApiError::Validation(errors) => Some(errors.clone()),
                 _ => None,
             },
-            request_id: request_id.map(str::to_owned),
+            request_id: request_id.filter(|id| !id.is_empty()).map(str::to_owned),
         }
     }
 }

@@ -15,6 +15,10 @@ pub const TTL: &str = "ttl";
 pub const PROFILE: &str = "PROFILE";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const ORG_PREFIX: &str = "ORG#";
+pub const CLASS_PREFIX: &str = "CLASS#";
+pub const CLASSNAME_PREFIX: &str = "CLASSNAME#";
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+pub const EVENT_PREFIX: &str = "EVENT#";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("ORG#{org}")
@@ -34,4 +38,18 @@ pub fn email_pk(email: &str) -> String {
 
 pub fn idempotency_pk(user: &str, key: &str) -> String {
     format!("IDEM#{user}#{key}")
+}
+
+pub fn class_sk(class: &str) -> String {
+    format!("{CLASS_PREFIX}{class}")
+}
+
+/// The item that keeps a class name unique within a year.
+pub fn class_name_sk(year: &str, unique_name: &str) -> String {
+    format!("{CLASSNAME_PREFIX}{year}#{unique_name}")
+}
+
+/// The sparse index of an organization's admins (on gsi2).
+pub fn admins_pk(org: &OrgId) -> String {
+    format!("ADMINS#{org}")
 }

@@ -5,13 +5,22 @@
 //! | --- | --- | --- |
 //! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`) |
 //! | organization | `ORG#<org>` | `PROFILE` (version, admin_count, member_count) |
-//! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`) |
+//! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`; admins also gsi2: `ADMINS#<org>`) |
+//! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs) |
+//! | class name guard | `ORG#<org>` | `CLASSNAME#<year>#<name>` (unique names per year) |
+//! | audit entry | `ORG#<org>` | `AUDIT#<ulid>` (time-ordered) |
+//! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
+pub mod audit;
+pub mod classes;
 pub mod idempotency;
 pub mod keys;
+pub mod members;
 pub mod orgs;
+pub mod outbox;
 pub mod schema;
+pub mod tx;
 pub mod users;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

@@ -1,18 +1,17 @@
-//! Organizations and memberships.
+//! Organizations.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
+use super::audit::AuditEntry;
 use super::keys::*;
+use super::members::{member_item, member_key, Membership};
+use super::tx::{key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::org::OrgProfile;
-use crate::domain::{Email, OrgId, Phone, RoleGrant, Timestamp, UserId, Website};
-use crate::http::{Cursor, PageQuery};
+use crate::domain::{Email, OrgId, Phone, Timestamp, UserId, Website};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Org {
@@ -35,6 +34,9 @@ pub struct Org {
     /// Kept in the same transaction as every admin change; never below 1.
     pub admin_count: u32,
     pub member_count: u32,
+    /// Classes that exist (graduated ones included); kept with every class create/delete.
+    #[serde(default)]
+    pub class_count: u32,
     /// Join requests awaiting an admin's decision.
     #[serde(default)]
     pub pending_join_requests: u32,
@@ -55,85 +57,39 @@ impl Org {
             description: self.description.clone(),
         }
     }
+
+    pub fn with_profile(&self, p: &OrgProfile, now: Timestamp) -> Org {
+        Org {
+            name: p.name.clone(),
+            short_name: p.short_name.clone(),
+            address: p.address.clone(),
+            website: p.website.clone(),
+            phone: p.phone.clone(),
+            email: p.email.clone(),
+            description: p.description.clone(),
+            version: self.version + 1,
+            updated_at: now,
+            ..self.clone()
+        }
+    }
 }
 
-/// How a person became a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum MembershipSource {
-    Manual,
-    Link,
-    Invitation,
-    Journal,
+pub fn org_key(org: &OrgId) -> Item {
+    key(org_pk(org), PROFILE)
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Membership {
-    pub org_id: OrgId,
-    pub user_id: UserId,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub roles: Vec<RoleGrant>,
-    pub admin: bool,
-    pub source: MembershipSource,
-    pub joined_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_active_at: Option<Timestamp>,
-}
-
-fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        (PK.to_string(), AttributeValue::S(pk)),
-        (SK.to_string(), AttributeValue::S(sk)),
-    ])
-}
-
-fn org_key(org: &OrgId) -> HashMap<String, AttributeValue> {
-    key(org_pk(org), PROFILE.into())
-}
-
-fn member_key(org: &OrgId, user: &UserId) -> HashMap<String, AttributeValue> {
-    key(org_pk(org), member_sk(user))
-}
-
-fn org_item(org: &Org) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item: HashMap<String, AttributeValue> =
-        serde_dynamo::to_item(org).map_err(serde_err)?;
+fn org_item(org: &Org) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(org).map_err(serde_err)?;
     item.extend(org_key(&org.id));
     Ok(item)
 }
 
-fn member_item(m: &Membership) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(m).map_err(serde_err)?;
-    item.extend(member_key(&m.org_id, &m.user_id));
-    item.insert(GSI1PK.into(), AttributeValue::S(user_pk(&m.user_id)));
-    item.insert(GSI1SK.into(), AttributeValue::S(org_pk(&m.org_id)));
-    Ok(item)
-}
-
-fn put(
-    table: &str,
-    item: HashMap<String, AttributeValue>,
-    condition: &str,
-) -> Result<TransactWriteItem, StoreError> {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .build()
-        .map_err(|e| StoreError::Other(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
-}
-
-/// Why leaving was refused.
-#[derive(Debug)]
-pub enum LeaveError {
-    /// The caller is the organization's last admin.
-    LastAdmin,
-    /// The membership changed (or went) since it was read; read again.
-    Changed,
-    Store(StoreError),
+/// The profile as JSON, for audit entries.
+pub fn profile_json(p: &OrgProfile) -> serde_json::Value {
+    serde_json::json!({
+        "name": p.name, "short_name": p.short_name, "address": p.address,
+        "website": p.website, "phone": p.phone, "email": p.email, "description": p.description,
+    })
 }
 
 impl Store {
@@ -141,51 +97,23 @@ impl Store {
     /// the (rare) collision: the create is conditional on the ID being free.
     pub async fn create_org(
         &self,
-        profile: OrgProfile,
-        creator: &crate::store::users::User,
-        grant: RoleGrant,
+        mut org: Org,
+        mut creator: Membership,
     ) -> Result<(Org, Membership), StoreError> {
-        let now = Timestamp::now();
         for _ in 0..5 {
-            let org = Org {
-                id: OrgId::generate(),
-                name: profile.name.clone(),
-                short_name: profile.short_name.clone(),
-                address: profile.address.clone(),
-                website: profile.website.clone(),
-                phone: profile.phone.clone(),
-                email: profile.email.clone(),
-                description: profile.description.clone(),
-                version: 1,
-                admin_count: 1,
-                member_count: 1,
-                pending_join_requests: 0,
-                created_by: creator.id.clone(),
-                created_at: now,
-                updated_at: now,
-            };
-            let membership = Membership {
-                org_id: org.id.clone(),
-                user_id: creator.id.clone(),
-                name: creator.name.clone(),
-                email: creator.email.clone(),
-                roles: vec![grant.clone()],
-                admin: true,
-                source: MembershipSource::Manual,
-                joined_at: now,
-                last_active_at: Some(now),
-            };
-            let items = vec![
-                put(&self.table, org_item(&org)?, "attribute_not_exists(pk)")?,
-                put(
-                    &self.table,
-                    member_item(&membership)?,
-                    "attribute_not_exists(pk)",
-                )?,
-            ];
-            match self.transact(items).await {
-                Ok(()) => return Ok((org, membership)),
-                Err(e) if e.condition_failed_at(0) => continue,
+            creator.org_id = org.id.clone();
+            let mut tx = Tx::new(&self.table);
+            tx.put(
+                org_item(&org)?,
+                Some(Expr::condition("attribute_not_exists(pk)")),
+            )?;
+            tx.put(
+                member_item(&creator)?,
+                Some(Expr::condition("attribute_not_exists(pk)")),
+            )?;
+            match tx.run(self).await {
+                Ok(()) => return Ok((org, creator)),
+                Err(e) if e.condition_failed_at(0) => org.id = OrgId::generate(),
                 Err(e) => return Err(e),
             }
         }
@@ -194,143 +122,105 @@ impl Store {
         ))
     }
 
-    /// Adds a member; the counts move in the same transaction. The condition fails at
-    /// action 0 when the person is already a member, at 1 when the organization is gone.
-    pub async fn add_member(&self, m: &Membership) -> Result<(), StoreError> {
-        let expr = if m.admin {
-            "SET member_count = member_count + :one, admin_count = admin_count + :one"
-        } else {
-            "SET member_count = member_count + :one"
-        };
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(org_key(&m.org_id)))
-            .update_expression(expr)
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .build()
-            .map_err(|e| StoreError::Other(e.to_string()))?;
-        self.transact(vec![
-            put(&self.table, member_item(m)?, "attribute_not_exists(pk)")?,
-            TransactWriteItem::builder().update(update).build(),
-        ])
-        .await
-    }
-
-    /// The organization and the caller's membership in it, in one round trip.
-    pub async fn org_and_membership(
+    /// The organization, the caller's membership and any further items of the
+    /// organization's partition (by sort key), in one round trip.
+    pub async fn org_member_and(
         &self,
         org: &OrgId,
         user: &UserId,
-    ) -> Result<(Option<Org>, Option<Membership>), StoreError> {
-        let items = self
-            .batch_get(vec![org_key(org), member_key(org, user)])
-            .await?;
+        extra_sks: &[String],
+    ) -> Result<(Option<Org>, Option<Membership>, HashMap<String, Item>), StoreError> {
+        let mut keys = vec![org_key(org), member_key(org, user)];
+        keys.extend(extra_sks.iter().map(|sk| key(org_pk(org), sk.clone())));
         let mut found_org = None;
         let mut found_member = None;
-        for item in items {
-            match item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) {
-                Some(PROFILE) => {
-                    found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?)
+        let mut extra = HashMap::new();
+        let member_sk = member_sk(user);
+        for item in self.batch_get(keys).await? {
+            let sk = item
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == PROFILE {
+                found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?);
+            } else if sk == member_sk {
+                found_member = Some(serde_dynamo::from_item(item.clone()).map_err(serde_err)?);
+                if extra_sks.contains(&sk) {
+                    extra.insert(sk, item);
                 }
-                Some(_) => found_member = Some(serde_dynamo::from_item(item).map_err(serde_err)?),
-                None => {}
+            } else {
+                extra.insert(sk, item);
             }
         }
-        Ok((found_org, found_member))
+        Ok((found_org, found_member, extra))
     }
 
-    pub async fn membership(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-    ) -> Result<Option<Membership>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(member_key(org, user)))
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
-    }
-
-    /// Organizations by ID (missing ones are left out), with BatchGetItem's retries.
+    /// Organizations by ID (missing ones are left out).
     pub async fn orgs(&self, ids: &[OrgId]) -> Result<Vec<Org>, StoreError> {
         let mut orgs = Vec::new();
-        for chunk in ids.chunks(100) {
-            for item in self.batch_get(chunk.iter().map(org_key).collect()).await? {
-                orgs.push(serde_dynamo::from_item(item).map_err(serde_err)?);
-            }
+        for item in self.batch_get(ids.iter().map(org_key).collect()).await? {
+            orgs.push(serde_dynamo::from_item(item).map_err(serde_err)?);
         }
         Ok(orgs)
     }
 
-    async fn batch_get(
-        &self,
-        keys: Vec<HashMap<String, AttributeValue>>,
-    ) -> Result<Vec<HashMap<String, AttributeValue>>, StoreError> {
-        let mut pending = keys;
+    /// Reads items by key, 100 a call, retrying what DynamoDB leaves unprocessed.
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
-        for attempt in 0..6 {
-            if pending.is_empty() {
-                break;
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..6 {
+                if pending.is_empty() {
+                    break;
+                }
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                let out = self
+                    .db
+                    .batch_get_item()
+                    .request_items(&self.table, ka)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                if let Some(mut responses) = out.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|ka| ka.keys)
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
             }
-            let ka = KeysAndAttributes::builder()
-                .set_keys(Some(pending.clone()))
-                .build()
-                .map_err(|e| StoreError::Other(e.to_string()))?;
-            let out = self
-                .db
-                .batch_get_item()
-                .request_items(&self.table, ka)
-                .send()
-                .await
-                .map_err(classify)?;
-            if let Some(mut responses) = out.responses {
-                found.extend(responses.remove(&self.table).unwrap_or_default());
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .map(|ka| ka.keys)
-                .unwrap_or_default();
             if !pending.is_empty() {
-                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                return Err(StoreError::Other("batch get left keys unprocessed".into()));
             }
-        }
-        if !pending.is_empty() {
-            return Err(StoreError::Other("batch get left keys unprocessed".into()));
         }
         Ok(found)
     }
 
-    /// Writes a new profile, conditional on the version read (optimistic concurrency).
-    /// `ConditionFailed` when the organization changed meanwhile (or is gone).
+    /// Writes a new profile with its audit entry, conditional on the version read
+    /// (optimistic concurrency): `ConditionFailed` when it changed meanwhile.
     pub async fn update_org_profile(
         &self,
         org: &Org,
         profile: &OrgProfile,
+        audit: &AuditEntry,
     ) -> Result<Org, StoreError> {
-        let now = Timestamp::now().to_string();
-        let mut set = vec![
-            "#name = :name",
-            "version = version + :one",
-            "updated_at = :now",
-        ];
+        let updated = org.with_profile(profile, Timestamp::now());
+        let mut set = vec!["#name = :name", "version = :version", "updated_at = :now"];
         let mut remove = Vec::new();
-        let mut values: HashMap<String, AttributeValue> = HashMap::from([
-            (":name".into(), AttributeValue::S(profile.name.clone())),
-            (":one".into(), AttributeValue::N("1".into())),
-            (":now".into(), AttributeValue::S(now)),
-            (
-                ":version".into(),
-                AttributeValue::N(org.version.to_string()),
-            ),
-        ]);
+        let mut expr = Expr::default()
+            .name("#name", "name")
+            .value(":name", s(&profile.name))
+            .value(":version", n(updated.version))
+            .value(":read", n(org.version))
+            .value(":now", s(updated.updated_at.to_string()));
         let optional: [(&'static str, &'static str, Option<&str>); 6] = [
             (
                 "short_name",
@@ -363,111 +253,47 @@ impl Store {
             match value {
                 Some(v) => {
                     set.push(assignment);
-                    values.insert(format!(":{attr}"), AttributeValue::S(v.to_string()));
+                    expr = expr.value(&format!(":{attr}"), s(v));
                 }
                 None => remove.push(attr),
             }
         }
-        let mut expr = format!("SET {}", set.join(", "));
+        let mut update = format!("SET {}", set.join(", "));
         if !remove.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
-        let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(org_key(&org.id)))
-            .update_expression(expr)
-            .condition_expression("attribute_exists(pk) AND version = :version")
-            .expression_attribute_names("#name", "name")
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(classify)?;
-        let item = out
-            .attributes
-            .ok_or_else(|| StoreError::Other("update returned no item".into()))?;
-        serde_dynamo::from_item(item).map_err(serde_err)
-    }
-
-    /// Ends a membership. For an admin, the admin count drops in the same transaction,
-    /// on the condition that another admin remains; the membership must still be as read.
-    pub async fn leave_org(&self, m: &Membership) -> Result<(), LeaveError> {
-        let delete = Delete::builder()
-            .table_name(&self.table)
-            .set_key(Some(member_key(&m.org_id, &m.user_id)))
-            .condition_expression("attribute_exists(pk) AND admin = :admin")
-            .expression_attribute_values(":admin", AttributeValue::Bool(m.admin));
-        let delete = delete
-            .build()
-            .map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(org_key(&m.org_id)))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()));
-        update = if m.admin {
-            update
-                .update_expression(
-                    "SET member_count = member_count - :one, admin_count = admin_count - :one",
-                )
-                .condition_expression("attribute_exists(pk) AND admin_count > :one")
-        } else {
-            update
-                .update_expression("SET member_count = member_count - :one")
-                .condition_expression("attribute_exists(pk)")
-        };
-        let update = update
-            .build()
-            .map_err(|e| LeaveError::Store(StoreError::Other(e.to_string())))?;
-        let items = vec![
-            TransactWriteItem::builder().delete(delete).build(),
-            TransactWriteItem::builder().update(update).build(),
-        ];
-        match self.transact(items).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.condition_failed_at(0) => Err(LeaveError::Changed),
-            Err(e) if e.condition_failed_at(1) && m.admin => Err(LeaveError::LastAdmin),
-            Err(e) => Err(LeaveError::Store(e)),
+        expr.update = Some(update);
+        let mut tx = Tx::new(&self.table);
+        tx.update(
+            org_key(&org.id),
+            expr.when("attribute_exists(pk) AND version = :read"),
+        )?;
+        audit.add_to(&mut tx)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(updated),
+            Err(e) if e.condition_failed_at(0) => Err(StoreError::ConditionFailed),
+            Err(e) => Err(e),
         }
     }
+}
 
-    /// A page of the user's memberships (newest organizations by ID order).
-    pub async fn user_memberships(
-        &self,
-        user: &UserId,
-        page: &PageQuery,
-    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
-        let upk = user_pk(user);
-        let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(GSI1PK, &upk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
-            None => None,
-        };
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
-            .expression_attribute_values(":pk", AttributeValue::S(upk))
-            .expression_attribute_values(":prefix", AttributeValue::S(ORG_PREFIX.into()))
-            .limit(page.limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect::<Result<Vec<Membership>, _>>()?;
-        let next = out.last_evaluated_key.as_ref().and_then(Cursor::from_key);
-        Ok((items, next))
-    }
+/// Moves the organization's counters by `delta` (members, admins) inside a transaction;
+/// with `keep_an_admin`, on the condition that an admin remains.
+pub fn count_members(
+    tx: &mut Tx,
+    org: &OrgId,
+    members: i64,
+    admins: i64,
+) -> Result<usize, StoreError> {
+    let mut expr =
+        Expr::update("SET member_count = member_count + :m, admin_count = admin_count + :a")
+            .value(":m", n(members))
+            .value(":a", n(admins));
+    expr = if admins < 0 {
+        expr.when("attribute_exists(pk) AND admin_count > :one")
+            .value(":one", n(1))
+    } else {
+        expr.when("attribute_exists(pk)")
+    };
+    tx.update(org_key(org), expr)
 }

@@ -1,29 +1,31 @@
 //! Integration tests over HTTP against the local gateway and the emulator.
 
+mod admins;
+mod audit;
 mod authz;
+mod classes;
 mod emulator;
 mod idempotency;
 mod infra;
 mod me;
+mod members;
 mod orgs;
 mod plumbing;
 
-use kabinet::domain::{OrgId, RoleGrant, Timestamp, UserId};
-use kabinet::store::orgs::{Membership, MembershipSource};
+use kabinet::domain::{OrgId, RoleGrant, UserId};
+use kabinet::store::members::{Membership, MembershipSource};
 use kabinet_tests::{store, User};
 
-/// Puts `user` into the organization directly (no route for that yet in every test).
+/// Puts `user` into the organization under the API (for tests about other routes).
 pub async fn add_member(org: &str, user: &User, roles: Vec<RoleGrant>, admin: bool) {
-    let m = Membership {
-        org_id: OrgId::parse(org).unwrap(),
-        user_id: UserId::parse(&user.sub).unwrap(),
-        name: user.name.clone(),
-        email: Some(user.email.clone()),
+    let m = Membership::new(
+        &OrgId::parse(org).unwrap(),
+        &UserId::parse(&user.sub).unwrap(),
+        &user.name,
+        Some(&user.email),
         roles,
         admin,
-        source: MembershipSource::Manual,
-        joined_at: Timestamp::now(),
-        last_active_at: None,
-    };
-    store().await.add_member(&m).await.unwrap();
+        MembershipSource::Manual,
+    );
+    store().await.add_member(&m, None, None).await.unwrap();
 }

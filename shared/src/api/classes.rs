@@ -1,0 +1,694 @@
+//! Classes per academic year (R3): create, list, view, edit, delete, graduate, promote,
+//! roll a whole year over, and take one person off one class.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{member, user_param, Caller};
+use crate::domain::{AcademicYear, ClassName, Role, Timestamp, UserId};
+use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
+use crate::store::audit::AuditEntry;
+use crate::store::classes::{Class, ClassError, ClassSource, Promotion};
+use crate::store::members::Membership;
+use crate::Ctx;
+
+/// A class in lists.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassView {
+    pub id: String,
+    pub grade: Option<u8>,
+    pub letter: Option<String>,
+    /// Display name: `5А`, or the free name of an extra class.
+    pub name: String,
+    /// `2026/2027`.
+    #[schema(value_type = String, example = "2026/2027")]
+    pub year: AcademicYear,
+    /// `journal` for classes imported from the school's e-journal.
+    pub source: ClassSource,
+    pub graduated: bool,
+    pub class_teacher_ids: Vec<String>,
+    pub student_count: usize,
+    pub promoted_from: Option<String>,
+    pub promoted_to: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&Class> for ClassView {
+    fn from(c: &Class) -> Self {
+        ClassView {
+            id: c.id.clone(),
+            grade: c.grade,
+            letter: c.letter.clone(),
+            name: c.name.clone(),
+            year: c.year,
+            source: c.source,
+            graduated: c.graduated,
+            class_teacher_ids: c.class_teacher_ids.clone(),
+            student_count: c.students.len(),
+            promoted_from: c.promoted_from.clone(),
+            promoted_to: c.promoted_to.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Person {
+    pub user_id: String,
+    pub name: String,
+}
+
+/// A class with its people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassDetail {
+    #[serde(flatten)]
+    pub class: ClassView,
+    /// Class teachers and subject teachers.
+    pub teachers: Vec<Person>,
+    pub class_teachers: Vec<Person>,
+    pub students: Vec<Person>,
+    pub parents: Vec<Person>,
+}
+
+fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::json(status, &ClassView::from(c))?.with_etag(c.version))
+}
+
+fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
+    let id = req.path_param("id")?;
+    let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
+    ok.then(|| id.to_ascii_lowercase())
+        .ok_or(ApiError::NotFound("class"))
+}
+
+async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> Result<Class, ApiError> {
+    ctx.store()
+        .class(&caller.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("class"))
+}
+
+/// Whether the caller may see a class and its people: admins and staff any; teachers the
+/// classes they teach; students and parents their own.
+fn may_view(caller: &Caller, c: &Class) -> bool {
+    let me = &caller.member.user_id;
+    caller.is_admin()
+        || caller.has_role(Role::Staff)
+        || c.has_teacher(me)
+        || c.students.contains_key(me.as_str())
+        || c.parents.contains_key(me.as_str())
+        || caller
+            .member
+            .roles
+            .iter()
+            .any(|g| g.class_ids.contains(&c.id))
+}
+
+fn class_error(e: ClassError) -> ApiError {
+    match e {
+        ClassError::NameTaken => ApiError::conflict(
+            "class_exists",
+            "A class with this name already exists in this academic year.",
+        ),
+        ClassError::NotATeacher(t) => ApiError::validation(
+            "class_teacher_ids",
+            format!("{t} is not a teacher of this organization"),
+        ),
+        ClassError::Changed => ApiError::conflict(
+            "concurrent_update",
+            "The class was changed by someone else meanwhile; read it again and retry.",
+        ),
+        ClassError::Store(e) => e.into(),
+    }
+}
+
+fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, t) in raw.into_iter().enumerate() {
+        if UserId::parse(&t).is_none() {
+            return Err(ApiError::validation(
+                format!("class_teacher_ids[{i}]"),
+                "is not a user ID",
+            ));
+        }
+        if seen.insert(t.clone()) {
+            out.push(t);
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateClass {
+    /// 1-11, with a `letter`; or leave both out and give a `name` (extra classes).
+    pub grade: Option<i64>,
+    pub letter: Option<String>,
+    pub name: Option<String>,
+    /// Defaults to the current academic year.
+    pub year: Option<String>,
+    /// Members holding the teacher role.
+    #[serde(default)]
+    pub class_teacher_ids: Vec<String>,
+}
+
+/// Creates a class (admins). Names are unique within a year (409 `class_exists`).
+#[utoipa::path(post, path = "/v1/orgs/{org}/classes", tag = "classes", request_body = CreateClass,
+    params(("org" = String, Path, description = "organization ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Created", body = ClassView, headers(("ETag" = String), ("Location" = String))),
+              (status = 409, description = "`class_exists`")))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("create classes")?;
+    let body: CreateClass = req.json()?;
+    let mut errors = Vec::new();
+    let name = ClassName::parse(body.grade, body.letter.as_deref(), body.name.as_deref())
+        .map_err(|(f, m)| errors.push(FieldError::new(f, m)))
+        .ok();
+    let year = match body.year.as_deref() {
+        Some(y) => AcademicYear::parse(y)
+            .map_err(|m| errors.push(FieldError::new("year", m)))
+            .ok(),
+        None => Some(AcademicYear::current()),
+    };
+    let teachers = parse_teachers(body.class_teacher_ids)
+        .map_err(|e| {
+            if let ApiError::Validation(v) = e {
+                errors.extend(v)
+            }
+        })
+        .ok();
+    let (Some(name), Some(year), Some(teachers), true) = (name, year, teachers, errors.is_empty())
+    else {
+        return Err(ApiError::Validation(errors));
+    };
+    let class = Class::new(&caller.org.id, &name, year, ClassSource::Manual, teachers);
+    let audit = AuditEntry::new(
+        &caller.org.id,
+        &caller.actor(),
+        "class.create",
+        "class",
+        &class.id,
+        None,
+        Some(class.summary()),
+    );
+    ctx.store()
+        .create_class(&class, &audit)
+        .await
+        .map_err(class_error)?;
+    Ok(
+        class_answer(http::StatusCode::CREATED, &class)?.with_header(
+            "location",
+            &format!("/v1/orgs/{}/classes/{}", caller.org.id, class.id),
+        ),
+    )
+}
+
+/// Lists classes of a year (default: the current one), by grade and letter. Students and
+/// parents see their own classes; graduated classes only with `include_graduated=true`.
+#[utoipa::path(get, path = "/v1/orgs/{org}/classes", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"),
+           ("year" = Option<String>, Query, description = "`2026/2027`; default the current academic year"),
+           ("include_graduated" = Option<bool>, Query),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of classes", body = Page<ClassView>)))]
+pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    let page = req.page_query()?;
+    let year = match req.query_param("year") {
+        Some(y) => AcademicYear::parse(y).map_err(|m| ApiError::validation("year", m))?,
+        None => AcademicYear::current(),
+    };
+    let include_graduated = match req.query_param("include_graduated") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "include_graduated",
+                "must be true or false",
+            ))
+        }
+    };
+    let sees_all =
+        caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
+    let mut classes: Vec<Class> = ctx
+        .store()
+        .classes(&caller.org.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.year == year && (include_graduated || !c.graduated))
+        .filter(|c| sees_all || may_view(&caller, c))
+        .collect();
+    classes.sort_by(|a, b| {
+        a.class_name()
+            .sort_key()
+            .cmp(&b.class_name().sort_key())
+            .then(a.id.cmp(&b.id))
+    });
+    let (classes, next) = page.slice(classes)?;
+    let items = classes.iter().map(ClassView::from).collect();
+    ApiResponse::ok(&Page {
+        items,
+        next_cursor: next.map(|c| c.encode()),
+    })
+}
+
+/// A class with its teachers, class teachers, students and parents.
+#[utoipa::path(get, path = "/v1/orgs/{org}/classes/{id}", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
+    responses((status = 200, description = "The class", body = ClassDetail, headers(("ETag" = String)))))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+    if !may_view(&caller, &class) {
+        return Err(ApiError::Forbidden("see this class"));
+    }
+    let ids: Vec<UserId> = class
+        .people()
+        .iter()
+        .filter_map(|u| UserId::parse(u))
+        .collect();
+    let members = ctx.store().memberships(&caller.org.id, &ids).await?;
+    let people = |pred: &dyn Fn(&Membership) -> bool| {
+        let mut v: Vec<Person> = members
+            .iter()
+            .filter(|m| pred(m))
+            .map(|m| Person {
+                user_id: m.user_id.to_string(),
+                name: m.name.clone(),
+            })
+            .collect();
+        v.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        v
+    };
+    let on = |roster: &std::collections::BTreeMap<String, bool>, m: &Membership| {
+        roster.contains_key(m.user_id.as_str())
+    };
+    let detail = ClassDetail {
+        class: ClassView::from(&class),
+        teachers: people(&|m| {
+            on(&class.teachers, m) || class.class_teacher_ids.contains(&m.user_id.to_string())
+        }),
+        class_teachers: people(&|m| class.class_teacher_ids.contains(&m.user_id.to_string())),
+        students: people(&|m| on(&class.students, m)),
+        parents: people(&|m| on(&class.parents, m)),
+    };
+    Ok(ApiResponse::ok(&detail)?.with_etag(class.version))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchClass {
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub grade: Patch<i64>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub letter: Patch<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub name: Patch<String>,
+    pub class_teacher_ids: Option<Vec<String>>,
+}
+
+fn patched<T: Clone>(p: Patch<T>, current: Option<T>) -> Option<T> {
+    match p {
+        Patch::Keep => current,
+        Patch::Clear => None,
+        Patch::Set(v) => Some(v),
+    }
+}
+
+/// Renames a class or changes its class teachers (admins). With `If-Match`, a stale ETag
+/// gets 412.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/classes/{id}", tag = "classes", request_body = PatchClass,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the class was read with")),
+    responses((status = 200, description = "The changed class", body = ClassView, headers(("ETag" = String)))))]
+pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("edit classes")?;
+    let id = class_id(&req)?;
+    let expected = req.if_match()?;
+    let body: PatchClass = req.json()?;
+    let old = load(&ctx, &caller, &id).await?;
+    if expected.is_some_and(|v| v != old.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let free_name = if old.grade.is_none() {
+        Some(old.name.clone())
+    } else {
+        None
+    };
+    let grade = patched(body.grade, old.grade.map(i64::from));
+    let (letter, name) = if grade.is_some() {
+        (
+            patched(body.letter, old.letter.clone()),
+            patched(body.name, None),
+        )
+    } else {
+        (patched(body.letter, None), patched(body.name, free_name))
+    };
+    let name = ClassName::parse(grade, letter.as_deref(), name.as_deref())
+        .map_err(|(f, m)| ApiError::validation(f, m))?;
+    let teachers = match body.class_teacher_ids {
+        Some(t) => parse_teachers(t)?,
+        None => old.class_teacher_ids.clone(),
+    };
+    let mut new = old.clone();
+    new.grade = name.grade();
+    new.letter = name.letter().map(str::to_owned);
+    new.name = name.display();
+    new.class_teacher_ids = teachers;
+    if new.name == old.name
+        && new.grade == old.grade
+        && new.class_teacher_ids == old.class_teacher_ids
+    {
+        return class_answer(http::StatusCode::OK, &old);
+    }
+    new.version = old.version + 1;
+    new.updated_at = Timestamp::now();
+    let audit = AuditEntry::new(
+        &caller.org.id,
+        &caller.actor(),
+        "class.update",
+        "class",
+        &id,
+        Some(old.summary()),
+        Some(new.summary()),
+    );
+    match ctx.store().update_class(&old, &new, &audit).await {
+        Ok(()) => class_answer(http::StatusCode::OK, &new),
+        Err(ClassError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(class_error(e)),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StrandedMember {
+    pub user_id: String,
+    pub name: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeletedClass {
+    pub id: String,
+    /// Students and parents left without a class: give them a new one.
+    pub needs_class: Vec<StrandedMember>,
+}
+
+/// Deletes a class (admins). People stay: its students and parents lose the class and are
+/// listed as needing a new one.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/classes/{id}", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
+    responses((status = 200, description = "Deleted", body = DeletedClass)))]
+pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("delete classes")?;
+    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+    let audit = AuditEntry::new(
+        &caller.org.id,
+        &caller.actor(),
+        "class.delete",
+        "class",
+        &class.id,
+        Some(class.summary()),
+        None,
+    );
+    let stranded = ctx
+        .store()
+        .delete_class(&class, &audit)
+        .await
+        .map_err(class_error)?;
+    let needs_class = stranded
+        .iter()
+        .map(|m| StrandedMember {
+            user_id: m.user_id.to_string(),
+            name: m.name.clone(),
+            roles: m
+                .roles
+                .iter()
+                .filter(|g| {
+                    matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty()
+                })
+                .map(|g| g.role)
+                .collect(),
+        })
+        .collect();
+    ApiResponse::ok(&DeletedClass {
+        id: class.id,
+        needs_class,
+    })
+}
+
+/// Marks a class graduated (admins): it leaves the current lists; its students keep it.
+#[utoipa::path(post, path = "/v1/orgs/{org}/classes/{id}/graduate", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
+    responses((status = 200, description = "The graduated class", body = ClassView)))]
+pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("graduate classes")?;
+    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+    if !class.graduated {
+        let audit = AuditEntry::new(
+            &caller.org.id,
+            &caller.actor(),
+            "class.graduate",
+            "class",
+            &class.id,
+            Some(json!({"graduated": false})),
+            Some(json!({"graduated": true})),
+        );
+        ctx.store().graduate_class(&class, &audit).await?;
+    }
+    class_answer(http::StatusCode::OK, &load(&ctx, &caller, &class.id).await?)
+}
+
+/// Promotes a class to the next academic year (admins): `5А` 2025/2026 becomes `6А`
+/// 2026/2027 with its students, parents and class teachers. Promoting again returns the
+/// same class. An 11th grade graduates instead (422 `cannot_promote`).
+#[utoipa::path(post, path = "/v1/orgs/{org}/classes/{id}/promote", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
+    responses((status = 201, description = "The new class", body = ClassView),
+              (status = 200, description = "Promoted before: the class it became", body = ClassView)))]
+pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("promote classes")?;
+    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+    match promote_one(&ctx, &caller, &class).await? {
+        Promotion::Created(c) => class_answer(http::StatusCode::CREATED, &c),
+        Promotion::Existing(c) => class_answer(http::StatusCode::OK, &c),
+    }
+}
+
+async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promotion, ApiError> {
+    if class.graduated {
+        return Err(ApiError::conflict(
+            "class_graduated",
+            "This class has graduated.",
+        ));
+    }
+    if class.promoted_to.is_none() && class.grade == Some(crate::domain::school::MAX_GRADE) {
+        return Err(ApiError::Unprocessable {
+            code: "cannot_promote",
+            detail: "An 11th grade graduates rather than moving up.".into(),
+        });
+    }
+    let next = class
+        .class_name()
+        .promoted()
+        .unwrap_or_else(|| class.class_name());
+    let audit = AuditEntry::new(
+        &caller.org.id,
+        &caller.actor(),
+        "class.promote",
+        "class",
+        &class.id,
+        Some(class.summary()),
+        Some(json!({"name": next.display(), "year": class.year.next()})),
+    );
+    ctx.store()
+        .promote_class(class, &audit)
+        .await
+        .map_err(class_error)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rollover {
+    /// The year to roll over from, e.g. `2025/2026`.
+    pub from_year: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RolledClass {
+    pub from_id: String,
+    pub from_name: String,
+    pub to_id: String,
+    pub to_name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SkippedClass {
+    pub id: String,
+    pub name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RolloverResult {
+    pub from_year: String,
+    pub to_year: String,
+    /// Classes promoted by this request.
+    pub promoted: Vec<RolledClass>,
+    /// 11th grades graduated by this request.
+    pub graduated: Vec<ClassView>,
+    /// Classes left as they are, with the reason.
+    pub skipped: Vec<SkippedClass>,
+    /// Classes rolled over by an earlier request (nothing changed).
+    pub already_done: usize,
+}
+
+/// Rolls a whole academic year over (admins): every class moves up a grade into the next
+/// year, 11th grades graduate; extra classes (free names) stay. Running it again changes
+/// nothing.
+#[utoipa::path(post, path = "/v1/orgs/{org}/rollover", tag = "classes", request_body = Rollover,
+    params(("org" = String, Path, description = "organization ID")),
+    responses((status = 200, description = "What the rollover did", body = RolloverResult)))]
+pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("roll the academic year over")?;
+    let body: Rollover = req.json()?;
+    let from =
+        AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
+    let mut classes: Vec<Class> = ctx
+        .store()
+        .classes(&caller.org.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.year == from)
+        .collect();
+    classes.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()));
+    let mut result = RolloverResult {
+        from_year: from.to_string(),
+        to_year: from.next().to_string(),
+        promoted: vec![],
+        graduated: vec![],
+        skipped: vec![],
+        already_done: 0,
+    };
+    for class in classes {
+        if class.graduated {
+            result.already_done += 1;
+            continue;
+        }
+        if class.grade.is_none() {
+            result.skipped.push(SkippedClass {
+                id: class.id,
+                name: class.name,
+                reason: "an extra class (no grade): promote it by hand if it continues".into(),
+            });
+            continue;
+        }
+        if class.grade == Some(crate::domain::school::MAX_GRADE) {
+            let audit = AuditEntry::new(
+                &caller.org.id,
+                &caller.actor(),
+                "class.graduate",
+                "class",
+                &class.id,
+                Some(json!({"graduated": false})),
+                Some(json!({"graduated": true})),
+            );
+            if ctx.store().graduate_class(&class, &audit).await? {
+                result.graduated.push(ClassView::from(&Class {
+                    graduated: true,
+                    ..class
+                }));
+            } else {
+                result.already_done += 1;
+            }
+            continue;
+        }
+        match promote_one(&ctx, &caller, &class).await {
+            Ok(Promotion::Created(new)) => result.promoted.push(RolledClass {
+                from_id: class.id,
+                from_name: class.name,
+                to_id: new.id,
+                to_name: new.name,
+            }),
+            Ok(Promotion::Existing(_)) => result.already_done += 1,
+            Err(e) => result.skipped.push(SkippedClass {
+                id: class.id,
+                name: class.name,
+                reason: e.problem(None).detail,
+            }),
+        }
+    }
+    if !result.promoted.is_empty() || !result.graduated.is_empty() {
+        let audit = AuditEntry::new(
+            &caller.org.id,
+            &caller.actor(),
+            "org.rollover",
+            "org",
+            caller.org.id.as_str(),
+            None,
+            Some(
+                json!({"from_year": result.from_year, "promoted": result.promoted.len(), "graduated": result.graduated.len()}),
+            ),
+        );
+        let mut tx = crate::store::tx::Tx::new(&ctx.store().table);
+        audit.add_to(&mut tx)?;
+        tx.run(ctx.store()).await?;
+    }
+    ApiResponse::ok(&result)
+}
+
+/// Takes one person off one class (admins): their roles lose the class; nothing else
+/// changes.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/classes/{id}/members/{user}", tag = "classes",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID"),
+           ("user" = String, Path, description = "the member's user ID")),
+    responses((status = 204, description = "Removed from the class")))]
+pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("remove people from classes")?;
+    let id = class_id(&req)?;
+    let user = user_param(&req, "member")?;
+    for _ in 0..3 {
+        let class = load(&ctx, &caller, &id).await?;
+        let m = ctx
+            .store()
+            .membership(&caller.org.id, &user)
+            .await?
+            .ok_or(ApiError::NotFound("member"))?;
+        let on_class = m.roles.iter().any(|g| g.class_ids.contains(&id))
+            || class.people().contains(user.as_str());
+        if !on_class {
+            return Err(ApiError::NotFound("member of this class"));
+        }
+        let audit = AuditEntry::new(
+            &caller.org.id,
+            &caller.actor(),
+            "class.member_remove",
+            "class",
+            &id,
+            Some(json!({"user_id": user})),
+            None,
+        );
+        match ctx.store().remove_from_class(&class, &m, &audit).await {
+            Ok(_) => return Ok(ApiResponse::no_content()),
+            Err(ClassError::Changed) => continue,
+            Err(e) => return Err(class_error(e)),
+        }
+    }
+    Err(class_error(ClassError::Changed))
+}

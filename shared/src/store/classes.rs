@@ -1,0 +1,679 @@
+//! Classes per academic year, with rosters of their students, parents and subject
+//! teachers (maps of user IDs), kept in the same transactions as the memberships.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit::AuditEntry;
+use super::keys::*;
+use super::members::{member_item, member_key, Membership};
+use super::orgs::org_key;
+use super::tx::{b, key, n, s, Expr, Item, Tx};
+use super::{classify, serde_err, Store, StoreError};
+use crate::domain::{AcademicYear, ClassName, OrgId, Role, Timestamp, UserId};
+
+/// Which roster of a class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Roster {
+    Students,
+    Parents,
+    Teachers,
+}
+
+impl Roster {
+    pub fn attr(self) -> &'static str {
+        match self {
+            Roster::Students => "students",
+            Roster::Parents => "parents",
+            Roster::Teachers => "teachers",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ClassSource {
+    Manual,
+    Journal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Class {
+    pub id: String,
+    pub org_id: OrgId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter: Option<String>,
+    /// The display name, `5А` or a free name.
+    pub name: String,
+    pub year: AcademicYear,
+    pub source: ClassSource,
+    #[serde(default)]
+    pub graduated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graduated_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_to: Option<String>,
+    #[serde(default)]
+    pub class_teacher_ids: Vec<String>,
+    #[serde(default)]
+    pub students: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub parents: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub teachers: BTreeMap<String, bool>,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Class {
+    pub fn new(
+        org: &OrgId,
+        name: &ClassName,
+        year: AcademicYear,
+        source: ClassSource,
+        class_teacher_ids: Vec<String>,
+    ) -> Self {
+        let now = Timestamp::now();
+        Class {
+            id: ulid::Ulid::new().to_string().to_lowercase(),
+            org_id: org.clone(),
+            grade: name.grade(),
+            letter: name.letter().map(str::to_owned),
+            name: name.display(),
+            year,
+            source,
+            graduated: false,
+            graduated_at: None,
+            promoted_from: None,
+            promoted_to: None,
+            class_teacher_ids,
+            students: BTreeMap::new(),
+            parents: BTreeMap::new(),
+            teachers: BTreeMap::new(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn class_name(&self) -> ClassName {
+        match self.grade {
+            Some(grade) => ClassName::Graded {
+                grade,
+                letter: self.letter.clone().unwrap_or_default(),
+            },
+            None => ClassName::Free(self.name.clone()),
+        }
+    }
+
+    pub fn roster(&self, r: Roster) -> &BTreeMap<String, bool> {
+        match r {
+            Roster::Students => &self.students,
+            Roster::Parents => &self.parents,
+            Roster::Teachers => &self.teachers,
+        }
+    }
+
+    /// Everyone on the class: rosters and class teachers.
+    pub fn people(&self) -> BTreeSet<String> {
+        let mut all: BTreeSet<String> = self
+            .students
+            .keys()
+            .chain(self.parents.keys())
+            .chain(self.teachers.keys())
+            .cloned()
+            .collect();
+        all.extend(self.class_teacher_ids.iter().cloned());
+        all
+    }
+
+    pub fn has_teacher(&self, user: &UserId) -> bool {
+        self.teachers.contains_key(user.as_str())
+            || self.class_teacher_ids.iter().any(|t| t == user.as_str())
+    }
+
+    /// What audit entries record of a class.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name, "grade": self.grade, "letter": self.letter, "year": self.year,
+            "graduated": self.graduated, "class_teacher_ids": self.class_teacher_ids,
+        })
+    }
+}
+
+pub fn class_key(org: &OrgId, class: &str) -> Item {
+    key(org_pk(org), class_sk(class))
+}
+
+fn class_item(c: &Class) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(c).map_err(serde_err)?;
+    item.extend(class_key(&c.org_id, &c.id));
+    Ok(item)
+}
+
+fn name_key(c: &Class) -> Item {
+    key(
+        org_pk(&c.org_id),
+        class_name_sk(&c.year.to_string(), &c.class_name().unique_key()),
+    )
+}
+
+fn name_item(c: &Class) -> Item {
+    let mut item = name_key(c);
+    item.insert("class_id".into(), s(&c.id));
+    item
+}
+
+/// Checks that each class teacher is a member holding the teacher role.
+fn check_teachers(
+    tx: &mut Tx,
+    c: &Class,
+    meanings: &mut Vec<(usize, ClassError)>,
+) -> Result<(), StoreError> {
+    for t in &c.class_teacher_ids {
+        let Some(user) = UserId::parse(t) else {
+            continue;
+        };
+        let cond =
+            Expr::condition("contains(role_names, :teacher)").value(":teacher", s("teacher"));
+        meanings.push((
+            tx.check(member_key(&c.org_id, &user), cond)?,
+            ClassError::NotATeacher(t.clone()),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug)]
+pub enum ClassError {
+    /// A class of that name already exists in that year.
+    NameTaken,
+    NotATeacher(String),
+    /// Changed since read.
+    Changed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for ClassError {
+    fn from(e: StoreError) -> Self {
+        ClassError::Store(e)
+    }
+}
+
+fn outcome(
+    result: Result<(), StoreError>,
+    mut meanings: Vec<(usize, ClassError)>,
+) -> Result<(), ClassError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
+            Some(i) => Err(meanings.swap_remove(i).1),
+            None => Err(ClassError::Store(e)),
+        },
+    }
+}
+
+/// What promoting did.
+#[derive(Debug)]
+pub enum Promotion {
+    /// A new class was made now.
+    Created(Class),
+    /// It had been promoted before (possibly left half-way, now finished).
+    Existing(Class),
+}
+
+impl Store {
+    pub async fn class(&self, org: &OrgId, id: &str) -> Result<Option<Class>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(class_key(org, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .transpose()
+    }
+
+    /// Every class of the organization, all years (a school has a few hundred at most).
+    pub async fn classes(&self, org: &OrgId) -> Result<Vec<Class>, StoreError> {
+        let mut classes = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(org_pk(org)))
+                .expression_attribute_values(":prefix", s(CLASS_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for i in out.items.unwrap_or_default() {
+                classes.push(serde_dynamo::from_item(i).map_err(serde_err)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(classes);
+            }
+        }
+    }
+
+    pub async fn classes_by_id(
+        &self,
+        org: &OrgId,
+        ids: &BTreeSet<String>,
+    ) -> Result<Vec<Class>, StoreError> {
+        let items = self
+            .batch_get(ids.iter().map(|id| class_key(org, id)).collect())
+            .await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .collect()
+    }
+
+    pub async fn create_class(&self, c: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(
+            class_item(c)?,
+            Some(Expr::condition("attribute_not_exists(pk)")),
+        )?;
+        let mut meanings = vec![(
+            tx.put(
+                name_item(c),
+                Some(Expr::condition("attribute_not_exists(pk)")),
+            )?,
+            ClassError::NameTaken,
+        )];
+        tx.update(
+            org_key(&c.org_id),
+            Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
+                .when("attribute_exists(pk)")
+                .value(":zero", n(0))
+                .value(":one", n(1)),
+        )?;
+        check_teachers(&mut tx, c, &mut meanings)?;
+        audit.add_to(&mut tx)?;
+        outcome(tx.run(self).await, meanings)
+    }
+
+    /// Renames a class or changes its class teachers, conditional on the version read.
+    pub async fn update_class(
+        &self,
+        old: &Class,
+        new: &Class,
+        audit: &AuditEntry,
+    ) -> Result<(), ClassError> {
+        let mut tx = Tx::new(&self.table);
+        let mut set = vec![
+            "#name = :name",
+            "class_teacher_ids = :teachers",
+            "version = :version",
+            "updated_at = :now",
+        ];
+        let mut remove = vec![];
+        let mut expr = Expr::default()
+            .name("#name", "name")
+            .value(":name", s(&new.name))
+            .value(
+                ":teachers",
+                serde_dynamo::to_attribute_value(&new.class_teacher_ids).map_err(serde_err)?,
+            )
+            .value(":version", n(new.version))
+            .value(":read", n(old.version))
+            .value(":now", s(new.updated_at.to_string()));
+        match new.grade {
+            Some(g) => {
+                set.push("grade = :grade");
+                expr = expr.value(":grade", n(g));
+            }
+            None => remove.push("grade"),
+        }
+        match &new.letter {
+            Some(l) => {
+                set.push("letter = :letter");
+                expr = expr.value(":letter", s(l));
+            }
+            None => remove.push("letter"),
+        }
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        expr.update = Some(update);
+        let mut meanings = vec![(
+            tx.update(
+                class_key(&old.org_id, &old.id),
+                expr.when("attribute_exists(pk) AND version = :read"),
+            )?,
+            ClassError::Changed,
+        )];
+        if name_key(old) != name_key(new) {
+            tx.delete(name_key(old), None)?;
+            meanings.push((
+                tx.put(
+                    name_item(new),
+                    Some(Expr::condition("attribute_not_exists(pk)")),
+                )?,
+                ClassError::NameTaken,
+            ));
+        }
+        check_teachers(&mut tx, new, &mut meanings)?;
+        audit.add_to(&mut tx)?;
+        outcome(tx.run(self).await, meanings)
+    }
+
+    /// Marks a class graduated; false when it already was.
+    pub async fn graduate_class(&self, c: &Class, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let mut tx = Tx::new(&self.table);
+        tx.update(
+            class_key(&c.org_id, &c.id),
+            Expr::update("SET graduated = :true, graduated_at = :now, version = version + :one, updated_at = :now")
+                .when("attribute_exists(pk) AND graduated = :false")
+                .value(":true", b(true))
+                .value(":false", b(false))
+                .value(":one", n(1))
+                .value(":now", s(Timestamp::now().to_string())),
+        )?;
+        audit.add_to(&mut tx)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.condition_failed_at(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes a class. People stay: each member on its rosters first loses the class from
+    /// their grants (a transaction per batch of members, each conditional on the member's
+    /// version), then the class goes, conditional on its rosters being empty. Returns the
+    /// members left without a class.
+    pub async fn delete_class(
+        &self,
+        c: &Class,
+        audit: &AuditEntry,
+    ) -> Result<Vec<Membership>, ClassError> {
+        let mut stranded = Vec::new();
+        let mut class = c.clone();
+        for _ in 0..5 {
+            let people: Vec<UserId> = class
+                .students
+                .keys()
+                .chain(class.parents.keys())
+                .chain(class.teachers.keys())
+                .filter_map(|u| UserId::parse(u))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            for chunk in people.chunks(40) {
+                for m in self.memberships(&class.org_id, chunk).await? {
+                    let mut changed = m.clone();
+                    for g in changed.roles.iter_mut() {
+                        g.class_ids.retain(|id| id != &class.id);
+                    }
+                    changed.version = m.version + 1;
+                    let mut tx = Tx::new(&self.table);
+                    tx.put(
+                        member_item(&changed)?,
+                        Some(Expr::condition("version = :read").value(":read", n(m.version))),
+                    )?;
+                    for roster in [Roster::Students, Roster::Parents, Roster::Teachers] {
+                        if class.roster(roster).contains_key(m.user_id.as_str()) {
+                            tx.update(
+                                class_key(&class.org_id, &class.id),
+                                Expr::update("REMOVE #r.#u")
+                                    .name("#r", roster.attr())
+                                    .name("#u", m.user_id.as_str()),
+                            )?;
+                        }
+                    }
+                    match tx.run(self).await {
+                        Ok(()) => {
+                            if changed.needs_class() && !m.needs_class() {
+                                stranded.push(changed);
+                            }
+                        }
+                        Err(e) if e.is_condition() => {} // changed meanwhile: the next round sees it
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                // Someone on the roster who is no longer a member: drop the stale entry.
+            }
+            let mut tx = Tx::new(&self.table);
+            tx.delete(
+                class_key(&class.org_id, &class.id),
+                Some(Expr::condition("attribute_exists(pk) AND size(students) = :zero AND size(parents) = :zero AND size(teachers) = :zero").value(":zero", n(0))),
+            )?;
+            tx.delete(name_key(&class), None)?;
+            tx.update(
+                org_key(&class.org_id),
+                Expr::update("SET class_count = class_count - :one")
+                    .when("attribute_exists(pk)")
+                    .value(":one", n(1)),
+            )?;
+            audit.add_to(&mut tx)?;
+            match tx.run(self).await {
+                Ok(()) => return Ok(stranded),
+                Err(e) if e.condition_failed_at(0) => {
+                    match self.class(&class.org_id, &class.id).await? {
+                        Some(current) => {
+                            // Rosters still list people: members that left keep no grant to
+                            // clean, so clear those entries directly.
+                            let members: BTreeSet<String> = self
+                                .memberships(
+                                    &class.org_id,
+                                    &current
+                                        .people()
+                                        .iter()
+                                        .filter_map(|u| UserId::parse(u))
+                                        .collect::<Vec<_>>(),
+                                )
+                                .await?
+                                .into_iter()
+                                .map(|m| m.user_id.to_string())
+                                .collect();
+                            for roster in [Roster::Students, Roster::Parents, Roster::Teachers] {
+                                for u in current
+                                    .roster(roster)
+                                    .keys()
+                                    .filter(|u| !members.contains(*u))
+                                {
+                                    let mut tx = Tx::new(&self.table);
+                                    tx.update(
+                                        class_key(&class.org_id, &class.id),
+                                        Expr::update("REMOVE #r.#u")
+                                            .name("#r", roster.attr())
+                                            .name("#u", u),
+                                    )?;
+                                    tx.run(self).await?;
+                                }
+                            }
+                            class = current;
+                        }
+                        None => return Ok(stranded),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ClassError::Changed)
+    }
+
+    /// Promotes a class to the next academic year: a new class (`5А` -> `6А`) with the
+    /// same students, parents and class teachers; the old one stays as history, marked
+    /// `promoted_to`. Idempotent and resumable: a second call finishes moving whoever was
+    /// not moved and returns the same class.
+    pub async fn promote_class(
+        &self,
+        old: &Class,
+        audit: &AuditEntry,
+    ) -> Result<Promotion, ClassError> {
+        let promotion = match &old.promoted_to {
+            Some(id) => match self.class(&old.org_id, id).await? {
+                Some(c) => Promotion::Existing(c),
+                None => return Err(ClassError::Changed),
+            },
+            None => {
+                let name = old
+                    .class_name()
+                    .promoted()
+                    .unwrap_or_else(|| old.class_name());
+                let mut new = Class::new(
+                    &old.org_id,
+                    &name,
+                    old.year.next(),
+                    old.source,
+                    old.class_teacher_ids.clone(),
+                );
+                new.promoted_from = Some(old.id.clone());
+                new.students = old.students.clone();
+                new.parents = old.parents.clone();
+                let mut tx = Tx::new(&self.table);
+                tx.put(
+                    class_item(&new)?,
+                    Some(Expr::condition("attribute_not_exists(pk)")),
+                )?;
+                let mut meanings = vec![(
+                    tx.put(
+                        name_item(&new),
+                        Some(Expr::condition("attribute_not_exists(pk)")),
+                    )?,
+                    ClassError::NameTaken,
+                )];
+                meanings.push((
+                    tx.update(
+                        class_key(&old.org_id, &old.id),
+                        Expr::update("SET promoted_to = :to, updated_at = :now")
+                            .when("attribute_exists(pk) AND attribute_not_exists(promoted_to) AND graduated = :false")
+                            .value(":to", s(&new.id))
+                            .value(":now", s(new.created_at.to_string()))
+                            .value(":false", b(false)),
+                    )?,
+                    ClassError::Changed,
+                ));
+                tx.update(
+                    org_key(&old.org_id),
+                    Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
+                        .when("attribute_exists(pk)")
+                        .value(":zero", n(0))
+                        .value(":one", n(1)),
+                )?;
+                audit.add_to(&mut tx)?;
+                outcome(tx.run(self).await, meanings)?;
+                Promotion::Created(new)
+            }
+        };
+        let new = match &promotion {
+            Promotion::Created(c) | Promotion::Existing(c) => c.clone(),
+        };
+        self.move_class_places(old, &new).await?;
+        Ok(promotion)
+    }
+
+    /// Moves the students' and parents' grants from `old` to `new` (students keep `old` in
+    /// their class history). Members already moved are left alone.
+    async fn move_class_places(&self, old: &Class, new: &Class) -> Result<(), ClassError> {
+        let people: Vec<UserId> = old
+            .students
+            .keys()
+            .chain(old.parents.keys())
+            .filter_map(|u| UserId::parse(u))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in people.chunks(50) {
+            for _ in 0..3 {
+                let members = self.memberships(&old.org_id, chunk).await?;
+                let mut tx = Tx::new(&self.table);
+                for m in &members {
+                    let mut moved = m.clone();
+                    let mut touched = false;
+                    for g in moved
+                        .roles
+                        .iter_mut()
+                        .filter(|g| matches!(g.role, Role::Student | Role::Parent))
+                    {
+                        for id in g.class_ids.iter_mut().filter(|id| **id == old.id) {
+                            *id = new.id.clone();
+                            touched = true;
+                        }
+                    }
+                    if !touched {
+                        continue;
+                    }
+                    if m.has_role(Role::Student) && !moved.class_history.contains(&old.id) {
+                        moved.class_history.push(old.id.clone());
+                    }
+                    moved.version = m.version + 1;
+                    tx.put(
+                        member_item(&moved)?,
+                        Some(Expr::condition("version = :read").value(":read", n(m.version))),
+                    )?;
+                }
+                match tx.run(self).await {
+                    Ok(()) => break,
+                    Err(e) if e.is_condition() => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes one person off one class: their grants lose the class, the class's rosters
+    /// and class teachers lose them.
+    pub async fn remove_from_class(
+        &self,
+        c: &Class,
+        m: &Membership,
+        audit: &AuditEntry,
+    ) -> Result<Membership, ClassError> {
+        let mut changed = m.clone();
+        for g in changed.roles.iter_mut() {
+            g.class_ids.retain(|id| id != &c.id);
+        }
+        changed.version = m.version + 1;
+        let mut tx = Tx::new(&self.table);
+        let mut meanings = vec![(
+            tx.put(
+                member_item(&changed)?,
+                Some(
+                    Expr::condition("attribute_exists(pk) AND version = :read")
+                        .value(":read", n(m.version)),
+                ),
+            )?,
+            ClassError::Changed,
+        )];
+        let teachers: Vec<String> = c
+            .class_teacher_ids
+            .iter()
+            .filter(|t| *t != m.user_id.as_str())
+            .cloned()
+            .collect();
+        let expr = Expr::update("REMOVE students.#u, parents.#u, teachers.#u SET class_teacher_ids = :teachers, version = version + :one")
+            .when("attribute_exists(pk) AND version = :cread")
+            .name("#u", m.user_id.as_str())
+            .value(":teachers", serde_dynamo::to_attribute_value(&teachers).map_err(serde_err)?)
+            .value(":one", n(1))
+            .value(":cread", n(c.version));
+        meanings.push((
+            tx.update(class_key(&c.org_id, &c.id), expr)?,
+            ClassError::Changed,
+        ));
+        audit.add_to(&mut tx)?;
+        outcome(tx.run(self).await, meanings)?;
+        Ok(changed)
+    }
+}

@@ -1,0 +1,594 @@
+//! Memberships: a person in an organization with role grants and the admin flag, and the
+//! class rosters that mirror their class places.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit::AuditEntry;
+use super::classes::{class_key, Roster};
+use super::keys::*;
+use super::orgs::count_members;
+use super::outbox::Event;
+use super::tx::{b, key, n, s, Expr, Item, Tx};
+use super::{classify, serde_err, Store, StoreError};
+use crate::domain::{OrgId, Role, RoleGrant, Timestamp, UserId};
+use crate::http::{Cursor, PageQuery};
+
+/// How a person became a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipSource {
+    Manual,
+    Link,
+    Invitation,
+    Journal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub admin: bool,
+    pub source: MembershipSource,
+    pub joined_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_at: Option<Timestamp>,
+    /// The UTC days (`2026-11-23`) of the last 30 on which the member was active.
+    #[serde(default)]
+    pub active_days: Vec<String>,
+    /// Classes the member was promoted out of, oldest first.
+    #[serde(default)]
+    pub class_history: Vec<String>,
+    /// Bumped by every change; writes are conditional on the version read.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Membership {
+    pub fn new(
+        org: &OrgId,
+        user: &UserId,
+        name: &str,
+        email: Option<&str>,
+        roles: Vec<RoleGrant>,
+        admin: bool,
+        source: MembershipSource,
+    ) -> Self {
+        Membership {
+            org_id: org.clone(),
+            user_id: user.clone(),
+            name: name.into(),
+            email: email.map(Into::into),
+            roles,
+            admin,
+            source,
+            joined_at: Timestamp::now(),
+            last_active_at: None,
+            active_days: Vec::new(),
+            class_history: Vec::new(),
+            version: 1,
+        }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|g| g.role == role)
+    }
+
+    /// Teachers and staff can be admins (R1.3).
+    pub fn can_be_admin(&self) -> bool {
+        self.roles.iter().any(|g| g.role.can_be_admin())
+    }
+
+    /// A student or parent grant left without a class (its class was deleted).
+    pub fn needs_class(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
+    }
+
+    /// The class rosters this member is on.
+    pub fn places(&self) -> BTreeSet<(Roster, String)> {
+        places(&self.roles)
+    }
+
+    pub fn teaches(&self, class: &str) -> bool {
+        self.roles
+            .iter()
+            .any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class))
+    }
+
+    pub fn last_active_day(&self) -> Option<String> {
+        self.last_active_at.map(|t| t.day())
+    }
+}
+
+/// The rosters a set of grants puts a person on.
+pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
+    let mut out = BTreeSet::new();
+    for g in roles {
+        let roster = match g.role {
+            Role::Student => Roster::Students,
+            Role::Parent => Roster::Parents,
+            Role::Teacher => Roster::Teachers,
+            Role::Staff => continue,
+        };
+        for c in &g.class_ids {
+            out.insert((roster, c.clone()));
+        }
+    }
+    out
+}
+
+pub fn member_key(org: &OrgId, user: &UserId) -> Item {
+    key(org_pk(org), member_sk(user))
+}
+
+pub fn member_item(m: &Membership) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(m).map_err(serde_err)?;
+    item.extend(member_key(&m.org_id, &m.user_id));
+    item.insert(GSI1PK.into(), s(user_pk(&m.user_id)));
+    item.insert(GSI1SK.into(), s(org_pk(&m.org_id)));
+    item.insert("role_names".into(), role_names(&m.roles));
+    if m.admin {
+        item.insert(GSI2PK.into(), s(admins_pk(&m.org_id)));
+        item.insert(GSI2SK.into(), s(member_sk(&m.user_id)));
+    }
+    Ok(item)
+}
+
+/// The roles held, as a list the conditions can test with `contains`.
+fn role_names(roles: &[RoleGrant]) -> AttributeValue {
+    let mut names: Vec<String> = roles
+        .iter()
+        .map(|g| {
+            serde_json::to_value(g.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    names.sort();
+    AttributeValue::L(names.into_iter().map(AttributeValue::S).collect())
+}
+
+fn roles_value(roles: &[RoleGrant]) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(roles).map_err(serde_err)
+}
+
+/// Puts a person on a class roster (the class must exist and not be graduated).
+pub fn roster_add(
+    tx: &mut Tx,
+    org: &OrgId,
+    roster: Roster,
+    class: &str,
+    user: &UserId,
+) -> Result<usize, StoreError> {
+    tx.update(
+        class_key(org, class),
+        Expr::update("SET #roster.#user = :true")
+            .when("attribute_exists(pk) AND graduated = :false")
+            .name("#roster", roster.attr())
+            .name("#user", user.as_str())
+            .value(":true", b(true))
+            .value(":false", b(false)),
+    )
+}
+
+/// Takes a person off a class roster (the class must exist).
+pub fn roster_remove(
+    tx: &mut Tx,
+    org: &OrgId,
+    roster: Roster,
+    class: &str,
+    user: &UserId,
+) -> Result<usize, StoreError> {
+    tx.update(
+        class_key(org, class),
+        Expr::update("REMOVE #roster.#user")
+            .when("attribute_exists(pk)")
+            .name("#roster", roster.attr())
+            .name("#user", user.as_str()),
+    )
+}
+
+/// Why a membership change was refused.
+#[derive(Debug)]
+pub enum MemberError {
+    AlreadyMember,
+    NotMember,
+    /// Changed since read: read again and retry.
+    Changed,
+    LastAdmin,
+    /// A class of the grants does not exist or has graduated.
+    ClassUnavailable(String),
+    /// The admin flag needs a teacher or staff role.
+    AdminRoleRequired,
+    /// The acting admin is no longer an admin.
+    ActorNotAdmin,
+    Store(StoreError),
+}
+
+impl From<StoreError> for MemberError {
+    fn from(e: StoreError) -> Self {
+        MemberError::Store(e)
+    }
+}
+
+/// Maps a cancelled transaction to the first failed action's meaning.
+fn failed_at(e: &StoreError, meanings: &[(usize, MemberError)]) -> Option<usize> {
+    meanings.iter().position(|(i, _)| e.condition_failed_at(*i))
+}
+
+impl Store {
+    pub async fn membership(
+        &self,
+        org: &OrgId,
+        user: &UserId,
+    ) -> Result<Option<Membership>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(member_key(org, user)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .transpose()
+    }
+
+    pub async fn memberships(
+        &self,
+        org: &OrgId,
+        users: &[UserId],
+    ) -> Result<Vec<Membership>, StoreError> {
+        let items = self
+            .batch_get(users.iter().map(|u| member_key(org, u)).collect())
+            .await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .collect()
+    }
+
+    /// Adds a member with their class places, counters, audit entry and event in one
+    /// transaction.
+    pub async fn add_member(
+        &self,
+        m: &Membership,
+        audit: Option<&AuditEntry>,
+        event: Option<&Event>,
+    ) -> Result<(), MemberError> {
+        let mut tx = Tx::new(&self.table);
+        let mut meanings = vec![(
+            tx.put(
+                member_item(m)?,
+                Some(Expr::condition("attribute_not_exists(pk)")),
+            )?,
+            MemberError::AlreadyMember,
+        )];
+        count_members(&mut tx, &m.org_id, 1, i64::from(m.admin))?;
+        for (roster, class) in m.places() {
+            meanings.push((
+                roster_add(&mut tx, &m.org_id, roster, &class, &m.user_id)?,
+                MemberError::ClassUnavailable(class),
+            ));
+        }
+        if let Some(a) = audit {
+            a.add_to(&mut tx)?;
+        }
+        if let Some(e) = event {
+            e.add_to(&mut tx)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) => match failed_at(&e, &meanings) {
+                Some(i) => Err(meanings.swap_remove(i).1),
+                None => Err(MemberError::Store(e)),
+            },
+        }
+    }
+
+    /// Replaces a member's roles, moving their class places to match.
+    pub async fn update_member_roles(
+        &self,
+        old: &Membership,
+        roles: Vec<RoleGrant>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<Membership, MemberError> {
+        let mut new = old.clone();
+        new.roles = roles;
+        new.version = old.version + 1;
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET #roles = :roles, role_names = :names, version = :version")
+            .when("attribute_exists(pk) AND version = :read AND admin = :admin")
+            .name("#roles", "roles")
+            .value(":roles", roles_value(&new.roles)?)
+            .value(":names", role_names(&new.roles))
+            .value(":version", n(new.version))
+            .value(":read", n(old.version))
+            .value(":admin", b(old.admin));
+        let mut meanings = vec![(
+            tx.update(member_key(&old.org_id, &old.user_id), expr)?,
+            MemberError::Changed,
+        )];
+        let (before, after) = (old.places(), new.places());
+        for (roster, class) in before.difference(&after) {
+            meanings.push((
+                roster_remove(&mut tx, &old.org_id, *roster, class, &old.user_id)?,
+                MemberError::Changed,
+            ));
+        }
+        for (roster, class) in after.difference(&before) {
+            meanings.push((
+                roster_add(&mut tx, &old.org_id, *roster, class, &old.user_id)?,
+                MemberError::ClassUnavailable(class.clone()),
+            ));
+        }
+        if let Some(a) = audit {
+            a.add_to(&mut tx)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(new),
+            Err(e) => match failed_at(&e, &meanings) {
+                Some(i) => Err(meanings.swap_remove(i).1),
+                None => Err(MemberError::Store(e)),
+            },
+        }
+    }
+
+    /// Ends a membership: the membership, its class places and its admin flag go together
+    /// (never the last admin), with the audit entry. `existing_classes` are the member's
+    /// classes that still exist (a deleted class has no roster to leave).
+    pub async fn remove_member(
+        &self,
+        m: &Membership,
+        existing_classes: &BTreeSet<String>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), MemberError> {
+        let mut tx = Tx::new(&self.table);
+        let mut meanings = vec![(
+            tx.delete(
+                member_key(&m.org_id, &m.user_id),
+                Some(
+                    Expr::condition("attribute_exists(pk) AND version = :read")
+                        .value(":read", n(m.version)),
+                ),
+            )?,
+            MemberError::Changed,
+        )];
+        meanings.push((
+            count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?,
+            MemberError::LastAdmin,
+        ));
+        for (roster, class) in m.places() {
+            if existing_classes.contains(&class) {
+                meanings.push((
+                    roster_remove(&mut tx, &m.org_id, roster, &class, &m.user_id)?,
+                    MemberError::Changed,
+                ));
+            }
+        }
+        if let Some(a) = audit {
+            a.add_to(&mut tx)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) => match failed_at(&e, &meanings) {
+                Some(i) => Err(meanings.swap_remove(i).1),
+                None => Err(MemberError::Store(e)),
+            },
+        }
+    }
+
+    /// Appoints (`admin = true`) or demotes a member. The admin count moves in the same
+    /// transaction, never below one; the acting admin must still be one.
+    pub async fn set_admin(
+        &self,
+        target: &Membership,
+        admin: bool,
+        actor: &UserId,
+        audit: &AuditEntry,
+        event: Option<&Event>,
+    ) -> Result<Membership, MemberError> {
+        let org = &target.org_id;
+        let mut tx = Tx::new(&self.table);
+        let expr = (if admin {
+            Expr::update(format!("SET admin = :true, version = version + :one, {GSI2PK} = :apk, {GSI2SK} = :ask"))
+                .when("attribute_exists(pk) AND admin = :false AND (contains(role_names, :teacher) OR contains(role_names, :staff))")
+                .value(":apk", s(admins_pk(org)))
+                .value(":ask", s(member_sk(&target.user_id)))
+                .value(":teacher", s("teacher"))
+                .value(":staff", s("staff"))
+        } else {
+            Expr::update(format!("SET admin = :false, version = version + :one REMOVE {GSI2PK}, {GSI2SK}")).when("attribute_exists(pk) AND admin = :true")
+        })
+        .value(":true", b(true))
+        .value(":false", b(false))
+        .value(":one", n(1));
+        let mut meanings = vec![(
+            tx.update(member_key(org, &target.user_id), expr)?,
+            MemberError::Changed,
+        )];
+        meanings.push((
+            count_members(&mut tx, org, 0, if admin { 1 } else { -1 })?,
+            MemberError::LastAdmin,
+        ));
+        if actor != &target.user_id {
+            let check = Expr::condition("admin = :true").value(":true", b(true));
+            meanings.push((
+                tx.check(member_key(org, actor), check)?,
+                MemberError::ActorNotAdmin,
+            ));
+        }
+        audit.add_to(&mut tx)?;
+        if let Some(e) = event {
+            e.add_to(&mut tx)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(Membership {
+                admin,
+                version: target.version + 1,
+                ..target.clone()
+            }),
+            Err(e) => match failed_at(&e, &meanings) {
+                Some(i) => Err(meanings.swap_remove(i).1),
+                None => Err(MemberError::Store(e)),
+            },
+        }
+    }
+
+    /// Records the member's first request of the day: at most one write a member a day,
+    /// and none when another request already recorded the day.
+    pub async fn touch_member(&self, m: &Membership, now: Timestamp) -> Result<(), StoreError> {
+        let today = now.day();
+        let oldest = now.plus(time::Duration::days(-29)).day();
+        let mut days: Vec<String> = m
+            .active_days
+            .iter()
+            .filter(|d| **d >= oldest && **d != today)
+            .cloned()
+            .collect();
+        days.push(today.clone());
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(member_key(&m.org_id, &m.user_id)))
+            .update_expression("SET last_active_at = :now, active_days = :days")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :today)")
+            .expression_attribute_values(":now", s(now.to_string()))
+            .expression_attribute_values(":today", s(today))
+            .expression_attribute_values(":days", AttributeValue::L(days.into_iter().map(AttributeValue::S).collect()))
+            .return_values(ReturnValue::None)
+            .send()
+            .await;
+        match result.map_err(classify) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A page of the organization's members, optionally only those holding `role`.
+    pub async fn members(
+        &self,
+        org: &OrgId,
+        role: Option<Role>,
+        page: &PageQuery,
+    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
+        let pk = org_pk(org);
+        let start = match &page.cursor {
+            Some(c) => Some(
+                c.to_start_key(PK, &pk)
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        let mut q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(pk))
+            .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
+            .limit(page.limit)
+            .set_exclusive_start_key(start);
+        if let Some(role) = role {
+            let name = serde_json::to_value(role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            q = q
+                .filter_expression("contains(role_names, :role)")
+                .expression_attribute_values(":role", s(name));
+        }
+        let out = q.send().await.map_err(classify)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .collect::<Result<Vec<Membership>, _>>()?;
+        Ok((
+            items,
+            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
+        ))
+    }
+
+    /// The organization's admins (a sparse index: one query, however many members).
+    pub async fn admins(&self, org: &OrgId) -> Result<Vec<Membership>, StoreError> {
+        let mut admins = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let out = self
+                .db
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI2)
+                .key_condition_expression("#pk = :pk")
+                .expression_attribute_names("#pk", GSI2PK)
+                .expression_attribute_values(":pk", s(admins_pk(org)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for i in out.items.unwrap_or_default() {
+                admins.push(serde_dynamo::from_item(i).map_err(serde_err)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(admins);
+            }
+        }
+    }
+
+    /// A page of the user's memberships across organizations.
+    pub async fn user_memberships(
+        &self,
+        user: &UserId,
+        page: &PageQuery,
+    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
+        let upk = user_pk(user);
+        let start = match &page.cursor {
+            Some(c) => Some(
+                c.to_start_key(GSI1PK, &upk)
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", GSI1PK)
+            .expression_attribute_names("#sk", GSI1SK)
+            .expression_attribute_values(":pk", s(upk))
+            .expression_attribute_values(":prefix", s(ORG_PREFIX))
+            .limit(page.limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
+            .collect::<Result<Vec<Membership>, _>>()?;
+        Ok((
+            items,
+            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
+        ))
+    }
+}

@@ -1,0 +1,189 @@
+//! A small builder for TransactWriteItems: puts, updates, deletes and condition checks
+//! with their expressions, in one all-or-nothing write (at most 100 actions).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
+};
+
+use super::keys::{PK, SK};
+use super::{Store, StoreError};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit on the actions of one transaction.
+pub const MAX_ACTIONS: usize = 100;
+
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(pk.into())),
+        (SK.to_string(), AttributeValue::S(sk.into())),
+    ])
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn b(v: bool) -> AttributeValue {
+    AttributeValue::Bool(v)
+}
+
+/// An update, condition or both, with the names and values they use.
+#[derive(Debug, Default, Clone)]
+pub struct Expr {
+    pub update: Option<String>,
+    pub condition: Option<String>,
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl Expr {
+    pub fn update(update: impl Into<String>) -> Self {
+        Expr {
+            update: Some(update.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn condition(condition: impl Into<String>) -> Self {
+        Expr {
+            condition: Some(condition.into()),
+            ..Default::default()
+        }
+    }
+
+    pub fn when(mut self, condition: impl Into<String>) -> Self {
+        self.condition = Some(condition.into());
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, attr: &str) -> Self {
+        self.names.insert(placeholder.into(), attr.into());
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, v: AttributeValue) -> Self {
+        self.values.insert(placeholder.into(), v);
+        self
+    }
+
+    fn names(&self) -> Option<HashMap<String, String>> {
+        (!self.names.is_empty()).then(|| self.names.clone())
+    }
+
+    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
+        (!self.values.is_empty()).then(|| self.values.clone())
+    }
+}
+
+fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
+    r.map_err(|e| StoreError::Other(format!("building a transaction: {e}")))
+}
+
+/// The actions of one transaction; each `add` returns the action's index, to tell which
+/// condition failed.
+#[derive(Debug, Default)]
+pub struct Tx {
+    table: String,
+    items: Vec<TransactWriteItem>,
+}
+
+impl Tx {
+    pub fn new(table: &str) -> Self {
+        Tx {
+            table: table.to_string(),
+            items: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn put(&mut self, item: Item, cond: Option<Expr>) -> Result<usize, StoreError> {
+        let cond = cond.unwrap_or_default();
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(cond.condition.clone())
+            .set_expression_attribute_names(cond.names())
+            .set_expression_attribute_values(cond.values());
+        self.items.push(
+            TransactWriteItem::builder()
+                .put(built(put.build())?)
+                .build(),
+        );
+        Ok(self.items.len() - 1)
+    }
+
+    pub fn update(&mut self, key: Item, expr: Expr) -> Result<usize, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .set_update_expression(expr.update.clone())
+            .set_condition_expression(expr.condition.clone())
+            .set_expression_attribute_names(expr.names())
+            .set_expression_attribute_values(expr.values());
+        self.items.push(
+            TransactWriteItem::builder()
+                .update(built(update.build())?)
+                .build(),
+        );
+        Ok(self.items.len() - 1)
+    }
+
+    pub fn delete(&mut self, key: Item, cond: Option<Expr>) -> Result<usize, StoreError> {
+        let cond = cond.unwrap_or_default();
+        let delete = Delete::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .set_condition_expression(cond.condition.clone())
+            .set_expression_attribute_names(cond.names())
+            .set_expression_attribute_values(cond.values());
+        self.items.push(
+            TransactWriteItem::builder()
+                .delete(built(delete.build())?)
+                .build(),
+        );
+        Ok(self.items.len() - 1)
+    }
+
+    pub fn check(&mut self, key: Item, cond: Expr) -> Result<usize, StoreError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .set_condition_expression(cond.condition.clone())
+            .set_expression_attribute_names(cond.names())
+            .set_expression_attribute_values(cond.values());
+        self.items.push(
+            TransactWriteItem::builder()
+                .condition_check(built(check.build())?)
+                .build(),
+        );
+        Ok(self.items.len() - 1)
+    }
+
+    /// Runs the transaction; `Cancelled` names each action's reason.
+    pub async fn run(self, store: &Store) -> Result<(), StoreError> {
+        if self.items.len() > MAX_ACTIONS {
+            return Err(StoreError::Other(format!(
+                "{} actions in one transaction",
+                self.items.len()
+            )));
+        }
+        if self.items.is_empty() {
+            return Ok(());
+        }
+        store.transact(self.items).await
+    }
+}
