@@ -52,12 +52,21 @@ impl Ctx {
     }
 
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Self {
+        Self::with_dynamodb(config, aws, aws_sdk_dynamodb::Client::new(aws))
+    }
+
+    /// With a DynamoDB client of the caller's (tests count round trips through one).
+    pub fn with_dynamodb(
+        config: Config,
+        aws: &aws_config::SdkConfig,
+        db: aws_sdk_dynamodb::Client,
+    ) -> Self {
         let s3 = aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(aws)
                 .force_path_style(config.s3_path_style)
                 .build(),
         );
-        let store = Store::new(aws_sdk_dynamodb::Client::new(aws), config.table.clone());
+        let store = Store::new(db, config.table.clone());
         let ses = aws_sdk_sesv2::Client::new(aws);
         Ctx(Arc::new(Inner {
             config,

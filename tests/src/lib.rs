@@ -10,24 +10,31 @@ use reqwest::Method;
 use serde_json::Value;
 
 pub struct TestEnv {
-    /// `http://127.0.0.1:<port>`
+    /// The test's own gateway, `http://127.0.0.1:<port>`.
     pub base: String,
     /// The emulator's endpoint.
     pub endpoint: String,
+    /// The test's own table; buckets and mail identity are shared by the process.
     pub config: Config,
-    pub secret: String,
 }
 
-static ENV: OnceLock<TestEnv> = OnceLock::new();
+/// The secret the test gateways check dev tokens with.
+pub const SECRET: &str = "test-secret";
 
-/// Starts (once per process) the emulator, the resources and the gateway, each on its own
-/// runtime thread so they outlive any one test's runtime.
-pub fn env() -> &'static TestEnv {
-    ENV.get_or_init(|| {
+struct Shared {
+    endpoint: String,
+    run: String,
+}
+
+static SHARED: OnceLock<Shared> = OnceLock::new();
+
+/// One emulator per test process (on a thread of its own, so it outlives every test's
+/// runtime), with the process's buckets and mail identity.
+fn shared() -> &'static Shared {
+    SHARED.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
+            let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
@@ -42,47 +49,81 @@ pub fn env() -> &'static TestEnv {
                     }
                 };
                 let run = ulid::Ulid::new().to_string().to_lowercase();
-                let config = Config {
-                    table: format!("kabinet-test-{run}"),
-                    app_url: "http://localhost:5173".into(),
-                    exports_bucket: format!("exports-{run}"),
-                    files_bucket: format!("files-{run}"),
-                    mail_from: "no-reply@kabinet.test".into(),
-                    s3_path_style: true,
-                };
                 let aws = emulator::sdk_config(&endpoint).await;
+                let mut config = base_config(&run);
+                // Resources are created here once; each test then adds its own table.
+                config.table = format!("kabinet-test-{run}-setup");
                 setup::ensure_resources(&aws, &config)
                     .await
                     .expect("resources");
-                let ctx = kabinet::Ctx::new(config.clone(), &aws);
-                let secret = "test-secret".to_string();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let base = format!("http://{}", listener.local_addr().expect("addr"));
-                let gateway =
-                    Gateway::new(ctx, secret.clone(), vec!["http://localhost:5173".into()]);
-                tx.send(TestEnv {
-                    base,
-                    endpoint,
-                    config,
-                    secret,
-                })
-                .expect("send env");
-                kabinet_local::serve(listener, gateway).await;
+                tx.send(Shared { endpoint, run }).expect("send");
+                std::future::pending::<()>().await;
             });
         });
-        rx.recv().expect("test environment")
+        rx.recv().expect("emulator")
     })
+}
+
+fn base_config(run: &str) -> Config {
+    Config {
+        table: String::new(),
+        app_url: "http://localhost:5173".into(),
+        exports_bucket: format!("exports-{run}"),
+        files_bucket: format!("files-{run}"),
+        mail_from: "no-reply@kabinet.test".into(),
+        s3_path_style: true,
+    }
+}
+
+thread_local! {
+    // libtest runs each test on a thread of its own: a test's environment is its thread's.
+    static ENV: &'static tokio::sync::OnceCell<TestEnv> = Box::leak(Box::new(tokio::sync::OnceCell::new()));
+}
+
+/// The calling test's environment: its own table in the shared emulator and its own
+/// gateway on the test's runtime (moto copies a whole table on every transaction, so
+/// small tables keep the tests fast), made on first use.
+pub async fn env() -> &'static TestEnv {
+    let cell = ENV.with(|c| *c);
+    cell.get_or_init(|| async {
+        let shared = shared();
+        let aws = emulator::sdk_config(&shared.endpoint).await;
+        let mut config = base_config(&shared.run);
+        config.table = format!(
+            "kabinet-test-{}",
+            ulid::Ulid::new().to_string().to_lowercase()
+        );
+        let db = aws_sdk_dynamodb::Client::new(&aws);
+        kabinet::store::schema::create_table_if_missing(&db, &config.table)
+            .await
+            .expect("table");
+        let ctx = kabinet::Ctx::new(config.clone(), &aws);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let gateway = Gateway::new(
+            ctx,
+            SECRET.to_string(),
+            vec!["http://localhost:5173".into()],
+        );
+        tokio::spawn(kabinet_local::serve(listener, gateway));
+        TestEnv {
+            base,
+            endpoint: shared.endpoint.clone(),
+            config,
+        }
+    })
+    .await
 }
 
 /// The emulator's DynamoDB, for tests that look under the API.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&emulator::sdk_config(&env().endpoint).await)
+    aws_sdk_dynamodb::Client::new(&emulator::sdk_config(&env().await.endpoint).await)
 }
 
 pub async fn store() -> kabinet::store::Store {
-    kabinet::store::Store::new(dynamodb().await, env().config.table.clone())
+    kabinet::store::Store::new(dynamodb().await, env().await.config.table.clone())
 }
 
 /// A client per request: pooled connections belong to the runtime that opened them, and
@@ -155,7 +196,7 @@ pub async fn send(
     body: Option<&Value>,
     headers: &[(&str, &str)],
 ) -> Resp {
-    let mut rb = client().request(method, format!("{}{}", env().base, path));
+    let mut rb = client().request(method, format!("{}{}", env().await.base, path));
     if let Some(t) = token {
         rb = rb.bearer_auth(t);
     }
@@ -199,7 +240,7 @@ impl User {
         let sub = format!("test-{id}");
         let email = format!("{id}@school.test");
         let claims = tokens::DevClaims::new(&sub, Some(&email), Some(name), email_verified, 3600);
-        let token = tokens::mint(&env().secret, &claims);
+        let token = tokens::mint(SECRET, &claims);
         User {
             sub,
             email,
@@ -240,5 +281,102 @@ impl User {
             .post("/v1/orgs", serde_json::json!({ "name": name }))
             .await;
         r.ok(201)["id"].as_str().expect("org id").to_string()
+    }
+}
+
+/// A gateway of its own, on the shared emulator and table, whose DynamoDB calls are
+/// counted: for tests that count round trips per route.
+pub struct CountingGateway {
+    pub base: String,
+    calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[derive(Debug)]
+struct CountCalls(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_dynamodb::config::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_execution(
+        &self,
+        _: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl CountingGateway {
+    /// Serves on the calling test's runtime.
+    pub async fn start() -> CountingGateway {
+        let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let env = env().await;
+        let aws = emulator::sdk_config(&env.endpoint).await;
+        let db = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(CountCalls(calls.clone()))
+                .build(),
+        );
+        let ctx = kabinet::Ctx::with_dynamodb(env.config.clone(), &aws, db);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(kabinet_local::serve(
+            listener,
+            Gateway::new(ctx, SECRET.to_string(), vec![]),
+        ));
+        CountingGateway { base, calls }
+    }
+
+    /// Sends one request and returns its answer with the DynamoDB calls it made.
+    pub async fn count(
+        &self,
+        user: &User,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (Resp, usize) {
+        self.count_with(user, method, path, body, &[]).await
+    }
+
+    pub async fn count_with(
+        &self,
+        user: &User,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (Resp, usize) {
+        let before = self.calls.load(std::sync::atomic::Ordering::SeqCst);
+        let mut rb = client()
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&user.token);
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&b).expect("json"));
+        }
+        let resp = rb.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let calls = self.calls.load(std::sync::atomic::Ordering::SeqCst) - before;
+        (
+            Resp {
+                status,
+                headers,
+                body,
+                text,
+            },
+            calls,
+        )
     }
 }

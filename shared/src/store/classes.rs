@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::audit::AuditEntry;
 use super::keys::*;
-use super::members::{member_item, member_key, Membership};
+use super::members::{member_item, member_key, roster_update, Membership};
 use super::orgs::org_key;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
@@ -429,15 +429,20 @@ impl Store {
                         member_item(&changed)?,
                         Some(Expr::condition("version = :read").value(":read", n(m.version))),
                     )?;
-                    for roster in [Roster::Students, Roster::Parents, Roster::Teachers] {
-                        if class.roster(roster).contains_key(m.user_id.as_str()) {
-                            tx.update(
-                                class_key(&class.org_id, &class.id),
-                                Expr::update("REMOVE #r.#u")
-                                    .name("#r", roster.attr())
-                                    .name("#u", m.user_id.as_str()),
-                            )?;
-                        }
+                    let rosters: Vec<Roster> =
+                        [Roster::Students, Roster::Parents, Roster::Teachers]
+                            .into_iter()
+                            .filter(|r| class.roster(*r).contains_key(m.user_id.as_str()))
+                            .collect();
+                    if !rosters.is_empty() {
+                        roster_update(
+                            &mut tx,
+                            &class.org_id,
+                            &class.id,
+                            &m.user_id,
+                            &[],
+                            &rosters,
+                        )?;
                     }
                     match tx.run(self).await {
                         Ok(()) => {

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
@@ -74,16 +75,28 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
             .expression_attribute_values(":fp", AttributeValue::S(fingerprint.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result.map_err(classify) {
-            Ok(_) => Ok(Claim::Acquired),
-            Err(StoreError::ConditionFailed) => match self.idempotency_record(pk).await? {
+        let err = match result {
+            Ok(_) => return Ok(Claim::Acquired),
+            Err(e) => e,
+        };
+        // The holder's record comes back with the refusal: no second read.
+        if let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() {
+            if let Some(item) = e.item() {
+                return Ok(Claim::Taken(
+                    serde_dynamo::from_item(item.clone()).map_err(serde_err)?,
+                ));
+            }
+        }
+        match classify(err) {
+            StoreError::ConditionFailed => match self.idempotency_record(pk).await? {
                 Some(r) => Ok(Claim::Taken(r)),
                 // Deleted meanwhile (the holder failed): the caller may try again.
                 None => Box::pin(self.claim_idempotency(pk, fingerprint, now)).await,
             },
-            Err(e) => Err(e),
+            e => Err(e),
         }
     }
 

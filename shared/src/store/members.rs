@@ -162,40 +162,61 @@ fn roles_value(roles: &[RoleGrant]) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(roles).map_err(serde_err)
 }
 
-/// Puts a person on a class roster (the class must exist and not be graduated).
-pub fn roster_add(
+/// Moves a person on one class's rosters: onto `add`, off `remove` (one update per class:
+/// a transaction may touch an item once). Adding needs the class to exist and not be
+/// graduated; removing only that it exists.
+pub fn roster_update(
     tx: &mut Tx,
     org: &OrgId,
-    roster: Roster,
     class: &str,
     user: &UserId,
+    add: &[Roster],
+    remove: &[Roster],
 ) -> Result<usize, StoreError> {
-    tx.update(
-        class_key(org, class),
-        Expr::update("SET #roster.#user = :true")
-            .when("attribute_exists(pk) AND graduated = :false")
-            .name("#roster", roster.attr())
-            .name("#user", user.as_str())
-            .value(":true", b(true))
-            .value(":false", b(false)),
-    )
+    let mut expr = Expr::default().name("#user", user.as_str());
+    let mut parts = Vec::new();
+    let sets: Vec<String> = add
+        .iter()
+        .map(|r| format!("{}.#user = :true", r.attr()))
+        .collect();
+    if !sets.is_empty() {
+        parts.push(format!("SET {}", sets.join(", ")));
+        expr = expr.value(":true", b(true));
+    }
+    let removes: Vec<String> = remove
+        .iter()
+        .map(|r| format!("{}.#user", r.attr()))
+        .collect();
+    if !removes.is_empty() {
+        parts.push(format!("REMOVE {}", removes.join(", ")));
+    }
+    expr.update = Some(parts.join(" "));
+    let expr = if add.is_empty() {
+        expr.when("attribute_exists(pk)")
+    } else {
+        expr.when("attribute_exists(pk) AND graduated = :false")
+            .value(":false", b(false))
+    };
+    tx.update(class_key(org, class), expr)
 }
 
-/// Takes a person off a class roster (the class must exist).
-pub fn roster_remove(
-    tx: &mut Tx,
-    org: &OrgId,
-    roster: Roster,
-    class: &str,
-    user: &UserId,
-) -> Result<usize, StoreError> {
-    tx.update(
-        class_key(org, class),
-        Expr::update("REMOVE #roster.#user")
-            .when("attribute_exists(pk)")
-            .name("#roster", roster.attr())
-            .name("#user", user.as_str()),
-    )
+/// The roster changes per class that take a person from places `before` to `after`.
+pub fn roster_changes(
+    before: &BTreeSet<(Roster, String)>,
+    after: &BTreeSet<(Roster, String)>,
+) -> Vec<(String, Vec<Roster>, Vec<Roster>)> {
+    let mut by_class: std::collections::BTreeMap<String, (Vec<Roster>, Vec<Roster>)> =
+        Default::default();
+    for (r, c) in after.difference(before) {
+        by_class.entry(c.clone()).or_default().0.push(*r);
+    }
+    for (r, c) in before.difference(after) {
+        by_class.entry(c.clone()).or_default().1.push(*r);
+    }
+    by_class
+        .into_iter()
+        .map(|(c, (add, remove))| (c, add, remove))
+        .collect()
 }
 
 /// Why a membership change was refused.
@@ -277,9 +298,9 @@ impl Store {
             MemberError::AlreadyMember,
         )];
         count_members(&mut tx, &m.org_id, 1, i64::from(m.admin))?;
-        for (roster, class) in m.places() {
+        for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
             meanings.push((
-                roster_add(&mut tx, &m.org_id, roster, &class, &m.user_id)?,
+                roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,
                 MemberError::ClassUnavailable(class),
             ));
         }
@@ -321,17 +342,15 @@ impl Store {
             tx.update(member_key(&old.org_id, &old.user_id), expr)?,
             MemberError::Changed,
         )];
-        let (before, after) = (old.places(), new.places());
-        for (roster, class) in before.difference(&after) {
+        for (class, add, remove) in roster_changes(&old.places(), &new.places()) {
+            let meaning = if add.is_empty() {
+                MemberError::Changed
+            } else {
+                MemberError::ClassUnavailable(class.clone())
+            };
             meanings.push((
-                roster_remove(&mut tx, &old.org_id, *roster, class, &old.user_id)?,
-                MemberError::Changed,
-            ));
-        }
-        for (roster, class) in after.difference(&before) {
-            meanings.push((
-                roster_add(&mut tx, &old.org_id, *roster, class, &old.user_id)?,
-                MemberError::ClassUnavailable(class.clone()),
+                roster_update(&mut tx, &old.org_id, &class, &old.user_id, &add, &remove)?,
+                meaning,
             ));
         }
         if let Some(a) = audit {
@@ -370,10 +389,10 @@ impl Store {
             count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?,
             MemberError::LastAdmin,
         ));
-        for (roster, class) in m.places() {
+        for (class, _, remove) in roster_changes(&m.places(), &BTreeSet::new()) {
             if existing_classes.contains(&class) {
                 meanings.push((
-                    roster_remove(&mut tx, &m.org_id, roster, &class, &m.user_id)?,
+                    roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?,
                     MemberError::Changed,
                 ));
             }

@@ -6,7 +6,7 @@ use kabinet_tests::{dynamodb, env};
 #[tokio::test]
 async fn sixty_racing_conditional_increments_with_a_limit_of_ten_make_exactly_ten() {
     let db = dynamodb().await;
-    let table = env().config.table.clone();
+    let table = env().await.config.table.clone();
     let pk = format!("RACE#{}", ulid::Ulid::new());
     db.put_item()
         .table_name(&table)

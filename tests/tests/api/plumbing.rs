@@ -18,7 +18,10 @@ async fn missing_or_invalid_tokens_are_401_problems() {
     let r = send(Method::GET, "/v1/me", Some(&forged), None, &[]).await;
     r.problem(401, "unauthorized");
     assert!(r.body["detail"].as_str().unwrap().contains("signature"));
-    let expired = mint(&env().secret, &DevClaims::new("u-x", None, None, true, -5));
+    let expired = mint(
+        kabinet_tests::SECRET,
+        &DevClaims::new("u-x", None, None, true, -5),
+    );
     let r = send(Method::GET, "/v1/me", Some(&expired), None, &[]).await;
     assert!(r.problem(401, "unauthorized").body["detail"]
         .as_str()
@@ -29,7 +32,7 @@ async fn missing_or_invalid_tokens_are_401_problems() {
     send(
         Method::GET,
         "/v1/me",
-        Some(&mint(&env().secret, &other_aud)),
+        Some(&mint(kabinet_tests::SECRET, &other_aud)),
         None,
         &[],
     )
@@ -40,7 +43,7 @@ async fn missing_or_invalid_tokens_are_401_problems() {
     send(
         Method::GET,
         "/v1/me",
-        Some(&mint(&env().secret, &other_iss)),
+        Some(&mint(kabinet_tests::SECRET, &other_iss)),
         None,
         &[],
     )
@@ -83,7 +86,7 @@ async fn bodies_malformed_json_wrong_type_and_media_type() {
         .await;
     r.problem(400, "malformed_json");
     let raw = reqwest::Client::new()
-        .post(format!("{}/v1/orgs", env().base))
+        .post(format!("{}/v1/orgs", env().await.base))
         .bearer_auth(&u.token)
         .header("content-type", "application/json")
         .body("{\"name\": \"School\",")
@@ -101,7 +104,7 @@ async fn bodies_malformed_json_wrong_type_and_media_type() {
         .await;
     r.problem(422, "validation_failed");
     let raw = reqwest::Client::new()
-        .post(format!("{}/v1/orgs", env().base))
+        .post(format!("{}/v1/orgs", env().await.base))
         .bearer_auth(&u.token)
         .header("content-type", "text/plain")
         .body("{\"name\": \"School\"}")
@@ -125,7 +128,7 @@ async fn answers_carry_a_request_id_and_never_internal_text() {
 #[tokio::test]
 async fn cors_lets_a_local_front_end_call_the_api() {
     let pre = reqwest::Client::new()
-        .request(Method::OPTIONS, format!("{}/v1/orgs", env().base))
+        .request(Method::OPTIONS, format!("{}/v1/orgs", env().await.base))
         .header("origin", "http://localhost:5173")
         .header("access-control-request-method", "POST")
         .header(
@@ -194,13 +197,13 @@ async fn openapi_is_served_without_a_token() {
 #[tokio::test]
 async fn internal_failures_are_a_generic_500_without_aws_text() {
     // A gateway whose table does not exist: every store call fails inside the SDK.
-    let aws = kabinet_local::emulator::sdk_config(&env().endpoint).await;
-    let mut config = env().config.clone();
+    let aws = kabinet_local::emulator::sdk_config(&env().await.endpoint).await;
+    let mut config = env().await.config.clone();
     config.table = "no-such-table".into();
     let ctx = kabinet::Ctx::new(config, &aws);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let gateway = kabinet_local::Gateway::new(ctx, env().secret.clone(), vec![]);
+    let gateway = kabinet_local::Gateway::new(ctx, kabinet_tests::SECRET.to_string(), vec![]);
     tokio::spawn(kabinet_local::serve(listener, gateway));
     let u = User::new("Unlucky");
     let r = reqwest::Client::new()
