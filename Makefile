@@ -23,12 +23,13 @@ dev: venv
 token:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- token --email "$(or $(EMAIL),admin@school.test)" $(if $(NAME),--name "$(NAME)") $(if $(SUB),--sub "$(SUB)")
 
-## Every test: template lint, formatting, type-check of every function binary, unit and
-## integration tests (which start their own emulator and gateway).
+## Every test: template lint, formatting, clippy (which type-checks every function
+## binary without linking them), unit and integration tests (which start their own
+## emulator and gateway).
 test: venv
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	cargo fmt --all --check
-	cargo check --quiet -p kabinet-functions --bins
+	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
 
 lint:

@@ -90,3 +90,39 @@ pub fn require_admin(m: &Membership, action: &'static str) -> Result<(), ApiErro
         Err(ApiError::Forbidden(action))
     }
 }
+
+/// The caller and one member of the organization (404 when not a member), in one round
+/// trip.
+pub async fn member_and_target(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    user: &UserId,
+) -> Result<(Caller, Option<Membership>), ApiError> {
+    let sk = crate::store::keys::member_sk(user);
+    let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
+    if user == &caller.member.user_id {
+        let me = caller.member.clone();
+        return Ok((caller, Some(me)));
+    }
+    let target = items
+        .remove(&sk)
+        .map(crate::store::members::parse)
+        .transpose()?;
+    Ok((caller, target))
+}
+
+/// The caller and a class of the organization (404 when there is none), in one round trip.
+pub async fn member_and_class(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    class: &str,
+) -> Result<(Caller, crate::store::classes::Class), ApiError> {
+    let sk = crate::store::keys::class_sk(class);
+    let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
+    let class = items
+        .remove(&sk)
+        .map(crate::store::classes::parse)
+        .transpose()?
+        .ok_or(ApiError::NotFound("class"))?;
+    Ok((caller, class))
+}

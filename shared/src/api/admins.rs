@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::access::{member, user_param};
+use super::access::{member, member_and_target, user_param};
 use super::members::{admin_role_required, member_error, MemberView};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::audit::AuditEntry;
@@ -17,7 +17,7 @@ use crate::Ctx;
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let mut admins = ctx.store().admins(&caller.org.id).await?;
-    admins.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    admins.sort_by_key(|a| a.name.to_lowercase());
     let items = admins.iter().map(MemberView::from).collect();
     ApiResponse::ok(&Page {
         items,
@@ -31,15 +31,19 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
     responses((status = 200, description = "The member, now an admin", body = MemberView)))]
 pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("appoint admins")?;
     let user = user_param(&req, "member")?;
+    let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
+    caller.require_admin("appoint admins")?;
+    read.as_ref().ok_or(ApiError::NotFound("member"))?;
     for _ in 0..3 {
-        let target = ctx
-            .store()
-            .membership(&caller.org.id, &user)
-            .await?
-            .ok_or(ApiError::NotFound("member"))?;
+        let target = match read.take() {
+            Some(t) => t,
+            None => ctx
+                .store()
+                .membership(&caller.org.id, &user)
+                .await?
+                .ok_or(ApiError::NotFound("member"))?,
+        };
         if target.admin {
             return ApiResponse::ok(&MemberView::from(&target));
         }
@@ -79,15 +83,19 @@ pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the admin's user ID")),
     responses((status = 204, description = "No longer an admin"), (status = 409, description = "`last_admin`")))]
 pub async fn demote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("demote admins")?;
     let user = user_param(&req, "member")?;
+    let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
+    caller.require_admin("demote admins")?;
+    read.as_ref().ok_or(ApiError::NotFound("member"))?;
     for _ in 0..3 {
-        let target = ctx
-            .store()
-            .membership(&caller.org.id, &user)
-            .await?
-            .ok_or(ApiError::NotFound("member"))?;
+        let target = match read.take() {
+            Some(t) => t,
+            None => ctx
+                .store()
+                .membership(&caller.org.id, &user)
+                .await?
+                .ok_or(ApiError::NotFound("member"))?,
+        };
         if !target.admin {
             return Ok(ApiResponse::no_content());
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{member, user_param, Caller};
+use super::access::{member, member_and, member_and_class, user_param, Caller};
 use crate::domain::{AcademicYear, ClassName, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::store::audit::AuditEntry;
@@ -83,13 +83,6 @@ fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
     let id = req.path_param("id")?;
     let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
     ok.then(|| id.to_ascii_lowercase())
-        .ok_or(ApiError::NotFound("class"))
-}
-
-async fn load(ctx: &Ctx, caller: &Caller, id: &str) -> Result<Class, ApiError> {
-    ctx.store()
-        .class(&caller.org.id, id)
-        .await?
         .ok_or(ApiError::NotFound("class"))
 }
 
@@ -265,8 +258,8 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
     responses((status = 200, description = "The class", body = ClassDetail, headers(("ETag" = String)))))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+    let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
+
     if !may_view(&caller, &class) {
         return Err(ApiError::Forbidden("see this class"));
     }
@@ -285,7 +278,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
                 name: m.name.clone(),
             })
             .collect();
-        v.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        v.sort_by_key(|a| a.name.to_lowercase());
         v
     };
     let on = |roster: &std::collections::BTreeMap<String, bool>, m: &Membership| {
@@ -333,12 +326,11 @@ fn patched<T: Clone>(p: Patch<T>, current: Option<T>) -> Option<T> {
            ("If-Match" = Option<String>, Header, description = "the ETag the class was read with")),
     responses((status = 200, description = "The changed class", body = ClassView, headers(("ETag" = String)))))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("edit classes")?;
     let id = class_id(&req)?;
+    let (caller, old) = member_and_class(&ctx, &req, &id).await?;
+    caller.require_admin("edit classes")?;
     let expected = req.if_match()?;
     let body: PatchClass = req.json()?;
-    let old = load(&ctx, &caller, &id).await?;
     if expected.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed);
     }
@@ -411,9 +403,9 @@ pub struct DeletedClass {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
     responses((status = 200, description = "Deleted", body = DeletedClass)))]
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
+    let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("delete classes")?;
-    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+
     let audit = AuditEntry::new(
         &caller.org.id,
         &caller.actor(),
@@ -454,22 +446,34 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
     responses((status = 200, description = "The graduated class", body = ClassView)))]
 pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
+    let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("graduate classes")?;
-    let class = load(&ctx, &caller, &class_id(&req)?).await?;
-    if !class.graduated {
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "class.graduate",
-            "class",
-            &class.id,
-            Some(json!({"graduated": false})),
-            Some(json!({"graduated": true})),
-        );
-        ctx.store().graduate_class(&class, &audit).await?;
+    if class.graduated {
+        return class_answer(http::StatusCode::OK, &class);
     }
-    class_answer(http::StatusCode::OK, &load(&ctx, &caller, &class.id).await?)
+    let audit = AuditEntry::new(
+        &caller.org.id,
+        &caller.actor(),
+        "class.graduate",
+        "class",
+        &class.id,
+        Some(json!({"graduated": false})),
+        Some(json!({"graduated": true})),
+    );
+    let now = Timestamp::now();
+    if ctx.store().graduate_class(&class, now, &audit).await? {
+        let graduated = Class {
+            graduated: true,
+            graduated_at: Some(now),
+            version: class.version + 1,
+            updated_at: now,
+            ..class
+        };
+        return class_answer(http::StatusCode::OK, &graduated);
+    }
+    // Graduated meanwhile by someone else.
+    let (_, current) = member_and_class(&ctx, &req, &class.id).await?;
+    class_answer(http::StatusCode::OK, &current)
 }
 
 /// Promotes a class to the next academic year (admins): `5А` 2025/2026 becomes `6А`
@@ -480,9 +484,9 @@ pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     responses((status = 201, description = "The new class", body = ClassView),
               (status = 200, description = "Promoted before: the class it became", body = ClassView)))]
 pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
+    let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("promote classes")?;
-    let class = load(&ctx, &caller, &class_id(&req)?).await?;
+
     match promote_one(&ctx, &caller, &class).await? {
         Promotion::Created(c) => class_answer(http::StatusCode::CREATED, &c),
         Promotion::Existing(c) => class_answer(http::StatusCode::OK, &c),
@@ -576,7 +580,7 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
         .into_iter()
         .filter(|c| c.year == from)
         .collect();
-    classes.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()));
+    classes.sort_by_key(|a| a.class_name().sort_key());
     let mut result = RolloverResult {
         from_year: from.to_string(),
         to_year: from.next().to_string(),
@@ -608,7 +612,11 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
                 Some(json!({"graduated": false})),
                 Some(json!({"graduated": true})),
             );
-            if ctx.store().graduate_class(&class, &audit).await? {
+            if ctx
+                .store()
+                .graduate_class(&class, Timestamp::now(), &audit)
+                .await?
+            {
                 result.graduated.push(ClassView::from(&Class {
                     graduated: true,
                     ..class
@@ -659,17 +667,36 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
            ("user" = String, Path, description = "the member's user ID")),
     responses((status = 204, description = "Removed from the class")))]
 pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("remove people from classes")?;
     let id = class_id(&req)?;
     let user = user_param(&req, "member")?;
+    let (class_key, member_key) = (
+        crate::store::keys::class_sk(&id),
+        crate::store::keys::member_sk(&user),
+    );
+    let (caller, mut items) =
+        member_and(&ctx, &req, &[class_key.clone(), member_key.clone()]).await?;
+    caller.require_admin("remove people from classes")?;
+    let mut read = Some((
+        items.remove(&class_key),
+        if user == caller.member.user_id {
+            Some(caller.member.clone())
+        } else {
+            items
+                .remove(&member_key)
+                .map(crate::store::members::parse)
+                .transpose()?
+        },
+    ));
     for _ in 0..3 {
-        let class = load(&ctx, &caller, &id).await?;
-        let m = ctx
-            .store()
-            .membership(&caller.org.id, &user)
-            .await?
-            .ok_or(ApiError::NotFound("member"))?;
+        let (class, m) = match read.take() {
+            Some((class, m)) => (class.map(crate::store::classes::parse).transpose()?, m),
+            None => (
+                ctx.store().class(&caller.org.id, &id).await?,
+                ctx.store().membership(&caller.org.id, &user).await?,
+            ),
+        };
+        let class = class.ok_or(ApiError::NotFound("class"))?;
+        let m = m.ok_or(ApiError::NotFound("member"))?;
         let on_class = m.roles.iter().any(|g| g.class_ids.contains(&id))
             || class.people().contains(user.as_str());
         if !on_class {

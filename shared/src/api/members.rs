@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{member, user_param, Caller};
+use super::access::{member, member_and_target, user_param, Caller};
 use crate::domain::roles::validate_grants;
 use crate::domain::{Email, Role, RoleGrant, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
@@ -297,16 +297,12 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
     responses((status = 200, description = "The member", body = MemberView)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
     let user = user_param(&req, "member")?;
+    let (caller, target) = member_and_target(&ctx, &req, &user).await?;
+    let target = target.ok_or(ApiError::NotFound("member"))?;
     if user == caller.member.user_id {
-        return ApiResponse::ok(&MemberView::from(&caller.member));
+        return ApiResponse::ok(&MemberView::from(&target));
     }
-    let target = ctx
-        .store()
-        .membership(&caller.org.id, &user)
-        .await?
-        .ok_or(ApiError::NotFound("member"))?;
     if !caller.is_admin() {
         let allowed = caller.has_role(Role::Teacher) && {
             let ids: BTreeSet<String> = target.places().into_iter().map(|(_, c)| c).collect();
@@ -335,17 +331,20 @@ pub struct PatchMember {
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
     responses((status = 200, description = "The changed member", body = MemberView)))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("change members' roles")?;
     let user = user_param(&req, "member")?;
+    let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
+    caller.require_admin("change members' roles")?;
     let body: PatchMember = req.json()?;
     let roles = check_grants(&ctx, &caller, body.roles, "roles").await?;
     for _ in 0..3 {
-        let target = ctx
-            .store()
-            .membership(&caller.org.id, &user)
-            .await?
-            .ok_or(ApiError::NotFound("member"))?;
+        let target = match read.take() {
+            Some(t) => t,
+            None => ctx
+                .store()
+                .membership(&caller.org.id, &user)
+                .await?
+                .ok_or(ApiError::NotFound("member"))?,
+        };
         if target.admin && !roles.iter().any(|g| g.role.can_be_admin()) {
             return Err(admin_role_required());
         }
@@ -382,31 +381,38 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
     responses((status = 204, description = "Removed"), (status = 409, description = "`last_admin`")))]
 pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("remove members")?;
     let user = user_param(&req, "member")?;
+    let (caller, target) = member_and_target(&ctx, &req, &user).await?;
+    caller.require_admin("remove members")?;
+    let target = target.ok_or(ApiError::NotFound("member"))?;
     let action = if user == caller.member.user_id {
         "member.leave"
     } else {
         "member.remove"
     };
-    end_membership(&ctx, &caller, &user, action).await?;
+    end_membership(&ctx, &caller, target, action).await?;
     Ok(ApiResponse::no_content())
 }
 
-/// Ends a membership (removal by an admin, or leaving), retrying when it changed meanwhile.
+/// Ends a membership (removal by an admin, or leaving), reading it again when it changed
+/// meanwhile.
 pub async fn end_membership(
     ctx: &Ctx,
     caller: &Caller,
-    user: &UserId,
+    read: Membership,
     action: &str,
 ) -> Result<(), ApiError> {
+    let user = read.user_id.clone();
+    let mut read = Some(read);
     for _ in 0..3 {
-        let target = ctx
-            .store()
-            .membership(&caller.org.id, user)
-            .await?
-            .ok_or(ApiError::NotFound("member"))?;
+        let target = match read.take() {
+            Some(t) => t,
+            None => ctx
+                .store()
+                .membership(&caller.org.id, &user)
+                .await?
+                .ok_or(ApiError::NotFound("member"))?,
+        };
         let ids: BTreeSet<String> = target.places().into_iter().map(|(_, c)| c).collect();
         let existing: BTreeSet<String> = if ids.is_empty() {
             BTreeSet::new()

@@ -24,6 +24,8 @@ use crate::Ctx;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
 pub type Handler = fn(Ctx, ApiRequest) -> HandlerFuture;
+/// A path's parameters, by name.
+pub type PathParams = Vec<(String, String)>;
 type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
 
 /// One endpoint.
@@ -151,10 +153,7 @@ static ROUTER: LazyLock<matchit::Router<Vec<&'static Route>>> = LazyLock::new(||
 
 /// The route serving `method` at `path`, with the path's parameters; 404 when no route
 /// has the path, 405 (naming the allowed methods) when none has the method.
-pub fn find(
-    method: &Method,
-    path: &str,
-) -> Result<(&'static Route, Vec<(String, String)>), ApiError> {
+pub fn find(method: &Method, path: &str) -> Result<(&'static Route, PathParams), ApiError> {
     let matched = ROUTER.at(path).map_err(|_| ApiError::RouteNotFound)?;
     let params = matched
         .params

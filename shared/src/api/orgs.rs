@@ -256,8 +256,8 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     responses((status = 204, description = "Left the organization"), (status = 409, description = "The caller is the last admin (`last_admin`)", body = Problem, content_type = "application/problem+json")))]
 pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
-    let me = caller.member.user_id.clone();
-    super::members::end_membership(&ctx, &caller, &me, "member.leave").await?;
+    let me = caller.member.clone();
+    super::members::end_membership(&ctx, &caller, me, "member.leave").await?;
     Ok(ApiResponse::no_content())
 }
 

@@ -148,6 +148,11 @@ impl Class {
     }
 }
 
+/// A class from an item read elsewhere (e.g. with the caller's membership check).
+pub fn parse(item: Item) -> Result<Class, StoreError> {
+    serde_dynamo::from_item(item).map_err(serde_err)
+}
+
 pub fn class_key(org: &OrgId, class: &str) -> Item {
     key(org_pk(org), class_sk(class))
 }
@@ -377,7 +382,12 @@ impl Store {
     }
 
     /// Marks a class graduated; false when it already was.
-    pub async fn graduate_class(&self, c: &Class, audit: &AuditEntry) -> Result<bool, StoreError> {
+    pub async fn graduate_class(
+        &self,
+        c: &Class,
+        now: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
         tx.update(
             class_key(&c.org_id, &c.id),
@@ -386,7 +396,7 @@ impl Store {
                 .value(":true", b(true))
                 .value(":false", b(false))
                 .value(":one", n(1))
-                .value(":now", s(Timestamp::now().to_string())),
+                .value(":now", s(now.to_string())),
         )?;
         audit.add_to(&mut tx)?;
         match tx.run(self).await {

@@ -126,6 +126,11 @@ pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
     out
 }
 
+/// A membership from an item read elsewhere (e.g. with the caller's membership check).
+pub fn parse(item: Item) -> Result<Membership, StoreError> {
+    serde_dynamo::from_item(item).map_err(serde_err)
+}
+
 pub fn member_key(org: &OrgId, user: &UserId) -> Item {
     key(org_pk(org), member_sk(user))
 }

@@ -131,11 +131,17 @@ impl Store {
         extra_sks: &[String],
     ) -> Result<(Option<Org>, Option<Membership>, HashMap<String, Item>), StoreError> {
         let mut keys = vec![org_key(org), member_key(org, user)];
-        keys.extend(extra_sks.iter().map(|sk| key(org_pk(org), sk.clone())));
+        let member_sk = member_sk(user);
+        let mut seen = std::collections::BTreeSet::new();
+        keys.extend(
+            extra_sks
+                .iter()
+                .filter(|sk| **sk != member_sk && seen.insert((*sk).clone()))
+                .map(|sk| key(org_pk(org), sk.clone())),
+        );
         let mut found_org = None;
         let mut found_member = None;
         let mut extra = HashMap::new();
-        let member_sk = member_sk(user);
         for item in self.batch_get(keys).await? {
             let sk = item
                 .get(SK)
