@@ -86,6 +86,11 @@ thread_local! {
 pub async fn env() -> &'static TestEnv {
     let cell = ENV.with(|c| *c);
     cell.get_or_init(|| async {
+        // Internal errors are logged: a failing test shows why.
+        if std::env::var("RUST_LOG").is_err() {
+            std::env::set_var("RUST_LOG", "warn");
+        }
+        kabinet::telemetry::init();
         let shared = shared();
         let aws = emulator::sdk_config(&shared.endpoint).await;
         let mut config = base_config(&shared.run);

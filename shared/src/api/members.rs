@@ -13,6 +13,7 @@ use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::audit::AuditEntry;
 use crate::store::classes::Class;
 use crate::store::members::{MemberError, Membership, MembershipSource};
+use crate::store::orgs::Org;
 use crate::store::outbox::Event;
 use crate::Ctx;
 
@@ -89,14 +90,14 @@ pub fn admin_role_required() -> ApiError {
 /// class and the organization has none yet.
 pub async fn check_grants(
     ctx: &Ctx,
-    caller: &Caller,
+    org: &Org,
     grants: Vec<RoleGrant>,
     field: &str,
 ) -> Result<Vec<RoleGrant>, ApiError> {
     let needs_class = grants
         .iter()
         .any(|g| matches!(g.role, Role::Student | Role::Parent));
-    if needs_class && caller.org.class_count == 0 {
+    if needs_class && org.class_count == 0 {
         return Err(ApiError::conflict(
             "classes_required",
             "Students and parents belong to classes, and this organization has none yet: create its classes first.",
@@ -116,7 +117,7 @@ pub async fn check_grants(
     if ids.is_empty() {
         return Ok(grants);
     }
-    let classes = ctx.store().classes_by_id(&caller.org.id, &ids).await?;
+    let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
     let mut errors = Vec::new();
     for (i, g) in grants.iter().enumerate() {
         for id in &g.class_ids {
@@ -177,7 +178,7 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             ))
         }
     };
-    let roles = check_grants(&ctx, &caller, body.roles, "roles").await?;
+    let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let user = user.ok_or_else(|| ApiError::Missing {
         code: "user_not_found",
         detail: "No registered person has this ID or verified email; invite them by email instead."
@@ -335,7 +336,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
     caller.require_admin("change members' roles")?;
     let body: PatchMember = req.json()?;
-    let roles = check_grants(&ctx, &caller, body.roles, "roles").await?;
+    let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     for _ in 0..3 {
         let target = match read.take() {
             Some(t) => t,

@@ -6,6 +6,8 @@ pub mod access;
 pub mod admins;
 pub mod audit;
 pub mod classes;
+pub mod invite_links;
+pub mod join_requests;
 pub mod me;
 pub mod members;
 pub mod meta;
@@ -125,6 +127,22 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("admins-appoint", admins::appoint),
         route!("admins-demote", admins::demote),
         route!("audit-list", audit::list),
+        route!("invite-links-list", invite_links::list),
+        route!("invite-links-create", invite_links::create, Idempotent),
+        route!("invite-links-revoke", invite_links::revoke),
+        route!("invite-links-preview", invite_links::preview),
+        route!("invite-links-accept", invite_links::accept, Idempotent),
+        route!("invite-links-decline", invite_links::decline),
+        route!("join-requests-list", join_requests::list),
+        route!("join-requests-get", join_requests::get),
+        route!("join-requests-patch", join_requests::patch),
+        route!("join-requests-accept", join_requests::accept),
+        route!("join-requests-reject", join_requests::reject),
+        route!("me-join-requests-list", join_requests::mine),
+        route!("me-join-requests-get", join_requests::mine_get),
+        route!("me-join-requests-patch", join_requests::mine_patch),
+        route!("me-join-requests-withdraw", join_requests::mine_withdraw),
+        route!("me-admin-join-requests", join_requests::admin_pending),
         route!("openapi-get", meta::openapi, Public),
     ]
 });

@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A request that cannot be processed as sent (422), other than field validation.
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// Something that existed and is no longer usable (410), e.g. an expired link.
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("precondition required")]
@@ -108,6 +111,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -127,6 +131,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Gone { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::PreconditionRequired => "precondition_required",
@@ -147,6 +152,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => "Bad request",
             ApiError::Validation(_) => "Validation failed",
             ApiError::Conflict { .. } => "Conflict",
+            ApiError::Gone { .. } => "Gone",
             ApiError::Unprocessable { .. } => "Unprocessable request",
             ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PreconditionRequired => "Precondition required",
@@ -168,6 +174,7 @@ impl ApiError {
             ),
             ApiError::BadRequest { detail, .. }
             | ApiError::Missing { detail, .. }
+            | ApiError::Gone { detail, .. }
             | ApiError::Conflict { detail, .. }
             | ApiError::Unprocessable { detail, .. } => detail.clone(),
             ApiError::Validation(errors) => {

@@ -19,6 +19,12 @@ pub const CLASS_PREFIX: &str = "CLASS#";
 pub const CLASSNAME_PREFIX: &str = "CLASSNAME#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const EVENT_PREFIX: &str = "EVENT#";
+pub const LINK_PREFIX: &str = "LINK#";
+pub const LINKTOKEN_PREFIX: &str = "LINKTOKEN#";
+pub const DECLINE_PREFIX: &str = "DECLINE#";
+pub const JOINREQ_PREFIX: &str = "JOINREQ#";
+pub const JOINPENDING_PREFIX: &str = "JOINPENDING#";
+pub const GROUP_PREFIX: &str = "GROUP#";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("ORG#{org}")
@@ -52,4 +58,26 @@ pub fn class_name_sk(year: &str, unique_name: &str) -> String {
 /// The sparse index of an organization's admins (on gsi2).
 pub fn admins_pk(org: &OrgId) -> String {
     format!("ADMINS#{org}")
+}
+
+pub fn link_sk(id: &str) -> String {
+    format!("{LINK_PREFIX}{id}")
+}
+
+pub fn join_request_sk(id: &str) -> String {
+    format!("{JOINREQ_PREFIX}{id}")
+}
+
+/// The item that allows one pending join request per person and organization.
+pub fn join_pending_sk(user: &UserId) -> String {
+    format!("{JOINPENDING_PREFIX}{user}")
+}
+
+/// The join requests of an organization, on gsi2, pending first.
+pub fn join_requests_pk(org: &OrgId) -> String {
+    format!("JOINREQS#{org}")
+}
+
+pub fn group_sk(id: &str) -> String {
+    format!("{GROUP_PREFIX}{id}")
 }

@@ -9,13 +9,19 @@
 //! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs) |
 //! | class name guard | `ORG#<org>` | `CLASSNAME#<year>#<name>` (unique names per year) |
 //! | audit entry | `ORG#<org>` | `AUDIT#<ulid>` (time-ordered) |
+//! | invite link | `ORG#<org>` | `LINK#<id>` (uses, max_uses; the token only as SHA-256) |
+//! | link token lookup | `LINKTOKEN#<sha256>` | `LINK` |
+//! | join request | `ORG#<org>` | `JOINREQ#<id>` (gsi1: `USER#<sub>`; gsi2: `JOINREQS#<org>`, pending first) |
+//! | pending guard | `ORG#<org>` | `JOINPENDING#<sub>` (one pending request a person) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
 pub mod audit;
 pub mod classes;
 pub mod idempotency;
+pub mod join_requests;
 pub mod keys;
+pub mod links;
 pub mod members;
 pub mod orgs;
 pub mod outbox;

@@ -7,6 +7,7 @@ mod classes;
 mod emulator;
 mod idempotency;
 mod infra;
+mod joining;
 mod me;
 mod members;
 mod orgs;

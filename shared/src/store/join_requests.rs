@@ -1,0 +1,425 @@
+//! Join requests: a person asks to join through a link; an admin accepts or rejects.
+//! One pending request per person and organization (a guard item), and the
+//! organization's count of pending requests, move in the same transactions.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::audit::AuditEntry;
+use super::keys::*;
+use super::links::{use_link, InviteLink};
+use super::members::{member_item, member_key, roster_changes, roster_update, Membership};
+use super::orgs::org_key;
+use super::outbox::Event;
+use super::tx::{key, n, s, Expr, Item, Tx};
+use super::{classify, serde_err, Store, StoreError};
+use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
+use crate::http::{Cursor, PageQuery};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JoinRequestStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl JoinRequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinRequestStatus::Pending => "pending",
+            JoinRequestStatus::Accepted => "accepted",
+            JoinRequestStatus::Rejected => "rejected",
+            JoinRequestStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JoinRequest {
+    pub id: String,
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub status: JoinRequestStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_id: Option<String>,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    pub version: u64,
+}
+
+/// The admins' list order: pending first (oldest first: a queue), then decided ones,
+/// most recently decided first.
+fn list_sort_key(r: &JoinRequest) -> String {
+    match (r.status, r.decided_at) {
+        (JoinRequestStatus::Pending, _) => format!("0#pending#{}", r.id),
+        (_, decided) => {
+            let millis = decided
+                .map(|t| (t.inner().unix_timestamp_nanos() / 1_000_000) as i64)
+                .unwrap_or(0);
+            format!("1#{:013}#{}", 9_999_999_999_999 - millis, r.id)
+        }
+    }
+}
+
+pub fn request_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), join_request_sk(id))
+}
+
+fn pending_key(org: &OrgId, user: &UserId) -> Item {
+    key(org_pk(org), join_pending_sk(user))
+}
+
+fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(r).map_err(serde_err)?;
+    item.extend(request_key(&r.org_id, &r.id));
+    item.insert(GSI1PK.into(), s(user_pk(&r.user_id)));
+    item.insert(GSI1SK.into(), s(join_request_sk(&r.id)));
+    item.insert(GSI2PK.into(), s(join_requests_pk(&r.org_id)));
+    item.insert(GSI2SK.into(), s(list_sort_key(r)));
+    Ok(item)
+}
+
+fn parse(item: Item) -> Result<JoinRequest, StoreError> {
+    serde_dynamo::from_item(item).map_err(serde_err)
+}
+
+/// How a pending request ends.
+pub struct Decision<'a> {
+    pub status: JoinRequestStatus,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub by: &'a UserId,
+    /// For an acceptance: the membership it creates.
+    pub new_member: Option<&'a Membership>,
+}
+
+/// Why a join request could not be written.
+#[derive(Debug)]
+pub enum RequestError {
+    /// The link cannot be used (read it again for the reason).
+    LinkUnusable,
+    /// The person already has a pending request in this organization.
+    AlreadyPending,
+    AlreadyMember,
+    /// The request is no longer pending (or changed meanwhile).
+    NotPending,
+    ClassUnavailable(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for RequestError {
+    fn from(e: StoreError) -> Self {
+        RequestError::Store(e)
+    }
+}
+
+fn outcome<T>(
+    result: Result<(), StoreError>,
+    value: T,
+    mut meanings: Vec<(usize, RequestError)>,
+) -> Result<T, RequestError> {
+    match result {
+        Ok(()) => Ok(value),
+        Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
+            Some(i) => Err(meanings.swap_remove(i).1),
+            None => Err(RequestError::Store(e)),
+        },
+    }
+}
+
+fn pending_count(delta: i64) -> Expr {
+    Expr::update("SET pending_join_requests = if_not_exists(pending_join_requests, :zero) + :d")
+        .when("attribute_exists(pk)")
+        .value(":zero", n(0))
+        .value(":d", n(delta))
+}
+
+impl Store {
+    /// Submits a request through a link: one use of the link, the request, the pending
+    /// guard, the organization's pending count and the event, all or nothing.
+    pub async fn submit_join_request(
+        &self,
+        r: &JoinRequest,
+        link: &InviteLink,
+        now: Timestamp,
+        event: &Event,
+    ) -> Result<(), RequestError> {
+        let mut tx = Tx::new(&self.table);
+        let mut meanings = vec![(use_link(&mut tx, link, now)?, RequestError::LinkUnusable)];
+        tx.put(
+            request_item(r)?,
+            Some(Expr::condition("attribute_not_exists(pk)")),
+        )?;
+        let mut guard = pending_key(&r.org_id, &r.user_id);
+        guard.insert("request_id".into(), s(&r.id));
+        meanings.push((
+            tx.put(guard, Some(Expr::condition("attribute_not_exists(pk)")))?,
+            RequestError::AlreadyPending,
+        ));
+        meanings.push((
+            tx.check(
+                member_key(&r.org_id, &r.user_id),
+                Expr::condition("attribute_not_exists(pk)"),
+            )?,
+            RequestError::AlreadyMember,
+        ));
+        tx.update(org_key(&r.org_id), pending_count(1))?;
+        event.add_to(&mut tx)?;
+        outcome(tx.run(self).await, (), meanings)
+    }
+
+    pub async fn join_request(
+        &self,
+        org: &OrgId,
+        id: &str,
+    ) -> Result<Option<JoinRequest>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(request_key(org, id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(parse).transpose()
+    }
+
+    /// One of the user's own requests, by ID (through the user's index: nobody else's).
+    pub async fn own_join_request(
+        &self,
+        user: &UserId,
+        id: &str,
+    ) -> Result<Option<JoinRequest>, StoreError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND #sk = :sk")
+            .expression_attribute_names("#pk", GSI1PK)
+            .expression_attribute_names("#sk", GSI1SK)
+            .expression_attribute_values(":pk", s(user_pk(user)))
+            .expression_attribute_values(":sk", s(join_request_sk(id)))
+            .send()
+            .await
+            .map_err(classify)?;
+        match out.items.unwrap_or_default().into_iter().next() {
+            // The index may lag a write: read the item itself.
+            Some(item) => {
+                let r = parse(item)?;
+                self.join_request(&r.org_id, &r.id).await
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The user's requests, newest first.
+    pub async fn user_join_requests(
+        &self,
+        user: &UserId,
+        page: &PageQuery,
+    ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
+        let upk = user_pk(user);
+        let start = match &page.cursor {
+            Some(c) => Some(
+                c.to_start_key(GSI1PK, &upk)
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI1)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", GSI1PK)
+            .expression_attribute_names("#sk", GSI1SK)
+            .expression_attribute_values(":pk", s(upk))
+            .expression_attribute_values(":prefix", s(JOINREQ_PREFIX))
+            .scan_index_forward(false)
+            .limit(page.limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((
+            items,
+            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
+        ))
+    }
+
+    /// The organization's requests, pending first, or those of one status.
+    pub async fn org_join_requests(
+        &self,
+        org: &OrgId,
+        status: Option<JoinRequestStatus>,
+        page: &PageQuery,
+    ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
+        let pk = join_requests_pk(org);
+        let start = match &page.cursor {
+            Some(c) => Some(
+                c.to_start_key(GSI2PK, &pk)
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
+            None => None,
+        };
+        // Decided requests are in decision order; one status of them is a filter.
+        let (prefix, filter) = match status {
+            None => (String::new(), None),
+            Some(JoinRequestStatus::Pending) => ("0#pending#".to_string(), None),
+            Some(other) => ("1#".to_string(), Some(other.as_str())),
+        };
+        let mut q = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .expression_attribute_names("#pk", GSI2PK)
+            .expression_attribute_values(":pk", s(pk))
+            .limit(page.limit)
+            .set_exclusive_start_key(start);
+        q = if prefix.is_empty() {
+            q.key_condition_expression("#pk = :pk")
+        } else {
+            q.key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", GSI2SK)
+                .expression_attribute_values(":prefix", s(prefix))
+        };
+        if let Some(status) = filter {
+            q = q
+                .filter_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status));
+        }
+        let out = q.send().await.map_err(classify)?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((
+            items,
+            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
+        ))
+    }
+
+    /// Replaces a pending request's roles (by its requester or an admin).
+    pub async fn update_join_request_roles(
+        &self,
+        r: &JoinRequest,
+        roles: Vec<RoleGrant>,
+        audit: Option<&AuditEntry>,
+    ) -> Result<JoinRequest, RequestError> {
+        let updated = JoinRequest {
+            roles,
+            version: r.version + 1,
+            ..r.clone()
+        };
+        let mut tx = Tx::new(&self.table);
+        let meanings = vec![(
+            tx.put(
+                request_item(&updated)?,
+                Some(
+                    Expr::condition("#status = :pending AND version = :read")
+                        .name("#status", "status")
+                        .value(":pending", s("pending"))
+                        .value(":read", n(r.version)),
+                ),
+            )?,
+            RequestError::NotPending,
+        )];
+        if let Some(a) = audit {
+            a.add_to(&mut tx)?;
+        }
+        outcome(tx.run(self).await, updated, meanings)
+    }
+
+    /// Decides a pending request: accepted (the person becomes a member with its roles,
+    /// in the same transaction), rejected with a reason, or withdrawn by the requester.
+    pub async fn decide_join_request(
+        &self,
+        r: &JoinRequest,
+        decision: Decision<'_>,
+        audit: Option<&AuditEntry>,
+        event: Option<&Event>,
+    ) -> Result<JoinRequest, RequestError> {
+        let Decision {
+            status,
+            reason,
+            by: decided_by,
+            new_member,
+        } = decision;
+        let now = Timestamp::now();
+        let decided = JoinRequest {
+            status,
+            reason,
+            decided_at: Some(now),
+            decided_by: Some(decided_by.to_string()),
+            version: r.version + 1,
+            ..r.clone()
+        };
+        let mut tx = Tx::new(&self.table);
+        let mut meanings = vec![(
+            tx.put(
+                request_item(&decided)?,
+                Some(
+                    Expr::condition("#status = :pending AND version = :read")
+                        .name("#status", "status")
+                        .value(":pending", s("pending"))
+                        .value(":read", n(r.version)),
+                ),
+            )?,
+            RequestError::NotPending,
+        )];
+        tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
+        let org_update = match new_member {
+            Some(_) => Expr::update("SET pending_join_requests = if_not_exists(pending_join_requests, :one) - :one, member_count = member_count + :one").when("attribute_exists(pk)").value(":one", n(1)),
+            None => pending_count(-1),
+        };
+        tx.update(org_key(&r.org_id), org_update)?;
+        if let Some(m) = new_member {
+            meanings.push((
+                tx.put(
+                    member_item(m)?,
+                    Some(Expr::condition("attribute_not_exists(pk)")),
+                )?,
+                RequestError::AlreadyMember,
+            ));
+            for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
+                meanings.push((
+                    roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,
+                    RequestError::ClassUnavailable(class),
+                ));
+            }
+        }
+        if let Some(a) = audit {
+            a.add_to(&mut tx)?;
+        }
+        if let Some(e) = event {
+            e.add_to(&mut tx)?;
+        }
+        outcome(tx.run(self).await, decided, meanings)
+    }
+}
