@@ -12,6 +12,7 @@ when that process is gone, so a test run never leaves an emulator behind.
 """
 
 import argparse
+import json
 import os
 import sys
 import threading
@@ -21,14 +22,38 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
+def sent_mail():
+    """Every message SES has accepted, as raw MIME where it was sent raw."""
+    from moto.ses.models import RawMessage, ses_backends
+
+    out = []
+    for account in ses_backends.values():
+        for backend in account.values():
+            for m in backend.sent_messages:
+                if isinstance(m, RawMessage):
+                    out.append({"id": m.id, "source": m.source, "destinations": m.destinations, "raw": m.raw_data})
+                else:
+                    out.append({"id": m.id, "source": m.source, "destinations": m.destinations,
+                                "subject": getattr(m, "subject", ""), "body": getattr(m, "body", "")})
+    return out
+
+
 class SerializedApp:
-    """Runs the wrapped WSGI app, body iteration included, under one lock."""
+    """Runs the wrapped WSGI app, body iteration included, under one lock.
+
+    Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
+    keeps only the HTML part of simple messages)."""
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_kabinet/mail":
+            with self.lock:
+                body = json.dumps(sent_mail()).encode("utf-8")
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         with self.lock:
             result = self.app(environ, start_response)
             try:

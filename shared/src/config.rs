@@ -21,9 +21,7 @@ impl Config {
         let var = |k: &str, default: &str| std::env::var(k).unwrap_or_else(|_| default.to_string());
         Config {
             table: var("KABINET_TABLE", "kabinet"),
-            app_url: var("KABINET_APP_URL", "http://localhost:5173")
-                .trim_end_matches('/')
-                .to_string(),
+            app_url: var("KABINET_APP_URL", "http://localhost:5173").trim_end_matches('/').to_string(),
             exports_bucket: var("KABINET_EXPORTS_BUCKET", "kabinet-exports"),
             files_bucket: var("KABINET_FILES_BUCKET", "kabinet-files"),
             mail_from: var("KABINET_MAIL_FROM", "no-reply@kabinet.local"),
@@ -56,24 +54,13 @@ impl Ctx {
     }
 
     /// With a DynamoDB client of the caller's (tests count round trips through one).
-    pub fn with_dynamodb(
-        config: Config,
-        aws: &aws_config::SdkConfig,
-        db: aws_sdk_dynamodb::Client,
-    ) -> Self {
+    pub fn with_dynamodb(config: Config, aws: &aws_config::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
         let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(aws)
-                .force_path_style(config.s3_path_style)
-                .build(),
+            aws_sdk_s3::config::Builder::from(aws).force_path_style(config.s3_path_style).build(),
         );
         let store = Store::new(db, config.table.clone());
         let ses = aws_sdk_sesv2::Client::new(aws);
-        Ctx(Arc::new(Inner {
-            config,
-            store,
-            s3,
-            ses,
-        }))
+        Ctx(Arc::new(Inner { config, store, s3, ses }))
     }
 
     pub fn config(&self) -> &Config {

@@ -17,12 +17,10 @@ pub async fn run(route_name: &'static str) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let route = route(route_name).ok_or_else(|| format!("no route named {route_name}"))?;
     let ctx = Ctx::from_env().await;
-    lambda_http::run(lambda_http::service_fn(
-        move |event: lambda_http::Request| {
-            let ctx = ctx.clone();
-            async move { to_lambda(dispatch(&ctx, route, from_lambda(event)).await) }
-        },
-    ))
+    lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| {
+        let ctx = ctx.clone();
+        async move { to_lambda(dispatch(&ctx, route, from_lambda(event)).await) }
+    }))
     .await
 }
 
@@ -30,19 +28,50 @@ pub async fn run(route_name: &'static str) -> Result<(), lambda_http::Error> {
 /// the same 404 or 405 problem as locally, not API Gateway's own `{"message": ...}`.
 pub async fn run_fallback() -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    lambda_http::run(lambda_http::service_fn(
-        |event: lambda_http::Request| async move {
-            let req = from_lambda(event);
-            let err = match find(&req.method, &req.path) {
-                Ok(_) => ApiError::RouteNotFound,
-                Err(e) => e,
-            };
-            to_lambda(
-                ApiResponse::problem(&err, &req.request_id)
-                    .with_header("x-request-id", &req.request_id),
-            )
-        },
-    ))
+    lambda_http::run(lambda_http::service_fn(|event: lambda_http::Request| async move {
+        let req = from_lambda(event);
+        let err = match find(&req.method, &req.path) {
+            Ok(_) => ApiError::RouteNotFound,
+            Err(e) => e,
+        };
+        to_lambda(ApiResponse::problem(&err, &req.request_id).with_header("x-request-id", &req.request_id))
+    }))
+    .await
+}
+
+/// The main of the notifier: a DynamoDB stream consumer that reports partial batch
+/// failures (`ReportBatchItemFailures`), so only what failed is delivered again.
+pub async fn run_notifier() -> Result<(), lambda_http::Error> {
+    use aws_lambda_events::event::dynamodb::Event;
+    use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+    crate::telemetry::init();
+    let ctx = Ctx::from_env().await;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Event>| {
+        let ctx = ctx.clone();
+        async move {
+            let records = event
+                .payload
+                .records
+                .into_iter()
+                .map(|r| crate::events::ChangeRecord {
+                    id: r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()),
+                    event_name: r.event_name,
+                    new_image: r.change.new_image.into(),
+                })
+                .collect();
+            let failed = crate::events::notifier::process(&ctx, records).await;
+            let mut response = DynamoDbEventResponse::default();
+            response.batch_item_failures = failed
+                .into_iter()
+                .map(|id| {
+                    let mut f = DynamoDbBatchItemFailure::default();
+                    f.item_identifier = Some(id);
+                    f
+                })
+                .collect();
+            Ok::<_, lambda_runtime::Error>(response)
+        }
+    }))
     .await
 }
 
@@ -51,11 +80,8 @@ fn to_lambda(resp: ApiResponse) -> Result<lambda_http::Response<Body>, lambda_ht
     for (k, v) in resp.headers.iter() {
         out = out.header(k, v);
     }
-    let body = if resp.body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Text(String::from_utf8_lossy(&resp.body).into_owned())
-    };
+    let body =
+        if resp.body.is_empty() { Body::Empty } else { Body::Text(String::from_utf8_lossy(&resp.body).into_owned()) };
     out.body(body).map_err(|e| e.into())
 }
 
@@ -64,19 +90,11 @@ pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
     let context = event.request_context_ref().cloned();
     let path_params: HashMap<String, String> = event
         .path_parameters_ref()
-        .map(|p| {
-            p.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
+        .map(|p| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         .unwrap_or_default();
     let query: Vec<(String, String)> = event
         .query_string_parameters_ref()
-        .map(|q| {
-            q.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
+        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
         .unwrap_or_default();
     let (parts, body) = event.into_parts();
     let mut req = ApiRequest::new(parts.method, parts.uri.path());
@@ -99,16 +117,12 @@ pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
                 req.path = format!("/{rest}");
             }
         }
-        let claims = ctx
-            .authorizer
-            .as_ref()
-            .and_then(|a| a.jwt.as_ref())
-            .map(|jwt| {
-                jwt.claims
-                    .iter()
-                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                    .collect::<serde_json::Map<_, _>>()
-            });
+        let claims = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| {
+            jwt.claims
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect::<serde_json::Map<_, _>>()
+        });
         req.claims = claims.as_ref().and_then(Claims::from_json);
     }
     req

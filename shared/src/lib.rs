@@ -9,8 +9,10 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod lambda;
+pub mod mail;
 pub mod openapi;
 pub mod store;
 pub mod telemetry;

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
-    ResponseBuilder, ServerBuilder,
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, ResponseBuilder,
+    ServerBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
 
@@ -25,9 +25,7 @@ fn problem(description: &str) -> utoipa::openapi::Response {
         .description(description)
         .content(
             "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
+            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
         )
         .build()
 }
@@ -52,19 +50,14 @@ fn build() -> OpenApi {
         op.operation_id = Some(route.name.replace('-', "_"));
         let responses = &mut op.responses.responses;
         let mut add = |status: &str, text: &str| {
-            responses
-                .entry(status.to_string())
-                .or_insert_with(|| problem(text).into());
+            responses.entry(status.to_string()).or_insert_with(|| problem(text).into());
         };
         if route.auth {
             add("401", "No valid bearer token (`unauthorized`)");
         }
         if route.org_scoped {
             add("403", "A member lacking the right (`forbidden`)");
-            add(
-                "404",
-                "No such organization, or the caller is not a member (`not_found`)",
-            );
+            add("404", "No such organization, or the caller is not a member (`not_found`)");
         }
         if op.request_body.is_some() {
             add("400", "Malformed JSON (`malformed_json`)");
@@ -73,20 +66,14 @@ fn build() -> OpenApi {
         if route.method == http::Method::PATCH {
             add("412", "Stale `If-Match` (`precondition_failed`)");
         }
-        add(
-            "500",
-            "Internal error (`internal`), logged with the request ID",
-        );
+        add("500", "Internal error (`internal`), logged with the request ID");
         if let Some(body) = op.request_body.as_mut() {
             body.required = Some(utoipa::openapi::Required::True);
         }
         if !route.auth {
             op.security = Some(vec![SecurityRequirement::default()]);
         }
-        paths = paths.path(
-            route.path.clone(),
-            PathItem::new(http_method(&route.method), op),
-        );
+        paths = paths.path(route.path.clone(), PathItem::new(http_method(&route.method), op));
     }
     let mut components = ComponentsBuilder::new().security_scheme(
         "bearer",
@@ -94,9 +81,7 @@ fn build() -> OpenApi {
             Http::builder()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
-                .description(Some(
-                    "An OIDC ID token (Cognito in AWS; a dev token locally)",
-                ))
+                .description(Some("An OIDC ID token (Cognito in AWS; a dev token locally)"))
                 .build(),
         ),
     );
@@ -117,9 +102,6 @@ fn build() -> OpenApi {
         .paths(paths.build())
         .components(Some(components.build()))
         .build();
-    doc.security = Some(vec![SecurityRequirement::new(
-        "bearer",
-        Vec::<String>::new(),
-    )]);
+    doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
 }

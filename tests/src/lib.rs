@@ -34,17 +34,12 @@ fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let (endpoint, _emulator) = match std::env::var("KABINET_TEST_AWS_ENDPOINT") {
                     Ok(e) => (e, None),
                     Err(_) => {
-                        let em = Emulator::start()
-                            .await
-                            .expect("start the emulator (run `make venv`)");
+                        let em = Emulator::start().await.expect("start the emulator (run `make venv`)");
                         (em.endpoint.clone(), Some(em))
                     }
                 };
@@ -53,9 +48,7 @@ fn shared() -> &'static Shared {
                 let mut config = base_config(&run);
                 // Resources are created here once; each test then adds its own table.
                 config.table = format!("kabinet-test-{run}-setup");
-                setup::ensure_resources(&aws, &config)
-                    .await
-                    .expect("resources");
+                setup::ensure_resources(&aws, &config).await.expect("resources");
                 tx.send(Shared { endpoint, run }).expect("send");
                 std::future::pending::<()>().await;
             });
@@ -94,30 +87,15 @@ pub async fn env() -> &'static TestEnv {
         let shared = shared();
         let aws = emulator::sdk_config(&shared.endpoint).await;
         let mut config = base_config(&shared.run);
-        config.table = format!(
-            "kabinet-test-{}",
-            ulid::Ulid::new().to_string().to_lowercase()
-        );
+        config.table = format!("kabinet-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let db = aws_sdk_dynamodb::Client::new(&aws);
-        kabinet::store::schema::create_table_if_missing(&db, &config.table)
-            .await
-            .expect("table");
+        kabinet::store::schema::create_table_if_missing(&db, &config.table).await.expect("table");
         let ctx = kabinet::Ctx::new(config.clone(), &aws);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let gateway = Gateway::new(
-            ctx,
-            SECRET.to_string(),
-            vec!["http://localhost:5173".into()],
-        );
+        let gateway = Gateway::new(ctx, SECRET.to_string(), vec!["http://localhost:5173".into()]);
         tokio::spawn(kabinet_local::serve(listener, gateway));
-        TestEnv {
-            base,
-            endpoint: shared.endpoint.clone(),
-            config,
-        }
+        TestEnv { base, endpoint: shared.endpoint.clone(), config }
     })
     .await
 }
@@ -134,10 +112,7 @@ pub async fn store() -> kabinet::store::Store {
 /// A client per request: pooled connections belong to the runtime that opened them, and
 /// each test has its own runtime.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .build()
-        .expect("client")
+    reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
 }
 
 /// An answer, with its JSON body (`Null` when empty or not JSON).
@@ -158,19 +133,10 @@ impl Resp {
     #[track_caller]
     pub fn problem(&self, status: u16, code: &str) -> &Self {
         assert_eq!(self.status, status, "status of {}", self.text);
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/problem+json"),
-            "{}",
-            self.text
-        );
+        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{}", self.text);
         assert_eq!(self.body["code"], code, "{}", self.text);
         assert_eq!(self.body["status"], status);
-        assert!(
-            self.body["title"].is_string()
-                && self.body["detail"].is_string()
-                && self.body["type"].is_string()
-        );
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string() && self.body["type"].is_string());
         self
     }
 
@@ -178,11 +144,7 @@ impl Resp {
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
-                    .collect()
-            })
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
             .unwrap_or_default()
     }
 
@@ -206,9 +168,7 @@ pub async fn send(
         rb = rb.bearer_auth(t);
     }
     if let Some(b) = body {
-        rb = rb
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(b).expect("json"));
+        rb = rb.header("content-type", "application/json").body(serde_json::to_vec(b).expect("json"));
     }
     for (k, v) in headers {
         rb = rb.header(*k, *v);
@@ -218,12 +178,7 @@ pub async fn send(
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp {
-        status,
-        headers,
-        body,
-        text,
-    }
+    Resp { status, headers, body, text }
 }
 
 /// A signed-in person with a fresh identity.
@@ -246,12 +201,7 @@ impl User {
         let email = format!("{id}@school.test");
         let claims = tokens::DevClaims::new(&sub, Some(&email), Some(name), email_verified, 3600);
         let token = tokens::mint(SECRET, &claims);
-        User {
-            sub,
-            email,
-            name: name.into(),
-            token,
-        }
+        User { sub, email, name: name.into(), token }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -270,21 +220,13 @@ impl User {
         send(Method::DELETE, path, Some(&self.token), None, &[]).await
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        headers: &[(&str, &str)],
-    ) -> Resp {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Resp {
         send(method, path, Some(&self.token), body.as_ref(), headers).await
     }
 
     /// Creates an organization (the user becomes its admin) and returns its ID.
     pub async fn create_org(&self, name: &str) -> String {
-        let r = self
-            .post("/v1/orgs", serde_json::json!({ "name": name }))
-            .await;
+        let r = self.post("/v1/orgs", serde_json::json!({ "name": name })).await;
         r.ok(201)["id"].as_str().expect("org id").to_string()
     }
 }
@@ -321,30 +263,17 @@ impl CountingGateway {
         let env = env().await;
         let aws = emulator::sdk_config(&env.endpoint).await;
         let db = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws)
-                .interceptor(CountCalls(calls.clone()))
-                .build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(CountCalls(calls.clone())).build(),
         );
         let ctx = kabinet::Ctx::with_dynamodb(env.config.clone(), &aws, db);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(kabinet_local::serve(
-            listener,
-            Gateway::new(ctx, SECRET.to_string(), vec![]),
-        ));
+        tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx, SECRET.to_string(), vec![])));
         CountingGateway { base, calls }
     }
 
     /// Sends one request and returns its answer with the DynamoDB calls it made.
-    pub async fn count(
-        &self,
-        user: &User,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (Resp, usize) {
+    pub async fn count(&self, user: &User, method: Method, path: &str, body: Option<Value>) -> (Resp, usize) {
         self.count_with(user, method, path, body, &[]).await
     }
 
@@ -357,16 +286,12 @@ impl CountingGateway {
         headers: &[(&str, &str)],
     ) -> (Resp, usize) {
         let before = self.calls.load(std::sync::atomic::Ordering::SeqCst);
-        let mut rb = client()
-            .request(method, format!("{}{}", self.base, path))
-            .bearer_auth(&user.token);
+        let mut rb = client().request(method, format!("{}{}", self.base, path)).bearer_auth(&user.token);
         for (k, v) in headers {
             rb = rb.header(*k, *v);
         }
         if let Some(b) = body {
-            rb = rb
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&b).expect("json"));
+            rb = rb.header("content-type", "application/json").body(serde_json::to_vec(&b).expect("json"));
         }
         let resp = rb.send().await.expect("request");
         let status = resp.status().as_u16();
@@ -374,14 +299,6 @@ impl CountingGateway {
         let text = resp.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         let calls = self.calls.load(std::sync::atomic::Ordering::SeqCst) - before;
-        (
-            Resp {
-                status,
-                headers,
-                body,
-                text,
-            },
-            calls,
-        )
+        (Resp { status, headers, body, text }, calls)
     }
 }

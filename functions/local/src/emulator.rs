@@ -15,34 +15,20 @@ pub struct Emulator {
 
 /// The repository root (this crate lives in `functions/local`).
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap_or_else(|_| PathBuf::from("."))
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 impl Emulator {
     pub async fn start() -> Result<Emulator, String> {
         let root = repo_root();
-        let python = std::env::var("KABINET_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| root.join(".venv/bin/python"));
+        let python =
+            std::env::var("KABINET_PYTHON").map(PathBuf::from).unwrap_or_else(|_| root.join(".venv/bin/python"));
         if !python.exists() {
-            return Err(format!(
-                "{} not found: run `make venv` first",
-                python.display()
-            ));
+            return Err(format!("{} not found: run `make venv` first", python.display()));
         }
         let mut child = Command::new(&python)
             .arg(root.join("scripts/emulator.py"))
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--parent-pid",
-                &std::process::id().to_string(),
-            ])
+            .args(["--host", "127.0.0.1", "--port", "0", "--parent-pid", &std::process::id().to_string()])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -63,10 +49,7 @@ impl Emulator {
         };
         // Keep draining its stdout so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Emulator {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            _child: child,
-        })
+        Ok(Emulator { endpoint: format!("http://127.0.0.1:{port}"), _child: child })
     }
 }
 
@@ -75,13 +58,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "kabinet-local",
-        ))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "kabinet-local"))
         .load()
         .await
 }

@@ -25,15 +25,19 @@ pub struct Gateway {
     jwt_secret: String,
     /// Allowed browser origins; `*` allows any (bearer tokens, no cookies).
     cors_origins: Vec<String>,
+    /// The emulator, for `/_local/mail` (local mode only, outside `/v1`).
+    emulator: Option<String>,
 }
 
 impl Gateway {
     pub fn new(ctx: Ctx, jwt_secret: String, cors_origins: Vec<String>) -> Self {
-        Gateway {
-            ctx,
-            jwt_secret,
-            cors_origins,
-        }
+        Gateway { ctx, jwt_secret, cors_origins, emulator: None }
+    }
+
+    /// Serves the sent mail at `/_local/mail` (JSON) and `/_local/mail.html`.
+    pub fn with_local_mail(mut self, emulator: &str) -> Self {
+        self.emulator = Some(emulator.to_string());
+        self
     }
 
     fn cors_origin(&self, origin: Option<&HeaderValue>) -> Option<HeaderValue> {
@@ -49,16 +53,15 @@ impl Gateway {
         let origin = self.cors_origin(req.headers().get(http::header::ORIGIN));
         let mut resp = if req.method() == Method::OPTIONS {
             preflight(origin.is_some())
+        } else if let (Some(emulator), true) = (&self.emulator, req.uri().path().starts_with("/_local/mail")) {
+            local_mail(emulator, req.uri().path()).await
         } else {
             to_http(self.route(req).await)
         };
         if let Some(origin) = origin {
             let h = resp.headers_mut();
             h.insert("access-control-allow-origin", origin);
-            h.insert(
-                "access-control-expose-headers",
-                HeaderValue::from_static("ETag, Location, X-Request-Id"),
-            );
+            h.insert("access-control-expose-headers", HeaderValue::from_static("ETag, Location, X-Request-Id"));
             h.insert("vary", HeaderValue::from_static("Origin"));
         }
         resp
@@ -66,9 +69,7 @@ impl Gateway {
 
     async fn route(&self, req: http::Request<Incoming>) -> ApiResponse {
         let request_id = ulid::Ulid::new().to_string();
-        self.route_with_id(req, &request_id)
-            .await
-            .with_header("x-request-id", &request_id)
+        self.route_with_id(req, &request_id).await.with_header("x-request-id", &request_id)
     }
 
     async fn route_with_id(&self, req: http::Request<Incoming>, request_id: &str) -> ApiResponse {
@@ -89,11 +90,7 @@ impl Gateway {
         api.query = parts
             .uri
             .query()
-            .map(|q| {
-                url::form_urlencoded::parse(q.as_bytes())
-                    .into_owned()
-                    .collect()
-            })
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         if route.auth {
             // As API Gateway's JWT authorizer: no valid token, no call.
@@ -101,19 +98,11 @@ impl Gateway {
                 .headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                });
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
             match token.map(|t| tokens::verify(&self.jwt_secret, t.trim())) {
                 Some(Ok(claims)) => api.claims = Some(claims),
                 Some(Err(why)) => return unauthorized(&request_id, why),
-                None => {
-                    return unauthorized(
-                        &request_id,
-                        "send `Authorization: Bearer <ID token>`".into(),
-                    )
-                }
+                None => return unauthorized(&request_id, "send `Authorization: Bearer <ID token>`".into()),
             }
         }
         api.headers = parts.headers;
@@ -123,8 +112,7 @@ impl Gateway {
 }
 
 fn unauthorized(request_id: &str, why: String) -> ApiResponse {
-    let mut resp =
-        ApiResponse::problem(&ApiError::Unauthorized("no valid bearer token"), request_id);
+    let mut resp = ApiResponse::problem(&ApiError::Unauthorized("no valid bearer token"), request_id);
     if let Ok(mut problem) = serde_json::from_slice::<serde_json::Value>(&resp.body) {
         problem["detail"] = serde_json::Value::String(format!("Sign in first: {why}."));
         resp.body = serde_json::to_vec(&problem).unwrap_or_default().into();
@@ -132,15 +120,30 @@ fn unauthorized(request_id: &str, why: String) -> ApiResponse {
     resp.with_header("www-authenticate", "Bearer")
 }
 
+async fn local_mail(emulator: &str, path: &str) -> http::Response<Full<Bytes>> {
+    let list = match crate::mail::fetch(emulator).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "reading the emulator's mail");
+            return to_http(ApiResponse::problem(&ApiError::internal(e), "local-mail"));
+        }
+    };
+    let (body, content_type) = if path.ends_with(".html") {
+        (crate::mail::page(&list).into_bytes(), "text/html; charset=utf-8")
+    } else {
+        (serde_json::to_vec(&list).unwrap_or_default(), "application/json")
+    };
+    let mut resp = http::Response::new(Full::new(Bytes::from(body)));
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
 fn preflight(allowed: bool) -> http::Response<Full<Bytes>> {
     let mut resp = http::Response::new(Full::new(Bytes::new()));
     *resp.status_mut() = StatusCode::NO_CONTENT;
     if allowed {
         let h = resp.headers_mut();
-        h.insert(
-            "access-control-allow-methods",
-            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
+        h.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
         h.insert(
             "access-control-allow-headers",
             HeaderValue::from_static("Authorization, Content-Type, If-Match, Idempotency-Key"),
@@ -174,9 +177,7 @@ pub async fn serve(listener: TcpListener, gateway: Gateway) {
                 let gateway = gateway.clone();
                 async move { Ok::<_, Infallible>(gateway.handle(req).await) }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }

@@ -4,7 +4,9 @@
 
 pub mod emulator;
 pub mod gateway;
+pub mod mail;
 pub mod setup;
+pub mod streams;
 pub mod tokens;
 
 pub use emulator::Emulator;

@@ -9,23 +9,16 @@ use kabinet::Ctx;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 fn token(args: &[String]) {
     let email = arg(args, "--email").unwrap_or_else(|| "admin@school.test".into());
-    let sub =
-        arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
+    let sub = arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
     let name = arg(args, "--name");
-    let hours: i64 = arg(args, "--hours")
-        .and_then(|h| h.parse().ok())
-        .unwrap_or(12);
+    let hours: i64 = arg(args, "--hours").and_then(|h| h.parse().ok()).unwrap_or(12);
     let verified = !args.iter().any(|a| a == "--unverified");
-    let claims =
-        tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
+    let claims = tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
     println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
 }
 
@@ -56,6 +49,8 @@ async fn main() {
         std::process::exit(1);
     }
     let ctx = Ctx::new(config, &aws);
+    // The stream consumers, fed from the emulator's stream with the same handler code.
+    tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
     let origins: Vec<String> = std::env::var("KABINET_CORS_ORIGINS")
         .unwrap_or_else(|_| "*".into())
         .split(',')
@@ -68,12 +63,13 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let gateway = Gateway::new(ctx, tokens::secret_from_env(), origins);
+    let gateway = Gateway::new(ctx, tokens::secret_from_env(), origins).with_local_mail(&endpoint);
     eprintln!(
         "\nkabinet API on http://{addr}/v1  (emulator at {endpoint})\n\
          OpenAPI:   curl http://{addr}/v1/openapi.json\n\
          Dev token: TOKEN=$(make -s token EMAIL=you@school.test NAME='Your Name')\n\
          Try:       curl -H \"Authorization: Bearer $TOKEN\" http://{addr}/v1/me\n\
+         Mail sent: http://{addr}/_local/mail.html  (JSON: /_local/mail)\n\
          Ctrl-C stops everything.\n"
     );
     tokio::select! {

@@ -29,13 +29,7 @@ pub struct DevClaims {
 }
 
 impl DevClaims {
-    pub fn new(
-        sub: &str,
-        email: Option<&str>,
-        name: Option<&str>,
-        verified: bool,
-        ttl_secs: i64,
-    ) -> Self {
+    pub fn new(sub: &str, email: Option<&str>, name: Option<&str>, verified: bool, ttl_secs: i64) -> Self {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         DevClaims {
             sub: sub.into(),
@@ -51,12 +45,7 @@ impl DevClaims {
 }
 
 pub fn mint(secret: &str, claims: &DevClaims) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap_or_default()
+    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap_or_default()
 }
 
 /// Checks signature, `exp`, `iss` and `aud`, as API Gateway's JWT authorizer does.
@@ -73,15 +62,9 @@ pub fn verify(secret: &str, token: &str) -> Result<Claims, String> {
     )
     .map_err(|e| match e.kind() {
         jsonwebtoken::errors::ErrorKind::ExpiredSignature => "the token has expired".to_string(),
-        jsonwebtoken::errors::ErrorKind::InvalidIssuer => {
-            "the token's issuer is not kabinet-local".to_string()
-        }
-        jsonwebtoken::errors::ErrorKind::InvalidAudience => {
-            "the token's audience is not kabinet".to_string()
-        }
-        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-            "the token's signature does not match".to_string()
-        }
+        jsonwebtoken::errors::ErrorKind::InvalidIssuer => "the token's issuer is not kabinet-local".to_string(),
+        jsonwebtoken::errors::ErrorKind::InvalidAudience => "the token's audience is not kabinet".to_string(),
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => "the token's signature does not match".to_string(),
         _ => "the token is not a valid ID token".to_string(),
     })?;
     Claims::from_json(&data.claims).ok_or_else(|| "the token has no subject".to_string())
@@ -103,13 +86,9 @@ mod tests {
         assert!(verify("s", &expired).unwrap_err().contains("expired"));
         let mut wrong_aud = DevClaims::new("u1", None, None, false, 60);
         wrong_aud.aud = "other".into();
-        assert!(verify("s", &mint("s", &wrong_aud))
-            .unwrap_err()
-            .contains("audience"));
+        assert!(verify("s", &mint("s", &wrong_aud)).unwrap_err().contains("audience"));
         let mut wrong_iss = DevClaims::new("u1", None, None, false, 60);
         wrong_iss.iss = "other".into();
-        assert!(verify("s", &mint("s", &wrong_iss))
-            .unwrap_err()
-            .contains("issuer"));
+        assert!(verify("s", &mint("s", &wrong_iss)).unwrap_err().contains("issuer"));
     }
 }

@@ -35,10 +35,7 @@ pub struct Caller {
 
 impl Caller {
     pub fn actor(&self) -> Actor {
-        Actor {
-            id: self.member.user_id.clone(),
-            name: self.member.name.clone(),
-        }
+        Actor { id: self.member.user_id.clone(), name: self.member.name.clone() }
     }
 
     pub fn is_admin(&self) -> bool {
@@ -104,10 +101,7 @@ pub async fn member_and_target(
         let me = caller.member.clone();
         return Ok((caller, Some(me)));
     }
-    let target = items
-        .remove(&sk)
-        .map(crate::store::members::parse)
-        .transpose()?;
+    let target = items.remove(&sk).map(crate::store::members::parse).transpose()?;
     Ok((caller, target))
 }
 
@@ -119,10 +113,6 @@ pub async fn member_and_class(
 ) -> Result<(Caller, crate::store::classes::Class), ApiError> {
     let sk = crate::store::keys::class_sk(class);
     let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
-    let class = items
-        .remove(&sk)
-        .map(crate::store::classes::parse)
-        .transpose()?
-        .ok_or(ApiError::NotFound("class"))?;
+    let class = items.remove(&sk).map(crate::store::classes::parse).transpose()?.ok_or(ApiError::NotFound("class"))?;
     Ok((caller, class))
 }

@@ -19,10 +19,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let mut admins = ctx.store().admins(&caller.org.id).await?;
     admins.sort_by_key(|a| a.name.to_lowercase());
     let items = admins.iter().map(MemberView::from).collect();
-    ApiResponse::ok(&Page {
-        items,
-        next_cursor: None,
-    })
+    ApiResponse::ok(&Page { items, next_cursor: None })
 }
 
 /// Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
@@ -38,11 +35,7 @@ pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     for _ in 0..3 {
         let target = match read.take() {
             Some(t) => t,
-            None => ctx
-                .store()
-                .membership(&caller.org.id, &user)
-                .await?
-                .ok_or(ApiError::NotFound("member"))?,
+            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
         };
         if target.admin {
             return ApiResponse::ok(&MemberView::from(&target));
@@ -64,11 +57,7 @@ pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
             Some(&caller.org.id),
             json!({"org_id": caller.org.id, "org_name": caller.org.name, "user_id": user, "by": caller.member.name}),
         );
-        match ctx
-            .store()
-            .set_admin(&target, true, &caller.member.user_id, &audit, Some(&event))
-            .await
-        {
+        match ctx.store().set_admin(&target, true, &caller.member.user_id, &audit, Some(&event)).await {
             Ok(updated) => return ApiResponse::ok(&MemberView::from(&updated)),
             Err(MemberError::Changed) => continue,
             Err(e) => return Err(member_error(e)),
@@ -90,11 +79,7 @@ pub async fn demote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     for _ in 0..3 {
         let target = match read.take() {
             Some(t) => t,
-            None => ctx
-                .store()
-                .membership(&caller.org.id, &user)
-                .await?
-                .ok_or(ApiError::NotFound("member"))?,
+            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
         };
         if !target.admin {
             return Ok(ApiResponse::no_content());
@@ -108,11 +93,7 @@ pub async fn demote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             Some(json!({"admin": true})),
             Some(json!({"admin": false})),
         );
-        match ctx
-            .store()
-            .set_admin(&target, false, &caller.member.user_id, &audit, None)
-            .await
-        {
+        match ctx.store().set_admin(&target, false, &caller.member.user_id, &audit, None).await {
             Ok(_) => return Ok(ApiResponse::no_content()),
             Err(MemberError::Changed) => continue,
             Err(e) => return Err(member_error(e)),

@@ -42,15 +42,9 @@ impl From<AuditEntry> for AuditView {
         AuditView {
             id: e.id,
             at: e.at,
-            actor: AuditActor {
-                id: e.actor_id,
-                name: e.actor_name,
-            },
+            actor: AuditActor { id: e.actor_id, name: e.actor_name },
             action: e.action,
-            target: AuditTarget {
-                type_: e.target_type,
-                id: e.target_id,
-            },
+            target: AuditTarget { type_: e.target_type, id: e.target_id },
             before: parse(e.before),
             after: parse(e.after),
         }
@@ -75,29 +69,12 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     };
     let action = req.query_param("action").map(str::to_owned);
     if action.as_deref().is_some_and(|a| {
-        a.is_empty()
-            || a.len() > 64
-            || !a
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        a.is_empty() || a.len() > 64 || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
     }) {
-        return Err(ApiError::validation(
-            "action",
-            "must be an action like member.add or a family like member",
-        ));
+        return Err(ApiError::validation("action", "must be an action like member.add or a family like member"));
     }
-    let filter = AuditFilter {
-        actor: req.query_param("actor").map(str::to_owned),
-        action,
-        since,
-    };
-    let (entries, next) = ctx
-        .store()
-        .audit_entries(&caller.org.id, &filter, &page)
-        .await?;
+    let filter = AuditFilter { actor: req.query_param("actor").map(str::to_owned), action, since };
+    let (entries, next) = ctx.store().audit_entries(&caller.org.id, &filter, &page).await?;
     let items = entries.into_iter().map(AuditView::from).collect();
-    ApiResponse::ok(&Page {
-        items,
-        next_cursor: next.map(|c| c.encode()),
-    })
+    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
 }

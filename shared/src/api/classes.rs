@@ -82,8 +82,7 @@ fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiE
 fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
     let id = req.path_param("id")?;
     let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
-    ok.then(|| id.to_ascii_lowercase())
-        .ok_or(ApiError::NotFound("class"))
+    ok.then(|| id.to_ascii_lowercase()).ok_or(ApiError::NotFound("class"))
 }
 
 /// Whether the caller may see a class and its people: admins and staff any; teachers the
@@ -95,23 +94,17 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
         || c.has_teacher(me)
         || c.students.contains_key(me.as_str())
         || c.parents.contains_key(me.as_str())
-        || caller
-            .member
-            .roles
-            .iter()
-            .any(|g| g.class_ids.contains(&c.id))
+        || caller.member.roles.iter().any(|g| g.class_ids.contains(&c.id))
 }
 
 fn class_error(e: ClassError) -> ApiError {
     match e {
-        ClassError::NameTaken => ApiError::conflict(
-            "class_exists",
-            "A class with this name already exists in this academic year.",
-        ),
-        ClassError::NotATeacher(t) => ApiError::validation(
-            "class_teacher_ids",
-            format!("{t} is not a teacher of this organization"),
-        ),
+        ClassError::NameTaken => {
+            ApiError::conflict("class_exists", "A class with this name already exists in this academic year.")
+        }
+        ClassError::NotATeacher(t) => {
+            ApiError::validation("class_teacher_ids", format!("{t} is not a teacher of this organization"))
+        }
         ClassError::Changed => ApiError::conflict(
             "concurrent_update",
             "The class was changed by someone else meanwhile; read it again and retry.",
@@ -125,10 +118,7 @@ fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
     let mut out = Vec::new();
     for (i, t) in raw.into_iter().enumerate() {
         if UserId::parse(&t).is_none() {
-            return Err(ApiError::validation(
-                format!("class_teacher_ids[{i}]"),
-                "is not a user ID",
-            ));
+            return Err(ApiError::validation(format!("class_teacher_ids[{i}]"), "is not a user ID"));
         }
         if seen.insert(t.clone()) {
             out.push(t);
@@ -166,9 +156,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         .map_err(|(f, m)| errors.push(FieldError::new(f, m)))
         .ok();
     let year = match body.year.as_deref() {
-        Some(y) => AcademicYear::parse(y)
-            .map_err(|m| errors.push(FieldError::new("year", m)))
-            .ok(),
+        Some(y) => AcademicYear::parse(y).map_err(|m| errors.push(FieldError::new("year", m))).ok(),
         None => Some(AcademicYear::current()),
     };
     let teachers = parse_teachers(body.class_teacher_ids)
@@ -178,8 +166,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             }
         })
         .ok();
-    let (Some(name), Some(year), Some(teachers), true) = (name, year, teachers, errors.is_empty())
-    else {
+    let (Some(name), Some(year), Some(teachers), true) = (name, year, teachers, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
     let class = Class::new(&caller.org.id, &name, year, ClassSource::Manual, teachers);
@@ -192,16 +179,9 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         None,
         Some(class.summary()),
     );
-    ctx.store()
-        .create_class(&class, &audit)
-        .await
-        .map_err(class_error)?;
-    Ok(
-        class_answer(http::StatusCode::CREATED, &class)?.with_header(
-            "location",
-            &format!("/v1/orgs/{}/classes/{}", caller.org.id, class.id),
-        ),
-    )
+    ctx.store().create_class(&class, &audit).await.map_err(class_error)?;
+    Ok(class_answer(http::StatusCode::CREATED, &class)?
+        .with_header("location", &format!("/v1/orgs/{}/classes/{}", caller.org.id, class.id)))
 }
 
 /// Lists classes of a year (default: the current one), by grade and letter. Students and
@@ -222,15 +202,9 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let include_graduated = match req.query_param("include_graduated") {
         None | Some("false") => false,
         Some("true") => true,
-        Some(_) => {
-            return Err(ApiError::validation(
-                "include_graduated",
-                "must be true or false",
-            ))
-        }
+        Some(_) => return Err(ApiError::validation("include_graduated", "must be true or false")),
     };
-    let sees_all =
-        caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
+    let sees_all = caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
     let mut classes: Vec<Class> = ctx
         .store()
         .classes(&caller.org.id)
@@ -239,18 +213,10 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         .filter(|c| c.year == year && (include_graduated || !c.graduated))
         .filter(|c| sees_all || may_view(&caller, c))
         .collect();
-    classes.sort_by(|a, b| {
-        a.class_name()
-            .sort_key()
-            .cmp(&b.class_name().sort_key())
-            .then(a.id.cmp(&b.id))
-    });
+    classes.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()).then(a.id.cmp(&b.id)));
     let (classes, next) = page.slice(classes)?;
     let items = classes.iter().map(ClassView::from).collect();
-    ApiResponse::ok(&Page {
-        items,
-        next_cursor: next.map(|c| c.encode()),
-    })
+    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
 }
 
 /// A class with its teachers, class teachers, students and parents.
@@ -263,32 +229,22 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if !may_view(&caller, &class) {
         return Err(ApiError::Forbidden("see this class"));
     }
-    let ids: Vec<UserId> = class
-        .people()
-        .iter()
-        .filter_map(|u| UserId::parse(u))
-        .collect();
+    let ids: Vec<UserId> = class.people().iter().filter_map(|u| UserId::parse(u)).collect();
     let members = ctx.store().memberships(&caller.org.id, &ids).await?;
     let people = |pred: &dyn Fn(&Membership) -> bool| {
         let mut v: Vec<Person> = members
             .iter()
             .filter(|m| pred(m))
-            .map(|m| Person {
-                user_id: m.user_id.to_string(),
-                name: m.name.clone(),
-            })
+            .map(|m| Person { user_id: m.user_id.to_string(), name: m.name.clone() })
             .collect();
         v.sort_by_key(|a| a.name.to_lowercase());
         v
     };
-    let on = |roster: &std::collections::BTreeMap<String, bool>, m: &Membership| {
-        roster.contains_key(m.user_id.as_str())
-    };
+    let on =
+        |roster: &std::collections::BTreeMap<String, bool>, m: &Membership| roster.contains_key(m.user_id.as_str());
     let detail = ClassDetail {
         class: ClassView::from(&class),
-        teachers: people(&|m| {
-            on(&class.teachers, m) || class.class_teacher_ids.contains(&m.user_id.to_string())
-        }),
+        teachers: people(&|m| on(&class.teachers, m) || class.class_teacher_ids.contains(&m.user_id.to_string())),
         class_teachers: people(&|m| class.class_teacher_ids.contains(&m.user_id.to_string())),
         students: people(&|m| on(&class.students, m)),
         parents: people(&|m| on(&class.parents, m)),
@@ -334,22 +290,15 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if expected.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    let free_name = if old.grade.is_none() {
-        Some(old.name.clone())
-    } else {
-        None
-    };
+    let free_name = if old.grade.is_none() { Some(old.name.clone()) } else { None };
     let grade = patched(body.grade, old.grade.map(i64::from));
     let (letter, name) = if grade.is_some() {
-        (
-            patched(body.letter, old.letter.clone()),
-            patched(body.name, None),
-        )
+        (patched(body.letter, old.letter.clone()), patched(body.name, None))
     } else {
         (patched(body.letter, None), patched(body.name, free_name))
     };
-    let name = ClassName::parse(grade, letter.as_deref(), name.as_deref())
-        .map_err(|(f, m)| ApiError::validation(f, m))?;
+    let name =
+        ClassName::parse(grade, letter.as_deref(), name.as_deref()).map_err(|(f, m)| ApiError::validation(f, m))?;
     let teachers = match body.class_teacher_ids {
         Some(t) => parse_teachers(t)?,
         None => old.class_teacher_ids.clone(),
@@ -359,10 +308,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     new.letter = name.letter().map(str::to_owned);
     new.name = name.display();
     new.class_teacher_ids = teachers;
-    if new.name == old.name
-        && new.grade == old.grade
-        && new.class_teacher_ids == old.class_teacher_ids
-    {
+    if new.name == old.name && new.grade == old.grade && new.class_teacher_ids == old.class_teacher_ids {
         return class_answer(http::StatusCode::OK, &old);
     }
     new.version = old.version + 1;
@@ -415,11 +361,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Some(class.summary()),
         None,
     );
-    let stranded = ctx
-        .store()
-        .delete_class(&class, &audit)
-        .await
-        .map_err(class_error)?;
+    let stranded = ctx.store().delete_class(&class, &audit).await.map_err(class_error)?;
     let needs_class = stranded
         .iter()
         .map(|m| StrandedMember {
@@ -428,17 +370,12 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             roles: m
                 .roles
                 .iter()
-                .filter(|g| {
-                    matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty()
-                })
+                .filter(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
                 .map(|g| g.role)
                 .collect(),
         })
         .collect();
-    ApiResponse::ok(&DeletedClass {
-        id: class.id,
-        needs_class,
-    })
+    ApiResponse::ok(&DeletedClass { id: class.id, needs_class })
 }
 
 /// Marks a class graduated (admins): it leaves the current lists; its students keep it.
@@ -462,13 +399,8 @@ pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     );
     let now = Timestamp::now();
     if ctx.store().graduate_class(&class, now, &audit).await? {
-        let graduated = Class {
-            graduated: true,
-            graduated_at: Some(now),
-            version: class.version + 1,
-            updated_at: now,
-            ..class
-        };
+        let graduated =
+            Class { graduated: true, graduated_at: Some(now), version: class.version + 1, updated_at: now, ..class };
         return class_answer(http::StatusCode::OK, &graduated);
     }
     // Graduated meanwhile by someone else.
@@ -495,10 +427,7 @@ pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 
 async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promotion, ApiError> {
     if class.graduated {
-        return Err(ApiError::conflict(
-            "class_graduated",
-            "This class has graduated.",
-        ));
+        return Err(ApiError::conflict("class_graduated", "This class has graduated."));
     }
     if class.promoted_to.is_none() && class.grade == Some(crate::domain::school::MAX_GRADE) {
         return Err(ApiError::Unprocessable {
@@ -506,10 +435,7 @@ async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promot
             detail: "An 11th grade graduates rather than moving up.".into(),
         });
     }
-    let next = class
-        .class_name()
-        .promoted()
-        .unwrap_or_else(|| class.class_name());
+    let next = class.class_name().promoted().unwrap_or_else(|| class.class_name());
     let audit = AuditEntry::new(
         &caller.org.id,
         &caller.actor(),
@@ -519,10 +445,7 @@ async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promot
         Some(class.summary()),
         Some(json!({"name": next.display(), "year": class.year.next()})),
     );
-    ctx.store()
-        .promote_class(class, &audit)
-        .await
-        .map_err(class_error)
+    ctx.store().promote_class(class, &audit).await.map_err(class_error)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -571,15 +494,9 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     let caller = member(&ctx, &req).await?;
     caller.require_admin("roll the academic year over")?;
     let body: Rollover = req.json()?;
-    let from =
-        AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
-    let mut classes: Vec<Class> = ctx
-        .store()
-        .classes(&caller.org.id)
-        .await?
-        .into_iter()
-        .filter(|c| c.year == from)
-        .collect();
+    let from = AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
+    let mut classes: Vec<Class> =
+        ctx.store().classes(&caller.org.id).await?.into_iter().filter(|c| c.year == from).collect();
     classes.sort_by_key(|a| a.class_name().sort_key());
     let mut result = RolloverResult {
         from_year: from.to_string(),
@@ -612,15 +529,8 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
                 Some(json!({"graduated": false})),
                 Some(json!({"graduated": true})),
             );
-            if ctx
-                .store()
-                .graduate_class(&class, Timestamp::now(), &audit)
-                .await?
-            {
-                result.graduated.push(ClassView::from(&Class {
-                    graduated: true,
-                    ..class
-                }));
+            if ctx.store().graduate_class(&class, Timestamp::now(), &audit).await? {
+                result.graduated.push(ClassView::from(&Class { graduated: true, ..class }));
             } else {
                 result.already_done += 1;
             }
@@ -634,11 +544,9 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
                 to_name: new.name,
             }),
             Ok(Promotion::Existing(_)) => result.already_done += 1,
-            Err(e) => result.skipped.push(SkippedClass {
-                id: class.id,
-                name: class.name,
-                reason: e.problem(None).detail,
-            }),
+            Err(e) => {
+                result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail })
+            }
         }
     }
     if !result.promoted.is_empty() || !result.graduated.is_empty() {
@@ -669,36 +577,27 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
 pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = class_id(&req)?;
     let user = user_param(&req, "member")?;
-    let (class_key, member_key) = (
-        crate::store::keys::class_sk(&id),
-        crate::store::keys::member_sk(&user),
-    );
-    let (caller, mut items) =
-        member_and(&ctx, &req, &[class_key.clone(), member_key.clone()]).await?;
+    let (class_key, member_key) = (crate::store::keys::class_sk(&id), crate::store::keys::member_sk(&user));
+    let (caller, mut items) = member_and(&ctx, &req, &[class_key.clone(), member_key.clone()]).await?;
     caller.require_admin("remove people from classes")?;
     let mut read = Some((
         items.remove(&class_key),
         if user == caller.member.user_id {
             Some(caller.member.clone())
         } else {
-            items
-                .remove(&member_key)
-                .map(crate::store::members::parse)
-                .transpose()?
+            items.remove(&member_key).map(crate::store::members::parse).transpose()?
         },
     ));
     for _ in 0..3 {
         let (class, m) = match read.take() {
             Some((class, m)) => (class.map(crate::store::classes::parse).transpose()?, m),
-            None => (
-                ctx.store().class(&caller.org.id, &id).await?,
-                ctx.store().membership(&caller.org.id, &user).await?,
-            ),
+            None => {
+                (ctx.store().class(&caller.org.id, &id).await?, ctx.store().membership(&caller.org.id, &user).await?)
+            }
         };
         let class = class.ok_or(ApiError::NotFound("class"))?;
         let m = m.ok_or(ApiError::NotFound("member"))?;
-        let on_class = m.roles.iter().any(|g| g.class_ids.contains(&id))
-            || class.people().contains(user.as_str());
+        let on_class = m.roles.iter().any(|g| g.class_ids.contains(&id)) || class.people().contains(user.as_str());
         if !on_class {
             return Err(ApiError::NotFound("member of this class"));
         }

@@ -106,9 +106,9 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let mut errors = Vec::new();
     match Timestamp::parse(&body.expires_at) {
         Ok(t) if t <= now => errors.push(FieldError::new("expires_at", "must be in the future")),
-        Ok(t) if t > now.plus(time::Duration::days(MAX_LIFETIME_DAYS)) => errors.push(
-            FieldError::new("expires_at", "must be at most a year ahead"),
-        ),
+        Ok(t) if t > now.plus(time::Duration::days(MAX_LIFETIME_DAYS)) => {
+            errors.push(FieldError::new("expires_at", "must be at most a year ahead"))
+        }
         Ok(_) => {}
         Err(m) => errors.push(FieldError::new("expires_at", m)),
     }
@@ -116,20 +116,15 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         None => None,
         Some(n) if (1..=100_000).contains(&n) => Some(n as u32),
         Some(_) => {
-            errors.push(FieldError::new(
-                "max_uses",
-                "must be a positive number (at most 100000) or null for unlimited",
-            ));
+            errors
+                .push(FieldError::new("max_uses", "must be a positive number (at most 100000) or null for unlimited"));
             None
         }
     };
     if let Some(g) = &body.group_id {
         match ctx.store().group_exists(&caller.org.id, g).await? {
             true => {}
-            false => errors.push(FieldError::new(
-                "group_id",
-                "no such group in this organization",
-            )),
+            false => errors.push(FieldError::new("group_id", "no such group in this organization")),
         }
     }
     if !errors.is_empty() {
@@ -169,10 +164,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let mut view = InviteLinkView::of(&link, now);
     view.url = Some(format!("{}/join/{token}", ctx.config().app_url));
     view.token = Some(token);
-    ApiResponse::created(
-        &view,
-        &format!("/v1/orgs/{}/invite-links/{}", caller.org.id, link.id),
-    )
+    ApiResponse::created(&view, &format!("/v1/orgs/{}/invite-links/{}", caller.org.id, link.id))
 }
 
 /// Lists the organization's links with their use counts, newest first (admins). Tokens
@@ -185,18 +177,10 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     caller.require_admin("see invitation links")?;
     let page = req.page_query()?;
     let now = Timestamp::now();
-    let links: Vec<InviteLinkView> = ctx
-        .store()
-        .links(&caller.org.id)
-        .await?
-        .iter()
-        .map(|l| InviteLinkView::of(l, now))
-        .collect();
+    let links: Vec<InviteLinkView> =
+        ctx.store().links(&caller.org.id).await?.iter().map(|l| InviteLinkView::of(l, now)).collect();
     let (items, next) = page.slice(links)?;
-    ApiResponse::ok(&Page {
-        items,
-        next_cursor: next.map(|c| c.encode()),
-    })
+    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
 }
 
 /// Revokes a link (admins): it can no longer be used; requests made with it stay.
@@ -207,11 +191,7 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let caller = member(&ctx, &req).await?;
     caller.require_admin("revoke invitation links")?;
     let id = req.path_param("id")?.to_ascii_lowercase();
-    let link = ctx
-        .store()
-        .link(&caller.org.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound("invitation link"))?;
+    let link = ctx.store().link(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     if !link.revoked {
         let audit = AuditEntry::new(
             &caller.org.id,
@@ -233,31 +213,16 @@ async fn open(ctx: &Ctx, req: &ApiRequest) -> Result<InviteLink, ApiError> {
     if token.len() > 100 || token.is_empty() {
         return Err(ApiError::NotFound("invitation link"));
     }
-    ctx.store()
-        .link_by_token_hash(&token_hash(token))
-        .await?
-        .ok_or(ApiError::NotFound("invitation link"))
+    ctx.store().link_by_token_hash(&token_hash(token)).await?.ok_or(ApiError::NotFound("invitation link"))
 }
 
 pub fn refused(r: LinkRefusal) -> ApiError {
     let (code, detail) = match r {
-        LinkRefusal::Expired => (
-            "link_expired",
-            "This invitation link has expired: ask the school for a new one.",
-        ),
-        LinkRefusal::Revoked => (
-            "link_revoked",
-            "This invitation link was withdrawn by the school.",
-        ),
-        LinkRefusal::UsedUp => (
-            "link_used_up",
-            "This invitation link has been used as many times as it allows.",
-        ),
+        LinkRefusal::Expired => ("link_expired", "This invitation link has expired: ask the school for a new one."),
+        LinkRefusal::Revoked => ("link_revoked", "This invitation link was withdrawn by the school."),
+        LinkRefusal::UsedUp => ("link_used_up", "This invitation link has been used as many times as it allows."),
     };
-    ApiError::Gone {
-        code,
-        detail: detail.into(),
-    }
+    ApiError::Gone { code, detail: detail.into() }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -301,11 +266,7 @@ pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
         .into_iter()
         .next()
         .ok_or(ApiError::NotFound("invitation link"))?;
-    let ids = link
-        .roles
-        .iter()
-        .flat_map(|g| g.class_ids.iter().cloned())
-        .collect();
+    let ids = link.roles.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
     let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
     let roles = link
         .roles
@@ -321,10 +282,7 @@ pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
         })
         .collect();
     ApiResponse::ok(&LinkPreview {
-        org: PreviewOrg {
-            id: org.id.to_string(),
-            name: org.name,
-        },
+        org: PreviewOrg { id: org.id.to_string(), name: org.name },
         roles,
         group_id: link.group_id,
         expires_at: link.expires_at,
@@ -352,11 +310,8 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     if let Some(r) = link.refusal(now) {
         return Err(refused(r));
     }
-    let body: AcceptInviteLink = if req.body.iter().all(u8::is_ascii_whitespace) {
-        AcceptInviteLink::default()
-    } else {
-        req.json()?
-    };
+    let body: AcceptInviteLink =
+        if req.body.iter().all(u8::is_ascii_whitespace) { AcceptInviteLink::default() } else { req.json()? };
     let org = ctx
         .store()
         .orgs(std::slice::from_ref(&link.org_id))
@@ -367,16 +322,10 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let roles = match body.roles {
         Some(roles) => check_grants(&ctx, &org, roles, "roles").await?,
         None => validate_grants(link.roles.clone(), "roles").map_err(|_| {
-            ApiError::conflict(
-                "link_outdated",
-                "This link's roles are no longer valid: ask the school for a new link.",
-            )
+            ApiError::conflict("link_outdated", "This link's roles are no longer valid: ask the school for a new link.")
         })?,
     };
-    let profile = ctx
-        .store()
-        .upsert_user(&user, req.caller()?, &ProfileChanges::default())
-        .await?;
+    let profile = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
     let request = JoinRequest {
         id: ulid::Ulid::new().to_string().to_lowercase(),
         org_id: org.id.clone(),
@@ -397,26 +346,14 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Some(&org.id),
         json!({"org_id": org.id, "org_name": org.name, "request_id": request.id, "user_id": user, "name": request.name, "roles": request.roles}),
     );
-    match ctx
-        .store()
-        .submit_join_request(&request, &link, now, &event)
-        .await
-    {
-        Ok(()) => ApiResponse::created(
-            &JoinRequestView::from(&request),
-            &format!("/v1/me/join-requests/{}", request.id),
-        ),
+    match ctx.store().submit_join_request(&request, &link, now, &event).await {
+        Ok(()) => {
+            ApiResponse::created(&JoinRequestView::from(&request), &format!("/v1/me/join-requests/{}", request.id))
+        }
         Err(crate::store::join_requests::RequestError::LinkUnusable) => {
-            let current = ctx
-                .store()
-                .link(&link.org_id, &link.id)
-                .await?
-                .ok_or(ApiError::NotFound("invitation link"))?;
-            Err(refused(
-                current
-                    .refusal(Timestamp::now())
-                    .unwrap_or(LinkRefusal::UsedUp),
-            ))
+            let current =
+                ctx.store().link(&link.org_id, &link.id).await?.ok_or(ApiError::NotFound("invitation link"))?;
+            Err(refused(current.refusal(Timestamp::now()).unwrap_or(LinkRefusal::UsedUp)))
         }
         Err(e) => Err(request_error(e)),
     }

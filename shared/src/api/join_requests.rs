@@ -56,10 +56,20 @@ impl From<&JoinRequest> for JoinRequestView {
 pub fn request_error(e: RequestError) -> ApiError {
     match e {
         RequestError::LinkUnusable => super::invite_links::refused(crate::store::links::LinkRefusal::UsedUp),
-        RequestError::AlreadyPending => ApiError::conflict("join_request_pending", "You already asked to join this organization; wait for an admin's decision or withdraw that request."),
-        RequestError::AlreadyMember => ApiError::conflict("already_member", "This person is already a member of the organization."),
-        RequestError::NotPending => ApiError::conflict("already_decided", "This join request has already been decided or withdrawn."),
-        RequestError::ClassUnavailable(c) => ApiError::validation("roles", format!("class {c} does not exist any more or has graduated: edit the request's classes")),
+        RequestError::AlreadyPending => ApiError::conflict(
+            "join_request_pending",
+            "You already asked to join this organization; wait for an admin's decision or withdraw that request.",
+        ),
+        RequestError::AlreadyMember => {
+            ApiError::conflict("already_member", "This person is already a member of the organization.")
+        }
+        RequestError::NotPending => {
+            ApiError::conflict("already_decided", "This join request has already been decided or withdrawn.")
+        }
+        RequestError::ClassUnavailable(c) => ApiError::validation(
+            "roles",
+            format!("class {c} does not exist any more or has graduated: edit the request's classes"),
+        ),
         RequestError::Store(e) => e.into(),
     }
 }
@@ -67,23 +77,19 @@ pub fn request_error(e: RequestError) -> ApiError {
 fn request_id(req: &ApiRequest) -> Result<String, ApiError> {
     let id = req.path_param("id")?;
     let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
-    ok.then(|| id.to_ascii_lowercase())
-        .ok_or(ApiError::NotFound("join request"))
+    ok.then(|| id.to_ascii_lowercase()).ok_or(ApiError::NotFound("join request"))
 }
 
 fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError> {
     match req.query_param("status") {
         None => Ok(None),
-        Some(s) => serde_json::from_value(json!(s)).map(Some).map_err(|_| {
-            ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")
-        }),
+        Some(s) => serde_json::from_value(json!(s))
+            .map(Some)
+            .map_err(|_| ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")),
     }
 }
 
-fn page(
-    items: Vec<JoinRequest>,
-    next: Option<crate::http::Cursor>,
-) -> Result<ApiResponse, ApiError> {
+fn page(items: Vec<JoinRequest>, next: Option<crate::http::Cursor>) -> Result<ApiResponse, ApiError> {
     ApiResponse::ok(&Page {
         items: items.iter().map(JoinRequestView::from).collect(),
         next_cursor: next.map(|c| c.encode()),
@@ -99,9 +105,7 @@ async fn admin_and_request(
     let sk = join_request_sk(&request_id(req)?);
     let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
     caller.require_admin(action)?;
-    let item = items
-        .remove(&sk)
-        .ok_or(ApiError::NotFound("join request"))?;
+    let item = items.remove(&sk).ok_or(ApiError::NotFound("join request"))?;
     let request: JoinRequest = serde_dynamo::from_item(item).map_err(ApiError::internal)?;
     Ok((caller, request))
 }
@@ -116,10 +120,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, _) = member_and(&ctx, &req, &[]).await?;
     caller.require_admin("see join requests")?;
     let status = status_param(&req)?;
-    let (items, next) = ctx
-        .store()
-        .org_join_requests(&caller.org.id, status, &req.page_query()?)
-        .await?;
+    let (items, next) = ctx.store().org_join_requests(&caller.org.id, status, &req.page_query()?).await?;
     page(items, next)
 }
 
@@ -159,11 +160,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Some(json!({"roles": request.roles})),
         Some(json!({"roles": roles})),
     );
-    let updated = ctx
-        .store()
-        .update_join_request_roles(&request, roles, Some(&audit))
-        .await
-        .map_err(request_error)?;
+    let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await.map_err(request_error)?;
     ApiResponse::ok(&JoinRequestView::from(&updated))
 }
 
@@ -234,12 +231,7 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let body: RejectJoinRequest = req.json()?;
     let reason = match body.reason.as_deref() {
         Some(r) => text::required(r, 1000).map_err(|m| ApiError::validation("reason", m))?,
-        None => {
-            return Err(ApiError::validation(
-                "reason",
-                "is required: the requester is told why",
-            ))
-        }
+        None => return Err(ApiError::validation("reason", "is required: the requester is told why")),
     };
     if request.status != JoinRequestStatus::Pending {
         return Err(request_error(RequestError::NotPending));
@@ -282,20 +274,14 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     responses((status = 200, description = "A page of the caller's requests", body = Page<JoinRequestView>)))]
 pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
-    let (items, next) = ctx
-        .store()
-        .user_join_requests(&user, &req.page_query()?)
-        .await?;
+    let (items, next) = ctx.store().user_join_requests(&user, &req.page_query()?).await?;
     page(items, next)
 }
 
 async fn own(ctx: &Ctx, req: &ApiRequest) -> Result<(UserId, JoinRequest), ApiError> {
     let user = caller_id(req)?;
-    let request = ctx
-        .store()
-        .own_join_request(&user, &request_id(req)?)
-        .await?
-        .ok_or(ApiError::NotFound("join request"))?;
+    let request =
+        ctx.store().own_join_request(&user, &request_id(req)?).await?.ok_or(ApiError::NotFound("join request"))?;
     Ok((user, request))
 }
 
@@ -326,11 +312,7 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
         .next()
         .ok_or(ApiError::NotFound("join request"))?;
     let roles = check_grants(&ctx, &org, body.roles, "roles").await?;
-    let updated = ctx
-        .store()
-        .update_join_request_roles(&request, roles, None)
-        .await
-        .map_err(request_error)?;
+    let updated = ctx.store().update_join_request_roles(&request, roles, None).await.map_err(request_error)?;
     ApiResponse::ok(&JoinRequestView::from(&updated))
 }
 
@@ -346,12 +328,7 @@ pub async fn mine_withdraw(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     ctx.store()
         .decide_join_request(
             &request,
-            Decision {
-                status: JoinRequestStatus::Withdrawn,
-                reason: None,
-                by: &user,
-                new_member: None,
-            },
+            Decision { status: JoinRequestStatus::Withdrawn, reason: None, by: &user, new_member: None },
             None,
             None,
         )
@@ -372,12 +349,7 @@ pub async fn admin_pending(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     loop {
         let q = PageQuery { limit: 200, cursor };
         let (memberships, next) = ctx.store().user_memberships(&user, &q).await?;
-        administered.extend(
-            memberships
-                .into_iter()
-                .filter(|m| m.admin)
-                .map(|m| m.org_id),
-        );
+        administered.extend(memberships.into_iter().filter(|m| m.admin).map(|m| m.org_id));
         match next {
             Some(c) => cursor = Some(c),
             None => break,
@@ -388,10 +360,7 @@ pub async fn admin_pending(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
         let mut cursor = None;
         loop {
             let q = PageQuery { limit: 200, cursor };
-            let (items, next) = ctx
-                .store()
-                .org_join_requests(&org, Some(JoinRequestStatus::Pending), &q)
-                .await?;
+            let (items, next) = ctx.store().org_join_requests(&org, Some(JoinRequestStatus::Pending), &q).await?;
             pending.extend(items);
             match next {
                 Some(c) => cursor = Some(c),

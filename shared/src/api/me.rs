@@ -41,10 +41,7 @@ impl From<User> for Me {
 /// Reads the caller's profile, creating it on first use.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, description = "The caller's profile", body = Me)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = ctx
-        .store()
-        .upsert_user(&caller_id(&req)?, req.caller()?, &ProfileChanges::default())
-        .await?;
+    let user = ctx.store().upsert_user(&caller_id(&req)?, req.caller()?, &ProfileChanges::default()).await?;
     ApiResponse::ok(&Me::from(user))
 }
 
@@ -64,20 +61,11 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: PatchMe = req.json()?;
     let mut v = Validator::new();
     let changes = ProfileChanges {
-        name: body
-            .name
-            .as_deref()
-            .and_then(|n| v.check("name", text::required(n, 200))),
-        language: body
-            .language
-            .as_deref()
-            .and_then(|l| v.check("language", Language::parse(l))),
+        name: body.name.as_deref().and_then(|n| v.check("name", text::required(n, 200))),
+        language: body.language.as_deref().and_then(|l| v.check("language", Language::parse(l))),
     };
     v.finish()?;
-    let user = ctx
-        .store()
-        .upsert_user(&user, req.caller()?, &changes)
-        .await?;
+    let user = ctx.store().upsert_user(&user, req.caller()?, &changes).await?;
     ApiResponse::ok(&Me::from(user))
 }
 
@@ -113,23 +101,13 @@ pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErro
     let page = req.page_query()?;
     let (memberships, next) = ctx.store().user_memberships(&user, &page).await?;
     let ids: Vec<OrgId> = memberships.iter().map(|m| m.org_id.clone()).collect();
-    let orgs: HashMap<OrgId, _> = ctx
-        .store()
-        .orgs(&ids)
-        .await?
-        .into_iter()
-        .map(|o| (o.id.clone(), o))
-        .collect();
+    let orgs: HashMap<OrgId, _> = ctx.store().orgs(&ids).await?.into_iter().map(|o| (o.id.clone(), o)).collect();
     let items = memberships
         .into_iter()
         .filter_map(|m| {
             let org = orgs.get(&m.org_id)?;
             Some(MyOrg {
-                org: OrgRef {
-                    id: org.id.to_string(),
-                    name: org.name.clone(),
-                    short_name: org.short_name.clone(),
-                },
+                org: OrgRef { id: org.id.to_string(), name: org.name.clone(), short_name: org.short_name.clone() },
                 pending_join_requests: m.admin.then_some(org.pending_join_requests),
                 roles: m.roles,
                 admin: m.admin,
@@ -137,8 +115,5 @@ pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErro
             })
         })
         .collect();
-    ApiResponse::ok(&Page {
-        items,
-        next_cursor: next.map(|c| c.encode()),
-    })
+    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
 }

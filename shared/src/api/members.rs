@@ -58,20 +58,18 @@ pub fn summary(m: &Membership) -> serde_json::Value {
 
 pub(crate) fn member_error(e: MemberError) -> ApiError {
     match e {
-        MemberError::AlreadyMember => ApiError::conflict(
-            "already_member",
-            "This person is already a member of the organization.",
-        ),
+        MemberError::AlreadyMember => {
+            ApiError::conflict("already_member", "This person is already a member of the organization.")
+        }
         MemberError::NotMember => ApiError::NotFound("member"),
         MemberError::Changed => ApiError::conflict(
             "concurrent_update",
             "The member was changed by someone else meanwhile; read again and retry.",
         ),
         MemberError::LastAdmin => super::orgs::last_admin(),
-        MemberError::ClassUnavailable(c) => ApiError::validation(
-            "roles",
-            format!("class {c} does not exist or has graduated"),
-        ),
+        MemberError::ClassUnavailable(c) => {
+            ApiError::validation("roles", format!("class {c} does not exist or has graduated"))
+        }
         MemberError::AdminRoleRequired => admin_role_required(),
         MemberError::ActorNotAdmin => ApiError::Forbidden("act as an admin of this organization"),
         MemberError::Store(e) => e.into(),
@@ -94,26 +92,16 @@ pub async fn check_grants(
     grants: Vec<RoleGrant>,
     field: &str,
 ) -> Result<Vec<RoleGrant>, ApiError> {
-    let needs_class = grants
-        .iter()
-        .any(|g| matches!(g.role, Role::Student | Role::Parent));
+    let needs_class = grants.iter().any(|g| matches!(g.role, Role::Student | Role::Parent));
     if needs_class && org.class_count == 0 {
         return Err(ApiError::conflict(
             "classes_required",
             "Students and parents belong to classes, and this organization has none yet: create its classes first.",
         ));
     }
-    let grants = validate_grants(grants, field).map_err(|errs| {
-        ApiError::Validation(
-            errs.into_iter()
-                .map(|(f, m)| FieldError::new(f, m))
-                .collect(),
-        )
-    })?;
-    let ids: BTreeSet<String> = grants
-        .iter()
-        .flat_map(|g| g.class_ids.iter().cloned())
-        .collect();
+    let grants = validate_grants(grants, field)
+        .map_err(|errs| ApiError::Validation(errs.into_iter().map(|(f, m)| FieldError::new(f, m)).collect()))?;
+    let ids: BTreeSet<String> = grants.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
     if ids.is_empty() {
         return Ok(grants);
     }
@@ -171,18 +159,12 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             let email = Email::parse(email).map_err(|m| ApiError::validation("email", m))?;
             ctx.store().user_by_verified_email(email.as_str()).await?
         }
-        _ => {
-            return Err(ApiError::validation(
-                "user_id",
-                "give either user_id or email",
-            ))
-        }
+        _ => return Err(ApiError::validation("user_id", "give either user_id or email")),
     };
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let user = user.ok_or_else(|| ApiError::Missing {
         code: "user_not_found",
-        detail: "No registered person has this ID or verified email; invite them by email instead."
-            .into(),
+        detail: "No registered person has this ID or verified email; invite them by email instead.".into(),
     })?;
     let m = Membership::new(
         &caller.org.id,
@@ -207,36 +189,19 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Some(&caller.org.id),
         json!({"org_id": caller.org.id, "org_name": caller.org.name, "user_id": user.id, "roles": m.roles, "by": caller.member.name}),
     );
-    ctx.store()
-        .add_member(&m, Some(&audit), Some(&event))
-        .await
-        .map_err(member_error)?;
-    ApiResponse::created(
-        &MemberView::from(&m),
-        &format!("/v1/orgs/{}/members/{}", caller.org.id, user.id),
-    )
+    ctx.store().add_member(&m, Some(&audit), Some(&event)).await.map_err(member_error)?;
+    ApiResponse::created(&MemberView::from(&m), &format!("/v1/orgs/{}/members/{}", caller.org.id, user.id))
 }
 
 /// Which members a caller may list: admins all; a teacher those of a class they teach.
-async fn class_filter(
-    ctx: &Ctx,
-    caller: &Caller,
-    class: Option<&str>,
-) -> Result<Option<Class>, ApiError> {
+async fn class_filter(ctx: &Ctx, caller: &Caller, class: Option<&str>) -> Result<Option<Class>, ApiError> {
     let Some(class_id) = class else {
-        caller
-            .require_admin("list every member (teachers list a class they teach with ?class=)")?;
+        caller.require_admin("list every member (teachers list a class they teach with ?class=)")?;
         return Ok(None);
     };
-    let class = ctx
-        .store()
-        .class(&caller.org.id, class_id)
-        .await?
-        .ok_or(ApiError::NotFound("class"))?;
+    let class = ctx.store().class(&caller.org.id, class_id).await?.ok_or(ApiError::NotFound("class"))?;
     if !caller.is_admin() && !class.has_teacher(&caller.member.user_id) {
-        return Err(ApiError::Forbidden(
-            "list the members of a class you do not teach",
-        ));
+        return Err(ApiError::Forbidden("list the members of a class you do not teach"));
     }
     Ok(Some(class))
 }
@@ -252,42 +217,28 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let page = req.page_query()?;
     let role = match req.query_param("role") {
-        Some(r) => Some(serde_json::from_value::<Role>(json!(r)).map_err(|_| {
-            ApiError::validation("role", "must be teacher, staff, student or parent")
-        })?),
+        Some(r) => Some(
+            serde_json::from_value::<Role>(json!(r))
+                .map_err(|_| ApiError::validation("role", "must be teacher, staff, student or parent"))?,
+        ),
         None => None,
     };
     match class_filter(&ctx, &caller, req.query_param("class")).await? {
         None => {
             let (members, next) = ctx.store().members(&caller.org.id, role, &page).await?;
             let items = members.iter().map(MemberView::from).collect();
-            ApiResponse::ok(&Page {
-                items,
-                next_cursor: next.map(|c| c.encode()),
-            })
+            ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
         }
         Some(class) => {
-            let ids: Vec<UserId> = class
-                .people()
-                .iter()
-                .filter_map(|u| UserId::parse(u))
-                .collect();
+            let ids: Vec<UserId> = class.people().iter().filter_map(|u| UserId::parse(u)).collect();
             let mut members = ctx.store().memberships(&caller.org.id, &ids).await?;
             if let Some(role) = role {
                 members.retain(|m| m.has_role(role));
             }
-            members.sort_by(|a, b| {
-                a.name
-                    .to_lowercase()
-                    .cmp(&b.name.to_lowercase())
-                    .then(a.user_id.cmp(&b.user_id))
-            });
+            members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.user_id.cmp(&b.user_id)));
             let (members, next) = page.slice(members)?;
             let items = members.iter().map(MemberView::from).collect();
-            ApiResponse::ok(&Page {
-                items,
-                next_cursor: next.map(|c| c.encode()),
-            })
+            ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
         }
     }
 }
@@ -307,11 +258,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if !caller.is_admin() {
         let allowed = caller.has_role(Role::Teacher) && {
             let ids: BTreeSet<String> = target.places().into_iter().map(|(_, c)| c).collect();
-            ctx.store()
-                .classes_by_id(&caller.org.id, &ids)
-                .await?
-                .iter()
-                .any(|c| c.has_teacher(&caller.member.user_id))
+            ctx.store().classes_by_id(&caller.org.id, &ids).await?.iter().any(|c| c.has_teacher(&caller.member.user_id))
         };
         if !allowed {
             return Err(ApiError::Forbidden("see this member"));
@@ -340,11 +287,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     for _ in 0..3 {
         let target = match read.take() {
             Some(t) => t,
-            None => ctx
-                .store()
-                .membership(&caller.org.id, &user)
-                .await?
-                .ok_or(ApiError::NotFound("member"))?,
+            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
         };
         if target.admin && !roles.iter().any(|g| g.role.can_be_admin()) {
             return Err(admin_role_required());
@@ -363,11 +306,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             Some(summary(&target)),
             Some(summary(&after)),
         );
-        match ctx
-            .store()
-            .update_member_roles(&target, roles.clone(), Some(&audit))
-            .await
-        {
+        match ctx.store().update_member_roles(&target, roles.clone(), Some(&audit)).await {
             Ok(updated) => return ApiResponse::ok(&MemberView::from(&updated)),
             Err(MemberError::Changed) => continue,
             Err(e) => return Err(member_error(e)),
@@ -386,44 +325,26 @@ pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (caller, target) = member_and_target(&ctx, &req, &user).await?;
     caller.require_admin("remove members")?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
-    let action = if user == caller.member.user_id {
-        "member.leave"
-    } else {
-        "member.remove"
-    };
+    let action = if user == caller.member.user_id { "member.leave" } else { "member.remove" };
     end_membership(&ctx, &caller, target, action).await?;
     Ok(ApiResponse::no_content())
 }
 
 /// Ends a membership (removal by an admin, or leaving), reading it again when it changed
 /// meanwhile.
-pub async fn end_membership(
-    ctx: &Ctx,
-    caller: &Caller,
-    read: Membership,
-    action: &str,
-) -> Result<(), ApiError> {
+pub async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: &str) -> Result<(), ApiError> {
     let user = read.user_id.clone();
     let mut read = Some(read);
     for _ in 0..3 {
         let target = match read.take() {
             Some(t) => t,
-            None => ctx
-                .store()
-                .membership(&caller.org.id, &user)
-                .await?
-                .ok_or(ApiError::NotFound("member"))?,
+            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
         };
         let ids: BTreeSet<String> = target.places().into_iter().map(|(_, c)| c).collect();
         let existing: BTreeSet<String> = if ids.is_empty() {
             BTreeSet::new()
         } else {
-            ctx.store()
-                .classes_by_id(&caller.org.id, &ids)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect()
+            ctx.store().classes_by_id(&caller.org.id, &ids).await?.into_iter().map(|c| c.id).collect()
         };
         let audit = AuditEntry::new(
             &caller.org.id,
@@ -434,11 +355,7 @@ pub async fn end_membership(
             Some(summary(&target)),
             None,
         );
-        match ctx
-            .store()
-            .remove_member(&target, &existing, Some(&audit))
-            .await
-        {
+        match ctx.store().remove_member(&target, &existing, Some(&audit)).await {
             Ok(()) => return Ok(()),
             Err(MemberError::Changed) => continue,
             Err(e) => return Err(member_error(e)),

@@ -7,8 +7,6 @@ use crate::Ctx;
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn openapi(_ctx: Ctx, _req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    Ok(
-        ApiResponse::json(http::StatusCode::OK, crate::openapi::document())?
-            .with_header("cache-control", "public, max-age=300"),
-    )
+    Ok(ApiResponse::json(http::StatusCode::OK, crate::openapi::document())?
+        .with_header("cache-control", "public, max-age=300"))
 }

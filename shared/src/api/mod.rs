@@ -173,16 +173,10 @@ static ROUTER: LazyLock<matchit::Router<Vec<&'static Route>>> = LazyLock::new(||
 /// has the path, 405 (naming the allowed methods) when none has the method.
 pub fn find(method: &Method, path: &str) -> Result<(&'static Route, PathParams), ApiError> {
     let matched = ROUTER.at(path).map_err(|_| ApiError::RouteNotFound)?;
-    let params = matched
-        .params
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let params = matched.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     match matched.value.iter().find(|r| r.method == *method) {
         Some(route) => Ok((route, params)),
-        None => Err(ApiError::MethodNotAllowed {
-            allow: matched.value.iter().map(|r| r.method.clone()).collect(),
-        }),
+        None => Err(ApiError::MethodNotAllowed { allow: matched.value.iter().map(|r| r.method.clone()).collect() }),
     }
 }
 

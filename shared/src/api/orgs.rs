@@ -146,10 +146,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let profile = OrgProfile::default().apply(body.into(), &mut v);
     v.finish()?;
     let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
-    let creator = ctx
-        .store()
-        .upsert_user(&user, req.caller()?, &ProfileChanges::default())
-        .await?;
+    let creator = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
     let position = position.unwrap_or_else(|| match creator.language {
         Language::Ru => "Администратор".into(),
         Language::En => "Administrator".into(),
@@ -243,10 +240,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        "concurrent_update",
-        "The profile is being changed by others; retry.",
-    ))
+    Err(ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."))
 }
 
 /// Leaves the organization: the membership, its class places and admin flag go. The last
@@ -262,8 +256,5 @@ pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 }
 
 pub fn last_admin() -> ApiError {
-    ApiError::conflict(
-        "last_admin",
-        "An organization needs at least one admin: appoint another admin first.",
-    )
+    ApiError::conflict("last_admin", "An organization needs at least one admin: appoint another admin first.")
 }

@@ -21,17 +21,14 @@ pub struct OrgId(String);
 impl OrgId {
     pub fn generate() -> Self {
         let mut rng = rand::rng();
-        let id = (0..ORG_ID_LEN)
-            .map(|_| ORG_ID_ALPHABET[rng.random_range(0..ORG_ID_ALPHABET.len())] as char)
-            .collect();
+        let id = (0..ORG_ID_LEN).map(|_| ORG_ID_ALPHABET[rng.random_range(0..ORG_ID_ALPHABET.len())] as char).collect();
         OrgId(id)
     }
 
     /// `None` for anything that cannot be an organization ID (answered as not found).
     pub fn parse(raw: &str) -> Option<Self> {
         let id = raw.trim().to_ascii_lowercase();
-        (id.len() == ORG_ID_LEN && id.bytes().all(|b| ORG_ID_ALPHABET.contains(&b)))
-            .then_some(OrgId(id))
+        (id.len() == ORG_ID_LEN && id.bytes().all(|b| ORG_ID_ALPHABET.contains(&b))).then_some(OrgId(id))
     }
 
     pub fn as_str(&self) -> &str {
@@ -54,9 +51,7 @@ impl UserId {
     pub fn parse(raw: &str) -> Option<Self> {
         let ok = !raw.is_empty()
             && raw.len() <= 128
-            && raw
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.:|@".contains(c));
+            && raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:|@".contains(c));
         ok.then(|| UserId(raw.to_string()))
     }
 

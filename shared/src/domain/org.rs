@@ -50,32 +50,12 @@ impl OrgProfile {
         if out.name.is_empty() && !v.has_error("name") {
             v.error("name", "is required");
         }
-        apply_opt(
-            &mut out.short_name,
-            input.short_name,
-            "short_name",
-            v,
-            |s| text::optional(s, SHORT_NAME_MAX),
-        );
-        apply_opt(&mut out.address, input.address, "address", v, |s| {
-            text::optional(s, ADDRESS_MAX)
-        });
-        apply_opt(
-            &mut out.description,
-            input.description,
-            "description",
-            v,
-            |s| text::optional(s, DESCRIPTION_MAX),
-        );
-        apply_opt(&mut out.website, input.website, "website", v, |s| {
-            opt_parse(s, Website::parse)
-        });
-        apply_opt(&mut out.phone, input.phone, "phone", v, |s| {
-            opt_parse(s, Phone::parse)
-        });
-        apply_opt(&mut out.email, input.email, "email", v, |s| {
-            opt_parse(s, Email::parse)
-        });
+        apply_opt(&mut out.short_name, input.short_name, "short_name", v, |s| text::optional(s, SHORT_NAME_MAX));
+        apply_opt(&mut out.address, input.address, "address", v, |s| text::optional(s, ADDRESS_MAX));
+        apply_opt(&mut out.description, input.description, "description", v, |s| text::optional(s, DESCRIPTION_MAX));
+        apply_opt(&mut out.website, input.website, "website", v, |s| opt_parse(s, Website::parse));
+        apply_opt(&mut out.phone, input.phone, "phone", v, |s| opt_parse(s, Phone::parse));
+        apply_opt(&mut out.email, input.email, "email", v, |s| opt_parse(s, Email::parse));
         Some(out)
     }
 }
@@ -130,11 +110,8 @@ mod tests {
 
     #[test]
     fn patch_keeps_clears_and_sets() {
-        let base = OrgProfile {
-            name: "Школа №1".into(),
-            address: Some("Москва".into()),
-            ..Default::default()
-        };
+        let base =
+            OrgProfile { name: "Школа №1".into(), address: Some("Москва".into()), ..Default::default() };
         let mut v = Validator::new();
         let input = ProfileInput {
             address: Patch::Clear,

@@ -5,9 +5,7 @@ use utoipa::ToSchema;
 
 use super::text;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Teacher,
@@ -42,12 +40,7 @@ pub struct RoleGrant {
 
 impl RoleGrant {
     pub fn staff(position: &str) -> Self {
-        RoleGrant {
-            role: Role::Staff,
-            position: Some(position.into()),
-            specialization: None,
-            class_ids: vec![],
-        }
+        RoleGrant { role: Role::Staff, position: Some(position.into()), specialization: None, class_ids: vec![] }
     }
 
     /// Checks the grant's own rules and normalizes its texts; `field` prefixes the paths
@@ -60,34 +53,24 @@ impl RoleGrant {
                 Some(Err(e)) => errors.push((format!("{field}.{name}"), e)),
                 None => {}
             }
-            if required
-                && value.is_none()
-                && !errors.iter().any(|(f, _)| f == &format!("{field}.{name}"))
-            {
-                errors.push((
-                    format!("{field}.{name}"),
-                    format!("is required for the {} role", role_name(self.role)),
-                ));
+            if required && value.is_none() && !errors.iter().any(|(f, _)| f == &format!("{field}.{name}")) {
+                errors.push((format!("{field}.{name}"), format!("is required for the {} role", role_name(self.role))));
             }
         };
         let needs_position = matches!(self.role, Role::Teacher | Role::Staff);
         check_text("position", &mut self.position, needs_position);
         check_text("specialization", &mut self.specialization, false);
         if self.specialization.is_some() && self.role != Role::Teacher {
-            errors.push((
-                format!("{field}.specialization"),
-                "only a teacher has a specialization".into(),
-            ));
+            errors.push((format!("{field}.specialization"), "only a teacher has a specialization".into()));
         }
         let mut seen = std::collections::HashSet::new();
         if self.class_ids.iter().any(|c| !seen.insert(c.clone())) {
             errors.push((format!("{field}.class_ids"), "lists a class twice".into()));
         }
         match self.role {
-            Role::Student if self.class_ids.len() != 1 => errors.push((
-                format!("{field}.class_ids"),
-                "a student needs exactly one current class".into(),
-            )),
+            Role::Student if self.class_ids.len() != 1 => {
+                errors.push((format!("{field}.class_ids"), "a student needs exactly one current class".into()))
+            }
             Role::Parent if self.class_ids.is_empty() => errors.push((
                 format!("{field}.class_ids"),
                 "a parent needs the class of at least one of their children".into(),
@@ -111,10 +94,7 @@ fn role_name(role: Role) -> &'static str {
 }
 
 /// Validates a list of grants: at least one, each role once.
-pub fn validate_grants(
-    grants: Vec<RoleGrant>,
-    field: &str,
-) -> Result<Vec<RoleGrant>, Vec<(String, String)>> {
+pub fn validate_grants(grants: Vec<RoleGrant>, field: &str) -> Result<Vec<RoleGrant>, Vec<(String, String)>> {
     let mut errors = Vec::new();
     if grants.is_empty() {
         errors.push((field.to_string(), "needs at least one role".into()));
@@ -123,10 +103,7 @@ pub fn validate_grants(
     let mut valid = Vec::new();
     for (i, grant) in grants.into_iter().enumerate() {
         if !roles.insert(grant.role) {
-            errors.push((
-                format!("{field}[{i}].role"),
-                "this role is listed twice".into(),
-            ));
+            errors.push((format!("{field}[{i}].role"), "this role is listed twice".into()));
         }
         if let Some(g) = grant.validate(&format!("{field}[{i}]"), &mut errors) {
             valid.push(g);
@@ -170,15 +147,9 @@ mod tests {
 
     #[test]
     fn several_roles_at_once_but_each_once() {
-        let teacher_parent = vec![
-            grant(Role::Teacher, Some("Учитель"), &[]),
-            grant(Role::Parent, None, &["c"]),
-        ];
+        let teacher_parent = vec![grant(Role::Teacher, Some("Учитель"), &[]), grant(Role::Parent, None, &["c"])];
         assert_eq!(validate_grants(teacher_parent, "roles").unwrap().len(), 2);
-        let twice = vec![
-            grant(Role::Staff, Some("a"), &[]),
-            grant(Role::Staff, Some("b"), &[]),
-        ];
+        let twice = vec![grant(Role::Staff, Some("a"), &[]), grant(Role::Staff, Some("b"), &[])];
         let errs = validate_grants(twice, "roles").unwrap_err();
         assert_eq!(errs[0].0, "roles[1].role");
         assert!(validate_grants(vec![], "roles").is_err());

@@ -16,11 +16,7 @@ pub struct AcademicYear {
 
 impl AcademicYear {
     pub fn containing(date: Date) -> Self {
-        let start = if date.month() >= Month::September {
-            date.year()
-        } else {
-            date.year() - 1
-        };
+        let start = if date.month() >= Month::September { date.year() } else { date.year() - 1 };
         AcademicYear { start }
     }
 
@@ -39,9 +35,7 @@ impl AcademicYear {
     }
 
     pub fn next(self) -> Self {
-        AcademicYear {
-            start: self.start + 1,
-        }
+        AcademicYear { start: self.start + 1 }
     }
 }
 
@@ -77,11 +71,7 @@ pub enum ClassName {
 impl ClassName {
     /// From the request's `grade`, `letter` and `name`: a grade makes a graded class (the
     /// letter is optional, `name` must be absent); without a grade, `name` is required.
-    pub fn parse(
-        grade: Option<i64>,
-        letter: Option<&str>,
-        name: Option<&str>,
-    ) -> Result<Self, (&'static str, String)> {
+    pub fn parse(grade: Option<i64>, letter: Option<&str>, name: Option<&str>) -> Result<Self, (&'static str, String)> {
         match grade {
             Some(g) => {
                 if !(1..=MAX_GRADE as i64).contains(&g) {
@@ -95,10 +85,7 @@ impl ClassName {
                 if !ok {
                     return Err(("letter", "must be up to 3 letters, like А".into()));
                 }
-                Ok(ClassName::Graded {
-                    grade: g as u8,
-                    letter,
-                })
+                Ok(ClassName::Graded { grade: g as u8, letter })
             }
             None => {
                 if letter.is_some_and(|l| !l.trim().is_empty()) {
@@ -107,10 +94,7 @@ impl ClassName {
                 match name.map(|n| text::required(n, 100)) {
                     Some(Ok(n)) => Ok(ClassName::Free(n)),
                     Some(Err(e)) => Err(("name", e)),
-                    None => Err((
-                        "grade",
-                        "give a grade (1-11) and a letter, or a name".into(),
-                    )),
+                    None => Err(("grade", "give a grade (1-11) and a letter, or a name".into())),
                 }
             }
         }
@@ -134,10 +118,9 @@ impl ClassName {
     /// and for free-named classes (not promoted automatically).
     pub fn promoted(&self) -> Option<ClassName> {
         match self {
-            ClassName::Graded { grade, letter } if *grade < MAX_GRADE => Some(ClassName::Graded {
-                grade: grade + 1,
-                letter: letter.clone(),
-            }),
+            ClassName::Graded { grade, letter } if *grade < MAX_GRADE => {
+                Some(ClassName::Graded { grade: grade + 1, letter: letter.clone() })
+            }
             _ => None,
         }
     }
@@ -170,22 +153,10 @@ mod tests {
 
     #[test]
     fn academic_years_run_september_to_august() {
-        assert_eq!(
-            AcademicYear::containing(date!(2026 - 09 - 01)).to_string(),
-            "2026/2027"
-        );
-        assert_eq!(
-            AcademicYear::containing(date!(2027 - 08 - 31)).to_string(),
-            "2026/2027"
-        );
-        assert_eq!(
-            AcademicYear::containing(date!(2026 - 08 - 31)).to_string(),
-            "2025/2026"
-        );
-        assert_eq!(
-            AcademicYear::parse("2025/2026").unwrap().next().to_string(),
-            "2026/2027"
-        );
+        assert_eq!(AcademicYear::containing(date!(2026 - 09 - 01)).to_string(), "2026/2027");
+        assert_eq!(AcademicYear::containing(date!(2027 - 08 - 31)).to_string(), "2026/2027");
+        assert_eq!(AcademicYear::containing(date!(2026 - 08 - 31)).to_string(), "2025/2026");
+        assert_eq!(AcademicYear::parse("2025/2026").unwrap().next().to_string(), "2026/2027");
         for bad in ["2025/2027", "2025", "2025-2026", "abcd/efgh", "1999/2000"] {
             assert!(AcademicYear::parse(bad).is_err(), "{bad}");
         }
@@ -196,52 +167,18 @@ mod tests {
         let c = ClassName::parse(Some(5), Some("а"), None).unwrap();
         assert_eq!(c.display(), "5А");
         assert_eq!(c.promoted().unwrap().display(), "6А");
-        assert_eq!(
-            ClassName::parse(Some(11), Some("Б"), None)
-                .unwrap()
-                .promoted(),
-            None
-        );
-        assert_eq!(
-            ClassName::parse(Some(1), None, None).unwrap().display(),
-            "1"
-        );
-        assert_eq!(
-            ClassName::parse(None, None, Some(" Робототехника "))
-                .unwrap()
-                .display(),
-            "Робототехника"
-        );
-        assert_eq!(
-            ClassName::parse(Some(12), Some("А"), None).unwrap_err().0,
-            "grade"
-        );
-        assert_eq!(
-            ClassName::parse(Some(0), Some("А"), None).unwrap_err().0,
-            "grade"
-        );
-        assert_eq!(
-            ClassName::parse(Some(5), Some("5"), None).unwrap_err().0,
-            "letter"
-        );
-        assert_eq!(
-            ClassName::parse(None, Some("А"), None).unwrap_err().0,
-            "grade"
-        );
+        assert_eq!(ClassName::parse(Some(11), Some("Б"), None).unwrap().promoted(), None);
+        assert_eq!(ClassName::parse(Some(1), None, None).unwrap().display(), "1");
+        assert_eq!(ClassName::parse(None, None, Some(" Робототехника ")).unwrap().display(), "Робототехника");
+        assert_eq!(ClassName::parse(Some(12), Some("А"), None).unwrap_err().0, "grade");
+        assert_eq!(ClassName::parse(Some(0), Some("А"), None).unwrap_err().0, "grade");
+        assert_eq!(ClassName::parse(Some(5), Some("5"), None).unwrap_err().0, "letter");
+        assert_eq!(ClassName::parse(None, Some("А"), None).unwrap_err().0, "grade");
         assert_eq!(ClassName::parse(None, None, None).unwrap_err().0, "grade");
-        assert_eq!(
-            ClassName::parse(Some(5), Some("А"), Some("x"))
-                .unwrap_err()
-                .0,
-            "name"
-        );
+        assert_eq!(ClassName::parse(Some(5), Some("А"), Some("x")).unwrap_err().0, "name");
         assert!(
-            ClassName::parse(Some(5), Some("А"), None)
-                .unwrap()
-                .sort_key()
-                < ClassName::parse(Some(10), Some("А"), None)
-                    .unwrap()
-                    .sort_key()
+            ClassName::parse(Some(5), Some("А"), None).unwrap().sort_key()
+                < ClassName::parse(Some(10), Some("А"), None).unwrap().sort_key()
         );
     }
 }

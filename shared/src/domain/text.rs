@@ -21,10 +21,7 @@ fn bounded(text: &str, max_chars: usize) -> Result<String, String> {
     if text.chars().count() > max_chars {
         return Err(format!("must be at most {max_chars} characters"));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') {
         return Err("must not contain control characters".into());
     }
     Ok(text.to_string())

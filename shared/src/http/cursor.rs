@@ -44,13 +44,10 @@ impl Cursor {
     }
 
     pub fn as_offset(&self) -> Result<usize, ApiError> {
-        self.0
-            .get("offset")
-            .and_then(|o| o.parse().ok())
-            .ok_or_else(|| ApiError::BadRequest {
-                code: "invalid_cursor",
-                detail: "The cursor is not one this list gave out; start again without it.".into(),
-            })
+        self.0.get("offset").and_then(|o| o.parse().ok()).ok_or_else(|| ApiError::BadRequest {
+            code: "invalid_cursor",
+            detail: "The cursor is not one this list gave out; start again without it.".into(),
+        })
     }
 
     /// From DynamoDB's LastEvaluatedKey (all our keys are strings).
@@ -64,22 +61,14 @@ impl Cursor {
 
     /// As an ExclusiveStartKey, after checking that it belongs to the partition being read
     /// (a cursor from another list is refused rather than passed to DynamoDB).
-    pub fn to_start_key(
-        &self,
-        key_attr: &str,
-        expected: &str,
-    ) -> Result<HashMap<String, AttributeValue>, ApiError> {
+    pub fn to_start_key(&self, key_attr: &str, expected: &str) -> Result<HashMap<String, AttributeValue>, ApiError> {
         if self.0.get(key_attr).map(String::as_str) != Some(expected) {
             return Err(ApiError::BadRequest {
                 code: "invalid_cursor",
                 detail: "The cursor is not one this list gave out; start again without it.".into(),
             });
         }
-        Ok(self
-            .0
-            .iter()
-            .map(|(k, v)| (k.clone(), AttributeValue::S(v.clone())))
-            .collect())
+        Ok(self.0.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect())
     }
 }
 
@@ -97,10 +86,7 @@ impl PageQuery {
             Some(text) => match text.trim().parse::<i32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
-                    return Err(ApiError::validation(
-                        "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                    ))
+                    return Err(ApiError::validation("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")))
                 }
             },
         };
@@ -121,13 +107,7 @@ impl PageQuery {
         };
         let to = (from + self.limit as usize).min(all.len());
         let next = (to < all.len()).then(|| Cursor::offset(to));
-        Ok((
-            all.into_iter()
-                .skip(from)
-                .take(to.saturating_sub(from))
-                .collect(),
-            next,
-        ))
+        Ok((all.into_iter().skip(from).take(to.saturating_sub(from)).collect(), next))
     }
 }
 
@@ -154,13 +134,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor(
-            [
-                ("pk".to_string(), "USER#1".to_string()),
-                ("sk".into(), "ORG#a".into()),
-            ]
-            .into(),
-        );
+        let c = Cursor([("pk".to_string(), "USER#1".to_string()), ("sk".into(), "ORG#a".into())].into());
         let text = c.encode();
         assert_eq!(Cursor::decode(&text).unwrap(), c);
         assert!(Cursor::decode("not-a-cursor!").is_err());

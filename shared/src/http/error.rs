@@ -15,10 +15,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -92,24 +89,17 @@ impl ApiError {
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        ApiError::Conflict { code, detail: detail.into() }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) | ApiError::RouteNotFound | ApiError::Missing { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            ApiError::NotFound(_) | ApiError::RouteNotFound | ApiError::Missing { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -182,14 +172,13 @@ impl ApiError {
                 format!("Some fields are not valid: {}.", fields.join(", "))
             }
             ApiError::PreconditionFailed => {
-                "The resource changed since you read it (If-Match does not match its ETag); read it again and retry.".into()
+                "The resource changed since you read it (If-Match does not match its ETag); read it again and retry."
+                    .into()
             }
             ApiError::PreconditionRequired => "This request needs an If-Match header.".into(),
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
-            ApiError::Internal(_) => {
-                "Something went wrong on our side. It has been logged; please retry later.".into()
-            }
+            ApiError::Internal(_) => "Something went wrong on our side. It has been logged; please retry later.".into(),
         }
     }
 

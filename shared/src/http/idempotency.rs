@@ -20,10 +20,7 @@ const WAIT: Duration = Duration::from_secs(10);
 pub fn parse_key(raw: &str) -> Result<String, ApiError> {
     let key = raw.trim();
     if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::validation(
-            "Idempotency-Key",
-            "must be 1 to 200 visible ASCII characters, e.g. a UUID",
-        ));
+        return Err(ApiError::validation("Idempotency-Key", "must be 1 to 200 visible ASCII characters, e.g. a UUID"));
     }
     Ok(key.to_string())
 }
@@ -44,10 +41,7 @@ fn stored(resp: &ApiResponse) -> StoredResponse {
         headers: REPLAYED_HEADERS
             .iter()
             .filter_map(|name| {
-                resp.headers
-                    .get(*name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(|v| (name.to_string(), v.to_string()))
+                resp.headers.get(*name).and_then(|v| v.to_str().ok()).map(|v| (name.to_string(), v.to_string()))
             })
             .collect(),
         body: String::from_utf8_lossy(&resp.body).into_owned(),
@@ -62,20 +56,11 @@ fn replay(s: StoredResponse) -> ApiResponse {
         }
     }
     headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
-    ApiResponse {
-        status: StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK),
-        headers,
-        body: s.body.into(),
-    }
+    ApiResponse { status: StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK), headers, body: s.body.into() }
 }
 
 /// Runs `run` at most once per (caller, key).
-pub async fn once<F, Fut>(
-    ctx: &Ctx,
-    req: ApiRequest,
-    raw_key: &str,
-    run: F,
-) -> Result<ApiResponse, ApiError>
+pub async fn once<F, Fut>(ctx: &Ctx, req: ApiRequest, raw_key: &str, run: F) -> Result<ApiResponse, ApiError>
 where
     F: FnOnce(ApiRequest) -> Fut,
     Fut: std::future::Future<Output = Result<ApiResponse, ApiError>>,
@@ -94,7 +79,8 @@ where
                 if record.fingerprint != fp {
                     return Err(ApiError::Unprocessable {
                         code: "idempotency_key_reused",
-                        detail: "This Idempotency-Key was used with another request; use a new key for a new request.".into(),
+                        detail: "This Idempotency-Key was used with another request; use a new key for a new request."
+                            .into(),
                     });
                 }
                 if let Some(response) = record.response {

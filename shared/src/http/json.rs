@@ -9,34 +9,19 @@ use super::error::{ApiError, FieldError};
 /// Largest accepted JSON body.
 pub const MAX_BODY: usize = 256 * 1024;
 
-pub fn parse_body<T: DeserializeOwned>(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<T, ApiError> {
+pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) -> Result<T, ApiError> {
     if body.len() > MAX_BODY {
         return Err(ApiError::PayloadTooLarge);
     }
     if let Some(ct) = content_type {
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if mime != "application/json" && !mime.ends_with("+json") {
             return Err(ApiError::UnsupportedMediaType);
         }
     }
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b""
-    } else {
-        body
-    };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"" } else { body };
     if body.is_empty() {
-        return Err(ApiError::BadRequest {
-            code: "malformed_json",
-            detail: "The request needs a JSON body.".into(),
-        });
+        return Err(ApiError::BadRequest { code: "malformed_json", detail: "The request needs a JSON body.".into() });
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -44,11 +29,7 @@ pub fn parse_body<T: DeserializeOwned>(
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
+                let field = if path == "." { "body".to_string() } else { path };
                 ApiError::Validation(vec![FieldError::new(field, clean_message(&inner))])
             }
             _ => ApiError::BadRequest {

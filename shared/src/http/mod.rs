@@ -40,12 +40,7 @@ impl Claims {
             Some(serde_json::Value::String(s)) => s == "true",
             _ => false,
         };
-        Some(Claims {
-            sub,
-            email: text("email"),
-            email_verified,
-            name: text("name"),
-        })
+        Some(Claims { sub, email: text("email"), email_verified, name: text("name") })
     }
 }
 
@@ -78,9 +73,7 @@ impl ApiRequest {
 
     /// The caller's claims; 401 when the request carries none.
     pub fn caller(&self) -> Result<&Claims, ApiError> {
-        self.claims
-            .as_ref()
-            .ok_or(ApiError::Unauthorized("no valid bearer token"))
+        self.claims.as_ref().ok_or(ApiError::Unauthorized("no valid bearer token"))
     }
 
     pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
@@ -91,10 +84,7 @@ impl ApiRequest {
     }
 
     pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -142,15 +132,8 @@ impl ApiResponse {
     pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Self, ApiError> {
         let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
         let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        Ok(ApiResponse {
-            status,
-            headers,
-            body: body.into(),
-        })
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        Ok(ApiResponse { status, headers, body: body.into() })
     }
 
     pub fn ok<T: Serialize>(value: &T) -> Result<Self, ApiError> {
@@ -162,11 +145,7 @@ impl ApiResponse {
     }
 
     pub fn no_content() -> Self {
-        ApiResponse {
-            status: StatusCode::NO_CONTENT,
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-        }
+        ApiResponse { status: StatusCode::NO_CONTENT, headers: HeaderMap::new(), body: Bytes::new() }
     }
 
     pub fn with_etag(self, version: u64) -> Self {
@@ -185,25 +164,14 @@ impl ApiResponse {
         let problem = err.problem(Some(request_id));
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let ApiError::MethodNotAllowed { allow } = err {
-            let allow = allow
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
             if let Ok(v) = HeaderValue::from_str(&allow) {
                 headers.insert(http::header::ALLOW, v);
             }
         }
-        ApiResponse {
-            status: err.status(),
-            headers,
-            body: body.into(),
-        }
+        ApiResponse { status: err.status(), headers, body: body.into() }
     }
 }
 

@@ -46,11 +46,8 @@ impl AuditEntry {
         after: Option<serde_json::Value>,
     ) -> Self {
         let at = Timestamp::now();
-        let id = ulid::Ulid::from_parts(
-            at.inner().unix_timestamp_nanos() as u64 / 1_000_000,
-            rand::random(),
-        )
-        .to_string();
+        let id =
+            ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
         AuditEntry {
             id,
             org_id: org.clone(),
@@ -67,10 +64,7 @@ impl AuditEntry {
 
     fn item(&self) -> Result<Item, StoreError> {
         let mut item: Item = serde_dynamo::to_item(self).map_err(serde_err)?;
-        item.extend(key(
-            org_pk(&self.org_id),
-            format!("{AUDIT_PREFIX}{}", self.id),
-        ));
+        item.extend(key(org_pk(&self.org_id), format!("{AUDIT_PREFIX}{}", self.id)));
         Ok(item)
     }
 
@@ -98,10 +92,7 @@ impl Store {
     ) -> Result<(Vec<AuditEntry>, Option<Cursor>), StoreError> {
         let pk = org_pk(org);
         let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(PK, &pk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
+            Some(c) => Some(c.to_start_key(PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
             None => None,
         };
         let lower = match filter.since {
@@ -134,16 +125,10 @@ impl Store {
             } else {
                 filters.push("begins_with(#action, :action)");
             }
-            q = q
-                .expression_attribute_names("#action", "action")
-                .expression_attribute_values(
-                    ":action",
-                    AttributeValue::S(if action.contains('.') {
-                        action.clone()
-                    } else {
-                        format!("{action}.")
-                    }),
-                );
+            q = q.expression_attribute_names("#action", "action").expression_attribute_values(
+                ":action",
+                AttributeValue::S(if action.contains('.') { action.clone() } else { format!("{action}.") }),
+            );
         }
         if !filters.is_empty() {
             q = q.filter_expression(filters.join(" AND "));
@@ -155,9 +140,6 @@ impl Store {
             .into_iter()
             .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
             .collect::<Result<Vec<AuditEntry>, _>>()?;
-        Ok((
-            items,
-            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
-        ))
+        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 }

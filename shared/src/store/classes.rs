@@ -105,10 +105,7 @@ impl Class {
 
     pub fn class_name(&self) -> ClassName {
         match self.grade {
-            Some(grade) => ClassName::Graded {
-                grade,
-                letter: self.letter.clone().unwrap_or_default(),
-            },
+            Some(grade) => ClassName::Graded { grade, letter: self.letter.clone().unwrap_or_default() },
             None => ClassName::Free(self.name.clone()),
         }
     }
@@ -123,20 +120,14 @@ impl Class {
 
     /// Everyone on the class: rosters and class teachers.
     pub fn people(&self) -> BTreeSet<String> {
-        let mut all: BTreeSet<String> = self
-            .students
-            .keys()
-            .chain(self.parents.keys())
-            .chain(self.teachers.keys())
-            .cloned()
-            .collect();
+        let mut all: BTreeSet<String> =
+            self.students.keys().chain(self.parents.keys()).chain(self.teachers.keys()).cloned().collect();
         all.extend(self.class_teacher_ids.iter().cloned());
         all
     }
 
     pub fn has_teacher(&self, user: &UserId) -> bool {
-        self.teachers.contains_key(user.as_str())
-            || self.class_teacher_ids.iter().any(|t| t == user.as_str())
+        self.teachers.contains_key(user.as_str()) || self.class_teacher_ids.iter().any(|t| t == user.as_str())
     }
 
     /// What audit entries record of a class.
@@ -164,10 +155,7 @@ fn class_item(c: &Class) -> Result<Item, StoreError> {
 }
 
 fn name_key(c: &Class) -> Item {
-    key(
-        org_pk(&c.org_id),
-        class_name_sk(&c.year.to_string(), &c.class_name().unique_key()),
-    )
+    key(org_pk(&c.org_id), class_name_sk(&c.year.to_string(), &c.class_name().unique_key()))
 }
 
 fn name_item(c: &Class) -> Item {
@@ -177,21 +165,13 @@ fn name_item(c: &Class) -> Item {
 }
 
 /// Checks that each class teacher is a member holding the teacher role.
-fn check_teachers(
-    tx: &mut Tx,
-    c: &Class,
-    meanings: &mut Vec<(usize, ClassError)>,
-) -> Result<(), StoreError> {
+fn check_teachers(tx: &mut Tx, c: &Class, meanings: &mut Vec<(usize, ClassError)>) -> Result<(), StoreError> {
     for t in &c.class_teacher_ids {
         let Some(user) = UserId::parse(t) else {
             continue;
         };
-        let cond =
-            Expr::condition("contains(role_names, :teacher)").value(":teacher", s("teacher"));
-        meanings.push((
-            tx.check(member_key(&c.org_id, &user), cond)?,
-            ClassError::NotATeacher(t.clone()),
-        ));
+        let cond = Expr::condition("contains(role_names, :teacher)").value(":teacher", s("teacher"));
+        meanings.push((tx.check(member_key(&c.org_id, &user), cond)?, ClassError::NotATeacher(t.clone())));
     }
     Ok(())
 }
@@ -212,10 +192,7 @@ impl From<StoreError> for ClassError {
     }
 }
 
-fn outcome(
-    result: Result<(), StoreError>,
-    mut meanings: Vec<(usize, ClassError)>,
-) -> Result<(), ClassError> {
+fn outcome(result: Result<(), StoreError>, mut meanings: Vec<(usize, ClassError)>) -> Result<(), ClassError> {
     match result {
         Ok(()) => Ok(()),
         Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
@@ -245,9 +222,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
     /// Every class of the organization, all years (a school has a few hundred at most).
@@ -276,33 +251,16 @@ impl Store {
         }
     }
 
-    pub async fn classes_by_id(
-        &self,
-        org: &OrgId,
-        ids: &BTreeSet<String>,
-    ) -> Result<Vec<Class>, StoreError> {
-        let items = self
-            .batch_get(ids.iter().map(|id| class_key(org, id)).collect())
-            .await?;
-        items
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect()
+    pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<String>) -> Result<Vec<Class>, StoreError> {
+        let items = self.batch_get(ids.iter().map(|id| class_key(org, id)).collect()).await?;
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(serde_err)).collect()
     }
 
     pub async fn create_class(&self, c: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let mut tx = Tx::new(&self.table);
-        tx.put(
-            class_item(c)?,
-            Some(Expr::condition("attribute_not_exists(pk)")),
-        )?;
-        let mut meanings = vec![(
-            tx.put(
-                name_item(c),
-                Some(Expr::condition("attribute_not_exists(pk)")),
-            )?,
-            ClassError::NameTaken,
-        )];
+        tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let mut meanings =
+            vec![(tx.put(name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?, ClassError::NameTaken)];
         tx.update(
             org_key(&c.org_id),
             Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
@@ -316,27 +274,14 @@ impl Store {
     }
 
     /// Renames a class or changes its class teachers, conditional on the version read.
-    pub async fn update_class(
-        &self,
-        old: &Class,
-        new: &Class,
-        audit: &AuditEntry,
-    ) -> Result<(), ClassError> {
+    pub async fn update_class(&self, old: &Class, new: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let mut tx = Tx::new(&self.table);
-        let mut set = vec![
-            "#name = :name",
-            "class_teacher_ids = :teachers",
-            "version = :version",
-            "updated_at = :now",
-        ];
+        let mut set = vec!["#name = :name", "class_teacher_ids = :teachers", "version = :version", "updated_at = :now"];
         let mut remove = vec![];
         let mut expr = Expr::default()
             .name("#name", "name")
             .value(":name", s(&new.name))
-            .value(
-                ":teachers",
-                serde_dynamo::to_attribute_value(&new.class_teacher_ids).map_err(serde_err)?,
-            )
+            .value(":teachers", serde_dynamo::to_attribute_value(&new.class_teacher_ids).map_err(serde_err)?)
             .value(":version", n(new.version))
             .value(":read", n(old.version))
             .value(":now", s(new.updated_at.to_string()));
@@ -360,19 +305,13 @@ impl Store {
         }
         expr.update = Some(update);
         let mut meanings = vec![(
-            tx.update(
-                class_key(&old.org_id, &old.id),
-                expr.when("attribute_exists(pk) AND version = :read"),
-            )?,
+            tx.update(class_key(&old.org_id, &old.id), expr.when("attribute_exists(pk) AND version = :read"))?,
             ClassError::Changed,
         )];
         if name_key(old) != name_key(new) {
             tx.delete(name_key(old), None)?;
             meanings.push((
-                tx.put(
-                    name_item(new),
-                    Some(Expr::condition("attribute_not_exists(pk)")),
-                )?,
+                tx.put(name_item(new), Some(Expr::condition("attribute_not_exists(pk)")))?,
                 ClassError::NameTaken,
             ));
         }
@@ -382,12 +321,7 @@ impl Store {
     }
 
     /// Marks a class graduated; false when it already was.
-    pub async fn graduate_class(
-        &self,
-        c: &Class,
-        now: Timestamp,
-        audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
+    pub async fn graduate_class(&self, c: &Class, now: Timestamp, audit: &AuditEntry) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
         tx.update(
             class_key(&c.org_id, &c.id),
@@ -410,11 +344,7 @@ impl Store {
     /// their grants (a transaction per batch of members, each conditional on the member's
     /// version), then the class goes, conditional on its rosters being empty. Returns the
     /// members left without a class.
-    pub async fn delete_class(
-        &self,
-        c: &Class,
-        audit: &AuditEntry,
-    ) -> Result<Vec<Membership>, ClassError> {
+    pub async fn delete_class(&self, c: &Class, audit: &AuditEntry) -> Result<Vec<Membership>, ClassError> {
         let mut stranded = Vec::new();
         let mut class = c.clone();
         for _ in 0..5 {
@@ -439,20 +369,12 @@ impl Store {
                         member_item(&changed)?,
                         Some(Expr::condition("version = :read").value(":read", n(m.version))),
                     )?;
-                    let rosters: Vec<Roster> =
-                        [Roster::Students, Roster::Parents, Roster::Teachers]
-                            .into_iter()
-                            .filter(|r| class.roster(*r).contains_key(m.user_id.as_str()))
-                            .collect();
+                    let rosters: Vec<Roster> = [Roster::Students, Roster::Parents, Roster::Teachers]
+                        .into_iter()
+                        .filter(|r| class.roster(*r).contains_key(m.user_id.as_str()))
+                        .collect();
                     if !rosters.is_empty() {
-                        roster_update(
-                            &mut tx,
-                            &class.org_id,
-                            &class.id,
-                            &m.user_id,
-                            &[],
-                            &rosters,
-                        )?;
+                        roster_update(&mut tx, &class.org_id, &class.id, &m.user_id, &[], &rosters)?;
                     }
                     match tx.run(self).await {
                         Ok(()) => {
@@ -474,9 +396,7 @@ impl Store {
             tx.delete(name_key(&class), None)?;
             tx.update(
                 org_key(&class.org_id),
-                Expr::update("SET class_count = class_count - :one")
-                    .when("attribute_exists(pk)")
-                    .value(":one", n(1)),
+                Expr::update("SET class_count = class_count - :one").when("attribute_exists(pk)").value(":one", n(1)),
             )?;
             audit.add_to(&mut tx)?;
             match tx.run(self).await {
@@ -489,28 +409,18 @@ impl Store {
                             let members: BTreeSet<String> = self
                                 .memberships(
                                     &class.org_id,
-                                    &current
-                                        .people()
-                                        .iter()
-                                        .filter_map(|u| UserId::parse(u))
-                                        .collect::<Vec<_>>(),
+                                    &current.people().iter().filter_map(|u| UserId::parse(u)).collect::<Vec<_>>(),
                                 )
                                 .await?
                                 .into_iter()
                                 .map(|m| m.user_id.to_string())
                                 .collect();
                             for roster in [Roster::Students, Roster::Parents, Roster::Teachers] {
-                                for u in current
-                                    .roster(roster)
-                                    .keys()
-                                    .filter(|u| !members.contains(*u))
-                                {
+                                for u in current.roster(roster).keys().filter(|u| !members.contains(*u)) {
                                     let mut tx = Tx::new(&self.table);
                                     tx.update(
                                         class_key(&class.org_id, &class.id),
-                                        Expr::update("REMOVE #r.#u")
-                                            .name("#r", roster.attr())
-                                            .name("#u", u),
+                                        Expr::update("REMOVE #r.#u").name("#r", roster.attr()).name("#u", u),
                                     )?;
                                     tx.run(self).await?;
                                 }
@@ -530,41 +440,23 @@ impl Store {
     /// same students, parents and class teachers; the old one stays as history, marked
     /// `promoted_to`. Idempotent and resumable: a second call finishes moving whoever was
     /// not moved and returns the same class.
-    pub async fn promote_class(
-        &self,
-        old: &Class,
-        audit: &AuditEntry,
-    ) -> Result<Promotion, ClassError> {
+    pub async fn promote_class(&self, old: &Class, audit: &AuditEntry) -> Result<Promotion, ClassError> {
         let promotion = match &old.promoted_to {
             Some(id) => match self.class(&old.org_id, id).await? {
                 Some(c) => Promotion::Existing(c),
                 None => return Err(ClassError::Changed),
             },
             None => {
-                let name = old
-                    .class_name()
-                    .promoted()
-                    .unwrap_or_else(|| old.class_name());
-                let mut new = Class::new(
-                    &old.org_id,
-                    &name,
-                    old.year.next(),
-                    old.source,
-                    old.class_teacher_ids.clone(),
-                );
+                let name = old.class_name().promoted().unwrap_or_else(|| old.class_name());
+                let mut new =
+                    Class::new(&old.org_id, &name, old.year.next(), old.source, old.class_teacher_ids.clone());
                 new.promoted_from = Some(old.id.clone());
                 new.students = old.students.clone();
                 new.parents = old.parents.clone();
                 let mut tx = Tx::new(&self.table);
-                tx.put(
-                    class_item(&new)?,
-                    Some(Expr::condition("attribute_not_exists(pk)")),
-                )?;
+                tx.put(class_item(&new)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
                 let mut meanings = vec![(
-                    tx.put(
-                        name_item(&new),
-                        Some(Expr::condition("attribute_not_exists(pk)")),
-                    )?,
+                    tx.put(name_item(&new), Some(Expr::condition("attribute_not_exists(pk)")))?,
                     ClassError::NameTaken,
                 )];
                 meanings.push((
@@ -615,11 +507,7 @@ impl Store {
                 for m in &members {
                     let mut moved = m.clone();
                     let mut touched = false;
-                    for g in moved
-                        .roles
-                        .iter_mut()
-                        .filter(|g| matches!(g.role, Role::Student | Role::Parent))
-                    {
+                    for g in moved.roles.iter_mut().filter(|g| matches!(g.role, Role::Student | Role::Parent)) {
                         for id in g.class_ids.iter_mut().filter(|id| **id == old.id) {
                             *id = new.id.clone();
                             touched = true;
@@ -664,29 +552,20 @@ impl Store {
         let mut meanings = vec![(
             tx.put(
                 member_item(&changed)?,
-                Some(
-                    Expr::condition("attribute_exists(pk) AND version = :read")
-                        .value(":read", n(m.version)),
-                ),
+                Some(Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(m.version))),
             )?,
             ClassError::Changed,
         )];
-        let teachers: Vec<String> = c
-            .class_teacher_ids
-            .iter()
-            .filter(|t| *t != m.user_id.as_str())
-            .cloned()
-            .collect();
-        let expr = Expr::update("REMOVE students.#u, parents.#u, teachers.#u SET class_teacher_ids = :teachers, version = version + :one")
-            .when("attribute_exists(pk) AND version = :cread")
-            .name("#u", m.user_id.as_str())
-            .value(":teachers", serde_dynamo::to_attribute_value(&teachers).map_err(serde_err)?)
-            .value(":one", n(1))
-            .value(":cread", n(c.version));
-        meanings.push((
-            tx.update(class_key(&c.org_id, &c.id), expr)?,
-            ClassError::Changed,
-        ));
+        let teachers: Vec<String> = c.class_teacher_ids.iter().filter(|t| *t != m.user_id.as_str()).cloned().collect();
+        let expr = Expr::update(
+            "REMOVE students.#u, parents.#u, teachers.#u SET class_teacher_ids = :teachers, version = version + :one",
+        )
+        .when("attribute_exists(pk) AND version = :cread")
+        .name("#u", m.user_id.as_str())
+        .value(":teachers", serde_dynamo::to_attribute_value(&teachers).map_err(serde_err)?)
+        .value(":one", n(1))
+        .value(":cread", n(c.version));
+        meanings.push((tx.update(class_key(&c.org_id, &c.id), expr)?, ClassError::Changed));
         audit.add_to(&mut tx)?;
         outcome(tx.run(self).await, meanings)?;
         Ok(changed)

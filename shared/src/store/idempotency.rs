@@ -39,27 +39,18 @@ pub enum Claim {
 }
 
 fn key(pk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        (PK.into(), AttributeValue::S(pk.into())),
-        (SK.into(), AttributeValue::S("IDEM".into())),
-    ])
+    HashMap::from([(PK.into(), AttributeValue::S(pk.into())), (SK.into(), AttributeValue::S("IDEM".into()))])
 }
 
 impl Store {
-    pub async fn claim_idempotency(
-        &self,
-        pk: &str,
-        fingerprint: &str,
-        now: i64,
-    ) -> Result<Claim, StoreError> {
+    pub async fn claim_idempotency(&self, pk: &str, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
         let record = IdempotencyRecord {
             fingerprint: fingerprint.into(),
             locked_until: now + LOCK_SECS,
             response: None,
             ttl: now + RECORD_TTL_SECS,
         };
-        let mut item: HashMap<String, AttributeValue> =
-            serde_dynamo::to_item(&record).map_err(serde_err)?;
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&record).map_err(serde_err)?;
         item.extend(key(pk));
         // Free: no record, an expired one, or an abandoned claim with the same request.
         let result = self
@@ -85,9 +76,7 @@ impl Store {
         // The holder's record comes back with the refusal: no second read.
         if let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() {
             if let Some(item) = e.item() {
-                return Ok(Claim::Taken(
-                    serde_dynamo::from_item(item.clone()).map_err(serde_err)?,
-                ));
+                return Ok(Claim::Taken(serde_dynamo::from_item(item.clone()).map_err(serde_err)?));
             }
         }
         match classify(err) {
@@ -100,10 +89,7 @@ impl Store {
         }
     }
 
-    pub async fn idempotency_record(
-        &self,
-        pk: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -113,16 +99,10 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
-    pub async fn complete_idempotency(
-        &self,
-        pk: &str,
-        response: &StoredResponse,
-    ) -> Result<(), StoreError> {
+    pub async fn complete_idempotency(&self, pk: &str, response: &StoredResponse) -> Result<(), StoreError> {
         let value = serde_dynamo::to_attribute_value(response).map_err(serde_err)?;
         self.db
             .update_item()
@@ -139,13 +119,7 @@ impl Store {
 
     /// Drops a claim whose request failed on our side, so a retry runs again.
     pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
-        self.db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk)))
-            .send()
-            .await
-            .map_err(classify)?;
+        self.db.delete_item().table_name(&self.table).set_key(Some(key(pk))).send().await.map_err(classify)?;
         Ok(())
     }
 }

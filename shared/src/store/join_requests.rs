@@ -66,9 +66,7 @@ fn list_sort_key(r: &JoinRequest) -> String {
     match (r.status, r.decided_at) {
         (JoinRequestStatus::Pending, _) => format!("0#pending#{}", r.id),
         (_, decided) => {
-            let millis = decided
-                .map(|t| (t.inner().unix_timestamp_nanos() / 1_000_000) as i64)
-                .unwrap_or(0);
+            let millis = decided.map(|t| (t.inner().unix_timestamp_nanos() / 1_000_000) as i64).unwrap_or(0);
             format!("1#{:013}#{}", 9_999_999_999_999 - millis, r.id)
         }
     }
@@ -159,21 +157,13 @@ impl Store {
     ) -> Result<(), RequestError> {
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(use_link(&mut tx, link, now)?, RequestError::LinkUnusable)];
-        tx.put(
-            request_item(r)?,
-            Some(Expr::condition("attribute_not_exists(pk)")),
-        )?;
+        tx.put(request_item(r)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let mut guard = pending_key(&r.org_id, &r.user_id);
         guard.insert("request_id".into(), s(&r.id));
+        meanings
+            .push((tx.put(guard, Some(Expr::condition("attribute_not_exists(pk)")))?, RequestError::AlreadyPending));
         meanings.push((
-            tx.put(guard, Some(Expr::condition("attribute_not_exists(pk)")))?,
-            RequestError::AlreadyPending,
-        ));
-        meanings.push((
-            tx.check(
-                member_key(&r.org_id, &r.user_id),
-                Expr::condition("attribute_not_exists(pk)"),
-            )?,
+            tx.check(member_key(&r.org_id, &r.user_id), Expr::condition("attribute_not_exists(pk)"))?,
             RequestError::AlreadyMember,
         ));
         tx.update(org_key(&r.org_id), pending_count(1))?;
@@ -181,11 +171,7 @@ impl Store {
         outcome(tx.run(self).await, (), meanings)
     }
 
-    pub async fn join_request(
-        &self,
-        org: &OrgId,
-        id: &str,
-    ) -> Result<Option<JoinRequest>, StoreError> {
+    pub async fn join_request(&self, org: &OrgId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -199,11 +185,7 @@ impl Store {
     }
 
     /// One of the user's own requests, by ID (through the user's index: nobody else's).
-    pub async fn own_join_request(
-        &self,
-        user: &UserId,
-        id: &str,
-    ) -> Result<Option<JoinRequest>, StoreError> {
+    pub async fn own_join_request(&self, user: &UserId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
         let out = self
             .db
             .query()
@@ -235,10 +217,7 @@ impl Store {
     ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
         let upk = user_pk(user);
         let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(GSI1PK, &upk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
+            Some(c) => Some(c.to_start_key(GSI1PK, &upk).map_err(|_| StoreError::InvalidCursor)?),
             None => None,
         };
         let out = self
@@ -257,16 +236,8 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(parse)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((
-            items,
-            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
-        ))
+        let items = out.items.unwrap_or_default().into_iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 
     /// The organization's requests, pending first, or those of one status.
@@ -278,10 +249,7 @@ impl Store {
     ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
         let pk = join_requests_pk(org);
         let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(GSI2PK, &pk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
+            Some(c) => Some(c.to_start_key(GSI2PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
             None => None,
         };
         // Decided requests are in decision order; one status of them is a filter.
@@ -313,16 +281,8 @@ impl Store {
                 .expression_attribute_values(":status", s(status));
         }
         let out = q.send().await.map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(parse)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((
-            items,
-            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
-        ))
+        let items = out.items.unwrap_or_default().into_iter().map(parse).collect::<Result<Vec<_>, _>>()?;
+        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 
     /// Replaces a pending request's roles (by its requester or an admin).
@@ -332,11 +292,7 @@ impl Store {
         roles: Vec<RoleGrant>,
         audit: Option<&AuditEntry>,
     ) -> Result<JoinRequest, RequestError> {
-        let updated = JoinRequest {
-            roles,
-            version: r.version + 1,
-            ..r.clone()
-        };
+        let updated = JoinRequest { roles, version: r.version + 1, ..r.clone() };
         let mut tx = Tx::new(&self.table);
         let meanings = vec![(
             tx.put(
@@ -365,12 +321,7 @@ impl Store {
         audit: Option<&AuditEntry>,
         event: Option<&Event>,
     ) -> Result<JoinRequest, RequestError> {
-        let Decision {
-            status,
-            reason,
-            by: decided_by,
-            new_member,
-        } = decision;
+        let Decision { status, reason, by: decided_by, new_member } = decision;
         let now = Timestamp::now();
         let decided = JoinRequest {
             status,
@@ -401,10 +352,7 @@ impl Store {
         tx.update(org_key(&r.org_id), org_update)?;
         if let Some(m) = new_member {
             meanings.push((
-                tx.put(
-                    member_item(m)?,
-                    Some(Expr::condition("attribute_not_exists(pk)")),
-                )?,
+                tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
                 RequestError::AlreadyMember,
             ));
             for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {

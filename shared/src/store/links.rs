@@ -76,11 +76,7 @@ pub fn use_link(tx: &mut Tx, link: &InviteLink, now: Timestamp) -> Result<usize,
 }
 
 impl Store {
-    pub async fn create_link(
-        &self,
-        link: &InviteLink,
-        audit: &AuditEntry,
-    ) -> Result<(), StoreError> {
+    pub async fn create_link(&self, link: &InviteLink, audit: &AuditEntry) -> Result<(), StoreError> {
         let mut item: Item = serde_dynamo::to_item(link).map_err(serde_err)?;
         item.extend(link_key(&link.org_id, &link.id));
         let mut lookup = token_key(&link.token_hash);
@@ -103,16 +99,11 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
     /// The link a token opens (two reads: the lookup, then the link).
-    pub async fn link_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<InviteLink>, StoreError> {
+    pub async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<InviteLink>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -125,9 +116,7 @@ impl Store {
             return Ok(None);
         };
         let (Some(org), Some(id)) = (
-            item.get("org_id")
-                .and_then(|v| v.as_s().ok())
-                .and_then(|o| OrgId::parse(o)),
+            item.get("org_id").and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o)),
             item.get("link_id").and_then(|v| v.as_s().ok()).cloned(),
         ) else {
             return Ok(None);
@@ -164,11 +153,7 @@ impl Store {
     }
 
     /// Revokes a link; false when it already was.
-    pub async fn revoke_link(
-        &self,
-        link: &InviteLink,
-        audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
+    pub async fn revoke_link(&self, link: &InviteLink, audit: &AuditEntry) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
         tx.update(
             link_key(&link.org_id, &link.id),
@@ -200,10 +185,7 @@ impl Store {
     /// Records that a person declined a link (once); uses nothing.
     pub async fn decline_link(&self, link: &InviteLink, user: &UserId) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
-        let mut record = key(
-            org_pk(&link.org_id),
-            format!("{DECLINE_PREFIX}{}#{user}", link.id),
-        );
+        let mut record = key(org_pk(&link.org_id), format!("{DECLINE_PREFIX}{}#{user}", link.id));
         record.insert("declined_at".into(), s(Timestamp::now().to_string()));
         tx.put(record, Some(Expr::condition("attribute_not_exists(pk)")))?;
         tx.update(

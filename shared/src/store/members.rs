@@ -88,9 +88,7 @@ impl Membership {
 
     /// A student or parent grant left without a class (its class was deleted).
     pub fn needs_class(&self) -> bool {
-        self.roles
-            .iter()
-            .any(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
+        self.roles.iter().any(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
     }
 
     /// The class rosters this member is on.
@@ -99,9 +97,7 @@ impl Membership {
     }
 
     pub fn teaches(&self, class: &str) -> bool {
-        self.roles
-            .iter()
-            .any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class))
+        self.roles.iter().any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class))
     }
 
     pub fn last_active_day(&self) -> Option<String> {
@@ -152,12 +148,7 @@ pub fn member_item(m: &Membership) -> Result<Item, StoreError> {
 fn role_names(roles: &[RoleGrant]) -> AttributeValue {
     let mut names: Vec<String> = roles
         .iter()
-        .map(|g| {
-            serde_json::to_value(g.role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        })
+        .map(|g| serde_json::to_value(g.role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default())
         .collect();
     names.sort();
     AttributeValue::L(names.into_iter().map(AttributeValue::S).collect())
@@ -180,18 +171,12 @@ pub fn roster_update(
 ) -> Result<usize, StoreError> {
     let mut expr = Expr::default().name("#user", user.as_str());
     let mut parts = Vec::new();
-    let sets: Vec<String> = add
-        .iter()
-        .map(|r| format!("{}.#user = :true", r.attr()))
-        .collect();
+    let sets: Vec<String> = add.iter().map(|r| format!("{}.#user = :true", r.attr())).collect();
     if !sets.is_empty() {
         parts.push(format!("SET {}", sets.join(", ")));
         expr = expr.value(":true", b(true));
     }
-    let removes: Vec<String> = remove
-        .iter()
-        .map(|r| format!("{}.#user", r.attr()))
-        .collect();
+    let removes: Vec<String> = remove.iter().map(|r| format!("{}.#user", r.attr())).collect();
     if !removes.is_empty() {
         parts.push(format!("REMOVE {}", removes.join(", ")));
     }
@@ -199,8 +184,7 @@ pub fn roster_update(
     let expr = if add.is_empty() {
         expr.when("attribute_exists(pk)")
     } else {
-        expr.when("attribute_exists(pk) AND graduated = :false")
-            .value(":false", b(false))
+        expr.when("attribute_exists(pk) AND graduated = :false").value(":false", b(false))
     };
     tx.update(class_key(org, class), expr)
 }
@@ -210,18 +194,14 @@ pub fn roster_changes(
     before: &BTreeSet<(Roster, String)>,
     after: &BTreeSet<(Roster, String)>,
 ) -> Vec<(String, Vec<Roster>, Vec<Roster>)> {
-    let mut by_class: std::collections::BTreeMap<String, (Vec<Roster>, Vec<Roster>)> =
-        Default::default();
+    let mut by_class: std::collections::BTreeMap<String, (Vec<Roster>, Vec<Roster>)> = Default::default();
     for (r, c) in after.difference(before) {
         by_class.entry(c.clone()).or_default().0.push(*r);
     }
     for (r, c) in before.difference(after) {
         by_class.entry(c.clone()).or_default().1.push(*r);
     }
-    by_class
-        .into_iter()
-        .map(|(c, (add, remove))| (c, add, remove))
-        .collect()
+    by_class.into_iter().map(|(c, (add, remove))| (c, add, remove)).collect()
 }
 
 /// Why a membership change was refused.
@@ -253,11 +233,7 @@ fn failed_at(e: &StoreError, meanings: &[(usize, MemberError)]) -> Option<usize>
 }
 
 impl Store {
-    pub async fn membership(
-        &self,
-        org: &OrgId,
-        user: &UserId,
-    ) -> Result<Option<Membership>, StoreError> {
+    pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Membership>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -267,23 +243,12 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
-    pub async fn memberships(
-        &self,
-        org: &OrgId,
-        users: &[UserId],
-    ) -> Result<Vec<Membership>, StoreError> {
-        let items = self
-            .batch_get(users.iter().map(|u| member_key(org, u)).collect())
-            .await?;
-        items
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect()
+    pub async fn memberships(&self, org: &OrgId, users: &[UserId]) -> Result<Vec<Membership>, StoreError> {
+        let items = self.batch_get(users.iter().map(|u| member_key(org, u)).collect()).await?;
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(serde_err)).collect()
     }
 
     /// Adds a member with their class places, counters, audit entry and event in one
@@ -296,10 +261,7 @@ impl Store {
     ) -> Result<(), MemberError> {
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(
-            tx.put(
-                member_item(m)?,
-                Some(Expr::condition("attribute_not_exists(pk)")),
-            )?,
+            tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
             MemberError::AlreadyMember,
         )];
         count_members(&mut tx, &m.org_id, 1, i64::from(m.admin))?;
@@ -343,20 +305,11 @@ impl Store {
             .value(":version", n(new.version))
             .value(":read", n(old.version))
             .value(":admin", b(old.admin));
-        let mut meanings = vec![(
-            tx.update(member_key(&old.org_id, &old.user_id), expr)?,
-            MemberError::Changed,
-        )];
+        let mut meanings = vec![(tx.update(member_key(&old.org_id, &old.user_id), expr)?, MemberError::Changed)];
         for (class, add, remove) in roster_changes(&old.places(), &new.places()) {
-            let meaning = if add.is_empty() {
-                MemberError::Changed
-            } else {
-                MemberError::ClassUnavailable(class.clone())
-            };
-            meanings.push((
-                roster_update(&mut tx, &old.org_id, &class, &old.user_id, &add, &remove)?,
-                meaning,
-            ));
+            let meaning =
+                if add.is_empty() { MemberError::Changed } else { MemberError::ClassUnavailable(class.clone()) };
+            meanings.push((roster_update(&mut tx, &old.org_id, &class, &old.user_id, &add, &remove)?, meaning));
         }
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
@@ -383,23 +336,15 @@ impl Store {
         let mut meanings = vec![(
             tx.delete(
                 member_key(&m.org_id, &m.user_id),
-                Some(
-                    Expr::condition("attribute_exists(pk) AND version = :read")
-                        .value(":read", n(m.version)),
-                ),
+                Some(Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(m.version))),
             )?,
             MemberError::Changed,
         )];
-        meanings.push((
-            count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?,
-            MemberError::LastAdmin,
-        ));
+        meanings.push((count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?, MemberError::LastAdmin));
         for (class, _, remove) in roster_changes(&m.places(), &BTreeSet::new()) {
             if existing_classes.contains(&class) {
-                meanings.push((
-                    roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?,
-                    MemberError::Changed,
-                ));
+                meanings
+                    .push((roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?, MemberError::Changed));
             }
         }
         if let Some(a) = audit {
@@ -439,31 +384,18 @@ impl Store {
         .value(":true", b(true))
         .value(":false", b(false))
         .value(":one", n(1));
-        let mut meanings = vec![(
-            tx.update(member_key(org, &target.user_id), expr)?,
-            MemberError::Changed,
-        )];
-        meanings.push((
-            count_members(&mut tx, org, 0, if admin { 1 } else { -1 })?,
-            MemberError::LastAdmin,
-        ));
+        let mut meanings = vec![(tx.update(member_key(org, &target.user_id), expr)?, MemberError::Changed)];
+        meanings.push((count_members(&mut tx, org, 0, if admin { 1 } else { -1 })?, MemberError::LastAdmin));
         if actor != &target.user_id {
             let check = Expr::condition("admin = :true").value(":true", b(true));
-            meanings.push((
-                tx.check(member_key(org, actor), check)?,
-                MemberError::ActorNotAdmin,
-            ));
+            meanings.push((tx.check(member_key(org, actor), check)?, MemberError::ActorNotAdmin));
         }
         audit.add_to(&mut tx)?;
         if let Some(e) = event {
             e.add_to(&mut tx)?;
         }
         match tx.run(self).await {
-            Ok(()) => Ok(Membership {
-                admin,
-                version: target.version + 1,
-                ..target.clone()
-            }),
+            Ok(()) => Ok(Membership { admin, version: target.version + 1, ..target.clone() }),
             Err(e) => match failed_at(&e, &meanings) {
                 Some(i) => Err(meanings.swap_remove(i).1),
                 None => Err(MemberError::Store(e)),
@@ -476,12 +408,7 @@ impl Store {
     pub async fn touch_member(&self, m: &Membership, now: Timestamp) -> Result<(), StoreError> {
         let today = now.day();
         let oldest = now.plus(time::Duration::days(-29)).day();
-        let mut days: Vec<String> = m
-            .active_days
-            .iter()
-            .filter(|d| **d >= oldest && **d != today)
-            .cloned()
-            .collect();
+        let mut days: Vec<String> = m.active_days.iter().filter(|d| **d >= oldest && **d != today).cloned().collect();
         days.push(today.clone());
         let result = self
             .db
@@ -489,7 +416,9 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(member_key(&m.org_id, &m.user_id)))
             .update_expression("SET last_active_at = :now, active_days = :days")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :today)")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :today)",
+            )
             .expression_attribute_values(":now", s(now.to_string()))
             .expression_attribute_values(":today", s(today))
             .expression_attribute_values(":days", AttributeValue::L(days.into_iter().map(AttributeValue::S).collect()))
@@ -511,10 +440,7 @@ impl Store {
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         let pk = org_pk(org);
         let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(PK, &pk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
+            Some(c) => Some(c.to_start_key(PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
             None => None,
         };
         let mut q = self
@@ -527,13 +453,8 @@ impl Store {
             .limit(page.limit)
             .set_exclusive_start_key(start);
         if let Some(role) = role {
-            let name = serde_json::to_value(role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            q = q
-                .filter_expression("contains(role_names, :role)")
-                .expression_attribute_values(":role", s(name));
+            let name = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            q = q.filter_expression("contains(role_names, :role)").expression_attribute_values(":role", s(name));
         }
         let out = q.send().await.map_err(classify)?;
         let items = out
@@ -542,10 +463,7 @@ impl Store {
             .into_iter()
             .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
             .collect::<Result<Vec<Membership>, _>>()?;
-        Ok((
-            items,
-            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
-        ))
+        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 
     /// The organization's admins (a sparse index: one query, however many members).
@@ -583,10 +501,7 @@ impl Store {
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         let upk = user_pk(user);
         let start = match &page.cursor {
-            Some(c) => Some(
-                c.to_start_key(GSI1PK, &upk)
-                    .map_err(|_| StoreError::InvalidCursor)?,
-            ),
+            Some(c) => Some(c.to_start_key(GSI1PK, &upk).map_err(|_| StoreError::InvalidCursor)?),
             None => None,
         };
         let out = self
@@ -610,9 +525,6 @@ impl Store {
             .into_iter()
             .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
             .collect::<Result<Vec<Membership>, _>>()?;
-        Ok((
-            items,
-            out.last_evaluated_key.as_ref().and_then(Cursor::from_key),
-        ))
+        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 }

@@ -26,6 +26,7 @@ pub mod members;
 pub mod orgs;
 pub mod outbox;
 pub mod schema;
+pub mod sent;
 pub mod tx;
 pub mod users;
 
@@ -65,9 +66,7 @@ impl StoreError {
     pub fn condition_failed_at(&self, i: usize) -> bool {
         match self {
             StoreError::ConditionFailed => true,
-            StoreError::Cancelled(reasons) => reasons
-                .get(i)
-                .is_some_and(|r| r == "ConditionalCheckFailed"),
+            StoreError::Cancelled(reasons) => reasons.get(i).is_some_and(|r| r == "ConditionalCheckFailed"),
             StoreError::Other(_) | StoreError::InvalidCursor => false,
         }
     }
@@ -103,10 +102,7 @@ where
     if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") {
         return StoreError::ConditionFailed;
     }
-    StoreError::Other(format!(
-        "{}",
-        aws_sdk_dynamodb::error::DisplayErrorContext(&err)
-    ))
+    StoreError::Other(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
 }
 
 pub(crate) fn serde_err(e: serde_dynamo::Error) -> StoreError {
@@ -115,10 +111,7 @@ pub(crate) fn serde_err(e: serde_dynamo::Error) -> StoreError {
 
 impl Store {
     pub fn new(db: Client, table: impl Into<String>) -> Self {
-        Store {
-            db,
-            table: table.into(),
-        }
+        Store { db, table: table.into() }
     }
 
     /// Runs a transaction, retrying when DynamoDB cancels it only for conflicting
@@ -126,28 +119,16 @@ impl Store {
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
-            let result = self
-                .db
-                .transact_write_items()
-                .set_transact_items(Some(items.clone()))
-                .send()
-                .await;
+            let result = self.db.transact_write_items().set_transact_items(Some(items.clone())).send().await;
             let err = match result {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
-            if let Some(TransactWriteItemsError::TransactionCanceledException(c)) =
-                err.as_service_error()
-            {
-                let reasons: Vec<String> = c
-                    .cancellation_reasons()
-                    .iter()
-                    .map(|r| r.code().unwrap_or("None").to_string())
-                    .collect();
+            if let Some(TransactWriteItemsError::TransactionCanceledException(c)) = err.as_service_error() {
+                let reasons: Vec<String> =
+                    c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect();
                 let only_conflicts = !reasons.is_empty()
-                    && reasons
-                        .iter()
-                        .all(|r| r == "None" || r == "TransactionConflict")
+                    && reasons.iter().all(|r| r == "None" || r == "TransactionConflict")
                     && reasons.iter().any(|r| r == "TransactionConflict");
                 if only_conflicts && attempt < 5 {
                     attempt += 1;
@@ -156,9 +137,7 @@ impl Store {
                 }
                 return Err(StoreError::Cancelled(reasons));
             }
-            if err.as_service_error().and_then(|e| e.code()) == Some("TransactionConflictException")
-                && attempt < 5
-            {
+            if err.as_service_error().and_then(|e| e.code()) == Some("TransactionConflictException") && attempt < 5 {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
                 continue;

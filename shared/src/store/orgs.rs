@@ -95,31 +95,19 @@ pub fn profile_json(p: &OrgProfile) -> serde_json::Value {
 impl Store {
     /// Creates an organization with its creator as first admin. The ID is drawn again on
     /// the (rare) collision: the create is conditional on the ID being free.
-    pub async fn create_org(
-        &self,
-        mut org: Org,
-        mut creator: Membership,
-    ) -> Result<(Org, Membership), StoreError> {
+    pub async fn create_org(&self, mut org: Org, mut creator: Membership) -> Result<(Org, Membership), StoreError> {
         for _ in 0..5 {
             creator.org_id = org.id.clone();
             let mut tx = Tx::new(&self.table);
-            tx.put(
-                org_item(&org)?,
-                Some(Expr::condition("attribute_not_exists(pk)")),
-            )?;
-            tx.put(
-                member_item(&creator)?,
-                Some(Expr::condition("attribute_not_exists(pk)")),
-            )?;
+            tx.put(org_item(&org)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            tx.put(member_item(&creator)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             match tx.run(self).await {
                 Ok(()) => return Ok((org, creator)),
                 Err(e) if e.condition_failed_at(0) => org.id = OrgId::generate(),
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Other(
-            "no free organization ID after 5 draws".into(),
-        ))
+        Err(StoreError::Other("no free organization ID after 5 draws".into()))
     }
 
     /// The organization, the caller's membership and any further items of the
@@ -143,11 +131,7 @@ impl Store {
         let mut found_member = None;
         let mut extra = HashMap::new();
         for item in self.batch_get(keys).await? {
-            let sk = item
-                .get(SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             if sk == PROFILE {
                 found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?);
             } else if sk == member_sk {
@@ -184,21 +168,12 @@ impl Store {
                     .set_keys(Some(pending.clone()))
                     .build()
                     .map_err(|e| StoreError::Other(e.to_string()))?;
-                let out = self
-                    .db
-                    .batch_get_item()
-                    .request_items(&self.table, ka)
-                    .send()
-                    .await
-                    .map_err(classify)?;
+                let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;
                 if let Some(mut responses) = out.responses {
                     found.extend(responses.remove(&self.table).unwrap_or_default());
                 }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|ka| ka.keys)
-                    .unwrap_or_default();
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|ka| ka.keys).unwrap_or_default();
                 if !pending.is_empty() {
                     tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
                 }
@@ -228,32 +203,12 @@ impl Store {
             .value(":read", n(org.version))
             .value(":now", s(updated.updated_at.to_string()));
         let optional: [(&'static str, &'static str, Option<&str>); 6] = [
-            (
-                "short_name",
-                "short_name = :short_name",
-                profile.short_name.as_deref(),
-            ),
+            ("short_name", "short_name = :short_name", profile.short_name.as_deref()),
             ("address", "address = :address", profile.address.as_deref()),
-            (
-                "website",
-                "website = :website",
-                profile.website.as_ref().map(Website::as_str),
-            ),
-            (
-                "phone",
-                "phone = :phone",
-                profile.phone.as_ref().map(Phone::as_str),
-            ),
-            (
-                "email",
-                "email = :email",
-                profile.email.as_ref().map(Email::as_str),
-            ),
-            (
-                "description",
-                "description = :description",
-                profile.description.as_deref(),
-            ),
+            ("website", "website = :website", profile.website.as_ref().map(Website::as_str)),
+            ("phone", "phone = :phone", profile.phone.as_ref().map(Phone::as_str)),
+            ("email", "email = :email", profile.email.as_ref().map(Email::as_str)),
+            ("description", "description = :description", profile.description.as_deref()),
         ];
         for (attr, assignment, value) in optional {
             match value {
@@ -270,10 +225,7 @@ impl Store {
         }
         expr.update = Some(update);
         let mut tx = Tx::new(&self.table);
-        tx.update(
-            org_key(&org.id),
-            expr.when("attribute_exists(pk) AND version = :read"),
-        )?;
+        tx.update(org_key(&org.id), expr.when("attribute_exists(pk) AND version = :read"))?;
         audit.add_to(&mut tx)?;
         match tx.run(self).await {
             Ok(()) => Ok(updated),
@@ -285,19 +237,12 @@ impl Store {
 
 /// Moves the organization's counters by `delta` (members, admins) inside a transaction;
 /// with `keep_an_admin`, on the condition that an admin remains.
-pub fn count_members(
-    tx: &mut Tx,
-    org: &OrgId,
-    members: i64,
-    admins: i64,
-) -> Result<usize, StoreError> {
-    let mut expr =
-        Expr::update("SET member_count = member_count + :m, admin_count = admin_count + :a")
-            .value(":m", n(members))
-            .value(":a", n(admins));
+pub fn count_members(tx: &mut Tx, org: &OrgId, members: i64, admins: i64) -> Result<usize, StoreError> {
+    let mut expr = Expr::update("SET member_count = member_count + :m, admin_count = admin_count + :a")
+        .value(":m", n(members))
+        .value(":a", n(admins));
     expr = if admins < 0 {
-        expr.when("attribute_exists(pk) AND admin_count > :one")
-            .value(":one", n(1))
+        expr.when("attribute_exists(pk) AND admin_count > :one").value(":one", n(1))
     } else {
         expr.when("attribute_exists(pk)")
     };

@@ -2,9 +2,8 @@
 //! it from this, and a test checks that the template agrees.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -14,11 +13,7 @@ use super::keys::*;
 pub const INDEXES: [(&str, &str, &str); 2] = [(GSI1, GSI1PK, GSI1SK), (GSI2, GSI2PK, GSI2SK)];
 
 fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(kind)
-        .build()
-        .expect("key schema")
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key schema")
 }
 
 fn attr(name: &str) -> AttributeDefinition {
@@ -50,22 +45,15 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
                 .map_err(|e| e.to_string())?,
         );
     for (name, hash, range) in INDEXES {
-        req = req
-            .attribute_definitions(attr(hash))
-            .attribute_definitions(attr(range))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name(name)
-                    .key_schema(key(hash, KeyType::Hash))
-                    .key_schema(key(range, KeyType::Range))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::All)
-                            .build(),
-                    )
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            );
+        req = req.attribute_definitions(attr(hash)).attribute_definitions(attr(range)).global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(name)
+                .key_schema(key(hash, KeyType::Hash))
+                .key_schema(key(range, KeyType::Range))
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .map_err(|e| e.to_string())?,
+        );
     }
     if let Err(e) = req.send().await {
         // Another process may have created it meanwhile.
@@ -73,16 +61,8 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
             return Err(aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string());
         }
     }
-    let ttl = TimeToLiveSpecification::builder()
-        .attribute_name(TTL)
-        .enabled(true)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let _ = db
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(ttl)
-        .send()
-        .await;
+    let ttl =
+        TimeToLiveSpecification::builder().attribute_name(TTL).enabled(true).build().map_err(|e| e.to_string())?;
+    let _ = db.update_time_to_live().table_name(table).time_to_live_specification(ttl).send().await;
     Ok(())
 }

@@ -3,9 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::{PK, SK};
 use super::{Store, StoreError};
@@ -16,10 +14,7 @@ pub type Item = HashMap<String, AttributeValue>;
 pub const MAX_ACTIONS: usize = 100;
 
 pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
-    HashMap::from([
-        (PK.to_string(), AttributeValue::S(pk.into())),
-        (SK.to_string(), AttributeValue::S(sk.into())),
-    ])
+    HashMap::from([(PK.to_string(), AttributeValue::S(pk.into())), (SK.to_string(), AttributeValue::S(sk.into()))])
 }
 
 pub fn s(v: impl Into<String>) -> AttributeValue {
@@ -45,17 +40,11 @@ pub struct Expr {
 
 impl Expr {
     pub fn update(update: impl Into<String>) -> Self {
-        Expr {
-            update: Some(update.into()),
-            ..Default::default()
-        }
+        Expr { update: Some(update.into()), ..Default::default() }
     }
 
     pub fn condition(condition: impl Into<String>) -> Self {
-        Expr {
-            condition: Some(condition.into()),
-            ..Default::default()
-        }
+        Expr { condition: Some(condition.into()), ..Default::default() }
     }
 
     pub fn when(mut self, condition: impl Into<String>) -> Self {
@@ -96,10 +85,7 @@ pub struct Tx {
 
 impl Tx {
     pub fn new(table: &str) -> Self {
-        Tx {
-            table: table.to_string(),
-            items: Vec::new(),
-        }
+        Tx { table: table.to_string(), items: Vec::new() }
     }
 
     pub fn len(&self) -> usize {
@@ -118,11 +104,7 @@ impl Tx {
             .set_condition_expression(cond.condition.clone())
             .set_expression_attribute_names(cond.names())
             .set_expression_attribute_values(cond.values());
-        self.items.push(
-            TransactWriteItem::builder()
-                .put(built(put.build())?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().put(built(put.build())?).build());
         Ok(self.items.len() - 1)
     }
 
@@ -134,11 +116,7 @@ impl Tx {
             .set_condition_expression(expr.condition.clone())
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values());
-        self.items.push(
-            TransactWriteItem::builder()
-                .update(built(update.build())?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().update(built(update.build())?).build());
         Ok(self.items.len() - 1)
     }
 
@@ -150,11 +128,7 @@ impl Tx {
             .set_condition_expression(cond.condition.clone())
             .set_expression_attribute_names(cond.names())
             .set_expression_attribute_values(cond.values());
-        self.items.push(
-            TransactWriteItem::builder()
-                .delete(built(delete.build())?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().delete(built(delete.build())?).build());
         Ok(self.items.len() - 1)
     }
 
@@ -165,21 +139,14 @@ impl Tx {
             .set_condition_expression(cond.condition.clone())
             .set_expression_attribute_names(cond.names())
             .set_expression_attribute_values(cond.values());
-        self.items.push(
-            TransactWriteItem::builder()
-                .condition_check(built(check.build())?)
-                .build(),
-        );
+        self.items.push(TransactWriteItem::builder().condition_check(built(check.build())?).build());
         Ok(self.items.len() - 1)
     }
 
     /// Runs the transaction; `Cancelled` names each action's reason.
     pub async fn run(self, store: &Store) -> Result<(), StoreError> {
         if self.items.len() > MAX_ACTIONS {
-            return Err(StoreError::Other(format!(
-                "{} actions in one transaction",
-                self.items.len()
-            )));
+            return Err(StoreError::Other(format!("{} actions in one transaction", self.items.len())));
         }
         if self.items.is_empty() {
             return Ok(());

@@ -40,13 +40,7 @@ fn initial_name(claims: &Claims) -> String {
     claims
         .name
         .clone()
-        .or_else(|| {
-            claims
-                .email
-                .as_deref()
-                .and_then(|e| e.split('@').next())
-                .map(str::to_string)
-        })
+        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string))
         .unwrap_or_default()
 }
 
@@ -75,10 +69,7 @@ impl Store {
             Some(_) => set.push("#name = :name".into()),
             None => set.push("#name = if_not_exists(#name, :name)".into()),
         }
-        values.push((
-            ":name",
-            AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims))),
-        ));
+        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims)))));
         let language = changes.language.unwrap_or_default();
         let language = serde_json::to_value(language)
             .ok()
@@ -117,19 +108,12 @@ impl Store {
             .update_expression(expr)
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#language", "language")
-            .set_expression_attribute_values(Some(
-                values
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect(),
-            ))
+            .set_expression_attribute_values(Some(values.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(classify)?;
-        let item = out
-            .attributes
-            .ok_or_else(|| StoreError::Other("update returned no item".into()))?;
+        let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
         serde_dynamo::from_item(item).map_err(serde_err)
     }
 }
@@ -145,9 +129,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .transpose()
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
     /// The registered person with this verified email, if any.

@@ -27,14 +27,8 @@ async fn strangers_see_nothing_of_an_organization_on_any_route() {
         }
         let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
         let body = matches!(route.method.as_str(), "POST" | "PUT" | "PATCH").then(|| json!({}));
-        let r = stranger
-            .call(method, &path, body, &[("if-match", "*")])
-            .await;
-        assert_eq!(
-            r.status, 404,
-            "{} {} answered {}",
-            route.method, path, r.text
-        );
+        let r = stranger.call(method, &path, body, &[("if-match", "*")]).await;
+        assert_eq!(r.status, 404, "{} {} answered {}", route.method, path, r.text);
         r.problem(404, "not_found");
     }
 

@@ -7,9 +7,7 @@ use kabinet::api::routes;
 use serde_yaml::Value;
 
 fn repo(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join(path)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
 fn template() -> Value {
@@ -18,10 +16,7 @@ fn template() -> Value {
 }
 
 fn route_set() -> BTreeSet<(String, String, String)> {
-    routes()
-        .iter()
-        .map(|r| (r.name.to_string(), r.method.to_string(), r.path.clone()))
-        .collect()
+    routes().iter().map(|r| (r.name.to_string(), r.method.to_string(), r.path.clone())).collect()
 }
 
 #[test]
@@ -36,24 +31,14 @@ fn template_has_one_function_and_one_route_per_route_table_entry() {
         }
         let events: Vec<&Value> = res["Properties"]["Events"]
             .as_mapping()
-            .map(|m| {
-                m.values()
-                    .filter(|e| e["Type"].as_str() == Some("HttpApi"))
-                    .collect()
-            })
+            .map(|m| m.values().filter(|e| e["Type"].as_str() == Some("HttpApi")).collect())
             .unwrap_or_default();
         if events.is_empty() {
             continue; // stream consumers and other non-HTTP functions
         }
         assert_eq!(events.len(), 1, "one route per function");
-        let binary = res["Metadata"]["Binary"]
-            .as_str()
-            .expect("Metadata.Binary")
-            .to_string();
-        assert_eq!(
-            res["Metadata"]["BuildMethod"].as_str(),
-            Some("rust-cargolambda")
-        );
+        let binary = res["Metadata"]["Binary"].as_str().expect("Metadata.Binary").to_string();
+        assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
         let props = &events[0]["Properties"];
         if props["Path"].as_str() == Some("$default") {
             fallbacks.push(binary);
@@ -67,11 +52,7 @@ fn template_has_one_function_and_one_route_per_route_table_entry() {
         ));
     }
     assert_eq!(names.len(), deployed.len(), "a function is declared twice");
-    assert_eq!(
-        fallbacks,
-        ["fallback"],
-        "one catch-all function for unknown routes"
-    );
+    assert_eq!(fallbacks, ["fallback"], "one catch-all function for unknown routes");
     let expected = route_set();
     let missing: Vec<_> = expected.difference(&deployed).collect();
     let extra: Vec<_> = deployed.difference(&expected).collect();
@@ -92,12 +73,7 @@ fn public_routes_and_only_they_skip_the_authorizer() {
             assert_eq!(binary, "fallback", "a function outside the route table");
             continue;
         };
-        let event = res["Properties"]["Events"]
-            .as_mapping()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap();
+        let event = res["Properties"]["Events"].as_mapping().unwrap().values().next().unwrap();
         let public = event["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE");
         assert_eq!(public, !route.auth, "{binary}");
     }
@@ -107,14 +83,7 @@ fn public_routes_and_only_they_skip_the_authorizer() {
 fn there_is_one_function_binary_per_route() {
     let bins: BTreeSet<String> = std::fs::read_dir(repo("functions/src/bin"))
         .unwrap()
-        .map(|e| {
-            e.unwrap()
-                .path()
-                .file_stem()
-                .unwrap()
-                .to_string_lossy()
-                .to_string()
-        })
+        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().to_string())
         .collect();
     let mut names: BTreeSet<String> = routes().iter().map(|r| r.name.to_string()).collect();
     names.insert("fallback".into());
@@ -122,10 +91,7 @@ fn there_is_one_function_binary_per_route() {
     names.remove("fallback");
     for name in &names {
         let main = std::fs::read_to_string(repo(&format!("functions/src/bin/{name}.rs"))).unwrap();
-        assert!(
-            main.contains(&format!("run(\"{name}\")")),
-            "{name}.rs runs another route"
-        );
+        assert!(main.contains(&format!("run(\"{name}\")")), "{name}.rs runs another route");
     }
 }
 
@@ -135,12 +101,7 @@ fn route_names_and_paths_are_unique_and_versioned() {
     let mut endpoints = BTreeSet::new();
     for r in routes() {
         assert!(names.insert(r.name), "duplicate name {}", r.name);
-        assert!(
-            endpoints.insert((r.method.clone(), r.path.clone())),
-            "duplicate route {} {}",
-            r.method,
-            r.path
-        );
+        assert!(endpoints.insert((r.method.clone(), r.path.clone())), "duplicate route {} {}", r.method, r.path);
         assert!(r.path.starts_with("/v1/"), "{}", r.path);
     }
 }
@@ -150,24 +111,11 @@ fn the_table_in_the_template_matches_the_store() {
     let t = template();
     let table = &t["Resources"]["Table"]["Properties"];
     assert_eq!(table["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
-    assert_eq!(
-        table["StreamSpecification"]["StreamViewType"].as_str(),
-        Some("NEW_AND_OLD_IMAGES")
-    );
-    assert_eq!(
-        table["TimeToLiveSpecification"]["AttributeName"].as_str(),
-        Some(kabinet::store::keys::TTL)
-    );
-    assert_eq!(
-        table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
-        Some(true)
-    );
-    let keys: Vec<&str> = table["KeySchema"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|k| k["AttributeName"].as_str().unwrap())
-        .collect();
+    assert_eq!(table["StreamSpecification"]["StreamViewType"].as_str(), Some("NEW_AND_OLD_IMAGES"));
+    assert_eq!(table["TimeToLiveSpecification"]["AttributeName"].as_str(), Some(kabinet::store::keys::TTL));
+    assert_eq!(table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(), Some(true));
+    let keys: Vec<&str> =
+        table["KeySchema"].as_sequence().unwrap().iter().map(|k| k["AttributeName"].as_str().unwrap()).collect();
     assert_eq!(keys, [kabinet::store::keys::PK, kabinet::store::keys::SK]);
     let indexes: BTreeSet<(String, String, String)> = table["GlobalSecondaryIndexes"]
         .as_sequence()
@@ -182,10 +130,8 @@ fn the_table_in_the_template_matches_the_store() {
             )
         })
         .collect();
-    let expected: BTreeSet<(String, String, String)> = kabinet::store::schema::INDEXES
-        .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
-        .collect();
+    let expected: BTreeSet<(String, String, String)> =
+        kabinet::store::schema::INDEXES.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
     assert_eq!(indexes, expected);
 }
 
@@ -210,9 +156,6 @@ fn openapi_describes_every_route_and_nothing_else() {
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     for part in text.split("\"#/components/schemas/").skip(1) {
         let name = &part[..part.find('"').unwrap()];
-        assert!(
-            schemas.contains_key(name),
-            "schema {name} is referenced but not defined"
-        );
+        assert!(schemas.contains_key(name), "schema {name} is referenced but not defined");
     }
 }

@@ -9,21 +9,14 @@ use serde_json::{json, Value};
 use crate::{school, student, teacher};
 
 fn in_days(days: i64) -> String {
-    kabinet::domain::Timestamp::now()
-        .plus(time::Duration::days(days))
-        .to_string()
+    kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
 }
 
 /// Makes a link and returns (token, link id).
 async fn link(admin: &User, org: &str, body: Value) -> (String, String) {
-    let r = admin
-        .post(&format!("/v1/orgs/{org}/invite-links"), body)
-        .await;
+    let r = admin.post(&format!("/v1/orgs/{org}/invite-links"), body).await;
     let v = r.ok(201).clone();
-    (
-        v["token"].as_str().unwrap().to_string(),
-        v["id"].as_str().unwrap().to_string(),
-    )
+    (v["token"].as_str().unwrap().to_string(), v["id"].as_str().unwrap().to_string())
 }
 
 async fn events(kind: &str) -> Vec<Value> {
@@ -37,10 +30,7 @@ async fn events(kind: &str) -> Vec<Value> {
         .send()
         .await
         .unwrap();
-    out.items()
-        .iter()
-        .map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap())
-        .collect()
+    out.items().iter().map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap()).collect()
 }
 
 #[tokio::test]
@@ -56,67 +46,32 @@ async fn an_admin_makes_lists_and_revokes_links() {
     let created = r.ok(201).clone();
     let token = created["token"].as_str().unwrap();
     assert!(token.len() >= 43, "at least 256 random bits, base64url");
-    assert!(created["url"]
-        .as_str()
-        .unwrap()
-        .ends_with(&format!("/join/{token}")));
+    assert!(created["url"].as_str().unwrap().ends_with(&format!("/join/{token}")));
     assert_eq!(created["uses"], 0);
     assert_eq!(created["max_uses"], 30);
     assert_eq!(created["state"], "active");
-    let list = admin
-        .get(&format!("/v1/orgs/{org}/invite-links"))
-        .await
-        .ok(200)
-        .clone();
+    let list = admin.get(&format!("/v1/orgs/{org}/invite-links")).await.ok(200).clone();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     assert!(list["items"][0].get("token").is_none() && list["items"][0].get("url").is_none());
-    assert!(
-        !list.to_string().contains(token),
-        "the token is never shown again"
-    );
+    assert!(!list.to_string().contains(token), "the token is never shown again");
     // Only its hash is stored.
-    let scan = dynamodb()
-        .await
-        .scan()
-        .table_name(&env().await.config.table)
-        .send()
-        .await
-        .unwrap();
+    let scan = dynamodb().await.scan().table_name(&env().await.config.table).send().await.unwrap();
     assert!(!format!("{:?}", scan.items()).contains(token));
-    let unlimited = admin.post(&format!("/v1/orgs/{org}/invite-links"), json!({"expires_at": in_days(30), "max_uses": null, "roles": [teacher("Учитель", &[])]})).await;
+    let unlimited = admin
+        .post(
+            &format!("/v1/orgs/{org}/invite-links"),
+            json!({"expires_at": in_days(30), "max_uses": null, "roles": [teacher("Учитель", &[])]}),
+        )
+        .await;
     assert!(unlimited.ok(201)["max_uses"].is_null());
     let id = created["id"].as_str().unwrap();
-    assert_eq!(
-        admin
-            .delete(&format!("/v1/orgs/{org}/invite-links/{id}"))
-            .await
-            .status,
-        204
-    );
-    let list = admin
-        .get(&format!("/v1/orgs/{org}/invite-links"))
-        .await
-        .ok(200)
-        .clone();
-    let revoked = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["id"] == id)
-        .unwrap()
-        .clone();
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/invite-links/{id}")).await.status, 204);
+    let list = admin.get(&format!("/v1/orgs/{org}/invite-links")).await.ok(200).clone();
+    let revoked = list["items"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap().clone();
     assert_eq!(revoked["revoked"], true);
     assert_eq!(revoked["state"], "revoked");
-    admin
-        .delete(&format!(
-            "/v1/orgs/{org}/invite-links/01jzzzzzzzzzzzzzzzzzzzzzzz"
-        ))
-        .await
-        .problem(404, "not_found");
-    let actions: Vec<String> = admin
-        .get(&format!("/v1/orgs/{org}/audit?action=link"))
-        .await
-        .body["items"]
+    admin.delete(&format!("/v1/orgs/{org}/invite-links/01jzzzzzzzzzzzzzzzzzzzzzzz")).await.problem(404, "not_found");
+    let actions: Vec<String> = admin.get(&format!("/v1/orgs/{org}/audit?action=link")).await.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -132,60 +87,25 @@ async fn link_creation_refuses_bad_input() {
     let path = format!("/v1/orgs/{org}/invite-links");
     let ok_roles = json!([teacher("Учитель", &[])]);
     for (body, field) in [
-        (
-            json!({"expires_at": in_days(-1), "max_uses": 5, "roles": ok_roles}),
-            "expires_at",
-        ),
-        (
-            json!({"expires_at": in_days(400), "max_uses": 5, "roles": ok_roles}),
-            "expires_at",
-        ),
-        (
-            json!({"expires_at": "tomorrow", "max_uses": 5, "roles": ok_roles}),
-            "expires_at",
-        ),
-        (
-            json!({"expires_at": in_days(3), "max_uses": 0, "roles": ok_roles}),
-            "max_uses",
-        ),
-        (
-            json!({"expires_at": in_days(3), "max_uses": -2, "roles": ok_roles}),
-            "max_uses",
-        ),
-        (
-            json!({"expires_at": in_days(3), "max_uses": 5, "roles": []}),
-            "roles",
-        ),
-        (
-            json!({"expires_at": in_days(3), "max_uses": 5, "roles": [{"role": "teacher"}]}),
-            "roles[0].position",
-        ),
+        (json!({"expires_at": in_days(-1), "max_uses": 5, "roles": ok_roles}), "expires_at"),
+        (json!({"expires_at": in_days(400), "max_uses": 5, "roles": ok_roles}), "expires_at"),
+        (json!({"expires_at": "tomorrow", "max_uses": 5, "roles": ok_roles}), "expires_at"),
+        (json!({"expires_at": in_days(3), "max_uses": 0, "roles": ok_roles}), "max_uses"),
+        (json!({"expires_at": in_days(3), "max_uses": -2, "roles": ok_roles}), "max_uses"),
+        (json!({"expires_at": in_days(3), "max_uses": 5, "roles": []}), "roles"),
+        (json!({"expires_at": in_days(3), "max_uses": 5, "roles": [{"role": "teacher"}]}), "roles[0].position"),
         (
             json!({"expires_at": in_days(3), "max_uses": 5, "roles": [student("01jzzzzzzzzzzzzzzzzzzzzzzz")]}),
             "roles[0].class_ids",
         ),
-        (
-            json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles, "group_id": "no-such-group"}),
-            "group_id",
-        ),
+        (json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles, "group_id": "no-such-group"}), "group_id"),
     ] {
         let r = admin.post(&path, body.clone()).await;
         r.problem(422, "validation_failed");
         assert_eq!(r.error_fields(), [field], "{body}");
     }
-    let t = crate::enrol(
-        &admin,
-        &org,
-        "Учитель",
-        json!([teacher("Учитель", &[&classes[0]])]),
-    )
-    .await;
-    t.post(
-        &path,
-        json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles}),
-    )
-    .await
-    .problem(403, "forbidden");
+    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    t.post(&path, json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles})).await.problem(403, "forbidden");
     t.get(&path).await.problem(403, "forbidden");
     assert_eq!(admin.get(&path).await.body["items"], json!([]));
 }
@@ -196,30 +116,23 @@ async fn a_person_previews_and_asks_to_join() {
     let (org, classes) = school(&admin, "2026/2027", &[(3, "Б")]).await;
     let (token, link_id) = link(&admin, &org, json!({"expires_at": in_days(7), "max_uses": 5, "roles": [json!({"role": "parent", "class_ids": [classes[0]]})]})).await;
     let mum = User::new("Мама");
-    let preview = mum
-        .get(&format!("/v1/invite-links/{token}"))
-        .await
-        .ok(200)
-        .clone();
+    let preview = mum.get(&format!("/v1/invite-links/{token}")).await.ok(200).clone();
     assert_eq!(preview["org"]["id"], org.as_str());
     assert_eq!(preview["org"]["name"], "Школа");
     assert_eq!(preview["roles"][0]["role"], "parent");
     assert_eq!(preview["roles"][0]["class_names"], json!(["3Б"]));
     assert!(preview["expires_at"].is_string());
-    mum.get("/v1/invite-links/not-a-token")
+    mum.get("/v1/invite-links/not-a-token").await.problem(404, "not_found");
+    kabinet_tests::send(Method::GET, &format!("/v1/invite-links/{token}"), None, None, &[])
         .await
-        .problem(404, "not_found");
-    kabinet_tests::send(
-        Method::GET,
-        &format!("/v1/invite-links/{token}"),
-        None,
-        None,
-        &[],
-    )
-    .await
-    .problem(401, "unauthorized");
+        .problem(401, "unauthorized");
     // Accept with an extra role.
-    let r = mum.post(&format!("/v1/invite-links/{token}/accept"), json!({"roles": [{"role": "parent", "class_ids": [classes[0]]}, teacher("Учитель музыки", &[])]})).await;
+    let r = mum
+        .post(
+            &format!("/v1/invite-links/{token}/accept"),
+            json!({"roles": [{"role": "parent", "class_ids": [classes[0]]}, teacher("Учитель музыки", &[])]}),
+        )
+        .await;
     let request = r.ok(201).clone();
     assert_eq!(request["status"], "pending");
     assert_eq!(request["org_id"], org.as_str());
@@ -227,50 +140,21 @@ async fn a_person_previews_and_asks_to_join() {
     assert_eq!(request["name"], "Мама");
     assert_eq!(request["roles"].as_array().unwrap().len(), 2);
     // One pending request at a time; no membership yet.
-    mum.post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .problem(409, "join_request_pending");
-    mum.get(&format!("/v1/orgs/{org}"))
-        .await
-        .problem(404, "not_found");
+    mum.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.problem(409, "join_request_pending");
+    mum.get(&format!("/v1/orgs/{org}")).await.problem(404, "not_found");
     // Members are not asked again.
-    admin
-        .post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .problem(409, "already_member");
+    admin.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.problem(409, "already_member");
     // A body is optional: the link's roles are asked for.
     let dad = User::new("Папа");
-    let r = dad
-        .call(
-            Method::POST,
-            &format!("/v1/invite-links/{token}/accept"),
-            None,
-            &[],
-        )
-        .await;
+    let r = dad.call(Method::POST, &format!("/v1/invite-links/{token}/accept"), None, &[]).await;
     assert_eq!(r.ok(201)["roles"][0]["role"], "parent");
-    let links = admin
-        .get(&format!("/v1/orgs/{org}/invite-links"))
-        .await
-        .body
-        .clone();
+    let links = admin.get(&format!("/v1/orgs/{org}/invite-links")).await.body.clone();
     assert_eq!(links["items"][0]["uses"], 2);
     // Bad roles are refused and use nothing.
     let other = User::new("Другой");
-    let r = other
-        .post(
-            &format!("/v1/invite-links/{token}/accept"),
-            json!({"roles": [{"role": "student"}]}),
-        )
-        .await;
+    let r = other.post(&format!("/v1/invite-links/{token}/accept"), json!({"roles": [{"role": "student"}]})).await;
     r.problem(422, "validation_failed");
-    assert_eq!(
-        admin
-            .get(&format!("/v1/orgs/{org}/invite-links"))
-            .await
-            .body["items"][0]["uses"],
-        2
-    );
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/invite-links")).await.body["items"][0]["uses"], 2);
     let mine = admin.get("/v1/me/orgs").await.ok(200).clone();
     assert_eq!(mine["items"][0]["pending_join_requests"], 2);
     assert_eq!(events("join_request_submitted").await.len(), 2);
@@ -296,161 +180,72 @@ async fn expired_revoked_and_used_up_links_are_refused_with_their_reason() {
     let admin = User::new("Admin");
     let org = admin.create_org("Школа").await;
     let roles = json!([teacher("Учитель", &[])]);
-    let (expired, expired_id) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles}),
-    )
-    .await;
-    set_link(
-        &org,
-        &expired_id,
-        "expires_at",
-        AttributeValue::S("2020-01-01T00:00:00.000Z".into()),
-    )
-    .await;
-    let (revoked, revoked_id) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles}),
-    )
-    .await;
-    admin
-        .delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}"))
-        .await;
-    let (once, _) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(1), "max_uses": 1, "roles": roles}),
-    )
-    .await;
-    User::new("First")
-        .post(&format!("/v1/invite-links/{once}/accept"), json!({}))
-        .await
-        .ok(201);
+    let (expired, expired_id) =
+        link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
+    set_link(&org, &expired_id, "expires_at", AttributeValue::S("2020-01-01T00:00:00.000Z".into())).await;
+    let (revoked, revoked_id) =
+        link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
+    admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;
+    let (once, _) = link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 1, "roles": roles})).await;
+    User::new("First").post(&format!("/v1/invite-links/{once}/accept"), json!({})).await.ok(201);
     let u = User::new("Late");
-    for (token, code) in [
-        (&expired, "link_expired"),
-        (&revoked, "link_revoked"),
-        (&once, "link_used_up"),
-    ] {
-        u.get(&format!("/v1/invite-links/{token}"))
-            .await
-            .problem(410, code);
-        u.post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-            .await
-            .problem(410, code);
+    for (token, code) in [(&expired, "link_expired"), (&revoked, "link_revoked"), (&once, "link_used_up")] {
+        u.get(&format!("/v1/invite-links/{token}")).await.problem(410, code);
+        u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.problem(410, code);
     }
-    assert_eq!(
-        u.get("/v1/me/join-requests").await.ok(200)["items"],
-        json!([])
-    );
+    assert_eq!(u.get("/v1/me/join-requests").await.ok(200)["items"], json!([]));
 }
 
 #[tokio::test]
 async fn sixty_people_accepting_a_ten_use_link_at_once_make_exactly_ten_requests() {
     let admin = User::new("Admin");
     let org = admin.create_org("Популярная школа").await;
-    let (token, _) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(2), "max_uses": 10, "roles": [teacher("Учитель", &[])]}),
-    )
-    .await;
+    let (token, _) =
+        link(&admin, &org, json!({"expires_at": in_days(2), "max_uses": 10, "roles": [teacher("Учитель", &[])]})).await;
     let people: Vec<User> = (0..60).map(|i| User::new(&format!("Person {i}"))).collect();
     let path = format!("/v1/invite-links/{token}/accept");
-    let calls: Vec<_> = people
-        .iter()
-        .map(|p| p.call(Method::POST, &path, None, &[]))
-        .collect();
+    let calls: Vec<_> = people.iter().map(|p| p.call(Method::POST, &path, None, &[])).collect();
     let answers = futures::future::join_all(calls).await;
     let created = answers.iter().filter(|r| r.status == 201).count();
-    let used_up = answers
-        .iter()
-        .filter(|r| r.status == 410 && r.body["code"] == "link_used_up")
-        .count();
-    assert_eq!(
-        created,
-        10,
-        "{:?}",
-        answers.iter().map(|r| r.status).collect::<Vec<_>>()
-    );
+    let used_up = answers.iter().filter(|r| r.status == 410 && r.body["code"] == "link_used_up").count();
+    assert_eq!(created, 10, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
     assert_eq!(used_up, 50);
-    let links = admin
-        .get(&format!("/v1/orgs/{org}/invite-links"))
-        .await
-        .body
-        .clone();
+    let links = admin.get(&format!("/v1/orgs/{org}/invite-links")).await.body.clone();
     assert_eq!(links["items"][0]["uses"], 10);
     assert_eq!(links["items"][0]["state"], "used_up");
-    let pending = admin
-        .get(&format!(
-            "/v1/orgs/{org}/join-requests?status=pending&limit=200"
-        ))
-        .await
-        .body
-        .clone();
+    let pending = admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending&limit=200")).await.body.clone();
     assert_eq!(pending["items"].as_array().unwrap().len(), 10);
-    assert_eq!(
-        admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"],
-        10
-    );
+    assert_eq!(admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"], 10);
 }
 
 #[tokio::test]
 async fn declining_records_and_uses_nothing() {
     let admin = User::new("Admin");
     let org = admin.create_org("Школа").await;
-    let (token, _) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(2), "max_uses": 3, "roles": [teacher("Учитель", &[])]}),
-    )
-    .await;
+    let (token, _) =
+        link(&admin, &org, json!({"expires_at": in_days(2), "max_uses": 3, "roles": [teacher("Учитель", &[])]})).await;
     let u = User::new("Не хочу");
-    assert_eq!(
-        u.post(&format!("/v1/invite-links/{token}/decline"), json!({}))
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        u.post(&format!("/v1/invite-links/{token}/decline"), json!({}))
-            .await
-            .status,
-        204
-    );
-    let l = admin
-        .get(&format!("/v1/orgs/{org}/invite-links"))
-        .await
-        .body["items"][0]
-        .clone();
+    assert_eq!(u.post(&format!("/v1/invite-links/{token}/decline"), json!({})).await.status, 204);
+    assert_eq!(u.post(&format!("/v1/invite-links/{token}/decline"), json!({})).await.status, 204);
+    let l = admin.get(&format!("/v1/orgs/{org}/invite-links")).await.body["items"][0].clone();
     assert_eq!(l["uses"], 0);
     assert_eq!(l["declines"], 1);
     // Changing one's mind later still works.
-    u.post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .ok(201);
+    u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
 }
 
 #[tokio::test]
 async fn admins_decide_requests_pending_first() {
     let admin = User::new("Директор");
     let (org, classes) = school(&admin, "2026/2027", &[(1, "А"), (2, "А")]).await;
-    let (token, _) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(5), "max_uses": null, "roles": [student(&classes[0])]}),
-    )
-    .await;
+    let (token, _) =
+        link(&admin, &org, json!({"expires_at": in_days(5), "max_uses": null, "roles": [student(&classes[0])]})).await;
     let mut requests = Vec::new();
     let mut people = Vec::new();
     for name in ["Аня", "Боря", "Вика"] {
         let u = User::new(name);
         requests.push(
-            u.post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-                .await
-                .ok(201)["id"]
+            u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -459,222 +254,97 @@ async fn admins_decide_requests_pending_first() {
     }
     let base = format!("/v1/orgs/{org}/join-requests");
     // Edit the class before accepting.
-    let r = admin
-        .patch(
-            &format!("{base}/{}", requests[0]),
-            json!({"roles": [student(&classes[1])]}),
-        )
-        .await;
+    let r = admin.patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[1])]})).await;
     assert_eq!(r.ok(200)["roles"][0]["class_ids"], json!([classes[1]]));
-    let accepted = admin
-        .post(&format!("{base}/{}/accept", requests[0]), json!({}))
-        .await
-        .ok(200)
-        .clone();
+    let accepted = admin.post(&format!("{base}/{}/accept", requests[0]), json!({})).await.ok(200).clone();
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(accepted["decided_by"], admin.sub.as_str());
     assert!(accepted["decided_at"].is_string());
     // Aня is a member of 2А now, joined by link.
-    let m = admin
-        .get(&format!("/v1/orgs/{org}/members/{}", people[0].sub))
-        .await
-        .ok(200)
-        .clone();
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", people[0].sub)).await.ok(200).clone();
     assert_eq!(m["source"], "link");
     assert_eq!(m["roles"][0]["class_ids"], json!([classes[1]]));
-    assert_eq!(
-        admin
-            .get(&format!("/v1/orgs/{org}/classes/{}", classes[1]))
-            .await
-            .body["students"][0]["name"],
-        "Аня"
-    );
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/classes/{}", classes[1])).await.body["students"][0]["name"], "Аня");
     assert_eq!(people[0].get(&format!("/v1/orgs/{org}")).await.status, 200);
     // Deciding twice, or editing a decided request: 409.
+    admin.post(&format!("{base}/{}/accept", requests[0]), json!({})).await.problem(409, "already_decided");
+    admin.post(&format!("{base}/{}/reject", requests[0]), json!({"reason": "x"})).await.problem(409, "already_decided");
     admin
-        .post(&format!("{base}/{}/accept", requests[0]), json!({}))
-        .await
-        .problem(409, "already_decided");
-    admin
-        .post(
-            &format!("{base}/{}/reject", requests[0]),
-            json!({"reason": "x"}),
-        )
-        .await
-        .problem(409, "already_decided");
-    admin
-        .patch(
-            &format!("{base}/{}", requests[0]),
-            json!({"roles": [student(&classes[0])]}),
-        )
+        .patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[0])]}))
         .await
         .problem(409, "already_decided");
     // Rejecting needs a reason, which the requester sees.
-    let r = admin
-        .post(&format!("{base}/{}/reject", requests[1]), json!({}))
-        .await;
-    assert_eq!(
-        r.problem(422, "validation_failed").error_fields(),
-        ["reason"]
-    );
+    let r = admin.post(&format!("{base}/{}/reject", requests[1]), json!({})).await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["reason"]);
     admin
-        .post(
-            &format!("{base}/{}/reject", requests[1]),
-            json!({"reason": "  "}),
-        )
+        .post(&format!("{base}/{}/reject", requests[1]), json!({"reason": "  "}))
         .await
         .problem(422, "validation_failed");
     let rejected = admin
-        .post(
-            &format!("{base}/{}/reject", requests[1]),
-            json!({"reason": "Боря не учится в нашей школе"}),
-        )
+        .post(&format!("{base}/{}/reject", requests[1]), json!({"reason": "Боря не учится в нашей школе"}))
         .await
         .ok(200)
         .clone();
     assert_eq!(rejected["status"], "rejected");
-    let seen = people[1]
-        .get(&format!("/v1/me/join-requests/{}", requests[1]))
-        .await
-        .ok(200)
-        .clone();
+    let seen = people[1].get(&format!("/v1/me/join-requests/{}", requests[1])).await.ok(200).clone();
     assert_eq!(seen["status"], "rejected");
     assert_eq!(seen["reason"], "Боря не учится в нашей школе");
     // Pending first, then decided.
     let list = admin.get(&base).await.ok(200).clone();
-    let statuses: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["status"].as_str().unwrap())
-        .collect();
+    let statuses: Vec<&str> = list["items"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["pending", "rejected", "accepted"]);
-    assert_eq!(
-        admin.get(&format!("{base}?status=accepted")).await.body["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
-    admin
-        .get(&format!("{base}?status=maybe"))
-        .await
-        .problem(422, "validation_failed");
-    assert_eq!(
-        admin.get(&format!("{base}/{}", requests[2])).await.ok(200)["name"],
-        "Вика"
-    );
-    admin
-        .get(&format!("{base}/01jzzzzzzzzzzzzzzzzzzzzzzz"))
-        .await
-        .problem(404, "not_found");
+    assert_eq!(admin.get(&format!("{base}?status=accepted")).await.body["items"].as_array().unwrap().len(), 1);
+    admin.get(&format!("{base}?status=maybe")).await.problem(422, "validation_failed");
+    assert_eq!(admin.get(&format!("{base}/{}", requests[2])).await.ok(200)["name"], "Вика");
+    admin.get(&format!("{base}/01jzzzzzzzzzzzzzzzzzzzzzzz")).await.problem(404, "not_found");
     // Members other than admins see none of it.
     people[0].get(&base).await.problem(403, "forbidden");
-    people[0]
-        .post(&format!("{base}/{}/accept", requests[2]), json!({}))
-        .await
-        .problem(403, "forbidden");
-    assert_eq!(
-        admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"],
-        1
-    );
-    let actions: Vec<String> = admin
-        .get(&format!("/v1/orgs/{org}/audit?action=join_request"))
-        .await
-        .body["items"]
+    people[0].post(&format!("{base}/{}/accept", requests[2]), json!({})).await.problem(403, "forbidden");
+    assert_eq!(admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"], 1);
+    let actions: Vec<String> = admin.get(&format!("/v1/orgs/{org}/audit?action=join_request")).await.body["items"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(
-        actions,
-        [
-            "join_request.reject",
-            "join_request.accept",
-            "join_request.update"
-        ]
-    );
+    assert_eq!(actions, ["join_request.reject", "join_request.accept", "join_request.update"]);
     assert_eq!(events("join_request_accepted").await.len(), 1);
-    assert_eq!(
-        events("join_request_rejected").await[0]["reason"],
-        "Боря не учится в нашей школе"
-    );
+    assert_eq!(events("join_request_rejected").await[0]["reason"], "Боря не учится в нашей школе");
 }
 
 #[tokio::test]
 async fn requesters_see_edit_and_withdraw_their_own_requests_only() {
     let admin = User::new("Admin");
     let (org, classes) = school(&admin, "2026/2027", &[(4, "А"), (4, "Б")]).await;
-    let (token, _) = link(
-        &admin,
-        &org,
-        json!({"expires_at": in_days(5), "max_uses": 10, "roles": [student(&classes[0])]}),
-    )
-    .await;
+    let (token, _) =
+        link(&admin, &org, json!({"expires_at": in_days(5), "max_uses": 10, "roles": [student(&classes[0])]})).await;
     let u = User::new("Ученик");
-    let id = u
-        .post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .ok(201)["id"]
+    let id = u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
         .as_str()
         .unwrap()
         .to_string();
     let mine = u.get("/v1/me/join-requests").await.ok(200).clone();
     assert_eq!(mine["items"][0]["id"], id.as_str());
-    let r = u
-        .patch(
-            &format!("/v1/me/join-requests/{id}"),
-            json!({"roles": [student(&classes[1])]}),
-        )
-        .await;
+    let r = u.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [student(&classes[1])]})).await;
     assert_eq!(r.ok(200)["roles"][0]["class_ids"], json!([classes[1]]));
-    u.patch(
-        &format!("/v1/me/join-requests/{id}"),
-        json!({"roles": [{"role": "student"}]}),
-    )
-    .await
-    .problem(422, "validation_failed");
+    u.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [{"role": "student"}]}))
+        .await
+        .problem(422, "validation_failed");
     // Nobody else sees it.
     let other = User::new("Чужой");
+    other.get(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
     other
-        .get(&format!("/v1/me/join-requests/{id}"))
+        .patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [student(&classes[1])]}))
         .await
         .problem(404, "not_found");
-    other
-        .patch(
-            &format!("/v1/me/join-requests/{id}"),
-            json!({"roles": [student(&classes[1])]}),
-        )
-        .await
-        .problem(404, "not_found");
-    other
-        .delete(&format!("/v1/me/join-requests/{id}"))
-        .await
-        .problem(404, "not_found");
-    admin
-        .get(&format!("/v1/me/join-requests/{id}"))
-        .await
-        .problem(404, "not_found");
-    assert_eq!(
-        u.delete(&format!("/v1/me/join-requests/{id}")).await.status,
-        204
-    );
-    assert_eq!(
-        u.get(&format!("/v1/me/join-requests/{id}")).await.ok(200)["status"],
-        "withdrawn"
-    );
-    u.delete(&format!("/v1/me/join-requests/{id}"))
-        .await
-        .problem(409, "already_decided");
-    assert_eq!(
-        admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"],
-        0
-    );
+    other.delete(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
+    admin.get(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
+    assert_eq!(u.delete(&format!("/v1/me/join-requests/{id}")).await.status, 204);
+    assert_eq!(u.get(&format!("/v1/me/join-requests/{id}")).await.ok(200)["status"], "withdrawn");
+    u.delete(&format!("/v1/me/join-requests/{id}")).await.problem(409, "already_decided");
+    assert_eq!(admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"], 0);
     // Withdrawn, they may ask again.
-    u.post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .ok(201);
+    u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
 }
 
 #[tokio::test]
@@ -686,44 +356,13 @@ async fn admins_see_pending_requests_across_their_organizations() {
     let c = other_admin.create_org("Чужая школа").await;
     let roles = json!([teacher("Учитель", &[])]);
     for org in [&a, &b] {
-        let (token, _) = link(
-            &admin,
-            org,
-            json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles}),
-        )
-        .await;
-        User::new("Applicant")
-            .post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-            .await
-            .ok(201);
+        let (token, _) = link(&admin, org, json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles})).await;
+        User::new("Applicant").post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
     }
-    let (token, _) = link(
-        &other_admin,
-        &c,
-        json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles}),
-    )
-    .await;
-    User::new("Elsewhere")
-        .post(&format!("/v1/invite-links/{token}/accept"), json!({}))
-        .await
-        .ok(201);
-    let pending = admin
-        .get("/v1/me/admin/join-requests")
-        .await
-        .ok(200)
-        .clone();
-    let orgs: Vec<&str> = pending["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["org_id"].as_str().unwrap())
-        .collect();
+    let (token, _) = link(&other_admin, &c, json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles})).await;
+    User::new("Elsewhere").post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
+    let pending = admin.get("/v1/me/admin/join-requests").await.ok(200).clone();
+    let orgs: Vec<&str> = pending["items"].as_array().unwrap().iter().map(|r| r["org_id"].as_str().unwrap()).collect();
     assert_eq!(orgs, [a.as_str(), b.as_str()]);
-    assert_eq!(
-        User::new("Nobody")
-            .get("/v1/me/admin/join-requests")
-            .await
-            .ok(200)["items"],
-        json!([])
-    );
+    assert_eq!(User::new("Nobody").get("/v1/me/admin/join-requests").await.ok(200)["items"], json!([]));
 }

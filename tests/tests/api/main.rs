@@ -61,10 +61,7 @@ pub async fn school(admin: &User, year: &str, classes: &[(i64, &str)]) -> (Strin
     let mut ids = Vec::new();
     for (grade, letter) in classes {
         let r = admin
-            .post(
-                &format!("/v1/orgs/{org}/classes"),
-                json!({"grade": grade, "letter": letter, "year": year}),
-            )
+            .post(&format!("/v1/orgs/{org}/classes"), json!({"grade": grade, "letter": letter, "year": year}))
             .await;
         ids.push(r.ok(201)["id"].as_str().unwrap().to_string());
     }
@@ -74,12 +71,7 @@ pub async fn school(admin: &User, year: &str, classes: &[(i64, &str)]) -> (Strin
 /// Adds a registered person through the API with the given roles.
 pub async fn enrol(admin: &User, org: &str, name: &str, roles: Value) -> User {
     let u = registered(name).await;
-    let r = admin
-        .post(
-            &format!("/v1/orgs/{org}/members"),
-            json!({"user_id": u.sub, "roles": roles}),
-        )
-        .await;
+    let r = admin.post(&format!("/v1/orgs/{org}/members"), json!({"user_id": u.sub, "roles": roles})).await;
     r.ok(201);
     u
 }

@@ -19,24 +19,13 @@ async fn profile_is_created_on_first_use_from_the_token() {
 #[tokio::test]
 async fn patch_changes_name_and_language_and_refuses_bad_values() {
     let u = User::new("Ivan");
-    let me = u
-        .patch(
-            "/v1/me",
-            json!({"name": "  Иван Иванов ", "language": "en"}),
-        )
-        .await
-        .ok(200)
-        .clone();
+    let me = u.patch("/v1/me", json!({"name": "  Иван Иванов ", "language": "en"})).await.ok(200).clone();
     assert_eq!(me["name"], "Иван Иванов");
     assert_eq!(me["language"], "en");
-    let r = u
-        .patch("/v1/me", json!({"name": "", "language": "de"}))
-        .await;
+    let r = u.patch("/v1/me", json!({"name": "", "language": "de"})).await;
     r.problem(422, "validation_failed");
     assert_eq!(r.error_fields(), ["name", "language"]);
-    u.patch("/v1/me", json!({"email": "x@y.ru"}))
-        .await
-        .problem(422, "validation_failed");
+    u.patch("/v1/me", json!({"email": "x@y.ru"})).await.problem(422, "validation_failed");
     let again = u.get("/v1/me").await.ok(200).clone();
     assert_eq!(again["name"], "Иван Иванов");
     assert_eq!(again["language"], "en");
@@ -59,11 +48,7 @@ async fn my_orgs_lists_roles_and_admin_and_pages() {
     assert_eq!(item["roles"][0]["role"], "staff");
     assert!(item["org"]["name"].as_str().unwrap().starts_with("Школа"));
     let cursor = first["next_cursor"].as_str().expect("a next page");
-    let second = u
-        .get(&format!("/v1/me/orgs?limit=2&cursor={cursor}"))
-        .await
-        .ok(200)
-        .clone();
+    let second = u.get(&format!("/v1/me/orgs?limit=2&cursor={cursor}")).await.ok(200).clone();
     let mut seen: Vec<String> = first["items"]
         .as_array()
         .unwrap()
@@ -76,12 +61,7 @@ async fn my_orgs_lists_roles_and_admin_and_pages() {
     assert_eq!(seen, ids);
     assert!(
         second["next_cursor"].is_null()
-            || u.get(&format!(
-                "/v1/me/orgs?cursor={}",
-                second["next_cursor"].as_str().unwrap()
-            ))
-            .await
-            .ok(200)["items"]
+            || u.get(&format!("/v1/me/orgs?cursor={}", second["next_cursor"].as_str().unwrap())).await.ok(200)["items"]
                 == json!([])
     );
 }
@@ -89,19 +69,11 @@ async fn my_orgs_lists_roles_and_admin_and_pages() {
 #[tokio::test]
 async fn paging_refuses_bad_limits_and_foreign_cursors() {
     let u = User::new("Limits");
-    u.get("/v1/me/orgs?limit=0")
-        .await
-        .problem(422, "validation_failed");
-    u.get("/v1/me/orgs?limit=201")
-        .await
-        .problem(422, "validation_failed");
-    u.get("/v1/me/orgs?limit=abc")
-        .await
-        .problem(422, "validation_failed");
+    u.get("/v1/me/orgs?limit=0").await.problem(422, "validation_failed");
+    u.get("/v1/me/orgs?limit=201").await.problem(422, "validation_failed");
+    u.get("/v1/me/orgs?limit=abc").await.problem(422, "validation_failed");
     assert_eq!(u.get("/v1/me/orgs?limit=200").await.status, 200);
-    u.get("/v1/me/orgs?cursor=%%%")
-        .await
-        .problem(400, "invalid_cursor");
+    u.get("/v1/me/orgs?cursor=%%%").await.problem(400, "invalid_cursor");
     // Another person's cursor does not page through my list.
     let other = User::new("Other");
     for i in 0..2 {
@@ -109,7 +81,5 @@ async fn paging_refuses_bad_limits_and_foreign_cursors() {
     }
     let page = other.get("/v1/me/orgs?limit=1").await.ok(200).clone();
     let cursor = page["next_cursor"].as_str().unwrap();
-    u.get(&format!("/v1/me/orgs?cursor={cursor}"))
-        .await
-        .problem(400, "invalid_cursor");
+    u.get(&format!("/v1/me/orgs?cursor={cursor}")).await.problem(400, "invalid_cursor");
 }

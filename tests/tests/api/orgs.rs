@@ -11,22 +11,19 @@ use crate::add_member;
 async fn create_read_and_list() {
     let admin = User::new("Директор");
     let r = admin
-        .post("/v1/orgs", json!({
-            "name": "  Школа №57 ", "short_name": "Ш57", "address": "Москва, Малый Знаменский пер., 7",
-            "website": "https://sch57.ru", "phone": "+7 (495) 691-85-72", "email": "Info@Sch57.ru",
-            "description": "Физико-математическая школа"
-        }))
+        .post(
+            "/v1/orgs",
+            json!({
+                "name": "  Школа №57 ", "short_name": "Ш57", "address": "Москва, Малый Знаменский пер., 7",
+                "website": "https://sch57.ru", "phone": "+7 (495) 691-85-72", "email": "Info@Sch57.ru",
+                "description": "Физико-математическая школа"
+            }),
+        )
         .await;
     let org = r.ok(201).clone();
     let id = org["id"].as_str().unwrap();
-    assert!(
-        id.len() <= 12 && !id.contains(['0', 'o', '1', 'l', 'i']),
-        "{id}"
-    );
-    assert_eq!(
-        r.header("location"),
-        Some(format!("/v1/orgs/{id}").as_str())
-    );
+    assert!(id.len() <= 12 && !id.contains(['0', 'o', '1', 'l', 'i']), "{id}");
+    assert_eq!(r.header("location"), Some(format!("/v1/orgs/{id}").as_str()));
     assert_eq!(r.header("etag"), Some("\"v1\""));
     assert_eq!(org["name"], "Школа №57");
     assert_eq!(org["phone"], "+74956918572");
@@ -37,32 +34,23 @@ async fn create_read_and_list() {
     assert_eq!(read.ok(200), &org);
     assert_eq!(read.header("etag"), Some("\"v1\""));
     // IDs are quoted by people: upper case works too.
-    assert_eq!(
-        admin
-            .get(&format!("/v1/orgs/{}", id.to_uppercase()))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(admin.get(&format!("/v1/orgs/{}", id.to_uppercase())).await.status, 200);
     let mine = admin.get("/v1/me/orgs").await.ok(200).clone();
     assert_eq!(mine["items"][0]["org"]["id"], id);
-    assert_eq!(
-        mine["items"][0]["roles"][0],
-        json!({"role": "staff", "position": "Администратор"})
-    );
+    assert_eq!(mine["items"][0]["roles"][0], json!({"role": "staff", "position": "Администратор"}));
 }
 
 #[tokio::test]
 async fn create_validates_every_field_and_names_them() {
     let u = User::new("Validator");
     let r = u
-        .post("/v1/orgs", json!({"name": " ", "website": "ftp://x.ru", "phone": "8 916 123", "email": "a@", "position": ""}))
+        .post(
+            "/v1/orgs",
+            json!({"name": " ", "website": "ftp://x.ru", "phone": "8 916 123", "email": "a@", "position": ""}),
+        )
         .await;
     r.problem(422, "validation_failed");
-    assert_eq!(
-        r.error_fields(),
-        ["position", "name", "website", "phone", "email"]
-    );
+    assert_eq!(r.error_fields(), ["position", "name", "website", "phone", "email"]);
     let r = u.post("/v1/orgs", json!({"name": "x".repeat(201)})).await;
     assert_eq!(r.error_fields(), ["name"]);
     assert_eq!(u.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
@@ -71,21 +59,12 @@ async fn create_validates_every_field_and_names_them() {
 #[tokio::test]
 async fn creator_position_is_kept() {
     let u = User::new("Head");
-    let id = u
-        .post("/v1/orgs", json!({"name": "Лицей", "position": "Директор"}))
-        .await
-        .ok(201)["id"]
+    let id = u.post("/v1/orgs", json!({"name": "Лицей", "position": "Директор"})).await.ok(201)["id"]
         .as_str()
         .unwrap()
         .to_string();
     let mine = u.get("/v1/me/orgs").await.ok(200).clone();
-    let entry = mine["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["org"]["id"] == id.as_str())
-        .unwrap()
-        .clone();
+    let entry = mine["items"].as_array().unwrap().iter().find(|i| i["org"]["id"] == id.as_str()).unwrap().clone();
     assert_eq!(entry["roles"][0]["position"], "Директор");
 }
 
@@ -105,26 +84,14 @@ async fn patch_with_if_match_and_stale_etags() {
     assert_eq!(r.ok(200)["address"], "Казань");
     assert_eq!(r.header("etag"), Some("\"v2\""));
     // A second editor still holding v1 is refused, and nothing changes.
-    let stale = admin
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"address": "Самара"})),
-            &[("if-match", "\"v1\"")],
-        )
-        .await;
+    let stale = admin.call(Method::PATCH, &path, Some(json!({"address": "Самара"})), &[("if-match", "\"v1\"")]).await;
     stale.problem(412, "precondition_failed");
     let now = admin.get(&path).await;
     assert_eq!(now.body["address"], "Казань");
     assert_eq!(now.header("etag"), Some("\"v2\""));
     // null and "" clear; absent fields stay.
     let r = admin
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"address": null, "short_name": "Г1"})),
-            &[("if-match", "\"v2\"")],
-        )
+        .call(Method::PATCH, &path, Some(json!({"address": null, "short_name": "Г1"})), &[("if-match", "\"v2\"")])
         .await;
     let body = r.ok(200).clone();
     assert!(body["address"].is_null());
@@ -135,12 +102,7 @@ async fn patch_with_if_match_and_stale_etags() {
     assert_eq!(r.header("etag"), Some("\"v4\""));
     // A garbage If-Match never matches.
     admin
-        .call(
-            Method::PATCH,
-            &path,
-            Some(json!({"name": "X"})),
-            &[("if-match", "abc")],
-        )
+        .call(Method::PATCH, &path, Some(json!({"name": "X"})), &[("if-match", "abc")])
         .await
         .problem(412, "precondition_failed");
 }
@@ -150,12 +112,7 @@ async fn patch_refuses_invalid_fields_and_changes_nothing() {
     let admin = User::new("Careful");
     let id = admin.create_org("Школа").await;
     let path = format!("/v1/orgs/{id}");
-    let r = admin
-        .patch(
-            &path,
-            json!({"name": null, "phone": "12", "website": "nope", "email": "@"}),
-        )
-        .await;
+    let r = admin.patch(&path, json!({"name": null, "phone": "12", "website": "nope", "email": "@"})).await;
     r.problem(422, "validation_failed");
     assert_eq!(r.error_fields(), ["name", "website", "phone", "email"]);
     let now = admin.get(&path).await;
@@ -182,10 +139,7 @@ async fn members_read_but_only_admins_edit() {
     .await;
     let path = format!("/v1/orgs/{id}");
     assert_eq!(teacher.get(&path).await.ok(200)["member_count"], 2);
-    teacher
-        .patch(&path, json!({"name": "Моя школа"}))
-        .await
-        .problem(403, "forbidden");
+    teacher.patch(&path, json!({"name": "Моя школа"})).await.problem(403, "forbidden");
     assert_eq!(admin.get(&path).await.body["name"], "Школа 2");
     let mine = teacher.get("/v1/me/orgs").await.ok(200).clone();
     assert_eq!(mine["items"][0]["admin"], false);
@@ -199,23 +153,11 @@ async fn strangers_get_404_for_everything_of_an_org() {
     let id = admin.create_org("Закрытая школа").await;
     let path = format!("/v1/orgs/{id}");
     stranger.get(&path).await.problem(404, "not_found");
-    stranger
-        .patch(&path, json!({"name": "Hacked"}))
-        .await
-        .problem(404, "not_found");
-    stranger
-        .post(&format!("{path}/leave"), json!({}))
-        .await
-        .problem(404, "not_found");
+    stranger.patch(&path, json!({"name": "Hacked"})).await.problem(404, "not_found");
+    stranger.post(&format!("{path}/leave"), json!({})).await.problem(404, "not_found");
     // A well-formed ID that exists nowhere looks the same as one the caller may not see.
-    stranger
-        .get("/v1/orgs/zzzzzzzzzz")
-        .await
-        .problem(404, "not_found");
-    stranger
-        .get("/v1/orgs/not-an-id")
-        .await
-        .problem(404, "not_found");
+    stranger.get("/v1/orgs/zzzzzzzzzz").await.problem(404, "not_found");
+    stranger.get("/v1/orgs/not-an-id").await.problem(404, "not_found");
     assert_eq!(admin.get(&path).await.body["name"], "Закрытая школа");
 }
 
@@ -228,24 +170,13 @@ async fn the_last_admin_cannot_leave_but_members_can() {
     let r = admin.post(&format!("/v1/orgs/{id}/leave"), json!({})).await;
     r.problem(409, "last_admin");
     assert_eq!(admin.get(&format!("/v1/orgs/{id}")).await.status, 200);
-    let r = member
-        .post(&format!("/v1/orgs/{id}/leave"), json!({}))
-        .await;
+    let r = member.post(&format!("/v1/orgs/{id}/leave"), json!({})).await;
     assert_eq!(r.status, 204, "{}", r.text);
-    member
-        .get(&format!("/v1/orgs/{id}"))
-        .await
-        .problem(404, "not_found");
+    member.get(&format!("/v1/orgs/{id}")).await.problem(404, "not_found");
     assert_eq!(member.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
-    assert_eq!(
-        admin.get(&format!("/v1/orgs/{id}")).await.body["member_count"],
-        1
-    );
+    assert_eq!(admin.get(&format!("/v1/orgs/{id}")).await.body["member_count"], 1);
     // Leaving twice: no longer a member.
-    member
-        .post(&format!("/v1/orgs/{id}/leave"), json!({}))
-        .await
-        .problem(404, "not_found");
+    member.post(&format!("/v1/orgs/{id}/leave"), json!({})).await.problem(404, "not_found");
 }
 
 #[tokio::test]
@@ -259,13 +190,7 @@ async fn two_admins_leaving_at_once_leave_one_admin() {
         let (ra, rb) = tokio::join!(a.post(&path, json!({})), b.post(&path, json!({})));
         let mut statuses = [ra.status, rb.status];
         statuses.sort();
-        assert_eq!(
-            statuses,
-            [204, 409],
-            "round {round}: {} / {}",
-            ra.text,
-            rb.text
-        );
+        assert_eq!(statuses, [204, 409], "round {round}: {} / {}", ra.text, rb.text);
         let stayed = if ra.status == 409 { &a } else { &b };
         let org = stayed.get(&format!("/v1/orgs/{id}")).await.ok(200).clone();
         assert_eq!(org["member_count"], 1);

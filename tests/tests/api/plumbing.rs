@@ -7,83 +7,45 @@ use serde_json::json;
 
 #[tokio::test]
 async fn missing_or_invalid_tokens_are_401_problems() {
-    send(Method::GET, "/v1/me", None, None, &[])
-        .await
-        .problem(401, "unauthorized");
-    send(Method::GET, "/v1/me", Some("not.a.jwt"), None, &[])
-        .await
-        .problem(401, "unauthorized");
+    send(Method::GET, "/v1/me", None, None, &[]).await.problem(401, "unauthorized");
+    send(Method::GET, "/v1/me", Some("not.a.jwt"), None, &[]).await.problem(401, "unauthorized");
     let claims = DevClaims::new("u-x", Some("x@school.test"), None, true, 3600);
     let forged = mint("another-secret", &claims);
     let r = send(Method::GET, "/v1/me", Some(&forged), None, &[]).await;
     r.problem(401, "unauthorized");
     assert!(r.body["detail"].as_str().unwrap().contains("signature"));
-    let expired = mint(
-        kabinet_tests::SECRET,
-        &DevClaims::new("u-x", None, None, true, -5),
-    );
+    let expired = mint(kabinet_tests::SECRET, &DevClaims::new("u-x", None, None, true, -5));
     let r = send(Method::GET, "/v1/me", Some(&expired), None, &[]).await;
-    assert!(r.problem(401, "unauthorized").body["detail"]
-        .as_str()
-        .unwrap()
-        .contains("expired"));
+    assert!(r.problem(401, "unauthorized").body["detail"].as_str().unwrap().contains("expired"));
     let mut other_aud = DevClaims::new("u-x", None, None, true, 3600);
     other_aud.aud = "someone-else".into();
-    send(
-        Method::GET,
-        "/v1/me",
-        Some(&mint(kabinet_tests::SECRET, &other_aud)),
-        None,
-        &[],
-    )
-    .await
-    .problem(401, "unauthorized");
+    send(Method::GET, "/v1/me", Some(&mint(kabinet_tests::SECRET, &other_aud)), None, &[])
+        .await
+        .problem(401, "unauthorized");
     let mut other_iss = DevClaims::new("u-x", None, None, true, 3600);
     other_iss.iss = "https://elsewhere".into();
-    send(
-        Method::GET,
-        "/v1/me",
-        Some(&mint(kabinet_tests::SECRET, &other_iss)),
-        None,
-        &[],
-    )
-    .await
-    .problem(401, "unauthorized");
-    assert_eq!(
-        send(Method::GET, "/v1/me", None, None, &[])
-            .await
-            .header("www-authenticate"),
-        Some("Bearer")
-    );
+    send(Method::GET, "/v1/me", Some(&mint(kabinet_tests::SECRET, &other_iss)), None, &[])
+        .await
+        .problem(401, "unauthorized");
+    assert_eq!(send(Method::GET, "/v1/me", None, None, &[]).await.header("www-authenticate"), Some("Bearer"));
 }
 
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let u = User::new("Nobody");
-    u.get("/v1/nothing-here")
-        .await
-        .problem(404, "route_not_found");
+    u.get("/v1/nothing-here").await.problem(404, "route_not_found");
     u.get("/elsewhere").await.problem(404, "route_not_found");
     let r = u.delete("/v1/me").await;
     r.problem(405, "method_not_allowed");
     assert_eq!(r.header("allow"), Some("GET, PATCH"));
     // Even without a token: the route does not exist either way.
-    send(Method::PUT, "/v1/orgs", None, None, &[])
-        .await
-        .problem(405, "method_not_allowed");
+    send(Method::PUT, "/v1/orgs", None, None, &[]).await.problem(405, "method_not_allowed");
 }
 
 #[tokio::test]
 async fn bodies_malformed_json_wrong_type_and_media_type() {
     let u = User::new("Body Tester");
-    let r = u
-        .call(
-            Method::POST,
-            "/v1/orgs",
-            None,
-            &[("content-type", "application/json")],
-        )
-        .await;
+    let r = u.call(Method::POST, "/v1/orgs", None, &[("content-type", "application/json")]).await;
     r.problem(400, "malformed_json");
     let raw = reqwest::Client::new()
         .post(format!("{}/v1/orgs", env().await.base))
@@ -99,9 +61,7 @@ async fn bodies_malformed_json_wrong_type_and_media_type() {
     let r = u.post("/v1/orgs", json!({"name": 42})).await;
     r.problem(422, "validation_failed");
     assert_eq!(r.error_fields(), ["name"]);
-    let r = u
-        .post("/v1/orgs", json!({"name": "School", "colour": "red"}))
-        .await;
+    let r = u.post("/v1/orgs", json!({"name": "School", "colour": "red"})).await;
     r.problem(422, "validation_failed");
     let raw = reqwest::Client::new()
         .post(format!("{}/v1/orgs", env().await.base))
@@ -131,57 +91,23 @@ async fn cors_lets_a_local_front_end_call_the_api() {
         .request(Method::OPTIONS, format!("{}/v1/orgs", env().await.base))
         .header("origin", "http://localhost:5173")
         .header("access-control-request-method", "POST")
-        .header(
-            "access-control-request-headers",
-            "authorization, content-type, idempotency-key",
-        )
+        .header("access-control-request-headers", "authorization, content-type, idempotency-key")
         .send()
         .await
         .unwrap();
     assert_eq!(pre.status().as_u16(), 204);
     let h = pre.headers();
     assert_eq!(h["access-control-allow-origin"], "http://localhost:5173");
-    let allowed = h["access-control-allow-headers"]
-        .to_str()
-        .unwrap()
-        .to_lowercase();
-    for needed in [
-        "authorization",
-        "content-type",
-        "if-match",
-        "idempotency-key",
-    ] {
+    let allowed = h["access-control-allow-headers"].to_str().unwrap().to_lowercase();
+    for needed in ["authorization", "content-type", "if-match", "idempotency-key"] {
         assert!(allowed.contains(needed), "{needed}");
     }
-    assert!(h["access-control-allow-methods"]
-        .to_str()
-        .unwrap()
-        .contains("PATCH"));
+    assert!(h["access-control-allow-methods"].to_str().unwrap().contains("PATCH"));
     let u = User::new("Cors");
-    let r = send(
-        Method::GET,
-        "/v1/me",
-        Some(&u.token),
-        None,
-        &[("origin", "http://localhost:5173")],
-    )
-    .await;
-    assert_eq!(
-        r.header("access-control-allow-origin"),
-        Some("http://localhost:5173")
-    );
-    assert!(r
-        .header("access-control-expose-headers")
-        .unwrap()
-        .contains("ETag"));
-    let r = send(
-        Method::GET,
-        "/v1/me",
-        Some(&u.token),
-        None,
-        &[("origin", "https://evil.example")],
-    )
-    .await;
+    let r = send(Method::GET, "/v1/me", Some(&u.token), None, &[("origin", "http://localhost:5173")]).await;
+    assert_eq!(r.header("access-control-allow-origin"), Some("http://localhost:5173"));
+    assert!(r.header("access-control-expose-headers").unwrap().contains("ETag"));
+    let r = send(Method::GET, "/v1/me", Some(&u.token), None, &[("origin", "https://evil.example")]).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
 
@@ -206,25 +132,14 @@ async fn internal_failures_are_a_generic_500_without_aws_text() {
     let gateway = kabinet_local::Gateway::new(ctx, kabinet_tests::SECRET.to_string(), vec![]);
     tokio::spawn(kabinet_local::serve(listener, gateway));
     let u = User::new("Unlucky");
-    let r = reqwest::Client::new()
-        .get(format!("{base}/v1/me"))
-        .bearer_auth(&u.token)
-        .send()
-        .await
-        .unwrap();
+    let r = reqwest::Client::new().get(format!("{base}/v1/me")).bearer_auth(&u.token).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 500);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let text = r.text().await.unwrap();
     let p: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(p["code"], "internal");
     assert!(p["request_id"].is_string());
-    for leak in [
-        "ResourceNotFound",
-        "no-such-table",
-        "dynamodb",
-        "Exception",
-        "panicked",
-    ] {
+    for leak in ["ResourceNotFound", "no-such-table", "dynamodb", "Exception", "panicked"] {
         assert!(!text.contains(leak), "{leak} in {text}");
     }
 }

@@ -25,38 +25,11 @@ async fn round_trips_per_route() {
         assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
     };
     let o = format!("/v1/orgs/{org}");
-    run(
-        "GET /me",
-        1,
-        gw.count(&admin, Method::GET, "/v1/me", None).await,
-    );
-    run(
-        "PATCH /me",
-        1,
-        gw.count(
-            &admin,
-            Method::PATCH,
-            "/v1/me",
-            Some(json!({"language": "en"})),
-        )
-        .await,
-    );
-    run(
-        "GET /me/orgs",
-        2,
-        gw.count(&admin, Method::GET, "/v1/me/orgs", None).await,
-    );
-    run(
-        "GET /orgs/{org}",
-        1,
-        gw.count(&admin, Method::GET, &o, None).await,
-    );
-    run(
-        "PATCH /orgs/{org}",
-        2,
-        gw.count(&admin, Method::PATCH, &o, Some(json!({"address": "Омск"})))
-            .await,
-    );
+    run("GET /me", 1, gw.count(&admin, Method::GET, "/v1/me", None).await);
+    run("PATCH /me", 1, gw.count(&admin, Method::PATCH, "/v1/me", Some(json!({"language": "en"}))).await);
+    run("GET /me/orgs", 2, gw.count(&admin, Method::GET, "/v1/me/orgs", None).await);
+    run("GET /orgs/{org}", 1, gw.count(&admin, Method::GET, &o, None).await);
+    run("PATCH /orgs/{org}", 2, gw.count(&admin, Method::PATCH, &o, Some(json!({"address": "Омск"}))).await);
     run(
         "POST /orgs/{org}/members",
         4,
@@ -79,57 +52,32 @@ async fn round_trips_per_route() {
         )
         .await,
     );
-    run(
-        "GET /orgs/{org}/members",
-        2,
-        gw.count(&admin, Method::GET, &format!("{o}/members"), None)
-            .await,
-    );
+    run("GET /orgs/{org}/members", 2, gw.count(&admin, Method::GET, &format!("{o}/members"), None).await);
     run(
         "GET /orgs/{org}/members?class=",
         3,
-        gw.count(&admin, Method::GET, &format!("{o}/members?class={a}"), None)
-            .await,
+        gw.count(&admin, Method::GET, &format!("{o}/members?class={a}"), None).await,
     );
     run(
         "GET /orgs/{org}/members/{user}",
         1,
-        gw.count(&admin, Method::GET, &format!("{o}/members/{}", s.sub), None)
-            .await,
+        gw.count(&admin, Method::GET, &format!("{o}/members/{}", s.sub), None).await,
     );
     run(
         "PATCH /orgs/{org}/members/{user}",
         3,
-        gw.count(
-            &admin,
-            Method::PATCH,
-            &format!("{o}/members/{}", s.sub),
-            Some(json!({"roles": [student(&b)]})),
-        )
-        .await,
+        gw.count(&admin, Method::PATCH, &format!("{o}/members/{}", s.sub), Some(json!({"roles": [student(&b)]}))).await,
     );
     run(
         "PUT /orgs/{org}/admins/{user}",
         2,
-        gw.count(&admin, Method::PUT, &format!("{o}/admins/{}", t.sub), None)
-            .await,
+        gw.count(&admin, Method::PUT, &format!("{o}/admins/{}", t.sub), None).await,
     );
-    run(
-        "GET /orgs/{org}/admins",
-        2,
-        gw.count(&admin, Method::GET, &format!("{o}/admins"), None)
-            .await,
-    );
+    run("GET /orgs/{org}/admins", 2, gw.count(&admin, Method::GET, &format!("{o}/admins"), None).await);
     run(
         "DELETE /orgs/{org}/admins/{user}",
         2,
-        gw.count(
-            &admin,
-            Method::DELETE,
-            &format!("{o}/admins/{}", t.sub),
-            None,
-        )
-        .await,
+        gw.count(&admin, Method::DELETE, &format!("{o}/admins/{}", t.sub), None).await,
     );
     run(
         "POST /orgs/{org}/classes",
@@ -145,104 +93,42 @@ async fn round_trips_per_route() {
     run(
         "GET /orgs/{org}/classes",
         2,
-        gw.count(
-            &admin,
-            Method::GET,
-            &format!("{o}/classes?year=2026/2027"),
-            None,
-        )
-        .await,
+        gw.count(&admin, Method::GET, &format!("{o}/classes?year=2026/2027"), None).await,
     );
-    run(
-        "GET /orgs/{org}/classes/{id}",
-        2,
-        gw.count(&admin, Method::GET, &format!("{o}/classes/{b}"), None)
-            .await,
-    );
+    run("GET /orgs/{org}/classes/{id}", 2, gw.count(&admin, Method::GET, &format!("{o}/classes/{b}"), None).await);
     run(
         "PATCH /orgs/{org}/classes/{id}",
         2,
-        gw.count(
-            &admin,
-            Method::PATCH,
-            &format!("{o}/classes/{b}"),
-            Some(json!({"letter": "Б"})),
-        )
-        .await,
+        gw.count(&admin, Method::PATCH, &format!("{o}/classes/{b}"), Some(json!({"letter": "Б"}))).await,
     );
     run(
         "POST /orgs/{org}/classes/{id}/graduate",
         2,
-        gw.count(
-            &admin,
-            Method::POST,
-            &format!("{o}/classes/{a}/graduate"),
-            Some(json!({})),
-        )
-        .await,
+        gw.count(&admin, Method::POST, &format!("{o}/classes/{a}/graduate"), Some(json!({}))).await,
     );
     run(
         "DELETE /orgs/{org}/classes/{id}/members/{user}",
         2,
-        gw.count(
-            &admin,
-            Method::DELETE,
-            &format!("{o}/classes/{b}/members/{}", s.sub),
-            None,
-        )
-        .await,
+        gw.count(&admin, Method::DELETE, &format!("{o}/classes/{b}/members/{}", s.sub), None).await,
     );
-    run(
-        "GET /orgs/{org}/audit",
-        2,
-        gw.count(&admin, Method::GET, &format!("{o}/audit"), None)
-            .await,
-    );
+    run("GET /orgs/{org}/audit", 2, gw.count(&admin, Method::GET, &format!("{o}/audit"), None).await);
     run(
         "DELETE /orgs/{org}/members/{user}",
         3,
-        gw.count(
-            &admin,
-            Method::DELETE,
-            &format!("{o}/members/{}", t.sub),
-            None,
-        )
-        .await,
+        gw.count(&admin, Method::DELETE, &format!("{o}/members/{}", t.sub), None).await,
     );
-    run(
-        "POST /orgs",
-        2,
-        gw.count(
-            &admin,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Ещё"})),
-        )
-        .await,
-    );
+    run("POST /orgs", 2, gw.count(&admin, Method::POST, "/v1/orgs", Some(json!({"name": "Ещё"}))).await);
     run(
         "POST /orgs with Idempotency-Key",
         4,
-        gw.count_with(
-            &admin,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Ещё"})),
-            &[("idempotency-key", "rt-1")],
-        )
-        .await,
+        gw.count_with(&admin, Method::POST, "/v1/orgs", Some(json!({"name": "Ещё"})), &[("idempotency-key", "rt-1")])
+            .await,
     );
     run(
         "POST /orgs, replayed",
         1,
-        gw.count_with(
-            &admin,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Ещё"})),
-            &[("idempotency-key", "rt-1")],
-        )
-        .await,
+        gw.count_with(&admin, Method::POST, "/v1/orgs", Some(json!({"name": "Ещё"})), &[("idempotency-key", "rt-1")])
+            .await,
     );
     for (name, n) in &table {
         println!("{n:>2}  {name}");
@@ -256,22 +142,11 @@ async fn a_members_first_request_of_the_day_adds_one_write() {
     let org = admin.create_org("Школа").await;
     let t = registered("Teacher").await;
     admin
-        .post(
-            &format!("/v1/orgs/{org}/members"),
-            json!({"user_id": t.sub, "roles": [teacher("Учитель", &[])]}),
-        )
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": t.sub, "roles": [teacher("Учитель", &[])]}))
         .await
         .ok(201);
     let o = format!("/v1/orgs/{org}");
-    assert_eq!(
-        gw.count(&t, Method::GET, &o, None).await.1,
-        2,
-        "membership check + the day's activity"
-    );
-    assert_eq!(
-        gw.count(&t, Method::GET, &o, None).await.1,
-        1,
-        "then the membership check alone"
-    );
+    assert_eq!(gw.count(&t, Method::GET, &o, None).await.1, 2, "membership check + the day's activity");
+    assert_eq!(gw.count(&t, Method::GET, &o, None).await.1, 1, "then the membership check alone");
     assert_eq!(gw.count(&t, Method::GET, &o, None).await.1, 1);
 }

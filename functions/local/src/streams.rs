@@ -1,0 +1,93 @@
+//! Feeds the stream consumers locally, as the event source mapping does in AWS: polls the
+//! emulator's DynamoDB stream shard by shard and hands each batch to the same handler
+//! code. Records a batch reports as failed are delivered again, up to a retry cap.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use kabinet::events::{notifier, ChangeRecord};
+use kabinet::Ctx;
+
+const POLL: Duration = Duration::from_millis(200);
+const MAX_ATTEMPTS: u32 = 5;
+
+/// Runs the notifier on the table's stream until the task is dropped.
+pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
+    let db = aws_sdk_dynamodb::Client::new(&aws);
+    let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
+    let table = ctx.config().table.clone();
+    let stream_arn = loop {
+        match db.describe_table().table_name(&table).send().await {
+            Ok(out) => {
+                if let Some(arn) = out.table().and_then(|t| t.latest_stream_arn()) {
+                    break arn.to_string();
+                }
+            }
+            Err(e) => tracing::warn!(error = %aws_sdk_dynamodb::error::DisplayErrorContext(&e), "no stream yet"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    // Shard -> iterator; records to deliver again with their attempts so far.
+    let mut iterators: HashMap<String, Option<String>> = HashMap::new();
+    let mut retry: Vec<(ChangeRecord, u32)> = Vec::new();
+    loop {
+        if let Ok(out) = streams.describe_stream().stream_arn(&stream_arn).send().await {
+            for shard in out.stream_description().map(|d| d.shards()).unwrap_or_default() {
+                let Some(id) = shard.shard_id() else { continue };
+                if !iterators.contains_key(id) {
+                    let it = streams
+                        .get_shard_iterator()
+                        .stream_arn(&stream_arn)
+                        .shard_id(id)
+                        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                        .send()
+                        .await
+                        .ok()
+                        .and_then(|o| o.shard_iterator().map(str::to_owned));
+                    iterators.insert(id.to_string(), it);
+                }
+            }
+        }
+        let mut batch: Vec<(ChangeRecord, u32)> = std::mem::take(&mut retry);
+        for iterator in iterators.values_mut() {
+            let Some(it) = iterator.clone() else { continue };
+            match streams.get_records().shard_iterator(&it).limit(100).send().await {
+                Ok(out) => {
+                    *iterator = out.next_shard_iterator().map(str::to_owned);
+                    for r in out.records() {
+                        let Some(change) = r.dynamodb() else { continue };
+                        let image: HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue> =
+                            change.new_image().cloned().unwrap_or_default();
+                        let item: serde_dynamo::Item = image.into();
+                        batch.push((
+                            ChangeRecord {
+                                id: change.sequence_number().unwrap_or_default().to_string(),
+                                event_name: r.event_name().map(|n| n.as_str().to_string()).unwrap_or_default(),
+                                new_image: item.into(),
+                            },
+                            0,
+                        ));
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "reading the stream")
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let records: Vec<ChangeRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
+            let failed = notifier::process(&ctx, records).await;
+            for (record, attempts) in batch {
+                if failed.contains(&record.id) {
+                    if attempts + 1 < MAX_ATTEMPTS {
+                        retry.push((record, attempts + 1));
+                    } else {
+                        tracing::error!(record = %record.id, "gave up on a notification after {MAX_ATTEMPTS} attempts");
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}

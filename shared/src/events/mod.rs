@@ -1,0 +1,30 @@
+//! Stream consumers: the table's stream hands each outbox event to the consumer that does
+//! its side effect. The same handlers run in Lambda (event source mapping) and locally
+//! (the local runner polls the emulator's stream).
+
+pub mod notifier;
+
+use crate::store::tx::Item;
+
+/// One change from the table's stream, however it arrived.
+#[derive(Debug, Clone)]
+pub struct ChangeRecord {
+    /// What a partial batch failure names: the record's sequence number.
+    pub id: String,
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    pub event_name: String,
+    pub new_image: Item,
+}
+
+impl ChangeRecord {
+    /// The outbox event this record inserts, if it is one.
+    pub fn outbox_event(&self) -> Option<Result<crate::store::outbox::Event, String>> {
+        let is_event = self.event_name == "INSERT"
+            && self
+                .new_image
+                .get("pk")
+                .and_then(|v| v.as_s().ok())
+                .is_some_and(|pk| pk.starts_with(crate::store::keys::EVENT_PREFIX));
+        is_event.then(|| serde_dynamo::from_item(self.new_image.clone()).map_err(|e| format!("outbox event: {e}")))
+    }
+}

@@ -1,0 +1,189 @@
+//! Notification emails: templates (ru, en; HTML and plain text) and the SES v2 sender.
+
+use std::sync::LazyLock;
+
+use aws_sdk_sesv2::primitives::Blob;
+use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use minijinja::Environment;
+use serde_json::Value;
+
+use crate::domain::{Language, Role};
+
+/// An email ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Every kind of email, with its templates.
+pub const KINDS: [&str; 6] = [
+    "member_added",
+    "admin_appointed",
+    "join_request_submitted",
+    "join_request_accepted",
+    "join_request_rejected",
+    "invitation",
+];
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    let sources: [(&str, &str); 13] = [
+        ("layout.html", include_str!("../../templates/mail/layout.html")),
+        ("member_added.html", include_str!("../../templates/mail/member_added.html")),
+        ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
+        ("admin_appointed.html", include_str!("../../templates/mail/admin_appointed.html")),
+        ("admin_appointed.txt", include_str!("../../templates/mail/admin_appointed.txt")),
+        ("join_request_submitted.html", include_str!("../../templates/mail/join_request_submitted.html")),
+        ("join_request_submitted.txt", include_str!("../../templates/mail/join_request_submitted.txt")),
+        ("join_request_accepted.html", include_str!("../../templates/mail/join_request_accepted.html")),
+        ("join_request_accepted.txt", include_str!("../../templates/mail/join_request_accepted.txt")),
+        ("join_request_rejected.html", include_str!("../../templates/mail/join_request_rejected.html")),
+        ("join_request_rejected.txt", include_str!("../../templates/mail/join_request_rejected.txt")),
+        ("invitation.html", include_str!("../../templates/mail/invitation.html")),
+        ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
+    ];
+    for (name, source) in sources {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "mail template does not parse");
+        }
+    }
+    env
+});
+
+fn subject(kind: &str, lang: Language, vars: &Value) -> String {
+    let org = vars["org_name"].as_str().unwrap_or_default();
+    match (kind, lang) {
+        ("member_added", Language::Ru) => format!("Вас добавили в {org}"),
+        ("member_added", Language::En) => format!("You were added to {org}"),
+        ("admin_appointed", Language::Ru) => format!("Вы администратор {org}"),
+        ("admin_appointed", Language::En) => format!("You are an administrator of {org}"),
+        ("join_request_submitted", Language::Ru) => format!("Новая заявка на вступление в {org}"),
+        ("join_request_submitted", Language::En) => format!("New request to join {org}"),
+        ("join_request_accepted", Language::Ru) => format!("Заявка в {org} принята"),
+        ("join_request_accepted", Language::En) => format!("Your request to join {org} was accepted"),
+        ("join_request_rejected", Language::Ru) => format!("Заявка в {org} отклонена"),
+        ("join_request_rejected", Language::En) => format!("Your request to join {org} was rejected"),
+        ("invitation", Language::Ru) => format!("Приглашение в {org}"),
+        ("invitation", Language::En) => format!("Invitation to {org}"),
+        _ => org.to_string(),
+    }
+}
+
+/// A role's name as people read it.
+pub fn role_name(role: Role, lang: Language) -> &'static str {
+    match (role, lang) {
+        (Role::Teacher, Language::Ru) => "учитель",
+        (Role::Staff, Language::Ru) => "сотрудник",
+        (Role::Student, Language::Ru) => "ученик",
+        (Role::Parent, Language::Ru) => "родитель",
+        (Role::Teacher, Language::En) => "teacher",
+        (Role::Staff, Language::En) => "staff",
+        (Role::Student, Language::En) => "student",
+        (Role::Parent, Language::En) => "parent",
+    }
+}
+
+/// Renders an email of `kind` in `lang`; `vars` holds what its templates use (`org_name`,
+/// `name`, `action_url`, ...).
+pub fn render(kind: &str, lang: Language, to: &str, vars: &Value) -> Result<Email, String> {
+    let subject = subject(kind, lang, vars);
+    let mut ctx = vars.clone();
+    if let Value::Object(map) = &mut ctx {
+        map.insert("lang".into(), Value::String(if lang == Language::En { "en" } else { "ru" }.into()));
+        map.insert("subject".into(), Value::String(subject.clone()));
+        map.entry("action_label").or_insert_with(|| {
+            Value::String(if lang == Language::En { "Open kabinet" } else { "Открыть kabinet" }.into())
+        });
+    }
+    let render = |name: String| -> Result<String, String> {
+        let t = TEMPLATES.get_template(&name).map_err(|e| format!("template {name}: {e}"))?;
+        t.render(&ctx).map_err(|e| format!("template {name}: {e}"))
+    };
+    Ok(Email {
+        to: to.to_string(),
+        subject,
+        text: render(format!("{kind}.txt"))?,
+        html: render(format!("{kind}.html"))?,
+    })
+}
+
+/// The email as MIME: multipart/alternative with the plain-text and HTML parts.
+pub fn mime(from: &str, email: &Email) -> Result<Vec<u8>, String> {
+    mail_builder::MessageBuilder::new()
+        .from(("kabinet", from))
+        .to(email.to.as_str())
+        .subject(email.subject.as_str())
+        .text_body(email.text.as_str())
+        .html_body(email.html.as_str())
+        .write_to_vec()
+        .map_err(|e| format!("building MIME: {e}"))
+}
+
+/// Why a send failed. Every failure is retried by the stream's redelivery; the text is
+/// for the log.
+#[derive(Debug, thiserror::Error)]
+#[error("sending mail failed: {0}")]
+pub struct SendError(pub String);
+
+/// Sends through SES v2 as raw MIME (both parts exactly as rendered).
+pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email) -> Result<(), SendError> {
+    let raw = mime(from, email).map_err(SendError)?;
+    ses.send_email()
+        .from_email_address(from)
+        .destination(Destination::builder().to_addresses(&email.to).build())
+        .content(
+            EmailContent::builder()
+                .raw(RawMessage::builder().data(Blob::new(raw)).build().map_err(|e| SendError(e.to_string()))?)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| SendError(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Value {
+        serde_json::json!({
+            "org_name": "Школа <№1>", "name": "Анна", "by": "Директор", "roles": "учитель",
+            "requester": "Петя", "reason": "Нет мест", "email": "a@b.ru", "expires": "2026-12-07",
+            "action_url": "http://localhost:5173/orgs/x",
+        })
+    }
+
+    #[test]
+    fn every_kind_renders_in_both_languages_with_both_parts() {
+        for kind in KINDS {
+            for lang in [Language::Ru, Language::En] {
+                let e = render(kind, lang, "a@b.ru", &vars()).unwrap();
+                assert!(!e.subject.is_empty() && !e.text.is_empty(), "{kind}");
+                assert!(e.html.contains("<html"), "{kind}");
+                assert!(
+                    e.text.contains("Школа <№1>") || kind == "join_request_submitted" && e.text.contains("Петя"),
+                    "{kind}: {}",
+                    e.text
+                );
+                // HTML escapes what people typed; the text part keeps it.
+                assert!(e.html.contains("Школа &lt;№1&gt;") && !e.html.contains("Школа <№1>"), "{kind}");
+            }
+        }
+        let ru = render("join_request_rejected", Language::Ru, "a@b.ru", &vars()).unwrap();
+        assert!(ru.text.contains("Причина: Нет мест") && ru.subject.contains("отклонена"));
+        let en = render("join_request_rejected", Language::En, "a@b.ru", &vars()).unwrap();
+        assert!(en.text.contains("Reason: Нет мест") && en.subject.contains("rejected"));
+    }
+
+    #[test]
+    fn mime_has_text_and_html_parts() {
+        let e = render("member_added", Language::Ru, "a@b.ru", &vars()).unwrap();
+        let raw = String::from_utf8(mime("no-reply@kabinet.test", &e).unwrap()).unwrap();
+        assert!(raw.contains("multipart/alternative"));
+        assert!(raw.contains("text/plain") && raw.contains("text/html"));
+    }
+}
