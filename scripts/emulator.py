@@ -22,6 +22,37 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
+def keep_streams_through_cancelled_transactions():
+    """moto rolls a cancelled transaction back by putting a copy of each table in place of
+    the table. Stream readers hold the old table's shard, so they would read the cancelled
+    writes (which DynamoDB never streams) and then nothing more. Restore the state into
+    the same table object instead, keeping its shard and dropping the cancelled records."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        before = {
+            name: (table, len(table.stream_shard.items) if table.stream_shard is not None else 0)
+            for name, table in self.tables.items()
+        }
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for name, (table, length) in before.items():
+                current = self.tables.get(name)
+                if current is not None and current is not table:
+                    shard = table.stream_shard
+                    table.__dict__.update(current.__dict__)
+                    table.stream_shard = shard
+                    if shard is not None:
+                        del shard.items[length:]
+                    self.tables[name] = table
+            raise
+
+    DynamoDBBackend.transact_write_items = transact_write_items
+
+
 def sent_mail():
     """Every message SES has accepted, as raw MIME where it was sent raw."""
     from moto.ses.models import RawMessage, ses_backends
@@ -86,6 +117,7 @@ def main():
     parser.add_argument("--parent-pid", type=int, default=None)
     args = parser.parse_args()
 
+    keep_streams_through_cancelled_transactions()
     app = SerializedApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
     if args.parent_pid:

@@ -59,7 +59,8 @@ pub async fn run_notifier() -> Result<(), lambda_http::Error> {
                     new_image: r.change.new_image.into(),
                 })
                 .collect();
-            let failed = crate::events::notifier::process(&ctx, records).await;
+            // Boxed: the whole chain of futures is deep enough to strain type layout.
+            let failed = Box::pin(crate::events::notifier::process(&ctx, records)).await;
             let mut response = DynamoDbEventResponse::default();
             response.batch_item_failures = failed
                 .into_iter()

@@ -93,8 +93,11 @@ pub async fn env() -> &'static TestEnv {
         let ctx = kabinet::Ctx::new(config.clone(), &aws);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let gateway = Gateway::new(ctx, SECRET.to_string(), vec!["http://localhost:5173".into()]);
+        let gateway = Gateway::new(ctx.clone(), SECRET.to_string(), vec!["http://localhost:5173".into()])
+            .with_local_mail(&shared.endpoint);
         tokio::spawn(kabinet_local::serve(listener, gateway));
+        // The notifier, fed from this test's table's stream as in `make dev`.
+        tokio::spawn(kabinet_local::streams::run_notifier(ctx, aws.clone()));
         TestEnv { base, endpoint: shared.endpoint.clone(), config }
     })
     .await
@@ -301,4 +304,26 @@ impl CountingGateway {
         let calls = self.calls.load(std::sync::atomic::Ordering::SeqCst) - before;
         (Resp { status, headers, body, text }, calls)
     }
+}
+
+/// The mail sent to `to` so far (every test's mail goes through one emulator; addresses
+/// are unique per test).
+pub async fn mail_to(to: &str) -> Vec<Value> {
+    let all = send(Method::GET, "/_local/mail", None, None, &[]).await;
+    all.body["items"]
+        .as_array()
+        .map(|a| a.iter().filter(|m| m["to"].as_array().is_some_and(|t| t.iter().any(|x| x == to))).cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Waits (bounded) until `to` has received `count` emails, and returns them.
+pub async fn await_mail(to: &str, count: usize) -> Vec<Value> {
+    for _ in 0..150 {
+        let mail = mail_to(to).await;
+        if mail.len() >= count {
+            return mail;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    mail_to(to).await
 }

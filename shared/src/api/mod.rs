@@ -6,6 +6,7 @@ pub mod access;
 pub mod admins;
 pub mod audit;
 pub mod classes;
+pub mod invitations;
 pub mod invite_links;
 pub mod join_requests;
 pub mod me;
@@ -143,6 +144,13 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("me-join-requests-patch", join_requests::mine_patch),
         route!("me-join-requests-withdraw", join_requests::mine_withdraw),
         route!("me-admin-join-requests", join_requests::admin_pending),
+        route!("invitations-list", invitations::list),
+        route!("invitations-create", invitations::create, Idempotent),
+        route!("invitations-resend", invitations::resend),
+        route!("invitations-revoke", invitations::revoke),
+        route!("me-invitations-list", invitations::mine),
+        route!("me-invitations-accept", invitations::accept),
+        route!("me-invitations-decline", invitations::decline),
         route!("openapi-get", meta::openapi, Public),
     ]
 });

@@ -25,6 +25,8 @@ pub const DECLINE_PREFIX: &str = "DECLINE#";
 pub const JOINREQ_PREFIX: &str = "JOINREQ#";
 pub const JOINPENDING_PREFIX: &str = "JOINPENDING#";
 pub const GROUP_PREFIX: &str = "GROUP#";
+pub const INVITE_PREFIX: &str = "INVITE#";
+pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
 
 pub fn org_pk(org: &OrgId) -> String {
     format!("ORG#{org}")

@@ -13,12 +13,16 @@
 //! | link token lookup | `LINKTOKEN#<sha256>` | `LINK` |
 //! | join request | `ORG#<org>` | `JOINREQ#<id>` (gsi1: `USER#<sub>`; gsi2: `JOINREQS#<org>`, pending first) |
 //! | pending guard | `ORG#<org>` | `JOINPENDING#<sub>` (one pending request a person) |
+//! | email invitation | `ORG#<org>` | `INVITE#<id>` (gsi2: `INVITEMAIL#<email>`) |
+//! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person) |
+//! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
 pub mod audit;
 pub mod classes;
 pub mod idempotency;
+pub mod invitations;
 pub mod join_requests;
 pub mod keys;
 pub mod links;

@@ -54,3 +54,84 @@ async fn sixty_racing_conditional_increments_with_a_limit_of_ten_make_exactly_te
     assert_eq!(succeeded, 10);
     assert_eq!(item["uses"].as_n().unwrap(), "10");
 }
+
+/// DynamoDB never streams the writes of a cancelled transaction, and a stream reader
+/// keeps reading the same shard afterwards. (moto's rollback swaps the table for a copy:
+/// the launcher restores it in place instead.)
+#[tokio::test]
+async fn cancelled_transactions_leave_nothing_in_the_stream() {
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let db = dynamodb().await;
+    let table = env().await.config.table.clone();
+    let aws = kabinet_local::emulator::sdk_config(&env().await.endpoint).await;
+    let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
+    let arn = db
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .unwrap()
+        .latest_stream_arn()
+        .unwrap()
+        .to_string();
+    let put = |pk: &str, cond: Option<&str>| {
+        let mut p = Put::builder()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(pk.into()))
+            .item("sk", AttributeValue::S("X".into()));
+        if let Some(c) = cond {
+            p = p.condition_expression(c);
+        }
+        TransactWriteItem::builder().put(p.build().unwrap()).build()
+    };
+    let run = ulid::Ulid::new().to_string();
+    db.put_item()
+        .table_name(&table)
+        .item("pk", AttributeValue::S(format!("EXISTS#{run}")))
+        .item("sk", AttributeValue::S("X".into()))
+        .send()
+        .await
+        .unwrap();
+    let shard = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description().unwrap().shards()
+        [0]
+    .shard_id()
+    .unwrap()
+    .to_string();
+    let iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::Latest)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator()
+        .unwrap()
+        .to_string();
+    // Cancelled: the second action's condition fails, so the first write never happened.
+    let cancelled = db
+        .transact_write_items()
+        .transact_items(put(&format!("GHOST#{run}"), None))
+        .transact_items(put(&format!("EXISTS#{run}"), Some("attribute_not_exists(pk)")))
+        .send()
+        .await;
+    assert!(cancelled.is_err());
+    db.transact_write_items().transact_items(put(&format!("REAL#{run}"), None)).send().await.unwrap();
+    let records = streams.get_records().shard_iterator(&iterator).send().await.unwrap();
+    let keys: Vec<String> =
+        records.records().iter().filter_map(|r| r.dynamodb()?.keys()?.get("pk")?.as_s().ok().cloned()).collect();
+    assert_eq!(keys, [format!("REAL#{run}")]);
+    assert!(db
+        .get_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(format!("GHOST#{run}")))
+        .key("sk", AttributeValue::S("X".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .is_none());
+}

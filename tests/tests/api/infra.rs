@@ -70,7 +70,7 @@ fn public_routes_and_only_they_skip_the_authorizer() {
             continue;
         };
         let Some(route) = routes().iter().find(|r| r.name == binary) else {
-            assert_eq!(binary, "fallback", "a function outside the route table");
+            assert!(["fallback", "notifier"].contains(&binary), "{binary}: a function outside the route table");
             continue;
         };
         let event = res["Properties"]["Events"].as_mapping().unwrap().values().next().unwrap();
@@ -87,8 +87,10 @@ fn there_is_one_function_binary_per_route() {
         .collect();
     let mut names: BTreeSet<String> = routes().iter().map(|r| r.name.to_string()).collect();
     names.insert("fallback".into());
+    names.insert("notifier".into());
     assert_eq!(bins, names);
     names.remove("fallback");
+    names.remove("notifier");
     for name in &names {
         let main = std::fs::read_to_string(repo(&format!("functions/src/bin/{name}.rs"))).unwrap();
         assert!(main.contains(&format!("run(\"{name}\")")), "{name}.rs runs another route");
@@ -158,4 +160,24 @@ fn openapi_describes_every_route_and_nothing_else() {
         let name = &part[..part.find('"').unwrap()];
         assert!(schemas.contains_key(name), "schema {name} is referenced but not defined");
     }
+}
+
+#[test]
+fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
+    let t = template();
+    let f = &t["Resources"]["NotifierFunction"];
+    assert_eq!(f["Metadata"]["Binary"].as_str(), Some("notifier"));
+    let source = &f["Properties"]["Events"]["Outbox"]["Properties"];
+    assert_eq!(f["Properties"]["Events"]["Outbox"]["Type"].as_str(), Some("DynamoDB"));
+    assert_eq!(source["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert!(source["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0 && n <= 10));
+    assert!(source["MaximumRecordAgeInSeconds"].as_u64().is_some());
+    assert_eq!(source["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
+    assert_eq!(source["DestinationConfig"]["OnFailure"]["Type"].as_str(), Some("SQS"));
+    let alarm = &t["Resources"]["NotifierFailuresAlarm"];
+    assert_eq!(alarm["Type"].as_str(), Some("AWS::CloudWatch::Alarm"));
+    assert_eq!(
+        t["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("NEW_AND_OLD_IMAGES")
+    );
 }

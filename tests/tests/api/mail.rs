@@ -1,0 +1,170 @@
+//! Notification emails: sent from the outbox through the stream, in the recipient's
+//! language, with text and HTML; never twice, never lost.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use kabinet::events::{notifier, ChangeRecord};
+use kabinet::store::outbox::Event;
+use kabinet_tests::{await_mail, env, mail_to, User};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::{registered, school, teacher};
+
+#[tokio::test]
+async fn a_person_added_gets_an_email_in_russian_by_default() {
+    let admin = User::new("Директор Иванова");
+    let org = admin.create_org("Школа №7").await;
+    let t = registered("Пётр Сергеевич").await;
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": t.sub, "roles": [teacher("Учитель физики", &[])]}))
+        .await
+        .ok(201);
+    let mail = await_mail(&t.email, 1).await;
+    assert_eq!(mail.len(), 1, "one email");
+    let m = &mail[0];
+    assert_eq!(m["subject"], "Вас добавили в Школа №7");
+    let text = m["text"].as_str().unwrap();
+    assert!(
+        text.contains("Здравствуйте, Пётр Сергеевич!")
+            && text.contains("Директор Иванова")
+            && text.contains("учитель (Учитель физики)"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("/orgs/{org}")), "a link to the organization: {text}");
+    assert!(m["html"].as_str().unwrap().contains("<b>Школа №7</b>"));
+    assert!(m["from"].as_str().unwrap().contains("no-reply@kabinet.test"));
+    assert!(m["sent_at"].as_str().is_some_and(|s| !s.is_empty()));
+}
+
+#[tokio::test]
+async fn an_appointed_admin_reads_it_in_english_when_they_chose_english() {
+    let admin = User::new("Head");
+    let org = admin.create_org("Oak School").await;
+    let t = registered("Jane").await;
+    t.patch("/v1/me", json!({"language": "en"})).await.ok(200);
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": t.sub, "roles": [teacher("Teacher", &[])]}))
+        .await
+        .ok(201);
+    admin.call(Method::PUT, &format!("/v1/orgs/{org}/admins/{}", t.sub), None, &[]).await.ok(200);
+    let mail = await_mail(&t.email, 2).await;
+    let subjects: Vec<&str> = mail.iter().map(|m| m["subject"].as_str().unwrap()).collect();
+    assert!(subjects.contains(&"You were added to Oak School"), "{subjects:?}");
+    assert!(subjects.contains(&"You are an administrator of Oak School"), "{subjects:?}");
+    let appointed = mail.iter().find(|m| m["subject"] == "You are an administrator of Oak School").unwrap();
+    assert!(appointed["text"].as_str().unwrap().contains("Head made you an administrator"));
+}
+
+#[tokio::test]
+async fn join_requests_notify_every_admin_and_then_the_requester() {
+    let admin = User::new("Админ");
+    let (org, _) = school(&admin, "2026/2027", &[]).await;
+    let second = registered("Second admin").await;
+    second.patch("/v1/me", json!({"language": "en"})).await.ok(200);
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": second.sub, "roles": [teacher("Завуч", &[])]}))
+        .await
+        .ok(201);
+    admin.call(Method::PUT, &format!("/v1/orgs/{org}/admins/{}", second.sub), None, &[]).await.ok(200);
+    let until = kabinet::domain::Timestamp::now().plus(time::Duration::days(3)).to_string();
+    let link = admin
+        .post(
+            &format!("/v1/orgs/{org}/invite-links"),
+            json!({"expires_at": until, "max_uses": 5, "roles": [teacher("Учитель", &[])]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let token = link["token"].as_str().unwrap();
+    let a = User::new("Анна Кандидат");
+    let b = User::new("Борис Кандидат");
+    let ra = a.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rb = b.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let to_admin = await_mail(&admin.email, 2).await;
+    let ru: Vec<&serde_json::Value> =
+        to_admin.iter().filter(|m| m["subject"].as_str().unwrap().starts_with("Новая заявка")).collect();
+    assert_eq!(ru.len(), 2);
+    assert!(ru.iter().any(|m| m["text"].as_str().unwrap().contains("Анна Кандидат")));
+    let en = await_mail(&second.email, 4).await;
+    assert_eq!(en.iter().filter(|m| m["subject"].as_str().unwrap().starts_with("New request to join")).count(), 2);
+    admin.post(&format!("/v1/orgs/{org}/join-requests/{ra}/accept"), json!({})).await.ok(200);
+    admin.post(&format!("/v1/orgs/{org}/join-requests/{rb}/reject"), json!({"reason": "Вакансий нет"})).await.ok(200);
+    let accepted = await_mail(&a.email, 1).await;
+    assert_eq!(accepted[0]["subject"], "Заявка в Школа принята");
+    let rejected = await_mail(&b.email, 1).await;
+    assert_eq!(rejected[0]["subject"], "Заявка в Школа отклонена");
+    assert!(rejected[0]["text"].as_str().unwrap().contains("Причина: Вакансий нет"));
+    assert!(rejected[0]["html"].as_str().unwrap().contains("Вакансий нет"));
+}
+
+/// An outbox event as the stream would hand it over.
+async fn record_for(event: &Event) -> ChangeRecord {
+    let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(event).unwrap();
+    item.insert("pk".into(), AttributeValue::S(format!("EVENT#{}", event.id)));
+    item.insert("sk".into(), AttributeValue::S("EVENT".into()));
+    ChangeRecord { id: format!("seq-{}", event.id), event_name: "INSERT".into(), new_image: item }
+}
+
+async fn ctx_with_mail_from(from: &str) -> kabinet::Ctx {
+    let env = env().await;
+    let aws = kabinet_local::emulator::sdk_config(&env.endpoint).await;
+    let mut config = env.config.clone();
+    config.mail_from = from.into();
+    kabinet::Ctx::new(config, &aws)
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_sends_one_email() {
+    let u = registered("Twice").await;
+    let event = Event::new(
+        "member_added",
+        None,
+        json!({"org_id": "k7m3xq9pza", "org_name": "Дубль", "user_id": u.sub, "roles": [], "by": "Кто-то"}),
+    );
+    let ctx = ctx_with_mail_from("no-reply@kabinet.test").await;
+    let record = record_for(&event).await;
+    assert!(notifier::process(&ctx, vec![record.clone()]).await.is_empty());
+    assert!(notifier::process(&ctx, vec![record.clone(), record]).await.is_empty());
+    assert_eq!(mail_to(&u.email).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_send_is_reported_for_retry_and_sent_once_later() {
+    let u = registered("Retry").await;
+    let event = Event::new(
+        "member_added",
+        None,
+        json!({"org_id": "k7m3xq9pza", "org_name": "Повтор", "user_id": u.sub, "roles": [], "by": "Кто-то"}),
+    );
+    let record = record_for(&event).await;
+    let other = Event::new("something_without_mail", None, json!({}));
+    // SES refuses a sender whose identity is not verified: the record is reported failed.
+    let broken = ctx_with_mail_from("no-reply@unverified.example").await;
+    let failed = notifier::process(&broken, vec![record_for(&other).await, record.clone()]).await;
+    assert_eq!(failed, vec![record.id.clone()]);
+    assert!(mail_to(&u.email).await.is_empty());
+    // Redelivered to a working notifier: sent, once.
+    let ctx = ctx_with_mail_from("no-reply@kabinet.test").await;
+    assert!(notifier::process(&ctx, vec![record.clone()]).await.is_empty());
+    assert!(notifier::process(&ctx, vec![record]).await.is_empty());
+    assert_eq!(mail_to(&u.email).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_local_mail_page_shows_what_was_sent() {
+    let r = kabinet_tests::send(Method::GET, "/_local/mail.html", None, None, &[]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.text.contains("Sent mail"));
+    // Not part of the API.
+    let doc = kabinet::openapi::document();
+    assert!(serde_json::to_string(doc).unwrap().find("_local").is_none());
+}
