@@ -31,10 +31,13 @@ pub async fn fetch(emulator: &str) -> Result<MailList, String> {
 }
 
 fn parse(m: &serde_json::Value) -> SentMail {
-    let to: Vec<String> = m["destinations"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|d| d.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    // The emulator lists a raw message's recipients from the request and its headers alike.
+    let mut to: Vec<String> = Vec::new();
+    for d in m["destinations"].as_array().into_iter().flatten().filter_map(|d| d.as_str()) {
+        if !to.iter().any(|t| t == d) {
+            to.push(d.to_string());
+        }
+    }
     let from = m["source"].as_str().unwrap_or_default().to_string();
     let Some(raw) = m["raw"].as_str() else {
         let body = m["body"].as_str().unwrap_or_default().to_string();
