@@ -24,6 +24,7 @@ async fn a_person_added_gets_an_email_in_russian_by_default() {
     let mail = await_mail(&t.email, 1).await;
     assert_eq!(mail.len(), 1, "one email");
     let m = &mail[0];
+    assert_eq!(m["to"], json!([t.email]));
     assert_eq!(m["subject"], "Вас добавили в Школа №7");
     let text = m["text"].as_str().unwrap();
     assert!(
