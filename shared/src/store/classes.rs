@@ -10,8 +10,9 @@ use super::audit::AuditEntry;
 use super::keys::*;
 use super::members::{member_item, member_key, roster_update, Membership};
 use super::orgs::org_key;
+use super::read::KeyQuery;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
-use super::{classify, serde_err, Store, StoreError};
+use super::{serde_err, Store, StoreError};
 use crate::domain::{AcademicYear, ClassName, OrgId, Role, Timestamp, UserId};
 
 /// Which roster of a class.
@@ -213,42 +214,12 @@ pub enum Promotion {
 
 impl Store {
     pub async fn class(&self, org: &OrgId, id: &str) -> Result<Option<Class>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(class_key(org, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        self.get(class_key(org, id)).await
     }
 
     /// Every class of the organization, all years (a school has a few hundred at most).
     pub async fn classes(&self, org: &OrgId) -> Result<Vec<Class>, StoreError> {
-        let mut classes = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(org_pk(org)))
-                .expression_attribute_values(":prefix", s(CLASS_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items.unwrap_or_default() {
-                classes.push(serde_dynamo::from_item(i).map_err(serde_err)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(classes);
-            }
-        }
+        self.query_all(&KeyQuery::table(org_pk(org)).prefix(CLASS_PREFIX)).await
     }
 
     pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<String>) -> Result<Vec<Class>, StoreError> {

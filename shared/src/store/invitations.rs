@@ -11,6 +11,7 @@ use super::keys::*;
 use super::members::{member_item, roster_changes, roster_update, Membership};
 use super::orgs::org_key;
 use super::outbox::Event;
+use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
@@ -57,10 +58,6 @@ fn item(i: &Invitation) -> Result<Item, StoreError> {
     item.insert(GSI2PK.into(), s(format!("INVITEMAIL#{}", i.email)));
     item.insert(GSI2SK.into(), s(format!("{INVITE_PREFIX}{}", i.id)));
     Ok(item)
-}
-
-fn parse(item: Item) -> Result<Invitation, StoreError> {
-    serde_dynamo::from_item(item).map_err(serde_err)
 }
 
 #[derive(Debug)]
@@ -125,63 +122,22 @@ impl Store {
     }
 
     pub async fn invitation(&self, org: &OrgId, id: &str) -> Result<Option<Invitation>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(invitation_key(org, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(parse).transpose()
+        self.get(invitation_key(org, id)).await
     }
 
     /// Every invitation of the organization, newest first.
     pub async fn invitations(&self, org: &OrgId) -> Result<Vec<Invitation>, StoreError> {
-        let mut all = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(org_pk(org)))
-                .expression_attribute_values(":prefix", s(INVITE_PREFIX))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items.unwrap_or_default() {
-                all.push(parse(i)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(all);
-            }
-        }
+        self.query_all(&KeyQuery::table(org_pk(org)).prefix(INVITE_PREFIX).newest_first()).await
     }
 
     /// Invitations addressed to an email, across organizations (optionally one by ID).
     pub async fn invitations_to(&self, email: &str, id: Option<&str>) -> Result<Vec<Invitation>, StoreError> {
-        let mut q = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .expression_attribute_names("#pk", GSI2PK)
-            .expression_attribute_values(":pk", s(format!("INVITEMAIL#{}", email.to_lowercase())));
-        q = match id {
-            Some(id) => q
-                .key_condition_expression("#pk = :pk AND #sk = :sk")
-                .expression_attribute_names("#sk", GSI2SK)
-                .expression_attribute_values(":sk", s(format!("{INVITE_PREFIX}{id}"))),
-            None => q.key_condition_expression("#pk = :pk"),
+        let q = KeyQuery::index(GSI2, format!("INVITEMAIL#{}", email.to_lowercase()));
+        let q = match id {
+            Some(id) => q.equals(format!("{INVITE_PREFIX}{id}")),
+            None => q,
         };
-        let out = q.send().await.map_err(classify)?;
-        out.items.unwrap_or_default().into_iter().map(parse).collect()
+        self.query_all(&q).await
     }
 
     /// Sends again: a new email event, the expiry renewed.

@@ -13,8 +13,9 @@ use super::links::{use_link, InviteLink};
 use super::members::{member_item, member_key, roster_changes, roster_update, Membership};
 use super::orgs::org_key;
 use super::outbox::Event;
+use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
-use super::{classify, serde_err, Store, StoreError};
+use super::{serde_err, Store, StoreError};
 use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
 use crate::http::{Cursor, PageQuery};
 
@@ -88,10 +89,6 @@ fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
     item.insert(GSI2PK.into(), s(join_requests_pk(&r.org_id)));
     item.insert(GSI2SK.into(), s(list_sort_key(r)));
     Ok(item)
-}
-
-fn parse(item: Item) -> Result<JoinRequest, StoreError> {
-    serde_dynamo::from_item(item).map_err(serde_err)
 }
 
 /// How a pending request ends.
@@ -172,39 +169,16 @@ impl Store {
     }
 
     pub async fn join_request(&self, org: &OrgId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(request_key(org, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(parse).transpose()
+        self.get(request_key(org, id)).await
     }
 
     /// One of the user's own requests, by ID (through the user's index: nobody else's).
     pub async fn own_join_request(&self, user: &UserId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND #sk = :sk")
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
-            .expression_attribute_values(":pk", s(user_pk(user)))
-            .expression_attribute_values(":sk", s(join_request_sk(id)))
-            .send()
-            .await
-            .map_err(classify)?;
-        match out.items.unwrap_or_default().into_iter().next() {
+        let found: Vec<JoinRequest> =
+            self.query_all(&KeyQuery::index(GSI1, user_pk(user)).equals(join_request_sk(id))).await?;
+        match found.into_iter().next() {
             // The index may lag a write: read the item itself.
-            Some(item) => {
-                let r = parse(item)?;
-                self.join_request(&r.org_id, &r.id).await
-            }
+            Some(r) => self.join_request(&r.org_id, &r.id).await,
             None => Ok(None),
         }
     }
@@ -215,29 +189,7 @@ impl Store {
         user: &UserId,
         page: &PageQuery,
     ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
-        let upk = user_pk(user);
-        let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(GSI1PK, &upk).map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
-        };
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
-            .expression_attribute_values(":pk", s(upk))
-            .expression_attribute_values(":prefix", s(JOINREQ_PREFIX))
-            .scan_index_forward(false)
-            .limit(page.limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out.items.unwrap_or_default().into_iter().map(parse).collect::<Result<Vec<_>, _>>()?;
-        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
+        self.query_page(&KeyQuery::index(GSI1, user_pk(user)).prefix(JOINREQ_PREFIX).newest_first(), page).await
     }
 
     /// The organization's requests, pending first, or those of one status.
@@ -247,42 +199,16 @@ impl Store {
         status: Option<JoinRequestStatus>,
         page: &PageQuery,
     ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
-        let pk = join_requests_pk(org);
-        let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(GSI2PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
-        };
+        let q = KeyQuery::index(GSI2, join_requests_pk(org));
         // Decided requests are in decision order; one status of them is a filter.
-        let (prefix, filter) = match status {
-            None => (String::new(), None),
-            Some(JoinRequestStatus::Pending) => ("0#pending#".to_string(), None),
-            Some(other) => ("1#".to_string(), Some(other.as_str())),
+        let q = match status {
+            None => q,
+            Some(JoinRequestStatus::Pending) => q.prefix("0#pending#"),
+            Some(other) => q.prefix("1#").filter(
+                Expr::condition("#status = :status").name("#status", "status").value(":status", s(other.as_str())),
+            ),
         };
-        let mut q = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .expression_attribute_names("#pk", GSI2PK)
-            .expression_attribute_values(":pk", s(pk))
-            .limit(page.limit)
-            .set_exclusive_start_key(start);
-        q = if prefix.is_empty() {
-            q.key_condition_expression("#pk = :pk")
-        } else {
-            q.key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", GSI2SK)
-                .expression_attribute_values(":prefix", s(prefix))
-        };
-        if let Some(status) = filter {
-            q = q
-                .filter_expression("#status = :status")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(status));
-        }
-        let out = q.send().await.map_err(classify)?;
-        let items = out.items.unwrap_or_default().into_iter().map(parse).collect::<Result<Vec<_>, _>>()?;
-        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
+        self.query_page(&q, page).await
     }
 
     /// Replaces a pending request's roles (by its requester or an admin).

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::AuditEntry;
 use super::keys::*;
+use super::read::KeyQuery;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
@@ -90,16 +91,7 @@ impl Store {
     }
 
     pub async fn link(&self, org: &OrgId, id: &str) -> Result<Option<InviteLink>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(link_key(org, id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        self.get(link_key(org, id)).await
     }
 
     /// The link a token opens (two reads: the lookup, then the link).
@@ -127,29 +119,7 @@ impl Store {
 
     /// Every link of the organization, newest first.
     pub async fn links(&self, org: &OrgId) -> Result<Vec<InviteLink>, StoreError> {
-        let mut links = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(org_pk(org)))
-                .expression_attribute_values(":prefix", s(LINK_PREFIX))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items.unwrap_or_default() {
-                links.push(serde_dynamo::from_item(i).map_err(serde_err)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(links);
-            }
-        }
+        self.query_all(&KeyQuery::table(org_pk(org)).prefix(LINK_PREFIX).newest_first()).await
     }
 
     /// Revokes a link; false when it already was.

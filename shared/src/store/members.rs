@@ -1,7 +1,7 @@
 //! Memberships: a person in an organization with role grants and the admin flag, and the
 //! class rosters that mirror their class places.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use super::classes::{class_key, Roster};
 use super::keys::*;
 use super::orgs::count_members;
 use super::outbox::Event;
+use super::read::KeyQuery;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::{OrgId, Role, RoleGrant, Timestamp, UserId};
@@ -234,16 +235,7 @@ fn failed_at(e: &StoreError, meanings: &[(usize, MemberError)]) -> Option<usize>
 
 impl Store {
     pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Membership>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(member_key(org, user)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        self.get(member_key(org, user)).await
     }
 
     pub async fn memberships(&self, org: &OrgId, users: &[UserId]) -> Result<Vec<Membership>, StoreError> {
@@ -438,59 +430,17 @@ impl Store {
         role: Option<Role>,
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
-        let pk = org_pk(org);
-        let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
-        };
-        let mut q = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", s(pk))
-            .expression_attribute_values(":prefix", s(MEMBER_PREFIX))
-            .limit(page.limit)
-            .set_exclusive_start_key(start);
+        let mut q = KeyQuery::table(org_pk(org)).prefix(MEMBER_PREFIX);
         if let Some(role) = role {
             let name = serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            q = q.filter_expression("contains(role_names, :role)").expression_attribute_values(":role", s(name));
+            q = q.filter(Expr::condition("contains(role_names, :role)").value(":role", s(name)));
         }
-        let out = q.send().await.map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect::<Result<Vec<Membership>, _>>()?;
-        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
+        self.query_page(&q, page).await
     }
 
     /// The organization's admins (a sparse index: one query, however many members).
     pub async fn admins(&self, org: &OrgId) -> Result<Vec<Membership>, StoreError> {
-        let mut admins = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let out = self
-                .db
-                .query()
-                .table_name(&self.table)
-                .index_name(GSI2)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI2PK)
-                .expression_attribute_values(":pk", s(admins_pk(org)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(classify)?;
-            for i in out.items.unwrap_or_default() {
-                admins.push(serde_dynamo::from_item(i).map_err(serde_err)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(admins);
-            }
-        }
+        self.query_all(&KeyQuery::index(GSI2, admins_pk(org))).await
     }
 
     /// A page of the user's memberships across organizations.
@@ -499,32 +449,6 @@ impl Store {
         user: &UserId,
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
-        let upk = user_pk(user);
-        let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(GSI1PK, &upk).map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
-        };
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI1)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", GSI1PK)
-            .expression_attribute_names("#sk", GSI1SK)
-            .expression_attribute_values(":pk", s(upk))
-            .expression_attribute_values(":prefix", s(ORG_PREFIX))
-            .limit(page.limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect::<Result<Vec<Membership>, _>>()?;
-        Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
+        self.query_page(&KeyQuery::index(GSI1, user_pk(user)).prefix(ORG_PREFIX), page).await
     }
 }

@@ -29,6 +29,7 @@ pub mod links;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
+pub mod read;
 pub mod schema;
 pub mod sent;
 pub mod tx;

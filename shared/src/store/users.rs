@@ -120,37 +120,13 @@ impl Store {
 
 impl Store {
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, AttributeValue::S(user_pk(id)))
-            .key(SK, AttributeValue::S(PROFILE.into()))
-            .send()
-            .await
-            .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        self.get(super::tx::key(user_pk(id), PROFILE)).await
     }
 
     /// The registered person with this verified email, if any.
     pub async fn user_by_verified_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI2PK)
-            .expression_attribute_values(":pk", AttributeValue::S(email_pk(&email.to_lowercase())))
-            .send()
-            .await
-            .map_err(classify)?;
-        let users = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect::<Result<Vec<User>, _>>()?;
+        let users: Vec<User> =
+            self.query_all(&super::read::KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
         Ok(users.into_iter().find(|u| u.email_verified))
     }
 }

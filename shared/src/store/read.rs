@@ -1,0 +1,150 @@
+//! Reads: one item by key, and queries on the table or an index, a page at a time or
+//! every page. Every read of the store goes through these.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+
+use super::keys::*;
+use super::tx::{s, Expr, Item};
+use super::{classify, serde_err, Store, StoreError};
+use crate::http::{Cursor, PageQuery};
+
+/// A query: a partition of the table or of an index, optionally narrowed by its sort key,
+/// optionally filtered.
+#[derive(Debug, Clone)]
+pub struct KeyQuery {
+    index: Option<&'static str>,
+    pk: String,
+    sk: Option<(&'static str, String)>,
+    forward: bool,
+    filter: Option<Expr>,
+}
+
+impl KeyQuery {
+    /// The items of a partition of the table.
+    pub fn table(pk: impl Into<String>) -> Self {
+        KeyQuery { index: None, pk: pk.into(), sk: None, forward: true, filter: None }
+    }
+
+    /// The items of a partition of an index (`GSI1`, `GSI2`).
+    pub fn index(index: &'static str, pk: impl Into<String>) -> Self {
+        KeyQuery { index: Some(index), ..Self::table(pk) }
+    }
+
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.sk = Some(("begins_with(#sk, :sk)", prefix.into()));
+        self
+    }
+
+    pub fn equals(mut self, sk: impl Into<String>) -> Self {
+        self.sk = Some(("#sk = :sk", sk.into()));
+        self
+    }
+
+    pub fn newest_first(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    /// A filter expression (with its names and values) applied after the key condition.
+    pub fn filter(mut self, filter: Expr) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    fn key_attrs(&self) -> (&'static str, &'static str) {
+        match self.index {
+            Some(GSI1) => (GSI1PK, GSI1SK),
+            Some(GSI2) => (GSI2PK, GSI2SK),
+            _ => (PK, SK),
+        }
+    }
+}
+
+fn parse_all<T: DeserializeOwned>(items: Option<Vec<Item>>) -> Result<Vec<T>, StoreError> {
+    items.unwrap_or_default().into_iter().map(|i| serde_dynamo::from_item(i).map_err(serde_err)).collect()
+}
+
+impl Store {
+    /// One item by key, read consistently.
+    pub async fn get<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+    }
+
+    async fn query_once(
+        &self,
+        q: &KeyQuery,
+        limit: Option<i32>,
+        start: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<(Option<Vec<Item>>, Option<HashMap<String, AttributeValue>>), StoreError> {
+        let (pk_attr, sk_attr) = q.key_attrs();
+        let mut condition = "#pk = :pk".to_string();
+        let mut names = HashMap::from([("#pk".to_string(), pk_attr.to_string())]);
+        let mut values = HashMap::from([(":pk".to_string(), s(&q.pk))]);
+        if let Some((cond, sk)) = &q.sk {
+            condition.push_str(&format!(" AND {cond}"));
+            names.insert("#sk".into(), sk_attr.into());
+            values.insert(":sk".into(), s(sk));
+        }
+        let mut req = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .set_index_name(q.index.map(str::to_owned))
+            .key_condition_expression(condition)
+            .scan_index_forward(q.forward)
+            .set_limit(limit)
+            .set_exclusive_start_key(start);
+        if let Some(f) = &q.filter {
+            names.extend(f.names.clone());
+            values.extend(f.values.clone());
+            req = req.set_filter_expression(f.condition.clone());
+        }
+        let out = req
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok((out.items, out.last_evaluated_key))
+    }
+
+    /// One page; the cursor must come from the same partition.
+    pub async fn query_page<T: DeserializeOwned>(
+        &self,
+        q: &KeyQuery,
+        page: &PageQuery,
+    ) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
+        let start = match &page.cursor {
+            Some(c) => Some(c.to_start_key(q.key_attrs().0, &q.pk).map_err(|_| StoreError::InvalidCursor)?),
+            None => None,
+        };
+        let (items, last) = self.query_once(q, Some(page.limit), start).await?;
+        Ok((parse_all(items)?, last.as_ref().and_then(Cursor::from_key)))
+    }
+
+    /// Every page (for partitions known to stay small: a school's classes, links, admins).
+    pub async fn query_all<T: DeserializeOwned>(&self, q: &KeyQuery) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) = self.query_once(q, None, start).await?;
+            all.extend(parse_all(items)?);
+            match last {
+                Some(key) => start = Some(key),
+                None => return Ok(all),
+            }
+        }
+    }
+}
