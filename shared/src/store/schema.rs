@@ -12,16 +12,16 @@ use super::keys::*;
 /// (index name, hash key, range key) of each global secondary index.
 pub const INDEXES: [(&str, &str, &str); 2] = [(GSI1, GSI1PK, GSI1SK), (GSI2, GSI2PK, GSI2SK)];
 
-fn key(name: &str, kind: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key schema")
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().map_err(|e| e.to_string())
 }
 
-fn attr(name: &str) -> AttributeDefinition {
+fn attr(name: &str) -> Result<AttributeDefinition, String> {
     AttributeDefinition::builder()
         .attribute_name(name)
         .attribute_type(ScalarAttributeType::S)
         .build()
-        .expect("attribute definition")
+        .map_err(|e| e.to_string())
 }
 
 /// Creates the table (with its stream, indexes and TTL) unless it exists.
@@ -33,10 +33,10 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key(PK, KeyType::Hash))
-        .key_schema(key(SK, KeyType::Range))
-        .attribute_definitions(attr(PK))
-        .attribute_definitions(attr(SK))
+        .key_schema(key(PK, KeyType::Hash)?)
+        .key_schema(key(SK, KeyType::Range)?)
+        .attribute_definitions(attr(PK)?)
+        .attribute_definitions(attr(SK)?)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -45,11 +45,11 @@ pub async fn create_table_if_missing(db: &Client, table: &str) -> Result<(), Str
                 .map_err(|e| e.to_string())?,
         );
     for (name, hash, range) in INDEXES {
-        req = req.attribute_definitions(attr(hash)).attribute_definitions(attr(range)).global_secondary_indexes(
+        req = req.attribute_definitions(attr(hash)?).attribute_definitions(attr(range)?).global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(name)
-                .key_schema(key(hash, KeyType::Hash))
-                .key_schema(key(range, KeyType::Range))
+                .key_schema(key(hash, KeyType::Hash)?)
+                .key_schema(key(range, KeyType::Range)?)
                 .projection(Projection::builder().projection_type(ProjectionType::All).build())
                 .build()
                 .map_err(|e| e.to_string())?,
