@@ -80,9 +80,7 @@ fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiE
 }
 
 fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
-    let id = req.path_param("id")?;
-    let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
-    ok.then(|| id.to_ascii_lowercase()).ok_or(ApiError::NotFound("class"))
+    super::access::id_param(req, "class")
 }
 
 /// Whether the caller may see a class and its people: admins and staff any; teachers the
@@ -91,7 +89,7 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
     let me = &caller.member.user_id;
     caller.is_admin()
         || caller.has_role(Role::Staff)
-        || c.has_teacher(me)
+        || (caller.has_role(Role::Teacher) && c.has_teacher(me))
         || c.students.contains_key(me.as_str())
         || c.parents.contains_key(me.as_str())
         || caller.member.roles.iter().any(|g| g.class_ids.contains(&c.id))
@@ -113,7 +111,13 @@ fn class_error(e: ClassError) -> ApiError {
     }
 }
 
+/// The most class teachers a class may have.
+const MAX_CLASS_TEACHERS: usize = 10;
+
 fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if raw.len() > MAX_CLASS_TEACHERS {
+        return Err(ApiError::validation("class_teacher_ids", format!("at most {MAX_CLASS_TEACHERS} class teachers")));
+    }
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (i, t) in raw.into_iter().enumerate() {

@@ -142,11 +142,28 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let caller = member(&ctx, &req).await?;
     let body: CreateInvitations = req.json()?;
     may_invite(&caller, &body.role)?;
+    if !caller.is_admin() && !body.role.class_ids.is_empty() {
+        // Teachers invite into the classes they teach.
+        let ids = body.role.class_ids.iter().cloned().collect();
+        let classes = ctx.store().classes_by_id(&caller.org.id, &ids).await?;
+        let teaches_all = body
+            .role
+            .class_ids
+            .iter()
+            .all(|id| classes.iter().any(|c| &c.id == id && c.has_teacher(&caller.member.user_id)));
+        if !teaches_all {
+            return Err(ApiError::Forbidden("invite people into classes you do not teach"));
+        }
+    }
     if body.emails.is_empty() || body.emails.len() > MAX_EMAILS {
         return Err(ApiError::validation("emails", format!("give 1 to {MAX_EMAILS} addresses")));
     }
     if let Some(g) = &body.group_id {
-        if !ctx.store().group_exists(&caller.org.id, g).await? {
+        let exists = match super::access::resource_id(g) {
+            Some(id) => ctx.store().group_exists(&caller.org.id, &id).await?,
+            None => false,
+        };
+        if !exists {
             return Err(ApiError::validation("group_id", "no such group in this organization"));
         }
     }
@@ -226,6 +243,26 @@ async fn invite_one(
     match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
         Ok(()) => Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(invitation.id) }),
         Err(InvitationError::AlreadyInvited(id)) => {
+            // Still pending but expired: invite again means send it again, renewed.
+            if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
+                if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
+                    let expires = now.plus(time::Duration::days(VALID_DAYS));
+                    let audit = AuditEntry::new(
+                        &caller.org.id,
+                        &caller.actor(),
+                        "invitation.resend",
+                        "invitation",
+                        &id,
+                        Some(json!({"expires_at": existing.expires_at})),
+                        Some(json!({"expires_at": expires})),
+                    );
+                    let renewed = Invitation { expires_at: expires, ..existing.clone() };
+                    ctx.store()
+                        .resend_invitation(&existing, expires, &audit, &invitation_event(&caller.org.name, &renewed))
+                        .await
+                        .map_err(invitation_error)?;
+                }
+            }
             Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(id) })
         }
         Err(e) => Err(invitation_error(e)),
@@ -258,7 +295,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), ApiError> {
     let caller = member(ctx, req).await?;
-    let id = req.path_param("id")?.to_ascii_lowercase();
+    let id = super::access::id_param(req, "invitation")?;
     let invitation = ctx.store().invitation(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     if !caller.is_admin() && invitation.invited_by != caller.member.user_id {
         return Err(ApiError::Forbidden("manage invitations others sent"));
@@ -359,7 +396,7 @@ pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 }
 
 async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> {
-    let id = req.path_param("id")?.to_ascii_lowercase();
+    let id = super::access::id_param(req, "invitation")?;
     let email = verified_email(req)?.ok_or(ApiError::NotFound("invitation"))?;
     ctx.store().invitations_to(&email, Some(&id)).await?.into_iter().next().ok_or(ApiError::NotFound("invitation"))
 }

@@ -122,9 +122,12 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         }
     };
     if let Some(g) = &body.group_id {
-        match ctx.store().group_exists(&caller.org.id, g).await? {
-            true => {}
-            false => errors.push(FieldError::new("group_id", "no such group in this organization")),
+        let exists = match super::access::resource_id(g) {
+            Some(id) => ctx.store().group_exists(&caller.org.id, &id).await?,
+            None => false,
+        };
+        if !exists {
+            errors.push(FieldError::new("group_id", "no such group in this organization"));
         }
     }
     if !errors.is_empty() {
@@ -190,7 +193,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     caller.require_admin("revoke invitation links")?;
-    let id = req.path_param("id")?.to_ascii_lowercase();
+    let id = super::access::id_param(&req, "invitation link")?;
     let link = ctx.store().link(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     if !link.revoked {
         let audit = AuditEntry::new(

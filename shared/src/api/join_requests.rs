@@ -75,9 +75,7 @@ pub fn request_error(e: RequestError) -> ApiError {
 }
 
 fn request_id(req: &ApiRequest) -> Result<String, ApiError> {
-    let id = req.path_param("id")?;
-    let ok = id.len() == 26 && id.chars().all(|c| c.is_ascii_alphanumeric());
-    ok.then(|| id.to_ascii_lowercase()).ok_or(ApiError::NotFound("join request"))
+    super::access::id_param(req, "join request")
 }
 
 fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError> {

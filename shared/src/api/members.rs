@@ -199,8 +199,10 @@ async fn class_filter(ctx: &Ctx, caller: &Caller, class: Option<&str>) -> Result
         caller.require_admin("list every member (teachers list a class they teach with ?class=)")?;
         return Ok(None);
     };
-    let class = ctx.store().class(&caller.org.id, class_id).await?.ok_or(ApiError::NotFound("class"))?;
-    if !caller.is_admin() && !class.has_teacher(&caller.member.user_id) {
+    let class_id = super::access::resource_id(class_id).ok_or(ApiError::NotFound("class"))?;
+    let class = ctx.store().class(&caller.org.id, &class_id).await?.ok_or(ApiError::NotFound("class"))?;
+    let teaches = caller.has_role(Role::Teacher) && class.has_teacher(&caller.member.user_id);
+    if !caller.is_admin() && !teaches {
         return Err(ApiError::Forbidden("list the members of a class you do not teach"));
     }
     Ok(Some(class))

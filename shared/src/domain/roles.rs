@@ -21,6 +21,10 @@ impl Role {
     }
 }
 
+/// The most classes one grant may name (a parent of many children, a teacher of many
+/// classes), which also bounds the transactions that move class places.
+pub const MAX_CLASSES: usize = 20;
+
 /// One role held or offered, with what the role needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +68,11 @@ impl RoleGrant {
             errors.push((format!("{field}.specialization"), "only a teacher has a specialization".into()));
         }
         let mut seen = std::collections::HashSet::new();
-        if self.class_ids.iter().any(|c| !seen.insert(c.clone())) {
+        if self.class_ids.iter().any(|c| c.len() != 26 || !c.chars().all(|ch| ch.is_ascii_alphanumeric())) {
+            errors.push((format!("{field}.class_ids"), "lists something that is not a class ID".into()));
+        } else if self.class_ids.len() > MAX_CLASSES {
+            errors.push((format!("{field}.class_ids"), format!("at most {MAX_CLASSES} classes")));
+        } else if self.class_ids.iter().any(|c| !seen.insert(c.clone())) {
             errors.push((format!("{field}.class_ids"), "lists a class twice".into()));
         }
         match self.role {
@@ -139,20 +147,40 @@ mod tests {
     #[test]
     fn students_need_one_class_parents_at_least_one() {
         assert!(validate_grants(vec![grant(Role::Student, None, &[])], "roles").is_err());
-        assert!(validate_grants(vec![grant(Role::Student, None, &["a", "b"])], "roles").is_err());
-        assert!(validate_grants(vec![grant(Role::Student, None, &["a"])], "roles").is_ok());
+        assert!(validate_grants(
+            vec![grant(Role::Student, None, &["01jaaaaaaaaaaaaaaaaaaaaaaa", "01jbbbbbbbbbbbbbbbbbbbbbbb"])],
+            "roles"
+        )
+        .is_err());
+        assert!(validate_grants(vec![grant(Role::Student, None, &["01jaaaaaaaaaaaaaaaaaaaaaaa"])], "roles").is_ok());
         assert!(validate_grants(vec![grant(Role::Parent, None, &[])], "roles").is_err());
-        assert!(validate_grants(vec![grant(Role::Parent, None, &["a", "b"])], "roles").is_ok());
+        assert!(validate_grants(
+            vec![grant(Role::Parent, None, &["01jaaaaaaaaaaaaaaaaaaaaaaa", "01jbbbbbbbbbbbbbbbbbbbbbbb"])],
+            "roles"
+        )
+        .is_ok());
     }
 
     #[test]
     fn several_roles_at_once_but_each_once() {
-        let teacher_parent = vec![grant(Role::Teacher, Some("Учитель"), &[]), grant(Role::Parent, None, &["c"])];
+        let teacher_parent = vec![
+            grant(Role::Teacher, Some("Учитель"), &[]),
+            grant(Role::Parent, None, &["01jccccccccccccccccccccccc"]),
+        ];
         assert_eq!(validate_grants(teacher_parent, "roles").unwrap().len(), 2);
         let twice = vec![grant(Role::Staff, Some("a"), &[]), grant(Role::Staff, Some("b"), &[])];
         let errs = validate_grants(twice, "roles").unwrap_err();
         assert_eq!(errs[0].0, "roles[1].role");
         assert!(validate_grants(vec![], "roles").is_err());
+    }
+
+    #[test]
+    fn class_ids_must_look_like_ids_and_stay_few() {
+        assert!(validate_grants(vec![grant(Role::Student, None, &["x"])], "roles").is_err());
+        let many: Vec<String> = (0..21).map(|i| format!("01j{i:0>23}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert!(validate_grants(vec![grant(Role::Parent, None, &many)], "roles").is_err());
+        assert!(validate_grants(vec![grant(Role::Parent, None, &many[..20])], "roles").is_ok());
     }
 
     #[test]

@@ -28,7 +28,7 @@ impl AcademicYear {
         let err = || "must be an academic year like 2026/2027".to_string();
         let (a, b) = raw.trim().split_once('/').ok_or_else(err)?;
         let (a, b): (i32, i32) = (a.parse().map_err(|_| err())?, b.parse().map_err(|_| err())?);
-        if !(2000..=2100).contains(&a) || b != a + 1 {
+        if !(2000..=9998).contains(&a) || b != a + 1 {
             return Err(err());
         }
         Ok(AcademicYear { start: a })

@@ -62,11 +62,35 @@ impl Cursor {
     /// As an ExclusiveStartKey, after checking that it belongs to the partition being read
     /// (a cursor from another list is refused rather than passed to DynamoDB).
     pub fn to_start_key(&self, key_attr: &str, expected: &str) -> Result<HashMap<String, AttributeValue>, ApiError> {
-        if self.0.get(key_attr).map(String::as_str) != Some(expected) {
-            return Err(ApiError::BadRequest {
-                code: "invalid_cursor",
-                detail: "The cursor is not one this list gave out; start again without it.".into(),
-            });
+        self.checked_start_key(&[key_attr], key_attr, expected, None, |_| true)
+    }
+
+    /// As [`Cursor::to_start_key`], checking the whole key: exactly the attributes `attrs`,
+    /// the partition `pk_attr = expected`, and the sort key `sk_attr` accepted by `sk_ok`
+    /// (inside the range the query reads).
+    pub fn checked_start_key(
+        &self,
+        attrs: &[&str],
+        pk_attr: &str,
+        expected: &str,
+        sk_attr: Option<&str>,
+        sk_ok: impl Fn(&str) -> bool,
+    ) -> Result<HashMap<String, AttributeValue>, ApiError> {
+        let bad = || ApiError::BadRequest {
+            code: "invalid_cursor",
+            detail: "The cursor is not one this list gave out; start again without it.".into(),
+        };
+        let same_attrs = attrs.len() == self.0.len() || attrs.len() == 1;
+        if !same_attrs || !attrs.iter().all(|a| self.0.contains_key(*a)) {
+            return Err(bad());
+        }
+        if self.0.get(pk_attr).map(String::as_str) != Some(expected) {
+            return Err(bad());
+        }
+        if let Some(sk) = sk_attr {
+            if !self.0.get(sk).is_some_and(|v| sk_ok(v)) {
+                return Err(bad());
+            }
         }
         Ok(self.0.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect())
     }
@@ -105,7 +129,7 @@ impl PageQuery {
             Some(c) => c.as_offset()?,
             None => 0,
         };
-        let to = (from + self.limit as usize).min(all.len());
+        let to = from.saturating_add(self.limit as usize).min(all.len());
         let next = (to < all.len()).then(|| Cursor::offset(to));
         Ok((all.into_iter().skip(from).take(to.saturating_sub(from)).collect(), next))
     }

@@ -91,16 +91,20 @@ impl Store {
         page: &PageQuery,
     ) -> Result<(Vec<AuditEntry>, Option<Cursor>), StoreError> {
         let pk = org_pk(org);
-        let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(PK, &pk).map_err(|_| StoreError::InvalidCursor)?),
-            None => None,
-        };
         let lower = match filter.since {
             Some(t) => format!(
                 "{AUDIT_PREFIX}{}",
                 ulid::Ulid::from_parts(t.inner().unix_timestamp_nanos() as u64 / 1_000_000, 0)
             ),
             None => AUDIT_PREFIX.to_string(),
+        };
+        let upper = format!("{AUDIT_PREFIX}~");
+        let start = match &page.cursor {
+            Some(c) => Some(
+                c.checked_start_key(&[PK, SK], PK, &pk, Some(SK), |sk| sk >= lower.as_str() && sk <= upper.as_str())
+                    .map_err(|_| StoreError::InvalidCursor)?,
+            ),
+            None => None,
         };
         let mut q = self
             .db
@@ -109,7 +113,7 @@ impl Store {
             .key_condition_expression("pk = :pk AND sk BETWEEN :lower AND :upper")
             .expression_attribute_values(":pk", s(pk))
             .expression_attribute_values(":lower", s(lower))
-            .expression_attribute_values(":upper", s(format!("{AUDIT_PREFIX}~")))
+            .expression_attribute_values(":upper", s(upper))
             .scan_index_forward(false)
             .limit(page.limit)
             .set_exclusive_start_key(start);

@@ -165,9 +165,16 @@ fn name_item(c: &Class) -> Item {
     item
 }
 
-/// Checks that each class teacher is a member holding the teacher role.
-fn check_teachers(tx: &mut Tx, c: &Class, meanings: &mut Vec<(usize, ClassError)>) -> Result<(), StoreError> {
-    for t in &c.class_teacher_ids {
+/// Checks that each newly listed class teacher is a member holding the teacher role
+/// (those listed before stay listed even if they since left: editing the class must not
+/// fail for them).
+fn check_teachers(
+    tx: &mut Tx,
+    c: &Class,
+    before: &[String],
+    meanings: &mut Vec<(usize, ClassError)>,
+) -> Result<(), StoreError> {
+    for t in c.class_teacher_ids.iter().filter(|t| !before.contains(t)) {
         let Some(user) = UserId::parse(t) else {
             continue;
         };
@@ -239,7 +246,7 @@ impl Store {
                 .value(":zero", n(0))
                 .value(":one", n(1)),
         )?;
-        check_teachers(&mut tx, c, &mut meanings)?;
+        check_teachers(&mut tx, c, &[], &mut meanings)?;
         audit.add_to(&mut tx)?;
         outcome(tx.run(self).await, meanings)
     }
@@ -286,7 +293,7 @@ impl Store {
                 ClassError::NameTaken,
             ));
         }
-        check_teachers(&mut tx, new, &mut meanings)?;
+        check_teachers(&mut tx, new, &old.class_teacher_ids, &mut meanings)?;
         audit.add_to(&mut tx)?;
         outcome(tx.run(self).await, meanings)
     }
@@ -391,7 +398,10 @@ impl Store {
                                     let mut tx = Tx::new(&self.table);
                                     tx.update(
                                         class_key(&class.org_id, &class.id),
-                                        Expr::update("REMOVE #r.#u").name("#r", roster.attr()).name("#u", u),
+                                        Expr::update("REMOVE #r.#u")
+                                            .when("attribute_exists(pk)")
+                                            .name("#r", roster.attr())
+                                            .name("#u", u),
                                     )?;
                                     tx.run(self).await?;
                                 }
@@ -449,8 +459,17 @@ impl Store {
                         .value(":one", n(1)),
                 )?;
                 audit.add_to(&mut tx)?;
-                outcome(tx.run(self).await, meanings)?;
-                Promotion::Created(new)
+                match outcome(tx.run(self).await, meanings) {
+                    Ok(()) => Promotion::Created(new),
+                    // A promotion running at the same moment (a double click, a retry)
+                    // won: answer with its class rather than a conflict.
+                    Err(e) => match self.class(&old.org_id, &old.id).await? {
+                        Some(current) if current.promoted_to.is_some() => {
+                            return Box::pin(self.promote_class(&current, audit)).await
+                        }
+                        _ => return Err(e),
+                    },
+                }
             }
         };
         let new = match &promotion {
@@ -472,6 +491,7 @@ impl Store {
             .into_iter()
             .collect();
         for chunk in people.chunks(50) {
+            let mut moved_all = false;
             for _ in 0..3 {
                 let members = self.memberships(&old.org_id, chunk).await?;
                 let mut tx = Tx::new(&self.table);
@@ -497,10 +517,17 @@ impl Store {
                     )?;
                 }
                 match tx.run(self).await {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        moved_all = true;
+                        break;
+                    }
                     Err(e) if e.is_condition() => continue,
                     Err(e) => return Err(e.into()),
                 }
+            }
+            // Members kept changing: say so (promoting again finishes the move).
+            if !moved_all {
+                return Err(ClassError::Changed);
             }
         }
         Ok(())

@@ -74,7 +74,9 @@ impl Membership {
             last_active_at: None,
             active_days: Vec::new(),
             class_history: Vec::new(),
-            version: 1,
+            // Unique across a person's memberships over time (a membership ended and made
+            // again must not match conditions on the old one's version).
+            version: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000,
         }
     }
 

@@ -164,8 +164,10 @@ impl Store {
                 if pending.is_empty() {
                     break;
                 }
+                // Consistent: these reads decide who may do what.
                 let ka = KeysAndAttributes::builder()
                     .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
                     .build()
                     .map_err(|e| StoreError::Other(e.to_string()))?;
                 let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;

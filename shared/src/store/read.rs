@@ -54,6 +54,23 @@ impl KeyQuery {
         self
     }
 
+    /// The cursor as a start key, if it is one this query gave out: the key attributes of
+    /// the table (and of the index), this partition, a sort key within the query's range.
+    fn check_cursor(&self, c: &Cursor) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let (pk_attr, sk_attr) = self.key_attrs();
+        let mut attrs = vec![PK, SK];
+        if self.index.is_some() {
+            attrs.extend([pk_attr, sk_attr]);
+        }
+        let range = self.sk.clone();
+        c.checked_start_key(&attrs, pk_attr, &self.pk, Some(sk_attr), |sk| match &range {
+            Some((cond, v)) if cond.starts_with("begins_with") => sk.starts_with(v.as_str()),
+            Some((_, v)) => sk == v,
+            None => true,
+        })
+        .map_err(|_| StoreError::InvalidCursor)
+    }
+
     fn key_attrs(&self) -> (&'static str, &'static str) {
         match self.index {
             Some(GSI1) => (GSI1PK, GSI1SK),
@@ -127,7 +144,7 @@ impl Store {
         page: &PageQuery,
     ) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
         let start = match &page.cursor {
-            Some(c) => Some(c.to_start_key(q.key_attrs().0, &q.pk).map_err(|_| StoreError::InvalidCursor)?),
+            Some(c) => Some(q.check_cursor(c)?),
             None => None,
         };
         let (items, last) = self.query_once(q, Some(page.limit), start).await?;

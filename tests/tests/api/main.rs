@@ -5,6 +5,7 @@ mod audit;
 mod authz;
 mod classes;
 mod emulator;
+mod hardening;
 mod idempotency;
 mod infra;
 mod invitations;
