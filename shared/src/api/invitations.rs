@@ -78,6 +78,9 @@ fn invitation_error(e: InvitationError) -> ApiError {
         InvitationError::AlreadyMember => {
             ApiError::conflict("already_member", "You are already a member of this organization.")
         }
+        InvitationError::HasPendingRequest => {
+            ApiError::conflict("concurrent_update", "Your join request is being changed meanwhile; retry.")
+        }
         InvitationError::ClassUnavailable(c) => ApiError::conflict(
             "class_unavailable",
             format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
@@ -432,10 +435,28 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         false,
         MembershipSource::Invitation,
     );
-    ctx.store()
-        .close_invitation(&invitation, InvitationStatus::Accepted, Some(&m), None)
-        .await
-        .map_err(invitation_error)?;
+    // A pending join request of theirs ends with this (read only when there is one).
+    let mut pending = None;
+    let mut accepted = false;
+    for _ in 0..3 {
+        match ctx
+            .store()
+            .close_invitation(&invitation, InvitationStatus::Accepted, Some((&m, pending.as_ref())), None)
+            .await
+        {
+            Ok(_) => {
+                accepted = true;
+                break;
+            }
+            Err(InvitationError::HasPendingRequest) => {
+                pending = ctx.store().pending_join_request(&invitation.org_id, &user).await?
+            }
+            Err(e) => return Err(invitation_error(e)),
+        }
+    }
+    if !accepted {
+        return Err(invitation_error(InvitationError::HasPendingRequest));
+    }
     ApiResponse::ok(&MemberView::from(&m))
 }
 

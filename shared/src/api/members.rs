@@ -12,7 +12,7 @@ use crate::domain::{Email, Role, RoleGrant, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::audit::AuditEntry;
 use crate::store::classes::Class;
-use crate::store::members::{MemberError, Membership, MembershipSource};
+use crate::store::members::{Joined, MemberError, Membership, MembershipSource};
 use crate::store::orgs::Org;
 use crate::store::outbox::Event;
 use crate::Ctx;
@@ -72,6 +72,9 @@ pub(crate) fn member_error(e: MemberError) -> ApiError {
         }
         MemberError::AdminRoleRequired => admin_role_required(),
         MemberError::ActorNotAdmin => ApiError::Forbidden("act as an admin of this organization"),
+        MemberError::HasPendingRequest => {
+            ApiError::conflict("concurrent_update", "Their join request is being changed meanwhile; retry.")
+        }
         MemberError::Store(e) => e.into(),
     }
 }
@@ -189,7 +192,25 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Some(&caller.org.id),
         json!({"org_id": caller.org.id, "org_name": caller.org.name, "user_id": user.id, "roles": m.roles, "by": caller.member.name}),
     );
-    ctx.store().add_member(&m, Some(&audit), Some(&event)).await.map_err(member_error)?;
+    // A pending join request of theirs ends with this (read only when there is one).
+    let mut pending = None;
+    let mut added = false;
+    for _ in 0..3 {
+        let joined = Joined { pending: pending.as_ref(), by: &caller.member.user_id };
+        match ctx.store().add_member(&m, joined, Some(&audit), Some(&event)).await {
+            Ok(()) => {
+                added = true;
+                break;
+            }
+            Err(MemberError::HasPendingRequest) => {
+                pending = ctx.store().pending_join_request(&caller.org.id, &user.id).await?
+            }
+            Err(e) => return Err(member_error(e)),
+        }
+    }
+    if !added {
+        return Err(member_error(MemberError::HasPendingRequest));
+    }
     ApiResponse::created(&MemberView::from(&m), &format!("/v1/orgs/{}/members/{}", caller.org.id, user.id))
 }
 

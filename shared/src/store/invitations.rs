@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::audit::AuditEntry;
+use super::join_requests::{end_or_check_pending, JoinRequest};
 use super::keys::*;
 use super::members::{member_item, roster_changes, roster_update, Membership};
-use super::orgs::org_key;
+use super::orgs::count_members_and_requests;
 use super::outbox::Event;
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
@@ -67,6 +68,8 @@ pub enum InvitationError {
     NotPending,
     AlreadyMember,
     ClassUnavailable(String),
+    /// The invitee has a pending join request (or it changed): read it and pass it along.
+    HasPendingRequest,
     Store(StoreError),
 }
 
@@ -173,22 +176,23 @@ impl Store {
         &self,
         i: &Invitation,
         status: InvitationStatus,
-        new_member: Option<&Membership>,
+        new_member: Option<(&Membership, Option<&JoinRequest>)>,
         audit: Option<&AuditEntry>,
     ) -> Result<Invitation, InvitationError> {
         let closed = Invitation { status, version: i.version + 1, ..i.clone() };
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(tx.put(item(&closed)?, Some(pending_version(i)))?, InvitationError::NotPending)];
         tx.delete(guard_key(&i.org_id, &i.email), None)?;
-        if let Some(m) = new_member {
+        if let Some((m, pending)) = new_member {
             meanings.push((
                 tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
                 InvitationError::AlreadyMember,
             ));
-            tx.update(
-                org_key(&m.org_id),
-                Expr::update("SET member_count = member_count + :one").when("attribute_exists(pk)").value(":one", n(1)),
-            )?;
+            count_members_and_requests(&mut tx, &m.org_id, 1, 0, -i64::from(pending.is_some()))?;
+            meanings.push((
+                end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, &m.user_id)?,
+                InvitationError::HasPendingRequest,
+            ));
             for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
                 meanings.push((
                     roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,

@@ -77,7 +77,7 @@ pub fn request_key(org: &OrgId, id: &str) -> Item {
     key(org_pk(org), join_request_sk(id))
 }
 
-fn pending_key(org: &OrgId, user: &UserId) -> Item {
+pub(crate) fn pending_key(org: &OrgId, user: &UserId) -> Item {
     key(org_pk(org), join_pending_sk(user))
 }
 
@@ -89,6 +89,46 @@ fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
     item.insert(GSI2PK.into(), s(join_requests_pk(&r.org_id)));
     item.insert(GSI2SK.into(), s(list_sort_key(r)));
     Ok(item)
+}
+
+/// Adds to a transaction that makes the person a member another way (added by an admin,
+/// an invitation accepted): their pending request ends as accepted, its guard goes. The
+/// caller moves the organization's pending count in its own update of the organization.
+pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usize, StoreError> {
+    let closed = JoinRequest {
+        status: JoinRequestStatus::Accepted,
+        decided_at: Some(Timestamp::now()),
+        decided_by: Some(by.to_string()),
+        version: r.version + 1,
+        ..r.clone()
+    };
+    let at = tx.put(
+        request_item(&closed)?,
+        Some(
+            Expr::condition("#status = :pending AND version = :read")
+                .name("#status", "status")
+                .value(":pending", s("pending"))
+                .value(":read", n(r.version)),
+        ),
+    )?;
+    tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
+    Ok(at)
+}
+
+/// In a transaction that makes the person a member: closes their pending request if the
+/// caller knows of one, or else checks there is none (`HasPendingRequest` tells the caller
+/// to read it and try again with it). Returns the action's index.
+pub fn end_or_check_pending(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &UserId,
+    pending: Option<&JoinRequest>,
+    by: &UserId,
+) -> Result<usize, StoreError> {
+    match pending {
+        Some(r) => close_as_joined(tx, r, by),
+        None => tx.check(pending_key(org, user), Expr::condition("attribute_not_exists(pk)")),
+    }
 }
 
 /// How a pending request ends.
@@ -166,6 +206,20 @@ impl Store {
         tx.update(org_key(&r.org_id), pending_count(1))?;
         event.add_to(&mut tx)?;
         outcome(tx.run(self).await, (), meanings)
+    }
+
+    /// The person's pending request in the organization, if any (through its guard item).
+    pub async fn pending_join_request(&self, org: &OrgId, user: &UserId) -> Result<Option<JoinRequest>, StoreError> {
+        #[derive(Deserialize)]
+        struct Guard {
+            request_id: String,
+        }
+        match self.get::<Guard>(pending_key(org, user)).await? {
+            Some(g) => {
+                Ok(self.join_request(org, &g.request_id).await?.filter(|r| r.status == JoinRequestStatus::Pending))
+            }
+            None => Ok(None),
+        }
     }
 
     pub async fn join_request(&self, org: &OrgId, id: &str) -> Result<Option<JoinRequest>, StoreError> {

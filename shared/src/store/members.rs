@@ -9,8 +9,9 @@ use utoipa::ToSchema;
 
 use super::audit::AuditEntry;
 use super::classes::{class_key, Roster};
+use super::join_requests::{end_or_check_pending, JoinRequest};
 use super::keys::*;
-use super::orgs::count_members;
+use super::orgs::{count_members, count_members_and_requests};
 use super::outbox::Event;
 use super::read::KeyQuery;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
@@ -207,6 +208,13 @@ pub fn roster_changes(
     by_class.into_iter().map(|(c, (add, remove))| (c, add, remove)).collect()
 }
 
+/// How a person joins besides their membership item: who made it happen, and the pending
+/// join request it ends.
+pub struct Joined<'a> {
+    pub pending: Option<&'a JoinRequest>,
+    pub by: &'a UserId,
+}
+
 /// Why a membership change was refused.
 #[derive(Debug)]
 pub enum MemberError {
@@ -221,6 +229,8 @@ pub enum MemberError {
     AdminRoleRequired,
     /// The acting admin is no longer an admin.
     ActorNotAdmin,
+    /// The person has a pending join request (or it changed): read it and pass it along.
+    HasPendingRequest,
     Store(StoreError),
 }
 
@@ -246,19 +256,23 @@ impl Store {
     }
 
     /// Adds a member with their class places, counters, audit entry and event in one
-    /// transaction.
+    /// transaction; a pending join request of theirs ends with it.
     pub async fn add_member(
         &self,
         m: &Membership,
+        joined: Joined<'_>,
         audit: Option<&AuditEntry>,
         event: Option<&Event>,
     ) -> Result<(), MemberError> {
+        let Joined { pending, by } = joined;
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(
             tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
             MemberError::AlreadyMember,
         )];
-        count_members(&mut tx, &m.org_id, 1, i64::from(m.admin))?;
+        count_members_and_requests(&mut tx, &m.org_id, 1, i64::from(m.admin), -i64::from(pending.is_some()))?;
+        meanings
+            .push((end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, by)?, MemberError::HasPendingRequest));
         for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
             meanings.push((
                 roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,

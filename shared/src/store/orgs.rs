@@ -240,9 +240,25 @@ impl Store {
 /// Moves the organization's counters by `delta` (members, admins) inside a transaction;
 /// with `keep_an_admin`, on the condition that an admin remains.
 pub fn count_members(tx: &mut Tx, org: &OrgId, members: i64, admins: i64) -> Result<usize, StoreError> {
-    let mut expr = Expr::update("SET member_count = member_count + :m, admin_count = admin_count + :a")
-        .value(":m", n(members))
-        .value(":a", n(admins));
+    count_members_and_requests(tx, org, members, admins, 0)
+}
+
+/// As [`count_members`], also moving the count of pending join requests (one update: a
+/// transaction touches the organization's item once).
+pub fn count_members_and_requests(
+    tx: &mut Tx,
+    org: &OrgId,
+    members: i64,
+    admins: i64,
+    pending: i64,
+) -> Result<usize, StoreError> {
+    let mut expr = Expr::update(
+        "SET member_count = member_count + :m, admin_count = admin_count + :a, pending_join_requests = if_not_exists(pending_join_requests, :zero) + :p",
+    )
+    .value(":m", n(members))
+    .value(":a", n(admins))
+    .value(":p", n(pending))
+    .value(":zero", n(0));
     expr = if admins < 0 {
         expr.when("attribute_exists(pk) AND admin_count > :one").value(":one", n(1))
     } else {

@@ -133,3 +133,51 @@ async fn promoting_twice_at_once_answers_the_same_class() {
         assert_eq!(next["items"].as_array().unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn joining_another_way_ends_a_pending_join_request() {
+    let admin = User::new("Admin");
+    let org = admin.create_org("Школа").await;
+    let until = kabinet::domain::Timestamp::now().plus(time::Duration::days(3)).to_string();
+    let link = admin
+        .post(
+            &format!("/v1/orgs/{org}/invite-links"),
+            json!({"expires_at": until, "max_uses": 10, "roles": [teacher("Учитель", &[])]}),
+        )
+        .await
+        .ok(201)
+        .clone();
+    let token = link["token"].as_str().unwrap();
+    // One asks through the link, then an admin adds them directly.
+    let a = User::new("Добавлен");
+    a.get("/v1/me").await.ok(200);
+    let ra = a.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": a.sub, "roles": [teacher("Учитель", &[])]}))
+        .await
+        .ok(201);
+    assert_eq!(a.get(&format!("/v1/me/join-requests/{ra}")).await.ok(200)["status"], "accepted");
+    // Another asks, then accepts an email invitation.
+    let b = User::new("Приглашён");
+    let rb = b.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inv = admin
+        .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": [b.email], "role": teacher("Учитель", &[])}))
+        .await
+        .ok(200)["results"][0]["invitation_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.post(&format!("/v1/me/invitations/{inv}/accept"), json!({})).await.ok(200);
+    assert_eq!(b.get(&format!("/v1/me/join-requests/{rb}")).await.ok(200)["status"], "accepted");
+    // Nothing left pending, and the counts agree.
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"], json!([]));
+    let mine = admin.get("/v1/me/orgs").await.ok(200).clone();
+    assert_eq!(mine["items"][0]["pending_join_requests"], 0);
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}")).await.body["member_count"], 3);
+}

@@ -31,7 +31,8 @@ pub async fn add_member(org: &str, user: &User, roles: Vec<RoleGrant>, admin: bo
         admin,
         MembershipSource::Manual,
     );
-    store().await.add_member(&m, None, None).await.unwrap();
+    let by = m.user_id.clone();
+    store().await.add_member(&m, kabinet::store::members::Joined { pending: None, by: &by }, None, None).await.unwrap();
 }
 
 mod roundtrips;
