@@ -49,16 +49,7 @@ pub async fn run_notifier() -> Result<(), lambda_http::Error> {
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Event>| {
         let ctx = ctx.clone();
         async move {
-            let records = event
-                .payload
-                .records
-                .into_iter()
-                .map(|r| crate::events::ChangeRecord {
-                    id: r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()),
-                    event_name: r.event_name,
-                    new_image: r.change.new_image.into(),
-                })
-                .collect();
+            let records = change_records(event.payload);
             // Boxed: the whole chain of futures is deep enough to strain type layout.
             let failed = Box::pin(crate::events::notifier::process(&ctx, records)).await;
             let mut response = DynamoDbEventResponse::default();
@@ -74,6 +65,19 @@ pub async fn run_notifier() -> Result<(), lambda_http::Error> {
         }
     }))
     .await
+}
+
+/// The stream records of a DynamoDB event, as the consumers take them.
+pub fn change_records(event: aws_lambda_events::event::dynamodb::Event) -> Vec<crate::events::ChangeRecord> {
+    event
+        .records
+        .into_iter()
+        .map(|r| crate::events::ChangeRecord {
+            id: r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()),
+            event_name: r.event_name,
+            new_image: r.change.new_image.into(),
+        })
+        .collect()
 }
 
 fn to_lambda(resp: ApiResponse) -> Result<lambda_http::Response<Body>, lambda_http::Error> {
@@ -160,6 +164,45 @@ mod tests {
         "body": "{\"name\": \"Школа\"}",
         "isBase64Encoded": false
     }"#;
+
+    #[test]
+    fn reads_outbox_events_from_a_dynamodb_stream_event() {
+        let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(
+            r#"{"Records": [{
+                "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                "awsRegion": "eu-central-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795406275,
+                    "Keys": {"pk": {"S": "EVENT#01M8"}, "sk": {"S": "EVENT"}},
+                    "NewImage": {
+                        "pk": {"S": "EVENT#01M8"}, "sk": {"S": "EVENT"}, "id": {"S": "01M8"},
+                        "kind": {"S": "member_added"}, "org_id": {"S": "k7m3xq9pza"},
+                        "payload": {"S": "{\"user_id\": \"u1\"}"},
+                        "created_at": {"S": "2026-11-23T04:37:55.123Z"}, "ttl": {"N": "1796011075"}
+                    },
+                    "SequenceNumber": "111", "SizeBytes": 120, "StreamViewType": "NEW_AND_OLD_IMAGES"
+                },
+                "eventSourceARN": "arn:aws:dynamodb:eu-central-1:123456789012:table/kabinet/stream/2026"
+            }, {
+                "eventID": "2", "eventName": "MODIFY", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                "awsRegion": "eu-central-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795406275,
+                    "Keys": {"pk": {"S": "ORG#k7m3xq9pza"}, "sk": {"S": "PROFILE"}},
+                    "NewImage": {"pk": {"S": "ORG#k7m3xq9pza"}, "sk": {"S": "PROFILE"}},
+                    "SequenceNumber": "112", "SizeBytes": 40, "StreamViewType": "NEW_AND_OLD_IMAGES"
+                }
+            }]}"#,
+        )
+        .unwrap();
+        let records = change_records(event);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].id, "111");
+        let outbox = records[0].outbox_event().unwrap().unwrap();
+        assert_eq!(outbox.kind, "member_added");
+        assert_eq!(outbox.payload, "{\"user_id\": \"u1\"}");
+        assert!(records[1].outbox_event().is_none(), "other changes are not events");
+    }
 
     #[test]
     fn reads_the_jwt_authorizer_claims_and_the_route_parameters() {
