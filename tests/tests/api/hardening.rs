@@ -98,20 +98,7 @@ async fn inviting_again_after_expiry_sends_a_renewed_invitation() {
         .unwrap()
         .to_string();
     await_mail(&u.email, 1).await;
-    kabinet_tests::dynamodb()
-        .await
-        .update_item()
-        .table_name(&kabinet_tests::env().await.config.table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{org}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("INVITE#{id}")))
-        .update_expression("SET expires_at = :past")
-        .expression_attribute_values(
-            ":past",
-            aws_sdk_dynamodb::types::AttributeValue::S("2020-01-01T00:00:00.000Z".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", crate::long_ago()).await;
     let again = admin.post(&format!("/v1/orgs/{org}/invitations"), body).await.ok(200).clone();
     assert_eq!(again["results"][0]["invitation_id"], id.as_str());
     assert_eq!(await_mail(&u.email, 2).await.len(), 2);

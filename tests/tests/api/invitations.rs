@@ -176,20 +176,7 @@ async fn an_expired_invitation_is_refused_until_resent() {
         .as_str()
         .unwrap()
         .to_string();
-    kabinet_tests::dynamodb()
-        .await
-        .update_item()
-        .table_name(&kabinet_tests::env().await.config.table)
-        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{org}")))
-        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("INVITE#{id}")))
-        .update_expression("SET expires_at = :past")
-        .expression_attribute_values(
-            ":past",
-            aws_sdk_dynamodb::types::AttributeValue::S("2020-01-01T00:00:00.000Z".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    crate::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", crate::long_ago()).await;
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/invitations")).await.body["items"][0]["status"], "expired");
     assert_eq!(u.get("/v1/me/invitations").await.ok(200)["items"], json!([]));
     u.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.problem(410, "invitation_expired");

@@ -160,21 +160,6 @@ async fn a_person_previews_and_asks_to_join() {
     assert_eq!(events("join_request_submitted").await.len(), 2);
 }
 
-async fn set_link(org: &str, link_id: &str, attr: &str, value: AttributeValue) {
-    dynamodb()
-        .await
-        .update_item()
-        .table_name(&env().await.config.table)
-        .key("pk", AttributeValue::S(format!("ORG#{org}")))
-        .key("sk", AttributeValue::S(format!("LINK#{link_id}")))
-        .update_expression("SET #a = :v")
-        .expression_attribute_names("#a", attr)
-        .expression_attribute_values(":v", value)
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn expired_revoked_and_used_up_links_are_refused_with_their_reason() {
     let admin = User::new("Admin");
@@ -182,7 +167,7 @@ async fn expired_revoked_and_used_up_links_are_refused_with_their_reason() {
     let roles = json!([teacher("Учитель", &[])]);
     let (expired, expired_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
-    set_link(&org, &expired_id, "expires_at", AttributeValue::S("2020-01-01T00:00:00.000Z".into())).await;
+    crate::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", crate::long_ago()).await;
     let (revoked, revoked_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
     admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;

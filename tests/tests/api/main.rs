@@ -79,3 +79,26 @@ pub async fn enrol(admin: &User, org: &str, name: &str, roles: Value) -> User {
     r.ok(201);
     u
 }
+
+/// Sets one attribute of an item of the organization's partition under the API (to make
+/// a link or an invitation expire without waiting).
+pub async fn set_item_attr(org: &str, sk: &str, attr: &str, value: aws_sdk_dynamodb::types::AttributeValue) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    kabinet_tests::dynamodb()
+        .await
+        .update_item()
+        .table_name(&kabinet_tests::env().await.config.table)
+        .key("pk", AttributeValue::S(format!("ORG#{org}")))
+        .key("sk", AttributeValue::S(sk.into()))
+        .update_expression("SET #a = :v")
+        .expression_attribute_names("#a", attr)
+        .expression_attribute_values(":v", value)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// An RFC 3339 time long past.
+pub fn long_ago() -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S("2020-01-01T00:00:00.000Z".into())
+}
