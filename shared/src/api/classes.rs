@@ -382,6 +382,11 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     ApiResponse::ok(&DeletedClass { id: class.id, needs_class })
 }
 
+fn graduation_audit(caller: &Caller, class: &Class) -> AuditEntry {
+    let (before, after) = (json!({"graduated": false}), json!({"graduated": true}));
+    AuditEntry::new(&caller.org.id, &caller.actor(), "class.graduate", "class", &class.id, Some(before), Some(after))
+}
+
 /// Marks a class graduated (admins): it leaves the current lists; its students keep it.
 #[utoipa::path(post, path = "/v1/orgs/{org}/classes/{id}/graduate", tag = "classes",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
@@ -392,15 +397,7 @@ pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     if class.graduated {
         return class_answer(http::StatusCode::OK, &class);
     }
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "class.graduate",
-        "class",
-        &class.id,
-        Some(json!({"graduated": false})),
-        Some(json!({"graduated": true})),
-    );
+    let audit = graduation_audit(&caller, &class);
     let now = Timestamp::now();
     if ctx.store().graduate_class(&class, now, &audit).await? {
         let graduated =
@@ -524,15 +521,7 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
             continue;
         }
         if class.grade == Some(crate::domain::school::MAX_GRADE) {
-            let audit = AuditEntry::new(
-                &caller.org.id,
-                &caller.actor(),
-                "class.graduate",
-                "class",
-                &class.id,
-                Some(json!({"graduated": false})),
-                Some(json!({"graduated": true})),
-            );
+            let audit = graduation_audit(&caller, &class);
             if ctx.store().graduate_class(&class, Timestamp::now(), &audit).await? {
                 result.graduated.push(ClassView::from(&Class { graduated: true, ..class }));
             } else {

@@ -249,21 +249,7 @@ async fn invite_one(
             // Still pending but expired: invite again means send it again, renewed.
             if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
                 if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
-                    let expires = now.plus(time::Duration::days(VALID_DAYS));
-                    let audit = AuditEntry::new(
-                        &caller.org.id,
-                        &caller.actor(),
-                        "invitation.resend",
-                        "invitation",
-                        &id,
-                        Some(json!({"expires_at": existing.expires_at})),
-                        Some(json!({"expires_at": expires})),
-                    );
-                    let renewed = Invitation { expires_at: expires, ..existing.clone() };
-                    ctx.store()
-                        .resend_invitation(&existing, expires, &audit, &invitation_event(&caller.org.name, &renewed))
-                        .await
-                        .map_err(invitation_error)?;
+                    renew(ctx, caller, &existing, now).await?;
                 }
             }
             Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(id) })
@@ -306,13 +292,8 @@ async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), Ap
     Ok((caller, invitation))
 }
 
-/// Sends the invitation email again, renewing its validity (admins, or who sent it).
-#[utoipa::path(post, path = "/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
-    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "invitation ID")),
-    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`")))]
-pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (caller, invitation) = managed(&ctx, &req).await?;
-    let now = Timestamp::now();
+/// Sends a pending invitation again with a new email, valid for another `VALID_DAYS`.
+async fn renew(ctx: &Ctx, caller: &Caller, invitation: &Invitation, now: Timestamp) -> Result<Invitation, ApiError> {
     let expires = now.plus(time::Duration::days(VALID_DAYS));
     let audit = AuditEntry::new(
         &caller.org.id,
@@ -324,11 +305,20 @@ pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Some(json!({"expires_at": expires})),
     );
     let renewed = Invitation { expires_at: expires, ..invitation.clone() };
-    let updated = ctx
-        .store()
-        .resend_invitation(&invitation, expires, &audit, &invitation_event(&caller.org.name, &renewed))
+    ctx.store()
+        .resend_invitation(invitation, expires, &audit, &invitation_event(&caller.org.name, &renewed))
         .await
-        .map_err(invitation_error)?;
+        .map_err(invitation_error)
+}
+
+/// Sends the invitation email again, renewing its validity (admins, or who sent it).
+#[utoipa::path(post, path = "/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "invitation ID")),
+    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`")))]
+pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, invitation) = managed(&ctx, &req).await?;
+    let now = Timestamp::now();
+    let updated = renew(&ctx, &caller, &invitation, now).await?;
     ApiResponse::ok(&InvitationView::of(&updated, now))
 }
 

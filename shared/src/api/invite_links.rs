@@ -262,13 +262,7 @@ pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     if let Some(r) = link.refusal(Timestamp::now()) {
         return Err(refused(r));
     }
-    let org = ctx
-        .store()
-        .orgs(std::slice::from_ref(&link.org_id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("invitation link"))?;
+    let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     let ids = link.roles.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
     let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
     let roles = link
@@ -315,13 +309,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     }
     let body: AcceptInviteLink =
         if req.body.iter().all(u8::is_ascii_whitespace) { AcceptInviteLink::default() } else { req.json()? };
-    let org = ctx
-        .store()
-        .orgs(std::slice::from_ref(&link.org_id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("invitation link"))?;
+    let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     let roles = match body.roles {
         Some(roles) => check_grants(&ctx, &org, roles, "roles").await?,
         None => validate_grants(link.roles.clone(), "roles").map_err(|_| {

@@ -302,13 +302,7 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     if request.status != JoinRequestStatus::Pending {
         return Err(request_error(RequestError::NotPending));
     }
-    let org = ctx
-        .store()
-        .orgs(std::slice::from_ref(&request.org_id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("join request"))?;
+    let org = ctx.store().org(&request.org_id).await?.ok_or(ApiError::NotFound("join request"))?;
     let roles = check_grants(&ctx, &org, body.roles, "roles").await?;
     let updated = ctx.store().update_join_request_roles(&request, roles, None).await.map_err(request_error)?;
     ApiResponse::ok(&JoinRequestView::from(&updated))

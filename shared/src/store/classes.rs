@@ -200,16 +200,6 @@ impl From<StoreError> for ClassError {
     }
 }
 
-fn outcome(result: Result<(), StoreError>, mut meanings: Vec<(usize, ClassError)>) -> Result<(), ClassError> {
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
-            Some(i) => Err(meanings.swap_remove(i).1),
-            None => Err(ClassError::Store(e)),
-        },
-    }
-}
-
 /// What promoting did.
 #[derive(Debug)]
 pub enum Promotion {
@@ -248,7 +238,7 @@ impl Store {
         )?;
         check_teachers(&mut tx, c, &[], &mut meanings)?;
         audit.add_to(&mut tx)?;
-        outcome(tx.run(self).await, meanings)
+        tx.run_expecting(self, meanings).await
     }
 
     /// Renames a class or changes its class teachers, conditional on the version read.
@@ -295,7 +285,7 @@ impl Store {
         }
         check_teachers(&mut tx, new, &old.class_teacher_ids, &mut meanings)?;
         audit.add_to(&mut tx)?;
-        outcome(tx.run(self).await, meanings)
+        tx.run_expecting(self, meanings).await
     }
 
     /// Marks a class graduated; false when it already was.
@@ -459,7 +449,7 @@ impl Store {
                         .value(":one", n(1)),
                 )?;
                 audit.add_to(&mut tx)?;
-                match outcome(tx.run(self).await, meanings) {
+                match tx.run_expecting(self, meanings).await {
                     Ok(()) => Promotion::Created(new),
                     // A promotion running at the same moment (a double click, a retry)
                     // won: answer with its class rather than a conflict.
@@ -565,7 +555,7 @@ impl Store {
         .value(":cread", n(c.version));
         meanings.push((tx.update(class_key(&c.org_id, &c.id), expr)?, ClassError::Changed));
         audit.add_to(&mut tx)?;
-        outcome(tx.run(self).await, meanings)?;
+        tx.run_expecting(self, meanings).await?;
         Ok(changed)
     }
 }

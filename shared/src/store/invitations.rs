@@ -1,15 +1,13 @@
 //! Email invitations (R4.5): an admin or teacher invites an address; the person, once
 //! signed in with that verified address, accepts and becomes a member.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::audit::AuditEntry;
 use super::join_requests::{end_or_check_pending, JoinRequest};
 use super::keys::*;
-use super::members::{member_item, roster_changes, roster_update, Membership};
+use super::members::{put_new_member, Membership};
 use super::orgs::count_members_and_requests;
 use super::outbox::Event;
 use super::read::KeyQuery;
@@ -71,6 +69,15 @@ pub enum InvitationError {
     /// The invitee has a pending join request (or it changed): read it and pass it along.
     HasPendingRequest,
     Store(StoreError),
+}
+
+impl From<crate::store::members::NewMemberFailure> for InvitationError {
+    fn from(f: crate::store::members::NewMemberFailure) -> Self {
+        match f {
+            crate::store::members::NewMemberFailure::AlreadyMember => InvitationError::AlreadyMember,
+            crate::store::members::NewMemberFailure::ClassUnavailable(c) => InvitationError::ClassUnavailable(c),
+        }
+    }
 }
 
 impl From<StoreError> for InvitationError {
@@ -184,31 +191,17 @@ impl Store {
         let mut meanings = vec![(tx.put(item(&closed)?, Some(pending_version(i)))?, InvitationError::NotPending)];
         tx.delete(guard_key(&i.org_id, &i.email), None)?;
         if let Some((m, pending)) = new_member {
-            meanings.push((
-                tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
-                InvitationError::AlreadyMember,
-            ));
+            meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
             count_members_and_requests(&mut tx, &m.org_id, 1, 0, -i64::from(pending.is_some()))?;
             meanings.push((
                 end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, &m.user_id)?,
                 InvitationError::HasPendingRequest,
             ));
-            for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
-                meanings.push((
-                    roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,
-                    InvitationError::ClassUnavailable(class),
-                ));
-            }
         }
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(closed),
-            Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(e.into()),
-            },
-        }
+        tx.run_expecting(self, meanings).await?;
+        Ok(closed)
     }
 }

@@ -2,15 +2,13 @@
 //! One pending request per person and organization (a guard item), and the
 //! organization's count of pending requests, move in the same transactions.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::audit::AuditEntry;
 use super::keys::*;
 use super::links::{use_link, InviteLink};
-use super::members::{member_item, member_key, roster_changes, roster_update, Membership};
+use super::members::{member_key, put_new_member, Membership};
 use super::orgs::org_key;
 use super::outbox::Event;
 use super::read::KeyQuery;
@@ -155,23 +153,18 @@ pub enum RequestError {
     Store(StoreError),
 }
 
-impl From<StoreError> for RequestError {
-    fn from(e: StoreError) -> Self {
-        RequestError::Store(e)
+impl From<crate::store::members::NewMemberFailure> for RequestError {
+    fn from(f: crate::store::members::NewMemberFailure) -> Self {
+        match f {
+            crate::store::members::NewMemberFailure::AlreadyMember => RequestError::AlreadyMember,
+            crate::store::members::NewMemberFailure::ClassUnavailable(c) => RequestError::ClassUnavailable(c),
+        }
     }
 }
 
-fn outcome<T>(
-    result: Result<(), StoreError>,
-    value: T,
-    mut meanings: Vec<(usize, RequestError)>,
-) -> Result<T, RequestError> {
-    match result {
-        Ok(()) => Ok(value),
-        Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
-            Some(i) => Err(meanings.swap_remove(i).1),
-            None => Err(RequestError::Store(e)),
-        },
+impl From<StoreError> for RequestError {
+    fn from(e: StoreError) -> Self {
+        RequestError::Store(e)
     }
 }
 
@@ -205,7 +198,7 @@ impl Store {
         ));
         tx.update(org_key(&r.org_id), pending_count(1))?;
         event.add_to(&mut tx)?;
-        outcome(tx.run(self).await, (), meanings)
+        tx.run_expecting(self, meanings).await
     }
 
     /// The person's pending request in the organization, if any (through its guard item).
@@ -289,7 +282,8 @@ impl Store {
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
-        outcome(tx.run(self).await, updated, meanings)
+        tx.run_expecting(self, meanings).await?;
+        Ok(updated)
     }
 
     /// Decides a pending request: accepted (the person becomes a member with its roles,
@@ -331,16 +325,7 @@ impl Store {
         };
         tx.update(org_key(&r.org_id), org_update)?;
         if let Some(m) = new_member {
-            meanings.push((
-                tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
-                RequestError::AlreadyMember,
-            ));
-            for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
-                meanings.push((
-                    roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,
-                    RequestError::ClassUnavailable(class),
-                ));
-            }
+            meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
         }
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
@@ -348,6 +333,7 @@ impl Store {
         if let Some(e) = event {
             e.add_to(&mut tx)?;
         }
-        outcome(tx.run(self).await, decided, meanings)
+        tx.run_expecting(self, meanings).await?;
+        Ok(decided)
     }
 }

@@ -208,6 +208,38 @@ pub fn roster_changes(
     by_class.into_iter().map(|(c, (add, remove))| (c, add, remove)).collect()
 }
 
+/// Why the actions of a new membership can fail.
+#[derive(Debug)]
+pub enum NewMemberFailure {
+    AlreadyMember,
+    ClassUnavailable(String),
+}
+
+/// Adds to a transaction the actions that make `m` a member: the membership (only if there
+/// is none) and its class places. The caller moves the organization's counts.
+pub fn put_new_member(tx: &mut Tx, m: &Membership) -> Result<Vec<(usize, NewMemberFailure)>, StoreError> {
+    let mut meanings = vec![(
+        tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
+        NewMemberFailure::AlreadyMember,
+    )];
+    for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
+        meanings.push((
+            roster_update(tx, &m.org_id, &class, &m.user_id, &add, &[])?,
+            NewMemberFailure::ClassUnavailable(class),
+        ));
+    }
+    Ok(meanings)
+}
+
+impl From<NewMemberFailure> for MemberError {
+    fn from(f: NewMemberFailure) -> Self {
+        match f {
+            NewMemberFailure::AlreadyMember => MemberError::AlreadyMember,
+            NewMemberFailure::ClassUnavailable(c) => MemberError::ClassUnavailable(c),
+        }
+    }
+}
+
 /// How a person joins besides their membership item: who made it happen, and the pending
 /// join request it ends.
 pub struct Joined<'a> {
@@ -240,11 +272,6 @@ impl From<StoreError> for MemberError {
     }
 }
 
-/// Maps a cancelled transaction to the first failed action's meaning.
-fn failed_at(e: &StoreError, meanings: &[(usize, MemberError)]) -> Option<usize> {
-    meanings.iter().position(|(i, _)| e.condition_failed_at(*i))
-}
-
 impl Store {
     pub async fn membership(&self, org: &OrgId, user: &UserId) -> Result<Option<Membership>, StoreError> {
         self.get(member_key(org, user)).await
@@ -266,32 +293,19 @@ impl Store {
     ) -> Result<(), MemberError> {
         let Joined { pending, by } = joined;
         let mut tx = Tx::new(&self.table);
-        let mut meanings = vec![(
-            tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
-            MemberError::AlreadyMember,
-        )];
+        let mut meanings: Vec<(usize, MemberError)> =
+            put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())).collect();
         count_members_and_requests(&mut tx, &m.org_id, 1, i64::from(m.admin), -i64::from(pending.is_some()))?;
         meanings
             .push((end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, by)?, MemberError::HasPendingRequest));
-        for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
-            meanings.push((
-                roster_update(&mut tx, &m.org_id, &class, &m.user_id, &add, &[])?,
-                MemberError::ClassUnavailable(class),
-            ));
-        }
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
         if let Some(e) = event {
             e.add_to(&mut tx)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(()),
-            Err(e) => match failed_at(&e, &meanings) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(MemberError::Store(e)),
-            },
-        }
+        tx.run_expecting(self, meanings).await?;
+        Ok(())
     }
 
     /// Replaces a member's roles, moving their class places to match.
@@ -322,13 +336,8 @@ impl Store {
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(new),
-            Err(e) => match failed_at(&e, &meanings) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(MemberError::Store(e)),
-            },
-        }
+        tx.run_expecting(self, meanings).await?;
+        Ok(new)
     }
 
     /// Ends a membership: the membership, its class places and its admin flag go together
@@ -358,13 +367,8 @@ impl Store {
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(()),
-            Err(e) => match failed_at(&e, &meanings) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(MemberError::Store(e)),
-            },
-        }
+        tx.run_expecting(self, meanings).await?;
+        Ok(())
     }
 
     /// Appoints (`admin = true`) or demotes a member. The admin count moves in the same
@@ -402,13 +406,8 @@ impl Store {
         if let Some(e) = event {
             e.add_to(&mut tx)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(Membership { admin, version: target.version + 1, ..target.clone() }),
-            Err(e) => match failed_at(&e, &meanings) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(MemberError::Store(e)),
-            },
-        }
+        tx.run_expecting(self, meanings).await?;
+        Ok(Membership { admin, version: target.version + 1, ..target.clone() })
     }
 
     /// Records the member's first request of the day: at most one write a member a day,

@@ -146,6 +146,10 @@ impl Store {
         Ok((found_org, found_member, extra))
     }
 
+    pub async fn org(&self, id: &OrgId) -> Result<Option<Org>, StoreError> {
+        self.get(org_key(id)).await
+    }
+
     /// Organizations by ID (missing ones are left out).
     pub async fn orgs(&self, ids: &[OrgId]) -> Result<Vec<Org>, StoreError> {
         let mut orgs = Vec::new();

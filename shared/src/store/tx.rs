@@ -143,6 +143,23 @@ impl Tx {
         Ok(self.items.len() - 1)
     }
 
+    /// Runs the transaction and maps a failed condition to its meaning: `meanings` pairs an
+    /// action's index with the domain error its condition stands for (the first failed one
+    /// in the list wins); any other failure is a store error.
+    pub async fn run_expecting<E: From<StoreError>>(
+        self,
+        store: &Store,
+        mut meanings: Vec<(usize, E)>,
+    ) -> Result<(), E> {
+        match self.run(store).await {
+            Ok(()) => Ok(()),
+            Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
+                Some(i) => Err(meanings.swap_remove(i).1),
+                None => Err(e.into()),
+            },
+        }
+    }
+
     /// Runs the transaction; `Cancelled` names each action's reason.
     pub async fn run(self, store: &Store) -> Result<(), StoreError> {
         if self.items.len() > MAX_ACTIONS {
