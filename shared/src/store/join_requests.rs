@@ -75,6 +75,14 @@ pub fn request_key(org: &OrgId, id: &str) -> Item {
     key(org_pk(org), join_request_sk(id))
 }
 
+/// The condition of every change to a request: still pending, and as read.
+fn still_pending(r: &JoinRequest) -> Expr {
+    Expr::condition("#status = :pending AND version = :read")
+        .name("#status", "status")
+        .value(":pending", s("pending"))
+        .value(":read", n(r.version))
+}
+
 pub(crate) fn pending_key(org: &OrgId, user: &UserId) -> Item {
     key(org_pk(org), join_pending_sk(user))
 }
@@ -100,15 +108,7 @@ pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usiz
         version: r.version + 1,
         ..r.clone()
     };
-    let at = tx.put(
-        request_item(&closed)?,
-        Some(
-            Expr::condition("#status = :pending AND version = :read")
-                .name("#status", "status")
-                .value(":pending", s("pending"))
-                .value(":read", n(r.version)),
-        ),
-    )?;
+    let at = tx.put(request_item(&closed)?, Some(still_pending(r)))?;
     tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
     Ok(at)
 }
@@ -267,18 +267,7 @@ impl Store {
     ) -> Result<JoinRequest, RequestError> {
         let updated = JoinRequest { roles, version: r.version + 1, ..r.clone() };
         let mut tx = Tx::new(&self.table);
-        let meanings = vec![(
-            tx.put(
-                request_item(&updated)?,
-                Some(
-                    Expr::condition("#status = :pending AND version = :read")
-                        .name("#status", "status")
-                        .value(":pending", s("pending"))
-                        .value(":read", n(r.version)),
-                ),
-            )?,
-            RequestError::NotPending,
-        )];
+        let meanings = vec![(tx.put(request_item(&updated)?, Some(still_pending(r)))?, RequestError::NotPending)];
         if let Some(a) = audit {
             a.add_to(&mut tx)?;
         }
@@ -306,18 +295,7 @@ impl Store {
             ..r.clone()
         };
         let mut tx = Tx::new(&self.table);
-        let mut meanings = vec![(
-            tx.put(
-                request_item(&decided)?,
-                Some(
-                    Expr::condition("#status = :pending AND version = :read")
-                        .name("#status", "status")
-                        .value(":pending", s("pending"))
-                        .value(":read", n(r.version)),
-                ),
-            )?,
-            RequestError::NotPending,
-        )];
+        let mut meanings = vec![(tx.put(request_item(&decided)?, Some(still_pending(r)))?, RequestError::NotPending)];
         tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
         let org_update = match new_member {
             Some(_) => Expr::update("SET pending_join_requests = if_not_exists(pending_join_requests, :one) - :one, member_count = member_count + :one").when("attribute_exists(pk)").value(":one", n(1)),
