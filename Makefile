@@ -5,7 +5,11 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev test venv token lint check fmt size clean
+.PHONY: dev test venv token template lint check fmt size deploy-build bench-coldstart clean
+
+# SAM CLI: no telemetry, no update checks (CI and offline machines).
+export SAM_CLI_TELEMETRY := 0
+export SAM_CLI_DISABLE_UPDATE_CHECK := 1
 
 ## The project-local Python venv: the AWS emulator (moto, pinned) and cfn-lint.
 $(STAMP): scripts/requirements.txt
@@ -23,11 +27,16 @@ dev: venv
 token:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- token --email "$(or $(EMAIL),admin@school.test)" $(if $(NAME),--name "$(NAME)") $(if $(SUB),--sub "$(SUB)")
 
-## Every test: template lint, formatting, clippy (which type-checks every function
-## binary without linking them), unit and integration tests (which start their own
-## emulator and gateway).
+## Regenerates the template's functions from the route table (infra/template.yaml).
+template:
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
+
+## Every test: template lint (cfn-lint, sam validate), formatting, clippy, unit and
+## integration tests (which start their own emulator and gateway; one of them fails when
+## the template differs from what the route table generates).
 test: venv
 	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/sam validate --lint
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
@@ -38,12 +47,26 @@ lint:
 fmt:
 	cargo fmt --all
 
-## Release size of one endpoint binary, stripped and zipped (as Lambda receives it).
+## The deploy build, as `sam deploy` takes it: `sam build` builds the one artifact once
+## (cargo-lambda, release profile) for every function. x86_64 here (ARCH=arm64 needs the
+## aarch64-unknown-linux-gnu Rust target); the functions land in .aws-sam/build.
+ARCH ?= x86_64
+deploy-build: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --parameter-overrides Arch=$(ARCH)
+	@$(MAKE) --no-print-directory size
+
+## Size of the artifact as Lambda receives it (stripped, zipped as `bootstrap`).
 size:
-	cargo build --release -p kabinet-functions --bin orgs-get
-	@ls -l target/release/orgs-get | awk '{print "binary:", $$5, "bytes"}'
-	@cd target/release && $(PYTHON) -c "import zipfile; zipfile.ZipFile('bootstrap.zip', 'w', zipfile.ZIP_DEFLATED, compresslevel=9).write('orgs-get', 'bootstrap')" && ls -l bootstrap.zip | awk '{print "zipped:", $$5, "bytes"}'
+	@test -f target/lambda/kabinet/bootstrap || { echo "no artifact: run make deploy-build" >&2; exit 1; }
+	@$(PYTHON) -c "import os, zipfile; b='target/lambda/kabinet/bootstrap'; z='target/lambda/kabinet/bootstrap.zip'; zipfile.ZipFile(z, 'w', zipfile.ZIP_DEFLATED, compresslevel=9).write(b, 'bootstrap'); print('artifact:', os.path.getsize(b), 'bytes; zipped:', os.path.getsize(z), 'bytes')"
+
+## Cold start of the artifact (function orgs-get, against the emulator) against a bare
+## lambda_http function with the same profile: fake Lambda Runtime API, medians.
+bench-coldstart: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --bin kabinet --bin bare
+	cargo build --quiet -p kabinet-local --bin kabinet-local
+	$(VENV)/bin/python bench/coldstart.py --artifact target/lambda/kabinet/bootstrap --bare target/lambda/bare/bootstrap
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) .aws-sam

@@ -1,7 +1,8 @@
 //! Configuration and clients, built once per cold start and shared by every request.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::permissions::Access;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -32,35 +33,82 @@ impl Config {
 
 struct Inner {
     config: Config,
-    store: Store,
-    s3: aws_sdk_s3::Client,
-    ses: aws_sdk_sesv2::Client,
+    aws: aws_config::SdkConfig,
+    store: OnceLock<Store>,
+    s3: OnceLock<aws_sdk_s3::Client>,
+    ses: OnceLock<aws_sdk_sesv2::Client>,
 }
 
 /// What every handler gets: configuration and clients. Cheap to clone.
+///
+/// A function builds at init the clients its [`Access`] names, so no request pays for
+/// them; any other client is built on first use (none is, when the declarations are
+/// right: the local gateway checks them).
 #[derive(Clone)]
 pub struct Ctx(Arc<Inner>);
 
 impl Ctx {
     /// Reads the AWS settings from the environment (`AWS_ENDPOINT_URL` points every client
     /// at an emulator; `KABINET_S3_PATH_STYLE=true` for emulators without virtual hosts).
-    pub async fn from_env() -> Self {
+    pub async fn from_env(access: Access) -> Self {
         let aws = aws_config::load_from_env().await;
-        Self::new(Config::from_env(), &aws)
+        Self::with_access(Config::from_env(), &aws, access)
     }
 
+    /// Every client built at once (the local gateway serves every route).
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Self {
-        Self::with_dynamodb(config, aws, aws_sdk_dynamodb::Client::new(aws))
+        Self::with_access(config, aws, Access::ALL)
     }
 
-    /// With a DynamoDB client of the caller's (tests count round trips through one).
-    pub fn with_dynamodb(config: Config, aws: &aws_config::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(aws).force_path_style(config.s3_path_style).build(),
-        );
+    pub fn with_access(config: Config, aws: &aws_config::SdkConfig, access: Access) -> Self {
+        let ctx = Ctx(Arc::new(Inner {
+            config,
+            aws: aws.clone(),
+            store: OnceLock::new(),
+            s3: OnceLock::new(),
+            ses: OnceLock::new(),
+        }));
+        if access.touches_table() {
+            ctx.store();
+        }
+        if access.files.any() || access.exports.any() {
+            ctx.s3();
+        }
+        if access.mail {
+            ctx.ses();
+        }
+        ctx
+    }
+
+    /// With clients of the caller's (tests count round trips through one, the local
+    /// gateway checks each call against the route's declared access).
+    pub fn with_clients(
+        config: Config,
+        aws: &aws_config::SdkConfig,
+        db: aws_sdk_dynamodb::Client,
+        s3: Option<aws_sdk_s3::Client>,
+        ses: Option<aws_sdk_sesv2::Client>,
+    ) -> Self {
         let store = Store::new(db, config.table.clone());
-        let ses = aws_sdk_sesv2::Client::new(aws);
-        Ctx(Arc::new(Inner { config, store, s3, ses }))
+        let ctx = Ctx(Arc::new(Inner {
+            config,
+            aws: aws.clone(),
+            store: OnceLock::from(store),
+            s3: OnceLock::new(),
+            ses: OnceLock::new(),
+        }));
+        if let Some(s3) = s3 {
+            let _ = ctx.0.s3.set(s3);
+        }
+        if let Some(ses) = ses {
+            let _ = ctx.0.ses.set(ses);
+        }
+        ctx
+    }
+
+    /// With a DynamoDB client of the caller's.
+    pub fn with_dynamodb(config: Config, aws: &aws_config::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
+        Self::with_clients(config, aws, db, None, None)
     }
 
     pub fn config(&self) -> &Config {
@@ -68,14 +116,19 @@ impl Ctx {
     }
 
     pub fn store(&self) -> &Store {
-        &self.0.store
+        self.0.store.get_or_init(|| Store::new(aws_sdk_dynamodb::Client::new(&self.0.aws), self.0.config.table.clone()))
     }
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {
-        &self.0.s3
+        self.0.s3.get_or_init(|| s3_client(&self.0.aws, self.0.config.s3_path_style))
     }
 
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
-        &self.0.ses
+        self.0.ses.get_or_init(|| aws_sdk_sesv2::Client::new(&self.0.aws))
     }
+}
+
+/// An S3 client for these settings (path-style URLs for emulators).
+pub fn s3_client(aws: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(aws).force_path_style(path_style).build())
 }

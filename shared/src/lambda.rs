@@ -1,22 +1,87 @@
-//! Runs one route of the route table as a Lambda function behind API Gateway (HTTP API,
-//! payload 2.0). The claims come from the JWT authorizer in the request context.
+//! The one Lambda artifact: every function of the template runs this binary, and its
+//! `Handler` setting (custom runtimes receive it as `_HANDLER`) names what it serves: a
+//! route of the route table (API Gateway HTTP API, payload 2.0; the claims come from the
+//! JWT authorizer in the request context), a stream consumer, or the fallback.
 
 use std::collections::HashMap;
 
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 
-use crate::api::{dispatch, find, route};
+use crate::api::{dispatch, find, route, routes, Route};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
+use crate::permissions::Access;
 use crate::Ctx;
 
 pub use lambda_http::Error;
 
-/// The whole main of a function: `kabinet::lambda::run("orgs-create")`.
-pub async fn run(route_name: &'static str) -> Result<(), lambda_http::Error> {
+/// A function of the artifact, as its `Handler` names it.
+#[derive(Clone, Copy)]
+pub enum Function {
+    /// An entry of the route table (`orgs-get`).
+    Route(&'static Route),
+    /// API Gateway's `$default` route: what no route serves (`fallback`).
+    Fallback,
+    /// The stream consumer that sends the emails of outbox events (`notifier`).
+    Notifier,
+}
+
+impl Function {
+    pub fn named(name: &str) -> Option<Function> {
+        match name {
+            "fallback" => Some(Function::Fallback),
+            "notifier" => Some(Function::Notifier),
+            _ => route(name).map(Function::Route),
+        }
+    }
+
+    /// Every function the template deploys: the routes, then the fallback and consumers.
+    pub fn all() -> Vec<Function> {
+        let mut all: Vec<Function> = routes().iter().map(Function::Route).collect();
+        all.extend([Function::Fallback, Function::Notifier]);
+        all
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Function::Route(r) => r.name,
+            Function::Fallback => "fallback",
+            Function::Notifier => "notifier",
+        }
+    }
+
+    pub fn access(&self) -> Access {
+        match self {
+            Function::Route(r) => r.access,
+            Function::Fallback => Access::NONE,
+            // Send claims and recipients' profiles; admins and people by email (gsi2).
+            Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
+        }
+    }
+}
+
+/// The artifact's main: runs the function its `Handler` names. A handler that names
+/// nothing known fails the init with a log line saying so.
+pub async fn main() -> Result<(), Error> {
     crate::telemetry::init();
-    let route = route(route_name).ok_or_else(|| format!("no route named {route_name}"))?;
-    let ctx = Ctx::from_env().await;
+    let handler = std::env::var("_HANDLER").unwrap_or_default();
+    let Some(function) = Function::named(&handler) else {
+        tracing::error!(
+            handler = %handler,
+            "the function's Handler names no route of the route table and no consumer; \
+             regenerate infra/template.yaml (make template) and deploy again"
+        );
+        return Err(format!("unknown handler {handler:?}").into());
+    };
+    let ctx = Ctx::from_env(function.access()).await;
+    match function {
+        Function::Route(route) => run_route(ctx, route).await,
+        Function::Fallback => run_fallback().await,
+        Function::Notifier => run_notifier(ctx).await,
+    }
+}
+
+async fn run_route(ctx: Ctx, route: &'static Route) -> Result<(), Error> {
     lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| {
         let ctx = ctx.clone();
         async move { to_lambda(dispatch(&ctx, route, from_lambda(event)).await) }
@@ -24,10 +89,9 @@ pub async fn run(route_name: &'static str) -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// The main of the function on API Gateway's `$default` route: what no route serves gets
-/// the same 404 or 405 problem as locally, not API Gateway's own `{"message": ...}`.
-pub async fn run_fallback() -> Result<(), lambda_http::Error> {
-    crate::telemetry::init();
+/// What no route serves gets the same 404 or 405 problem as locally, not API Gateway's
+/// own `{"message": ...}`.
+async fn run_fallback() -> Result<(), Error> {
     lambda_http::run(lambda_http::service_fn(|event: lambda_http::Request| async move {
         let req = from_lambda(event);
         let err = match find(&req.method, &req.path) {
@@ -39,13 +103,11 @@ pub async fn run_fallback() -> Result<(), lambda_http::Error> {
     .await
 }
 
-/// The main of the notifier: a DynamoDB stream consumer that reports partial batch
-/// failures (`ReportBatchItemFailures`), so only what failed is delivered again.
-pub async fn run_notifier() -> Result<(), lambda_http::Error> {
+/// The notifier: a DynamoDB stream consumer that reports partial batch failures
+/// (`ReportBatchItemFailures`), so only what failed is delivered again.
+async fn run_notifier(ctx: Ctx) -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-    crate::telemetry::init();
-    let ctx = Ctx::from_env().await;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Event>| {
         let ctx = ctx.clone();
         async move {
@@ -221,5 +283,16 @@ mod tests {
         assert_eq!(&req.body[..], "{\"name\": \"Школа\"}".as_bytes());
         let (route, _) = find(&req.method, &req.path).unwrap();
         assert_eq!(route.name, "orgs-patch");
+    }
+
+    #[test]
+    fn handlers_name_routes_consumers_and_the_fallback() {
+        assert!(matches!(Function::named("orgs-get"), Some(Function::Route(r)) if r.name == "orgs-get"));
+        assert!(matches!(Function::named("notifier"), Some(Function::Notifier)));
+        assert!(matches!(Function::named("fallback"), Some(Function::Fallback)));
+        assert!(Function::named("bootstrap").is_none() && Function::named("").is_none());
+        let names: std::collections::BTreeSet<&str> = Function::all().iter().map(Function::name).collect();
+        assert_eq!(names.len(), routes().len() + 2, "function names are unique");
+        assert!(Function::Notifier.access().mail && !Function::named("orgs-get").unwrap().access().mail);
     }
 }

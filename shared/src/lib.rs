@@ -4,7 +4,8 @@
 //! - `store`: DynamoDB single-table access; the only code that names attributes
 //! - `http`: requests, responses, problem+json errors, auth claims, cursors, idempotency
 //! - `api`: one module per resource, one handler fn per endpoint, and the route table
-//! - `lambda`: the adapter that runs one route as a Lambda function
+//! - `lambda`: the one Lambda artifact: runs the route or consumer its `Handler` names
+//! - `permissions`: what each function touches (its IAM policy, its clients)
 
 pub mod api;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod lambda;
 pub mod mail;
 pub mod openapi;
+pub mod permissions;
 pub mod store;
 pub mod telemetry;
 

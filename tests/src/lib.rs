@@ -90,7 +90,7 @@ pub async fn env() -> &'static TestEnv {
         config.table = format!("kabinet-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let db = aws_sdk_dynamodb::Client::new(&aws);
         kabinet::store::schema::create_table_if_missing(&db, &config.table).await.expect("table");
-        let ctx = kabinet::Ctx::new(config.clone(), &aws);
+        let ctx = kabinet_local::access::checked_ctx(config.clone(), &aws);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let gateway = Gateway::new(ctx.clone(), SECRET.to_string(), vec!["http://localhost:5173".into()])

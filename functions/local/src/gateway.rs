@@ -107,7 +107,7 @@ impl Gateway {
         }
         api.headers = parts.headers;
         api.body = body;
-        dispatch(&self.ctx, route, api).await
+        crate::access::serving(route.name, route.access, dispatch(&self.ctx, route, api)).await
     }
 }
 

@@ -2,11 +2,13 @@
 //! that serves every route of the route table with the same handler code the Lambda
 //! functions run, checking dev ID tokens as API Gateway checks Cognito's.
 
+pub mod access;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;
 pub mod setup;
 pub mod streams;
+pub mod template;
 pub mod tokens;
 
 pub use emulator::Emulator;

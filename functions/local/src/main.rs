@@ -3,9 +3,9 @@
 //!   kabinet-local [serve]                      start the emulator and serve the API
 //!   kabinet-local token --email E [--name N] [--sub S] [--unverified] [--hours H]
 //!                                              print a dev ID token
+//!   kabinet-local template                     regenerate infra/template.yaml's functions
 
 use kabinet::config::Config;
-use kabinet::Ctx;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -22,11 +22,36 @@ fn token(args: &[String]) {
     println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
 }
 
+/// Rewrites the generated part of the template from the route table.
+fn template() {
+    let path = emulator::repo_root().join(kabinet_local::template::PATH);
+    let result = std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|current| kabinet_local::template::render(&current).map(|new| (current, new)))
+        .and_then(|(current, new)| {
+            if new != current {
+                std::fs::write(&path, &new).map_err(|e| e.to_string())?;
+            }
+            Ok(new != current)
+        });
+    match result {
+        Ok(true) => eprintln!("{}: regenerated from the route table", path.display()),
+        Ok(false) => eprintln!("{}: already up to date", path.display()),
+        Err(e) => {
+            eprintln!("kabinet-local template: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("token") {
         return token(&args);
+    }
+    if args.first().map(String::as_str) == Some("template") {
+        return template();
     }
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
@@ -48,7 +73,8 @@ async fn main() {
         eprintln!("kabinet-local: setting up the emulator failed: {e}");
         std::process::exit(1);
     }
-    let ctx = Ctx::new(config, &aws);
+    // Every route's AWS calls are checked against what it declares (as IAM does in AWS).
+    let ctx = kabinet_local::access::checked_ctx(config, &aws);
     // The stream consumers, fed from the emulator's stream with the same handler code.
     tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
     let origins: Vec<String> = std::env::var("KABINET_CORS_ORIGINS")

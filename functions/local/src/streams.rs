@@ -77,7 +77,9 @@ pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
         }
         if !batch.is_empty() {
             let records: Vec<ChangeRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
-            let failed = notifier::process(&ctx, records).await;
+            let notifier = kabinet::lambda::Function::Notifier;
+            let failed =
+                crate::access::serving(notifier.name(), notifier.access(), notifier::process(&ctx, records)).await;
             for (record, attempts) in batch {
                 if failed.contains(&record.id) {
                     if attempts + 1 < MAX_ATTEMPTS {

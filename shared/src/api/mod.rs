@@ -23,6 +23,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::http::{idempotency, ApiError, ApiRequest, ApiResponse};
+use crate::permissions::Access;
 use crate::Ctx;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
@@ -44,6 +45,8 @@ pub struct Route {
     pub idempotent: bool,
     /// Scoped to one organization (`{org}` in the path).
     pub org_scoped: bool,
+    /// What its function touches: its IAM policy and the clients it builds at init.
+    pub access: Access,
     pub handler: Handler,
     pub operation: fn() -> Operation,
     pub schemas: SchemaCollector,
@@ -62,6 +65,7 @@ impl Route {
     pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(
         name: &'static str,
         handler: Handler,
+        access: Access,
         flags: &[Flag],
     ) -> Route {
         let method = match P::methods().first() {
@@ -80,6 +84,7 @@ impl Route {
             path,
             auth: !flags.contains(&Flag::Public),
             idempotent: flags.contains(&Flag::Idempotent),
+            access,
             handler,
             operation: P::operation,
             schemas: P::schemas,
@@ -87,71 +92,82 @@ impl Route {
     }
 }
 
-/// `route!("name", module::handler, Flag...)`: a route-table entry whose method and path
-/// come from the handler's `#[utoipa::path]`.
+/// `route!("name", module::handler, ACCESS, Flag...)`: a route-table entry whose method
+/// and path come from the handler's `#[utoipa::path]`, and which touches what `ACCESS`
+/// declares (see [`Access`]).
 macro_rules! route {
-    ($name:literal, $module:ident :: $handler:ident $(, $flag:ident)*) => {
+    ($name:literal, $module:ident :: $handler:ident, $access:expr $(, $flag:ident)*) => {
         paste::paste! {
             Route::new::<$module::[<__path_ $handler>]>(
                 $name,
                 |ctx, req| Box::pin($module::$handler(ctx, req)),
+                $access,
                 &[$(Flag::$flag),*],
             )
         }
     };
 }
 
+// What routes touch. Every organization-scoped route writes (a member's first request of
+// a day records their activity); gsi1 holds a person's memberships and join requests,
+// gsi2 admins, people by email, an organization's join requests and invitations by email.
+const READ: Access = Access::READ;
+const RW: Access = Access::READ_WRITE;
+const GSI1: &[&str] = &["gsi1"];
+const GSI2: &[&str] = &["gsi2"];
+const GSI1_2: &[&str] = &["gsi1", "gsi2"];
+
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     vec![
-        route!("me-get", me::get),
-        route!("me-patch", me::patch),
-        route!("me-orgs-list", me::list_orgs),
-        route!("orgs-create", orgs::create, Idempotent),
-        route!("orgs-get", orgs::get),
-        route!("orgs-patch", orgs::patch),
-        route!("orgs-leave", orgs::leave),
-        route!("classes-list", classes::list),
-        route!("classes-create", classes::create, Idempotent),
-        route!("classes-get", classes::get),
-        route!("classes-patch", classes::patch),
-        route!("classes-delete", classes::delete),
-        route!("classes-graduate", classes::graduate),
-        route!("classes-promote", classes::promote),
-        route!("classes-member-remove", classes::remove_member),
-        route!("orgs-rollover", classes::rollover),
-        route!("members-list", members::list),
-        route!("members-add", members::add, Idempotent),
-        route!("members-get", members::get),
-        route!("members-patch", members::patch),
-        route!("members-remove", members::remove),
-        route!("admins-list", admins::list),
-        route!("admins-appoint", admins::appoint),
-        route!("admins-demote", admins::demote),
-        route!("audit-list", audit::list),
-        route!("invite-links-list", invite_links::list),
-        route!("invite-links-create", invite_links::create, Idempotent),
-        route!("invite-links-revoke", invite_links::revoke),
-        route!("invite-links-preview", invite_links::preview),
-        route!("invite-links-accept", invite_links::accept, Idempotent),
-        route!("invite-links-decline", invite_links::decline),
-        route!("join-requests-list", join_requests::list),
-        route!("join-requests-get", join_requests::get),
-        route!("join-requests-patch", join_requests::patch),
-        route!("join-requests-accept", join_requests::accept),
-        route!("join-requests-reject", join_requests::reject),
-        route!("me-join-requests-list", join_requests::mine),
-        route!("me-join-requests-get", join_requests::mine_get),
-        route!("me-join-requests-patch", join_requests::mine_patch),
-        route!("me-join-requests-withdraw", join_requests::mine_withdraw),
-        route!("me-admin-join-requests", join_requests::admin_pending),
-        route!("invitations-list", invitations::list),
-        route!("invitations-create", invitations::create, Idempotent),
-        route!("invitations-resend", invitations::resend),
-        route!("invitations-revoke", invitations::revoke),
-        route!("me-invitations-list", invitations::mine),
-        route!("me-invitations-accept", invitations::accept),
-        route!("me-invitations-decline", invitations::decline),
-        route!("openapi-get", meta::openapi, Public),
+        route!("me-get", me::get, RW),
+        route!("me-patch", me::patch, RW),
+        route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
+        route!("orgs-create", orgs::create, RW, Idempotent),
+        route!("orgs-get", orgs::get, RW),
+        route!("orgs-patch", orgs::patch, RW),
+        route!("orgs-leave", orgs::leave, RW),
+        route!("classes-list", classes::list, RW),
+        route!("classes-create", classes::create, RW, Idempotent),
+        route!("classes-get", classes::get, RW),
+        route!("classes-patch", classes::patch, RW),
+        route!("classes-delete", classes::delete, RW),
+        route!("classes-graduate", classes::graduate, RW),
+        route!("classes-promote", classes::promote, RW),
+        route!("classes-member-remove", classes::remove_member, RW),
+        route!("orgs-rollover", classes::rollover, RW),
+        route!("members-list", members::list, RW),
+        route!("members-add", members::add, RW.indexes(GSI2), Idempotent),
+        route!("members-get", members::get, RW),
+        route!("members-patch", members::patch, RW),
+        route!("members-remove", members::remove, RW),
+        route!("admins-list", admins::list, RW.indexes(GSI2)),
+        route!("admins-appoint", admins::appoint, RW),
+        route!("admins-demote", admins::demote, RW),
+        route!("audit-list", audit::list, RW),
+        route!("invite-links-list", invite_links::list, RW),
+        route!("invite-links-create", invite_links::create, RW, Idempotent),
+        route!("invite-links-revoke", invite_links::revoke, RW),
+        route!("invite-links-preview", invite_links::preview, READ),
+        route!("invite-links-accept", invite_links::accept, RW, Idempotent),
+        route!("invite-links-decline", invite_links::decline, RW),
+        route!("join-requests-list", join_requests::list, RW.indexes(GSI2)),
+        route!("join-requests-get", join_requests::get, RW),
+        route!("join-requests-patch", join_requests::patch, RW),
+        route!("join-requests-accept", join_requests::accept, RW),
+        route!("join-requests-reject", join_requests::reject, RW),
+        route!("me-join-requests-list", join_requests::mine, READ.indexes(GSI1)),
+        route!("me-join-requests-get", join_requests::mine_get, READ.indexes(GSI1)),
+        route!("me-join-requests-patch", join_requests::mine_patch, RW.indexes(GSI1)),
+        route!("me-join-requests-withdraw", join_requests::mine_withdraw, RW.indexes(GSI1)),
+        route!("me-admin-join-requests", join_requests::admin_pending, READ.indexes(GSI1_2)),
+        route!("invitations-list", invitations::list, RW),
+        route!("invitations-create", invitations::create, RW.indexes(GSI2), Idempotent),
+        route!("invitations-resend", invitations::resend, RW),
+        route!("invitations-revoke", invitations::revoke, RW),
+        route!("me-invitations-list", invitations::mine, READ.indexes(GSI2)),
+        route!("me-invitations-accept", invitations::accept, RW.indexes(GSI2)),
+        route!("me-invitations-decline", invitations::decline, RW.indexes(GSI2)),
+        route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]
 });
 

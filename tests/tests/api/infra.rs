@@ -1,5 +1,6 @@
-//! The route table is the single source of truth: the SAM template, the function
-//! binaries and the OpenAPI document each have exactly one entry per route.
+//! The route table is the single source of truth: the SAM template's functions are
+//! generated from it, the one artifact serves each of its entries, and the OpenAPI
+//! document has exactly one entry per route.
 
 use std::collections::BTreeSet;
 
@@ -37,7 +38,7 @@ fn template_has_one_function_and_one_route_per_route_table_entry() {
             continue; // stream consumers and other non-HTTP functions
         }
         assert_eq!(events.len(), 1, "one route per function");
-        let binary = res["Metadata"]["Binary"].as_str().expect("Metadata.Binary").to_string();
+        let binary = res["Properties"]["Handler"].as_str().expect("Handler").to_string();
         assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
         let props = &events[0]["Properties"];
         if props["Path"].as_str() == Some("$default") {
@@ -66,7 +67,7 @@ fn template_has_one_function_and_one_route_per_route_table_entry() {
 fn public_routes_and_only_they_skip_the_authorizer() {
     let t = template();
     for (_, res) in t["Resources"].as_mapping().unwrap() {
-        let Some(binary) = res["Metadata"]["Binary"].as_str() else {
+        let Some(binary) = res["Properties"]["Handler"].as_str() else {
             continue;
         };
         let Some(route) = routes().iter().find(|r| r.name == binary) else {
@@ -80,21 +81,67 @@ fn public_routes_and_only_they_skip_the_authorizer() {
 }
 
 #[test]
-fn there_is_one_function_binary_per_route() {
-    let bins: BTreeSet<String> = std::fs::read_dir(repo("functions/src/bin"))
-        .unwrap()
-        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().to_string())
-        .collect();
-    let mut names: BTreeSet<String> = routes().iter().map(|r| r.name.to_string()).collect();
-    names.insert("fallback".into());
-    names.insert("notifier".into());
-    assert_eq!(bins, names);
-    names.remove("fallback");
-    names.remove("notifier");
-    for name in &names {
-        let main = std::fs::read_to_string(repo(&format!("functions/src/bin/{name}.rs"))).unwrap();
-        assert!(main.contains(&format!("run(\"{name}\")")), "{name}.rs runs another route");
+fn every_function_runs_the_one_artifact_built_once() {
+    let t = template();
+    // One CodeUri for all (in Globals), one build metadata: `sam build` builds it once.
+    assert_eq!(t["Globals"]["Function"]["CodeUri"].as_str(), Some(".."));
+    let mut handlers = BTreeSet::new();
+    for (name, res) in t["Resources"].as_mapping().unwrap() {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let name = name.as_str().unwrap();
+        assert!(res["Properties"]["CodeUri"].is_null(), "{name}: CodeUri comes from Globals");
+        assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name}");
+        assert_eq!(res["Metadata"]["BuildProperties"]["Binary"].as_str(), Some("kabinet"), "{name}");
+        assert_eq!(res["Metadata"].as_mapping().unwrap().len(), 2, "{name}: identical build metadata");
+        let handler = res["Properties"]["Handler"].as_str().unwrap_or_else(|| panic!("{name}: no Handler"));
+        assert!(kabinet::lambda::Function::named(handler).is_some(), "{name}: Handler {handler} serves nothing");
+        assert!(handlers.insert(handler.to_string()), "{handler} deployed twice");
     }
+    let all: BTreeSet<String> = kabinet::lambda::Function::all().iter().map(|f| f.name().to_string()).collect();
+    assert_eq!(handlers, all, "every route and consumer is deployed");
+    assert!(!repo("functions/src/bin").exists(), "one artifact, no binary per route");
+}
+
+#[test]
+fn the_template_is_generated_from_the_route_table() {
+    let current = std::fs::read_to_string(repo(kabinet_local::template::PATH)).unwrap();
+    let generated = kabinet_local::template::render(&current).unwrap();
+    assert!(
+        generated == current,
+        "infra/template.yaml differs from what the route table generates: run `make template`"
+    );
+}
+
+#[test]
+fn each_function_logs_to_its_own_group_with_a_retention() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    for (name, res) in resources {
+        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        // `!Ref X` reads as a tagged value.
+        let group = match &res["Properties"]["LoggingConfig"]["LogGroup"] {
+            Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
+            _ => None,
+        };
+        let group = group.unwrap_or_else(|| panic!("{:?}: no log group of its own", name));
+        let g = &t["Resources"][group];
+        assert_eq!(g["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{group}");
+        assert!(!g["Properties"]["RetentionInDays"].is_null(), "{group}: logs must expire");
+    }
+}
+
+#[test]
+fn the_stack_stays_within_the_resource_budget() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    // SAM adds a role and an invoke permission (or event source mapping) per function.
+    let functions = resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")).count();
+    let expanded = resources.len() + 2 * functions + 4; // + the API's stage, authorizer, etc.
+    assert!(expanded <= 450, "{expanded} resources after SAM's expansion: split areas into nested stacks");
 }
 
 #[test]
@@ -166,7 +213,7 @@ fn openapi_describes_every_route_and_nothing_else() {
 fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     let t = template();
     let f = &t["Resources"]["NotifierFunction"];
-    assert_eq!(f["Metadata"]["Binary"].as_str(), Some("notifier"));
+    assert_eq!(f["Properties"]["Handler"].as_str(), Some("notifier"));
     let source = &f["Properties"]["Events"]["Outbox"]["Properties"];
     assert_eq!(f["Properties"]["Events"]["Outbox"]["Type"].as_str(), Some("DynamoDB"));
     assert_eq!(source["BisectBatchOnFunctionError"].as_bool(), Some(true));

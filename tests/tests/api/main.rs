@@ -1,5 +1,6 @@
 //! Integration tests over HTTP against the local gateway and the emulator.
 
+mod access;
 mod admins;
 mod audit;
 mod authz;

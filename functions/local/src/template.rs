@@ -1,0 +1,183 @@
+//! Writes the functions of `infra/template.yaml` from the route table: one function per
+//! route, the fallback and the stream consumers, each with a least-privilege policy
+//! derived from its declared [`Access`] and a log group of its own. Everything above the
+//! marker line (API, identity, table, buckets, queues, alarms) is written by hand and kept
+//! as it is. `make template` rewrites the file; a test fails when it is out of date.
+
+use std::fmt::Write;
+
+use kabinet::lambda::Function;
+use kabinet::permissions::{s3_actions, Access, Bucket};
+
+/// The line that ends the hand-written part.
+pub const MARKER: &str = "  # ====== Generated from the route table by `make template`: do not edit below. ======";
+
+/// The template's path, from the repository root.
+pub const PATH: &str = "infra/template.yaml";
+
+/// The whole template: `current`'s hand-written part, then the generated functions.
+pub fn render(current: &str) -> Result<String, String> {
+    let end = current
+        .find(MARKER)
+        .ok_or_else(|| format!("{PATH} has no marker line:\n{MARKER}\n(the generated part goes below it)"))?;
+    let mut out = current[..end].to_string();
+    out.push_str(MARKER);
+    out.push('\n');
+    out.push_str(&functions());
+    Ok(out)
+}
+
+/// `orgs-get` -> `OrgsGet`.
+pub fn logical_name(function: &str) -> String {
+    function
+        .split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+fn functions() -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  # Every function runs the one artifact (functions/: the `kabinet` binary, built once\n  \
+         # by `sam build`); its Handler names the route or consumer it serves. Each has its own\n  \
+         # role with the policy its declared access allows, its own log group and limits."
+    );
+    for f in Function::all() {
+        out.push('\n');
+        function(&mut out, &f);
+    }
+    out
+}
+
+fn function(out: &mut String, f: &Function) {
+    let name = logical_name(f.name());
+    let _ = writeln!(out, "  {name}Function:");
+    out.push_str("    Type: AWS::Serverless::Function\n");
+    // Identical build metadata and CodeUri (in Globals): SAM builds the artifact once.
+    out.push_str(
+        "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: kabinet\n",
+    );
+    out.push_str("    Properties:\n");
+    let _ = writeln!(out, "      Handler: {}", f.name());
+    match f {
+        Function::Route(r) => {
+            let _ = writeln!(out, "      Description: {} {}", r.method, r.path);
+        }
+        Function::Fallback => out.push_str("      Description: What no route serves (404/405 as problem+json)\n"),
+        Function::Notifier => {
+            out.push_str("      Description: Sends the notification emails of outbox events\n      Timeout: 60\n")
+        }
+    }
+    let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
+    out.push_str("      Events:\n");
+    match f {
+        Function::Route(r) => {
+            let _ = writeln!(
+                out,
+                "        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
+                 Path: {}\n            Method: {}",
+                r.path, r.method
+            );
+            if !r.auth {
+                out.push_str("            Auth:\n              Authorizer: NONE\n");
+            }
+        }
+        Function::Fallback => out.push_str(
+            "        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
+             Path: $default\n            Method: ANY\n            Auth:\n              Authorizer: NONE\n",
+        ),
+        // Partial batch failures are retried (bisecting the batch), at most 10 times and
+        // for at most a day; what still fails lands in NotifierFailures (alarmed).
+        Function::Notifier => out.push_str(
+            "        Outbox:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+             StartingPosition: TRIM_HORIZON\n            BatchSize: 25\n            MaximumBatchingWindowInSeconds: 1\n            \
+             BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 10\n            \
+             MaximumRecordAgeInSeconds: 86400\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
+             FilterCriteria:\n              Filters:\n                \
+             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"EVENT#\"}]}}}}'\n            \
+             DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
+             Destination: !GetAtt NotifierFailures.Arn\n",
+        ),
+    }
+    policies(out, &f.access(), matches!(f, Function::Notifier));
+    let _ = writeln!(
+        out,
+        "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete\n    \
+         Properties:\n      RetentionInDays: !Ref LogRetentionDays"
+    );
+}
+
+fn statement(out: &mut String, actions: &[&str], resources: &[String]) {
+    out.push_str("            - Effect: Allow\n              Action:\n");
+    for a in actions {
+        let _ = writeln!(out, "                - {a}");
+    }
+    out.push_str("              Resource:\n");
+    for r in resources {
+        let _ = writeln!(out, "                - {r}");
+    }
+}
+
+fn policies(out: &mut String, access: &Access, on_failure_queue: bool) {
+    let mut statements = String::new();
+    let table = access.dynamodb_actions();
+    if access.touches_table() {
+        statement(&mut statements, &table, &["!GetAtt Table.Arn".to_string()]);
+    }
+    if !access.indexes.is_empty() {
+        let resources: Vec<String> =
+            access.indexes.iter().map(|i| format!("!Sub \"${{Table.Arn}}/index/{i}\"")).collect();
+        statement(&mut statements, &["dynamodb:Query"], &resources);
+    }
+    for (bucket, resource) in [(access.files, "FilesBucket"), (access.exports, "ExportsBucket")] {
+        if bucket != Bucket::None {
+            statement(&mut statements, s3_actions(bucket), &[format!("!Sub \"${{{resource}.Arn}}/*\"")]);
+        }
+    }
+    if access.mail {
+        statement(
+            &mut statements,
+            &["ses:SendEmail", "ses:SendRawEmail"],
+            &["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*\"".to_string()],
+        );
+    }
+    if statements.is_empty() && !on_failure_queue {
+        return;
+    }
+    out.push_str("      Policies:\n");
+    if !statements.is_empty() {
+        out.push_str("        - Statement:\n");
+        out.push_str(&statements);
+    }
+    if on_failure_queue {
+        out.push_str("        - SQSSendMessagePolicy:\n            QueueName: !GetAtt NotifierFailures.QueueName\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_names() {
+        assert_eq!(logical_name("orgs-get"), "OrgsGet");
+        assert_eq!(logical_name("me-join-requests-withdraw"), "MeJoinRequestsWithdraw");
+    }
+
+    #[test]
+    fn the_generated_part_replaces_what_was_below_the_marker() {
+        let current = format!("Resources:\n  Table:\n    Type: AWS::DynamoDB::Table\n{MARKER}\n  Stale: {{}}\n");
+        let out = render(&current).unwrap();
+        assert!(out.starts_with("Resources:\n  Table:\n"));
+        assert!(!out.contains("Stale"));
+        assert!(out.contains("  OrgsGetFunction:\n") && out.contains("      Handler: orgs-get\n"));
+        assert!(render("Resources: {}\n").is_err());
+    }
+}

@@ -1,5 +1,0 @@
-//! Lambda function for the route `classes-get` of the route table.
-#[tokio::main]
-async fn main() -> Result<(), kabinet::lambda::Error> {
-    kabinet::lambda::run("classes-get").await
-}
