@@ -43,10 +43,16 @@ class Run:
         self.next_at = queue.Queue()  # times of each GET /next
         self.answers = queue.Queue()  # (time, status, body) of each response
         self.sent_at = {}
+        self.trace = []  # what the runtime asked, for a failure's report
 
 
 class RuntimeApi(BaseHTTPRequestHandler):
-    run = None  # the current Run
+    run = None  # the Run this server serves (a server of its own per run)
+    # Keep-alive, as the Lambda service's: the runtime client reuses its connection.
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle and delayed ACKs
+    # add ~40 ms to every invocation.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -55,7 +61,8 @@ class RuntimeApi(BaseHTTPRequestHandler):
         if not self.path.startswith(PREFIX + "/invocation/next"):
             self.send_error(404)
             return
-        run = RuntimeApi.run
+        run = self.server.run
+        run.trace.append(("GET", self.path))
         run.next_at.put(time.perf_counter())
         request_id, event = run.events.get()
         if request_id is None:  # the run is over: leave the process waiting
@@ -71,7 +78,10 @@ class RuntimeApi(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         run.sent_at[request_id] = time.perf_counter()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except BrokenPipeError:  # a process of an earlier run, killed meanwhile
+            pass
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
@@ -80,7 +90,8 @@ class RuntimeApi(BaseHTTPRequestHandler):
         self.send_response(202)
         self.send_header("Content-Length", "0")
         self.end_headers()
-        run = RuntimeApi.run
+        run = self.server.run
+        run.trace.append(("POST", self.path, body[:200]))
         parts = self.path[len(PREFIX):].split("/")
         if self.path.startswith(PREFIX + "/invocation/") and parts[-1] in ("response", "error"):
             run.answers.put((now, parts[2], parts[-1], body))
@@ -116,13 +127,20 @@ def api_event(org, sub, email):
 
 
 def measure(binary, env, event, warm):
-    """One cold start and `warm` warm invocations: (init, first, [warm...]) in ms."""
+    """One cold start and `warm` warm invocations: (init, first, [warm...]) in ms. Each run
+    has a Runtime API server of its own: a killed process's last poll must not take the
+    next run's events."""
     run = Run()
-    RuntimeApi.run = run
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
+    server.daemon_threads = True
+    server.run = run
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
     for i in range(warm + 1):
         run.events.put((f"req-{i}", event))
+    log = tempfile.TemporaryFile()
     started = time.perf_counter()
-    proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         init = (run.next_at.get(timeout=10) - started) * 1000
         answers = []
@@ -138,9 +156,16 @@ def measure(binary, env, event, warm):
         warm_ms = [(at - run.sent_at[rid]) * 1000 for at, rid in answers[1:]]
         run.events.put((None, None))
         return init, first, warm_ms
+    except (queue.Empty, RuntimeError):
+        log.seek(0)
+        sys.stderr.write(f"{binary} printed:\n{log.read()[-3000:].decode(errors='replace')}\n"
+                         f"it asked: {run.trace}\nexit: {proc.poll()}\n")
+        raise
     finally:
         proc.kill()
         proc.wait()
+        server.shutdown()
+        server.server_close()
 
 
 def start_emulator(python):
@@ -187,18 +212,16 @@ def main():
     p.add_argument("--warm", type=int, default=20)
     p.add_argument("--kabinet-local", default=os.path.join(ROOT, "target/debug/kabinet-local"))
     p.add_argument("--python", default=sys.executable)
+    p.add_argument("--lambda-certs", action=argparse.BooleanOptionalAction, default=True,
+                   help="CA certificates in one bundle, as on Lambda (default)")
     args = p.parse_args()
 
     home = tempfile.mkdtemp(prefix="kabinet-bench-")  # no ~/.aws, as in Lambda
     emulator, endpoint = start_emulator(args.python)
     try:
         org, sub, email = make_org(args.kabinet_local, endpoint, home)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
         base = {
             "PATH": os.environ.get("PATH", ""), "HOME": home,
-            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_address[1]}",
             "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_LOG_STREAM_NAME": "bench",
             "AWS_LAMBDA_LOG_GROUP_NAME": "bench", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
@@ -206,6 +229,12 @@ def main():
             "AWS_ENDPOINT_URL": endpoint, "KABINET_TABLE": "kabinet", "RUST_LOG": "info",
             "_HANDLER": "orgs-get", "LAMBDA_TASK_ROOT": home,
         }
+        if args.lambda_certs:
+            # Lambda's provided.al2023 keeps its CA certificates in one bundle
+            # (/etc/pki/tls/certs/ca-bundle.crt); this machine may spread them over
+            # hundreds of files that the SDK's TLS setup would read one by one.
+            certs = tempfile.mkdtemp(prefix="kabinet-bench-certs-")
+            base.update(SSL_CERT_FILE="/etc/ssl/certs/ca-certificates.crt", SSL_CERT_DIR=certs)
         event = api_event(org, sub, email)
         # Warm the emulator itself (its first call to a service is slow), untimed.
         measure(args.artifact, base, event, 1)

@@ -51,7 +51,7 @@ impl Ctx {
     /// Reads the AWS settings from the environment (`AWS_ENDPOINT_URL` points every client
     /// at an emulator; `KABINET_S3_PATH_STYLE=true` for emulators without virtual hosts).
     pub async fn from_env(access: Access) -> Self {
-        let aws = aws_config::load_from_env().await;
+        let aws = if access == Access::NONE { aws_config::SdkConfig::builder().build() } else { aws_from_env().await };
         Self::with_access(Config::from_env(), &aws, access)
     }
 
@@ -126,6 +126,24 @@ impl Ctx {
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
         self.0.ses.get_or_init(|| aws_sdk_sesv2::Client::new(&self.0.aws))
     }
+}
+
+/// The AWS settings from the environment. In Lambda the region and the function role's
+/// credentials are always there: take them directly rather than building the default
+/// provider chains (profile files, SSO, STS, ECS, IMDS clients), which costs a cold start
+/// milliseconds. Anywhere else (a developer's profile), the full default chain.
+async fn aws_from_env() -> aws_config::SdkConfig {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")) {
+        loader = loader.region(aws_config::Region::new(region));
+    }
+    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let credentials =
+            aws_credential_types::Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+        loader = loader.credentials_provider(credentials);
+    }
+    loader.load().await
 }
 
 /// An S3 client for these settings (path-style URLs for emulators).
