@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::domain::{OrgId, Role, Timestamp, UserId};
+use crate::domain::{Identity, OrgId, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest};
 use crate::store::audit::Actor;
 use crate::store::members::Membership;
@@ -15,6 +15,11 @@ use crate::Ctx;
 pub fn caller_id(req: &ApiRequest) -> Result<UserId, ApiError> {
     let claims = req.caller()?;
     UserId::parse(&claims.sub).ok_or(ApiError::Unauthorized("the token's subject is not usable"))
+}
+
+/// The caller as the identity provider asserts them.
+pub fn identity(req: &ApiRequest) -> Result<Identity, ApiError> {
+    req.caller()?.identity().ok_or(ApiError::Unauthorized("the token's subject is not usable"))
 }
 
 /// The `{org}` of the path; an ID that cannot exist is simply not found.

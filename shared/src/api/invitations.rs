@@ -6,15 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member, Caller};
+use super::access::{caller_id, identity, member, Caller};
 use super::members::{check_grants, MemberView};
+use crate::domain::ProfileChanges;
 use crate::domain::{Email, OrgId, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::audit::AuditEntry;
 use crate::store::invitations::{Invitation, InvitationError, InvitationStatus};
 use crate::store::members::{Membership, MembershipSource};
 use crate::store::outbox::Event;
-use crate::store::users::ProfileChanges;
 use crate::Ctx;
 
 pub const MAX_EMAILS: usize = 100;
@@ -415,7 +415,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             detail: "This invitation has expired: ask for it to be sent again.".into(),
         });
     }
-    let profile = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+    let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     let m = Membership::new(
         &invitation.org_id,
         &user,

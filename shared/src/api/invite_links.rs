@@ -8,17 +8,17 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member};
+use super::access::{caller_id, identity, member};
 use super::join_requests::{request_error, JoinRequestView};
 use super::members::check_grants;
 use crate::domain::roles::validate_grants;
+use crate::domain::ProfileChanges;
 use crate::domain::{RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::audit::AuditEntry;
 use crate::store::join_requests::{JoinRequest, JoinRequestStatus};
 use crate::store::links::{InviteLink, LinkRefusal};
 use crate::store::outbox::Event;
-use crate::store::users::ProfileChanges;
 use crate::Ctx;
 
 /// The longest a link may live.
@@ -316,7 +316,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             ApiError::conflict("link_outdated", "This link's roles are no longer valid: ask the school for a new link.")
         })?,
     };
-    let profile = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+    let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     let request = JoinRequest {
         id: ulid::Ulid::new().to_string().to_lowercase(),
         org_id: org.id.clone(),

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 use super::access::{caller_id, member_and};
 use super::members::check_grants;
 use crate::domain::{text, RoleGrant, Timestamp, UserId};
-use crate::http::{ApiError, ApiRequest, ApiResponse, Page, PageQuery};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::page::PageQuery;
 use crate::store::audit::AuditEntry;
 use crate::store::join_requests::{Decision, JoinRequest, JoinRequestStatus, RequestError};
 use crate::store::keys::join_request_sk;
@@ -87,7 +88,7 @@ fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError>
     }
 }
 
-fn page(items: Vec<JoinRequest>, next: Option<crate::http::Cursor>) -> Result<ApiResponse, ApiError> {
+fn page(items: Vec<JoinRequest>, next: Option<crate::page::Cursor>) -> Result<ApiResponse, ApiError> {
     ApiResponse::ok(&Page {
         items: items.iter().map(JoinRequestView::from).collect(),
         next_cursor: next.map(|c| c.encode()),

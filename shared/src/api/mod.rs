@@ -6,6 +6,8 @@ pub mod access;
 pub mod admins;
 pub mod audit;
 pub mod classes;
+pub mod errors;
+pub mod idempotency;
 pub mod invitations;
 pub mod invite_links;
 pub mod join_requests;
@@ -22,7 +24,7 @@ use http::Method;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
-use crate::http::{idempotency, ApiError, ApiRequest, ApiResponse};
+use crate::http::{ApiError, ApiRequest, ApiResponse};
 use crate::Ctx;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;

@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member};
+use super::access::{identity, member};
 use crate::domain::org::{OrgProfile, ProfileInput};
+use crate::domain::ProfileChanges;
 use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Problem, Validator};
 use crate::store::audit::AuditEntry;
 use crate::store::members::{Membership, MembershipSource};
 use crate::store::orgs::{profile_json, Org};
-use crate::store::users::ProfileChanges;
 use crate::store::StoreError;
 use crate::Ctx;
 
@@ -136,7 +136,7 @@ impl From<CreateOrg> for ProfileInput {
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = caller_id(&req)?;
+    let who = identity(&req)?;
     let body: CreateOrg = req.json()?;
     let mut v = Validator::new();
     let position = match body.position.as_deref() {
@@ -146,7 +146,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let profile = OrgProfile::default().apply(body.into(), &mut v);
     v.finish()?;
     let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
-    let creator = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+    let creator = ctx.store().upsert_user(&who, &ProfileChanges::default()).await?;
     let position = position.unwrap_or_else(|| match creator.language {
         Language::Ru => "Администратор".into(),
         Language::En => "Administrator".into(),

@@ -2,17 +2,21 @@
 
 pub mod contact;
 pub mod ids;
+pub mod input;
 pub mod org;
 pub mod roles;
 pub mod school;
 pub mod text;
 pub mod time;
+pub mod users;
 
 pub use contact::{Email, Phone, Website};
 pub use ids::{OrgId, UserId};
+pub use input::{FieldErrors, Patch};
 pub use roles::{Role, RoleGrant};
 pub use school::{AcademicYear, ClassName};
 pub use time::Timestamp;
+pub use users::{Identity, ProfileChanges, User};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

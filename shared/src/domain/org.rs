@@ -1,7 +1,6 @@
 //! An organization's profile fields and their rules (SPEC R2.1, R2.2).
 
-use crate::http::{Patch, Validator};
-
+use super::input::{FieldErrors, Patch};
 use super::{text, Email, Phone, Website};
 
 pub const NAME_MAX: usize = 200;
@@ -36,11 +35,11 @@ pub struct ProfileInput {
 impl OrgProfile {
     /// Applies the input to this profile (for a create, to an empty one), collecting every
     /// field error. Empty text clears an optional field.
-    pub fn apply(&self, input: ProfileInput, v: &mut Validator) -> Option<OrgProfile> {
+    pub fn apply(&self, input: ProfileInput, v: &mut impl FieldErrors) -> Option<OrgProfile> {
         let mut out = self.clone();
         match input.name {
             Patch::Keep => {}
-            Patch::Clear => v.error("name", "must not be empty"),
+            Patch::Clear => v.error("name", "must not be empty".into()),
             Patch::Set(raw) => {
                 if let Some(n) = v.check("name", text::required(&raw, NAME_MAX)) {
                     out.name = n;
@@ -48,7 +47,7 @@ impl OrgProfile {
             }
         }
         if out.name.is_empty() && !v.has_error("name") {
-            v.error("name", "is required");
+            v.error("name", "is required".into());
         }
         apply_opt(&mut out.short_name, input.short_name, "short_name", v, |s| text::optional(s, SHORT_NAME_MAX));
         apply_opt(&mut out.address, input.address, "address", v, |s| text::optional(s, ADDRESS_MAX));
@@ -72,7 +71,7 @@ fn apply_opt<T>(
     slot: &mut Option<T>,
     input: Patch<String>,
     field: &str,
-    v: &mut Validator,
+    v: &mut impl FieldErrors,
     parse: impl Fn(&str) -> Result<Option<T>, String>,
 ) {
     match input {
@@ -89,6 +88,7 @@ fn apply_opt<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Validator;
 
     #[test]
     fn create_needs_a_name_and_valid_contacts() {

@@ -5,10 +5,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
+use super::read::StartKey;
 use super::tx::{key, s, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::{OrgId, Timestamp, UserId};
-use crate::http::{Cursor, PageQuery};
+use crate::page::{Cursor, PageQuery};
 
 /// Who did it.
 #[derive(Debug, Clone)]

@@ -38,12 +38,22 @@ pub enum Claim {
     Taken(IdempotencyRecord),
 }
 
-fn key(pk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([(PK.into(), AttributeValue::S(pk.into())), (SK.into(), AttributeValue::S("IDEM".into()))])
+/// Whose request with which `Idempotency-Key`: the record's partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKey(String);
+
+impl RecordKey {
+    pub fn new(user: &str, key: &str) -> Self {
+        RecordKey(idempotency_pk(user, key))
+    }
+}
+
+fn key(pk: &RecordKey) -> HashMap<String, AttributeValue> {
+    HashMap::from([(PK.into(), AttributeValue::S(pk.0.clone())), (SK.into(), AttributeValue::S(IDEM.into()))])
 }
 
 impl Store {
-    pub async fn claim_idempotency(&self, pk: &str, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
+    pub async fn claim_idempotency(&self, pk: &RecordKey, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
         let record = IdempotencyRecord {
             fingerprint: fingerprint.into(),
             locked_until: now + LOCK_SECS,
@@ -89,7 +99,7 @@ impl Store {
         }
     }
 
-    pub async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub async fn idempotency_record(&self, pk: &RecordKey) -> Result<Option<IdempotencyRecord>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -102,7 +112,7 @@ impl Store {
         out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
-    pub async fn complete_idempotency(&self, pk: &str, response: &StoredResponse) -> Result<(), StoreError> {
+    pub async fn complete_idempotency(&self, pk: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {
         let value = serde_dynamo::to_attribute_value(response).map_err(serde_err)?;
         self.db
             .update_item()
@@ -118,7 +128,7 @@ impl Store {
     }
 
     /// Drops a claim whose request failed on our side, so a retry runs again.
-    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
+    pub async fn release_idempotency(&self, pk: &RecordKey) -> Result<(), StoreError> {
         self.db.delete_item().table_name(&self.table).set_key(Some(key(pk))).send().await.map_err(classify)?;
         Ok(())
     }

@@ -15,7 +15,7 @@ use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
 use super::{serde_err, Store, StoreError};
 use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
-use crate::http::{Cursor, PageQuery};
+use crate::page::{Cursor, PageQuery};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

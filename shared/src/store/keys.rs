@@ -13,6 +13,7 @@ pub const GSI2SK: &str = "gsi2sk";
 pub const TTL: &str = "ttl";
 
 pub const PROFILE: &str = "PROFILE";
+pub const IDEM: &str = "IDEM";
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const ORG_PREFIX: &str = "ORG#";
 pub const CLASS_PREFIX: &str = "CLASS#";

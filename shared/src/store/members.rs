@@ -17,7 +17,7 @@ use super::read::KeyQuery;
 use super::tx::{b, key, n, s, Expr, Item, Tx};
 use super::{classify, serde_err, Store, StoreError};
 use crate::domain::{OrgId, Role, RoleGrant, Timestamp, UserId};
-use crate::http::{Cursor, PageQuery};
+use crate::page::{Cursor, PageQuery};
 
 /// How a person became a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

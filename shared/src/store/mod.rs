@@ -40,8 +40,6 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_dynamodb::Client;
 
-use crate::http::ApiError;
-
 /// The table and its client; cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -85,15 +83,9 @@ impl StoreError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::InvalidCursor => ApiError::BadRequest {
-                code: "invalid_cursor",
-                detail: "The cursor is not one this list gave out; start again without it.".into(),
-            },
-            e => ApiError::Internal(e.to_string()),
-        }
+impl From<crate::page::InvalidCursor> for StoreError {
+    fn from(_: crate::page::InvalidCursor) -> Self {
+        StoreError::InvalidCursor
     }
 }
 

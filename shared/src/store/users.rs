@@ -1,58 +1,16 @@
 //! User profiles: created on first use from the ID token's claims.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use serde::{Deserialize, Serialize};
 
 use super::keys::*;
 use super::{classify, serde_err, Store, StoreError};
-use crate::domain::{Language, Timestamp, UserId};
-use crate::http::Claims;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub email_verified: bool,
-    pub name: String,
-    #[serde(default)]
-    pub language: Language,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// What `PATCH /me` may change.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileChanges {
-    pub name: Option<String>,
-    pub language: Option<Language>,
-}
-
-impl ProfileChanges {
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.language.is_none()
-    }
-}
-
-/// The name a new profile starts with: the token's, else the email's local part.
-fn initial_name(claims: &Claims) -> String {
-    claims
-        .name
-        .clone()
-        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string))
-        .unwrap_or_default()
-}
+use crate::domain::{Identity, ProfileChanges, Timestamp, User, UserId};
 
 impl Store {
     /// Creates the caller's profile on first use and keeps its email in step with the
     /// token (the identity provider owns the email); applies `changes`. One round trip.
-    pub async fn upsert_user(
-        &self,
-        user: &UserId,
-        claims: &Claims,
-        changes: &ProfileChanges,
-    ) -> Result<User, StoreError> {
+    pub async fn upsert_user(&self, who: &Identity, changes: &ProfileChanges) -> Result<User, StoreError> {
+        let (user, claims) = (&who.id, who);
         let now = Timestamp::now().to_string();
         let mut set = vec![
             "id = :id".to_string(),
@@ -69,7 +27,7 @@ impl Store {
             Some(_) => set.push("#name = :name".into()),
             None => set.push("#name = if_not_exists(#name, :name)".into()),
         }
-        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims)))));
+        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| claims.initial_name()))));
         let language = changes.language.unwrap_or_default();
         let language = serde_json::to_value(language)
             .ok()
