@@ -6,8 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{caller_id, identity};
-use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
-use crate::domain::{ProfileChanges, User};
+use crate::domain::{text, Language, OrgId, ProfileChanges, RoleGrant, Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Validator};
 use crate::Ctx;
 
@@ -115,5 +114,5 @@ pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErro
             })
         })
         .collect();
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(items, next))
 }

@@ -2,12 +2,19 @@
 //! single source of truth that the local gateway mounts, the OpenAPI document describes,
 //! `functions/` builds one binary for and `infra/template.yaml` deploys.
 
+// Shared by the resource modules.
 pub mod access;
+pub mod auditing;
+pub mod errors;
+pub mod grants;
+pub mod idempotency;
+pub mod retry;
+pub mod views;
+
+// One module per resource; none imports another.
 pub mod admins;
 pub mod audit;
 pub mod classes;
-pub mod errors;
-pub mod idempotency;
 pub mod invitations;
 pub mod invite_links;
 pub mod join_requests;
@@ -111,7 +118,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("orgs-create", orgs::create, Idempotent),
         route!("orgs-get", orgs::get),
         route!("orgs-patch", orgs::patch),
-        route!("orgs-leave", orgs::leave),
+        route!("orgs-leave", members::leave),
         route!("classes-list", classes::list),
         route!("classes-create", classes::create, Idempotent),
         route!("classes-get", classes::get),

@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-use super::keys::*;
+use super::items::{from_item, idempotency_key};
+use super::keys::{idempotency_pk, TTL};
 use super::{classify, serde_err, Store, StoreError};
 
 /// How long a record (and so a replay) lives.
@@ -49,7 +50,7 @@ impl RecordKey {
 }
 
 fn key(pk: &RecordKey) -> HashMap<String, AttributeValue> {
-    HashMap::from([(PK.into(), AttributeValue::S(pk.0.clone())), (SK.into(), AttributeValue::S(IDEM.into()))])
+    idempotency_key(&pk.0)
 }
 
 impl Store {
@@ -86,7 +87,7 @@ impl Store {
         // The holder's record comes back with the refusal: no second read.
         if let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() {
             if let Some(item) = e.item() {
-                return Ok(Claim::Taken(serde_dynamo::from_item(item.clone()).map_err(serde_err)?));
+                return Ok(Claim::Taken(from_item(item.clone())?));
             }
         }
         match classify(err) {
@@ -109,7 +110,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        out.item.map(from_item).transpose()
     }
 
     pub async fn complete_idempotency(&self, pk: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {

@@ -1,5 +1,6 @@
-//! DynamoDB single-table access: keys, item <-> type mapping, conditional writes and
-//! transactions. The only code that names attributes.
+//! DynamoDB single-table access: keys, item <-> entity mapping, conditional writes and
+//! transactions. The only code that names attributes. The entities themselves live in
+//! `domain`; this layer knows neither HTTP nor the handlers.
 //!
 //! | item | pk | sk |
 //! | --- | --- | --- |
@@ -19,20 +20,25 @@
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
+// The store's shared parts: what every entity module may use.
+pub mod items;
+pub mod keys;
+pub mod pieces;
+pub mod read;
+pub mod schema;
+pub mod tx;
+
+// One module per entity: each uses only the shared parts, never another entity module.
 pub mod audit;
 pub mod classes;
 pub mod idempotency;
 pub mod invitations;
 pub mod join_requests;
-pub mod keys;
 pub mod links;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
-pub mod read;
-pub mod schema;
 pub mod sent;
-pub mod tx;
 pub mod users;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};

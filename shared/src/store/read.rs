@@ -1,9 +1,10 @@
-//! Reads: one item by key, and queries on the table or an index, a page at a time or
-//! every page. Every read of the store goes through these.
+//! Reads: one item by key, items by keys, and queries on the table or an index, a page
+//! at a time or every page; and the conversion between list cursors and DynamoDB's
+//! start keys.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::de::DeserializeOwned;
 
 use super::keys::*;
@@ -155,6 +156,43 @@ impl Store {
             .await
             .map_err(classify)?;
         out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+    }
+
+    /// Reads items by key, 100 a call, retrying what DynamoDB leaves unprocessed.
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..6 {
+                if pending.is_empty() {
+                    break;
+                }
+                // Consistent: these reads decide who may do what.
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;
+                if let Some(mut responses) = out.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|ka| ka.keys).unwrap_or_default();
+                if !pending.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Other("batch get left keys unprocessed".into()));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Items by key as entities (missing ones are left out).
+    pub async fn batch_get_as<T: DeserializeOwned>(&self, keys: Vec<Item>) -> Result<Vec<T>, StoreError> {
+        parse_all(Some(self.batch_get(keys).await?))
     }
 
     async fn query_once(

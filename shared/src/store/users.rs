@@ -2,8 +2,10 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::items::{from_item, user_key};
 use super::keys::*;
-use super::{classify, serde_err, Store, StoreError};
+use super::read::KeyQuery;
+use super::{classify, Store, StoreError};
 use crate::domain::{Identity, ProfileChanges, Timestamp, User, UserId};
 
 impl Store {
@@ -61,8 +63,7 @@ impl Store {
             .db
             .update_item()
             .table_name(&self.table)
-            .key(PK, AttributeValue::S(user_pk(user)))
-            .key(SK, AttributeValue::S(PROFILE.into()))
+            .set_key(Some(user_key(user)))
             .update_expression(expr)
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#language", "language")
@@ -72,19 +73,18 @@ impl Store {
             .await
             .map_err(classify)?;
         let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
-        serde_dynamo::from_item(item).map_err(serde_err)
+        from_item(item)
     }
 }
 
 impl Store {
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        self.get(super::tx::key(user_pk(id), PROFILE)).await
+        self.get(user_key(id)).await
     }
 
     /// The registered person with this verified email, if any.
     pub async fn user_by_verified_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let users: Vec<User> =
-            self.query_all(&super::read::KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
+        let users: Vec<User> = self.query_all(&KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
         Ok(users.into_iter().find(|u| u.email_verified))
     }
 }
