@@ -24,9 +24,9 @@ fn request_id(req: &ApiRequest) -> Result<String, ApiError> {
 fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError> {
     match req.query_param("status") {
         None => Ok(None),
-        Some(s) => serde_json::from_value(json!(s))
+        Some(s) => JoinRequestStatus::parse(s)
             .map(Some)
-            .map_err(|_| ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")),
+            .ok_or_else(|| ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")),
     }
 }
 
