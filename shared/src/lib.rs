@@ -2,7 +2,8 @@
 //!
 //! - `domain`: plain types and rules (no I/O)
 //! - `store`: DynamoDB single-table access; the only code that names attributes
-//! - `http`: requests, responses, problem+json errors, auth claims, cursors, idempotency
+//! - `page`: list positions (cursors) and limits, known to both `store` and `http`
+//! - `http`: requests, responses, problem+json errors, auth claims, paging parameters
 //! - `api`: one module per resource, one handler fn per endpoint, and the route table
 //! - `lambda`: the one Lambda artifact: runs the route or consumer its `Handler` names
 //! - `permissions`: what each function touches (its IAM policy, its clients)
@@ -15,6 +16,7 @@ pub mod http;
 pub mod lambda;
 pub mod mail;
 pub mod openapi;
+pub mod page;
 pub mod permissions;
 pub mod store;
 pub mod telemetry;

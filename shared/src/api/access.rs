@@ -1,20 +1,20 @@
 //! Who may see and do what in an organization. A non-member sees nothing (404, so IDs
 //! cannot be probed); a member lacking a right gets 403.
 
-use std::collections::HashMap;
-
-use crate::domain::{OrgId, Role, Timestamp, UserId};
+use crate::domain::{Actor, Class, Identity, Membership, Org, OrgId, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest};
-use crate::store::audit::Actor;
-use crate::store::members::Membership;
-use crate::store::orgs::Org;
-use crate::store::tx::Item;
+use crate::store::orgs::{Also, Read};
 use crate::Ctx;
 
 /// The caller's user ID.
 pub fn caller_id(req: &ApiRequest) -> Result<UserId, ApiError> {
     let claims = req.caller()?;
     UserId::parse(&claims.sub).ok_or(ApiError::Unauthorized("the token's subject is not usable"))
+}
+
+/// The caller as the identity provider asserts them.
+pub fn identity(req: &ApiRequest) -> Result<Identity, ApiError> {
+    req.caller()?.identity().ok_or(ApiError::Unauthorized("the token's subject is not usable"))
 }
 
 /// The `{org}` of the path; an ID that cannot exist is simply not found.
@@ -60,6 +60,11 @@ impl Caller {
     pub fn has_role(&self, role: Role) -> bool {
         self.member.has_role(role)
     }
+
+    /// A teacher of this class (on its teachers' roster, or a class teacher).
+    pub fn teaches(&self, class: &Class) -> bool {
+        self.has_role(Role::Teacher) && class.has_teacher(&self.member.user_id)
+    }
 }
 
 /// The organization and the caller's membership, or 404 for non-members. One round trip,
@@ -68,27 +73,29 @@ pub async fn member(ctx: &Ctx, req: &ApiRequest) -> Result<Caller, ApiError> {
     Ok(member_and(ctx, req, &[]).await?.0)
 }
 
-/// As [`member`], reading further items of the organization's partition in the same
-/// round trip (by sort key).
-pub async fn member_and(
-    ctx: &Ctx,
-    req: &ApiRequest,
-    extra_sks: &[String],
-) -> Result<(Caller, HashMap<String, Item>), ApiError> {
+/// As [`member`], reading further items of the organization in the same round trip.
+pub async fn member_and(ctx: &Ctx, req: &ApiRequest, also: &[Also]) -> Result<(Caller, Read), ApiError> {
     let user = caller_id(req)?;
     let org = org_id(req)?;
-    match ctx.store().org_member_and(&org, &user, extra_sks).await? {
-        (Some(org), Some(member), extra) => {
+    match ctx.store().org_member_and(&org, &user, also).await? {
+        (Some(org), Some(member), read) => {
             let now = Timestamp::now();
             if member.last_active_day().as_deref() != Some(now.day().as_str()) {
                 if let Err(e) = ctx.store().touch_member(&member, now).await {
                     tracing::warn!(error = %e, "could not record the member's activity");
                 }
             }
-            Ok((Caller { org, member }, extra))
+            Ok((Caller { org, member }, read))
         }
         _ => Err(ApiError::NotFound("organization")),
     }
+}
+
+/// As [`member`], for admins only (403 naming `action` for other members).
+pub async fn admin(ctx: &Ctx, req: &ApiRequest, action: &'static str) -> Result<Caller, ApiError> {
+    let caller = member(ctx, req).await?;
+    caller.require_admin(action)?;
+    Ok(caller)
 }
 
 pub fn require_admin(m: &Membership, action: &'static str) -> Result<(), ApiError> {
@@ -106,24 +113,23 @@ pub async fn member_and_target(
     req: &ApiRequest,
     user: &UserId,
 ) -> Result<(Caller, Option<Membership>), ApiError> {
-    let sk = crate::store::keys::member_sk(user);
-    let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
+    let (caller, mut read) = member_and(ctx, req, &[Also::Member(user.clone())]).await?;
     if user == &caller.member.user_id {
         let me = caller.member.clone();
         return Ok((caller, Some(me)));
     }
-    let target = items.remove(&sk).map(crate::store::members::parse).transpose()?;
+    let target = read.member(user)?;
     Ok((caller, target))
 }
 
 /// The caller and a class of the organization (404 when there is none), in one round trip.
-pub async fn member_and_class(
-    ctx: &Ctx,
-    req: &ApiRequest,
-    class: &str,
-) -> Result<(Caller, crate::store::classes::Class), ApiError> {
-    let sk = crate::store::keys::class_sk(class);
-    let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
-    let class = items.remove(&sk).map(crate::store::classes::parse).transpose()?.ok_or(ApiError::NotFound("class"))?;
+pub async fn member_and_class(ctx: &Ctx, req: &ApiRequest, class: &str) -> Result<(Caller, Class), ApiError> {
+    let (caller, mut read) = member_and(ctx, req, &[Also::Class(class.to_string())]).await?;
+    let class = read.class(class)?.ok_or(ApiError::NotFound("class"))?;
     Ok((caller, class))
+}
+
+/// A member of the organization, read again (404 when they are no longer one).
+pub async fn membership(ctx: &Ctx, org: &OrgId, user: &UserId) -> Result<Membership, ApiError> {
+    ctx.store().membership(org, user).await?.ok_or(ApiError::NotFound("member"))
 }

@@ -2,12 +2,13 @@
 
 use serde_json::json;
 
-use super::access::{member, member_and_target, user_param};
-use super::members::{admin_role_required, member_error, MemberView};
+use super::access::{member, member_and_target, membership, user_param, Caller};
+use super::errors::{admin_role_required, member_error};
+use super::retry::{self, Attempt};
+use super::views::MemberView;
+use crate::domain::{Membership, OutboxEvent, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
-use crate::store::audit::AuditEntry;
 use crate::store::members::MemberError;
-use crate::store::outbox::Event;
 use crate::Ctx;
 
 /// Lists the organization's admins (any member: people need to know whom to ask).
@@ -18,8 +19,65 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let mut admins = ctx.store().admins(&caller.org.id).await?;
     admins.sort_by_key(|a| a.name.to_lowercase());
-    let items = admins.iter().map(MemberView::from).collect();
-    ApiResponse::ok(&Page { items, next_cursor: None })
+    ApiResponse::ok(&Page::all(admins.iter().map(MemberView::from).collect()))
+}
+
+/// The caller (an admin) and the member named by the path (404 when there is none).
+async fn admin_and_target(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    action: &'static str,
+) -> Result<(Caller, Membership, UserId), ApiError> {
+    let user = user_param(req, "member")?;
+    let (caller, read) = member_and_target(ctx, req, &user).await?;
+    caller.require_admin(action)?;
+    let target = read.ok_or(ApiError::NotFound("member"))?;
+    Ok((caller, target, user))
+}
+
+/// Sets a member's admin flag, reading them again while they change meanwhile.
+async fn set_admin(
+    ctx: &Ctx,
+    caller: &Caller,
+    target: Membership,
+    user: &UserId,
+    admin: bool,
+) -> Result<Membership, ApiError> {
+    retry::on_change(
+        target,
+        move |target| async move { set_admin_once(ctx, caller, target, admin).await },
+        move || async move { membership(ctx, &caller.org.id, user).await },
+        member_error(MemberError::Changed),
+    )
+    .await
+}
+
+/// One try at appointing or demoting: nothing to do when the flag is already so.
+async fn set_admin_once(
+    ctx: &Ctx,
+    caller: &Caller,
+    target: Membership,
+    admin: bool,
+) -> Result<Attempt<Membership>, ApiError> {
+    if target.admin == admin {
+        return Ok(Attempt::Done(target));
+    }
+    if admin && !target.can_be_admin() {
+        return Err(admin_role_required());
+    }
+    let action = if admin { "admin.appoint" } else { "admin.demote" };
+    let audit = caller
+        .audit(action, "member", target.user_id.as_str())
+        .before(json!({"admin": !admin}))
+        .after(json!({"admin": admin}));
+    let event = admin.then(|| OutboxEvent::AdminAppointed {
+        org_id: caller.org.id.clone(),
+        org_name: caller.org.name.clone(),
+        user_id: target.user_id.clone(),
+        by: caller.member.name.clone(),
+    });
+    let set = ctx.store().set_admin(&target, admin, &caller.member.user_id, &audit, event.as_ref()).await;
+    retry::outcome(set, |e| matches!(e, MemberError::Changed))
 }
 
 /// Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
@@ -28,42 +86,9 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
     responses((status = 200, description = "The member, now an admin", body = MemberView)))]
 pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = user_param(&req, "member")?;
-    let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
-    caller.require_admin("appoint admins")?;
-    read.as_ref().ok_or(ApiError::NotFound("member"))?;
-    for _ in 0..3 {
-        let target = match read.take() {
-            Some(t) => t,
-            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
-        };
-        if target.admin {
-            return ApiResponse::ok(&MemberView::from(&target));
-        }
-        if !target.can_be_admin() {
-            return Err(admin_role_required());
-        }
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "admin.appoint",
-            "member",
-            user.as_str(),
-            Some(json!({"admin": false})),
-            Some(json!({"admin": true})),
-        );
-        let event = Event::new(
-            "admin_appointed",
-            Some(&caller.org.id),
-            json!({"org_id": caller.org.id, "org_name": caller.org.name, "user_id": user, "by": caller.member.name}),
-        );
-        match ctx.store().set_admin(&target, true, &caller.member.user_id, &audit, Some(&event)).await {
-            Ok(updated) => return ApiResponse::ok(&MemberView::from(&updated)),
-            Err(MemberError::Changed) => continue,
-            Err(e) => return Err(member_error(e)),
-        }
-    }
-    Err(member_error(MemberError::Changed))
+    let (caller, target, user) = admin_and_target(&ctx, &req, "appoint admins").await?;
+    let appointed = set_admin(&ctx, &caller, target, &user, true).await?;
+    ApiResponse::ok(&MemberView::from(&appointed))
 }
 
 /// Demotes an admin (admins; also oneself). The last admin cannot be demoted (409
@@ -72,32 +97,7 @@ pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the admin's user ID")),
     responses((status = 204, description = "No longer an admin"), (status = 409, description = "`last_admin`")))]
 pub async fn demote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = user_param(&req, "member")?;
-    let (caller, mut read) = member_and_target(&ctx, &req, &user).await?;
-    caller.require_admin("demote admins")?;
-    read.as_ref().ok_or(ApiError::NotFound("member"))?;
-    for _ in 0..3 {
-        let target = match read.take() {
-            Some(t) => t,
-            None => ctx.store().membership(&caller.org.id, &user).await?.ok_or(ApiError::NotFound("member"))?,
-        };
-        if !target.admin {
-            return Ok(ApiResponse::no_content());
-        }
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "admin.demote",
-            "member",
-            user.as_str(),
-            Some(json!({"admin": true})),
-            Some(json!({"admin": false})),
-        );
-        match ctx.store().set_admin(&target, false, &caller.member.user_id, &audit, None).await {
-            Ok(_) => return Ok(ApiResponse::no_content()),
-            Err(MemberError::Changed) => continue,
-            Err(e) => return Err(member_error(e)),
-        }
-    }
-    Err(member_error(MemberError::Changed))
+    let (caller, target, user) = admin_and_target(&ctx, &req, "demote admins").await?;
+    set_admin(&ctx, &caller, target, &user, false).await?;
+    Ok(ApiResponse::no_content())
 }

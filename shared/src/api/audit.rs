@@ -3,10 +3,10 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::access::member;
-use crate::domain::Timestamp;
+use super::access::admin;
+use crate::domain::{AuditEntry, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
-use crate::store::audit::{AuditEntry, AuditFilter};
+use crate::store::audit::AuditFilter;
 use crate::Ctx;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -60,8 +60,7 @@ impl From<AuditEntry> for AuditView {
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of entries", body = Page<AuditView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("read the audit log")?;
+    let caller = admin(&ctx, &req, "read the audit log").await?;
     let page = req.page_query()?;
     let since = match req.query_param("since") {
         Some(s) => Some(Timestamp::parse(s).map_err(|m| ApiError::validation("since", m))?),
@@ -75,6 +74,5 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let filter = AuditFilter { actor: req.query_param("actor").map(str::to_owned), action, since };
     let (entries, next) = ctx.store().audit_entries(&caller.org.id, &filter, &page).await?;
-    let items = entries.into_iter().map(AuditView::from).collect();
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(entries.into_iter().map(AuditView::from).collect(), next))
 }

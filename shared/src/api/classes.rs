@@ -1,18 +1,20 @@
 //! Classes per academic year (R3): create, list, view, edit, delete, graduate, promote,
 //! roll a whole year over, and take one person off one class.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{member, member_and, member_and_class, user_param, Caller};
-use crate::domain::{AcademicYear, ClassName, Role, Timestamp, UserId};
+use super::access::{admin, id_param, member, member_and, member_and_class, user_param, Caller};
+use super::errors::class_error;
+use super::retry::{self, Attempt};
+use crate::domain::school::MAX_GRADE;
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
-use crate::store::audit::AuditEntry;
-use crate::store::classes::{Class, ClassError, ClassSource, Promotion};
-use crate::store::members::Membership;
+use crate::store::classes::{ClassError, Promotion};
+use crate::store::orgs::Also;
 use crate::Ctx;
 
 /// A class in lists.
@@ -80,7 +82,7 @@ fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiE
 }
 
 fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
-    super::access::id_param(req, "class")
+    id_param(req, "class")
 }
 
 /// Whether the caller may see a class and its people: admins and staff any; teachers the
@@ -89,26 +91,10 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
     let me = &caller.member.user_id;
     caller.is_admin()
         || caller.has_role(Role::Staff)
-        || (caller.has_role(Role::Teacher) && c.has_teacher(me))
+        || caller.teaches(c)
         || c.students.contains_key(me.as_str())
         || c.parents.contains_key(me.as_str())
         || caller.member.roles.iter().any(|g| g.class_ids.contains(&c.id))
-}
-
-fn class_error(e: ClassError) -> ApiError {
-    match e {
-        ClassError::NameTaken => {
-            ApiError::conflict("class_exists", "A class with this name already exists in this academic year.")
-        }
-        ClassError::NotATeacher(t) => {
-            ApiError::validation("class_teacher_ids", format!("{t} is not a teacher of this organization"))
-        }
-        ClassError::Changed => ApiError::conflict(
-            "concurrent_update",
-            "The class was changed by someone else meanwhile; read it again and retry.",
-        ),
-        ClassError::Store(e) => e.into(),
-    }
 }
 
 /// The most class teachers a class may have.
@@ -145,6 +131,40 @@ pub struct CreateClass {
     pub class_teacher_ids: Vec<String>,
 }
 
+/// A create request parsed.
+struct NewClass {
+    name: ClassName,
+    year: AcademicYear,
+    class_teacher_ids: Vec<String>,
+}
+
+impl TryFrom<CreateClass> for NewClass {
+    type Error = ApiError;
+
+    /// Every field's error at once.
+    fn try_from(body: CreateClass) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let name = ClassName::parse(body.grade, body.letter.as_deref(), body.name.as_deref())
+            .map_err(|(f, m)| errors.push(FieldError::new(f, m)))
+            .ok();
+        let year = match body.year.as_deref() {
+            Some(y) => AcademicYear::parse(y).map_err(|m| errors.push(FieldError::new("year", m))).ok(),
+            None => Some(AcademicYear::current()),
+        };
+        let teachers = parse_teachers(body.class_teacher_ids)
+            .map_err(|e| {
+                if let ApiError::Validation(v) = e {
+                    errors.extend(v)
+                }
+            })
+            .ok();
+        match (name, year, teachers, errors.is_empty()) {
+            (Some(name), Some(year), Some(class_teacher_ids), true) => Ok(NewClass { name, year, class_teacher_ids }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
 /// Creates a class (admins). Names are unique within a year (409 `class_exists`).
 #[utoipa::path(post, path = "/v1/orgs/{org}/classes", tag = "classes", request_body = CreateClass,
     params(("org" = String, Path, description = "organization ID"),
@@ -152,40 +172,28 @@ pub struct CreateClass {
     responses((status = 201, description = "Created", body = ClassView, headers(("ETag" = String), ("Location" = String))),
               (status = 409, description = "`class_exists`")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("create classes")?;
+    let caller = admin(&ctx, &req, "create classes").await?;
     let body: CreateClass = req.json()?;
-    let mut errors = Vec::new();
-    let name = ClassName::parse(body.grade, body.letter.as_deref(), body.name.as_deref())
-        .map_err(|(f, m)| errors.push(FieldError::new(f, m)))
-        .ok();
-    let year = match body.year.as_deref() {
-        Some(y) => AcademicYear::parse(y).map_err(|m| errors.push(FieldError::new("year", m))).ok(),
-        None => Some(AcademicYear::current()),
-    };
-    let teachers = parse_teachers(body.class_teacher_ids)
-        .map_err(|e| {
-            if let ApiError::Validation(v) = e {
-                errors.extend(v)
-            }
-        })
-        .ok();
-    let (Some(name), Some(year), Some(teachers), true) = (name, year, teachers, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
-    };
-    let class = Class::new(&caller.org.id, &name, year, ClassSource::Manual, teachers);
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "class.create",
-        "class",
-        &class.id,
-        None,
-        Some(class.summary()),
-    );
-    ctx.store().create_class(&class, &audit).await.map_err(class_error)?;
+    let NewClass { name, year, class_teacher_ids } = body.try_into()?;
+    let class = Class::new(&caller.org.id, &name, year, ClassSource::Manual, class_teacher_ids);
+    let audit = caller.audit("class.create", "class", &class.id).after(class.summary());
+    ctx.store().create_class(&class, &audit).await?;
     Ok(class_answer(http::StatusCode::CREATED, &class)?
         .with_header("location", &format!("/v1/orgs/{}/classes/{}", caller.org.id, class.id)))
+}
+
+/// `?year=` (default the current academic year) and `?include_graduated=` of a list.
+fn list_params(req: &ApiRequest) -> Result<(AcademicYear, bool), ApiError> {
+    let year = match req.query_param("year") {
+        Some(y) => AcademicYear::parse(y).map_err(|m| ApiError::validation("year", m))?,
+        None => AcademicYear::current(),
+    };
+    let include_graduated = match req.query_param("include_graduated") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::validation("include_graduated", "must be true or false")),
+    };
+    Ok((year, include_graduated))
 }
 
 /// Lists classes of a year (default: the current one), by grade and letter. Students and
@@ -199,15 +207,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let page = req.page_query()?;
-    let year = match req.query_param("year") {
-        Some(y) => AcademicYear::parse(y).map_err(|m| ApiError::validation("year", m))?,
-        None => AcademicYear::current(),
-    };
-    let include_graduated = match req.query_param("include_graduated") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => return Err(ApiError::validation("include_graduated", "must be true or false")),
-    };
+    let (year, include_graduated) = list_params(&req)?;
     let sees_all = caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
     let mut classes: Vec<Class> = ctx
         .store()
@@ -219,8 +219,31 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         .collect();
     classes.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()).then(a.id.cmp(&b.id)));
     let (classes, next) = page.slice(classes)?;
-    let items = classes.iter().map(ClassView::from).collect();
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(classes.iter().map(ClassView::from).collect(), next))
+}
+
+impl ClassDetail {
+    /// The class with the people of `members` on it, by name.
+    fn of(class: &Class, members: &[Membership]) -> Self {
+        let people = |pred: &dyn Fn(&Membership) -> bool| {
+            let mut v: Vec<Person> = members
+                .iter()
+                .filter(|m| pred(m))
+                .map(|m| Person { user_id: m.user_id.to_string(), name: m.name.clone() })
+                .collect();
+            v.sort_by_key(|a| a.name.to_lowercase());
+            v
+        };
+        let on = |roster: &BTreeMap<String, bool>, m: &Membership| roster.contains_key(m.user_id.as_str());
+        let class_teacher = |m: &Membership| class.class_teacher_ids.contains(&m.user_id.to_string());
+        ClassDetail {
+            class: ClassView::from(class),
+            teachers: people(&|m| on(&class.teachers, m) || class_teacher(m)),
+            class_teachers: people(&class_teacher),
+            students: people(&|m| on(&class.students, m)),
+            parents: people(&|m| on(&class.parents, m)),
+        }
+    }
 }
 
 /// A class with its teachers, class teachers, students and parents.
@@ -229,31 +252,11 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     responses((status = 200, description = "The class", body = ClassDetail, headers(("ETag" = String)))))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
-
     if !may_view(&caller, &class) {
         return Err(ApiError::Forbidden("see this class"));
     }
-    let ids: Vec<UserId> = class.people().iter().filter_map(|u| UserId::parse(u)).collect();
-    let members = ctx.store().memberships(&caller.org.id, &ids).await?;
-    let people = |pred: &dyn Fn(&Membership) -> bool| {
-        let mut v: Vec<Person> = members
-            .iter()
-            .filter(|m| pred(m))
-            .map(|m| Person { user_id: m.user_id.to_string(), name: m.name.clone() })
-            .collect();
-        v.sort_by_key(|a| a.name.to_lowercase());
-        v
-    };
-    let on =
-        |roster: &std::collections::BTreeMap<String, bool>, m: &Membership| roster.contains_key(m.user_id.as_str());
-    let detail = ClassDetail {
-        class: ClassView::from(&class),
-        teachers: people(&|m| on(&class.teachers, m) || class.class_teacher_ids.contains(&m.user_id.to_string())),
-        class_teachers: people(&|m| class.class_teacher_ids.contains(&m.user_id.to_string())),
-        students: people(&|m| on(&class.students, m)),
-        parents: people(&|m| on(&class.parents, m)),
-    };
-    Ok(ApiResponse::ok(&detail)?.with_etag(class.version))
+    let members = ctx.store().memberships(&caller.org.id, &class.people_ids()).await?;
+    Ok(ApiResponse::ok(&ClassDetail::of(&class, &members))?.with_etag(class.version))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -271,11 +274,26 @@ pub struct PatchClass {
     pub class_teacher_ids: Option<Vec<String>>,
 }
 
-fn patched<T: Clone>(p: Patch<T>, current: Option<T>) -> Option<T> {
-    match p {
-        Patch::Keep => current,
-        Patch::Clear => None,
-        Patch::Set(v) => Some(v),
+impl PatchClass {
+    /// The class as this patch leaves it: `None` when nothing changes.
+    fn apply_to(self, old: &Class) -> Result<Option<Class>, ApiError> {
+        let free_name = if old.grade.is_none() { Some(old.name.clone()) } else { None };
+        let grade = self.grade.applied_to(old.grade.map(i64::from));
+        let (letter, name) = if grade.is_some() {
+            (self.letter.applied_to(old.letter.clone()), self.name.applied_to(None))
+        } else {
+            (self.letter.applied_to(None), self.name.applied_to(free_name))
+        };
+        let name =
+            ClassName::parse(grade, letter.as_deref(), name.as_deref()).map_err(|(f, m)| ApiError::validation(f, m))?;
+        let teachers = match self.class_teacher_ids {
+            Some(t) => parse_teachers(t)?,
+            None => old.class_teacher_ids.clone(),
+        };
+        let new = old.renamed(&name, teachers, Timestamp::now());
+        let unchanged =
+            new.name == old.name && new.grade == old.grade && new.class_teacher_ids == old.class_teacher_ids;
+        Ok((!unchanged).then_some(new))
     }
 }
 
@@ -294,38 +312,10 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if expected.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    let free_name = if old.grade.is_none() { Some(old.name.clone()) } else { None };
-    let grade = patched(body.grade, old.grade.map(i64::from));
-    let (letter, name) = if grade.is_some() {
-        (patched(body.letter, old.letter.clone()), patched(body.name, None))
-    } else {
-        (patched(body.letter, None), patched(body.name, free_name))
-    };
-    let name =
-        ClassName::parse(grade, letter.as_deref(), name.as_deref()).map_err(|(f, m)| ApiError::validation(f, m))?;
-    let teachers = match body.class_teacher_ids {
-        Some(t) => parse_teachers(t)?,
-        None => old.class_teacher_ids.clone(),
-    };
-    let mut new = old.clone();
-    new.grade = name.grade();
-    new.letter = name.letter().map(str::to_owned);
-    new.name = name.display();
-    new.class_teacher_ids = teachers;
-    if new.name == old.name && new.grade == old.grade && new.class_teacher_ids == old.class_teacher_ids {
+    let Some(new) = body.apply_to(&old)? else {
         return class_answer(http::StatusCode::OK, &old);
-    }
-    new.version = old.version + 1;
-    new.updated_at = Timestamp::now();
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "class.update",
-        "class",
-        &id,
-        Some(old.summary()),
-        Some(new.summary()),
-    );
+    };
+    let audit = caller.audit("class.update", "class", &id).before(old.summary()).after(new.summary());
     match ctx.store().update_class(&old, &new, &audit).await {
         Ok(()) => class_answer(http::StatusCode::OK, &new),
         Err(ClassError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
@@ -355,36 +345,24 @@ pub struct DeletedClass {
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("delete classes")?;
-
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "class.delete",
-        "class",
-        &class.id,
-        Some(class.summary()),
-        None,
-    );
-    let stranded = ctx.store().delete_class(&class, &audit).await.map_err(class_error)?;
+    let audit = caller.audit("class.delete", "class", &class.id).before(class.summary());
+    let stranded = ctx.store().delete_class(&class, &audit).await?;
     let needs_class = stranded
         .iter()
         .map(|m| StrandedMember {
             user_id: m.user_id.to_string(),
             name: m.name.clone(),
-            roles: m
-                .roles
-                .iter()
-                .filter(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
-                .map(|g| g.role)
-                .collect(),
+            roles: m.roles_needing_class(),
         })
         .collect();
     ApiResponse::ok(&DeletedClass { id: class.id, needs_class })
 }
 
 fn graduation_audit(caller: &Caller, class: &Class) -> AuditEntry {
-    let (before, after) = (json!({"graduated": false}), json!({"graduated": true}));
-    AuditEntry::new(&caller.org.id, &caller.actor(), "class.graduate", "class", &class.id, Some(before), Some(after))
+    caller
+        .audit("class.graduate", "class", &class.id)
+        .before(json!({"graduated": false}))
+        .after(json!({"graduated": true}))
 }
 
 /// Marks a class graduated (admins): it leaves the current lists; its students keep it.
@@ -419,7 +397,6 @@ pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
 pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("promote classes")?;
-
     match promote_one(&ctx, &caller, &class).await? {
         Promotion::Created(c) => class_answer(http::StatusCode::CREATED, &c),
         Promotion::Existing(c) => class_answer(http::StatusCode::OK, &c),
@@ -430,23 +407,18 @@ async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promot
     if class.graduated {
         return Err(ApiError::conflict("class_graduated", "This class has graduated."));
     }
-    if class.promoted_to.is_none() && class.grade == Some(crate::domain::school::MAX_GRADE) {
+    if class.promoted_to.is_none() && class.grade == Some(MAX_GRADE) {
         return Err(ApiError::Unprocessable {
             code: "cannot_promote",
             detail: "An 11th grade graduates rather than moving up.".into(),
         });
     }
     let next = class.class_name().promoted().unwrap_or_else(|| class.class_name());
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "class.promote",
-        "class",
-        &class.id,
-        Some(class.summary()),
-        Some(json!({"name": next.display(), "year": class.year.next()})),
-    );
-    ctx.store().promote_class(class, &audit).await.map_err(class_error)
+    let audit = caller
+        .audit("class.promote", "class", &class.id)
+        .before(class.summary())
+        .after(json!({"name": next.display(), "year": class.year.next()}));
+    Ok(ctx.store().promote_class(class, &audit).await?)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -492,8 +464,7 @@ pub struct RolloverResult {
     params(("org" = String, Path, description = "organization ID")),
     responses((status = 200, description = "What the rollover did", body = RolloverResult)))]
 pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("roll the academic year over")?;
+    let caller = admin(&ctx, &req, "roll the academic year over").await?;
     let body: Rollover = req.json()?;
     let from = AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
     let mut classes: Vec<Class> =
@@ -508,57 +479,51 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
         already_done: 0,
     };
     for class in classes {
-        if class.graduated {
-            result.already_done += 1;
-            continue;
-        }
-        if class.grade.is_none() {
-            result.skipped.push(SkippedClass {
-                id: class.id,
-                name: class.name,
-                reason: "an extra class (no grade): promote it by hand if it continues".into(),
-            });
-            continue;
-        }
-        if class.grade == Some(crate::domain::school::MAX_GRADE) {
-            let audit = graduation_audit(&caller, &class);
-            if ctx.store().graduate_class(&class, Timestamp::now(), &audit).await? {
-                result.graduated.push(ClassView::from(&Class { graduated: true, ..class }));
-            } else {
-                result.already_done += 1;
-            }
-            continue;
-        }
-        match promote_one(&ctx, &caller, &class).await {
-            Ok(Promotion::Created(new)) => result.promoted.push(RolledClass {
-                from_id: class.id,
-                from_name: class.name,
-                to_id: new.id,
-                to_name: new.name,
-            }),
-            Ok(Promotion::Existing(_)) => result.already_done += 1,
-            Err(e) => {
-                result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail })
-            }
-        }
+        roll_over(&ctx, &caller, class, &mut result).await?;
     }
     if !result.promoted.is_empty() || !result.graduated.is_empty() {
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "org.rollover",
-            "org",
-            caller.org.id.as_str(),
-            None,
-            Some(
-                json!({"from_year": result.from_year, "promoted": result.promoted.len(), "graduated": result.graduated.len()}),
-            ),
+        let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(
+            json!({"from_year": result.from_year, "promoted": result.promoted.len(), "graduated": result.graduated.len()}),
         );
-        let mut tx = crate::store::tx::Tx::new(&ctx.store().table);
-        audit.add_to(&mut tx)?;
-        tx.run(ctx.store()).await?;
+        ctx.store().record_audit(&audit).await?;
     }
     ApiResponse::ok(&result)
+}
+
+/// Rolls one class over: graduated, skipped, promoted, or found done before.
+async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut RolloverResult) -> Result<(), ApiError> {
+    if class.graduated {
+        result.already_done += 1;
+        return Ok(());
+    }
+    if class.grade.is_none() {
+        result.skipped.push(SkippedClass {
+            id: class.id,
+            name: class.name,
+            reason: "an extra class (no grade): promote it by hand if it continues".into(),
+        });
+        return Ok(());
+    }
+    if class.grade == Some(MAX_GRADE) {
+        let audit = graduation_audit(caller, &class);
+        if ctx.store().graduate_class(&class, Timestamp::now(), &audit).await? {
+            result.graduated.push(ClassView::from(&Class { graduated: true, ..class }));
+        } else {
+            result.already_done += 1;
+        }
+        return Ok(());
+    }
+    match promote_one(ctx, caller, &class).await {
+        Ok(Promotion::Created(new)) => result.promoted.push(RolledClass {
+            from_id: class.id,
+            from_name: class.name,
+            to_id: new.id,
+            to_name: new.name,
+        }),
+        Ok(Promotion::Existing(_)) => result.already_done += 1,
+        Err(e) => result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail }),
+    }
+    Ok(())
 }
 
 /// Takes one person off one class (admins): their roles lose the class; nothing else
@@ -570,44 +535,41 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
 pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = class_id(&req)?;
     let user = user_param(&req, "member")?;
-    let (class_key, member_key) = (crate::store::keys::class_sk(&id), crate::store::keys::member_sk(&user));
-    let (caller, mut items) = member_and(&ctx, &req, &[class_key.clone(), member_key.clone()]).await?;
+    let (caller, mut read) = member_and(&ctx, &req, &[Also::Class(id.clone()), Also::Member(user.clone())]).await?;
     caller.require_admin("remove people from classes")?;
-    let mut read = Some((
-        items.remove(&class_key),
-        if user == caller.member.user_id {
-            Some(caller.member.clone())
-        } else {
-            items.remove(&member_key).map(crate::store::members::parse).transpose()?
+    let m = if user == caller.member.user_id { Some(caller.member.clone()) } else { read.member(&user)? };
+    let first = (read.class(&id)?, m);
+    let (ctx, caller, id, user) = (&ctx, &caller, &id, &user);
+    retry::on_change(
+        first,
+        move |(class, m)| async move { take_off_class(ctx, caller, id, class, m).await },
+        move || async move {
+            let org = &caller.org.id;
+            Ok((ctx.store().class(org, id).await?, ctx.store().membership(org, user).await?))
         },
-    ));
-    for _ in 0..3 {
-        let (class, m) = match read.take() {
-            Some((class, m)) => (class.map(crate::store::classes::parse).transpose()?, m),
-            None => {
-                (ctx.store().class(&caller.org.id, &id).await?, ctx.store().membership(&caller.org.id, &user).await?)
-            }
-        };
-        let class = class.ok_or(ApiError::NotFound("class"))?;
-        let m = m.ok_or(ApiError::NotFound("member"))?;
-        let on_class = m.roles.iter().any(|g| g.class_ids.contains(&id)) || class.people().contains(user.as_str());
-        if !on_class {
-            return Err(ApiError::NotFound("member of this class"));
-        }
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "class.member_remove",
-            "class",
-            &id,
-            Some(json!({"user_id": user})),
-            None,
-        );
-        match ctx.store().remove_from_class(&class, &m, &audit).await {
-            Ok(_) => return Ok(ApiResponse::no_content()),
-            Err(ClassError::Changed) => continue,
-            Err(e) => return Err(class_error(e)),
-        }
+        class_error(ClassError::Changed),
+    )
+    .await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// One try at taking a member off a class.
+async fn take_off_class(
+    ctx: &Ctx,
+    caller: &Caller,
+    id: &str,
+    class: Option<Class>,
+    m: Option<Membership>,
+) -> Result<Attempt<()>, ApiError> {
+    let class = class.ok_or(ApiError::NotFound("class"))?;
+    let m = m.ok_or(ApiError::NotFound("member"))?;
+    let user = &m.user_id;
+    let on_class =
+        m.roles.iter().any(|g| g.class_ids.iter().any(|c| c == id)) || class.people().contains(user.as_str());
+    if !on_class {
+        return Err(ApiError::NotFound("member of this class"));
     }
-    Err(class_error(ClassError::Changed))
+    let audit = caller.audit("class.member_remove", "class", id).before(json!({"user_id": user}));
+    let removed = ctx.store().remove_from_class(&class, &m, &audit).await;
+    retry::outcome(removed.map(|_| ()), |e| matches!(e, ClassError::Changed))
 }

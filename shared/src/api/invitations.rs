@@ -6,15 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member, Caller};
-use super::members::{check_grants, MemberView};
-use crate::domain::{Email, OrgId, Role, RoleGrant, Timestamp};
+use super::access::{caller_id, id_param, identity, member, Caller};
+use super::errors::invitation_error;
+use super::grants::{check_grants, group_exists};
+use super::retry;
+use super::views::MemberView;
+use crate::domain::{Email, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
+use crate::domain::{OutboxEvent, ProfileChanges, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
-use crate::store::audit::AuditEntry;
-use crate::store::invitations::{Invitation, InvitationError, InvitationStatus};
-use crate::store::members::{Membership, MembershipSource};
-use crate::store::outbox::Event;
-use crate::store::users::ProfileChanges;
+use crate::store::invitations::InvitationError;
 use crate::Ctx;
 
 pub const MAX_EMAILS: usize = 100;
@@ -69,33 +69,16 @@ impl InvitationView {
     }
 }
 
-fn invitation_error(e: InvitationError) -> ApiError {
-    match e {
-        InvitationError::AlreadyInvited(_) => {
-            ApiError::conflict("already_invited", "This address already has a pending invitation.")
-        }
-        InvitationError::NotPending => ApiError::conflict("already_decided", "This invitation is no longer pending."),
-        InvitationError::AlreadyMember => {
-            ApiError::conflict("already_member", "You are already a member of this organization.")
-        }
-        InvitationError::HasPendingRequest => {
-            ApiError::conflict("concurrent_update", "Your join request is being changed meanwhile; retry.")
-        }
-        InvitationError::ClassUnavailable(c) => ApiError::conflict(
-            "class_unavailable",
-            format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
-        ),
-        InvitationError::Store(e) => e.into(),
+fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
+    OutboxEvent::Invitation {
+        org_id: i.org_id.clone(),
+        org_name: org_name.into(),
+        invitation_id: i.id.clone(),
+        email: i.email.clone(),
+        roles: vec![i.role.clone()],
+        by: i.invited_by_name.clone(),
+        expires_at: i.expires_at,
     }
-}
-
-fn invitation_event(org_name: &str, i: &Invitation) -> Event {
-    Event::new(
-        "invitation",
-        Some(&i.org_id),
-        json!({"org_id": i.org_id, "org_name": org_name, "invitation_id": i.id, "email": i.email,
-               "roles": [i.role], "by": i.invited_by_name, "expires_at": i.expires_at}),
-    )
 }
 
 /// Admins invite with any role; teachers invite students and parents.
@@ -135,16 +118,10 @@ pub struct InvitationResults {
     pub results: Vec<InvitationResult>,
 }
 
-/// Invites a list of addresses with one role (admins; teachers for students and
-/// parents). Each address gets its own result.
-#[utoipa::path(post, path = "/v1/orgs/{org}/invitations", tag = "invitations", request_body = CreateInvitations,
-    params(("org" = String, Path, description = "organization ID"),
-           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 200, description = "One result per address", body = InvitationResults)))]
-pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    let body: CreateInvitations = req.json()?;
-    may_invite(&caller, &body.role)?;
+/// Who may invite whom where, how many at once, and the role offered: checked as any
+/// grant (errors name `role`, not `role[0]`).
+async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -> Result<RoleGrant, ApiError> {
+    may_invite(caller, &body.role)?;
     if !caller.is_admin() && !body.role.class_ids.is_empty() {
         // Teachers invite into the classes they teach.
         let ids = body.role.class_ids.iter().cloned().collect();
@@ -162,15 +139,11 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Err(ApiError::validation("emails", format!("give 1 to {MAX_EMAILS} addresses")));
     }
     if let Some(g) = &body.group_id {
-        let exists = match super::access::resource_id(g) {
-            Some(id) => ctx.store().group_exists(&caller.org.id, &id).await?,
-            None => false,
-        };
-        if !exists {
+        if !group_exists(ctx, &caller.org.id, g).await? {
             return Err(ApiError::validation("group_id", "no such group in this organization"));
         }
     }
-    let role = check_grants(&ctx, &caller.org, vec![body.role], "role").await.map_err(|e| match e {
+    let role = check_grants(ctx, &caller.org, vec![body.role.clone()], "role").await.map_err(|e| match e {
         ApiError::Validation(errs) => ApiError::Validation(
             errs.into_iter()
                 .map(|mut f| {
@@ -181,17 +154,23 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         ),
         other => other,
     })?;
-    let role = role.into_iter().next().ok_or_else(|| ApiError::validation("role", "is required"))?;
+    role.into_iter().next().ok_or_else(|| ApiError::validation("role", "is required"))
+}
+
+/// Invites a list of addresses with one role (admins; teachers for students and
+/// parents). Each address gets its own result.
+#[utoipa::path(post, path = "/v1/orgs/{org}/invitations", tag = "invitations", request_body = CreateInvitations,
+    params(("org" = String, Path, description = "organization ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 200, description = "One result per address", body = InvitationResults)))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    let body: CreateInvitations = req.json()?;
+    let role = invitation_role(&ctx, &caller, &body).await?;
     let now = Timestamp::now();
-    let group_id = body.group_id.clone();
-    let caller = &caller;
-    let ctx_ref = &ctx;
+    let (ctx, caller, role, group_id) = (&ctx, &caller, &role, &body.group_id);
     let results: Vec<InvitationResult> = stream::iter(body.emails)
-        .map(|raw| {
-            let role = role.clone();
-            let group_id = group_id.clone();
-            async move { invite_one(ctx_ref, caller, raw, role, group_id, now).await }
-        })
+        .map(|raw| async move { invite_one(ctx, caller, raw, role.clone(), group_id.clone(), now).await })
         .buffered(8)
         .collect::<Vec<_>>()
         .await
@@ -234,15 +213,9 @@ async fn invite_one(
         send_count: 1,
         version: 1,
     };
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "invitation.create",
-        "invitation",
-        &invitation.id,
-        None,
-        Some(json!({"email": email, "role": invitation.role})),
-    );
+    let audit = caller
+        .audit("invitation.create", "invitation", &invitation.id)
+        .after(json!({"email": email, "role": invitation.role}));
     match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
         Ok(()) => Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(invitation.id) }),
         Err(InvitationError::AlreadyInvited(id)) => {
@@ -279,12 +252,12 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         .map(|i| InvitationView::of(i, now))
         .collect();
     let (items, next) = page.slice(all)?;
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(items, next))
 }
 
 async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), ApiError> {
     let caller = member(ctx, req).await?;
-    let id = super::access::id_param(req, "invitation")?;
+    let id = id_param(req, "invitation")?;
     let invitation = ctx.store().invitation(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     if !caller.is_admin() && invitation.invited_by != caller.member.user_id {
         return Err(ApiError::Forbidden("manage invitations others sent"));
@@ -295,20 +268,13 @@ async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), Ap
 /// Sends a pending invitation again with a new email, valid for another `VALID_DAYS`.
 async fn renew(ctx: &Ctx, caller: &Caller, invitation: &Invitation, now: Timestamp) -> Result<Invitation, ApiError> {
     let expires = now.plus(time::Duration::days(VALID_DAYS));
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "invitation.resend",
-        "invitation",
-        &invitation.id,
-        Some(json!({"expires_at": invitation.expires_at})),
-        Some(json!({"expires_at": expires})),
-    );
+    let audit = caller
+        .audit("invitation.resend", "invitation", &invitation.id)
+        .before(json!({"expires_at": invitation.expires_at}))
+        .after(json!({"expires_at": expires}));
     let renewed = Invitation { expires_at: expires, ..invitation.clone() };
-    ctx.store()
-        .resend_invitation(invitation, expires, &audit, &invitation_event(&caller.org.name, &renewed))
-        .await
-        .map_err(invitation_error)
+    let event = invitation_event(&caller.org.name, &renewed);
+    Ok(ctx.store().resend_invitation(invitation, expires, &audit, &event).await?)
 }
 
 /// Sends the invitation email again, renewing its validity (admins, or who sent it).
@@ -331,19 +297,11 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     if invitation.status == InvitationStatus::Revoked {
         return Ok(ApiResponse::no_content());
     }
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "invitation.revoke",
-        "invitation",
-        &invitation.id,
-        Some(json!({"status": "pending"})),
-        Some(json!({"status": "revoked"})),
-    );
-    ctx.store()
-        .close_invitation(&invitation, InvitationStatus::Revoked, None, Some(&audit))
-        .await
-        .map_err(invitation_error)?;
+    let audit = caller
+        .audit("invitation.revoke", "invitation", &invitation.id)
+        .before(json!({"status": "pending"}))
+        .after(json!({"status": "revoked"}));
+    ctx.store().close_invitation(&invitation, InvitationStatus::Revoked, None, Some(&audit)).await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -365,16 +323,11 @@ fn verified_email(req: &ApiRequest) -> Result<Option<String>, ApiError> {
     responses((status = 200, description = "Pending invitations", body = Page<MyInvitation>)))]
 pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let Some(email) = verified_email(&req)? else {
-        return ApiResponse::ok(&Page::<MyInvitation> { items: vec![], next_cursor: None });
+        return ApiResponse::ok(&Page::<MyInvitation>::all(vec![]));
     };
     let now = Timestamp::now();
-    let pending: Vec<Invitation> = ctx
-        .store()
-        .invitations_to(&email, None)
-        .await?
-        .into_iter()
-        .filter(|i| i.status == InvitationStatus::Pending && i.expires_at > now)
-        .collect();
+    let pending: Vec<Invitation> =
+        ctx.store().invitations_to(&email, None).await?.into_iter().filter(|i| i.is_open(now)).collect();
     let org_ids: Vec<OrgId> =
         pending.iter().map(|i| i.org_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let orgs = ctx.store().orgs(&org_ids).await?;
@@ -385,13 +338,41 @@ pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             org_name: orgs.iter().find(|o| o.id == i.org_id).map(|o| o.name.clone()).unwrap_or_default(),
         })
         .collect();
-    ApiResponse::ok(&Page { items, next_cursor: None })
+    ApiResponse::ok(&Page::all(items))
 }
 
+/// The invitation of the path as it is now, addressed to the caller's verified email.
 async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> {
-    let id = super::access::id_param(req, "invitation")?;
+    let id = id_param(req, "invitation")?;
     let email = verified_email(req)?.ok_or(ApiError::NotFound("invitation"))?;
-    ctx.store().invitations_to(&email, Some(&id)).await?.into_iter().next().ok_or(ApiError::NotFound("invitation"))
+    let found = ctx
+        .store()
+        .invitations_to(&email, Some(&id))
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound("invitation"))?;
+    // The index may lag a write: read the item itself.
+    ctx.store().invitation(&found.org_id, &found.id).await?.ok_or(ApiError::NotFound("invitation"))
+}
+
+/// Closes the invitation as accepted with the membership it makes; a pending join request
+/// of the invitee ends with it (read only when there is one).
+async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), ApiError> {
+    retry::on_change(
+        None,
+        move |pending: Option<JoinRequest>| async move {
+            let accepted = ctx
+                .store()
+                .close_invitation(invitation, InvitationStatus::Accepted, Some((m, pending.as_ref())), None)
+                .await;
+            retry::outcome(accepted, |e| matches!(e, InvitationError::HasPendingRequest))
+        },
+        move || async move { Ok(ctx.store().pending_join_request(&invitation.org_id, &m.user_id).await?) },
+        invitation_error(InvitationError::HasPendingRequest),
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Accepts an invitation addressed to the caller's verified email: they become a member
@@ -404,8 +385,6 @@ async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> 
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let invitation = addressed(&ctx, &req).await?;
-    let invitation =
-        ctx.store().invitation(&invitation.org_id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;
     if invitation.status != InvitationStatus::Pending {
         return Err(invitation_error(InvitationError::NotPending));
     }
@@ -415,38 +394,10 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             detail: "This invitation has expired: ask for it to be sent again.".into(),
         });
     }
-    let profile = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
-    let m = Membership::new(
-        &invitation.org_id,
-        &user,
-        &profile.name,
-        profile.email.as_deref(),
-        vec![invitation.role.clone()],
-        false,
-        MembershipSource::Invitation,
-    );
-    // A pending join request of theirs ends with this (read only when there is one).
-    let mut pending = None;
-    let mut accepted = false;
-    for _ in 0..3 {
-        match ctx
-            .store()
-            .close_invitation(&invitation, InvitationStatus::Accepted, Some((&m, pending.as_ref())), None)
-            .await
-        {
-            Ok(_) => {
-                accepted = true;
-                break;
-            }
-            Err(InvitationError::HasPendingRequest) => {
-                pending = ctx.store().pending_join_request(&invitation.org_id, &user).await?
-            }
-            Err(e) => return Err(invitation_error(e)),
-        }
-    }
-    if !accepted {
-        return Err(invitation_error(InvitationError::HasPendingRequest));
-    }
+    let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
+    let (org, role, source) = (&invitation.org_id, vec![invitation.role.clone()], MembershipSource::Invitation);
+    let m = Membership::new(org, &user, &profile.name, profile.email.as_deref(), role, false, source);
+    join(&ctx, &invitation, &m).await?;
     ApiResponse::ok(&MemberView::from(&m))
 }
 
@@ -456,11 +407,6 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     responses((status = 204, description = "Declined"), (status = 409, description = "`already_decided`")))]
 pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let invitation = addressed(&ctx, &req).await?;
-    let invitation =
-        ctx.store().invitation(&invitation.org_id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;
-    ctx.store()
-        .close_invitation(&invitation, InvitationStatus::Declined, None, None)
-        .await
-        .map_err(invitation_error)?;
+    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, None).await?;
     Ok(ApiResponse::no_content())
 }

@@ -8,17 +8,15 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member};
-use super::join_requests::{request_error, JoinRequestView};
-use super::members::check_grants;
+use super::access::{admin, caller_id, id_param, identity};
+use super::errors::{link_refused, request_error};
+use super::grants::{check_grants, group_exists};
+use super::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
-use crate::domain::{RoleGrant, Timestamp};
+use crate::domain::{InviteLink, JoinRequest, JoinRequestStatus, LinkRefusal, Org, OutboxEvent, ProfileChanges};
+use crate::domain::{RoleGrant, Timestamp, User, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
-use crate::store::audit::AuditEntry;
-use crate::store::join_requests::{JoinRequest, JoinRequestStatus};
-use crate::store::links::{InviteLink, LinkRefusal};
-use crate::store::outbox::Event;
-use crate::store::users::ProfileChanges;
+use crate::store::join_requests::RequestError;
 use crate::Ctx;
 
 /// The longest a link may live.
@@ -93,25 +91,25 @@ pub struct CreateInviteLink {
     pub group_id: Option<String>,
 }
 
-/// Makes an invitation link (admins). The answer carries the token and the URL once.
-#[utoipa::path(post, path = "/v1/orgs/{org}/invite-links", tag = "invite links", request_body = CreateInviteLink,
-    params(("org" = String, Path, description = "organization ID"),
-           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView)))]
-pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("make invitation links")?;
-    let body: CreateInviteLink = req.json()?;
-    let now = Timestamp::now();
+/// What a create request sets besides the roles: checked field by field.
+struct LinkTerms {
+    expires_at: Timestamp,
+    max_uses: Option<u32>,
+}
+
+/// Checks the expiry, the use limit and the group, collecting every field's error.
+async fn link_terms(ctx: &Ctx, org: &Org, body: &CreateInviteLink, now: Timestamp) -> Result<LinkTerms, ApiError> {
     let mut errors = Vec::new();
-    match Timestamp::parse(&body.expires_at) {
-        Ok(t) if t <= now => errors.push(FieldError::new("expires_at", "must be in the future")),
+    let expires_at = match Timestamp::parse(&body.expires_at) {
+        Ok(t) if t <= now => Err(FieldError::new("expires_at", "must be in the future")),
         Ok(t) if t > now.plus(time::Duration::days(MAX_LIFETIME_DAYS)) => {
-            errors.push(FieldError::new("expires_at", "must be at most a year ahead"))
+            Err(FieldError::new("expires_at", "must be at most a year ahead"))
         }
-        Ok(_) => {}
-        Err(m) => errors.push(FieldError::new("expires_at", m)),
+        Ok(t) => Ok(t),
+        Err(m) => Err(FieldError::new("expires_at", m)),
     }
+    .map_err(|e| errors.push(e))
+    .ok();
     let max_uses = match body.max_uses {
         None => None,
         Some(n) if (1..=100_000).contains(&n) => Some(n as u32),
@@ -122,47 +120,43 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         }
     };
     if let Some(g) = &body.group_id {
-        let exists = match super::access::resource_id(g) {
-            Some(id) => ctx.store().group_exists(&caller.org.id, &id).await?,
-            None => false,
-        };
-        if !exists {
+        if !group_exists(ctx, &org.id, g).await? {
             errors.push(FieldError::new("group_id", "no such group in this organization"));
         }
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+    match expires_at {
+        Some(expires_at) if errors.is_empty() => Ok(LinkTerms { expires_at, max_uses }),
+        _ => Err(ApiError::Validation(errors)),
     }
+}
+
+/// Makes an invitation link (admins). The answer carries the token and the URL once.
+#[utoipa::path(post, path = "/v1/orgs/{org}/invite-links", tag = "invite links", request_body = CreateInviteLink,
+    params(("org" = String, Path, description = "organization ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView)))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = admin(&ctx, &req, "make invitation links").await?;
+    let body: CreateInviteLink = req.json()?;
+    let now = Timestamp::now();
+    let terms = link_terms(&ctx, &caller.org, &body, now).await?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
-    let token = {
-        let bytes: [u8; 32] = rand::random();
-        URL_SAFE_NO_PAD.encode(bytes)
-    };
+    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let link = InviteLink {
         id: ulid::Ulid::new().to_string().to_lowercase(),
         org_id: caller.org.id.clone(),
         token_hash: token_hash(&token),
         roles,
         group_id: body.group_id,
-        expires_at: Timestamp::parse(&body.expires_at).map_err(ApiError::internal)?,
-        max_uses,
+        expires_at: terms.expires_at,
+        max_uses: terms.max_uses,
         uses: 0,
         declines: 0,
         revoked: false,
         created_by: caller.member.user_id.clone(),
         created_at: now,
     };
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "link.create",
-        "invite_link",
-        &link.id,
-        None,
-        Some(
-            json!({"roles": link.roles, "expires_at": link.expires_at, "max_uses": link.max_uses, "group_id": link.group_id}),
-        ),
-    );
+    let audit = caller.audit("link.create", "invite_link", &link.id).after(link.summary());
     ctx.store().create_link(&link, &audit).await?;
     let mut view = InviteLinkView::of(&link, now);
     view.url = Some(format!("{}/join/{token}", ctx.config().app_url));
@@ -176,14 +170,13 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     params(("org" = String, Path, description = "organization ID"), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of links", body = Page<InviteLinkView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("see invitation links")?;
+    let caller = admin(&ctx, &req, "see invitation links").await?;
     let page = req.page_query()?;
     let now = Timestamp::now();
     let links: Vec<InviteLinkView> =
         ctx.store().links(&caller.org.id).await?.iter().map(|l| InviteLinkView::of(l, now)).collect();
     let (items, next) = page.slice(links)?;
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(items, next))
 }
 
 /// Revokes a link (admins): it can no longer be used; requests made with it stay.
@@ -191,20 +184,14 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "link ID")),
     responses((status = 204, description = "Revoked")))]
 pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    caller.require_admin("revoke invitation links")?;
-    let id = super::access::id_param(&req, "invitation link")?;
+    let caller = admin(&ctx, &req, "revoke invitation links").await?;
+    let id = id_param(&req, "invitation link")?;
     let link = ctx.store().link(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     if !link.revoked {
-        let audit = AuditEntry::new(
-            &caller.org.id,
-            &caller.actor(),
-            "link.revoke",
-            "invite_link",
-            &link.id,
-            Some(json!({"revoked": false})),
-            Some(json!({"revoked": true})),
-        );
+        let audit = caller
+            .audit("link.revoke", "invite_link", &link.id)
+            .before(json!({"revoked": false}))
+            .after(json!({"revoked": true}));
         ctx.store().revoke_link(&link, &audit).await?;
     }
     Ok(ApiResponse::no_content())
@@ -219,13 +206,13 @@ async fn open(ctx: &Ctx, req: &ApiRequest) -> Result<InviteLink, ApiError> {
     ctx.store().link_by_token_hash(&token_hash(token)).await?.ok_or(ApiError::NotFound("invitation link"))
 }
 
-pub fn refused(r: LinkRefusal) -> ApiError {
-    let (code, detail) = match r {
-        LinkRefusal::Expired => ("link_expired", "This invitation link has expired: ask the school for a new one."),
-        LinkRefusal::Revoked => ("link_revoked", "This invitation link was withdrawn by the school."),
-        LinkRefusal::UsedUp => ("link_used_up", "This invitation link has been used as many times as it allows."),
-    };
-    ApiError::Gone { code, detail: detail.into() }
+/// The link a token opens, if it can be used now (410 with the reason if not).
+async fn open_usable(ctx: &Ctx, req: &ApiRequest, now: Timestamp) -> Result<InviteLink, ApiError> {
+    let link = open(ctx, req).await?;
+    match link.refusal(now) {
+        Some(r) => Err(link_refused(r)),
+        None => Ok(link),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -258,10 +245,7 @@ pub struct LinkPreview {
               (status = 404, description = "Unknown token"),
               (status = 410, description = "`link_expired`, `link_revoked` or `link_used_up`")))]
 pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let link = open(&ctx, &req).await?;
-    if let Some(r) = link.refusal(Timestamp::now()) {
-        return Err(refused(r));
-    }
+    let link = open_usable(&ctx, &req, Timestamp::now()).await?;
     let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     let ids = link.roles.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
     let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
@@ -293,33 +277,27 @@ pub struct AcceptInviteLink {
     pub roles: Option<Vec<RoleGrant>>,
 }
 
-/// Asks to join through a link (anyone signed in): a pending join request for an admin
-/// to decide. One use of the link, counted exactly under concurrent use.
-#[utoipa::path(post, path = "/v1/invite-links/{token}/accept", tag = "invite links", request_body = AcceptInviteLink,
-    params(("token" = String, Path, description = "the link's token")),
-    responses((status = 201, description = "The join request", body = JoinRequestView),
-              (status = 409, description = "`already_member` or `join_request_pending`"),
-              (status = 410, description = "`link_expired`, `link_revoked` or `link_used_up`")))]
-pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = caller_id(&req)?;
-    let link = open(&ctx, &req).await?;
-    let now = Timestamp::now();
-    if let Some(r) = link.refusal(now) {
-        return Err(refused(r));
-    }
-    let body: AcceptInviteLink =
-        if req.body.iter().all(u8::is_ascii_whitespace) { AcceptInviteLink::default() } else { req.json()? };
-    let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
-    let roles = match body.roles {
-        Some(roles) => check_grants(&ctx, &org, roles, "roles").await?,
+/// The roles a person asks for through a link: those they name (checked as any grant), or
+/// exactly those offered (409 `link_outdated` when they are no longer valid).
+async fn asked_roles(
+    ctx: &Ctx,
+    org: &Org,
+    link: &InviteLink,
+    asked: Option<Vec<RoleGrant>>,
+) -> Result<Vec<RoleGrant>, ApiError> {
+    match asked {
+        Some(roles) => check_grants(ctx, org, roles, "roles").await,
         None => validate_grants(link.roles.clone(), "roles").map_err(|_| {
             ApiError::conflict("link_outdated", "This link's roles are no longer valid: ask the school for a new link.")
-        })?,
-    };
-    let profile = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
-    let request = JoinRequest {
+        }),
+    }
+}
+
+/// A new pending request of `profile` through `link`.
+fn new_request(link: &InviteLink, user: &UserId, profile: &User, roles: Vec<RoleGrant>, now: Timestamp) -> JoinRequest {
+    JoinRequest {
         id: ulid::Ulid::new().to_string().to_lowercase(),
-        org_id: org.id.clone(),
+        org_id: link.org_id.clone(),
         user_id: user.clone(),
         name: profile.name.clone(),
         email: profile.email.clone(),
@@ -331,23 +309,56 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         decided_at: None,
         decided_by: None,
         version: 1,
+    }
+}
+
+/// Writes the request with one use of the link; a link used up meanwhile answers with the
+/// reason it can no longer be used.
+async fn submit(
+    ctx: &Ctx,
+    org: &Org,
+    link: &InviteLink,
+    request: &JoinRequest,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    let event = OutboxEvent::JoinRequestSubmitted {
+        org_id: org.id.clone(),
+        org_name: org.name.clone(),
+        request_id: request.id.clone(),
+        user_id: request.user_id.clone(),
+        name: request.name.clone(),
+        roles: request.roles.clone(),
     };
-    let event = Event::new(
-        "join_request_submitted",
-        Some(&org.id),
-        json!({"org_id": org.id, "org_name": org.name, "request_id": request.id, "user_id": user, "name": request.name, "roles": request.roles}),
-    );
-    match ctx.store().submit_join_request(&request, &link, now, &event).await {
-        Ok(()) => {
-            ApiResponse::created(&JoinRequestView::from(&request), &format!("/v1/me/join-requests/{}", request.id))
-        }
-        Err(crate::store::join_requests::RequestError::LinkUnusable) => {
+    match ctx.store().submit_join_request(request, link, now, &event).await {
+        Ok(()) => Ok(()),
+        Err(RequestError::LinkUnusable) => {
             let current =
                 ctx.store().link(&link.org_id, &link.id).await?.ok_or(ApiError::NotFound("invitation link"))?;
-            Err(refused(current.refusal(Timestamp::now()).unwrap_or(LinkRefusal::UsedUp)))
+            Err(link_refused(current.refusal(Timestamp::now()).unwrap_or(LinkRefusal::UsedUp)))
         }
         Err(e) => Err(request_error(e)),
     }
+}
+
+/// Asks to join through a link (anyone signed in): a pending join request for an admin
+/// to decide. One use of the link, counted exactly under concurrent use.
+#[utoipa::path(post, path = "/v1/invite-links/{token}/accept", tag = "invite links", request_body = AcceptInviteLink,
+    params(("token" = String, Path, description = "the link's token")),
+    responses((status = 201, description = "The join request", body = JoinRequestView),
+              (status = 409, description = "`already_member` or `join_request_pending`"),
+              (status = 410, description = "`link_expired`, `link_revoked` or `link_used_up`")))]
+pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = caller_id(&req)?;
+    let now = Timestamp::now();
+    let link = open_usable(&ctx, &req, now).await?;
+    let body: AcceptInviteLink =
+        if req.body.iter().all(u8::is_ascii_whitespace) { AcceptInviteLink::default() } else { req.json()? };
+    let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
+    let roles = asked_roles(&ctx, &org, &link, body.roles).await?;
+    let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
+    let request = new_request(&link, &user, &profile, roles, now);
+    submit(&ctx, &org, &link, &request, now).await?;
+    ApiResponse::created(&JoinRequestView::from(&request), &format!("/v1/me/join-requests/{}", request.id))
 }
 
 /// Declines a link (anyone signed in): recorded once, uses nothing.

@@ -1,97 +1,46 @@
 //! Join requests (R4.3): admins list, edit, accept or reject them (with a reason the
 //! requester is told); the requester sees, edits or withdraws their own.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member_and};
-use super::members::check_grants;
-use crate::domain::{text, RoleGrant, Timestamp, UserId};
-use crate::http::{ApiError, ApiRequest, ApiResponse, Page, PageQuery};
-use crate::store::audit::AuditEntry;
-use crate::store::join_requests::{Decision, JoinRequest, JoinRequestStatus, RequestError};
-use crate::store::keys::join_request_sk;
-use crate::store::members::{Membership, MembershipSource};
-use crate::store::outbox::Event;
+use super::access::{caller_id, id_param, member, member_and, Caller};
+use super::errors::request_error;
+use super::grants::check_grants;
+use super::views::JoinRequestView;
+use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
+use crate::domain::{OutboxEvent, RoleGrant, UserId};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::page::{Cursor, PageQuery};
+use crate::store::join_requests::{Decision, RequestError};
+use crate::store::orgs::Also;
 use crate::Ctx;
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct JoinRequestView {
-    pub id: String,
-    pub org_id: String,
-    pub user_id: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub roles: Vec<RoleGrant>,
-    pub status: JoinRequestStatus,
-    /// Why it was rejected.
-    pub reason: Option<String>,
-    /// The invitation link it came through.
-    pub link_id: Option<String>,
-    pub created_at: Timestamp,
-    pub decided_at: Option<Timestamp>,
-    pub decided_by: Option<String>,
-}
-
-impl From<&JoinRequest> for JoinRequestView {
-    fn from(r: &JoinRequest) -> Self {
-        JoinRequestView {
-            id: r.id.clone(),
-            org_id: r.org_id.to_string(),
-            user_id: r.user_id.to_string(),
-            name: r.name.clone(),
-            email: r.email.clone(),
-            roles: r.roles.clone(),
-            status: r.status,
-            reason: r.reason.clone(),
-            link_id: r.link_id.clone(),
-            created_at: r.created_at,
-            decided_at: r.decided_at,
-            decided_by: r.decided_by.clone(),
-        }
-    }
-}
-
-pub fn request_error(e: RequestError) -> ApiError {
-    match e {
-        RequestError::LinkUnusable => super::invite_links::refused(crate::store::links::LinkRefusal::UsedUp),
-        RequestError::AlreadyPending => ApiError::conflict(
-            "join_request_pending",
-            "You already asked to join this organization; wait for an admin's decision or withdraw that request.",
-        ),
-        RequestError::AlreadyMember => {
-            ApiError::conflict("already_member", "This person is already a member of the organization.")
-        }
-        RequestError::NotPending => {
-            ApiError::conflict("already_decided", "This join request has already been decided or withdrawn.")
-        }
-        RequestError::ClassUnavailable(c) => ApiError::validation(
-            "roles",
-            format!("class {c} does not exist any more or has graduated: edit the request's classes"),
-        ),
-        RequestError::Store(e) => e.into(),
-    }
-}
-
 fn request_id(req: &ApiRequest) -> Result<String, ApiError> {
-    super::access::id_param(req, "join request")
+    id_param(req, "join request")
 }
 
 fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError> {
     match req.query_param("status") {
         None => Ok(None),
-        Some(s) => serde_json::from_value(json!(s))
+        Some(s) => JoinRequestStatus::parse(s)
             .map(Some)
-            .map_err(|_| ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")),
+            .ok_or_else(|| ApiError::validation("status", "must be pending, accepted, rejected or withdrawn")),
     }
 }
 
-fn page(items: Vec<JoinRequest>, next: Option<crate::http::Cursor>) -> Result<ApiResponse, ApiError> {
-    ApiResponse::ok(&Page {
-        items: items.iter().map(JoinRequestView::from).collect(),
-        next_cursor: next.map(|c| c.encode()),
-    })
+fn page(items: Vec<JoinRequest>, next: Option<Cursor>) -> Result<ApiResponse, ApiError> {
+    ApiResponse::ok(&Page::new(items.iter().map(JoinRequestView::from).collect(), next))
+}
+
+/// 409 `already_decided` unless the request is pending.
+fn require_pending(r: &JoinRequest) -> Result<(), ApiError> {
+    if r.is_pending() {
+        Ok(())
+    } else {
+        Err(request_error(RequestError::NotPending))
+    }
 }
 
 /// The caller (an admin) and a request of the organization, in one round trip.
@@ -99,12 +48,11 @@ async fn admin_and_request(
     ctx: &Ctx,
     req: &ApiRequest,
     action: &'static str,
-) -> Result<(super::access::Caller, JoinRequest), ApiError> {
-    let sk = join_request_sk(&request_id(req)?);
-    let (caller, mut items) = member_and(ctx, req, std::slice::from_ref(&sk)).await?;
+) -> Result<(Caller, JoinRequest), ApiError> {
+    let id = request_id(req)?;
+    let (caller, mut read) = member_and(ctx, req, &[Also::JoinRequest(id.clone())]).await?;
     caller.require_admin(action)?;
-    let item = items.remove(&sk).ok_or(ApiError::NotFound("join request"))?;
-    let request: JoinRequest = serde_dynamo::from_item(item).map_err(ApiError::internal)?;
+    let request = read.join_request(&id)?.ok_or(ApiError::NotFound("join request"))?;
     Ok((caller, request))
 }
 
@@ -115,7 +63,7 @@ async fn admin_and_request(
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of requests", body = Page<JoinRequestView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (caller, _) = member_and(&ctx, &req, &[]).await?;
+    let caller = member(&ctx, &req).await?;
     caller.require_admin("see join requests")?;
     let status = status_param(&req)?;
     let (items, next) = ctx.store().org_join_requests(&caller.org.id, status, &req.page_query()?).await?;
@@ -145,21 +93,26 @@ pub struct PatchJoinRequest {
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "edit join requests").await?;
     let body: PatchJoinRequest = req.json()?;
-    if request.status != JoinRequestStatus::Pending {
-        return Err(request_error(RequestError::NotPending));
-    }
+    require_pending(&request)?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "join_request.update",
-        "join_request",
-        &request.id,
-        Some(json!({"roles": request.roles})),
-        Some(json!({"roles": roles})),
-    );
-    let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await.map_err(request_error)?;
+    let audit = caller
+        .audit("join_request.update", "join_request", &request.id)
+        .before(json!({"roles": request.roles}))
+        .after(json!({"roles": roles}));
+    let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await?;
     ApiResponse::ok(&JoinRequestView::from(&updated))
+}
+
+/// Decides a pending request as an admin, with its audit entry and the requester's email.
+async fn decide(
+    ctx: &Ctx,
+    request: &JoinRequest,
+    decision: Decision<'_>,
+    audit: AuditEntry,
+    event: OutboxEvent,
+) -> Result<ApiResponse, ApiError> {
+    let decided = ctx.store().decide_join_request(request, decision, Some(&audit), Some(&event)).await?;
+    ApiResponse::ok(&JoinRequestView::from(&decided))
 }
 
 /// Accepts a pending request (admins): the person becomes a member with its roles, in
@@ -169,48 +122,31 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     responses((status = 200, description = "The accepted request", body = JoinRequestView), (status = 409, description = "`already_decided` or `already_member`")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "accept join requests").await?;
-    if request.status != JoinRequestStatus::Pending {
-        return Err(request_error(RequestError::NotPending));
-    }
+    require_pending(&request)?;
+    let (org, r) = (&caller.org, &request);
     let m = Membership::new(
-        &caller.org.id,
-        &request.user_id,
-        &request.name,
-        request.email.as_deref(),
-        request.roles.clone(),
+        &org.id,
+        &r.user_id,
+        &r.name,
+        r.email.as_deref(),
+        r.roles.clone(),
         false,
         MembershipSource::Link,
     );
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "join_request.accept",
-        "join_request",
-        &request.id,
-        Some(json!({"status": "pending"})),
-        Some(json!({"status": "accepted", "user_id": request.user_id, "roles": request.roles})),
-    );
-    let event = Event::new(
-        "join_request_accepted",
-        Some(&caller.org.id),
-        json!({"org_id": caller.org.id, "org_name": caller.org.name, "request_id": request.id, "user_id": request.user_id, "roles": request.roles}),
-    );
-    let decided = ctx
-        .store()
-        .decide_join_request(
-            &request,
-            Decision {
-                status: JoinRequestStatus::Accepted,
-                reason: None,
-                by: &caller.member.user_id,
-                new_member: Some(&m),
-            },
-            Some(&audit),
-            Some(&event),
-        )
-        .await
-        .map_err(request_error)?;
-    ApiResponse::ok(&JoinRequestView::from(&decided))
+    let audit = caller
+        .audit("join_request.accept", "join_request", &r.id)
+        .before(json!({"status": "pending"}))
+        .after(json!({"status": "accepted", "user_id": r.user_id, "roles": r.roles}));
+    let event = OutboxEvent::JoinRequestAccepted {
+        org_id: org.id.clone(),
+        org_name: org.name.clone(),
+        request_id: r.id.clone(),
+        user_id: r.user_id.clone(),
+        roles: r.roles.clone(),
+    };
+    let by = &caller.member.user_id;
+    let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m) };
+    decide(&ctx, &request, decision, audit, event).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -231,39 +167,21 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Some(r) => text::required(r, 1000).map_err(|m| ApiError::validation("reason", m))?,
         None => return Err(ApiError::validation("reason", "is required: the requester is told why")),
     };
-    if request.status != JoinRequestStatus::Pending {
-        return Err(request_error(RequestError::NotPending));
-    }
-    let audit = AuditEntry::new(
-        &caller.org.id,
-        &caller.actor(),
-        "join_request.reject",
-        "join_request",
-        &request.id,
-        Some(json!({"status": "pending"})),
-        Some(json!({"status": "rejected", "reason": reason})),
-    );
-    let event = Event::new(
-        "join_request_rejected",
-        Some(&caller.org.id),
-        json!({"org_id": caller.org.id, "org_name": caller.org.name, "request_id": request.id, "user_id": request.user_id, "reason": reason}),
-    );
-    let decided = ctx
-        .store()
-        .decide_join_request(
-            &request,
-            Decision {
-                status: JoinRequestStatus::Rejected,
-                reason: Some(reason),
-                by: &caller.member.user_id,
-                new_member: None,
-            },
-            Some(&audit),
-            Some(&event),
-        )
-        .await
-        .map_err(request_error)?;
-    ApiResponse::ok(&JoinRequestView::from(&decided))
+    require_pending(&request)?;
+    let audit = caller
+        .audit("join_request.reject", "join_request", &request.id)
+        .before(json!({"status": "pending"}))
+        .after(json!({"status": "rejected", "reason": reason}));
+    let event = OutboxEvent::JoinRequestRejected {
+        org_id: caller.org.id.clone(),
+        org_name: caller.org.name.clone(),
+        request_id: request.id.clone(),
+        user_id: request.user_id.clone(),
+        reason: reason.clone(),
+    };
+    let by = &caller.member.user_id;
+    let decision = Decision { status: JoinRequestStatus::Rejected, reason: Some(reason), by, new_member: None };
+    decide(&ctx, &request, decision, audit, event).await
 }
 
 /// The caller's own join requests, newest first.
@@ -299,12 +217,10 @@ pub async fn mine_get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
 pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = own(&ctx, &req).await?;
     let body: PatchJoinRequest = req.json()?;
-    if request.status != JoinRequestStatus::Pending {
-        return Err(request_error(RequestError::NotPending));
-    }
+    require_pending(&request)?;
     let org = ctx.store().org(&request.org_id).await?.ok_or(ApiError::NotFound("join request"))?;
     let roles = check_grants(&ctx, &org, body.roles, "roles").await?;
-    let updated = ctx.store().update_join_request_roles(&request, roles, None).await.map_err(request_error)?;
+    let updated = ctx.store().update_join_request_roles(&request, roles, None).await?;
     ApiResponse::ok(&JoinRequestView::from(&updated))
 }
 
@@ -314,19 +230,28 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     responses((status = 204, description = "Withdrawn"), (status = 409, description = "`already_decided`")))]
 pub async fn mine_withdraw(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (user, request) = own(&ctx, &req).await?;
-    if request.status != JoinRequestStatus::Pending {
-        return Err(request_error(RequestError::NotPending));
-    }
-    ctx.store()
-        .decide_join_request(
-            &request,
-            Decision { status: JoinRequestStatus::Withdrawn, reason: None, by: &user, new_member: None },
-            None,
-            None,
-        )
-        .await
-        .map_err(request_error)?;
+    require_pending(&request)?;
+    let decision = Decision { status: JoinRequestStatus::Withdrawn, reason: None, by: &user, new_member: None };
+    ctx.store().decide_join_request(&request, decision, None, None).await?;
     Ok(ApiResponse::no_content())
+}
+
+/// Every page of a paged read, 200 at a time.
+async fn every_page<T, F, Fut>(mut read: F) -> Result<Vec<T>, ApiError>
+where
+    F: FnMut(PageQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<Cursor>), crate::store::StoreError>>,
+{
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (items, next) = read(PageQuery { limit: 200, cursor }).await?;
+        all.extend(items);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(all),
+        }
+    }
 }
 
 /// Pending join requests across every organization the caller administers, oldest first.
@@ -336,29 +261,13 @@ pub async fn mine_withdraw(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
 pub async fn admin_pending(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let page_query = req.page_query()?;
-    let mut administered = Vec::new();
-    let mut cursor = None;
-    loop {
-        let q = PageQuery { limit: 200, cursor };
-        let (memberships, next) = ctx.store().user_memberships(&user, &q).await?;
-        administered.extend(memberships.into_iter().filter(|m| m.admin).map(|m| m.org_id));
-        match next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let (store, user) = (ctx.store(), &user);
+    let memberships = every_page(|q| async move { store.user_memberships(user, &q).await }).await?;
+    let administered: Vec<OrgId> = memberships.into_iter().filter(|m| m.admin).map(|m| m.org_id).collect();
     let mut pending = Vec::new();
-    for org in administered {
-        let mut cursor = None;
-        loop {
-            let q = PageQuery { limit: 200, cursor };
-            let (items, next) = ctx.store().org_join_requests(&org, Some(JoinRequestStatus::Pending), &q).await?;
-            pending.extend(items);
-            match next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+    for org in &administered {
+        let pending_status = Some(JoinRequestStatus::Pending);
+        pending.extend(every_page(|q| async move { store.org_join_requests(org, pending_status, &q).await }).await?);
     }
     pending.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
     let (items, next) = page_query.slice(pending)?;

@@ -5,10 +5,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::caller_id;
-use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
+use super::access::{caller_id, identity};
+use crate::domain::{text, Language, OrgId, ProfileChanges, RoleGrant, Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Validator};
-use crate::store::users::{ProfileChanges, User};
 use crate::Ctx;
 
 /// The signed-in person.
@@ -41,7 +40,7 @@ impl From<User> for Me {
 /// Reads the caller's profile, creating it on first use.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, description = "The caller's profile", body = Me)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = ctx.store().upsert_user(&caller_id(&req)?, req.caller()?, &ProfileChanges::default()).await?;
+    let user = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     ApiResponse::ok(&Me::from(user))
 }
 
@@ -57,7 +56,7 @@ pub struct PatchMe {
 /// Changes the caller's name or language.
 #[utoipa::path(patch, path = "/v1/me", tag = "me", request_body = PatchMe, responses((status = 200, description = "The changed profile", body = Me)))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = caller_id(&req)?;
+    let who = identity(&req)?;
     let body: PatchMe = req.json()?;
     let mut v = Validator::new();
     let changes = ProfileChanges {
@@ -65,7 +64,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         language: body.language.as_deref().and_then(|l| v.check("language", Language::parse(l))),
     };
     v.finish()?;
-    let user = ctx.store().upsert_user(&user, req.caller()?, &changes).await?;
+    let user = ctx.store().upsert_user(&who, &changes).await?;
     ApiResponse::ok(&Me::from(user))
 }
 
@@ -115,5 +114,5 @@ pub async fn list_orgs(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErro
             })
         })
         .collect();
-    ApiResponse::ok(&Page { items, next_cursor: next.map(|c| c.encode()) })
+    ApiResponse::ok(&Page::new(items, next))
 }

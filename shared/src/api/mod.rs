@@ -2,7 +2,16 @@
 //! single source of truth that the local gateway mounts, the OpenAPI document describes,
 //! `functions/` builds one binary for and `infra/template.yaml` deploys.
 
+// Shared by the resource modules.
 pub mod access;
+pub mod auditing;
+pub mod errors;
+pub mod grants;
+pub mod idempotency;
+pub mod retry;
+pub mod views;
+
+// One module per resource; none imports another.
 pub mod admins;
 pub mod audit;
 pub mod classes;
@@ -22,7 +31,7 @@ use http::Method;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
-use crate::http::{idempotency, ApiError, ApiRequest, ApiResponse};
+use crate::http::{ApiError, ApiRequest, ApiResponse};
 use crate::permissions::Access;
 use crate::Ctx;
 
@@ -125,7 +134,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("orgs-create", orgs::create, RW, Idempotent),
         route!("orgs-get", orgs::get, RW),
         route!("orgs-patch", orgs::patch, RW),
-        route!("orgs-leave", orgs::leave, RW),
+        route!("orgs-leave", members::leave, RW),
         route!("classes-list", classes::list, RW),
         route!("classes-create", classes::create, RW, Idempotent),
         route!("classes-get", classes::get, RW),

@@ -1,16 +1,14 @@
-//! Organizations: create, read, edit the profile, leave.
+//! Organizations: create, read, edit the profile. (Leaving is with the members.)
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member};
-use crate::domain::org::{OrgProfile, ProfileInput};
-use crate::domain::{text, Language, OrgId, RoleGrant, Timestamp};
-use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Problem, Validator};
-use crate::store::audit::AuditEntry;
-use crate::store::members::{Membership, MembershipSource};
-use crate::store::orgs::{profile_json, Org};
-use crate::store::users::ProfileChanges;
+use super::access::{admin, identity, member, Caller};
+use super::retry::{self, Attempt};
+use crate::domain::org::ProfileInput;
+use crate::domain::{text, Language, Membership, MembershipSource, Org, OrgProfile, ProfileChanges, RoleGrant};
+use crate::domain::{Timestamp, User};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
 use crate::store::StoreError;
 use crate::Ctx;
 
@@ -131,46 +129,35 @@ impl From<CreateOrg> for ProfileInput {
     }
 }
 
-/// Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
-#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
-    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
-pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let user = caller_id(&req)?;
-    let body: CreateOrg = req.json()?;
-    let mut v = Validator::new();
-    let position = match body.position.as_deref() {
-        Some(p) => v.check("position", text::required(p, 200)),
-        None => None,
-    };
-    let profile = OrgProfile::default().apply(body.into(), &mut v);
-    v.finish()?;
-    let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
-    let creator = ctx.store().upsert_user(&user, req.caller()?, &ProfileChanges::default()).await?;
+/// A create request parsed: the profile and the creator's position.
+struct NewOrg {
+    profile: OrgProfile,
+    position: Option<String>,
+}
+
+impl TryFrom<CreateOrg> for NewOrg {
+    type Error = ApiError;
+
+    fn try_from(body: CreateOrg) -> Result<Self, ApiError> {
+        let mut v = Validator::new();
+        let position = match body.position.as_deref() {
+            Some(p) => v.check("position", text::required(p, 200)),
+            None => None,
+        };
+        let profile = OrgProfile::default().apply(body.into(), &mut v);
+        v.finish()?;
+        let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
+        Ok(NewOrg { profile, position })
+    }
+}
+
+/// The creator as the organization's first member: staff, admin, active today.
+fn first_admin(org: &Org, creator: &User, position: Option<String>, now: Timestamp) -> Membership {
     let position = position.unwrap_or_else(|| match creator.language {
         Language::Ru => "Администратор".into(),
         Language::En => "Administrator".into(),
     });
-    let now = Timestamp::now();
-    let org = Org {
-        id: OrgId::generate(),
-        name: profile.name,
-        short_name: profile.short_name,
-        address: profile.address,
-        website: profile.website,
-        phone: profile.phone,
-        email: profile.email,
-        description: profile.description,
-        version: 1,
-        admin_count: 1,
-        member_count: 1,
-        class_count: 0,
-        pending_join_requests: 0,
-        created_by: creator.id.clone(),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut first_admin = Membership::new(
+    let mut m = Membership::new(
         &org.id,
         &creator.id,
         &creator.name,
@@ -179,8 +166,23 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         true,
         MembershipSource::Manual,
     );
-    first_admin.last_active_at = Some(now);
-    first_admin.active_days = vec![now.day()];
+    m.last_active_at = Some(now);
+    m.active_days = vec![now.day()];
+    m
+}
+
+/// Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
+    params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let who = identity(&req)?;
+    let body: CreateOrg = req.json()?;
+    let NewOrg { profile, position } = body.try_into()?;
+    let creator = ctx.store().upsert_user(&who, &ProfileChanges::default()).await?;
+    let now = Timestamp::now();
+    let org = Org::new(profile, &creator.id, now);
+    let first_admin = first_admin(&org, &creator, position, now);
     let (org, _) = ctx.store().create_org(org, first_admin).await?;
     let location = format!("/v1/orgs/{}", org.id);
     Ok(ApiResponse::created(&OrgView::from(&org), &location)?.with_etag(org.version))
@@ -195,6 +197,8 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     answer(&caller.org)
 }
 
+const EDIT_PROFILE: &str = "edit the organization's profile";
+
 /// Edits the profile (admins). With `If-Match`, a stale ETag gets 412.
 #[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", request_body = OrgFields,
     params(
@@ -203,58 +207,43 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     ),
     responses((status = 200, description = "The changed profile", body = OrgView, headers(("ETag" = String)))))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let mut caller = member(&ctx, &req).await?;
-    caller.require_admin("edit the organization's profile")?;
+    let caller = admin(&ctx, &req, EDIT_PROFILE).await?;
     let expected = req.if_match()?;
     let fields: OrgFields = req.json()?;
     let input: ProfileInput = fields.into();
-    for _ in 0..3 {
-        let org = &caller.org;
-        if expected.is_some_and(|v| v != org.version) {
-            return Err(ApiError::PreconditionFailed);
-        }
-        let mut v = Validator::new();
-        let profile = org.profile().apply(input.clone(), &mut v);
-        v.finish()?;
-        let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
-        if profile == org.profile() {
-            return answer(org);
-        }
-        let audit = AuditEntry::new(
-            &org.id,
-            &caller.actor(),
-            "org.update",
-            "org",
-            org.id.as_str(),
-            Some(profile_json(&org.profile())),
-            Some(profile_json(&profile)),
-        );
-        match ctx.store().update_org_profile(org, &profile, &audit).await {
-            Ok(updated) => return answer(&updated),
-            // Changed since read: with If-Match that is the client's stale copy; without,
-            // apply the same change to the current profile.
-            Err(StoreError::ConditionFailed) => {
-                caller = member(&ctx, &req).await?;
-                caller.require_admin("edit the organization's profile")?;
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let (ctx, req, input) = (&ctx, &req, &input);
+    // Changed since read: with If-Match that is the client's stale copy; without, the
+    // same change applies to the current profile.
+    let updated = retry::on_change(
+        caller,
+        move |caller| async move { update_profile(ctx, &caller, input, expected).await },
+        move || async move { admin(ctx, req, EDIT_PROFILE).await },
+        ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."),
+    )
+    .await?;
+    answer(&updated)
+}
+
+/// One try at a profile change, on the organization as the caller read it.
+async fn update_profile(
+    ctx: &Ctx,
+    caller: &Caller,
+    input: &ProfileInput,
+    expected: Option<u64>,
+) -> Result<Attempt<Org>, ApiError> {
+    let org = &caller.org;
+    if expected.is_some_and(|v| v != org.version) {
+        return Err(ApiError::PreconditionFailed);
     }
-    Err(ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."))
-}
-
-/// Leaves the organization: the membership, its class places and admin flag go. The last
-/// admin cannot leave (409 `last_admin`): appoint another admin first.
-#[utoipa::path(post, path = "/v1/orgs/{org}/leave", tag = "orgs",
-    params(("org" = String, Path, description = "organization ID")),
-    responses((status = 204, description = "Left the organization"), (status = 409, description = "The caller is the last admin (`last_admin`)", body = Problem, content_type = "application/problem+json")))]
-pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
-    let me = caller.member.clone();
-    super::members::end_membership(&ctx, &caller, me, "member.leave").await?;
-    Ok(ApiResponse::no_content())
-}
-
-pub fn last_admin() -> ApiError {
-    ApiError::conflict("last_admin", "An organization needs at least one admin: appoint another admin first.")
+    let mut v = Validator::new();
+    let profile = org.profile().apply(input.clone(), &mut v);
+    v.finish()?;
+    let profile = profile.ok_or_else(|| ApiError::internal("profile without errors"))?;
+    if profile == org.profile() {
+        return Ok(Attempt::Done(org.clone()));
+    }
+    let audit =
+        caller.audit("org.update", "org", org.id.as_str()).before(org.profile().summary()).after(profile.summary());
+    let result = ctx.store().update_org_profile(org, &profile, &audit).await;
+    retry::outcome(result, |e| matches!(e, StoreError::ConditionFailed))
 }

@@ -1,18 +1,38 @@
-//! Plain types and rules: parsed at the boundary, trusted everywhere after. No I/O.
+//! Plain types and rules: the entities and what holds for them, parsed at the boundary
+//! and trusted everywhere after. No I/O, and nothing of the store, HTTP or handlers.
 
+pub mod audit;
+pub mod classes;
 pub mod contact;
+pub mod events;
 pub mod ids;
+pub mod input;
+pub mod invitations;
+pub mod join_requests;
+pub mod links;
+pub mod members;
 pub mod org;
 pub mod roles;
 pub mod school;
 pub mod text;
 pub mod time;
+pub mod users;
 
+pub use audit::{Actor, AuditEntry};
+pub use classes::{Class, ClassSource, Roster};
 pub use contact::{Email, Phone, Website};
+pub use events::OutboxEvent;
 pub use ids::{OrgId, UserId};
+pub use input::{FieldErrors, Patch};
+pub use invitations::{Invitation, InvitationStatus};
+pub use join_requests::{JoinRequest, JoinRequestStatus};
+pub use links::{InviteLink, LinkRefusal};
+pub use members::{places, Membership, MembershipSource};
+pub use org::{Org, OrgProfile};
 pub use roles::{Role, RoleGrant};
 pub use school::{AcademicYear, ClassName};
 pub use time::Timestamp;
+pub use users::{Identity, ProfileChanges, User};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

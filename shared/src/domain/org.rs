@@ -1,8 +1,10 @@
-//! An organization's profile fields and their rules (SPEC R2.1, R2.2).
+//! Organizations: the profile fields and their rules (SPEC R2.1, R2.2), and the
+//! organization with its counters.
 
-use crate::http::{Patch, Validator};
+use serde::{Deserialize, Serialize};
 
-use super::{text, Email, Phone, Website};
+use super::input::{FieldErrors, Patch};
+use super::{text, Email, OrgId, Phone, Timestamp, UserId, Website};
 
 pub const NAME_MAX: usize = 200;
 pub const SHORT_NAME_MAX: usize = 60;
@@ -21,6 +23,101 @@ pub struct OrgProfile {
     pub description: Option<String>,
 }
 
+impl OrgProfile {
+    /// What audit entries record of a profile.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name, "short_name": self.short_name, "address": self.address,
+            "website": self.website, "phone": self.phone, "email": self.email, "description": self.description,
+        })
+    }
+}
+
+/// An organization: its profile and the counters its transactions keep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Org {
+    pub id: OrgId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<Website>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<Phone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Bumped by every profile change; the ETag.
+    pub version: u64,
+    /// Kept in the same transaction as every admin change; never below 1.
+    pub admin_count: u32,
+    pub member_count: u32,
+    /// Classes that exist (graduated ones included); kept with every class create/delete.
+    #[serde(default)]
+    pub class_count: u32,
+    /// Join requests awaiting an admin's decision.
+    #[serde(default)]
+    pub pending_join_requests: u32,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Org {
+    /// A new organization with this profile, made by `creator` as its first (and only)
+    /// member and admin.
+    pub fn new(profile: OrgProfile, creator: &UserId, now: Timestamp) -> Org {
+        Org {
+            id: OrgId::generate(),
+            name: profile.name,
+            short_name: profile.short_name,
+            address: profile.address,
+            website: profile.website,
+            phone: profile.phone,
+            email: profile.email,
+            description: profile.description,
+            version: 1,
+            admin_count: 1,
+            member_count: 1,
+            class_count: 0,
+            pending_join_requests: 0,
+            created_by: creator.clone(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    pub fn profile(&self) -> OrgProfile {
+        OrgProfile {
+            name: self.name.clone(),
+            short_name: self.short_name.clone(),
+            address: self.address.clone(),
+            website: self.website.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            description: self.description.clone(),
+        }
+    }
+
+    pub fn with_profile(&self, p: &OrgProfile, now: Timestamp) -> Org {
+        Org {
+            name: p.name.clone(),
+            short_name: p.short_name.clone(),
+            address: p.address.clone(),
+            website: p.website.clone(),
+            phone: p.phone.clone(),
+            email: p.email.clone(),
+            description: p.description.clone(),
+            version: self.version + 1,
+            updated_at: now,
+            ..self.clone()
+        }
+    }
+}
+
 /// The profile fields as a request sends them.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileInput {
@@ -36,11 +133,11 @@ pub struct ProfileInput {
 impl OrgProfile {
     /// Applies the input to this profile (for a create, to an empty one), collecting every
     /// field error. Empty text clears an optional field.
-    pub fn apply(&self, input: ProfileInput, v: &mut Validator) -> Option<OrgProfile> {
+    pub fn apply(&self, input: ProfileInput, v: &mut impl FieldErrors) -> Option<OrgProfile> {
         let mut out = self.clone();
         match input.name {
             Patch::Keep => {}
-            Patch::Clear => v.error("name", "must not be empty"),
+            Patch::Clear => v.error("name", "must not be empty".into()),
             Patch::Set(raw) => {
                 if let Some(n) = v.check("name", text::required(&raw, NAME_MAX)) {
                     out.name = n;
@@ -48,7 +145,7 @@ impl OrgProfile {
             }
         }
         if out.name.is_empty() && !v.has_error("name") {
-            v.error("name", "is required");
+            v.error("name", "is required".into());
         }
         apply_opt(&mut out.short_name, input.short_name, "short_name", v, |s| text::optional(s, SHORT_NAME_MAX));
         apply_opt(&mut out.address, input.address, "address", v, |s| text::optional(s, ADDRESS_MAX));
@@ -72,7 +169,7 @@ fn apply_opt<T>(
     slot: &mut Option<T>,
     input: Patch<String>,
     field: &str,
-    v: &mut Validator,
+    v: &mut impl FieldErrors,
     parse: impl Fn(&str) -> Result<Option<T>, String>,
 ) {
     match input {
@@ -89,6 +186,7 @@ fn apply_opt<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Validator;
 
     #[test]
     fn create_needs_a_name_and_valid_contacts() {

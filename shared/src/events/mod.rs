@@ -4,6 +4,7 @@
 
 pub mod notifier;
 
+use crate::store::outbox::{self, Event};
 use crate::store::tx::Item;
 
 /// One change from the table's stream, however it arrived.
@@ -18,13 +19,10 @@ pub struct ChangeRecord {
 
 impl ChangeRecord {
     /// The outbox event this record inserts, if it is one.
-    pub fn outbox_event(&self) -> Option<Result<crate::store::outbox::Event, String>> {
-        let is_event = self.event_name == "INSERT"
-            && self
-                .new_image
-                .get("pk")
-                .and_then(|v| v.as_s().ok())
-                .is_some_and(|pk| pk.starts_with(crate::store::keys::EVENT_PREFIX));
-        is_event.then(|| serde_dynamo::from_item(self.new_image.clone()).map_err(|e| format!("outbox event: {e}")))
+    pub fn outbox_event(&self) -> Option<Result<Event, String>> {
+        if self.event_name != "INSERT" {
+            return None;
+        }
+        outbox::from_image(&self.new_image)
     }
 }

@@ -8,7 +8,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
-use crate::domain::{Language, Role, RoleGrant, UserId};
+use crate::domain::{Language, OrgId, OutboxEvent, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -19,16 +19,21 @@ use crate::Ctx;
 pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
-        let event = match record.outbox_event() {
+        let read = record.outbox_event().map(|r| r.and_then(|e| e.event().map(|typed| (e, typed))));
+        let (event, typed) = match read {
             None => continue,
-            Some(Ok(e)) => e,
+            Some(Ok((e, Some(typed)))) => (e, typed),
+            Some(Ok((e, None))) => {
+                tracing::debug!(kind = %e.kind, "no email for this event");
+                continue;
+            }
             Some(Err(e)) => {
                 // A malformed event cannot succeed later either: log it and move on.
                 tracing::error!(record = %record.id, error = %e, "unreadable outbox event");
                 continue;
             }
         };
-        if let Err(e) = deliver(ctx, &event).await {
+        if let Err(e) = deliver(ctx, &event, &typed).await {
             tracing::warn!(event = %event.id, kind = %event.kind, error = %e, "notification not sent; it will be retried");
             failed.push(record.id);
         }
@@ -36,9 +41,10 @@ pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
     failed
 }
 
-/// Sends every email of one event that has not been sent yet.
-pub async fn deliver(ctx: &Ctx, event: &Event) -> Result<(), String> {
-    let emails = compose(ctx, event).await?;
+/// Sends every email of one event (the stored record and what it holds) that has not
+/// been sent yet.
+pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), String> {
+    let emails = compose(ctx, what).await?;
     for email in emails {
         match ctx.store().claim_send(&event.id, &email.to).await.map_err(|e| e.to_string())? {
             SendClaim::AlreadySent => continue,
@@ -63,9 +69,9 @@ pub async fn deliver(ctx: &Ctx, event: &Event) -> Result<(), String> {
     Ok(())
 }
 
-fn roles_text(roles: &Value, lang: Language) -> String {
-    let grants: Vec<RoleGrant> = serde_json::from_value(roles.clone()).unwrap_or_default();
-    let names: Vec<String> = grants
+fn roles_text(roles: Option<&[RoleGrant]>, lang: Language) -> String {
+    let names: Vec<String> = roles
+        .unwrap_or_default()
         .iter()
         .map(|g| match &g.position {
             Some(p) if matches!(g.role, Role::Teacher | Role::Staff) => format!("{} ({p})", role_name(g.role, lang)),
@@ -82,71 +88,84 @@ struct Recipient {
     name: String,
 }
 
-async fn person(ctx: &Ctx, user: &str) -> Result<Option<Recipient>, String> {
-    let Some(id) = UserId::parse(user) else { return Ok(None) };
-    let user = ctx.store().user(&id).await.map_err(|e| e.to_string())?;
+async fn person(ctx: &Ctx, user: &UserId) -> Result<Option<Recipient>, String> {
+    let user = ctx.store().user(user).await.map_err(|e| e.to_string())?;
     Ok(user.and_then(|u| Some(Recipient { email: u.email?, language: u.language, name: u.name })))
 }
 
-/// The emails an event causes, rendered for each recipient in their language.
-async fn compose(ctx: &Ctx, event: &Event) -> Result<Vec<Email>, String> {
-    let p: Value = serde_json::from_str(&event.payload).map_err(|e| format!("payload: {e}"))?;
-    let app = &ctx.config().app_url;
-    let org_id = p["org_id"].as_str().unwrap_or_default();
-    let org_url = format!("{app}/orgs/{org_id}");
-    let base = |r: &Recipient, url: &str| {
+/// What the templates of an event show besides the recipient.
+#[derive(Default)]
+struct Facts<'a> {
+    org_name: &'a str,
+    by: Option<&'a str>,
+    reason: Option<&'a str>,
+    requester: Option<&'a str>,
+    roles: Option<&'a [RoleGrant]>,
+}
+
+impl Facts<'_> {
+    fn vars(&self, r: &Recipient, url: &str) -> Value {
         json!({
-            "org_name": p["org_name"], "name": r.name, "by": p["by"], "reason": p["reason"],
-            "requester": p["name"], "roles": roles_text(&p["roles"], r.language), "action_url": url,
+            "org_name": self.org_name, "name": r.name, "by": self.by, "reason": self.reason,
+            "requester": self.requester, "roles": roles_text(self.roles, r.language), "action_url": url,
         })
-    };
-    let to_user = |kind: &'static str, url: String| {
-        let user = p["user_id"].as_str().unwrap_or_default().to_string();
-        async move {
-            let mut out = Vec::new();
-            if let Some(r) = person(ctx, &user).await? {
-                out.push(mail::render(kind, r.language, &r.email, &base(&r, &url))?);
-            }
-            Ok::<_, String>(out)
+    }
+}
+
+/// The email of `kind` to one member, if they have a profile with an address.
+async fn to_user(ctx: &Ctx, kind: &str, user: &UserId, facts: Facts<'_>, url: String) -> Result<Vec<Email>, String> {
+    let mut out = Vec::new();
+    if let Some(r) = person(ctx, user).await? {
+        out.push(mail::render(kind, r.language, &r.email, &facts.vars(&r, &url))?);
+    }
+    Ok(out)
+}
+
+/// The emails an event causes, rendered for each recipient in their language.
+async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Email>, String> {
+    let app = &ctx.config().app_url;
+    let org_url = |org: &OrgId| format!("{app}/orgs/{org}");
+    let kind = event.kind();
+    match event {
+        OutboxEvent::MemberAdded { org_id, org_name, user_id, roles, by } => {
+            let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };
+            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
         }
-    };
-    match event.kind.as_str() {
-        "member_added" => to_user("member_added", org_url.clone()).await,
-        "admin_appointed" => to_user("admin_appointed", org_url.clone()).await,
-        "join_request_accepted" => to_user("join_request_accepted", org_url.clone()).await,
-        "join_request_rejected" => {
-            to_user(
-                "join_request_rejected",
-                format!("{app}/me/join-requests/{}", p["request_id"].as_str().unwrap_or_default()),
-            )
-            .await
+        OutboxEvent::AdminAppointed { org_id, org_name, user_id, by } => {
+            let facts = Facts { org_name, by: Some(by), ..Default::default() };
+            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
         }
-        "join_request_submitted" => {
-            let org = crate::domain::OrgId::parse(org_id).ok_or("event without an organization")?;
-            let url = format!("{org_url}/join-requests/{}", p["request_id"].as_str().unwrap_or_default());
+        OutboxEvent::JoinRequestAccepted { org_id, org_name, user_id, roles, .. } => {
+            let facts = Facts { org_name, roles: Some(roles), ..Default::default() };
+            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
+        }
+        OutboxEvent::JoinRequestRejected { org_name, request_id, user_id, reason, .. } => {
+            let facts = Facts { org_name, reason: Some(reason), ..Default::default() };
+            to_user(ctx, kind, user_id, facts, format!("{app}/me/join-requests/{request_id}")).await
+        }
+        OutboxEvent::JoinRequestSubmitted { org_id, org_name, request_id, name, roles, .. } => {
+            let facts = Facts { org_name, requester: Some(name), roles: Some(roles), ..Default::default() };
+            let url = format!("{}/join-requests/{request_id}", org_url(org_id));
             let mut out = Vec::new();
-            for admin in ctx.store().admins(&org).await.map_err(|e| e.to_string())? {
-                if let Some(r) = person(ctx, admin.user_id.as_str()).await? {
-                    out.push(mail::render("join_request_submitted", r.language, &r.email, &base(&r, &url))?);
+            for admin in ctx.store().admins(org_id).await.map_err(|e| e.to_string())? {
+                if let Some(r) = person(ctx, &admin.user_id).await? {
+                    out.push(mail::render(kind, r.language, &r.email, &facts.vars(&r, &url))?);
                 }
             }
             Ok(out)
         }
-        "invitation" => {
-            let email = p["email"].as_str().ok_or("invitation without an email")?.to_string();
-            let registered = ctx.store().user_by_verified_email(&email).await.map_err(|e| e.to_string())?;
+        OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, .. } => {
+            let registered = ctx.store().user_by_verified_email(email).await.map_err(|e| e.to_string())?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
             let r = Recipient { email: email.clone(), language, name: registered.map(|u| u.name).unwrap_or_default() };
-            let url = format!("{app}/invitations/{}", p["invitation_id"].as_str().unwrap_or_default());
-            let mut vars = base(&r, &url);
+            let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };
+            let mut vars = facts.vars(&r, &format!("{app}/invitations/{invitation_id}"));
             vars["email"] = json!(email);
-            vars["expires"] = json!(p["expires_at"].as_str().map(|t| t.get(..10).unwrap_or(t)).unwrap_or_default());
-            vars["group_name"] = p["group_name"].clone();
-            Ok(vec![mail::render("invitation", language, &email, &vars)?])
-        }
-        other => {
-            tracing::debug!(kind = other, "no email for this event");
-            Ok(vec![])
+            let expires = expires_at.to_string();
+            vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
+            // Groups are not named in invitations yet.
+            vars["group_name"] = Value::Null;
+            Ok(vec![mail::render(kind, language, email, &vars)?])
         }
     }
 }

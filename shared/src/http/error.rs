@@ -5,6 +5,8 @@ use http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::page::{InvalidCursor, PageError, MAX_LIMIT};
+
 /// One offending field of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -79,7 +81,30 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
+impl From<InvalidCursor> for ApiError {
+    fn from(_: InvalidCursor) -> Self {
+        ApiError::invalid_cursor()
+    }
+}
+
+impl From<PageError> for ApiError {
+    fn from(e: PageError) -> Self {
+        match e {
+            PageError::Limit => ApiError::validation("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")),
+            PageError::Cursor => ApiError::invalid_cursor(),
+        }
+    }
+}
+
 impl ApiError {
+    /// 400 `invalid_cursor`: a cursor that is not one the list gave out.
+    pub fn invalid_cursor() -> Self {
+        ApiError::BadRequest {
+            code: "invalid_cursor",
+            detail: "The cursor is not one this list gave out; start again without it.".into(),
+        }
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         ApiError::Internal(err.to_string())
     }

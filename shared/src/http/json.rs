@@ -2,9 +2,10 @@
 //! the field; validation collects every field error before answering.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 
 use super::error::{ApiError, FieldError};
+use crate::domain::input::FieldErrors;
+pub use crate::domain::input::Patch;
 
 /// Largest accepted JSON body.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -46,30 +47,6 @@ fn clean_message(err: &serde_json::Error) -> String {
     match text.rfind(" at line ") {
         Some(i) => text[..i].to_string(),
         None => text,
-    }
-}
-
-/// A field of a partial update: absent (keep), `null` (clear) or a value (set).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Patch<T> {
-    #[default]
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(d)? {
-            None => Patch::Clear,
-            Some(v) => Patch::Set(v),
-        })
-    }
-}
-
-impl<T> Patch<T> {
-    pub fn is_keep(&self) -> bool {
-        matches!(self, Patch::Keep)
     }
 }
 
@@ -125,8 +102,20 @@ impl Validator {
     }
 }
 
+impl FieldErrors for Validator {
+    fn error(&mut self, field: &str, message: String) {
+        Validator::error(self, field, message)
+    }
+
+    fn has_error(&self, field: &str) -> bool {
+        Validator::has_error(self, field)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
+
     use super::*;
 
     #[derive(Debug, Deserialize)]

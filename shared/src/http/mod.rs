@@ -1,10 +1,10 @@
 //! HTTP plumbing shared by every route: the request and response the handlers see,
-//! auth claims, JSON bodies with field errors, cursors, ETags, idempotency.
+//! auth claims, JSON bodies with field errors, paging parameters, ETags. Knows neither
+//! the store nor the handlers.
 
-pub mod cursor;
 pub mod error;
-pub mod idempotency;
 pub mod json;
+pub mod paging;
 
 use std::collections::HashMap;
 
@@ -12,9 +12,12 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
-pub use cursor::{Cursor, Page, PageQuery};
 pub use error::{ApiError, FieldError, Problem};
 pub use json::{Patch, Validator};
+pub use paging::Page;
+
+use crate::domain::{Identity, UserId};
+use crate::page::PageQuery;
 
 /// The signed-in caller, from the ID token's claims (checked by the API Gateway JWT
 /// authorizer in AWS, by the local gateway locally).
@@ -41,6 +44,17 @@ impl Claims {
             _ => false,
         };
         Some(Claims { sub, email: text("email"), email_verified, name: text("name") })
+    }
+
+    /// The person as the identity provider asserts them; `None` when the subject cannot
+    /// be a user ID.
+    pub fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            id: UserId::parse(&self.sub)?,
+            email: self.email.clone(),
+            email_verified: self.email_verified,
+            name: self.name.clone(),
+        })
     }
 }
 
@@ -105,8 +119,9 @@ impl ApiRequest {
         }
     }
 
+    /// `limit` (422 when out of range) and `cursor` (400 `invalid_cursor`) of a list.
     pub fn page_query(&self) -> Result<PageQuery, ApiError> {
-        PageQuery::parse(self.query_param("limit"), self.query_param("cursor"))
+        Ok(PageQuery::parse(self.query_param("limit"), self.query_param("cursor"))?)
     }
 }
 

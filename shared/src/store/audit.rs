@@ -1,78 +1,16 @@
 //! The audit log: one entry per admin action, written in the same transaction as the
-//! change it records.
+//! change it records, read newest first.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::{Deserialize, Serialize};
 
+use super::items::from_item;
 use super::keys::*;
-use super::tx::{key, s, Item, Tx};
-use super::{classify, serde_err, Store, StoreError};
-use crate::domain::{OrgId, Timestamp, UserId};
-use crate::http::{Cursor, PageQuery};
-
-/// Who did it.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: UserId,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub id: String,
-    pub org_id: OrgId,
-    pub at: Timestamp,
-    pub actor_id: String,
-    pub actor_name: String,
-    /// e.g. `org.update`, `member.add`, `admin.appoint`, `class.promote`.
-    pub action: String,
-    pub target_type: String,
-    pub target_id: String,
-    /// JSON of the values before and after (absent for creations and deletions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after: Option<String>,
-}
-
-impl AuditEntry {
-    pub fn new(
-        org: &OrgId,
-        actor: &Actor,
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        before: Option<serde_json::Value>,
-        after: Option<serde_json::Value>,
-    ) -> Self {
-        let at = Timestamp::now();
-        let id =
-            ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
-        AuditEntry {
-            id,
-            org_id: org.clone(),
-            at,
-            actor_id: actor.id.to_string(),
-            actor_name: actor.name.clone(),
-            action: action.into(),
-            target_type: target_type.into(),
-            target_id: target_id.into(),
-            before: before.map(|v| v.to_string()),
-            after: after.map(|v| v.to_string()),
-        }
-    }
-
-    fn item(&self) -> Result<Item, StoreError> {
-        let mut item: Item = serde_dynamo::to_item(self).map_err(serde_err)?;
-        item.extend(key(org_pk(&self.org_id), format!("{AUDIT_PREFIX}{}", self.id)));
-        Ok(item)
-    }
-
-    /// Adds this entry to a transaction.
-    pub fn add_to(&self, tx: &mut Tx) -> Result<usize, StoreError> {
-        tx.put(self.item()?, None)
-    }
-}
+use super::pieces::add_audit;
+use super::read::StartKey;
+use super::tx::{s, Tx};
+use super::{classify, Store, StoreError};
+use crate::domain::{AuditEntry, OrgId, Timestamp};
+use crate::page::{Cursor, PageQuery};
 
 /// Filters of the audit list.
 #[derive(Debug, Default, Clone)]
@@ -83,6 +21,13 @@ pub struct AuditFilter {
 }
 
 impl Store {
+    /// Records an entry on its own (for actions whose changes were written already).
+    pub async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let mut tx = Tx::new(&self.table);
+        add_audit(&mut tx, entry)?;
+        tx.run(self).await
+    }
+
     /// Newest first.
     pub async fn audit_entries(
         &self,
@@ -138,12 +83,7 @@ impl Store {
             q = q.filter_expression(filters.join(" AND "));
         }
         let out = q.send().await.map_err(classify)?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|i| serde_dynamo::from_item(i).map_err(serde_err))
-            .collect::<Result<Vec<AuditEntry>, _>>()?;
+        let items = out.items.unwrap_or_default().into_iter().map(from_item).collect::<Result<Vec<AuditEntry>, _>>()?;
         Ok((items, out.last_evaluated_key.as_ref().and_then(Cursor::from_key)))
     }
 }

@@ -1,169 +1,15 @@
 //! Classes per academic year, with rosters of their students, parents and subject
 //! teachers (maps of user IDs), kept in the same transactions as the memberships.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::audit::AuditEntry;
+use super::items::{class_item, class_key, class_name_item, class_name_key, member_item, member_key, to_value};
 use super::keys::*;
-use super::members::{member_item, member_key, roster_update, Membership};
-use super::orgs::org_key;
+use super::pieces::{add_audit, count_class, roster_update};
 use super::read::KeyQuery;
-use super::tx::{b, key, n, s, Expr, Item, Tx};
-use super::{serde_err, Store, StoreError};
-use crate::domain::{AcademicYear, ClassName, OrgId, Role, Timestamp, UserId};
-
-/// Which roster of a class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Roster {
-    Students,
-    Parents,
-    Teachers,
-}
-
-impl Roster {
-    pub fn attr(self) -> &'static str {
-        match self {
-            Roster::Students => "students",
-            Roster::Parents => "parents",
-            Roster::Teachers => "teachers",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum ClassSource {
-    Manual,
-    Journal,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Class {
-    pub id: String,
-    pub org_id: OrgId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grade: Option<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub letter: Option<String>,
-    /// The display name, `5А` or a free name.
-    pub name: String,
-    pub year: AcademicYear,
-    pub source: ClassSource,
-    #[serde(default)]
-    pub graduated: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub graduated_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_from: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_to: Option<String>,
-    #[serde(default)]
-    pub class_teacher_ids: Vec<String>,
-    #[serde(default)]
-    pub students: BTreeMap<String, bool>,
-    #[serde(default)]
-    pub parents: BTreeMap<String, bool>,
-    #[serde(default)]
-    pub teachers: BTreeMap<String, bool>,
-    pub version: u64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-impl Class {
-    pub fn new(
-        org: &OrgId,
-        name: &ClassName,
-        year: AcademicYear,
-        source: ClassSource,
-        class_teacher_ids: Vec<String>,
-    ) -> Self {
-        let now = Timestamp::now();
-        Class {
-            id: ulid::Ulid::new().to_string().to_lowercase(),
-            org_id: org.clone(),
-            grade: name.grade(),
-            letter: name.letter().map(str::to_owned),
-            name: name.display(),
-            year,
-            source,
-            graduated: false,
-            graduated_at: None,
-            promoted_from: None,
-            promoted_to: None,
-            class_teacher_ids,
-            students: BTreeMap::new(),
-            parents: BTreeMap::new(),
-            teachers: BTreeMap::new(),
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
-    }
-
-    pub fn class_name(&self) -> ClassName {
-        match self.grade {
-            Some(grade) => ClassName::Graded { grade, letter: self.letter.clone().unwrap_or_default() },
-            None => ClassName::Free(self.name.clone()),
-        }
-    }
-
-    pub fn roster(&self, r: Roster) -> &BTreeMap<String, bool> {
-        match r {
-            Roster::Students => &self.students,
-            Roster::Parents => &self.parents,
-            Roster::Teachers => &self.teachers,
-        }
-    }
-
-    /// Everyone on the class: rosters and class teachers.
-    pub fn people(&self) -> BTreeSet<String> {
-        let mut all: BTreeSet<String> =
-            self.students.keys().chain(self.parents.keys()).chain(self.teachers.keys()).cloned().collect();
-        all.extend(self.class_teacher_ids.iter().cloned());
-        all
-    }
-
-    pub fn has_teacher(&self, user: &UserId) -> bool {
-        self.teachers.contains_key(user.as_str()) || self.class_teacher_ids.iter().any(|t| t == user.as_str())
-    }
-
-    /// What audit entries record of a class.
-    pub fn summary(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": self.name, "grade": self.grade, "letter": self.letter, "year": self.year,
-            "graduated": self.graduated, "class_teacher_ids": self.class_teacher_ids,
-        })
-    }
-}
-
-/// A class from an item read elsewhere (e.g. with the caller's membership check).
-pub fn parse(item: Item) -> Result<Class, StoreError> {
-    serde_dynamo::from_item(item).map_err(serde_err)
-}
-
-pub fn class_key(org: &OrgId, class: &str) -> Item {
-    key(org_pk(org), class_sk(class))
-}
-
-fn class_item(c: &Class) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(c).map_err(serde_err)?;
-    item.extend(class_key(&c.org_id, &c.id));
-    Ok(item)
-}
-
-fn name_key(c: &Class) -> Item {
-    key(org_pk(&c.org_id), class_name_sk(&c.year.to_string(), &c.class_name().unique_key()))
-}
-
-fn name_item(c: &Class) -> Item {
-    let mut item = name_key(c);
-    item.insert("class_id".into(), s(&c.id));
-    item
-}
+use super::tx::{b, n, s, Expr, Tx};
+use super::{Store, StoreError};
+use crate::domain::{AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
 
 /// Checks that each newly listed class teacher is a member holding the teacher role
 /// (those listed before stay listed even if they since left: editing the class must not
@@ -220,24 +66,19 @@ impl Store {
     }
 
     pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<String>) -> Result<Vec<Class>, StoreError> {
-        let items = self.batch_get(ids.iter().map(|id| class_key(org, id)).collect()).await?;
-        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(serde_err)).collect()
+        self.batch_get_as(ids.iter().map(|id| class_key(org, id)).collect()).await
     }
 
     pub async fn create_class(&self, c: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let mut tx = Tx::new(&self.table);
         tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        let mut meanings =
-            vec![(tx.put(name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?, ClassError::NameTaken)];
-        tx.update(
-            org_key(&c.org_id),
-            Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
-                .when("attribute_exists(pk)")
-                .value(":zero", n(0))
-                .value(":one", n(1)),
-        )?;
+        let mut meanings = vec![(
+            tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?,
+            ClassError::NameTaken,
+        )];
+        count_class(&mut tx, &c.org_id, 1)?;
         check_teachers(&mut tx, c, &[], &mut meanings)?;
-        audit.add_to(&mut tx)?;
+        add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await
     }
 
@@ -249,7 +90,7 @@ impl Store {
         let mut expr = Expr::default()
             .name("#name", "name")
             .value(":name", s(&new.name))
-            .value(":teachers", serde_dynamo::to_attribute_value(&new.class_teacher_ids).map_err(serde_err)?)
+            .value(":teachers", to_value(&new.class_teacher_ids)?)
             .value(":version", n(new.version))
             .value(":read", n(old.version))
             .value(":now", s(new.updated_at.to_string()));
@@ -276,15 +117,15 @@ impl Store {
             tx.update(class_key(&old.org_id, &old.id), expr.when("attribute_exists(pk) AND version = :read"))?,
             ClassError::Changed,
         )];
-        if name_key(old) != name_key(new) {
-            tx.delete(name_key(old), None)?;
+        if class_name_key(old) != class_name_key(new) {
+            tx.delete(class_name_key(old), None)?;
             meanings.push((
-                tx.put(name_item(new), Some(Expr::condition("attribute_not_exists(pk)")))?,
+                tx.put(class_name_item(new), Some(Expr::condition("attribute_not_exists(pk)")))?,
                 ClassError::NameTaken,
             ));
         }
         check_teachers(&mut tx, new, &old.class_teacher_ids, &mut meanings)?;
-        audit.add_to(&mut tx)?;
+        add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await
     }
 
@@ -300,7 +141,7 @@ impl Store {
                 .value(":one", n(1))
                 .value(":now", s(now.to_string())),
         )?;
-        audit.add_to(&mut tx)?;
+        add_audit(&mut tx, audit)?;
         match tx.run(self).await {
             Ok(()) => Ok(true),
             Err(e) if e.condition_failed_at(0) => Ok(false),
@@ -326,21 +167,16 @@ impl Store {
                 .into_iter()
                 .collect();
             for chunk in people.chunks(40) {
-                for m in self.memberships(&class.org_id, chunk).await? {
-                    let mut changed = m.clone();
-                    for g in changed.roles.iter_mut() {
-                        g.class_ids.retain(|id| id != &class.id);
-                    }
-                    changed.version = m.version + 1;
+                let keys = chunk.iter().map(|u| member_key(&class.org_id, u)).collect();
+                for m in self.batch_get_as::<Membership>(keys).await? {
+                    let changed = m.without_class(&class.id);
                     let mut tx = Tx::new(&self.table);
                     tx.put(
                         member_item(&changed)?,
                         Some(Expr::condition("version = :read").value(":read", n(m.version))),
                     )?;
-                    let rosters: Vec<Roster> = [Roster::Students, Roster::Parents, Roster::Teachers]
-                        .into_iter()
-                        .filter(|r| class.roster(*r).contains_key(m.user_id.as_str()))
-                        .collect();
+                    let rosters: Vec<Roster> =
+                        Roster::ALL.into_iter().filter(|r| class.roster(*r).contains_key(m.user_id.as_str())).collect();
                     if !rosters.is_empty() {
                         roster_update(&mut tx, &class.org_id, &class.id, &m.user_id, &[], &rosters)?;
                     }
@@ -361,12 +197,9 @@ impl Store {
                 class_key(&class.org_id, &class.id),
                 Some(Expr::condition("attribute_exists(pk) AND size(students) = :zero AND size(parents) = :zero AND size(teachers) = :zero").value(":zero", n(0))),
             )?;
-            tx.delete(name_key(&class), None)?;
-            tx.update(
-                org_key(&class.org_id),
-                Expr::update("SET class_count = class_count - :one").when("attribute_exists(pk)").value(":one", n(1)),
-            )?;
-            audit.add_to(&mut tx)?;
+            tx.delete(class_name_key(&class), None)?;
+            count_class(&mut tx, &class.org_id, -1)?;
+            add_audit(&mut tx, audit)?;
             match tx.run(self).await {
                 Ok(()) => return Ok(stranded),
                 Err(e) if e.condition_failed_at(0) => {
@@ -374,23 +207,21 @@ impl Store {
                         Some(current) => {
                             // Rosters still list people: members that left keep no grant to
                             // clean, so clear those entries directly.
+                            let keys = current.people_ids().iter().map(|u| member_key(&class.org_id, u)).collect();
                             let members: BTreeSet<String> = self
-                                .memberships(
-                                    &class.org_id,
-                                    &current.people().iter().filter_map(|u| UserId::parse(u)).collect::<Vec<_>>(),
-                                )
+                                .batch_get_as::<Membership>(keys)
                                 .await?
                                 .into_iter()
                                 .map(|m| m.user_id.to_string())
                                 .collect();
-                            for roster in [Roster::Students, Roster::Parents, Roster::Teachers] {
+                            for roster in Roster::ALL {
                                 for u in current.roster(roster).keys().filter(|u| !members.contains(*u)) {
                                     let mut tx = Tx::new(&self.table);
                                     tx.update(
                                         class_key(&class.org_id, &class.id),
                                         Expr::update("REMOVE #r.#u")
                                             .when("attribute_exists(pk)")
-                                            .name("#r", roster.attr())
+                                            .name("#r", roster_attr(roster))
                                             .name("#u", u),
                                     )?;
                                     tx.run(self).await?;
@@ -427,7 +258,7 @@ impl Store {
                 let mut tx = Tx::new(&self.table);
                 tx.put(class_item(&new)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
                 let mut meanings = vec![(
-                    tx.put(name_item(&new), Some(Expr::condition("attribute_not_exists(pk)")))?,
+                    tx.put(class_name_item(&new), Some(Expr::condition("attribute_not_exists(pk)")))?,
                     ClassError::NameTaken,
                 )];
                 meanings.push((
@@ -441,14 +272,8 @@ impl Store {
                     )?,
                     ClassError::Changed,
                 ));
-                tx.update(
-                    org_key(&old.org_id),
-                    Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
-                        .when("attribute_exists(pk)")
-                        .value(":zero", n(0))
-                        .value(":one", n(1)),
-                )?;
-                audit.add_to(&mut tx)?;
+                count_class(&mut tx, &old.org_id, 1)?;
+                add_audit(&mut tx, audit)?;
                 match tx.run_expecting(self, meanings).await {
                     Ok(()) => Promotion::Created(new),
                     // A promotion running at the same moment (a double click, a retry)
@@ -483,7 +308,8 @@ impl Store {
         for chunk in people.chunks(50) {
             let mut moved_all = false;
             for _ in 0..3 {
-                let members = self.memberships(&old.org_id, chunk).await?;
+                let members: Vec<Membership> =
+                    self.batch_get_as(chunk.iter().map(|u| member_key(&old.org_id, u)).collect()).await?;
                 let mut tx = Tx::new(&self.table);
                 for m in &members {
                     let mut moved = m.clone();
@@ -531,11 +357,7 @@ impl Store {
         m: &Membership,
         audit: &AuditEntry,
     ) -> Result<Membership, ClassError> {
-        let mut changed = m.clone();
-        for g in changed.roles.iter_mut() {
-            g.class_ids.retain(|id| id != &c.id);
-        }
-        changed.version = m.version + 1;
+        let changed = m.without_class(&c.id);
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(
             tx.put(
@@ -550,11 +372,11 @@ impl Store {
         )
         .when("attribute_exists(pk) AND version = :cread")
         .name("#u", m.user_id.as_str())
-        .value(":teachers", serde_dynamo::to_attribute_value(&teachers).map_err(serde_err)?)
+        .value(":teachers", to_value(&teachers)?)
         .value(":one", n(1))
         .value(":cread", n(c.version));
         meanings.push((tx.update(class_key(&c.org_id, &c.id), expr)?, ClassError::Changed));
-        audit.add_to(&mut tx)?;
+        add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await?;
         Ok(changed)
     }

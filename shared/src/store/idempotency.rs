@@ -7,7 +7,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::{Deserialize, Serialize};
 
-use super::keys::*;
+use super::items::{from_item, idempotency_key};
+use super::keys::{idempotency_pk, TTL};
 use super::{classify, serde_err, Store, StoreError};
 
 /// How long a record (and so a replay) lives.
@@ -38,12 +39,22 @@ pub enum Claim {
     Taken(IdempotencyRecord),
 }
 
-fn key(pk: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([(PK.into(), AttributeValue::S(pk.into())), (SK.into(), AttributeValue::S("IDEM".into()))])
+/// Whose request with which `Idempotency-Key`: the record's partition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKey(String);
+
+impl RecordKey {
+    pub fn new(user: &str, key: &str) -> Self {
+        RecordKey(idempotency_pk(user, key))
+    }
+}
+
+fn key(pk: &RecordKey) -> HashMap<String, AttributeValue> {
+    idempotency_key(&pk.0)
 }
 
 impl Store {
-    pub async fn claim_idempotency(&self, pk: &str, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
+    pub async fn claim_idempotency(&self, pk: &RecordKey, fingerprint: &str, now: i64) -> Result<Claim, StoreError> {
         let record = IdempotencyRecord {
             fingerprint: fingerprint.into(),
             locked_until: now + LOCK_SECS,
@@ -76,7 +87,7 @@ impl Store {
         // The holder's record comes back with the refusal: no second read.
         if let Some(PutItemError::ConditionalCheckFailedException(e)) = err.as_service_error() {
             if let Some(item) = e.item() {
-                return Ok(Claim::Taken(serde_dynamo::from_item(item.clone()).map_err(serde_err)?));
+                return Ok(Claim::Taken(from_item(item.clone())?));
             }
         }
         match classify(err) {
@@ -89,7 +100,7 @@ impl Store {
         }
     }
 
-    pub async fn idempotency_record(&self, pk: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub async fn idempotency_record(&self, pk: &RecordKey) -> Result<Option<IdempotencyRecord>, StoreError> {
         let out = self
             .db
             .get_item()
@@ -99,10 +110,10 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
+        out.item.map(from_item).transpose()
     }
 
-    pub async fn complete_idempotency(&self, pk: &str, response: &StoredResponse) -> Result<(), StoreError> {
+    pub async fn complete_idempotency(&self, pk: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {
         let value = serde_dynamo::to_attribute_value(response).map_err(serde_err)?;
         self.db
             .update_item()
@@ -118,7 +129,7 @@ impl Store {
     }
 
     /// Drops a claim whose request failed on our side, so a retry runs again.
-    pub async fn release_idempotency(&self, pk: &str) -> Result<(), StoreError> {
+    pub async fn release_idempotency(&self, pk: &RecordKey) -> Result<(), StoreError> {
         self.db.delete_item().table_name(&self.table).set_key(Some(key(pk))).send().await.map_err(classify)?;
         Ok(())
     }

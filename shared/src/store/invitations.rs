@@ -1,63 +1,15 @@
 //! Email invitations (R4.5): an admin or teacher invites an address; the person, once
 //! signed in with that verified address, accepts and becomes a member.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::audit::AuditEntry;
-use super::join_requests::{end_or_check_pending, JoinRequest};
+use super::items::invitation_key;
+use super::items::{invitation_guard_item, invitation_guard_key, invitation_guard_target, invitation_item};
 use super::keys::*;
-use super::members::{put_new_member, Membership};
-use super::orgs::count_members_and_requests;
-use super::outbox::Event;
+use super::pieces::NewMemberFailure;
+use super::pieces::{add_audit, add_event, count_members_and_requests, end_or_check_pending, put_new_member};
 use super::read::KeyQuery;
-use super::tx::{key, n, s, Expr, Item, Tx};
-use super::{classify, serde_err, Store, StoreError};
-use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum InvitationStatus {
-    Pending,
-    Accepted,
-    Declined,
-    Revoked,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Invitation {
-    pub id: String,
-    pub org_id: OrgId,
-    /// Lower-cased.
-    pub email: String,
-    pub role: RoleGrant,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
-    pub status: InvitationStatus,
-    pub invited_by: UserId,
-    pub invited_by_name: String,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-    pub last_sent_at: Timestamp,
-    pub send_count: u32,
-    pub version: u64,
-}
-
-pub fn invitation_key(org: &OrgId, id: &str) -> Item {
-    key(org_pk(org), format!("{INVITE_PREFIX}{id}"))
-}
-
-fn guard_key(org: &OrgId, email: &str) -> Item {
-    key(org_pk(org), format!("{INVITEPENDING_PREFIX}{email}"))
-}
-
-fn item(i: &Invitation) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(i).map_err(serde_err)?;
-    item.extend(invitation_key(&i.org_id, &i.id));
-    item.insert(GSI2PK.into(), s(format!("INVITEMAIL#{}", i.email)));
-    item.insert(GSI2SK.into(), s(format!("{INVITE_PREFIX}{}", i.id)));
-    Ok(item)
-}
+use super::tx::{n, s, Expr, Tx};
+use super::{classify, Store, StoreError};
+use crate::domain::{AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, Timestamp};
 
 #[derive(Debug)]
 pub enum InvitationError {
@@ -71,11 +23,11 @@ pub enum InvitationError {
     Store(StoreError),
 }
 
-impl From<crate::store::members::NewMemberFailure> for InvitationError {
-    fn from(f: crate::store::members::NewMemberFailure) -> Self {
+impl From<NewMemberFailure> for InvitationError {
+    fn from(f: NewMemberFailure) -> Self {
         match f {
-            crate::store::members::NewMemberFailure::AlreadyMember => InvitationError::AlreadyMember,
-            crate::store::members::NewMemberFailure::ClassUnavailable(c) => InvitationError::ClassUnavailable(c),
+            NewMemberFailure::AlreadyMember => InvitationError::AlreadyMember,
+            NewMemberFailure::ClassUnavailable(c) => InvitationError::ClassUnavailable(c),
         }
     }
 }
@@ -100,15 +52,13 @@ impl Store {
         &self,
         i: &Invitation,
         audit: &AuditEntry,
-        event: &Event,
+        event: &OutboxEvent,
     ) -> Result<(), InvitationError> {
         let mut tx = Tx::new(&self.table);
-        tx.put(item(i)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        let mut guard = guard_key(&i.org_id, &i.email);
-        guard.insert("invitation_id".into(), s(&i.id));
-        let guard_at = tx.put(guard, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        audit.add_to(&mut tx)?;
-        event.add_to(&mut tx)?;
+        tx.put(invitation_item(i)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let guard_at = tx.put(invitation_guard_item(i), Some(Expr::condition("attribute_not_exists(pk)")))?;
+        add_audit(&mut tx, audit)?;
+        add_event(&mut tx, event)?;
         match tx.run(self).await {
             Ok(()) => Ok(()),
             Err(e) if e.condition_failed_at(guard_at) => {
@@ -116,15 +66,12 @@ impl Store {
                     .db
                     .get_item()
                     .table_name(&self.table)
-                    .set_key(Some(guard_key(&i.org_id, &i.email)))
+                    .set_key(Some(invitation_guard_key(&i.org_id, &i.email)))
                     .consistent_read(true)
                     .send()
                     .await
                     .map_err(classify)?;
-                let id = out
-                    .item
-                    .and_then(|g| g.get("invitation_id").and_then(|v| v.as_s().ok()).cloned())
-                    .unwrap_or_default();
+                let id = out.item.as_ref().and_then(invitation_guard_target).unwrap_or_default();
                 Err(InvitationError::AlreadyInvited(id))
             }
             Err(e) => Err(e.into()),
@@ -142,9 +89,9 @@ impl Store {
 
     /// Invitations addressed to an email, across organizations (optionally one by ID).
     pub async fn invitations_to(&self, email: &str, id: Option<&str>) -> Result<Vec<Invitation>, StoreError> {
-        let q = KeyQuery::index(GSI2, format!("INVITEMAIL#{}", email.to_lowercase()));
+        let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase()));
         let q = match id {
-            Some(id) => q.equals(format!("{INVITE_PREFIX}{id}")),
+            Some(id) => q.equals(invitation_sk(id)),
             None => q,
         };
         self.query_all(&q).await
@@ -156,7 +103,7 @@ impl Store {
         i: &Invitation,
         expires_at: Timestamp,
         audit: &AuditEntry,
-        event: &Event,
+        event: &OutboxEvent,
     ) -> Result<Invitation, InvitationError> {
         let now = Timestamp::now();
         let updated = Invitation {
@@ -167,9 +114,9 @@ impl Store {
             ..i.clone()
         };
         let mut tx = Tx::new(&self.table);
-        let at = tx.put(item(&updated)?, Some(pending_version(i)))?;
-        audit.add_to(&mut tx)?;
-        event.add_to(&mut tx)?;
+        let at = tx.put(invitation_item(&updated)?, Some(pending_version(i)))?;
+        add_audit(&mut tx, audit)?;
+        add_event(&mut tx, event)?;
         match tx.run(self).await {
             Ok(()) => Ok(updated),
             Err(e) if e.condition_failed_at(at) => Err(InvitationError::NotPending),
@@ -188,8 +135,9 @@ impl Store {
     ) -> Result<Invitation, InvitationError> {
         let closed = Invitation { status, version: i.version + 1, ..i.clone() };
         let mut tx = Tx::new(&self.table);
-        let mut meanings = vec![(tx.put(item(&closed)?, Some(pending_version(i)))?, InvitationError::NotPending)];
-        tx.delete(guard_key(&i.org_id, &i.email), None)?;
+        let mut meanings =
+            vec![(tx.put(invitation_item(&closed)?, Some(pending_version(i)))?, InvitationError::NotPending)];
+        tx.delete(invitation_guard_key(&i.org_id, &i.email), None)?;
         if let Some((m, pending)) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
             count_members_and_requests(&mut tx, &m.org_id, 1, 0, -i64::from(pending.is_some()))?;
@@ -199,7 +147,7 @@ impl Store {
             ));
         }
         if let Some(a) = audit {
-            a.add_to(&mut tx)?;
+            add_audit(&mut tx, a)?;
         }
         tx.run_expecting(self, meanings).await?;
         Ok(closed)

@@ -2,132 +2,15 @@
 //! One pending request per person and organization (a guard item), and the
 //! organization's count of pending requests, move in the same transactions.
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use super::audit::AuditEntry;
+use super::items::{member_key, org_key, pending_item, pending_key, request_item, request_key, PendingGuard};
 use super::keys::*;
-use super::links::{use_link, InviteLink};
-use super::members::{member_key, put_new_member, Membership};
-use super::orgs::org_key;
-use super::outbox::Event;
+use super::pieces::{add_audit, add_event, put_new_member, still_pending, use_link, NewMemberFailure};
 use super::read::KeyQuery;
-use super::tx::{key, n, s, Expr, Item, Tx};
-use super::{serde_err, Store, StoreError};
-use crate::domain::{OrgId, RoleGrant, Timestamp, UserId};
-use crate::http::{Cursor, PageQuery};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JoinRequestStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Withdrawn,
-}
-
-impl JoinRequestStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JoinRequestStatus::Pending => "pending",
-            JoinRequestStatus::Accepted => "accepted",
-            JoinRequestStatus::Rejected => "rejected",
-            JoinRequestStatus::Withdrawn => "withdrawn",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JoinRequest {
-    pub id: String,
-    pub org_id: OrgId,
-    pub user_id: UserId,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    pub roles: Vec<RoleGrant>,
-    pub status: JoinRequestStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_id: Option<String>,
-    pub created_at: Timestamp,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decided_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decided_by: Option<String>,
-    pub version: u64,
-}
-
-/// The admins' list order: pending first (oldest first: a queue), then decided ones,
-/// most recently decided first.
-fn list_sort_key(r: &JoinRequest) -> String {
-    match (r.status, r.decided_at) {
-        (JoinRequestStatus::Pending, _) => format!("0#pending#{}", r.id),
-        (_, decided) => {
-            let millis = decided.map(|t| (t.inner().unix_timestamp_nanos() / 1_000_000) as i64).unwrap_or(0);
-            format!("1#{:013}#{}", 9_999_999_999_999 - millis, r.id)
-        }
-    }
-}
-
-pub fn request_key(org: &OrgId, id: &str) -> Item {
-    key(org_pk(org), join_request_sk(id))
-}
-
-/// The condition of every change to a request: still pending, and as read.
-fn still_pending(r: &JoinRequest) -> Expr {
-    Expr::condition("#status = :pending AND version = :read")
-        .name("#status", "status")
-        .value(":pending", s("pending"))
-        .value(":read", n(r.version))
-}
-
-pub(crate) fn pending_key(org: &OrgId, user: &UserId) -> Item {
-    key(org_pk(org), join_pending_sk(user))
-}
-
-fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(r).map_err(serde_err)?;
-    item.extend(request_key(&r.org_id, &r.id));
-    item.insert(GSI1PK.into(), s(user_pk(&r.user_id)));
-    item.insert(GSI1SK.into(), s(join_request_sk(&r.id)));
-    item.insert(GSI2PK.into(), s(join_requests_pk(&r.org_id)));
-    item.insert(GSI2SK.into(), s(list_sort_key(r)));
-    Ok(item)
-}
-
-/// Adds to a transaction that makes the person a member another way (added by an admin,
-/// an invitation accepted): their pending request ends as accepted, its guard goes. The
-/// caller moves the organization's pending count in its own update of the organization.
-pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usize, StoreError> {
-    let closed = JoinRequest {
-        status: JoinRequestStatus::Accepted,
-        decided_at: Some(Timestamp::now()),
-        decided_by: Some(by.to_string()),
-        version: r.version + 1,
-        ..r.clone()
-    };
-    let at = tx.put(request_item(&closed)?, Some(still_pending(r)))?;
-    tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
-    Ok(at)
-}
-
-/// In a transaction that makes the person a member: closes their pending request if the
-/// caller knows of one, or else checks there is none (`HasPendingRequest` tells the caller
-/// to read it and try again with it). Returns the action's index.
-pub fn end_or_check_pending(
-    tx: &mut Tx,
-    org: &OrgId,
-    user: &UserId,
-    pending: Option<&JoinRequest>,
-    by: &UserId,
-) -> Result<usize, StoreError> {
-    match pending {
-        Some(r) => close_as_joined(tx, r, by),
-        None => tx.check(pending_key(org, user), Expr::condition("attribute_not_exists(pk)")),
-    }
-}
+use super::tx::{n, s, Expr, Tx};
+use super::{Store, StoreError};
+use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent};
+use crate::domain::{RoleGrant, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
 
 /// How a pending request ends.
 pub struct Decision<'a> {
@@ -153,11 +36,11 @@ pub enum RequestError {
     Store(StoreError),
 }
 
-impl From<crate::store::members::NewMemberFailure> for RequestError {
-    fn from(f: crate::store::members::NewMemberFailure) -> Self {
+impl From<NewMemberFailure> for RequestError {
+    fn from(f: NewMemberFailure) -> Self {
         match f {
-            crate::store::members::NewMemberFailure::AlreadyMember => RequestError::AlreadyMember,
-            crate::store::members::NewMemberFailure::ClassUnavailable(c) => RequestError::ClassUnavailable(c),
+            NewMemberFailure::AlreadyMember => RequestError::AlreadyMember,
+            NewMemberFailure::ClassUnavailable(c) => RequestError::ClassUnavailable(c),
         }
     }
 }
@@ -183,31 +66,27 @@ impl Store {
         r: &JoinRequest,
         link: &InviteLink,
         now: Timestamp,
-        event: &Event,
+        event: &OutboxEvent,
     ) -> Result<(), RequestError> {
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(use_link(&mut tx, link, now)?, RequestError::LinkUnusable)];
         tx.put(request_item(r)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        let mut guard = pending_key(&r.org_id, &r.user_id);
-        guard.insert("request_id".into(), s(&r.id));
-        meanings
-            .push((tx.put(guard, Some(Expr::condition("attribute_not_exists(pk)")))?, RequestError::AlreadyPending));
+        meanings.push((
+            tx.put(pending_item(r), Some(Expr::condition("attribute_not_exists(pk)")))?,
+            RequestError::AlreadyPending,
+        ));
         meanings.push((
             tx.check(member_key(&r.org_id, &r.user_id), Expr::condition("attribute_not_exists(pk)"))?,
             RequestError::AlreadyMember,
         ));
         tx.update(org_key(&r.org_id), pending_count(1))?;
-        event.add_to(&mut tx)?;
+        add_event(&mut tx, event)?;
         tx.run_expecting(self, meanings).await
     }
 
     /// The person's pending request in the organization, if any (through its guard item).
     pub async fn pending_join_request(&self, org: &OrgId, user: &UserId) -> Result<Option<JoinRequest>, StoreError> {
-        #[derive(Deserialize)]
-        struct Guard {
-            request_id: String,
-        }
-        match self.get::<Guard>(pending_key(org, user)).await? {
+        match self.get::<PendingGuard>(pending_key(org, user)).await? {
             Some(g) => {
                 Ok(self.join_request(org, &g.request_id).await?.filter(|r| r.status == JoinRequestStatus::Pending))
             }
@@ -250,8 +129,8 @@ impl Store {
         // Decided requests are in decision order; one status of them is a filter.
         let q = match status {
             None => q,
-            Some(JoinRequestStatus::Pending) => q.prefix("0#pending#"),
-            Some(other) => q.prefix("1#").filter(
+            Some(JoinRequestStatus::Pending) => q.prefix(JOINREQS_PENDING),
+            Some(other) => q.prefix(JOINREQS_DECIDED).filter(
                 Expr::condition("#status = :status").name("#status", "status").value(":status", s(other.as_str())),
             ),
         };
@@ -269,7 +148,7 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         let meanings = vec![(tx.put(request_item(&updated)?, Some(still_pending(r)))?, RequestError::NotPending)];
         if let Some(a) = audit {
-            a.add_to(&mut tx)?;
+            add_audit(&mut tx, a)?;
         }
         tx.run_expecting(self, meanings).await?;
         Ok(updated)
@@ -282,7 +161,7 @@ impl Store {
         r: &JoinRequest,
         decision: Decision<'_>,
         audit: Option<&AuditEntry>,
-        event: Option<&Event>,
+        event: Option<&OutboxEvent>,
     ) -> Result<JoinRequest, RequestError> {
         let Decision { status, reason, by: decided_by, new_member } = decision;
         let now = Timestamp::now();
@@ -306,10 +185,10 @@ impl Store {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
         }
         if let Some(a) = audit {
-            a.add_to(&mut tx)?;
+            add_audit(&mut tx, a)?;
         }
         if let Some(e) = event {
-            e.add_to(&mut tx)?;
+            add_event(&mut tx, e)?;
         }
         tx.run_expecting(self, meanings).await?;
         Ok(decided)

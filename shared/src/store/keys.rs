@@ -1,6 +1,7 @@
-//! Key builders: the one place that spells keys.
+//! The one place that spells the table's keys: key attributes, index names, every key
+//! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
-use crate::domain::{OrgId, UserId};
+use crate::domain::{OrgId, Roster, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -12,40 +13,82 @@ pub const GSI2PK: &str = "gsi2pk";
 pub const GSI2SK: &str = "gsi2sk";
 pub const TTL: &str = "ttl";
 
+/// Sort keys of single items.
 pub const PROFILE: &str = "PROFILE";
+pub const IDEM: &str = "IDEM";
+pub const EVENT: &str = "EVENT";
+pub const SENT: &str = "SENT";
+/// The sort key of a link token's lookup item.
+pub const LINK: &str = "LINK";
+
 pub const MEMBER_PREFIX: &str = "MEMBER#";
 pub const ORG_PREFIX: &str = "ORG#";
+pub const USER_PREFIX: &str = "USER#";
+pub const EMAIL_PREFIX: &str = "EMAIL#";
+pub const ADMINS_PREFIX: &str = "ADMINS#";
 pub const CLASS_PREFIX: &str = "CLASS#";
 pub const CLASSNAME_PREFIX: &str = "CLASSNAME#";
 pub const AUDIT_PREFIX: &str = "AUDIT#";
 pub const EVENT_PREFIX: &str = "EVENT#";
+pub const SENT_PREFIX: &str = "SENT#";
+pub const IDEM_PREFIX: &str = "IDEM#";
 pub const LINK_PREFIX: &str = "LINK#";
 pub const LINKTOKEN_PREFIX: &str = "LINKTOKEN#";
 pub const DECLINE_PREFIX: &str = "DECLINE#";
 pub const JOINREQ_PREFIX: &str = "JOINREQ#";
+pub const JOINREQS_PREFIX: &str = "JOINREQS#";
 pub const JOINPENDING_PREFIX: &str = "JOINPENDING#";
 pub const GROUP_PREFIX: &str = "GROUP#";
 pub const INVITE_PREFIX: &str = "INVITE#";
+pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
 pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
 
+/// The order of an organization's join requests (on gsi2): pending ones first, under
+/// this prefix, then the decided ones under [`JOINREQS_DECIDED`].
+pub const JOINREQS_PENDING: &str = "0#pending#";
+pub const JOINREQS_DECIDED: &str = "1#";
+
+/// Attributes kept for conditions and lookups rather than for the entity itself.
+/// A membership's role names, as a list conditions test with `contains`.
+pub const ROLE_NAMES: &str = "role_names";
+/// The class a class name guard stands for.
+pub const CLASS_ID: &str = "class_id";
+/// The request a pending guard stands for.
+pub const REQUEST_ID: &str = "request_id";
+/// The invitation an invitation guard stands for.
+pub const INVITATION_ID: &str = "invitation_id";
+/// Where a link token's lookup item leads.
+pub const LOOKUP_ORG_ID: &str = "org_id";
+pub const LOOKUP_LINK_ID: &str = "link_id";
+
+/// The attribute of a class roster.
+pub fn roster_attr(r: Roster) -> &'static str {
+    match r {
+        Roster::Students => "students",
+        Roster::Parents => "parents",
+        Roster::Teachers => "teachers",
+    }
+}
+
 pub fn org_pk(org: &OrgId) -> String {
-    format!("ORG#{org}")
+    format!("{ORG_PREFIX}{org}")
 }
 
 pub fn user_pk(user: &UserId) -> String {
-    format!("USER#{user}")
+    format!("{USER_PREFIX}{user}")
 }
 
 pub fn member_sk(user: &UserId) -> String {
-    format!("MEMBER#{user}")
+    format!("{MEMBER_PREFIX}{user}")
 }
 
+/// The users with an email (on gsi2).
 pub fn email_pk(email: &str) -> String {
-    format!("EMAIL#{email}")
+    format!("{EMAIL_PREFIX}{email}")
 }
 
 pub fn idempotency_pk(user: &str, key: &str) -> String {
-    format!("IDEM#{user}#{key}")
+    format!("{IDEM_PREFIX}{user}#{key}")
 }
 
 pub fn class_sk(class: &str) -> String {
@@ -59,11 +102,25 @@ pub fn class_name_sk(year: &str, unique_name: &str) -> String {
 
 /// The sparse index of an organization's admins (on gsi2).
 pub fn admins_pk(org: &OrgId) -> String {
-    format!("ADMINS#{org}")
+    format!("{ADMINS_PREFIX}{org}")
+}
+
+pub fn audit_sk(id: &str) -> String {
+    format!("{AUDIT_PREFIX}{id}")
 }
 
 pub fn link_sk(id: &str) -> String {
     format!("{LINK_PREFIX}{id}")
+}
+
+/// The lookup item that leads from a token's hash to its link.
+pub fn link_token_pk(token_hash: &str) -> String {
+    format!("{LINKTOKEN_PREFIX}{token_hash}")
+}
+
+/// The record that a person declined a link.
+pub fn decline_sk(link: &str, user: &UserId) -> String {
+    format!("{DECLINE_PREFIX}{link}#{user}")
 }
 
 pub fn join_request_sk(id: &str) -> String {
@@ -77,9 +134,32 @@ pub fn join_pending_sk(user: &UserId) -> String {
 
 /// The join requests of an organization, on gsi2, pending first.
 pub fn join_requests_pk(org: &OrgId) -> String {
-    format!("JOINREQS#{org}")
+    format!("{JOINREQS_PREFIX}{org}")
 }
 
 pub fn group_sk(id: &str) -> String {
     format!("{GROUP_PREFIX}{id}")
+}
+
+pub fn invitation_sk(id: &str) -> String {
+    format!("{INVITE_PREFIX}{id}")
+}
+
+/// The invitations to an address (on gsi2).
+pub fn invitation_email_pk(email: &str) -> String {
+    format!("{INVITEMAIL_PREFIX}{email}")
+}
+
+/// The item that allows one pending invitation per address and organization.
+pub fn invitation_pending_sk(email: &str) -> String {
+    format!("{INVITEPENDING_PREFIX}{email}")
+}
+
+pub fn event_pk(id: &str) -> String {
+    format!("{EVENT_PREFIX}{id}")
+}
+
+/// The claim to send one event's email to one recipient.
+pub fn sent_pk(event: &str, to: &str) -> String {
+    format!("{SENT_PREFIX}{event}#{}", to.to_lowercase())
 }

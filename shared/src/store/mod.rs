@@ -1,5 +1,6 @@
-//! DynamoDB single-table access: keys, item <-> type mapping, conditional writes and
-//! transactions. The only code that names attributes.
+//! DynamoDB single-table access: keys, item <-> entity mapping, conditional writes and
+//! transactions. The only code that names attributes. The entities themselves live in
+//! `domain`; this layer knows neither HTTP nor the handlers.
 //!
 //! | item | pk | sk |
 //! | --- | --- | --- |
@@ -19,28 +20,31 @@
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
+// The store's shared parts: what every entity module may use.
+pub mod items;
+pub mod keys;
+pub mod pieces;
+pub mod read;
+pub mod schema;
+pub mod tx;
+
+// One module per entity: each uses only the shared parts, never another entity module.
 pub mod audit;
 pub mod classes;
 pub mod idempotency;
 pub mod invitations;
 pub mod join_requests;
-pub mod keys;
 pub mod links;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
-pub mod read;
-pub mod schema;
 pub mod sent;
-pub mod tx;
 pub mod users;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_dynamodb::Client;
-
-use crate::http::ApiError;
 
 /// The table and its client; cheap to clone.
 #[derive(Clone, Debug)]
@@ -85,15 +89,9 @@ impl StoreError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::InvalidCursor => ApiError::BadRequest {
-                code: "invalid_cursor",
-                detail: "The cursor is not one this list gave out; start again without it.".into(),
-            },
-            e => ApiError::Internal(e.to_string()),
-        }
+impl From<crate::page::InvalidCursor> for StoreError {
+    fn from(_: crate::page::InvalidCursor) -> Self {
+        StoreError::InvalidCursor
     }
 }
 

@@ -1,95 +1,58 @@
-//! Organizations.
+//! Organizations: made with their first admin, read with the caller's membership (and
+//! whatever else a request needs) in one round trip, and their profile edited.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::types::KeysAndAttributes;
-use serde::{Deserialize, Serialize};
-
-use super::audit::AuditEntry;
+use super::items::{class_key, from_item, member_item, member_key, org_item, org_key, request_key};
 use super::keys::*;
-use super::members::{member_item, member_key, Membership};
-use super::tx::{key, n, s, Expr, Item, Tx};
-use super::{classify, serde_err, Store, StoreError};
-use crate::domain::org::OrgProfile;
-use crate::domain::{Email, OrgId, Phone, Timestamp, UserId, Website};
+use super::pieces::add_audit;
+use super::tx::{n, s, Expr, Item, Tx};
+use super::{Store, StoreError};
+use crate::domain::{AuditEntry, Class, Email, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp};
+use crate::domain::{UserId, Website};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Org {
-    pub id: OrgId,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub short_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub website: Option<Website>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<Phone>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<Email>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Bumped by every profile change; the ETag.
-    pub version: u64,
-    /// Kept in the same transaction as every admin change; never below 1.
-    pub admin_count: u32,
-    pub member_count: u32,
-    /// Classes that exist (graduated ones included); kept with every class create/delete.
-    #[serde(default)]
-    pub class_count: u32,
-    /// Join requests awaiting an admin's decision.
-    #[serde(default)]
-    pub pending_join_requests: u32,
-    pub created_by: UserId,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
+/// An item of the organization's partition to read along with the membership check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Also {
+    Member(UserId),
+    Class(String),
+    JoinRequest(String),
 }
 
-impl Org {
-    pub fn profile(&self) -> OrgProfile {
-        OrgProfile {
-            name: self.name.clone(),
-            short_name: self.short_name.clone(),
-            address: self.address.clone(),
-            website: self.website.clone(),
-            phone: self.phone.clone(),
-            email: self.email.clone(),
-            description: self.description.clone(),
-        }
-    }
-
-    pub fn with_profile(&self, p: &OrgProfile, now: Timestamp) -> Org {
-        Org {
-            name: p.name.clone(),
-            short_name: p.short_name.clone(),
-            address: p.address.clone(),
-            website: p.website.clone(),
-            phone: p.phone.clone(),
-            email: p.email.clone(),
-            description: p.description.clone(),
-            version: self.version + 1,
-            updated_at: now,
-            ..self.clone()
+impl Also {
+    fn key(&self, org: &OrgId) -> Item {
+        match self {
+            Also::Member(user) => member_key(org, user),
+            Also::Class(id) => class_key(org, id),
+            Also::JoinRequest(id) => request_key(org, id),
         }
     }
 }
 
-pub fn org_key(org: &OrgId) -> Item {
-    key(org_pk(org), PROFILE)
+/// The further items read with the membership check, by what was asked for.
+#[derive(Debug, Default)]
+pub struct Read(HashMap<String, Item>);
+
+impl Read {
+    fn take<T: serde::de::DeserializeOwned>(&mut self, sk: &str) -> Result<Option<T>, StoreError> {
+        self.0.remove(sk).map(from_item).transpose()
+    }
+
+    pub fn member(&mut self, user: &UserId) -> Result<Option<Membership>, StoreError> {
+        self.take(&member_sk(user))
+    }
+
+    pub fn class(&mut self, id: &str) -> Result<Option<Class>, StoreError> {
+        self.take(&class_sk(id))
+    }
+
+    pub fn join_request(&mut self, id: &str) -> Result<Option<JoinRequest>, StoreError> {
+        self.take(&join_request_sk(id))
+    }
 }
 
-fn org_item(org: &Org) -> Result<Item, StoreError> {
-    let mut item: Item = serde_dynamo::to_item(org).map_err(serde_err)?;
-    item.extend(org_key(&org.id));
-    Ok(item)
-}
-
-/// The profile as JSON, for audit entries.
-pub fn profile_json(p: &OrgProfile) -> serde_json::Value {
-    serde_json::json!({
-        "name": p.name, "short_name": p.short_name, "address": p.address,
-        "website": p.website, "phone": p.phone, "email": p.email, "description": p.description,
-    })
+fn sort_key(item: &Item) -> String {
+    item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
 }
 
 impl Store {
@@ -111,39 +74,41 @@ impl Store {
     }
 
     /// The organization, the caller's membership and any further items of the
-    /// organization's partition (by sort key), in one round trip.
+    /// organization's partition, in one round trip.
     pub async fn org_member_and(
         &self,
         org: &OrgId,
         user: &UserId,
-        extra_sks: &[String],
-    ) -> Result<(Option<Org>, Option<Membership>, HashMap<String, Item>), StoreError> {
-        let mut keys = vec![org_key(org), member_key(org, user)];
+        also: &[Also],
+    ) -> Result<(Option<Org>, Option<Membership>, Read), StoreError> {
         let member_sk = member_sk(user);
-        let mut seen = std::collections::BTreeSet::new();
-        keys.extend(
-            extra_sks
-                .iter()
-                .filter(|sk| **sk != member_sk && seen.insert((*sk).clone()))
-                .map(|sk| key(org_pk(org), sk.clone())),
-        );
+        let mut keys = vec![org_key(org), member_key(org, user)];
+        let mut wanted = BTreeSet::new();
+        for a in also {
+            let key = a.key(org);
+            let sk = sort_key(&key);
+            if sk != member_sk && !wanted.contains(&sk) {
+                keys.push(key);
+            }
+            wanted.insert(sk);
+        }
         let mut found_org = None;
         let mut found_member = None;
         let mut extra = HashMap::new();
         for item in self.batch_get(keys).await? {
-            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = sort_key(&item);
             if sk == PROFILE {
-                found_org = Some(serde_dynamo::from_item(item).map_err(serde_err)?);
+                found_org = Some(from_item(item)?);
             } else if sk == member_sk {
-                found_member = Some(serde_dynamo::from_item(item.clone()).map_err(serde_err)?);
-                if extra_sks.contains(&sk) {
+                found_member = Some(from_item(item.clone())?);
+                if wanted.contains(&sk) {
                     extra.insert(sk, item);
                 }
             } else {
                 extra.insert(sk, item);
             }
         }
-        Ok((found_org, found_member, extra))
+        Ok((found_org, found_member, Read(extra)))
     }
 
     pub async fn org(&self, id: &OrgId) -> Result<Option<Org>, StoreError> {
@@ -152,43 +117,7 @@ impl Store {
 
     /// Organizations by ID (missing ones are left out).
     pub async fn orgs(&self, ids: &[OrgId]) -> Result<Vec<Org>, StoreError> {
-        let mut orgs = Vec::new();
-        for item in self.batch_get(ids.iter().map(org_key).collect()).await? {
-            orgs.push(serde_dynamo::from_item(item).map_err(serde_err)?);
-        }
-        Ok(orgs)
-    }
-
-    /// Reads items by key, 100 a call, retrying what DynamoDB leaves unprocessed.
-    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        for chunk in keys.chunks(100) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..6 {
-                if pending.is_empty() {
-                    break;
-                }
-                // Consistent: these reads decide who may do what.
-                let ka = KeysAndAttributes::builder()
-                    .set_keys(Some(pending.clone()))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
-                let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;
-                if let Some(mut responses) = out.responses {
-                    found.extend(responses.remove(&self.table).unwrap_or_default());
-                }
-                pending =
-                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|ka| ka.keys).unwrap_or_default();
-                if !pending.is_empty() {
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
-                }
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Other("batch get left keys unprocessed".into()));
-            }
-        }
-        Ok(found)
+        self.batch_get_as(ids.iter().map(org_key).collect()).await
     }
 
     /// Writes a new profile with its audit entry, conditional on the version read
@@ -232,41 +161,11 @@ impl Store {
         expr.update = Some(update);
         let mut tx = Tx::new(&self.table);
         tx.update(org_key(&org.id), expr.when("attribute_exists(pk) AND version = :read"))?;
-        audit.add_to(&mut tx)?;
+        add_audit(&mut tx, audit)?;
         match tx.run(self).await {
             Ok(()) => Ok(updated),
             Err(e) if e.condition_failed_at(0) => Err(StoreError::ConditionFailed),
             Err(e) => Err(e),
         }
     }
-}
-
-/// Moves the organization's counters by `delta` (members, admins) inside a transaction;
-/// with `keep_an_admin`, on the condition that an admin remains.
-pub fn count_members(tx: &mut Tx, org: &OrgId, members: i64, admins: i64) -> Result<usize, StoreError> {
-    count_members_and_requests(tx, org, members, admins, 0)
-}
-
-/// As [`count_members`], also moving the count of pending join requests (one update: a
-/// transaction touches the organization's item once).
-pub fn count_members_and_requests(
-    tx: &mut Tx,
-    org: &OrgId,
-    members: i64,
-    admins: i64,
-    pending: i64,
-) -> Result<usize, StoreError> {
-    let mut expr = Expr::update(
-        "SET member_count = member_count + :m, admin_count = admin_count + :a, pending_join_requests = if_not_exists(pending_join_requests, :zero) + :p",
-    )
-    .value(":m", n(members))
-    .value(":a", n(admins))
-    .value(":p", n(pending))
-    .value(":zero", n(0));
-    expr = if admins < 0 {
-        expr.when("attribute_exists(pk) AND admin_count > :one").value(":one", n(1))
-    } else {
-        expr.when("attribute_exists(pk)")
-    };
-    tx.update(org_key(org), expr)
 }

@@ -1,15 +1,74 @@
-//! Reads: one item by key, and queries on the table or an index, a page at a time or
-//! every page. Every read of the store goes through these.
+//! Reads: one item by key, items by keys, and queries on the table or an index, a page
+//! at a time or every page; and the conversion between list cursors and DynamoDB's
+//! start keys.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use serde::de::DeserializeOwned;
 
 use super::keys::*;
 use super::tx::{s, Expr, Item};
 use super::{classify, serde_err, Store, StoreError};
-use crate::http::{Cursor, PageQuery};
+use crate::page::{Cursor, InvalidCursor, PageQuery};
+
+/// A cursor as a DynamoDB start key (and back): the conversion between the opaque list
+/// position and LastEvaluatedKey, with the check that a cursor belongs to the list read.
+pub trait StartKey: Sized {
+    /// From DynamoDB's LastEvaluatedKey (all our keys are strings).
+    fn from_key(key: &HashMap<String, AttributeValue>) -> Option<Self>;
+
+    /// As an ExclusiveStartKey, after checking that it belongs to the partition being read
+    /// (a cursor from another list is refused rather than passed to DynamoDB).
+    fn to_start_key(&self, key_attr: &str, expected: &str) -> Result<HashMap<String, AttributeValue>, InvalidCursor> {
+        self.checked_start_key(&[key_attr], key_attr, expected, None, |_| true)
+    }
+
+    /// As [`StartKey::to_start_key`], checking the whole key: exactly the attributes
+    /// `attrs`, the partition `pk_attr = expected`, and the sort key `sk_attr` accepted by
+    /// `sk_ok` (inside the range the query reads).
+    fn checked_start_key(
+        &self,
+        attrs: &[&str],
+        pk_attr: &str,
+        expected: &str,
+        sk_attr: Option<&str>,
+        sk_ok: impl Fn(&str) -> bool,
+    ) -> Result<HashMap<String, AttributeValue>, InvalidCursor>;
+}
+
+impl StartKey for Cursor {
+    fn from_key(key: &HashMap<String, AttributeValue>) -> Option<Self> {
+        let mut map = HashMap::new();
+        for (k, v) in key {
+            map.insert(k.clone(), v.as_s().ok()?.clone());
+        }
+        Some(Cursor(map))
+    }
+
+    fn checked_start_key(
+        &self,
+        attrs: &[&str],
+        pk_attr: &str,
+        expected: &str,
+        sk_attr: Option<&str>,
+        sk_ok: impl Fn(&str) -> bool,
+    ) -> Result<HashMap<String, AttributeValue>, InvalidCursor> {
+        let same_attrs = attrs.len() == self.0.len() || attrs.len() == 1;
+        if !same_attrs || !attrs.iter().all(|a| self.0.contains_key(*a)) {
+            return Err(InvalidCursor);
+        }
+        if self.0.get(pk_attr).map(String::as_str) != Some(expected) {
+            return Err(InvalidCursor);
+        }
+        if let Some(sk) = sk_attr {
+            if !self.0.get(sk).is_some_and(|v| sk_ok(v)) {
+                return Err(InvalidCursor);
+            }
+        }
+        Ok(self.0.iter().map(|(k, v)| (k.clone(), AttributeValue::S(v.clone()))).collect())
+    }
+}
 
 /// A query: a partition of the table or of an index, optionally narrowed by its sort key,
 /// optionally filtered.
@@ -99,6 +158,43 @@ impl Store {
         out.item.map(|i| serde_dynamo::from_item(i).map_err(serde_err)).transpose()
     }
 
+    /// Reads items by key, 100 a call, retrying what DynamoDB leaves unprocessed.
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            let mut pending = chunk.to_vec();
+            for attempt in 0..6 {
+                if pending.is_empty() {
+                    break;
+                }
+                // Consistent: these reads decide who may do what.
+                let ka = KeysAndAttributes::builder()
+                    .set_keys(Some(pending.clone()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                let out = self.db.batch_get_item().request_items(&self.table, ka).send().await.map_err(classify)?;
+                if let Some(mut responses) = out.responses {
+                    found.extend(responses.remove(&self.table).unwrap_or_default());
+                }
+                pending =
+                    out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|ka| ka.keys).unwrap_or_default();
+                if !pending.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(StoreError::Other("batch get left keys unprocessed".into()));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Items by key as entities (missing ones are left out).
+    pub async fn batch_get_as<T: DeserializeOwned>(&self, keys: Vec<Item>) -> Result<Vec<T>, StoreError> {
+        parse_all(Some(self.batch_get(keys).await?))
+    }
+
     async fn query_once(
         &self,
         q: &KeyQuery,
@@ -163,5 +259,20 @@ impl Store {
                 None => return Ok(all),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = Cursor([("pk".to_string(), "USER#1".to_string()), ("sk".into(), "ORG#a".into())].into());
+        let text = c.encode();
+        assert_eq!(Cursor::decode(&text).unwrap(), c);
+        assert!(Cursor::decode("not-a-cursor!").is_err());
+        assert!(c.to_start_key("pk", "USER#2").is_err());
+        assert!(c.to_start_key("pk", "USER#1").is_ok());
     }
 }

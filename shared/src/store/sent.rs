@@ -4,7 +4,9 @@
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
-use super::tx::{key, n, s, Item};
+use super::items::sent_key;
+use super::keys::TTL;
+use super::tx::{n, s};
 use super::{classify, Store, StoreError};
 
 /// How long a claim holds a send before another delivery may take it over.
@@ -19,10 +21,6 @@ pub enum SendClaim {
     InProgress,
 }
 
-fn claim_key(event: &str, to: &str) -> Item {
-    key(format!("SENT#{event}#{}", to.to_lowercase()), "SENT")
-}
-
 fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
@@ -30,10 +28,10 @@ fn now() -> i64 {
 impl Store {
     pub async fn claim_send(&self, event: &str, to: &str) -> Result<SendClaim, StoreError> {
         let now = now();
-        let mut item = claim_key(event, to);
+        let mut item = sent_key(event, to);
         item.insert("state".into(), s("sending"));
         item.insert("locked_until".into(), n(now + CLAIM_SECS));
-        item.insert("ttl".into(), n(now + SENT_TTL_SECS));
+        item.insert(TTL.into(), n(now + SENT_TTL_SECS));
         let result = self
             .db
             .put_item()
@@ -63,7 +61,7 @@ impl Store {
         self.db
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(claim_key(event, to)))
+            .set_key(Some(sent_key(event, to)))
             .update_expression("SET #state = :sent, sent_at = :at")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":sent", AttributeValue::S("sent".into()))
@@ -78,7 +76,7 @@ impl Store {
         self.db
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(claim_key(event, to)))
+            .set_key(Some(sent_key(event, to)))
             .send()
             .await
             .map_err(classify)?;

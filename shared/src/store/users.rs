@@ -1,58 +1,18 @@
 //! User profiles: created on first use from the ID token's claims.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use serde::{Deserialize, Serialize};
 
+use super::items::{from_item, user_key};
 use super::keys::*;
-use super::{classify, serde_err, Store, StoreError};
-use crate::domain::{Language, Timestamp, UserId};
-use crate::http::Claims;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct User {
-    pub id: UserId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub email_verified: bool,
-    pub name: String,
-    #[serde(default)]
-    pub language: Language,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-/// What `PATCH /me` may change.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileChanges {
-    pub name: Option<String>,
-    pub language: Option<Language>,
-}
-
-impl ProfileChanges {
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.language.is_none()
-    }
-}
-
-/// The name a new profile starts with: the token's, else the email's local part.
-fn initial_name(claims: &Claims) -> String {
-    claims
-        .name
-        .clone()
-        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()).map(str::to_string))
-        .unwrap_or_default()
-}
+use super::read::KeyQuery;
+use super::{classify, Store, StoreError};
+use crate::domain::{Identity, ProfileChanges, Timestamp, User, UserId};
 
 impl Store {
     /// Creates the caller's profile on first use and keeps its email in step with the
     /// token (the identity provider owns the email); applies `changes`. One round trip.
-    pub async fn upsert_user(
-        &self,
-        user: &UserId,
-        claims: &Claims,
-        changes: &ProfileChanges,
-    ) -> Result<User, StoreError> {
+    pub async fn upsert_user(&self, who: &Identity, changes: &ProfileChanges) -> Result<User, StoreError> {
+        let (user, claims) = (&who.id, who);
         let now = Timestamp::now().to_string();
         let mut set = vec![
             "id = :id".to_string(),
@@ -69,7 +29,7 @@ impl Store {
             Some(_) => set.push("#name = :name".into()),
             None => set.push("#name = if_not_exists(#name, :name)".into()),
         }
-        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| initial_name(claims)))));
+        values.push((":name", AttributeValue::S(changes.name.clone().unwrap_or_else(|| claims.initial_name()))));
         let language = changes.language.unwrap_or_default();
         let language = serde_json::to_value(language)
             .ok()
@@ -103,8 +63,7 @@ impl Store {
             .db
             .update_item()
             .table_name(&self.table)
-            .key(PK, AttributeValue::S(user_pk(user)))
-            .key(SK, AttributeValue::S(PROFILE.into()))
+            .set_key(Some(user_key(user)))
             .update_expression(expr)
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#language", "language")
@@ -114,19 +73,18 @@ impl Store {
             .await
             .map_err(classify)?;
         let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
-        serde_dynamo::from_item(item).map_err(serde_err)
+        from_item(item)
     }
 }
 
 impl Store {
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        self.get(super::tx::key(user_pk(id), PROFILE)).await
+        self.get(user_key(id)).await
     }
 
     /// The registered person with this verified email, if any.
     pub async fn user_by_verified_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let users: Vec<User> =
-            self.query_all(&super::read::KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
+        let users: Vec<User> = self.query_all(&KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
         Ok(users.into_iter().find(|u| u.email_verified))
     }
 }

@@ -17,8 +17,8 @@ mod members;
 mod orgs;
 mod plumbing;
 
+use kabinet::domain::{Membership, MembershipSource};
 use kabinet::domain::{OrgId, RoleGrant, UserId};
-use kabinet::store::members::{Membership, MembershipSource};
 use kabinet_tests::{store, User};
 
 /// Puts `user` into the organization under the API (for tests about other routes).

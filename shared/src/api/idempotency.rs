@@ -7,9 +7,8 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, ApiRequest, ApiResponse};
-use crate::store::idempotency::{Claim, StoredResponse};
-use crate::store::keys::idempotency_pk;
+use crate::http::{ApiError, ApiRequest, ApiResponse};
+use crate::store::idempotency::{Claim, RecordKey, StoredResponse};
 use crate::Ctx;
 
 /// Headers worth replaying.
@@ -67,7 +66,7 @@ where
 {
     let key = parse_key(raw_key)?;
     let caller = req.caller()?.sub.clone();
-    let pk = idempotency_pk(&caller, &key);
+    let pk = RecordKey::new(&caller, &key);
     let fp = fingerprint(&req);
     let store = ctx.store();
     let started = tokio::time::Instant::now();

@@ -1,0 +1,12 @@
+//! Audit entries as handlers write them: `caller.audit("member.add", "member", id)`,
+//! then `.before(..)` and `.after(..)` with what changed.
+
+use super::access::Caller;
+use crate::domain::AuditEntry;
+
+impl Caller {
+    /// An entry of an action by the caller in their organization.
+    pub fn audit(&self, action: &str, target_type: &str, target_id: &str) -> AuditEntry {
+        AuditEntry::new(&self.org.id, &self.actor(), action, target_type, target_id)
+    }
+}

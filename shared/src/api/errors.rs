@@ -1,0 +1,144 @@
+//! Store failures and refusals as problems: the one place that says which refusal
+//! answers with which status and code.
+
+use crate::domain::LinkRefusal;
+use crate::http::ApiError;
+use crate::store::classes::ClassError;
+use crate::store::invitations::InvitationError;
+use crate::store::join_requests::RequestError;
+use crate::store::members::MemberError;
+use crate::store::StoreError;
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidCursor => ApiError::invalid_cursor(),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<MemberError> for ApiError {
+    fn from(e: MemberError) -> Self {
+        member_error(e)
+    }
+}
+
+impl From<ClassError> for ApiError {
+    fn from(e: ClassError) -> Self {
+        class_error(e)
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(e: RequestError) -> Self {
+        request_error(e)
+    }
+}
+
+impl From<InvitationError> for ApiError {
+    fn from(e: InvitationError) -> Self {
+        invitation_error(e)
+    }
+}
+
+pub fn last_admin() -> ApiError {
+    ApiError::conflict("last_admin", "An organization needs at least one admin: appoint another admin first.")
+}
+
+pub fn admin_role_required() -> ApiError {
+    ApiError::Unprocessable {
+        code: "admin_role_required",
+        detail: "Only a member holding the teacher or staff role can be an admin.".into(),
+    }
+}
+
+pub fn member_error(e: MemberError) -> ApiError {
+    match e {
+        MemberError::AlreadyMember => {
+            ApiError::conflict("already_member", "This person is already a member of the organization.")
+        }
+        MemberError::NotMember => ApiError::NotFound("member"),
+        MemberError::Changed => ApiError::conflict(
+            "concurrent_update",
+            "The member was changed by someone else meanwhile; read again and retry.",
+        ),
+        MemberError::LastAdmin => last_admin(),
+        MemberError::ClassUnavailable(c) => {
+            ApiError::validation("roles", format!("class {c} does not exist or has graduated"))
+        }
+        MemberError::AdminRoleRequired => admin_role_required(),
+        MemberError::ActorNotAdmin => ApiError::Forbidden("act as an admin of this organization"),
+        MemberError::HasPendingRequest => {
+            ApiError::conflict("concurrent_update", "Their join request is being changed meanwhile; retry.")
+        }
+        MemberError::Store(e) => e.into(),
+    }
+}
+
+pub fn class_error(e: ClassError) -> ApiError {
+    match e {
+        ClassError::NameTaken => {
+            ApiError::conflict("class_exists", "A class with this name already exists in this academic year.")
+        }
+        ClassError::NotATeacher(t) => {
+            ApiError::validation("class_teacher_ids", format!("{t} is not a teacher of this organization"))
+        }
+        ClassError::Changed => ApiError::conflict(
+            "concurrent_update",
+            "The class was changed by someone else meanwhile; read it again and retry.",
+        ),
+        ClassError::Store(e) => e.into(),
+    }
+}
+
+/// Why a link cannot be used, as the 410 answered.
+pub fn link_refused(r: LinkRefusal) -> ApiError {
+    let (code, detail) = match r {
+        LinkRefusal::Expired => ("link_expired", "This invitation link has expired: ask the school for a new one."),
+        LinkRefusal::Revoked => ("link_revoked", "This invitation link was withdrawn by the school."),
+        LinkRefusal::UsedUp => ("link_used_up", "This invitation link has been used as many times as it allows."),
+    };
+    ApiError::Gone { code, detail: detail.into() }
+}
+
+pub fn request_error(e: RequestError) -> ApiError {
+    match e {
+        RequestError::LinkUnusable => link_refused(LinkRefusal::UsedUp),
+        RequestError::AlreadyPending => ApiError::conflict(
+            "join_request_pending",
+            "You already asked to join this organization; wait for an admin's decision or withdraw that request.",
+        ),
+        RequestError::AlreadyMember => {
+            ApiError::conflict("already_member", "This person is already a member of the organization.")
+        }
+        RequestError::NotPending => {
+            ApiError::conflict("already_decided", "This join request has already been decided or withdrawn.")
+        }
+        RequestError::ClassUnavailable(c) => ApiError::validation(
+            "roles",
+            format!("class {c} does not exist any more or has graduated: edit the request's classes"),
+        ),
+        RequestError::Store(e) => e.into(),
+    }
+}
+
+pub fn invitation_error(e: InvitationError) -> ApiError {
+    match e {
+        InvitationError::AlreadyInvited(_) => {
+            ApiError::conflict("already_invited", "This address already has a pending invitation.")
+        }
+        InvitationError::NotPending => ApiError::conflict("already_decided", "This invitation is no longer pending."),
+        InvitationError::AlreadyMember => {
+            ApiError::conflict("already_member", "You are already a member of this organization.")
+        }
+        InvitationError::HasPendingRequest => {
+            ApiError::conflict("concurrent_update", "Your join request is being changed meanwhile; retry.")
+        }
+        InvitationError::ClassUnavailable(c) => ApiError::conflict(
+            "class_unavailable",
+            format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
+        ),
+        InvitationError::Store(e) => e.into(),
+    }
+}

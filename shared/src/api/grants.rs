@@ -1,0 +1,68 @@
+//! Role grants as requests offer them: checked against their own rules and against the
+//! organization's classes and groups.
+
+use std::collections::BTreeSet;
+
+use super::access::resource_id;
+use crate::domain::roles::validate_grants;
+use crate::domain::{Org, OrgId, Role, RoleGrant};
+use crate::http::{ApiError, FieldError};
+use crate::Ctx;
+
+/// Validates role grants against the organization: their own rules, then that the classes
+/// they name exist and have not graduated. 409 `classes_required` when a role needs a
+/// class and the organization has none yet.
+pub async fn check_grants(
+    ctx: &Ctx,
+    org: &Org,
+    grants: Vec<RoleGrant>,
+    field: &str,
+) -> Result<Vec<RoleGrant>, ApiError> {
+    let needs_class = grants.iter().any(|g| matches!(g.role, Role::Student | Role::Parent));
+    if needs_class && org.class_count == 0 {
+        return Err(ApiError::conflict(
+            "classes_required",
+            "Students and parents belong to classes, and this organization has none yet: create its classes first.",
+        ));
+    }
+    let grants = validate_grants(grants, field).map_err(field_errors)?;
+    let ids: BTreeSet<String> = grants.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
+    if ids.is_empty() {
+        return Ok(grants);
+    }
+    let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
+    let mut errors = Vec::new();
+    for (i, g) in grants.iter().enumerate() {
+        for id in &g.class_ids {
+            match classes.iter().find(|c| &c.id == id) {
+                None => errors.push(FieldError::new(
+                    format!("{field}[{i}].class_ids"),
+                    format!("no class {id} in this organization"),
+                )),
+                Some(c) if c.graduated => errors.push(FieldError::new(
+                    format!("{field}[{i}].class_ids"),
+                    format!("class {} has graduated", c.name),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(grants)
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The domain's `(field, message)` errors as a 422.
+pub fn field_errors(errors: Vec<(String, String)>) -> ApiError {
+    ApiError::Validation(errors.into_iter().map(|(f, m)| FieldError::new(f, m)).collect())
+}
+
+/// Whether `raw` names a group of the organization.
+pub async fn group_exists(ctx: &Ctx, org: &OrgId, raw: &str) -> Result<bool, ApiError> {
+    match resource_id(raw) {
+        Some(id) => Ok(ctx.store().group_exists(org, &id).await?),
+        None => Ok(false),
+    }
+}

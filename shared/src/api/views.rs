@@ -1,0 +1,78 @@
+//! Answer shapes that more than one resource uses. Views are the API's JSON, kept apart
+//! from what the store persists.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::{JoinRequest, JoinRequestStatus, Membership, MembershipSource, RoleGrant, Timestamp};
+
+/// A member of an organization.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub admin: bool,
+    pub source: MembershipSource,
+    pub joined_at: Timestamp,
+    pub last_active_at: Option<Timestamp>,
+    /// A student or parent whose class was deleted: give them a new class.
+    pub needs_class: bool,
+    /// Classes a student was promoted out of, oldest first.
+    pub class_history: Vec<String>,
+}
+
+impl From<&Membership> for MemberView {
+    fn from(m: &Membership) -> Self {
+        MemberView {
+            user_id: m.user_id.to_string(),
+            name: m.name.clone(),
+            email: m.email.clone(),
+            roles: m.roles.clone(),
+            admin: m.admin,
+            source: m.source,
+            joined_at: m.joined_at,
+            last_active_at: m.last_active_at,
+            needs_class: m.needs_class(),
+            class_history: m.class_history.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JoinRequestView {
+    pub id: String,
+    pub org_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub status: JoinRequestStatus,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    /// The invitation link it came through.
+    pub link_id: Option<String>,
+    pub created_at: Timestamp,
+    pub decided_at: Option<Timestamp>,
+    pub decided_by: Option<String>,
+}
+
+impl From<&JoinRequest> for JoinRequestView {
+    fn from(r: &JoinRequest) -> Self {
+        JoinRequestView {
+            id: r.id.clone(),
+            org_id: r.org_id.to_string(),
+            user_id: r.user_id.to_string(),
+            name: r.name.clone(),
+            email: r.email.clone(),
+            roles: r.roles.clone(),
+            status: r.status,
+            reason: r.reason.clone(),
+            link_id: r.link_id.clone(),
+            created_at: r.created_at,
+            decided_at: r.decided_at,
+            decided_by: r.decided_by.clone(),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Outbox events: what happened that has a side effect (an email), written in the same
+//! transaction as the change and read back by the notifier. One typed enum for both.
+
+use serde::{Deserialize, Serialize};
+
+use super::{OrgId, RoleGrant, Timestamp, UserId};
+
+/// An event with its data. Stored as a `kind` and a JSON payload of the other fields
+/// (the field names are what the notifier reads).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxEvent {
+    /// An admin added a member.
+    MemberAdded {
+        org_id: OrgId,
+        org_name: String,
+        user_id: UserId,
+        roles: Vec<RoleGrant>,
+        by: String,
+    },
+    /// A member was made an admin.
+    AdminAppointed {
+        org_id: OrgId,
+        org_name: String,
+        user_id: UserId,
+        by: String,
+    },
+    /// Someone asked to join through a link: the admins are told.
+    JoinRequestSubmitted {
+        org_id: OrgId,
+        org_name: String,
+        request_id: String,
+        user_id: UserId,
+        /// The requester's name.
+        name: String,
+        roles: Vec<RoleGrant>,
+    },
+    JoinRequestAccepted {
+        org_id: OrgId,
+        org_name: String,
+        request_id: String,
+        user_id: UserId,
+        roles: Vec<RoleGrant>,
+    },
+    JoinRequestRejected {
+        org_id: OrgId,
+        org_name: String,
+        request_id: String,
+        user_id: UserId,
+        reason: String,
+    },
+    /// An email invitation (also each resend).
+    Invitation {
+        org_id: OrgId,
+        org_name: String,
+        invitation_id: String,
+        email: String,
+        roles: Vec<RoleGrant>,
+        by: String,
+        expires_at: Timestamp,
+    },
+}
+
+/// Every kind, as stored.
+pub const KINDS: [&str; 6] = [
+    "member_added",
+    "admin_appointed",
+    "join_request_submitted",
+    "join_request_accepted",
+    "join_request_rejected",
+    "invitation",
+];
+
+impl OutboxEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OutboxEvent::MemberAdded { .. } => "member_added",
+            OutboxEvent::AdminAppointed { .. } => "admin_appointed",
+            OutboxEvent::JoinRequestSubmitted { .. } => "join_request_submitted",
+            OutboxEvent::JoinRequestAccepted { .. } => "join_request_accepted",
+            OutboxEvent::JoinRequestRejected { .. } => "join_request_rejected",
+            OutboxEvent::Invitation { .. } => "invitation",
+        }
+    }
+
+    /// The organization it happened in.
+    pub fn org_id(&self) -> &OrgId {
+        match self {
+            OutboxEvent::MemberAdded { org_id, .. }
+            | OutboxEvent::AdminAppointed { org_id, .. }
+            | OutboxEvent::JoinRequestSubmitted { org_id, .. }
+            | OutboxEvent::JoinRequestAccepted { org_id, .. }
+            | OutboxEvent::JoinRequestRejected { org_id, .. }
+            | OutboxEvent::Invitation { org_id, .. } => org_id,
+        }
+    }
+
+    /// The fields other than the kind, as a JSON object.
+    pub fn payload(&self) -> serde_json::Value {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(fields)) => {
+                serde_json::Value::Object(fields.into_iter().filter(|(k, _)| k != "kind").collect())
+            }
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// The event of a stored kind and payload: `None` for a kind that is not one of
+    /// these (no side effect), an error for a payload that does not fit its kind.
+    pub fn from_parts(kind: &str, payload: &str) -> Result<Option<Self>, String> {
+        if !KINDS.contains(&kind) {
+            return Ok(None);
+        }
+        let mut fields: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(payload).map_err(|e| format!("payload: {e}"))?;
+        fields.insert("kind".into(), serde_json::Value::String(kind.into()));
+        serde_json::from_value(serde_json::Value::Object(fields)).map(Some).map_err(|e| format!("{kind} payload: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_and_payload_round_trip() {
+        let e = OutboxEvent::AdminAppointed {
+            org_id: OrgId::parse("k7m3xq9pza").unwrap(),
+            org_name: "Школа".into(),
+            user_id: UserId::parse("u1").unwrap(),
+            by: "Анна".into(),
+        };
+        assert_eq!(e.kind(), "admin_appointed");
+        let payload = e.payload();
+        assert_eq!(payload["org_id"], "k7m3xq9pza");
+        assert!(payload.get("kind").is_none());
+        assert_eq!(OutboxEvent::from_parts(e.kind(), &payload.to_string()).unwrap(), Some(e));
+        assert_eq!(OutboxEvent::from_parts("something_else", "{}").unwrap(), None);
+        assert!(OutboxEvent::from_parts("member_added", "{\"user_id\": \"u1\"}").is_err());
+    }
+}

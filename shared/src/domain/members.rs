@@ -1,0 +1,146 @@
+//! Memberships: a person in an organization with role grants and the admin flag, and the
+//! class places their grants give them.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::classes::Roster;
+use super::{OrgId, Role, RoleGrant, Timestamp, UserId};
+
+/// How a person became a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipSource {
+    Manual,
+    Link,
+    Invitation,
+    Journal,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub roles: Vec<RoleGrant>,
+    pub admin: bool,
+    pub source: MembershipSource,
+    pub joined_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_at: Option<Timestamp>,
+    /// The UTC days (`2026-11-23`) of the last 30 on which the member was active.
+    #[serde(default)]
+    pub active_days: Vec<String>,
+    /// Classes the member was promoted out of, oldest first.
+    #[serde(default)]
+    pub class_history: Vec<String>,
+    /// Bumped by every change; writes are conditional on the version read.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Membership {
+    pub fn new(
+        org: &OrgId,
+        user: &UserId,
+        name: &str,
+        email: Option<&str>,
+        roles: Vec<RoleGrant>,
+        admin: bool,
+        source: MembershipSource,
+    ) -> Self {
+        Membership {
+            org_id: org.clone(),
+            user_id: user.clone(),
+            name: name.into(),
+            email: email.map(Into::into),
+            roles,
+            admin,
+            source,
+            joined_at: Timestamp::now(),
+            last_active_at: None,
+            active_days: Vec::new(),
+            class_history: Vec::new(),
+            // Unique across a person's memberships over time (a membership ended and made
+            // again must not match conditions on the old one's version).
+            version: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000,
+        }
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.iter().any(|g| g.role == role)
+    }
+
+    /// Teachers and staff can be admins (R1.3).
+    pub fn can_be_admin(&self) -> bool {
+        self.roles.iter().any(|g| g.role.can_be_admin())
+    }
+
+    /// A student or parent grant left without a class (its class was deleted).
+    pub fn needs_class(&self) -> bool {
+        self.roles.iter().any(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
+    }
+
+    /// The roles left without a class (see [`Membership::needs_class`]).
+    pub fn roles_needing_class(&self) -> Vec<Role> {
+        self.roles
+            .iter()
+            .filter(|g| matches!(g.role, Role::Student | Role::Parent) && g.class_ids.is_empty())
+            .map(|g| g.role)
+            .collect()
+    }
+
+    /// The class rosters this member is on.
+    pub fn places(&self) -> BTreeSet<(Roster, String)> {
+        places(&self.roles)
+    }
+
+    /// The classes this member has a place in.
+    pub fn class_ids(&self) -> BTreeSet<String> {
+        self.places().into_iter().map(|(_, c)| c).collect()
+    }
+
+    pub fn teaches(&self, class: &str) -> bool {
+        self.roles.iter().any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class))
+    }
+
+    /// This member with the class taken out of their grants: the next version.
+    pub fn without_class(&self, class: &str) -> Membership {
+        let mut changed = self.clone();
+        for g in changed.roles.iter_mut() {
+            g.class_ids.retain(|id| id != class);
+        }
+        changed.version = self.version + 1;
+        changed
+    }
+
+    pub fn last_active_day(&self) -> Option<String> {
+        self.last_active_at.map(|t| t.day())
+    }
+
+    /// What audit entries record of a membership.
+    pub fn summary(&self) -> serde_json::Value {
+        serde_json::json!({"name": self.name, "roles": self.roles, "admin": self.admin})
+    }
+}
+
+/// The rosters a set of grants puts a person on.
+pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
+    let mut out = BTreeSet::new();
+    for g in roles {
+        let roster = match g.role {
+            Role::Student => Roster::Students,
+            Role::Parent => Roster::Parents,
+            Role::Teacher => Roster::Teachers,
+            Role::Staff => continue,
+        };
+        for c in &g.class_ids {
+            out.insert((roster, c.clone()));
+        }
+    }
+    out
+}

@@ -1,0 +1,279 @@
+//! Each entity's item: its key, the item with its key and index attributes, and back.
+//! The entities' own fields are their serde fields; what only the table needs (keys,
+//! index keys, guards, lookups) is added here.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::keys::*;
+use super::tx::{key, s, Item};
+use super::{serde_err, StoreError};
+use crate::domain::{
+    AuditEntry, Class, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership, Org, OrgId, OutboxEvent,
+    Role, RoleGrant, Timestamp, UserId,
+};
+
+/// An entity from its item.
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(serde_err)
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(serde_err)
+}
+
+pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(serde_err)
+}
+
+// Users.
+
+pub fn user_key(user: &UserId) -> Item {
+    key(user_pk(user), PROFILE)
+}
+
+// Organizations.
+
+pub fn org_key(org: &OrgId) -> Item {
+    key(org_pk(org), PROFILE)
+}
+
+pub fn org_item(org: &Org) -> Result<Item, StoreError> {
+    let mut item = to_item(org)?;
+    item.extend(org_key(&org.id));
+    Ok(item)
+}
+
+// Memberships.
+
+pub fn member_key(org: &OrgId, user: &UserId) -> Item {
+    key(org_pk(org), member_sk(user))
+}
+
+pub fn member_item(m: &Membership) -> Result<Item, StoreError> {
+    let mut item = to_item(m)?;
+    item.extend(member_key(&m.org_id, &m.user_id));
+    item.insert(GSI1PK.into(), s(user_pk(&m.user_id)));
+    item.insert(GSI1SK.into(), s(org_pk(&m.org_id)));
+    item.insert(ROLE_NAMES.into(), role_names(&m.roles));
+    if m.admin {
+        item.insert(GSI2PK.into(), s(admins_pk(&m.org_id)));
+        item.insert(GSI2SK.into(), s(member_sk(&m.user_id)));
+    }
+    Ok(item)
+}
+
+/// A role as conditions name it (`teacher`).
+pub fn role_name(role: Role) -> String {
+    serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The roles held, as a list the conditions can test with `contains`.
+pub fn role_names(roles: &[RoleGrant]) -> AttributeValue {
+    let mut names: Vec<String> = roles.iter().map(|g| role_name(g.role)).collect();
+    names.sort();
+    AttributeValue::L(names.into_iter().map(AttributeValue::S).collect())
+}
+
+// Classes.
+
+pub fn class_key(org: &OrgId, class: &str) -> Item {
+    key(org_pk(org), class_sk(class))
+}
+
+pub fn class_item(c: &Class) -> Result<Item, StoreError> {
+    let mut item = to_item(c)?;
+    item.extend(class_key(&c.org_id, &c.id));
+    Ok(item)
+}
+
+/// The guard that keeps a class's name unique within its year.
+pub fn class_name_key(c: &Class) -> Item {
+    key(org_pk(&c.org_id), class_name_sk(&c.year.to_string(), &c.class_name().unique_key()))
+}
+
+pub fn class_name_item(c: &Class) -> Item {
+    let mut item = class_name_key(c);
+    item.insert(CLASS_ID.into(), s(&c.id));
+    item
+}
+
+// Invitation links.
+
+pub fn link_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), link_sk(id))
+}
+
+pub fn link_item(link: &InviteLink) -> Result<Item, StoreError> {
+    let mut item = to_item(link)?;
+    item.extend(link_key(&link.org_id, &link.id));
+    Ok(item)
+}
+
+pub fn token_key(token_hash: &str) -> Item {
+    key(link_token_pk(token_hash), LINK)
+}
+
+/// The lookup item that leads from the link's token to the link.
+pub fn token_item(link: &InviteLink) -> Item {
+    let mut lookup = token_key(&link.token_hash);
+    lookup.insert(LOOKUP_ORG_ID.into(), s(link.org_id.as_str()));
+    lookup.insert(LOOKUP_LINK_ID.into(), s(&link.id));
+    lookup
+}
+
+/// Where a token's lookup item leads: the organization and the link.
+pub fn token_target(item: &Item) -> Option<(OrgId, String)> {
+    let org = item.get(LOOKUP_ORG_ID).and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
+    let id = item.get(LOOKUP_LINK_ID).and_then(|v| v.as_s().ok()).cloned()?;
+    Some((org, id))
+}
+
+pub fn decline_item(link: &InviteLink, user: &UserId, at: Timestamp) -> Item {
+    let mut record = key(org_pk(&link.org_id), decline_sk(&link.id, user));
+    record.insert("declined_at".into(), s(at.to_string()));
+    record
+}
+
+// Join requests.
+
+pub fn request_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), join_request_sk(id))
+}
+
+/// The guard of a person's one pending request in an organization.
+pub fn pending_key(org: &OrgId, user: &UserId) -> Item {
+    key(org_pk(org), join_pending_sk(user))
+}
+
+pub fn pending_item(r: &JoinRequest) -> Item {
+    let mut guard = pending_key(&r.org_id, &r.user_id);
+    guard.insert(REQUEST_ID.into(), s(&r.id));
+    guard
+}
+
+/// The request a pending guard stands for.
+#[derive(Deserialize)]
+pub struct PendingGuard {
+    pub request_id: String,
+}
+
+/// The admins' list order: pending first (oldest first: a queue), then decided ones,
+/// most recently decided first.
+fn list_sort_key(r: &JoinRequest) -> String {
+    match (r.status, r.decided_at) {
+        (JoinRequestStatus::Pending, _) => format!("{JOINREQS_PENDING}{}", r.id),
+        (_, decided) => {
+            let millis = decided.map(|t| (t.inner().unix_timestamp_nanos() / 1_000_000) as i64).unwrap_or(0);
+            format!("{JOINREQS_DECIDED}{:013}#{}", 9_999_999_999_999 - millis, r.id)
+        }
+    }
+}
+
+pub fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
+    let mut item = to_item(r)?;
+    item.extend(request_key(&r.org_id, &r.id));
+    item.insert(GSI1PK.into(), s(user_pk(&r.user_id)));
+    item.insert(GSI1SK.into(), s(join_request_sk(&r.id)));
+    item.insert(GSI2PK.into(), s(join_requests_pk(&r.org_id)));
+    item.insert(GSI2SK.into(), s(list_sort_key(r)));
+    Ok(item)
+}
+
+// Email invitations.
+
+pub fn invitation_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), invitation_sk(id))
+}
+
+/// The guard of an address's one pending invitation in an organization.
+pub fn invitation_guard_key(org: &OrgId, email: &str) -> Item {
+    key(org_pk(org), invitation_pending_sk(email))
+}
+
+pub fn invitation_guard_item(i: &Invitation) -> Item {
+    let mut guard = invitation_guard_key(&i.org_id, &i.email);
+    guard.insert(INVITATION_ID.into(), s(&i.id));
+    guard
+}
+
+/// The invitation a guard stands for.
+pub fn invitation_guard_target(item: &Item) -> Option<String> {
+    item.get(INVITATION_ID).and_then(|v| v.as_s().ok()).cloned()
+}
+
+pub fn invitation_item(i: &Invitation) -> Result<Item, StoreError> {
+    let mut item = to_item(i)?;
+    item.extend(invitation_key(&i.org_id, &i.id));
+    item.insert(GSI2PK.into(), s(invitation_email_pk(&i.email)));
+    item.insert(GSI2SK.into(), s(invitation_sk(&i.id)));
+    Ok(item)
+}
+
+// The audit log.
+
+pub fn audit_item(e: &AuditEntry) -> Result<Item, StoreError> {
+    let mut item = to_item(e)?;
+    item.extend(key(org_pk(&e.org_id), audit_sk(&e.id)));
+    Ok(item)
+}
+
+// The outbox.
+
+/// Events live a week (the stream holds them for a day; the item is the record).
+pub const EVENT_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// An outbox event as stored: its kind and its data as a JSON string.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventRecord {
+    pub id: String,
+    /// e.g. `member_added`, `admin_appointed`, `join_request_submitted`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<OrgId>,
+    /// The event's data as JSON.
+    pub payload: String,
+    pub created_at: Timestamp,
+    pub ttl: i64,
+}
+
+impl EventRecord {
+    pub fn new(kind: &str, org: Option<&OrgId>, payload: serde_json::Value) -> Self {
+        let created_at = Timestamp::now();
+        EventRecord {
+            id: ulid::Ulid::new().to_string(),
+            kind: kind.into(),
+            org_id: org.cloned(),
+            payload: payload.to_string(),
+            created_at,
+            ttl: created_at.unix() + EVENT_TTL_SECS,
+        }
+    }
+
+    /// The record of a typed event.
+    pub fn of(event: &OutboxEvent) -> Self {
+        Self::new(event.kind(), Some(event.org_id()), event.payload())
+    }
+
+    /// The typed event; `None` for a kind without a side effect.
+    pub fn event(&self) -> Result<Option<OutboxEvent>, String> {
+        OutboxEvent::from_parts(&self.kind, &self.payload)
+    }
+}
+
+pub fn event_item(r: &EventRecord) -> Result<Item, StoreError> {
+    let mut item = to_item(r)?;
+    item.extend(key(event_pk(&r.id), EVENT));
+    Ok(item)
+}
+
+// Send claims and idempotency records.
+
+pub fn sent_key(event: &str, to: &str) -> Item {
+    key(sent_pk(event, to), SENT)
+}
+
+pub fn idempotency_key(pk: &str) -> Item {
+    key(pk, IDEM)
+}

@@ -1,0 +1,189 @@
+//! Transaction pieces that more than one entity's writes use: the organization's
+//! counters, class rosters, a new member's actions, the end of a pending join request,
+//! one use of a link, and the audit entry or outbox event that goes with a change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::items::{
+    audit_item, class_key, event_item, link_key, member_item, org_key, pending_key, request_item, EventRecord,
+};
+use super::keys::roster_attr;
+use super::tx::{b, n, s, Expr, Tx};
+use super::StoreError;
+use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
+use crate::domain::{Timestamp, UserId};
+
+/// Adds an audit entry to a transaction.
+pub fn add_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<usize, StoreError> {
+    tx.put(audit_item(entry)?, None)
+}
+
+/// Adds an outbox event to a transaction.
+pub fn add_event(tx: &mut Tx, event: &OutboxEvent) -> Result<usize, StoreError> {
+    tx.put(event_item(&EventRecord::of(event))?, None)
+}
+
+/// Moves the organization's counters by `delta` (members, admins) inside a transaction;
+/// when admins go down, on the condition that an admin remains.
+pub fn count_members(tx: &mut Tx, org: &OrgId, members: i64, admins: i64) -> Result<usize, StoreError> {
+    count_members_and_requests(tx, org, members, admins, 0)
+}
+
+/// As [`count_members`], also moving the count of pending join requests (one update: a
+/// transaction touches the organization's item once).
+pub fn count_members_and_requests(
+    tx: &mut Tx,
+    org: &OrgId,
+    members: i64,
+    admins: i64,
+    pending: i64,
+) -> Result<usize, StoreError> {
+    let mut expr = Expr::update(
+        "SET member_count = member_count + :m, admin_count = admin_count + :a, pending_join_requests = if_not_exists(pending_join_requests, :zero) + :p",
+    )
+    .value(":m", n(members))
+    .value(":a", n(admins))
+    .value(":p", n(pending))
+    .value(":zero", n(0));
+    expr = if admins < 0 {
+        expr.when("attribute_exists(pk) AND admin_count > :one").value(":one", n(1))
+    } else {
+        expr.when("attribute_exists(pk)")
+    };
+    tx.update(org_key(org), expr)
+}
+
+/// Counts a class made (`1`) or deleted (`-1`) on the organization.
+pub fn count_class(tx: &mut Tx, org: &OrgId, delta: i64) -> Result<usize, StoreError> {
+    let expr = if delta < 0 {
+        Expr::update("SET class_count = class_count - :one").when("attribute_exists(pk)").value(":one", n(-delta))
+    } else {
+        Expr::update("SET class_count = if_not_exists(class_count, :zero) + :one")
+            .when("attribute_exists(pk)")
+            .value(":zero", n(0))
+            .value(":one", n(delta))
+    };
+    tx.update(org_key(org), expr)
+}
+
+/// Moves a person on one class's rosters: onto `add`, off `remove` (one update per class:
+/// a transaction may touch an item once). Adding needs the class to exist and not be
+/// graduated; removing only that it exists.
+pub fn roster_update(
+    tx: &mut Tx,
+    org: &OrgId,
+    class: &str,
+    user: &UserId,
+    add: &[Roster],
+    remove: &[Roster],
+) -> Result<usize, StoreError> {
+    let mut expr = Expr::default().name("#user", user.as_str());
+    let mut parts = Vec::new();
+    let sets: Vec<String> = add.iter().map(|r| format!("{}.#user = :true", roster_attr(*r))).collect();
+    if !sets.is_empty() {
+        parts.push(format!("SET {}", sets.join(", ")));
+        expr = expr.value(":true", b(true));
+    }
+    let removes: Vec<String> = remove.iter().map(|r| format!("{}.#user", roster_attr(*r))).collect();
+    if !removes.is_empty() {
+        parts.push(format!("REMOVE {}", removes.join(", ")));
+    }
+    expr.update = Some(parts.join(" "));
+    let expr = if add.is_empty() {
+        expr.when("attribute_exists(pk)")
+    } else {
+        expr.when("attribute_exists(pk) AND graduated = :false").value(":false", b(false))
+    };
+    tx.update(class_key(org, class), expr)
+}
+
+/// The roster changes per class that take a person from places `before` to `after`.
+pub fn roster_changes(
+    before: &BTreeSet<(Roster, String)>,
+    after: &BTreeSet<(Roster, String)>,
+) -> Vec<(String, Vec<Roster>, Vec<Roster>)> {
+    let mut by_class: BTreeMap<String, (Vec<Roster>, Vec<Roster>)> = Default::default();
+    for (r, c) in after.difference(before) {
+        by_class.entry(c.clone()).or_default().0.push(*r);
+    }
+    for (r, c) in before.difference(after) {
+        by_class.entry(c.clone()).or_default().1.push(*r);
+    }
+    by_class.into_iter().map(|(c, (add, remove))| (c, add, remove)).collect()
+}
+
+/// Why the actions of a new membership can fail.
+#[derive(Debug)]
+pub enum NewMemberFailure {
+    AlreadyMember,
+    ClassUnavailable(String),
+}
+
+/// Adds to a transaction the actions that make `m` a member: the membership (only if there
+/// is none) and its class places. The caller moves the organization's counts.
+pub fn put_new_member(tx: &mut Tx, m: &Membership) -> Result<Vec<(usize, NewMemberFailure)>, StoreError> {
+    let mut meanings = vec![(
+        tx.put(member_item(m)?, Some(Expr::condition("attribute_not_exists(pk)")))?,
+        NewMemberFailure::AlreadyMember,
+    )];
+    for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
+        meanings.push((
+            roster_update(tx, &m.org_id, &class, &m.user_id, &add, &[])?,
+            NewMemberFailure::ClassUnavailable(class),
+        ));
+    }
+    Ok(meanings)
+}
+
+/// The condition of every change to a join request: still pending, and as read.
+pub fn still_pending(r: &JoinRequest) -> Expr {
+    Expr::condition("#status = :pending AND version = :read")
+        .name("#status", "status")
+        .value(":pending", s("pending"))
+        .value(":read", n(r.version))
+}
+
+/// Adds to a transaction that makes the person a member another way (added by an admin,
+/// an invitation accepted): their pending request ends as accepted, its guard goes. The
+/// caller moves the organization's pending count in its own update of the organization.
+pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usize, StoreError> {
+    let closed = JoinRequest {
+        status: JoinRequestStatus::Accepted,
+        decided_at: Some(Timestamp::now()),
+        decided_by: Some(by.to_string()),
+        version: r.version + 1,
+        ..r.clone()
+    };
+    let at = tx.put(request_item(&closed)?, Some(still_pending(r)))?;
+    tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
+    Ok(at)
+}
+
+/// In a transaction that makes the person a member: closes their pending request if the
+/// caller knows of one, or else checks there is none (`HasPendingRequest` tells the caller
+/// to read it and try again with it). Returns the action's index.
+pub fn end_or_check_pending(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &UserId,
+    pending: Option<&JoinRequest>,
+    by: &UserId,
+) -> Result<usize, StoreError> {
+    match pending {
+        Some(r) => close_as_joined(tx, r, by),
+        None => tx.check(pending_key(org, user), Expr::condition("attribute_not_exists(pk)")),
+    }
+}
+
+/// One use of a link, inside the transaction that uses it: conditional on the link being
+/// usable now, so the use limit holds exactly under concurrent use.
+pub fn use_link(tx: &mut Tx, link: &InviteLink, now: Timestamp) -> Result<usize, StoreError> {
+    tx.update(
+        link_key(&link.org_id, &link.id),
+        Expr::update("SET uses = uses + :one")
+            .when("attribute_exists(pk) AND revoked = :false AND expires_at > :now AND (attribute_not_exists(max_uses) OR uses < max_uses)")
+            .value(":one", n(1))
+            .value(":false", b(false))
+            .value(":now", s(now.to_string())),
+    )
+}
