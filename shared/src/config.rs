@@ -143,10 +143,51 @@ async fn aws_from_env() -> aws_config::SdkConfig {
             aws_credential_types::Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
         loader = loader.credentials_provider(credentials);
     }
+    if var("KABINET_TLS_NATIVE_ROOTS").as_deref() != Some("true") {
+        match aws_https_client() {
+            Ok(client) => loader = loader.http_client(client),
+            Err(e) => tracing::error!(error = %e, "AWS roots unusable; using the system's trust store"),
+        }
+    }
     loader.load().await
+}
+
+/// The roots AWS endpoints' certificates chain to (Amazon Trust Services).
+pub const AWS_ROOTS: &[u8] = include_bytes!("../certs/aws-roots.pem");
+
+/// An HTTPS client for the AWS endpoints that trusts only the Amazon Trust Services roots:
+/// the functions speak TLS to nothing else, and reading and parsing the system's whole
+/// store (~150 roots) was the largest part of a cold start's init.
+pub fn aws_https_client() -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, String> {
+    use aws_smithy_http_client::tls;
+    let trust = tls::TrustStore::empty().with_native_roots(false).with_pem_certificate(AWS_ROOTS);
+    let context = tls::TlsContext::builder().with_trust_store(trust).build().map_err(|e| e.to_string())?;
+    Ok(aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .tls_context(context)
+        .build_https())
 }
 
 /// An S3 client for these settings (path-style URLs for emulators).
 pub fn s3_client(aws: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(aws).force_path_style(path_style).build())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_aws_roots_are_the_five_amazon_trust_services_roots() {
+        let pem = String::from_utf8(super::AWS_ROOTS.to_vec()).unwrap();
+        assert_eq!(pem.matches("-----BEGIN CERTIFICATE-----").count(), 5);
+        for name in ["Amazon_Root_CA_1", "Amazon_Root_CA_4", "Starfield_Services_Root_Certificate_Authority_-_G2"] {
+            assert!(pem.contains(name), "{name}");
+        }
+        // A client's construction parses the roots (a bad one would abort the init).
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-central-1"))
+            .http_client(super::aws_https_client().unwrap())
+            .build();
+        let _ = aws_sdk_dynamodb::Client::from_conf(conf);
+    }
 }
