@@ -18,15 +18,8 @@ pub struct Email {
     pub html: String,
 }
 
-/// Every kind of email, with its templates.
-pub const KINDS: [&str; 6] = [
-    "member_added",
-    "admin_appointed",
-    "join_request_submitted",
-    "join_request_accepted",
-    "join_request_rejected",
-    "invitation",
-];
+/// Every kind of email, with its templates: one per kind of outbox event.
+pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
