@@ -63,7 +63,8 @@ size:
 ## Cold start of the artifact (function orgs-get, against the emulator) against a bare
 ## lambda_http function with the same profile: fake Lambda Runtime API, medians.
 bench-coldstart: venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --bin kabinet --bin bare
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --bin kabinet
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --bin bare
 	cargo build --quiet -p kabinet-local --bin kabinet-local
 	$(VENV)/bin/python bench/coldstart.py --artifact target/lambda/kabinet/bootstrap --bare target/lambda/bare/bootstrap
 
