@@ -99,6 +99,15 @@ class RuntimeApi(BaseHTTPRequestHandler):
             run.answers.put((now, None, "init_error", body))
 
 
+class RuntimeServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A process killed at the end of its run drops its connections: not an error.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def api_event(org, sub, email):
     return {
         "version": "2.0",
@@ -131,8 +140,7 @@ def measure(binary, env, event, warm):
     has a Runtime API server of its own: a killed process's last poll must not take the
     next run's events."""
     run = Run()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-    server.daemon_threads = True
+    server = RuntimeServer(("127.0.0.1", 0), RuntimeApi)
     server.run = run
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{server.server_address[1]}")
