@@ -228,3 +228,58 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
         Some("NEW_AND_OLD_IMAGES")
     );
 }
+
+/// A YAML value as text, `!Sub "..."`/`!GetAtt X` included.
+fn text(v: &Value) -> String {
+    match v {
+        Value::Tagged(t) => format!("!{} {}", t.tag.to_string().trim_start_matches('!'), text(&t.value)),
+        Value::String(s) => s.clone(),
+        other => serde_yaml::to_string(other).unwrap().trim().to_string(),
+    }
+}
+
+#[test]
+fn each_function_is_granted_exactly_what_it_declares() {
+    let t = template();
+    for f in kabinet::lambda::Function::all() {
+        let name = format!("{}Function", kabinet_local::template::logical_name(f.name()));
+        let props = &t["Resources"][name.as_str()]["Properties"];
+        let access = f.access();
+        let mut table_actions = BTreeSet::new();
+        let mut index_resources = BTreeSet::new();
+        let mut other_actions = BTreeSet::new();
+        for policy in props["Policies"].as_sequence().into_iter().flatten() {
+            for st in policy["Statement"].as_sequence().into_iter().flatten() {
+                assert_eq!(st["Effect"].as_str(), Some("Allow"));
+                let actions: Vec<String> = st["Action"].as_sequence().unwrap().iter().map(text).collect();
+                let resources: Vec<String> = st["Resource"].as_sequence().unwrap().iter().map(text).collect();
+                assert!(resources.iter().all(|r| r != "*"), "{name}: a wildcard resource");
+                for r in &resources {
+                    if r.contains("/index/") {
+                        index_resources.insert(r.rsplit('/').next().unwrap().trim_matches('"').to_string());
+                        assert_eq!(actions, ["dynamodb:Query"], "{name}: an index is only queried");
+                    } else if r == "!GetAtt Table.Arn" {
+                        table_actions.extend(actions.iter().cloned());
+                    } else {
+                        other_actions.extend(actions.iter().cloned());
+                    }
+                }
+            }
+        }
+        let declared: BTreeSet<String> = access.dynamodb_actions().iter().map(|a| a.to_string()).collect();
+        assert_eq!(table_actions, declared, "{name}: table actions");
+        let indexes: BTreeSet<String> = access.indexes.iter().map(|i| i.to_string()).collect();
+        assert_eq!(index_resources, indexes, "{name}: indexes");
+        assert_eq!(other_actions.iter().any(|a| a.starts_with("ses:")), access.mail, "{name}: mail");
+        assert_eq!(
+            other_actions.iter().any(|a| a.starts_with("s3:")),
+            access.files.any() || access.exports.any(),
+            "{name}: buckets"
+        );
+    }
+    // Spot checks of the declarations themselves.
+    let openapi = &t["Resources"]["OpenapiGetFunction"]["Properties"];
+    assert!(openapi["Policies"].is_null(), "the OpenAPI document touches nothing");
+    let preview = text(&t["Resources"]["InviteLinksPreviewFunction"]["Properties"]["Policies"]);
+    assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
+}
