@@ -22,33 +22,75 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
-def keep_streams_through_cancelled_transactions():
-    """moto rolls a cancelled transaction back by putting a copy of each table in place of
-    the table. Stream readers hold the old table's shard, so they would read the cancelled
-    writes (which DynamoDB never streams) and then nothing more. Restore the state into
-    the same table object instead, keeping its shard and dropping the cancelled records."""
+def roll_transactions_back_by_undo_log():
+    """moto backs a transaction up by deep-copying every table it touches (stream records
+    included), once per action, and rolls back by putting the copies in place: memory and
+    latency grow with the whole table, and stream readers, holding the old table's shard,
+    would read the cancelled writes (which DynamoDB never streams) and then nothing more.
+
+    Instead: keep the table objects (no copies), note each item the transaction touches as
+    it was, and on failure put those items back and drop the stream records the
+    transaction wrote. Same all-or-nothing result, conditions and cancellation reasons;
+    the cost is that of the items touched. moto's items and indexes live only in
+    `table.items` (indexes are computed when queried), and updates change items in
+    place, hence the copies of the touched items."""
+    import copy
+
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
 
     original = DynamoDBBackend.transact_write_items
 
+    def touched(backend, transact_items):
+        """(table, hash, range, the item as it is now) for each action's item."""
+        out = []
+        for action in transact_items:
+            op_type, op = next(iter(action.items()))
+            table = backend.tables.get(op.get("TableName"))
+            attrs = op.get("Item") if op_type == "Put" else op.get("Key")
+            if table is None or not isinstance(attrs, dict):
+                continue  # moto refuses it before writing anything
+            try:
+                hash_value = DynamoType(attrs[table.hash_key_attr])
+                range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+                current = table.get_item(hash_value, range_value)
+            except Exception:
+                continue  # an invalid key: moto refuses it before writing it
+            out.append((table, hash_value, range_value, copy.deepcopy(current)))
+        return out
+
+    def put_back(table, hash_value, range_value, item):
+        if range_value is None:
+            if item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
+            return
+        slot = table.items[hash_value]
+        if item is None:
+            slot.pop(range_value, None)
+            if not slot:
+                table.items.pop(hash_value, None)
+        else:
+            slot[range_value] = item
+
     def transact_write_items(self, transact_items):
-        before = {
-            name: (table, len(table.stream_shard.items) if table.stream_shard is not None else 0)
-            for name, table in self.tables.items()
-        }
+        before = touched(self, transact_items)
+        streams = [(t.stream_shard, len(t.stream_shard.items)) for t in self.tables.values() if t.stream_shard]
+        # moto's own backup becomes the table itself (its rollback then puts it back in
+        # place, changing nothing); the undo log below does the rollback.
+        Table.__deepcopy__ = lambda table, memo: table
         try:
             return original(self, transact_items)
         except Exception:
-            for name, (table, length) in before.items():
-                current = self.tables.get(name)
-                if current is not None and current is not table:
-                    shard = table.stream_shard
-                    table.__dict__.update(current.__dict__)
-                    table.stream_shard = shard
-                    if shard is not None:
-                        del shard.items[length:]
-                    self.tables[name] = table
+            for table, hash_value, range_value, item in reversed(before):
+                put_back(table, hash_value, range_value, item)
+            for shard, length in streams:
+                del shard.items[length:]
             raise
+        finally:
+            del Table.__deepcopy__
 
     DynamoDBBackend.transact_write_items = transact_write_items
 
@@ -117,7 +159,7 @@ def main():
     parser.add_argument("--parent-pid", type=int, default=None)
     args = parser.parse_args()
 
-    keep_streams_through_cancelled_transactions()
+    roll_transactions_back_by_undo_log()
     app = SerializedApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
     if args.parent_pid:

@@ -74,8 +74,8 @@ thread_local! {
 }
 
 /// The calling test's environment: its own table in the shared emulator and its own
-/// gateway on the test's runtime (moto copies a whole table on every transaction, so
-/// small tables keep the tests fast), made on first use.
+/// gateway on the test's runtime (tests stay independent of each other's data), made on
+/// first use.
 pub async fn env() -> &'static TestEnv {
     let cell = ENV.with(|c| *c);
     cell.get_or_init(|| async {

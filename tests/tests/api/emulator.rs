@@ -135,3 +135,68 @@ async fn cancelled_transactions_leave_nothing_in_the_stream() {
         .item
         .is_none());
 }
+
+/// A cancelled transaction leaves every item it touched as it was: one it updated (moto
+/// updates items in place), one it deleted and one it would have made. (The launcher
+/// rolls back by an undo log of the touched items, not by copies of whole tables.)
+#[tokio::test]
+async fn a_cancelled_transaction_restores_updated_deleted_and_new_items() {
+    use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem, Update};
+    let db = dynamodb().await;
+    let table = env().await.config.table.clone();
+    let run = ulid::Ulid::new().to_string();
+    let key = |pk: &str| {
+        [
+            ("pk".to_string(), AttributeValue::S(format!("{pk}#{run}"))),
+            ("sk".to_string(), AttributeValue::S("X".into())),
+        ]
+        .into_iter()
+        .collect::<std::collections::HashMap<_, _>>()
+    };
+    for (pk, n) in [("UPDATED", "1"), ("DELETED", "2"), ("GUARD", "0")] {
+        let mut item = key(pk);
+        item.insert("n".into(), AttributeValue::N(n.into()));
+        item.insert("tags".into(), AttributeValue::L(vec![AttributeValue::S("a".into())]));
+        db.put_item().table_name(&table).set_item(Some(item)).send().await.unwrap();
+    }
+    let before = |pk: &'static str| {
+        let db = db.clone();
+        let table = table.clone();
+        let key = key(pk);
+        async move { db.get_item().table_name(&table).set_key(Some(key)).consistent_read(true).send().await.unwrap().item }
+    };
+    let (updated, deleted) = (before("UPDATED").await, before("DELETED").await);
+    let update = Update::builder()
+        .table_name(&table)
+        .set_key(Some(key("UPDATED")))
+        .update_expression("SET n = n + :one, tags = list_append(tags, :more) REMOVE gone")
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":more", AttributeValue::L(vec![AttributeValue::S("b".into())]))
+        .build()
+        .unwrap();
+    let delete = Delete::builder().table_name(&table).set_key(Some(key("DELETED"))).build().unwrap();
+    let mut new_item = key("NEW");
+    new_item.insert("n".into(), AttributeValue::N("3".into()));
+    let put = Put::builder().table_name(&table).set_item(Some(new_item)).build().unwrap();
+    // The last action's condition fails: nothing of the others may remain.
+    let check = ConditionCheck::builder()
+        .table_name(&table)
+        .set_key(Some(key("GUARD")))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .unwrap();
+    let err = db
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .transact_items(TransactWriteItem::builder().delete(delete).build())
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().condition_check(check).build())
+        .send()
+        .await;
+    assert!(err.is_err(), "the condition fails");
+    let err = format!("{:?}", err.unwrap_err());
+    assert!(err.contains("ConditionalCheckFailed"), "{err}");
+    assert_eq!(before("UPDATED").await, updated, "the in-place update is undone");
+    assert_eq!(before("DELETED").await, deleted, "the deleted item is back");
+    assert!(before("NEW").await.is_none(), "the new item is gone");
+}
