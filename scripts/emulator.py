@@ -95,6 +95,60 @@ def roll_transactions_back_by_undo_log():
     DynamoDBBackend.transact_write_items = transact_write_items
 
 
+def trim_consumed_stream_records():
+    """moto keeps every stream record and every shard iterator it ever handed out (the
+    local stream runner asks for a new one five times a second per table), so memory grew
+    with every write and every poll. DynamoDB keeps records 24 hours and iterators 15
+    minutes. Here a shard drops the records below the lowest position of its live,
+    not yet used iterators (what every reader has consumed), and iterators are forgotten
+    15 minutes after they were made, or a minute after they were used (a reader moves on
+    with the next one)."""
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+
+    expiry, used_grace = 15 * 60, 60
+    made = ShardIterator.__init__
+
+    def __init__(self, *args, **kwargs):
+        made(self, *args, **kwargs)
+        self.made_at = time.monotonic()
+        self.used_at = None
+
+    ShardIterator.__init__ = __init__
+
+    read = StreamShard.get
+
+    def get(self, start, quantity):
+        # An iterator left behind the trimmed horizon reads from the horizon (in DynamoDB,
+        # records past 24 hours are gone too).
+        return read(self, max(start, self.starting_sequence_number), quantity)
+
+    StreamShard.get = get
+
+    get_records = DynamoDBStreamsBackend.get_records
+
+    def get_records_and_trim(self, iterator_arn, limit):
+        result = get_records(self, iterator_arn, limit)
+        now = time.monotonic()
+        self.shard_iterators[iterator_arn].used_at = now
+        for arn, it in list(self.shard_iterators.items()):
+            if now - it.made_at > expiry or (it.used_at is not None and now - it.used_at > used_grace):
+                del self.shard_iterators[arn]
+        lowest = {}
+        for it in self.shard_iterators.values():
+            if it.used_at is None:
+                shard = it.stream_shard
+                lowest[id(shard)] = (shard, min(it.sequence_number, lowest.get(id(shard), (None, it.sequence_number))[1]))
+        for shard, position in lowest.values():
+            consumed = min(position - shard.starting_sequence_number, len(shard.items))
+            if consumed > 0:
+                del shard.items[:consumed]
+                shard.starting_sequence_number += consumed
+        return result
+
+    DynamoDBStreamsBackend.get_records = get_records_and_trim
+
+
 def sent_mail():
     """Every message SES has accepted, as raw MIME where it was sent raw."""
     from moto.ses.models import RawMessage, ses_backends
@@ -160,6 +214,7 @@ def main():
     args = parser.parse_args()
 
     roll_transactions_back_by_undo_log()
+    trim_consumed_stream_records()
     app = SerializedApp(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
     if args.parent_pid:

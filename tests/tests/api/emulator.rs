@@ -200,3 +200,69 @@ async fn a_cancelled_transaction_restores_updated_deleted_and_new_items() {
     assert_eq!(before("DELETED").await, deleted, "the deleted item is back");
     assert!(before("NEW").await.is_none(), "the new item is gone");
 }
+
+/// Stream records every reader has consumed are dropped (DynamoDB drops them after 24
+/// hours), so the emulator does not keep every write's images forever: the shard's
+/// starting sequence number moves past what was read.
+#[tokio::test]
+async fn consumed_stream_records_are_trimmed() {
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let db = dynamodb().await;
+    let table = env().await.config.table.clone();
+    let aws = kabinet_local::emulator::sdk_config(&env().await.endpoint).await;
+    let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
+    let arn = db
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .table()
+        .unwrap()
+        .latest_stream_arn()
+        .unwrap()
+        .to_string();
+    let horizon = || async {
+        let d = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+        let shard = d.stream_description().unwrap().shards()[0].clone();
+        let start = shard.sequence_number_range().unwrap().starting_sequence_number().unwrap().parse::<u128>().unwrap();
+        (shard.shard_id().unwrap().to_string(), start)
+    };
+    let (shard, before) = horizon().await;
+    let run = ulid::Ulid::new().to_string();
+    for i in 0..5 {
+        db.put_item()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(format!("TRIM#{run}#{i}")))
+            .item("sk", AttributeValue::S("X".into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator()
+        .unwrap()
+        .to_string();
+    let mut read = 0;
+    // Read to the end (the local notifier reads this table's stream too).
+    for _ in 0..20 {
+        let out = streams.get_records().shard_iterator(&iterator).send().await.unwrap();
+        read += out.records().len();
+        iterator = out.next_shard_iterator().unwrap().to_string();
+        if out.records().is_empty() && read >= 5 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    streams.get_records().shard_iterator(&iterator).send().await.unwrap();
+    let (_, after) = horizon().await;
+    assert!(after >= before + 5, "the horizon moved past the records read: {before} -> {after}");
+}
