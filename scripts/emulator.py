@@ -169,13 +169,21 @@ class SerializedApp:
     """Runs the wrapped WSGI app, body iteration included, under one lock.
 
     Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
-    keeps only the HTML part of simple messages)."""
+    keeps only the HTML part of simple messages), and GET /_kabinet/health."""
 
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_kabinet/health":
+            # Answers only if moto is free to serve: a request stuck inside it holds the lock.
+            if self.lock.acquire(timeout=5):
+                self.lock.release()
+                start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+                return [b"ok"]
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+            return [b"busy"]
         if environ.get("PATH_INFO") == "/_kabinet/mail":
             with self.lock:
                 body = json.dumps(sent_mail()).encode("utf-8")

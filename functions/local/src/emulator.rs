@@ -10,8 +10,13 @@ use tokio::process::{Child, Command};
 /// A running emulator; stopped when dropped (and by itself when this process ends).
 pub struct Emulator {
     pub endpoint: String,
-    _child: Child,
+    child: Child,
 }
+
+/// How often the emulator is asked whether it still answers, and how many failed asks in
+/// a row mean it does not.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+const HEALTH_FAILURES: u32 = 3;
 
 /// The repository root (this crate lives in `functions/local`).
 pub fn repo_root() -> PathBuf {
@@ -49,7 +54,39 @@ impl Emulator {
         };
         // Keep draining its stdout so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Emulator { endpoint: format!("http://127.0.0.1:{port}"), _child: child })
+        Ok(Emulator { endpoint: format!("http://127.0.0.1:{port}"), child })
+    }
+
+    /// The process ID of the emulator.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Resolves when the emulator has exited or stopped answering, with what happened, in
+    /// words for the console. (Until then, never.)
+    pub async fn failure(&mut self) -> String {
+        let health = format!("{}/_kabinet/health", self.endpoint);
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build();
+        let mut failed = 0;
+        loop {
+            tokio::select! {
+                status = self.child.wait() => {
+                    return match status {
+                        Ok(s) => format!("the AWS emulator exited ({s})"),
+                        Err(e) => format!("the AWS emulator is gone ({e})"),
+                    };
+                }
+                _ = tokio::time::sleep(HEALTH_EVERY) => {}
+            }
+            let answered = match &client {
+                Ok(c) => c.get(&health).send().await.is_ok_and(|r| r.status().is_success()),
+                Err(_) => true,
+            };
+            failed = if answered { 0 } else { failed + 1 };
+            if failed >= HEALTH_FAILURES {
+                return format!("the AWS emulator stopped answering ({} checks in a row failed)", HEALTH_FAILURES);
+            }
+        }
     }
 }
 

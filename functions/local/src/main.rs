@@ -56,7 +56,7 @@ async fn main() {
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     // An emulator already running (AWS_ENDPOINT_URL) is used as it is; else one is started.
-    let (endpoint, _emulator) = match std::env::var("AWS_ENDPOINT_URL") {
+    let (endpoint, mut emulator) = match std::env::var("AWS_ENDPOINT_URL") {
         Ok(e) => (e, None),
         Err(_) => match Emulator::start().await {
             Ok(em) => (em.endpoint.clone(), Some(em)),
@@ -98,8 +98,20 @@ async fn main() {
          Mail sent: http://{addr}/_local/mail.html  (JSON: /_local/mail)\n\
          Ctrl-C stops everything.\n"
     );
+    // The emulator holds all the data: if it dies or hangs, say so at once and stop,
+    // rather than answer every request with a 500.
+    let emulator_failure = async {
+        match emulator.as_mut() {
+            Some(em) => em.failure().await,
+            None => std::future::pending().await,
+        }
+    };
     tokio::select! {
         _ = kabinet_local::serve(listener, gateway) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("kabinet-local: stopping"),
+        why = emulator_failure => {
+            eprintln!("\nkabinet-local: {why}; its data is lost. Stopping: run `make dev` again.");
+            std::process::exit(1);
+        }
     }
 }
