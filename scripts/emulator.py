@@ -80,6 +80,7 @@ def roll_transactions_back_by_undo_log():
         streams = [(t.stream_shard, len(t.stream_shard.items)) for t in self.tables.values() if t.stream_shard]
         # moto's own backup becomes the table itself (its rollback then puts it back in
         # place, changing nothing); the undo log below does the rollback.
+        previous = Table.__dict__.get("__deepcopy__")
         Table.__deepcopy__ = lambda table, memo: table
         try:
             return original(self, transact_items)
@@ -90,7 +91,10 @@ def roll_transactions_back_by_undo_log():
                 del shard.items[length:]
             raise
         finally:
-            del Table.__deepcopy__
+            if previous is None:
+                del Table.__deepcopy__
+            else:
+                Table.__deepcopy__ = previous
 
     DynamoDBBackend.transact_write_items = transact_write_items
 

@@ -61,13 +61,7 @@ impl Ctx {
     }
 
     pub fn with_access(config: Config, aws: &aws_config::SdkConfig, access: Access) -> Self {
-        let ctx = Ctx(Arc::new(Inner {
-            config,
-            aws: aws.clone(),
-            store: OnceLock::new(),
-            s3: OnceLock::new(),
-            ses: OnceLock::new(),
-        }));
+        let ctx = Self::unbuilt(config, aws);
         if access.touches_table() {
             ctx.store();
         }
@@ -80,6 +74,17 @@ impl Ctx {
         ctx
     }
 
+    /// No client built yet: each is built on first use, or set by the caller.
+    fn unbuilt(config: Config, aws: &aws_config::SdkConfig) -> Self {
+        Ctx(Arc::new(Inner {
+            config,
+            aws: aws.clone(),
+            store: OnceLock::new(),
+            s3: OnceLock::new(),
+            ses: OnceLock::new(),
+        }))
+    }
+
     /// With clients of the caller's (tests count round trips through one, the local
     /// gateway checks each call against the route's declared access).
     pub fn with_clients(
@@ -90,13 +95,8 @@ impl Ctx {
         ses: Option<aws_sdk_sesv2::Client>,
     ) -> Self {
         let store = Store::new(db, config.table.clone());
-        let ctx = Ctx(Arc::new(Inner {
-            config,
-            aws: aws.clone(),
-            store: OnceLock::from(store),
-            s3: OnceLock::new(),
-            ses: OnceLock::new(),
-        }));
+        let ctx = Self::unbuilt(config, aws);
+        let _ = ctx.0.store.set(store);
         if let Some(s3) = s3 {
             let _ = ctx.0.s3.set(s3);
         }

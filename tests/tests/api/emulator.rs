@@ -66,17 +66,7 @@ async fn cancelled_transactions_leave_nothing_in_the_stream() {
     let table = env().await.config.table.clone();
     let aws = kabinet_local::emulator::sdk_config(&env().await.endpoint).await;
     let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
-    let arn = db
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap()
-        .table()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_string();
+    let arn = stream_arn(&db, &table).await;
     let put = |pk: &str, cond: Option<&str>| {
         let mut p = Put::builder()
             .table_name(&table)
@@ -211,17 +201,7 @@ async fn consumed_stream_records_are_trimmed() {
     let table = env().await.config.table.clone();
     let aws = kabinet_local::emulator::sdk_config(&env().await.endpoint).await;
     let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
-    let arn = db
-        .describe_table()
-        .table_name(&table)
-        .send()
-        .await
-        .unwrap()
-        .table()
-        .unwrap()
-        .latest_stream_arn()
-        .unwrap()
-        .to_string();
+    let arn = stream_arn(&db, &table).await;
     let horizon = || async {
         let d = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
         let shard = d.stream_description().unwrap().shards()[0].clone();
@@ -265,4 +245,10 @@ async fn consumed_stream_records_are_trimmed() {
     streams.get_records().shard_iterator(&iterator).send().await.unwrap();
     let (_, after) = horizon().await;
     assert!(after >= before + 5, "the horizon moved past the records read: {before} -> {after}");
+}
+
+/// The table's stream.
+async fn stream_arn(db: &aws_sdk_dynamodb::Client, table: &str) -> String {
+    let out = db.describe_table().table_name(table).send().await.unwrap();
+    out.table().unwrap().latest_stream_arn().unwrap().to_string()
 }
