@@ -6,20 +6,31 @@ requests, so DynamoDB conditions (use limits, the last admin) would not hold loc
 launcher keeps a threaded HTTP server (slow clients do not block each other's sockets) but
 runs moto itself under one lock, which makes every request atomic.
 
-Usage: emulator.py [--host 127.0.0.1] [--port 0] [--parent-pid PID]
+Usage: emulator.py [--host 127.0.0.1] [--port 0] [--parent-pid PID] [--state FILE --schema S]
 Prints `READY <port>` on stdout once it accepts connections. With --parent-pid it exits
-when that process is gone, so a test run never leaves an emulator behind.
+when that process is gone, so a test run never leaves an emulator behind. With --state it
+loads FILE if it exists (`STATE LOADED FILE`, or `STATE REFUSED <why>` and exit 3 when FILE
+was saved by another moto, Python or schema) and saves it on POST /_kabinet/state.
 """
 
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import time
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+def mark_touched(table, hash_value, range_value):
+    """Notes that a write changed (or may have changed) this item: `query_only_the_candidates`
+    re-reads it into its index map at the next query."""
+    dirty = table.__dict__.get("_kabinet_dirty")
+    if dirty is not None:
+        dirty.add((hash_value, range_value))
 
 
 def roll_transactions_back_by_undo_log():
@@ -61,6 +72,7 @@ def roll_transactions_back_by_undo_log():
         return out
 
     def put_back(table, hash_value, range_value, item):
+        mark_touched(table, hash_value, range_value)
         if range_value is None:
             if item is None:
                 table.items.pop(hash_value, None)
@@ -153,6 +165,131 @@ def trim_consumed_stream_records():
     DynamoDBStreamsBackend.get_records = get_records_and_trim
 
 
+def query_only_the_candidates():
+    """moto answers every Query by sorting every item of the table (its `all_items`) and
+    then filtering, for a global index and for the table alike, so every read and every
+    write that queries grew with the whole table. Here a query sees only its candidates:
+    for the table, the items of its partition (within the sort-key condition); for a global
+    index, the items whose index hash key is the one asked, from a per-table map kept up to
+    date from the keys each write touched (marked on every write, applied at the next
+    query). moto still does the matching, sorting, paging and filtering, unchanged.
+
+    With KABINET_EMULATOR_VERIFY_QUERIES=1 each query is also answered moto's way and a
+    difference fails the request (the test suite runs so)."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
+
+    verify = os.environ.get("KABINET_EMULATOR_VERIFY_QUERIES") == "1"
+    touched = mark_touched
+
+    def item_at(table, key):
+        slot = table.items.get(key[0])
+        if table.range_key_attr is None:
+            return slot
+        return None if slot is None else slot.get(key[1])
+
+    def index_hash_attr(index):
+        hashes = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+        return hashes[0] if len(hashes) == 1 else None
+
+    def global_indexes(table):
+        """{index name: {hash value: set of table keys}}, brought up to date."""
+        state = table.__dict__.get("_kabinet_gsi")
+        if state is None:
+            state = {"by_index": {}, "entries": {}}
+            table._kabinet_gsi, table._kabinet_dirty = state, set()
+            keys = [(i.hash_key, i.range_key) for i in table.all_items()]
+        else:
+            keys, table._kabinet_dirty = table._kabinet_dirty, set()
+        attrs = {i.name: index_hash_attr(i) for i in table.global_indexes or []}
+        for key in keys:
+            for name, value in state["entries"].pop(key, ()):
+                bucket = state["by_index"][name][value]
+                bucket.discard(key)
+                if not bucket:
+                    del state["by_index"][name][value]
+            item = item_at(table, key)
+            if item is None:
+                continue
+            entries = []
+            for name, attr in attrs.items():
+                value = item.attrs.get(attr) if attr else None
+                if value is not None:
+                    state["by_index"].setdefault(name, {}).setdefault(value, set()).add(key)
+                    entries.append((name, value))
+            if entries:
+                state["entries"][key] = entries
+        return state["by_index"]
+
+    def candidates(table, hash_key, range_comparison, range_objs, index_name, kwargs):
+        if index_name is None:
+            slot = table.items.get(hash_key) if hash_key is not None else None
+            if slot is None:
+                return []
+            found = list(slot.values()) if table.range_key_attr else [slot]
+            if range_comparison and len(kwargs.get("range_key_conditions") or []) <= 1:
+                found = [i for i in found if i.range_key is not None and i.range_key.compare(range_comparison, range_objs)]
+            return found
+        index = next((i for i in table.global_indexes or [] if i.name == index_name), None)
+        attr = index_hash_attr(index) if isinstance(index, GlobalSecondaryIndex) else None
+        value = dict(kwargs.get("hash_key_conditions") or []).get(attr) if attr else None
+        if value is None:
+            return None  # a local index or an odd key: moto's own way
+        keys = global_indexes(table).get(index_name, {}).get(value, ())
+        return [item for item in (item_at(table, k) for k in keys) if item is not None]
+
+    original_query = Table.query
+
+    def query(self, hash_key, range_comparison, range_objs, *args, **kwargs):
+        index_name = args[4] if len(args) > 4 else kwargs.get("index_name")
+        found = candidates(self, hash_key, range_comparison, range_objs, index_name, kwargs)
+        if found is None:
+            return original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
+        self.all_items = lambda: found
+        try:
+            answer = original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
+        finally:
+            del self.all_items
+        if verify:
+            full = original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
+            if [i.to_json() for i in answer[0]] != [i.to_json() for i in full[0]] or answer[1:] != full[1:]:
+                print(f"kabinet emulator: query on {self.name} index {index_name} differs from moto's", file=sys.stderr, flush=True)
+                raise RuntimeError("narrowed query differs from moto's answer")
+        return answer
+
+    Table.query = query
+
+    put, delete = Table.put_item, Table.delete_item
+
+    def put_item(self, *args, **kwargs):
+        item = put(self, *args, **kwargs)
+        touched(self, item.hash_key, item.range_key)
+        return item
+
+    def delete_item(self, hash_key, range_key):
+        item = delete(self, hash_key, range_key)
+        touched(self, hash_key, range_key)
+        return item
+
+    Table.put_item, Table.delete_item = put_item, delete_item
+
+    update = DynamoDBBackend.update_item
+
+    def update_item(self, table_name, key, *args, **kwargs):
+        try:
+            return update(self, table_name, key, *args, **kwargs)
+        finally:
+            # Updates change items in place, and may have changed some before failing.
+            table = self.tables.get(table_name)
+            if table is not None and isinstance(key, dict) and table.hash_key_attr in key:
+                range_attr = table.range_key_attr
+                range_value = DynamoType(key[range_attr]) if range_attr and range_attr in key else None
+                touched(table, DynamoType(key[table.hash_key_attr]), range_value)
+
+    DynamoDBBackend.update_item = update_item
+
+
 def sent_mail():
     """Every message SES has accepted, as raw MIME where it was sent raw."""
     from moto.ses.models import RawMessage, ses_backends
@@ -169,15 +306,82 @@ def sent_mail():
     return out
 
 
+# What a state file keeps: moto's backends of the services kabinet uses (stream iterators
+# are not kept; the stream runner asks for new ones and reads what is left on the stream).
+STATE_BACKENDS = [
+    ("moto.dynamodb.models", "dynamodb_backends"),
+    ("moto.s3.models", "s3_backends"),
+    ("moto.ses.models", "ses_backends"),
+    ("moto.sesv2.models", "sesv2_backends"),
+]
+STATE_FORMAT = 1
+
+
+def state_header(schema):
+    import moto
+
+    return {"kabinet_state": STATE_FORMAT, "moto": moto.__version__,
+            "python": "%d.%d" % sys.version_info[:2], "schema": schema}
+
+
+def save_state(path, schema):
+    """Writes every kept backend to `path` (a JSON header line, then a pickle), through a
+    temporary file renamed in place: a crash mid-save leaves the previous state whole."""
+    import importlib
+    import pickle
+
+    backends = {f"{m}.{n}": dict(getattr(importlib.import_module(m), n)) for m, n in STATE_BACKENDS}
+    tmp = f"{path}.saving"
+    with open(tmp, "wb") as f:
+        f.write(json.dumps(state_header(schema)).encode() + b"\n")
+        pickle.dump(backends, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return os.path.getsize(path)
+
+
+def load_state(path, schema):
+    """Reads a state file saved by `save_state` and puts it in place, or refuses it (one
+    line saying why) before changing anything."""
+    import importlib
+    import pickle
+
+    with open(path, "rb") as f:
+        try:
+            header = json.loads(f.readline())
+        except ValueError:
+            header = None
+        expected = state_header(schema)
+        if not isinstance(header, dict) or header.get("kabinet_state") is None:
+            raise StateRefused(f"{path} is not a kabinet dev state file")
+        for field, what in [("kabinet_state", "state format"), ("moto", "emulator (moto)"),
+                            ("python", "Python"), ("schema", "kabinet table schema")]:
+            if header.get(field) != expected[field]:
+                raise StateRefused(f"{path} was saved with {what} {header.get(field)}, this is {expected[field]}")
+        try:
+            backends = pickle.load(f)
+        except Exception as e:
+            raise StateRefused(f"{path} is damaged ({type(e).__name__})")
+    for m, n in STATE_BACKENDS:
+        target = getattr(importlib.import_module(m), n)
+        target.clear()
+        target.update(backends.get(f"{m}.{n}", {}))
+
+
+class StateRefused(Exception):
+    pass
+
+
 class SerializedApp:
     """Runs the wrapped WSGI app, body iteration included, under one lock.
 
     Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
-    keeps only the HTML part of simple messages), and GET /_kabinet/health."""
+    keeps only the HTML part of simple messages), GET /_kabinet/health, and, when the
+    emulator keeps its state in a file, POST /_kabinet/state (save it now)."""
 
-    def __init__(self, app):
+    def __init__(self, app, state=None, schema=None):
         self.app = app
         self.lock = threading.Lock()
+        self.state, self.schema = state, schema
 
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") == "/_kabinet/health":
@@ -188,20 +392,63 @@ class SerializedApp:
                 return [b"ok"]
             start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "4")])
             return [b"busy"]
+        if environ.get("PATH_INFO") == "/_kabinet/state" and environ.get("REQUEST_METHOD") == "POST":
+            if self.state is None:
+                start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "8")])
+                return [b"no state"]
+            with self.lock:
+                size = save_state(self.state, self.schema)
+            body = json.dumps({"path": self.state, "bytes": size}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if environ.get("PATH_INFO") == "/_kabinet/mail":
             with self.lock:
                 body = json.dumps(sent_mail()).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         with self.lock:
-            result = self.app(environ, start_response)
             try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+                result = self.app(environ, start_response)
+                try:
+                    body = b"".join(result)
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+            except Exception as e:
+                return failed_inside_moto(environ, start_response, e)
         return [body]
+
+
+REST_OPERATIONS = {("POST", "/v2/email/outbound-emails"): "SES v2 SendEmail"}
+LAST_FAILURE = [None, 0.0]
+
+
+def operation_of(environ):
+    """The AWS operation a request asks for, in words for a log line."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.replace("_20120810.", " ").replace("_20120810", "")
+    method, path = environ.get("REQUEST_METHOD", "?"), environ.get("PATH_INFO", "?")
+    return REST_OPERATIONS.get((method, path), f"{method} {path}")
+
+
+def failed_inside_moto(environ, start_response, error):
+    """A request moto itself failed on (a gap or a bug in the emulator, not a refusal of
+    AWS's): one log line with the operation, and a 500 InternalFailure, which the SDK
+    retries and then reports, instead of a traceback from the HTTP server per retry."""
+    line = (f"kabinet emulator: {operation_of(environ)} failed inside moto: "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")
+    # The SDK retries a 500: its retries of the same failure are not logged again.
+    now = time.monotonic()
+    if line != LAST_FAILURE[0] or now - LAST_FAILURE[1] > 10:
+        print(line, file=sys.stderr, flush=True)
+    LAST_FAILURE[:] = [line, now]
+    body = json.dumps({"__type": "InternalFailure", "message": "the emulator failed on this request"}).encode()
+    start_response("500 Internal Server Error", [("Content-Type", "application/x-amz-json-1.0"),
+                                                 ("x-amzn-ErrorType", "InternalFailure"),
+                                                 ("Content-Length", str(len(body)))], sys.exc_info())
+    return [body]
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -223,11 +470,25 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("--state", default=None, help="a state file: loaded now if it exists, saved by POST /_kabinet/state")
+    parser.add_argument("--schema", default="", help="what the state must have been saved for (kabinet's table schema)")
     args = parser.parse_args()
+    if args.parent_pid:
+        # The parent decides when this process ends (it saves the state first): a Ctrl-C
+        # meant for the terminal's foreground group must not stop it mid-save.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     roll_transactions_back_by_undo_log()
     trim_consumed_stream_records()
-    app = SerializedApp(DomainDispatcherApplication(create_backend_app))
+    query_only_the_candidates()
+    if args.state and os.path.exists(args.state):
+        try:
+            load_state(args.state, args.schema)
+        except StateRefused as e:
+            print(f"STATE REFUSED {e}", flush=True)
+            sys.exit(3)
+        print(f"STATE LOADED {args.state}", flush=True)
+    app = SerializedApp(DomainDispatcherApplication(create_backend_app), args.state, args.schema)
     server = make_server(args.host, args.port, app, threaded=True, request_handler=QuietHandler)
     if args.parent_pid:
         threading.Thread(target=watch_parent, args=(args.parent_pid,), daemon=True).start()

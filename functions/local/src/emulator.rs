@@ -11,6 +11,8 @@ use tokio::process::{Child, Command};
 pub struct Emulator {
     pub endpoint: String,
     child: Child,
+    state: Option<PathBuf>,
+    loaded: bool,
 }
 
 /// How often the emulator is asked whether it still answers, and how many failed asks in
@@ -23,17 +25,44 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("."))
 }
 
+/// How an emulator starts.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A state file: loaded at start when it exists, written by [`Emulator::save_state`].
+    pub state: Option<PathBuf>,
+    /// Each query is also answered moto's own way, and a difference fails the request
+    /// (the test suite checks the emulator's query shortcut so).
+    pub verify_queries: bool,
+}
+
 impl Emulator {
     pub async fn start() -> Result<Emulator, String> {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Result<Emulator, String> {
         let root = repo_root();
         let python =
             std::env::var("KABINET_PYTHON").map(PathBuf::from).unwrap_or_else(|_| root.join(".venv/bin/python"));
         if !python.exists() {
             return Err(format!("{} not found: run `make venv` first", python.display()));
         }
-        let mut child = Command::new(&python)
-            .arg(root.join("scripts/emulator.py"))
-            .args(["--host", "127.0.0.1", "--port", "0", "--parent-pid", &std::process::id().to_string()])
+        let mut command = Command::new(&python);
+        command.arg(root.join("scripts/emulator.py")).args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--parent-pid",
+            &std::process::id().to_string(),
+        ]);
+        if let Some(state) = &options.state {
+            command.arg("--state").arg(state).args(["--schema", &kabinet::store::schema::fingerprint()]);
+        }
+        if options.verify_queries {
+            command.env("KABINET_EMULATOR_VERIFY_QUERIES", "1");
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -41,12 +70,19 @@ impl Emulator {
             .map_err(|e| format!("could not start the emulator: {e}"))?;
         let stdout = child.stdout.take().ok_or("emulator without stdout")?;
         let mut lines = BufReader::new(stdout).lines();
+        let mut loaded = false;
         let port = loop {
             match lines.next_line().await {
                 Ok(Some(line)) => {
                     if let Some(port) = line.strip_prefix("READY ") {
                         break port.trim().to_string();
                     }
+                    if let Some(why) = line.strip_prefix("STATE REFUSED ") {
+                        return Err(format!(
+                            "the saved state is refused: {why}. Move the file away (or delete it) to start empty."
+                        ));
+                    }
+                    loaded |= line.starts_with("STATE LOADED ");
                 }
                 Ok(None) => return Err("the emulator exited before it was ready".into()),
                 Err(e) => return Err(format!("reading the emulator: {e}")),
@@ -54,7 +90,33 @@ impl Emulator {
         };
         // Keep draining its stdout so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Emulator { endpoint: format!("http://127.0.0.1:{port}"), child })
+        Ok(Emulator { endpoint: format!("http://127.0.0.1:{port}"), child, state: options.state, loaded })
+    }
+
+    /// Whether the emulator started from a saved state.
+    pub fn loaded_state(&self) -> bool {
+        self.loaded
+    }
+
+    /// Writes the emulator's data to its state file (all of it, atomically); answers the
+    /// file's size in bytes.
+    pub async fn save_state(&self) -> Result<u64, String> {
+        let Some(path) = &self.state else { return Err("the emulator keeps no state file".into()) };
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(600))
+            .build()
+            .map_err(|e| e.to_string())?;
+        let answer = client
+            .post(format!("{}/_kabinet/state", self.endpoint))
+            .send()
+            .await
+            .map_err(|e| format!("saving the state to {}: {e}", path.display()))?;
+        if !answer.status().is_success() {
+            return Err(format!("saving the state to {}: the emulator answered {}", path.display(), answer.status()));
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(&answer.text().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        Ok(body["bytes"].as_u64().unwrap_or(0))
     }
 
     /// The process ID of the emulator.

@@ -56,9 +56,20 @@ async fn main() {
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     // An emulator already running (AWS_ENDPOINT_URL) is used as it is; else one is started.
+    // KABINET_DEV_STATE=<file>: the emulator's data is loaded from the file at start and
+    // saved to it on Ctrl-C.
+    let state = std::env::var("KABINET_DEV_STATE").ok().filter(|s| !s.trim().is_empty()).map(|s| {
+        let path = std::path::PathBuf::from(s.trim());
+        std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
+    });
     let (endpoint, mut emulator) = match std::env::var("AWS_ENDPOINT_URL") {
-        Ok(e) => (e, None),
-        Err(_) => match Emulator::start().await {
+        Ok(e) => {
+            if state.is_some() {
+                eprintln!("kabinet-local: KABINET_DEV_STATE is ignored: the emulator at {e} is not started here");
+            }
+            (e, None)
+        }
+        Err(_) => match Emulator::start_with(emulator::Options { state: state.clone(), ..Default::default() }).await {
             Ok(em) => (em.endpoint.clone(), Some(em)),
             Err(e) => {
                 eprintln!("kabinet-local: {e}");
@@ -98,6 +109,14 @@ async fn main() {
          Mail sent: http://{addr}/_local/mail.html  (JSON: /_local/mail)\n\
          Ctrl-C stops everything.\n"
     );
+    let kept = match (&state, &emulator) {
+        (Some(path), Some(em)) if em.loaded_state() => {
+            format!("Data:      loaded from {}; saved there again on Ctrl-C", path.display())
+        }
+        (Some(path), Some(_)) => format!("Data:      none saved yet; saved to {} on Ctrl-C", path.display()),
+        _ => "Data:      in memory only (KABINET_DEV_STATE=.dev-state keeps it across restarts)".to_string(),
+    };
+    eprintln!("{kept}\n");
     // The emulator holds all the data: if it dies or hangs, say so at once and stop,
     // rather than answer every request with a 500.
     let emulator_failure = async {
@@ -110,8 +129,21 @@ async fn main() {
         _ = kabinet_local::serve(listener, gateway) => {}
         _ = tokio::signal::ctrl_c() => eprintln!("kabinet-local: stopping"),
         why = emulator_failure => {
-            eprintln!("\nkabinet-local: {why}; its data is lost. Stopping: run `make dev` again.");
+            let lost = match &state {
+                Some(path) => format!("what changed since it was last saved to {} is lost", path.display()),
+                None => "its data is lost".to_string(),
+            };
+            eprintln!("\nkabinet-local: {why}; {lost}. Stopping: run `make dev` again.");
             std::process::exit(1);
+        }
+    }
+    if let (Some(path), Some(em)) = (&state, &emulator) {
+        match em.save_state().await {
+            Ok(bytes) => eprintln!("kabinet-local: data saved to {} ({:.1} MB)", path.display(), bytes as f64 / 1e6),
+            Err(e) => {
+                eprintln!("kabinet-local: {e}; the previous saved state (if any) is kept");
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -67,3 +67,130 @@ fn the_console_says_when_the_emulator_dies_and_the_stack_stops() {
     };
     assert!(!status.success(), "it stops with a failure status");
 }
+
+/// A `make dev` of its own (kabinet-local on a free port), its console lines on a channel.
+struct Dev {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    base: String,
+}
+
+impl Dev {
+    fn start(state: &std::path::Path) -> Dev {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kabinet-local"))
+            .env("KABINET_LOCAL_ADDR", format!("127.0.0.1:{port}"))
+            .env("KABINET_DEV_STATE", state)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kabinet-local");
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Dev { child, lines, base: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// The console's lines until one holds `needle` (that one last), or all it said in
+    /// `within` when none does.
+    fn until(&self, needle: &str, within: Duration) -> (bool, Vec<String>) {
+        let deadline = Instant::now() + within;
+        let mut said = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    said.push(line);
+                    if found {
+                        return (true, said);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        (false, said)
+    }
+
+    /// Ctrl-C (SIGINT to kabinet-local), then its exit status.
+    fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        (status, self.lines.try_iter().collect())
+    }
+}
+
+fn http(method: &str, url: &str, token: &str, body: Option<&str>) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let mut rb = client.request(method.parse().unwrap(), url).bearer_auth(token);
+        if let Some(b) = body {
+            rb = rb.header("content-type", "application/json").body(b.to_string());
+        }
+        let r = rb.send().await.expect("request");
+        (r.status().as_u16(), r.text().await.unwrap())
+    })
+}
+
+#[test]
+fn with_kabinet_dev_state_the_data_outlives_a_restart_and_a_foreign_state_is_refused() {
+    let dir = std::env::temp_dir().join(format!("kabinet-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("dev-state");
+    let _ = std::fs::remove_file(&state);
+    let claims = kabinet_local::tokens::DevClaims::new("dev-keeps", Some("keeps@school.test"), Some("Анна"), true, 600);
+    let token = kabinet_local::tokens::mint(&kabinet_local::tokens::secret_from_env(), &claims);
+
+    let dev = Dev::start(&state);
+    let (up, said) = dev.until("Data:", Duration::from_secs(60));
+    assert!(up, "kabinet-local did not start: {said:?}");
+    assert!(said.last().unwrap().contains("none saved yet"), "{said:?}");
+    let (status, body) = http("POST", &format!("{}/v1/orgs", dev.base), &token, Some(r#"{"name": "Школа №1"}"#));
+    assert_eq!(status, 201, "{body}");
+    let org: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let org = org["id"].as_str().unwrap().to_string();
+    let (status, said) = dev.stop();
+    assert!(status.success(), "a clean stop: {status} {said:?}");
+    assert!(said.iter().any(|l| l.contains("data saved to")), "{said:?}");
+    assert!(state.exists());
+
+    let dev = Dev::start(&state);
+    let (up, said) = dev.until("Data:", Duration::from_secs(60));
+    assert!(up && said.last().unwrap().contains("loaded from"), "{said:?}");
+    let (status, body) = http("GET", &format!("{}/v1/orgs/{org}", dev.base), &token, None);
+    assert_eq!(status, 200, "the organization is still there: {body}");
+    assert!(body.contains("Школа №1"), "{body}");
+    let (status, _) = dev.stop();
+    assert!(status.success());
+
+    // A state saved for another table layout (or moto, or Python) is refused, untouched.
+    let saved = std::fs::read(&state).unwrap();
+    let newline = saved.iter().position(|b| *b == b'\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&saved[..newline]).unwrap();
+    header["schema"] = serde_json::json!("layout-0;older");
+    let mut foreign = serde_json::to_vec(&header).unwrap();
+    foreign.extend_from_slice(&saved[newline..]);
+    std::fs::write(&state, &foreign).unwrap();
+    let mut dev = Dev::start(&state);
+    let (refused, said) = dev.until("refused", Duration::from_secs(60));
+    assert!(refused, "{said:?}");
+    let line = said.last().unwrap();
+    assert!(line.contains("kabinet table schema layout-0;older") && line.contains("Move the file away"), "{line}");
+    let status = dev.child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(std::fs::read(&state).unwrap(), foreign, "the refused file is left as it was");
+
+    // Not a state file at all.
+    std::fs::write(&state, b"hello\n").unwrap();
+    let mut dev = Dev::start(&state);
+    let (refused, said) = dev.until("not a kabinet dev state file", Duration::from_secs(60));
+    assert!(refused, "{said:?}");
+    assert!(!dev.child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,18 @@ use aws_sdk_dynamodb::Client;
 
 use super::keys::*;
 
+/// The version of the items' layout (keys, entities, attributes). Bump it when a change
+/// makes items written before it unreadable or wrong: a saved local state
+/// (`KABINET_DEV_STATE`) of another version is refused rather than half-understood.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// What data must have been written for, to be read by this build: the layout version
+/// and the table's keys and indexes.
+pub fn fingerprint() -> String {
+    let indexes: Vec<String> = INDEXES.iter().map(|(n, h, r)| format!("{n}({h},{r})")).collect();
+    format!("layout-{LAYOUT_VERSION};table({PK},{SK});{}", indexes.join(";"))
+}
+
 /// (index name, hash key, range key) of each global secondary index.
 pub const INDEXES: [(&str, &str, &str); 2] = [(GSI1, GSI1PK, GSI1SK), (GSI2, GSI2PK, GSI2SK)];
 
