@@ -290,6 +290,74 @@ def query_only_the_candidates():
     DynamoDBBackend.update_item = update_item
 
 
+def serialize_dynamodb_answers_as_json():
+    """moto 5.2 writes every answer through a generic, model-driven serializer that walks
+    each attribute of each item against the service model: the largest cost of a DynamoDB
+    read or stream poll. DynamoDB's JSON protocol is the answer as it is (attribute values
+    are already in their wire form), so its data operations' answers are written with
+    json.dumps; anything that is not plain JSON (a binary attribute's bytes) goes moto's
+    way. Timestamps (stream records) are epoch seconds with milliseconds, as moto writes them.
+
+    Also: moto listed its own package directory on every request to route it; the list is
+    read once.
+
+    With KABINET_EMULATOR_VERIFY_QUERIES=1 each answer is also made moto's way and a
+    difference fails the request."""
+    import calendar
+    import datetime
+    import functools
+
+    from moto import backends
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    modules = frozenset(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules
+
+    verify = os.environ.get("KABINET_EMULATOR_VERIFY_QUERIES") == "1"
+    plain = {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
+             "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "GetRecords", "GetShardIterator"}
+
+    def default(value):
+        if isinstance(value, datetime.datetime):
+            # Epoch seconds with milliseconds (truncated), as moto's serializer writes them.
+            seconds = calendar.timegm(value.utctimetuple())
+            return (seconds * 1000 + value.microsecond // 1000) / 1000
+        raise TypeError("not plain JSON")
+
+    def without_nulls(value):
+        if isinstance(value, dict):
+            return {k: without_nulls(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [without_nulls(v) for v in value]
+        return value
+
+    original = BaseResponse.serialized
+
+    @functools.wraps(original)
+    def serialized(self, action_result):
+        result = action_result.result
+        if (isinstance(self, (DynamoHandler, DynamoDBStreamsHandler)) and isinstance(result, dict)
+                and self._get_action() in plain):
+            try:
+                body = json.dumps(without_nulls(result), default=default, separators=(",", ":"))
+            except (TypeError, ValueError):
+                return original(self, action_result)
+            headers = {"Content-Type": "application/x-amz-json-1.0"}
+            headers.update(self.response_headers)
+            if verify:
+                status, _, theirs = original(self, action_result)
+                if status != 200 or json.loads(theirs) != json.loads(body):
+                    print(f"kabinet emulator: {self._get_action()} answer differs from moto's: {body[:300]} / {theirs[:300]}",
+                          file=sys.stderr, flush=True)
+                    raise RuntimeError("plain JSON answer differs from moto's")
+            return 200, headers, body
+        return original(self, action_result)
+
+    BaseResponse.serialized = serialized
+
+
 def sent_mail():
     """Every message SES has accepted, as raw MIME where it was sent raw."""
     from moto.ses.models import RawMessage, ses_backends
@@ -371,11 +439,34 @@ class StateRefused(Exception):
     pass
 
 
+def stats():
+    """What the emulator holds: its resident memory, and per table its items and stream
+    records (for the load benchmark)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    rss = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    tables = {}
+    for account in dynamodb_backends.values():
+        for backend in account.values():
+            for name, table in backend.tables.items():
+                tables[name] = {"items": len(table),
+                                "stream_records": len(table.stream_shard.items) if table.stream_shard else 0}
+    from moto.ses.models import ses_backends
+
+    mail = sum(len(b.sent_messages) for account in ses_backends.values() for b in account.values())
+    return {"rss_bytes": rss, "tables": tables, "mail": mail}
+
+
 class SerializedApp:
     """Runs the wrapped WSGI app, body iteration included, under one lock.
 
     Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
-    keeps only the HTML part of simple messages), GET /_kabinet/health, and, when the
+    keeps only the HTML part of simple messages), GET /_kabinet/health, GET /_kabinet/stats,
+    and, when the
     emulator keeps its state in a file, POST /_kabinet/state (save it now)."""
 
     def __init__(self, app, state=None, schema=None):
@@ -399,6 +490,11 @@ class SerializedApp:
             with self.lock:
                 size = save_state(self.state, self.schema)
             body = json.dumps({"path": self.state, "bytes": size}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if environ.get("PATH_INFO") == "/_kabinet/stats":
+            with self.lock:
+                body = json.dumps(stats()).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if environ.get("PATH_INFO") == "/_kabinet/mail":
@@ -452,6 +548,10 @@ def failed_inside_moto(environ, start_response, error):
 
 
 class QuietHandler(WSGIRequestHandler):
+    # The server writes a response's headers and body apart: with Nagle's algorithm the
+    # body then waited for the client's delayed ACK (~40 ms a request).
+    disable_nagle_algorithm = True
+
     def log_request(self, *args, **kwargs):
         pass
 
@@ -481,6 +581,7 @@ def main():
     roll_transactions_back_by_undo_log()
     trim_consumed_stream_records()
     query_only_the_candidates()
+    serialize_dynamodb_answers_as_json()
     if args.state and os.path.exists(args.state):
         try:
             load_state(args.state, args.schema)

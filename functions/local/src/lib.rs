@@ -3,9 +3,11 @@
 //! functions run, checking dev ID tokens as API Gateway checks Cognito's.
 
 pub mod access;
+pub mod bench;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;
+pub mod seed;
 pub mod setup;
 pub mod streams;
 pub mod template;

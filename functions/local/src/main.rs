@@ -4,6 +4,8 @@
 //!   kabinet-local token --email E [--name N] [--sub S] [--unverified] [--hours H]
 //!                                              print a dev ID token
 //!   kabinet-local template                     regenerate infra/template.yaml's functions
+//!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
+//!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
 
 use kabinet::config::Config;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
@@ -44,6 +46,58 @@ fn template() {
     }
 }
 
+/// A demo school, made through the API of a running `make dev`.
+async fn seed(args: &[String]) {
+    let base = arg(args, "--api").unwrap_or_else(|| {
+        let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+        format!("http://{addr}")
+    });
+    let api = kabinet_local::seed::Api::new(&base, &tokens::secret_from_env());
+    if reqwest::get(format!("{base}/v1/openapi.json")).await.is_err() {
+        eprintln!("kabinet-local seed: no API at {base}: start it first with `make dev` (in another terminal)");
+        std::process::exit(1);
+    }
+    let run = ulid::Ulid::new().to_string().to_lowercase()[20..].to_string();
+    let number = 1 + (ulid::Ulid::new().random() % 900) as usize;
+    eprintln!("Seeding «Школа №{number}» through {base}/v1 …");
+    let started = std::time::Instant::now();
+    let size = kabinet_local::seed::Size::SCHOOL;
+    let parallel = arg(args, "--parallel").and_then(|p| p.parse().ok()).unwrap_or(4);
+    match kabinet_local::seed::school(&api, &run, number, size, parallel).await {
+        Ok(school) => {
+            let took = started.elapsed().as_secs_f64();
+            println!(
+                "{}: {} members, {} classes, {} requests in {took:.1} s\n\
+                 organization: {}\n\n\
+                 Sign in as (dev tokens, valid 12 hours):\n\
+                 admin   {} <{}>\n  ADMIN={}\n\
+                 teacher {} <{}>\n  TEACHER={}\n\
+                 parent  {} <{}>\n  PARENT={}\n\n\
+                 Try: curl -H \"Authorization: Bearer $ADMIN\" {base}/v1/orgs/{}/members",
+                school.name,
+                school.members,
+                kabinet_local::seed::classes().len(),
+                school.requests,
+                school.org,
+                school.admin.name,
+                school.admin.email,
+                school.admin.token,
+                school.teacher.name,
+                school.teacher.email,
+                school.teacher.token,
+                school.parent.name,
+                school.parent.email,
+                school.parent.token,
+                school.org,
+            );
+        }
+        Err(e) => {
+            eprintln!("kabinet-local seed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -52,6 +106,12 @@ async fn main() {
     }
     if args.first().map(String::as_str) == Some("template") {
         return template();
+    }
+    if args.first().map(String::as_str) == Some("seed") {
+        return seed(&args).await;
+    }
+    if args.first().map(String::as_str) == Some("bench-load") {
+        return kabinet_local::bench::load(&args).await;
     }
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());

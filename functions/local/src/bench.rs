@@ -1,0 +1,170 @@
+//! The local stack's load benchmark (`make bench-local`): a stack of its own (emulator,
+//! gateway, notifier, as `make dev` runs them) filled with schools through the API, and at
+//! each size asked for (items in the table) the latency of a write (`POST members`) and
+//! a read (`GET members`, first page of a school), and the emulator's memory.
+//!
+//!   kabinet-local bench-load [--items 1000,10000,100000] [--samples 200]
+
+use std::time::Duration;
+
+use kabinet::config::Config;
+use serde_json::{json, Value};
+
+use crate::seed::{self, Api, Size};
+use crate::{emulator, setup, Emulator, Gateway};
+
+const SECRET: &str = "bench-secret";
+
+/// A small school (80 students and their parents, 14 teachers and staff): the unit the
+/// table grows by.
+const UNIT: Size = Size { per_class: 2, teachers: 10, staff: 4 };
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+fn fail(what: impl std::fmt::Display) -> ! {
+    eprintln!("kabinet-local bench-load: {what}");
+    std::process::exit(1);
+}
+
+/// (items in the table, the emulator's resident memory in bytes).
+async fn emulator_stats(endpoint: &str, table: &str) -> (u64, u64) {
+    let stats: Value = match reqwest::get(format!("{endpoint}/_kabinet/stats")).await {
+        Ok(r) => r.json().await.unwrap_or(Value::Null),
+        Err(e) => fail(format!("emulator stats: {e}")),
+    };
+    (stats["tables"][table]["items"].as_u64().unwrap_or(0), stats["rss_bytes"].as_u64().unwrap_or(0))
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1].as_secs_f64() * 1000.0
+}
+
+struct Row {
+    items: u64,
+    write: (f64, f64),
+    read: (f64, f64),
+    rss_mb: f64,
+    seeded_in: f64,
+}
+
+pub async fn load(args: &[String]) {
+    let targets: Vec<u64> = arg(args, "--items")
+        .unwrap_or_else(|| "1000,10000,100000".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap_or_else(|_| fail(format!("--items: {s} is not a number"))))
+        .collect();
+    let samples: usize = arg(args, "--samples").and_then(|s| s.parse().ok()).unwrap_or(200);
+
+    let em = Emulator::start().await.unwrap_or_else(|e| fail(e));
+    let aws = emulator::sdk_config(&em.endpoint).await;
+    let mut config = Config::from_env();
+    config.table = "kabinet-bench".into();
+    config.s3_path_style = true;
+    setup::ensure_resources(&aws, &config).await.unwrap_or_else(|e| fail(e));
+    let ctx = crate::access::checked_ctx(config.clone(), &aws);
+    tokio::spawn(crate::streams::run_notifier(ctx.clone(), aws.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| fail(e));
+    let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| fail(e)));
+    tokio::spawn(crate::serve(listener, Gateway::new(ctx, SECRET.into(), vec![]).with_local_mail(&em.endpoint)));
+    let api = Api::new(&base, SECRET);
+    let (_, rss_start) = emulator_stats(&em.endpoint, &config.table).await;
+    eprintln!(
+        "Load benchmark: {samples} sequential POST members and GET members at {targets:?} items; \
+         the emulator starts at {:.0} MB",
+        rss_start as f64 / 1e6
+    );
+
+    // The writes go to an organization of their own; the reads page the first school.
+    let measurer = api.person("bench-admin", "bench-admin@school.test", "Замеры Нагрузки", 12);
+    api.call(&measurer, "GET", "/me", None).await.unwrap_or_else(|e| fail(e));
+    let writes_org =
+        api.call(&measurer, "POST", "/orgs", Some(json!({"name": "Замеры"}))).await.unwrap_or_else(|e| fail(e))["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    let mut schools = Vec::new();
+    let mut rows = Vec::new();
+    let mut written = 0usize;
+    for target in targets {
+        let started = std::time::Instant::now();
+        loop {
+            let (items, _) = emulator_stats(&em.endpoint, &config.table).await;
+            if items >= target && !schools.is_empty() {
+                break;
+            }
+            let school = seed::school(&api, "bench", schools.len() + 1, UNIT, 4).await.unwrap_or_else(|e| fail(e));
+            schools.push(school);
+        }
+        let seeded_in = started.elapsed().as_secs_f64();
+        let reads_school = &schools[0];
+
+        let mut writes = Vec::with_capacity(samples);
+        let mut reads = Vec::with_capacity(samples);
+        let path = format!("/orgs/{writes_org}/members");
+        for _ in 0..samples {
+            written += 1;
+            let p =
+                api.person(&format!("bench-w{written}"), &format!("w{written}@bench.test"), "Иванов Иван Иванович", 1);
+            api.call(&p, "GET", "/me", None).await.unwrap_or_else(|e| fail(e));
+            let body = json!({"user_id": p.sub, "roles": [{"role": "teacher", "position": "Учитель"}]});
+            let (_, took) = api.timed(&measurer, "POST", &path, Some(body)).await.unwrap_or_else(|e| fail(e));
+            writes.push(took);
+        }
+        let read_path = format!("/orgs/{}/members?limit=50", reads_school.org);
+        for _ in 0..samples {
+            let (_, took) = api.timed(&reads_school.admin, "GET", &read_path, None).await.unwrap_or_else(|e| fail(e));
+            reads.push(took);
+        }
+        writes.sort();
+        reads.sort();
+        let (items, rss) = emulator_stats(&em.endpoint, &config.table).await;
+        let row = Row {
+            items,
+            write: (percentile(&writes, 0.5), percentile(&writes, 0.99)),
+            read: (percentile(&reads, 0.5), percentile(&reads, 0.99)),
+            rss_mb: rss as f64 / 1e6,
+            seeded_in,
+        };
+        eprintln!(
+            "{:>8} items ({} schools, seeded in {:.0} s): POST members p50 {:.1} ms p99 {:.1} ms; \
+             GET members p50 {:.1} ms p99 {:.1} ms; emulator RSS {:.0} MB",
+            row.items,
+            schools.len(),
+            row.seeded_in,
+            row.write.0,
+            row.write.1,
+            row.read.0,
+            row.read.1,
+            row.rss_mb
+        );
+        rows.push(row);
+    }
+
+    println!("\n| items | POST members p50 / p99 | GET members p50 / p99 | emulator RSS |");
+    println!("| ---: | ---: | ---: | ---: |");
+    for r in &rows {
+        println!(
+            "| {} | {:.1} / {:.1} ms | {:.1} / {:.1} ms | {:.0} MB |",
+            r.items, r.write.0, r.write.1, r.read.0, r.read.1, r.rss_mb
+        );
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        println!(
+            "\nFrom {} to {} items: write p50 x{:.2}, read p50 x{:.2}; emulator RSS {:.0} MB -> {:.0} MB \
+             (started at {:.0} MB).",
+            first.items,
+            last.items,
+            last.write.0 / first.write.0,
+            last.read.0 / first.read.0,
+            first.rss_mb,
+            last.rss_mb,
+            rss_start as f64 / 1e6
+        );
+    }
+}
