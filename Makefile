@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev test venv token template lint check fmt size deploy-build bench-coldstart clean
+.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -22,6 +22,11 @@ venv: $(STAMP)
 ## The whole API on http://127.0.0.1:3000 (emulator included) until Ctrl-C.
 dev: venv
 	@cargo run --quiet -p kabinet-local --bin kabinet-local
+
+## A demo school (about 1,900 people) through the API of a running `make dev`; prints
+## dev tokens for its admin, a teacher and a parent. Each run makes another school.
+seed:
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- seed
 
 ## A dev ID token: make token EMAIL=anna@school.test NAME='Анна Петрова'
 token:
@@ -67,6 +72,13 @@ bench-coldstart: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --bin bare
 	cargo build --quiet -p kabinet-local --bin kabinet-local
 	$(VENV)/bin/python bench/coldstart.py --artifact target/lambda/kabinet/bootstrap --bare target/lambda/bare/bootstrap
+
+## The local stack under load: a stack of its own grown to ITEMS table items with small
+## schools through the API; at each size the p50/p99 of POST and GET members and the
+## emulator's memory. ITEMS=1000,10000,100000 by default (about 20 minutes).
+ITEMS ?= 1000,10000,100000
+bench-local: venv
+	cargo run --quiet -p kabinet-local --bin kabinet-local -- bench-load --items $(ITEMS)
 
 clean:
 	cargo clean

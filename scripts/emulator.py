@@ -358,6 +358,28 @@ def serialize_dynamodb_answers_as_json():
     BaseResponse.serialized = serialized
 
 
+KEPT_MAIL = 5000
+
+
+def keep_only_recent_mail():
+    """moto keeps every message SES accepted, whole, for ever: memory grew with every
+    email. The local mail page needs the recent ones; the last 5,000 are kept."""
+    from moto.ses.models import SESBackend
+
+    def trimmed(send):
+        def wrapper(self, *args, **kwargs):
+            result = send(self, *args, **kwargs)
+            if len(self.sent_messages) > KEPT_MAIL:
+                del self.sent_messages[: len(self.sent_messages) - KEPT_MAIL]
+            return result
+
+        return wrapper
+
+    for name in ("send_email", "send_templated_email", "send_bulk_templated_email", "send_raw_email"):
+        if hasattr(SESBackend, name):
+            setattr(SESBackend, name, trimmed(getattr(SESBackend, name)))
+
+
 def sent_mail():
     """Every message SES has accepted, as raw MIME where it was sent raw."""
     from moto.ses.models import RawMessage, ses_backends
@@ -582,6 +604,7 @@ def main():
     trim_consumed_stream_records()
     query_only_the_candidates()
     serialize_dynamodb_answers_as_json()
+    keep_only_recent_mail()
     if args.state and os.path.exists(args.state):
         try:
             load_state(args.state, args.schema)

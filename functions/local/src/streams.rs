@@ -10,6 +10,8 @@ use kabinet::events::{notifier, ChangeRecord};
 use kabinet::Ctx;
 
 const POLL: Duration = Duration::from_millis(200);
+/// Records a poll reads from a shard (the event source mapping's batch size).
+const BATCH: i32 = 100;
 const MAX_ATTEMPTS: u32 = 5;
 
 /// Runs the notifier on the table's stream until the task is dropped.
@@ -50,11 +52,15 @@ pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
             }
         }
         let mut batch: Vec<(ChangeRecord, u32)> = std::mem::take(&mut retry);
+        // A shard that gave a full batch has more: it is read again at once, not after
+        // the poll interval (a busy table's stream fell behind its writes).
+        let mut more = false;
         for iterator in iterators.values_mut() {
             let Some(it) = iterator.clone() else { continue };
-            match streams.get_records().shard_iterator(&it).limit(100).send().await {
+            match streams.get_records().shard_iterator(&it).limit(BATCH).send().await {
                 Ok(out) => {
                     *iterator = out.next_shard_iterator().map(str::to_owned);
+                    more |= out.records().len() >= BATCH as usize;
                     for r in out.records() {
                         let Some(change) = r.dynamodb() else { continue };
                         let image: HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue> =
@@ -90,6 +96,8 @@ pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
                 }
             }
         }
-        tokio::time::sleep(POLL).await;
+        if !more {
+            tokio::time::sleep(POLL).await;
+        }
     }
 }

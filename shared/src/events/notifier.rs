@@ -14,31 +14,43 @@ use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
 use crate::Ctx;
 
-/// Processes a batch in order; returns the IDs of the records that failed (to be
-/// delivered again).
+/// How many of a batch's events are delivered at once: a batch of a busy school holds
+/// many, each a few round trips and an SES call; one after another, the stream fell
+/// behind the writes.
+pub const CONCURRENT_EVENTS: usize = 8;
+
+/// Processes a batch, up to [`CONCURRENT_EVENTS`] events at once (each event's emails are
+/// independent of the others'); returns the IDs of the records that failed (to be
+/// delivered again), in the batch's order.
 pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
-    let mut failed = Vec::new();
-    for record in records {
-        let read = record.outbox_event().map(|r| r.and_then(|e| e.event().map(|typed| (e, typed))));
-        let (event, typed) = match read {
-            None => continue,
-            Some(Ok((e, Some(typed)))) => (e, typed),
-            Some(Ok((e, None))) => {
-                tracing::debug!(kind = %e.kind, "no email for this event");
-                continue;
-            }
-            Some(Err(e)) => {
-                // A malformed event cannot succeed later either: log it and move on.
-                tracing::error!(record = %record.id, error = %e, "unreadable outbox event");
-                continue;
-            }
-        };
-        if let Err(e) = deliver(ctx, &event, &typed).await {
-            tracing::warn!(event = %event.id, kind = %event.kind, error = %e, "notification not sent; it will be retried");
-            failed.push(record.id);
+    use futures::stream::{self, StreamExt};
+
+    let failures: Vec<Option<String>> =
+        stream::iter(records).map(|record| process_one(ctx, record)).buffered(CONCURRENT_EVENTS).collect().await;
+    failures.into_iter().flatten().collect()
+}
+
+/// One record: `Some(its ID)` when it must be delivered again.
+async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
+    let read = record.outbox_event().map(|r| r.and_then(|e| e.event().map(|typed| (e, typed))));
+    let (event, typed) = match read {
+        None => return None,
+        Some(Ok((e, Some(typed)))) => (e, typed),
+        Some(Ok((e, None))) => {
+            tracing::debug!(kind = %e.kind, "no email for this event");
+            return None;
         }
+        Some(Err(e)) => {
+            // A malformed event cannot succeed later either: log it and move on.
+            tracing::error!(record = %record.id, error = %e, "unreadable outbox event");
+            return None;
+        }
+    };
+    if let Err(e) = deliver(ctx, &event, &typed).await {
+        tracing::warn!(event = %event.id, kind = %event.kind, error = %e, "notification not sent; it will be retried");
+        return Some(record.id);
     }
-    failed
+    None
 }
 
 /// Sends every email of one event (the stored record and what it holds) that has not

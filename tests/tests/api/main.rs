@@ -16,6 +16,7 @@ mod me;
 mod members;
 mod orgs;
 mod plumbing;
+mod seed;
 
 use kabinet::domain::{Membership, MembershipSource};
 use kabinet::domain::{OrgId, RoleGrant, UserId};
