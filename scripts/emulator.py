@@ -358,6 +358,20 @@ def serialize_dynamodb_answers_as_json():
     BaseResponse.serialized = serialized
 
 
+def parse_each_update_expression_once():
+    """moto parses an UpdateItem's expression twice a request (to check it, then to apply
+    it), from its text each time. The parsed tree is only read (the validator that
+    resolves names and values works on a deep copy of it), so one tree per distinct
+    expression text is kept (the application writes a few dozen)."""
+    import functools
+
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.make.__func__
+    cached = functools.lru_cache(maxsize=1024)(lambda expression: make(UpdateExpressionParser, expression))
+    UpdateExpressionParser.make = classmethod(lambda cls, expression: cached(expression))
+
+
 KEPT_MAIL = 5000
 
 
@@ -605,6 +619,7 @@ def main():
     query_only_the_candidates()
     serialize_dynamodb_answers_as_json()
     keep_only_recent_mail()
+    parse_each_update_expression_once()
     if args.state and os.path.exists(args.state):
         try:
             load_state(args.state, args.schema)
