@@ -62,7 +62,7 @@ async fn seed(args: &[String]) {
     eprintln!("Seeding «Школа №{number}» through {base}/v1 …");
     let started = std::time::Instant::now();
     let size = kabinet_local::seed::Size::SCHOOL;
-    let parallel = arg(args, "--parallel").and_then(|p| p.parse().ok()).unwrap_or(4);
+    let parallel = arg(args, "--parallel").and_then(|p| p.parse().ok()).unwrap_or(8);
     match kabinet_local::seed::school(&api, &run, number, size, parallel).await {
         Ok(school) => {
             let took = started.elapsed().as_secs_f64();
