@@ -25,6 +25,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 
+# KABINET_EMULATOR_VERIFY=1 (the test suite): every shortcut below is also taken moto's
+# own way, and a difference fails the request.
+VERIFY = os.environ.get("KABINET_EMULATOR_VERIFY") == "1"
+
+
 def mark_touched(table, hash_value, range_value):
     """Notes that a write changed (or may have changed) this item: `query_only_the_candidates`
     re-reads it into its index map at the next query."""
@@ -174,13 +179,12 @@ def query_only_the_candidates():
     date from the keys each write touched (marked on every write, applied at the next
     query). moto still does the matching, sorting, paging and filtering, unchanged.
 
-    With KABINET_EMULATOR_VERIFY_QUERIES=1 each query is also answered moto's way and a
+    With KABINET_EMULATOR_VERIFY=1 each query is also answered moto's way and a
     difference fails the request (the test suite runs so)."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import GlobalSecondaryIndex, Table
 
-    verify = os.environ.get("KABINET_EMULATOR_VERIFY_QUERIES") == "1"
     touched = mark_touched
 
     def item_at(table, key):
@@ -251,7 +255,7 @@ def query_only_the_candidates():
             answer = original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
         finally:
             del self.all_items
-        if verify:
+        if VERIFY:
             full = original_query(self, hash_key, range_comparison, range_objs, *args, **kwargs)
             if [i.to_json() for i in answer[0]] != [i.to_json() for i in full[0]] or answer[1:] != full[1:]:
                 print(f"kabinet emulator: query on {self.name} index {index_name} differs from moto's", file=sys.stderr, flush=True)
@@ -301,7 +305,7 @@ def serialize_dynamodb_answers_as_json():
     Also: moto listed its own package directory on every request to route it; the list is
     read once.
 
-    With KABINET_EMULATOR_VERIFY_QUERIES=1 each answer is also made moto's way and a
+    With KABINET_EMULATOR_VERIFY=1 each answer is also made moto's way and a
     difference fails the request."""
     import calendar
     import datetime
@@ -315,7 +319,6 @@ def serialize_dynamodb_answers_as_json():
     modules = frozenset(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules
 
-    verify = os.environ.get("KABINET_EMULATOR_VERIFY_QUERIES") == "1"
     plain = {"GetItem", "BatchGetItem", "Query", "Scan", "PutItem", "UpdateItem",
              "BatchWriteItem", "TransactGetItems", "TransactWriteItems", "GetRecords", "GetShardIterator"}
 
@@ -346,7 +349,7 @@ def serialize_dynamodb_answers_as_json():
                 return original(self, action_result)
             headers = {"Content-Type": "application/x-amz-json-1.0"}
             headers.update(self.response_headers)
-            if verify:
+            if VERIFY:
                 status, _, theirs = original(self, action_result)
                 if status != 200 or json.loads(theirs) != json.loads(body):
                     print(f"kabinet emulator: {self._get_action()} answer differs from moto's: {body[:300]} / {theirs[:300]}",
@@ -380,7 +383,7 @@ def apply_plain_updates_directly():
     condition is still moto's); any other expression goes moto's way. Upserts write one
     INSERT stream record, as DynamoDB does (moto wrote two).
 
-    With KABINET_EMULATOR_VERIFY_QUERIES=1 each is also applied moto's way to a copy and a
+    With KABINET_EMULATOR_VERIFY=1 each is also applied moto's way to a copy and a
     difference fails the request."""
     import copy
     import re
@@ -393,7 +396,6 @@ def apply_plain_updates_directly():
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
-    verify = os.environ.get("KABINET_EMULATOR_VERIFY_QUERIES") == "1"
     name = r"#?[A-Za-z_][A-Za-z0-9_]*"
     set_clause = re.compile(rf"^({name})\s*=\s*(?:(:[A-Za-z0-9_]+)|if_not_exists\(\s*({name})\s*,\s*(:[A-Za-z0-9_]+)\s*\))$")
     plain_names = re.compile(rf"^{name}$")
@@ -465,7 +467,7 @@ def apply_plain_updates_directly():
                 raise ConditionalCheckFailed(item=item.to_json()["Attributes"])
             raise ConditionalCheckFailed
         before = copy.deepcopy(item)
-        shadow = copy.deepcopy(item) if verify else None
+        shadow = copy.deepcopy(item) if VERIFY else None
         if item is None:
             data = {table.hash_key_attr: key[table.hash_key_attr]}
             if table.range_key_attr:
@@ -483,7 +485,7 @@ def apply_plain_updates_directly():
         mark_touched(table, hash_value, range_value)
         if table.stream_shard is not None:
             table.stream_shard.add(before, item)
-        if verify:
+        if VERIFY:
             if shadow is None:
                 shadow = Item(hash_value, range_value, {k: v for k, v in item.to_json()["Attributes"].items()
                                                          if k in (table.hash_key_attr, table.range_key_attr)})

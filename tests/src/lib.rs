@@ -39,9 +39,9 @@ fn shared() -> &'static Shared {
                 let (endpoint, _emulator) = match std::env::var("KABINET_TEST_AWS_ENDPOINT") {
                     Ok(e) => (e, None),
                     Err(_) => {
-                        // The emulator's query shortcut is checked against moto's own answer on
-                        // every query the suite makes.
-                        let options = emulator::Options { verify_queries: true, ..Default::default() };
+                        // The emulator's shortcuts are checked against moto's own way on every
+                        // request the suite makes.
+                        let options = emulator::Options { verify: true, ..Default::default() };
                         let em = Emulator::start_with(options).await.expect("start the emulator (run `make venv`)");
                         (em.endpoint.clone(), Some(em))
                     }

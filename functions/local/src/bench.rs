@@ -19,10 +19,6 @@ const SECRET: &str = "bench-secret";
 /// 450 items): the unit the table grows by.
 const UNIT: Size = Size { per_class: 1, teachers: 10, staff: 4 };
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
-
 fn fail(what: impl std::fmt::Display) -> ! {
     eprintln!("kabinet-local bench-load: {what}");
     std::process::exit(1);
@@ -70,14 +66,8 @@ struct Row {
     seeded_in: f64,
 }
 
-pub async fn load(args: &[String]) {
-    let targets: Vec<u64> = arg(args, "--items")
-        .unwrap_or_else(|| "1000,10000,100000".into())
-        .split(',')
-        .map(|s| s.trim().parse().unwrap_or_else(|_| fail(format!("--items: {s} is not a number"))))
-        .collect();
-    let samples: usize = arg(args, "--samples").and_then(|s| s.parse().ok()).unwrap_or(200);
-
+/// Measures at each of `targets` items, `samples` requests of each kind.
+pub async fn load(targets: Vec<u64>, samples: usize) {
     let em = Emulator::start().await.unwrap_or_else(|e| fail(e));
     let aws = emulator::sdk_config(&em.endpoint).await;
     let mut config = Config::from_env();

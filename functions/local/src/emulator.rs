@@ -30,9 +30,9 @@ pub fn repo_root() -> PathBuf {
 pub struct Options {
     /// A state file: loaded at start when it exists, written by [`Emulator::save_state`].
     pub state: Option<PathBuf>,
-    /// Each query is also answered moto's own way, and a difference fails the request
-    /// (the test suite checks the emulator's query shortcut so).
-    pub verify_queries: bool,
+    /// Each of the emulator's shortcuts (queries, answers, updates) is also taken moto's
+    /// own way, and a difference fails the request (the test suite runs so).
+    pub verify: bool,
 }
 
 impl Emulator {
@@ -59,8 +59,8 @@ impl Emulator {
         if let Some(state) = &options.state {
             command.arg("--state").arg(state).args(["--schema", &kabinet::store::schema::fingerprint()]);
         }
-        if options.verify_queries {
-            command.env("KABINET_EMULATOR_VERIFY_QUERIES", "1");
+        if options.verify {
+            command.env("KABINET_EMULATOR_VERIFY", "1");
         }
         let mut child = command
             .stdout(Stdio::piped())

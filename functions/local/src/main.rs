@@ -111,7 +111,19 @@ async fn main() {
         return seed(&args).await;
     }
     if args.first().map(String::as_str) == Some("bench-load") {
-        return kabinet_local::bench::load(&args).await;
+        let targets: Result<Vec<u64>, String> = arg(&args, "--items")
+            .unwrap_or_else(|| "1000,10000,100000".into())
+            .split(',')
+            .map(|s| s.trim().parse().map_err(|_| format!("--items: {s} is not a number")))
+            .collect();
+        let samples = arg(&args, "--samples").and_then(|s| s.parse().ok()).unwrap_or(200);
+        match targets {
+            Ok(targets) => return kabinet_local::bench::load(targets, samples).await,
+            Err(e) => {
+                eprintln!("kabinet-local bench-load: {e}");
+                std::process::exit(1);
+            }
+        }
     }
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
