@@ -378,7 +378,8 @@ def parse_each_update_expression_once():
 def apply_plain_updates_directly():
     """moto applies an UpdateItem by checking its expression's tree with ten walkers and
     executing it on a copy: the largest cost of a write. The updates kabinet makes are
-    plain: `SET name = :value`, `SET name = if_not_exists(name, :value)` and
+    plain: `SET name = :value`, `SET name = if_not_exists(name, :value)`, counters
+    (`SET n = n + :d`, `SET n = if_not_exists(n, :zero) - :d`, integers only) and
     `REMOVE name`, on top-level non-key attributes. Those are applied directly (the
     condition is still moto's); any other expression goes moto's way. Upserts write one
     INSERT stream record, as DynamoDB does (moto wrote two).
@@ -397,41 +398,68 @@ def apply_plain_updates_directly():
     from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
     name = r"#?[A-Za-z_][A-Za-z0-9_]*"
-    set_clause = re.compile(rf"^({name})\s*=\s*(?:(:[A-Za-z0-9_]+)|if_not_exists\(\s*({name})\s*,\s*(:[A-Za-z0-9_]+)\s*\))$")
+    token = r":[A-Za-z0-9_]+"
+    # x = :v | x = if_not_exists(x, :v) | x = x ± :v | x = if_not_exists(x, :v) ± :w
+    set_value = re.compile(rf"^({name})\s*=\s*({token})$")
+    set_if_missing = re.compile(rf"^({name})\s*=\s*if_not_exists\(\s*({name})\s*,\s*({token})\s*\)$")
+    set_sum = re.compile(rf"^({name})\s*=\s*(?:({name})|if_not_exists\(\s*({name})\s*,\s*({token})\s*\))"
+                         rf"\s*([+-])\s*({token})$")
     plain_names = re.compile(rf"^{name}$")
 
     def plan(expression, names, values):
-        """[(op, attribute, value, only_if_missing)] or None when not plain."""
+        """[(op, attribute, value, how)] or None when not plain. `how` is "value",
+        "if_missing" or ("sum", sign, fallback value or None): integer arithmetic only
+        (anything else, and a missing or non-integer operand, goes moto's way)."""
         m = re.fullmatch(r"\s*SET\s+(.+?)(?:\s+REMOVE\s+(.+?))?\s*", expression or "", re.S)
         if not m or re.search(r"\b(ADD|DELETE)\b|\[|\.", expression):
             return None
         steps = []
         for clause in re.split(r",(?![^()]*\))", m.group(1)):
-            c = set_clause.match(clause.strip())
-            if not c:
+            clause = clause.strip()
+            if c := set_value.match(clause):
+                target, used, how = c.group(1), c.group(2), "value"
+            elif c := set_if_missing.match(clause):
+                target, same, used, how = c.group(1), c.group(2), c.group(3), "if_missing"
+                if same != target:
+                    return None
+            elif c := set_sum.match(clause):
+                target, same, same_or_missing, fallback, sign, used = c.groups()
+                if (same or same_or_missing) != target or (fallback is not None and fallback not in values):
+                    return None
+                how = ("sum", sign, values[fallback] if fallback is not None else None)
+            else:
                 return None
-            target, value, same, fallback = c.groups()
-            if same is not None and same != target:
+            if used not in values:
                 return None
-            token = value or fallback
-            if token not in values:
-                return None
-            steps.append(("SET", target, values[token], same is not None))
+            steps.append(("SET", target, values[used], how))
         for removed in (m.group(2) or "").split(",") if m.group(2) else []:
             if not plain_names.match(removed.strip()):
                 return None
-            steps.append(("REMOVE", removed.strip(), None, False))
+            steps.append(("REMOVE", removed.strip(), None, "value"))
         resolved = []
-        for op, target, value, only_if_missing in steps:
+        for op, target, value, how in steps:
             if target.startswith("#"):
                 if target not in (names or {}):
                     return None
                 target = names[target]
-            resolved.append((op, target, value, only_if_missing))
+            resolved.append((op, target, value, how))
         attrs = [t for _, t, _, _ in resolved]
         if len(set(attrs)) != len(attrs):
             return None
         return resolved
+
+    def integer(value):
+        return isinstance(value, dict) and list(value) == ["N"] and re.fullmatch(r"-?[0-9]+", value["N"]) is not None
+
+    def sums_computable(steps, item):
+        """Every `x ± :v` has an integer base (the item's, or the fallback) and operand."""
+        for _, target, value, how in steps:
+            if isinstance(how, tuple):
+                current = item.attrs.get(target) if item is not None else None
+                base = current.to_json() if current is not None else how[2]
+                if not (integer(base) and integer(value)):
+                    return False
+        return True
 
     def empty(value):
         return isinstance(value, dict) and (value.get("S") == "" or value.get("B") in ("", b""))
@@ -450,8 +478,9 @@ def apply_plain_updates_directly():
         if (steps is None or table.hash_key_attr not in key
                 or (table.range_key_attr is not None and table.range_key_attr not in key)
                 or any(t in (table.hash_key_attr, table.range_key_attr) for _, t, _, _ in steps)
-                or any(t in typed and (op != "SET" or not isinstance(v, dict) or list(v) != [typed[t]])
-                       for op, t, v, _ in steps)
+                or any(t in typed and (op != "SET" or how != "value" or not isinstance(v, dict)
+                                       or list(v) != [typed[t]])
+                       for op, t, v, how in steps)
                 or any(empty(v) for _, _, v, _ in steps)
                 or len(json.dumps(expression_attribute_values or {}, default=str)) > 100_000):
             return original(self, table_name, key, update_expression, expression_attribute_names,
@@ -460,6 +489,10 @@ def apply_plain_updates_directly():
         hash_value = DynamoType(key[table.hash_key_attr])
         range_value = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
         item = table.get_item(hash_value, range_value)
+        if not sums_computable(steps, item):
+            return original(self, table_name, key, update_expression, expression_attribute_names,
+                            expression_attribute_values, attribute_updates, expected, condition_expression,
+                            return_values_on_condition_check_failure)
         condition = create_condition_expression_parser(
             condition_expression, expression_attribute_names, expression_attribute_values).parse()
         if not condition.expr(item):
@@ -477,10 +510,15 @@ def apply_plain_updates_directly():
                 table.items[hash_value][range_value] = item
             else:
                 table.items[hash_value] = item
-        for op, target, value, only_if_missing in steps:
+        for op, target, value, how in steps:
             if op == "REMOVE":
                 item.attrs.pop(target, None)
-            elif not (only_if_missing and target in item.attrs):
+            elif isinstance(how, tuple):
+                current = item.attrs.get(target)
+                base = int((current.to_json() if current is not None else how[2])["N"])
+                total = base + int(value["N"]) if how[1] == "+" else base - int(value["N"])
+                item.attrs[target] = DynamoType({"N": str(total)})
+            elif not (how == "if_missing" and target in item.attrs):
                 item.attrs[target] = DynamoType(value)
         mark_touched(table, hash_value, range_value)
         if table.stream_shard is not None:
@@ -625,7 +663,13 @@ def stats():
     from moto.ses.models import ses_backends
 
     mail = sum(len(b.sent_messages) for account in ses_backends.values() for b in account.values())
-    return {"rss_bytes": rss, "tables": tables, "mail": mail}
+    operations = {op: {"count": c, "seconds": round(t, 3)} for op, (c, t) in sorted(OPERATIONS.items())}
+    return {"rss_bytes": rss, "tables": tables, "mail": mail, "operations": operations}
+
+
+# Per operation: how many requests moto served and the seconds it spent on them (under the
+# lock), for GET /_kabinet/stats: where the emulator's time goes.
+OPERATIONS = {}
 
 
 class SerializedApp:
@@ -670,6 +714,7 @@ class SerializedApp:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         with self.lock:
+            started = time.perf_counter()
             try:
                 result = self.app(environ, start_response)
                 try:
@@ -680,6 +725,9 @@ class SerializedApp:
                         close()
             except Exception as e:
                 return failed_inside_moto(environ, start_response, e)
+            finally:
+                count, seconds = OPERATIONS.get(operation_of(environ), (0, 0.0))
+                OPERATIONS[operation_of(environ)] = (count + 1, seconds + time.perf_counter() - started)
         return [body]
 
 
