@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use super::access::resource_id;
-use crate::domain::roles::validate_grants;
-use crate::domain::{Org, OrgId, Role, RoleGrant};
+use crate::domain::roles::{validate_grants, MAX_CLASSES};
+use crate::domain::{Class, Org, OrgId, Role, RoleGrant};
 use crate::http::{ApiError, FieldError};
 use crate::Ctx;
 
@@ -18,6 +18,26 @@ pub async fn check_grants(
     grants: Vec<RoleGrant>,
     field: &str,
 ) -> Result<Vec<RoleGrant>, ApiError> {
+    let ids = named_classes(&grants);
+    let classes = if ids.is_empty() { Vec::new() } else { ctx.store().classes_by_id(&org.id, &ids).await? };
+    check_grants_with(org, grants, field, &classes)
+}
+
+/// The IDs of the classes grants name (those that can be IDs): what [`check_grants_with`]
+/// needs read, for a caller that reads them along with something else. At most one
+/// batch's worth: valid grants name far fewer (4 roles, [`MAX_CLASSES`] each), and
+/// [`check_grants_with`] refuses the others.
+pub fn named_classes(grants: &[RoleGrant]) -> BTreeSet<String> {
+    grants.iter().flat_map(|g| g.class_ids.iter().filter_map(|id| resource_id(id))).take(4 * MAX_CLASSES).collect()
+}
+
+/// As [`check_grants`], with the organization's classes that the grants name already read.
+pub fn check_grants_with(
+    org: &Org,
+    grants: Vec<RoleGrant>,
+    field: &str,
+    classes: &[Class],
+) -> Result<Vec<RoleGrant>, ApiError> {
     let needs_class = grants.iter().any(|g| matches!(g.role, Role::Student | Role::Parent));
     if needs_class && org.class_count == 0 {
         return Err(ApiError::conflict(
@@ -26,11 +46,6 @@ pub async fn check_grants(
         ));
     }
     let grants = validate_grants(grants, field).map_err(field_errors)?;
-    let ids: BTreeSet<String> = grants.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
-    if ids.is_empty() {
-        return Ok(grants);
-    }
-    let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
     let mut errors = Vec::new();
     for (i, g) in grants.iter().enumerate() {
         for id in &g.class_ids {

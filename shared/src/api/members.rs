@@ -7,16 +7,17 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{admin, member, member_and_target, membership, resource_id, user_param, Caller};
+use super::access::{member, member_and, member_and_target, membership, resource_id, user_param, Caller};
 use super::errors::{admin_role_required, member_error};
-use super::grants::check_grants;
+use super::grants::{check_grants, check_grants_with, named_classes};
 use super::retry::{self, Attempt};
 use super::views::MemberView;
 use crate::domain::UserId;
-use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, User};
+use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::members::{Joined, MemberError};
+use crate::store::orgs::Also;
 use crate::Ctx;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,32 +31,40 @@ pub struct AddMember {
     pub roles: Vec<RoleGrant>,
 }
 
-/// The registered person an add names, by ID or verified email (`None`: nobody).
-async fn find_person(ctx: &Ctx, body: &AddMember) -> Result<Option<User>, ApiError> {
-    match (body.user_id.as_deref(), body.email.as_deref()) {
-        (Some(id), None) => match UserId::parse(id) {
-            Some(id) => Ok(ctx.store().user(&id).await?),
-            None => Ok(None),
-        },
-        (None, Some(email)) => {
-            let email = Email::parse(email).map_err(|m| ApiError::validation("email", m))?;
-            Ok(ctx.store().user_by_verified_email(email.as_str()).await?)
-        }
-        _ => Err(ApiError::validation("user_id", "give either user_id or email")),
-    }
-}
-
 /// Adds a registered person with one or more roles (admins). Honours `Idempotency-Key`.
+/// One read (the caller, the organization, the person and the classes named) and one
+/// transaction.
 #[utoipa::path(post, path = "/v1/orgs/{org}/members", tag = "members", request_body = AddMember,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Added", body = MemberView),
               (status = 409, description = "`already_member`, or `classes_required` when the organization has no classes yet")))]
 pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = admin(&ctx, &req, "add members").await?;
-    let body: AddMember = req.json()?;
-    let user = find_person(&ctx, &body).await?;
-    let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
+    let body: Result<AddMember, ApiError> = req.json();
+    let mut also = Vec::new();
+    if let Ok(body) = &body {
+        if let (Some(id), None) = (body.user_id.as_deref().and_then(UserId::parse), &body.email) {
+            also.push(Also::User(id));
+        }
+        also.extend(named_classes(&body.roles).into_iter().map(Also::Class));
+    }
+    let (caller, mut read) = member_and(&ctx, &req, &also).await?;
+    caller.require_admin("add members")?;
+    let body = body?;
+    let user = match (body.user_id.as_deref(), body.email.as_deref()) {
+        (Some(id), None) => match UserId::parse(id) {
+            Some(id) => read.user(&id)?,
+            None => None,
+        },
+        (None, Some(email)) => {
+            let email = Email::parse(email).map_err(|m| ApiError::validation("email", m))?;
+            ctx.store().user_by_verified_email(email.as_str()).await?
+        }
+        _ => return Err(ApiError::validation("user_id", "give either user_id or email")),
+    };
+    let classes: Vec<Class> =
+        named_classes(&body.roles).iter().filter_map(|id| read.class(id).transpose()).collect::<Result<_, _>>()?;
+    let roles = check_grants_with(&caller.org, body.roles, "roles", &classes)?;
     let user = user.ok_or_else(|| ApiError::Missing {
         code: "user_not_found",
         detail: "No registered person has this ID or verified email; invite them by email instead.".into(),

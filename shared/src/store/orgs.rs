@@ -3,20 +3,22 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::items::{class_key, from_item, member_item, member_key, org_item, org_key, request_key};
+use super::items::{class_key, from_item, member_item, member_key, org_item, org_key, request_key, user_key};
 use super::keys::*;
 use super::pieces::add_audit;
 use super::tx::{n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::{AuditEntry, Class, Email, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp};
-use crate::domain::{UserId, Website};
+use crate::domain::{User, UserId, Website};
 
-/// An item of the organization's partition to read along with the membership check.
+/// An item to read along with the membership check: of the organization's partition, or
+/// a person's profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Also {
     Member(UserId),
     Class(String),
     JoinRequest(String),
+    User(UserId),
 }
 
 impl Also {
@@ -25,34 +27,51 @@ impl Also {
             Also::Member(user) => member_key(org, user),
             Also::Class(id) => class_key(org, id),
             Also::JoinRequest(id) => request_key(org, id),
+            Also::User(user) => user_key(user),
         }
     }
 }
 
 /// The further items read with the membership check, by what was asked for.
 #[derive(Debug, Default)]
-pub struct Read(HashMap<String, Item>);
+pub struct Read {
+    org: Option<OrgId>,
+    items: HashMap<(String, String), Item>,
+}
 
 impl Read {
-    fn take<T: serde::de::DeserializeOwned>(&mut self, sk: &str) -> Result<Option<T>, StoreError> {
-        self.0.remove(sk).map(from_item).transpose()
+    fn take<T: serde::de::DeserializeOwned>(&mut self, key: Item) -> Result<Option<T>, StoreError> {
+        self.items.remove(&key_of(&key)).map(from_item).transpose()
+    }
+
+    fn org(&self) -> Result<&OrgId, StoreError> {
+        self.org.as_ref().ok_or_else(|| StoreError::Other("no organization was read".into()))
     }
 
     pub fn member(&mut self, user: &UserId) -> Result<Option<Membership>, StoreError> {
-        self.take(&member_sk(user))
+        let key = member_key(self.org()?, user);
+        self.take(key)
     }
 
     pub fn class(&mut self, id: &str) -> Result<Option<Class>, StoreError> {
-        self.take(&class_sk(id))
+        let key = class_key(self.org()?, id);
+        self.take(key)
     }
 
     pub fn join_request(&mut self, id: &str) -> Result<Option<JoinRequest>, StoreError> {
-        self.take(&join_request_sk(id))
+        let key = request_key(self.org()?, id);
+        self.take(key)
+    }
+
+    pub fn user(&mut self, user: &UserId) -> Result<Option<User>, StoreError> {
+        self.take(user_key(user))
     }
 }
 
-fn sort_key(item: &Item) -> String {
-    item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+/// An item's key as (partition, sort key).
+fn key_of(item: &Item) -> (String, String) {
+    let attr = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    (attr(PK), attr(SK))
 }
 
 impl Store {
@@ -81,34 +100,34 @@ impl Store {
         user: &UserId,
         also: &[Also],
     ) -> Result<(Option<Org>, Option<Membership>, Read), StoreError> {
-        let member_sk = member_sk(user);
+        let (org_at, member_at) = (key_of(&org_key(org)), key_of(&member_key(org, user)));
         let mut keys = vec![org_key(org), member_key(org, user)];
         let mut wanted = BTreeSet::new();
         for a in also {
             let key = a.key(org);
-            let sk = sort_key(&key);
-            if sk != member_sk && !wanted.contains(&sk) {
+            let at = key_of(&key);
+            if at != member_at && at != org_at && !wanted.contains(&at) {
                 keys.push(key);
             }
-            wanted.insert(sk);
+            wanted.insert(at);
         }
         let mut found_org = None;
         let mut found_member = None;
         let mut extra = HashMap::new();
         for item in self.batch_get(keys).await? {
-            let sk = sort_key(&item);
-            if sk == PROFILE {
+            let at = key_of(&item);
+            if at == org_at {
                 found_org = Some(from_item(item)?);
-            } else if sk == member_sk {
+            } else if at == member_at {
                 found_member = Some(from_item(item.clone())?);
-                if wanted.contains(&sk) {
-                    extra.insert(sk, item);
+                if wanted.contains(&at) {
+                    extra.insert(at, item);
                 }
             } else {
-                extra.insert(sk, item);
+                extra.insert(at, item);
             }
         }
-        Ok((found_org, found_member, Read(extra)))
+        Ok((found_org, found_member, Read { org: Some(org.clone()), items: extra }))
     }
 
     pub async fn org(&self, id: &OrgId) -> Result<Option<Org>, StoreError> {

@@ -32,7 +32,7 @@ async fn round_trips_per_route() {
     run("PATCH /orgs/{org}", 2, gw.count(&admin, Method::PATCH, &o, Some(json!({"address": "Омск"}))).await);
     run(
         "POST /orgs/{org}/members",
-        4,
+        2,
         gw.count(
             &admin,
             Method::POST,
@@ -43,7 +43,7 @@ async fn round_trips_per_route() {
     );
     run(
         "POST /orgs/{org}/members (student)",
-        4,
+        2,
         gw.count(
             &admin,
             Method::POST,
