@@ -190,7 +190,11 @@ pub fn from_lambda(event: lambda_http::Request) -> ApiRequest {
                 .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
                 .collect::<serde_json::Map<_, _>>()
         });
-        req.claims = claims.as_ref().and_then(Claims::from_json);
+        match claims.as_ref().map(Claims::from_json) {
+            Some(Ok(c)) => req.claims = Some(c),
+            Some(Err(why)) => req.claims_refused = Some(why),
+            None => {}
+        }
     }
     req
 }
@@ -283,6 +287,21 @@ mod tests {
         assert_eq!(&req.body[..], "{\"name\": \"Школа\"}".as_bytes());
         let (route, _) = find(&req.method, &req.path).unwrap();
         assert_eq!(route.name, "orgs-patch");
+    }
+
+    /// API Gateway's JWT authorizer passes Cognito access tokens too: they carry no email,
+    /// and are refused with a 401 that says why.
+    #[test]
+    fn access_tokens_are_refused() {
+        let access = EVENT.replace(r#""name": "Анна","#, r#""name": "Анна", "token_use": "access","#);
+        let req = from_lambda(lambda_http::request::from_str(&access).unwrap());
+        assert!(req.claims.is_none());
+        match req.caller() {
+            Err(crate::http::ApiError::Unauthorized(why)) => assert!(why.contains("ID tokens"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let id = EVENT.replace(r#""name": "Анна","#, r#""name": "Анна", "token_use": "id","#);
+        assert!(from_lambda(lambda_http::request::from_str(&id).unwrap()).claims.is_some());
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct DevClaims {
     pub email_verified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// `id`, as Cognito's ID tokens say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_use: Option<String>,
     pub iss: String,
     pub aud: String,
     pub exp: i64,
@@ -36,6 +39,7 @@ impl DevClaims {
             email: email.map(Into::into),
             email_verified: verified,
             name: name.map(Into::into),
+            token_use: Some("id".into()),
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             exp: now + ttl_secs,
@@ -67,7 +71,7 @@ pub fn verify(secret: &str, token: &str) -> Result<Claims, String> {
         jsonwebtoken::errors::ErrorKind::InvalidSignature => "the token's signature does not match".to_string(),
         _ => "the token is not a valid ID token".to_string(),
     })?;
-    Claims::from_json(&data.claims).ok_or_else(|| "the token has no subject".to_string())
+    Claims::from_json(&data.claims).map_err(str::to_string)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let mut admins = ctx.store().admins(&caller.org.id).await?;
     admins.sort_by_key(|a| a.name.to_lowercase());
-    ApiResponse::ok(&Page::all(admins.iter().map(MemberView::from).collect()))
+    ApiResponse::ok(&Page::all(admins.iter().map(|a| MemberView::seen_by(a, &caller.member)).collect()))
 }
 
 /// The caller (an admin) and the member named by the path (404 when there is none).
@@ -88,7 +88,7 @@ async fn set_admin_once(
 pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, target, user) = admin_and_target(&ctx, &req, "appoint admins").await?;
     let appointed = set_admin(&ctx, &caller, target, &user, true).await?;
-    ApiResponse::ok(&MemberView::from(&appointed))
+    ApiResponse::ok(&MemberView::seen_by(&appointed, &caller.member))
 }
 
 /// Demotes an admin (admins; also oneself). The last admin cannot be demoted (409

@@ -1,7 +1,9 @@
 //! Store failures and refusals as problems: the one place that says which refusal
 //! answers with which status and code.
 
+use crate::domain::invitations::{until_next_day, DAILY_INVITATION_EMAILS};
 use crate::domain::LinkRefusal;
+use crate::domain::Timestamp;
 use crate::http::ApiError;
 use crate::store::classes::ClassError;
 use crate::store::invitations::InvitationError;
@@ -13,6 +15,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InvalidCursor => ApiError::invalid_cursor(),
+            StoreError::NoLongerAdmin => {
+                ApiError::Forbidden("do this: you are no longer an admin of this organization")
+            }
             e => ApiError::Internal(e.to_string()),
         }
     }
@@ -139,6 +144,13 @@ pub fn invitation_error(e: InvitationError) -> ApiError {
             "class_unavailable",
             format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
         ),
+        InvitationError::DailyLimit => ApiError::TooManyRequests {
+            code: "too_many_requests",
+            detail: format!(
+                "This organization has sent its {DAILY_INVITATION_EMAILS} invitation emails for today; more can go out after midnight UTC."
+            ),
+            retry_after: until_next_day(Timestamp::now()),
+        },
         InvitationError::Store(e) => e.into(),
     }
 }

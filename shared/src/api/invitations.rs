@@ -9,17 +9,17 @@ use utoipa::ToSchema;
 use super::access::{caller_id, id_param, identity, member, Caller};
 use super::errors::invitation_error;
 use super::grants::{check_grants, group_exists};
+use super::inviting::{invite_one, renew, InvitationResult};
 use super::retry;
 use super::views::MemberView;
-use crate::domain::{Email, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
-use crate::domain::{OutboxEvent, ProfileChanges, Role, RoleGrant, Timestamp};
+use crate::domain::invitations::resend_wait;
+use crate::domain::{Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
+use crate::domain::{ProfileChanges, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
 
 pub const MAX_EMAILS: usize = 100;
-/// How long an invitation (and each resend) is valid.
-pub const VALID_DAYS: i64 = 14;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationView {
@@ -69,18 +69,6 @@ impl InvitationView {
     }
 }
 
-fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
-    OutboxEvent::Invitation {
-        org_id: i.org_id.clone(),
-        org_name: org_name.into(),
-        invitation_id: i.id.clone(),
-        email: i.email.clone(),
-        roles: vec![i.role.clone()],
-        by: i.invited_by_name.clone(),
-        expires_at: i.expires_at,
-    }
-}
-
 /// Admins invite with any role; teachers invite students and parents.
 fn may_invite(caller: &Caller, role: &RoleGrant) -> Result<(), ApiError> {
     if caller.is_admin() {
@@ -102,15 +90,6 @@ pub struct CreateInvitations {
     pub emails: Vec<String>,
     pub role: RoleGrant,
     pub group_id: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InvitationResult {
-    pub email: String,
-    /// `added` (a member, added to the group at once), `already_member`, `invited` (an
-    /// invitation email went out, or one is already pending) or `invalid`.
-    pub status: String,
-    pub invitation_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -176,59 +155,10 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         .await
         .into_iter()
         .collect::<Result<_, _>>()?;
+    if results.iter().all(|r| r.status == "daily_limit") {
+        return Err(invitation_error(InvitationError::DailyLimit));
+    }
     ApiResponse::ok(&InvitationResults { results })
-}
-
-async fn invite_one(
-    ctx: &Ctx,
-    caller: &Caller,
-    raw: String,
-    role: RoleGrant,
-    group_id: Option<String>,
-    now: Timestamp,
-) -> Result<InvitationResult, ApiError> {
-    let Ok(email) = Email::parse(&raw) else {
-        return Ok(InvitationResult { email: raw, status: "invalid".into(), invitation_id: None });
-    };
-    let email = email.as_str().to_string();
-    if let Some(user) = ctx.store().user_by_verified_email(&email).await? {
-        if ctx.store().membership(&caller.org.id, &user.id).await?.is_some() {
-            // Adding a member to a group at once comes with groups; the organization
-            // itself they already belong to.
-            return Ok(InvitationResult { email, status: "already_member".into(), invitation_id: None });
-        }
-    }
-    let invitation = Invitation {
-        id: ulid::Ulid::new().to_string().to_lowercase(),
-        org_id: caller.org.id.clone(),
-        email: email.clone(),
-        role,
-        group_id,
-        status: InvitationStatus::Pending,
-        invited_by: caller.member.user_id.clone(),
-        invited_by_name: caller.member.name.clone(),
-        created_at: now,
-        expires_at: now.plus(time::Duration::days(VALID_DAYS)),
-        last_sent_at: now,
-        send_count: 1,
-        version: 1,
-    };
-    let audit = caller
-        .audit("invitation.create", "invitation", &invitation.id)
-        .after(json!({"email": email, "role": invitation.role}));
-    match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
-        Ok(()) => Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(invitation.id) }),
-        Err(InvitationError::AlreadyInvited(id)) => {
-            // Still pending but expired: invite again means send it again, renewed.
-            if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
-                if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
-                    renew(ctx, caller, &existing, now).await?;
-                }
-            }
-            Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(id) })
-        }
-        Err(e) => Err(invitation_error(e)),
-    }
 }
 
 /// The organization's invitations, newest first (admins; teachers see theirs).
@@ -265,27 +195,48 @@ async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), Ap
     Ok((caller, invitation))
 }
 
-/// Sends a pending invitation again with a new email, valid for another `VALID_DAYS`.
-async fn renew(ctx: &Ctx, caller: &Caller, invitation: &Invitation, now: Timestamp) -> Result<Invitation, ApiError> {
-    let expires = now.plus(time::Duration::days(VALID_DAYS));
-    let audit = caller
-        .audit("invitation.resend", "invitation", &invitation.id)
-        .before(json!({"expires_at": invitation.expires_at}))
-        .after(json!({"expires_at": expires}));
-    let renewed = Invitation { expires_at: expires, ..invitation.clone() };
-    let event = invitation_event(&caller.org.name, &renewed);
-    Ok(ctx.store().resend_invitation(invitation, expires, &audit, &event).await?)
-}
-
 /// Sends the invitation email again, renewing its validity (admins, or who sent it).
 #[utoipa::path(post, path = "/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "invitation ID")),
-    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`")))]
+    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`"),
+              (status = 429, description = "`too_many_requests`: resent less than 10 minutes ago, or the organization's daily invitation emails are used up (`Retry-After`)")))]
 pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, invitation) = managed(&ctx, &req).await?;
     let now = Timestamp::now();
-    let updated = renew(&ctx, &caller, &invitation, now).await?;
+    if invitation.status != InvitationStatus::Pending {
+        return Err(invitation_error(InvitationError::NotPending));
+    }
+    too_soon(&invitation, now)?;
+    let updated = match renew(&ctx, &caller, &invitation, now).await {
+        // Changed since read: resent meanwhile (too soon now), or decided (409).
+        Err(e) if e.code() == "already_decided" => {
+            match ctx.store().invitation(&caller.org.id, &invitation.id).await? {
+                Some(current) if current.status == InvitationStatus::Pending => {
+                    too_soon(&current, now)?;
+                    return Err(e);
+                }
+                _ => return Err(e),
+            }
+        }
+        other => other?,
+    };
     ApiResponse::ok(&InvitationView::of(&updated, now))
+}
+
+/// 429 when the invitation's previous resend was less than ten minutes ago (its first
+/// resend is always allowed).
+fn too_soon(invitation: &Invitation, now: Timestamp) -> Result<(), ApiError> {
+    match resend_wait(invitation, now) {
+        0 => Ok(()),
+        wait => Err(ApiError::TooManyRequests {
+            code: "too_many_requests",
+            detail: format!(
+                "This invitation was sent again a moment ago; it can be sent again in {} minutes.",
+                wait.div_ceil(60)
+            ),
+            retry_after: wait,
+        }),
+    }
 }
 
 /// Revokes a pending invitation (admins, or who sent it).
@@ -315,7 +266,7 @@ pub struct MyInvitation {
 /// The caller's verified address, or none (unverified addresses match no invitation).
 fn verified_email(req: &ApiRequest) -> Result<Option<String>, ApiError> {
     let claims = req.caller()?;
-    Ok(if claims.email_verified { claims.email.as_ref().map(|e| e.to_lowercase()) } else { None })
+    Ok(if claims.email_verified { claims.email.as_deref().map(crate::domain::Email::normalized) } else { None })
 }
 
 /// Pending invitations addressed to the caller's email (only when it is verified).
@@ -398,7 +349,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (org, role, source) = (&invitation.org_id, vec![invitation.role.clone()], MembershipSource::Invitation);
     let m = Membership::new(org, &user, &profile.name, profile.email.as_deref(), role, false, source);
     join(&ctx, &invitation, &m).await?;
-    ApiResponse::ok(&MemberView::from(&m))
+    ApiResponse::ok(&MemberView::seen_by(&m, &m))
 }
 
 /// Declines an invitation addressed to the caller's verified email.

@@ -30,6 +30,19 @@ fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError>
     }
 }
 
+/// One request, with its `ETag`.
+fn one(r: &JoinRequest) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::ok(&JoinRequestView::from(r))?.with_etag(r.version))
+}
+
+/// 412 when the caller's `If-Match` names another version than the request's.
+fn require_version(r: &JoinRequest, expected: Option<u64>) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != r.version => Err(ApiError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
 fn page(items: Vec<JoinRequest>, next: Option<Cursor>) -> Result<ApiResponse, ApiError> {
     ApiResponse::ok(&Page::new(items.iter().map(JoinRequestView::from).collect(), next))
 }
@@ -73,10 +86,10 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 /// One join request (admins).
 #[utoipa::path(get, path = "/v1/orgs/{org}/join-requests/{id}", tag = "join requests",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The request", body = JoinRequestView)))]
+    responses((status = 200, description = "The request", body = JoinRequestView, headers(("ETag" = String)))))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = admin_and_request(&ctx, &req, "see join requests").await?;
-    ApiResponse::ok(&JoinRequestView::from(&request))
+    one(&request)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,21 +99,46 @@ pub struct PatchJoinRequest {
     pub roles: Vec<RoleGrant>,
 }
 
-/// Edits a pending request's roles and classes (admins).
+/// Edits a pending request's roles and classes (admins). With `If-Match`, a stale ETag
+/// gets 412.
 #[utoipa::path(patch, path = "/v1/orgs/{org}/join-requests/{id}", tag = "join requests", request_body = PatchJoinRequest,
-    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The edited request", body = JoinRequestView), (status = 409, description = "`already_decided`")))]
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the request was read with")),
+    responses((status = 200, description = "The edited request", body = JoinRequestView, headers(("ETag" = String))),
+              (status = 409, description = "`already_decided`"), (status = 412, description = "the request changed since it was read")))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "edit join requests").await?;
+    let expected = req.if_match()?;
     let body: PatchJoinRequest = req.json()?;
     require_pending(&request)?;
+    require_version(&request, expected)?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let audit = caller
         .audit("join_request.update", "join_request", &request.id)
         .before(json!({"roles": request.roles}))
         .after(json!({"roles": roles}));
-    let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await?;
-    ApiResponse::ok(&JoinRequestView::from(&updated))
+    let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await;
+    let updated = changed_meanwhile(&ctx, &request, updated).await?;
+    one(&updated)
+}
+
+/// A write conditional on the request's version that failed: 412 when the request is
+/// still pending (it changed between the read and the write), 409 when it was decided.
+async fn changed_meanwhile(
+    ctx: &Ctx,
+    request: &JoinRequest,
+    outcome: Result<JoinRequest, RequestError>,
+) -> Result<JoinRequest, ApiError> {
+    match outcome {
+        Err(RequestError::NotPending) => {
+            let now = ctx.store().join_request(&request.org_id, &request.id).await?;
+            match now {
+                Some(r) if r.is_pending() => Err(ApiError::PreconditionFailed),
+                _ => Err(request_error(RequestError::NotPending)),
+            }
+        }
+        other => Ok(other?),
+    }
 }
 
 /// Decides a pending request as an admin, with its audit entry and the requester's email.
@@ -111,18 +149,26 @@ async fn decide(
     audit: AuditEntry,
     event: OutboxEvent,
 ) -> Result<ApiResponse, ApiError> {
-    let decided = ctx.store().decide_join_request(request, decision, Some(&audit), Some(&event)).await?;
-    ApiResponse::ok(&JoinRequestView::from(&decided))
+    let decided = ctx.store().decide_join_request(request, decision, Some(&audit), Some(&event)).await;
+    one(&changed_meanwhile(ctx, request, decided).await?)
 }
 
 /// Accepts a pending request (admins): the person becomes a member with its roles, in
-/// the same transaction as the request's new status.
+/// the same transaction as the request's new status. `If-Match` with the request's ETag
+/// is required: the roles accepted are those the admin saw (the requester can edit them
+/// until the decision).
 #[utoipa::path(post, path = "/v1/orgs/{org}/join-requests/{id}/accept", tag = "join requests",
-    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The accepted request", body = JoinRequestView), (status = 409, description = "`already_decided` or `already_member`")))]
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
+           ("If-Match" = String, Header, description = "the request's ETag as read")),
+    responses((status = 200, description = "The accepted request", body = JoinRequestView, headers(("ETag" = String))),
+              (status = 409, description = "`already_decided` or `already_member`"),
+              (status = 412, description = "the request changed since it was read: read it again"),
+              (status = 428, description = "no If-Match")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "accept join requests").await?;
+    let expected = req.required_if_match()?;
     require_pending(&request)?;
+    require_version(&request, Some(expected))?;
     let (org, r) = (&caller.org, &request);
     let m = Membership::new(
         &org.id,
@@ -157,17 +203,24 @@ pub struct RejectJoinRequest {
 }
 
 /// Rejects a pending request with a reason (admins); the requester is told the reason.
+/// `If-Match` with the request's ETag is required, as for accepting.
 #[utoipa::path(post, path = "/v1/orgs/{org}/join-requests/{id}/reject", tag = "join requests", request_body = RejectJoinRequest,
-    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The rejected request", body = JoinRequestView), (status = 409, description = "`already_decided`")))]
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
+           ("If-Match" = String, Header, description = "the request's ETag as read")),
+    responses((status = 200, description = "The rejected request", body = JoinRequestView, headers(("ETag" = String))),
+              (status = 409, description = "`already_decided`"),
+              (status = 412, description = "the request changed since it was read: read it again"),
+              (status = 428, description = "no If-Match")))]
 pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "reject join requests").await?;
+    let expected = req.required_if_match()?;
     let body: RejectJoinRequest = req.json()?;
     let reason = match body.reason.as_deref() {
-        Some(r) => text::required(r, 1000).map_err(|m| ApiError::validation("reason", m))?,
+        Some(r) => text::multiline_required(r, 1000).map_err(|m| ApiError::validation("reason", m))?,
         None => return Err(ApiError::validation("reason", "is required: the requester is told why")),
     };
     require_pending(&request)?;
+    require_version(&request, Some(expected))?;
     let audit = caller
         .audit("join_request.reject", "join_request", &request.id)
         .before(json!({"status": "pending"}))
@@ -204,24 +257,29 @@ async fn own(ctx: &Ctx, req: &ApiRequest) -> Result<(UserId, JoinRequest), ApiEr
 /// One of the caller's own join requests (nobody else's: 404).
 #[utoipa::path(get, path = "/v1/me/join-requests/{id}", tag = "me",
     params(("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The request", body = JoinRequestView)))]
+    responses((status = 200, description = "The request", body = JoinRequestView, headers(("ETag" = String)))))]
 pub async fn mine_get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = own(&ctx, &req).await?;
-    ApiResponse::ok(&JoinRequestView::from(&request))
+    one(&request)
 }
 
-/// Edits the caller's pending request (its roles and classes).
+/// Edits the caller's pending request (its roles and classes). With `If-Match`, a stale
+/// ETag gets 412.
 #[utoipa::path(patch, path = "/v1/me/join-requests/{id}", tag = "me", request_body = PatchJoinRequest,
-    params(("id" = String, Path, description = "request ID")),
-    responses((status = 200, description = "The edited request", body = JoinRequestView), (status = 409, description = "`already_decided`")))]
+    params(("id" = String, Path, description = "request ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the request was read with")),
+    responses((status = 200, description = "The edited request", body = JoinRequestView, headers(("ETag" = String))),
+              (status = 409, description = "`already_decided`"), (status = 412, description = "the request changed since it was read")))]
 pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = own(&ctx, &req).await?;
+    let expected = req.if_match()?;
     let body: PatchJoinRequest = req.json()?;
     require_pending(&request)?;
+    require_version(&request, expected)?;
     let org = ctx.store().org(&request.org_id).await?.ok_or(ApiError::NotFound("join request"))?;
     let roles = check_grants(&ctx, &org, body.roles, "roles").await?;
-    let updated = ctx.store().update_join_request_roles(&request, roles, None).await?;
-    ApiResponse::ok(&JoinRequestView::from(&updated))
+    let updated = ctx.store().update_join_request_roles(&request, roles, None).await;
+    one(&changed_meanwhile(&ctx, &request, updated).await?)
 }
 
 /// Withdraws the caller's pending request.

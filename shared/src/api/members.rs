@@ -8,14 +8,16 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{member, member_and, member_and_target, membership, resource_id, user_param, Caller};
-use super::errors::{admin_role_required, member_error};
+use super::errors::{admin_role_required, invitation_error, member_error};
 use super::grants::{check_grants, check_grants_with, named_classes};
+use super::inviting::{invite_one, InvitationResult};
 use super::retry::{self, Attempt};
 use super::views::MemberView;
 use crate::domain::UserId;
-use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant};
+use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
+use crate::store::invitations::InvitationError;
 use crate::store::members::{Joined, MemberError};
 use crate::store::orgs::Also;
 use crate::Ctx;
@@ -31,13 +33,15 @@ pub struct AddMember {
     pub roles: Vec<RoleGrant>,
 }
 
-/// Adds a registered person with one or more roles (admins). Honours `Idempotency-Key`.
-/// One read (the caller, the organization, the person and the classes named) and one
-/// transaction.
+/// Adds a registered person by their user ID with one or more roles (admins), in one
+/// read (the caller, the organization, the person, the classes named) and one
+/// transaction; or invites an address (`email`: 202 with the invitation, whether or not
+/// the address is registered). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/members", tag = "members", request_body = AddMember,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Added", body = MemberView),
+    responses((status = 201, description = "Added (by user ID)", body = MemberView),
+              (status = 202, description = "Invited (by email)", body = InvitationResult),
               (status = 409, description = "`already_member`, or `classes_required` when the organization has no classes yet")))]
 pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<AddMember, ApiError> = req.json();
@@ -51,28 +55,56 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     caller.require_admin("add members")?;
     let body = body?;
-    let user = match (body.user_id.as_deref(), body.email.as_deref()) {
-        (Some(id), None) => match UserId::parse(id) {
-            Some(id) => read.user(&id)?,
-            None => None,
-        },
-        (None, Some(email)) => {
-            let email = Email::parse(email).map_err(|m| ApiError::validation("email", m))?;
-            ctx.store().user_by_verified_email(email.as_str()).await?
-        }
-        _ => return Err(ApiError::validation("user_id", "give either user_id or email")),
-    };
     let classes: Vec<Class> =
         named_classes(&body.roles).iter().filter_map(|id| read.class(id).transpose()).collect::<Result<_, _>>()?;
+    let id = match (body.user_id.as_deref(), body.email.as_deref()) {
+        (Some(id), None) => id,
+        (None, Some(email)) => return add_by_email(&ctx, &caller, email, body.roles, &classes).await,
+        _ => return Err(ApiError::validation("user_id", "give either user_id or email")),
+    };
+    let user = UserId::parse(id).map(|id| read.user(&id)).transpose()?.flatten();
     let roles = check_grants_with(&caller.org, body.roles, "roles", &classes)?;
     let user = user.ok_or_else(|| ApiError::Missing {
         code: "user_not_found",
-        detail: "No registered person has this ID or verified email; invite them by email instead.".into(),
+        detail: "No registered person has this ID; add people you do not know the ID of by email.".into(),
     })?;
+    // Added by their ID, the person gave the organization no address: it shows none.
     let (org, source) = (&caller.org, MembershipSource::Manual);
-    let m = Membership::new(&org.id, &user.id, &user.name, user.email.as_deref(), roles, false, source);
+    let m = Membership::new(&org.id, &user.id, &user.name, None, roles, false, source);
     add_member(&ctx, &caller, &m).await?;
-    ApiResponse::created(&MemberView::from(&m), &format!("/v1/orgs/{}/members/{}", caller.org.id, user.id))
+    ApiResponse::created(
+        &MemberView::seen_by(&m, &caller.member),
+        &format!("/v1/orgs/{}/members/{}", caller.org.id, user.id),
+    )
+}
+
+/// An add by email is an invitation, whoever the address belongs to: the answer (202,
+/// the invitation) is the same for a registered person and a stranger, so it tells
+/// nobody whether an address is registered. A registered person sees the invitation in
+/// `/me/invitations` and joins by accepting it.
+async fn add_by_email(
+    ctx: &Ctx,
+    caller: &Caller,
+    email: &str,
+    roles: Vec<RoleGrant>,
+    classes: &[Class],
+) -> Result<ApiResponse, ApiError> {
+    let email = Email::parse(email).map_err(|m| ApiError::validation("email", m))?;
+    let mut roles = check_grants_with(&caller.org, roles, "roles", classes)?;
+    if roles.len() != 1 {
+        return Err(ApiError::validation(
+            "roles",
+            "adding by email sends an invitation, which offers one role: give one (add more once they have joined)",
+        ));
+    }
+    let role = roles.remove(0);
+    let result = invite_one(ctx, caller, email.as_str().to_string(), role, None, Timestamp::now()).await?;
+    match result.status.as_str() {
+        "already_member" => return Err(member_error(MemberError::AlreadyMember)),
+        "daily_limit" => return Err(invitation_error(InvitationError::DailyLimit)),
+        _ => {}
+    }
+    ApiResponse::json(http::StatusCode::ACCEPTED, &result)
 }
 
 /// Writes the new member with its audit entry and event; a pending join request of
@@ -138,7 +170,7 @@ async fn class_members(
     }
     members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.user_id.cmp(&b.user_id)));
     let (members, next) = page.slice(members)?;
-    Ok(Page::new(members.iter().map(MemberView::from).collect(), next))
+    Ok(Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next))
 }
 
 /// Lists members (admins; teachers for a class they teach), by name within a class.
@@ -155,7 +187,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let listed = match class_filter(&ctx, &caller, req.query_param("class")).await? {
         None => {
             let (members, next) = ctx.store().members(&caller.org.id, role, &page).await?;
-            Page::new(members.iter().map(MemberView::from).collect(), next)
+            Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next)
         }
         Some(class) => class_members(&ctx, &caller, &class, role, &page).await?,
     };
@@ -172,7 +204,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, target) = member_and_target(&ctx, &req, &user).await?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
     if user == caller.member.user_id {
-        return ApiResponse::ok(&MemberView::from(&target));
+        return ApiResponse::ok(&MemberView::seen_by(&target, &caller.member));
     }
     if !caller.is_admin() {
         let allowed = caller.has_role(Role::Teacher) && {
@@ -183,7 +215,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             return Err(ApiError::Forbidden("see this member"));
         }
     }
-    ApiResponse::ok(&MemberView::from(&target))
+    ApiResponse::ok(&MemberView::seen_by(&target, &caller.member))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -215,7 +247,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         member_error(MemberError::Changed),
     )
     .await?;
-    ApiResponse::ok(&MemberView::from(&updated))
+    ApiResponse::ok(&MemberView::seen_by(&updated, &caller.member))
 }
 
 /// One try at replacing a member's roles.

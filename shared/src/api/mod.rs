@@ -8,6 +8,7 @@ pub mod auditing;
 pub mod errors;
 pub mod grants;
 pub mod idempotency;
+pub mod inviting;
 pub mod retry;
 pub mod views;
 

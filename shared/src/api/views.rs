@@ -11,6 +11,10 @@ use crate::domain::{JoinRequest, JoinRequestStatus, Membership, MembershipSource
 pub struct MemberView {
     pub user_id: String,
     pub name: String,
+    /// Shown to the member themself and to the organization's admins, and only when the
+    /// person gave this address by their own action here: created the organization,
+    /// accepted an invitation link or an email invitation. A person an admin added by
+    /// their user ID shows no email.
     pub email: Option<String>,
     pub roles: Vec<RoleGrant>,
     pub admin: bool,
@@ -23,12 +27,14 @@ pub struct MemberView {
     pub class_history: Vec<String>,
 }
 
-impl From<&Membership> for MemberView {
-    fn from(m: &Membership) -> Self {
+impl MemberView {
+    /// The member `m` as `viewer` (a member of the same organization) may see them.
+    pub fn seen_by(m: &Membership, viewer: &Membership) -> Self {
+        let sees_email = viewer.admin || viewer.user_id == m.user_id;
         MemberView {
             user_id: m.user_id.to_string(),
             name: m.name.clone(),
-            email: m.email.clone(),
+            email: m.email.clone().filter(|_| sees_email),
             roles: m.roles.clone(),
             admin: m.admin,
             source: m.source,
@@ -56,6 +62,9 @@ pub struct JoinRequestView {
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
+    /// Its ETag (also the `ETag` header of a single request): send it as `If-Match` to
+    /// accept or reject, so that the decision is on the request as shown.
+    pub etag: String,
 }
 
 impl From<&JoinRequest> for JoinRequestView {
@@ -73,6 +82,7 @@ impl From<&JoinRequest> for JoinRequestView {
             created_at: r.created_at,
             decided_at: r.decided_at,
             decided_by: r.decided_by.clone(),
+            etag: crate::http::etag(r.version),
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct AuditEntry {
     pub before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// An admin's action: the transaction that writes the entry also checks that the
+    /// actor is still an admin (not stored).
+    #[serde(skip)]
+    pub by_admin: bool,
 }
 
 impl AuditEntry {
@@ -47,7 +51,14 @@ impl AuditEntry {
             target_id: target_id.into(),
             before: None,
             after: None,
+            by_admin: false,
         }
+    }
+
+    /// Marks the entry as an admin's action (see [`AuditEntry::by_admin`]).
+    pub fn as_admin(mut self, by_admin: bool) -> Self {
+        self.by_admin = by_admin;
+        self
     }
 
     /// The values before the change.

@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An email address, lower-cased (addresses are matched case-insensitively).
+/// An email address that mail can be sent to, lower-cased (addresses are matched
+/// case-insensitively), its domain in ASCII: an internationalized domain (`школа.рф`) is
+/// kept in its ASCII form (`xn--80atdl2c.xn--p1ai`), the form SES sends to. A local part
+/// (before `@`) must be ASCII: SES cannot send to others.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -11,10 +14,19 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let email = raw.trim().to_lowercase();
         let err = || "must be an email address like name@school.ru".to_string();
+        let (local, domain) = email.rsplit_once('@').ok_or_else(err)?;
+        if !local.is_ascii() {
+            return Err("the part before @ must be in Latin letters, digits and . _ - +: mail cannot be delivered \
+                        to an address with other characters there"
+                .into());
+        }
+        let domain =
+            if domain.is_ascii() { domain.to_string() } else { idna::domain_to_ascii(domain).map_err(|_| err())? };
+        let email = format!("{local}@{domain}");
         if email.len() > 254 {
             return Err(err());
         }
-        let (local, domain) = email.rsplit_once('@').ok_or_else(err)?;
+        let domain = domain.as_str();
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local.starts_with('.')
@@ -31,7 +43,7 @@ impl Email {
                     && l.chars().all(|c| c.is_alphanumeric() || c == '-')
             });
         if local_ok && domain_ok {
-            Ok(Email(email))
+            Ok(Email(email.clone()))
         } else {
             Err(err())
         }
@@ -39,6 +51,12 @@ impl Email {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// `raw` as addresses are matched: its parsed form, or lower-cased as it is when it
+    /// cannot be one (an identity provider's address, say).
+    pub fn normalized(raw: &str) -> String {
+        Email::parse(raw).map(|e| e.0).unwrap_or_else(|_| raw.trim().to_lowercase())
     }
 }
 
@@ -107,7 +125,11 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse(" Anna.Petrova@School.RU ").unwrap().as_str(), "anna.petrova@school.ru");
-        assert!(Email::parse("учитель@школа.рф").is_ok());
+        // SES sends to ASCII local parts only; a Cyrillic domain goes in its ASCII form.
+        let refused = Email::parse("учитель@школа.рф").unwrap_err();
+        assert!(refused.contains("before @"), "{refused}");
+        assert_eq!(Email::parse("Anna@Школа.РФ").unwrap().as_str(), "anna@xn--80atdl2c.xn--p1ai");
+        assert_eq!(Email::normalized("anna@школа.рф"), "anna@xn--80atdl2c.xn--p1ai");
         for bad in ["", "a", "a@", "@b.ru", "a@b", "a b@c.ru", "a@@b.ru", "a..b@c.ru", "a@-b.ru"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

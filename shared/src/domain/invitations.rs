@@ -6,6 +6,28 @@ use utoipa::ToSchema;
 
 use super::{OrgId, RoleGrant, Timestamp, UserId};
 
+/// Invitation emails an organization may send in one UTC day (new invitations and
+/// resends): enough to invite a whole school of 2,000 in two days, not a spam cannon.
+pub const DAILY_INVITATION_EMAILS: u32 = 1000;
+
+/// The least time between two resends of one invitation (its first resend is always
+/// allowed).
+pub const RESEND_INTERVAL_SECS: i64 = 10 * 60;
+
+/// Seconds until `invitation` may be sent again (0: now).
+pub fn resend_wait(invitation: &Invitation, now: Timestamp) -> u64 {
+    if invitation.send_count < 2 {
+        return 0;
+    }
+    let next = invitation.last_sent_at.unix() + RESEND_INTERVAL_SECS;
+    (next - now.unix()).max(0) as u64
+}
+
+/// Seconds from `now` to the next UTC midnight (when the daily limit starts again).
+pub fn until_next_day(now: Timestamp) -> u64 {
+    (86_400 - now.unix().rem_euclid(86_400)) as u64
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum InvitationStatus {
@@ -38,5 +60,44 @@ impl Invitation {
     /// Pending and not yet expired.
     pub fn is_open(&self, now: Timestamp) -> bool {
         self.status == InvitationStatus::Pending && self.expires_at > now
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+
+    fn sent(count: u32, at: Timestamp) -> Invitation {
+        Invitation {
+            id: "i".into(),
+            org_id: OrgId::parse("k7m3xq9pza").unwrap(),
+            email: "a@b.ru".into(),
+            role: RoleGrant::staff("x"),
+            group_id: None,
+            status: InvitationStatus::Pending,
+            invited_by: UserId::parse("u1").unwrap(),
+            invited_by_name: "A".into(),
+            created_at: at,
+            expires_at: at,
+            last_sent_at: at,
+            send_count: count,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_first_resend_is_free_later_ones_wait_ten_minutes() {
+        let now = Timestamp::now();
+        assert_eq!(resend_wait(&sent(1, now), now), 0);
+        assert_eq!(resend_wait(&sent(2, now), now), 600);
+        assert_eq!(resend_wait(&sent(2, now), now.plus(time::Duration::minutes(4))), 360);
+        assert_eq!(resend_wait(&sent(3, now), now.plus(time::Duration::minutes(10))), 0);
+    }
+
+    #[test]
+    fn the_day_ends_at_utc_midnight() {
+        let t = |s: &str| Timestamp::parse(s).unwrap();
+        assert_eq!(until_next_day(t("2026-11-23T23:59:00Z")), 60);
+        assert_eq!(until_next_day(t("2026-11-23T00:00:00Z")), 86_400);
     }
 }

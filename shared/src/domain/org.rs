@@ -149,7 +149,9 @@ impl OrgProfile {
         }
         apply_opt(&mut out.short_name, input.short_name, "short_name", v, |s| text::optional(s, SHORT_NAME_MAX));
         apply_opt(&mut out.address, input.address, "address", v, |s| text::optional(s, ADDRESS_MAX));
-        apply_opt(&mut out.description, input.description, "description", v, |s| text::optional(s, DESCRIPTION_MAX));
+        apply_opt(&mut out.description, input.description, "description", v, |s| {
+            text::multiline_optional(s, DESCRIPTION_MAX)
+        });
         apply_opt(&mut out.website, input.website, "website", v, |s| opt_parse(s, Website::parse));
         apply_opt(&mut out.phone, input.phone, "phone", v, |s| opt_parse(s, Phone::parse));
         apply_opt(&mut out.email, input.email, "email", v, |s| opt_parse(s, Email::parse));

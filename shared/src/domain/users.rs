@@ -25,7 +25,7 @@ impl Identity {
     /// The verified address, lower-cased, or none (an unverified address proves nothing).
     pub fn verified_email(&self) -> Option<String> {
         if self.email_verified {
-            self.email.as_ref().map(|e| e.to_lowercase())
+            self.email.as_deref().map(crate::domain::Email::normalized)
         } else {
             None
         }

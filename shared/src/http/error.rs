@@ -50,6 +50,10 @@ pub enum ApiError {
     /// Something that existed and is no longer usable (410), e.g. an expired link.
     #[error("{detail}")]
     Gone { code: &'static str, detail: String },
+    /// A limit on how often something may be done (429), with the seconds until it may
+    /// be done again (`Retry-After`).
+    #[error("{detail}")]
+    TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("precondition required")]
@@ -127,6 +131,7 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Gone { .. } => StatusCode::GONE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -148,6 +153,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => code,
             ApiError::Gone { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
+            ApiError::TooManyRequests { code, .. } => code,
             ApiError::PreconditionFailed => "precondition_failed",
             ApiError::PreconditionRequired => "precondition_required",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
@@ -169,6 +175,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Gone { .. } => "Gone",
             ApiError::Unprocessable { .. } => "Unprocessable request",
+            ApiError::TooManyRequests { .. } => "Too many requests",
             ApiError::PreconditionFailed => "Precondition failed",
             ApiError::PreconditionRequired => "Precondition required",
             ApiError::UnsupportedMediaType => "Unsupported media type",
@@ -191,7 +198,8 @@ impl ApiError {
             | ApiError::Missing { detail, .. }
             | ApiError::Gone { detail, .. }
             | ApiError::Conflict { detail, .. }
-            | ApiError::Unprocessable { detail, .. } => detail.clone(),
+            | ApiError::Unprocessable { detail, .. }
+            | ApiError::TooManyRequests { detail, .. } => detail.clone(),
             ApiError::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Some fields are not valid: {}.", fields.join(", "))
@@ -200,7 +208,9 @@ impl ApiError {
                 "The resource changed since you read it (If-Match does not match its ETag); read it again and retry."
                     .into()
             }
-            ApiError::PreconditionRequired => "This request needs an If-Match header.".into(),
+            ApiError::PreconditionRequired => {
+                "This request needs an If-Match header with the ETag of what you read (the `ETag` header, or the `etag` field in lists).".into()
+            }
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
             ApiError::Internal(_) => "Something went wrong on our side. It has been logged; please retry later.".into(),

@@ -32,18 +32,28 @@ pub struct Claims {
 impl Claims {
     /// Reads the claims from a JSON object of claims. API Gateway hands every claim over
     /// as a string (`"email_verified": "true"`), the local gateway as JSON values.
-    pub fn from_json(claims: &serde_json::Map<String, serde_json::Value>) -> Option<Claims> {
+    ///
+    /// Only ID tokens are accepted: a token whose `token_use` claim is there and is not
+    /// `id` (a Cognito access token, which API Gateway's JWT authorizer lets through too,
+    /// and which carries no email or name) is refused. Tokens without the claim (the
+    /// local gateway's older dev tokens, other identity providers) are taken.
+    pub fn from_json(claims: &serde_json::Map<String, serde_json::Value>) -> Result<Claims, &'static str> {
         let text = |key: &str| match claims.get(key) {
             Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s.clone()),
             _ => None,
         };
-        let sub = text("sub")?;
+        match claims.get("token_use") {
+            None => {}
+            Some(serde_json::Value::String(s)) if s == "id" => {}
+            Some(_) => return Err("only ID tokens are accepted (this token's token_use is not id)"),
+        }
+        let sub = text("sub").ok_or("the token has no subject")?;
         let email_verified = match claims.get("email_verified") {
             Some(serde_json::Value::Bool(b)) => *b,
             Some(serde_json::Value::String(s)) => s == "true",
             _ => false,
         };
-        Some(Claims { sub, email: text("email"), email_verified, name: text("name") })
+        Ok(Claims { sub, email: text("email"), email_verified, name: text("name") })
     }
 
     /// The person as the identity provider asserts them; `None` when the subject cannot
@@ -68,6 +78,8 @@ pub struct ApiRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub claims: Option<Claims>,
+    /// Why the token's claims were refused, when they were (for the 401).
+    pub claims_refused: Option<&'static str>,
     pub request_id: String,
 }
 
@@ -81,13 +93,14 @@ impl ApiRequest {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             claims: None,
+            claims_refused: None,
             request_id: ulid::Ulid::new().to_string(),
         }
     }
 
     /// The caller's claims; 401 when the request carries none.
     pub fn caller(&self) -> Result<&Claims, ApiError> {
-        self.claims.as_ref().ok_or(ApiError::Unauthorized("no valid bearer token"))
+        self.claims.as_ref().ok_or(ApiError::Unauthorized(self.claims_refused.unwrap_or("no valid bearer token")))
     }
 
     pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
@@ -116,6 +129,16 @@ impl ApiRequest {
             None => Ok(None),
             Some(v) if v.trim() == "*" => Ok(None),
             Some(v) => parse_etag(v).map(Some).ok_or(ApiError::PreconditionFailed),
+        }
+    }
+
+    /// The version an `If-Match` names, required: 428 without one (or with `*`), for
+    /// decisions that must be made on what the caller saw.
+    pub fn required_if_match(&self) -> Result<u64, ApiError> {
+        match self.header("if-match") {
+            None => Err(ApiError::PreconditionRequired),
+            Some(v) if v.trim() == "*" => Err(ApiError::PreconditionRequired),
+            Some(v) => parse_etag(v).ok_or(ApiError::PreconditionFailed),
         }
     }
 
@@ -180,6 +203,9 @@ impl ApiResponse {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::TooManyRequests { retry_after, .. } = err {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
         if let ApiError::MethodNotAllowed { allow } = err {
             let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
             if let Ok(v) = HeaderValue::from_str(&allow) {
@@ -208,6 +234,22 @@ mod tests {
         assert!(c.email_verified);
         assert_eq!(c.sub, "u1");
         let none = serde_json::json!({"email": "a@b.ru"});
-        assert!(Claims::from_json(none.as_object().unwrap()).is_none());
+        assert!(Claims::from_json(none.as_object().unwrap()).is_err());
+    }
+
+    #[test]
+    fn only_id_tokens_are_accepted() {
+        let claims = |token_use: serde_json::Value| {
+            let mut c = serde_json::json!({"sub": "u1", "email": "a@b.ru"});
+            if !token_use.is_null() {
+                c["token_use"] = token_use;
+            }
+            Claims::from_json(c.as_object().unwrap())
+        };
+        assert!(claims(serde_json::json!("id")).is_ok());
+        assert!(claims(serde_json::Value::Null).is_ok(), "no claim: taken");
+        for refused in [serde_json::json!("access"), serde_json::json!(""), serde_json::json!(1)] {
+            assert!(claims(refused.clone()).is_err(), "{refused}");
+        }
     }
 }

@@ -103,12 +103,20 @@ pub fn render(kind: &str, lang: Language, to: &str, vars: &Value) -> Result<Emai
     })
 }
 
-/// The email as MIME: multipart/alternative with the plain-text and HTML parts.
+/// The email as MIME: multipart/alternative with the plain-text and HTML parts. No
+/// header can carry a line break, whatever the email holds: the subject is made one line
+/// (text fields refuse line breaks, but a header must not depend on that), and an address
+/// with a control character or white space is refused.
 pub fn mime(from: &str, email: &Email) -> Result<Vec<u8>, String> {
+    for address in [from, email.to.as_str()] {
+        if address.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(format!("the address {address:?} cannot be a mail header"));
+        }
+    }
     mail_builder::MessageBuilder::new()
         .from(("kabinet", from))
         .to(email.to.as_str())
-        .subject(email.subject.as_str())
+        .subject(crate::domain::text::one_line(&email.subject))
         .text_body(email.text.as_str())
         .html_body(email.html.as_str())
         .write_to_vec()
@@ -170,6 +178,22 @@ mod tests {
         assert!(ru.text.contains("Причина: Нет мест") && ru.subject.contains("отклонена"));
         let en = render("join_request_rejected", Language::En, "a@b.ru", &vars()).unwrap();
         assert!(en.text.contains("Reason: Нет мест") && en.subject.contains("rejected"));
+    }
+
+    /// An organization named with a header in it (stored before names refused line
+    /// breaks, say) still makes one Subject line and no other header.
+    #[test]
+    fn no_header_injection_whatever_the_subject_holds() {
+        let mut vars = vars();
+        vars["org_name"] = Value::String("Acme\r\nBcc: x@evil.example".into());
+        for lang in [Language::En, Language::Ru] {
+            let e = render("member_added", lang, "a@b.ru", &vars).unwrap();
+            let raw = String::from_utf8(mime("no-reply@kabinet.test", &e).unwrap()).unwrap();
+            let headers = &raw[..raw.find("\r\n\r\n").unwrap()];
+            assert!(!headers.lines().any(|l| l.to_ascii_lowercase().starts_with("bcc:")), "{headers}");
+        }
+        let e = render("member_added", Language::En, "a@b.ru\r\nBcc: x@evil.example", &vars).unwrap();
+        assert!(mime("no-reply@kabinet.test", &e).is_err());
     }
 
     #[test]

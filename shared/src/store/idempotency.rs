@@ -27,8 +27,11 @@ pub struct StoredResponse {
 pub struct IdempotencyRecord {
     pub fingerprint: String,
     pub locked_until: i64,
+    /// The answer, sealed (encrypted and authenticated) under the request's
+    /// `Idempotency-Key`, which the table holds only as a hash: an answer can carry a
+    /// secret (a link's token), and only the client that holds the key can open it.
     #[serde(default)]
-    pub response: Option<StoredResponse>,
+    pub response: Option<String>,
     pub ttl: i64,
 }
 
@@ -39,13 +42,20 @@ pub enum Claim {
     Taken(IdempotencyRecord),
 }
 
-/// Whose request with which `Idempotency-Key`: the record's partition.
+/// Whose request with which `Idempotency-Key`: the record's partition, made of a hash of
+/// both (the key itself is never stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordKey(String);
 
 impl RecordKey {
     pub fn new(user: &str, key: &str) -> Self {
-        RecordKey(idempotency_pk(user, key))
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in ["kabinet idempotency record", user, key] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        RecordKey(idempotency_pk(&hex::encode(h.finalize())))
     }
 }
 
@@ -113,8 +123,9 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
-    pub async fn complete_idempotency(&self, pk: &RecordKey, response: &StoredResponse) -> Result<(), StoreError> {
-        let value = serde_dynamo::to_attribute_value(response).map_err(serde_err)?;
+    /// Stores the sealed answer of the request that holds the key.
+    pub async fn complete_idempotency(&self, pk: &RecordKey, sealed: &str) -> Result<(), StoreError> {
+        let value = AttributeValue::S(sealed.to_string());
         self.db
             .update_item()
             .table_name(&self.table)

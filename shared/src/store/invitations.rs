@@ -9,6 +9,7 @@ use super::pieces::{add_audit, add_event, count_members_and_requests, end_or_che
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
+use crate::domain::invitations::DAILY_INVITATION_EMAILS;
 use crate::domain::{AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, Timestamp};
 
 #[derive(Debug)]
@@ -20,6 +21,8 @@ pub enum InvitationError {
     ClassUnavailable(String),
     /// The invitee has a pending join request (or it changed): read it and pass it along.
     HasPendingRequest,
+    /// The organization has sent its invitation emails for today.
+    DailyLimit,
     Store(StoreError),
 }
 
@@ -36,6 +39,21 @@ impl From<StoreError> for InvitationError {
     fn from(e: StoreError) -> Self {
         InvitationError::Store(e)
     }
+}
+
+/// Counts one invitation email against the organization's day, on the condition that the
+/// day's limit is not reached (in the transaction that sends it). The counter leaves the
+/// table by TTL two days later.
+fn count_invitation_email(tx: &mut Tx, org: &OrgId, now: Timestamp) -> Result<usize, StoreError> {
+    let day = now.day();
+    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(sent) OR sent < :limit")
+        .name("#ttl", TTL)
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .value(":limit", n(DAILY_INVITATION_EMAILS))
+        .value(":ttl", n(now.unix() + 2 * 86_400));
+    tx.update(super::tx::key(org_pk(org), format!("{MAILDAY_PREFIX}{day}")), expr)
 }
 
 fn pending_version(i: &Invitation) -> Expr {
@@ -57,10 +75,14 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         tx.put(invitation_item(i)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let guard_at = tx.put(invitation_guard_item(i), Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let day_at = count_invitation_email(&mut tx, &i.org_id, i.created_at)?;
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
             Ok(()) => Ok(()),
+            Err(e) if e.condition_failed_at(day_at) && !e.condition_failed_at(guard_at) => {
+                Err(InvitationError::DailyLimit)
+            }
             Err(e) if e.condition_failed_at(guard_at) => {
                 let out = self
                     .db
@@ -115,11 +137,13 @@ impl Store {
         };
         let mut tx = Tx::new(&self.table);
         let at = tx.put(invitation_item(&updated)?, Some(pending_version(i)))?;
+        let day_at = count_invitation_email(&mut tx, &i.org_id, now)?;
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
             Ok(()) => Ok(updated),
             Err(e) if e.condition_failed_at(at) => Err(InvitationError::NotPending),
+            Err(e) if e.condition_failed_at(day_at) => Err(InvitationError::DailyLimit),
             Err(e) => Err(e.into()),
         }
     }

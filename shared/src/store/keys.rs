@@ -40,6 +40,8 @@ pub const JOINREQS_PREFIX: &str = "JOINREQS#";
 pub const JOINPENDING_PREFIX: &str = "JOINPENDING#";
 pub const GROUP_PREFIX: &str = "GROUP#";
 pub const INVITE_PREFIX: &str = "INVITE#";
+/// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
+pub const MAILDAY_PREFIX: &str = "MAILDAY#";
 pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
 pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
 
@@ -87,8 +89,9 @@ pub fn email_pk(email: &str) -> String {
     format!("{EMAIL_PREFIX}{email}")
 }
 
-pub fn idempotency_pk(user: &str, key: &str) -> String {
-    format!("{IDEM_PREFIX}{user}#{key}")
+/// An idempotency record's partition: `digest` is a hash of the caller and their key.
+pub fn idempotency_pk(digest: &str) -> String {
+    format!("{IDEM_PREFIX}{digest}")
 }
 
 pub fn class_sk(class: &str) -> String {

@@ -66,6 +66,9 @@ pub enum StoreError {
     /// A page cursor that does not belong to the list being read.
     #[error("invalid cursor")]
     InvalidCursor,
+    /// An admin's write whose actor was no longer an admin when it ran.
+    #[error("the actor is no longer an admin")]
+    NoLongerAdmin,
     #[error("store: {0}")]
     Other(String),
 }
@@ -76,7 +79,7 @@ impl StoreError {
         match self {
             StoreError::ConditionFailed => true,
             StoreError::Cancelled(reasons) => reasons.get(i).is_some_and(|r| r == "ConditionalCheckFailed"),
-            StoreError::Other(_) | StoreError::InvalidCursor => false,
+            StoreError::Other(_) | StoreError::InvalidCursor | StoreError::NoLongerAdmin => false,
         }
     }
 
@@ -84,7 +87,7 @@ impl StoreError {
         match self {
             StoreError::ConditionFailed => true,
             StoreError::Cancelled(reasons) => reasons.iter().any(|r| r == "ConditionalCheckFailed"),
-            StoreError::Other(_) | StoreError::InvalidCursor => false,
+            StoreError::Other(_) | StoreError::InvalidCursor | StoreError::NoLongerAdmin => false,
         }
     }
 }

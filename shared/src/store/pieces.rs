@@ -14,7 +14,14 @@ use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Memb
 use crate::domain::{Timestamp, UserId};
 
 /// Adds an audit entry to a transaction.
+///
+/// An admin's entry also makes the transaction check that the actor is still an admin.
 pub fn add_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<usize, StoreError> {
+    if entry.by_admin {
+        if let Some(actor) = UserId::parse(&entry.actor_id) {
+            tx.require_admin(&entry.org_id, &actor);
+        }
+    }
     tx.put(audit_item(entry)?, None)
 }
 

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Delete, Put, TransactWriteItem, Update};
 
-use super::keys::{PK, SK};
+use super::keys::{member_sk, org_pk, PK, SK};
 use super::{Store, StoreError};
+use crate::domain::{OrgId, UserId};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -81,11 +82,29 @@ fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
 pub struct Tx {
     table: String,
     items: Vec<TransactWriteItem>,
+    /// The keys the actions write or check, as (pk, sk).
+    keys: Vec<(String, String)>,
+    /// The membership that must still be an admin's when the transaction runs.
+    admin: Option<Item>,
+}
+
+/// An item's or key's (pk, sk).
+fn key_of(item: &Item) -> (String, String) {
+    let attr = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    (attr(PK), attr(SK))
 }
 
 impl Tx {
     pub fn new(table: &str) -> Self {
-        Tx { table: table.to_string(), items: Vec::new() }
+        Tx { table: table.to_string(), ..Default::default() }
+    }
+
+    /// The transaction goes through only if `actor` is still an admin of `org` when it
+    /// runs (a condition check on their membership, added at [`Tx::run`] unless the
+    /// transaction writes that membership itself, with conditions of its own); otherwise
+    /// it fails with [`StoreError::NoLongerAdmin`].
+    pub fn require_admin(&mut self, org: &OrgId, actor: &UserId) {
+        self.admin = Some(key(org_pk(org), member_sk(actor)));
     }
 
     pub fn len(&self) -> usize {
@@ -98,6 +117,7 @@ impl Tx {
 
     pub fn put(&mut self, item: Item, cond: Option<Expr>) -> Result<usize, StoreError> {
         let cond = cond.unwrap_or_default();
+        self.keys.push(key_of(&item));
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -109,6 +129,7 @@ impl Tx {
     }
 
     pub fn update(&mut self, key: Item, expr: Expr) -> Result<usize, StoreError> {
+        self.keys.push(key_of(&key));
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -122,6 +143,7 @@ impl Tx {
 
     pub fn delete(&mut self, key: Item, cond: Option<Expr>) -> Result<usize, StoreError> {
         let cond = cond.unwrap_or_default();
+        self.keys.push(key_of(&key));
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -133,6 +155,7 @@ impl Tx {
     }
 
     pub fn check(&mut self, key: Item, cond: Expr) -> Result<usize, StoreError> {
+        self.keys.push(key_of(&key));
         let check = ConditionCheck::builder()
             .table_name(&self.table)
             .set_key(Some(key))
@@ -160,14 +183,25 @@ impl Tx {
         }
     }
 
-    /// Runs the transaction; `Cancelled` names each action's reason.
-    pub async fn run(self, store: &Store) -> Result<(), StoreError> {
-        if self.items.len() > MAX_ACTIONS {
-            return Err(StoreError::Other(format!("{} actions in one transaction", self.items.len())));
-        }
+    /// Runs the transaction; `Cancelled` names each action's reason, `NoLongerAdmin` says
+    /// that the actor of [`Tx::require_admin`] is no longer an admin.
+    pub async fn run(mut self, store: &Store) -> Result<(), StoreError> {
         if self.items.is_empty() {
             return Ok(());
         }
-        store.transact(self.items).await
+        let mut guard = None;
+        if let Some(key) = self.admin.take() {
+            if !self.keys.contains(&key_of(&key)) {
+                let cond = Expr::condition("admin = :true").value(":true", b(true));
+                guard = Some(self.check(key, cond)?);
+            }
+        }
+        if self.items.len() > MAX_ACTIONS {
+            return Err(StoreError::Other(format!("{} actions in one transaction", self.items.len())));
+        }
+        match store.transact(self.items).await {
+            Err(e) if guard.is_some_and(|i| e.condition_failed_at(i)) => Err(StoreError::NoLongerAdmin),
+            other => other,
+        }
     }
 }

@@ -11,20 +11,13 @@ use crate::domain::{Identity, ProfileChanges, Timestamp, User, UserId};
 impl Store {
     /// Creates the caller's profile on first use and keeps its email in step with the
     /// token (the identity provider owns the email); applies `changes`. One round trip.
+    /// A token without an email leaves the stored email and its verification as they
+    /// are: it never clears them.
     pub async fn upsert_user(&self, who: &Identity, changes: &ProfileChanges) -> Result<User, StoreError> {
         let (user, claims) = (&who.id, who);
         let now = Timestamp::now().to_string();
-        let mut set = vec![
-            "id = :id".to_string(),
-            "email_verified = :verified".to_string(),
-            "created_at = if_not_exists(created_at, :now)".to_string(),
-        ];
-        let mut remove = Vec::new();
-        let mut values = vec![
-            (":id", AttributeValue::S(user.to_string())),
-            (":verified", AttributeValue::Bool(claims.email_verified)),
-            (":now", AttributeValue::S(now)),
-        ];
+        let mut set = vec!["id = :id".to_string(), "created_at = if_not_exists(created_at, :now)".to_string()];
+        let mut values = vec![(":id", AttributeValue::S(user.to_string())), (":now", AttributeValue::S(now))];
         match &changes.name {
             Some(_) => set.push("#name = :name".into()),
             None => set.push("#name = if_not_exists(#name, :name)".into()),
@@ -46,19 +39,20 @@ impl Store {
         } else {
             set.push("updated_at = :now".into());
         }
-        match claims.email.as_deref().map(str::to_lowercase) {
+        match claims.email.as_deref().map(crate::domain::Email::normalized) {
             Some(email) => {
-                set.push(format!("email = :email, {GSI2PK} = :epk, {GSI2SK} = :upk"));
+                set.push(format!("email = :email, email_verified = :verified, {GSI2PK} = :epk, {GSI2SK} = :upk"));
                 values.push((":email", AttributeValue::S(email.clone())));
+                values.push((":verified", AttributeValue::Bool(claims.email_verified)));
                 values.push((":epk", AttributeValue::S(email_pk(&email))));
                 values.push((":upk", AttributeValue::S(user_pk(user))));
             }
-            None => remove.extend(["email", GSI2PK, GSI2SK]),
+            None => {
+                set.push("email_verified = if_not_exists(email_verified, :unverified)".into());
+                values.push((":unverified", AttributeValue::Bool(false)));
+            }
         }
-        let mut expr = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
+        let expr = format!("SET {}", set.join(", "));
         let out = self
             .db
             .update_item()
@@ -84,7 +78,8 @@ impl Store {
 
     /// The registered person with this verified email, if any.
     pub async fn user_by_verified_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let users: Vec<User> = self.query_all(&KeyQuery::index(GSI2, email_pk(&email.to_lowercase()))).await?;
+        let users: Vec<User> =
+            self.query_all(&KeyQuery::index(GSI2, email_pk(&crate::domain::Email::normalized(email)))).await?;
         Ok(users.into_iter().find(|u| u.email_verified))
     }
 }

@@ -6,7 +6,7 @@ use kabinet_tests::{dynamodb, env, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::{school, student, teacher};
+use crate::{decide, school, student, teacher};
 
 fn in_days(days: i64) -> String {
     kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
@@ -241,7 +241,7 @@ async fn admins_decide_requests_pending_first() {
     // Edit the class before accepting.
     let r = admin.patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[1])]})).await;
     assert_eq!(r.ok(200)["roles"][0]["class_ids"], json!([classes[1]]));
-    let accepted = admin.post(&format!("{base}/{}/accept", requests[0]), json!({})).await.ok(200).clone();
+    let accepted = decide(&admin, &org, &requests[0], "accept", json!({})).await.ok(200).clone();
     assert_eq!(accepted["status"], "accepted");
     assert_eq!(accepted["decided_by"], admin.sub.as_str());
     assert!(accepted["decided_at"].is_string());
@@ -252,21 +252,17 @@ async fn admins_decide_requests_pending_first() {
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/classes/{}", classes[1])).await.body["students"][0]["name"], "Аня");
     assert_eq!(people[0].get(&format!("/v1/orgs/{org}")).await.status, 200);
     // Deciding twice, or editing a decided request: 409.
-    admin.post(&format!("{base}/{}/accept", requests[0]), json!({})).await.problem(409, "already_decided");
-    admin.post(&format!("{base}/{}/reject", requests[0]), json!({"reason": "x"})).await.problem(409, "already_decided");
+    decide(&admin, &org, &requests[0], "accept", json!({})).await.problem(409, "already_decided");
+    decide(&admin, &org, &requests[0], "reject", json!({"reason": "x"})).await.problem(409, "already_decided");
     admin
         .patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[0])]}))
         .await
         .problem(409, "already_decided");
     // Rejecting needs a reason, which the requester sees.
-    let r = admin.post(&format!("{base}/{}/reject", requests[1]), json!({})).await;
+    let r = decide(&admin, &org, &requests[1], "reject", json!({})).await;
     assert_eq!(r.problem(422, "validation_failed").error_fields(), ["reason"]);
-    admin
-        .post(&format!("{base}/{}/reject", requests[1]), json!({"reason": "  "}))
-        .await
-        .problem(422, "validation_failed");
-    let rejected = admin
-        .post(&format!("{base}/{}/reject", requests[1]), json!({"reason": "Боря не учится в нашей школе"}))
+    decide(&admin, &org, &requests[1], "reject", json!({"reason": "  "})).await.problem(422, "validation_failed");
+    let rejected = decide(&admin, &org, &requests[1], "reject", json!({"reason": "Боря не учится в нашей школе"}))
         .await
         .ok(200)
         .clone();

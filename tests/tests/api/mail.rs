@@ -96,8 +96,8 @@ async fn join_requests_notify_every_admin_and_then_the_requester() {
     assert!(ru.iter().any(|m| m["text"].as_str().unwrap().contains("Анна Кандидат")));
     let en = await_mail(&second.email, 4).await;
     assert_eq!(en.iter().filter(|m| m["subject"].as_str().unwrap().starts_with("New request to join")).count(), 2);
-    admin.post(&format!("/v1/orgs/{org}/join-requests/{ra}/accept"), json!({})).await.ok(200);
-    admin.post(&format!("/v1/orgs/{org}/join-requests/{rb}/reject"), json!({"reason": "Вакансий нет"})).await.ok(200);
+    crate::decide(&admin, &org, &ra, "accept", json!({})).await.ok(200);
+    crate::decide(&admin, &org, &rb, "reject", json!({"reason": "Вакансий нет"})).await.ok(200);
     let accepted = await_mail(&a.email, 1).await;
     assert_eq!(accepted[0]["subject"], "Заявка в Школа принята");
     let rejected = await_mail(&b.email, 1).await;

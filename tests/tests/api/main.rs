@@ -16,6 +16,7 @@ mod me;
 mod members;
 mod orgs;
 mod plumbing;
+mod security;
 mod seed;
 
 use kabinet::domain::{Membership, MembershipSource};
@@ -103,4 +104,13 @@ pub async fn set_item_attr(org: &str, sk: &str, attr: &str, value: aws_sdk_dynam
 /// An RFC 3339 time long past.
 pub fn long_ago() -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::S("2020-01-01T00:00:00.000Z".into())
+}
+
+/// An admin's decision (`accept` or `reject`) on a join request as they read it: with
+/// `If-Match` set to the request's ETag.
+pub async fn decide(admin: &User, org: &str, id: &str, action: &str, body: Value) -> kabinet_tests::Resp {
+    let base = format!("/v1/orgs/{org}/join-requests/{id}");
+    let read = admin.get(&base).await;
+    let etag = read.header("etag").unwrap_or("\"v0\"").to_string();
+    admin.call(reqwest::Method::POST, &format!("{base}/{action}"), Some(body), &[("If-Match", &etag)]).await
 }

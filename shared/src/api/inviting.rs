@@ -1,0 +1,125 @@
+//! Sending email invitations, shared by the invitation routes and by adding a member by
+//! email (which is an invitation): one address invited, or renewed and sent again.
+
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::Caller;
+use super::errors::invitation_error;
+use crate::domain::{Email, Invitation, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
+use crate::http::ApiError;
+use crate::store::invitations::InvitationError;
+use crate::Ctx;
+
+/// How long an invitation (and each resend) is valid.
+pub const VALID_DAYS: i64 = 14;
+
+/// The email event of a new or renewed invitation.
+pub fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
+    OutboxEvent::Invitation {
+        org_id: i.org_id.clone(),
+        org_name: org_name.into(),
+        invitation_id: i.id.clone(),
+        email: i.email.clone(),
+        roles: vec![i.role.clone()],
+        by: i.invited_by_name.clone(),
+        expires_at: i.expires_at,
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationResult {
+    pub email: String,
+    /// `added` (a member, added to the group at once), `already_member`, `invited` (an
+    /// invitation email went out, or one is already pending), `invalid`, or
+    /// `daily_limit` (the organization's invitation emails for today are used up: not
+    /// sent; the whole request is a 429 when none could be).
+    pub status: String,
+    pub invitation_id: Option<String>,
+}
+
+/// Invites one address, or answers why not: `invalid`, `already_member` (only where the
+/// caller can see that this address is a member's: the member joined with it), `invited`.
+pub async fn invite_one(
+    ctx: &Ctx,
+    caller: &Caller,
+    raw: String,
+    role: RoleGrant,
+    group_id: Option<String>,
+    now: Timestamp,
+) -> Result<InvitationResult, ApiError> {
+    let Ok(email) = Email::parse(&raw) else {
+        return Ok(InvitationResult { email: raw, status: "invalid".into(), invitation_id: None });
+    };
+    let email = email.as_str().to_string();
+    if let Some(user) = ctx.store().user_by_verified_email(&email).await? {
+        // A member who joined with this address: the admins see it on the member anyway.
+        // Anyone else is invited (a member who gave no address here included), so the
+        // answer tells nothing about who is registered.
+        let member = ctx.store().membership(&caller.org.id, &user.id).await?;
+        if member.is_some_and(|m| m.email.as_deref() == Some(email.as_str())) {
+            return Ok(InvitationResult { email, status: "already_member".into(), invitation_id: None });
+        }
+    }
+    let invitation = Invitation {
+        id: ulid::Ulid::new().to_string().to_lowercase(),
+        org_id: caller.org.id.clone(),
+        email: email.clone(),
+        role,
+        group_id,
+        status: InvitationStatus::Pending,
+        invited_by: caller.member.user_id.clone(),
+        invited_by_name: caller.member.name.clone(),
+        created_at: now,
+        expires_at: now.plus(time::Duration::days(VALID_DAYS)),
+        last_sent_at: now,
+        send_count: 1,
+        version: 1,
+    };
+    let audit = caller
+        .audit("invitation.create", "invitation", &invitation.id)
+        .after(json!({"email": email, "role": invitation.role}));
+    match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
+        Ok(()) => Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(invitation.id) }),
+        Err(InvitationError::AlreadyInvited(id)) => {
+            // Still pending but expired: invite again means send it again, renewed.
+            if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
+                if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
+                    match renew(ctx, caller, &existing, now).await {
+                        Err(e) if e.code() == "too_many_requests" => {
+                            return Ok(InvitationResult {
+                                email,
+                                status: "daily_limit".into(),
+                                invitation_id: Some(id),
+                            });
+                        }
+                        other => other?,
+                    };
+                }
+            }
+            Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(id) })
+        }
+        Err(InvitationError::DailyLimit) => {
+            Ok(InvitationResult { email, status: "daily_limit".into(), invitation_id: None })
+        }
+        Err(e) => Err(invitation_error(e)),
+    }
+}
+
+/// Sends a pending invitation again with a new email, valid for another `VALID_DAYS`.
+pub async fn renew(
+    ctx: &Ctx,
+    caller: &Caller,
+    invitation: &Invitation,
+    now: Timestamp,
+) -> Result<Invitation, ApiError> {
+    let expires = now.plus(time::Duration::days(VALID_DAYS));
+    let audit = caller
+        .audit("invitation.resend", "invitation", &invitation.id)
+        .before(json!({"expires_at": invitation.expires_at}))
+        .after(json!({"expires_at": expires}));
+    let renewed = Invitation { expires_at: expires, ..invitation.clone() };
+    let event = invitation_event(&caller.org.name, &renewed);
+    Ok(ctx.store().resend_invitation(invitation, expires, &audit, &event).await?)
+}
