@@ -283,3 +283,31 @@ fn each_function_is_granted_exactly_what_it_declares() {
     let preview = text(&t["Resources"]["InviteLinksPreviewFunction"]["Properties"]["Policies"]);
     assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
 }
+
+#[test]
+fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let of_type = |ty: &'static str| resources.iter().filter(move |(_, v)| v["Type"].as_str() == Some(ty));
+    assert_eq!(t["Resources"]["Table"]["Properties"]["DeletionProtectionEnabled"].as_bool(), Some(true));
+    for bucket in ["ExportsBucket", "FilesBucket"] {
+        let tls_only = of_type("AWS::S3::BucketPolicy").any(|(_, p)| {
+            let statement = &p["Properties"]["PolicyDocument"]["Statement"][0];
+            format!("{:?}", p["Properties"]["Bucket"]).contains(bucket)
+                && statement["Effect"].as_str() == Some("Deny")
+                && statement["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")
+        });
+        assert!(tls_only, "{bucket} must refuse requests without TLS");
+    }
+    for (name, f) in of_type("AWS::Serverless::Function") {
+        let policies = format!("{:?}", f["Properties"]["Policies"]);
+        if policies.contains("ses:SendEmail") {
+            assert!(!policies.contains("identity/*") && policies.contains("identity/${MailFromDomain}"), "{name:?}");
+        }
+    }
+    let alarms: Vec<_> = of_type("AWS::CloudWatch::Alarm").collect();
+    assert!(alarms.len() >= 2, "the API's 5xx and the mail failures");
+    for (name, alarm) in alarms {
+        assert!(format!("{:?}", alarm["Properties"]["AlarmActions"]).contains("AlarmTopicArn"), "{name:?} notifies nobody");
+    }
+}
