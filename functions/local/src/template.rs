@@ -145,7 +145,8 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: bool) {
         statement(
             &mut statements,
             &["ses:SendEmail", "ses:SendRawEmail"],
-            &["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromDomain}\"".to_string()],
+            &["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromDomain}\""
+                .to_string()],
         );
     }
     if statements.is_empty() && !on_failure_queue {

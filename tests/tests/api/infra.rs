@@ -308,6 +308,9 @@ fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
     let alarms: Vec<_> = of_type("AWS::CloudWatch::Alarm").collect();
     assert!(alarms.len() >= 2, "the API's 5xx and the mail failures");
     for (name, alarm) in alarms {
-        assert!(format!("{:?}", alarm["Properties"]["AlarmActions"]).contains("AlarmTopicArn"), "{name:?} notifies nobody");
+        assert!(
+            format!("{:?}", alarm["Properties"]["AlarmActions"]).contains("AlarmTopicArn"),
+            "{name:?} notifies nobody"
+        );
     }
 }
