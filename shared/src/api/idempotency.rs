@@ -56,15 +56,15 @@ fn stored(resp: &ApiResponse) -> StoredResponse {
 
 /// The sealing key of one caller's `Idempotency-Key` (domain-separated from the record's
 /// hash).
-fn sealing_key(caller: &str, key: &str) -> aws_lc_rs::aead::LessSafeKey {
+fn sealing_key(caller: &str, key: &str) -> Option<aws_lc_rs::aead::LessSafeKey> {
     let mut h = Sha256::new();
     for part in ["kabinet idempotency answer", caller, key] {
         h.update(part.as_bytes());
         h.update([0]);
     }
-    let unbound = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, &h.finalize())
-        .expect("a SHA-256 digest is an AES-256 key");
-    aws_lc_rs::aead::LessSafeKey::new(unbound)
+    // A SHA-256 digest is an AES-256 key: this does not fail.
+    let unbound = aws_lc_rs::aead::UnboundKey::new(&aws_lc_rs::aead::AES_256_GCM, &h.finalize()).ok()?;
+    Some(aws_lc_rs::aead::LessSafeKey::new(unbound))
 }
 
 /// The answer, encrypted and authenticated: base64 of nonce and ciphertext.
@@ -77,6 +77,7 @@ fn seal(caller: &str, key: &str, response: &StoredResponse) -> Result<String, Ap
         .map_err(|_| ApiError::internal("no randomness for a nonce"))?;
     let mut data = serde_json::to_vec(response).map_err(|e| ApiError::internal(e.to_string()))?;
     sealing_key(caller, key)
+        .ok_or_else(|| ApiError::internal("no sealing key"))?
         .seal_in_place_append_tag(
             aws_lc_rs::aead::Nonce::assume_unique_for_key(nonce),
             aws_lc_rs::aead::Aad::empty(),
@@ -98,7 +99,7 @@ fn open(caller: &str, key: &str, sealed: &str) -> Option<StoredResponse> {
     let (nonce, data) = raw.split_at(aws_lc_rs::aead::NONCE_LEN);
     let nonce = aws_lc_rs::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
     let mut data = data.to_vec();
-    let plain = sealing_key(caller, key).open_in_place(nonce, aws_lc_rs::aead::Aad::empty(), &mut data).ok()?;
+    let plain = sealing_key(caller, key)?.open_in_place(nonce, aws_lc_rs::aead::Aad::empty(), &mut data).ok()?;
     serde_json::from_slice(plain).ok()
 }
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::access::{caller_id, id_param, identity, member, Caller};
 use super::errors::invitation_error;
 use super::grants::{check_grants, group_exists};
-use super::inviting::{invite_one, renew, InvitationResult};
+use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
 use super::retry;
 use super::views::MemberView;
 use crate::domain::invitations::resend_wait;
@@ -155,7 +155,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         .await
         .into_iter()
         .collect::<Result<_, _>>()?;
-    if results.iter().all(|r| r.status == "daily_limit") {
+    if results.iter().all(|r| r.status == InviteStatus::DailyLimit) {
         return Err(invitation_error(InvitationError::DailyLimit));
     }
     ApiResponse::ok(&InvitationResults { results })
@@ -209,16 +209,15 @@ pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     too_soon(&invitation, now)?;
     let updated = match renew(&ctx, &caller, &invitation, now).await {
         // Changed since read: resent meanwhile (too soon now), or decided (409).
-        Err(e) if e.code() == "already_decided" => {
-            match ctx.store().invitation(&caller.org.id, &invitation.id).await? {
-                Some(current) if current.status == InvitationStatus::Pending => {
+        Err(InvitationError::NotPending) => {
+            if let Some(current) = ctx.store().invitation(&caller.org.id, &invitation.id).await? {
+                if current.status == InvitationStatus::Pending {
                     too_soon(&current, now)?;
-                    return Err(e);
                 }
-                _ => return Err(e),
             }
+            return Err(invitation_error(InvitationError::NotPending));
         }
-        other => other?,
+        other => other.map_err(invitation_error)?,
     };
     ApiResponse::ok(&InvitationView::of(&updated, now))
 }

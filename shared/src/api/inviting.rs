@@ -28,14 +28,25 @@ pub fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
     }
 }
 
+/// What became of one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteStatus {
+    /// A member who joined with this address (nothing sent).
+    AlreadyMember,
+    /// An invitation email went out, or one is already pending.
+    Invited,
+    /// Not an address mail can be sent to.
+    Invalid,
+    /// The organization's invitation emails for today are used up: not sent (the whole
+    /// request is a 429 when none could be).
+    DailyLimit,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InvitationResult {
     pub email: String,
-    /// `added` (a member, added to the group at once), `already_member`, `invited` (an
-    /// invitation email went out, or one is already pending), `invalid`, or
-    /// `daily_limit` (the organization's invitation emails for today are used up: not
-    /// sent; the whole request is a 429 when none could be).
-    pub status: String,
+    pub status: InviteStatus,
     pub invitation_id: Option<String>,
 }
 
@@ -50,7 +61,7 @@ pub async fn invite_one(
     now: Timestamp,
 ) -> Result<InvitationResult, ApiError> {
     let Ok(email) = Email::parse(&raw) else {
-        return Ok(InvitationResult { email: raw, status: "invalid".into(), invitation_id: None });
+        return Ok(InvitationResult { email: raw, status: InviteStatus::Invalid, invitation_id: None });
     };
     let email = email.as_str().to_string();
     if let Some(user) = ctx.store().user_by_verified_email(&email).await? {
@@ -59,7 +70,7 @@ pub async fn invite_one(
         // answer tells nothing about who is registered.
         let member = ctx.store().membership(&caller.org.id, &user.id).await?;
         if member.is_some_and(|m| m.email.as_deref() == Some(email.as_str())) {
-            return Ok(InvitationResult { email, status: "already_member".into(), invitation_id: None });
+            return Ok(InvitationResult { email, status: InviteStatus::AlreadyMember, invitation_id: None });
         }
     }
     let invitation = Invitation {
@@ -81,27 +92,27 @@ pub async fn invite_one(
         .audit("invitation.create", "invitation", &invitation.id)
         .after(json!({"email": email, "role": invitation.role}));
     match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
-        Ok(()) => Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(invitation.id) }),
+        Ok(()) => Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: Some(invitation.id) }),
         Err(InvitationError::AlreadyInvited(id)) => {
             // Still pending but expired: invite again means send it again, renewed.
             if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
                 if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
                     match renew(ctx, caller, &existing, now).await {
-                        Err(e) if e.code() == "too_many_requests" => {
+                        Err(InvitationError::DailyLimit) => {
                             return Ok(InvitationResult {
                                 email,
-                                status: "daily_limit".into(),
+                                status: InviteStatus::DailyLimit,
                                 invitation_id: Some(id),
                             });
                         }
-                        other => other?,
+                        other => other.map_err(invitation_error)?,
                     };
                 }
             }
-            Ok(InvitationResult { email, status: "invited".into(), invitation_id: Some(id) })
+            Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: Some(id) })
         }
         Err(InvitationError::DailyLimit) => {
-            Ok(InvitationResult { email, status: "daily_limit".into(), invitation_id: None })
+            Ok(InvitationResult { email, status: InviteStatus::DailyLimit, invitation_id: None })
         }
         Err(e) => Err(invitation_error(e)),
     }
@@ -113,7 +124,7 @@ pub async fn renew(
     caller: &Caller,
     invitation: &Invitation,
     now: Timestamp,
-) -> Result<Invitation, ApiError> {
+) -> Result<Invitation, InvitationError> {
     let expires = now.plus(time::Duration::days(VALID_DAYS));
     let audit = caller
         .audit("invitation.resend", "invitation", &invitation.id)
@@ -121,5 +132,5 @@ pub async fn renew(
         .after(json!({"expires_at": expires}));
     let renewed = Invitation { expires_at: expires, ..invitation.clone() };
     let event = invitation_event(&caller.org.name, &renewed);
-    Ok(ctx.store().resend_invitation(invitation, expires, &audit, &event).await?)
+    ctx.store().resend_invitation(invitation, expires, &audit, &event).await
 }

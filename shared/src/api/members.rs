@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::access::{member, member_and, member_and_target, membership, resource_id, user_param, Caller};
 use super::errors::{admin_role_required, invitation_error, member_error};
 use super::grants::{check_grants, check_grants_with, named_classes};
-use super::inviting::{invite_one, InvitationResult};
+use super::inviting::{invite_one, InvitationResult, InviteStatus};
 use super::retry::{self, Attempt};
 use super::views::MemberView;
 use crate::domain::UserId;
@@ -99,10 +99,10 @@ async fn add_by_email(
     }
     let role = roles.remove(0);
     let result = invite_one(ctx, caller, email.as_str().to_string(), role, None, Timestamp::now()).await?;
-    match result.status.as_str() {
-        "already_member" => return Err(member_error(MemberError::AlreadyMember)),
-        "daily_limit" => return Err(invitation_error(InvitationError::DailyLimit)),
-        _ => {}
+    match result.status {
+        InviteStatus::AlreadyMember => return Err(member_error(MemberError::AlreadyMember)),
+        InviteStatus::DailyLimit => return Err(invitation_error(InvitationError::DailyLimit)),
+        InviteStatus::Invited | InviteStatus::Invalid => {}
     }
     ApiResponse::json(http::StatusCode::ACCEPTED, &result)
 }

@@ -4,9 +4,8 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::items::{class_key, from_item, member_item, member_key, org_item, org_key, request_key, user_key};
-use super::keys::*;
 use super::pieces::add_audit;
-use super::tx::{n, s, Expr, Item, Tx};
+use super::tx::{key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::{AuditEntry, Class, Email, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp};
 use crate::domain::{User, UserId, Website};
@@ -66,12 +65,6 @@ impl Read {
     pub fn user(&mut self, user: &UserId) -> Result<Option<User>, StoreError> {
         self.take(user_key(user))
     }
-}
-
-/// An item's key as (partition, sort key).
-fn key_of(item: &Item) -> (String, String) {
-    let attr = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    (attr(PK), attr(SK))
 }
 
 impl Store {

@@ -89,7 +89,7 @@ pub struct Tx {
 }
 
 /// An item's or key's (pk, sk).
-fn key_of(item: &Item) -> (String, String) {
+pub fn key_of(item: &Item) -> (String, String) {
     let attr = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
     (attr(PK), attr(SK))
 }
