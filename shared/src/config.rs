@@ -123,8 +123,19 @@ impl Ctx {
         self.0.s3.get_or_init(|| s3_client(&self.0.aws, self.0.config.s3_path_style))
     }
 
+    /// SES v2, retrying throttling, server errors and network failures up to 5 times
+    /// with exponential backoff (from 200 ms, jittered) before the notifier gives the
+    /// record back to the stream for a later retry.
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {
-        self.0.ses.get_or_init(|| aws_sdk_sesv2::Client::new(&self.0.aws))
+        self.0.ses.get_or_init(|| {
+            use aws_sdk_sesv2::config::retry::RetryConfig;
+            let retry = RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_initial_backoff(std::time::Duration::from_millis(200));
+            aws_sdk_sesv2::Client::from_conf(
+                aws_sdk_sesv2::config::Builder::from(&self.0.aws).retry_config(retry).build(),
+            )
+        })
     }
 }
 

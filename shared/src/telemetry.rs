@@ -11,3 +11,50 @@ pub fn init() {
         .with_target(false)
         .try_init();
 }
+
+/// A CloudWatch metric data point in the embedded metric format: one JSON log line that
+/// CloudWatch Logs turns into a count of 1 of `metric` (namespace `kabinet`, dimension
+/// `Table`: one stack's table); `fields` stay in the log line for whoever reads it.
+pub fn metric_line(metric: &str, table: &str, fields: &serde_json::Value, now_ms: i64) -> String {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "kabinet",
+                "Dimensions": [["Table"]],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
+            }],
+        },
+        "Table": table,
+    });
+    if let serde_json::Value::Object(extra) = fields {
+        for (k, v) in extra {
+            line[k.as_str()] = v.clone();
+        }
+    }
+    line[metric] = serde_json::json!(1);
+    line.to_string()
+}
+
+/// Counts one `metric` (see [`metric_line`]): the line goes to standard output, where
+/// Lambda's log capture picks it up.
+pub fn count(metric: &str, table: &str, fields: &serde_json::Value) {
+    let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    println!("{}", metric_line(metric, table, fields, now_ms));
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_metric_line_is_one_line_of_the_embedded_metric_format() {
+        let line = super::metric_line("MailPermanentFailures", "kabinet-Table", &serde_json::json!({"kind": "x"}), 7);
+        assert!(!line.contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["_aws"]["Timestamp"], 7);
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "kabinet");
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["Table"]]));
+        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "MailPermanentFailures");
+        assert_eq!((v["Table"].as_str(), v["MailPermanentFailures"].as_i64()), (Some("kabinet-Table"), Some(1)));
+        assert_eq!(v["kind"], "x");
+    }
+}

@@ -203,8 +203,14 @@ impl User {
 
     pub fn with(name: &str, email_verified: bool) -> User {
         let id = ulid::Ulid::new().to_string().to_lowercase();
+        Self::with_email(name, &format!("{id}@school.test"), email_verified)
+    }
+
+    /// A person whose identity provider gives `email` (which need not be a valid address).
+    pub fn with_email(name: &str, email: &str, email_verified: bool) -> User {
+        let id = ulid::Ulid::new().to_string().to_lowercase();
         let sub = format!("test-{id}");
-        let email = format!("{id}@school.test");
+        let email = email.to_string();
         let claims = tokens::DevClaims::new(&sub, Some(&email), Some(name), email_verified, 3600);
         let token = tokens::mint(SECRET, &claims);
         User { sub, email, name: name.into(), token }

@@ -25,4 +25,11 @@ impl ChangeRecord {
         }
         outbox::from_image(&self.new_image)
     }
+
+    /// The ID of the outbox event this record inserts, read from its key alone (for an
+    /// event whose data cannot be read).
+    pub fn event_id(&self) -> Option<&str> {
+        let pk = self.new_image.get(crate::store::keys::PK).and_then(|v| v.as_s().ok())?;
+        pk.strip_prefix(crate::store::keys::EVENT_PREFIX)
+    }
 }

@@ -1,9 +1,18 @@
 //! The notifier: renders and sends the email of each outbox event through SES v2.
 //!
-//! Never twice: each (event, recipient) is claimed with a conditional write before
-//! sending (in progress, with an expiry), then marked sent, so a redelivered event sends
-//! nothing again. Never lost: a failed send releases its claim and reports the record as
-//! a partial batch failure, and the stream delivers it again.
+//! At least once per event and recipient, and once in practice: each (event, recipient)
+//! is claimed with a conditional write before sending (in progress, with an expiry), then
+//! marked sent, so a redelivered event sends nothing again. Only a crash between the send
+//! and the mark, after which the claim expires, sends a second time.
+//!
+//! Failures are of two kinds. A transient one (throttling, an SES server error, the
+//! network, a store error) releases its claim, is noted on the event item and reports the
+//! record as a partial batch failure: the stream delivers it again (the SES client has
+//! already retried with backoff). A permanent one (an address mail cannot go to, a
+//! template that does not render, a message SES refuses as invalid, an event whose data
+//! cannot be read) cannot succeed later: it is recorded on the event item (`failures`) and
+//! on the send claim, counted in the `MailPermanentFailures` metric, and not retried, so
+//! it does not hold up the events behind it.
 
 use serde_json::{json, Value};
 
@@ -18,6 +27,15 @@ use crate::Ctx;
 /// many, each a few round trips and an SES call; one after another, the stream fell
 /// behind the writes.
 pub const CONCURRENT_EVENTS: usize = 8;
+
+/// The metric (namespace `kabinet`, dimension `Table`) that counts emails that will
+/// never be sent.
+pub const PERMANENT_FAILURES_METRIC: &str = "MailPermanentFailures";
+
+/// A delivery that did not complete: it is to be tried again.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Transient(pub String);
 
 /// Processes a batch, up to [`CONCURRENT_EVENTS`] events at once (each event's emails are
 /// independent of the others'); returns the IDs of the records that failed (to be
@@ -40,45 +58,81 @@ async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
             tracing::debug!(kind = %e.kind, "no email for this event");
             return None;
         }
-        Some(Err(e)) => {
-            // A malformed event cannot succeed later either: log it and move on.
-            tracing::error!(record = %record.id, error = %e, "unreadable outbox event");
-            return None;
+        Some(Err(reason)) => {
+            // It cannot be read later either: recorded, not retried.
+            let id = record.event_id()?;
+            let kind = record.new_image.get("kind").and_then(|v| v.as_s().ok()).map_or("", String::as_str);
+            return match failed_for_good(ctx, id, kind, None, &reason).await {
+                Ok(()) => None,
+                Err(_) => Some(record.id),
+            };
         }
     };
-    if let Err(e) = deliver(ctx, &event, &typed).await {
-        tracing::warn!(event = %event.id, kind = %event.kind, error = %e, "notification not sent; it will be retried");
-        return Some(record.id);
+    match deliver(ctx, &event, &typed).await {
+        Ok(()) => None,
+        Err(Transient(error)) => {
+            tracing::warn!(event = %event.id, kind = %event.kind, error = %error, "notification not sent; it will be retried");
+            if let Err(e) = ctx.store().note_send_attempt_failed(&event.id, &error).await {
+                tracing::warn!(event = %event.id, error = %e, "could not note the failed attempt");
+            }
+            Some(record.id)
+        }
     }
-    None
+}
+
+/// Records a permanent failure (on the event and, with a recipient, on its send claim),
+/// logs it and counts it in the metric. Fails only when it could not be recorded.
+async fn failed_for_good(ctx: &Ctx, event: &str, kind: &str, to: Option<&str>, reason: &str) -> Result<(), Transient> {
+    if ctx.store().record_send_failure(event, to, reason).await.map_err(|e| Transient(e.to_string()))? {
+        tracing::error!(event = %event, kind = %kind, reason = %reason, "notification cannot be sent; recorded on the event");
+        crate::telemetry::count(PERMANENT_FAILURES_METRIC, &ctx.config().table, &json!({"event": event, "kind": kind}));
+    }
+    Ok(())
 }
 
 /// Sends every email of one event (the stored record and what it holds) that has not
-/// been sent yet.
-pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), String> {
-    let emails = compose(ctx, what).await?;
-    for email in emails {
-        match ctx.store().claim_send(&event.id, &email.to).await.map_err(|e| e.to_string())? {
-            SendClaim::AlreadySent => continue,
-            SendClaim::InProgress => return Err(format!("{} is being sent by another delivery", email.to)),
+/// been sent yet; a permanent failure of one email is recorded and the others still go.
+pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), Transient> {
+    for (to, email) in compose(ctx, what).await? {
+        match ctx.store().claim_send(&event.id, &to).await.map_err(|e| Transient(e.to_string()))? {
+            SendClaim::AlreadySent | SendClaim::Failed => continue,
+            SendClaim::InProgress => return Err(Transient(format!("{to} is being sent by another delivery"))),
             SendClaim::Acquired => {}
         }
-        match mail::send(ctx.ses(), &ctx.config().mail_from, &email).await {
+        let sent = match email {
+            Ok(email) => mail::send(ctx.ses(), &ctx.config().mail_from, &email).await,
+            Err(reason) => Err(mail::SendError { reason, permanent: true }),
+        };
+        match sent {
             Ok(()) => {
-                if let Err(e) = ctx.store().mark_sent(&event.id, &email.to).await {
+                if let Err(e) = ctx.store().mark_sent(&event.id, &to).await {
                     // Sent, but not recorded: the claim expires and a redelivery would send
                     // again. Log loudly; do not report failure (that would resend at once).
                     tracing::error!(event = %event.id, error = %e, "sent but could not record it");
                 }
                 tracing::info!(event = %event.id, kind = %event.kind, "notification sent");
             }
+            Err(e) if e.permanent => failed_for_good(ctx, &event.id, &event.kind, Some(&to), &e.reason).await?,
             Err(e) => {
-                let _ = ctx.store().release_send(&event.id, &email.to).await;
-                return Err(e.to_string());
+                let _ = ctx.store().release_send(&event.id, &to).await;
+                return Err(Transient(e.reason));
             }
         }
     }
     Ok(())
+}
+
+/// One email to go: the recipient's address as stored (what the send claim is keyed by)
+/// and the message, or why it cannot be made.
+type Outgoing = (String, Result<Email, String>);
+
+/// The email of `kind` to `to`, made for sending: the address in the form SES sends to
+/// (an internationalized domain in ASCII), or why mail cannot go to it.
+fn outgoing(kind: &str, lang: Language, to: &str, vars: &Value) -> Outgoing {
+    let email = crate::domain::Email::parse(to)
+        .map_err(|e| format!("the address cannot receive mail: {e}"))
+        .and_then(|address| mail::render(kind, lang, address.as_str(), vars));
+    (to.to_string(), email)
 }
 
 fn roles_text(roles: Option<&[RoleGrant]>, lang: Language) -> String {
@@ -100,8 +154,8 @@ struct Recipient {
     name: String,
 }
 
-async fn person(ctx: &Ctx, user: &UserId) -> Result<Option<Recipient>, String> {
-    let user = ctx.store().user(user).await.map_err(|e| e.to_string())?;
+async fn person(ctx: &Ctx, user: &UserId) -> Result<Option<Recipient>, Transient> {
+    let user = ctx.store().user(user).await.map_err(|e| Transient(e.to_string()))?;
     Ok(user.and_then(|u| Some(Recipient { email: u.email?, language: u.language, name: u.name })))
 }
 
@@ -125,16 +179,22 @@ impl Facts<'_> {
 }
 
 /// The email of `kind` to one member, if they have a profile with an address.
-async fn to_user(ctx: &Ctx, kind: &str, user: &UserId, facts: Facts<'_>, url: String) -> Result<Vec<Email>, String> {
+async fn to_user(
+    ctx: &Ctx,
+    kind: &str,
+    user: &UserId,
+    facts: Facts<'_>,
+    url: String,
+) -> Result<Vec<Outgoing>, Transient> {
     let mut out = Vec::new();
     if let Some(r) = person(ctx, user).await? {
-        out.push(mail::render(kind, r.language, &r.email, &facts.vars(&r, &url))?);
+        out.push(outgoing(kind, r.language, &r.email, &facts.vars(&r, &url)));
     }
     Ok(out)
 }
 
 /// The emails an event causes, rendered for each recipient in their language.
-async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Email>, String> {
+async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transient> {
     let app = &ctx.config().app_url;
     let org_url = |org: &OrgId| format!("{app}/orgs/{org}");
     let kind = event.kind();
@@ -159,15 +219,15 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Email>, String> {
             let facts = Facts { org_name, requester: Some(name), roles: Some(roles), ..Default::default() };
             let url = format!("{}/join-requests/{request_id}", org_url(org_id));
             let mut out = Vec::new();
-            for admin in ctx.store().admins(org_id).await.map_err(|e| e.to_string())? {
+            for admin in ctx.store().admins(org_id).await.map_err(|e| Transient(e.to_string()))? {
                 if let Some(r) = person(ctx, &admin.user_id).await? {
-                    out.push(mail::render(kind, r.language, &r.email, &facts.vars(&r, &url))?);
+                    out.push(outgoing(kind, r.language, &r.email, &facts.vars(&r, &url)));
                 }
             }
             Ok(out)
         }
         OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, .. } => {
-            let registered = ctx.store().user_by_verified_email(email).await.map_err(|e| e.to_string())?;
+            let registered = ctx.store().user_by_verified_email(email).await.map_err(|e| Transient(e.to_string()))?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
             let r = Recipient { email: email.clone(), language, name: registered.map(|u| u.name).unwrap_or_default() };
             let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };
@@ -177,7 +237,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Email>, String> {
             vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
             // Groups are not named in invitations yet.
             vars["group_name"] = Value::Null;
-            Ok(vec![mail::render(kind, language, email, &vars)?])
+            Ok(vec![outgoing(kind, language, email, &vars)])
         }
     }
 }

@@ -123,26 +123,49 @@ pub fn mime(from: &str, email: &Email) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("building MIME: {e}"))
 }
 
-/// Why a send failed. Every failure is retried by the stream's redelivery; the text is
-/// for the log.
+/// Why a send failed, and whether trying again can help.
 #[derive(Debug, thiserror::Error)]
-#[error("sending mail failed: {0}")]
-pub struct SendError(pub String);
+#[error("sending mail failed: {reason}")]
+pub struct SendError {
+    pub reason: String,
+    /// The same message can never be sent (SES refused it as invalid, or it cannot be
+    /// built): recorded, not retried. Anything else (throttling, a server error, the
+    /// network, a sending identity not verified yet, a paused account) is retried.
+    pub permanent: bool,
+}
 
-/// Sends through SES v2 as raw MIME (both parts exactly as rendered).
+impl SendError {
+    fn permanent(reason: String) -> Self {
+        SendError { reason, permanent: true }
+    }
+}
+
+/// Whether an SES v2 error code means the request can never succeed. Only
+/// `BadRequestException` (an input SES cannot take, such as an address) does:
+/// `MessageRejected` also stands for a sending identity that is not verified yet, and
+/// throttling, limits and server errors pass; those are retried.
+pub fn permanent_ses_error(code: Option<&str>) -> bool {
+    matches!(code, Some("BadRequestException"))
+}
+
+/// Sends through SES v2 as raw MIME (both parts exactly as rendered). The client retries
+/// throttling and server errors with backoff itself ([`crate::Ctx::ses`]).
 pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email) -> Result<(), SendError> {
-    let raw = mime(from, email).map_err(SendError)?;
+    use aws_sdk_sesv2::error::ProvideErrorMetadata;
+
+    let raw = mime(from, email).map_err(SendError::permanent)?;
+    let message =
+        RawMessage::builder().data(Blob::new(raw)).build().map_err(|e| SendError::permanent(e.to_string()))?;
     ses.send_email()
         .from_email_address(from)
         .destination(Destination::builder().to_addresses(&email.to).build())
-        .content(
-            EmailContent::builder()
-                .raw(RawMessage::builder().data(Blob::new(raw)).build().map_err(|e| SendError(e.to_string()))?)
-                .build(),
-        )
+        .content(EmailContent::builder().raw(message).build())
         .send()
         .await
-        .map_err(|e| SendError(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string()))?;
+        .map_err(|e| SendError {
+            permanent: permanent_ses_error(e.code()),
+            reason: aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string(),
+        })?;
     Ok(())
 }
 
@@ -194,6 +217,24 @@ mod tests {
         }
         let e = render("member_added", Language::En, "a@b.ru\r\nBcc: x@evil.example", &vars).unwrap();
         assert!(mime("no-reply@kabinet.test", &e).is_err());
+    }
+
+    #[test]
+    fn only_an_input_ses_cannot_take_is_a_permanent_failure() {
+        assert!(permanent_ses_error(Some("BadRequestException")));
+        for transient in [
+            "TooManyRequestsException",
+            "LimitExceededException",
+            "MessageRejected",
+            "MailFromDomainNotVerifiedException",
+            "SendingPausedException",
+            "AccountSuspendedException",
+            "InternalFailure",
+            "ServiceUnavailable",
+        ] {
+            assert!(!permanent_ses_error(Some(transient)), "{transient}");
+        }
+        assert!(!permanent_ses_error(None), "no code: the network, a timeout");
     }
 
     #[test]

@@ -5,8 +5,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use super::items::sent_key;
-use super::keys::TTL;
-use super::tx::{n, s};
+use super::keys::{event_pk, EVENT, TTL};
+use super::tx::{key, n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
 
 /// How long a claim holds a send before another delivery may take it over.
@@ -14,9 +14,15 @@ pub const CLAIM_SECS: i64 = 120;
 /// Records of sent mail live a month (far beyond the stream's 24 hours).
 pub const SENT_TTL_SECS: i64 = 30 * 24 * 3600;
 
+/// The recipient a failure of a whole event (one whose data cannot be read) is claimed
+/// under.
+const WHOLE_EVENT: &str = "*";
+
 pub enum SendClaim {
     Acquired,
     AlreadySent,
+    /// An earlier delivery found that it cannot be sent; that is recorded on the event.
+    Failed,
     /// Another delivery holds a live claim.
     InProgress,
 }
@@ -48,9 +54,12 @@ impl Store {
             Ok(_) => Ok(SendClaim::Acquired),
             Err(e) => {
                 if let Some(PutItemError::ConditionalCheckFailedException(c)) = e.as_service_error() {
-                    let sent =
-                        c.item().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok()).is_some_and(|v| v == "sent");
-                    return Ok(if sent { SendClaim::AlreadySent } else { SendClaim::InProgress });
+                    let state = c.item().and_then(|i| i.get("state")).and_then(|v| v.as_s().ok());
+                    return Ok(match state.map(String::as_str) {
+                        Some("sent") => SendClaim::AlreadySent,
+                        Some("failed") => SendClaim::Failed,
+                        _ => SendClaim::InProgress,
+                    });
                 }
                 Err(classify(e))
             }
@@ -81,5 +90,69 @@ impl Store {
             .await
             .map_err(classify)?;
         Ok(())
+    }
+
+    /// Records for good that `event`'s email to `to` cannot be sent (the whole event's,
+    /// when `to` is none): on the send claim, so that no redelivery tries again, and on
+    /// the event item, whose `failures` lists each `{to, reason, at}`; both or neither.
+    /// Recording it again changes nothing (and answers `false`); an event item that is
+    /// gone is not made again.
+    pub async fn record_send_failure(&self, event: &str, to: Option<&str>, reason: &str) -> Result<bool, StoreError> {
+        let now = now();
+        let mut claim = sent_key(event, to.unwrap_or(WHOLE_EVENT));
+        claim.insert("state".into(), s("failed"));
+        claim.insert("reason".into(), s(reason));
+        claim.insert("failed_at".into(), n(now));
+        claim.insert(TTL.into(), n(now + SENT_TTL_SECS));
+        let not_recorded = Expr::condition("attribute_not_exists(pk) OR #state <> :failed")
+            .name("#state", "state")
+            .value(":failed", s("failed"));
+        let failure = AttributeValue::M(
+            [
+                ("to".to_string(), to.map_or(AttributeValue::Null(true), s)),
+                ("reason".into(), s(reason)),
+                ("at".into(), n(now)),
+            ]
+            .into(),
+        );
+        let update = Expr::update("SET failures = list_append(if_not_exists(failures, :none), :this)")
+            .when("attribute_exists(pk)")
+            .value(":none", AttributeValue::L(vec![]))
+            .value(":this", AttributeValue::L(vec![failure]));
+        let mut tx = Tx::new(&self.table);
+        tx.put(claim.clone(), Some(not_recorded))?;
+        tx.update(key(event_pk(event), EVENT), update)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.condition_failed_at(0) => Ok(false),
+            // The event item is gone (it lives a week, the stream's records a day): the
+            // claim still stops the retries.
+            Err(e) if e.condition_failed_at(1) => {
+                self.db.put_item().table_name(&self.table).set_item(Some(claim)).send().await.map_err(classify)?;
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Notes on the event item a failed attempt that will be retried: how many so far
+    /// and the last error, for whoever looks into a delivery the failure queue names.
+    pub async fn note_send_attempt_failed(&self, event: &str, error: &str) -> Result<(), StoreError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(event_pk(event), EVENT)))
+            .update_expression("SET failed_attempts = if_not_exists(failed_attempts, :zero) + :one, last_error = :e")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":e", s(error))
+            .send()
+            .await;
+        match result.map_err(classify) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }

@@ -223,6 +223,11 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     assert_eq!(source["DestinationConfig"]["OnFailure"]["Type"].as_str(), Some("SQS"));
     let alarm = &t["Resources"]["NotifierFailuresAlarm"];
     assert_eq!(alarm["Type"].as_str(), Some("AWS::CloudWatch::Alarm"));
+    // Emails that will never go are counted by the notifier, under the metric it writes.
+    let permanent = &t["Resources"]["MailPermanentFailuresAlarm"]["Properties"];
+    assert_eq!(permanent["Namespace"].as_str(), Some("kabinet"));
+    assert_eq!(permanent["MetricName"].as_str(), Some(kabinet::events::notifier::PERMANENT_FAILURES_METRIC));
+    assert_eq!(permanent["Dimensions"][0]["Name"].as_str(), Some("Table"));
     assert_eq!(
         t["Resources"]["Table"]["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
         Some("NEW_AND_OLD_IMAGES")
@@ -306,7 +311,7 @@ fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
         }
     }
     let alarms: Vec<_> = of_type("AWS::CloudWatch::Alarm").collect();
-    assert!(alarms.len() >= 2, "the API's 5xx and the mail failures");
+    assert!(alarms.len() >= 3, "the API's 5xx, the failure queue and the mail that never goes");
     for (name, alarm) in alarms {
         assert!(
             format!("{:?}", alarm["Properties"]["AlarmActions"]).contains("AlarmTopicArn"),

@@ -106,6 +106,99 @@ async fn join_requests_notify_every_admin_and_then_the_requester() {
     assert!(rejected[0]["html"].as_str().unwrap().contains("Вакансий нет"));
 }
 
+/// An email that can never go (an address SES cannot take, here one with a non-ASCII
+/// part before `@` that an identity provider gave) is recorded on the event and on its
+/// send claim, counted and not retried; the event's other recipients get theirs.
+#[tokio::test]
+async fn an_address_mail_cannot_reach_is_recorded_not_retried_and_the_others_still_go() {
+    let admin = User::new("Админ");
+    let org = admin.create_org("Школа с ошибкой").await;
+    let id = ulid::Ulid::new().to_string().to_lowercase();
+    let bad = User::with_email("Учитель", &format!("учитель{id}@школа.рф"), true);
+    bad.get("/v1/me").await.ok(200);
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": bad.sub, "roles": [teacher("Учитель", &[])]}))
+        .await
+        .ok(201);
+    admin.call(Method::PUT, &format!("/v1/orgs/{org}/admins/{}", bad.sub), None, &[]).await.ok(200);
+    let event = Event::new(
+        "join_request_submitted",
+        None,
+        json!({"org_id": org, "org_name": "Школа с ошибкой", "request_id": "r1", "user_id": admin.sub, "name": "Кандидат",
+               "roles": []}),
+    );
+    let ctx = ctx_with_mail_from("no-reply@kabinet.test").await;
+    let record = stored(&event).await;
+    settle(&ctx, &record).await;
+    assert_eq!(
+        mail_to(&admin.email).await.iter().filter(|m| m["text"].as_str().unwrap().contains("Кандидат")).count(),
+        1
+    );
+    let failures = event_item(&event.id).await["failures"].as_l().unwrap().clone();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let failure = failures[0].as_m().unwrap();
+    assert_eq!(failure["to"].as_s().unwrap(), &bad.email);
+    assert!(failure["reason"].as_s().unwrap().contains("cannot receive mail"), "{failure:?}");
+    // Delivered again: nothing is sent, nothing is recorded twice, nothing is retried.
+    assert!(notifier::process(&ctx, vec![record.clone(), record]).await.is_empty());
+    assert_eq!(event_item(&event.id).await["failures"].as_l().unwrap().len(), 1);
+}
+
+/// An event whose data cannot be read is recorded on its item and not retried.
+#[tokio::test]
+async fn an_unreadable_event_is_recorded_and_not_retried() {
+    let event = Event::new("member_added", None, json!({"org_name": 7}));
+    let ctx = ctx_with_mail_from("no-reply@kabinet.test").await;
+    let record = stored(&event).await;
+    settle(&ctx, &record).await;
+    assert!(notifier::process(&ctx, vec![record]).await.is_empty());
+    let failures = event_item(&event.id).await["failures"].as_l().unwrap().clone();
+    assert_eq!(failures.len(), 1, "recorded once: {failures:?}");
+    assert!(failures[0].as_m().unwrap()["to"].is_null());
+}
+
+/// Stores an outbox event as a change would, and answers its stream record. The local
+/// notifier of the test gateway delivers it too; the send claims keep them apart.
+async fn stored(event: &Event) -> ChangeRecord {
+    let record = record_for(event).await;
+    kabinet_tests::dynamodb()
+        .await
+        .put_item()
+        .table_name(&env().await.config.table)
+        .set_item(Some(record.new_image.clone()))
+        .send()
+        .await
+        .unwrap();
+    record
+}
+
+/// Delivers `record` until no delivery holds a claim on it any more (the gateway's own
+/// notifier may be delivering it at the same time).
+async fn settle(ctx: &kabinet::Ctx, record: &ChangeRecord) {
+    for _ in 0..50 {
+        if notifier::process(ctx, vec![record.clone()]).await.is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{} was never delivered", record.id);
+}
+
+async fn event_item(id: &str) -> HashMap<String, AttributeValue> {
+    kabinet_tests::dynamodb()
+        .await
+        .get_item()
+        .table_name(&env().await.config.table)
+        .key("pk", AttributeValue::S(format!("EVENT#{id}")))
+        .key("sk", AttributeValue::S("EVENT".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap()
+}
+
 /// An outbox event as the stream would hand it over.
 async fn record_for(event: &Event) -> ChangeRecord {
     let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(event).unwrap();
@@ -147,7 +240,8 @@ async fn a_failing_send_is_reported_for_retry_and_sent_once_later() {
     );
     let record = record_for(&event).await;
     let other = Event::new("something_without_mail", None, json!({}));
-    // SES refuses a sender whose identity is not verified: the record is reported failed.
+    // SES refuses a sender whose identity is not verified (a setting to fix, not a
+    // message that can never go): the record is reported failed, to be delivered again.
     let broken = ctx_with_mail_from("no-reply@unverified.example").await;
     let failed = notifier::process(&broken, vec![record_for(&other).await, record.clone()]).await;
     assert_eq!(failed, vec![record.id.clone()]);
