@@ -248,10 +248,36 @@ impl User {
 pub struct CountingGateway {
     pub base: String,
     calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 #[derive(Debug)]
 struct CountCalls(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+/// Counts the items DynamoDB reads for the gateway's queries (their `ScannedCount`: what a
+/// query costs, filtered out or not).
+#[derive(Debug)]
+struct CountRead(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl aws_sdk_dynamodb::config::Intercept for CountRead {
+    fn name(&self) -> &'static str {
+        "CountRead"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        if let Ok(output) = context.output_or_error() {
+            if let Some(q) = output.downcast_ref::<aws_sdk_dynamodb::operation::query::QueryOutput>() {
+                self.0.fetch_add(q.scanned_count().max(0) as usize, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        Ok(())
+    }
+}
 
 impl aws_sdk_dynamodb::config::Intercept for CountCalls {
     fn name(&self) -> &'static str {
@@ -272,16 +298,27 @@ impl CountingGateway {
     /// Serves on the calling test's runtime.
     pub async fn start() -> CountingGateway {
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let env = env().await;
         let aws = emulator::sdk_config(&env.endpoint).await;
         let db = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws).interceptor(CountCalls(calls.clone())).build(),
+            aws_sdk_dynamodb::config::Builder::from(&aws)
+                .interceptor(CountCalls(calls.clone()))
+                .interceptor(CountRead(read.clone()))
+                .build(),
         );
         let ctx = kabinet::Ctx::with_dynamodb(env.config.clone(), &aws, db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx, SECRET.to_string(), vec![])));
-        CountingGateway { base, calls }
+        CountingGateway { base, calls, read }
+    }
+
+    /// Sends one GET and returns its answer with the items its queries read.
+    pub async fn items_read(&self, user: &User, path: &str) -> (Resp, usize) {
+        let before = self.read.load(std::sync::atomic::Ordering::SeqCst);
+        let (resp, _) = self.count(user, Method::GET, path, None).await;
+        (resp, self.read.load(std::sync::atomic::Ordering::SeqCst) - before)
     }
 
     /// Sends one request and returns its answer with the DynamoDB calls it made.

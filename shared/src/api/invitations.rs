@@ -172,17 +172,9 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let page = req.page_query()?;
     let now = Timestamp::now();
-    let mine_only = !caller.is_admin();
-    let all: Vec<InvitationView> = ctx
-        .store()
-        .invitations(&caller.org.id)
-        .await?
-        .iter()
-        .filter(|i| !mine_only || i.invited_by == caller.member.user_id)
-        .map(|i| InvitationView::of(i, now))
-        .collect();
-    let (items, next) = page.slice(all)?;
-    ApiResponse::ok(&Page::new(items, next))
+    let by = (!caller.is_admin()).then_some(&caller.member.user_id);
+    let (invitations, next) = ctx.store().invitations(&caller.org.id, by, &page).await?;
+    ApiResponse::ok(&Page::new(invitations.iter().map(|i| InvitationView::of(i, now)).collect(), next))
 }
 
 async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), ApiError> {
@@ -268,16 +260,18 @@ fn verified_email(req: &ApiRequest) -> Result<Option<String>, ApiError> {
     Ok(if claims.email_verified { claims.email.as_deref().map(crate::domain::Email::normalized) } else { None })
 }
 
-/// Pending invitations addressed to the caller's email (only when it is verified).
+/// Pending invitations addressed to the caller's email (only when it is verified),
+/// newest first.
 #[utoipa::path(get, path = "/v1/me/invitations", tag = "me",
-    responses((status = 200, description = "Pending invitations", body = Page<MyInvitation>)))]
+    params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of pending invitations", body = Page<MyInvitation>)))]
 pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let page = req.page_query()?;
     let Some(email) = verified_email(&req)? else {
         return ApiResponse::ok(&Page::<MyInvitation>::all(vec![]));
     };
     let now = Timestamp::now();
-    let pending: Vec<Invitation> =
-        ctx.store().invitations_to(&email, None).await?.into_iter().filter(|i| i.is_open(now)).collect();
+    let (pending, next) = ctx.store().open_invitations_to(&email, now, &page).await?;
     let org_ids: Vec<OrgId> =
         pending.iter().map(|i| i.org_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let orgs = ctx.store().orgs(&org_ids).await?;
@@ -288,20 +282,14 @@ pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             org_name: orgs.iter().find(|o| o.id == i.org_id).map(|o| o.name.clone()).unwrap_or_default(),
         })
         .collect();
-    ApiResponse::ok(&Page::all(items))
+    ApiResponse::ok(&Page::new(items, next))
 }
 
 /// The invitation of the path as it is now, addressed to the caller's verified email.
 async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> {
     let id = id_param(req, "invitation")?;
     let email = verified_email(req)?.ok_or(ApiError::NotFound("invitation"))?;
-    let found = ctx
-        .store()
-        .invitations_to(&email, Some(&id))
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(ApiError::NotFound("invitation"))?;
+    let found = ctx.store().invitation_to(&email, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     // The index may lag a write: read the item itself.
     ctx.store().invitation(&found.org_id, &found.id).await?.ok_or(ApiError::NotFound("invitation"))
 }

@@ -173,10 +173,8 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = admin(&ctx, &req, "see invitation links").await?;
     let page = req.page_query()?;
     let now = Timestamp::now();
-    let links: Vec<InviteLinkView> =
-        ctx.store().links(&caller.org.id).await?.iter().map(|l| InviteLinkView::of(l, now)).collect();
-    let (items, next) = page.slice(links)?;
-    ApiResponse::ok(&Page::new(items, next))
+    let (links, next) = ctx.store().links(&caller.org.id, &page).await?;
+    ApiResponse::ok(&Page::new(links.iter().map(|l| InviteLinkView::of(l, now)).collect(), next))
 }
 
 /// Revokes a link (admins): it can no longer be used; requests made with it stay.

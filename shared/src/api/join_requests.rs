@@ -312,7 +312,8 @@ where
     }
 }
 
-/// Pending join requests across every organization the caller administers, oldest first.
+/// Pending join requests across every organization the caller administers: organization
+/// by organization (by ID), oldest first within each.
 #[utoipa::path(get, path = "/v1/me/admin/join-requests", tag = "me",
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of pending requests", body = Page<JoinRequestView>)))]
@@ -322,12 +323,6 @@ pub async fn admin_pending(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     let (store, user) = (ctx.store(), &user);
     let memberships = every_page(|q| async move { store.user_memberships(user, &q).await }).await?;
     let administered: Vec<OrgId> = memberships.into_iter().filter(|m| m.admin).map(|m| m.org_id).collect();
-    let mut pending = Vec::new();
-    for org in &administered {
-        let pending_status = Some(JoinRequestStatus::Pending);
-        pending.extend(every_page(|q| async move { store.org_join_requests(org, pending_status, &q).await }).await?);
-    }
-    pending.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-    let (items, next) = page_query.slice(pending)?;
+    let (items, next) = store.pending_join_requests_of(&administered, &page_query).await?;
     page(items, next)
 }

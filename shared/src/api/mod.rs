@@ -120,7 +120,7 @@ macro_rules! route {
 
 // What routes touch. Every organization-scoped route writes (a member's first request of
 // a day records their activity); gsi1 holds a person's memberships and join requests,
-// gsi2 admins, people by email, an organization's join requests and invitations by email.
+// a year's classes and the invitations each member sent, gsi2 admins, people by email, an organization's join requests and invitations by email.
 const READ: Access = Access::READ;
 const RW: Access = Access::READ_WRITE;
 const GSI1: &[&str] = &["gsi1"];
@@ -136,7 +136,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("orgs-get", orgs::get, RW),
         route!("orgs-patch", orgs::patch, RW),
         route!("orgs-leave", members::leave, RW),
-        route!("classes-list", classes::list, RW),
+        route!("classes-list", classes::list, RW.indexes(GSI1)),
         route!("classes-create", classes::create, RW, Idempotent),
         route!("classes-get", classes::get, RW),
         route!("classes-patch", classes::patch, RW),
@@ -144,7 +144,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("classes-graduate", classes::graduate, RW),
         route!("classes-promote", classes::promote, RW),
         route!("classes-member-remove", classes::remove_member, RW),
-        route!("orgs-rollover", classes::rollover, RW),
+        route!("orgs-rollover", classes::rollover, RW.indexes(GSI1)),
         route!("members-list", members::list, RW),
         route!("members-add", members::add, RW.indexes(GSI2), Idempotent),
         route!("members-get", members::get, RW),
@@ -170,7 +170,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("me-join-requests-patch", join_requests::mine_patch, RW.indexes(GSI1)),
         route!("me-join-requests-withdraw", join_requests::mine_withdraw, RW.indexes(GSI1)),
         route!("me-admin-join-requests", join_requests::admin_pending, READ.indexes(GSI1_2)),
-        route!("invitations-list", invitations::list, RW),
+        route!("invitations-list", invitations::list, RW.indexes(GSI1)),
         route!("invitations-create", invitations::create, RW.indexes(GSI2), Idempotent),
         route!("invitations-resend", invitations::resend, RW),
         route!("invitations-revoke", invitations::revoke, RW),

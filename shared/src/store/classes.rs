@@ -3,13 +3,16 @@
 
 use std::collections::BTreeSet;
 
-use super::items::{class_item, class_key, class_name_item, class_name_key, member_item, member_key, to_value};
+use super::items::{
+    class_item, class_key, class_name_item, class_name_key, class_order, member_item, member_key, to_value,
+};
 use super::keys::*;
 use super::pieces::{add_audit, count_class, roster_update};
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
+use crate::domain::{AcademicYear, AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
 
 /// Checks that each newly listed class teacher is a member holding the teacher role
 /// (those listed before stay listed even if they since left: editing the class must not
@@ -60,9 +63,25 @@ impl Store {
         self.get(class_key(org, id)).await
     }
 
-    /// Every class of the organization, all years (a school has a few hundred at most).
-    pub async fn classes(&self, org: &OrgId) -> Result<Vec<Class>, StoreError> {
-        self.query_all(&KeyQuery::table(org_pk(org)).prefix(CLASS_PREFIX)).await
+    /// A page of a year's classes in list order (by grade and letter, then by name);
+    /// graduated ones only with `include_graduated`.
+    pub async fn classes_of_year(
+        &self,
+        org: &OrgId,
+        year: &AcademicYear,
+        include_graduated: bool,
+        page: &PageQuery,
+    ) -> Result<(Vec<Class>, Option<Cursor>), StoreError> {
+        let mut q = KeyQuery::index(GSI1, classes_of_year_pk(org, &year.to_string()));
+        if !include_graduated {
+            q = q.filter(Expr::condition("graduated = :false").value(":false", b(false)));
+        }
+        self.query_page(&q, page).await
+    }
+
+    /// Every class of a year, in list order (a year has a few hundred at most).
+    pub async fn all_classes_of_year(&self, org: &OrgId, year: &AcademicYear) -> Result<Vec<Class>, StoreError> {
+        self.query_all(&KeyQuery::index(GSI1, classes_of_year_pk(org, &year.to_string()))).await
     }
 
     pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<String>) -> Result<Vec<Class>, StoreError> {
@@ -85,10 +104,18 @@ impl Store {
     /// Renames a class or changes its class teachers, conditional on the version read.
     pub async fn update_class(&self, old: &Class, new: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let mut tx = Tx::new(&self.table);
-        let mut set = vec!["#name = :name", "class_teacher_ids = :teachers", "version = :version", "updated_at = :now"];
+        let mut set = vec![
+            "#name = :name",
+            "class_teacher_ids = :teachers",
+            "version = :version",
+            "updated_at = :now",
+            "#order = :order",
+        ];
         let mut remove = vec![];
         let mut expr = Expr::default()
             .name("#name", "name")
+            .name("#order", GSI1SK)
+            .value(":order", s(class_order(new)))
             .value(":name", s(&new.name))
             .value(":teachers", to_value(&new.class_teacher_ids)?)
             .value(":version", n(new.version))

@@ -10,7 +10,10 @@ use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::invitations::DAILY_INVITATION_EMAILS;
-use crate::domain::{AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, Timestamp};
+use crate::domain::{
+    AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, Timestamp, UserId,
+};
+use crate::page::{Cursor, PageQuery};
 
 #[derive(Debug)]
 pub enum InvitationError {
@@ -104,19 +107,41 @@ impl Store {
         self.get(invitation_key(org, id)).await
     }
 
-    /// Every invitation of the organization, newest first.
-    pub async fn invitations(&self, org: &OrgId) -> Result<Vec<Invitation>, StoreError> {
-        self.query_all(&KeyQuery::table(org_pk(org)).prefix(INVITE_PREFIX).newest_first()).await
+    /// A page of the organization's invitations, newest first; with `by`, only those
+    /// that member sent.
+    pub async fn invitations(
+        &self,
+        org: &OrgId,
+        by: Option<&UserId>,
+        page: &PageQuery,
+    ) -> Result<(Vec<Invitation>, Option<Cursor>), StoreError> {
+        let q = match by {
+            None => KeyQuery::table(org_pk(org)).prefix(INVITE_PREFIX),
+            Some(user) => KeyQuery::index(GSI1, invited_by_pk(org, user)).prefix(INVITE_PREFIX),
+        };
+        self.query_page(&q.newest_first(), page).await
     }
 
-    /// Invitations addressed to an email, across organizations (optionally one by ID).
-    pub async fn invitations_to(&self, email: &str, id: Option<&str>) -> Result<Vec<Invitation>, StoreError> {
-        let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase()));
-        let q = match id {
-            Some(id) => q.equals(invitation_sk(id)),
-            None => q,
-        };
-        self.query_all(&q).await
+    /// One invitation addressed to an email, by ID.
+    pub async fn invitation_to(&self, email: &str, id: &str) -> Result<Option<Invitation>, StoreError> {
+        let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase())).equals(invitation_sk(id));
+        Ok(self.query_all(&q).await?.into_iter().next())
+    }
+
+    /// A page of the open invitations addressed to an email, across organizations,
+    /// newest first (pending and not expired at `now`).
+    pub async fn open_invitations_to(
+        &self,
+        email: &str,
+        now: Timestamp,
+        page: &PageQuery,
+    ) -> Result<(Vec<Invitation>, Option<Cursor>), StoreError> {
+        let open = Expr::condition("#status = :pending AND expires_at > :now")
+            .name("#status", "status")
+            .value(":pending", s("pending"))
+            .value(":now", s(now.to_string()));
+        let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase())).newest_first().filter(open);
+        self.query_page(&q, page).await
     }
 
     /// Sends again: a new email event, the expiry renewed.
@@ -137,6 +162,8 @@ impl Store {
         };
         let mut tx = Tx::new(&self.table);
         let at = tx.put(invitation_item(&updated)?, Some(pending_version(i)))?;
+        // The guard leaves the table with the invitation, not before.
+        tx.put(invitation_guard_item(&updated), None)?;
         let day_at = count_invitation_email(&mut tx, &i.org_id, now)?;
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;

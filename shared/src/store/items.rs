@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
-use super::tx::{key, s, Item};
+use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
 use crate::domain::{
     AuditEntry, Class, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership, Org, OrgId, OutboxEvent,
@@ -85,7 +85,17 @@ pub fn class_key(org: &OrgId, class: &str) -> Item {
 pub fn class_item(c: &Class) -> Result<Item, StoreError> {
     let mut item = to_item(c)?;
     item.extend(class_key(&c.org_id, &c.id));
+    item.insert(GSI1PK.into(), s(classes_of_year_pk(&c.org_id, &c.year.to_string())));
+    item.insert(GSI1SK.into(), s(class_order(c)));
     Ok(item)
+}
+
+/// A class's place in its year's list (gsi1's sort key): graded classes by grade and
+/// letter, then the others by name; the ID breaks ties. Kept in step by every write
+/// that changes a name.
+pub fn class_order(c: &Class) -> String {
+    let (grade, name) = c.class_name().sort_key();
+    format!("{grade:03}#{name}#{}", c.id)
 }
 
 /// The guard that keeps a class's name unique within its year.
@@ -105,9 +115,19 @@ pub fn link_key(org: &OrgId, id: &str) -> Item {
     key(org_pk(org), link_sk(id))
 }
 
+/// How long expired invitation links and email invitations stay in the table (listed, with
+/// their state) before TTL removes them with what belongs to them.
+pub const EXPIRED_RETENTION_SECS: i64 = 90 * 86_400;
+
+/// When an item that belongs to something expiring at `expires_at` leaves the table.
+pub fn retention_ttl(expires_at: Timestamp) -> AttributeValue {
+    n(expires_at.unix() + EXPIRED_RETENTION_SECS)
+}
+
 pub fn link_item(link: &InviteLink) -> Result<Item, StoreError> {
     let mut item = to_item(link)?;
     item.extend(link_key(&link.org_id, &link.id));
+    item.insert(TTL.into(), retention_ttl(link.expires_at));
     Ok(item)
 }
 
@@ -120,6 +140,7 @@ pub fn token_item(link: &InviteLink) -> Item {
     let mut lookup = token_key(&link.token_hash);
     lookup.insert(LOOKUP_ORG_ID.into(), s(link.org_id.as_str()));
     lookup.insert(LOOKUP_LINK_ID.into(), s(&link.id));
+    lookup.insert(TTL.into(), retention_ttl(link.expires_at));
     lookup
 }
 
@@ -133,6 +154,7 @@ pub fn token_target(item: &Item) -> Option<(OrgId, String)> {
 pub fn decline_item(link: &InviteLink, user: &UserId, at: Timestamp) -> Item {
     let mut record = key(org_pk(&link.org_id), decline_sk(&link.id, user));
     record.insert("declined_at".into(), s(at.to_string()));
+    record.insert(TTL.into(), retention_ttl(link.expires_at));
     record
 }
 
@@ -195,6 +217,7 @@ pub fn invitation_guard_key(org: &OrgId, email: &str) -> Item {
 pub fn invitation_guard_item(i: &Invitation) -> Item {
     let mut guard = invitation_guard_key(&i.org_id, &i.email);
     guard.insert(INVITATION_ID.into(), s(&i.id));
+    guard.insert(TTL.into(), retention_ttl(i.expires_at));
     guard
 }
 
@@ -208,6 +231,9 @@ pub fn invitation_item(i: &Invitation) -> Result<Item, StoreError> {
     item.extend(invitation_key(&i.org_id, &i.id));
     item.insert(GSI2PK.into(), s(invitation_email_pk(&i.email)));
     item.insert(GSI2SK.into(), s(invitation_sk(&i.id)));
+    item.insert(GSI1PK.into(), s(invited_by_pk(&i.org_id, &i.invited_by)));
+    item.insert(GSI1SK.into(), s(invitation_sk(&i.id)));
+    item.insert(TTL.into(), retention_ttl(i.expires_at));
     Ok(item)
 }
 

@@ -137,6 +137,44 @@ impl Store {
         self.query_page(&q, page).await
     }
 
+    /// A page of the pending requests of several organizations (those an admin
+    /// administers): organization by organization in the order of `orgs` (sorted by ID
+    /// here), oldest first within each. A page reads at most `limit` requests whatever
+    /// the organizations hold. The cursor is the position in one organization's requests
+    /// (or its start); an organization the caller no longer administers is skipped.
+    pub async fn pending_join_requests_of(
+        &self,
+        orgs: &[OrgId],
+        page: &PageQuery,
+    ) -> Result<(Vec<JoinRequest>, Option<Cursor>), StoreError> {
+        let mut orgs: Vec<&OrgId> = orgs.iter().collect();
+        orgs.sort();
+        let (mut at, mut cursor) = (0, None);
+        if let Some(c) = &page.cursor {
+            let pk = c.0.get(GSI2PK).filter(|pk| pk.starts_with(JOINREQS_PREFIX)).ok_or(StoreError::InvalidCursor)?;
+            at = orgs.iter().position(|o| join_requests_pk(o) >= *pk).unwrap_or(orgs.len());
+            let within = orgs.get(at).is_some_and(|o| join_requests_pk(o) == *pk) && c.0.len() > 1;
+            cursor = within.then(|| c.clone());
+        }
+        let mut items = Vec::new();
+        while let Some(org) = orgs.get(at) {
+            let limit = page.limit - items.len() as i32;
+            let (got, next) =
+                self.org_join_requests(org, Some(JoinRequestStatus::Pending), &PageQuery { limit, cursor }).await?;
+            items.extend(got);
+            cursor = next;
+            if cursor.is_none() {
+                at += 1;
+            }
+            if items.len() as i32 >= page.limit {
+                let next =
+                    cursor.or_else(|| orgs.get(at).map(|o| Cursor([(GSI2PK.to_string(), join_requests_pk(o))].into())));
+                return Ok((items, next));
+            }
+        }
+        Ok((items, None))
+    }
+
     /// Replaces a pending request's roles (by its requester or an admin).
     pub async fn update_join_request_roles(
         &self,

@@ -44,6 +44,8 @@ pub const INVITE_PREFIX: &str = "INVITE#";
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
 pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
 pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
+pub const CLASSES_PREFIX: &str = "CLASSES#";
+pub const INVITEDBY_PREFIX: &str = "INVITEDBY#";
 
 /// The order of an organization's join requests (on gsi2): pending ones first, under
 /// this prefix, then the decided ones under [`JOINREQS_DECIDED`].
@@ -165,4 +167,14 @@ pub fn event_pk(id: &str) -> String {
 /// The claim to send one event's email to one recipient.
 pub fn sent_pk(event: &str, to: &str) -> String {
     format!("{SENT_PREFIX}{event}#{}", to.to_lowercase())
+}
+
+/// The classes of an organization's year (on gsi1), in list order.
+pub fn classes_of_year_pk(org: &OrgId, year: &str) -> String {
+    format!("{CLASSES_PREFIX}{org}#{year}")
+}
+
+/// The invitations one member sent in an organization (on gsi1), newest first.
+pub fn invited_by_pk(org: &OrgId, user: &UserId) -> String {
+    format!("{INVITEDBY_PREFIX}{org}#{user}")
 }

@@ -8,6 +8,7 @@ use super::read::KeyQuery;
 use super::tx::{b, key, n, Expr, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::{AuditEntry, InviteLink, OrgId, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
 
 impl Store {
     pub async fn create_link(&self, link: &InviteLink, audit: &AuditEntry) -> Result<(), StoreError> {
@@ -42,9 +43,9 @@ impl Store {
         Ok(link.filter(|l| l.token_hash == token_hash))
     }
 
-    /// Every link of the organization, newest first.
-    pub async fn links(&self, org: &OrgId) -> Result<Vec<InviteLink>, StoreError> {
-        self.query_all(&KeyQuery::table(org_pk(org)).prefix(LINK_PREFIX).newest_first()).await
+    /// A page of the organization's links, newest first.
+    pub async fn links(&self, org: &OrgId, page: &PageQuery) -> Result<(Vec<InviteLink>, Option<Cursor>), StoreError> {
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(LINK_PREFIX).newest_first(), page).await
     }
 
     /// Revokes a link; false when it already was.

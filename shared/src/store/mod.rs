@@ -7,15 +7,16 @@
 //! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`) |
 //! | organization | `ORG#<org>` | `PROFILE` (version, admin_count, member_count) |
 //! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`; admins also gsi2: `ADMINS#<org>`) |
-//! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs) |
+//! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs; gsi1: `CLASSES#<org>#<year>` / `<grade>#<name>#<id>`, list order) |
 //! | class name guard | `ORG#<org>` | `CLASSNAME#<year>#<name>` (unique names per year) |
 //! | audit entry | `ORG#<org>` | `AUDIT#<ulid>` (time-ordered) |
-//! | invite link | `ORG#<org>` | `LINK#<id>` (uses, max_uses; the token only as SHA-256) |
-//! | link token lookup | `LINKTOKEN#<sha256>` | `LINK` |
+//! | invite link | `ORG#<org>` | `LINK#<id>` (uses, max_uses; the token only as SHA-256; ttl: expiry + 90 days) |
+//! | link token lookup | `LINKTOKEN#<sha256>` | `LINK` (ttl as its link's) |
+//! | link declined | `ORG#<org>` | `DECLINE#<link>#<sub>` (ttl as its link's) |
 //! | join request | `ORG#<org>` | `JOINREQ#<id>` (gsi1: `USER#<sub>`; gsi2: `JOINREQS#<org>`, pending first) |
 //! | pending guard | `ORG#<org>` | `JOINPENDING#<sub>` (one pending request a person) |
-//! | email invitation | `ORG#<org>` | `INVITE#<id>` (gsi2: `INVITEMAIL#<email>`) |
-//! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person) |
+//! | email invitation | `ORG#<org>` | `INVITE#<id>` (gsi2: `INVITEMAIL#<email>`; gsi1: `INVITEDBY#<org>#<sub>`; ttl: expiry + 90 days) |
+//! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person; ttl as its invitation's) |
 //! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |

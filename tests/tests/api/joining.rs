@@ -344,6 +344,9 @@ async fn admins_see_pending_requests_across_their_organizations() {
     User::new("Elsewhere").post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
     let pending = admin.get("/v1/me/admin/join-requests").await.ok(200).clone();
     let orgs: Vec<&str> = pending["items"].as_array().unwrap().iter().map(|r| r["org_id"].as_str().unwrap()).collect();
-    assert_eq!(orgs, [a.as_str(), b.as_str()]);
+    // Organization by organization (by ID), oldest first within each.
+    let mut expected = [a.as_str(), b.as_str()];
+    expected.sort();
+    assert_eq!(orgs, expected);
     assert_eq!(User::new("Nobody").get("/v1/me/admin/join-requests").await.ok(200)["items"], json!([]));
 }

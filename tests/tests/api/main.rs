@@ -15,6 +15,7 @@ mod mail;
 mod me;
 mod members;
 mod orgs;
+mod paging;
 mod plumbing;
 mod security;
 mod seed;
