@@ -294,19 +294,60 @@ impl aws_sdk_dynamodb::config::Intercept for CountCalls {
     }
 }
 
+/// Fails the `nth` TransactWriteItems (from 1) of its gateway, as a crash or a lost
+/// connection cuts an operation off half-way.
+#[derive(Debug)]
+struct FailTransaction {
+    nth: usize,
+    seen: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl aws_sdk_dynamodb::config::Intercept for FailTransaction {
+    fn name(&self) -> &'static str {
+        "FailTransaction"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let input = context.input();
+        if input.downcast_ref::<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput>().is_some()
+        {
+            let seen = self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if seen == self.nth {
+                return Err("cut off half-way (a test's failure)".into());
+            }
+        }
+        Ok(())
+    }
+}
+
 impl CountingGateway {
     /// Serves on the calling test's runtime.
     pub async fn start() -> CountingGateway {
+        Self::start_with(None).await
+    }
+
+    /// A gateway whose `nth` transaction (from 1) fails: to cut an operation off in the
+    /// middle.
+    pub async fn failing_transaction(nth: usize) -> CountingGateway {
+        Self::start_with(Some(nth)).await
+    }
+
+    async fn start_with(fail: Option<usize>) -> CountingGateway {
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let env = env().await;
         let aws = emulator::sdk_config(&env.endpoint).await;
-        let db = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&aws)
-                .interceptor(CountCalls(calls.clone()))
-                .interceptor(CountRead(read.clone()))
-                .build(),
-        );
+        let mut config = aws_sdk_dynamodb::config::Builder::from(&aws)
+            .interceptor(CountCalls(calls.clone()))
+            .interceptor(CountRead(read.clone()));
+        if let Some(nth) = fail {
+            config = config.interceptor(FailTransaction { nth, seen: Default::default() });
+        }
+        let db = aws_sdk_dynamodb::Client::from_conf(config.build());
         let ctx = kabinet::Ctx::with_dynamodb(env.config.clone(), &aws, db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));

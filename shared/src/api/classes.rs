@@ -472,6 +472,18 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     let body: Rollover = req.json()?;
     let from = AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
     let classes = ctx.store().all_classes_of_year(&caller.org.id, &from).await?;
+    // The rollover's entry goes first, with the record that it began: a rollover cut off
+    // half-way is finished by running it again, which writes no second entry (each class's
+    // promotion or graduation has its own, in its own transaction).
+    let planned =
+        |f: fn(&Class) -> bool| classes.iter().filter(|c| !c.graduated && c.promoted_to.is_none() && f(c)).count();
+    let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(json!({
+        "from_year": from.to_string(),
+        "to_year": from.next().to_string(),
+        "to_promote": planned(|c| c.grade.is_some_and(|g| g < MAX_GRADE)),
+        "to_graduate": planned(|c| c.grade == Some(MAX_GRADE)),
+    }));
+    ctx.store().begin_rollover(&caller.org.id, &from, &audit).await?;
     let mut result = RolloverResult {
         from_year: from.to_string(),
         to_year: from.next().to_string(),
@@ -482,12 +494,6 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     };
     for class in classes {
         roll_over(&ctx, &caller, class, &mut result).await?;
-    }
-    if !result.promoted.is_empty() || !result.graduated.is_empty() {
-        let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(
-            json!({"from_year": result.from_year, "promoted": result.promoted.len(), "graduated": result.graduated.len()}),
-        );
-        ctx.store().record_audit(&audit).await?;
     }
     ApiResponse::ok(&result)
 }
@@ -523,6 +529,9 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
             to_name: new.name,
         }),
         Ok(Promotion::Existing(_)) => result.already_done += 1,
+        // A failure on our side cuts the rollover off (running it again finishes it); only
+        // a class that cannot move up (its name taken in the next year, say) is skipped.
+        Err(e) if e.problem(None).status >= 500 => return Err(e),
         Err(e) => result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail }),
     }
     Ok(())

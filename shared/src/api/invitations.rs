@@ -13,8 +13,8 @@ use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
 use super::retry;
 use super::views::MemberView;
 use crate::domain::invitations::resend_wait;
+use crate::domain::{Actor, AuditEntry, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
-use crate::domain::{ProfileChanges, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
@@ -297,12 +297,14 @@ async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> 
 /// Closes the invitation as accepted with the membership it makes; a pending join request
 /// of the invitee ends with it (read only when there is one).
 async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), ApiError> {
+    let audit = &invitee_audit(invitation, &m.user_id, &m.name, InvitationStatus::Accepted)
+        .after(json!({"status": "accepted", "user_id": m.user_id, "role": invitation.role}));
     retry::on_change(
         None,
         move |pending: Option<JoinRequest>| async move {
             let accepted = ctx
                 .store()
-                .close_invitation(invitation, InvitationStatus::Accepted, Some((m, pending.as_ref())), None)
+                .close_invitation(invitation, InvitationStatus::Accepted, Some((m, pending.as_ref())), Some(audit))
                 .await;
             retry::outcome(accepted, |e| matches!(e, InvitationError::HasPendingRequest))
         },
@@ -345,6 +347,19 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     responses((status = 204, description = "Declined"), (status = 409, description = "`already_decided`")))]
 pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let invitation = addressed(&ctx, &req).await?;
-    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, None).await?;
+    let who = identity(&req)?;
+    let audit =
+        invitee_audit(&invitation, &who.id, who.name.as_deref().unwrap_or_default(), InvitationStatus::Declined)
+            .after(json!({"status": "declined"}));
+    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, Some(&audit)).await?;
     Ok(ApiResponse::no_content())
+}
+
+/// The audit entry of the invitee's answer (`invitation.accept` or `invitation.decline`),
+/// written in the transaction that closes the invitation.
+fn invitee_audit(invitation: &Invitation, user: &UserId, name: &str, answer: InvitationStatus) -> AuditEntry {
+    let action = if answer == InvitationStatus::Accepted { "invitation.accept" } else { "invitation.decline" };
+    let actor = Actor { id: user.clone(), name: name.to_string() };
+    AuditEntry::new(&invitation.org_id, &actor, action, "invitation", &invitation.id)
+        .before(json!({"status": "pending", "email": invitation.email}))
 }

@@ -7,9 +7,9 @@ use super::items::{
     class_item, class_key, class_name_item, class_name_key, class_order, member_item, member_key, to_value,
 };
 use super::keys::*;
-use super::pieces::{add_audit, count_class, roster_update};
+use super::pieces::{add_audit, as_actor_of, count_class, roster_update};
 use super::read::KeyQuery;
-use super::tx::{b, n, s, Expr, Tx};
+use super::tx::{b, key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::{AcademicYear, AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
@@ -156,6 +156,27 @@ impl Store {
         tx.run_expecting(self, meanings).await
     }
 
+    /// Records that a rollover of `year` began, with its audit entry, the first time only
+    /// (false when it had begun before: a retry that finishes it writes no second entry).
+    pub async fn begin_rollover(
+        &self,
+        org: &OrgId,
+        year: &AcademicYear,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut record = key(org_pk(org), format!("{ROLLOVER_PREFIX}{year}"));
+        record.insert("by".into(), s(&audit.actor_id));
+        record.insert("at".into(), s(audit.at.to_string()));
+        let mut tx = Tx::new(&self.table);
+        tx.put(record, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        add_audit(&mut tx, audit)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.condition_failed_at(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Marks a class graduated; false when it already was.
     pub async fn graduate_class(&self, c: &Class, now: Timestamp, audit: &AuditEntry) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
@@ -198,6 +219,7 @@ impl Store {
                 for m in self.batch_get_as::<Membership>(keys).await? {
                     let changed = m.without_class(&class.id);
                     let mut tx = Tx::new(&self.table);
+                    as_actor_of(&mut tx, audit);
                     tx.put(
                         member_item(&changed)?,
                         Some(Expr::condition("version = :read").value(":read", n(m.version))),
@@ -244,6 +266,7 @@ impl Store {
                             for roster in Roster::ALL {
                                 for u in current.roster(roster).keys().filter(|u| !members.contains(*u)) {
                                     let mut tx = Tx::new(&self.table);
+                                    as_actor_of(&mut tx, audit);
                                     tx.update(
                                         class_key(&class.org_id, &class.id),
                                         Expr::update("REMOVE #r.#u")
@@ -317,13 +340,13 @@ impl Store {
         let new = match &promotion {
             Promotion::Created(c) | Promotion::Existing(c) => c.clone(),
         };
-        self.move_class_places(old, &new).await?;
+        self.move_class_places(old, &new, audit).await?;
         Ok(promotion)
     }
 
     /// Moves the students' and parents' grants from `old` to `new` (students keep `old` in
     /// their class history). Members already moved are left alone.
-    async fn move_class_places(&self, old: &Class, new: &Class) -> Result<(), ClassError> {
+    async fn move_class_places(&self, old: &Class, new: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let people: Vec<UserId> = old
             .students
             .keys()
@@ -338,6 +361,7 @@ impl Store {
                 let members: Vec<Membership> =
                     self.batch_get_as(chunk.iter().map(|u| member_key(&old.org_id, u)).collect()).await?;
                 let mut tx = Tx::new(&self.table);
+                as_actor_of(&mut tx, audit);
                 for m in &members {
                     let mut moved = m.clone();
                     let mut touched = false;

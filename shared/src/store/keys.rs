@@ -45,6 +45,8 @@ pub const MAILDAY_PREFIX: &str = "MAILDAY#";
 pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
 pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
 pub const CLASSES_PREFIX: &str = "CLASSES#";
+/// The record that an academic year was rolled over (`ROLLOVER#2025/2026`).
+pub const ROLLOVER_PREFIX: &str = "ROLLOVER#";
 pub const INVITEDBY_PREFIX: &str = "INVITEDBY#";
 
 /// The order of an organization's join requests (on gsi2): pending ones first, under

@@ -17,12 +17,18 @@ use crate::domain::{Timestamp, UserId};
 ///
 /// An admin's entry also makes the transaction check that the actor is still an admin.
 pub fn add_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<usize, StoreError> {
+    as_actor_of(tx, entry);
+    tx.put(audit_item(entry)?, None)
+}
+
+/// Makes a transaction that is one step of `entry`'s action (whose entry is written by
+/// another step) go through only while its actor, if they act as an admin, still is one.
+pub fn as_actor_of(tx: &mut Tx, entry: &AuditEntry) {
     if entry.by_admin {
         if let Some(actor) = UserId::parse(&entry.actor_id) {
             tx.require_admin(&entry.org_id, &actor);
         }
     }
-    tx.put(audit_item(entry)?, None)
 }
 
 /// Adds an outbox event to a transaction.

@@ -198,3 +198,36 @@ async fn an_expired_invitation_is_refused_until_resent() {
     admin.post(&format!("/v1/orgs/{org}/invitations/{id}/resend"), json!({})).await.ok(200);
     assert_eq!(u.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.status, 200);
 }
+
+/// The invitee's answer is in the organization's audit log, written with it.
+#[tokio::test]
+async fn accepting_and_declining_are_audited() {
+    let admin = User::new("Админ");
+    let org = admin.create_org("Школа").await;
+    let yes = User::new("Согласная");
+    let no = User::new("Несогласный");
+    let r = admin
+        .post(
+            &format!("/v1/orgs/{org}/invitations"),
+            json!({"emails": [yes.email, no.email], "role": teacher("Учитель", &[])}),
+        )
+        .await
+        .ok(200)
+        .clone();
+    let id = |i: usize| r["results"][i]["invitation_id"].as_str().unwrap().to_string();
+    yes.post(&format!("/v1/me/invitations/{}/accept", id(0)), json!({})).await.ok(200);
+    no.post(&format!("/v1/me/invitations/{}/decline", id(1)), json!({})).await;
+    let log = admin.get(&format!("/v1/orgs/{org}/audit?action=invitation")).await.ok(200).clone();
+    let entries = log["items"].as_array().unwrap();
+    let entry = |action: &str| entries.iter().find(|e| e["action"] == action).cloned().unwrap_or_default();
+    let accepted = entry("invitation.accept");
+    assert_eq!(
+        (accepted["actor"]["id"].as_str(), accepted["target"]["id"].as_str()),
+        (Some(yes.sub.as_str()), Some(id(0).as_str()))
+    );
+    let declined = entry("invitation.decline");
+    assert_eq!(
+        (declined["actor"]["id"].as_str(), declined["target"]["id"].as_str()),
+        (Some(no.sub.as_str()), Some(id(1).as_str()))
+    );
+}

@@ -17,6 +17,7 @@ mod members;
 mod orgs;
 mod paging;
 mod plumbing;
+mod resumable;
 mod security;
 mod seed;
 
