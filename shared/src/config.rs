@@ -123,7 +123,7 @@ impl Ctx {
         self.0.s3.get_or_init(|| s3_client(&self.0.aws, self.0.config.s3_path_style))
     }
 
-    /// SES v2, retrying throttling, server errors and network failures up to 5 times
+    /// SES v2, trying throttling, server errors and network failures up to 5 times in all
     /// with exponential backoff (from 200 ms, jittered) before the notifier gives the
     /// record back to the stream for a later retry.
     pub fn ses(&self) -> &aws_sdk_sesv2::Client {

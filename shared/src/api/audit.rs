@@ -30,7 +30,7 @@ pub struct AuditView {
     /// e.g. `org.update`, `member.add`, `member.update`, `member.remove`, `member.leave`,
     /// `admin.appoint`, `admin.demote`, `class.create`, `class.update`, `class.delete`,
     /// `class.graduate`, `class.promote`, `class.member_remove`, `org.rollover`,
-    /// `invitation.accept`, `invitation.decline` (by the invitee).
+    /// `invitation.accept` (by the invitee).
     pub action: String,
     pub target: AuditTarget,
     pub before: Option<serde_json::Value>,

@@ -306,7 +306,8 @@ impl PatchClass {
 #[utoipa::path(patch, path = "/v1/orgs/{org}/classes/{id}", tag = "classes", request_body = PatchClass,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID"),
            ("If-Match" = Option<String>, Header, description = "the ETag the class was read with")),
-    responses((status = 200, description = "The changed class", body = ClassView, headers(("ETag" = String)))))]
+    responses((status = 200, description = "The changed class", body = ClassView, headers(("ETag" = String))),
+              (status = 409, description = "`class_exists`, or `concurrent_update` (without `If-Match`)")))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = class_id(&req)?;
     let (caller, old) = member_and_class(&ctx, &req, &id).await?;
@@ -345,7 +346,7 @@ pub struct DeletedClass {
 /// listed as needing a new one.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/classes/{id}", tag = "classes",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
-    responses((status = 200, description = "Deleted", body = DeletedClass)))]
+    responses((status = 200, description = "Deleted", body = DeletedClass), (status = 409, description = "`concurrent_update`")))]
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("delete classes")?;
@@ -397,7 +398,9 @@ pub async fn graduate(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
 #[utoipa::path(post, path = "/v1/orgs/{org}/classes/{id}/promote", tag = "classes",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID")),
     responses((status = 201, description = "The new class", body = ClassView),
-              (status = 200, description = "Promoted before: the class it became", body = ClassView)))]
+              (status = 200, description = "Promoted before: the class it became", body = ClassView),
+              (status = 409, description = "`class_graduated`, `class_exists` (the next year has a class of that name) or `concurrent_update`"),
+              (status = 422, description = "`cannot_promote`: an 11th grade graduates instead")))]
 pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("promote classes")?;
@@ -472,18 +475,22 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     let body: Rollover = req.json()?;
     let from = AcademicYear::parse(&body.from_year).map_err(|m| ApiError::validation("from_year", m))?;
     let classes = ctx.store().all_classes_of_year(&caller.org.id, &from).await?;
-    // The rollover's entry goes first, with the record that it began: a rollover cut off
-    // half-way is finished by running it again, which writes no second entry (each class's
-    // promotion or graduation has its own, in its own transaction).
-    let planned =
-        |f: fn(&Class) -> bool| classes.iter().filter(|c| !c.graduated && c.promoted_to.is_none() && f(c)).count();
+    // The rollover's entry goes first, with the record of the classes it sets out to move:
+    // a rollover cut off half-way is finished by running it again, which writes no second
+    // entry (each class's promotion or graduation has its own, in its own transaction).
+    let open = |f: fn(&Class) -> bool| {
+        classes.iter().filter(move |c| !c.graduated && c.promoted_to.is_none() && f(c)).map(|c| c.id.clone())
+    };
+    let to_promote: Vec<String> = open(|c| c.grade.is_some_and(|g| g < MAX_GRADE)).collect();
+    let to_graduate: Vec<String> = open(|c| c.grade == Some(MAX_GRADE)).collect();
     let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(json!({
         "from_year": from.to_string(),
         "to_year": from.next().to_string(),
-        "to_promote": planned(|c| c.grade.is_some_and(|g| g < MAX_GRADE)),
-        "to_graduate": planned(|c| c.grade == Some(MAX_GRADE)),
+        "to_promote": to_promote.len(),
+        "to_graduate": to_graduate.len(),
     }));
-    ctx.store().begin_rollover(&caller.org.id, &from, &audit).await?;
+    let planned = to_promote.into_iter().chain(to_graduate).collect();
+    ctx.store().begin_rollover(&caller.org.id, &from, &planned, &audit).await?;
     let mut result = RolloverResult {
         from_year: from.to_string(),
         to_year: from.next().to_string(),
@@ -529,9 +536,10 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
             to_name: new.name,
         }),
         Ok(Promotion::Existing(_)) => result.already_done += 1,
-        // A failure on our side cuts the rollover off (running it again finishes it); only
-        // a class that cannot move up (its name taken in the next year, say) is skipped.
-        Err(e) if e.problem(None).status >= 500 => return Err(e),
+        // A failure on our side, or the caller's admin rights gone, cuts the rollover off
+        // (running it again finishes it); only a class that cannot move up (its name
+        // taken in the next year, say) is skipped.
+        Err(e) if matches!(e.problem(None).status, 403 | 500..) => return Err(e),
         Err(e) => result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail }),
     }
     Ok(())
@@ -542,7 +550,7 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
 #[utoipa::path(delete, path = "/v1/orgs/{org}/classes/{id}/members/{user}", tag = "classes",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "class ID"),
            ("user" = String, Path, description = "the member's user ID")),
-    responses((status = 204, description = "Removed from the class")))]
+    responses((status = 204, description = "Removed from the class"), (status = 409, description = "`concurrent_update`")))]
 pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = class_id(&req)?;
     let user = user_param(&req, "member")?;

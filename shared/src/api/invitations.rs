@@ -141,7 +141,9 @@ async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -
 #[utoipa::path(post, path = "/v1/orgs/{org}/invitations", tag = "invitations", request_body = CreateInvitations,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 200, description = "One result per address", body = InvitationResults)))]
+    responses((status = 200, description = "One result per address", body = InvitationResults),
+              (status = 409, description = "`classes_required` when the organization has no classes yet, or `already_decided` when an expired invitation being sent again was decided meanwhile"),
+              (status = 429, description = "`too_many_requests`: the organization's invitation emails for today are used up")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let body: CreateInvitations = req.json()?;
@@ -297,7 +299,7 @@ async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> 
 /// Closes the invitation as accepted with the membership it makes; a pending join request
 /// of the invitee ends with it (read only when there is one).
 async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), ApiError> {
-    let audit = &invitee_audit(invitation, &m.user_id, &m.name, InvitationStatus::Accepted)
+    let audit = &acceptance_audit(invitation, &m.user_id, &m.name)
         .after(json!({"status": "accepted", "user_id": m.user_id, "role": invitation.role}));
     retry::on_change(
         None,
@@ -320,7 +322,7 @@ async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), 
 #[utoipa::path(post, path = "/v1/me/invitations/{id}/accept", tag = "me",
     params(("id" = String, Path, description = "invitation ID")),
     responses((status = 200, description = "The new membership", body = MemberView),
-              (status = 409, description = "`already_decided` or `already_member`"),
+              (status = 409, description = "`already_decided`, `already_member`, `class_unavailable` (the invitation's class is gone) or `concurrent_update`"),
               (status = 410, description = "`invitation_expired`")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
@@ -347,19 +349,16 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     responses((status = 204, description = "Declined"), (status = 409, description = "`already_decided`")))]
 pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let invitation = addressed(&ctx, &req).await?;
-    let who = identity(&req)?;
-    let audit =
-        invitee_audit(&invitation, &who.id, who.name.as_deref().unwrap_or_default(), InvitationStatus::Declined)
-            .after(json!({"status": "declined"}));
-    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, Some(&audit)).await?;
+    // No audit entry: it would hand the admins the account of someone who gave the
+    // organization nothing (the invitation's status says it was declined).
+    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, None).await?;
     Ok(ApiResponse::no_content())
 }
 
-/// The audit entry of the invitee's answer (`invitation.accept` or `invitation.decline`),
-/// written in the transaction that closes the invitation.
-fn invitee_audit(invitation: &Invitation, user: &UserId, name: &str, answer: InvitationStatus) -> AuditEntry {
-    let action = if answer == InvitationStatus::Accepted { "invitation.accept" } else { "invitation.decline" };
+/// The audit entry of the invitee's acceptance, written in the transaction that makes
+/// them a member.
+fn acceptance_audit(invitation: &Invitation, user: &UserId, name: &str) -> AuditEntry {
     let actor = Actor { id: user.clone(), name: name.to_string() };
-    AuditEntry::new(&invitation.org_id, &actor, action, "invitation", &invitation.id)
+    AuditEntry::new(&invitation.org_id, &actor, "invitation.accept", "invitation", &invitation.id)
         .before(json!({"status": "pending", "email": invitation.email}))
 }

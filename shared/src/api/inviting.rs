@@ -91,7 +91,18 @@ pub async fn invite_one(
     let audit = caller
         .audit("invitation.create", "invitation", &invitation.id)
         .after(json!({"email": email, "role": invitation.role}));
-    match ctx.store().create_invitation(&invitation, &audit, &invitation_event(&caller.org.name, &invitation)).await {
+    let event = invitation_event(&caller.org.name, &invitation);
+    let mut created = ctx.store().create_invitation(&invitation, &audit, &event).await;
+    if let Err(InvitationError::AlreadyInvited(id)) = &created {
+        // A guard whose invitation is gone (TTL removes the two independently) or closed
+        // stands for nothing: it is cleared, and the address invited anew.
+        let existing = ctx.store().invitation(&caller.org.id, id).await?;
+        if existing.is_none_or(|i| i.status != InvitationStatus::Pending) {
+            ctx.store().clear_invitation_guard(&caller.org.id, &email, id).await?;
+            created = ctx.store().create_invitation(&invitation, &audit, &event).await;
+        }
+    }
+    match created {
         Ok(()) => Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: Some(invitation.id) }),
         Err(InvitationError::AlreadyInvited(id)) => {
             // Still pending but expired: invite again means send it again, renewed.

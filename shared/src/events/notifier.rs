@@ -94,10 +94,8 @@ async fn failed_for_good(ctx: &Ctx, event: &str, kind: &str, to: Option<&str>, r
 /// been sent yet; a permanent failure of one email is recorded and the others still go.
 pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), Transient> {
     for (to, email) in compose(ctx, what).await? {
-        match ctx.store().claim_send(&event.id, &to).await.map_err(|e| Transient(e.to_string()))? {
-            SendClaim::AlreadySent | SendClaim::Failed => continue,
-            SendClaim::InProgress => return Err(Transient(format!("{to} is being sent by another delivery"))),
-            SendClaim::Acquired => {}
+        if !claim(ctx, &event.id, &to).await? {
+            continue;
         }
         let sent = match email {
             Ok(email) => mail::send(ctx.ses(), &ctx.config().mail_from, &email).await,
@@ -112,7 +110,12 @@ pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(),
                 }
                 tracing::info!(event = %event.id, kind = %event.kind, "notification sent");
             }
-            Err(e) if e.permanent => failed_for_good(ctx, &event.id, &event.kind, Some(&to), &e.reason).await?,
+            Err(e) if e.permanent => {
+                if let Err(e) = failed_for_good(ctx, &event.id, &event.kind, Some(&to), &e.reason).await {
+                    let _ = ctx.store().release_send(&event.id, &to).await;
+                    return Err(e);
+                }
+            }
             Err(e) => {
                 let _ = ctx.store().release_send(&event.id, &to).await;
                 return Err(Transient(e.reason));
@@ -120,6 +123,27 @@ pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// How long a delivery waits for another one's claim on the same email: a live one
+/// finishes in moments; one that crashed holds it until the claim expires, and waiting
+/// here (rather than failing at once) keeps the stream's retries from running out before.
+const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Claims the email of `event` to `to`: true to send it, false when it was sent or failed
+/// for good already.
+async fn claim(ctx: &Ctx, event: &str, to: &str) -> Result<bool, Transient> {
+    let started = std::time::Instant::now();
+    loop {
+        match ctx.store().claim_send(event, to).await.map_err(|e| Transient(e.to_string()))? {
+            SendClaim::Acquired => return Ok(true),
+            SendClaim::AlreadySent | SendClaim::Failed => return Ok(false),
+            SendClaim::InProgress if started.elapsed() < CLAIM_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await
+            }
+            SendClaim::InProgress => return Err(Transient("another delivery holds the claim".into())),
+        }
+    }
 }
 
 /// One email to go: the recipient's address as stored (what the send claim is keyed by)

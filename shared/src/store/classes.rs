@@ -7,8 +7,10 @@ use super::items::{
     class_item, class_key, class_name_item, class_name_key, class_order, member_item, member_key, to_value,
 };
 use super::keys::*;
-use super::pieces::{add_audit, as_actor_of, count_class, roster_update};
+use super::pieces::{add_audit, as_actor_of, count_class, roster_update, unchanged_member};
 use super::read::KeyQuery;
+use aws_sdk_dynamodb::types::AttributeValue;
+
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::{AcademicYear, AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
@@ -47,6 +49,15 @@ impl From<StoreError> for ClassError {
     fn from(e: StoreError) -> Self {
         ClassError::Store(e)
     }
+}
+
+/// The record of a year's rollovers: the classes they set out to move.
+#[derive(Debug, Default, serde::Deserialize)]
+struct RolloverRecord {
+    #[serde(default)]
+    version: i64,
+    #[serde(default)]
+    classes: BTreeSet<String>,
 }
 
 /// What promoting did.
@@ -109,11 +120,14 @@ impl Store {
             "class_teacher_ids = :teachers",
             "version = :version",
             "updated_at = :now",
+            "#year = :year",
             "#order = :order",
         ];
         let mut remove = vec![];
         let mut expr = Expr::default()
             .name("#name", "name")
+            .name("#year", GSI1PK)
+            .value(":year", s(classes_of_year_pk(&new.org_id, &new.year.to_string())))
             .name("#order", GSI1SK)
             .value(":order", s(class_order(new)))
             .value(":name", s(&new.name))
@@ -156,25 +170,46 @@ impl Store {
         tx.run_expecting(self, meanings).await
     }
 
-    /// Records that a rollover of `year` began, with its audit entry, the first time only
-    /// (false when it had begun before: a retry that finishes it writes no second entry).
+    /// Records that a rollover of `year` began for the `planned` classes, with its audit
+    /// entry, unless every one of them was planned by an earlier rollover of that year (a
+    /// retry finishing one that was cut off): false then, and no second entry. Classes
+    /// added to the year since make a new entry.
     pub async fn begin_rollover(
         &self,
         org: &OrgId,
         year: &AcademicYear,
+        planned: &BTreeSet<String>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut record = key(org_pk(org), format!("{ROLLOVER_PREFIX}{year}"));
-        record.insert("by".into(), s(&audit.actor_id));
-        record.insert("at".into(), s(audit.at.to_string()));
-        let mut tx = Tx::new(&self.table);
-        tx.put(record, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        add_audit(&mut tx, audit)?;
-        match tx.run(self).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.condition_failed_at(0) => Ok(false),
-            Err(e) => Err(e),
+        let record = key(org_pk(org), format!("{ROLLOVER_PREFIX}{year}"));
+        for _ in 0..3 {
+            let before: Option<RolloverRecord> = self.get(record.clone()).await?;
+            let (version, known) = before.map(|r| (r.version, r.classes)).unwrap_or_default();
+            let new: Vec<String> = planned.difference(&known).cloned().collect();
+            if new.is_empty() {
+                return Ok(false);
+            }
+            let mut tx = Tx::new(&self.table);
+            tx.update(
+                record.clone(),
+                Expr::update("ADD classes :new SET version = :next, #by = :by, #at = :at")
+                    .when("attribute_not_exists(pk) OR version = :read")
+                    .name("#by", "by")
+                    .name("#at", "at")
+                    .value(":new", AttributeValue::Ss(new))
+                    .value(":next", n(version + 1))
+                    .value(":read", n(version))
+                    .value(":by", s(&audit.actor_id))
+                    .value(":at", s(audit.at.to_string())),
+            )?;
+            add_audit(&mut tx, audit)?;
+            match tx.run(self).await {
+                Ok(()) => return Ok(true),
+                Err(e) if e.condition_failed_at(0) => continue, // another rollover at once: read again
+                Err(e) => return Err(e),
+            }
         }
+        Err(StoreError::Other("the rollover record kept changing".into()))
     }
 
     /// Marks a class graduated; false when it already was.
@@ -220,10 +255,7 @@ impl Store {
                     let changed = m.without_class(&class.id);
                     let mut tx = Tx::new(&self.table);
                     as_actor_of(&mut tx, audit);
-                    tx.put(
-                        member_item(&changed)?,
-                        Some(Expr::condition("version = :read").value(":read", n(m.version))),
-                    )?;
+                    tx.put(member_item(&changed)?, Some(unchanged_member(&m, audit)))?;
                     let rosters: Vec<Roster> =
                         Roster::ALL.into_iter().filter(|r| class.roster(*r).contains_key(m.user_id.as_str())).collect();
                     if !rosters.is_empty() {
@@ -378,10 +410,7 @@ impl Store {
                         moved.class_history.push(old.id.clone());
                     }
                     moved.version = m.version + 1;
-                    tx.put(
-                        member_item(&moved)?,
-                        Some(Expr::condition("version = :read").value(":read", n(m.version))),
-                    )?;
+                    tx.put(member_item(&moved)?, Some(unchanged_member(m, audit)))?;
                 }
                 match tx.run(self).await {
                     Ok(()) => {

@@ -103,6 +103,24 @@ impl Store {
         }
     }
 
+    /// Deletes the guard of an address if it still stands for invitation `id`.
+    pub async fn clear_invitation_guard(&self, org: &OrgId, email: &str, id: &str) -> Result<(), StoreError> {
+        let result = self
+            .db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(invitation_guard_key(org, email)))
+            .condition_expression("#id = :id")
+            .expression_attribute_names("#id", INVITATION_ID)
+            .expression_attribute_values(":id", s(id))
+            .send()
+            .await;
+        match result.map_err(classify) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn invitation(&self, org: &OrgId, id: &str) -> Result<Option<Invitation>, StoreError> {
         self.get(invitation_key(org, id)).await
     }
@@ -162,14 +180,22 @@ impl Store {
         };
         let mut tx = Tx::new(&self.table);
         let at = tx.put(invitation_item(&updated)?, Some(pending_version(i)))?;
-        // The guard leaves the table with the invitation, not before.
-        tx.put(invitation_guard_item(&updated), None)?;
+        // The guard leaves the table after the invitation, not before; it must still be
+        // this invitation's (not one made after this one's guard was gone).
+        let guard_at = tx.put(
+            invitation_guard_item(&updated),
+            Some(
+                Expr::condition("attribute_not_exists(pk) OR #id = :id")
+                    .name("#id", INVITATION_ID)
+                    .value(":id", s(&i.id)),
+            ),
+        )?;
         let day_at = count_invitation_email(&mut tx, &i.org_id, now)?;
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
             Ok(()) => Ok(updated),
-            Err(e) if e.condition_failed_at(at) => Err(InvitationError::NotPending),
+            Err(e) if e.condition_failed_at(at) || e.condition_failed_at(guard_at) => Err(InvitationError::NotPending),
             Err(e) if e.condition_failed_at(day_at) => Err(InvitationError::DailyLimit),
             Err(e) => Err(e.into()),
         }

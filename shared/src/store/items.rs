@@ -217,7 +217,9 @@ pub fn invitation_guard_key(org: &OrgId, email: &str) -> Item {
 pub fn invitation_guard_item(i: &Invitation) -> Item {
     let mut guard = invitation_guard_key(&i.org_id, &i.email);
     guard.insert(INVITATION_ID.into(), s(&i.id));
-    guard.insert(TTL.into(), retention_ttl(i.expires_at));
+    // A day after its invitation: a guard that goes first would let a second invitation
+    // to the address be made while the first could still be resent.
+    guard.insert(TTL.into(), retention_ttl(i.expires_at.plus(time::Duration::days(1))));
     guard
 }
 

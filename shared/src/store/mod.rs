@@ -9,6 +9,7 @@
 //! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`; admins also gsi2: `ADMINS#<org>`) |
 //! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs; gsi1: `CLASSES#<org>#<year>` / `<grade>#<name>#<id>`, list order) |
 //! | class name guard | `ORG#<org>` | `CLASSNAME#<year>#<name>` (unique names per year) |
+//! | rollover record | `ORG#<org>` | `ROLLOVER#<year>` (the classes its rollovers set out to move) |
 //! | audit entry | `ORG#<org>` | `AUDIT#<ulid>` (time-ordered) |
 //! | invite link | `ORG#<org>` | `LINK#<id>` (uses, max_uses; the token only as SHA-256; ttl: expiry + 90 days) |
 //! | link token lookup | `LINKTOKEN#<sha256>` | `LINK` (ttl as its link's) |

@@ -21,6 +21,17 @@ pub fn add_audit(tx: &mut Tx, entry: &AuditEntry) -> Result<usize, StoreError> {
     tx.put(audit_item(entry)?, None)
 }
 
+/// The condition of a step of `entry`'s action that rewrites membership `m` as read: its
+/// version unchanged and, when it is the acting admin's own (which the step's admin check
+/// leaves out, one action an item), them still an admin.
+pub fn unchanged_member(m: &Membership, entry: &AuditEntry) -> Expr {
+    if entry.by_admin && entry.actor_id == m.user_id.as_str() {
+        Expr::condition("version = :read AND admin = :true").value(":read", n(m.version)).value(":true", b(true))
+    } else {
+        Expr::condition("version = :read").value(":read", n(m.version))
+    }
+}
+
 /// Makes a transaction that is one step of `entry`'s action (whose entry is written by
 /// another step) go through only while its actor, if they act as an admin, still is one.
 pub fn as_actor_of(tx: &mut Tx, entry: &AuditEntry) {

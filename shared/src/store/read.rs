@@ -54,6 +54,10 @@ impl StartKey for Cursor {
         sk_attr: Option<&str>,
         sk_ok: impl Fn(&str) -> bool,
     ) -> Result<HashMap<String, AttributeValue>, InvalidCursor> {
+        // DynamoDB refuses empty key values (a 500, not the 400 a bad cursor is).
+        if self.0.values().any(|v| v.is_empty()) {
+            return Err(InvalidCursor);
+        }
         let same_attrs = attrs.len() == self.0.len() || attrs.len() == 1;
         if !same_attrs || !attrs.iter().all(|a| self.0.contains_key(*a)) {
             return Err(InvalidCursor);

@@ -12,7 +12,9 @@ use super::keys::*;
 /// The version of the items' layout (keys, entities, attributes). Bump it when a change
 /// makes items written before it unreadable or wrong: a saved local state
 /// (`KABINET_DEV_STATE`) of another version is refused rather than half-understood.
-pub const LAYOUT_VERSION: u32 = 1;
+/// 2: classes and invitations are indexed on gsi1 (a year's classes, an inviter's
+/// invitations); links and invitations carry a `ttl`.
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// What data must have been written for, to be read by this build: the layout version
 /// and the table's keys and indexes.

@@ -9,8 +9,10 @@ use super::keys::{event_pk, EVENT, TTL};
 use super::tx::{key, n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
 
-/// How long a claim holds a send before another delivery may take it over.
-pub const CLAIM_SECS: i64 = 120;
+/// How long a claim holds a send before another delivery may take it over: longer than
+/// the notifier function may run (60 s), so that a claim outlives only a delivery that
+/// crashed or timed out.
+pub const CLAIM_SECS: i64 = 75;
 /// Records of sent mail live a month (far beyond the stream's 24 hours).
 pub const SENT_TTL_SECS: i64 = 30 * 24 * 3600;
 
@@ -95,7 +97,8 @@ impl Store {
     /// Records for good that `event`'s email to `to` cannot be sent (the whole event's,
     /// when `to` is none): on the send claim, so that no redelivery tries again, and on
     /// the event item, whose `failures` lists each `{to, reason, at}`; both or neither.
-    /// Recording it again changes nothing (and answers `false`); an event item that is
+    /// Recording it again, or over a claim already sent, changes nothing (and answers
+    /// `false`); an event item that is
     /// gone is not made again.
     pub async fn record_send_failure(&self, event: &str, to: Option<&str>, reason: &str) -> Result<bool, StoreError> {
         let now = now();
@@ -104,9 +107,10 @@ impl Store {
         claim.insert("reason".into(), s(reason));
         claim.insert("failed_at".into(), n(now));
         claim.insert(TTL.into(), n(now + SENT_TTL_SECS));
-        let not_recorded = Expr::condition("attribute_not_exists(pk) OR #state <> :failed")
+        // Over no claim or a claim being sent; one already sent or failed stays as it is.
+        let not_recorded = Expr::condition("attribute_not_exists(pk) OR #state = :sending")
             .name("#state", "state")
-            .value(":failed", s("failed"));
+            .value(":sending", s("sending"));
         let failure = AttributeValue::M(
             [
                 ("to".to_string(), to.map_or(AttributeValue::Null(true), s)),

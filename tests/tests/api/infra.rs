@@ -214,6 +214,9 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     let t = template();
     let f = &t["Resources"]["NotifierFunction"];
     assert_eq!(f["Properties"]["Handler"].as_str(), Some("notifier"));
+    // A send claim outlives any delivery that is still running.
+    let timeout = f["Properties"]["Timeout"].as_i64().expect("the notifier's timeout");
+    assert!(timeout < kabinet::store::sent::CLAIM_SECS, "claims must outlive the notifier's {timeout} s");
     let source = &f["Properties"]["Events"]["Outbox"]["Properties"];
     assert_eq!(f["Properties"]["Events"]["Outbox"]["Type"].as_str(), Some("DynamoDB"));
     assert_eq!(source["BisectBatchOnFunctionError"].as_bool(), Some(true));

@@ -199,7 +199,8 @@ async fn an_expired_invitation_is_refused_until_resent() {
     assert_eq!(u.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.status, 200);
 }
 
-/// The invitee's answer is in the organization's audit log, written with it.
+/// An acceptance is in the organization's audit log, written with the membership; a
+/// decline is not (it would name someone who gave the organization nothing).
 #[tokio::test]
 async fn accepting_and_declining_are_audited() {
     let admin = User::new("Админ");
@@ -225,9 +226,6 @@ async fn accepting_and_declining_are_audited() {
         (accepted["actor"]["id"].as_str(), accepted["target"]["id"].as_str()),
         (Some(yes.sub.as_str()), Some(id(0).as_str()))
     );
-    let declined = entry("invitation.decline");
-    assert_eq!(
-        (declined["actor"]["id"].as_str(), declined["target"]["id"].as_str()),
-        (Some(no.sub.as_str()), Some(id(1).as_str()))
-    );
+    assert_eq!(entries.len(), 1 + 2, "two created, one accepted: {entries:?}");
+    assert!(!log.to_string().contains(&no.sub), "the one who declined is not named");
 }

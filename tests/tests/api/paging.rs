@@ -174,14 +174,41 @@ async fn links_and_invitations_leave_the_table_a_retention_period_after_they_exp
     let expires = kabinet::domain::Timestamp::parse(list["items"][0]["expires_at"].as_str().unwrap()).unwrap();
     let invitation = raw(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
     assert_eq!(ttl_of(invitation), expires.unix() + EXPIRED_RETENTION_SECS);
+    // The guard a day after its invitation: never gone first.
     let guard = raw(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
-    assert_eq!(ttl_of(guard), expires.unix() + EXPIRED_RETENTION_SECS);
+    assert_eq!(ttl_of(guard), expires.unix() + 86_400 + EXPIRED_RETENTION_SECS);
     // A resend renews the invitation, and the guard stays as long.
     let resent = admin.post(&format!("/v1/orgs/{org}/invitations/{id}/resend"), json!({})).await.ok(200).clone();
     let renewed = kabinet::domain::Timestamp::parse(resent["expires_at"].as_str().unwrap()).unwrap();
     assert!(renewed.unix() >= expires.unix());
     let guard = raw(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
-    assert_eq!(ttl_of(guard), renewed.unix() + EXPIRED_RETENTION_SECS);
+    assert_eq!(ttl_of(guard), renewed.unix() + 86_400 + EXPIRED_RETENTION_SECS);
+    // TTL removed the invitation but not yet its guard: inviting the address again makes
+    // a new invitation (rather than answering with the one that is gone).
+    delete_raw(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
+    let again = admin
+        .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": [email], "role": teacher("Учитель", &[])}))
+        .await
+        .ok(200)
+        .clone();
+    let new_id = again["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    assert_ne!(new_id, id);
+    raw(&format!("ORG#{org}"), &format!("INVITE#{new_id}")).await;
+    let guard = raw(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
+    assert_eq!(guard["invitation_id"].as_s().unwrap(), &new_id);
+}
+
+async fn delete_raw(pk: &str, sk: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    kabinet_tests::dynamodb()
+        .await
+        .delete_item()
+        .table_name(&kabinet_tests::env().await.config.table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .send()
+        .await
+        .unwrap();
 }
 
 async fn raw(pk: &str, sk: &str) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {

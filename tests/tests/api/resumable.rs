@@ -113,3 +113,22 @@ async fn a_rollover_cut_off_half_way_is_finished_by_rolling_over_again() {
     assert_eq!((third["promoted"].as_array().unwrap().len(), third["already_done"].as_u64()), (0, Some(3)));
     assert_eq!(audit_count(&admin, &org, "org.rollover").await, 1);
 }
+
+/// Classes added to a year after its rollover are rolled over by the next one, which
+/// has an audit entry of its own.
+#[tokio::test]
+async fn a_later_rollover_of_the_same_year_is_audited_again() {
+    let admin = User::new("Админ");
+    let year = kabinet::domain::AcademicYear::current();
+    let (org, _) = school(&admin, &year.to_string(), &[(3, "А")]).await;
+    let path = format!("/v1/orgs/{org}/rollover");
+    let body = json!({"from_year": year.to_string()});
+    admin.post(&path, body.clone()).await.ok(200);
+    admin
+        .post(&format!("/v1/orgs/{org}/classes"), json!({"grade": 3, "letter": "Б", "year": year.to_string()}))
+        .await
+        .ok(201);
+    let later = admin.post(&path, body).await.ok(200).clone();
+    assert_eq!(later["promoted"].as_array().unwrap().len(), 1);
+    assert_eq!(audit_count(&admin, &org, "org.rollover").await, 2);
+}
