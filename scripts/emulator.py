@@ -174,10 +174,11 @@ def query_only_the_candidates():
     """moto answers every Query by sorting every item of the table (its `all_items`) and
     then filtering, for a global index and for the table alike, so every read and every
     write that queries grew with the whole table. Here a query sees only its candidates:
-    for the table, the items of its partition (within the sort-key condition); for a global
-    index, the items whose index hash key is the one asked, from a per-table map kept up to
-    date from the keys each write touched (marked on every write, applied at the next
-    query). moto still does the matching, sorting, paging and filtering, unchanged.
+    for the table, the items of its partition within the sort-key condition (and the one
+    next to them on each side, which moto pages past); for a global index, the items whose
+    index hash key is the one asked, from a per-table map kept up to date from the keys
+    each write touched (marked on every write, applied at the next query). moto still does
+    the matching, sorting, paging and filtering, unchanged.
 
     With KABINET_EMULATOR_VERIFY=1 each query is also answered moto's way and a
     difference fails the request (the test suite runs so)."""
@@ -226,6 +227,24 @@ def query_only_the_candidates():
                 state["entries"][key] = entries
         return state["by_index"]
 
+    def within_and_beside(items, range_comparison, range_objs):
+        """The items within the sort-key condition, and the nearest item on each side of
+        them: moto pages over the whole partition, and a page that is full when one more
+        item follows it (matching or not, in either direction) gets a LastEvaluatedKey."""
+        within, others = [], []
+        for i in items:
+            inside = i.range_key is not None and i.range_key.compare(range_comparison, range_objs)
+            (within if inside else others).append(i)
+        if not within:
+            return within
+        low = min(i.range_key for i in within)
+        high = max(i.range_key for i in within)
+        before = [i for i in others if i.range_key is not None and i.range_key < low]
+        after = [i for i in others if i.range_key is not None and i.range_key > high]
+        beside = [max(before, key=lambda i: i.range_key)] if before else []
+        beside += [min(after, key=lambda i: i.range_key)] if after else []
+        return within + beside
+
     def candidates(table, hash_key, range_comparison, range_objs, index_name, kwargs):
         if index_name is None:
             slot = table.items.get(hash_key) if hash_key is not None else None
@@ -233,7 +252,7 @@ def query_only_the_candidates():
                 return []
             found = list(slot.values()) if table.range_key_attr else [slot]
             if range_comparison and len(kwargs.get("range_key_conditions") or []) <= 1:
-                found = [i for i in found if i.range_key is not None and i.range_key.compare(range_comparison, range_objs)]
+                found = within_and_beside(found, range_comparison, range_objs)
             return found
         index = next((i for i in table.global_indexes or [] if i.name == index_name), None)
         attr = index_hash_attr(index) if isinstance(index, GlobalSecondaryIndex) else None

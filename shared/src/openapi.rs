@@ -1,18 +1,23 @@
 //! The OpenAPI 3.1 document, built from the route table: each route's operation comes
 //! from its handler's `#[utoipa::path]`, the common problem answers are added here.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, ResponseBuilder,
-    ServerBuilder,
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
+    Required, Response, ResponseBuilder, ServerBuilder,
 };
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::{Number, PartialSchema, ToSchema};
 
-use crate::api::routes;
+use crate::api::{routes, Route};
+use crate::http::json::MAX_BODY;
 use crate::http::Problem;
+use crate::page::{DEFAULT_LIMIT, MAX_LIMIT};
 
 static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(build);
 
@@ -21,13 +26,122 @@ pub fn document() -> &'static OpenApi {
 }
 
 fn problem(description: &str) -> utoipa::openapi::Response {
-    ResponseBuilder::new()
-        .description(description)
-        .content(
-            "application/problem+json",
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-        )
-        .build()
+    ResponseBuilder::new().description(description).content(PROBLEM, problem_content()).build()
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+fn problem_content() -> Content {
+    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build()
+}
+
+/// The first code a description names (`` `code` ``).
+fn code_in(text: &str) -> Option<&str> {
+    text.split('`').nth(1)
+}
+
+/// Documents a problem answer of a class of routes: a new status, or `text` joined to
+/// what the handler says of that status unless it names that code already.
+fn add(responses: &mut BTreeMap<String, RefOr<Response>>, status: &str, text: &str) {
+    match responses.get_mut(status) {
+        None => {
+            responses.insert(status.to_string(), problem(text).into());
+        }
+        Some(RefOr::T(known)) => {
+            if !code_in(text).is_some_and(|code| known.description.contains(&format!("`{code}`"))) {
+                known.description = format!("{}; {}", known.description, lowercase_first(text));
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+    }
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_lowercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// `limit` says its bounds and default, `cursor` where it comes from.
+fn describe_paging(params: &mut [Parameter]) {
+    for p in params.iter_mut().filter(|p| p.parameter_in == ParameterIn::Query) {
+        match p.name.as_str() {
+            "limit" => {
+                if let Some(RefOr::T(Schema::Object(o))) = p.schema.as_mut() {
+                    o.minimum = Some(Number::Int(1));
+                    o.maximum = Some(Number::Int(MAX_LIMIT as isize));
+                }
+                p.description.get_or_insert_with(|| format!("1-{MAX_LIMIT}, default {DEFAULT_LIMIT}"));
+            }
+            "cursor" => {
+                p.description.get_or_insert_with(|| "`next_cursor` of the previous page".into());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The problem answers of the route's class: authentication, organization scope, a body,
+/// query parameters, `Idempotency-Key`, `If-Match`, a path naming something; and of every
+/// route, 500. Every problem answer is `application/problem+json`; a 429 says when to
+/// retry (`Retry-After`).
+fn common_answers(route: &Route, op: &mut Operation) {
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let has = |name: &str, place: ParameterIn| params.iter().find(|p| p.name == name && p.parameter_in == place);
+    let queried = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    let paged = has("cursor", ParameterIn::Query).is_some();
+    let if_match = has("If-Match", ParameterIn::Header).map(|p| p.required == Required::True);
+    let names_item = route.path.split('/').filter(|s| s.starts_with('{')).any(|s| s != "{org}");
+    let responses = &mut op.responses.responses;
+    let mut add = |status: &str, text: &str| add(responses, status, text);
+    if route.auth {
+        add("401", "No valid bearer token (`unauthorized`)");
+    }
+    if route.org_scoped {
+        add("403", "A member lacking the right (`forbidden`)");
+    }
+    match (route.org_scoped, names_item) {
+        (true, false) => add("404", "No such organization, or the caller is not a member (`not_found`)"),
+        (true, true) => {
+            add("404", "No such organization, the caller is not a member, or nothing there has this ID (`not_found`)")
+        }
+        (false, true) => add("404", "Nothing the caller may see has this ID (`not_found`)"),
+        (false, false) => {}
+    }
+    if op.request_body.is_some() {
+        add("400", "Malformed JSON, or no body (`malformed_json`)");
+        add("413", &format!("A body over {} KiB (`payload_too_large`)", MAX_BODY / 1024));
+        add("415", "A body that is not JSON (`unsupported_media_type`)");
+        add("422", "Invalid fields (`validation_failed`, with `errors`)");
+    }
+    if queried {
+        add("422", "Invalid query parameters (`validation_failed`, with `errors`)");
+    }
+    if paged {
+        add("400", "A cursor this list did not give out (`invalid_cursor`)");
+    }
+    if route.idempotent {
+        add("409", "A request with this `Idempotency-Key` is still running (`idempotency_in_progress`)");
+        add("422", "An `Idempotency-Key` used before with another request (`idempotency_key_reused`)");
+    }
+    if let Some(required) = if_match {
+        add("412", "Stale `If-Match` (`precondition_failed`)");
+        if required {
+            add("428", "No `If-Match` (`precondition_required`)");
+        }
+    }
+    add("500", "Internal error (`internal`), logged with the request ID");
+    for (status, answer) in responses.iter_mut() {
+        let (RefOr::T(answer), Some(class)) = (answer, status.chars().next()) else { continue };
+        if (class == '4' || class == '5') && answer.content.is_empty() {
+            answer.content.insert(PROBLEM.to_string(), problem_content());
+        }
+        if status == "429" {
+            let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).build();
+            let mut header = Header::new(seconds);
+            header.description = Some("Seconds until it may be done again".into());
+            answer.headers.entry("Retry-After".into()).or_insert(header);
+        }
+    }
 }
 
 fn http_method(m: &http::Method) -> HttpMethod {
@@ -48,25 +162,10 @@ fn build() -> OpenApi {
         (route.schemas)(&mut schemas);
         let mut op: Operation = (route.operation)();
         op.operation_id = Some(route.name.replace('-', "_"));
-        let responses = &mut op.responses.responses;
-        let mut add = |status: &str, text: &str| {
-            responses.entry(status.to_string()).or_insert_with(|| problem(text).into());
-        };
-        if route.auth {
-            add("401", "No valid bearer token (`unauthorized`)");
+        if let Some(params) = op.parameters.as_mut() {
+            describe_paging(params);
         }
-        if route.org_scoped {
-            add("403", "A member lacking the right (`forbidden`)");
-            add("404", "No such organization, or the caller is not a member (`not_found`)");
-        }
-        if op.request_body.is_some() {
-            add("400", "Malformed JSON (`malformed_json`)");
-            add("422", "Invalid fields (`validation_failed`, with `errors`)");
-        }
-        if route.method == http::Method::PATCH {
-            add("412", "Stale `If-Match` (`precondition_failed`)");
-        }
-        add("500", "Internal error (`internal`), logged with the request ID");
+        common_answers(route, &mut op);
         if let Some(body) = op.request_body.as_mut() {
             body.required = Some(utoipa::openapi::Required::True);
         }
@@ -104,4 +203,58 @@ fn build() -> OpenApi {
         .build();
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn doc() -> Value {
+        serde_json::to_value(super::document()).unwrap()
+    }
+
+    fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
+        doc["paths"][path][method]["responses"].as_object().unwrap().keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_problem_answer_is_problem_json() {
+        let doc = doc();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                for (status, answer) in op["responses"].as_object().unwrap() {
+                    if status.starts_with('4') || status.starts_with('5') {
+                        let schema = &answer["content"]["application/problem+json"]["schema"]["$ref"];
+                        assert_eq!(schema, "#/components/schemas/Problem", "{method} {path} {status}");
+                    }
+                    if status == "429" {
+                        assert!(answer["headers"]["Retry-After"].is_object(), "{method} {path}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn answers_follow_the_route_class() {
+        let doc = doc();
+        // If-Match: 412 where a route reads it, 428 where it requires it.
+        assert!(statuses(&doc, "/v1/orgs/{org}", "patch").contains(&"412".into()));
+        assert!(!statuses(&doc, "/v1/me", "patch").contains(&"412".into()));
+        let accept = statuses(&doc, "/v1/orgs/{org}/join-requests/{id}/accept", "post");
+        assert!(accept.contains(&"412".into()) && accept.contains(&"428".into()));
+        // Lists: a bad cursor, a bad limit; `limit`'s bounds.
+        let list = statuses(&doc, "/v1/me/orgs", "get");
+        assert!(list.contains(&"400".into()) && list.contains(&"422".into()));
+        let limit = &doc["paths"]["/v1/me/orgs"]["get"]["parameters"][0];
+        assert_eq!(limit["name"], "limit");
+        assert_eq!((&limit["schema"]["minimum"], &limit["schema"]["maximum"]), (&Value::from(1), &Value::from(200)));
+        // A path naming something outside an organization: 404.
+        assert!(statuses(&doc, "/v1/invite-links/{token}/decline", "post").contains(&"404".into()));
+        // Creating POSTs: `Idempotency-Key` still running.
+        assert!(statuses(&doc, "/v1/orgs", "post").contains(&"409".into()));
+        // A body: not JSON, too large.
+        let body = statuses(&doc, "/v1/orgs", "post");
+        assert!(body.contains(&"413".into()) && body.contains(&"415".into()));
+    }
 }

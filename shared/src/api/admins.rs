@@ -84,7 +84,9 @@ async fn set_admin_once(
 /// one (422 `admin_role_required`). Appointing an admin again changes nothing.
 #[utoipa::path(put, path = "/v1/orgs/{org}/admins/{user}", tag = "admins",
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
-    responses((status = 200, description = "The member, now an admin", body = MemberView)))]
+    responses((status = 200, description = "The member, now an admin", body = MemberView),
+              (status = 409, description = "`concurrent_update`"),
+              (status = 422, description = "`admin_role_required`: the member holds no teacher or staff role")))]
 pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, target, user) = admin_and_target(&ctx, &req, "appoint admins").await?;
     let appointed = set_admin(&ctx, &caller, target, &user, true).await?;
@@ -95,7 +97,7 @@ pub async fn appoint(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 /// `last_admin`), also when two admins demote each other at once.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/admins/{user}", tag = "admins",
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the admin's user ID")),
-    responses((status = 204, description = "No longer an admin"), (status = 409, description = "`last_admin`")))]
+    responses((status = 204, description = "No longer an admin"), (status = 409, description = "`last_admin` or `concurrent_update`")))]
 pub async fn demote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, target, user) = admin_and_target(&ctx, &req, "demote admins").await?;
     set_admin(&ctx, &caller, target, &user, false).await?;

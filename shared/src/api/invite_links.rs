@@ -13,8 +13,8 @@ use super::errors::{link_refused, request_error};
 use super::grants::{check_grants, group_exists};
 use super::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
+use crate::domain::{Class, Role, RoleGrant, Timestamp, User, UserId};
 use crate::domain::{InviteLink, JoinRequest, JoinRequestStatus, LinkRefusal, Org, OutboxEvent, ProfileChanges};
-use crate::domain::{RoleGrant, Timestamp, User, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::join_requests::RequestError;
 use crate::Ctx;
@@ -134,7 +134,8 @@ async fn link_terms(ctx: &Ctx, org: &Org, body: &CreateInviteLink, now: Timestam
 #[utoipa::path(post, path = "/v1/orgs/{org}/invite-links", tag = "invite links", request_body = CreateInviteLink,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView)))]
+    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView),
+              (status = 409, description = "`classes_required` when the organization has no classes yet")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = admin(&ctx, &req, "make invitation links").await?;
     let body: CreateInviteLink = req.json()?;
@@ -219,12 +220,33 @@ pub struct PreviewOrg {
     pub name: String,
 }
 
+/// A role a link offers: the grant's fields with the names of its classes. Not a
+/// flattened `RoleGrant`, whose schema admits no other field.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OfferedRole {
-    #[serde(flatten)]
-    pub grant: RoleGrant,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub specialization: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub class_ids: Vec<String>,
     /// The names of the classes, e.g. `["5А"]`.
     pub class_names: Vec<String>,
+}
+
+impl OfferedRole {
+    fn of(g: &RoleGrant, classes: &[Class]) -> Self {
+        let class_names =
+            g.class_ids.iter().filter_map(|id| classes.iter().find(|c| &c.id == id)).map(|c| c.name.clone()).collect();
+        OfferedRole {
+            role: g.role,
+            position: g.position.clone(),
+            specialization: g.specialization.clone(),
+            class_ids: g.class_ids.clone(),
+            class_names,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -240,26 +262,14 @@ pub struct LinkPreview {
 #[utoipa::path(get, path = "/v1/invite-links/{token}", tag = "invite links",
     params(("token" = String, Path, description = "the link's token")),
     responses((status = 200, description = "What the link offers", body = LinkPreview),
-              (status = 404, description = "Unknown token"),
+              (status = 404, description = "Unknown token (`not_found`)"),
               (status = 410, description = "`link_expired`, `link_revoked` or `link_used_up`")))]
 pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let link = open_usable(&ctx, &req, Timestamp::now()).await?;
     let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     let ids = link.roles.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
     let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
-    let roles = link
-        .roles
-        .iter()
-        .map(|g| OfferedRole {
-            grant: g.clone(),
-            class_names: g
-                .class_ids
-                .iter()
-                .filter_map(|id| classes.iter().find(|c| &c.id == id))
-                .map(|c| c.name.clone())
-                .collect(),
-        })
-        .collect();
+    let roles = link.roles.iter().map(|g| OfferedRole::of(g, &classes)).collect();
     ApiResponse::ok(&LinkPreview {
         org: PreviewOrg { id: org.id.to_string(), name: org.name },
         roles,
@@ -343,7 +353,7 @@ async fn submit(
 #[utoipa::path(post, path = "/v1/invite-links/{token}/accept", tag = "invite links", request_body = AcceptInviteLink,
     params(("token" = String, Path, description = "the link's token")),
     responses((status = 201, description = "The join request", body = JoinRequestView),
-              (status = 409, description = "`already_member` or `join_request_pending`"),
+              (status = 409, description = "`already_member`, `join_request_pending`, `link_outdated` (the link's roles are no longer valid) or `classes_required`"),
               (status = 410, description = "`link_expired`, `link_revoked` or `link_used_up`")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;

@@ -105,7 +105,8 @@ pub struct PatchJoinRequest {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
            ("If-Match" = Option<String>, Header, description = "the ETag the request was read with")),
     responses((status = 200, description = "The edited request", body = JoinRequestView, headers(("ETag" = String))),
-              (status = 409, description = "`already_decided`"), (status = 412, description = "the request changed since it was read")))]
+              (status = 409, description = "`already_decided`, or `classes_required` when the organization has no classes yet"),
+              (status = 412, description = "`precondition_failed`: the request changed since it was read")))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "edit join requests").await?;
     let expected = req.if_match()?;
@@ -162,8 +163,9 @@ async fn decide(
            ("If-Match" = String, Header, description = "the request's ETag as read")),
     responses((status = 200, description = "The accepted request", body = JoinRequestView, headers(("ETag" = String))),
               (status = 409, description = "`already_decided` or `already_member`"),
-              (status = 412, description = "the request changed since it was read: read it again"),
-              (status = 428, description = "no If-Match")))]
+              (status = 412, description = "`precondition_failed`: the request changed since it was read: read it again"),
+              (status = 422, description = "`validation_failed`: a class the request names no longer exists or has graduated (edit the request)"),
+              (status = 428, description = "`precondition_required`: no If-Match")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "accept join requests").await?;
     let expected = req.required_if_match()?;
@@ -209,8 +211,8 @@ pub struct RejectJoinRequest {
            ("If-Match" = String, Header, description = "the request's ETag as read")),
     responses((status = 200, description = "The rejected request", body = JoinRequestView, headers(("ETag" = String))),
               (status = 409, description = "`already_decided`"),
-              (status = 412, description = "the request changed since it was read: read it again"),
-              (status = 428, description = "no If-Match")))]
+              (status = 412, description = "`precondition_failed`: the request changed since it was read: read it again"),
+              (status = 428, description = "`precondition_required`: no If-Match")))]
 pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, request) = admin_and_request(&ctx, &req, "reject join requests").await?;
     let expected = req.required_if_match()?;
@@ -269,7 +271,8 @@ pub async fn mine_get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     params(("id" = String, Path, description = "request ID"),
            ("If-Match" = Option<String>, Header, description = "the ETag the request was read with")),
     responses((status = 200, description = "The edited request", body = JoinRequestView, headers(("ETag" = String))),
-              (status = 409, description = "`already_decided`"), (status = 412, description = "the request changed since it was read")))]
+              (status = 409, description = "`already_decided`, or `classes_required` when the organization has no classes yet"),
+              (status = 412, description = "`precondition_failed`: the request changed since it was read")))]
 pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = own(&ctx, &req).await?;
     let expected = req.if_match()?;

@@ -42,7 +42,9 @@ pub struct AddMember {
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Added (by user ID)", body = MemberView),
               (status = 202, description = "Invited (by email)", body = InvitationResult),
-              (status = 409, description = "`already_member`, or `classes_required` when the organization has no classes yet")))]
+              (status = 404, description = "`user_not_found`: no registered person has this user ID"),
+              (status = 409, description = "`already_member`, or `classes_required` when the organization has no classes yet, or `concurrent_update`"),
+              (status = 429, description = "`too_many_requests`: the organization's invitation emails for today are used up (by email)")))]
 pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<AddMember, ApiError> = req.json();
     let mut also = Vec::new();
@@ -228,7 +230,9 @@ pub struct PatchMember {
 /// Changes a member's roles (admins); class places follow.
 #[utoipa::path(patch, path = "/v1/orgs/{org}/members/{user}", tag = "members", request_body = PatchMember,
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
-    responses((status = 200, description = "The changed member", body = MemberView)))]
+    responses((status = 200, description = "The changed member", body = MemberView),
+              (status = 409, description = "`classes_required` when the organization has no classes yet, or `concurrent_update`"),
+              (status = 422, description = "`admin_role_required`: an admin keeps a teacher or staff role")))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = user_param(&req, "member")?;
     let (caller, read) = member_and_target(&ctx, &req, &user).await?;
@@ -276,7 +280,7 @@ async fn change_roles(
 /// together; never the last admin.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/members/{user}", tag = "members",
     params(("org" = String, Path, description = "organization ID"), ("user" = String, Path, description = "the member's user ID")),
-    responses((status = 204, description = "Removed"), (status = 409, description = "`last_admin`")))]
+    responses((status = 204, description = "Removed"), (status = 409, description = "`last_admin` or `concurrent_update`")))]
 pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = user_param(&req, "member")?;
     let (caller, target) = member_and_target(&ctx, &req, &user).await?;
@@ -291,7 +295,7 @@ pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 /// admin cannot leave (409 `last_admin`): appoint another admin first.
 #[utoipa::path(post, path = "/v1/orgs/{org}/leave", tag = "orgs",
     params(("org" = String, Path, description = "organization ID")),
-    responses((status = 204, description = "Left the organization"), (status = 409, description = "The caller is the last admin (`last_admin`)", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Left the organization"), (status = 409, description = "The caller is the last admin (`last_admin`), or `concurrent_update`", body = Problem, content_type = "application/problem+json")))]
 pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let me = caller.member.clone();

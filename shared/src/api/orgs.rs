@@ -205,7 +205,8 @@ const EDIT_PROFILE: &str = "edit the organization's profile";
         ("org" = String, Path, description = "organization ID"),
         ("If-Match" = Option<String>, Header, description = "the ETag the profile was read with"),
     ),
-    responses((status = 200, description = "The changed profile", body = OrgView, headers(("ETag" = String)))))]
+    responses((status = 200, description = "The changed profile", body = OrgView, headers(("ETag" = String))),
+              (status = 409, description = "`concurrent_update`: changed by others meanwhile (without `If-Match`)")))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = admin(&ctx, &req, EDIT_PROFILE).await?;
     let expected = req.if_match()?;

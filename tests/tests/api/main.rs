@@ -18,6 +18,7 @@ mod orgs;
 mod paging;
 mod plumbing;
 mod resumable;
+mod schemathesis;
 mod security;
 mod seed;
 
