@@ -115,10 +115,7 @@ impl Store {
             .expression_attribute_values(":id", s(id))
             .send()
             .await;
-        match result.map_err(classify) {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::done_unless_condition(result)
     }
 
     pub async fn invitation(&self, org: &OrgId, id: &str) -> Result<Option<Invitation>, StoreError> {

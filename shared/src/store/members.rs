@@ -14,7 +14,7 @@ use super::pieces::{
 };
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx};
-use super::{classify, Store, StoreError};
+use super::{Store, StoreError};
 use crate::domain::{AuditEntry, JoinRequest, Membership, OrgId, OutboxEvent, Role, RoleGrant, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
@@ -218,10 +218,7 @@ impl Store {
             .return_values(ReturnValue::None)
             .send()
             .await;
-        match result.map_err(classify) {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::done_unless_condition(result)
     }
 
     /// A page of the organization's members, optionally only those holding `role`.

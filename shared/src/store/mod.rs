@@ -113,6 +113,19 @@ where
     StoreError::Other(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
 }
 
+/// The outcome of a single conditional write whose failed condition means there was
+/// nothing to do (already done, or gone).
+pub(crate) fn done_unless_condition<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result.map_err(classify) {
+        Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 pub(crate) fn serde_err(e: serde_dynamo::Error) -> StoreError {
     StoreError::Other(format!("item mapping: {e}"))
 }

@@ -154,9 +154,6 @@ impl Store {
             .expression_attribute_values(":e", s(error))
             .send()
             .await;
-        match result.map_err(classify) {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e),
-        }
+        super::done_unless_condition(result)
     }
 }

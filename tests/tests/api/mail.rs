@@ -185,18 +185,7 @@ async fn settle(ctx: &kabinet::Ctx, record: &ChangeRecord) {
 }
 
 async fn event_item(id: &str) -> HashMap<String, AttributeValue> {
-    kabinet_tests::dynamodb()
-        .await
-        .get_item()
-        .table_name(&env().await.config.table)
-        .key("pk", AttributeValue::S(format!("EVENT#{id}")))
-        .key("sk", AttributeValue::S("EVENT".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap()
+    crate::item(&format!("EVENT#{id}"), "EVENT").await
 }
 
 /// An outbox event as the stream would hand it over.

@@ -104,6 +104,37 @@ pub async fn set_item_attr(org: &str, sk: &str, attr: &str, value: aws_sdk_dynam
         .unwrap();
 }
 
+/// An item of the table as stored, read under the API (it must exist).
+pub async fn item(pk: &str, sk: &str) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    kabinet_tests::dynamodb()
+        .await
+        .get_item()
+        .table_name(&kabinet_tests::env().await.config.table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap_or_else(|| panic!("no item {pk} {sk}"))
+}
+
+/// Deletes an item under the API (as TTL would).
+pub async fn delete_item(pk: &str, sk: &str) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    kabinet_tests::dynamodb()
+        .await
+        .delete_item()
+        .table_name(&kabinet_tests::env().await.config.table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// An RFC 3339 time long past.
 pub fn long_ago() -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::S("2020-01-01T00:00:00.000Z".into())
