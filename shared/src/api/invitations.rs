@@ -6,15 +6,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::access::resource_id;
 use super::access::{caller_id, id_param, identity, member, Caller};
 use super::errors::invitation_error;
-use super::grants::{check_grants, group_exists};
+use super::grants::check_grants;
 use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
+use super::placing::{add_people, Acting, Container};
 use super::retry;
 use super::views::MemberView;
 use crate::domain::invitations::resend_wait;
 use crate::domain::{Actor, AuditEntry, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
-use crate::domain::{Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
+use crate::domain::{Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
@@ -99,7 +101,11 @@ pub struct InvitationResults {
 
 /// Who may invite whom where, how many at once, and the role offered: checked as any
 /// grant (errors name `role`, not `role[0]`).
-async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -> Result<RoleGrant, ApiError> {
+async fn invitation_role(
+    ctx: &Ctx,
+    caller: &Caller,
+    body: &CreateInvitations,
+) -> Result<(RoleGrant, Option<Group>), ApiError> {
     may_invite(caller, &body.role)?;
     if !caller.is_admin() && !body.role.class_ids.is_empty() {
         // Teachers invite into the classes they teach.
@@ -117,11 +123,21 @@ async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -
     if body.emails.is_empty() || body.emails.len() > MAX_EMAILS {
         return Err(ApiError::validation("emails", format!("give 1 to {MAX_EMAILS} addresses")));
     }
-    if let Some(g) = &body.group_id {
-        if !group_exists(ctx, &caller.org.id, g).await? {
-            return Err(ApiError::validation("group_id", "no such group in this organization"));
+    let group = match &body.group_id {
+        None => None,
+        Some(g) => {
+            let group = match resource_id(g) {
+                Some(id) => ctx.store().group(&caller.org.id, id.as_str()).await?,
+                None => None,
+            };
+            let group = group.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
+            // Teachers invite into the groups they belong to.
+            if !caller.is_admin() && !caller.member.group_ids.contains(&group.id) {
+                return Err(ApiError::Forbidden("invite people into a group you are not in"));
+            }
+            Some(group)
         }
-    }
+    };
     let role = check_grants(ctx, &caller.org, vec![body.role.clone()], "role").await.map_err(|e| match e {
         ApiError::Validation(errs) => ApiError::Validation(
             errs.into_iter()
@@ -133,7 +149,8 @@ async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -
         ),
         other => other,
     })?;
-    role.into_iter().next().ok_or_else(|| ApiError::validation("role", "is required"))
+    let role = role.into_iter().next().ok_or_else(|| ApiError::validation("role", "is required"))?;
+    Ok((role, group))
 }
 
 /// Invites a list of addresses with one role (admins; teachers for students and
@@ -147,11 +164,11 @@ async fn invitation_role(ctx: &Ctx, caller: &Caller, body: &CreateInvitations) -
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let body: CreateInvitations = req.json()?;
-    let role = invitation_role(&ctx, &caller, &body).await?;
+    let (role, group) = invitation_role(&ctx, &caller, &body).await?;
     let now = Timestamp::now();
-    let (ctx, caller, role, group_id) = (&ctx, &caller, &role, &body.group_id);
+    let (ctx, caller, role, group) = (&ctx, &caller, &role, group.as_ref());
     let results: Vec<InvitationResult> = stream::iter(body.emails)
-        .map(|raw| async move { invite_one(ctx, caller, raw, role.clone(), group_id.clone(), now).await })
+        .map(|raw| async move { invite_one(ctx, caller, raw, role.clone(), group, now).await })
         .buffered(8)
         .collect::<Vec<_>>()
         .await
@@ -340,7 +357,22 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (org, role, source) = (&invitation.org_id, vec![invitation.role.clone()], MembershipSource::Invitation);
     let m = Membership::new(org, &user, &profile.name, profile.email.as_deref(), role, false, source);
     join(&ctx, &invitation, &m).await?;
+    if let Some(group) = &invitation.group_id {
+        join_group(&ctx, &m, group).await?;
+    }
     ApiResponse::ok(&MemberView::seen_by(&m, &m))
+}
+
+/// Puts a person who accepted an invitation to a group into it (unless the group was
+/// deleted meanwhile): a step after their membership, as any add to a group.
+async fn join_group(ctx: &Ctx, m: &Membership, group: &str) -> Result<(), ApiError> {
+    let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, group))?;
+    let (Some(org), Some(group)) = (org, group) else {
+        return Ok(());
+    };
+    let acting = Acting { org: &org, actor: m };
+    add_people(ctx, acting, Container::Group(&group), vec![m.clone()]).await?;
+    Ok(())
 }
 
 /// Declines an invitation addressed to the caller's verified email.

@@ -7,8 +7,10 @@ use utoipa::ToSchema;
 
 use super::access::Caller;
 use super::errors::invitation_error;
-use crate::domain::{Email, Invitation, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
+use super::placing::{add_people, Container};
+use crate::domain::{Email, Group, Invitation, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
 use crate::http::ApiError;
+use crate::store::groups::Added;
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
 
@@ -25,6 +27,7 @@ pub fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
         roles: vec![i.role.clone()],
         by: i.invited_by_name.clone(),
         expires_at: i.expires_at,
+        group_name: i.group_name.clone(),
     }
 }
 
@@ -32,7 +35,11 @@ pub fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InviteStatus {
-    /// A member who joined with this address (nothing sent).
+    /// Invited to a group: a member who joined with this address, added to the group at
+    /// once (they get the group's email).
+    Added,
+    /// A member who joined with this address (nothing sent); with a group, one already in
+    /// it.
     AlreadyMember,
     /// An invitation email went out, or one is already pending.
     Invited,
@@ -57,7 +64,7 @@ pub async fn invite_one(
     caller: &Caller,
     raw: String,
     role: RoleGrant,
-    group_id: Option<String>,
+    group: Option<&Group>,
     now: Timestamp,
 ) -> Result<InvitationResult, ApiError> {
     let Ok(email) = Email::parse(&raw) else {
@@ -69,8 +76,15 @@ pub async fn invite_one(
         // Anyone else is invited (a member who gave no address here included), so the
         // answer tells nothing about who is registered.
         let member = ctx.store().membership(&caller.org.id, &user.id).await?;
-        if member.is_some_and(|m| m.email.as_deref() == Some(email.as_str())) {
-            return Ok(InvitationResult { email, status: InviteStatus::AlreadyMember, invitation_id: None });
+        if let Some(m) = member.filter(|m| m.email.as_deref() == Some(email.as_str())) {
+            let status = match group {
+                None => InviteStatus::AlreadyMember,
+                Some(g) => match add_people(ctx, caller.into(), Container::Group(g), vec![m]).await?.first() {
+                    Some((_, Added::Added)) => InviteStatus::Added,
+                    _ => InviteStatus::AlreadyMember,
+                },
+            };
+            return Ok(InvitationResult { email, status, invitation_id: None });
         }
     }
     let invitation = Invitation {
@@ -78,7 +92,8 @@ pub async fn invite_one(
         org_id: caller.org.id.clone(),
         email: email.clone(),
         role,
-        group_id,
+        group_id: group.map(|g| g.id.clone()),
+        group_name: group.map(|g| g.name.clone()),
         status: InvitationStatus::Pending,
         invited_by: caller.member.user_id.clone(),
         invited_by_name: caller.member.name.clone(),
@@ -90,7 +105,7 @@ pub async fn invite_one(
     };
     let audit = caller
         .audit("invitation.create", "invitation", &invitation.id)
-        .after(json!({"email": email, "role": invitation.role}));
+        .after(json!({"email": email, "role": invitation.role, "group_id": invitation.group_id}));
     let event = invitation_event(&caller.org.name, &invitation);
     let mut created = ctx.store().create_invitation(&invitation, &audit, &event).await;
     if let Err(InvitationError::AlreadyInvited(id)) = &created {

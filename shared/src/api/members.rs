@@ -11,14 +11,15 @@ use super::access::{member, member_and, member_and_target, membership, resource_
 use super::errors::{admin_role_required, invitation_error, member_error};
 use super::grants::{check_grants, check_grants_with, named_classes};
 use super::inviting::{invite_one, InvitationResult, InviteStatus};
+use super::placing::{runs, sees_members, PlaceView};
 use super::retry::{self, Attempt};
 use super::views::MemberView;
-use crate::domain::UserId;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
+use crate::domain::{PlaceKind, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
-use crate::store::members::{Joined, MemberError};
+use crate::store::members::{Existing, Joined, MemberError};
 use crate::store::orgs::Also;
 use crate::Ctx;
 
@@ -104,7 +105,7 @@ async fn add_by_email(
     match result.status {
         InviteStatus::AlreadyMember => return Err(member_error(MemberError::AlreadyMember)),
         InviteStatus::DailyLimit => return Err(invitation_error(InvitationError::DailyLimit)),
-        InviteStatus::Invited | InviteStatus::Invalid => {}
+        InviteStatus::Invited | InviteStatus::Invalid | InviteStatus::Added => {}
     }
     ApiResponse::json(http::StatusCode::ACCEPTED, &result)
 }
@@ -148,6 +149,24 @@ async fn class_filter(ctx: &Ctx, caller: &Caller, class: Option<&str>) -> Result
     Ok(Some(class))
 }
 
+/// `?group=` or `?course=` (one of them): the places to list.
+fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiError> {
+    let given = [("group", PlaceKind::Group), ("course", PlaceKind::Course), ("class", PlaceKind::Group)]
+        .iter()
+        .filter(|(name, _)| req.query_param(name).is_some())
+        .count();
+    if given > 1 {
+        return Err(ApiError::validation("group", "filter by one of class, group and course"));
+    }
+    if let Some(g) = req.query_param("group") {
+        return Ok(Some((PlaceKind::Group, resource_id(g).ok_or(ApiError::NotFound("group"))?)));
+    }
+    if let Some(c) = req.query_param("course") {
+        return Ok(Some((PlaceKind::Course, resource_id(c).ok_or(ApiError::NotFound("course"))?)));
+    }
+    Ok(None)
+}
+
 fn role_param(req: &ApiRequest) -> Result<Option<Role>, ApiError> {
     match req.query_param("role") {
         Some(r) => Ok(Some(
@@ -180,12 +199,42 @@ async fn class_members(
     params(("org" = String, Path, description = "organization ID"),
            ("role" = Option<String>, Query, description = "teacher, staff, student or parent"),
            ("class" = Option<String>, Query, description = "a class ID: its students, parents and teachers"),
+           ("group" = Option<String>, Query, description = "a group ID: its members (admins, its members, its course's teachers)"),
+           ("course" = Option<String>, Query, description = "a course ID: its students (admins and its teachers)"),
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of members", body = Page<MemberView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = member(&ctx, &req).await?;
+    let place = place_filter(&req)?;
+    let also: Vec<Also> = match &place {
+        Some((PlaceKind::Group, id)) => vec![Also::Group(id.clone())],
+        Some((PlaceKind::Course, id)) => vec![Also::Course(id.clone())],
+        None => Vec::new(),
+    };
+    let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     let page = req.page_query()?;
     let role = role_param(&req)?;
+    if let Some((kind, id)) = place {
+        match kind {
+            PlaceKind::Group => {
+                let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
+                if !sees_members(&caller, &group) {
+                    return Err(ApiError::Forbidden("list the members of a group you are not in"));
+                }
+            }
+            PlaceKind::Course => {
+                let course = read.course(&id)?.ok_or(ApiError::NotFound("course"))?;
+                if !runs(&caller, &course) {
+                    return Err(ApiError::Forbidden("list the students of a course you do not teach"));
+                }
+            }
+        }
+        let (mut members, next) = PlaceView::members(&ctx, &caller.org.id, kind, &id, &page).await?;
+        if let Some(role) = role {
+            members.retain(|m| m.has_role(role));
+        }
+        let items = members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect();
+        return ApiResponse::ok(&Page::new(items, next));
+    }
     let listed = match class_filter(&ctx, &caller, req.query_param("class")).await? {
         None => {
             let (members, next) = ctx.store().members(&caller.org.id, role, &page).await?;
@@ -325,7 +374,17 @@ async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: &str) -
     } else {
         ctx.store().classes_by_id(&caller.org.id, &ids).await?.into_iter().map(|c| c.id).collect()
     };
+    let existing_places = existing_places(ctx, &target).await?;
     let audit = caller.audit(action, "member", target.user_id.as_str()).before(target.summary());
-    let removed = ctx.store().remove_member(&target, &existing, Some(&audit)).await;
+    let removed = ctx.store().remove_member(&target, &existing, &existing_places, Some(&audit)).await;
     retry::outcome(removed, |e| matches!(e, MemberError::Changed))
+}
+
+/// The member's groups and courses that still exist (read in one round trip, none when
+/// they have no places).
+async fn existing_places(ctx: &Ctx, m: &Membership) -> Result<Existing, ApiError> {
+    let courses: Vec<String> =
+        m.course_ids.iter().chain(&m.teaching_course_ids).cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let (groups, courses) = ctx.store().existing(&m.org_id, &m.group_ids, &courses).await?;
+    Ok(Existing { groups, courses })
 }

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod grants;
 pub mod idempotency;
 pub mod inviting;
+pub mod placing;
 pub mod retry;
 pub mod views;
 
@@ -16,6 +17,8 @@ pub mod views;
 pub mod admins;
 pub mod audit;
 pub mod classes;
+pub mod courses;
+pub mod groups;
 pub mod invitations;
 pub mod invite_links;
 pub mod join_requests;
@@ -177,6 +180,26 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("me-invitations-list", invitations::mine, READ.indexes(GSI2)),
         route!("me-invitations-accept", invitations::accept, RW.indexes(GSI2)),
         route!("me-invitations-decline", invitations::decline, RW.indexes(GSI2)),
+        route!("groups-list", groups::list, RW),
+        route!("groups-create", groups::create, RW, Idempotent),
+        route!("groups-get", groups::get, RW),
+        route!("groups-patch", groups::patch, RW),
+        route!("groups-delete", groups::delete, RW),
+        route!("groups-members-list", groups::members, RW),
+        route!("groups-members-add", groups::add_members, RW),
+        route!("groups-member-remove", groups::remove_member, RW),
+        route!("courses-list", courses::list, RW),
+        route!("courses-create", courses::create, RW, Idempotent),
+        route!("courses-get", courses::get, RW),
+        route!("courses-patch", courses::patch, RW),
+        route!("courses-delete", courses::delete, RW),
+        route!("courses-students-list", courses::students, RW),
+        route!("courses-students-add", courses::add_students, RW),
+        route!("courses-student-remove", courses::remove_student, RW),
+        route!("courses-group-create", courses::create_group, RW, Idempotent),
+        route!("courses-linked-groups-list", courses::linked_groups, RW),
+        route!("courses-group-link", courses::link_group, RW),
+        route!("courses-group-unlink", courses::unlink_group, RW),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]
 });

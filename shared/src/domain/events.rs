@@ -58,17 +58,30 @@ pub enum OutboxEvent {
         roles: Vec<RoleGrant>,
         by: String,
         expires_at: Timestamp,
+        /// The group the invitation also joins.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_name: Option<String>,
+    },
+    /// People were added to a group: each gets their own email.
+    AddedToGroup {
+        org_id: OrgId,
+        org_name: String,
+        group_id: String,
+        group_name: String,
+        user_ids: Vec<UserId>,
+        by: String,
     },
 }
 
 /// Every kind, as stored.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
     "join_request_accepted",
     "join_request_rejected",
     "invitation",
+    "added_to_group",
 ];
 
 impl OutboxEvent {
@@ -80,6 +93,7 @@ impl OutboxEvent {
             OutboxEvent::JoinRequestAccepted { .. } => "join_request_accepted",
             OutboxEvent::JoinRequestRejected { .. } => "join_request_rejected",
             OutboxEvent::Invitation { .. } => "invitation",
+            OutboxEvent::AddedToGroup { .. } => "added_to_group",
         }
     }
 
@@ -91,7 +105,8 @@ impl OutboxEvent {
             | OutboxEvent::JoinRequestSubmitted { org_id, .. }
             | OutboxEvent::JoinRequestAccepted { org_id, .. }
             | OutboxEvent::JoinRequestRejected { org_id, .. }
-            | OutboxEvent::Invitation { org_id, .. } => org_id,
+            | OutboxEvent::Invitation { org_id, .. }
+            | OutboxEvent::AddedToGroup { org_id, .. } => org_id,
         }
     }
 

@@ -46,6 +46,9 @@ pub struct Invitation {
     pub role: RoleGrant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_id: Option<String>,
+    /// The group's name when invited (for the email).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
     pub status: InvitationStatus,
     pub invited_by: UserId,
     pub invited_by_name: String,
@@ -74,6 +77,7 @@ mod limit_tests {
             email: "a@b.ru".into(),
             role: RoleGrant::staff("x"),
             group_id: None,
+            group_name: None,
             status: InvitationStatus::Pending,
             invited_by: UserId::parse("u1").unwrap(),
             invited_by_name: "A".into(),

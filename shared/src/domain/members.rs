@@ -38,6 +38,15 @@ pub struct Membership {
     /// Classes the member was promoted out of, oldest first.
     #[serde(default)]
     pub class_history: Vec<String>,
+    /// The groups they belong to (each also a place item of the group).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub group_ids: Vec<String>,
+    /// The courses they study (each also a place item of the course).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub course_ids: Vec<String>,
+    /// The courses they teach (each course lists them in `teacher_ids`).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub teaching_course_ids: Vec<String>,
     /// Bumped by every change; writes are conditional on the version read.
     #[serde(default)]
     pub version: u64,
@@ -65,6 +74,9 @@ impl Membership {
             last_active_at: None,
             active_days: Vec::new(),
             class_history: Vec::new(),
+            group_ids: Vec::new(),
+            course_ids: Vec::new(),
+            teaching_course_ids: Vec::new(),
             // Unique across a person's memberships over time (a membership ended and made
             // again must not match conditions on the old one's version).
             version: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000,

@@ -250,7 +250,21 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             }
             Ok(out)
         }
-        OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, .. } => {
+        OutboxEvent::AddedToGroup { org_id, org_name, group_id, group_name, user_ids, by } => {
+            let url = format!("{}/groups/{group_id}", org_url(org_id));
+            let facts = Facts { org_name, by: Some(by), ..Default::default() };
+            let profiles = ctx.store().users(user_ids).await.map_err(|e| Transient(e.to_string()))?;
+            let mut out = Vec::new();
+            for u in profiles {
+                let Some(email) = u.email.clone() else { continue };
+                let r = Recipient { email, language: u.language, name: u.name };
+                let mut vars = facts.vars(&r, &url);
+                vars["group_name"] = json!(group_name);
+                out.push(outgoing(kind, r.language, &r.email, &vars));
+            }
+            Ok(out)
+        }
+        OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, group_name, .. } => {
             let registered = ctx.store().user_by_verified_email(email).await.map_err(|e| Transient(e.to_string()))?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
             let r = Recipient { email: email.clone(), language, name: registered.map(|u| u.name).unwrap_or_default() };
@@ -259,8 +273,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             vars["email"] = json!(email);
             let expires = expires_at.to_string();
             vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
-            // Groups are not named in invitations yet.
-            vars["group_name"] = Value::Null;
+            vars["group_name"] = json!(group_name);
             Ok(vec![outgoing(kind, language, email, &vars)])
         }
     }

@@ -23,7 +23,7 @@ pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 13] = [
+    let sources: [(&str, &str); 15] = [
         ("layout.html", include_str!("../../templates/mail/layout.html")),
         ("member_added.html", include_str!("../../templates/mail/member_added.html")),
         ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
@@ -37,6 +37,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("join_request_rejected.txt", include_str!("../../templates/mail/join_request_rejected.txt")),
         ("invitation.html", include_str!("../../templates/mail/invitation.html")),
         ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
+        ("added_to_group.html", include_str!("../../templates/mail/added_to_group.html")),
+        ("added_to_group.txt", include_str!("../../templates/mail/added_to_group.txt")),
     ];
     for (name, source) in sources {
         if let Err(e) = env.add_template(name, source) {
@@ -61,6 +63,12 @@ fn subject(kind: &str, lang: Language, vars: &Value) -> String {
         ("join_request_rejected", Language::En) => format!("Your request to join {org} was rejected"),
         ("invitation", Language::Ru) => format!("Приглашение в {org}"),
         ("invitation", Language::En) => format!("Invitation to {org}"),
+        ("added_to_group", Language::Ru) => {
+            format!("Вас добавили в группу «{}» — {org}", vars["group_name"].as_str().unwrap_or_default())
+        }
+        ("added_to_group", Language::En) => {
+            format!("You were added to the group «{}» of {org}", vars["group_name"].as_str().unwrap_or_default())
+        }
         _ => org.to_string(),
     }
 }

@@ -10,8 +10,8 @@ use super::keys::*;
 use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
 use crate::domain::{
-    AuditEntry, Class, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership, Org, OrgId, OutboxEvent,
-    Role, RoleGrant, Timestamp, UserId,
+    AuditEntry, Class, Course, Group, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership, Org, OrgId,
+    OutboxEvent, Place, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
 
 /// An entity from its item.
@@ -304,4 +304,65 @@ pub fn sent_key(event: &str, to: &str) -> Item {
 
 pub fn idempotency_key(pk: &str) -> Item {
     key(pk, IDEM)
+}
+
+// Groups, courses and the places of people in them.
+
+pub fn group_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), group_sk(id))
+}
+
+pub fn group_item(g: &Group) -> Result<Item, StoreError> {
+    let mut item = to_item(g)?;
+    item.extend(group_key(&g.org_id, &g.id));
+    Ok(item)
+}
+
+pub fn course_key(org: &OrgId, id: &str) -> Item {
+    key(org_pk(org), course_sk(id))
+}
+
+pub fn course_item(c: &Course) -> Result<Item, StoreError> {
+    let mut item = to_item(c)?;
+    item.extend(course_key(&c.org_id, &c.id));
+    Ok(item)
+}
+
+/// The group or course a place is in.
+pub fn container_key(kind: PlaceKind, org: &OrgId, of: &str) -> Item {
+    match kind {
+        PlaceKind::Group => group_key(org, of),
+        PlaceKind::Course => course_key(org, of),
+    }
+}
+
+/// The counter of a group's members or a course's students.
+pub fn place_count_attr(kind: PlaceKind) -> &'static str {
+    match kind {
+        PlaceKind::Group => "member_count",
+        PlaceKind::Course => "student_count",
+    }
+}
+
+/// The membership's set that mirrors places of this kind.
+pub fn place_set_attr(kind: PlaceKind) -> &'static str {
+    match kind {
+        PlaceKind::Group => "group_ids",
+        PlaceKind::Course => "course_ids",
+    }
+}
+
+pub fn place_key(kind: PlaceKind, org: &OrgId, of: &str, user: &UserId) -> Item {
+    key(org_pk(org), place_sk(kind, of, user))
+}
+
+pub fn place_item(kind: PlaceKind, p: &Place) -> Result<Item, StoreError> {
+    let mut item = to_item(p)?;
+    item.extend(place_key(kind, &p.org_id, &p.of, &p.user_id));
+    Ok(item)
+}
+
+/// A string set of one value (for `ADD` and `DELETE` on a set).
+pub fn one_of(v: &str) -> AttributeValue {
+    AttributeValue::Ss(vec![v.to_string()])
 }

@@ -1,7 +1,7 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
-use crate::domain::{OrgId, Roster, UserId};
+use crate::domain::{OrgId, PlaceKind, Roster, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -39,6 +39,11 @@ pub const JOINREQ_PREFIX: &str = "JOINREQ#";
 pub const JOINREQS_PREFIX: &str = "JOINREQS#";
 pub const JOINPENDING_PREFIX: &str = "JOINPENDING#";
 pub const GROUP_PREFIX: &str = "GROUP#";
+/// A person's place in a group (`GMEMBER#<group>#<user>`).
+pub const GMEMBER_PREFIX: &str = "GMEMBER#";
+pub const COURSE_PREFIX: &str = "COURSE#";
+/// A student's place in a course (`CSTUDENT#<course>#<user>`).
+pub const CSTUDENT_PREFIX: &str = "CSTUDENT#";
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
@@ -146,6 +151,22 @@ pub fn join_requests_pk(org: &OrgId) -> String {
 
 pub fn group_sk(id: &str) -> String {
     format!("{GROUP_PREFIX}{id}")
+}
+
+/// The places of a group's members, or of a course's students (`of` a group or course).
+pub fn places_prefix(kind: PlaceKind, of: &str) -> String {
+    match kind {
+        PlaceKind::Group => format!("{GMEMBER_PREFIX}{of}#"),
+        PlaceKind::Course => format!("{CSTUDENT_PREFIX}{of}#"),
+    }
+}
+
+pub fn place_sk(kind: PlaceKind, of: &str, user: &UserId) -> String {
+    format!("{}{user}", places_prefix(kind, of))
+}
+
+pub fn course_sk(id: &str) -> String {
+    format!("{COURSE_PREFIX}{id}")
 }
 
 pub fn invitation_sk(id: &str) -> String {

@@ -6,17 +6,87 @@ use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::items::{member_key, role_name, role_names, to_value};
+use super::items::{
+    container_key, course_key, member_key, one_of, place_count_attr, place_key, role_name, role_names, to_value,
+};
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, count_members, count_members_and_requests, end_or_check_pending, put_new_member,
+    add_audit, add_event, as_actor_of, count_members, count_members_and_requests, end_or_check_pending, put_new_member,
     roster_changes, roster_update, NewMemberFailure,
 };
 use super::read::KeyQuery;
-use super::tx::{b, n, s, Expr, Tx};
+use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, JoinRequest, Membership, OrgId, OutboxEvent, Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{
+    AuditEntry, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
+};
 use crate::page::{Cursor, PageQuery};
+
+/// The member's groups and courses that still exist (one deleted meanwhile has no place
+/// to leave; its leftovers are cleared by its deletion).
+#[derive(Debug, Default)]
+pub struct Existing {
+    pub groups: BTreeSet<String>,
+    pub courses: BTreeSet<String>,
+}
+
+impl Existing {
+    fn places_of(&self, m: &Membership) -> Vec<LeftPlace> {
+        let mut out: Vec<LeftPlace> = Vec::new();
+        out.extend(
+            m.teaching_course_ids.iter().filter(|c| self.courses.contains(*c)).cloned().map(LeftPlace::Teaching),
+        );
+        out.extend(m.course_ids.iter().filter(|c| self.courses.contains(*c)).cloned().map(LeftPlace::Course));
+        out.extend(m.group_ids.iter().filter(|g| self.groups.contains(*g)).cloned().map(LeftPlace::Group));
+        out
+    }
+}
+
+/// A place a leaving member gives up.
+#[derive(Debug, Clone)]
+enum LeftPlace {
+    Group(String),
+    Course(String),
+    Teaching(String),
+}
+
+impl LeftPlace {
+    fn actions(&self) -> usize {
+        match self {
+            LeftPlace::Group(_) | LeftPlace::Course(_) => 2,
+            LeftPlace::Teaching(_) => 1,
+        }
+    }
+
+    /// The membership's set that lists it, and its ID.
+    fn mirror(&self) -> (&'static str, &str) {
+        match self {
+            LeftPlace::Group(g) => ("group_ids", g),
+            LeftPlace::Course(c) => ("course_ids", c),
+            LeftPlace::Teaching(c) => ("teaching_course_ids", c),
+        }
+    }
+
+    /// Adds the actions that give it up (but the membership's own update).
+    fn add_to(&self, tx: &mut Tx, org: &OrgId, user: &UserId) -> Result<Vec<usize>, StoreError> {
+        let (kind, of) = match self {
+            LeftPlace::Group(g) => (PlaceKind::Group, g),
+            LeftPlace::Course(c) => (PlaceKind::Course, c),
+            LeftPlace::Teaching(c) => {
+                let expr = Expr::update("DELETE teacher_ids :u")
+                    .when("attribute_exists(pk)")
+                    .value(":u", one_of(user.as_str()));
+                return Ok(vec![tx.update(course_key(org, c), expr)?]);
+            }
+        };
+        let place = tx.delete(place_key(kind, org, of, user), Some(Expr::condition("attribute_exists(pk)")))?;
+        let counter = Expr::update("SET #count = #count - :one")
+            .when("attribute_exists(pk)")
+            .name("#count", place_count_attr(kind))
+            .value(":one", n(1));
+        Ok(vec![place, tx.update(container_key(kind, org, of), counter)?])
+    }
+}
 
 impl From<NewMemberFailure> for MemberError {
     fn from(f: NewMemberFailure) -> Self {
@@ -104,8 +174,18 @@ impl Store {
         let mut new = old.clone();
         new.roles = roles;
         new.version = old.version + 1;
+        // A teacher no more stops teaching their courses.
+        let stops_teaching = !new.has_role(Role::Teacher) && !old.teaching_course_ids.is_empty();
+        if stops_teaching {
+            new.teaching_course_ids.clear();
+        }
         let mut tx = Tx::new(&self.table);
-        let expr = Expr::update("SET #roles = :roles, role_names = :names, version = :version")
+        let update = if stops_teaching {
+            "SET #roles = :roles, role_names = :names, version = :version REMOVE teaching_course_ids"
+        } else {
+            "SET #roles = :roles, role_names = :names, version = :version"
+        };
+        let expr = Expr::update(update)
             .when("attribute_exists(pk) AND version = :read AND admin = :admin")
             .name("#roles", "roles")
             .value(":roles", to_value(&new.roles)?)
@@ -119,6 +199,14 @@ impl Store {
                 if add.is_empty() { MemberError::Changed } else { MemberError::ClassUnavailable(class.clone()) };
             meanings.push((roster_update(&mut tx, &old.org_id, &class, &old.user_id, &add, &remove)?, meaning));
         }
+        if stops_teaching {
+            for course in &old.teaching_course_ids {
+                let place = LeftPlace::Teaching(course.clone());
+                for i in place.add_to(&mut tx, &old.org_id, &old.user_id)? {
+                    meanings.push((i, MemberError::Changed));
+                }
+            }
+        }
         if let Some(a) = audit {
             add_audit(&mut tx, a)?;
         }
@@ -126,28 +214,54 @@ impl Store {
         Ok(new)
     }
 
-    /// Ends a membership: the membership, its class places and its admin flag go together
-    /// (never the last admin), with the audit entry. `existing_classes` are the member's
-    /// classes that still exist (a deleted class has no roster to leave).
+    /// Ends a membership: the membership, its class, group and course places and its
+    /// admin flag go together (never the last admin), with the audit entry.
+    /// `existing_classes` are the member's classes that still exist (a deleted class has
+    /// no roster to leave); `existing` their groups and courses that still exist. A
+    /// member with more places than one transaction holds leaves some groups and courses
+    /// in steps first (each a change of its own, conditional on the membership as read).
     pub async fn remove_member(
         &self,
         m: &Membership,
         existing_classes: &BTreeSet<String>,
+        existing: &Existing,
         audit: Option<&AuditEntry>,
     ) -> Result<(), MemberError> {
+        let rosters: Vec<_> = roster_changes(&m.places(), &BTreeSet::new())
+            .into_iter()
+            .filter(|(class, _, _)| existing_classes.contains(class))
+            .collect();
+        let mut places = existing.places_of(m);
+        // The membership, the counters, the audit entry and the admin check.
+        let budget = MAX_ACTIONS - 4 - rosters.len();
+        let mut version = m.version;
+        while places.iter().map(|p| p.actions()).sum::<usize>() > budget {
+            // Steps of their own: the membership's update and the admin check besides.
+            let mut step: Vec<LeftPlace> = Vec::new();
+            while let Some(p) = places.last() {
+                if step.iter().map(LeftPlace::actions).sum::<usize>() + p.actions() > MAX_ACTIONS - 2 {
+                    break;
+                }
+                step.extend(places.pop());
+            }
+            self.leave_places(m, version, &step, audit).await?;
+            version += 1;
+        }
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(
             tx.delete(
                 member_key(&m.org_id, &m.user_id),
-                Some(Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(m.version))),
+                Some(Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(version))),
             )?,
             MemberError::Changed,
         )];
         meanings.push((count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?, MemberError::LastAdmin));
-        for (class, _, remove) in roster_changes(&m.places(), &BTreeSet::new()) {
-            if existing_classes.contains(&class) {
-                meanings
-                    .push((roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?, MemberError::Changed));
+        for (class, _, remove) in rosters {
+            meanings.push((roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?, MemberError::Changed));
+        }
+        for p in &places {
+            for i in p.add_to(&mut tx, &m.org_id, &m.user_id)? {
+                meanings.push((i, MemberError::Changed));
             }
         }
         if let Some(a) = audit {
@@ -155,6 +269,43 @@ impl Store {
         }
         tx.run_expecting(self, meanings).await?;
         Ok(())
+    }
+
+    /// One step of a removal: the member leaves these groups and courses.
+    async fn leave_places(
+        &self,
+        m: &Membership,
+        version: u64,
+        places: &[LeftPlace],
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), MemberError> {
+        let mut tx = Tx::new(&self.table);
+        let mut deletes: Vec<(&str, Vec<String>)> = Vec::new();
+        for p in places {
+            let (attr, id) = p.mirror();
+            match deletes.iter_mut().find(|(a, _)| *a == attr) {
+                Some((_, ids)) => ids.push(id.to_string()),
+                None => deletes.push((attr, vec![id.to_string()])),
+            }
+        }
+        let mut expr =
+            Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(version)).value(":one", n(1));
+        let mut parts = Vec::new();
+        for (i, (attr, ids)) in deletes.into_iter().enumerate() {
+            parts.push(format!("#s{i} :s{i}"));
+            expr = expr.name(&format!("#s{i}"), attr).value(&format!(":s{i}"), AttributeValue::Ss(ids));
+        }
+        expr.update = Some(format!("DELETE {} SET version = version + :one", parts.join(", ")));
+        let mut meanings = vec![(tx.update(member_key(&m.org_id, &m.user_id), expr)?, MemberError::Changed)];
+        for p in places {
+            for i in p.add_to(&mut tx, &m.org_id, &m.user_id)? {
+                meanings.push((i, MemberError::Changed));
+            }
+        }
+        if let Some(a) = audit {
+            as_actor_of(&mut tx, a);
+        }
+        tx.run_expecting(self, meanings).await
     }
 
     /// Appoints (`admin = true`) or demotes a member. The admin count moves in the same

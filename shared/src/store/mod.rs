@@ -17,6 +17,10 @@
 //! | join request | `ORG#<org>` | `JOINREQ#<id>` (gsi1: `USER#<sub>`; gsi2: `JOINREQS#<org>`, pending first) |
 //! | pending guard | `ORG#<org>` | `JOINPENDING#<sub>` (one pending request a person) |
 //! | email invitation | `ORG#<org>` | `INVITE#<id>` (gsi2: `INVITEMAIL#<email>`; gsi1: `INVITEDBY#<org>#<sub>`; ttl: expiry + 90 days) |
+//! | group | `ORG#<org>` | `GROUP#<id>` (member_count; course_id when linked) |
+//! | course | `ORG#<org>` | `COURSE#<id>` (teacher_ids, linked_group_ids: string sets; student_count) |
+//! | group member | `ORG#<org>` | `GMEMBER#<group>#<sub>` (mirrored in the membership's `group_ids`) |
+//! | course student | `ORG#<org>` | `CSTUDENT#<course>#<sub>` (mirrored in the membership's `course_ids`; taught courses in `teaching_course_ids`) |
 //! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person; ttl as its invitation's) |
 //! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
@@ -33,6 +37,7 @@ pub mod tx;
 // One module per entity: each uses only the shared parts, never another entity module.
 pub mod audit;
 pub mod classes;
+pub mod groups;
 pub mod idempotency;
 pub mod invitations;
 pub mod join_requests;

@@ -3,11 +3,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::items::{class_key, from_item, member_item, member_key, org_item, org_key, request_key, user_key};
+use super::items::{
+    class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
+};
 use super::pieces::add_audit;
 use super::tx::{key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, Class, Email, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp};
+use crate::domain::{
+    AuditEntry, Class, Course, Email, Group, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp,
+};
 use crate::domain::{User, UserId, Website};
 
 /// An item to read along with the membership check: of the organization's partition, or
@@ -18,6 +22,8 @@ pub enum Also {
     Class(String),
     JoinRequest(String),
     User(UserId),
+    Group(String),
+    Course(String),
 }
 
 impl Also {
@@ -27,6 +33,8 @@ impl Also {
             Also::Class(id) => class_key(org, id),
             Also::JoinRequest(id) => request_key(org, id),
             Also::User(user) => user_key(user),
+            Also::Group(id) => group_key(org, id),
+            Also::Course(id) => course_key(org, id),
         }
     }
 }
@@ -64,6 +72,16 @@ impl Read {
 
     pub fn user(&mut self, user: &UserId) -> Result<Option<User>, StoreError> {
         self.take(user_key(user))
+    }
+
+    pub fn group(&mut self, id: &str) -> Result<Option<Group>, StoreError> {
+        let key = group_key(self.org()?, id);
+        self.take(key)
+    }
+
+    pub fn course(&mut self, id: &str) -> Result<Option<Course>, StoreError> {
+        let key = course_key(self.org()?, id);
+        self.take(key)
     }
 }
 

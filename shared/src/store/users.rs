@@ -72,6 +72,11 @@ impl Store {
 }
 
 impl Store {
+    /// Profiles by ID (people without one left out).
+    pub async fn users(&self, ids: &[UserId]) -> Result<Vec<User>, StoreError> {
+        self.batch_get_as(ids.iter().map(user_key).collect()).await
+    }
+
     pub async fn user(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         self.get(user_key(id)).await
     }

@@ -150,3 +150,113 @@ async fn a_members_first_request_of_the_day_adds_one_write() {
     assert_eq!(gw.count(&t, Method::GET, &o, None).await.1, 1, "then the membership check alone");
     assert_eq!(gw.count(&t, Method::GET, &o, None).await.1, 1);
 }
+
+#[tokio::test]
+async fn round_trips_of_groups_and_courses() {
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let (org, ids) = school(&admin, "2026/2027", &[(5, "А")]).await;
+    let a = ids[0].clone();
+    let o = format!("/v1/orgs/{org}");
+    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&a])])).await;
+    let s1 = crate::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
+    let s2 = crate::enrol(&admin, &org, "Ученица", json!([student(&a)])).await;
+    let mut table = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, got.1));
+        assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
+        got.0
+    };
+    let post = |path: String, body: serde_json::Value| {
+        let (gw, admin) = (&gw, &admin);
+        async move { gw.count(admin, Method::POST, &path, Some(body)).await }
+    };
+    let get = |path: String| {
+        let (gw, admin) = (&gw, &admin);
+        async move { gw.count(admin, Method::GET, &path, None).await }
+    };
+    let two = json!({"user_ids": [s1.sub, s2.sub]});
+
+    let g = run("POST /orgs/{org}/groups", 2, post(format!("{o}/groups"), json!({"name": "Кружок"})).await);
+    let g = g.body["id"].as_str().unwrap().to_string();
+    run("GET /orgs/{org}/groups", 2, get(format!("{o}/groups")).await);
+    run("GET /orgs/{org}/groups/{id}", 1, get(format!("{o}/groups/{g}")).await);
+    run(
+        "PATCH /orgs/{org}/groups/{id}",
+        2,
+        gw.count(&admin, Method::PATCH, &format!("{o}/groups/{g}"), Some(json!({"name": "Кружок 2"}))).await,
+    );
+    run(
+        "POST /orgs/{org}/groups/{id}/members (2 people)",
+        4,
+        post(format!("{o}/groups/{g}/members"), two.clone()).await,
+    );
+    run("GET /orgs/{org}/groups/{id}/members", 3, get(format!("{o}/groups/{g}/members")).await);
+    run("GET /orgs/{org}/members?group=", 3, get(format!("{o}/members?group={g}")).await);
+    run(
+        "DELETE /orgs/{org}/groups/{id}/members/{user}",
+        2,
+        gw.count(&admin, Method::DELETE, &format!("{o}/groups/{g}/members/{}", s2.sub), None).await,
+    );
+    let c = run(
+        "POST /orgs/{org}/courses",
+        2,
+        post(format!("{o}/courses"), json!({"name": "Алгебра", "teacher_ids": [t.sub]})).await,
+    );
+    let c = c.body["id"].as_str().unwrap().to_string();
+    run("GET /orgs/{org}/courses", 2, get(format!("{o}/courses")).await);
+    run("GET /orgs/{org}/courses/{id}", 1, get(format!("{o}/courses/{c}")).await);
+    run(
+        "PATCH /orgs/{org}/courses/{id}",
+        2,
+        gw.count(&admin, Method::PATCH, &format!("{o}/courses/{c}"), Some(json!({"description": "7 класс"}))).await,
+    );
+    run("POST /orgs/{org}/courses/{id}/students (2 people)", 4, post(format!("{o}/courses/{c}/students"), two).await);
+    run("GET /orgs/{org}/courses/{id}/students", 3, get(format!("{o}/courses/{c}/students")).await);
+    run("GET /orgs/{org}/members?course=", 3, get(format!("{o}/members?course={c}")).await);
+    let lg = run(
+        "POST /orgs/{org}/courses/{id}/groups (all)",
+        5,
+        post(format!("{o}/courses/{c}/groups"), json!({"name": "Алгебра 1", "students": "all"})).await,
+    );
+    let lg = lg.body["id"].as_str().unwrap().to_string();
+    // One of the two students is in the group already: the add's transaction is refused
+    // for them and runs again without them (one more round trip, no read beforehand).
+    run(
+        "POST /orgs/{org}/courses/{id}/linked-groups (all, one there)",
+        6,
+        post(format!("{o}/courses/{c}/linked-groups"), json!({"group_id": g, "students": "all"})).await,
+    );
+    run("GET /orgs/{org}/courses/{id}/linked-groups", 2, get(format!("{o}/courses/{c}/linked-groups")).await);
+    run(
+        "DELETE /orgs/{org}/courses/{id}/linked-groups/{group}",
+        2,
+        gw.count(&admin, Method::DELETE, &format!("{o}/courses/{c}/linked-groups/{lg}"), None).await,
+    );
+    run(
+        "DELETE /orgs/{org}/courses/{id}/students/{user}",
+        2,
+        gw.count(&admin, Method::DELETE, &format!("{o}/courses/{c}/students/{}", s2.sub), None).await,
+    );
+    // In a group, a course and teaching one: one read of what exists, one transaction.
+    run(
+        "DELETE /orgs/{org}/members/{user} (in groups and courses)",
+        4,
+        gw.count(&admin, Method::DELETE, &format!("{o}/members/{}", s1.sub), None).await,
+    );
+    // The transaction, then the places: a query and one write a member, one a hundred.
+    run(
+        "DELETE /orgs/{org}/groups/{id} (one member left)",
+        5,
+        gw.count(&admin, Method::DELETE, &format!("{o}/groups/{lg}"), None).await,
+    );
+    run(
+        "DELETE /orgs/{org}/courses/{id}",
+        3,
+        gw.count(&admin, Method::DELETE, &format!("{o}/courses/{c}"), None).await,
+    );
+    for (name, n) in &table {
+        println!("{n:>2}  {name}");
+    }
+}

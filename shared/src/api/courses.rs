@@ -1,0 +1,453 @@
+//! Courses (R7.2-R7.4): admins make them with their teachers; admins and the course's
+//! teachers enroll students and, from the course's students, make a linked group or link
+//! an existing one with all, selected or no students.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::groups::{group_answer, mine, naming, people, AddPeople, GroupView};
+use super::placing::{add_by_ids, add_people, group_error, runs, Container, PlaceResults, PlaceView};
+use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
+use crate::domain::{Course, Group, Membership, Patch, PlaceKind, Timestamp, UserId};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::store::groups::{Added, GroupError};
+use crate::store::orgs::Also;
+use crate::Ctx;
+
+/// A course.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CourseView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// Members holding the teacher role.
+    pub teacher_ids: Vec<String>,
+    pub student_count: u64,
+    /// Its groups ("related objects").
+    pub linked_group_ids: Vec<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&Course> for CourseView {
+    fn from(c: &Course) -> Self {
+        let mut teacher_ids = c.teacher_ids.clone();
+        teacher_ids.sort();
+        let mut linked_group_ids = c.linked_group_ids.clone();
+        linked_group_ids.sort();
+        CourseView {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            description: c.description.clone(),
+            teacher_ids,
+            student_count: c.student_count,
+            linked_group_ids,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+fn course_answer(status: http::StatusCode, c: &Course) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::json(status, &CourseView::from(c))?.with_etag(c.version))
+}
+
+/// The caller, the course of the path (404 when there is none) and any further items, in
+/// one round trip.
+async fn caller_and_course(ctx: &Ctx, req: &ApiRequest, also: &[Also]) -> Result<(Caller, Course, Read), ApiError> {
+    let id = id_param(req, "course")?;
+    let mut wanted = vec![Also::Course(id.clone())];
+    wanted.extend_from_slice(also);
+    let (caller, mut read) = member_and(ctx, req, &wanted).await?;
+    let course = read.course(&id)?.ok_or(ApiError::NotFound("course"))?;
+    Ok((caller, course, read))
+}
+
+type Read = crate::store::orgs::Read;
+
+fn require_runs(caller: &Caller, c: &Course, action: &'static str) -> Result<(), ApiError> {
+    if runs(caller, c) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(action))
+    }
+}
+
+fn parse_teachers(raw: &[String]) -> Result<Vec<String>, ApiError> {
+    if raw.len() > MAX_TEACHERS {
+        return Err(ApiError::validation("teacher_ids", format!("at most {MAX_TEACHERS} teachers")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        if UserId::parse(t).is_none() {
+            return Err(ApiError::validation(format!("teacher_ids[{i}]"), "is not a user ID"));
+        }
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn summary(c: &Course) -> serde_json::Value {
+    json!({"name": c.name, "description": c.description, "teacher_ids": CourseView::from(c).teacher_ids})
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCourse {
+    pub name: String,
+    pub description: Option<String>,
+    /// Members holding the teacher role (up to 10).
+    #[serde(default)]
+    pub teacher_ids: Vec<String>,
+}
+
+/// Creates a course with its teachers (admins). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/courses", tag = "courses", request_body = CreateCourse,
+    params(("org" = String, Path, description = "organization ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Created", body = CourseView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("create courses")?;
+    let body: CreateCourse = req.json()?;
+    let named = naming(&body.name, body.description.as_deref())?;
+    let teacher_ids = parse_teachers(&body.teacher_ids)?;
+    let now = Timestamp::now();
+    let course = Course {
+        id: new_id(),
+        org_id: caller.org.id.clone(),
+        name: named.name,
+        description: named.description,
+        teacher_ids,
+        linked_group_ids: Vec::new(),
+        student_count: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let audit = caller.audit("course.create", "course", &course.id).after(summary(&course));
+    ctx.store().create_course(&course, &audit).await?;
+    let answer = course_answer(http::StatusCode::CREATED, &course)?;
+    Ok(answer.with_header("location", &format!("/v1/orgs/{}/courses/{}", caller.org.id, course.id)))
+}
+
+/// The organization's courses, oldest first (members); `?mine=true`: those the caller
+/// studies or teaches.
+#[utoipa::path(get, path = "/v1/orgs/{org}/courses", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"),
+           ("mine" = Option<bool>, Query, description = "only the courses the caller studies or teaches"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of courses", body = Page<CourseView>)))]
+pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    let page = req.page_query()?;
+    if mine(&req)? {
+        let me = &caller.member;
+        let mut ids: Vec<String> = me.course_ids.iter().chain(&me.teaching_course_ids).cloned().collect();
+        ids.sort();
+        ids.dedup();
+        let (ids, next) = page.slice(ids)?;
+        let mut courses = ctx.store().courses_by_id(&caller.org.id, &ids).await?;
+        courses.sort_by(|a, b| a.id.cmp(&b.id));
+        return ApiResponse::ok(&Page::new(courses.iter().map(CourseView::from).collect(), next));
+    }
+    let (courses, next) = ctx.store().courses_page(&caller.org.id, &page).await?;
+    ApiResponse::ok(&Page::new(courses.iter().map(CourseView::from).collect(), next))
+}
+
+/// Reads a course (members).
+#[utoipa::path(get, path = "/v1/orgs/{org}/courses/{id}", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
+    responses((status = 200, description = "The course", body = CourseView, headers(("ETag" = String)))))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (_, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    course_answer(http::StatusCode::OK, &course)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchCourse {
+    pub name: Option<String>,
+    /// `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+    /// All the course's teachers (replaces them).
+    pub teacher_ids: Option<Vec<String>>,
+}
+
+/// Edits a course: name, description, teachers (admins). With `If-Match`, a stale ETag
+/// gets 412.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/courses/{id}", tag = "courses", request_body = PatchCourse,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the course was read with")),
+    responses((status = 200, description = "The changed course", body = CourseView, headers(("ETag" = String))),
+              (status = 409, description = "`concurrent_update` (without `If-Match`)")))]
+pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, old, _) = caller_and_course(&ctx, &req, &[]).await?;
+    caller.require_admin("edit courses")?;
+    let expected = req.if_match()?;
+    let body: PatchCourse = req.json()?;
+    if expected.is_some_and(|v| v != old.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let description = match body.description {
+        Patch::Keep => old.description.clone(),
+        Patch::Clear => None,
+        Patch::Set(d) => Some(d),
+    };
+    let named = naming(body.name.as_deref().unwrap_or(&old.name), description.as_deref())?;
+    let teacher_ids = match &body.teacher_ids {
+        Some(t) => parse_teachers(t)?,
+        None => old.teacher_ids.clone(),
+    };
+    let same_teachers = {
+        let (mut a, mut b) = (teacher_ids.clone(), old.teacher_ids.clone());
+        a.sort();
+        b.sort();
+        a == b
+    };
+    if named.name == old.name && named.description == old.description && same_teachers {
+        return course_answer(http::StatusCode::OK, &old);
+    }
+    let new = Course {
+        name: named.name,
+        description: named.description,
+        teacher_ids,
+        version: old.version + 1,
+        updated_at: Timestamp::now(),
+        ..old.clone()
+    };
+    let audit = caller.audit("course.update", "course", &old.id).before(summary(&old)).after(summary(&new));
+    match ctx.store().update_course(&old, &new, &audit).await {
+        Ok(()) => course_answer(http::StatusCode::OK, &new),
+        Err(GroupError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(group_error(e)),
+    }
+}
+
+/// Deletes a course (admins): its groups stay (unlinked), its people stay members.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/courses/{id}", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`concurrent_update`")))]
+pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    caller.require_admin("delete courses")?;
+    let audit = caller.audit("course.delete", "course", &course.id).before(summary(&course));
+    ctx.store().delete_course(&course, &audit).await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// The course's students, by user ID (admins and the course's teachers).
+#[utoipa::path(get, path = "/v1/orgs/{org}/courses/{id}/students", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of the course's students", body = Page<PlaceView>)))]
+pub async fn students(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    require_runs(&caller, &course, "see the students of a course you do not teach")?;
+    let page = req.page_query()?;
+    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Course, &course.id, &page).await?)
+}
+
+/// Enrolls members of the organization in a course, up to 100 at once (admins and the
+/// course's teachers). The answer says per person what happened.
+#[utoipa::path(post, path = "/v1/orgs/{org}/courses/{id}/students", tag = "courses", request_body = AddPeople,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
+    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults)))]
+pub async fn add_students(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    require_runs(&caller, &course, "enroll students in a course you do not teach")?;
+    let body: AddPeople = req.json()?;
+    let ids = people(&body)?;
+    ApiResponse::ok(&add_by_ids(&ctx, (&caller).into(), Container::Course(&course), &ids).await?)
+}
+
+/// Takes a student out of a course (admins and the course's teachers).
+#[utoipa::path(delete, path = "/v1/orgs/{org}/courses/{id}/students/{user}", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID"),
+           ("user" = String, Path, description = "the student's user ID")),
+    responses((status = 204, description = "Removed from the course")))]
+pub async fn remove_student(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = user_param(&req, "student")?;
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    require_runs(&caller, &course, "remove students from a course you do not teach")?;
+    let audit = caller.audit("course.student_remove", "course", &course.id).before(json!({"user_id": user}));
+    ctx.store().remove_place(PlaceKind::Course, &caller.org.id, &course.id, &user, &audit).await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// Which of the course's students go into a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Students {
+    /// Every student enrolled at this moment.
+    All,
+    /// Those in `user_ids` (each a student of the course).
+    Selected,
+    /// Nobody (linking an existing group only).
+    None,
+}
+
+/// The course's students chosen, as memberships: all of them, or those selected (each a
+/// student of the course, or 422 naming `user_ids`).
+async fn chosen(
+    ctx: &Ctx,
+    caller: &Caller,
+    course: &Course,
+    students: Students,
+    user_ids: Option<&[String]>,
+) -> Result<Vec<Membership>, ApiError> {
+    let org = &caller.org.id;
+    let ids: Vec<UserId> = match (students, user_ids) {
+        (Students::None, None) => return Ok(Vec::new()),
+        (Students::All, None) => {
+            ctx.store().all_places(org, PlaceKind::Course, &course.id).await?.into_iter().map(|p| p.user_id).collect()
+        }
+        (Students::Selected, Some(raw)) => {
+            let raw = user_list(raw).map_err(|m| ApiError::validation("user_ids", m))?;
+            let ids: Vec<UserId> = raw.iter().filter_map(|u| UserId::parse(u)).collect();
+            let places = ctx.store().places_of(org, PlaceKind::Course, &course.id, &ids).await?;
+            if let Some(stranger) = raw.iter().find(|u| !places.iter().any(|p| p.user_id.as_str() == u.as_str())) {
+                return Err(ApiError::validation("user_ids", format!("{stranger} is not a student of this course")));
+            }
+            ids
+        }
+        (Students::Selected, None) => {
+            return Err(ApiError::validation("user_ids", "give the students selected"));
+        }
+        (_, Some(_)) => return Err(ApiError::validation("user_ids", "only with \"students\": \"selected\"")),
+    };
+    Ok(ctx.store().memberships(org, &ids).await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLinkedGroup {
+    pub name: String,
+    pub description: Option<String>,
+    /// `all` or `selected`.
+    pub students: Students,
+    /// With `selected`: students of the course (1-100).
+    pub user_ids: Option<Vec<String>>,
+}
+
+/// Makes a group linked to the course with all its students or selected ones (admins and
+/// the course's teachers). Each student added gets an email. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/courses/{id}/groups", tag = "courses", request_body = CreateLinkedGroup,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "The new group, linked", body = GroupView, headers(("ETag" = String), ("Location" = String))),
+              (status = 409, description = "`too_many_linked_groups`")))]
+pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    require_runs(&caller, &course, "make groups of a course you do not teach")?;
+    let body: CreateLinkedGroup = req.json()?;
+    let named = naming(&body.name, body.description.as_deref())?;
+    if body.students == Students::None {
+        return Err(ApiError::validation("students", "a new group takes all the course's students or selected ones"));
+    }
+    let people = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
+    let now = Timestamp::now();
+    let mut group = Group {
+        id: new_id(),
+        org_id: caller.org.id.clone(),
+        name: named.name,
+        description: named.description,
+        course_id: Some(course.id.clone()),
+        member_count: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let audit = caller.audit("group.create", "group", &group.id).after(super::groups::summary(&group));
+    ctx.store().create_group(&group, &audit).await?;
+    let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
+    group.member_count = added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
+    let answer = group_answer(http::StatusCode::CREATED, &group)?;
+    Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
+}
+
+/// The groups linked to the course ("related objects"; members).
+#[utoipa::path(get, path = "/v1/orgs/{org}/courses/{id}/linked-groups", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
+    responses((status = 200, description = "The linked groups (at most 50, one page)", body = Page<GroupView>)))]
+pub async fn linked_groups(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    let mut groups = ctx.store().groups_by_id(&caller.org.id, &course.linked_group_ids).await?;
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    ApiResponse::ok(&Page::all(groups.iter().map(GroupView::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkGroup {
+    pub group_id: String,
+    /// `all`, `selected` or `none`.
+    pub students: Students,
+    /// With `selected`: students of the course (1-100).
+    pub user_ids: Option<Vec<String>>,
+}
+
+/// Links an existing group to the course, adding all its students, selected ones or none
+/// (admins and the course's teachers); people already in the group are not added twice.
+/// A group has at most one course.
+#[utoipa::path(post, path = "/v1/orgs/{org}/courses/{id}/linked-groups", tag = "courses", request_body = LinkGroup,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
+    responses((status = 200, description = "The group, linked", body = GroupView, headers(("ETag" = String))),
+              (status = 409, description = "`group_already_linked` (to another course) or `too_many_linked_groups`")))]
+pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let body: Result<LinkGroup, ApiError> = req.json();
+    let group_id = body.as_ref().ok().and_then(|b| resource_id(&b.group_id));
+    let also: Vec<Also> = group_id.iter().map(|g| Also::Group(g.clone())).collect();
+    let (caller, course, mut read) = caller_and_course(&ctx, &req, &also).await?;
+    require_runs(&caller, &course, "link groups to a course you do not teach")?;
+    let body = body?;
+    let group_id = group_id.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
+    let mut group =
+        read.group(&group_id)?.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
+    if group.course_id.as_ref().is_some_and(|c| c != &course.id) {
+        return Err(group_error(GroupError::AlreadyLinked));
+    }
+    let people = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
+    if group.course_id.is_none() {
+        let audit = caller
+            .audit("course.group_link", "course", &course.id)
+            .after(json!({"group_id": group.id, "students": body.students_name()}));
+        ctx.store().link_group(&course, &group, &audit).await?;
+        group.course_id = Some(course.id.clone());
+    }
+    let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
+    group.member_count += added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
+    group_answer(http::StatusCode::OK, &group)
+}
+
+impl LinkGroup {
+    fn students_name(&self) -> &'static str {
+        match self.students {
+            Students::All => "all",
+            Students::Selected => "selected",
+            Students::None => "none",
+        }
+    }
+}
+
+/// Unlinks a group from the course: the group and its members stay.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/courses/{id}/linked-groups/{group}", tag = "courses",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID"),
+           ("group" = String, Path, description = "group ID")),
+    responses((status = 204, description = "Unlinked")))]
+pub async fn unlink_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let group = resource_id(req.path_param("group")?).ok_or(ApiError::NotFound("linked group"))?;
+    let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
+    require_runs(&caller, &course, "unlink groups from a course you do not teach")?;
+    let audit = caller.audit("course.group_unlink", "course", &course.id).before(json!({"group_id": group}));
+    match ctx.store().unlink_group(&course, &group, &audit).await {
+        Err(GroupError::NoPlace) => Err(ApiError::NotFound("linked group")),
+        other => Ok(other.map(|()| ApiResponse::no_content())?),
+    }
+}

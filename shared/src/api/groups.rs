@@ -1,0 +1,259 @@
+//! Groups (R7.1, R7.4, R7.5): admins make and edit them and add members from the
+//! organization's members, several at once; members see the list; a group's members,
+//! its course's teachers and admins see who is in it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::placing::{add_by_ids, group_error, sees_members, Container, PlaceResults, PlaceView};
+use crate::domain::groups::{new_id, user_list};
+use crate::domain::{Group, Naming, Patch, PlaceKind, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::store::groups::GroupError;
+use crate::store::orgs::Also;
+use crate::Ctx;
+
+/// A group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The course it is linked to.
+    pub course_id: Option<String>,
+    pub member_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&Group> for GroupView {
+    fn from(g: &Group) -> Self {
+        GroupView {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            description: g.description.clone(),
+            course_id: g.course_id.clone(),
+            member_count: g.member_count,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+pub fn group_answer(status: http::StatusCode, g: &Group) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::json(status, &GroupView::from(g))?.with_etag(g.version))
+}
+
+/// The caller and the group of the path (404 when there is none), in one round trip.
+async fn caller_and_group(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Group), ApiError> {
+    let id = id_param(req, "group")?;
+    let (caller, mut read) = member_and(ctx, req, &[Also::Group(id.clone())]).await?;
+    let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
+    Ok((caller, group))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroup {
+    /// One line, up to 200 characters.
+    pub name: String,
+    /// A short description; line breaks are kept.
+    pub description: Option<String>,
+}
+
+pub fn naming(name: &str, description: Option<&str>) -> Result<Naming, ApiError> {
+    Naming::parse(name, description).map_err(|errs| {
+        ApiError::Validation(errs.into_iter().map(|(f, m)| crate::http::FieldError::new(f, m)).collect())
+    })
+}
+
+/// Creates a group (admins). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups", tag = "groups", request_body = CreateGroup,
+    params(("org" = String, Path, description = "organization ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Created", body = GroupView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    caller.require_admin("create groups")?;
+    let body: CreateGroup = req.json()?;
+    let naming = naming(&body.name, body.description.as_deref())?;
+    let now = Timestamp::now();
+    let group = Group {
+        id: new_id(),
+        org_id: caller.org.id.clone(),
+        name: naming.name,
+        description: naming.description,
+        course_id: None,
+        member_count: 0,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let audit = caller.audit("group.create", "group", &group.id).after(summary(&group));
+    ctx.store().create_group(&group, &audit).await?;
+    let answer = group_answer(http::StatusCode::CREATED, &group)?;
+    Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
+}
+
+/// What audit entries record of a group.
+pub fn summary(g: &Group) -> serde_json::Value {
+    json!({"name": g.name, "description": g.description, "course_id": g.course_id})
+}
+
+/// The organization's groups, oldest first (members); `?mine=true`: the caller's own.
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups", tag = "groups",
+    params(("org" = String, Path, description = "organization ID"),
+           ("mine" = Option<bool>, Query, description = "only the groups the caller belongs to"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of groups", body = Page<GroupView>)))]
+pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = member(&ctx, &req).await?;
+    let page = req.page_query()?;
+    if mine(&req)? {
+        let (ids, next) = page.slice(caller.member.group_ids.clone())?;
+        let mut groups = ctx.store().groups_by_id(&caller.org.id, &ids).await?;
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        return ApiResponse::ok(&Page::new(groups.iter().map(GroupView::from).collect(), next));
+    }
+    let (groups, next) = ctx.store().groups_page(&caller.org.id, &page).await?;
+    ApiResponse::ok(&Page::new(groups.iter().map(GroupView::from).collect(), next))
+}
+
+/// `?mine=`: true or false.
+pub fn mine(req: &ApiRequest) -> Result<bool, ApiError> {
+    match req.query_param("mine") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::validation("mine", "must be true or false")),
+    }
+}
+
+/// Reads a group (members).
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}", tag = "groups",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID")),
+    responses((status = 200, description = "The group", body = GroupView, headers(("ETag" = String)))))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (_, group) = caller_and_group(&ctx, &req).await?;
+    group_answer(http::StatusCode::OK, &group)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchGroup {
+    pub name: Option<String>,
+    /// `null` clears it.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub description: Patch<String>,
+}
+
+/// Renames a group or changes its description (admins). With `If-Match`, a stale ETag
+/// gets 412.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}", tag = "groups", request_body = PatchGroup,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the group was read with")),
+    responses((status = 200, description = "The changed group", body = GroupView, headers(("ETag" = String))),
+              (status = 409, description = "`concurrent_update` (without `If-Match`)")))]
+pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, old) = caller_and_group(&ctx, &req).await?;
+    caller.require_admin("edit groups")?;
+    let expected = req.if_match()?;
+    let body: PatchGroup = req.json()?;
+    if expected.is_some_and(|v| v != old.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let description = match body.description {
+        Patch::Keep => old.description.clone(),
+        Patch::Clear => None,
+        Patch::Set(d) => Some(d),
+    };
+    let named = naming(body.name.as_deref().unwrap_or(&old.name), description.as_deref())?;
+    if named.name == old.name && named.description == old.description {
+        return group_answer(http::StatusCode::OK, &old);
+    }
+    let new = Group {
+        name: named.name,
+        description: named.description,
+        version: old.version + 1,
+        updated_at: Timestamp::now(),
+        ..old.clone()
+    };
+    let audit = caller.audit("group.update", "group", &old.id).before(summary(&old)).after(summary(&new));
+    match ctx.store().update_group(&old, &new, &audit).await {
+        Ok(()) => group_answer(http::StatusCode::OK, &new),
+        Err(GroupError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(group_error(e)),
+    }
+}
+
+/// Deletes a group (admins): its people stay members of the organization; a linked
+/// course no longer lists it.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}", tag = "groups",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`concurrent_update`")))]
+pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, group) = caller_and_group(&ctx, &req).await?;
+    caller.require_admin("delete groups")?;
+    let audit = caller.audit("group.delete", "group", &group.id).before(summary(&group));
+    ctx.store().delete_group(&group, &audit).await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// The people of a group, by user ID (admins, its members, its course's teachers).
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/members", tag = "groups",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of the group's members", body = Page<PlaceView>)))]
+pub async fn members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, group) = caller_and_group(&ctx, &req).await?;
+    if !sees_members(&caller, &group) {
+        return Err(ApiError::Forbidden("see the members of a group you are not in"));
+    }
+    let page = req.page_query()?;
+    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Group, &group.id, &page).await?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPeople {
+    /// 1-100 user IDs of the organization's members.
+    pub user_ids: Vec<String>,
+}
+
+pub fn people(body: &AddPeople) -> Result<Vec<String>, ApiError> {
+    user_list(&body.user_ids).map_err(|m| ApiError::validation("user_ids", m))
+}
+
+/// Adds members of the organization to a group, up to 100 at once (admins); each gets an
+/// email. The answer says per person what happened.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/members", tag = "groups", request_body = AddPeople,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID")),
+    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults)))]
+pub async fn add_members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, group) = caller_and_group(&ctx, &req).await?;
+    caller.require_admin("add members to groups")?;
+    let body: AddPeople = req.json()?;
+    let ids = people(&body)?;
+    ApiResponse::ok(&add_by_ids(&ctx, (&caller).into(), Container::Group(&group), &ids).await?)
+}
+
+/// Takes one person out of a group (admins); they stay a member of the organization.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/members/{user}", tag = "groups",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("user" = String, Path, description = "the member's user ID")),
+    responses((status = 204, description = "Removed from the group")))]
+pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let user = user_param(&req, "member")?;
+    let (caller, group) = caller_and_group(&ctx, &req).await?;
+    caller.require_admin("remove members from groups")?;
+    let audit = caller.audit("group.member_remove", "group", &group.id).before(json!({"user_id": user}));
+    ctx.store().remove_place(PlaceKind::Group, &caller.org.id, &group.id, &user, &audit).await?;
+    Ok(ApiResponse::no_content())
+}
+
+/// A group ID from a body or query (404 naming `group` for one that cannot exist).
+pub fn group_ref(raw: &str) -> Result<String, ApiError> {
+    resource_id(raw).ok_or(ApiError::NotFound("group"))
+}

@@ -1,0 +1,260 @@
+//! Putting people into groups and courses, shared by the group and course routes and by
+//! group invitations: who is added, in bounded transactions, with the audit entry and the
+//! "added to group" email of each.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::Caller;
+use crate::domain::{
+    AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
+};
+use crate::http::{ApiError, Page};
+use crate::page::PageQuery;
+use crate::store::groups::{AddRecord, Added, GroupError};
+use crate::Ctx;
+
+/// Where people are put.
+#[derive(Clone, Copy)]
+pub enum Container<'a> {
+    Group(&'a Group),
+    Course(&'a Course),
+}
+
+impl Container<'_> {
+    pub fn kind(&self) -> PlaceKind {
+        match self {
+            Container::Group(_) => PlaceKind::Group,
+            Container::Course(_) => PlaceKind::Course,
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Container::Group(g) => &g.id,
+            Container::Course(c) => &c.id,
+        }
+    }
+}
+
+/// Whether the caller sees who is in a group: admins, its members, its course's teachers
+/// (while they hold the teacher role).
+pub fn sees_members(caller: &Caller, g: &Group) -> bool {
+    let me = &caller.member;
+    caller.is_admin()
+        || me.group_ids.contains(&g.id)
+        || g.course_id.as_ref().is_some_and(|c| me.teaching_course_ids.contains(c) && me.has_role(Role::Teacher))
+}
+
+/// Who runs a course (sees and enrolls its students, makes and links its groups): admins,
+/// and its teachers while they hold the teacher role.
+pub fn runs(caller: &Caller, c: &Course) -> bool {
+    caller.is_admin() || (caller.has_role(Role::Teacher) && c.has_teacher(&caller.member.user_id))
+}
+
+/// What became of one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceStatus {
+    Added,
+    /// Already there: nothing changed (and no email).
+    AlreadyMember,
+    /// Not a member of the organization (or not a user ID at all).
+    NotMember,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceResult {
+    pub user_id: String,
+    pub status: PlaceStatus,
+}
+
+/// One result per person, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceResults {
+    pub results: Vec<PlaceResult>,
+}
+
+/// A person in a group or course.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaceView {
+    pub user_id: String,
+    pub name: String,
+    /// Their roles in the organization.
+    pub roles: Vec<RoleGrant>,
+    pub added_at: Timestamp,
+}
+
+impl PlaceView {
+    /// A page of the people in a group or course: their places, paged in the database,
+    /// and their memberships (one batch read).
+    pub async fn page(
+        ctx: &Ctx,
+        org: &OrgId,
+        kind: PlaceKind,
+        of: &str,
+        page: &PageQuery,
+    ) -> Result<Page<PlaceView>, ApiError> {
+        let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
+        let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
+        let members = ctx.store().memberships(org, &ids).await?;
+        let items = places
+            .iter()
+            .filter_map(|p| {
+                let m = members.iter().find(|m| m.user_id == p.user_id)?;
+                Some(PlaceView {
+                    user_id: p.user_id.to_string(),
+                    name: m.name.clone(),
+                    roles: m.roles.clone(),
+                    added_at: p.added_at,
+                })
+            })
+            .collect();
+        Ok(Page::new(items, next))
+    }
+
+    /// The members of a page of places, as the members list shows them.
+    pub async fn members(
+        ctx: &Ctx,
+        org: &OrgId,
+        kind: PlaceKind,
+        of: &str,
+        page: &PageQuery,
+    ) -> Result<(Vec<Membership>, Option<crate::page::Cursor>), ApiError> {
+        let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
+        let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
+        let mut members = ctx.store().memberships(org, &ids).await?;
+        members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        Ok((members, next))
+    }
+}
+
+/// Who acts, where.
+pub struct Acting<'a> {
+    pub org: &'a Org,
+    pub actor: &'a Membership,
+}
+
+impl<'a> From<&'a Caller> for Acting<'a> {
+    fn from(c: &'a Caller) -> Self {
+        Acting { org: &c.org, actor: &c.member }
+    }
+}
+
+impl Acting<'_> {
+    fn audit(&self, action: &str, target_type: &str, target_id: &str) -> AuditEntry {
+        let actor = crate::domain::Actor { id: self.actor.user_id.clone(), name: self.actor.name.clone() };
+        AuditEntry::new(&self.org.id, &actor, action, target_type, target_id).as_admin(self.actor.admin)
+    }
+}
+
+/// Adds people by user ID (as given: text that is no member's ID is `not_member`): reads
+/// their memberships and places (two batch reads), then adds those who are members and
+/// not there yet.
+pub async fn add_by_ids(
+    ctx: &Ctx,
+    acting: Acting<'_>,
+    container: Container<'_>,
+    raw: &[String],
+) -> Result<PlaceResults, ApiError> {
+    let ids: Vec<UserId> = raw.iter().filter_map(|u| UserId::parse(u)).collect();
+    let org = &acting.org.id;
+    let (members, places) = tokio::try_join!(
+        ctx.store().memberships(org, &ids),
+        ctx.store().places_of(org, container.kind(), container.id(), &ids)
+    )?;
+    let present: HashSet<&UserId> = places.iter().map(|p| &p.user_id).collect();
+    let mut outcome: BTreeMap<String, PlaceStatus> = BTreeMap::new();
+    for p in &places {
+        outcome.insert(p.user_id.to_string(), PlaceStatus::AlreadyMember);
+    }
+    let todo: Vec<Membership> = members.into_iter().filter(|m| !present.contains(&m.user_id)).collect();
+    for (user, added) in add_people(ctx, acting, container, todo).await? {
+        outcome.insert(user.to_string(), status(added));
+    }
+    let results = raw
+        .iter()
+        .map(|u| PlaceResult {
+            user_id: u.clone(),
+            status: outcome.get(u.as_str()).copied().unwrap_or(PlaceStatus::NotMember),
+        })
+        .collect();
+    Ok(PlaceResults { results })
+}
+
+pub fn status(a: Added) -> PlaceStatus {
+    match a {
+        Added::Added => PlaceStatus::Added,
+        Added::AlreadyIn => PlaceStatus::AlreadyMember,
+        Added::NotMember => PlaceStatus::NotMember,
+    }
+}
+
+/// Adds members (as read) to a group or course: one audit entry per transaction naming
+/// the people it added, and for a group one event whose email goes to each of them.
+pub async fn add_people(
+    ctx: &Ctx,
+    acting: Acting<'_>,
+    container: Container<'_>,
+    people: Vec<Membership>,
+) -> Result<Vec<(UserId, Added)>, ApiError> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (action, target) = match container {
+        Container::Group(_) => ("group.members_add", "group"),
+        Container::Course(_) => ("course.students_add", "course"),
+    };
+    let audit = |users: &[UserId]| acting.audit(action, target, container.id()).after(json!({"user_ids": users}));
+    let event = |users: &[UserId]| match container {
+        Container::Group(g) => Some(OutboxEvent::AddedToGroup {
+            org_id: acting.org.id.clone(),
+            org_name: acting.org.name.clone(),
+            group_id: g.id.clone(),
+            group_name: g.name.clone(),
+            user_ids: users.to_vec(),
+            by: acting.actor.name.clone(),
+        }),
+        Container::Course(_) => None,
+    };
+    let record = AddRecord { audit: &audit, event: &event };
+    let by = &acting.actor.user_id;
+    Ok(ctx
+        .store()
+        .add_places(container.kind(), &acting.org.id, container.id(), &people, by, &record)
+        .await
+        .map_err(group_error)?)
+}
+
+/// A refused change to a group or course as its problem.
+pub fn group_error(e: GroupError) -> ApiError {
+    match e {
+        GroupError::NotFound => ApiError::NotFound("group or course"),
+        GroupError::Changed => ApiError::conflict(
+            "concurrent_update",
+            "It was changed by someone else meanwhile; read it again and retry.",
+        ),
+        GroupError::AlreadyLinked => ApiError::conflict(
+            "group_already_linked",
+            "This group is linked to another course: unlink it there first (a group has at most one course).",
+        ),
+        GroupError::TooManyLinked => ApiError::conflict(
+            "too_many_linked_groups",
+            format!("A course has at most {} linked groups.", crate::domain::groups::MAX_LINKED_GROUPS),
+        ),
+        GroupError::NotATeacher(t) => {
+            ApiError::validation("teacher_ids", format!("{t} is not a member holding the teacher role"))
+        }
+        GroupError::NoPlace => ApiError::NotFound("member"),
+        GroupError::Store(e) => e.into(),
+    }
+}
+
+impl From<GroupError> for ApiError {
+    fn from(e: GroupError) -> Self {
+        group_error(e)
+    }
+}

@@ -1,0 +1,530 @@
+//! Groups and courses: their items, the places of people in them (one item a place,
+//! mirrored on the person's membership), and the link of a group to a course. Adding
+//! many people goes in transactions of a bounded size, each person all or nothing.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::items::{
+    container_key, course_item, course_key, group_item, group_key, member_key, one_of, place_count_attr, place_item,
+    place_key, place_set_attr,
+};
+use super::keys::*;
+use super::pieces::{add_audit, add_event};
+use super::read::KeyQuery;
+use super::tx::{n, s, Expr, Tx, MAX_ACTIONS};
+use super::{Store, StoreError};
+use crate::domain::{AuditEntry, Course, Group, Membership, OrgId, OutboxEvent, Place, PlaceKind, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
+
+/// People added in one transaction: two actions each, with the container's count, the
+/// audit entry, the event and the admin check.
+pub const ADD_BATCH: usize = 45;
+
+/// Why a change to a group or course was refused.
+#[derive(Debug)]
+pub enum GroupError {
+    /// The group or course is gone.
+    NotFound,
+    /// Changed since read: read again.
+    Changed,
+    /// The group is linked to another course.
+    AlreadyLinked,
+    /// The course has as many linked groups as it may.
+    TooManyLinked,
+    /// A teacher named is not a member holding the teacher role.
+    NotATeacher(String),
+    /// The person has no place there.
+    NoPlace,
+    Store(StoreError),
+}
+
+impl From<StoreError> for GroupError {
+    fn from(e: StoreError) -> Self {
+        GroupError::Store(e)
+    }
+}
+
+/// What became of one person added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    Added,
+    AlreadyIn,
+    NotMember,
+}
+
+/// How an add is recorded: the audit entry and the event of each transaction, given the
+/// people it adds.
+pub struct AddRecord<'a> {
+    pub audit: &'a (dyn Fn(&[UserId]) -> AuditEntry + Sync),
+    pub event: &'a (dyn Fn(&[UserId]) -> Option<OutboxEvent> + Sync),
+}
+
+fn teacher_condition() -> Expr {
+    Expr::condition("attribute_exists(pk) AND contains(role_names, :teacher)").value(":teacher", s("teacher"))
+}
+
+/// The update of a membership's set of places: `ADD` or `DELETE` one value, the version
+/// bumped so that a removal working from an earlier read sees the change.
+fn mirror(set_attr: &str, op: &str, value: &str) -> Expr {
+    Expr::update(format!("{op} #set :v SET version = version + :one"))
+        .name("#set", set_attr)
+        .value(":v", one_of(value))
+        .value(":one", n(1))
+}
+
+impl Store {
+    pub async fn group(&self, org: &OrgId, id: &str) -> Result<Option<Group>, StoreError> {
+        self.get(group_key(org, id)).await
+    }
+
+    pub async fn course(&self, org: &OrgId, id: &str) -> Result<Option<Course>, StoreError> {
+        self.get(course_key(org, id)).await
+    }
+
+    /// Groups by ID (missing ones left out).
+    pub async fn groups_by_id(&self, org: &OrgId, ids: &[String]) -> Result<Vec<Group>, StoreError> {
+        self.batch_get_as(ids.iter().map(|id| group_key(org, id)).collect()).await
+    }
+
+    pub async fn courses_by_id(&self, org: &OrgId, ids: &[String]) -> Result<Vec<Course>, StoreError> {
+        self.batch_get_as(ids.iter().map(|id| course_key(org, id)).collect()).await
+    }
+
+    /// Which of these groups and courses exist (one round trip, none for no IDs).
+    pub async fn existing(
+        &self,
+        org: &OrgId,
+        groups: &[String],
+        courses: &[String],
+    ) -> Result<(BTreeSet<String>, BTreeSet<String>), StoreError> {
+        let mut keys: Vec<_> = groups.iter().map(|g| group_key(org, g)).collect();
+        keys.extend(courses.iter().map(|c| course_key(org, c)));
+        let (mut found_groups, mut found_courses) = (BTreeSet::new(), BTreeSet::new());
+        if keys.is_empty() {
+            return Ok((found_groups, found_courses));
+        }
+        for item in self.batch_get(keys).await? {
+            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            if let Some(id) = sk.strip_prefix(GROUP_PREFIX) {
+                found_groups.insert(id.to_string());
+            } else if let Some(id) = sk.strip_prefix(COURSE_PREFIX) {
+                found_courses.insert(id.to_string());
+            }
+        }
+        Ok((found_groups, found_courses))
+    }
+
+    /// A page of the organization's groups, oldest first.
+    pub async fn groups_page(&self, org: &OrgId, page: &PageQuery) -> Result<(Vec<Group>, Option<Cursor>), StoreError> {
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(GROUP_PREFIX), page).await
+    }
+
+    /// A page of the organization's courses, oldest first.
+    pub async fn courses_page(
+        &self,
+        org: &OrgId,
+        page: &PageQuery,
+    ) -> Result<(Vec<Course>, Option<Cursor>), StoreError> {
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(COURSE_PREFIX), page).await
+    }
+
+    /// A page of the places in a group or course, by user ID.
+    pub async fn places_page(
+        &self,
+        org: &OrgId,
+        kind: PlaceKind,
+        of: &str,
+        page: &PageQuery,
+    ) -> Result<(Vec<Place>, Option<Cursor>), StoreError> {
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(places_prefix(kind, of)), page).await
+    }
+
+    /// Every place in a group or course (the students of a course at this moment).
+    pub async fn all_places(&self, org: &OrgId, kind: PlaceKind, of: &str) -> Result<Vec<Place>, StoreError> {
+        self.query_all(&KeyQuery::table(org_pk(org)).prefix(places_prefix(kind, of))).await
+    }
+
+    /// The places these people have in a group or course.
+    pub async fn places_of(
+        &self,
+        org: &OrgId,
+        kind: PlaceKind,
+        of: &str,
+        users: &[UserId],
+    ) -> Result<Vec<Place>, StoreError> {
+        self.batch_get_as(users.iter().map(|u| place_key(kind, org, of, u)).collect()).await
+    }
+
+    pub async fn place(
+        &self,
+        org: &OrgId,
+        kind: PlaceKind,
+        of: &str,
+        user: &UserId,
+    ) -> Result<Option<Place>, StoreError> {
+        self.get(place_key(kind, org, of, user)).await
+    }
+
+    /// Creates a group (counted on the organization); linked to `course` when given.
+    pub async fn create_group(&self, g: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(group_item(g)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        count(&mut tx, &g.org_id, "group_count", 1)?;
+        let mut meanings = Vec::new();
+        if let Some(course) = &g.course_id {
+            meanings.push((link_on_course(&mut tx, &g.org_id, course, &g.id)?, GroupError::TooManyLinked));
+        }
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Writes a group's edited name and description, on the version read.
+    pub async fn update_group(&self, old: &Group, new: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let expr = naming_update(&new.name, new.description.as_deref(), new.version, new.updated_at, &[], &[])
+            .when("attribute_exists(pk) AND version = :read")
+            .value(":read", n(old.version));
+        let meanings = vec![(tx.update(group_key(&old.org_id, &old.id), expr)?, GroupError::Changed)];
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Deletes a group, its link and count; its people's places are cleared after.
+    pub async fn delete_group(&self, g: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let cond = Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(g.version));
+        let mut meanings = vec![(tx.delete(group_key(&g.org_id, &g.id), Some(cond))?, GroupError::Changed)];
+        count(&mut tx, &g.org_id, "group_count", -1)?;
+        if let Some(course) = &g.course_id {
+            let expr =
+                Expr::update("DELETE linked_group_ids :g").when("attribute_exists(pk)").value(":g", one_of(&g.id));
+            meanings.push((tx.update(course_key(&g.org_id, course), expr)?, GroupError::Changed));
+        }
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await?;
+        self.clear_places(&g.org_id, PlaceKind::Group, &g.id).await?;
+        Ok(())
+    }
+
+    /// Creates a course with its teachers (each a member holding the teacher role).
+    pub async fn create_course(&self, c: &Course, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(course_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        count(&mut tx, &c.org_id, "course_count", 1)?;
+        let mut meanings = Vec::new();
+        for t in &c.teacher_ids {
+            meanings.push((teach(&mut tx, &c.org_id, &c.id, t, true)?, GroupError::NotATeacher(t.clone())));
+        }
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Writes a course's edits, on the version read; teachers added and removed follow on
+    /// their memberships.
+    pub async fn update_course(&self, old: &Course, new: &Course, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let added: Vec<&String> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).collect();
+        let removed: Vec<&String> = old.teacher_ids.iter().filter(|t| !new.teacher_ids.contains(t)).collect();
+        let (sets, removes): (&[&str], &[&str]) =
+            if new.teacher_ids.is_empty() { (&[], &["teacher_ids"]) } else { (&["teacher_ids = :teachers"], &[]) };
+        let mut expr = naming_update(&new.name, new.description.as_deref(), new.version, new.updated_at, sets, removes)
+            .when("attribute_exists(pk) AND version = :read")
+            .value(":read", n(old.version));
+        if !new.teacher_ids.is_empty() {
+            expr = expr.value(":teachers", AttributeValue::Ss(new.teacher_ids.clone()));
+        }
+        let mut meanings = vec![(tx.update(course_key(&old.org_id, &old.id), expr)?, GroupError::Changed)];
+        for t in added {
+            meanings.push((teach(&mut tx, &old.org_id, &old.id, t, true)?, GroupError::NotATeacher(t.clone())));
+        }
+        for t in removed {
+            meanings.push((teach(&mut tx, &old.org_id, &old.id, t, false)?, GroupError::Changed));
+        }
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Deletes a course: its linked groups stay (unlinked), its teachers stop teaching it;
+    /// its students' places are cleared after.
+    pub async fn delete_course(&self, c: &Course, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let cond = Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(c.version));
+        let mut meanings = vec![(tx.delete(course_key(&c.org_id, &c.id), Some(cond))?, GroupError::Changed)];
+        count(&mut tx, &c.org_id, "course_count", -1)?;
+        for g in &c.linked_group_ids {
+            let expr =
+                Expr::update("REMOVE course_id").when("attribute_exists(pk) AND course_id = :c").value(":c", s(&c.id));
+            meanings.push((tx.update(group_key(&c.org_id, g), expr)?, GroupError::Changed));
+        }
+        for t in &c.teacher_ids {
+            meanings.push((teach(&mut tx, &c.org_id, &c.id, t, false)?, GroupError::Changed));
+        }
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await?;
+        self.clear_places(&c.org_id, PlaceKind::Course, &c.id).await?;
+        Ok(())
+    }
+
+    /// Takes the places of a deleted group or course off its people's memberships and
+    /// deletes them. Each step stands alone: one interrupted leaves only places of
+    /// something that no longer exists, which nothing reads.
+    async fn clear_places(&self, org: &OrgId, kind: PlaceKind, of: &str) -> Result<(), StoreError> {
+        use futures::stream::{self, StreamExt, TryStreamExt};
+        let places = self.all_places(org, kind, of).await?;
+        let updates: Vec<_> = places
+            .iter()
+            .map(|p| {
+                let update = self
+                    .db
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(member_key(org, &p.user_id)))
+                    .update_expression("DELETE #set :v")
+                    .condition_expression("attribute_exists(pk)")
+                    .expression_attribute_names("#set", place_set_attr(kind))
+                    .expression_attribute_values(":v", one_of(of));
+                async move { super::done_unless_condition(update.send().await) }
+            })
+            .collect();
+        stream::iter(updates).buffer_unordered(8).try_collect::<Vec<()>>().await?;
+        for chunk in places.chunks(MAX_ACTIONS) {
+            let mut tx = Tx::new(&self.table);
+            for p in chunk {
+                tx.delete(place_key(kind, org, of, &p.user_id), None)?;
+            }
+            tx.run(self).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds people (memberships read) to a group or course, [`ADD_BATCH`] a transaction:
+    /// each person's place and the mirror on their membership go together or not at all,
+    /// and the answer says per person what happened (someone who left the organization
+    /// meanwhile is `NotMember`, someone added meanwhile `AlreadyIn`).
+    pub async fn add_places(
+        &self,
+        kind: PlaceKind,
+        org: &OrgId,
+        of: &str,
+        people: &[Membership],
+        by: &UserId,
+        record: &AddRecord<'_>,
+    ) -> Result<Vec<(UserId, Added)>, GroupError> {
+        let mut out = Vec::new();
+        for batch in people.chunks(ADD_BATCH) {
+            let mut todo: Vec<&Membership> = batch.iter().collect();
+            for _ in 0..=ADD_BATCH {
+                if todo.is_empty() {
+                    break;
+                }
+                match self.add_batch(kind, org, of, &todo, by, record).await? {
+                    None => {
+                        out.extend(todo.iter().map(|m| (m.user_id.clone(), Added::Added)));
+                        todo.clear();
+                    }
+                    Some(refused) => {
+                        todo.retain(|m| match refused.get(&m.user_id) {
+                            Some(outcome) => {
+                                out.push((m.user_id.clone(), *outcome));
+                                false
+                            }
+                            None => true,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One transaction of an add: `None` when it went through, or the people whose
+    /// conditions failed (the others are to be tried again).
+    async fn add_batch(
+        &self,
+        kind: PlaceKind,
+        org: &OrgId,
+        of: &str,
+        people: &[&Membership],
+        by: &UserId,
+        record: &AddRecord<'_>,
+    ) -> Result<Option<HashMap<UserId, Added>>, GroupError> {
+        let now = Timestamp::now();
+        let users: Vec<UserId> = people.iter().map(|m| m.user_id.clone()).collect();
+        let mut tx = Tx::new(&self.table);
+        let mut at: Vec<(usize, UserId, Added)> = Vec::new();
+        for m in people {
+            let place = Place {
+                org_id: org.clone(),
+                of: of.to_string(),
+                user_id: m.user_id.clone(),
+                added_at: now,
+                added_by: Some(by.clone()),
+            };
+            let i = tx.put(place_item(kind, &place)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            at.push((i, m.user_id.clone(), Added::AlreadyIn));
+            let i = tx.update(
+                member_key(org, &m.user_id),
+                mirror(place_set_attr(kind), "ADD", of).when("attribute_exists(pk)"),
+            )?;
+            at.push((i, m.user_id.clone(), Added::NotMember));
+        }
+        let counter = Expr::update("SET #count = #count + :k")
+            .when("attribute_exists(pk)")
+            .name("#count", place_count_attr(kind))
+            .value(":k", n(people.len()));
+        let container = tx.update(container_key(kind, org, of), counter)?;
+        add_audit(&mut tx, &(record.audit)(&users))?;
+        if let Some(e) = (record.event)(&users) {
+            add_event(&mut tx, &e)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(None),
+            Err(e) if e.condition_failed_at(container) => Err(GroupError::NotFound),
+            Err(e) if e.is_condition() => {
+                let refused: HashMap<UserId, Added> =
+                    at.into_iter().filter(|(i, _, _)| e.condition_failed_at(*i)).map(|(_, u, a)| (u, a)).collect();
+                if refused.is_empty() {
+                    return Err(GroupError::Store(e));
+                }
+                Ok(Some(refused))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Takes one person out of a group or course.
+    pub async fn remove_place(
+        &self,
+        kind: PlaceKind,
+        org: &OrgId,
+        of: &str,
+        user: &UserId,
+        audit: &AuditEntry,
+    ) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let gone = tx.delete(place_key(kind, org, of, user), Some(Expr::condition("attribute_exists(pk)")))?;
+        let mirror =
+            tx.update(member_key(org, user), mirror(place_set_attr(kind), "DELETE", of).when("attribute_exists(pk)"))?;
+        let counter = Expr::update("SET #count = #count - :one")
+            .when("attribute_exists(pk)")
+            .name("#count", place_count_attr(kind))
+            .value(":one", n(1));
+        let container = tx.update(container_key(kind, org, of), counter)?;
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(
+            self,
+            vec![(gone, GroupError::NoPlace), (mirror, GroupError::NoPlace), (container, GroupError::NotFound)],
+        )
+        .await
+    }
+
+    /// Links a group to a course (a group has at most one course: `AlreadyLinked` when it
+    /// has another).
+    pub async fn link_group(&self, course: &Course, group: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
+        let now = Timestamp::now();
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET course_id = :c, updated_at = :now")
+            .when("attribute_exists(pk) AND (attribute_not_exists(course_id) OR course_id = :c)")
+            .value(":c", s(&course.id))
+            .value(":now", s(now.to_string()));
+        let linked = tx.update(group_key(&group.org_id, &group.id), expr)?;
+        let on_course = link_on_course(&mut tx, &course.org_id, &course.id, &group.id)?;
+        add_audit(&mut tx, audit)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.condition_failed_at(linked) => match self.group(&group.org_id, &group.id).await? {
+                None => Err(GroupError::NotFound),
+                Some(_) => Err(GroupError::AlreadyLinked),
+            },
+            Err(e) if e.condition_failed_at(on_course) => match self.course(&course.org_id, &course.id).await? {
+                None => Err(GroupError::NotFound),
+                Some(_) => Err(GroupError::TooManyLinked),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Unlinks a group from its course: the group and its people stay.
+    pub async fn unlink_group(&self, course: &Course, group: &str, audit: &AuditEntry) -> Result<(), GroupError> {
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("REMOVE course_id SET updated_at = :now")
+            .when("attribute_exists(pk) AND course_id = :c")
+            .value(":c", s(&course.id))
+            .value(":now", s(Timestamp::now().to_string()));
+        let unlinked = tx.update(group_key(&course.org_id, group), expr)?;
+        let expr = Expr::update("DELETE linked_group_ids :g").when("attribute_exists(pk)").value(":g", one_of(group));
+        let on_course = tx.update(course_key(&course.org_id, &course.id), expr)?;
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, vec![(unlinked, GroupError::NoPlace), (on_course, GroupError::NotFound)]).await
+    }
+}
+
+/// Adds a group to a course's linked groups, within the limit.
+fn link_on_course(tx: &mut Tx, org: &OrgId, course: &str, group: &str) -> Result<usize, StoreError> {
+    let expr = Expr::update("ADD linked_group_ids :g")
+        .when("attribute_exists(pk) AND (attribute_not_exists(linked_group_ids) OR size(linked_group_ids) < :max)")
+        .value(":g", one_of(group))
+        .value(":max", n(crate::domain::groups::MAX_LINKED_GROUPS));
+    tx.update(course_key(org, course), expr)
+}
+
+/// A teacher starts (`true`, needing the teacher role) or stops teaching a course, on
+/// their membership.
+fn teach(tx: &mut Tx, org: &OrgId, course: &str, teacher: &str, starts: bool) -> Result<usize, StoreError> {
+    let user = UserId::parse(teacher).ok_or_else(|| StoreError::Other(format!("not a user ID: {teacher}")))?;
+    let expr = if starts {
+        let cond = teacher_condition();
+        let mut e = mirror("teaching_course_ids", "ADD", course);
+        e.condition = cond.condition;
+        e.values.extend(cond.values);
+        e
+    } else {
+        mirror("teaching_course_ids", "DELETE", course).when("attribute_exists(pk)")
+    };
+    tx.update(member_key(org, &user), expr)
+}
+
+/// Moves one of the organization's counters (groups, courses).
+fn count(tx: &mut Tx, org: &OrgId, attr: &str, delta: i64) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :d")
+        .when("attribute_exists(pk)")
+        .name("#count", attr)
+        .value(":zero", n(0))
+        .value(":d", n(delta));
+    tx.update(super::items::org_key(org), expr)
+}
+
+/// The update of a name, a description (absent: removed), the version and the time,
+/// with further assignments (`sets`) and attributes to remove (`removes`).
+fn naming_update(
+    name: &str,
+    description: Option<&str>,
+    version: u64,
+    now: Timestamp,
+    sets: &[&str],
+    removes: &[&str],
+) -> Expr {
+    let mut expr = Expr::default()
+        .name("#name", "name")
+        .value(":name", s(name))
+        .value(":version", n(version))
+        .value(":now", s(now.to_string()));
+    let mut set = vec!["#name = :name", "version = :version", "updated_at = :now"];
+    let mut remove = removes.to_vec();
+    match description {
+        Some(d) => {
+            expr = expr.value(":description", s(d));
+            set.push("description = :description");
+        }
+        None => remove.push("description"),
+    }
+    set.extend_from_slice(sets);
+    let mut update = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    expr.update = Some(update);
+    expr
+}
