@@ -37,3 +37,59 @@ async fn strangers_see_nothing_of_an_organization_on_any_route() {
     assert_eq!(after.header("etag"), before.header("etag"));
     assert_eq!(owner.get("/v1/me/orgs").await.body, before_mine);
 }
+
+/// Generated from the route table: every group and course route, called by a member
+/// without rights there (a student in neither the group nor the course), answers 403
+/// problem+json and changes nothing, but for the reads every member has (the lists, a
+/// group, a course and its linked groups). Routes added later are covered automatically.
+#[tokio::test]
+async fn members_without_the_right_get_403_on_every_group_and_course_route() {
+    let admin = User::new("Admin");
+    let (org, classes) = crate::school(&admin, "2026/2027", &[(5, "А")]).await;
+    let pupil = crate::enrol(&admin, &org, "Ученик", json!([crate::student(&classes[0])])).await;
+    let other = crate::enrol(&admin, &org, "Другой ученик", json!([crate::student(&classes[0])])).await;
+    let o = format!("/v1/orgs/{org}");
+    let group =
+        admin.post(&format!("{o}/groups"), json!({"name": "Кружок"})).await.ok(201)["id"].as_str().unwrap().to_string();
+    let course = admin.post(&format!("{o}/courses"), json!({"name": "Алгебра"})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin.post(&format!("{o}/groups/{group}/members"), json!({"user_ids": [other.sub]})).await.ok(200);
+    admin.post(&format!("{o}/courses/{course}/students"), json!({"user_ids": [other.sub]})).await.ok(200);
+    admin
+        .post(&format!("{o}/courses/{course}/linked-groups"), json!({"group_id": group, "students": "none"}))
+        .await
+        .ok(200);
+    let readable = ["groups-list", "groups-get", "courses-list", "courses-get", "courses-linked-groups-list"];
+    let snapshot = || async {
+        let g = admin.get(&format!("{o}/groups/{group}")).await;
+        let c = admin.get(&format!("{o}/courses/{course}")).await;
+        let gm = admin.get(&format!("{o}/groups/{group}/members")).await;
+        (g.body.clone(), g.header("etag").map(str::to_owned), c.body.clone(), gm.body.clone())
+    };
+    let before = snapshot().await;
+
+    let routes: Vec<_> =
+        routes().iter().filter(|r| r.path.contains("/groups") || r.path.contains("/courses")).collect();
+    assert!(routes.len() >= 20, "{} group and course routes", routes.len());
+    for route in routes {
+        let id = if route.path.contains("/courses") { &course } else { &group };
+        let path = route
+            .path
+            .replace("{org}", &org)
+            .replace("{id}", id)
+            .replace("{group}", &group)
+            .replace("{user}", &other.sub);
+        let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let body = matches!(route.method.as_str(), "POST" | "PUT" | "PATCH").then(|| json!({}));
+        let r = pupil.call(method, &path, body, &[]).await;
+        if readable.contains(&route.name) {
+            assert_eq!(r.status, 200, "{} {} answered {}", route.method, path, r.text);
+        } else {
+            assert_eq!(r.status, 403, "{} {} answered {}", route.method, path, r.text);
+            r.problem(403, "forbidden");
+        }
+    }
+    assert_eq!(snapshot().await, before);
+}
