@@ -97,6 +97,19 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
     let my_request = ask(&admin, &link(&other, &schools[0].0, &schools[0].1[0]).await.0).await;
     let withdrawn = ask(&admin, &link(&other, &schools[1].0, &schools[1].1[0]).await.0).await;
     let my_invitation = invite(&other, &schools[2].0, &schools[2].1[0], &admin.email).await;
+    // Groups and a course: one of each to delete, a group linked to be unlinked.
+    let o = format!("/v1/orgs/{org}");
+    let new = |path: String, body: Value| {
+        let admin = &admin;
+        async move { admin.post(&path, body).await.ok(201)["id"].as_str().unwrap().to_string() }
+    };
+    let group = new(format!("{o}/groups"), json!({"name": "Кружок"})).await;
+    let deleted_group = new(format!("{o}/groups"), json!({"name": "Старый кружок"})).await;
+    let course = new(format!("{o}/courses"), json!({"name": "Алгебра", "teacher_ids": [member.sub]})).await;
+    let deleted_course = new(format!("{o}/courses"), json!({"name": "Геометрия"})).await;
+    let unlinked_group =
+        new(format!("{o}/courses/{course}/groups"), json!({"name": "Алгебра 1", "students": "all"})).await;
+    admin.post(&format!("{o}/groups/{group}/members"), json!({"user_ids": [member.sub]})).await.ok(200);
     let body = json!({"user_id": admin.sub, "roles": [teacher("Учитель", &[])]});
     other.post(&format!("/v1/orgs/{}/members", schools[3].0), body).await.ok(201);
 
@@ -118,6 +131,11 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
         ("MY_JOIN_REQUEST", my_request),
         ("WITHDRAWN_JOIN_REQUEST", withdrawn),
         ("MY_INVITATION", my_invitation),
+        ("GROUP", group),
+        ("DELETED_GROUP", deleted_group),
+        ("COURSE", course),
+        ("DELETED_COURSE", deleted_course),
+        ("UNLINKED_GROUP", unlinked_group),
     ];
     // First the operations that name something else than the organization, with IDs of
     // nothing (the answers to unknown IDs; the coverage phase alone), then the whole
@@ -129,7 +147,8 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
         _ => "01jzzzzzzzzzzzzzzzzzzzzzzz".into(),
     };
     let nothing: Vec<_> = vars.iter().map(|(k, v)| (*k, unknown(k, v))).collect();
-    let first = run(&root, &nothing, &["--include-path-regex", r"\{(id|user|token)\}", "--phases", "coverage"]).await;
+    let first =
+        run(&root, &nothing, &["--include-path-regex", r"\{(id|user|token|group)\}", "--phases", "coverage"]).await;
     let second = run(&root, &vars, &[]).await;
     let failures: Vec<String> = [first, second].into_iter().filter_map(Result::err).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
