@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::access::{caller_id, id_param, member, member_and, Caller};
 use super::errors::request_error;
 use super::grants::check_grants;
+use super::placing::{add_people, Container};
 use super::views::JoinRequestView;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
 use crate::domain::{OutboxEvent, RoleGrant, UserId};
@@ -194,7 +195,24 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     };
     let by = &caller.member.user_id;
     let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m) };
-    decide(&ctx, &request, decision, audit, event).await
+    let answer = decide(&ctx, &request, decision, audit, event).await?;
+    if let Some(link) = &r.link_id {
+        join_link_group(&ctx, &caller, link, &m).await?;
+    }
+    Ok(answer)
+}
+
+/// A person accepted through a link that names a group goes into it too (unless the link
+/// or the group is gone): a step after their membership, as any add to a group.
+async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &str, m: &Membership) -> Result<(), ApiError> {
+    let Some(group) = ctx.store().link(&caller.org.id, link).await?.and_then(|l| l.group_id) else {
+        return Ok(());
+    };
+    let Some(group) = ctx.store().group(&caller.org.id, &group).await? else {
+        return Ok(());
+    };
+    add_people(ctx, caller.into(), Container::Group(&group), vec![m.clone()]).await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

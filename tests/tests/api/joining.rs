@@ -350,3 +350,29 @@ async fn admins_see_pending_requests_across_their_organizations() {
     assert_eq!(orgs, expected);
     assert_eq!(User::new("Nobody").get("/v1/me/admin/join-requests").await.ok(200)["items"], json!([]));
 }
+
+#[tokio::test]
+async fn a_link_to_a_group_puts_the_accepted_person_into_it() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(4, "В")]).await;
+    let o = format!("/v1/orgs/{org}");
+    let group =
+        admin.post(&format!("{o}/groups"), json!({"name": "Хор"})).await.ok(201)["id"].as_str().unwrap().to_string();
+    let roles = json!([{"role": "parent", "class_ids": [classes[0]]}]);
+    let (token, _) =
+        link(&admin, &org, json!({"expires_at": in_days(7), "max_uses": 5, "roles": roles, "group_id": group})).await;
+    let mum = User::new("Мама хориста");
+    let request = mum.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201).clone();
+    let id = request["id"].as_str().unwrap();
+    let etag = admin.get(&format!("{o}/join-requests/{id}")).await.header("etag").unwrap().to_string();
+    let r = admin
+        .call(Method::POST, &format!("{o}/join-requests/{id}/accept"), Some(json!({})), &[("if-match", &etag)])
+        .await;
+    r.ok(200);
+    let members = admin.get(&format!("{o}/groups/{group}/members")).await.ok(200).clone();
+    assert_eq!(members["items"].as_array().unwrap().len(), 1);
+    assert_eq!(members["items"][0]["user_id"], mum.sub.as_str());
+    assert_eq!(admin.get(&format!("{o}/groups/{group}")).await.ok(200)["member_count"], 1);
+    let mine = mum.get(&format!("{o}/groups?mine=true")).await.ok(200).clone();
+    assert_eq!(mine["items"][0]["id"], group.as_str());
+}
