@@ -218,7 +218,7 @@ pub async fn members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddPeople {
-    /// 1-100 user IDs of the organization's members.
+    /// 1-100 user IDs of the organization's members (one given twice is answered once).
     pub user_ids: Vec<String>,
 }
 

@@ -222,11 +222,10 @@ pub async fn add_people(
     };
     let record = AddRecord { audit: &audit, event: &event };
     let by = &acting.actor.user_id;
-    Ok(ctx
-        .store()
+    ctx.store()
         .add_places(container.kind(), &acting.org.id, container.id(), &people, by, &record)
         .await
-        .map_err(group_error)?)
+        .map_err(group_error)
 }
 
 /// A refused change to a group or course as its problem.

@@ -1,0 +1,508 @@
+//! Courses: create with teachers, list ("my courses" too), read, edit, delete; students
+//! enrolled by admins and the course's teachers; groups made from a course's students or
+//! linked to it (one course a group, also when two links race); what a teacher loses with
+//! the teacher role; leaving and removal; the audit trail.
+
+use kabinet_tests::User;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::groups::{add_to_group, audit_actions, group, group_mail, names, new_group, set_of, user_ids};
+use crate::{enrol, parent, registered, school, student, teacher};
+
+/// A new course of the organization with these teachers, made by its admin.
+async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
+    let ids: Vec<&str> = teachers.iter().map(|t| t.sub.as_str()).collect();
+    admin.post(&format!("/v1/orgs/{org}/courses"), json!({"name": name, "teacher_ids": ids})).await.ok(201).clone()
+}
+
+/// Enrols students in a course as `by`; answers each person's status, in the order given.
+async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -> Vec<String> {
+    let ids: Vec<&str> = people.iter().map(|p| p.sub.as_str()).collect();
+    let r = by.post(&format!("/v1/orgs/{org}/courses/{course}/students"), json!({ "user_ids": ids })).await;
+    let results = r.ok(200)["results"].as_array().unwrap().clone();
+    let answered: Vec<&str> = results.iter().map(|x| x["user_id"].as_str().unwrap()).collect();
+    assert_eq!(answered, ids, "one result per person, in the order given");
+    results.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect()
+}
+
+async fn course(admin: &User, org: &str, id: &str) -> Value {
+    admin.get(&format!("/v1/orgs/{org}/courses/{id}")).await.ok(200).clone()
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_string()
+}
+
+fn linked(c: &Value) -> Vec<String> {
+    c["linked_group_ids"].as_array().unwrap().iter().map(|g| g.as_str().unwrap().to_string()).collect()
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_course_with_teachers_who_hold_the_teacher_role() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(7, "А")]).await;
+    let maths = enrol(&admin, &org, "Мария Ивановна", json!([teacher("Учитель математики", &[&classes[0]])])).await;
+    let physics = enrol(&admin, &org, "Пётр Сергеевич", json!([teacher("Учитель физики", &[])])).await;
+    let pupil = enrol(&admin, &org, "Петя", json!([student(&classes[0])])).await;
+    let stranger = registered("Чужой").await;
+    let path = format!("/v1/orgs/{org}/courses");
+
+    let r = admin
+        .post(&path, json!({"name": "Алгебра, 7 класс", "description": "Углублённый курс", "teacher_ids": [maths.sub]}))
+        .await;
+    let algebra = r.ok(201).clone();
+    let id = id_of(&algebra);
+    assert_eq!(algebra["name"], "Алгебра, 7 класс");
+    assert_eq!(algebra["description"], "Углублённый курс");
+    assert_eq!(algebra["teacher_ids"], json!([maths.sub]));
+    assert_eq!(algebra["student_count"], 0);
+    assert_eq!(algebra["linked_group_ids"], json!([]));
+    assert!(algebra["created_at"].is_string() && algebra["updated_at"].is_string(), "{algebra}");
+    let etag = r.header("etag").expect("an ETag").to_string();
+    let bare = admin.post(&path, json!({"name": "Физика"})).await.ok(201).clone();
+    assert_eq!(bare["teacher_ids"], json!([]));
+    assert_eq!(bare["description"], Value::Null);
+
+    // Teachers must be members holding the teacher role.
+    for (who, what) in [(&pupil, "a student"), (&stranger, "not a member")] {
+        let r = admin.post(&path, json!({"name": "Химия", "teacher_ids": [who.sub]})).await;
+        assert_eq!(r.problem(422, "validation_failed").error_fields(), ["teacher_ids"], "{what}");
+    }
+    for body in [json!({"name": ""}), json!({"name": "Две\nстроки"}), json!({"name": "я".repeat(201)})] {
+        let r = admin.post(&path, body.clone()).await;
+        assert_eq!(r.problem(422, "validation_failed").error_fields(), ["name"], "{body}");
+    }
+    admin.post(&path, json!({})).await.problem(422, "validation_failed");
+    // Only admins create; outsiders see nothing.
+    maths.post(&path, json!({"name": "Мой курс"})).await.problem(403, "forbidden");
+    pupil.post(&path, json!({"name": "Мой курс"})).await.problem(403, "forbidden");
+    stranger.get(&path).await.problem(404, "not_found");
+    stranger.get(&format!("{path}/{id}")).await.problem(404, "not_found");
+    stranger
+        .post(&format!("{path}/{id}/students"), json!({"user_ids": [stranger.sub]}))
+        .await
+        .problem(404, "not_found");
+
+    // Every member lists and reads courses.
+    for who in [&admin, &maths, &pupil] {
+        assert_eq!(sorted(names(who.get(&path).await.ok(200))), ["Алгебра, 7 класс", "Физика"]);
+    }
+    let read = pupil.get(&format!("{path}/{id}")).await;
+    assert_eq!(read.ok(200)["teacher_ids"], json!([maths.sub]));
+    assert_eq!(read.header("etag"), Some(etag.as_str()));
+    admin.get(&format!("{path}/01jzzzzzzzzzzzzzzzzzzzzzzz")).await.problem(404, "not_found");
+
+    // Admins edit, with If-Match.
+    let r = admin
+        .call(
+            Method::PATCH,
+            &format!("{path}/{id}"),
+            Some(json!({"name": "Алгебра", "teacher_ids": [maths.sub, physics.sub]})),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.ok(200)["name"], "Алгебра");
+    assert_eq!(
+        sorted(r.body["teacher_ids"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()),
+        sorted(vec![maths.sub.clone(), physics.sub.clone()])
+    );
+    assert_eq!(r.body["description"], "Углублённый курс", "what is not given stays");
+    let second = r.header("etag").expect("a new ETag").to_string();
+    assert_ne!(second, etag);
+    admin
+        .call(Method::PATCH, &format!("{path}/{id}"), Some(json!({"name": "Затёрто"})), &[("if-match", &etag)])
+        .await
+        .problem(412, "precondition_failed");
+    let r = admin.patch(&format!("{path}/{id}"), json!({"teacher_ids": [pupil.sub]})).await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["teacher_ids"]);
+    let r = admin.patch(&format!("{path}/{id}"), json!({"description": null})).await;
+    assert_eq!(r.ok(200)["description"], Value::Null);
+    maths.patch(&format!("{path}/{id}"), json!({"name": "Моя алгебра"})).await.problem(403, "forbidden");
+    maths.delete(&format!("{path}/{id}")).await.problem(403, "forbidden");
+    let now = course(&admin, &org, &id).await;
+    assert_eq!(now["name"], "Алгебра");
+    assert_eq!(now["teacher_ids"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn admins_and_the_courses_teachers_enrol_students_and_see_them() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(8, "Б")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель информатики", &[])])).await;
+    let other_t = enrol(&admin, &org, "Другой учитель", json!([teacher("Учитель истории", &[&classes[0]])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let s3 = enrol(&admin, &org, "Вера", json!([student(&classes[0])])).await;
+    let outsider = registered("Не из школы").await;
+    let c = new_course(&admin, &org, "Программирование на Python", &[&t]).await;
+    let id = id_of(&c);
+    let students = format!("/v1/orgs/{org}/courses/{id}/students");
+
+    assert_eq!(enrol_in_course(&t, &org, &id, &[&s1, &s2, &outsider]).await, ["added", "added", "not_member"]);
+    assert_eq!(course(&admin, &org, &id).await["student_count"], 2);
+    assert_eq!(enrol_in_course(&admin, &org, &id, &[&s2, &s3]).await, ["already_member", "added"]);
+    assert_eq!(course(&admin, &org, &id).await["student_count"], 3);
+    other_t.post(&students, json!({"user_ids": [s1.sub]})).await.problem(403, "forbidden");
+    s1.post(&students, json!({"user_ids": [s1.sub]})).await.problem(403, "forbidden");
+    admin.post(&students, json!({"user_ids": []})).await.problem(422, "validation_failed");
+    let too_many: Vec<String> = (0..101).map(|i| format!("test-nobody-{i:03}")).collect();
+    admin.post(&students, json!({"user_ids": too_many})).await.problem(422, "validation_failed");
+
+    // The course's students: admins and its teachers see them, others do not.
+    for who in [&admin, &t] {
+        let list = who.get(&students).await.ok(200).clone();
+        assert_eq!(user_ids(&list), set_of(&[&s1, &s2, &s3]));
+        let a = list["items"].as_array().unwrap().iter().find(|m| m["user_id"] == s1.sub.as_str()).unwrap().clone();
+        assert_eq!(a["name"], "Аня");
+        assert_eq!(a["roles"][0]["role"], "student");
+        assert!(a["added_at"].is_string());
+        let views = who.get(&format!("/v1/orgs/{org}/members?course={id}")).await.ok(200).clone();
+        assert_eq!(sorted(names(&views)), ["Аня", "Боря", "Вера"]);
+    }
+    for who in [&other_t, &s1] {
+        who.get(&students).await.problem(403, "forbidden");
+        who.get(&format!("/v1/orgs/{org}/members?course={id}")).await.problem(403, "forbidden");
+    }
+
+    // Taking one student out keeps them in the organization.
+    let r = t.delete(&format!("{students}/{}", s3.sub)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    t.delete(&format!("{students}/{}", s3.sub)).await.problem(404, "not_found");
+    other_t.delete(&format!("{students}/{}", s2.sub)).await.problem(403, "forbidden");
+    assert_eq!(course(&admin, &org, &id).await["student_count"], 2);
+    assert_eq!(user_ids(admin.get(&students).await.ok(200)), set_of(&[&s1, &s2]));
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", s3.sub)).await.ok(200)["name"], "Вера");
+
+    // "My courses": what one studies or teaches.
+    new_course(&admin, &org, "История", &[&other_t]).await;
+    let mine = |who: &User| {
+        let (who, org) = (who.clone(), org.clone());
+        async move { sorted(names(who.get(&format!("/v1/orgs/{org}/courses?mine=true")).await.ok(200))) }
+    };
+    assert_eq!(mine(&s1).await, ["Программирование на Python"]);
+    assert_eq!(mine(&s3).await, Vec::<String>::new());
+    assert_eq!(mine(&t).await, ["Программирование на Python"]);
+    assert_eq!(mine(&other_t).await, ["История"]);
+    assert_eq!(
+        sorted(names(s3.get(&format!("/v1/orgs/{org}/courses")).await.ok(200))),
+        ["История", "Программирование на Python"]
+    );
+}
+
+#[tokio::test]
+async fn a_teacher_who_loses_the_teacher_role_loses_the_course() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(9, "А")]).await;
+    let t = enrol(&admin, &org, "Бывший учитель", json!([teacher("Учитель биологии", &[])])).await;
+    let s = enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
+    let c = new_course(&admin, &org, "Биология", &[&t]).await;
+    let id = id_of(&c);
+    assert_eq!(enrol_in_course(&t, &org, &id, &[&s]).await, ["added"]);
+    admin
+        .patch(
+            &format!("/v1/orgs/{org}/members/{}", t.sub),
+            json!({"roles": [{"role": "staff", "position": "Методист"}, parent(&[&classes[0]])]}),
+        )
+        .await
+        .ok(200);
+    let r = t.post(&format!("/v1/orgs/{org}/courses/{id}/students"), json!({"user_ids": [s.sub]})).await;
+    r.problem(403, "forbidden");
+    t.get(&format!("/v1/orgs/{org}/courses/{id}/students")).await.problem(403, "forbidden");
+    t.post(&format!("/v1/orgs/{org}/courses/{id}/groups"), json!({"name": "Группа", "students": "all"}))
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(course(&admin, &org, &id).await["student_count"], 1);
+}
+
+#[tokio::test]
+async fn a_group_made_from_a_course_takes_all_its_students_or_selected_ones() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(10, "А")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель математики", &[])])).await;
+    let other_t = enrol(&admin, &org, "Чужой учитель", json!([teacher("Учитель", &[])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let s3 = enrol(&admin, &org, "Вера", json!([student(&classes[0])])).await;
+    let not_enrolled = enrol(&admin, &org, "Гоша", json!([student(&classes[0])])).await;
+    let c = new_course(&admin, &org, "Геометрия", &[&t]).await;
+    let id = id_of(&c);
+    enrol_in_course(&admin, &org, &id, &[&s1, &s2, &s3]).await;
+    let path = format!("/v1/orgs/{org}/courses/{id}/groups");
+
+    // The course's teacher makes a group of all its students.
+    let r =
+        t.post(&path, json!({"name": "Геометрия — поток 1", "description": "Все ученики", "students": "all"})).await;
+    let all = r.ok(201).clone();
+    assert_eq!(all["course_id"], id.as_str());
+    assert_eq!(all["member_count"], 3);
+    assert_eq!(all["description"], "Все ученики");
+    let all_id = id_of(&all);
+    assert_eq!(
+        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{all_id}/members")).await.ok(200)),
+        set_of(&[&s1, &s2, &s3])
+    );
+    assert_eq!(group_mail(&s1.email, "Геометрия — поток 1", 1).await.len(), 1, "added to a group: an email");
+
+    // An admin makes one of selected students.
+    let r =
+        admin.post(&path, json!({"name": "Геометрия — олимпиада", "students": "selected", "user_ids": [s2.sub]})).await;
+    let selected = r.ok(201).clone();
+    assert_eq!(selected["member_count"], 1);
+    assert_eq!(
+        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{}/members", id_of(&selected))).await.ok(200)),
+        set_of(&[&s2])
+    );
+    // Selected ones must be the course's students.
+    let r = admin
+        .post(&path, json!({"name": "Не выйдет", "students": "selected", "user_ids": [s1.sub, not_enrolled.sub]}))
+        .await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["user_ids"]);
+    admin.post(&path, json!({"name": "Не выйдет", "students": "some"})).await.problem(422, "validation_failed");
+    admin.post(&path, json!({"name": "", "students": "all"})).await.problem(422, "validation_failed");
+    other_t.post(&path, json!({"name": "Чужая", "students": "all"})).await.problem(403, "forbidden");
+    s1.post(&path, json!({"name": "Моя", "students": "all"})).await.problem(403, "forbidden");
+
+    // The course lists its linked groups, and each group names its course.
+    let now = course(&admin, &org, &id).await;
+    assert_eq!(sorted(linked(&now)), sorted(vec![all_id.clone(), id_of(&selected)]));
+    let listed = s1.get(&format!("/v1/orgs/{org}/courses/{id}/linked-groups")).await.ok(200).clone();
+    assert_eq!(sorted(names(&listed)), ["Геометрия — олимпиада", "Геометрия — поток 1"]);
+    assert!(listed["items"].as_array().unwrap().iter().all(|g| g["course_id"] == id.as_str()), "{listed}");
+    assert_eq!(group(&s3, &org, &all_id).await["course_id"], id.as_str());
+    let names_of_groups = names(admin.get(&format!("/v1/orgs/{org}/groups")).await.ok(200));
+    assert_eq!(names_of_groups.len(), 2, "only the two groups made: {names_of_groups:?}");
+
+    // "All" means the students enrolled at that moment.
+    enrol_in_course(&admin, &org, &id, &[&not_enrolled]).await;
+    assert_eq!(group(&admin, &org, &all_id).await["member_count"], 3);
+}
+
+#[tokio::test]
+async fn linking_an_existing_group_adds_the_chosen_students_once() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(6, "А")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель английского", &[])])).await;
+    let other_t = enrol(&admin, &org, "Другой учитель", json!([teacher("Учитель", &[])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let guest = enrol(&admin, &org, "Гость клуба", json!([parent(&[&classes[0]])])).await;
+    let c = new_course(&admin, &org, "Английский язык", &[&t]).await;
+    let cid = id_of(&c);
+    let other_course = new_course(&admin, &org, "Немецкий язык", &[&other_t]).await;
+    let other_cid = id_of(&other_course);
+    enrol_in_course(&admin, &org, &cid, &[&s1, &s2]).await;
+    let club = new_group(&admin, &org, "Разговорный клуб").await;
+    let club_id = id_of(&club);
+    add_to_group(&admin, &org, &club_id, &[&s2, &guest]).await;
+    let link = format!("/v1/orgs/{org}/courses/{cid}/linked-groups");
+
+    // All students: the one already in the group is not added twice.
+    let r = t.post(&link, json!({"group_id": club_id, "students": "all"})).await;
+    let linked_club = r.ok(200).clone();
+    assert_eq!(linked_club["id"], club_id.as_str());
+    assert_eq!(linked_club["course_id"], cid.as_str());
+    assert_eq!(linked_club["member_count"], 3);
+    let members = admin.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.ok(200).clone();
+    assert_eq!(members["items"].as_array().unwrap().len(), 3);
+    assert_eq!(user_ids(&members), set_of(&[&s1, &s2, &guest]));
+
+    // None, and selected ones (who must be the course's students).
+    let empty = new_group(&admin, &org, "Без учеников").await;
+    let r = admin.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await;
+    assert_eq!(r.ok(200)["member_count"], 0);
+    assert_eq!(r.body["course_id"], cid.as_str());
+    let few = new_group(&admin, &org, "Избранные").await;
+    let r = admin.post(&link, json!({"group_id": id_of(&few), "students": "selected", "user_ids": [guest.sub]})).await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["user_ids"]);
+    assert_eq!(group(&admin, &org, &id_of(&few)).await["course_id"], Value::Null, "a refused link links nothing");
+    let r = admin.post(&link, json!({"group_id": id_of(&few), "students": "selected", "user_ids": [s1.sub]})).await;
+    assert_eq!(r.ok(200)["member_count"], 1);
+    let c_now = course(&admin, &org, &cid).await;
+    assert_eq!(sorted(linked(&c_now)), sorted(vec![club_id.clone(), id_of(&empty), id_of(&few)]));
+    let listed = s1.get(&link).await.ok(200).clone();
+    assert_eq!(sorted(names(&listed)), ["Без учеников", "Избранные", "Разговорный клуб"]);
+
+    // A group belongs to one course at most; others may not link.
+    let r = admin
+        .post(
+            &format!("/v1/orgs/{org}/courses/{other_cid}/linked-groups"),
+            json!({"group_id": club_id, "students": "none"}),
+        )
+        .await;
+    r.problem(409, "group_already_linked");
+    other_t.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await.problem(403, "forbidden");
+    s1.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await.problem(403, "forbidden");
+
+    // The linked course's teacher sees the group's members though not in the group.
+    assert_eq!(
+        user_ids(t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.ok(200)),
+        set_of(&[&s1, &s2, &guest])
+    );
+    assert_eq!(
+        t.get(&format!("/v1/orgs/{org}/members?group={club_id}")).await.ok(200)["items"].as_array().unwrap().len(),
+        3
+    );
+    other_t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.problem(403, "forbidden");
+
+    // Unlinking keeps the group and its members.
+    let r = t.delete(&format!("{link}/{club_id}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let g = group(&admin, &org, &club_id).await;
+    assert_eq!(g["course_id"], Value::Null);
+    assert_eq!(g["member_count"], 3);
+    assert!(!linked(&course(&admin, &org, &cid).await).contains(&club_id));
+    assert_eq!(sorted(names(admin.get(&link).await.ok(200))), ["Без учеников", "Избранные"]);
+    t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.problem(403, "forbidden");
+    // Now free, another course may link it.
+    let r = admin
+        .post(
+            &format!("/v1/orgs/{org}/courses/{other_cid}/linked-groups"),
+            json!({"group_id": club_id, "students": "none"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["course_id"], other_cid.as_str());
+    assert_eq!(r.body["member_count"], 3);
+}
+
+#[tokio::test]
+async fn two_courses_racing_for_one_group_one_links_it_the_other_is_told() {
+    let admin = User::new("Админ");
+    let org = admin.create_org("Школа").await;
+    let first = id_of(&new_course(&admin, &org, "Музыка", &[]).await);
+    let second = id_of(&new_course(&admin, &org, "Хореография", &[]).await);
+    let g = id_of(&new_group(&admin, &org, "Ансамбль").await);
+    let body = json!({"group_id": g, "students": "none"});
+    let (to_first, to_second) = (
+        format!("/v1/orgs/{org}/courses/{first}/linked-groups"),
+        format!("/v1/orgs/{org}/courses/{second}/linked-groups"),
+    );
+    let (a, b) = tokio::join!(admin.post(&to_first, body.clone()), admin.post(&to_second, body.clone()));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} / {}", a.text, b.text);
+    let (winner, loser, lost) = if a.status == 200 { (&first, &second, &b) } else { (&second, &first, &a) };
+    lost.problem(409, "group_already_linked");
+    assert_eq!(group(&admin, &org, &g).await["course_id"], winner.as_str());
+    assert_eq!(linked(&course(&admin, &org, winner).await), [g.as_str()]);
+    assert_eq!(linked(&course(&admin, &org, loser).await), Vec::<String>::new());
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{loser}/linked-groups")).await.ok(200)["items"], json!([]));
+}
+
+#[tokio::test]
+async fn deleting_a_course_or_a_linked_group_leaves_the_other_and_the_people() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(5, "Б")]).await;
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель рисования", &[])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Рисование", &[&t]).await);
+    enrol_in_course(&admin, &org, &c, &[&s1, &s2]).await;
+    let r =
+        admin.post(&format!("/v1/orgs/{org}/courses/{c}/groups"), json!({"name": "Акварель", "students": "all"})).await;
+    let g = id_of(r.ok(201));
+    let members_before = admin.get(&format!("/v1/orgs/{org}")).await.ok(200)["member_count"].clone();
+
+    t.delete(&format!("/v1/orgs/{org}/courses/{c}")).await.problem(403, "forbidden");
+    let r = admin.delete(&format!("/v1/orgs/{org}/courses/{c}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    admin.get(&format!("/v1/orgs/{org}/courses/{c}")).await.problem(404, "not_found");
+    admin.get(&format!("/v1/orgs/{org}/courses/{c}/students")).await.problem(404, "not_found");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses")).await.ok(200)["items"], json!([]));
+    assert_eq!(s1.get(&format!("/v1/orgs/{org}/courses?mine=true")).await.ok(200)["items"], json!([]));
+    let kept = group(&admin, &org, &g).await;
+    assert_eq!(kept["course_id"], Value::Null);
+    assert_eq!(kept["member_count"], 2);
+    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200)), set_of(&[&s1, &s2]));
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}")).await.ok(200)["member_count"], members_before);
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", t.sub)).await.ok(200)["roles"][0]["role"], "teacher");
+
+    // Deleting a linked group takes it off its course.
+    let c2 = id_of(&new_course(&admin, &org, "Лепка", &[&t]).await);
+    admin
+        .post(&format!("/v1/orgs/{org}/courses/{c2}/linked-groups"), json!({"group_id": g, "students": "none"}))
+        .await
+        .ok(200);
+    assert_eq!(linked(&course(&admin, &org, &c2).await), [g.as_str()]);
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/groups/{g}")).await.status, 204);
+    assert_eq!(linked(&course(&admin, &org, &c2).await), Vec::<String>::new());
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{c2}/linked-groups")).await.ok(200)["items"], json!([]));
+}
+
+#[tokio::test]
+async fn removal_and_leaving_take_people_out_of_courses_and_their_groups() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(11, "Б")]).await;
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель химии", &[])])).await;
+    let stays_t = enrol(&admin, &org, "Второй учитель", json!([teacher("Учитель химии", &[])])).await;
+    let removed = enrol(&admin, &org, "Исключён", json!([student(&classes[0])])).await;
+    let leaving = enrol(&admin, &org, "Уходит", json!([student(&classes[0])])).await;
+    let stays = enrol(&admin, &org, "Остаётся", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Химия", &[&t, &stays_t]).await);
+    enrol_in_course(&admin, &org, &c, &[&removed, &leaving, &stays]).await;
+    let r = admin
+        .post(&format!("/v1/orgs/{org}/courses/{c}/groups"), json!({"name": "Лабораторные", "students": "all"}))
+        .await;
+    let g = id_of(r.ok(201));
+    assert_eq!(course(&admin, &org, &c).await["student_count"], 3);
+
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/members/{}", removed.sub)).await.status, 204);
+    assert_eq!(leaving.post(&format!("/v1/orgs/{org}/leave"), json!({})).await.status, 204);
+    assert_eq!(t.post(&format!("/v1/orgs/{org}/leave"), json!({})).await.status, 204);
+    let now = course(&admin, &org, &c).await;
+    assert_eq!(now["student_count"], 1);
+    assert_eq!(now["teacher_ids"], json!([stays_t.sub]), "a teacher who left teaches it no more");
+    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/courses/{c}/students")).await.ok(200)), set_of(&[&stays]));
+    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/members?course={c}")).await.ok(200)), set_of(&[&stays]));
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
+    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200)), set_of(&[&stays]));
+
+    // An admin removing a teacher takes them off the course too.
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/members/{}", stays_t.sub)).await.status, 204);
+    assert_eq!(course(&admin, &org, &c).await["teacher_ids"], json!([]));
+}
+
+#[tokio::test]
+async fn course_changes_are_in_the_audit_log() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(2, "А")]).await;
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель музыки", &[])])).await;
+    let s = enrol(&admin, &org, "Ученица", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Сольфеджио", &[]).await);
+    admin.patch(&format!("/v1/orgs/{org}/courses/{c}"), json!({"teacher_ids": [t.sub]})).await.ok(200);
+    enrol_in_course(&admin, &org, &c, &[&s]).await;
+    let g = id_of(&new_group(&admin, &org, "Ансамбль").await);
+    admin
+        .post(&format!("/v1/orgs/{org}/courses/{c}/linked-groups"), json!({"group_id": g, "students": "none"}))
+        .await
+        .ok(200);
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/courses/{c}/linked-groups/{g}")).await.status, 204);
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/courses/{c}/students/{}", s.sub)).await.status, 204);
+    assert_eq!(admin.delete(&format!("/v1/orgs/{org}/courses/{c}")).await.status, 204);
+
+    let actions = audit_actions(&admin, &org, "course").await;
+    for action in [
+        "course.create",
+        "course.update",
+        "course.students_add",
+        "course.group_link",
+        "course.group_unlink",
+        "course.student_remove",
+        "course.delete",
+    ] {
+        assert_eq!(actions.iter().filter(|a| *a == action).count(), 1, "{action} once in {actions:?}");
+    }
+    assert_eq!(actions.first().map(String::as_str), Some("course.delete"), "newest first: {actions:?}");
+    assert_eq!(actions.last().map(String::as_str), Some("course.create"), "newest first: {actions:?}");
+    let created = admin.get(&format!("/v1/orgs/{org}/audit?action=course.create")).await.ok(200).clone();
+    assert_eq!(created["items"][0]["actor"]["id"], admin.sub.as_str());
+    assert_eq!(created["items"][0]["target"]["id"], c.as_str());
+    let update = admin.get(&format!("/v1/orgs/{org}/audit?action=course.update")).await.ok(200).clone();
+    assert_eq!(update["items"][0]["before"]["teacher_ids"], json!([]));
+    assert_eq!(update["items"][0]["after"]["teacher_ids"], json!([t.sub]));
+}
