@@ -12,7 +12,8 @@ type Graph = BTreeMap<String, BTreeSet<String>>;
 /// The store's shared parts; every other store module is one entity's.
 const STORE_SHARED: [&str; 6] = ["keys", "items", "tx", "read", "pieces", "schema"];
 /// The api's shared modules; every other api module is one resource's.
-const API_SHARED: [&str; 8] = ["access", "auditing", "errors", "grants", "idempotency", "inviting", "retry", "views"];
+const API_SHARED: [&str; 9] =
+    ["access", "auditing", "errors", "grants", "idempotency", "inviting", "placing", "retry", "views"];
 
 /// Every module of `shared/src` (`crate` for lib.rs, `a::b` for a/b.rs or a/b/mod.rs)
 /// with its source.

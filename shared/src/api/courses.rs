@@ -7,8 +7,11 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
-use super::groups::{group_answer, mine, naming, people, AddPeople, GroupView};
-use super::placing::{add_by_ids, add_people, group_error, runs, Container, PlaceResults, PlaceView};
+use super::placing::{
+    add_by_ids, add_people, group_answer, group_error, group_summary, mine, naming, people, runs, AddPeople, Container,
+    PlaceResults, PlaceView,
+};
+use super::views::GroupView;
 use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
 use crate::domain::{Course, Group, Membership, Patch, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
@@ -364,7 +367,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
         created_at: now,
         updated_at: now,
     };
-    let audit = caller.audit("group.create", "group", &group.id).after(super::groups::summary(&group));
+    let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
     group.member_count = added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;

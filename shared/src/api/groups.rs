@@ -2,49 +2,22 @@
 //! organization's members, several at once; members see the list; a group's members,
 //! its course's teachers and admins see who is in it.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
-use super::placing::{add_by_ids, group_error, sees_members, Container, PlaceResults, PlaceView};
-use crate::domain::groups::{new_id, user_list};
-use crate::domain::{Group, Naming, Patch, PlaceKind, Timestamp};
+use super::placing::{
+    add_by_ids, group_answer, group_error, group_summary, mine, naming, people, sees_members, AddPeople, Container,
+    PlaceResults, PlaceView,
+};
+use super::views::GroupView;
+use crate::domain::groups::new_id;
+use crate::domain::{Group, Patch, PlaceKind, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::groups::GroupError;
 use crate::store::orgs::Also;
 use crate::Ctx;
-
-/// A group.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GroupView {
-    pub id: String,
-    pub name: String,
-    pub description: Option<String>,
-    /// The course it is linked to.
-    pub course_id: Option<String>,
-    pub member_count: u64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-impl From<&Group> for GroupView {
-    fn from(g: &Group) -> Self {
-        GroupView {
-            id: g.id.clone(),
-            name: g.name.clone(),
-            description: g.description.clone(),
-            course_id: g.course_id.clone(),
-            member_count: g.member_count,
-            created_at: g.created_at,
-            updated_at: g.updated_at,
-        }
-    }
-}
-
-pub fn group_answer(status: http::StatusCode, g: &Group) -> Result<ApiResponse, ApiError> {
-    Ok(ApiResponse::json(status, &GroupView::from(g))?.with_etag(g.version))
-}
 
 /// The caller and the group of the path (404 when there is none), in one round trip.
 async fn caller_and_group(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Group), ApiError> {
@@ -61,12 +34,6 @@ pub struct CreateGroup {
     pub name: String,
     /// A short description; line breaks are kept.
     pub description: Option<String>,
-}
-
-pub fn naming(name: &str, description: Option<&str>) -> Result<Naming, ApiError> {
-    Naming::parse(name, description).map_err(|errs| {
-        ApiError::Validation(errs.into_iter().map(|(f, m)| crate::http::FieldError::new(f, m)).collect())
-    })
 }
 
 /// Creates a group (admins). Honours `Idempotency-Key`.
@@ -91,15 +58,10 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         created_at: now,
         updated_at: now,
     };
-    let audit = caller.audit("group.create", "group", &group.id).after(summary(&group));
+    let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let answer = group_answer(http::StatusCode::CREATED, &group)?;
     Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
-}
-
-/// What audit entries record of a group.
-pub fn summary(g: &Group) -> serde_json::Value {
-    json!({"name": g.name, "description": g.description, "course_id": g.course_id})
 }
 
 /// The organization's groups, oldest first (members); `?mine=true`: the caller's own.
@@ -119,15 +81,6 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let (groups, next) = ctx.store().groups_page(&caller.org.id, &page).await?;
     ApiResponse::ok(&Page::new(groups.iter().map(GroupView::from).collect(), next))
-}
-
-/// `?mine=`: true or false.
-pub fn mine(req: &ApiRequest) -> Result<bool, ApiError> {
-    match req.query_param("mine") {
-        None | Some("false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(_) => Err(ApiError::validation("mine", "must be true or false")),
-    }
 }
 
 /// Reads a group (members).
@@ -180,7 +133,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         updated_at: Timestamp::now(),
         ..old.clone()
     };
-    let audit = caller.audit("group.update", "group", &old.id).before(summary(&old)).after(summary(&new));
+    let audit = caller.audit("group.update", "group", &old.id).before(group_summary(&old)).after(group_summary(&new));
     match ctx.store().update_group(&old, &new, &audit).await {
         Ok(()) => group_answer(http::StatusCode::OK, &new),
         Err(GroupError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
@@ -196,7 +149,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, group) = caller_and_group(&ctx, &req).await?;
     caller.require_admin("delete groups")?;
-    let audit = caller.audit("group.delete", "group", &group.id).before(summary(&group));
+    let audit = caller.audit("group.delete", "group", &group.id).before(group_summary(&group));
     ctx.store().delete_group(&group, &audit).await?;
     Ok(ApiResponse::no_content())
 }
@@ -213,17 +166,6 @@ pub async fn members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     }
     let page = req.page_query()?;
     ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Group, &group.id, &page).await?)
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AddPeople {
-    /// 1-100 user IDs of the organization's members (one given twice is answered once).
-    pub user_ids: Vec<String>,
-}
-
-pub fn people(body: &AddPeople) -> Result<Vec<String>, ApiError> {
-    user_list(&body.user_ids).map_err(|m| ApiError::validation("user_ids", m))
 }
 
 /// Adds members of the organization to a group, up to 100 at once (admins); each gets an

@@ -4,15 +4,18 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::Caller;
+use super::views::GroupView;
+use crate::domain::groups::user_list;
+use crate::domain::Naming;
 use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
-use crate::http::{ApiError, Page};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::PageQuery;
 use crate::store::groups::{AddRecord, Added, GroupError};
 use crate::Ctx;
@@ -256,4 +259,39 @@ impl From<GroupError> for ApiError {
     fn from(e: GroupError) -> Self {
         group_error(e)
     }
+}
+
+pub fn group_answer(status: http::StatusCode, g: &Group) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::json(status, &GroupView::from(g))?.with_etag(g.version))
+}
+
+pub fn naming(name: &str, description: Option<&str>) -> Result<Naming, ApiError> {
+    Naming::parse(name, description).map_err(|errs| {
+        ApiError::Validation(errs.into_iter().map(|(f, m)| crate::http::FieldError::new(f, m)).collect())
+    })
+}
+
+/// What audit entries record of a group.
+pub fn group_summary(g: &Group) -> serde_json::Value {
+    json!({"name": g.name, "description": g.description, "course_id": g.course_id})
+}
+
+/// `?mine=`: true or false.
+pub fn mine(req: &ApiRequest) -> Result<bool, ApiError> {
+    match req.query_param("mine") {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::validation("mine", "must be true or false")),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddPeople {
+    /// 1-100 user IDs of the organization's members (one given twice is answered once).
+    pub user_ids: Vec<String>,
+}
+
+pub fn people(body: &AddPeople) -> Result<Vec<String>, ApiError> {
+    user_list(&body.user_ids).map_err(|m| ApiError::validation("user_ids", m))
 }

@@ -86,3 +86,30 @@ impl From<&JoinRequest> for JoinRequestView {
         }
     }
 }
+
+/// A group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupView {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The course it is linked to.
+    pub course_id: Option<String>,
+    pub member_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl From<&crate::domain::Group> for GroupView {
+    fn from(g: &crate::domain::Group) -> Self {
+        GroupView {
+            id: g.id.clone(),
+            name: g.name.clone(),
+            description: g.description.clone(),
+            course_id: g.course_id.clone(),
+            member_count: g.member_count,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}

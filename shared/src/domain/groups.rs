@@ -17,8 +17,6 @@ pub const MAX_ADD: usize = 100;
 pub const MAX_TEACHERS: usize = 10;
 /// The most groups linked to one course (each course's list is one item).
 pub const MAX_LINKED_GROUPS: usize = 50;
-/// The most groups one person belongs to, and the most courses they study.
-pub const MAX_PLACES: usize = 100;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
