@@ -1,7 +1,7 @@
 //! Classes per academic year (R3): create, list, view, edit, delete, graduate, promote,
 //! roll a whole year over, and take one person off one class.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 
 use super::access::{admin, id_param, member, member_and, member_and_class, user_param, Caller};
 use super::errors::class_error;
+use super::grants::user_ids;
 use super::retry::{self, Attempt};
 use crate::domain::school::MAX_GRADE;
-use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp, UserId};
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::store::classes::{ClassError, Promotion};
 use crate::store::orgs::Also;
@@ -101,20 +102,7 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
 const MAX_CLASS_TEACHERS: usize = 10;
 
 fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
-    if raw.len() > MAX_CLASS_TEACHERS {
-        return Err(ApiError::validation("class_teacher_ids", format!("at most {MAX_CLASS_TEACHERS} class teachers")));
-    }
-    let mut seen = BTreeSet::new();
-    let mut out = Vec::new();
-    for (i, t) in raw.into_iter().enumerate() {
-        if UserId::parse(&t).is_none() {
-            return Err(ApiError::validation(format!("class_teacher_ids[{i}]"), "is not a user ID"));
-        }
-        if seen.insert(t.clone()) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    user_ids(&raw, "class_teacher_ids", MAX_CLASS_TEACHERS, "class teachers")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

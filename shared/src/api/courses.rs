@@ -7,6 +7,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::grants::user_ids;
 use super::placing::{
     add_by_ids, add_people, group_answer, group_error, group_summary, mine, naming, people, runs, AddPeople, Container,
     PlaceResults, PlaceView,
@@ -79,19 +80,7 @@ fn require_runs(caller: &Caller, c: &Course, action: &'static str) -> Result<(),
 }
 
 fn parse_teachers(raw: &[String]) -> Result<Vec<String>, ApiError> {
-    if raw.len() > MAX_TEACHERS {
-        return Err(ApiError::validation("teacher_ids", format!("at most {MAX_TEACHERS} teachers")));
-    }
-    let mut out: Vec<String> = Vec::new();
-    for (i, t) in raw.iter().enumerate() {
-        if UserId::parse(t).is_none() {
-            return Err(ApiError::validation(format!("teacher_ids[{i}]"), "is not a user ID"));
-        }
-        if !out.contains(t) {
-            out.push(t.clone());
-        }
-    }
-    Ok(out)
+    user_ids(raw, "teacher_ids", MAX_TEACHERS, "teachers")
 }
 
 fn summary(c: &Course) -> serde_json::Value {
@@ -198,11 +187,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if expected.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    let description = match body.description {
-        Patch::Keep => old.description.clone(),
-        Patch::Clear => None,
-        Patch::Set(d) => Some(d),
-    };
+    let description = body.description.applied_to(old.description.clone());
     let named = naming(body.name.as_deref().unwrap_or(&old.name), description.as_deref())?;
     let teacher_ids = match &body.teacher_ids {
         Some(t) => parse_teachers(t)?,
@@ -285,7 +270,7 @@ pub async fn remove_student(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Ap
 }
 
 /// Which of the course's students go into a group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Students {
     /// Every student enrolled at this moment.
@@ -420,23 +405,13 @@ pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     if group.course_id.is_none() {
         let audit = caller
             .audit("course.group_link", "course", &course.id)
-            .after(json!({"group_id": group.id, "students": body.students_name()}));
+            .after(json!({"group_id": group.id, "students": body.students}));
         ctx.store().link_group(&course, &group, &audit).await?;
         group.course_id = Some(course.id.clone());
     }
     let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
     group.member_count += added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
     group_answer(http::StatusCode::OK, &group)
-}
-
-impl LinkGroup {
-    fn students_name(&self) -> &'static str {
-        match self.students {
-            Students::All => "all",
-            Students::Selected => "selected",
-            Students::None => "none",
-        }
-    }
 }
 
 /// Unlinks a group from the course: the group and its members stay.

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::access::resource_id;
 use crate::domain::roles::{validate_grants, MAX_CLASSES};
-use crate::domain::{Class, Org, OrgId, Role, RoleGrant};
+use crate::domain::{Class, Org, OrgId, Role, RoleGrant, UserId};
 use crate::http::{ApiError, FieldError};
 use crate::Ctx;
 
@@ -77,7 +77,25 @@ pub fn field_errors(errors: Vec<(String, String)>) -> ApiError {
 /// Whether `raw` names a group of the organization.
 pub async fn group_exists(ctx: &Ctx, org: &OrgId, raw: &str) -> Result<bool, ApiError> {
     match resource_id(raw) {
-        Some(id) => Ok(ctx.store().group_exists(org, &id).await?),
+        Some(id) => Ok(ctx.store().group(org, &id).await?.is_some()),
         None => Ok(false),
     }
+}
+
+/// A list of people named by user ID in `field` (teachers of a class or course): at most
+/// `max` of `what`, each a user ID, duplicates dropped in the order given.
+pub fn user_ids(raw: &[String], field: &str, max: usize, what: &str) -> Result<Vec<String>, ApiError> {
+    if raw.len() > max {
+        return Err(ApiError::validation(field, format!("at most {max} {what}")));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for (i, t) in raw.iter().enumerate() {
+        if UserId::parse(t).is_none() {
+            return Err(ApiError::validation(format!("{field}[{i}]"), "is not a user ID"));
+        }
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    Ok(out)
 }

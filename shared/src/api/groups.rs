@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::access::{id_param, member, member_and, user_param, Caller};
 use super::placing::{
     add_by_ids, group_answer, group_error, group_summary, mine, naming, people, sees_members, AddPeople, Container,
     PlaceResults, PlaceView,
@@ -117,11 +117,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if expected.is_some_and(|v| v != old.version) {
         return Err(ApiError::PreconditionFailed);
     }
-    let description = match body.description {
-        Patch::Keep => old.description.clone(),
-        Patch::Clear => None,
-        Patch::Set(d) => Some(d),
-    };
+    let description = body.description.applied_to(old.description.clone());
     let named = naming(body.name.as_deref().unwrap_or(&old.name), description.as_deref())?;
     if named.name == old.name && named.description == old.description {
         return group_answer(http::StatusCode::OK, &old);
@@ -193,9 +189,4 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     let audit = caller.audit("group.member_remove", "group", &group.id).before(json!({"user_id": user}));
     ctx.store().remove_place(PlaceKind::Group, &caller.org.id, &group.id, &user, &audit).await?;
     Ok(ApiResponse::no_content())
-}
-
-/// A group ID from a body or query (404 naming `group` for one that cannot exist).
-pub fn group_ref(raw: &str) -> Result<String, ApiError> {
-    resource_id(raw).ok_or(ApiError::NotFound("group"))
 }

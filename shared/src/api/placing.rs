@@ -9,14 +9,15 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::Caller;
+use super::grants::field_errors;
 use super::views::GroupView;
 use crate::domain::groups::user_list;
-use crate::domain::Naming;
 use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
+use crate::domain::{Naming, Place};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
-use crate::page::PageQuery;
+use crate::page::{Cursor, PageQuery};
 use crate::store::groups::{AddRecord, Added, GroupError};
 use crate::Ctx;
 
@@ -93,7 +94,7 @@ pub struct PlaceView {
 
 impl PlaceView {
     /// A page of the people in a group or course: their places, paged in the database,
-    /// and their memberships (one batch read).
+    /// with their memberships (one batch read).
     pub async fn page(
         ctx: &Ctx,
         org: &OrgId,
@@ -101,9 +102,7 @@ impl PlaceView {
         of: &str,
         page: &PageQuery,
     ) -> Result<Page<PlaceView>, ApiError> {
-        let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
-        let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
-        let members = ctx.store().memberships(org, &ids).await?;
+        let (places, members, next) = placed(ctx, org, kind, of, page).await?;
         let items = places
             .iter()
             .filter_map(|p| {
@@ -126,13 +125,25 @@ impl PlaceView {
         kind: PlaceKind,
         of: &str,
         page: &PageQuery,
-    ) -> Result<(Vec<Membership>, Option<crate::page::Cursor>), ApiError> {
-        let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
-        let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
-        let mut members = ctx.store().memberships(org, &ids).await?;
+    ) -> Result<(Vec<Membership>, Option<Cursor>), ApiError> {
+        let (_, mut members, next) = placed(ctx, org, kind, of, page).await?;
         members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         Ok((members, next))
     }
+}
+
+/// A page of places in a group or course and the memberships of their people.
+async fn placed(
+    ctx: &Ctx,
+    org: &OrgId,
+    kind: PlaceKind,
+    of: &str,
+    page: &PageQuery,
+) -> Result<(Vec<Place>, Vec<Membership>, Option<Cursor>), ApiError> {
+    let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
+    let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
+    let members = ctx.store().memberships(org, &ids).await?;
+    Ok((places, members, next))
 }
 
 /// Who acts, where.
@@ -188,7 +199,7 @@ pub async fn add_by_ids(
     Ok(PlaceResults { results })
 }
 
-pub fn status(a: Added) -> PlaceStatus {
+fn status(a: Added) -> PlaceStatus {
     match a {
         Added::Added => PlaceStatus::Added,
         Added::AlreadyIn => PlaceStatus::AlreadyMember,
@@ -266,9 +277,7 @@ pub fn group_answer(status: http::StatusCode, g: &Group) -> Result<ApiResponse, 
 }
 
 pub fn naming(name: &str, description: Option<&str>) -> Result<Naming, ApiError> {
-    Naming::parse(name, description).map_err(|errs| {
-        ApiError::Validation(errs.into_iter().map(|(f, m)| crate::http::FieldError::new(f, m)).collect())
-    })
+    Naming::parse(name, description).map_err(field_errors)
 }
 
 /// What audit entries record of a group.

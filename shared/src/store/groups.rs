@@ -157,16 +157,6 @@ impl Store {
         self.batch_get_as(users.iter().map(|u| place_key(kind, org, of, u)).collect()).await
     }
 
-    pub async fn place(
-        &self,
-        org: &OrgId,
-        kind: PlaceKind,
-        of: &str,
-        user: &UserId,
-    ) -> Result<Option<Place>, StoreError> {
-        self.get(place_key(kind, org, of, user)).await
-    }
-
     /// Creates a group (counted on the organization); linked to `course` when given.
     pub async fn create_group(&self, g: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
         let mut tx = Tx::new(&self.table);

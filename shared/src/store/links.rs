@@ -5,7 +5,7 @@ use super::items::{decline_item, link_item, link_key, token_item, token_key, tok
 use super::keys::*;
 use super::pieces::add_audit;
 use super::read::KeyQuery;
-use super::tx::{b, key, n, Expr, Tx};
+use super::tx::{b, n, Expr, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::{AuditEntry, InviteLink, OrgId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
@@ -64,18 +64,6 @@ impl Store {
             Err(e) if e.condition_failed_at(0) => Ok(false),
             Err(e) => Err(e),
         }
-    }
-
-    pub async fn group_exists(&self, org: &OrgId, id: &str) -> Result<bool, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), group_sk(id))))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(out.item.is_some())
     }
 
     /// Records that a person declined a link (once); uses nothing.
