@@ -6,6 +6,7 @@
 //! - `http`: requests, responses, problem+json errors, auth claims, paging parameters
 //! - `api`: one module per resource, one handler fn per endpoint, and the route table
 //! - `lambda`: the one Lambda artifact: runs the route or consumer its `Handler` names
+//! - `objects`: the private buckets: presigned uploads and downloads, HEAD, delete
 //! - `permissions`: what each function touches (its IAM policy, its clients)
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod events;
 pub mod http;
 pub mod lambda;
 pub mod mail;
+pub mod objects;
 pub mod openapi;
 pub mod page;
 pub mod permissions;

@@ -10,7 +10,8 @@ pub enum Bucket {
     None,
     /// GetObject, HeadObject (and presigned downloads).
     Read,
-    /// Read, plus PutObject, DeleteObject (and presigned uploads).
+    /// Read, plus PutObject, DeleteObject and the object's tags (and presigned uploads,
+    /// which tag the object until it is kept).
     ReadWrite,
 }
 
@@ -118,7 +119,9 @@ pub fn s3_actions(b: Bucket) -> &'static [&'static str] {
     match b {
         Bucket::None => &[],
         Bucket::Read => &["s3:GetObject"],
-        Bucket::ReadWrite => &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Bucket::ReadWrite => {
+            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"]
+        }
     }
 }
 

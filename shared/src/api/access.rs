@@ -1,7 +1,7 @@
 //! Who may see and do what in an organization. A non-member sees nothing (404, so IDs
 //! cannot be probed); a member lacking a right gets 403.
 
-use crate::domain::{Actor, Class, Identity, Membership, Org, OrgId, Role, Timestamp, UserId};
+use crate::domain::{Actor, Class, Group, Identity, Membership, Org, OrgId, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest};
 use crate::store::orgs::{Also, Read};
 use crate::Ctx;
@@ -36,6 +36,11 @@ pub fn resource_id(raw: &str) -> Option<String> {
 /// A ULID path parameter (`{id}`), or 404 naming `what`.
 pub fn id_param(req: &ApiRequest, what: &'static str) -> Result<String, ApiError> {
     resource_id(req.path_param("id")?).ok_or(ApiError::NotFound(what))
+}
+
+/// A ULID path parameter named `name`, or 404 naming `what`.
+pub fn path_id(req: &ApiRequest, name: &str, what: &'static str) -> Result<String, ApiError> {
+    resource_id(req.path_param(name)?).ok_or(ApiError::NotFound(what))
 }
 
 /// A signed-in member acting in their organization.
@@ -127,6 +132,25 @@ pub async fn member_and_class(ctx: &Ctx, req: &ApiRequest, class: &str) -> Resul
     let (caller, mut read) = member_and(ctx, req, &[Also::Class(class.to_string())]).await?;
     let class = read.class(class)?.ok_or(ApiError::NotFound("class"))?;
     Ok((caller, class))
+}
+
+/// The caller inside group `group` (the `{id}` of the path), which only its members and
+/// the organization's admins may enter: anyone else gets 404, as for a group that does not
+/// exist (R7.6: closed discussions). `also` is read in the same round trip.
+pub async fn in_group(
+    ctx: &Ctx,
+    req: &ApiRequest,
+    group: &str,
+    also: &[Also],
+) -> Result<(Caller, Group, Read), ApiError> {
+    let mut wanted = vec![Also::Group(group.to_string())];
+    wanted.extend_from_slice(also);
+    let (caller, mut read) = member_and(ctx, req, &wanted).await?;
+    let group = read.group(group)?.ok_or(ApiError::NotFound("group"))?;
+    if !caller.is_admin() && !caller.member.group_ids.contains(&group.id) {
+        return Err(ApiError::NotFound("group"));
+    }
+    Ok((caller, group, read))
 }
 
 /// A member of the organization, read again (404 when they are no longer one).

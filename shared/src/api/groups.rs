@@ -190,3 +190,31 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     ctx.store().remove_place(PlaceKind::Group, &caller.org.id, &group.id, &user, &audit).await?;
     Ok(ApiResponse::no_content())
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchGroupMember {
+    /// `false`: no emails of the group's announcements (they stay readable in the group).
+    pub notify: bool,
+}
+
+/// Turns the caller's emails of a group's announcements off or on again. `{user}` is `me`
+/// (or the caller's own user ID): each person decides for themself.
+#[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}/members/{user}", tag = "groups", request_body = PatchGroupMember,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("user" = String, Path, description = "`me`, or the caller's own user ID")),
+    responses((status = 200, description = "The caller's place in the group", body = PlaceView)))]
+pub async fn patch_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, group) = caller_and_group(&ctx, &req).await?;
+    let user = req.path_param("user")?;
+    if user != "me" && user != caller.member.user_id.as_str() {
+        return Err(ApiError::Forbidden("change another person's notifications"));
+    }
+    let body: PatchGroupMember = req.json()?;
+    let place = ctx
+        .store()
+        .set_muted(&caller.org.id, &group.id, &caller.member.user_id, !body.notify)
+        .await?
+        .ok_or(ApiError::NotFound("group member"))?;
+    ApiResponse::ok(&PlaceView::of(PlaceKind::Group, &place, &caller.member))
+}

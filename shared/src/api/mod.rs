@@ -18,6 +18,8 @@ pub mod admins;
 pub mod audit;
 pub mod classes;
 pub mod courses;
+pub mod discussions;
+pub mod files;
 pub mod groups;
 pub mod invitations;
 pub mod invite_links;
@@ -36,7 +38,7 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
 use crate::http::{ApiError, ApiRequest, ApiResponse};
-use crate::permissions::Access;
+use crate::permissions::{Access, Bucket};
 use crate::Ctx;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
@@ -188,6 +190,26 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("groups-members-list", groups::members, RW),
         route!("groups-members-add", groups::add_members, RW),
         route!("groups-member-remove", groups::remove_member, RW),
+        route!("groups-member-patch", groups::patch_member, RW),
+        route!("groups-threads-list", discussions::list_threads, RW),
+        route!("groups-threads-create", discussions::create_thread, RW, Idempotent),
+        route!("groups-thread-get", discussions::get_thread, RW),
+        route!("groups-thread-patch", discussions::patch_thread, RW),
+        route!("groups-thread-delete", discussions::delete_thread, RW),
+        route!("groups-replies-list", discussions::list_replies, RW),
+        route!("groups-replies-create", discussions::create_reply, RW, Idempotent),
+        route!("groups-reply-patch", discussions::patch_reply, RW),
+        route!("groups-reply-delete", discussions::delete_reply, RW),
+        route!("groups-announcements-list", discussions::list_announcements, RW),
+        route!("groups-announcements-create", discussions::create_announcement, RW, Idempotent),
+        route!("groups-announcement-get", discussions::get_announcement, RW),
+        route!("groups-announcement-patch", discussions::patch_announcement, RW),
+        route!("groups-announcement-delete", discussions::delete_announcement, RW),
+        route!("groups-files-list", files::list, RW),
+        route!("groups-files-create", files::create, RW.files(Bucket::ReadWrite), Idempotent),
+        route!("groups-file-get", files::get, RW.files(Bucket::Read)),
+        route!("groups-file-delete", files::delete, RW.files(Bucket::ReadWrite)),
+        route!("groups-file-complete", files::complete, RW.files(Bucket::ReadWrite)),
         route!("courses-list", courses::list, RW),
         route!("courses-create", courses::create, RW, Idempotent),
         route!("courses-get", courses::get, RW),

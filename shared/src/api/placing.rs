@@ -90,9 +90,22 @@ pub struct PlaceView {
     /// Their roles in the organization.
     pub roles: Vec<RoleGrant>,
     pub added_at: Timestamp,
+    /// A group member's choice to get the group's announcement emails (courses: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify: Option<bool>,
 }
 
 impl PlaceView {
+    pub fn of(kind: PlaceKind, p: &Place, m: &Membership) -> Self {
+        PlaceView {
+            user_id: p.user_id.to_string(),
+            name: m.name.clone(),
+            roles: m.roles.clone(),
+            added_at: p.added_at,
+            notify: (kind == PlaceKind::Group).then_some(!p.muted),
+        }
+    }
+
     /// A page of the people in a group or course: their places, paged in the database,
     /// with their memberships (one batch read).
     pub async fn page(
@@ -107,12 +120,7 @@ impl PlaceView {
             .iter()
             .filter_map(|p| {
                 let m = members.iter().find(|m| m.user_id == p.user_id)?;
-                Some(PlaceView {
-                    user_id: p.user_id.to_string(),
-                    name: m.name.clone(),
-                    roles: m.roles.clone(),
-                    added_at: p.added_at,
-                })
+                Some(PlaceView::of(kind, p, m))
             })
             .collect();
         Ok(Page::new(items, next))

@@ -71,10 +71,22 @@ pub enum OutboxEvent {
         user_ids: Vec<UserId>,
         by: String,
     },
+    /// An announcement in a group: each member who has not muted the group gets it.
+    AnnouncementPosted {
+        org_id: OrgId,
+        org_name: String,
+        group_id: String,
+        group_name: String,
+        announcement_id: String,
+        title: String,
+        body: String,
+        author_id: UserId,
+        author_name: String,
+    },
 }
 
 /// Every kind, as stored.
-pub const KINDS: [&str; 7] = [
+pub const KINDS: [&str; 8] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
@@ -82,6 +94,7 @@ pub const KINDS: [&str; 7] = [
     "join_request_rejected",
     "invitation",
     "added_to_group",
+    "announcement",
 ];
 
 impl OutboxEvent {
@@ -94,6 +107,7 @@ impl OutboxEvent {
             OutboxEvent::JoinRequestRejected { .. } => "join_request_rejected",
             OutboxEvent::Invitation { .. } => "invitation",
             OutboxEvent::AddedToGroup { .. } => "added_to_group",
+            OutboxEvent::AnnouncementPosted { .. } => "announcement",
         }
     }
 
@@ -106,7 +120,8 @@ impl OutboxEvent {
             | OutboxEvent::JoinRequestAccepted { org_id, .. }
             | OutboxEvent::JoinRequestRejected { org_id, .. }
             | OutboxEvent::Invitation { org_id, .. }
-            | OutboxEvent::AddedToGroup { org_id, .. } => org_id,
+            | OutboxEvent::AddedToGroup { org_id, .. }
+            | OutboxEvent::AnnouncementPosted { org_id, .. } => org_id,
         }
     }
 

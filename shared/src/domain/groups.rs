@@ -79,6 +79,9 @@ pub struct Place {
     pub added_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub added_by: Option<UserId>,
+    /// A group member who turned off the group's announcement emails.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub muted: bool,
 }
 
 /// A group's or course's name and description as given, checked.

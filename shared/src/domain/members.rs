@@ -47,6 +47,15 @@ pub struct Membership {
     /// The courses they teach (each course lists them in `teacher_ids`).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub teaching_course_ids: Vec<String>,
+    /// Threads and replies they wrote in groups (kept as they post, for the statistics).
+    #[serde(default)]
+    pub post_count: u64,
+    /// Announcements they posted.
+    #[serde(default)]
+    pub announcement_count: u64,
+    /// Files they shared (completed uploads).
+    #[serde(default)]
+    pub file_count: u64,
     /// Bumped by every change; writes are conditional on the version read.
     #[serde(default)]
     pub version: u64,
@@ -77,6 +86,9 @@ impl Membership {
             group_ids: Vec::new(),
             course_ids: Vec::new(),
             teaching_course_ids: Vec::new(),
+            post_count: 0,
+            announcement_count: 0,
+            file_count: 0,
             // Unique across a person's memberships over time (a membership ended and made
             // again must not match conditions on the old one's version).
             version: time::OffsetDateTime::now_utc().unix_timestamp_nanos() as u64 / 1_000,

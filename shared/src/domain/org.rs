@@ -61,6 +61,13 @@ pub struct Org {
     /// Join requests awaiting an admin's decision.
     #[serde(default)]
     pub pending_join_requests: u32,
+    /// Bytes of the organization's ready group files (kept with every completed and
+    /// deleted file; see [`crate::domain::files::ORG_QUOTA`]).
+    #[serde(default)]
+    pub storage_bytes: u64,
+    /// Its ready group files.
+    #[serde(default)]
+    pub file_count: u64,
     pub created_by: UserId,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -84,6 +91,8 @@ impl Org {
             member_count: 1,
             class_count: 0,
             pending_join_requests: 0,
+            storage_bytes: 0,
+            file_count: 0,
             created_by: creator.clone(),
             created_at: now,
             updated_at: now,

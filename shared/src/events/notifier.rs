@@ -17,7 +17,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
-use crate::domain::{Language, OrgId, OutboxEvent, Role, RoleGrant, UserId};
+use crate::domain::{Language, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -83,46 +83,61 @@ async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
 /// Records a permanent failure (on the event and, with a recipient, on its send claim),
 /// logs it and counts it in the metric. Fails only when it could not be recorded.
 async fn failed_for_good(ctx: &Ctx, event: &str, kind: &str, to: Option<&str>, reason: &str) -> Result<(), Transient> {
-    if ctx.store().record_send_failure(event, to, reason).await.map_err(|e| Transient(e.to_string()))? {
+    if ctx.store().record_send_failure(event, to, reason).await.map_err(transient)? {
         tracing::error!(event = %event, kind = %kind, reason = %reason, "notification cannot be sent; recorded on the event");
         crate::telemetry::count(PERMANENT_FAILURES_METRIC, &ctx.config().table, &json!({"event": event, "kind": kind}));
     }
     Ok(())
 }
 
+/// How many emails of one event go at once (an announcement to a group of hundreds).
+pub const CONCURRENT_SENDS: usize = 8;
+
 /// Sends every email of one event (the stored record and what it holds) that has not
-/// been sent yet; a permanent failure of one email is recorded and the others still go.
+/// been sent yet, up to [`CONCURRENT_SENDS`] at once; a permanent failure of one email is
+/// recorded and the others still go; a transient one is reported once the others are done.
 pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), Transient> {
-    for (to, email) in compose(ctx, what).await? {
-        if !claim(ctx, &event.id, &to).await? {
-            continue;
+    use futures::stream::{self, StreamExt};
+
+    let results: Vec<Result<(), Transient>> = stream::iter(compose(ctx, what).await?)
+        .map(|(to, email)| deliver_one(ctx, event, to, email))
+        .buffer_unordered(CONCURRENT_SENDS)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// One email of an event, unless it was sent (or failed for good) already.
+async fn deliver_one(ctx: &Ctx, event: &Event, to: String, email: Result<Email, String>) -> Result<(), Transient> {
+    if !claim(ctx, &event.id, &to).await? {
+        return Ok(());
+    }
+    let sent = match email {
+        Ok(email) => mail::send(ctx.ses(), &ctx.config().mail_from, &email).await,
+        Err(reason) => Err(mail::SendError { reason, permanent: true }),
+    };
+    match sent {
+        Ok(()) => {
+            if let Err(e) = ctx.store().mark_sent(&event.id, &to).await {
+                // Sent, but not recorded: the claim expires and a redelivery would send
+                // again. Log loudly; do not report failure (that would resend at once).
+                tracing::error!(event = %event.id, error = %e, "sent but could not record it");
+            }
+            tracing::info!(event = %event.id, kind = %event.kind, "notification sent");
+            Ok(())
         }
-        let sent = match email {
-            Ok(email) => mail::send(ctx.ses(), &ctx.config().mail_from, &email).await,
-            Err(reason) => Err(mail::SendError { reason, permanent: true }),
-        };
-        match sent {
-            Ok(()) => {
-                if let Err(e) = ctx.store().mark_sent(&event.id, &to).await {
-                    // Sent, but not recorded: the claim expires and a redelivery would send
-                    // again. Log loudly; do not report failure (that would resend at once).
-                    tracing::error!(event = %event.id, error = %e, "sent but could not record it");
-                }
-                tracing::info!(event = %event.id, kind = %event.kind, "notification sent");
-            }
-            Err(e) if e.permanent => {
-                if let Err(e) = failed_for_good(ctx, &event.id, &event.kind, Some(&to), &e.reason).await {
-                    let _ = ctx.store().release_send(&event.id, &to).await;
-                    return Err(e);
-                }
-            }
-            Err(e) => {
+        Err(e) if e.permanent => {
+            if let Err(e) = failed_for_good(ctx, &event.id, &event.kind, Some(&to), &e.reason).await {
                 let _ = ctx.store().release_send(&event.id, &to).await;
-                return Err(Transient(e.reason));
+                return Err(e);
             }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = ctx.store().release_send(&event.id, &to).await;
+            Err(Transient(e.reason))
         }
     }
-    Ok(())
 }
 
 /// How long a delivery waits for another one's claim on the same email: a live one
@@ -135,7 +150,7 @@ const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 async fn claim(ctx: &Ctx, event: &str, to: &str) -> Result<bool, Transient> {
     let started = std::time::Instant::now();
     loop {
-        match ctx.store().claim_send(event, to).await.map_err(|e| Transient(e.to_string()))? {
+        match ctx.store().claim_send(event, to).await.map_err(transient)? {
             SendClaim::Acquired => return Ok(true),
             SendClaim::AlreadySent | SendClaim::Failed => return Ok(false),
             SendClaim::InProgress if started.elapsed() < CLAIM_WAIT => {
@@ -179,7 +194,7 @@ struct Recipient {
 }
 
 async fn person(ctx: &Ctx, user: &UserId) -> Result<Option<Recipient>, Transient> {
-    let user = ctx.store().user(user).await.map_err(|e| Transient(e.to_string()))?;
+    let user = ctx.store().user(user).await.map_err(transient)?;
     Ok(user.and_then(|u| Some(Recipient { email: u.email?, language: u.language, name: u.name })))
 }
 
@@ -217,6 +232,34 @@ async fn to_user(
     Ok(out)
 }
 
+/// The email of `kind` to each of these people who has a profile with an address (their
+/// profiles read in batches), with `extra` template variables.
+async fn to_users(
+    ctx: &Ctx,
+    kind: &str,
+    users: &[UserId],
+    facts: Facts<'_>,
+    url: &str,
+    extra: Value,
+) -> Result<Vec<Outgoing>, Transient> {
+    let profiles = ctx.store().users(users).await.map_err(transient)?;
+    let mut out = Vec::new();
+    for u in profiles {
+        let Some(email) = u.email.clone() else { continue };
+        let r = Recipient { email, language: u.language, name: u.name };
+        let mut vars = facts.vars(&r, url);
+        if let (Value::Object(vars), Value::Object(extra)) = (&mut vars, &extra) {
+            vars.extend(extra.clone());
+        }
+        out.push(outgoing(kind, r.language, &r.email, &vars));
+    }
+    Ok(out)
+}
+
+fn transient(e: impl std::fmt::Display) -> Transient {
+    Transient(e.to_string())
+}
+
 /// The emails an event causes, rendered for each recipient in their language.
 async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transient> {
     let app = &ctx.config().app_url;
@@ -243,7 +286,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             let facts = Facts { org_name, requester: Some(name), roles: Some(roles), ..Default::default() };
             let url = format!("{}/join-requests/{request_id}", org_url(org_id));
             let mut out = Vec::new();
-            for admin in ctx.store().admins(org_id).await.map_err(|e| Transient(e.to_string()))? {
+            for admin in ctx.store().admins(org_id).await.map_err(transient)? {
                 if let Some(r) = person(ctx, &admin.user_id).await? {
                     out.push(outgoing(kind, r.language, &r.email, &facts.vars(&r, &url)));
                 }
@@ -253,19 +296,31 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
         OutboxEvent::AddedToGroup { org_id, org_name, group_id, group_name, user_ids, by } => {
             let url = format!("{}/groups/{group_id}", org_url(org_id));
             let facts = Facts { org_name, by: Some(by), ..Default::default() };
-            let profiles = ctx.store().users(user_ids).await.map_err(|e| Transient(e.to_string()))?;
-            let mut out = Vec::new();
-            for u in profiles {
-                let Some(email) = u.email.clone() else { continue };
-                let r = Recipient { email, language: u.language, name: u.name };
-                let mut vars = facts.vars(&r, &url);
-                vars["group_name"] = json!(group_name);
-                out.push(outgoing(kind, r.language, &r.email, &vars));
-            }
-            Ok(out)
+            to_users(ctx, kind, user_ids, facts, &url, json!({ "group_name": group_name })).await
+        }
+        OutboxEvent::AnnouncementPosted {
+            org_id,
+            org_name,
+            group_id,
+            group_name,
+            announcement_id,
+            title,
+            body,
+            author_id,
+            author_name,
+        } => {
+            // The group's members at delivery, but for those who turned the emails off
+            // and the author.
+            let places = ctx.store().all_places(org_id, PlaceKind::Group, group_id).await.map_err(transient)?;
+            let readers: Vec<UserId> =
+                places.into_iter().filter(|p| !p.muted && &p.user_id != author_id).map(|p| p.user_id).collect();
+            let url = format!("{}/groups/{group_id}/announcements/{announcement_id}", org_url(org_id));
+            let facts = Facts { org_name, by: Some(author_name), ..Default::default() };
+            let extra = json!({ "group_name": group_name, "title": title, "body": body });
+            to_users(ctx, kind, &readers, facts, &url, extra).await
         }
         OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, group_name, .. } => {
-            let registered = ctx.store().user_by_verified_email(email).await.map_err(|e| Transient(e.to_string()))?;
+            let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
             let r = Recipient { email: email.clone(), language, name: registered.map(|u| u.name).unwrap_or_default() };
             let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };

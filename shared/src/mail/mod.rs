@@ -23,7 +23,7 @@ pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 15] = [
+    let sources: [(&str, &str); 17] = [
         ("layout.html", include_str!("../../templates/mail/layout.html")),
         ("member_added.html", include_str!("../../templates/mail/member_added.html")),
         ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
@@ -39,6 +39,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("invitation.txt", include_str!("../../templates/mail/invitation.txt")),
         ("added_to_group.html", include_str!("../../templates/mail/added_to_group.html")),
         ("added_to_group.txt", include_str!("../../templates/mail/added_to_group.txt")),
+        ("announcement.html", include_str!("../../templates/mail/announcement.html")),
+        ("announcement.txt", include_str!("../../templates/mail/announcement.txt")),
     ];
     for (name, source) in sources {
         if let Err(e) = env.add_template(name, source) {
@@ -69,6 +71,16 @@ fn subject(kind: &str, lang: Language, vars: &Value) -> String {
         ("added_to_group", Language::En) => {
             format!("You were added to the group «{}» of {org}", vars["group_name"].as_str().unwrap_or_default())
         }
+        ("announcement", Language::Ru) => format!(
+            "Объявление в группе «{}»: {}",
+            vars["group_name"].as_str().unwrap_or_default(),
+            vars["title"].as_str().unwrap_or_default()
+        ),
+        ("announcement", Language::En) => format!(
+            "Announcement in «{}»: {}",
+            vars["group_name"].as_str().unwrap_or_default(),
+            vars["title"].as_str().unwrap_or_default()
+        ),
         _ => org.to_string(),
     }
 }

@@ -351,6 +351,7 @@ impl Store {
                 user_id: m.user_id.clone(),
                 added_at: now,
                 added_by: Some(by.clone()),
+                muted: false,
             };
             let i = tx.put(place_item(kind, &place)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             at.push((i, m.user_id.clone(), Added::AlreadyIn));
@@ -408,6 +409,40 @@ impl Store {
             vec![(gone, GroupError::NoPlace), (mirror, GroupError::NoPlace), (container, GroupError::NotFound)],
         )
         .await
+    }
+
+    /// Turns a group member's announcement emails off (`muted`) or on again; the place as
+    /// it now is, or `None` when they have no place in the group.
+    pub async fn set_muted(
+        &self,
+        org: &OrgId,
+        group: &str,
+        user: &UserId,
+        muted: bool,
+    ) -> Result<Option<Place>, StoreError> {
+        let expr = if muted {
+            Expr::update("SET muted = :true").value(":true", AttributeValue::Bool(true))
+        } else {
+            Expr::update("REMOVE muted")
+        };
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(place_key(PlaceKind::Group, org, group, user)))
+            .set_update_expression(expr.update)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => out.attributes.map(super::items::from_item).transpose(),
+            Err(e) => match super::classify(e) {
+                StoreError::ConditionFailed => Ok(None),
+                e => Err(e),
+            },
+        }
     }
 
     /// Links a group to a course (a group has at most one course: `AlreadyLinked` when it

@@ -10,8 +10,8 @@ use super::keys::*;
 use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
 use crate::domain::{
-    AuditEntry, Class, Course, Group, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership, Org, OrgId,
-    OutboxEvent, Place, PlaceKind, Role, RoleGrant, Timestamp, UserId,
+    AuditEntry, Class, Course, Group, GroupFile, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership,
+    Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant, Timestamp, UserId,
 };
 
 /// An entity from its item.
@@ -365,4 +365,30 @@ pub fn place_item(kind: PlaceKind, p: &Place) -> Result<Item, StoreError> {
 /// A string set of one value (for `ADD` and `DELETE` on a set).
 pub fn one_of(v: &str) -> AttributeValue {
     AttributeValue::Ss(vec![v.to_string()])
+}
+
+// What is inside a group: posts and files.
+
+pub fn post_key(kind: PostKind, p: &Post) -> Item {
+    key(org_pk(&p.org_id), post_sk(kind, &p.group_id, p.thread_id.as_deref(), &p.id))
+}
+
+pub fn post_item(kind: PostKind, p: &Post) -> Result<Item, StoreError> {
+    let mut item = to_item(p)?;
+    item.extend(post_key(kind, p));
+    Ok(item)
+}
+
+pub fn file_key(f: &GroupFile) -> Item {
+    key(org_pk(&f.org_id), file_sk(f.status, &f.group_id, &f.id))
+}
+
+/// A file's item; an upload's expires (`ttl`) when it is not completed in time.
+pub fn file_item(f: &GroupFile, expires: Option<Timestamp>) -> Result<Item, StoreError> {
+    let mut item = to_item(f)?;
+    item.extend(file_key(f));
+    if let Some(at) = expires {
+        item.insert(TTL.into(), n(at.unix()));
+    }
+    Ok(item)
 }

@@ -1,7 +1,7 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
-use crate::domain::{OrgId, PlaceKind, Roster, UserId};
+use crate::domain::{FileStatus, OrgId, PlaceKind, PostKind, Roster, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -44,6 +44,16 @@ pub const GMEMBER_PREFIX: &str = "GMEMBER#";
 pub const COURSE_PREFIX: &str = "COURSE#";
 /// A student's place in a course (`CSTUDENT#<course>#<user>`).
 pub const CSTUDENT_PREFIX: &str = "CSTUDENT#";
+/// A group's threads (`THREAD#<group>#<thread>`), newest last by ID.
+pub const THREAD_PREFIX: &str = "THREAD#";
+/// A thread's replies (`REPLY#<group>#<thread>#<reply>`).
+pub const REPLY_PREFIX: &str = "REPLY#";
+/// A group's announcements (`ANNOUNCE#<group>#<announcement>`).
+pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
+/// A group's ready files (`FILE#<group>#<file>`).
+pub const FILE_PREFIX: &str = "FILE#";
+/// A group's announced uploads, not completed yet (`UPLOAD#<group>#<file>`; expire).
+pub const UPLOAD_PREFIX: &str = "UPLOAD#";
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
@@ -163,6 +173,31 @@ pub fn places_prefix(kind: PlaceKind, of: &str) -> String {
 
 pub fn place_sk(kind: PlaceKind, of: &str, user: &UserId) -> String {
     format!("{}{user}", places_prefix(kind, of))
+}
+
+/// The posts of one kind in a group (a reply's: of one thread).
+pub fn posts_prefix(kind: PostKind, group: &str, thread: Option<&str>) -> String {
+    match kind {
+        PostKind::Thread => format!("{THREAD_PREFIX}{group}#"),
+        PostKind::Reply => format!("{REPLY_PREFIX}{group}#{}#", thread.unwrap_or_default()),
+        PostKind::Announcement => format!("{ANNOUNCE_PREFIX}{group}#"),
+    }
+}
+
+pub fn post_sk(kind: PostKind, group: &str, thread: Option<&str>, id: &str) -> String {
+    format!("{}{id}", posts_prefix(kind, group, thread))
+}
+
+/// A group's files: ready ones, or uploads not completed yet.
+pub fn files_prefix(status: FileStatus, group: &str) -> String {
+    match status {
+        FileStatus::Ready => format!("{FILE_PREFIX}{group}#"),
+        FileStatus::Uploading => format!("{UPLOAD_PREFIX}{group}#"),
+    }
+}
+
+pub fn file_sk(status: FileStatus, group: &str, id: &str) -> String {
+    format!("{}{id}", files_prefix(status, group))
 }
 
 pub fn course_sk(id: &str) -> String {

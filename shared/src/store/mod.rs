@@ -37,6 +37,8 @@ pub mod tx;
 // One module per entity: each uses only the shared parts, never another entity module.
 pub mod audit;
 pub mod classes;
+pub mod discussions;
+pub mod files;
 pub mod groups;
 pub mod idempotency;
 pub mod invitations;

@@ -6,11 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
+use super::keys::{file_sk, org_pk, post_sk};
 use super::pieces::add_audit;
-use super::tx::{key_of, n, s, Expr, Item, Tx};
+use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::{
-    AuditEntry, Class, Course, Email, Group, JoinRequest, Membership, Org, OrgId, OrgProfile, Phone, Timestamp,
+    AuditEntry, Class, Course, Email, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId, OrgProfile,
+    Phone, Post, PostKind, Timestamp,
 };
 use crate::domain::{User, UserId, Website};
 
@@ -24,6 +26,10 @@ pub enum Also {
     User(UserId),
     Group(String),
     Course(String),
+    /// A post of a group: its kind, group, thread (for a reply) and ID.
+    Post(PostKind, String, Option<String>, String),
+    /// A file of a group: ready or an upload, its group and ID.
+    File(FileStatus, String, String),
 }
 
 impl Also {
@@ -35,6 +41,8 @@ impl Also {
             Also::User(user) => user_key(user),
             Also::Group(id) => group_key(org, id),
             Also::Course(id) => course_key(org, id),
+            Also::Post(kind, group, thread, id) => key(org_pk(org), post_sk(*kind, group, thread.as_deref(), id)),
+            Also::File(status, group, id) => key(org_pk(org), file_sk(*status, group, id)),
         }
     }
 }
@@ -81,6 +89,22 @@ impl Read {
 
     pub fn course(&mut self, id: &str) -> Result<Option<Course>, StoreError> {
         let key = course_key(self.org()?, id);
+        self.take(key)
+    }
+
+    pub fn post(
+        &mut self,
+        kind: PostKind,
+        group: &str,
+        thread: Option<&str>,
+        id: &str,
+    ) -> Result<Option<Post>, StoreError> {
+        let key = key(org_pk(self.org()?), post_sk(kind, group, thread, id));
+        self.take(key)
+    }
+
+    pub fn file(&mut self, status: FileStatus, group: &str, id: &str) -> Result<Option<GroupFile>, StoreError> {
+        let key = key(org_pk(self.org()?), file_sk(status, group, id));
         self.take(key)
     }
 }

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::items::{
-    audit_item, class_key, event_item, link_key, member_item, org_key, pending_key, request_item, EventRecord,
+    audit_item, class_key, event_item, link_key, member_item, member_key, org_key, pending_key, request_item,
+    role_name, EventRecord,
 };
 use super::keys::roster_attr;
 use super::tx::{b, n, s, Expr, Tx};
@@ -39,6 +40,43 @@ pub fn as_actor_of(tx: &mut Tx, entry: &AuditEntry) {
         if let Some(actor) = UserId::parse(&entry.actor_id) {
             tx.require_admin(&entry.org_id, &actor);
         }
+    }
+}
+
+/// What a person must be to write inside a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InGroup {
+    /// An admin of the organization, or in the group.
+    Member,
+    /// An admin, or in the group holding the teacher role.
+    Teacher,
+}
+
+/// Makes a transaction go through only while `user` may write in `group` as `need` says
+/// (a removal from the group or the organization between the read and the write refuses
+/// it), counting the write on their membership (`counter`, e.g. `post_count`) when given.
+pub fn in_group(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &UserId,
+    group: &str,
+    need: InGroup,
+    counter: Option<&str>,
+) -> Result<usize, StoreError> {
+    let condition = match need {
+        InGroup::Member => "admin = :true OR contains(group_ids, :group)",
+        InGroup::Teacher => "admin = :true OR (contains(group_ids, :group) AND contains(role_names, :teacher))",
+    };
+    let mut expr = Expr::condition(condition).value(":true", b(true)).value(":group", s(group));
+    if need == InGroup::Teacher {
+        expr = expr.value(":teacher", s(role_name(crate::domain::Role::Teacher)));
+    }
+    match counter {
+        Some(counter) => {
+            expr.update = Some("ADD #counter :one".into());
+            tx.update(member_key(org, user), expr.name("#counter", counter).value(":one", n(1)))
+        }
+        None => tx.check(member_key(org, user), expr),
     }
 }
 

@@ -41,7 +41,9 @@ async fn strangers_see_nothing_of_an_organization_on_any_route() {
 /// Generated from the route table: every group and course route, called by a member
 /// without rights there (a student in neither the group nor the course), answers 403
 /// problem+json and changes nothing, but for the reads every member has (the lists, a
-/// group, a course and its linked groups). Routes added later are covered automatically.
+/// group, a course and its linked groups) and what is inside a group (discussions,
+/// announcements, files), which answers 404 as to a stranger. Routes added later are
+/// covered automatically.
 #[tokio::test]
 async fn members_without_the_right_get_403_on_every_group_and_course_route() {
     let admin = User::new("Admin");
@@ -61,12 +63,33 @@ async fn members_without_the_right_get_403_on_every_group_and_course_route() {
         .post(&format!("{o}/courses/{course}/linked-groups"), json!({"group_id": group, "students": "none"}))
         .await
         .ok(200);
+    // What is inside the group: a thread with a reply, an announcement, a file.
+    let inside = format!("{o}/groups/{group}");
+    let post = |path: String, body| {
+        let admin = &admin;
+        async move { admin.post(&path, body).await.ok(201)["id"].as_str().unwrap().to_string() }
+    };
+    let thread = post(format!("{inside}/threads"), json!({"title": "Тема", "body": "Текст"})).await;
+    let reply = post(format!("{inside}/threads/{thread}/replies"), json!({"body": "Ответ"})).await;
+    let announcement = post(format!("{inside}/announcements"), json!({"title": "Объявление", "body": "Текст"})).await;
+    let file = admin
+        .post(&format!("{inside}/files"), json!({"name": "план.pdf", "size": 10, "content_type": "application/pdf"}))
+        .await
+        .ok(201)["file"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let readable = ["groups-list", "groups-get", "courses-list", "courses-get", "courses-linked-groups-list"];
     let snapshot = || async {
         let g = admin.get(&format!("{o}/groups/{group}")).await;
         let c = admin.get(&format!("{o}/courses/{course}")).await;
         let gm = admin.get(&format!("{o}/groups/{group}/members")).await;
-        (g.body.clone(), g.header("etag").map(str::to_owned), c.body.clone(), gm.body.clone())
+        let t = admin.get(&format!("{inside}/threads/{thread}")).await;
+        let rs = admin.get(&format!("{inside}/threads/{thread}/replies")).await;
+        let a = admin.get(&format!("{inside}/announcements")).await;
+        let f = admin.get(&format!("{inside}/files")).await;
+        let bodies = [&c, &gm, &t, &rs, &a, &f].map(|r| r.body.clone());
+        (g.body.clone(), g.header("etag").map(str::to_owned), bodies)
     };
     let before = snapshot().await;
 
@@ -80,12 +103,21 @@ async fn members_without_the_right_get_403_on_every_group_and_course_route() {
             .replace("{org}", &org)
             .replace("{id}", id)
             .replace("{group}", &group)
-            .replace("{user}", &other.sub);
+            .replace("{user}", &other.sub)
+            .replace("{thread}", &thread)
+            .replace("{reply}", &reply)
+            .replace("{announcement}", &announcement)
+            .replace("{file}", &file);
         let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
         let body = matches!(route.method.as_str(), "POST" | "PUT" | "PATCH").then(|| json!({}));
         let r = pupil.call(method, &path, body, &[]).await;
+        // Inside a group (R7.6) is closed: to a member of the organization who is not in
+        // it, as if there were no such group.
+        let closed = ["/threads", "/announcements", "/files"].iter().any(|p| route.path.contains(p));
         if readable.contains(&route.name) {
             assert_eq!(r.status, 200, "{} {} answered {}", route.method, path, r.text);
+        } else if closed {
+            r.problem(404, "not_found");
         } else {
             assert_eq!(r.status, 403, "{} {} answered {}", route.method, path, r.text);
             r.problem(403, "forbidden");

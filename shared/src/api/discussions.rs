@@ -1,0 +1,518 @@
+//! Inside a group (R7.6): closed discussions (threads and replies) and announcements.
+//! Only the group's members and the organization's admins enter (anyone else: 404);
+//! announcements are posted by the group's teachers and admins and mailed to its members.
+//! Texts are plain text, answered as written. Authors edit and delete their posts for 24
+//! hours; admins delete any post. A deleted post keeps its place, without its text.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{id_param, in_group, path_id, Caller};
+use super::grants::field_errors;
+use crate::domain::groups::new_id;
+use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Role, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::store::discussions::PostError;
+use crate::store::orgs::{Also, Read};
+use crate::Ctx;
+
+/// A thread of a group's discussions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreadView {
+    pub id: String,
+    pub group_id: String,
+    /// Empty when deleted.
+    pub title: String,
+    /// Plain text (line breaks kept); empty when deleted.
+    pub body: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+    pub deleted_at: Option<Timestamp>,
+    /// Its replies, deleted ones included (they keep their place).
+    pub reply_count: u64,
+    pub last_reply_at: Option<Timestamp>,
+}
+
+impl ThreadView {
+    pub fn of(p: &Post) -> Self {
+        ThreadView {
+            id: p.id.clone(),
+            group_id: p.group_id.clone(),
+            title: p.title.clone(),
+            body: p.body.clone(),
+            author_id: p.author_id.to_string(),
+            author_name: p.author_name.clone(),
+            created_at: p.created_at,
+            edited_at: p.edited_at,
+            deleted: p.deleted(),
+            deleted_at: p.deleted_at,
+            reply_count: p.reply_count,
+            last_reply_at: p.last_reply_at,
+        }
+    }
+}
+
+/// A reply in a thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReplyView {
+    pub id: String,
+    pub thread_id: String,
+    /// Plain text (line breaks kept); empty when deleted.
+    pub body: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl ReplyView {
+    pub fn of(p: &Post) -> Self {
+        ReplyView {
+            id: p.id.clone(),
+            thread_id: p.thread_id.clone().unwrap_or_default(),
+            body: p.body.clone(),
+            author_id: p.author_id.to_string(),
+            author_name: p.author_name.clone(),
+            created_at: p.created_at,
+            edited_at: p.edited_at,
+            deleted: p.deleted(),
+            deleted_at: p.deleted_at,
+        }
+    }
+}
+
+/// An announcement of a group's teachers or the organization's admins.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementView {
+    pub id: String,
+    pub group_id: String,
+    /// Empty when deleted.
+    pub title: String,
+    /// Plain text (line breaks kept); empty when deleted.
+    pub body: String,
+    pub author_id: String,
+    pub author_name: String,
+    pub created_at: Timestamp,
+    pub edited_at: Option<Timestamp>,
+    pub deleted: bool,
+    pub deleted_at: Option<Timestamp>,
+}
+
+impl AnnouncementView {
+    pub fn of(p: &Post) -> Self {
+        AnnouncementView {
+            id: p.id.clone(),
+            group_id: p.group_id.clone(),
+            title: p.title.clone(),
+            body: p.body.clone(),
+            author_id: p.author_id.to_string(),
+            author_name: p.author_name.clone(),
+            created_at: p.created_at,
+            edited_at: p.edited_at,
+            deleted: p.deleted(),
+            deleted_at: p.deleted_at,
+        }
+    }
+}
+
+/// A new thread or announcement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPost {
+    /// One line, up to 200 characters.
+    pub title: String,
+    /// Plain text, up to 20,000 characters; line breaks are kept.
+    pub body: String,
+}
+
+/// A new reply.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReply {
+    /// Plain text, up to 20,000 characters; line breaks are kept.
+    pub body: String,
+}
+
+/// A changed thread or announcement: either field or both.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditPost {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A reply's changed text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditReply {
+    pub body: String,
+}
+
+// Where a post is: the group of the path, the thread of a reply, the post's own ID.
+
+fn thread_of(req: &ApiRequest, kind: PostKind) -> Result<Option<String>, ApiError> {
+    match kind {
+        PostKind::Reply => Ok(Some(path_id(req, "thread", "thread")?)),
+        _ => Ok(None),
+    }
+}
+
+fn post_id(req: &ApiRequest, kind: PostKind) -> Result<String, ApiError> {
+    match kind {
+        PostKind::Thread => path_id(req, "thread", "thread"),
+        PostKind::Reply => path_id(req, "reply", "reply"),
+        PostKind::Announcement => path_id(req, "announcement", "announcement"),
+    }
+}
+
+fn not_found(kind: PostKind) -> ApiError {
+    ApiError::NotFound(kind.name())
+}
+
+fn post_deleted() -> ApiError {
+    ApiError::conflict("post_deleted", "This post was deleted.")
+}
+
+fn refused(r: PostRefusal, action: &'static str) -> ApiError {
+    match r {
+        PostRefusal::NotAuthor => ApiError::Forbidden(action),
+        PostRefusal::WindowClosed => ApiError::conflict(
+            "edit_window_closed",
+            "Posts can be edited or deleted by their author for 24 hours after posting; ask an admin to delete it.",
+        ),
+        PostRefusal::Deleted => post_deleted(),
+    }
+}
+
+fn post_error(e: PostError, kind: PostKind) -> ApiError {
+    match e {
+        PostError::NoAccess | PostError::GroupGone => ApiError::NotFound("group"),
+        PostError::ThreadClosed => post_deleted(),
+        PostError::Changed => ApiError::conflict(
+            "concurrent_update",
+            format!("The {} was changed by someone else meanwhile; read it again and retry.", kind.name()),
+        ),
+        PostError::Store(e) => e.into(),
+    }
+}
+
+/// A post's answer: its view with its ETag.
+fn answer<V: Serialize>(status: http::StatusCode, p: &Post, view: fn(&Post) -> V) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::json(status, &view(p))?.with_etag(p.version))
+}
+
+/// The caller in the group of the path, with the post `id` of `kind` (404 when there is
+/// none), in one round trip.
+async fn caller_and_post(ctx: &Ctx, req: &ApiRequest, kind: PostKind) -> Result<(Caller, Group, Post), ApiError> {
+    let group = id_param(req, "group")?;
+    let (thread, id) = (thread_of(req, kind)?, post_id(req, kind)?);
+    let also = Also::Post(kind, group.clone(), thread.clone(), id.clone());
+    let (caller, group, mut read) = in_group(ctx, req, &group, &[also]).await?;
+    let post = read.post(kind, &group.id, thread.as_deref(), &id)?.ok_or(not_found(kind))?;
+    Ok((caller, group, post))
+}
+
+/// The thread a reply goes to or is listed under (404 when there is none).
+fn the_thread(read: &mut Read, group: &str, thread: &Option<String>) -> Result<Option<Post>, ApiError> {
+    match thread {
+        Some(t) => Ok(Some(read.post(PostKind::Thread, group, None, t)?.ok_or(not_found(PostKind::Thread))?)),
+        None => Ok(None),
+    }
+}
+
+async fn list_posts<V: Serialize>(
+    ctx: Ctx,
+    req: ApiRequest,
+    kind: PostKind,
+    view: fn(&Post) -> V,
+) -> Result<ApiResponse, ApiError> {
+    let group = id_param(&req, "group")?;
+    let thread = thread_of(&req, kind)?;
+    let also: Vec<Also> = thread.iter().map(|t| Also::Post(PostKind::Thread, group.clone(), None, t.clone())).collect();
+    let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
+    the_thread(&mut read, &group.id, &thread)?;
+    let page = req.page_query()?;
+    let (posts, next) = ctx.store().posts_page(kind, &caller.org.id, &group.id, thread.as_deref(), &page).await?;
+    ApiResponse::ok(&Page::new(posts.iter().map(view).collect(), next))
+}
+
+async fn create_post<V: Serialize>(
+    ctx: Ctx,
+    req: ApiRequest,
+    kind: PostKind,
+    view: fn(&Post) -> V,
+) -> Result<ApiResponse, ApiError> {
+    let group = id_param(&req, "group")?;
+    let thread = thread_of(&req, kind)?;
+    let also: Vec<Also> = thread.iter().map(|t| Also::Post(PostKind::Thread, group.clone(), None, t.clone())).collect();
+    let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
+    if kind == PostKind::Announcement && !caller.is_admin() && !caller.has_role(Role::Teacher) {
+        return Err(ApiError::Forbidden("post announcements: the group's teachers and the admins do"));
+    }
+    if the_thread(&mut read, &group.id, &thread)?.is_some_and(|t| t.deleted()) {
+        return Err(post_deleted());
+    }
+    let text = if kind.titled() {
+        let body: NewPost = req.json()?;
+        PostText::parse(Some(&body.title), Some(&body.body))
+    } else {
+        let body: NewReply = req.json()?;
+        PostText::parse(None, Some(&body.body))
+    }
+    .map_err(field_errors)?;
+    let post = Post {
+        id: new_id(),
+        org_id: caller.org.id.clone(),
+        group_id: group.id.clone(),
+        thread_id: thread,
+        title: text.title.unwrap_or_default(),
+        body: text.body.unwrap_or_default(),
+        author_id: caller.member.user_id.clone(),
+        author_name: caller.member.name.clone(),
+        created_at: Timestamp::now(),
+        edited_at: None,
+        deleted_at: None,
+        deleted_by: None,
+        reply_count: 0,
+        last_reply_at: None,
+        version: 1,
+    };
+    let event = (kind == PostKind::Announcement).then(|| OutboxEvent::AnnouncementPosted {
+        org_id: caller.org.id.clone(),
+        org_name: caller.org.name.clone(),
+        group_id: group.id.clone(),
+        group_name: group.name.clone(),
+        announcement_id: post.id.clone(),
+        title: post.title.clone(),
+        body: post.body.clone(),
+        author_id: post.author_id.clone(),
+        author_name: post.author_name.clone(),
+    });
+    ctx.store().create_post(kind, &post, event.as_ref()).await.map_err(|e| post_error(e, kind))?;
+    let base = format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id);
+    let location = match kind {
+        PostKind::Thread => format!("{base}/threads/{}", post.id),
+        PostKind::Reply => {
+            format!("{base}/threads/{}/replies/{}", post.thread_id.as_deref().unwrap_or_default(), post.id)
+        }
+        PostKind::Announcement => format!("{base}/announcements/{}", post.id),
+    };
+    Ok(answer(http::StatusCode::CREATED, &post, view)?.with_header("location", &location))
+}
+
+async fn get_post<V: Serialize>(
+    ctx: Ctx,
+    req: ApiRequest,
+    kind: PostKind,
+    view: fn(&Post) -> V,
+) -> Result<ApiResponse, ApiError> {
+    let (_, _, post) = caller_and_post(&ctx, &req, kind).await?;
+    answer(http::StatusCode::OK, &post, view)
+}
+
+async fn edit_post<V: Serialize>(
+    ctx: Ctx,
+    req: ApiRequest,
+    kind: PostKind,
+    view: fn(&Post) -> V,
+) -> Result<ApiResponse, ApiError> {
+    let (caller, _, old) = caller_and_post(&ctx, &req, kind).await?;
+    let expected = req.if_match()?;
+    let (title, body) = if kind.titled() {
+        let edit: EditPost = req.json()?;
+        (edit.title, edit.body)
+    } else {
+        let edit: EditReply = req.json()?;
+        (None, Some(edit.body))
+    };
+    if title.is_none() && body.is_none() {
+        return Err(ApiError::validation("body", "give the title or the text to change"));
+    }
+    old.may_edit(&caller.member.user_id, Timestamp::now()).map_err(|r| refused(r, "edit another person's post"))?;
+    if expected.is_some_and(|v| v != old.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let text = PostText::parse(title.as_deref(), body.as_deref()).map_err(field_errors)?;
+    let new = Post {
+        title: text.title.unwrap_or_else(|| old.title.clone()),
+        body: text.body.unwrap_or_else(|| old.body.clone()),
+        edited_at: Some(Timestamp::now()),
+        version: old.version + 1,
+        ..old.clone()
+    };
+    match ctx.store().edit_post(kind, &old, &new).await {
+        Ok(()) => answer(http::StatusCode::OK, &new, view),
+        Err(PostError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
+        Err(e) => Err(post_error(e, kind)),
+    }
+}
+
+async fn delete_post(ctx: Ctx, req: ApiRequest, kind: PostKind) -> Result<ApiResponse, ApiError> {
+    let (caller, _, post) = caller_and_post(&ctx, &req, kind).await?;
+    let me = &caller.member.user_id;
+    post.may_delete(me, caller.is_admin(), Timestamp::now()).map_err(|r| refused(r, "delete another person's post"))?;
+    if post.deleted() {
+        return Ok(ApiResponse::no_content());
+    }
+    // An admin removing someone else's words leaves a trace.
+    let audit = (&post.author_id != me).then(|| {
+        caller.audit(&format!("{}.delete", kind.name()), kind.name(), &post.id).before(json!({
+            "group_id": post.group_id, "thread_id": post.thread_id, "author_id": post.author_id,
+            "author_name": post.author_name, "title": post.title,
+        }))
+    });
+    match ctx.store().delete_post(kind, &post, me, audit.as_ref()).await {
+        Ok(()) | Err(PostError::Changed) => Ok(ApiResponse::no_content()),
+        Err(e) => Err(post_error(e, kind)),
+    }
+}
+
+const THREAD: fn(&Post) -> ThreadView = ThreadView::of;
+const REPLY: fn(&Post) -> ReplyView = ReplyView::of;
+const ANNOUNCEMENT: fn(&Post) -> AnnouncementView = AnnouncementView::of;
+
+/// A group's threads, newest first (the group's members and admins).
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/threads", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of threads", body = Page<ThreadView>)))]
+pub async fn list_threads(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    list_posts(ctx, req, PostKind::Thread, THREAD).await
+}
+
+/// Opens a thread (the group's members and admins). Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/threads", tag = "discussions", request_body = NewPost,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Opened", body = ThreadView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create_thread(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    create_post(ctx, req, PostKind::Thread, THREAD).await
+}
+
+/// Reads a thread.
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID")),
+    responses((status = 200, description = "The thread", body = ThreadView, headers(("ETag" = String)))))]
+pub async fn get_thread(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    get_post(ctx, req, PostKind::Thread, THREAD).await
+}
+
+/// Edits a thread's title or text (its author, for 24 hours after posting).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}", tag = "discussions", request_body = EditPost,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the thread was read with")),
+    responses((status = 200, description = "The edited thread", body = ThreadView, headers(("ETag" = String))),
+              (status = 409, description = "`edit_window_closed`, `post_deleted`, `concurrent_update`")))]
+pub async fn patch_thread(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    edit_post(ctx, req, PostKind::Thread, THREAD).await
+}
+
+/// Deletes a thread (its author for 24 hours; admins any time): it keeps its place, and
+/// its replies stay readable.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`edit_window_closed`")))]
+pub async fn delete_thread(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    delete_post(ctx, req, PostKind::Thread).await
+}
+
+/// A thread's replies, oldest first.
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of replies", body = Page<ReplyView>)))]
+pub async fn list_replies(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    list_posts(ctx, req, PostKind::Reply, REPLY).await
+}
+
+/// Replies in a thread (not in a deleted one: 409 `post_deleted`). Honours
+/// `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies", tag = "discussions", request_body = NewReply,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Posted", body = ReplyView, headers(("ETag" = String), ("Location" = String))),
+              (status = 409, description = "`post_deleted`")))]
+pub async fn create_reply(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    create_post(ctx, req, PostKind::Reply, REPLY).await
+}
+
+/// Edits a reply (its author, for 24 hours after posting).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies/{reply}", tag = "discussions",
+    request_body = EditReply,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID"), ("reply" = String, Path, description = "reply ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the reply was read with")),
+    responses((status = 200, description = "The edited reply", body = ReplyView, headers(("ETag" = String))),
+              (status = 409, description = "`edit_window_closed`, `post_deleted`, `concurrent_update`")))]
+pub async fn patch_reply(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    edit_post(ctx, req, PostKind::Reply, REPLY).await
+}
+
+/// Deletes a reply (its author for 24 hours; admins any time): it keeps its place.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies/{reply}", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("thread" = String, Path, description = "thread ID"), ("reply" = String, Path, description = "reply ID")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`edit_window_closed`")))]
+pub async fn delete_reply(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    delete_post(ctx, req, PostKind::Reply).await
+}
+
+/// A group's announcements, newest first (the group's members and admins).
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/announcements", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of announcements", body = Page<AnnouncementView>)))]
+pub async fn list_announcements(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    list_posts(ctx, req, PostKind::Announcement, ANNOUNCEMENT).await
+}
+
+/// Posts an announcement (the group's teachers and admins); each member of the group who
+/// has not turned the emails off gets it by email. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/announcements", tag = "discussions", request_body = NewPost,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Posted", body = AnnouncementView, headers(("ETag" = String), ("Location" = String)))))]
+pub async fn create_announcement(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    create_post(ctx, req, PostKind::Announcement, ANNOUNCEMENT).await
+}
+
+/// Reads an announcement.
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/announcements/{announcement}", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("announcement" = String, Path, description = "announcement ID")),
+    responses((status = 200, description = "The announcement", body = AnnouncementView, headers(("ETag" = String)))))]
+pub async fn get_announcement(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    get_post(ctx, req, PostKind::Announcement, ANNOUNCEMENT).await
+}
+
+/// Edits an announcement (its author, for 24 hours after posting; no new email).
+#[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}/announcements/{announcement}", tag = "discussions",
+    request_body = EditPost,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("announcement" = String, Path, description = "announcement ID"),
+           ("If-Match" = Option<String>, Header, description = "the ETag the announcement was read with")),
+    responses((status = 200, description = "The edited announcement", body = AnnouncementView, headers(("ETag" = String))),
+              (status = 409, description = "`edit_window_closed`, `post_deleted`, `concurrent_update`")))]
+pub async fn patch_announcement(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    edit_post(ctx, req, PostKind::Announcement, ANNOUNCEMENT).await
+}
+
+/// Deletes an announcement (its author for 24 hours; admins any time).
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/announcements/{announcement}", tag = "discussions",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("announcement" = String, Path, description = "announcement ID")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "`edit_window_closed`")))]
+pub async fn delete_announcement(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    delete_post(ctx, req, PostKind::Announcement).await
+}

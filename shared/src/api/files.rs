@@ -1,0 +1,314 @@
+//! Files shared in a group (R7.6): a member announces a file and gets a presigned PUT that
+//! takes exactly that size and type for 15 minutes, uploads it straight to the private
+//! bucket, then completes it (the object is checked); members list ready files and get a
+//! presigned GET that downloads under the file's own name. The uploader or an admin
+//! deletes a file. An organization's ready files stay within its quota.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::access::{id_param, in_group, path_id, Caller};
+use super::grants::field_errors;
+use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
+use crate::domain::groups::new_id;
+use crate::domain::{FileStatus, Group, GroupFile, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::objects;
+use crate::store::files::FileError;
+use crate::store::orgs::Also;
+use crate::Ctx;
+
+/// A file of a group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileView {
+    pub id: String,
+    pub group_id: String,
+    /// Its name as uploaded (the download keeps it).
+    pub name: String,
+    /// In bytes.
+    pub size: u64,
+    pub content_type: String,
+    pub uploaded_by: String,
+    pub uploaded_by_name: String,
+    pub created_at: Timestamp,
+    pub status: FileStatus,
+}
+
+impl From<&GroupFile> for FileView {
+    fn from(f: &GroupFile) -> Self {
+        FileView {
+            id: f.id.clone(),
+            group_id: f.group_id.clone(),
+            name: f.name.clone(),
+            size: f.size,
+            content_type: f.content_type.clone(),
+            uploaded_by: f.uploaded_by.to_string(),
+            uploaded_by_name: f.uploaded_by_name.clone(),
+            created_at: f.created_at,
+            status: f.status,
+        }
+    }
+}
+
+/// A file with the URL that downloads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DownloadView {
+    #[serde(flatten)]
+    pub file: FileView,
+    /// A presigned GET, valid until `url_expires_at` (15 minutes); read the file again for
+    /// a new one.
+    pub download_url: String,
+    pub url_expires_at: Timestamp,
+}
+
+/// Where and how to upload an announced file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    /// A presigned PUT, valid until `expires_at` (15 minutes).
+    pub url: String,
+    /// Always `PUT`.
+    pub method: String,
+    /// Headers the PUT must carry as given (they are signed): its content type and length
+    /// (browsers set the length themselves) and the upload's tag.
+    pub headers: BTreeMap<String, String>,
+    pub expires_at: Timestamp,
+}
+
+/// An announced file and where to upload it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewFileView {
+    pub file: FileView,
+    pub upload: UploadView,
+}
+
+/// A file about to be uploaded.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFile {
+    /// Its name (up to 255 characters), kept for the download; never part of the storage key.
+    pub name: String,
+    /// In bytes, 1 to 52,428,800 (50 MiB); the upload must have exactly this size.
+    pub size: i64,
+    /// Its media type, e.g. `application/pdf`; the upload must carry exactly this type.
+    pub content_type: String,
+}
+
+fn file_error(e: FileError) -> ApiError {
+    match e {
+        FileError::NoAccess | FileError::GroupGone => ApiError::NotFound("group"),
+        FileError::QuotaExceeded => quota_exceeded(),
+        FileError::Gone => ApiError::NotFound("file"),
+        FileError::Store(e) => e.into(),
+    }
+}
+
+fn quota_exceeded() -> ApiError {
+    ApiError::Unprocessable {
+        code: "quota_exceeded",
+        detail: format!(
+            "The organization's files would take more than its {} GiB: delete files it no longer needs.",
+            ORG_QUOTA >> 30
+        ),
+    }
+}
+
+fn upload_missing(detail: &str) -> ApiError {
+    ApiError::conflict("upload_missing", detail.to_string())
+}
+
+/// An S3 failure: logged in full, answered generically.
+fn storage_failed(what: &str, e: String) -> ApiError {
+    ApiError::Internal(format!("{what}: {e}"))
+}
+
+/// The caller in the group of the path with its file `{file}` (ready, or the caller's own
+/// upload with `uploads`), in one round trip; 404 when there is none.
+async fn caller_and_file(ctx: &Ctx, req: &ApiRequest, uploads: bool) -> Result<(Caller, Group, GroupFile), ApiError> {
+    let group = id_param(req, "group")?;
+    let id = path_id(req, "file", "file")?;
+    let mut also = vec![Also::File(FileStatus::Ready, group.clone(), id.clone())];
+    if uploads {
+        also.push(Also::File(FileStatus::Uploading, group.clone(), id.clone()));
+    }
+    let (caller, group, mut read) = in_group(ctx, req, &group, &also).await?;
+    let ready = read.file(FileStatus::Ready, &group.id, &id)?;
+    let upload = if uploads { read.file(FileStatus::Uploading, &group.id, &id)? } else { None };
+    // An upload is its uploader's alone until completed (and gone once expired).
+    let now = Timestamp::now();
+    let upload = upload.filter(|u| u.uploaded_by == caller.member.user_id && u.created_at.plus(UPLOAD_LIFETIME) > now);
+    let file = ready.or(upload).ok_or(ApiError::NotFound("file"))?;
+    Ok((caller, group, file))
+}
+
+/// The group's ready files, newest first (the group's members and admins).
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/files", tag = "files",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of files", body = Page<FileView>)))]
+pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let group = id_param(&req, "group")?;
+    let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
+    let page = req.page_query()?;
+    let (files, next) = ctx.store().files_page(&caller.org.id, &group.id, &page).await?;
+    ApiResponse::ok(&Page::new(files.iter().map(FileView::from).collect(), next))
+}
+
+/// Announces a file (the group's members and admins) and answers where to upload it: a
+/// presigned PUT that takes exactly the announced size and type for 15 minutes. Then
+/// `POST .../files/{file}/complete`. Honours `Idempotency-Key`.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/files", tag = "files", request_body = NewFile,
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
+    responses((status = 201, description = "Announced: upload it now", body = NewFileView, headers(("Location" = String))),
+              (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded`")))]
+pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let group = id_param(&req, "group")?;
+    let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
+    let body: NewFile = req.json()?;
+    let announced = FileAnnouncement::parse(&body.name, body.size, &body.content_type).map_err(|r| match r {
+        FileRefusal::Fields(errors) => field_errors(errors),
+        FileRefusal::TooLarge => ApiError::Unprocessable {
+            code: "file_too_large",
+            detail: format!("A file can have at most {} MiB.", MAX_FILE_SIZE >> 20),
+        },
+    })?;
+    if caller.org.storage_bytes.saturating_add(announced.size) > ORG_QUOTA {
+        return Err(quota_exceeded());
+    }
+    let file = GroupFile {
+        id: new_id(),
+        org_id: caller.org.id.clone(),
+        group_id: group.id.clone(),
+        name: announced.name,
+        size: announced.size,
+        content_type: announced.content_type,
+        uploaded_by: caller.member.user_id.clone(),
+        uploaded_by_name: caller.member.name.clone(),
+        created_at: Timestamp::now(),
+        status: FileStatus::Uploading,
+    };
+    let (s3, bucket) = (ctx.s3(), &ctx.config().files_bucket);
+    let put = objects::presign_upload(s3, bucket, &file.object_key(), file.size, &file.content_type, URL_LIFETIME)
+        .await
+        .map_err(|e| storage_failed("presigning an upload", e))?;
+    ctx.store().announce_file(&file).await.map_err(file_error)?;
+    let answer = NewFileView {
+        file: FileView::from(&file),
+        upload: UploadView {
+            url: put.url,
+            method: "PUT".into(),
+            headers: put.headers.into_iter().collect(),
+            expires_at: put.expires_at,
+        },
+    };
+    let location = format!("/v1/orgs/{}/groups/{}/files/{}", caller.org.id, group.id, file.id);
+    ApiResponse::created(&answer, &location)
+}
+
+/// Completes an upload (its uploader): the object must be there with the announced size
+/// and type (409 `upload_missing` otherwise: upload again, then complete again). Answers
+/// the ready file; completing it again answers it again.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/files/{file}/complete", tag = "files",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("file" = String, Path, description = "file ID")),
+    responses((status = 200, description = "The ready file", body = FileView),
+              (status = 409, description = "`upload_missing`"),
+              (status = 422, description = "`quota_exceeded`")))]
+pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (_, _, upload) = caller_and_file(&ctx, &req, true).await?;
+    if upload.status == FileStatus::Ready {
+        return ApiResponse::ok(&FileView::from(&upload));
+    }
+    let (s3, bucket, key) = (ctx.s3(), &ctx.config().files_bucket, upload.object_key());
+    let head = objects::head(s3, bucket, &key).await.map_err(|e| storage_failed("checking an upload", e))?;
+    let Some(head) = head else {
+        return Err(upload_missing("Nothing was uploaded yet: PUT the file to the upload URL, then complete it."));
+    };
+    let same_type = head.content_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(&upload.content_type));
+    if head.size != upload.size || !same_type {
+        objects::delete(s3, bucket, &key).await.map_err(|e| storage_failed("removing a wrong upload", e))?;
+        return Err(upload_missing(&format!(
+            "The upload has {} bytes where {} were announced: PUT the file again, then complete it.",
+            head.size, upload.size
+        )));
+    }
+    // Untagged first: a ready file's object must never expire as an abandoned upload.
+    objects::keep(s3, bucket, &key).await.map_err(|e| storage_failed("keeping an upload", e))?;
+    match ctx.store().complete_file(&upload).await {
+        Ok(ready) => ApiResponse::ok(&FileView::from(&ready)),
+        Err(FileError::Gone) => {
+            // Completed by a retry meanwhile, or deleted: answer what is there now.
+            let (_, _, now) = caller_and_file(&ctx, &req, true).await?;
+            if now.status == FileStatus::Ready {
+                ApiResponse::ok(&FileView::from(&now))
+            } else {
+                Err(ApiError::NotFound("file"))
+            }
+        }
+        Err(e) => {
+            if let Err(gone) = objects::delete(s3, bucket, &key).await {
+                tracing::warn!(error = %gone, key = %key, "could not remove a refused upload");
+            }
+            Err(file_error(e))
+        }
+    }
+}
+
+/// A ready file with a presigned GET (15 minutes) that downloads it under its own name.
+#[utoipa::path(get, path = "/v1/orgs/{org}/groups/{id}/files/{file}", tag = "files",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("file" = String, Path, description = "file ID")),
+    responses((status = 200, description = "The file and its download URL", body = DownloadView)))]
+pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (_, _, file) = caller_and_file(&ctx, &req, false).await?;
+    let (s3, bucket) = (ctx.s3(), &ctx.config().files_bucket);
+    let url = objects::presign_download(
+        s3,
+        bucket,
+        &file.object_key(),
+        &file.content_type,
+        &file.content_disposition(),
+        URL_LIFETIME,
+    )
+    .await
+    .map_err(|e| storage_failed("presigning a download", e))?;
+    ApiResponse::ok(&DownloadView {
+        file: FileView::from(&file),
+        download_url: url.url,
+        url_expires_at: url.expires_at,
+    })
+}
+
+/// Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
+/// too.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/files/{file}", tag = "files",
+    params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
+           ("file" = String, Path, description = "file ID")),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (caller, _, file) = caller_and_file(&ctx, &req, true).await?;
+    let me = &caller.member.user_id;
+    if &file.uploaded_by != me && !caller.is_admin() {
+        return Err(ApiError::Forbidden("delete another person's file"));
+    }
+    let audit = (&file.uploaded_by != me).then(|| {
+        caller.audit("file.delete", "file", &file.id).before(json!({
+            "group_id": file.group_id, "name": file.name, "size": file.size,
+            "uploaded_by": file.uploaded_by, "uploaded_by_name": file.uploaded_by_name,
+        }))
+    });
+    match ctx.store().delete_file(&file, me, audit.as_ref()).await {
+        Ok(()) | Err(FileError::Gone) => {}
+        Err(e) => return Err(file_error(e)),
+    }
+    // The item is gone first: a file is never listed without its object. An object left
+    // behind by a failure here is logged (its bytes no longer count for the organization).
+    let (s3, bucket, key) = (ctx.s3(), &ctx.config().files_bucket, file.object_key());
+    if let Err(e) = objects::delete(s3, bucket, &key).await {
+        tracing::error!(error = %e, key = %key, "a deleted file's object could not be removed");
+    }
+    Ok(ApiResponse::no_content())
+}

@@ -1,0 +1,204 @@
+//! Inside a group (SPEC R7.6): closed discussions (threads and their replies) and
+//! announcements. All three are posts: plain text written by one person, which they may
+//! edit or delete for a while ([`EDIT_WINDOW`]) and an admin may delete at any time. A
+//! deleted post keeps its place (its text goes), so a thread still reads in order.
+
+use serde::{Deserialize, Serialize};
+
+use super::{text, OrgId, Timestamp, UserId};
+
+/// The longest title of a thread or announcement.
+pub const MAX_TITLE: usize = 200;
+/// The longest text of a post, in characters.
+pub const MAX_BODY: usize = 20_000;
+/// How long after posting its author may edit or delete a post.
+pub const EDIT_WINDOW: time::Duration = time::Duration::hours(24);
+
+/// What a post is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostKind {
+    Thread,
+    Reply,
+    Announcement,
+}
+
+impl PostKind {
+    /// Its name in audit entries and answers (`thread`, `reply`, `announcement`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PostKind::Thread => "thread",
+            PostKind::Reply => "reply",
+            PostKind::Announcement => "announcement",
+        }
+    }
+
+    /// Whether its posts have a title.
+    pub fn titled(self) -> bool {
+        !matches!(self, PostKind::Reply)
+    }
+}
+
+/// A thread, reply or announcement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Post {
+    pub id: String,
+    pub org_id: OrgId,
+    pub group_id: String,
+    /// The thread a reply answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// Threads and announcements; emptied when deleted.
+    #[serde(default)]
+    pub title: String,
+    /// Emptied when deleted.
+    #[serde(default)]
+    pub body: String,
+    pub author_id: UserId,
+    pub author_name: String,
+    pub created_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<UserId>,
+    /// A thread's replies (deleted ones included: they keep their place).
+    #[serde(default)]
+    pub reply_count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reply_at: Option<Timestamp>,
+    /// Bumped by every edit (the ETag).
+    pub version: u64,
+}
+
+/// Why a person may not change a post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostRefusal {
+    /// Not theirs (and, to delete, they are not an admin).
+    NotAuthor,
+    /// Theirs, but the edit window has passed.
+    WindowClosed,
+    /// Deleted already.
+    Deleted,
+}
+
+impl Post {
+    pub fn deleted(&self) -> bool {
+        self.deleted_at.is_some()
+    }
+
+    /// Until when its author may change it.
+    pub fn window_ends(&self) -> Timestamp {
+        self.created_at.plus(EDIT_WINDOW)
+    }
+
+    /// Whether `user` may edit it now.
+    pub fn may_edit(&self, user: &UserId, now: Timestamp) -> Result<(), PostRefusal> {
+        if &self.author_id != user {
+            return Err(PostRefusal::NotAuthor);
+        }
+        if self.deleted() {
+            return Err(PostRefusal::Deleted);
+        }
+        if now > self.window_ends() {
+            return Err(PostRefusal::WindowClosed);
+        }
+        Ok(())
+    }
+
+    /// Whether `user` (an admin or not) may delete it now; deleting a deleted post is
+    /// allowed (nothing changes).
+    pub fn may_delete(&self, user: &UserId, admin: bool, now: Timestamp) -> Result<(), PostRefusal> {
+        if admin {
+            return Ok(());
+        }
+        if &self.author_id != user {
+            return Err(PostRefusal::NotAuthor);
+        }
+        if !self.deleted() && now > self.window_ends() {
+            return Err(PostRefusal::WindowClosed);
+        }
+        Ok(())
+    }
+}
+
+/// A post's title (for threads and announcements) and text as given, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostText {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+impl PostText {
+    /// Checks a title (one line, [`MAX_TITLE`]) and a text (lines kept, [`MAX_BODY`]),
+    /// each only when given, collecting both fields' errors.
+    pub fn parse(title: Option<&str>, body: Option<&str>) -> Result<Self, Vec<(String, String)>> {
+        let mut errors = Vec::new();
+        let title = title.and_then(|t| text::required(t, MAX_TITLE).map_err(|e| errors.push(("title".into(), e))).ok());
+        let body =
+            body.and_then(|b| text::multiline_required(b, MAX_BODY).map_err(|e| errors.push(("body".into(), e))).ok());
+        if errors.is_empty() {
+            Ok(PostText { title, body })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(author: &str, created: Timestamp) -> Post {
+        Post {
+            id: "p".into(),
+            org_id: OrgId::parse("k7m3xq9pza").unwrap(),
+            group_id: "g".into(),
+            thread_id: None,
+            title: "Экскурсия".into(),
+            body: "В пятницу".into(),
+            author_id: UserId::parse(author).unwrap(),
+            author_name: "Анна".into(),
+            created_at: created,
+            edited_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            reply_count: 0,
+            last_reply_at: None,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn authors_edit_within_the_window_and_admins_delete_any_time() {
+        let now = Timestamp::now();
+        let anna = UserId::parse("anna").unwrap();
+        let petya = UserId::parse("petya").unwrap();
+        let fresh = post("anna", now);
+        assert_eq!(fresh.may_edit(&anna, now), Ok(()));
+        assert_eq!(fresh.may_edit(&petya, now), Err(PostRefusal::NotAuthor));
+        assert_eq!(fresh.may_delete(&petya, false, now), Err(PostRefusal::NotAuthor));
+        assert_eq!(fresh.may_delete(&petya, true, now), Ok(()));
+        let old = post("anna", now.plus(-EDIT_WINDOW - time::Duration::minutes(1)));
+        assert_eq!(old.may_edit(&anna, now), Err(PostRefusal::WindowClosed));
+        assert_eq!(old.may_delete(&anna, false, now), Err(PostRefusal::WindowClosed));
+        assert_eq!(old.may_delete(&petya, true, now), Ok(()));
+        // Admins do not edit others' words.
+        assert_eq!(old.may_edit(&petya, now), Err(PostRefusal::NotAuthor));
+        let gone = Post { deleted_at: Some(now), ..fresh };
+        assert_eq!(gone.may_edit(&anna, now), Err(PostRefusal::Deleted));
+        assert_eq!(gone.may_delete(&anna, false, now), Ok(()));
+    }
+
+    #[test]
+    fn texts_are_checked_and_kept_as_plain_text() {
+        let t = PostText::parse(Some("  Родительское собрание "), Some("<b>Во вторник</b>\nв 18:00")).unwrap();
+        assert_eq!(t.title.as_deref(), Some("Родительское собрание"));
+        assert_eq!(t.body.as_deref(), Some("<b>Во вторник</b>\nв 18:00"));
+        let errs = PostText::parse(Some("a\nb"), Some(&"я".repeat(MAX_BODY + 1))).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["title", "body"]);
+        assert!(PostText::parse(None, Some("   ")).is_err());
+        assert!(PostText::parse(None, Some(&"я".repeat(MAX_BODY))).is_ok());
+    }
+}

@@ -1,0 +1,134 @@
+//! Posts inside a group: threads, their replies and announcements, each an item of the
+//! organization's partition under its group (and thread), so every list is one query in
+//! ID (= time) order. Every write is conditional on the writer still being allowed to
+//! write in the group, and counts the post on their membership.
+
+use super::items::{group_key, post_item, post_key};
+use super::keys::*;
+use super::pieces::{add_audit, add_event, in_group, InGroup};
+use super::read::KeyQuery;
+use super::tx::{key, n, s, Expr, Tx};
+use super::{Store, StoreError};
+use crate::domain::{AuditEntry, OrgId, OutboxEvent, Post, PostKind, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
+
+/// Why a change to a post was refused.
+#[derive(Debug)]
+pub enum PostError {
+    /// The writer may no longer write in the group (removed from it, or from the
+    /// organization, or no longer a teacher or admin).
+    NoAccess,
+    /// The group is gone.
+    GroupGone,
+    /// The thread replied to was deleted (or is gone).
+    ThreadClosed,
+    /// Changed or deleted since read: read again.
+    Changed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for PostError {
+    fn from(e: StoreError) -> Self {
+        PostError::Store(e)
+    }
+}
+
+impl Store {
+    /// Posts a thread, reply or announcement (with its outbox event, for an announcement's
+    /// emails); a reply also counts on its thread.
+    pub async fn create_post(&self, kind: PostKind, p: &Post, event: Option<&OutboxEvent>) -> Result<(), PostError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(post_item(kind, p)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let (need, counter) = match kind {
+            PostKind::Announcement => (InGroup::Teacher, "announcement_count"),
+            PostKind::Thread | PostKind::Reply => (InGroup::Member, "post_count"),
+        };
+        let access = in_group(&mut tx, &p.org_id, &p.author_id, &p.group_id, need, Some(counter))?;
+        let group = tx.check(group_key(&p.org_id, &p.group_id), Expr::condition("attribute_exists(pk)"))?;
+        let mut meanings = vec![(access, PostError::NoAccess), (group, PostError::GroupGone)];
+        if let Some(thread) = p.thread_id.as_deref() {
+            let expr = Expr::update("SET reply_count = if_not_exists(reply_count, :zero) + :one, last_reply_at = :now")
+                .when("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+                .value(":zero", n(0))
+                .value(":one", n(1))
+                .value(":now", s(p.created_at.to_string()));
+            let at = tx.update(key(org_pk(&p.org_id), post_sk(PostKind::Thread, &p.group_id, None, thread)), expr)?;
+            meanings.push((at, PostError::ThreadClosed));
+        }
+        if let Some(event) = event {
+            add_event(&mut tx, event)?;
+        }
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// A page of a group's threads or announcements (newest first), or of a thread's
+    /// replies (oldest first).
+    pub async fn posts_page(
+        &self,
+        kind: PostKind,
+        org: &OrgId,
+        group: &str,
+        thread: Option<&str>,
+        page: &PageQuery,
+    ) -> Result<(Vec<Post>, Option<Cursor>), StoreError> {
+        let mut q = KeyQuery::table(org_pk(org)).prefix(posts_prefix(kind, group, thread));
+        if kind != PostKind::Reply {
+            q = q.newest_first();
+        }
+        self.query_page(&q, page).await
+    }
+
+    /// Writes a post's new text, conditional on the version read and on its author still
+    /// being in the group.
+    pub async fn edit_post(&self, kind: PostKind, old: &Post, new: &Post) -> Result<(), PostError> {
+        let mut tx = Tx::new(&self.table);
+        let mut set = vec!["body = :body", "edited_at = :now", "version = :version"];
+        let mut expr = Expr::default()
+            .value(":body", s(&new.body))
+            .value(":now", s(Timestamp::now().to_string()))
+            .value(":version", n(new.version))
+            .value(":read", n(old.version));
+        if kind.titled() {
+            set.push("title = :title");
+            expr = expr.value(":title", s(&new.title));
+        }
+        expr.update = Some(format!("SET {}", set.join(", ")));
+        let expr = expr.when("attribute_exists(pk) AND version = :read AND attribute_not_exists(deleted_at)");
+        let changed = tx.update(post_key(kind, old), expr)?;
+        let access = in_group(&mut tx, &old.org_id, &old.author_id, &old.group_id, InGroup::Member, None)?;
+        tx.run_expecting(self, vec![(changed, PostError::Changed), (access, PostError::NoAccess)]).await
+    }
+
+    /// Deletes a post, keeping its place: its texts go, `deleted_at` says when. By its
+    /// author (still in the group), or by an admin (`audit`, written with it, checks that
+    /// they still are one). `Changed` when it was deleted meanwhile.
+    pub async fn delete_post(
+        &self,
+        kind: PostKind,
+        old: &Post,
+        by: &UserId,
+        audit: Option<&AuditEntry>,
+    ) -> Result<(), PostError> {
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update(
+            "SET title = :empty, body = :empty, deleted_at = :now, deleted_by = :by, version = version + :one",
+        )
+        .when("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+        .value(":empty", s(""))
+        .value(":now", s(Timestamp::now().to_string()))
+        .value(":by", s(by.as_str()))
+        .value(":one", n(1));
+        let gone = tx.update(post_key(kind, old), expr)?;
+        let mut meanings = vec![(gone, PostError::Changed)];
+        match audit {
+            Some(entry) => {
+                add_audit(&mut tx, entry)?;
+            }
+            None => {
+                let access = in_group(&mut tx, &old.org_id, by, &old.group_id, InGroup::Member, None)?;
+                meanings.push((access, PostError::NoAccess));
+            }
+        }
+        tx.run_expecting(self, meanings).await
+    }
+}
