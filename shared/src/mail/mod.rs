@@ -223,6 +223,23 @@ mod tests {
         assert!(en.text.contains("Reason: Нет мест") && en.subject.contains("rejected"));
     }
 
+    /// An announcement's text is plain text: escaped in the HTML part (its line breaks
+    /// kept by the style), as written in the text part.
+    #[test]
+    fn an_announcement_is_mailed_as_plain_text() {
+        let mut vars = vars();
+        vars["group_name"] = Value::String("7А: алгебра".into());
+        vars["title"] = Value::String("Контрольная <в пятницу>".into());
+        vars["body"] = Value::String("<script>alert(1)</script>\nПовторить §12".into());
+        let ru = render("announcement", Language::Ru, "a@b.ru", &vars).unwrap();
+        assert_eq!(ru.subject, "Объявление в группе «7А: алгебра»: Контрольная <в пятницу>");
+        assert!(ru.text.contains("<script>alert(1)</script>\nПовторить §12") && ru.text.contains("Директор"));
+        assert!(!ru.html.contains("<script>") && ru.html.contains("&lt;script&gt;"), "{}", ru.html);
+        assert!(ru.html.contains("white-space:pre-wrap"));
+        let en = render("announcement", Language::En, "a@b.ru", &vars).unwrap();
+        assert!(en.subject.starts_with("Announcement in «7А: алгебра»") && en.text.contains("turn them off"));
+    }
+
     /// An organization named with a header in it (stored before names refused line
     /// breaks, say) still makes one Subject line and no other header.
     #[test]
