@@ -1,11 +1,13 @@
 //! Store failures and refusals as problems: the one place that says which refusal
 //! answers with which status and code.
 
+use crate::domain::files::ORG_QUOTA;
 use crate::domain::invitations::{until_next_day, DAILY_INVITATION_EMAILS};
 use crate::domain::LinkRefusal;
 use crate::domain::Timestamp;
 use crate::http::ApiError;
 use crate::store::classes::ClassError;
+use crate::store::files::FileError;
 use crate::store::invitations::InvitationError;
 use crate::store::join_requests::RequestError;
 use crate::store::members::MemberError;
@@ -44,6 +46,27 @@ impl From<RequestError> for ApiError {
 impl From<InvitationError> for ApiError {
     fn from(e: InvitationError) -> Self {
         invitation_error(e)
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::NoAccess | FileError::GroupGone => ApiError::NotFound("group"),
+            FileError::QuotaExceeded => quota_exceeded(),
+            FileError::Gone => ApiError::NotFound("file"),
+            FileError::Store(e) => e.into(),
+        }
+    }
+}
+
+pub fn quota_exceeded() -> ApiError {
+    ApiError::Unprocessable {
+        code: "quota_exceeded",
+        detail: format!(
+            "The organization's files would take more than its {} GiB: delete files it no longer needs.",
+            ORG_QUOTA >> 30
+        ),
     }
 }
 

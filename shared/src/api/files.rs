@@ -11,6 +11,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{id_param, in_group, path_id, Caller};
+use super::errors::quota_exceeded;
 use super::grants::field_errors;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
 use crate::domain::groups::new_id;
@@ -96,25 +97,6 @@ pub struct NewFile {
     pub content_type: String,
 }
 
-fn file_error(e: FileError) -> ApiError {
-    match e {
-        FileError::NoAccess | FileError::GroupGone => ApiError::NotFound("group"),
-        FileError::QuotaExceeded => quota_exceeded(),
-        FileError::Gone => ApiError::NotFound("file"),
-        FileError::Store(e) => e.into(),
-    }
-}
-
-fn quota_exceeded() -> ApiError {
-    ApiError::Unprocessable {
-        code: "quota_exceeded",
-        detail: format!(
-            "The organization's files would take more than its {} GiB: delete files it no longer needs.",
-            ORG_QUOTA >> 30
-        ),
-    }
-}
-
 fn upload_missing(detail: &str) -> ApiError {
     ApiError::conflict("upload_missing", detail.to_string())
 }
@@ -194,7 +176,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let put = objects::presign_upload(s3, bucket, &file.object_key(), file.size, &file.content_type, URL_LIFETIME)
         .await
         .map_err(|e| storage_failed("presigning an upload", e))?;
-    ctx.store().announce_file(&file).await.map_err(file_error)?;
+    ctx.store().announce_file(&file).await.map_err(ApiError::from)?;
     let answer = NewFileView {
         file: FileView::from(&file),
         upload: UploadView {
@@ -252,7 +234,7 @@ pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
             if let Err(gone) = objects::delete(s3, bucket, &key).await {
                 tracing::warn!(error = %gone, key = %key, "could not remove a refused upload");
             }
-            Err(file_error(e))
+            Err(e.into())
         }
     }
 }
@@ -302,7 +284,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     });
     match ctx.store().delete_file(&file, me, audit.as_ref()).await {
         Ok(()) | Err(FileError::Gone) => {}
-        Err(e) => return Err(file_error(e)),
+        Err(e) => return Err(e.into()),
     }
     // The item is gone first: a file is never listed without its object. An object left
     // behind by a failure here is logged (its bytes no longer count for the organization).

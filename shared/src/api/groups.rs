@@ -15,6 +15,8 @@ use super::views::GroupView;
 use crate::domain::groups::new_id;
 use crate::domain::{Group, Patch, PlaceKind, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::objects;
+use crate::store::files::FileError;
 use crate::store::groups::GroupError;
 use crate::store::orgs::Also;
 use crate::Ctx;
@@ -138,13 +140,25 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 }
 
 /// Deletes a group (admins): its people stay members of the organization; a linked
-/// course no longer lists it.
+/// course no longer lists it; its files go (their bytes no longer count for the
+/// organization); its discussions and announcements can no longer be reached.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}", tag = "groups",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID")),
     responses((status = 204, description = "Deleted"), (status = 409, description = "`concurrent_update`")))]
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, group) = caller_and_group(&ctx, &req).await?;
     caller.require_admin("delete groups")?;
+    // Files first: a deletion cut off half-way is finished by the same request again.
+    for file in ctx.store().group_files(&caller.org.id, &group.id).await? {
+        match ctx.store().delete_file(&file, &caller.member.user_id, None).await {
+            Ok(()) | Err(FileError::Gone) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let key = file.object_key();
+        if let Err(e) = objects::delete(ctx.s3(), &ctx.config().files_bucket, &key).await {
+            tracing::error!(error = %e, key = %key, "a deleted group's file object could not be removed");
+        }
+    }
     let audit = caller.audit("group.delete", "group", &group.id).before(group_summary(&group));
     ctx.store().delete_group(&group, &audit).await?;
     Ok(ApiResponse::no_content())

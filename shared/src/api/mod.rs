@@ -186,7 +186,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("groups-create", groups::create, RW, Idempotent),
         route!("groups-get", groups::get, RW),
         route!("groups-patch", groups::patch, RW),
-        route!("groups-delete", groups::delete, RW),
+        route!("groups-delete", groups::delete, RW.files(Bucket::ReadWrite)),
         route!("groups-members-list", groups::members, RW),
         route!("groups-members-add", groups::add_members, RW),
         route!("groups-member-remove", groups::remove_member, RW),

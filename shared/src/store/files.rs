@@ -111,6 +111,19 @@ impl Store {
         tx.run_expecting(self, meanings).await
     }
 
+    /// Every file of a group, ready or not (to delete with the group).
+    pub async fn group_files(&self, org: &OrgId, group: &str) -> Result<Vec<GroupFile>, StoreError> {
+        let mut files: Vec<GroupFile> =
+            self.query_all(&KeyQuery::table(org_pk(org)).prefix(files_prefix(FileStatus::Ready, group))).await?;
+        files.extend(
+            self.query_all::<GroupFile>(
+                &KeyQuery::table(org_pk(org)).prefix(files_prefix(FileStatus::Uploading, group)),
+            )
+            .await?,
+        );
+        Ok(files)
+    }
+
     /// A page of a group's ready files, newest first.
     pub async fn files_page(
         &self,
