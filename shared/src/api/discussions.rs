@@ -17,13 +17,10 @@ use crate::store::discussions::PostError;
 use crate::store::orgs::{Also, Read};
 use crate::Ctx;
 
-/// A thread of a group's discussions.
+/// What every post shows.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ThreadView {
+pub struct PostFields {
     pub id: String,
-    pub group_id: String,
-    /// Empty when deleted.
-    pub title: String,
     /// Plain text (line breaks kept); empty when deleted.
     pub body: String,
     pub author_id: String,
@@ -32,6 +29,31 @@ pub struct ThreadView {
     pub edited_at: Option<Timestamp>,
     pub deleted: bool,
     pub deleted_at: Option<Timestamp>,
+}
+
+impl PostFields {
+    fn of(p: &Post) -> Self {
+        PostFields {
+            id: p.id.clone(),
+            body: p.body.clone(),
+            author_id: p.author_id.to_string(),
+            author_name: p.author_name.clone(),
+            created_at: p.created_at,
+            edited_at: p.edited_at,
+            deleted: p.deleted(),
+            deleted_at: p.deleted_at,
+        }
+    }
+}
+
+/// A thread of a group's discussions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ThreadView {
+    pub group_id: String,
+    /// Empty when deleted.
+    pub title: String,
+    #[serde(flatten)]
+    pub post: PostFields,
     /// Its replies, deleted ones included (they keep their place).
     pub reply_count: u64,
     pub last_reply_at: Option<Timestamp>,
@@ -40,16 +62,9 @@ pub struct ThreadView {
 impl ThreadView {
     pub fn of(p: &Post) -> Self {
         ThreadView {
-            id: p.id.clone(),
             group_id: p.group_id.clone(),
             title: p.title.clone(),
-            body: p.body.clone(),
-            author_id: p.author_id.to_string(),
-            author_name: p.author_name.clone(),
-            created_at: p.created_at,
-            edited_at: p.edited_at,
-            deleted: p.deleted(),
-            deleted_at: p.deleted_at,
+            post: PostFields::of(p),
             reply_count: p.reply_count,
             last_reply_at: p.last_reply_at,
         }
@@ -59,65 +74,30 @@ impl ThreadView {
 /// A reply in a thread.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReplyView {
-    pub id: String,
     pub thread_id: String,
-    /// Plain text (line breaks kept); empty when deleted.
-    pub body: String,
-    pub author_id: String,
-    pub author_name: String,
-    pub created_at: Timestamp,
-    pub edited_at: Option<Timestamp>,
-    pub deleted: bool,
-    pub deleted_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub post: PostFields,
 }
 
 impl ReplyView {
     pub fn of(p: &Post) -> Self {
-        ReplyView {
-            id: p.id.clone(),
-            thread_id: p.thread_id.clone().unwrap_or_default(),
-            body: p.body.clone(),
-            author_id: p.author_id.to_string(),
-            author_name: p.author_name.clone(),
-            created_at: p.created_at,
-            edited_at: p.edited_at,
-            deleted: p.deleted(),
-            deleted_at: p.deleted_at,
-        }
+        ReplyView { thread_id: p.thread_id.clone().unwrap_or_default(), post: PostFields::of(p) }
     }
 }
 
 /// An announcement of a group's teachers or the organization's admins.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnnouncementView {
-    pub id: String,
     pub group_id: String,
     /// Empty when deleted.
     pub title: String,
-    /// Plain text (line breaks kept); empty when deleted.
-    pub body: String,
-    pub author_id: String,
-    pub author_name: String,
-    pub created_at: Timestamp,
-    pub edited_at: Option<Timestamp>,
-    pub deleted: bool,
-    pub deleted_at: Option<Timestamp>,
+    #[serde(flatten)]
+    pub post: PostFields,
 }
 
 impl AnnouncementView {
     pub fn of(p: &Post) -> Self {
-        AnnouncementView {
-            id: p.id.clone(),
-            group_id: p.group_id.clone(),
-            title: p.title.clone(),
-            body: p.body.clone(),
-            author_id: p.author_id.to_string(),
-            author_name: p.author_name.clone(),
-            created_at: p.created_at,
-            edited_at: p.edited_at,
-            deleted: p.deleted(),
-            deleted_at: p.deleted_at,
-        }
+        AnnouncementView { group_id: p.group_id.clone(), title: p.title.clone(), post: PostFields::of(p) }
     }
 }
 

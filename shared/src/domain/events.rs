@@ -72,6 +72,7 @@ pub enum OutboxEvent {
         by: String,
     },
     /// An announcement in a group: each member who has not muted the group gets it.
+    #[serde(rename = "announcement")]
     AnnouncementPosted {
         org_id: OrgId,
         org_name: String,
@@ -167,5 +168,19 @@ mod tests {
         assert_eq!(OutboxEvent::from_parts(e.kind(), &payload.to_string()).unwrap(), Some(e));
         assert_eq!(OutboxEvent::from_parts("something_else", "{}").unwrap(), None);
         assert!(OutboxEvent::from_parts("member_added", "{\"user_id\": \"u1\"}").is_err());
+        // Every kind reads back as its own variant.
+        let e = OutboxEvent::AnnouncementPosted {
+            org_id: OrgId::parse("k7m3xq9pza").unwrap(),
+            org_name: "Школа".into(),
+            group_id: "g".into(),
+            group_name: "7А".into(),
+            announcement_id: "a".into(),
+            title: "Собрание".into(),
+            body: "В пятницу".into(),
+            author_id: UserId::parse("u1").unwrap(),
+            author_name: "Анна".into(),
+        };
+        assert!(KINDS.contains(&e.kind()));
+        assert_eq!(OutboxEvent::from_parts(e.kind(), &e.payload().to_string()).unwrap(), Some(e));
     }
 }

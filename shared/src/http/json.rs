@@ -30,8 +30,8 @@ pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
         let inner = err.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => {
-                let field = if path == "." { "body".to_string() } else { path };
-                ApiError::Validation(vec![FieldError::new(field, clean_message(&inner))])
+                let message = clean_message(&inner);
+                ApiError::Validation(vec![FieldError::new(field_of(&path, &message), message)])
             }
             _ => ApiError::BadRequest {
                 code: "malformed_json",
@@ -39,6 +39,20 @@ pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
             },
         }
     })
+}
+
+/// The field a shape error is about: where it happened (an unknown field's path is the
+/// field), or the field a "missing field `x`" message names there (`body`: the whole
+/// body).
+fn field_of(path: &str, message: &str) -> String {
+    let named =
+        message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next()).filter(|f| !f.is_empty());
+    match (path, named) {
+        (".", Some(f)) => f.to_string(),
+        (".", None) => "body".to_string(),
+        (path, Some(f)) => format!("{path}.{f}"),
+        (path, None) => path.to_string(),
+    }
 }
 
 /// serde's message without the " at line L column C" suffix.
@@ -147,6 +161,17 @@ mod tests {
     fn unknown_fields_are_refused() {
         let e = parse_body::<Body>(None, br#"{"name": "a", "nmae": 1}"#).unwrap_err();
         assert_eq!(e.code(), "validation_failed");
+    }
+
+    #[test]
+    fn a_missing_or_unknown_field_is_named() {
+        let field = |body: &[u8]| match parse_body::<Body>(None, body).unwrap_err() {
+            ApiError::Validation(errs) => errs[0].field.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(br#"{}"#), "name");
+        assert_eq!(field(br#"{"name": "a", "nmae": 1}"#), "nmae");
+        assert_eq!(field(br#""a""#), "body");
     }
 
     #[test]
