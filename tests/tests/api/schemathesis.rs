@@ -110,6 +110,18 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
     let unlinked_group =
         new(format!("{o}/courses/{course}/groups"), json!({"name": "Алгебра 1", "students": "all"})).await;
     admin.post(&format!("{o}/groups/{group}/members"), json!({"user_ids": [member.sub]})).await.ok(200);
+    // Inside the group: a thread with a reply, an announcement and a ready file, and a
+    // twin of each to delete.
+    let g = format!("{o}/groups/{group}");
+    let post = json!({"title": "Тема", "body": "Текст"});
+    let thread = new(format!("{g}/threads"), post.clone()).await;
+    let deleted_thread = new(format!("{g}/threads"), post.clone()).await;
+    let reply = new(format!("{g}/threads/{thread}/replies"), json!({"body": "Ответ"})).await;
+    let deleted_reply = new(format!("{g}/threads/{thread}/replies"), json!({"body": "Ответ"})).await;
+    let announcement = new(format!("{g}/announcements"), post.clone()).await;
+    let deleted_announcement = new(format!("{g}/announcements"), post).await;
+    let file = put_file(&admin, &g, "план.txt", b"plan".to_vec()).await;
+    let deleted_file = put_file(&admin, &g, "старый план.txt", b"old plan".to_vec()).await;
     let body = json!({"user_id": admin.sub, "roles": [teacher("Учитель", &[])]});
     other.post(&format!("/v1/orgs/{}/members", schools[3].0), body).await.ok(201);
 
@@ -136,6 +148,14 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
         ("COURSE", course),
         ("DELETED_COURSE", deleted_course),
         ("UNLINKED_GROUP", unlinked_group),
+        ("THREAD", thread),
+        ("DELETED_THREAD", deleted_thread),
+        ("REPLY", reply),
+        ("DELETED_REPLY", deleted_reply),
+        ("ANNOUNCEMENT", announcement),
+        ("DELETED_ANNOUNCEMENT", deleted_announcement),
+        ("FILE", file),
+        ("DELETED_FILE", deleted_file),
     ];
     // First the operations that name something else than the organization, with IDs of
     // nothing (the answers to unknown IDs; the coverage phase alone), then the whole
@@ -147,11 +167,31 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
         _ => "01jzzzzzzzzzzzzzzzzzzzzzzz".into(),
     };
     let nothing: Vec<_> = vars.iter().map(|(k, v)| (*k, unknown(k, v))).collect();
-    let first =
-        run(&root, &nothing, &["--include-path-regex", r"\{(id|user|token|group)\}", "--phases", "coverage"]).await;
+    let first = run(
+        &root,
+        &nothing,
+        &["--include-path-regex", r"\{(id|user|token|group|thread|reply|announcement|file)\}", "--phases", "coverage"],
+    )
+    .await;
     let second = run(&root, &vars, &[]).await;
     let failures: Vec<String> = [first, second].into_iter().filter_map(Result::err).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A ready file of the group at `group` (its API path): announced, uploaded through the
+/// presigned URL, completed; answers its ID.
+async fn put_file(admin: &User, group: &str, name: &str, bytes: Vec<u8>) -> String {
+    let body = json!({"name": name, "size": bytes.len(), "content_type": "text/plain"});
+    let announced = admin.post(&format!("{group}/files"), body).await.ok(201).clone();
+    let upload = &announced["upload"];
+    let mut put = reqwest::Client::new().put(upload["url"].as_str().unwrap());
+    for (k, v) in upload["headers"].as_object().unwrap() {
+        put = put.header(k.as_str(), v.as_str().unwrap());
+    }
+    assert!(put.body(bytes).send().await.unwrap().status().is_success());
+    let id = announced["file"]["id"].as_str().unwrap().to_string();
+    admin.post(&format!("{group}/files/{id}/complete"), json!({})).await.ok(200);
+    id
 }
 
 /// A schema as the document gives it, `$ref` followed.
