@@ -245,10 +245,11 @@ async fn round_trips_of_groups_and_courses() {
         4,
         gw.count(&admin, Method::DELETE, &format!("{o}/members/{}", s1.sub), None).await,
     );
-    // The transaction, then the places: a query and one write a member, one a hundred.
+    // Its files (a query of ready ones, one of uploads; none here), the transaction, then
+    // the places: a query and one write a member, one a hundred.
     run(
         "DELETE /orgs/{org}/groups/{id} (one member left)",
-        5,
+        7,
         gw.count(&admin, Method::DELETE, &format!("{o}/groups/{lg}"), None).await,
     );
     run(
@@ -259,4 +260,121 @@ async fn round_trips_of_groups_and_courses() {
     for (name, n) in &table {
         println!("{n:>2}  {name}");
     }
+}
+
+#[tokio::test]
+async fn round_trips_inside_a_group() {
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let (org, ids) = school(&admin, "2026/2027", &[(5, "А")]).await;
+    let a = ids[0].clone();
+    let s = crate::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
+    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    crate::groups::add_to_group(&admin, &org, &g, &[&admin, &s]).await;
+    let base = format!("/v1/orgs/{org}/groups/{g}");
+    let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, expected, got.1));
+        got.0
+    };
+    let call = |method: Method, path: String, body: Option<serde_json::Value>| {
+        let (gw, admin) = (&gw, &admin);
+        async move { gw.count(admin, method, &path, body).await }
+    };
+
+    // Discussions: one read of the membership, the group and the post in one batch; a
+    // list adds its query; a write adds its transaction.
+    let t = run(
+        "POST /groups/{id}/threads",
+        2,
+        call(Method::POST, format!("{base}/threads"), Some(json!({"title": "Тема", "body": "Текст"}))).await,
+    );
+    let t = t.body["id"].as_str().unwrap().to_string();
+    run("GET /groups/{id}/threads", 2, call(Method::GET, format!("{base}/threads"), None).await);
+    run("GET /groups/{id}/threads/{thread}", 1, call(Method::GET, format!("{base}/threads/{t}"), None).await);
+    run(
+        "PATCH /groups/{id}/threads/{thread}",
+        2,
+        call(Method::PATCH, format!("{base}/threads/{t}"), Some(json!({"body": "Правка"}))).await,
+    );
+    let r = run(
+        "POST /groups/{id}/threads/{thread}/replies",
+        2,
+        call(Method::POST, format!("{base}/threads/{t}/replies"), Some(json!({"body": "Ответ"}))).await,
+    );
+    let r = r.body["id"].as_str().unwrap().to_string();
+    run(
+        "GET /groups/{id}/threads/{thread}/replies",
+        2,
+        call(Method::GET, format!("{base}/threads/{t}/replies"), None).await,
+    );
+    run(
+        "PATCH /groups/{id}/threads/{thread}/replies/{reply}",
+        2,
+        call(Method::PATCH, format!("{base}/threads/{t}/replies/{r}"), Some(json!({"body": "Правка"}))).await,
+    );
+    run(
+        "DELETE /groups/{id}/threads/{thread}/replies/{reply}",
+        2,
+        call(Method::DELETE, format!("{base}/threads/{t}/replies/{r}"), None).await,
+    );
+    run("DELETE /groups/{id}/threads/{thread}", 2, call(Method::DELETE, format!("{base}/threads/{t}"), None).await);
+    // The announcement's email goes from the outbox, written in the same transaction.
+    let an = run(
+        "POST /groups/{id}/announcements",
+        2,
+        call(Method::POST, format!("{base}/announcements"), Some(json!({"title": "Важно", "body": "Текст"}))).await,
+    );
+    let an = an.body["id"].as_str().unwrap().to_string();
+    run("GET /groups/{id}/announcements", 2, call(Method::GET, format!("{base}/announcements"), None).await);
+    run(
+        "GET /groups/{id}/announcements/{announcement}",
+        1,
+        call(Method::GET, format!("{base}/announcements/{an}"), None).await,
+    );
+    run(
+        "PATCH /groups/{id}/announcements/{announcement}",
+        2,
+        call(Method::PATCH, format!("{base}/announcements/{an}"), Some(json!({"title": "Очень важно"}))).await,
+    );
+    run(
+        "DELETE /groups/{id}/announcements/{announcement}",
+        2,
+        call(Method::DELETE, format!("{base}/announcements/{an}"), None).await,
+    );
+    run(
+        "PATCH /groups/{id}/members/me",
+        2,
+        call(Method::PATCH, format!("{base}/members/me"), Some(json!({"notify": false}))).await,
+    );
+
+    // Files: the quota is read with the membership; complete reads the upload, then
+    // writes the file and the organization's total in one transaction.
+    let f = run(
+        "POST /groups/{id}/files",
+        2,
+        call(
+            Method::POST,
+            format!("{base}/files"),
+            Some(json!({"name": "План.pdf", "size": 4, "content_type": "application/pdf"})),
+        )
+        .await,
+    );
+    let file = f.body["file"]["id"].as_str().unwrap().to_string();
+    assert_eq!(crate::files::put(&f.body["upload"], b"%PDF".to_vec(), &[]).await, 200);
+    run(
+        "POST /groups/{id}/files/{file}/complete",
+        2,
+        call(Method::POST, format!("{base}/files/{file}/complete"), Some(json!({}))).await,
+    );
+    run("GET /groups/{id}/files", 2, call(Method::GET, format!("{base}/files"), None).await);
+    run("GET /groups/{id}/files/{file}", 1, call(Method::GET, format!("{base}/files/{file}"), None).await);
+    run("DELETE /groups/{id}/files/{file}", 2, call(Method::DELETE, format!("{base}/files/{file}"), None).await);
+
+    for (name, expected, got) in &table {
+        println!("{got:>2}  (expected {expected:>2})  {name}");
+    }
+    let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
+    assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
 }
