@@ -428,6 +428,30 @@ pub async fn school(api: &Api, run: &str, number: usize, size: Size, parallel: u
     .await?;
     requests += 4;
 
+    // A group: the first teacher and the first class's students, with a discussion and an
+    // announcement (mailed to the group).
+    let teacher = &staff_people[0].0;
+    let groups = format!("/orgs/{org}/groups");
+    let about = "Задачи повышенной сложности и подготовка к олимпиадам.";
+    let group =
+        api.call(&admin, "POST", &groups, Some(json!({"name": "Кружок юных математиков", "description": about})));
+    let group = group.await?["id"].as_str().ok_or("no group id")?.to_string();
+    let g = format!("{groups}/{group}");
+    let mut people = vec![teacher.sub.as_str()];
+    people.extend(students.iter().take(size.per_class.min(99)).map(|(p, _)| p.sub.as_str()));
+    api.call(&admin, "POST", &format!("{g}/members"), Some(json!({"user_ids": people}))).await?;
+    let asker = students.first().map_or(teacher, |(p, _)| p);
+    let question =
+        json!({"title": "Задача на выходные", "body": "Как решать №12 со звёздочкой?\nУ меня не сходится ответ."});
+    let thread = api.call(asker, "POST", &format!("{g}/threads"), Some(question)).await?;
+    let thread = thread["id"].as_str().ok_or("no thread id")?.to_string();
+    let hint = json!({"body": "Попробуй начать с конца: что должно получиться в последнем шаге?"});
+    api.call(teacher, "POST", &format!("{g}/threads/{thread}/replies"), Some(hint)).await?;
+    let notice =
+        json!({"title": "Олимпиада в четверг", "body": "Сбор в 14:30 в кабинете 21.\nВозьмите ручку и черновик."});
+    api.call(teacher, "POST", &format!("{g}/announcements"), Some(notice)).await?;
+    requests += 5;
+
     let members = 1 + staff_people.len() + students.len() + parents.len();
     Ok(School { org, name, admin, teacher: staff_people[0].0.clone(), parent: parents[0].0.clone(), members, requests })
 }

@@ -408,6 +408,32 @@ async fn a_file_past_the_organizations_quota_is_refused() {
     assert_eq!(c.pupil.post(&files, body(1000)).await.status, 201);
 }
 
+/// Two uploads that each fit the quota but not both, completed at the same moment: one
+/// becomes ready, the other is refused, and the organization never holds more than its
+/// quota.
+#[tokio::test]
+async fn two_uploads_racing_for_the_last_room_leave_the_quota_whole() {
+    let c = circle("Гонка за место").await;
+    crate::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 300).to_string())).await;
+    let mut ids = Vec::new();
+    for (who, name) in [(&c.pupil, "первый.txt"), (&c.teacher, "второй.txt")] {
+        let (file, upload) = start(&c, who, name, 200, "text/plain").await;
+        assert_eq!(put(&upload, content(200), &[]).await, 200);
+        ids.push(id_of(&file));
+    }
+    let (first, second) =
+        (c.path(&format!("/files/{}/complete", ids[0])), c.path(&format!("/files/{}/complete", ids[1])));
+    let (a, b) = tokio::join!(c.pupil.post(&first, json!({})), c.teacher.post(&second, json!({})));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 422], "{} / {}", a.text, b.text);
+    let refused = if a.status == 422 { &a } else { &b };
+    refused.problem(422, "quota_exceeded");
+    assert_eq!(storage(&c.org).await.0, QUOTA - 100, "one file counted");
+    let listed = c.pupil.get(&c.path("/files")).await.ok(200)["items"].as_array().unwrap().len();
+    assert_eq!(listed, 1);
+}
+
 #[tokio::test]
 async fn other_members_and_strangers_get_404_on_the_files_routes() {
     let c = circle("Закрытые файлы").await;

@@ -292,6 +292,30 @@ fn each_function_is_granted_exactly_what_it_declares() {
     assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
 }
 
+/// The emulator does not run lifecycle rules: the template says what S3 does with an
+/// upload never completed (its object carries the pending tag until completed) and with
+/// an export.
+#[test]
+fn abandoned_uploads_and_old_exports_expire_in_the_bucket() {
+    let t = template();
+    let rules = |bucket: &str| t["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"].clone();
+    let files = rules("FilesBucket");
+    let (key, value) = kabinet::objects::PENDING_TAG;
+    let pending = files.as_sequence().unwrap().iter().find(|r| {
+        r["Status"].as_str() == Some("Enabled")
+            && r["TagFilters"][0]["Key"].as_str() == Some(key)
+            && r["TagFilters"][0]["Value"].as_str() == Some(value)
+    });
+    let pending = pending.expect("a rule expiring objects tagged as pending uploads");
+    assert_eq!(pending["ExpirationInDays"].as_u64(), Some(1));
+    assert!(
+        pending["Prefix"].is_null() && pending["TagFilters"].as_sequence().unwrap().len() == 1,
+        "only pending ones"
+    );
+    let exports = rules("ExportsBucket");
+    assert!(exports.as_sequence().unwrap().iter().any(|r| r["ExpirationInDays"].as_u64() == Some(7)));
+}
+
 #[test]
 fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
     let t = template();

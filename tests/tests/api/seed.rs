@@ -1,5 +1,6 @@
-//! `make seed`'s school, made small: everything the demo school holds is there, through
-//! the API, and the tokens it prints sign in as those people.
+//! `make seed`'s school, made small: everything the demo school holds is there (a group
+//! with a discussion and an announcement too), through the API, and the tokens it prints
+//! sign in as those people.
 
 use kabinet_local::seed::{self, Api, Size};
 use kabinet_tests::{env, SECRET};
@@ -63,4 +64,13 @@ async fn the_demo_school_has_its_classes_people_admins_and_pending_requests() {
     assert!(mine["items"][0]["roles"].to_string().contains("teacher"));
     let mine = get(&school.parent, "/me/orgs".to_string()).await;
     assert!(mine["items"][0]["roles"].to_string().contains("parent"));
+
+    // The teacher's group, with a discussion that has an answer and an announcement.
+    let groups = get(&school.teacher, format!("/orgs/{org}/groups?mine=true")).await;
+    let group = groups["items"][0]["id"].as_str().expect("the teacher's group").to_string();
+    assert_eq!(groups["items"][0]["member_count"], 2, "the teacher and the first class's one student");
+    let threads = get(&school.teacher, format!("/orgs/{org}/groups/{group}/threads")).await;
+    assert_eq!(threads["items"][0]["reply_count"], 1);
+    let announcements = get(&school.teacher, format!("/orgs/{org}/groups/{group}/announcements")).await;
+    assert_eq!(announcements["items"].as_array().unwrap().len(), 1);
 }
