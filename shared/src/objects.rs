@@ -1,15 +1,11 @@
 //! Objects in the private buckets: presigned uploads and downloads, and the few calls the
-//! functions make themselves (HEAD, delete, untag). Browsers move the bytes; the functions
-//! only sign and check. S3's error texts never reach an answer: they are logged.
+//! functions make themselves (HEAD, copy, delete). Browsers move the bytes; the functions
+//! sign, check and copy. S3's error texts never reach an answer: they are logged.
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 
 use crate::domain::Timestamp;
-
-/// The tag an upload carries until it is completed: the files bucket's lifecycle rule
-/// expires tagged objects after a day, so abandoned uploads go by themselves.
-pub const PENDING_TAG: (&str, &str) = ("kabinet-upload", "pending");
 
 /// A presigned request: where to send it, which headers it must carry (they are signed)
 /// and until when it works.
@@ -32,8 +28,7 @@ fn presigning(lifetime: time::Duration) -> Result<PresigningConfig, String> {
     PresigningConfig::expires_in(std).map_err(|e| e.to_string())
 }
 
-/// A PUT that S3 accepts only with exactly `size` bytes of `content_type` (both signed),
-/// tagged pending until completed.
+/// A PUT that S3 accepts only with exactly `size` bytes of `content_type` (both signed).
 pub async fn presign_upload(
     s3: &Client,
     bucket: &str,
@@ -49,7 +44,6 @@ pub async fn presign_upload(
         .key(key)
         .content_length(size as i64)
         .content_type(content_type)
-        .tagging(format!("{}={}", PENDING_TAG.0, PENDING_TAG.1))
         .presigned(presigning(lifetime)?)
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
@@ -97,11 +91,12 @@ pub async fn head(s3: &Client, bucket: &str, key: &str) -> Result<Option<Head>, 
     }
 }
 
-/// Keeps an uploaded object: its pending tag goes, so the lifecycle rule leaves it.
-pub async fn keep(s3: &Client, bucket: &str, key: &str) -> Result<(), String> {
-    s3.delete_object_tagging()
+/// Copies an object within the bucket (its type and other metadata with it).
+pub async fn copy(s3: &Client, bucket: &str, from: &str, to: &str) -> Result<(), String> {
+    s3.copy_object()
         .bucket(bucket)
-        .key(key)
+        .copy_source(format!("{bucket}/{from}"))
+        .key(to)
         .send()
         .await
         .map(|_| ())
@@ -144,14 +139,13 @@ mod tests {
             .unwrap();
         assert_eq!(query(&p.url, "X-Amz-Expires"), "900");
         let signed = query(&p.url, "X-Amz-SignedHeaders");
-        for h in ["content-length", "content-type", "x-amz-tagging"] {
+        for h in ["content-length", "content-type"] {
             assert!(signed.split(';').any(|s| s == h), "{h} not signed: {signed}");
         }
         assert!(!p.url.contains("x-amz-checksum") && !p.url.contains("x-amz-sdk-checksum"), "{}", p.url);
         let headers: std::collections::HashMap<_, _> = p.headers.iter().cloned().collect();
         assert_eq!(headers.get("content-type").map(String::as_str), Some("application/pdf"));
         assert_eq!(headers.get("content-length").map(String::as_str), Some("1234"));
-        assert_eq!(headers.get("x-amz-tagging").map(String::as_str), Some("kabinet-upload=pending"));
     }
 
     #[tokio::test]

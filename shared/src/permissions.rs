@@ -10,8 +10,7 @@ pub enum Bucket {
     None,
     /// GetObject, HeadObject (and presigned downloads).
     Read,
-    /// Read, plus PutObject, DeleteObject and the object's tags (and presigned uploads,
-    /// which tag the object until it is kept).
+    /// Read, plus PutObject and DeleteObject (and presigned uploads, and copies).
     ReadWrite,
 }
 
@@ -119,9 +118,7 @@ pub fn s3_actions(b: Bucket) -> &'static [&'static str] {
     match b {
         Bucket::None => &[],
         Bucket::Read => &["s3:GetObject"],
-        Bucket::ReadWrite => {
-            &["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging"]
-        }
+        Bucket::ReadWrite => &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
     }
 }
 

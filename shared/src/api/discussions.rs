@@ -312,7 +312,8 @@ async fn edit_post<V: Serialize>(
         (None, Some(edit.body))
     };
     if title.is_none() && body.is_none() {
-        return Err(ApiError::validation("body", "give the title or the text to change"));
+        let why = "give the title or the text to change";
+        return Err(field_errors(vec![("title".into(), why.into()), ("body".into(), why.into())]));
     }
     old.may_edit(&caller.member.user_id, Timestamp::now()).map_err(|r| refused(r, "edit another person's post"))?;
     if expected.is_some_and(|v| v != old.version) {

@@ -200,42 +200,56 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
               (status = 409, description = "`upload_missing`"),
               (status = 422, description = "`quota_exceeded`")))]
 pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (_, _, upload) = caller_and_file(&ctx, &req, true).await?;
+    let (caller, _, upload) = caller_and_file(&ctx, &req, true).await?;
+    if upload.uploaded_by != caller.member.user_id {
+        return Err(ApiError::NotFound("file"));
+    }
     if upload.status == FileStatus::Ready {
         return ApiResponse::ok(&FileView::from(&upload));
     }
-    let (s3, bucket, key) = (ctx.s3(), &ctx.config().files_bucket, upload.object_key());
-    let head = objects::head(s3, bucket, &key).await.map_err(|e| storage_failed("checking an upload", e))?;
+    let (s3, bucket, from) = (ctx.s3(), &ctx.config().files_bucket, upload.object_key());
+    let head = objects::head(s3, bucket, &from).await.map_err(|e| storage_failed("checking an upload", e))?;
     let Some(head) = head else {
         return Err(upload_missing("Nothing was uploaded yet: PUT the file to the upload URL, then complete it."));
     };
     let same_type = head.content_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(&upload.content_type));
     if head.size != upload.size || !same_type {
-        objects::delete(s3, bucket, &key).await.map_err(|e| storage_failed("removing a wrong upload", e))?;
+        objects::delete(s3, bucket, &from).await.map_err(|e| storage_failed("removing a wrong upload", e))?;
         return Err(upload_missing(&format!(
             "The upload has {} bytes where {} were announced: PUT the file again, then complete it.",
             head.size, upload.size
         )));
     }
-    // Untagged first: a ready file's object must never expire as an abandoned upload.
-    objects::keep(s3, bucket, &key).await.map_err(|e| storage_failed("keeping an upload", e))?;
+    // The ready file's object is a copy of the upload's: the upload URL (still valid for a
+    // while) cannot reach it, and the uploads' expiry never touches it.
+    let to = GroupFile { status: FileStatus::Ready, ..upload.clone() }.object_key();
+    objects::copy(s3, bucket, &from, &to).await.map_err(|e| storage_failed("copying an upload", e))?;
+    let drop = |key: String| async move {
+        if let Err(e) = objects::delete(s3, bucket, &key).await {
+            tracing::warn!(error = %e, key = %key, "an object left behind (uploads expire by themselves)");
+        }
+    };
     match ctx.store().complete_file(&upload).await {
-        Ok(ready) => ApiResponse::ok(&FileView::from(&ready)),
-        Err(FileError::Gone) => {
-            // Completed by a retry meanwhile, or deleted: answer what is there now.
-            let (_, _, now) = caller_and_file(&ctx, &req, true).await?;
-            if now.status == FileStatus::Ready {
-                ApiResponse::ok(&FileView::from(&now))
-            } else {
+        Ok(ready) => {
+            drop(from).await;
+            ApiResponse::ok(&FileView::from(&ready))
+        }
+        Err(FileError::Gone) => match caller_and_file(&ctx, &req, true).await {
+            // Completed by a retry meanwhile (with the same copy).
+            Ok((_, _, now)) if now.status == FileStatus::Ready => ApiResponse::ok(&FileView::from(&now)),
+            // Deleted meanwhile: so goes the copy.
+            _ => {
+                drop(to).await;
                 Err(ApiError::NotFound("file"))
             }
-        }
-        Err(e) => {
-            if let Err(gone) = objects::delete(s3, bucket, &key).await {
-                tracing::warn!(error = %gone, key = %key, "could not remove a refused upload");
-            }
+        },
+        Err(e @ (FileError::QuotaExceeded | FileError::NoAccess | FileError::GroupGone)) => {
+            drop(to).await;
             Err(e.into())
         }
+        // It may have been written all the same: the copy stays, and a retry answers the
+        // ready file.
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -43,9 +43,10 @@ pub struct GroupFile {
 }
 
 impl GroupFile {
-    /// The object's key in the files bucket: IDs only.
+    /// The object's key in the files bucket: IDs only, under [`UPLOADS_PREFIX`] while it
+    /// is an upload, [`FILES_PREFIX`] once ready.
     pub fn object_key(&self) -> String {
-        object_key(&self.org_id, &self.group_id, &self.id)
+        object_key(self.status, &self.org_id, &self.group_id, &self.id)
     }
 
     /// The `Content-Disposition` of its download: an attachment under its own name (RFC
@@ -55,8 +56,19 @@ impl GroupFile {
     }
 }
 
-pub fn object_key(org: &OrgId, group: &str, file: &str) -> String {
-    format!("files/{org}/{group}/{file}")
+/// Where uploads land: the bucket's lifecycle rule expires what is here after a day, so
+/// an upload never completed goes by itself. A completed upload is copied to
+/// [`FILES_PREFIX`]: no upload URL ever points at a ready file's object.
+pub const UPLOADS_PREFIX: &str = "uploads/";
+/// Where ready files are.
+pub const FILES_PREFIX: &str = "files/";
+
+pub fn object_key(status: FileStatus, org: &OrgId, group: &str, file: &str) -> String {
+    let prefix = match status {
+        FileStatus::Uploading => UPLOADS_PREFIX,
+        FileStatus::Ready => FILES_PREFIX,
+    };
+    format!("{prefix}{org}/{group}/{file}")
 }
 
 /// `attachment; filename="<ASCII>"; filename*=UTF-8''<percent-encoded UTF-8>`.
@@ -95,7 +107,13 @@ pub enum FileRefusal {
 impl FileAnnouncement {
     pub fn parse(name: &str, size: i64, content_type: &str) -> Result<Self, FileRefusal> {
         let mut errors = Vec::new();
-        let name = text::required(name, MAX_FILE_NAME).map_err(|e| errors.push(("name".into(), e))).ok();
+        let name = text::required(name, MAX_FILE_NAME)
+            .and_then(|n| match n.chars().any(is_bidi_control) {
+                true => Err("must not hold text-direction controls (they disguise a file's type)".into()),
+                false => Ok(n),
+            })
+            .map_err(|e| errors.push(("name".into(), e)))
+            .ok();
         let content_type = media_type(content_type).map_err(|e| errors.push(("content_type".into(), e))).ok();
         if size < 1 {
             errors.push(("size".into(), "must be at least 1 byte".into()));
@@ -111,6 +129,12 @@ impl FileAnnouncement {
             _ => Err(FileRefusal::Fields(errors)),
         }
     }
+}
+
+/// The invisible characters that reorder text (`invoice\u{202E}fdp.exe` shows as
+/// `invoiceexe.pdf`).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A media type `type/subtype` (RFC 6838 names, lower-cased; parameters such as a charset
@@ -163,11 +187,13 @@ mod tests {
         assert_eq!(fields, ["name", "content_type", "size"]);
         assert!(FileAnnouncement::parse("a\u{7}b", 1, "text/plain").is_err());
         assert!(FileAnnouncement::parse("a", 1, "text/plain\r\nx-evil: 1").is_err());
+        assert!(FileAnnouncement::parse("invoice\u{202E}fdp.exe", 1, "application/pdf").is_err());
     }
 
     #[test]
     fn object_keys_hold_ids_only() {
         let org = OrgId::parse("k7m3xq9pza").unwrap();
-        assert_eq!(object_key(&org, "g1", "f1"), "files/k7m3xq9pza/g1/f1");
+        assert_eq!(object_key(FileStatus::Uploading, &org, "g1", "f1"), "uploads/k7m3xq9pza/g1/f1");
+        assert_eq!(object_key(FileStatus::Ready, &org, "g1", "f1"), "files/k7m3xq9pza/g1/f1");
     }
 }

@@ -17,7 +17,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
-use crate::domain::{Language, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, UserId};
+use crate::domain::{Language, OrgId, OutboxEvent, PlaceKind, PostKind, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -309,6 +309,12 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             author_id,
             author_name,
         } => {
+            // Not if it was deleted before it went (an admin removing what should not
+            // have been posted).
+            let post = ctx.store().post(PostKind::Announcement, org_id, group_id, None, announcement_id);
+            if post.await.map_err(transient)?.is_none_or(|p| p.deleted()) {
+                return Ok(Vec::new());
+            }
             // The group's members at delivery, but for those who turned the emails off
             // and the author.
             let places = ctx.store().all_places(org_id, PlaceKind::Group, group_id).await.map_err(transient)?;

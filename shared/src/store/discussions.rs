@@ -61,6 +61,18 @@ impl Store {
         tx.run_expecting(self, meanings).await
     }
 
+    /// One post, if it is there.
+    pub async fn post(
+        &self,
+        kind: PostKind,
+        org: &OrgId,
+        group: &str,
+        thread: Option<&str>,
+        id: &str,
+    ) -> Result<Option<Post>, StoreError> {
+        self.get(key(org_pk(org), post_sk(kind, group, thread, id))).await
+    }
+
     /// A page of a group's threads or announcements (newest first), or of a thread's
     /// replies (oldest first).
     pub async fn posts_page(
@@ -85,7 +97,7 @@ impl Store {
         let mut set = vec!["body = :body", "edited_at = :now", "version = :version"];
         let mut expr = Expr::default()
             .value(":body", s(&new.body))
-            .value(":now", s(Timestamp::now().to_string()))
+            .value(":now", s(new.edited_at.unwrap_or_else(Timestamp::now).to_string()))
             .value(":version", n(new.version))
             .value(":read", n(old.version));
         if kind.titled() {

@@ -77,9 +77,15 @@ impl Store {
             InGroup::Member,
             Some("file_count"),
         )?;
+        let group = tx.check(group_key(&upload.org_id, &upload.group_id), Expr::condition("attribute_exists(pk)"))?;
         tx.run_expecting(
             self,
-            vec![(gone, FileError::Gone), (access, FileError::NoAccess), (room, FileError::QuotaExceeded)],
+            vec![
+                (gone, FileError::Gone),
+                (access, FileError::NoAccess),
+                (group, FileError::GroupGone),
+                (room, FileError::QuotaExceeded),
+            ],
         )
         .await?;
         Ok(ready)

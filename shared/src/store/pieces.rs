@@ -72,8 +72,11 @@ pub fn in_group(
         expr = expr.value(":teacher", s(role_name(crate::domain::Role::Teacher)));
     }
     match counter {
+        // The version moves too: a write of the whole membership read before (a class
+        // promotion, say) then fails its version check and reads again, rather than
+        // putting back the count it read.
         Some(counter) => {
-            expr.update = Some("ADD #counter :one".into());
+            expr.update = Some("ADD #counter :one, version :one".into());
             tx.update(member_key(org, user), expr.name("#counter", counter).value(":one", n(1)))
         }
         None => tx.check(member_key(org, user), expr),

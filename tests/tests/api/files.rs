@@ -508,3 +508,26 @@ async fn deleting_a_group_deletes_its_files_and_frees_their_bytes() {
         assert!(maybe_item(&c.org, &format!("{prefix}#{}#{id}", c.group)).await.is_none(), "{prefix} {id} is gone");
     }
 }
+
+/// The upload URL stays valid for a while after the upload is completed; a ready file is
+/// a copy of its own that no upload URL reaches: a second PUT changes nothing of it.
+/// Only the uploader completes an upload (anyone else: 404, even once it is ready).
+#[tokio::test]
+async fn a_ready_file_is_out_of_reach_of_its_upload_url_and_of_other_peoples_completes() {
+    let c = circle("Неизменные файлы").await;
+    let (file, upload) = start(&c, &c.pupil, "итоги.txt", 6, "text/plain").await;
+    let id = id_of(&file);
+    assert_eq!(put(&upload, b"first!".to_vec(), &[]).await, 200);
+    let complete = c.path(&format!("/files/{id}/complete"));
+    c.teacher.post(&complete, json!({})).await.problem(404, "not_found");
+    assert_status(&c.pupil.post(&complete, json!({})).await, 200);
+    c.teacher.post(&complete, json!({})).await.problem(404, "not_found");
+
+    assert_eq!(put(&upload, b"second".to_vec(), &[]).await, 200);
+    let download =
+        c.teacher.get(&c.path(&format!("/files/{id}"))).await.ok(200)["download_url"].as_str().unwrap().to_string();
+    let (status, _, bytes) = fetch(&download).await;
+    assert_eq!((status, bytes), (200, b"first!".to_vec()), "the ready file is what was completed");
+    // Completing again answers the ready file as it is.
+    assert_eq!(c.pupil.post(&complete, json!({})).await.ok(200)["size"], 6);
+}

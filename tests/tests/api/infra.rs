@@ -292,26 +292,23 @@ fn each_function_is_granted_exactly_what_it_declares() {
     assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
 }
 
-/// The emulator does not run lifecycle rules: the template says what S3 does with an
-/// upload never completed (its object carries the pending tag until completed) and with
-/// an export.
+/// The emulator does not run lifecycle rules: the template says what S3 does with the
+/// objects of uploads (under their own prefix, never a ready file's) and with exports.
 #[test]
-fn abandoned_uploads_and_old_exports_expire_in_the_bucket() {
+fn uploads_and_old_exports_expire_in_the_bucket() {
     let t = template();
     let rules = |bucket: &str| t["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"].clone();
     let files = rules("FilesBucket");
-    let (key, value) = kabinet::objects::PENDING_TAG;
-    let pending = files.as_sequence().unwrap().iter().find(|r| {
-        r["Status"].as_str() == Some("Enabled")
-            && r["TagFilters"][0]["Key"].as_str() == Some(key)
-            && r["TagFilters"][0]["Value"].as_str() == Some(value)
+    let uploads = files.as_sequence().unwrap().iter().find(|r| {
+        r["Status"].as_str() == Some("Enabled") && r["Prefix"].as_str() == Some(kabinet::domain::files::UPLOADS_PREFIX)
     });
-    let pending = pending.expect("a rule expiring objects tagged as pending uploads");
-    assert_eq!(pending["ExpirationInDays"].as_u64(), Some(1));
+    let uploads = uploads.expect("a rule expiring the uploads' objects");
+    assert_eq!(uploads["ExpirationInDays"].as_u64(), Some(1));
     assert!(
-        pending["Prefix"].is_null() && pending["TagFilters"].as_sequence().unwrap().len() == 1,
-        "only pending ones"
+        files.as_sequence().unwrap().iter().all(|r| r["ExpirationInDays"].is_null() || r == uploads),
+        "only uploads expire"
     );
+    assert_ne!(kabinet::domain::files::FILES_PREFIX, kabinet::domain::files::UPLOADS_PREFIX);
     let exports = rules("ExportsBucket");
     assert!(exports.as_sequence().unwrap().iter().any(|r| r["ExpirationInDays"].as_u64() == Some(7)));
 }
