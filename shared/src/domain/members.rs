@@ -146,6 +146,12 @@ impl Membership {
         self.last_active_at.map(|t| t.day())
     }
 
+    /// The days of the last 30 (today included) on which they were active.
+    pub fn active_days_30(&self, now: Timestamp) -> usize {
+        let oldest = now.plus(time::Duration::days(-29)).day();
+        self.active_days.iter().filter(|d| **d >= oldest).count()
+    }
+
     /// What audit entries record of a membership.
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({"name": self.name, "roles": self.roles, "admin": self.admin})
@@ -167,4 +173,19 @@ pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn active_days_count_the_last_30_only() {
+        let now = Timestamp::parse("2026-12-06T10:00:00Z").unwrap();
+        let org = OrgId::parse("k7m3xq9pza").unwrap();
+        let mut m =
+            Membership::new(&org, &UserId::parse("u1").unwrap(), "Анна", None, vec![], false, MembershipSource::Manual);
+        m.active_days = ["2026-11-06", "2026-11-07", "2026-12-01", "2026-12-06"].map(String::from).to_vec();
+        assert_eq!(m.active_days_30(now), 3, "2026-11-06 is 30 days back: out");
+    }
 }

@@ -386,6 +386,18 @@ impl Store {
         self.query_page(&q, page).await
     }
 
+    /// A page of the organization's employees: members holding the teacher or staff role.
+    pub async fn employees(
+        &self,
+        org: &OrgId,
+        page: &PageQuery,
+    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
+        let filter = Expr::condition("contains(role_names, :teacher) OR contains(role_names, :staff)")
+            .value(":teacher", s(role_name(Role::Teacher)))
+            .value(":staff", s(role_name(Role::Staff)));
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(MEMBER_PREFIX).filter(filter), page).await
+    }
+
     /// The organization's admins (a sparse index: one query, however many members).
     pub async fn admins(&self, org: &OrgId) -> Result<Vec<Membership>, StoreError> {
         self.query_all(&KeyQuery::index(GSI2, admins_pk(org))).await

@@ -52,7 +52,7 @@ pub async fn put(upload: &Value, body: Vec<u8>, without: &[&str]) -> u16 {
 
 /// Uploads `bytes` as `who` through the presigned URL and completes it; answers the
 /// ready file.
-async fn upload(c: &Circle, who: &User, name: &str, bytes: Vec<u8>, content_type: &str) -> Value {
+pub async fn upload(c: &Circle, who: &User, name: &str, bytes: Vec<u8>, content_type: &str) -> Value {
     let (file, upload) = start(c, who, name, bytes.len(), content_type).await;
     assert_eq!(put(&upload, bytes, &[]).await, 200);
     let id = id_of(&file);

@@ -25,6 +25,7 @@ mod resumable;
 mod schemathesis;
 mod security;
 mod seed;
+mod stats;
 
 use kabinet::domain::{Membership, MembershipSource};
 use kabinet::domain::{OrgId, RoleGrant, UserId};

@@ -1,0 +1,65 @@
+//! Statistics for a school's admins (R9): who of the employees uses the platform and how
+//! (the seed's "Статистика" per employee), to help those who have not started.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::access::admin;
+use crate::domain::{Membership, Role, RoleGrant, Timestamp};
+use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::Ctx;
+
+/// An employee (a teacher or staff member) and their activity.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmployeeView {
+    pub user_id: String,
+    pub name: String,
+    pub roles: Vec<RoleGrant>,
+    /// The position of their teacher or staff role.
+    pub position: Option<String>,
+    /// The classes they teach.
+    pub class_ids: Vec<String>,
+    pub joined_at: Timestamp,
+    pub last_active_at: Option<Timestamp>,
+    /// On how many of the last 30 days (UTC, today included) they used kabinet.
+    pub active_days_30: usize,
+    /// Threads and replies they wrote in groups.
+    pub posts: u64,
+    pub announcements: u64,
+    /// Files they shared in groups.
+    pub files: u64,
+}
+
+impl EmployeeView {
+    fn of(m: &Membership, now: Timestamp) -> Self {
+        let employee = m.roles.iter().find(|g| matches!(g.role, Role::Teacher | Role::Staff));
+        let class_ids =
+            m.roles.iter().filter(|g| g.role == Role::Teacher).flat_map(|g| g.class_ids.iter().cloned()).collect();
+        EmployeeView {
+            user_id: m.user_id.to_string(),
+            name: m.name.clone(),
+            roles: m.roles.clone(),
+            position: employee.and_then(|g| g.position.clone()),
+            class_ids,
+            joined_at: m.joined_at,
+            last_active_at: m.last_active_at,
+            active_days_30: m.active_days_30(now),
+            posts: m.post_count,
+            announcements: m.announcement_count,
+            files: m.file_count,
+        }
+    }
+}
+
+/// The organization's teachers and staff with their activity, by user ID (admins).
+#[utoipa::path(get, path = "/v1/orgs/{org}/stats/employees", tag = "stats",
+    params(("org" = String, Path, description = "organization ID"),
+           ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, description = "A page of employees", body = Page<EmployeeView>)))]
+pub async fn employees(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = admin(&ctx, &req, "see the organization's statistics").await?;
+    let page = req.page_query()?;
+    let (members, next) = ctx.store().employees(&caller.org.id, &page).await?;
+    let now = Timestamp::now();
+    ApiResponse::ok(&Page::new(members.iter().map(|m| EmployeeView::of(m, now)).collect(), next))
+}
