@@ -223,6 +223,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("courses-linked-groups-list", courses::linked_groups, RW),
         route!("courses-group-link", courses::link_group, RW),
         route!("courses-group-unlink", courses::unlink_group, RW),
+        route!("stats-summary", stats::summary, RW),
         route!("stats-employees", stats::employees, RW),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]

@@ -5,9 +5,81 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access::admin;
-use crate::domain::{Membership, Role, RoleGrant, Timestamp};
+use crate::domain::files::ORG_QUOTA;
+use crate::domain::{Membership, Org, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::Ctx;
+
+/// Members holding each role (a member with two roles counts in both).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleCounts {
+    pub teacher: u32,
+    pub staff: u32,
+    pub student: u32,
+    pub parent: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberCounts {
+    pub total: u32,
+    pub admins: u32,
+    pub by_role: RoleCounts,
+}
+
+/// The organization's ready group files and the room they take.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileCounts {
+    pub count: u64,
+    pub bytes: u64,
+    pub quota_bytes: u64,
+}
+
+/// The organization in figures, from counters kept in the same transactions as the
+/// changes they count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryView {
+    pub members: MemberCounts,
+    pub classes: u32,
+    pub groups: u32,
+    pub courses: u32,
+    pub pending_join_requests: u32,
+    pub files: FileCounts,
+    /// When the figures were read.
+    pub as_of: Timestamp,
+}
+
+impl SummaryView {
+    fn of(o: &Org, now: Timestamp) -> Self {
+        SummaryView {
+            members: MemberCounts {
+                total: o.member_count,
+                admins: o.admin_count,
+                by_role: RoleCounts {
+                    teacher: o.teacher_count,
+                    staff: o.staff_count,
+                    student: o.student_count,
+                    parent: o.parent_count,
+                },
+            },
+            classes: o.class_count,
+            groups: o.group_count,
+            courses: o.course_count,
+            pending_join_requests: o.pending_join_requests,
+            files: FileCounts { count: o.file_count, bytes: o.storage_bytes, quota_bytes: ORG_QUOTA },
+            as_of: now,
+        }
+    }
+}
+
+/// The organization in figures (admins): members by role, admins, classes, groups,
+/// courses, pending join requests, files. One read, whatever the organization's size.
+#[utoipa::path(get, path = "/v1/orgs/{org}/stats/summary", tag = "stats",
+    params(("org" = String, Path, description = "organization ID")),
+    responses((status = 200, description = "The figures", body = SummaryView)))]
+pub async fn summary(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let caller = admin(&ctx, &req, "see the organization's statistics").await?;
+    ApiResponse::ok(&SummaryView::of(&caller.org, Timestamp::now()))
+}
 
 /// An employee (a teacher or staff member) and their activity.
 #[derive(Debug, Serialize, ToSchema)]

@@ -61,6 +61,21 @@ pub struct Org {
     /// Join requests awaiting an admin's decision.
     #[serde(default)]
     pub pending_join_requests: u32,
+    /// Groups and courses that exist; kept with every create and delete.
+    #[serde(default)]
+    pub group_count: u32,
+    #[serde(default)]
+    pub course_count: u32,
+    /// Members holding each role (a member with two roles counts in both); kept in the
+    /// same transaction as every change of members and roles.
+    #[serde(default)]
+    pub teacher_count: u32,
+    #[serde(default)]
+    pub staff_count: u32,
+    #[serde(default)]
+    pub student_count: u32,
+    #[serde(default)]
+    pub parent_count: u32,
     /// Bytes of the organization's ready group files (kept with every completed and
     /// deleted file; see [`crate::domain::files::ORG_QUOTA`]).
     #[serde(default)]
@@ -91,6 +106,12 @@ impl Org {
             member_count: 1,
             class_count: 0,
             pending_join_requests: 0,
+            group_count: 0,
+            course_count: 0,
+            teacher_count: 0,
+            staff_count: 0,
+            student_count: 0,
+            parent_count: 0,
             storage_bytes: 0,
             file_count: 0,
             created_by: creator.clone(),

@@ -5,7 +5,7 @@ use super::items::invitation_key;
 use super::items::{invitation_guard_item, invitation_guard_key, invitation_guard_target, invitation_item};
 use super::keys::*;
 use super::pieces::NewMemberFailure;
-use super::pieces::{add_audit, add_event, count_members_and_requests, end_or_check_pending, put_new_member};
+use super::pieces::{add_audit, add_event, end_or_check_pending, move_counts, put_new_member, Counts};
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
@@ -214,7 +214,7 @@ impl Store {
         tx.delete(invitation_guard_key(&i.org_id, &i.email), None)?;
         if let Some((m, pending)) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
-            count_members_and_requests(&mut tx, &m.org_id, 1, 0, -i64::from(pending.is_some()))?;
+            move_counts(&mut tx, &m.org_id, Counts::member(m, 1).pending(-i64::from(pending.is_some())))?;
             meanings.push((
                 end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, &m.user_id)?,
                 InvitationError::HasPendingRequest,

@@ -2,11 +2,13 @@
 //! One pending request per person and organization (a guard item), and the
 //! organization's count of pending requests, move in the same transactions.
 
-use super::items::{member_key, org_key, pending_item, pending_key, request_item, request_key, PendingGuard};
+use super::items::{member_key, pending_item, pending_key, request_item, request_key, PendingGuard};
 use super::keys::*;
-use super::pieces::{add_audit, add_event, put_new_member, still_pending, use_link, NewMemberFailure};
+use super::pieces::{
+    add_audit, add_event, move_counts, put_new_member, still_pending, use_link, Counts, NewMemberFailure,
+};
 use super::read::KeyQuery;
-use super::tx::{n, s, Expr, Tx};
+use super::tx::{s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent};
 use crate::domain::{RoleGrant, Timestamp, UserId};
@@ -51,13 +53,6 @@ impl From<StoreError> for RequestError {
     }
 }
 
-fn pending_count(delta: i64) -> Expr {
-    Expr::update("SET pending_join_requests = if_not_exists(pending_join_requests, :zero) + :d")
-        .when("attribute_exists(pk)")
-        .value(":zero", n(0))
-        .value(":d", n(delta))
-}
-
 impl Store {
     /// Submits a request through a link: one use of the link, the request, the pending
     /// guard, the organization's pending count and the event, all or nothing.
@@ -79,7 +74,7 @@ impl Store {
             tx.check(member_key(&r.org_id, &r.user_id), Expr::condition("attribute_not_exists(pk)"))?,
             RequestError::AlreadyMember,
         ));
-        tx.update(org_key(&r.org_id), pending_count(1))?;
+        move_counts(&mut tx, &r.org_id, Counts::default().pending(1))?;
         add_event(&mut tx, event)?;
         tx.run_expecting(self, meanings).await
     }
@@ -214,11 +209,8 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         let mut meanings = vec![(tx.put(request_item(&decided)?, Some(still_pending(r)))?, RequestError::NotPending)];
         tx.delete(pending_key(&r.org_id, &r.user_id), None)?;
-        let org_update = match new_member {
-            Some(_) => Expr::update("SET pending_join_requests = if_not_exists(pending_join_requests, :one) - :one, member_count = member_count + :one").when("attribute_exists(pk)").value(":one", n(1)),
-            None => pending_count(-1),
-        };
-        tx.update(org_key(&r.org_id), org_update)?;
+        let counts = new_member.map_or(Counts::default(), |m| Counts::member(m, 1)).pending(-1);
+        move_counts(&mut tx, &r.org_id, counts)?;
         if let Some(m) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
         }

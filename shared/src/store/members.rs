@@ -11,8 +11,8 @@ use super::items::{
 };
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, as_actor_of, count_members, count_members_and_requests, end_or_check_pending, put_new_member,
-    roster_changes, roster_update, NewMemberFailure,
+    add_audit, add_event, as_actor_of, end_or_check_pending, move_counts, put_new_member, roster_changes,
+    roster_update, Counts, NewMemberFailure,
 };
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
@@ -151,7 +151,7 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         let mut meanings: Vec<(usize, MemberError)> =
             put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())).collect();
-        count_members_and_requests(&mut tx, &m.org_id, 1, i64::from(m.admin), -i64::from(pending.is_some()))?;
+        move_counts(&mut tx, &m.org_id, Counts::member(m, 1).pending(-i64::from(pending.is_some())))?;
         meanings
             .push((end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, by)?, MemberError::HasPendingRequest));
         if let Some(a) = audit {
@@ -194,6 +194,10 @@ impl Store {
             .value(":read", n(old.version))
             .value(":admin", b(old.admin));
         let mut meanings = vec![(tx.update(member_key(&old.org_id, &old.user_id), expr)?, MemberError::Changed)];
+        let counts = Counts::roles(&old.roles, &new.roles);
+        if !counts.is_empty() {
+            move_counts(&mut tx, &old.org_id, counts)?;
+        }
         for (class, add, remove) in roster_changes(&old.places(), &new.places()) {
             let meaning =
                 if add.is_empty() { MemberError::Changed } else { MemberError::ClassUnavailable(class.clone()) };
@@ -255,7 +259,7 @@ impl Store {
             )?,
             MemberError::Changed,
         )];
-        meanings.push((count_members(&mut tx, &m.org_id, -1, -i64::from(m.admin))?, MemberError::LastAdmin));
+        meanings.push((move_counts(&mut tx, &m.org_id, Counts::member(m, -1))?, MemberError::LastAdmin));
         for (class, _, remove) in rosters {
             meanings.push((roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?, MemberError::Changed));
         }
@@ -334,7 +338,7 @@ impl Store {
         .value(":false", b(false))
         .value(":one", n(1));
         let mut meanings = vec![(tx.update(member_key(org, &target.user_id), expr)?, MemberError::Changed)];
-        meanings.push((count_members(&mut tx, org, 0, if admin { 1 } else { -1 })?, MemberError::LastAdmin));
+        meanings.push((move_counts(&mut tx, org, Counts::admins(if admin { 1 } else { -1 }))?, MemberError::LastAdmin));
         if actor != &target.user_id {
             let check = Expr::condition("admin = :true").value(":true", b(true));
             meanings.push((tx.check(member_key(org, actor), check)?, MemberError::ActorNotAdmin));

@@ -14,7 +14,7 @@ use crate::domain::{
     AuditEntry, Class, Course, Email, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId, OrgProfile,
     Phone, Post, PostKind, Timestamp,
 };
-use crate::domain::{User, UserId, Website};
+use crate::domain::{Role, User, UserId, Website};
 
 /// An item to read along with the membership check: of the organization's partition, or
 /// a person's profile.
@@ -113,6 +113,14 @@ impl Store {
     /// Creates an organization with its creator as first admin. The ID is drawn again on
     /// the (rare) collision: the create is conditional on the ID being free.
     pub async fn create_org(&self, mut org: Org, mut creator: Membership) -> Result<(Org, Membership), StoreError> {
+        for grant in &creator.roles {
+            match grant.role {
+                Role::Teacher => org.teacher_count = 1,
+                Role::Staff => org.staff_count = 1,
+                Role::Student => org.student_count = 1,
+                Role::Parent => org.parent_count = 1,
+            }
+        }
         for _ in 0..5 {
             creator.org_id = org.id.clone();
             let mut tx = Tx::new(&self.table);

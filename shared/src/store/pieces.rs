@@ -12,7 +12,7 @@ use super::keys::roster_attr;
 use super::tx::{b, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
-use crate::domain::{Timestamp, UserId};
+use crate::domain::{Role, RoleGrant, Timestamp, UserId};
 
 /// Adds an audit entry to a transaction.
 ///
@@ -88,29 +88,78 @@ pub fn add_event(tx: &mut Tx, event: &OutboxEvent) -> Result<usize, StoreError> 
     tx.put(event_item(&EventRecord::of(event))?, None)
 }
 
-/// Moves the organization's counters by `delta` (members, admins) inside a transaction;
-/// when admins go down, on the condition that an admin remains.
-pub fn count_members(tx: &mut Tx, org: &OrgId, members: i64, admins: i64) -> Result<usize, StoreError> {
-    count_members_and_requests(tx, org, members, admins, 0)
+/// How a change moves the organization's counters of people. A transaction touches the
+/// organization's item once, so one change's moves go in one update ([`move_counts`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub members: i64,
+    pub admins: i64,
+    pub pending_join_requests: i64,
+    /// Members holding each role, in the order of [`ROLE_COUNTS`].
+    pub roles: [i64; 4],
 }
 
-/// As [`count_members`], also moving the count of pending join requests (one update: a
-/// transaction touches the organization's item once).
-pub fn count_members_and_requests(
-    tx: &mut Tx,
-    org: &OrgId,
-    members: i64,
-    admins: i64,
-    pending: i64,
-) -> Result<usize, StoreError> {
-    let mut expr = Expr::update(
-        "SET member_count = member_count + :m, admin_count = admin_count + :a, pending_join_requests = if_not_exists(pending_join_requests, :zero) + :p",
-    )
-    .value(":m", n(members))
-    .value(":a", n(admins))
-    .value(":p", n(pending))
-    .value(":zero", n(0));
-    expr = if admins < 0 {
+/// The organization's attribute counting the members who hold each role.
+pub const ROLE_COUNTS: [(Role, &str); 4] = [
+    (Role::Teacher, "teacher_count"),
+    (Role::Staff, "staff_count"),
+    (Role::Student, "student_count"),
+    (Role::Parent, "parent_count"),
+];
+
+fn holds(roles: &[RoleGrant], role: Role) -> i64 {
+    i64::from(roles.iter().any(|g| g.role == role))
+}
+
+impl Counts {
+    /// A member joining (`sign` 1) or leaving (-1), with their roles and admin flag.
+    pub fn member(m: &Membership, sign: i64) -> Self {
+        Counts {
+            members: sign,
+            admins: sign * i64::from(m.admin),
+            pending_join_requests: 0,
+            roles: ROLE_COUNTS.map(|(role, _)| sign * holds(&m.roles, role)),
+        }
+    }
+
+    /// A member's roles replaced.
+    pub fn roles(old: &[RoleGrant], new: &[RoleGrant]) -> Self {
+        Counts { roles: ROLE_COUNTS.map(|(role, _)| holds(new, role) - holds(old, role)), ..Counts::default() }
+    }
+
+    pub fn admins(delta: i64) -> Self {
+        Counts { admins: delta, ..Counts::default() }
+    }
+
+    pub fn pending(self, delta: i64) -> Self {
+        Counts { pending_join_requests: self.pending_join_requests + delta, ..self }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Counts::default()
+    }
+}
+
+/// Moves the organization's counters inside a transaction; when admins go down, on the
+/// condition that an admin remains.
+pub fn move_counts(tx: &mut Tx, org: &OrgId, c: Counts) -> Result<usize, StoreError> {
+    let mut moves: Vec<(&str, i64)> = vec![
+        ("member_count", c.members),
+        ("admin_count", c.admins),
+        ("pending_join_requests", c.pending_join_requests),
+    ];
+    moves.extend(ROLE_COUNTS.iter().zip(c.roles).map(|((_, attr), d)| (*attr, d)));
+    let mut sets = Vec::new();
+    let mut expr = Expr::default().value(":zero", n(0));
+    for (attr, delta) in moves.into_iter().filter(|(_, d)| *d != 0) {
+        sets.push(format!("{attr} = if_not_exists({attr}, :zero) + :{attr}"));
+        expr = expr.value(&format!(":{attr}"), n(delta));
+    }
+    if sets.is_empty() {
+        return tx.check(org_key(org), Expr::condition("attribute_exists(pk)"));
+    }
+    expr.update = Some(format!("SET {}", sets.join(", ")));
+    let expr = if c.admins < 0 {
         expr.when("attribute_exists(pk) AND admin_count > :one").value(":one", n(1))
     } else {
         expr.when("attribute_exists(pk)")
@@ -251,4 +300,37 @@ pub fn use_link(tx: &mut Tx, link: &InviteLink, now: Timestamp) -> Result<usize,
             .value(":false", b(false))
             .value(":now", s(now.to_string())),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(role: Role) -> RoleGrant {
+        RoleGrant { role, position: None, specialization: None, class_ids: vec![] }
+    }
+
+    #[test]
+    fn counts_move_with_the_roles_held_not_the_grants() {
+        use Role::*;
+        assert_eq!(Counts::roles(&[grant(Teacher)], &[grant(Teacher), grant(Staff)]).roles, [0, 1, 0, 0]);
+        assert_eq!(Counts::roles(&[grant(Student)], &[grant(Parent)]).roles, [0, 0, -1, 1]);
+        // Two grants of one role are one person holding it.
+        assert_eq!(Counts::roles(&[grant(Parent)], &[grant(Parent), grant(Parent)]).roles, [0; 4]);
+        assert!(Counts::roles(&[grant(Staff)], &[grant(Staff)]).is_empty());
+        let org = OrgId::parse("k7m3xq9pza").unwrap();
+        let user = UserId::parse("u1").unwrap();
+        let m = Membership::new(
+            &org,
+            &user,
+            "Анна",
+            None,
+            vec![grant(Teacher), grant(Parent)],
+            true,
+            crate::domain::MembershipSource::Manual,
+        );
+        let leaving = Counts::member(&m, -1);
+        assert_eq!((leaving.members, leaving.admins, leaving.roles), (-1, -1, [-1, 0, 0, -1]));
+        assert_eq!(Counts::default().pending(1).pending(-1), Counts::default());
+    }
 }

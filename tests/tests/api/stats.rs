@@ -1,12 +1,74 @@
-//! Statistics for admins: each employee's activity (posts, announcements, files, active
-//! days), paged; other members 403, strangers 404.
+//! Statistics for admins: the organization's figures, exact after a scripted set of
+//! changes (concurrent ones too), and each employee's activity (posts, announcements,
+//! files, active days), paged; other members 403, strangers 404.
 
 use std::collections::HashMap;
 
+use kabinet_tests::User;
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::discussions::{announce, circle, id_of, open_thread, reply};
-use crate::enrol;
+use crate::{decide, enrol, parent, registered, school, student, teacher};
+
+#[tokio::test]
+async fn the_summary_is_exact_after_adds_removals_role_changes_requests_and_a_race() {
+    let admin = User::new("Директор Сводкина");
+    let (org, classes) = school(&admin, "2026/2027", &[(5, "А"), (6, "Б")]).await;
+    let o = format!("/v1/orgs/{org}");
+    let (a, b) = (classes[0].as_str(), classes[1].as_str());
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель истории", &[a])])).await;
+    let s1 = enrol(&admin, &org, "Ученик", json!([student(a)])).await;
+    let s2 = enrol(&admin, &org, "Ученица", json!([student(b)])).await;
+    enrol(&admin, &org, "Родитель", json!([parent(&[a])])).await;
+    let both = json!([teacher("Учитель музыки", &[]), {"role": "staff", "position": "Педагог-организатор"}]);
+    enrol(&admin, &org, "Совместитель", both).await;
+    // A student becomes a parent; a student leaves; a teacher becomes an admin.
+    admin.patch(&format!("{o}/members/{}", s2.sub), json!({"roles": [parent(&[b])]})).await.ok(200);
+    assert_eq!(admin.delete(&format!("{o}/members/{}", s1.sub)).await.status, 204);
+    assert!(admin.call(Method::PUT, &format!("{o}/admins/{}", t.sub), None, &[]).await.status < 300);
+    // Two ask to join through a link: one is accepted, one waits.
+    let expires = kabinet::domain::Timestamp::now().plus(time::Duration::days(30)).to_string();
+    let body = json!({"expires_at": expires, "max_uses": 10, "roles": [teacher("Учитель", &[])]});
+    let link = admin.post(&format!("{o}/invite-links"), body).await.ok(201)["token"].as_str().unwrap().to_string();
+    let mut requests = Vec::new();
+    for name in ["Новый учитель", "Ещё учитель"] {
+        let who = registered(name).await;
+        let r = who.post(&format!("/v1/invite-links/{link}/accept"), json!({})).await;
+        requests.push(r.ok(201)["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(decide(&admin, &org, &requests[0], "accept", json!({})).await.status, 200);
+    // Two groups (one deleted) and a course.
+    let g =
+        admin.post(&format!("{o}/groups"), json!({"name": "Хор"})).await.ok(201)["id"].as_str().unwrap().to_string();
+    admin.post(&format!("{o}/groups"), json!({"name": "Оркестр"})).await.ok(201);
+    assert_eq!(admin.delete(&format!("{o}/groups/{g}")).await.status, 204);
+    admin.post(&format!("{o}/courses"), json!({"name": "История"})).await.ok(201);
+    // Ten students added at once.
+    let adds = (0..10).map(|i| {
+        let (admin, org) = (&admin, &org);
+        async move { enrol(admin, org, &format!("Ученик {i}"), json!([student(a)])).await }
+    });
+    futures::future::join_all(adds).await;
+
+    let summary = admin.get(&format!("{o}/stats/summary")).await.ok(200).clone();
+    // The director (staff), the teacher, the parent, the one who became a parent, the
+    // teacher who is staff too, the accepted newcomer, ten students.
+    assert_eq!(summary["members"]["total"], 16, "{summary}");
+    assert_eq!(summary["members"]["admins"], 2);
+    assert_eq!(summary["members"]["by_role"], json!({"teacher": 3, "staff": 2, "student": 10, "parent": 2}));
+    assert_eq!(summary["classes"], 2);
+    assert_eq!((summary["groups"].as_u64(), summary["courses"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(summary["pending_join_requests"], 1);
+    assert_eq!(summary["files"]["count"], 0);
+    assert_eq!(summary["files"]["quota_bytes"], 10u64 << 30);
+    assert!(summary["as_of"].is_string());
+
+    // Admins only.
+    t.get(&format!("{o}/stats/summary")).await.ok(200);
+    s2.get(&format!("{o}/stats/summary")).await.problem(403, "forbidden");
+    User::new("Чужой").get(&format!("{o}/stats/summary")).await.problem(404, "not_found");
+}
 
 #[tokio::test]
 async fn admins_see_each_employees_activity_page_by_page() {
