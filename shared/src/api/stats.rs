@@ -4,10 +4,11 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::access::admin;
+use super::access::{admin, member_and};
 use crate::domain::files::ORG_QUOTA;
 use crate::domain::{Membership, Org, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::store::orgs::Also;
 use crate::Ctx;
 
 /// Members holding each role (a member with two roles counts in both).
@@ -44,12 +45,19 @@ pub struct SummaryView {
     pub courses: u32,
     pub pending_join_requests: u32,
     pub files: FileCounts,
+    /// Members who used the organization's pages on one of the last 7 days (UTC, today
+    /// included); a member removed since still counts for the days they were active.
+    pub active_7d: u64,
+    /// The same over the last 30 days.
+    pub active_30d: u64,
     /// When the figures were read.
     pub as_of: Timestamp,
 }
 
 impl SummaryView {
-    fn of(o: &Org, now: Timestamp) -> Self {
+    /// `last_active`: how many members were last active on each of the last 30 days,
+    /// today first.
+    fn of(o: &Org, last_active: &[u64], now: Timestamp) -> Self {
         SummaryView {
             members: MemberCounts {
                 total: o.member_count,
@@ -66,19 +74,27 @@ impl SummaryView {
             courses: o.course_count,
             pending_join_requests: o.pending_join_requests,
             files: FileCounts { count: o.file_count, bytes: o.storage_bytes, quota_bytes: ORG_QUOTA },
+            active_7d: last_active.iter().take(7).sum(),
+            active_30d: last_active.iter().take(30).sum(),
             as_of: now,
         }
     }
 }
 
 /// The organization in figures (admins): members by role, admins, classes, groups,
-/// courses, pending join requests, files. One read, whatever the organization's size.
+/// courses, pending join requests, files, members active over 7 and 30 days. One read
+/// (the organization, the caller and 30 days' counts at once), whatever its size.
 #[utoipa::path(get, path = "/v1/orgs/{org}/stats/summary", tag = "stats",
     params(("org" = String, Path, description = "organization ID")),
     responses((status = 200, description = "The figures", body = SummaryView)))]
 pub async fn summary(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let caller = admin(&ctx, &req, "see the organization's statistics").await?;
-    ApiResponse::ok(&SummaryView::of(&caller.org, Timestamp::now()))
+    let now = Timestamp::now();
+    let days: Vec<String> = (0..30).map(|back| now.plus(time::Duration::days(-back)).day()).collect();
+    let also: Vec<Also> = days.iter().cloned().map(Also::ActiveDay).collect();
+    let (caller, mut read) = member_and(&ctx, &req, &also).await?;
+    caller.require_admin("see the organization's statistics")?;
+    let last_active = days.iter().map(|d| read.active_on(d)).collect::<Result<Vec<u64>, _>>()?;
+    ApiResponse::ok(&SummaryView::of(&caller.org, &last_active, now))
 }
 
 /// An employee (a teacher or staff member) and their activity.

@@ -54,6 +54,8 @@ pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
 pub const FILE_PREFIX: &str = "FILE#";
 /// A group's announced uploads, not completed yet (`UPLOAD#<group>#<file>`; expire).
 pub const UPLOAD_PREFIX: &str = "UPLOAD#";
+/// How many members were last active on a day (`ACTIVEDAY#2026-12-06`; expires).
+pub const ACTIVEDAY_PREFIX: &str = "ACTIVEDAY#";
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
@@ -198,6 +200,10 @@ pub fn files_prefix(status: FileStatus, group: &str) -> String {
 
 pub fn file_sk(status: FileStatus, group: &str, id: &str) -> String {
     format!("{}{id}", files_prefix(status, group))
+}
+
+pub fn active_day_sk(day: &str) -> String {
+    format!("{ACTIVEDAY_PREFIX}{day}")
 }
 
 pub fn course_sk(id: &str) -> String {

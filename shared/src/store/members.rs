@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
     container_key, course_key, member_key, one_of, place_count_attr, place_key, role_name, role_names, to_value,
 };
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, as_actor_of, end_or_check_pending, move_counts, put_new_member, roster_changes,
-    roster_update, Counts, NewMemberFailure,
+    add_audit, add_event, as_actor_of, count_active, end_or_check_pending, move_counts, put_new_member, roster_changes,
+    roster_update, uncount_active, Counts, NewMemberFailure,
 };
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
@@ -352,28 +352,39 @@ impl Store {
     }
 
     /// Records the member's first request of the day: at most one write a member a day,
-    /// and none when another request already recorded the day.
+    /// and none when another request already recorded the day. The same transaction moves
+    /// the member from the count of their previous last active day to today's, so the
+    /// members active over the last days are a sum of at most 30 counters, each member
+    /// counted once (at their latest day).
     pub async fn touch_member(&self, m: &Membership, now: Timestamp) -> Result<(), StoreError> {
         let today = now.day();
         let oldest = now.plus(time::Duration::days(-29)).day();
         let mut days: Vec<String> = m.active_days.iter().filter(|d| **d >= oldest && **d != today).cloned().collect();
         days.push(today.clone());
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(member_key(&m.org_id, &m.user_id)))
-            .update_expression("SET last_active_at = :now, active_days = :days")
-            .condition_expression(
-                "attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :today)",
-            )
-            .expression_attribute_values(":now", s(now.to_string()))
-            .expression_attribute_values(":today", s(today))
-            .expression_attribute_values(":days", AttributeValue::L(days.into_iter().map(AttributeValue::S).collect()))
-            .return_values(ReturnValue::None)
-            .send()
-            .await;
-        super::done_unless_condition(result)
+        let previous = m.last_active_day().filter(|d| *d != today);
+        let run = |previous: Option<&String>| {
+            let mut tx = Tx::new(&self.table);
+            let touch = Expr::update("SET last_active_at = :now, active_days = :days")
+                .when("attribute_exists(pk) AND (attribute_not_exists(last_active_at) OR last_active_at < :today)")
+                .value(":now", s(now.to_string()))
+                .value(":today", s(&today))
+                .value(":days", AttributeValue::L(days.iter().cloned().map(AttributeValue::S).collect()));
+            tx.update(member_key(&m.org_id, &m.user_id), touch)?;
+            count_active(&mut tx, &m.org_id, now)?;
+            if let Some(day) = previous {
+                uncount_active(&mut tx, &m.org_id, day)?;
+            }
+            Ok::<_, StoreError>(tx)
+        };
+        match run(previous.as_ref())?.run(self).await {
+            Err(e) if e.condition_failed_at(0) => Ok(()),
+            // Their previous day's count is gone (kept 40 days): only today's moves.
+            Err(e) if previous.is_some() && e.condition_failed_at(2) => match run(None)?.run(self).await {
+                Err(e) if e.condition_failed_at(0) => Ok(()),
+                other => other,
+            },
+            other => other,
+        }
     }
 
     /// A page of the organization's members, optionally only those holding `role`.

@@ -6,8 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
-use super::keys::{file_sk, org_pk, post_sk};
-use super::pieces::add_audit;
+use super::keys::{active_day_sk, file_sk, org_pk, post_sk};
+use super::pieces::{add_audit, count_active};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::{
@@ -30,6 +30,8 @@ pub enum Also {
     Post(PostKind, String, Option<String>, String),
     /// A file of a group: ready or an upload, its group and ID.
     File(FileStatus, String, String),
+    /// The count of members last active on a day (`2026-12-06`).
+    ActiveDay(String),
 }
 
 impl Also {
@@ -43,6 +45,7 @@ impl Also {
             Also::Course(id) => course_key(org, id),
             Also::Post(kind, group, thread, id) => key(org_pk(org), post_sk(*kind, group, thread.as_deref(), id)),
             Also::File(status, group, id) => key(org_pk(org), file_sk(*status, group, id)),
+            Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
         }
     }
 }
@@ -103,6 +106,14 @@ impl Read {
         self.take(key)
     }
 
+    /// How many members were last active on `day` (0 when none were, or it was not read).
+    pub fn active_on(&mut self, day: &str) -> Result<u64, StoreError> {
+        let item = key(org_pk(self.org()?), active_day_sk(day));
+        let count =
+            self.items.remove(&key_of(&item)).and_then(|i| i.get("members").and_then(|v| v.as_n().ok().cloned()));
+        Ok(count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0).max(0) as u64)
+    }
+
     pub fn file(&mut self, status: FileStatus, group: &str, id: &str) -> Result<Option<GroupFile>, StoreError> {
         let key = key(org_pk(self.org()?), file_sk(status, group, id));
         self.take(key)
@@ -126,6 +137,9 @@ impl Store {
             let mut tx = Tx::new(&self.table);
             tx.put(org_item(&org)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             tx.put(member_item(&creator)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            if let Some(at) = creator.last_active_at {
+                count_active(&mut tx, &org.id, at)?;
+            }
             match tx.run(self).await {
                 Ok(()) => return Ok((org, creator)),
                 Err(e) if e.condition_failed_at(0) => org.id = OrgId::generate(),

@@ -8,8 +8,8 @@ use super::items::{
     audit_item, class_key, event_item, link_key, member_item, member_key, org_key, pending_key, request_item,
     role_name, EventRecord,
 };
-use super::keys::roster_attr;
-use super::tx::{b, n, s, Expr, Tx};
+use super::keys::{active_day_sk, org_pk, roster_attr, TTL};
+use super::tx::{b, key, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
 use crate::domain::{Role, RoleGrant, Timestamp, UserId};
@@ -165,6 +165,26 @@ pub fn move_counts(tx: &mut Tx, org: &OrgId, c: Counts) -> Result<usize, StoreEr
         expr.when("attribute_exists(pk)")
     };
     tx.update(org_key(org), expr)
+}
+
+/// How long a day's count of last active members is kept (the statistics read 30 days).
+pub const ACTIVE_DAY_KEPT: time::Duration = time::Duration::days(40);
+
+/// Counts a member as last active `at`'s day (the count expires after
+/// [`ACTIVE_DAY_KEPT`]).
+pub fn count_active(tx: &mut Tx, org: &OrgId, at: Timestamp) -> Result<usize, StoreError> {
+    let count = Expr::update("SET #ttl = if_not_exists(#ttl, :ttl) ADD members :one")
+        .name("#ttl", TTL)
+        .value(":ttl", n(at.plus(ACTIVE_DAY_KEPT).unix()))
+        .value(":one", n(1));
+    tx.update(key(org_pk(org), active_day_sk(&at.day())), count)
+}
+
+/// No longer counts a member as last active on `day` (on the condition that the day's
+/// count is still there).
+pub fn uncount_active(tx: &mut Tx, org: &OrgId, day: &str) -> Result<usize, StoreError> {
+    let uncount = Expr::update("ADD members :minus").when("attribute_exists(pk)").value(":minus", n(-1));
+    tx.update(key(org_pk(org), active_day_sk(day)), uncount)
 }
 
 /// Counts a class made (`1`) or deleted (`-1`) on the organization.

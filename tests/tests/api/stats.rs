@@ -124,3 +124,40 @@ async fn admins_see_each_employees_activity_page_by_page() {
     c.pupil.get(&path).await.problem(403, "forbidden");
     c.stranger.get(&path).await.problem(404, "not_found");
 }
+
+/// Members active over the last 7 and 30 days: each once, at their latest day, however
+/// many requests they make (at once too).
+#[tokio::test]
+async fn members_active_over_7_and_30_days_are_counted_once_each() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use kabinet::domain::Timestamp;
+
+    let admin = User::new("Директор Активная");
+    let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
+    let o = format!("/v1/orgs/{org}");
+    let active = |summary: &Value| (summary["active_7d"].as_u64().unwrap(), summary["active_30d"].as_u64().unwrap());
+    let summary = || async { admin.get(&format!("{o}/stats/summary")).await.ok(200).clone() };
+    let teacher = enrol(&admin, &org, "Учитель", json!([crate::teacher("Учитель", &[&classes[0]])])).await;
+    enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
+    assert_eq!(active(&summary().await), (1, 1), "the director only: the others have not come yet");
+
+    // The teacher comes: five requests at once, counted once.
+    let visits = (0..5).map(|_| teacher.get(&o));
+    assert!(futures::future::join_all(visits).await.iter().all(|r| r.status == 200));
+    assert_eq!(active(&summary().await), (2, 2));
+
+    // A parent last active ten days ago (as stored): counted over 30 days, not 7.
+    let p = enrol(&admin, &org, "Родитель", json!([parent(&[&classes[0]])])).await;
+    let then = Timestamp::now().plus(time::Duration::days(-10));
+    crate::set_item_attr(&org, &format!("MEMBER#{}", p.sub), "last_active_at", AttributeValue::S(then.to_string()))
+        .await;
+    let that_day = format!("ACTIVEDAY#{}", then.day());
+    crate::set_item_attr(&org, &that_day, "members", AttributeValue::N("1".into())).await;
+    assert_eq!(active(&summary().await), (2, 3));
+
+    // They come back today: moved from that day to today, still one person.
+    p.get(&o).await.ok(200);
+    assert_eq!(active(&summary().await), (3, 3));
+    let left = crate::item(&format!("ORG#{org}"), &that_day).await;
+    assert_eq!(left["members"].as_n().unwrap(), "0");
+}
