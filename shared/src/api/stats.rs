@@ -5,8 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access::{admin, member_and};
+use super::inviting::VALID_DAYS;
 use crate::domain::files::ORG_QUOTA;
-use crate::domain::{Membership, Org, Role, RoleGrant, Timestamp};
+use crate::domain::{InviteLink, Membership, Org, Role, RoleGrant, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::orgs::Also;
 use crate::Ctx;
@@ -35,6 +36,21 @@ pub struct FileCounts {
     pub quota_bytes: u64,
 }
 
+/// Invitation links that can be used now (not revoked, expired or used up), and how many
+/// times they were.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkCounts {
+    pub active: u64,
+    pub uses: u64,
+}
+
+/// Email invitations not answered yet and not expired (an invitation expiring later
+/// today counts until the day ends, UTC).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvitationCounts {
+    pub pending: u64,
+}
+
 /// The organization in figures, from counters kept in the same transactions as the
 /// changes they count.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,6 +60,8 @@ pub struct SummaryView {
     pub groups: u32,
     pub courses: u32,
     pub pending_join_requests: u32,
+    pub invite_links: LinkCounts,
+    pub invitations: InvitationCounts,
     pub files: FileCounts,
     /// Members who used the organization's pages on one of the last 7 days (UTC, today
     /// included); a member removed since still counts for the days they were active.
@@ -56,8 +74,9 @@ pub struct SummaryView {
 
 impl SummaryView {
     /// `last_active`: how many members were last active on each of the last 30 days,
-    /// today first.
-    fn of(o: &Org, last_active: &[u64], now: Timestamp) -> Self {
+    /// today first; `links`: the organization's links; `invitations`: the pending ones.
+    fn of(o: &Org, last_active: &[u64], links: &[InviteLink], invitations: u64, now: Timestamp) -> Self {
+        let active: Vec<&InviteLink> = links.iter().filter(|l| l.refusal(now).is_none()).collect();
         SummaryView {
             members: MemberCounts {
                 total: o.member_count,
@@ -73,6 +92,11 @@ impl SummaryView {
             groups: o.group_count,
             courses: o.course_count,
             pending_join_requests: o.pending_join_requests,
+            invite_links: LinkCounts {
+                active: active.len() as u64,
+                uses: active.iter().map(|l| u64::from(l.uses)).sum(),
+            },
+            invitations: InvitationCounts { pending: invitations },
             files: FileCounts { count: o.file_count, bytes: o.storage_bytes, quota_bytes: ORG_QUOTA },
             active_7d: last_active.iter().take(7).sum(),
             active_30d: last_active.iter().take(30).sum(),
@@ -82,19 +106,32 @@ impl SummaryView {
 }
 
 /// The organization in figures (admins): members by role, admins, classes, groups,
-/// courses, pending join requests, files, members active over 7 and 30 days. One read
-/// (the organization, the caller and 30 days' counts at once), whatever its size.
+/// courses, pending join requests, invitation links and invitations, files, members
+/// active over 7 and 30 days. Two reads whatever the organization's size: the
+/// organization, the caller and the counts per day at once, then its links.
 #[utoipa::path(get, path = "/v1/orgs/{org}/stats/summary", tag = "stats",
     params(("org" = String, Path, description = "organization ID")),
     responses((status = 200, description = "The figures", body = SummaryView)))]
 pub async fn summary(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let now = Timestamp::now();
-    let days: Vec<String> = (0..30).map(|back| now.plus(time::Duration::days(-back)).day()).collect();
-    let also: Vec<Also> = days.iter().cloned().map(Also::ActiveDay).collect();
+    let day = |offset: i64| now.plus(time::Duration::days(offset)).day();
+    let (past, coming): (Vec<String>, Vec<String>) =
+        ((0..30).map(|d| day(-d)).collect(), (0..=VALID_DAYS).map(day).collect());
+    let also: Vec<Also> = past
+        .iter()
+        .cloned()
+        .map(Also::ActiveDay)
+        .chain(coming.iter().cloned().map(Also::InvitationsExpiring))
+        .collect();
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     caller.require_admin("see the organization's statistics")?;
-    let last_active = days.iter().map(|d| read.active_on(d)).collect::<Result<Vec<u64>, _>>()?;
-    ApiResponse::ok(&SummaryView::of(&caller.org, &last_active, now))
+    let last_active = past.iter().map(|d| read.active_on(d)).collect::<Result<Vec<u64>, _>>()?;
+    let mut invitations = 0;
+    for d in &coming {
+        invitations += read.invitations_expiring_on(d)?;
+    }
+    let links = ctx.store().all_links(&caller.org.id).await?;
+    ApiResponse::ok(&SummaryView::of(&caller.org, &last_active, &links, invitations, now))
 }
 
 /// An employee (a teacher or staff member) and their activity.

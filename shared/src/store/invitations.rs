@@ -5,7 +5,9 @@ use super::items::invitation_key;
 use super::items::{invitation_guard_item, invitation_guard_key, invitation_guard_target, invitation_item};
 use super::keys::*;
 use super::pieces::NewMemberFailure;
-use super::pieces::{add_audit, add_event, end_or_check_pending, move_counts, put_new_member, Counts};
+use super::pieces::{
+    add_audit, add_event, count_pending_invitation, end_or_check_pending, move_counts, put_new_member, Counts,
+};
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
@@ -79,6 +81,7 @@ impl Store {
         tx.put(invitation_item(i)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let guard_at = tx.put(invitation_guard_item(i), Some(Expr::condition("attribute_not_exists(pk)")))?;
         let day_at = count_invitation_email(&mut tx, &i.org_id, i.created_at)?;
+        count_pending_invitation(&mut tx, &i.org_id, i.expires_at, 1)?;
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
@@ -188,6 +191,11 @@ impl Store {
             ),
         )?;
         let day_at = count_invitation_email(&mut tx, &i.org_id, now)?;
+        // Pending until another day now (a transaction touches a day's count once).
+        if i.expires_at.day() != expires_at.day() {
+            count_pending_invitation(&mut tx, &i.org_id, i.expires_at, -1)?;
+            count_pending_invitation(&mut tx, &i.org_id, expires_at, 1)?;
+        }
         add_audit(&mut tx, audit)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
@@ -212,6 +220,7 @@ impl Store {
         let mut meanings =
             vec![(tx.put(invitation_item(&closed)?, Some(pending_version(i)))?, InvitationError::NotPending)];
         tx.delete(invitation_guard_key(&i.org_id, &i.email), None)?;
+        count_pending_invitation(&mut tx, &i.org_id, i.expires_at, -1)?;
         if let Some((m, pending)) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
             move_counts(&mut tx, &m.org_id, Counts::member(m, 1).pending(-i64::from(pending.is_some())))?;

@@ -56,6 +56,8 @@ pub const FILE_PREFIX: &str = "FILE#";
 pub const UPLOAD_PREFIX: &str = "UPLOAD#";
 /// How many members were last active on a day (`ACTIVEDAY#2026-12-06`; expires).
 pub const ACTIVEDAY_PREFIX: &str = "ACTIVEDAY#";
+/// How many pending invitations expire on a day (`INVITEEXP#2026-12-20`; expires).
+pub const INVITEEXP_PREFIX: &str = "INVITEEXP#";
 pub const INVITE_PREFIX: &str = "INVITE#";
 /// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
@@ -200,6 +202,10 @@ pub fn files_prefix(status: FileStatus, group: &str) -> String {
 
 pub fn file_sk(status: FileStatus, group: &str, id: &str) -> String {
     format!("{}{id}", files_prefix(status, group))
+}
+
+pub fn invitations_expiring_sk(day: &str) -> String {
+    format!("{INVITEEXP_PREFIX}{day}")
 }
 
 pub fn active_day_sk(day: &str) -> String {

@@ -43,6 +43,11 @@ impl Store {
         Ok(link.filter(|l| l.token_hash == token_hash))
     }
 
+    /// Every link of the organization (links leave the table 90 days after they expire).
+    pub async fn all_links(&self, org: &OrgId) -> Result<Vec<InviteLink>, StoreError> {
+        self.query_all(&KeyQuery::table(org_pk(org)).prefix(LINK_PREFIX)).await
+    }
+
     /// A page of the organization's links, newest first.
     pub async fn links(&self, org: &OrgId, page: &PageQuery) -> Result<(Vec<InviteLink>, Option<Cursor>), StoreError> {
         self.query_page(&KeyQuery::table(org_pk(org)).prefix(LINK_PREFIX).newest_first(), page).await

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
-use super::keys::{active_day_sk, file_sk, org_pk, post_sk};
+use super::keys::{active_day_sk, file_sk, invitations_expiring_sk, org_pk, post_sk};
 use super::pieces::{add_audit, count_active};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
@@ -32,6 +32,8 @@ pub enum Also {
     File(FileStatus, String, String),
     /// The count of members last active on a day (`2026-12-06`).
     ActiveDay(String),
+    /// The count of pending invitations expiring on a day.
+    InvitationsExpiring(String),
 }
 
 impl Also {
@@ -46,6 +48,7 @@ impl Also {
             Also::Post(kind, group, thread, id) => key(org_pk(org), post_sk(*kind, group, thread.as_deref(), id)),
             Also::File(status, group, id) => key(org_pk(org), file_sk(*status, group, id)),
             Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
+            Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
         }
     }
 }
@@ -106,12 +109,21 @@ impl Read {
         self.take(key)
     }
 
-    /// How many members were last active on `day` (0 when none were, or it was not read).
-    pub fn active_on(&mut self, day: &str) -> Result<u64, StoreError> {
-        let item = key(org_pk(self.org()?), active_day_sk(day));
-        let count =
-            self.items.remove(&key_of(&item)).and_then(|i| i.get("members").and_then(|v| v.as_n().ok().cloned()));
+    /// A counter of the organization's partition (0 when there is none, or it was not read).
+    fn counter(&mut self, sk: String, attr: &str) -> Result<u64, StoreError> {
+        let item = key(org_pk(self.org()?), sk);
+        let count = self.items.remove(&key_of(&item)).and_then(|i| i.get(attr).and_then(|v| v.as_n().ok().cloned()));
         Ok(count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0).max(0) as u64)
+    }
+
+    /// How many members were last active on `day`.
+    pub fn active_on(&mut self, day: &str) -> Result<u64, StoreError> {
+        self.counter(active_day_sk(day), "members")
+    }
+
+    /// How many pending invitations expire on `day`.
+    pub fn invitations_expiring_on(&mut self, day: &str) -> Result<u64, StoreError> {
+        self.counter(invitations_expiring_sk(day), "pending")
     }
 
     pub fn file(&mut self, status: FileStatus, group: &str, id: &str) -> Result<Option<GroupFile>, StoreError> {

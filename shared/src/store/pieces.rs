@@ -8,7 +8,7 @@ use super::items::{
     audit_item, class_key, event_item, link_key, member_item, member_key, org_key, pending_key, request_item,
     role_name, EventRecord,
 };
-use super::keys::{active_day_sk, org_pk, roster_attr, TTL};
+use super::keys::{active_day_sk, invitations_expiring_sk, org_pk, roster_attr, TTL};
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
@@ -185,6 +185,20 @@ pub fn count_active(tx: &mut Tx, org: &OrgId, at: Timestamp) -> Result<usize, St
 pub fn uncount_active(tx: &mut Tx, org: &OrgId, day: &str) -> Result<usize, StoreError> {
     let uncount = Expr::update("ADD members :minus").when("attribute_exists(pk)").value(":minus", n(-1));
     tx.update(key(org_pk(org), active_day_sk(day)), uncount)
+}
+
+/// How long after its day the count of invitations expiring then is kept: past the
+/// invitations' own (90 days after their expiry), so a change to one always finds it.
+pub const EXPIRING_KEPT: time::Duration = time::Duration::days(100);
+
+/// Moves the count of pending invitations that expire on `expires`'s day. The pending
+/// invitations are the sum of the counts of the days from today on.
+pub fn count_pending_invitation(tx: &mut Tx, org: &OrgId, expires: Timestamp, delta: i64) -> Result<usize, StoreError> {
+    let count = Expr::update("SET #ttl = if_not_exists(#ttl, :ttl) ADD pending :delta")
+        .name("#ttl", TTL)
+        .value(":ttl", n(expires.plus(EXPIRING_KEPT).unix()))
+        .value(":delta", n(delta));
+    tx.update(key(org_pk(org), invitations_expiring_sk(&expires.day())), count)
 }
 
 /// Counts a class made (`1`) or deleted (`-1`) on the organization.

@@ -371,8 +371,9 @@ async fn round_trips_inside_a_group() {
     run("GET /groups/{id}/files", 2, call(Method::GET, format!("{base}/files"), None).await);
     run("GET /groups/{id}/files/{file}", 1, call(Method::GET, format!("{base}/files/{file}"), None).await);
     run("DELETE /groups/{id}/files/{file}", 2, call(Method::DELETE, format!("{base}/files/{file}"), None).await);
-    // The summary: the counters are on the organization's item, read with the membership.
-    run("GET /orgs/{org}/stats/summary", 1, call(Method::GET, format!("/v1/orgs/{org}/stats/summary"), None).await);
+    // The summary: the organization's counters and the counts per day, read with the
+    // membership; then its links.
+    run("GET /orgs/{org}/stats/summary", 2, call(Method::GET, format!("/v1/orgs/{org}/stats/summary"), None).await);
     // The employees' statistics: the admin's membership, then one page of a query.
     run("GET /orgs/{org}/stats/employees", 2, call(Method::GET, format!("/v1/orgs/{org}/stats/employees"), None).await);
 

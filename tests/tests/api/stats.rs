@@ -38,6 +38,21 @@ async fn the_summary_is_exact_after_adds_removals_role_changes_requests_and_a_ra
         requests.push(r.ok(201)["id"].as_str().unwrap().to_string());
     }
     assert_eq!(decide(&admin, &org, &requests[0], "accept", json!({})).await.status, 200);
+    // A second link, revoked: not active.
+    let body = json!({"expires_at": expires, "max_uses": 10, "roles": [parent(&[a])]});
+    let revoked = admin.post(&format!("{o}/invite-links"), body).await.ok(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(admin.delete(&format!("{o}/invite-links/{revoked}")).await.status, 204);
+    // Three email invitations: one revoked, one resent, one still as sent.
+    let emails = ["first@parents.test", "second@parents.test", "third@parents.test"];
+    let r = admin.post(&format!("{o}/invitations"), json!({"emails": emails, "role": parent(&[b])})).await;
+    let sent: Vec<String> = r.ok(200)["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["invitation_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(admin.delete(&format!("{o}/invitations/{}", sent[0])).await.status, 204);
+    assert!(admin.post(&format!("{o}/invitations/{}/resend", sent[1]), json!({})).await.status < 300);
     // Two groups (one deleted) and a course.
     let g =
         admin.post(&format!("{o}/groups"), json!({"name": "Хор"})).await.ok(201)["id"].as_str().unwrap().to_string();
@@ -60,6 +75,8 @@ async fn the_summary_is_exact_after_adds_removals_role_changes_requests_and_a_ra
     assert_eq!(summary["classes"], 2);
     assert_eq!((summary["groups"].as_u64(), summary["courses"].as_u64()), (Some(1), Some(1)));
     assert_eq!(summary["pending_join_requests"], 1);
+    assert_eq!(summary["invite_links"], json!({"active": 1, "uses": 2}), "the teachers' link, asked through twice");
+    assert_eq!(summary["invitations"], json!({"pending": 2}));
     assert_eq!(summary["files"]["count"], 0);
     assert_eq!(summary["files"]["quota_bytes"], 10u64 << 30);
     assert!(summary["as_of"].is_string());
