@@ -6,6 +6,7 @@
 //! - `http`: requests, responses, problem+json errors, auth claims, paging parameters
 //! - `api`: one module per resource, one handler fn per endpoint, and the route table
 //! - `lambda`: the one Lambda artifact: runs the route or consumer its `Handler` names
+//! - `exports`: what admins download (CSV, later XLSX), written row by row
 //! - `objects`: the private buckets: presigned uploads and downloads, HEAD, delete
 //! - `permissions`: what each function touches (its IAM policy, its clients)
 
@@ -13,6 +14,7 @@ pub mod api;
 pub mod config;
 pub mod domain;
 pub mod events;
+pub mod exports;
 pub mod http;
 pub mod lambda;
 pub mod mail;
