@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 
 use super::access::{id_param, in_group, path_id, Caller};
 use super::grants::field_errors;
-use crate::domain::groups::new_id;
 use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
@@ -246,23 +245,8 @@ async fn create_post<V: Serialize>(
         PostText::parse(None, Some(&body.body))
     }
     .map_err(field_errors)?;
-    let post = Post {
-        id: new_id(),
-        org_id: caller.org.id.clone(),
-        group_id: group.id.clone(),
-        thread_id: thread,
-        title: text.title.unwrap_or_default(),
-        body: text.body.unwrap_or_default(),
-        author_id: caller.member.user_id.clone(),
-        author_name: caller.member.name.clone(),
-        created_at: Timestamp::now(),
-        edited_at: None,
-        deleted_at: None,
-        deleted_by: None,
-        reply_count: 0,
-        last_reply_at: None,
-        version: 1,
-    };
+    let author = (&caller.member.user_id, caller.member.name.as_str());
+    let post = Post::new(&caller.org.id, &group.id, thread, text, author, Timestamp::now());
     let event = (kind == PostKind::Announcement).then(|| OutboxEvent::AnnouncementPosted {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),

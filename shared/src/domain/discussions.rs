@@ -83,6 +83,34 @@ pub enum PostRefusal {
 }
 
 impl Post {
+    /// A new post of `author` (their ID and name) in `group`, under `thread` for a reply.
+    pub fn new(
+        org: &OrgId,
+        group: &str,
+        thread: Option<String>,
+        text: PostText,
+        author: (&UserId, &str),
+        now: Timestamp,
+    ) -> Post {
+        Post {
+            id: super::groups::new_id(),
+            org_id: org.clone(),
+            group_id: group.to_string(),
+            thread_id: thread,
+            title: text.title.unwrap_or_default(),
+            body: text.body.unwrap_or_default(),
+            author_id: author.0.clone(),
+            author_name: author.1.to_string(),
+            created_at: now,
+            edited_at: None,
+            deleted_at: None,
+            deleted_by: None,
+            reply_count: 0,
+            last_reply_at: None,
+            version: 1,
+        }
+    }
+
     pub fn deleted(&self) -> bool {
         self.deleted_at.is_some()
     }
@@ -150,23 +178,9 @@ mod tests {
     use super::*;
 
     fn post(author: &str, created: Timestamp) -> Post {
-        Post {
-            id: "p".into(),
-            org_id: OrgId::parse("k7m3xq9pza").unwrap(),
-            group_id: "g".into(),
-            thread_id: None,
-            title: "Экскурсия".into(),
-            body: "В пятницу".into(),
-            author_id: UserId::parse(author).unwrap(),
-            author_name: "Анна".into(),
-            created_at: created,
-            edited_at: None,
-            deleted_at: None,
-            deleted_by: None,
-            reply_count: 0,
-            last_reply_at: None,
-            version: 1,
-        }
+        let text = PostText { title: Some("Экскурсия".into()), body: Some("В пятницу".into()) };
+        let org = OrgId::parse("k7m3xq9pza").unwrap();
+        Post::new(&org, "g", None, text, (&UserId::parse(author).unwrap(), "Анна"), created)
     }
 
     #[test]

@@ -85,7 +85,7 @@ fn assert_status(r: &Resp, status: u16) {
 }
 
 /// Every item of a paged list, following `next_cursor` with `limit=1`.
-async fn all_pages(who: &User, path: &str) -> (Vec<Value>, usize) {
+pub async fn all_pages(who: &User, path: &str) -> (Vec<Value>, usize) {
     let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
     loop {
         let url = match &cursor {

@@ -8,7 +8,7 @@ use kabinet_tests::User;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::discussions::{announce, circle, id_of, open_thread, reply};
+use crate::discussions::{all_pages, announce, circle, id_of, open_thread, reply};
 use crate::{decide, enrol, parent, registered, school, student, teacher};
 
 #[tokio::test]
@@ -99,19 +99,10 @@ async fn admins_see_each_employees_activity_page_by_page() {
 
     // Page by page, one at a time: the teachers and staff (the director too), no one else.
     let path = format!("/v1/orgs/{}/stats/employees", c.org);
+    let (items, pages) = all_pages(&c.admin, &path).await;
     let mut seen: HashMap<String, Value> = HashMap::new();
-    let mut next = format!("{path}?limit=1");
-    let mut pages = 0;
-    loop {
-        let page = c.admin.get(&next).await.ok(200).clone();
-        pages += 1;
-        for item in page["items"].as_array().unwrap() {
-            assert!(seen.insert(item["user_id"].as_str().unwrap().to_string(), item.clone()).is_none(), "once each");
-        }
-        match page["next_cursor"].as_str() {
-            Some(cursor) => next = format!("{path}?limit=1&cursor={cursor}"),
-            None => break,
-        }
+    for item in items {
+        assert!(seen.insert(item["user_id"].as_str().unwrap().to_string(), item.clone()).is_none(), "once each");
     }
     let mut people: Vec<&str> = seen.keys().map(String::as_str).collect();
     people.sort();
