@@ -10,7 +10,7 @@ use lambda_http::{Body, RequestExt};
 
 use crate::api::{dispatch, find, route, routes, Route};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
-use crate::permissions::Access;
+use crate::permissions::{Access, Bucket};
 use crate::Ctx;
 
 pub use lambda_http::Error;
@@ -24,6 +24,28 @@ pub enum Function {
     Fallback,
     /// The stream consumer that sends the emails of outbox events (`notifier`).
     Notifier,
+    /// The stream consumer that builds exports (`exporter`), in the worker artifact.
+    Exporter,
+}
+
+/// The artifacts the functions run: the API's, small for its cold starts, and the
+/// workers' (the exporter), which carries the file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Artifact {
+    /// `kabinet`: the routes, the fallback and the notifier.
+    Api,
+    /// `kabinet-worker`: the exporter.
+    Worker,
+}
+
+impl Artifact {
+    /// The binary's name (functions/Cargo.toml).
+    pub fn binary(self) -> &'static str {
+        match self {
+            Artifact::Api => "kabinet",
+            Artifact::Worker => "kabinet-worker",
+        }
+    }
 }
 
 impl Function {
@@ -31,6 +53,7 @@ impl Function {
         match name {
             "fallback" => Some(Function::Fallback),
             "notifier" => Some(Function::Notifier),
+            "exporter" => Some(Function::Exporter),
             _ => route(name).map(Function::Route),
         }
     }
@@ -38,7 +61,7 @@ impl Function {
     /// Every function the template deploys: the routes, then the fallback and consumers.
     pub fn all() -> Vec<Function> {
         let mut all: Vec<Function> = routes().iter().map(Function::Route).collect();
-        all.extend([Function::Fallback, Function::Notifier]);
+        all.extend([Function::Fallback, Function::Notifier, Function::Exporter]);
         all
     }
 
@@ -47,6 +70,14 @@ impl Function {
             Function::Route(r) => r.name,
             Function::Fallback => "fallback",
             Function::Notifier => "notifier",
+            Function::Exporter => "exporter",
+        }
+    }
+
+    pub fn artifact(&self) -> Artifact {
+        match self {
+            Function::Exporter => Artifact::Worker,
+            _ => Artifact::Api,
         }
     }
 
@@ -56,13 +87,16 @@ impl Function {
             Function::Fallback => Access::NONE,
             // Send claims and recipients' profiles; admins and people by email (gsi2).
             Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
+            // Reads the organization and its members, writes the export's state and its
+            // file (multipart uploads).
+            Function::Exporter => Access::READ_WRITE.exports(Bucket::Write),
         }
     }
 }
 
-/// The artifact's main: runs the function its `Handler` names. A handler that names
-/// nothing known fails the init with a log line saying so.
-pub async fn main() -> Result<(), Error> {
+/// The function the `Handler` names, if this artifact runs it; otherwise the init fails
+/// with a log line saying why.
+async fn function(artifact: Artifact) -> Result<(Function, Ctx), Error> {
     crate::telemetry::init();
     let handler = std::env::var("_HANDLER").unwrap_or_default();
     let Some(function) = Function::named(&handler) else {
@@ -73,11 +107,40 @@ pub async fn main() -> Result<(), Error> {
         );
         return Err(format!("unknown handler {handler:?}").into());
     };
-    let ctx = Ctx::from_env(function.access()).await;
+    if function.artifact() != artifact {
+        tracing::error!(
+            handler = %handler,
+            artifact = artifact.binary(),
+            "the function runs in the {} artifact, not this one: regenerate infra/template.yaml (make template)",
+            function.artifact().binary()
+        );
+        return Err(format!("{handler} is not in {}", artifact.binary()).into());
+    }
+    Ok((function, Ctx::from_env(function.access()).await))
+}
+
+/// The API artifact's main: runs the route, fallback or notifier its `Handler` names.
+pub async fn main() -> Result<(), Error> {
+    let (function, ctx) = function(Artifact::Api).await?;
     match function {
         Function::Route(route) => run_route(ctx, route).await,
         Function::Fallback => run_fallback().await,
         Function::Notifier => run_notifier(ctx).await,
+        Function::Exporter => Err("the exporter is in the worker artifact".into()),
+    }
+}
+
+/// The worker artifact's main: runs the exporter.
+pub async fn worker_main() -> Result<(), Error> {
+    let (function, ctx) = function(Artifact::Worker).await?;
+    match function {
+        Function::Exporter => {
+            run_consumer(ctx, |ctx, records| {
+                Box::pin(async move { crate::events::exporter::process(&ctx, records).await })
+            })
+            .await
+        }
+        _ => Err("only the exporter is in the worker artifact".into()),
     }
 }
 
@@ -106,14 +169,22 @@ async fn run_fallback() -> Result<(), Error> {
 /// The notifier: a DynamoDB stream consumer that reports partial batch failures
 /// (`ReportBatchItemFailures`), so only what failed is delivered again.
 async fn run_notifier(ctx: Ctx) -> Result<(), Error> {
+    // Boxed: the whole chain of futures is deep enough to strain type layout.
+    run_consumer(ctx, |ctx, records| Box::pin(async move { crate::events::notifier::process(&ctx, records).await }))
+        .await
+}
+
+type Failed = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<String>> + Send>>;
+
+/// A stream consumer: `process` handles a batch's records and answers the IDs of those
+/// that failed, reported as partial batch failures.
+async fn run_consumer(ctx: Ctx, process: fn(Ctx, Vec<crate::events::ChangeRecord>) -> Failed) -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Event>| {
         let ctx = ctx.clone();
         async move {
-            let records = change_records(event.payload);
-            // Boxed: the whole chain of futures is deep enough to strain type layout.
-            let failed = Box::pin(crate::events::notifier::process(&ctx, records)).await;
+            let failed = process(ctx, change_records(event.payload)).await;
             let mut response = DynamoDbEventResponse::default();
             response.batch_item_failures = failed
                 .into_iter()
@@ -311,7 +382,10 @@ mod tests {
         assert!(matches!(Function::named("fallback"), Some(Function::Fallback)));
         assert!(Function::named("bootstrap").is_none() && Function::named("").is_none());
         let names: std::collections::BTreeSet<&str> = Function::all().iter().map(Function::name).collect();
-        assert_eq!(names.len(), routes().len() + 2, "function names are unique");
+        assert_eq!(names.len(), routes().len() + 3, "function names are unique");
+        assert!(matches!(Function::named("exporter"), Some(Function::Exporter)));
+        assert_eq!(Function::Exporter.artifact(), Artifact::Worker);
+        assert_eq!(Function::Notifier.artifact(), Artifact::Api);
         assert!(Function::Notifier.access().mail && !Function::named("orgs-get").unwrap().access().mail);
     }
 }

@@ -12,6 +12,8 @@ pub enum Bucket {
     Read,
     /// Read, plus PutObject and DeleteObject (and presigned uploads, and copies).
     ReadWrite,
+    /// PutObject and AbortMultipartUpload only: writes files (in parts), reads none.
+    Write,
 }
 
 impl Bucket {
@@ -119,6 +121,7 @@ pub fn s3_actions(b: Bucket) -> &'static [&'static str] {
         Bucket::None => &[],
         Bucket::Read => &["s3:GetObject"],
         Bucket::ReadWrite => &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Bucket::Write => &["s3:PutObject", "s3:AbortMultipartUpload"],
     }
 }
 

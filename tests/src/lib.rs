@@ -16,6 +16,20 @@ pub struct TestEnv {
     pub endpoint: String,
     /// The test's own table; buckets and mail identity are shared by the process.
     pub config: Config,
+    ctx: kabinet::Ctx,
+    aws: aws_config::SdkConfig,
+    exporter: tokio::sync::OnceCell<()>,
+}
+
+/// Starts the exporter on the calling test's table's stream, as in `make dev` (only the
+/// tests of exports run it: every poller of the stream is a load on the emulator).
+pub async fn start_exporter() {
+    let env = env().await;
+    env.exporter
+        .get_or_init(|| async {
+            tokio::spawn(kabinet_local::streams::run_exporter(env.ctx.clone(), env.aws.clone()));
+        })
+        .await;
 }
 
 /// The secret the test gateways check dev tokens with.
@@ -100,8 +114,8 @@ pub async fn env() -> &'static TestEnv {
             .with_local_mail(&shared.endpoint);
         tokio::spawn(kabinet_local::serve(listener, gateway));
         // The notifier, fed from this test's table's stream as in `make dev`.
-        tokio::spawn(kabinet_local::streams::run_notifier(ctx, aws.clone()));
-        TestEnv { base, endpoint: shared.endpoint.clone(), config }
+        tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
+        TestEnv { base, endpoint: shared.endpoint.clone(), config, ctx, aws, exporter: tokio::sync::OnceCell::new() }
     })
     .await
 }

@@ -52,7 +52,8 @@ impl AccessCheck {
                 let allowed = [access.files, access.exports].iter().any(|b| match b {
                     kabinet::permissions::Bucket::None => false,
                     kabinet::permissions::Bucket::Read => !write,
-                    kabinet::permissions::Bucket::ReadWrite => true,
+                    kabinet::permissions::Bucket::ReadWrite => !matches!(meta.name(), "AbortMultipartUpload"),
+                    kabinet::permissions::Bucket::Write => write && meta.name() != "DeleteObject",
                 });
                 if allowed {
                     vec![]

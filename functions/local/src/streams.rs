@@ -1,12 +1,14 @@
-//! Feeds the stream consumers locally, as the event source mapping does in AWS: polls the
-//! emulator's DynamoDB stream shard by shard and hands each batch to the same handler
-//! code. Records a batch reports as failed are delivered again, up to a retry cap.
+//! Feeds the stream consumers locally, as the event source mappings do in AWS: each
+//! consumer polls the emulator's DynamoDB stream shard by shard on its own (one slow
+//! export never holds up the emails) and hands each batch to the same handler code.
+//! Records a batch reports as failed are delivered again, up to a retry cap.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use kabinet::events::{notifier, ChangeRecord};
+use kabinet::events::{exporter, notifier, ChangeRecord};
+use kabinet::lambda::Function;
 use kabinet::Ctx;
 
 const POLL: Duration = Duration::from_millis(200);
@@ -16,6 +18,24 @@ const MAX_ATTEMPTS: u32 = 5;
 
 /// Runs the notifier on the table's stream until the task is dropped.
 pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
+    run(ctx, aws, Function::Notifier).await
+}
+
+/// Runs the exporter on the table's stream until the task is dropped.
+pub async fn run_exporter(ctx: Ctx, aws: aws_config::SdkConfig) {
+    run(ctx, aws, Function::Exporter).await
+}
+
+/// The batch's failed records, as the consumer reports them.
+async fn deliver(ctx: &Ctx, consumer: Function, records: Vec<ChangeRecord>) -> Vec<String> {
+    let access = consumer.access();
+    match consumer {
+        Function::Exporter => crate::access::serving(consumer.name(), access, exporter::process(ctx, records)).await,
+        _ => crate::access::serving(consumer.name(), access, notifier::process(ctx, records)).await,
+    }
+}
+
+async fn run(ctx: Ctx, aws: aws_config::SdkConfig, consumer: Function) {
     let db = aws_sdk_dynamodb::Client::new(&aws);
     let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
     let table = ctx.config().table.clone();
@@ -83,15 +103,13 @@ pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
         }
         if !batch.is_empty() {
             let records: Vec<ChangeRecord> = batch.iter().map(|(r, _)| r.clone()).collect();
-            let notifier = kabinet::lambda::Function::Notifier;
-            let failed =
-                crate::access::serving(notifier.name(), notifier.access(), notifier::process(&ctx, records)).await;
+            let failed = deliver(&ctx, consumer, records).await;
             for (record, attempts) in batch {
                 if failed.contains(&record.id) {
                     if attempts + 1 < MAX_ATTEMPTS {
                         retry.push((record, attempts + 1));
                     } else {
-                        tracing::error!(record = %record.id, "gave up on a notification after {MAX_ATTEMPTS} attempts");
+                        tracing::error!(record = %record.id, consumer = consumer.name(), "gave up on a record after {MAX_ATTEMPTS} attempts");
                     }
                 }
             }

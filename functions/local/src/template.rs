@@ -1,5 +1,5 @@
 //! Writes the functions of `infra/template.yaml` from the route table: one function per
-//! route, the fallback and the stream consumers, each with a least-privilege policy
+//! route, the fallback and the stream consumers (each built from its artifact's binary), each with a least-privilege policy
 //! derived from its declared [`Access`] and a log group of its own. Everything above the
 //! marker line (API, identity, table, buckets, queues, alarms) is written by hand and kept
 //! as it is. `make template` rewrites the file; a test fails when it is out of date.
@@ -60,9 +60,11 @@ fn function(out: &mut String, f: &Function) {
     let name = logical_name(f.name());
     let _ = writeln!(out, "  {name}Function:");
     out.push_str("    Type: AWS::Serverless::Function\n");
-    // Identical build metadata and CodeUri (in Globals): SAM builds the artifact once.
-    out.push_str(
-        "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: kabinet\n",
+    // Identical build metadata and CodeUri (in Globals): SAM builds each artifact once.
+    let _ = writeln!(
+        out,
+        "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}",
+        f.artifact().binary()
     );
     out.push_str("    Properties:\n");
     let _ = writeln!(out, "      Handler: {}", f.name());
@@ -74,6 +76,10 @@ fn function(out: &mut String, f: &Function) {
         Function::Notifier => {
             out.push_str("      Description: Sends the notification emails of outbox events\n      Timeout: 60\n")
         }
+        // Streams rows to a temporary file (XLSX) and to S3 in 5 MiB parts.
+        Function::Exporter => out.push_str(
+            "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      MemorySize: 512\n",
+        ),
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     out.push_str("      Events:\n");
@@ -105,8 +111,26 @@ fn function(out: &mut String, f: &Function) {
              DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
              Destination: !GetAtt NotifierFailures.Arn\n",
         ),
+        // One export a batch; exports of different organizations build side by side
+        // (those of one organization, one after another). The exporter gives an export up
+        // itself after three builds (failed, with a reason for the admin); a record that
+        // still fails lands in ExporterFailures (alarmed).
+        Function::Exporter => out.push_str(
+            "        Exports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+             StartingPosition: TRIM_HORIZON\n            BatchSize: 1\n            ParallelizationFactor: 10\n            \
+             MaximumRetryAttempts: 5\n            MaximumRecordAgeInSeconds: 3600\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
+             FilterCriteria:\n              Filters:\n                \
+             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"sk\": {\"S\": [{\"prefix\": \"EXPORT#\"}]}}}}'\n            \
+             DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
+             Destination: !GetAtt ExporterFailures.Arn\n",
+        ),
     }
-    policies(out, &f.access(), matches!(f, Function::Notifier));
+    let failures = match f {
+        Function::Notifier => Some("NotifierFailures"),
+        Function::Exporter => Some("ExporterFailures"),
+        _ => None,
+    };
+    policies(out, &f.access(), failures);
     let _ = writeln!(
         out,
         "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete\n    \
@@ -125,7 +149,7 @@ fn statement(out: &mut String, actions: &[&str], resources: &[String]) {
     }
 }
 
-fn policies(out: &mut String, access: &Access, on_failure_queue: bool) {
+fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>) {
     let mut statements = String::new();
     let table = access.dynamodb_actions();
     if access.touches_table() {
@@ -149,7 +173,7 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: bool) {
                 .to_string()],
         );
     }
-    if statements.is_empty() && !on_failure_queue {
+    if statements.is_empty() && on_failure_queue.is_none() {
         return;
     }
     out.push_str("      Policies:\n");
@@ -157,8 +181,8 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: bool) {
         out.push_str("        - Statement:\n");
         out.push_str(&statements);
     }
-    if on_failure_queue {
-        out.push_str("        - SQSSendMessagePolicy:\n            QueueName: !GetAtt NotifierFailures.QueueName\n");
+    if let Some(queue) = on_failure_queue {
+        let _ = writeln!(out, "        - SQSSendMessagePolicy:\n            QueueName: !GetAtt {queue}.QueueName");
     }
 }
 

@@ -14,8 +14,7 @@ use crate::store::groups::Added;
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
 
-/// How long an invitation (and each resend) is valid.
-pub const VALID_DAYS: i64 = 14;
+pub use crate::domain::invitations::VALID_DAYS;
 
 /// The email event of a new or renewed invitation.
 pub fn invitation_event(org_name: &str, i: &Invitation) -> OutboxEvent {

@@ -19,6 +19,7 @@ pub mod audit;
 pub mod classes;
 pub mod courses;
 pub mod discussions;
+pub mod exports;
 pub mod files;
 pub mod groups;
 pub mod invitations;
@@ -225,6 +226,9 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("courses-group-unlink", courses::unlink_group, RW),
         route!("stats-summary", stats::summary, RW),
         route!("stats-employees", stats::employees, RW),
+        route!("exports-list", exports::list, RW.exports(Bucket::Read)),
+        route!("exports-create", exports::create, RW, Idempotent),
+        route!("exports-get", exports::get, RW.exports(Bucket::Read)),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]
 });

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, RoleGrant, Timestamp, UserId};
+use super::{ExportFormat, ExportKind, OrgId, RoleGrant, Timestamp, UserId};
 
 /// An event with its data. Stored as a `kind` and a JSON payload of the other fields
 /// (the field names are what the notifier reads).
@@ -84,10 +84,21 @@ pub enum OutboxEvent {
         author_id: UserId,
         author_name: String,
     },
+    /// An export was built: the admin who asked for it is told.
+    ExportReady {
+        org_id: OrgId,
+        org_name: String,
+        export_id: String,
+        user_id: UserId,
+        export_kind: ExportKind,
+        format: ExportFormat,
+        /// When it and its file go.
+        expires_at: Timestamp,
+    },
 }
 
 /// Every kind, as stored.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 9] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
@@ -96,6 +107,7 @@ pub const KINDS: [&str; 8] = [
     "invitation",
     "added_to_group",
     "announcement",
+    "export_ready",
 ];
 
 impl OutboxEvent {
@@ -109,6 +121,7 @@ impl OutboxEvent {
             OutboxEvent::Invitation { .. } => "invitation",
             OutboxEvent::AddedToGroup { .. } => "added_to_group",
             OutboxEvent::AnnouncementPosted { .. } => "announcement",
+            OutboxEvent::ExportReady { .. } => "export_ready",
         }
     }
 
@@ -122,7 +135,8 @@ impl OutboxEvent {
             | OutboxEvent::JoinRequestRejected { org_id, .. }
             | OutboxEvent::Invitation { org_id, .. }
             | OutboxEvent::AddedToGroup { org_id, .. }
-            | OutboxEvent::AnnouncementPosted { org_id, .. } => org_id,
+            | OutboxEvent::AnnouncementPosted { org_id, .. }
+            | OutboxEvent::ExportReady { org_id, .. } => org_id,
         }
     }
 

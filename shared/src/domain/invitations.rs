@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// How long an invitation (and each resend) is valid.
+pub const VALID_DAYS: i64 = 14;
+
 use super::{OrgId, RoleGrant, Timestamp, UserId};
 
 /// Invitation emails an organization may send in one UTC day (new invitations and

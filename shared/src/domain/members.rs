@@ -152,6 +152,16 @@ impl Membership {
         self.active_days.iter().filter(|d| **d >= oldest).count()
     }
 
+    /// The position of their teacher or staff role.
+    pub fn position(&self) -> Option<&str> {
+        self.roles.iter().find(|g| matches!(g.role, Role::Teacher | Role::Staff)).and_then(|g| g.position.as_deref())
+    }
+
+    /// The classes they teach.
+    pub fn taught_class_ids(&self) -> Vec<String> {
+        self.roles.iter().filter(|g| g.role == Role::Teacher).flat_map(|g| g.class_ids.iter().cloned()).collect()
+    }
+
     /// What audit entries record of a membership.
     pub fn summary(&self) -> serde_json::Value {
         serde_json::json!({"name": self.name, "roles": self.roles, "admin": self.admin})

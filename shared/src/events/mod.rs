@@ -2,6 +2,7 @@
 //! its side effect. The same handlers run in Lambda (event source mapping) and locally
 //! (the local runner polls the emulator's stream).
 
+pub mod exporter;
 pub mod notifier;
 
 use crate::store::outbox::{self, Event};

@@ -17,7 +17,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
-use crate::domain::{Language, OrgId, OutboxEvent, PlaceKind, PostKind, Role, RoleGrant, UserId};
+use crate::domain::{ExportKind, Language, OrgId, OutboxEvent, PlaceKind, PostKind, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -324,6 +324,22 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             let facts = Facts { org_name, by: Some(author_name), ..Default::default() };
             let extra = json!({ "group_name": group_name, "title": title, "body": body });
             to_users(ctx, kind, &readers, facts, &url, extra).await
+        }
+        OutboxEvent::ExportReady { org_id, org_name, export_id, user_id, export_kind, format, expires_at } => {
+            let Some(r) = person(ctx, user_id).await? else { return Ok(Vec::new()) };
+            let what = match (export_kind, r.language) {
+                (ExportKind::Summary, Language::Ru) => "сводная статистика",
+                (ExportKind::Summary, Language::En) => "the summary",
+                (ExportKind::Employees, Language::Ru) => "статистика по сотрудникам",
+                (ExportKind::Employees, Language::En) => "the employees' statistics",
+            };
+            let facts = Facts { org_name, ..Default::default() };
+            let mut vars = facts.vars(&r, &format!("{}/exports/{export_id}", org_url(org_id)));
+            vars["what"] = json!(what);
+            vars["format"] = json!(format.extension().to_uppercase());
+            let expires = expires_at.to_string();
+            vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
+            Ok(vec![outgoing(kind, r.language, &r.email, &vars)])
         }
         OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, group_name, .. } => {
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;

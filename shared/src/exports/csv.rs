@@ -12,23 +12,7 @@ use super::Cell;
 /// The UTF-8 byte order mark: how Excel knows the file is UTF-8.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// What separates the cells of a row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Delimiter {
-    /// Excel's list separator in Russian (and most European) locales.
-    #[default]
-    Semicolon,
-    Comma,
-}
-
-impl Delimiter {
-    fn byte(self) -> u8 {
-        match self {
-            Delimiter::Semicolon => b';',
-            Delimiter::Comma => b',',
-        }
-    }
-}
+pub use crate::domain::exports::Delimiter;
 
 /// Rows written as they come; `finish` flushes and hands the output back.
 pub struct CsvSink<W: Write> {
@@ -44,6 +28,8 @@ impl<W: Write> CsvSink<W> {
             .delimiter(delimiter.byte())
             .terminator(csv::Terminator::CRLF)
             .quote_style(csv::QuoteStyle::Necessary)
+            // A file may hold tables of different widths (the summary's figures, then its days).
+            .flexible(true)
             .from_writer(out);
         Ok(CsvSink { out, rows: 0 })
     }
@@ -52,6 +38,11 @@ impl<W: Write> CsvSink<W> {
         self.out.write_record(cells.iter().map(|c| text(c).into_owned())).map_err(std::io::Error::other)?;
         self.rows += 1;
         Ok(())
+    }
+
+    /// Hands what was written so far to the output.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 
     /// Rows written, the header included.
@@ -71,9 +62,12 @@ fn text(cell: &Cell) -> Cow<'_, str> {
         Cell::Number(n) => Cow::Owned(n.to_string()),
         // Excel reads `2026-12-06 07:30:00` as a date and time in any locale.
         Cell::Time(t) => Cow::Owned(t.inner().format(&DATE_TIME).unwrap_or_default()),
+        Cell::Day(d) => Cow::Owned(d.format(&DAY).unwrap_or_default()),
         Cell::Empty => Cow::Borrowed(""),
     }
 }
+
+const DAY: &[time::format_description::FormatItem<'static>] = time::macros::format_description!("[year]-[month]-[day]");
 
 const DATE_TIME: &[time::format_description::FormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");

@@ -2,6 +2,8 @@
 //! not grow with the organization. Each format is a sink that takes rows of cells.
 
 pub mod csv;
+pub mod upload;
+pub mod xlsx;
 
 use crate::domain::Timestamp;
 
@@ -13,6 +15,8 @@ pub enum Cell {
     Number(u64),
     /// A moment, shown as its UTC date and time.
     Time(Timestamp),
+    /// A calendar day.
+    Day(time::Date),
     Empty,
 }
 

@@ -23,7 +23,7 @@ pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 17] = [
+    let sources: [(&str, &str); 19] = [
         ("layout.html", include_str!("../../templates/mail/layout.html")),
         ("member_added.html", include_str!("../../templates/mail/member_added.html")),
         ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
@@ -41,6 +41,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("added_to_group.txt", include_str!("../../templates/mail/added_to_group.txt")),
         ("announcement.html", include_str!("../../templates/mail/announcement.html")),
         ("announcement.txt", include_str!("../../templates/mail/announcement.txt")),
+        ("export_ready.html", include_str!("../../templates/mail/export_ready.html")),
+        ("export_ready.txt", include_str!("../../templates/mail/export_ready.txt")),
     ];
     for (name, source) in sources {
         if let Err(e) = env.add_template(name, source) {
@@ -81,6 +83,12 @@ fn subject(kind: &str, lang: Language, vars: &Value) -> String {
             vars["group_name"].as_str().unwrap_or_default(),
             vars["title"].as_str().unwrap_or_default()
         ),
+        ("export_ready", Language::Ru) => {
+            format!("Выгрузка готова: {} — {org}", vars["what"].as_str().unwrap_or_default())
+        }
+        ("export_ready", Language::En) => {
+            format!("Your export is ready: {} of {org}", vars["what"].as_str().unwrap_or_default())
+        }
         _ => org.to_string(),
     }
 }

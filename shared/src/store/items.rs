@@ -19,7 +19,7 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(serde_err)
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(serde_err)
 }
 

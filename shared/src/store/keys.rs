@@ -54,11 +54,16 @@ pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
 pub const FILE_PREFIX: &str = "FILE#";
 /// A group's announced uploads, not completed yet (`UPLOAD#<group>#<file>`; expire).
 pub const UPLOAD_PREFIX: &str = "UPLOAD#";
-/// How many members were last active on a day (`ACTIVEDAY#2026-12-06`; expires).
+/// How many members were last active on a day, and active that day
+/// (`ACTIVEDAY#2026-12-06`; expires).
 pub const ACTIVEDAY_PREFIX: &str = "ACTIVEDAY#";
 /// How many pending invitations expire on a day (`INVITEEXP#2026-12-20`; expires).
 pub const INVITEEXP_PREFIX: &str = "INVITEEXP#";
 pub const INVITE_PREFIX: &str = "INVITE#";
+/// An export (`EXPORT#<id>`; expires with its file).
+pub const EXPORT_PREFIX: &str = "EXPORT#";
+/// One of an admin's places for an export building (`EXPORTSLOT#<user>#<n>`).
+pub const EXPORTSLOT_PREFIX: &str = "EXPORTSLOT#";
 /// An organization's count of invitation emails on one day (`MAILDAY#2026-11-23`).
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
 pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
@@ -210,6 +215,14 @@ pub fn invitations_expiring_sk(day: &str) -> String {
 
 pub fn active_day_sk(day: &str) -> String {
     format!("{ACTIVEDAY_PREFIX}{day}")
+}
+
+pub fn export_sk(id: &str) -> String {
+    format!("{EXPORT_PREFIX}{id}")
+}
+
+pub fn export_slot_sk(user: &UserId, slot: u32) -> String {
+    format!("{EXPORTSLOT_PREFIX}{user}#{slot}")
 }
 
 pub fn course_sk(id: &str) -> String {

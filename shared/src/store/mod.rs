@@ -38,6 +38,7 @@ pub mod tx;
 pub mod audit;
 pub mod classes;
 pub mod discussions;
+pub mod exports;
 pub mod files;
 pub mod groups;
 pub mod idempotency;

@@ -6,13 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
-use super::keys::{active_day_sk, file_sk, invitations_expiring_sk, org_pk, post_sk};
+use super::keys::{active_day_sk, export_sk, export_slot_sk, file_sk, invitations_expiring_sk, org_pk, post_sk};
 use super::pieces::{add_audit, count_active};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
+use crate::domain::invitations::VALID_DAYS;
+use crate::domain::stats::{DayCounts, ACTIVITY_DAYS};
 use crate::domain::{
-    AuditEntry, Class, Course, Email, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId, OrgProfile,
-    Phone, Post, PostKind, Timestamp,
+    AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
+    OrgProfile, Phone, Post, PostKind, Timestamp,
 };
 use crate::domain::{Role, User, UserId, Website};
 
@@ -34,6 +36,9 @@ pub enum Also {
     ActiveDay(String),
     /// The count of pending invitations expiring on a day.
     InvitationsExpiring(String),
+    Export(String),
+    /// One of a member's places for an export building.
+    ExportSlot(UserId, u32),
 }
 
 impl Also {
@@ -49,6 +54,8 @@ impl Also {
             Also::File(status, group, id) => key(org_pk(org), file_sk(*status, group, id)),
             Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
             Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
+            Also::Export(id) => key(org_pk(org), export_sk(id)),
+            Also::ExportSlot(user, slot) => key(org_pk(org), export_slot_sk(user, *slot)),
         }
     }
 }
@@ -112,13 +119,34 @@ impl Read {
     /// A counter of the organization's partition (0 when there is none, or it was not read).
     fn counter(&mut self, sk: String, attr: &str) -> Result<u64, StoreError> {
         let item = key(org_pk(self.org()?), sk);
-        let count = self.items.remove(&key_of(&item)).and_then(|i| i.get(attr).and_then(|v| v.as_n().ok().cloned()));
+        let count = self.items.get(&key_of(&item)).and_then(|i| i.get(attr).and_then(|v| v.as_n().ok().cloned()));
         Ok(count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0).max(0) as u64)
     }
 
     /// How many members were last active on `day`.
     pub fn active_on(&mut self, day: &str) -> Result<u64, StoreError> {
         self.counter(active_day_sk(day), "members")
+    }
+
+    /// How many members were active on `day` (each once).
+    pub fn seen_on(&mut self, day: &str) -> Result<u64, StoreError> {
+        self.counter(active_day_sk(day), "seen")
+    }
+
+    pub fn export(&mut self, id: &str) -> Result<Option<Export>, StoreError> {
+        let key = key(org_pk(self.org()?), export_sk(id));
+        self.take(key)
+    }
+
+    /// Whether a member's export building place is held at `now` (by an export that has
+    /// not passed its deadline).
+    pub fn export_slot_held(&mut self, user: &UserId, slot: u32, now: Timestamp) -> Result<bool, StoreError> {
+        let item = key(org_pk(self.org()?), export_slot_sk(user, slot));
+        let held_until = self
+            .items
+            .remove(&key_of(&item))
+            .and_then(|i| i.get("held_until").and_then(|v| v.as_s().ok()).and_then(|t| Timestamp::parse(t).ok()));
+        Ok(held_until.is_some_and(|t| t > now))
     }
 
     /// How many pending invitations expire on `day`.
@@ -255,5 +283,49 @@ impl Store {
             Err(e) if e.condition_failed_at(0) => Err(StoreError::ConditionFailed),
             Err(e) => Err(e),
         }
+    }
+}
+
+// What a summary reads besides the organization: the counts of the last 30 days and of
+// the invitations expiring in the days ahead, all in the organization's one batch read.
+
+/// The days a summary at a moment reads.
+pub struct SummaryDays {
+    /// The last [`ACTIVITY_DAYS`] days, today first.
+    past: Vec<String>,
+    /// Today and the days an invitation made today can still be pending on.
+    coming: Vec<String>,
+}
+
+impl SummaryDays {
+    pub fn at(now: Timestamp) -> Self {
+        let day = |offset: i64| now.plus(time::Duration::days(offset)).day();
+        SummaryDays {
+            past: (0..ACTIVITY_DAYS as i64).map(|d| day(-d)).collect(),
+            coming: (0..=VALID_DAYS).map(day).collect(),
+        }
+    }
+
+    /// The items to read with the organization.
+    pub fn reads(&self) -> Vec<Also> {
+        self.past
+            .iter()
+            .cloned()
+            .map(Also::ActiveDay)
+            .chain(self.coming.iter().cloned().map(Also::InvitationsExpiring))
+            .collect()
+    }
+
+    /// The counts, from what was read.
+    pub fn counts(&self, read: &mut Read) -> Result<DayCounts, StoreError> {
+        let mut counts = DayCounts { days: self.past.clone(), ..DayCounts::default() };
+        for d in &self.past {
+            counts.last_active.push(read.active_on(d)?);
+            counts.active.push(read.seen_on(d)?);
+        }
+        for d in &self.coming {
+            counts.pending_invitations += read.invitations_expiring_on(d)?;
+        }
+        Ok(counts)
     }
 }

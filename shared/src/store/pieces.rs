@@ -170,10 +170,11 @@ pub fn move_counts(tx: &mut Tx, org: &OrgId, c: Counts) -> Result<usize, StoreEr
 /// How long a day's count of last active members is kept (the statistics read 30 days).
 pub const ACTIVE_DAY_KEPT: time::Duration = time::Duration::days(40);
 
-/// Counts a member as last active `at`'s day (the count expires after
-/// [`ACTIVE_DAY_KEPT`]).
+/// Counts a member's first request of `at`'s day: as last active that day (`members`,
+/// which moves on to their next day) and as active that day (`seen`, which stays: the
+/// members active per day). The count expires after [`ACTIVE_DAY_KEPT`].
 pub fn count_active(tx: &mut Tx, org: &OrgId, at: Timestamp) -> Result<usize, StoreError> {
-    let count = Expr::update("SET #ttl = if_not_exists(#ttl, :ttl) ADD members :one")
+    let count = Expr::update("SET #ttl = if_not_exists(#ttl, :ttl) ADD members :one, seen :one")
         .name("#ttl", TTL)
         .value(":ttl", n(at.plus(ACTIVE_DAY_KEPT).unix()))
         .value(":one", n(1));
