@@ -22,12 +22,16 @@ pub struct TestEnv {
 }
 
 /// Starts the exporter on the calling test's table's stream, as in `make dev` (only the
-/// tests of exports run it: every poller of the stream is a load on the emulator).
+/// tests of exports run it: every poller of the stream is a load on the emulator), and
+/// waits until it reads the stream (an export asked for earlier might never reach it).
 pub async fn start_exporter() {
     let env = env().await;
     env.exporter
         .get_or_init(|| async {
-            tokio::spawn(kabinet_local::streams::run_exporter(env.ctx.clone(), env.aws.clone()));
+            let (reading, read) = tokio::sync::oneshot::channel();
+            let exporter = kabinet::lambda::Function::Exporter;
+            tokio::spawn(kabinet_local::streams::run(env.ctx.clone(), env.aws.clone(), exporter, Some(reading)));
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
         })
         .await;
 }

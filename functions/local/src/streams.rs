@@ -18,12 +18,12 @@ const MAX_ATTEMPTS: u32 = 5;
 
 /// Runs the notifier on the table's stream until the task is dropped.
 pub async fn run_notifier(ctx: Ctx, aws: aws_config::SdkConfig) {
-    run(ctx, aws, Function::Notifier).await
+    run(ctx, aws, Function::Notifier, None).await
 }
 
 /// Runs the exporter on the table's stream until the task is dropped.
 pub async fn run_exporter(ctx: Ctx, aws: aws_config::SdkConfig) {
-    run(ctx, aws, Function::Exporter).await
+    run(ctx, aws, Function::Exporter, None).await
 }
 
 /// The batch's failed records, as the consumer reports them.
@@ -35,7 +35,14 @@ async fn deliver(ctx: &Ctx, consumer: Function, records: Vec<ChangeRecord>) -> V
     }
 }
 
-async fn run(ctx: Ctx, aws: aws_config::SdkConfig, consumer: Function) {
+/// Runs `consumer` on the table's stream; `reading` is told once it reads the stream (the
+/// emulator keeps a record only until every reader that was there has read it).
+pub async fn run(
+    ctx: Ctx,
+    aws: aws_config::SdkConfig,
+    consumer: Function,
+    mut reading: Option<tokio::sync::oneshot::Sender<()>>,
+) {
     let db = aws_sdk_dynamodb::Client::new(&aws);
     let streams = aws_sdk_dynamodbstreams::Client::new(&aws);
     let table = ctx.config().table.clone();
@@ -64,11 +71,22 @@ async fn run(ctx: Ctx, aws: aws_config::SdkConfig, consumer: Function) {
                         .shard_id(id)
                         .shard_iterator_type(ShardIteratorType::TrimHorizon)
                         .send()
-                        .await
-                        .ok()
-                        .and_then(|o| o.shard_iterator().map(str::to_owned));
-                    iterators.insert(id.to_string(), it);
+                        .await;
+                    // A shard whose iterator could not be had is asked for again next time.
+                    match it {
+                        Ok(o) => {
+                            iterators.insert(id.to_string(), o.shard_iterator().map(str::to_owned));
+                        }
+                        Err(e) => tracing::warn!(
+                            error = %aws_sdk_dynamodbstreams::error::DisplayErrorContext(&e), "no shard iterator yet"
+                        ),
+                    }
                 }
+            }
+        }
+        if !iterators.is_empty() {
+            if let Some(reading) = reading.take() {
+                let _ = reading.send(());
             }
         }
         let mut batch: Vec<(ChangeRecord, u32)> = std::mem::take(&mut retry);

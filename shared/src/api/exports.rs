@@ -140,13 +140,14 @@ async fn admin_and_places(ctx: &Ctx, req: &ApiRequest, now: Timestamp) -> Result
               (status = 409, description = "`export_in_progress`: three of the caller's exports are building"),
               (status = 422, description = "`validation_failed`")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let body: NewExport = req.json()?;
-    if body.format != ExportFormat::Csv && body.delimiter.is_some() {
-        return Err(field_errors(vec![("delimiter".into(), "only a CSV export has a delimiter".into())]));
-    }
+    let mut body: Option<NewExport> = None;
     for _ in 0..3 {
         let now = Timestamp::now();
         let (caller, free) = admin_and_places(&ctx, &req, now).await?;
+        let body = match &body {
+            Some(b) => b,
+            None => body.insert(new_export(&req)?),
+        };
         let Some(slot) = free else { return Err(in_progress()) };
         let org = &caller.org;
         let export = Export::new(
@@ -175,6 +176,15 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         }
     }
     Err(in_progress())
+}
+
+/// The request's body, checked.
+fn new_export(req: &ApiRequest) -> Result<NewExport, ApiError> {
+    let body: NewExport = req.json()?;
+    if body.format != ExportFormat::Csv && body.delimiter.is_some() {
+        return Err(field_errors(vec![("delimiter".into(), "only a CSV export has a delimiter".into())]));
+    }
+    Ok(body)
 }
 
 /// The organization's exports, newest first (admins); ready ones with a download URL.

@@ -416,3 +416,26 @@ async fn employees(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn record(event: &str, sk: &str) -> ChangeRecord {
+        let mut image = crate::store::tx::Item::new();
+        image.insert("pk".into(), AttributeValue::S("ORG#k7m3xq9pza".into()));
+        image.insert("sk".into(), AttributeValue::S(sk.into()));
+        image.insert("org_id".into(), AttributeValue::S("k7m3xq9pza".into()));
+        ChangeRecord { id: "1".into(), event_name: event.into(), new_image: image }
+    }
+
+    #[test]
+    fn only_an_inserted_export_is_built() {
+        let (org, id) = inserted_export(&record("INSERT", "EXPORT#01abc")).unwrap();
+        assert_eq!((org.as_str(), id.as_str()), ("k7m3xq9pza", "01abc"));
+        assert!(inserted_export(&record("MODIFY", "EXPORT#01abc")).is_none());
+        assert!(inserted_export(&record("INSERT", "EXPORTSLOT#u1#0")).is_none());
+        assert!(inserted_export(&record("INSERT", "MEMBER#u1")).is_none());
+    }
+}

@@ -105,8 +105,9 @@ impl Store {
         let (status, mut expr) = match outcome {
             Outcome::Ready { rows, size, .. } => (
                 ExportStatus::Ready,
-                Expr::update("SET #status = :status, #rows = :rows, size = :size, ready_at = :now")
+                Expr::update("SET #status = :status, #rows = :rows, #size = :size, ready_at = :now")
                     .name("#rows", "rows")
+                    .name("#size", "size")
                     .value(":rows", n(rows))
                     .value(":size", n(size))
                     .value(":now", s(now.to_string())),

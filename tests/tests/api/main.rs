@@ -8,6 +8,7 @@ mod classes;
 mod courses;
 mod discussions;
 mod emulator;
+mod exports;
 mod files;
 mod groups;
 mod hardening;

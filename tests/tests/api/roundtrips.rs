@@ -383,3 +383,35 @@ async fn round_trips_inside_a_group() {
     let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
     assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
 }
+
+#[tokio::test]
+async fn round_trips_of_exports() {
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let (org, _) = school(&admin, "2026/2027", &[]).await;
+    let list = format!("/v1/orgs/{org}/exports");
+    let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, expected, got.1));
+        got.0
+    };
+    // The membership with the admin's building places in one batch read, then one
+    // transaction: the export, its place and the audit entry.
+    let made = run(
+        "POST /orgs/{org}/exports",
+        2,
+        gw.count(&admin, Method::POST, &list, Some(json!({"kind": "summary", "format": "csv"}))).await,
+    );
+    let id = made.body["id"].as_str().unwrap().to_string();
+    // The membership and the export in one batch read.
+    run("GET /orgs/{org}/exports/{id}", 1, gw.count(&admin, Method::GET, &format!("{list}/{id}"), None).await);
+    // The membership, then one page of a query.
+    run("GET /orgs/{org}/exports", 2, gw.count(&admin, Method::GET, &list, None).await);
+
+    for (name, expected, got) in &table {
+        println!("{got:>2}  (expected {expected:>2})  {name}");
+    }
+    let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
+    assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
+}
