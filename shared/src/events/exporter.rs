@@ -1,6 +1,7 @@
 //! The exporter: builds each export whose insert the table's stream delivers. Rows flow
-//! from paged queries into the format's writer and out to the exports bucket in
-//! multipart-upload parts, so memory stays flat however large the organization. Then one
+//! from paged queries into the format's writer, to a temporary file, and out to the
+//! exports bucket in multipart-upload parts streamed from that file: memory holds a page
+//! of members, never the file or a part, however large the organization. Then one
 //! transaction makes the export ready with the event of its "export ready" email (the
 //! notifier sends it), and the admin's building place is given back.
 //!
@@ -9,6 +10,9 @@
 //! admin. A record delivered again after its export was built does nothing.
 
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::ChangeRecord;
@@ -16,7 +20,7 @@ use crate::domain::exports::{Delimiter, MAX_ATTEMPTS};
 use crate::domain::stats::Summary;
 use crate::domain::{Export, ExportFormat, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp};
 use crate::exports::csv::CsvSink;
-use crate::exports::upload::{ObjectWriter, Spool, PART_SIZE};
+use crate::exports::upload::ObjectWriter;
 use crate::exports::xlsx::{SeriesChart, XlsxSink};
 use crate::exports::Cell;
 use crate::mail::role_name;
@@ -145,20 +149,17 @@ impl Clock {
     }
 }
 
-/// Where rows go: a CSV spooled to the bucket as it grows, or an XLSX workbook.
+/// Where rows go: a CSV or an XLSX workbook, written to the export's temporary file.
 enum Sink {
-    Csv(Box<CsvSink<Spool>>, Spool),
-    Xlsx(Box<XlsxSink>),
+    Csv(Box<CsvSink<BufWriter<File>>>),
+    Xlsx(Box<XlsxSink>, File),
 }
 
 impl Sink {
-    fn new(format: ExportFormat, delimiter: Delimiter) -> Result<Self, Build> {
+    fn new(format: ExportFormat, delimiter: Delimiter, file: File) -> Result<Self, Build> {
         Ok(match format {
-            ExportFormat::Csv => {
-                let spool = Spool::default();
-                Sink::Csv(Box::new(CsvSink::new(spool.clone(), delimiter).map_err(failed)?), spool)
-            }
-            ExportFormat::Xlsx => Sink::Xlsx(Box::default()),
+            ExportFormat::Csv => Sink::Csv(Box::new(CsvSink::new(BufWriter::new(file), delimiter).map_err(failed)?)),
+            ExportFormat::Xlsx => Sink::Xlsx(Box::default(), file),
         })
     }
 
@@ -166,72 +167,54 @@ impl Sink {
     /// blank line when it is not the first).
     fn table(&mut self, sheet: &str, header: &[&str]) -> Result<(), Build> {
         match self {
-            Sink::Csv(csv, _) => {
+            Sink::Csv(csv) => {
                 if csv.rows() > 0 {
                     // A blank line between tables.
                     csv.row(&vec![Cell::Empty; header.len()]).map_err(failed)?;
                 }
                 csv.row(&header.iter().map(|h| Cell::from(*h)).collect::<Vec<_>>()).map_err(failed)
             }
-            Sink::Xlsx(x) => x.sheet(sheet, header).map_err(failed),
+            Sink::Xlsx(x, _) => x.sheet(sheet, header).map_err(failed),
         }
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<(), Build> {
         match self {
-            Sink::Csv(csv, _) => csv.row(cells).map_err(failed),
-            Sink::Xlsx(x) => x.row(cells).map_err(failed),
+            Sink::Csv(csv) => csv.row(cells).map_err(failed),
+            Sink::Xlsx(x, _) => x.row(cells).map_err(failed),
         }
     }
 
-    /// Sends the full parts of a CSV that have gathered.
-    async fn drain(&mut self, out: &mut ObjectWriter<'_>) -> Result<(), Build> {
-        if let Sink::Csv(csv, spool) = self {
+    /// Sends the full parts of a CSV written so far (a workbook is zipped at the end).
+    async fn drain(&mut self, out: &mut ObjectWriter<'_>, path: &Path) -> Result<(), Build> {
+        if let Sink::Csv(csv) = self {
             csv.flush().map_err(failed)?;
-            if spool.len() >= PART_SIZE {
-                out.write(&spool.take()).await.map_err(failed)?;
-            }
+            out.sync(written(path)?).await.map_err(failed)?;
         }
         Ok(())
     }
 
-    /// Writes the rest of the file.
-    async fn finish(self, out: &mut ObjectWriter<'_>) -> Result<(), Build> {
+    /// Writes the rest of the file; answers its size.
+    async fn finish(self, path: &Path) -> Result<u64, Build> {
         match self {
-            Sink::Csv(csv, spool) => {
-                csv.finish().map_err(failed)?;
-                out.write(&spool.take()).await.map_err(failed)
+            Sink::Csv(csv) => {
+                csv.finish().map_err(failed)?.flush().map_err(failed)?;
             }
-            Sink::Xlsx(x) => {
-                // The workbook is assembled (zipped) off the async threads, into a
-                // temporary file, then sent in parts.
-                let file = tokio::task::spawn_blocking(move || x.finish()).await.map_err(failed)?.map_err(failed)?;
-                let mut file = tokio::fs::File::from_std(file);
-                let mut part = vec![0u8; PART_SIZE];
-                loop {
-                    let n = read_full(&mut file, &mut part).await.map_err(failed)?;
-                    if n == 0 {
-                        return Ok(());
-                    }
-                    out.write(&part[..n]).await.map_err(failed)?;
-                }
+            // Zipped off the async threads.
+            Sink::Xlsx(x, file) => {
+                tokio::task::spawn_blocking(move || x.finish(BufWriter::new(file)))
+                    .await
+                    .map_err(failed)?
+                    .map_err(failed)?;
             }
         }
+        written(path)
     }
 }
 
-/// Fills `buf` from `file` as far as it goes; the bytes read (0 at the end).
-async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
-    use tokio::io::AsyncReadExt;
-    let mut filled = 0;
-    while filled < buf.len() {
-        let n = file.read(&mut buf[filled..]).await?;
-        if n == 0 {
-            break;
-        }
-        filled += n;
-    }
-    Ok(filled)
+/// The size of the file written so far.
+fn written(path: &Path) -> Result<u64, Build> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(failed)
 }
 
 /// The words of a file, in the language of the admin who asked for it.
@@ -273,8 +256,10 @@ async fn build(ctx: &Ctx, export: &Export) -> Result<(Report, String), Build> {
     let lang = clock.store(store.user(&export.requested_by)).await?.map(|u| u.language).unwrap_or_default();
     let words = Words { lang };
     let (s3, bucket, key) = (ctx.s3(), &ctx.config().exports_bucket, export.object_key());
-    let mut out = ObjectWriter::new(s3, bucket, &key, export.format.content_type());
-    let mut sink = Sink::new(export.format, export.delimiter)?;
+    // The file is written to a temporary file (deleted when dropped) and sent from there.
+    let file = tempfile::NamedTempFile::new().map_err(failed)?;
+    let mut out = ObjectWriter::new(s3, bucket, &key, export.format.content_type(), file.path());
+    let mut sink = Sink::new(export.format, export.delimiter, file.reopen().map_err(failed)?)?;
     let written = async {
         let rows = match export.kind {
             ExportKind::Summary => {
@@ -282,21 +267,22 @@ async fn build(ctx: &Ctx, export: &Export) -> Result<(Report, String), Build> {
                 let links = clock.store(store.all_links(&org.id)).await?;
                 summary(&mut sink, &words, &Summary::of(&org, &counts, &links, now), &counts)?
             }
-            ExportKind::Employees => employees(ctx, &mut clock, &mut sink, &mut out, &words, &org.id, now).await?,
+            ExportKind::Employees => {
+                employees(ctx, &mut clock, &mut sink, &mut out, file.path(), &words, &org.id, now).await?
+            }
         };
-        sink.finish(&mut out).await?;
-        Ok::<u64, Build>(rows)
+        let size = sink.finish(file.path()).await?;
+        Ok::<(u64, u64), Build>((rows, size))
     }
     .await;
-    let rows = match written {
-        Ok(rows) => rows,
+    let (rows, size) = match written {
+        Ok(done) => done,
         Err(e) => {
             out.abort().await;
             return Err(e);
         }
     };
-    let parts = out.parts();
-    let (size, s3_wait) = out.finish().await.map_err(failed)?;
+    let (parts, s3_wait) = out.finish(size).await.map_err(failed)?;
     let report = Report { rows, size, parts, total: started.elapsed(), store_wait: clock.store, s3_wait };
     Ok((report, org.name))
 }
@@ -337,7 +323,7 @@ fn summary(sink: &mut Sink, w: &Words, s: &Summary, counts: &crate::domain::stat
             .map_or_else(|_| Cell::Text(day.clone()), Cell::Day);
         sink.row(&[cell, Cell::Number(*active)])?;
     }
-    if let Sink::Xlsx(x) = sink {
+    if let Sink::Xlsx(x, _) = sink {
         let last = counts.days.len() as u32;
         x.chart(&SeriesChart {
             title: w.t("Активные участники за 30 дней", "Members active over 30 days"),
@@ -359,6 +345,7 @@ async fn employees(
     clock: &mut Clock,
     sink: &mut Sink,
     out: &mut ObjectWriter<'_>,
+    path: &Path,
     w: &Words,
     org: &OrgId,
     now: Timestamp,
@@ -409,7 +396,7 @@ async fn employees(
             ])?;
             rows += 1;
         }
-        sink.drain(out).await?;
+        sink.drain(out, path).await?;
         match next {
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(rows),

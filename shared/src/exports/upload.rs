@@ -1,107 +1,74 @@
-//! Writing an export to the bucket as it is made: bytes gather in a buffer and leave in
-//! multipart-upload parts of [`PART_SIZE`] (S3's minimum but for the last part), so memory
-//! holds one part at most, however large the file. A file smaller than one part is one
-//! PUT. A failed upload is aborted (the bucket's lifecycle also removes what an abort
+//! Writing an export to the bucket as it is made. The writer (CSV, XLSX) writes to a
+//! temporary file; each time the file has grown by [`PART_SIZE`] (S3's minimum but for the
+//! last part) that part is sent as a multipart-upload part streamed from the file, so
+//! memory holds no part at all, however large the file. A file smaller than one part is
+//! one PUT. A failed upload is aborted (the bucket's lifecycle also removes what an abort
 //! misses).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 
 /// The size of every part but the last: 5 MiB, S3's minimum.
-pub const PART_SIZE: usize = 5 * 1024 * 1024;
+pub const PART_SIZE: u64 = 5 * 1024 * 1024;
 
 fn s3_error<E: std::error::Error + 'static, R: std::fmt::Debug>(e: aws_sdk_s3::error::SdkError<E, R>) -> String {
     aws_sdk_s3::error::DisplayErrorContext(e).to_string()
 }
 
-/// A buffer that a synchronous writer (the CSV writer) fills and the uploader drains.
-#[derive(Clone, Default)]
-pub struct Spool(Arc<Mutex<Vec<u8>>>);
-
-impl Spool {
-    /// How many bytes wait.
-    pub fn len(&self) -> usize {
-        self.0.lock().map(|b| b.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Takes what waits.
-    pub fn take(&self) -> Vec<u8> {
-        self.0.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
-    }
-}
-
-impl Write for Spool {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("spool poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// One object being written.
+/// One object being written from a growing file.
 pub struct ObjectWriter<'a> {
     s3: &'a Client,
     bucket: &'a str,
     key: &'a str,
     content_type: &'a str,
+    file: &'a Path,
     upload_id: Option<String>,
     parts: Vec<CompletedPart>,
-    buf: Vec<u8>,
-    size: u64,
+    /// Bytes of the file sent so far.
+    sent: u64,
     /// Time spent waiting on S3.
-    pub waited: Duration,
+    waited: Duration,
 }
 
 impl<'a> ObjectWriter<'a> {
-    pub fn new(s3: &'a Client, bucket: &'a str, key: &'a str, content_type: &'a str) -> Self {
+    /// Sends `file` (being written) to `key`.
+    pub fn new(s3: &'a Client, bucket: &'a str, key: &'a str, content_type: &'a str, file: &'a Path) -> Self {
         ObjectWriter {
             s3,
             bucket,
             key,
             content_type,
+            file,
             upload_id: None,
             parts: Vec::new(),
-            buf: Vec::new(),
-            size: 0,
+            sent: 0,
             waited: Duration::ZERO,
         }
     }
 
-    /// Bytes written so far.
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    /// Parts sent so far.
-    pub fn parts(&self) -> usize {
-        self.parts.len()
-    }
-
-    /// Takes `bytes`; every full part leaves at once.
-    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
-        self.size += bytes.len() as u64;
-        self.buf.extend_from_slice(bytes);
-        while self.buf.len() >= PART_SIZE {
-            let rest = self.buf.split_off(PART_SIZE);
-            let part = std::mem::replace(&mut self.buf, rest);
-            self.send_part(part).await?;
+    /// Sends the full parts of the file written so far (`written` bytes, flushed).
+    pub async fn sync(&mut self, written: u64) -> Result<(), String> {
+        while written - self.sent >= PART_SIZE {
+            self.send_part(PART_SIZE).await?;
         }
         Ok(())
     }
 
-    async fn send_part(&mut self, part: Vec<u8>) -> Result<(), String> {
+    async fn body(&self, length: u64) -> Result<ByteStream, String> {
+        ByteStream::read_from()
+            .path(self.file)
+            .offset(self.sent)
+            .length(Length::Exact(length))
+            .build()
+            .await
+            .map_err(|e| format!("reading the export's file: {e}"))
+    }
+
+    async fn send_part(&mut self, length: u64) -> Result<(), String> {
         let started = Instant::now();
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
@@ -121,6 +88,7 @@ impl<'a> ObjectWriter<'a> {
             }
         };
         let number = self.parts.len() as i32 + 1;
+        let body = self.body(length).await?;
         let out = self
             .s3
             .upload_part()
@@ -128,41 +96,48 @@ impl<'a> ObjectWriter<'a> {
             .key(self.key)
             .upload_id(&upload_id)
             .part_number(number)
-            .body(ByteStream::from(part))
+            .content_length(length as i64)
+            .body(body)
             .send()
             .await
             .map_err(s3_error)?;
         self.parts.push(CompletedPart::builder().part_number(number).set_e_tag(out.e_tag().map(str::to_owned)).build());
+        self.sent += length;
         self.waited += started.elapsed();
         Ok(())
     }
 
-    /// Sends what remains and completes the object; its size.
-    pub async fn finish(mut self) -> Result<(u64, Duration), String> {
-        let result = self.complete().await;
+    /// Sends the rest of the file (`written` bytes in all) and completes the object:
+    /// answers the parts sent (0 for one PUT) and the time spent waiting on S3.
+    pub async fn finish(mut self, written: u64) -> Result<(usize, Duration), String> {
+        let result = self.complete(written).await;
         if result.is_err() {
             self.abort().await;
         }
-        result.map(|()| (self.size, self.waited))
+        result.map(|()| (self.parts.len(), self.waited))
     }
 
-    async fn complete(&mut self) -> Result<(), String> {
-        let rest = std::mem::take(&mut self.buf);
+    async fn complete(&mut self, written: u64) -> Result<(), String> {
+        self.sync(written).await?;
+        let rest = written - self.sent;
         if self.upload_id.is_none() {
             let started = Instant::now();
+            let body = self.body(rest).await?;
             self.s3
                 .put_object()
                 .bucket(self.bucket)
                 .key(self.key)
                 .content_type(self.content_type)
-                .body(ByteStream::from(rest))
+                .content_length(rest as i64)
+                .body(body)
                 .send()
                 .await
                 .map_err(s3_error)?;
+            self.sent += rest;
             self.waited += started.elapsed();
             return Ok(());
         }
-        if !rest.is_empty() {
+        if rest > 0 {
             self.send_part(rest).await?;
         }
         let started = Instant::now();

@@ -4,8 +4,6 @@
 //! while writing, set at the end), times are real dates, and text is always a text cell
 //! (never a formula, whatever it starts with). A workbook can carry a chart of a series.
 
-use std::io::{Seek, SeekFrom};
-
 use rust_xlsxwriter::{Chart, ChartType, ExcelDateTime, Format, Workbook, XlsxError};
 
 use super::Cell;
@@ -142,13 +140,10 @@ impl XlsxSink {
         Ok(())
     }
 
-    /// Writes the workbook to a temporary file (deleted when dropped), rewound.
-    pub fn finish(mut self) -> std::io::Result<std::fs::File> {
+    /// Writes the workbook (zipped) to `out`.
+    pub fn finish<W: std::io::Write + Send>(mut self, out: W) -> std::io::Result<()> {
         self.end_sheet()?;
-        let mut file = tempfile::tempfile()?;
-        self.book.save_to_writer(&mut file).map_err(err)?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok(file)
+        self.book.save_to_writer(out).map_err(err)
     }
 }
 

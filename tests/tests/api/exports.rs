@@ -881,3 +881,48 @@ async fn four_requests_at_once_for_the_last_place_make_one_export() {
     let audit = admin.get(&format!("/v1/orgs/{org}/audit?action=export.request")).await.ok(200).clone();
     assert_eq!(audit["items"].as_array().unwrap().len(), 1, "one audit entry: {audit}");
 }
+
+/// A file larger than a part leaves in parts of 5 MiB streamed from the file as it grows
+/// (the last one smaller), and the object is the file, byte for byte.
+#[tokio::test]
+async fn a_large_export_leaves_in_five_mib_parts_streamed_from_its_file() {
+    use kabinet::exports::upload::{ObjectWriter, PART_SIZE};
+    use std::io::Write;
+
+    let env = kabinet_tests::env().await;
+    let aws = kabinet_local::emulator::sdk_config(&env.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws).force_path_style(true).build());
+    let bucket = env.config.exports_bucket.clone();
+    let key = format!("exports/test/{}.csv", ulid::Ulid::new());
+    let tmp = tempfile::NamedTempFile::new().unwrap();
+    let mut file = tmp.reopen().unwrap();
+    let mut out = ObjectWriter::new(&s3, &bucket, &key, "text/csv; charset=utf-8", tmp.path());
+    // 12 MiB and a bit, written in pieces, the writer told after each.
+    let piece: Vec<u8> = (0..1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut written = 0u64;
+    for _ in 0..12 {
+        file.write_all(&piece).unwrap();
+        file.flush().unwrap();
+        written += piece.len() as u64;
+        out.sync(written).await.unwrap();
+    }
+    file.write_all(b"the end").unwrap();
+    file.flush().unwrap();
+    written += 7;
+    let (parts, _) = out.finish(written).await.unwrap();
+    assert_eq!(parts, 3, "two parts of 5 MiB and the rest");
+    let got = s3.get_object().bucket(&bucket).key(&key).send().await.unwrap();
+    assert_eq!(got.content_type(), Some("text/csv; charset=utf-8"));
+    let body = got.body.collect().await.unwrap().into_bytes();
+    assert_eq!(body.len() as u64, written);
+    assert_eq!(&body[..], &std::fs::read(tmp.path()).unwrap()[..]);
+    assert!(written > 2 * PART_SIZE);
+    // A file smaller than a part is one PUT.
+    let small = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(small.path(), b"a;b\r\n").unwrap();
+    let key = format!("exports/test/{}.csv", ulid::Ulid::new());
+    let out = ObjectWriter::new(&s3, &bucket, &key, "text/csv; charset=utf-8", small.path());
+    assert_eq!(out.finish(5).await.unwrap().0, 0);
+    let body = s3.get_object().bucket(&bucket).key(&key).send().await.unwrap().body.collect().await.unwrap();
+    assert_eq!(&body.into_bytes()[..], b"a;b\r\n");
+}
