@@ -186,10 +186,10 @@ impl Sink {
     }
 
     /// Sends the full parts of a CSV written so far (a workbook is zipped at the end).
-    async fn drain(&mut self, out: &mut ObjectWriter<'_>, path: &Path) -> Result<(), Build> {
+    async fn drain(&mut self, out: &mut ObjectWriter<'_>) -> Result<(), Build> {
         if let Sink::Csv(csv) = self {
             csv.flush().map_err(failed)?;
-            out.sync(written(path)?).await.map_err(failed)?;
+            out.sync(written(out.path())?).await.map_err(failed)?;
         }
         Ok(())
     }
@@ -267,9 +267,7 @@ async fn build(ctx: &Ctx, export: &Export) -> Result<(Report, String), Build> {
                 let links = clock.store(store.all_links(&org.id)).await?;
                 summary(&mut sink, &words, &Summary::of(&org, &counts, &links, now), &counts)?
             }
-            ExportKind::Employees => {
-                employees(ctx, &mut clock, &mut sink, &mut out, file.path(), &words, &org.id, now).await?
-            }
+            ExportKind::Employees => employees(ctx, &mut clock, &mut sink, &mut out, &words, &org.id, now).await?,
         };
         let size = sink.finish(file.path()).await?;
         Ok::<(u64, u64), Build>((rows, size))
@@ -345,7 +343,6 @@ async fn employees(
     clock: &mut Clock,
     sink: &mut Sink,
     out: &mut ObjectWriter<'_>,
-    path: &Path,
     w: &Words,
     org: &OrgId,
     now: Timestamp,
@@ -396,7 +393,7 @@ async fn employees(
             ])?;
             rows += 1;
         }
-        sink.drain(out, path).await?;
+        sink.drain(out).await?;
         match next {
             Some(cursor) => page.cursor = Some(cursor),
             None => return Ok(rows),

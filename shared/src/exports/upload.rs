@@ -50,6 +50,11 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    /// The file it sends.
+    pub fn path(&self) -> &'a Path {
+        self.file
+    }
+
     /// Sends the full parts of the file written so far (`written` bytes, flushed).
     pub async fn sync(&mut self, written: u64) -> Result<(), String> {
         while written - self.sent >= PART_SIZE {
