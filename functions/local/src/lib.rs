@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod bench;
+pub mod bench_export;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;
