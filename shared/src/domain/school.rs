@@ -100,6 +100,24 @@ impl ClassName {
         }
     }
 
+    /// A class's title as school journals write it (a roster import's `classes.csv`):
+    /// a grade and a letter however they are joined (`5А`, `5-А`, `5 "А"`, `5 «а»`,
+    /// `10Б`, `5`), else the title as a free name; `None` for an empty title.
+    pub fn from_title(title: &str) -> Option<ClassName> {
+        let title = title.trim();
+        let digits: String = title.chars().take_while(char::is_ascii_digit).collect();
+        let rest: String = title[digits.len()..]
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '–' | '"' | '\'' | '«' | '»' | '“' | '”'))
+            .collect();
+        if let Ok(grade) = digits.parse::<i64>() {
+            if let Ok(name) = ClassName::parse(Some(grade), Some(&rest), None) {
+                return Some(name);
+            }
+        }
+        ClassName::parse(None, None, Some(title)).ok()
+    }
+
     pub fn grade(&self) -> Option<u8> {
         match self {
             ClassName::Graded { grade, .. } => Some(*grade),
@@ -149,6 +167,21 @@ impl ClassName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journal_titles_become_grades_and_letters() {
+        let graded = |g: u8, l: &str| Some(ClassName::Graded { grade: g, letter: l.to_string() });
+        for title in ["5А", "5-А", "5 \"А\"", "5 «а»", " 5 – а ", "5'А'"] {
+            assert_eq!(ClassName::from_title(title), graded(5, "А"), "{title}");
+        }
+        assert_eq!(ClassName::from_title("10Б"), graded(10, "Б"));
+        assert_eq!(ClassName::from_title("11"), graded(11, ""));
+        assert_eq!(ClassName::from_title("Робототехника"), Some(ClassName::Free("Робототехника".into())));
+        // Not a grade of a school: kept as written.
+        assert_eq!(ClassName::from_title("12А"), Some(ClassName::Free("12А".into())));
+        assert_eq!(ClassName::from_title("5 класс (профиль)"), Some(ClassName::Free("5 класс (профиль)".into())));
+        assert_eq!(ClassName::from_title("  "), None);
+    }
     use time::macros::date;
 
     #[test]
