@@ -22,6 +22,7 @@ pub mod objects;
 pub mod openapi;
 pub mod page;
 pub mod permissions;
+pub mod roster;
 pub mod store;
 pub mod telemetry;
 
