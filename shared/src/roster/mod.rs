@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+pub mod archive;
+
 use crate::domain::{AcademicYear, ClassName, Role};
 
 /// The files a roster import reads; any other (demographics, courses, ...) is skipped.
