@@ -31,7 +31,7 @@ use kabinet::Ctx;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::seed::{self, Rng};
+use crate::seed::{self, Rng, STAFF};
 use crate::{emulator, setup, Emulator};
 
 type Item = HashMap<String, AttributeValue>;
@@ -62,19 +62,6 @@ const SUBJECTS: &[&str] = &[
     "Технология",
     "ОБЖ",
     "Начальные классы",
-];
-
-const STAFF: &[&str] = &[
-    "Заместитель директора по учебной работе",
-    "Заместитель директора по воспитательной работе",
-    "Секретарь",
-    "Педагог-психолог",
-    "Социальный педагог",
-    "Библиотекарь",
-    "Логопед",
-    "Медицинская сестра",
-    "Заведующий хозяйством",
-    "Методист",
 ];
 
 fn fail(what: impl std::fmt::Display) -> ! {
@@ -548,8 +535,7 @@ fn report(results: &[Measured], build: &str) {
         .collect();
     if !miscounted.is_empty() {
         println!(
-            "\nParts are as S3 holds the object (its ETag). The exporter's report counts fewer ({}): it reads \
-             the count before the last part is sent.",
+            "\nParts are as S3 holds the object (its ETag); the exporter's report disagrees ({}).",
             miscounted.join("; ")
         );
     }

@@ -27,7 +27,7 @@ use crate::mail::role_name;
 use crate::page::PageQuery;
 use crate::store::exports::Outcome;
 use crate::store::keys::{EXPORT_PREFIX, SK};
-use crate::store::orgs::SummaryDays;
+use crate::store::orgs::{Also, SummaryDays};
 use crate::Ctx;
 
 /// How many members a page of the employees' query reads.
@@ -245,7 +245,12 @@ async fn build(ctx: &Ctx, export: &Export) -> Result<(Report, String), Build> {
     let mut clock = Clock { store: Duration::ZERO };
     let now = Timestamp::now();
     let days = SummaryDays::at(now);
-    let reads = if export.kind == ExportKind::Summary { days.reads() } else { Vec::new() };
+    // The requester's profile (their language) and, for a summary, its day counts: read
+    // with the organization and the requester's membership in one round trip.
+    let mut reads = vec![Also::User(export.requested_by.clone())];
+    if export.kind == ExportKind::Summary {
+        reads.extend(days.reads());
+    }
     let store = ctx.store();
     let (org, admin, mut read) =
         clock.store(store.org_member_and(&export.org_id, &export.requested_by, &reads)).await?;
@@ -253,7 +258,7 @@ async fn build(ctx: &Ctx, export: &Export) -> Result<(Report, String), Build> {
     if !admin.as_ref().is_some_and(|m| m.admin) {
         return Err(Build::Refused("The export was asked for by someone who is no longer an admin.".into()));
     }
-    let lang = clock.store(store.user(&export.requested_by)).await?.map(|u| u.language).unwrap_or_default();
+    let lang = read.user(&export.requested_by).map_err(failed)?.map(|u| u.language).unwrap_or_default();
     let words = Words { lang };
     let (s3, bucket, key) = (ctx.s3(), &ctx.config().exports_bucket, export.object_key());
     // The file is written to a temporary file (deleted when dropped) and sent from there.

@@ -4,7 +4,7 @@
 //! asking for an export takes a free place in the same transaction (a place whose export
 //! passed its deadline is free again), and finishing it gives the place back.
 
-use super::items::to_item;
+use super::items::{to_item, to_value};
 use super::keys::*;
 use super::pieces::{add_audit, add_event};
 use super::read::KeyQuery;
@@ -86,7 +86,7 @@ impl Store {
             .condition_expression("attribute_exists(pk) AND #status = :pending")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":pending", to_value(&ExportStatus::Pending)?)
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
             .send()
             .await
@@ -119,8 +119,8 @@ impl Store {
         expr = expr
             .when("attribute_exists(pk) AND #status = :pending")
             .name("#status", "status")
-            .value(":status", s(serde_plain(status)))
-            .value(":pending", s("pending"));
+            .value(":status", to_value(&status)?)
+            .value(":pending", to_value(&ExportStatus::Pending)?);
         tx.update(export_key(&e.org_id, &e.id), expr)?;
         if let Outcome::Ready { event, .. } = outcome {
             add_event(&mut tx, event)?;
@@ -160,13 +160,5 @@ impl Store {
     /// An export, read consistently (the exporter's first read).
     pub async fn export(&self, org: &OrgId, id: &str) -> Result<Option<Export>, StoreError> {
         self.get(export_key(org, id)).await
-    }
-}
-
-fn serde_plain(status: ExportStatus) -> &'static str {
-    match status {
-        ExportStatus::Pending => "pending",
-        ExportStatus::Ready => "ready",
-        ExportStatus::Failed => "failed",
     }
 }

@@ -16,6 +16,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::discussions::{all_pages, circle};
+use crate::files::percent_decode;
 use crate::{enrol, parent, registered, school, student, teacher};
 
 /// The UTF-8 byte order mark.
@@ -122,24 +123,6 @@ fn now() -> i64 {
 /// The query parameters of a URL.
 fn query(url: &str) -> HashMap<String, String> {
     reqwest::Url::parse(url).expect("a URL").query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("UTF-8")
 }
 
 /// Downloads a ready export through its URL (no credentials, as a browser would) and

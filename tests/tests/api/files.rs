@@ -104,7 +104,7 @@ fn path_of(url: &str) -> String {
     percent_decode(reqwest::Url::parse(url).expect("a URL").path())
 }
 
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
