@@ -26,6 +26,8 @@ pub enum Function {
     Notifier,
     /// The stream consumer that builds exports (`exporter`), in the worker artifact.
     Exporter,
+    /// The stream consumer that runs roster imports (`importer`), in the worker artifact.
+    Importer,
 }
 
 /// The artifacts the functions run: the API's, small for its cold starts, and the
@@ -34,7 +36,7 @@ pub enum Function {
 pub enum Artifact {
     /// `kabinet`: the routes, the fallback and the notifier.
     Api,
-    /// `kabinet-worker`: the exporter.
+    /// `kabinet-worker`: the exporter and the importer.
     Worker,
 }
 
@@ -54,6 +56,7 @@ impl Function {
             "fallback" => Some(Function::Fallback),
             "notifier" => Some(Function::Notifier),
             "exporter" => Some(Function::Exporter),
+            "importer" => Some(Function::Importer),
             _ => route(name).map(Function::Route),
         }
     }
@@ -61,7 +64,7 @@ impl Function {
     /// Every function the template deploys: the routes, then the fallback and consumers.
     pub fn all() -> Vec<Function> {
         let mut all: Vec<Function> = routes().iter().map(Function::Route).collect();
-        all.extend([Function::Fallback, Function::Notifier, Function::Exporter]);
+        all.extend([Function::Fallback, Function::Notifier, Function::Exporter, Function::Importer]);
         all
     }
 
@@ -71,12 +74,13 @@ impl Function {
             Function::Fallback => "fallback",
             Function::Notifier => "notifier",
             Function::Exporter => "exporter",
+            Function::Importer => "importer",
         }
     }
 
     pub fn artifact(&self) -> Artifact {
         match self {
-            Function::Exporter => Artifact::Worker,
+            Function::Exporter | Function::Importer => Artifact::Worker,
             _ => Artifact::Api,
         }
     }
@@ -90,6 +94,9 @@ impl Function {
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
             Function::Exporter => Access::READ_WRITE.exports(Bucket::Write),
+            // Reads the upload; writes classes, roster records and memberships; finds
+            // registered people by email (gsi2).
+            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).exports(Bucket::Read),
         }
     }
 }
@@ -126,7 +133,7 @@ pub async fn main() -> Result<(), Error> {
         Function::Route(route) => run_route(ctx, route).await,
         Function::Fallback => run_fallback().await,
         Function::Notifier => run_notifier(ctx).await,
-        Function::Exporter => Err("the exporter is in the worker artifact".into()),
+        Function::Exporter | Function::Importer => Err("the exporter and importer are in the worker artifact".into()),
     }
 }
 
@@ -140,7 +147,13 @@ pub async fn worker_main() -> Result<(), Error> {
             })
             .await
         }
-        _ => Err("only the exporter is in the worker artifact".into()),
+        Function::Importer => {
+            run_consumer(ctx, |ctx, records| {
+                Box::pin(async move { crate::events::importer::process(&ctx, records).await })
+            })
+            .await
+        }
+        _ => Err("only the exporter and importer are in the worker artifact".into()),
     }
 }
 
@@ -382,9 +395,11 @@ mod tests {
         assert!(matches!(Function::named("fallback"), Some(Function::Fallback)));
         assert!(Function::named("bootstrap").is_none() && Function::named("").is_none());
         let names: std::collections::BTreeSet<&str> = Function::all().iter().map(Function::name).collect();
-        assert_eq!(names.len(), routes().len() + 3, "function names are unique");
+        assert_eq!(names.len(), routes().len() + 4, "function names are unique");
         assert!(matches!(Function::named("exporter"), Some(Function::Exporter)));
         assert_eq!(Function::Exporter.artifact(), Artifact::Worker);
+        assert!(matches!(Function::named("importer"), Some(Function::Importer)));
+        assert_eq!(Function::Importer.artifact(), Artifact::Worker);
         assert_eq!(Function::Notifier.artifact(), Artifact::Api);
         assert!(Function::Notifier.access().mail && !Function::named("orgs-get").unwrap().access().mail);
     }

@@ -55,6 +55,24 @@ pub async fn presign_upload(
     Ok(Presigned { url: request.uri().to_string(), headers, expires_at })
 }
 
+/// A PUT of any size and type (the reader checks what arrives).
+pub async fn presign_put(s3: &Client, bucket: &str, key: &str, lifetime: time::Duration) -> Result<Presigned, String> {
+    let expires_at = Timestamp::now().plus(lifetime);
+    let request = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .presigned(presigning(lifetime)?)
+        .await
+        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
+    let headers = request
+        .headers()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+        .collect();
+    Ok(Presigned { url: request.uri().to_string(), headers, expires_at })
+}
+
 /// A GET whose answer carries `content_type` and `content_disposition` (S3's response
 /// overrides, signed into the URL).
 pub async fn presign_download(

@@ -19,6 +19,7 @@ pub struct TestEnv {
     ctx: kabinet::Ctx,
     aws: aws_config::SdkConfig,
     exporter: tokio::sync::OnceCell<()>,
+    importer: tokio::sync::OnceCell<()>,
 }
 
 /// Starts the exporter on the calling test's table's stream, as in `make dev` (only the
@@ -31,6 +32,20 @@ pub async fn start_exporter() {
             let (reading, read) = tokio::sync::oneshot::channel();
             let exporter = kabinet::lambda::Function::Exporter;
             tokio::spawn(kabinet_local::streams::run(env.ctx.clone(), env.aws.clone(), exporter, Some(reading)));
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+        })
+        .await;
+}
+
+/// Starts the importer on the calling test's table's stream, as [`start_exporter`] does
+/// the exporter.
+pub async fn start_importer() {
+    let env = env().await;
+    env.importer
+        .get_or_init(|| async {
+            let (reading, read) = tokio::sync::oneshot::channel();
+            let importer = kabinet::lambda::Function::Importer;
+            tokio::spawn(kabinet_local::streams::run(env.ctx.clone(), env.aws.clone(), importer, Some(reading)));
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
         })
         .await;
@@ -119,7 +134,7 @@ pub async fn env() -> &'static TestEnv {
         tokio::spawn(kabinet_local::serve(listener, gateway));
         // The notifier, fed from this test's table's stream as in `make dev`.
         tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
-        TestEnv { base, endpoint: shared.endpoint.clone(), config, ctx, aws, exporter: tokio::sync::OnceCell::new() }
+        TestEnv { base, endpoint: shared.endpoint.clone(), config, ctx, aws, exporter: tokio::sync::OnceCell::new(), importer: tokio::sync::OnceCell::new() }
     })
     .await
 }

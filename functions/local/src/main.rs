@@ -180,6 +180,7 @@ async fn main() {
     // The stream consumers, fed from the emulator's stream with the same handler code.
     tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
     tokio::spawn(kabinet_local::streams::run_exporter(ctx.clone(), aws.clone()));
+    tokio::spawn(kabinet_local::streams::run_importer(ctx.clone(), aws.clone()));
     let origins: Vec<String> = std::env::var("KABINET_CORS_ORIGINS")
         .unwrap_or_else(|_| "*".into())
         .split(',')

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use kabinet::events::{exporter, notifier, ChangeRecord};
+use kabinet::events::{exporter, importer, notifier, ChangeRecord};
 use kabinet::lambda::Function;
 use kabinet::Ctx;
 
@@ -26,11 +26,17 @@ pub async fn run_exporter(ctx: Ctx, aws: aws_config::SdkConfig) {
     run(ctx, aws, Function::Exporter, None).await
 }
 
+/// Runs the importer on the table's stream until the task is dropped.
+pub async fn run_importer(ctx: Ctx, aws: aws_config::SdkConfig) {
+    run(ctx, aws, Function::Importer, None).await
+}
+
 /// The batch's failed records, as the consumer reports them.
 async fn deliver(ctx: &Ctx, consumer: Function, records: Vec<ChangeRecord>) -> Vec<String> {
     let access = consumer.access();
     match consumer {
         Function::Exporter => crate::access::serving(consumer.name(), access, exporter::process(ctx, records)).await,
+        Function::Importer => crate::access::serving(consumer.name(), access, importer::process(ctx, records)).await,
         _ => crate::access::serving(consumer.name(), access, notifier::process(ctx, records)).await,
     }
 }

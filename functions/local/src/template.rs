@@ -83,6 +83,12 @@ fn function(out: &mut String, f: &Function) {
             "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      MemorySize: 512\n      \
              Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
         ),
+        // Reads the upload to a temporary file and applies it chunk by chunk; a district's
+        // 100,000 people take minutes, so the longest timeout Lambda has.
+        Function::Importer => out.push_str(
+            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      MemorySize: 512\n      \
+             Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
+        ),
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     out.push_str("      Events:\n");
@@ -127,10 +133,23 @@ fn function(out: &mut String, f: &Function) {
              DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
              Destination: !GetAtt ExporterFailures.Arn\n",
         ),
+        // One import a batch; imports of different organizations run side by side (one
+        // organization runs one at a time). The importer gives an import up itself after
+        // three runs; a record that still fails lands in ImporterFailures (alarmed).
+        Function::Importer => out.push_str(
+            "        Imports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+             StartingPosition: TRIM_HORIZON\n            BatchSize: 1\n            ParallelizationFactor: 10\n            \
+             MaximumRetryAttempts: 5\n            MaximumRecordAgeInSeconds: 7200\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
+             FilterCriteria:\n              Filters:\n                \
+             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"sk\": {\"S\": [{\"prefix\": \"IMPORTRUN#\"}]}}}}'\n            \
+             DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
+             Destination: !GetAtt ImporterFailures.Arn\n",
+        ),
     }
     let failures = match f {
         Function::Notifier => Some("NotifierFailures"),
         Function::Exporter => Some("ExporterFailures"),
+        Function::Importer => Some("ImporterFailures"),
         _ => None,
     };
     policies(out, &f.access(), failures);

@@ -4,12 +4,12 @@
 //! presigned GET that downloads under the file's own name. The uploader or an admin
 //! deletes a file. An organization's ready files stay within its quota.
 
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
+use super::views::UploadView;
 use super::access::{id_param, in_group, path_id, Caller};
 use super::errors::quota_exceeded;
 use super::grants::field_errors;
@@ -63,19 +63,6 @@ pub struct DownloadView {
     /// a new one.
     pub download_url: String,
     pub url_expires_at: Timestamp,
-}
-
-/// Where and how to upload an announced file.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UploadView {
-    /// A presigned PUT, valid until `expires_at` (15 minutes).
-    pub url: String,
-    /// Always `PUT`.
-    pub method: String,
-    /// Headers the PUT must carry as given (they are signed): its content type and length
-    /// (browsers set the length themselves) and the upload's tag.
-    pub headers: BTreeMap<String, String>,
-    pub expires_at: Timestamp,
 }
 
 /// An announced file and where to upload it.

@@ -313,6 +313,7 @@ fn new_request(link: &InviteLink, user: &UserId, profile: &User, roles: Vec<Role
         status: JoinRequestStatus::Pending,
         reason: None,
         link_id: Some(link.id.clone()),
+        roster_id: None,
         created_at: now,
         decided_at: None,
         decided_by: None,
@@ -337,7 +338,7 @@ async fn submit(
         name: request.name.clone(),
         roles: request.roles.clone(),
     };
-    match ctx.store().submit_join_request(request, link, now, &event).await {
+    match ctx.store().submit_join_request(request, Some(link), now, &event).await {
         Ok(()) => Ok(()),
         Err(RequestError::LinkUnusable) => {
             let current =

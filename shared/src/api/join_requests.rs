@@ -180,7 +180,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         r.email.as_deref(),
         r.roles.clone(),
         false,
-        MembershipSource::Link,
+        if r.roster_id.is_some() { MembershipSource::Journal } else { MembershipSource::Link },
     );
     let audit = caller
         .audit("join_request.accept", "join_request", &r.id)
@@ -198,6 +198,9 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let answer = decide(&ctx, &request, decision, audit, event).await?;
     if let Some(link) = &r.link_id {
         join_link_group(&ctx, &caller, link, &m).await?;
+    }
+    if let Some(record) = &r.roster_id {
+        crate::roster::link::confirmed(&ctx, &caller.org, record, &m, &caller.actor()).await?;
     }
     Ok(answer)
 }

@@ -37,10 +37,16 @@ impl From<User> for Me {
     }
 }
 
-/// Reads the caller's profile, creating it on first use.
+/// Reads the caller's profile, creating it on first use. On that first sign-in, a
+/// verified email that a school's journal lists (a roster import) makes the person a
+/// member of that school with the journal's roles and classes at once (`GET /v1/me/orgs`
+/// shows it).
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, description = "The caller's profile", body = Me)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
+    if user.first_use {
+        crate::roster::link::on_sign_in(&ctx, &user).await?;
+    }
     ApiResponse::ok(&Me::from(user))
 }
 

@@ -21,6 +21,7 @@ pub mod courses;
 pub mod discussions;
 pub mod exports;
 pub mod files;
+pub mod imports;
 pub mod groups;
 pub mod invitations;
 pub mod invite_links;
@@ -29,6 +30,7 @@ pub mod me;
 pub mod members;
 pub mod meta;
 pub mod orgs;
+pub mod roster;
 pub mod stats;
 
 use std::future::Future;
@@ -136,7 +138,7 @@ const GSI1_2: &[&str] = &["gsi1", "gsi2"];
 
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     vec![
-        route!("me-get", me::get, RW),
+        route!("me-get", me::get, RW.indexes(GSI2)),
         route!("me-patch", me::patch, RW),
         route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
         route!("orgs-create", orgs::create, RW, Idempotent),
@@ -229,6 +231,13 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("exports-list", exports::list, RW.exports(Bucket::Read)),
         route!("exports-create", exports::create, RW, Idempotent),
         route!("exports-get", exports::get, RW.exports(Bucket::Read)),
+        route!("imports-list", imports::list, READ),
+        route!("imports-create", imports::create, RW.exports(Bucket::Write), Idempotent),
+        route!("imports-get", imports::get, READ),
+        route!("imports-start", imports::start, RW.exports(Bucket::Read)),
+        route!("roster-list", roster::list, READ),
+        route!("roster-invite", roster::invite, RW),
+        route!("me-roster-links-create", roster::link, RW.indexes(GSI1), Idempotent),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]
 });

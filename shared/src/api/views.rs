@@ -18,7 +18,14 @@ pub struct MemberView {
     pub email: Option<String>,
     pub roles: Vec<RoleGrant>,
     pub admin: bool,
+    /// How they joined: `manual` (added by an admin), `link`, `invitation`, or `journal`
+    /// (from the school's journal by a roster import).
     pub source: MembershipSource,
+    /// `true` for a person of the school's journal who joined (their roster record is
+    /// linked to them); absent for the others. Those still waiting are listed by
+    /// `GET /v1/orgs/{org}/roster?linked=false`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked: Option<bool>,
     pub joined_at: Timestamp,
     pub last_active_at: Option<Timestamp>,
     /// A student or parent whose class was deleted: give them a new class.
@@ -38,6 +45,7 @@ impl MemberView {
             roles: m.roles.clone(),
             admin: m.admin,
             source: m.source,
+            linked: (m.source == MembershipSource::Journal).then_some(true),
             joined_at: m.joined_at,
             last_active_at: m.last_active_at,
             needs_class: m.needs_class(),
@@ -59,6 +67,11 @@ pub struct JoinRequestView {
     pub reason: Option<String>,
     /// The invitation link it came through.
     pub link_id: Option<String>,
+    /// For a link to a roster record (`POST /v1/me/roster-links`): the record's ID (its
+    /// sourcedId in the school's journal); accepting it makes them a member as the journal
+    /// says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roster_id: Option<String>,
     pub created_at: Timestamp,
     pub decided_at: Option<Timestamp>,
     pub decided_by: Option<String>,
@@ -79,6 +92,7 @@ impl From<&JoinRequest> for JoinRequestView {
             status: r.status,
             reason: r.reason.clone(),
             link_id: r.link_id.clone(),
+            roster_id: r.roster_id.clone(),
             created_at: r.created_at,
             decided_at: r.decided_at,
             decided_by: r.decided_by.clone(),
@@ -112,4 +126,17 @@ impl From<&crate::domain::Group> for GroupView {
             updated_at: g.updated_at,
         }
     }
+}
+
+/// Where and how to upload an announced file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    /// A presigned PUT, valid until `expires_at` (15 minutes).
+    pub url: String,
+    /// Always `PUT`.
+    pub method: String,
+    /// Headers the PUT must carry as given (they are signed): for a group's file its
+    /// content type and length (browsers set the length themselves) and the upload's tag.
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: Timestamp,
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExportFormat, ExportKind, OrgId, RoleGrant, Timestamp, UserId};
+use super::{ExportFormat, ExportKind, OrgId, Role, RoleGrant, Timestamp, UserId};
 
 /// An event with its data. Stored as a `kind` and a JSON payload of the other fields
 /// (the field names are what the notifier reads).
@@ -95,10 +95,24 @@ pub enum OutboxEvent {
         /// When it and its file go.
         expires_at: Timestamp,
     },
+    /// A person of a roster import who is not registered is invited to sign in with the
+    /// email of their roster record (an import with `"invite": true`, or an admin's resend).
+    RosterInvitation {
+        org_id: OrgId,
+        org_name: String,
+        /// The roster record's sourcedId.
+        roster_id: String,
+        email: String,
+        /// Their name as the journal writes it.
+        name: String,
+        role: Role,
+        /// The admin who started the import or resent it.
+        by: String,
+    },
 }
 
 /// Every kind, as stored.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 10] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
@@ -108,6 +122,7 @@ pub const KINDS: [&str; 9] = [
     "added_to_group",
     "announcement",
     "export_ready",
+    "roster_invitation",
 ];
 
 impl OutboxEvent {
@@ -122,6 +137,7 @@ impl OutboxEvent {
             OutboxEvent::AddedToGroup { .. } => "added_to_group",
             OutboxEvent::AnnouncementPosted { .. } => "announcement",
             OutboxEvent::ExportReady { .. } => "export_ready",
+            OutboxEvent::RosterInvitation { .. } => "roster_invitation",
         }
     }
 
@@ -136,7 +152,8 @@ impl OutboxEvent {
             | OutboxEvent::Invitation { org_id, .. }
             | OutboxEvent::AddedToGroup { org_id, .. }
             | OutboxEvent::AnnouncementPosted { org_id, .. }
-            | OutboxEvent::ExportReady { org_id, .. } => org_id,
+            | OutboxEvent::ExportReady { org_id, .. }
+            | OutboxEvent::RosterInvitation { org_id, .. } => org_id,
         }
     }
 

@@ -43,6 +43,9 @@ pub struct JoinRequest {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_id: Option<String>,
+    /// A link to a roster record asked for by journal login: the record's sourcedId.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster_id: Option<String>,
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<Timestamp>,

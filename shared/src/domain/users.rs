@@ -45,6 +45,9 @@ pub struct User {
     pub language: Language,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// The profile was created by the request that read it: the person's first sign-in.
+    #[serde(skip)]
+    pub first_use: bool,
 }
 
 /// What `PATCH /me` may change.

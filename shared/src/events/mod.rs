@@ -3,6 +3,7 @@
 //! (the local runner polls the emulator's stream).
 
 pub mod exporter;
+pub mod importer;
 pub mod notifier;
 
 use crate::store::outbox::{self, Event};

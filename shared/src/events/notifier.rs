@@ -353,5 +353,22 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             vars["group_name"] = json!(group_name);
             Ok(vec![outgoing(kind, language, email, &vars)])
         }
+        OutboxEvent::RosterInvitation { org_id, org_name, email, name, role, by, .. } => {
+            // Someone who has registered with this address since reads it in their
+            // language; the organization keeps none of its own: the default.
+            let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
+            let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
+            let name =
+                if name.trim().is_empty() { registered.map(|u| u.name).unwrap_or_default() } else { name.clone() };
+            let r = Recipient { email: email.clone(), language, name };
+            let facts = Facts { org_name, by: Some(by), ..Default::default() };
+            // Signing in (or up) with this address joins; the button goes to the sign-in.
+            let mut vars = facts.vars(&r, &format!("{app}/"));
+            vars["email"] = json!(email);
+            vars["org_id"] = json!(org_id.to_string());
+            vars["role"] = json!(role_name(*role, language));
+            vars["link_url"] = json!(format!("{app}/roster-link?org={org_id}"));
+            Ok(vec![outgoing(kind, language, email, &vars)])
+        }
     }
 }

@@ -23,7 +23,7 @@ pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 19] = [
+    let sources: [(&str, &str); 21] = [
         ("layout.html", include_str!("../../templates/mail/layout.html")),
         ("member_added.html", include_str!("../../templates/mail/member_added.html")),
         ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
@@ -43,6 +43,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("announcement.txt", include_str!("../../templates/mail/announcement.txt")),
         ("export_ready.html", include_str!("../../templates/mail/export_ready.html")),
         ("export_ready.txt", include_str!("../../templates/mail/export_ready.txt")),
+        ("roster_invitation.html", include_str!("../../templates/mail/roster_invitation.html")),
+        ("roster_invitation.txt", include_str!("../../templates/mail/roster_invitation.txt")),
     ];
     for (name, source) in sources {
         if let Err(e) = env.add_template(name, source) {
@@ -89,7 +91,28 @@ fn subject(kind: &str, lang: Language, vars: &Value) -> String {
         ("export_ready", Language::En) => {
             format!("Your export is ready: {} of {org}", vars["what"].as_str().unwrap_or_default())
         }
+        ("roster_invitation", Language::Ru) => format!("Вас ждут в {} в kabinet", quoted(org)),
+        ("roster_invitation", Language::En) => format!("{} is waiting for you in kabinet", quoted(org)),
         _ => org.to_string(),
+    }
+}
+
+/// A name in «», unless it has quotes of its own (`МБОУ «Школа №5»`).
+fn quoted(name: &str) -> String {
+    if name.contains(['«', '»', '"', '“', '„']) {
+        name.to_string()
+    } else {
+        format!("«{name}»")
+    }
+}
+
+/// The label of the button that opens `action_url`.
+fn action_label(kind: &str, lang: Language) -> &'static str {
+    match (kind, lang) {
+        ("roster_invitation", Language::Ru) => "Войти в kabinet",
+        ("roster_invitation", Language::En) => "Sign in to kabinet",
+        (_, Language::Ru) => "Открыть kabinet",
+        (_, Language::En) => "Open kabinet",
     }
 }
 
@@ -115,9 +138,7 @@ pub fn render(kind: &str, lang: Language, to: &str, vars: &Value) -> Result<Emai
     if let Value::Object(map) = &mut ctx {
         map.insert("lang".into(), Value::String(if lang == Language::En { "en" } else { "ru" }.into()));
         map.insert("subject".into(), Value::String(subject.clone()));
-        map.entry("action_label").or_insert_with(|| {
-            Value::String(if lang == Language::En { "Open kabinet" } else { "Открыть kabinet" }.into())
-        });
+        map.entry("action_label").or_insert_with(|| Value::String(action_label(kind, lang).into()));
     }
     let render = |name: String| -> Result<String, String> {
         let t = TEMPLATES.get_template(&name).map_err(|e| format!("template {name}: {e}"))?;
@@ -205,8 +226,57 @@ mod tests {
         serde_json::json!({
             "org_name": "Школа <№1>", "name": "Анна", "by": "Директор", "roles": "учитель",
             "requester": "Петя", "reason": "Нет мест", "email": "a@b.ru", "expires": "2026-12-07",
-            "action_url": "http://localhost:5173/orgs/x",
+            "action_url": "http://localhost:5173/orgs/x", "org_id": "k7m3xq9pza", "role": "родитель",
+            "link_url": "http://localhost:5173/roster-link?org=k7m3xq9pza",
         })
+    }
+
+    /// The invitation of a person of the e-journal: whom, from where, with which address
+    /// to sign in, and the other way in (the organization ID and their journal login).
+    #[test]
+    fn a_roster_invitation_says_how_to_join() {
+        let mut vars = vars();
+        vars["org_name"] = Value::String("Школа №1".into());
+        vars["action_url"] = Value::String("http://localhost:5173/".into());
+        let ru = render("roster_invitation", Language::Ru, "a@b.ru", &vars).unwrap();
+        assert_eq!(ru.subject, "Вас ждут в «Школа №1» в kabinet");
+        // The HTML part escapes `/` as `&#x2f;` (as every link of these emails).
+        let unslashed = |html: &str| html.replace("&#x2f;", "/");
+        for part in [ru.text.clone(), unslashed(&ru.html)] {
+            for needed in [
+                "Здравствуйте, Анна!",
+                "Директор, администратор",
+                "из электронного журнала школы",
+                "записаны как родитель",
+                "a@b.ru",
+                "k7m3xq9pza",
+                "http://localhost:5173/roster-link?org=k7m3xq9pza",
+                "логин в электронном журнале",
+            ] {
+                assert!(part.contains(needed), "{needed}: {part}");
+            }
+            assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{part}");
+        }
+        assert!(ru.text.contains("Войти: http://localhost:5173/\n"), "{}", ru.text);
+        assert!(
+            unslashed(&ru.html).contains(r#"href="http://localhost:5173/""#) && ru.html.contains("Войти в kabinet")
+        );
+        let en = render("roster_invitation", Language::En, "a@b.ru", &vars).unwrap();
+        assert_eq!(en.subject, "«Школа №1» is waiting for you in kabinet");
+        for part in [en.text.clone(), unslashed(&en.html)] {
+            for needed in ["Hello, Анна!", "e-journal", "role is родитель", "a@b.ru", "k7m3xq9pza", "roster-link?org="]
+            {
+                assert!(part.contains(needed), "{needed}: {part}");
+            }
+            assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{part}");
+        }
+        assert!(en.html.contains("Sign in to kabinet") && !en.html.contains("Open kabinet"));
+        // A name with quotes of its own is not quoted again; no name, no dangling comma.
+        vars["org_name"] = Value::String("МБОУ «Школа №5»".into());
+        vars["name"] = Value::String(String::new());
+        let ru = render("roster_invitation", Language::Ru, "a@b.ru", &vars).unwrap();
+        assert_eq!(ru.subject, "Вас ждут в МБОУ «Школа №5» в kabinet");
+        assert!(ru.text.starts_with("Здравствуйте!"), "{}", ru.text);
     }
 
     #[test]
@@ -216,6 +286,9 @@ mod tests {
                 let e = render(kind, lang, "a@b.ru", &vars()).unwrap();
                 assert!(!e.subject.is_empty() && !e.text.is_empty(), "{kind}");
                 assert!(e.html.contains("<html"), "{kind}");
+                for part in [&e.subject, &e.text, &e.html] {
+                    assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{kind}: {part}");
+                }
                 assert!(
                     e.text.contains("Школа <№1>") || kind == "join_request_submitted" && e.text.contains("Петя"),
                     "{kind}: {}",

@@ -13,7 +13,7 @@ use super::{rows, FileError, RosterFile, Rows};
 /// 100,000 rows is about 20 MB).
 pub const MAX_ENTRY_BYTES: u64 = 512 * 1024 * 1024;
 
-const UPLOAD: &str = "the upload";
+pub const UPLOAD: &str = "the upload";
 
 /// An opened upload.
 pub enum Upload {
@@ -96,7 +96,7 @@ impl Upload {
     }
 
     /// The rows of one of its files; `None` when it does not hold that file.
-    pub fn rows(&mut self, file: RosterFile) -> Option<Result<Rows<Box<dyn Read + '_>>, FileError>> {
+    pub fn rows(&mut self, file: RosterFile) -> Option<Result<Rows<Box<dyn Read + Send + '_>>, FileError>> {
         match self {
             Upload::Zip(zip, found) => {
                 let i = *found.get(&file)?;
@@ -114,11 +114,11 @@ impl Upload {
                     return Some(Err(FileError { file: file.file_name(), reason }));
                 }
                 // Sizes in a zip's directory can lie: reading stops at the limit all the same.
-                let input: Box<dyn Read + '_> = Box::new(entry.take(MAX_ENTRY_BYTES));
+                let input: Box<dyn Read + Send + '_> = Box::new(entry.take(MAX_ENTRY_BYTES));
                 Some(rows(file, input))
             }
             Upload::Single(f, input) if *f == file => {
-                let input: Box<dyn Read + '_> = Box::new(&*input);
+                let input: Box<dyn Read + Send + '_> = Box::new(&*input);
                 Some(rows(file, input))
             }
             Upload::Single(..) => None,

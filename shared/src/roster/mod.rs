@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::io::Read;
 
+pub mod apply;
 pub mod archive;
+pub mod link;
 
 use crate::domain::{AcademicYear, ClassName, Role};
 
@@ -241,6 +243,7 @@ pub struct Rows<R: Read> {
     lines: SharedLines,
     columns: HashMap<String, usize>,
     record: csv::StringRecord,
+    line: u64,
 }
 
 /// Opens a roster file: its header is read and its required columns checked.
@@ -260,10 +263,15 @@ pub fn rows<R: Read>(file: RosterFile, input: R) -> Result<Rows<R>, FileError> {
     if !missing.is_empty() {
         return Err(refuse(format!("the column {} is missing", missing.join(", "))));
     }
-    Ok(Rows { file, reader, lines, columns, record: csv::StringRecord::new() })
+    Ok(Rows { file, reader, lines, columns, record: csv::StringRecord::new(), line: 0 })
 }
 
 impl<R: Read> Rows<R> {
+    /// The line the last row read starts on (the header is line 1).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
     fn get(&self, column: &str) -> Option<&str> {
         let i = *self.columns.get(&column.to_ascii_lowercase())?;
         self.record.get(i).map(str::trim).filter(|v| !v.is_empty())
@@ -386,6 +394,7 @@ impl<R: Read> Iterator for Rows<R> {
             Ok(_) => record.position().map(|p| p.byte()),
         };
         let line = at.map_or(0, |b| line_at(&self.lines, b));
+        self.line = line;
         self.record = record;
         let refuse = |reason: String| RowError { file: self.file.file_name(), line, reason };
         match read {

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::items::{
-    class_item, class_key, class_name_item, class_name_key, class_order, member_item, member_key, to_value,
+    class_item, class_key, class_name_item, class_name_key, member_item, member_key, to_value,
 };
 use super::keys::*;
-use super::pieces::{add_audit, as_actor_of, count_class, roster_update, unchanged_member};
+use super::pieces::{add_audit, as_actor_of, class_changes, count_class, roster_update, unchanged_member};
 use super::read::KeyQuery;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -115,55 +115,10 @@ impl Store {
     /// Renames a class or changes its class teachers, conditional on the version read.
     pub async fn update_class(&self, old: &Class, new: &Class, audit: &AuditEntry) -> Result<(), ClassError> {
         let mut tx = Tx::new(&self.table);
-        let mut set = vec![
-            "#name = :name",
-            "class_teacher_ids = :teachers",
-            "version = :version",
-            "updated_at = :now",
-            "#year = :year",
-            "#order = :order",
-        ];
-        let mut remove = vec![];
-        let mut expr = Expr::default()
-            .name("#name", "name")
-            .name("#year", GSI1PK)
-            .value(":year", s(classes_of_year_pk(&new.org_id, &new.year.to_string())))
-            .name("#order", GSI1SK)
-            .value(":order", s(class_order(new)))
-            .value(":name", s(&new.name))
-            .value(":teachers", to_value(&new.class_teacher_ids)?)
-            .value(":version", n(new.version))
-            .value(":read", n(old.version))
-            .value(":now", s(new.updated_at.to_string()));
-        match new.grade {
-            Some(g) => {
-                set.push("grade = :grade");
-                expr = expr.value(":grade", n(g));
-            }
-            None => remove.push("grade"),
-        }
-        match &new.letter {
-            Some(l) => {
-                set.push("letter = :letter");
-                expr = expr.value(":letter", s(l));
-            }
-            None => remove.push("letter"),
-        }
-        let mut update = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
-        expr.update = Some(update);
-        let mut meanings = vec![(
-            tx.update(class_key(&old.org_id, &old.id), expr.when("attribute_exists(pk) AND version = :read"))?,
-            ClassError::Changed,
-        )];
-        if class_name_key(old) != class_name_key(new) {
-            tx.delete(class_name_key(old), None)?;
-            meanings.push((
-                tx.put(class_name_item(new), Some(Expr::condition("attribute_not_exists(pk)")))?,
-                ClassError::NameTaken,
-            ));
+        let (changed, guard) = class_changes(&mut tx, old, new)?;
+        let mut meanings = vec![(changed, ClassError::Changed)];
+        if let Some(guard) = guard {
+            meanings.push((guard, ClassError::NameTaken));
         }
         check_teachers(&mut tx, new, &old.class_teacher_ids, &mut meanings)?;
         add_audit(&mut tx, audit)?;

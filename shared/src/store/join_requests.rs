@@ -54,17 +54,21 @@ impl From<StoreError> for RequestError {
 }
 
 impl Store {
-    /// Submits a request through a link: one use of the link, the request, the pending
-    /// guard, the organization's pending count and the event, all or nothing.
+    /// Submits a request (through a link, or to link a roster record): one use of the
+    /// link, the request, the pending guard, the organization's pending count and the
+    /// event, all or nothing.
     pub async fn submit_join_request(
         &self,
         r: &JoinRequest,
-        link: &InviteLink,
+        link: Option<&InviteLink>,
         now: Timestamp,
         event: &OutboxEvent,
     ) -> Result<(), RequestError> {
         let mut tx = Tx::new(&self.table);
-        let mut meanings = vec![(use_link(&mut tx, link, now)?, RequestError::LinkUnusable)];
+        let mut meanings = Vec::new();
+        if let Some(link) = link {
+            meanings.push((use_link(&mut tx, link, now)?, RequestError::LinkUnusable));
+        }
         tx.put(request_item(r)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         meanings.push((
             tx.put(pending_item(r), Some(Expr::condition("attribute_not_exists(pk)")))?,

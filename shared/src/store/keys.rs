@@ -72,6 +72,28 @@ pub const CLASSES_PREFIX: &str = "CLASSES#";
 /// The record that an academic year was rolled over (`ROLLOVER#2025/2026`).
 pub const ROLLOVER_PREFIX: &str = "ROLLOVER#";
 pub const INVITEDBY_PREFIX: &str = "INVITEDBY#";
+/// A roster import (`IMPORT#<id>`).
+pub const IMPORT_PREFIX: &str = "IMPORT#";
+/// A started import's run: its insert, read from the stream, starts the importer
+/// (`IMPORTRUN#<id>`; expires).
+pub const IMPORTRUN_PREFIX: &str = "IMPORTRUN#";
+/// The organization's one place for an import running.
+pub const IMPORTSLOT: &str = "IMPORTSLOT";
+/// A person of the school's journal (`ROSTER#<sourcedId>`).
+pub const ROSTER_PREFIX: &str = "ROSTER#";
+/// Which class a journal class became (`ROSTERCLASS#<sourcedId>`).
+pub const ROSTERCLASS_PREFIX: &str = "ROSTERCLASS#";
+/// A journal enrollment (`ROSTERENROL#<sourcedId>`).
+pub const ROSTERENROL_PREFIX: &str = "ROSTERENROL#";
+/// The roster people with an email, across organizations (on gsi2).
+pub const ROSTEREMAIL_PREFIX: &str = "ROSTEREMAIL#";
+/// An organization's roster people by journal login (on gsi1).
+pub const ROSTERIDENT_PREFIX: &str = "ROSTERIDENT#";
+/// What a roster record's last write from an import was (a digest of its row), which
+/// run of an import last read its row, and which import has yet to settle it.
+pub const FINGERPRINT: &str = "fp";
+pub const SEEN: &str = "seen";
+pub const DIRTY: &str = "dirty";
 
 /// The order of an organization's join requests (on gsi2): pending ones first, under
 /// this prefix, then the decided ones under [`JOINREQS_DECIDED`].
@@ -98,6 +120,35 @@ pub fn roster_attr(r: Roster) -> &'static str {
         Roster::Parents => "parents",
         Roster::Teachers => "teachers",
     }
+}
+
+pub fn import_sk(id: &str) -> String {
+    format!("{IMPORT_PREFIX}{id}")
+}
+
+pub fn import_run_sk(id: &str) -> String {
+    format!("{IMPORTRUN_PREFIX}{id}")
+}
+
+pub fn roster_sk(sourced_id: &str) -> String {
+    format!("{ROSTER_PREFIX}{sourced_id}")
+}
+
+pub fn roster_class_sk(sourced_id: &str) -> String {
+    format!("{ROSTERCLASS_PREFIX}{sourced_id}")
+}
+
+pub fn roster_enrollment_sk(sourced_id: &str) -> String {
+    format!("{ROSTERENROL_PREFIX}{sourced_id}")
+}
+
+pub fn roster_email_pk(email: &str) -> String {
+    format!("{ROSTEREMAIL_PREFIX}{email}")
+}
+
+/// A journal login, compared without case.
+pub fn roster_identifier_pk(org: &OrgId, identifier: &str) -> String {
+    format!("{ROSTERIDENT_PREFIX}{org}#{}", identifier.trim().to_lowercase())
 }
 
 pub fn org_pk(org: &OrgId) -> String {

@@ -42,12 +42,14 @@ pub mod exports;
 pub mod files;
 pub mod groups;
 pub mod idempotency;
+pub mod imports;
 pub mod invitations;
 pub mod join_requests;
 pub mod links;
 pub mod members;
 pub mod orgs;
 pub mod outbox;
+pub mod roster;
 pub mod sent;
 pub mod users;
 

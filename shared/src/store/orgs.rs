@@ -6,7 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
-use super::keys::{active_day_sk, export_sk, export_slot_sk, file_sk, invitations_expiring_sk, org_pk, post_sk};
+use super::keys::{
+    active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, post_sk, roster_sk,
+};
 use super::pieces::{add_audit, count_active};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
@@ -39,6 +41,9 @@ pub enum Also {
     Export(String),
     /// One of a member's places for an export building.
     ExportSlot(UserId, u32),
+    Import(String),
+    /// A roster record (by sourcedId).
+    RosterPerson(String),
 }
 
 impl Also {
@@ -56,6 +61,8 @@ impl Also {
             Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
             Also::Export(id) => key(org_pk(org), export_sk(id)),
             Also::ExportSlot(user, slot) => key(org_pk(org), export_slot_sk(user, *slot)),
+            Also::Import(id) => key(org_pk(org), import_sk(id)),
+            Also::RosterPerson(id) => key(org_pk(org), roster_sk(id)),
         }
     }
 }
@@ -131,6 +138,16 @@ impl Read {
     /// How many members were active on `day` (each once).
     pub fn seen_on(&mut self, day: &str) -> Result<u64, StoreError> {
         self.counter(active_day_sk(day), "seen")
+    }
+
+    pub fn import(&mut self, id: &str) -> Result<Option<crate::domain::Import>, StoreError> {
+        let key = key(org_pk(self.org()?), import_sk(id));
+        self.take(key)
+    }
+
+    pub fn roster_person(&mut self, id: &str) -> Result<Option<crate::domain::RosterPerson>, StoreError> {
+        let key = key(org_pk(self.org()?), roster_sk(id));
+        self.take(key)
     }
 
     pub fn export(&mut self, id: &str) -> Result<Option<Export>, StoreError> {

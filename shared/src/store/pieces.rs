@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::items::{
-    audit_item, class_key, event_item, link_key, member_item, member_key, org_key, pending_key, request_item,
-    role_name, EventRecord,
+    audit_item, class_key, class_name_item, class_name_key, class_order, event_item, link_key, member_item,
+    member_key, org_key, pending_key, request_item, role_name, to_value, EventRecord,
 };
-use super::keys::{active_day_sk, invitations_expiring_sk, org_pk, roster_attr, TTL};
+use super::keys::{active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, TTL};
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
-use crate::domain::{Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{Class, Role, RoleGrant, Timestamp, UserId};
 
 /// Adds an audit entry to a transaction.
 ///
@@ -213,6 +213,60 @@ pub fn count_class(tx: &mut Tx, org: &OrgId, delta: i64) -> Result<usize, StoreE
             .value(":one", n(delta))
     };
     tx.update(org_key(org), expr)
+}
+
+/// A class's new name, year or class teachers, conditional on the version read; the name
+/// guard moves with a new name. The indexes of the class's update and of the new guard.
+pub fn class_changes(tx: &mut Tx, old: &Class, new: &Class) -> Result<(usize, Option<usize>), StoreError> {
+    let mut set = vec![
+        "#name = :name",
+        "class_teacher_ids = :teachers",
+        "version = :version",
+        "updated_at = :now",
+        "#year = :year",
+        "#order = :order",
+        "#y = :y",
+    ];
+    let mut remove = vec![];
+    let mut expr = Expr::default()
+        .name("#name", "name")
+        .name("#year", GSI1PK)
+        .value(":year", s(classes_of_year_pk(&new.org_id, &new.year.to_string())))
+        .name("#order", GSI1SK)
+        .value(":order", s(class_order(new)))
+        .value(":name", s(&new.name))
+        .name("#y", "year")
+        .value(":y", to_value(&new.year)?)
+        .value(":teachers", to_value(&new.class_teacher_ids)?)
+        .value(":version", n(new.version))
+        .value(":read", n(old.version))
+        .value(":now", s(new.updated_at.to_string()));
+    match new.grade {
+        Some(g) => {
+            set.push("grade = :grade");
+            expr = expr.value(":grade", n(g));
+        }
+        None => remove.push("grade"),
+    }
+    match &new.letter {
+        Some(l) => {
+            set.push("letter = :letter");
+            expr = expr.value(":letter", s(l));
+        }
+        None => remove.push("letter"),
+    }
+    let mut update = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    expr.update = Some(update);
+    let changed = tx.update(class_key(&old.org_id, &old.id), expr.when("attribute_exists(pk) AND version = :read"))?;
+    let mut guard = None;
+    if class_name_key(old) != class_name_key(new) {
+        tx.delete(class_name_key(old), None)?;
+        guard = Some(tx.put(class_name_item(new), Some(Expr::condition("attribute_not_exists(pk)")))?);
+    }
+    Ok((changed, guard))
 }
 
 /// Moves a person on one class's rosters: onto `add`, off `remove` (one update per class:

@@ -16,6 +16,7 @@ impl Store {
     pub async fn upsert_user(&self, who: &Identity, changes: &ProfileChanges) -> Result<User, StoreError> {
         let (user, claims) = (&who.id, who);
         let now = Timestamp::now().to_string();
+        let first = now.clone();
         let mut set = vec!["id = :id".to_string(), "created_at = if_not_exists(created_at, :now)".to_string()];
         let mut values = vec![(":id", AttributeValue::S(user.to_string())), (":now", AttributeValue::S(now))];
         match &changes.name {
@@ -67,7 +68,9 @@ impl Store {
             .await
             .map_err(classify)?;
         let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
-        from_item(item)
+        let mut user: User = from_item(item)?;
+        user.first_use = user.created_at.to_string() == first;
+        Ok(user)
     }
 }
 

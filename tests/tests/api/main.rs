@@ -13,6 +13,7 @@ mod files;
 mod groups;
 mod hardening;
 mod idempotency;
+mod imports;
 mod infra;
 mod invitations;
 mod joining;

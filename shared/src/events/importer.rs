@@ -1,0 +1,161 @@
+//! The importer: runs each roster import whose start the table's stream delivers (the
+//! insert of its run, `IMPORTRUN#<id>`). The upload is copied from the exports bucket to
+//! a temporary file as it arrives, opened (a zip read entry by entry, or one CSV) and
+//! applied chunk by chunk (`roster::apply`): memory holds a chunk of rows, never the
+//! file. Then the import is done (with its counts and refused rows) or failed (with a
+//! reason for the admin), and the organization may start another.
+//!
+//! A run that fails (the store, S3) is reported as a failed record and delivered again,
+//! up to [`MAX_ATTEMPTS`] runs: a run again applies what the last one did not (rows it
+//! applied are unchanged now). A record delivered after its import finished does nothing.
+
+use std::io::Write;
+
+use super::ChangeRecord;
+use crate::domain::audit::Actor;
+use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
+use crate::domain::{AuditEntry, Import, ImportStatus, OrgId, Timestamp};
+use crate::roster::apply::{Applied, Applier};
+use crate::roster::archive;
+use crate::store::imports::Finished;
+use crate::store::keys::{IMPORTRUN_PREFIX, SK};
+use crate::store::orgs::Also;
+use crate::Ctx;
+
+/// The import a stream record starts, if it is one: its organization and ID.
+pub fn started_import(record: &ChangeRecord) -> Option<(OrgId, String)> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let sk = record.new_image.get(SK).and_then(|v| v.as_s().ok())?;
+    let id = sk.strip_prefix(IMPORTRUN_PREFIX)?;
+    let org = record.new_image.get("org_id").and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
+    Some((org, id.to_string()))
+}
+
+/// Runs the imports a batch starts, one after another; answers the IDs of the records
+/// to deliver again.
+pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
+    let mut failed = Vec::new();
+    for record in records {
+        let Some((org, id)) = started_import(&record) else { continue };
+        if let Err(e) = import(ctx, &org, &id).await {
+            tracing::warn!(import = %id, error = %e, "an import did not finish; it will be run again");
+            failed.push(record.id);
+        }
+    }
+    failed
+}
+
+/// Why a run stopped.
+enum Run {
+    /// The upload cannot be imported (not there, too large, not a roster): failed, with
+    /// this problem shown.
+    Refused(RowProblem),
+    /// Something failed that may work next time.
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> Run {
+    Run::Failed(e.to_string())
+}
+
+fn refused(message: impl Into<String>) -> Run {
+    Run::Refused(RowProblem { file: archive::UPLOAD.into(), line: 0, message: message.into() })
+}
+
+/// Runs one import unless it finished already; what it did, or an error when it is to be
+/// run again.
+pub async fn import(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Applied>, String> {
+    let Some(import) = ctx.store().begin_import_run(org, id).await.map_err(|e| e.to_string())? else {
+        return Ok(None);
+    };
+    if import.attempts > MAX_ATTEMPTS {
+        finish(ctx, &import, None, Err(NOT_RUN.into())).await?;
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    match run(ctx, &import).await {
+        Ok(applied) => {
+            finish(ctx, &import, Some(&applied), Ok(())).await?;
+            let c = &applied.counts;
+            tracing::info!(
+                import = %import.id, rows = applied.rows, created = c.created, updated = c.updated,
+                unchanged = c.unchanged, deleted = c.deleted, errors = c.errors, linked = c.linked,
+                ms = started.elapsed().as_millis() as u64, "import done"
+            );
+            Ok(Some(applied))
+        }
+        Err(Run::Refused(problem)) => {
+            let applied = Applied { errors: vec![problem.clone()], ..Default::default() };
+            finish(ctx, &import, Some(&applied), Err(problem.message)).await?;
+            Ok(None)
+        }
+        Err(Run::Failed(e)) if import.attempts >= MAX_ATTEMPTS => {
+            tracing::error!(import = %import.id, error = %e, "an import failed for the last time");
+            finish(ctx, &import, None, Err(NOT_RUN.into())).await?;
+            Ok(None)
+        }
+        Err(Run::Failed(e)) => Err(e),
+    }
+}
+
+async fn finish(ctx: &Ctx, import: &Import, applied: Option<&Applied>, outcome: Result<(), String>) -> Result<(), String> {
+    let (counts, errors) = applied.map(|a| (a.counts.clone(), a.errors.clone())).unwrap_or_default();
+    let counts: ImportCounts = counts;
+    let (status, failure) = match outcome {
+        Ok(()) => (ImportStatus::Done, None),
+        Err(why) => (ImportStatus::Failed, Some(why)),
+    };
+    let actor = Actor { id: import.requested_by.clone(), name: import.requested_by_name.clone() };
+    let audit = AuditEntry::new(&import.org_id, &actor, "import.finish", "import", &import.id).after(serde_json::json!({
+        "status": status,
+        "counts": counts,
+        "failure": failure,
+    }));
+    let f = Finished { status, counts, errors, failure };
+    ctx.store().finish_import(import, &f, Timestamp::now(), &audit).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
+    let store = ctx.store();
+    let reads = [Also::User(import.requested_by.clone())];
+    let (org, admin, mut read) =
+        store.org_member_and(&import.org_id, &import.requested_by, &reads).await.map_err(failed)?;
+    let Some(org) = org else { return Err(refused("The organization no longer exists.")) };
+    let Some(admin) = admin.filter(|m| m.admin) else {
+        return Err(refused("The import was started by someone who is no longer an admin."));
+    };
+    let language = read.user(&import.requested_by).map_err(failed)?.map(|u| u.language).unwrap_or_default();
+    // The upload, copied to a temporary file (deleted when dropped) as it arrives.
+    let file = tempfile::NamedTempFile::new().map_err(failed)?;
+    let (s3, bucket, key) = (ctx.s3(), &ctx.config().exports_bucket, import.object_key());
+    let object = match s3.get_object().bucket(bucket).key(&key).send().await {
+        Ok(o) => o,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+            return Err(refused("Nothing was uploaded: upload the file to the import's upload URL, then start it."))
+        }
+        Err(e) => return Err(failed(aws_sdk_s3::error::DisplayErrorContext(e))),
+    };
+    if object.content_length().unwrap_or_default() as u64 > MAX_UPLOAD_BYTES {
+        return Err(refused(format!("The file is larger than {} MiB.", MAX_UPLOAD_BYTES >> 20)));
+    }
+    let mut body = object.body;
+    let mut out = std::io::BufWriter::new(file.reopen().map_err(failed)?);
+    let mut size = 0u64;
+    while let Some(bytes) = body.try_next().await.map_err(failed)? {
+        size += bytes.len() as u64;
+        if size > MAX_UPLOAD_BYTES {
+            return Err(refused(format!("The file is larger than {} MiB.", MAX_UPLOAD_BYTES >> 20)));
+        }
+        out.write_all(&bytes).map_err(failed)?;
+    }
+    out.flush().map_err(failed)?;
+    drop(out);
+    let mut upload = match archive::open(file.reopen().map_err(failed)?, import.file_name.as_deref()) {
+        Ok(u) => u,
+        Err(e) => return Err(Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.reason })),
+    };
+    let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
+    Applier::new(ctx, org, import, actor, language).apply(&mut upload).await.map_err(failed)
+}

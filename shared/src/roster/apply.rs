@@ -1,0 +1,627 @@
+//! Applies an opened upload to an organization: its academic sessions (kept in memory:
+//! a journal has a few), then its classes, people and enrollments read in chunks of
+//! [`CHUNK`] rows (one batch read of what they change, then each row's own write, a few
+//! at once), then the people whose records changed meet their memberships. Memory holds
+//! a chunk, never the file.
+//!
+//! Each row applies whole or not at all (one write or one transaction); a refused row is
+//! listed with its file, line and reason, and the others go on. A row equal to what its
+//! record holds changes nothing (`unchanged`); classes and people made in kabinet by
+//! hand are never changed or deleted.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use sha2::{Digest, Sha256};
+
+use super::archive::Upload;
+use super::{Enrollment, RosterClass, RosterFile, RosterUser, Row, Status};
+use crate::domain::audit::Actor;
+use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Email, Import, Language, Membership};
+use crate::domain::{Org, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::page::PageQuery;
+use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
+use crate::store::roster::{ClassLink, EnrollmentRecord, RowWriteError, Stored};
+use crate::store::StoreError;
+use crate::Ctx;
+
+/// Rows read and written together.
+pub const CHUNK: usize = 100;
+/// Rows of a chunk written at once.
+const PARALLEL: usize = 8;
+/// Academic sessions kept (a journal has a handful a year).
+const MAX_SESSIONS: usize = 10_000;
+/// The longest sourcedId taken (it is part of a key).
+const MAX_ID: usize = 255;
+/// How often a running import shows its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// What a row did.
+#[derive(Debug)]
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    Deleted,
+    Skipped,
+    Refused(u64, String),
+}
+
+/// What settling one person did.
+#[derive(Debug, Default)]
+struct Settled {
+    linked: bool,
+    invited: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default)]
+pub struct Applied {
+    pub counts: ImportCounts,
+    pub errors: Vec<RowProblem>,
+    /// Rows read, all files together.
+    pub rows: u64,
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+fn duplicate(line: u64, sourced_id: &str) -> Outcome {
+    Outcome::Refused(line, format!("sourcedId {sourced_id} appears more than once in this file; this row is left out"))
+}
+
+/// Applies an upload for an import (its run `attempt`), on behalf of the admin who
+/// started it, writing its language into the positions the roles give.
+pub struct Applier<'a> {
+    ctx: &'a Ctx,
+    org: Org,
+    import: &'a Import,
+    actor: Actor,
+    language: Language,
+    /// This run (`<import>#<attempt>`): a record seen by it twice is a duplicate row.
+    seen: String,
+    applied: Applied,
+    sessions: HashMap<String, AcademicYear>,
+    has_sessions: bool,
+    file: &'static str,
+    file_rows: u64,
+    shown: Instant,
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(ctx: &'a Ctx, org: Org, import: &'a Import, actor: Actor, language: Language) -> Self {
+        Applier {
+            ctx,
+            org,
+            import,
+            actor,
+            language,
+            seen: format!("{}#{}", import.id, import.attempts),
+            applied: Applied::default(),
+            sessions: HashMap::new(),
+            has_sessions: false,
+            file: "",
+            file_rows: 0,
+            shown: Instant::now(),
+        }
+    }
+
+    /// The import that settles the records it changed.
+    fn dirty(&self) -> &str {
+        &self.import.id
+    }
+
+    fn refuse(&mut self, file: &str, line: u64, message: impl Into<String>) {
+        self.applied.counts.errors += 1;
+        if self.applied.errors.len() < MAX_LISTED_ERRORS {
+            self.applied.errors.push(RowProblem { file: file.to_string(), line, message: message.into() });
+        }
+    }
+
+    fn tally(&mut self, file: RosterFile, outcome: Outcome) {
+        let c = &mut self.applied.counts;
+        let applied = match outcome {
+            Outcome::Created => {
+                c.created += 1;
+                true
+            }
+            Outcome::Updated => {
+                c.updated += 1;
+                true
+            }
+            Outcome::Unchanged => {
+                c.unchanged += 1;
+                true
+            }
+            Outcome::Deleted => {
+                c.deleted += 1;
+                true
+            }
+            Outcome::Skipped => {
+                c.skipped += 1;
+                false
+            }
+            Outcome::Refused(line, why) => {
+                self.refuse(file.file_name(), line, why);
+                false
+            }
+        };
+        if applied {
+            match file {
+                RosterFile::Classes => self.applied.counts.classes += 1,
+                RosterFile::Users => self.applied.counts.users += 1,
+                RosterFile::Enrollments => self.applied.counts.enrollments += 1,
+                _ => {}
+            }
+        }
+    }
+
+    async fn show_progress(&mut self, force: bool) {
+        if !force && self.shown.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        self.shown = Instant::now();
+        let progress = ImportProgress { file: self.file.to_string(), rows: self.file_rows };
+        let shown = self.ctx.store().import_progress(&self.org.id, &self.import.id, &progress, &self.applied.counts);
+        if let Err(e) = shown.await {
+            tracing::warn!(import = %self.import.id, error = %e, "an import's progress was not shown");
+        }
+    }
+
+    /// Applies every roster file of the upload, then settles the people it changed.
+    pub async fn apply(mut self, upload: &mut Upload) -> Result<Applied, StoreError> {
+        let files = upload.files();
+        if !files.iter().any(|f| matches!(f, RosterFile::Classes | RosterFile::Users | RosterFile::Enrollments)) {
+            self.refuse(
+                super::archive::UPLOAD,
+                0,
+                "holds none of classes.csv, users.csv, enrollments.csv: nothing to import",
+            );
+        }
+        for file in [RosterFile::AcademicSessions, RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments] {
+            let Some(rows) = upload.rows(file) else { continue };
+            let mut rows = match rows {
+                Ok(rows) => rows,
+                Err(e) => {
+                    self.refuse(e.file, 0, e.reason);
+                    continue;
+                }
+            };
+            self.file = file.file_name();
+            self.file_rows = 0;
+            self.show_progress(true).await;
+            loop {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut more = true;
+                while chunk.len() < CHUNK {
+                    match rows.next() {
+                        None => {
+                            more = false;
+                            break;
+                        }
+                        Some(Ok(row)) => chunk.push((rows.line(), row)),
+                        Some(Err(e)) => self.refuse(e.file, e.line, e.reason),
+                    }
+                    self.file_rows += 1;
+                }
+                self.applied.rows += chunk.len() as u64;
+                match file {
+                    RosterFile::AcademicSessions => self.sessions(chunk),
+                    RosterFile::Classes => self.classes(chunk).await?,
+                    RosterFile::Users => self.users(chunk).await?,
+                    RosterFile::Enrollments => self.enrollments(chunk).await?,
+                    _ => {}
+                }
+                self.show_progress(false).await;
+                if !more {
+                    break;
+                }
+            }
+        }
+        self.file = "";
+        self.settle_all().await?;
+        Ok(self.applied)
+    }
+
+    fn sessions(&mut self, chunk: Vec<(u64, Row)>) {
+        for (line, row) in chunk {
+            let Row::Session(s) = row else { continue };
+            self.has_sessions = true;
+            if s.status == Status::ToBeDeleted {
+                continue;
+            }
+            if self.sessions.len() >= MAX_SESSIONS {
+                self.refuse(RosterFile::AcademicSessions.file_name(), line, "more academic sessions than a journal has");
+                continue;
+            }
+            self.sessions.insert(s.sourced_id, s.year);
+        }
+    }
+
+    /// The chunk's rows of one kind, a sourcedId seen twice in it refused.
+    fn unique<T>(&mut self, file: RosterFile, rows: Vec<(u64, T)>, id: impl Fn(&T) -> &str) -> Vec<(u64, T)> {
+        let mut first: HashMap<String, u64> = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (line, row) in rows {
+            if id(&row).chars().count() > MAX_ID {
+                self.refuse(file.file_name(), line, format!("sourcedId is longer than {MAX_ID} characters"));
+                continue;
+            }
+            match first.get(id(&row)) {
+                Some(at) => {
+                    let why = format!("sourcedId {} appears more than once in this file (first on line {at}); this row is left out", id(&row));
+                    self.refuse(file.file_name(), line, why);
+                }
+                None => {
+                    first.insert(id(&row).to_string(), line);
+                    out.push((line, row));
+                }
+            }
+        }
+        out
+    }
+
+    async fn classes(&mut self, chunk: Vec<(u64, Row)>) -> Result<(), StoreError> {
+        let rows: Vec<(u64, RosterClass)> =
+            chunk.into_iter().filter_map(|(l, r)| if let Row::Class(c) = r { Some((l, c)) } else { None }).collect();
+        let rows = self.unique(RosterFile::Classes, rows, |c| &c.sourced_id);
+        let ids: Vec<String> = rows.iter().map(|(_, c)| c.sourced_id.clone()).collect();
+        let links = self.ctx.store().class_links(&self.org.id, &ids).await?;
+        let this = &*self;
+        let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
+            .map(|(line, c)| {
+                let link = links.get(&c.sourced_id);
+                async move { this.class_row(line, c, link).await }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        for o in outcomes {
+            self.tally(RosterFile::Classes, o?);
+        }
+        Ok(())
+    }
+
+    async fn class_row(&self, line: u64, c: RosterClass, link: Option<&Stored<ClassLink>>) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        if c.status == Status::ToBeDeleted {
+            let Some(link) = link else { return Ok(Outcome::Unchanged) };
+            if !link.record.scheduled {
+                if let Some(class) = store.class(org, &link.record.class_id).await? {
+                    if class.source == ClassSource::Journal {
+                        let audit = AuditEntry::new(org, &self.actor, "class.delete", "class", &class.id)
+                            .before(class.summary());
+                        if let Err(e) = store.delete_class(&class, &audit).await {
+                            return match e {
+                                crate::store::classes::ClassError::Store(e) => Err(e),
+                                _ => Ok(Outcome::Refused(line, "the class changed while importing; run the import again".into())),
+                            };
+                        }
+                    }
+                }
+            }
+            store.delete_class_link(org, &c.sourced_id).await?;
+            return Ok(Outcome::Deleted);
+        }
+        let homeroom = c.class_type == super::ClassType::Homeroom;
+        let year = match c.term_ids.iter().find_map(|t| self.sessions.get(t)).copied() {
+            Some(y) => y,
+            None if !c.term_ids.is_empty() && self.has_sessions => {
+                let why = format!("its terms ({}) are not in academicSessions.csv", c.term_ids.join(", "));
+                return Ok(Outcome::Refused(line, why));
+            }
+            None => AcademicYear::current(),
+        };
+        let fp = digest(&[&c.title, &year.to_string(), if homeroom { "homeroom" } else { "scheduled" }]);
+        if link.is_some_and(|l| l.fp.as_deref() == Some(fp.as_str())) {
+            // A scheduled class is never imported: skipped again.
+            let outcome = if homeroom { Outcome::Unchanged } else { Outcome::Skipped };
+            return self.seen_again(line, &c.sourced_id, &roster_class_sk(&c.sourced_id), outcome).await;
+        }
+        if !homeroom {
+            let link = ClassLink { sourced_id: c.sourced_id.clone(), class_id: String::new(), year, scheduled: true };
+            return match store.put_class_link(org, &link, &fp, &self.seen).await {
+                Ok(()) => Ok(Outcome::Skipped),
+                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
+                Err(e) => Err(row_error(e)),
+            };
+        }
+        let existing = match link.filter(|l| !l.record.scheduled) {
+            Some(l) => store.class(org, &l.record.class_id).await?.filter(|k| k.source == ClassSource::Journal),
+            None => None,
+        };
+        let name_taken = || {
+            Outcome::Refused(
+                line,
+                format!(
+                    "a class {} already exists in {year} (made in kabinet or by another row); the import leaves it as it is",
+                    c.name.display()
+                ),
+            )
+        };
+        let written = match &existing {
+            Some(old) => {
+                let mut new = old.renamed(&c.name, old.class_teacher_ids.clone(), Timestamp::now());
+                new.year = year;
+                store.update_journal_class(old, &new, &c.sourced_id, &fp, &self.seen).await.map(|_| Outcome::Updated)
+            }
+            None => {
+                let class = Class::new(org, &c.name, year, ClassSource::Journal, vec![]);
+                store.create_journal_class(&class, &c.sourced_id, &fp, &self.seen).await.map(|_| Outcome::Created)
+            }
+        };
+        match written {
+            Ok(o) => Ok(o),
+            Err(RowWriteError::NameTaken) => Ok(name_taken()),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
+            Err(RowWriteError::Changed) => {
+                Ok(Outcome::Refused(line, "the class changed while importing; run the import again".into()))
+            }
+            Err(e) => Err(row_error(e)),
+        }
+    }
+
+    /// A row that changes nothing: its record is marked seen by this run.
+    async fn seen_again(&self, line: u64, sourced_id: &str, sk: &str, outcome: Outcome) -> Result<Outcome, StoreError> {
+        match self.ctx.store().mark_seen(&self.org.id, sk, &self.seen).await {
+            Ok(()) => Ok(outcome),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, sourced_id)),
+            Err(e) => Err(row_error(e)),
+        }
+    }
+
+    async fn users(&mut self, chunk: Vec<(u64, Row)>) -> Result<(), StoreError> {
+        let rows: Vec<(u64, RosterUser)> =
+            chunk.into_iter().filter_map(|(l, r)| if let Row::User(u) = r { Some((l, u)) } else { None }).collect();
+        let rows = self.unique(RosterFile::Users, rows, |u| &u.sourced_id);
+        let ids: Vec<String> = rows.iter().map(|(_, u)| u.sourced_id.clone()).collect();
+        let people = self.ctx.store().roster_people(&self.org.id, &ids).await?;
+        let this = &*self;
+        let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
+            .map(|(line, u)| {
+                let person = people.get(&u.sourced_id);
+                async move { this.user_row(line, u, person).await }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        for o in outcomes {
+            self.tally(RosterFile::Users, o?);
+        }
+        Ok(())
+    }
+
+    async fn user_row(&self, line: u64, u: RosterUser, stored: Option<&Stored<RosterPerson>>) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        if u.status == Status::ToBeDeleted {
+            let Some(stored) = stored else { return Ok(Outcome::Unchanged) };
+            if let Some(user) = &stored.record.user_id {
+                if let Some(m) = store.membership(org, user).await? {
+                    super::link::leave(self.ctx, &self.org, &m, &self.actor).await?;
+                }
+            }
+            store.delete_roster_person(org, &u.sourced_id).await?;
+            return Ok(Outcome::Deleted);
+        }
+        let name: String = u.full_name().chars().take(200).collect();
+        let email = u.email.as_deref().map(Email::normalized);
+        let role = crate::store::items::role_name(u.role);
+        let language = serde_json::to_string(&self.language).unwrap_or_default();
+        let agent_ids: Vec<String> = u.agent_ids.iter().filter(|a| a.chars().count() <= MAX_ID).cloned().collect();
+        let agents = agent_ids.join(",");
+        let fp = digest(&[
+            &role,
+            &u.roster_role,
+            &name,
+            email.as_deref().unwrap_or(""),
+            u.identifier.as_deref().unwrap_or(""),
+            &agents,
+            &language,
+        ]);
+        if stored.is_some_and(|s| s.fp.as_deref() == Some(fp.as_str())) {
+            return self.seen_again(line, &u.sourced_id, &roster_sk(&u.sourced_id), Outcome::Unchanged).await;
+        }
+        let now = Timestamp::now();
+        let person = RosterPerson {
+            org_id: org.clone(),
+            sourced_id: u.sourced_id.clone(),
+            role: u.role,
+            roster_role: u.roster_role.clone(),
+            name,
+            email,
+            identifier: u.identifier.clone(),
+            language: self.language,
+            agent_ids,
+            places: Default::default(),
+            user_id: None,
+            linked_at: None,
+            invited_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        match store.put_roster_person(&person, &fp, &self.seen, self.dirty()).await {
+            Ok(()) if stored.is_some() => Ok(Outcome::Updated),
+            Ok(()) => Ok(Outcome::Created),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &u.sourced_id)),
+            Err(e) => Err(row_error(e)),
+        }
+    }
+
+    async fn enrollments(&mut self, chunk: Vec<(u64, Row)>) -> Result<(), StoreError> {
+        let rows: Vec<(u64, Enrollment)> =
+            chunk.into_iter().filter_map(|(l, r)| if let Row::Enrollment(e) = r { Some((l, e)) } else { None }).collect();
+        let rows = self.unique(RosterFile::Enrollments, rows, |e| &e.sourced_id);
+        let ids: Vec<String> = rows.iter().map(|(_, e)| e.sourced_id.clone()).collect();
+        let classes: Vec<String> = rows
+            .iter()
+            .map(|(_, e)| e.class_id.clone())
+            .filter(|c| c.chars().count() <= MAX_ID)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let store = self.ctx.store();
+        let existing = store.roster_enrollments(&self.org.id, &ids).await?;
+        let links = store.class_links(&self.org.id, &classes).await?;
+        let this = &*self;
+        let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
+            .map(|(line, e)| {
+                let (before, link) = (existing.get(&e.sourced_id), links.get(&e.class_id));
+                async move { this.enrollment_row(line, e, before, link).await }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        for o in outcomes {
+            self.tally(RosterFile::Enrollments, o?);
+        }
+        Ok(())
+    }
+
+    async fn enrollment_row(
+        &self,
+        line: u64,
+        e: Enrollment,
+        before: Option<&Stored<EnrollmentRecord>>,
+        link: Option<&Stored<ClassLink>>,
+    ) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        if e.status == Status::ToBeDeleted {
+            let Some(before) = before else { return Ok(Outcome::Unchanged) };
+            store.delete_enrollment(org, &before.record, self.dirty()).await?;
+            return Ok(Outcome::Deleted);
+        }
+        if e.user_id.chars().count() > MAX_ID || e.class_id.chars().count() > MAX_ID {
+            return Ok(Outcome::Refused(line, format!("a sourcedId is longer than {MAX_ID} characters")));
+        }
+        let Some(link) = link else {
+            let why = format!("class {} is not in classes.csv (or its row was refused)", e.class_id);
+            return Ok(Outcome::Refused(line, why));
+        };
+        if link.record.scheduled {
+            return Ok(Outcome::Skipped);
+        }
+        let place = RosterPlace { class_id: link.record.class_id.clone(), year: link.record.year, role: e.role, primary: e.primary };
+        let role = crate::store::items::role_name(e.role);
+        let fp = digest(&[&e.user_id, &e.class_id, &place.class_id, &role, if e.primary { "primary" } else { "" }]);
+        if before.is_some_and(|b| b.fp.as_deref() == Some(fp.as_str())) {
+            return self.seen_again(line, &e.sourced_id, &roster_enrollment_sk(&e.sourced_id), Outcome::Unchanged).await;
+        }
+        let record =
+            EnrollmentRecord { sourced_id: e.sourced_id.clone(), user_sourced_id: e.user_id.clone(), class_sourced_id: e.class_id.clone() };
+        let mut from = before.map(|b| b.record.user_sourced_id.as_str());
+        loop {
+            let written = store.put_enrollment(org, &record, &place, from, &fp, &self.seen, self.dirty()).await;
+            return match written {
+                Ok(()) if before.is_some() => Ok(Outcome::Updated),
+                Ok(()) => Ok(Outcome::Created),
+                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &e.sourced_id)),
+                Err(RowWriteError::UnknownPerson) => {
+                    let why = format!("user {} is not in users.csv (or its row was refused)", e.user_id);
+                    Ok(Outcome::Refused(line, why))
+                }
+                // The person it moved from is gone: there is no place to take off.
+                Err(RowWriteError::Changed) if from.is_some() => {
+                    from = None;
+                    continue;
+                }
+                Err(e) => Err(row_error(e)),
+            };
+        }
+    }
+
+    /// Brings the memberships of the people this import changed in step with their
+    /// records, page by page.
+    async fn settle_all(&mut self) -> Result<(), StoreError> {
+        self.file = "settling memberships";
+        self.file_rows = 0;
+        let store = self.ctx.store();
+        let mut cursor = None;
+        loop {
+            let page = PageQuery { limit: CHUNK as i32, cursor };
+            let (people, next) = store.dirty_people_page(&self.org.id, self.dirty(), &page).await?;
+            let linked: Vec<UserId> = people.iter().filter_map(|p| p.user_id.clone()).collect();
+            let members: HashMap<UserId, Membership> = if linked.is_empty() {
+                HashMap::new()
+            } else {
+                store.memberships(&self.org.id, &linked).await?.into_iter().map(|m| (m.user_id.clone(), m)).collect()
+            };
+            self.file_rows += people.len() as u64;
+            let this = &*self;
+            let settled: Vec<Result<Settled, StoreError>> = stream::iter(people)
+                .map(|p| {
+                    let m = p.user_id.as_ref().and_then(|u| members.get(u));
+                    async move { this.settle(p, m).await }
+                })
+                .buffer_unordered(PARALLEL)
+                .collect()
+                .await;
+            for s in settled {
+                let s = s?;
+                self.applied.counts.linked += u64::from(s.linked);
+                self.applied.counts.invited += u64::from(s.invited);
+            }
+            self.show_progress(false).await;
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    async fn settle(&self, p: RosterPerson, m: Option<&Membership>) -> Result<Settled, StoreError> {
+        let store = self.ctx.store();
+        let mut settled = Settled::default();
+        match (&p.user_id, m) {
+            (Some(_), Some(m)) => {
+                super::link::follow(self.ctx, &self.org, &p, m, &self.actor).await?;
+            }
+            // Linked, then they left or were removed: they stay out.
+            (Some(_), None) => {}
+            (None, _) => {
+                if let Some(email) = &p.email {
+                    match store.user_by_verified_email(email).await? {
+                        Some(user) => {
+                            let linked = super::link::join(self.ctx, &self.org, &p, &user, Some(&self.actor)).await?;
+                            settled.linked = linked != super::link::Linked::NotYet;
+                        }
+                        None if self.import.invite && p.invited_at.is_none() => {
+                            let event = OutboxEvent::RosterInvitation {
+                                org_id: self.org.id.clone(),
+                                org_name: self.org.name.clone(),
+                                roster_id: p.sourced_id.clone(),
+                                email: email.clone(),
+                                name: p.name.clone(),
+                                role: p.role,
+                                by: self.actor.name.clone(),
+                            };
+                            settled.invited = store
+                                .invite_roster_person(&self.org.id, &p.sourced_id, Timestamp::now(), None, &event)
+                                .await?;
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        store.settle_roster_person(&self.org.id, &p.sourced_id, self.dirty()).await?;
+        Ok(settled)
+    }
+}
+
+fn row_error(e: RowWriteError) -> StoreError {
+    match e {
+        RowWriteError::Store(e) => e,
+        other => StoreError::Other(format!("{other:?}")),
+    }
+}

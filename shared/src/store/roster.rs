@@ -1,0 +1,468 @@
+//! Roster records of a school's journal: its people (`ROSTER#<sourcedId>`, waiting for
+//! their kabinet user or linked to them), which class each journal class became
+//! (`ROSTERCLASS#<sourcedId>`) and its enrollments (`ROSTERENROL#<sourcedId>`).
+//!
+//! An import writes each row as one write or one transaction, so a row applies whole or
+//! not at all. Each record keeps a digest of the row it came from (`fp`: the same row
+//! again changes nothing), the run of an import that last read its row (`seen`: a second
+//! row with the same sourcedId in one run is refused), and, while a change of the import
+//! has yet to reach the person's membership, that import (`dirty`).
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::items::{class_item, class_name_item, from_item, to_value};
+use super::keys::*;
+use super::pieces::{add_event, class_changes, count_class};
+use super::read::KeyQuery;
+use super::tx::{key, s, Expr, Item, Tx};
+use super::{classify, Store, StoreError};
+use crate::domain::imports::RosterPlace;
+use crate::domain::{Class, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::page::{Cursor, PageQuery};
+
+/// Why a row's write did not go through.
+#[derive(Debug)]
+pub enum RowWriteError {
+    /// Another row of this run has the same sourcedId.
+    Duplicate,
+    /// A class of that name already exists in that year.
+    NameTaken,
+    /// The enrollment's person is not in the roster.
+    UnknownPerson,
+    /// The class changed meanwhile (an admin edited it): the row is tried again.
+    Changed,
+    Store(StoreError),
+}
+
+impl From<StoreError> for RowWriteError {
+    fn from(e: StoreError) -> Self {
+        RowWriteError::Store(e)
+    }
+}
+
+/// A record as stored, with what the import keeps on it.
+#[derive(Debug, Clone)]
+pub struct Stored<T> {
+    pub record: T,
+    pub fp: Option<String>,
+    pub seen: Option<String>,
+}
+
+/// Which class a journal class became.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ClassLink {
+    pub sourced_id: String,
+    /// Empty for a scheduled class (a subject's lessons), which kabinet does not import.
+    pub class_id: String,
+    pub year: crate::domain::AcademicYear,
+    #[serde(default)]
+    pub scheduled: bool,
+}
+
+/// A journal enrollment: whose place in which class.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct EnrollmentRecord {
+    pub sourced_id: String,
+    pub user_sourced_id: String,
+    pub class_sourced_id: String,
+}
+
+fn attr(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+fn stored<T: serde::de::DeserializeOwned>(item: Item) -> Result<(String, Stored<T>), StoreError> {
+    let sk = attr(&item, SK).unwrap_or_default();
+    let (fp, seen) = (attr(&item, FINGERPRINT), attr(&item, SEEN));
+    Ok((sk, Stored { record: from_item(item)?, fp, seen }))
+}
+
+fn person_key(org: &OrgId, sourced_id: &str) -> Item {
+    key(org_pk(org), roster_sk(sourced_id))
+}
+
+fn class_link_key(org: &OrgId, sourced_id: &str) -> Item {
+    key(org_pk(org), roster_class_sk(sourced_id))
+}
+
+fn enrollment_key(org: &OrgId, sourced_id: &str) -> Item {
+    key(org_pk(org), roster_enrollment_sk(sourced_id))
+}
+
+/// The condition of a row's write: no other row of this run wrote the record.
+fn first_in_run(seen: &str) -> Expr {
+    Expr::condition("attribute_not_exists(#seen) OR #seen <> :seen").name("#seen", SEEN).value(":seen", s(seen))
+}
+
+/// An item of the import's own (class link, enrollment) with its digest and run.
+fn tracked<T: serde::Serialize>(record: &T, key: Item, fp: &str, seen: &str) -> Result<Item, StoreError> {
+    let mut item = super::items::to_item(record)?;
+    item.extend(key);
+    item.insert(FINGERPRINT.into(), s(fp));
+    item.insert(SEEN.into(), s(seen));
+    Ok(item)
+}
+
+/// The stored records of `keys`, by sort key.
+async fn by_sk<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    keys: Vec<Item>,
+) -> Result<HashMap<String, Stored<T>>, StoreError> {
+    store.batch_get(keys).await?.into_iter().map(stored).collect()
+}
+
+impl Store {
+    /// The roster people of these sourcedIds that exist, by sourcedId.
+    pub async fn roster_people(
+        &self,
+        org: &OrgId,
+        ids: &[String],
+    ) -> Result<HashMap<String, Stored<RosterPerson>>, StoreError> {
+        let found = by_sk(self, ids.iter().map(|id| person_key(org, id)).collect()).await?;
+        Ok(found.into_iter().map(|(sk, p)| (sk.trim_start_matches(ROSTER_PREFIX).to_string(), p)).collect())
+    }
+
+    pub async fn roster_person(&self, org: &OrgId, sourced_id: &str) -> Result<Option<RosterPerson>, StoreError> {
+        self.get(person_key(org, sourced_id)).await
+    }
+
+    /// Which classes these journal classes became, by sourcedId.
+    pub async fn class_links(
+        &self,
+        org: &OrgId,
+        ids: &[String],
+    ) -> Result<HashMap<String, Stored<ClassLink>>, StoreError> {
+        let found = by_sk(self, ids.iter().map(|id| class_link_key(org, id)).collect()).await?;
+        Ok(found.into_iter().map(|(sk, c)| (sk.trim_start_matches(ROSTERCLASS_PREFIX).to_string(), c)).collect())
+    }
+
+    pub async fn roster_enrollments(
+        &self,
+        org: &OrgId,
+        ids: &[String],
+    ) -> Result<HashMap<String, Stored<EnrollmentRecord>>, StoreError> {
+        let found = by_sk(self, ids.iter().map(|id| enrollment_key(org, id)).collect()).await?;
+        Ok(found.into_iter().map(|(sk, e)| (sk.trim_start_matches(ROSTERENROL_PREFIX).to_string(), e)).collect())
+    }
+
+    /// Writes a person's row (what the journal says of them; their places, link and
+    /// invitation stay as they are) and marks them for `dirty`'s settling.
+    pub async fn put_roster_person(&self, p: &RosterPerson, fp: &str, seen: &str, dirty: &str) -> Result<(), RowWriteError> {
+        let mut set = vec![
+            "org_id = :org",
+            "sourced_id = :sid",
+            "#role = :role",
+            "roster_role = :rr",
+            "#name = :name",
+            "agent_ids = :agents",
+            "#language = :language",
+            "places = if_not_exists(places, :empty)",
+            "created_at = if_not_exists(created_at, :now)",
+            "updated_at = :now",
+            "#fp = :fp",
+            "#seen = :seen",
+            "#dirty = :dirty",
+        ];
+        let mut remove = vec![];
+        let mut expr = first_in_run(seen)
+            .name("#role", "role")
+            .name("#name", "name")
+            .name("#fp", FINGERPRINT)
+            .name("#dirty", DIRTY)
+            .value(":org", s(p.org_id.as_str()))
+            .value(":sid", s(&p.sourced_id))
+            .value(":role", to_value(&p.role)?)
+            .value(":rr", s(&p.roster_role))
+            .value(":name", s(&p.name))
+            .value(":agents", to_value(&p.agent_ids)?)
+            .name("#language", "language")
+            .value(":language", to_value(&p.language)?)
+            .value(":empty", AttributeValue::M(HashMap::new()))
+            .value(":now", s(p.updated_at.to_string()))
+            .value(":fp", s(fp))
+            .value(":dirty", s(dirty));
+        match &p.email {
+            Some(email) => {
+                set.extend(["email = :email", "#g2pk = :g2pk", "#g2sk = :g2sk"]);
+                expr = expr
+                    .value(":email", s(email))
+                    .value(":g2pk", s(roster_email_pk(email)))
+                    .value(":g2sk", s(format!("{}#{}", org_pk(&p.org_id), p.sourced_id)));
+            }
+            None => remove.extend(["email", "#g2pk", "#g2sk"]),
+        }
+        match &p.identifier {
+            Some(ident) => {
+                set.extend(["identifier = :ident", "#g1pk = :g1pk", "#g1sk = :g1sk"]);
+                expr = expr
+                    .value(":ident", s(ident))
+                    .value(":g1pk", s(roster_identifier_pk(&p.org_id, ident)))
+                    .value(":g1sk", s(roster_sk(&p.sourced_id)));
+            }
+            None => remove.extend(["identifier", "#g1pk", "#g1sk"]),
+        }
+        expr = expr.name("#g1pk", GSI1PK).name("#g1sk", GSI1SK).name("#g2pk", GSI2PK).name("#g2sk", GSI2SK);
+        let mut update = format!("SET {}", set.join(", "));
+        if !remove.is_empty() {
+            update.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        expr.update = Some(update);
+        let mut tx = Tx::new(&self.table);
+        tx.update(person_key(&p.org_id, &p.sourced_id), expr)?;
+        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+    }
+
+    /// Records that this run read a row that changes nothing; `Duplicate` when another
+    /// row of the run had its sourcedId.
+    pub async fn mark_seen(&self, org: &OrgId, sk: &str, seen: &str) -> Result<(), RowWriteError> {
+        let mut expr = first_in_run(seen)
+            .when("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)");
+        expr.update = Some("SET #seen = :seen".into());
+        let mut tx = Tx::new(&self.table);
+        tx.update(key(org_pk(org), sk), expr)?;
+        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+    }
+
+    /// Creates a journal class with its name guard and link.
+    pub async fn create_journal_class(&self, c: &Class, sourced_id: &str, fp: &str, seen: &str) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let guard = tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?;
+        let link = ClassLink { sourced_id: sourced_id.into(), class_id: c.id.clone(), year: c.year, scheduled: false };
+        let at = tx.put(tracked(&link, class_link_key(&c.org_id, sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        count_class(&mut tx, &c.org_id, 1)?;
+        tx.run_expecting(self, vec![(guard, RowWriteError::NameTaken), (at, RowWriteError::Duplicate)]).await
+    }
+
+    /// Renames a journal class (or moves its year) as its row now says.
+    pub async fn update_journal_class(
+        &self,
+        old: &Class,
+        new: &Class,
+        sourced_id: &str,
+        fp: &str,
+        seen: &str,
+    ) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        let (changed, guard) = class_changes(&mut tx, old, new)?;
+        let link = ClassLink { sourced_id: sourced_id.into(), class_id: new.id.clone(), year: new.year, scheduled: false };
+        let at =
+            tx.put(tracked(&link, class_link_key(&new.org_id, sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        let mut meanings = vec![(changed, RowWriteError::Changed), (at, RowWriteError::Duplicate)];
+        if let Some(g) = guard {
+            meanings.push((g, RowWriteError::NameTaken));
+        }
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Forgets a journal class's link (its class is deleted on its own).
+    pub async fn delete_class_link(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(class_link_key(org, sourced_id)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    /// Writes an enrollment and the person's place it gives (off the person who had it
+    /// before, when it moved), marking the people for `dirty`'s settling.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn put_enrollment(
+        &self,
+        org: &OrgId,
+        e: &EnrollmentRecord,
+        place: &RosterPlace,
+        before: Option<&str>,
+        fp: &str,
+        seen: &str,
+        dirty: &str,
+    ) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        let at = tx.put(tracked(e, enrollment_key(org, &e.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        let set = Expr::update("SET places.#e = :place, #dirty = :dirty")
+            .when("attribute_exists(pk)")
+            .name("#e", &e.sourced_id)
+            .name("#dirty", DIRTY)
+            .value(":place", to_value(place)?)
+            .value(":dirty", s(dirty));
+        let person = tx.update(person_key(org, &e.user_sourced_id), set)?;
+        let mut meanings = vec![(at, RowWriteError::Duplicate), (person, RowWriteError::UnknownPerson)];
+        if let Some(before) = before.filter(|b| *b != e.user_sourced_id) {
+            let off = Expr::update("REMOVE places.#e SET #dirty = :dirty")
+                .when("attribute_exists(pk)")
+                .name("#e", &e.sourced_id)
+                .name("#dirty", DIRTY)
+                .value(":dirty", s(dirty));
+            // The person it was moved from may be gone: then there is nothing to take off.
+            let i = tx.update(person_key(org, before), off)?;
+            meanings.push((i, RowWriteError::Changed));
+        }
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// Deletes an enrollment and the place it gave.
+    pub async fn delete_enrollment(&self, org: &OrgId, e: &EnrollmentRecord, dirty: &str) -> Result<(), StoreError> {
+        let mut tx = Tx::new(&self.table);
+        tx.delete(enrollment_key(org, &e.sourced_id), None)?;
+        let off = Expr::update("REMOVE places.#e SET #dirty = :dirty")
+            .when("attribute_exists(pk)")
+            .name("#e", &e.sourced_id)
+            .name("#dirty", DIRTY)
+            .value(":dirty", s(dirty));
+        tx.update(person_key(org, &e.user_sourced_id), off)?;
+        match tx.run(self).await {
+            Err(err) if err.condition_failed_at(1) => {
+                let mut tx = Tx::new(&self.table);
+                tx.delete(enrollment_key(org, &e.sourced_id), None)?;
+                tx.run(self).await
+            }
+            other => other,
+        }
+    }
+
+    /// Deletes a person's record.
+    pub async fn delete_roster_person(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key(org, sourced_id)))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    /// A page of the people whose changes `dirty` has yet to settle (the page may hold
+    /// fewer than asked, even none, with a cursor to go on).
+    pub async fn dirty_people_page(
+        &self,
+        org: &OrgId,
+        dirty: &str,
+        page: &PageQuery,
+    ) -> Result<(Vec<RosterPerson>, Option<Cursor>), StoreError> {
+        let q = KeyQuery::table(org_pk(org))
+            .prefix(ROSTER_PREFIX)
+            .filter(Expr::condition("#dirty = :dirty").name("#dirty", DIRTY).value(":dirty", s(dirty)));
+        self.query_page(&q, page).await
+    }
+
+    /// A page of the organization's roster people: all, those who joined (`Some(true)`)
+    /// or those still waiting (`Some(false)`). The page may hold fewer than asked.
+    pub async fn roster_page(
+        &self,
+        org: &OrgId,
+        linked: Option<bool>,
+        page: &PageQuery,
+    ) -> Result<(Vec<RosterPerson>, Option<Cursor>), StoreError> {
+        let mut q = KeyQuery::table(org_pk(org)).prefix(ROSTER_PREFIX);
+        match linked {
+            Some(true) => q = q.filter(Expr::condition("attribute_exists(user_id)")),
+            Some(false) => q = q.filter(Expr::condition("attribute_not_exists(user_id)")),
+            None => {}
+        }
+        self.query_page(&q, page).await
+    }
+
+    /// The roster records with this email, in every organization.
+    pub async fn roster_people_by_email(&self, email: &str) -> Result<Vec<RosterPerson>, StoreError> {
+        self.query_all(&KeyQuery::index(GSI2, roster_email_pk(&crate::domain::Email::normalized(email)))).await
+    }
+
+    /// The organization's roster record with this journal login.
+    pub async fn roster_person_by_identifier(
+        &self,
+        org: &OrgId,
+        identifier: &str,
+    ) -> Result<Option<RosterPerson>, StoreError> {
+        let found: Vec<RosterPerson> = self.query_all(&KeyQuery::index(GSI1, roster_identifier_pk(org, identifier))).await?;
+        Ok(found.into_iter().next())
+    }
+
+    /// Settles a person's changes: `dirty` is done with them.
+    pub async fn settle_roster_person(&self, org: &OrgId, sourced_id: &str, dirty: &str) -> Result<(), StoreError> {
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key(org, sourced_id)))
+            .update_expression("REMOVE #dirty")
+            .condition_expression("#dirty = :dirty")
+            .expression_attribute_names("#dirty", DIRTY)
+            .expression_attribute_values(":dirty", s(dirty))
+            .send()
+            .await
+            .map_err(classify);
+        match out {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Links a roster record to the person who joined as it; false when it was linked
+    /// already (or is gone).
+    pub async fn link_roster_person(
+        &self,
+        org: &OrgId,
+        sourced_id: &str,
+        user: &UserId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key(org, sourced_id)))
+            .update_expression("SET user_id = :user, linked_at = :now")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(user_id) OR user_id = :user)")
+            .expression_attribute_values(":user", s(user.as_str()))
+            .expression_attribute_values(":now", s(now.to_string()))
+            .send()
+            .await
+            .map_err(classify);
+        match out {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records a roster invitation sent now, with the event of its email, unless the
+    /// person joined meanwhile or was invited after `not_since`: false then.
+    pub async fn invite_roster_person(
+        &self,
+        org: &OrgId,
+        sourced_id: &str,
+        now: Timestamp,
+        not_since: Option<Timestamp>,
+        event: &OutboxEvent,
+    ) -> Result<bool, StoreError> {
+        let mut tx = Tx::new(&self.table);
+        let cond = "attribute_exists(pk) AND attribute_not_exists(user_id) \
+                    AND (attribute_not_exists(invited_at) OR invited_at < :since)";
+        let since = not_since.map(|t| t.to_string()).unwrap_or_else(|| "9999".into());
+        let expr = Expr::update("SET invited_at = :now")
+            .when(cond)
+            .value(":now", s(now.to_string()))
+            .value(":since", s(since));
+        tx.update(person_key(org, sourced_id), expr)?;
+        add_event(&mut tx, event)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.condition_failed_at(0) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes where a scheduled class of the journal went: nowhere (its enrollments are
+    /// skipped, not refused).
+    pub async fn put_class_link(&self, org: &OrgId, link: &ClassLink, fp: &str, seen: &str) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        tx.put(tracked(link, class_link_key(org, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+    }
+}
