@@ -134,7 +134,15 @@ pub async fn env() -> &'static TestEnv {
         tokio::spawn(kabinet_local::serve(listener, gateway));
         // The notifier, fed from this test's table's stream as in `make dev`.
         tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
-        TestEnv { base, endpoint: shared.endpoint.clone(), config, ctx, aws, exporter: tokio::sync::OnceCell::new(), importer: tokio::sync::OnceCell::new() }
+        TestEnv {
+            base,
+            endpoint: shared.endpoint.clone(),
+            config,
+            ctx,
+            aws,
+            exporter: tokio::sync::OnceCell::new(),
+            importer: tokio::sync::OnceCell::new(),
+        }
     })
     .await
 }

@@ -4,15 +4,14 @@
 //! presigned GET that downloads under the file's own name. The uploader or an admin
 //! deletes a file. An organization's ready files stay within its quota.
 
-
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::views::UploadView;
 use super::access::{id_param, in_group, path_id, Caller};
 use super::errors::quota_exceeded;
 use super::grants::field_errors;
+use super::views::UploadView;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
 use crate::domain::groups::new_id;
 use crate::domain::{FileStatus, Group, GroupFile, Timestamp};

@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use super::access::{caller_id, identity, member_and};
 use super::errors::request_error;
-use crate::domain::{JoinRequest, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, Timestamp};
+use crate::domain::{
+    JoinRequest, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, Timestamp,
+};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::orgs::Also;
 use crate::Ctx;

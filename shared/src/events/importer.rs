@@ -100,7 +100,12 @@ pub async fn import(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Applied>,
     }
 }
 
-async fn finish(ctx: &Ctx, import: &Import, applied: Option<&Applied>, outcome: Result<(), String>) -> Result<(), String> {
+async fn finish(
+    ctx: &Ctx,
+    import: &Import,
+    applied: Option<&Applied>,
+    outcome: Result<(), String>,
+) -> Result<(), String> {
     let (counts, errors) = applied.map(|a| (a.counts.clone(), a.errors.clone())).unwrap_or_default();
     let counts: ImportCounts = counts;
     let (status, failure) = match outcome {
@@ -108,11 +113,12 @@ async fn finish(ctx: &Ctx, import: &Import, applied: Option<&Applied>, outcome: 
         Err(why) => (ImportStatus::Failed, Some(why)),
     };
     let actor = Actor { id: import.requested_by.clone(), name: import.requested_by_name.clone() };
-    let audit = AuditEntry::new(&import.org_id, &actor, "import.finish", "import", &import.id).after(serde_json::json!({
-        "status": status,
-        "counts": counts,
-        "failure": failure,
-    }));
+    let audit =
+        AuditEntry::new(&import.org_id, &actor, "import.finish", "import", &import.id).after(serde_json::json!({
+            "status": status,
+            "counts": counts,
+            "failure": failure,
+        }));
     let f = Finished { status, counts, errors, failure };
     ctx.store().finish_import(import, &f, Timestamp::now(), &audit).await.map(|_| ()).map_err(|e| e.to_string())
 }

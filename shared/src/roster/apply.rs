@@ -239,7 +239,11 @@ impl<'a> Applier<'a> {
                 continue;
             }
             if self.sessions.len() >= MAX_SESSIONS {
-                self.refuse(RosterFile::AcademicSessions.file_name(), line, "more academic sessions than a journal has");
+                self.refuse(
+                    RosterFile::AcademicSessions.file_name(),
+                    line,
+                    "more academic sessions than a journal has",
+                );
                 continue;
             }
             self.sessions.insert(s.sourced_id, s.year);
@@ -257,7 +261,10 @@ impl<'a> Applier<'a> {
             }
             match first.get(id(&row)) {
                 Some(at) => {
-                    let why = format!("sourcedId {} appears more than once in this file (first on line {at}); this row is left out", id(&row));
+                    let why = format!(
+                        "sourcedId {} appears more than once in this file (first on line {at}); this row is left out",
+                        id(&row)
+                    );
                     self.refuse(file.file_name(), line, why);
                 }
                 None => {
@@ -290,7 +297,12 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    async fn class_row(&self, line: u64, c: RosterClass, link: Option<&Stored<ClassLink>>) -> Result<Outcome, StoreError> {
+    async fn class_row(
+        &self,
+        line: u64,
+        c: RosterClass,
+        link: Option<&Stored<ClassLink>>,
+    ) -> Result<Outcome, StoreError> {
         let store = self.ctx.store();
         let org = &self.org.id;
         if c.status == Status::ToBeDeleted {
@@ -303,7 +315,10 @@ impl<'a> Applier<'a> {
                         if let Err(e) = store.delete_class(&class, &audit).await {
                             return match e {
                                 crate::store::classes::ClassError::Store(e) => Err(e),
-                                _ => Ok(Outcome::Refused(line, "the class changed while importing; run the import again".into())),
+                                _ => Ok(Outcome::Refused(
+                                    line,
+                                    "the class changed while importing; run the import again".into(),
+                                )),
                             };
                         }
                     }
@@ -400,7 +415,12 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    async fn user_row(&self, line: u64, u: RosterUser, stored: Option<&Stored<RosterPerson>>) -> Result<Outcome, StoreError> {
+    async fn user_row(
+        &self,
+        line: u64,
+        u: RosterUser,
+        stored: Option<&Stored<RosterPerson>>,
+    ) -> Result<Outcome, StoreError> {
         let store = self.ctx.store();
         let org = &self.org.id;
         if u.status == Status::ToBeDeleted {
@@ -458,8 +478,10 @@ impl<'a> Applier<'a> {
     }
 
     async fn enrollments(&mut self, chunk: Vec<(u64, Row)>) -> Result<(), StoreError> {
-        let rows: Vec<(u64, Enrollment)> =
-            chunk.into_iter().filter_map(|(l, r)| if let Row::Enrollment(e) = r { Some((l, e)) } else { None }).collect();
+        let rows: Vec<(u64, Enrollment)> = chunk
+            .into_iter()
+            .filter_map(|(l, r)| if let Row::Enrollment(e) = r { Some((l, e)) } else { None })
+            .collect();
         let rows = self.unique(RosterFile::Enrollments, rows, |e| &e.sourced_id);
         let ids: Vec<String> = rows.iter().map(|(_, e)| e.sourced_id.clone()).collect();
         let classes: Vec<String> = rows
@@ -511,14 +533,24 @@ impl<'a> Applier<'a> {
         if link.record.scheduled {
             return Ok(Outcome::Skipped);
         }
-        let place = RosterPlace { class_id: link.record.class_id.clone(), year: link.record.year, role: e.role, primary: e.primary };
+        let place = RosterPlace {
+            class_id: link.record.class_id.clone(),
+            year: link.record.year,
+            role: e.role,
+            primary: e.primary,
+        };
         let role = crate::store::items::role_name(e.role);
         let fp = digest(&[&e.user_id, &e.class_id, &place.class_id, &role, if e.primary { "primary" } else { "" }]);
         if before.is_some_and(|b| b.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &e.sourced_id, &roster_enrollment_sk(&e.sourced_id), Outcome::Unchanged).await;
+            return self
+                .seen_again(line, &e.sourced_id, &roster_enrollment_sk(&e.sourced_id), Outcome::Unchanged)
+                .await;
         }
-        let record =
-            EnrollmentRecord { sourced_id: e.sourced_id.clone(), user_sourced_id: e.user_id.clone(), class_sourced_id: e.class_id.clone() };
+        let record = EnrollmentRecord {
+            sourced_id: e.sourced_id.clone(),
+            user_sourced_id: e.user_id.clone(),
+            class_sourced_id: e.class_id.clone(),
+        };
         let mut from = before.map(|b| b.record.user_sourced_id.as_str());
         loop {
             let written = store.put_enrollment(org, &record, &place, from, &fp, &self.seen, self.dirty()).await;

@@ -161,9 +161,8 @@ pub async fn leave(ctx: &Ctx, org: &Org, m: &Membership, by: &Actor) -> Result<(
     let courses: Vec<String> =
         m.course_ids.iter().chain(&m.teaching_course_ids).cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let (groups, courses) = ctx.store().existing(&org.id, &m.group_ids, &courses).await?;
-    let audit = AuditEntry::new(&org.id, by, "member.remove", "member", m.user_id.as_str())
-        .before(m.summary())
-        .as_admin(true);
+    let audit =
+        AuditEntry::new(&org.id, by, "member.remove", "member", m.user_id.as_str()).before(m.summary()).as_admin(true);
     match ctx.store().remove_member(m, &classes, &Existing { groups, courses }, Some(&audit)).await {
         Ok(()) | Err(MemberError::NotMember) | Err(MemberError::Changed) | Err(MemberError::LastAdmin) => Ok(()),
         Err(e) => Err(member_store_error(e)),
@@ -184,8 +183,9 @@ async fn lead_classes(ctx: &Ctx, org: &Org, p: &RosterPerson, user: &UserId, by:
         let mut teachers = class.class_teacher_ids.clone();
         teachers.push(user.to_string());
         let new = class.renamed(&class.class_name(), teachers, Timestamp::now());
-        let audit =
-            AuditEntry::new(&org.id, by, "class.update", "class", &class.id).before(class.summary()).after(new.summary());
+        let audit = AuditEntry::new(&org.id, by, "class.update", "class", &class.id)
+            .before(class.summary())
+            .after(new.summary());
         // A class changed meanwhile keeps its class teachers until the next import.
         let _ = ctx.store().update_class(&class, &new, &audit).await;
     }

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::items::{
-    class_item, class_key, class_name_item, class_name_key, member_item, member_key, to_value,
-};
+use super::items::{class_item, class_key, class_name_item, class_name_key, member_item, member_key, to_value};
 use super::keys::*;
 use super::pieces::{add_audit, as_actor_of, class_changes, count_class, roster_update, unchanged_member};
 use super::read::KeyQuery;

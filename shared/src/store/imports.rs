@@ -65,7 +65,11 @@ impl Store {
     }
 
     /// A page of the organization's imports, newest first.
-    pub async fn imports_page(&self, org: &OrgId, page: &PageQuery) -> Result<(Vec<Import>, Option<Cursor>), StoreError> {
+    pub async fn imports_page(
+        &self,
+        org: &OrgId,
+        page: &PageQuery,
+    ) -> Result<(Vec<Import>, Option<Cursor>), StoreError> {
         let q = KeyQuery::table(org_pk(org)).prefix(IMPORT_PREFIX).newest_first();
         self.query_page(&q, page).await
     }

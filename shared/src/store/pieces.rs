@@ -5,10 +5,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::items::{
-    audit_item, class_key, class_name_item, class_name_key, class_order, event_item, link_key, member_item,
-    member_key, org_key, pending_key, request_item, role_name, to_value, EventRecord,
+    audit_item, class_key, class_name_item, class_name_key, class_order, event_item, link_key, member_item, member_key,
+    org_key, pending_key, request_item, role_name, to_value, EventRecord,
 };
-use super::keys::{active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, TTL};
+use super::keys::{
+    active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, TTL,
+};
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};

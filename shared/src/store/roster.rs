@@ -149,7 +149,13 @@ impl Store {
 
     /// Writes a person's row (what the journal says of them; their places, link and
     /// invitation stay as they are) and marks them for `dirty`'s settling.
-    pub async fn put_roster_person(&self, p: &RosterPerson, fp: &str, seen: &str, dirty: &str) -> Result<(), RowWriteError> {
+    pub async fn put_roster_person(
+        &self,
+        p: &RosterPerson,
+        fp: &str,
+        seen: &str,
+        dirty: &str,
+    ) -> Result<(), RowWriteError> {
         let mut set = vec![
             "org_id = :org",
             "sourced_id = :sid",
@@ -217,8 +223,8 @@ impl Store {
     /// Records that this run read a row that changes nothing; `Duplicate` when another
     /// row of the run had its sourcedId.
     pub async fn mark_seen(&self, org: &OrgId, sk: &str, seen: &str) -> Result<(), RowWriteError> {
-        let mut expr = first_in_run(seen)
-            .when("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)");
+        let mut expr =
+            first_in_run(seen).when("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)");
         expr.update = Some("SET #seen = :seen".into());
         let mut tx = Tx::new(&self.table);
         tx.update(key(org_pk(org), sk), expr)?;
@@ -226,7 +232,13 @@ impl Store {
     }
 
     /// Creates a journal class with its name guard and link.
-    pub async fn create_journal_class(&self, c: &Class, sourced_id: &str, fp: &str, seen: &str) -> Result<(), RowWriteError> {
+    pub async fn create_journal_class(
+        &self,
+        c: &Class,
+        sourced_id: &str,
+        fp: &str,
+        seen: &str,
+    ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let guard = tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?;
@@ -247,7 +259,8 @@ impl Store {
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         let (changed, guard) = class_changes(&mut tx, old, new)?;
-        let link = ClassLink { sourced_id: sourced_id.into(), class_id: new.id.clone(), year: new.year, scheduled: false };
+        let link =
+            ClassLink { sourced_id: sourced_id.into(), class_id: new.id.clone(), year: new.year, scheduled: false };
         let at =
             tx.put(tracked(&link, class_link_key(&new.org_id, sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         let mut meanings = vec![(changed, RowWriteError::Changed), (at, RowWriteError::Duplicate)];
@@ -379,7 +392,8 @@ impl Store {
         org: &OrgId,
         identifier: &str,
     ) -> Result<Option<RosterPerson>, StoreError> {
-        let found: Vec<RosterPerson> = self.query_all(&KeyQuery::index(GSI1, roster_identifier_pk(org, identifier))).await?;
+        let found: Vec<RosterPerson> =
+            self.query_all(&KeyQuery::index(GSI1, roster_identifier_pk(org, identifier))).await?;
         Ok(found.into_iter().next())
     }
 
@@ -460,7 +474,13 @@ impl Store {
 
     /// Writes where a scheduled class of the journal went: nowhere (its enrollments are
     /// skipped, not refused).
-    pub async fn put_class_link(&self, org: &OrgId, link: &ClassLink, fp: &str, seen: &str) -> Result<(), RowWriteError> {
+    pub async fn put_class_link(
+        &self,
+        org: &OrgId,
+        link: &ClassLink,
+        fp: &str,
+        seen: &str,
+    ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         tx.put(tracked(link, class_link_key(org, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await

@@ -79,7 +79,8 @@ t1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,Анна,Иванов�
 p1,active,2026-08-20T10:00:00Z,true,s1,student,p.smirnov,,Пётр,Смирнов,,p.smirnov,,,,g1,05,
 g1,active,2026-08-20T10:00:00Z,true,s1,guardian,,,Ольга,Смирнова,,o.smirnova,g1@school.example,,,p1,,
 ";
-    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate
+    let enrollments =
+        "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate
 e1,active,2026-08-20T10:00:00Z,c5a,s1,t1,teacher,true,,
 e2,active,2026-08-20T10:00:00Z,c5a,s1,p1,student,false,,
 e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
@@ -95,7 +96,11 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     assert_eq!(done["status"], "done", "{done:#}");
     assert_eq!(done["errors"], json!([]), "{done:#}");
     let c = &done["counts"];
-    assert_eq!((c["classes"].as_u64(), c["users"].as_u64(), c["enrollments"].as_u64()), (Some(2), Some(3), Some(2)), "{done:#}");
+    assert_eq!(
+        (c["classes"].as_u64(), c["users"].as_u64(), c["enrollments"].as_u64()),
+        (Some(2), Some(3), Some(2)),
+        "{done:#}"
+    );
     assert_eq!(c["created"], 7, "{done:#}");
     assert_eq!(c["skipped"], 2, "the scheduled class and its enrollment: {done:#}");
     let classes = admin.get(&format!("/v1/orgs/{org}/classes?year=2026/2027")).await;
@@ -109,6 +114,10 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     // The same file again changes nothing.
     let again = import(&admin, &org, &files, false).await;
     let c = &again["counts"];
-    assert_eq!((c["created"].as_u64(), c["updated"].as_u64(), c["unchanged"].as_u64()), (Some(0), Some(0), Some(7)), "{again:#}");
+    assert_eq!(
+        (c["created"].as_u64(), c["updated"].as_u64(), c["unchanged"].as_u64()),
+        (Some(0), Some(0), Some(7)),
+        "{again:#}"
+    );
     assert_eq!(again["errors"], json!([]), "{again:#}");
 }
