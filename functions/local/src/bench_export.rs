@@ -274,7 +274,7 @@ async fn seed_org(db: &aws_sdk_dynamodb::Client, members: usize, number: usize) 
         language: Language::Ru,
         created_at: now,
         updated_at: now,
-        first_use: false,
+        roster_checked: None,
     })
     .map_err(|e| e.to_string())?;
     user.extend(items::user_key(&admin.user_id));

@@ -292,7 +292,7 @@ pub async fn mine_get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     params(("id" = String, Path, description = "request ID"),
            ("If-Match" = Option<String>, Header, description = "the ETag the request was read with")),
     responses((status = 200, description = "The edited request", body = JoinRequestView, headers(("ETag" = String))),
-              (status = 409, description = "`already_decided`, or `classes_required` when the organization has no classes yet"),
+              (status = 409, description = "`already_decided`, `roster_link_roles_fixed` (a link to a journal record), or `classes_required` when the organization has no classes yet"),
               (status = 412, description = "`precondition_failed`: the request changed since it was read")))]
 pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = own(&ctx, &req).await?;
@@ -300,6 +300,12 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let body: PatchJoinRequest = req.json()?;
     require_pending(&request)?;
     require_version(&request, expected)?;
+    if request.roster_id.is_some() {
+        return Err(ApiError::conflict(
+            "roster_link_roles_fixed",
+            "A request to link a journal record asks for the roles the journal gives: they cannot be edited.",
+        ));
+    }
     let org = ctx.store().org(&request.org_id).await?.ok_or(ApiError::NotFound("join request"))?;
     let roles = check_grants(&ctx, &org, body.roles, "roles").await?;
     let updated = ctx.store().update_join_request_roles(&request, roles, None).await;

@@ -16,7 +16,7 @@ use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
 use crate::domain::{AuditEntry, Import, ImportStatus, OrgId, Timestamp};
 use crate::roster::apply::{Applied, Applier};
-use crate::roster::archive;
+use crate::roster::{archive, RosterFile};
 use crate::store::imports::Finished;
 use crate::store::keys::{IMPORTRUN_PREFIX, SK};
 use crate::store::orgs::Also;
@@ -162,6 +162,10 @@ async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
         Ok(u) => u,
         Err(e) => return Err(Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.reason })),
     };
+    let applied = [RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments];
+    if !upload.files().iter().any(|f| applied.contains(f)) {
+        return Err(refused("The upload holds none of classes.csv, users.csv, enrollments.csv: nothing to import."));
+    }
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
     Applier::new(ctx, org, import, actor, language).apply(&mut upload).await.map_err(failed)
 }

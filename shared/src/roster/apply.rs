@@ -178,14 +178,6 @@ impl<'a> Applier<'a> {
 
     /// Applies every roster file of the upload, then settles the people it changed.
     pub async fn apply(mut self, upload: &mut Upload) -> Result<Applied, StoreError> {
-        let files = upload.files();
-        if !files.iter().any(|f| matches!(f, RosterFile::Classes | RosterFile::Users | RosterFile::Enrollments)) {
-            self.refuse(
-                super::archive::UPLOAD,
-                0,
-                "holds none of classes.csv, users.csv, enrollments.csv: nothing to import",
-            );
-        }
         for file in [RosterFile::AcademicSessions, RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments] {
             let Some(rows) = upload.rows(file) else { continue };
             let mut rows = match rows {

@@ -16,7 +16,6 @@ impl Store {
     pub async fn upsert_user(&self, who: &Identity, changes: &ProfileChanges) -> Result<User, StoreError> {
         let (user, claims) = (&who.id, who);
         let now = Timestamp::now().to_string();
-        let first = now.clone();
         let mut set = vec!["id = :id".to_string(), "created_at = if_not_exists(created_at, :now)".to_string()];
         let mut values = vec![(":id", AttributeValue::S(user.to_string())), (":now", AttributeValue::S(now))];
         match &changes.name {
@@ -68,9 +67,22 @@ impl Store {
             .await
             .map_err(classify)?;
         let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
-        let mut user: User = from_item(item)?;
-        user.first_use = user.created_at.to_string() == first;
-        Ok(user)
+        from_item(item)
+    }
+
+    /// Records that `email` was looked up in the schools' journals for the person.
+    pub async fn roster_checked(&self, user: &UserId, email: &str) -> Result<(), StoreError> {
+        self.db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(user_key(user)))
+            .update_expression("SET roster_checked = :email")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":email", AttributeValue::S(email.to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
     }
 }
 

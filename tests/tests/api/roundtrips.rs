@@ -25,6 +25,9 @@ async fn round_trips_per_route() {
         assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
     };
     let o = format!("/v1/orgs/{org}");
+    // The first GET /me with a verified email also looks it up in the schools' journals
+    // (one query) and records that it did (one write); after that, one call.
+    run("GET /me (email first seen)", 3, gw.count(&admin, Method::GET, "/v1/me", None).await);
     run("GET /me", 1, gw.count(&admin, Method::GET, "/v1/me", None).await);
     run("PATCH /me", 1, gw.count(&admin, Method::PATCH, "/v1/me", Some(json!({"language": "en"}))).await);
     run("GET /me/orgs", 2, gw.count(&admin, Method::GET, "/v1/me/orgs", None).await);
@@ -408,6 +411,39 @@ async fn round_trips_of_exports() {
     run("GET /orgs/{org}/exports/{id}", 1, gw.count(&admin, Method::GET, &format!("{list}/{id}"), None).await);
     // The membership, then one page of a query.
     run("GET /orgs/{org}/exports", 2, gw.count(&admin, Method::GET, &list, None).await);
+
+    for (name, expected, got) in &table {
+        println!("{got:>2}  (expected {expected:>2})  {name}");
+    }
+    let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
+    assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
+}
+
+#[tokio::test]
+async fn round_trips_of_imports() {
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let (org, _) = school(&admin, "2026/2027", &[]).await;
+    let list = format!("/v1/orgs/{org}/imports");
+    let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, expected, got.1));
+        got.0
+    };
+    // The membership, then one transaction: the import and the audit entry (presigning
+    // the upload reads nothing).
+    let made = run(
+        "POST /orgs/{org}/imports",
+        2,
+        gw.count(&admin, Method::POST, &list, Some(json!({"file_name": "journal.zip"}))).await,
+    );
+    let id = made.body["import"]["id"].as_str().unwrap().to_string();
+    // The membership and the import in one batch read.
+    run("GET /orgs/{org}/imports/{id}", 1, gw.count(&admin, Method::GET, &format!("{list}/{id}"), None).await);
+    // The membership, then one page of a query.
+    run("GET /orgs/{org}/imports", 2, gw.count(&admin, Method::GET, &list, None).await);
+    run("GET /orgs/{org}/roster", 2, gw.count(&admin, Method::GET, &format!("/v1/orgs/{org}/roster"), None).await);
 
     for (name, expected, got) in &table {
         println!("{got:>2}  (expected {expected:>2})  {name}");
