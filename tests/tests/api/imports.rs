@@ -6,7 +6,8 @@ use std::io::Write;
 use serde_json::{json, Value};
 
 use crate::files::put;
-use kabinet_tests::User;
+use crate::{decide, enrol, registered, teacher};
+use kabinet_tests::{await_mail, mail_to, User};
 
 /// A zip of the named CSV files, as a journal exports it.
 pub fn roster_zip(files: &[(&str, &str)]) -> Vec<u8> {
@@ -70,15 +71,156 @@ c5b,active,2026-08-20T10:00:00Z,5-Б,05,,5B,homeroom,,s1,y2027,,,
 m5a,active,2026-08-20T10:00:00Z,Математика 5А,05,,M5A,scheduled,,s1,y2027,,,
 ";
 
+pub const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password";
+pub const ENROLLMENTS_HEADER: &str =
+    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
+pub const CLASSES_HEADER: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods";
+
+/// A file: its header, then its rows, each on a line of its own.
+fn csv_file(header: &str, rows: &[String]) -> String {
+    let mut out = String::from(header);
+    out.push('\n');
+    for r in rows {
+        out.push_str(r);
+        out.push('\n');
+    }
+    out
+}
+
+/// A homeroom of the 2026/2027 school year.
+fn class_row(id: &str, title: &str) -> String {
+    format!("{id},active,2026-08-20T10:00:00Z,{title},05,,{id},homeroom,,s1,y2027,,,")
+}
+
+/// A person of users.csv; `ident` is both their username and identifier.
+fn user_row(id: &str, role: &str, given: &str, family: &str, ident: &str, email: &str, agents: &str) -> String {
+    format!("{id},active,2026-08-20T10:00:00Z,true,s1,{role},{ident},,{given},{family},,{ident},{email},,,{agents},,")
+}
+
+fn enrollment_row(id: &str, class: &str, user: &str, role: &str, primary: bool) -> String {
+    format!("{id},active,2026-08-20T10:00:00Z,{class},s1,{user},{role},{primary},2026-09-01,2027-05-31")
+}
+
+/// The same row marked `tobedeleted`.
+fn to_be_deleted(row: String) -> String {
+    row.replacen(",active,", ",tobedeleted,", 1)
+}
+
+/// Runs an import of the sample sessions and org with these classes, users and
+/// enrollments.
+async fn run(
+    admin: &User,
+    org: &str,
+    classes: &[String],
+    users: &[String],
+    enrollments: &[String],
+    invite: bool,
+) -> Value {
+    let classes = csv_file(CLASSES_HEADER, classes);
+    let users = csv_file(USERS_HEADER, users);
+    let enrollments = csv_file(ENROLLMENTS_HEADER, enrollments);
+    let files = [
+        ("academicSessions.csv", SESSIONS),
+        ("orgs.csv", ORGS),
+        ("classes.csv", classes.as_str()),
+        ("users.csv", users.as_str()),
+        ("enrollments.csv", enrollments.as_str()),
+    ];
+    let done = import(admin, org, &files, invite).await;
+    assert_eq!(done["status"], "done", "{done:#}");
+    done
+}
+
+/// An address no other test uses (every test's mail goes through one emulator).
+fn unique_email(tag: &str) -> String {
+    format!("{tag}-{}@school.test", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// (created, updated, unchanged, deleted, errors) of an import.
+fn outcome(done: &Value) -> (u64, u64, u64, u64, u64) {
+    let c = &done["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap_or_else(|| panic!("counts.{k} in {done:#}"));
+    (n("created"), n("updated"), n("unchanged"), n("deleted"), n("errors"))
+}
+
+/// The refused row of `file` at `line`: its message.
+fn refused<'a>(done: &'a Value, file: &str, line: u64) -> &'a str {
+    done["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["file"] == file && e["line"] == line)
+        .unwrap_or_else(|| panic!("no error for {file} line {line}: {done:#}"))["message"]
+        .as_str()
+        .unwrap()
+}
+
+/// The organization's classes of 2026/2027.
+async fn classes_of(admin: &User, org: &str) -> Vec<Value> {
+    admin.get(&format!("/v1/orgs/{org}/classes?year=2026/2027")).await.ok(200)["items"].as_array().unwrap().clone()
+}
+
+/// The ID of the class named `name` in `classes`.
+fn class_named(classes: &[Value], name: &str) -> String {
+    classes.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no class {name} in {classes:#?}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Every roster record of the list with this query (`""`, `"linked=false"`), all pages.
+async fn roster(admin: &User, org: &str, query: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/orgs/{org}/roster?limit=200");
+        if !query.is_empty() {
+            path.push('&');
+            path.push_str(query);
+        }
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let page = admin.get(&path).await.ok(200).clone();
+        all.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return all,
+        }
+    }
+}
+
+fn ids(records: &[Value]) -> Vec<String> {
+    let mut ids: Vec<String> = records.iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    ids.sort();
+    ids
+}
+
+fn record<'a>(records: &'a [Value], id: &str) -> &'a Value {
+    records.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no roster record {id} in {records:#?}"))
+}
+
+/// A person who signed in once, with this verified email.
+async fn signed_in(name: &str, email: &str) -> User {
+    let u = User::with_email(name, email, true);
+    assert_eq!(u.get("/v1/me").await.status, 200);
+    u
+}
+
 #[tokio::test]
 async fn a_clean_bulk_file_creates_classes_and_roster_records() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа № 1").await;
-    let users = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password
-t1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,Анна,Иванова,Петровна,t.ivanova,t1@school.example,,,,,
+    // A teacher who is registered already (signed in once with the journal's address).
+    let anna = signed_in("Анна Иванова", &unique_email("t1")).await;
+    let users = format!(
+        "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password
+t1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,Анна,Иванова,Петровна,t.ivanova,{},,,,,
 p1,active,2026-08-20T10:00:00Z,true,s1,student,p.smirnov,,Пётр,Смирнов,,p.smirnov,,,,g1,05,
 g1,active,2026-08-20T10:00:00Z,true,s1,guardian,,,Ольга,Смирнова,,o.smirnova,g1@school.example,,,p1,,
-";
+",
+        anna.email
+    );
     let enrollments =
         "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate
 e1,active,2026-08-20T10:00:00Z,c5a,s1,t1,teacher,true,,
@@ -89,7 +231,7 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
         ("academicSessions.csv", SESSIONS),
         ("orgs.csv", ORGS),
         ("classes.csv", CLASSES),
-        ("users.csv", users),
+        ("users.csv", users.as_str()),
         ("enrollments.csv", enrollments),
     ];
     let done = import(&admin, &org, &files, false).await;
@@ -103,13 +245,43 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     );
     assert_eq!(c["created"], 7, "{done:#}");
     assert_eq!(c["skipped"], 2, "the scheduled class and its enrollment: {done:#}");
-    let classes = admin.get(&format!("/v1/orgs/{org}/classes?year=2026/2027")).await;
-    let classes = classes.ok(200)["items"].clone();
-    let names: Vec<&str> = classes.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(c["linked"], 1, "the registered teacher: {done:#}");
+    let classes = classes_of(&admin, &org).await;
+    let names: Vec<&str> = classes.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["5А", "5Б"]);
-    assert!(classes.as_array().unwrap().iter().all(|c| c["source"] == "journal"), "{classes:#}");
-    let waiting = admin.get(&format!("/v1/orgs/{org}/roster?linked=false")).await;
-    assert_eq!(waiting.ok(200)["items"].as_array().unwrap().len(), 3);
+    assert!(classes.iter().all(|c| c["source"] == "journal"), "{classes:#?}");
+    let a5 = class_named(&classes, "5А");
+    let waiting = roster(&admin, &org, "linked=false").await;
+    assert_eq!(ids(&waiting), ["g1", "p1"], "{waiting:#?}");
+    assert_eq!(record(&waiting, "p1")["class_ids"], json!([a5]));
+    assert_eq!(record(&waiting, "g1")["role"], "parent");
+    assert_eq!(record(&waiting, "g1")["roster_role"], "guardian");
+    let joined = roster(&admin, &org, "linked=true").await;
+    assert_eq!(ids(&joined), ["t1"], "{joined:#?}");
+    assert_eq!(joined[0]["user_id"], anna.sub.as_str());
+
+    // The registered teacher is a member at once: from the journal, a teacher of 5А and
+    // its class teacher (`primary`).
+    let members = admin.get(&format!("/v1/orgs/{org}/members")).await.ok(200)["items"].clone();
+    let m = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["user_id"] == anna.sub.as_str())
+        .unwrap_or_else(|| panic!("the teacher is no member: {members:#}"))
+        .clone();
+    assert_eq!(m["source"], "journal", "{m:#}");
+    assert_eq!(m["linked"], true, "{m:#}");
+    assert_eq!(m["admin"], false, "{m:#}");
+    assert_eq!(m["roles"], json!([{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]), "{m:#}");
+    let admin_member = members.as_array().unwrap().iter().find(|m| m["admin"] == true).unwrap();
+    assert_eq!(admin_member["source"], "manual");
+    assert!(admin_member.get("linked").is_none(), "{admin_member:#}");
+    let class = admin.get(&format!("/v1/orgs/{org}/classes/{a5}")).await.ok(200).clone();
+    assert_eq!(class["class_teacher_ids"], json!([anna.sub]), "{class:#}");
+    let mine = anna.get("/v1/me/orgs").await.ok(200)["items"].clone();
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine:#}");
+    assert_eq!(mine[0]["org"]["id"], org.as_str());
 
     // The same file again changes nothing.
     let again = import(&admin, &org, &files, false).await;
@@ -119,5 +291,534 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
         (Some(0), Some(0), Some(7)),
         "{again:#}"
     );
+    assert_eq!((c["linked"].as_u64(), c["deleted"].as_u64()), (Some(0), Some(0)), "{again:#}");
     assert_eq!(again["errors"], json!([]), "{again:#}");
+    assert_eq!(classes_of(&admin, &org).await, classes, "the classes as they were");
+    let after = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
+    assert_eq!(after["roles"], m["roles"]);
+    let imports = admin.get(&format!("/v1/orgs/{org}/imports")).await.ok(200)["items"].clone();
+    assert_eq!(imports.as_array().unwrap().len(), 2, "{imports:#}");
+    assert_eq!(imports[0]["id"], again["id"], "newest first");
+}
+
+#[tokio::test]
+async fn malformed_rows_are_reported_with_file_and_line_and_the_good_rows_apply() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 2").await;
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5-Б")];
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", ""), // line 2
+        user_row("x1", "janitor", "Иван", "Петров", "i.petrov", "", ""),   // line 3: bad role
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""), // line 4
+        user_row("p1", "student", "Павел", "Смирнов", "pa.smirnov", "", ""), // line 5: duplicate
+        user_row("p2", "student", "", "Кузнецов", "kuznetsov", "", ""),    // line 6: no givenName
+        user_row("p3", "student", "Мария", "Орлова", "m.orlova", "", ""),  // line 7
+    ];
+    let enrollments = [
+        enrollment_row("e1", "c5a", "t1", "teacher", true),  // line 2
+        enrollment_row("e2", "c9z", "p1", "student", false), // line 3: unknown class
+        enrollment_row("e3", "c5a", "p1", "student", false), // line 4
+        enrollment_row("e4", "c5b", "x1", "student", false), // line 5: its user was refused
+        enrollment_row("e5", "c5b", "p3", "student", false), // line 6
+    ];
+    let done = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    let bad_role = refused(&done, "users.csv", 3);
+    assert!(bad_role.contains("janitor") && bad_role.contains("role"), "{bad_role}");
+    let twice = refused(&done, "users.csv", 5);
+    assert!(twice.contains("p1") && twice.contains("more than once") && twice.contains("line 4"), "{twice}");
+    assert_eq!(refused(&done, "users.csv", 6), "givenName is empty");
+    let unknown_class = refused(&done, "enrollments.csv", 3);
+    assert!(unknown_class.contains("c9z") && unknown_class.contains("classes.csv"), "{unknown_class}");
+    let unknown_user = refused(&done, "enrollments.csv", 5);
+    assert!(unknown_user.contains("x1") && unknown_user.contains("users.csv"), "{unknown_user}");
+    assert_eq!(done["errors"].as_array().unwrap().len(), 5, "{done:#}");
+    let c = &done["counts"];
+    assert_eq!(c["errors"], 5, "{done:#}");
+    assert_eq!(
+        (c["classes"].as_u64(), c["users"].as_u64(), c["enrollments"].as_u64()),
+        (Some(2), Some(3), Some(3)),
+        "{done:#}"
+    );
+    assert_eq!(outcome(&done), (8, 0, 0, 0, 5), "{done:#}");
+    // The good rows applied: the first p1 stands.
+    let classes = classes_of(&admin, &org).await;
+    let (a5, b5) = (class_named(&classes, "5А"), class_named(&classes, "5Б"));
+    let all = roster(&admin, &org, "").await;
+    assert_eq!(ids(&all), ["p1", "p3", "t1"], "{all:#?}");
+    assert_eq!(record(&all, "p1")["name"], "Смирнов Пётр");
+    assert_eq!(record(&all, "p1")["class_ids"], json!([a5]));
+    assert_eq!(record(&all, "p3")["class_ids"], json!([b5]));
+    assert_eq!(record(&all, "t1")["class_ids"], json!([a5]));
+
+    // A file without a required column is refused whole (line 0) and the others apply.
+    let enrollments = "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,role,primary\r\n\
+        e9,active,2026-08-20T10:00:00Z,c5b,s1,student,false\r\n";
+    let classes = csv_file(CLASSES_HEADER, &[class_row("c5a", "5А"), class_row("c5b", "5-Б")]);
+    let files = [
+        ("academicSessions.csv", SESSIONS),
+        ("classes.csv", classes.as_str()),
+        ("enrollments.csv", enrollments),
+        ("demographics.csv", "sourcedId,status,dateLastModified,birthDate,sex\np1,active,,2015-01-01,male\n"),
+    ];
+    let second = import(&admin, &org, &files, false).await;
+    assert_eq!(second["status"], "done", "{second:#}");
+    assert_eq!(second["errors"].as_array().unwrap().len(), 1, "{second:#}");
+    let whole = refused(&second, "enrollments.csv", 0);
+    assert!(whole.contains("userSourcedId"), "{whole}");
+    assert_eq!(second["counts"]["errors"], 1, "{second:#}");
+    assert_eq!(second["counts"]["classes"], 2, "{second:#}");
+    assert_eq!(outcome(&second), (0, 0, 2, 0, 1), "{second:#}");
+}
+
+#[tokio::test]
+async fn a_changed_file_updates_exactly_what_changed() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 3").await;
+    let kostya = signed_in("Костя", &unique_email("p2")).await;
+    let old_email = unique_email("p1");
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5-Б")];
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", ""),
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", &old_email, ""),
+        user_row("p2", "student", "Константин", "Орлов", "k.orlov", &kostya.email, ""),
+    ];
+    let enrollments = [
+        enrollment_row("e1", "c5a", "t1", "teacher", true),
+        enrollment_row("e2", "c5a", "p1", "student", false),
+        enrollment_row("e3", "c5a", "p2", "student", false),
+    ];
+    let first = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(outcome(&first), (8, 0, 0, 0, 0), "{first:#}");
+    assert_eq!(first["counts"]["linked"], 1, "{first:#}");
+    let before = classes_of(&admin, &org).await;
+    let (a5, b5) = (class_named(&before, "5А"), class_named(&before, "5Б"));
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", kostya.sub)).await.ok(200).clone();
+    assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{m:#}");
+
+    // 5-Б is 5В now; Пётр has another name and email; Костя moves to the other class.
+    let new_email = unique_email("p1new");
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5В")];
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", ""),
+        user_row("p1", "student", "Петр", "Смирнов-Орлов", "p.smirnov", &new_email, ""),
+        user_row("p2", "student", "Константин", "Орлов", "k.orlov", &kostya.email, ""),
+    ];
+    let enrollments = [
+        enrollment_row("e1", "c5a", "t1", "teacher", true),
+        enrollment_row("e2", "c5a", "p1", "student", false),
+        enrollment_row("e3", "c5b", "p2", "student", false),
+    ];
+    let second = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(second["errors"], json!([]), "{second:#}");
+    // Updated: the class, the person, the enrollment; the rest as it was.
+    assert_eq!(outcome(&second), (0, 3, 5, 0, 0), "{second:#}");
+    let c = &second["counts"];
+    assert_eq!(
+        (c["classes"].as_u64(), c["users"].as_u64(), c["enrollments"].as_u64()),
+        (Some(2), Some(3), Some(3)),
+        "{second:#}"
+    );
+    let after = classes_of(&admin, &org).await;
+    let names: Vec<&str> = after.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["5А", "5В"], "{after:#?}");
+    assert_eq!(class_named(&after, "5В"), b5, "the same class, renamed");
+    assert_eq!(class_named(&after, "5А"), a5);
+    let a5_before = before.iter().find(|c| c["id"] == a5.as_str()).unwrap();
+    let a5_after = after.iter().find(|c| c["id"] == a5.as_str()).unwrap();
+    assert_eq!(a5_after["updated_at"], a5_before["updated_at"], "5А is unchanged");
+    let all = roster(&admin, &org, "").await;
+    let p1 = record(&all, "p1");
+    assert_eq!((p1["name"].as_str(), p1["email"].as_str()), (Some("Смирнов-Орлов Петр"), Some(new_email.as_str())));
+    assert_eq!(record(&all, "p2")["class_ids"], json!([b5]));
+    assert_eq!(record(&all, "t1")["class_ids"], json!([a5]));
+    // The linked student's membership follows the journal.
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", kostya.sub)).await.ok(200).clone();
+    assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [b5]}]), "{m:#}");
+    assert_eq!(m["source"], "journal");
+}
+
+#[tokio::test]
+async fn rows_to_be_deleted_remove_what_the_journal_removed() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 4").await;
+    let anna = signed_in("Анна Иванова", &unique_email("t1")).await;
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5-Б"), class_row("c6a", "6А")];
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", &anna.email, ""),
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+        user_row("p2", "student", "Мария", "Орлова", "m.orlova", "", ""),
+    ];
+    let enrollments = [
+        enrollment_row("e1", "c5a", "t1", "teacher", true),
+        enrollment_row("e2", "c5a", "p1", "student", false),
+        enrollment_row("e3", "c5b", "p2", "student", false),
+    ];
+    let first = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(outcome(&first), (9, 0, 0, 0, 0), "{first:#}");
+    assert_eq!(first["counts"]["linked"], 1, "{first:#}");
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
+    assert_eq!(m["source"], "journal");
+    let before = classes_of(&admin, &org).await;
+    let b5 = class_named(&before, "5Б");
+
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5-Б"), to_be_deleted(class_row("c6a", "6А"))];
+    let users = [
+        to_be_deleted(user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", &anna.email, "")),
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+        user_row("p2", "student", "Мария", "Орлова", "m.orlova", "", ""),
+    ];
+    let enrollments = [
+        to_be_deleted(enrollment_row("e1", "c5a", "t1", "teacher", true)),
+        to_be_deleted(enrollment_row("e2", "c5a", "p1", "student", false)),
+        enrollment_row("e3", "c5b", "p2", "student", false),
+    ];
+    let second = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(second["errors"], json!([]), "{second:#}");
+    assert_eq!(outcome(&second), (0, 0, 5, 4, 0), "{second:#}");
+    // The class is gone.
+    let names: Vec<String> =
+        classes_of(&admin, &org).await.iter().map(|c| c["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["5А", "5Б"]);
+    // The teacher's record is gone and their journal membership with it.
+    let all = roster(&admin, &org, "").await;
+    assert_eq!(ids(&all), ["p1", "p2"], "{all:#?}");
+    admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.problem(404, "not_found");
+    assert_eq!(anna.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    // The enrollment is gone: Пётр has no class; Мария keeps hers.
+    assert_eq!(record(&all, "p1")["class_ids"], json!([]));
+    assert_eq!(record(&all, "p2")["class_ids"], json!([b5]));
+    // Rows to delete whose records are gone already change nothing.
+    let third = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(third["errors"], json!([]), "{third:#}");
+    assert_eq!(outcome(&third).3, 0, "{third:#}");
+}
+
+#[tokio::test]
+async fn a_manual_class_and_a_manual_member_are_never_changed() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 5").await;
+    let made = admin
+        .post(&format!("/v1/orgs/{org}/classes"), json!({"grade": 5, "letter": "А", "year": "2026/2027"}))
+        .await
+        .ok(201)
+        .clone();
+    let manual = made["id"].as_str().unwrap().to_string();
+    assert_eq!(made["source"], "manual");
+    // A teacher an admin added by hand, whom the journal lists too.
+    let olga = enrol(&admin, &org, "Ольга Петрова", json!([teacher("Завуч по УВР", &[&manual])])).await;
+    let before = admin.get(&format!("/v1/orgs/{org}/classes/{manual}")).await.ok(200).clone();
+    let olga_before = admin.get(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await.ok(200).clone();
+    assert_eq!(olga_before["source"], "manual");
+
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5Б")];
+    let users = [
+        user_row("t1", "teacher", "Ольга", "Петрова", "o.petrova", &olga.email, ""),
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+    ];
+    let enrollments =
+        [enrollment_row("e1", "c5b", "t1", "teacher", true), enrollment_row("e2", "c5a", "p1", "student", false)];
+    let done = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    let taken = refused(&done, "classes.csv", 2);
+    assert!(taken.contains("5А") && taken.contains("already exists"), "{taken}");
+    let no_class = refused(&done, "enrollments.csv", 3);
+    assert!(no_class.contains("c5a"), "{no_class}");
+    assert_eq!(done["counts"]["errors"], 2, "{done:#}");
+    // The manual class is as it was; the journal's 5Б is made.
+    let after = admin.get(&format!("/v1/orgs/{org}/classes/{manual}")).await.ok(200).clone();
+    assert_eq!(after, before, "the manual class is untouched");
+    let classes = classes_of(&admin, &org).await;
+    assert_eq!(classes.len(), 2, "{classes:#?}");
+    let b5 = class_named(&classes, "5Б");
+    assert_eq!(classes.iter().find(|c| c["id"] == b5.as_str()).unwrap()["source"], "journal");
+    // The manual member keeps their roles and source.
+    let olga_after = admin.get(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await.ok(200).clone();
+    assert_eq!(olga_after["source"], "manual", "{olga_after:#}");
+    assert_eq!(olga_after["roles"], olga_before["roles"], "{olga_after:#}");
+
+    // Nor does a later file that changes or deletes their record change them.
+    let users = [
+        to_be_deleted(user_row("t1", "teacher", "Ольга", "Петрова", "o.petrova", &olga.email, "")),
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+    ];
+    let enrollments = [to_be_deleted(enrollment_row("e1", "c5b", "t1", "teacher", true))];
+    let classes = [class_row("c5a", "5А"), to_be_deleted(class_row("c5b", "5Б"))];
+    let second = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    let olga_last = admin.get(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await.ok(200).clone();
+    assert_eq!(olga_last["source"], "manual", "{olga_last:#} after {second:#}");
+    assert_eq!(olga_last["roles"], olga_before["roles"], "{olga_last:#}");
+    let after = admin.get(&format!("/v1/orgs/{org}/classes/{manual}")).await.ok(200).clone();
+    assert_eq!(after, before, "the manual class is untouched: {second:#}");
+}
+
+#[tokio::test]
+async fn a_roster_person_joins_on_first_sign_in_with_the_records_email() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 6").await;
+    let email = unique_email("s1");
+    let mum_email = unique_email("g1");
+    let classes = [class_row("c5a", "5А")];
+    let users = [
+        user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", &email, ""),
+        user_row("g1", "guardian", "Ольга", "Смирнова", "o.smirnova", &mum_email, "s1"),
+    ];
+    let enrollments = [enrollment_row("e1", "c5a", "s1", "student", false)];
+    let done = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(done["counts"]["linked"], 0, "{done:#}");
+    let a5 = class_named(&classes_of(&admin, &org).await, "5А");
+    assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["g1", "s1"]);
+
+    let petya = User::with_email("Петя", &email, true);
+    assert_eq!(petya.get("/v1/me").await.ok(200)["email"], email.as_str());
+    let mine = petya.get("/v1/me/orgs").await.ok(200)["items"].clone();
+    assert_eq!(mine.as_array().unwrap().len(), 1, "{mine:#}");
+    assert_eq!(mine[0]["org"]["id"], org.as_str());
+    assert_eq!(mine[0]["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{mine:#}");
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", petya.sub)).await.ok(200).clone();
+    assert_eq!(m["source"], "journal", "{m:#}");
+    assert_eq!(m["linked"], true, "{m:#}");
+    assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{m:#}");
+    assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["g1"]);
+    let joined = roster(&admin, &org, "linked=true").await;
+    assert_eq!(ids(&joined), ["s1"]);
+    assert_eq!(joined[0]["user_id"], petya.sub.as_str());
+    assert!(joined[0]["linked_at"].is_string(), "{joined:#?}");
+    let class = admin.get(&format!("/v1/orgs/{org}/classes/{a5}")).await.ok(200).clone();
+    assert_eq!(class["students"][0]["name"], "Петя", "{class:#}");
+    // The parent joins as the parent of their child's class.
+    let mum = signed_in("Мама Пети", &mum_email).await;
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", mum.sub)).await.ok(200).clone();
+    assert_eq!((m["source"].as_str(), m["linked"].as_bool()), (Some("journal"), Some(true)), "{m:#}");
+    assert_eq!(m["roles"], json!([{"role": "parent", "class_ids": [a5]}]), "{m:#}");
+    assert_eq!(roster(&admin, &org, "linked=false").await, Vec::<Value>::new());
+    // Signing in again changes nothing.
+    assert_eq!(petya.get("/v1/me").await.status, 200);
+    assert_eq!(petya.get("/v1/me/orgs").await.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_person_links_by_journal_login_and_an_admin_confirms() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 7").await;
+    let classes = [class_row("c5a", "5А")];
+    let users = [
+        user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", &unique_email("journal"), ""),
+        user_row("s2", "student", "Мария", "Орлова", "m.orlova", "", ""),
+        user_row("t1", "teacher", "Анна", "Иванова", "a.ivanova", "", ""),
+    ];
+    let enrollments = [
+        enrollment_row("e1", "c5a", "s1", "student", false),
+        enrollment_row("e2", "c5a", "s2", "student", false),
+        enrollment_row("e3", "c5a", "t1", "teacher", true),
+    ];
+    run(&admin, &org, &classes, &users, &enrollments, false).await;
+    let a5 = class_named(&classes_of(&admin, &org).await, "5А");
+
+    // Signed in with another address: asks to link by journal login.
+    let petya = registered("Петя").await;
+    let r = petya.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "P.Smirnov"})).await;
+    let request = r.ok(201).clone();
+    assert_eq!(request["roster_id"], "s1", "{request:#}");
+    assert_eq!(request["status"], "pending");
+    assert_eq!(request["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{request:#}");
+    assert!(r.header("location").is_some());
+    // The roles are the journal's: the requester cannot edit them.
+    let own = format!("/v1/me/join-requests/{}", request["id"].as_str().unwrap());
+    petya
+        .patch(&own, json!({"roles": [{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]}))
+        .await
+        .problem(409, "roster_link_roles_fixed");
+    // Not a member until an admin confirms.
+    assert_eq!(petya.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    let pending = admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"].clone();
+    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending:#}");
+    assert_eq!(pending[0]["roster_id"], "s1");
+    assert_eq!(pending[0]["user_id"], petya.sub.as_str());
+    let id = pending[0]["id"].as_str().unwrap();
+    let accepted = decide(&admin, &org, id, "accept", json!({})).await;
+    assert_eq!(accepted.ok(200)["status"], "accepted");
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", petya.sub)).await.ok(200).clone();
+    assert_eq!(m["source"], "journal", "{m:#}");
+    assert_eq!(m["linked"], true, "{m:#}");
+    assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{m:#}");
+    let joined = roster(&admin, &org, "linked=true").await;
+    assert_eq!(ids(&joined), ["s1"], "{joined:#?}");
+    assert_eq!(joined[0]["user_id"], petya.sub.as_str());
+    assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["s2", "t1"]);
+
+    // A teacher linking by login: the teacher of their classes and class teacher of 5А.
+    let anna = registered("Анна").await;
+    let r = anna.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "a.ivanova"})).await;
+    let id = r.ok(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(r.body["roles"], json!([{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]), "{}", r.text);
+    decide(&admin, &org, &id, "accept", json!({})).await.ok(200);
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
+    assert_eq!((m["source"].as_str(), m["linked"].as_bool()), (Some("journal"), Some(true)), "{m:#}");
+    assert_eq!(m["roles"], json!([{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]), "{m:#}");
+    let class = admin.get(&format!("/v1/orgs/{org}/classes/{a5}")).await.ok(200).clone();
+    assert_eq!(class["class_teacher_ids"], json!([anna.sub]), "{class:#}");
+    assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["s2"]);
+
+    // An unknown login, or an unknown organization: 404.
+    let other = registered("Другой").await;
+    other.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "nobody"})).await.problem(404, "not_found");
+    other
+        .post("/v1/me/roster-links", json!({"org_id": "zzzzzzzzzz", "identifier": "m.orlova"}))
+        .await
+        .problem(404, "not_found");
+    // A record someone linked: 409.
+    other
+        .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
+        .await
+        .problem(409, "roster_record_linked");
+    petya
+        .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
+        .await
+        .problem(409, "already_member");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"], json!([]));
+}
+
+#[tokio::test]
+async fn invite_true_mails_each_waiting_person_once_and_admins_resend_hourly() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Гимназия").await;
+    let email = unique_email("invited");
+    let classes = [class_row("c5a", "5А")];
+    let users = [
+        user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", &email, ""),
+        // No email: nothing to send.
+        user_row("s2", "student", "Мария", "Орлова", "m.orlova", "", ""),
+    ];
+    let enrollments =
+        [enrollment_row("e1", "c5a", "s1", "student", false), enrollment_row("e2", "c5a", "s2", "student", false)];
+    let done = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    assert_eq!(done["invite"], true);
+    assert_eq!(done["counts"]["invited"], 1, "{done:#}");
+    let mail = await_mail(&email, 1).await;
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert_eq!(mail[0]["subject"], "Вас ждут в «Гимназия» в kabinet");
+    let text = mail[0]["text"].as_str().unwrap();
+    assert!(text.contains(&org), "the organization ID: {text}");
+    assert!(text.contains("Смирнов Пётр") && text.contains(&email), "{text}");
+    let waiting = roster(&admin, &org, "linked=false").await;
+    assert!(record(&waiting, "s1")["invited_at"].is_string(), "{waiting:#?}");
+    assert!(record(&waiting, "s2")["invited_at"].is_null(), "{waiting:#?}");
+
+    // The same file again, with invite: nobody is mailed twice.
+    let again = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    assert_eq!(again["counts"]["invited"], 0, "{again:#}");
+    // A changed record (its name) is settled again, and still not mailed twice.
+    let users = [
+        user_row("s1", "student", "Петр", "Смирнов", "p.smirnov", &email, ""),
+        user_row("s2", "student", "Мария", "Орлова", "m.orlova", "", ""),
+    ];
+    let changed = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    assert_eq!(changed["counts"]["invited"], 0, "{changed:#}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(mail_to(&email).await.len(), 1, "once");
+
+    // A resend within the hour of the import's mail: refused.
+    let resend = format!("/v1/orgs/{org}/roster/s1/invite");
+    admin.post(&resend, json!({})).await.problem(409, "invitation_recently_sent");
+    // An hour later: sent once, then not again within the hour.
+    crate::set_item_attr(&org, "ROSTER#s1", "invited_at", crate::long_ago()).await;
+    let sent = admin.post(&resend, json!({})).await;
+    assert_eq!(sent.ok(202)["id"], "s1");
+    admin.post(&resend, json!({})).await.problem(409, "invitation_recently_sent");
+    let mail = await_mail(&email, 2).await;
+    assert_eq!(mail.len(), 2, "{mail:#?}");
+    assert_eq!(mail[1]["subject"], "Вас ждут в «Гимназия» в kabinet");
+    // No email, no invitation; no record, 404.
+    admin.post(&format!("/v1/orgs/{org}/roster/s2/invite"), json!({})).await.problem(422, "no_email");
+    admin.post(&format!("/v1/orgs/{org}/roster/nobody/invite"), json!({})).await.problem(404, "not_found");
+    // Once they joined: 409.
+    let petya = User::with_email("Петя", &email, true);
+    petya.get("/v1/me").await.ok(200);
+    crate::set_item_attr(&org, "ROSTER#s1", "invited_at", crate::long_ago()).await;
+    admin.post(&resend, json!({})).await.problem(409, "roster_record_linked");
+}
+
+#[tokio::test]
+async fn imports_are_for_admins_and_refuse_bad_requests() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 9").await;
+    let imports = format!("/v1/orgs/{org}/imports");
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
+    t.post(&imports, json!({"file_name": "journal.zip"})).await.problem(403, "forbidden");
+    t.get(&imports).await.problem(403, "forbidden");
+    t.get(&format!("/v1/orgs/{org}/roster")).await.problem(403, "forbidden");
+    t.get(&format!("/v1/orgs/{org}/roster?linked=false")).await.problem(403, "forbidden");
+    t.post(&format!("/v1/orgs/{org}/roster/s1/invite"), json!({})).await.problem(403, "forbidden");
+    User::new("Чужой").get(&imports).await.problem(404, "not_found");
+
+    // Bad bodies and queries: 422, and nothing changes.
+    admin
+        .post(&imports, json!({"file_name": "journal.zip", "format": "oneroster"}))
+        .await
+        .problem(422, "validation_failed");
+    admin.post(&imports, json!({"file_name": "x".repeat(201)})).await.problem(422, "validation_failed");
+    admin.get(&format!("/v1/orgs/{org}/roster?linked=maybe")).await.problem(422, "validation_failed");
+    admin.get(&imports).await.ok(200);
+    assert_eq!(admin.get(&imports).await.ok(200)["items"], json!([]), "no import was made");
+    User::new("Кто-то")
+        .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov", "role": "student"}))
+        .await
+        .problem(422, "validation_failed");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests")).await.ok(200)["items"], json!([]));
+
+    // Starting: not before the upload, with no unknown field, and only once.
+    let created = admin.post(&imports, json!({"file_name": "journal.zip"})).await.ok(201).clone();
+    assert_eq!(created["import"]["status"], "awaiting_upload");
+    let path = format!("{imports}/{}", created["import"]["id"].as_str().unwrap());
+    admin.post(&format!("{path}/start"), json!({})).await.problem(409, "upload_missing");
+    let users = csv_file(USERS_HEADER, &[user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", "")]);
+    let zip = roster_zip(&[("users.csv", users.as_str())]);
+    assert_eq!(put(&created["upload"], zip, &[]).await, 200);
+    admin
+        .post(&format!("{path}/start"), json!({"invite": true, "dry_run": true}))
+        .await
+        .problem(422, "validation_failed");
+    admin.post(&format!("{path}/start"), json!({"invite": "yes"})).await.problem(422, "validation_failed");
+    let still = admin.get(&path).await.ok(200).clone();
+    assert_eq!((still["status"].as_str(), still["invite"].as_bool()), (Some("awaiting_upload"), Some(false)));
+    kabinet_tests::start_importer().await;
+    assert_eq!(admin.post(&format!("{path}/start"), json!({})).await.ok(202)["status"], "processing");
+    admin.post(&format!("{path}/start"), json!({})).await.problem(409, "import_started");
+    let done = finished(&admin, &path).await;
+    assert_eq!(done["status"], "done", "{done:#}");
+    admin.post(&format!("{path}/start"), json!({})).await.problem(409, "import_started");
+    assert_eq!(done["counts"]["users"], 1, "{done:#}");
+    admin.get(&format!("{imports}/01nosuchimport")).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_single_csv_file_is_imported() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 10").await;
+    // users.csv alone, as some journals export it: a BOM, CRLF line ends, a quoted name
+    // with a comma, an extension column.
+    let users = "\u{feff}sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password,metadata.classroom\r\n\
+        t1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,Анна,Иванова,Петровна,t.ivanova,,,,,,,12\r\n\
+        a1,active,2026-08-20T10:00:00Z,true,s1,administrator,a.petrov,,Иван,Петров,,a.petrov,,,,,,,\r\n\
+        s1,active,2026-08-20T10:00:00Z,true,s1,student,s.orlova,,\"Мария, Анна\",Орлова,,s.orlova,,,,,05,,\r\n";
+    let path = start_import(&admin, &org, "users.csv", users.as_bytes().to_vec(), false).await;
+    let done = finished(&admin, &path).await;
+    assert_eq!(done["status"], "done", "{done:#}");
+    assert_eq!(done["file_name"], "users.csv");
+    assert_eq!(done["errors"], json!([]), "{done:#}");
+    assert_eq!(done["counts"]["users"], 3, "{done:#}");
+    assert_eq!(outcome(&done), (3, 0, 0, 0, 0), "{done:#}");
+    let all = roster(&admin, &org, "").await;
+    assert_eq!(ids(&all), ["a1", "s1", "t1"], "{all:#?}");
+    assert_eq!(
+        (record(&all, "a1")["role"].as_str(), record(&all, "a1")["roster_role"].as_str()),
+        (Some("staff"), Some("administrator"))
+    );
+    assert_eq!(record(&all, "s1")["name"], "Орлова Мария, Анна");
+    assert_eq!(record(&all, "t1")["name"], "Иванова Анна Петровна");
+    assert_eq!(record(&all, "t1")["identifier"], "t.ivanova");
+    // The same file under a name that says nothing: known by its columns.
+    let path = start_import(&admin, &org, "export-2026.csv", users.as_bytes().to_vec(), false).await;
+    let again = finished(&admin, &path).await;
+    assert_eq!(again["errors"], json!([]), "{again:#}");
+    assert_eq!(outcome(&again), (0, 0, 3, 0, 0), "{again:#}");
 }
