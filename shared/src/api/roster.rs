@@ -42,14 +42,20 @@ pub struct RosterPersonView {
     pub invited_at: Option<Timestamp>,
     /// The classes their enrollments place them in.
     pub class_ids: Vec<String>,
+    /// The courses (the journal's scheduled classes) their enrollments place them in.
+    pub course_ids: Vec<String>,
 }
 
 impl From<&RosterPerson> for RosterPersonView {
     fn from(p: &RosterPerson) -> Self {
-        let mut class_ids: Vec<String> = Vec::new();
+        let (mut class_ids, mut course_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
         for place in p.places.values() {
-            if !class_ids.contains(&place.class_id) {
-                class_ids.push(place.class_id.clone());
+            let (list, id) = match &place.course_id {
+                Some(course) => (&mut course_ids, course),
+                None => (&mut class_ids, &place.class_id),
+            };
+            if !list.contains(id) {
+                list.push(id.clone());
             }
         }
         RosterPersonView {
@@ -64,6 +70,7 @@ impl From<&RosterPerson> for RosterPersonView {
             linked_at: p.linked_at,
             invited_at: p.invited_at,
             class_ids,
+            course_ids,
         }
     }
 }

@@ -154,10 +154,14 @@ impl Import {
     }
 }
 
-/// A person's place in a class, from an enrollment.
+/// A person's place in a class, or in a course (a scheduled class of the journal), from
+/// an enrollment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RosterPlace {
+    /// Empty for a place in a course.
     pub class_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<String>,
     pub year: AcademicYear,
     pub role: Role,
     /// A teacher's `primary`: the class teacher.
@@ -219,14 +223,35 @@ pub fn position(role: Role, roster_role: &str, language: Language) -> Option<&'s
 impl RosterPerson {
     /// The current class of a student's places: the latest year's.
     pub fn student_class(&self) -> Option<&str> {
-        self.places.values().filter(|p| p.role == Role::Student).max_by_key(|p| p.year).map(|p| p.class_id.as_str())
+        self.class_places().filter(|p| p.role == Role::Student).max_by_key(|p| p.year).map(|p| p.class_id.as_str())
+    }
+
+    fn class_places(&self) -> impl Iterator<Item = &RosterPlace> {
+        self.places.values().filter(|p| p.course_id.is_none())
+    }
+
+    /// The courses the record studies (as a student) and teaches (as a teacher).
+    pub fn courses(&self) -> (Vec<String>, Vec<String>) {
+        let (mut studies, mut teaches) = (Vec::new(), Vec::new());
+        for p in self.places.values() {
+            let Some(c) = &p.course_id else { continue };
+            let list = match (self.role, p.role) {
+                (Role::Student, Role::Student) => &mut studies,
+                (Role::Teacher, Role::Teacher) => &mut teaches,
+                _ => continue,
+            };
+            if !list.contains(c) {
+                list.push(c.clone());
+            }
+        }
+        (studies, teaches)
     }
 
     /// The classes a teacher teaches, and those they are the class teacher of.
     pub fn taught(&self) -> (Vec<String>, Vec<String>) {
         let mut taught = Vec::new();
         let mut led = Vec::new();
-        for p in self.places.values().filter(|p| p.role == Role::Teacher) {
+        for p in self.class_places().filter(|p| p.role == Role::Teacher) {
             if !taught.contains(&p.class_id) {
                 taught.push(p.class_id.clone());
             }
@@ -284,7 +309,10 @@ mod tests {
                 .iter()
                 .map(|(e, c, r, p)| {
                     let year = AcademicYear::parse(if c.ends_with('6') { "2025/2026" } else { "2026/2027" }).unwrap();
-                    (e.to_string(), RosterPlace { class_id: c.to_string(), year, role: *r, primary: *p })
+                    (
+                        e.to_string(),
+                        RosterPlace { class_id: c.to_string(), course_id: None, year, role: *r, primary: *p },
+                    )
                 })
                 .collect(),
             user_id: None,

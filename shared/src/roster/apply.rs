@@ -19,7 +19,7 @@ use super::archive::Upload;
 use super::{Enrollment, RosterClass, RosterFile, RosterUser, Row, Status};
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
-use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Email, Import, Language, Membership};
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
 use crate::domain::{Org, OutboxEvent, RosterPerson, Timestamp, UserId};
 use crate::page::PageQuery;
 use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
@@ -299,7 +299,19 @@ impl<'a> Applier<'a> {
         let org = &self.org.id;
         if c.status == Status::ToBeDeleted {
             let Some(link) = link else { return Ok(Outcome::Unchanged) };
-            if !link.record.scheduled {
+            if let Some(course) = &link.record.course_id {
+                if let Some(course) = store.course(org, course).await? {
+                    let audit = AuditEntry::new(org, &self.actor, "course.delete", "course", &course.id);
+                    match store.delete_course(&course, &audit).await {
+                        Ok(()) | Err(crate::store::groups::GroupError::NotFound) => {}
+                        Err(crate::store::groups::GroupError::Store(e)) => return Err(e),
+                        Err(_) => {
+                            let why = "the course changed while importing; run the import again";
+                            return Ok(Outcome::Refused(line, why.into()));
+                        }
+                    }
+                }
+            } else if !link.record.scheduled {
                 if let Some(class) = store.class(org, &link.record.class_id).await? {
                     if class.source == ClassSource::Journal {
                         let audit = AuditEntry::new(org, &self.actor, "class.delete", "class", &class.id)
@@ -330,17 +342,10 @@ impl<'a> Applier<'a> {
         };
         let fp = digest(&[&c.title, &year.to_string(), if homeroom { "homeroom" } else { "scheduled" }]);
         if link.is_some_and(|l| l.fp.as_deref() == Some(fp.as_str())) {
-            // A scheduled class is never imported: skipped again.
-            let outcome = if homeroom { Outcome::Unchanged } else { Outcome::Skipped };
-            return self.seen_again(line, &c.sourced_id, &roster_class_sk(&c.sourced_id), outcome).await;
+            return self.seen_again(line, &c.sourced_id, &roster_class_sk(&c.sourced_id), Outcome::Unchanged).await;
         }
         if !homeroom {
-            let link = ClassLink { sourced_id: c.sourced_id.clone(), class_id: String::new(), year, scheduled: true };
-            return match store.put_class_link(org, &link, &fp, &self.seen).await {
-                Ok(()) => Ok(Outcome::Skipped),
-                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
-                Err(e) => Err(row_error(e)),
-            };
+            return self.course_row(line, &c, link, year, &fp).await;
         }
         let existing = match link.filter(|l| !l.record.scheduled) {
             Some(l) => store.class(org, &l.record.class_id).await?.filter(|k| k.source == ClassSource::Journal),
@@ -372,6 +377,68 @@ impl<'a> Applier<'a> {
             Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
             Err(RowWriteError::Changed) => {
                 Ok(Outcome::Refused(line, "the class changed while importing; run the import again".into()))
+            }
+            Err(e) => Err(row_error(e)),
+        }
+    }
+
+    /// A scheduled class (a subject's lessons) becomes a course of the same name; its
+    /// enrollments place students in it and make teachers its teachers.
+    async fn course_row(
+        &self,
+        line: u64,
+        c: &RosterClass,
+        link: Option<&Stored<ClassLink>>,
+        year: AcademicYear,
+        fp: &str,
+    ) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        let name: String = c.title.trim().chars().take(200).collect();
+        let existing = match link.and_then(|l| l.record.course_id.as_deref()) {
+            Some(id) => store.course(org, id).await?,
+            None => None,
+        };
+        let now = Timestamp::now();
+        let written = match existing {
+            Some(old) => {
+                let link = ClassLink {
+                    sourced_id: c.sourced_id.clone(),
+                    class_id: String::new(),
+                    year,
+                    scheduled: true,
+                    course_id: Some(old.id.clone()),
+                };
+                store.rename_journal_course(&old, &name, &link, fp, &self.seen).await.map(|_| Outcome::Updated)
+            }
+            None => {
+                let course = Course {
+                    id: ulid::Ulid::new().to_string().to_lowercase(),
+                    org_id: org.clone(),
+                    name,
+                    description: None,
+                    teacher_ids: Vec::new(),
+                    linked_group_ids: Vec::new(),
+                    student_count: 0,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let link = ClassLink {
+                    sourced_id: c.sourced_id.clone(),
+                    class_id: String::new(),
+                    year,
+                    scheduled: true,
+                    course_id: Some(course.id.clone()),
+                };
+                store.create_journal_course(&course, &link, fp, &self.seen).await.map(|_| Outcome::Created)
+            }
+        };
+        match written {
+            Ok(o) => Ok(o),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
+            Err(RowWriteError::Changed) => {
+                Ok(Outcome::Refused(line, "the course changed while importing; run the import again".into()))
             }
             Err(e) => Err(row_error(e)),
         }
@@ -522,17 +589,25 @@ impl<'a> Applier<'a> {
             let why = format!("class {} is not in classes.csv (or its row was refused)", e.class_id);
             return Ok(Outcome::Refused(line, why));
         };
-        if link.record.scheduled {
+        if link.record.scheduled && link.record.course_id.is_none() {
             return Ok(Outcome::Skipped);
         }
         let place = RosterPlace {
+            course_id: link.record.course_id.clone(),
             class_id: link.record.class_id.clone(),
             year: link.record.year,
             role: e.role,
             primary: e.primary,
         };
         let role = crate::store::items::role_name(e.role);
-        let fp = digest(&[&e.user_id, &e.class_id, &place.class_id, &role, if e.primary { "primary" } else { "" }]);
+        let fp = digest(&[
+            &e.user_id,
+            &e.class_id,
+            &place.class_id,
+            place.course_id.as_deref().unwrap_or(""),
+            &role,
+            if e.primary { "primary" } else { "" },
+        ]);
         if before.is_some_and(|b| b.fp.as_deref() == Some(fp.as_str())) {
             return self
                 .seen_again(line, &e.sourced_id, &roster_enrollment_sk(&e.sourced_id), Outcome::Unchanged)

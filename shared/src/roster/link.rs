@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use crate::domain::audit::Actor;
 use crate::domain::{AuditEntry, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User};
-use crate::domain::{Role, RoleGrant, UserId};
+use crate::domain::{PlaceKind, Role, RoleGrant, UserId};
+use crate::store::groups::{AddRecord, GroupError};
 use crate::store::members::{Existing, Joined, MemberError};
 use crate::store::StoreError;
 use crate::Ctx;
@@ -93,6 +94,7 @@ pub async fn join(
     ctx.store().link_roster_person(&org.id, &p.sourced_id, &user.id, Timestamp::now()).await?;
     if outcome == Linked::Joined {
         lead_classes(ctx, org, p, &user.id, &actor).await?;
+        take_courses(ctx, org, p, &m, &actor).await?;
     }
     Ok(outcome)
 }
@@ -102,7 +104,8 @@ pub async fn join(
 pub async fn confirmed(ctx: &Ctx, org: &Org, sourced_id: &str, m: &Membership, by: &Actor) -> Result<(), StoreError> {
     let Some(p) = ctx.store().roster_person(&org.id, sourced_id).await? else { return Ok(()) };
     ctx.store().link_roster_person(&org.id, sourced_id, &m.user_id, Timestamp::now()).await?;
-    lead_classes(ctx, org, &p, &m.user_id, by).await
+    lead_classes(ctx, org, &p, &m.user_id, by).await?;
+    take_courses(ctx, org, &p, m, by).await
 }
 
 /// A person signing in with a verified email joins every organization whose journal
@@ -133,6 +136,7 @@ pub async fn follow(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: 
     };
     if roles == m.roles {
         lead_classes(ctx, org, p, &m.user_id, by).await?;
+        take_courses(ctx, org, p, m, by).await?;
         return Ok(false);
     }
     let audit =
@@ -144,6 +148,7 @@ pub async fn follow(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: 
         Err(e) => return Err(member_store_error(e)),
     }
     lead_classes(ctx, org, p, &m.user_id, by).await?;
+    take_courses(ctx, org, p, m, by).await?;
     Ok(true)
 }
 
@@ -188,6 +193,46 @@ async fn lead_classes(ctx: &Ctx, org: &Org, p: &RosterPerson, user: &UserId, by:
             .after(new.summary());
         // A class changed meanwhile keeps its class teachers until the next import.
         let _ = ctx.store().update_class(&class, &new, &audit).await;
+    }
+    Ok(())
+}
+
+/// Places a member in the courses their record studies (a student), and among the
+/// teachers of those it teaches (a teacher). A course gone or changed meanwhile is left
+/// for the next import; a place the member left is not taken again unless the journal
+/// changes.
+async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: &Actor) -> Result<(), StoreError> {
+    let (studies, teaches) = p.courses();
+    let store = ctx.store();
+    for id in studies.iter().filter(|c| !m.course_ids.contains(c)) {
+        let audit = |users: &[UserId]| {
+            AuditEntry::new(&org.id, by, "course.students_add", "course", id)
+                .after(serde_json::json!({ "user_ids": users }))
+        };
+        let event = |_: &[UserId]| None;
+        let record = AddRecord { audit: &audit, event: &event };
+        match store.add_places(PlaceKind::Course, &org.id, id, std::slice::from_ref(m), &by.id, &record).await {
+            Ok(_) => {}
+            Err(GroupError::Store(e)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    for id in teaches.iter().filter(|c| !m.teaching_course_ids.contains(c)) {
+        let Some(course) = store.course(&org.id, id).await? else { continue };
+        if course.has_teacher(&m.user_id) {
+            continue;
+        }
+        let mut new = course.clone();
+        new.teacher_ids.push(m.user_id.to_string());
+        new.version = course.version + 1;
+        new.updated_at = Timestamp::now();
+        let audit = AuditEntry::new(&org.id, by, "course.update", "course", id)
+            .after(serde_json::json!({ "teacher_ids": new.teacher_ids }));
+        match store.update_course(&course, &new, &audit).await {
+            Ok(()) => {}
+            Err(GroupError::Store(e)) => return Err(e),
+            Err(_) => {}
+        }
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::items::{
     place_key, place_set_attr,
 };
 use super::keys::*;
-use super::pieces::{add_audit, add_event};
+use super::pieces::{add_audit, add_event, count_org};
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
@@ -161,7 +161,7 @@ impl Store {
     pub async fn create_group(&self, g: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
         let mut tx = Tx::new(&self.table);
         tx.put(group_item(g)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        count(&mut tx, &g.org_id, "group_count", 1)?;
+        count_org(&mut tx, &g.org_id, "group_count", 1)?;
         let mut meanings = Vec::new();
         if let Some(course) = &g.course_id {
             meanings.push((link_on_course(&mut tx, &g.org_id, course, &g.id)?, GroupError::TooManyLinked));
@@ -186,7 +186,7 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         let cond = Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(g.version));
         let mut meanings = vec![(tx.delete(group_key(&g.org_id, &g.id), Some(cond))?, GroupError::Changed)];
-        count(&mut tx, &g.org_id, "group_count", -1)?;
+        count_org(&mut tx, &g.org_id, "group_count", -1)?;
         if let Some(course) = &g.course_id {
             let expr =
                 Expr::update("DELETE linked_group_ids :g").when("attribute_exists(pk)").value(":g", one_of(&g.id));
@@ -202,7 +202,7 @@ impl Store {
     pub async fn create_course(&self, c: &Course, audit: &AuditEntry) -> Result<(), GroupError> {
         let mut tx = Tx::new(&self.table);
         tx.put(course_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        count(&mut tx, &c.org_id, "course_count", 1)?;
+        count_org(&mut tx, &c.org_id, "course_count", 1)?;
         let mut meanings = Vec::new();
         for t in &c.teacher_ids {
             meanings.push((teach(&mut tx, &c.org_id, &c.id, t, true)?, GroupError::NotATeacher(t.clone())));
@@ -242,7 +242,7 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         let cond = Expr::condition("attribute_exists(pk) AND version = :read").value(":read", n(c.version));
         let mut meanings = vec![(tx.delete(course_key(&c.org_id, &c.id), Some(cond))?, GroupError::Changed)];
-        count(&mut tx, &c.org_id, "course_count", -1)?;
+        count_org(&mut tx, &c.org_id, "course_count", -1)?;
         for g in &c.linked_group_ids {
             let expr =
                 Expr::update("REMOVE course_id").when("attribute_exists(pk) AND course_id = :c").value(":c", s(&c.id));
@@ -509,16 +509,6 @@ fn teach(tx: &mut Tx, org: &OrgId, course: &str, teacher: &str, starts: bool) ->
         mirror("teaching_course_ids", "DELETE", course).when("attribute_exists(pk)")
     };
     tx.update(member_key(org, &user), expr)
-}
-
-/// Moves one of the organization's counters (groups, courses).
-fn count(tx: &mut Tx, org: &OrgId, attr: &str, delta: i64) -> Result<usize, StoreError> {
-    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :d")
-        .when("attribute_exists(pk)")
-        .name("#count", attr)
-        .value(":zero", n(0))
-        .value(":d", n(delta));
-    tx.update(super::items::org_key(org), expr)
 }
 
 /// The update of a name, a description (absent: removed), the version and the time,

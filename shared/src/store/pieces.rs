@@ -204,6 +204,16 @@ pub fn count_pending_invitation(tx: &mut Tx, org: &OrgId, expires: Timestamp, de
     tx.update(key(org_pk(org), invitations_expiring_sk(&expires.day())), count)
 }
 
+/// Moves one of the organization's counters (`group_count`, `course_count`).
+pub fn count_org(tx: &mut Tx, org: &OrgId, attr: &str, delta: i64) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :d")
+        .when("attribute_exists(pk)")
+        .name("#count", attr)
+        .value(":zero", n(0))
+        .value(":d", n(delta));
+    tx.update(org_key(org), expr)
+}
+
 /// Counts a class made (`1`) or deleted (`-1`) on the organization.
 pub fn count_class(tx: &mut Tx, org: &OrgId, delta: i64) -> Result<usize, StoreError> {
     let expr = if delta < 0 {

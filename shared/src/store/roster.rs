@@ -12,14 +12,14 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::items::{class_item, class_name_item, from_item, to_value};
+use super::items::{class_item, class_name_item, course_item, course_key, from_item, to_value};
 use super::keys::*;
-use super::pieces::{add_event, class_changes, count_class};
+use super::pieces::{add_event, class_changes, count_class, count_org};
 use super::read::KeyQuery;
 use super::tx::{key, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::imports::RosterPlace;
-use crate::domain::{Class, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::domain::{Class, Course, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Why a row's write did not go through.
@@ -54,11 +54,14 @@ pub struct Stored<T> {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ClassLink {
     pub sourced_id: String,
-    /// Empty for a scheduled class (a subject's lessons), which kabinet does not import.
+    /// Empty for a scheduled class (a subject's lessons), which becomes a course.
     pub class_id: String,
     pub year: crate::domain::AcademicYear,
     #[serde(default)]
     pub scheduled: bool,
+    /// The course a scheduled class became.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course_id: Option<String>,
 }
 
 /// A journal enrollment: whose place in which class.
@@ -242,7 +245,13 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let guard = tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?;
-        let link = ClassLink { sourced_id: sourced_id.into(), class_id: c.id.clone(), year: c.year, scheduled: false };
+        let link = ClassLink {
+            sourced_id: sourced_id.into(),
+            class_id: c.id.clone(),
+            year: c.year,
+            scheduled: false,
+            course_id: None,
+        };
         let at = tx.put(tracked(&link, class_link_key(&c.org_id, sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         count_class(&mut tx, &c.org_id, 1)?;
         tx.run_expecting(self, vec![(guard, RowWriteError::NameTaken), (at, RowWriteError::Duplicate)]).await
@@ -259,8 +268,13 @@ impl Store {
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         let (changed, guard) = class_changes(&mut tx, old, new)?;
-        let link =
-            ClassLink { sourced_id: sourced_id.into(), class_id: new.id.clone(), year: new.year, scheduled: false };
+        let link = ClassLink {
+            sourced_id: sourced_id.into(),
+            class_id: new.id.clone(),
+            year: new.year,
+            scheduled: false,
+            course_id: None,
+        };
         let at =
             tx.put(tracked(&link, class_link_key(&new.org_id, sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         let mut meanings = vec![(changed, RowWriteError::Changed), (at, RowWriteError::Duplicate)];
@@ -472,17 +486,42 @@ impl Store {
         }
     }
 
-    /// Writes where a scheduled class of the journal went: nowhere (its enrollments are
-    /// skipped, not refused).
-    pub async fn put_class_link(
+    /// Creates the course a scheduled class of the journal becomes, with its link.
+    pub async fn create_journal_course(
         &self,
-        org: &OrgId,
+        c: &Course,
         link: &ClassLink,
         fp: &str,
         seen: &str,
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
-        tx.put(tracked(link, class_link_key(org, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
-        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+        tx.put(course_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        count_org(&mut tx, &c.org_id, "course_count", 1)?;
+        let at =
+            tx.put(tracked(link, class_link_key(&c.org_id, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        tx.run_expecting(self, vec![(at, RowWriteError::Duplicate)]).await
+    }
+
+    /// Renames a journal course as its scheduled class's title now says.
+    pub async fn rename_journal_course(
+        &self,
+        old: &Course,
+        name: &str,
+        link: &ClassLink,
+        fp: &str,
+        seen: &str,
+    ) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET #name = :name, version = :version, updated_at = :now")
+            .when("attribute_exists(pk) AND version = :read")
+            .name("#name", "name")
+            .value(":name", s(name))
+            .value(":version", super::tx::n(old.version + 1))
+            .value(":read", super::tx::n(old.version))
+            .value(":now", s(Timestamp::now().to_string()));
+        let changed = tx.update(course_key(&old.org_id, &old.id), expr)?;
+        let at =
+            tx.put(tracked(link, class_link_key(&old.org_id, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
+        tx.run_expecting(self, vec![(changed, RowWriteError::Changed), (at, RowWriteError::Duplicate)]).await
     }
 }

@@ -226,6 +226,7 @@ g1,active,2026-08-20T10:00:00Z,true,s1,guardian,,,Ольга,Смирнова,,o
 e1,active,2026-08-20T10:00:00Z,c5a,s1,t1,teacher,true,,
 e2,active,2026-08-20T10:00:00Z,c5a,s1,p1,student,false,,
 e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
+e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
 ";
     let files = [
         ("academicSessions.csv", SESSIONS),
@@ -240,11 +241,11 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     let c = &done["counts"];
     assert_eq!(
         (c["classes"].as_u64(), c["users"].as_u64(), c["enrollments"].as_u64()),
-        (Some(2), Some(3), Some(2)),
+        (Some(3), Some(3), Some(4)),
         "{done:#}"
     );
-    assert_eq!(c["created"], 7, "{done:#}");
-    assert_eq!(c["skipped"], 2, "the scheduled class and its enrollment: {done:#}");
+    assert_eq!(c["created"], 10, "{done:#}");
+    assert_eq!(c["skipped"], 0, "{done:#}");
     assert_eq!(c["linked"], 1, "the registered teacher: {done:#}");
     let classes = classes_of(&admin, &org).await;
     let names: Vec<&str> = classes.iter().map(|c| c["name"].as_str().unwrap()).collect();
@@ -254,6 +255,13 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     let waiting = roster(&admin, &org, "linked=false").await;
     assert_eq!(ids(&waiting), ["g1", "p1"], "{waiting:#?}");
     assert_eq!(record(&waiting, "p1")["class_ids"], json!([a5]));
+    // The scheduled class is a course: the student waits for it, the registered teacher
+    // teaches it.
+    let courses = admin.get(&format!("/v1/orgs/{org}/courses")).await.ok(200)["items"].clone();
+    assert_eq!(courses.as_array().unwrap().len(), 1, "{courses:#}");
+    assert_eq!(courses[0]["name"], "Математика 5А");
+    let course = courses[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(record(&waiting, "p1")["course_ids"], json!([course]));
     assert_eq!(record(&waiting, "g1")["role"], "parent");
     assert_eq!(record(&waiting, "g1")["roster_role"], "guardian");
     let joined = roster(&admin, &org, "linked=true").await;
@@ -279,6 +287,8 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     assert!(admin_member.get("linked").is_none(), "{admin_member:#}");
     let class = admin.get(&format!("/v1/orgs/{org}/classes/{a5}")).await.ok(200).clone();
     assert_eq!(class["class_teacher_ids"], json!([anna.sub]), "{class:#}");
+    let taught = admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200).clone();
+    assert_eq!(taught["teacher_ids"], json!([anna.sub]), "{taught:#}");
     let mine = anna.get("/v1/me/orgs").await.ok(200)["items"].clone();
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine:#}");
     assert_eq!(mine[0]["org"]["id"], org.as_str());
@@ -288,7 +298,7 @@ e3,active,2026-08-20T10:00:00Z,m5a,s1,p1,student,false,,
     let c = &again["counts"];
     assert_eq!(
         (c["created"].as_u64(), c["updated"].as_u64(), c["unchanged"].as_u64()),
-        (Some(0), Some(0), Some(7)),
+        (Some(0), Some(0), Some(10)),
         "{again:#}"
     );
     assert_eq!((c["linked"].as_u64(), c["deleted"].as_u64()), (Some(0), Some(0)), "{again:#}");
@@ -821,4 +831,42 @@ async fn a_single_csv_file_is_imported() {
     let again = finished(&admin, &path).await;
     assert_eq!(again["errors"], json!([]), "{again:#}");
     assert_eq!(outcome(&again), (0, 0, 3, 0, 0), "{again:#}");
+}
+
+#[tokio::test]
+async fn scheduled_classes_become_courses_their_people_join() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 11").await;
+    let email = unique_email("s1");
+    let classes = [
+        class_row("c5a", "5А"),
+        "m5a,active,2026-08-20T10:00:00Z,Математика 5А,05,,M5A,scheduled,,s1,y2027,,,".to_string(),
+    ];
+    let users = [user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", &email, "")];
+    let enrollments =
+        [enrollment_row("e1", "c5a", "s1", "student", false), enrollment_row("e2", "m5a", "s1", "student", false)];
+    let done = run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert_eq!(outcome(&done), (5, 0, 0, 0, 0), "{done:#}");
+    let courses = admin.get(&format!("/v1/orgs/{org}/courses")).await.ok(200)["items"].clone();
+    assert_eq!(courses[0]["name"], "Математика 5А", "{courses:#}");
+    let course = courses[0]["id"].as_str().unwrap().to_string();
+
+    // The student joins on first sign-in, into the class and the course.
+    let petya = User::with_email("Петя", &email, true);
+    petya.get("/v1/me").await.ok(200);
+    let students = admin.get(&format!("/v1/orgs/{org}/courses/{course}/students")).await.ok(200)["items"].clone();
+    let ids: Vec<&str> = students.as_array().unwrap().iter().filter_map(|s| s["user_id"].as_str()).collect();
+    assert_eq!(ids, [petya.sub.as_str()], "{students:#}");
+
+    // A new title renames the course; the same file again changes nothing.
+    let renamed = [classes[0].clone(), classes[1].replace("Математика 5А", "Алгебра 5А")];
+    let again = run(&admin, &org, &renamed, &users, &enrollments, false).await;
+    assert_eq!(outcome(&again), (0, 1, 4, 0, 0), "{again:#}");
+    let c = admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200).clone();
+    assert_eq!(c["name"], "Алгебра 5А");
+    // Deleted in the journal, the course goes.
+    let gone = [classes[0].clone(), to_be_deleted(renamed[1].clone())];
+    let last = run(&admin, &org, &gone, &users, &[enrollments[0].clone()], false).await;
+    assert_eq!(last["counts"]["deleted"], 1, "{last:#}");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.status, 404);
 }
