@@ -870,3 +870,29 @@ async fn scheduled_classes_become_courses_their_people_join() {
     assert_eq!(last["counts"]["deleted"], 1, "{last:#}");
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.status, 404);
 }
+
+#[tokio::test]
+async fn two_imports_started_at_once_run_one_at_a_time() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 12").await;
+    kabinet_tests::start_importer().await;
+    let zip = roster_zip(&[("classes.csv", CLASSES)]);
+    let mut paths = Vec::new();
+    for _ in 0..2 {
+        let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({})).await.ok(201).clone();
+        assert_eq!(put(&created["upload"], zip.clone(), &[]).await, 200);
+        paths.push(format!("/v1/orgs/{org}/imports/{}", created["import"]["id"].as_str().unwrap()));
+    }
+    let (start_a, start_b) = (format!("{}/start", paths[0]), format!("{}/start", paths[1]));
+    let (a, b) = tokio::join!(admin.post(&start_a, json!({})), admin.post(&start_b, json!({})));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [202, 409], "{} / {}", a.text, b.text);
+    let (refused, waiting) = if a.status == 409 { (&a, &paths[0]) } else { (&b, &paths[1]) };
+    refused.problem(409, "import_in_progress");
+    let running = paths.iter().find(|p| *p != waiting).unwrap();
+    assert_eq!(finished(&admin, running).await["status"], "done");
+    // Once it is done, the other may start.
+    admin.post(&format!("{waiting}/start"), json!({})).await.ok(202);
+    assert_eq!(finished(&admin, waiting).await["status"], "done");
+}
