@@ -5,6 +5,7 @@
 pub mod access;
 pub mod bench;
 pub mod bench_export;
+pub mod bench_import;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;

@@ -7,6 +7,7 @@
 //!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
 //!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
 //!   kabinet-local bench-export [--members N,N,..]  the exporter's benchmark
+//!   kabinet-local bench-import [--users N,N,..]    the importer's benchmark
 
 use kabinet::config::Config;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
@@ -143,6 +144,24 @@ async fn main() {
     // One build of the export benchmark, in a process of its own (started by bench-export).
     if args.first().map(String::as_str) == Some("bench-export-one") {
         return kabinet_local::bench_export::one(&args).await;
+    }
+    if args.first().map(String::as_str) == Some("bench-import") {
+        let sizes: Result<Vec<usize>, String> = arg(&args, "--users")
+            .unwrap_or_else(|| "1000,10000,100000".into())
+            .split(',')
+            .map(|s| s.trim().parse().map_err(|_| format!("--users: {s} is not a number")))
+            .collect();
+        match sizes {
+            Ok(sizes) => return kabinet_local::bench_import::run(sizes).await,
+            Err(e) => {
+                eprintln!("kabinet-local bench-import: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    // One import of the import benchmark, in a process of its own (started by bench-import).
+    if args.first().map(String::as_str) == Some("bench-import-one") {
+        return kabinet_local::bench_import::one(&args).await;
     }
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());

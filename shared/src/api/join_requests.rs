@@ -163,7 +163,7 @@ async fn decide(
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
            ("If-Match" = String, Header, description = "the request's ETag as read")),
     responses((status = 200, description = "The accepted request", body = JoinRequestView, headers(("ETag" = String))),
-              (status = 409, description = "`already_decided` or `already_member`"),
+              (status = 409, description = "`already_decided`, `already_member`, or `roster_record_linked` (a link to a journal record that has joined since)"),
               (status = 412, description = "`precondition_failed`: the request changed since it was read: read it again"),
               (status = 422, description = "`validation_failed`: a class the request names no longer exists or has graduated (edit the request)"),
               (status = 428, description = "`precondition_required`: no If-Match")))]
@@ -172,6 +172,16 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let expected = req.required_if_match()?;
     require_pending(&request)?;
     require_version(&request, Some(expected))?;
+    if let Some(record) = &request.roster_id {
+        // The journal's person joined meanwhile (signing in, or another request).
+        let linked = ctx.store().roster_person(&caller.org.id, record).await?.map(|p| p.user_id);
+        if !matches!(linked, Some(None)) {
+            return Err(ApiError::conflict(
+                "roster_record_linked",
+                "The journal's record this request links to has joined already, or is gone: reject the request.",
+            ));
+        }
+    }
     let (org, r) = (&caller.org, &request);
     let m = Membership::new(
         &org.id,

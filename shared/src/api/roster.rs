@@ -171,8 +171,8 @@ pub struct NewRosterLink {
 /// the roles and classes of the record, which an admin accepts or rejects.
 #[utoipa::path(post, path = "/v1/me/roster-links", tag = "me", request_body = NewRosterLink,
     responses((status = 201, description = "The join request", body = JoinRequestView, headers(("Location" = String))),
-              (status = 404, description = "`not_found`: no organization with this ID, or no person with this login in its journal"),
-              (status = 409, description = "`roster_record_linked`, `already_member`, `join_request_pending`, or `roster_record_incomplete` (the journal gives no class yet)"),
+              (status = 404, description = "`not_found`: no person waits with this login in this organization's journal (the same answer whatever the reason: unknown organization or login, joined already, no class yet)"),
+              (status = 409, description = "`already_member` or `join_request_pending`"),
               (status = 422, description = "`validation_failed`")))]
 pub async fn link(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
@@ -181,26 +181,20 @@ pub async fn link(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     if identifier.is_empty() || identifier.chars().count() > MAX_ID {
         return Err(ApiError::validation("identifier", format!("is your journal login, 1-{MAX_ID} characters")));
     }
-    let org = OrgId::parse(&body.org_id).ok_or(ApiError::NotFound("organization"))?;
-    let org = ctx.store().org(&org).await?.ok_or(ApiError::NotFound("organization"))?;
-    let person = ctx
-        .store()
-        .roster_person_by_identifier(&org.id, identifier)
-        .await?
-        .ok_or(ApiError::NotFound("person with this login in the school's journal"))?;
+    // One answer for an unknown organization, an unknown login, a person who joined
+    // already and a record that gives no role yet: the journal is not to be probed.
+    let not_waiting = || ApiError::NotFound("person waiting with this login in the school's journal");
+    let org = OrgId::parse(&body.org_id).ok_or_else(not_waiting)?;
+    let org = ctx.store().org(&org).await?.ok_or_else(not_waiting)?;
+    let person = ctx.store().roster_person_by_identifier(&org.id, identifier).await?.ok_or_else(not_waiting)?;
     match &person.user_id {
         Some(u) if *u == user => {
             return Err(ApiError::conflict("already_member", "You are a member of this organization already."))
         }
-        Some(_) => return Err(linked_already()),
+        Some(_) => return Err(not_waiting()),
         None => {}
     }
-    let roles = crate::roster::link::grants(&ctx, &person).await?.ok_or_else(|| {
-        ApiError::conflict(
-            "roster_record_incomplete",
-            "The school's journal gives you no class yet: ask the school to complete it.",
-        )
-    })?;
+    let roles = crate::roster::link::grants(&ctx, &person).await?.ok_or_else(not_waiting)?;
     let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     let now = Timestamp::now();
     let request = JoinRequest {

@@ -33,8 +33,12 @@ pub const CHUNK: usize = 100;
 const PARALLEL: usize = 8;
 /// Academic sessions kept (a journal has a handful a year).
 const MAX_SESSIONS: usize = 10_000;
-/// The longest sourcedId taken (it is part of a key).
-const MAX_ID: usize = 255;
+/// The longest sourcedId taken, in bytes (it is part of keys, which hold 1,024).
+const MAX_ID: usize = 200;
+/// The longest text of a row a refusal repeats, in characters.
+const QUOTED: usize = 120;
+/// The children (or parents) one person's row may name.
+const MAX_AGENTS: usize = 50;
 /// How often a running import shows its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
@@ -122,7 +126,13 @@ impl<'a> Applier<'a> {
     fn refuse(&mut self, file: &str, line: u64, message: impl Into<String>) {
         self.applied.counts.errors += 1;
         if self.applied.errors.len() < MAX_LISTED_ERRORS {
-            self.applied.errors.push(RowProblem { file: file.to_string(), line, message: message.into() });
+            // A message repeats what the row holds: kept short, so that 500 of them stay
+            // well within an item.
+            let mut message: String = message.into();
+            if message.chars().count() > 3 * QUOTED {
+                message = message.chars().take(3 * QUOTED).chain("…".chars()).collect();
+            }
+            self.applied.errors.push(RowProblem { file: file.to_string(), line, message });
         }
     }
 
@@ -247,8 +257,8 @@ impl<'a> Applier<'a> {
         let mut first: HashMap<String, u64> = HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for (line, row) in rows {
-            if id(&row).chars().count() > MAX_ID {
-                self.refuse(file.file_name(), line, format!("sourcedId is longer than {MAX_ID} characters"));
+            if id(&row).len() > MAX_ID {
+                self.refuse(file.file_name(), line, format!("sourcedId is longer than {MAX_ID} bytes"));
                 continue;
             }
             match first.get(id(&row)) {
@@ -275,12 +285,13 @@ impl<'a> Applier<'a> {
         let ids: Vec<String> = rows.iter().map(|(_, c)| c.sourced_id.clone()).collect();
         let links = self.ctx.store().class_links(&self.org.id, &ids).await?;
         let this = &*self;
+        // One at a time: each new class or course moves the organization's counter, and
+        // transactions on one item at once conflict (a school has a few hundred classes).
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
-            .map(|(line, c)| {
+            .then(|(line, c)| {
                 let link = links.get(&c.sourced_id);
                 async move { this.class_row(line, c, link).await }
             })
-            .buffer_unordered(PARALLEL)
             .collect()
             .await;
         for o in outcomes {
@@ -493,19 +504,28 @@ impl<'a> Applier<'a> {
             return Ok(Outcome::Deleted);
         }
         let name: String = u.full_name().chars().take(200).collect();
+        let identifier = u.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty());
+        if identifier.is_some_and(|i| i.len() > MAX_ID) {
+            return Ok(Outcome::Refused(line, format!("identifier is longer than {MAX_ID} bytes")));
+        }
+        let identifier = identifier.map(str::to_owned);
+        let roster_role: String = u.roster_role.chars().take(50).collect();
         let email = u.email.as_deref().map(Email::normalized);
         let role = crate::store::items::role_name(u.role);
-        let language = serde_json::to_string(&self.language).unwrap_or_default();
-        let agent_ids: Vec<String> = u.agent_ids.iter().filter(|a| a.chars().count() <= MAX_ID).cloned().collect();
+        let mut agent_ids: Vec<String> = Vec::new();
+        for a in u.agent_ids.iter().filter(|a| a.len() <= MAX_ID).take(MAX_AGENTS) {
+            if !agent_ids.contains(a) {
+                agent_ids.push(a.clone());
+            }
+        }
         let agents = agent_ids.join(",");
         let fp = digest(&[
             &role,
-            &u.roster_role,
+            &roster_role,
             &name,
             email.as_deref().unwrap_or(""),
-            u.identifier.as_deref().unwrap_or(""),
+            identifier.as_deref().unwrap_or(""),
             &agents,
-            &language,
         ]);
         if stored.is_some_and(|s| s.fp.as_deref() == Some(fp.as_str())) {
             return self.seen_again(line, &u.sourced_id, &roster_sk(&u.sourced_id), Outcome::Unchanged).await;
@@ -515,10 +535,10 @@ impl<'a> Applier<'a> {
             org_id: org.clone(),
             sourced_id: u.sourced_id.clone(),
             role: u.role,
-            roster_role: u.roster_role.clone(),
+            roster_role,
             name,
             email,
-            identifier: u.identifier.clone(),
+            identifier,
             language: self.language,
             agent_ids,
             places: Default::default(),
@@ -546,7 +566,7 @@ impl<'a> Applier<'a> {
         let classes: Vec<String> = rows
             .iter()
             .map(|(_, e)| e.class_id.clone())
-            .filter(|c| c.chars().count() <= MAX_ID)
+            .filter(|c| c.len() <= MAX_ID)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -582,8 +602,8 @@ impl<'a> Applier<'a> {
             store.delete_enrollment(org, &before.record, self.dirty()).await?;
             return Ok(Outcome::Deleted);
         }
-        if e.user_id.chars().count() > MAX_ID || e.class_id.chars().count() > MAX_ID {
-            return Ok(Outcome::Refused(line, format!("a sourcedId is longer than {MAX_ID} characters")));
+        if e.user_id.len() > MAX_ID || e.class_id.len() > MAX_ID {
+            return Ok(Outcome::Refused(line, format!("a sourcedId is longer than {MAX_ID} bytes")));
         }
         let Some(link) = link else {
             let why = format!("class {} is not in classes.csv (or its row was refused)", e.class_id);
@@ -640,22 +660,30 @@ impl<'a> Applier<'a> {
     }
 
     /// Brings the memberships of the people this import changed in step with their
-    /// records, page by page.
+    /// records, a page of them at a time: the import's marks name them, and each page's
+    /// marks go once it is settled (the next page is the first marks left).
     async fn settle_all(&mut self) -> Result<(), StoreError> {
         self.file = "settling memberships";
         self.file_rows = 0;
         let store = self.ctx.store();
-        let mut cursor = None;
         loop {
-            let page = PageQuery { limit: CHUNK as i32, cursor };
-            let (people, next) = store.dirty_people_page(&self.org.id, self.dirty(), &page).await?;
-            let linked: Vec<UserId> = people.iter().filter_map(|p| p.user_id.clone()).collect();
+            let page = PageQuery { limit: CHUNK as i32, cursor: None };
+            let (ids, _) = store.dirty_page(&self.org.id, self.dirty(), &page).await?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            // A person deleted since they were marked is simply not there.
+            let people: Vec<RosterPerson> =
+                store.roster_people(&self.org.id, &ids).await?.into_values().map(|s| s.record).collect();
+            // Each person once (two records may be linked to one person).
+            let linked: Vec<UserId> =
+                people.iter().filter_map(|p| p.user_id.clone()).collect::<BTreeSet<_>>().into_iter().collect();
             let members: HashMap<UserId, Membership> = if linked.is_empty() {
                 HashMap::new()
             } else {
                 store.memberships(&self.org.id, &linked).await?.into_iter().map(|m| (m.user_id.clone(), m)).collect()
             };
-            self.file_rows += people.len() as u64;
+            self.file_rows += ids.len() as u64;
             let this = &*self;
             let settled: Vec<Result<Settled, StoreError>> = stream::iter(people)
                 .map(|p| {
@@ -670,11 +698,8 @@ impl<'a> Applier<'a> {
                 self.applied.counts.linked += u64::from(s.linked);
                 self.applied.counts.invited += u64::from(s.invited);
             }
+            store.settled(&self.org.id, self.dirty(), &ids).await?;
             self.show_progress(false).await;
-            match next {
-                Some(c) => cursor = Some(c),
-                None => return Ok(()),
-            }
         }
     }
 
@@ -713,7 +738,6 @@ impl<'a> Applier<'a> {
                 }
             }
         }
-        store.settle_roster_person(&self.org.id, &p.sourced_id, self.dirty()).await?;
         Ok(settled)
     }
 }

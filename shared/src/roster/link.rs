@@ -31,7 +31,9 @@ pub async fn children_classes(ctx: &Ctx, p: &RosterPerson) -> Result<Vec<String>
     if p.role != Role::Parent || p.agent_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let children = ctx.store().roster_people(&p.org_id, &p.agent_ids).await?;
+    // Each child once: a batch read refuses a key asked twice.
+    let ids: Vec<String> = p.agent_ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let children = ctx.store().roster_people(&p.org_id, &ids).await?;
     let mut classes: Vec<String> = Vec::new();
     for id in &p.agent_ids {
         if let Some(c) = children.get(id).and_then(|c| c.record.student_class()) {
@@ -43,10 +45,31 @@ pub async fn children_classes(ctx: &Ctx, p: &RosterPerson) -> Result<Vec<String>
     Ok(classes)
 }
 
-/// The roles the record gives now, if any.
+/// The roles the record gives now, if any: with the classes that still exist and have
+/// not graduated (a student or parent left with none gets no role yet).
 pub async fn grants(ctx: &Ctx, p: &RosterPerson) -> Result<Option<Vec<RoleGrant>>, StoreError> {
     let children = children_classes(ctx, p).await?;
-    Ok(p.grants(&children))
+    let Some(mut grants) = p.grants(&children) else { return Ok(None) };
+    let named: BTreeSet<String> = grants.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
+    if named.is_empty() {
+        return Ok(Some(grants));
+    }
+    let open: BTreeSet<String> = ctx
+        .store()
+        .classes_by_id(&p.org_id, &named)
+        .await?
+        .into_iter()
+        .filter(|c| !c.graduated)
+        .map(|c| c.id)
+        .collect();
+    for g in &mut grants {
+        g.class_ids.retain(|c| open.contains(c));
+    }
+    let needs_class = |g: &RoleGrant| matches!(g.role, Role::Student | Role::Parent);
+    if grants.iter().any(|g| needs_class(g) && g.class_ids.is_empty()) {
+        return Ok(None);
+    }
+    Ok(Some(grants))
 }
 
 /// Makes `user` a member as the record says and links the record to them. `by` is the
@@ -88,6 +111,8 @@ pub async fn join(
                     return Err(StoreError::Other("a pending join request came and went".into()));
                 }
             }
+            // A class went meanwhile: the next import (or sign-in) tries again.
+            Err(MemberError::ClassUnavailable(_)) => return Ok(Linked::NotYet),
             Err(e) => return Err(member_store_error(e)),
         }
     };
@@ -118,8 +143,15 @@ pub async fn on_sign_in(ctx: &Ctx, user: &User) -> Result<Vec<crate::domain::Org
             continue;
         }
         let Some(org) = ctx.store().org(&p.org_id).await? else { continue };
-        if join(ctx, &org, &p, user, None).await? == Linked::Joined {
-            joined.push(org.id.clone());
+        // One school's failure never keeps the person out of the others, nor out of
+        // their profile: it is logged, and their next sign-in with a new email or the
+        // school's next import tries again.
+        match join(ctx, &org, &p, user, None).await {
+            Ok(Linked::Joined) => joined.push(org.id.clone()),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(org = %org.id, roster = %p.sourced_id, error = %e, "joining from a roster record failed")
+            }
         }
     }
     Ok(joined)

@@ -89,11 +89,12 @@ pub const ROSTERENROL_PREFIX: &str = "ROSTERENROL#";
 pub const ROSTEREMAIL_PREFIX: &str = "ROSTEREMAIL#";
 /// An organization's roster people by journal login (on gsi1).
 pub const ROSTERIDENT_PREFIX: &str = "ROSTERIDENT#";
-/// What a roster record's last write from an import was (a digest of its row), which
-/// run of an import last read its row, and which import has yet to settle it.
+/// A person an import changed and has yet to settle (`ROSTERDIRTY#<import>#<sourcedId>`).
+pub const ROSTERDIRTY_PREFIX: &str = "ROSTERDIRTY#";
+/// What a roster record's last write from an import was (a digest of its row), and
+/// which run of an import last read its row.
 pub const FINGERPRINT: &str = "fp";
 pub const SEEN: &str = "seen";
-pub const DIRTY: &str = "dirty";
 
 /// The order of an organization's join requests (on gsi2): pending ones first, under
 /// this prefix, then the decided ones under [`JOINREQS_DECIDED`].
@@ -140,6 +141,11 @@ pub fn roster_class_sk(sourced_id: &str) -> String {
 
 pub fn roster_enrollment_sk(sourced_id: &str) -> String {
     format!("{ROSTERENROL_PREFIX}{sourced_id}")
+}
+
+/// `sourced_id` empty: the prefix of the import's marks.
+pub fn roster_dirty_sk(import: &str, sourced_id: &str) -> String {
+    format!("{ROSTERDIRTY_PREFIX}{import}#{sourced_id}")
 }
 
 pub fn roster_email_pk(email: &str) -> String {

@@ -5,8 +5,9 @@
 //! An import writes each row as one write or one transaction, so a row applies whole or
 //! not at all. Each record keeps a digest of the row it came from (`fp`: the same row
 //! again changes nothing), the run of an import that last read its row (`seen`: a second
-//! row with the same sourcedId in one run is refused), and, while a change of the import
-//! has yet to reach the person's membership, that import (`dirty`).
+//! row with the same sourcedId in one run is refused). A person whose record an import
+//! changed is marked (`ROSTERDIRTY#<import>#<sourcedId>`, in the same transaction) until
+//! the import has brought their membership in step: settling reads only the marks.
 
 use std::collections::HashMap;
 
@@ -108,6 +109,21 @@ fn tracked<T: serde::Serialize>(record: &T, key: Item, fp: &str, seen: &str) -> 
     Ok(item)
 }
 
+/// Which person an import has yet to settle (`ROSTERDIRTY#<import>#<sourcedId>`).
+#[derive(Debug, serde::Deserialize)]
+struct DirtyMark {
+    sourced_id: String,
+}
+
+/// Marks a person for the import's settling (their membership meets their record once
+/// the files are read); the mark goes when settled, or expires.
+fn mark_dirty(tx: &mut Tx, org: &OrgId, dirty: &str, sourced_id: &str) -> Result<usize, StoreError> {
+    let mut item = key(org_pk(org), roster_dirty_sk(dirty, sourced_id));
+    item.insert("sourced_id".into(), s(sourced_id));
+    item.insert(TTL.into(), super::tx::n(Timestamp::now().plus(time::Duration::days(7)).unix()));
+    tx.put(item, None)
+}
+
 /// The stored records of `keys`, by sort key.
 async fn by_sk<T: serde::de::DeserializeOwned>(
     store: &Store,
@@ -151,7 +167,7 @@ impl Store {
     }
 
     /// Writes a person's row (what the journal says of them; their places, link and
-    /// invitation stay as they are) and marks them for `dirty`'s settling.
+    /// invitation stay as they are) and marks them for the import `dirty`'s settling.
     pub async fn put_roster_person(
         &self,
         p: &RosterPerson,
@@ -172,14 +188,12 @@ impl Store {
             "updated_at = :now",
             "#fp = :fp",
             "#seen = :seen",
-            "#dirty = :dirty",
         ];
         let mut remove = vec![];
         let mut expr = first_in_run(seen)
             .name("#role", "role")
             .name("#name", "name")
             .name("#fp", FINGERPRINT)
-            .name("#dirty", DIRTY)
             .value(":org", s(p.org_id.as_str()))
             .value(":sid", s(&p.sourced_id))
             .value(":role", to_value(&p.role)?)
@@ -190,8 +204,7 @@ impl Store {
             .value(":language", to_value(&p.language)?)
             .value(":empty", AttributeValue::M(HashMap::new()))
             .value(":now", s(p.updated_at.to_string()))
-            .value(":fp", s(fp))
-            .value(":dirty", s(dirty));
+            .value(":fp", s(fp));
         match &p.email {
             Some(email) => {
                 set.extend(["email = :email", "#g2pk = :g2pk", "#g2sk = :g2sk"]);
@@ -220,18 +233,30 @@ impl Store {
         expr.update = Some(update);
         let mut tx = Tx::new(&self.table);
         tx.update(person_key(&p.org_id, &p.sourced_id), expr)?;
+        mark_dirty(&mut tx, &p.org_id, dirty, &p.sourced_id)?;
         tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
     }
 
     /// Records that this run read a row that changes nothing; `Duplicate` when another
     /// row of the run had its sourcedId.
     pub async fn mark_seen(&self, org: &OrgId, sk: &str, seen: &str) -> Result<(), RowWriteError> {
-        let mut expr =
-            first_in_run(seen).when("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)");
-        expr.update = Some("SET #seen = :seen".into());
-        let mut tx = Tx::new(&self.table);
-        tx.update(key(org_pk(org), sk), expr)?;
-        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), sk)))
+            .update_expression("SET #seen = :seen")
+            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)")
+            .expression_attribute_names("#seen", SEEN)
+            .expression_attribute_values(":seen", s(seen))
+            .send()
+            .await
+            .map_err(classify);
+        match out {
+            Ok(_) => Ok(()),
+            Err(StoreError::ConditionFailed) => Err(RowWriteError::Duplicate),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Creates a journal class with its name guard and link.
@@ -311,22 +336,18 @@ impl Store {
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         let at = tx.put(tracked(e, enrollment_key(org, &e.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
-        let set = Expr::update("SET places.#e = :place, #dirty = :dirty")
+        let set = Expr::update("SET places.#e = :place")
             .when("attribute_exists(pk)")
             .name("#e", &e.sourced_id)
-            .name("#dirty", DIRTY)
-            .value(":place", to_value(place)?)
-            .value(":dirty", s(dirty));
+            .value(":place", to_value(place)?);
         let person = tx.update(person_key(org, &e.user_sourced_id), set)?;
+        mark_dirty(&mut tx, org, dirty, &e.user_sourced_id)?;
         let mut meanings = vec![(at, RowWriteError::Duplicate), (person, RowWriteError::UnknownPerson)];
         if let Some(before) = before.filter(|b| *b != e.user_sourced_id) {
-            let off = Expr::update("REMOVE places.#e SET #dirty = :dirty")
-                .when("attribute_exists(pk)")
-                .name("#e", &e.sourced_id)
-                .name("#dirty", DIRTY)
-                .value(":dirty", s(dirty));
+            let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", &e.sourced_id);
             // The person it was moved from may be gone: then there is nothing to take off.
             let i = tx.update(person_key(org, before), off)?;
+            mark_dirty(&mut tx, org, dirty, before)?;
             meanings.push((i, RowWriteError::Changed));
         }
         tx.run_expecting(self, meanings).await
@@ -336,12 +357,9 @@ impl Store {
     pub async fn delete_enrollment(&self, org: &OrgId, e: &EnrollmentRecord, dirty: &str) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
         tx.delete(enrollment_key(org, &e.sourced_id), None)?;
-        let off = Expr::update("REMOVE places.#e SET #dirty = :dirty")
-            .when("attribute_exists(pk)")
-            .name("#e", &e.sourced_id)
-            .name("#dirty", DIRTY)
-            .value(":dirty", s(dirty));
+        let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", &e.sourced_id);
         tx.update(person_key(org, &e.user_sourced_id), off)?;
+        mark_dirty(&mut tx, org, dirty, &e.user_sourced_id)?;
         match tx.run(self).await {
             Err(err) if err.condition_failed_at(1) => {
                 let mut tx = Tx::new(&self.table);
@@ -364,18 +382,17 @@ impl Store {
             .map_err(classify)
     }
 
-    /// A page of the people whose changes `dirty` has yet to settle (the page may hold
-    /// fewer than asked, even none, with a cursor to go on).
-    pub async fn dirty_people_page(
+    /// A page of the people whose changes `dirty` (an import) has yet to settle, by
+    /// sourcedId.
+    pub async fn dirty_page(
         &self,
         org: &OrgId,
         dirty: &str,
         page: &PageQuery,
-    ) -> Result<(Vec<RosterPerson>, Option<Cursor>), StoreError> {
-        let q = KeyQuery::table(org_pk(org))
-            .prefix(ROSTER_PREFIX)
-            .filter(Expr::condition("#dirty = :dirty").name("#dirty", DIRTY).value(":dirty", s(dirty)));
-        self.query_page(&q, page).await
+    ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
+        let q = KeyQuery::table(org_pk(org)).prefix(roster_dirty_sk(dirty, ""));
+        let (marks, next): (Vec<DirtyMark>, _) = self.query_page(&q, page).await?;
+        Ok((marks.into_iter().map(|m| m.sourced_id).collect(), next))
     }
 
     /// A page of the organization's roster people: all, those who joined (`Some(true)`)
@@ -411,24 +428,19 @@ impl Store {
         Ok(found.into_iter().next())
     }
 
-    /// Settles a person's changes: `dirty` is done with them.
-    pub async fn settle_roster_person(&self, org: &OrgId, sourced_id: &str, dirty: &str) -> Result<(), StoreError> {
-        let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(person_key(org, sourced_id)))
-            .update_expression("REMOVE #dirty")
-            .condition_expression("#dirty = :dirty")
-            .expression_attribute_names("#dirty", DIRTY)
-            .expression_attribute_values(":dirty", s(dirty))
-            .send()
-            .await
-            .map_err(classify);
-        match out {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
-            Err(e) => Err(e),
+    /// Settles people's changes: `dirty` is done with them (their marks go, 8 at once).
+    pub async fn settled(&self, org: &OrgId, dirty: &str, sourced_ids: &[String]) -> Result<(), StoreError> {
+        for chunk in sourced_ids.chunks(8) {
+            let deletes = chunk.iter().map(|id| {
+                self.db
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(org_pk(org), roster_dirty_sk(dirty, id))))
+                    .send()
+            });
+            futures::future::try_join_all(deletes).await.map_err(classify)?;
         }
+        Ok(())
     }
 
     /// Links a roster record to the person who joined as it; false when it was linked

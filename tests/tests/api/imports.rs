@@ -675,16 +675,30 @@ async fn a_person_links_by_journal_login_and_an_admin_confirms() {
         .post("/v1/me/roster-links", json!({"org_id": "zzzzzzzzzz", "identifier": "m.orlova"}))
         .await
         .problem(404, "not_found");
-    // A record someone linked: 409.
+    // A record someone linked: the same 404 (the journal cannot be probed for who joined).
     other
         .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
         .await
-        .problem(409, "roster_record_linked");
+        .problem(404, "not_found");
     petya
         .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
         .await
         .problem(409, "already_member");
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"], json!([]));
+
+    // Two people ask for the same record: the first accepted links it, the second can
+    // no longer be accepted.
+    let first = registered("Маша").await;
+    let second = registered("Тоже Маша").await;
+    let mut requests = Vec::new();
+    for who in [&first, &second] {
+        let r = who.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "m.orlova"})).await;
+        requests.push(r.ok(201).clone());
+    }
+    let id = |r: &Value| r["id"].as_str().unwrap().to_string();
+    decide(&admin, &org, &id(&requests[0]), "accept", json!({})).await.ok(200);
+    decide(&admin, &org, &id(&requests[1]), "accept", json!({})).await.problem(409, "roster_record_linked");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", second.sub)).await.status, 404);
 }
 
 #[tokio::test]
