@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import clean
+.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -45,6 +45,23 @@ test: venv
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
+	$(MAKE) --no-print-directory client-check
+
+## The typed TypeScript client (clients/typescript): its types regenerated from the
+## OpenAPI document must equal the committed ones, and the example must compile with
+## `tsc --strict`. `make client` rewrites the committed types after an API change.
+CLIENT := clients/typescript
+client-deps:
+	@cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+client-check: client-deps
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
+	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output ../../target/schema.d.ts >/dev/null
+	@diff -u $(CLIENT)/src/schema.d.ts target/schema.d.ts || { echo "$(CLIENT)/src/schema.d.ts differs from the API: run make client and commit it" >&2; exit 1; }
+	@cd $(CLIENT) && npx --no-install tsc --project tsconfig.json
+	@echo "TypeScript client: types up to date, example compiles (tsc --strict)"
+client: client-deps
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
+	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output src/schema.d.ts
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings

@@ -5,6 +5,7 @@
 //!                                              print a dev ID token
 //!   kabinet-local template                     regenerate infra/template.yaml's functions
 //!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
+//!   kabinet-local openapi                      the OpenAPI document, on stdout
 //!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
 //!   kabinet-local bench-export [--members N,N,..]  the exporter's benchmark
 //!   kabinet-local bench-import [--users N,N,..]    the importer's benchmark
@@ -100,6 +101,18 @@ async fn seed(args: &[String]) {
     }
 }
 
+/// Prints the OpenAPI document (what `GET /v1/openapi.json` serves), for the typed
+/// clients' generators.
+fn openapi() {
+    match serde_json::to_string_pretty(kabinet::openapi::document()) {
+        Ok(json) => println!("{json}"),
+        Err(e) => {
+            eprintln!("kabinet-local openapi: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -108,6 +121,9 @@ async fn main() {
     }
     if args.first().map(String::as_str) == Some("template") {
         return template();
+    }
+    if args.first().map(String::as_str) == Some("openapi") {
+        return openapi();
     }
     if args.first().map(String::as_str) == Some("seed") {
         return seed(&args).await;
