@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check clean
+.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check docs-assets clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -19,9 +19,14 @@ $(STAMP): scripts/requirements.txt
 
 venv: $(STAMP)
 
-## The whole API on http://127.0.0.1:3000 (emulator included) until Ctrl-C.
-dev: venv
+## The whole API on http://127.0.0.1:3000 (emulator included) until Ctrl-C; its reference
+## page at http://127.0.0.1:3000/docs.
+dev: venv docs-assets
 	@cargo run --quiet -p kabinet-local --bin kabinet-local
+
+## The API reference page's viewer (Scalar, pinned and checked), into target/docs.
+docs-assets:
+	@scripts/docs_assets.sh
 
 ## A demo school (about 1,900 people) through the API of a running `make dev`; prints
 ## dev tokens for its admin, a teacher and a parent. Each run makes another school.
@@ -39,7 +44,7 @@ template:
 ## Every test: template lint (cfn-lint, sam validate), formatting, clippy, unit and
 ## integration tests (which start their own emulator and gateway; one of them fails when
 ## the template differs from what the route table generates).
-test: venv
+test: venv docs-assets
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/sam validate --lint
 	cargo fmt --all --check

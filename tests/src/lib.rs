@@ -130,7 +130,8 @@ pub async fn env() -> &'static TestEnv {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let gateway = Gateway::new(ctx.clone(), SECRET.to_string(), vec!["http://localhost:5173".into()])
-            .with_local_mail(&shared.endpoint);
+            .with_local_mail(&shared.endpoint)
+            .with_docs(kabinet_local::docs_script());
         tokio::spawn(kabinet_local::serve(listener, gateway));
         // The notifier, fed from this test's table's stream as in `make dev`.
         tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));

@@ -27,16 +27,25 @@ pub struct Gateway {
     cors_origins: Vec<String>,
     /// The emulator, for `/_local/mail` (local mode only, outside `/v1`).
     emulator: Option<String>,
+    /// The API reference viewer's script, for `/docs` (outside `/v1`).
+    docs: Option<std::path::PathBuf>,
 }
 
 impl Gateway {
     pub fn new(ctx: Ctx, jwt_secret: String, cors_origins: Vec<String>) -> Self {
-        Gateway { ctx, jwt_secret, cors_origins, emulator: None }
+        Gateway { ctx, jwt_secret, cors_origins, emulator: None, docs: None }
     }
 
     /// Serves the sent mail at `/_local/mail` (JSON) and `/_local/mail.html`.
     pub fn with_local_mail(mut self, emulator: &str) -> Self {
         self.emulator = Some(emulator.to_string());
+        self
+    }
+
+    /// Serves the API reference page at `/docs`, with the viewer's script read from
+    /// `script` (`scripts/docs_assets.sh` puts it in `target/docs`).
+    pub fn with_docs(mut self, script: std::path::PathBuf) -> Self {
+        self.docs = Some(script);
         self
     }
 
@@ -55,6 +64,8 @@ impl Gateway {
             preflight(origin.is_some())
         } else if let (Some(emulator), true) = (&self.emulator, req.uri().path().starts_with("/_local/mail")) {
             local_mail(emulator, req.uri().path()).await
+        } else if let (Some(script), true) = (&self.docs, is_docs(req.uri().path())) {
+            docs(script, req.uri().path()).await
         } else {
             to_http(self.route(req).await)
         };
@@ -109,6 +120,33 @@ impl Gateway {
         api.body = body;
         crate::access::serving(route.name, route.access, dispatch(&self.ctx, route, api)).await
     }
+}
+
+/// The API reference page: the page at `/docs`, its viewer's script at `/docs/scalar.js`.
+const DOCS_PAGE: &str = include_str!("../assets/docs.html");
+
+fn is_docs(path: &str) -> bool {
+    matches!(path, "/docs" | "/docs/" | "/docs/scalar.js")
+}
+
+async fn docs(script: &std::path::Path, path: &str) -> http::Response<Full<Bytes>> {
+    let (status, content_type, body) = if path == "/docs/scalar.js" {
+        match tokio::fs::read(script).await {
+            Ok(bytes) => (http::StatusCode::OK, "text/javascript; charset=utf-8", Bytes::from(bytes)),
+            Err(e) => (
+                http::StatusCode::NOT_FOUND,
+                "text/plain; charset=utf-8",
+                Bytes::from(format!("the viewer's script is missing ({e}): run scripts/docs_assets.sh")),
+            ),
+        }
+    } else {
+        (http::StatusCode::OK, "text/html; charset=utf-8", Bytes::from_static(DOCS_PAGE.as_bytes()))
+    };
+    let mut resp = http::Response::new(Full::new(body));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    resp
 }
 
 fn unauthorized(request_id: &str, why: String) -> ApiResponse {

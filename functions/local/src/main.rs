@@ -228,10 +228,12 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    let gateway = Gateway::new(ctx, tokens::secret_from_env(), origins).with_local_mail(&endpoint);
+    let gateway = Gateway::new(ctx, tokens::secret_from_env(), origins)
+        .with_local_mail(&endpoint)
+        .with_docs(kabinet_local::docs_script());
     eprintln!(
         "\nkabinet API on http://{addr}/v1  (emulator at {endpoint})\n\
-         OpenAPI:   curl http://{addr}/v1/openapi.json\n\
+         OpenAPI:   curl http://{addr}/v1/openapi.json  (reference page: http://{addr}/docs)\n\
          Dev token: TOKEN=$(make -s token EMAIL=you@school.test NAME='Your Name')\n\
          Try:       curl -H \"Authorization: Bearer $TOKEN\" http://{addr}/v1/me\n\
          Mail sent: http://{addr}/_local/mail.html  (JSON: /_local/mail)\n\

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The API reference page's viewer (GET /docs): Scalar's standalone bundle, fetched from the
+# npm registry at a pinned version, checked against the registry's pinned integrity and
+# unpacked into target/docs, from where kabinet serves it (no CDN: the page works offline).
+# Only the one bundled file is kept: its npm dependencies are inside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=1.76.4
+INTEGRITY='sha512-bHSVv494yuNTcBzmfZR3eYhckOTiu3L6IJmvM2kdKzBVmWqm+JhEHbYc7ydsv7FBSs3vTW9sCz00La2dFgWxVg=='
+OUT=target/docs
+if [ -f "$OUT/scalar-$VERSION.js" ]; then exit 0; fi
+mkdir -p "$OUT"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+(cd "$TMP" && npm pack "@scalar/api-reference@$VERSION" --silent --loglevel=error >/dev/null)
+TGZ="$TMP/scalar-api-reference-$VERSION.tgz"
+GOT="sha512-$(openssl dgst -sha512 -binary "$TGZ" | base64 -w0)"
+if [ "$GOT" != "$INTEGRITY" ]; then
+  echo "scalar $VERSION: integrity $GOT, expected $INTEGRITY" >&2
+  exit 1
+fi
+tar -xzf "$TGZ" -C "$TMP" package/dist/browser/standalone.js package/package.json
+cp "$TMP/package/dist/browser/standalone.js" "$OUT/scalar-$VERSION.js.tmp"
+mv "$OUT/scalar-$VERSION.js.tmp" "$OUT/scalar-$VERSION.js"
+echo "API reference viewer: Scalar $VERSION (MIT) in $OUT"
