@@ -8,6 +8,7 @@ use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
     ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
     Required, Response, ResponseBuilder, ServerBuilder,
@@ -162,6 +163,15 @@ fn build() -> OpenApi {
         (route.schemas)(&mut schemas);
         let mut op: Operation = (route.operation)();
         op.operation_id = Some(route.name.replace('-', "_"));
+        op.tags = Some(vec![route.area.to_string()]);
+        // The handler's doc comment: its first sentence names the operation in lists, the
+        // whole of it describes it.
+        if op.description.is_none() {
+            if let Some(text) = op.summary.take() {
+                op.summary = Some(first_sentence(&text));
+                op.description = Some(text);
+            }
+        }
         if let Some(params) = op.parameters.as_mut() {
             describe_paging(params);
         }
@@ -202,7 +212,42 @@ fn build() -> OpenApi {
         .components(Some(components.build()))
         .build();
     doc.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    doc.tags = Some(
+        AREAS
+            .iter()
+            .filter(|(name, _)| routes().iter().any(|r| r.area == *name))
+            .map(|(name, about)| TagBuilder::new().name(*name).description(Some(*about)).build())
+            .collect(),
+    );
     doc
+}
+
+/// The areas of the reference, in the order a front-end developer meets them.
+pub const AREAS: &[(&str, &str)] = &[
+    ("me", "The signed-in person: their profile, organizations, join requests and invitations."),
+    ("orgs", "Organizations (schools): create, read, edit, leave."),
+    ("classes", "Classes per academic year, graduation, promotion and the year's rollover."),
+    ("members", "Members and their roles; adding people directly."),
+    ("admins", "The organization's admins."),
+    ("invite links", "Invitation links that people use to ask to join."),
+    ("join requests", "Requests to join, which admins accept or reject."),
+    ("invitations", "Email invitations."),
+    ("groups", "Groups (communities, class groups) and their members."),
+    ("courses", "Courses with their teachers and students."),
+    ("discussions", "Threads, replies and announcements inside a group."),
+    ("files", "A group's files: presigned uploads and downloads."),
+    ("stats", "The organization in figures and its employees' activity."),
+    ("exports", "Statistics as CSV or XLSX files, built asynchronously."),
+    ("imports", "Roster imports from the school's e-journal (OneRoster 1.1) and its people."),
+    ("audit", "The audit log of admins' actions."),
+    ("meta", "This document."),
+];
+
+/// The first sentence of a description (up to the first `. `, `: ` or `; `), for lists.
+fn first_sentence(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let end = [". ", ": ", "; ", " (", ", "].iter().filter_map(|p| text.find(p)).min().unwrap_or(text.len());
+    text[..end].trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
@@ -233,6 +278,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_operation_is_in_an_area_of_the_reference_with_a_short_name() {
+        let doc = doc();
+        let areas: Vec<&str> = doc["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(areas[..4], ["me", "orgs", "classes", "members"]);
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let tag = op["tags"][0].as_str().unwrap_or_default();
+                assert!(areas.contains(&tag), "{method} {path}: area {tag:?} not among {areas:?}");
+                let summary = op["summary"].as_str().unwrap_or_default();
+                assert!(!summary.is_empty() && summary.len() < 120, "{method} {path}: {summary:?}");
+                assert!(op["description"].as_str().is_some_and(|d| d.len() >= summary.len()), "{method} {path}");
+            }
+        }
+        assert_eq!(
+            super::first_sentence("Reads the caller's profile, creating it on first use."),
+            "Reads the caller's profile"
+        );
     }
 
     #[test]

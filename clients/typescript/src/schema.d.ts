@@ -12,7 +12,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Reads the caller's profile, creating it on first use. The first time it sees a
+         * Reads the caller's profile
+         * @description Reads the caller's profile, creating it on first use. The first time it sees a
          *     verified email, that email is looked up in the schools' journals (roster imports): a
          *     school whose journal lists it and waits makes the person a member at once, with the
          *     journal's roles and classes (`GET /v1/me/orgs` shows it).
@@ -23,7 +24,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Changes the caller's name or language. */
+        /**
+         * Changes the caller's name or language
+         * @description Changes the caller's name or language.
+         */
         patch: operations["me_patch"];
         trace?: never;
     };
@@ -35,7 +39,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's organizations with their roles. Two round trips: the memberships, then
+         * The caller's organizations with their roles
+         * @description The caller's organizations with their roles. Two round trips: the memberships, then
          *     the organizations' names.
          */
         get: operations["me_orgs_list"];
@@ -56,7 +61,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`. */
+        /**
+         * Creates an organization
+         * @description Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
+         */
         post: operations["orgs_create"];
         delete?: never;
         options?: never;
@@ -71,14 +79,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads an organization's profile (members only). */
+        /**
+         * Reads an organization's profile
+         * @description Reads an organization's profile (members only).
+         */
         get: operations["orgs_get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Edits the profile (admins). With `If-Match`, a stale ETag gets 412. */
+        /**
+         * Edits the profile
+         * @description Edits the profile (admins). With `If-Match`, a stale ETag gets 412.
+         */
         patch: operations["orgs_patch"];
         trace?: never;
     };
@@ -92,7 +106,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Leaves the organization: the membership, its class places and admin flag go. The last
+         * Leaves the organization
+         * @description Leaves the organization: the membership, its class places and admin flag go. The last
          *     admin cannot leave (409 `last_admin`): appoint another admin first.
          */
         post: operations["orgs_leave"];
@@ -110,12 +125,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists classes of a year (default: the current one), by grade and letter. Students and
+         * Lists classes of a year
+         * @description Lists classes of a year (default: the current one), by grade and letter. Students and
          *     parents see their own classes; graduated classes only with `include_graduated=true`.
          */
         get: operations["classes_list"];
         put?: never;
-        /** Creates a class (admins). Names are unique within a year (409 `class_exists`). */
+        /**
+         * Creates a class
+         * @description Creates a class (admins). Names are unique within a year (409 `class_exists`).
+         */
         post: operations["classes_create"];
         delete?: never;
         options?: never;
@@ -130,19 +149,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A class with its teachers, class teachers, students and parents. */
+        /**
+         * A class with its teachers
+         * @description A class with its teachers, class teachers, students and parents.
+         */
         get: operations["classes_get"];
         put?: never;
         post?: never;
         /**
-         * Deletes a class (admins). People stay: its students and parents lose the class and are
+         * Deletes a class
+         * @description Deletes a class (admins). People stay: its students and parents lose the class and are
          *     listed as needing a new one.
          */
         delete: operations["classes_delete"];
         options?: never;
         head?: never;
         /**
-         * Renames a class or changes its class teachers (admins). With `If-Match`, a stale ETag
+         * Renames a class or changes its class teachers
+         * @description Renames a class or changes its class teachers (admins). With `If-Match`, a stale ETag
          *     gets 412.
          */
         patch: operations["classes_patch"];
@@ -157,7 +181,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Marks a class graduated (admins): it leaves the current lists; its students keep it. */
+        /**
+         * Marks a class graduated
+         * @description Marks a class graduated (admins): it leaves the current lists; its students keep it.
+         */
         post: operations["classes_graduate"];
         delete?: never;
         options?: never;
@@ -175,7 +202,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Promotes a class to the next academic year (admins): `5А` 2025/2026 becomes `6А`
+         * Promotes a class to the next academic year
+         * @description Promotes a class to the next academic year (admins): `5А` 2025/2026 becomes `6А`
          *     2026/2027 with its students, parents and class teachers. Promoting again returns the
          *     same class. An 11th grade graduates instead (422 `cannot_promote`).
          */
@@ -197,7 +225,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Takes one person off one class (admins): their roles lose the class; nothing else
+         * Takes one person off one class
+         * @description Takes one person off one class (admins): their roles lose the class; nothing else
          *     changes.
          */
         delete: operations["classes_member_remove"];
@@ -216,7 +245,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Rolls a whole academic year over (admins): every class moves up a grade into the next
+         * Rolls a whole academic year over
+         * @description Rolls a whole academic year over (admins): every class moves up a grade into the next
          *     year, 11th grades graduate; extra classes (free names) stay. Running it again changes
          *     nothing.
          */
@@ -234,11 +264,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists members (admins; teachers for a class they teach), by name within a class. */
+        /**
+         * Lists members
+         * @description Lists members (admins; teachers for a class they teach), by name within a class.
+         */
         get: operations["members_list"];
         put?: never;
         /**
-         * Adds a registered person by their user ID with one or more roles (admins), in one
+         * Adds a registered person by their user ID with one or more roles
+         * @description Adds a registered person by their user ID with one or more roles (admins), in one
          *     read (the caller, the organization, the person, the classes named) and one
          *     transaction; or invites an address (`email`: 202 with the invitation, whether or not
          *     the address is registered). Honours `Idempotency-Key`.
@@ -258,20 +292,25 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Reads one member: admins anyone, members themselves, teachers the people of their
+         * Reads one member
+         * @description Reads one member: admins anyone, members themselves, teachers the people of their
          *     classes.
          */
         get: operations["members_get"];
         put?: never;
         post?: never;
         /**
-         * Removes a member (admins): the membership, its class places and its admin flag go
+         * Removes a member
+         * @description Removes a member (admins): the membership, its class places and its admin flag go
          *     together; never the last admin.
          */
         delete: operations["members_remove"];
         options?: never;
         head?: never;
-        /** Changes a member's roles (admins); class places follow. */
+        /**
+         * Changes a member's roles
+         * @description Changes a member's roles (admins); class places follow.
+         */
         patch: operations["members_patch"];
         trace?: never;
     };
@@ -282,7 +321,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists the organization's admins (any member: people need to know whom to ask). */
+        /**
+         * Lists the organization's admins
+         * @description Lists the organization's admins (any member: people need to know whom to ask).
+         */
         get: operations["admins_list"];
         put?: never;
         post?: never;
@@ -301,13 +343,15 @@ export interface paths {
         };
         get?: never;
         /**
-         * Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
+         * Appoints a member admin
+         * @description Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
          *     one (422 `admin_role_required`). Appointing an admin again changes nothing.
          */
         put: operations["admins_appoint"];
         post?: never;
         /**
-         * Demotes an admin (admins; also oneself). The last admin cannot be demoted (409
+         * Demotes an admin
+         * @description Demotes an admin (admins; also oneself). The last admin cannot be demoted (409
          *     `last_admin`), also when two admins demote each other at once.
          */
         delete: operations["admins_demote"];
@@ -323,7 +367,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's audit log, newest first (admins). */
+        /**
+         * The organization's audit log
+         * @description The organization's audit log, newest first (admins).
+         */
         get: operations["audit_list"];
         put?: never;
         post?: never;
@@ -341,12 +388,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Lists the organization's links with their use counts, newest first (admins). Tokens
+         * Lists the organization's links with their use counts
+         * @description Lists the organization's links with their use counts, newest first (admins). Tokens
          *     are never shown again.
          */
         get: operations["invite_links_list"];
         put?: never;
-        /** Makes an invitation link (admins). The answer carries the token and the URL once. */
+        /**
+         * Makes an invitation link
+         * @description Makes an invitation link (admins). The answer carries the token and the URL once.
+         */
         post: operations["invite_links_create"];
         delete?: never;
         options?: never;
@@ -364,7 +415,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revokes a link (admins): it can no longer be used; requests made with it stay. */
+        /**
+         * Revokes a link
+         * @description Revokes a link (admins): it can no longer be used; requests made with it stay.
+         */
         delete: operations["invite_links_revoke"];
         options?: never;
         head?: never;
@@ -379,7 +433,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What a link offers (anyone signed in): the organization, the roles with their class
+         * What a link offers
+         * @description What a link offers (anyone signed in): the organization, the roles with their class
          *     names, the expiry. Expired, revoked and used-up links answer 410 with the reason.
          */
         get: operations["invite_links_preview"];
@@ -401,7 +456,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Asks to join through a link (anyone signed in): a pending join request for an admin
+         * Asks to join through a link
+         * @description Asks to join through a link (anyone signed in): a pending join request for an admin
          *     to decide. One use of the link, counted exactly under concurrent use.
          */
         post: operations["invite_links_accept"];
@@ -420,7 +476,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Declines a link (anyone signed in): recorded once, uses nothing. */
+        /**
+         * Declines a link
+         * @description Declines a link (anyone signed in): recorded once, uses nothing.
+         */
         post: operations["invite_links_decline"];
         delete?: never;
         options?: never;
@@ -435,7 +494,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's join requests, pending first (admins); `?status=` for one status. */
+        /**
+         * The organization's join requests
+         * @description The organization's join requests, pending first (admins); `?status=` for one status.
+         */
         get: operations["join_requests_list"];
         put?: never;
         post?: never;
@@ -452,7 +514,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One join request (admins). */
+        /**
+         * One join request
+         * @description One join request (admins).
+         */
         get: operations["join_requests_get"];
         put?: never;
         post?: never;
@@ -460,7 +525,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Edits a pending request's roles and classes (admins). With `If-Match`, a stale ETag
+         * Edits a pending request's roles and classes
+         * @description Edits a pending request's roles and classes (admins). With `If-Match`, a stale ETag
          *     gets 412.
          */
         patch: operations["join_requests_patch"];
@@ -476,7 +542,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accepts a pending request (admins): the person becomes a member with its roles, in
+         * Accepts a pending request
+         * @description Accepts a pending request (admins): the person becomes a member with its roles, in
          *     the same transaction as the request's new status. `If-Match` with the request's ETag
          *     is required: the roles accepted are those the admin saw (the requester can edit them
          *     until the decision).
@@ -498,7 +565,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Rejects a pending request with a reason (admins); the requester is told the reason.
+         * Rejects a pending request with a reason
+         * @description Rejects a pending request with a reason (admins); the requester is told the reason.
          *     `If-Match` with the request's ETag is required, as for accepting.
          */
         post: operations["join_requests_reject"];
@@ -515,7 +583,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The caller's own join requests, newest first. */
+        /**
+         * The caller's own join requests
+         * @description The caller's own join requests, newest first.
+         */
         get: operations["me_join_requests_list"];
         put?: never;
         post?: never;
@@ -532,16 +603,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One of the caller's own join requests (nobody else's: 404). */
+        /**
+         * One of the caller's own join requests
+         * @description One of the caller's own join requests (nobody else's: 404).
+         */
         get: operations["me_join_requests_get"];
         put?: never;
         post?: never;
-        /** Withdraws the caller's pending request. */
+        /**
+         * Withdraws the caller's pending request
+         * @description Withdraws the caller's pending request.
+         */
         delete: operations["me_join_requests_withdraw"];
         options?: never;
         head?: never;
         /**
-         * Edits the caller's pending request (its roles and classes). With `If-Match`, a stale
+         * Edits the caller's pending request
+         * @description Edits the caller's pending request (its roles and classes). With `If-Match`, a stale
          *     ETag gets 412.
          */
         patch: operations["me_join_requests_patch"];
@@ -555,7 +633,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pending join requests across every organization the caller administers: organization
+         * Pending join requests across every organization the caller administers
+         * @description Pending join requests across every organization the caller administers: organization
          *     by organization (by ID), oldest first within each.
          */
         get: operations["me_admin_join_requests"];
@@ -574,11 +653,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's invitations, newest first (admins; teachers see theirs). */
+        /**
+         * The organization's invitations
+         * @description The organization's invitations, newest first (admins; teachers see theirs).
+         */
         get: operations["invitations_list"];
         put?: never;
         /**
-         * Invites a list of addresses with one role (admins; teachers for students and
+         * Invites a list of addresses with one role
+         * @description Invites a list of addresses with one role (admins; teachers for students and
          *     parents). Each address gets its own result.
          */
         post: operations["invitations_create"];
@@ -597,7 +680,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sends the invitation email again, renewing its validity (admins, or who sent it). */
+        /**
+         * Sends the invitation email again
+         * @description Sends the invitation email again, renewing its validity (admins, or who sent it).
+         */
         post: operations["invitations_resend"];
         delete?: never;
         options?: never;
@@ -615,7 +701,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revokes a pending invitation (admins, or who sent it). */
+        /**
+         * Revokes a pending invitation
+         * @description Revokes a pending invitation (admins, or who sent it).
+         */
         delete: operations["invitations_revoke"];
         options?: never;
         head?: never;
@@ -630,7 +719,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pending invitations addressed to the caller's email (only when it is verified),
+         * Pending invitations addressed to the caller's email
+         * @description Pending invitations addressed to the caller's email (only when it is verified),
          *     newest first.
          */
         get: operations["me_invitations_list"];
@@ -652,7 +742,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accepts an invitation addressed to the caller's verified email: they become a member
+         * Accepts an invitation addressed to the caller's verified email
+         * @description Accepts an invitation addressed to the caller's verified email: they become a member
          *     with its role.
          */
         post: operations["me_invitations_accept"];
@@ -671,7 +762,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Declines an invitation addressed to the caller's verified email. */
+        /**
+         * Declines an invitation addressed to the caller's verified email
+         * @description Declines an invitation addressed to the caller's verified email.
+         */
         post: operations["me_invitations_decline"];
         delete?: never;
         options?: never;
@@ -686,10 +780,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's groups, oldest first (members); `?mine=true`: the caller's own. */
+        /**
+         * The organization's groups
+         * @description The organization's groups, oldest first (members); `?mine=true`: the caller's own.
+         */
         get: operations["groups_list"];
         put?: never;
-        /** Creates a group (admins). Honours `Idempotency-Key`. */
+        /**
+         * Creates a group
+         * @description Creates a group (admins). Honours `Idempotency-Key`.
+         */
         post: operations["groups_create"];
         delete?: never;
         options?: never;
@@ -704,12 +804,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads a group (members). */
+        /**
+         * Reads a group
+         * @description Reads a group (members).
+         */
         get: operations["groups_get"];
         put?: never;
         post?: never;
         /**
-         * Deletes a group (admins): its people stay members of the organization; a linked
+         * Deletes a group
+         * @description Deletes a group (admins): its people stay members of the organization; a linked
          *     course no longer lists it; its files go (their bytes no longer count for the
          *     organization); its discussions and announcements can no longer be reached.
          */
@@ -717,7 +821,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Renames a group or changes its description (admins). With `If-Match`, a stale ETag
+         * Renames a group or changes its description
+         * @description Renames a group or changes its description (admins). With `If-Match`, a stale ETag
          *     gets 412.
          */
         patch: operations["groups_patch"];
@@ -730,11 +835,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The people of a group, by user ID (admins, its members, its course's teachers). */
+        /**
+         * The people of a group
+         * @description The people of a group, by user ID (admins, its members, its course's teachers).
+         */
         get: operations["groups_members_list"];
         put?: never;
         /**
-         * Adds members of the organization to a group, up to 100 at once (admins); each gets an
+         * Adds members of the organization to a group
+         * @description Adds members of the organization to a group, up to 100 at once (admins); each gets an
          *     email. The answer says per person what happened.
          */
         post: operations["groups_members_add"];
@@ -754,12 +863,16 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Takes one person out of a group (admins); they stay a member of the organization. */
+        /**
+         * Takes one person out of a group
+         * @description Takes one person out of a group (admins); they stay a member of the organization.
+         */
         delete: operations["groups_member_remove"];
         options?: never;
         head?: never;
         /**
-         * Turns the caller's emails of a group's announcements off or on again. `{user}` is `me`
+         * Turns the caller's emails of a group's announcements off or on again
+         * @description Turns the caller's emails of a group's announcements off or on again. `{user}` is `me`
          *     (or the caller's own user ID): each person decides for themself.
          */
         patch: operations["groups_member_patch"];
@@ -772,10 +885,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A group's threads, newest first (the group's members and admins). */
+        /**
+         * A group's threads
+         * @description A group's threads, newest first (the group's members and admins).
+         */
         get: operations["groups_threads_list"];
         put?: never;
-        /** Opens a thread (the group's members and admins). Honours `Idempotency-Key`. */
+        /**
+         * Opens a thread
+         * @description Opens a thread (the group's members and admins). Honours `Idempotency-Key`.
+         */
         post: operations["groups_threads_create"];
         delete?: never;
         options?: never;
@@ -790,18 +909,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads a thread. */
+        /**
+         * Reads a thread
+         * @description Reads a thread.
+         */
         get: operations["groups_thread_get"];
         put?: never;
         post?: never;
         /**
-         * Deletes a thread (its author for 24 hours; admins any time): it keeps its place, and
+         * Deletes a thread
+         * @description Deletes a thread (its author for 24 hours; admins any time): it keeps its place, and
          *     its replies stay readable.
          */
         delete: operations["groups_thread_delete"];
         options?: never;
         head?: never;
-        /** Edits a thread's title or text (its author, for 24 hours after posting). */
+        /**
+         * Edits a thread's title or text
+         * @description Edits a thread's title or text (its author, for 24 hours after posting).
+         */
         patch: operations["groups_thread_patch"];
         trace?: never;
     };
@@ -812,11 +938,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A thread's replies, oldest first. */
+        /**
+         * A thread's replies
+         * @description A thread's replies, oldest first.
+         */
         get: operations["groups_replies_list"];
         put?: never;
         /**
-         * Replies in a thread (not in a deleted one: 409 `post_deleted`). Honours
+         * Replies in a thread
+         * @description Replies in a thread (not in a deleted one: 409 `post_deleted`). Honours
          *     `Idempotency-Key`.
          */
         post: operations["groups_replies_create"];
@@ -836,11 +966,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes a reply (its author for 24 hours; admins any time): it keeps its place. */
+        /**
+         * Deletes a reply
+         * @description Deletes a reply (its author for 24 hours; admins any time): it keeps its place.
+         */
         delete: operations["groups_reply_delete"];
         options?: never;
         head?: never;
-        /** Edits a reply (its author, for 24 hours after posting). */
+        /**
+         * Edits a reply
+         * @description Edits a reply (its author, for 24 hours after posting).
+         */
         patch: operations["groups_reply_patch"];
         trace?: never;
     };
@@ -851,11 +987,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A group's announcements, newest first (the group's members and admins). */
+        /**
+         * A group's announcements
+         * @description A group's announcements, newest first (the group's members and admins).
+         */
         get: operations["groups_announcements_list"];
         put?: never;
         /**
-         * Posts an announcement (the group's teachers and admins); each member of the group who
+         * Posts an announcement
+         * @description Posts an announcement (the group's teachers and admins); each member of the group who
          *     has not turned the emails off gets it by email. Honours `Idempotency-Key`.
          */
         post: operations["groups_announcements_create"];
@@ -872,15 +1012,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads an announcement. */
+        /**
+         * Reads an announcement
+         * @description Reads an announcement.
+         */
         get: operations["groups_announcement_get"];
         put?: never;
         post?: never;
-        /** Deletes an announcement (its author for 24 hours; admins any time). */
+        /**
+         * Deletes an announcement
+         * @description Deletes an announcement (its author for 24 hours; admins any time).
+         */
         delete: operations["groups_announcement_delete"];
         options?: never;
         head?: never;
-        /** Edits an announcement (its author, for 24 hours after posting; no new email). */
+        /**
+         * Edits an announcement
+         * @description Edits an announcement (its author, for 24 hours after posting; no new email).
+         */
         patch: operations["groups_announcement_patch"];
         trace?: never;
     };
@@ -891,11 +1040,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The group's ready files, newest first (the group's members and admins). */
+        /**
+         * The group's ready files
+         * @description The group's ready files, newest first (the group's members and admins).
+         */
         get: operations["groups_files_list"];
         put?: never;
         /**
-         * Announces a file (the group's members and admins) and answers where to upload it: a
+         * Announces a file
+         * @description Announces a file (the group's members and admins) and answers where to upload it: a
          *     presigned PUT that takes exactly the announced size and type for 15 minutes. Then
          *     `POST .../files/{file}/complete`. Honours `Idempotency-Key`.
          */
@@ -913,12 +1066,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A ready file with a presigned GET (15 minutes) that downloads it under its own name. */
+        /**
+         * A ready file with a presigned GET
+         * @description A ready file with a presigned GET (15 minutes) that downloads it under its own name.
+         */
         get: operations["groups_file_get"];
         put?: never;
         post?: never;
         /**
-         * Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
+         * Deletes a file
+         * @description Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
          *     too.
          */
         delete: operations["groups_file_delete"];
@@ -937,7 +1094,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Completes an upload (its uploader): the object must be there with the announced size
+         * Completes an upload
+         * @description Completes an upload (its uploader): the object must be there with the announced size
          *     and type (409 `upload_missing` otherwise: upload again, then complete again). Answers
          *     the ready file; completing it again answers it again.
          */
@@ -956,12 +1114,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The organization's courses, oldest first (members); `?mine=true`: those the caller
+         * The organization's courses
+         * @description The organization's courses, oldest first (members); `?mine=true`: those the caller
          *     studies or teaches.
          */
         get: operations["courses_list"];
         put?: never;
-        /** Creates a course with its teachers (admins). Honours `Idempotency-Key`. */
+        /**
+         * Creates a course with its teachers
+         * @description Creates a course with its teachers (admins). Honours `Idempotency-Key`.
+         */
         post: operations["courses_create"];
         delete?: never;
         options?: never;
@@ -976,16 +1138,23 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads a course (members). */
+        /**
+         * Reads a course
+         * @description Reads a course (members).
+         */
         get: operations["courses_get"];
         put?: never;
         post?: never;
-        /** Deletes a course (admins): its groups stay (unlinked), its people stay members. */
+        /**
+         * Deletes a course
+         * @description Deletes a course (admins): its groups stay (unlinked), its people stay members.
+         */
         delete: operations["courses_delete"];
         options?: never;
         head?: never;
         /**
-         * Edits a course: name, description, teachers (admins). With `If-Match`, a stale ETag
+         * Edits a course
+         * @description Edits a course: name, description, teachers (admins). With `If-Match`, a stale ETag
          *     gets 412.
          */
         patch: operations["courses_patch"];
@@ -998,11 +1167,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The course's students, by user ID (admins and the course's teachers). */
+        /**
+         * The course's students
+         * @description The course's students, by user ID (admins and the course's teachers).
+         */
         get: operations["courses_students_list"];
         put?: never;
         /**
-         * Enrolls members of the organization in a course, up to 100 at once (admins and the
+         * Enrolls members of the organization in a course
+         * @description Enrolls members of the organization in a course, up to 100 at once (admins and the
          *     course's teachers). The answer says per person what happened.
          */
         post: operations["courses_students_add"];
@@ -1022,7 +1195,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Takes a student out of a course (admins and the course's teachers). */
+        /**
+         * Takes a student out of a course
+         * @description Takes a student out of a course (admins and the course's teachers).
+         */
         delete: operations["courses_student_remove"];
         options?: never;
         head?: never;
@@ -1039,7 +1215,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Makes a group linked to the course with all its students or selected ones (admins and
+         * Makes a group linked to the course with all its students or selected ones
+         * @description Makes a group linked to the course with all its students or selected ones (admins and
          *     the course's teachers). Each student added gets an email. Honours `Idempotency-Key`.
          */
         post: operations["courses_group_create"];
@@ -1056,11 +1233,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The groups linked to the course ("related objects"; members). */
+        /**
+         * The groups linked to the course
+         * @description The groups linked to the course ("related objects"; members).
+         */
         get: operations["courses_linked_groups_list"];
         put?: never;
         /**
-         * Links an existing group to the course, adding all its students, selected ones or none
+         * Links an existing group to the course
+         * @description Links an existing group to the course, adding all its students, selected ones or none
          *     (admins and the course's teachers); people already in the group are not added twice.
          *     A group has at most one course.
          */
@@ -1081,7 +1262,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Unlinks a group from the course: the group and its members stay. */
+        /**
+         * Unlinks a group from the course
+         * @description Unlinks a group from the course: the group and its members stay.
+         */
         delete: operations["courses_group_unlink"];
         options?: never;
         head?: never;
@@ -1096,7 +1280,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The organization in figures (admins): members by role, admins, classes, groups,
+         * The organization in figures
+         * @description The organization in figures (admins): members by role, admins, classes, groups,
          *     courses, pending join requests, invitation links and invitations, files, members
          *     active over 7 and 30 days. Two reads whatever the organization's size: the
          *     organization, the caller and the counts per day at once, then its links.
@@ -1117,7 +1302,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's teachers and staff with their activity, by user ID (admins). */
+        /**
+         * The organization's teachers and staff with their activity
+         * @description The organization's teachers and staff with their activity, by user ID (admins).
+         */
         get: operations["stats_employees"];
         put?: never;
         post?: never;
@@ -1134,11 +1322,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's exports, newest first (admins); ready ones with a download URL. */
+        /**
+         * The organization's exports
+         * @description The organization's exports, newest first (admins); ready ones with a download URL.
+         */
         get: operations["exports_list"];
         put?: never;
         /**
-         * Asks for an export (admins): answers 202 with the pending export at once; read it
+         * Asks for an export
+         * @description Asks for an export (admins): answers 202 with the pending export at once; read it
          *     (`Location`) until it is `ready` (with its download URL) or `failed`. The admin gets an
          *     email when it is ready. Honours `Idempotency-Key`.
          */
@@ -1157,7 +1349,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * An export (admins): `pending`, `ready` with a presigned GET valid 15 minutes (a new one
+         * An export
+         * @description An export (admins): `pending`, `ready` with a presigned GET valid 15 minutes (a new one
          *     on each read), or `failed` with the reason.
          */
         get: operations["exports_get"];
@@ -1176,11 +1369,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's imports, newest first (admins). */
+        /**
+         * The organization's imports
+         * @description The organization's imports, newest first (admins).
+         */
         get: operations["imports_list"];
         put?: never;
         /**
-         * Creates an import (admins) and answers a presigned PUT for its file, valid 15
+         * Creates an import
+         * @description Creates an import (admins) and answers a presigned PUT for its file, valid 15
          *     minutes. Upload the zip of OneRoster 1.1 CSV files (or one CSV) there, then
          *     `POST .../start`. Honours `Idempotency-Key`.
          */
@@ -1198,7 +1395,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An import (admins): its progress while it runs, then its counts and refused rows. */
+        /**
+         * An import
+         * @description An import (admins): its progress while it runs, then its counts and refused rows.
+         */
         get: operations["imports_get"];
         put?: never;
         post?: never;
@@ -1218,7 +1418,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Starts an import whose file is uploaded (admins): answers 202 at once; read the
+         * Starts an import whose file is uploaded
+         * @description Starts an import whose file is uploaded (admins): answers 202 at once; read the
          *     import (`Location`) for its progress and result.
          */
         post: operations["imports_start"];
@@ -1236,7 +1437,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The organization's people from its journal (admins): all, or with `linked=false`
+         * The organization's people from its journal
+         * @description The organization's people from its journal (admins): all, or with `linked=false`
          *     those still waiting to join (with `linked=true` those who joined). A page may hold
          *     fewer than `limit` with a cursor to go on.
          */
@@ -1259,7 +1461,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Sends a waiting person their roster invitation email again (admins): signing in with
+         * Sends a waiting person their roster invitation email again
+         * @description Sends a waiting person their roster invitation email again (admins): signing in with
          *     their record's email makes them a member. At most once an hour per person.
          */
         post: operations["roster_invite"];
@@ -1279,7 +1482,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Asks to join an organization as a person of its journal, found by journal login
+         * Asks to join an organization as a person of its journal
+         * @description Asks to join an organization as a person of its journal, found by journal login
          *     (anyone signed in, for a sign-in email other than the journal's): a join request with
          *     the roles and classes of the record, which an admin accepts or rejects.
          */
@@ -1297,7 +1501,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The OpenAPI 3.1 document of this API, generated from the route table. */
+        /**
+         * The OpenAPI 3.1 document of this API
+         * @description The OpenAPI 3.1 document of this API, generated from the route table.
+         */
         get: operations["openapi_get"];
         put?: never;
         post?: never;

@@ -67,6 +67,8 @@ pub struct Route {
     /// What its function touches: its IAM policy and the clients it builds at init.
     pub access: Access,
     pub handler: Handler,
+    /// Its area in the reference (its `#[utoipa::path]`'s `tag`): `me`, `classes`, ...
+    pub area: &'static str,
     pub operation: fn() -> Operation,
     pub schemas: SchemaCollector,
 }
@@ -81,7 +83,7 @@ pub enum Flag {
 }
 
 impl Route {
-    pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(
+    pub fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>>(
         name: &'static str,
         handler: Handler,
         access: Access,
@@ -105,6 +107,7 @@ impl Route {
             idempotent: flags.contains(&Flag::Idempotent),
             access,
             handler,
+            area: P::tags().first().copied().unwrap_or("other"),
             operation: P::operation,
             schemas: P::schemas,
         }
