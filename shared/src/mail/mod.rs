@@ -258,6 +258,14 @@ mod tests {
             assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{part}");
         }
         assert!(ru.text.contains("Войти: http://localhost:5173/\n"), "{}", ru.text);
+        // They have no account yet: the footer says why the email came.
+        assert!(
+            !ru.html.contains("учётная запись") && ru.html.contains("этот адрес пригласили в kabinet"),
+            "{}",
+            ru.html
+        );
+        let invitation = render("invitation", Language::En, "a@b.ru", &vars).unwrap();
+        assert!(invitation.html.contains("this address was invited to kabinet"), "{}", invitation.html);
         assert!(
             unslashed(&ru.html).contains(r#"href="http://localhost:5173/""#) && ru.html.contains("Войти в kabinet")
         );
