@@ -28,6 +28,15 @@ fn presigning(lifetime: time::Duration) -> Result<PresigningConfig, String> {
     PresigningConfig::expires_in(std).map_err(|e| e.to_string())
 }
 
+/// The headers a presigned request must carry as given (the host is the URL's).
+fn signed_headers(request: &aws_sdk_s3::presigning::PresignedRequest) -> Vec<(String, String)> {
+    request
+        .headers()
+        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+        .collect()
+}
+
 /// A PUT that S3 accepts only with exactly `size` bytes of `content_type` (both signed).
 pub async fn presign_upload(
     s3: &Client,
@@ -47,12 +56,7 @@ pub async fn presign_upload(
         .presigned(presigning(lifetime)?)
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
-    let headers = request
-        .headers()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
-        .collect();
-    Ok(Presigned { url: request.uri().to_string(), headers, expires_at })
+    Ok(Presigned { url: request.uri().to_string(), headers: signed_headers(&request), expires_at })
 }
 
 /// A PUT of any size and type (the reader checks what arrives).
@@ -65,12 +69,7 @@ pub async fn presign_put(s3: &Client, bucket: &str, key: &str, lifetime: time::D
         .presigned(presigning(lifetime)?)
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
-    let headers = request
-        .headers()
-        .filter(|(name, _)| !name.eq_ignore_ascii_case("host"))
-        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
-        .collect();
-    Ok(Presigned { url: request.uri().to_string(), headers, expires_at })
+    Ok(Presigned { url: request.uri().to_string(), headers: signed_headers(&request), expires_at })
 }
 
 /// A GET whose answer carries `content_type` and `content_disposition` (S3's response
