@@ -1,12 +1,13 @@
 //! The OpenAPI 3.1 document, built from the route table: each route's operation comes
-//! from its handler's `#[utoipa::path]`, the common problem answers are added here.
+//! from its handler's `#[utoipa::path]`, the common problem answers and the examples of
+//! pages are added here.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
@@ -16,9 +17,11 @@ use utoipa::openapi::{
 use utoipa::{Number, PartialSchema, ToSchema};
 
 use crate::api::{routes, Route};
+use crate::domain::{OrgId, UserId};
 use crate::http::json::MAX_BODY;
 use crate::http::Problem;
-use crate::page::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::store::keys::{member_sk, org_pk, PK, SK};
 
 static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(build);
 
@@ -184,6 +187,7 @@ fn build() -> OpenApi {
         }
         paths = paths.path(route.path.clone(), PathItem::new(http_method(&route.method), op));
     }
+    page_examples(&mut schemas);
     let mut components = ComponentsBuilder::new().security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -218,6 +222,59 @@ fn build() -> OpenApi {
             .collect(),
     );
     doc
+}
+
+/// The example a schema carries, if any.
+fn example_of(schema: &Schema) -> Option<&serde_json::Value> {
+    match schema {
+        Schema::Object(o) => o.example.as_ref().or(o.examples.first()),
+        Schema::AllOf(a) => a.example.as_ref().or(a.examples.first()),
+        Schema::OneOf(o) => o.example.as_ref().or(o.examples.first()),
+        _ => None,
+    }
+}
+
+/// The example of a page's item: its schema's, inline or referenced.
+fn item_example(page: &Object, schemas: &[(String, RefOr<Schema>)]) -> Option<serde_json::Value> {
+    let Some(RefOr::T(Schema::Array(list))) = page.properties.get("items") else { return None };
+    let ArrayItems::RefOrSchema(item) = &list.items else { return None };
+    let item = match item.as_ref() {
+        RefOr::T(schema) => schema,
+        RefOr::Ref(r) => {
+            let name = r.ref_location.rsplit('/').next()?;
+            match schemas.iter().find(|(n, _)| n == name)? {
+                (_, RefOr::T(schema)) => schema,
+                _ => return None,
+            }
+        }
+    };
+    example_of(item).cloned()
+}
+
+/// The `next_cursor` of the pages' examples: a position in a list of members.
+fn example_cursor() -> String {
+    let (org, user) = (OrgId::parse("k7m3xq9pza"), UserId::parse("8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"));
+    let (Some(org), Some(user)) = (org, user) else { return String::new() };
+    Cursor([(PK.to_string(), org_pk(&org)), (SK.to_string(), member_sk(&user))].into()).encode()
+}
+
+/// Gives each `Page_X` (a generic, which cannot carry a literal example) the example of a
+/// page of one `X` with the cursor of the next.
+fn page_examples(schemas: &mut [(String, RefOr<Schema>)]) {
+    let examples: Vec<(usize, serde_json::Value)> = schemas
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| name.starts_with("Page_"))
+        .filter_map(|(i, (_, schema))| match schema {
+            RefOr::T(Schema::Object(page)) => Some((i, item_example(page, schemas)?)),
+            _ => None,
+        })
+        .collect();
+    for (i, item) in examples {
+        if let RefOr::T(Schema::Object(page)) = &mut schemas[i].1 {
+            page.example = Some(serde_json::json!({"items": [item], "next_cursor": example_cursor()}));
+        }
+    }
 }
 
 /// Every problem `code` the API answers, with its status and what it means: rendered as
@@ -319,10 +376,189 @@ fn first_sentence(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Value;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::{json, Value};
 
     fn doc() -> Value {
         serde_json::to_value(super::document()).unwrap()
+    }
+
+    /// Top-level fields an example may leave out: they appear only in another state than
+    /// the one it shows.
+    const ONLY_IN_ANOTHER_STATE: &[(&str, &str)] = &[
+        // Added by `user_id`; `email` invites instead.
+        ("AddMember", "email"),
+        // Only in the answer to the create, which has an example of its own.
+        ("InviteLinkView", "token"),
+        ("InviteLinkView", "url"),
+        // Only for a link to a journal record.
+        ("JoinRequestView", "roster_id"),
+        // Only when it failed.
+        ("ExportView", "failure"),
+        ("ImportView", "failure"),
+        // Only while it runs.
+        ("ImportView", "progress"),
+    ];
+
+    /// A request or answer body of an operation.
+    struct Body {
+        /// `PATCH /v1/me request`, `PATCH /v1/me 200`.
+        at: String,
+        /// The schema's name, `inline`, or `no schema`.
+        name: String,
+        schema: Option<Value>,
+        examples: Vec<Value>,
+    }
+
+    /// The component a schema refers to, or the schema itself.
+    fn resolved<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+        match schema["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            Some(name) => &doc["components"]["schemas"][name],
+            None => schema,
+        }
+    }
+
+    /// A media type's or a schema's examples.
+    fn examples_of(v: &Value) -> Vec<Value> {
+        let mut out: Vec<Value> = v.get("example").into_iter().cloned().collect();
+        match v.get("examples") {
+            Some(Value::Array(list)) => out.extend(list.iter().cloned()),
+            Some(Value::Object(named)) => out.extend(named.values().filter_map(|e| e.get("value")).cloned()),
+            _ => {}
+        }
+        out
+    }
+
+    /// Every request and answer body with its examples: the media type's, else its schema's.
+    fn bodies(doc: &Value) -> Vec<Body> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let request = op["requestBody"]["content"].as_object().map(|c| ("request".to_string(), c));
+                let answers = op["responses"].as_object().unwrap().iter();
+                let answers = answers.filter_map(|(status, a)| Some((status.clone(), a["content"].as_object()?)));
+                for (status, content) in request.into_iter().chain(answers) {
+                    for media in content.values() {
+                        let schema = media.get("schema").cloned();
+                        let name = match &schema {
+                            Some(s) => s["$ref"].as_str().map_or("inline", |r| r.rsplit('/').next().unwrap()),
+                            None => "no schema",
+                        };
+                        let mut examples = examples_of(media);
+                        if let (true, Some(s)) = (examples.is_empty(), &schema) {
+                            examples = examples_of(resolved(doc, s));
+                        }
+                        let at = format!("{} {path} {status}", method.to_uppercase());
+                        out.push(Body { at, name: name.to_string(), schema, examples });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The properties a schema declares at its top level, through `$ref` and `allOf`.
+    fn top_level_properties(doc: &Value, schema: &Value) -> Vec<String> {
+        let schema = resolved(doc, schema);
+        let mut names: Vec<String> =
+            schema["properties"].as_object().into_iter().flat_map(|p| p.keys().cloned()).collect();
+        for part in schema["allOf"].as_array().into_iter().flatten() {
+            names.extend(top_level_properties(doc, part));
+        }
+        names
+    }
+
+    #[test]
+    fn every_body_has_an_example() {
+        let doc = doc();
+        let bodies = bodies(&doc);
+        assert!(bodies.len() > 100, "{}", bodies.len());
+        for b in bodies {
+            assert!(!b.examples.is_empty(), "{}: {} has no example", b.at, b.name);
+        }
+    }
+
+    #[test]
+    fn every_example_matches_its_schema() {
+        let doc = doc();
+        let mut validators = BTreeMap::new();
+        for b in bodies(&doc) {
+            let Some(schema) = &b.schema else { continue };
+            let validator = validators.entry(schema.to_string()).or_insert_with(|| {
+                // The schema with the document's components, where its `$ref`s point.
+                let mut root = schema.clone();
+                root["components"] = doc["components"].clone();
+                jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .should_validate_formats(true)
+                    .build(&root)
+                    .unwrap_or_else(|e| panic!("{}: {}: {e}", b.at, b.name))
+            });
+            for example in &b.examples {
+                let errors: Vec<String> =
+                    validator.iter_errors(example).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+                assert!(errors.is_empty(), "{}: {}'s example does not match it: {}", b.at, b.name, errors.join("; "));
+            }
+        }
+    }
+
+    #[test]
+    fn every_example_shows_every_field() {
+        let doc = doc();
+        for b in bodies(&doc) {
+            let Some(schema) = &b.schema else { continue };
+            for example in b.examples.iter().filter_map(Value::as_object) {
+                for field in top_level_properties(&doc, schema) {
+                    let elsewhere = ONLY_IN_ANOTHER_STATE.contains(&(b.name.as_str(), field.as_str()));
+                    assert!(
+                        example.contains_key(&field) || elsewhere,
+                        "{}: {}'s example has no `{field}`",
+                        b.at,
+                        b.name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_page_example_is_a_page_of_its_item_example() {
+        let doc = doc();
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let pages: Vec<_> = schemas.iter().filter(|(name, _)| name.starts_with("Page_")).collect();
+        assert!(pages.len() > 10, "{}", pages.len());
+        for (name, page) in pages {
+            let item = &schemas[&name["Page_".len()..]]["example"];
+            assert_eq!(page["example"]["items"], json!([item]), "{name}");
+            let cursor = page["example"]["next_cursor"].as_str().unwrap_or_default();
+            assert!(crate::page::Cursor::decode(cursor).is_ok(), "{name}: {cursor:?}");
+        }
+    }
+
+    #[test]
+    fn the_examples_are_of_one_school() {
+        fn orgs(v: &Value, out: &mut BTreeSet<String>) {
+            match v {
+                Value::Object(map) => {
+                    for (key, value) in map {
+                        match (key.as_str(), value) {
+                            ("org_id", Value::String(id)) => _ = out.insert(id.clone()),
+                            ("org", Value::Object(org)) => out.extend(org["id"].as_str().map(String::from)),
+                            _ => {}
+                        }
+                        orgs(value, out);
+                    }
+                }
+                Value::Array(list) => list.iter().for_each(|v| orgs(v, out)),
+                _ => {}
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for b in bodies(&doc()) {
+            b.examples.iter().for_each(|e| orgs(e, &mut seen));
+        }
+        assert_eq!(seen, BTreeSet::from(["k7m3xq9pza".to_string()]));
     }
 
     fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {

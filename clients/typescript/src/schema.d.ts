@@ -1518,10 +1518,38 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ]
+         *     }
+         */
         AcceptInviteLink: {
             /** @description The roles asked for, if not exactly those offered (edited, or another added). */
             roles?: components["schemas"]["RoleGrant"][] | null;
         };
+        /**
+         * @example {
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115ecvwas7wzwvqnhd05es9"
+         *           ],
+         *           "position": "Учитель физики",
+         *           "role": "teacher",
+         *           "specialization": "Физика"
+         *         }
+         *       ],
+         *       "user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06"
+         *     }
+         */
         AddMember: {
             /** @description The person's ID (their `sub`), or */
             user_id?: string | null;
@@ -1530,11 +1558,34 @@ export interface components {
             /** @description One or more roles at once. */
             roles: components["schemas"]["RoleGrant"][];
         };
+        /**
+         * @example {
+         *       "user_ids": [
+         *         "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *         "9af49740-96f5-40ee-9e25-02420ae59635",
+         *         "d55abb44-a2d2-4041-afe1-ba56f96678d0"
+         *       ]
+         *     }
+         */
         AddPeople: {
             /** @description 1-100 user IDs of the organization's members (one given twice is answered once). */
             user_ids: string[];
         };
-        /** @description An announcement of a group's teachers or the organization's admins. */
+        /**
+         * @description An announcement of a group's teachers or the organization's admins.
+         * @example {
+         *       "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "author_name": "Ирина Смирнова",
+         *       "body": "Кружок 10 декабря переносится на пятницу, 12 декабря, в 15:30, кабинет 214.",
+         *       "created_at": "2026-12-03T08:10:27.659Z",
+         *       "deleted": false,
+         *       "deleted_at": null,
+         *       "edited_at": null,
+         *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "id": "01m8xf8vybm03vge2g3tycmg06",
+         *       "title": "Занятие 10 декабря переносится"
+         *     }
+         */
         AnnouncementView: components["schemas"]["PostFields"] & {
             group_id: string;
             /** @description Empty when deleted. */
@@ -1548,6 +1599,28 @@ export interface components {
             type: string;
             id: string;
         };
+        /**
+         * @example {
+         *       "action": "join_request.reject",
+         *       "actor": {
+         *         "id": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *         "name": "Анна Петрова"
+         *       },
+         *       "after": {
+         *         "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова.",
+         *         "status": "rejected"
+         *       },
+         *       "at": "2026-12-05T18:01:33.472Z",
+         *       "before": {
+         *         "status": "pending"
+         *       },
+         *       "id": "01M93NWMH0D5T0WGSBH3ATP7TQ",
+         *       "target": {
+         *         "id": "01m93kne1yd26kwdzfzdvwdb75",
+         *         "type": "join_request"
+         *       }
+         *     }
+         */
         AuditView: {
             id: string;
             at: components["schemas"]["Timestamp"];
@@ -1563,7 +1636,58 @@ export interface components {
             before?: unknown;
             after?: unknown;
         };
-        /** @description A class with its people. */
+        /**
+         * @description A class with its people.
+         * @example {
+         *       "class_teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "class_teachers": [
+         *         {
+         *           "name": "Ирина Смирнова",
+         *           "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *         }
+         *       ],
+         *       "created_at": "2026-08-27T08:30:05.112Z",
+         *       "grade": 5,
+         *       "graduated": false,
+         *       "id": "01m115ebsrwdyfqatyynem1n18",
+         *       "letter": "А",
+         *       "name": "5А",
+         *       "parents": [
+         *         {
+         *           "name": "Ольга Иванова",
+         *           "user_id": "e1b3d5f7-9a2c-4e6b-8d0f-3c5a7e9b1d42"
+         *         }
+         *       ],
+         *       "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *       "promoted_to": null,
+         *       "source": "manual",
+         *       "student_count": 2,
+         *       "students": [
+         *         {
+         *           "name": "Михаил Иванов",
+         *           "user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25"
+         *         },
+         *         {
+         *           "name": "Софья Морозова",
+         *           "user_id": "9af49740-96f5-40ee-9e25-02420ae59635"
+         *         }
+         *       ],
+         *       "teachers": [
+         *         {
+         *           "name": "Дмитрий Соколов",
+         *           "user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06"
+         *         },
+         *         {
+         *           "name": "Ирина Смирнова",
+         *           "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *         }
+         *       ],
+         *       "updated_at": "2026-09-03T09:12:40.771Z",
+         *       "year": "2026/2027"
+         *     }
+         */
         ClassDetail: components["schemas"]["ClassView"] & {
             /** @description Class teachers and subject teachers. */
             teachers: components["schemas"]["Person"][];
@@ -1573,7 +1697,26 @@ export interface components {
         };
         /** @enum {string} */
         ClassSource: "manual" | "journal";
-        /** @description A class in lists. */
+        /**
+         * @description A class in lists.
+         * @example {
+         *       "class_teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "created_at": "2026-08-27T08:30:05.112Z",
+         *       "grade": 5,
+         *       "graduated": false,
+         *       "id": "01m115ebsrwdyfqatyynem1n18",
+         *       "letter": "А",
+         *       "name": "5А",
+         *       "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *       "promoted_to": null,
+         *       "source": "manual",
+         *       "student_count": 27,
+         *       "updated_at": "2026-09-03T09:12:40.771Z",
+         *       "year": "2026/2027"
+         *     }
+         */
         ClassView: {
             id: string;
             /** Format: int32 */
@@ -1596,7 +1739,24 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
-        /** @description A course. */
+        /**
+         * @description A course.
+         * @example {
+         *       "created_at": "2026-09-01T06:52:30.377Z",
+         *       "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+         *       "id": "01m1dvv999dyd4str94fezzgfg",
+         *       "linked_group_ids": [
+         *         "01m1dvdy27k1ccphgvsq8593fy"
+         *       ],
+         *       "name": "Олимпиадная математика",
+         *       "student_count": 18,
+         *       "teacher_ids": [
+         *         "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06",
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "updated_at": "2026-09-01T06:58:14.020Z"
+         *     }
+         */
         CourseView: {
             id: string;
             name: string;
@@ -1610,6 +1770,17 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
+        /**
+         * @example {
+         *       "class_teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "grade": 5,
+         *       "letter": "А",
+         *       "name": null,
+         *       "year": "2026/2027"
+         *     }
+         */
         CreateClass: {
             /**
              * Format: int64
@@ -1623,24 +1794,70 @@ export interface components {
             /** @description Members holding the teacher role. */
             class_teacher_ids?: string[];
         };
+        /**
+         * @example {
+         *       "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+         *       "name": "Олимпиадная математика",
+         *       "teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ]
+         *     }
+         */
         CreateCourse: {
             name: string;
             description?: string | null;
             /** @description Members holding the teacher role (up to 10). */
             teacher_ids?: string[];
         };
+        /**
+         * @example {
+         *       "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+         *       "name": "Математический кружок"
+         *     }
+         */
         CreateGroup: {
             /** @description One line, up to 200 characters. */
             name: string;
             /** @description A short description; line breaks are kept. */
             description?: string | null;
         };
+        /**
+         * @example {
+         *       "emails": [
+         *         "n.volkova@mail.ru",
+         *         "olga.ivanova@mail.ru",
+         *         "p.orlov@mail,ru"
+         *       ],
+         *       "group_id": null,
+         *       "role": {
+         *         "class_ids": [
+         *           "01m115ebsrwdyfqatyynem1n18"
+         *         ],
+         *         "role": "parent"
+         *       }
+         *     }
+         */
         CreateInvitations: {
             /** @description Up to 100 addresses. */
             emails: string[];
             role: components["schemas"]["RoleGrant"];
             group_id?: string | null;
         };
+        /**
+         * @example {
+         *       "expires_at": "2026-12-31T23:59:59+03:00",
+         *       "group_id": null,
+         *       "max_uses": 60,
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ]
+         *     }
+         */
         CreateInviteLink: {
             /** @description In the future, at most a year ahead. */
             expires_at: string;
@@ -1654,6 +1871,17 @@ export interface components {
             /** @description A group to join as well. */
             group_id?: string | null;
         };
+        /**
+         * @example {
+         *       "description": "Разбор олимпиадных задач для 5А.",
+         *       "name": "Олимпиадная математика: 5А",
+         *       "students": "selected",
+         *       "user_ids": [
+         *         "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *         "9af49740-96f5-40ee-9e25-02420ae59635"
+         *       ]
+         *     }
+         */
         CreateLinkedGroup: {
             name: string;
             description?: string | null;
@@ -1662,8 +1890,20 @@ export interface components {
             /** @description With `selected`: students of the course (1-100). */
             user_ids?: string[] | null;
         };
+        /**
+         * @example {
+         *       "address": "125009, Москва, ул. Школьная, д. 57",
+         *       "description": "Школа с углублённым изучением математики и физики.\nПриём в 5 и 8 классы по итогам собеседования.",
+         *       "email": "info@school57.ru",
+         *       "name": "Школа № 57",
+         *       "phone": "+7 (495) 123-45-57",
+         *       "position": "Директор",
+         *       "short_name": "57-я школа",
+         *       "website": "https://school57.ru"
+         *     }
+         */
         CreateOrg: {
-            name?: string | null;
+            name: string;
             short_name?: string | null;
             address?: string | null;
             /** @description An http(s) URL. */
@@ -1678,6 +1918,27 @@ export interface components {
              */
             position?: string | null;
         };
+        /**
+         * @example {
+         *       "id": "01m115ecvwas7wzwvqnhd05es9",
+         *       "needs_class": [
+         *         {
+         *           "name": "Кирилл Лебедев",
+         *           "roles": [
+         *             "student"
+         *           ],
+         *           "user_id": "523b7841-839d-454e-b990-29b404f18db9"
+         *         },
+         *         {
+         *           "name": "Марина Лебедева",
+         *           "roles": [
+         *             "parent"
+         *           ],
+         *           "user_id": "fbf04763-4a4d-4d41-ba34-3f8dfa057b26"
+         *         }
+         *       ]
+         *     }
+         */
         DeletedClass: {
             id: string;
             /** @description Students and parents left without a class: give them a new one. */
@@ -1688,7 +1949,22 @@ export interface components {
          * @enum {string}
          */
         Delimiter: ";" | ",";
-        /** @description A file with the URL that downloads it. */
+        /**
+         * @description A file with the URL that downloads it.
+         * @example {
+         *       "content_type": "application/pdf",
+         *       "created_at": "2026-12-04T11:25:36.482Z",
+         *       "download_url": "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/files/k7m3xq9pza/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=GetObject&response-content-disposition=attachment%3B%20filename%3D%22____%20_____%20_%20_____.pdf%22%3B%20filename%2A%3DUTF-8%27%27%25D0%259F%25D0%25BB%25D0%25B0%25D0%25BD%2520%25D1%2583%25D1%2580%25D0%25BE%25D0%25BA%25D0%25B0%2520%25E2%2580%2594%2520%25D0%25B4%25D1%2580%25D0%25BE%25D0%25B1%25D0%25B8.pdf&response-content-type=application%2Fpdf&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=e15b5a12036680d3cb4d79fa873bedd5ce0c1723f87d68dce379819cf1542b81&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+         *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "id": "01m90ctxb2k4r5kfnrvntq3fgh",
+         *       "name": "План урока — дроби.pdf",
+         *       "size": 2483116,
+         *       "status": "ready",
+         *       "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "uploaded_by_name": "Ирина Смирнова",
+         *       "url_expires_at": "2026-12-06T08:29:09.388Z"
+         *     }
+         */
         DownloadView: components["schemas"]["FileView"] & {
             /**
              * @description A presigned GET, valid until `url_expires_at` (15 minutes); read the file again for
@@ -1697,16 +1973,55 @@ export interface components {
             download_url: string;
             url_expires_at: components["schemas"]["Timestamp"];
         };
-        /** @description A changed thread or announcement: either field or both. */
+        /**
+         * @description A changed thread or announcement: either field or both.
+         * @example {
+         *       "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали.",
+         *       "title": "Задача 7 из домашнего задания"
+         *     }
+         */
         EditPost: {
             title?: string | null;
             body?: string | null;
         };
-        /** @description A reply's changed text. */
+        /**
+         * @description A reply's changed text.
+         * @example {
+         *       "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в пятницу на кружке."
+         *     }
+         */
         EditReply: {
             body: string;
         };
-        /** @description An employee (a teacher or staff member) and their activity. */
+        /**
+         * @description An employee (a teacher or staff member) and their activity.
+         * @example {
+         *       "active_days_30": 21,
+         *       "announcements": 6,
+         *       "class_ids": [
+         *         "01m115ebsrwdyfqatyynem1n18",
+         *         "01m115ecvwas7wzwvqnhd05es9"
+         *       ],
+         *       "files": 12,
+         *       "joined_at": "2026-09-10T06:32:18.406Z",
+         *       "last_active_at": "2026-12-05T19:12:44.081Z",
+         *       "name": "Ирина Смирнова",
+         *       "position": "Учитель",
+         *       "posts": 37,
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115ecvwas7wzwvqnhd05es9"
+         *           ],
+         *           "position": "Учитель",
+         *           "role": "teacher",
+         *           "specialization": "Математика"
+         *         }
+         *       ],
+         *       "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *     }
+         */
         EmployeeView: {
             user_id: string;
             name: string;
@@ -1738,7 +2053,26 @@ export interface components {
         ExportKind: "summary" | "employees";
         /** @enum {string} */
         ExportStatus: "pending" | "ready" | "failed";
-        /** @description An export and, once ready, where to download it. */
+        /**
+         * @description An export and, once ready, where to download it.
+         * @example {
+         *       "created_at": "2026-12-06T07:58:02.117Z",
+         *       "delimiter": ";",
+         *       "download_url": "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/exports/k7m3xq9pza/01m955r8w5kawptytvvnk6e2mr.csv?x-id=GetObject&response-content-disposition=attachment%3B%20filename%3D%22kabinet-57-_-_____-employees-2026-12-06.csv%22%3B%20filename%2A%3DUTF-8%27%27kabinet-57-%25D1%258F-%25D1%2588%25D0%25BA%25D0%25BE%25D0%25BB%25D0%25B0-employees-2026-12-06.csv&response-content-type=text%2Fcsv%3B%20charset%3Dutf-8&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=de10682370de0e82eb49ee7a877acd459369cae5a26dabdad5e16d76c0bd18ae&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+         *       "expires_at": "2026-12-13T07:58:02.117Z",
+         *       "file_name": "kabinet-57-я-школа-employees-2026-12-06.csv",
+         *       "format": "csv",
+         *       "id": "01m955r8w5kawptytvvnk6e2mr",
+         *       "kind": "employees",
+         *       "ready_at": "2026-12-06T07:58:09.604Z",
+         *       "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *       "requested_by_name": "Анна Петрова",
+         *       "rows": 62,
+         *       "size": 9817,
+         *       "status": "ready",
+         *       "url_expires_at": "2026-12-06T08:29:09.388Z"
+         *     }
+         */
         ExportView: {
             id: string;
             kind: components["schemas"]["ExportKind"];
@@ -1790,7 +2124,20 @@ export interface components {
         };
         /** @enum {string} */
         FileStatus: "uploading" | "ready";
-        /** @description A file of a group. */
+        /**
+         * @description A file of a group.
+         * @example {
+         *       "content_type": "application/pdf",
+         *       "created_at": "2026-12-04T11:25:36.482Z",
+         *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "id": "01m90ctxb2k4r5kfnrvntq3fgh",
+         *       "name": "План урока — дроби.pdf",
+         *       "size": 2483116,
+         *       "status": "ready",
+         *       "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "uploaded_by_name": "Ирина Смирнова"
+         *     }
+         */
         FileView: {
             id: string;
             group_id: string;
@@ -1807,7 +2154,18 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             status: components["schemas"]["FileStatus"];
         };
-        /** @description A group. */
+        /**
+         * @description A group.
+         * @example {
+         *       "course_id": "01m1dvv999dyd4str94fezzgfg",
+         *       "created_at": "2026-09-01T06:45:12.903Z",
+         *       "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+         *       "id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "member_count": 24,
+         *       "name": "Математический кружок",
+         *       "updated_at": "2026-09-01T06:58:14.020Z"
+         *     }
+         */
         GroupView: {
             id: string;
             name: string;
@@ -1881,7 +2239,45 @@ export interface components {
         };
         /** @enum {string} */
         ImportStatus: "awaiting_upload" | "processing" | "done" | "failed";
-        /** @description An import: where it is and what it did. */
+        /**
+         * @description An import: where it is and what it did.
+         * @example {
+         *       "counts": {
+         *         "classes": 34,
+         *         "created": 4184,
+         *         "deleted": 0,
+         *         "enrollments": 2239,
+         *         "errors": 2,
+         *         "invited": 1385,
+         *         "linked": 412,
+         *         "skipped": 128,
+         *         "unchanged": 0,
+         *         "updated": 0,
+         *         "users": 1911
+         *       },
+         *       "created_at": "2026-09-10T06:30:14.590Z",
+         *       "errors": [
+         *         {
+         *           "file": "users.csv",
+         *           "line": 318,
+         *           "message": "email \"p.orlov@mail,ru\": must be an email address like name@school.ru"
+         *         },
+         *         {
+         *           "file": "enrollments.csv",
+         *           "line": 1204,
+         *           "message": "user u-10317 is not in users.csv (or its row was refused)"
+         *         }
+         *       ],
+         *       "file_name": "journal-2026.zip",
+         *       "finished_at": "2026-09-10T06:33:47.905Z",
+         *       "id": "01m2504zsyejq6j73vacc5c427",
+         *       "invite": true,
+         *       "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *       "requested_by_name": "Анна Петрова",
+         *       "started_at": "2026-09-10T06:31:02.118Z",
+         *       "status": "done"
+         *     }
+         */
         ImportView: {
             id: string;
             /**
@@ -1918,14 +2314,63 @@ export interface components {
             /** Format: int64 */
             pending: number;
         };
+        /**
+         * @example {
+         *       "email": "e.kuznetsova@yandex.ru",
+         *       "invitation_id": "01m956hep0qvck56tq6915ftey",
+         *       "status": "invited"
+         *     }
+         */
         InvitationResult: {
             email: string;
             status: components["schemas"]["InviteStatus"];
             invitation_id?: string | null;
         };
+        /**
+         * @example {
+         *       "results": [
+         *         {
+         *           "email": "n.volkova@mail.ru",
+         *           "invitation_id": "01m8rgy3d59e66mtqs95dp9fpq",
+         *           "status": "invited"
+         *         },
+         *         {
+         *           "email": "olga.ivanova@mail.ru",
+         *           "invitation_id": null,
+         *           "status": "already_member"
+         *         },
+         *         {
+         *           "email": "p.orlov@mail,ru",
+         *           "invitation_id": null,
+         *           "status": "invalid"
+         *         }
+         *       ]
+         *     }
+         */
         InvitationResults: {
             results: components["schemas"]["InvitationResult"][];
         };
+        /**
+         * @example {
+         *       "created_at": "2026-12-01T10:03:19.845Z",
+         *       "email": "n.volkova@mail.ru",
+         *       "expires_at": "2026-12-15T10:03:19.845Z",
+         *       "group_id": null,
+         *       "id": "01m8rgy3d59e66mtqs95dp9fpq",
+         *       "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "invited_by_name": "Ирина Смирнова",
+         *       "last_sent_at": "2026-12-01T10:03:19.845Z",
+         *       "org_id": "k7m3xq9pza",
+         *       "role": {
+         *         "class_ids": [
+         *           "01m115ebsrwdyfqatyynem1n18"
+         *         ],
+         *         "role": "parent"
+         *       },
+         *       "send_count": 1,
+         *       "status": "pending"
+         *     }
+         */
         InvitationView: {
             id: string;
             org_id: string;
@@ -1945,6 +2390,28 @@ export interface components {
             /** Format: int32 */
             send_count: number;
         };
+        /**
+         * @description An invitation link; `token` and `url` only in the answer to its create.
+         * @example {
+         *       "created_at": "2026-11-28T09:14:55.026Z",
+         *       "declines": 1,
+         *       "expires_at": "2026-12-31T20:59:59.000Z",
+         *       "group_id": null,
+         *       "id": "01m8gpz9njkpaygg3we2jakp4t",
+         *       "max_uses": 60,
+         *       "revoked": false,
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ],
+         *       "state": "active",
+         *       "uses": 14
+         *     }
+         */
         InviteLinkView: {
             id: string;
             /** @description Only in the answer to the create: keep it, it cannot be shown again. */
@@ -1975,6 +2442,30 @@ export interface components {
         InviteStatus: "added" | "already_member" | "invited" | "invalid" | "daily_limit";
         /** @enum {string} */
         JoinRequestStatus: "pending" | "accepted" | "rejected" | "withdrawn";
+        /**
+         * @example {
+         *       "created_at": "2026-12-05T17:22:40.318Z",
+         *       "decided_at": "2026-12-05T18:01:33.472Z",
+         *       "decided_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *       "email": "e.kuznetsova@yandex.ru",
+         *       "etag": "\"v2\"",
+         *       "id": "01m93kne1yd26kwdzfzdvwdb75",
+         *       "link_id": "01m8gpz9njkpaygg3we2jakp4t",
+         *       "name": "Елена Кузнецова",
+         *       "org_id": "k7m3xq9pza",
+         *       "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова.",
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ],
+         *       "status": "rejected",
+         *       "user_id": "a4c6e8f0-1b3d-4f5a-8c7e-9d2b4f6a8c13"
+         *     }
+         */
         JoinRequestView: {
             id: string;
             org_id: string;
@@ -2017,6 +2508,16 @@ export interface components {
             /** Format: int64 */
             uses: number;
         };
+        /**
+         * @example {
+         *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "students": "selected",
+         *       "user_ids": [
+         *         "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *         "9af49740-96f5-40ee-9e25-02420ae59635"
+         *       ]
+         *     }
+         */
         LinkGroup: {
             group_id: string;
             /** @description `all`, `selected` or `none`. */
@@ -2024,13 +2525,45 @@ export interface components {
             /** @description With `selected`: students of the course (1-100). */
             user_ids?: string[] | null;
         };
+        /**
+         * @example {
+         *       "expires_at": "2026-12-31T20:59:59.000Z",
+         *       "group_id": null,
+         *       "org": {
+         *         "id": "k7m3xq9pza",
+         *         "name": "Школа № 57"
+         *       },
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "class_names": [
+         *             "5А"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ]
+         *     }
+         */
         LinkPreview: {
             org: components["schemas"]["PreviewOrg"];
             roles: components["schemas"]["OfferedRole"][];
             group_id?: string | null;
             expires_at: components["schemas"]["Timestamp"];
         };
-        /** @description The signed-in person. */
+        /**
+         * @description The signed-in person.
+         * @example {
+         *       "created_at": "2026-08-24T07:14:58.902Z",
+         *       "email": "a.petrova@school57.ru",
+         *       "email_verified": true,
+         *       "id": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *       "language": "ru",
+         *       "name": "Анна Петрова",
+         *       "updated_at": "2026-08-24T07:14:58.902Z"
+         *     }
+         */
         Me: {
             /** @description The ID token's `sub`. */
             id: string;
@@ -2048,7 +2581,32 @@ export interface components {
             admins: number;
             by_role: components["schemas"]["RoleCounts"];
         };
-        /** @description A member of an organization. */
+        /**
+         * @description A member of an organization.
+         * @example {
+         *       "admin": false,
+         *       "class_history": [],
+         *       "email": "i.smirnova@school57.ru",
+         *       "joined_at": "2026-09-10T06:32:18.406Z",
+         *       "last_active_at": "2026-12-05T19:12:44.081Z",
+         *       "linked": true,
+         *       "name": "Ирина Смирнова",
+         *       "needs_class": false,
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115ecvwas7wzwvqnhd05es9"
+         *           ],
+         *           "position": "Учитель",
+         *           "role": "teacher",
+         *           "specialization": "Математика"
+         *         }
+         *       ],
+         *       "source": "journal",
+         *       "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *     }
+         */
         MemberView: {
             user_id: string;
             name: string;
@@ -2084,9 +2642,49 @@ export interface components {
          * @enum {string}
          */
         MembershipSource: "manual" | "link" | "invitation" | "journal";
+        /**
+         * @example {
+         *       "created_at": "2026-12-01T10:03:19.845Z",
+         *       "email": "n.volkova@mail.ru",
+         *       "expires_at": "2026-12-15T10:03:19.845Z",
+         *       "group_id": null,
+         *       "id": "01m8rgy3d59e66mtqs95dp9fpq",
+         *       "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "invited_by_name": "Ирина Смирнова",
+         *       "last_sent_at": "2026-12-01T10:03:19.845Z",
+         *       "org_id": "k7m3xq9pza",
+         *       "org_name": "Школа № 57",
+         *       "role": {
+         *         "class_ids": [
+         *           "01m115ebsrwdyfqatyynem1n18"
+         *         ],
+         *         "role": "parent"
+         *       },
+         *       "send_count": 1,
+         *       "status": "pending"
+         *     }
+         */
         MyInvitation: components["schemas"]["InvitationView"] & {
             org_name: string;
         };
+        /**
+         * @example {
+         *       "admin": true,
+         *       "joined_at": "2026-08-24T07:15:42.318Z",
+         *       "org": {
+         *         "id": "k7m3xq9pza",
+         *         "name": "Школа № 57",
+         *         "short_name": "57-я школа"
+         *       },
+         *       "pending_join_requests": 3,
+         *       "roles": [
+         *         {
+         *           "position": "Директор",
+         *           "role": "staff"
+         *         }
+         *       ]
+         *     }
+         */
         MyOrg: {
             org: components["schemas"]["OrgRef"];
             roles: components["schemas"]["RoleGrant"][];
@@ -2098,7 +2696,14 @@ export interface components {
             pending_join_requests?: number | null;
             joined_at: components["schemas"]["Timestamp"];
         };
-        /** @description What to export. */
+        /**
+         * @description What to export.
+         * @example {
+         *       "delimiter": ";",
+         *       "format": "csv",
+         *       "kind": "employees"
+         *     }
+         */
         NewExport: {
             /**
              * @description `summary` (the organization in figures, with members active per day over 30 days)
@@ -2109,7 +2714,14 @@ export interface components {
             format: components["schemas"]["ExportFormat"];
             delimiter?: null | components["schemas"]["Delimiter"];
         };
-        /** @description A file about to be uploaded. */
+        /**
+         * @description A file about to be uploaded.
+         * @example {
+         *       "content_type": "application/pdf",
+         *       "name": "План урока — дроби.pdf",
+         *       "size": 2483116
+         *     }
+         */
         NewFile: {
             /** @description Its name (up to 255 characters), kept for the download; never part of the storage key. */
             name: string;
@@ -2121,12 +2733,41 @@ export interface components {
             /** @description Its media type, e.g. `application/pdf`; the upload must carry exactly this type. */
             content_type: string;
         };
-        /** @description An announced file and where to upload it. */
+        /**
+         * @description An announced file and where to upload it.
+         * @example {
+         *       "file": {
+         *         "content_type": "application/pdf",
+         *         "created_at": "2026-12-04T11:25:36.482Z",
+         *         "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *         "id": "01m90ctxb2k4r5kfnrvntq3fgh",
+         *         "name": "План урока — дроби.pdf",
+         *         "size": 2483116,
+         *         "status": "uploading",
+         *         "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *         "uploaded_by_name": "Ирина Смирнова"
+         *       },
+         *       "upload": {
+         *         "expires_at": "2026-12-04T11:40:36.482Z",
+         *         "headers": {
+         *           "content-length": "2483116",
+         *           "content-type": "application/pdf"
+         *         },
+         *         "method": "PUT",
+         *         "url": "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/uploads/k7m3xq9pza/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261204%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20261204T112536Z&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&X-Amz-Signature=36fd92a0e1e989ab39f238551d1e822d0041ca3ca32ce899e5d284167e915ea2&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK"
+         *       }
+         *     }
+         */
         NewFileView: {
             file: components["schemas"]["FileView"];
             upload: components["schemas"]["UploadView"];
         };
-        /** @description A new import. */
+        /**
+         * @description A new import.
+         * @example {
+         *       "file_name": "journal-2026.zip"
+         *     }
+         */
         NewImport: {
             /**
              * @description The upload's file name (`journal-2026.zip`, `users.csv`): a single CSV is known by
@@ -2134,7 +2775,42 @@ export interface components {
              */
             file_name?: string | null;
         };
-        /** @description A new import and where to upload its file. */
+        /**
+         * @description A new import and where to upload its file.
+         * @example {
+         *       "import": {
+         *         "counts": {
+         *           "classes": 0,
+         *           "created": 0,
+         *           "deleted": 0,
+         *           "enrollments": 0,
+         *           "errors": 0,
+         *           "invited": 0,
+         *           "linked": 0,
+         *           "skipped": 0,
+         *           "unchanged": 0,
+         *           "updated": 0,
+         *           "users": 0
+         *         },
+         *         "created_at": "2026-09-10T06:30:14.590Z",
+         *         "errors": [],
+         *         "file_name": "journal-2026.zip",
+         *         "finished_at": null,
+         *         "id": "01m2504zsyejq6j73vacc5c427",
+         *         "invite": false,
+         *         "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *         "requested_by_name": "Анна Петрова",
+         *         "started_at": null,
+         *         "status": "awaiting_upload"
+         *       },
+         *       "upload": {
+         *         "expires_at": "2026-09-10T06:45:14.590Z",
+         *         "headers": {},
+         *         "method": "PUT",
+         *         "url": "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/imports/k7m3xq9pza/01m2504zsyejq6j73vacc5c427?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20260910%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=4a611cd92bcc789449824d16b74bcf804c973ef6d690b30e8a1399384c0b63fe&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK"
+         *       }
+         *     }
+         */
         NewImportView: {
             import: components["schemas"]["ImportView"];
             /**
@@ -2143,19 +2819,36 @@ export interface components {
              */
             upload: components["schemas"]["UploadView"];
         };
-        /** @description A new thread or announcement. */
+        /**
+         * @description A new thread or announcement.
+         * @example {
+         *       "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали.",
+         *       "title": "Задача 7 из домашнего задания"
+         *     }
+         */
         NewPost: {
             /** @description One line, up to 200 characters. */
             title: string;
             /** @description Plain text, up to 20,000 characters; line breaks are kept. */
             body: string;
         };
-        /** @description A new reply. */
+        /**
+         * @description A new reply.
+         * @example {
+         *       "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в среду на кружке."
+         *     }
+         */
         NewReply: {
             /** @description Plain text, up to 20,000 characters; line breaks are kept. */
             body: string;
         };
-        /** @description A request to link a roster record. */
+        /**
+         * @description A request to link a roster record.
+         * @example {
+         *       "identifier": "volkov.a",
+         *       "org_id": "k7m3xq9pza"
+         *     }
+         */
         NewRosterLink: {
             /** @description The organization's ID (the school gives it). */
             org_id: string;
@@ -2177,6 +2870,15 @@ export interface components {
         /**
          * @description Profile fields of a create or an update. In an update an absent field stays as it is,
          *     `null` or `""` clears it.
+         * @example {
+         *       "address": "125009, Москва, ул. Школьная, д. 57",
+         *       "description": null,
+         *       "email": "info@school57.ru",
+         *       "name": "Школа № 57",
+         *       "phone": "+7 (495) 123-45-57",
+         *       "short_name": "57-я школа",
+         *       "website": "https://school57.ru"
+         *     }
          */
         OrgFields: {
             name?: string | null;
@@ -2195,7 +2897,22 @@ export interface components {
             name: string;
             short_name?: string | null;
         };
-        /** @description An organization's profile. */
+        /**
+         * @description An organization's profile.
+         * @example {
+         *       "address": "125009, Москва, ул. Школьная, д. 57",
+         *       "created_at": "2026-08-24T07:15:42.318Z",
+         *       "description": "Школа с углублённым изучением математики и физики.\nПриём в 5 и 8 классы по итогам собеседования.",
+         *       "email": "info@school57.ru",
+         *       "id": "k7m3xq9pza",
+         *       "member_count": 1874,
+         *       "name": "Школа № 57",
+         *       "phone": "+74951234557",
+         *       "short_name": "57-я школа",
+         *       "updated_at": "2026-09-02T10:04:11.527Z",
+         *       "website": "https://school57.ru/"
+         *     }
+         */
         OrgView: {
             /**
              * @description Short and unambiguous (no 0/o, 1/l/i): easy to read aloud and to quote.
@@ -2215,7 +2932,26 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             updated_at: components["schemas"]["Timestamp"];
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *           "author_name": "Ирина Смирнова",
+         *           "body": "Кружок 10 декабря переносится на пятницу, 12 декабря, в 15:30, кабинет 214.",
+         *           "created_at": "2026-12-03T08:10:27.659Z",
+         *           "deleted": false,
+         *           "deleted_at": null,
+         *           "edited_at": null,
+         *           "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *           "id": "01m8xf8vybm03vge2g3tycmg06",
+         *           "title": "Занятие 10 декабря переносится"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_AnnouncementView: {
             items: (components["schemas"]["PostFields"] & {
                 group_id: string;
@@ -2225,7 +2961,34 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "action": "join_request.reject",
+         *           "actor": {
+         *             "id": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *             "name": "Анна Петрова"
+         *           },
+         *           "after": {
+         *             "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова.",
+         *             "status": "rejected"
+         *           },
+         *           "at": "2026-12-05T18:01:33.472Z",
+         *           "before": {
+         *             "status": "pending"
+         *           },
+         *           "id": "01M93NWMH0D5T0WGSBH3ATP7TQ",
+         *           "target": {
+         *             "id": "01m93kne1yd26kwdzfzdvwdb75",
+         *             "type": "join_request"
+         *           }
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_AuditView: {
             items: {
                 id: string;
@@ -2245,7 +3008,31 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "class_teacher_ids": [
+         *             "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *           ],
+         *           "created_at": "2026-08-27T08:30:05.112Z",
+         *           "grade": 5,
+         *           "graduated": false,
+         *           "id": "01m115ebsrwdyfqatyynem1n18",
+         *           "letter": "А",
+         *           "name": "5А",
+         *           "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *           "promoted_to": null,
+         *           "source": "manual",
+         *           "student_count": 27,
+         *           "updated_at": "2026-09-03T09:12:40.771Z",
+         *           "year": "2026/2027"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_ClassView: {
             items: {
                 id: string;
@@ -2272,7 +3059,29 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-09-01T06:52:30.377Z",
+         *           "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+         *           "id": "01m1dvv999dyd4str94fezzgfg",
+         *           "linked_group_ids": [
+         *             "01m1dvdy27k1ccphgvsq8593fy"
+         *           ],
+         *           "name": "Олимпиадная математика",
+         *           "student_count": 18,
+         *           "teacher_ids": [
+         *             "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06",
+         *             "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *           ],
+         *           "updated_at": "2026-09-01T06:58:14.020Z"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_CourseView: {
             items: {
                 id: string;
@@ -2290,7 +3099,40 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "active_days_30": 21,
+         *           "announcements": 6,
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115ecvwas7wzwvqnhd05es9"
+         *           ],
+         *           "files": 12,
+         *           "joined_at": "2026-09-10T06:32:18.406Z",
+         *           "last_active_at": "2026-12-05T19:12:44.081Z",
+         *           "name": "Ирина Смирнова",
+         *           "position": "Учитель",
+         *           "posts": 37,
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18",
+         *                 "01m115ecvwas7wzwvqnhd05es9"
+         *               ],
+         *               "position": "Учитель",
+         *               "role": "teacher",
+         *               "specialization": "Математика"
+         *             }
+         *           ],
+         *           "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_EmployeeView: {
             items: {
                 user_id: string;
@@ -2320,7 +3162,31 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-06T07:58:02.117Z",
+         *           "delimiter": ";",
+         *           "download_url": "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/exports/k7m3xq9pza/01m955r8w5kawptytvvnk6e2mr.csv?x-id=GetObject&response-content-disposition=attachment%3B%20filename%3D%22kabinet-57-_-_____-employees-2026-12-06.csv%22%3B%20filename%2A%3DUTF-8%27%27kabinet-57-%25D1%258F-%25D1%2588%25D0%25BA%25D0%25BE%25D0%25BB%25D0%25B0-employees-2026-12-06.csv&response-content-type=text%2Fcsv%3B%20charset%3Dutf-8&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=de10682370de0e82eb49ee7a877acd459369cae5a26dabdad5e16d76c0bd18ae&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+         *           "expires_at": "2026-12-13T07:58:02.117Z",
+         *           "file_name": "kabinet-57-я-школа-employees-2026-12-06.csv",
+         *           "format": "csv",
+         *           "id": "01m955r8w5kawptytvvnk6e2mr",
+         *           "kind": "employees",
+         *           "ready_at": "2026-12-06T07:58:09.604Z",
+         *           "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *           "requested_by_name": "Анна Петрова",
+         *           "rows": 62,
+         *           "size": 9817,
+         *           "status": "ready",
+         *           "url_expires_at": "2026-12-06T08:29:09.388Z"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_ExportView: {
             items: {
                 id: string;
@@ -2359,7 +3225,25 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "content_type": "application/pdf",
+         *           "created_at": "2026-12-04T11:25:36.482Z",
+         *           "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *           "id": "01m90ctxb2k4r5kfnrvntq3fgh",
+         *           "name": "План урока — дроби.pdf",
+         *           "size": 2483116,
+         *           "status": "ready",
+         *           "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *           "uploaded_by_name": "Ирина Смирнова"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_FileView: {
             items: {
                 id: string;
@@ -2380,7 +3264,23 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "course_id": "01m1dvv999dyd4str94fezzgfg",
+         *           "created_at": "2026-09-01T06:45:12.903Z",
+         *           "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+         *           "id": "01m1dvdy27k1ccphgvsq8593fy",
+         *           "member_count": 24,
+         *           "name": "Математический кружок",
+         *           "updated_at": "2026-09-01T06:58:14.020Z"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_GroupView: {
             items: {
                 id: string;
@@ -2396,7 +3296,50 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "counts": {
+         *             "classes": 34,
+         *             "created": 4184,
+         *             "deleted": 0,
+         *             "enrollments": 2239,
+         *             "errors": 2,
+         *             "invited": 1385,
+         *             "linked": 412,
+         *             "skipped": 128,
+         *             "unchanged": 0,
+         *             "updated": 0,
+         *             "users": 1911
+         *           },
+         *           "created_at": "2026-09-10T06:30:14.590Z",
+         *           "errors": [
+         *             {
+         *               "file": "users.csv",
+         *               "line": 318,
+         *               "message": "email \"p.orlov@mail,ru\": must be an email address like name@school.ru"
+         *             },
+         *             {
+         *               "file": "enrollments.csv",
+         *               "line": 1204,
+         *               "message": "user u-10317 is not in users.csv (or its row was refused)"
+         *             }
+         *           ],
+         *           "file_name": "journal-2026.zip",
+         *           "finished_at": "2026-09-10T06:33:47.905Z",
+         *           "id": "01m2504zsyejq6j73vacc5c427",
+         *           "invite": true,
+         *           "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *           "requested_by_name": "Анна Петрова",
+         *           "started_at": "2026-09-10T06:31:02.118Z",
+         *           "status": "done"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_ImportView: {
             items: {
                 id: string;
@@ -2429,7 +3372,33 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-01T10:03:19.845Z",
+         *           "email": "n.volkova@mail.ru",
+         *           "expires_at": "2026-12-15T10:03:19.845Z",
+         *           "group_id": null,
+         *           "id": "01m8rgy3d59e66mtqs95dp9fpq",
+         *           "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *           "invited_by_name": "Ирина Смирнова",
+         *           "last_sent_at": "2026-12-01T10:03:19.845Z",
+         *           "org_id": "k7m3xq9pza",
+         *           "role": {
+         *             "class_ids": [
+         *               "01m115ebsrwdyfqatyynem1n18"
+         *             ],
+         *             "role": "parent"
+         *           },
+         *           "send_count": 1,
+         *           "status": "pending"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_InvitationView: {
             items: {
                 id: string;
@@ -2453,7 +3422,33 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-11-28T09:14:55.026Z",
+         *           "declines": 1,
+         *           "expires_at": "2026-12-31T20:59:59.000Z",
+         *           "group_id": null,
+         *           "id": "01m8gpz9njkpaygg3we2jakp4t",
+         *           "max_uses": 60,
+         *           "revoked": false,
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18"
+         *               ],
+         *               "role": "parent"
+         *             }
+         *           ],
+         *           "state": "active",
+         *           "uses": 14
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_InviteLinkView: {
             items: {
                 id: string;
@@ -2481,7 +3476,36 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-05T17:22:40.318Z",
+         *           "decided_at": "2026-12-05T18:01:33.472Z",
+         *           "decided_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+         *           "email": "e.kuznetsova@yandex.ru",
+         *           "etag": "\"v2\"",
+         *           "id": "01m93kne1yd26kwdzfzdvwdb75",
+         *           "link_id": "01m8gpz9njkpaygg3we2jakp4t",
+         *           "name": "Елена Кузнецова",
+         *           "org_id": "k7m3xq9pza",
+         *           "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова.",
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18"
+         *               ],
+         *               "role": "parent"
+         *             }
+         *           ],
+         *           "status": "rejected",
+         *           "user_id": "a4c6e8f0-1b3d-4f5a-8c7e-9d2b4f6a8c13"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_JoinRequestView: {
             items: {
                 id: string;
@@ -2513,7 +3537,37 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "admin": false,
+         *           "class_history": [],
+         *           "email": "i.smirnova@school57.ru",
+         *           "joined_at": "2026-09-10T06:32:18.406Z",
+         *           "last_active_at": "2026-12-05T19:12:44.081Z",
+         *           "linked": true,
+         *           "name": "Ирина Смирнова",
+         *           "needs_class": false,
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18",
+         *                 "01m115ecvwas7wzwvqnhd05es9"
+         *               ],
+         *               "position": "Учитель",
+         *               "role": "teacher",
+         *               "specialization": "Математика"
+         *             }
+         *           ],
+         *           "source": "journal",
+         *           "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_MemberView: {
             items: {
                 user_id: string;
@@ -2548,7 +3602,34 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-01T10:03:19.845Z",
+         *           "email": "n.volkova@mail.ru",
+         *           "expires_at": "2026-12-15T10:03:19.845Z",
+         *           "group_id": null,
+         *           "id": "01m8rgy3d59e66mtqs95dp9fpq",
+         *           "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *           "invited_by_name": "Ирина Смирнова",
+         *           "last_sent_at": "2026-12-01T10:03:19.845Z",
+         *           "org_id": "k7m3xq9pza",
+         *           "org_name": "Школа № 57",
+         *           "role": {
+         *             "class_ids": [
+         *               "01m115ebsrwdyfqatyynem1n18"
+         *             ],
+         *             "role": "parent"
+         *           },
+         *           "send_count": 1,
+         *           "status": "pending"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_MyInvitation: {
             items: (components["schemas"]["InvitationView"] & {
                 org_name: string;
@@ -2556,7 +3637,30 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "admin": true,
+         *           "joined_at": "2026-08-24T07:15:42.318Z",
+         *           "org": {
+         *             "id": "k7m3xq9pza",
+         *             "name": "Школа № 57",
+         *             "short_name": "57-я школа"
+         *           },
+         *           "pending_join_requests": 3,
+         *           "roles": [
+         *             {
+         *               "position": "Директор",
+         *               "role": "staff"
+         *             }
+         *           ]
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_MyOrg: {
             items: {
                 org: components["schemas"]["OrgRef"];
@@ -2572,7 +3676,28 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "added_at": "2026-09-01T07:02:48.155Z",
+         *           "name": "Михаил Иванов",
+         *           "notify": true,
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18"
+         *               ],
+         *               "role": "student"
+         *             }
+         *           ],
+         *           "user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_PlaceView: {
             items: {
                 user_id: string;
@@ -2586,7 +3711,25 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *           "author_name": "Ирина Смирнова",
+         *           "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в среду на кружке.",
+         *           "created_at": "2026-11-20T16:05:51.730Z",
+         *           "deleted": false,
+         *           "deleted_at": null,
+         *           "edited_at": null,
+         *           "id": "01m7wva0fjnn31y6bj41dtwwqn",
+         *           "thread_id": "01m7wsyjap2m3tb4rhszq19set"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_ReplyView: {
             items: (components["schemas"]["PostFields"] & {
                 thread_id: string;
@@ -2594,7 +3737,32 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "course_ids": [
+         *             "01m1dvv999dyd4str94fezzgfg"
+         *           ],
+         *           "email": "artem.volkov@mail.ru",
+         *           "id": "u-10288",
+         *           "identifier": "volkov.a",
+         *           "invited_at": "2026-12-06T08:14:09.388Z",
+         *           "linked": false,
+         *           "linked_at": null,
+         *           "name": "Артём Волков",
+         *           "role": "student",
+         *           "roster_role": "student",
+         *           "user_id": null
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_RosterPersonView: {
             items: {
                 /** @description Their sourcedId in the journal. */
@@ -2619,7 +3787,28 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
-        /** @description One page of a list. */
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "author_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *           "author_name": "Михаил Иванов",
+         *           "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали.",
+         *           "created_at": "2026-11-20T15:42:08.214Z",
+         *           "deleted": false,
+         *           "deleted_at": null,
+         *           "edited_at": "2026-11-20T15:47:30.902Z",
+         *           "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *           "id": "01m7wsyjap2m3tb4rhszq19set",
+         *           "last_reply_at": "2026-11-20T18:31:02.447Z",
+         *           "reply_count": 3,
+         *           "title": "Задача 7 из домашнего задания"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
         Page_ThreadView: {
             items: (components["schemas"]["PostFields"] & {
                 group_id: string;
@@ -2635,6 +3824,16 @@ export interface components {
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
+        /**
+         * @example {
+         *       "class_teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "grade": 5,
+         *       "letter": "Б",
+         *       "name": null
+         *     }
+         */
         PatchClass: {
             /** Format: int64 */
             grade?: number | null;
@@ -2642,6 +3841,16 @@ export interface components {
             name?: string | null;
             class_teacher_ids?: string[] | null;
         };
+        /**
+         * @example {
+         *       "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+         *       "name": "Олимпиадная математика",
+         *       "teacher_ids": [
+         *         "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06",
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ]
+         *     }
+         */
         PatchCourse: {
             name?: string | null;
             /** @description `null` clears it. */
@@ -2649,25 +3858,76 @@ export interface components {
             /** @description All the course's teachers (replaces them). */
             teacher_ids?: string[] | null;
         };
+        /**
+         * @example {
+         *       "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по четвергам в 15:30, кабинет 214.",
+         *       "name": "Математический кружок"
+         *     }
+         */
         PatchGroup: {
             name?: string | null;
             /** @description `null` clears it. */
             description?: string | null;
         };
+        /**
+         * @example {
+         *       "notify": false
+         *     }
+         */
         PatchGroupMember: {
             /** @description `false`: no emails of the group's announcements (they stay readable in the group). */
             notify: boolean;
         };
+        /**
+         * @example {
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115eb1b5m8hyax78k7bw82v"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ]
+         *     }
+         */
         PatchJoinRequest: {
             /** @description The roles to grant, all of them (replaces the requested ones). */
             roles: components["schemas"]["RoleGrant"][];
         };
+        /**
+         * @example {
+         *       "language": "ru",
+         *       "name": "Анна Сергеевна Петрова"
+         *     }
+         */
         PatchMe: {
             /** @description Display name, 1-200 characters. */
             name?: string | null;
             /** @description `ru` or `en`. */
             language?: string | null;
         };
+        /**
+         * @example {
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18",
+         *             "01m115ecvwas7wzwvqnhd05es9"
+         *           ],
+         *           "position": "Учитель",
+         *           "role": "teacher",
+         *           "specialization": "Математика"
+         *         },
+         *         {
+         *           "class_ids": [
+         *             "01m115eb1b5m8hyax78k7bw82v"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ]
+         *     }
+         */
         PatchMember: {
             /** @description The member's roles, all of them (replaces the current ones). */
             roles: components["schemas"]["RoleGrant"][];
@@ -2680,7 +3940,25 @@ export interface components {
             user_id: string;
             status: components["schemas"]["PlaceStatus"];
         };
-        /** @description One result per person, in the order given. */
+        /**
+         * @description One result per person, in the order given.
+         * @example {
+         *       "results": [
+         *         {
+         *           "status": "added",
+         *           "user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25"
+         *         },
+         *         {
+         *           "status": "already_member",
+         *           "user_id": "9af49740-96f5-40ee-9e25-02420ae59635"
+         *         },
+         *         {
+         *           "status": "not_member",
+         *           "user_id": "d55abb44-a2d2-4041-afe1-ba56f96678d0"
+         *         }
+         *       ]
+         *     }
+         */
         PlaceResults: {
             results: components["schemas"]["PlaceResult"][];
         };
@@ -2689,7 +3967,23 @@ export interface components {
          * @enum {string}
          */
         PlaceStatus: "added" | "already_member" | "not_member";
-        /** @description A person in a group or course. */
+        /**
+         * @description A person in a group or course.
+         * @example {
+         *       "added_at": "2026-09-01T07:02:48.155Z",
+         *       "name": "Михаил Иванов",
+         *       "notify": true,
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "student"
+         *         }
+         *       ],
+         *       "user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25"
+         *     }
+         */
         PlaceView: {
             user_id: string;
             name: string;
@@ -2715,7 +4009,27 @@ export interface components {
             id: string;
             name: string;
         };
-        /** @description RFC 9457 problem details, as answered. */
+        /**
+         * @description RFC 9457 problem details, as answered.
+         * @example {
+         *       "code": "validation_failed",
+         *       "detail": "Some fields are not valid: phone, roles[0].position.",
+         *       "errors": [
+         *         {
+         *           "field": "phone",
+         *           "message": "must be a phone number in international format (E.164), like +79161234567"
+         *         },
+         *         {
+         *           "field": "roles[0].position",
+         *           "message": "is required for the teacher role"
+         *         }
+         *       ],
+         *       "request_id": "Jx1bNiWUoAMEVZg=",
+         *       "status": 422,
+         *       "title": "Validation failed",
+         *       "type": "urn:kabinet:problem:validation_failed"
+         *     }
+         */
         Problem: {
             /** @description A URI naming the problem type: `urn:kabinet:problem:<code>`. */
             type: string;
@@ -2729,11 +4043,29 @@ export interface components {
             /** @description The request's ID, to quote when reporting a problem. */
             request_id?: string | null;
         };
+        /**
+         * @example {
+         *       "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова."
+         *     }
+         */
         RejectJoinRequest: {
             /** @description Why: the requester is told. 1-1000 characters. */
-            reason?: string | null;
+            reason: string;
         };
-        /** @description A reply in a thread. */
+        /**
+         * @description A reply in a thread.
+         * @example {
+         *       "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+         *       "author_name": "Ирина Смирнова",
+         *       "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в среду на кружке.",
+         *       "created_at": "2026-11-20T16:05:51.730Z",
+         *       "deleted": false,
+         *       "deleted_at": null,
+         *       "edited_at": null,
+         *       "id": "01m7wva0fjnn31y6bj41dtwwqn",
+         *       "thread_id": "01m7wsyjap2m3tb4rhszq19set"
+         *     }
+         */
         ReplyView: components["schemas"]["PostFields"] & {
             thread_id: string;
         };
@@ -2769,10 +4101,62 @@ export interface components {
             to_id: string;
             to_name: string;
         };
+        /**
+         * @example {
+         *       "from_year": "2025/2026"
+         *     }
+         */
         Rollover: {
             /** @description The year to roll over from, e.g. `2025/2026`. */
             from_year: string;
         };
+        /**
+         * @example {
+         *       "already_done": 0,
+         *       "from_year": "2025/2026",
+         *       "graduated": [
+         *         {
+         *           "class_teacher_ids": [
+         *             "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06"
+         *           ],
+         *           "created_at": "2025-08-28T09:05:41.020Z",
+         *           "grade": 11,
+         *           "graduated": true,
+         *           "id": "01k3qysxmwce7hypm87sxrqmvq",
+         *           "letter": "А",
+         *           "name": "11А",
+         *           "promoted_from": null,
+         *           "promoted_to": null,
+         *           "source": "manual",
+         *           "student_count": 24,
+         *           "updated_at": "2025-09-01T07:00:12.345Z",
+         *           "year": "2025/2026"
+         *         }
+         *       ],
+         *       "promoted": [
+         *         {
+         *           "from_id": "01k3qykq18cqq85qqed4zgh9a5",
+         *           "from_name": "4А",
+         *           "to_id": "01m115ebsrwdyfqatyynem1n18",
+         *           "to_name": "5А"
+         *         },
+         *         {
+         *           "from_id": "01k3qyswgy7b73hzsszzrsbc7h",
+         *           "from_name": "10А",
+         *           "to_id": "01m115eehezr5evt8fqsye8wj9",
+         *           "to_name": "11А"
+         *         }
+         *       ],
+         *       "skipped": [
+         *         {
+         *           "id": "01k47sezg9e3n18tdwp5s64kfs",
+         *           "name": "Робототехника",
+         *           "reason": "an extra class (no grade): promote it by hand if it continues"
+         *         }
+         *       ],
+         *       "to_year": "2026/2027"
+         *     }
+         */
         RolloverResult: {
             from_year: string;
             to_year: string;
@@ -2785,7 +4169,27 @@ export interface components {
             /** @description Classes rolled over by an earlier request (nothing changed). */
             already_done: number;
         };
-        /** @description A person of the school's journal. */
+        /**
+         * @description A person of the school's journal.
+         * @example {
+         *       "class_ids": [
+         *         "01m115ebsrwdyfqatyynem1n18"
+         *       ],
+         *       "course_ids": [
+         *         "01m1dvv999dyd4str94fezzgfg"
+         *       ],
+         *       "email": "artem.volkov@mail.ru",
+         *       "id": "u-10288",
+         *       "identifier": "volkov.a",
+         *       "invited_at": "2026-12-06T08:14:09.388Z",
+         *       "linked": false,
+         *       "linked_at": null,
+         *       "name": "Артём Волков",
+         *       "role": "student",
+         *       "roster_role": "student",
+         *       "user_id": null
+         *     }
+         */
         RosterPersonView: {
             /** @description Their sourcedId in the journal. */
             id: string;
@@ -2822,7 +4226,12 @@ export interface components {
             name: string;
             reason: string;
         };
-        /** @description How to run an import. */
+        /**
+         * @description How to run an import.
+         * @example {
+         *       "invite": true
+         *     }
+         */
         StartImport: {
             /**
              * @description Email a roster invitation to each person of the file who is not registered yet
@@ -2844,6 +4253,37 @@ export interface components {
         /**
          * @description The organization in figures, from counters kept in the same transactions as the
          *     changes they count.
+         * @example {
+         *       "active_30d": 1652,
+         *       "active_7d": 1210,
+         *       "as_of": "2026-12-06T08:14:09.388Z",
+         *       "classes": 34,
+         *       "courses": 8,
+         *       "files": {
+         *         "bytes": 1876543210,
+         *         "count": 318,
+         *         "quota_bytes": 10737418240
+         *       },
+         *       "groups": 12,
+         *       "invitations": {
+         *         "pending": 41
+         *       },
+         *       "invite_links": {
+         *         "active": 4,
+         *         "uses": 57
+         *       },
+         *       "members": {
+         *         "admins": 3,
+         *         "by_role": {
+         *           "parent": 815,
+         *           "staff": 10,
+         *           "student": 1000,
+         *           "teacher": 52
+         *         },
+         *         "total": 1874
+         *       },
+         *       "pending_join_requests": 3
+         *     }
          */
         Summary: {
             members: components["schemas"]["MemberCounts"];
@@ -2872,7 +4312,23 @@ export interface components {
             /** @description When the figures were read. */
             as_of: components["schemas"]["Timestamp"];
         };
-        /** @description A thread of a group's discussions. */
+        /**
+         * @description A thread of a group's discussions.
+         * @example {
+         *       "author_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *       "author_name": "Михаил Иванов",
+         *       "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали.",
+         *       "created_at": "2026-11-20T15:42:08.214Z",
+         *       "deleted": false,
+         *       "deleted_at": null,
+         *       "edited_at": "2026-11-20T15:47:30.902Z",
+         *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+         *       "id": "01m7wsyjap2m3tb4rhszq19set",
+         *       "last_reply_at": "2026-11-20T18:31:02.447Z",
+         *       "reply_count": 3,
+         *       "title": "Задача 7 из домашнего задания"
+         *     }
+         */
         ThreadView: components["schemas"]["PostFields"] & {
             group_id: string;
             /** @description Empty when deleted. */
@@ -2894,7 +4350,7 @@ export interface components {
             method: string;
             /**
              * @description Headers the PUT must carry as given (they are signed): for a group's file its
-             *     content type and length (browsers set the length themselves) and the upload's tag.
+             *     content type and length (browsers set the length themselves); none for an import.
              */
             headers: {
                 [key: string]: string;
@@ -5058,6 +6514,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-28T09:14:55.026Z",
+                     *       "declines": 0,
+                     *       "expires_at": "2026-12-31T20:59:59.000Z",
+                     *       "group_id": null,
+                     *       "id": "01m8gpz9njkpaygg3we2jakp4t",
+                     *       "max_uses": 60,
+                     *       "revoked": false,
+                     *       "roles": [
+                     *         {
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "role": "parent"
+                     *         }
+                     *       ],
+                     *       "state": "active",
+                     *       "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                     *       "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                     *       "uses": 0
+                     *     }
+                     */
                     "application/json": components["schemas"]["InviteLinkView"];
                 };
             };
@@ -11402,6 +12881,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "components": {
+                     *         "schemas": {}
+                     *       },
+                     *       "info": {
+                     *         "title": "kabinet API",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "openapi": "3.1.0",
+                     *       "paths": {
+                     *         "/v1/me": {
+                     *           "get": {
+                     *             "operationId": "me_get",
+                     *             "responses": {
+                     *               "200": {
+                     *                 "description": "The caller's profile"
+                     *               }
+                     *             },
+                     *             "summary": "Reads the caller's profile",
+                     *             "tags": [
+                     *               "me"
+                     *             ]
+                     *           }
+                     *         }
+                     *       },
+                     *       "servers": [
+                     *         {
+                     *           "url": "/"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };

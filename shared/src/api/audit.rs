@@ -23,6 +23,18 @@ pub struct AuditTarget {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01M93NWMH0D5T0WGSBH3ATP7TQ",
+    "at": "2026-12-05T18:01:33.472Z",
+    "actor": {"id": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70", "name": "Анна Петрова"},
+    "action": "join_request.reject",
+    "target": {"type": "join_request", "id": "01m93kne1yd26kwdzfzdvwdb75"},
+    "before": {"status": "pending"},
+    "after": {
+        "status": "rejected",
+        "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова."
+    }
+}))]
 pub struct AuditView {
     pub id: String,
     pub at: Timestamp,

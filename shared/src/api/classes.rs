@@ -20,6 +20,21 @@ use crate::Ctx;
 
 /// A class in lists.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m115ebsrwdyfqatyynem1n18",
+    "grade": 5,
+    "letter": "А",
+    "name": "5А",
+    "year": "2026/2027",
+    "source": "manual",
+    "graduated": false,
+    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
+    "student_count": 27,
+    "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+    "promoted_to": null,
+    "created_at": "2026-08-27T08:30:05.112Z",
+    "updated_at": "2026-09-03T09:12:40.771Z"
+}))]
 pub struct ClassView {
     pub id: String,
     pub grade: Option<u8>,
@@ -68,6 +83,31 @@ pub struct Person {
 
 /// A class with its people.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m115ebsrwdyfqatyynem1n18",
+    "grade": 5,
+    "letter": "А",
+    "name": "5А",
+    "year": "2026/2027",
+    "source": "manual",
+    "graduated": false,
+    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
+    "student_count": 2,
+    "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+    "promoted_to": null,
+    "created_at": "2026-08-27T08:30:05.112Z",
+    "updated_at": "2026-09-03T09:12:40.771Z",
+    "teachers": [
+        {"user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06", "name": "Дмитрий Соколов"},
+        {"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}
+    ],
+    "class_teachers": [{"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}],
+    "students": [
+        {"user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "name": "Михаил Иванов"},
+        {"user_id": "9af49740-96f5-40ee-9e25-02420ae59635", "name": "Софья Морозова"}
+    ],
+    "parents": [{"user_id": "e1b3d5f7-9a2c-4e6b-8d0f-3c5a7e9b1d42", "name": "Ольга Иванова"}]
+}))]
 pub struct ClassDetail {
     #[serde(flatten)]
     pub class: ClassView,
@@ -107,6 +147,13 @@ fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "grade": 5,
+    "letter": "А",
+    "name": null,
+    "year": "2026/2027",
+    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"]
+}))]
 pub struct CreateClass {
     /// 1-11, with a `letter`; or leave both out and give a `name` (extra classes).
     pub grade: Option<i64>,
@@ -253,6 +300,12 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "grade": 5,
+    "letter": "Б",
+    "name": null,
+    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"]
+}))]
 pub struct PatchClass {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
@@ -324,6 +377,13 @@ pub struct StrandedMember {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m115ecvwas7wzwvqnhd05es9",
+    "needs_class": [
+        {"user_id": "523b7841-839d-454e-b990-29b404f18db9", "name": "Кирилл Лебедев", "roles": ["student"]},
+        {"user_id": "fbf04763-4a4d-4d41-ba34-3f8dfa057b26", "name": "Марина Лебедева", "roles": ["parent"]}
+    ]
+}))]
 pub struct DeletedClass {
     pub id: String,
     /// Students and parents left without a class: give them a new one.
@@ -418,6 +478,7 @@ async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promot
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"from_year": "2025/2026"}))]
 pub struct Rollover {
     /// The year to roll over from, e.g. `2025/2026`.
     pub from_year: String,
@@ -439,6 +500,35 @@ pub struct SkippedClass {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "from_year": "2025/2026",
+    "to_year": "2026/2027",
+    "promoted": [
+        {"from_id": "01k3qykq18cqq85qqed4zgh9a5", "from_name": "4А", "to_id": "01m115ebsrwdyfqatyynem1n18", "to_name": "5А"},
+        {"from_id": "01k3qyswgy7b73hzsszzrsbc7h", "from_name": "10А", "to_id": "01m115eehezr5evt8fqsye8wj9", "to_name": "11А"}
+    ],
+    "graduated": [{
+        "id": "01k3qysxmwce7hypm87sxrqmvq",
+        "grade": 11,
+        "letter": "А",
+        "name": "11А",
+        "year": "2025/2026",
+        "source": "manual",
+        "graduated": true,
+        "class_teacher_ids": ["5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06"],
+        "student_count": 24,
+        "promoted_from": null,
+        "promoted_to": null,
+        "created_at": "2025-08-28T09:05:41.020Z",
+        "updated_at": "2025-09-01T07:00:12.345Z"
+    }],
+    "skipped": [{
+        "id": "01k47sezg9e3n18tdwp5s64kfs",
+        "name": "Робототехника",
+        "reason": "an extra class (no grade): promote it by hand if it continues"
+    }],
+    "already_done": 0
+}))]
 pub struct RolloverResult {
     pub from_year: String,
     pub to_year: String,

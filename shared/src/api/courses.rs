@@ -22,6 +22,16 @@ use crate::Ctx;
 
 /// A course.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m1dvv999dyd4str94fezzgfg",
+    "name": "Олимпиадная математика",
+    "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+    "teacher_ids": ["5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06", "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
+    "student_count": 18,
+    "linked_group_ids": ["01m1dvdy27k1ccphgvsq8593fy"],
+    "created_at": "2026-09-01T06:52:30.377Z",
+    "updated_at": "2026-09-01T06:58:14.020Z"
+}))]
 pub struct CourseView {
     pub id: String,
     pub name: String,
@@ -89,6 +99,11 @@ fn summary(c: &Course) -> serde_json::Value {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Олимпиадная математика",
+    "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+    "teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"]
+}))]
 pub struct CreateCourse {
     pub name: String,
     pub description: Option<String>,
@@ -162,6 +177,11 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Олимпиадная математика",
+    "description": "Подготовка к школьному и муниципальному этапам олимпиады.",
+    "teacher_ids": ["5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06", "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"]
+}))]
 pub struct PatchCourse {
     pub name: Option<String>,
     /// `null` clears it.
@@ -315,6 +335,12 @@ async fn chosen(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Олимпиадная математика: 5А",
+    "description": "Разбор олимпиадных задач для 5А.",
+    "students": "selected",
+    "user_ids": ["c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "9af49740-96f5-40ee-9e25-02420ae59635"]
+}))]
 pub struct CreateLinkedGroup {
     pub name: String,
     pub description: Option<String>,
@@ -373,6 +399,11 @@ pub async fn linked_groups(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+    "students": "selected",
+    "user_ids": ["c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "9af49740-96f5-40ee-9e25-02420ae59635"]
+}))]
 pub struct LinkGroup {
     pub group_id: String,
     /// `all`, `selected` or `none`.

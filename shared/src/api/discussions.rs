@@ -47,6 +47,20 @@ impl PostFields {
 
 /// A thread of a group's discussions.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m7wsyjap2m3tb4rhszq19set",
+    "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+    "title": "Задача 7 из домашнего задания",
+    "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали.",
+    "author_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+    "author_name": "Михаил Иванов",
+    "created_at": "2026-11-20T15:42:08.214Z",
+    "edited_at": "2026-11-20T15:47:30.902Z",
+    "deleted": false,
+    "deleted_at": null,
+    "reply_count": 3,
+    "last_reply_at": "2026-11-20T18:31:02.447Z"
+}))]
 pub struct ThreadView {
     pub group_id: String,
     /// Empty when deleted.
@@ -72,6 +86,17 @@ impl ThreadView {
 
 /// A reply in a thread.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m7wva0fjnn31y6bj41dtwwqn",
+    "thread_id": "01m7wsyjap2m3tb4rhszq19set",
+    "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в среду на кружке.",
+    "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "author_name": "Ирина Смирнова",
+    "created_at": "2026-11-20T16:05:51.730Z",
+    "edited_at": null,
+    "deleted": false,
+    "deleted_at": null
+}))]
 pub struct ReplyView {
     pub thread_id: String,
     #[serde(flatten)]
@@ -86,6 +111,18 @@ impl ReplyView {
 
 /// An announcement of a group's teachers or the organization's admins.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m8xf8vybm03vge2g3tycmg06",
+    "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+    "title": "Занятие 10 декабря переносится",
+    "body": "Кружок 10 декабря переносится на пятницу, 12 декабря, в 15:30, кабинет 214.",
+    "author_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "author_name": "Ирина Смирнова",
+    "created_at": "2026-12-03T08:10:27.659Z",
+    "edited_at": null,
+    "deleted": false,
+    "deleted_at": null
+}))]
 pub struct AnnouncementView {
     pub group_id: String,
     /// Empty when deleted.
@@ -103,6 +140,10 @@ impl AnnouncementView {
 /// A new thread or announcement.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Задача 7 из домашнего задания",
+    "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали."
+}))]
 pub struct NewPost {
     /// One line, up to 200 characters.
     pub title: String,
@@ -113,6 +154,9 @@ pub struct NewPost {
 /// A new reply.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в среду на кружке."
+}))]
 pub struct NewReply {
     /// Plain text, up to 20,000 characters; line breaks are kept.
     pub body: String,
@@ -121,6 +165,10 @@ pub struct NewReply {
 /// A changed thread or announcement: either field or both.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Задача 7 из домашнего задания",
+    "body": "Кто решил седьмую задачу? У меня получается 42, а в ответах 48.\nПоделитесь, как вы рассуждали."
+}))]
 pub struct EditPost {
     pub title: Option<String>,
     pub body: Option<String>,
@@ -129,6 +177,9 @@ pub struct EditPost {
 /// A reply's changed text.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "body": "Проверь второй шаг: там нужно учесть и двузначные числа. Разберём в пятницу на кружке."
+}))]
 pub struct EditReply {
     pub body: String,
 }

@@ -20,6 +20,35 @@ use crate::Ctx;
 
 /// An export and, once ready, where to download it.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m955r8w5kawptytvvnk6e2mr",
+    "kind": "employees",
+    "format": "csv",
+    "delimiter": ";",
+    "status": "ready",
+    "rows": 62,
+    "size": 9817,
+    "file_name": "kabinet-57-я-школа-employees-2026-12-06.csv",
+    "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+    "requested_by_name": "Анна Петрова",
+    "created_at": "2026-12-06T07:58:02.117Z",
+    "ready_at": "2026-12-06T07:58:09.604Z",
+    "expires_at": "2026-12-13T07:58:02.117Z",
+    "download_url": concat!(
+        "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/exports/k7m3xq",
+        "9pza/01m955r8w5kawptytvvnk6e2mr.csv?x-id=GetObject",
+        "&response-content-disposition=attachment%3B%20filename%3D%22kabinet-57-_-_____-employees-202",
+        "6-12-06.csv%22%3B%20filename%2A%3DUTF-8%27%27kabinet-57-%25D1%258F-%25D1%2588%25D0%25BA%25D0",
+        "%25BE%25D0%25BB%25D0%25B0-employees-2026-12-06.csv",
+        "&response-content-type=text%2Fcsv%3B%20charset%3Dutf-8&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+        "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request",
+        "&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
+        "&X-Amz-Signature=de10682370de0e82eb49ee7a877acd459369cae5a26dabdad5e16d76c0bd18ae",
+        "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
+        "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+    ),
+    "url_expires_at": "2026-12-06T08:29:09.388Z"
+}))]
 pub struct ExportView {
     pub id: String,
     pub kind: ExportKind,
@@ -79,6 +108,7 @@ impl ExportView {
 /// What to export.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "employees", "format": "csv", "delimiter": ";"}))]
 pub struct NewExport {
     /// `summary` (the organization in figures, with members active per day over 30 days)
     /// or `employees` (teachers and staff with their activity).

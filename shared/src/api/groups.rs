@@ -31,6 +31,10 @@ async fn caller_and_group(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Group)
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Математический кружок",
+    "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214."
+}))]
 pub struct CreateGroup {
     /// One line, up to 200 characters.
     pub name: String,
@@ -96,6 +100,10 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Математический кружок",
+    "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по четвергам в 15:30, кабинет 214."
+}))]
 pub struct PatchGroup {
     pub name: Option<String>,
     /// `null` clears it.
@@ -207,6 +215,7 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"notify": false}))]
 pub struct PatchGroupMember {
     /// `false`: no emails of the group's announcements (they stay readable in the group).
     pub notify: bool,

@@ -20,6 +20,38 @@ use crate::Ctx;
 
 /// An import: where it is and what it did.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m2504zsyejq6j73vacc5c427",
+    "status": "done",
+    "file_name": "journal-2026.zip",
+    "invite": true,
+    "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+    "requested_by_name": "Анна Петрова",
+    "created_at": "2026-09-10T06:30:14.590Z",
+    "started_at": "2026-09-10T06:31:02.118Z",
+    "finished_at": "2026-09-10T06:33:47.905Z",
+    "counts": {
+        "classes": 34,
+        "users": 1911,
+        "enrollments": 2239,
+        "created": 4184,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "skipped": 128,
+        "errors": 2,
+        "linked": 412,
+        "invited": 1385
+    },
+    "errors": [
+        {
+            "file": "users.csv",
+            "line": 318,
+            "message": "email \"p.orlov@mail,ru\": must be an email address like name@school.ru"
+        },
+        {"file": "enrollments.csv", "line": 1204, "message": "user u-10317 is not in users.csv (or its row was refused)"}
+    ]
+}))]
 pub struct ImportView {
     pub id: String,
     /// `awaiting_upload` until started, `processing`, then `done` (even with refused
@@ -78,6 +110,7 @@ impl ImportView {
 /// A new import.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"file_name": "journal-2026.zip"}))]
 pub struct NewImport {
     /// The upload's file name (`journal-2026.zip`, `users.csv`): a single CSV is known by
     /// it (or by its columns). At most 200 characters.
@@ -86,6 +119,47 @@ pub struct NewImport {
 
 /// A new import and where to upload its file.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "import": {
+        "id": "01m2504zsyejq6j73vacc5c427",
+        "status": "awaiting_upload",
+        "file_name": "journal-2026.zip",
+        "invite": false,
+        "requested_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+        "requested_by_name": "Анна Петрова",
+        "created_at": "2026-09-10T06:30:14.590Z",
+        "started_at": null,
+        "finished_at": null,
+        "counts": {
+            "classes": 0,
+            "users": 0,
+            "enrollments": 0,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "deleted": 0,
+            "skipped": 0,
+            "errors": 0,
+            "linked": 0,
+            "invited": 0
+        },
+        "errors": []
+    },
+    "upload": {
+        "url": concat!(
+            "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/imports/k7m3xq",
+            "9pza/01m2504zsyejq6j73vacc5c427?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+            "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20260910%2Feu-central-1%2Fs3%2Faws4_request",
+            "&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
+            "&X-Amz-Signature=4a611cd92bcc789449824d16b74bcf804c973ef6d690b30e8a1399384c0b63fe",
+            "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
+            "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+        ),
+        "method": "PUT",
+        "headers": {},
+        "expires_at": "2026-09-10T06:45:14.590Z"
+    }
+}))]
 pub struct NewImportView {
     pub import: ImportView,
     /// Send the file here (a zip of the OneRoster CSV files, or one of them), then start
@@ -96,6 +170,7 @@ pub struct NewImportView {
 /// How to run an import.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"invite": true}))]
 pub struct StartImport {
     /// Email a roster invitation to each person of the file who is not registered yet
     /// (and has an email): signing in with that address makes them a member. Default

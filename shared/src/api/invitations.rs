@@ -24,6 +24,20 @@ use crate::Ctx;
 pub const MAX_EMAILS: usize = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m8rgy3d59e66mtqs95dp9fpq",
+    "org_id": "k7m3xq9pza",
+    "email": "n.volkova@mail.ru",
+    "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
+    "group_id": null,
+    "status": "pending",
+    "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "invited_by_name": "Ирина Смирнова",
+    "created_at": "2026-12-01T10:03:19.845Z",
+    "expires_at": "2026-12-15T10:03:19.845Z",
+    "last_sent_at": "2026-12-01T10:03:19.845Z",
+    "send_count": 1
+}))]
 pub struct InvitationView {
     pub id: String,
     pub org_id: String,
@@ -87,6 +101,11 @@ fn may_invite(caller: &Caller, role: &RoleGrant) -> Result<(), ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "emails": ["n.volkova@mail.ru", "olga.ivanova@mail.ru", "p.orlov@mail,ru"],
+    "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
+    "group_id": null
+}))]
 pub struct CreateInvitations {
     /// Up to 100 addresses.
     pub emails: Vec<String>,
@@ -95,6 +114,13 @@ pub struct CreateInvitations {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "results": [
+        {"email": "n.volkova@mail.ru", "status": "invited", "invitation_id": "01m8rgy3d59e66mtqs95dp9fpq"},
+        {"email": "olga.ivanova@mail.ru", "status": "already_member", "invitation_id": null},
+        {"email": "p.orlov@mail,ru", "status": "invalid", "invitation_id": null}
+    ]
+}))]
 pub struct InvitationResults {
     pub results: Vec<InvitationResult>,
 }
@@ -267,6 +293,21 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m8rgy3d59e66mtqs95dp9fpq",
+    "org_id": "k7m3xq9pza",
+    "email": "n.volkova@mail.ru",
+    "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
+    "group_id": null,
+    "status": "pending",
+    "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "invited_by_name": "Ирина Смирнова",
+    "created_at": "2026-12-01T10:03:19.845Z",
+    "expires_at": "2026-12-15T10:03:19.845Z",
+    "last_sent_at": "2026-12-01T10:03:19.845Z",
+    "send_count": 1,
+    "org_name": "Школа № 57"
+}))]
 pub struct MyInvitation {
     #[serde(flatten)]
     pub invitation: InvitationView,

@@ -22,7 +22,20 @@ use crate::Ctx;
 /// The longest a link may live.
 const MAX_LIFETIME_DAYS: i64 = 366;
 
+/// An invitation link; `token` and `url` only in the answer to its create.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m8gpz9njkpaygg3we2jakp4t",
+    "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+    "group_id": null,
+    "expires_at": "2026-12-31T20:59:59.000Z",
+    "max_uses": 60,
+    "uses": 14,
+    "declines": 1,
+    "revoked": false,
+    "state": "active",
+    "created_at": "2026-11-28T09:14:55.026Z"
+}))]
 pub struct InviteLinkView {
     pub id: String,
     /// Only in the answer to the create: keep it, it cannot be shown again.
@@ -80,6 +93,12 @@ pub fn token_hash(token: &str) -> String {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "expires_at": "2026-12-31T23:59:59+03:00",
+    "max_uses": 60,
+    "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+    "group_id": null
+}))]
 pub struct CreateInviteLink {
     /// In the future, at most a year ahead.
     pub expires_at: String,
@@ -134,7 +153,21 @@ async fn link_terms(ctx: &Ctx, org: &Org, body: &CreateInviteLink, now: Timestam
 #[utoipa::path(post, path = "/v1/orgs/{org}/invite-links", tag = "invite links", request_body = CreateInviteLink,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView),
+    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView,
+               example = json!({
+                   "id": "01m8gpz9njkpaygg3we2jakp4t",
+                   "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                   "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                   "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+                   "group_id": null,
+                   "expires_at": "2026-12-31T20:59:59.000Z",
+                   "max_uses": 60,
+                   "uses": 0,
+                   "declines": 0,
+                   "revoked": false,
+                   "state": "active",
+                   "created_at": "2026-11-28T09:14:55.026Z"
+               })),
               (status = 409, description = "`classes_required` when the organization has no classes yet")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = admin(&ctx, &req, "make invitation links").await?;
@@ -250,6 +283,12 @@ impl OfferedRole {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "org": {"id": "k7m3xq9pza", "name": "Школа № 57"},
+    "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"], "class_names": ["5А"]}],
+    "group_id": null,
+    "expires_at": "2026-12-31T20:59:59.000Z"
+}))]
 pub struct LinkPreview {
     pub org: PreviewOrg,
     pub roles: Vec<OfferedRole>,
@@ -280,6 +319,7 @@ pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}]}))]
 pub struct AcceptInviteLink {
     /// The roles asked for, if not exactly those offered (edited, or another added).
     pub roles: Option<Vec<RoleGrant>>,

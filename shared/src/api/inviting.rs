@@ -50,6 +50,11 @@ pub enum InviteStatus {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "email": "e.kuznetsova@yandex.ru",
+    "status": "invited",
+    "invitation_id": "01m956hep0qvck56tq6915ftey"
+}))]
 pub struct InvitationResult {
     pub email: String,
     pub status: InviteStatus,

@@ -95,6 +95,9 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115eb1b5m8hyax78k7bw82v"]}]
+}))]
 pub struct PatchJoinRequest {
     /// The roles to grant, all of them (replaces the requested ones).
     pub roles: Vec<RoleGrant>,
@@ -230,8 +233,12 @@ async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &str, m: &Membership)
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова."
+}))]
 pub struct RejectJoinRequest {
     /// Why: the requester is told. 1-1000 characters.
+    #[schema(value_type = String)]
     pub reason: Option<String>,
 }
 

@@ -12,6 +12,15 @@ use crate::Ctx;
 
 /// The signed-in person.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+    "email": "a.petrova@school57.ru",
+    "email_verified": true,
+    "name": "Анна Петрова",
+    "language": "ru",
+    "created_at": "2026-08-24T07:14:58.902Z",
+    "updated_at": "2026-08-24T07:14:58.902Z"
+}))]
 pub struct Me {
     /// The ID token's `sub`.
     pub id: String,
@@ -54,6 +63,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Анна Сергеевна Петрова", "language": "ru"}))]
 pub struct PatchMe {
     /// Display name, 1-200 characters.
     pub name: Option<String>,
@@ -85,6 +95,13 @@ pub struct OrgRef {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "org": {"id": "k7m3xq9pza", "name": "Школа № 57", "short_name": "57-я школа"},
+    "roles": [{"role": "staff", "position": "Директор"}],
+    "admin": true,
+    "pending_join_requests": 3,
+    "joined_at": "2026-08-24T07:15:42.318Z"
+}))]
 pub struct MyOrg {
     pub org: OrgRef,
     pub roles: Vec<RoleGrant>,

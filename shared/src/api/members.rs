@@ -25,6 +25,15 @@ use crate::Ctx;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06",
+    "roles": [{
+        "role": "teacher",
+        "position": "Учитель физики",
+        "specialization": "Физика",
+        "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115ecvwas7wzwvqnhd05es9"]
+    }]
+}))]
 pub struct AddMember {
     /// The person's ID (their `sub`), or
     pub user_id: Option<String>,
@@ -271,6 +280,17 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "roles": [
+        {
+            "role": "teacher",
+            "position": "Учитель",
+            "specialization": "Математика",
+            "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115ecvwas7wzwvqnhd05es9"]
+        },
+        {"role": "parent", "class_ids": ["01m115eb1b5m8hyax78k7bw82v"]}
+    ]
+}))]
 pub struct PatchMember {
     /// The member's roles, all of them (replaces the current ones).
     pub roles: Vec<RoleGrant>,

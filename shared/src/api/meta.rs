@@ -5,7 +5,19 @@ use crate::Ctx;
 
 /// The OpenAPI 3.1 document of this API, generated from the route table.
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "meta", security(()),
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json",
+               example = json!({
+                   "openapi": "3.1.0",
+                   "info": {"title": "kabinet API", "version": "0.1.0"},
+                   "servers": [{"url": "/"}],
+                   "paths": {"/v1/me": {"get": {
+                       "tags": ["me"],
+                       "summary": "Reads the caller's profile",
+                       "operationId": "me_get",
+                       "responses": {"200": {"description": "The caller's profile"}}
+                   }}},
+                   "components": {"schemas": {}}
+               }))))]
 pub async fn openapi(_ctx: Ctx, _req: ApiRequest) -> Result<ApiResponse, ApiError> {
     Ok(ApiResponse::json(http::StatusCode::OK, crate::openapi::document())?
         .with_header("cache-control", "public, max-age=300"))

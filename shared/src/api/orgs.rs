@@ -14,6 +14,19 @@ use crate::Ctx;
 
 /// An organization's profile.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "k7m3xq9pza",
+    "name": "Школа № 57",
+    "short_name": "57-я школа",
+    "address": "125009, Москва, ул. Школьная, д. 57",
+    "website": "https://school57.ru/",
+    "phone": "+74951234557",
+    "email": "info@school57.ru",
+    "description": "Школа с углублённым изучением математики и физики.\nПриём в 5 и 8 классы по итогам собеседования.",
+    "member_count": 1874,
+    "created_at": "2026-08-24T07:15:42.318Z",
+    "updated_at": "2026-09-02T10:04:11.527Z"
+}))]
 pub struct OrgView {
     /// Short and unambiguous (no 0/o, 1/l/i): easy to read aloud and to quote.
     #[schema(example = "k7m3xq9pza")]
@@ -57,6 +70,15 @@ fn answer(org: &Org) -> Result<ApiResponse, ApiError> {
 /// `null` or `""` clears it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Школа № 57",
+    "short_name": "57-я школа",
+    "address": "125009, Москва, ул. Школьная, д. 57",
+    "website": "https://school57.ru",
+    "phone": "+7 (495) 123-45-57",
+    "email": "info@school57.ru",
+    "description": null
+}))]
 pub struct OrgFields {
     #[serde(default)]
     #[schema(value_type = Option<String>)]
@@ -99,7 +121,18 @@ impl From<OrgFields> for ProfileInput {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Школа № 57",
+    "short_name": "57-я школа",
+    "address": "125009, Москва, ул. Школьная, д. 57",
+    "website": "https://school57.ru",
+    "phone": "+7 (495) 123-45-57",
+    "email": "info@school57.ru",
+    "description": "Школа с углублённым изучением математики и физики.\nПриём в 5 и 8 классы по итогам собеседования.",
+    "position": "Директор"
+}))]
 pub struct CreateOrg {
+    #[schema(value_type = String)]
     pub name: Option<String>,
     pub short_name: Option<String>,
     pub address: Option<String>,

@@ -78,12 +78,26 @@ pub struct PlaceResult {
 
 /// One result per person, in the order given.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "results": [
+        {"user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "status": "added"},
+        {"user_id": "9af49740-96f5-40ee-9e25-02420ae59635", "status": "already_member"},
+        {"user_id": "d55abb44-a2d2-4041-afe1-ba56f96678d0", "status": "not_member"}
+    ]
+}))]
 pub struct PlaceResults {
     pub results: Vec<PlaceResult>,
 }
 
 /// A person in a group or course.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+    "name": "Михаил Иванов",
+    "roles": [{"role": "student", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+    "added_at": "2026-09-01T07:02:48.155Z",
+    "notify": true
+}))]
 pub struct PlaceView {
     pub user_id: String,
     pub name: String,
@@ -304,6 +318,7 @@ pub fn mine(req: &ApiRequest) -> Result<bool, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"user_ids": ["c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "9af49740-96f5-40ee-9e25-02420ae59635", "d55abb44-a2d2-4041-afe1-ba56f96678d0"]}))]
 pub struct AddPeople {
     /// 1-100 user IDs of the organization's members (one given twice is answered once).
     pub user_ids: Vec<String>,

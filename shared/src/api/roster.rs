@@ -24,6 +24,20 @@ const RESEND_AFTER: time::Duration = time::Duration::hours(1);
 
 /// A person of the school's journal.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "u-10288",
+    "name": "Артём Волков",
+    "role": "student",
+    "roster_role": "student",
+    "email": "artem.volkov@mail.ru",
+    "identifier": "volkov.a",
+    "linked": false,
+    "user_id": null,
+    "linked_at": null,
+    "invited_at": "2026-12-06T08:14:09.388Z",
+    "class_ids": ["01m115ebsrwdyfqatyynem1n18"],
+    "course_ids": ["01m1dvv999dyd4str94fezzgfg"]
+}))]
 pub struct RosterPersonView {
     /// Their sourcedId in the journal.
     pub id: String,
@@ -159,6 +173,7 @@ fn linked_already() -> ApiError {
 /// A request to link a roster record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"org_id": "k7m3xq9pza", "identifier": "volkov.a"}))]
 pub struct NewRosterLink {
     /// The organization's ID (the school gives it).
     pub org_id: String,

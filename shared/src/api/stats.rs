@@ -30,6 +30,19 @@ pub async fn summary(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 
 /// An employee (a teacher or staff member) and their activity.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "name": "Ирина Смирнова",
+    "roles": [{"role": "teacher", "position": "Учитель", "specialization": "Математика", "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115ecvwas7wzwvqnhd05es9"]}],
+    "position": "Учитель",
+    "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115ecvwas7wzwvqnhd05es9"],
+    "joined_at": "2026-09-10T06:32:18.406Z",
+    "last_active_at": "2026-12-05T19:12:44.081Z",
+    "active_days_30": 21,
+    "posts": 37,
+    "announcements": 6,
+    "files": 12
+}))]
 pub struct EmployeeView {
     pub user_id: String,
     pub name: String,

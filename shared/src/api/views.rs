@@ -8,6 +8,24 @@ use crate::domain::{JoinRequest, JoinRequestStatus, Membership, MembershipSource
 
 /// A member of an organization.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+    "name": "Ирина Смирнова",
+    "email": "i.smirnova@school57.ru",
+    "roles": [{
+        "role": "teacher",
+        "position": "Учитель",
+        "specialization": "Математика",
+        "class_ids": ["01m115ebsrwdyfqatyynem1n18", "01m115ecvwas7wzwvqnhd05es9"]
+    }],
+    "admin": false,
+    "source": "journal",
+    "linked": true,
+    "joined_at": "2026-09-10T06:32:18.406Z",
+    "last_active_at": "2026-12-05T19:12:44.081Z",
+    "needs_class": false,
+    "class_history": []
+}))]
 pub struct MemberView {
     pub user_id: String,
     pub name: String,
@@ -55,6 +73,21 @@ impl MemberView {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m93kne1yd26kwdzfzdvwdb75",
+    "org_id": "k7m3xq9pza",
+    "user_id": "a4c6e8f0-1b3d-4f5a-8c7e-9d2b4f6a8c13",
+    "name": "Елена Кузнецова",
+    "email": "e.kuznetsova@yandex.ru",
+    "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+    "status": "rejected",
+    "reason": "В 5А нет ученика с фамилией Кузнецов: проверьте класс и отправьте заявку снова.",
+    "link_id": "01m8gpz9njkpaygg3we2jakp4t",
+    "created_at": "2026-12-05T17:22:40.318Z",
+    "decided_at": "2026-12-05T18:01:33.472Z",
+    "decided_by": "3f1c9a52-7b0e-4d6a-9c1e-2a8b5d4e6f70",
+    "etag": "\"v2\""
+}))]
 pub struct JoinRequestView {
     pub id: String,
     pub org_id: String,
@@ -103,6 +136,15 @@ impl From<&JoinRequest> for JoinRequestView {
 
 /// A group.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "01m1dvdy27k1ccphgvsq8593fy",
+    "name": "Математический кружок",
+    "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+    "course_id": "01m1dvv999dyd4str94fezzgfg",
+    "member_count": 24,
+    "created_at": "2026-09-01T06:45:12.903Z",
+    "updated_at": "2026-09-01T06:58:14.020Z"
+}))]
 pub struct GroupView {
     pub id: String,
     pub name: String,
@@ -136,7 +178,7 @@ pub struct UploadView {
     /// Always `PUT`.
     pub method: String,
     /// Headers the PUT must carry as given (they are signed): for a group's file its
-    /// content type and length (browsers set the length themselves) and the upload's tag.
+    /// content type and length (browsers set the length themselves); none for an import.
     pub headers: std::collections::BTreeMap<String, String>,
     pub expires_at: Timestamp,
 }

@@ -65,6 +65,19 @@ pub struct InvitationCounts {
 /// The organization in figures, from counters kept in the same transactions as the
 /// changes they count.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "members": {"total": 1874, "admins": 3, "by_role": {"teacher": 52, "staff": 10, "student": 1000, "parent": 815}},
+    "classes": 34,
+    "groups": 12,
+    "courses": 8,
+    "pending_join_requests": 3,
+    "invite_links": {"active": 4, "uses": 57},
+    "invitations": {"pending": 41},
+    "files": {"count": 318, "bytes": 1876543210, "quota_bytes": 10737418240_u64},
+    "active_7d": 1210,
+    "active_30d": 1652,
+    "as_of": "2026-12-06T08:14:09.388Z"
+}))]
 pub struct Summary {
     pub members: MemberCounts,
     pub classes: u32,

@@ -69,6 +69,21 @@ pub enum ApiError {
 
 /// RFC 9457 problem details, as answered.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:kabinet:problem:validation_failed",
+    "title": "Validation failed",
+    "status": 422,
+    "detail": "Some fields are not valid: phone, roles[0].position.",
+    "code": "validation_failed",
+    "errors": [
+        {
+            "field": "phone",
+            "message": "must be a phone number in international format (E.164), like +79161234567"
+        },
+        {"field": "roles[0].position", "message": "is required for the teacher role"}
+    ],
+    "request_id": "Jx1bNiWUoAMEVZg="
+}))]
 pub struct Problem {
     /// A URI naming the problem type: `urn:kabinet:problem:<code>`.
     #[serde(rename = "type")]
