@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 
@@ -732,6 +733,7 @@ class SerializedApp:
                 body = json.dumps(sent_mail()).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        buffer_body(environ)
         with self.lock:
             started = time.perf_counter()
             try:
@@ -748,6 +750,40 @@ class SerializedApp:
                 count, seconds = OPERATIONS.get(operation_of(environ), (0, 0.0))
                 OPERATIONS[operation_of(environ)] = (count + 1, seconds + time.perf_counter() - started)
         return [body]
+
+
+def buffer_body(environ):
+    """Reads the request's whole body before moto runs, outside the lock: a slow upload
+    does not hold every other request, and moto reads a buffer, never the socket. (An S3
+    PUT sent as a form, curl's default type for `--data-binary`, had moto wait under the
+    lock for bytes already read as a form: the emulator stopped answering.) Bodies past
+    8 MiB spill to a temporary file."""
+    stream = environ["wsgi.input"]
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    try:
+        remaining = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        remaining = 0
+    chunked = environ.get("wsgi.input_terminated", False)
+    while chunked or remaining > 0:
+        chunk = stream.read(1 << 16 if chunked else min(1 << 16, remaining))
+        if not chunk:
+            break
+        spool.write(chunk)
+        remaining -= len(chunk)
+    if chunked:
+        # Now of known length, as moto expects.
+        environ["CONTENT_LENGTH"] = str(spool.tell())
+        environ["wsgi.input_terminated"] = False
+    spool.seek(0)
+    environ["wsgi.input"] = spool
+    if environ.get("REQUEST_METHOD") == "PUT" and environ.get("CONTENT_TYPE", "").startswith(FORM):
+        # S3 stores a PUT's bytes whatever its type; moto's server would parse them as a
+        # form (and refuse a large one): it sees them as plain bytes.
+        environ["CONTENT_TYPE"] = "binary/octet-stream"
+
+
+FORM = "application/x-www-form-urlencoded"
 
 
 REST_OPERATIONS = {("POST", "/v2/email/outbound-emails"): "SES v2 SendEmail"}

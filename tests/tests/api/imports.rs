@@ -910,3 +910,32 @@ async fn two_imports_started_at_once_run_one_at_a_time() {
     admin.post(&format!("{waiting}/start"), json!({})).await.ok(202);
     assert_eq!(finished(&admin, waiting).await["status"], "done");
 }
+
+/// An upload sent with a form's type (what curl's `--data-binary` sends unless told
+/// otherwise) is stored byte for byte, as S3 stores it, and imports; the emulator keeps
+/// answering. It once stopped on such a PUT, taking `make dev` down with it.
+#[tokio::test]
+async fn an_upload_sent_as_a_form_is_stored_whole() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 11").await;
+    let users = csv_file(
+        USERS_HEADER,
+        &["u1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,Анна,Иванова,,t.ivanova,,,,,,".to_string()],
+    );
+    // Past werkzeug's limit on a form held in memory (500 KB), in an entry the importer ignores.
+    let filler: String = (0..120_000).map(|i| format!("{i:x}\n")).collect();
+    let zip = roster_zip(&[("users.csv", users.as_str()), ("notes.txt", filler.as_str())]);
+    kabinet_tests::start_importer().await;
+    let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({"file_name": "journal.zip"})).await;
+    let created = created.ok(201).clone();
+    let url = created["upload"]["url"].as_str().unwrap();
+    let client = reqwest::Client::new();
+    let put = client.put(url).header("content-type", "application/x-www-form-urlencoded").body(zip.clone());
+    assert_eq!(put.send().await.unwrap().status().as_u16(), 200);
+    let back = client.get(url).send().await.unwrap().bytes().await.unwrap();
+    assert!(back[..] == zip[..], "stored {} bytes of {}", back.len(), zip.len());
+    let path = format!("/v1/orgs/{org}/imports/{}", created["import"]["id"].as_str().unwrap());
+    assert_eq!(admin.post(&format!("{path}/start"), json!({})).await.ok(202)["status"], "processing");
+    let done = finished(&admin, &path).await;
+    assert_eq!((done["status"].as_str(), &done["counts"]["users"]), (Some("done"), &json!(1)), "{done:#}");
+}
