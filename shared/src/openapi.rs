@@ -180,7 +180,8 @@ fn build() -> OpenApi {
         }
         common_answers(route, &mut op);
         if let Some(body) = op.request_body.as_mut() {
-            body.required = Some(utoipa::openapi::Required::True);
+            let optional = OPTIONAL_BODIES.contains(&route.name);
+            body.required = Some(if optional { Required::False } else { Required::True });
         }
         if !route.auth {
             op.security = Some(vec![SecurityRequirement::default()]);
@@ -276,6 +277,9 @@ fn page_examples(schemas: &mut [(String, RefOr<Schema>)]) {
         }
     }
 }
+
+/// The routes whose handler takes no body as `{}` (every field of theirs is optional).
+const OPTIONAL_BODIES: &[&str] = &["invite-links-accept", "imports-create", "imports-start"];
 
 /// Every problem `code` the API answers, with its status and what it means: rendered as
 /// a table in the document's description (a unit test checks that each code a route's
@@ -654,5 +658,12 @@ mod tests {
         // A body: not JSON, too large.
         let body = statuses(&doc, "/v1/orgs", "post");
         assert!(body.contains(&"413".into()) && body.contains(&"415".into()));
+        // A body is required, unless the handler takes none as `{}`.
+        assert_eq!(doc["paths"]["/v1/orgs"]["post"]["requestBody"]["required"], true);
+        let optional = &doc["paths"]["/v1/invite-links/{token}/accept"]["post"]["requestBody"];
+        assert_eq!(optional["required"], false, "{optional}");
+        for name in super::OPTIONAL_BODIES {
+            assert!(crate::api::route(name).is_some(), "{name} is not a route");
+        }
     }
 }
