@@ -1,7 +1,8 @@
-//! The one Lambda artifact: every function of the template runs this binary, and its
+//! The Lambda artifacts: every function of the template runs one of them, and its
 //! `Handler` setting (custom runtimes receive it as `_HANDLER`) names what it serves: a
 //! route of the route table (API Gateway HTTP API, payload 2.0; the claims come from the
-//! JWT authorizer in the request context), a stream consumer, or the fallback.
+//! JWT authorizer in the request context), a stream consumer, the fallback, or the API
+//! reference page.
 
 use std::collections::HashMap;
 
@@ -28,16 +29,20 @@ pub enum Function {
     Exporter,
     /// The stream consumer that runs roster imports (`importer`), in the worker artifact.
     Importer,
+    /// The API reference page and its viewer's script (`docs`), in the docs artifact.
+    Docs,
 }
 
-/// The artifacts the functions run: the API's, small for its cold starts, and the
-/// workers' (the exporter), which carries the file formats.
+/// The artifacts the functions run: the API's, small for its cold starts, the workers'
+/// (the exporter), which carries the file formats, and the docs' (the viewer's script).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Artifact {
     /// `kabinet`: the routes, the fallback and the notifier.
     Api,
     /// `kabinet-worker`: the exporter and the importer.
     Worker,
+    /// `kabinet-docs`: the API reference page, with its viewer's script embedded.
+    Docs,
 }
 
 impl Artifact {
@@ -46,6 +51,7 @@ impl Artifact {
         match self {
             Artifact::Api => "kabinet",
             Artifact::Worker => "kabinet-worker",
+            Artifact::Docs => "kabinet-docs",
         }
     }
 }
@@ -57,14 +63,16 @@ impl Function {
             "notifier" => Some(Function::Notifier),
             "exporter" => Some(Function::Exporter),
             "importer" => Some(Function::Importer),
+            "docs" => Some(Function::Docs),
             _ => route(name).map(Function::Route),
         }
     }
 
-    /// Every function the template deploys: the routes, then the fallback and consumers.
+    /// Every function the template deploys: the routes, then the fallback, the consumers
+    /// and the reference page.
     pub fn all() -> Vec<Function> {
         let mut all: Vec<Function> = routes().iter().map(Function::Route).collect();
-        all.extend([Function::Fallback, Function::Notifier, Function::Exporter, Function::Importer]);
+        all.extend([Function::Fallback, Function::Notifier, Function::Exporter, Function::Importer, Function::Docs]);
         all
     }
 
@@ -75,12 +83,14 @@ impl Function {
             Function::Notifier => "notifier",
             Function::Exporter => "exporter",
             Function::Importer => "importer",
+            Function::Docs => "docs",
         }
     }
 
     pub fn artifact(&self) -> Artifact {
         match self {
             Function::Exporter | Function::Importer => Artifact::Worker,
+            Function::Docs => Artifact::Docs,
             _ => Artifact::Api,
         }
     }
@@ -88,7 +98,7 @@ impl Function {
     pub fn access(&self) -> Access {
         match self {
             Function::Route(r) => r.access,
-            Function::Fallback => Access::NONE,
+            Function::Fallback | Function::Docs => Access::NONE,
             // Send claims and recipients' profiles; admins and people by email (gsi2).
             Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
             // Reads the organization and its members, writes the export's state and its
@@ -134,6 +144,7 @@ pub async fn main() -> Result<(), Error> {
         Function::Fallback => run_fallback().await,
         Function::Notifier => run_notifier(ctx).await,
         Function::Exporter | Function::Importer => Err("the exporter and importer are in the worker artifact".into()),
+        Function::Docs => Err("the reference page is in the docs artifact".into()),
     }
 }
 
@@ -155,6 +166,29 @@ pub async fn worker_main() -> Result<(), Error> {
         }
         _ => Err("only the exporter and importer are in the worker artifact".into()),
     }
+}
+
+/// The docs artifact's main: the API reference page, and its viewer's script from
+/// `gzipped` (embedded). Neither the route table nor an AWS client: the artifact stays
+/// small.
+pub async fn docs_main(gzipped: &'static [u8]) -> Result<(), Error> {
+    crate::telemetry::init();
+    let handler = std::env::var("_HANDLER").unwrap_or_default();
+    if handler != Function::Docs.name() {
+        tracing::error!(
+            handler = %handler,
+            "the docs artifact serves only the docs function: regenerate infra/template.yaml (make template)"
+        );
+        return Err(format!("{handler} is not in {}", Artifact::Docs.binary()).into());
+    }
+    lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| async move {
+        let req = from_lambda(event);
+        let resp = crate::docs::answer(&req.path, || bytes::Bytes::from_static(gzipped)).unwrap_or_else(|| {
+            ApiResponse::problem(&ApiError::RouteNotFound, &req.request_id).with_header("x-request-id", &req.request_id)
+        });
+        to_lambda(resp)
+    }))
+    .await
 }
 
 async fn run_route(ctx: Ctx, route: &'static Route) -> Result<(), Error> {
@@ -226,13 +260,19 @@ pub fn change_records(event: aws_lambda_events::event::dynamodb::Event) -> Vec<c
         .collect()
 }
 
+/// Text bodies go as they are; an encoded one (the viewer's gzip) goes as binary, which
+/// API Gateway receives base64-encoded.
 fn to_lambda(resp: ApiResponse) -> Result<lambda_http::Response<Body>, lambda_http::Error> {
     let mut out = lambda_http::Response::builder().status(resp.status);
     for (k, v) in resp.headers.iter() {
         out = out.header(k, v);
     }
-    let body =
-        if resp.body.is_empty() { Body::Empty } else { Body::Text(String::from_utf8_lossy(&resp.body).into_owned()) };
+    let encoded = resp.headers.contains_key(http::header::CONTENT_ENCODING);
+    let body = match std::str::from_utf8(&resp.body) {
+        _ if resp.body.is_empty() => Body::Empty,
+        Ok(text) if !encoded => Body::Text(text.to_owned()),
+        _ => Body::Binary(resp.body.to_vec()),
+    };
     out.body(body).map_err(|e| e.into())
 }
 
@@ -395,12 +435,33 @@ mod tests {
         assert!(matches!(Function::named("fallback"), Some(Function::Fallback)));
         assert!(Function::named("bootstrap").is_none() && Function::named("").is_none());
         let names: std::collections::BTreeSet<&str> = Function::all().iter().map(Function::name).collect();
-        assert_eq!(names.len(), routes().len() + 4, "function names are unique");
+        assert_eq!(names.len(), routes().len() + 5, "function names are unique");
         assert!(matches!(Function::named("exporter"), Some(Function::Exporter)));
         assert_eq!(Function::Exporter.artifact(), Artifact::Worker);
         assert!(matches!(Function::named("importer"), Some(Function::Importer)));
         assert_eq!(Function::Importer.artifact(), Artifact::Worker);
         assert_eq!(Function::Notifier.artifact(), Artifact::Api);
         assert!(Function::Notifier.access().mail && !Function::named("orgs-get").unwrap().access().mail);
+        assert!(matches!(Function::named("docs"), Some(Function::Docs)));
+        assert_eq!((Function::Docs.artifact(), Function::Docs.access()), (Artifact::Docs, Access::NONE));
+    }
+
+    /// The viewer's gzip leaves as binary (API Gateway gets it base64-encoded), the page
+    /// as text.
+    #[test]
+    fn the_reference_page_answers_through_lambda() {
+        let page = to_lambda(crate::docs::page()).unwrap();
+        assert!(matches!(page.body(), Body::Text(t) if t.starts_with("<!doctype html>")));
+        let gz: &[u8] = &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0];
+        let script = to_lambda(crate::docs::script(bytes::Bytes::from_static(gz))).unwrap();
+        assert!(matches!(script.body(), Body::Binary(b) if b == gz));
+        assert_eq!(script.headers()["content-encoding"], "gzip");
+        let ascii = to_lambda(crate::docs::script(bytes::Bytes::from_static(b"gzip"))).unwrap();
+        assert!(matches!(ascii.body(), Body::Binary(_)), "an encoded body is binary even when it reads as text");
+        let event = lambda_http::request::from_str(
+            &EVENT.replace("/dev/v1/orgs/k7m3xq9pza", &format!("/dev{}", crate::docs::SCRIPT_PATH)),
+        )
+        .unwrap();
+        assert_eq!(from_lambda(event).path, crate::docs::SCRIPT_PATH, "the stage is not part of the path");
     }
 }

@@ -6,12 +6,14 @@
 //! - `http`: requests, responses, problem+json errors, auth claims, paging parameters
 //! - `api`: one module per resource, one handler fn per endpoint, and the route table
 //! - `lambda`: the one Lambda artifact: runs the route or consumer its `Handler` names
+//! - `docs`: the API reference page (`/docs`) and its viewer's script
 //! - `exports`: what admins download (CSV, later XLSX), written row by row
 //! - `objects`: the private buckets: presigned uploads and downloads, HEAD, delete
 //! - `permissions`: what each function touches (its IAM policy, its clients)
 
 pub mod api;
 pub mod config;
+pub mod docs;
 pub mod domain;
 pub mod events;
 pub mod exports;

@@ -27,7 +27,7 @@ pub struct Gateway {
     cors_origins: Vec<String>,
     /// The emulator, for `/_local/mail` (local mode only, outside `/v1`).
     emulator: Option<String>,
-    /// The API reference viewer's script, for `/docs` (outside `/v1`).
+    /// The API reference viewer's script, gzipped, for `/docs` (outside `/v1`).
     docs: Option<std::path::PathBuf>,
 }
 
@@ -42,8 +42,9 @@ impl Gateway {
         self
     }
 
-    /// Serves the API reference page at `/docs`, with the viewer's script read from
-    /// `script` (`scripts/docs_assets.sh` puts it in `target/docs`).
+    /// Serves the API reference page at `/docs` as the `docs` function does in AWS, with
+    /// the viewer's gzipped script read from `script` at each request
+    /// (`scripts/docs_assets.sh` puts it in `target/docs`).
     pub fn with_docs(mut self, script: std::path::PathBuf) -> Self {
         self.docs = Some(script);
         self
@@ -64,8 +65,10 @@ impl Gateway {
             preflight(origin.is_some())
         } else if let (Some(emulator), true) = (&self.emulator, req.uri().path().starts_with("/_local/mail")) {
             local_mail(emulator, req.uri().path()).await
-        } else if let (Some(script), true) = (&self.docs, is_docs(req.uri().path())) {
-            docs(script, req.uri().path()).await
+        } else if let (Some(script), Some(asset), &Method::GET) =
+            (&self.docs, kabinet::docs::Asset::of(req.uri().path()), req.method())
+        {
+            docs(script, asset).await
         } else {
             to_http(self.route(req).await)
         };
@@ -122,31 +125,24 @@ impl Gateway {
     }
 }
 
-/// The API reference page: the page at `/docs`, its viewer's script at `/docs/scalar.js`.
-const DOCS_PAGE: &str = include_str!("../assets/docs.html");
-
-fn is_docs(path: &str) -> bool {
-    matches!(path, "/docs" | "/docs/" | "/docs/scalar.js")
-}
-
-async fn docs(script: &std::path::Path, path: &str) -> http::Response<Full<Bytes>> {
-    let (status, content_type, body) = if path == "/docs/scalar.js" {
-        match tokio::fs::read(script).await {
-            Ok(bytes) => (http::StatusCode::OK, "text/javascript; charset=utf-8", Bytes::from(bytes)),
-            Err(e) => (
-                http::StatusCode::NOT_FOUND,
-                "text/plain; charset=utf-8",
-                Bytes::from(format!("the viewer's script is missing ({e}): run scripts/docs_assets.sh")),
-            ),
-        }
-    } else {
-        (http::StatusCode::OK, "text/html; charset=utf-8", Bytes::from_static(DOCS_PAGE.as_bytes()))
-    };
-    let mut resp = http::Response::new(Full::new(body));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    resp.headers_mut().insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    resp
+/// The API reference page and its viewer's script, the same answers as the `docs`
+/// function's in AWS (`kabinet::docs`): the script gzipped, as the artifact embeds it.
+async fn docs(script: &std::path::Path, asset: kabinet::docs::Asset) -> http::Response<Full<Bytes>> {
+    match asset {
+        kabinet::docs::Asset::Page => to_http(kabinet::docs::page()),
+        kabinet::docs::Asset::Script => match tokio::fs::read(script).await {
+            Ok(gzipped) => to_http(kabinet::docs::script(gzipped.into())),
+            Err(e) => {
+                let mut resp = http::Response::new(Full::new(Bytes::from(format!(
+                    "the viewer's script is missing ({e}): run scripts/docs_assets.sh"
+                ))));
+                *resp.status_mut() = StatusCode::NOT_FOUND;
+                resp.headers_mut()
+                    .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+                resp
+            }
+        },
+    }
 }
 
 fn unauthorized(request_id: &str, why: String) -> ApiResponse {

@@ -18,8 +18,10 @@ pub mod tokens;
 pub use emulator::Emulator;
 pub use gateway::{serve, Gateway};
 
-/// Where `scripts/docs_assets.sh` puts the API reference viewer's script (the workspace's
-/// `target/docs`), which the gateway serves at `/docs/scalar.js`.
+/// Where `scripts/docs_assets.sh` puts the API reference viewer's script gzipped (the
+/// workspace's `target/docs`), which the gateway serves at `kabinet::docs::SCRIPT_PATH`.
 pub fn docs_script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/docs/scalar-1.76.4.js")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/docs")
+        .join(format!("{}.gz", kabinet::docs::SCRIPT_FILE))
 }

@@ -1,5 +1,6 @@
 //! Writes the functions of `infra/template.yaml` from the route table: one function per
-//! route, the fallback and the stream consumers (each built from its artifact's binary), each with a least-privilege policy
+//! route, the fallback, the stream consumers and the reference page (each built from its
+//! artifact's binary), each with a least-privilege policy
 //! derived from its declared [`Access`] and a log group of its own. Everything above the
 //! marker line (API, identity, table, buckets, queues, alarms) is written by hand and kept
 //! as it is. `make template` rewrites the file; a test fails when it is out of date.
@@ -45,9 +46,10 @@ fn functions() -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "  # Every function runs the one artifact (functions/: the `kabinet` binary, built once\n  \
-         # by `sam build`); its Handler names the route or consumer it serves. Each has its own\n  \
-         # role with the policy its declared access allows, its own log group and limits."
+        "  # Every function runs one of the artifacts (functions/: the `kabinet`, `kabinet-worker`\n  \
+         # and `kabinet-docs` binaries, each built once by `sam build`); its Handler names what\n  \
+         # it serves. Each has its own role with the policy its declared access allows, its own\n  \
+         # log group and limits."
     );
     for f in Function::all() {
         out.push('\n');
@@ -89,6 +91,10 @@ fn function(out: &mut String, f: &Function) {
             "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      MemorySize: 512\n      \
              Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
         ),
+        // Answers from the page and the script it embeds: the least memory Lambda has.
+        Function::Docs => out.push_str(
+            "      Description: The API reference page (GET /docs) and its viewer's script\n      MemorySize: 128\n",
+        ),
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     out.push_str("      Events:\n");
@@ -102,6 +108,17 @@ fn function(out: &mut String, f: &Function) {
             );
             if !r.auth {
                 out.push_str("            Auth:\n              Authorizer: NONE\n");
+            }
+        }
+        // Public as the OpenAPI document; `{asset}`: the viewer's versioned file (anything
+        // else under /docs is the function's 404).
+        Function::Docs => {
+            for (event, path) in [("Page", kabinet::docs::PAGE_PATH), ("Asset", "/docs/{asset}")] {
+                let _ = writeln!(
+                    out,
+                    "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
+                     Path: {path}\n            Method: GET\n            Auth:\n              Authorizer: NONE"
+                );
             }
         }
         Function::Fallback => out.push_str(
@@ -226,5 +243,16 @@ mod tests {
         assert!(!out.contains("Stale"));
         assert!(out.contains("  OrgsGetFunction:\n") && out.contains("      Handler: orgs-get\n"));
         assert!(render("Resources: {}\n").is_err());
+    }
+
+    #[test]
+    fn the_reference_page_is_public_and_runs_its_own_artifact() {
+        let out = functions();
+        let docs = &out[out.find("  DocsFunction:\n").unwrap()..out.find("\n  DocsLogs:").unwrap()];
+        assert!(docs.contains("Binary: kabinet-docs\n") && docs.contains("MemorySize: 128\n"));
+        assert!(docs.contains("Path: /docs\n") && docs.contains("Path: /docs/{asset}\n"));
+        assert_eq!(docs.matches("Method: GET\n").count(), 2);
+        assert_eq!(docs.matches("Authorizer: NONE\n").count(), 2);
+        assert!(!docs.contains("Policies:"), "it touches nothing");
     }
 }
