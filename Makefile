@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check docs-assets clean
+.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -43,14 +43,20 @@ template:
 
 ## Every test: template lint (cfn-lint, sam validate), formatting, clippy, unit and
 ## integration tests (which start their own emulator and gateway; one of them fails when
-## the template differs from what the route table generates).
-test: venv docs-assets
+## the template differs from what the route table generates; one drives headless Chromium
+## through the reference page and the mail page), then the TypeScript client's check.
+test: venv docs-assets browser-deps
 	$(VENV)/bin/cfn-lint infra/template.yaml
 	$(VENV)/bin/sam validate --lint
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
 	$(MAKE) --no-print-directory client-check
+
+## The real-browser check's packages (tests/browser: puppeteer-core, which drives the
+## machine's Chromium and downloads none).
+browser-deps:
+	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 
 ## The typed TypeScript client (clients/typescript): its types regenerated from the
 ## OpenAPI document must equal the committed ones, and the example must compile with
@@ -74,20 +80,22 @@ lint:
 fmt:
 	cargo fmt --all
 
-## The deploy build, as `sam deploy` takes it: `sam build` builds each of the two
-## artifacts once (cargo-lambda, release profile) for the functions that run it. x86_64
-## here (ARCH=arm64 needs the aarch64-unknown-linux-gnu Rust target); the functions land
-## in .aws-sam/build.
+## The deploy build, as `sam deploy` takes it: `sam build` builds each of the three
+## artifacts once (cargo-lambda, release profile) for the functions that run it; the docs'
+## embeds the viewer's script (docs-assets). x86_64 here (ARCH=arm64 needs the
+## aarch64-unknown-linux-gnu Rust target); the functions land in .aws-sam/build.
 ARCH ?= x86_64
-deploy-build: venv
+deploy-build: venv docs-assets
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build --parameter-overrides Arch=$(ARCH)
 	@$(MAKE) --no-print-directory size
 
 ## Size of the artifacts as Lambda receives them (stripped, zipped as `bootstrap`): the
-## API's (every route, loaded at each cold start: kept under 6 MiB zipped) and the workers'.
+## API's (every route, loaded at each cold start: kept under 6 MiB zipped), the workers'
+## and the docs' (the reference page with the viewer's script: kept under 3 MiB zipped).
+ARTIFACTS := kabinet kabinet-worker kabinet-docs
 size:
-	@for a in kabinet kabinet-worker; do test -f target/lambda/$$a/bootstrap || { echo "no artifact $$a: run make deploy-build" >&2; exit 1; }; done
-	@$(PYTHON) scripts/artifact_size.py target/lambda/kabinet target/lambda/kabinet-worker
+	@for a in $(ARTIFACTS); do test -f target/lambda/$$a/bootstrap || { echo "no artifact $$a: run make deploy-build" >&2; exit 1; }; done
+	@$(PYTHON) scripts/artifact_size.py $(addprefix target/lambda/,$(ARTIFACTS))
 
 ## Cold start of the artifact (function orgs-get, against the emulator) against a bare
 ## lambda_http function with the same profile: fake Lambda Runtime API, medians.

@@ -78,7 +78,7 @@ fn escape(s: &str) -> String {
 /// A page listing the mail, newest first, each with its plain text and its HTML.
 pub fn page(list: &MailList) -> String {
     let mut html = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>kabinet: sent mail</title>\
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>kabinet: sent mail</title><link rel=\"icon\" href=\"data:,\">\
          <style>body{font-family:sans-serif;max-width:900px;margin:2em auto;color:#1d2330}\
          article{border:1px solid #ddd;border-radius:8px;padding:1em;margin:1em 0}\
          pre{white-space:pre-wrap;background:#f6f7f9;padding:.8em}iframe{width:100%;height:420px;border:1px solid #eee}</style>\

@@ -4,6 +4,7 @@ mod access;
 mod admins;
 mod audit;
 mod authz;
+mod browser;
 mod classes;
 mod courses;
 mod discussions;
