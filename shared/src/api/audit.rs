@@ -39,10 +39,16 @@ pub struct AuditView {
     pub id: String,
     pub at: Timestamp,
     pub actor: AuditActor,
-    /// e.g. `org.update`, `member.add`, `member.update`, `member.remove`, `member.leave`,
-    /// `admin.appoint`, `admin.demote`, `class.create`, `class.update`, `class.delete`,
-    /// `class.graduate`, `class.promote`, `class.member_remove`, `org.rollover`,
-    /// `invitation.accept` (by the invitee).
+    /// `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`,
+    /// `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`,
+    /// `class.delete`, `class.graduate`, `class.promote`, `class.member_remove`;
+    /// `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
+    /// `join_request.reject`; `invitation.create`, `invitation.resend`,
+    /// `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
+    /// `group.update`, `group.delete`, `group.members_add`, `group.member_remove`;
+    /// `course.create`, `course.update`, `course.delete`, `course.students_add`,
+    /// `course.student_remove`, `course.group_link`, `course.group_unlink`;
+    /// `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
     pub action: String,
     pub target: AuditTarget,
     pub before: Option<serde_json::Value>,
