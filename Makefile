@@ -55,15 +55,22 @@ test: venv docs-assets browser-deps
 
 ## The real-browser check's packages (tests/browser: puppeteer-core, which drives the
 ## machine's Chromium and downloads none).
-browser-deps:
+## (Installed again only when its lock file changes, like the client's.)
+BROWSER_STAMP := tests/browser/node_modules/.installed
+browser-deps: $(BROWSER_STAMP)
+$(BROWSER_STAMP): tests/browser/package-lock.json tests/browser/package.json
 	@cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## The typed TypeScript client (clients/typescript): its types regenerated from the
 ## OpenAPI document must equal the committed ones, and the example must compile with
 ## `tsc --strict`. `make client` rewrites the committed types after an API change.
 CLIENT := clients/typescript
-client-deps:
+CLIENT_STAMP := $(CLIENT)/node_modules/.installed
+client-deps: $(CLIENT_STAMP)
+$(CLIENT_STAMP): $(CLIENT)/package-lock.json $(CLIENT)/package.json
 	@cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 client-check: client-deps
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
 	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output ../../target/schema.d.ts >/dev/null
@@ -74,7 +81,8 @@ client: client-deps
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
 	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output src/schema.d.ts
 
-lint:
+## (The docs artifact embeds the viewer: clippy of the workspace needs it fetched.)
+lint: docs-assets
 	cargo clippy --workspace --all-targets -- -D warnings
 
 fmt:

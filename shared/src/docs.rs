@@ -63,7 +63,9 @@ static PAGE_POLICY: LazyLock<String> = LazyLock::new(|| {
 pub fn page() -> ApiResponse {
     let mut headers = HeaderMap::new();
     headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    // Always revalidated: a page cached past a viewer upgrade would ask for a script no
+    // longer served.
+    headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(policy) = HeaderValue::from_str(&PAGE_POLICY) {
         headers.insert(http::header::CONTENT_SECURITY_POLICY, policy);
     }

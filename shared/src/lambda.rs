@@ -34,7 +34,7 @@ pub enum Function {
 }
 
 /// The artifacts the functions run: the API's, small for its cold starts, the workers'
-/// (the exporter), which carries the file formats, and the docs' (the viewer's script).
+/// (the exporter and the importer), which carry the file formats, and the docs' (the viewer's script).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Artifact {
     /// `kabinet`: the routes, the fallback and the notifier.
@@ -182,13 +182,21 @@ pub async fn docs_main(gzipped: &'static [u8]) -> Result<(), Error> {
         return Err(format!("{handler} is not in {}", Artifact::Docs.binary()).into());
     }
     lambda_http::run(lambda_http::service_fn(move |event: lambda_http::Request| async move {
-        let req = from_lambda(event);
-        let resp = crate::docs::answer(&req.path, || bytes::Bytes::from_static(gzipped)).unwrap_or_else(|| {
-            ApiResponse::problem(&ApiError::RouteNotFound, &req.request_id).with_header("x-request-id", &req.request_id)
-        });
-        to_lambda(resp)
+        to_lambda(docs_answer(&from_lambda(event), gzipped))
     }))
     .await
+}
+
+/// The docs function's answer, chosen by the route's `{asset}`, not by the raw path, which
+/// a custom domain's base path (`/kabinet/docs`) prefixes as a stage does.
+fn docs_answer(req: &ApiRequest, gzipped: &'static [u8]) -> ApiResponse {
+    let path = match req.path_params.get("asset") {
+        Some(asset) => format!("{}/{asset}", crate::docs::PAGE_PATH),
+        None => crate::docs::PAGE_PATH.to_string(),
+    };
+    crate::docs::answer(&path, || bytes::Bytes::from_static(gzipped)).unwrap_or_else(|| {
+        ApiResponse::problem(&ApiError::RouteNotFound, &req.request_id).with_header("x-request-id", &req.request_id)
+    })
 }
 
 async fn run_route(ctx: Ctx, route: &'static Route) -> Result<(), Error> {
@@ -463,5 +471,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(from_lambda(event).path, crate::docs::SCRIPT_PATH, "the stage is not part of the path");
+        // Behind a custom domain whose mapping has a base path, on the page's route and the
+        // script's (`GET /docs/{asset}`).
+        let event = |path: &str, asset: Option<&str>| {
+            let params = asset.map(|a| format!(r#"{{"asset": "{a}"}}"#)).unwrap_or("{}".into());
+            let json = EVENT
+                .replace(r#""stage": "dev""#, r#""stage": "$default""#)
+                .replace("/dev/v1/orgs/k7m3xq9pza", path)
+                .replace(r#"{"org": "k7m3xq9pza"}"#, &params);
+            from_lambda(lambda_http::request::from_str(&json).unwrap())
+        };
+        let page = docs_answer(&event("/kabinet/docs", None), gz);
+        assert_eq!(
+            (page.status, page.headers["content-type"].to_str().unwrap()),
+            (http::StatusCode::OK, "text/html; charset=utf-8")
+        );
+        let file = crate::docs::SCRIPT_FILE;
+        let script = docs_answer(&event(&format!("/kabinet/docs/{file}"), Some(file)), gz);
+        assert_eq!((script.status, &script.body[..]), (http::StatusCode::OK, gz));
+        let other = docs_answer(&event("/kabinet/docs/scalar.js", Some("scalar.js")), gz);
+        assert_eq!(other.status, http::StatusCode::NOT_FOUND);
     }
 }

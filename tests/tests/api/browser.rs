@@ -41,11 +41,25 @@ async fn the_reference_page_and_the_mail_page_work_in_a_real_browser() {
     let plan_file = out.join(format!("plan-{}.json", ulid::Ulid::new()));
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(&plan_file, plan.to_string()).unwrap();
-    let run =
-        tokio::process::Command::new("node").arg(browser.join("check.mjs")).arg(&plan_file).kill_on_drop(true).output();
+    // Node and the Chromium it starts in a process group of their own: a stuck check is
+    // ended whole, browser included.
+    let child = tokio::process::Command::new("node")
+        .arg(browser.join("check.mjs"))
+        .arg(&plan_file)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let group = child.id().expect("a process id");
     // A bound for a stuck browser, not a measurement.
-    let output =
-        tokio::time::timeout(Duration::from_secs(180), run).await.expect("the browser check ended").expect("node runs");
+    let output = match tokio::time::timeout(Duration::from_secs(240), child.wait_with_output()).await {
+        Ok(output) => output.expect("the check's output"),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-KILL", &format!("-{group}")]).status();
+            panic!("the browser check did not end within 240 s");
+        }
+    };
     let _ = std::fs::remove_file(&plan_file);
     let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{said}");

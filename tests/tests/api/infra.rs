@@ -1,5 +1,5 @@
 //! The route table is the single source of truth: the SAM template's functions are
-//! generated from it, the one artifact serves each of its entries, and the OpenAPI
+//! generated from it, the API's artifact serves each of its entries, and the OpenAPI
 //! document has exactly one entry per route.
 
 use std::collections::BTreeSet;
