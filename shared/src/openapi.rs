@@ -278,6 +278,15 @@ fn page_examples(schemas: &mut [(String, RefOr<Schema>)]) {
     }
 }
 
+/// An example that adds `more`'s fields to `base`'s: a view that flattens another, or the
+/// same thing in another state.
+pub(crate) fn extended(mut base: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+    if let (Some(fields), serde_json::Value::Object(more)) = (base.as_object_mut(), more) {
+        fields.extend(more);
+    }
+    base
+}
+
 /// The routes whose handler takes no body as `{}` (every field of theirs is optional).
 const OPTIONAL_BODIES: &[&str] = &["invite-links-accept", "imports-create", "imports-start"];
 

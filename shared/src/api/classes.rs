@@ -14,27 +14,14 @@ use super::retry::{self, Attempt};
 use crate::domain::school::MAX_GRADE;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
+use crate::openapi::extended;
 use crate::store::classes::{ClassError, Promotion};
 use crate::store::orgs::Also;
 use crate::Ctx;
 
 /// A class in lists.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m115ebsrwdyfqatyynem1n18",
-    "grade": 5,
-    "letter": "А",
-    "name": "5А",
-    "year": "2026/2027",
-    "source": "manual",
-    "graduated": false,
-    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
-    "student_count": 27,
-    "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
-    "promoted_to": null,
-    "created_at": "2026-08-27T08:30:05.112Z",
-    "updated_at": "2026-09-03T09:12:40.771Z"
-}))]
+#[schema(example = ClassView::example)]
 pub struct ClassView {
     pub id: String,
     pub grade: Option<u8>,
@@ -53,6 +40,26 @@ pub struct ClassView {
     pub promoted_to: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+impl ClassView {
+    fn example() -> serde_json::Value {
+        json!({
+            "id": "01m115ebsrwdyfqatyynem1n18",
+            "grade": 5,
+            "letter": "А",
+            "name": "5А",
+            "year": "2026/2027",
+            "source": "manual",
+            "graduated": false,
+            "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
+            "student_count": 27,
+            "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+            "promoted_to": null,
+            "created_at": "2026-08-27T08:30:05.112Z",
+            "updated_at": "2026-09-03T09:12:40.771Z"
+        })
+    }
 }
 
 impl From<&Class> for ClassView {
@@ -83,31 +90,7 @@ pub struct Person {
 
 /// A class with its people.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m115ebsrwdyfqatyynem1n18",
-    "grade": 5,
-    "letter": "А",
-    "name": "5А",
-    "year": "2026/2027",
-    "source": "manual",
-    "graduated": false,
-    "class_teacher_ids": ["8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"],
-    "student_count": 2,
-    "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
-    "promoted_to": null,
-    "created_at": "2026-08-27T08:30:05.112Z",
-    "updated_at": "2026-09-03T09:12:40.771Z",
-    "teachers": [
-        {"user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06", "name": "Дмитрий Соколов"},
-        {"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}
-    ],
-    "class_teachers": [{"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}],
-    "students": [
-        {"user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "name": "Михаил Иванов"},
-        {"user_id": "9af49740-96f5-40ee-9e25-02420ae59635", "name": "Софья Морозова"}
-    ],
-    "parents": [{"user_id": "e1b3d5f7-9a2c-4e6b-8d0f-3c5a7e9b1d42", "name": "Ольга Иванова"}]
-}))]
+#[schema(example = ClassDetail::example)]
 pub struct ClassDetail {
     #[serde(flatten)]
     pub class: ClassView,
@@ -116,6 +99,28 @@ pub struct ClassDetail {
     pub class_teachers: Vec<Person>,
     pub students: Vec<Person>,
     pub parents: Vec<Person>,
+}
+
+impl ClassDetail {
+    /// The class of the list's example, with its two students.
+    fn example() -> serde_json::Value {
+        extended(
+            ClassView::example(),
+            json!({
+                "student_count": 2,
+                "teachers": [
+                    {"user_id": "5b9d1f3a-6c8e-4a2b-9d4f-7e1c3a5b8d06", "name": "Дмитрий Соколов"},
+                    {"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}
+                ],
+                "class_teachers": [{"user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84", "name": "Ирина Смирнова"}],
+                "students": [
+                    {"user_id": "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "name": "Михаил Иванов"},
+                    {"user_id": "9af49740-96f5-40ee-9e25-02420ae59635", "name": "Софья Морозова"}
+                ],
+                "parents": [{"user_id": "e1b3d5f7-9a2c-4e6b-8d0f-3c5a7e9b1d42", "name": "Ольга Иванова"}]
+            }),
+        )
+    }
 }
 
 fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiError> {

@@ -17,23 +17,14 @@ use crate::domain::groups::new_id;
 use crate::domain::{FileStatus, Group, GroupFile, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
+use crate::openapi::extended;
 use crate::store::files::FileError;
 use crate::store::orgs::Also;
 use crate::Ctx;
 
 /// A file of a group.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m90ctxb2k4r5kfnrvntq3fgh",
-    "group_id": "01m1dvdy27k1ccphgvsq8593fy",
-    "name": "План урока — дроби.pdf",
-    "size": 2483116,
-    "content_type": "application/pdf",
-    "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
-    "uploaded_by_name": "Ирина Смирнова",
-    "created_at": "2026-12-04T11:25:36.482Z",
-    "status": "ready"
-}))]
+#[schema(example = FileView::example)]
 pub struct FileView {
     pub id: String,
     pub group_id: String,
@@ -46,6 +37,22 @@ pub struct FileView {
     pub uploaded_by_name: String,
     pub created_at: Timestamp,
     pub status: FileStatus,
+}
+
+impl FileView {
+    fn example() -> serde_json::Value {
+        json!({
+            "id": "01m90ctxb2k4r5kfnrvntq3fgh",
+            "group_id": "01m1dvdy27k1ccphgvsq8593fy",
+            "name": "План урока — дроби.pdf",
+            "size": 2483116,
+            "content_type": "application/pdf",
+            "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+            "uploaded_by_name": "Ирина Смирнова",
+            "created_at": "2026-12-04T11:25:36.482Z",
+            "status": "ready"
+        })
+    }
 }
 
 impl From<&GroupFile> for FileView {
@@ -66,32 +73,7 @@ impl From<&GroupFile> for FileView {
 
 /// A file with the URL that downloads it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m90ctxb2k4r5kfnrvntq3fgh",
-    "group_id": "01m1dvdy27k1ccphgvsq8593fy",
-    "name": "План урока — дроби.pdf",
-    "size": 2483116,
-    "content_type": "application/pdf",
-    "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
-    "uploaded_by_name": "Ирина Смирнова",
-    "created_at": "2026-12-04T11:25:36.482Z",
-    "status": "ready",
-    "download_url": concat!(
-        "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/files/k7m3xq9pza",
-        "/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=GetObject",
-        "&response-content-disposition=attachment%3B%20filename%3D%22____%20_____%20_%20_____.pdf%22%",
-        "3B%20filename%2A%3DUTF-8%27%27%25D0%259F%25D0%25BB%25D0%25B0%25D0%25BD%2520%25D1%2583%25D1%2",
-        "580%25D0%25BE%25D0%25BA%25D0%25B0%2520%25E2%2580%2594%2520%25D0%25B4%25D1%2580%25D0%25BE%25D",
-        "0%25B1%25D0%25B8.pdf&response-content-type=application%2Fpdf",
-        "&X-Amz-Algorithm=AWS4-HMAC-SHA256",
-        "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request",
-        "&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
-        "&X-Amz-Signature=e15b5a12036680d3cb4d79fa873bedd5ce0c1723f87d68dce379819cf1542b81",
-        "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
-        "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
-    ),
-    "url_expires_at": "2026-12-06T08:29:09.388Z"
-}))]
+#[schema(example = DownloadView::example)]
 pub struct DownloadView {
     #[serde(flatten)]
     pub file: FileView,
@@ -103,35 +85,7 @@ pub struct DownloadView {
 
 /// An announced file and where to upload it.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "file": {
-        "id": "01m90ctxb2k4r5kfnrvntq3fgh",
-        "group_id": "01m1dvdy27k1ccphgvsq8593fy",
-        "name": "План урока — дроби.pdf",
-        "size": 2483116,
-        "content_type": "application/pdf",
-        "uploaded_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
-        "uploaded_by_name": "Ирина Смирнова",
-        "created_at": "2026-12-04T11:25:36.482Z",
-        "status": "uploading"
-    },
-    "upload": {
-        "url": concat!(
-            "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/uploads/k7m3xq9p",
-            "za/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=PutObject",
-            "&X-Amz-Algorithm=AWS4-HMAC-SHA256",
-            "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261204%2Feu-central-1%2Fs3%2Faws4_request",
-            "&X-Amz-Date=20261204T112536Z&X-Amz-Expires=900",
-            "&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost",
-            "&X-Amz-Signature=36fd92a0e1e989ab39f238551d1e822d0041ca3ca32ce899e5d284167e915ea2",
-            "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
-            "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
-        ),
-        "method": "PUT",
-        "headers": {"content-length": "2483116", "content-type": "application/pdf"},
-        "expires_at": "2026-12-04T11:40:36.482Z"
-    }
-}))]
+#[schema(example = NewFileView::example)]
 pub struct NewFileView {
     pub file: FileView,
     pub upload: UploadView,
@@ -148,6 +102,53 @@ pub struct NewFile {
     pub size: i64,
     /// Its media type, e.g. `application/pdf`; the upload must carry exactly this type.
     pub content_type: String,
+}
+
+impl DownloadView {
+    fn example() -> serde_json::Value {
+        extended(
+            FileView::example(),
+            json!({
+                "download_url": concat!(
+                    "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/files/k7m3xq9pza",
+                    "/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=GetObject",
+                    "&response-content-disposition=attachment%3B%20filename%3D%22____%20_____%20_%20_____.pdf%22%",
+                    "3B%20filename%2A%3DUTF-8%27%27%25D0%259F%25D0%25BB%25D0%25B0%25D0%25BD%2520%25D1%2583%25D1%2",
+                    "580%25D0%25BE%25D0%25BA%25D0%25B0%2520%25E2%2580%2594%2520%25D0%25B4%25D1%2580%25D0%25BE%25D",
+                    "0%25B1%25D0%25B8.pdf&response-content-type=application%2Fpdf",
+                    "&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                    "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261206%2Feu-central-1%2Fs3%2Faws4_request",
+                    "&X-Amz-Date=20261206T081409Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
+                    "&X-Amz-Signature=e15b5a12036680d3cb4d79fa873bedd5ce0c1723f87d68dce379819cf1542b81",
+                    "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
+                    "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+                ),
+                "url_expires_at": "2026-12-06T08:29:09.388Z"
+            }),
+        )
+    }
+}
+
+impl NewFileView {
+    fn example() -> serde_json::Value {
+        let upload = json!({
+            "url": concat!(
+                "https://kabinet-prod-filesbucket-1r4m7k2x9c3v.s3.eu-central-1.amazonaws.com/uploads/k7m3xq9p",
+                "za/01m1dvdy27k1ccphgvsq8593fy/01m90ctxb2k4r5kfnrvntq3fgh?x-id=PutObject",
+                "&X-Amz-Algorithm=AWS4-HMAC-SHA256",
+                "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20261204%2Feu-central-1%2Fs3%2Faws4_request",
+                "&X-Amz-Date=20261204T112536Z&X-Amz-Expires=900",
+                "&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost",
+                "&X-Amz-Signature=36fd92a0e1e989ab39f238551d1e822d0041ca3ca32ce899e5d284167e915ea2",
+                "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
+                "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
+            ),
+            "method": "PUT",
+            "headers": {"content-length": "2483116", "content-type": "application/pdf"},
+            "expires_at": "2026-12-04T11:40:36.482Z"
+        });
+        json!({"file": extended(FileView::example(), json!({"status": "uploading"})), "upload": upload})
+    }
 }
 
 fn upload_missing(detail: &str) -> ApiError {

@@ -18,26 +18,14 @@ use crate::domain::invitations::resend_wait;
 use crate::domain::{Actor, AuditEntry, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::openapi::extended;
 use crate::store::invitations::InvitationError;
 use crate::Ctx;
 
 pub const MAX_EMAILS: usize = 100;
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m8rgy3d59e66mtqs95dp9fpq",
-    "org_id": "k7m3xq9pza",
-    "email": "n.volkova@mail.ru",
-    "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
-    "group_id": null,
-    "status": "pending",
-    "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
-    "invited_by_name": "Ирина Смирнова",
-    "created_at": "2026-12-01T10:03:19.845Z",
-    "expires_at": "2026-12-15T10:03:19.845Z",
-    "last_sent_at": "2026-12-01T10:03:19.845Z",
-    "send_count": 1
-}))]
+#[schema(example = InvitationView::example)]
 pub struct InvitationView {
     pub id: String,
     pub org_id: String,
@@ -53,6 +41,25 @@ pub struct InvitationView {
     pub expires_at: Timestamp,
     pub last_sent_at: Timestamp,
     pub send_count: u32,
+}
+
+impl InvitationView {
+    fn example() -> serde_json::Value {
+        json!({
+            "id": "01m8rgy3d59e66mtqs95dp9fpq",
+            "org_id": "k7m3xq9pza",
+            "email": "n.volkova@mail.ru",
+            "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
+            "group_id": null,
+            "status": "pending",
+            "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
+            "invited_by_name": "Ирина Смирнова",
+            "created_at": "2026-12-01T10:03:19.845Z",
+            "expires_at": "2026-12-15T10:03:19.845Z",
+            "last_sent_at": "2026-12-01T10:03:19.845Z",
+            "send_count": 1
+        })
+    }
 }
 
 fn status(i: &Invitation, now: Timestamp) -> String {
@@ -293,25 +300,17 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "01m8rgy3d59e66mtqs95dp9fpq",
-    "org_id": "k7m3xq9pza",
-    "email": "n.volkova@mail.ru",
-    "role": {"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]},
-    "group_id": null,
-    "status": "pending",
-    "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
-    "invited_by_name": "Ирина Смирнова",
-    "created_at": "2026-12-01T10:03:19.845Z",
-    "expires_at": "2026-12-15T10:03:19.845Z",
-    "last_sent_at": "2026-12-01T10:03:19.845Z",
-    "send_count": 1,
-    "org_name": "Школа № 57"
-}))]
+#[schema(example = MyInvitation::example)]
 pub struct MyInvitation {
     #[serde(flatten)]
     pub invitation: InvitationView,
     pub org_name: String,
+}
+
+impl MyInvitation {
+    fn example() -> serde_json::Value {
+        extended(InvitationView::example(), json!({"org_name": "Школа № 57"}))
+    }
 }
 
 /// The caller's verified address, or none (unverified addresses match no invitation).
