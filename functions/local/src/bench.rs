@@ -31,10 +31,7 @@ async fn emulator_stats(endpoint: &str, table: &str) -> (u64, u64) {
 }
 
 async fn stats(endpoint: &str) -> Value {
-    match reqwest::get(format!("{endpoint}/_kabinet/stats")).await {
-        Ok(r) => r.json().await.unwrap_or(Value::Null),
-        Err(e) => fail(format!("emulator stats: {e}")),
-    }
+    crate::measure::emulator_stats(endpoint).await.unwrap_or_else(|e| fail(e))
 }
 
 /// Waits (up to five minutes) until the notifier has read the stream, so that the

@@ -29,8 +29,9 @@ use kabinet::domain::{
 use kabinet::store::items;
 use kabinet::Ctx;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::measure::{arg, cpu_seconds, emulator_time_and_rss, mb, status_kb};
 use crate::seed::{self, Rng, STAFF};
 use crate::{emulator, setup, Emulator};
 
@@ -96,33 +97,6 @@ impl Run {
     fn own(&self) -> f64 {
         (self.total_s - self.waited()).max(1e-9)
     }
-}
-
-/// A line of `/proc/self/status` in kB (`VmHWM`, `VmRSS`); 0 when unreadable.
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
-                .and_then(|l| l[field.len() + 1..].split_whitespace().next().and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// CPU seconds this process has used (user and system, all threads; `/proc/self/stat`
-/// counts in USER_HZ, 100 a second on Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 and 15 of the line (utime, stime): the 12th and 13th after the name.
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 /// `bench-export-one`: builds one export in this process and prints its [`Run`].
@@ -347,20 +321,6 @@ async fn request(ctx: &Ctx, s: &Seeded, format: ExportFormat, slot: u32) -> Resu
     Ok(export)
 }
 
-/// The seconds the emulator has spent serving requests so far (its own count, under its
-/// lock), and its resident memory in bytes.
-async fn emulator_stats(endpoint: &str) -> (f64, u64) {
-    let stats: Value = match reqwest::get(format!("{endpoint}/_kabinet/stats")).await {
-        Ok(r) => r.json().await.unwrap_or(Value::Null),
-        Err(e) => fail(format!("emulator stats: {e}")),
-    };
-    let seconds = stats["operations"]
-        .as_object()
-        .map(|ops| ops.values().filter_map(|o| o["seconds"].as_f64()).sum())
-        .unwrap_or(0.0);
-    (seconds, stats["rss_bytes"].as_u64().unwrap_or(0))
-}
-
 /// One measured build, with what the parent saw of it.
 struct Measured {
     members: usize,
@@ -387,7 +347,7 @@ async fn measure(ctx: &Ctx, endpoint: &str, s: &Seeded, export: &Export) -> Resu
         }
         None => tokio::process::Command::new(exe),
     };
-    let (before, _) = emulator_stats(endpoint).await;
+    let (before, _) = emulator_time_and_rss(endpoint).await.unwrap_or_else(|e| fail(e));
     let started = Instant::now();
     // One malloc arena, as the exporter's function runs (infra/template.yaml).
     let out = command
@@ -400,7 +360,7 @@ async fn measure(ctx: &Ctx, endpoint: &str, s: &Seeded, export: &Export) -> Resu
         .await
         .map_err(|e| format!("starting the build: {e}"))?;
     let wall_s = started.elapsed().as_secs_f64();
-    let (after, _) = emulator_stats(endpoint).await;
+    let (after, _) = emulator_time_and_rss(endpoint).await.unwrap_or_else(|e| fail(e));
     if !out.status.success() {
         return Err(format!("the build exited with {}", out.status));
     }
@@ -438,10 +398,6 @@ impl Run {
     }
 }
 
-fn mb(kb: u64) -> f64 {
-    kb as f64 / 1024.0
-}
-
 /// Seeds each size in turn and builds its employees export as CSV and as XLSX.
 pub async fn run(sizes: Vec<usize>) {
     if sizes.is_empty() || sizes.contains(&0) {
@@ -468,7 +424,7 @@ pub async fn run(sizes: Vec<usize>) {
     let mut results: Vec<Measured> = Vec::new();
     for (n, &members) in sizes.iter().enumerate() {
         let seeded = seed_org(&db, members, n + 1).await.unwrap_or_else(|e| fail(e));
-        let (_, emulator_rss) = emulator_stats(&em.endpoint).await;
+        let (_, emulator_rss) = emulator_time_and_rss(&em.endpoint).await.unwrap_or_else(|e| fail(e));
         eprintln!(
             "{members:>7} members: seeded in {:.1} s ({:.0} items/s); the emulator holds {:.0} MB",
             seeded.took.as_secs_f64(),

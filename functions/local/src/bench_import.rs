@@ -29,8 +29,9 @@ use kabinet::domain::{
 use kabinet::store::items;
 use kabinet::Ctx;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
+use crate::measure::{arg, cpu_seconds, emulator_time_and_rss, mb, status_kb};
 use crate::seed::{self, Rng, STAFF};
 use crate::{emulator, setup, Emulator};
 
@@ -83,33 +84,6 @@ pub struct Run {
     pub start_rss_kb: u64,
     /// CPU seconds the process spent on the import (user and system, all its threads).
     pub cpu_s: f64,
-}
-
-/// A line of `/proc/self/status` in kB (`VmHWM`, `VmRSS`); 0 when unreadable.
-fn status_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))
-                .and_then(|l| l[field.len() + 1..].split_whitespace().next().and_then(|n| n.parse().ok()))
-        })
-        .unwrap_or(0)
-}
-
-/// CPU seconds this process has used (user and system, all threads; `/proc/self/stat`
-/// counts in USER_HZ, 100 a second on Linux).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // Fields 14 and 15 of the line (utime, stime): the 12th and 13th after the name.
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
-    (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 /// `bench-import-one`: runs one import in this process and prints its [`Run`].
@@ -616,20 +590,6 @@ async fn start_import(ctx: &Ctx, s: &Seeded, g: &Generated, users: usize) -> Res
     Ok(import)
 }
 
-/// The seconds the emulator has spent serving requests so far (its own count, under its
-/// lock), and its resident memory in bytes.
-async fn emulator_stats(endpoint: &str) -> (f64, u64) {
-    let stats: Value = match reqwest::get(format!("{endpoint}/_kabinet/stats")).await {
-        Ok(r) => r.json().await.unwrap_or(Value::Null),
-        Err(e) => fail(format!("emulator stats: {e}")),
-    };
-    let seconds = stats["operations"]
-        .as_object()
-        .map(|ops| ops.values().filter_map(|o| o["seconds"].as_f64()).sum())
-        .unwrap_or(0.0);
-    (seconds, stats["rss_bytes"].as_u64().unwrap_or(0))
-}
-
 /// One measured import, with what the parent saw of it.
 struct Measured {
     users: usize,
@@ -667,7 +627,7 @@ async fn measure(ctx: &Ctx, endpoint: &str, import: &Import) -> Result<(Run, f64
         }
         None => tokio::process::Command::new(exe),
     };
-    let (before, _) = emulator_stats(endpoint).await;
+    let (before, _) = emulator_time_and_rss(endpoint).await.unwrap_or_else(|e| fail(e));
     let started = Instant::now();
     // One malloc arena, as the importer's function runs (infra/template.yaml).
     let child = command
@@ -710,7 +670,7 @@ async fn measure(ctx: &Ctx, endpoint: &str, import: &Import) -> Result<(Run, f64
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
-    let (after, _) = emulator_stats(endpoint).await;
+    let (after, _) = emulator_time_and_rss(endpoint).await.unwrap_or_else(|e| fail(e));
     if !out.status.success() {
         return Err(format!("the import exited with {}", out.status));
     }
@@ -734,10 +694,6 @@ async fn measure(ctx: &Ctx, endpoint: &str, import: &Import) -> Result<(Run, f64
         None => return Err("the import is gone".into()),
     }
     Ok((run, wall_s, after - before))
-}
-
-fn mb(kb: u64) -> f64 {
-    kb as f64 / 1024.0
 }
 
 /// Generates each size's journal in turn, imports it into an organization of its own,
@@ -787,7 +743,7 @@ pub async fn run(sizes: Vec<usize>) {
             let (run, wall_s, emulator_s) = measure(&ctx, &em.endpoint, &import)
                 .await
                 .unwrap_or_else(|e| fail(format!("{users} users, {pass}: {e}")));
-            let (_, emulator_rss) = emulator_stats(&em.endpoint).await;
+            let (_, emulator_rss) = emulator_time_and_rss(&em.endpoint).await.unwrap_or_else(|e| fail(e));
             let m = Measured {
                 users,
                 again,

@@ -9,6 +9,7 @@ pub mod bench_import;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;
+pub mod measure;
 pub mod seed;
 pub mod setup;
 pub mod streams;

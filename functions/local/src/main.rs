@@ -11,11 +11,8 @@
 //!   kabinet-local bench-import [--users N,N,..]    the importer's benchmark
 
 use kabinet::config::Config;
+use kabinet_local::measure::arg;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
-
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
-}
 
 fn token(args: &[String]) {
     let email = arg(args, "--email").unwrap_or_else(|| "admin@school.test".into());
