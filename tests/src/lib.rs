@@ -258,6 +258,14 @@ impl User {
         User { sub, email, name: name.into(), token }
     }
 
+    /// The same person (same subject) signing in with another email, verified or not (an
+    /// address changed at the identity provider).
+    pub fn with_new_email(&self, email: &str, email_verified: bool) -> User {
+        let claims = tokens::DevClaims::new(&self.sub, Some(email), Some(&self.name), email_verified, 3600);
+        let token = tokens::mint(SECRET, &claims);
+        User { sub: self.sub.clone(), email: email.to_string(), name: self.name.clone(), token }
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         send(Method::GET, path, Some(&self.token), None, &[]).await
     }

@@ -1,5 +1,9 @@
 //! The notifier: renders and sends the email of each outbox event through SES v2.
 //!
+//! A person is mailed only at an address their latest ID token said was verified: one
+//! that is not (an address changed at the identity provider and not yet confirmed) is
+//! skipped, logged and recorded on the event (`skipped`), never retried.
+//!
 //! At least once per event and recipient, and once in practice: each (event, recipient)
 //! is claimed with a conditional write before sending (in progress, with an expiry), then
 //! marked sent, so a redelivered event sends nothing again. Only a crash between the send
@@ -99,7 +103,13 @@ pub const CONCURRENT_SENDS: usize = 8;
 pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), Transient> {
     use futures::stream::{self, StreamExt};
 
-    let results: Vec<Result<(), Transient>> = stream::iter(compose(ctx, what).await?)
+    let Composed { out, unverified } = compose(ctx, what).await?;
+    for user in &unverified {
+        // Mail goes only to an address the person's latest token said was verified.
+        tracing::info!(event = %event.id, kind = %event.kind, user = %user, "not sent: the address is not verified");
+        ctx.store().record_send_skipped(&event.id, user.as_str(), UNVERIFIED).await.map_err(transient)?;
+    }
+    let results: Vec<Result<(), Transient>> = stream::iter(out)
         .map(|(to, email)| deliver_one(ctx, event, to, email))
         .buffer_unordered(CONCURRENT_SENDS)
         .collect()
@@ -193,9 +203,47 @@ struct Recipient {
     name: String,
 }
 
-async fn person(ctx: &Ctx, user: &UserId) -> Result<Option<Recipient>, Transient> {
-    let user = ctx.store().user(user).await.map_err(transient)?;
-    Ok(user.and_then(|u| Some(Recipient { email: u.email?, language: u.language, name: u.name })))
+/// Why a skipped email was not sent.
+const UNVERIFIED: &str = "the address is not verified";
+
+/// Whom an event mails, and the people it does not because their address is not verified.
+#[derive(Default)]
+struct Composed {
+    out: Vec<Outgoing>,
+    unverified: Vec<UserId>,
+}
+
+impl From<Vec<Outgoing>> for Composed {
+    fn from(out: Vec<Outgoing>) -> Self {
+        Composed { out, unverified: Vec::new() }
+    }
+}
+
+/// A profile as a recipient: `Err(())` when its address is not verified (their latest
+/// token said so), `Ok(None)` when it has none.
+fn recipient(u: crate::domain::User) -> Result<Option<Recipient>, ()> {
+    match u.email {
+        None => Ok(None),
+        Some(_) if !u.email_verified => Err(()),
+        Some(email) => Ok(Some(Recipient { email, language: u.language, name: u.name })),
+    }
+}
+
+/// One person's email of `kind`, made by `vars`, into `into`.
+async fn to_person(
+    ctx: &Ctx,
+    kind: &str,
+    user: &UserId,
+    into: &mut Composed,
+    vars: impl FnOnce(&Recipient) -> Value,
+) -> Result<(), Transient> {
+    let Some(profile) = ctx.store().user(user).await.map_err(transient)? else { return Ok(()) };
+    match recipient(profile) {
+        Ok(Some(r)) => into.out.push(outgoing(kind, r.language, &r.email, &vars(&r))),
+        Ok(None) => {}
+        Err(()) => into.unverified.push(user.clone()),
+    }
+    Ok(())
 }
 
 /// What the templates of an event show besides the recipient.
@@ -218,17 +266,9 @@ impl Facts<'_> {
 }
 
 /// The email of `kind` to one member, if they have a profile with an address.
-async fn to_user(
-    ctx: &Ctx,
-    kind: &str,
-    user: &UserId,
-    facts: Facts<'_>,
-    url: String,
-) -> Result<Vec<Outgoing>, Transient> {
-    let mut out = Vec::new();
-    if let Some(r) = person(ctx, user).await? {
-        out.push(outgoing(kind, r.language, &r.email, &facts.vars(&r, &url)));
-    }
+async fn to_user(ctx: &Ctx, kind: &str, user: &UserId, facts: Facts<'_>, url: String) -> Result<Composed, Transient> {
+    let mut out = Composed::default();
+    to_person(ctx, kind, user, &mut out, |r| facts.vars(r, &url)).await?;
     Ok(out)
 }
 
@@ -241,17 +281,24 @@ async fn to_users(
     facts: Facts<'_>,
     url: &str,
     extra: Value,
-) -> Result<Vec<Outgoing>, Transient> {
+) -> Result<Composed, Transient> {
     let profiles = ctx.store().users(users).await.map_err(transient)?;
-    let mut out = Vec::new();
+    let mut out = Composed::default();
     for u in profiles {
-        let Some(email) = u.email.clone() else { continue };
-        let r = Recipient { email, language: u.language, name: u.name };
+        let id = u.id.clone();
+        let r = match recipient(u) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(()) => {
+                out.unverified.push(id);
+                continue;
+            }
+        };
         let mut vars = facts.vars(&r, url);
         if let (Value::Object(vars), Value::Object(extra)) = (&mut vars, &extra) {
             vars.extend(extra.clone());
         }
-        out.push(outgoing(kind, r.language, &r.email, &vars));
+        out.out.push(outgoing(kind, r.language, &r.email, &vars));
     }
     Ok(out)
 }
@@ -261,7 +308,7 @@ fn transient(e: impl std::fmt::Display) -> Transient {
 }
 
 /// The emails an event causes, rendered for each recipient in their language.
-async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transient> {
+async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> {
     let app = &ctx.config().app_url;
     let org_url = |org: &OrgId| format!("{app}/orgs/{org}");
     let kind = event.kind();
@@ -285,11 +332,9 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
         OutboxEvent::JoinRequestSubmitted { org_id, org_name, request_id, name, roles, .. } => {
             let facts = Facts { org_name, requester: Some(name), roles: Some(roles), ..Default::default() };
             let url = format!("{}/join-requests/{request_id}", org_url(org_id));
-            let mut out = Vec::new();
+            let mut out = Composed::default();
             for admin in ctx.store().admins(org_id).await.map_err(transient)? {
-                if let Some(r) = person(ctx, &admin.user_id).await? {
-                    out.push(outgoing(kind, r.language, &r.email, &facts.vars(&r, &url)));
-                }
+                to_person(ctx, kind, &admin.user_id, &mut out, |r| facts.vars(r, &url)).await?;
             }
             Ok(out)
         }
@@ -313,7 +358,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             // have been posted).
             let post = ctx.store().post(PostKind::Announcement, org_id, group_id, None, announcement_id);
             if post.await.map_err(transient)?.is_none_or(|p| p.deleted()) {
-                return Ok(Vec::new());
+                return Ok(Composed::default());
             }
             // The group's members at delivery, but for those who turned the emails off
             // and the author.
@@ -326,20 +371,24 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             to_users(ctx, kind, &readers, facts, &url, extra).await
         }
         OutboxEvent::ExportReady { org_id, org_name, export_id, user_id, export_kind, format, expires_at } => {
-            let Some(r) = person(ctx, user_id).await? else { return Ok(Vec::new()) };
-            let what = match (export_kind, r.language) {
-                (ExportKind::Summary, Language::Ru) => "сводная статистика",
-                (ExportKind::Summary, Language::En) => "the summary",
-                (ExportKind::Employees, Language::Ru) => "статистика по сотрудникам",
-                (ExportKind::Employees, Language::En) => "the employees' statistics",
-            };
-            let facts = Facts { org_name, ..Default::default() };
-            let mut vars = facts.vars(&r, &format!("{}/exports/{export_id}", org_url(org_id)));
-            vars["what"] = json!(what);
-            vars["format"] = json!(format.extension().to_uppercase());
-            let expires = expires_at.to_string();
-            vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
-            Ok(vec![outgoing(kind, r.language, &r.email, &vars)])
+            let mut out = Composed::default();
+            to_person(ctx, kind, user_id, &mut out, |r| {
+                let what = match (export_kind, r.language) {
+                    (ExportKind::Summary, Language::Ru) => "сводная статистика",
+                    (ExportKind::Summary, Language::En) => "the summary",
+                    (ExportKind::Employees, Language::Ru) => "статистика по сотрудникам",
+                    (ExportKind::Employees, Language::En) => "the employees' statistics",
+                };
+                let facts = Facts { org_name, ..Default::default() };
+                let mut vars = facts.vars(r, &format!("{}/exports/{export_id}", org_url(org_id)));
+                vars["what"] = json!(what);
+                vars["format"] = json!(format.extension().to_uppercase());
+                let expires = expires_at.to_string();
+                vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
+                vars
+            })
+            .await?;
+            Ok(out)
         }
         OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, group_name, .. } => {
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
@@ -351,7 +400,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             let expires = expires_at.to_string();
             vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
             vars["group_name"] = json!(group_name);
-            Ok(vec![outgoing(kind, language, email, &vars)])
+            Ok(vec![outgoing(kind, language, email, &vars)].into())
         }
         OutboxEvent::RosterInvitation { org_id, org_name, email, name, role, by, .. } => {
             // Someone who has registered with this address since reads it in their
@@ -368,7 +417,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Vec<Outgoing>, Transi
             vars["org_id"] = json!(org_id.to_string());
             vars["role"] = json!(role_name(*role, language));
             vars["link_url"] = json!(format!("{app}/roster-link?org={org_id}"));
-            Ok(vec![outgoing(kind, language, email, &vars)])
+            Ok(vec![outgoing(kind, language, email, &vars)].into())
         }
     }
 }

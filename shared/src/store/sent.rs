@@ -20,6 +20,9 @@ pub const SENT_TTL_SECS: i64 = 30 * 24 * 3600;
 /// under.
 const WHOLE_EVENT: &str = "*";
 
+/// What a skipped recipient's claim is keyed by: their user ID, never an address.
+const SKIPPED_PREFIX: &str = "skipped:";
+
 pub enum SendClaim {
     Acquired,
     AlreadySent,
@@ -135,6 +138,34 @@ impl Store {
                 self.db.put_item().table_name(&self.table).set_item(Some(claim)).send().await.map_err(classify)?;
                 Ok(true)
             }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Records on the event item that its email to a person was not sent because their
+    /// address is not verified (`skipped` lists each `{user_id, reason, at}`): not a
+    /// failure, and not retried. Recorded once per person: a redelivery that finds the
+    /// claim changes nothing.
+    pub async fn record_send_skipped(&self, event: &str, user: &str, reason: &str) -> Result<(), StoreError> {
+        let now = now();
+        let mut claim = sent_key(event, &format!("{SKIPPED_PREFIX}{user}"));
+        claim.insert("state".into(), s("skipped"));
+        claim.insert("reason".into(), s(reason));
+        claim.insert(TTL.into(), n(now + SENT_TTL_SECS));
+        let skip = AttributeValue::M(
+            [("user_id".to_string(), s(user)), ("reason".into(), s(reason)), ("at".into(), n(now))].into(),
+        );
+        let update = Expr::update("SET skipped = list_append(if_not_exists(skipped, :none), :this)")
+            .when("attribute_exists(pk)")
+            .value(":none", AttributeValue::L(vec![]))
+            .value(":this", AttributeValue::L(vec![skip]));
+        let mut tx = Tx::new(&self.table);
+        tx.put(claim, Some(Expr::condition("attribute_not_exists(pk)")))?;
+        tx.update(key(event_pk(event), EVENT), update)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            // Recorded already, or the event item is gone: nothing to add.
+            Err(e) if e.is_condition() => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -361,3 +361,17 @@ fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
         );
     }
 }
+
+/// Mail goes only to verified addresses: the user pool keeps a person's old, verified
+/// email in their tokens until a new one is confirmed.
+#[test]
+fn the_user_pool_keeps_the_verified_email_until_a_new_one_is_confirmed() {
+    let t = template();
+    let pool = &t["Resources"]["UserPool"]["Properties"];
+    let pending = &pool["UserAttributeUpdateSettings"]["AttributesRequireVerificationBeforeUpdate"];
+    assert_eq!(
+        pending.as_sequence().map(|s| s.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>()),
+        Some(vec!["email"])
+    );
+    assert!(pool["AutoVerifiedAttributes"].as_sequence().unwrap().iter().any(|v| v.as_str() == Some("email")));
+}

@@ -252,3 +252,56 @@ async fn the_local_mail_page_shows_what_was_sent() {
     let doc = kabinet::openapi::document();
     assert!(serde_json::to_string(doc).unwrap().find("_local").is_none());
 }
+
+/// The outbox events of the calling test's table of one kind, as stored.
+async fn events_of_kind(kind: &str) -> Vec<HashMap<String, AttributeValue>> {
+    let table = &env().await.config.table;
+    let out = kabinet_tests::dynamodb()
+        .await
+        .scan()
+        .table_name(table)
+        .filter_expression("begins_with(pk, :event) AND kind = :kind")
+        .expression_attribute_values(":event", AttributeValue::S("EVENT#".into()))
+        .expression_attribute_values(":kind", AttributeValue::S(kind.into()))
+        .send()
+        .await
+        .unwrap();
+    out.items.unwrap_or_default()
+}
+
+/// Mail goes only to an address the person's latest token said was verified: someone
+/// whose identity provider now gives a changed, unverified email is mailed at neither
+/// address; the event records the skip (by user ID) and is not retried.
+#[tokio::test]
+async fn a_changed_address_not_yet_verified_is_not_mailed() {
+    let admin = User::new("Директор");
+    let org = admin.create_org("Школа № 3").await;
+    let t = registered("Пётр Сергеевич").await;
+    let changed = t.with_new_email(&format!("new-{}", t.email), false);
+    assert_eq!(changed.get("/v1/me").await.ok(200)["email_verified"], false);
+    admin
+        .post(&format!("/v1/orgs/{org}/members"), json!({"user_id": t.sub, "roles": [teacher("Учитель", &[])]}))
+        .await
+        .ok(201);
+    // Delivered: the event records the person skipped.
+    let mut skipped = Vec::new();
+    for _ in 0..150 {
+        skipped = events_of_kind("member_added").await;
+        if skipped.iter().any(|e| e.contains_key("skipped")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let event = skipped.iter().find(|e| e.contains_key("skipped")).expect("the event records the skip");
+    let list = event["skipped"].as_l().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].as_m().unwrap()["user_id"].as_s().unwrap(), &t.sub);
+    assert!(!event.contains_key("failures") && !event.contains_key("failed_attempts"), "not a failure: {event:?}");
+    assert!(mail_to(&changed.email).await.is_empty(), "nothing to the unverified address");
+    assert!(mail_to(&t.email).await.is_empty(), "nothing to the old one either: the profile holds the new");
+    // Verified again: the next event reaches them.
+    let verified = t.with_new_email(&changed.email, true);
+    verified.get("/v1/me").await.ok(200);
+    admin.call(Method::PUT, &format!("/v1/orgs/{org}/admins/{}", t.sub), None, &[]).await.ok(200);
+    assert_eq!(await_mail(&changed.email, 1).await.len(), 1);
+}
