@@ -322,7 +322,12 @@ pub const PROBLEM_CODES: &[(&str, u16, &str)] = &[
     ("import_started", 409, "The import was started already: create a new one for another file."),
     ("upload_missing", 409, "Nothing was uploaded to the presigned URL yet."),
     ("roster_record_linked", 409, "The journal's person has joined already."),
-    ("roster_link_roles_fixed", 409, "A link to a journal record asks for the journal's roles: they cannot be edited."),
+    (
+        "roster_link_roles_fixed",
+        409,
+        "A request to link by journal login asks for the journal's roles: they cannot be edited.",
+    ),
+    ("roster_login_unmatched", 409, "No journal record waits with the request's login: give it roles or reject it."),
     ("invitation_recently_sent", 409, "A roster invitation went to this person within the hour."),
     ("idempotency_in_progress", 409, "A request with this Idempotency-Key is still running: retry in a moment."),
     ("link_expired", 410, "The invitation link has expired."),
@@ -342,6 +347,7 @@ pub const PROBLEM_CODES: &[(&str, u16, &str)] = &[
     ("quota_exceeded", 422, "The organization's file storage is full."),
     ("precondition_required", 428, "This change needs If-Match with the ETag read."),
     ("too_many_requests", 429, "A limit: try again after Retry-After seconds."),
+    ("daily_limit", 429, "The organization's invitation emails for today (1,000) are spent: after Retry-After."),
     ("internal", 500, "Something failed on our side: quote the request_id."),
 ];
 
@@ -405,7 +411,9 @@ mod tests {
         // Only in the answer to the create, which has an example of its own.
         ("InviteLinkView", "token"),
         ("InviteLinkView", "url"),
-        // Only for a link to a journal record.
+        // Only for a request to link by journal login (the match: in admins' view).
+        ("JoinRequestView", "roster_login"),
+        ("JoinRequestView", "roster_match"),
         ("JoinRequestView", "roster_id"),
         // Only when it failed.
         ("ExportView", "failure"),

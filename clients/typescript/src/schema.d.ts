@@ -13,10 +13,9 @@ export interface paths {
         };
         /**
          * Reads the caller's profile
-         * @description Reads the caller's profile, creating it on first use. The first time it sees a
-         *     verified email, that email is looked up in the schools' journals (roster imports): a
-         *     school whose journal lists it and waits makes the person a member at once, with the
-         *     journal's roles and classes (`GET /v1/me/orgs` shows it).
+         * @description Reads the caller's profile, creating it on first use (and keeping its email in step
+         *     with the token). What waits for them (email invitations, offers from schools'
+         *     journals) is in `GET /v1/me/invitations`.
          */
         get: operations["me_get"];
         put?: never;
@@ -544,7 +543,10 @@ export interface paths {
         /**
          * Accepts a pending request
          * @description Accepts a pending request (admins): the person becomes a member with its roles, in
-         *     the same transaction as the request's new status. `If-Match` with the request's ETag
+         *     the same transaction as the request's new status. A request to link by journal login
+         *     makes them a member as the journal's record with that login (its roles and classes,
+         *     `source: journal`, the record linked to them); when no record waits with the login, the
+         *     roles an admin gave the request (editing it) apply, or it is refused. `If-Match` with the request's ETag
          *     is required: the roles accepted are those the admin saw (the requester can edit them
          *     until the decision).
          */
@@ -719,9 +721,11 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Pending invitations addressed to the caller's email
-         * @description Pending invitations addressed to the caller's email (only when it is verified),
-         *     newest first.
+         * What waits for the caller's verified email
+         * @description What waits for the caller's verified email (nothing when it is not verified), newest
+         *     first: email invitations (pending, not expired) and offers of schools' journals that
+         *     list a person with this address (a roster import): each accepted or declined by the
+         *     caller. A journal offer is listed once the journal gives the person a role.
          */
         get: operations["me_invitations_list"];
         put?: never;
@@ -744,7 +748,9 @@ export interface paths {
         /**
          * Accepts an invitation addressed to the caller's verified email
          * @description Accepts an invitation addressed to the caller's verified email: they become a member
-         *     with its role.
+         *     with its role. A journal offer (`kind: journal`) makes them a member as the journal's
+         *     record (its roles and classes, `source: journal`, `linked: true`); someone who is a
+         *     member already keeps their roles and is linked to the record.
          */
         post: operations["me_invitations_accept"];
         delete?: never;
@@ -764,7 +770,8 @@ export interface paths {
         put?: never;
         /**
          * Declines an invitation addressed to the caller's verified email
-         * @description Declines an invitation addressed to the caller's verified email.
+         * @description Declines an invitation addressed to the caller's verified email. A declined journal
+         *     offer is not made (nor mailed) to this address again; nothing tells the school.
          */
         post: operations["me_invitations_decline"];
         delete?: never;
@@ -996,7 +1003,9 @@ export interface paths {
         /**
          * Posts an announcement
          * @description Posts an announcement (the group's teachers and admins); each member of the group who
-         *     has not turned the emails off gets it by email. Honours `Idempotency-Key`.
+         *     has not turned the emails off gets it by email, for the group's first 3 announcements
+         *     of a clock hour (later ones are posted with `mailed: false`). Honours
+         *     `Idempotency-Key`.
          */
         post: operations["groups_announcements_create"];
         delete?: never;
@@ -1462,8 +1471,10 @@ export interface paths {
         put?: never;
         /**
          * Sends a waiting person their roster invitation email again
-         * @description Sends a waiting person their roster invitation email again (admins): signing in with
-         *     their record's email makes them a member. At most once an hour per person.
+         * @description Sends a waiting person their roster invitation email again (admins): the email of
+         *     their record's offer, which whoever signs in with that address accepts or declines. At
+         *     most once an hour per person, within the organization's daily mail budget (shared with
+         *     email invitations). The answer is the same whoever owns the address.
          */
         post: operations["roster_invite"];
         delete?: never;
@@ -1483,9 +1494,12 @@ export interface paths {
         put?: never;
         /**
          * Asks to join an organization as a person of its journal
-         * @description Asks to join an organization as a person of its journal, found by journal login
-         *     (anyone signed in, for a sign-in email other than the journal's): a join request with
-         *     the roles and classes of the record, which an admin accepts or rejects.
+         * @description Asks to join an organization as a person of its journal, by journal login (anyone
+         *     signed in, for a sign-in email other than the journal's): a join request carrying the
+         *     login, made whatever the login, which an admin accepts (the person then joins with the
+         *     roles and classes of the record that has the login) or rejects. The answer is the same
+         *     whether or not a record has the login: the requester learns nothing of the journal. At
+         *     most 3 a day per person and organization.
          */
         post: operations["me_roster_links_create"];
         delete?: never;
@@ -1583,6 +1597,7 @@ export interface components {
          *       "edited_at": null,
          *       "group_id": "01m1dvdy27k1ccphgvsq8593fy",
          *       "id": "01m8xf8vybm03vge2g3tycmg06",
+         *       "mailed": true,
          *       "title": "Занятие 10 декабря переносится"
          *     }
          */
@@ -1590,6 +1605,12 @@ export interface components {
             group_id: string;
             /** @description Empty when deleted. */
             title: string;
+            /**
+             * @description Whether its email went to the group's members; `false` when the group had its 3
+             *     announcement emails of the hour already (it is posted and read in the group all
+             *     the same).
+             */
+            mailed: boolean;
         };
         AuditActor: {
             id: string;
@@ -1700,6 +1721,12 @@ export interface components {
             class_teachers: components["schemas"]["Person"][];
             students: components["schemas"]["Person"][];
             parents: components["schemas"]["Person"][];
+        };
+        /** @description A class by ID and name, for someone who cannot read the class itself. */
+        ClassRef: {
+            id: string;
+            /** @description `5А`, or an extra class's name. */
+            name: string;
         };
         /** @enum {string} */
         ClassSource: "manual" | "journal";
@@ -2224,14 +2251,17 @@ export interface components {
             errors: number;
             /**
              * Format: int64
-             * @description People made members by this import (registered ones, matched by verified email).
-             */
-            linked?: number;
-            /**
-             * Format: int64
-             * @description Roster invitation emails sent (`"invite": true`).
+             * @description Roster invitation emails sent (`"invite": true`), within the organization's daily
+             *     mail budget.
              */
             invited?: number;
+            /**
+             * Format: int64
+             * @description Roster invitation emails not sent because the organization's daily mail budget was
+             *     spent: an import started with `"invite": true` on a later day (the same file will
+             *     do) sends them.
+             */
+            invite_deferred?: number;
         };
         /** @description Where a running import is. */
         ImportProgress: {
@@ -2320,6 +2350,11 @@ export interface components {
             /** Format: int64 */
             pending: number;
         };
+        /**
+         * @description Where an invitation in `GET /v1/me/invitations` comes from.
+         * @enum {string}
+         */
+        InvitationKind: "email" | "journal";
         /**
          * @example {
          *       "email": "e.kuznetsova@yandex.ru",
@@ -2484,11 +2519,10 @@ export interface components {
             reason?: string | null;
             /** @description The invitation link it came through. */
             link_id?: string | null;
-            /**
-             * @description For a link to a roster record (`POST /v1/me/roster-links`): the record's ID (its
-             *     sourcedId in the school's journal); accepting it makes them a member as the journal
-             *     says.
-             */
+            /** @description A request to link by journal login (`POST /v1/me/roster-links`): the login given. */
+            roster_login?: string | null;
+            roster_match?: null | components["schemas"]["RosterMatch"];
+            /** @description An accepted login request: the journal record (sourcedId) the person joined as. */
             roster_id?: string | null;
             created_at: components["schemas"]["Timestamp"];
             decided_at?: null | components["schemas"]["Timestamp"];
@@ -2649,7 +2683,14 @@ export interface components {
          */
         MembershipSource: "manual" | "link" | "invitation" | "journal";
         /**
+         * @description What waits for the caller: an email invitation, or an offer from a school's journal.
          * @example {
+         *       "classes": [
+         *         {
+         *           "id": "01m115ebsrwdyfqatyynem1n18",
+         *           "name": "5А"
+         *         }
+         *       ],
          *       "created_at": "2026-12-01T10:03:19.845Z",
          *       "email": "n.volkova@mail.ru",
          *       "expires_at": "2026-12-15T10:03:19.845Z",
@@ -2657,6 +2698,7 @@ export interface components {
          *       "id": "01m8rgy3d59e66mtqs95dp9fpq",
          *       "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
          *       "invited_by_name": "Ирина Смирнова",
+         *       "kind": "email",
          *       "last_sent_at": "2026-12-01T10:03:19.845Z",
          *       "org_id": "k7m3xq9pza",
          *       "org_name": "Школа № 57",
@@ -2666,12 +2708,46 @@ export interface components {
          *         ],
          *         "role": "parent"
          *       },
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "parent"
+         *         }
+         *       ],
          *       "send_count": 1,
          *       "status": "pending"
          *     }
          */
-        MyInvitation: components["schemas"]["InvitationView"] & {
+        MyInvitation: {
+            id: string;
+            kind: components["schemas"]["InvitationKind"];
+            org_id: string;
             org_name: string;
+            /** @description The caller's address it is for. */
+            email: string;
+            /** @description The role it gives (the first of `roles`). */
+            role: components["schemas"]["RoleGrant"];
+            /**
+             * @description Every role it gives (a journal's record may give a parent of children in two
+             *     classes one role with both).
+             */
+            roles: components["schemas"]["RoleGrant"][];
+            /** @description The classes those roles name, with their names (the caller cannot read them yet). */
+            classes: components["schemas"]["ClassRef"][];
+            /** @description The group it also joins. */
+            group_id?: string | null;
+            /** @description Always `pending`: only open invitations are listed. */
+            status: string;
+            /** @description Who invited (for a journal offer, the admin whose import lists the caller). */
+            invited_by: string;
+            invited_by_name: string;
+            created_at: components["schemas"]["Timestamp"];
+            expires_at?: null | components["schemas"]["Timestamp"];
+            last_sent_at?: null | components["schemas"]["Timestamp"];
+            /** Format: int32 */
+            send_count: number;
         };
         /**
          * @example {
@@ -2952,6 +3028,7 @@ export interface components {
          *           "edited_at": null,
          *           "group_id": "01m1dvdy27k1ccphgvsq8593fy",
          *           "id": "01m8xf8vybm03vge2g3tycmg06",
+         *           "mailed": true,
          *           "title": "Занятие 10 декабря переносится"
          *         }
          *       ],
@@ -2963,6 +3040,12 @@ export interface components {
                 group_id: string;
                 /** @description Empty when deleted. */
                 title: string;
+                /**
+                 * @description Whether its email went to the group's members; `false` when the group had its 3
+                 *     announcement emails of the hour already (it is posted and read in the group all
+                 *     the same).
+                 */
+                mailed: boolean;
             })[];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
@@ -3531,11 +3614,10 @@ export interface components {
                 reason?: string | null;
                 /** @description The invitation link it came through. */
                 link_id?: string | null;
-                /**
-                 * @description For a link to a roster record (`POST /v1/me/roster-links`): the record's ID (its
-                 *     sourcedId in the school's journal); accepting it makes them a member as the journal
-                 *     says.
-                 */
+                /** @description A request to link by journal login (`POST /v1/me/roster-links`): the login given. */
+                roster_login?: string | null;
+                roster_match?: null | components["schemas"]["RosterMatch"];
+                /** @description An accepted login request: the journal record (sourcedId) the person joined as. */
                 roster_id?: string | null;
                 created_at: components["schemas"]["Timestamp"];
                 decided_at?: null | components["schemas"]["Timestamp"];
@@ -3619,6 +3701,12 @@ export interface components {
          * @example {
          *       "items": [
          *         {
+         *           "classes": [
+         *             {
+         *               "id": "01m115ebsrwdyfqatyynem1n18",
+         *               "name": "5А"
+         *             }
+         *           ],
          *           "created_at": "2026-12-01T10:03:19.845Z",
          *           "email": "n.volkova@mail.ru",
          *           "expires_at": "2026-12-15T10:03:19.845Z",
@@ -3626,6 +3714,7 @@ export interface components {
          *           "id": "01m8rgy3d59e66mtqs95dp9fpq",
          *           "invited_by": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84",
          *           "invited_by_name": "Ирина Смирнова",
+         *           "kind": "email",
          *           "last_sent_at": "2026-12-01T10:03:19.845Z",
          *           "org_id": "k7m3xq9pza",
          *           "org_name": "Школа № 57",
@@ -3635,6 +3724,14 @@ export interface components {
          *             ],
          *             "role": "parent"
          *           },
+         *           "roles": [
+         *             {
+         *               "class_ids": [
+         *                 "01m115ebsrwdyfqatyynem1n18"
+         *               ],
+         *               "role": "parent"
+         *             }
+         *           ],
          *           "send_count": 1,
          *           "status": "pending"
          *         }
@@ -3643,9 +3740,35 @@ export interface components {
          *     }
          */
         Page_MyInvitation: {
-            items: (components["schemas"]["InvitationView"] & {
+            items: {
+                id: string;
+                kind: components["schemas"]["InvitationKind"];
+                org_id: string;
                 org_name: string;
-            })[];
+                /** @description The caller's address it is for. */
+                email: string;
+                /** @description The role it gives (the first of `roles`). */
+                role: components["schemas"]["RoleGrant"];
+                /**
+                 * @description Every role it gives (a journal's record may give a parent of children in two
+                 *     classes one role with both).
+                 */
+                roles: components["schemas"]["RoleGrant"][];
+                /** @description The classes those roles name, with their names (the caller cannot read them yet). */
+                classes: components["schemas"]["ClassRef"][];
+                /** @description The group it also joins. */
+                group_id?: string | null;
+                /** @description Always `pending`: only open invitations are listed. */
+                status: string;
+                /** @description Who invited (for a journal offer, the admin whose import lists the caller). */
+                invited_by: string;
+                invited_by_name: string;
+                created_at: components["schemas"]["Timestamp"];
+                expires_at?: null | components["schemas"]["Timestamp"];
+                last_sent_at?: null | components["schemas"]["Timestamp"];
+                /** Format: int32 */
+                send_count: number;
+            }[];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4182,6 +4305,45 @@ export interface components {
             already_done: number;
         };
         /**
+         * @description The journal's record a request to link by journal login matches, as admins see it
+         *     beside the requester's own (editable) name and email.
+         * @example {
+         *       "classes": [
+         *         {
+         *           "id": "01m115ebsrwdyfqatyynem1n18",
+         *           "name": "5А"
+         *         }
+         *       ],
+         *       "email": "artem.volkov@mail.ru",
+         *       "found": true,
+         *       "id": "u-10288",
+         *       "linked": false,
+         *       "name": "Волков Артём Игоревич",
+         *       "roles": [
+         *         {
+         *           "class_ids": [
+         *             "01m115ebsrwdyfqatyynem1n18"
+         *           ],
+         *           "role": "student"
+         *         }
+         *       ]
+         *     }
+         */
+        RosterMatch: {
+            /** @description Whether the journal has a person with this login (the fields below are theirs). */
+            found: boolean;
+            /** @description Someone joined as this person already: the request cannot be accepted as them. */
+            linked: boolean;
+            /** @description The record's sourcedId. */
+            id?: string | null;
+            name?: string | null;
+            email?: string | null;
+            /** @description The roles and classes accepting gives (empty while the journal gives none yet). */
+            roles: components["schemas"]["RoleGrant"][];
+            /** @description The classes those roles name. */
+            classes: components["schemas"]["ClassRef"][];
+        };
+        /**
          * @description A person of the school's journal.
          * @example {
          *       "class_ids": [
@@ -4630,6 +4792,17 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `too_many_requests`: the caller created 5 organizations today (`Retry-After`) */
+            429: {
+                headers: {
+                    /** @description Seconds until it may be done again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5864,7 +6037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `too_many_requests`: the organization's invitation emails for today are used up (by email) */
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (by email; `Retry-After`) */
             429: {
                 headers: {
                     /** @description Seconds until it may be done again */
@@ -7232,7 +7405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided`, `already_member`, or `roster_record_linked` (a link to a journal record that has joined since) */
+            /** @description `already_decided`, `already_member`, `roster_record_linked` (the journal's record was joined as meanwhile) or `roster_login_unmatched` (a login request no record matches, without roles given) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7935,7 +8108,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `too_many_requests`: the organization's invitation emails for today are used up */
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`) */
             429: {
                 headers: {
                     /** @description Seconds until it may be done again */
@@ -8016,7 +8189,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `too_many_requests`: resent less than 10 minutes ago, or the organization's daily invitation emails are used up (`Retry-After`) */
+            /** @description `too_many_requests`: resent less than 10 minutes ago; `daily_limit`: the organization's daily invitation emails are used up (`Retry-After`) */
             429: {
                 headers: {
                     /** @description Seconds until it may be done again */
@@ -8120,7 +8293,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of pending invitations */
+            /** @description A page of open invitations */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8179,7 +8352,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The new membership */
+            /** @description The membership */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8206,7 +8379,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided`, `already_member`, `class_unavailable` (the invitation's class is gone) or `concurrent_update` */
+            /** @description `already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet), `roster_record_linked` or `concurrent_update` */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -12770,6 +12943,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`) */
+            429: {
+                headers: {
+                    /** @description Seconds until it may be done again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
@@ -12794,8 +12978,8 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The join request */
-            201: {
+            /** @description The join request, waiting for an admin */
+            202: {
                 headers: {
                     Location?: string;
                     [name: string]: unknown;
@@ -12822,7 +13006,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no person waits with this login in this organization's journal (the same answer whatever the reason: unknown organization or login, joined already, no class yet) */
+            /** @description `not_found`: no such organization */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12861,6 +13045,17 @@ export interface operations {
             /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `too_many_requests`: 3 requests to link by journal login in this organization today (`Retry-After`) */
+            429: {
+                headers: {
+                    /** @description Seconds until it may be done again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

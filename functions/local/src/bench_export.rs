@@ -248,7 +248,6 @@ async fn seed_org(db: &aws_sdk_dynamodb::Client, members: usize, number: usize) 
         language: Language::Ru,
         created_at: now,
         updated_at: now,
-        roster_checked: None,
     })
     .map_err(|e| e.to_string())?;
     user.extend(items::user_key(&admin.user_id));

@@ -166,7 +166,7 @@ impl Generated {
                 c.classes, c.enrollments, self.homerooms, self.homeroom_enrollments
             ));
         }
-        if c.errors != 0 || c.deleted != 0 || c.updated != 0 || c.linked != 0 || c.invited != 0 {
+        if c.errors != 0 || c.deleted != 0 || c.updated != 0 || c.invited != 0 {
             wrong.push("refused, deleted, updated, linked or invited rows".into());
         }
         match first {

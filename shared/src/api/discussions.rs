@@ -121,19 +121,29 @@ impl ReplyView {
     "created_at": "2026-12-03T08:10:27.659Z",
     "edited_at": null,
     "deleted": false,
-    "deleted_at": null
+    "deleted_at": null,
+    "mailed": true
 }))]
 pub struct AnnouncementView {
     pub group_id: String,
     /// Empty when deleted.
     pub title: String,
+    /// Whether its email went to the group's members; `false` when the group had its 3
+    /// announcement emails of the hour already (it is posted and read in the group all
+    /// the same).
+    pub mailed: bool,
     #[serde(flatten)]
     pub post: PostFields,
 }
 
 impl AnnouncementView {
     pub fn of(p: &Post) -> Self {
-        AnnouncementView { group_id: p.group_id.clone(), title: p.title.clone(), post: PostFields::of(p) }
+        AnnouncementView {
+            group_id: p.group_id.clone(),
+            title: p.title.clone(),
+            mailed: p.mailed.unwrap_or(true),
+            post: PostFields::of(p),
+        }
     }
 }
 
@@ -309,7 +319,7 @@ async fn create_post<V: Serialize>(
         author_id: post.author_id.clone(),
         author_name: post.author_name.clone(),
     });
-    ctx.store().create_post(kind, &post, event.as_ref()).await.map_err(|e| post_error(e, kind))?;
+    let post = ctx.store().create_post(kind, &post, event.as_ref()).await.map_err(|e| post_error(e, kind))?;
     let base = format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id);
     let location = match kind {
         PostKind::Thread => format!("{base}/threads/{}", post.id),
@@ -494,7 +504,9 @@ pub async fn list_announcements(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse
 }
 
 /// Posts an announcement (the group's teachers and admins); each member of the group who
-/// has not turned the emails off gets it by email. Honours `Idempotency-Key`.
+/// has not turned the emails off gets it by email, for the group's first 3 announcements
+/// of a clock hour (later ones are posted with `mailed: false`). Honours
+/// `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/announcements", tag = "discussions", request_body = NewPost,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),

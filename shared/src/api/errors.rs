@@ -3,6 +3,7 @@
 
 use crate::domain::files::ORG_QUOTA;
 use crate::domain::invitations::{until_next_day, DAILY_INVITATION_EMAILS};
+use crate::domain::join_requests::DAILY_ROSTER_LINKS;
 use crate::domain::LinkRefusal;
 use crate::domain::Timestamp;
 use crate::http::ApiError;
@@ -70,6 +71,11 @@ pub fn quota_exceeded() -> ApiError {
     }
 }
 
+/// A journal record that someone has joined as (or that no longer offers to this email).
+pub fn roster_record_linked() -> ApiError {
+    ApiError::conflict("roster_record_linked", "This person of the school's journal has joined already.")
+}
+
 pub fn last_admin() -> ApiError {
     ApiError::conflict("last_admin", "An organization needs at least one admin: appoint another admin first.")
 }
@@ -100,6 +106,7 @@ pub fn member_error(e: MemberError) -> ApiError {
         MemberError::HasPendingRequest => {
             ApiError::conflict("concurrent_update", "Their join request is being changed meanwhile; retry.")
         }
+        MemberError::RecordTaken => roster_record_linked(),
         MemberError::Store(e) => e.into(),
     }
 }
@@ -147,6 +154,14 @@ pub fn request_error(e: RequestError) -> ApiError {
             "roles",
             format!("class {c} does not exist any more or has graduated: edit the request's classes"),
         ),
+        RequestError::RecordTaken => roster_record_linked(),
+        RequestError::DailyLimit => ApiError::TooManyRequests {
+            code: "too_many_requests",
+            detail: format!(
+                "You asked to link by journal login {DAILY_ROSTER_LINKS} times in this organization today; try again tomorrow, or ask the school."
+            ),
+            retry_after: until_next_day(Timestamp::now()),
+        },
         RequestError::Store(e) => e.into(),
     }
 }
@@ -168,7 +183,7 @@ pub fn invitation_error(e: InvitationError) -> ApiError {
             format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
         ),
         InvitationError::DailyLimit => ApiError::TooManyRequests {
-            code: "too_many_requests",
+            code: "daily_limit",
             detail: format!(
                 "This organization has sent its {DAILY_INVITATION_EMAILS} invitation emails for today; more can go out after midnight UTC."
             ),

@@ -99,3 +99,37 @@ pub fn user_ids(raw: &[String], field: &str, max: usize, what: &str) -> Result<V
     }
     Ok(out)
 }
+
+/// The roles a journal record gives now (its classes still open) with the names of their
+/// classes, or none yet.
+pub async fn journal_roles(
+    ctx: &Ctx,
+    p: &crate::domain::RosterPerson,
+) -> Result<(Vec<RoleGrant>, Vec<super::views::ClassRef>), ApiError> {
+    let Some(roles) = crate::roster::link::grants(ctx, p).await? else { return Ok((Vec::new(), Vec::new())) };
+    let ids = named_classes(&roles);
+    let classes = if ids.is_empty() { Vec::new() } else { ctx.store().classes_by_id(&p.org_id, &ids).await? };
+    let refs = ids
+        .iter()
+        .filter_map(|id| classes.iter().find(|c| &c.id == id))
+        .map(|c| super::views::ClassRef { id: c.id.clone(), name: c.name.clone() })
+        .collect();
+    Ok((roles, refs))
+}
+
+/// What admins see of the journal record a login request names.
+pub async fn roster_match(ctx: &Ctx, org: &OrgId, login: &str) -> Result<super::views::RosterMatch, ApiError> {
+    let Some(p) = ctx.store().roster_person_by_identifier(org, login).await? else {
+        return Ok(super::views::RosterMatch::none());
+    };
+    let (roles, classes) = journal_roles(ctx, &p).await?;
+    Ok(super::views::RosterMatch {
+        found: true,
+        linked: p.user_id.is_some(),
+        id: Some(p.sourced_id.clone()),
+        name: Some(p.name.clone()),
+        email: p.email.clone(),
+        roles,
+        classes,
+    })
+}

@@ -9,17 +9,20 @@ use utoipa::ToSchema;
 use super::access::resource_id;
 use super::access::{caller_id, id_param, identity, member, Caller};
 use super::errors::invitation_error;
-use super::grants::check_grants;
+use super::grants::{check_grants, journal_roles, named_classes};
 use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
 use super::placing::{add_people, Acting, Container};
 use super::retry;
-use super::views::MemberView;
+use super::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
 use crate::domain::{Actor, AuditEntry, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
-use crate::domain::{Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId};
+use crate::domain::{
+    Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId, RosterPerson,
+};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::openapi::extended;
-use crate::store::invitations::InvitationError;
+use crate::roster::link::{Accepted, OfferError};
+use crate::store::invitations::{InvitationError, Offer};
 use crate::Ctx;
 
 pub const MAX_EMAILS: usize = 100;
@@ -193,7 +196,7 @@ async fn invitation_role(
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 200, description = "One result per address", body = InvitationResults),
               (status = 409, description = "`classes_required` when the organization has no classes yet, or `already_decided` when an expired invitation being sent again was decided meanwhile"),
-              (status = 429, description = "`too_many_requests`: the organization's invitation emails for today are used up")))]
+              (status = 429, description = "`daily_limit`: the organization's invitation emails for today are used up (`Retry-After`)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let body: CreateInvitations = req.json()?;
@@ -243,7 +246,7 @@ async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), Ap
 #[utoipa::path(post, path = "/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "invitation ID")),
     responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`"),
-              (status = 429, description = "`too_many_requests`: resent less than 10 minutes ago, or the organization's daily invitation emails are used up (`Retry-After`)")))]
+              (status = 429, description = "`too_many_requests`: resent less than 10 minutes ago; `daily_limit`: the organization's daily invitation emails are used up (`Retry-After`)")))]
 pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, invitation) = managed(&ctx, &req).await?;
     let now = Timestamp::now();
@@ -299,17 +302,100 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     Ok(ApiResponse::no_content())
 }
 
+/// Where an invitation in `GET /v1/me/invitations` comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationKind {
+    /// An admin or a teacher invited this address.
+    Email,
+    /// The school's journal (a roster import) lists a person with this address: accepting
+    /// joins as them, with the journal's roles and classes.
+    Journal,
+}
+
+/// What waits for the caller: an email invitation, or an offer from a school's journal.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = MyInvitation::example)]
 pub struct MyInvitation {
-    #[serde(flatten)]
-    pub invitation: InvitationView,
+    pub id: String,
+    pub kind: InvitationKind,
+    pub org_id: String,
     pub org_name: String,
+    /// The caller's address it is for.
+    pub email: String,
+    /// The role it gives (the first of `roles`).
+    pub role: RoleGrant,
+    /// Every role it gives (a journal's record may give a parent of children in two
+    /// classes one role with both).
+    pub roles: Vec<RoleGrant>,
+    /// The classes those roles name, with their names (the caller cannot read them yet).
+    pub classes: Vec<ClassRef>,
+    /// The group it also joins.
+    pub group_id: Option<String>,
+    /// Always `pending`: only open invitations are listed.
+    pub status: String,
+    /// Who invited (for a journal offer, the admin whose import lists the caller).
+    pub invited_by: String,
+    pub invited_by_name: String,
+    pub created_at: Timestamp,
+    /// When it expires; `null` for a journal offer, open while the journal lists them.
+    pub expires_at: Option<Timestamp>,
+    /// When its email was last sent (`null`: a journal offer never mailed).
+    pub last_sent_at: Option<Timestamp>,
+    pub send_count: u32,
 }
 
 impl MyInvitation {
     fn example() -> serde_json::Value {
-        extended(InvitationView::example(), json!({"org_name": "Школа № 57"}))
+        let mut e = InvitationView::example();
+        e["kind"] = json!("email");
+        e["roles"] = json!([e["role"].clone()]);
+        e["classes"] = json!([{"id": "01m115ebsrwdyfqatyynem1n18", "name": "5А"}]);
+        extended(e, json!({"org_name": "Школа № 57"}))
+    }
+
+    fn email(i: &Invitation, org_name: &str, classes: Vec<ClassRef>, now: Timestamp) -> Self {
+        MyInvitation {
+            id: i.id.clone(),
+            kind: InvitationKind::Email,
+            org_id: i.org_id.to_string(),
+            org_name: org_name.to_string(),
+            email: i.email.clone(),
+            role: i.role.clone(),
+            roles: vec![i.role.clone()],
+            classes,
+            group_id: i.group_id.clone(),
+            status: status(i, now),
+            invited_by: i.invited_by.to_string(),
+            invited_by_name: i.invited_by_name.clone(),
+            created_at: i.created_at,
+            expires_at: Some(i.expires_at),
+            last_sent_at: Some(i.last_sent_at),
+            send_count: i.send_count,
+        }
+    }
+
+    /// A journal record's offer, or none while it gives no role (a student the journal
+    /// has no class for yet: nothing to accept).
+    fn journal(p: &RosterPerson, org_name: &str, roles: Vec<RoleGrant>, classes: Vec<ClassRef>) -> Option<Self> {
+        Some(MyInvitation {
+            id: p.offer_id.clone()?,
+            kind: InvitationKind::Journal,
+            org_id: p.org_id.to_string(),
+            org_name: org_name.to_string(),
+            email: p.email.clone()?,
+            role: roles.first()?.clone(),
+            roles,
+            classes,
+            group_id: None,
+            status: "pending".into(),
+            invited_by: p.offered_by.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+            invited_by_name: p.offered_by_name.clone().unwrap_or_default(),
+            created_at: p.created_at,
+            expires_at: None,
+            last_sent_at: p.invited_at,
+            send_count: p.invite_count,
+        })
     }
 }
 
@@ -319,38 +405,70 @@ fn verified_email(req: &ApiRequest) -> Result<Option<String>, ApiError> {
     Ok(if claims.email_verified { claims.email.as_deref().map(crate::domain::Email::normalized) } else { None })
 }
 
-/// Pending invitations addressed to the caller's email (only when it is verified),
-/// newest first.
+/// The names of the classes a role grant names, in its organization.
+async fn class_refs(ctx: &Ctx, org: &OrgId, role: &RoleGrant) -> Result<Vec<ClassRef>, ApiError> {
+    let ids = named_classes(std::slice::from_ref(role));
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let classes = ctx.store().classes_by_id(org, &ids).await?;
+    Ok(classes.into_iter().map(|c| ClassRef { id: c.id, name: c.name }).collect())
+}
+
+/// What waits for the caller's verified email (nothing when it is not verified), newest
+/// first: email invitations (pending, not expired) and offers of schools' journals that
+/// list a person with this address (a roster import): each accepted or declined by the
+/// caller. A journal offer is listed once the journal gives the person a role.
 #[utoipa::path(get, path = "/v1/me/invitations", tag = "me",
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "A page of pending invitations", body = Page<MyInvitation>)))]
+    responses((status = 200, description = "A page of open invitations", body = Page<MyInvitation>)))]
 pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let page = req.page_query()?;
     let Some(email) = verified_email(&req)? else {
         return ApiResponse::ok(&Page::<MyInvitation>::all(vec![]));
     };
     let now = Timestamp::now();
-    let (pending, next) = ctx.store().open_invitations_to(&email, now, &page).await?;
-    let org_ids: Vec<OrgId> =
-        pending.iter().map(|i| i.org_id.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let orgs = ctx.store().orgs(&org_ids).await?;
-    let items = pending
+    let (offers, next) = ctx.store().open_offers_to(&email, now, &page).await?;
+    let org_ids: Vec<OrgId> = offers
         .iter()
-        .map(|i| MyInvitation {
-            invitation: InvitationView::of(i, now),
-            org_name: orgs.iter().find(|o| o.id == i.org_id).map(|o| o.name.clone()).unwrap_or_default(),
+        .map(|o| match o {
+            Offer::Email(i) => i.org_id.clone(),
+            Offer::Journal(p) => p.org_id.clone(),
         })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect();
+    let orgs = ctx.store().orgs(&org_ids).await?;
+    let name_of = |org: &OrgId| orgs.iter().find(|o| &o.id == org).map(|o| o.name.clone()).unwrap_or_default();
+    let mut items = Vec::with_capacity(offers.len());
+    for offer in &offers {
+        match offer {
+            Offer::Email(i) => {
+                let classes = class_refs(&ctx, &i.org_id, &i.role).await?;
+                items.push(MyInvitation::email(i, &name_of(&i.org_id), classes, now));
+            }
+            Offer::Journal(p) if p.offers_to(&email) => {
+                let (roles, classes) = journal_roles(&ctx, p).await?;
+                items.extend(MyInvitation::journal(p, &name_of(&p.org_id), roles, classes));
+            }
+            Offer::Journal(_) => {}
+        }
+    }
     ApiResponse::ok(&Page::new(items, next))
 }
 
-/// The invitation of the path as it is now, addressed to the caller's verified email.
-async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<Invitation, ApiError> {
+/// What the path names among what waits for the caller's verified email, as it is now,
+/// with that email.
+async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<(Offer, String), ApiError> {
     let id = id_param(req, "invitation")?;
     let email = verified_email(req)?.ok_or(ApiError::NotFound("invitation"))?;
-    let found = ctx.store().invitation_to(&email, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let found = ctx.store().offer_to(&email, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     // The index may lag a write: read the item itself.
-    ctx.store().invitation(&found.org_id, &found.id).await?.ok_or(ApiError::NotFound("invitation"))
+    let now = match found {
+        Offer::Email(i) => ctx.store().invitation(&i.org_id, &i.id).await?.map(Offer::Email),
+        Offer::Journal(p) => ctx.store().roster_person(&p.org_id, &p.sourced_id).await?.map(Offer::Journal),
+    };
+    Ok((now.ok_or(ApiError::NotFound("invitation"))?, email))
 }
 
 /// Closes the invitation as accepted with the membership it makes; a pending join request
@@ -375,15 +493,20 @@ async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), 
 }
 
 /// Accepts an invitation addressed to the caller's verified email: they become a member
-/// with its role.
+/// with its role. A journal offer (`kind: journal`) makes them a member as the journal's
+/// record (its roles and classes, `source: journal`, `linked: true`); someone who is a
+/// member already keeps their roles and is linked to the record.
 #[utoipa::path(post, path = "/v1/me/invitations/{id}/accept", tag = "me",
     params(("id" = String, Path, description = "invitation ID")),
-    responses((status = 200, description = "The new membership", body = MemberView),
-              (status = 409, description = "`already_decided`, `already_member`, `class_unavailable` (the invitation's class is gone) or `concurrent_update`"),
+    responses((status = 200, description = "The membership", body = MemberView),
+              (status = 409, description = "`already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet), `roster_record_linked` or `concurrent_update`"),
               (status = 410, description = "`invitation_expired`")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
-    let invitation = addressed(&ctx, &req).await?;
+    let invitation = match addressed(&ctx, &req).await? {
+        (Offer::Email(i), _) => i,
+        (Offer::Journal(p), email) => return accept_journal(&ctx, &req, &p, &email).await,
+    };
     if invitation.status != InvitationStatus::Pending {
         return Err(invitation_error(InvitationError::NotPending));
     }
@@ -403,6 +526,26 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     ApiResponse::ok(&MemberView::seen_by(&m, &m))
 }
 
+/// Accepts a school journal's offer: the caller joins as its record (its roles and
+/// classes, `source: journal`, linked); a member already is linked to it, keeping the
+/// roles an admin gave them.
+async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &str) -> Result<ApiResponse, ApiError> {
+    let org = ctx.store().org(&p.org_id).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let profile = ctx.store().upsert_user(&identity(req)?, &ProfileChanges::default()).await?;
+    let m = match crate::roster::link::accept_offer(ctx, &org, p, &profile, email).await {
+        Ok(Accepted::Joined(m)) | Ok(Accepted::AlreadyMember(m)) => m,
+        Err(OfferError::NotOpen) => return Err(invitation_error(InvitationError::NotPending)),
+        Err(OfferError::NoRoleYet) => {
+            return Err(ApiError::conflict(
+                "class_unavailable",
+                "The school's journal gives you no class yet (or it was deleted): ask the school to add it.",
+            ))
+        }
+        Err(OfferError::Store(e)) => return Err(e.into()),
+    };
+    ApiResponse::ok(&MemberView::seen_by(&m, &m))
+}
+
 /// Puts a person who accepted an invitation to a group into it (unless the group was
 /// deleted meanwhile): a step after their membership, as any add to a group.
 async fn join_group(ctx: &Ctx, m: &Membership, group: &str) -> Result<(), ApiError> {
@@ -415,15 +558,24 @@ async fn join_group(ctx: &Ctx, m: &Membership, group: &str) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Declines an invitation addressed to the caller's verified email.
+/// Declines an invitation addressed to the caller's verified email. A declined journal
+/// offer is not made (nor mailed) to this address again; nothing tells the school.
 #[utoipa::path(post, path = "/v1/me/invitations/{id}/decline", tag = "me",
     params(("id" = String, Path, description = "invitation ID")),
     responses((status = 204, description = "Declined"), (status = 409, description = "`already_decided`")))]
 pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let invitation = addressed(&ctx, &req).await?;
     // No audit entry: it would hand the admins the account of someone who gave the
-    // organization nothing (the invitation's status says it was declined).
-    ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, None).await?;
+    // organization nothing (and, for a journal offer, tell them the address is registered).
+    match addressed(&ctx, &req).await? {
+        (Offer::Email(invitation), _) => {
+            ctx.store().close_invitation(&invitation, InvitationStatus::Declined, None, None).await?;
+        }
+        (Offer::Journal(p), email) => {
+            if !ctx.store().decline_roster_offer(&p.org_id, &p.sourced_id, &email).await? {
+                return Err(invitation_error(InvitationError::NotPending));
+            }
+        }
+    }
     Ok(ApiResponse::no_content())
 }
 

@@ -353,6 +353,7 @@ fn new_request(link: &InviteLink, user: &UserId, profile: &User, roles: Vec<Role
         status: JoinRequestStatus::Pending,
         reason: None,
         link_id: Some(link.id.clone()),
+        roster_login: None,
         roster_id: None,
         created_at: now,
         decided_at: None,

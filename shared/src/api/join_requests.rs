@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::access::{caller_id, id_param, member, member_and, Caller};
 use super::errors::request_error;
-use super::grants::check_grants;
+use super::grants::{check_grants, roster_match};
 use super::placing::{add_people, Container};
 use super::views::JoinRequestView;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
@@ -31,9 +31,33 @@ fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError>
     }
 }
 
-/// One request, with its `ETag`.
+/// One request, with its `ETag` (the requester's view).
 fn one(r: &JoinRequest) -> Result<ApiResponse, ApiError> {
     Ok(ApiResponse::ok(&JoinRequestView::from(r))?.with_etag(r.version))
+}
+
+/// A request as admins see it: a pending login request with the journal's record its
+/// login matches (or none).
+async fn admin_view(ctx: &Ctx, r: &JoinRequest) -> Result<JoinRequestView, ApiError> {
+    let mut view = JoinRequestView::from(r);
+    if let (Some(login), true) = (&r.roster_login, r.is_pending()) {
+        view.roster_match = Some(roster_match(ctx, &r.org_id, login).await?);
+    }
+    Ok(view)
+}
+
+/// One request as admins see it, with its `ETag`.
+async fn admin_one(ctx: &Ctx, r: &JoinRequest) -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse::ok(&admin_view(ctx, r).await?)?.with_etag(r.version))
+}
+
+/// A page of requests as admins see them.
+async fn admin_page(ctx: &Ctx, items: Vec<JoinRequest>, next: Option<Cursor>) -> Result<ApiResponse, ApiError> {
+    let mut views = Vec::with_capacity(items.len());
+    for r in &items {
+        views.push(admin_view(ctx, r).await?);
+    }
+    ApiResponse::ok(&Page::new(views, next))
 }
 
 /// 412 when the caller's `If-Match` names another version than the request's.
@@ -81,7 +105,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     caller.require_admin("see join requests")?;
     let status = status_param(&req)?;
     let (items, next) = ctx.store().org_join_requests(&caller.org.id, status, &req.page_query()?).await?;
-    page(items, next)
+    admin_page(&ctx, items, next).await
 }
 
 /// One join request (admins).
@@ -90,7 +114,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     responses((status = 200, description = "The request", body = JoinRequestView, headers(("ETag" = String)))))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (_, request) = admin_and_request(&ctx, &req, "see join requests").await?;
-    one(&request)
+    admin_one(&ctx, &request).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -124,7 +148,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         .after(json!({"roles": roles}));
     let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await;
     let updated = changed_meanwhile(&ctx, &request, updated).await?;
-    one(&updated)
+    admin_one(&ctx, &updated).await
 }
 
 /// A write conditional on the request's version that failed: 412 when the request is
@@ -155,18 +179,21 @@ async fn decide(
     event: OutboxEvent,
 ) -> Result<ApiResponse, ApiError> {
     let decided = ctx.store().decide_join_request(request, decision, Some(&audit), Some(&event)).await;
-    one(&changed_meanwhile(ctx, request, decided).await?)
+    admin_one(ctx, &changed_meanwhile(ctx, request, decided).await?).await
 }
 
 /// Accepts a pending request (admins): the person becomes a member with its roles, in
-/// the same transaction as the request's new status. `If-Match` with the request's ETag
+/// the same transaction as the request's new status. A request to link by journal login
+/// makes them a member as the journal's record with that login (its roles and classes,
+/// `source: journal`, the record linked to them); when no record waits with the login, the
+/// roles an admin gave the request (editing it) apply, or it is refused. `If-Match` with the request's ETag
 /// is required: the roles accepted are those the admin saw (the requester can edit them
 /// until the decision).
 #[utoipa::path(post, path = "/v1/orgs/{org}/join-requests/{id}/accept", tag = "join requests",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "request ID"),
            ("If-Match" = String, Header, description = "the request's ETag as read")),
     responses((status = 200, description = "The accepted request", body = JoinRequestView, headers(("ETag" = String))),
-              (status = 409, description = "`already_decided`, `already_member`, or `roster_record_linked` (a link to a journal record that has joined since)"),
+              (status = 409, description = "`already_decided`, `already_member`, `roster_record_linked` (the journal's record was joined as meanwhile) or `roster_login_unmatched` (a login request no record matches, without roles given)"),
               (status = 412, description = "`precondition_failed`: the request changed since it was read: read it again"),
               (status = 422, description = "`validation_failed`: a class the request names no longer exists or has graduated (edit the request)"),
               (status = 428, description = "`precondition_required`: no If-Match")))]
@@ -175,47 +202,65 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let expected = req.required_if_match()?;
     require_pending(&request)?;
     require_version(&request, Some(expected))?;
-    if let Some(record) = &request.roster_id {
-        // The journal's person joined meanwhile (signing in, or another request).
-        let linked = ctx.store().roster_person(&caller.org.id, record).await?.map(|p| p.user_id);
-        if !matches!(linked, Some(None)) {
-            return Err(ApiError::conflict(
-                "roster_record_linked",
-                "The journal's record this request links to has joined already, or is gone: reject the request.",
-            ));
-        }
-    }
     let (org, r) = (&caller.org, &request);
-    let m = Membership::new(
-        &org.id,
-        &r.user_id,
-        &r.name,
-        r.email.as_deref(),
-        r.roles.clone(),
-        false,
-        if r.roster_id.is_some() { MembershipSource::Journal } else { MembershipSource::Link },
-    );
+    let journal = match &r.roster_login {
+        Some(login) => as_journal_record(&ctx, org, r, login).await?,
+        None => None,
+    };
+    let (roles, source) = match (&journal, &r.roster_login) {
+        (Some((_, roles)), _) => (roles.clone(), MembershipSource::Journal),
+        (None, Some(_)) => (r.roles.clone(), MembershipSource::Manual),
+        (None, None) => (r.roles.clone(), MembershipSource::Link),
+    };
+    let m = Membership::new(&org.id, &r.user_id, &r.name, r.email.as_deref(), roles, false, source);
     let audit = caller
         .audit("join_request.accept", "join_request", &r.id)
         .before(json!({"status": "pending"}))
-        .after(json!({"status": "accepted", "user_id": r.user_id, "roles": r.roles}));
+        .after(json!({"status": "accepted", "user_id": r.user_id, "roles": m.roles}));
     let event = OutboxEvent::JoinRequestAccepted {
         org_id: org.id.clone(),
         org_name: org.name.clone(),
         request_id: r.id.clone(),
         user_id: r.user_id.clone(),
-        roles: r.roles.clone(),
+        roles: m.roles.clone(),
     };
     let by = &caller.member.user_id;
-    let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m) };
+    let record = journal.as_ref().map(|(p, _)| p.sourced_id.as_str());
+    let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m), record };
     let answer = decide(&ctx, &request, decision, audit, event).await?;
     if let Some(link) = &r.link_id {
         join_link_group(&ctx, &caller, link, &m).await?;
     }
-    if let Some(record) = &r.roster_id {
-        crate::roster::link::confirmed(&ctx, &caller.org, record, &m, &caller.actor()).await?;
+    if let Some((p, _)) = &journal {
+        crate::roster::link::confirmed(&ctx, &caller.org, p, &m, &caller.actor()).await?;
     }
     Ok(answer)
+}
+
+/// The journal's record a login request joins the person as, with the roles it gives: one
+/// that has the login, nobody joined as, and gives a role now. Without one, the request
+/// is accepted with the roles an admin gave it (editing it), or refused with 409
+/// `roster_login_unmatched` when it has none.
+async fn as_journal_record(
+    ctx: &Ctx,
+    org: &crate::domain::Org,
+    r: &JoinRequest,
+    login: &str,
+) -> Result<Option<(crate::domain::RosterPerson, Vec<RoleGrant>)>, ApiError> {
+    if let Some(p) = ctx.store().roster_person_by_identifier(&org.id, login).await? {
+        if p.user_id.is_none() {
+            if let Some(roles) = crate::roster::link::grants(ctx, &p).await? {
+                return Ok(Some((p, roles)));
+            }
+        }
+    }
+    if r.roles.is_empty() {
+        return Err(ApiError::conflict(
+            "roster_login_unmatched",
+            "No person of the school's journal waits with this login (or the journal gives them no class yet): give the request its roles (edit it) or reject it.",
+        ));
+    }
+    Ok(None)
 }
 
 /// A person accepted through a link that names a group goes into it too (unless the link
@@ -273,7 +318,8 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         reason: reason.clone(),
     };
     let by = &caller.member.user_id;
-    let decision = Decision { status: JoinRequestStatus::Rejected, reason: Some(reason), by, new_member: None };
+    let decision =
+        Decision { status: JoinRequestStatus::Rejected, reason: Some(reason), by, new_member: None, record: None };
     decide(&ctx, &request, decision, audit, event).await
 }
 
@@ -317,10 +363,10 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let body: PatchJoinRequest = req.json()?;
     require_pending(&request)?;
     require_version(&request, expected)?;
-    if request.roster_id.is_some() {
+    if request.roster_login.is_some() {
         return Err(ApiError::conflict(
             "roster_link_roles_fixed",
-            "A request to link a journal record asks for the roles the journal gives: they cannot be edited.",
+            "A request to link by journal login asks for the roles the journal gives: they cannot be edited.",
         ));
     }
     let org = ctx.store().org(&request.org_id).await?.ok_or(ApiError::NotFound("join request"))?;
@@ -336,7 +382,8 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
 pub async fn mine_withdraw(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (user, request) = own(&ctx, &req).await?;
     require_pending(&request)?;
-    let decision = Decision { status: JoinRequestStatus::Withdrawn, reason: None, by: &user, new_member: None };
+    let decision =
+        Decision { status: JoinRequestStatus::Withdrawn, reason: None, by: &user, new_member: None, record: None };
     ctx.store().decide_join_request(&request, decision, None, None).await?;
     Ok(ApiResponse::no_content())
 }
@@ -371,5 +418,5 @@ pub async fn admin_pending(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     let memberships = every_page(|q| async move { store.user_memberships(user, &q).await }).await?;
     let administered: Vec<OrgId> = memberships.into_iter().filter(|m| m.admin).map(|m| m.org_id).collect();
     let (items, next) = store.pending_join_requests_of(&administered, &page_query).await?;
-    page(items, next)
+    admin_page(&ctx, items, next).await
 }

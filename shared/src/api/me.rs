@@ -46,18 +46,12 @@ impl From<User> for Me {
     }
 }
 
-/// Reads the caller's profile, creating it on first use. The first time it sees a
-/// verified email, that email is looked up in the schools' journals (roster imports): a
-/// school whose journal lists it and waits makes the person a member at once, with the
-/// journal's roles and classes (`GET /v1/me/orgs` shows it).
+/// Reads the caller's profile, creating it on first use (and keeping its email in step
+/// with the token). What waits for them (email invitations, offers from schools'
+/// journals) is in `GET /v1/me/invitations`.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, description = "The caller's profile", body = Me)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
-    let verified = user.email.clone().filter(|_| user.email_verified);
-    if let Some(email) = verified.filter(|e| user.roster_checked.as_ref() != Some(e)) {
-        crate::roster::link::on_sign_in(&ctx, &user).await?;
-        ctx.store().roster_checked(&user.id, &email).await?;
-    }
     ApiResponse::ok(&Me::from(user))
 }
 

@@ -54,7 +54,7 @@ pub struct AddMember {
               (status = 202, description = "Invited (by email)", body = InvitationResult),
               (status = 404, description = "`user_not_found`: no registered person has this user ID"),
               (status = 409, description = "`already_member`, or `classes_required` when the organization has no classes yet, or `concurrent_update`"),
-              (status = 429, description = "`too_many_requests`: the organization's invitation emails for today are used up (by email)")))]
+              (status = 429, description = "`daily_limit`: the organization's invitation emails for today are used up (by email; `Retry-After`)")))]
 pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<AddMember, ApiError> = req.json();
     let mut also = Vec::new();
@@ -134,7 +134,7 @@ async fn add_member(ctx: &Ctx, caller: &Caller, m: &Membership) -> Result<(), Ap
     retry::on_change(
         None,
         move |pending: Option<JoinRequest>| async move {
-            let joined = Joined { pending: pending.as_ref(), by: &caller.member.user_id };
+            let joined = Joined { pending: pending.as_ref(), by: &caller.member.user_id, record: None };
             let added = ctx.store().add_member(m, joined, Some(audit), Some(event)).await;
             retry::outcome(added, |e| matches!(e, MemberError::HasPendingRequest))
         },

@@ -132,7 +132,9 @@ macro_rules! route {
 
 // What routes touch. Every organization-scoped route writes (a member's first request of
 // a day records their activity); gsi1 holds a person's memberships and join requests,
-// a year's classes and the invitations each member sent, gsi2 admins, people by email, an organization's join requests and invitations by email.
+// a year's classes, the invitations each member sent and journal records by login; gsi2
+// admins, people by email, an organization's join requests, and what waits for an
+// address (email invitations, journal records' offers).
 const READ: Access = Access::READ;
 const RW: Access = Access::READ_WRITE;
 const GSI1: &[&str] = &["gsi1"];
@@ -141,7 +143,7 @@ const GSI1_2: &[&str] = &["gsi1", "gsi2"];
 
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     vec![
-        route!("me-get", me::get, RW.indexes(GSI2)),
+        route!("me-get", me::get, RW),
         route!("me-patch", me::patch, RW),
         route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
         route!("orgs-create", orgs::create, RW, Idempotent),
@@ -172,10 +174,10 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("invite-links-preview", invite_links::preview, READ),
         route!("invite-links-accept", invite_links::accept, RW, Idempotent),
         route!("invite-links-decline", invite_links::decline, RW),
-        route!("join-requests-list", join_requests::list, RW.indexes(GSI2)),
-        route!("join-requests-get", join_requests::get, RW),
-        route!("join-requests-patch", join_requests::patch, RW),
-        route!("join-requests-accept", join_requests::accept, RW),
+        route!("join-requests-list", join_requests::list, RW.indexes(GSI1_2)),
+        route!("join-requests-get", join_requests::get, RW.indexes(GSI1)),
+        route!("join-requests-patch", join_requests::patch, RW.indexes(GSI1)),
+        route!("join-requests-accept", join_requests::accept, RW.indexes(GSI1)),
         route!("join-requests-reject", join_requests::reject, RW),
         route!("me-join-requests-list", join_requests::mine, READ.indexes(GSI1)),
         route!("me-join-requests-get", join_requests::mine_get, READ.indexes(GSI1)),

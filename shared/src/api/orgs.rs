@@ -5,10 +5,12 @@ use utoipa::ToSchema;
 
 use super::access::{admin, identity, member, Caller};
 use super::retry::{self, Attempt};
-use crate::domain::org::ProfileInput;
+use crate::domain::invitations::until_next_day;
+use crate::domain::org::{ProfileInput, DAILY_ORGS_PER_PERSON};
 use crate::domain::{text, Language, Membership, MembershipSource, Org, OrgProfile, ProfileChanges, RoleGrant};
 use crate::domain::{Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
+use crate::store::orgs::CreateOrgError;
 use crate::store::StoreError;
 use crate::Ctx;
 
@@ -207,7 +209,8 @@ fn first_admin(org: &Org, creator: &User, position: Option<String>, now: Timesta
 /// Creates an organization; the caller becomes its first admin. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = CreateOrg,
     params(("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String)))))]
+    responses((status = 201, description = "Created; the caller is its first admin", body = OrgView, headers(("ETag" = String), ("Location" = String))),
+              (status = 429, description = "`too_many_requests`: the caller created 5 organizations today (`Retry-After`)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let who = identity(&req)?;
     let body: CreateOrg = req.json()?;
@@ -216,7 +219,19 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let now = Timestamp::now();
     let org = Org::new(profile, &creator.id, now);
     let first_admin = first_admin(&org, &creator, position, now);
-    let (org, _) = ctx.store().create_org(org, first_admin).await?;
+    let (org, _) = match ctx.store().create_org(org, first_admin).await {
+        Ok(created) => created,
+        Err(CreateOrgError::DailyLimit) => {
+            return Err(ApiError::TooManyRequests {
+                code: "too_many_requests",
+                detail: format!(
+                    "You created {DAILY_ORGS_PER_PERSON} organizations today; you can create more after midnight UTC."
+                ),
+                retry_after: until_next_day(now),
+            })
+        }
+        Err(CreateOrgError::Store(e)) => return Err(e.into()),
+    };
     let location = format!("/v1/orgs/{}", org.id);
     Ok(ApiResponse::created(&OrgView::from(&org), &location)?.with_etag(org.version))
 }

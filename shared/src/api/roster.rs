@@ -7,12 +7,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{caller_id, identity, member_and};
-use super::errors::request_error;
+use super::errors::{invitation_error, request_error, roster_record_linked};
 use crate::domain::{
     JoinRequest, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, Timestamp,
 };
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
+use crate::store::invitations::InvitationError;
 use crate::store::orgs::Also;
+use crate::store::roster::RosterInvite;
 use crate::Ctx;
 
 use super::views::JoinRequestView;
@@ -120,20 +122,23 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     ApiResponse::ok(&Page::new(people.iter().map(RosterPersonView::from).collect(), next))
 }
 
-/// Sends a waiting person their roster invitation email again (admins): signing in with
-/// their record's email makes them a member. At most once an hour per person.
+/// Sends a waiting person their roster invitation email again (admins): the email of
+/// their record's offer, which whoever signs in with that address accepts or declines. At
+/// most once an hour per person, within the organization's daily mail budget (shared with
+/// email invitations). The answer is the same whoever owns the address.
 #[utoipa::path(post, path = "/v1/orgs/{org}/roster/{id}/invite", tag = "imports",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "the record's sourcedId")),
     responses((status = 202, description = "Sent", body = RosterPersonView),
               (status = 409, description = "`roster_record_linked` (they joined already) or `invitation_recently_sent` (within the hour)"),
-              (status = 422, description = "`no_email`: the journal gives this person no email")))]
+              (status = 422, description = "`no_email`: the journal gives this person no email"),
+              (status = 429, description = "`daily_limit`: the organization's invitation emails for today are used up (`Retry-After`)")))]
 pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let id = record_id(&req)?;
     let (caller, mut read) = member_and(&ctx, &req, &[Also::RosterPerson(id.clone())]).await?;
     caller.require_admin("invite the school's journal")?;
     let mut person = read.roster_person(&id)?.ok_or(ApiError::NotFound("roster record"))?;
     if person.user_id.is_some() {
-        return Err(linked_already());
+        return Err(roster_record_linked());
     }
     let Some(email) = person.email.clone() else {
         return Err(ApiError::Unprocessable {
@@ -142,32 +147,43 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         });
     };
     let now = Timestamp::now();
+    if person.declined.as_deref() == Some(email.as_str()) {
+        // Whoever owns the address said no: they are not mailed again, and the answer
+        // does not tell (it would tell that the address is registered).
+        person.invited_at = Some(now);
+        return ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person));
+    }
     let event = OutboxEvent::RosterInvitation {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),
         roster_id: person.sourced_id.clone(),
+        offer_id: person.offer_id.clone(),
         email,
         name: person.name.clone(),
         role: person.role,
         by: caller.member.name.clone(),
     };
     let since = now.plus(-RESEND_AFTER);
-    if !ctx.store().invite_roster_person(&caller.org.id, &id, now, Some(since), &event).await? {
-        return match ctx.store().roster_person(&caller.org.id, &id).await? {
-            Some(p) if p.user_id.is_some() => Err(linked_already()),
-            Some(_) => Err(ApiError::conflict(
-                "invitation_recently_sent",
-                "A roster invitation was sent to this person within the hour; wait before sending it again.",
-            )),
-            None => Err(ApiError::NotFound("roster record")),
-        };
+    match ctx.store().invite_roster_person(&caller.org.id, &id, now, Some(since), &event).await? {
+        RosterInvite::Sent => {}
+        RosterInvite::DailyLimit => return Err(invitation_error(InvitationError::DailyLimit)),
+        RosterInvite::NotSent => {
+            return match ctx.store().roster_person(&caller.org.id, &id).await? {
+                Some(p) if p.user_id.is_some() => Err(roster_record_linked()),
+                Some(p) if p.email.is_some() && p.declined == p.email => {
+                    person.invited_at = Some(now);
+                    ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person))
+                }
+                Some(_) => Err(ApiError::conflict(
+                    "invitation_recently_sent",
+                    "A roster invitation was sent to this person within the hour; wait before sending it again.",
+                )),
+                None => Err(ApiError::NotFound("roster record")),
+            }
+        }
     }
     person.invited_at = Some(now);
     ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person))
-}
-
-fn linked_already() -> ApiError {
-    ApiError::conflict("roster_record_linked", "This person of the journal has joined already.")
 }
 
 /// A request to link a roster record.
@@ -181,48 +197,41 @@ pub struct NewRosterLink {
     pub identifier: String,
 }
 
-/// Asks to join an organization as a person of its journal, found by journal login
-/// (anyone signed in, for a sign-in email other than the journal's): a join request with
-/// the roles and classes of the record, which an admin accepts or rejects.
+/// Asks to join an organization as a person of its journal, by journal login (anyone
+/// signed in, for a sign-in email other than the journal's): a join request carrying the
+/// login, made whatever the login, which an admin accepts (the person then joins with the
+/// roles and classes of the record that has the login) or rejects. The answer is the same
+/// whether or not a record has the login: the requester learns nothing of the journal. At
+/// most 3 a day per person and organization.
 #[utoipa::path(post, path = "/v1/me/roster-links", tag = "me", request_body = NewRosterLink,
-    responses((status = 201, description = "The join request", body = JoinRequestView, headers(("Location" = String))),
-              (status = 404, description = "`not_found`: no person waits with this login in this organization's journal (the same answer whatever the reason: unknown organization or login, joined already, no class yet)"),
+    responses((status = 202, description = "The join request, waiting for an admin", body = JoinRequestView, headers(("Location" = String))),
+              (status = 404, description = "`not_found`: no such organization"),
               (status = 409, description = "`already_member` or `join_request_pending`"),
-              (status = 422, description = "`validation_failed`")))]
+              (status = 422, description = "`validation_failed`"),
+              (status = 429, description = "`too_many_requests`: 3 requests to link by journal login in this organization today (`Retry-After`)")))]
 pub async fn link(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
     let body: NewRosterLink = req.json()?;
-    let identifier = body.identifier.trim();
-    if identifier.is_empty() || identifier.chars().count() > MAX_ID {
+    let login = body.identifier.trim();
+    if login.is_empty() || login.chars().count() > MAX_ID || login.chars().any(char::is_control) {
         return Err(ApiError::validation("identifier", format!("is your journal login, 1-{MAX_ID} characters")));
     }
-    // One answer for an unknown organization, an unknown login, a person who joined
-    // already and a record that gives no role yet: the journal is not to be probed.
-    let not_waiting = || ApiError::NotFound("person waiting with this login in the school's journal");
-    let org = OrgId::parse(&body.org_id).ok_or_else(not_waiting)?;
-    let org = ctx.store().org(&org).await?.ok_or_else(not_waiting)?;
-    let person = ctx.store().roster_person_by_identifier(&org.id, identifier).await?.ok_or_else(not_waiting)?;
-    match &person.user_id {
-        Some(u) if *u == user => {
-            return Err(ApiError::conflict("already_member", "You are a member of this organization already."))
-        }
-        Some(_) => return Err(not_waiting()),
-        None => {}
-    }
-    let roles = crate::roster::link::grants(&ctx, &person).await?.ok_or_else(not_waiting)?;
+    let org = OrgId::parse(&body.org_id).ok_or(ApiError::NotFound("organization"))?;
+    let org = ctx.store().org(&org).await?.ok_or(ApiError::NotFound("organization"))?;
     let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     let now = Timestamp::now();
     let request = JoinRequest {
-        id: ulid::Ulid::new().to_string().to_lowercase(),
+        id: crate::domain::ids::new_id(),
         org_id: org.id.clone(),
         user_id: user.clone(),
         name: profile.name.clone(),
         email: profile.email.clone().filter(|_| profile.email_verified),
-        roles,
+        roles: Vec::new(),
         status: JoinRequestStatus::Pending,
         reason: None,
         link_id: None,
-        roster_id: Some(person.sourced_id.clone()),
+        roster_login: Some(login.to_string()),
+        roster_id: None,
         created_at: now,
         decided_at: None,
         decided_by: None,
@@ -237,5 +246,7 @@ pub async fn link(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         roles: request.roles.clone(),
     };
     ctx.store().submit_join_request(&request, None, now, &event).await.map_err(request_error)?;
-    ApiResponse::created(&JoinRequestView::from(&request), &format!("/v1/me/join-requests/{}", request.id))
+    let location = format!("/v1/me/join-requests/{}", request.id);
+    Ok(ApiResponse::json(http::StatusCode::ACCEPTED, &JoinRequestView::from(&request))?
+        .with_header("location", &location))
 }

@@ -100,9 +100,14 @@ pub struct JoinRequestView {
     pub reason: Option<String>,
     /// The invitation link it came through.
     pub link_id: Option<String>,
-    /// For a link to a roster record (`POST /v1/me/roster-links`): the record's ID (its
-    /// sourcedId in the school's journal); accepting it makes them a member as the journal
-    /// says.
+    /// A request to link by journal login (`POST /v1/me/roster-links`): the login given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roster_login: Option<String>,
+    /// Admins' view of a login request: the journal's record with that login, whose roles
+    /// and classes accepting gives (or `found: false`). Never shown to the requester.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roster_match: Option<RosterMatch>,
+    /// An accepted login request: the journal record (sourcedId) the person joined as.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roster_id: Option<String>,
     pub created_at: Timestamp,
@@ -125,12 +130,55 @@ impl From<&JoinRequest> for JoinRequestView {
             status: r.status,
             reason: r.reason.clone(),
             link_id: r.link_id.clone(),
+            roster_login: r.roster_login.clone(),
+            roster_match: None,
             roster_id: r.roster_id.clone(),
             created_at: r.created_at,
             decided_at: r.decided_at,
             decided_by: r.decided_by.clone(),
             etag: crate::http::etag(r.version),
         }
+    }
+}
+
+/// A class by ID and name, for someone who cannot read the class itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ClassRef {
+    pub id: String,
+    /// `5А`, or an extra class's name.
+    pub name: String,
+}
+
+/// The journal's record a request to link by journal login matches, as admins see it
+/// beside the requester's own (editable) name and email.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "found": true,
+    "linked": false,
+    "id": "u-10288",
+    "name": "Волков Артём Игоревич",
+    "email": "artem.volkov@mail.ru",
+    "roles": [{"role": "student", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
+    "classes": [{"id": "01m115ebsrwdyfqatyynem1n18", "name": "5А"}]
+}))]
+pub struct RosterMatch {
+    /// Whether the journal has a person with this login (the fields below are theirs).
+    pub found: bool,
+    /// Someone joined as this person already: the request cannot be accepted as them.
+    pub linked: bool,
+    /// The record's sourcedId.
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// The roles and classes accepting gives (empty while the journal gives none yet).
+    pub roles: Vec<RoleGrant>,
+    /// The classes those roles name.
+    pub classes: Vec<ClassRef>,
+}
+
+impl RosterMatch {
+    pub fn none() -> Self {
+        RosterMatch { found: false, linked: false, id: None, name: None, email: None, roles: vec![], classes: vec![] }
     }
 }
 

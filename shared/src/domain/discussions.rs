@@ -67,9 +67,17 @@ pub struct Post {
     pub reply_count: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reply_at: Option<Timestamp>,
+    /// An announcement: whether its email went to the group (`false`: posted past the
+    /// group's hourly announcement mail, [`ANNOUNCEMENT_MAILS_PER_HOUR`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailed: Option<bool>,
     /// Bumped by every edit (the ETag).
     pub version: u64,
 }
+
+/// Announcements of one group mailed to its members in a clock hour: past it they are
+/// posted (and read in the group) without an email, so no one floods a group's inboxes.
+pub const ANNOUNCEMENT_MAILS_PER_HOUR: u32 = 3;
 
 /// Why a person may not change a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +115,7 @@ impl Post {
             deleted_by: None,
             reply_count: 0,
             last_reply_at: None,
+            mailed: None,
             version: 1,
         }
     }

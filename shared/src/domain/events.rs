@@ -95,13 +95,17 @@ pub enum OutboxEvent {
         /// When it and its file go.
         expires_at: Timestamp,
     },
-    /// A person of a roster import who is not registered is invited to sign in with the
-    /// email of their roster record (an import with `"invite": true`, or an admin's resend).
+    /// The email of a roster record's offer: its email's owner is invited to sign in (or
+    /// sign up) with it and accept (an import with `"invite": true`, or an admin's resend),
+    /// whether or not they are registered.
     RosterInvitation {
         org_id: OrgId,
         org_name: String,
         /// The roster record's sourcedId.
         roster_id: String,
+        /// The record's offer (the journal invitation its email's owner accepts).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offer_id: Option<String>,
         email: String,
         /// Their name as the journal writes it.
         name: String,

@@ -5,6 +5,12 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+/// A new resource ID (an invitation, an offer, a request...): a ULID, lower-cased, as
+/// the API hands them out.
+pub fn new_id() -> String {
+    ulid::Ulid::new().to_string().to_lowercase()
+}
+
 /// The alphabet of organization IDs: lowercase letters and digits without the look-alikes
 /// 0/o, 1/l/i (and u, so IDs read aloud are not mistaken for v). 30 symbols.
 const ORG_ID_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstvwxyz";

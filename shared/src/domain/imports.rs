@@ -60,12 +60,15 @@ pub struct ImportCounts {
     pub skipped: u64,
     /// Rows refused (each listed in `errors`, the first 500).
     pub errors: u64,
-    /// People made members by this import (registered ones, matched by verified email).
-    #[serde(default)]
-    pub linked: u64,
-    /// Roster invitation emails sent (`"invite": true`).
+    /// Roster invitation emails sent (`"invite": true`), within the organization's daily
+    /// mail budget.
     #[serde(default)]
     pub invited: u64,
+    /// Roster invitation emails not sent because the organization's daily mail budget was
+    /// spent: an import started with `"invite": true` on a later day (the same file will
+    /// do) sends them.
+    #[serde(default)]
+    pub invite_deferred: u64,
 }
 
 /// A refused row (or file): where and why, for a school admin.
@@ -199,6 +202,23 @@ pub struct RosterPerson {
     pub linked_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invited_at: Option<Timestamp>,
+    /// Roster invitation emails sent to the record's email.
+    #[serde(default)]
+    pub invite_count: u32,
+    /// The offer of membership the record makes to whoever signs in with its email (an
+    /// invitation of kind `journal` in their `GET /v1/me/invitations`): its ID, given
+    /// when the record is first written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offer_id: Option<String>,
+    /// The admin whose import last wrote the record: the offer comes from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_by: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_by_name: Option<String>,
+    /// The email whose owner declined the offer: no longer offered to it (a new email in
+    /// the journal is offered again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declined: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -221,6 +241,12 @@ pub fn position(role: Role, roster_role: &str, language: Language) -> Option<&'s
 }
 
 impl RosterPerson {
+    /// Whether the record offers membership to the owner of `email` now: it names that
+    /// email, nobody has joined as it, and that email's owner has not declined.
+    pub fn offers_to(&self, email: &str) -> bool {
+        self.user_id.is_none() && self.email.as_deref() == Some(email) && self.declined.as_deref() != Some(email)
+    }
+
     /// The current class of a student's places: the latest year's.
     pub fn student_class(&self) -> Option<&str> {
         self.class_places().filter(|p| p.role == Role::Student).max_by_key(|p| p.year).map(|p| p.class_id.as_str())
@@ -318,9 +344,28 @@ mod tests {
             user_id: None,
             linked_at: None,
             invited_at: None,
+            invite_count: 0,
+            offer_id: None,
+            offered_by: None,
+            offered_by_name: None,
+            declined: None,
             created_at: now,
             updated_at: now,
         }
+    }
+
+    #[test]
+    fn a_record_offers_to_its_email_until_joined_or_declined_there() {
+        let mut p = person(Role::Student, &[]);
+        assert!(!p.offers_to("a@b.ru"), "no email, no offer");
+        p.email = Some("a@b.ru".into());
+        assert!(p.offers_to("a@b.ru") && !p.offers_to("c@d.ru"));
+        p.declined = Some("a@b.ru".into());
+        assert!(!p.offers_to("a@b.ru"), "declined at this email");
+        p.email = Some("new@b.ru".into());
+        assert!(p.offers_to("new@b.ru"), "a new email in the journal is offered again");
+        p.user_id = Some(UserId::parse("u1").unwrap());
+        assert!(!p.offers_to("new@b.ru"), "joined: no longer offered");
     }
 
     #[test]

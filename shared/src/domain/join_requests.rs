@@ -43,7 +43,11 @@ pub struct JoinRequest {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_id: Option<String>,
-    /// A link to a roster record asked for by journal login: the record's sourcedId.
+    /// A request to link a roster record by journal login: the login the person gave
+    /// (whether or not a record has it: they are told nothing of the record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roster_login: Option<String>,
+    /// The roster record an accepted login request joined them as (its sourcedId).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roster_id: Option<String>,
     pub created_at: Timestamp,
@@ -53,6 +57,13 @@ pub struct JoinRequest {
     pub decided_by: Option<String>,
     pub version: u64,
 }
+
+/// Requests to link by journal login one person may make in one organization a UTC day.
+pub const DAILY_ROSTER_LINKS: u32 = 3;
+
+/// The least time between two emails to an organization's admins about one person's join
+/// requests: submitting and withdrawing in a loop mails them once an hour at most.
+pub const ADMIN_MAIL_INTERVAL_SECS: i64 = 3600;
 
 impl JoinRequest {
     pub fn is_pending(&self) -> bool {

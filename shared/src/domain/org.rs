@@ -10,6 +10,9 @@ pub const NAME_MAX: usize = 200;
 pub const SHORT_NAME_MAX: usize = 60;
 pub const ADDRESS_MAX: usize = 500;
 pub const DESCRIPTION_MAX: usize = 5000;
+/// Organizations one person may create in a UTC day: a school is made once; more is
+/// someone making organizations to mail from.
+pub const DAILY_ORGS_PER_PERSON: u32 = 5;
 
 /// A valid organization profile.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

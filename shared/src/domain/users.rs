@@ -45,11 +45,6 @@ pub struct User {
     pub language: Language,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
-    /// The verified email last looked up in schools' journals (roster records waiting for
-    /// it): a person signing in with a verified email not looked up yet joins the schools
-    /// whose journal lists it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roster_checked: Option<String>,
 }
 
 /// What `PATCH /me` may change.

@@ -81,7 +81,7 @@ pub async fn import(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Applied>,
             let c = &applied.counts;
             tracing::info!(
                 import = %import.id, rows = applied.rows, created = c.created, updated = c.updated,
-                unchanged = c.unchanged, deleted = c.deleted, errors = c.errors, linked = c.linked,
+                unchanged = c.unchanged, deleted = c.deleted, errors = c.errors, invite_deferred = c.invite_deferred,
                 ms = started.elapsed().as_millis() as u64, "import done"
             );
             Ok(Some(applied))

@@ -402,7 +402,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             vars["group_name"] = json!(group_name);
             Ok(vec![outgoing(kind, language, email, &vars)].into())
         }
-        OutboxEvent::RosterInvitation { org_id, org_name, email, name, role, by, .. } => {
+        OutboxEvent::RosterInvitation { org_id, org_name, offer_id, email, name, role, by, .. } => {
             // Someone who has registered with this address since reads it in their
             // language; the organization keeps none of its own: the default.
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
@@ -411,8 +411,9 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
                 if name.trim().is_empty() { registered.map(|u| u.name).unwrap_or_default() } else { name.clone() };
             let r = Recipient { email: email.clone(), language, name };
             let facts = Facts { org_name, by: Some(by), ..Default::default() };
-            // Signing in (or up) with this address joins; the button goes to the sign-in.
-            let mut vars = facts.vars(&r, &format!("{app}/"));
+            // Signed in (or up) with this address, they accept or decline the offer there.
+            let url = offer_id.as_ref().map_or_else(|| format!("{app}/"), |id| format!("{app}/invitations/{id}"));
+            let mut vars = facts.vars(&r, &url);
             vars["email"] = json!(email);
             vars["org_id"] = json!(org_id.to_string());
             vars["role"] = json!(role_name(*role, language));

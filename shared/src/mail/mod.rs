@@ -109,8 +109,8 @@ fn quoted(name: &str) -> String {
 /// The label of the button that opens `action_url`.
 fn action_label(kind: &str, lang: Language) -> &'static str {
     match (kind, lang) {
-        ("roster_invitation", Language::Ru) => "Войти в kabinet",
-        ("roster_invitation", Language::En) => "Sign in to kabinet",
+        ("roster_invitation", Language::Ru) => "Открыть приглашение",
+        ("roster_invitation", Language::En) => "Open the invitation",
         (_, Language::Ru) => "Открыть kabinet",
         (_, Language::En) => "Open kabinet",
     }
@@ -232,12 +232,13 @@ mod tests {
     }
 
     /// The invitation of a person of the e-journal: whom, from where, with which address
-    /// to sign in, and the other way in (the organization ID and their journal login).
+    /// to sign in and accept (their consent), and the other way in (the organization ID
+    /// and their journal login).
     #[test]
     fn a_roster_invitation_says_how_to_join() {
         let mut vars = vars();
         vars["org_name"] = Value::String("Школа №1".into());
-        vars["action_url"] = Value::String("http://localhost:5173/".into());
+        vars["action_url"] = Value::String("http://localhost:5173/invitations/01m8rgy3d59e66mtqs95dp9fpq".into());
         let ru = render("roster_invitation", Language::Ru, "a@b.ru", &vars).unwrap();
         assert_eq!(ru.subject, "Вас ждут в «Школа №1» в kabinet");
         // The HTML part escapes `/` as `&#x2f;` (as every link of these emails).
@@ -246,8 +247,9 @@ mod tests {
             for needed in [
                 "Здравствуйте, Анна!",
                 "Директор, администратор",
-                "из электронного журнала школы",
+                "в электронном журнале школы",
                 "записаны как родитель",
+                "примите приглашение",
                 "a@b.ru",
                 "k7m3xq9pza",
                 "http://localhost:5173/roster-link?org=k7m3xq9pza",
@@ -257,7 +259,12 @@ mod tests {
             }
             assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{part}");
         }
-        assert!(ru.text.contains("Войти: http://localhost:5173/\n"), "{}", ru.text);
+        assert!(
+            ru.text.contains("Открыть приглашение: http://localhost:5173/invitations/01m8rgy3d59e66mtqs95dp9fpq\n"),
+            "{}",
+            ru.text
+        );
+        assert!(!ru.text.contains("ничего подтверждать не нужно"), "nobody joins without consent: {}", ru.text);
         // They have no account yet: the footer says why the email came.
         assert!(
             !ru.html.contains("учётная запись") && ru.html.contains("этот адрес пригласили в kabinet"),
@@ -267,18 +274,26 @@ mod tests {
         let invitation = render("invitation", Language::En, "a@b.ru", &vars).unwrap();
         assert!(invitation.html.contains("this address was invited to kabinet"), "{}", invitation.html);
         assert!(
-            unslashed(&ru.html).contains(r#"href="http://localhost:5173/""#) && ru.html.contains("Войти в kabinet")
+            unslashed(&ru.html).contains(r#"href="http://localhost:5173/invitations/01m8rgy3d59e66mtqs95dp9fpq""#)
+                && ru.html.contains("Открыть приглашение")
         );
         let en = render("roster_invitation", Language::En, "a@b.ru", &vars).unwrap();
         assert_eq!(en.subject, "«Школа №1» is waiting for you in kabinet");
         for part in [en.text.clone(), unslashed(&en.html)] {
-            for needed in ["Hello, Анна!", "e-journal", "role is родитель", "a@b.ru", "k7m3xq9pza", "roster-link?org="]
-            {
+            for needed in [
+                "Hello, Анна!",
+                "e-journal",
+                "lists you as родитель",
+                "accept the invitation",
+                "a@b.ru",
+                "k7m3xq9pza",
+                "roster-link?org=",
+            ] {
                 assert!(part.contains(needed), "{needed}: {part}");
             }
             assert!(!part.contains("{{") && !part.contains("{%") && !part.contains("}}"), "{part}");
         }
-        assert!(en.html.contains("Sign in to kabinet") && !en.html.contains("Open kabinet"));
+        assert!(en.html.contains("Open the invitation") && !en.html.contains("Open kabinet"));
         // A name with quotes of its own is not quoted again; no name, no dangling comma.
         vars["org_name"] = Value::String("МБОУ «Школа №5»".into());
         vars["name"] = Value::String(String::new());

@@ -23,7 +23,7 @@ use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email,
 use crate::domain::{Org, OutboxEvent, RosterPerson, Timestamp, UserId};
 use crate::page::PageQuery;
 use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
-use crate::store::roster::{ClassLink, EnrollmentRecord, RowWriteError, Stored};
+use crate::store::roster::{ClassLink, EnrollmentRecord, RosterInvite, RowWriteError, Stored};
 use crate::store::StoreError;
 use crate::Ctx;
 
@@ -53,11 +53,14 @@ enum Outcome {
     Refused(u64, String),
 }
 
-/// What settling one person did.
-#[derive(Debug, Default)]
-struct Settled {
-    linked: bool,
-    invited: bool,
+/// What settling one person did about their roster invitation.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    #[default]
+    Nothing,
+    Invited,
+    /// Held back by the organization's daily mail budget.
+    Deferred,
 }
 
 /// What an import did.
@@ -98,6 +101,8 @@ pub struct Applier<'a> {
     file: &'static str,
     file_rows: u64,
     shown: Instant,
+    /// The people whose roster invitation the daily mail budget holds back after this run.
+    deferred: BTreeSet<String>,
 }
 
 impl<'a> Applier<'a> {
@@ -115,6 +120,7 @@ impl<'a> Applier<'a> {
             file: "",
             file_rows: 0,
             shown: Instant::now(),
+            deferred: BTreeSet::new(),
         }
     }
 
@@ -545,6 +551,11 @@ impl<'a> Applier<'a> {
             user_id: None,
             linked_at: None,
             invited_at: None,
+            invite_count: 0,
+            offer_id: None,
+            offered_by: Some(self.actor.id.clone()),
+            offered_by_name: Some(self.actor.name.clone()),
+            declined: None,
             created_at: now,
             updated_at: now,
         };
@@ -661,15 +672,21 @@ impl<'a> Applier<'a> {
 
     /// Brings the memberships of the people this import changed in step with their
     /// records, a page of them at a time: the import's marks name them, and each page's
-    /// marks go once it is settled (the next page is the first marks left).
+    /// marks go once it is settled (the next page is the first marks left). With
+    /// `"invite": true`, the roster invitations an earlier import held back go first, then
+    /// those of the people this one brought.
     async fn settle_all(&mut self) -> Result<(), StoreError> {
         self.file = "settling memberships";
         self.file_rows = 0;
+        if self.import.invite {
+            self.send_deferred().await?;
+        }
         let store = self.ctx.store();
         loop {
             let page = PageQuery { limit: CHUNK as i32, cursor: None };
             let (ids, _) = store.dirty_page(&self.org.id, self.dirty(), &page).await?;
             if ids.is_empty() {
+                self.applied.counts.invite_deferred = self.deferred.len() as u64;
                 return Ok(());
             }
             // A person deleted since they were marked is simply not there.
@@ -685,60 +702,107 @@ impl<'a> Applier<'a> {
             };
             self.file_rows += ids.len() as u64;
             let this = &*self;
-            let settled: Vec<Result<Settled, StoreError>> = stream::iter(people)
+            let settled: Vec<(String, Result<Settled, StoreError>)> = stream::iter(people)
                 .map(|p| {
                     let m = p.user_id.as_ref().and_then(|u| members.get(u));
-                    async move { this.settle(p, m).await }
+                    async move { (p.sourced_id.clone(), this.settle(p, m).await) }
                 })
                 .buffer_unordered(PARALLEL)
                 .collect()
                 .await;
-            for s in settled {
-                let s = s?;
-                self.applied.counts.linked += u64::from(s.linked);
-                self.applied.counts.invited += u64::from(s.invited);
+            for (id, s) in settled {
+                match s? {
+                    Settled::Invited => self.applied.counts.invited += 1,
+                    Settled::Deferred => {
+                        self.deferred.insert(id);
+                    }
+                    Settled::Nothing => {}
+                }
             }
             store.settled(&self.org.id, self.dirty(), &ids).await?;
             self.show_progress(false).await;
         }
     }
 
-    async fn settle(&self, p: RosterPerson, m: Option<&Membership>) -> Result<Settled, StoreError> {
+    /// Sends the roster invitations that earlier imports held back, oldest marks first, as
+    /// far as the day's mail budget goes; those left are counted as deferred.
+    async fn send_deferred(&mut self) -> Result<(), StoreError> {
         let store = self.ctx.store();
-        let mut settled = Settled::default();
-        match (&p.user_id, m) {
-            (Some(_), Some(m)) => {
-                super::link::follow(self.ctx, &self.org, &p, m, &self.actor).await?;
-            }
-            // Linked, then they left or were removed: they stay out.
-            (Some(_), None) => {}
-            (None, _) => {
-                if let Some(email) = &p.email {
-                    match store.user_by_verified_email(email).await? {
-                        Some(user) => {
-                            let linked = super::link::join(self.ctx, &self.org, &p, &user, Some(&self.actor)).await?;
-                            settled.linked = linked != super::link::Linked::NotYet;
+        let mut cursor = None;
+        let mut spent = false;
+        loop {
+            let page = PageQuery { limit: CHUNK as i32, cursor: cursor.take() };
+            let (ids, next) = store.deferred_invites(&self.org.id, &page).await?;
+            if spent {
+                self.deferred.extend(ids);
+            } else {
+                let people = store.roster_people(&self.org.id, &ids).await?;
+                for id in &ids {
+                    let Some(p) = people.get(id).map(|s| &s.record) else {
+                        store.drop_deferred_invite(&self.org.id, id).await?;
+                        continue;
+                    };
+                    if spent {
+                        self.deferred.insert(id.clone());
+                        continue;
+                    }
+                    match self.invite(p).await? {
+                        Settled::Deferred => {
+                            spent = true;
+                            self.deferred.insert(id.clone());
                         }
-                        None if self.import.invite && p.invited_at.is_none() => {
-                            let event = OutboxEvent::RosterInvitation {
-                                org_id: self.org.id.clone(),
-                                org_name: self.org.name.clone(),
-                                roster_id: p.sourced_id.clone(),
-                                email: email.clone(),
-                                name: p.name.clone(),
-                                role: p.role,
-                                by: self.actor.name.clone(),
-                            };
-                            settled.invited = store
-                                .invite_roster_person(&self.org.id, &p.sourced_id, Timestamp::now(), None, &event)
-                                .await?;
-                        }
-                        None => {}
+                        Settled::Invited => self.applied.counts.invited += 1,
+                        Settled::Nothing => store.drop_deferred_invite(&self.org.id, id).await?,
                     }
                 }
             }
+            match next {
+                Some(c) => cursor = Some(c),
+                None => return Ok(()),
+            }
         }
-        Ok(settled)
+    }
+
+    /// A waiting person's roster invitation (the email of their record's offer), within
+    /// the organization's daily mail budget; past it, held back for a later import.
+    async fn invite(&self, p: &RosterPerson) -> Result<Settled, StoreError> {
+        let Some(email) = &p.email else { return Ok(Settled::Nothing) };
+        let store = self.ctx.store();
+        let event = OutboxEvent::RosterInvitation {
+            org_id: self.org.id.clone(),
+            org_name: self.org.name.clone(),
+            roster_id: p.sourced_id.clone(),
+            offer_id: p.offer_id.clone(),
+            email: email.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            by: self.actor.name.clone(),
+        };
+        Ok(match store.invite_roster_person(&self.org.id, &p.sourced_id, Timestamp::now(), None, &event).await? {
+            RosterInvite::Sent => Settled::Invited,
+            RosterInvite::NotSent => Settled::Nothing,
+            RosterInvite::DailyLimit => {
+                store.defer_roster_invite(&self.org.id, &p.sourced_id).await?;
+                Settled::Deferred
+            }
+        })
+    }
+
+    /// A linked member follows their record; a waiting person with an email is invited
+    /// (`"invite": true`) unless invited before. Nobody is made a member here: people join
+    /// by accepting their record's offer, whether they are registered or not (nothing
+    /// here tells which).
+    async fn settle(&self, p: RosterPerson, m: Option<&Membership>) -> Result<Settled, StoreError> {
+        match (&p.user_id, m) {
+            (Some(_), Some(m)) => {
+                super::link::follow(self.ctx, &self.org, &p, m, &self.actor).await?;
+                Ok(Settled::Nothing)
+            }
+            // Linked, then they left or were removed: they stay out.
+            (Some(_), None) => Ok(Settled::Nothing),
+            (None, _) if self.import.invite && p.invited_at.is_none() => self.invite(&p).await,
+            (None, _) => Ok(Settled::Nothing),
+        }
     }
 }
 

@@ -1,29 +1,45 @@
-//! A roster record meets its person (R4.7): they become a member with the roles and
-//! classes of the record (`source: journal`), and the record is linked to them. The same
-//! steps serve an import finding a registered person, a first sign-in with the record's
-//! verified email, and an admin confirming a link asked for by journal login.
+//! A roster record meets its person (R4.7), only ever by their consent: the owner of the
+//! record's verified email accepts its offer (an invitation of kind `journal`), or an
+//! admin accepts the person's request to link by journal login. They become a member
+//! with the roles and classes of the record (`source: journal`), linked to it. An import
+//! never makes anyone a member; it keeps the members who joined in step with the journal.
 
 use std::collections::BTreeSet;
 
 use crate::domain::audit::Actor;
-use crate::domain::{AuditEntry, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User};
+use crate::domain::{AuditEntry, Membership, MembershipSource, Org, RosterPerson, Timestamp, User};
 use crate::domain::{PlaceKind, Role, RoleGrant, UserId};
 use crate::store::groups::{AddRecord, GroupError};
 use crate::store::members::{Existing, Joined, MemberError};
 use crate::store::StoreError;
 use crate::Ctx;
 
-/// What meeting the record did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Linked {
-    /// They are a member now, with the record's roles.
-    Joined,
-    /// They were a member already (added by hand: their roles stay); the record is
-    /// linked to them.
-    AlreadyMember,
+/// Why an offer could not be accepted.
+#[derive(Debug)]
+pub enum OfferError {
+    /// The record no longer offers membership to this email: someone joined as it, the
+    /// journal gives another email now, or the offer was declined.
+    NotOpen,
     /// The record gives no role yet (a student without a class, a parent whose children
-    /// have none): nothing changed.
-    NotYet,
+    /// have none, a class gone meanwhile).
+    NoRoleYet,
+    Store(StoreError),
+}
+
+impl From<StoreError> for OfferError {
+    fn from(e: StoreError) -> Self {
+        OfferError::Store(e)
+    }
+}
+
+/// What accepting an offer did.
+#[derive(Debug)]
+pub enum Accepted {
+    /// They are a member now, with the record's roles and classes.
+    Joined(Membership),
+    /// They were a member already (their roles, set by an admin, stay); the record is
+    /// linked to them now.
+    AlreadyMember(Membership),
 }
 
 /// The current classes of a parent's children (their records' students' classes).
@@ -72,89 +88,62 @@ pub async fn grants(ctx: &Ctx, p: &RosterPerson) -> Result<Option<Vec<RoleGrant>
     Ok(Some(grants))
 }
 
-/// Makes `user` a member as the record says and links the record to them. `by` is the
-/// admin whose action it is (an import, a confirmation), or none when the person joins
-/// by signing in; an admin's action tells the person by email.
-pub async fn join(
+/// The owner of the record's email accepts its offer (their own consent, R4.7): they
+/// become a member with the record's roles and classes (`source: journal`), and the
+/// record is linked to them in the same transaction, on the condition that nobody joined
+/// as it and it still names `email` (their verified address). Then they lead the classes
+/// and take the courses the journal gives them.
+pub async fn accept_offer(
     ctx: &Ctx,
     org: &Org,
     p: &RosterPerson,
     user: &User,
-    by: Option<&Actor>,
-) -> Result<Linked, StoreError> {
+    email: &str,
+) -> Result<Accepted, OfferError> {
+    if !p.offers_to(email) {
+        return Err(OfferError::NotOpen);
+    }
     let Some(roles) = grants(ctx, p).await? else {
-        return Ok(Linked::NotYet);
+        return Err(OfferError::NoRoleYet);
     };
-    let email = user.email.as_deref().filter(|_| user.email_verified);
-    let m = Membership::new(&org.id, &user.id, &user.name, email, roles, false, MembershipSource::Journal);
-    let actor = by.cloned().unwrap_or_else(|| Actor { id: user.id.clone(), name: user.name.clone() });
-    let audit = AuditEntry::new(&org.id, &actor, "member.add", "member", user.id.as_str())
-        .after(m.summary())
-        .as_admin(by.is_some());
-    let event = by.map(|by| OutboxEvent::MemberAdded {
-        org_id: org.id.clone(),
-        org_name: org.name.clone(),
-        user_id: user.id.clone(),
-        roles: m.roles.clone(),
-        by: by.name.clone(),
-    });
+    let m = Membership::new(&org.id, &user.id, &user.name, Some(email), roles, false, MembershipSource::Journal);
+    let actor = Actor { id: user.id.clone(), name: user.name.clone() };
+    let audit = AuditEntry::new(&org.id, &actor, "invitation.accept", "roster", &p.sourced_id).after(m.summary());
     let mut pending = None;
-    let outcome = loop {
-        let joined = Joined { pending: pending.as_ref(), by: &actor.id };
-        match ctx.store().add_member(&m, joined, Some(&audit), event.as_ref()).await {
-            Ok(()) => break Linked::Joined,
-            Err(MemberError::AlreadyMember) => break Linked::AlreadyMember,
+    loop {
+        let joined = Joined { pending: pending.as_ref(), by: &user.id, record: Some((&p.sourced_id, Some(email))) };
+        match ctx.store().add_member(&m, joined, Some(&audit), None).await {
+            Ok(()) => break,
+            Err(MemberError::AlreadyMember) => {
+                if !ctx.store().link_roster_person(&org.id, &p.sourced_id, &user.id, email, Timestamp::now()).await? {
+                    return Err(OfferError::NotOpen);
+                }
+                let current = ctx.store().membership(&org.id, &user.id).await?;
+                return current.map(Accepted::AlreadyMember).ok_or(OfferError::NotOpen);
+            }
+            Err(MemberError::RecordTaken) => return Err(OfferError::NotOpen),
             // A join request of theirs ends with the membership: read it and go again.
             Err(MemberError::HasPendingRequest) if pending.is_none() => {
                 pending = ctx.store().pending_join_request(&org.id, &user.id).await?;
                 if pending.is_none() {
-                    return Err(StoreError::Other("a pending join request came and went".into()));
+                    return Err(StoreError::Other("a pending join request came and went".into()).into());
                 }
             }
-            // A class went meanwhile: the next import (or sign-in) tries again.
-            Err(MemberError::ClassUnavailable(_)) => return Ok(Linked::NotYet),
-            Err(e) => return Err(member_store_error(e)),
-        }
-    };
-    ctx.store().link_roster_person(&org.id, &p.sourced_id, &user.id, Timestamp::now()).await?;
-    if outcome == Linked::Joined {
-        lead_classes(ctx, org, p, &user.id, &actor).await?;
-        take_courses(ctx, org, p, &m, &actor).await?;
-    }
-    Ok(outcome)
-}
-
-/// After an admin accepted a person's request to link a roster record (its roles were
-/// the record's): the record is linked to them, and they lead the classes it says.
-pub async fn confirmed(ctx: &Ctx, org: &Org, sourced_id: &str, m: &Membership, by: &Actor) -> Result<(), StoreError> {
-    let Some(p) = ctx.store().roster_person(&org.id, sourced_id).await? else { return Ok(()) };
-    ctx.store().link_roster_person(&org.id, sourced_id, &m.user_id, Timestamp::now()).await?;
-    lead_classes(ctx, org, &p, &m.user_id, by).await?;
-    take_courses(ctx, org, &p, m, by).await
-}
-
-/// A person signing in with a verified email joins every organization whose journal
-/// lists that email and waits for them. The organizations they joined.
-pub async fn on_sign_in(ctx: &Ctx, user: &User) -> Result<Vec<crate::domain::OrgId>, StoreError> {
-    let Some(email) = user.email.as_deref().filter(|_| user.email_verified) else { return Ok(Vec::new()) };
-    let mut joined = Vec::new();
-    for p in ctx.store().roster_people_by_email(email).await? {
-        if p.user_id.is_some() {
-            continue;
-        }
-        let Some(org) = ctx.store().org(&p.org_id).await? else { continue };
-        // One school's failure never keeps the person out of the others, nor out of
-        // their profile: it is logged, and their next sign-in with a new email or the
-        // school's next import tries again.
-        match join(ctx, &org, &p, user, None).await {
-            Ok(Linked::Joined) => joined.push(org.id.clone()),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(org = %org.id, roster = %p.sourced_id, error = %e, "joining from a roster record failed")
-            }
+            Err(MemberError::ClassUnavailable(_)) => return Err(OfferError::NoRoleYet),
+            Err(e) => return Err(member_store_error(e).into()),
         }
     }
-    Ok(joined)
+    lead_classes(ctx, org, p, &user.id, &actor).await?;
+    take_courses(ctx, org, p, &m, &actor).await?;
+    Ok(Accepted::Joined(m))
+}
+
+/// After an admin accepted a person's request to link a roster record (the record linked
+/// to them and its roles given in that transaction): they lead the classes it says and
+/// take its courses.
+pub async fn confirmed(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: &Actor) -> Result<(), StoreError> {
+    lead_classes(ctx, org, p, &m.user_id, by).await?;
+    take_courses(ctx, org, p, m, by).await
 }
 
 /// A linked member's roles as the record now says (only for a membership that came from

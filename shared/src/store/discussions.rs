@@ -9,6 +9,7 @@ use super::pieces::{add_audit, add_event, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
+use crate::domain::discussions::ANNOUNCEMENT_MAILS_PER_HOUR;
 use crate::domain::{AuditEntry, OrgId, OutboxEvent, Post, PostKind, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
@@ -33,32 +34,69 @@ impl From<StoreError> for PostError {
     }
 }
 
+/// Counts an announcement's email against its group's clock hour; the counter leaves by
+/// TTL.
+fn count_announcement_mail(tx: &mut Tx, p: &Post) -> Result<usize, StoreError> {
+    let hour = p.created_at.unix().div_euclid(3600);
+    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(sent) OR sent < :limit")
+        .name("#ttl", TTL)
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .value(":limit", n(ANNOUNCEMENT_MAILS_PER_HOUR))
+        .value(":ttl", n((hour + 2) * 3600));
+    tx.update(key(org_pk(&p.org_id), announcement_mail_sk(&p.group_id, hour)), expr)
+}
+
 impl Store {
     /// Posts a thread, reply or announcement (with its outbox event, for an announcement's
-    /// emails); a reply also counts on its thread.
-    pub async fn create_post(&self, kind: PostKind, p: &Post, event: Option<&OutboxEvent>) -> Result<(), PostError> {
-        let mut tx = Tx::new(&self.table);
-        tx.put(post_item(kind, p)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        let (need, counter) = match kind {
-            PostKind::Announcement => (InGroup::Teacher, "announcement_count"),
-            PostKind::Thread | PostKind::Reply => (InGroup::Member, "post_count"),
-        };
-        let access = in_group(&mut tx, &p.org_id, &p.author_id, &p.group_id, need, Some(counter))?;
-        let group = tx.check(group_key(&p.org_id, &p.group_id), Expr::condition("attribute_exists(pk)"))?;
-        let mut meanings = vec![(access, PostError::NoAccess), (group, PostError::GroupGone)];
-        if let Some(thread) = p.thread_id.as_deref() {
-            let expr = Expr::update("SET reply_count = if_not_exists(reply_count, :zero) + :one, last_reply_at = :now")
-                .when("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
-                .value(":zero", n(0))
-                .value(":one", n(1))
-                .value(":now", s(p.created_at.to_string()));
-            let at = tx.update(key(org_pk(&p.org_id), post_sk(PostKind::Thread, &p.group_id, None, thread)), expr)?;
-            meanings.push((at, PostError::ThreadClosed));
+    /// emails); a reply also counts on its thread. An announcement's email counts against
+    /// its group's hour ([`ANNOUNCEMENT_MAILS_PER_HOUR`]): past it, the announcement is
+    /// posted without its event. The post as written (`mailed` set for an announcement).
+    pub async fn create_post(&self, kind: PostKind, p: &Post, event: Option<&OutboxEvent>) -> Result<Post, PostError> {
+        let mut post = p.clone();
+        let mut event = event;
+        loop {
+            if kind == PostKind::Announcement {
+                post.mailed = Some(event.is_some());
+            }
+            let mut tx = Tx::new(&self.table);
+            tx.put(post_item(kind, &post)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            let (need, counter) = match kind {
+                PostKind::Announcement => (InGroup::Teacher, "announcement_count"),
+                PostKind::Thread | PostKind::Reply => (InGroup::Member, "post_count"),
+            };
+            let access = in_group(&mut tx, &p.org_id, &p.author_id, &p.group_id, need, Some(counter))?;
+            let group = tx.check(group_key(&p.org_id, &p.group_id), Expr::condition("attribute_exists(pk)"))?;
+            let mut meanings = vec![(access, PostError::NoAccess), (group, PostError::GroupGone)];
+            if let Some(thread) = p.thread_id.as_deref() {
+                let expr =
+                    Expr::update("SET reply_count = if_not_exists(reply_count, :zero) + :one, last_reply_at = :now")
+                        .when("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
+                        .value(":zero", n(0))
+                        .value(":one", n(1))
+                        .value(":now", s(p.created_at.to_string()));
+                let at =
+                    tx.update(key(org_pk(&p.org_id), post_sk(PostKind::Thread, &p.group_id, None, thread)), expr)?;
+                meanings.push((at, PostError::ThreadClosed));
+            }
+            let mut budget = None;
+            if let Some(event) = event {
+                add_event(&mut tx, event)?;
+                budget = Some(count_announcement_mail(&mut tx, p)?);
+            }
+            match tx.run(self).await {
+                Ok(()) => return Ok(post),
+                // The group's announcement mail for this hour is spent: posted without.
+                Err(e)
+                    if budget.is_some_and(|at| e.condition_failed_at(at))
+                        && !meanings.iter().any(|(i, _)| e.condition_failed_at(*i)) =>
+                {
+                    event = None;
+                }
+                Err(e) => return Err(super::tx::meaning_of(e, meanings)),
+            }
         }
-        if let Some(event) = event {
-            add_event(&mut tx, event)?;
-        }
-        tx.run_expecting(self, meanings).await
     }
 
     /// One post, if it is there.

@@ -1,21 +1,38 @@
 //! Email invitations (R4.5): an admin or teacher invites an address; the person, once
 //! signed in with that verified address, accepts and becomes a member.
 
+use super::items::from_item;
 use super::items::invitation_key;
 use super::items::{invitation_guard_item, invitation_guard_key, invitation_guard_target, invitation_item};
 use super::keys::*;
 use super::pieces::NewMemberFailure;
 use super::pieces::{
-    add_audit, add_event, count_pending_invitation, end_or_check_pending, move_counts, put_new_member, Counts,
+    add_audit, add_event, count_invitation_email, count_pending_invitation, end_or_check_pending, move_counts,
+    put_new_member, Counts,
 };
 use super::read::KeyQuery;
-use super::tx::{n, s, Expr, Tx};
+use super::tx::{n, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
-use crate::domain::invitations::DAILY_INVITATION_EMAILS;
 use crate::domain::{
-    AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, Timestamp, UserId,
+    AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, RosterPerson, Timestamp,
+    UserId,
 };
 use crate::page::{Cursor, PageQuery};
+
+/// What waits for an address: an email invitation, or the offer of a school journal's
+/// record that names it (both sit under the address on gsi2).
+#[derive(Debug, Clone)]
+pub enum Offer {
+    Email(Invitation),
+    Journal(RosterPerson),
+}
+
+impl Offer {
+    fn of(item: Item) -> Result<Offer, StoreError> {
+        let journal = item.get(SK).and_then(|v| v.as_s().ok()).is_some_and(|sk| sk.starts_with(ROSTER_PREFIX));
+        Ok(if journal { Offer::Journal(from_item(item)?) } else { Offer::Email(from_item(item)?) })
+    }
+}
 
 #[derive(Debug)]
 pub enum InvitationError {
@@ -44,21 +61,6 @@ impl From<StoreError> for InvitationError {
     fn from(e: StoreError) -> Self {
         InvitationError::Store(e)
     }
-}
-
-/// Counts one invitation email against the organization's day, on the condition that the
-/// day's limit is not reached (in the transaction that sends it). The counter leaves the
-/// table by TTL two days later.
-fn count_invitation_email(tx: &mut Tx, org: &OrgId, now: Timestamp) -> Result<usize, StoreError> {
-    let day = now.day();
-    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
-        .when("attribute_not_exists(sent) OR sent < :limit")
-        .name("#ttl", TTL)
-        .value(":zero", n(0))
-        .value(":one", n(1))
-        .value(":limit", n(DAILY_INVITATION_EMAILS))
-        .value(":ttl", n(now.unix() + 2 * 86_400));
-    tx.update(super::tx::key(org_pk(org), format!("{MAILDAY_PREFIX}{day}")), expr)
 }
 
 fn pending_version(i: &Invitation) -> Expr {
@@ -140,26 +142,37 @@ impl Store {
         self.query_page(&q.newest_first(), page).await
     }
 
-    /// One invitation addressed to an email, by ID.
-    pub async fn invitation_to(&self, email: &str, id: &str) -> Result<Option<Invitation>, StoreError> {
+    /// What waits for an address by ID: an email invitation or a journal record's offer
+    /// (open or not).
+    pub async fn offer_to(&self, email: &str, id: &str) -> Result<Option<Offer>, StoreError> {
         let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase())).equals(invitation_sk(id));
-        Ok(self.query_all(&q).await?.into_iter().next())
+        let (items, _) = self.query_page_items(&q, &PageQuery { limit: 1, cursor: None }).await?;
+        items.into_iter().next().map(Offer::of).transpose()
     }
 
-    /// A page of the open invitations addressed to an email, across organizations,
-    /// newest first (pending and not expired at `now`).
-    pub async fn open_invitations_to(
+    /// A page of what waits for an address, across organizations, newest first: open
+    /// email invitations (pending and not expired at `now`) and the offers of journal
+    /// records that name it (nobody joined as them, not declined by that address).
+    pub async fn open_offers_to(
         &self,
         email: &str,
         now: Timestamp,
         page: &PageQuery,
-    ) -> Result<(Vec<Invitation>, Option<Cursor>), StoreError> {
-        let open = Expr::condition("#status = :pending AND expires_at > :now")
-            .name("#status", "status")
-            .value(":pending", s("pending"))
-            .value(":now", s(now.to_string()));
+    ) -> Result<(Vec<Offer>, Option<Cursor>), StoreError> {
+        let open = Expr::condition(
+            "(begins_with(#sk, :invite) AND #status = :pending AND expires_at > :now) \
+             OR (begins_with(#sk, :roster) AND attribute_not_exists(user_id) \
+                 AND (attribute_not_exists(declined) OR declined <> email))",
+        )
+        .name("#sk", SK)
+        .name("#status", "status")
+        .value(":invite", s(INVITE_PREFIX))
+        .value(":roster", s(ROSTER_PREFIX))
+        .value(":pending", s("pending"))
+        .value(":now", s(now.to_string()));
         let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase())).newest_first().filter(open);
-        self.query_page(&q, page).await
+        let (items, next) = self.query_page_items(&q, page).await?;
+        Ok((items.into_iter().map(Offer::of).collect::<Result<_, _>>()?, next))
     }
 
     /// Sends again: a new email event, the expiry renewed.

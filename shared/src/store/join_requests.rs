@@ -5,11 +5,13 @@
 use super::items::{member_key, pending_item, pending_key, request_item, request_key, PendingGuard};
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, move_counts, put_new_member, still_pending, use_link, Counts, NewMemberFailure,
+    add_audit, add_event, link_roster_record, move_counts, put_new_member, still_pending, use_link, Counts,
+    NewMemberFailure,
 };
 use super::read::KeyQuery;
-use super::tx::{s, Expr, Tx};
+use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
+use crate::domain::join_requests::{ADMIN_MAIL_INTERVAL_SECS, DAILY_ROSTER_LINKS};
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent};
 use crate::domain::{RoleGrant, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
@@ -22,6 +24,9 @@ pub struct Decision<'a> {
     pub by: &'a UserId,
     /// For an acceptance: the membership it creates.
     pub new_member: Option<&'a Membership>,
+    /// For an acceptance of a login request: the roster record (sourcedId) they join as,
+    /// linked to them in the same transaction while nobody has joined as it.
+    pub record: Option<&'a str>,
 }
 
 /// Why a join request could not be written.
@@ -35,6 +40,10 @@ pub enum RequestError {
     /// The request is no longer pending (or changed meanwhile).
     NotPending,
     ClassUnavailable(String),
+    /// The roster record an acceptance links was linked meanwhile.
+    RecordTaken,
+    /// The person made their requests to link by journal login for today.
+    DailyLimit,
     Store(StoreError),
 }
 
@@ -53,10 +62,38 @@ impl From<StoreError> for RequestError {
     }
 }
 
+/// Counts a request to link by journal login against the person's day in the
+/// organization (at most [`DAILY_ROSTER_LINKS`]); the counter leaves by TTL.
+fn count_roster_link(tx: &mut Tx, r: &JoinRequest, now: Timestamp) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(#count) OR #count < :limit")
+        .name("#count", "count")
+        .name("#ttl", TTL)
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .value(":limit", n(DAILY_ROSTER_LINKS))
+        .value(":ttl", n(now.unix() + 2 * 86_400));
+    tx.update(key(user_pk(&r.user_id), roster_links_sk(&r.org_id, &now.day())), expr)
+}
+
+/// Records that the organization's admins are mailed about this person now, on the
+/// condition that they were not within [`ADMIN_MAIL_INTERVAL_SECS`].
+fn admins_mailed(tx: &mut Tx, r: &JoinRequest, now: Timestamp) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET mailed_at = :now, #ttl = :ttl")
+        .when("attribute_not_exists(mailed_at) OR mailed_at <= :since")
+        .name("#ttl", TTL)
+        .value(":now", n(now.unix()))
+        .value(":since", n(now.unix() - ADMIN_MAIL_INTERVAL_SECS))
+        .value(":ttl", n(now.unix() + 2 * ADMIN_MAIL_INTERVAL_SECS));
+    tx.update(key(org_pk(&r.org_id), join_mail_sk(&r.user_id)), expr)
+}
+
 impl Store {
-    /// Submits a request (through a link, or to link a roster record): one use of the
-    /// link, the request, the pending guard, the organization's pending count and the
-    /// event, all or nothing.
+    /// Submits a request (through a link, or to link a roster record by journal login):
+    /// one use of the link, the request, the pending guard, the organization's pending
+    /// count and the admins' email, all or nothing. A login request counts against the
+    /// person's [`DAILY_ROSTER_LINKS`] in the organization. The admins' email goes at most
+    /// once an hour per requester: within the hour, the request is made without it.
     pub async fn submit_join_request(
         &self,
         r: &JoinRequest,
@@ -64,23 +101,45 @@ impl Store {
         now: Timestamp,
         event: &OutboxEvent,
     ) -> Result<(), RequestError> {
-        let mut tx = Tx::new(&self.table);
-        let mut meanings = Vec::new();
-        if let Some(link) = link {
-            meanings.push((use_link(&mut tx, link, now)?, RequestError::LinkUnusable));
+        let mut mail = true;
+        loop {
+            let mut tx = Tx::new(&self.table);
+            let mut meanings = Vec::new();
+            if let Some(link) = link {
+                meanings.push((use_link(&mut tx, link, now)?, RequestError::LinkUnusable));
+            }
+            tx.put(request_item(r)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            meanings.push((
+                tx.put(pending_item(r), Some(Expr::condition("attribute_not_exists(pk)")))?,
+                RequestError::AlreadyPending,
+            ));
+            meanings.push((
+                tx.check(member_key(&r.org_id, &r.user_id), Expr::condition("attribute_not_exists(pk)"))?,
+                RequestError::AlreadyMember,
+            ));
+            move_counts(&mut tx, &r.org_id, Counts::default().pending(1))?;
+            if r.roster_login.is_some() {
+                meanings.push((count_roster_link(&mut tx, r, now)?, RequestError::DailyLimit));
+            }
+            let throttle = if mail {
+                add_event(&mut tx, event)?;
+                Some(admins_mailed(&mut tx, r, now)?)
+            } else {
+                None
+            };
+            match tx.run(self).await {
+                Ok(()) => return Ok(()),
+                // The admins heard of this person within the hour: the request goes
+                // without an email (their list shows it).
+                Err(e)
+                    if throttle.is_some_and(|at| e.condition_failed_at(at))
+                        && !meanings.iter().any(|(i, _)| e.condition_failed_at(*i)) =>
+                {
+                    mail = false;
+                }
+                Err(e) => return Err(super::tx::meaning_of(e, meanings)),
+            }
         }
-        tx.put(request_item(r)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
-        meanings.push((
-            tx.put(pending_item(r), Some(Expr::condition("attribute_not_exists(pk)")))?,
-            RequestError::AlreadyPending,
-        ));
-        meanings.push((
-            tx.check(member_key(&r.org_id, &r.user_id), Expr::condition("attribute_not_exists(pk)"))?,
-            RequestError::AlreadyMember,
-        ));
-        move_counts(&mut tx, &r.org_id, Counts::default().pending(1))?;
-        add_event(&mut tx, event)?;
-        tx.run_expecting(self, meanings).await
     }
 
     /// The person's pending request in the organization, if any (through its guard item).
@@ -200,11 +259,14 @@ impl Store {
         audit: Option<&AuditEntry>,
         event: Option<&OutboxEvent>,
     ) -> Result<JoinRequest, RequestError> {
-        let Decision { status, reason, by: decided_by, new_member } = decision;
+        let Decision { status, reason, by: decided_by, new_member, record } = decision;
         let now = Timestamp::now();
         let decided = JoinRequest {
             status,
             reason,
+            // An acceptance records the roles it gave and the record it linked.
+            roles: new_member.map_or_else(|| r.roles.clone(), |m| m.roles.clone()),
+            roster_id: record.map(str::to_owned).or_else(|| r.roster_id.clone()),
             decided_at: Some(now),
             decided_by: Some(decided_by.to_string()),
             version: r.version + 1,
@@ -217,6 +279,10 @@ impl Store {
         move_counts(&mut tx, &r.org_id, counts)?;
         if let Some(m) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
+            if let Some(record) = record {
+                let at = link_roster_record(&mut tx, &r.org_id, record, &m.user_id, None, now)?;
+                meanings.push((at, RequestError::RecordTaken));
+            }
         }
         if let Some(a) = audit {
             add_audit(&mut tx, a)?;

@@ -85,8 +85,6 @@ pub const ROSTER_PREFIX: &str = "ROSTER#";
 pub const ROSTERCLASS_PREFIX: &str = "ROSTERCLASS#";
 /// A journal enrollment (`ROSTERENROL#<sourcedId>`).
 pub const ROSTERENROL_PREFIX: &str = "ROSTERENROL#";
-/// The roster people with an email, across organizations (on gsi2).
-pub const ROSTEREMAIL_PREFIX: &str = "ROSTEREMAIL#";
 /// An organization's roster people by journal login (on gsi1).
 pub const ROSTERIDENT_PREFIX: &str = "ROSTERIDENT#";
 /// A person an import changed and has yet to settle (`ROSTERDIRTY#<import>#<sourcedId>`).
@@ -148,8 +146,36 @@ pub fn roster_dirty_sk(import: &str, sourced_id: &str) -> String {
     format!("{ROSTERDIRTY_PREFIX}{import}#{sourced_id}")
 }
 
-pub fn roster_email_pk(email: &str) -> String {
-    format!("{ROSTEREMAIL_PREFIX}{email}")
+/// A roster invitation the organization's daily mail budget held back
+/// (`ROSTERDEFER#<sourcedId>`): the next import with `"invite": true` sends it.
+pub const ROSTERDEFER_PREFIX: &str = "ROSTERDEFER#";
+
+pub fn roster_defer_sk(sourced_id: &str) -> String {
+    format!("{ROSTERDEFER_PREFIX}{sourced_id}")
+}
+
+/// A person's requests to link by journal login in an organization on a day
+/// (`ROSTERLINKS#<org>#<day>`, in the person's partition; expires).
+pub fn roster_links_sk(org: &OrgId, day: &str) -> String {
+    format!("ROSTERLINKS#{org}#{day}")
+}
+
+/// When an organization's admins were last mailed about a person's join request
+/// (`JOINMAIL#<sub>`; expires).
+pub fn join_mail_sk(user: &UserId) -> String {
+    format!("JOINMAIL#{user}")
+}
+
+/// The organizations a person created on a day (`ORGSCREATED#<day>`, in the person's
+/// partition; expires).
+pub fn orgs_created_sk(day: &str) -> String {
+    format!("ORGSCREATED#{day}")
+}
+
+/// The announcement emails of a group in a clock hour (`ANNOUNCEMAIL#<group>#<hour>`, the
+/// hour since the epoch; expires).
+pub fn announcement_mail_sk(group: &str, hour: i64) -> String {
+    format!("ANNOUNCEMAIL#{group}#{hour}")
 }
 
 /// A journal login, compared without case.

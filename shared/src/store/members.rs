@@ -11,8 +11,8 @@ use super::items::{
 };
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, as_actor_of, count_active, end_or_check_pending, move_counts, put_new_member, roster_changes,
-    roster_update, uncount_active, Counts, NewMemberFailure,
+    add_audit, add_event, as_actor_of, count_active, end_or_check_pending, link_roster_record, move_counts,
+    put_new_member, roster_changes, roster_update, uncount_active, Counts, NewMemberFailure,
 };
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
@@ -102,6 +102,9 @@ impl From<NewMemberFailure> for MemberError {
 pub struct Joined<'a> {
     pub pending: Option<&'a JoinRequest>,
     pub by: &'a UserId,
+    /// The roster record they join as (its sourcedId), linked to them in the same
+    /// transaction; with the email its offer was accepted at, which it must still name.
+    pub record: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// Why a membership change was refused.
@@ -120,6 +123,8 @@ pub enum MemberError {
     ActorNotAdmin,
     /// The person has a pending join request (or it changed): read it and pass it along.
     HasPendingRequest,
+    /// The roster record they join as was linked meanwhile (or no longer names the email).
+    RecordTaken,
     Store(StoreError),
 }
 
@@ -147,10 +152,14 @@ impl Store {
         audit: Option<&AuditEntry>,
         event: Option<&OutboxEvent>,
     ) -> Result<(), MemberError> {
-        let Joined { pending, by } = joined;
+        let Joined { pending, by, record } = joined;
         let mut tx = Tx::new(&self.table);
         let mut meanings: Vec<(usize, MemberError)> =
             put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())).collect();
+        if let Some((sourced_id, email)) = record {
+            let at = link_roster_record(&mut tx, &m.org_id, sourced_id, &m.user_id, email, Timestamp::now())?;
+            meanings.push((at, MemberError::RecordTaken));
+        }
         move_counts(&mut tx, &m.org_id, Counts::member(m, 1).pending(-i64::from(pending.is_some())))?;
         meanings
             .push((end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, by)?, MemberError::HasPendingRequest));

@@ -7,12 +7,14 @@ use super::items::{
     class_key, course_key, from_item, group_key, member_item, member_key, org_item, org_key, request_key, user_key,
 };
 use super::keys::{
-    active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, post_sk, roster_sk,
+    active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, orgs_created_sk,
+    post_sk, roster_sk, user_pk, TTL,
 };
 use super::pieces::{add_audit, count_active};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::invitations::VALID_DAYS;
+use crate::domain::org::DAILY_ORGS_PER_PERSON;
 use crate::domain::stats::{DayCounts, ACTIVITY_DAYS};
 use crate::domain::{
     AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
@@ -177,10 +179,38 @@ impl Read {
     }
 }
 
+/// Why an organization was not created.
+#[derive(Debug)]
+pub enum CreateOrgError {
+    /// Its creator created [`DAILY_ORGS_PER_PERSON`] today.
+    DailyLimit,
+    Store(StoreError),
+}
+
+impl From<StoreError> for CreateOrgError {
+    fn from(e: StoreError) -> Self {
+        CreateOrgError::Store(e)
+    }
+}
+
+/// Counts an organization created against its creator's UTC day (at most
+/// [`DAILY_ORGS_PER_PERSON`]); the counter leaves by TTL.
+fn count_created(tx: &mut Tx, creator: &UserId, now: Timestamp) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(#count) OR #count < :limit")
+        .name("#count", "count")
+        .name("#ttl", TTL)
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .value(":limit", n(DAILY_ORGS_PER_PERSON))
+        .value(":ttl", n(now.unix() + 2 * 86_400));
+    tx.update(super::tx::key(user_pk(creator), orgs_created_sk(&now.day())), expr)
+}
+
 impl Store {
     /// Creates an organization with its creator as first admin. The ID is drawn again on
     /// the (rare) collision: the create is conditional on the ID being free.
-    pub async fn create_org(&self, mut org: Org, mut creator: Membership) -> Result<(Org, Membership), StoreError> {
+    pub async fn create_org(&self, mut org: Org, mut creator: Membership) -> Result<(Org, Membership), CreateOrgError> {
         for grant in &creator.roles {
             match grant.role {
                 Role::Teacher => org.teacher_count = 1,
@@ -197,13 +227,15 @@ impl Store {
             if let Some(at) = creator.last_active_at {
                 count_active(&mut tx, &org.id, at)?;
             }
+            let day = count_created(&mut tx, &creator.user_id, org.created_at)?;
             match tx.run(self).await {
                 Ok(()) => return Ok((org, creator)),
+                Err(e) if e.condition_failed_at(day) => return Err(CreateOrgError::DailyLimit),
                 Err(e) if e.condition_failed_at(0) => org.id = OrgId::generate(),
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Other("no free organization ID after 5 draws".into()))
+        Err(StoreError::Other("no free organization ID after 5 draws".into()).into())
     }
 
     /// The organization, the caller's membership and any further items of the

@@ -9,10 +9,12 @@ use super::items::{
     org_key, pending_key, request_item, role_name, to_value, EventRecord,
 };
 use super::keys::{
-    active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, TTL,
+    active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, MAILDAY_PREFIX,
+    TTL,
 };
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::StoreError;
+use crate::domain::invitations::DAILY_INVITATION_EMAILS;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
 use crate::domain::{Class, Role, RoleGrant, Timestamp, UserId};
 
@@ -83,6 +85,43 @@ pub fn in_group(
         }
         None => tx.check(member_key(org, user), expr),
     }
+}
+
+/// Counts one invitation email (an email invitation or a roster invitation) against the
+/// organization's daily budget, on the condition that the day's budget is not spent (in
+/// the transaction that sends it). The counter leaves the table by TTL two days later.
+pub fn count_invitation_email(tx: &mut Tx, org: &OrgId, now: Timestamp) -> Result<usize, StoreError> {
+    let day = now.day();
+    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(sent) OR sent < :limit")
+        .name("#ttl", TTL)
+        .value(":zero", n(0))
+        .value(":one", n(1))
+        .value(":limit", n(DAILY_INVITATION_EMAILS))
+        .value(":ttl", n(now.unix() + 2 * 86_400));
+    tx.update(super::tx::key(org_pk(org), format!("{MAILDAY_PREFIX}{day}")), expr)
+}
+
+/// Links a roster record to the person joining as it, in the transaction that makes them
+/// a member: only while nobody has (and, for an offer accepted by its email's owner, while
+/// the record still names `email`). Returns the action's index.
+pub fn link_roster_record(
+    tx: &mut Tx,
+    org: &OrgId,
+    sourced_id: &str,
+    user: &UserId,
+    email: Option<&str>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut expr = Expr::update("SET user_id = :user, linked_at = :now")
+        .when("attribute_exists(pk) AND attribute_not_exists(user_id)")
+        .value(":user", s(user.as_str()))
+        .value(":now", s(now.to_string()));
+    if let Some(email) = email {
+        expr.condition = Some("attribute_exists(pk) AND attribute_not_exists(user_id) AND email = :email".into());
+        expr = expr.value(":email", s(email));
+    }
+    tx.update(super::tx::key(org_pk(org), super::keys::roster_sk(sourced_id)), expr)
 }
 
 /// Adds an outbox event to a transaction.

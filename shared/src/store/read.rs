@@ -251,6 +251,20 @@ impl Store {
         Ok((parse_all(items)?, last.as_ref().and_then(Cursor::from_key)))
     }
 
+    /// One page of raw items (for a partition holding entities of more than one kind).
+    pub async fn query_page_items(
+        &self,
+        q: &KeyQuery,
+        page: &PageQuery,
+    ) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+        let start = match &page.cursor {
+            Some(c) => Some(q.check_cursor(c)?),
+            None => None,
+        };
+        let (items, last) = self.query_once(q, Some(page.limit), start).await?;
+        Ok((items.unwrap_or_default(), last.as_ref().and_then(Cursor::from_key)))
+    }
+
     /// Every page (for partitions known to stay small: a school's classes, links, admins).
     pub async fn query_all<T: DeserializeOwned>(&self, q: &KeyQuery) -> Result<Vec<T>, StoreError> {
         let mut all = Vec::new();

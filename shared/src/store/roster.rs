@@ -15,13 +15,24 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{class_item, class_name_item, course_item, course_key, from_item, to_value};
 use super::keys::*;
-use super::pieces::{add_event, class_changes, count_class, count_org};
+use super::pieces::{add_event, class_changes, count_class, count_invitation_email, count_org, link_roster_record};
 use super::read::KeyQuery;
 use super::tx::{key, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::imports::RosterPlace;
 use crate::domain::{Class, Course, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
+
+/// What sending a roster invitation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterInvite {
+    Sent,
+    /// Nothing to send: the person joined, was invited lately, declined the offer at this
+    /// email, or the record has no email (or is gone).
+    NotSent,
+    /// The organization's daily mail budget is spent.
+    DailyLimit,
+}
 
 /// Why a row's write did not go through.
 #[derive(Debug)]
@@ -205,15 +216,23 @@ impl Store {
             .value(":empty", AttributeValue::M(HashMap::new()))
             .value(":now", s(p.updated_at.to_string()))
             .value(":fp", s(fp));
+        // The record is an offer of membership to its email's owner: it sits on gsi2 among
+        // the email invitations to that address (`INVITEMAIL#<email>`, `INVITE#<offer>`),
+        // so that person's invitations list it. The offer's ID is given once and kept; a
+        // record without an email leaves the index (its key's sort part stays with the ID).
+        let offer = p.offer_id.clone().unwrap_or_else(crate::domain::ids::new_id);
+        set.extend(["offer_id = if_not_exists(offer_id, :offer)", "#g2sk = if_not_exists(#g2sk, :g2sk)"]);
+        expr = expr.value(":offer", s(&offer)).value(":g2sk", s(invitation_sk(&offer)));
         match &p.email {
             Some(email) => {
-                set.extend(["email = :email", "#g2pk = :g2pk", "#g2sk = :g2sk"]);
-                expr = expr
-                    .value(":email", s(email))
-                    .value(":g2pk", s(roster_email_pk(email)))
-                    .value(":g2sk", s(format!("{}#{}", org_pk(&p.org_id), p.sourced_id)));
+                set.extend(["email = :email", "#g2pk = :g2pk"]);
+                expr = expr.value(":email", s(email)).value(":g2pk", s(invitation_email_pk(email)));
             }
-            None => remove.extend(["email", "#g2pk", "#g2sk"]),
+            None => remove.extend(["email", "#g2pk"]),
+        }
+        if let (Some(by), Some(name)) = (&p.offered_by, &p.offered_by_name) {
+            set.extend(["offered_by = :by", "offered_by_name = :byname"]);
+            expr = expr.value(":by", s(by.as_str())).value(":byname", s(name));
         }
         match &p.identifier {
             Some(ident) => {
@@ -412,11 +431,6 @@ impl Store {
         self.query_page(&q, page).await
     }
 
-    /// The roster records with this email, in every organization.
-    pub async fn roster_people_by_email(&self, email: &str) -> Result<Vec<RosterPerson>, StoreError> {
-        self.query_all(&KeyQuery::index(GSI2, roster_email_pk(&crate::domain::Email::normalized(email)))).await
-    }
-
     /// The organization's roster record with this journal login.
     pub async fn roster_person_by_identifier(
         &self,
@@ -443,36 +457,30 @@ impl Store {
         Ok(())
     }
 
-    /// Links a roster record to the person who joined as it; false when it was linked
-    /// already (or is gone).
+    /// Links a roster record that offers to `email` to its owner, a member already (an
+    /// admin added them): false when someone joined as it, it names another email now, or
+    /// it is gone.
     pub async fn link_roster_person(
         &self,
         org: &OrgId,
         sourced_id: &str,
         user: &UserId,
+        email: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(person_key(org, sourced_id)))
-            .update_expression("SET user_id = :user, linked_at = :now")
-            .condition_expression("attribute_exists(pk) AND (attribute_not_exists(user_id) OR user_id = :user)")
-            .expression_attribute_values(":user", s(user.as_str()))
-            .expression_attribute_values(":now", s(now.to_string()))
-            .send()
-            .await
-            .map_err(classify);
-        match out {
-            Ok(_) => Ok(true),
-            Err(StoreError::ConditionFailed) => Ok(false),
+        let mut tx = Tx::new(&self.table);
+        link_roster_record(&mut tx, org, sourced_id, user, Some(email), now)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.is_condition() => Ok(false),
             Err(e) => Err(e),
         }
     }
 
-    /// Records a roster invitation sent now, with the event of its email, unless the
-    /// person joined meanwhile or was invited after `not_since`: false then.
+    /// Sends a roster invitation now (its event, counted against the organization's daily
+    /// mail budget), unless the person joined, was invited after `not_since`, declined the
+    /// offer at this email, or the record has no email or is gone (`NotSent`). A deferred
+    /// invitation's mark goes with it.
     pub async fn invite_roster_person(
         &self,
         org: &OrgId,
@@ -480,20 +488,83 @@ impl Store {
         now: Timestamp,
         not_since: Option<Timestamp>,
         event: &OutboxEvent,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<RosterInvite, StoreError> {
         let mut tx = Tx::new(&self.table);
-        let cond = "attribute_exists(pk) AND attribute_not_exists(user_id) \
-                    AND (attribute_not_exists(invited_at) OR invited_at < :since)";
+        let cond = "attribute_exists(pk) AND attribute_not_exists(user_id) AND attribute_exists(email) \
+                    AND (attribute_not_exists(invited_at) OR invited_at < :since) \
+                    AND (attribute_not_exists(declined) OR declined <> email)";
         let since = not_since.map(|t| t.to_string()).unwrap_or_else(|| "9999".into());
-        let expr = Expr::update("SET invited_at = :now")
+        let expr = Expr::update("SET invited_at = :now, invite_count = if_not_exists(invite_count, :zero) + :one")
             .when(cond)
             .value(":now", s(now.to_string()))
-            .value(":since", s(since));
-        tx.update(person_key(org, sourced_id), expr)?;
+            .value(":since", s(since))
+            .value(":zero", super::tx::n(0))
+            .value(":one", super::tx::n(1));
+        let record = tx.update(person_key(org, sourced_id), expr)?;
+        let budget = count_invitation_email(&mut tx, org, now)?;
+        tx.delete(key(org_pk(org), roster_defer_sk(sourced_id)), None)?;
         add_event(&mut tx, event)?;
         match tx.run(self).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.condition_failed_at(0) => Ok(false),
+            Ok(()) => Ok(RosterInvite::Sent),
+            Err(e) if e.condition_failed_at(record) => Ok(RosterInvite::NotSent),
+            Err(e) if e.condition_failed_at(budget) => Ok(RosterInvite::DailyLimit),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Holds back a roster invitation the daily mail budget did not allow: the next import
+    /// with `"invite": true` sends it.
+    pub async fn defer_roster_invite(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
+        let mut item = key(org_pk(org), roster_defer_sk(sourced_id));
+        item.insert("sourced_id".into(), s(sourced_id));
+        self.db.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// A page of the roster invitations held back, by sourcedId.
+    pub async fn deferred_invites(
+        &self,
+        org: &OrgId,
+        page: &PageQuery,
+    ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
+        let (marks, next): (Vec<DirtyMark>, _) =
+            self.query_page(&KeyQuery::table(org_pk(org)).prefix(ROSTERDEFER_PREFIX), page).await?;
+        Ok((marks.into_iter().map(|m| m.sourced_id).collect(), next))
+    }
+
+    /// Forgets a held-back invitation (its record is gone, joined or has no email now).
+    pub async fn drop_deferred_invite(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
+        self.db
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(org_pk(org), roster_defer_sk(sourced_id))))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    /// Declines a record's offer for its email's owner: nothing joins, and the offer is
+    /// no longer made to that email (nor mailed to it). False when the record no longer
+    /// offers to it (joined, another email, gone).
+    pub async fn decline_roster_offer(&self, org: &OrgId, sourced_id: &str, email: &str) -> Result<bool, StoreError> {
+        let out = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(person_key(org, sourced_id)))
+            .update_expression("SET declined = :email")
+            .condition_expression(
+                "attribute_exists(pk) AND attribute_not_exists(user_id) AND email = :email \
+                 AND (attribute_not_exists(declined) OR declined <> :email)",
+            )
+            .expression_attribute_values(":email", s(email))
+            .send()
+            .await
+            .map_err(classify);
+        match out {
+            Ok(_) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
             Err(e) => Err(e),
         }
     }

@@ -94,6 +94,15 @@ pub fn key_of(item: &Item) -> (String, String) {
     (attr(PK), attr(SK))
 }
 
+/// What a failed transaction means: the meaning of the first action whose condition
+/// failed, or the store's error.
+pub fn meaning_of<E: From<StoreError>>(e: StoreError, mut meanings: Vec<(usize, E)>) -> E {
+    match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
+        Some(i) => meanings.swap_remove(i).1,
+        None => e.into(),
+    }
+}
+
 impl Tx {
     pub fn new(table: &str) -> Self {
         Tx { table: table.to_string(), ..Default::default() }
@@ -169,17 +178,10 @@ impl Tx {
     /// Runs the transaction and maps a failed condition to its meaning: `meanings` pairs an
     /// action's index with the domain error its condition stands for (the first failed one
     /// in the list wins); any other failure is a store error.
-    pub async fn run_expecting<E: From<StoreError>>(
-        self,
-        store: &Store,
-        mut meanings: Vec<(usize, E)>,
-    ) -> Result<(), E> {
+    pub async fn run_expecting<E: From<StoreError>>(self, store: &Store, meanings: Vec<(usize, E)>) -> Result<(), E> {
         match self.run(store).await {
             Ok(()) => Ok(()),
-            Err(e) => match meanings.iter().position(|(i, _)| e.condition_failed_at(*i)) {
-                Some(i) => Err(meanings.swap_remove(i).1),
-                None => Err(e.into()),
-            },
+            Err(e) => Err(meaning_of(e, meanings)),
         }
     }
 

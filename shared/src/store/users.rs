@@ -69,21 +69,6 @@ impl Store {
         let item = out.attributes.ok_or_else(|| StoreError::Other("update returned no item".into()))?;
         from_item(item)
     }
-
-    /// Records that `email` was looked up in the schools' journals for the person.
-    pub async fn roster_checked(&self, user: &UserId, email: &str) -> Result<(), StoreError> {
-        self.db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(user_key(user)))
-            .update_expression("SET roster_checked = :email")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":email", AttributeValue::S(email.to_string()))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
-    }
 }
 
 impl Store {

@@ -814,3 +814,32 @@ async fn members_mute_their_own_place_only() {
     assert_eq!(notify(&members, &c.pupil), false);
     assert_eq!(notify(&members, &c.teacher), true, "unchanged by the refused attempt");
 }
+
+/// No one floods a group: its first 3 announcements of a clock hour are mailed, later
+/// ones are posted (and read in the group) with `mailed: false` and no email.
+#[tokio::test]
+async fn a_groups_announcement_mail_is_capped_per_hour() {
+    use kabinet::domain::discussions::ANNOUNCEMENT_MAILS_PER_HOUR;
+    let c = circle("Родители 7А").await;
+    let cap = ANNOUNCEMENT_MAILS_PER_HOUR as usize;
+    // Posting across the turn of an hour would start a new one: wait it out.
+    let now = kabinet::domain::Timestamp::now().unix();
+    if now.rem_euclid(3600) > 3600 - 30 {
+        tokio::time::sleep(std::time::Duration::from_secs((3600 - now.rem_euclid(3600) + 1) as u64)).await;
+    }
+    let mut posted = Vec::new();
+    for i in 0..cap + 2 {
+        let who = if i % 2 == 0 { &c.teacher } else { &c.admin };
+        posted.push(announce(&c, who, &format!("Объявление {i}"), "Текст").await);
+    }
+    let mailed: Vec<bool> = posted.iter().map(|a| a["mailed"].as_bool().unwrap()).collect();
+    assert_eq!(mailed, [vec![true; cap], vec![false; 2]].concat(), "{posted:#?}");
+    // All of them are in the group; the pupil got the first three by email, no more.
+    let (listed, _) = all_pages(&c.pupil, &c.path("/announcements")).await;
+    assert_eq!(listed.len(), cap + 2);
+    assert_eq!(announcement_mail(&c.pupil.email, cap).await.len(), cap);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(announcement_mail_now(&c.pupil.email).await.len(), cap, "no more than the hour's");
+    let read = c.pupil.get(&c.path(&format!("/announcements/{}", id_of(&posted[cap])))).await.ok(200).clone();
+    assert_eq!(read["mailed"], false, "{read:#}");
+}

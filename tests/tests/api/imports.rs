@@ -1,5 +1,5 @@
-//! Roster imports (issue 15): OneRoster 1.1 zips uploaded through the presigned URL,
-//! applied by the importer, and people of the journal joining.
+//! Roster imports: OneRoster 1.1 zips uploaded through the presigned URL, applied by the
+//! importer, and people of the journal joining by their own consent.
 
 use std::io::Write;
 
@@ -207,6 +207,19 @@ async fn signed_in(name: &str, email: &str) -> User {
     u
 }
 
+/// The caller's open offer from the journal of `org` (`GET /v1/me/invitations`), if any.
+pub async fn journal_offer(who: &User, org: &str) -> Option<Value> {
+    let items = who.get("/v1/me/invitations").await.ok(200)["items"].clone();
+    items.as_array().unwrap().iter().find(|i| i["kind"] == "journal" && i["org_id"] == org).cloned()
+}
+
+/// Accepts the caller's offer from the journal of `org`; answers their membership.
+pub async fn accept_offer(who: &User, org: &str) -> Value {
+    let offer = journal_offer(who, org).await.unwrap_or_else(|| panic!("{} has no offer from {org}", who.name));
+    let path = format!("/v1/me/invitations/{}/accept", offer["id"].as_str().unwrap());
+    who.post(&path, json!({})).await.ok(200).clone()
+}
+
 #[tokio::test]
 async fn a_clean_bulk_file_creates_classes_and_roster_records() {
     let admin = User::new("Завуч");
@@ -246,14 +259,19 @@ e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
     );
     assert_eq!(c["created"], 10, "{done:#}");
     assert_eq!(c["skipped"], 0, "{done:#}");
-    assert_eq!(c["linked"], 1, "the registered teacher: {done:#}");
+    assert!(c.get("linked").is_none(), "an import links nobody: {done:#}");
     let classes = classes_of(&admin, &org).await;
     let names: Vec<&str> = classes.iter().map(|c| c["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["5А", "5Б"]);
     assert!(classes.iter().all(|c| c["source"] == "journal"), "{classes:#?}");
     let a5 = class_named(&classes, "5А");
     let waiting = roster(&admin, &org, "linked=false").await;
-    assert_eq!(ids(&waiting), ["g1", "p1"], "{waiting:#?}");
+    // The registered teacher waits like the others: nothing tells who is registered.
+    assert_eq!(ids(&waiting), ["g1", "p1", "t1"], "{waiting:#?}");
+    let t1 = record(&waiting, "t1");
+    assert_eq!((t1["linked"].as_bool(), &t1["user_id"], &t1["linked_at"]), (Some(false), &Value::Null, &Value::Null));
+    let keys = |r: &Value| r.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(t1), keys(record(&waiting, "g1")), "the same fields, registered or not");
     assert_eq!(record(&waiting, "p1")["class_ids"], json!([a5]));
     // The scheduled class is a course: the student waits for it, the registered teacher
     // teaches it.
@@ -264,12 +282,31 @@ e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
     assert_eq!(record(&waiting, "p1")["course_ids"], json!([course]));
     assert_eq!(record(&waiting, "g1")["role"], "parent");
     assert_eq!(record(&waiting, "g1")["roster_role"], "guardian");
+    assert_eq!(roster(&admin, &org, "linked=true").await, Vec::<Value>::new());
+
+    // Nobody is a member without their consent: the registered teacher is not one, and
+    // was not mailed; they find the journal's offer among their invitations.
+    let only_admin = admin.get(&format!("/v1/orgs/{org}/members")).await.ok(200)["items"].clone();
+    assert_eq!(only_admin.as_array().unwrap().len(), 1, "{only_admin:#}");
+    assert_eq!(anna.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    assert!(mail_to(&anna.email).await.is_empty(), "no mail without invite: true");
+    let offer = journal_offer(&anna, &org).await.expect("an offer from the journal");
+    assert_eq!(offer["org_name"], "Школа № 1", "{offer:#}");
+    assert_eq!(offer["email"], anna.email.as_str(), "{offer:#}");
+    assert_eq!(offer["status"], "pending", "{offer:#}");
+    assert_eq!(offer["expires_at"], Value::Null, "{offer:#}");
+    assert_eq!(offer["invited_by"], admin.sub.as_str(), "{offer:#}");
+    assert_eq!(offer["roles"], json!([{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]), "{offer:#}");
+    assert_eq!(offer["role"], offer["roles"][0]);
+    assert_eq!(offer["classes"], json!([{"id": a5, "name": "5А"}]), "{offer:#}");
+    // Accepting it makes them a member from the journal, a teacher of 5А and its class
+    // teacher (`primary`).
+    let accepted = accept_offer(&anna, &org).await;
+    assert_eq!((accepted["source"].as_str(), accepted["linked"].as_bool()), (Some("journal"), Some(true)));
+    assert!(journal_offer(&anna, &org).await.is_none(), "accepted: no longer offered");
     let joined = roster(&admin, &org, "linked=true").await;
     assert_eq!(ids(&joined), ["t1"], "{joined:#?}");
     assert_eq!(joined[0]["user_id"], anna.sub.as_str());
-
-    // The registered teacher is a member at once: from the journal, a teacher of 5А and
-    // its class teacher (`primary`).
     let members = admin.get(&format!("/v1/orgs/{org}/members")).await.ok(200)["items"].clone();
     let m = members
         .as_array()
@@ -294,6 +331,7 @@ e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
     assert_eq!(mine[0]["org"]["id"], org.as_str());
 
     // The same file again changes nothing.
+    let classes = classes_of(&admin, &org).await;
     let again = import(&admin, &org, &files, false).await;
     let c = &again["counts"];
     assert_eq!(
@@ -301,7 +339,7 @@ e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
         (Some(0), Some(0), Some(10)),
         "{again:#}"
     );
-    assert_eq!((c["linked"].as_u64(), c["deleted"].as_u64()), (Some(0), Some(0)), "{again:#}");
+    assert_eq!(c["deleted"], 0, "{again:#}");
     assert_eq!(again["errors"], json!([]), "{again:#}");
     assert_eq!(classes_of(&admin, &org).await, classes, "the classes as they were");
     let after = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
@@ -399,9 +437,9 @@ async fn a_changed_file_updates_exactly_what_changed() {
     ];
     let first = run(&admin, &org, &classes, &users, &enrollments, false).await;
     assert_eq!(outcome(&first), (8, 0, 0, 0, 0), "{first:#}");
-    assert_eq!(first["counts"]["linked"], 1, "{first:#}");
     let before = classes_of(&admin, &org).await;
     let (a5, b5) = (class_named(&before, "5А"), class_named(&before, "5Б"));
+    accept_offer(&kostya, &org).await;
     let m = admin.get(&format!("/v1/orgs/{org}/members/{}", kostya.sub)).await.ok(200).clone();
     assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{m:#}");
 
@@ -465,7 +503,7 @@ async fn rows_to_be_deleted_remove_what_the_journal_removed() {
     ];
     let first = run(&admin, &org, &classes, &users, &enrollments, false).await;
     assert_eq!(outcome(&first), (9, 0, 0, 0, 0), "{first:#}");
-    assert_eq!(first["counts"]["linked"], 1, "{first:#}");
+    accept_offer(&anna, &org).await;
     let m = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
     assert_eq!(m["source"], "journal");
     let before = classes_of(&admin, &org).await;
@@ -540,9 +578,15 @@ async fn a_manual_class_and_a_manual_member_are_never_changed() {
     assert_eq!(classes.len(), 2, "{classes:#?}");
     let b5 = class_named(&classes, "5Б");
     assert_eq!(classes.iter().find(|c| c["id"] == b5.as_str()).unwrap()["source"], "journal");
-    // The manual member keeps their roles and source.
+    // The manual member keeps their roles and source; accepting the journal's offer links
+    // the record to them and changes neither.
     let olga_after = admin.get(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await.ok(200).clone();
     assert_eq!(olga_after["source"], "manual", "{olga_after:#}");
+    assert_eq!(olga_after["roles"], olga_before["roles"], "{olga_after:#}");
+    let accepted = accept_offer(&olga, &org).await;
+    assert_eq!((accepted["source"].as_str(), &accepted["roles"]), (Some("manual"), &olga_before["roles"]));
+    assert_eq!(ids(&roster(&admin, &org, "linked=true").await), ["t1"]);
+    let olga_after = admin.get(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await.ok(200).clone();
     assert_eq!(olga_after["roles"], olga_before["roles"], "{olga_after:#}");
 
     // Nor does a later file that changes or deletes their record change them.
@@ -561,7 +605,7 @@ async fn a_manual_class_and_a_manual_member_are_never_changed() {
 }
 
 #[tokio::test]
-async fn a_roster_person_joins_on_first_sign_in_with_the_records_email() {
+async fn a_roster_person_joins_only_by_accepting_the_offer_to_the_records_email() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа № 6").await;
     let email = unique_email("s1");
@@ -573,12 +617,26 @@ async fn a_roster_person_joins_on_first_sign_in_with_the_records_email() {
     ];
     let enrollments = [enrollment_row("e1", "c5a", "s1", "student", false)];
     let done = run(&admin, &org, &classes, &users, &enrollments, false).await;
-    assert_eq!(done["counts"]["linked"], 0, "{done:#}");
+    assert_eq!(done["errors"], json!([]), "{done:#}");
     let a5 = class_named(&classes_of(&admin, &org).await, "5А");
     assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["g1", "s1"]);
 
+    // Signing in makes nobody a member: the offer waits among their invitations.
     let petya = User::with_email("Петя", &email, true);
     assert_eq!(petya.get("/v1/me").await.ok(200)["email"], email.as_str());
+    assert_eq!(petya.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    // The same address unverified sees nothing.
+    let unverified = petya.with_new_email(&email, false);
+    assert_eq!(unverified.get("/v1/me/invitations").await.ok(200)["items"], json!([]));
+    let offer = journal_offer(&petya, &org).await.expect("an offer");
+    assert_eq!(offer["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{offer:#}");
+    assert_eq!(offer["classes"], json!([{"id": a5, "name": "5А"}]), "{offer:#}");
+    // Someone else cannot accept it.
+    let path = format!("/v1/me/invitations/{}/accept", offer["id"].as_str().unwrap());
+    User::new("Чужой").post(&path, json!({})).await.problem(404, "not_found");
+    unverified.post(&path, json!({})).await.problem(404, "not_found");
+    let m = petya.post(&path, json!({})).await.ok(200).clone();
+    assert_eq!((m["source"].as_str(), m["linked"].as_bool()), (Some("journal"), Some(true)), "{m:#}");
     let mine = petya.get("/v1/me/orgs").await.ok(200)["items"].clone();
     assert_eq!(mine.as_array().unwrap().len(), 1, "{mine:#}");
     assert_eq!(mine[0]["org"]["id"], org.as_str());
@@ -587,26 +645,39 @@ async fn a_roster_person_joins_on_first_sign_in_with_the_records_email() {
     assert_eq!(m["source"], "journal", "{m:#}");
     assert_eq!(m["linked"], true, "{m:#}");
     assert_eq!(m["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{m:#}");
-    assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["g1"]);
     let joined = roster(&admin, &org, "linked=true").await;
     assert_eq!(ids(&joined), ["s1"]);
     assert_eq!(joined[0]["user_id"], petya.sub.as_str());
     assert!(joined[0]["linked_at"].is_string(), "{joined:#?}");
     let class = admin.get(&format!("/v1/orgs/{org}/classes/{a5}")).await.ok(200).clone();
     assert_eq!(class["students"][0]["name"], "Петя", "{class:#}");
-    // The parent joins as the parent of their child's class.
+    // Accepted once: a second time is refused.
+    petya.post(&path, json!({})).await.problem(409, "already_decided");
+
+    // The parent is offered the parent role of their child's class; declining leaves
+    // them out, and the admins see the record waiting exactly as before.
     let mum = signed_in("Мама Пети", &mum_email).await;
-    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", mum.sub)).await.ok(200).clone();
-    assert_eq!((m["source"].as_str(), m["linked"].as_bool()), (Some("journal"), Some(true)), "{m:#}");
-    assert_eq!(m["roles"], json!([{"role": "parent", "class_ids": [a5]}]), "{m:#}");
-    assert_eq!(roster(&admin, &org, "linked=false").await, Vec::<Value>::new());
+    let offer = journal_offer(&mum, &org).await.expect("the parent's offer");
+    assert_eq!(offer["roles"], json!([{"role": "parent", "class_ids": [a5]}]), "{offer:#}");
+    let before = roster(&admin, &org, "linked=false").await;
+    let decline = format!("/v1/me/invitations/{}/decline", offer["id"].as_str().unwrap());
+    assert_eq!(mum.post(&decline, json!({})).await.status, 204);
+    mum.post(&decline, json!({})).await.problem(409, "already_decided");
+    assert_eq!(roster(&admin, &org, "linked=false").await, before, "nothing tells the school");
+    assert_eq!(mum.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    assert!(journal_offer(&mum, &org).await.is_none(), "declined: no longer offered");
+    // The same file again makes nobody a member and offers nothing again.
+    run(&admin, &org, &classes, &users, &enrollments, false).await;
+    assert!(journal_offer(&mum, &org).await.is_none());
+    assert_eq!(mum.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+    admin.get(&format!("/v1/orgs/{org}/members/{}", mum.sub)).await.problem(404, "not_found");
     // Signing in again changes nothing.
     assert_eq!(petya.get("/v1/me").await.status, 200);
     assert_eq!(petya.get("/v1/me/orgs").await.ok(200)["items"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
-async fn a_person_links_by_journal_login_and_an_admin_confirms() {
+async fn a_person_links_by_journal_login_learning_nothing_and_an_admin_decides() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа № 7").await;
     let classes = [class_row("c5a", "5А")];
@@ -623,29 +694,55 @@ async fn a_person_links_by_journal_login_and_an_admin_confirms() {
     run(&admin, &org, &classes, &users, &enrollments, false).await;
     let a5 = class_named(&classes_of(&admin, &org).await, "5А");
 
-    // Signed in with another address: asks to link by journal login.
+    // Signed in with another address: asks to link by journal login. A login the journal
+    // has and one it has not are answered alike: the requester learns nothing of it.
     let petya = registered("Петя").await;
+    let nobody = registered("Никто").await;
     let r = petya.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "P.Smirnov"})).await;
-    let request = r.ok(201).clone();
-    assert_eq!(request["roster_id"], "s1", "{request:#}");
-    assert_eq!(request["status"], "pending");
-    assert_eq!(request["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{request:#}");
+    let unknown = nobody.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "no.such.login"})).await;
+    let (request, other) = (r.ok(202).clone(), unknown.ok(202).clone());
     assert!(r.header("location").is_some());
-    // The roles are the journal's: the requester cannot edit them.
+    let shape = |v: &Value| {
+        let mut v = v.clone();
+        for k in ["id", "user_id", "name", "email", "created_at", "roster_login", "etag"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+        v
+    };
+    assert_eq!(shape(&request), shape(&other), "{request:#} / {other:#}");
+    assert_eq!(request["roles"], json!([]), "{request:#}");
+    assert_eq!(request["roster_login"], "P.Smirnov");
+    assert!(request.get("roster_id").is_none() && request.get("roster_match").is_none(), "{request:#}");
     let own = format!("/v1/me/join-requests/{}", request["id"].as_str().unwrap());
+    let seen = petya.get(&own).await.ok(200).clone();
+    assert!(seen.get("roster_match").is_none() && seen["roles"] == json!([]), "{seen:#}");
+    // The roles are the journal's: the requester cannot set them.
     petya
         .patch(&own, json!({"roles": [{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]}))
         .await
         .problem(409, "roster_link_roles_fixed");
-    // Not a member until an admin confirms.
     assert_eq!(petya.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
+
+    // The admin sees the record each login matches, or that none does.
     let pending = admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"].clone();
-    assert_eq!(pending.as_array().unwrap().len(), 1, "{pending:#}");
-    assert_eq!(pending[0]["roster_id"], "s1");
-    assert_eq!(pending[0]["user_id"], petya.sub.as_str());
-    let id = pending[0]["id"].as_str().unwrap();
-    let accepted = decide(&admin, &org, id, "accept", json!({})).await;
-    assert_eq!(accepted.ok(200)["status"], "accepted");
+    assert_eq!(pending.as_array().unwrap().len(), 2, "{pending:#}");
+    let of = |u: &User| pending.as_array().unwrap().iter().find(|r| r["user_id"] == u.sub.as_str()).unwrap().clone();
+    let matched = of(&petya)["roster_match"].clone();
+    assert_eq!(matched["found"], true, "{matched:#}");
+    assert_eq!(matched["linked"], false, "{matched:#}");
+    assert_eq!((matched["id"].as_str(), matched["name"].as_str()), (Some("s1"), Some("Смирнов Пётр")), "{matched:#}");
+    assert_eq!(matched["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{matched:#}");
+    assert_eq!(matched["classes"], json!([{"id": a5, "name": "5А"}]), "{matched:#}");
+    assert_eq!(of(&nobody)["roster_match"]["found"], false);
+    let id = of(&petya)["id"].as_str().unwrap().to_string();
+    let single = admin.get(&format!("/v1/orgs/{org}/join-requests/{id}")).await.ok(200).clone();
+    assert_eq!(single["roster_match"], matched);
+    // Accepting gives the record's roles and classes, linked.
+    let accepted = decide(&admin, &org, &id, "accept", json!({})).await;
+    let accepted = accepted.ok(200).clone();
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["roles"], json!([{"role": "student", "class_ids": [a5]}]), "{accepted:#}");
+    assert_eq!(accepted["roster_id"], "s1");
     let m = admin.get(&format!("/v1/orgs/{org}/members/{}", petya.sub)).await.ok(200).clone();
     assert_eq!(m["source"], "journal", "{m:#}");
     assert_eq!(m["linked"], true, "{m:#}");
@@ -655,11 +752,21 @@ async fn a_person_links_by_journal_login_and_an_admin_confirms() {
     assert_eq!(joined[0]["user_id"], petya.sub.as_str());
     assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["s2", "t1"]);
 
+    // No record matches: not accepted without roles; with the roles an admin gives, a
+    // member as any other.
+    let unmatched = of(&nobody)["id"].as_str().unwrap().to_string();
+    decide(&admin, &org, &unmatched, "accept", json!({})).await.problem(409, "roster_login_unmatched");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", nobody.sub)).await.status, 404);
+    let req_path = format!("/v1/orgs/{org}/join-requests/{unmatched}");
+    admin.patch(&req_path, json!({"roles": [{"role": "student", "class_ids": [a5]}]})).await.ok(200);
+    decide(&admin, &org, &unmatched, "accept", json!({})).await.ok(200);
+    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", nobody.sub)).await.ok(200).clone();
+    assert_eq!((m["source"].as_str(), m.get("linked")), (Some("manual"), None), "{m:#}");
+
     // A teacher linking by login: the teacher of their classes and class teacher of 5А.
     let anna = registered("Анна").await;
     let r = anna.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "a.ivanova"})).await;
-    let id = r.ok(201)["id"].as_str().unwrap().to_string();
-    assert_eq!(r.body["roles"], json!([{"role": "teacher", "position": "Учитель", "class_ids": [a5]}]), "{}", r.text);
+    let id = r.ok(202)["id"].as_str().unwrap().to_string();
     decide(&admin, &org, &id, "accept", json!({})).await.ok(200);
     let m = admin.get(&format!("/v1/orgs/{org}/members/{}", anna.sub)).await.ok(200).clone();
     assert_eq!((m["source"].as_str(), m["linked"].as_bool()), (Some("journal"), Some(true)), "{m:#}");
@@ -668,37 +775,60 @@ async fn a_person_links_by_journal_login_and_an_admin_confirms() {
     assert_eq!(class["class_teacher_ids"], json!([anna.sub]), "{class:#}");
     assert_eq!(ids(&roster(&admin, &org, "linked=false").await), ["s2"]);
 
-    // An unknown login, or an unknown organization: 404.
+    // An unknown organization: 404; a member already: 409.
     let other = registered("Другой").await;
-    other.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "nobody"})).await.problem(404, "not_found");
     other
         .post("/v1/me/roster-links", json!({"org_id": "zzzzzzzzzz", "identifier": "m.orlova"}))
-        .await
-        .problem(404, "not_found");
-    // A record someone linked: the same 404 (the journal cannot be probed for who joined).
-    other
-        .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
         .await
         .problem(404, "not_found");
     petya
         .post("/v1/me/roster-links", json!({"org_id": org, "identifier": "p.smirnov"}))
         .await
         .problem(409, "already_member");
-    assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests?status=pending")).await.ok(200)["items"], json!([]));
 
     // Two people ask for the same record: the first accepted links it, the second can
-    // no longer be accepted.
+    // no longer be accepted as it.
     let first = registered("Маша").await;
     let second = registered("Тоже Маша").await;
     let mut requests = Vec::new();
     for who in [&first, &second] {
         let r = who.post("/v1/me/roster-links", json!({"org_id": org, "identifier": "m.orlova"})).await;
-        requests.push(r.ok(201).clone());
+        requests.push(r.ok(202).clone());
     }
     let id = |r: &Value| r["id"].as_str().unwrap().to_string();
     decide(&admin, &org, &id(&requests[0]), "accept", json!({})).await.ok(200);
-    decide(&admin, &org, &id(&requests[1]), "accept", json!({})).await.problem(409, "roster_record_linked");
+    let late = admin.get(&format!("/v1/orgs/{org}/join-requests/{}", id(&requests[1]))).await.ok(200).clone();
+    assert_eq!(late["roster_match"]["linked"], true, "{late:#}");
+    decide(&admin, &org, &id(&requests[1]), "accept", json!({})).await.problem(409, "roster_login_unmatched");
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", second.sub)).await.status, 404);
+}
+
+/// A person asks to link by journal login at most 3 times a day in one organization, and
+/// submitting and withdrawing in a loop mails the admins once an hour at most.
+#[tokio::test]
+async fn journal_login_requests_are_limited_and_admins_are_not_flooded() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 8").await;
+    let asker = registered("Настойчивый").await;
+    let body = json!({"org_id": org, "identifier": "guess.me"});
+    for _ in 0..3 {
+        let r = asker.post("/v1/me/roster-links", body.clone()).await;
+        let id = r.ok(202)["id"].as_str().unwrap().to_string();
+        assert_eq!(asker.delete(&format!("/v1/me/join-requests/{id}")).await.status, 204);
+    }
+    let r = asker.post("/v1/me/roster-links", body.clone()).await;
+    r.problem(429, "too_many_requests");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests")).await.ok(200)["items"].as_array().unwrap().len(), 3);
+    // Another person, or the same in another school, is not held back.
+    registered("Другой").await.post("/v1/me/roster-links", body.clone()).await.ok(202);
+    // Three requests, one email to the admin about this person (and one about the other).
+    let mail = await_mail(&admin.email, 2).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let mail = if mail.len() < 3 { mail_to(&admin.email).await } else { mail };
+    let about = |name: &str| mail.iter().filter(|m| m["text"].as_str().unwrap().contains(name)).count();
+    assert_eq!((about("Настойчивый"), about("Другой")), (1, 1), "{mail:#?}");
 }
 
 #[tokio::test]
@@ -754,9 +884,14 @@ async fn invite_true_mails_each_waiting_person_once_and_admins_resend_hourly() {
     // No email, no invitation; no record, 404.
     admin.post(&format!("/v1/orgs/{org}/roster/s2/invite"), json!({})).await.problem(422, "no_email");
     admin.post(&format!("/v1/orgs/{org}/roster/nobody/invite"), json!({})).await.problem(404, "not_found");
-    // Once they joined: 409.
+    // The email's button opens the offer, which the address's owner accepts; once they
+    // joined: 409.
     let petya = User::with_email("Петя", &email, true);
     petya.get("/v1/me").await.ok(200);
+    let offer = journal_offer(&petya, &org).await.expect("the offer the email is about");
+    assert!(text.contains(&format!("/invitations/{}", offer["id"].as_str().unwrap())), "{text}");
+    assert_eq!(offer["send_count"], 2, "{offer:#}");
+    accept_offer(&petya, &org).await;
     crate::set_item_attr(&org, "ROSTER#s1", "invited_at", crate::long_ago()).await;
     admin.post(&resend, json!({})).await.problem(409, "roster_record_linked");
 }
@@ -865,9 +1000,10 @@ async fn scheduled_classes_become_courses_their_people_join() {
     assert_eq!(courses[0]["name"], "Математика 5А", "{courses:#}");
     let course = courses[0]["id"].as_str().unwrap().to_string();
 
-    // The student joins on first sign-in, into the class and the course.
+    // The student joins by accepting the journal's offer, into the class and the course.
     let petya = User::with_email("Петя", &email, true);
     petya.get("/v1/me").await.ok(200);
+    accept_offer(&petya, &org).await;
     let students = admin.get(&format!("/v1/orgs/{org}/courses/{course}/students")).await.ok(200)["items"].clone();
     let ids: Vec<&str> = students.as_array().unwrap().iter().filter_map(|s| s["user_id"].as_str()).collect();
     assert_eq!(ids, [petya.sub.as_str()], "{students:#}");
@@ -938,4 +1074,84 @@ async fn an_upload_sent_as_a_form_is_stored_whole() {
     assert_eq!(admin.post(&format!("{path}/start"), json!({})).await.ok(202)["status"], "processing");
     let done = finished(&admin, &path).await;
     assert_eq!((done["status"].as_str(), &done["counts"]["users"]), (Some("done"), &json!(1)), "{done:#}");
+}
+
+/// Sets the organization's count of invitation emails today (the budget email and roster
+/// invitations share), or clears it (`None`: a new day).
+async fn mail_sent_today(org: &str, sent: Option<u32>) {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let day = kabinet::domain::Timestamp::now().day();
+    let (db, table) = (kabinet_tests::dynamodb().await, &kabinet_tests::env().await.config.table);
+    let (pk, sk) = (AttributeValue::S(format!("ORG#{org}")), AttributeValue::S(format!("MAILDAY#{day}")));
+    match sent {
+        Some(n) => {
+            let put = db.put_item().table_name(table).item("pk", pk).item("sk", sk);
+            put.item("sent", AttributeValue::N(n.to_string())).send().await.unwrap();
+        }
+        None => {
+            db.delete_item().table_name(table).key("pk", pk).key("sk", sk).send().await.unwrap();
+        }
+    }
+}
+
+/// Email invitations and roster invitations share one daily budget of 1,000 emails per
+/// organization: past it an import sends nothing more and says how many it held back
+/// (`invite_deferred`), a resend is 429 `daily_limit`; an import with `"invite": true` on
+/// a later day (the same file) sends those held back, each once.
+#[tokio::test]
+async fn roster_invitations_share_the_organizations_daily_mail_budget() {
+    use kabinet::domain::invitations::DAILY_INVITATION_EMAILS;
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Лицей").await;
+    let emails: Vec<String> = (1..=3).map(|i| unique_email(&format!("budget{i}"))).collect();
+    let classes = [class_row("c5a", "5А")];
+    let users: Vec<String> = emails
+        .iter()
+        .enumerate()
+        .map(|(i, e)| user_row(&format!("s{i}"), "student", "Ученик", &format!("Номер{i}"), &format!("s{i}"), e, ""))
+        .collect();
+    let enrollments: Vec<String> =
+        (0..3).map(|i| enrollment_row(&format!("e{i}"), "c5a", &format!("s{i}"), "student", false)).collect();
+    // One email left today.
+    mail_sent_today(&org, Some(DAILY_INVITATION_EMAILS - 1)).await;
+    let done = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    let c = &done["counts"];
+    assert_eq!((c["invited"].as_u64(), c["invite_deferred"].as_u64()), (Some(1), Some(2)), "{done:#}");
+    // The budget is spent: a resend and an email invitation are refused alike.
+    let waiting = roster(&admin, &org, "linked=false").await;
+    let held: Vec<&Value> = waiting.iter().filter(|r| r["invited_at"].is_null()).collect();
+    assert_eq!(held.len(), 2, "{waiting:#?}");
+    let r = admin.post(&format!("/v1/orgs/{org}/roster/{}/invite", held[0]["id"].as_str().unwrap()), json!({})).await;
+    r.problem(429, "daily_limit");
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 86_400);
+    let r = admin
+        .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": [unique_email("x")], "role": teacher("У", &[])}))
+        .await;
+    r.problem(429, "daily_limit");
+    let sent = |mail: &[Vec<Value>]| mail.iter().map(Vec::len).collect::<Vec<_>>();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let mut mail = Vec::new();
+    for e in &emails {
+        mail.push(mail_to(e).await);
+    }
+    assert_eq!(sent(&mail).iter().sum::<usize>(), 1, "one email within the budget");
+
+    // A new day: the same file with invite sends the two held back, and nobody twice.
+    mail_sent_today(&org, None).await;
+    let next = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    let c = &next["counts"];
+    assert_eq!((c["invited"].as_u64(), c["invite_deferred"].as_u64()), (Some(2), Some(0)), "{next:#}");
+    assert_eq!(c["unchanged"], 7, "{next:#}");
+    let mut mail = Vec::new();
+    for e in &emails {
+        mail.push(await_mail(e, 1).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let mut again = Vec::new();
+    for e in &emails {
+        again.push(mail_to(e).await);
+    }
+    assert_eq!(sent(&again), [1, 1, 1], "each once");
+    let last = run(&admin, &org, &classes, &users, &enrollments, true).await;
+    assert_eq!((last["counts"]["invited"].as_u64(), last["counts"]["invite_deferred"].as_u64()), (Some(0), Some(0)));
 }

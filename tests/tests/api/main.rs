@@ -46,7 +46,11 @@ pub async fn add_member(org: &str, user: &User, roles: Vec<RoleGrant>, admin: bo
         MembershipSource::Manual,
     );
     let by = m.user_id.clone();
-    store().await.add_member(&m, kabinet::store::members::Joined { pending: None, by: &by }, None, None).await.unwrap();
+    store()
+        .await
+        .add_member(&m, kabinet::store::members::Joined { pending: None, by: &by, record: None }, None, None)
+        .await
+        .unwrap();
 }
 
 mod roundtrips;

@@ -196,3 +196,22 @@ async fn two_admins_leaving_at_once_leave_one_admin() {
         assert_eq!(org["member_count"], 1);
     }
 }
+
+/// Organizations are free, not unlimited: one person creates at most 5 a UTC day (an
+/// organization per mail budget would otherwise multiply it).
+#[tokio::test]
+async fn a_person_creates_at_most_five_organizations_a_day() {
+    use kabinet::domain::org::DAILY_ORGS_PER_PERSON;
+    let u = User::new("Создатель");
+    for i in 0..DAILY_ORGS_PER_PERSON {
+        u.create_org(&format!("Школа {i}")).await;
+    }
+    let r = u.post("/v1/orgs", json!({"name": "Ещё одна"})).await;
+    r.problem(429, "too_many_requests");
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    let mine = u.get("/v1/me/orgs").await.ok(200)["items"].as_array().unwrap().len();
+    assert_eq!(mine, DAILY_ORGS_PER_PERSON as usize, "nothing was made past the limit");
+    // Someone else is not held back.
+    User::new("Другой").create_org("Школа").await;
+}

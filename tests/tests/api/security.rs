@@ -273,12 +273,12 @@ async fn invitation_emails_are_limited() {
     let r = admin
         .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": ["b@school.test"], "role": teacher("У", &[])}))
         .await;
-    r.problem(429, "too_many_requests");
+    r.problem(429, "daily_limit");
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() <= 86_400);
     let r = admin
         .post(&format!("/v1/orgs/{org}/members"), json!({"email": "c@school.test", "roles": [teacher("У", &[])]}))
         .await;
-    r.problem(429, "too_many_requests");
+    r.problem(429, "daily_limit");
     let listed = admin.get(&format!("/v1/orgs/{org}/invitations")).await.ok(200).clone();
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "nothing was created past the limit");
 }
