@@ -11,7 +11,7 @@ use lambda_http::{Body, RequestExt};
 
 use crate::api::{dispatch, find, route, routes, Route};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
-use crate::permissions::{Access, Bucket};
+use crate::permissions::Access;
 use crate::Ctx;
 
 pub use lambda_http::Error;
@@ -103,10 +103,10 @@ impl Function {
             Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
-            Function::Exporter => Access::READ_WRITE.exports(Bucket::Write),
+            Function::Exporter => Access::READ_WRITE.objects(crate::api::EXPORT_WRITE),
             // Reads the upload; writes classes, roster records and memberships; finds
             // registered people by email (gsi2).
-            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).exports(Bucket::Read),
+            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).objects(crate::api::IMPORT_READ),
         }
     }
 }

@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use kabinet::lambda::Function;
-use kabinet::permissions::{s3_actions, Access, Bucket};
+use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
 pub const MARKER: &str = "  # ====== Generated from the route table by `make template`: do not edit below. ======";
@@ -199,10 +199,11 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>) {
             access.indexes.iter().map(|i| format!("!Sub \"${{Table.Arn}}/index/{i}\"")).collect();
         statement(&mut statements, &["dynamodb:Query"], &resources);
     }
-    for (bucket, resource) in [(access.files, "FilesBucket"), (access.exports, "ExportsBucket")] {
-        if bucket != Bucket::None {
-            statement(&mut statements, s3_actions(bucket), &[format!("!Sub \"${{{resource}.Arn}}/*\"")]);
-        }
+    // Each declaration its own statement: its actions on its prefix only.
+    for objects in access.objects {
+        let actions: Vec<&str> = objects.actions.iter().map(|a| a.iam()).collect();
+        let resource = format!("!Sub \"${{{}.Arn}}/{}*\"", objects.bucket.resource(), objects.prefix);
+        statement(&mut statements, &actions, &[resource]);
     }
     if access.mail {
         statement(
