@@ -687,6 +687,51 @@ def stats():
     return {"rss_bytes": rss, "tables": tables, "mail": mail, "operations": operations}
 
 
+# DynamoDB marks the deletions its TTL makes so in their stream records (Lambda hands the
+# same identity to consumers as `{"type": ..., "principalId": ...}`).
+TTL_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+
+
+def expire_items(table_name=None, now=None):
+    """Does what DynamoDB's TTL does, on demand (moto never expires items): removes the
+    items whose TTL attribute (a number, epoch seconds) is at or before `now` (default:
+    the clock), in the tables that have TTL enabled (or only `table_name`), each with a
+    REMOVE stream record marked as the service's. Answers how many went, per table."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    now = time.time() if now is None else float(now)
+    removed = {}
+    for account in dynamodb_backends.values():
+        for backend in account.values():
+            for name, table in backend.tables.items():
+                if table_name is not None and name != table_name:
+                    continue
+                ttl = table.ttl or {}
+                attr = ttl.get("AttributeName")
+                if ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
+                    continue
+                due = []
+                for item in table.all_items():
+                    value = item.attrs.get(attr)
+                    if value is None or value.type != "N":
+                        continue
+                    try:
+                        expires = float(value.value)
+                    except ValueError:
+                        continue
+                    if expires <= now:
+                        due.append((item.hash_key, item.range_key))
+                for hash_key, range_key in due:
+                    shard = table.stream_shard
+                    before = len(shard.items) if shard is not None else 0
+                    if table.delete_item(hash_key, range_key) is None:
+                        continue
+                    if shard is not None and len(shard.items) > before:
+                        shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY)
+                    removed[name] = removed.get(name, 0) + 1
+    return removed
+
+
 # Per operation: how many requests moto served and the seconds it spent on them (under the
 # lock), for GET /_kabinet/stats: where the emulator's time goes.
 OPERATIONS = {}
@@ -697,7 +742,7 @@ class SerializedApp:
 
     Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
     keeps only the HTML part of simple messages), GET /_kabinet/health, GET /_kabinet/stats,
-    and, when the
+    POST /_kabinet/expire (DynamoDB's TTL, now: see `expire_items`), and, when the
     emulator keeps its state in a file, POST /_kabinet/state (save it now)."""
 
     def __init__(self, app, state=None, schema=None):
@@ -721,6 +766,19 @@ class SerializedApp:
             with self.lock:
                 size = save_state(self.state, self.schema)
             body = json.dumps({"path": self.state, "bytes": size}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if environ.get("PATH_INFO") == "/_kabinet/expire" and environ.get("REQUEST_METHOD") == "POST":
+            # {"table": name (optional), "now": epoch seconds (optional)}: TTL, now.
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                asked = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+                table, now = asked.get("table"), asked.get("now")
+            except (ValueError, AttributeError):
+                start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+                return [b"not JSON body"]
+            with self.lock:
+                body = json.dumps({"removed": expire_items(table, now)}).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
         if environ.get("PATH_INFO") == "/_kabinet/stats":
