@@ -126,14 +126,17 @@ fn function(out: &mut String, f: &Function) {
              Path: $default\n            Method: ANY\n            Auth:\n              Authorizer: NONE\n",
         ),
         // Partial batch failures are retried (bisecting the batch), at most 10 times and
-        // for at most a day; what still fails lands in NotifierFailures (alarmed).
+        // for at most a day; what still fails lands in NotifierFailures (alarmed). Two
+        // filters: outbox events, and the uploads DynamoDB's TTL removes (their
+        // reservations are released).
         Function::Notifier => out.push_str(
             "        Outbox:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
              StartingPosition: TRIM_HORIZON\n            BatchSize: 25\n            MaximumBatchingWindowInSeconds: 1\n            \
              BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 10\n            \
              MaximumRecordAgeInSeconds: 86400\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
              FilterCriteria:\n              Filters:\n                \
-             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"EVENT#\"}]}}}}'\n            \
+             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"EVENT#\"}]}}}}'\n                \
+             - Pattern: '{\"eventName\": [\"REMOVE\"], \"userIdentity\": {\"type\": [\"Service\"], \"principalId\": [\"dynamodb.amazonaws.com\"]}, \"dynamodb\": {\"Keys\": {\"sk\": {\"S\": [{\"prefix\": \"UPLOAD#\"}]}}}}'\n            \
              DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
              Destination: !GetAtt NotifierFailures.Arn\n",
         ),

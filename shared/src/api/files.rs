@@ -194,12 +194,15 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 /// Announces a file (the group's members and admins) and answers where to upload it: a
 /// presigned PUT that takes exactly the announced size and type for 15 minutes. Then
-/// `POST .../files/{file}/complete`. Honours `Idempotency-Key`.
+/// `POST .../files/{file}/complete`. Its bytes count against the organization's quota
+/// from now on (until it is completed, deleted, or dropped a day later), and a person has
+/// at most 20 uploads under way. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/files", tag = "files", request_body = NewFile,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Announced: upload it now", body = NewFileView, headers(("Location" = String))),
-              (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded`")))]
+              (status = 409, description = "`too_many_uploads` (20 under way: complete or delete one)"),
+              (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let group = id_param(&req, "group")?;
     let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
@@ -225,6 +228,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         uploaded_by_name: caller.member.name.clone(),
         created_at: Timestamp::now(),
         status: FileStatus::Uploading,
+        reserved: true,
     };
     let (s3, bucket) = (ctx.s3(), &ctx.config().files_bucket);
     let put = objects::presign_upload(s3, bucket, &file.object_key(), file.size, &file.content_type, URL_LIFETIME)
@@ -333,7 +337,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 }
 
 /// Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-/// too.
+/// too, and an upload's bytes and place among its uploader's uploads are released.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/files/{file}", tag = "files",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("file" = String, Path, description = "file ID")),

@@ -5,6 +5,7 @@
 pub mod exporter;
 pub mod importer;
 pub mod notifier;
+pub mod uploads;
 
 use crate::store::outbox::{self, Event};
 use crate::store::tx::Item;

@@ -243,6 +243,23 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     assert!(source["MaximumRecordAgeInSeconds"].as_u64().is_some());
     assert_eq!(source["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
     assert_eq!(source["DestinationConfig"]["OnFailure"]["Type"].as_str(), Some("SQS"));
+    // Its second filter: the uploads DynamoDB's TTL removes, whose reservations it
+    // releases (no function of their own: the stack is at its budget).
+    let filters: Vec<serde_json::Value> = source["FilterCriteria"]["Filters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(filters.len(), 2);
+    let expired = &filters[1];
+    assert_eq!(expired["eventName"], serde_json::json!(["REMOVE"]));
+    assert_eq!(
+        expired["userIdentity"],
+        serde_json::json!({"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]})
+    );
+    let prefix = &expired["dynamodb"]["Keys"]["sk"]["S"][0]["prefix"];
+    assert_eq!(prefix.as_str(), Some(kabinet::store::keys::UPLOAD_PREFIX));
     let alarm = &t["Resources"]["NotifierFailuresAlarm"];
     assert_eq!(alarm["Type"].as_str(), Some("AWS::CloudWatch::Alarm"));
     // Emails that will never go are counted by the notifier, under the metric it writes.
