@@ -10,7 +10,10 @@ Usage: emulator.py [--host 127.0.0.1] [--port 0] [--parent-pid PID] [--state FIL
 Prints `READY <port>` on stdout once it accepts connections. With --parent-pid it exits
 when that process is gone, so a test run never leaves an emulator behind. With --state it
 loads FILE if it exists (`STATE LOADED FILE`, or `STATE REFUSED <why>` and exit 3 when FILE
-was saved by another moto, Python or schema) and saves it on POST /_kabinet/state.
+was saved by another moto, Python or schema) and saves it on POST /_kabinet/state. moto never
+expires items by TTL: POST /_kabinet/expire removes those past their TTL as DynamoDB does.
+moto checks no signature: presigned PUTs that sign `content-length` are checked here, as S3
+refuses another length.
 """
 
 import argparse
@@ -791,6 +794,10 @@ class SerializedApp:
                 body = json.dumps(sent_mail()).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        refused = presigned_put_refused(environ)
+        if refused is not None:
+            buffer_body(environ)  # read, so the connection stays usable
+            return refuse_signature(start_response, refused)
         buffer_body(environ)
         with self.lock:
             started = time.perf_counter()
@@ -842,6 +849,66 @@ def buffer_body(environ):
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+# The secret of the credentials the local SDK clients sign with (functions/local's
+# `sdk_config`): the emulator can check what they presign.
+PRESIGN_KEYS = {"test": "test"}
+
+
+def presigned_put_refused(environ):
+    """moto checks no signature, so a presigned PUT that signs `content-length` (the upload
+    URLs of files and imports) would store a body of any length. S3 refuses it: the
+    signature covers the length the URL was made for, and a request of another length
+    does not match it. Here such a PUT's query signature (SigV4) is checked against the
+    request as sent; a mismatch answers S3's 403 SignatureDoesNotMatch. Other requests,
+    and URLs signed with credentials the emulator does not know, go on unchecked.
+    Answers the error's message, or None."""
+    import hashlib
+    import hmac
+    from urllib.parse import parse_qsl, quote
+
+    if environ.get("REQUEST_METHOD") != "PUT":
+        return None
+    raw_query = environ.get("QUERY_STRING", "")
+    query = parse_qsl(raw_query, keep_blank_values=True)
+    params = dict(query)
+    signed = params.get("X-Amz-SignedHeaders", "").split(";")
+    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or "content-length" not in signed:
+        return None
+    credential = params.get("X-Amz-Credential", "").split("/")
+    secret = PRESIGN_KEYS.get(credential[0]) if len(credential) == 5 else None
+    if secret is None:
+        return None
+    # The path as sent (already encoded once, as S3 signs it).
+    uri = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")).split("?")[0]
+    encode = lambda v: quote(v, safe="-_.~")
+    canonical_query = "&".join(f"{encode(k)}={encode(v)}" for k, v in sorted(
+        (k, v) for k, v in query if k != "X-Amz-Signature"))
+    header = {"host": environ.get("HTTP_HOST", ""), "content-length": environ.get("CONTENT_LENGTH", ""),
+              "content-type": environ.get("CONTENT_TYPE", "")}
+    headers = "".join(
+        f"{h}:{' '.join((header[h] if h in header else environ.get('HTTP_' + h.upper().replace('-', '_'), '')).split())}\n"
+        for h in signed)
+    canonical = "\n".join(["PUT", uri, canonical_query, headers, ";".join(signed), "UNSIGNED-PAYLOAD"])
+    scope = "/".join(credential[1:])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", params.get("X-Amz-Date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in credential[1:]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if hmac.compare_digest(signature, params.get("X-Amz-Signature", "")):
+        return None
+    return ("The request signature we calculated does not match the signature you provided "
+            f"(signed headers: {';'.join(signed)}, content-length {header['content-length']}).")
+
+
+def refuse_signature(start_response, message):
+    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"
+            f"<Message>{message}</Message></Error>").encode()
+    start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 REST_OPERATIONS = {("POST", "/v2/email/outbound-emails"): "SES v2 SendEmail"}

@@ -64,6 +64,16 @@ pub async fn upload(c: &Circle, who: &User, name: &str, bytes: Vec<u8>, content_
     ready
 }
 
+/// Writes `body` straight to the object a presigned URL names (path-style: the bucket,
+/// then the key), outside any function and without its signed headers.
+async fn put_object_at(presigned: &str, body: Vec<u8>) {
+    let path = path_of(presigned);
+    let (bucket, key) = path.trim_start_matches('/').split_once('/').expect("bucket/key");
+    let aws = kabinet_local::emulator::sdk_config(&kabinet_tests::env().await.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws).force_path_style(true).build());
+    s3.put_object().bucket(bucket).key(key).body(body.into()).send().await.expect("a direct PUT");
+}
+
 /// The GET of a URL outside the API (the emulator's S3).
 async fn fetch(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let resp = client().get(url).send().await.expect("GET from the emulator");
@@ -325,11 +335,14 @@ async fn complete_refuses_a_missing_object_and_one_of_another_size() {
 
     // Nothing uploaded yet.
     c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
-    // Fewer bytes than announced (the emulator does not check the signed length; S3 does).
-    assert_eq!(put(&upload, bytes[..900].to_vec(), &["content-length"]).await, 200);
+    // Fewer bytes than announced: the URL refuses them (the length is signed).
+    assert_eq!(put(&upload, bytes[..900].to_vec(), &["content-length"]).await, 403);
     c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
-    // The wrong-size object is gone: the key answers 404 (the emulator does not check
-    // signatures, so a plain GET of the key shows what is there).
+    // Put there anyway (as S3 would not), complete still refuses them.
+    put_object_at(upload["url"].as_str().unwrap(), bytes[..900].to_vec()).await;
+    c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
+    // The wrong-size object is gone: the key answers 404 (the emulator checks no GET's
+    // signature, so a plain GET of the key shows what is there).
     assert_eq!(fetch(&key_url(upload["url"].as_str().unwrap())).await.0, 404, "the wrong-size object was removed");
     assert_eq!(c.pupil.get(&c.path("/files")).await.ok(200)["items"], json!([]));
     c.pupil.get(&c.path(&format!("/files/{id}"))).await.problem(404, "not_found");

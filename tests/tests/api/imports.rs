@@ -950,9 +950,9 @@ async fn an_upload_sent_as_a_form_is_stored_whole() {
     assert_eq!((done["status"].as_str(), &done["counts"]["users"]), (Some("done"), &json!(1)), "{done:#}");
 }
 
-/// The upload URL takes the declared size only: `content-length` is signed (the emulator
-/// does not check signatures, so the URL is read: S3 refuses a PUT whose length is not the
-/// signed one) and the answer says to send it.
+/// The upload URL takes the declared size only: `content-length` is signed (S3 refuses a
+/// PUT whose length is not the signed one; the emulator checks presigned PUTs that sign it
+/// likewise) and the answer says to send it. Over 256 MiB is refused at once.
 #[tokio::test]
 async fn the_upload_url_signs_the_declared_size() {
     let admin = User::new("Завуч");
@@ -964,6 +964,11 @@ async fn the_upload_url_signs_the_declared_size() {
     let signed: String = url.query_pairs().find(|(k, _)| k == "X-Amz-SignedHeaders").unwrap().1.into_owned();
     assert!(signed.split(';').any(|h| h == "content-length"), "content-length is not signed: {signed}");
     assert_eq!(upload["headers"], json!({"content-length": "12345"}));
+    // The emulator checks presigned PUTs as S3 does: another length does not match the
+    // signature; the declared one goes.
+    assert_eq!(put(upload, vec![b'x'; 12344], &["content-length"]).await, 403);
+    assert_eq!(put(upload, vec![b'x'; 12346], &["content-length"]).await, 403);
+    assert_eq!(put(upload, vec![b'x'; 12345], &[]).await, 200);
     // The largest size is taken; a byte more is refused, and no import is made.
     admin.post(&imports, json!({"size": 256 * 1024 * 1024})).await.ok(201);
     admin.post(&imports, json!({"size": 256 * 1024 * 1024 + 1})).await.problem(422, "upload_too_large");
