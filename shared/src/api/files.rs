@@ -172,9 +172,10 @@ async fn caller_and_file(ctx: &Ctx, req: &ApiRequest, uploads: bool) -> Result<(
     let (caller, group, mut read) = in_group(ctx, req, &group, &also).await?;
     let ready = read.file(FileStatus::Ready, &group.id, &id)?;
     let upload = if uploads { read.file(FileStatus::Uploading, &group.id, &id)? } else { None };
-    // An upload is its uploader's alone until completed (and gone once expired).
-    let now = Timestamp::now();
-    let upload = upload.filter(|u| u.uploaded_by == caller.member.user_id && u.created_at.plus(UPLOAD_LIFETIME) > now);
+    // An upload is its uploader's alone until completed. One past its lifetime that TTL
+    // has not removed yet (DynamoDB takes its time) can no longer be completed, but its
+    // uploader may still delete it, which releases what it reserved at once.
+    let upload = upload.filter(|u| u.uploaded_by == caller.member.user_id);
     let file = ready.or(upload).ok_or(ApiError::NotFound("file"))?;
     Ok((caller, group, file))
 }
@@ -259,7 +260,8 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
               (status = 422, description = "`quota_exceeded`")))]
 pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, _, upload) = caller_and_file(&ctx, &req, true).await?;
-    if upload.uploaded_by != caller.member.user_id {
+    let expired = upload.status == FileStatus::Uploading && upload.created_at.plus(UPLOAD_LIFETIME) <= Timestamp::now();
+    if upload.uploaded_by != caller.member.user_id || expired {
         return Err(ApiError::NotFound("file"));
     }
     if upload.status == FileStatus::Ready {

@@ -562,6 +562,16 @@ async fn completing_an_upload_turns_its_reservation_into_stored_bytes() {
     assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&other)))).await, 204);
     assert_eq!(counters(&c.org).await, (100, 0, 1));
     assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+    // One past its day that TTL has not removed yet: no longer completed, but its
+    // uploader deletes it and gets the room back at once.
+    let (late, late_upload) = start(&c, &c.pupil, "поздно.txt", 20, "text/plain").await;
+    assert_eq!(put(&late_upload, content(20), &[]).await, 200);
+    let sk = format!("UPLOAD#{}#{}", c.group, id_of(&late));
+    crate::set_item_attr(&c.org, &sk, "created_at", AttributeValue::S("2026-01-01T00:00:00.000Z".into())).await;
+    c.pupil.post(&c.path(&format!("/files/{}/complete", id_of(&late))), json!({})).await.problem(404, "not_found");
+    assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&late)))).await, 204);
+    assert_eq!(counters(&c.org).await, (100, 0, 1));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
 }
 
 /// An upload never completed expires (DynamoDB's TTL removes its item; the emulator does
