@@ -1078,7 +1078,7 @@ export interface paths {
         /**
          * Deletes a file
          * @description Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-         *     too.
+         *     too, and an upload's bytes and place among its uploader's uploads are released.
          */
         delete: operations["groups_file_delete"];
         options?: never;
