@@ -10,7 +10,10 @@ Usage: emulator.py [--host 127.0.0.1] [--port 0] [--parent-pid PID] [--state FIL
 Prints `READY <port>` on stdout once it accepts connections. With --parent-pid it exits
 when that process is gone, so a test run never leaves an emulator behind. With --state it
 loads FILE if it exists (`STATE LOADED FILE`, or `STATE REFUSED <why>` and exit 3 when FILE
-was saved by another moto, Python or schema) and saves it on POST /_kabinet/state.
+was saved by another moto, Python or schema) and saves it on POST /_kabinet/state. moto never
+expires items by TTL: POST /_kabinet/expire removes those past their TTL as DynamoDB does.
+moto checks no signature: presigned PUTs that sign `content-length` are checked here, as S3
+refuses another length.
 """
 
 import argparse
@@ -687,6 +690,51 @@ def stats():
     return {"rss_bytes": rss, "tables": tables, "mail": mail, "operations": operations}
 
 
+# DynamoDB marks the deletions its TTL makes so in their stream records (Lambda hands the
+# same identity to consumers as `{"type": ..., "principalId": ...}`).
+TTL_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+
+
+def expire_items(table_name=None, now=None):
+    """Does what DynamoDB's TTL does, on demand (moto never expires items): removes the
+    items whose TTL attribute (a number, epoch seconds) is at or before `now` (default:
+    the clock), in the tables that have TTL enabled (or only `table_name`), each with a
+    REMOVE stream record marked as the service's. Answers how many went, per table."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    now = time.time() if now is None else float(now)
+    removed = {}
+    for account in dynamodb_backends.values():
+        for backend in account.values():
+            for name, table in backend.tables.items():
+                if table_name is not None and name != table_name:
+                    continue
+                ttl = table.ttl or {}
+                attr = ttl.get("AttributeName")
+                if ttl.get("TimeToLiveStatus") != "ENABLED" or not attr:
+                    continue
+                due = []
+                for item in table.all_items():
+                    value = item.attrs.get(attr)
+                    if value is None or value.type != "N":
+                        continue
+                    try:
+                        expires = float(value.value)
+                    except ValueError:
+                        continue
+                    if expires <= now:
+                        due.append((item.hash_key, item.range_key))
+                for hash_key, range_key in due:
+                    shard = table.stream_shard
+                    before = len(shard.items) if shard is not None else 0
+                    if table.delete_item(hash_key, range_key) is None:
+                        continue
+                    if shard is not None and len(shard.items) > before:
+                        shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY)
+                    removed[name] = removed.get(name, 0) + 1
+    return removed
+
+
 # Per operation: how many requests moto served and the seconds it spent on them (under the
 # lock), for GET /_kabinet/stats: where the emulator's time goes.
 OPERATIONS = {}
@@ -697,7 +745,7 @@ class SerializedApp:
 
     Also serves GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail
     keeps only the HTML part of simple messages), GET /_kabinet/health, GET /_kabinet/stats,
-    and, when the
+    POST /_kabinet/expire (DynamoDB's TTL, now: see `expire_items`), and, when the
     emulator keeps its state in a file, POST /_kabinet/state (save it now)."""
 
     def __init__(self, app, state=None, schema=None):
@@ -723,6 +771,19 @@ class SerializedApp:
             body = json.dumps({"path": self.state, "bytes": size}).encode()
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("PATH_INFO") == "/_kabinet/expire" and environ.get("REQUEST_METHOD") == "POST":
+            # {"table": name (optional), "now": epoch seconds (optional)}: TTL, now.
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                asked = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+                table, now = asked.get("table"), asked.get("now")
+            except (ValueError, AttributeError):
+                start_response("400 Bad Request", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+                return [b"not JSON body"]
+            with self.lock:
+                body = json.dumps({"removed": expire_items(table, now)}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if environ.get("PATH_INFO") == "/_kabinet/stats":
             with self.lock:
                 body = json.dumps(stats()).encode("utf-8")
@@ -733,6 +794,10 @@ class SerializedApp:
                 body = json.dumps(sent_mail()).encode("utf-8")
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
+        refused = presigned_put_refused(environ)
+        if refused is not None:
+            buffer_body(environ)  # read, so the connection stays usable
+            return refuse_signature(start_response, refused)
         buffer_body(environ)
         with self.lock:
             started = time.perf_counter()
@@ -784,6 +849,66 @@ def buffer_body(environ):
 
 
 FORM = "application/x-www-form-urlencoded"
+
+
+# The secret of the credentials the local SDK clients sign with (functions/local's
+# `sdk_config`): the emulator can check what they presign.
+PRESIGN_KEYS = {"test": "test"}
+
+
+def presigned_put_refused(environ):
+    """moto checks no signature, so a presigned PUT that signs `content-length` (the upload
+    URLs of files and imports) would store a body of any length. S3 refuses it: the
+    signature covers the length the URL was made for, and a request of another length
+    does not match it. Here such a PUT's query signature (SigV4) is checked against the
+    request as sent; a mismatch answers S3's 403 SignatureDoesNotMatch. Other requests,
+    and URLs signed with credentials the emulator does not know, go on unchecked.
+    Answers the error's message, or None."""
+    import hashlib
+    import hmac
+    from urllib.parse import parse_qsl, quote
+
+    if environ.get("REQUEST_METHOD") != "PUT":
+        return None
+    raw_query = environ.get("QUERY_STRING", "")
+    query = parse_qsl(raw_query, keep_blank_values=True)
+    params = dict(query)
+    signed = params.get("X-Amz-SignedHeaders", "").split(";")
+    if params.get("X-Amz-Algorithm") != "AWS4-HMAC-SHA256" or "content-length" not in signed:
+        return None
+    credential = params.get("X-Amz-Credential", "").split("/")
+    secret = PRESIGN_KEYS.get(credential[0]) if len(credential) == 5 else None
+    if secret is None:
+        return None
+    # The path as sent (already encoded once, as S3 signs it).
+    uri = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ.get("PATH_INFO", "/")).split("?")[0]
+    encode = lambda v: quote(v, safe="-_.~")
+    canonical_query = "&".join(f"{encode(k)}={encode(v)}" for k, v in sorted(
+        (k, v) for k, v in query if k != "X-Amz-Signature"))
+    header = {"host": environ.get("HTTP_HOST", ""), "content-length": environ.get("CONTENT_LENGTH", ""),
+              "content-type": environ.get("CONTENT_TYPE", "")}
+    headers = "".join(
+        f"{h}:{' '.join((header[h] if h in header else environ.get('HTTP_' + h.upper().replace('-', '_'), '')).split())}\n"
+        for h in signed)
+    canonical = "\n".join(["PUT", uri, canonical_query, headers, ";".join(signed), "UNSIGNED-PAYLOAD"])
+    scope = "/".join(credential[1:])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", params.get("X-Amz-Date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + secret).encode()
+    for part in credential[1:]:
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    if hmac.compare_digest(signature, params.get("X-Amz-Signature", "")):
+        return None
+    return ("The request signature we calculated does not match the signature you provided "
+            f"(signed headers: {';'.join(signed)}, content-length {header['content-length']}).")
+
+
+def refuse_signature(start_response, message):
+    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"
+            f"<Message>{message}</Message></Error>").encode()
+    start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 REST_OPERATIONS = {("POST", "/v2/email/outbound-emails"): "SES v2 SendEmail"}

@@ -65,7 +65,7 @@ impl Ctx {
         if access.touches_table() {
             ctx.store();
         }
-        if access.files.any() || access.exports.any() {
+        if access.touches_s3() {
             ctx.s3();
         }
         if access.mail {

@@ -11,7 +11,7 @@ use lambda_http::{Body, RequestExt};
 
 use crate::api::{dispatch, find, route, routes, Route};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
-use crate::permissions::{Access, Bucket};
+use crate::permissions::Access;
 use crate::Ctx;
 
 pub use lambda_http::Error;
@@ -103,10 +103,10 @@ impl Function {
             Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
-            Function::Exporter => Access::READ_WRITE.exports(Bucket::Write),
+            Function::Exporter => Access::READ_WRITE.objects(crate::api::EXPORT_WRITE),
             // Reads the upload; writes classes, roster records and memberships; finds
             // registered people by email (gsi2).
-            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).exports(Bucket::Read),
+            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).objects(crate::api::IMPORT_READ),
         }
     }
 }
@@ -262,8 +262,13 @@ pub fn change_records(event: aws_lambda_events::event::dynamodb::Event) -> Vec<c
         .into_iter()
         .map(|r| crate::events::ChangeRecord {
             id: r.change.sequence_number.clone().unwrap_or_else(|| r.event_id.clone()),
+            by_ttl: r.event_name == "REMOVE"
+                && r.user_identity
+                    .as_ref()
+                    .is_some_and(|u| crate::events::is_ttl_identity(Some(&u.type_), Some(&u.principal_id))),
             event_name: r.event_name,
             new_image: r.change.new_image.into(),
+            old_image: r.change.old_image.into(),
         })
         .collect()
 }
@@ -400,6 +405,30 @@ mod tests {
         assert_eq!(outbox.kind, "member_added");
         assert_eq!(outbox.payload, "{\"user_id\": \"u1\"}");
         assert!(records[1].outbox_event().is_none(), "other changes are not events");
+    }
+
+    /// TTL's removals name the DynamoDB service; a request's do not.
+    #[test]
+    fn tells_ttl_removals_from_a_requests() {
+        let record = |identity: &str| {
+            format!(
+                r#"{{"eventID": "3", "eventName": "REMOVE", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+                "awsRegion": "eu-central-1", {identity}
+                "dynamodb": {{
+                    "ApproximateCreationDateTime": 1795406275,
+                    "Keys": {{"pk": {{"S": "ORG#k7m3xq9pza"}}, "sk": {{"S": "UPLOAD#g1#f1"}}}},
+                    "OldImage": {{"pk": {{"S": "ORG#k7m3xq9pza"}}, "sk": {{"S": "UPLOAD#g1#f1"}}, "size": {{"N": "10"}}}},
+                    "SequenceNumber": "113", "SizeBytes": 40, "StreamViewType": "NEW_AND_OLD_IMAGES"
+                }}}}"#
+            )
+        };
+        let ttl = record(r#""userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},"#);
+        let event: aws_lambda_events::event::dynamodb::Event =
+            serde_json::from_str(&format!(r#"{{"Records": [{ttl}, {}]}}"#, record(""))).unwrap();
+        let records = change_records(event);
+        assert!(records[0].by_ttl && !records[1].by_ttl);
+        assert_eq!(records[0].old_image["size"].as_n().unwrap(), "10");
+        assert!(records[0].new_image.is_empty());
     }
 
     #[test]

@@ -59,13 +59,20 @@ pub async fn presign_upload(
     Ok(Presigned { url: request.uri().to_string(), headers: signed_headers(&request), expires_at })
 }
 
-/// A PUT of any size and type (the reader checks what arrives).
-pub async fn presign_put(s3: &Client, bucket: &str, key: &str, lifetime: time::Duration) -> Result<Presigned, String> {
+/// A PUT of exactly `size` bytes (signed), of any type (the reader checks what arrives).
+pub async fn presign_sized_put(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    lifetime: time::Duration,
+) -> Result<Presigned, String> {
     let expires_at = Timestamp::now().plus(lifetime);
     let request = s3
         .put_object()
         .bucket(bucket)
         .key(key)
+        .content_length(size as i64)
         .presigned(presigning(lifetime)?)
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
@@ -163,6 +170,15 @@ mod tests {
         let headers: std::collections::HashMap<_, _> = p.headers.iter().cloned().collect();
         assert_eq!(headers.get("content-type").map(String::as_str), Some("application/pdf"));
         assert_eq!(headers.get("content-length").map(String::as_str), Some("1234"));
+    }
+
+    #[tokio::test]
+    async fn a_sized_put_binds_the_length_only() {
+        let p =
+            presign_sized_put(&client(), "exports", "imports/o/i", 5678, time::Duration::minutes(15)).await.unwrap();
+        let signed = query(&p.url, "X-Amz-SignedHeaders");
+        assert_eq!(signed, "content-length;host");
+        assert_eq!(p.headers, [("content-length".to_string(), "5678".to_string())]);
     }
 
     #[tokio::test]

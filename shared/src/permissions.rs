@@ -4,21 +4,68 @@
 //! refuses any AWS call a route makes beyond it, so the declarations are tested by every
 //! integration test.
 
-/// Access to a bucket.
+/// A private bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Bucket {
-    None,
-    /// GetObject, HeadObject (and presigned downloads).
-    Read,
-    /// Read, plus PutObject and DeleteObject (and presigned uploads, and copies).
-    ReadWrite,
-    /// PutObject and AbortMultipartUpload only: writes files (in parts), reads none.
-    Write,
+    /// Group files (`FilesBucket`): uploads, then ready files.
+    Files,
+    /// Statistics exports and roster imports' uploads (`ExportsBucket`).
+    Exports,
 }
 
 impl Bucket {
-    pub const fn any(self) -> bool {
-        !matches!(self, Bucket::None)
+    /// Its logical name in the template.
+    pub const fn resource(self) -> &'static str {
+        match self {
+            Bucket::Files => "FilesBucket",
+            Bucket::Exports => "ExportsBucket",
+        }
+    }
+}
+
+/// What a function may do with the objects under a prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ObjectAction {
+    /// `s3:GetObject`: GET and HEAD, presigned downloads, a copy's source.
+    Read,
+    /// `s3:PutObject`: PUT, presigned uploads, a multipart upload's parts, a copy's target.
+    Write,
+    /// `s3:DeleteObject`.
+    Delete,
+    /// `s3:AbortMultipartUpload`: gives up a multipart upload (its parts go).
+    Abort,
+}
+
+impl ObjectAction {
+    /// The IAM action it is.
+    pub const fn iam(self) -> &'static str {
+        match self {
+            ObjectAction::Read => "s3:GetObject",
+            ObjectAction::Write => "s3:PutObject",
+            ObjectAction::Delete => "s3:DeleteObject",
+            ObjectAction::Abort => "s3:AbortMultipartUpload",
+        }
+    }
+}
+
+/// Objects a function may touch: those of `bucket` whose key starts with `prefix`, with
+/// `actions` only. The policy's resource is `<bucket ARN>/<prefix>*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Objects {
+    pub bucket: Bucket,
+    /// Ends with `/` (`uploads/`), or is empty for the whole bucket.
+    pub prefix: &'static str,
+    pub actions: &'static [ObjectAction],
+}
+
+impl Objects {
+    pub const fn new(bucket: Bucket, prefix: &'static str, actions: &'static [ObjectAction]) -> Objects {
+        Objects { bucket, prefix, actions }
+    }
+
+    /// Whether `action` on the object `key` of `bucket` is allowed.
+    pub fn allows(&self, bucket: Bucket, action: ObjectAction, key: &str) -> bool {
+        self.bucket == bucket && self.actions.contains(&action) && key.starts_with(self.prefix)
     }
 }
 
@@ -31,22 +78,15 @@ pub struct Access {
     pub table_write: bool,
     /// The global secondary indexes it queries, by name (`gsi1`, `gsi2`).
     pub indexes: &'static [&'static str],
-    pub files: Bucket,
-    pub exports: Bucket,
+    /// The objects it touches, by bucket and prefix, and how.
+    pub objects: &'static [Objects],
     /// Sends email through SES.
     pub mail: bool,
 }
 
 impl Access {
     /// Touches nothing (the OpenAPI document, the fallback).
-    pub const NONE: Access = Access {
-        table_read: false,
-        table_write: false,
-        indexes: &[],
-        files: Bucket::None,
-        exports: Bucket::None,
-        mail: false,
-    };
+    pub const NONE: Access = Access { table_read: false, table_write: false, indexes: &[], objects: &[], mail: false };
     /// Reads the table.
     pub const READ: Access = Access { table_read: true, ..Access::NONE };
     /// Reads and writes the table. Every organization-scoped route writes: a member's first
@@ -57,8 +97,10 @@ impl Access {
         table_read: true,
         table_write: true,
         indexes: &["gsi1", "gsi2"],
-        files: Bucket::ReadWrite,
-        exports: Bucket::ReadWrite,
+        objects: &[
+            Objects::new(Bucket::Files, "", &ALL_OBJECT_ACTIONS),
+            Objects::new(Bucket::Exports, "", &ALL_OBJECT_ACTIONS),
+        ],
         mail: true,
     };
 
@@ -67,12 +109,19 @@ impl Access {
         Access { indexes, ..self }
     }
 
-    pub const fn files(self, files: Bucket) -> Access {
-        Access { files, ..self }
+    /// Also touches these objects.
+    pub const fn objects(self, objects: &'static [Objects]) -> Access {
+        Access { objects, ..self }
     }
 
-    pub const fn exports(self, exports: Bucket) -> Access {
-        Access { exports, ..self }
+    /// Whether it calls S3 at all (the client is built at init only then).
+    pub const fn touches_s3(&self) -> bool {
+        !self.objects.is_empty()
+    }
+
+    /// Whether `action` on the object `key` of `bucket` is declared.
+    pub fn allows_s3(&self, bucket: Bucket, action: ObjectAction, key: &str) -> bool {
+        self.objects.iter().any(|o| o.allows(bucket, action, key))
     }
 
     pub const fn mail(self) -> Access {
@@ -115,15 +164,8 @@ impl Access {
     }
 }
 
-/// The S3 actions a bucket access grants.
-pub fn s3_actions(b: Bucket) -> &'static [&'static str] {
-    match b {
-        Bucket::None => &[],
-        Bucket::Read => &["s3:GetObject"],
-        Bucket::ReadWrite => &["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-        Bucket::Write => &["s3:PutObject", "s3:AbortMultipartUpload"],
-    }
-}
+const ALL_OBJECT_ACTIONS: [ObjectAction; 4] =
+    [ObjectAction::Read, ObjectAction::Write, ObjectAction::Delete, ObjectAction::Abort];
 
 #[cfg(test)]
 mod tests {
@@ -141,5 +183,21 @@ mod tests {
         assert!(!rw.allows_dynamodb("Scan", None) && !rw.allows_dynamodb("DeleteTable", None));
         assert!(Access::NONE.dynamodb_actions().is_empty());
         assert_eq!(Access::READ.dynamodb_actions(), ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]);
+    }
+
+    #[test]
+    fn objects_are_allowed_under_their_prefix_and_with_their_actions_only() {
+        const UPLOADS: &[Objects] = &[Objects::new(Bucket::Files, "uploads/", &[ObjectAction::Write])];
+        let access = Access::READ_WRITE.objects(UPLOADS);
+        assert!(access.touches_s3() && !Access::READ_WRITE.touches_s3());
+        assert!(access.allows_s3(Bucket::Files, ObjectAction::Write, "uploads/o/g/f"));
+        // Another prefix, another action, another bucket: refused.
+        assert!(!access.allows_s3(Bucket::Files, ObjectAction::Write, "files/o/g/f"));
+        assert!(!access.allows_s3(Bucket::Files, ObjectAction::Write, "uploads"));
+        assert!(!access.allows_s3(Bucket::Files, ObjectAction::Read, "uploads/o/g/f"));
+        assert!(!access.allows_s3(Bucket::Files, ObjectAction::Delete, "uploads/o/g/f"));
+        assert!(!access.allows_s3(Bucket::Exports, ObjectAction::Write, "uploads/o/g/f"));
+        assert!(!Access::NONE.allows_s3(Bucket::Files, ObjectAction::Read, "files/x"));
+        assert!(Access::ALL.allows_s3(Bucket::Exports, ObjectAction::Abort, "exports/x"));
     }
 }

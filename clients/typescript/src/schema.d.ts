@@ -1059,7 +1059,9 @@ export interface paths {
          * Announces a file
          * @description Announces a file (the group's members and admins) and answers where to upload it: a
          *     presigned PUT that takes exactly the announced size and type for 15 minutes. Then
-         *     `POST .../files/{file}/complete`. Honours `Idempotency-Key`.
+         *     `POST .../files/{file}/complete`. Its bytes count against the organization's quota
+         *     from now on (until it is completed, deleted, or dropped a day later), and a person has
+         *     at most 20 uploads under way. Honours `Idempotency-Key`.
          */
         post: operations["groups_files_create"];
         delete?: never;
@@ -1085,7 +1087,7 @@ export interface paths {
         /**
          * Deletes a file
          * @description Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-         *     too.
+         *     too, and an upload's bytes and place among its uploader's uploads are released.
          */
         delete: operations["groups_file_delete"];
         options?: never;
@@ -1387,8 +1389,9 @@ export interface paths {
         /**
          * Creates an import
          * @description Creates an import (admins) and answers a presigned PUT for its file, valid 15
-         *     minutes. Upload the zip of OneRoster 1.1 CSV files (or one CSV) there, then
-         *     `POST .../start`. Honours `Idempotency-Key`.
+         *     minutes, that takes exactly the declared `size` (signed: S3 refuses another length).
+         *     Upload the zip of OneRoster 1.1 CSV files (or one CSV) there, then `POST .../start`.
+         *     Honours `Idempotency-Key`.
          */
         post: operations["imports_create"];
         delete?: never;
@@ -2847,7 +2850,8 @@ export interface components {
         /**
          * @description A new import.
          * @example {
-         *       "file_name": "journal-2026.zip"
+         *       "file_name": "journal-2026.zip",
+         *       "size": 1843207
          *     }
          */
         NewImport: {
@@ -2856,6 +2860,12 @@ export interface components {
              *     it (or by its columns). At most 200 characters.
              */
             file_name?: string | null;
+            /**
+             * Format: int64
+             * @description The file's size in bytes, 1 to 268,435,456 (256 MiB): the upload URL takes exactly
+             *     this many bytes.
+             */
+            size: number;
         };
         /**
          * @description A new import and where to upload its file.
@@ -2887,9 +2897,11 @@ export interface components {
          *       },
          *       "upload": {
          *         "expires_at": "2026-09-10T06:45:14.590Z",
-         *         "headers": {},
+         *         "headers": {
+         *           "content-length": "1843207"
+         *         },
          *         "method": "PUT",
-         *         "url": "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/imports/k7m3xq9pza/01m2504zsyejq6j73vacc5c427?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20260910%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=4a611cd92bcc789449824d16b74bcf804c973ef6d690b30e8a1399384c0b63fe&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK"
+         *         "url": "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/imports/k7m3xq9pza/01m2504zsyejq6j73vacc5c427?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20260910%2Feu-central-1%2Fs3%2Faws4_request&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bhost&X-Amz-Signature=4a611cd92bcc789449824d16b74bcf804c973ef6d690b30e8a1399384c0b63fe&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMSJHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK"
          *       }
          *     }
          */
@@ -10733,7 +10745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description `too_many_uploads` (20 under way: complete or delete one); a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -10760,7 +10772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            /** @description `validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12599,7 +12611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            /** @description `validation_failed`, or `upload_too_large` (a declared size over 256 MiB); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     [name: string]: unknown;

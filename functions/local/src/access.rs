@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::query::QueryInput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use kabinet::permissions::Access;
+use kabinet::permissions::{Access, Bucket, ObjectAction};
 
 tokio::task_local! {
     /// The function being served (its name and declared access) on this task.
@@ -25,8 +25,84 @@ pub async fn serving<F: std::future::Future>(name: &'static str, access: Access,
 
 /// Refuses AWS calls that the function being served did not declare. Calls made outside
 /// any function (setting up the emulator, tests looking under the API) pass.
-#[derive(Debug, Clone, Copy)]
-pub struct AccessCheck;
+#[derive(Debug, Clone, Default)]
+pub struct AccessCheck {
+    /// The names of the files and exports buckets (an object call names one of them).
+    buckets: Option<(String, String)>,
+}
+
+impl AccessCheck {
+    /// A check that knows the buckets of `config` (S3 calls name them).
+    pub fn with_buckets(config: &kabinet::config::Config) -> AccessCheck {
+        AccessCheck { buckets: Some((config.files_bucket.clone(), config.exports_bucket.clone())) }
+    }
+
+    fn bucket(&self, name: Option<&str>) -> Option<Bucket> {
+        let (files, exports) = self.buckets.as_ref()?;
+        match name? {
+            n if n == files => Some(Bucket::Files),
+            n if n == exports => Some(Bucket::Exports),
+            _ => None,
+        }
+    }
+
+    /// The S3 actions a call needs that `access` does not declare, in words.
+    fn s3_refused(&self, access: &Access, operation: &str, input: &Input) -> Vec<String> {
+        let wanted = s3_actions(operation, input);
+        if wanted.is_empty() {
+            return vec![format!("s3:{operation}")];
+        }
+        wanted
+            .into_iter()
+            .filter(|(action, bucket, key)| match self.bucket(bucket.as_deref()) {
+                Some(b) => !access.allows_s3(b, *action, key),
+                None => true,
+            })
+            .map(|(action, bucket, key)| {
+                format!("{} on {}/{key}", action.iam(), bucket.as_deref().unwrap_or("an unknown bucket"))
+            })
+            .collect()
+    }
+}
+
+type Input = aws_smithy_runtime_api::client::interceptors::context::Input;
+
+/// The object actions an S3 call needs, each with its bucket and key (none for a call no
+/// function may make).
+fn s3_actions(operation: &str, input: &Input) -> Vec<(ObjectAction, Option<String>, String)> {
+    use aws_sdk_s3::operation as op;
+    macro_rules! on {
+        ($ty:ty, $action:expr) => {
+            input
+                .downcast_ref::<$ty>()
+                .map(|i| vec![($action, i.bucket().map(str::to_owned), i.key().unwrap_or_default().to_owned())])
+                .unwrap_or_default()
+        };
+    }
+    match operation {
+        "GetObject" => on!(op::get_object::GetObjectInput, ObjectAction::Read),
+        "HeadObject" => on!(op::head_object::HeadObjectInput, ObjectAction::Read),
+        "PutObject" => on!(op::put_object::PutObjectInput, ObjectAction::Write),
+        "DeleteObject" => on!(op::delete_object::DeleteObjectInput, ObjectAction::Delete),
+        "CreateMultipartUpload" => on!(op::create_multipart_upload::CreateMultipartUploadInput, ObjectAction::Write),
+        "UploadPart" => on!(op::upload_part::UploadPartInput, ObjectAction::Write),
+        "CompleteMultipartUpload" => {
+            on!(op::complete_multipart_upload::CompleteMultipartUploadInput, ObjectAction::Write)
+        }
+        "AbortMultipartUpload" => on!(op::abort_multipart_upload::AbortMultipartUploadInput, ObjectAction::Abort),
+        // The source is read, the target written: `<bucket>/<key>`.
+        "CopyObject" => {
+            let mut out = on!(op::copy_object::CopyObjectInput, ObjectAction::Write);
+            if let Some(source) = input.downcast_ref::<op::copy_object::CopyObjectInput>().and_then(|i| i.copy_source())
+            {
+                let (bucket, key) = source.trim_start_matches('/').split_once('/').unwrap_or((source, ""));
+                out.push((ObjectAction::Read, Some(bucket.to_owned()), key.to_owned()));
+            }
+            out
+        }
+        _ => vec![],
+    }
+}
 
 impl AccessCheck {
     fn check(&self, context: &BeforeSerializationInterceptorContextRef<'_>, cfg: &ConfigBag) -> Result<(), String> {
@@ -47,20 +123,7 @@ impl AccessCheck {
                 })
                 .collect(),
             "sesv2" | "ses" if !access.mail => vec![format!("ses:{}", meta.name())],
-            "s3" => {
-                let write = !matches!(meta.name(), "GetObject" | "HeadObject" | "ListObjectsV2");
-                let allowed = [access.files, access.exports].iter().any(|b| match b {
-                    kabinet::permissions::Bucket::None => false,
-                    kabinet::permissions::Bucket::Read => !write,
-                    kabinet::permissions::Bucket::ReadWrite => !matches!(meta.name(), "AbortMultipartUpload"),
-                    kabinet::permissions::Bucket::Write => write && meta.name() != "DeleteObject",
-                });
-                if allowed {
-                    vec![]
-                } else {
-                    vec![format!("s3:{}", meta.name())]
-                }
-            }
+            "s3" => self.s3_refused(&access, meta.name(), input),
             _ => vec![],
         };
         if refused.is_empty() {
@@ -76,10 +139,7 @@ impl AccessCheck {
 }
 
 /// The IAM actions a DynamoDB call needs, with the index a query reads.
-fn dynamodb_actions(
-    operation: &str,
-    input: &aws_smithy_runtime_api::client::interceptors::context::Input,
-) -> Vec<(String, Option<String>)> {
+fn dynamodb_actions(operation: &str, input: &Input) -> Vec<(String, Option<String>)> {
     match operation {
         "Query" => {
             let index = input.downcast_ref::<QueryInput>().and_then(|q| q.index_name().map(str::to_owned));
@@ -132,13 +192,16 @@ impl Intercept for AccessCheck {
 
 /// Clients for a local context, each checking calls against the function being served.
 pub fn checked_ctx(config: kabinet::config::Config, aws: &aws_config::SdkConfig) -> kabinet::Ctx {
+    let check = AccessCheck::with_buckets(&config);
     let db = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(aws).interceptor(AccessCheck).build(),
+        aws_sdk_dynamodb::config::Builder::from(aws).interceptor(check.clone()).build(),
     );
     let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(aws).force_path_style(config.s3_path_style).interceptor(AccessCheck).build(),
+        aws_sdk_s3::config::Builder::from(aws)
+            .force_path_style(config.s3_path_style)
+            .interceptor(check.clone())
+            .build(),
     );
-    let ses =
-        aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(aws).interceptor(AccessCheck).build());
+    let ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(aws).interceptor(check).build());
     kabinet::Ctx::with_clients(config, aws, db, Some(s3), Some(ses))
 }

@@ -152,6 +152,26 @@ impl Emulator {
     }
 }
 
+/// Does now what DynamoDB's TTL does in its own time (moto never does): removes the items
+/// of `table` whose TTL is at or before `now` (Unix seconds), each with a `REMOVE` stream
+/// record marked as the service's, as TTL's are. Answers how many went.
+pub async fn expire_ttl(endpoint: &str, table: &str, now: i64) -> Result<u64, String> {
+    let client =
+        reqwest::Client::builder().timeout(std::time::Duration::from_secs(60)).build().map_err(|e| e.to_string())?;
+    let answer = client
+        .post(format!("{endpoint}/_kabinet/expire"))
+        .json(&serde_json::json!({"table": table, "now": now}))
+        .send()
+        .await
+        .map_err(|e| format!("expiring items: {e}"))?;
+    if !answer.status().is_success() {
+        return Err(format!("expiring items: the emulator answered {}", answer.status()));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&answer.text().await.map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    Ok(body["removed"][table].as_u64().unwrap_or(0))
+}
+
 /// SDK settings for an emulator: fixed region and dummy credentials.
 pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use kabinet::events::{exporter, importer, notifier, ChangeRecord};
+use kabinet::events::{exporter, importer, is_ttl_identity, notifier, ChangeRecord};
 use kabinet::lambda::Function;
 use kabinet::Ctx;
 
@@ -107,14 +107,22 @@ pub async fn run(
                     more |= out.records().len() >= BATCH as usize;
                     for r in out.records() {
                         let Some(change) = r.dynamodb() else { continue };
-                        let image: HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue> =
-                            change.new_image().cloned().unwrap_or_default();
-                        let item: serde_dynamo::Item = image.into();
+                        let image = |i: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+                            let item: serde_dynamo::Item = i.cloned().unwrap_or_default().into();
+                            item.into()
+                        };
+                        let event_name = r.event_name().map(|n| n.as_str().to_string()).unwrap_or_default();
+                        // As Lambda hands it: TTL's deletions name the DynamoDB service.
+                        let identity = r.user_identity();
+                        let by_ttl = event_name == "REMOVE"
+                            && identity.is_some_and(|u| is_ttl_identity(u.r#type(), u.principal_id()));
                         batch.push((
                             ChangeRecord {
                                 id: change.sequence_number().unwrap_or_default().to_string(),
-                                event_name: r.event_name().map(|n| n.as_str().to_string()).unwrap_or_default(),
-                                new_image: item.into(),
+                                event_name,
+                                new_image: image(change.new_image()),
+                                old_image: image(change.old_image()),
+                                by_ttl,
                             },
                             0,
                         ));

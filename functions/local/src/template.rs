@@ -8,7 +8,7 @@
 use std::fmt::Write;
 
 use kabinet::lambda::Function;
-use kabinet::permissions::{s3_actions, Access, Bucket};
+use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
 pub const MARKER: &str = "  # ====== Generated from the route table by `make template`: do not edit below. ======";
@@ -126,14 +126,17 @@ fn function(out: &mut String, f: &Function) {
              Path: $default\n            Method: ANY\n            Auth:\n              Authorizer: NONE\n",
         ),
         // Partial batch failures are retried (bisecting the batch), at most 10 times and
-        // for at most a day; what still fails lands in NotifierFailures (alarmed).
+        // for at most a day; what still fails lands in NotifierFailures (alarmed). Two
+        // filters: outbox events, and the uploads DynamoDB's TTL removes (their
+        // reservations are released).
         Function::Notifier => out.push_str(
             "        Outbox:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
              StartingPosition: TRIM_HORIZON\n            BatchSize: 25\n            MaximumBatchingWindowInSeconds: 1\n            \
              BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 10\n            \
              MaximumRecordAgeInSeconds: 86400\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
              FilterCriteria:\n              Filters:\n                \
-             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"EVENT#\"}]}}}}'\n            \
+             - Pattern: '{\"eventName\": [\"INSERT\"], \"dynamodb\": {\"Keys\": {\"pk\": {\"S\": [{\"prefix\": \"EVENT#\"}]}}}}'\n                \
+             - Pattern: '{\"eventName\": [\"REMOVE\"], \"userIdentity\": {\"type\": [\"Service\"], \"principalId\": [\"dynamodb.amazonaws.com\"]}, \"dynamodb\": {\"Keys\": {\"sk\": {\"S\": [{\"prefix\": \"UPLOAD#\"}]}}}}'\n            \
              DestinationConfig:\n              OnFailure:\n                Type: SQS\n                \
              Destination: !GetAtt NotifierFailures.Arn\n",
         ),
@@ -199,10 +202,11 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>) {
             access.indexes.iter().map(|i| format!("!Sub \"${{Table.Arn}}/index/{i}\"")).collect();
         statement(&mut statements, &["dynamodb:Query"], &resources);
     }
-    for (bucket, resource) in [(access.files, "FilesBucket"), (access.exports, "ExportsBucket")] {
-        if bucket != Bucket::None {
-            statement(&mut statements, s3_actions(bucket), &[format!("!Sub \"${{{resource}.Arn}}/*\"")]);
-        }
+    // Each declaration its own statement: its actions on its prefix only.
+    for objects in access.objects {
+        let actions: Vec<&str> = objects.actions.iter().map(|a| a.iam()).collect();
+        let resource = format!("!Sub \"${{{}.Arn}}/{}*\"", objects.bucket.resource(), objects.prefix);
+        statement(&mut statements, &actions, &[resource]);
     }
     if access.mail {
         statement(

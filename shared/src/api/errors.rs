@@ -1,7 +1,7 @@
 //! Store failures and refusals as problems: the one place that says which refusal
 //! answers with which status and code.
 
-use crate::domain::files::ORG_QUOTA;
+use crate::domain::files::{MAX_OPEN_UPLOADS, ORG_QUOTA};
 use crate::domain::invitations::{until_next_day, DAILY_INVITATION_EMAILS};
 use crate::domain::join_requests::DAILY_ROSTER_LINKS;
 use crate::domain::LinkRefusal;
@@ -55,6 +55,13 @@ impl From<FileError> for ApiError {
         match e {
             FileError::NoAccess | FileError::GroupGone => ApiError::NotFound("group"),
             FileError::QuotaExceeded => quota_exceeded(),
+            FileError::TooManyUploads => ApiError::conflict(
+                "too_many_uploads",
+                format!(
+                    "You have {MAX_OPEN_UPLOADS} uploads under way: complete or delete one of them first \
+                     (an upload not completed is dropped a day after it was started)."
+                ),
+            ),
             FileError::Gone => ApiError::NotFound("file"),
             FileError::Store(e) => e.into(),
         }
@@ -65,7 +72,7 @@ pub fn quota_exceeded() -> ApiError {
     ApiError::Unprocessable {
         code: "quota_exceeded",
         detail: format!(
-            "The organization's files would take more than its {} GiB: delete files it no longer needs.",
+            "The organization's files and uploads under way would take more than its {} GiB: delete files it no longer needs.",
             ORG_QUOTA >> 30
         ),
     }

@@ -172,9 +172,10 @@ async fn caller_and_file(ctx: &Ctx, req: &ApiRequest, uploads: bool) -> Result<(
     let (caller, group, mut read) = in_group(ctx, req, &group, &also).await?;
     let ready = read.file(FileStatus::Ready, &group.id, &id)?;
     let upload = if uploads { read.file(FileStatus::Uploading, &group.id, &id)? } else { None };
-    // An upload is its uploader's alone until completed (and gone once expired).
-    let now = Timestamp::now();
-    let upload = upload.filter(|u| u.uploaded_by == caller.member.user_id && u.created_at.plus(UPLOAD_LIFETIME) > now);
+    // An upload is its uploader's alone until completed. One past its lifetime that TTL
+    // has not removed yet (DynamoDB takes its time) can no longer be completed, but its
+    // uploader may still delete it, which releases what it reserved at once.
+    let upload = upload.filter(|u| u.uploaded_by == caller.member.user_id);
     let file = ready.or(upload).ok_or(ApiError::NotFound("file"))?;
     Ok((caller, group, file))
 }
@@ -194,12 +195,15 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 /// Announces a file (the group's members and admins) and answers where to upload it: a
 /// presigned PUT that takes exactly the announced size and type for 15 minutes. Then
-/// `POST .../files/{file}/complete`. Honours `Idempotency-Key`.
+/// `POST .../files/{file}/complete`. Its bytes count against the organization's quota
+/// from now on (until it is completed, deleted, or dropped a day later), and a person has
+/// at most 20 uploads under way. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/files", tag = "files", request_body = NewFile,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Announced: upload it now", body = NewFileView, headers(("Location" = String))),
-              (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded`")))]
+              (status = 409, description = "`too_many_uploads` (20 under way: complete or delete one)"),
+              (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let group = id_param(&req, "group")?;
     let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
@@ -225,6 +229,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         uploaded_by_name: caller.member.name.clone(),
         created_at: Timestamp::now(),
         status: FileStatus::Uploading,
+        reserved: true,
     };
     let (s3, bucket) = (ctx.s3(), &ctx.config().files_bucket);
     let put = objects::presign_upload(s3, bucket, &file.object_key(), file.size, &file.content_type, URL_LIFETIME)
@@ -255,7 +260,8 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
               (status = 422, description = "`quota_exceeded`")))]
 pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, _, upload) = caller_and_file(&ctx, &req, true).await?;
-    if upload.uploaded_by != caller.member.user_id {
+    let expired = upload.status == FileStatus::Uploading && upload.created_at.plus(UPLOAD_LIFETIME) <= Timestamp::now();
+    if upload.uploaded_by != caller.member.user_id || expired {
         return Err(ApiError::NotFound("file"));
     }
     if upload.status == FileStatus::Ready {
@@ -333,7 +339,7 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 }
 
 /// Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-/// too.
+/// too, and an upload's bytes and place among its uploader's uploads are released.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/files/{file}", tag = "files",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("file" = String, Path, description = "file ID")),

@@ -108,13 +108,16 @@ impl ImportView {
 }
 
 /// A new import.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"file_name": "journal-2026.zip"}))]
+#[schema(example = json!({"file_name": "journal-2026.zip", "size": 1843207}))]
 pub struct NewImport {
     /// The upload's file name (`journal-2026.zip`, `users.csv`): a single CSV is known by
     /// it (or by its columns). At most 200 characters.
     pub file_name: Option<String>,
+    /// The file's size in bytes, 1 to 268,435,456 (256 MiB): the upload URL takes exactly
+    /// this many bytes.
+    pub size: i64,
 }
 
 /// A new import and where to upload its file.
@@ -150,13 +153,13 @@ pub struct NewImport {
             "https://kabinet-prod-exportsbucket-8t2w5q1z6y0n.s3.eu-central-1.amazonaws.com/imports/k7m3xq",
             "9pza/01m2504zsyejq6j73vacc5c427?x-id=PutObject&X-Amz-Algorithm=AWS4-HMAC-SHA256",
             "&X-Amz-Credential=ASIAQ3EGUBHZ7KXN4T5W%2F20260910%2Feu-central-1%2Fs3%2Faws4_request",
-            "&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host",
+            "&X-Amz-Date=20260910T063014Z&X-Amz-Expires=900&X-Amz-SignedHeaders=content-length%3Bhost",
             "&X-Amz-Signature=4a611cd92bcc789449824d16b74bcf804c973ef6d690b30e8a1399384c0b63fe",
             "&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEKj%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaDGV1LWNlbnRyYWwtMS",
             "JHMEUCIQDx7f1q9Lw3nV8cRkT2mYpZ5bHs0aJ4eUoX1gNtQi6WdAIgV7rK",
         ),
         "method": "PUT",
-        "headers": {},
+        "headers": {"content-length": "1843207"},
         "expires_at": "2026-09-10T06:45:14.590Z"
     }
 }))]
@@ -186,16 +189,16 @@ async fn admin(ctx: &Ctx, req: &ApiRequest, also: &[Also]) -> Result<(Caller, cr
 }
 
 /// Creates an import (admins) and answers a presigned PUT for its file, valid 15
-/// minutes. Upload the zip of OneRoster 1.1 CSV files (or one CSV) there, then
-/// `POST .../start`. Honours `Idempotency-Key`.
+/// minutes, that takes exactly the declared `size` (signed: S3 refuses another length).
+/// Upload the zip of OneRoster 1.1 CSV files (or one CSV) there, then `POST .../start`.
+/// Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/imports", tag = "imports", request_body = NewImport,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 201, description = "Created: upload the file now", body = NewImportView, headers(("Location" = String))),
-              (status = 422, description = "`validation_failed`")))]
+              (status = 422, description = "`validation_failed`, or `upload_too_large` (a declared size over 256 MiB)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let body: Result<NewImport, ApiError> =
-        if req.body.iter().all(u8::is_ascii_whitespace) { Ok(NewImport::default()) } else { req.json() };
+    let body: Result<NewImport, ApiError> = req.json();
     let (caller, _) = admin(&ctx, &req, &[]).await?;
     let body = body?;
     let file_name = match body.file_name.as_deref().map(|n| text::optional(n, 200)) {
@@ -203,9 +206,17 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Some(Err(e)) => return Err(ApiError::validation("file_name", e)),
         None => None,
     };
+    if body.size < 1 {
+        return Err(ApiError::validation("size", "must be at least 1 byte".to_string()));
+    }
+    let size = body.size as u64;
+    if size > MAX_UPLOAD_BYTES {
+        return Err(too_large());
+    }
     let now = Timestamp::now();
     let import = Import::new(&caller.org.id, file_name, &caller.member.user_id, &caller.member.name, now);
-    let upload = objects::presign_put(ctx.s3(), &ctx.config().exports_bucket, &import.object_key(), UPLOAD_LIFETIME)
+    let (s3, bucket) = (ctx.s3(), &ctx.config().exports_bucket);
+    let upload = objects::presign_sized_put(s3, bucket, &import.object_key(), size, UPLOAD_LIFETIME)
         .await
         .map_err(|e| ApiError::Internal(format!("presigning an import's upload: {e}")))?;
     let audit = caller.audit("import.create", "import", &import.id).after(json!({ "file_name": import.file_name }));
@@ -249,10 +260,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         ));
     };
     if head.size > MAX_UPLOAD_BYTES {
-        return Err(ApiError::Unprocessable {
-            code: "upload_too_large",
-            detail: format!("The file is larger than {} MiB.", MAX_UPLOAD_BYTES >> 20),
-        });
+        return Err(too_large());
     }
     if head.size == 0 {
         return Err(ApiError::Unprocessable { code: "upload_empty", detail: "The uploaded file is empty.".into() });
@@ -277,6 +285,13 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     import.invite = body.invite;
     let location = format!("/v1/orgs/{}/imports/{}", caller.org.id, import.id);
     Ok(ApiResponse::json(http::StatusCode::ACCEPTED, &ImportView::of(&import, now))?.with_header("location", &location))
+}
+
+fn too_large() -> ApiError {
+    ApiError::Unprocessable {
+        code: "upload_too_large",
+        detail: format!("The file is larger than {} MiB.", MAX_UPLOAD_BYTES >> 20),
+    }
 }
 
 fn started() -> ApiError {

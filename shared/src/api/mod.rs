@@ -41,8 +41,11 @@ use http::Method;
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::{RefOr, Schema};
 
+use crate::domain::exports::EXPORTS_PREFIX;
+use crate::domain::files::{FILES_PREFIX, UPLOADS_PREFIX};
+use crate::domain::imports::IMPORTS_PREFIX;
 use crate::http::{ApiError, ApiRequest, ApiResponse};
-use crate::permissions::{Access, Bucket};
+use crate::permissions::{Access, Bucket, ObjectAction::*, Objects};
 use crate::Ctx;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
@@ -141,6 +144,25 @@ const GSI1: &[&str] = &["gsi1"];
 const GSI2: &[&str] = &["gsi2"];
 const GSI1_2: &[&str] = &["gsi1", "gsi2"];
 
+// The objects routes touch, each under its own prefix: an upload is PUT (presigned) to
+// `uploads/`, checked, copied to `files/` and dropped; a ready file is read (presigned)
+// and deleted; an import's file is PUT (presigned) to and read from `imports/`; exports
+// are read (presigned) from `exports/`.
+const FILE_UPLOAD: &[Objects] = &[Objects::new(Bucket::Files, UPLOADS_PREFIX, &[Write])];
+const FILE_COMPLETE: &[Objects] = &[
+    Objects::new(Bucket::Files, UPLOADS_PREFIX, &[Read, Delete]),
+    Objects::new(Bucket::Files, FILES_PREFIX, &[Write, Delete]),
+];
+const FILE_READ: &[Objects] = &[Objects::new(Bucket::Files, FILES_PREFIX, &[Read])];
+const FILE_DELETE: &[Objects] =
+    &[Objects::new(Bucket::Files, UPLOADS_PREFIX, &[Delete]), Objects::new(Bucket::Files, FILES_PREFIX, &[Delete])];
+const EXPORT_READ: &[Objects] = &[Objects::new(Bucket::Exports, EXPORTS_PREFIX, &[Read])];
+const IMPORT_UPLOAD: &[Objects] = &[Objects::new(Bucket::Exports, IMPORTS_PREFIX, &[Write])];
+/// What the importer reads too.
+pub const IMPORT_READ: &[Objects] = &[Objects::new(Bucket::Exports, IMPORTS_PREFIX, &[Read])];
+/// What the exporter writes: its files, in parts (an upload given up is aborted).
+pub const EXPORT_WRITE: &[Objects] = &[Objects::new(Bucket::Exports, EXPORTS_PREFIX, &[Write, Abort])];
+
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     vec![
         route!("me-get", me::get, RW),
@@ -195,7 +217,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("groups-create", groups::create, RW, Idempotent),
         route!("groups-get", groups::get, RW),
         route!("groups-patch", groups::patch, RW),
-        route!("groups-delete", groups::delete, RW.files(Bucket::ReadWrite)),
+        route!("groups-delete", groups::delete, RW.objects(FILE_DELETE)),
         route!("groups-members-list", groups::members, RW),
         route!("groups-members-add", groups::add_members, RW),
         route!("groups-member-remove", groups::remove_member, RW),
@@ -215,10 +237,10 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("groups-announcement-patch", discussions::patch_announcement, RW),
         route!("groups-announcement-delete", discussions::delete_announcement, RW),
         route!("groups-files-list", files::list, RW),
-        route!("groups-files-create", files::create, RW.files(Bucket::ReadWrite), Idempotent),
-        route!("groups-file-get", files::get, RW.files(Bucket::Read)),
-        route!("groups-file-delete", files::delete, RW.files(Bucket::ReadWrite)),
-        route!("groups-file-complete", files::complete, RW.files(Bucket::ReadWrite)),
+        route!("groups-files-create", files::create, RW.objects(FILE_UPLOAD), Idempotent),
+        route!("groups-file-get", files::get, RW.objects(FILE_READ)),
+        route!("groups-file-delete", files::delete, RW.objects(FILE_DELETE)),
+        route!("groups-file-complete", files::complete, RW.objects(FILE_COMPLETE)),
         route!("courses-list", courses::list, RW),
         route!("courses-create", courses::create, RW, Idempotent),
         route!("courses-get", courses::get, RW),
@@ -233,13 +255,13 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("courses-group-unlink", courses::unlink_group, RW),
         route!("stats-summary", stats::summary, RW),
         route!("stats-employees", stats::employees, RW),
-        route!("exports-list", exports::list, RW.exports(Bucket::Read)),
+        route!("exports-list", exports::list, RW.objects(EXPORT_READ)),
         route!("exports-create", exports::create, RW, Idempotent),
-        route!("exports-get", exports::get, RW.exports(Bucket::Read)),
+        route!("exports-get", exports::get, RW.objects(EXPORT_READ)),
         route!("imports-list", imports::list, RW),
-        route!("imports-create", imports::create, RW.exports(Bucket::Write), Idempotent),
+        route!("imports-create", imports::create, RW.objects(IMPORT_UPLOAD), Idempotent),
         route!("imports-get", imports::get, RW),
-        route!("imports-start", imports::start, RW.exports(Bucket::Read)),
+        route!("imports-start", imports::start, RW.objects(IMPORT_READ)),
         route!("roster-list", roster::list, RW),
         route!("roster-invite", roster::invite, RW),
         route!("me-roster-links-create", roster::link, RW.indexes(GSI1), Idempotent),

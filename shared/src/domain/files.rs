@@ -17,6 +17,8 @@ pub const MAX_FILE_NAME: usize = 255;
 pub const URL_LIFETIME: time::Duration = time::Duration::minutes(15);
 /// How long an announced upload waits to be completed before it is dropped.
 pub const UPLOAD_LIFETIME: time::Duration = time::Duration::days(1);
+/// How many uploads a person may have under way in an organization at once.
+pub const MAX_OPEN_UPLOADS: u32 = 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -40,6 +42,11 @@ pub struct GroupFile {
     pub uploaded_by_name: String,
     pub created_at: Timestamp,
     pub status: FileStatus,
+    /// An upload whose bytes (and a place among its uploader's open uploads) were reserved
+    /// when it was announced, until it is completed, deleted or expires. (Uploads announced
+    /// before reservations were kept count only once completed.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reserved: bool,
 }
 
 impl GroupFile {

@@ -79,10 +79,14 @@ pub struct Org {
     pub student_count: u32,
     #[serde(default)]
     pub parent_count: u32,
-    /// Bytes of the organization's ready group files (kept with every completed and
-    /// deleted file; see [`crate::domain::files::ORG_QUOTA`]).
+    /// The bytes its quota counts ([`crate::domain::files::ORG_QUOTA`]): its ready group
+    /// files and the uploads under way, each reserved when announced (kept with every
+    /// announced, completed, deleted and expired upload and every deleted file).
     #[serde(default)]
     pub storage_bytes: u64,
+    /// The part of `storage_bytes` reserved by uploads not completed yet.
+    #[serde(default)]
+    pub reserved_bytes: u64,
     /// Its ready group files.
     #[serde(default)]
     pub file_count: u64,
@@ -116,6 +120,7 @@ impl Org {
             student_count: 0,
             parent_count: 0,
             storage_bytes: 0,
+            reserved_bytes: 0,
             file_count: 0,
             created_by: creator.clone(),
             created_at: now,

@@ -121,7 +121,11 @@ impl Summary {
                 uses: active.iter().map(|l| u64::from(l.uses)).sum(),
             },
             invitations: InvitationCounts { pending: days.pending_invitations },
-            files: FileCounts { count: o.file_count, bytes: o.storage_bytes, quota_bytes: ORG_QUOTA },
+            files: FileCounts {
+                count: o.file_count,
+                bytes: o.storage_bytes.saturating_sub(o.reserved_bytes),
+                quota_bytes: ORG_QUOTA,
+            },
             active_7d: last_active.iter().take(7).sum(),
             active_30d: last_active.iter().take(30).sum(),
             as_of: now,

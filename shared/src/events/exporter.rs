@@ -416,7 +416,7 @@ mod tests {
         image.insert("pk".into(), AttributeValue::S("ORG#k7m3xq9pza".into()));
         image.insert("sk".into(), AttributeValue::S(sk.into()));
         image.insert("org_id".into(), AttributeValue::S("k7m3xq9pza".into()));
-        ChangeRecord { id: "1".into(), event_name: event.into(), new_image: image }
+        ChangeRecord { id: "1".into(), event_name: event.into(), new_image: image, ..Default::default() }
     }
 
     #[test]

@@ -5,18 +5,29 @@
 pub mod exporter;
 pub mod importer;
 pub mod notifier;
+pub mod uploads;
 
 use crate::store::outbox::{self, Event};
 use crate::store::tx::Item;
 
 /// One change from the table's stream, however it arrived.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ChangeRecord {
     /// What a partial batch failure names: the record's sequence number.
     pub id: String,
     /// `INSERT`, `MODIFY` or `REMOVE`.
     pub event_name: String,
     pub new_image: Item,
+    /// The item as it was (a `REMOVE`'s, a `MODIFY`'s).
+    pub old_image: Item,
+    /// A `REMOVE` DynamoDB's TTL made (the record's `userIdentity` is the service
+    /// `dynamodb.amazonaws.com`), not a request.
+    pub by_ttl: bool,
+}
+
+/// Whether a stream record's `userIdentity` (type, principal) is DynamoDB's TTL.
+pub fn is_ttl_identity(kind: Option<&str>, principal: Option<&str>) -> bool {
+    kind == Some("Service") && principal == Some("dynamodb.amazonaws.com")
 }
 
 impl ChangeRecord {

@@ -17,6 +17,10 @@
 //! cannot be read) cannot succeed later: it is recorded on the event item (`failures`) and
 //! on the send claim, counted in the `MailPermanentFailures` metric, and not retried, so
 //! it does not hold up the events behind it.
+//!
+//! The same consumer releases what expired uploads reserved (see [`super::uploads`]): it
+//! already reads the table's stream, and a function of its own would be one more
+//! resource in a stack at its budget.
 
 use serde_json::{json, Value};
 
@@ -54,6 +58,9 @@ pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
 
 /// One record: `Some(its ID)` when it must be delivered again.
 async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
+    if super::uploads::is_expired_upload(&record) {
+        return super::uploads::release(ctx, &record).await;
+    }
     let read = record.outbox_event().map(|r| r.and_then(|e| e.event().map(|typed| (e, typed))));
     let (event, typed) = match read {
         None => return None,

@@ -54,6 +54,11 @@ pub const ANNOUNCE_PREFIX: &str = "ANNOUNCE#";
 pub const FILE_PREFIX: &str = "FILE#";
 /// A group's announced uploads, not completed yet (`UPLOAD#<group>#<file>`; expire).
 pub const UPLOAD_PREFIX: &str = "UPLOAD#";
+/// How many uploads a member has under way (`UPLOADS#<user>`, `open_uploads`).
+pub const UPLOADS_PREFIX: &str = "UPLOADS#";
+/// An expired upload whose reservation was released (`UPLOADGONE#<file>`; expires): a
+/// redelivered expiry releases nothing again.
+pub const UPLOADGONE_PREFIX: &str = "UPLOADGONE#";
 /// How many members were last active on a day, and active that day
 /// (`ACTIVEDAY#2026-12-06`; expires).
 pub const ACTIVEDAY_PREFIX: &str = "ACTIVEDAY#";
@@ -286,6 +291,14 @@ pub fn files_prefix(status: FileStatus, group: &str) -> String {
         FileStatus::Ready => format!("{FILE_PREFIX}{group}#"),
         FileStatus::Uploading => format!("{UPLOAD_PREFIX}{group}#"),
     }
+}
+
+pub fn open_uploads_sk(user: &UserId) -> String {
+    format!("{UPLOADS_PREFIX}{user}")
+}
+
+pub fn upload_gone_sk(file: &str) -> String {
+    format!("{UPLOADGONE_PREFIX}{file}")
 }
 
 pub fn file_sk(status: FileStatus, group: &str, id: &str) -> String {

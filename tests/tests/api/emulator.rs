@@ -333,3 +333,90 @@ async fn a_page_its_limit_fills_ends_with_a_last_evaluated_key() {
         assert!(next.items().is_empty() && next.last_evaluated_key.is_none(), "forward: {forward}");
     }
 }
+
+/// moto never expires items by TTL; the launcher's `POST /_kabinet/expire` does what
+/// DynamoDB's TTL does: it removes the items whose TTL is past (not the others, nor those
+/// without one), each with a `REMOVE` stream record that carries the item as it was and
+/// the identity DynamoDB gives TTL's deletions.
+#[tokio::test]
+async fn ttl_expiry_removes_what_is_due_as_dynamodb_does() {
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let db = dynamodb().await;
+    let env = env().await;
+    let table = env.config.table.clone();
+    let streams = aws_sdk_dynamodbstreams::Client::new(&kabinet_local::emulator::sdk_config(&env.endpoint).await);
+    let arn = stream_arn(&db, &table).await;
+    let shard = streams.describe_stream().stream_arn(&arn).send().await.unwrap().stream_description().unwrap().shards()
+        [0]
+    .shard_id()
+    .unwrap()
+    .to_string();
+    let mut iterator = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(ShardIteratorType::Latest)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator()
+        .unwrap()
+        .to_string();
+    let run = ulid::Ulid::new().to_string();
+    let now = kabinet::domain::Timestamp::now().unix();
+    for (name, ttl) in [("due", Some(now - 10)), ("later", Some(now + 3600)), ("never", None)] {
+        let mut put = db
+            .put_item()
+            .table_name(&table)
+            .item("pk", AttributeValue::S(format!("TTL#{run}")))
+            .item("sk", AttributeValue::S(name.into()));
+        if let Some(ttl) = ttl {
+            put = put.item("ttl", AttributeValue::N(ttl.to_string()));
+        }
+        put.send().await.unwrap();
+    }
+    let removed = kabinet_local::emulator::expire_ttl(&env.endpoint, &table, now).await.unwrap();
+    assert_eq!(removed, 1);
+    let left = db
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("TTL#{run}")))
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<&str> = left.items().iter().map(|i| i["sk"].as_s().unwrap().as_str()).collect();
+    assert_eq!(left, ["later", "never"]);
+    // The removal's record, as DynamoDB streams TTL's.
+    let mut removal = None;
+    for _ in 0..50 {
+        let out = streams.get_records().shard_iterator(&iterator).send().await.unwrap();
+        let found = out.records().iter().find(|r| {
+            r.event_name().map(|e| e.as_str()) == Some("REMOVE")
+                && r.dynamodb().and_then(|d| d.keys()).and_then(|k| k.get("pk")).and_then(|v| v.as_s().ok())
+                    == Some(&format!("TTL#{run}"))
+        });
+        if let Some(r) = found {
+            removal = Some(r.clone());
+            break;
+        }
+        iterator = out.next_shard_iterator().unwrap().to_string();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let removal = removal.expect("a REMOVE record for the expired item");
+    let identity = removal.user_identity().expect("the record names who removed the item");
+    assert_eq!((identity.r#type(), identity.principal_id()), (Some("Service"), Some("dynamodb.amazonaws.com")));
+    let old = removal.dynamodb().unwrap().old_image().expect("the item as it was");
+    assert_eq!(old["sk"].as_s().unwrap(), "due");
+    // Later, the other goes too; the one without a TTL never does.
+    kabinet_local::emulator::expire_ttl(&env.endpoint, &table, now + 7200).await.unwrap();
+    let left = db
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("TTL#{run}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.items().len(), 1);
+}

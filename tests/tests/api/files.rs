@@ -2,7 +2,9 @@
 //! the emulator (a Cyrillic name kept through `Content-Disposition`), what the URLs bind
 //! (15 minutes, the length and the type, no name in the key), the size cap, complete
 //! checking the object, only ready files listed, deletion with the object, the storage
-//! total and the quota, who sees what, and abandoned uploads expiring.
+//! total and the quota, which uploads count against from their start (their bytes
+//! reserved until completed, deleted or expired), at most 20 uploads under way a person,
+//! who sees what, and abandoned uploads expiring.
 
 use std::collections::HashMap;
 
@@ -60,6 +62,16 @@ pub async fn upload(c: &Circle, who: &User, name: &str, bytes: Vec<u8>, content_
     let ready = done.ok(200).clone();
     assert_eq!(ready["status"], "ready", "{ready}");
     ready
+}
+
+/// Writes `body` straight to the object a presigned URL names (path-style: the bucket,
+/// then the key), outside any function and without its signed headers.
+async fn put_object_at(presigned: &str, body: Vec<u8>) {
+    let path = path_of(presigned);
+    let (bucket, key) = path.trim_start_matches('/').split_once('/').expect("bucket/key");
+    let aws = kabinet_local::emulator::sdk_config(&kabinet_tests::env().await.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws).force_path_style(true).build());
+    s3.put_object().bucket(bucket).key(key).body(body.into()).send().await.expect("a direct PUT");
 }
 
 /// The GET of a URL outside the API (the emulator's S3).
@@ -131,11 +143,25 @@ fn now() -> i64 {
     kabinet::domain::Timestamp::now().unix()
 }
 
-/// The organization's `storage_bytes` and `file_count` as stored (0 when absent).
+/// The organization's ready files as stored: their bytes (what `storage_bytes` counts
+/// beyond the uploads' `reserved_bytes`) and `file_count` (0 when absent).
 async fn storage(org: &str) -> (i64, i64) {
+    let (stored, _, count) = counters(org).await;
+    (stored, count)
+}
+
+/// The organization's counters as stored: the ready files' bytes, the bytes uploads under
+/// way reserve, and the ready files.
+async fn counters(org: &str) -> (i64, i64, i64) {
     let item = crate::item(&format!("ORG#{org}"), "PROFILE").await;
     let n = |k: &str| item.get(k).map(|v| v.as_n().expect("a number").parse::<i64>().unwrap()).unwrap_or(0);
-    (n("storage_bytes"), n("file_count"))
+    (n("storage_bytes") - n("reserved_bytes"), n("reserved_bytes"), n("file_count"))
+}
+
+/// How many uploads `who` has under way in the organization, as stored.
+async fn open_uploads(org: &str, who: &User) -> i64 {
+    let item = maybe_item(org, &format!("UPLOADS#{}", who.sub)).await.unwrap_or_default();
+    item.get("open_uploads").map(|v| v.as_n().unwrap().parse().unwrap()).unwrap_or(0)
 }
 
 /// An item of the organization's partition, if there is one.
@@ -309,11 +335,14 @@ async fn complete_refuses_a_missing_object_and_one_of_another_size() {
 
     // Nothing uploaded yet.
     c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
-    // Fewer bytes than announced (the emulator does not check the signed length; S3 does).
-    assert_eq!(put(&upload, bytes[..900].to_vec(), &["content-length"]).await, 200);
+    // Fewer bytes than announced: the URL refuses them (the length is signed).
+    assert_eq!(put(&upload, bytes[..900].to_vec(), &["content-length"]).await, 403);
     c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
-    // The wrong-size object is gone: the key answers 404 (the emulator does not check
-    // signatures, so a plain GET of the key shows what is there).
+    // Put there anyway (as S3 would not), complete still refuses them.
+    put_object_at(upload["url"].as_str().unwrap(), bytes[..900].to_vec()).await;
+    c.pupil.post(&complete, json!({})).await.problem(409, "upload_missing");
+    // The wrong-size object is gone: the key answers 404 (the emulator checks no GET's
+    // signature, so a plain GET of the key shows what is there).
     assert_eq!(fetch(&key_url(upload["url"].as_str().unwrap())).await.0, 404, "the wrong-size object was removed");
     assert_eq!(c.pupil.get(&c.path("/files")).await.ok(200)["items"], json!([]));
     c.pupil.get(&c.path(&format!("/files/{id}"))).await.problem(404, "not_found");
@@ -408,30 +437,188 @@ async fn a_file_past_the_organizations_quota_is_refused() {
     assert_eq!(c.pupil.post(&files, body(1000)).await.status, 201);
 }
 
-/// Two uploads that each fit the quota but not both, completed at the same moment: one
-/// becomes ready, the other is refused, and the organization never holds more than its
-/// quota.
+/// Two uploads that each fit the quota but not both, started at the same moment: one is
+/// announced (its bytes reserved), the other refused, and the organization never holds
+/// more than its quota.
 #[tokio::test]
 async fn two_uploads_racing_for_the_last_room_leave_the_quota_whole() {
     let c = circle("Гонка за место").await;
     crate::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 300).to_string())).await;
-    let mut ids = Vec::new();
-    for (who, name) in [(&c.pupil, "первый.txt"), (&c.teacher, "второй.txt")] {
-        let (file, upload) = start(&c, who, name, 200, "text/plain").await;
-        assert_eq!(put(&upload, content(200), &[]).await, 200);
-        ids.push(id_of(&file));
-    }
-    let (first, second) =
-        (c.path(&format!("/files/{}/complete", ids[0])), c.path(&format!("/files/{}/complete", ids[1])));
-    let (a, b) = tokio::join!(c.pupil.post(&first, json!({})), c.teacher.post(&second, json!({})));
+    let body = |name: &str| json!({"name": name, "size": 200, "content_type": "text/plain"});
+    let files = c.path("/files");
+    let (a, b) = tokio::join!(c.pupil.post(&files, body("первый.txt")), c.teacher.post(&files, body("второй.txt")));
     let mut statuses = [a.status, b.status];
     statuses.sort();
-    assert_eq!(statuses, [200, 422], "{} / {}", a.text, b.text);
-    let refused = if a.status == 422 { &a } else { &b };
+    assert_eq!(statuses, [201, 422], "{} / {}", a.text, b.text);
+    let (announced, refused, who) = if a.status == 201 { (&a, &b, &c.pupil) } else { (&b, &a, &c.teacher) };
     refused.problem(422, "quota_exceeded");
-    assert_eq!(storage(&c.org).await.0, QUOTA - 100, "one file counted");
+    assert_eq!(counters(&c.org).await, (QUOTA - 300, 200, 0), "one upload reserved");
+    assert_eq!(put(&announced.body["upload"], content(200), &[]).await, 200);
+    let id = id_of(&announced.body["file"]);
+    who.post(&c.path(&format!("/files/{id}/complete")), json!({})).await.ok(200);
+    assert_eq!(counters(&c.org).await, (QUOTA - 100, 0, 1), "one file counted");
     let listed = c.pupil.get(&c.path("/files")).await.ok(200)["items"].as_array().unwrap().len();
     assert_eq!(listed, 1);
+}
+
+/// Uploads count from their start: an organization with no file takes as many uploads
+/// of 50 MiB as its 10 GiB hold (204), none of them completed, and refuses the next;
+/// deleting one makes room for one.
+#[tokio::test]
+async fn uploads_started_count_against_the_quota_before_any_is_completed() {
+    const SIZE: i64 = 50 * 1024 * 1024;
+    let c = circle("Большие загрузки").await;
+    // Enough people for 204 uploads under way, 20 at most each.
+    let mut people = vec![&c.admin, &c.teacher, &c.pupil];
+    let mut more = Vec::new();
+    for i in 0..8 {
+        more.push(crate::enrol(&c.admin, &c.org, &format!("Ученик {i}"), json!([crate::student(&c.class)])).await);
+    }
+    let added = crate::groups::add_to_group(&c.admin, &c.org, &c.group, &more.iter().collect::<Vec<_>>()).await;
+    assert!(added.iter().all(|a| a == "added"), "{added:?}");
+    people.extend(more.iter());
+    let body = json!({"name": "Видео урока.mp4", "size": SIZE, "content_type": "video/mp4"});
+    let fit = QUOTA / SIZE;
+    assert_eq!(fit, 204);
+    let mut first = None;
+    for i in 0..fit {
+        let who = people[i as usize % people.len()];
+        let r = who.post(&c.path("/files"), body.clone()).await;
+        assert_eq!(r.status, 201, "upload {} of {fit}: {}", i + 1, r.text);
+        first.get_or_insert((who, id_of(&r.body["file"])));
+    }
+    assert_eq!(counters(&c.org).await, (0, fit * SIZE, 0), "all reserved, none stored");
+    let refused = c.pupil.post(&c.path("/files"), body.clone()).await;
+    refused.problem(422, "quota_exceeded");
+    assert_eq!(counters(&c.org).await.1, fit * SIZE, "a refusal reserves nothing");
+    // Deleting an upload releases its bytes.
+    let (who, id) = first.unwrap();
+    assert_status(&who.delete(&c.path(&format!("/files/{id}"))).await, 204);
+    assert_eq!(counters(&c.org).await, (0, (fit - 1) * SIZE, 0));
+    assert_eq!(c.pupil.post(&c.path("/files"), body.clone()).await.status, 201);
+    c.teacher.post(&c.path("/files"), body).await.problem(422, "quota_exceeded");
+    // The figures admins see are the ready files'.
+    let stats = c.admin.get(&format!("/v1/orgs/{}/stats/summary", c.org)).await.ok(200)["files"].clone();
+    assert_eq!((stats["count"].as_i64(), stats["bytes"].as_i64()), (Some(0), Some(0)), "{stats}");
+}
+
+/// A person has at most 20 uploads under way in an organization: the 21st is refused
+/// (409 `too_many_uploads`, saying what to do) until one is completed or deleted; others
+/// upload meanwhile.
+#[tokio::test]
+async fn the_21st_upload_under_way_is_refused_until_one_is_completed_or_deleted() {
+    let c = circle("Много загрузок").await;
+    let mut started = Vec::new();
+    for i in 0..20 {
+        started.push(start(&c, &c.pupil, &format!("часть {i}.txt"), 10, "text/plain").await);
+    }
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 20);
+    let body = json!({"name": "лишняя.txt", "size": 10, "content_type": "text/plain"});
+    let refused = c.pupil.post(&c.path("/files"), body.clone()).await;
+    refused.problem(409, "too_many_uploads");
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("complete or delete"), "{detail}");
+    assert_eq!(counters(&c.org).await, (0, 200, 0), "nothing reserved for a refusal");
+    // Per person: the teacher uploads meanwhile.
+    assert_eq!(c.teacher.post(&c.path("/files"), body.clone()).await.status, 201);
+    // Deleting one makes room for one.
+    let (gone, _) = &started[0];
+    assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(gone)))).await, 204);
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 19);
+    assert_eq!(c.pupil.post(&c.path("/files"), body.clone()).await.status, 201);
+    c.pupil.post(&c.path("/files"), body.clone()).await.problem(409, "too_many_uploads");
+    // So does completing one.
+    let (file, upload) = &started[1];
+    assert_eq!(put(upload, content(10), &[]).await, 200);
+    c.pupil.post(&c.path(&format!("/files/{}/complete", id_of(file))), json!({})).await.ok(200);
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 19);
+    assert_eq!(c.pupil.post(&c.path("/files"), body.clone()).await.status, 201);
+    c.pupil.post(&c.path("/files"), body).await.problem(409, "too_many_uploads");
+    // The pupil's 20 and the teacher's one reserve their bytes; the completed one is stored.
+    assert_eq!(counters(&c.org).await, (10, 210, 1));
+}
+
+/// An upload's reservation becomes its file's bytes when it is completed, and goes when
+/// the upload is deleted.
+#[tokio::test]
+async fn completing_an_upload_turns_its_reservation_into_stored_bytes() {
+    let c = circle("Резерв").await;
+    let (file, upload) = start(&c, &c.pupil, "отчёт.txt", 100, "text/plain").await;
+    assert_eq!(counters(&c.org).await, (0, 100, 0));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 1);
+    assert_eq!(put(&upload, content(100), &[]).await, 200);
+    let complete = c.path(&format!("/files/{}/complete", id_of(&file)));
+    c.pupil.post(&complete, json!({})).await.ok(200);
+    assert_eq!(counters(&c.org).await, (100, 0, 1));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+    // Completing again changes nothing.
+    c.pupil.post(&complete, json!({})).await.ok(200);
+    assert_eq!(counters(&c.org).await, (100, 0, 1));
+    let stats = c.admin.get(&format!("/v1/orgs/{}/stats/summary", c.org)).await.ok(200)["files"].clone();
+    assert_eq!((stats["count"].as_i64(), stats["bytes"].as_i64()), (Some(1), Some(100)), "{stats}");
+    // An upload deleted releases what it reserved.
+    let (other, _) = start(&c, &c.pupil, "черновик.txt", 40, "text/plain").await;
+    assert_eq!(counters(&c.org).await, (100, 40, 1));
+    assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&other)))).await, 204);
+    assert_eq!(counters(&c.org).await, (100, 0, 1));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+    // One past its day that TTL has not removed yet: no longer completed, but its
+    // uploader deletes it and gets the room back at once.
+    let (late, late_upload) = start(&c, &c.pupil, "поздно.txt", 20, "text/plain").await;
+    assert_eq!(put(&late_upload, content(20), &[]).await, 200);
+    let sk = format!("UPLOAD#{}#{}", c.group, id_of(&late));
+    crate::set_item_attr(&c.org, &sk, "created_at", AttributeValue::S("2026-01-01T00:00:00.000Z".into())).await;
+    c.pupil.post(&c.path(&format!("/files/{}/complete", id_of(&late))), json!({})).await.problem(404, "not_found");
+    assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&late)))).await, 204);
+    assert_eq!(counters(&c.org).await, (100, 0, 1));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+}
+
+/// An upload never completed expires (DynamoDB's TTL removes its item; the emulator does
+/// it on demand) and the notifier, handed TTL's removal by the stream, releases its
+/// reservation, once: a removal by a request (a deletion) releases nothing more, and a
+/// redelivered expiry releases nothing again.
+#[tokio::test]
+async fn an_expired_upload_releases_its_reservation_once() {
+    let c = circle("Просроченные загрузки").await;
+    let (expiring, _) = start(&c, &c.pupil, "забыто.txt", 100, "text/plain").await;
+    let (deleted, _) = start(&c, &c.teacher, "удалено.txt", 30, "text/plain").await;
+    let (kept, kept_upload) = start(&c, &c.teacher, "сохранено.txt", 7, "text/plain").await;
+    assert_status(&c.teacher.delete(&c.path(&format!("/files/{}", id_of(&deleted)))).await, 204);
+    assert_eq!(put(&kept_upload, content(7), &[]).await, 200);
+    c.teacher.post(&c.path(&format!("/files/{}/complete", id_of(&kept))), json!({})).await.ok(200);
+    assert_eq!(counters(&c.org).await, (7, 100, 1));
+    let sk = format!("UPLOAD#{}#{}", c.group, id_of(&expiring));
+    let image = crate::item(&format!("ORG#{}", c.org), &sk).await;
+
+    // A day and more later.
+    let env = kabinet_tests::env().await;
+    let later = now() + 2 * 24 * 3600;
+    assert!(kabinet_local::emulator::expire_ttl(&env.endpoint, &env.config.table, later).await.unwrap() >= 1);
+    assert!(maybe_item(&c.org, &sk).await.is_none(), "the upload's item is gone");
+    let mut released = counters(&c.org).await;
+    for _ in 0..300 {
+        if released.1 == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        released = counters(&c.org).await;
+    }
+    assert_eq!(released, (7, 0, 1), "the expired upload's bytes are released, the file's stay");
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+    assert_eq!(open_uploads(&c.org, &c.teacher).await, 0);
+    c.pupil.get(&c.path(&format!("/files/{}", id_of(&expiring)))).await.problem(404, "not_found");
+
+    // The same removal delivered again releases nothing.
+    let upload: kabinet::domain::GroupFile = serde_dynamo::from_item(image).unwrap();
+    assert!(upload.reserved);
+    let store = kabinet_tests::store().await;
+    assert!(!store.release_expired_upload(&upload, kabinet::domain::Timestamp::now()).await.unwrap());
+    assert_eq!(counters(&c.org).await, (7, 0, 1));
+    assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
+    // The room is there again: the pupil's bytes and place.
+    start(&c, &c.pupil, "снова.txt", 100, "text/plain").await;
+    assert_eq!(counters(&c.org).await, (7, 100, 1));
 }
 
 #[tokio::test]

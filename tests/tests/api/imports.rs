@@ -28,7 +28,8 @@ pub fn roster_zip(files: &[(&str, &str)]) -> Vec<u8> {
 /// the import's path.
 pub async fn start_import(admin: &User, org: &str, file_name: &str, bytes: Vec<u8>, invite: bool) -> String {
     kabinet_tests::start_importer().await;
-    let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({"file_name": file_name})).await;
+    let body = json!({"file_name": file_name, "size": bytes.len()});
+    let created = admin.post(&format!("/v1/orgs/{org}/imports"), body).await;
     let created = created.ok(201).clone();
     assert_eq!(put(&created["upload"], bytes, &[]).await, 200);
     let id = created["import"]["id"].as_str().unwrap().to_string();
@@ -902,7 +903,7 @@ async fn imports_are_for_admins_and_refuse_bad_requests() {
     let org = admin.create_org("Школа № 9").await;
     let imports = format!("/v1/orgs/{org}/imports");
     let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
-    t.post(&imports, json!({"file_name": "journal.zip"})).await.problem(403, "forbidden");
+    t.post(&imports, json!({"file_name": "journal.zip", "size": 100})).await.problem(403, "forbidden");
     t.get(&imports).await.problem(403, "forbidden");
     t.get(&format!("/v1/orgs/{org}/roster")).await.problem(403, "forbidden");
     t.get(&format!("/v1/orgs/{org}/roster?linked=false")).await.problem(403, "forbidden");
@@ -911,10 +912,16 @@ async fn imports_are_for_admins_and_refuse_bad_requests() {
 
     // Bad bodies and queries: 422, and nothing changes.
     admin
-        .post(&imports, json!({"file_name": "journal.zip", "format": "oneroster"}))
+        .post(&imports, json!({"file_name": "journal.zip", "size": 100, "format": "oneroster"}))
         .await
         .problem(422, "validation_failed");
-    admin.post(&imports, json!({"file_name": "x".repeat(201)})).await.problem(422, "validation_failed");
+    admin.post(&imports, json!({"file_name": "x".repeat(201), "size": 100})).await.problem(422, "validation_failed");
+    // The size is required, at least a byte and at most 256 MiB.
+    let refused = admin.post(&imports, json!({"file_name": "journal.zip"})).await;
+    assert_eq!(refused.problem(422, "validation_failed").error_fields(), ["size"]);
+    let refused = admin.post(&imports, json!({"size": 0})).await;
+    assert_eq!(refused.problem(422, "validation_failed").error_fields(), ["size"]);
+    admin.post(&imports, json!({"size": 256 * 1024 * 1024 + 1})).await.problem(422, "upload_too_large");
     admin.get(&format!("/v1/orgs/{org}/roster?linked=maybe")).await.problem(422, "validation_failed");
     admin.get(&imports).await.ok(200);
     assert_eq!(admin.get(&imports).await.ok(200)["items"], json!([]), "no import was made");
@@ -925,12 +932,13 @@ async fn imports_are_for_admins_and_refuse_bad_requests() {
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/join-requests")).await.ok(200)["items"], json!([]));
 
     // Starting: not before the upload, with no unknown field, and only once.
-    let created = admin.post(&imports, json!({"file_name": "journal.zip"})).await.ok(201).clone();
+    let users = csv_file(USERS_HEADER, &[user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", "")]);
+    let zip = roster_zip(&[("users.csv", users.as_str())]);
+    let body = json!({"file_name": "journal.zip", "size": zip.len()});
+    let created = admin.post(&imports, body).await.ok(201).clone();
     assert_eq!(created["import"]["status"], "awaiting_upload");
     let path = format!("{imports}/{}", created["import"]["id"].as_str().unwrap());
     admin.post(&format!("{path}/start"), json!({})).await.problem(409, "upload_missing");
-    let users = csv_file(USERS_HEADER, &[user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", "")]);
-    let zip = roster_zip(&[("users.csv", users.as_str())]);
     assert_eq!(put(&created["upload"], zip, &[]).await, 200);
     admin
         .post(&format!("{path}/start"), json!({"invite": true, "dry_run": true}))
@@ -1029,7 +1037,8 @@ async fn two_imports_started_at_once_run_one_at_a_time() {
     let zip = roster_zip(&[("classes.csv", CLASSES)]);
     let mut paths = Vec::new();
     for _ in 0..2 {
-        let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({})).await.ok(201).clone();
+        let body = json!({"size": zip.len()});
+        let created = admin.post(&format!("/v1/orgs/{org}/imports"), body).await.ok(201).clone();
         assert_eq!(put(&created["upload"], zip.clone(), &[]).await, 200);
         paths.push(format!("/v1/orgs/{org}/imports/{}", created["import"]["id"].as_str().unwrap()));
     }
@@ -1062,7 +1071,8 @@ async fn an_upload_sent_as_a_form_is_stored_whole() {
     let filler: String = (0..120_000).map(|i| format!("{i:x}\n")).collect();
     let zip = roster_zip(&[("users.csv", users.as_str()), ("notes.txt", filler.as_str())]);
     kabinet_tests::start_importer().await;
-    let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({"file_name": "journal.zip"})).await;
+    let body = json!({"file_name": "journal.zip", "size": zip.len()});
+    let created = admin.post(&format!("/v1/orgs/{org}/imports"), body).await;
     let created = created.ok(201).clone();
     let url = created["upload"]["url"].as_str().unwrap();
     let client = reqwest::Client::new();
@@ -1154,4 +1164,29 @@ async fn roster_invitations_share_the_organizations_daily_mail_budget() {
     assert_eq!(sent(&again), [1, 1, 1], "each once");
     let last = run(&admin, &org, &classes, &users, &enrollments, true).await;
     assert_eq!((last["counts"]["invited"].as_u64(), last["counts"]["invite_deferred"].as_u64()), (Some(0), Some(0)));
+}
+
+/// The upload URL takes the declared size only: `content-length` is signed (S3 refuses a
+/// PUT whose length is not the signed one; the emulator checks presigned PUTs that sign it
+/// likewise) and the answer says to send it. Over 256 MiB is refused at once.
+#[tokio::test]
+async fn the_upload_url_signs_the_declared_size() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 13").await;
+    let imports = format!("/v1/orgs/{org}/imports");
+    let created = admin.post(&imports, json!({"file_name": "journal.zip", "size": 12345})).await.ok(201).clone();
+    let upload = &created["upload"];
+    let url = reqwest::Url::parse(upload["url"].as_str().unwrap()).unwrap();
+    let signed: String = url.query_pairs().find(|(k, _)| k == "X-Amz-SignedHeaders").unwrap().1.into_owned();
+    assert!(signed.split(';').any(|h| h == "content-length"), "content-length is not signed: {signed}");
+    assert_eq!(upload["headers"], json!({"content-length": "12345"}));
+    // The emulator checks presigned PUTs as S3 does: another length does not match the
+    // signature; the declared one goes.
+    assert_eq!(put(upload, vec![b'x'; 12344], &["content-length"]).await, 403);
+    assert_eq!(put(upload, vec![b'x'; 12346], &["content-length"]).await, 403);
+    assert_eq!(put(upload, vec![b'x'; 12345], &[]).await, 200);
+    // The largest size is taken; a byte more is refused, and no import is made.
+    admin.post(&imports, json!({"size": 256 * 1024 * 1024})).await.ok(201);
+    admin.post(&imports, json!({"size": 256 * 1024 * 1024 + 1})).await.problem(422, "upload_too_large");
+    assert_eq!(admin.get(&imports).await.ok(200)["items"].as_array().unwrap().len(), 2);
 }

@@ -159,6 +159,7 @@ fn the_stack_stays_within_the_resource_budget() {
         resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")).collect();
     let events: usize = functions.iter().map(|f| f["Properties"]["Events"].as_mapping().map_or(0, |m| m.len())).sum();
     let expanded = resources.len() + functions.len() + events + 4; // + the API's stage, authorizer, etc.
+    eprintln!("the stack: {} resources in the template, {expanded} after SAM's expansion", resources.len());
     assert!(expanded <= 450, "{expanded} resources after SAM's expansion: split areas into nested stacks");
 }
 
@@ -242,6 +243,23 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     assert!(source["MaximumRecordAgeInSeconds"].as_u64().is_some());
     assert_eq!(source["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"));
     assert_eq!(source["DestinationConfig"]["OnFailure"]["Type"].as_str(), Some("SQS"));
+    // Its second filter: the uploads DynamoDB's TTL removes, whose reservations it
+    // releases (no function of their own: the stack is at its budget).
+    let filters: Vec<serde_json::Value> = source["FilterCriteria"]["Filters"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|f| serde_json::from_str(f["Pattern"].as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(filters.len(), 2);
+    let expired = &filters[1];
+    assert_eq!(expired["eventName"], serde_json::json!(["REMOVE"]));
+    assert_eq!(
+        expired["userIdentity"],
+        serde_json::json!({"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]})
+    );
+    let prefix = &expired["dynamodb"]["Keys"]["sk"]["S"][0]["prefix"];
+    assert_eq!(prefix.as_str(), Some(kabinet::store::keys::UPLOAD_PREFIX));
     let alarm = &t["Resources"]["NotifierFailuresAlarm"];
     assert_eq!(alarm["Type"].as_str(), Some("AWS::CloudWatch::Alarm"));
     // Emails that will never go are counted by the notifier, under the metric it writes.
@@ -274,6 +292,7 @@ fn each_function_is_granted_exactly_what_it_declares() {
         let mut table_actions = BTreeSet::new();
         let mut index_resources = BTreeSet::new();
         let mut other_actions = BTreeSet::new();
+        let mut object_grants = BTreeSet::new();
         for policy in props["Policies"].as_sequence().into_iter().flatten() {
             for st in policy["Statement"].as_sequence().into_iter().flatten() {
                 assert_eq!(st["Effect"].as_str(), Some("Allow"));
@@ -286,6 +305,10 @@ fn each_function_is_granted_exactly_what_it_declares() {
                         assert_eq!(actions, ["dynamodb:Query"], "{name}: an index is only queried");
                     } else if r == "!GetAtt Table.Arn" {
                         table_actions.extend(actions.iter().cloned());
+                    } else if r.contains("Bucket.Arn}") {
+                        let mut sorted = actions.clone();
+                        sorted.sort();
+                        assert!(object_grants.insert((r.clone(), sorted)), "{name}: {r} granted twice");
                     } else {
                         other_actions.extend(actions.iter().cloned());
                     }
@@ -297,17 +320,55 @@ fn each_function_is_granted_exactly_what_it_declares() {
         let indexes: BTreeSet<String> = access.indexes.iter().map(|i| i.to_string()).collect();
         assert_eq!(index_resources, indexes, "{name}: indexes");
         assert_eq!(other_actions.iter().any(|a| a.starts_with("ses:")), access.mail, "{name}: mail");
-        assert_eq!(
-            other_actions.iter().any(|a| a.starts_with("s3:")),
-            access.files.any() || access.exports.any(),
-            "{name}: buckets"
-        );
+        assert!(!other_actions.iter().any(|a| a.starts_with("s3:")), "{name}: S3 on something not a bucket's objects");
+        // Each declaration's actions on its prefix, and nothing else: no grant on a whole
+        // bucket.
+        let declared: BTreeSet<(String, Vec<String>)> = access
+            .objects
+            .iter()
+            .map(|o| {
+                assert!(o.prefix.ends_with('/') && o.prefix.len() > 1, "{name}: {:?} is not a prefix", o.prefix);
+                let mut actions: Vec<String> = o.actions.iter().map(|a| a.iam().to_string()).collect();
+                actions.sort();
+                (format!("!Sub ${{{}.Arn}}/{}*", o.bucket.resource(), o.prefix), actions)
+            })
+            .collect();
+        assert_eq!(object_grants, declared, "{name}: objects");
     }
     // Spot checks of the declarations themselves.
     let openapi = &t["Resources"]["OpenapiGetFunction"]["Properties"];
     assert!(openapi["Policies"].is_null(), "the OpenAPI document touches nothing");
     let preview = text(&t["Resources"]["InviteLinksPreviewFunction"]["Properties"]["Policies"]);
     assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
+    // Each object route and consumer reaches its own prefix only, with what it needs.
+    let objects = |function: &str| {
+        let policies = text(&t["Resources"][format!("{function}Function").as_str()]["Properties"]["Policies"]);
+        let grants: Vec<String> = ["FilesBucket.Arn}/", "ExportsBucket.Arn}/"]
+            .iter()
+            .flat_map(|b| policies.match_indices(b).map(|(i, _)| policies[i..].split('*').next().unwrap().to_string()))
+            .collect();
+        (grants, policies)
+    };
+    let (create, policy) = objects("ImportsCreate");
+    assert_eq!(create, ["ExportsBucket.Arn}/imports/"]);
+    assert!(policy.contains("s3:PutObject") && !policy.contains("s3:GetObject") && !policy.contains("s3:DeleteObject"));
+    let (start, policy) = objects("ImportsStart");
+    assert_eq!(start, ["ExportsBucket.Arn}/imports/"]);
+    assert!(policy.contains("s3:GetObject") && !policy.contains("s3:PutObject"));
+    assert_eq!(objects("Importer").0, ["ExportsBucket.Arn}/imports/"]);
+    let (exporter, policy) = objects("Exporter");
+    assert_eq!(exporter, ["ExportsBucket.Arn}/exports/"]);
+    assert!(policy.contains("s3:PutObject") && !policy.contains("s3:GetObject"));
+    assert_eq!(objects("ExportsGet").0, ["ExportsBucket.Arn}/exports/"]);
+    let (upload, policy) = objects("GroupsFilesCreate");
+    assert_eq!(upload, ["FilesBucket.Arn}/uploads/"]);
+    assert!(policy.contains("s3:PutObject") && !policy.contains("s3:GetObject") && !policy.contains("s3:DeleteObject"));
+    let (get, policy) = objects("GroupsFileGet");
+    assert_eq!(get, ["FilesBucket.Arn}/files/"]);
+    assert!(policy.contains("s3:GetObject") && !policy.contains("s3:PutObject") && !policy.contains("s3:DeleteObject"));
+    let (delete, policy) = objects("GroupsFileDelete");
+    assert_eq!(delete.len(), 2);
+    assert!(policy.contains("s3:DeleteObject") && !policy.contains("s3:GetObject") && !policy.contains("s3:PutObject"));
 }
 
 /// The emulator does not run lifecycle rules: the template says what S3 does with the

@@ -193,7 +193,7 @@ async fn record_for(event: &Event) -> ChangeRecord {
     let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(event).unwrap();
     item.insert("pk".into(), AttributeValue::S(format!("EVENT#{}", event.id)));
     item.insert("sk".into(), AttributeValue::S("EVENT".into()));
-    ChangeRecord { id: format!("seq-{}", event.id), event_name: "INSERT".into(), new_image: item }
+    ChangeRecord { id: format!("seq-{}", event.id), event_name: "INSERT".into(), new_image: item, ..Default::default() }
 }
 
 async fn ctx_with_mail_from(from: &str) -> kabinet::Ctx {

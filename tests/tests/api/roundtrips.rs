@@ -435,7 +435,7 @@ async fn round_trips_of_imports() {
     let made = run(
         "POST /orgs/{org}/imports",
         2,
-        gw.count(&admin, Method::POST, &list, Some(json!({"file_name": "journal.zip"}))).await,
+        gw.count(&admin, Method::POST, &list, Some(json!({"file_name": "journal.zip", "size": 1000}))).await,
     );
     let id = made.body["import"]["id"].as_str().unwrap().to_string();
     // The membership and the import in one batch read.
