@@ -125,7 +125,8 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 /// Sends a waiting person their roster invitation email again (admins): the email of
 /// their record's offer, which whoever signs in with that address accepts or declines. At
 /// most once an hour per person, within the organization's daily mail budget (shared with
-/// email invitations). The answer is the same whoever owns the address.
+/// email invitations). The answer is the same whoever owns the address (one who declined
+/// the offer is not mailed again, and nothing says so).
 #[utoipa::path(post, path = "/v1/orgs/{org}/roster/{id}/invite", tag = "imports",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "the record's sourcedId")),
     responses((status = 202, description = "Sent", body = RosterPersonView),
@@ -147,12 +148,6 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         });
     };
     let now = Timestamp::now();
-    if person.declined.as_deref() == Some(email.as_str()) {
-        // Whoever owns the address said no: they are not mailed again, and the answer
-        // does not tell (it would tell that the address is registered).
-        person.invited_at = Some(now);
-        return ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person));
-    }
     let event = OutboxEvent::RosterInvitation {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),
@@ -170,10 +165,6 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         RosterInvite::NotSent => {
             return match ctx.store().roster_person(&caller.org.id, &id).await? {
                 Some(p) if p.user_id.is_some() => Err(roster_record_linked()),
-                Some(p) if p.email.is_some() && p.declined == p.email => {
-                    person.invited_at = Some(now);
-                    ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person))
-                }
                 Some(_) => Err(ApiError::conflict(
                     "invitation_recently_sent",
                     "A roster invitation was sent to this person within the hour; wait before sending it again.",

@@ -478,8 +478,10 @@ impl Store {
     }
 
     /// Sends a roster invitation now (its event, counted against the organization's daily
-    /// mail budget), unless the person joined, was invited after `not_since`, declined the
-    /// offer at this email, or the record has no email or is gone (`NotSent`). A deferred
+    /// mail budget), unless the person joined, was invited after `not_since`, or the
+    /// record has no email or is gone (`NotSent`). To an address whose owner declined the
+    /// offer nothing is mailed, yet it counts and is recorded alike: neither the answer
+    /// nor the record tells the school that the address is registered. A deferred
     /// invitation's mark goes with it.
     pub async fn invite_roster_person(
         &self,
@@ -489,27 +491,35 @@ impl Store {
         not_since: Option<Timestamp>,
         event: &OutboxEvent,
     ) -> Result<RosterInvite, StoreError> {
-        let mut tx = Tx::new(&self.table);
-        let cond = "attribute_exists(pk) AND attribute_not_exists(user_id) AND attribute_exists(email) \
-                    AND (attribute_not_exists(invited_at) OR invited_at < :since) \
-                    AND (attribute_not_exists(declined) OR declined <> email)";
-        let since = not_since.map(|t| t.to_string()).unwrap_or_else(|| "9999".into());
-        let expr = Expr::update("SET invited_at = :now, invite_count = if_not_exists(invite_count, :zero) + :one")
-            .when(cond)
-            .value(":now", s(now.to_string()))
-            .value(":since", s(since))
-            .value(":zero", super::tx::n(0))
-            .value(":one", super::tx::n(1));
-        let record = tx.update(person_key(org, sourced_id), expr)?;
-        let budget = count_invitation_email(&mut tx, org, now)?;
-        tx.delete(key(org_pk(org), roster_defer_sk(sourced_id)), None)?;
-        add_event(&mut tx, event)?;
-        match tx.run(self).await {
-            Ok(()) => Ok(RosterInvite::Sent),
-            Err(e) if e.condition_failed_at(record) => Ok(RosterInvite::NotSent),
-            Err(e) if e.condition_failed_at(budget) => Ok(RosterInvite::DailyLimit),
-            Err(e) => Err(e),
+        for declined in [false, true] {
+            let mut tx = Tx::new(&self.table);
+            let offer =
+                if declined { "declined = email" } else { "(attribute_not_exists(declined) OR declined <> email)" };
+            let cond = format!(
+                "attribute_exists(pk) AND attribute_not_exists(user_id) AND attribute_exists(email) \
+                 AND (attribute_not_exists(invited_at) OR invited_at < :since) AND {offer}"
+            );
+            let since = not_since.map(|t| t.to_string()).unwrap_or_else(|| "9999".into());
+            let expr = Expr::update("SET invited_at = :now, invite_count = if_not_exists(invite_count, :zero) + :one")
+                .when(cond)
+                .value(":now", s(now.to_string()))
+                .value(":since", s(since))
+                .value(":zero", super::tx::n(0))
+                .value(":one", super::tx::n(1));
+            let record = tx.update(person_key(org, sourced_id), expr)?;
+            let budget = count_invitation_email(&mut tx, org, now)?;
+            tx.delete(key(org_pk(org), roster_defer_sk(sourced_id)), None)?;
+            if !declined {
+                add_event(&mut tx, event)?;
+            }
+            match tx.run(self).await {
+                Ok(()) => return Ok(RosterInvite::Sent),
+                Err(e) if e.condition_failed_at(record) => continue,
+                Err(e) if e.condition_failed_at(budget) => return Ok(RosterInvite::DailyLimit),
+                Err(e) => return Err(e),
+            }
         }
+        Ok(RosterInvite::NotSent)
     }
 
     /// Holds back a roster invitation the daily mail budget did not allow: the next import

@@ -667,6 +667,12 @@ async fn a_roster_person_joins_only_by_accepting_the_offer_to_the_records_email(
     assert_eq!(roster(&admin, &org, "linked=false").await, before, "nothing tells the school");
     assert_eq!(mum.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
     assert!(journal_offer(&mum, &org).await.is_none(), "declined: no longer offered");
+    // A resend is answered and recorded as any other, and mails nothing to her.
+    let resent = admin.post(&format!("/v1/orgs/{org}/roster/g1/invite"), json!({})).await;
+    assert!(resent.ok(202)["invited_at"].is_string());
+    assert!(record(&roster(&admin, &org, "linked=false").await, "g1")["invited_at"].is_string());
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(mail_to(&mum.email).await.is_empty(), "declined: not mailed again");
     // The same file again makes nobody a member and offers nothing again.
     run(&admin, &org, &classes, &users, &enrollments, false).await;
     assert!(journal_offer(&mum, &org).await.is_none());
