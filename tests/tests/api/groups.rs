@@ -11,7 +11,7 @@ use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use kabinet::domain::{Actor, AuditEntry, OrgId, UserId};
+use kabinet::domain::{Actor, AuditEntry, Group, OrgId, UserId};
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 
 use crate::courses::{closed_group, kept_out, threads};
@@ -755,4 +755,11 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let refused = store.link_group(&course, &other, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     assert_eq!(group(&admin, &org, &unlinked).await["course_id"], Value::Null);
+    // Making a group from a course: its teachers and admins.
+    let made = Group { id: kabinet::domain::groups::new_id(), course_id: Some(c.clone()), ..other.clone() };
+    let actor = Actor { id: UserId::parse(&other_t.sub).unwrap(), name: other_t.name.clone() };
+    let audit = AuditEntry::new(&org_id, &actor, "group.create", "group", &made.id);
+    let refused = store.create_group(&made, &audit).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
+    admin.get(&format!("{o}/groups/{}", made.id)).await.problem(404, "not_found");
 }
