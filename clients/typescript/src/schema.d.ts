@@ -1185,9 +1185,9 @@ export interface paths {
         get: operations["courses_students_list"];
         put?: never;
         /**
-         * Enrolls members of the organization in a course
-         * @description Enrolls members of the organization in a course, up to 100 at once (admins and the
-         *     course's teachers). The answer says per person what happened.
+         * Enrolls members of the organization holding the student role in a course
+         * @description Enrolls members of the organization holding the student role in a course, up to 100 at
+         *     once (admins and the course's teachers). The answer says per person what happened.
          */
         post: operations["courses_students_add"];
         delete?: never;
@@ -1253,8 +1253,8 @@ export interface paths {
         /**
          * Links an existing group to the course
          * @description Links an existing group to the course, adding all its students, selected ones or none
-         *     (admins and the course's teachers); people already in the group are not added twice.
-         *     A group has at most one course.
+         *     (admins; the course's teachers who are teachers in the group); people already in the
+         *     group are not added twice. A group has at most one course.
          */
         post: operations["courses_group_link"];
         delete?: never;
@@ -1477,7 +1477,8 @@ export interface paths {
          * @description Sends a waiting person their roster invitation email again (admins): the email of
          *     their record's offer, which whoever signs in with that address accepts or declines. At
          *     most once an hour per person, within the organization's daily mail budget (shared with
-         *     email invitations). The answer is the same whoever owns the address.
+         *     email invitations). The answer is the same whoever owns the address (one who declined
+         *     the offer is not mailed again, and nothing says so).
          */
         post: operations["roster_invite"];
         delete?: never;
@@ -11612,7 +11613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            /** @description `not_a_student`: a member named does not hold the student role (nothing enrolled); invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -11915,7 +11916,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A member lacking the right (`forbidden`) */
+            /** @description `forbidden`: not an admin, or not a teacher of the course who is in the group */
             403: {
                 headers: {
                     [name: string]: unknown;

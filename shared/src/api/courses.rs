@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
 use super::grants::user_ids;
 use super::placing::{
-    add_by_ids, add_people, group_answer, group_error, group_summary, mine, naming, people, runs, AddPeople, Container,
-    PlaceResults, PlaceView,
+    add_by_ids, add_people, group_answer, group_error, group_summary, may_enter, mine, naming, people, runs, AddPeople,
+    Container, PlaceResults, PlaceView,
 };
 use super::views::GroupView;
 use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
@@ -262,11 +262,12 @@ pub async fn students(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Course, &course.id, &page).await?)
 }
 
-/// Enrolls members of the organization in a course, up to 100 at once (admins and the
-/// course's teachers). The answer says per person what happened.
+/// Enrolls members of the organization holding the student role in a course, up to 100 at
+/// once (admins and the course's teachers). The answer says per person what happened.
 #[utoipa::path(post, path = "/v1/orgs/{org}/courses/{id}/students", tag = "courses", request_body = AddPeople,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
-    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults)))]
+    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults),
+              (status = 422, description = "`not_a_student`: a member named does not hold the student role (nothing enrolled)")))]
 pub async fn add_students(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "enroll students in a course you do not teach")?;
@@ -380,7 +381,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     };
     let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
-    let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
+    let added = add_people(&ctx, (&caller).into(), Container::NewGroupOf(&group, &course), people).await?;
     group.member_count = added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
     let answer = group_answer(http::StatusCode::CREATED, &group)?;
     Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
@@ -413,11 +414,12 @@ pub struct LinkGroup {
 }
 
 /// Links an existing group to the course, adding all its students, selected ones or none
-/// (admins and the course's teachers); people already in the group are not added twice.
-/// A group has at most one course.
+/// (admins; the course's teachers who are teachers in the group); people already in the
+/// group are not added twice. A group has at most one course.
 #[utoipa::path(post, path = "/v1/orgs/{org}/courses/{id}/linked-groups", tag = "courses", request_body = LinkGroup,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "course ID")),
     responses((status = 200, description = "The group, linked", body = GroupView, headers(("ETag" = String))),
+              (status = 403, description = "`forbidden`: not an admin, or not a teacher of the course who is in the group"),
               (status = 409, description = "`group_already_linked` (to another course) or `too_many_linked_groups`")))]
 pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<LinkGroup, ApiError> = req.json();
@@ -429,6 +431,10 @@ pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let group_id = group_id.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
     let mut group =
         read.group(&group_id)?.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
+    // Rights over the group too: linking puts people into it.
+    if !may_enter(&caller, &group) {
+        return Err(ApiError::Forbidden("link a group you are not a teacher in"));
+    }
     if group.course_id.as_ref().is_some_and(|c| c != &course.id) {
         return Err(group_error(GroupError::AlreadyLinked));
     }

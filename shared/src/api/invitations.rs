@@ -11,7 +11,7 @@ use super::access::{caller_id, id_param, identity, member, Caller};
 use super::errors::invitation_error;
 use super::grants::{check_grants, journal_roles, named_classes};
 use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
-use super::placing::{add_people, Acting, Container};
+use super::placing::{add_people, may_enter, Acting, Container};
 use super::retry;
 use super::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
@@ -168,7 +168,7 @@ async fn invitation_role(
             };
             let group = group.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
             // Teachers invite into the groups they belong to.
-            if !caller.is_admin() && !caller.member.group_ids.contains(&group.id) {
+            if !may_enter(caller, &group) {
                 return Err(ApiError::Forbidden("invite people into a group you are not in"));
             }
             Some(group)
@@ -521,7 +521,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let m = Membership::new(org, &user, &profile.name, profile.email.as_deref(), role, false, source);
     join(&ctx, &invitation, &m).await?;
     if let Some(group) = &invitation.group_id {
-        join_group(&ctx, &m, group).await?;
+        join_group(&ctx, &m, group, &invitation.id).await?;
     }
     ApiResponse::ok(&MemberView::seen_by(&m, &m))
 }
@@ -547,14 +547,15 @@ async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &s
 }
 
 /// Puts a person who accepted an invitation to a group into it (unless the group was
-/// deleted meanwhile): a step after their membership, as any add to a group.
-async fn join_group(ctx: &Ctx, m: &Membership, group: &str) -> Result<(), ApiError> {
+/// deleted meanwhile): a step after their membership, as any add to a group, on the
+/// condition that the invitation is accepted and names the group.
+async fn join_group(ctx: &Ctx, m: &Membership, group: &str, invitation: &str) -> Result<(), ApiError> {
     let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, group))?;
     let (Some(org), Some(group)) = (org, group) else {
         return Ok(());
     };
     let acting = Acting { org: &org, actor: m };
-    add_people(ctx, acting, Container::Group(&group), vec![m.clone()]).await?;
+    add_people(ctx, acting, Container::Invited(&group, invitation), vec![m.clone()]).await?;
     Ok(())
 }
 

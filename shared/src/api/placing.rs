@@ -18,28 +18,50 @@ use crate::domain::{
 use crate::domain::{Naming, Place};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
-use crate::store::groups::{AddRecord, Added, GroupError};
+use crate::store::groups::{AddRecord, Added, Entry, GroupError};
 use crate::Ctx;
 
-/// Where people are put.
+/// Where people are put, and by what right (checked again in each transaction of the add:
+/// [`Entry`]).
 #[derive(Clone, Copy)]
 pub enum Container<'a> {
+    /// A group, by the actor's right over it: an admin, or a teacher who is in it.
     Group(&'a Group),
+    /// A group just made from a course, by an admin or the course's teacher: the course's
+    /// students only.
+    NewGroupOf(&'a Group, &'a Course),
+    /// A group an email invitation names, by the invitee's acceptance of it (the second
+    /// field: the invitation's ID).
+    Invited(&'a Group, &'a str),
+    /// A course: members holding the student role.
     Course(&'a Course),
 }
 
 impl Container<'_> {
     pub fn kind(&self) -> PlaceKind {
-        match self {
-            Container::Group(_) => PlaceKind::Group,
-            Container::Course(_) => PlaceKind::Course,
-        }
+        self.entry().kind()
     }
 
     pub fn id(&self) -> &str {
         match self {
-            Container::Group(g) => &g.id,
+            Container::Group(g) | Container::NewGroupOf(g, _) | Container::Invited(g, _) => &g.id,
             Container::Course(c) => &c.id,
+        }
+    }
+
+    fn group(&self) -> Option<&Group> {
+        match self {
+            Container::Group(g) | Container::NewGroupOf(g, _) | Container::Invited(g, _) => Some(g),
+            Container::Course(_) => None,
+        }
+    }
+
+    fn entry(&self) -> Entry<'_> {
+        match self {
+            Container::Group(_) => Entry::ByMember,
+            Container::NewGroupOf(_, c) => Entry::FromCourse(&c.id),
+            Container::Invited(_, invitation) => Entry::Invited(invitation),
+            Container::Course(_) => Entry::Enrol,
         }
     }
 }
@@ -57,6 +79,12 @@ pub fn sees_members(caller: &Caller, g: &Group) -> bool {
 /// and its teachers while they hold the teacher role.
 pub fn runs(caller: &Caller, c: &Course) -> bool {
     caller.is_admin() || (caller.has_role(Role::Teacher) && c.has_teacher(&caller.member.user_id))
+}
+
+/// Whether the caller may put people into a group (the rule every path into a group
+/// follows, checked again in the transaction): an admin, or a teacher who is in it.
+pub fn may_enter(caller: &Caller, g: &Group) -> bool {
+    caller.is_admin() || (caller.has_role(Role::Teacher) && caller.member.group_ids.contains(&g.id))
 }
 
 /// What became of one person.
@@ -202,6 +230,9 @@ pub async fn add_by_ids(
         ctx.store().memberships(org, &ids),
         ctx.store().places_of(org, container.kind(), container.id(), &ids)
     )?;
+    if let Container::Course(_) = container {
+        students_only(&members)?;
+    }
     let present: HashSet<&UserId> = places.iter().map(|p| &p.user_id).collect();
     let mut outcome: BTreeMap<String, PlaceStatus> = BTreeMap::new();
     for p in &places {
@@ -219,6 +250,27 @@ pub async fn add_by_ids(
         })
         .collect();
     Ok(PlaceResults { results })
+}
+
+/// A course's students hold the student role: 422 `not_a_student` naming those who do
+/// not, before anything is written.
+fn students_only(members: &[Membership]) -> Result<(), ApiError> {
+    let mut others: Vec<&str> =
+        members.iter().filter(|m| !m.has_role(Role::Student)).map(|m| m.user_id.as_str()).collect();
+    others.sort_unstable();
+    match others.as_slice() {
+        [] => Ok(()),
+        _ => Err(not_a_student(&others.join(", "))),
+    }
+}
+
+fn not_a_student(who: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code: "not_a_student",
+        detail: format!(
+            "A course's students hold the student role in the organization; not a student here: {who}. Nothing was enrolled."
+        ),
+    }
 }
 
 fn status(a: Added) -> PlaceStatus {
@@ -241,25 +293,24 @@ pub async fn add_people(
         return Ok(Vec::new());
     }
     let (action, target) = match container {
-        Container::Group(_) => ("group.members_add", "group"),
         Container::Course(_) => ("course.students_add", "course"),
+        _ => ("group.members_add", "group"),
     };
     let audit = |users: &[UserId]| acting.audit(action, target, container.id()).after(json!({"user_ids": users}));
-    let event = |users: &[UserId]| match container {
-        Container::Group(g) => Some(OutboxEvent::AddedToGroup {
+    let event = |users: &[UserId]| {
+        container.group().map(|g| OutboxEvent::AddedToGroup {
             org_id: acting.org.id.clone(),
             org_name: acting.org.name.clone(),
             group_id: g.id.clone(),
             group_name: g.name.clone(),
             user_ids: users.to_vec(),
             by: acting.actor.name.clone(),
-        }),
-        Container::Course(_) => None,
+        })
     };
     let record = AddRecord { audit: &audit, event: &event };
     let by = &acting.actor.user_id;
     ctx.store()
-        .add_places(container.kind(), &acting.org.id, container.id(), &people, by, &record)
+        .add_places(container.entry(), &acting.org.id, container.id(), &people, by, &record)
         .await
         .map_err(group_error)
 }
@@ -284,6 +335,8 @@ pub fn group_error(e: GroupError) -> ApiError {
             ApiError::validation("teacher_ids", format!("{t} is not a member holding the teacher role"))
         }
         GroupError::NoPlace => ApiError::NotFound("member"),
+        GroupError::NotAllowed => ApiError::Forbidden("put people into a group you are not a teacher in"),
+        GroupError::NotAStudent(u) => not_a_student(u.as_str()),
         GroupError::Store(e) => e.into(),
     }
 }

@@ -152,3 +152,38 @@ impl Default for XlsxSink {
         Self::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    /// A sheet's XML from a written workbook.
+    fn sheet_xml(book: &[u8]) -> String {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(book)).unwrap();
+        let mut xml = String::new();
+        zip.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut xml).unwrap();
+        xml
+    }
+
+    #[test]
+    fn text_that_looks_like_a_formula_is_written_as_text_never_a_formula() {
+        let names = ["=1+1", "Иван,=1+1", "=cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "+7 999"];
+        let mut sink = XlsxSink::new();
+        sink.sheet("Сотрудники", &["ФИО", "Публикации"]).unwrap();
+        for name in names {
+            sink.row(&[Cell::from(name), Cell::Number(1)]).unwrap();
+        }
+        let mut book = Vec::new();
+        sink.finish(&mut book).unwrap();
+        let xml = sheet_xml(&book);
+        assert!(!xml.contains("<f>") && !xml.contains("<f "), "no formula: {xml}");
+        // Each name a string cell, as typed: no apostrophe (a text cell is never run).
+        assert_eq!(xml.matches("t=\"inlineStr\"").count(), names.len() + 2, "{xml}");
+        for name in names {
+            let escaped = name.replace('&', "&amp;").replace('\'', "&apos;").replace('<', "&lt;");
+            assert!(xml.contains(&format!(">{name}<")) || xml.contains(&format!(">{escaped}<")), "{name}: {xml}");
+        }
+    }
+}

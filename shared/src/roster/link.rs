@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use crate::domain::audit::Actor;
 use crate::domain::{AuditEntry, Membership, MembershipSource, Org, RosterPerson, Timestamp, User};
-use crate::domain::{PlaceKind, Role, RoleGrant, UserId};
-use crate::store::groups::{AddRecord, GroupError};
+use crate::domain::{Role, RoleGrant, UserId};
+use crate::store::groups::{AddRecord, Entry, GroupError};
 use crate::store::members::{Existing, Joined, MemberError};
 use crate::store::StoreError;
 use crate::Ctx;
@@ -232,7 +232,7 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
         };
         let event = |_: &[UserId]| None;
         let record = AddRecord { audit: &audit, event: &event };
-        match store.add_places(PlaceKind::Course, &org.id, id, std::slice::from_ref(m), &by.id, &record).await {
+        match store.add_places(Entry::Enrol, &org.id, id, std::slice::from_ref(m), &by.id, &record).await {
             Ok(_) => {}
             Err(GroupError::Store(e)) => return Err(e),
             Err(_) => {}

@@ -7,15 +7,17 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    container_key, course_item, course_key, group_item, group_key, member_key, one_of, place_count_attr, place_item,
-    place_key, place_set_attr,
+    container_key, course_item, course_key, group_item, group_key, invitation_key, member_key, one_of,
+    place_count_attr, place_item, place_key, place_set_attr, role_name,
 };
 use super::keys::*;
 use super::pieces::{add_audit, add_event, count_org};
 use super::read::KeyQuery;
-use super::tx::{n, s, Expr, Tx, MAX_ACTIONS};
+use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, Course, Group, Membership, OrgId, OutboxEvent, Place, PlaceKind, Timestamp, UserId};
+use crate::domain::{
+    AuditEntry, Course, Group, Membership, OrgId, OutboxEvent, Place, PlaceKind, Role, Timestamp, UserId,
+};
 use crate::page::{Cursor, PageQuery};
 
 /// People added in one transaction: two actions each, with the container's count, the
@@ -37,6 +39,10 @@ pub enum GroupError {
     NotATeacher(String),
     /// The person has no place there.
     NoPlace,
+    /// The actor may not put people into this group, or link it (see [`Entry`]).
+    NotAllowed,
+    /// A person enrolled in a course does not hold the student role.
+    NotAStudent(UserId),
     Store(StoreError),
 }
 
@@ -52,6 +58,80 @@ pub enum Added {
     Added,
     AlreadyIn,
     NotMember,
+}
+
+/// By what right people go into a group or a course. Every transaction of an add checks it
+/// on the items as they are then, so a right lost between the read and the write refuses
+/// the write: nobody is put into a group but by an admin, a teacher who is in it, or their
+/// own acceptance of an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry<'a> {
+    /// Enrolled in a course: each person holds the student role (a course's students are
+    /// students).
+    Enrol,
+    /// Put into a group by the actor: an admin (still one), or a teacher who is in the group.
+    ByMember,
+    /// Put into a group made from course `0` by an admin or a teacher of the course (still
+    /// teaching it, holding the teacher role): the group is still linked to the course and
+    /// each person is still its student. Only a course's students go into the course's
+    /// group this way, so it opens no one else's group.
+    FromCourse(&'a str),
+    /// The person's own acceptance of email invitation `0`, which names the group: the
+    /// invitation accepted, and nobody but the actor added.
+    Invited(&'a str),
+}
+
+impl Entry<'_> {
+    pub fn kind(&self) -> PlaceKind {
+        match self {
+            Entry::Enrol => PlaceKind::Course,
+            Entry::ByMember | Entry::FromCourse(_) | Entry::Invited(_) => PlaceKind::Group,
+        }
+    }
+}
+
+/// The condition on the actor's membership that lets them act on a group as an admin or
+/// as a teacher who is in group `group` (when given) and teaches course `course` (when
+/// given). An actor acting as an admin must still be one.
+pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str>) -> Expr {
+    let admin = Expr::condition("admin = :true").value(":true", b(true));
+    if by_admin {
+        return admin;
+    }
+    let mut parts = vec!["contains(role_names, :teacher)"];
+    let mut expr = admin.value(":teacher", s(role_name(Role::Teacher)));
+    if let Some(g) = group {
+        parts.push("contains(group_ids, :in_group)");
+        expr = expr.value(":in_group", s(g));
+    }
+    if let Some(c) = course {
+        parts.push("contains(teaching_course_ids, :taught)");
+        expr = expr.value(":taught", s(c));
+    }
+    expr.when(format!("admin = :true OR ({})", parts.join(" AND ")))
+}
+
+/// The actor's condition of an add by `entry` to `of`, if the actor's membership has one.
+fn actor_condition(entry: Entry<'_>, by_admin: bool, of: &str) -> Option<Expr> {
+    match entry {
+        Entry::ByMember => Some(teacher_or_admin(by_admin, Some(of), None)),
+        Entry::FromCourse(course) => Some(teacher_or_admin(by_admin, None, Some(course))),
+        // A course's teachers and admins enrol (the route checks; a journal import enrols
+        // as the journal says), and an invitee's right is the invitation.
+        Entry::Enrol | Entry::Invited(_) => None,
+    }
+}
+
+/// `expr` with `extra` (a condition and its values) joined to its condition by `AND`.
+fn and(mut expr: Expr, extra: Expr) -> Expr {
+    let condition = match (expr.condition.take(), extra.condition) {
+        (Some(a), Some(b)) => Some(format!("{a} AND ({b})")),
+        (a, b) => a.or(b),
+    };
+    expr.condition = condition;
+    expr.names.extend(extra.names);
+    expr.values.extend(extra.values);
+    expr
 }
 
 /// How an add is recorded: the audit entry and the event of each transaction, given the
@@ -165,6 +245,12 @@ impl Store {
         let mut meanings = Vec::new();
         if let Some(course) = &g.course_id {
             meanings.push((link_on_course(&mut tx, &g.org_id, course, &g.id)?, GroupError::TooManyLinked));
+            // A group made from a course: by an admin (the audit entry's check) or a
+            // teacher of the course.
+            if let Some(actor) = UserId::parse(&audit.actor_id).filter(|_| !audit.by_admin) {
+                let may = teacher_or_admin(false, None, Some(course));
+                meanings.push((tx.check(member_key(&g.org_id, &actor), may)?, GroupError::NotAllowed));
+            }
         }
         add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await
@@ -289,19 +375,29 @@ impl Store {
         Ok(())
     }
 
-    /// Adds people (memberships read) to a group or course, [`ADD_BATCH`] a transaction:
-    /// each person's place and the mirror on their membership go together or not at all,
-    /// and the answer says per person what happened (someone who left the organization
-    /// meanwhile is `NotMember`, someone added meanwhile `AlreadyIn`).
+    /// Adds people (memberships read) to a group or course by the right `entry` names,
+    /// [`ADD_BATCH`] a transaction: each person's place and the mirror on their membership
+    /// go together or not at all, and the answer says per person what happened (someone
+    /// who left the organization meanwhile is `NotMember`, someone added meanwhile
+    /// `AlreadyIn`). A transaction the right refuses stops the add (`NotAllowed`, or
+    /// `NoLongerAdmin` for an actor no longer an admin), as does a person enrolled in a
+    /// course who does not hold the student role (`NotAStudent`); transactions before it
+    /// stand.
     pub async fn add_places(
         &self,
-        kind: PlaceKind,
+        entry: Entry<'_>,
         org: &OrgId,
         of: &str,
         people: &[Membership],
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Vec<(UserId, Added)>, GroupError> {
+        if let Entry::Invited(_) = entry {
+            // An acceptance puts in the one who accepted, nobody else.
+            if people.iter().any(|m| &m.user_id != by) {
+                return Err(GroupError::NotAllowed);
+            }
+        }
         let mut out = Vec::new();
         for batch in people.chunks(ADD_BATCH) {
             let mut todo: Vec<&Membership> = batch.iter().collect();
@@ -309,7 +405,7 @@ impl Store {
                 if todo.is_empty() {
                     break;
                 }
-                match self.add_batch(kind, org, of, &todo, by, record).await? {
+                match self.add_batch(entry, org, of, &todo, by, record).await? {
                     None => {
                         out.extend(todo.iter().map(|m| (m.user_id.clone(), Added::Added)));
                         todo.clear();
@@ -333,17 +429,23 @@ impl Store {
     /// conditions failed (the others are to be tried again).
     async fn add_batch(
         &self,
-        kind: PlaceKind,
+        entry: Entry<'_>,
         org: &OrgId,
         of: &str,
         people: &[&Membership],
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Option<HashMap<UserId, Added>>, GroupError> {
+        let kind = entry.kind();
         let now = Timestamp::now();
         let users: Vec<UserId> = people.iter().map(|m| m.user_id.clone()).collect();
+        let audit = (record.audit)(&users);
+        let mut actor = actor_condition(entry, audit.by_admin, of);
         let mut tx = Tx::new(&self.table);
         let mut at: Vec<(usize, UserId, Added)> = Vec::new();
+        // The action that checks the actor's right (their own mirror when they are among
+        // the people: a transaction touches an item once).
+        let mut right = None;
         for m in people {
             let place = Place {
                 org_id: org.clone(),
@@ -355,33 +457,95 @@ impl Store {
             };
             let i = tx.put(place_item(kind, &place)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             at.push((i, m.user_id.clone(), Added::AlreadyIn));
-            let i = tx.update(
-                member_key(org, &m.user_id),
-                mirror(place_set_attr(kind), "ADD", of).when("attribute_exists(pk)"),
-            )?;
-            at.push((i, m.user_id.clone(), Added::NotMember));
+            let mut update = mirror(place_set_attr(kind), "ADD", of).when("attribute_exists(pk)");
+            match entry {
+                Entry::Enrol => {
+                    let student = Expr::condition("contains(role_names, :student)")
+                        .value(":student", s(role_name(Role::Student)));
+                    update = and(update, student);
+                }
+                Entry::FromCourse(course) => {
+                    let enrolled = Expr::condition("contains(course_ids, :course)").value(":course", s(course));
+                    update = and(update, enrolled);
+                }
+                Entry::ByMember | Entry::Invited(_) => {}
+            }
+            let may = if &m.user_id == by { actor.take() } else { None };
+            let checks_right = may.is_some();
+            if let Some(may) = may {
+                update = and(update, may);
+            }
+            let i = tx.update(member_key(org, &m.user_id), update)?;
+            if checks_right {
+                right = Some(i);
+            } else {
+                at.push((i, m.user_id.clone(), Added::NotMember));
+            }
         }
-        let counter = Expr::update("SET #count = #count + :k")
+        if let Some(may) = actor {
+            right = Some(tx.check(member_key(org, by), may)?);
+        }
+        if let Entry::Invited(invitation) = entry {
+            let offer = Expr::condition("#status = :accepted AND group_id = :group")
+                .name("#status", "status")
+                .value(":accepted", s("accepted"))
+                .value(":group", s(of));
+            right = Some(tx.check(invitation_key(org, invitation), offer)?);
+        }
+        let mut counter = Expr::update("SET #count = #count + :k")
             .when("attribute_exists(pk)")
             .name("#count", place_count_attr(kind))
             .value(":k", n(people.len()));
+        if let Entry::FromCourse(course) = entry {
+            counter = and(counter, Expr::condition("course_id = :linked").value(":linked", s(course)));
+        }
         let container = tx.update(container_key(kind, org, of), counter)?;
-        add_audit(&mut tx, &(record.audit)(&users))?;
+        add_audit(&mut tx, &audit)?;
         if let Some(e) = (record.event)(&users) {
             add_event(&mut tx, &e)?;
         }
         match tx.run(self).await {
             Ok(()) => Ok(None),
             Err(e) if e.condition_failed_at(container) => Err(GroupError::NotFound),
+            Err(e) if right.is_some_and(|i| e.condition_failed_at(i)) => {
+                Err(if audit.by_admin { GroupError::Store(StoreError::NoLongerAdmin) } else { GroupError::NotAllowed })
+            }
             Err(e) if e.is_condition() => {
-                let refused: HashMap<UserId, Added> =
-                    at.into_iter().filter(|(i, _, _)| e.condition_failed_at(*i)).map(|(_, u, a)| (u, a)).collect();
+                let mut refused: HashMap<UserId, Added> = HashMap::new();
+                for (i, user, outcome) in at {
+                    if e.condition_failed_at(i) {
+                        // Already there wins: whatever else changed, nothing is to do.
+                        let known = refused.entry(user).or_insert(outcome);
+                        if outcome == Added::AlreadyIn {
+                            *known = outcome;
+                        }
+                    }
+                }
                 if refused.is_empty() {
                     return Err(GroupError::Store(e));
+                }
+                if entry == Entry::Enrol {
+                    self.no_one_but_students(org, &refused).await?;
                 }
                 Ok(Some(refused))
             }
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Of the people an enrolment refused as no longer members, `NotAStudent` for the
+    /// first who is a member (their condition failed on the student role).
+    async fn no_one_but_students(&self, org: &OrgId, refused: &HashMap<UserId, Added>) -> Result<(), GroupError> {
+        let gone: Vec<UserId> =
+            refused.iter().filter(|(_, a)| **a == Added::NotMember).map(|(u, _)| u.clone()).collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mut members = self.memberships(org, &gone).await?;
+        members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        match members.into_iter().next() {
+            Some(m) => Err(GroupError::NotAStudent(m.user_id)),
+            None => Ok(()),
         }
     }
 
@@ -446,7 +610,8 @@ impl Store {
     }
 
     /// Links a group to a course (a group has at most one course: `AlreadyLinked` when it
-    /// has another).
+    /// has another), by an admin (the audit entry's check) or a teacher who teaches the
+    /// course and is in the group (`NotAllowed` otherwise): rights over both.
     pub async fn link_group(&self, course: &Course, group: &Group, audit: &AuditEntry) -> Result<(), GroupError> {
         let now = Timestamp::now();
         let mut tx = Tx::new(&self.table);
@@ -456,9 +621,15 @@ impl Store {
             .value(":now", s(now.to_string()));
         let linked = tx.update(group_key(&group.org_id, &group.id), expr)?;
         let on_course = link_on_course(&mut tx, &course.org_id, &course.id, &group.id)?;
+        let mut right = None;
+        if let Some(actor) = UserId::parse(&audit.actor_id).filter(|_| !audit.by_admin) {
+            let may = teacher_or_admin(false, Some(&group.id), Some(&course.id));
+            right = Some(tx.check(member_key(&group.org_id, &actor), may)?);
+        }
         add_audit(&mut tx, audit)?;
         match tx.run(self).await {
             Ok(()) => Ok(()),
+            Err(e) if right.is_some_and(|i| e.condition_failed_at(i)) => Err(GroupError::NotAllowed),
             Err(e) if e.condition_failed_at(linked) => match self.group(&group.org_id, &group.id).await? {
                 None => Err(GroupError::NotFound),
                 Some(_) => Err(GroupError::AlreadyLinked),
@@ -542,4 +713,51 @@ fn naming_update(
     }
     expr.update = Some(update);
     expr
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_right_to_enter_a_group_is_an_admin_or_a_teacher_in_it() {
+        // Acting as an admin: still one.
+        let admin = teacher_or_admin(true, Some("g1"), Some("c1"));
+        assert_eq!(admin.condition.as_deref(), Some("admin = :true"));
+        assert_eq!(admin.values.len(), 1);
+        let teacher = teacher_or_admin(false, Some("g1"), None);
+        assert_eq!(
+            teacher.condition.as_deref(),
+            Some("admin = :true OR (contains(role_names, :teacher) AND contains(group_ids, :in_group))")
+        );
+        assert_eq!(teacher.values[":in_group"], s("g1"));
+        assert_eq!(teacher.values[":teacher"], s("teacher"));
+        let both = teacher_or_admin(false, Some("g1"), Some("c1"));
+        assert!(both.condition.as_deref().unwrap().ends_with("AND contains(teaching_course_ids, :taught))"));
+        assert_eq!(both.values[":taught"], s("c1"));
+        // Joined to an update's own condition, with the values of both.
+        let update = mirror("group_ids", "ADD", "g1").when("attribute_exists(pk)");
+        let joined = and(update, teacher);
+        assert_eq!(
+            joined.condition.as_deref(),
+            Some("attribute_exists(pk) AND (admin = :true OR (contains(role_names, :teacher) AND contains(group_ids, :in_group)))")
+        );
+        assert!(joined.update.is_some());
+        for v in [":v", ":one", ":true", ":teacher", ":in_group"] {
+            assert!(joined.values.contains_key(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn each_entry_puts_people_in_its_own_kind_of_place() {
+        assert_eq!(Entry::Enrol.kind(), PlaceKind::Course);
+        for e in [Entry::ByMember, Entry::FromCourse("c1"), Entry::Invited("i1")] {
+            assert_eq!(e.kind(), PlaceKind::Group);
+        }
+        assert!(actor_condition(Entry::Enrol, false, "c1").is_none());
+        assert!(actor_condition(Entry::Invited("i1"), false, "g1").is_none());
+        let from_course = actor_condition(Entry::FromCourse("c1"), false, "g1").unwrap();
+        assert!(!from_course.values.contains_key(":in_group"), "a new group has no one in it yet");
+        assert_eq!(from_course.values[":taught"], s("c1"));
+    }
 }

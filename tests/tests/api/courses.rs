@@ -1,7 +1,8 @@
 //! Courses: create with teachers, list ("my courses" too), read, edit, delete; students
 //! enrolled by admins and the course's teachers; groups made from a course's students or
 //! linked to it (one course a group, also when two links race); what a teacher loses with
-//! the teacher role; leaving and removal; the audit trail.
+//! the teacher role; leaving and removal; the audit trail; only students enrolled, and no
+//! way through a course into a closed group one is not a teacher in.
 
 use kabinet_tests::User;
 use reqwest::Method;
@@ -302,8 +303,11 @@ async fn linking_an_existing_group_adds_the_chosen_students_once() {
     add_to_group(&admin, &org, &club_id, &[&s2, &guest]).await;
     let link = format!("/v1/orgs/{org}/courses/{cid}/linked-groups");
 
+    // The course's teacher is not in the group: linking it is not theirs to do.
+    t.post(&link, json!({"group_id": club_id, "students": "all"})).await.problem(403, "forbidden");
+    assert_eq!(group(&admin, &org, &club_id).await["course_id"], Value::Null, "a refused link links nothing");
     // All students: the one already in the group is not added twice.
-    let r = t.post(&link, json!({"group_id": club_id, "students": "all"})).await;
+    let r = admin.post(&link, json!({"group_id": club_id, "students": "all"})).await;
     let linked_club = r.ok(200).clone();
     assert_eq!(linked_club["id"], club_id.as_str());
     assert_eq!(linked_club["course_id"], cid.as_str());
@@ -505,4 +509,152 @@ async fn course_changes_are_in_the_audit_log() {
     let update = admin.get(&format!("/v1/orgs/{org}/audit?action=course.update")).await.ok(200).clone();
     assert_eq!(update["items"][0]["before"]["teacher_ids"], json!([]));
     assert_eq!(update["items"][0]["after"]["teacher_ids"], json!([t.sub]));
+}
+
+/// The threads of a group.
+pub fn threads(org: &str, group: &str) -> String {
+    format!("/v1/orgs/{org}/groups/{group}/threads")
+}
+
+/// A closed group with `member` in it and a thread only its members read.
+pub async fn closed_group(admin: &User, org: &str, name: &str, member: &User) -> String {
+    let g = id_of(&new_group(admin, org, name).await);
+    add_to_group(admin, org, &g, &[member]).await;
+    admin.post(&threads(org, &g), json!({"title": "Только для своих", "body": "Закрытое обсуждение"})).await.ok(201);
+    assert_eq!(member.get(&threads(org, &g)).await.ok(200)["items"].as_array().unwrap().len(), 1);
+    g
+}
+
+/// `who` stayed out of group `g`: not among its members, and its threads answer 404 as
+/// to a stranger.
+pub async fn kept_out(admin: &User, org: &str, g: &str, who: &User) {
+    let members = user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200));
+    assert!(!members.contains(&who.sub), "{} got into the group", who.name);
+    who.get(&threads(org, g)).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_course_teacher_who_enrols_themself_cannot_walk_into_a_closed_group() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(7, "В")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель физики", &[])])).await;
+    let s = enrol(&admin, &org, "Ученица", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Физика", &[&t]).await);
+    let g = closed_group(&admin, &org, "Совет старшеклассников", &s).await;
+
+    // The teacher enrols themself: a course's students are students.
+    let r = t.post(&format!("/v1/orgs/{org}/courses/{c}/students"), json!({"user_ids": [t.sub]})).await;
+    let detail = r.problem(422, "not_a_student").body["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(&t.sub), "the problem names the person: {detail}");
+    assert_eq!(course(&admin, &org, &c).await["student_count"], 0);
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{c}/students")).await.ok(200)["items"], json!([]));
+    // Then links the group, which has no course, with themself selected: no right over it.
+    let r = t
+        .post(
+            &format!("/v1/orgs/{org}/courses/{c}/linked-groups"),
+            json!({"group_id": g, "students": "selected", "user_ids": [t.sub]}),
+        )
+        .await;
+    r.problem(403, "forbidden");
+    assert_eq!(group(&admin, &org, &g).await["course_id"], Value::Null, "nothing linked");
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
+    assert_eq!(linked(&course(&admin, &org, &c).await), Vec::<String>::new());
+    kept_out(&admin, &org, &g, &t).await;
+}
+
+#[tokio::test]
+async fn a_course_teacher_who_is_also_a_student_links_no_group_they_are_not_in() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(10, "Б")]).await;
+    // Teacher and student both: enrolling themself is allowed, the group is not theirs.
+    let t =
+        enrol(&admin, &org, "Учитель и ученик", json!([teacher("Учитель-стажёр", &[]), student(&classes[0])])).await;
+    let s = enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Астрономия", &[&t]).await);
+    assert_eq!(enrol_in_course(&t, &org, &c, &[&t, &s]).await, ["added", "added"]);
+    let g = closed_group(&admin, &org, "Обсерватория", &s).await;
+    let link = format!("/v1/orgs/{org}/courses/{c}/linked-groups");
+
+    for students in [json!({"students": "selected", "user_ids": [t.sub]}), json!({"students": "all"})] {
+        let mut body = students.clone();
+        body["group_id"] = json!(g);
+        t.post(&link, body).await.problem(403, "forbidden");
+        assert_eq!(group(&admin, &org, &g).await["course_id"], Value::Null, "nothing linked: {students}");
+    }
+    kept_out(&admin, &org, &g, &t).await;
+    // Linked to the course by an admin, the group is still not the teacher's to enter.
+    admin.post(&link, json!({"group_id": g, "students": "none"})).await.ok(200);
+    let r = t.post(&link, json!({"group_id": g, "students": "selected", "user_ids": [t.sub]})).await;
+    r.problem(403, "forbidden");
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
+    kept_out(&admin, &org, &g, &t).await;
+
+    // A new group made from the course is nobody else's: its teacher may make it, with
+    // themself among the students selected.
+    let r = t
+        .post(
+            &format!("/v1/orgs/{org}/courses/{c}/groups"),
+            json!({"name": "Наблюдения", "students": "selected", "user_ids": [t.sub, s.sub]}),
+        )
+        .await;
+    let made = id_of(r.ok(201));
+    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{made}/members")).await.ok(200)), set_of(&[&t, &s]));
+    t.get(&threads(&org, &made)).await.ok(200);
+}
+
+#[tokio::test]
+async fn a_teacher_in_the_group_or_an_admin_links_it() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(8, "В")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель музыки", &[])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Хор", &[&t]).await);
+    enrol_in_course(&admin, &org, &c, &[&s1, &s2]).await;
+    let link = format!("/v1/orgs/{org}/courses/{c}/linked-groups");
+
+    // The teacher is in the group: they link it, and the course's students come in.
+    let choir = id_of(&new_group(&admin, &org, "Школьный хор").await);
+    add_to_group(&admin, &org, &choir, &[&t]).await;
+    let r = t.post(&link, json!({"group_id": choir, "students": "all"})).await;
+    assert_eq!(r.ok(200)["course_id"], c.as_str());
+    assert_eq!(r.body["member_count"], 3);
+    assert_eq!(
+        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{choir}/members")).await.ok(200)),
+        set_of(&[&t, &s1, &s2])
+    );
+    s1.get(&threads(&org, &choir)).await.ok(200);
+    // An admin links any group, in it or not.
+    let band = id_of(&new_group(&admin, &org, "Ансамбль").await);
+    let r = admin.post(&link, json!({"group_id": band, "students": "selected", "user_ids": [s2.sub]})).await;
+    assert_eq!(r.ok(200)["member_count"], 1);
+    assert_eq!(sorted(linked(&course(&admin, &org, &c).await)), sorted(vec![choir, band]));
+}
+
+#[tokio::test]
+async fn only_members_holding_the_student_role_are_enrolled() {
+    let admin = User::new("Админ");
+    let (org, classes) = school(&admin, "2026/2027", &[(4, "А")]).await;
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель рисования", &[])])).await;
+    let other_t = enrol(&admin, &org, "Другой учитель", json!([teacher("Учитель труда", &[])])).await;
+    let mum = enrol(&admin, &org, "Мама", json!([parent(&[&classes[0]])])).await;
+    let s = enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Рисование", &[&t]).await);
+    let students = format!("/v1/orgs/{org}/courses/{c}/students");
+
+    for by in [&admin, &t] {
+        for who in [&other_t, &mum] {
+            // With a student in the same request: nothing is enrolled.
+            let r = by.post(&students, json!({"user_ids": [s.sub, who.sub]})).await;
+            let detail = r.problem(422, "not_a_student").body["detail"].as_str().unwrap().to_string();
+            assert!(detail.contains(&who.sub) && !detail.contains(&s.sub), "{detail}");
+        }
+    }
+    let r = admin.post(&students, json!({"user_ids": [mum.sub, other_t.sub]})).await;
+    let detail = r.problem(422, "not_a_student").body["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(&mum.sub) && detail.contains(&other_t.sub), "both named: {detail}");
+    assert_eq!(course(&admin, &org, &c).await["student_count"], 0);
+    assert_eq!(admin.get(&students).await.ok(200)["items"], json!([]));
+    assert_eq!(mum.get(&format!("/v1/orgs/{org}/courses?mine=true")).await.ok(200)["items"], json!([]));
+    assert_eq!(enrol_in_course(&t, &org, &c, &[&s]).await, ["added"]);
 }

@@ -1,5 +1,6 @@
 //! Exports for admins (R9.3): the employees and the summary as CSV (read back as Excel in
-//! a Russian locale would: BOM, `;`, CRLF, quoting, formulas made text) and as XLSX (read
+//! a Russian locale would: BOM, `;`, CRLF, quoting, formulas made text, also when read
+//! with the other separator) and as XLSX (read
 //! back with a spreadsheet reader: sheets, header, real dates, inline strings, a frozen
 //! bold header, a chart), built by the exporter and downloaded through a presigned GET of
 //! 15 minutes under the file's name; the "export ready" email, once, in the admin's
@@ -350,7 +351,8 @@ async fn the_employees_as_csv_open_in_excel_with_cyrillic_intact_and_formulas_as
     let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();
     assert!(text.contains("\"'=HYPERLINK(\"\"http://evil.test\"\",\"\"Жми\"\")\""), "{text}");
     assert!(text.contains("\"Завуч; по \"\"УВР\"\"\""), "{text}");
-    assert!(text.starts_with(&format!("{}\r\n", EMPLOYEES_RU.join(";"))), "{text}");
+    // Every text cell quoted, the header's too.
+    assert!(text.starts_with(&format!("\"{}\"\r\n", EMPLOYEES_RU.join("\";\""))), "{text}");
 
     // A new URL on each read.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -373,12 +375,64 @@ async fn the_employees_as_csv_with_commas_on_request() {
     );
     let bytes = download(&view, CSV_TYPE).await;
     let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();
-    assert!(text.starts_with(&format!("{}\r\n", EMPLOYEES_RU.join(","))), "{text}");
+    assert!(text.starts_with(&format!("\"{}\"\r\n", EMPLOYEES_RU.join("\",\""))), "{text}");
     let rows = read_csv(&bytes, b',');
     check_employee_rows(&rows, &EMPLOYEES_RU, &s, &stats);
     assert_eq!(view["rows"], 3);
     // With commas, the director's roles ("сотрудник, администратор") are quoted.
     assert!(text.contains("\"сотрудник, администратор\""), "{text}");
+}
+
+/// Names a spreadsheet would run: whole, or once a reader cuts them at a separator.
+const FORMULA_NAMES: [(&str, &str); 4] = [
+    ("Иван,=1+1", "Иван,'=1+1"),
+    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1)", "'@SUM(A1)"),
+];
+
+/// Whether a cell starts as a formula would (spaces before it trimmed, as some readers do).
+fn formula_start(cell: &str) -> bool {
+    cell.trim_start_matches(' ').starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+#[tokio::test]
+async fn no_csv_cell_becomes_a_formula_whichever_separator_the_reader_splits_on() {
+    kabinet_tests::start_exporter().await;
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
+    for (name, _) in FORMULA_NAMES {
+        enrol(&admin, &org, name, json!([teacher("Учитель, =2+2", &[&classes[0]])])).await;
+    }
+    for delimiter in [";", ","] {
+        let view = built(&admin, &org, json!({"kind": "employees", "format": "csv", "delimiter": delimiter})).await;
+        let bytes = download(&view, CSV_TYPE).await;
+        // Split on either separator (Excel in another locale): no cell starts as a formula,
+        // and the row's first cell, quoted from its first character, keeps the whole name.
+        for split in [b',', b';'] {
+            let rows = read_csv(&bytes, split);
+            for cell in rows.iter().flatten() {
+                assert!(!formula_start(cell), "{delimiter} file split on {}: {cell:?}", split as char);
+            }
+            for (_, guarded) in FORMULA_NAMES {
+                assert!(rows.iter().any(|r| r[0].starts_with(guarded)), "{guarded} cut: {rows:?}");
+            }
+        }
+        // Split on the file's own separator: every name whole, made text.
+        let own = read_csv(&bytes, delimiter.as_bytes()[0]);
+        let mut names: Vec<&str> = own[1..].iter().map(|r| r[0].as_str()).collect();
+        names.sort_unstable();
+        let mut expected: Vec<&str> = FORMULA_NAMES.iter().map(|(_, g)| *g).chain(["Директор"]).collect();
+        expected.sort_unstable();
+        assert_eq!(names, expected, "{delimiter}");
+        assert!(own[1..].iter().all(|r| r.len() == 10), "{own:?}");
+        assert!(own[1..].iter().filter(|r| r[0] != "Директор").all(|r| r[2] == "Учитель, '=2+2"), "{own:?}");
+        // In the file: each name quoted, whatever the separator.
+        let text = std::str::from_utf8(&bytes[BOM.len()..]).unwrap();
+        for (_, guarded) in FORMULA_NAMES {
+            assert!(text.contains(&format!("\"{}\"", guarded.replace('"', "\"\""))), "{guarded} quoted: {text}");
+        }
+    }
 }
 
 #[tokio::test]

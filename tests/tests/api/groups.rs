@@ -1,7 +1,8 @@
 //! Groups: create, list ("my groups" too), read, edit, delete; add members several at once,
 //! remove one; who may see a group's members; the email of being added; leaving and
 //! removal take people out of their groups; the audit trail; inviting by email to a group;
-//! a hundred people added in one request.
+//! a hundred people added in one request; no route, and no transaction, that puts someone
+//! into a group without the right to.
 
 use std::collections::HashSet;
 
@@ -10,6 +11,10 @@ use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use kabinet::domain::{Actor, AuditEntry, Group, OrgId, UserId};
+use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
+
+use crate::courses::{closed_group, kept_out, threads};
 use crate::{add_member, enrol, parent, registered, school, student, teacher};
 
 /// The `field` of each item of a list answer, in order.
@@ -603,4 +608,158 @@ async fn a_hundred_people_are_added_in_one_request_and_paged_through() {
     let again = add_to_group(&admin, &org, &id, &everyone).await;
     assert!(again.iter().all(|s| s == "already_member"), "{again:?}");
     assert_eq!(group(&admin, &org, &id).await["member_count"], 100);
+}
+
+#[tokio::test]
+async fn no_route_puts_a_teacher_into_a_group_they_are_not_a_teacher_in() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(6, "А")]).await;
+    let a6 = &classes[0];
+    let t = enrol(&admin, &org, "Учитель", json!([teacher("Учитель истории", &[a6])])).await;
+    let s = enrol(&admin, &org, "Ученица", json!([student(a6)])).await;
+    let g = closed_group(&admin, &org, "Редколлегия", &s).await;
+    // The teacher is a teacher in a group of their own, not in this one.
+    let own = new_group(&admin, &org, "Исторический клуб").await["id"].as_str().unwrap().to_string();
+    add_to_group(&admin, &org, &own, &[&t]).await;
+    let o = format!("/v1/orgs/{org}");
+
+    // Adding members to a group: admins.
+    t.post(&format!("{o}/groups/{g}/members"), json!({"user_ids": [t.sub]})).await.problem(403, "forbidden");
+    // Inviting by email into a group: its teachers and admins (their own address too).
+    for email in [t.email.clone(), format!("t-{}@school.test", ulid::Ulid::new().to_string().to_lowercase())] {
+        let r =
+            t.post(&format!("{o}/invitations"), json!({"emails": [email], "role": student(a6), "group_id": g})).await;
+        r.problem(403, "forbidden");
+    }
+    // An invitation link into the group: admins make them; a member accepting one is
+    // a member already and joins nothing.
+    let expires = kabinet::domain::Timestamp::now().plus(time::Duration::days(7)).to_string();
+    let body = json!({"expires_at": expires, "max_uses": 5, "roles": [student(a6)], "group_id": g});
+    t.post(&format!("{o}/invite-links"), body.clone()).await.problem(403, "forbidden");
+    let token = admin.post(&format!("{o}/invite-links"), body).await.ok(201)["token"].as_str().unwrap().to_string();
+    t.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.problem(409, "already_member");
+    // A join request through that link: admins accept it.
+    let newcomer = User::new("Новенький");
+    let request = newcomer.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201).clone();
+    let id = request["id"].as_str().unwrap();
+    let etag = admin.get(&format!("{o}/join-requests/{id}")).await.header("etag").unwrap().to_string();
+    let r =
+        t.call(Method::POST, &format!("{o}/join-requests/{id}/accept"), Some(json!({})), &[("if-match", &etag)]).await;
+    r.problem(403, "forbidden");
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
+    kept_out(&admin, &org, &g, &t).await;
+    newcomer.get(&threads(&org, &g)).await.problem(404, "not_found");
+}
+
+/// Adds `people` to group or course `of` straight through the store, as `by`, by the
+/// right `entry`: what the transaction itself lets through, whatever a route checked.
+async fn add_under_the_api(
+    org: &str,
+    entry: Entry<'_>,
+    of: &str,
+    people: &[&User],
+    by: &User,
+) -> Result<Vec<(UserId, Added)>, GroupError> {
+    let store = kabinet_tests::store().await;
+    let org = OrgId::parse(org).unwrap();
+    let ids: Vec<UserId> = people.iter().map(|p| UserId::parse(&p.sub).unwrap()).collect();
+    let members = store.memberships(&org, &ids).await.unwrap();
+    assert_eq!(members.len(), people.len(), "members all");
+    let actor = Actor { id: UserId::parse(&by.sub).unwrap(), name: by.name.clone() };
+    let audit = |users: &[UserId]| {
+        AuditEntry::new(&org, &actor, "group.members_add", "group", of).after(json!({ "user_ids": users }))
+    };
+    let event = |_: &[UserId]| None;
+    store.add_places(entry, &org, of, &members, &actor.id, &AddRecord { audit: &audit, event: &event }).await
+}
+
+#[tokio::test]
+async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(9, "Б")]).await;
+    let a9 = &classes[0];
+    let o = format!("/v1/orgs/{org}");
+    let t = enrol(&admin, &org, "Учитель курса", json!([teacher("Учитель химии", &[a9])])).await;
+    let other_t = enrol(&admin, &org, "Другой учитель", json!([teacher("Учитель физики", &[a9])])).await;
+    let inside = enrol(&admin, &org, "Учитель в группе", json!([teacher("Учитель биологии", &[a9])])).await;
+    let s = enrol(&admin, &org, "Ученица", json!([student(a9)])).await;
+    let s2 = enrol(&admin, &org, "Ученик", json!([student(a9)])).await;
+    let g = closed_group(&admin, &org, "Научное общество", &s).await;
+    add_to_group(&admin, &org, &g, &[&inside]).await;
+
+    // By a member's right: a teacher who is not in the group puts nobody in, themself
+    // or another.
+    for who in [&t, &s2] {
+        let refused = add_under_the_api(&org, Entry::ByMember, &g, &[who], &t).await;
+        assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
+    }
+    // A teacher who is in it does.
+    let added = add_under_the_api(&org, Entry::ByMember, &g, &[&s2], &inside).await.unwrap();
+    assert_eq!(added, [(UserId::parse(&s2.sub).unwrap(), Added::Added)]);
+    kept_out(&admin, &org, &g, &t).await;
+
+    // From a course: only its students, into its own group, by its teachers.
+    let c = admin.post(&format!("{o}/courses"), json!({"name": "Химия", "teacher_ids": [t.sub]})).await.ok(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    admin.post(&format!("{o}/courses/{c}/students"), json!({"user_ids": [s2.sub]})).await.ok(200);
+    admin.post(&format!("{o}/courses/{c}/linked-groups"), json!({"group_id": g, "students": "none"})).await.ok(200);
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &g, &[&t], &t).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "the teacher is no student of it: {refused:?}");
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &g, &[&s2], &other_t).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "not the course's teacher: {refused:?}");
+    let unlinked = new_group(&admin, &org, "Без курса").await["id"].as_str().unwrap().to_string();
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &unlinked, &[&s2], &t).await;
+    assert!(matches!(refused, Err(GroupError::NotFound)), "not the course's group: {refused:?}");
+    kept_out(&admin, &org, &g, &t).await;
+    assert_eq!(group(&admin, &org, &unlinked).await["member_count"], 0);
+
+    // By an invitation: one accepted that names this group, for the one who accepted.
+    let outsider = enrol(&admin, &org, "Посторонний", json!([student(a9)])).await;
+    let address = format!("x-{}@school.test", ulid::Ulid::new().to_string().to_lowercase());
+    let r =
+        admin.post(&format!("{o}/invitations"), json!({"emails": [address], "role": student(a9), "group_id": g})).await;
+    let pending = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    let refused = add_under_the_api(&org, Entry::Invited(&pending), &g, &[&outsider], &outsider).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "a pending invitation: {refused:?}");
+    let invitee = User::new("Приглашённая");
+    let r = admin
+        .post(
+            &format!("{o}/invitations"),
+            json!({"emails": [invitee.email], "role": student(a9), "group_id": unlinked}),
+        )
+        .await;
+    let accepted = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    invitee.post(&format!("/v1/me/invitations/{accepted}/accept"), json!({})).await.ok(200);
+    assert_eq!(user_ids(admin.get(&format!("{o}/groups/{unlinked}/members")).await.ok(200)), set_of(&[&invitee]));
+    for (who, by) in [(&invitee, &invitee), (&outsider, &invitee)] {
+        let refused = add_under_the_api(&org, Entry::Invited(&accepted), &g, &[who], by).await;
+        assert!(matches!(refused, Err(GroupError::NotAllowed)), "an invitation to another group: {refused:?}");
+    }
+    kept_out(&admin, &org, &g, &outsider).await;
+    kept_out(&admin, &org, &g, &invitee).await;
+
+    // A course takes students only, whoever enrols.
+    let refused = add_under_the_api(&org, Entry::Enrol, &c, &[&other_t], &admin).await;
+    assert!(matches!(&refused, Err(GroupError::NotAStudent(u)) if u.as_str() == other_t.sub), "{refused:?}");
+    assert_eq!(admin.get(&format!("{o}/courses/{c}")).await.ok(200)["student_count"], 1);
+
+    // Linking a group: a teacher of the course who is not in the group may not.
+    let store = kabinet_tests::store().await;
+    let org_id = OrgId::parse(&org).unwrap();
+    let course = store.course(&org_id, &c).await.unwrap().unwrap();
+    let other = store.group(&org_id, &unlinked).await.unwrap().unwrap();
+    let actor = Actor { id: UserId::parse(&t.sub).unwrap(), name: t.name.clone() };
+    let audit = AuditEntry::new(&org_id, &actor, "course.group_link", "course", &c);
+    let refused = store.link_group(&course, &other, &audit).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
+    assert_eq!(group(&admin, &org, &unlinked).await["course_id"], Value::Null);
+    // Making a group from a course: its teachers and admins.
+    let made = Group { id: kabinet::domain::groups::new_id(), course_id: Some(c.clone()), ..other.clone() };
+    let actor = Actor { id: UserId::parse(&other_t.sub).unwrap(), name: other_t.name.clone() };
+    let audit = AuditEntry::new(&org_id, &actor, "group.create", "group", &made.id);
+    let refused = store.create_group(&made, &audit).await;
+    assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
+    admin.get(&format!("{o}/groups/{}", made.id)).await.problem(404, "not_found");
 }

@@ -1196,3 +1196,39 @@ async fn the_upload_url_signs_the_declared_size() {
     admin.post(&imports, json!({"size": 256 * 1024 * 1024 + 1})).await.problem(422, "upload_too_large");
     assert_eq!(admin.get(&imports).await.ok(200)["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_journal_course_teacher_enrols_no_one_but_students_and_enters_no_closed_group() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 14").await;
+    let email = unique_email("t1");
+    let classes = [
+        class_row("c5a", "5А"),
+        "m5a,active,2026-08-20T10:00:00Z,Математика 5А,05,,M5A,scheduled,,s1,y2027,,,".to_string(),
+    ];
+    let users = [user_row("t1", "teacher", "Анна", "Иванова", "a.ivanova", &email, "")];
+    let enrollments = [enrollment_row("e1", "m5a", "t1", "teacher", false)];
+    run(&admin, &org, &classes, &users, &enrollments, false).await;
+    let course =
+        admin.get(&format!("/v1/orgs/{org}/courses")).await.ok(200)["items"][0]["id"].as_str().unwrap().to_string();
+    // The journal makes the teacher the course's teacher once they accept its offer.
+    let t = signed_in("Анна Иванова", &email).await;
+    accept_offer(&t, &org).await;
+    let c = admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200).clone();
+    assert_eq!(c["teacher_ids"], json!([t.sub]), "{c:#}");
+    let a5 = class_named(&classes_of(&admin, &org).await, "5А");
+    let pupil = enrol(&admin, &org, "Ученик", json!([{"role": "student", "class_ids": [a5]}])).await;
+    let g = crate::courses::closed_group(&admin, &org, "Совет школы", &pupil).await;
+
+    let r = t.post(&format!("/v1/orgs/{org}/courses/{course}/students"), json!({"user_ids": [t.sub]})).await;
+    r.problem(422, "not_a_student");
+    let r = t
+        .post(
+            &format!("/v1/orgs/{org}/courses/{course}/linked-groups"),
+            json!({"group_id": g, "students": "selected", "user_ids": [t.sub]}),
+        )
+        .await;
+    r.problem(403, "forbidden");
+    crate::courses::kept_out(&admin, &org, &g, &t).await;
+    assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200)["student_count"], 0);
+}
