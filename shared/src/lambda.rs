@@ -104,9 +104,9 @@ impl Function {
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
             Function::Exporter => Access::READ_WRITE.objects(crate::api::EXPORT_WRITE),
-            // Reads the upload; writes classes, roster records and memberships; finds
-            // registered people by email (gsi2).
-            Function::Importer => Access::READ_WRITE.indexes(&["gsi1", "gsi2"]).objects(crate::api::IMPORT_READ),
+            // Reads the upload; writes classes, roster records and memberships (a year's
+            // classes on gsi1).
+            Function::Importer => Access::READ_WRITE.indexes(&["gsi1"]).objects(crate::api::IMPORT_READ),
         }
     }
 }

@@ -40,8 +40,8 @@ use crate::Ctx;
         "deleted": 0,
         "skipped": 128,
         "errors": 2,
-        "linked": 412,
-        "invited": 1385
+        "invited": 1000,
+        "invite_deferred": 385
     },
     "errors": [
         {
@@ -143,8 +143,8 @@ pub struct NewImport {
             "deleted": 0,
             "skipped": 0,
             "errors": 0,
-            "linked": 0,
-            "invited": 0
+            "invited": 0,
+            "invite_deferred": 0
         },
         "errors": []
     },

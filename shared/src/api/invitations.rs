@@ -418,7 +418,8 @@ async fn class_refs(ctx: &Ctx, org: &OrgId, role: &RoleGrant) -> Result<Vec<Clas
 /// What waits for the caller's verified email (nothing when it is not verified), newest
 /// first: email invitations (pending, not expired) and offers of schools' journals that
 /// list a person with this address (a roster import): each accepted or declined by the
-/// caller. A journal offer is listed once the journal gives the person a role.
+/// caller. A journal offer is listed once the journal gives the person a role. A page may
+/// hold fewer than `limit` (even none) and still carry a `next_cursor`.
 #[utoipa::path(get, path = "/v1/me/invitations", tag = "me",
     params(("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of open invitations", body = Page<MyInvitation>)))]
@@ -499,7 +500,7 @@ async fn join(ctx: &Ctx, invitation: &Invitation, m: &Membership) -> Result<(), 
 #[utoipa::path(post, path = "/v1/me/invitations/{id}/accept", tag = "me",
     params(("id" = String, Path, description = "invitation ID")),
     responses((status = 200, description = "The membership", body = MemberView),
-              (status = 409, description = "`already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet), `roster_record_linked` or `concurrent_update`"),
+              (status = 409, description = "`already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet) or `concurrent_update`"),
               (status = 410, description = "`invitation_expired`")))]
 pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = caller_id(&req)?;
@@ -541,6 +542,7 @@ async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &s
                 "The school's journal gives you no class yet (or it was deleted): ask the school to add it.",
             ))
         }
+        Err(OfferError::Busy) => return Err(invitation_error(InvitationError::HasPendingRequest)),
         Err(OfferError::Store(e)) => return Err(e.into()),
     };
     ApiResponse::ok(&MemberView::seen_by(&m, &m))

@@ -264,7 +264,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("imports-start", imports::start, RW.objects(IMPORT_READ)),
         route!("roster-list", roster::list, RW),
         route!("roster-invite", roster::invite, RW),
-        route!("me-roster-links-create", roster::link, RW.indexes(GSI1), Idempotent),
+        route!("me-roster-links-create", roster::link, RW, Idempotent),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
     ]
 });

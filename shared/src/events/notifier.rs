@@ -409,7 +409,14 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             vars["group_name"] = json!(group_name);
             Ok(vec![outgoing(kind, language, email, &vars)].into())
         }
-        OutboxEvent::RosterInvitation { org_id, org_name, offer_id, email, name, role, by, .. } => {
+        OutboxEvent::RosterInvitation { org_id, org_name, roster_id, offer_id, email, name, role, by } => {
+            // Not when its owner declined the offer (the school is not told, so an import
+            // or a resend still made this event), nor once someone joined as the record.
+            let record = ctx.store().roster_person(org_id, roster_id).await.map_err(transient)?;
+            if !record.is_some_and(|p| p.offers_to(email)) {
+                tracing::info!(org = %org_id, roster = %roster_id, "roster invitation not sent: the offer is no longer open");
+                return Ok(Composed::default());
+            }
             // Someone who has registered with this address since reads it in their
             // language; the organization keeps none of its own: the default.
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;

@@ -53,7 +53,7 @@ enum Outcome {
     Refused(u64, String),
 }
 
-/// What settling one person did about their roster invitation.
+/// What inviting one person did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum Settled {
     #[default]
@@ -101,8 +101,8 @@ pub struct Applier<'a> {
     file: &'static str,
     file_rows: u64,
     shown: Instant,
-    /// The people whose roster invitation the daily mail budget holds back after this run.
-    deferred: BTreeSet<String>,
+    /// Whether the day's mail budget ran out during this run.
+    budget_spent: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Applier<'a> {
@@ -120,7 +120,7 @@ impl<'a> Applier<'a> {
             file: "",
             file_rows: 0,
             shown: Instant::now(),
-            deferred: BTreeSet::new(),
+            budget_spent: Default::default(),
         }
     }
 
@@ -552,14 +552,15 @@ impl<'a> Applier<'a> {
             linked_at: None,
             invited_at: None,
             invite_count: 0,
-            offer_id: None,
+            offer_id: stored.and_then(|s| s.record.offer_id.clone()),
             offered_by: Some(self.actor.id.clone()),
             offered_by_name: Some(self.actor.name.clone()),
             declined: None,
             created_at: now,
             updated_at: now,
         };
-        match store.put_roster_person(&person, &fp, &self.seen, self.dirty()).await {
+        let email_changed = stored.is_some_and(|s| s.record.email != person.email);
+        match store.put_roster_person(&person, &fp, &self.seen, self.dirty(), email_changed).await {
             Ok(()) if stored.is_some() => Ok(Outcome::Updated),
             Ok(()) => Ok(Outcome::Created),
             Err(RowWriteError::Duplicate) => Ok(duplicate(line, &u.sourced_id)),
@@ -672,22 +673,17 @@ impl<'a> Applier<'a> {
 
     /// Brings the memberships of the people this import changed in step with their
     /// records, a page of them at a time: the import's marks name them, and each page's
-    /// marks go once it is settled (the next page is the first marks left). With
-    /// `"invite": true`, the roster invitations an earlier import held back go first, then
-    /// those of the people this one brought.
+    /// marks go once it is settled (the next page is the first marks left). Then, with
+    /// `"invite": true`, the roster invitations.
     async fn settle_all(&mut self) -> Result<(), StoreError> {
         self.file = "settling memberships";
         self.file_rows = 0;
-        if self.import.invite {
-            self.send_deferred().await?;
-        }
         let store = self.ctx.store();
         loop {
             let page = PageQuery { limit: CHUNK as i32, cursor: None };
             let (ids, _) = store.dirty_page(&self.org.id, self.dirty(), &page).await?;
             if ids.is_empty() {
-                self.applied.counts.invite_deferred = self.deferred.len() as u64;
-                return Ok(());
+                break;
             }
             // A person deleted since they were marked is simply not there.
             let people: Vec<RosterPerson> =
@@ -702,60 +698,63 @@ impl<'a> Applier<'a> {
             };
             self.file_rows += ids.len() as u64;
             let this = &*self;
-            let settled: Vec<(String, Result<Settled, StoreError>)> = stream::iter(people)
+            let settled: Vec<Result<(), StoreError>> = stream::iter(people)
                 .map(|p| {
                     let m = p.user_id.as_ref().and_then(|u| members.get(u));
-                    async move { (p.sourced_id.clone(), this.settle(p, m).await) }
+                    async move { this.settle(p, m).await }
                 })
                 .buffer_unordered(PARALLEL)
                 .collect()
                 .await;
-            for (id, s) in settled {
-                match s? {
-                    Settled::Invited => self.applied.counts.invited += 1,
-                    Settled::Deferred => {
-                        self.deferred.insert(id);
-                    }
-                    Settled::Nothing => {}
-                }
-            }
+            settled.into_iter().collect::<Result<Vec<()>, _>>()?;
             store.settled(&self.org.id, self.dirty(), &ids).await?;
             self.show_progress(false).await;
         }
+        if self.import.invite {
+            self.invite_all().await?;
+        }
+        Ok(())
     }
 
-    /// Sends the roster invitations that earlier imports held back, oldest marks first, as
-    /// far as the day's mail budget goes; those left are counted as deferred.
-    async fn send_deferred(&mut self) -> Result<(), StoreError> {
+    /// A linked member follows their record. Nobody is made a member here: people join by
+    /// accepting their record's offer, whether they are registered or not (nothing here
+    /// tells which).
+    async fn settle(&self, p: RosterPerson, m: Option<&Membership>) -> Result<(), StoreError> {
+        if let (Some(_), Some(m)) = (&p.user_id, m) {
+            super::link::follow(self.ctx, &self.org, &p, m, &self.actor).await?;
+        }
+        // Linked, then they left or were removed: they stay out.
+        Ok(())
+    }
+
+    /// Sends the roster invitation of every waiting person with an email who has not had
+    /// one (this import's people, those an earlier import held back, those whose email
+    /// the journal changed), a page at a time, as far as the organization's daily mail
+    /// budget goes; the others are counted as deferred: an import with `"invite": true`
+    /// on a later day sends them.
+    async fn invite_all(&mut self) -> Result<(), StoreError> {
+        self.file = "sending invitations";
+        self.file_rows = 0;
         let store = self.ctx.store();
         let mut cursor = None;
-        let mut spent = false;
         loop {
             let page = PageQuery { limit: CHUNK as i32, cursor: cursor.take() };
-            let (ids, next) = store.deferred_invites(&self.org.id, &page).await?;
-            if spent {
-                self.deferred.extend(ids);
-            } else {
-                let people = store.roster_people(&self.org.id, &ids).await?;
-                for id in &ids {
-                    let Some(p) = people.get(id).map(|s| &s.record) else {
-                        store.drop_deferred_invite(&self.org.id, id).await?;
-                        continue;
-                    };
-                    if spent {
-                        self.deferred.insert(id.clone());
-                        continue;
-                    }
-                    match self.invite(p).await? {
-                        Settled::Deferred => {
-                            spent = true;
-                            self.deferred.insert(id.clone());
-                        }
-                        Settled::Invited => self.applied.counts.invited += 1,
-                        Settled::Nothing => store.drop_deferred_invite(&self.org.id, id).await?,
-                    }
+            let (people, next) = store.uninvited_page(&self.org.id, &page).await?;
+            self.file_rows += people.len() as u64;
+            let this = &*self;
+            let sent: Vec<Result<Settled, StoreError>> = stream::iter(people)
+                .map(|p| async move { this.invite(&p).await })
+                .buffer_unordered(PARALLEL)
+                .collect()
+                .await;
+            for s in sent {
+                match s? {
+                    Settled::Invited => self.applied.counts.invited += 1,
+                    Settled::Deferred => self.applied.counts.invite_deferred += 1,
+                    Settled::Nothing => {}
                 }
             }
+            self.show_progress(false).await;
             match next {
                 Some(c) => cursor = Some(c),
                 None => return Ok(()),
@@ -767,7 +766,14 @@ impl<'a> Applier<'a> {
     /// the organization's daily mail budget; past it, held back for a later import.
     async fn invite(&self, p: &RosterPerson) -> Result<Settled, StoreError> {
         let Some(email) = &p.email else { return Ok(Settled::Nothing) };
-        let store = self.ctx.store();
+        // Nothing to accept yet (no class for them): mailed once the journal gives one.
+        if super::link::grants(self.ctx, p).await?.is_none() {
+            return Ok(Settled::Nothing);
+        }
+        // Spent for today: held back without trying (each try would fail alike).
+        if self.budget_spent.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(Settled::Deferred);
+        }
         let event = OutboxEvent::RosterInvitation {
             org_id: self.org.id.clone(),
             org_name: self.org.name.clone(),
@@ -778,31 +784,15 @@ impl<'a> Applier<'a> {
             role: p.role,
             by: self.actor.name.clone(),
         };
-        Ok(match store.invite_roster_person(&self.org.id, &p.sourced_id, Timestamp::now(), None, &event).await? {
+        let sent = self.ctx.store().invite_roster_person(&self.org.id, &p.sourced_id, Timestamp::now(), None, &event);
+        Ok(match sent.await? {
             RosterInvite::Sent => Settled::Invited,
             RosterInvite::NotSent => Settled::Nothing,
             RosterInvite::DailyLimit => {
-                store.defer_roster_invite(&self.org.id, &p.sourced_id).await?;
+                self.budget_spent.store(true, std::sync::atomic::Ordering::Relaxed);
                 Settled::Deferred
             }
         })
-    }
-
-    /// A linked member follows their record; a waiting person with an email is invited
-    /// (`"invite": true`) unless invited before. Nobody is made a member here: people join
-    /// by accepting their record's offer, whether they are registered or not (nothing
-    /// here tells which).
-    async fn settle(&self, p: RosterPerson, m: Option<&Membership>) -> Result<Settled, StoreError> {
-        match (&p.user_id, m) {
-            (Some(_), Some(m)) => {
-                super::link::follow(self.ctx, &self.org, &p, m, &self.actor).await?;
-                Ok(Settled::Nothing)
-            }
-            // Linked, then they left or were removed: they stay out.
-            (Some(_), None) => Ok(Settled::Nothing),
-            (None, _) if self.import.invite && p.invited_at.is_none() => self.invite(&p).await,
-            (None, _) => Ok(Settled::Nothing),
-        }
     }
 }
 

@@ -23,6 +23,8 @@ pub enum OfferError {
     /// The record gives no role yet (a student without a class, a parent whose children
     /// have none, a class gone meanwhile).
     NoRoleYet,
+    /// Their join request changed meanwhile, twice: retry.
+    Busy,
     Store(StoreError),
 }
 
@@ -126,9 +128,10 @@ pub async fn accept_offer(
             Err(MemberError::HasPendingRequest) if pending.is_none() => {
                 pending = ctx.store().pending_join_request(&org.id, &user.id).await?;
                 if pending.is_none() {
-                    return Err(StoreError::Other("a pending join request came and went".into()).into());
+                    return Err(OfferError::Busy);
                 }
             }
+            Err(MemberError::HasPendingRequest) => return Err(OfferError::Busy),
             Err(MemberError::ClassUnavailable(_)) => return Err(OfferError::NoRoleYet),
             Err(e) => return Err(member_store_error(e).into()),
         }

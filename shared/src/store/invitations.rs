@@ -1,5 +1,7 @@
 //! Email invitations (R4.5): an admin or teacher invites an address; the person, once
-//! signed in with that verified address, accepts and becomes a member.
+//! signed in with that verified address, accepts and becomes a member. What waits for an
+//! address is read here too: its email invitations and the offers of schools' journals
+//! (roster records that name it, on the same gsi2 partition).
 
 use super::items::from_item;
 use super::items::invitation_key;

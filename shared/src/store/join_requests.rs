@@ -1,4 +1,5 @@
-//! Join requests: a person asks to join through a link; an admin accepts or rejects.
+//! Join requests: a person asks to join through a link, or to link a journal's record by
+//! its login; an admin accepts or rejects.
 //! One pending request per person and organization (a guard item), and the
 //! organization's count of pending requests, move in the same transactions.
 

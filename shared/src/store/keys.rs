@@ -151,14 +151,6 @@ pub fn roster_dirty_sk(import: &str, sourced_id: &str) -> String {
     format!("{ROSTERDIRTY_PREFIX}{import}#{sourced_id}")
 }
 
-/// A roster invitation the organization's daily mail budget held back
-/// (`ROSTERDEFER#<sourcedId>`): the next import with `"invite": true` sends it.
-pub const ROSTERDEFER_PREFIX: &str = "ROSTERDEFER#";
-
-pub fn roster_defer_sk(sourced_id: &str) -> String {
-    format!("{ROSTERDEFER_PREFIX}{sourced_id}")
-}
-
 /// A person's requests to link by journal login in an organization on a day
 /// (`ROSTERLINKS#<org>#<day>`, in the person's partition; expires).
 pub fn roster_links_sk(org: &OrgId, day: &str) -> String {

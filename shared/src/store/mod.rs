@@ -24,12 +24,11 @@
 //! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person; ttl as its invitation's) |
 //! | invitation emails of a day | `ORG#<org>` | `MAILDAY#<day>` (email and roster invitations: the daily budget; ttl) |
 //! | roster person | `ORG#<org>` | `ROSTER#<sourcedId>` (gsi2: `INVITEMAIL#<email>` / `INVITE#<offer>`, the offer beside the address's invitations; gsi1: `ROSTERIDENT#<org>#<login>`) |
-//! | held-back roster invitation | `ORG#<org>` | `ROSTERDEFER#<sourcedId>` (sent by the next import with invite) |
 //! | admins mailed of a requester | `ORG#<org>` | `JOINMAIL#<sub>` (once an hour; ttl) |
 //! | announcement emails of an hour | `ORG#<org>` | `ANNOUNCEMAIL#<group>#<hour>` (ttl) |
 //! | organizations created on a day | `USER#<sub>` | `ORGSCREATED#<day>` (ttl) |
 //! | login requests of a day | `USER#<sub>` | `ROSTERLINKS#<org>#<day>` (ttl) |
-//! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient) |
+//! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient; `skipped:<sub>` for a person not mailed: address unverified) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 

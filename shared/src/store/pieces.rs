@@ -118,7 +118,11 @@ pub fn link_roster_record(
         .value(":user", s(user.as_str()))
         .value(":now", s(now.to_string()));
     if let Some(email) = email {
-        expr.condition = Some("attribute_exists(pk) AND attribute_not_exists(user_id) AND email = :email".into());
+        expr.condition = Some(
+            "attribute_exists(pk) AND attribute_not_exists(user_id) AND email = :email \
+             AND (attribute_not_exists(declined) OR declined <> :email)"
+                .into(),
+        );
         expr = expr.value(":email", s(email));
     }
     tx.update(super::tx::key(org_pk(org), super::keys::roster_sk(sourced_id)), expr)

@@ -27,8 +27,8 @@ use crate::page::{Cursor, PageQuery};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RosterInvite {
     Sent,
-    /// Nothing to send: the person joined, was invited lately, declined the offer at this
-    /// email, or the record has no email (or is gone).
+    /// Nothing to send: the person joined, was invited lately, or the record has no
+    /// email (or is gone).
     NotSent,
     /// The organization's daily mail budget is spent.
     DailyLimit,
@@ -177,14 +177,16 @@ impl Store {
         Ok(found.into_iter().map(|(sk, e)| (sk.trim_start_matches(ROSTERENROL_PREFIX).to_string(), e)).collect())
     }
 
-    /// Writes a person's row (what the journal says of them; their places, link and
-    /// invitation stay as they are) and marks them for the import `dirty`'s settling.
+    /// Writes a person's row (what the journal says of them; their places and link stay
+    /// as they are, and their invitation unless `email_changed`) and marks them for the
+    /// import `dirty`'s settling.
     pub async fn put_roster_person(
         &self,
         p: &RosterPerson,
         fp: &str,
         seen: &str,
         dirty: &str,
+        email_changed: bool,
     ) -> Result<(), RowWriteError> {
         let mut set = vec![
             "org_id = :org",
@@ -218,11 +220,15 @@ impl Store {
             .value(":fp", s(fp));
         // The record is an offer of membership to its email's owner: it sits on gsi2 among
         // the email invitations to that address (`INVITEMAIL#<email>`, `INVITE#<offer>`),
-        // so that person's invitations list it. The offer's ID is given once and kept; a
-        // record without an email leaves the index (its key's sort part stays with the ID).
+        // so that person's invitations list it. The offer keeps its ID (the caller passes
+        // the stored one); a record without an email leaves the index.
         let offer = p.offer_id.clone().unwrap_or_else(crate::domain::ids::new_id);
-        set.extend(["offer_id = if_not_exists(offer_id, :offer)", "#g2sk = if_not_exists(#g2sk, :g2sk)"]);
+        set.extend(["offer_id = :offer", "#g2sk = :g2sk"]);
         expr = expr.value(":offer", s(&offer)).value(":g2sk", s(invitation_sk(&offer)));
+        if email_changed {
+            // Another address: its owner has been sent nothing yet.
+            remove.extend(["invited_at", "invite_count"]);
+        }
         match &p.email {
             Some(email) => {
                 set.extend(["email = :email", "#g2pk = :g2pk"]);
@@ -478,11 +484,11 @@ impl Store {
     }
 
     /// Sends a roster invitation now (its event, counted against the organization's daily
-    /// mail budget), unless the person joined, was invited after `not_since`, or the
-    /// record has no email or is gone (`NotSent`). To an address whose owner declined the
-    /// offer nothing is mailed, yet it counts and is recorded alike: neither the answer
-    /// nor the record tells the school that the address is registered. A deferred
-    /// invitation's mark goes with it.
+    /// mail budget), unless the person joined, was invited at all (`not_since` none: an
+    /// import's) or after `not_since` (a resend), or the record has no email or is gone
+    /// (`NotSent`). An address whose owner declined the offer is treated alike, to the
+    /// last write: the notifier skips its email, so neither answers, records, counts nor
+    /// timing tell the school that the address is registered.
     pub async fn invite_roster_person(
         &self,
         org: &OrgId,
@@ -491,67 +497,43 @@ impl Store {
         not_since: Option<Timestamp>,
         event: &OutboxEvent,
     ) -> Result<RosterInvite, StoreError> {
-        for declined in [false, true] {
-            let mut tx = Tx::new(&self.table);
-            let offer =
-                if declined { "declined = email" } else { "(attribute_not_exists(declined) OR declined <> email)" };
-            let cond = format!(
-                "attribute_exists(pk) AND attribute_not_exists(user_id) AND attribute_exists(email) \
-                 AND (attribute_not_exists(invited_at) OR invited_at < :since) AND {offer}"
-            );
-            let since = not_since.map(|t| t.to_string()).unwrap_or_else(|| "9999".into());
-            let expr = Expr::update("SET invited_at = :now, invite_count = if_not_exists(invite_count, :zero) + :one")
-                .when(cond)
-                .value(":now", s(now.to_string()))
-                .value(":since", s(since))
-                .value(":zero", super::tx::n(0))
-                .value(":one", super::tx::n(1));
-            let record = tx.update(person_key(org, sourced_id), expr)?;
-            let budget = count_invitation_email(&mut tx, org, now)?;
-            tx.delete(key(org_pk(org), roster_defer_sk(sourced_id)), None)?;
-            if !declined {
-                add_event(&mut tx, event)?;
-            }
-            match tx.run(self).await {
-                Ok(()) => return Ok(RosterInvite::Sent),
-                Err(e) if e.condition_failed_at(record) => continue,
-                Err(e) if e.condition_failed_at(budget) => return Ok(RosterInvite::DailyLimit),
-                Err(e) => return Err(e),
-            }
+        let mut tx = Tx::new(&self.table);
+        let when = match not_since {
+            Some(_) => "(attribute_not_exists(invited_at) OR invited_at < :since)",
+            None => "attribute_not_exists(invited_at)",
+        };
+        let mut expr = Expr::update("SET invited_at = :now, invite_count = if_not_exists(invite_count, :zero) + :one")
+            .when(format!(
+                "attribute_exists(pk) AND attribute_not_exists(user_id) AND attribute_exists(email) AND {when}"
+            ))
+            .value(":now", s(now.to_string()))
+            .value(":zero", super::tx::n(0))
+            .value(":one", super::tx::n(1));
+        if let Some(since) = not_since {
+            expr = expr.value(":since", s(since.to_string()));
         }
-        Ok(RosterInvite::NotSent)
+        let record = tx.update(person_key(org, sourced_id), expr)?;
+        let budget = count_invitation_email(&mut tx, org, now)?;
+        add_event(&mut tx, event)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(RosterInvite::Sent),
+            Err(e) if e.condition_failed_at(record) => Ok(RosterInvite::NotSent),
+            Err(e) if e.condition_failed_at(budget) => Ok(RosterInvite::DailyLimit),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Holds back a roster invitation the daily mail budget did not allow: the next import
-    /// with `"invite": true` sends it.
-    pub async fn defer_roster_invite(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
-        let mut item = key(org_pk(org), roster_defer_sk(sourced_id));
-        item.insert("sourced_id".into(), s(sourced_id));
-        self.db.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(classify)?;
-        Ok(())
-    }
-
-    /// A page of the roster invitations held back, by sourcedId.
-    pub async fn deferred_invites(
+    /// A page of the waiting people with an email who have had no roster invitation (the
+    /// page may hold fewer than asked, even none, and still go on).
+    pub async fn uninvited_page(
         &self,
         org: &OrgId,
         page: &PageQuery,
-    ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
-        let (marks, next): (Vec<DirtyMark>, _) =
-            self.query_page(&KeyQuery::table(org_pk(org)).prefix(ROSTERDEFER_PREFIX), page).await?;
-        Ok((marks.into_iter().map(|m| m.sourced_id).collect(), next))
-    }
-
-    /// Forgets a held-back invitation (its record is gone, joined or has no email now).
-    pub async fn drop_deferred_invite(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
-        self.db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(org_pk(org), roster_defer_sk(sourced_id))))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+    ) -> Result<(Vec<RosterPerson>, Option<Cursor>), StoreError> {
+        let waiting = Expr::condition(
+            "attribute_not_exists(user_id) AND attribute_exists(email) AND attribute_not_exists(invited_at)",
+        );
+        self.query_page(&KeyQuery::table(org_pk(org)).prefix(ROSTER_PREFIX).filter(waiting), page).await
     }
 
     /// Declines a record's offer for its email's owner: nothing joins, and the offer is

@@ -14,7 +14,8 @@ use super::keys::*;
 /// (`KABINET_DEV_STATE`) of another version is refused rather than half-understood.
 /// 2: classes and invitations are indexed on gsi1 (a year's classes, an inviter's
 /// invitations); links and invitations carry a `ttl`.
-pub const LAYOUT_VERSION: u32 = 2;
+/// 3: roster records sit on gsi2 as offers to their email (`INVITEMAIL#`, `INVITE#<offer>`).
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// What data must have been written for, to be read by this build: the layout version
 /// and the table's keys and indexes.

@@ -667,9 +667,11 @@ async fn a_roster_person_joins_only_by_accepting_the_offer_to_the_records_email(
     assert_eq!(roster(&admin, &org, "linked=false").await, before, "nothing tells the school");
     assert_eq!(mum.get("/v1/me/orgs").await.ok(200)["items"], json!([]));
     assert!(journal_offer(&mum, &org).await.is_none(), "declined: no longer offered");
-    // A resend is answered and recorded as any other, and mails nothing to her.
+    // A resend is answered, counted and recorded as any other, and mails nothing to her.
+    let counted = mail_count_today(&org).await;
     let resent = admin.post(&format!("/v1/orgs/{org}/roster/g1/invite"), json!({})).await;
     assert!(resent.ok(202)["invited_at"].is_string());
+    assert_eq!(mail_count_today(&org).await, counted + 1);
     assert!(record(&roster(&admin, &org, "linked=false").await, "g1")["invited_at"].is_string());
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert!(mail_to(&mum.email).await.is_empty(), "declined: not mailed again");
@@ -1231,4 +1233,136 @@ async fn a_journal_course_teacher_enrols_no_one_but_students_and_enters_no_close
     r.problem(403, "forbidden");
     crate::courses::kept_out(&admin, &org, &g, &t).await;
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200)["student_count"], 0);
+}
+
+/// The organization's count of invitation emails today.
+async fn mail_count_today(org: &str) -> u64 {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let day = kabinet::domain::Timestamp::now().day();
+    let out = kabinet_tests::dynamodb()
+        .await
+        .get_item()
+        .table_name(&kabinet_tests::env().await.config.table)
+        .key("pk", AttributeValue::S(format!("ORG#{org}")))
+        .key("sk", AttributeValue::S(format!("MAILDAY#{day}")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    out.item.and_then(|i| i.get("sent").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok())).unwrap_or(0)
+}
+
+/// An import with `"invite": true` treats registered and unregistered addresses alike
+/// (counts, records, the budget), and a declined one too, though it is not mailed. A new
+/// email in the journal is an address not mailed yet: it gets the offer's email.
+#[tokio::test]
+async fn invitations_tell_nothing_of_who_is_registered_and_follow_a_new_email() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 15").await;
+    let registered_email = unique_email("known");
+    let declined_email = unique_email("declined");
+    let unknown_email = unique_email("unknown");
+    let known = signed_in("Известная", &registered_email).await;
+    let decliner = signed_in("Отказавшийся", &declined_email).await;
+    let classes = [class_row("c5a", "5А")];
+    let users = |third: &str| {
+        vec![
+            user_row("s1", "student", "Анна", "Петрова", "a.petrova", &registered_email, ""),
+            user_row("s2", "student", "Борис", "Орлов", "b.orlov", third, ""),
+            user_row("s3", "student", "Вера", "Сидорова", "v.sidorova", &declined_email, ""),
+        ]
+    };
+    let enrollments: Vec<String> =
+        (1..=3).map(|i| enrollment_row(&format!("e{i}"), "c5a", &format!("s{i}"), "student", false)).collect();
+    // The third declines before any email; the import is told nothing of it.
+    run(&admin, &org, &classes, &users(&unknown_email), &enrollments, false).await;
+    let offer = journal_offer(&decliner, &org).await.unwrap();
+    let decline = format!("/v1/me/invitations/{}/decline", offer["id"].as_str().unwrap());
+    assert_eq!(decliner.post(&decline, json!({})).await.status, 204);
+    let before = mail_count_today(&org).await;
+    // Invited alike: registered, unregistered, declined.
+    let renamed: Vec<String> = users(&unknown_email).iter().map(|r| r.replace("Петрова", "Петрова-Смирнова")).collect();
+    let done = run(&admin, &org, &classes, &renamed, &enrollments, true).await;
+    assert_eq!((done["counts"]["invited"].as_u64(), done["counts"]["invite_deferred"].as_u64()), (Some(3), Some(0)));
+    assert_eq!(mail_count_today(&org).await, before + 3, "each counts against the budget");
+    let waiting = roster(&admin, &org, "linked=false").await;
+    let shown = |id: &str| {
+        let mut r = record(&waiting, id).clone();
+        for k in ["id", "name", "email", "identifier", "invited_at"] {
+            r.as_object_mut().unwrap().remove(k);
+        }
+        r
+    };
+    assert_eq!(shown("s1"), shown("s2"));
+    assert_eq!(shown("s1"), shown("s3"));
+    assert!(waiting.iter().all(|r| r["invited_at"].is_string()), "{waiting:#?}");
+    assert_eq!(await_mail(&known.email, 1).await.len(), 1);
+    assert_eq!(await_mail(&unknown_email, 1).await.len(), 1);
+    // A resend to the declined address within the hour: refused as any other.
+    admin.post(&format!("/v1/orgs/{org}/roster/s3/invite"), json!({})).await.problem(409, "invitation_recently_sent");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(mail_to(&decliner.email).await.is_empty(), "declined: never mailed");
+
+    // The journal gives Борис another address: it gets the offer's email; the old one
+    // is no longer offered anything.
+    let new_email = unique_email("new");
+    let moved = run(&admin, &org, &classes, &users(&new_email), &enrollments, true).await;
+    assert_eq!(moved["counts"]["invited"], 1, "{moved:#}");
+    assert_eq!(await_mail(&new_email, 1).await.len(), 1);
+    let newcomer = signed_in("Борис", &new_email).await;
+    let offer = journal_offer(&newcomer, &org).await.expect("offered at the new address");
+    assert_eq!(offer["send_count"], 1, "{offer:#}");
+    let old_owner = signed_in("Прежний", &unknown_email).await;
+    assert!(journal_offer(&old_owner, &org).await.is_none());
+    assert_eq!(mail_to(&unknown_email).await.len(), 1, "the old address got its one email only");
+}
+
+/// What waits for an address pages as one list, email invitations and journal offers
+/// together, each once, whatever the page size.
+#[tokio::test]
+async fn my_invitations_page_through_both_kinds() {
+    let email = unique_email("both");
+    let person = signed_in("Ольга", &email).await;
+    for i in 0..2 {
+        let admin = User::new(&format!("Завуч {i}"));
+        let org = admin.create_org(&format!("Школа {i}")).await;
+        let users = [user_row("s1", "student", "Ольга", "Орлова", "o.orlova", &email, "")];
+        run(
+            &admin,
+            &org,
+            &[class_row("c5a", "5А")],
+            &users,
+            &[enrollment_row("e1", "c5a", "s1", "student", false)],
+            false,
+        )
+        .await;
+        admin
+            .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": [email], "role": teacher("Учитель", &[])}))
+            .await
+            .ok(200);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let path = match &cursor {
+            Some(c) => format!("/v1/me/invitations?limit=1&cursor={c}"),
+            None => "/v1/me/invitations?limit=1".to_string(),
+        };
+        let page = person.get(&path).await.ok(200).clone();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 1, "{page:#}");
+        seen.extend(
+            items.iter().map(|i| (i["kind"].as_str().unwrap().to_string(), i["id"].as_str().unwrap().to_string())),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    let kinds = |k: &str| seen.iter().filter(|(kind, _)| kind == k).count();
+    assert_eq!((kinds("email"), kinds("journal")), (2, 2), "{seen:?}");
+    let mut ids: Vec<&String> = seen.iter().map(|(_, id)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "each once: {seen:?}");
 }

@@ -215,3 +215,22 @@ async fn a_person_creates_at_most_five_organizations_a_day() {
     // Someone else is not held back.
     User::new("Другой").create_org("Школа").await;
 }
+
+/// Six organizations created at once by one person: exactly five are made (the count is
+/// a condition of the creating transaction, not a read before it).
+#[tokio::test]
+async fn racing_creations_make_exactly_five() {
+    use kabinet::domain::org::DAILY_ORGS_PER_PERSON;
+    let u = User::new("Торопливый");
+    let tries = (0..=DAILY_ORGS_PER_PERSON).map(|i| {
+        let u = u.clone();
+        async move { u.post("/v1/orgs", json!({ "name": format!("Школа {i}") })).await }
+    });
+    let answers = futures::future::join_all(tries).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    statuses.sort();
+    let mut expected = vec![201; DAILY_ORGS_PER_PERSON as usize];
+    expected.push(429);
+    assert_eq!(statuses, expected);
+    assert_eq!(u.get("/v1/me/orgs").await.ok(200)["items"].as_array().unwrap().len(), DAILY_ORGS_PER_PERSON as usize);
+}
