@@ -11,8 +11,11 @@ use std::io::Read;
 pub mod apply;
 pub mod archive;
 pub mod link;
+pub mod read;
 
 use crate::domain::{AcademicYear, ClassName, Role};
+pub use read::Limits;
+use read::{Reader, Record};
 
 /// The files a roster import reads; any other (demographics, courses, ...) is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,12 +84,33 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// A file that cannot be read at all (not CSV, or a required column missing).
+/// A file refused whole: it cannot be read (damaged, not UTF-8, too large), or a required
+/// column is missing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {reason}")]
 pub struct FileError {
     pub file: &'static str,
+    /// Why, said of the file (`is not in UTF-8 ...`, `the column role is missing`).
     pub reason: String,
+    /// Whether the file cannot be read at all: the import stops there. A file missing a
+    /// column is only left out.
+    pub unreadable: bool,
+}
+
+impl FileError {
+    pub fn unreadable(file: &'static str, reason: impl Into<String>) -> Self {
+        FileError { file, reason: reason.into(), unreadable: true }
+    }
+
+    pub fn refused(file: &'static str, reason: impl Into<String>) -> Self {
+        FileError { file, reason: reason.into(), unreadable: false }
+    }
+
+    /// The reason as a sentence for the admin: `users.csv is not in UTF-8 ...`.
+    pub fn sentence(&self) -> String {
+        let subject = if self.file == archive::UPLOAD { "The upload" } else { self.file };
+        format!("{subject} {}.", self.reason.trim_end_matches('.'))
+    }
 }
 
 /// An academic session: school years become academic years (`2026/2027`).
@@ -180,90 +204,56 @@ pub fn role(word: &str) -> Option<Role> {
     })
 }
 
-/// The line numbers of a file as it is read: the CSV reader skips blank lines without
-/// counting them, so lines are counted here, from the newlines read. Only the newlines
-/// read ahead of the rows handed out are kept (a buffer's worth), not the file's.
-#[derive(Default)]
-struct LineCount {
-    /// Newlines read ahead: their byte offsets, and whether they end an empty line.
-    ahead: std::collections::VecDeque<(u64, bool)>,
-    /// Whether the line being read has anything but its line end yet.
-    content: bool,
-    /// Newlines before the last row handed out.
-    before: u64,
-    /// Bytes read so far.
-    read: u64,
-}
+/// The files an import applies, in the order it applies them (`manifest.csv` and
+/// `orgs.csv` are accepted and not read).
+pub const APPLIED: [RosterFile; 4] =
+    [RosterFile::AcademicSessions, RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments];
 
-type SharedLines = std::sync::Arc<std::sync::Mutex<LineCount>>;
-
-/// The input, counting its newlines.
-struct Counting<R> {
-    inner: R,
-    lines: SharedLines,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut lines) = self.lines.lock() {
-            let start = lines.read;
-            for (i, b) in buf[..n].iter().enumerate() {
-                match b {
-                    b'\n' => {
-                        let empty = !lines.content;
-                        lines.ahead.push_back((start + i as u64, empty));
-                        lines.content = false;
-                    }
-                    b'\r' => {}
-                    _ => lines.content = true,
-                }
-            }
-            lines.read += n as u64;
-        }
-        Ok(n)
-    }
-}
-
-/// The line (from 1) of the row that starts at byte `at` of the file (or after the empty
-/// lines there, which the CSV reader skips); rows are asked for in order.
-fn line_at(lines: &SharedLines, at: u64) -> u64 {
-    let Ok(mut lines) = lines.lock() else { return 0 };
-    while lines.ahead.front().is_some_and(|(nl, empty)| *nl < at || *empty) {
-        lines.ahead.pop_front();
-        lines.before += 1;
-    }
-    lines.before + 1
-}
-
-/// Reads a file's rows as they come: each row read whole, or its error.
+/// Reads a file's rows as they come: each row read whole, or its error. A file that
+/// stops being readable (damaged, not UTF-8) ends the rows; [`Rows::failure`] says why.
 pub struct Rows<R: Read> {
     file: RosterFile,
-    reader: csv::Reader<Counting<R>>,
-    lines: SharedLines,
+    reader: Reader<R>,
     columns: HashMap<String, usize>,
-    record: csv::StringRecord,
     line: u64,
+    failure: Option<FileError>,
+    done: bool,
 }
 
 /// Opens a roster file: its header is read and its required columns checked.
 pub fn rows<R: Read>(file: RosterFile, input: R) -> Result<Rows<R>, FileError> {
-    let refuse = |reason: String| FileError { file: file.file_name(), reason };
-    let lines = SharedLines::default();
-    let input = Counting { inner: input, lines: lines.clone() };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-    let header = reader.headers().map_err(|e| refuse(format!("not a CSV file ({e})")))?.clone();
-    let columns: HashMap<String, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(), i))
-        .collect();
+    rows_within(file, input, Limits::DEFAULT)
+}
+
+pub(crate) fn rows_within<R: Read>(file: RosterFile, input: R, limits: Limits) -> Result<Rows<R>, FileError> {
+    let mut reader = Reader::new(input, limits);
+    let columns: HashMap<String, usize> = match reader.next_record() {
+        Ok(Some(Record::Read(_))) => reader
+            .fields()
+            .enumerate()
+            .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(), i))
+            .collect(),
+        Ok(Some(Record::TooLong(_, bound))) => {
+            let reason = format!("has a header row that cannot be read: {}", bound.reason(&limits));
+            return Err(FileError::unreadable(file.file_name(), reason));
+        }
+        Ok(None) => HashMap::new(),
+        Err(e) => return Err(unreadable(file, e)),
+    };
     let missing: Vec<&str> =
         file.required().iter().copied().filter(|c| !columns.contains_key(&c.to_ascii_lowercase())).collect();
     if !missing.is_empty() {
-        return Err(refuse(format!("the column {} is missing", missing.join(", "))));
+        return Err(FileError::refused(file.file_name(), format!("the column {} is missing", missing.join(", "))));
     }
-    Ok(Rows { file, reader, lines, columns, record: csv::StringRecord::new(), line: 0 })
+    Ok(Rows { file, reader, columns, line: 0, failure: None, done: false })
+}
+
+fn unreadable(file: RosterFile, e: read::Unreadable) -> FileError {
+    let reason = match e {
+        read::Unreadable::NotUtf8(line) => read::not_utf8(line),
+        read::Unreadable::Io(e) => format!("cannot be read to its end ({e})"),
+    };
+    FileError::unreadable(file.file_name(), reason)
 }
 
 impl<R: Read> Rows<R> {
@@ -272,9 +262,36 @@ impl<R: Read> Rows<R> {
         self.line
     }
 
+    /// The bytes the last row read holds (its fields together).
+    pub fn row_bytes(&self) -> usize {
+        self.reader.record_bytes()
+    }
+
+    /// Why the rows ended before the file did, if they did: the file cannot be read.
+    pub fn failure(&self) -> Option<&FileError> {
+        self.failure.as_ref()
+    }
+
+    /// What the reader holds: its buffers (bounded by [`Limits::held`]).
+    pub fn held(&self) -> usize {
+        self.reader.held()
+    }
+
+    /// Reads every record to the end without making rows of them: whether the file can be
+    /// read at all (a row too long is that row's error, read later).
+    pub fn read_through(mut self) -> Result<(), FileError> {
+        loop {
+            match self.reader.next_record() {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(unreadable(self.file, e)),
+            }
+        }
+    }
+
     fn get(&self, column: &str) -> Option<&str> {
         let i = *self.columns.get(&column.to_ascii_lowercase())?;
-        self.record.get(i).map(str::trim).filter(|v| !v.is_empty())
+        self.reader.field(i).map(str::trim).filter(|v| !v.is_empty())
     }
 
     fn required(&self, column: &str) -> Result<String, String> {
@@ -387,22 +404,36 @@ impl<R: Read> Iterator for Rows<R> {
     type Item = Result<Row, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record = std::mem::take(&mut self.record);
-        let read = self.reader.read_record(&mut record);
-        let at = match &read {
-            Err(e) => e.position().map(|p| p.byte()),
-            Ok(_) => record.position().map(|p| p.byte()),
-        };
-        let line = at.map_or(0, |b| line_at(&self.lines, b));
-        self.line = line;
-        self.record = record;
-        let refuse = |reason: String| RowError { file: self.file.file_name(), line, reason };
-        match read {
-            Ok(false) => None,
-            Err(e) => Some(Err(refuse(format!("not readable as CSV ({e})")))),
-            // A blank line (a trailing one, say) is no row.
-            Ok(true) if self.record.iter().all(|f| f.trim().is_empty()) => self.next(),
-            Ok(true) => Some(self.row().map_err(refuse)),
+        if self.done {
+            return None;
+        }
+        // Blank rows (a trailing one, `,,,` from a spreadsheet) are no rows: skipped in a
+        // loop, however many.
+        loop {
+            match self.reader.next_record() {
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    self.failure = Some(unreadable(self.file, e));
+                    return None;
+                }
+                Ok(Some(Record::TooLong(line, bound))) => {
+                    self.line = line;
+                    let reason = bound.reason(self.reader.limits());
+                    return Some(Err(RowError { file: self.file.file_name(), line, reason }));
+                }
+                Ok(Some(Record::Read(line))) => {
+                    if self.reader.fields().all(|f| f.trim().is_empty()) {
+                        continue;
+                    }
+                    self.line = line;
+                    let file = self.file.file_name();
+                    return Some(self.row().map_err(|reason| RowError { file, line, reason }));
+                }
+            }
         }
     }
 }
