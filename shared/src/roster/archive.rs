@@ -330,15 +330,18 @@ pub(crate) fn declared_entries(file: &mut File) -> io::Result<u64> {
         if &tail[i..i + 4] != EOCD {
             continue;
         }
-        most = most.max(u16_at(&tail, i + 8)).max(u16_at(&tail, i + 10));
         let at = tail_start + i as u64;
-        if at < LOCATOR_LEN {
-            continue;
-        }
         let mut locator = [0u8; LOCATOR_LEN as usize];
-        if read_at(file, at - LOCATOR_LEN, &mut locator)? == locator.len() && &locator[..4] == LOCATOR {
+        if at >= LOCATOR_LEN
+            && read_at(file, at - LOCATOR_LEN, &mut locator)? == locator.len()
+            && &locator[..4] == LOCATOR
+        {
+            // A record with a zip64 locator is read by its zip64 record only (its own
+            // counts say 65,535 then).
             locators.push(at - LOCATOR_LEN);
             from = from.min(u64_at(&locator, 8));
+        } else {
+            most = most.max(u16_at(&tail, i + 8)).max(u16_at(&tail, i + 10));
         }
     }
     if let (Some(&to), true) = (locators.iter().max(), from < u64::MAX) {
@@ -434,6 +437,133 @@ mod tests {
         assert_eq!(open(csv_file(USERS), Some("users.csv")).unwrap().files(), [RosterFile::Users]);
         let err = open(csv_file("a,b\n1,2\n"), Some("список.csv")).err().unwrap();
         assert!(err.reason.contains("users.csv"), "{}", err.reason);
+    }
+
+    /// A zip of users.csv and `n - 1` empty entries.
+    fn zip_of_many(n: usize) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut out);
+            let opts = zip::write::SimpleFileOptions::default();
+            zip.start_file("users.csv", opts).unwrap();
+            zip.write_all(USERS.as_bytes()).unwrap();
+            for i in 1..n {
+                zip.start_file(format!("{i:x}"), opts).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        out.into_inner()
+    }
+
+    /// The same zip ended by zip64 end records declaring `entries`.
+    fn as_zip64(zip: &[u8], entries: u64) -> Vec<u8> {
+        let end = zip.len() - 22;
+        assert_eq!(&zip[end..end + 4], EOCD);
+        let cd_size = u64::from(u32::from_le_bytes(zip[end + 12..end + 16].try_into().unwrap()));
+        let cd_offset = u64::from(u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap()));
+        let mut out = zip[..end].to_vec();
+        out.extend_from_slice(EOCD64);
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        for v in [entries, entries, cd_size, cd_offset] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(LOCATOR);
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(end as u64).to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(EOCD);
+        out.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        out.extend_from_slice(&(cd_size as u32).to_le_bytes());
+        out.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0, 0]);
+        out
+    }
+
+    fn file_of(bytes: &[u8]) -> File {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file
+    }
+
+    #[test]
+    fn a_zip_of_over_1000_entries_is_refused_from_its_end_record() {
+        let ok = zip_of_many(1000);
+        assert_eq!(open(file_of(&ok), None).unwrap().files(), [RosterFile::Users]);
+        let many = zip_of_many(1001);
+        assert_eq!(declared_entries(&mut file_of(&many)).unwrap(), 1001);
+        let err = open(file_of(&many), None).err().unwrap();
+        assert!(err.unreadable && err.file == UPLOAD, "{err:?}");
+        assert!(err.reason.contains("1,001 files") && err.reason.contains("more than 1,000"), "{}", err.reason);
+        // Zip64 end records: the count they declare is the one checked.
+        let zip64 = as_zip64(&ok, 1000);
+        assert_eq!(declared_entries(&mut file_of(&zip64)).unwrap(), 1000);
+        assert_eq!(open(file_of(&zip64), None).unwrap().files(), [RosterFile::Users]);
+        let lying = as_zip64(&ok, 1001);
+        let err = open(file_of(&lying), None).err().unwrap();
+        assert!(err.reason.contains("1,001 files"), "{}", err.reason);
+        let small = as_zip64(&zip_of_many(3), 3);
+        assert_eq!(open(file_of(&small), None).unwrap().files(), [RosterFile::Users]);
+        let many64 = as_zip64(&zip_of_many(3), 2_000_000);
+        assert_eq!(declared_entries(&mut file_of(&many64)).unwrap(), 2_000_000);
+        assert!(open(file_of(&many64), None).err().unwrap().reason.contains("2,000,000 files"));
+    }
+
+    #[test]
+    fn a_zip_whose_directory_is_too_large_is_refused() {
+        let mut out = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut out);
+            let opts = zip::write::SimpleFileOptions::default();
+            zip.start_file("users.csv", opts).unwrap();
+            zip.write_all(USERS.as_bytes()).unwrap();
+            for i in 0..80 {
+                zip.start_file(format!("{i:02}{}", "x".repeat(60_000)), opts).unwrap();
+            }
+            zip.finish().unwrap();
+        }
+        let err = open(file_of(&out.into_inner()), None).err().unwrap();
+        assert!(err.reason.contains("directory takes more than 4 MiB"), "{}", err.reason);
+    }
+
+    #[test]
+    fn a_file_damaged_or_not_in_utf8_refuses_the_upload_before_anything_applies() {
+        let classes = "sourcedId,title,classType\nc1,5А,homeroom\n";
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let zip = |users: &[u8]| {
+            let mut out = std::io::Cursor::new(Vec::new());
+            {
+                let mut zip = zip::ZipWriter::new(&mut out);
+                zip.start_file("classes.csv", stored).unwrap();
+                zip.write_all(classes.as_bytes()).unwrap();
+                zip.start_file("users.csv", stored).unwrap();
+                zip.write_all(users).unwrap();
+                zip.finish().unwrap();
+            }
+            out.into_inner()
+        };
+        let cp1251 = b"sourcedId,role,givenName,familyName\nu1,teacher,\xC0\xED\xED\xE0,\xC8\xE2\xE0\xED\xEE\xE2\xE0\n";
+        let err = open(file_of(&zip(cp1251)), None).err().unwrap();
+        assert!(err.unreadable && err.file == "users.csv", "{err:?}");
+        assert!(err.reason.contains("UTF-8") && err.reason.contains("Windows-1251"), "{}", err.reason);
+        // A byte changed after the zip was made: its checksum no longer matches.
+        let mut damaged = zip(USERS.as_bytes());
+        let at = damaged.windows(4).position(|w| w == &"Анна".as_bytes()[..4]).unwrap();
+        damaged[at + 1] ^= 1;
+        let err = open(file_of(&damaged), None).err().unwrap();
+        assert!(err.unreadable && err.file == "users.csv", "{err:?}");
+        assert!(err.reason.contains("cannot be read to its end"), "{}", err.reason);
+        // A lone CSV in Windows-1251, and a file that is not text.
+        let err = open(file_of(cp1251), Some("users.csv")).err().unwrap();
+        assert!(err.unreadable && err.reason.contains("Windows-1251"), "{err:?}");
+        let err = open(file_of(cp1251), None).err().unwrap();
+        assert!(err.unreadable && err.reason.contains("Windows-1251"), "{err:?}");
+        let err = open(file_of(b"\xD0\xCF\x11\xE0\0\0\0"), None).err().unwrap();
+        assert!(err.reason.contains("neither a zip archive nor a CSV file"), "{err:?}");
+        // Past its size a file stops being read.
+        let mut capped = Capped { inner: &b"abcdef"[..], left: 3 };
+        let mut buf = [0u8; 16];
+        assert!(capped.read(&mut buf).is_err());
     }
 
     #[test]

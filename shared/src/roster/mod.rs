@@ -10,6 +10,8 @@ use std::io::Read;
 
 pub mod apply;
 pub mod archive;
+#[cfg(test)]
+mod fuzz;
 pub mod link;
 pub mod read;
 
@@ -516,6 +518,90 @@ mod tests {
         assert_eq!(err.file, "enrollments.csv");
         assert!(err.reason.contains("userSourcedId"), "{}", err.reason);
         assert!(read(RosterFile::Enrollments, "sourcedId,classSourcedId,userSourcedId,role\r\n").is_empty());
+    }
+
+    const USERS_HEADER: &str = "sourcedId,role,givenName,familyName\n";
+
+    /// Lines and errors of every row read, each dropped as it is read; the most heap held.
+    fn skim(text: &[u8]) -> (Vec<Result<u64, (u64, String)>>, Option<FileError>, usize) {
+        let ((out, failure), most) = fuzz::peak(|| {
+            let mut rows = rows(RosterFile::Users, text).unwrap();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next() {
+                out.push(r.map(|_| rows.line()).map_err(|e| (e.line, e.reason)));
+            }
+            (out, rows.failure().cloned())
+        });
+        (out, failure, most)
+    }
+
+    #[test]
+    fn blank_lines_and_empty_rows_are_skipped_holding_nothing() {
+        // A million blank lines and 200,000 rows of commas and spaces: no rows, nothing
+        // kept for them, no recursion, and the lines after them stay right.
+        let mut text = format!("{USERS_HEADER}u1,teacher,Анна,Иванова\n");
+        text.push_str(&"\n".repeat(1_000_000));
+        text.push_str(&",,,\r\n".repeat(100_000));
+        text.push_str(&" , ,\n".repeat(100_000));
+        text.push_str("u2,janitor,Иван,Иванов\nu3,student,Пётр,Петров\n");
+        let (rows, failure, most) = skim(text.as_bytes());
+        assert_eq!(failure, None);
+        let bad = 2 + 1_000_000 + 200_000 + 1;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[0], Ok(2));
+        assert!(matches!(&rows[1], Err((line, why)) if *line == bad && why.contains("janitor")), "{rows:?}");
+        assert_eq!(rows[2], Ok(bad + 1));
+        // The input buffer and a small row: not a byte per line.
+        assert!(most < 256 * 1024, "{most} bytes held");
+    }
+
+    #[test]
+    fn a_field_over_1_mib_is_that_rows_error_and_reading_goes_on() {
+        let exact = "ж".repeat(read::MAX_FIELD_BYTES / 2);
+        let over = "x".repeat(read::MAX_FIELD_BYTES + 1);
+        let text = format!(
+            "{USERS_HEADER}u1,teacher,{exact},Иванова\nu2,teacher,\"{over}\",Петров\nu3,student,{exact},{exact},{exact}\nu4,student,Пётр,Петров\n"
+        );
+        let (rows, failure, most) = skim(text.as_bytes());
+        assert_eq!(failure, None);
+        assert_eq!(rows.len(), 4, "{:?}", rows.iter().map(|r| r.as_ref().map_err(|e| e.0)).collect::<Vec<_>>());
+        assert_eq!(rows[0], Ok(2), "a field of exactly 1 MiB is read");
+        assert!(matches!(&rows[1], Err((3, why)) if why.contains("longer than 1 MiB")), "{:?}", rows[1]);
+        assert!(matches!(&rows[2], Err((4, why)) if why.contains("longer than 2 MiB in all")), "{:?}", rows[2]);
+        assert_eq!(rows[3], Ok(5));
+        // A row at most, never the long field.
+        assert!(most <= Limits::DEFAULT.held() + 2 * read::MAX_FIELD_BYTES, "{most} bytes held");
+        let (_, _, most) = skim(format!("{USERS_HEADER}u2,teacher,\"{}", "x".repeat(8 << 20)).as_bytes());
+        assert!(most <= Limits::DEFAULT.held() + 64 * 1024, "{most} bytes held for an 8 MiB field");
+    }
+
+    #[test]
+    fn a_row_over_1000_columns_is_refused() {
+        let wide = |n: usize| format!("u1,teacher,Анна,Иванова{}\n", ",x".repeat(n - 4));
+        let text = format!("{USERS_HEADER}{}{}{}", wide(1000), wide(1001), wide(100_000));
+        let (rows, _, _) = skim(text.as_bytes());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], Ok(2));
+        assert!(matches!(&rows[1], Err((3, why)) if why.contains("more than 1000 columns")), "{:?}", rows[1]);
+        assert!(matches!(&rows[2], Err((4, _))), "{:?}", rows[2]);
+        // A header that wide cannot be read: the file is.
+        let err = rows_within(RosterFile::Users, wide(1001).as_bytes(), Limits::DEFAULT).err().unwrap();
+        assert!(err.unreadable && err.reason.contains("header"), "{err:?}");
+    }
+
+    #[test]
+    fn a_file_not_in_utf8_ends_its_rows_with_a_reason() {
+        let mut text = format!("{USERS_HEADER}u1,teacher,Anna,Ivanova\n").into_bytes();
+        // Windows-1251 "Иван,Иванов".
+        text.extend_from_slice(b"u2,teacher,\xC8\xE2\xE0\xED,\xC8\xE2\xE0\xED\xEE\xE2\nu3,student,P,P\n");
+        let (rows, failure, _) = skim(&text);
+        assert_eq!(rows, [Ok(2)]);
+        let failure = failure.unwrap();
+        assert!(failure.unreadable && failure.file == "users.csv", "{failure:?}");
+        assert!(failure.reason.contains("line 3") && failure.reason.contains("Windows-1251"), "{failure:?}");
+        assert!(failure.sentence().starts_with("users.csv is not in UTF-8"), "{}", failure.sentence());
+        let header = rows_within(RosterFile::Users, &b"\xC8\xEC\xFF\n"[..], Limits::DEFAULT).err().unwrap();
+        assert!(header.unreadable && header.reason.contains("line 1"), "{header:?}");
     }
 
     #[test]
