@@ -165,7 +165,11 @@ async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
     }
     out.flush().map_err(failed)?;
     drop(out);
-    let mut upload = archive::open(file.reopen().map_err(failed)?, import.file_name.as_deref()).map_err(unreadable)?;
+    // Opening reads each file through once (checks before anything applies): off the
+    // runtime's threads.
+    let (reopened, name) = (file.reopen().map_err(failed)?, import.file_name.clone());
+    let opened = tokio::task::spawn_blocking(move || archive::open(reopened, name.as_deref())).await;
+    let mut upload = opened.map_err(failed)?.map_err(unreadable)?;
     let applied = [RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments];
     if !upload.files().iter().any(|f| applied.contains(f)) {
         return Err(refused("The upload holds none of classes.csv, users.csv, enrollments.csv: nothing to import."));

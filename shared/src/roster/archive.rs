@@ -134,6 +134,16 @@ fn zip(mut file: File) -> Result<Kind, FileError> {
 }
 
 fn single(mut file: File, name: Option<&str>, limits: Limits) -> Result<Kind, FileError> {
+    let mut start = [0u8; 4096];
+    let n = file.read(&mut start).map_err(cannot_read)?;
+    // A workbook or a UTF-16 text has zero bytes; a CSV file has none.
+    if start[..n].contains(&0) {
+        return Err(refuse(
+            "is neither a zip archive nor a CSV file in UTF-8 (an Excel workbook, or Unicode text?): \
+             save the journal's tables as \"CSV UTF-8\", or upload its zip",
+        ));
+    }
+    file.seek(SeekFrom::Start(0)).map_err(cannot_read)?;
     let kind = match name.and_then(RosterFile::named) {
         Some(f) => f,
         None => guess(&mut file, limits)?,
@@ -143,15 +153,6 @@ fn single(mut file: File, name: Option<&str>, limits: Limits) -> Result<Kind, Fi
 
 /// Which roster file a lone CSV is, by the columns of its header.
 fn guess(file: &mut File, limits: Limits) -> Result<RosterFile, FileError> {
-    let not_csv =
-        || refuse("is neither a zip archive nor a CSV file: save the journal's tables as CSV UTF-8, or upload its zip");
-    let mut start = [0u8; 4096];
-    let n = file.read(&mut start).map_err(cannot_read)?;
-    // A workbook or a UTF-16 text has zero bytes; a CSV file has none.
-    if start[..n].contains(&0) {
-        return Err(not_csv());
-    }
-    file.seek(SeekFrom::Start(0)).map_err(cannot_read)?;
     let mut reader = Reader::new(&*file, limits);
     let header: Vec<String> = match reader.next_record() {
         Ok(Some(Record::Read(_))) => {
@@ -246,7 +247,7 @@ impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, format!("it {}", too_large())));
+            return Err(io::Error::new(io::ErrorKind::FileTooLarge, too_large()));
         }
         self.left -= n as u64;
         Ok(n)
@@ -552,18 +553,20 @@ mod tests {
         damaged[at + 1] ^= 1;
         let err = open(file_of(&damaged), None).err().unwrap();
         assert!(err.unreadable && err.file == "users.csv", "{err:?}");
-        assert!(err.reason.contains("cannot be read to its end"), "{}", err.reason);
+        assert!(err.reason.contains("cannot be read to its end") && err.reason.contains("damaged"), "{}", err.reason);
         // A lone CSV in Windows-1251, and a file that is not text.
         let err = open(file_of(cp1251), Some("users.csv")).err().unwrap();
         assert!(err.unreadable && err.reason.contains("Windows-1251"), "{err:?}");
         let err = open(file_of(cp1251), None).err().unwrap();
         assert!(err.unreadable && err.reason.contains("Windows-1251"), "{err:?}");
-        let err = open(file_of(b"\xD0\xCF\x11\xE0\0\0\0"), None).err().unwrap();
-        assert!(err.reason.contains("neither a zip archive nor a CSV file"), "{err:?}");
-        // Past its size a file stops being read.
-        let mut capped = Capped { inner: &b"abcdef"[..], left: 3 };
-        let mut buf = [0u8; 16];
-        assert!(capped.read(&mut buf).is_err());
+        for name in [None, Some("users.csv")] {
+            let err = open(file_of(b"\xD0\xCF\x11\xE0\0\0\0"), name).err().unwrap();
+            assert!(err.reason.contains("neither a zip archive nor a CSV file"), "{err:?}");
+        }
+        // Past its size a file stops being read, and says so.
+        let capped = Capped { inner: &b"abcdef"[..], left: 3 };
+        let err = crate::roster::rows(RosterFile::Users, capped).err().unwrap();
+        assert_eq!(err.reason, "is larger than 512 MiB unpacked");
     }
 
     #[test]

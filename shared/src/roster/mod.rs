@@ -3,7 +3,10 @@
 //! breaks, extension columns, header-only files, `status`/`dateLastModified` columns (bulk
 //! 1.1) and rows marked `tobedeleted`. Columns are found by their header name, whatever
 //! their order. Each row is read whole or refused with its line and a reason a school
-//! admin understands; a file without a required column is refused as a whole.
+//! admin understands; a file without a required column is refused as a whole. Reading
+//! keeps to fixed bounds whatever the file holds ([`read`]): a field over 1 MiB, a row
+//! over 2 MiB or 1,000 columns is that row's error, never held; a file that is not UTF-8
+//! or cannot be read to its end stops with a reason.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -253,7 +256,11 @@ pub(crate) fn rows_within<R: Read>(file: RosterFile, input: R, limits: Limits) -
 fn unreadable(file: RosterFile, e: read::Unreadable) -> FileError {
     let reason = match e {
         read::Unreadable::NotUtf8(line) => read::not_utf8(line),
-        read::Unreadable::Io(e) => format!("cannot be read to its end ({e})"),
+        // Past its size (a zip bomb, or sizes that lie).
+        read::Unreadable::Io(e) if e.kind() == std::io::ErrorKind::FileTooLarge => e.to_string(),
+        read::Unreadable::Io(e) => {
+            format!("cannot be read to its end ({e}): it may be damaged; export it from the journal again")
+        }
     };
     FileError::unreadable(file.file_name(), reason)
 }
@@ -522,8 +529,11 @@ mod tests {
 
     const USERS_HEADER: &str = "sourcedId,role,givenName,familyName\n";
 
+    /// A row's line, or its refusal's line and reason.
+    type Seen = Result<u64, (u64, String)>;
+
     /// Lines and errors of every row read, each dropped as it is read; the most heap held.
-    fn skim(text: &[u8]) -> (Vec<Result<u64, (u64, String)>>, Option<FileError>, usize) {
+    fn skim(text: &[u8]) -> (Vec<Seen>, Option<FileError>, usize) {
         let ((out, failure), most) = fuzz::peak(|| {
             let mut rows = rows(RosterFile::Users, text).unwrap();
             let mut out = Vec::new();
