@@ -6,7 +6,11 @@
 //! as the store starts it; then the importer's own code runs it in a fresh process, so
 //! that the process's peak resident memory (VmHWM) is the import's. Reported: rows per
 //! second, rows per CPU second of the importer's process, and the peak memory; then the
-//! same file imported again (every row `unchanged`).
+//! same file imported again (every row `unchanged`). Then the adversarial uploads, each
+//! generated as a stream to a file and imported in a fresh process like the clean file:
+//! 20 M blank lines, a 300 MB quoted field, 5 M rows of `,,,` (each zipped), and a zip of
+//! 2 M empty entries; each one's outcome is checked (rows refused with their lines, or the
+//! upload refused) and its peak memory shown beside the clean file's.
 //!
 //!   kabinet-local bench-import [--users 1000,10000,100000]
 //!   kabinet-local bench-import-one --endpoint URL --table T --bucket B --org ID --import ID
@@ -16,12 +20,12 @@
 //! the importer); its peak memory is then the profiler's too.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kabinet::config::Config;
-use kabinet::domain::imports::ImportCounts;
+use kabinet::domain::imports::{ImportCounts, RowProblem};
 use kabinet::domain::{
     Actor, AuditEntry, Import, ImportStatus, Language, Membership, MembershipSource, Org, OrgId, OrgProfile, RoleGrant,
     Timestamp, UserId,
@@ -84,6 +88,13 @@ pub struct Run {
     pub start_rss_kb: u64,
     /// CPU seconds the process spent on the import (user and system, all its threads).
     pub cpu_s: f64,
+    /// How the import ended (`done`, `failed`), why it failed, and its first refused rows.
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub failure: Option<String>,
+    #[serde(default)]
+    pub errors: Vec<RowProblem>,
 }
 
 /// `bench-import-one`: runs one import in this process and prints its [`Run`].
@@ -101,19 +112,33 @@ pub async fn one(args: &[String]) {
     let start_rss_kb = status_kb("VmRSS");
     let cpu_before = cpu_seconds();
     let started = Instant::now();
+    // `None`: the upload was refused (the import is failed, with its reason).
     let applied = match kabinet::events::importer::import(&ctx, &org, &import).await {
-        Ok(Some(applied)) => applied,
-        Ok(None) => fail(format!("import {import} was not applied (not processing, refused or failed)")),
+        Ok(applied) => applied,
         Err(e) => fail(format!("import {import} failed: {e}")),
     };
+    let total_s = started.elapsed().as_secs_f64();
+    let (peak_rss_kb, cpu_s) = (status_kb("VmHWM"), cpu_seconds() - cpu_before);
+    let stored = match ctx.store().import(&org, &import).await {
+        Ok(Some(i)) => i,
+        Ok(None) => fail(format!("import {import} is gone")),
+        Err(e) => fail(format!("reading import {import}: {e}")),
+    };
+    if applied.is_none() && stored.status != ImportStatus::Failed {
+        fail(format!("import {import} was not run: it is {:?}", stored.status));
+    }
+    let status = serde_json::to_value(stored.status).ok().and_then(|v| v.as_str().map(str::to_owned));
     let run = Run {
-        rows: applied.rows,
-        counts: applied.counts,
-        listed_errors: applied.errors.len(),
-        total_s: started.elapsed().as_secs_f64(),
-        peak_rss_kb: status_kb("VmHWM"),
+        rows: applied.as_ref().map_or(0, |a| a.rows),
+        counts: applied.as_ref().map_or_else(|| stored.counts.clone(), |a| a.counts.clone()),
+        listed_errors: stored.errors.len(),
+        total_s,
+        peak_rss_kb,
         start_rss_kb,
-        cpu_s: cpu_seconds() - cpu_before,
+        cpu_s,
+        status: status.unwrap_or_default(),
+        failure: stored.failure.clone(),
+        errors: stored.errors.iter().take(5).cloned().collect(),
     };
     println!("{}", serde_json::to_string(&run).unwrap_or_else(|e| fail(e)));
 }
@@ -560,18 +585,18 @@ async fn seed_org(db: &aws_sdk_dynamodb::Client, users: usize, number: usize) ->
 
 /// Creates an import of the file, uploads it to the import's object key and starts it, as
 /// the API does (the importer then runs it).
-async fn start_import(ctx: &Ctx, s: &Seeded, g: &Generated, users: usize) -> Result<Import, String> {
+async fn start_import(ctx: &Ctx, s: &Seeded, path: &Path, bytes: u64, file_name: String) -> Result<Import, String> {
     let (org, admin) = (&s.org, &s.admin);
     let now = Timestamp::now();
-    let import = Import::new(&org.id, Some(format!("journal-{users}.zip")), &admin.user_id, &admin.name, now);
+    let import = Import::new(&org.id, Some(file_name), &admin.user_id, &admin.name, now);
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
     let audit = AuditEntry::new(&org.id, &actor, "import.create", "import", &import.id)
         .as_admin(true)
         .after(json!({ "file_name": import.file_name }));
     ctx.store().create_import(&import, &audit).await.map_err(|e| format!("creating the import: {e:?}"))?;
-    let body = aws_sdk_s3::primitives::ByteStream::from_path(&g.path.0)
+    let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
         .await
-        .map_err(|e| format!("reading {}: {e}", g.path.0.display()))?;
+        .map_err(|e| format!("reading {}: {e}", path.display()))?;
     ctx.s3()
         .put_object()
         .bucket(&ctx.config().exports_bucket)
@@ -582,7 +607,7 @@ async fn start_import(ctx: &Ctx, s: &Seeded, g: &Generated, users: usize) -> Res
         .map_err(|e| format!("PutObject {}: {}", import.object_key(), aws_sdk_s3::error::DisplayErrorContext(&e)))?;
     let audit = AuditEntry::new(&org.id, &actor, "import.start", "import", &import.id)
         .as_admin(true)
-        .after(json!({ "file_name": import.file_name, "size": g.zip_bytes, "invite": false }));
+        .after(json!({ "file_name": import.file_name, "size": bytes, "invite": false }));
     ctx.store()
         .start_import(&import, false, &admin.user_id, Timestamp::now(), &audit)
         .await
@@ -678,22 +703,23 @@ async fn measure(ctx: &Ctx, endpoint: &str, import: &Import) -> Result<(Run, f64
     // The last line that is a JSON object (a profiler may write lines of its own).
     let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
     let run: Run = serde_json::from_str(line).map_err(|e| format!("the import's report {line:?}: {e}"))?;
-    // The import is done as reported, with nothing refused and the counts of the file.
+    Ok((run, wall_s, after - before))
+}
+
+/// Whether a clean file's import is done as reported, with nothing refused.
+async fn check_clean(ctx: &Ctx, import: &Import, run: &Run) -> Result<(), String> {
     let stored = ctx.store().import(&import.org_id, &import.id).await.map_err(|e| e.to_string())?;
     match stored {
-        Some(i) if i.status == ImportStatus::Done && i.counts == run.counts && i.errors.is_empty() => {}
-        Some(i) => {
-            return Err(format!(
-                "the import is {:?} with counts {:?} and {} refused rows listed (first: {:?})",
-                i.status,
-                i.counts,
-                i.errors.len(),
-                i.errors.first()
-            ))
-        }
-        None => return Err("the import is gone".into()),
+        Some(i) if i.status == ImportStatus::Done && i.counts == run.counts && i.errors.is_empty() => Ok(()),
+        Some(i) => Err(format!(
+            "the import is {:?} with counts {:?} and {} refused rows listed (first: {:?})",
+            i.status,
+            i.counts,
+            i.errors.len(),
+            i.errors.first()
+        )),
+        None => Err("the import is gone".into()),
     }
-    Ok((run, wall_s, after - before))
 }
 
 /// Generates each size's journal in turn, imports it into an organization of its own,
@@ -738,11 +764,17 @@ pub async fn run(sizes: Vec<usize>) {
         let seeded = seed_org(&db, users, k + 1).await.unwrap_or_else(|e| fail(e));
         let mut first: Option<ImportCounts> = None;
         for again in [false, true] {
-            let import = start_import(&ctx, &seeded, &generated, users).await.unwrap_or_else(|e| fail(e));
+            let name = format!("journal-{users}.zip");
+            let import = start_import(&ctx, &seeded, &generated.path.0, generated.zip_bytes, name)
+                .await
+                .unwrap_or_else(|e| fail(e));
             let pass = if again { "again" } else { "first" };
             let (run, wall_s, emulator_s) = measure(&ctx, &em.endpoint, &import)
                 .await
                 .unwrap_or_else(|e| fail(format!("{users} users, {pass}: {e}")));
+            if let Err(e) = check_clean(&ctx, &import, &run).await {
+                fail(format!("{users} users, {pass}: {e}"));
+            }
             let (_, emulator_rss) = emulator_time_and_rss(&em.endpoint).await.unwrap_or_else(|e| fail(e));
             let m = Measured {
                 users,
@@ -778,8 +810,348 @@ pub async fn run(sizes: Vec<usize>) {
             results.push(m);
         }
     }
+    let mut adversarial = Vec::new();
+    for (k, make) in ADVERSARIAL.iter().enumerate() {
+        let input = make().unwrap_or_else(|e| fail(e));
+        eprintln!(
+            "{}: an upload of {:.2} MB ({:.1} MB unpacked), generated in {:.1} s",
+            input.name,
+            input.upload_bytes as f64 / 1e6,
+            input.unpacked_bytes as f64 / 1e6,
+            input.took.as_secs_f64()
+        );
+        let seeded = seed_org(&db, 0, sizes.len() + k + 1).await.unwrap_or_else(|e| fail(e));
+        let import = start_import(&ctx, &seeded, &input.path.0, input.upload_bytes, input.file_name.into())
+            .await
+            .unwrap_or_else(|e| fail(e));
+        let (run, _, _) =
+            measure(&ctx, &em.endpoint, &import).await.unwrap_or_else(|e| fail(format!("{}: {e}", input.name)));
+        eprintln!(
+            "{}: {} in {:.1} s ({:.1} CPU s); peak RSS {:.1} MB",
+            input.name,
+            outcome(&run),
+            run.total_s,
+            run.cpu_s,
+            mb(run.peak_rss_kb)
+        );
+        // The figures are shown before the outcome is checked.
+        if let Err(e) = input.expect.check(&run) {
+            fail(format!("{}: {e}", input.name));
+        }
+        adversarial.push((input, run));
+    }
     drop(em);
     report(&results, build);
+    report_adversarial(&adversarial, &results);
+}
+
+/// What an adversarial upload is, and what its import must come to.
+struct Adversarial {
+    name: &'static str,
+    file_name: &'static str,
+    path: TempPath,
+    upload_bytes: u64,
+    unpacked_bytes: u64,
+    took: Duration,
+    expect: Expect,
+}
+
+enum Expect {
+    /// Done, with these users applied and one row refused: on this line, for this reason.
+    Done { users: u64, refused_line: u64, reason: &'static str },
+    /// Failed, the upload refused for this reason.
+    Failed { reason: &'static str },
+}
+
+impl Expect {
+    fn check(&self, run: &Run) -> Result<(), String> {
+        match self {
+            Expect::Done { users, refused_line, reason } => {
+                let refused = run
+                    .errors
+                    .iter()
+                    .any(|e| e.file == "users.csv" && e.line == *refused_line && e.message.contains(reason));
+                if run.status != "done" || run.counts.users != *users || run.counts.errors != 1 || !refused {
+                    return Err(format!(
+                        "expected done with {users} users and line {refused_line} refused ({reason}): {} with {} \
+                         users, {} refused: {:?}",
+                        run.status, run.counts.users, run.counts.errors, run.errors
+                    ));
+                }
+                Ok(())
+            }
+            Expect::Failed { reason } => match &run.failure {
+                Some(why) if run.status == "failed" && why.contains(reason) => Ok(()),
+                _ => Err(format!("expected failed ({reason}): {} ({:?})", run.status, run.failure)),
+            },
+        }
+    }
+}
+
+fn outcome(run: &Run) -> String {
+    match (run.status.as_str(), &run.failure) {
+        ("failed", Some(why)) => format!("failed: {}", why.split(':').next().unwrap_or(why)),
+        _ => {
+            let mut out = format!("{}, users applied: {}", run.status, run.counts.users);
+            for e in &run.errors {
+                out.push_str(&format!("; {} line {} refused", e.file, thousands(e.line)));
+            }
+            out
+        }
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Blank lines in users.csv (about 20 KB zipped).
+const BLANK_LINES: u64 = 20_000_000;
+/// The quoted field's length.
+const LONG_FIELD: u64 = 300_000_000;
+/// Rows of `,,,` (a spreadsheet's empty rows).
+const EMPTY_ROWS: u64 = 5_000_000;
+/// Entries of the zip of empty files.
+const ZIP_ENTRIES: u64 = 2_000_000;
+
+const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,\
+givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password\r\n";
+
+type Make = fn() -> Result<Adversarial, String>;
+
+const ADVERSARIAL: [Make; 4] = [blank_lines, long_field, empty_rows, many_entries];
+
+/// A row of users.csv.
+fn person(id: &str, role: &str, given: &str) -> String {
+    format!("{id},active,{MODIFIED},true,org-school-1,{role},{id},,{given},Иванов,,{id},,,,,,\r\n")
+}
+
+/// Writes `piece` `times` times, a buffer at a time; answers the bytes written.
+fn repeat(out: &mut dyn Write, piece: &[u8], times: u64) -> io::Result<u64> {
+    let per = (64 * 1024 / piece.len().max(1)).max(1);
+    let buf = piece.repeat(per);
+    let mut left = times;
+    while left > 0 {
+        let n = left.min(per as u64);
+        out.write_all(&buf[..n as usize * piece.len()])?;
+        left -= n;
+    }
+    Ok(times * piece.len() as u64)
+}
+
+fn temp_path(tag: &str) -> TempPath {
+    TempPath(std::env::temp_dir().join(format!("kabinet-bench-import-{tag}-{}.zip", ulid::Ulid::new())))
+}
+
+/// A zip of one users.csv that `body` writes as it generates it (deflated as it goes);
+/// answers the file, its size and the bytes unpacked.
+fn zipped_users(
+    tag: &str,
+    body: impl FnOnce(&mut dyn Write) -> io::Result<u64>,
+) -> Result<(TempPath, u64, u64), String> {
+    let path = temp_path(tag);
+    let file = File::create(&path.0).map_err(|e| format!("{}: {e}", path.0.display()))?;
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 16, file));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("users.csv", opts).map_err(|e| format!("zip: {e}"))?;
+    let unpacked = body(&mut zip).map_err(|e| e.to_string())?;
+    let mut out = zip.finish().map_err(|e| format!("zip: {e}"))?;
+    out.flush().map_err(|e| e.to_string())?;
+    drop(out);
+    let bytes = std::fs::metadata(&path.0).map_err(|e| e.to_string())?.len();
+    Ok((path, bytes, unpacked))
+}
+
+fn write(out: &mut dyn Write, text: &str) -> io::Result<u64> {
+    out.write_all(text.as_bytes()).map(|()| text.len() as u64)
+}
+
+/// A teacher (line 2), 20 M blank lines, a row refused, a student.
+fn blank_lines() -> Result<Adversarial, String> {
+    let started = Instant::now();
+    let (path, upload_bytes, unpacked_bytes) = zipped_users("blank", |out| {
+        let mut n = write(out, USERS_HEADER)?;
+        n += write(out, &person("u1", "teacher", "Анна"))?;
+        n += repeat(out, b"\n", BLANK_LINES)?;
+        n += write(out, &person("x1", "janitor", "Иван"))?;
+        n += write(out, &person("u2", "student", "Пётр"))?;
+        Ok(n)
+    })?;
+    Ok(Adversarial {
+        name: "20 M blank lines",
+        file_name: "blank-lines.zip",
+        path,
+        upload_bytes,
+        unpacked_bytes,
+        took: started.elapsed(),
+        expect: Expect::Done { users: 2, refused_line: BLANK_LINES + 3, reason: "janitor" },
+    })
+}
+
+/// A row whose given name is a quoted field of 300 MB (line 2), then a student.
+fn long_field() -> Result<Adversarial, String> {
+    let started = Instant::now();
+    let (path, upload_bytes, unpacked_bytes) = zipped_users("field", |out| {
+        let mut n = write(out, USERS_HEADER)?;
+        n += write(out, &format!("x1,active,{MODIFIED},true,org-school-1,student,x1,,\""))?;
+        n += repeat(out, b"a", LONG_FIELD)?;
+        n += write(out, "\",Иванов,,x1,,,,,,\r\n")?;
+        n += write(out, &person("u1", "student", "Пётр"))?;
+        Ok(n)
+    })?;
+    Ok(Adversarial {
+        name: "a 300 MB quoted field",
+        file_name: "long-field.zip",
+        path,
+        upload_bytes,
+        unpacked_bytes,
+        took: started.elapsed(),
+        expect: Expect::Done { users: 1, refused_line: 2, reason: "longer than 1 MiB" },
+    })
+}
+
+/// 5 M rows of `,,,`, a row refused, a student.
+fn empty_rows() -> Result<Adversarial, String> {
+    let started = Instant::now();
+    let (path, upload_bytes, unpacked_bytes) = zipped_users("commas", |out| {
+        let mut n = write(out, USERS_HEADER)?;
+        n += repeat(out, b",,,\r\n", EMPTY_ROWS)?;
+        n += write(out, &person("x1", "janitor", "Иван"))?;
+        n += write(out, &person("u1", "student", "Пётр"))?;
+        Ok(n)
+    })?;
+    Ok(Adversarial {
+        name: "5 M rows of ,,,",
+        file_name: "empty-rows.zip",
+        path,
+        upload_bytes,
+        unpacked_bytes,
+        took: started.elapsed(),
+        expect: Expect::Done { users: 1, refused_line: EMPTY_ROWS + 2, reason: "janitor" },
+    })
+}
+
+/// Entry `i`'s name: users.csv, then hex numbers.
+fn entry_name(i: u64) -> String {
+    if i == 0 {
+        "users.csv".into()
+    } else {
+        format!("{i:x}")
+    }
+}
+
+/// A zip of 2 M empty entries (users.csv first), written by hand a header at a time: its
+/// local headers, then its central directory (the names made again), then zip64 end
+/// records (more than 65,535 entries).
+fn many_entries() -> Result<Adversarial, String> {
+    let started = Instant::now();
+    let path = temp_path("entries");
+    entries_zip(&path.0, ZIP_ENTRIES)?;
+    let upload_bytes = std::fs::metadata(&path.0).map_err(|e| e.to_string())?.len();
+    Ok(Adversarial {
+        name: "a zip of 2 M empty entries",
+        file_name: "entries.zip",
+        path,
+        upload_bytes,
+        unpacked_bytes: 0,
+        took: started.elapsed(),
+        expect: Expect::Failed { reason: "2,000,000 files" },
+    })
+}
+
+/// Writes a zip of `entries` empty entries to `path`.
+fn entries_zip(path: &Path, entries: u64) -> Result<(), String> {
+    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let io = |e: io::Error| e.to_string();
+    // Version 1.0, no flags, stored, 1980-01-01, CRC and sizes 0.
+    let fixed: [u8; 22] = [10, 0, 0, 0, 0, 0, 0, 0, 0x21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut offset = 0u64;
+    for i in 0..entries {
+        let name = entry_name(i);
+        out.write_all(b"PK\x03\x04").map_err(io)?;
+        out.write_all(&fixed).map_err(io)?;
+        out.write_all(&(name.len() as u16).to_le_bytes()).map_err(io)?;
+        out.write_all(&0u16.to_le_bytes()).map_err(io)?;
+        out.write_all(name.as_bytes()).map_err(io)?;
+        offset += 30 + name.len() as u64;
+    }
+    let directory = offset;
+    let mut local = 0u64;
+    for i in 0..entries {
+        let name = entry_name(i);
+        out.write_all(b"PK\x01\x02").map_err(io)?;
+        out.write_all(&20u16.to_le_bytes()).map_err(io)?;
+        out.write_all(&fixed).map_err(io)?;
+        out.write_all(&(name.len() as u16).to_le_bytes()).map_err(io)?;
+        // Extra field, comment, disk, internal and external attributes: none.
+        out.write_all(&[0u8; 12]).map_err(io)?;
+        out.write_all(&(local as u32).to_le_bytes()).map_err(io)?;
+        out.write_all(name.as_bytes()).map_err(io)?;
+        local += 30 + name.len() as u64;
+        offset += 46 + name.len() as u64;
+    }
+    let (end64, size) = (offset, offset - directory);
+    out.write_all(b"PK\x06\x06").map_err(io)?;
+    out.write_all(&44u64.to_le_bytes()).map_err(io)?;
+    out.write_all(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]).map_err(io)?;
+    for v in [entries, entries, size, directory] {
+        out.write_all(&v.to_le_bytes()).map_err(io)?;
+    }
+    out.write_all(b"PK\x06\x07").map_err(io)?;
+    out.write_all(&0u32.to_le_bytes()).map_err(io)?;
+    out.write_all(&end64.to_le_bytes()).map_err(io)?;
+    out.write_all(&1u32.to_le_bytes()).map_err(io)?;
+    out.write_all(b"PK\x05\x06").map_err(io)?;
+    out.write_all(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]).map_err(io)?;
+    out.write_all(&(size.min(u64::from(u32::MAX)) as u32).to_le_bytes()).map_err(io)?;
+    out.write_all(&(directory.min(u64::from(u32::MAX)) as u32).to_le_bytes()).map_err(io)?;
+    out.write_all(&0u16.to_le_bytes()).map_err(io)?;
+    out.flush().map_err(io)
+}
+
+fn report_adversarial(inputs: &[(Adversarial, Run)], clean: &[Measured]) {
+    let Some(clean) = clean.iter().filter(|m| !m.again).min_by_key(|m| m.users) else { return };
+    let clean_peak = mb(clean.run.peak_rss_kb);
+    println!(
+        "\n| input | upload (MB) | unpacked (MB) | outcome | import s | peak RSS (MB) | the clean file's ({} users) \
+         peak RSS (MB) |",
+        clean.users
+    );
+    println!("| :--- | ---: | ---: | :--- | ---: | ---: | ---: |");
+    println!(
+        "| a clean journal of {} users | {:.2} | – | {} | {:.1} | {:.1} | {clean_peak:.1} |",
+        clean.users,
+        clean.zip_bytes as f64 / 1e6,
+        outcome(&clean.run),
+        clean.run.total_s,
+        clean_peak
+    );
+    for (input, run) in inputs {
+        println!(
+            "| {} | {:.2} | {:.1} | {} | {:.1} | {:.1} | {clean_peak:.1} |",
+            input.name,
+            input.upload_bytes as f64 / 1e6,
+            input.unpacked_bytes as f64 / 1e6,
+            outcome(run),
+            run.total_s,
+            mb(run.peak_rss_kb)
+        );
+    }
+    println!(
+        "\nEach adversarial upload was imported in a process of its own, as the clean file was, and checked: \
+         the rows around the blank lines and empty rows applied with the refused row's line right, the long \
+         field's row refused as that row's error and the next row applied, the zip of many entries refused from \
+         its end record before its directory was read."
+    );
 }
 
 fn report(results: &[Measured], build: &str) {
@@ -856,4 +1228,19 @@ fn report(results: &[Measured], build: &str) {
          was checked done, with no refused row and the counts of the file (every row applied or skipped: scheduled \
          classes become courses where the importer makes them; the re-run: every applied row unchanged)."
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_zip_of_many_entries_is_a_zip64_archive_the_zip_crate_reads() {
+        let path = temp_path("entries-test");
+        entries_zip(&path.0, 70_000).unwrap();
+        let zip = zip::ZipArchive::new(File::open(&path.0).unwrap()).unwrap();
+        assert_eq!(zip.len(), 70_000);
+        assert_eq!(zip.name_for_index(0).unwrap().unwrap(), "users.csv");
+        assert_eq!(zip.name_for_index(69_999).unwrap().unwrap(), format!("{:x}", 69_999));
+    }
 }

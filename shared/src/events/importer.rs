@@ -5,9 +5,13 @@
 //! file. Then the import is done (with its counts and refused rows) or failed (with a
 //! reason for the admin), and the organization may start another.
 //!
-//! A run that fails (the store, S3) is reported as a failed record and delivered again,
-//! up to [`MAX_ATTEMPTS`] runs: a run again applies what the last one did not (rows it
-//! applied are unchanged now). A record delivered after its import finished does nothing.
+//! An upload that cannot be imported (missing, too large, not a roster, a file damaged,
+//! not UTF-8 or past a bound) fails the import at once, with its reason, and gives the
+//! organization's place back: reading it again would fail the same. A run that fails for
+//! a reason that may pass (the store, S3) is reported as a failed record and delivered
+//! again, up to [`MAX_ATTEMPTS`] runs: a run again applies what the last one did not
+//! (rows it applied are unchanged now). A record delivered after its import finished only
+//! makes sure the place was given back.
 
 use std::io::Write;
 
@@ -15,8 +19,8 @@ use super::ChangeRecord;
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
 use crate::domain::{AuditEntry, Import, ImportStatus, OrgId, Timestamp};
-use crate::roster::apply::{Applied, Applier};
-use crate::roster::{archive, RosterFile};
+use crate::roster::apply::{Applied, Applier, Stopped};
+use crate::roster::{archive, FileError, RosterFile};
 use crate::store::imports::Finished;
 use crate::store::keys::{IMPORTRUN_PREFIX, SK};
 use crate::store::orgs::Also;
@@ -68,6 +72,9 @@ fn refused(message: impl Into<String>) -> Run {
 /// run again.
 pub async fn import(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Applied>, String> {
     let Some(import) = ctx.store().begin_import_run(org, id).await.map_err(|e| e.to_string())? else {
+        // Finished already: a finish whose giving back of the organization's place failed
+        // gives it back now.
+        ctx.store().release_import_slot(org, id).await.map_err(|e| e.to_string())?;
         return Ok(None);
     };
     if import.attempts > MAX_ATTEMPTS {
@@ -158,14 +165,25 @@ async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
     }
     out.flush().map_err(failed)?;
     drop(out);
-    let mut upload = match archive::open(file.reopen().map_err(failed)?, import.file_name.as_deref()) {
-        Ok(u) => u,
-        Err(e) => return Err(Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.reason })),
-    };
+    // Opening reads each file through once (checks before anything applies): off the
+    // runtime's threads.
+    let (reopened, name) = (file.reopen().map_err(failed)?, import.file_name.clone());
+    let opened = tokio::task::spawn_blocking(move || archive::open(reopened, name.as_deref())).await;
+    let mut upload = opened.map_err(failed)?.map_err(unreadable)?;
     let applied = [RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments];
     if !upload.files().iter().any(|f| applied.contains(f)) {
         return Err(refused("The upload holds none of classes.csv, users.csv, enrollments.csv: nothing to import."));
     }
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
-    Applier::new(ctx, org, import, actor, language).apply(&mut upload).await.map_err(failed)
+    match Applier::new(ctx, org, import, actor, language).apply(&mut upload).await {
+        Ok(applied) => Ok(applied),
+        Err(Stopped::Unreadable(e)) => Err(unreadable(e)),
+        Err(Stopped::Store(e)) => Err(failed(e)),
+    }
+}
+
+/// A file that cannot be read: the import fails with the file's reason, once (reading it
+/// again would fail the same).
+fn unreadable(e: FileError) -> Run {
+    Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.sentence() })
 }

@@ -16,7 +16,7 @@ use futures::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 
 use super::archive::Upload;
-use super::{Enrollment, RosterClass, RosterFile, RosterUser, Row, Status};
+use super::{Enrollment, FileError, RosterClass, RosterFile, RosterUser, Row, Status, APPLIED};
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
@@ -29,6 +29,9 @@ use crate::Ctx;
 
 /// Rows read and written together.
 pub const CHUNK: usize = 100;
+/// The most a chunk's rows hold together: a chunk ends early at 4 MiB (rows are a few
+/// hundred bytes; each may hold up to 2 MiB).
+pub const CHUNK_BYTES: usize = 4 << 20;
 /// Rows of a chunk written at once.
 const PARALLEL: usize = 8;
 /// Academic sessions kept (a journal has a handful a year).
@@ -83,6 +86,17 @@ fn digest(parts: &[&str]) -> String {
 
 fn duplicate(line: u64, sourced_id: &str) -> Outcome {
     Outcome::Refused(line, format!("sourcedId {sourced_id} appears more than once in this file; this row is left out"))
+}
+
+/// Why applying stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub enum Stopped {
+    /// The store failed: a run again may work.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A file cannot be read: a run again would fail the same.
+    #[error(transparent)]
+    Unreadable(FileError),
 }
 
 /// Applies an upload for an import (its run `attempt`), on behalf of the admin who
@@ -193,11 +207,12 @@ impl<'a> Applier<'a> {
     }
 
     /// Applies every roster file of the upload, then settles the people it changed.
-    pub async fn apply(mut self, upload: &mut Upload) -> Result<Applied, StoreError> {
-        for file in [RosterFile::AcademicSessions, RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments] {
+    pub async fn apply(mut self, upload: &mut Upload) -> Result<Applied, Stopped> {
+        for file in APPLIED {
             let Some(rows) = upload.rows(file) else { continue };
             let mut rows = match rows {
                 Ok(rows) => rows,
+                Err(e) if e.unreadable => return Err(Stopped::Unreadable(e)),
                 Err(e) => {
                     self.refuse(e.file, 0, e.reason);
                     continue;
@@ -209,16 +224,25 @@ impl<'a> Applier<'a> {
             loop {
                 let mut chunk = Vec::with_capacity(CHUNK);
                 let mut more = true;
-                while chunk.len() < CHUNK {
+                // A chunk is at most CHUNK rows read (refused ones too) and CHUNK_BYTES.
+                let (mut read, mut bytes) = (0, 0);
+                while read < CHUNK && bytes < CHUNK_BYTES {
                     match rows.next() {
                         None => {
                             more = false;
                             break;
                         }
-                        Some(Ok(row)) => chunk.push((rows.line(), row)),
+                        Some(Ok(row)) => {
+                            bytes += rows.row_bytes();
+                            chunk.push((rows.line(), row));
+                        }
                         Some(Err(e)) => self.refuse(e.file, e.line, e.reason),
                     }
+                    read += 1;
                     self.file_rows += 1;
+                }
+                if let Some(e) = rows.failure() {
+                    return Err(Stopped::Unreadable(e.clone()));
                 }
                 self.applied.rows += chunk.len() as u64;
                 match file {

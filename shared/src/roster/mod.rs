@@ -3,16 +3,24 @@
 //! breaks, extension columns, header-only files, `status`/`dateLastModified` columns (bulk
 //! 1.1) and rows marked `tobedeleted`. Columns are found by their header name, whatever
 //! their order. Each row is read whole or refused with its line and a reason a school
-//! admin understands; a file without a required column is refused as a whole.
+//! admin understands; a file without a required column is refused as a whole. Reading
+//! keeps to fixed bounds whatever the file holds ([`read`]): a field over 1 MiB, a row
+//! over 2 MiB or 1,000 columns is that row's error, never held; a file that is not UTF-8
+//! or cannot be read to its end stops with a reason.
 
 use std::collections::HashMap;
 use std::io::Read;
 
 pub mod apply;
 pub mod archive;
+#[cfg(test)]
+mod fuzz;
 pub mod link;
+pub mod read;
 
 use crate::domain::{AcademicYear, ClassName, Role};
+pub use read::Limits;
+use read::{Reader, Record};
 
 /// The files a roster import reads; any other (demographics, courses, ...) is skipped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,12 +89,33 @@ pub struct RowError {
     pub reason: String,
 }
 
-/// A file that cannot be read at all (not CSV, or a required column missing).
+/// A file refused whole: it cannot be read (damaged, not UTF-8, too large), or a required
+/// column is missing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}: {reason}")]
 pub struct FileError {
     pub file: &'static str,
+    /// Why, said of the file (`is not in UTF-8 ...`, `the column role is missing`).
     pub reason: String,
+    /// Whether the file cannot be read at all: the import stops there. A file missing a
+    /// column is only left out.
+    pub unreadable: bool,
+}
+
+impl FileError {
+    pub fn unreadable(file: &'static str, reason: impl Into<String>) -> Self {
+        FileError { file, reason: reason.into(), unreadable: true }
+    }
+
+    pub fn refused(file: &'static str, reason: impl Into<String>) -> Self {
+        FileError { file, reason: reason.into(), unreadable: false }
+    }
+
+    /// The reason as a sentence for the admin: `users.csv is not in UTF-8 ...`.
+    pub fn sentence(&self) -> String {
+        let subject = if self.file == archive::UPLOAD { "The upload" } else { self.file };
+        format!("{subject} {}.", self.reason.trim_end_matches('.'))
+    }
 }
 
 /// An academic session: school years become academic years (`2026/2027`).
@@ -180,90 +209,60 @@ pub fn role(word: &str) -> Option<Role> {
     })
 }
 
-/// The line numbers of a file as it is read: the CSV reader skips blank lines without
-/// counting them, so lines are counted here, from the newlines read. Only the newlines
-/// read ahead of the rows handed out are kept (a buffer's worth), not the file's.
-#[derive(Default)]
-struct LineCount {
-    /// Newlines read ahead: their byte offsets, and whether they end an empty line.
-    ahead: std::collections::VecDeque<(u64, bool)>,
-    /// Whether the line being read has anything but its line end yet.
-    content: bool,
-    /// Newlines before the last row handed out.
-    before: u64,
-    /// Bytes read so far.
-    read: u64,
-}
+/// The files an import applies, in the order it applies them (`manifest.csv` and
+/// `orgs.csv` are accepted and not read).
+pub const APPLIED: [RosterFile; 4] =
+    [RosterFile::AcademicSessions, RosterFile::Classes, RosterFile::Users, RosterFile::Enrollments];
 
-type SharedLines = std::sync::Arc<std::sync::Mutex<LineCount>>;
-
-/// The input, counting its newlines.
-struct Counting<R> {
-    inner: R,
-    lines: SharedLines,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Ok(mut lines) = self.lines.lock() {
-            let start = lines.read;
-            for (i, b) in buf[..n].iter().enumerate() {
-                match b {
-                    b'\n' => {
-                        let empty = !lines.content;
-                        lines.ahead.push_back((start + i as u64, empty));
-                        lines.content = false;
-                    }
-                    b'\r' => {}
-                    _ => lines.content = true,
-                }
-            }
-            lines.read += n as u64;
-        }
-        Ok(n)
-    }
-}
-
-/// The line (from 1) of the row that starts at byte `at` of the file (or after the empty
-/// lines there, which the CSV reader skips); rows are asked for in order.
-fn line_at(lines: &SharedLines, at: u64) -> u64 {
-    let Ok(mut lines) = lines.lock() else { return 0 };
-    while lines.ahead.front().is_some_and(|(nl, empty)| *nl < at || *empty) {
-        lines.ahead.pop_front();
-        lines.before += 1;
-    }
-    lines.before + 1
-}
-
-/// Reads a file's rows as they come: each row read whole, or its error.
+/// Reads a file's rows as they come: each row read whole, or its error. A file that
+/// stops being readable (damaged, not UTF-8) ends the rows; [`Rows::failure`] says why.
 pub struct Rows<R: Read> {
     file: RosterFile,
-    reader: csv::Reader<Counting<R>>,
-    lines: SharedLines,
+    reader: Reader<R>,
     columns: HashMap<String, usize>,
-    record: csv::StringRecord,
     line: u64,
+    failure: Option<FileError>,
+    done: bool,
 }
 
 /// Opens a roster file: its header is read and its required columns checked.
 pub fn rows<R: Read>(file: RosterFile, input: R) -> Result<Rows<R>, FileError> {
-    let refuse = |reason: String| FileError { file: file.file_name(), reason };
-    let lines = SharedLines::default();
-    let input = Counting { inner: input, lines: lines.clone() };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-    let header = reader.headers().map_err(|e| refuse(format!("not a CSV file ({e})")))?.clone();
-    let columns: HashMap<String, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(), i))
-        .collect();
+    rows_within(file, input, Limits::DEFAULT)
+}
+
+pub(crate) fn rows_within<R: Read>(file: RosterFile, input: R, limits: Limits) -> Result<Rows<R>, FileError> {
+    let mut reader = Reader::new(input, limits);
+    let columns: HashMap<String, usize> = match reader.next_record() {
+        Ok(Some(Record::Read(_))) => reader
+            .fields()
+            .enumerate()
+            .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(), i))
+            .collect(),
+        Ok(Some(Record::TooLong(_, bound))) => {
+            let reason = format!("has a header row that cannot be read: {}", bound.reason(&limits));
+            return Err(FileError::unreadable(file.file_name(), reason));
+        }
+        Ok(None) => HashMap::new(),
+        Err(e) => return Err(unreadable(file, e)),
+    };
     let missing: Vec<&str> =
         file.required().iter().copied().filter(|c| !columns.contains_key(&c.to_ascii_lowercase())).collect();
     if !missing.is_empty() {
-        return Err(refuse(format!("the column {} is missing", missing.join(", "))));
+        return Err(FileError::refused(file.file_name(), format!("the column {} is missing", missing.join(", "))));
     }
-    Ok(Rows { file, reader, lines, columns, record: csv::StringRecord::new(), line: 0 })
+    Ok(Rows { file, reader, columns, line: 0, failure: None, done: false })
+}
+
+fn unreadable(file: RosterFile, e: read::Unreadable) -> FileError {
+    let reason = match e {
+        read::Unreadable::NotUtf8(line) => read::not_utf8(line),
+        // Past its size (a zip bomb, or sizes that lie).
+        read::Unreadable::Io(e) if e.kind() == std::io::ErrorKind::FileTooLarge => e.to_string(),
+        read::Unreadable::Io(e) => {
+            format!("cannot be read to its end ({e}): it may be damaged; export it from the journal again")
+        }
+    };
+    FileError::unreadable(file.file_name(), reason)
 }
 
 impl<R: Read> Rows<R> {
@@ -272,9 +271,36 @@ impl<R: Read> Rows<R> {
         self.line
     }
 
+    /// The bytes the last row read holds (its fields together).
+    pub fn row_bytes(&self) -> usize {
+        self.reader.record_bytes()
+    }
+
+    /// Why the rows ended before the file did, if they did: the file cannot be read.
+    pub fn failure(&self) -> Option<&FileError> {
+        self.failure.as_ref()
+    }
+
+    /// What the reader holds: its buffers (bounded by [`Limits::held`]).
+    pub fn held(&self) -> usize {
+        self.reader.held()
+    }
+
+    /// Reads every record to the end without making rows of them: whether the file can be
+    /// read at all (a row too long is that row's error, read later).
+    pub fn read_through(mut self) -> Result<(), FileError> {
+        loop {
+            match self.reader.next_record() {
+                Ok(Some(_)) => {}
+                Ok(None) => return Ok(()),
+                Err(e) => return Err(unreadable(self.file, e)),
+            }
+        }
+    }
+
     fn get(&self, column: &str) -> Option<&str> {
         let i = *self.columns.get(&column.to_ascii_lowercase())?;
-        self.record.get(i).map(str::trim).filter(|v| !v.is_empty())
+        self.reader.field(i).map(str::trim).filter(|v| !v.is_empty())
     }
 
     fn required(&self, column: &str) -> Result<String, String> {
@@ -387,22 +413,36 @@ impl<R: Read> Iterator for Rows<R> {
     type Item = Result<Row, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut record = std::mem::take(&mut self.record);
-        let read = self.reader.read_record(&mut record);
-        let at = match &read {
-            Err(e) => e.position().map(|p| p.byte()),
-            Ok(_) => record.position().map(|p| p.byte()),
-        };
-        let line = at.map_or(0, |b| line_at(&self.lines, b));
-        self.line = line;
-        self.record = record;
-        let refuse = |reason: String| RowError { file: self.file.file_name(), line, reason };
-        match read {
-            Ok(false) => None,
-            Err(e) => Some(Err(refuse(format!("not readable as CSV ({e})")))),
-            // A blank line (a trailing one, say) is no row.
-            Ok(true) if self.record.iter().all(|f| f.trim().is_empty()) => self.next(),
-            Ok(true) => Some(self.row().map_err(refuse)),
+        if self.done {
+            return None;
+        }
+        // Blank rows (a trailing one, `,,,` from a spreadsheet) are no rows: skipped in a
+        // loop, however many.
+        loop {
+            match self.reader.next_record() {
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    self.failure = Some(unreadable(self.file, e));
+                    return None;
+                }
+                Ok(Some(Record::TooLong(line, bound))) => {
+                    self.line = line;
+                    let reason = bound.reason(self.reader.limits());
+                    return Some(Err(RowError { file: self.file.file_name(), line, reason }));
+                }
+                Ok(Some(Record::Read(line))) => {
+                    if self.reader.fields().all(|f| f.trim().is_empty()) {
+                        continue;
+                    }
+                    self.line = line;
+                    let file = self.file.file_name();
+                    return Some(self.row().map_err(|reason| RowError { file, line, reason }));
+                }
+            }
         }
     }
 }
@@ -485,6 +525,93 @@ mod tests {
         assert_eq!(err.file, "enrollments.csv");
         assert!(err.reason.contains("userSourcedId"), "{}", err.reason);
         assert!(read(RosterFile::Enrollments, "sourcedId,classSourcedId,userSourcedId,role\r\n").is_empty());
+    }
+
+    const USERS_HEADER: &str = "sourcedId,role,givenName,familyName\n";
+
+    /// A row's line, or its refusal's line and reason.
+    type Seen = Result<u64, (u64, String)>;
+
+    /// Lines and errors of every row read, each dropped as it is read; the most heap held.
+    fn skim(text: &[u8]) -> (Vec<Seen>, Option<FileError>, usize) {
+        let ((out, failure), most) = fuzz::peak(|| {
+            let mut rows = rows(RosterFile::Users, text).unwrap();
+            let mut out = Vec::new();
+            while let Some(r) = rows.next() {
+                out.push(r.map(|_| rows.line()).map_err(|e| (e.line, e.reason)));
+            }
+            (out, rows.failure().cloned())
+        });
+        (out, failure, most)
+    }
+
+    #[test]
+    fn blank_lines_and_empty_rows_are_skipped_holding_nothing() {
+        // A million blank lines and 200,000 rows of commas and spaces: no rows, nothing
+        // kept for them, no recursion, and the lines after them stay right.
+        let mut text = format!("{USERS_HEADER}u1,teacher,Анна,Иванова\n");
+        text.push_str(&"\n".repeat(1_000_000));
+        text.push_str(&",,,\r\n".repeat(100_000));
+        text.push_str(&" , ,\n".repeat(100_000));
+        text.push_str("u2,janitor,Иван,Иванов\nu3,student,Пётр,Петров\n");
+        let (rows, failure, most) = skim(text.as_bytes());
+        assert_eq!(failure, None);
+        let bad = 2 + 1_000_000 + 200_000 + 1;
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert_eq!(rows[0], Ok(2));
+        assert!(matches!(&rows[1], Err((line, why)) if *line == bad && why.contains("janitor")), "{rows:?}");
+        assert_eq!(rows[2], Ok(bad + 1));
+        // The input buffer and a small row: not a byte per line.
+        assert!(most < 256 * 1024, "{most} bytes held");
+    }
+
+    #[test]
+    fn a_field_over_1_mib_is_that_rows_error_and_reading_goes_on() {
+        let exact = "ж".repeat(read::MAX_FIELD_BYTES / 2);
+        let over = "x".repeat(read::MAX_FIELD_BYTES + 1);
+        let text = format!(
+            "{USERS_HEADER}u1,teacher,{exact},Иванова\nu2,teacher,\"{over}\",Петров\nu3,student,{exact},{exact},{exact}\nu4,student,Пётр,Петров\n"
+        );
+        let (rows, failure, most) = skim(text.as_bytes());
+        assert_eq!(failure, None);
+        assert_eq!(rows.len(), 4, "{:?}", rows.iter().map(|r| r.as_ref().map_err(|e| e.0)).collect::<Vec<_>>());
+        assert_eq!(rows[0], Ok(2), "a field of exactly 1 MiB is read");
+        assert!(matches!(&rows[1], Err((3, why)) if why.contains("longer than 1 MiB")), "{:?}", rows[1]);
+        assert!(matches!(&rows[2], Err((4, why)) if why.contains("longer than 2 MiB in all")), "{:?}", rows[2]);
+        assert_eq!(rows[3], Ok(5));
+        // A row at most, never the long field.
+        assert!(most <= Limits::DEFAULT.held() + 2 * read::MAX_FIELD_BYTES, "{most} bytes held");
+        let (_, _, most) = skim(format!("{USERS_HEADER}u2,teacher,\"{}", "x".repeat(8 << 20)).as_bytes());
+        assert!(most <= Limits::DEFAULT.held() + 64 * 1024, "{most} bytes held for an 8 MiB field");
+    }
+
+    #[test]
+    fn a_row_over_1000_columns_is_refused() {
+        let wide = |n: usize| format!("u1,teacher,Анна,Иванова{}\n", ",x".repeat(n - 4));
+        let text = format!("{USERS_HEADER}{}{}{}", wide(1000), wide(1001), wide(100_000));
+        let (rows, _, _) = skim(text.as_bytes());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0], Ok(2));
+        assert!(matches!(&rows[1], Err((3, why)) if why.contains("more than 1000 columns")), "{:?}", rows[1]);
+        assert!(matches!(&rows[2], Err((4, _))), "{:?}", rows[2]);
+        // A header that wide cannot be read: the file is.
+        let err = rows_within(RosterFile::Users, wide(1001).as_bytes(), Limits::DEFAULT).err().unwrap();
+        assert!(err.unreadable && err.reason.contains("header"), "{err:?}");
+    }
+
+    #[test]
+    fn a_file_not_in_utf8_ends_its_rows_with_a_reason() {
+        let mut text = format!("{USERS_HEADER}u1,teacher,Anna,Ivanova\n").into_bytes();
+        // Windows-1251 "Иван,Иванов".
+        text.extend_from_slice(b"u2,teacher,\xC8\xE2\xE0\xED,\xC8\xE2\xE0\xED\xEE\xE2\nu3,student,P,P\n");
+        let (rows, failure, _) = skim(&text);
+        assert_eq!(rows, [Ok(2)]);
+        let failure = failure.unwrap();
+        assert!(failure.unreadable && failure.file == "users.csv", "{failure:?}");
+        assert!(failure.reason.contains("line 3") && failure.reason.contains("Windows-1251"), "{failure:?}");
+        assert!(failure.sentence().starts_with("users.csv is not in UTF-8"), "{}", failure.sentence());
+        let header = rows_within(RosterFile::Users, &b"\xC8\xEC\xFF\n"[..], Limits::DEFAULT).err().unwrap();
+        assert!(header.unreadable && header.reason.contains("line 1"), "{header:?}");
     }
 
     #[test]

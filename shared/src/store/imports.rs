@@ -199,18 +199,24 @@ impl Store {
             Err(e) if e.condition_failed_at(0) => return Ok(false),
             Err(e) => return Err(e),
         }
+        self.release_import_slot(&i.org_id, &i.id).await?;
+        Ok(true)
+    }
+
+    /// Gives the organization's place for a running import back, if this import holds it.
+    pub async fn release_import_slot(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
         let released = self
             .db
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(slot_key(&i.org_id)))
+            .set_key(Some(slot_key(org)))
             .condition_expression("import_id = :id")
-            .expression_attribute_values(":id", s(&i.id))
+            .expression_attribute_values(":id", s(id))
             .send()
             .await
             .map_err(classify);
         match released {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(true),
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -1366,3 +1366,145 @@ async fn my_invitations_page_through_both_kinds() {
     ids.dedup();
     assert_eq!(ids.len(), 4, "each once: {seen:?}");
 }
+
+/// How many times the importer ran the import at `path` (counted on its item).
+async fn runs(org: &str, path: &str) -> u64 {
+    let id = path.rsplit('/').next().unwrap();
+    let item = crate::item(&format!("ORG#{org}"), &format!("IMPORT#{id}")).await;
+    item["attempts"].as_n().unwrap().parse().unwrap()
+}
+
+/// The organization's audit entries of `action`.
+async fn audited(admin: &User, org: &str, action: &str) -> Vec<Value> {
+    let page = admin.get(&format!("/v1/orgs/{org}/audit?action={action}&limit=200")).await.ok(200).clone();
+    page["items"].as_array().unwrap().clone()
+}
+
+/// A zip of the files, stored as they are (not compressed).
+fn stored_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, body) in files {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(body).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// An upload that cannot be read fails at once with its reason: it is run once, not
+/// again, and nothing of it applies.
+#[tokio::test]
+async fn an_upload_that_cannot_be_read_fails_once_with_its_reason() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 13").await;
+    let users = csv_file(USERS_HEADER, &[user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", "")]);
+
+    // A zip of 1,001 entries: refused from its end record.
+    let mut many = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut many);
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("users.csv", options).unwrap();
+        zip.write_all(users.as_bytes()).unwrap();
+        for i in 1..1001 {
+            zip.start_file(format!("photos/{i}.jpg"), options).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let path = start_import(&admin, &org, "journal.zip", many.into_inner(), false).await;
+    let failed = finished(&admin, &path).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let why = failed["failure"].as_str().unwrap();
+    assert!(why.starts_with("The upload is a zip of 1,001 files") && why.contains("more than 1,000"), "{why}");
+    assert_eq!(failed["errors"], json!([{"file": "the upload", "line": 0, "message": why}]), "{failed:#}");
+    assert_eq!(runs(&org, &path).await, 1);
+    assert_eq!(roster(&admin, &org, "").await, Vec::<Value>::new());
+
+    // users.csv saved in Windows-1251 beside a good classes.csv: refused before anything
+    // applies, with what to do about it.
+    let cp1251: Vec<u8> = [
+        USERS_HEADER.as_bytes(),
+        b"\nt1,active,2026-08-20T10:00:00Z,true,s1,teacher,t.ivanova,,\xC0\xED\xED\xE0,\xC8\xE2\xE0\xED\xEE\xE2\xE0,,t.ivanova,,,,,,\n",
+    ]
+    .concat();
+    let classes = csv_file(CLASSES_HEADER, &[class_row("c5a", "5А")]);
+    let files: [(&str, &[u8]); 3] =
+        [("academicSessions.csv", SESSIONS.as_bytes()), ("classes.csv", classes.as_bytes()), ("users.csv", &cp1251)];
+    let zip = stored_zip(&files);
+    let path = start_import(&admin, &org, "journal.zip", zip, false).await;
+    let failed = finished(&admin, &path).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let why = failed["failure"].as_str().unwrap();
+    assert!(why.starts_with("users.csv is not in UTF-8 (line 2"), "{why}");
+    assert!(why.contains("Windows-1251") && why.contains("Save it as UTF-8"), "{why}");
+    assert_eq!(failed["errors"][0]["file"], "users.csv", "{failed:#}");
+    assert_eq!(runs(&org, &path).await, 1);
+    assert_eq!(classes_of(&admin, &org).await, Vec::<Value>::new(), "classes.csv did not apply either");
+    assert_eq!(audited(&admin, &org, "import.finish").await.len(), 2);
+}
+
+/// A field over 1 MiB is its row's error (with its file and line), never read whole; the
+/// rows after it apply.
+#[tokio::test]
+async fn a_field_over_1_mib_is_its_rows_error_and_the_other_rows_apply() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 14").await;
+    let long = "Ж".repeat(512 * 1024 + 1); // 1 MiB + 2 bytes
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", ""), // line 2
+        user_row("x1", "student", &format!("\"{long}\""), "Петров", "x.petrov", "", ""), // line 3
+        user_row("p1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""), // line 4
+    ];
+    let done = run(&admin, &org, &[class_row("c5a", "5А")], &users, &[], false).await;
+    let why = refused(&done, "users.csv", 3);
+    assert!(why.contains("longer than 1 MiB"), "{why}");
+    assert_eq!(done["errors"].as_array().unwrap().len(), 1, "{done:#}");
+    assert_eq!(done["counts"]["users"], 2, "{done:#}");
+    assert_eq!(ids(&roster(&admin, &org, "").await), ["p1", "t1"]);
+}
+
+/// A damaged file fails the import once, and the organization may start another at once:
+/// its place for a running import is free.
+#[tokio::test]
+async fn right_after_a_failed_import_another_can_start() {
+    let admin = User::new("Завуч");
+    let org = admin.create_org("Школа № 15").await;
+    let users = csv_file(USERS_HEADER, &[user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", "", "")]);
+    // A byte changed after zipping: the entry's checksum no longer matches.
+    let mut damaged = stored_zip(&[("users.csv", users.as_bytes())]);
+    let at = damaged.windows(9).position(|w| w == b"t.ivanova").unwrap();
+    damaged[at] = b'T';
+    let path = start_import(&admin, &org, "journal.zip", damaged, false).await;
+    let failed = finished(&admin, &path).await;
+    assert_eq!(failed["status"], "failed", "{failed:#}");
+    let why = failed["failure"].as_str().unwrap();
+    assert!(why.starts_with("users.csv cannot be read to its end"), "{why}");
+    assert_eq!(runs(&org, &path).await, 1);
+    assert_eq!(roster(&admin, &org, "").await, Vec::<Value>::new(), "nothing of the damaged file applied");
+
+    let again = start_import(&admin, &org, "journal.zip", roster_zip(&[("users.csv", users.as_str())]), false).await;
+    let done = finished(&admin, &again).await;
+    assert_eq!((done["status"].as_str(), &done["counts"]["users"]), (Some("done"), &json!(1)), "{done:#}");
+
+    // A finish whose giving back of the place failed leaves it held by the finished
+    // import; the run record delivered again gives it back.
+    let id = again.rsplit('/').next().unwrap();
+    let held = || aws_sdk_dynamodb::types::AttributeValue::S("2099-01-01T00:00:00.000Z".into());
+    crate::set_item_attr(&org, "IMPORTSLOT", "import_id", aws_sdk_dynamodb::types::AttributeValue::S(id.into())).await;
+    crate::set_item_attr(&org, "IMPORTSLOT", "held_until", held()).await;
+    let zip = roster_zip(&[("users.csv", users.as_str())]);
+    let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({"size": zip.len()})).await.ok(201).clone();
+    assert_eq!(put(&created["upload"], zip, &[]).await, 200);
+    let third = format!("/v1/orgs/{org}/imports/{}", created["import"]["id"].as_str().unwrap());
+    admin.post(&format!("{third}/start"), json!({})).await.problem(409, "import_in_progress");
+    let env = kabinet_tests::env().await;
+    let ctx = kabinet::Ctx::new(env.config.clone(), &kabinet_local::emulator::sdk_config(&env.endpoint).await);
+    let org_id = kabinet::domain::OrgId::parse(&org).unwrap();
+    assert!(kabinet::events::importer::import(&ctx, &org_id, id).await.unwrap().is_none(), "finished already");
+    admin.post(&format!("{third}/start"), json!({})).await.ok(202);
+    assert_eq!(finished(&admin, &third).await["status"], "done");
+}
