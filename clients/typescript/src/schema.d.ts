@@ -725,7 +725,8 @@ export interface paths {
          * @description What waits for the caller's verified email (nothing when it is not verified), newest
          *     first: email invitations (pending, not expired) and offers of schools' journals that
          *     list a person with this address (a roster import): each accepted or declined by the
-         *     caller. A journal offer is listed once the journal gives the person a role.
+         *     caller. A journal offer is listed once the journal gives the person a role. A page may
+         *     hold fewer than `limit` (even none) and still carry a `next_cursor`.
          */
         get: operations["me_invitations_list"];
         put?: never;
@@ -2288,8 +2289,8 @@ export interface components {
          *         "deleted": 0,
          *         "enrollments": 2239,
          *         "errors": 2,
-         *         "invited": 1385,
-         *         "linked": 412,
+         *         "invite_deferred": 385,
+         *         "invited": 1000,
          *         "skipped": 128,
          *         "unchanged": 0,
          *         "updated": 0,
@@ -2878,8 +2879,8 @@ export interface components {
          *           "deleted": 0,
          *           "enrollments": 0,
          *           "errors": 0,
+         *           "invite_deferred": 0,
          *           "invited": 0,
-         *           "linked": 0,
          *           "skipped": 0,
          *           "unchanged": 0,
          *           "updated": 0,
@@ -3415,8 +3416,8 @@ export interface components {
          *             "deleted": 0,
          *             "enrollments": 2239,
          *             "errors": 2,
-         *             "invited": 1385,
-         *             "linked": 412,
+         *             "invite_deferred": 385,
+         *             "invited": 1000,
          *             "skipped": 128,
          *             "unchanged": 0,
          *             "updated": 0,
@@ -8392,7 +8393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet), `roster_record_linked` or `concurrent_update` */
+            /** @description `already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet) or `concurrent_update` */
             409: {
                 headers: {
                     [name: string]: unknown;
