@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use kabinet::config::Config;
 use kabinet::domain::imports::{ImportCounts, RowProblem};
+use kabinet::domain::text::thousands;
 use kabinet::domain::{
     Actor, AuditEntry, Import, ImportStatus, Language, Membership, MembershipSource, Org, OrgId, OrgProfile, RoleGrant,
     Timestamp, UserId,
@@ -899,18 +900,6 @@ fn outcome(run: &Run) -> String {
             out
         }
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Blank lines in users.csv (about 20 KB zipped).

@@ -69,6 +69,19 @@ fn bounded(text: &str, max_chars: usize, multiline: bool) -> Result<String, Stri
     Ok(text.to_string())
 }
 
+/// A count with its thousands grouped, as the project's messages write them: `1,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

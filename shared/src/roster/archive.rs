@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use super::read::{self, Limits, Reader, Record};
 use super::{rows_within, FileError, RosterFile, Rows, APPLIED};
+use crate::domain::text::thousands;
 
 /// The most a file of the roster may take unpacked: 512 MiB (a district's users.csv of
 /// 100,000 rows is about 20 MB).
@@ -48,19 +49,6 @@ fn refuse(reason: impl Into<String>) -> FileError {
 
 fn cannot_read(e: io::Error) -> FileError {
     refuse(format!("cannot be read ({e})"))
-}
-
-/// `1,000,000`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Opens an upload; `name` is the file name the admin gave, if any.

@@ -5,7 +5,7 @@
 
 use super::items::{group_key, post_item, post_key};
 use super::keys::*;
-use super::pieces::{add_audit, add_event, in_group, InGroup};
+use super::pieces::{add_audit, add_event, count_within, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
@@ -38,14 +38,8 @@ impl From<StoreError> for PostError {
 /// TTL.
 fn count_announcement_mail(tx: &mut Tx, p: &Post) -> Result<usize, StoreError> {
     let hour = p.created_at.unix().div_euclid(3600);
-    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
-        .when("attribute_not_exists(sent) OR sent < :limit")
-        .name("#ttl", TTL)
-        .value(":zero", n(0))
-        .value(":one", n(1))
-        .value(":limit", n(ANNOUNCEMENT_MAILS_PER_HOUR))
-        .value(":ttl", n((hour + 2) * 3600));
-    tx.update(key(org_pk(&p.org_id), announcement_mail_sk(&p.group_id, hour)), expr)
+    let key = key(org_pk(&p.org_id), announcement_mail_sk(&p.group_id, hour));
+    count_within(tx, key, "sent", ANNOUNCEMENT_MAILS_PER_HOUR, (hour + 2) * 3600)
 }
 
 impl Store {

@@ -6,8 +6,8 @@
 use super::items::{member_key, pending_item, pending_key, request_item, request_key, PendingGuard};
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, link_roster_record, move_counts, put_new_member, still_pending, use_link, Counts,
-    NewMemberFailure,
+    add_audit, add_event, count_within, link_roster_record, move_counts, put_new_member, still_pending, use_link,
+    Counts, NewMemberFailure,
 };
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
@@ -66,15 +66,8 @@ impl From<StoreError> for RequestError {
 /// Counts a request to link by journal login against the person's day in the
 /// organization (at most [`DAILY_ROSTER_LINKS`]); the counter leaves by TTL.
 fn count_roster_link(tx: &mut Tx, r: &JoinRequest, now: Timestamp) -> Result<usize, StoreError> {
-    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl")
-        .when("attribute_not_exists(#count) OR #count < :limit")
-        .name("#count", "count")
-        .name("#ttl", TTL)
-        .value(":zero", n(0))
-        .value(":one", n(1))
-        .value(":limit", n(DAILY_ROSTER_LINKS))
-        .value(":ttl", n(now.unix() + 2 * 86_400));
-    tx.update(key(user_pk(&r.user_id), roster_links_sk(&r.org_id, &now.day())), expr)
+    let key = key(user_pk(&r.user_id), roster_links_sk(&r.org_id, &now.day()));
+    count_within(tx, key, "count", DAILY_ROSTER_LINKS, now.unix() + 2 * 86_400)
 }
 
 /// Records that the organization's admins are mailed about this person now, on the

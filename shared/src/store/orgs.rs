@@ -8,9 +8,9 @@ use super::items::{
 };
 use super::keys::{
     active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, orgs_created_sk,
-    post_sk, roster_sk, user_pk, TTL,
+    post_sk, roster_sk, user_pk,
 };
-use super::pieces::{add_audit, count_active};
+use super::pieces::{add_audit, count_active, count_within};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::invitations::VALID_DAYS;
@@ -196,15 +196,8 @@ impl From<StoreError> for CreateOrgError {
 /// Counts an organization created against its creator's UTC day (at most
 /// [`DAILY_ORGS_PER_PERSON`]); the counter leaves by TTL.
 fn count_created(tx: &mut Tx, creator: &UserId, now: Timestamp) -> Result<usize, StoreError> {
-    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl")
-        .when("attribute_not_exists(#count) OR #count < :limit")
-        .name("#count", "count")
-        .name("#ttl", TTL)
-        .value(":zero", n(0))
-        .value(":one", n(1))
-        .value(":limit", n(DAILY_ORGS_PER_PERSON))
-        .value(":ttl", n(now.unix() + 2 * 86_400));
-    tx.update(super::tx::key(user_pk(creator), orgs_created_sk(&now.day())), expr)
+    let key = super::tx::key(user_pk(creator), orgs_created_sk(&now.day()));
+    count_within(tx, key, "count", DAILY_ORGS_PER_PERSON, now.unix() + 2 * 86_400)
 }
 
 impl Store {

@@ -91,15 +91,29 @@ pub fn in_group(
 /// organization's daily budget, on the condition that the day's budget is not spent (in
 /// the transaction that sends it). The counter leaves the table by TTL two days later.
 pub fn count_invitation_email(tx: &mut Tx, org: &OrgId, now: Timestamp) -> Result<usize, StoreError> {
-    let day = now.day();
-    let expr = Expr::update("SET sent = if_not_exists(sent, :zero) + :one, #ttl = :ttl")
-        .when("attribute_not_exists(sent) OR sent < :limit")
+    let key = super::tx::key(org_pk(org), format!("{MAILDAY_PREFIX}{}", now.day()));
+    count_within(tx, key, "sent", DAILY_INVITATION_EMAILS, now.unix() + 2 * 86_400)
+}
+
+/// Counts one more on a counter item of its own (`attr` of the item at `key`), on the
+/// condition that it is below `limit`: a daily or hourly budget held by the transaction
+/// that spends it. The item leaves by TTL at `expires` (Unix seconds).
+pub fn count_within(
+    tx: &mut Tx,
+    key: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    attr: &str,
+    limit: u32,
+    expires: i64,
+) -> Result<usize, StoreError> {
+    let expr = Expr::update("SET #count = if_not_exists(#count, :zero) + :one, #ttl = :ttl")
+        .when("attribute_not_exists(#count) OR #count < :limit")
+        .name("#count", attr)
         .name("#ttl", TTL)
         .value(":zero", n(0))
         .value(":one", n(1))
-        .value(":limit", n(DAILY_INVITATION_EMAILS))
-        .value(":ttl", n(now.unix() + 2 * 86_400));
-    tx.update(super::tx::key(org_pk(org), format!("{MAILDAY_PREFIX}{day}")), expr)
+        .value(":limit", n(limit))
+        .value(":ttl", n(expires));
+    tx.update(key, expr)
 }
 
 /// Links a roster record to the person joining as it, in the transaction that makes them

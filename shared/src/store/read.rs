@@ -243,12 +243,8 @@ impl Store {
         q: &KeyQuery,
         page: &PageQuery,
     ) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
-        let start = match &page.cursor {
-            Some(c) => Some(q.check_cursor(c)?),
-            None => None,
-        };
-        let (items, last) = self.query_once(q, Some(page.limit), start).await?;
-        Ok((parse_all(items)?, last.as_ref().and_then(Cursor::from_key)))
+        let (items, next) = self.query_page_items(q, page).await?;
+        Ok((parse_all(Some(items))?, next))
     }
 
     /// One page of raw items (for a partition holding entities of more than one kind).
