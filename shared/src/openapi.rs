@@ -342,6 +342,7 @@ pub const PROBLEM_CODES: &[(&str, u16, &str)] = &[
     ("validation_failed", 422, "Fields are wrong: `errors` lists each field with why."),
     ("admin_role_required", 422, "Only a member holding the teacher or staff role can be an admin."),
     ("not_a_student", 422, "A course's students hold the student role: the member named does not."),
+    ("not_a_teacher", 422, "A group's teachers hold the teacher role: the member named does not."),
     ("idempotency_key_reused", 422, "The Idempotency-Key was used with another request."),
     ("upload_too_large", 422, "The roster file (declared or uploaded) is larger than 256 MiB."),
     ("upload_empty", 422, "The uploaded roster file is empty."),

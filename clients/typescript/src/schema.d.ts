@@ -851,8 +851,9 @@ export interface paths {
         put?: never;
         /**
          * Adds members of the organization to a group
-         * @description Adds members of the organization to a group, up to 100 at once (admins); each gets an
-         *     email. The answer says per person what happened.
+         * @description Adds members of the organization to a group, up to 100 at once (admins and the group's
+         *     teachers), as its teachers or students; each gets an email. The answer says per person
+         *     what happened.
          */
         post: operations["groups_members_add"];
         delete?: never;
@@ -873,15 +874,18 @@ export interface paths {
         post?: never;
         /**
          * Takes one person out of a group
-         * @description Takes one person out of a group (admins); they stay a member of the organization.
+         * @description Takes one person out of a group (admins; the group's teachers take out its students);
+         *     they stay a member of the organization.
          */
         delete: operations["groups_member_remove"];
         options?: never;
         head?: never;
         /**
-         * Turns the caller's emails of a group's announcements off or on again
-         * @description Turns the caller's emails of a group's announcements off or on again. `{user}` is `me`
-         *     (or the caller's own user ID): each person decides for themself.
+         * Changes a person's place in a group
+         * @description Changes a person's place in a group: the caller turns their own emails of the group's
+         *     announcements off or on again (`notify`; `{user}` is `me` or their own user ID: each
+         *     person decides for themself); admins and the group's teachers make someone else its
+         *     teacher or a student (`group_role`).
          */
         patch: operations["groups_member_patch"];
         trace?: never;
@@ -1087,8 +1091,8 @@ export interface paths {
         post?: never;
         /**
          * Deletes a file
-         * @description Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-         *     too, and an upload's bytes and place among its uploader's uploads are released.
+         * @description Deletes a file, or an upload not completed (its uploader, an admin, or a teacher of the
+         *     group); the object goes too, and an upload's bytes and place among its uploader's uploads are released.
          */
         delete: operations["groups_file_delete"];
         options?: never;
@@ -1554,6 +1558,21 @@ export interface components {
             roles?: components["schemas"]["RoleGrant"][] | null;
         };
         /**
+         * @description People to put into a group, and in which role.
+         * @example {
+         *       "group_role": "student",
+         *       "user_ids": [
+         *         "c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25",
+         *         "9af49740-96f5-40ee-9e25-02420ae59635"
+         *       ]
+         *     }
+         */
+        AddGroupMembers: {
+            /** @description 1-100 user IDs of the organization's members (one given twice is answered once). */
+            user_ids: string[];
+            group_role?: null | components["schemas"]["GroupRole"];
+        };
+        /**
          * @example {
          *       "roles": [
          *         {
@@ -1658,7 +1677,8 @@ export interface components {
              *     `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
              *     `join_request.reject`; `invitation.create`, `invitation.resend`,
              *     `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-             *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`;
+             *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
+             *     `group.member_role`;
              *     `course.create`, `course.update`, `course.delete`, `course.students_add`,
              *     `course.student_remove`, `course.group_link`, `course.group_unlink`;
              *     `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
@@ -2192,6 +2212,12 @@ export interface components {
             created_at: components["schemas"]["Timestamp"];
             status: components["schemas"]["FileStatus"];
         };
+        /**
+         * @description What a person is in a group: its teachers add and remove its students, post
+         *     announcements and moderate its posts and files; its students take part.
+         * @enum {string}
+         */
+        GroupRole: "teacher" | "student";
         /**
          * @description A group.
          * @example {
@@ -3104,7 +3130,8 @@ export interface components {
                  *     `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
                  *     `join_request.reject`; `invitation.create`, `invitation.resend`,
                  *     `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-                 *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`;
+                 *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
+                 *     `group.member_role`;
                  *     `course.create`, `course.update`, `course.delete`, `course.students_add`,
                  *     `course.student_remove`, `course.group_link`, `course.group_unlink`;
                  *     `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
@@ -3831,6 +3858,7 @@ export interface components {
          *       "items": [
          *         {
          *           "added_at": "2026-09-01T07:02:48.155Z",
+         *           "group_role": "student",
          *           "name": "Михаил Иванов",
          *           "notify": true,
          *           "roles": [
@@ -3856,6 +3884,7 @@ export interface components {
                 added_at: components["schemas"]["Timestamp"];
                 /** @description A group member's choice to get the group's announcement emails (courses: absent). */
                 notify?: boolean | null;
+                group_role?: null | components["schemas"]["GroupRole"];
             }[];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
@@ -4020,12 +4049,17 @@ export interface components {
         };
         /**
          * @example {
+         *       "group_role": "teacher",
          *       "notify": false
          *     }
          */
         PatchGroupMember: {
-            /** @description `false`: no emails of the group's announcements (they stay readable in the group). */
-            notify: boolean;
+            /**
+             * @description Your own choice: `false`, no emails of the group's announcements (they stay
+             *     readable in the group).
+             */
+            notify?: boolean | null;
+            group_role?: null | components["schemas"]["GroupRole"];
         };
         /**
          * @example {
@@ -4120,6 +4154,7 @@ export interface components {
          * @description A person in a group or course.
          * @example {
          *       "added_at": "2026-09-01T07:02:48.155Z",
+         *       "group_role": "student",
          *       "name": "Михаил Иванов",
          *       "notify": true,
          *       "roles": [
@@ -4141,6 +4176,7 @@ export interface components {
             added_at: components["schemas"]["Timestamp"];
             /** @description A group member's choice to get the group's announcement emails (courses: absent). */
             notify?: boolean | null;
+            group_role?: null | components["schemas"]["GroupRole"];
         };
         /** @description What every post shows. */
         PostFields: {
@@ -9027,7 +9063,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AddPeople"];
+                "application/json": components["schemas"]["AddGroupMembers"];
             };
         };
         responses: {
@@ -9058,7 +9094,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A member lacking the right (`forbidden`) */
+            /** @description `forbidden`: not an admin nor a teacher of the group */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9094,7 +9130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            /** @description `not_a_teacher`: a group teacher named who does not hold the teacher role; invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9146,7 +9182,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A member lacking the right (`forbidden`) */
+            /** @description `forbidden`: not an admin nor a teacher of the group, or a teacher taking out a teacher */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9184,7 +9220,7 @@ export interface operations {
                 org: string;
                 /** @description group ID */
                 id: string;
-                /** @description `me`, or the caller's own user ID */
+                /** @description `me`, or a user ID */
                 user: string;
             };
             cookie?: never;
@@ -9195,7 +9231,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The caller's place in the group */
+            /** @description The person's place in the group */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9222,7 +9258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A member lacking the right (`forbidden`) */
+            /** @description `forbidden`: another person's notifications, or a role set by someone who does not teach the group (or about themself) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9258,7 +9294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            /** @description `not_a_teacher`: a group teacher named who does not hold the teacher role; invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -45,7 +45,8 @@ pub struct AuditView {
     /// `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
     /// `join_request.reject`; `invitation.create`, `invitation.resend`,
     /// `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-    /// `group.update`, `group.delete`, `group.members_add`, `group.member_remove`;
+    /// `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
+    /// `group.member_role`;
     /// `course.create`, `course.update`, `course.delete`, `course.students_add`,
     /// `course.student_remove`, `course.group_link`, `course.group_unlink`;
     /// `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.

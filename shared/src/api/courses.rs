@@ -14,7 +14,7 @@ use super::placing::{
 };
 use super::views::GroupView;
 use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
-use crate::domain::{Course, Group, Membership, Patch, PlaceKind, Timestamp, UserId};
+use crate::domain::{Course, Group, GroupRole, Membership, Patch, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::groups::{Added, GroupError};
 use crate::store::orgs::Also;
@@ -232,10 +232,18 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     };
     let audit = caller.audit("course.update", "course", &old.id).before(summary(&old)).after(summary(&new));
     match ctx.store().update_course(&old, &new, &audit).await {
-        Ok(()) => course_answer(http::StatusCode::OK, &new),
-        Err(GroupError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
-        Err(e) => Err(group_error(e)),
+        Ok(()) => {}
+        Err(GroupError::Changed) if expected.is_some() => return Err(ApiError::PreconditionFailed),
+        Err(e) => return Err(group_error(e)),
     }
+    // Teachers who joined the course join its linked groups as their teachers.
+    let joined: Vec<String> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).cloned().collect();
+    if !joined.is_empty() && !new.linked_group_ids.is_empty() {
+        for group in ctx.store().groups_by_id(&caller.org.id, &new.linked_group_ids).await? {
+            seat_teachers(&ctx, &caller, &new, &group, &joined).await?;
+        }
+    }
+    course_answer(http::StatusCode::OK, &new)
 }
 
 /// Deletes a course (admins): its groups stay (unlinked), its people stay members.
@@ -310,10 +318,10 @@ async fn chosen(
     course: &Course,
     students: Students,
     user_ids: Option<&[String]>,
-) -> Result<Vec<Membership>, ApiError> {
+) -> Result<Chosen, ApiError> {
     let org = &caller.org.id;
     let ids: Vec<UserId> = match (students, user_ids) {
-        (Students::None, None) => return Ok(Vec::new()),
+        (Students::None, None) => Vec::new(),
         (Students::All, None) => {
             ctx.store().all_places(org, PlaceKind::Course, &course.id).await?.into_iter().map(|p| p.user_id).collect()
         }
@@ -331,7 +339,20 @@ async fn chosen(
         }
         (_, Some(_)) => return Err(ApiError::validation("user_ids", "only with \"students\": \"selected\"")),
     };
-    Ok(ctx.store().memberships(org, &ids).await?)
+    // The course's teachers come too (as the group's teachers): one read for all.
+    let teacher_ids: Vec<UserId> = course.teacher_ids.iter().filter_map(|t| UserId::parse(t)).collect();
+    let mut all: Vec<UserId> = ids.iter().chain(&teacher_ids).cloned().collect();
+    all.sort();
+    all.dedup();
+    let members = ctx.store().memberships(org, &all).await?;
+    let pick = |of: &[UserId]| members.iter().filter(|m| of.contains(&m.user_id)).cloned().collect();
+    Ok(Chosen { students: pick(&ids), teachers: pick(&teacher_ids) })
+}
+
+/// The students chosen for a course's group, and the course's teachers (memberships).
+struct Chosen {
+    students: Vec<Membership>,
+    teachers: Vec<Membership>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -366,7 +387,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     if body.students == Students::None {
         return Err(ApiError::validation("students", "a new group takes all the course's students or selected ones"));
     }
-    let people = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
+    let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     let now = Timestamp::now();
     let mut group = Group {
         id: new_id(),
@@ -381,8 +402,9 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     };
     let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
-    let added = add_people(&ctx, (&caller).into(), Container::NewGroupOf(&group, &course), people).await?;
-    group.member_count = added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
+    let added = add_people(&ctx, (&caller).into(), Container::NewGroupOf(&group, &course), chosen.students).await?;
+    let seated = add_people(&ctx, (&caller).into(), Container::TeachersOf(&group, &course), chosen.teachers).await?;
+    group.member_count = added.iter().chain(&seated).filter(|(_, a)| *a == Added::Added).count() as u64;
     let answer = group_answer(http::StatusCode::CREATED, &group)?;
     Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
 }
@@ -438,7 +460,7 @@ pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     if group.course_id.as_ref().is_some_and(|c| c != &course.id) {
         return Err(group_error(GroupError::AlreadyLinked));
     }
-    let people = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
+    let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     if group.course_id.is_none() {
         let audit = caller
             .audit("course.group_link", "course", &course.id)
@@ -446,9 +468,28 @@ pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
         ctx.store().link_group(&course, &group, &audit).await?;
         group.course_id = Some(course.id.clone());
     }
-    let added = add_people(&ctx, (&caller).into(), Container::Group(&group), people).await?;
-    group.member_count += added.iter().filter(|(_, a)| *a == Added::Added).count() as u64;
+    let students = Container::Group(&group, Some(GroupRole::Student));
+    let added = add_people(&ctx, (&caller).into(), students, chosen.students).await?;
+    let seated = add_people(&ctx, (&caller).into(), Container::TeachersOf(&group, &course), chosen.teachers).await?;
+    group.member_count += added.iter().chain(&seated).filter(|(_, a)| *a == Added::Added).count() as u64;
     group_answer(http::StatusCode::OK, &group)
+}
+
+/// Puts teachers of a course into a group linked to it as its teachers (those in it as
+/// students become its teachers); each gets the "added to group" email when added.
+async fn seat_teachers(
+    ctx: &Ctx,
+    caller: &Caller,
+    course: &Course,
+    group: &Group,
+    teachers: &[String],
+) -> Result<Vec<(UserId, Added)>, ApiError> {
+    let ids: Vec<UserId> = teachers.iter().filter_map(|t| UserId::parse(t)).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let members = ctx.store().memberships(&caller.org.id, &ids).await?;
+    add_people(ctx, caller.into(), Container::TeachersOf(group, course), members).await
 }
 
 /// Unlinks a group from the course: the group and its members stay.

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use super::access::{id_param, in_group, path_id, Caller};
 use super::grants::field_errors;
-use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Role, Timestamp};
+use super::placing::may_enter;
+use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
 use crate::store::orgs::{Also, Read};
@@ -292,7 +293,7 @@ async fn create_post<V: Serialize>(
     let thread = thread_of(&req, kind)?;
     let also: Vec<Also> = thread.iter().map(|t| Also::Post(PostKind::Thread, group.clone(), None, t.clone())).collect();
     let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
-    if kind == PostKind::Announcement && !caller.is_admin() && !caller.has_role(Role::Teacher) {
+    if kind == PostKind::Announcement && !caller.is_admin() && !caller.member.teaches_group(&group.id) {
         return Err(ApiError::Forbidden("post announcements: the group's teachers and the admins do"));
     }
     if the_thread(&mut read, &group.id, &thread)?.is_some_and(|t| t.deleted()) {
@@ -380,13 +381,15 @@ async fn edit_post<V: Serialize>(
 }
 
 async fn delete_post(ctx: Ctx, req: ApiRequest, kind: PostKind) -> Result<ApiResponse, ApiError> {
-    let (caller, _, post) = caller_and_post(&ctx, &req, kind).await?;
+    let (caller, group, post) = caller_and_post(&ctx, &req, kind).await?;
     let me = &caller.member.user_id;
-    post.may_delete(me, caller.is_admin(), Timestamp::now()).map_err(|r| refused(r, "delete another person's post"))?;
+    // Moderation: admins and the group's teachers delete anyone's posts, any time.
+    let moderator = may_enter(&caller, &group);
+    post.may_delete(me, moderator, Timestamp::now()).map_err(|r| refused(r, "delete another person's post"))?;
     if post.deleted() {
         return Ok(ApiResponse::no_content());
     }
-    // An admin removing someone else's words leaves a trace.
+    // A moderator removing someone else's words leaves a trace.
     let audit = (&post.author_id != me).then(|| {
         caller.audit(&format!("{}.delete", kind.name()), kind.name(), &post.id).before(json!({
             "group_id": post.group_id, "thread_id": post.thread_id, "author_id": post.author_id,

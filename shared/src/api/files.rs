@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::access::{id_param, in_group, path_id, Caller};
 use super::errors::quota_exceeded;
 use super::grants::field_errors;
+use super::placing::may_enter;
 use super::views::UploadView;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
 use crate::domain::groups::new_id;
@@ -338,16 +339,17 @@ pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     })
 }
 
-/// Deletes a file, or an upload not completed (its uploader, or an admin); the object goes
-/// too, and an upload's bytes and place among its uploader's uploads are released.
+/// Deletes a file, or an upload not completed (its uploader, an admin, or a teacher of the
+/// group); the object goes too, and an upload's bytes and place among its uploader's uploads are released.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/files/{file}", tag = "files",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("file" = String, Path, description = "file ID")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (caller, _, file) = caller_and_file(&ctx, &req, true).await?;
+    let (caller, group, file) = caller_and_file(&ctx, &req, true).await?;
     let me = &caller.member.user_id;
-    if &file.uploaded_by != me && !caller.is_admin() {
+    // Moderation: admins and the group's teachers delete anyone's files.
+    if &file.uploaded_by != me && !may_enter(&caller, &group) {
         return Err(ApiError::Forbidden("delete another person's file"));
     }
     let audit = (&file.uploaded_by != me).then(|| {

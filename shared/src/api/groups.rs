@@ -8,12 +8,12 @@ use utoipa::ToSchema;
 
 use super::access::{id_param, member, member_and, user_param, Caller};
 use super::placing::{
-    add_by_ids, group_answer, group_error, group_summary, mine, naming, people, sees_members, AddPeople, Container,
-    PlaceResults, PlaceView,
+    add_by_ids, group_answer, group_error, group_people, group_summary, may_enter, mine, naming, sees_members,
+    AddGroupMembers, Container, PlaceResults, PlaceView,
 };
 use super::views::GroupView;
 use crate::domain::groups::new_id;
-use crate::domain::{Group, Patch, PlaceKind, Timestamp};
+use crate::domain::{Group, GroupRole, Patch, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::files::FileError;
@@ -186,28 +186,37 @@ pub async fn members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Group, &group.id, &page).await?)
 }
 
-/// Adds members of the organization to a group, up to 100 at once (admins); each gets an
-/// email. The answer says per person what happened.
-#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/members", tag = "groups", request_body = AddPeople,
+/// Adds members of the organization to a group, up to 100 at once (admins and the group's
+/// teachers), as its teachers or students; each gets an email. The answer says per person
+/// what happened.
+#[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/members", tag = "groups", request_body = AddGroupMembers,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID")),
-    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults)))]
+    responses((status = 200, description = "One result per person, in the order given", body = PlaceResults),
+              (status = 403, description = "`forbidden`: not an admin nor a teacher of the group"),
+              (status = 422, description = "`not_a_teacher`: a group teacher named who does not hold the teacher role")))]
 pub async fn add_members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, group) = caller_and_group(&ctx, &req).await?;
-    caller.require_admin("add members to groups")?;
-    let body: AddPeople = req.json()?;
-    let ids = people(&body)?;
-    ApiResponse::ok(&add_by_ids(&ctx, (&caller).into(), Container::Group(&group), &ids).await?)
+    if !may_enter(&caller, &group) {
+        return Err(ApiError::Forbidden("add members to a group you do not teach"));
+    }
+    let body: AddGroupMembers = req.json()?;
+    let ids = group_people(&body)?;
+    ApiResponse::ok(&add_by_ids(&ctx, (&caller).into(), Container::Group(&group, body.group_role), &ids).await?)
 }
 
-/// Takes one person out of a group (admins); they stay a member of the organization.
+/// Takes one person out of a group (admins; the group's teachers take out its students);
+/// they stay a member of the organization.
 #[utoipa::path(delete, path = "/v1/orgs/{org}/groups/{id}/members/{user}", tag = "groups",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("user" = String, Path, description = "the member's user ID")),
-    responses((status = 204, description = "Removed from the group")))]
+    responses((status = 204, description = "Removed from the group"),
+              (status = 403, description = "`forbidden`: not an admin nor a teacher of the group, or a teacher taking out a teacher")))]
 pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = user_param(&req, "member")?;
     let (caller, group) = caller_and_group(&ctx, &req).await?;
-    caller.require_admin("remove members from groups")?;
+    if !may_enter(&caller, &group) {
+        return Err(ApiError::Forbidden("remove members from a group you do not teach"));
+    }
     let audit = caller.audit("group.member_remove", "group", &group.id).before(json!({"user_id": user}));
     ctx.store().remove_place(PlaceKind::Group, &caller.org.id, &group.id, &user, &audit).await?;
     Ok(ApiResponse::no_content())
@@ -215,29 +224,67 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"notify": false}))]
+#[schema(example = json!({"notify": false, "group_role": "teacher"}))]
 pub struct PatchGroupMember {
-    /// `false`: no emails of the group's announcements (they stay readable in the group).
-    pub notify: bool,
+    /// Your own choice: `false`, no emails of the group's announcements (they stay
+    /// readable in the group).
+    pub notify: Option<bool>,
+    /// Someone else's role in the group (admins and the group's teachers); `teacher` needs
+    /// the organization's teacher role.
+    pub group_role: Option<GroupRole>,
 }
 
-/// Turns the caller's emails of a group's announcements off or on again. `{user}` is `me`
-/// (or the caller's own user ID): each person decides for themself.
+/// Changes a person's place in a group: the caller turns their own emails of the group's
+/// announcements off or on again (`notify`; `{user}` is `me` or their own user ID: each
+/// person decides for themself); admins and the group's teachers make someone else its
+/// teacher or a student (`group_role`).
 #[utoipa::path(patch, path = "/v1/orgs/{org}/groups/{id}/members/{user}", tag = "groups", request_body = PatchGroupMember,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
-           ("user" = String, Path, description = "`me`, or the caller's own user ID")),
-    responses((status = 200, description = "The caller's place in the group", body = PlaceView)))]
+           ("user" = String, Path, description = "`me`, or a user ID")),
+    responses((status = 200, description = "The person's place in the group", body = PlaceView),
+              (status = 403, description = "`forbidden`: another person's notifications, or a role set by someone who does not teach the group (or about themself)"),
+              (status = 422, description = "`not_a_teacher`: a group teacher named who does not hold the teacher role")))]
 pub async fn patch_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, group) = caller_and_group(&ctx, &req).await?;
-    let user = req.path_param("user")?;
-    if user != "me" && user != caller.member.user_id.as_str() {
+    let raw = req.path_param("user")?;
+    let me = &caller.member.user_id;
+    let user = if raw == "me" { me.clone() } else { UserId::parse(raw).ok_or(ApiError::NotFound("group member"))? };
+    let body: PatchGroupMember = req.json()?;
+    if &user != me && !may_enter(&caller, &group) {
+        return Err(ApiError::Forbidden("change another person's place in a group you do not teach"));
+    }
+    if body.notify.is_none() && body.group_role.is_none() {
+        return Err(ApiError::validation("notify", "give notify, group_role or both"));
+    }
+    if body.notify.is_some() && &user != me {
         return Err(ApiError::Forbidden("change another person's notifications"));
     }
-    let body: PatchGroupMember = req.json()?;
-    let place = ctx
-        .store()
-        .set_muted(&caller.org.id, &group.id, &caller.member.user_id, !body.notify)
-        .await?
-        .ok_or(ApiError::NotFound("group member"))?;
-    ApiResponse::ok(&PlaceView::of(PlaceKind::Group, &place, &caller.member))
+    if let Some(role) = body.group_role {
+        if !may_enter(&caller, &group) {
+            return Err(ApiError::Forbidden("set roles in a group you do not teach"));
+        }
+        if &user == me && !caller.is_admin() {
+            return Err(ApiError::Forbidden("change your own role in a group"));
+        }
+        let audit = caller
+            .audit("group.member_role", "group", &group.id)
+            .after(json!({"user_id": user, "group_role": role.name()}));
+        ctx.store().set_group_role(&caller.org.id, &group.id, &user, role, &audit).await?;
+    }
+    if let Some(notify) = body.notify {
+        let place = ctx.store().set_muted(&caller.org.id, &group.id, me, !notify).await?;
+        let place = place.ok_or(ApiError::NotFound("group member"))?;
+        if body.group_role.is_none() {
+            // Their own place, as written: nothing more to read.
+            return ApiResponse::ok(&PlaceView::of(PlaceKind::Group, &place, &caller.member));
+        }
+    }
+    let (places, members) = tokio::try_join!(
+        ctx.store().places_of(&caller.org.id, PlaceKind::Group, &group.id, std::slice::from_ref(&user)),
+        ctx.store().memberships(&caller.org.id, std::slice::from_ref(&user)),
+    )?;
+    match (places.first(), members.first()) {
+        (Some(place), Some(m)) => ApiResponse::ok(&PlaceView::of(PlaceKind::Group, place, m)),
+        _ => Err(ApiError::NotFound("group member")),
+    }
 }

@@ -15,7 +15,7 @@ use super::placing::{add_people, may_enter, Acting, Container};
 use super::retry;
 use super::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
-use crate::domain::{Actor, AuditEntry, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{Actor, AuditEntry, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{
     Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId, RosterPerson,
 };
@@ -557,7 +557,8 @@ async fn join_group(ctx: &Ctx, m: &Membership, group: &str, invitation: &str) ->
         return Ok(());
     };
     let acting = Acting { org: &org, actor: m };
-    add_people(ctx, acting, Container::Invited(&group, invitation), vec![m.clone()]).await?;
+    let role = GroupRole::of(m);
+    add_people(ctx, acting, Container::Invited(&group, invitation, role), vec![m.clone()]).await?;
     Ok(())
 }
 

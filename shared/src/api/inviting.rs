@@ -83,7 +83,7 @@ pub async fn invite_one(
         if let Some(m) = member.filter(|m| m.email.as_deref() == Some(email.as_str())) {
             let status = match group {
                 None => InviteStatus::AlreadyMember,
-                Some(g) => match add_people(ctx, caller.into(), Container::Group(g), vec![m]).await?.first() {
+                Some(g) => match add_people(ctx, caller.into(), Container::Group(g, None), vec![m]).await?.first() {
                     Some((_, Added::Added)) => InviteStatus::Added,
                     _ => InviteStatus::AlreadyMember,
                 },

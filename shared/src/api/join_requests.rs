@@ -272,7 +272,7 @@ async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &str, m: &Membership)
     let Some(group) = ctx.store().group(&caller.org.id, &group).await? else {
         return Ok(());
     };
-    add_people(ctx, caller.into(), Container::Group(&group), vec![m.clone()]).await?;
+    add_people(ctx, caller.into(), Container::Group(&group, None), vec![m.clone()]).await?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::domain::groups::user_list;
 use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
-use crate::domain::{Naming, Place};
+use crate::domain::{GroupRole, Naming, Place};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::groups::{AddRecord, Added, Entry, GroupError};
@@ -25,14 +25,17 @@ use crate::Ctx;
 /// [`Entry`]).
 #[derive(Clone, Copy)]
 pub enum Container<'a> {
-    /// A group, by the actor's right over it: an admin, or a teacher who is in it.
-    Group(&'a Group),
+    /// A group, by the actor's right over it: an admin, or a teacher of the group; in the
+    /// role given (or each as [`GroupRole::of`] their roles).
+    Group(&'a Group, Option<GroupRole>),
     /// A group just made from a course, by an admin or the course's teacher: the course's
     /// students only.
     NewGroupOf(&'a Group, &'a Course),
+    /// A group linked to a course: the course's teachers, as the group's teachers.
+    TeachersOf(&'a Group, &'a Course),
     /// A group an email invitation names, by the invitee's acceptance of it (the second
-    /// field: the invitation's ID).
-    Invited(&'a Group, &'a str),
+    /// field: the invitation's ID), in the role it offers.
+    Invited(&'a Group, &'a str, GroupRole),
     /// A course: members holding the student role.
     Course(&'a Course),
 }
@@ -44,23 +47,30 @@ impl Container<'_> {
 
     pub fn id(&self) -> &str {
         match self {
-            Container::Group(g) | Container::NewGroupOf(g, _) | Container::Invited(g, _) => &g.id,
+            Container::Group(g, _)
+            | Container::NewGroupOf(g, _)
+            | Container::TeachersOf(g, _)
+            | Container::Invited(g, ..) => &g.id,
             Container::Course(c) => &c.id,
         }
     }
 
     fn group(&self) -> Option<&Group> {
         match self {
-            Container::Group(g) | Container::NewGroupOf(g, _) | Container::Invited(g, _) => Some(g),
+            Container::Group(g, _)
+            | Container::NewGroupOf(g, _)
+            | Container::TeachersOf(g, _)
+            | Container::Invited(g, ..) => Some(g),
             Container::Course(_) => None,
         }
     }
 
     fn entry(&self) -> Entry<'_> {
         match self {
-            Container::Group(_) => Entry::ByMember,
+            Container::Group(_, role) => Entry::ByMember(*role),
             Container::NewGroupOf(_, c) => Entry::FromCourse(&c.id),
-            Container::Invited(_, invitation) => Entry::Invited(invitation),
+            Container::TeachersOf(_, c) => Entry::Teaching(&c.id),
+            Container::Invited(_, invitation, role) => Entry::Invited(invitation, *role),
             Container::Course(_) => Entry::Enrol,
         }
     }
@@ -81,10 +91,11 @@ pub fn runs(caller: &Caller, c: &Course) -> bool {
     caller.is_admin() || (caller.has_role(Role::Teacher) && c.has_teacher(&caller.member.user_id))
 }
 
-/// Whether the caller may put people into a group (the rule every path into a group
-/// follows, checked again in the transaction): an admin, or a teacher who is in it.
+/// Whether the caller may put people into a group, take its students out, set their
+/// roles in it and moderate its posts and files (the rule every path into a group follows,
+/// checked again in the transaction): an admin, or a teacher of the group.
 pub fn may_enter(caller: &Caller, g: &Group) -> bool {
-    caller.is_admin() || (caller.has_role(Role::Teacher) && caller.member.group_ids.contains(&g.id))
+    caller.is_admin() || caller.member.teaches_group(&g.id)
 }
 
 /// What became of one person.
@@ -124,7 +135,8 @@ pub struct PlaceResults {
     "name": "Михаил Иванов",
     "roles": [{"role": "student", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
     "added_at": "2026-09-01T07:02:48.155Z",
-    "notify": true
+    "notify": true,
+    "group_role": "student"
 }))]
 pub struct PlaceView {
     pub user_id: String,
@@ -135,6 +147,10 @@ pub struct PlaceView {
     /// A group member's choice to get the group's announcement emails (courses: absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notify: Option<bool>,
+    /// Their role in a group: its `teacher`s add and remove its students, post
+    /// announcements and moderate; its `student`s take part (courses: absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_role: Option<GroupRole>,
 }
 
 impl PlaceView {
@@ -145,6 +161,7 @@ impl PlaceView {
             roles: m.roles.clone(),
             added_at: p.added_at,
             notify: (kind == PlaceKind::Group).then_some(!p.muted),
+            group_role: (kind == PlaceKind::Group).then_some(p.role.unwrap_or(GroupRole::Student)),
         }
     }
 
@@ -230,8 +247,10 @@ pub async fn add_by_ids(
         ctx.store().memberships(org, &ids),
         ctx.store().places_of(org, container.kind(), container.id(), &ids)
     )?;
-    if let Container::Course(_) = container {
-        students_only(&members)?;
+    match container {
+        Container::Course(_) => students_only(&members)?,
+        Container::Group(_, Some(GroupRole::Teacher)) => teachers_only(&members)?,
+        _ => {}
     }
     let present: HashSet<&UserId> = places.iter().map(|p| &p.user_id).collect();
     let mut outcome: BTreeMap<String, PlaceStatus> = BTreeMap::new();
@@ -273,6 +292,27 @@ fn not_a_student(who: &str) -> ApiError {
     }
 }
 
+/// A group's teachers hold the teacher role: 422 `not_a_teacher` naming those who do not,
+/// before anything is written.
+fn teachers_only(members: &[Membership]) -> Result<(), ApiError> {
+    let mut others: Vec<&str> =
+        members.iter().filter(|m| !m.has_role(Role::Teacher)).map(|m| m.user_id.as_str()).collect();
+    others.sort_unstable();
+    match others.as_slice() {
+        [] => Ok(()),
+        _ => Err(not_a_teacher(&others.join(", "))),
+    }
+}
+
+fn not_a_teacher(who: &str) -> ApiError {
+    ApiError::Unprocessable {
+        code: "not_a_teacher",
+        detail: format!(
+            "A group's teachers hold the teacher role in the organization; not a teacher here: {who}. Nothing was changed."
+        ),
+    }
+}
+
 fn status(a: Added) -> PlaceStatus {
     match a {
         Added::Added => PlaceStatus::Added,
@@ -296,7 +336,20 @@ pub async fn add_people(
         Container::Course(_) => ("course.students_add", "course"),
         _ => ("group.members_add", "group"),
     };
-    let audit = |users: &[UserId]| acting.audit(action, target, container.id()).after(json!({"user_ids": users}));
+    let role = |user: &UserId| {
+        let m = people.iter().find(|m| &m.user_id == user)?;
+        container.entry().role_of(m).map(GroupRole::name)
+    };
+    let audit = |users: &[UserId]| {
+        let after = match container {
+            Container::Course(_) => json!({"user_ids": users}),
+            _ => json!({
+                "user_ids": users,
+                "group_roles": users.iter().map(|u| (u.to_string(), role(u))).collect::<BTreeMap<_, _>>(),
+            }),
+        };
+        acting.audit(action, target, container.id()).after(after)
+    };
     let event = |users: &[UserId]| {
         container.group().map(|g| OutboxEvent::AddedToGroup {
             org_id: acting.org.id.clone(),
@@ -309,10 +362,12 @@ pub async fn add_people(
     };
     let record = AddRecord { audit: &audit, event: &event };
     let by = &acting.actor.user_id;
-    ctx.store()
-        .add_places(container.entry(), &acting.org.id, container.id(), &people, by, &record)
-        .await
-        .map_err(group_error)
+    let store = ctx.store();
+    match container {
+        Container::TeachersOf(g, c) => store.seat_teachers(&acting.org.id, &c.id, &g.id, &people, by, &record).await,
+        _ => store.add_places(container.entry(), &acting.org.id, container.id(), &people, by, &record).await,
+    }
+    .map_err(group_error)
 }
 
 /// A refused change to a group or course as its problem.
@@ -337,6 +392,7 @@ pub fn group_error(e: GroupError) -> ApiError {
         GroupError::NoPlace => ApiError::NotFound("member"),
         GroupError::NotAllowed => ApiError::Forbidden("put people into a group you are not a teacher in"),
         GroupError::NotAStudent(u) => not_a_student(u.as_str()),
+        GroupError::NotAGroupTeacher(u) => not_a_teacher(u.as_str()),
         GroupError::Store(e) => e.into(),
     }
 }
@@ -369,6 +425,22 @@ pub fn mine(req: &ApiRequest) -> Result<bool, ApiError> {
     }
 }
 
+/// People to put into a group, and in which role.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "user_ids": ["c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "9af49740-96f5-40ee-9e25-02420ae59635"],
+    "group_role": "student"
+}))]
+pub struct AddGroupMembers {
+    /// 1-100 user IDs of the organization's members (one given twice is answered once).
+    pub user_ids: Vec<String>,
+    /// Their role in the group. Absent: each a `teacher` when they hold the organization's
+    /// teacher role, a `student` otherwise. `teacher` needs the teacher role (422
+    /// `not_a_teacher`, nothing added).
+    pub group_role: Option<GroupRole>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"user_ids": ["c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25", "9af49740-96f5-40ee-9e25-02420ae59635", "d55abb44-a2d2-4041-afe1-ba56f96678d0"]}))]
@@ -378,5 +450,9 @@ pub struct AddPeople {
 }
 
 pub fn people(body: &AddPeople) -> Result<Vec<String>, ApiError> {
+    user_list(&body.user_ids).map_err(|m| ApiError::validation("user_ids", m))
+}
+
+pub fn group_people(body: &AddGroupMembers) -> Result<Vec<String>, ApiError> {
     user_list(&body.user_ids).map_err(|m| ApiError::validation("user_ids", m))
 }

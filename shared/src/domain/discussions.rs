@@ -143,10 +143,10 @@ impl Post {
         Ok(())
     }
 
-    /// Whether `user` (an admin or not) may delete it now; deleting a deleted post is
-    /// allowed (nothing changes).
-    pub fn may_delete(&self, user: &UserId, admin: bool, now: Timestamp) -> Result<(), PostRefusal> {
-        if admin {
+    /// Whether `user` (a moderator of the group: an admin or its teacher; or not) may
+    /// delete it now; deleting a deleted post is allowed (nothing changes).
+    pub fn may_delete(&self, user: &UserId, moderator: bool, now: Timestamp) -> Result<(), PostRefusal> {
+        if moderator {
             return Ok(());
         }
         if &self.author_id != user {

@@ -69,6 +69,34 @@ pub enum PlaceKind {
     Course,
 }
 
+/// What a person is in a group: its teachers add and remove its students, post
+/// announcements and moderate its posts and files; its students take part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GroupRole {
+    Teacher,
+    Student,
+}
+
+impl GroupRole {
+    /// The role a member takes in a group when none is given: a teacher of the
+    /// organization teaches, anyone else studies.
+    pub fn of(m: &super::Membership) -> GroupRole {
+        if m.has_role(super::Role::Teacher) {
+            GroupRole::Teacher
+        } else {
+            GroupRole::Student
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            GroupRole::Teacher => "teacher",
+            GroupRole::Student => "student",
+        }
+    }
+}
+
 /// A person's place in a group or course.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Place {
@@ -82,6 +110,9 @@ pub struct Place {
     /// A group member who turned off the group's announcement emails.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub muted: bool,
+    /// Their role in a group (a course's places have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<GroupRole>,
 }
 
 /// A group's or course's name and description as given, checked.

@@ -41,6 +41,9 @@ pub struct Membership {
     /// The groups they belong to (each also a place item of the group).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub group_ids: Vec<String>,
+    /// The groups they teach (of `group_ids`: their place there has the teacher role).
+    #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
+    pub teaching_group_ids: Vec<String>,
     /// The courses they study (each also a place item of the course).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub course_ids: Vec<String>,
@@ -84,6 +87,7 @@ impl Membership {
             active_days: Vec::new(),
             class_history: Vec::new(),
             group_ids: Vec::new(),
+            teaching_group_ids: Vec::new(),
             course_ids: Vec::new(),
             teaching_course_ids: Vec::new(),
             post_count: 0,
@@ -97,6 +101,12 @@ impl Membership {
 
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.iter().any(|g| g.role == role)
+    }
+
+    /// Whether they are a teacher of group `group`: in it as a teacher, while they hold
+    /// the teacher role in the organization.
+    pub fn teaches_group(&self, group: &str) -> bool {
+        self.has_role(Role::Teacher) && self.teaching_group_ids.iter().any(|g| g == group)
     }
 
     /// Teachers and staff can be admins (R1.3).

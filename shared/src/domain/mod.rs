@@ -31,7 +31,7 @@ pub use discussions::{Post, PostKind, PostRefusal, PostText};
 pub use events::OutboxEvent;
 pub use exports::{Export, ExportFormat, ExportKind, ExportStatus};
 pub use files::{FileStatus, GroupFile};
-pub use groups::{Course, Group, Naming, Place, PlaceKind};
+pub use groups::{Course, Group, GroupRole, Naming, Place, PlaceKind};
 pub use ids::{OrgId, UserId};
 pub use imports::{Import, ImportStatus, RosterPerson};
 pub use input::{FieldErrors, Patch};

@@ -7,7 +7,9 @@
 use std::collections::BTreeSet;
 
 use crate::domain::audit::Actor;
-use crate::domain::{AuditEntry, Membership, MembershipSource, Org, RosterPerson, Timestamp, User};
+use crate::domain::{
+    AuditEntry, Course, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User,
+};
 use crate::domain::{Role, RoleGrant, UserId};
 use crate::store::groups::{AddRecord, Entry, GroupError};
 use crate::store::members::{Existing, Joined, MemberError};
@@ -253,7 +255,7 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
         let audit = AuditEntry::new(&org.id, by, "course.update", "course", id)
             .after(serde_json::json!({ "teacher_ids": new.teacher_ids }));
         match store.update_course(&course, &new, &audit).await {
-            Ok(()) => {}
+            Ok(()) => seat_in_linked_groups(ctx, org, &new, m, by).await?,
             Err(GroupError::Store(e)) => return Err(e),
             Err(_) => {}
         }
@@ -266,4 +268,39 @@ fn member_store_error(e: MemberError) -> StoreError {
         MemberError::Store(e) => e,
         other => StoreError::Other(format!("{other:?}")),
     }
+}
+
+/// A teacher who joined a course joins its linked groups as their teacher (each with the
+/// "added to group" email). A group gone or unlinked meanwhile is left as it is.
+async fn seat_in_linked_groups(
+    ctx: &Ctx,
+    org: &Org,
+    course: &Course,
+    m: &Membership,
+    by: &Actor,
+) -> Result<(), StoreError> {
+    let store = ctx.store();
+    for group in store.groups_by_id(&org.id, &course.linked_group_ids).await? {
+        let audit = |users: &[UserId]| {
+            AuditEntry::new(&org.id, by, "group.members_add", "group", &group.id)
+                .after(serde_json::json!({ "user_ids": users, "group_role": "teacher" }))
+        };
+        let event = |users: &[UserId]| {
+            Some(OutboxEvent::AddedToGroup {
+                org_id: org.id.clone(),
+                org_name: org.name.clone(),
+                group_id: group.id.clone(),
+                group_name: group.name.clone(),
+                user_ids: users.to_vec(),
+                by: by.name.clone(),
+            })
+        };
+        let record = AddRecord { audit: &audit, event: &event };
+        match store.seat_teachers(&org.id, &course.id, &group.id, std::slice::from_ref(m), &by.id, &record).await {
+            Ok(_) => {}
+            Err(GroupError::Store(e)) => return Err(e),
+            Err(_) => {}
+        }
+    }
+    Ok(())
 }

@@ -144,8 +144,9 @@ impl Store {
     }
 
     /// Deletes a post, keeping its place: its texts go, `deleted_at` says when. By its
-    /// author (still in the group), or by an admin (`audit`, written with it, checks that
-    /// they still are one). `Changed` when it was deleted meanwhile.
+    /// author (still in the group), or by a moderator (`audit`, written with it): an admin
+    /// (the entry checks that they still are one) or a teacher of the group (still one).
+    /// `Changed` when it was deleted meanwhile.
     pub async fn delete_post(
         &self,
         kind: PostKind,
@@ -166,6 +167,11 @@ impl Store {
         let mut meanings = vec![(gone, PostError::Changed)];
         match audit {
             Some(entry) => {
+                // A teacher of the group moderating: still one (an admin's entry checks).
+                if !entry.by_admin {
+                    let access = in_group(&mut tx, &old.org_id, by, &old.group_id, InGroup::Teacher, None)?;
+                    meanings.push((access, PostError::NoAccess));
+                }
                 add_audit(&mut tx, entry)?;
             }
             None => {

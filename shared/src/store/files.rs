@@ -153,8 +153,9 @@ impl Store {
         Ok(ready)
     }
 
-    /// Deletes a file or an upload, by its uploader (still in the group) or by an admin
-    /// (`audit`, which checks that they still are one); a ready file leaves the
+    /// Deletes a file or an upload, by its uploader (still in the group) or by a moderator
+    /// (`audit`): an admin (the entry checks that they still are one) or a teacher of the
+    /// group (still one); a ready file leaves the
     /// organization's count, an upload releases its reservation. `Gone` when it was
     /// deleted meanwhile.
     pub async fn delete_file(&self, f: &GroupFile, by: &UserId, audit: Option<&AuditEntry>) -> Result<(), FileError> {
@@ -172,6 +173,11 @@ impl Store {
         }
         match audit {
             Some(entry) => {
+                // A teacher of the group moderating: still one (an admin's entry checks).
+                if !entry.by_admin {
+                    let access = in_group(&mut tx, &f.org_id, by, &f.group_id, InGroup::Teacher, None)?;
+                    meanings.push((access, FileError::NoAccess));
+                }
                 add_audit(&mut tx, entry)?;
             }
             None => {

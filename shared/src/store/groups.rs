@@ -16,7 +16,7 @@ use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
 use crate::domain::{
-    AuditEntry, Course, Group, Membership, OrgId, OutboxEvent, Place, PlaceKind, Role, Timestamp, UserId,
+    AuditEntry, Course, Group, GroupRole, Membership, OrgId, OutboxEvent, Place, PlaceKind, Role, Timestamp, UserId,
 };
 use crate::page::{Cursor, PageQuery};
 
@@ -43,6 +43,8 @@ pub enum GroupError {
     NotAllowed,
     /// A person enrolled in a course does not hold the student role.
     NotAStudent(UserId),
+    /// A person put into a group as its teacher does not hold the teacher role.
+    NotAGroupTeacher(UserId),
     Store(StoreError),
 }
 
@@ -62,37 +64,55 @@ pub enum Added {
 
 /// By what right people go into a group or a course. Every transaction of an add checks it
 /// on the items as they are then, so a right lost between the read and the write refuses
-/// the write: nobody is put into a group but by an admin, a teacher who is in it, or their
-/// own acceptance of an offer.
+/// the write: nobody is put into a group but by an admin, a teacher of the group, their
+/// own acceptance of an offer, or their teaching the course the group is linked to. A
+/// group's teacher holds the teacher role in the organization (checked on each of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Entry<'a> {
     /// Enrolled in a course: each person holds the student role (a course's students are
     /// students).
     Enrol,
-    /// Put into a group by the actor: an admin (still one), or a teacher who is in the group.
-    ByMember,
+    /// Put into a group by the actor: an admin (still one), or a teacher of the group; in
+    /// the role given, or each in [`GroupRole::of`] their roles.
+    ByMember(Option<GroupRole>),
     /// Put into a group made from course `0` by an admin or a teacher of the course (still
     /// teaching it, holding the teacher role): the group is still linked to the course and
     /// each person is still its student. Only a course's students go into the course's
     /// group this way, so it opens no one else's group.
     FromCourse(&'a str),
+    /// A teacher of course `0` into a group linked to it, as its teacher: the group is
+    /// still linked to the course and each person still teaches it. Whoever linked the
+    /// group or named the teacher had the right; the link and the course are the right.
+    Teaching(&'a str),
     /// The person's own acceptance of email invitation `0`, which names the group: the
-    /// invitation accepted, and nobody but the actor added.
-    Invited(&'a str),
+    /// invitation accepted, and nobody but the actor added; in role `1` (what the
+    /// invitation offers).
+    Invited(&'a str, GroupRole),
 }
 
 impl Entry<'_> {
     pub fn kind(&self) -> PlaceKind {
         match self {
             Entry::Enrol => PlaceKind::Course,
-            Entry::ByMember | Entry::FromCourse(_) | Entry::Invited(_) => PlaceKind::Group,
+            Entry::ByMember(_) | Entry::FromCourse(_) | Entry::Teaching(_) | Entry::Invited(..) => PlaceKind::Group,
+        }
+    }
+
+    /// The role `m` takes in the group (none in a course).
+    pub fn role_of(&self, m: &Membership) -> Option<GroupRole> {
+        match self {
+            Entry::Enrol => None,
+            Entry::ByMember(role) => Some(role.unwrap_or_else(|| GroupRole::of(m))),
+            Entry::FromCourse(_) => Some(GroupRole::Student),
+            Entry::Teaching(_) => Some(GroupRole::Teacher),
+            Entry::Invited(_, role) => Some(*role),
         }
     }
 }
 
 /// The condition on the actor's membership that lets them act on a group as an admin or
-/// as a teacher who is in group `group` (when given) and teaches course `course` (when
-/// given). An actor acting as an admin must still be one.
+/// as a teacher of group `group` (when given) who teaches course `course` (when given),
+/// holding the teacher role. An actor acting as an admin must still be one.
 pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str>) -> Expr {
     let admin = Expr::condition("admin = :true").value(":true", b(true));
     if by_admin {
@@ -101,7 +121,7 @@ pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str
     let mut parts = vec!["contains(role_names, :teacher)"];
     let mut expr = admin.value(":teacher", s(role_name(Role::Teacher)));
     if let Some(g) = group {
-        parts.push("contains(group_ids, :in_group)");
+        parts.push("contains(teaching_group_ids, :in_group)");
         expr = expr.value(":in_group", s(g));
     }
     if let Some(c) = course {
@@ -114,11 +134,12 @@ pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str
 /// The actor's condition of an add by `entry` to `of`, if the actor's membership has one.
 fn actor_condition(entry: Entry<'_>, by_admin: bool, of: &str) -> Option<Expr> {
     match entry {
-        Entry::ByMember => Some(teacher_or_admin(by_admin, Some(of), None)),
+        Entry::ByMember(_) => Some(teacher_or_admin(by_admin, Some(of), None)),
         Entry::FromCourse(course) => Some(teacher_or_admin(by_admin, None, Some(course))),
         // A course's teachers and admins enrol (the route checks; a journal import enrols
-        // as the journal says), and an invitee's right is the invitation.
-        Entry::Enrol | Entry::Invited(_) => None,
+        // as the journal says), an invitee's right is the invitation, and a course's
+        // teacher's the course.
+        Entry::Enrol | Entry::Invited(..) | Entry::Teaching(_) => None,
     }
 }
 
@@ -152,6 +173,23 @@ fn mirror(set_attr: &str, op: &str, value: &str) -> Expr {
         .name("#set", set_attr)
         .value(":v", one_of(value))
         .value(":one", n(1))
+}
+
+/// The mirror of a place in a group on the membership: in `group_ids`, and for a teacher
+/// also in `teaching_group_ids` (`op` `ADD` or `DELETE`; deleting takes both).
+fn group_mirror(op: &str, group: &str, role: Option<GroupRole>) -> Expr {
+    if op == "DELETE" || role == Some(GroupRole::Teacher) {
+        Expr::update(format!("{op} group_ids :v, teaching_group_ids :v SET version = version + :one"))
+            .value(":v", one_of(group))
+            .value(":one", n(1))
+    } else {
+        mirror("group_ids", op, group)
+    }
+}
+
+/// The condition on a person going into a group as a teacher: they hold the teacher role.
+fn holds_teacher_role() -> Expr {
+    Expr::condition("contains(role_names, :teacher_role)").value(":teacher_role", s(role_name(Role::Teacher)))
 }
 
 impl Store {
@@ -352,12 +390,17 @@ impl Store {
         let updates: Vec<_> = places
             .iter()
             .map(|p| {
+                // A group's teachers are in its teaching set too.
+                let expression = match kind {
+                    PlaceKind::Group => "DELETE #set :v, teaching_group_ids :v",
+                    PlaceKind::Course => "DELETE #set :v",
+                };
                 let update = self
                     .db
                     .update_item()
                     .table_name(&self.table)
                     .set_key(Some(member_key(org, &p.user_id)))
-                    .update_expression("DELETE #set :v")
+                    .update_expression(expression)
                     .condition_expression("attribute_exists(pk)")
                     .expression_attribute_names("#set", place_set_attr(kind))
                     .expression_attribute_values(":v", one_of(of));
@@ -392,7 +435,7 @@ impl Store {
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Vec<(UserId, Added)>, GroupError> {
-        if let Entry::Invited(_) = entry {
+        if let Entry::Invited(..) = entry {
             // An acceptance puts in the one who accepted, nobody else.
             if people.iter().any(|m| &m.user_id != by) {
                 return Err(GroupError::NotAllowed);
@@ -447,6 +490,7 @@ impl Store {
         // the people: a transaction touches an item once).
         let mut right = None;
         for m in people {
+            let role = entry.role_of(m);
             let place = Place {
                 org_id: org.clone(),
                 of: of.to_string(),
@@ -454,10 +498,18 @@ impl Store {
                 added_at: now,
                 added_by: Some(by.clone()),
                 muted: false,
+                role,
             };
             let i = tx.put(place_item(kind, &place)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             at.push((i, m.user_id.clone(), Added::AlreadyIn));
-            let mut update = mirror(place_set_attr(kind), "ADD", of).when("attribute_exists(pk)");
+            let mut update = match kind {
+                PlaceKind::Group => group_mirror("ADD", of, role),
+                PlaceKind::Course => mirror(place_set_attr(kind), "ADD", of),
+            }
+            .when("attribute_exists(pk)");
+            if role == Some(GroupRole::Teacher) {
+                update = and(update, holds_teacher_role());
+            }
             match entry {
                 Entry::Enrol => {
                     let student = Expr::condition("contains(role_names, :student)")
@@ -468,7 +520,11 @@ impl Store {
                     let enrolled = Expr::condition("contains(course_ids, :course)").value(":course", s(course));
                     update = and(update, enrolled);
                 }
-                Entry::ByMember | Entry::Invited(_) => {}
+                Entry::Teaching(course) => {
+                    let teaches = Expr::condition("contains(teaching_course_ids, :course)").value(":course", s(course));
+                    update = and(update, teaches);
+                }
+                Entry::ByMember(_) | Entry::Invited(..) => {}
             }
             let may = if &m.user_id == by { actor.take() } else { None };
             let checks_right = may.is_some();
@@ -485,7 +541,7 @@ impl Store {
         if let Some(may) = actor {
             right = Some(tx.check(member_key(org, by), may)?);
         }
-        if let Entry::Invited(invitation) = entry {
+        if let Entry::Invited(invitation, _) = entry {
             let offer = Expr::condition("#status = :accepted AND group_id = :group")
                 .name("#status", "status")
                 .value(":accepted", s("accepted"))
@@ -496,7 +552,7 @@ impl Store {
             .when("attribute_exists(pk)")
             .name("#count", place_count_attr(kind))
             .value(":k", n(people.len()));
-        if let Entry::FromCourse(course) = entry {
+        if let Entry::FromCourse(course) | Entry::Teaching(course) = entry {
             counter = and(counter, Expr::condition("course_id = :linked").value(":linked", s(course)));
         }
         let container = tx.update(container_key(kind, org, of), counter)?;
@@ -524,8 +580,20 @@ impl Store {
                 if refused.is_empty() {
                     return Err(GroupError::Store(e));
                 }
-                if entry == Entry::Enrol {
-                    self.no_one_but_students(org, &refused).await?;
+                match entry {
+                    Entry::Enrol => self.no_one_but(org, &refused, Role::Student).await?,
+                    // Named teachers of the group: each holds the teacher role.
+                    Entry::ByMember(_) | Entry::Invited(..) => {
+                        let teachers: HashMap<UserId, Added> = refused
+                            .iter()
+                            .filter(|(u, _)| {
+                                people.iter().any(|m| &m.user_id == *u && entry.role_of(m) == Some(GroupRole::Teacher))
+                            })
+                            .map(|(u, a)| (u.clone(), *a))
+                            .collect();
+                        self.no_one_but(org, &teachers, Role::Teacher).await?;
+                    }
+                    Entry::FromCourse(_) | Entry::Teaching(_) => {}
                 }
                 Ok(Some(refused))
             }
@@ -533,9 +601,10 @@ impl Store {
         }
     }
 
-    /// Of the people an enrolment refused as no longer members, `NotAStudent` for the
-    /// first who is a member (their condition failed on the student role).
-    async fn no_one_but_students(&self, org: &OrgId, refused: &HashMap<UserId, Added>) -> Result<(), GroupError> {
+    /// Of the people an add refused as no longer members, the first who is a member is
+    /// `NotAStudent` (for `role` student: an enrolment) or `NotAGroupTeacher` (a group's
+    /// teacher): their condition failed on the role.
+    async fn no_one_but(&self, org: &OrgId, refused: &HashMap<UserId, Added>, role: Role) -> Result<(), GroupError> {
         let gone: Vec<UserId> =
             refused.iter().filter(|(_, a)| **a == Added::NotMember).map(|(u, _)| u.clone()).collect();
         if gone.is_empty() {
@@ -544,12 +613,15 @@ impl Store {
         let mut members = self.memberships(org, &gone).await?;
         members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         match members.into_iter().next() {
-            Some(m) => Err(GroupError::NotAStudent(m.user_id)),
+            Some(m) if role == Role::Student => Err(GroupError::NotAStudent(m.user_id)),
+            Some(m) => Err(GroupError::NotAGroupTeacher(m.user_id)),
             None => Ok(()),
         }
     }
 
-    /// Takes one person out of a group or course.
+    /// Takes one person out of a group or course. An actor who is not an admin (the audit
+    /// entry says) takes a student out of a group they teach (`NotAllowed` otherwise,
+    /// checked in the transaction); a course's teachers are checked by the route.
     pub async fn remove_place(
         &self,
         kind: PlaceKind,
@@ -558,21 +630,132 @@ impl Store {
         user: &UserId,
         audit: &AuditEntry,
     ) -> Result<(), GroupError> {
+        let teacher = UserId::parse(&audit.actor_id).filter(|_| !audit.by_admin && kind == PlaceKind::Group);
+        if teacher.as_ref() == Some(user) {
+            return Err(GroupError::NotAllowed);
+        }
         let mut tx = Tx::new(&self.table);
-        let gone = tx.delete(place_key(kind, org, of, user), Some(Expr::condition("attribute_exists(pk)")))?;
-        let mirror =
-            tx.update(member_key(org, user), mirror(place_set_attr(kind), "DELETE", of).when("attribute_exists(pk)"))?;
+        let mut there = Expr::condition("attribute_exists(pk)");
+        if teacher.is_some() {
+            there = Expr::condition("attribute_exists(pk) AND (attribute_not_exists(#role) OR #role = :student)")
+                .name("#role", "role")
+                .value(":student", s(GroupRole::Student.name()));
+        }
+        let gone = tx.delete(place_key(kind, org, of, user), Some(there))?;
+        let unmirror = match kind {
+            PlaceKind::Group => group_mirror("DELETE", of, None),
+            PlaceKind::Course => mirror(place_set_attr(kind), "DELETE", of),
+        };
+        let unmirrored = tx.update(member_key(org, user), unmirror.when("attribute_exists(pk)"))?;
         let counter = Expr::update("SET #count = #count - :one")
             .when("attribute_exists(pk)")
             .name("#count", place_count_attr(kind))
             .value(":one", n(1));
         let container = tx.update(container_key(kind, org, of), counter)?;
+        let mut right = None;
+        if let Some(actor) = &teacher {
+            right = Some(tx.check(member_key(org, actor), teacher_or_admin(false, Some(of), None))?);
+        }
         add_audit(&mut tx, audit)?;
-        tx.run_expecting(
-            self,
-            vec![(gone, GroupError::NoPlace), (mirror, GroupError::NoPlace), (container, GroupError::NotFound)],
-        )
-        .await
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) if right.is_some_and(|i| e.condition_failed_at(i)) => Err(GroupError::NotAllowed),
+            Err(e) if e.condition_failed_at(container) => Err(GroupError::NotFound),
+            Err(e) if e.condition_failed_at(gone) => {
+                let still: Option<Place> = self.get(place_key(kind, org, of, user)).await?;
+                Err(if still.is_some() { GroupError::NotAllowed } else { GroupError::NoPlace })
+            }
+            Err(e) if e.condition_failed_at(unmirrored) => Err(GroupError::NoPlace),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Makes a person of a group its teacher or a student (`NoPlace` when they are not in
+    /// it), by an admin (the audit entry's check) or a teacher of the group (not about
+    /// themself); a teacher holds the teacher role (`NotAGroupTeacher`). The place as it
+    /// now is.
+    pub async fn set_group_role(
+        &self,
+        org: &OrgId,
+        group: &str,
+        user: &UserId,
+        role: GroupRole,
+        audit: &AuditEntry,
+    ) -> Result<(), GroupError> {
+        let teacher = UserId::parse(&audit.actor_id).filter(|_| !audit.by_admin);
+        if teacher.as_ref() == Some(user) {
+            return Err(GroupError::NotAllowed);
+        }
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET #role = :role")
+            .when("attribute_exists(pk)")
+            .name("#role", "role")
+            .value(":role", s(role.name()));
+        let placed = tx.update(place_key(PlaceKind::Group, org, group, user), expr)?;
+        let op = if role == GroupRole::Teacher { "ADD" } else { "DELETE" };
+        let mut update = mirror("teaching_group_ids", op, group).when("attribute_exists(pk)");
+        if role == GroupRole::Teacher {
+            update = and(update, holds_teacher_role());
+        }
+        let member = tx.update(member_key(org, user), update)?;
+        let mut right = None;
+        if let Some(actor) = &teacher {
+            right = Some(tx.check(member_key(org, actor), teacher_or_admin(false, Some(group), None))?);
+        }
+        add_audit(&mut tx, audit)?;
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) if right.is_some_and(|i| e.condition_failed_at(i)) => Err(GroupError::NotAllowed),
+            Err(e) if e.condition_failed_at(placed) => Err(GroupError::NoPlace),
+            Err(e) if e.condition_failed_at(member) => match self.membership(org, user).await? {
+                Some(_) => Err(GroupError::NotAGroupTeacher(user.clone())),
+                None => Err(GroupError::NoPlace),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Course `course`'s teachers (memberships read) into group `group` linked to it, as
+    /// its teachers: those not in it are added ([`Entry::Teaching`]), those in it as
+    /// students become its teachers. Each still teaching the course and holding the
+    /// teacher role, the group still linked (others are left as they are).
+    pub async fn seat_teachers(
+        &self,
+        org: &OrgId,
+        course: &str,
+        group: &str,
+        teachers: &[Membership],
+        by: &UserId,
+        record: &AddRecord<'_>,
+    ) -> Result<Vec<(UserId, Added)>, GroupError> {
+        let added = self.add_places(Entry::Teaching(course), org, group, teachers, by, record).await?;
+        for (user, outcome) in &added {
+            if *outcome == Added::AlreadyIn {
+                self.promote(org, course, group, user).await?;
+            }
+        }
+        Ok(added)
+    }
+
+    /// A course's teacher who is in a linked group as a student becomes its teacher: they
+    /// still teach the course (holding the teacher role) and the group is still linked.
+    /// Nothing happens otherwise.
+    async fn promote(&self, org: &OrgId, course: &str, group: &str, user: &UserId) -> Result<(), StoreError> {
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET #role = :role")
+            .when("attribute_exists(pk)")
+            .name("#role", "role")
+            .value(":role", s(GroupRole::Teacher.name()));
+        tx.update(place_key(PlaceKind::Group, org, group, user), expr)?;
+        let teaches = Expr::condition("attribute_exists(pk) AND contains(teaching_course_ids, :course)")
+            .value(":course", s(course));
+        let update = and(and(mirror("teaching_group_ids", "ADD", group), teaches), holds_teacher_role());
+        tx.update(member_key(org, user), update)?;
+        tx.check(group_key(org, group), Expr::condition("course_id = :c").value(":c", s(course)))?;
+        match tx.run(self).await {
+            Err(e) if e.is_condition() => Ok(()),
+            other => other,
+        }
     }
 
     /// Turns a group member's announcement emails off (`muted`) or on again; the place as
@@ -728,7 +911,7 @@ mod tests {
         let teacher = teacher_or_admin(false, Some("g1"), None);
         assert_eq!(
             teacher.condition.as_deref(),
-            Some("admin = :true OR (contains(role_names, :teacher) AND contains(group_ids, :in_group))")
+            Some("admin = :true OR (contains(role_names, :teacher) AND contains(teaching_group_ids, :in_group))")
         );
         assert_eq!(teacher.values[":in_group"], s("g1"));
         assert_eq!(teacher.values[":teacher"], s("teacher"));
@@ -740,7 +923,7 @@ mod tests {
         let joined = and(update, teacher);
         assert_eq!(
             joined.condition.as_deref(),
-            Some("attribute_exists(pk) AND (admin = :true OR (contains(role_names, :teacher) AND contains(group_ids, :in_group)))")
+            Some("attribute_exists(pk) AND (admin = :true OR (contains(role_names, :teacher) AND contains(teaching_group_ids, :in_group)))")
         );
         assert!(joined.update.is_some());
         for v in [":v", ":one", ":true", ":teacher", ":in_group"] {
@@ -751,13 +934,44 @@ mod tests {
     #[test]
     fn each_entry_puts_people_in_its_own_kind_of_place() {
         assert_eq!(Entry::Enrol.kind(), PlaceKind::Course);
-        for e in [Entry::ByMember, Entry::FromCourse("c1"), Entry::Invited("i1")] {
+        let groups = [
+            Entry::ByMember(None),
+            Entry::FromCourse("c1"),
+            Entry::Teaching("c1"),
+            Entry::Invited("i1", GroupRole::Student),
+        ];
+        for e in groups {
             assert_eq!(e.kind(), PlaceKind::Group);
         }
         assert!(actor_condition(Entry::Enrol, false, "c1").is_none());
-        assert!(actor_condition(Entry::Invited("i1"), false, "g1").is_none());
+        assert!(actor_condition(Entry::Invited("i1", GroupRole::Student), false, "g1").is_none());
+        // A course's teachers go in by the link and the course, nobody's say-so.
+        assert!(actor_condition(Entry::Teaching("c1"), false, "g1").is_none());
         let from_course = actor_condition(Entry::FromCourse("c1"), false, "g1").unwrap();
         assert!(!from_course.values.contains_key(":in_group"), "a new group has no one in it yet");
         assert_eq!(from_course.values[":taught"], s("c1"));
+    }
+
+    #[test]
+    fn each_entry_gives_its_people_a_role_in_the_group() {
+        use crate::domain::{MembershipSource, RoleGrant};
+        let org = OrgId::generate();
+        let user = UserId::parse("c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25").unwrap();
+        let grant = |role| RoleGrant { role, position: None, specialization: None, class_ids: Vec::new() };
+        let teacher =
+            Membership::new(&org, &user, "T", None, vec![grant(Role::Teacher)], false, MembershipSource::Manual);
+        let student =
+            Membership::new(&org, &user, "S", None, vec![grant(Role::Student)], false, MembershipSource::Manual);
+        assert_eq!(Entry::Enrol.role_of(&teacher), None);
+        assert_eq!(Entry::ByMember(None).role_of(&teacher), Some(GroupRole::Teacher));
+        assert_eq!(Entry::ByMember(None).role_of(&student), Some(GroupRole::Student));
+        assert_eq!(Entry::ByMember(Some(GroupRole::Student)).role_of(&teacher), Some(GroupRole::Student));
+        assert_eq!(Entry::FromCourse("c1").role_of(&teacher), Some(GroupRole::Student));
+        assert_eq!(Entry::Teaching("c1").role_of(&teacher), Some(GroupRole::Teacher));
+        // A teacher's mirror is in both sets; leaving takes both.
+        let add = group_mirror("ADD", "g1", Some(GroupRole::Teacher));
+        assert!(add.update.as_deref().unwrap().contains("teaching_group_ids :v"));
+        assert!(!group_mirror("ADD", "g1", Some(GroupRole::Student)).update.unwrap().contains("teaching"));
+        assert!(group_mirror("DELETE", "g1", None).update.unwrap().contains("teaching_group_ids :v"));
     }
 }

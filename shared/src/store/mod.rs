@@ -19,7 +19,7 @@
 //! | email invitation | `ORG#<org>` | `INVITE#<id>` (gsi2: `INVITEMAIL#<email>`; gsi1: `INVITEDBY#<org>#<sub>`; ttl: expiry + 90 days) |
 //! | group | `ORG#<org>` | `GROUP#<id>` (member_count; course_id when linked) |
 //! | course | `ORG#<org>` | `COURSE#<id>` (teacher_ids, linked_group_ids: string sets; student_count) |
-//! | group member | `ORG#<org>` | `GMEMBER#<group>#<sub>` (mirrored in the membership's `group_ids`) |
+//! | group member | `ORG#<org>` | `GMEMBER#<group>#<sub>` (`role`: teacher or student; mirrored in the membership's `group_ids`, a teacher's also in `teaching_group_ids`) |
 //! | course student | `ORG#<org>` | `CSTUDENT#<course>#<sub>` (mirrored in the membership's `course_ids`; taught courses in `teaching_course_ids`) |
 //! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person; ttl as its invitation's) |
 //! | invitation emails of a day | `ORG#<org>` | `MAILDAY#<day>` (email and roster invitations: the daily budget; ttl) |

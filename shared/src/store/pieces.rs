@@ -52,7 +52,7 @@ pub fn as_actor_of(tx: &mut Tx, entry: &AuditEntry) {
 pub enum InGroup {
     /// An admin of the organization, or in the group.
     Member,
-    /// An admin, or in the group holding the teacher role.
+    /// An admin, or a teacher of the group (holding the teacher role).
     Teacher,
 }
 
@@ -69,7 +69,9 @@ pub fn in_group(
 ) -> Result<usize, StoreError> {
     let condition = match need {
         InGroup::Member => "admin = :true OR contains(group_ids, :group)",
-        InGroup::Teacher => "admin = :true OR (contains(group_ids, :group) AND contains(role_names, :teacher))",
+        InGroup::Teacher => {
+            "admin = :true OR (contains(teaching_group_ids, :group) AND contains(role_names, :teacher))"
+        }
     };
     let mut expr = Expr::condition(condition).value(":true", b(true)).value(":group", s(group));
     if need == InGroup::Teacher {

@@ -8,17 +8,19 @@ use kabinet_tests::User;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::groups::{add_to_group, audit_actions, group, group_mail, names, new_group, set_of, user_ids};
+use crate::groups::{
+    add_to_group, audit_actions, group, group_mail, group_roles, names, new_group, roles_of, set_of, user_ids,
+};
 use crate::{enrol, parent, registered, school, student, teacher};
 
 /// A new course of the organization with these teachers, made by its admin.
-async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
+pub async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
     let ids: Vec<&str> = teachers.iter().map(|t| t.sub.as_str()).collect();
     admin.post(&format!("/v1/orgs/{org}/courses"), json!({"name": name, "teacher_ids": ids})).await.ok(201).clone()
 }
 
 /// Enrols students in a course as `by`; answers each person's status, in the order given.
-async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -> Vec<String> {
+pub async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -> Vec<String> {
     let ids: Vec<&str> = people.iter().map(|p| p.sub.as_str()).collect();
     let r = by.post(&format!("/v1/orgs/{org}/courses/{course}/students"), json!({ "user_ids": ids })).await;
     let results = r.ok(200)["results"].as_array().unwrap().clone();
@@ -27,7 +29,7 @@ async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -
     results.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect()
 }
 
-async fn course(admin: &User, org: &str, id: &str) -> Value {
+pub async fn course(admin: &User, org: &str, id: &str) -> Value {
     admin.get(&format!("/v1/orgs/{org}/courses/{id}")).await.ok(200).clone()
 }
 
@@ -236,17 +238,17 @@ async fn a_group_made_from_a_course_takes_all_its_students_or_selected_ones() {
     enrol_in_course(&admin, &org, &id, &[&s1, &s2, &s3]).await;
     let path = format!("/v1/orgs/{org}/courses/{id}/groups");
 
-    // The course's teacher makes a group of all its students.
+    // The course's teacher makes a group of all its students, and is its teacher.
     let r =
         t.post(&path, json!({"name": "Геометрия — поток 1", "description": "Все ученики", "students": "all"})).await;
     let all = r.ok(201).clone();
     assert_eq!(all["course_id"], id.as_str());
-    assert_eq!(all["member_count"], 3);
+    assert_eq!(all["member_count"], 4, "three students and the course's teacher");
     assert_eq!(all["description"], "Все ученики");
     let all_id = id_of(&all);
     assert_eq!(
-        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{all_id}/members")).await.ok(200)),
-        set_of(&[&s1, &s2, &s3])
+        group_roles(&admin, &org, &all_id).await,
+        roles_of(&[(&t, "teacher"), (&s1, "student"), (&s2, "student"), (&s3, "student")])
     );
     assert_eq!(group_mail(&s1.email, "Геометрия — поток 1", 1).await.len(), 1, "added to a group: an email");
 
@@ -254,11 +256,8 @@ async fn a_group_made_from_a_course_takes_all_its_students_or_selected_ones() {
     let r =
         admin.post(&path, json!({"name": "Геометрия — олимпиада", "students": "selected", "user_ids": [s2.sub]})).await;
     let selected = r.ok(201).clone();
-    assert_eq!(selected["member_count"], 1);
-    assert_eq!(
-        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{}/members", id_of(&selected))).await.ok(200)),
-        set_of(&[&s2])
-    );
+    assert_eq!(selected["member_count"], 2);
+    assert_eq!(group_roles(&admin, &org, &id_of(&selected)).await, roles_of(&[(&t, "teacher"), (&s2, "student")]));
     // Selected ones must be the course's students.
     let r = admin
         .post(&path, json!({"name": "Не выйдет", "students": "selected", "user_ids": [s1.sub, not_enrolled.sub]}))
@@ -281,7 +280,7 @@ async fn a_group_made_from_a_course_takes_all_its_students_or_selected_ones() {
 
     // "All" means the students enrolled at that moment.
     enrol_in_course(&admin, &org, &id, &[&not_enrolled]).await;
-    assert_eq!(group(&admin, &org, &all_id).await["member_count"], 3);
+    assert_eq!(group(&admin, &org, &all_id).await["member_count"], 4);
 }
 
 #[tokio::test]
@@ -311,22 +310,25 @@ async fn linking_an_existing_group_adds_the_chosen_students_once() {
     let linked_club = r.ok(200).clone();
     assert_eq!(linked_club["id"], club_id.as_str());
     assert_eq!(linked_club["course_id"], cid.as_str());
-    assert_eq!(linked_club["member_count"], 3);
+    assert_eq!(linked_club["member_count"], 4, "the course's teacher comes in too");
     let members = admin.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.ok(200).clone();
-    assert_eq!(members["items"].as_array().unwrap().len(), 3);
-    assert_eq!(user_ids(&members), set_of(&[&s1, &s2, &guest]));
+    assert_eq!(members["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        group_roles(&admin, &org, &club_id).await,
+        roles_of(&[(&t, "teacher"), (&s1, "student"), (&s2, "student"), (&guest, "student")])
+    );
 
     // None, and selected ones (who must be the course's students).
     let empty = new_group(&admin, &org, "Без учеников").await;
     let r = admin.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await;
-    assert_eq!(r.ok(200)["member_count"], 0);
+    assert_eq!(r.ok(200)["member_count"], 1, "no students, the course's teacher");
     assert_eq!(r.body["course_id"], cid.as_str());
     let few = new_group(&admin, &org, "Избранные").await;
     let r = admin.post(&link, json!({"group_id": id_of(&few), "students": "selected", "user_ids": [guest.sub]})).await;
     assert_eq!(r.problem(422, "validation_failed").error_fields(), ["user_ids"]);
     assert_eq!(group(&admin, &org, &id_of(&few)).await["course_id"], Value::Null, "a refused link links nothing");
     let r = admin.post(&link, json!({"group_id": id_of(&few), "students": "selected", "user_ids": [s1.sub]})).await;
-    assert_eq!(r.ok(200)["member_count"], 1);
+    assert_eq!(r.ok(200)["member_count"], 2);
     let c_now = course(&admin, &org, &cid).await;
     assert_eq!(sorted(linked(&c_now)), sorted(vec![club_id.clone(), id_of(&empty), id_of(&few)]));
     let listed = s1.get(&link).await.ok(200).clone();
@@ -343,27 +345,27 @@ async fn linking_an_existing_group_adds_the_chosen_students_once() {
     other_t.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await.problem(403, "forbidden");
     s1.post(&link, json!({"group_id": id_of(&empty), "students": "none"})).await.problem(403, "forbidden");
 
-    // The linked course's teacher sees the group's members though not in the group.
+    // The linked course's teacher, now the group's teacher, sees its members.
     assert_eq!(
         user_ids(t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.ok(200)),
-        set_of(&[&s1, &s2, &guest])
+        set_of(&[&t, &s1, &s2, &guest])
     );
     assert_eq!(
         t.get(&format!("/v1/orgs/{org}/members?group={club_id}")).await.ok(200)["items"].as_array().unwrap().len(),
-        3
+        4
     );
     other_t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.problem(403, "forbidden");
 
-    // Unlinking keeps the group and its members.
+    // Unlinking keeps the group and its members, its teachers included.
     let r = t.delete(&format!("{link}/{club_id}")).await;
     assert_eq!(r.status, 204, "{}", r.text);
     let g = group(&admin, &org, &club_id).await;
     assert_eq!(g["course_id"], Value::Null);
-    assert_eq!(g["member_count"], 3);
+    assert_eq!(g["member_count"], 4);
     assert!(!linked(&course(&admin, &org, &cid).await).contains(&club_id));
     assert_eq!(sorted(names(admin.get(&link).await.ok(200))), ["Без учеников", "Избранные"]);
-    t.get(&format!("/v1/orgs/{org}/groups/{club_id}/members")).await.problem(403, "forbidden");
-    // Now free, another course may link it.
+    assert_eq!(group_roles(&t, &org, &club_id).await[&t.sub], "teacher");
+    // Now free, another course may link it (its teacher comes in).
     let r = admin
         .post(
             &format!("/v1/orgs/{org}/courses/{other_cid}/linked-groups"),
@@ -371,7 +373,8 @@ async fn linking_an_existing_group_adds_the_chosen_students_once() {
         )
         .await;
     assert_eq!(r.ok(200)["course_id"], other_cid.as_str());
-    assert_eq!(r.body["member_count"], 3);
+    assert_eq!(r.body["member_count"], 5);
+    assert_eq!(group_roles(&admin, &org, &club_id).await[&other_t.sub], "teacher");
 }
 
 #[tokio::test]
@@ -421,8 +424,11 @@ async fn deleting_a_course_or_a_linked_group_leaves_the_other_and_the_people() {
     assert_eq!(s1.get(&format!("/v1/orgs/{org}/courses?mine=true")).await.ok(200)["items"], json!([]));
     let kept = group(&admin, &org, &g).await;
     assert_eq!(kept["course_id"], Value::Null);
-    assert_eq!(kept["member_count"], 2);
-    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200)), set_of(&[&s1, &s2]));
+    assert_eq!(kept["member_count"], 3);
+    assert_eq!(
+        user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200)),
+        set_of(&[&t, &s1, &s2])
+    );
     assert_eq!(admin.get(&format!("/v1/orgs/{org}")).await.ok(200)["member_count"], members_before);
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/members/{}", t.sub)).await.ok(200)["roles"][0]["role"], "teacher");
 
@@ -463,8 +469,8 @@ async fn removal_and_leaving_take_people_out_of_courses_and_their_groups() {
     assert_eq!(now["teacher_ids"], json!([stays_t.sub]), "a teacher who left teaches it no more");
     assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/courses/{c}/students")).await.ok(200)), set_of(&[&stays]));
     assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/members?course={c}")).await.ok(200)), set_of(&[&stays]));
-    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
-    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200)), set_of(&[&stays]));
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 2);
+    assert_eq!(group_roles(&admin, &org, &g).await, roles_of(&[(&stays_t, "teacher"), (&stays, "student")]));
 
     // An admin removing a teacher takes them off the course too.
     assert_eq!(admin.delete(&format!("/v1/orgs/{org}/members/{}", stays_t.sub)).await.status, 204);
@@ -582,12 +588,10 @@ async fn a_course_teacher_who_is_also_a_student_links_no_group_they_are_not_in()
         assert_eq!(group(&admin, &org, &g).await["course_id"], Value::Null, "nothing linked: {students}");
     }
     kept_out(&admin, &org, &g, &t).await;
-    // Linked to the course by an admin, the group is still not the teacher's to enter.
+    // Linked to the course by an admin (whose call it is), the group takes the course's
+    // teacher as its teacher.
     admin.post(&link, json!({"group_id": g, "students": "none"})).await.ok(200);
-    let r = t.post(&link, json!({"group_id": g, "students": "selected", "user_ids": [t.sub]})).await;
-    r.problem(403, "forbidden");
-    assert_eq!(group(&admin, &org, &g).await["member_count"], 1);
-    kept_out(&admin, &org, &g, &t).await;
+    assert_eq!(group_roles(&admin, &org, &g).await, roles_of(&[(&t, "teacher"), (&s, "student")]));
 
     // A new group made from the course is nobody else's: its teacher may make it, with
     // themself among the students selected.
@@ -598,7 +602,9 @@ async fn a_course_teacher_who_is_also_a_student_links_no_group_they_are_not_in()
         )
         .await;
     let made = id_of(r.ok(201));
-    assert_eq!(user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{made}/members")).await.ok(200)), set_of(&[&t, &s]));
+    // Selected as a student, they are its teacher: the course's teacher.
+    assert_eq!(group_roles(&admin, &org, &made).await, roles_of(&[(&t, "teacher"), (&s, "student")]));
+    assert_eq!(group(&admin, &org, &made).await["member_count"], 2);
     t.get(&threads(&org, &made)).await.ok(200);
 }
 
@@ -627,7 +633,7 @@ async fn a_teacher_in_the_group_or_an_admin_links_it() {
     // An admin links any group, in it or not.
     let band = id_of(&new_group(&admin, &org, "Ансамбль").await);
     let r = admin.post(&link, json!({"group_id": band, "students": "selected", "user_ids": [s2.sub]})).await;
-    assert_eq!(r.ok(200)["member_count"], 1);
+    assert_eq!(r.ok(200)["member_count"], 2, "the student chosen and the course's teacher");
     assert_eq!(sorted(linked(&course(&admin, &org, &c).await)), sorted(vec![choir, band]));
 }
 

@@ -4,14 +4,14 @@
 //! a hundred people added in one request; no route, and no transaction, that puts someone
 //! into a group without the right to.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use futures::StreamExt;
 use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use kabinet::domain::{Actor, AuditEntry, Group, OrgId, UserId};
+use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 
 use crate::courses::{closed_group, kept_out, threads};
@@ -34,6 +34,20 @@ pub fn user_ids(list: &Value) -> HashSet<String> {
 
 pub fn set_of(people: &[&User]) -> HashSet<String> {
     people.iter().map(|p| p.sub.clone()).collect()
+}
+
+/// Each person's role in group `g` (user ID to `teacher` or `student`), as its members
+/// list (one page) shows them to `by`.
+pub async fn group_roles(by: &User, org: &str, g: &str) -> BTreeMap<String, String> {
+    let list = by.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200).clone();
+    assert_eq!(list["next_cursor"], Value::Null, "one page");
+    let items = list["items"].as_array().unwrap();
+    items.iter().map(|m| (m["user_id"].as_str().unwrap().into(), m["group_role"].as_str().unwrap().into())).collect()
+}
+
+/// The roles `group_roles` should give.
+pub fn roles_of(people: &[(&User, &str)]) -> BTreeMap<String, String> {
+    people.iter().map(|(p, r)| (p.sub.clone(), r.to_string())).collect()
 }
 
 /// A new group of the organization, made by its admin.
@@ -265,9 +279,13 @@ async fn an_admin_adds_several_members_at_once_and_each_gets_a_result() {
     admin.post(&members, json!({"user_ids": too_many})).await.problem(422, "validation_failed");
     admin.post(&members, json!({})).await.problem(422, "validation_failed");
     assert_eq!(group(&admin, &org, &id).await["member_count"], 3);
-    // Only admins add and remove.
-    t.post(&members, json!({"user_ids": [vasya.sub]})).await.problem(403, "forbidden");
+    // Admins and the group's teachers add and remove; its students, and teachers not in
+    // it, do not.
+    let other_t = enrol(&admin, &org, "Другой учитель", json!([teacher("Учитель химии", &[&classes[0]])])).await;
+    other_t.post(&members, json!({"user_ids": [vasya.sub]})).await.problem(403, "forbidden");
+    vasya.post(&members, json!({"user_ids": [outsider.sub]})).await.problem(403, "forbidden");
     vasya.delete(&format!("{members}/{}", galya.sub)).await.problem(403, "forbidden");
+    other_t.delete(&format!("{members}/{}", galya.sub)).await.problem(403, "forbidden");
     admin
         .post(&format!("/v1/orgs/{org}/groups/01jzzzzzzzzzzzzzzzzzzzzzzz/members"), json!({"user_ids": [vasya.sub]}))
         .await
@@ -690,11 +708,11 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     // By a member's right: a teacher who is not in the group puts nobody in, themself
     // or another.
     for who in [&t, &s2] {
-        let refused = add_under_the_api(&org, Entry::ByMember, &g, &[who], &t).await;
+        let refused = add_under_the_api(&org, Entry::ByMember(None), &g, &[who], &t).await;
         assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     }
     // A teacher who is in it does.
-    let added = add_under_the_api(&org, Entry::ByMember, &g, &[&s2], &inside).await.unwrap();
+    let added = add_under_the_api(&org, Entry::ByMember(None), &g, &[&s2], &inside).await.unwrap();
     assert_eq!(added, [(UserId::parse(&s2.sub).unwrap(), Added::Added)]);
     kept_out(&admin, &org, &g, &t).await;
 
@@ -712,7 +730,15 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let unlinked = new_group(&admin, &org, "Без курса").await["id"].as_str().unwrap().to_string();
     let refused = add_under_the_api(&org, Entry::FromCourse(&c), &unlinked, &[&s2], &t).await;
     assert!(matches!(refused, Err(GroupError::NotFound)), "not the course's group: {refused:?}");
-    kept_out(&admin, &org, &g, &t).await;
+    // The course's teacher came in by the link (as the group's teacher), nobody else.
+    let expected = roles_of(&[(&s, "student"), (&inside, "teacher"), (&s2, "student"), (&t, "teacher")]);
+    assert_eq!(group_roles(&admin, &org, &g).await, expected);
+    // As a course's teacher: only into a group linked to a course they teach.
+    let refused = add_under_the_api(&org, Entry::Teaching(&c), &unlinked, &[&t], &t).await;
+    assert!(matches!(refused, Err(GroupError::NotFound)), "not the course's group: {refused:?}");
+    let added = add_under_the_api(&org, Entry::Teaching(&c), &g, &[&other_t], &t).await.unwrap();
+    assert_eq!(added, [(UserId::parse(&other_t.sub).unwrap(), Added::NotMember)], "not a teacher of the course");
+    assert_eq!(group_roles(&admin, &org, &g).await, expected);
     assert_eq!(group(&admin, &org, &unlinked).await["member_count"], 0);
 
     // By an invitation: one accepted that names this group, for the one who accepted.
@@ -721,7 +747,8 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let r =
         admin.post(&format!("{o}/invitations"), json!({"emails": [address], "role": student(a9), "group_id": g})).await;
     let pending = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
-    let refused = add_under_the_api(&org, Entry::Invited(&pending), &g, &[&outsider], &outsider).await;
+    let refused =
+        add_under_the_api(&org, Entry::Invited(&pending, GroupRole::Student), &g, &[&outsider], &outsider).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "a pending invitation: {refused:?}");
     let invitee = User::new("Приглашённая");
     let r = admin
@@ -734,7 +761,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     invitee.post(&format!("/v1/me/invitations/{accepted}/accept"), json!({})).await.ok(200);
     assert_eq!(user_ids(admin.get(&format!("{o}/groups/{unlinked}/members")).await.ok(200)), set_of(&[&invitee]));
     for (who, by) in [(&invitee, &invitee), (&outsider, &invitee)] {
-        let refused = add_under_the_api(&org, Entry::Invited(&accepted), &g, &[who], by).await;
+        let refused = add_under_the_api(&org, Entry::Invited(&accepted, GroupRole::Student), &g, &[who], by).await;
         assert!(matches!(refused, Err(GroupError::NotAllowed)), "an invitation to another group: {refused:?}");
     }
     kept_out(&admin, &org, &g, &outsider).await;

@@ -11,6 +11,7 @@ mod discussions;
 mod emulator;
 mod exports;
 mod files;
+mod group_teachers;
 mod groups;
 mod hardening;
 mod idempotency;

@@ -217,17 +217,20 @@ async fn round_trips_of_groups_and_courses() {
     run("POST /orgs/{org}/courses/{id}/students (2 people)", 4, post(format!("{o}/courses/{c}/students"), two).await);
     run("GET /orgs/{org}/courses/{id}/students", 3, get(format!("{o}/courses/{c}/students")).await);
     run("GET /orgs/{org}/members?course=", 3, get(format!("{o}/members?course={c}")).await);
+    // The students and the course's teachers read at once; the group, its students,
+    // its teachers: a transaction each.
     let lg = run(
         "POST /orgs/{org}/courses/{id}/groups (all)",
-        5,
+        6,
         post(format!("{o}/courses/{c}/groups"), json!({"name": "Алгебра 1", "students": "all"})).await,
     );
     let lg = lg.body["id"].as_str().unwrap().to_string();
     // One of the two students is in the group already: the add's transaction is refused
-    // for them and runs again without them (one more round trip, no read beforehand).
+    // for them and runs again without them (one more round trip, no read beforehand);
+    // the course's teacher comes in by a transaction of their own.
     run(
         "POST /orgs/{org}/courses/{id}/linked-groups (all, one there)",
-        6,
+        7,
         post(format!("{o}/courses/{c}/linked-groups"), json!({"group_id": g, "students": "all"})).await,
     );
     run("GET /orgs/{org}/courses/{id}/linked-groups", 2, get(format!("{o}/courses/{c}/linked-groups")).await);
@@ -250,8 +253,8 @@ async fn round_trips_of_groups_and_courses() {
     // Its files (a query of ready ones, one of uploads; none here), the transaction, then
     // the places: a query and one write a member, one a hundred.
     run(
-        "DELETE /orgs/{org}/groups/{id} (one member left)",
-        7,
+        "DELETE /orgs/{org}/groups/{id} (a student and its teacher left)",
+        8,
         gw.count(&admin, Method::DELETE, &format!("{o}/groups/{lg}"), None).await,
     );
     run(
