@@ -1,5 +1,5 @@
-"""kabinet's local AWS emulator: moto's WSGI app (DynamoDB with streams, S3, SES v2) on
-loopback, one request at a time.
+"""kabinet's local AWS emulator: moto's WSGI app (DynamoDB with streams, S3, SES v2,
+Secrets Manager) on loopback, one request at a time.
 
 Stock `moto_server` is threaded and its conditional writes are not atomic under concurrent
 requests, so DynamoDB conditions (use limits, the last admin) would not hold locally. This
@@ -609,6 +609,7 @@ STATE_BACKENDS = [
     ("moto.s3.models", "s3_backends"),
     ("moto.ses.models", "ses_backends"),
     ("moto.sesv2.models", "sesv2_backends"),
+    ("moto.secretsmanager.models", "secretsmanager_backends"),
 ]
 STATE_FORMAT = 1
 

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::domain::LinkKeys;
 use crate::permissions::Access;
 use crate::store::Store;
 
@@ -15,6 +16,8 @@ pub struct Config {
     pub mail_from: String,
     /// Path-style S3 URLs, for emulators without virtual-hosted buckets.
     pub s3_path_style: bool,
+    /// The Secrets Manager secret (name or ARN) holding the invitation links' keys.
+    pub link_keys_secret: String,
 }
 
 impl Config {
@@ -27,6 +30,7 @@ impl Config {
             files_bucket: var("KABINET_FILES_BUCKET", "kabinet-files"),
             mail_from: var("KABINET_MAIL_FROM", "no-reply@kabinet.local"),
             s3_path_style: var("KABINET_S3_PATH_STYLE", "false") == "true",
+            link_keys_secret: var("KABINET_LINK_KEYS_SECRET", "kabinet-link-keys"),
         }
     }
 }
@@ -37,6 +41,16 @@ struct Inner {
     store: OnceLock<Store>,
     s3: OnceLock<aws_sdk_s3::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
+    secrets: OnceLock<aws_sdk_secretsmanager::Client>,
+    /// The invitation links' keys, once read.
+    link_keys: tokio::sync::Mutex<Option<HeldKeys>>,
+}
+
+/// The links' keys a sandbox holds.
+struct HeldKeys {
+    keys: Arc<LinkKeys>,
+    /// The newest version they were read for: a link of a newer one reads the secret again.
+    read_for: u32,
 }
 
 /// What every handler gets: configuration and clients. Cheap to clone.
@@ -71,6 +85,9 @@ impl Ctx {
         if access.mail {
             ctx.ses();
         }
+        if access.link_keys {
+            ctx.secrets();
+        }
         ctx
     }
 
@@ -82,6 +99,8 @@ impl Ctx {
             store: OnceLock::new(),
             s3: OnceLock::new(),
             ses: OnceLock::new(),
+            secrets: OnceLock::new(),
+            link_keys: tokio::sync::Mutex::new(None),
         }))
     }
 
@@ -93,6 +112,7 @@ impl Ctx {
         db: aws_sdk_dynamodb::Client,
         s3: Option<aws_sdk_s3::Client>,
         ses: Option<aws_sdk_sesv2::Client>,
+        secrets: Option<aws_sdk_secretsmanager::Client>,
     ) -> Self {
         let store = Store::new(db, config.table.clone());
         let ctx = Self::unbuilt(config, aws);
@@ -103,12 +123,15 @@ impl Ctx {
         if let Some(ses) = ses {
             let _ = ctx.0.ses.set(ses);
         }
+        if let Some(secrets) = secrets {
+            let _ = ctx.0.secrets.set(secrets);
+        }
         ctx
     }
 
     /// With a DynamoDB client of the caller's.
     pub fn with_dynamodb(config: Config, aws: &aws_config::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
-        Self::with_clients(config, aws, db, None, None)
+        Self::with_clients(config, aws, db, None, None, None)
     }
 
     pub fn config(&self) -> &Config {
@@ -135,6 +158,53 @@ impl Ctx {
             aws_sdk_sesv2::Client::from_conf(
                 aws_sdk_sesv2::config::Builder::from(&self.0.aws).retry_config(retry).build(),
             )
+        })
+    }
+}
+
+impl Ctx {
+    pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
+        self.0.secrets.get_or_init(|| aws_sdk_secretsmanager::Client::new(&self.0.aws))
+    }
+
+    /// The invitation links' keys: read from their secret on first use and held for the
+    /// sandbox's life (once per cold start, not per request). A link whose `version` is
+    /// newer than those held (the key was rotated since) reads the secret once more. A
+    /// secret that cannot be read or is malformed is logged, and the error (which never
+    /// quotes the secret nor AWS's answer) is an internal one; the next request tries again.
+    pub async fn link_keys(&self, version: Option<u32>) -> Result<Arc<LinkKeys>, String> {
+        let mut held = self.0.link_keys.lock().await;
+        if let Some(h) = held.as_ref() {
+            if version.is_none_or(|v| v <= h.read_for) {
+                return Ok(h.keys.clone());
+            }
+        }
+        let keys = match (self.read_link_keys().await, held.as_ref()) {
+            (Ok(keys), _) => Arc::new(keys),
+            // Read again for a newer version and failed: the keys held still serve.
+            (Err(_), Some(h)) => return Ok(h.keys.clone()),
+            (Err(e), None) => return Err(e),
+        };
+        let read_for = keys.current().max(version.unwrap_or_default());
+        *held = Some(HeldKeys { keys: keys.clone(), read_for });
+        Ok(keys)
+    }
+
+    async fn read_link_keys(&self) -> Result<LinkKeys, String> {
+        let secret = &self.0.config.link_keys_secret;
+        let unavailable = "the invitation links' key is unavailable".to_string();
+        let out = self.secrets().get_secret_value().secret_id(secret).send().await.map_err(|e| {
+            let e = aws_sdk_secretsmanager::error::DisplayErrorContext(&e);
+            tracing::error!(secret = %secret, error = %e, "reading the invitation links' key failed");
+            unavailable.clone()
+        })?;
+        let Some(text) = out.secret_string() else {
+            tracing::error!(secret = %secret, "the invitation links' secret holds no text");
+            return Err(unavailable);
+        };
+        LinkKeys::parse(text).map_err(|why| {
+            tracing::error!(secret = %secret, why = %why, "the invitation links' secret is malformed");
+            unavailable
         })
     }
 }

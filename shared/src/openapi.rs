@@ -411,9 +411,6 @@ mod tests {
     const ONLY_IN_ANOTHER_STATE: &[(&str, &str)] = &[
         // Added by `user_id`; `email` invites instead.
         ("AddMember", "email"),
-        // Only in the answer to the create, which has an example of its own.
-        ("InviteLinkView", "token"),
-        ("InviteLinkView", "url"),
         // Only for a request to link by journal login (the match: in admins' view).
         ("JoinRequestView", "roster_login"),
         ("JoinRequestView", "roster_match"),

@@ -82,11 +82,15 @@ pub struct Access {
     pub objects: &'static [Objects],
     /// Sends email through SES.
     pub mail: bool,
+    /// Reads the invitation links' key (`secretsmanager:GetSecretValue` on that one secret),
+    /// which derives links' tokens.
+    pub link_keys: bool,
 }
 
 impl Access {
     /// Touches nothing (the OpenAPI document, the fallback).
-    pub const NONE: Access = Access { table_read: false, table_write: false, indexes: &[], objects: &[], mail: false };
+    pub const NONE: Access =
+        Access { table_read: false, table_write: false, indexes: &[], objects: &[], mail: false, link_keys: false };
     /// Reads the table.
     pub const READ: Access = Access { table_read: true, ..Access::NONE };
     /// Reads and writes the table. Every organization-scoped route writes: a member's first
@@ -102,6 +106,7 @@ impl Access {
             Objects::new(Bucket::Exports, "", &ALL_OBJECT_ACTIONS),
         ],
         mail: true,
+        link_keys: true,
     };
 
     /// Also queries these indexes.
@@ -126,6 +131,16 @@ impl Access {
 
     pub const fn mail(self) -> Access {
         Access { mail: true, ..self }
+    }
+
+    /// Also reads the invitation links' key.
+    pub const fn link_keys(self) -> Access {
+        Access { link_keys: true, ..self }
+    }
+
+    /// Whether a Secrets Manager call is allowed: reading the links' key, when declared.
+    pub fn allows_secret(&self, action: &str) -> bool {
+        self.link_keys && action == "GetSecretValue"
     }
 
     pub fn touches_table(&self) -> bool {
@@ -199,5 +214,13 @@ mod tests {
         assert!(!access.allows_s3(Bucket::Exports, ObjectAction::Write, "uploads/o/g/f"));
         assert!(!Access::NONE.allows_s3(Bucket::Files, ObjectAction::Read, "files/x"));
         assert!(Access::ALL.allows_s3(Bucket::Exports, ObjectAction::Abort, "exports/x"));
+    }
+
+    #[test]
+    fn the_links_key_is_read_only_where_declared() {
+        assert!(!Access::READ_WRITE.allows_secret("GetSecretValue"));
+        let keys = Access::READ_WRITE.link_keys();
+        assert!(keys.allows_secret("GetSecretValue"));
+        assert!(!keys.allows_secret("PutSecretValue") && !keys.allows_secret("ListSecrets"));
     }
 }

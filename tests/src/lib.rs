@@ -101,6 +101,7 @@ fn base_config(run: &str) -> Config {
         files_bucket: format!("files-{run}"),
         mail_from: "no-reply@kabinet.test".into(),
         s3_path_style: true,
+        link_keys_secret: format!("link-keys-{run}"),
     }
 }
 
@@ -146,6 +147,17 @@ pub async fn env() -> &'static TestEnv {
         }
     })
     .await
+}
+
+/// A gateway of its own on the calling test's table, with `config` (another links' secret,
+/// say), its calls checked as the test's own gateway's; returns its base URL.
+pub async fn gateway_with(config: Config) -> String {
+    let env = env().await;
+    let ctx = kabinet_local::access::checked_ctx(config, &env.aws);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx, SECRET.to_string(), vec![])));
+    base
 }
 
 /// The emulator's DynamoDB, for tests that look under the API.
@@ -201,6 +213,23 @@ impl Resp {
         assert_eq!(self.status, status, "{}", self.text);
         &self.body
     }
+}
+
+/// Sends one request to the gateway at `base`.
+pub async fn send_to(base: &str, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
+    let mut rb = client().request(method, format!("{base}{path}"));
+    if let Some(t) = token {
+        rb = rb.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        rb = rb.header("content-type", "application/json").body(serde_json::to_vec(b).expect("json"));
+    }
+    let resp = rb.send().await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, body, text }
 }
 
 /// Sends one request.

@@ -388,14 +388,15 @@ export interface paths {
         };
         /**
          * Lists the organization's links with their use counts
-         * @description Lists the organization's links with their use counts, newest first (admins). Tokens
-         *     are never shown again.
+         * @description Lists the organization's links with their use counts, newest first (admins), each
+         *     usable one with its token and URL to copy again.
          */
         get: operations["invite_links_list"];
         put?: never;
         /**
          * Makes an invitation link
-         * @description Makes an invitation link (admins). The answer carries the token and the URL once.
+         * @description Makes an invitation link (admins). Its token is derived from its ID with the links' key
+         *     (the table keeps only the token's SHA-256), so the list shows it again.
          */
         post: operations["invite_links_create"];
         delete?: never;
@@ -2463,7 +2464,8 @@ export interface components {
             send_count: number;
         };
         /**
-         * @description An invitation link; `token` and `url` only in the answer to its create.
+         * @description An invitation link. Its `token` and `url` are shown while it can be used (admins: the
+         *     same as at its creation, to copy the link again).
          * @example {
          *       "created_at": "2026-11-28T09:14:55.026Z",
          *       "declines": 1,
@@ -2481,14 +2483,20 @@ export interface components {
          *         }
          *       ],
          *       "state": "active",
+         *       "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+         *       "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
          *       "uses": 14
          *     }
          */
         InviteLinkView: {
             id: string;
-            /** @description Only in the answer to the create: keep it, it cannot be shown again. */
+            /**
+             * @description The token people open the link with, the same string every time: `null` once the
+             *     link is revoked, expired or used up (its token no longer works), and for links made
+             *     before tokens could be shown again.
+             */
             token?: string | null;
-            /** @description The front-end page that opens the link (only at creation, like the token). */
+            /** @description The front-end page that opens the link (`null` when `token` is). */
             url?: string | null;
             roles: components["schemas"]["RoleGrant"][];
             group_id?: string | null;
@@ -3579,6 +3587,8 @@ export interface components {
          *             }
          *           ],
          *           "state": "active",
+         *           "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+         *           "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
          *           "uses": 14
          *         }
          *       ],
@@ -3588,9 +3598,13 @@ export interface components {
         Page_InviteLinkView: {
             items: {
                 id: string;
-                /** @description Only in the answer to the create: keep it, it cannot be shown again. */
+                /**
+                 * @description The token people open the link with, the same string every time: `null` once the
+                 *     link is revoked, expired or used up (its token no longer works), and for links made
+                 *     before tokens could be shown again.
+                 */
                 token?: string | null;
-                /** @description The front-end page that opens the link (only at creation, like the token). */
+                /** @description The front-end page that opens the link (`null` when `token` is). */
                 url?: string | null;
                 roles: components["schemas"]["RoleGrant"][];
                 group_id?: string | null;
@@ -6743,7 +6757,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created; `token` and `url` appear only here */
+            /** @description Created, with its `token` and `url` */
             201: {
                 headers: {
                     [name: string]: unknown;

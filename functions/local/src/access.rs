@@ -124,6 +124,7 @@ impl AccessCheck {
                 .collect(),
             "sesv2" | "ses" if !access.mail => vec![format!("ses:{}", meta.name())],
             "s3" => self.s3_refused(&access, meta.name(), input),
+            "secrets manager" if !access.allows_secret(meta.name()) => vec![format!("secretsmanager:{}", meta.name())],
             _ => vec![],
         };
         if refused.is_empty() {
@@ -202,6 +203,10 @@ pub fn checked_ctx(config: kabinet::config::Config, aws: &aws_config::SdkConfig)
             .interceptor(check.clone())
             .build(),
     );
-    let ses = aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(aws).interceptor(check).build());
-    kabinet::Ctx::with_clients(config, aws, db, Some(s3), Some(ses))
+    let ses =
+        aws_sdk_sesv2::Client::from_conf(aws_sdk_sesv2::config::Builder::from(aws).interceptor(check.clone()).build());
+    let secrets = aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(aws).interceptor(check).build(),
+    );
+    kabinet::Ctx::with_clients(config, aws, db, Some(s3), Some(ses), Some(secrets))
 }

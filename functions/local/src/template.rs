@@ -13,6 +13,9 @@ use kabinet::permissions::Access;
 /// The line that ends the hand-written part.
 pub const MARKER: &str = "  # ====== Generated from the route table by `make template`: do not edit below. ======";
 
+/// The logical name of the secret holding the invitation links' key (written by hand).
+pub const LINK_KEYS_SECRET: &str = "LinkKeysSecret";
+
 /// The template's path, from the repository root.
 pub const PATH: &str = "infra/template.yaml";
 
@@ -95,6 +98,14 @@ fn function(out: &mut String, f: &Function) {
         Function::Docs => out.push_str(
             "      Description: The API reference page (GET /docs) and its viewer's script\n      MemorySize: 128\n",
         ),
+    }
+    // Which secret holds the links' key, for the functions that read it (merged with the
+    // Globals' variables).
+    if f.access().link_keys {
+        let _ = writeln!(
+            out,
+            "      Environment:\n        Variables:\n          KABINET_LINK_KEYS_SECRET: !Ref {LINK_KEYS_SECRET}"
+        );
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     out.push_str("      Events:\n");
@@ -215,6 +226,10 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>) {
             &["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromDomain}\""
                 .to_string()],
         );
+    }
+    // That one secret, read only (`!Ref` of a secret is its ARN).
+    if access.link_keys {
+        statement(&mut statements, &["secretsmanager:GetSecretValue"], &[format!("!Ref {LINK_KEYS_SECRET}")]);
     }
     if statements.is_empty() && on_failure_queue.is_none() {
         return;

@@ -1,8 +1,8 @@
 //! Invitation links (R4.1, R4.2): admins make, list and revoke them; anyone signed in
 //! previews one, and accepts (asking to join) or declines it.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -14,7 +14,9 @@ use super::grants::{check_grants, group_exists};
 use super::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
 use crate::domain::{Class, Role, RoleGrant, Timestamp, User, UserId};
-use crate::domain::{InviteLink, JoinRequest, JoinRequestStatus, LinkRefusal, Org, OutboxEvent, ProfileChanges};
+use crate::domain::{
+    InviteLink, JoinRequest, JoinRequestStatus, LinkKeys, LinkRefusal, Org, OutboxEvent, ProfileChanges,
+};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::join_requests::RequestError;
 use crate::Ctx;
@@ -22,10 +24,13 @@ use crate::Ctx;
 /// The longest a link may live.
 const MAX_LIFETIME_DAYS: i64 = 366;
 
-/// An invitation link; `token` and `url` only in the answer to its create.
+/// An invitation link. Its `token` and `url` are shown while it can be used (admins: the
+/// same as at its creation, to copy the link again).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "id": "01m8gpz9njkpaygg3we2jakp4t",
+    "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+    "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
     "roles": [{"role": "parent", "class_ids": ["01m115ebsrwdyfqatyynem1n18"]}],
     "group_id": null,
     "expires_at": "2026-12-31T20:59:59.000Z",
@@ -38,11 +43,11 @@ const MAX_LIFETIME_DAYS: i64 = 366;
 }))]
 pub struct InviteLinkView {
     pub id: String,
-    /// Only in the answer to the create: keep it, it cannot be shown again.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The token people open the link with, the same string every time: `null` once the
+    /// link is revoked, expired or used up (its token no longer works), and for links made
+    /// before tokens could be shown again.
     pub token: Option<String>,
-    /// The front-end page that opens the link (only at creation, like the token).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The front-end page that opens the link (`null` when `token` is).
     pub url: Option<String>,
     pub roles: Vec<RoleGrant>,
     pub group_id: Option<String>,
@@ -68,11 +73,16 @@ fn state(link: &InviteLink, now: Timestamp) -> String {
 }
 
 impl InviteLinkView {
-    fn of(link: &InviteLink, now: Timestamp) -> Self {
+    /// The link as admins see it: its token (derived again with `keys`) while it can be used.
+    fn of(link: &InviteLink, now: Timestamp, keys: Option<&LinkKeys>, app_url: &str) -> Self {
+        let token = match (link.refusal(now), link.key_version, keys) {
+            (None, Some(version), Some(keys)) => keys.token(version, &link.org_id, &link.id),
+            _ => None,
+        };
         InviteLinkView {
             id: link.id.clone(),
-            token: None,
-            url: None,
+            url: token.as_ref().map(|t| format!("{app_url}/join/{t}")),
+            token,
             roles: link.roles.clone(),
             group_id: link.group_id.clone(),
             expires_at: link.expires_at,
@@ -84,6 +94,12 @@ impl InviteLinkView {
             created_at: link.created_at,
         }
     }
+}
+
+/// The links' keys for tokens of key `version` (a missing or unreadable key is a 500,
+/// logged).
+async fn link_keys(ctx: &Ctx, version: Option<u32>) -> Result<Arc<LinkKeys>, ApiError> {
+    ctx.link_keys(version).await.map_err(ApiError::internal)
 }
 
 /// The SHA-256 of a token, as stored.
@@ -149,11 +165,12 @@ async fn link_terms(ctx: &Ctx, org: &Org, body: &CreateInviteLink, now: Timestam
     }
 }
 
-/// Makes an invitation link (admins). The answer carries the token and the URL once.
+/// Makes an invitation link (admins). Its token is derived from its ID with the links' key
+/// (the table keeps only the token's SHA-256), so the list shows it again.
 #[utoipa::path(post, path = "/v1/orgs/{org}/invite-links", tag = "invite links", request_body = CreateInviteLink,
     params(("org" = String, Path, description = "organization ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 201, description = "Created; `token` and `url` appear only here", body = InviteLinkView,
+    responses((status = 201, description = "Created, with its `token` and `url`", body = InviteLinkView,
                example = json!({
                    "id": "01m8gpz9njkpaygg3we2jakp4t",
                    "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
@@ -175,11 +192,15 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let now = Timestamp::now();
     let terms = link_terms(&ctx, &caller.org, &body, now).await?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
-    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let keys = link_keys(&ctx, None).await?;
+    let id = ulid::Ulid::new().to_string().to_lowercase();
+    let version = keys.current();
+    let token = keys.token(version, &caller.org.id, &id).ok_or_else(|| ApiError::internal("no current link key"))?;
     let link = InviteLink {
-        id: ulid::Ulid::new().to_string().to_lowercase(),
+        id,
         org_id: caller.org.id.clone(),
         token_hash: token_hash(&token),
+        key_version: Some(version),
         roles,
         group_id: body.group_id,
         expires_at: terms.expires_at,
@@ -192,14 +213,12 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     };
     let audit = caller.audit("link.create", "invite_link", &link.id).after(link.summary());
     ctx.store().create_link(&link, &audit).await?;
-    let mut view = InviteLinkView::of(&link, now);
-    view.url = Some(format!("{}/join/{token}", ctx.config().app_url));
-    view.token = Some(token);
+    let view = InviteLinkView::of(&link, now, Some(&keys), &ctx.config().app_url);
     ApiResponse::created(&view, &format!("/v1/orgs/{}/invite-links/{}", caller.org.id, link.id))
 }
 
-/// Lists the organization's links with their use counts, newest first (admins). Tokens
-/// are never shown again.
+/// Lists the organization's links with their use counts, newest first (admins), each
+/// usable one with its token and URL to copy again.
 #[utoipa::path(get, path = "/v1/orgs/{org}/invite-links", tag = "invite links",
     params(("org" = String, Path, description = "organization ID"), ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of links", body = Page<InviteLinkView>)))]
@@ -208,7 +227,17 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let page = req.page_query()?;
     let now = Timestamp::now();
     let (links, next) = ctx.store().links(&caller.org.id, &page).await?;
-    ApiResponse::ok(&Page::new(links.iter().map(|l| InviteLinkView::of(l, now)).collect(), next))
+    // The key is read only for a page with a token to show.
+    let newest = links.iter().filter(|l| l.refusal(now).is_none()).filter_map(|l| l.key_version).max();
+    let keys = match newest {
+        Some(version) => Some(link_keys(&ctx, Some(version)).await?),
+        None => None,
+    };
+    let app_url = &ctx.config().app_url;
+    ApiResponse::ok(&Page::new(
+        links.iter().map(|l| InviteLinkView::of(l, now, keys.as_deref(), app_url)).collect(),
+        next,
+    ))
 }
 
 /// Revokes a link (admins): it can no longer be used; requests made with it stay.

@@ -143,7 +143,6 @@ const RW: Access = Access::READ_WRITE;
 const GSI1: &[&str] = &["gsi1"];
 const GSI2: &[&str] = &["gsi2"];
 const GSI1_2: &[&str] = &["gsi1", "gsi2"];
-
 // The objects routes touch, each under its own prefix: an upload is PUT (presigned) to
 // `uploads/`, checked, copied to `files/` and dropped; a ready file is read (presigned)
 // and deleted; an import's file is PUT (presigned) to and read from `imports/`; exports
@@ -190,8 +189,10 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("admins-appoint", admins::appoint, RW),
         route!("admins-demote", admins::demote, RW),
         route!("audit-list", audit::list, RW),
-        route!("invite-links-list", invite_links::list, RW),
-        route!("invite-links-create", invite_links::create, RW, Idempotent),
+        // The links' key derives their tokens: read by the routes that show them, never by
+        // those that open a link (found by its token's hash).
+        route!("invite-links-list", invite_links::list, RW.link_keys()),
+        route!("invite-links-create", invite_links::create, RW.link_keys(), Idempotent),
         route!("invite-links-revoke", invite_links::revoke, RW),
         route!("invite-links-preview", invite_links::preview, READ),
         route!("invite-links-accept", invite_links::accept, RW, Idempotent),

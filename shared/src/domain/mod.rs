@@ -37,7 +37,7 @@ pub use imports::{Import, ImportStatus, RosterPerson};
 pub use input::{FieldErrors, Patch};
 pub use invitations::{Invitation, InvitationStatus};
 pub use join_requests::{JoinRequest, JoinRequestStatus};
-pub use links::{InviteLink, LinkRefusal};
+pub use links::{InviteLink, LinkKeys, LinkRefusal};
 pub use members::{places, Membership, MembershipSource};
 pub use org::{Org, OrgProfile};
 pub use roles::{Role, RoleGrant};

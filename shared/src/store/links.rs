@@ -23,7 +23,8 @@ impl Store {
         self.get(link_key(org, id)).await
     }
 
-    /// The link a token opens (two reads: the lookup, then the link).
+    /// The link a token opens (two reads: the lookup, then the link), its hash compared in
+    /// constant time.
     pub async fn link_by_token_hash(&self, token_hash: &str) -> Result<Option<InviteLink>, StoreError> {
         let out = self
             .db
@@ -40,7 +41,7 @@ impl Store {
             return Ok(None);
         };
         let link = self.link(&org, &id).await?;
-        Ok(link.filter(|l| l.token_hash == token_hash))
+        Ok(link.filter(|l| l.opened_by(token_hash)))
     }
 
     /// Every link of the organization (links leave the table 90 days after they expire).
