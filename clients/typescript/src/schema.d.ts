@@ -25,7 +25,8 @@ export interface paths {
         head?: never;
         /**
          * Changes the caller's name or language
-         * @description Changes the caller's name or language.
+         * @description Changes the caller's name or language. A new name becomes the one each of their
+         *     organizations shows and finds them by.
          */
         patch: operations["me_patch"];
         trace?: never;
@@ -265,7 +266,10 @@ export interface paths {
         };
         /**
          * Lists members
-         * @description Lists members (admins; teachers for a class they teach), by name within a class.
+         * @description Lists members (admins; teachers for a class they teach), by name within a class; or
+         *     finds them (`q`): people with a word of their name starting with `q` (any case, `ё`
+         *     as `е`; each word of several must start one of their words), and for admins people
+         *     whose email starts with it, in the order of the word found, each once.
          */
         get: operations["members_list"];
         put?: never;
@@ -5855,10 +5859,26 @@ export interface operations {
     members_list: {
         parameters: {
             query?: {
-                /** @description teacher, staff, student or parent */
+                /**
+                 * @description find people by the start of a word of their name (any case, ё as е; 1-100 characters; several words: each starts one of theirs), and for admins by the start of their email; the order is that of the word found. Non-admins search with `class` (a class they teach) or `not_in_group` (a group they may add members to)
+                 * @example петро
+                 */
+                q?: string;
+                /**
+                 * @description teacher, staff, student or parent
+                 * @example student
+                 */
                 role?: string;
-                /** @description a class ID: its students, parents and teachers */
+                /**
+                 * @description a class ID: its students, parents and teachers
+                 * @example 01m115ebsrwdyfqatyynem1n18
+                 */
                 class?: string;
+                /**
+                 * @description a group ID: leaves out its members (to find people to add to it; admins, and teachers in the group)
+                 * @example 01m93kq4c1b7t3v2x9z0a5d8fe
+                 */
+                not_in_group?: string;
                 /** @description a group ID: its members (admins, its members, its course's teachers) */
                 group?: string;
                 /** @description a course ID: its students (admins and its teachers) */

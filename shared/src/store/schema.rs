@@ -15,7 +15,9 @@ use super::keys::*;
 /// 2: classes and invitations are indexed on gsi1 (a year's classes, an inviter's
 /// invitations); links and invitations carry a `ttl`.
 /// 3: roster records sit on gsi2 as offers to their email (`INVITEMAIL#`, `INVITE#<offer>`).
-pub const LAYOUT_VERSION: u32 = 3;
+/// 4: every membership has its search items (`MSEARCH#<word>#<sub>`); older ones have none
+/// and could not be found by name.
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// What data must have been written for, to be read by this build: the layout version
 /// and the table's keys and indexes.
