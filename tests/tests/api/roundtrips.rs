@@ -112,6 +112,12 @@ async fn round_trips_per_route() {
         2,
         gw.count(&admin, Method::GET, &format!("{o}/classes?year=2026/2027"), None).await,
     );
+    // Classes and groups: the membership check, the classes' query, the groups' query.
+    run(
+        "GET /orgs/{org}/classes?include=groups",
+        3,
+        gw.count(&admin, Method::GET, &format!("{o}/classes?year=2026/2027&include=groups"), None).await,
+    );
     run("GET /orgs/{org}/classes/{id}", 2, gw.count(&admin, Method::GET, &format!("{o}/classes/{b}"), None).await);
     run(
         "PATCH /orgs/{org}/classes/{id}",
