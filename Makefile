@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -142,6 +142,13 @@ bench-export: venv
 USERS ?= 1000,10000
 bench-import: venv
 	cargo run --release --quiet -p kabinet-local --bin kabinet-local -- bench-import --users $(USERS)
+
+## Finding members (issue 28): a school of 2,000 members written straight into the table
+## (memberships and their search items), each search paged to its end as an admin and as
+## a teacher: DynamoDB calls and search items read per page, each person found once, and
+## no Scan. About 80 seconds, nearly all the emulator's.
+bench-search: venv
+	cargo test -p kabinet-tests --test api roundtrips::searching_a_school -- --ignored --nocapture
 
 clean:
 	cargo clean

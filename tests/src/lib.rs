@@ -328,6 +328,31 @@ pub struct CountingGateway {
     pub base: String,
     calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ops: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Records the name of each DynamoDB operation the gateway sends (`Query`, `Scan`, ...).
+#[derive(Debug)]
+struct RecordOps(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl aws_sdk_dynamodb::config::Intercept for RecordOps {
+    fn name(&self) -> &'static str {
+        "RecordOps"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        let op = target.rsplit('.').next().unwrap_or_default().to_string();
+        if let Ok(mut ops) = self.0.lock() {
+            ops.push(op);
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug)]
@@ -418,11 +443,13 @@ impl CountingGateway {
     async fn start_with(fail: Option<usize>) -> CountingGateway {
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ops = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let env = env().await;
         let aws = emulator::sdk_config(&env.endpoint).await;
         let mut config = aws_sdk_dynamodb::config::Builder::from(&aws)
             .interceptor(CountCalls(calls.clone()))
-            .interceptor(CountRead(read.clone()));
+            .interceptor(CountRead(read.clone()))
+            .interceptor(RecordOps(ops.clone()));
         if let Some(nth) = fail {
             config = config.interceptor(FailTransaction { nth, seen: Default::default() });
         }
@@ -431,7 +458,7 @@ impl CountingGateway {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx, SECRET.to_string(), vec![])));
-        CountingGateway { base, calls, read }
+        CountingGateway { base, calls, read, ops }
     }
 
     /// Sends one GET and returns its answer with the items its queries read.
@@ -439,6 +466,15 @@ impl CountingGateway {
         let before = self.read.load(std::sync::atomic::Ordering::SeqCst);
         let (resp, _) = self.count(user, Method::GET, path, None).await;
         (resp, self.read.load(std::sync::atomic::Ordering::SeqCst) - before)
+    }
+
+    /// Sends one GET and returns its answer with the DynamoDB operations it made, in
+    /// order (retries of a call included), and the items its queries read.
+    pub async fn ops_of(&self, user: &User, path: &str) -> (Resp, Vec<String>, usize) {
+        let from = self.ops.lock().map(|o| o.len()).unwrap_or_default();
+        let (resp, read) = self.items_read(user, path).await;
+        let ops = self.ops.lock().map(|o| o[from..].to_vec()).unwrap_or_default();
+        (resp, ops, read)
     }
 
     /// Sends one request and returns its answer with the DynamoDB calls it made.

@@ -25,7 +25,8 @@ export interface paths {
         head?: never;
         /**
          * Changes the caller's name or language
-         * @description Changes the caller's name or language.
+         * @description Changes the caller's name or language. A new name becomes the one each of their
+         *     organizations shows and finds them by.
          */
         patch: operations["me_patch"];
         trace?: never;
@@ -127,6 +128,8 @@ export interface paths {
          * Lists classes of a year
          * @description Lists classes of a year (default: the current one), by grade and letter. Students and
          *     parents see their own classes; graduated classes only with `include_graduated=true`.
+         *     With `include=groups` the organization's groups follow the classes (every member sees
+         *     them), each item saying its `kind`; one cursor goes on across the two.
          */
         get: operations["classes_list"];
         put?: never;
@@ -265,7 +268,10 @@ export interface paths {
         };
         /**
          * Lists members
-         * @description Lists members (admins; teachers for a class they teach), by name within a class.
+         * @description Lists members (admins; teachers for a class they teach), by name within a class; or
+         *     finds them (`q`): people with a word of their name starting with `q` (any case, `ё`
+         *     as `е`; each word of several must start one of their words), and for admins people
+         *     whose email starts with it, in the order of the word found, each once.
          */
         get: operations["members_list"];
         put?: never;
@@ -1748,6 +1754,72 @@ export interface components {
             students: components["schemas"]["Person"][];
             parents: components["schemas"]["Person"][];
         };
+        /**
+         * @description A page of classes; with `include=groups`, of classes then groups, each item with its `kind`.
+         * @example {
+         *       "items": [
+         *         {
+         *           "class_teacher_ids": [
+         *             "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *           ],
+         *           "created_at": "2026-08-27T08:30:05.112Z",
+         *           "grade": 5,
+         *           "graduated": false,
+         *           "id": "01m115ebsrwdyfqatyynem1n18",
+         *           "kind": "class",
+         *           "letter": "А",
+         *           "name": "5А",
+         *           "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *           "promoted_to": null,
+         *           "source": "manual",
+         *           "student_count": 27,
+         *           "updated_at": "2026-09-03T09:12:40.771Z",
+         *           "year": "2026/2027"
+         *         },
+         *         {
+         *           "course_id": "01m1dvv999dyd4str94fezzgfg",
+         *           "created_at": "2026-09-01T06:45:12.903Z",
+         *           "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+         *           "id": "01m1dvdy27k1ccphgvsq8593fy",
+         *           "kind": "group",
+         *           "member_count": 24,
+         *           "name": "Математический кружок",
+         *           "updated_at": "2026-09-01T06:58:14.020Z"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJHUk9VUCMwMW0xZHZkeTI3azFjY3BoZ3ZzcTg1OTNmeSJdXQ"
+         *     }
+         */
+        ClassList: components["schemas"]["Page_ClassView"] | components["schemas"]["Page_ClassOrGroup"];
+        /**
+         * @description An item of the classes list with `include=groups`: a class (the fields of a class in
+         *     the list) or, after the classes, a group (those of a group); `kind` says which.
+         * @example {
+         *       "class_teacher_ids": [
+         *         "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *       ],
+         *       "created_at": "2026-08-27T08:30:05.112Z",
+         *       "grade": 5,
+         *       "graduated": false,
+         *       "id": "01m115ebsrwdyfqatyynem1n18",
+         *       "kind": "class",
+         *       "letter": "А",
+         *       "name": "5А",
+         *       "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *       "promoted_to": null,
+         *       "source": "manual",
+         *       "student_count": 27,
+         *       "updated_at": "2026-09-03T09:12:40.771Z",
+         *       "year": "2026/2027"
+         *     }
+         */
+        ClassOrGroup: (components["schemas"]["ClassView"] & {
+            /** @enum {string} */
+            kind: "class";
+        }) | (components["schemas"]["GroupView"] & {
+            /** @enum {string} */
+            kind: "group";
+        });
         /** @description A class by ID and name, for someone who cannot read the class itself. */
         ClassRef: {
             id: string;
@@ -3164,6 +3236,37 @@ export interface components {
          *           "grade": 5,
          *           "graduated": false,
          *           "id": "01m115ebsrwdyfqatyynem1n18",
+         *           "kind": "class",
+         *           "letter": "А",
+         *           "name": "5А",
+         *           "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
+         *           "promoted_to": null,
+         *           "source": "manual",
+         *           "student_count": 27,
+         *           "updated_at": "2026-09-03T09:12:40.771Z",
+         *           "year": "2026/2027"
+         *         }
+         *       ],
+         *       "next_cursor": "W1sicGsiLCJPUkcjazdtM3hxOXB6YSJdLFsic2siLCJNRU1CRVIjOGQyZTRiNjEtNWMzYS00ZjllLWI3ZDAtMWU2YTljM2YyYjg0Il1d"
+         *     }
+         */
+        Page_ClassOrGroup: {
+            items: components["schemas"]["ClassOrGroup"][];
+            /** @description Pass as `cursor` to read the next page; null on the last page. */
+            next_cursor?: string | null;
+        };
+        /**
+         * @description One page of a list.
+         * @example {
+         *       "items": [
+         *         {
+         *           "class_teacher_ids": [
+         *             "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
+         *           ],
+         *           "created_at": "2026-08-27T08:30:05.112Z",
+         *           "grade": 5,
+         *           "graduated": false,
+         *           "id": "01m115ebsrwdyfqatyynem1n18",
          *           "letter": "А",
          *           "name": "5А",
          *           "promoted_from": "01k3qykq18cqq85qqed4zgh9a5",
@@ -3178,28 +3281,7 @@ export interface components {
          *     }
          */
         Page_ClassView: {
-            items: {
-                id: string;
-                /** Format: int32 */
-                grade?: number | null;
-                letter?: string | null;
-                /** @description Display name: `5А`, or the free name of an extra class. */
-                name: string;
-                /**
-                 * @description `2026/2027`.
-                 * @example 2026/2027
-                 */
-                year: string;
-                /** @description `journal` for classes imported from the school's e-journal. */
-                source: components["schemas"]["ClassSource"];
-                graduated: boolean;
-                class_teacher_ids: string[];
-                student_count: number;
-                promoted_from?: string | null;
-                promoted_to?: string | null;
-                created_at: components["schemas"]["Timestamp"];
-                updated_at: components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["ClassView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -5137,6 +5219,11 @@ export interface operations {
                 /** @description `2026/2027`; default the current academic year */
                 year?: string;
                 include_graduated?: boolean;
+                /**
+                 * @description `groups`: the organization's groups after its classes, each item with `kind` (`class` or `group`)
+                 * @example groups
+                 */
+                include?: string;
                 /** @description 1-200, default 50 */
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
@@ -5151,13 +5238,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of classes */
+            /** @description A page of classes (`Page_ClassView`); with `include=groups` of classes then groups (`Page_ClassOrGroup`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ClassView"];
+                    "application/json": components["schemas"]["ClassList"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
@@ -5905,10 +5992,26 @@ export interface operations {
     members_list: {
         parameters: {
             query?: {
-                /** @description teacher, staff, student or parent */
+                /**
+                 * @description find people by the start of a word of their name (any case, ё as е; 1-100 characters; several words: each starts one of theirs), and for admins by the start of their email; the order is that of the word found. Non-admins search with `class` (a class they teach) or `not_in_group` (a group they may add members to)
+                 * @example петро
+                 */
+                q?: string;
+                /**
+                 * @description teacher, staff, student or parent
+                 * @example student
+                 */
                 role?: string;
-                /** @description a class ID: its students, parents and teachers */
+                /**
+                 * @description a class ID: its students, parents and teachers
+                 * @example 01m115ebsrwdyfqatyynem1n18
+                 */
                 class?: string;
+                /**
+                 * @description a group ID: leaves out its members (to find people to add to it; admins, and teachers in the group)
+                 * @example 01m93kq4c1b7t3v2x9z0a5d8fe
+                 */
+                not_in_group?: string;
                 /** @description a group ID: its members (admins, its members, its course's teachers) */
                 group?: string;
                 /** @description a course ID: its students (admins and its teachers) */

@@ -5,17 +5,22 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
 use utoipa::ToSchema;
 
 use super::access::{admin, id_param, member, member_and, member_and_class, user_param, Caller};
 use super::errors::class_error;
 use super::grants::user_ids;
 use super::retry::{self, Attempt};
+use super::views::GroupView;
 use crate::domain::school::MAX_GRADE;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::openapi::extended;
+use crate::page::{Cursor, PageQuery};
 use crate::store::classes::{ClassError, Promotion};
+use crate::store::keys::{GROUP_PREFIX, PK, SK};
 use crate::store::orgs::Also;
 use crate::Ctx;
 
@@ -236,34 +241,182 @@ fn list_params(req: &ApiRequest) -> Result<(AcademicYear, bool), ApiError> {
     Ok((year, include_graduated))
 }
 
+/// An item of the classes list with `include=groups`: a class (the fields of a class in
+/// the list) or, after the classes, a group (those of a group); `kind` says which.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+#[schema(example = ClassOrGroup::example)]
+pub enum ClassOrGroup {
+    Class(ClassView),
+    Group(GroupView),
+}
+
+impl ClassOrGroup {
+    fn example() -> serde_json::Value {
+        extended(json!({"kind": "class"}), ClassView::example())
+    }
+}
+
+/// The classes list's answer, for the document: a page of classes, or with
+/// `include=groups` a page of classes then groups (`anyOf`: an empty page is either).
+pub struct ClassList;
+
+impl utoipa::PartialSchema for ClassList {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name("Page_ClassView"))
+            .item(Ref::from_schema_name("Page_ClassOrGroup"))
+            .description(Some(
+                "A page of classes; with `include=groups`, of classes then groups, each item with its `kind`.",
+            ))
+            .examples([ClassList::example()])
+            .into()
+    }
+}
+
+impl ToSchema for ClassList {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push(("Page_ClassView".into(), Page::<ClassView>::schema()));
+        schemas.push(("ClassView".into(), ClassView::schema()));
+        <ClassView as ToSchema>::schemas(schemas);
+        schemas.push(("Page_ClassOrGroup".into(), Page::<ClassOrGroup>::schema()));
+        schemas.push(("ClassOrGroup".into(), ClassOrGroup::schema()));
+        <ClassOrGroup as ToSchema>::schemas(schemas);
+    }
+}
+
+impl ClassList {
+    /// A page with `include=groups` across the boundary: the last class, the first group.
+    fn example() -> serde_json::Value {
+        let group = json!({
+            "kind": "group",
+            "id": "01m1dvdy27k1ccphgvsq8593fy",
+            "name": "Математический кружок",
+            "description": "Задачи повышенной сложности для 5–6 классов.\nЗанятия по средам в 15:30, кабинет 214.",
+            "course_id": "01m1dvv999dyd4str94fezzgfg",
+            "member_count": 24,
+            "created_at": "2026-09-01T06:45:12.903Z",
+            "updated_at": "2026-09-01T06:58:14.020Z"
+        });
+        let next = Cursor(
+            [
+                (PK.to_string(), "ORG#k7m3xq9pza".to_string()),
+                (SK.to_string(), "GROUP#01m1dvdy27k1ccphgvsq8593fy".to_string()),
+            ]
+            .into(),
+        );
+        json!({"items": [ClassOrGroup::example(), group], "next_cursor": next.encode()})
+    }
+}
+
+/// `?include=`: what else the list holds (`groups`), or 422 for anything else.
+fn include_groups(req: &ApiRequest) -> Result<bool, ApiError> {
+    let Some(raw) = req.query_param("include") else { return Ok(false) };
+    let mut groups = false;
+    for part in raw.split(',').map(str::trim) {
+        match part {
+            "groups" => groups = true,
+            _ => {
+                return Err(ApiError::validation(
+                    "include",
+                    "can only be groups (the organization's groups after its classes)",
+                ))
+            }
+        }
+    }
+    Ok(groups)
+}
+
+/// Where a list with `include=groups` goes on: in its classes (with their own cursor) or
+/// in its groups (from the first, or after one).
+enum Resume {
+    Classes(Option<Cursor>),
+    Groups(Option<Cursor>),
+}
+
+/// The cursor of a list that has given every class and goes on with the groups.
+const GROUPS_FROM_START: (&str, &str) = ("then", "groups");
+
+impl Resume {
+    fn from(cursor: Option<Cursor>) -> Self {
+        match cursor {
+            None => Resume::Classes(None),
+            Some(c)
+                if c.0.len() == 1 && c.0.get(GROUPS_FROM_START.0).map(String::as_str) == Some(GROUPS_FROM_START.1) =>
+            {
+                Resume::Groups(None)
+            }
+            Some(c) if c.0.len() == 2 && c.0.get(SK).is_some_and(|sk| sk.starts_with(GROUP_PREFIX)) => {
+                Resume::Groups(Some(c))
+            }
+            Some(c) => Resume::Classes(Some(c)),
+        }
+    }
+}
+
+/// A page of the classes of `year` the caller sees.
+async fn classes_page(
+    ctx: &Ctx,
+    caller: &Caller,
+    year: &AcademicYear,
+    include_graduated: bool,
+    page: &PageQuery,
+) -> Result<(Vec<Class>, Option<Cursor>), ApiError> {
+    let sees_all = caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
+    if sees_all {
+        return Ok(ctx.store().classes_of_year(&caller.org.id, year, include_graduated, page).await?);
+    }
+    // Students and parents see their own classes: the few their roles name.
+    let mut own: Vec<Class> = ctx
+        .store()
+        .classes_by_id(&caller.org.id, &caller.member.class_ids())
+        .await?
+        .into_iter()
+        .filter(|c| c.year == *year && (include_graduated || !c.graduated) && may_view(caller, c))
+        .collect();
+    own.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()).then(a.id.cmp(&b.id)));
+    Ok(page.slice(own)?)
+}
+
 /// Lists classes of a year (default: the current one), by grade and letter. Students and
 /// parents see their own classes; graduated classes only with `include_graduated=true`.
+/// With `include=groups` the organization's groups follow the classes (every member sees
+/// them), each item saying its `kind`; one cursor goes on across the two.
 #[utoipa::path(get, path = "/v1/orgs/{org}/classes", tag = "classes",
     params(("org" = String, Path, description = "organization ID"),
            ("year" = Option<String>, Query, description = "`2026/2027`; default the current academic year"),
            ("include_graduated" = Option<bool>, Query),
+           ("include" = Option<String>, Query, description = "`groups`: the organization's groups after its classes, each item with `kind` (`class` or `group`)", example = "groups"),
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "A page of classes", body = Page<ClassView>)))]
+    responses((status = 200, description = "A page of classes (`Page_ClassView`); with `include=groups` of classes then groups (`Page_ClassOrGroup`)", body = ClassList)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let page = req.page_query()?;
     let (year, include_graduated) = list_params(&req)?;
-    let sees_all = caller.is_admin() || caller.has_role(Role::Staff) || caller.has_role(Role::Teacher);
-    let (classes, next) = if sees_all {
-        ctx.store().classes_of_year(&caller.org.id, &year, include_graduated, &page).await?
-    } else {
-        // Students and parents see their own classes: the few their roles name.
-        let mut own: Vec<Class> = ctx
-            .store()
-            .classes_by_id(&caller.org.id, &caller.member.class_ids())
-            .await?
-            .into_iter()
-            .filter(|c| c.year == year && (include_graduated || !c.graduated) && may_view(&caller, c))
-            .collect();
-        own.sort_by(|a, b| a.class_name().sort_key().cmp(&b.class_name().sort_key()).then(a.id.cmp(&b.id)));
-        page.slice(own)?
+    if !include_groups(&req)? {
+        let (classes, next) = classes_page(&ctx, &caller, &year, include_graduated, &page).await?;
+        return ApiResponse::ok(&Page::new(classes.iter().map(ClassView::from).collect(), next));
+    }
+    let mut items: Vec<ClassOrGroup> = Vec::new();
+    let groups_from = match Resume::from(page.cursor.clone()) {
+        Resume::Classes(cursor) => {
+            let classes = PageQuery { limit: page.limit, cursor };
+            let (classes, next) = classes_page(&ctx, &caller, &year, include_graduated, &classes).await?;
+            items.extend(classes.iter().map(|c| ClassOrGroup::Class(c.into())));
+            if next.is_some() || items.len() >= page.limit as usize {
+                let next =
+                    next.unwrap_or_else(|| Cursor([(GROUPS_FROM_START.0.into(), GROUPS_FROM_START.1.into())].into()));
+                return ApiResponse::ok(&Page::new(items, Some(next)));
+            }
+            None
+        }
+        Resume::Groups(cursor) => cursor,
     };
-    ApiResponse::ok(&Page::new(classes.iter().map(ClassView::from).collect(), next))
+    let groups = PageQuery { limit: page.limit - items.len() as i32, cursor: groups_from };
+    let (groups, next) = ctx.store().groups_page(&caller.org.id, &groups).await?;
+    items.extend(groups.iter().map(|g| ClassOrGroup::Group(g.into())));
+    ApiResponse::ok(&Page::new(items, next))
 }
 
 impl ClassDetail {

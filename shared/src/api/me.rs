@@ -6,8 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::{caller_id, identity};
-use crate::domain::{text, Language, OrgId, ProfileChanges, RoleGrant, Timestamp, User};
+use super::errors::member_error;
+use super::retry::{self, Attempt};
+use crate::domain::{text, Language, Membership, OrgId, ProfileChanges, RoleGrant, Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Validator};
+use crate::page::{PageQuery, MAX_LIMIT};
+use crate::store::members::MemberError;
 use crate::Ctx;
 
 /// The signed-in person.
@@ -65,7 +69,8 @@ pub struct PatchMe {
     pub language: Option<String>,
 }
 
-/// Changes the caller's name or language.
+/// Changes the caller's name or language. A new name becomes the one each of their
+/// organizations shows and finds them by.
 #[utoipa::path(patch, path = "/v1/me", tag = "me", request_body = PatchMe, responses((status = 200, description = "The changed profile", body = Me)))]
 pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let who = identity(&req)?;
@@ -77,7 +82,41 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     };
     v.finish()?;
     let user = ctx.store().upsert_user(&who, &changes).await?;
+    if changes.name.is_some() {
+        // Their memberships, read on gsi1, each renamed with its search items.
+        rename_memberships(&ctx, &user).await?;
+    }
     ApiResponse::ok(&Me::from(user))
+}
+
+/// Gives the person's memberships their new name, with the search items that find them by
+/// it: an organization at a time, each membership re-read when it changed meanwhile. A
+/// request cut off half-way leaves some with the old name; the same request again
+/// finishes.
+async fn rename_memberships(ctx: &Ctx, user: &User) -> Result<(), ApiError> {
+    let mut page = PageQuery { limit: MAX_LIMIT, cursor: None };
+    loop {
+        let (memberships, next) = ctx.store().user_memberships(&user.id, &page).await?;
+        for m in memberships.into_iter().filter(|m| m.name != user.name) {
+            let (org, name) = (m.org_id.clone(), user.name.as_str());
+            let (org, id) = (&org, &user.id);
+            retry::on_change(
+                Some(m),
+                move |m: Option<Membership>| async move {
+                    let Some(m) = m.filter(|m| m.name != name) else { return Ok(Attempt::Done(())) };
+                    let renamed = ctx.store().rename_member(&m, name).await.map(|_| ());
+                    retry::outcome(renamed, |e| matches!(e, MemberError::Changed))
+                },
+                move || async move { Ok(ctx.store().membership(org, id).await?) },
+                member_error(MemberError::Changed),
+            )
+            .await?;
+        }
+        match next {
+            Some(c) => page.cursor = Some(c),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// An organization in the caller's list.

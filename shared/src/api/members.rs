@@ -14,13 +14,14 @@ use super::inviting::{invite_one, InvitationResult, InviteStatus};
 use super::placing::{runs, sees_members, PlaceView};
 use super::retry::{self, Attempt};
 use super::views::MemberView;
+use crate::domain::search::NameQuery;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
 use crate::domain::{PlaceKind, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
 use crate::store::members::{Existing, Joined, MemberError};
-use crate::store::orgs::Also;
+use crate::store::orgs::{Also, Read};
 use crate::Ctx;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -144,18 +145,10 @@ async fn add_member(ctx: &Ctx, caller: &Caller, m: &Membership) -> Result<(), Ap
     .await
 }
 
-/// Which members a caller may list: admins all; a teacher those of a class they teach.
-async fn class_filter(ctx: &Ctx, caller: &Caller, class: Option<&str>) -> Result<Option<Class>, ApiError> {
-    let Some(class_id) = class else {
-        caller.require_admin("list every member (teachers list a class they teach with ?class=)")?;
-        return Ok(None);
-    };
-    let class_id = resource_id(class_id).ok_or(ApiError::NotFound("class"))?;
-    let class = ctx.store().class(&caller.org.id, &class_id).await?.ok_or(ApiError::NotFound("class"))?;
-    if !caller.is_admin() && !caller.teaches(&class) {
-        return Err(ApiError::Forbidden("list the members of a class you do not teach"));
-    }
-    Ok(Some(class))
+/// Whether the caller may add members to the group (and so look for the people it
+/// lacks): admins and the group's teachers (the rule of `placing::may_enter`).
+fn may_add_to_group(caller: &Caller, group_id: &str) -> bool {
+    caller.is_admin() || caller.member.teaches_group(group_id)
 }
 
 /// `?group=` or `?course=` (one of them): the places to list.
@@ -166,6 +159,11 @@ fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiErro
         .count();
     if given > 1 {
         return Err(ApiError::validation("group", "filter by one of class, group and course"));
+    }
+    for name in ["q", "not_in_group"] {
+        if given > 0 && req.query_param("class").is_none() && req.query_param(name).is_some() {
+            return Err(ApiError::validation(name, "combines with role and class, not with group or course"));
+        }
     }
     if let Some(g) = req.query_param("group") {
         return Ok(Some((PlaceKind::Group, resource_id(g).ok_or(ApiError::NotFound("group"))?)));
@@ -186,43 +184,107 @@ fn role_param(req: &ApiRequest) -> Result<Option<Role>, ApiError> {
     }
 }
 
-/// The people of a class, by name, optionally only those holding `role`.
+/// The filters of a members list besides the places: what the caller may ask for.
+struct Filters {
+    role: Option<Role>,
+    class: Option<Class>,
+    not_in_group: Option<String>,
+    query: Option<NameQuery>,
+}
+
+impl Filters {
+    /// Reads and checks them: admins list anyone; other members only a class they teach
+    /// or the people a group they may add members to lacks (and every filter they give
+    /// must be one of those).
+    fn check(req: &ApiRequest, caller: &Caller, read: &mut Read) -> Result<Filters, ApiError> {
+        let role = role_param(req)?;
+        let query = match req.query_param("q") {
+            Some(q) => Some(NameQuery::parse(q).map_err(|m| ApiError::validation("q", m))?),
+            None => None,
+        };
+        let class = match req.query_param("class") {
+            Some(id) => {
+                let id = resource_id(id).ok_or(ApiError::NotFound("class"))?;
+                Some(read.class(&id)?.ok_or(ApiError::NotFound("class"))?)
+            }
+            None => None,
+        };
+        let not_in_group = match req.query_param("not_in_group") {
+            Some(id) => {
+                let id = resource_id(id).ok_or(ApiError::NotFound("group"))?;
+                read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
+                Some(id)
+            }
+            None => None,
+        };
+        if !caller.is_admin() {
+            if class.as_ref().is_some_and(|c| !caller.teaches(c)) {
+                return Err(ApiError::Forbidden("list the members of a class you do not teach"));
+            }
+            if not_in_group.as_deref().is_some_and(|g| !may_add_to_group(caller, g)) {
+                return Err(ApiError::Forbidden("look for people to add to a group you may not add members to"));
+            }
+            if class.is_none() && not_in_group.is_none() {
+                return Err(ApiError::Forbidden(
+                    "list or search every member (teachers list a class they teach with ?class=, or the people a group of theirs lacks with ?not_in_group=)",
+                ));
+            }
+        }
+        Ok(Filters { role, class, not_in_group, query })
+    }
+
+    /// Whether a member passes the role, class and group filters.
+    fn keeps(&self, people: &BTreeSet<UserId>, m: &Membership) -> bool {
+        self.role.is_none_or(|r| m.has_role(r))
+            && (self.class.is_none() || people.contains(&m.user_id))
+            && self.not_in_group.as_ref().is_none_or(|g| !m.group_ids.contains(g))
+    }
+}
+
+/// The people of a class who pass the filters, by name.
 async fn class_members(
     ctx: &Ctx,
     caller: &Caller,
     class: &Class,
-    role: Option<Role>,
+    filters: &Filters,
     page: &PageQuery,
 ) -> Result<Page<MemberView>, ApiError> {
-    let mut members = ctx.store().memberships(&caller.org.id, &class.people_ids()).await?;
-    if let Some(role) = role {
-        members.retain(|m| m.has_role(role));
-    }
+    let people = class.people_ids();
+    let mut members = ctx.store().memberships(&caller.org.id, &people).await?;
+    let people: BTreeSet<UserId> = people.into_iter().collect();
+    members.retain(|m| filters.keeps(&people, m));
     members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.user_id.cmp(&b.user_id)));
     let (members, next) = page.slice(members)?;
     Ok(Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next))
 }
 
-/// Lists members (admins; teachers for a class they teach), by name within a class.
+/// Lists members (admins; teachers for a class they teach), by name within a class; or
+/// finds them (`q`): people with a word of their name starting with `q` (any case, `ё`
+/// as `е`; each word of several must start one of their words), and for admins people
+/// whose email starts with it, in the order of the word found, each once.
 #[utoipa::path(get, path = "/v1/orgs/{org}/members", tag = "members",
     params(("org" = String, Path, description = "organization ID"),
-           ("role" = Option<String>, Query, description = "teacher, staff, student or parent"),
-           ("class" = Option<String>, Query, description = "a class ID: its students, parents and teachers"),
+           ("q" = Option<String>, Query, description = "find people by the start of a word of their name (any case, ё as е; 1-100 characters; several words: each starts one of theirs), and for admins by the start of their email; the order is that of the word found. Non-admins search with `class` (a class they teach) or `not_in_group` (a group they may add members to)", example = "петро"),
+           ("role" = Option<String>, Query, description = "teacher, staff, student or parent", example = "student"),
+           ("class" = Option<String>, Query, description = "a class ID: its students, parents and teachers", example = "01m115ebsrwdyfqatyynem1n18"),
+           ("not_in_group" = Option<String>, Query, description = "a group ID: leaves out its members (to find people to add to it; admins, and teachers in the group)", example = "01m93kq4c1b7t3v2x9z0a5d8fe"),
            ("group" = Option<String>, Query, description = "a group ID: its members (admins, its members, its course's teachers)"),
            ("course" = Option<String>, Query, description = "a course ID: its students (admins and its teachers)"),
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of members", body = Page<MemberView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let place = place_filter(&req)?;
-    let also: Vec<Also> = match &place {
+    let mut also: Vec<Also> = match &place {
         Some((PlaceKind::Group, id)) => vec![Also::Group(id.clone())],
         Some((PlaceKind::Course, id)) => vec![Also::Course(id.clone())],
         None => Vec::new(),
     };
+    also.extend(req.query_param("class").and_then(resource_id).map(Also::Class));
+    also.extend(req.query_param("not_in_group").and_then(resource_id).map(Also::Group));
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     let page = req.page_query()?;
-    let role = role_param(&req)?;
     if let Some((kind, id)) = place {
+        let role = role_param(&req)?;
         match kind {
             PlaceKind::Group => {
                 let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
@@ -244,14 +306,18 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         let items = members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect();
         return ApiResponse::ok(&Page::new(items, next));
     }
-    let listed = match class_filter(&ctx, &caller, req.query_param("class")).await? {
-        None => {
-            let (members, next) = ctx.store().members(&caller.org.id, role, &page).await?;
-            Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next)
+    let filters = Filters::check(&req, &caller, &mut read)?;
+    let org = &caller.org.id;
+    let (members, next) = match (&filters.query, &filters.class) {
+        (Some(query), class) => {
+            let people: BTreeSet<UserId> = class.iter().flat_map(|c| c.people_ids()).collect();
+            let keep = |m: &Membership| filters.keeps(&people, m);
+            ctx.store().search_members(org, query, caller.is_admin(), &page, keep).await?
         }
-        Some(class) => class_members(&ctx, &caller, &class, role, &page).await?,
+        (None, Some(class)) => return ApiResponse::ok(&class_members(&ctx, &caller, class, &filters, &page).await?),
+        (None, None) => ctx.store().members(org, filters.role, filters.not_in_group.as_deref(), &page).await?,
     };
-    ApiResponse::ok(&listed)
+    ApiResponse::ok(&Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next))
 }
 
 /// Reads one member: admins anyone, members themselves, teachers the people of their

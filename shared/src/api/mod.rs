@@ -165,7 +165,7 @@ pub const EXPORT_WRITE: &[Objects] = &[Objects::new(Bucket::Exports, EXPORTS_PRE
 static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
     vec![
         route!("me-get", me::get, RW),
-        route!("me-patch", me::patch, RW),
+        route!("me-patch", me::patch, RW.indexes(GSI1)),
         route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
         route!("orgs-create", orgs::create, RW, Idempotent),
         route!("orgs-get", orgs::get, RW),
@@ -180,6 +180,8 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("classes-promote", classes::promote, RW),
         route!("classes-member-remove", classes::remove_member, RW),
         route!("orgs-rollover", classes::rollover, RW.indexes(GSI1)),
+        // Reads memberships, a class or group named, and the search items (`MSEARCH#`) of
+        // the organization's partition: the table alone, no index.
         route!("members-list", members::list, RW),
         route!("members-add", members::add, RW.indexes(GSI2), Idempotent),
         route!("members-get", members::get, RW),

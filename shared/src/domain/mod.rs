@@ -19,6 +19,7 @@ pub mod members;
 pub mod org;
 pub mod roles;
 pub mod school;
+pub mod search;
 pub mod stats;
 pub mod text;
 pub mod time;

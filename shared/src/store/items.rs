@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::*;
 use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
+use crate::domain::search::{name_tokens, normalize};
 use crate::domain::{
     AuditEntry, Class, Course, Group, GroupFile, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership,
     Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant, Timestamp, UserId,
@@ -62,6 +63,60 @@ pub fn member_item(m: &Membership) -> Result<Item, StoreError> {
         item.insert(GSI2SK.into(), s(member_sk(&m.user_id)));
     }
     Ok(item)
+}
+
+// Finding members: a search item per word of a member's name and one for their address.
+
+/// A member's search item as stored: the word it is found by, and what the search needs
+/// to count the person once (all their words, their address) without reading more.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchItem {
+    pub user_id: UserId,
+    /// The normalized word (or address) this item is found by.
+    pub word: String,
+    /// The item of the address (only admins' searches count it).
+    #[serde(default)]
+    pub by_email: bool,
+    /// Every searchable word of the person's name ([`name_tokens`]).
+    pub tokens: Vec<String>,
+    /// Their normalized address, when they gave the organization one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The member's search items: one per searchable word of their name, one for their
+/// address. Written, changed and deleted in the transactions that write the membership.
+pub fn search_items(m: &Membership) -> Result<Vec<Item>, StoreError> {
+    let tokens = name_tokens(&m.name);
+    let email = m.email.as_deref().map(normalize);
+    let mut out = Vec::with_capacity(tokens.len() + 1);
+    for (word, by_email) in tokens.iter().map(|t| (t.clone(), false)).chain(email.clone().map(|e| (e, true))) {
+        let item =
+            SearchItem { user_id: m.user_id.clone(), word, by_email, tokens: tokens.clone(), email: email.clone() };
+        let key = search_key(&m.org_id, &item);
+        let mut item = to_item(&item)?;
+        item.extend(key);
+        out.push(item);
+    }
+    Ok(out)
+}
+
+fn search_key(org: &OrgId, item: &SearchItem) -> Item {
+    let sk = if item.by_email {
+        member_email_sk(&item.word, &item.user_id)
+    } else {
+        member_word_sk(&item.word, &item.user_id)
+    };
+    key(org_pk(org), sk)
+}
+
+/// The keys of the member's search items.
+pub fn search_keys(m: &Membership) -> Vec<Item> {
+    let email = m.email.as_deref().map(normalize);
+    let mut out: Vec<Item> =
+        name_tokens(&m.name).iter().map(|t| key(org_pk(&m.org_id), member_word_sk(t, &m.user_id))).collect();
+    out.extend(email.map(|e| key(org_pk(&m.org_id), member_email_sk(&e, &m.user_id))));
+    out
 }
 
 /// A role as conditions name it (`teacher`).

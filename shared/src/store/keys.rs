@@ -94,6 +94,9 @@ pub const ROSTERENROL_PREFIX: &str = "ROSTERENROL#";
 pub const ROSTERIDENT_PREFIX: &str = "ROSTERIDENT#";
 /// A person an import changed and has yet to settle (`ROSTERDIRTY#<import>#<sourcedId>`).
 pub const ROSTERDIRTY_PREFIX: &str = "ROSTERDIRTY#";
+/// A member found by a word of their name (`MSEARCH#<word>#<sub>`) or by their address
+/// (`MSEARCH#<email>#<sub>#EMAIL`): a prefix search is one query on the sort key.
+pub const MSEARCH_PREFIX: &str = "MSEARCH#";
 /// What a roster record's last write from an import was (a digest of its row), and
 /// which run of an import last read its row.
 pub const FINGERPRINT: &str = "fp";
@@ -190,6 +193,16 @@ pub fn user_pk(user: &UserId) -> String {
 
 pub fn member_sk(user: &UserId) -> String {
     format!("{MEMBER_PREFIX}{user}")
+}
+
+/// A member's search item for a normalized word of their name.
+pub fn member_word_sk(word: &str, user: &UserId) -> String {
+    format!("{MSEARCH_PREFIX}{word}#{user}")
+}
+
+/// A member's search item for their normalized address (which admins search).
+pub fn member_email_sk(email: &str, user: &UserId) -> String {
+    format!("{MSEARCH_PREFIX}{email}#{user}#EMAIL")
 }
 
 /// The users with an email (on gsi2).

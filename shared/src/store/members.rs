@@ -2,21 +2,24 @@
 //! the same transactions as the class rosters that mirror their class places and the
 //! organization's counters.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{
-    container_key, course_key, member_key, one_of, place_count_attr, place_key, role_name, role_names, to_value,
+    container_key, course_key, from_item, member_key, one_of, place_count_attr, place_key, role_name, role_names,
+    search_keys, to_value, SearchItem,
 };
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, as_actor_of, count_active, end_or_check_pending, link_roster_record, move_counts,
-    put_new_member, roster_changes, roster_update, uncount_active, Counts, NewMemberFailure,
+    add_audit, add_event, as_actor_of, count_active, delete_search_items, end_or_check_pending, link_roster_record,
+    move_counts, move_search_items, put_new_member, roster_changes, roster_update, uncount_active, Counts,
+    NewMemberFailure,
 };
 use super::read::KeyQuery;
-use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
+use super::tx::{b, key_of, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
+use crate::domain::search::NameQuery;
 use crate::domain::{
     AuditEntry, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
@@ -245,8 +248,9 @@ impl Store {
             .filter(|(class, _, _)| existing_classes.contains(class))
             .collect();
         let mut places = existing.places_of(m);
-        // The membership, the counters, the audit entry and the admin check.
-        let budget = MAX_ACTIONS - 4 - rosters.len();
+        // The membership, the counters, the audit entry, the admin check and the search
+        // items.
+        let budget = MAX_ACTIONS - 4 - rosters.len() - search_keys(m).len();
         let mut version = m.version;
         while places.iter().map(|p| p.actions()).sum::<usize>() > budget {
             // Steps of their own: the membership's update and the admin check besides.
@@ -269,6 +273,7 @@ impl Store {
             MemberError::Changed,
         )];
         meanings.push((move_counts(&mut tx, &m.org_id, Counts::member(m, -1))?, MemberError::LastAdmin));
+        delete_search_items(&mut tx, m)?;
         for (class, _, remove) in rosters {
             meanings.push((roster_update(&mut tx, &m.org_id, &class, &m.user_id, &[], &remove)?, MemberError::Changed));
         }
@@ -396,16 +401,30 @@ impl Store {
         }
     }
 
-    /// A page of the organization's members, optionally only those holding `role`.
+    /// A page of the organization's members, optionally only those holding `role` and
+    /// those not in group `not_in_group`.
     pub async fn members(
         &self,
         org: &OrgId,
         role: Option<Role>,
+        not_in_group: Option<&str>,
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         let mut q = KeyQuery::table(org_pk(org)).prefix(MEMBER_PREFIX);
+        let mut filter: Option<Expr> = None;
         if let Some(role) = role {
-            q = q.filter(Expr::condition("contains(role_names, :role)").value(":role", s(role_name(role))));
+            filter = Some(Expr::condition("contains(role_names, :role)").value(":role", s(role_name(role))));
+        }
+        if let Some(group) = not_in_group {
+            let f = filter.take().unwrap_or_default();
+            let condition = match &f.condition {
+                Some(c) => format!("({c}) AND NOT contains(group_ids, :group)"),
+                None => "NOT contains(group_ids, :group)".to_string(),
+            };
+            filter = Some(f.value(":group", s(group)).when(condition));
+        }
+        if let Some(f) = filter {
+            q = q.filter(f);
         }
         self.query_page(&q, page).await
     }
@@ -434,5 +453,94 @@ impl Store {
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         self.query_page(&KeyQuery::index(GSI1, user_pk(user)).prefix(ORG_PREFIX), page).await
+    }
+}
+
+/// How many rounds a page of a search makes at most: each a query of at most
+/// [`SEARCH_CHUNK`] search items and one batch read of the memberships they name. A page
+/// not full by then answers what it found with a cursor to go on from.
+pub const SEARCH_ROUNDS: usize = 4;
+/// The most search items one round reads (a batch read takes 100 keys).
+pub const SEARCH_CHUNK: i32 = 100;
+
+impl Store {
+    /// Renames a member (their profile's new name) with their search items, on the
+    /// condition that the membership is as read (its version moves).
+    pub async fn rename_member(&self, old: &Membership, name: &str) -> Result<Membership, MemberError> {
+        let new = Membership { name: name.to_string(), version: old.version + 1, ..old.clone() };
+        let mut tx = Tx::new(&self.table);
+        let expr = Expr::update("SET #name = :name, version = :version")
+            .when("attribute_exists(pk) AND version = :read")
+            .name("#name", "name")
+            .value(":name", s(name))
+            .value(":version", n(new.version))
+            .value(":read", n(old.version));
+        let at = tx.update(member_key(&old.org_id, &old.user_id), expr)?;
+        move_search_items(&mut tx, old, &new)?;
+        tx.run_expecting(self, vec![(at, MemberError::Changed)]).await?;
+        Ok(new)
+    }
+
+    /// A page of the members `query` finds, those `keep` accepts, in the order of the word
+    /// they were found by. `emails`: the caller may find people by their address. Reads
+    /// the search items under the query's longest word a chunk at a time (never the
+    /// organization's members): a person counts at the smallest of their words that
+    /// matches, so one found by two words is listed once, on whatever page, with no state
+    /// kept between pages; then the memberships of those counted, in one batch read.
+    pub async fn search_members(
+        &self,
+        org: &OrgId,
+        query: &NameQuery,
+        emails: bool,
+        page: &PageQuery,
+        keep: impl Fn(&Membership) -> bool,
+    ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
+        let q = KeyQuery::table(org_pk(org)).prefix(format!("{MSEARCH_PREFIX}{}", query.leading()));
+        let chunk = SEARCH_CHUNK.min((page.limit * 2).max(25));
+        let limit = page.limit.max(1) as usize;
+        let mut found: Vec<Membership> = Vec::new();
+        let mut cursor = page.cursor.clone();
+        for _ in 0..SEARCH_ROUNDS {
+            let read = PageQuery { limit: chunk, cursor: cursor.clone() };
+            let (items, last) = self.query_page_items(&q, &read).await?;
+            let mut hits: Vec<(Cursor, UserId)> = Vec::new();
+            for item in items {
+                let (pk, sk) = key_of(&item);
+                let hit: SearchItem = from_item(item)?;
+                if hit.by_email && !emails {
+                    continue;
+                }
+                let email = hit.email.as_deref().filter(|_| emails);
+                let counted = query.counted_at(&hit.tokens, email) == Some((hit.word.as_str(), hit.by_email));
+                if counted && !hits.iter().any(|(_, u)| *u == hit.user_id) {
+                    hits.push((Cursor([(PK.to_string(), pk), (SK.to_string(), sk)].into()), hit.user_id));
+                }
+            }
+            let ids: Vec<UserId> = hits.iter().map(|(_, u)| u.clone()).collect();
+            let members: HashMap<UserId, Membership> = if ids.is_empty() {
+                HashMap::new()
+            } else {
+                self.memberships(org, &ids).await?.into_iter().map(|m| (m.user_id.clone(), m)).collect()
+            };
+            let kept: Vec<(Cursor, Membership)> = hits
+                .into_iter()
+                .filter_map(|(at, user)| {
+                    let m = members.get(&user).filter(|m| keep(m) && !found.iter().any(|f| f.user_id == user))?;
+                    Some((at, m.clone()))
+                })
+                .collect();
+            for (i, (at, m)) in kept.iter().enumerate() {
+                found.push(m.clone());
+                if found.len() == limit {
+                    let more = i + 1 < kept.len() || last.is_some();
+                    return Ok((found, more.then(|| at.clone())));
+                }
+            }
+            match last {
+                Some(c) => cursor = Some(c),
+                None => return Ok((found, None)),
+            }
+        }
+        Ok((found, cursor))
     }
 }

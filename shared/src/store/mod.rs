@@ -7,6 +7,7 @@
 //! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`) |
 //! | organization | `ORG#<org>` | `PROFILE` (version, admin_count, member_count) |
 //! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`; admins also gsi2: `ADMINS#<org>`) |
+//! | member search item | `ORG#<org>` | `MSEARCH#<word>#<sub>` per normalized word of the member's name (lower case, `ё` as `е`), `MSEARCH#<email>#<sub>#EMAIL` for their address (`by_email`: admins' searches only); each holds the person's `tokens` and `email` to count them once; written and deleted with the membership |
 //! | class | `ORG#<org>` | `CLASS#<id>` (rosters: maps of user IDs; gsi1: `CLASSES#<org>#<year>` / `<grade>#<name>#<id>`, list order) |
 //! | class name guard | `ORG#<org>` | `CLASSNAME#<year>#<name>` (unique names per year) |
 //! | rollover record | `ORG#<org>` | `ROLLOVER#<year>` (the classes its rollovers set out to move) |

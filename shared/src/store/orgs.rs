@@ -10,7 +10,7 @@ use super::keys::{
     active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, orgs_created_sk,
     post_sk, roster_sk, user_pk,
 };
-use super::pieces::{add_audit, count_active, count_within};
+use super::pieces::{add_audit, count_active, count_within, put_search_items};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::invitations::VALID_DAYS;
@@ -217,6 +217,7 @@ impl Store {
             let mut tx = Tx::new(&self.table);
             tx.put(org_item(&org)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
             tx.put(member_item(&creator)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
+            put_search_items(&mut tx, &creator)?;
             if let Some(at) = creator.last_active_at {
                 count_active(&mut tx, &org.id, at)?;
             }

@@ -1,18 +1,19 @@
 //! Transaction pieces that more than one entity's writes use: the organization's
-//! counters, class rosters, a new member's actions, the end of a pending join request,
+//! counters, class rosters, a new member's actions (with their search items), the end of
+//! a pending join request,
 //! one use of a link, and the audit entry or outbox event that goes with a change.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::items::{
     audit_item, class_key, class_name_item, class_name_key, class_order, event_item, link_key, member_item, member_key,
-    org_key, pending_key, request_item, role_name, to_value, EventRecord,
+    org_key, pending_key, request_item, role_name, search_items, search_keys, to_value, EventRecord,
 };
 use super::keys::{
     active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, MAILDAY_PREFIX,
     TTL,
 };
-use super::tx::{b, key, n, s, Expr, Tx};
+use super::tx::{b, key, key_of, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::invitations::DAILY_INVITATION_EMAILS;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
@@ -406,7 +407,43 @@ pub fn put_new_member(tx: &mut Tx, m: &Membership) -> Result<Vec<(usize, NewMemb
             NewMemberFailure::ClassUnavailable(class),
         ));
     }
+    put_search_items(tx, m)?;
     Ok(meanings)
+}
+
+/// Puts a member's search items (a word of their name each, and their address) in the
+/// transaction that puts their membership; returns how many.
+pub fn put_search_items(tx: &mut Tx, m: &Membership) -> Result<usize, StoreError> {
+    let items = search_items(m)?;
+    let count = items.len();
+    for item in items {
+        tx.put(item, None)?;
+    }
+    Ok(count)
+}
+
+/// Deletes a member's search items in the transaction that deletes their membership (as
+/// read: the transaction's condition on its version holds their name and address).
+pub fn delete_search_items(tx: &mut Tx, m: &Membership) -> Result<usize, StoreError> {
+    let keys = search_keys(m);
+    let count = keys.len();
+    for k in keys {
+        tx.delete(k, None)?;
+    }
+    Ok(count)
+}
+
+/// Moves a member's search items from their name as read (`old`) to `new`: the items of
+/// words the new name lacks go, the new name's are put (with its words).
+pub fn move_search_items(tx: &mut Tx, old: &Membership, new: &Membership) -> Result<(), StoreError> {
+    let kept: BTreeSet<(String, String)> = search_keys(new).iter().map(key_of).collect();
+    for k in search_keys(old) {
+        if !kept.contains(&key_of(&k)) {
+            tx.delete(k, None)?;
+        }
+    }
+    put_search_items(tx, new)?;
+    Ok(())
 }
 
 /// The condition of every change to a join request: still pending, and as read.

@@ -16,7 +16,8 @@ use super::keys::*;
 /// invitations); links and invitations carry a `ttl`.
 /// 3: roster records sit on gsi2 as offers to their email (`INVITEMAIL#`, `INVITE#<offer>`).
 /// 4: group places carry the person's role in the group, and memberships the groups they
-/// teach (`teaching_group_ids`): a group's teachers are those, no longer any teacher in it.
+/// teach (`teaching_group_ids`): a group's teachers are those, no longer any teacher in it;
+/// every membership has its search items (`MSEARCH#<word>#<sub>`), older ones none.
 pub const LAYOUT_VERSION: u32 = 4;
 
 /// What data must have been written for, to be read by this build: the layout version

@@ -295,3 +295,73 @@ async fn removing_someone_from_one_class_touches_nothing_else() {
     // Not on that class (any more): 404.
     admin.delete(&format!("/v1/orgs/{org}/classes/{}/members/{}", ids[0], mum.sub)).await.problem(404, "not_found");
 }
+
+#[tokio::test]
+async fn the_classes_list_shows_the_groups_after_the_classes() {
+    let admin = User::new("Завуч");
+    let year = AcademicYear::current().to_string();
+    let (org, ids) = school(&admin, &year, &[(7, "А"), (5, "А"), (6, "А")]).await;
+    let g1 = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    crate::groups::new_group(&admin, &org, "Хор").await;
+    let s = enrol(&admin, &org, "Ученик", json!([student(&ids[1])])).await;
+    crate::groups::add_to_group(&admin, &org, &g1, &[&s]).await;
+    let path = format!("/v1/orgs/{org}/classes");
+    let kinds = |list: &serde_json::Value| -> Vec<String> {
+        list["items"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap_or("-").to_string()).collect()
+    };
+    // Classes first, by grade, then the groups; each item says which it is.
+    let all = admin.get(&format!("{path}?include=groups")).await.ok(200).clone();
+    assert_eq!(names(&all), ["5А", "6А", "7А", "Кружок", "Хор"]);
+    assert_eq!(kinds(&all), ["class", "class", "class", "group", "group"]);
+    assert!(all["next_cursor"].is_null());
+    let kruzhok = &all["items"][3];
+    assert_eq!((kruzhok["id"].as_str(), kruzhok["member_count"].as_i64()), (Some(g1.as_str()), Some(1)));
+    assert!(kruzhok["description"].is_null() && kruzhok["course_id"].is_null());
+    assert_eq!(all["items"][0]["year"], year.as_str());
+    // Without it, the classes as before, with no kind.
+    let plain = admin.get(&path).await.ok(200).clone();
+    assert_eq!(kinds(&plain), ["-", "-", "-"]);
+    // One cursor goes on across the boundary, wherever a page ends.
+    for (limit, pages) in [
+        (2, vec![vec!["5А", "6А"], vec!["7А", "Кружок"], vec!["Хор"]]),
+        (3, vec![vec!["5А", "6А", "7А"], vec!["Кружок", "Хор"]]),
+        (4, vec![vec!["5А", "6А", "7А", "Кружок"], vec!["Хор"]]),
+        (1, vec![vec!["5А"], vec!["6А"], vec!["7А"], vec!["Кружок"], vec!["Хор"]]),
+    ] {
+        let mut got: Vec<Vec<String>> = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = admin.get(&format!("{path}?include=groups&limit={limit}{cursor}")).await.ok(200).clone();
+            got.push(names(&page));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+            assert!(got.len() < 10);
+        }
+        let got: Vec<String> = got.into_iter().flatten().collect();
+        let want: Vec<String> = pages.into_iter().flatten().map(String::from).collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+    let first = admin.get(&format!("{path}?include=groups&limit=2")).await.ok(200).clone();
+    let second = admin
+        .get(&format!("{path}?include=groups&limit=2&cursor={}", first["next_cursor"].as_str().unwrap()))
+        .await
+        .ok(200)
+        .clone();
+    assert_eq!(names(&second), ["7А", "Кружок"], "a page holds the last class and the first group");
+    // A cursor in the groups is not one of the plain list.
+    let in_groups = second["next_cursor"].as_str().unwrap();
+    admin.get(&format!("{path}?cursor={in_groups}")).await.problem(400, "invalid_cursor");
+    // A student: their own class, then every group.
+    let theirs = s.get(&format!("{path}?include=groups")).await.ok(200).clone();
+    assert_eq!(names(&theirs), ["5А", "Кружок", "Хор"]);
+    let page = s.get(&format!("{path}?include=groups&limit=1")).await.ok(200).clone();
+    let rest = s.get(&format!("{path}?include=groups&cursor={}", page["next_cursor"].as_str().unwrap())).await;
+    assert_eq!(names(rest.ok(200)), ["Кружок", "Хор"]);
+    // Unknown include values: 422 naming the field.
+    for bad in ["teachers", "groups,teachers", ""] {
+        let r = admin.get(&format!("{path}?include={bad}")).await;
+        assert_eq!(r.problem(422, "validation_failed").error_fields(), ["include"], "{bad:?}");
+    }
+}

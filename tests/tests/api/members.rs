@@ -187,3 +187,198 @@ async fn activity_is_recorded_once_a_day() {
     let second = admin.get(&format!("/v1/orgs/{org}/members/{}", t.sub)).await.body["last_active_at"].clone();
     assert_eq!(first, second, "a second request the same day writes nothing");
 }
+
+/// A search of the organization's members as `user` makes it (`extra`: more of the query).
+async fn search(user: &User, org: &str, q: &str, extra: &str) -> kabinet_tests::Resp {
+    let q = urlencoding(q);
+    user.get(&format!("/v1/orgs/{org}/members?q={q}{extra}")).await
+}
+
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The names a search found, in order.
+async fn found(user: &User, org: &str, q: &str, extra: &str) -> Vec<String> {
+    crate::groups::names(search(user, org, q, extra).await.ok(200))
+}
+
+#[tokio::test]
+async fn finding_members_by_a_word_prefix_in_any_case_with_yo_as_ye() {
+    let admin = User::new("Админ Школы");
+    let org = admin.create_org("Школа").await;
+    enrol(&admin, &org, "Алёна Петрова-Водкина", json!([teacher("Учитель", &[])])).await;
+    enrol(&admin, &org, "Пётр Семёнов", json!([teacher("Учитель", &[])])).await;
+    enrol(&admin, &org, "Борис Семенов", json!([{"role": "staff", "position": "Завхоз"}])).await;
+    enrol(&admin, &org, "Анна Андреевна Иванова", json!([{"role": "staff", "position": "Секретарь"}])).await;
+    // A word's start in any case, the parts of a hyphenated name too.
+    assert_eq!(found(&admin, &org, "ПЕТР", "").await, ["Пётр Семёнов", "Алёна Петрова-Водкина"]);
+    assert_eq!(found(&admin, &org, "водк", "").await, ["Алёна Петрова-Водкина"]);
+    assert_eq!(found(&admin, &org, "петрова-в", "").await, ["Алёна Петрова-Водкина"]);
+    assert!(found(&admin, &org, "етр", "").await.is_empty(), "the start of a word, not its middle");
+    // ё and е alike, both ways.
+    assert_eq!(found(&admin, &org, "ален", "").await, ["Алёна Петрова-Водкина"]);
+    let mut semenovs = found(&admin, &org, "семен", "").await;
+    semenovs.sort();
+    assert_eq!(semenovs, ["Борис Семенов", "Пётр Семёнов"]);
+    assert_eq!(found(&admin, &org, "Семён", "").await.len(), 2);
+    // Met at two words, listed once.
+    assert_eq!(found(&admin, &org, "ан", "").await, ["Анна Андреевна Иванова"]);
+    // Several words: each starts one of the person's.
+    assert_eq!(found(&admin, &org, "анна ив", "").await, ["Анна Андреевна Иванова"]);
+    assert!(found(&admin, &org, "анна сем", "").await.is_empty());
+    // With the role.
+    assert_eq!(found(&admin, &org, "семен", "&role=teacher").await, ["Пётр Семёнов"]);
+    assert_eq!(found(&admin, &org, "семен", "&role=staff").await, ["Борис Семенов"]);
+    // Bad queries: a clear 422 naming q, and nothing else changes.
+    let r = search(&admin, &org, &"я".repeat(101), "").await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["q"]);
+    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("100"));
+    assert_eq!(search(&admin, &org, &"я".repeat(100), "").await.status, 200);
+    assert_eq!(search(&admin, &org, "   ", "").await.problem(422, "validation_failed").error_fields(), ["q"]);
+    search(&admin, &org, "петр", "&role=director").await.problem(422, "validation_failed");
+    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    let r = search(&admin, &org, "петр", &format!("&group={g}")).await;
+    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["q"]);
+}
+
+#[tokio::test]
+async fn admins_find_people_by_email_teachers_by_name_for_their_group() {
+    let admin = User::new("Админ");
+    let (org, ids) = school(&admin, "2026/2027", &[(5, "А")]).await;
+    let t = enrol(&admin, &org, "Учитель Группы", json!([teacher("Учитель", &[&ids[0]])])).await;
+    let other = enrol(&admin, &org, "Другой Учитель", json!([teacher("Учитель", &[])])).await;
+    let mail = format!("kovaleva.{}@school.test", ulid::Ulid::new().to_string().to_lowercase());
+    let zoya = User::with_email("Зоя Ковалёва", &mail, true);
+    zoya.get("/v1/me").await.ok(200);
+    let r = admin.post(&format!("/v1/orgs/{org}/members"), json!({"email": mail, "roles": [student(&ids[0])]})).await;
+    let invitation = r.ok(202)["invitation_id"].as_str().unwrap().to_string();
+    zoya.post(&format!("/v1/me/invitations/{invitation}/accept"), json!({})).await.ok(200);
+    let ivan = enrol(&admin, &org, "Иван Ковалёв", json!([student(&ids[0])])).await;
+    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    crate::groups::add_to_group(&admin, &org, &g, &[&t]).await;
+    // Admins: by the start of an email too, and they see it.
+    let r = search(&admin, &org, "KOVALEVA.", "").await;
+    assert_eq!(crate::groups::names(r.ok(200)), ["Зоя Ковалёва"]);
+    assert_eq!(r.body["items"][0]["email"], mail.as_str());
+    assert_eq!(found(&admin, &org, "ковал", "").await.len(), 2);
+    // A teacher in the group looks for people to add: by name only, no addresses.
+    let not_in = format!("&not_in_group={g}");
+    assert!(found(&t, &org, "kovaleva.", &not_in).await.is_empty(), "teachers do not search addresses");
+    let r = search(&t, &org, "ковал", &not_in).await;
+    assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 2);
+    assert!(r.body["items"].as_array().unwrap().iter().all(|m| m["email"].is_null()));
+    // Who is in the group is left out.
+    crate::groups::add_to_group(&admin, &org, &g, &[&zoya]).await;
+    assert_eq!(found(&t, &org, "ковал", &not_in).await, ["Иван Ковалёв"]);
+    assert_eq!(found(&admin, &org, "ковал", &format!("{not_in}&role=student")).await, ["Иван Ковалёв"]);
+    assert!(found(&admin, &org, "ковал", &format!("{not_in}&role=teacher")).await.is_empty());
+    // Without q as well (the add dialog's empty box).
+    let all = admin.get(&format!("/v1/orgs/{org}/members?not_in_group={g}&limit=200")).await.ok(200).clone();
+    let listed = crate::groups::user_ids(&all);
+    assert!(listed.contains(&ivan.sub) && !listed.contains(&zoya.sub) && !listed.contains(&t.sub));
+    // A teacher of the class searches it, as they list it.
+    assert_eq!(found(&t, &org, "иван", &format!("&class={}", ids[0])).await, ["Иван Ковалёв"]);
+    // Refused: a teacher not in the group, a search of everyone, an unknown group.
+    search(&other, &org, "ковал", &not_in).await.problem(403, "forbidden");
+    other.get(&format!("/v1/orgs/{org}/members?not_in_group={g}")).await.problem(403, "forbidden");
+    search(&t, &org, "ковал", "").await.problem(403, "forbidden");
+    search(&other, &org, "ковал", &format!("&class={}", ids[0])).await.problem(403, "forbidden");
+    search(&zoya, &org, "ковал", &not_in).await.problem(403, "forbidden");
+    search(&admin, &org, "ковал", "&not_in_group=01jzzzzzzzzzzzzzzzzzzzzzzz").await.problem(404, "not_found");
+    search(&admin, &org, "ковал", "&not_in_group=nope").await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn paging_through_a_search_lists_everyone_once() {
+    let admin = User::new("Админ");
+    let org = admin.create_org("Школа").await;
+    let mut expected = std::collections::HashSet::new();
+    // Each met at one, two or three words starting with "ан".
+    let names = ["Анна", "Анна Андреевна", "Андрей Анатольевич Антонов", "Ангелина Павлова", "Пётр Андреев"];
+    for i in 0..15 {
+        let u = User::new(&format!("{} {i}", names[i % names.len()]));
+        u.get("/v1/me").await.ok(200);
+        crate::add_member(&org, &u, vec![kabinet::domain::RoleGrant::staff("Сотрудник")], false).await;
+        expected.insert(u.sub.clone());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let extra = match &cursor {
+            Some(c) => format!("&limit=4&cursor={c}"),
+            None => "&limit=4".to_string(),
+        };
+        let page = search(&admin, &org, "ан", &extra).await.ok(200).clone();
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 4);
+        seen.extend(items.iter().map(|m| m["user_id"].as_str().unwrap().to_string()));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 10, "the search ends");
+    }
+    assert_eq!(seen.len(), expected.len(), "each person once: {seen:?}");
+    assert_eq!(seen.into_iter().collect::<std::collections::HashSet<_>>(), expected);
+    // A cursor of another list (or another query) is the usual error.
+    let list = admin.get(&format!("/v1/orgs/{org}/members?limit=1")).await.ok(200).clone();
+    let other = list["next_cursor"].as_str().unwrap();
+    search(&admin, &org, "ан", &format!("&cursor={other}")).await.problem(400, "invalid_cursor");
+    search(&admin, &org, "ан", "&cursor=garbage").await.problem(400, "invalid_cursor");
+    let first = search(&admin, &org, "анд", "&limit=1").await.ok(200).clone();
+    let c = first["next_cursor"].as_str().unwrap();
+    search(&admin, &org, "пет", &format!("&cursor={c}")).await.problem(400, "invalid_cursor");
+}
+
+#[tokio::test]
+async fn a_renamed_member_is_found_by_the_new_name_and_a_removed_one_not_at_all() {
+    let admin = User::new("Админ");
+    let org = admin.create_org("Школа").await;
+    let olga = enrol(&admin, &org, "Ольга Старова", json!([teacher("Учитель", &[])])).await;
+    let other = admin.create_org("Другая школа").await;
+    admin
+        .post(&format!("/v1/orgs/{other}/members"), json!({"user_id": olga.sub, "roles": [teacher("Учитель", &[])]}))
+        .await
+        .ok(201);
+    assert_eq!(found(&admin, &org, "стар", "").await, ["Ольга Старова"]);
+    // She changes her name: every school of hers shows and finds the new one.
+    olga.patch("/v1/me", json!({"name": "Ольга Новикова-Старкова"})).await.ok(200);
+    for o in [&org, &other] {
+        assert!(found(&admin, o, "старов", "").await.is_empty(), "not by the old name");
+        assert_eq!(found(&admin, o, "новик", "").await, ["Ольга Новикова-Старкова"]);
+        assert_eq!(found(&admin, o, "старк", "").await, ["Ольга Новикова-Старкова"]);
+    }
+    // Removed (and one who left): not found, and no search item of theirs is left.
+    admin.delete(&format!("/v1/orgs/{org}/members/{}", olga.sub)).await;
+    assert!(found(&admin, &org, "новик", "").await.is_empty());
+    olga.post(&format!("/v1/orgs/{other}/leave"), json!({})).await;
+    assert!(found(&admin, &other, "ольга", "").await.is_empty());
+    for o in [&org, &other] {
+        let items = kabinet_tests::dynamodb()
+            .await
+            .query()
+            .table_name(&kabinet_tests::env().await.config.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :sk)")
+            .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{o}")))
+            .expression_attribute_values(":sk", aws_sdk_dynamodb::types::AttributeValue::S("MSEARCH#".into()))
+            .send()
+            .await
+            .unwrap()
+            .items
+            .unwrap_or_default();
+        let keys: Vec<String> = items.iter().map(|i| i["sk"].as_s().unwrap().clone()).collect();
+        assert!(keys.iter().all(|k| !k.contains(&olga.sub)), "{keys:?}");
+        assert!(!keys.is_empty(), "the admin's own are there: {keys:?}");
+    }
+}

@@ -55,10 +55,25 @@ async fn round_trips_per_route() {
         .await,
     );
     run("GET /orgs/{org}/members", 2, gw.count(&admin, Method::GET, &format!("{o}/members"), None).await);
+    // The class is read with the membership check.
     run(
         "GET /orgs/{org}/members?class=",
-        3,
+        2,
         gw.count(&admin, Method::GET, &format!("{o}/members?class={a}"), None).await,
+    );
+    // A search: the membership check, one query of search items, one batch read of the
+    // memberships they name (none when nothing matches).
+    run("GET /orgs/{org}/members?q=", 3, gw.count(&admin, Method::GET, &format!("{o}/members?q=stu"), None).await);
+    run(
+        "GET /orgs/{org}/members?q= (nobody)",
+        2,
+        gw.count(&admin, Method::GET, &format!("{o}/members?q=nobody"), None).await,
+    );
+    // A new name: the profile, the person's memberships (gsi1), one transaction each.
+    run(
+        "PATCH /me (name, one school)",
+        3,
+        gw.count(&s, Method::PATCH, "/v1/me", Some(json!({"name": "Student Two"}))).await,
     );
     run(
         "GET /orgs/{org}/members/{user}",
@@ -96,6 +111,12 @@ async fn round_trips_per_route() {
         "GET /orgs/{org}/classes",
         2,
         gw.count(&admin, Method::GET, &format!("{o}/classes?year=2026/2027"), None).await,
+    );
+    // Classes and groups: the membership check, the classes' query, the groups' query.
+    run(
+        "GET /orgs/{org}/classes?include=groups",
+        3,
+        gw.count(&admin, Method::GET, &format!("{o}/classes?year=2026/2027&include=groups"), None).await,
     );
     run("GET /orgs/{org}/classes/{id}", 2, gw.count(&admin, Method::GET, &format!("{o}/classes/{b}"), None).await);
     run(
@@ -452,4 +473,225 @@ async fn round_trips_of_imports() {
     }
     let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
     assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
+}
+
+/// The name of bench member `i`: surname, first name, patronymic of a Russian school.
+fn bench_name(i: usize) -> String {
+    const FIRST: [&str; 30] = [
+        "Александр",
+        "Алексей",
+        "Анна",
+        "Анастасия",
+        "Андрей",
+        "Артём",
+        "Борис",
+        "Валерия",
+        "Виктор",
+        "Галина",
+        "Дмитрий",
+        "Евгения",
+        "Егор",
+        "Ирина",
+        "Иван",
+        "Кирилл",
+        "Ксения",
+        "Мария",
+        "Михаил",
+        "Наталья",
+        "Никита",
+        "Ольга",
+        "Павел",
+        "Полина",
+        "Роман",
+        "Светлана",
+        "Сергей",
+        "Татьяна",
+        "Юлия",
+        "Ярослав",
+    ];
+    const SURNAME: [&str; 25] = [
+        "Иванов",
+        "Смирнов",
+        "Кузнецов",
+        "Попов",
+        "Васильев",
+        "Петров",
+        "Соколов",
+        "Михайлов",
+        "Новиков",
+        "Фёдоров",
+        "Морозов",
+        "Волков",
+        "Алексеев",
+        "Лебедев",
+        "Семёнов",
+        "Егоров",
+        "Павлов",
+        "Козлов",
+        "Степанов",
+        "Николаев",
+        "Орлов",
+        "Андреев",
+        "Макаров",
+        "Никитин",
+        "Захаров",
+    ];
+    const PATRONYMIC: [&str; 10] = [
+        "Александрович",
+        "Алексеевич",
+        "Андреевич",
+        "Борисович",
+        "Викторович",
+        "Дмитриевич",
+        "Иванович",
+        "Михайлович",
+        "Сергеевич",
+        "Павлович",
+    ];
+    format!("{} {} {}", SURNAME[i % 25], FIRST[(i / 25) % 30], PATRONYMIC[(i * 7) % 10])
+}
+
+/// Searching a school of 2,000 members (written straight into the table as the store
+/// writes them: 2,000 memberships and their search items): the DynamoDB calls and the
+/// items read per page, paging each search to its end, and never a Scan. Each search
+/// finds exactly whom the rule says, each person once. A benchmark (about 80 seconds,
+/// nearly all the emulator's): `make bench-search`.
+#[tokio::test]
+#[ignore = "a benchmark: make bench-search"]
+async fn searching_a_school_of_two_thousand_members() {
+    use futures::StreamExt;
+    use kabinet::domain::search::{name_tokens, NameQuery};
+    use kabinet::domain::{Membership, MembershipSource, OrgId, Role, RoleGrant, UserId};
+    use kabinet::store::items::{member_item, search_items};
+    use kabinet::store::members::SEARCH_ROUNDS;
+
+    const MEMBERS: usize = 2_000;
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Администратор");
+    let org = admin.create_org("Школа на две тысячи").await;
+    let org_id = OrgId::parse(&org).unwrap();
+    let group = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    let t = crate::enrol(&admin, &org, "Учитель Кружка", json!([teacher("Учитель", &[])])).await;
+    crate::groups::add_to_group(&admin, &org, &group, &[&t]).await;
+    t.get(&format!("/v1/orgs/{org}")).await.ok(200); // the day's activity recorded
+
+    let started = std::time::Instant::now();
+    let mut people = Vec::new();
+    let mut items = Vec::new();
+    for i in 0..MEMBERS {
+        let role = match i % 20 {
+            0 => RoleGrant {
+                role: Role::Teacher,
+                position: Some("Учитель".into()),
+                specialization: None,
+                class_ids: vec![],
+            },
+            1 | 2 => RoleGrant { role: Role::Parent, position: None, specialization: None, class_ids: vec![] },
+            _ => RoleGrant { role: Role::Student, position: None, specialization: None, class_ids: vec![] },
+        };
+        let user = UserId::parse(&format!("bench-{i:04}")).unwrap();
+        let email = (i % 5 == 0).then(|| format!("bench.{i}@school.test"));
+        let mut m = Membership::new(
+            &org_id,
+            &user,
+            &bench_name(i),
+            email.as_deref(),
+            vec![role],
+            false,
+            MembershipSource::Manual,
+        );
+        if i % 10 == 3 {
+            m.group_ids.push(group.clone());
+        }
+        items.push(member_item(&m).unwrap());
+        items.extend(search_items(&m).unwrap());
+        people.push(m);
+    }
+    let (db, table) = (kabinet_tests::dynamodb().await, kabinet_tests::env().await.config.table.clone());
+    let written = items.len();
+    let writes = items.chunks(25).map(|chunk| {
+        let (db, table) = (db.clone(), table.clone());
+        let puts: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let put = aws_sdk_dynamodb::types::PutRequest::builder().set_item(Some(i.clone())).build().unwrap();
+                aws_sdk_dynamodb::types::WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        async move {
+            let out = db.batch_write_item().request_items(&table, puts).send().await.unwrap();
+            assert!(out.unprocessed_items.unwrap_or_default().is_empty());
+        }
+    });
+    futures::stream::iter(writes).buffer_unordered(4).collect::<Vec<_>>().await;
+    println!("{written} items for {MEMBERS} members written in {:.1} s", started.elapsed().as_secs_f64());
+
+    let page_cap = 1 + 2 * SEARCH_ROUNDS;
+    let searches: [(&User, &str, &str, &str); 7] = [
+        (&admin, "а", "", "a common letter (about half the school)"),
+        (&admin, "иван", "", "a first name, surname and patronymic"),
+        (&admin, "алексеев", "", "a surname and a patronymic at once"),
+        (&admin, "а", "&role=teacher", "a common letter, teachers (1 in 20)"),
+        (&admin, "bench.1", "", "the start of an address"),
+        (&t, "а", &format!("&not_in_group={group}"), "a teacher adding to a group"),
+        (&admin, "щ", "", "nobody"),
+    ];
+    println!("| search | found | pages | calls per page (mean / max) | items read per page (mean / max) |");
+    for (who, q, extra, what) in searches {
+        let admin_search = who.sub == admin.sub;
+        let query = NameQuery::parse(q).unwrap();
+        let expected: std::collections::HashSet<String> = people
+            .iter()
+            .filter(|m| {
+                let email = m.email.as_deref().filter(|_| admin_search);
+                query.counted_at(&name_tokens(&m.name), email).is_some()
+                    && (!extra.contains("role=teacher") || m.has_role(Role::Teacher))
+                    && (!extra.contains("not_in_group") || !m.group_ids.contains(&group))
+            })
+            .map(|m| m.user_id.to_string())
+            .collect();
+        let (mut found, mut calls, mut reads) = (Vec::new(), Vec::new(), Vec::new());
+        let mut cursor: Option<String> = None;
+        loop {
+            let c = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+            let (r, ops, read) = gw.ops_of(who, &format!("/v1/orgs/{org}/members?q={}{extra}{c}", urlencode(q))).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            assert!(ops.iter().all(|o| o != "Scan"), "no Scan: {ops:?}");
+            assert!(ops.len() <= page_cap, "{what}: {} calls on one page: {ops:?}", ops.len());
+            calls.push(ops.len());
+            reads.push(read);
+            found
+                .extend(r.body["items"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap().to_string()));
+            match r.body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        let found_set: std::collections::HashSet<String> =
+            found.iter().filter(|u| u.starts_with("bench-")).cloned().collect();
+        assert_eq!(found.iter().filter(|u| u.starts_with("bench-")).count(), found_set.len(), "{what}: each once");
+        assert_eq!(found_set, expected, "{what}: whom the rule finds");
+        let mean = |v: &[usize]| v.iter().sum::<usize>() as f64 / v.len() as f64;
+        println!(
+            "| {what} (`{q}`) | {} | {} | {:.1} / {} | {:.0} / {} |",
+            found.len(),
+            calls.len(),
+            mean(&calls),
+            calls.iter().max().unwrap(),
+            mean(&reads),
+            reads.iter().max().unwrap()
+        );
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
