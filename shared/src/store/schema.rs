@@ -15,7 +15,10 @@ use super::keys::*;
 /// 2: classes and invitations are indexed on gsi1 (a year's classes, an inviter's
 /// invitations); links and invitations carry a `ttl`.
 /// 3: roster records sit on gsi2 as offers to their email (`INVITEMAIL#`, `INVITE#<offer>`).
-pub const LAYOUT_VERSION: u32 = 3;
+/// 4: the journal's people nobody has joined as are counted by role (`ROSTERCOUNT#<n>`),
+/// its waiting teachers and staff marked (`ROSTERWAIT#`) and a member's records named
+/// (`ROSTERUSER#`): records written before have none of them.
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// What data must have been written for, to be read by this build: the layout version
 /// and the table's keys and indexes.
