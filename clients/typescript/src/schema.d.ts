@@ -1305,9 +1305,10 @@ export interface paths {
         /**
          * The organization in figures
          * @description The organization in figures (admins): members by role, admins, classes, groups,
-         *     courses, pending join requests, invitation links and invitations, files, members
-         *     active over 7 and 30 days. Two reads whatever the organization's size: the
-         *     organization, the caller and the counts per day at once, then its links.
+         *     courses, pending join requests, invitation links and invitations, the school journal's
+         *     people nobody has joined as yet (`waiting`, by role), files, members active over 7 and
+         *     30 days. Two reads whatever the organization's size: the organization, the caller, the
+         *     counts per day and the waiting counts at once, then its links.
          */
         get: operations["stats_summary"];
         put?: never;
@@ -1327,7 +1328,19 @@ export interface paths {
         };
         /**
          * The organization's teachers and staff with their activity
-         * @description The organization's teachers and staff with their activity, by user ID (admins).
+         * @description The organization's teachers and staff with their activity (admins): the members, and
+         *     the teachers and staff of the school's journal who have not joined yet (`linked:
+         *     false`). By default the members by user ID, then those who have not joined by record;
+         *     `sort=last_active` puts those never active first (who has not joined, then members
+         *     never active), then the longest inactive. A page may hold fewer than `limit` with a
+         *     cursor to go on. DynamoDB calls a page, by default: the caller's check (with the
+         *     journal's counts), a query of members (filtered to employees) and, when members joined
+         *     as records of the journal, a batch read of the records the page's members joined as;
+         *     where the members end, when teachers or staff wait, a query of their marks and a batch
+         *     read of their records: 2 calls without a journal, at most 5. With `sort=last_active`
+         *     every page reads all the employees (a school has a few hundred): the members' query
+         *     pages (1,000 members or 1 MB each), the marks' query and a batch read a hundred
+         *     waiting.
          */
         get: operations["stats_employees"];
         put?: never;
@@ -1464,7 +1477,9 @@ export interface paths {
          * The organization's people from its journal
          * @description The organization's people from its journal (admins): all, or with `linked=false`
          *     those still waiting to join (with `linked=true` those who joined). A page may hold
-         *     fewer than `limit` with a cursor to go on.
+         *     fewer than `limit` with a cursor to go on. A parent's record lists their children
+         *     (`child_ids`) and the children's classes (`class_ids`): one more batch read a page
+         *     with parents (a hundred children a read).
          */
         get: operations["roster_list"];
         put?: never;
@@ -2125,7 +2140,8 @@ export interface components {
             body: string;
         };
         /**
-         * @description An employee (a teacher or staff member) and their activity.
+         * @description An employee (a teacher or staff member) and their activity: a member, or a teacher or
+         *     staff member of the school's journal who has not joined yet.
          * @example {
          *       "active_days_30": 21,
          *       "announcements": 6,
@@ -2136,6 +2152,7 @@ export interface components {
          *       "files": 12,
          *       "joined_at": "2026-09-10T06:32:18.406Z",
          *       "last_active_at": "2026-12-05T19:12:44.081Z",
+         *       "linked": true,
          *       "name": "Ирина Смирнова",
          *       "position": "Учитель",
          *       "posts": 37,
@@ -2150,18 +2167,32 @@ export interface components {
          *           "specialization": "Математика"
          *         }
          *       ],
+         *       "roster_id": "t-1042",
          *       "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
          *     }
          */
         EmployeeView: {
-            user_id: string;
+            /**
+             * @description Whether they joined: true for a member (`user_id` is theirs); false for a teacher or
+             *     staff member of the school's journal nobody has joined as yet (`user_id`,
+             *     `joined_at` and `last_active_at` null, counts 0; `roster_id` is their record).
+             */
+            linked: boolean;
+            user_id?: string | null;
+            /**
+             * @description Their record in the school's journal (its sourcedId, as in `GET
+             *     /v1/orgs/{org}/roster`): the record of one who has not joined; for a member, the
+             *     record they joined as, or null when they joined otherwise.
+             */
+            roster_id?: string | null;
             name: string;
+            /** @description Their roles (for one who has not joined, those the journal gives). */
             roles: components["schemas"]["RoleGrant"][];
             /** @description The position of their teacher or staff role. */
             position?: string | null;
             /** @description The classes they teach. */
             class_ids: string[];
-            joined_at: components["schemas"]["Timestamp"];
+            joined_at?: null | components["schemas"]["Timestamp"];
             last_active_at?: null | components["schemas"]["Timestamp"];
             /** @description On how many of the last 30 days (UTC, today included) they used kabinet. */
             active_days_30: number;
@@ -3339,6 +3370,7 @@ export interface components {
          *           "files": 12,
          *           "joined_at": "2026-09-10T06:32:18.406Z",
          *           "last_active_at": "2026-12-05T19:12:44.081Z",
+         *           "linked": true,
          *           "name": "Ирина Смирнова",
          *           "position": "Учитель",
          *           "posts": 37,
@@ -3353,6 +3385,7 @@ export interface components {
          *               "specialization": "Математика"
          *             }
          *           ],
+         *           "roster_id": "t-1042",
          *           "user_id": "8d2e4b61-5c3a-4f9e-b7d0-1e6a9c3f2b84"
          *         }
          *       ],
@@ -3361,14 +3394,27 @@ export interface components {
          */
         Page_EmployeeView: {
             items: {
-                user_id: string;
+                /**
+                 * @description Whether they joined: true for a member (`user_id` is theirs); false for a teacher or
+                 *     staff member of the school's journal nobody has joined as yet (`user_id`,
+                 *     `joined_at` and `last_active_at` null, counts 0; `roster_id` is their record).
+                 */
+                linked: boolean;
+                user_id?: string | null;
+                /**
+                 * @description Their record in the school's journal (its sourcedId, as in `GET
+                 *     /v1/orgs/{org}/roster`): the record of one who has not joined; for a member, the
+                 *     record they joined as, or null when they joined otherwise.
+                 */
+                roster_id?: string | null;
                 name: string;
+                /** @description Their roles (for one who has not joined, those the journal gives). */
                 roles: components["schemas"]["RoleGrant"][];
                 /** @description The position of their teacher or staff role. */
                 position?: string | null;
                 /** @description The classes they teach. */
                 class_ids: string[];
-                joined_at: components["schemas"]["Timestamp"];
+                joined_at?: null | components["schemas"]["Timestamp"];
                 last_active_at?: null | components["schemas"]["Timestamp"];
                 /** @description On how many of the last 30 days (UTC, today included) they used kabinet. */
                 active_days_30: number;
@@ -4016,6 +4062,7 @@ export interface components {
          * @example {
          *       "items": [
          *         {
+         *           "child_ids": [],
          *           "class_ids": [
          *             "01m115ebsrwdyfqatyynem1n18"
          *           ],
@@ -4053,10 +4100,18 @@ export interface components {
                 user_id?: string | null;
                 linked_at?: null | components["schemas"]["Timestamp"];
                 invited_at?: null | components["schemas"]["Timestamp"];
-                /** @description The classes their enrollments place them in. */
+                /**
+                 * @description The classes their enrollments place them in; for a parent, their children's
+                 *     current classes.
+                 */
                 class_ids: string[];
                 /** @description The courses (the journal's scheduled classes) their enrollments place them in. */
                 course_ids: string[];
+                /**
+                 * @description A parent's children: the records (sourcedIds) the journal names as theirs
+                 *     (`agentSourcedIds`) that it has; empty for the others.
+                 */
+                child_ids: string[];
             }[];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
@@ -4352,7 +4407,10 @@ export interface components {
         };
         /** @enum {string} */
         Role: "teacher" | "staff" | "student" | "parent";
-        /** @description Members holding each role (a member with two roles counts in both). */
+        /**
+         * @description Members holding each role (a member with two roles counts in both); or people of the
+         *     journal waiting, by the role their record gives.
+         */
         RoleCounts: {
             /** Format: int32 */
             teacher: number;
@@ -4492,6 +4550,7 @@ export interface components {
         /**
          * @description A person of the school's journal.
          * @example {
+         *       "child_ids": [],
          *       "class_ids": [
          *         "01m115ebsrwdyfqatyynem1n18"
          *       ],
@@ -4525,10 +4584,18 @@ export interface components {
             user_id?: string | null;
             linked_at?: null | components["schemas"]["Timestamp"];
             invited_at?: null | components["schemas"]["Timestamp"];
-            /** @description The classes their enrollments place them in. */
+            /**
+             * @description The classes their enrollments place them in; for a parent, their children's
+             *     current classes.
+             */
             class_ids: string[];
             /** @description The courses (the journal's scheduled classes) their enrollments place them in. */
             course_ids: string[];
+            /**
+             * @description A parent's children: the records (sourcedIds) the journal names as theirs
+             *     (`agentSourcedIds`) that it has; empty for the others.
+             */
+            child_ids: string[];
         };
         /** @description A refused row (or file): where and why, for a school admin. */
         RowProblem: {
@@ -4602,7 +4669,16 @@ export interface components {
          *         },
          *         "total": 1874
          *       },
-         *       "pending_join_requests": 3
+         *       "pending_join_requests": 3,
+         *       "waiting": {
+         *         "by_role": {
+         *           "parent": 95,
+         *           "staff": 1,
+         *           "student": 112,
+         *           "teacher": 6
+         *         },
+         *         "total": 214
+         *       }
          *     }
          */
         Summary: {
@@ -4617,6 +4693,8 @@ export interface components {
             pending_join_requests: number;
             invite_links: components["schemas"]["LinkCounts"];
             invitations: components["schemas"]["InvitationCounts"];
+            /** @description The people of the school's journal nobody has joined as yet. */
+            waiting: components["schemas"]["WaitingCounts"];
             files: components["schemas"]["FileCounts"];
             /**
              * Format: int64
@@ -4676,6 +4754,18 @@ export interface components {
                 [key: string]: string;
             };
             expires_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description The people of the school's journal (imported records) nobody has joined as yet, by the
+         *     role the journal gives. A record counts from its import until someone joins as it
+         *     (accepts its offer, or an admin accepts their request to link by journal login), or
+         *     the journal deletes it. One whose offer was declined still counts: nothing tells the
+         *     school that an address is registered.
+         */
+        WaitingCounts: {
+            /** Format: int32 */
+            total: number;
+            by_role: components["schemas"]["RoleCounts"];
         };
     };
     responses: never;
@@ -12258,6 +12348,11 @@ export interface operations {
     stats_employees: {
         parameters: {
             query?: {
+                /**
+                 * @description `last_active`: never active first, then the longest inactive; absent: members by user ID, then those who have not joined
+                 * @example last_active
+                 */
+                sort?: string;
                 /** @description 1-200, default 50 */
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
@@ -12278,6 +12373,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "active_days_30": 0,
+                     *           "announcements": 0,
+                     *           "class_ids": [
+                     *             "01m115ecvwas7wzwvqnhd05es9"
+                     *           ],
+                     *           "files": 0,
+                     *           "joined_at": null,
+                     *           "last_active_at": null,
+                     *           "linked": false,
+                     *           "name": "Олег Кузнецов",
+                     *           "position": "Учитель",
+                     *           "posts": 0,
+                     *           "roles": [
+                     *             {
+                     *               "class_ids": [
+                     *                 "01m115ecvwas7wzwvqnhd05es9"
+                     *               ],
+                     *               "position": "Учитель",
+                     *               "role": "teacher"
+                     *             }
+                     *           ],
+                     *           "roster_id": "t-1077",
+                     *           "user_id": null
+                     *         },
+                     *         {
+                     *           "active_days_30": 0,
+                     *           "announcements": 0,
+                     *           "class_ids": [],
+                     *           "files": 0,
+                     *           "joined_at": "2026-09-01T07:05:41.112Z",
+                     *           "last_active_at": "2026-10-14T11:20:03.517Z",
+                     *           "linked": true,
+                     *           "name": "Наталья Орлова",
+                     *           "position": "Завуч",
+                     *           "posts": 2,
+                     *           "roles": [
+                     *             {
+                     *               "class_ids": [],
+                     *               "position": "Завуч",
+                     *               "role": "staff"
+                     *             }
+                     *           ],
+                     *           "roster_id": null,
+                     *           "user_id": "3f1a9c27-6b4e-4d8a-a2c5-7e9b0d1f6a35"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_EmployeeView"];
                 };
             };
@@ -12317,7 +12465,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            /** @description `validation_failed`: sort is not last_active */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12983,6 +13131,51 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "child_ids": [],
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "course_ids": [
+                     *             "01m1dvv999dyd4str94fezzgfg"
+                     *           ],
+                     *           "email": "artem.volkov@mail.ru",
+                     *           "id": "u-10288",
+                     *           "identifier": "volkov.a",
+                     *           "invited_at": "2026-12-06T08:14:09.388Z",
+                     *           "linked": false,
+                     *           "linked_at": null,
+                     *           "name": "Артём Волков",
+                     *           "role": "student",
+                     *           "roster_role": "student",
+                     *           "user_id": null
+                     *         },
+                     *         {
+                     *           "child_ids": [
+                     *             "u-10288"
+                     *           ],
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "course_ids": [],
+                     *           "email": "e.volkova@mail.ru",
+                     *           "id": "g-20411",
+                     *           "identifier": null,
+                     *           "invited_at": null,
+                     *           "linked": false,
+                     *           "linked_at": null,
+                     *           "name": "Елена Волкова",
+                     *           "role": "parent",
+                     *           "roster_role": "guardian",
+                     *           "user_id": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
                     "application/json": components["schemas"]["Page_RosterPersonView"];
                 };
             };

@@ -225,7 +225,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         roles: m.roles.clone(),
     };
     let by = &caller.member.user_id;
-    let record = journal.as_ref().map(|(p, _)| p.sourced_id.as_str());
+    let record = journal.as_ref().map(|(p, _)| (p.sourced_id.as_str(), p.role));
     let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m), record };
     let answer = decide(&ctx, &request, decision, audit, event).await?;
     if let Some(link) = &r.link_id {

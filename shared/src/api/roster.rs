@@ -3,6 +3,8 @@
 //! sign-in email differs from their record's asks to link it by their journal login,
 //! which an admin confirms as a join request.
 
+use std::collections::{BTreeSet, HashMap};
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,7 +40,8 @@ const RESEND_AFTER: time::Duration = time::Duration::hours(1);
     "linked_at": null,
     "invited_at": "2026-12-06T08:14:09.388Z",
     "class_ids": ["01m115ebsrwdyfqatyynem1n18"],
-    "course_ids": ["01m1dvv999dyd4str94fezzgfg"]
+    "course_ids": ["01m1dvv999dyd4str94fezzgfg"],
+    "child_ids": []
 }))]
 pub struct RosterPersonView {
     /// Their sourcedId in the journal.
@@ -56,14 +59,37 @@ pub struct RosterPersonView {
     pub linked_at: Option<Timestamp>,
     /// When a roster invitation was last sent to them.
     pub invited_at: Option<Timestamp>,
-    /// The classes their enrollments place them in.
+    /// The classes their enrollments place them in; for a parent, their children's
+    /// current classes.
     pub class_ids: Vec<String>,
     /// The courses (the journal's scheduled classes) their enrollments place them in.
     pub course_ids: Vec<String>,
+    /// A parent's children: the records (sourcedIds) the journal names as theirs
+    /// (`agentSourcedIds`) that it has; empty for the others.
+    pub child_ids: Vec<String>,
 }
 
-impl From<&RosterPerson> for RosterPersonView {
-    fn from(p: &RosterPerson) -> Self {
+/// The current class of each child the parents among `people` name, by sourcedId (a
+/// child without a class maps to none): one batch read a hundred children, none without
+/// parents.
+async fn children(
+    ctx: &Ctx,
+    org: &OrgId,
+    people: &[RosterPerson],
+) -> Result<HashMap<String, Option<String>>, ApiError> {
+    let named: BTreeSet<String> =
+        people.iter().filter(|p| p.role == Role::Parent).flat_map(|p| p.agent_ids.iter().cloned()).collect();
+    if named.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = ctx.store().roster_people(org, &named.into_iter().collect::<Vec<_>>()).await?;
+    Ok(found.into_iter().map(|(id, c)| (id, c.record.student_class().map(str::to_owned))).collect())
+}
+
+impl RosterPersonView {
+    /// The record as admins see it; `children` gives the classes of the children a parent
+    /// names ([`children`]).
+    fn of(p: &RosterPerson, children: &HashMap<String, Option<String>>) -> Self {
         let (mut class_ids, mut course_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
         for place in p.places.values() {
             let (list, id) = match &place.course_id {
@@ -72,6 +98,19 @@ impl From<&RosterPerson> for RosterPersonView {
             };
             if !list.contains(id) {
                 list.push(id.clone());
+            }
+        }
+        let mut child_ids: Vec<String> = Vec::new();
+        if p.role == Role::Parent {
+            for id in p.agent_ids.iter().filter(|id| children.contains_key(*id)) {
+                if let Some(Some(class)) = children.get(id) {
+                    if !class_ids.contains(class) {
+                        class_ids.push(class.clone());
+                    }
+                }
+                if !child_ids.contains(id) {
+                    child_ids.push(id.clone());
+                }
             }
         }
         RosterPersonView {
@@ -87,6 +126,7 @@ impl From<&RosterPerson> for RosterPersonView {
             invited_at: p.invited_at,
             class_ids,
             course_ids,
+            child_ids,
         }
     }
 }
@@ -101,12 +141,49 @@ fn record_id(req: &ApiRequest) -> Result<String, ApiError> {
 
 /// The organization's people from its journal (admins): all, or with `linked=false`
 /// those still waiting to join (with `linked=true` those who joined). A page may hold
-/// fewer than `limit` with a cursor to go on.
+/// fewer than `limit` with a cursor to go on. A parent's record lists their children
+/// (`child_ids`) and the children's classes (`class_ids`): one more batch read a page
+/// with parents (a hundred children a read).
 #[utoipa::path(get, path = "/v1/orgs/{org}/roster", tag = "imports",
     params(("org" = String, Path, description = "organization ID"),
            ("linked" = Option<bool>, Query, description = "`false`: those still waiting; `true`: those who joined"),
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, description = "A page of roster records", body = Page<RosterPersonView>),
+    responses((status = 200, description = "A page of roster records", body = Page<RosterPersonView>,
+               example = json!({
+                   "items": [
+                       {
+                           "id": "u-10288",
+                           "name": "Артём Волков",
+                           "role": "student",
+                           "roster_role": "student",
+                           "email": "artem.volkov@mail.ru",
+                           "identifier": "volkov.a",
+                           "linked": false,
+                           "user_id": null,
+                           "linked_at": null,
+                           "invited_at": "2026-12-06T08:14:09.388Z",
+                           "class_ids": ["01m115ebsrwdyfqatyynem1n18"],
+                           "course_ids": ["01m1dvv999dyd4str94fezzgfg"],
+                           "child_ids": []
+                       },
+                       {
+                           "id": "g-20411",
+                           "name": "Елена Волкова",
+                           "role": "parent",
+                           "roster_role": "guardian",
+                           "email": "e.volkova@mail.ru",
+                           "identifier": null,
+                           "linked": false,
+                           "user_id": null,
+                           "linked_at": null,
+                           "invited_at": null,
+                           "class_ids": ["01m115ebsrwdyfqatyynem1n18"],
+                           "course_ids": [],
+                           "child_ids": ["u-10288"]
+                       }
+                   ],
+                   "next_cursor": null
+               })),
               (status = 422, description = "`validation_failed`: `linked` is not true or false")))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let linked = match req.query_param("linked") {
@@ -119,7 +196,8 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, _) = member_and(&ctx, &req, &[]).await?;
     caller.require_admin("see the school's journal")?;
     let (people, next) = ctx.store().roster_page(&caller.org.id, linked?, &page?).await?;
-    ApiResponse::ok(&Page::new(people.iter().map(RosterPersonView::from).collect(), next))
+    let children = children(&ctx, &caller.org.id, &people).await?;
+    ApiResponse::ok(&Page::new(people.iter().map(|p| RosterPersonView::of(p, &children)).collect(), next))
 }
 
 /// Sends a waiting person their roster invitation email again (admins): the email of
@@ -174,7 +252,8 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         }
     }
     person.invited_at = Some(now);
-    ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::from(&person))
+    let children = children(&ctx, &caller.org.id, std::slice::from_ref(&person)).await?;
+    ApiResponse::json(http::StatusCode::ACCEPTED, &RosterPersonView::of(&person, &children))
 }
 
 /// A request to link a roster record.

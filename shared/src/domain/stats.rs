@@ -5,12 +5,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::files::ORG_QUOTA;
-use super::{InviteLink, Org, Timestamp};
+use super::{InviteLink, Org, Role, Timestamp};
 
 /// How many days the activity figures cover.
 pub const ACTIVITY_DAYS: usize = 30;
 
-/// The per-day counts a summary reads.
+/// The counts a summary reads beside the organization: per day, and the journal's people
+/// waiting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayCounts {
     /// The days, today first (`2026-12-06`).
@@ -21,15 +22,41 @@ pub struct DayCounts {
     pub active: Vec<u64>,
     /// Invitations pending now.
     pub pending_invitations: u64,
+    /// The journal's people nobody has joined as yet.
+    pub waiting: WaitingCounts,
 }
 
-/// Members holding each role (a member with two roles counts in both).
-#[derive(Debug, Serialize, ToSchema)]
+/// The roles, in the order of [`RoleCounts`].
+pub const WAITING_ROLES: [Role; 4] = [Role::Teacher, Role::Staff, Role::Student, Role::Parent];
+
+/// Members holding each role (a member with two roles counts in both); or people of the
+/// journal waiting, by the role their record gives.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct RoleCounts {
     pub teacher: u32,
     pub staff: u32,
     pub student: u32,
     pub parent: u32,
+}
+
+/// The people of the school's journal (imported records) nobody has joined as yet, by the
+/// role the journal gives. A record counts from its import until someone joins as it
+/// (accepts its offer, or an admin accepts their request to link by journal login), or
+/// the journal deletes it. One whose offer was declined still counts: nothing tells the
+/// school that an address is registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WaitingCounts {
+    pub total: u32,
+    pub by_role: RoleCounts,
+}
+
+impl WaitingCounts {
+    pub fn of(by_role: RoleCounts) -> Self {
+        let total = [by_role.teacher, by_role.staff, by_role.student, by_role.parent]
+            .into_iter()
+            .fold(0u32, u32::saturating_add);
+        WaitingCounts { total, by_role }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,6 +100,7 @@ pub struct InvitationCounts {
     "pending_join_requests": 3,
     "invite_links": {"active": 4, "uses": 57},
     "invitations": {"pending": 41},
+    "waiting": {"total": 214, "by_role": {"teacher": 6, "staff": 1, "student": 112, "parent": 95}},
     "files": {"count": 318, "bytes": 1876543210, "quota_bytes": 10737418240_u64},
     "active_7d": 1210,
     "active_30d": 1652,
@@ -86,6 +114,8 @@ pub struct Summary {
     pub pending_join_requests: u32,
     pub invite_links: LinkCounts,
     pub invitations: InvitationCounts,
+    /// The people of the school's journal nobody has joined as yet.
+    pub waiting: WaitingCounts,
     pub files: FileCounts,
     /// Members who used the organization's pages on one of the last 7 days (UTC, today
     /// included); a member removed since still counts for the days they were active.
@@ -121,6 +151,7 @@ impl Summary {
                 uses: active.iter().map(|l| u64::from(l.uses)).sum(),
             },
             invitations: InvitationCounts { pending: days.pending_invitations },
+            waiting: days.waiting.clone(),
             files: FileCounts {
                 count: o.file_count,
                 bytes: o.storage_bytes.saturating_sub(o.reserved_bytes),

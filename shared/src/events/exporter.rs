@@ -342,7 +342,8 @@ fn summary(sink: &mut Sink, w: &Words, s: &Summary, counts: &crate::domain::stat
     Ok(1 + figures.len() as u64 + counts.days.len() as u64)
 }
 
-/// The employees, page by page: each page's rows go out before the next is read.
+/// The employees, page by page: each page's rows go out before the next is read. The
+/// members first, then the journal's teachers and staff who have not joined yet.
 async fn employees(
     ctx: &Ctx,
     clock: &mut Clock,
@@ -395,6 +396,42 @@ async fn employees(
                 Cell::Number(m.post_count),
                 Cell::Number(m.announcement_count),
                 Cell::Number(m.file_count),
+            ])?;
+            rows += 1;
+        }
+        sink.drain(out).await?;
+        match next {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    // Then the journal's teachers and staff who have not joined: the same columns, empty
+    // where they have nothing yet (joined, last active), their activity 0.
+    let mut page = PageQuery { limit: PAGE, cursor: None };
+    loop {
+        let (people, next) = clock.store(store.waiting_employees(org, &page)).await?;
+        let taught: Vec<Vec<String>> = people.iter().map(|p| p.taught().0).collect();
+        let unknown: std::collections::BTreeSet<String> =
+            taught.iter().flatten().filter(|id| !class_names.contains_key(*id)).cloned().collect();
+        if !unknown.is_empty() {
+            for c in clock.store(store.classes_by_id(org, &unknown)).await? {
+                class_names.insert(c.id.clone(), c.name.clone());
+            }
+        }
+        for (p, ids) in people.iter().zip(&taught) {
+            let classes: Vec<&str> = ids.iter().filter_map(|id| class_names.get(id).map(String::as_str)).collect();
+            let position = crate::domain::imports::position(p.role, &p.roster_role, p.language);
+            sink.row(&[
+                Cell::Text(p.name.clone()),
+                Cell::from(role_name(p.role, w.lang)),
+                position.map_or(Cell::Empty, Cell::from),
+                Cell::Text(classes.join(", ")),
+                Cell::Empty,
+                Cell::Empty,
+                Cell::Number(0),
+                Cell::Number(0),
+                Cell::Number(0),
+                Cell::Number(0),
             ])?;
             rows += 1;
         }

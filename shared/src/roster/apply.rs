@@ -42,6 +42,8 @@ const MAX_ID: usize = 200;
 const QUOTED: usize = 120;
 /// The children (or parents) one person's row may name.
 const MAX_AGENTS: usize = 50;
+/// How many times a row's write is tried when its record changes meanwhile.
+const MAX_TRIES: usize = 3;
 /// How often a running import shows its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
@@ -525,13 +527,7 @@ impl<'a> Applier<'a> {
         let org = &self.org.id;
         if u.status == Status::ToBeDeleted {
             let Some(stored) = stored else { return Ok(Outcome::Unchanged) };
-            if let Some(user) = &stored.record.user_id {
-                if let Some(m) = store.membership(org, user).await? {
-                    super::link::leave(self.ctx, &self.org, &m, &self.actor).await?;
-                }
-            }
-            store.delete_roster_person(org, &u.sourced_id).await?;
-            return Ok(Outcome::Deleted);
+            return self.delete_person(stored.record.clone()).await;
         }
         let name: String = u.full_name().chars().take(200).collect();
         let identifier = u.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty());
@@ -561,7 +557,7 @@ impl<'a> Applier<'a> {
             return self.seen_again(line, &u.sourced_id, &roster_sk(&u.sourced_id), Outcome::Unchanged).await;
         }
         let now = Timestamp::now();
-        let person = RosterPerson {
+        let mut person = RosterPerson {
             org_id: org.clone(),
             sourced_id: u.sourced_id.clone(),
             role: u.role,
@@ -583,13 +579,48 @@ impl<'a> Applier<'a> {
             created_at: now,
             updated_at: now,
         };
-        let email_changed = stored.is_some_and(|s| s.record.email != person.email);
-        match store.put_roster_person(&person, &fp, &self.seen, self.dirty(), email_changed).await {
-            Ok(()) if stored.is_some() => Ok(Outcome::Updated),
-            Ok(()) => Ok(Outcome::Created),
-            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &u.sourced_id)),
-            Err(e) => Err(row_error(e)),
+        // The record as read; read again when it changed meanwhile (joined as, say).
+        let mut before = stored.map(|s| s.record.clone());
+        for _ in 0..MAX_TRIES {
+            person.offer_id = before.as_ref().and_then(|b| b.offer_id.clone());
+            let email_changed = before.as_ref().is_some_and(|b| b.email != person.email);
+            let written =
+                store.put_roster_person(&person, before.as_ref(), &fp, &self.seen, self.dirty(), email_changed).await;
+            return match written {
+                Ok(()) if before.is_some() => Ok(Outcome::Updated),
+                Ok(()) => Ok(Outcome::Created),
+                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &u.sourced_id)),
+                Err(RowWriteError::Changed) => {
+                    before = store.roster_person(org, &u.sourced_id).await?;
+                    continue;
+                }
+                Err(e) => Err(row_error(e)),
+            };
         }
+        Err(StoreError::Other(format!("roster record {} kept changing while being written", u.sourced_id)))
+    }
+
+    /// Deletes a person's record (a journal member who joined as it leaves first), read
+    /// again when it changed meanwhile.
+    async fn delete_person(&self, mut record: RosterPerson) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        for _ in 0..MAX_TRIES {
+            if let Some(user) = &record.user_id {
+                if let Some(m) = store.membership(org, user).await? {
+                    super::link::leave(self.ctx, &self.org, &m, &self.actor).await?;
+                }
+            }
+            match store.delete_roster_person(org, &record).await {
+                Ok(()) => return Ok(Outcome::Deleted),
+                Err(RowWriteError::Changed) => match store.roster_person(org, &record.sourced_id).await? {
+                    Some(now) => record = now,
+                    None => return Ok(Outcome::Deleted),
+                },
+                Err(e) => return Err(row_error(e)),
+            }
+        }
+        Err(StoreError::Other(format!("roster record {} kept changing while being deleted", record.sourced_id)))
     }
 
     async fn enrollments(&mut self, chunk: Vec<(u64, Row)>) -> Result<(), StoreError> {

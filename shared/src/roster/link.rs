@@ -12,7 +12,8 @@ use crate::domain::{
 };
 use crate::domain::{Role, RoleGrant, UserId};
 use crate::store::groups::{AddRecord, Entry, GroupError};
-use crate::store::members::{Existing, Joined, MemberError};
+use crate::store::members::{Existing, MemberError};
+use crate::store::roster::RecordJoinError;
 use crate::store::StoreError;
 use crate::Ctx;
 
@@ -94,8 +95,9 @@ pub async fn grants(ctx: &Ctx, p: &RosterPerson) -> Result<Option<Vec<RoleGrant>
 
 /// The owner of the record's email accepts its offer (their own consent, R4.7): they
 /// become a member with the record's roles and classes (`source: journal`), and the
-/// record is linked to them in the same transaction, on the condition that nobody joined
-/// as it and it still names `email` (their verified address). Then they lead the classes
+/// record is linked to them (and leaves the waiting counts) in the same transaction, on
+/// the condition that nobody joined as it and it still names `email` (their verified
+/// address). Then they lead the classes
 /// and take the courses the journal gives them.
 pub async fn accept_offer(
     ctx: &Ctx,
@@ -115,27 +117,26 @@ pub async fn accept_offer(
     let audit = AuditEntry::new(&org.id, &actor, "invitation.accept", "roster", &p.sourced_id).after(m.summary());
     let mut pending = None;
     loop {
-        let joined = Joined { pending: pending.as_ref(), by: &user.id, record: Some((&p.sourced_id, Some(email))) };
-        match ctx.store().add_member(&m, joined, Some(&audit), None).await {
+        match ctx.store().join_as_record(&m, p, email, pending.as_ref(), &audit).await {
             Ok(()) => break,
-            Err(MemberError::AlreadyMember) => {
-                if !ctx.store().link_roster_person(&org.id, &p.sourced_id, &user.id, email, Timestamp::now()).await? {
+            Err(RecordJoinError::AlreadyMember) => {
+                if !ctx.store().link_roster_person(&org.id, p, &user.id, email, Timestamp::now()).await? {
                     return Err(OfferError::NotOpen);
                 }
                 let current = ctx.store().membership(&org.id, &user.id).await?;
                 return current.map(Accepted::AlreadyMember).ok_or(OfferError::NotOpen);
             }
-            Err(MemberError::RecordTaken) => return Err(OfferError::NotOpen),
+            Err(RecordJoinError::RecordTaken) => return Err(OfferError::NotOpen),
             // A join request of theirs ends with the membership: read it and go again.
-            Err(MemberError::HasPendingRequest) if pending.is_none() => {
+            Err(RecordJoinError::HasPendingRequest) if pending.is_none() => {
                 pending = ctx.store().pending_join_request(&org.id, &user.id).await?;
                 if pending.is_none() {
                     return Err(OfferError::Busy);
                 }
             }
-            Err(MemberError::HasPendingRequest) => return Err(OfferError::Busy),
-            Err(MemberError::ClassUnavailable(_)) => return Err(OfferError::NoRoleYet),
-            Err(e) => return Err(member_store_error(e).into()),
+            Err(RecordJoinError::HasPendingRequest) => return Err(OfferError::Busy),
+            Err(RecordJoinError::ClassUnavailable(_)) => return Err(OfferError::NoRoleYet),
+            Err(RecordJoinError::Store(e)) => return Err(e.into()),
         }
     }
     lead_classes(ctx, org, p, &user.id, &actor).await?;

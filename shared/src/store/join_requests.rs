@@ -6,15 +6,15 @@
 use super::items::{member_key, pending_item, pending_key, request_item, request_key, PendingGuard};
 use super::keys::*;
 use super::pieces::{
-    add_audit, add_event, count_within, link_roster_record, move_counts, put_new_member, still_pending, use_link,
-    Counts, NewMemberFailure,
+    add_audit, add_event, count_within, link_record, move_counts, put_new_member, still_pending, use_link, Counts,
+    NewMemberFailure,
 };
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::join_requests::{ADMIN_MAIL_INTERVAL_SECS, DAILY_ROSTER_LINKS};
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent};
-use crate::domain::{RoleGrant, Timestamp, UserId};
+use crate::domain::{Role, RoleGrant, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// How a pending request ends.
@@ -25,9 +25,10 @@ pub struct Decision<'a> {
     pub by: &'a UserId,
     /// For an acceptance: the membership it creates.
     pub new_member: Option<&'a Membership>,
-    /// For an acceptance of a login request: the roster record (sourcedId) they join as,
-    /// linked to them in the same transaction while nobody has joined as it.
-    pub record: Option<&'a str>,
+    /// For an acceptance of a login request: the roster record (sourcedId) they join as
+    /// and the role it gives, linked to them in the same transaction while nobody has
+    /// joined as it and it gives that role (out of the waiting counts).
+    pub record: Option<(&'a str, Role)>,
 }
 
 /// Why a join request could not be written.
@@ -260,7 +261,7 @@ impl Store {
             reason,
             // An acceptance records the roles it gave and the record it linked.
             roles: new_member.map_or_else(|| r.roles.clone(), |m| m.roles.clone()),
-            roster_id: record.map(str::to_owned).or_else(|| r.roster_id.clone()),
+            roster_id: record.map(|(id, _)| id.to_owned()).or_else(|| r.roster_id.clone()),
             decided_at: Some(now),
             decided_by: Some(decided_by.to_string()),
             version: r.version + 1,
@@ -273,8 +274,8 @@ impl Store {
         move_counts(&mut tx, &r.org_id, counts)?;
         if let Some(m) = new_member {
             meanings.extend(put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())));
-            if let Some(record) = record {
-                let at = link_roster_record(&mut tx, &r.org_id, record, &m.user_id, None, now)?;
+            if let Some((record, role)) = record {
+                let at = link_record(&mut tx, &r.org_id, record, role, &m.user_id, None, now)?;
                 meanings.push((at, RequestError::RecordTaken));
             }
         }

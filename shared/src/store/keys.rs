@@ -97,6 +97,21 @@ pub const ROSTERDIRTY_PREFIX: &str = "ROSTERDIRTY#";
 /// A member found by a word of their name (`MSEARCH#<word>#<sub>`) or by their address
 /// (`MSEARCH#<email>#<sub>#EMAIL`): a prefix search is one query on the sort key.
 pub const MSEARCH_PREFIX: &str = "MSEARCH#";
+/// A teacher or staff member of the journal nobody has joined as yet
+/// (`ROSTERWAIT#<sourcedId>`): the waiting employees, listed without reading the other
+/// records. Written and removed in the transactions that make and end the waiting.
+pub const ROSTERWAIT_PREFIX: &str = "ROSTERWAIT#";
+/// The records a member joined as (`ROSTERUSER#<sub>`, `sourced_ids`: a string set).
+pub const ROSTERUSER_PREFIX: &str = "ROSTERUSER#";
+/// The journal's people nobody has joined as yet, counted by role (`ROSTERCOUNT#<shard>`,
+/// `waiting_<role>`), and the records joined as (`linked`): a record counts on the shard
+/// of its sourcedId, so that an import's parallel rows seldom write one counter item at
+/// once.
+pub const ROSTERCOUNT_PREFIX: &str = "ROSTERCOUNT#";
+/// How many shards the waiting counts are kept in.
+pub const ROSTERCOUNT_SHARDS: u32 = 16;
+/// The attribute of those counts that counts the records joined as (`linked`).
+pub const LINKED_COUNT: &str = "linked";
 /// What a roster record's last write from an import was (a digest of its row), and
 /// which run of an import last read its row.
 pub const FINGERPRINT: &str = "fp";
@@ -147,6 +162,39 @@ pub fn roster_class_sk(sourced_id: &str) -> String {
 
 pub fn roster_enrollment_sk(sourced_id: &str) -> String {
     format!("{ROSTERENROL_PREFIX}{sourced_id}")
+}
+
+pub fn roster_wait_sk(sourced_id: &str) -> String {
+    format!("{ROSTERWAIT_PREFIX}{sourced_id}")
+}
+
+pub fn roster_user_sk(user: &UserId) -> String {
+    format!("{ROSTERUSER_PREFIX}{user}")
+}
+
+/// The shard of the waiting counts a record counts on (FNV-1a of its sourcedId: stable
+/// across builds).
+pub fn roster_count_shard(sourced_id: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in sourced_id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h % ROSTERCOUNT_SHARDS
+}
+
+pub fn roster_count_sk(shard: u32) -> String {
+    format!("{ROSTERCOUNT_PREFIX}{shard}")
+}
+
+/// The attribute of the waiting counts for a role (`waiting_teacher`).
+pub fn waiting_attr(role: crate::domain::Role) -> &'static str {
+    use crate::domain::Role;
+    match role {
+        Role::Teacher => "waiting_teacher",
+        Role::Staff => "waiting_staff",
+        Role::Student => "waiting_student",
+        Role::Parent => "waiting_parent",
+    }
 }
 
 /// `sourced_id` empty: the prefix of the import's marks.

@@ -25,6 +25,9 @@
 //! | invitation guard | `ORG#<org>` | `INVITEPENDING#<email>` (one pending a person; ttl as its invitation's) |
 //! | invitation emails of a day | `ORG#<org>` | `MAILDAY#<day>` (email and roster invitations: the daily budget; ttl) |
 //! | roster person | `ORG#<org>` | `ROSTER#<sourcedId>` (gsi2: `INVITEMAIL#<email>` / `INVITE#<offer>`, the offer beside the address's invitations; gsi1: `ROSTERIDENT#<org>#<login>`) |
+//! | waiting employee | `ORG#<org>` | `ROSTERWAIT#<sourcedId>` (a teacher or staff record nobody has joined as; in the record's transactions) |
+//! | a member's records | `ORG#<org>` | `ROSTERUSER#<sub>` (`sourced_ids`: the records they joined as) |
+//! | roster counts | `ORG#<org>` | `ROSTERCOUNT#<0-15>` (`waiting_<role>`, `linked`; a record counts on the shard of its sourcedId) |
 //! | admins mailed of a requester | `ORG#<org>` | `JOINMAIL#<sub>` (once an hour; ttl) |
 //! | announcement emails of an hour | `ORG#<org>` | `ANNOUNCEMAIL#<group>#<hour>` (ttl) |
 //! | organizations created on a day | `USER#<sub>` | `ORGSCREATED#<day>` (ttl) |

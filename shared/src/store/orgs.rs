@@ -8,14 +8,14 @@ use super::items::{
 };
 use super::keys::{
     active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, orgs_created_sk,
-    post_sk, roster_sk, user_pk,
+    post_sk, roster_count_sk, roster_sk, user_pk, waiting_attr, LINKED_COUNT, ROSTERCOUNT_SHARDS,
 };
 use super::pieces::{add_audit, count_active, count_within, put_search_items};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
 use super::{Store, StoreError};
 use crate::domain::invitations::VALID_DAYS;
 use crate::domain::org::DAILY_ORGS_PER_PERSON;
-use crate::domain::stats::{DayCounts, ACTIVITY_DAYS};
+use crate::domain::stats::{DayCounts, RoleCounts, WaitingCounts, ACTIVITY_DAYS, WAITING_ROLES};
 use crate::domain::{
     AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
     OrgProfile, Phone, Post, PostKind, Timestamp,
@@ -46,6 +46,8 @@ pub enum Also {
     Import(String),
     /// A roster record (by sourcedId).
     RosterPerson(String),
+    /// A shard of the roster's counts (people nobody has joined as, records joined as).
+    WaitingCount(u32),
 }
 
 impl Also {
@@ -65,6 +67,7 @@ impl Also {
             Also::ExportSlot(user, slot) => key(org_pk(org), export_slot_sk(user, *slot)),
             Also::Import(id) => key(org_pk(org), import_sk(id)),
             Also::RosterPerson(id) => key(org_pk(org), roster_sk(id)),
+            Also::WaitingCount(shard) => key(org_pk(org), roster_count_sk(*shard)),
         }
     }
 }
@@ -132,6 +135,29 @@ impl Read {
         Ok(count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0).max(0) as u64)
     }
 
+    /// The sum of an attribute over the shards of the roster's counts read
+    /// ([`roster_count_reads`]), 0 when none was.
+    fn roster_count(&self, attr: &str) -> Result<u32, StoreError> {
+        let mut sum = 0i64;
+        for shard in 0..ROSTERCOUNT_SHARDS {
+            let item = key(org_pk(self.org()?), roster_count_sk(shard));
+            let count = self.items.get(&key_of(&item)).and_then(|i| i.get(attr)).and_then(|v| v.as_n().ok());
+            sum += count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0);
+        }
+        Ok(u32::try_from(sum.max(0)).unwrap_or(u32::MAX))
+    }
+
+    /// The journal's people nobody has joined as yet, by role.
+    pub fn waiting(&mut self) -> Result<WaitingCounts, StoreError> {
+        let [teacher, staff, student, parent] = WAITING_ROLES.map(|role| self.roster_count(waiting_attr(role)));
+        Ok(WaitingCounts::of(RoleCounts { teacher: teacher?, staff: staff?, student: student?, parent: parent? }))
+    }
+
+    /// How many of the journal's records members joined as.
+    pub fn linked_records(&mut self) -> Result<u32, StoreError> {
+        self.roster_count(LINKED_COUNT)
+    }
+
     /// How many members were last active on `day`.
     pub fn active_on(&mut self, day: &str) -> Result<u64, StoreError> {
         self.counter(active_day_sk(day), "members")
@@ -177,6 +203,12 @@ impl Read {
         let key = key(org_pk(self.org()?), file_sk(status, group, id));
         self.take(key)
     }
+}
+
+/// The items of the roster's counts (waiting people by role, records joined as), to read
+/// with the membership check: one key a shard.
+pub fn roster_count_reads() -> Vec<Also> {
+    (0..ROSTERCOUNT_SHARDS).map(Also::WaitingCount).collect()
 }
 
 /// Why an organization was not created.
@@ -349,13 +381,15 @@ impl SummaryDays {
         }
     }
 
-    /// The items to read with the organization.
+    /// The items to read with the organization (with the counts of the journal's waiting
+    /// people: 2 + 30 + 15 + 16 keys, one batch read).
     pub fn reads(&self) -> Vec<Also> {
         self.past
             .iter()
             .cloned()
             .map(Also::ActiveDay)
             .chain(self.coming.iter().cloned().map(Also::InvitationsExpiring))
+            .chain(roster_count_reads())
             .collect()
     }
 
@@ -369,6 +403,7 @@ impl SummaryDays {
         for d in &self.coming {
             counts.pending_invitations += read.invitations_expiring_on(d)?;
         }
+        counts.waiting = read.waiting()?;
         Ok(counts)
     }
 }

@@ -10,8 +10,8 @@ use super::items::{
     org_key, pending_key, request_item, role_name, search_items, search_keys, to_value, EventRecord,
 };
 use super::keys::{
-    active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, GSI1PK, GSI1SK, MAILDAY_PREFIX,
-    TTL,
+    active_day_sk, classes_of_year_pk, invitations_expiring_sk, org_pk, roster_attr, roster_count_shard,
+    roster_count_sk, roster_user_sk, roster_wait_sk, waiting_attr, GSI1PK, GSI1SK, LINKED_COUNT, MAILDAY_PREFIX, TTL,
 };
 use super::tx::{b, key, key_of, n, s, Expr, Tx};
 use super::StoreError;
@@ -122,6 +122,10 @@ pub fn count_within(
 /// Links a roster record to the person joining as it, in the transaction that makes them
 /// a member: only while nobody has (and, for an offer accepted by its email's owner, while
 /// the record still names `email`). Returns the action's index.
+///
+/// It does not know the record's role, so it leaves the waiting counts, the waiting
+/// employees and the member's records as they were: the roster's own joins use
+/// [`link_record`], which keeps them.
 pub fn link_roster_record(
     tx: &mut Tx,
     org: &OrgId,
@@ -143,6 +147,99 @@ pub fn link_roster_record(
         expr = expr.value(":email", s(email));
     }
     tx.update(super::tx::key(org_pk(org), super::keys::roster_sk(sourced_id)), expr)
+}
+
+/// Links a waiting roster record that gives `role` to the person joining as it, in the
+/// transaction that makes them a member (or links a member): only while nobody has joined
+/// as it and it still gives that role (and, for an offer accepted by its email's owner,
+/// still names `email` and was not declined there). The record leaves the waiting counts
+/// (and the waiting employees) and is named among the member's records, in the same
+/// transaction. Returns the record's action's index.
+pub fn link_record(
+    tx: &mut Tx,
+    org: &OrgId,
+    sourced_id: &str,
+    role: Role,
+    user: &UserId,
+    email: Option<&str>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let mut condition = String::from("attribute_exists(pk) AND attribute_not_exists(user_id) AND #role = :role");
+    let mut expr = Expr::update("SET user_id = :user, linked_at = :now")
+        .name("#role", "role")
+        .value(":role", s(role_name(role)))
+        .value(":user", s(user.as_str()))
+        .value(":now", s(now.to_string()));
+    if let Some(email) = email {
+        condition.push_str(" AND email = :email AND (attribute_not_exists(declined) OR declined <> :email)");
+        expr = expr.value(":email", s(email));
+    }
+    expr.condition = Some(condition);
+    let at = tx.update(super::tx::key(org_pk(org), super::keys::roster_sk(sourced_id)), expr)?;
+    count_waiting(tx, org, sourced_id, &[(role, -1)], 1)?;
+    if waits_as_employee(role) {
+        mark_waiting_employee(tx, org, sourced_id, false)?;
+    }
+    name_record(tx, org, user, sourced_id, true)?;
+    Ok(at)
+}
+
+/// Whether a waiting record of `role` is listed among the waiting employees (teachers and
+/// staff, as the employees' statistics are).
+pub fn waits_as_employee(role: Role) -> bool {
+    matches!(role, Role::Teacher | Role::Staff)
+}
+
+/// Moves the counts of the journal's people nobody has joined as (`moves`: a role and by
+/// how much) and of the records joined as (`linked`), on the shard of the record's
+/// sourcedId; moves that cancel out write nothing. Returns the action's index, if any.
+pub fn count_waiting(
+    tx: &mut Tx,
+    org: &OrgId,
+    sourced_id: &str,
+    moves: &[(Role, i64)],
+    linked: i64,
+) -> Result<Option<usize>, StoreError> {
+    let mut by_role: BTreeMap<Role, i64> = BTreeMap::new();
+    for (role, delta) in moves {
+        *by_role.entry(*role).or_default() += delta;
+    }
+    by_role.retain(|_, delta| *delta != 0);
+    let mut counts: Vec<(&str, i64)> = by_role.into_iter().map(|(role, d)| (waiting_attr(role), d)).collect();
+    if linked != 0 {
+        counts.push((LINKED_COUNT, linked));
+    }
+    if counts.is_empty() {
+        return Ok(None);
+    }
+    let mut expr = Expr::default();
+    let mut adds = Vec::new();
+    for (i, (attr, delta)) in counts.into_iter().enumerate() {
+        adds.push(format!("#w{i} :w{i}"));
+        expr = expr.name(&format!("#w{i}"), attr).value(&format!(":w{i}"), n(delta));
+    }
+    expr.update = Some(format!("ADD {}", adds.join(", ")));
+    let shard = roster_count_sk(roster_count_shard(sourced_id));
+    Ok(Some(tx.update(super::tx::key(org_pk(org), shard), expr)?))
+}
+
+/// Lists a record among the waiting employees (`waiting`), or takes it off.
+pub fn mark_waiting_employee(tx: &mut Tx, org: &OrgId, sourced_id: &str, waiting: bool) -> Result<usize, StoreError> {
+    let key = super::tx::key(org_pk(org), roster_wait_sk(sourced_id));
+    if waiting {
+        let mut item = key;
+        item.insert("sourced_id".into(), s(sourced_id));
+        tx.put(item, None)
+    } else {
+        tx.delete(key, None)
+    }
+}
+
+/// Names a record among the records a member joined as (`add`), or no longer.
+pub fn name_record(tx: &mut Tx, org: &OrgId, user: &UserId, sourced_id: &str, add: bool) -> Result<usize, StoreError> {
+    let ids = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![sourced_id.to_string()]);
+    let update = if add { "ADD sourced_ids :ids" } else { "DELETE sourced_ids :ids" };
+    tx.update(super::tx::key(org_pk(org), roster_user_sk(user)), Expr::update(update).value(":ids", ids))
 }
 
 /// Adds an outbox event to a transaction.

@@ -15,12 +15,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::items::{class_item, class_name_item, course_item, course_key, from_item, to_value};
 use super::keys::*;
-use super::pieces::{add_event, class_changes, count_class, count_invitation_email, count_org, link_roster_record};
+use super::pieces::{
+    add_audit, add_event, class_changes, count_class, count_invitation_email, count_org, count_waiting,
+    end_or_check_pending, link_record, mark_waiting_employee, move_counts, name_record, put_new_member,
+    waits_as_employee, Counts, NewMemberFailure,
+};
 use super::read::KeyQuery;
 use super::tx::{key, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::imports::RosterPlace;
-use crate::domain::{Class, Course, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::domain::{
+    AuditEntry, Class, Course, JoinRequest, Membership, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId,
+};
 use crate::page::{Cursor, PageQuery};
 
 /// What sending a roster invitation did.
@@ -51,6 +57,64 @@ pub enum RowWriteError {
 impl From<StoreError> for RowWriteError {
     fn from(e: StoreError) -> Self {
         RowWriteError::Store(e)
+    }
+}
+
+/// Why joining as a record was refused.
+#[derive(Debug)]
+pub enum RecordJoinError {
+    AlreadyMember,
+    /// A class of the grants does not exist or has graduated.
+    ClassUnavailable(String),
+    /// Someone joined as the record meanwhile, or it no longer offers to the email or
+    /// gives the role read.
+    RecordTaken,
+    /// The person has a pending join request (or it changed): read it and pass it along.
+    HasPendingRequest,
+    Store(StoreError),
+}
+
+impl From<StoreError> for RecordJoinError {
+    fn from(e: StoreError) -> Self {
+        RecordJoinError::Store(e)
+    }
+}
+
+impl From<NewMemberFailure> for RecordJoinError {
+    fn from(f: NewMemberFailure) -> Self {
+        match f {
+            NewMemberFailure::AlreadyMember => RecordJoinError::AlreadyMember,
+            NewMemberFailure::ClassUnavailable(c) => RecordJoinError::ClassUnavailable(c),
+        }
+    }
+}
+
+/// Where a page of the employees' statistics starts: among the members (after their
+/// cursor), or among the waiting employees (after theirs, or at the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmployeesFrom {
+    Members(Option<Cursor>),
+    Waiting(Option<Cursor>),
+}
+
+impl EmployeesFrom {
+    /// Where a cursor of the employees' list of `org` points.
+    pub fn of(org: &OrgId, cursor: Option<Cursor>) -> Result<Self, StoreError> {
+        let Some(c) = cursor else { return Ok(EmployeesFrom::Members(None)) };
+        match c.0.get(SK).map(String::as_str) {
+            Some(ROSTERWAIT_PREFIX) if c.0.get(PK) == Some(&org_pk(org)) && c.0.len() == 2 => {
+                Ok(EmployeesFrom::Waiting(None))
+            }
+            Some(ROSTERWAIT_PREFIX) => Err(StoreError::InvalidCursor),
+            Some(sk) if sk.starts_with(ROSTERWAIT_PREFIX) => Ok(EmployeesFrom::Waiting(Some(c))),
+            _ => Ok(EmployeesFrom::Members(Some(c))),
+        }
+    }
+
+    /// The cursor of the first waiting employee of `org` (for a page the members filled
+    /// to the end).
+    pub fn first_waiting(org: &OrgId) -> Cursor {
+        Cursor([(PK.to_string(), org_pk(org)), (SK.to_string(), ROSTERWAIT_PREFIX.to_string())].into())
     }
 }
 
@@ -120,9 +184,10 @@ fn tracked<T: serde::Serialize>(record: &T, key: Item, fp: &str, seen: &str) -> 
     Ok(item)
 }
 
-/// Which person an import has yet to settle (`ROSTERDIRTY#<import>#<sourcedId>`).
+/// An item that names a person by sourcedId: whom an import has yet to settle
+/// (`ROSTERDIRTY#<import>#<sourcedId>`), a waiting employee (`ROSTERWAIT#<sourcedId>`).
 #[derive(Debug, serde::Deserialize)]
-struct DirtyMark {
+struct Mark {
     sourced_id: String,
 }
 
@@ -179,10 +244,14 @@ impl Store {
 
     /// Writes a person's row (what the journal says of them; their places and link stay
     /// as they are, and their invitation unless `email_changed`) and marks them for the
-    /// import `dirty`'s settling.
+    /// import `dirty`'s settling. `before` is the record as read: a new record counts among
+    /// the waiting (a teacher or staff member is listed among the waiting employees), a
+    /// waiting one whose role changes moves, in the same transaction, on the condition that
+    /// it is as read (`Changed` when not: read it again and retry).
     pub async fn put_roster_person(
         &self,
         p: &RosterPerson,
+        before: Option<&RosterPerson>,
         fp: &str,
         seen: &str,
         dirty: &str,
@@ -256,10 +325,45 @@ impl Store {
             update.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         expr.update = Some(update);
+        let mut moves = Vec::new();
+        match before {
+            // New: nobody has joined as it.
+            None => {
+                expr.condition = Some("attribute_not_exists(pk)".into());
+                moves.push((p.role, 1));
+            }
+            Some(b) if b.user_id.is_none() && b.role != p.role => {
+                let first = expr.condition.take().unwrap_or_default();
+                expr.condition = Some(format!("({first}) AND attribute_not_exists(user_id) AND #role = :before"));
+                expr = expr.value(":before", to_value(&b.role)?);
+                moves.extend([(b.role, -1), (p.role, 1)]);
+            }
+            Some(_) => {}
+        }
+        let waited = before.is_some_and(|b| b.user_id.is_none() && waits_as_employee(b.role));
+        let waits = before.is_none_or(|b| b.user_id.is_none()) && waits_as_employee(p.role);
         let mut tx = Tx::new(&self.table);
         tx.update(person_key(&p.org_id, &p.sourced_id), expr)?;
         mark_dirty(&mut tx, &p.org_id, dirty, &p.sourced_id)?;
-        tx.run_expecting(self, vec![(0, RowWriteError::Duplicate)]).await
+        count_waiting(&mut tx, &p.org_id, &p.sourced_id, &moves, 0)?;
+        if waited != waits {
+            mark_waiting_employee(&mut tx, &p.org_id, &p.sourced_id, waits)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.condition_failed_at(0) => Err(self.why_not_written(&p.org_id, &p.sourced_id, seen).await?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Why a person's row was not written: another row of this run wrote the record
+    /// (`Duplicate`), or it is not as read (`Changed`).
+    async fn why_not_written(&self, org: &OrgId, sourced_id: &str, seen: &str) -> Result<RowWriteError, StoreError> {
+        let now = self.roster_people(org, &[sourced_id.to_string()]).await?;
+        Ok(match now.get(sourced_id) {
+            Some(s) if s.seen.as_deref() == Some(seen) => RowWriteError::Duplicate,
+            _ => RowWriteError::Changed,
+        })
     }
 
     /// Records that this run read a row that changes nothing; `Duplicate` when another
@@ -395,16 +499,30 @@ impl Store {
         }
     }
 
-    /// Deletes a person's record.
-    pub async fn delete_roster_person(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
-        self.db
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(person_key(org, sourced_id)))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+    /// Deletes a person's record as read: a waiting one leaves the waiting counts (and the
+    /// waiting employees), a linked one its member's records, in the same transaction, on
+    /// the condition that it is still waiting with that role, or linked (`Changed` when
+    /// not: read it again; a record gone is `Changed` too).
+    pub async fn delete_roster_person(&self, org: &OrgId, p: &RosterPerson) -> Result<(), RowWriteError> {
+        let mut tx = Tx::new(&self.table);
+        match &p.user_id {
+            None => {
+                let waiting = Expr::condition("attribute_not_exists(user_id) AND #role = :role")
+                    .name("#role", "role")
+                    .value(":role", to_value(&p.role)?);
+                tx.delete(person_key(org, &p.sourced_id), Some(waiting))?;
+                count_waiting(&mut tx, org, &p.sourced_id, &[(p.role, -1)], 0)?;
+                if waits_as_employee(p.role) {
+                    mark_waiting_employee(&mut tx, org, &p.sourced_id, false)?;
+                }
+            }
+            Some(user) => {
+                tx.delete(person_key(org, &p.sourced_id), Some(Expr::condition("attribute_exists(user_id)")))?;
+                name_record(&mut tx, org, user, &p.sourced_id, false)?;
+                count_waiting(&mut tx, org, &p.sourced_id, &[], -1)?;
+            }
+        }
+        tx.run_expecting(self, vec![(0, RowWriteError::Changed)]).await
     }
 
     /// A page of the people whose changes `dirty` (an import) has yet to settle, by
@@ -416,7 +534,7 @@ impl Store {
         page: &PageQuery,
     ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
         let q = KeyQuery::table(org_pk(org)).prefix(roster_dirty_sk(dirty, ""));
-        let (marks, next): (Vec<DirtyMark>, _) = self.query_page(&q, page).await?;
+        let (marks, next): (Vec<Mark>, _) = self.query_page(&q, page).await?;
         Ok((marks.into_iter().map(|m| m.sourced_id).collect(), next))
     }
 
@@ -464,18 +582,18 @@ impl Store {
     }
 
     /// Links a roster record that offers to `email` to its owner, a member already (an
-    /// admin added them): false when someone joined as it, it names another email now, or
-    /// it is gone.
+    /// admin added them), out of the waiting: false when someone joined as it, it names
+    /// another email or gives another role now, or it is gone.
     pub async fn link_roster_person(
         &self,
         org: &OrgId,
-        sourced_id: &str,
+        p: &RosterPerson,
         user: &UserId,
         email: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
-        link_roster_record(&mut tx, org, sourced_id, user, Some(email), now)?;
+        link_record(&mut tx, org, &p.sourced_id, p.role, user, Some(email), now)?;
         match tx.run(self).await {
             Ok(()) => Ok(true),
             Err(e) if e.is_condition() => Ok(false),
@@ -598,5 +716,84 @@ impl Store {
         let at =
             tx.put(tracked(link, class_link_key(&old.org_id, &link.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         tx.run_expecting(self, vec![(changed, RowWriteError::Changed), (at, RowWriteError::Duplicate)]).await
+    }
+    /// Makes the owner of a record's email a member as the record (they accepted its
+    /// offer), in one transaction: the membership and its class places, the record linked
+    /// to them while it still offers to `email` and gives its role (out of the waiting
+    /// counts and employees, named among their records), the organization's counts, their
+    /// pending join request ended (or none checked) and the audit entry.
+    pub async fn join_as_record(
+        &self,
+        m: &Membership,
+        p: &RosterPerson,
+        email: &str,
+        pending: Option<&JoinRequest>,
+        audit: &AuditEntry,
+    ) -> Result<(), RecordJoinError> {
+        let mut tx = Tx::new(&self.table);
+        let mut meanings: Vec<(usize, RecordJoinError)> =
+            put_new_member(&mut tx, m)?.into_iter().map(|(i, f)| (i, f.into())).collect();
+        let at = link_record(&mut tx, &m.org_id, &p.sourced_id, p.role, &m.user_id, Some(email), Timestamp::now())?;
+        meanings.push((at, RecordJoinError::RecordTaken));
+        move_counts(&mut tx, &m.org_id, Counts::member(m, 1).pending(-i64::from(pending.is_some())))?;
+        let pending_at = end_or_check_pending(&mut tx, &m.org_id, &m.user_id, pending, &m.user_id)?;
+        meanings.push((pending_at, RecordJoinError::HasPendingRequest));
+        add_audit(&mut tx, audit)?;
+        tx.run_expecting(self, meanings).await
+    }
+
+    /// A page of the waiting employees (the journal's teachers and staff nobody has joined
+    /// as), by sourcedId: a query of their marks, then one batch read of their records (one
+    /// joined as meanwhile is left out: the page may hold fewer than asked).
+    pub async fn waiting_employees(
+        &self,
+        org: &OrgId,
+        page: &PageQuery,
+    ) -> Result<(Vec<RosterPerson>, Option<Cursor>), StoreError> {
+        let q = KeyQuery::table(org_pk(org)).prefix(ROSTERWAIT_PREFIX);
+        let (marks, next): (Vec<Mark>, _) = self.query_page(&q, page).await?;
+        Ok((self.waiting_records(org, marks).await?, next))
+    }
+
+    /// Every waiting employee, by sourcedId: the marks' query pages (a mark is ~100 bytes:
+    /// one page of 1 MB for thousands), then a batch read a hundred.
+    pub async fn all_waiting_employees(&self, org: &OrgId) -> Result<Vec<RosterPerson>, StoreError> {
+        let marks: Vec<Mark> = self.query_all(&KeyQuery::table(org_pk(org)).prefix(ROSTERWAIT_PREFIX)).await?;
+        self.waiting_records(org, marks).await
+    }
+
+    async fn waiting_records(&self, org: &OrgId, marks: Vec<Mark>) -> Result<Vec<RosterPerson>, StoreError> {
+        if marks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = marks.into_iter().map(|m| m.sourced_id).collect();
+        let mut people: Vec<RosterPerson> = self
+            .roster_people(org, &ids)
+            .await?
+            .into_values()
+            .map(|s| s.record)
+            .filter(|p| p.user_id.is_none() && waits_as_employee(p.role))
+            .collect();
+        people.sort_by(|a, b| a.sourced_id.cmp(&b.sourced_id));
+        Ok(people)
+    }
+
+    /// The record each of these members joined as (the first by sourcedId, when more than
+    /// one), by member: a batch read a hundred.
+    pub async fn records_of(&self, org: &OrgId, users: &[UserId]) -> Result<HashMap<UserId, String>, StoreError> {
+        let unique: std::collections::BTreeSet<&UserId> = users.iter().collect();
+        if unique.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = unique.into_iter().map(|u| key(org_pk(org), roster_user_sk(u))).collect();
+        let mut found = HashMap::new();
+        for item in self.batch_get(keys).await? {
+            let user = attr(&item, SK).and_then(|sk| sk.strip_prefix(ROSTERUSER_PREFIX).and_then(UserId::parse));
+            let first = item.get("sourced_ids").and_then(|v| v.as_ss().ok()).and_then(|ids| ids.iter().min().cloned());
+            if let (Some(user), Some(first)) = (user, first) {
+                found.insert(user, first);
+            }
+        }
+        Ok(found)
     }
 }

@@ -17,7 +17,10 @@ use super::keys::*;
 /// 3: roster records sit on gsi2 as offers to their email (`INVITEMAIL#`, `INVITE#<offer>`).
 /// 4: group places carry the person's role in the group, and memberships the groups they
 /// teach (`teaching_group_ids`): a group's teachers are those, no longer any teacher in it;
-/// every membership has its search items (`MSEARCH#<word>#<sub>`), older ones none.
+/// every membership has its search items (`MSEARCH#<word>#<sub>`); the journal's people
+/// nobody has joined as are counted by role (`ROSTERCOUNT#<n>`), its waiting teachers and
+/// staff marked (`ROSTERWAIT#`) and a member's records named (`ROSTERUSER#`). Items
+/// written before have none of them.
 pub const LAYOUT_VERSION: u32 = 4;
 
 /// What data must have been written for, to be read by this build: the layout version

@@ -383,6 +383,44 @@ async fn the_employees_as_csv_with_commas_on_request() {
     assert!(text.contains("\"сотрудник, администратор\""), "{text}");
 }
 
+/// The employees' files list the journal's teachers and staff who have not joined, after
+/// the members, with the same columns: empty where they have nothing yet, activity 0.
+#[tokio::test]
+async fn the_employees_files_list_the_journals_teachers_and_staff_who_have_not_joined() {
+    use crate::imports::{class_row, enrollment_row, run, unique_email, user_row};
+    kabinet_tests::start_exporter().await;
+    let admin = User::new("Директор Журнальная");
+    let org = admin.create_org("Школа").await;
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", &unique_email("export-t1"), ""),
+        user_row("a1", "aide", "Борис", "Петров", "b.petrov", "", ""),
+        user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+    ];
+    let enrollments = [enrollment_row("e1", "c5a", "t1", "teacher", true)];
+    run(&admin, &org, &[class_row("c5a", "5А")], &users, &enrollments, false).await;
+
+    let view = built(&admin, &org, json!({"kind": "employees", "format": "csv"})).await;
+    assert_eq!(view["rows"], 3, "the director, then the teacher and the aide: {view}");
+    let rows = read_csv(&download(&view, CSV_TYPE).await, b';');
+    assert_eq!(rows[0], EMPLOYEES_RU);
+    assert_eq!(rows[1][0], admin.name, "the members first");
+    let zero = ["0", "0", "0", "0"].map(String::from);
+    let waiting = |row: &Vec<String>| (row[4..6].to_vec(), row[6..].to_vec());
+    assert_eq!(rows[2][..4], ["Петров Борис", "сотрудник", "Ассистент", ""], "{rows:?}");
+    assert_eq!(rows[3][..4], ["Иванова Анна", "учитель", "Учитель", "5А"], "{rows:?}");
+    for row in &rows[2..] {
+        assert_eq!(waiting(row), (vec![String::new(), String::new()], zero.to_vec()), "{row:?}");
+    }
+
+    let view = built(&admin, &org, json!({"kind": "employees", "format": "xlsx"})).await;
+    let mut book = workbook(&download(&view, XLSX_TYPE).await);
+    let rows = sheet(&mut book, "Сотрудники");
+    assert_eq!(rows.len(), 4, "the header and three employees: {rows:?}");
+    assert_eq!(rows[3][0], calamine::Data::String("Иванова Анна".into()));
+    assert!(matches!(rows[3][4], calamine::Data::Empty), "no date joined: {:?}", rows[3]);
+    assert_eq!(rows[3][6], calamine::Data::Float(0.0), "{:?}", rows[3]);
+}
+
 /// Names a spreadsheet would run: whole, or once a reader cuts them at a separator.
 const FORMULA_NAMES: [(&str, &str); 4] = [
     ("Иван,=1+1", "Иван,'=1+1"),

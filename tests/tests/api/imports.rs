@@ -89,27 +89,27 @@ fn csv_file(header: &str, rows: &[String]) -> String {
 }
 
 /// A homeroom of the 2026/2027 school year.
-fn class_row(id: &str, title: &str) -> String {
+pub fn class_row(id: &str, title: &str) -> String {
     format!("{id},active,2026-08-20T10:00:00Z,{title},05,,{id},homeroom,,s1,y2027,,,")
 }
 
 /// A person of users.csv; `ident` is both their username and identifier.
-fn user_row(id: &str, role: &str, given: &str, family: &str, ident: &str, email: &str, agents: &str) -> String {
+pub fn user_row(id: &str, role: &str, given: &str, family: &str, ident: &str, email: &str, agents: &str) -> String {
     format!("{id},active,2026-08-20T10:00:00Z,true,s1,{role},{ident},,{given},{family},,{ident},{email},,,{agents},,")
 }
 
-fn enrollment_row(id: &str, class: &str, user: &str, role: &str, primary: bool) -> String {
+pub fn enrollment_row(id: &str, class: &str, user: &str, role: &str, primary: bool) -> String {
     format!("{id},active,2026-08-20T10:00:00Z,{class},s1,{user},{role},{primary},2026-09-01,2027-05-31")
 }
 
 /// The same row marked `tobedeleted`.
-fn to_be_deleted(row: String) -> String {
+pub fn to_be_deleted(row: String) -> String {
     row.replacen(",active,", ",tobedeleted,", 1)
 }
 
 /// Runs an import of the sample sessions and org with these classes, users and
 /// enrollments.
-async fn run(
+pub async fn run(
     admin: &User,
     org: &str,
     classes: &[String],
@@ -133,7 +133,7 @@ async fn run(
 }
 
 /// An address no other test uses (every test's mail goes through one emulator).
-fn unique_email(tag: &str) -> String {
+pub fn unique_email(tag: &str) -> String {
     format!("{tag}-{}@school.test", ulid::Ulid::new().to_string().to_lowercase())
 }
 
@@ -157,12 +157,12 @@ fn refused<'a>(done: &'a Value, file: &str, line: u64) -> &'a str {
 }
 
 /// The organization's classes of 2026/2027.
-async fn classes_of(admin: &User, org: &str) -> Vec<Value> {
+pub async fn classes_of(admin: &User, org: &str) -> Vec<Value> {
     admin.get(&format!("/v1/orgs/{org}/classes?year=2026/2027")).await.ok(200)["items"].as_array().unwrap().clone()
 }
 
 /// The ID of the class named `name` in `classes`.
-fn class_named(classes: &[Value], name: &str) -> String {
+pub fn class_named(classes: &[Value], name: &str) -> String {
     classes.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no class {name} in {classes:#?}"))["id"]
         .as_str()
         .unwrap()
@@ -170,7 +170,7 @@ fn class_named(classes: &[Value], name: &str) -> String {
 }
 
 /// Every roster record of the list with this query (`""`, `"linked=false"`), all pages.
-async fn roster(admin: &User, org: &str, query: &str) -> Vec<Value> {
+pub async fn roster(admin: &User, org: &str, query: &str) -> Vec<Value> {
     let mut all = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -197,12 +197,12 @@ fn ids(records: &[Value]) -> Vec<String> {
     ids
 }
 
-fn record<'a>(records: &'a [Value], id: &str) -> &'a Value {
+pub fn record<'a>(records: &'a [Value], id: &str) -> &'a Value {
     records.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no roster record {id} in {records:#?}"))
 }
 
 /// A person who signed in once, with this verified email.
-async fn signed_in(name: &str, email: &str) -> User {
+pub async fn signed_in(name: &str, email: &str) -> User {
     let u = User::with_email(name, email, true);
     assert_eq!(u.get("/v1/me").await.status, 200);
     u
@@ -283,6 +283,11 @@ e4,active,2026-08-20T10:00:00Z,m5a,s1,t1,teacher,false,,
     assert_eq!(record(&waiting, "p1")["course_ids"], json!([course]));
     assert_eq!(record(&waiting, "g1")["role"], "parent");
     assert_eq!(record(&waiting, "g1")["roster_role"], "guardian");
+    // A guardian's record names her children and their classes.
+    let g1 = record(&waiting, "g1");
+    assert_eq!((&g1["child_ids"], &g1["class_ids"]), (&json!(["p1"]), &json!([a5])), "{g1:#}");
+    assert_eq!(g1["course_ids"], json!([]), "{g1:#}");
+    assert_eq!(record(&waiting, "p1")["child_ids"], json!([]), "only a parent has children");
     assert_eq!(roster(&admin, &org, "linked=true").await, Vec::<Value>::new());
 
     // Nobody is a member without their consent: the registered teacher is not one, and

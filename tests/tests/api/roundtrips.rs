@@ -695,3 +695,65 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+/// The employees' statistics with people of the journal who have not joined: a page of
+/// members is the caller's check, the members' query and one batch read of the records
+/// they joined as; the page where the members end adds the waiting employees' marks
+/// (one query) and their records (one batch read); `sort=last_active` reads them all.
+#[tokio::test]
+async fn round_trips_of_the_employees_with_people_who_have_not_joined() {
+    use crate::imports::{accept_offer, class_row, enrollment_row, run as import, signed_in, unique_email, user_row};
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let org = admin.create_org("Школа").await;
+    let anna = signed_in("Анна Иванова", &unique_email("rt-t1")).await;
+    let users = [
+        user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", &anna.email, ""),
+        user_row("t2", "teacher", "Вера", "Орлова", "v.orlova", "", ""),
+        user_row("a1", "administrator", "Борис", "Петров", "b.petrov", "", ""),
+        user_row("s1", "student", "Пётр", "Смирнов", "p.smirnov", "", ""),
+        user_row("g1", "guardian", "Ольга", "Смирнова", "o.smirnova", "", "s1"),
+    ];
+    let enrollments =
+        [enrollment_row("e1", "c5a", "t1", "teacher", true), enrollment_row("e2", "c5a", "s1", "student", false)];
+    import(&admin, &org, &[class_row("c5a", "5А")], &users, &enrollments, false).await;
+    crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
+    // One joins as her record: the records members joined as are read with their page.
+    accept_offer(&anna, &org).await;
+    let o = format!("/v1/orgs/{org}");
+    let mut table = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, got.1));
+        assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
+        got.0
+    };
+    let get = |path: String| {
+        let (gw, admin) = (&gw, &admin);
+        async move { gw.count(admin, Method::GET, &path, None).await }
+    };
+    let page = run("GET stats/employees (3 members, then 2 waiting)", 5, get(format!("{o}/stats/employees")).await);
+    assert_eq!(page.body["items"].as_array().unwrap().len(), 5, "{}", page.text);
+    // Page by page: the members (one read of the records they joined as a page), then
+    // the members' query finds no more and the first waiting employee fills the page,
+    // then the waiting alone.
+    let mut cursor = String::new();
+    for (name, expected) in [
+        ("GET stats/employees?limit=1 (a member)", 3),
+        ("GET stats/employees?limit=1 (a member)", 3),
+        ("GET stats/employees?limit=1 (a member)", 3),
+        ("GET stats/employees?limit=1 (the members end, the waiting start)", 4),
+        ("GET stats/employees?limit=1 (the other waiting one)", 3),
+    ] {
+        let page = run(name, expected, get(format!("{o}/stats/employees?limit=1&cursor={cursor}")).await);
+        assert_eq!(page.body["items"].as_array().unwrap().len(), 1, "{name}: {}", page.text);
+        cursor = page.body["next_cursor"].as_str().unwrap_or_default().to_string();
+    }
+    assert!(cursor.is_empty(), "the last page has no cursor");
+    run("GET stats/employees?sort=last_active", 5, get(format!("{o}/stats/employees?sort=last_active")).await);
+    run("GET stats/summary", 2, get(format!("{o}/stats/summary")).await);
+    run("GET roster (a parent among them)", 3, get(format!("{o}/roster")).await);
+    for (name, n) in &table {
+        println!("{n:>2}  {name}");
+    }
+}
