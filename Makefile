@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template lint checkov check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -18,6 +18,23 @@ $(STAMP): scripts/requirements.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 venv: $(STAMP)
+
+## checkov in a venv of its own (scripts/requirements-checkov.txt: its pinned boto3 and
+## aws-sam-cli's cannot share one).
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cat scripts/requirements-checkov.txt | cksum | cut -d' ' -f1)
+$(CHECKOV_STAMP): scripts/requirements-checkov.txt
+	@$(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-* && touch $@
+
+## checkov's CloudFormation checks (SAM included) over the root and every nested stack:
+## clean, each check a resource does not meet skipped in the template with its reason
+## (Metadata: checkov: skip; the functions' and log groups' written by make template).
+## Offline (--skip-download), about 10 seconds.
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --framework cloudformation --skip-download --compact --quiet \
+	  $(addprefix -f ,infra/template.yaml $(sort $(wildcard infra/stacks/*.yaml)))
 
 ## The whole API on http://127.0.0.1:3000 (emulator included) until Ctrl-C; its reference
 ## page at http://127.0.0.1:3000/docs.
@@ -43,7 +60,7 @@ template:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
 
 ## Every test: template lint (cfn-lint over the root and the nested stacks, sam validate
-## of the root), formatting, clippy, unit and integration tests (which start their own
+## of the root, checkov), formatting, clippy, unit and integration tests (which start their own
 ## emulator and gateway; one of them fails when a template differs from what the route
 ## table generates, others count each stack against CloudFormation's limits as SAM
 ## translates it; one drives headless Chromium
@@ -51,6 +68,7 @@ template:
 test: venv docs-assets browser-deps
 	$(VENV)/bin/cfn-lint infra/template.yaml infra/stacks/*.yaml
 	$(VENV)/bin/sam validate --lint
+	@$(MAKE) --no-print-directory checkov
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
@@ -155,4 +173,4 @@ bench-search: venv
 
 clean:
 	cargo clean
-	rm -rf $(VENV) .aws-sam
+	rm -rf $(VENV) $(CHECKOV_VENV) .aws-sam

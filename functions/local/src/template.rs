@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use kabinet::api::{routes, STACKS};
-use kabinet::lambda::Function;
+use kabinet::lambda::{Artifact, Function};
 use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
@@ -296,14 +296,19 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
     let name = logical_name(f.name());
     let _ = writeln!(out, "  {name}Function:");
     out.push_str("    Type: AWS::Serverless::Function\n");
-    // Identical build metadata and CodeUri (in Globals): SAM builds each artifact once.
+    // Identical metadata per artifact (build and checkov's skips) and CodeUri (in
+    // Globals): SAM builds each artifact once.
     let _ = writeln!(
         out,
         "    Metadata:\n      BuildMethod: rust-cargolambda\n      BuildProperties:\n        Binary: {}",
         f.artifact().binary()
     );
+    skips(out, "      ", function_skips(f.artifact()));
     out.push_str("    Properties:\n");
     let _ = writeln!(out, "      Handler: {}", f.name());
+    if let Some(reserved) = reserved_concurrency(f) {
+        let _ = writeln!(out, "      ReservedConcurrentExecutions: {reserved}");
+    }
     match f {
         Function::Route(r) => {
             let _ = writeln!(out, "      Description: {} {}", r.method, r.path);
@@ -391,10 +396,99 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
     policies(out, &f.access(), failures, scope);
     let _ = writeln!(
         out,
-        "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete\n    \
-         Properties:\n      RetentionInDays: !Ref LogRetentionDays"
+        "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete"
     );
+    out.push_str("    Metadata:\n");
+    skips(out, "      ", &[LOG_GROUP_KMS]);
+    out.push_str("    Properties:\n      RetentionInDays: !Ref LogRetentionDays\n");
     api(out, &name, &endpoints(f));
+}
+
+/// A stream consumer's reserved concurrency: a cap, so that a flood of stream records
+/// never takes the concurrency the API's functions share (the account's 1,000 by
+/// default), and a reservation, so that the API's bursts never throttle the consumers.
+/// The API's functions have none: the stage's throttling (100 requests a second, bursts
+/// of 200) bounds them, and a reservation per route would carve up the account's pool.
+pub fn reserved_concurrency(f: &Function) -> Option<u32> {
+    match f {
+        // One batch per stream shard at a time (no parallelization): 10 covers the shards
+        // of a region's table, and mail goes at SES's sending rate (14 a second by
+        // default), which more senders would only meet throttled.
+        Function::Notifier => Some(10),
+        // Its ParallelizationFactor: one shard's worth of exports at once, each up to 5
+        // minutes at 512 MB reading the table.
+        Function::Exporter => Some(10),
+        // Imports are rare and long (up to 15 minutes) and write heavily: 5 at once
+        // bounds what a wave of district imports adds to the API's writes.
+        Function::Importer => Some(5),
+        _ => None,
+    }
+}
+
+/// A check of checkov's that a resource is exempt from, and why.
+type Skip = (&'static str, &'static str);
+
+const NO_VPC: Skip = (
+    "CKV_AWS_117",
+    "No VPC: the functions reach only AWS services' public endpoints (DynamoDB, S3, SES, Secrets Manager), \
+     signed with IAM over TLS; a VPC would add NAT or endpoint costs and cold-start time, and guard nothing",
+);
+const ENV_NAMES_ONLY: Skip = (
+    "CKV_AWS_173",
+    "The environment holds resource names and settings only (no secret: the links' key is read from Secrets \
+     Manager); Lambda encrypts it at rest with its AWS-managed key",
+);
+const STAGE_THROTTLED: Skip = (
+    "CKV_AWS_115",
+    "Behind the HTTP API, whose stage's throttling bounds it (100 requests a second, bursts of 200); a \
+     reservation per route would carve up the account's pool",
+);
+/// The API's artifact runs the notifier too, whose metadata must be its routes'.
+const API_THROTTLED: Skip = (
+    "CKV_AWS_115",
+    "The routes and the fallback: behind the HTTP API, whose stage's throttling bounds them (100 requests a \
+     second, bursts of 200), and a reservation per route would carve up the account's pool; the notifier, \
+     built with them, has its ReservedConcurrentExecutions",
+);
+const SYNCHRONOUS: Skip = (
+    "CKV_AWS_116",
+    "Invoked synchronously by the HTTP API (a DLQ takes asynchronous invocations only): the caller gets the error",
+);
+const API_SYNCHRONOUS: Skip = (
+    "CKV_AWS_116",
+    "The routes and the fallback: invoked synchronously by the HTTP API (a DLQ takes asynchronous invocations \
+     only), the caller gets the error; the notifier's stream records that still fail go to its event source \
+     mapping's on-failure destination, NotifierFailures (alarmed)",
+);
+const STREAM_ONLY: Skip = (
+    "CKV_AWS_116",
+    "Invoked by the table's stream only (a DLQ takes asynchronous invocations only): records that still fail \
+     go to the event source mapping's on-failure destination, ExporterFailures or ImporterFailures (alarmed)",
+);
+const LOG_GROUP_KMS: Skip = (
+    "CKV_AWS_158",
+    "Encrypted at rest with CloudWatch Logs' own keys; a customer-managed KMS key would add key control only, \
+     at a key's cost and policy, and the retention (LogRetentionDays) bounds what is kept",
+);
+
+/// What checkov's checks a function of this artifact is exempt from: the same for every
+/// function of an artifact, since SAM builds an artifact once only for functions of
+/// identical metadata.
+fn function_skips(artifact: Artifact) -> &'static [Skip] {
+    match artifact {
+        Artifact::Api => &[NO_VPC, ENV_NAMES_ONLY, API_THROTTLED, API_SYNCHRONOUS],
+        Artifact::Docs => &[NO_VPC, ENV_NAMES_ONLY, STAGE_THROTTLED, SYNCHRONOUS],
+        Artifact::Worker => &[NO_VPC, ENV_NAMES_ONLY, STREAM_ONLY],
+    }
+}
+
+/// A resource's `Metadata: checkov: skip:` entries, at `indent` (inside its Metadata).
+fn skips(out: &mut String, indent: &str, skips: &[Skip]) {
+    let _ = writeln!(out, "{indent}checkov:\n{indent}  skip:");
+    for (id, comment) in skips {
+        debug_assert!(!comment.contains('"'));
+        let _ = writeln!(out, "{indent}    - id: {id}\n{indent}      comment: \"{comment}\"");
+    }
 }
 
 fn statement(out: &mut String, actions: &[&str], resources: &[String]) {

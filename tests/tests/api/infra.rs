@@ -263,10 +263,14 @@ fn every_function_runs_its_artifact_built_once() {
         assert_eq!(without_code(t), root_globals, "{path}: the functions' settings differ from the root's");
     }
     let mut handlers = BTreeSet::new();
+    // SAM builds an artifact once for the functions of identical metadata only.
+    let mut metadata: std::collections::BTreeMap<String, &Value> = Default::default();
     for (path, name, res) in of_type(&ts, "AWS::Serverless::Function") {
         assert!(res["Properties"]["CodeUri"].is_null(), "{path} {name}: CodeUri comes from Globals");
         assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name}");
-        assert_eq!(res["Metadata"].as_mapping().unwrap().len(), 2, "{name}: identical build metadata");
+        let artifact = res["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default().to_string();
+        let first = metadata.entry(artifact).or_insert(&res["Metadata"]);
+        assert_eq!(*first, &res["Metadata"], "{path} {name}: metadata differs from its artifact's other functions");
         let handler = res["Properties"]["Handler"].as_str().unwrap_or_else(|| panic!("{name}: no Handler"));
         let function = kabinet::lambda::Function::named(handler);
         let function = function.unwrap_or_else(|| panic!("{name}: Handler {handler} serves nothing"));
@@ -674,6 +678,25 @@ fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
             assert!(!policies.contains("identity/*") && policies.contains("identity/${MailFromDomain}"), "{name:?}");
         }
     }
+    // Every request on the buckets' objects is logged, to a bucket of its own that only
+    // S3's log delivery for these two buckets may write.
+    for bucket in ["ExportsBucket", "FilesBucket"] {
+        let logging = &t["Resources"][bucket]["Properties"]["LoggingConfiguration"];
+        assert_eq!(reference(&logging["DestinationBucketName"]), Some("AccessLogsBucket"), "{bucket}");
+    }
+    let logs = &t["Resources"]["AccessLogsBucketPolicy"]["Properties"];
+    assert_eq!(reference(&logs["Bucket"]), Some("AccessLogsBucket"));
+    let statements = logs["PolicyDocument"]["Statement"].as_sequence().unwrap();
+    let delivery = &statements[0];
+    assert_eq!(delivery["Principal"]["Service"].as_str(), Some("logging.s3.amazonaws.com"));
+    assert_eq!(delivery["Action"].as_str(), Some("s3:PutObject"));
+    let sources: Vec<String> =
+        delivery["Condition"]["ArnLike"]["aws:SourceArn"].as_sequence().unwrap().iter().map(text).collect();
+    assert_eq!(sources, ["!GetAtt ExportsBucket.Arn", "!GetAtt FilesBucket.Arn"]);
+    assert!(statements.iter().any(|s| s["Condition"]["Bool"]["aws:SecureTransport"].as_str() == Some("false")));
+    for (name, queue) in of_type("AWS::SQS::Queue") {
+        assert_eq!(queue["Properties"]["SqsManagedSseEnabled"].as_bool(), Some(true), "{name:?}: encrypted at rest");
+    }
     let alarms: Vec<_> = of_type("AWS::CloudWatch::Alarm").collect();
     assert!(alarms.len() >= 3, "the API's 5xx, the failure queue and the mail that never goes");
     for (name, alarm) in alarms {
@@ -696,4 +719,47 @@ fn the_user_pool_keeps_the_verified_email_until_a_new_one_is_confirmed() {
         Some(vec!["email"])
     );
     assert!(pool["AutoVerifiedAttributes"].as_sequence().unwrap().iter().any(|v| v.as_str() == Some("email")));
+}
+
+/// The stream consumers have reserved concurrency (a cap and a reservation; the API's
+/// functions share the rest of the account's pool, bounded by the stage's throttling).
+#[test]
+fn the_stream_consumers_and_only_they_reserve_concurrency() {
+    let ts = templates();
+    let mut reserved = BTreeSet::new();
+    for (path, name, f) in of_type(&ts, "AWS::Serverless::Function") {
+        let handler = f["Properties"]["Handler"].as_str().unwrap();
+        let function = kabinet::lambda::Function::named(handler).unwrap();
+        let value = f["Properties"]["ReservedConcurrentExecutions"].as_u64();
+        assert_eq!(value, kabinet_local::template::reserved_concurrency(&function).map(u64::from), "{path} {name}");
+        if let Some(value) = value {
+            assert!(value > 0, "{name}: a reservation of 0 stops it");
+            reserved.insert((handler.to_string(), value));
+        }
+    }
+    let consumers: BTreeSet<&str> = reserved.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(consumers, BTreeSet::from(["exporter", "importer", "notifier"]));
+    // Lambda keeps 100 of the account's concurrency unreserved: the default 1,000 leaves
+    // the API most of it.
+    assert!(reserved.iter().map(|(_, v)| v).sum::<u64>() <= 100);
+}
+
+/// Every check of checkov's that a resource is exempt from says why (`make checkov` runs
+/// the checks over every template).
+#[test]
+fn every_checkov_skip_gives_its_reason() {
+    let ts = templates();
+    let mut skips = 0;
+    for (path, t) in &ts {
+        for (name, res) in t["Resources"].as_mapping().unwrap() {
+            for skip in res["Metadata"]["checkov"]["skip"].as_sequence().into_iter().flatten() {
+                let id = skip["id"].as_str().unwrap_or_default();
+                assert!(id.starts_with("CKV_"), "{path} {name:?}: skip {id:?}");
+                let comment = skip["comment"].as_str().unwrap_or_default();
+                assert!(comment.len() >= 40, "{path} {name:?}: {id} skipped without a reason");
+                skips += 1;
+            }
+        }
+    }
+    assert!(skips > 0);
 }
