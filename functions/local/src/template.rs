@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use kabinet::lambda::Function;
+use kabinet::lambda::{Artifact, Function, DEFAULT_MEMORY_MB};
 use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
@@ -81,23 +81,28 @@ fn function(out: &mut String, f: &Function) {
         Function::Notifier => {
             out.push_str("      Description: Sends the notification emails of outbox events\n      Timeout: 60\n")
         }
-        // Streams rows to a temporary file and to S3 in 5 MiB parts from it. One malloc
-        // arena: with one per thread, memory crept up with the pages read (make
-        // bench-export: 1.3x from 1,000 to 100,000 members; 1.1x with one arena).
-        Function::Exporter => out.push_str(
-            "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      MemorySize: 512\n      \
-             Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
-        ),
+        // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
+        Function::Exporter => {
+            out.push_str("      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n")
+        }
         // Reads the upload to a temporary file and applies it chunk by chunk; a district's
         // 100,000 people take minutes, so the longest timeout Lambda has.
         Function::Importer => out.push_str(
-            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      MemorySize: 512\n      \
-             Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
+            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n",
         ),
-        // Answers from the page and the script it embeds: the least memory Lambda has.
-        Function::Docs => out.push_str(
-            "      Description: The API reference page (GET /docs) and its viewer's script\n      MemorySize: 128\n",
-        ),
+        Function::Docs => {
+            out.push_str("      Description: The API reference page (GET /docs) and its viewer's script\n")
+        }
+    }
+    // The route table's memory (Function::memory_mb), where it is not the Globals'.
+    if f.memory_mb() != DEFAULT_MEMORY_MB {
+        let _ = writeln!(out, "      MemorySize: {}", f.memory_mb());
+    }
+    // The workers: one malloc arena. With one per thread, the exporter's memory crept up
+    // with the pages read (make bench-export: 1.3x from 1,000 to 100,000 members; 1.1x
+    // with one arena).
+    if f.artifact() == Artifact::Worker {
+        out.push_str("      Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n");
     }
     // Which secret holds the links' key, for the functions that read it (merged with the
     // Globals' variables).
