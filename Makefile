@@ -37,16 +37,19 @@ seed:
 token:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- token --email "$(or $(EMAIL),admin@school.test)" $(if $(NAME),--name "$(NAME)") $(if $(SUB),--sub "$(SUB)")
 
-## Regenerates the template's functions from the route table (infra/template.yaml).
+## Regenerates the templates' functions from the route table: the root's
+## (infra/template.yaml, below its marker) and the nested stacks' (infra/stacks/).
 template:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
 
-## Every test: template lint (cfn-lint, sam validate), formatting, clippy, unit and
-## integration tests (which start their own emulator and gateway; one of them fails when
-## the template differs from what the route table generates; one drives headless Chromium
+## Every test: template lint (cfn-lint over the root and the nested stacks, sam validate
+## of the root), formatting, clippy, unit and integration tests (which start their own
+## emulator and gateway; one of them fails when a template differs from what the route
+## table generates, others count each stack against CloudFormation's limits as SAM
+## translates it; one drives headless Chromium
 ## through the reference page and the mail page), then the TypeScript client's check.
 test: venv docs-assets browser-deps
-	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml infra/stacks/*.yaml
 	$(VENV)/bin/sam validate --lint
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings

@@ -3,7 +3,7 @@
 //!   kabinet-local [serve]                      start the emulator and serve the API
 //!   kabinet-local token --email E [--name N] [--sub S] [--unverified] [--hours H]
 //!                                              print a dev ID token
-//!   kabinet-local template                     regenerate infra/template.yaml's functions
+//!   kabinet-local template                     regenerate infra/template.yaml and infra/stacks/
 //!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
 //!   kabinet-local openapi                      the OpenAPI document, on stdout
 //!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
@@ -24,25 +24,37 @@ fn token(args: &[String]) {
     println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
 }
 
-/// Rewrites the generated part of the template from the route table.
+/// Rewrites the generated parts of the templates from the route table: the root's below
+/// its marker and every nested stack's (a stack no longer in the table is removed).
 fn template() {
-    let path = emulator::repo_root().join(kabinet_local::template::PATH);
-    let result = std::fs::read_to_string(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|current| kabinet_local::template::render(&current).map(|new| (current, new)))
-        .and_then(|(current, new)| {
-            if new != current {
-                std::fs::write(&path, &new).map_err(|e| e.to_string())?;
+    let root = emulator::repo_root();
+    let result = (|| -> Result<(), String> {
+        let path = root.join(kabinet_local::template::PATH);
+        let current = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut files = vec![(kabinet_local::template::PATH.to_string(), kabinet_local::template::render(&current)?)];
+        files.extend(kabinet_local::template::nested());
+        let dir = root.join(kabinet_local::template::STACKS_DIR);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?.flatten() {
+            let stale = !files.iter().any(|(p, _)| root.join(p) == entry.path());
+            if stale && entry.path().extension().is_some_and(|e| e == "yaml") {
+                std::fs::remove_file(entry.path()).map_err(|e| format!("{}: {e}", entry.path().display()))?;
+                eprintln!("{}: removed (no such stack)", entry.path().display());
             }
-            Ok(new != current)
-        });
-    match result {
-        Ok(true) => eprintln!("{}: regenerated from the route table", path.display()),
-        Ok(false) => eprintln!("{}: already up to date", path.display()),
-        Err(e) => {
-            eprintln!("kabinet-local template: {e}");
-            std::process::exit(1);
         }
+        for (file, new) in files {
+            let path = root.join(&file);
+            if std::fs::read_to_string(&path).ok().as_deref() == Some(new.as_str()) {
+                continue;
+            }
+            std::fs::write(&path, &new).map_err(|e| format!("{}: {e}", path.display()))?;
+            eprintln!("{file}: regenerated from the route table");
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        eprintln!("kabinet-local template: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -1,12 +1,17 @@
-//! Writes the functions of `infra/template.yaml` from the route table: one function per
-//! route, the fallback, the stream consumers and the reference page (each built from its
-//! artifact's binary), each with a least-privilege policy
+//! Writes the generated parts of the deployment from the route table: below the marker
+//! line of `infra/template.yaml` (the root stack) the functions that are not routes (the
+//! fallback, the stream consumers, the reference page) and one nested stack per area of
+//! [`STACKS`], and each nested stack's whole template, `infra/stacks/<area>.yaml`: the
+//! functions of that area's routes, each with its API route, integration and invoke
+//! permission on the root's HTTP API (SAM's `HttpApi` events cannot name another
+//! template's API). Each function runs its artifact's binary, with a least-privilege policy
 //! derived from its declared [`Access`] and a log group of its own. Everything above the
-//! marker line (API, identity, table, buckets, queues, alarms) is written by hand and kept
-//! as it is. `make template` rewrites the file; a test fails when it is out of date.
+//! marker (API, identity, table, buckets, queues, alarms) is written by hand and kept as it
+//! is. `make template` rewrites the files; a test fails when one is out of date.
 
 use std::fmt::Write;
 
+use kabinet::api::{routes, STACKS};
 use kabinet::lambda::{Artifact, Function, DEFAULT_MEMORY_MB};
 use kabinet::permissions::Access;
 
@@ -16,10 +21,15 @@ pub const MARKER: &str = "  # ====== Generated from the route table by `make tem
 /// The logical name of the secret holding the invitation links' key (written by hand).
 pub const LINK_KEYS_SECRET: &str = "LinkKeysSecret";
 
-/// The template's path, from the repository root.
+/// The root template's path, from the repository root.
 pub const PATH: &str = "infra/template.yaml";
 
-/// The whole template: `current`'s hand-written part, then the generated functions.
+/// The nested stacks' directory, from the repository root (their `Location`s are relative
+/// to the root template: `stacks/<area>.yaml`).
+pub const STACKS_DIR: &str = "infra/stacks";
+
+/// The root template: `current`'s hand-written part, then the generated functions and
+/// nested stacks.
 pub fn render(current: &str) -> Result<String, String> {
     let end = current
         .find(MARKER)
@@ -27,14 +37,20 @@ pub fn render(current: &str) -> Result<String, String> {
     let mut out = current[..end].to_string();
     out.push_str(MARKER);
     out.push('\n');
-    out.push_str(&functions());
+    out.push_str(&root());
     Ok(out)
+}
+
+/// Every generated file but the root: (path from the repository root, contents), one per
+/// nested stack.
+pub fn nested() -> Vec<(String, String)> {
+    STACKS.iter().map(|(stack, areas)| (format!("{STACKS_DIR}/{stack}.yaml"), nested_stack(stack, areas))).collect()
 }
 
 /// `orgs-get` -> `OrgsGet`.
 pub fn logical_name(function: &str) -> String {
     function
-        .split('-')
+        .split(['-', ' '])
         .map(|part| {
             let mut chars = part.chars();
             match chars.next() {
@@ -45,23 +61,239 @@ pub fn logical_name(function: &str) -> String {
         .collect()
 }
 
-fn functions() -> String {
+/// A nested stack's logical name in the root: `joining` -> `JoiningStack`.
+pub fn stack_name(stack: &str) -> String {
+    format!("{}Stack", logical_name(stack))
+}
+
+/// Where a template finds the shared resources: the root has them, a nested stack is
+/// passed them as parameters. Parameters are named as the root's resources where `Ref`
+/// means the same (`Table`: its name, `HttpApi`: its ID, `LinkKeysSecret`: its ARN), and
+/// `<Resource>Arn` for `!GetAtt <Resource>.Arn`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Root,
+    Nested,
+}
+
+impl Scope {
+    /// `Table` -> `!GetAtt Table.Arn` or `!Ref TableArn`.
+    fn arn(self, resource: &str) -> String {
+        match self {
+            Scope::Root => format!("!GetAtt {resource}.Arn"),
+            Scope::Nested => format!("!Ref {resource}Arn"),
+        }
+    }
+
+    /// `Table` -> `${Table.Arn}` or `${TableArn}` (inside a `!Sub`).
+    fn arn_sub(self, resource: &str) -> String {
+        match self {
+            Scope::Root => format!("${{{resource}.Arn}}"),
+            Scope::Nested => format!("${{{resource}Arn}}"),
+        }
+    }
+}
+
+/// A parameter of a nested stack: its name, type, what it is, and what the root passes.
+struct Parameter {
+    name: &'static str,
+    kind: &'static str,
+    about: &'static str,
+    value: &'static str,
+}
+
+const fn param(name: &'static str, kind: &'static str, about: &'static str, value: &'static str) -> Parameter {
+    Parameter { name, kind, about, value }
+}
+
+/// What every nested stack takes: the API, and what the functions' settings (Globals) name.
+const ALWAYS: &[Parameter] = &[
+    param("HttpApi", "String", "The root stack's HTTP API (its ID), which the routes attach to.", "!Ref HttpApi"),
+    param("Arch", "String", "The functions' architecture (the root stack's Arch).", "!Ref Arch"),
+    param("Table", "String", "The table's name.", "!Ref Table"),
+    param("ExportsBucket", "String", "The exports bucket's name.", "!Ref ExportsBucket"),
+    param("FilesBucket", "String", "The files bucket's name.", "!Ref FilesBucket"),
+    param("MailFromAddress", "String", "Sender address of notification emails.", "!Ref MailFromAddress"),
+    param("AppUrl", "String", "Front-end base URL used in emails and links.", "!Ref AppUrl"),
+    param("LogLevel", "String", "RUST_LOG filter for the functions.", "!Ref LogLevel"),
+    param("LogRetentionDays", "Number", "How long the functions' logs are kept.", "!Ref LogRetentionDays"),
+];
+const AUTHORIZER: Parameter =
+    param("HttpApiAuthorizer", "String", "The HTTP API's Cognito JWT authorizer (its ID).", "!Ref HttpApiAuthorizer");
+const TABLE_ARN: Parameter = param("TableArn", "String", "The table's ARN.", "!GetAtt Table.Arn");
+const FILES_BUCKET_ARN: Parameter =
+    param("FilesBucketArn", "String", "The files bucket's ARN.", "!GetAtt FilesBucket.Arn");
+const EXPORTS_BUCKET_ARN: Parameter =
+    param("ExportsBucketArn", "String", "The exports bucket's ARN.", "!GetAtt ExportsBucket.Arn");
+const MAIL_FROM_DOMAIN: Parameter =
+    param("MailFromDomain", "String", "Domain verified in SES v2 for sending mail.", "!Ref MailFromDomain");
+const LINK_KEYS: Parameter =
+    param("LinkKeysSecret", "String", "The invitation links' keys (the secret's ARN).", "!Ref LinkKeysSecret");
+
+/// The parameters a nested stack of these functions takes: only what they use.
+fn parameters(functions: &[Function]) -> Vec<&'static Parameter> {
+    let mut out: Vec<&Parameter> = ALWAYS.iter().collect();
+    let any = |p: &dyn Fn(&Function) -> bool| functions.iter().any(p);
+    if any(&|f| matches!(f, Function::Route(r) if r.auth)) {
+        out.push(&AUTHORIZER);
+    }
+    if any(&|f| f.access().touches_table() || !f.access().indexes.is_empty()) {
+        out.push(&TABLE_ARN);
+    }
+    for (bucket, parameter) in [("FilesBucket", &FILES_BUCKET_ARN), ("ExportsBucket", &EXPORTS_BUCKET_ARN)] {
+        if any(&|f| f.access().objects.iter().any(|o| o.bucket.resource() == bucket)) {
+            out.push(parameter);
+        }
+    }
+    if any(&|f| f.access().mail) {
+        out.push(&MAIL_FROM_DOMAIN);
+    }
+    if any(&|f| f.access().link_keys) {
+        out.push(&LINK_KEYS);
+    }
+    out
+}
+
+/// The functions a nested stack holds: its routes'.
+fn stack_functions(stack: &str) -> Vec<Function> {
+    routes().iter().filter(|r| r.stack == stack).map(Function::Route).collect()
+}
+
+fn root() -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "  # Every function runs one of the artifacts (functions/: the `kabinet`, `kabinet-worker`\n  \
          # and `kabinet-docs` binaries, each built once by `sam build`); its Handler names what\n  \
          # it serves. Each has its own role with the policy its declared access allows, its own\n  \
-         # log group and limits."
+         # log group and limits. Here what is not a route of the route table; the routes'\n  \
+         # functions are in the nested stacks below, one per area."
     );
-    for f in Function::all() {
+    for f in Function::all().iter().filter(|f| !matches!(f, Function::Route(_))) {
         out.push('\n');
-        function(&mut out, &f);
+        function(&mut out, f, Scope::Root);
+    }
+    for (stack, areas) in STACKS {
+        let functions = stack_functions(stack);
+        let _ = writeln!(
+            out,
+            "\n  # The routes of {}: {} functions.\n  {}:\n    Type: AWS::Serverless::Application\n    \
+             Properties:\n      Location: stacks/{stack}.yaml\n      Parameters:",
+            areas.join(", "),
+            functions.len(),
+            stack_name(stack)
+        );
+        for p in parameters(&functions) {
+            let _ = writeln!(out, "        {}: {}", p.name, p.value);
+        }
     }
     out
 }
 
-fn function(out: &mut String, f: &Function) {
+fn nested_stack(stack: &str, areas: &[&str]) -> String {
+    let functions = stack_functions(stack);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "AWSTemplateFormatVersion: \"2010-09-09\"\nTransform: AWS::Serverless-2016-10-31\n\
+         Description: kabinet - the routes of {} (a nested stack of infra/template.yaml)\n\n\
+         # Generated from the route table by `make template`: do not edit. One function per route\n\
+         # of these areas (shared/src/api/mod.rs, STACKS), each with its API route, integration\n\
+         # and invoke permission on the root stack's HTTP API, which passes its ID and what the\n\
+         # functions touch as parameters.\n\nParameters:",
+        areas.join(", ")
+    );
+    for p in parameters(&functions) {
+        let _ = writeln!(out, "  {}:\n    Type: {}\n    Description: {}", p.name, p.kind, p.about);
+    }
+    // The root's Globals but for CodeUri, which is relative to this file: the same
+    // workspace root, so `sam build` builds each artifact once for every stack.
+    let _ = write!(
+        out,
+        "\nGlobals:\n  Function:\n    Runtime: provided.al2023\n    Architectures:\n      - !Ref Arch\n    \
+         CodeUri: ../..\n    MemorySize: {DEFAULT_MEMORY_MB}\n    Timeout: 15\n    LoggingConfig:\n      LogFormat: JSON\n    \
+         Environment:\n      Variables:\n        KABINET_TABLE: !Ref Table\n        \
+         KABINET_EXPORTS_BUCKET: !Ref ExportsBucket\n        KABINET_FILES_BUCKET: !Ref FilesBucket\n        \
+         KABINET_MAIL_FROM: !Ref MailFromAddress\n        KABINET_APP_URL: !Ref AppUrl\n        \
+         RUST_LOG: !Ref LogLevel\n\nResources:\n",
+    );
+    for (i, f) in functions.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        function(&mut out, f, Scope::Nested);
+    }
+    out
+}
+
+/// One route of the API to a function: the part of its logical names (`Page` for
+/// `DocsPageRoute`; empty for a function of one route), its route key and its source ARN's
+/// method and path (`GET/v1/orgs/*`), and whether it takes the authorizer.
+struct Endpoint {
+    event: &'static str,
+    key: String,
+    source: String,
+    auth: bool,
+}
+
+fn endpoint(event: &'static str, method: &str, path: &str, auth: bool) -> Endpoint {
+    let wildcards: Vec<&str> =
+        path.split('/').map(|part| if part.starts_with('{') && part.ends_with('}') { "*" } else { part }).collect();
+    Endpoint { event, key: format!("{method} {path}"), source: format!("{method}{}", wildcards.join("/")), auth }
+}
+
+/// What routes of the API reach the function.
+fn endpoints(f: &Function) -> Vec<Endpoint> {
+    match f {
+        Function::Route(r) => vec![endpoint("", r.method.as_str(), &r.path, r.auth)],
+        // Public as the OpenAPI document; `{asset}`: the viewer's versioned file (anything
+        // else under /docs is the function's 404).
+        Function::Docs => vec![
+            endpoint("Page", "GET", kabinet::docs::PAGE_PATH, false),
+            endpoint("Asset", "GET", "/docs/{asset}", false),
+        ],
+        // What no route serves: any method, any path.
+        Function::Fallback => vec![Endpoint { event: "", key: "$default".into(), source: "*".into(), auth: false }],
+        Function::Notifier | Function::Exporter | Function::Importer => Vec::new(),
+    }
+}
+
+/// The function's API routes, its integration and its invoke permissions.
+fn api(out: &mut String, name: &str, endpoints: &[Endpoint]) {
+    if endpoints.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n  {name}Integration:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref HttpApi\n      \
+         IntegrationType: AWS_PROXY\n      IntegrationUri: !GetAtt {name}Function.Arn\n      PayloadFormatVersion: \"2.0\""
+    );
+    for e in endpoints {
+        let event = e.event;
+        let _ = writeln!(
+            out,
+            "\n  {name}{event}Route:\n    Type: AWS::ApiGatewayV2::Route\n    Properties:\n      ApiId: !Ref HttpApi\n      \
+             RouteKey: \"{}\"",
+            e.key
+        );
+        if e.auth {
+            out.push_str("      AuthorizationType: JWT\n      AuthorizerId: !Ref HttpApiAuthorizer\n");
+        } else {
+            out.push_str("      AuthorizationType: NONE\n");
+        }
+        let _ = writeln!(out, "      Target: !Sub \"integrations/${{{name}Integration}}\"");
+        let _ = writeln!(
+            out,
+            "\n  {name}{event}Permission:\n    Type: AWS::Lambda::Permission\n    Properties:\n      \
+             Action: lambda:InvokeFunction\n      FunctionName: !Ref {name}Function\n      \
+             Principal: apigateway.amazonaws.com\n      \
+             SourceArn: !Sub \"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/*/{}\"",
+            e.source
+        );
+    }
+}
+
+fn function(out: &mut String, f: &Function, scope: Scope) {
     let name = logical_name(f.name());
     let _ = writeln!(out, "  {name}Function:");
     out.push_str("    Type: AWS::Serverless::Function\n");
@@ -113,40 +345,14 @@ fn function(out: &mut String, f: &Function) {
         );
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
-    out.push_str("      Events:\n");
     match f {
-        Function::Route(r) => {
-            let _ = writeln!(
-                out,
-                "        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
-                 Path: {}\n            Method: {}",
-                r.path, r.method
-            );
-            if !r.auth {
-                out.push_str("            Auth:\n              Authorizer: NONE\n");
-            }
-        }
-        // Public as the OpenAPI document; `{asset}`: the viewer's versioned file (anything
-        // else under /docs is the function's 404).
-        Function::Docs => {
-            for (event, path) in [("Page", kabinet::docs::PAGE_PATH), ("Asset", "/docs/{asset}")] {
-                let _ = writeln!(
-                    out,
-                    "        {event}:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
-                     Path: {path}\n            Method: GET\n            Auth:\n              Authorizer: NONE"
-                );
-            }
-        }
-        Function::Fallback => out.push_str(
-            "        Api:\n          Type: HttpApi\n          Properties:\n            ApiId: !Ref HttpApi\n            \
-             Path: $default\n            Method: ANY\n            Auth:\n              Authorizer: NONE\n",
-        ),
+        Function::Route(_) | Function::Fallback | Function::Docs => {}
         // Partial batch failures are retried (bisecting the batch), at most 10 times and
         // for at most a day; what still fails lands in NotifierFailures (alarmed). Two
         // filters: outbox events, and the uploads DynamoDB's TTL removes (their
         // reservations are released).
         Function::Notifier => out.push_str(
-            "        Outbox:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+            "      Events:\n        Outbox:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
              StartingPosition: TRIM_HORIZON\n            BatchSize: 25\n            MaximumBatchingWindowInSeconds: 1\n            \
              BisectBatchOnFunctionError: true\n            MaximumRetryAttempts: 10\n            \
              MaximumRecordAgeInSeconds: 86400\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
@@ -161,7 +367,7 @@ fn function(out: &mut String, f: &Function) {
         // itself after three builds (failed, with a reason for the admin); a record that
         // still fails lands in ExporterFailures (alarmed).
         Function::Exporter => out.push_str(
-            "        Exports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+            "      Events:\n        Exports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
              StartingPosition: TRIM_HORIZON\n            BatchSize: 1\n            ParallelizationFactor: 10\n            \
              MaximumRetryAttempts: 5\n            MaximumRecordAgeInSeconds: 3600\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
              FilterCriteria:\n              Filters:\n                \
@@ -173,7 +379,7 @@ fn function(out: &mut String, f: &Function) {
         // organization runs one at a time). The importer gives an import up itself after
         // three runs; a record that still fails lands in ImporterFailures (alarmed).
         Function::Importer => out.push_str(
-            "        Imports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
+            "      Events:\n        Imports:\n          Type: DynamoDB\n          Properties:\n            Stream: !GetAtt Table.StreamArn\n            \
              StartingPosition: TRIM_HORIZON\n            BatchSize: 1\n            ParallelizationFactor: 10\n            \
              MaximumRetryAttempts: 5\n            MaximumRecordAgeInSeconds: 7200\n            FunctionResponseTypes:\n              - ReportBatchItemFailures\n            \
              FilterCriteria:\n              Filters:\n                \
@@ -188,12 +394,13 @@ fn function(out: &mut String, f: &Function) {
         Function::Importer => Some("ImporterFailures"),
         _ => None,
     };
-    policies(out, &f.access(), failures);
+    policies(out, &f.access(), failures, scope);
     let _ = writeln!(
         out,
         "\n  {name}Logs:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Delete\n    UpdateReplacePolicy: Delete\n    \
          Properties:\n      RetentionInDays: !Ref LogRetentionDays"
     );
+    api(out, &name, &endpoints(f));
 }
 
 fn statement(out: &mut String, actions: &[&str], resources: &[String]) {
@@ -207,21 +414,21 @@ fn statement(out: &mut String, actions: &[&str], resources: &[String]) {
     }
 }
 
-fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>) {
+fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>, scope: Scope) {
     let mut statements = String::new();
     let table = access.dynamodb_actions();
     if access.touches_table() {
-        statement(&mut statements, &table, &["!GetAtt Table.Arn".to_string()]);
+        statement(&mut statements, &table, &[scope.arn("Table")]);
     }
     if !access.indexes.is_empty() {
-        let resources: Vec<String> =
-            access.indexes.iter().map(|i| format!("!Sub \"${{Table.Arn}}/index/{i}\"")).collect();
+        let table = scope.arn_sub("Table");
+        let resources: Vec<String> = access.indexes.iter().map(|i| format!("!Sub \"{table}/index/{i}\"")).collect();
         statement(&mut statements, &["dynamodb:Query"], &resources);
     }
     // Each declaration its own statement: its actions on its prefix only.
     for objects in access.objects {
         let actions: Vec<&str> = objects.actions.iter().map(|a| a.iam()).collect();
-        let resource = format!("!Sub \"${{{}.Arn}}/{}*\"", objects.bucket.resource(), objects.prefix);
+        let resource = format!("!Sub \"{}/{}*\"", scope.arn_sub(objects.bucket.resource()), objects.prefix);
         statement(&mut statements, &actions, &[resource]);
     }
     if access.mail {
@@ -265,18 +472,33 @@ mod tests {
         let out = render(&current).unwrap();
         assert!(out.starts_with("Resources:\n  Table:\n"));
         assert!(!out.contains("Stale"));
-        assert!(out.contains("  OrgsGetFunction:\n") && out.contains("      Handler: orgs-get\n"));
+        assert!(out.contains("  NotifierFunction:\n") && out.contains("  OrgsStack:\n"));
+        assert!(out.contains("      Location: stacks/orgs.yaml\n"));
+        assert!(!out.contains("  OrgsGetFunction:\n"), "routes are in their area's stack");
         assert!(render("Resources: {}\n").is_err());
     }
 
     #[test]
+    fn a_route_is_in_its_area_stack_with_its_api_route() {
+        let files = nested();
+        let (path, orgs) = files.iter().find(|(path, _)| path.ends_with("/orgs.yaml")).unwrap();
+        assert_eq!(path, "infra/stacks/orgs.yaml");
+        assert!(orgs.contains("  OrgsGetFunction:\n") && orgs.contains("      Handler: orgs-get\n"));
+        let route = &orgs[orgs.find("  OrgsGetRoute:\n").unwrap()..];
+        let route = &route[..route.find("\n\n").unwrap()];
+        assert!(route.contains("RouteKey: \"GET /v1/orgs/{org}\"\n") && route.contains("AuthorizationType: JWT\n"));
+        assert!(orgs.contains("${HttpApi}/*/GET/v1/orgs/*\"\n"));
+        assert!(orgs.contains("!Ref TableArn\n") && !orgs.contains("Table.Arn"));
+        assert!(!orgs.contains("LinkKeysSecret"), "only what its functions use");
+    }
+
+    #[test]
     fn the_reference_page_is_public_and_runs_its_own_artifact() {
-        let out = functions();
-        let docs = &out[out.find("  DocsFunction:\n").unwrap()..out.find("\n  DocsLogs:").unwrap()];
+        let out = root();
+        let docs = &out[out.find("  DocsFunction:\n").unwrap()..out.find("\n  # The routes of").unwrap()];
         assert!(docs.contains("Binary: kabinet-docs\n") && docs.contains("MemorySize: 128\n"));
-        assert!(docs.contains("Path: /docs\n") && docs.contains("Path: /docs/{asset}\n"));
-        assert_eq!(docs.matches("Method: GET\n").count(), 2);
-        assert_eq!(docs.matches("Authorizer: NONE\n").count(), 2);
+        assert!(docs.contains("RouteKey: \"GET /docs\"\n") && docs.contains("RouteKey: \"GET /docs/{asset}\"\n"));
+        assert_eq!(docs.matches("AuthorizationType: NONE\n").count(), 2);
         assert!(!docs.contains("Policies:"), "it touches nothing");
     }
 }

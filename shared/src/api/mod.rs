@@ -72,9 +72,31 @@ pub struct Route {
     pub handler: Handler,
     /// Its area in the reference (its `#[utoipa::path]`'s `tag`): `me`, `classes`, ...
     pub area: &'static str,
+    /// The nested stack its function deploys in (`infra/stacks/<stack>.yaml`): its area's,
+    /// per [`STACKS`].
+    pub stack: &'static str,
     pub operation: fn() -> Operation,
     pub schemas: SchemaCollector,
 }
+
+/// The deployment's nested stacks, by area: each holds the functions of the routes of its
+/// areas (their reference tags) with their API routes, in `infra/stacks/<stack>.yaml`
+/// (`make template`); the root stack holds the API itself and what is not a route's. Each
+/// route costs its stack 6 resources (function, role, log group, API route, integration,
+/// invoke permission): a stack stays under 300 resources up to 50 routes, and these hold at
+/// most 23 (a test counts them after SAM's translation). A new area joins a stack here.
+pub const STACKS: &[(&str, &[&str])] = &[
+    ("me", &["me"]),
+    ("orgs", &["orgs", "members", "admins", "audit"]),
+    ("classes", &["classes"]),
+    ("joining", &["invite links", "join requests", "invitations"]),
+    ("groups", &["groups", "discussions"]),
+    ("files", &["files"]),
+    ("courses", &["courses"]),
+    ("reports", &["stats", "exports"]),
+    ("imports", &["imports"]),
+    ("meta", &["meta"]),
+];
 
 /// Flags of a route entry.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -101,6 +123,10 @@ impl Route {
             _ => panic!("route {name}: unsupported method"),
         };
         let path = P::path();
+        let area = P::tags().first().copied().unwrap_or("other");
+        let Some(stack) = STACKS.iter().find(|(_, areas)| areas.contains(&area)).map(|(stack, _)| *stack) else {
+            panic!("route {name}: its area {area:?} is in no stack of STACKS")
+        };
         Route {
             name,
             method,
@@ -110,7 +136,8 @@ impl Route {
             idempotent: flags.contains(&Flag::Idempotent),
             access,
             handler,
-            area: P::tags().first().copied().unwrap_or("other"),
+            area,
+            stack,
             operation: P::operation,
             schemas: P::schemas,
         }

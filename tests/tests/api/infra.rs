@@ -1,109 +1,270 @@
-//! The route table is the single source of truth: the SAM template's functions are
-//! generated from it, the API's artifact serves each of its entries, and the OpenAPI
-//! document has exactly one entry per route.
+//! The route table is the single source of truth: the SAM templates' functions are
+//! generated from it (the root stack's and one nested stack's per area), the API's
+//! artifact serves each of its entries, and the OpenAPI document has exactly one entry per
+//! route.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use kabinet::api::routes;
+use kabinet_local::template::{PATH, STACKS_DIR};
 use serde_yaml::Value;
 
 fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+fn parse(path: &str) -> Value {
+    let text = std::fs::read_to_string(repo(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The root template.
 fn template() -> Value {
-    let text = std::fs::read_to_string(repo("infra/template.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    parse(PATH)
+}
+
+/// The nested stacks' template files, from the repository root, sorted.
+fn stack_files() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(repo(STACKS_DIR))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .map(|file| format!("{STACKS_DIR}/{file}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every template: the root's, then each nested stack's, with its path.
+fn templates() -> Vec<(String, Value)> {
+    let mut out = vec![(PATH.to_string(), template())];
+    out.extend(stack_files().into_iter().map(|path| {
+        let value = parse(&path);
+        (path, value)
+    }));
+    out
+}
+
+/// Every resource of these templates of a type: (template, logical name, resource).
+fn of_type<'a>(templates: &'a [(String, Value)], ty: &'a str) -> impl Iterator<Item = (&'a str, &'a str, &'a Value)> {
+    templates.iter().flat_map(move |(path, t)| {
+        t["Resources"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .filter(move |(_, r)| r["Type"].as_str() == Some(ty))
+            .map(move |(name, r)| (path.as_str(), name.as_str().unwrap(), r))
+    })
+}
+
+/// A resource of whichever template holds it, by its logical name.
+fn resource<'a>(templates: &'a [(String, Value)], name: &str) -> &'a Value {
+    let found = templates.iter().find(|(_, t)| !t["Resources"][name].is_null());
+    let (_, t) = found.unwrap_or_else(|| panic!("{name}: in no template"));
+    &t["Resources"][name]
+}
+
+/// A nested stack's references to what the root passes it, as the root names them: the
+/// parameter `TableArn` is `!GetAtt Table.Arn` there (a test checks the root passes
+/// exactly that), `HttpApi` is `!Ref HttpApi`.
+fn as_in_root(text: &str) -> String {
+    let mut out = text.to_string();
+    for resource in ["Table", "FilesBucket", "ExportsBucket"] {
+        out = out
+            .replace(&format!("!Ref {resource}Arn"), &format!("!GetAtt {resource}.Arn"))
+            .replace(&format!("${{{resource}Arn}}"), &format!("${{{resource}.Arn}}"));
+    }
+    out
+}
+
+/// `!Ref X` -> `X`.
+fn reference(v: &Value) -> Option<&str> {
+    match v {
+        Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
+        _ => None,
+    }
 }
 
 fn route_set() -> BTreeSet<(String, String, String)> {
     routes().iter().map(|r| (r.name.to_string(), r.method.to_string(), r.path.clone())).collect()
 }
 
+/// Every API route of every template: (the handler of the function it reaches, its route
+/// key, whether it takes the Cognito authorizer), each checked to reach its function
+/// through an integration of its own template, on the root's API, with an invoke
+/// permission from that API for exactly its method and path.
+fn api_routes() -> Vec<(String, String, bool)> {
+    let ts = templates();
+    let mut out = Vec::new();
+    for (path, t) in &ts {
+        let resources = &t["Resources"];
+        for (name, route) in resources.as_mapping().unwrap() {
+            if route["Type"].as_str() != Some("AWS::ApiGatewayV2::Route") {
+                continue;
+            }
+            let name = name.as_str().unwrap();
+            let props = &route["Properties"];
+            assert_eq!(reference(&props["ApiId"]), Some("HttpApi"), "{path} {name}: the root's API");
+            let key = props["RouteKey"].as_str().unwrap().to_string();
+            let target = text(&props["Target"]);
+            let integration = target.strip_prefix("!Sub integrations/${").and_then(|t| t.strip_suffix('}'));
+            let integration = integration.unwrap_or_else(|| panic!("{path} {name}: target {target}"));
+            let integration = &resources[integration]["Properties"];
+            assert_eq!(integration["IntegrationType"].as_str(), Some("AWS_PROXY"), "{path} {name}");
+            assert_eq!(integration["PayloadFormatVersion"].as_str(), Some("2.0"), "{path} {name}");
+            let uri = text(&integration["IntegrationUri"]);
+            let function = uri.strip_prefix("!GetAtt ").and_then(|u| u.strip_suffix(".Arn"));
+            let function = function.unwrap_or_else(|| panic!("{path} {name}: integration URI {uri}"));
+            let handler = resources[function]["Properties"]["Handler"].as_str().unwrap().to_string();
+            // Invoked by this API's routes of this method and path only.
+            let source = match key.split_once(' ') {
+                Some((method, route_path)) => {
+                    let parts: Vec<&str> =
+                        route_path.split('/').map(|p| if p.starts_with('{') { "*" } else { p }).collect();
+                    format!("{method}{}", parts.join("/"))
+                }
+                None => "*".to_string(),
+            };
+            let arn = format!(
+                "!Sub arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{HttpApi}}/*/{source}"
+            );
+            let permitted = resources.as_mapping().unwrap().values().any(|p| {
+                p["Type"].as_str() == Some("AWS::Lambda::Permission")
+                    && reference(&p["Properties"]["FunctionName"]) == Some(function)
+                    && p["Properties"]["Principal"].as_str() == Some("apigateway.amazonaws.com")
+                    && text(&p["Properties"]["SourceArn"]) == arn
+            });
+            assert!(permitted, "{path} {name}: no permission for the API to invoke {function} as {arn}");
+            let auth = match props["AuthorizationType"].as_str() {
+                Some("JWT") => {
+                    assert_eq!(reference(&props["AuthorizerId"]), Some("HttpApiAuthorizer"), "{path} {name}");
+                    true
+                }
+                Some("NONE") => false,
+                other => panic!("{path} {name}: authorization {other:?}"),
+            };
+            out.push((handler, key, auth));
+        }
+    }
+    out
+}
+
 #[test]
 fn template_has_one_function_and_one_route_per_route_table_entry() {
-    let t = template();
     let mut deployed = BTreeSet::new();
     let mut names = Vec::new();
     let mut fallbacks = Vec::new();
-    for (_, res) in t["Resources"].as_mapping().unwrap() {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+    let mut docs = BTreeSet::new();
+    for (handler, key, auth) in api_routes() {
+        if handler == "docs" {
+            // The reference page, outside the route table: the page and its viewer's
+            // file, public.
+            assert!(!auth, "the reference page is public");
+            docs.insert(key);
             continue;
         }
-        let events: Vec<&Value> = res["Properties"]["Events"]
-            .as_mapping()
-            .map(|m| m.values().filter(|e| e["Type"].as_str() == Some("HttpApi")).collect())
-            .unwrap_or_default();
-        if events.is_empty() {
-            continue; // stream consumers and other non-HTTP functions
-        }
-        let binary = res["Properties"]["Handler"].as_str().expect("Handler").to_string();
-        if binary == "docs" {
-            // The reference page, outside the route table: the page and its viewer's file.
-            let paths: BTreeSet<&str> = events.iter().filter_map(|e| e["Properties"]["Path"].as_str()).collect();
-            assert_eq!(paths, BTreeSet::from(["/docs", "/docs/{asset}"]), "the reference page's paths");
-            let public = events.iter().all(|e| e["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE"));
-            assert!(public, "the reference page is public");
+        if key == "$default" {
+            fallbacks.push(handler);
             continue;
         }
-        assert_eq!(events.len(), 1, "one route per function");
-        assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
-        let props = &events[0]["Properties"];
-        if props["Path"].as_str() == Some("$default") {
-            fallbacks.push(binary);
-            continue;
-        }
-        names.push(binary.clone());
-        deployed.insert((
-            binary,
-            props["Method"].as_str().unwrap().to_uppercase(),
-            props["Path"].as_str().unwrap().to_string(),
-        ));
+        let (method, path) = key.split_once(' ').unwrap();
+        names.push(handler.clone());
+        deployed.insert((handler, method.to_string(), path.to_string()));
     }
-    assert_eq!(names.len(), deployed.len(), "a function is declared twice");
+    assert_eq!(docs, BTreeSet::from(["GET /docs".to_string(), "GET /docs/{asset}".to_string()]));
+    assert_eq!(names.len(), deployed.len(), "a function serves two routes");
     assert_eq!(fallbacks, ["fallback"], "one catch-all function for unknown routes");
     let expected = route_set();
     let missing: Vec<_> = expected.difference(&deployed).collect();
     let extra: Vec<_> = deployed.difference(&expected).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "missing in template: {missing:?}; not in the route table: {extra:?}"
+        "missing in the templates: {missing:?}; not in the route table: {extra:?}"
     );
 }
 
 #[test]
 fn public_routes_and_only_they_skip_the_authorizer() {
-    let t = template();
-    for (_, res) in t["Resources"].as_mapping().unwrap() {
-        let Some(binary) = res["Properties"]["Handler"].as_str() else {
+    for (handler, key, auth) in api_routes() {
+        match routes().iter().find(|r| r.name == handler) {
+            Some(route) => assert_eq!(auth, route.auth, "{handler}: {key}"),
+            None => assert!(["fallback", "docs"].contains(&handler.as_str()) && !auth, "{handler}: {key}"),
+        }
+    }
+}
+
+/// Each route's function is in its area's nested stack, which the root deploys with what
+/// its parameters name: `X` is the root's `!Ref X`, `XArn` its `!GetAtt X.Arn`.
+#[test]
+fn each_area_is_a_nested_stack_passed_what_it_names() {
+    let root = template();
+    let mut located = BTreeSet::new();
+    for (name, res) in root["Resources"].as_mapping().unwrap() {
+        if res["Type"].as_str() != Some("AWS::Serverless::Application") {
             continue;
-        };
-        let Some(route) = routes().iter().find(|r| r.name == binary) else {
-            assert!(
-                ["fallback", "notifier", "exporter", "importer", "docs"].contains(&binary),
-                "{binary}: a function outside the route table"
-            );
-            continue;
-        };
-        let event = res["Properties"]["Events"].as_mapping().unwrap().values().next().unwrap();
-        let public = event["Properties"]["Auth"]["Authorizer"].as_str() == Some("NONE");
-        assert_eq!(public, !route.auth, "{binary}");
+        }
+        let name = name.as_str().unwrap();
+        let location = res["Properties"]["Location"].as_str().unwrap();
+        let file = format!("infra/{location}");
+        let nested = parse(&file);
+        let declared: BTreeSet<&str> =
+            nested["Parameters"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
+        let passed = res["Properties"]["Parameters"].as_mapping().unwrap();
+        let passed_names: BTreeSet<&str> = passed.keys().map(|k| k.as_str().unwrap()).collect();
+        assert_eq!(passed_names, declared, "{name}: the parameters passed are those {file} takes");
+        for (parameter, value) in passed {
+            let parameter = parameter.as_str().unwrap();
+            let expected = match parameter.strip_suffix("Arn") {
+                Some(resource) if !root["Resources"][resource].is_null() => format!("!GetAtt {resource}.Arn"),
+                _ => format!("!Ref {parameter}"),
+            };
+            assert_eq!(text(value), expected, "{name}: {parameter}");
+        }
+        // Its functions: the routes of its areas, and they only.
+        let stack = location.strip_prefix("stacks/").and_then(|l| l.strip_suffix(".yaml")).unwrap();
+        assert_eq!(name, kabinet_local::template::stack_name(stack));
+        let handlers: BTreeSet<&str> = nested["Resources"]
+            .as_mapping()
+            .unwrap()
+            .values()
+            .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+            .map(|r| r["Properties"]["Handler"].as_str().unwrap())
+            .collect();
+        let expected: BTreeSet<&str> = routes().iter().filter(|r| r.stack == stack).map(|r| r.name).collect();
+        assert!(!expected.is_empty(), "{stack}: a stack of no route");
+        assert_eq!(handlers, expected, "{file}");
+        assert!(located.insert(file), "{location} deployed twice");
+    }
+    assert_eq!(located.into_iter().collect::<Vec<_>>(), stack_files(), "every nested template is deployed");
+    // Every area is in one stack.
+    for r in routes() {
+        let stacks = kabinet::api::STACKS.iter().filter(|(_, areas)| areas.contains(&r.area)).count();
+        assert_eq!(stacks, 1, "{}: area {:?}", r.name, r.area);
     }
 }
 
 #[test]
 fn every_function_runs_its_artifact_built_once() {
-    let t = template();
-    // One CodeUri for all (in Globals), one build metadata per artifact: `sam build` builds
-    // each once.
-    assert_eq!(t["Globals"]["Function"]["CodeUri"].as_str(), Some(".."));
+    let ts = templates();
+    // One CodeUri for all (in each template's Globals: the workspace root), one build
+    // metadata per artifact, the same settings everywhere: `sam build` builds each
+    // artifact once for every stack.
+    let workspace = repo("").canonicalize().unwrap();
+    let without_code = |t: &Value| {
+        let mut globals = t["Globals"]["Function"].clone();
+        globals.as_mapping_mut().unwrap().remove("CodeUri");
+        globals
+    };
+    let root_globals = without_code(&ts[0].1);
+    for (path, t) in &ts {
+        let code = t["Globals"]["Function"]["CodeUri"].as_str().unwrap_or_else(|| panic!("{path}: no CodeUri"));
+        let dir = repo(path).parent().unwrap().join(code).canonicalize().unwrap();
+        assert_eq!(dir, workspace, "{path}: CodeUri {code} is not the workspace root");
+        assert_eq!(without_code(t), root_globals, "{path}: the functions' settings differ from the root's");
+    }
     let mut handlers = BTreeSet::new();
-    for (name, res) in t["Resources"].as_mapping().unwrap() {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
-        }
-        let name = name.as_str().unwrap();
-        assert!(res["Properties"]["CodeUri"].is_null(), "{name}: CodeUri comes from Globals");
+    for (path, name, res) in of_type(&ts, "AWS::Serverless::Function") {
+        assert!(res["Properties"]["CodeUri"].is_null(), "{path} {name}: CodeUri comes from Globals");
         assert_eq!(res["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{name}");
         assert_eq!(res["Metadata"].as_mapping().unwrap().len(), 2, "{name}: identical build metadata");
         let handler = res["Properties"]["Handler"].as_str().unwrap_or_else(|| panic!("{name}: no Handler"));
@@ -120,47 +281,109 @@ fn every_function_runs_its_artifact_built_once() {
 }
 
 #[test]
-fn the_template_is_generated_from_the_route_table() {
-    let current = std::fs::read_to_string(repo(kabinet_local::template::PATH)).unwrap();
+fn the_templates_are_generated_from_the_route_table() {
+    let current = std::fs::read_to_string(repo(PATH)).unwrap();
     let generated = kabinet_local::template::render(&current).unwrap();
-    assert!(
-        generated == current,
-        "infra/template.yaml differs from what the route table generates: run `make template`"
-    );
+    assert!(generated == current, "{PATH} differs from what the route table generates: run `make template`");
+    let nested = kabinet_local::template::nested();
+    for (path, generated) in &nested {
+        let current = std::fs::read_to_string(repo(path)).unwrap_or_default();
+        assert!(*generated == current, "{path} differs from what the route table generates: run `make template`");
+    }
+    let expected: Vec<String> = nested.into_iter().map(|(path, _)| path).collect::<BTreeSet<_>>().into_iter().collect();
+    assert_eq!(stack_files(), expected, "a stack file the route table does not generate: run `make template`");
 }
 
 #[test]
 fn each_function_logs_to_its_own_group_with_a_retention() {
-    let t = template();
-    let resources = t["Resources"].as_mapping().unwrap();
-    for (name, res) in resources {
-        if res["Type"].as_str() != Some("AWS::Serverless::Function") {
-            continue;
+    let ts = templates();
+    for (path, t) in &ts {
+        let resources = t["Resources"].as_mapping().unwrap();
+        for (name, res) in resources {
+            if res["Type"].as_str() != Some("AWS::Serverless::Function") {
+                continue;
+            }
+            let group = reference(&res["Properties"]["LoggingConfig"]["LogGroup"]);
+            let group = group.unwrap_or_else(|| panic!("{path} {name:?}: no log group of its own"));
+            let g = &t["Resources"][group];
+            assert_eq!(g["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{path} {group}");
+            assert!(!g["Properties"]["RetentionInDays"].is_null(), "{path} {group}: logs must expire");
         }
-        // `!Ref X` reads as a tagged value.
-        let group = match &res["Properties"]["LoggingConfig"]["LogGroup"] {
-            Value::Tagged(t) if t.tag == "Ref" => t.value.as_str(),
-            _ => None,
-        };
-        let group = group.unwrap_or_else(|| panic!("{:?}: no log group of its own", name));
-        let g = &t["Resources"][group];
-        assert_eq!(g["Type"].as_str(), Some("AWS::Logs::LogGroup"), "{group}");
-        assert!(!g["Properties"]["RetentionInDays"].is_null(), "{group}: logs must expire");
     }
 }
 
+/// One template's counts as CloudFormation receives it: after SAM's translation
+/// (`scripts/stack_limits.py`, samtranslator offline).
+#[derive(serde::Deserialize)]
+struct Counts {
+    template: String,
+    resources: usize,
+    outputs: usize,
+    parameters: usize,
+    bytes: usize,
+}
+
+/// Every template's counts, translated once for the limit tests.
+fn counts() -> &'static [Counts] {
+    static COUNTS: OnceLock<Vec<Counts>> = OnceLock::new();
+    COUNTS.get_or_init(|| {
+        let python = std::env::var_os("KABINET_PYTHON")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| repo(".venv/bin/python"));
+        let files: Vec<String> = std::iter::once(PATH.to_string()).chain(stack_files()).collect();
+        let out = std::process::Command::new(&python)
+            .arg(repo("scripts/stack_limits.py"))
+            .args(&files)
+            .current_dir(repo(""))
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e} (make venv)", python.display()));
+        assert!(out.status.success(), "stack_limits.py: {}", String::from_utf8_lossy(&out.stderr));
+        let counts: Vec<Counts> =
+            String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(counts.len(), files.len());
+        counts
+    })
+}
+
+/// Every stack within one of CloudFormation's limits, its counts printed.
+fn within(what: &str, limit: usize, count: fn(&Counts) -> usize) {
+    let mut total = 0;
+    for c in counts() {
+        eprintln!(
+            "{:<28} {:>4} resources {:>3} outputs {:>3} parameters {:>7} bytes",
+            c.template, c.resources, c.outputs, c.parameters, c.bytes
+        );
+        total += count(c);
+    }
+    eprintln!(
+        "{what}: {total} in all, at most {} in one stack (limit {limit})",
+        counts().iter().map(count).max().unwrap()
+    );
+    for c in counts() {
+        assert!(count(c) <= limit, "{}: {} {what} (limit {limit}): split its areas (STACKS)", c.template, count(c));
+    }
+}
+
+/// CloudFormation allows 500; 300 leaves each stack room for its area to grow by half.
 #[test]
-fn the_stack_stays_within_the_resource_budget() {
-    let t = template();
-    let resources = t["Resources"].as_mapping().unwrap();
-    // SAM adds a role per function and an invoke permission (or event source mapping) per
-    // event.
-    let functions: Vec<&Value> =
-        resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")).collect();
-    let events: usize = functions.iter().map(|f| f["Properties"]["Events"].as_mapping().map_or(0, |m| m.len())).sum();
-    let expanded = resources.len() + functions.len() + events + 4; // + the API's stage, authorizer, etc.
-    eprintln!("the stack: {} resources in the template, {expanded} after SAM's expansion", resources.len());
-    assert!(expanded <= 450, "{expanded} resources after SAM's expansion: split areas into nested stacks");
+fn each_stack_has_at_most_300_resources_as_sam_translates_it() {
+    within("resources", 300, |c| c.resources);
+}
+
+#[test]
+fn each_stack_has_at_most_200_outputs() {
+    within("outputs", 200, |c| c.outputs);
+}
+
+#[test]
+fn each_stack_has_at_most_200_parameters() {
+    within("parameters", 200, |c| c.parameters);
+}
+
+/// The limit of a template body from S3 (`sam deploy` uploads every one).
+#[test]
+fn each_template_body_is_at_most_1_mb() {
+    within("bytes", 1_000_000, |c| c.bytes);
 }
 
 #[test]
@@ -284,10 +507,13 @@ fn text(v: &Value) -> String {
 
 #[test]
 fn each_function_is_granted_exactly_what_it_declares() {
-    let t = template();
+    let ts = templates();
+    // Wherever the function is: a nested stack's `!Ref TableArn` is the root's
+    // `!GetAtt Table.Arn` (each_area_is_a_nested_stack_passed_what_it_names).
+    let text = |v: &Value| as_in_root(&text(v));
     for f in kabinet::lambda::Function::all() {
         let name = format!("{}Function", kabinet_local::template::logical_name(f.name()));
-        let props = &t["Resources"][name.as_str()]["Properties"];
+        let props = &resource(&ts, &name)["Properties"];
         let access = f.access();
         let mut table_actions = BTreeSet::new();
         let mut index_resources = BTreeSet::new();
@@ -347,13 +573,13 @@ fn each_function_is_granted_exactly_what_it_declares() {
         assert_eq!(object_grants, declared, "{name}: objects");
     }
     // Spot checks of the declarations themselves.
-    let openapi = &t["Resources"]["OpenapiGetFunction"]["Properties"];
+    let openapi = &resource(&ts, "OpenapiGetFunction")["Properties"];
     assert!(openapi["Policies"].is_null(), "the OpenAPI document touches nothing");
-    let preview = text(&t["Resources"]["InviteLinksPreviewFunction"]["Properties"]["Policies"]);
+    let preview = text(&resource(&ts, "InviteLinksPreviewFunction")["Properties"]["Policies"]);
     assert!(!preview.contains("PutItem") && !preview.contains("/index/"), "a link preview only reads");
     // Each object route and consumer reaches its own prefix only, with what it needs.
     let objects = |function: &str| {
-        let policies = text(&t["Resources"][format!("{function}Function").as_str()]["Properties"]["Policies"]);
+        let policies = text(&resource(&ts, &format!("{function}Function"))["Properties"]["Policies"]);
         let grants: Vec<String> = ["FilesBucket.Arn}/", "ExportsBucket.Arn}/"]
             .iter()
             .flat_map(|b| policies.match_indices(b).map(|(i, _)| policies[i..].split('*').next().unwrap().to_string()))
@@ -440,7 +666,9 @@ fn data_is_protected_mail_is_scoped_and_alarms_notify_someone() {
         });
         assert!(tls_only, "{bucket} must refuse requests without TLS");
     }
-    for (name, f) in of_type("AWS::Serverless::Function") {
+    let ts = templates();
+    for (path, name, f) in self::of_type(&ts, "AWS::Serverless::Function") {
+        let name = format!("{path} {name}");
         let policies = format!("{:?}", f["Properties"]["Policies"]);
         if policies.contains("ses:SendEmail") {
             assert!(!policies.contains("identity/*") && policies.contains("identity/${MailFromDomain}"), "{name:?}");
