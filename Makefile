@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint checkov check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -125,6 +125,16 @@ ARTIFACTS := kabinet kabinet-worker kabinet-docs
 size:
 	@for a in $(ARTIFACTS); do test -f target/lambda/$$a/bootstrap || { echo "no artifact $$a: run make deploy-build" >&2; exit 1; }; done
 	@$(PYTHON) scripts/artifact_size.py $(addprefix target/lambda/,$(ARTIFACTS))
+
+## The deploy rehearsed with no AWS account (after deploy-build): the templates translated
+## by SAM's translator and created as stacks, nested ones included, in an emulator of its
+## own (moto's CloudFormation), the artifacts uploaded to its S3; what moto does not model
+## (API Gateway v2, Cognito, ...) is stubbed and listed. Then a test compares every
+## function in its Lambda and IAM with the route table. LAMBDA_DIR: the built artifacts.
+LAMBDA_DIR ?= target/lambda
+deploy-rehearsal: venv
+	$(VENV)/bin/python scripts/deploy_rehearsal.py --artifacts $(LAMBDA_DIR) --out target/deploy-rehearsal.json
+	KABINET_REHEARSAL=$(CURDIR)/target/deploy-rehearsal.json cargo test --quiet -p kabinet -p kabinet-local -p kabinet-tests --test api rehearsal:: -- --ignored
 
 ## Cold start of the artifact (function orgs-get, against the emulator) against a bare
 ## lambda_http function with the same profile: fake Lambda Runtime API, medians.

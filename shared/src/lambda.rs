@@ -16,6 +16,9 @@ use crate::Ctx;
 
 pub use lambda_http::Error;
 
+/// The memory of every function that asks for no other (the template's `Globals`), in MiB.
+pub const DEFAULT_MEMORY_MB: u32 = 256;
+
 /// A function of the artifact, as its `Handler` names it.
 #[derive(Clone, Copy)]
 pub enum Function {
@@ -92,6 +95,18 @@ impl Function {
             Function::Exporter | Function::Importer => Artifact::Worker,
             Function::Docs => Artifact::Docs,
             _ => Artifact::Api,
+        }
+    }
+
+    /// The memory Lambda gives the function, in MiB (its CPU share grows with it): the
+    /// template's `MemorySize`, which the deploy rehearsal checks.
+    pub fn memory_mb(&self) -> u32 {
+        match self {
+            // Build and read files of a school's size (streamed, one malloc arena).
+            Function::Exporter | Function::Importer => 512,
+            // Answers from the page and the script it embeds: the least memory Lambda has.
+            Function::Docs => 128,
+            _ => DEFAULT_MEMORY_MB,
         }
     }
 

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use kabinet::api::{routes, STACKS};
-use kabinet::lambda::{Artifact, Function};
+use kabinet::lambda::{Artifact, Function, DEFAULT_MEMORY_MB};
 use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
@@ -208,9 +208,10 @@ fn nested_stack(stack: &str, areas: &[&str]) -> String {
     }
     // The root's Globals but for CodeUri, which is relative to this file: the same
     // workspace root, so `sam build` builds each artifact once for every stack.
-    out.push_str(
+    let _ = write!(
+        out,
         "\nGlobals:\n  Function:\n    Runtime: provided.al2023\n    Architectures:\n      - !Ref Arch\n    \
-         CodeUri: ../..\n    MemorySize: 256\n    Timeout: 15\n    LoggingConfig:\n      LogFormat: JSON\n    \
+         CodeUri: ../..\n    MemorySize: {DEFAULT_MEMORY_MB}\n    Timeout: 15\n    LoggingConfig:\n      LogFormat: JSON\n    \
          Environment:\n      Variables:\n        KABINET_TABLE: !Ref Table\n        \
          KABINET_EXPORTS_BUCKET: !Ref ExportsBucket\n        KABINET_FILES_BUCKET: !Ref FilesBucket\n        \
          KABINET_MAIL_FROM: !Ref MailFromAddress\n        KABINET_APP_URL: !Ref AppUrl\n        \
@@ -317,23 +318,28 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
         Function::Notifier => {
             out.push_str("      Description: Sends the notification emails of outbox events\n      Timeout: 60\n")
         }
-        // Streams rows to a temporary file and to S3 in 5 MiB parts from it. One malloc
-        // arena: with one per thread, memory crept up with the pages read (make
-        // bench-export: 1.3x from 1,000 to 100,000 members; 1.1x with one arena).
-        Function::Exporter => out.push_str(
-            "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      MemorySize: 512\n      \
-             Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
-        ),
+        // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
+        Function::Exporter => {
+            out.push_str("      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n")
+        }
         // Reads the upload to a temporary file and applies it chunk by chunk; a district's
         // 100,000 people take minutes, so the longest timeout Lambda has.
         Function::Importer => out.push_str(
-            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      MemorySize: 512\n      \
-             Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
+            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n",
         ),
-        // Answers from the page and the script it embeds: the least memory Lambda has.
-        Function::Docs => out.push_str(
-            "      Description: The API reference page (GET /docs) and its viewer's script\n      MemorySize: 128\n",
-        ),
+        Function::Docs => {
+            out.push_str("      Description: The API reference page (GET /docs) and its viewer's script\n")
+        }
+    }
+    // The route table's memory (Function::memory_mb), where it is not the Globals'.
+    if f.memory_mb() != DEFAULT_MEMORY_MB {
+        let _ = writeln!(out, "      MemorySize: {}", f.memory_mb());
+    }
+    // The workers: one malloc arena. With one per thread, the exporter's memory crept up
+    // with the pages read (make bench-export: 1.3x from 1,000 to 100,000 members; 1.1x
+    // with one arena).
+    if f.artifact() == Artifact::Worker {
+        out.push_str("      Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n");
     }
     // Which secret holds the links' key, for the functions that read it (merged with the
     // Globals' variables).

@@ -25,6 +25,7 @@ mod members;
 mod orgs;
 mod paging;
 mod plumbing;
+mod rehearsal;
 mod resumable;
 mod schemathesis;
 mod security;
