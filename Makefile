@@ -104,8 +104,8 @@ deploy-build: venv docs-assets
 	@$(MAKE) --no-print-directory size
 
 ## Size of the artifacts as Lambda receives them (stripped, zipped as `bootstrap`): the
-## API's (every route, loaded at each cold start: kept under 6 MiB zipped), the workers'
-## and the docs' (the reference page with the viewer's script: kept under 3 MiB zipped).
+## API's (every route, loaded at each cold start: kept under 5 MiB zipped), the workers'
+## (under 6 MiB) and the docs' (the reference page with the viewer's script: under 3 MiB).
 ARTIFACTS := kabinet kabinet-worker kabinet-docs
 size:
 	@for a in $(ARTIFACTS); do test -f target/lambda/$$a/bootstrap || { echo "no artifact $$a: run make deploy-build" >&2; exit 1; }; done
