@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template openapi lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -59,6 +59,12 @@ token:
 template:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
 
+## Regenerates the OpenAPI document that GET /v1/openapi.json serves, from the route table
+## (shared/assets/openapi.json, committed: a unit test fails when it is stale).
+OPENAPI := shared/assets/openapi.json
+openapi:
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi --write
+
 ## Every test: template lint (cfn-lint over the root and the nested stacks, sam validate
 ## of the root, checkov), formatting, clippy, unit and integration tests (which start their own
 ## emulator and gateway; one of them fails when a template differs from what the route
@@ -84,8 +90,9 @@ $(BROWSER_STAMP): tests/browser/package-lock.json tests/browser/package.json
 	@touch $@
 
 ## The typed TypeScript client (clients/typescript): its types regenerated from the
-## OpenAPI document must equal the committed ones, and the example must compile with
-## `tsc --strict`. `make client` rewrites the committed types after an API change.
+## committed OpenAPI document (which a unit test holds to the route table) must equal the
+## committed ones, and the example must compile with `tsc --strict`. `make client`
+## rewrites the document and the types after an API change.
 CLIENT := clients/typescript
 CLIENT_STAMP := $(CLIENT)/node_modules/.installed
 client-deps: $(CLIENT_STAMP)
@@ -93,14 +100,13 @@ $(CLIENT_STAMP): $(CLIENT)/package-lock.json $(CLIENT)/package.json
 	@cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 client-check: client-deps
-	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
-	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output ../../target/schema.d.ts >/dev/null
+	@mkdir -p target
+	@cd $(CLIENT) && npx --no-install openapi-typescript ../../$(OPENAPI) --output ../../target/schema.d.ts >/dev/null
 	@diff -u $(CLIENT)/src/schema.d.ts target/schema.d.ts || { echo "$(CLIENT)/src/schema.d.ts differs from the API: run make client and commit it" >&2; exit 1; }
 	@cd $(CLIENT) && npx --no-install tsc --project tsconfig.json
 	@echo "TypeScript client: types up to date, example compiles (tsc --strict)"
-client: client-deps
-	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi > target/openapi.json
-	@cd $(CLIENT) && npx --no-install openapi-typescript ../../target/openapi.json --output src/schema.d.ts
+client: openapi client-deps
+	@cd $(CLIENT) && npx --no-install openapi-typescript ../../$(OPENAPI) --output src/schema.d.ts
 
 ## (The docs artifact embeds the viewer: clippy of the workspace needs it fetched.)
 lint: docs-assets
@@ -119,8 +125,8 @@ deploy-build: venv docs-assets
 	@$(MAKE) --no-print-directory size
 
 ## Size of the artifacts as Lambda receives them (stripped, zipped as `bootstrap`): the
-## API's (every route, loaded at each cold start: kept under 6 MiB zipped), the workers'
-## and the docs' (the reference page with the viewer's script: kept under 3 MiB zipped).
+## API's (every route, loaded at each cold start: kept under 5 MiB zipped), the workers'
+## (under 6 MiB) and the docs' (the reference page with the viewer's script: under 3 MiB).
 ARTIFACTS := kabinet kabinet-worker kabinet-docs
 size:
 	@for a in $(ARTIFACTS); do test -f target/lambda/$$a/bootstrap || { echo "no artifact $$a: run make deploy-build" >&2; exit 1; }; done

@@ -37,7 +37,7 @@ impl Config {
 
 struct Inner {
     config: Config,
-    aws: aws_config::SdkConfig,
+    aws: aws_types::SdkConfig,
     store: OnceLock<Store>,
     s3: OnceLock<aws_sdk_s3::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
@@ -65,16 +65,16 @@ impl Ctx {
     /// Reads the AWS settings from the environment (`AWS_ENDPOINT_URL` points every client
     /// at an emulator; `KABINET_S3_PATH_STYLE=true` for emulators without virtual hosts).
     pub async fn from_env(access: Access) -> Self {
-        let aws = if access == Access::NONE { aws_config::SdkConfig::builder().build() } else { aws_from_env().await };
+        let aws = if access == Access::NONE { aws_types::SdkConfig::builder().build() } else { aws_from_env() };
         Self::with_access(Config::from_env(), &aws, access)
     }
 
     /// Every client built at once (the local gateway serves every route).
-    pub fn new(config: Config, aws: &aws_config::SdkConfig) -> Self {
+    pub fn new(config: Config, aws: &aws_types::SdkConfig) -> Self {
         Self::with_access(config, aws, Access::ALL)
     }
 
-    pub fn with_access(config: Config, aws: &aws_config::SdkConfig, access: Access) -> Self {
+    pub fn with_access(config: Config, aws: &aws_types::SdkConfig, access: Access) -> Self {
         let ctx = Self::unbuilt(config, aws);
         if access.touches_table() {
             ctx.store();
@@ -92,7 +92,7 @@ impl Ctx {
     }
 
     /// No client built yet: each is built on first use, or set by the caller.
-    fn unbuilt(config: Config, aws: &aws_config::SdkConfig) -> Self {
+    fn unbuilt(config: Config, aws: &aws_types::SdkConfig) -> Self {
         Ctx(Arc::new(Inner {
             config,
             aws: aws.clone(),
@@ -108,7 +108,7 @@ impl Ctx {
     /// gateway checks each call against the route's declared access).
     pub fn with_clients(
         config: Config,
-        aws: &aws_config::SdkConfig,
+        aws: &aws_types::SdkConfig,
         db: aws_sdk_dynamodb::Client,
         s3: Option<aws_sdk_s3::Client>,
         ses: Option<aws_sdk_sesv2::Client>,
@@ -130,7 +130,7 @@ impl Ctx {
     }
 
     /// With a DynamoDB client of the caller's.
-    pub fn with_dynamodb(config: Config, aws: &aws_config::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
+    pub fn with_dynamodb(config: Config, aws: &aws_types::SdkConfig, db: aws_sdk_dynamodb::Client) -> Self {
         Self::with_clients(config, aws, db, None, None, None)
     }
 
@@ -209,28 +209,41 @@ impl Ctx {
     }
 }
 
-/// The AWS settings from the environment. In Lambda the region and the function role's
-/// credentials are always there: take them directly rather than building the default
-/// provider chains (profile files, SSO, STS, ECS, IMDS clients), which costs a cold start
-/// milliseconds. Anywhere else (a developer's profile), the full default chain.
-async fn aws_from_env() -> aws_config::SdkConfig {
+/// The AWS settings from the environment, as Lambda gives them: the region, the function
+/// role's credentials, and `AWS_ENDPOINT_URL` for an emulator. Built directly rather than
+/// through aws-config's loader, whose provider chains (profile files, STS, ECS, IMDS) a
+/// function never needs: they stay out of the artifacts and their cold starts. Retries
+/// (standard) and the connect timeout (3.1 s) are the loader's; the rest the clients'
+/// defaults for this behaviour version.
+fn aws_from_env() -> aws_types::SdkConfig {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_smithy_types::{retry::RetryConfig, timeout::TimeoutConfig};
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut aws = aws_types::SdkConfig::builder()
+        .behavior_version(aws_smithy_runtime_api::client::behavior_version::BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard())
+        .timeout_config(TimeoutConfig::builder().connect_timeout(std::time::Duration::from_millis(3100)).build());
     if let Some(region) = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")) {
-        loader = loader.region(aws_config::Region::new(region));
+        aws = aws.region(aws_types::region::Region::new(region));
     }
-    if let (Some(id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        let credentials =
-            aws_credential_types::Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
-        loader = loader.credentials_provider(credentials);
+    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => {
+            let credentials =
+                aws_credential_types::Credentials::new(id, secret, var("AWS_SESSION_TOKEN"), None, "environment");
+            aws = aws.credentials_provider(SharedCredentialsProvider::new(credentials));
+        }
+        _ => tracing::error!("no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them): AWS calls will fail"),
+    }
+    if let Some(url) = var("AWS_ENDPOINT_URL") {
+        aws = aws.endpoint_url(url);
     }
     if var("KABINET_TLS_NATIVE_ROOTS").as_deref() != Some("true") {
         match aws_https_client() {
-            Ok(client) => loader = loader.http_client(client),
+            Ok(client) => aws = aws.http_client(client),
             Err(e) => tracing::error!(error = %e, "AWS roots unusable; using the system's trust store"),
         }
     }
-    loader.load().await
+    aws.build()
 }
 
 /// The roots AWS endpoints' certificates chain to (Amazon Trust Services).
@@ -250,7 +263,7 @@ pub fn aws_https_client() -> Result<aws_smithy_runtime_api::client::http::Shared
 }
 
 /// An S3 client for these settings (path-style URLs for emulators).
-pub fn s3_client(aws: &aws_config::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+pub fn s3_client(aws: &aws_types::SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(aws).force_path_style(path_style).build())
 }
 
@@ -266,7 +279,7 @@ mod tests {
         // A client's construction parses the roots (a bad one would abort the init).
         let conf = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("eu-central-1"))
+            .region(aws_types::region::Region::new("eu-central-1"))
             .http_client(super::aws_https_client().unwrap())
             .build();
         let _ = aws_sdk_dynamodb::Client::from_conf(conf);

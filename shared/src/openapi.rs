@@ -16,7 +16,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Number, PartialSchema, ToSchema};
 
-use crate::api::{routes, Route};
+use crate::api::{described, routes, Route};
 use crate::domain::{OrgId, UserId};
 use crate::http::json::MAX_BODY;
 use crate::http::Problem;
@@ -25,8 +25,23 @@ use crate::store::keys::{member_sk, org_pk, PK, SK};
 
 static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(build);
 
+/// The document, built from the route table (what `make openapi` writes to [`PATH`]).
 pub fn document() -> &'static OpenApi {
     &DOCUMENT
+}
+
+/// Where the generated document is committed, from the repository's root.
+pub const PATH: &str = "shared/assets/openapi.json";
+
+/// The document as `GET /v1/openapi.json` serves it: [`document`] generated ahead of time
+/// (`make openapi`) and committed at [`PATH`], compacted by the build script; the
+/// functions serve static bytes and link none of the building. A test fails when the
+/// committed file differs from what [`render`] gives.
+pub static SERVED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json"));
+
+/// The text of the file at [`PATH`]: the document, pretty-printed, with a final newline.
+pub fn render() -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(document()).map(|json| json + "\n")
 }
 
 fn problem(description: &str) -> utoipa::openapi::Response {
@@ -162,9 +177,10 @@ fn build() -> OpenApi {
     let mut schemas = vec![(Problem::name().into_owned(), Problem::schema())];
     <Problem as ToSchema>::schemas(&mut schemas);
     let mut paths = PathsBuilder::new();
-    for route in routes() {
-        (route.schemas)(&mut schemas);
-        let mut op: Operation = (route.operation)();
+    for (route, described) in routes().iter().zip(described()) {
+        debug_assert_eq!(route.name, described.name);
+        (described.schemas)(&mut schemas);
+        let mut op: Operation = (described.operation)();
         op.operation_id = Some(route.name.replace('-', "_"));
         op.tags = Some(vec![route.area.to_string()]);
         // The handler's doc comment: its first sentence names the operation in lists, the
@@ -404,6 +420,18 @@ mod tests {
 
     fn doc() -> Value {
         serde_json::to_value(super::document()).unwrap()
+    }
+
+    #[test]
+    fn the_served_document_is_the_generated_one() {
+        let committed = std::fs::read_to_string(format!("{}/../{}", env!("CARGO_MANIFEST_DIR"), super::PATH)).unwrap();
+        assert!(
+            committed == super::render().unwrap(),
+            "{} differs from what the route table generates: run `make openapi` (or `make client`)",
+            super::PATH
+        );
+        // The build script's compaction: the document's own compact form.
+        assert!(super::SERVED == serde_json::to_vec(super::document()).unwrap().as_slice());
     }
 
     /// Top-level fields an example may leave out: they appear only in another state than

@@ -1,15 +1,24 @@
 //! JSON logs through tracing, levels from `RUST_LOG` (default `info`).
 
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// `RUST_LOG` as levels by target (`info`, `info,kabinet=debug`): tracing-subscriber's
+/// `Targets`, which needs no regular expressions (its `EnvFilter` brings a regex engine
+/// into every artifact); anything else, `info`.
+fn levels(spec: Option<&str>) -> Targets {
+    spec.and_then(|s| s.parse::<Targets>().ok()).unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
 pub fn init() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(filter)
         .with_current_span(false)
         .without_time() // CloudWatch stamps every line
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let spec = std::env::var("RUST_LOG").ok();
+    let _ = tracing_subscriber::registry().with(json).with(levels(spec.as_deref())).try_init();
 }
 
 /// A CloudWatch metric data point in the embedded metric format: one JSON log line that
@@ -45,6 +54,20 @@ pub fn count(metric: &str, table: &str, fields: &serde_json::Value) {
 
 #[cfg(test)]
 mod tests {
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_gives_levels_by_target() {
+        let levels = super::levels(Some("warn,kabinet=debug"));
+        assert!(levels.would_enable("kabinet::api", &Level::DEBUG));
+        assert!(!levels.would_enable("aws_smithy_runtime", &Level::INFO));
+        assert!(levels.would_enable("aws_smithy_runtime", &Level::WARN));
+        for unset in [None, Some("not a level=at all=")] {
+            let levels = super::levels(unset);
+            assert!(levels.would_enable("kabinet", &Level::INFO) && !levels.would_enable("kabinet", &Level::DEBUG));
+        }
+    }
+
     #[test]
     fn a_metric_line_is_one_line_of_the_embedded_metric_format() {
         let line = super::metric_line("MailPermanentFailures", "kabinet-Table", &serde_json::json!({"kind": "x"}), 7);

@@ -5,7 +5,8 @@
 //!                                              print a dev ID token
 //!   kabinet-local template                     regenerate infra/template.yaml and infra/stacks/
 //!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
-//!   kabinet-local openapi                      the OpenAPI document, on stdout
+//!   kabinet-local openapi [--write]            the OpenAPI document, on stdout (or into
+//!                                              shared/assets/openapi.json, which is served)
 //!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
 //!   kabinet-local bench-export [--members N,N,..]  the exporter's benchmark
 //!   kabinet-local bench-import [--users N,N,..]    the importer's benchmark
@@ -110,15 +111,29 @@ async fn seed(args: &[String]) {
     }
 }
 
-/// Prints the OpenAPI document (what `GET /v1/openapi.json` serves), for the typed
-/// clients' generators.
-fn openapi() {
-    match serde_json::to_string_pretty(kabinet::openapi::document()) {
-        Ok(json) => println!("{json}"),
-        Err(e) => {
-            eprintln!("kabinet-local openapi: {e}");
-            std::process::exit(1);
+/// Prints the OpenAPI document built from the route table; with `--write`, rewrites the
+/// committed one that `GET /v1/openapi.json` serves (kabinet::openapi::PATH) instead.
+fn openapi(args: &[String]) {
+    let rendered = kabinet::openapi::render().map_err(|e| e.to_string());
+    let result = match rendered {
+        Ok(json) if args.iter().any(|a| a == "--write") => {
+            let path = emulator::repo_root().join(kabinet::openapi::PATH);
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            let written = if json != current { std::fs::write(&path, &json).map(|()| true) } else { Ok(false) };
+            written.map_err(|e| e.to_string()).map(|changed| {
+                let state = if changed { "regenerated from the route table" } else { "already up to date" };
+                eprintln!("{}: {state}", path.display());
+            })
         }
+        Ok(json) => {
+            print!("{json}");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        eprintln!("kabinet-local openapi: {e}");
+        std::process::exit(1);
     }
 }
 
@@ -132,7 +147,7 @@ async fn main() {
         return template();
     }
     if args.first().map(String::as_str) == Some("openapi") {
-        return openapi();
+        return openapi(&args);
     }
     if args.first().map(String::as_str) == Some("seed") {
         return seed(&args).await;

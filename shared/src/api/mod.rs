@@ -75,6 +75,14 @@ pub struct Route {
     /// The nested stack its function deploys in (`infra/stacks/<stack>.yaml`): its area's,
     /// per [`STACKS`].
     pub stack: &'static str,
+}
+
+/// A route's description in the OpenAPI document, from its handler's `#[utoipa::path]`:
+/// its operation and the schemas it names. Kept out of [`Route`]: only what builds the
+/// document (the local tooling, the tests) reaches it, so the Lambda artifacts, which serve
+/// the document generated ahead of time, link none of it.
+pub struct Described {
+    pub name: &'static str,
     pub operation: fn() -> Operation,
     pub schemas: SchemaCollector,
 }
@@ -138,9 +146,13 @@ impl Route {
             handler,
             area,
             stack,
-            operation: P::operation,
-            schemas: P::schemas,
         }
+    }
+}
+
+impl Described {
+    fn new<P: utoipa::Path + utoipa::__dev::SchemaReferences>(name: &'static str) -> Described {
+        Described { name, operation: P::operation, schemas: P::schemas }
     }
 }
 
@@ -156,6 +168,20 @@ macro_rules! route {
                 $access,
                 &[$(Flag::$flag),*],
             )
+        }
+    };
+}
+
+/// The route table, `route!(...)` entries: [`routes`] and, from the same entries and in
+/// the same order, [`described`].
+macro_rules! route_table {
+    ($(route!($name:literal, $module:ident :: $handler:ident, $access:expr $(, $flag:ident)*)),* $(,)?) => {
+        static ROUTES: LazyLock<Vec<Route>> =
+            LazyLock::new(|| vec![$(route!($name, $module::$handler, $access $(, $flag)*)),*]);
+
+        /// Each route's description in the OpenAPI document, in the order of [`routes`].
+        pub fn described() -> Vec<Described> {
+            vec![$(paste::paste! { Described::new::<$module::[<__path_ $handler>]>($name) }),*]
         }
     };
 }
@@ -189,8 +215,7 @@ pub const IMPORT_READ: &[Objects] = &[Objects::new(Bucket::Exports, IMPORTS_PREF
 /// What the exporter writes: its files, in parts (an upload given up is aborted).
 pub const EXPORT_WRITE: &[Objects] = &[Objects::new(Bucket::Exports, EXPORTS_PREFIX, &[Write, Abort])];
 
-static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
-    vec![
+route_table! {
         route!("me-get", me::get, RW),
         route!("me-patch", me::patch, RW.indexes(GSI1)),
         route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
@@ -296,8 +321,7 @@ static ROUTES: LazyLock<Vec<Route>> = LazyLock::new(|| {
         route!("roster-invite", roster::invite, RW),
         route!("me-roster-links-create", roster::link, RW, Idempotent),
         route!("openapi-get", meta::openapi, Access::NONE, Public),
-    ]
-});
+}
 
 /// Every route of the API.
 pub fn routes() -> &'static [Route] {
