@@ -87,6 +87,18 @@ impl Function {
         }
     }
 
+    /// Its memory, MB (the template's `MemorySize`; Lambda gives CPU in proportion, and
+    /// docs/cost.md prices each function at it). The routes, the fallback and the
+    /// notifier wait on DynamoDB and SES; the exporter and the importer hold a page or
+    /// a chunk and build files; the reference page answers from what it embeds.
+    pub fn memory_mb(&self) -> u32 {
+        match self {
+            Function::Exporter | Function::Importer => 512,
+            Function::Docs => 128,
+            Function::Route(_) | Function::Fallback | Function::Notifier => 256,
+        }
+    }
+
     pub fn artifact(&self) -> Artifact {
         match self {
             Function::Exporter | Function::Importer => Artifact::Worker,

@@ -85,20 +85,21 @@ fn function(out: &mut String, f: &Function) {
         // arena: with one per thread, memory crept up with the pages read (make
         // bench-export: 1.3x from 1,000 to 100,000 members; 1.1x with one arena).
         Function::Exporter => out.push_str(
-            "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      MemorySize: 512\n      \
+            "      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n      \
              Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
         ),
         // Reads the upload to a temporary file and applies it chunk by chunk; a district's
         // 100,000 people take minutes, so the longest timeout Lambda has.
         Function::Importer => out.push_str(
-            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      MemorySize: 512\n      \
+            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n      \
              Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n",
         ),
         // Answers from the page and the script it embeds: the least memory Lambda has.
         Function::Docs => out.push_str(
-            "      Description: The API reference page (GET /docs) and its viewer's script\n      MemorySize: 128\n",
+            "      Description: The API reference page (GET /docs) and its viewer's script\n",
         ),
     }
+    let _ = writeln!(out, "      MemorySize: {}", f.memory_mb());
     // Which secret holds the links' key, for the functions that read it (merged with the
     // Globals' variables).
     if f.access().link_keys {

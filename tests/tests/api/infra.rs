@@ -97,6 +97,7 @@ fn every_function_runs_its_artifact_built_once() {
     // One CodeUri for all (in Globals), one build metadata per artifact: `sam build` builds
     // each once.
     assert_eq!(t["Globals"]["Function"]["CodeUri"].as_str(), Some(".."));
+    assert!(t["Globals"]["Function"]["MemorySize"].is_null(), "each function's memory is its own");
     let mut handlers = BTreeSet::new();
     for (name, res) in t["Resources"].as_mapping().unwrap() {
         if res["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -112,6 +113,9 @@ fn every_function_runs_its_artifact_built_once() {
         // The API's functions run `kabinet`; the exporter runs `kabinet-worker`.
         let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str();
         assert_eq!(binary, Some(function.artifact().binary()), "{name}");
+        // Its own memory, the one docs/cost.md prices it at (none in Globals).
+        let memory = res["Properties"]["MemorySize"].as_u64();
+        assert_eq!(memory, Some(u64::from(function.memory_mb())), "{name}: MemorySize");
         assert!(handlers.insert(handler.to_string()), "{handler} deployed twice");
     }
     let all: BTreeSet<String> = kabinet::lambda::Function::all().iter().map(|f| f.name().to_string()).collect();
