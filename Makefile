@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template cost lint check fmt size deploy-build bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -40,6 +40,11 @@ token:
 ## Regenerates the template's functions from the route table (infra/template.yaml).
 template:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
+
+## What it costs to run (docs/cost.md), from its inputs in functions/local/src/cost.rs and
+## each function's memory in the code; a test fails when the committed file differs.
+cost:
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- cost
 
 ## Every test: template lint (cfn-lint, sam validate), formatting, clippy, unit and
 ## integration tests (which start their own emulator and gateway; one of them fails when
