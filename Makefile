@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template openapi lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -58,6 +58,11 @@ token:
 ## (infra/template.yaml, below its marker) and the nested stacks' (infra/stacks/).
 template:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- template
+
+## What it costs to run (docs/cost.md), from its inputs in functions/local/src/cost.rs and
+## each function's memory in the code; a test fails when the committed file differs.
+cost:
+	@cargo run --quiet -p kabinet-local --bin kabinet-local -- cost
 
 ## Regenerates the OpenAPI document that GET /v1/openapi.json serves, from the route table
 ## (shared/assets/openapi.json, committed: a unit test fails when it is stale).

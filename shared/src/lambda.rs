@@ -99,7 +99,8 @@ impl Function {
     }
 
     /// The memory Lambda gives the function, in MiB (its CPU share grows with it): the
-    /// template's `MemorySize`, which the deploy rehearsal checks.
+    /// template's `MemorySize`, which the deploy rehearsal checks and docs/cost.md prices
+    /// each function at.
     pub fn memory_mb(&self) -> u32 {
         match self {
             // Build and read files of a school's size (streamed, one malloc arena).

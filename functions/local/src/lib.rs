@@ -6,6 +6,7 @@ pub mod access;
 pub mod bench;
 pub mod bench_export;
 pub mod bench_import;
+pub mod cost;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;

@@ -111,6 +111,23 @@ async fn seed(args: &[String]) {
     }
 }
 
+/// Writes docs/cost.md from its inputs (kabinet_local::cost).
+fn cost() {
+    let root = emulator::repo_root();
+    let result = kabinet_local::cost::render().and_then(|doc| {
+        let path = root.join(kabinet_local::cost::PATH);
+        std::fs::create_dir_all(path.parent().unwrap_or(&root)).map_err(|e| e.to_string())?;
+        std::fs::write(&path, doc).map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => eprintln!("{}: written from its inputs", kabinet_local::cost::PATH),
+        Err(e) => {
+            eprintln!("kabinet-local cost: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Prints the OpenAPI document built from the route table; with `--write`, rewrites the
 /// committed one that `GET /v1/openapi.json` serves (kabinet::openapi::PATH) instead.
 fn openapi(args: &[String]) {
@@ -145,6 +162,9 @@ async fn main() {
     }
     if args.first().map(String::as_str) == Some("template") {
         return template();
+    }
+    if args.first().map(String::as_str) == Some("cost") {
+        return cost();
     }
     if args.first().map(String::as_str) == Some("openapi") {
         return openapi(&args);

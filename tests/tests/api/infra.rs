@@ -277,6 +277,9 @@ fn every_function_runs_its_artifact_built_once() {
         // The API's functions run `kabinet`; the exporter runs `kabinet-worker`.
         let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str();
         assert_eq!(binary, Some(function.artifact().binary()), "{name}");
+        // Its own memory, the one docs/cost.md prices it at (none in Globals).
+        let memory = res["Properties"]["MemorySize"].as_u64();
+        assert_eq!(memory, Some(u64::from(function.memory_mb())), "{name}: MemorySize");
         assert!(handlers.insert(handler.to_string()), "{handler} deployed twice");
     }
     let all: BTreeSet<String> = kabinet::lambda::Function::all().iter().map(|f| f.name().to_string()).collect();
