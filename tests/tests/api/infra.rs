@@ -256,6 +256,8 @@ fn every_function_runs_its_artifact_built_once() {
         globals
     };
     let root_globals = without_code(&ts[0].1);
+    let default_memory = root_globals["MemorySize"].as_u64();
+    assert_eq!(default_memory, Some(u64::from(kabinet::lambda::DEFAULT_MEMORY_MB)), "Globals' MemorySize");
     for (path, t) in &ts {
         let code = t["Globals"]["Function"]["CodeUri"].as_str().unwrap_or_else(|| panic!("{path}: no CodeUri"));
         let dir = repo(path).parent().unwrap().join(code).canonicalize().unwrap();
@@ -277,8 +279,8 @@ fn every_function_runs_its_artifact_built_once() {
         // The API's functions run `kabinet`; the exporter runs `kabinet-worker`.
         let binary = res["Metadata"]["BuildProperties"]["Binary"].as_str();
         assert_eq!(binary, Some(function.artifact().binary()), "{name}");
-        // Its own memory, the one docs/cost.md prices it at (none in Globals).
-        let memory = res["Properties"]["MemorySize"].as_u64();
+        // Its memory (its own, or the Globals' default), the one docs/cost.md prices it at.
+        let memory = res["Properties"]["MemorySize"].as_u64().or(root_globals["MemorySize"].as_u64());
         assert_eq!(memory, Some(u64::from(function.memory_mb())), "{name}: MemorySize");
         assert!(handlers.insert(handler.to_string()), "{handler} deployed twice");
     }
