@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check docs-assets browser-deps clean
+.PHONY: dev seed test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check apilint apilint-deps docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -75,7 +75,8 @@ openapi:
 ## emulator and gateway; one of them fails when a template differs from what the route
 ## table generates, others count each stack against CloudFormation's limits as SAM
 ## translates it; one drives headless Chromium
-## through the reference page and the mail page), then the TypeScript client's check.
+## through the reference page and the mail page), then the TypeScript client's check and
+## the API lint (Spectral).
 test: venv docs-assets browser-deps
 	$(VENV)/bin/cfn-lint infra/template.yaml infra/stacks/*.yaml
 	$(VENV)/bin/sam validate --lint
@@ -84,6 +85,7 @@ test: venv docs-assets browser-deps
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
 	$(MAKE) --no-print-directory client-check
+	$(MAKE) --no-print-directory apilint
 
 ## The real-browser check's packages (tests/browser: puppeteer-core, which drives the
 ## machine's Chromium and downloads none).
@@ -112,6 +114,20 @@ client-check: client-deps
 	@echo "TypeScript client: types up to date, example compiles (tsc --strict)"
 client: openapi client-deps
 	@cd $(CLIENT) && npx --no-install openapi-typescript ../../$(OPENAPI) --output src/schema.d.ts
+
+## The API lint: Spectral's OpenAPI ruleset and the OWASP API Security Top 10 ruleset
+## over the generated document, clean at every severity; what is waived or narrowed is in
+## tests/apilint/.spectral.yaml with its reason. Its packages come from its lock file
+## (npm ci, again only when the lock file changes).
+APILINT := tests/apilint
+APILINT_STAMP := $(APILINT)/node_modules/.installed
+apilint-deps: $(APILINT_STAMP)
+$(APILINT_STAMP): $(APILINT)/package-lock.json $(APILINT)/package.json
+	@cd $(APILINT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+apilint: apilint-deps
+	@cd $(APILINT) && npx --no-install spectral lint --quiet --fail-severity=hint ../../$(OPENAPI)
+	@echo "API lint (Spectral: spectral:oas, OWASP API Top 10): clean"
 
 ## (The docs artifact embeds the viewer: clippy of the workspace needs it fetched.)
 lint: docs-assets

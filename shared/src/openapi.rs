@@ -2,31 +2,37 @@
 //! from its handler's `#[utoipa::path]`, the common problem answers and the examples of
 //! pages are added here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
+use serde_json::Value;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{HttpMethod, Operation, Parameter, ParameterIn, PathItem};
-use utoipa::openapi::schema::{ArrayItems, Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
-    Required, Response, ResponseBuilder, ServerBuilder,
+    ComponentsBuilder, Content, ContentBuilder, InfoBuilder, OpenApiBuilder, PathsBuilder, Ref, RefOr, Required,
+    Response, ResponseBuilder, ServerBuilder,
 };
 use utoipa::{Number, PartialSchema, ToSchema};
 
+use crate::api::access::ID_LEN;
 use crate::api::{described, routes, Route};
+use crate::domain::ids::{MAX_USER_ID, ORG_ID_LEN};
+use crate::domain::{contact, discussions, files, groups, imports, join_requests, org, roles, school, search, users};
 use crate::domain::{OrgId, UserId};
 use crate::http::json::MAX_BODY;
 use crate::http::Problem;
-use crate::page::{Cursor, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::page::{Cursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT};
 use crate::store::keys::{member_sk, org_pk, PK, SK};
 
-static DOCUMENT: LazyLock<OpenApi> = LazyLock::new(build);
+static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
 
-/// The document, built from the route table (what `make openapi` writes to [`PATH`]).
-pub fn document() -> &'static OpenApi {
+/// The OpenAPI document, built from the route table (what `make openapi` writes to
+/// [`PATH`]): what utoipa makes of the routes, with the limits the
+/// handlers check written into it (see [`say_limits`]).
+pub fn document() -> &'static Value {
     &DOCUMENT
 }
 
@@ -148,6 +154,7 @@ fn common_answers(route: &Route, op: &mut Operation) {
             add("428", "No `If-Match` (`precondition_required`)");
         }
     }
+    add("429", &throttled());
     add("500", "Internal error (`internal`), logged with the request ID");
     for (status, answer) in responses.iter_mut() {
         let (RefOr::T(answer), Some(class)) = (answer, status.chars().next()) else { continue };
@@ -155,12 +162,59 @@ fn common_answers(route: &Route, op: &mut Operation) {
             answer.content.insert(PROBLEM.to_string(), problem_content());
         }
         if status == "429" {
-            let seconds = ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)).build();
+            let seconds = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .maximum(Some(MAX_RETRY_AFTER))
+                .build();
             let mut header = Header::new(seconds);
-            header.description = Some("Seconds until it may be done again".into());
+            header.description = Some(
+                "Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none)"
+                    .into(),
+            );
             answer.headers.entry("Retry-After".into()).or_insert(header);
         }
+        if let Some(RefOr::T(Schema::Object(etag))) = answer.headers.get_mut("ETag").map(|h| &mut h.schema) {
+            etag.max_length = Some(ETAG_MAX);
+            etag.pattern = Some(r#"^"v[0-9]+"$"#.into());
+        }
+        if let Some(RefOr::T(Schema::Object(location))) = answer.headers.get_mut("Location").map(|h| &mut h.schema) {
+            location.max_length = Some(location_max());
+            location.format = Some(SchemaFormat::Custom("uri-reference".into()));
+        }
     }
+}
+
+/// The HTTP API stage's throttle (`DefaultRouteSettings` in infra/template.yaml): requests a
+/// second, and the burst.
+pub const GATEWAY_RATE_LIMIT: u32 = 100;
+pub const GATEWAY_BURST_LIMIT: u32 = 200;
+
+/// Every route can be throttled: past the stage's rate, API Gateway answers 429 itself.
+fn throttled() -> String {
+    format!(
+        "Too many requests: the API's request rate ({GATEWAY_RATE_LIMIT} a second, bursts of \
+         {GATEWAY_BURST_LIMIT}), which API Gateway answers itself, with its own body and no \
+         Retry-After header: back off and retry"
+    )
+}
+
+/// The longest wait a 429 names: until the next UTC day (the daily limits).
+const MAX_RETRY_AFTER: i64 = 86_400;
+
+/// An origin: a scheme, a host name (at most 253 characters) and a port.
+const ORIGIN_MAX: usize = "https://".len() + 253 + ":65535".len();
+
+/// The longest `Location` the API answers: a route's path with its IDs at their longest.
+fn location_max() -> usize {
+    let longest = |segment: &str| match segment {
+        "{org}" => ORG_ID_LEN,
+        "{user}" => MAX_USER_ID,
+        s if s.starts_with('{') => ID_LEN,
+        s => s.len(),
+    };
+    routes().iter().map(|r| r.path.split('/').map(|s| longest(s) + 1).sum::<usize>()).max().unwrap_or(0)
 }
 
 fn http_method(m: &http::Method) -> HttpMethod {
@@ -173,7 +227,7 @@ fn http_method(m: &http::Method) -> HttpMethod {
     }
 }
 
-fn build() -> OpenApi {
+fn build() -> Value {
     let mut schemas = vec![(Problem::name().into_owned(), Problem::schema())];
     <Problem as ToSchema>::schemas(&mut schemas);
     let mut paths = PathsBuilder::new();
@@ -211,7 +265,12 @@ fn build() -> OpenApi {
             Http::builder()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT")
-                .description(Some("An OIDC ID token (Cognito in AWS; a dev token locally)"))
+                .description(Some(
+                    "An OIDC ID token (Cognito in AWS; a dev token locally), checked as RFC8725 asks: the \
+                     algorithm fixed by the verifier (RS256 with the user pool's keys in AWS, HS256 for dev \
+                     tokens), never `none`, with its signature, `iss`, `aud` and `exp` verified, and an \
+                     access token (`token_use` other than `id`) refused",
+                ))
                 .build(),
         ),
     );
@@ -238,7 +297,48 @@ fn build() -> OpenApi {
             .map(|(name, about)| TagBuilder::new().name(*name).description(Some(*about)).build())
             .collect(),
     );
-    doc
+    let mut json = serde_json::to_value(&doc).unwrap_or_default();
+    say_limits(&mut json);
+    say_cors(&mut json);
+    pages_by_reference(&mut json);
+    json["servers"][0]["description"] =
+        "This gateway, wherever it runs: production and staging stages in AWS, or local (`make dev`)".into();
+    json["servers"][0]["x-internal"] = false.into();
+    json
+}
+
+/// The CORS header the gateway adds to every answer (`CorsConfiguration` of the HTTP API in
+/// infra/template.yaml; locally the local gateway, from `KABINET_CORS_ORIGINS`), once in
+/// `components.headers` and named by each answer.
+fn say_cors(doc: &mut Value) {
+    const NAME: &str = "Access-Control-Allow-Origin";
+    doc["components"]["headers"][NAME] = serde_json::json!({
+        "description": "The caller's origin, when the request's `Origin` is one the API allows \
+            (the stack's `CorsAllowOrigins`; locally `KABINET_CORS_ORIGINS`, any origin when unset); absent otherwise. \
+            Set by the gateway on every answer, which also answers preflight `OPTIONS` requests \
+            itself (allowing `Authorization`, `Content-Type`, `If-Match` and `Idempotency-Key`, \
+            exposing `ETag`, `Location` and `X-Request-Id`)",
+        "schema": {"type": "string", "format": "uri", "maxLength": ORIGIN_MAX},
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+        for answer in responses.values_mut() {
+            answer["headers"][NAME] = serde_json::json!({"$ref": format!("#/components/headers/{NAME}")});
+        }
+    }
+}
+
+/// Each `Page_X` names its items' schema `X` rather than holding a copy of it.
+fn pages_by_reference(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else { return };
+    let names: Vec<String> = schemas.keys().cloned().collect();
+    for (name, page) in schemas.iter_mut() {
+        let Some(item) = name.strip_prefix("Page_") else { continue };
+        if names.iter().any(|n| n == item) && page["properties"]["items"]["items"].get("$ref").is_none() {
+            page["properties"]["items"]["items"] = serde_json::json!({"$ref": format!("#/components/schemas/{item}")});
+        }
+    }
 }
 
 /// The example a schema carries, if any.
@@ -301,6 +401,243 @@ pub(crate) fn extended(mut base: serde_json::Value, more: serde_json::Value) -> 
         fields.extend(more);
     }
     base
+}
+
+/// What a handler checks of an input, as its schema says it: every number comes from the
+/// constant the handler checks against.
+#[derive(Clone, Copy)]
+enum Limit {
+    /// A text of at most this many characters.
+    Chars(usize),
+    /// An ID the API hands out (a lower-case ULID, 26 characters).
+    Ulid,
+    /// A person's user ID (the identity provider's `sub`).
+    User,
+    /// An organization's ID.
+    Org,
+    /// An RFC 3339 time.
+    Time,
+    /// At most this many items, each within the second limit.
+    Items(usize, &'static Limit),
+    /// An integer within these bounds.
+    Range(i64, i64),
+    /// One of the values this component schema lists (the type the handler parses).
+    Component(&'static str),
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// A text of at most this many characters matching this pattern.
+    Pattern(usize, &'static str),
+    /// A text of at most this many characters of this format (`email`, `uri`).
+    Format(usize, &'static str),
+}
+
+const ULID: Limit = Limit::Ulid;
+const USER: Limit = Limit::User;
+const EMAIL: Limit = Limit::Format(contact::MAX_EMAIL, "email");
+const YEAR: Limit = Limit::Pattern(school::YEAR_LEN, "^[0-9]{4}/[0-9]{4}$");
+/// Base64url without padding: an invitation link's token, a page's cursor.
+const BASE64URL: &str = "^[A-Za-z0-9_-]+$";
+
+/// The fields of request bodies with the limits their handlers check.
+const BODY_LIMITS: &[(&str, &str, Limit)] = &[
+    ("AcceptInviteLink", "roles", Limit::Items(roles::MAX_GRANTS, &Limit::Chars(0))),
+    ("AddGroupMembers", "user_ids", Limit::Items(groups::MAX_ADD, &USER)),
+    ("AddPeople", "user_ids", Limit::Items(groups::MAX_ADD, &USER)),
+    ("AddMember", "user_id", USER),
+    ("AddMember", "email", EMAIL),
+    ("AddMember", "roles", Limit::Items(roles::MAX_GRANTS, &Limit::Chars(0))),
+    ("CreateClass", "grade", Limit::Range(1, school::MAX_GRADE as i64)),
+    ("CreateClass", "letter", Limit::Chars(school::MAX_LETTER)),
+    ("CreateClass", "name", Limit::Chars(school::MAX_CLASS_NAME)),
+    ("CreateClass", "year", YEAR),
+    ("CreateClass", "class_teacher_ids", Limit::Items(crate::api::classes::MAX_CLASS_TEACHERS, &USER)),
+    ("PatchClass", "grade", Limit::Range(1, school::MAX_GRADE as i64)),
+    ("PatchClass", "letter", Limit::Chars(school::MAX_LETTER)),
+    ("PatchClass", "name", Limit::Chars(school::MAX_CLASS_NAME)),
+    ("PatchClass", "class_teacher_ids", Limit::Items(crate::api::classes::MAX_CLASS_TEACHERS, &USER)),
+    ("CreateCourse", "name", Limit::Chars(groups::MAX_NAME)),
+    ("CreateCourse", "description", Limit::Chars(groups::MAX_DESCRIPTION)),
+    ("CreateCourse", "teacher_ids", Limit::Items(groups::MAX_TEACHERS, &USER)),
+    ("PatchCourse", "name", Limit::Chars(groups::MAX_NAME)),
+    ("PatchCourse", "description", Limit::Chars(groups::MAX_DESCRIPTION)),
+    ("PatchCourse", "teacher_ids", Limit::Items(groups::MAX_TEACHERS, &USER)),
+    ("CreateGroup", "name", Limit::Chars(groups::MAX_NAME)),
+    ("CreateGroup", "description", Limit::Chars(groups::MAX_DESCRIPTION)),
+    ("PatchGroup", "name", Limit::Chars(groups::MAX_NAME)),
+    ("PatchGroup", "description", Limit::Chars(groups::MAX_DESCRIPTION)),
+    ("CreateLinkedGroup", "name", Limit::Chars(groups::MAX_NAME)),
+    ("CreateLinkedGroup", "description", Limit::Chars(groups::MAX_DESCRIPTION)),
+    ("CreateLinkedGroup", "user_ids", Limit::Items(groups::MAX_ADD, &USER)),
+    ("LinkGroup", "group_id", ULID),
+    ("LinkGroup", "user_ids", Limit::Items(groups::MAX_ADD, &USER)),
+    // Each address is checked on its own: a wrong one is reported in its result.
+    (
+        "CreateInvitations",
+        "emails",
+        Limit::Items(crate::api::invitations::MAX_EMAILS, &Limit::Chars(contact::MAX_EMAIL)),
+    ),
+    ("CreateInvitations", "group_id", ULID),
+    ("CreateInviteLink", "expires_at", Limit::Time),
+    ("CreateInviteLink", "max_uses", Limit::Range(1, crate::api::invite_links::MAX_USES)),
+    ("CreateInviteLink", "roles", Limit::Items(roles::MAX_GRANTS, &Limit::Chars(0))),
+    ("CreateInviteLink", "group_id", ULID),
+    ("CreateOrg", "position", Limit::Chars(roles::MAX_ROLE_TEXT)),
+    ("OrgFields", "name", Limit::Chars(org::NAME_MAX)),
+    ("OrgFields", "short_name", Limit::Chars(org::SHORT_NAME_MAX)),
+    ("OrgFields", "address", Limit::Chars(org::ADDRESS_MAX)),
+    ("OrgFields", "website", Limit::Format(contact::MAX_WEBSITE, "uri")),
+    ("OrgFields", "phone", Limit::Chars(contact::MAX_PHONE)),
+    ("OrgFields", "email", EMAIL),
+    ("OrgFields", "description", Limit::Chars(org::DESCRIPTION_MAX)),
+    ("CreateOrg", "name", Limit::Chars(org::NAME_MAX)),
+    ("CreateOrg", "short_name", Limit::Chars(org::SHORT_NAME_MAX)),
+    ("CreateOrg", "address", Limit::Chars(org::ADDRESS_MAX)),
+    ("CreateOrg", "website", Limit::Format(contact::MAX_WEBSITE, "uri")),
+    ("CreateOrg", "phone", Limit::Chars(contact::MAX_PHONE)),
+    ("CreateOrg", "email", EMAIL),
+    ("CreateOrg", "description", Limit::Chars(org::DESCRIPTION_MAX)),
+    ("NewPost", "title", Limit::Chars(discussions::MAX_TITLE)),
+    ("NewPost", "body", Limit::Chars(discussions::MAX_BODY)),
+    ("EditPost", "title", Limit::Chars(discussions::MAX_TITLE)),
+    ("EditPost", "body", Limit::Chars(discussions::MAX_BODY)),
+    ("NewReply", "body", Limit::Chars(discussions::MAX_BODY)),
+    ("EditReply", "body", Limit::Chars(discussions::MAX_BODY)),
+    ("NewFile", "name", Limit::Chars(files::MAX_FILE_NAME)),
+    ("NewFile", "size", Limit::Range(1, files::MAX_FILE_SIZE as i64)),
+    ("NewFile", "content_type", Limit::Chars(files::MAX_CONTENT_TYPE)),
+    ("NewImport", "file_name", Limit::Chars(imports::MAX_FILE_NAME)),
+    ("NewImport", "size", Limit::Range(1, imports::MAX_UPLOAD_BYTES as i64)),
+    ("NewRosterLink", "org_id", Limit::Org),
+    ("NewRosterLink", "identifier", Limit::Chars(crate::api::roster::MAX_ID)),
+    ("PatchJoinRequest", "roles", Limit::Items(roles::MAX_GRANTS, &Limit::Chars(0))),
+    ("PatchMember", "roles", Limit::Items(roles::MAX_GRANTS, &Limit::Chars(0))),
+    ("PatchMe", "name", Limit::Chars(users::MAX_NAME)),
+    ("PatchMe", "language", Limit::OneOf(&["ru", "en"])),
+    ("RejectJoinRequest", "reason", Limit::Chars(join_requests::MAX_REASON)),
+    ("RoleGrant", "position", Limit::Chars(roles::MAX_ROLE_TEXT)),
+    ("RoleGrant", "specialization", Limit::Chars(roles::MAX_ROLE_TEXT)),
+    ("RoleGrant", "class_ids", Limit::Items(roles::MAX_CLASSES, &ULID)),
+    ("Rollover", "from_year", YEAR),
+];
+
+/// The parameters by place and name, with the limits their handlers check.
+const PARAM_LIMITS: &[(&str, &str, Limit)] = &[
+    ("path", "org", Limit::Org),
+    ("path", "user", USER),
+    ("path", "id", ULID),
+    ("path", "group", ULID),
+    ("path", "thread", ULID),
+    ("path", "reply", ULID),
+    ("path", "announcement", ULID),
+    ("path", "file", ULID),
+    ("path", "token", Limit::Pattern(crate::api::invite_links::MAX_TOKEN, BASE64URL)),
+    ("query", "cursor", Limit::Pattern(MAX_CURSOR, BASE64URL)),
+    ("query", "q", Limit::Chars(search::MAX_QUERY_CHARS)),
+    ("query", "class", ULID),
+    ("query", "group", ULID),
+    ("query", "course", ULID),
+    ("query", "not_in_group", ULID),
+    ("query", "actor", USER),
+    ("query", "action", Limit::Pattern(crate::api::audit::MAX_ACTION, "^[a-z._]+$")),
+    ("query", "since", Limit::Time),
+    ("query", "year", YEAR),
+    ("query", "role", Limit::Component("Role")),
+    ("query", "status", Limit::Component("JoinRequestStatus")),
+    ("query", "include", Limit::OneOf(&["groups"])),
+    ("query", "sort", Limit::OneOf(&["last_active"])),
+    ("header", "Idempotency-Key", Limit::Pattern(crate::api::idempotency::MAX_KEY, "^[!-~]+$")),
+    // An `ETag` the API gave out, or its weak form (`W/"v3"`).
+    ("header", "If-Match", Limit::Pattern("W/".len() + ETAG_MAX, r#"^(\*|(W/)?"v[0-9]+")$"#)),
+];
+
+/// An `ETag` as the API writes it: `"v<version>"`, the version a `u64`.
+const ETAG_MAX: usize = r#""v""#.len() + u64::MAX.ilog10() as usize + 1;
+/// The longest RFC 3339 time taken: nanoseconds and an offset (`2026-09-01T08:30:00.123456789+03:00`).
+const TIME_MAX: usize = 35;
+
+/// Writes `limit` into a schema (a JSON value of the document).
+fn apply(limit: Limit, schema: &mut Value) {
+    if let Limit::Component(name) = limit {
+        *schema = serde_json::json!({"$ref": format!("#/components/schemas/{name}")});
+        return;
+    }
+    let Some(fields) = schema.as_object_mut() else { return };
+    let mut set = |k: &str, v: Value| _ = fields.insert(k.to_string(), v);
+    match limit {
+        Limit::Chars(0) => {}
+        Limit::Chars(n) => set("maxLength", n.into()),
+        Limit::Ulid => {
+            set("maxLength", ID_LEN.into());
+            set("pattern", format!("^[0-9A-Za-z]{{{ID_LEN}}}$").into());
+        }
+        Limit::User => {
+            set("maxLength", MAX_USER_ID.into());
+            set("pattern", "^[A-Za-z0-9._:|@-]+$".into());
+        }
+        Limit::Org => {
+            set("maxLength", ORG_ID_LEN.into());
+            set("pattern", format!("^[2-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{{{ORG_ID_LEN}}}$").into());
+        }
+        Limit::Time => {
+            set("maxLength", TIME_MAX.into());
+            set("format", "date-time".into());
+        }
+        Limit::Range(lo, hi) => {
+            set("minimum", lo.into());
+            set("maximum", hi.into());
+        }
+        Limit::Component(_) => {}
+        Limit::Pattern(n, pattern) => {
+            set("maxLength", n.into());
+            set("pattern", pattern.into());
+        }
+        Limit::Format(n, format) => {
+            set("maxLength", n.into());
+            set("format", format.into());
+        }
+        Limit::OneOf(words) => set("enum", words.into()),
+        Limit::Items(n, item) => {
+            set("maxItems", n.into());
+            if let Some(items) = fields.get_mut("items") {
+                apply(*item, items);
+            }
+        }
+    }
+}
+
+/// The properties of a component schema, its own and those of its inline `allOf` parts.
+fn property_mut<'a>(schema: &'a mut Value, name: &str) -> Option<&'a mut Value> {
+    if schema.get("properties").and_then(|p| p.get(name)).is_some() {
+        return schema.get_mut("properties")?.get_mut(name);
+    }
+    schema.get_mut("allOf")?.as_array_mut()?.iter_mut().find_map(|part| part.get_mut("properties")?.get_mut(name))
+}
+
+/// Says the handlers' limits in the document: the request bodies' fields and the
+/// parameters. Returns the limits that found nothing to apply to (a renamed field).
+fn say_limits(doc: &mut Value) -> Vec<String> {
+    let mut unused = Vec::new();
+    for (schema, field, limit) in BODY_LIMITS {
+        match doc.pointer_mut(&format!("/components/schemas/{schema}")).and_then(|s| property_mut(s, field)) {
+            Some(property) => apply(*limit, property),
+            None => unused.push(format!("{schema}.{field}")),
+        }
+    }
+    let mut used = BTreeSet::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return unused };
+    for op in paths.values_mut().filter_map(Value::as_object_mut).flat_map(|item| item.values_mut()) {
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        for param in params {
+            let found = PARAM_LIMITS.iter().find(|(place, name, _)| param["in"] == *place && param["name"] == *name);
+            if let (Some((place, name, limit)), Some(schema)) = (found, param.get_mut("schema")) {
+                apply(*limit, schema);
+                used.insert((*place, *name));
+            }
+        }
+    }
+    unused
+        .extend(PARAM_LIMITS.iter().filter(|(p, n, _)| !used.contains(&(*p, *n))).map(|(p, n, _)| format!("{p} {n}")));
+    unused
 }
 
 /// The routes whose handler takes no body as `{}` (every field of theirs is optional).
@@ -422,18 +759,6 @@ mod tests {
         serde_json::to_value(super::document()).unwrap()
     }
 
-    #[test]
-    fn the_served_document_is_the_generated_one() {
-        let committed = std::fs::read_to_string(format!("{}/../{}", env!("CARGO_MANIFEST_DIR"), super::PATH)).unwrap();
-        assert!(
-            committed == super::render().unwrap(),
-            "{} differs from what the route table generates: run `make openapi` (or `make client`)",
-            super::PATH
-        );
-        // The build script's compaction: the document's own compact form.
-        assert!(super::SERVED == serde_json::to_vec(super::document()).unwrap().as_slice());
-    }
-
     /// Top-level fields an example may leave out: they appear only in another state than
     /// the one it shows.
     const ONLY_IN_ANOTHER_STATE: &[(&str, &str)] = &[
@@ -516,6 +841,21 @@ mod tests {
             names.extend(top_level_properties(doc, part));
         }
         names
+    }
+
+    /// Each limit of the tables names a field or parameter of the document (a renamed one
+    /// would leave its limit unsaid), and lands there.
+    #[test]
+    fn every_limit_names_a_field_of_the_document() {
+        let mut doc = doc();
+        assert_eq!(super::say_limits(&mut doc), Vec::<String>::new());
+        let name = &doc["components"]["schemas"]["PatchMe"]["properties"]["name"];
+        assert_eq!(name["maxLength"], crate::domain::users::MAX_NAME);
+        let org = doc["paths"]["/v1/orgs/{org}"]["get"]["parameters"][0].clone();
+        assert_eq!(
+            (org["name"].as_str(), org["schema"]["maxLength"].as_u64()),
+            (Some("org"), Some(crate::domain::ids::ORG_ID_LEN as u64))
+        );
     }
 
     #[test]
@@ -710,5 +1050,17 @@ mod tests {
         for name in super::OPTIONAL_BODIES {
             assert!(crate::api::route(name).is_some(), "{name} is not a route");
         }
+    }
+
+    #[test]
+    fn the_served_document_is_the_generated_one() {
+        let committed = std::fs::read_to_string(format!("{}/../{}", env!("CARGO_MANIFEST_DIR"), super::PATH)).unwrap();
+        assert!(
+            committed == super::render().unwrap(),
+            "{} differs from what the route table generates: run `make openapi` (or `make client`)",
+            super::PATH
+        );
+        // The build script's compaction: the document's own compact form.
+        assert!(super::SERVED == serde_json::to_vec(super::document()).unwrap().as_slice());
     }
 }

@@ -8,6 +8,8 @@ use base64::Engine;
 
 pub const DEFAULT_LIMIT: i32 = 50;
 pub const MAX_LIMIT: i32 = 200;
+/// The longest cursor taken (the cursors given out are far shorter).
+pub const MAX_CURSOR: usize = 4096;
 
 /// A cursor that is not one a list gave out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -41,6 +43,9 @@ impl Cursor {
     }
 
     pub fn decode(text: &str) -> Result<Self, InvalidCursor> {
+        if text.len() > MAX_CURSOR {
+            return Err(InvalidCursor);
+        }
         let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| InvalidCursor)?;
         let pairs: Vec<(String, String)> = serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)?;
         if pairs.is_empty() || pairs.len() > 4 {

@@ -4,6 +4,68 @@
  */
 
 export interface paths {
+    "/v1/invite-links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a link offers
+         * @description What a link offers (anyone signed in): the organization, the roles with their class
+         *     names, the expiry. Expired, revoked and used-up links answer 410 with the reason.
+         */
+        get: operations["invite_links_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invite-links/{token}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks to join through a link
+         * @description Asks to join through a link (anyone signed in): a pending join request for an admin
+         *     to decide. One use of the link, counted exactly under concurrent use.
+         */
+        post: operations["invite_links_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/invite-links/{token}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declines a link
+         * @description Declines a link (anyone signed in): recorded once, uses nothing.
+         */
+        post: operations["invite_links_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -31,6 +93,144 @@ export interface paths {
         patch: operations["me_patch"];
         trace?: never;
     };
+    "/v1/me/admin/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pending join requests across every organization the caller administers
+         * @description Pending join requests across every organization the caller administers: organization
+         *     by organization (by ID), oldest first within each.
+         */
+        get: operations["me_admin_join_requests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What waits for the caller's verified email
+         * @description What waits for the caller's verified email (nothing when it is not verified), newest
+         *     first: email invitations (pending, not expired) and offers of schools' journals that
+         *     list a person with this address (a roster import): each accepted or declined by the
+         *     caller. A journal offer is listed once the journal gives the person a role. A page may
+         *     hold fewer than `limit` (even none) and still carry a `next_cursor`.
+         */
+        get: operations["me_invitations_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts an invitation addressed to the caller's verified email
+         * @description Accepts an invitation addressed to the caller's verified email: they become a member
+         *     with its role. A journal offer (`kind: journal`) makes them a member as the journal's
+         *     record (its roles and classes, `source: journal`, `linked: true`); someone who is a
+         *     member already keeps their roles and is linked to the record.
+         */
+        post: operations["me_invitations_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/invitations/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Declines an invitation addressed to the caller's verified email
+         * @description Declines an invitation addressed to the caller's verified email. A declined journal
+         *     offer is not made (nor mailed) to this address again; nothing tells the school.
+         */
+        post: operations["me_invitations_decline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's own join requests
+         * @description The caller's own join requests, newest first.
+         */
+        get: operations["me_join_requests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/join-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the caller's own join requests
+         * @description One of the caller's own join requests (nobody else's: 404).
+         */
+        get: operations["me_join_requests_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Withdraws the caller's pending request
+         * @description Withdraws the caller's pending request.
+         */
+        delete: operations["me_join_requests_withdraw"];
+        options?: never;
+        head?: never;
+        /**
+         * Edits the caller's pending request
+         * @description Edits the caller's pending request (its roles and classes). With `If-Match`, a stale
+         *     ETag gets 412.
+         */
+        patch: operations["me_join_requests_patch"];
+        trace?: never;
+    };
     "/v1/me/orgs": {
         parameters: {
             query?: never;
@@ -44,6 +244,51 @@ export interface paths {
          *     the organizations' names.
          */
         get: operations["me_orgs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/roster-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks to join an organization as a person of its journal
+         * @description Asks to join an organization as a person of its journal, by journal login (anyone
+         *     signed in, for a sign-in email other than the journal's): a join request carrying the
+         *     login, made whatever the login, which an admin accepts (the person then joins with the
+         *     roles and classes of the record that has the login) or rejects. The answer is the same
+         *     whether or not a record has the login: the requester learns nothing of the journal. At
+         *     most 3 a day per person and organization.
+         */
+        post: operations["me_roster_links_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The OpenAPI 3.1 document of this API
+         * @description The OpenAPI 3.1 document of this API, generated from the route table.
+         */
+        get: operations["openapi_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -96,7 +341,27 @@ export interface paths {
         patch: operations["orgs_patch"];
         trace?: never;
     };
-    "/v1/orgs/{org}/leave": {
+    "/v1/orgs/{org}/admins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the organization's admins
+         * @description Lists the organization's admins (any member: people need to know whom to ask).
+         */
+        get: operations["admins_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/admins/{user}": {
         parameters: {
             query?: never;
             header?: never;
@@ -104,13 +369,38 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
         /**
-         * Leaves the organization
-         * @description Leaves the organization: the membership, its class places and admin flag go. The last
-         *     admin cannot leave (409 `last_admin`): appoint another admin first.
+         * Appoints a member admin
+         * @description Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
+         *     one (422 `admin_role_required`). Appointing an admin again changes nothing.
          */
-        post: operations["orgs_leave"];
+        put: operations["admins_appoint"];
+        post?: never;
+        /**
+         * Demotes an admin
+         * @description Demotes an admin (admins; also oneself). The last admin cannot be demoted (409
+         *     `last_admin`), also when two admins demote each other at once.
+         */
+        delete: operations["admins_demote"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's audit log
+         * @description The organization's audit log, newest first (admins).
+         */
+        get: operations["audit_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -194,6 +484,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/classes/{id}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Takes one person off one class
+         * @description Takes one person off one class (admins): their roles lose the class; nothing else
+         *     changes.
+         */
+        delete: operations["classes_member_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/classes/{id}/promote": {
         parameters: {
             query?: never;
@@ -216,329 +527,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/orgs/{org}/classes/{id}/members/{user}": {
+    "/v1/orgs/{org}/courses": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The organization's courses
+         * @description The organization's courses, oldest first (members); `?mine=true`: those the caller
+         *     studies or teaches.
+         */
+        get: operations["courses_list"];
+        put?: never;
+        /**
+         * Creates a course with its teachers
+         * @description Creates a course with its teachers (admins). Honours `Idempotency-Key`.
+         */
+        post: operations["courses_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/courses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads a course
+         * @description Reads a course (members).
+         */
+        get: operations["courses_get"];
         put?: never;
         post?: never;
         /**
-         * Takes one person off one class
-         * @description Takes one person off one class (admins): their roles lose the class; nothing else
-         *     changes.
+         * Deletes a course
+         * @description Deletes a course (admins): its groups stay (unlinked), its people stay members.
          */
-        delete: operations["classes_member_remove"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/rollover": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Rolls a whole academic year over
-         * @description Rolls a whole academic year over (admins): every class moves up a grade into the next
-         *     year, 11th grades graduate; extra classes (free names) stay. Running it again changes
-         *     nothing.
-         */
-        post: operations["orgs_rollover"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/members": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Lists members
-         * @description Lists members (admins; teachers for a class they teach), by name within a class; or
-         *     finds them (`q`): people with a word of their name starting with `q` (any case, `ё`
-         *     as `е`; each word of several must start one of their words), and for admins people
-         *     whose email starts with it, in the order of the word found, each once.
-         */
-        get: operations["members_list"];
-        put?: never;
-        /**
-         * Adds a registered person by their user ID with one or more roles
-         * @description Adds a registered person by their user ID with one or more roles (admins), in one
-         *     read (the caller, the organization, the person, the classes named) and one
-         *     transaction; or invites an address (`email`: 202 with the invitation, whether or not
-         *     the address is registered). Honours `Idempotency-Key`.
-         */
-        post: operations["members_add"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/members/{user}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Reads one member
-         * @description Reads one member: admins anyone, members themselves, teachers the people of their
-         *     classes.
-         */
-        get: operations["members_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Removes a member
-         * @description Removes a member (admins): the membership, its class places and its admin flag go
-         *     together; never the last admin.
-         */
-        delete: operations["members_remove"];
+        delete: operations["courses_delete"];
         options?: never;
         head?: never;
         /**
-         * Changes a member's roles
-         * @description Changes a member's roles (admins); class places follow.
-         */
-        patch: operations["members_patch"];
-        trace?: never;
-    };
-    "/v1/orgs/{org}/admins": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Lists the organization's admins
-         * @description Lists the organization's admins (any member: people need to know whom to ask).
-         */
-        get: operations["admins_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/admins/{user}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /**
-         * Appoints a member admin
-         * @description Appoints a member admin (admins). Only a member holding `teacher` or `staff` can be
-         *     one (422 `admin_role_required`). Appointing an admin again changes nothing.
-         */
-        put: operations["admins_appoint"];
-        post?: never;
-        /**
-         * Demotes an admin
-         * @description Demotes an admin (admins; also oneself). The last admin cannot be demoted (409
-         *     `last_admin`), also when two admins demote each other at once.
-         */
-        delete: operations["admins_demote"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/audit": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's audit log
-         * @description The organization's audit log, newest first (admins).
-         */
-        get: operations["audit_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/invite-links": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Lists the organization's links with their use counts
-         * @description Lists the organization's links with their use counts, newest first (admins), each
-         *     usable one with its token and URL to copy again.
-         */
-        get: operations["invite_links_list"];
-        put?: never;
-        /**
-         * Makes an invitation link
-         * @description Makes an invitation link (admins). Its token is derived from its ID with the links' key
-         *     (the table keeps only the token's SHA-256), so the list shows it again.
-         */
-        post: operations["invite_links_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/invite-links/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Revokes a link
-         * @description Revokes a link (admins): it can no longer be used; requests made with it stay.
-         */
-        delete: operations["invite_links_revoke"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/invite-links/{token}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * What a link offers
-         * @description What a link offers (anyone signed in): the organization, the roles with their class
-         *     names, the expiry. Expired, revoked and used-up links answer 410 with the reason.
-         */
-        get: operations["invite_links_preview"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/invite-links/{token}/accept": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Asks to join through a link
-         * @description Asks to join through a link (anyone signed in): a pending join request for an admin
-         *     to decide. One use of the link, counted exactly under concurrent use.
-         */
-        post: operations["invite_links_accept"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/invite-links/{token}/decline": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Declines a link
-         * @description Declines a link (anyone signed in): recorded once, uses nothing.
-         */
-        post: operations["invite_links_decline"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/join-requests": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's join requests
-         * @description The organization's join requests, pending first (admins); `?status=` for one status.
-         */
-        get: operations["join_requests_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/join-requests/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One join request
-         * @description One join request (admins).
-         */
-        get: operations["join_requests_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /**
-         * Edits a pending request's roles and classes
-         * @description Edits a pending request's roles and classes (admins). With `If-Match`, a stale ETag
+         * Edits a course
+         * @description Edits a course: name, description, teachers (admins). With `If-Match`, a stale ETag
          *     gets 412.
          */
-        patch: operations["join_requests_patch"];
+        patch: operations["courses_patch"];
         trace?: never;
     };
-    "/v1/orgs/{org}/join-requests/{id}/accept": {
+    "/v1/orgs/{org}/courses/{id}/groups": {
         parameters: {
             query?: never;
             header?: never;
@@ -548,44 +591,18 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Accepts a pending request
-         * @description Accepts a pending request (admins): the person becomes a member with its roles, in
-         *     the same transaction as the request's new status. A request to link by journal login
-         *     makes them a member as the journal's record with that login (its roles and classes,
-         *     `source: journal`, the record linked to them); when no record waits with the login, the
-         *     roles an admin gave the request (editing it) apply, or it is refused. `If-Match` with the request's ETag
-         *     is required: the roles accepted are those the admin saw (the requester can edit them
-         *     until the decision).
+         * Makes a group linked to the course with all its students or selected ones
+         * @description Makes a group linked to the course with all its students or selected ones (admins and
+         *     the course's teachers). Each student added gets an email. Honours `Idempotency-Key`.
          */
-        post: operations["join_requests_accept"];
+        post: operations["courses_group_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/orgs/{org}/join-requests/{id}/reject": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Rejects a pending request with a reason
-         * @description Rejects a pending request with a reason (admins); the requester is told the reason.
-         *     `If-Match` with the request's ETag is required, as for accepting.
-         */
-        post: operations["join_requests_reject"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/me/join-requests": {
+    "/v1/orgs/{org}/courses/{id}/linked-groups": {
         parameters: {
             query?: never;
             header?: never;
@@ -593,114 +610,25 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The caller's own join requests
-         * @description The caller's own join requests, newest first.
+         * The groups linked to the course
+         * @description The groups linked to the course ("related objects"; members).
          */
-        get: operations["me_join_requests_list"];
+        get: operations["courses_linked_groups_list"];
         put?: never;
-        post?: never;
+        /**
+         * Links an existing group to the course
+         * @description Links an existing group to the course, adding all its students, selected ones or none
+         *     (admins; the course's teachers who are teachers in the group); people already in the
+         *     group are not added twice. A group has at most one course.
+         */
+        post: operations["courses_group_link"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/join-requests/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * One of the caller's own join requests
-         * @description One of the caller's own join requests (nobody else's: 404).
-         */
-        get: operations["me_join_requests_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Withdraws the caller's pending request
-         * @description Withdraws the caller's pending request.
-         */
-        delete: operations["me_join_requests_withdraw"];
-        options?: never;
-        head?: never;
-        /**
-         * Edits the caller's pending request
-         * @description Edits the caller's pending request (its roles and classes). With `If-Match`, a stale
-         *     ETag gets 412.
-         */
-        patch: operations["me_join_requests_patch"];
-        trace?: never;
-    };
-    "/v1/me/admin/join-requests": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Pending join requests across every organization the caller administers
-         * @description Pending join requests across every organization the caller administers: organization
-         *     by organization (by ID), oldest first within each.
-         */
-        get: operations["me_admin_join_requests"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/invitations": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's invitations
-         * @description The organization's invitations, newest first (admins; teachers see theirs).
-         */
-        get: operations["invitations_list"];
-        put?: never;
-        /**
-         * Invites a list of addresses with one role
-         * @description Invites a list of addresses with one role (admins; teachers for students and
-         *     parents). Each address gets its own result.
-         */
-        post: operations["invitations_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/invitations/{id}/resend": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Sends the invitation email again
-         * @description Sends the invitation email again, renewing its validity (admins, or who sent it).
-         */
-        post: operations["invitations_resend"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/invitations/{id}": {
+    "/v1/orgs/{org}/courses/{id}/linked-groups/{group}": {
         parameters: {
             query?: never;
             header?: never;
@@ -711,16 +639,16 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Revokes a pending invitation
-         * @description Revokes a pending invitation (admins, or who sent it).
+         * Unlinks a group from the course
+         * @description Unlinks a group from the course: the group and its members stay.
          */
-        delete: operations["invitations_revoke"];
+        delete: operations["courses_group_unlink"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/invitations": {
+    "/v1/orgs/{org}/courses/{id}/students": {
         parameters: {
             query?: never;
             header?: never;
@@ -728,60 +656,84 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * What waits for the caller's verified email
-         * @description What waits for the caller's verified email (nothing when it is not verified), newest
-         *     first: email invitations (pending, not expired) and offers of schools' journals that
-         *     list a person with this address (a roster import): each accepted or declined by the
-         *     caller. A journal offer is listed once the journal gives the person a role. A page may
-         *     hold fewer than `limit` (even none) and still carry a `next_cursor`.
+         * The course's students
+         * @description The course's students, by user ID (admins and the course's teachers).
          */
-        get: operations["me_invitations_list"];
+        get: operations["courses_students_list"];
+        put?: never;
+        /**
+         * Enrolls members of the organization holding the student role in a course
+         * @description Enrolls members of the organization holding the student role in a course, up to 100 at
+         *     once (admins and the course's teachers). The answer says per person what happened.
+         */
+        post: operations["courses_students_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/courses/{id}/students/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Takes a student out of a course
+         * @description Takes a student out of a course (admins and the course's teachers).
+         */
+        delete: operations["courses_student_remove"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/invitations/{id}/accept": {
+    "/v1/orgs/{org}/exports": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The organization's exports
+         * @description The organization's exports, newest first (admins); ready ones with a download URL.
+         */
+        get: operations["exports_list"];
         put?: never;
         /**
-         * Accepts an invitation addressed to the caller's verified email
-         * @description Accepts an invitation addressed to the caller's verified email: they become a member
-         *     with its role. A journal offer (`kind: journal`) makes them a member as the journal's
-         *     record (its roles and classes, `source: journal`, `linked: true`); someone who is a
-         *     member already keeps their roles and is linked to the record.
+         * Asks for an export
+         * @description Asks for an export (admins): answers 202 with the pending export at once; read it
+         *     (`Location`) until it is `ready` (with its download URL) or `failed`. The admin gets an
+         *     email when it is ready. Honours `Idempotency-Key`.
          */
-        post: operations["me_invitations_accept"];
+        post: operations["exports_create"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/me/invitations/{id}/decline": {
+    "/v1/orgs/{org}/exports/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Declines an invitation addressed to the caller's verified email
-         * @description Declines an invitation addressed to the caller's verified email. A declined journal
-         *     offer is not made (nor mailed) to this address again; nothing tells the school.
+         * An export
+         * @description An export (admins): `pending`, `ready` with a presigned GET valid 15 minutes (a new one
+         *     on each read), or `failed` with the reason.
          */
-        post: operations["me_invitations_decline"];
+        get: operations["exports_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -841,6 +793,136 @@ export interface paths {
          *     gets 412.
          */
         patch: operations["groups_patch"];
+        trace?: never;
+    };
+    "/v1/orgs/{org}/groups/{id}/announcements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A group's announcements
+         * @description A group's announcements, newest first (the group's members and admins).
+         */
+        get: operations["groups_announcements_list"];
+        put?: never;
+        /**
+         * Posts an announcement
+         * @description Posts an announcement (the group's teachers and admins); each member of the group who
+         *     has not turned the emails off gets it by email, for the group's first 3 announcements
+         *     of a clock hour (later ones are posted with `mailed: false`). Honours
+         *     `Idempotency-Key`.
+         */
+        post: operations["groups_announcements_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/groups/{id}/announcements/{announcement}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads an announcement
+         * @description Reads an announcement.
+         */
+        get: operations["groups_announcement_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes an announcement
+         * @description Deletes an announcement (its author for 24 hours; admins any time).
+         */
+        delete: operations["groups_announcement_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edits an announcement
+         * @description Edits an announcement (its author, for 24 hours after posting; no new email).
+         */
+        patch: operations["groups_announcement_patch"];
+        trace?: never;
+    };
+    "/v1/orgs/{org}/groups/{id}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The group's ready files
+         * @description The group's ready files, newest first (the group's members and admins).
+         */
+        get: operations["groups_files_list"];
+        put?: never;
+        /**
+         * Announces a file
+         * @description Announces a file (the group's members and admins) and answers where to upload it: a
+         *     presigned PUT that takes exactly the announced size and type for 15 minutes. Then
+         *     `POST .../files/{file}/complete`. Its bytes count against the organization's quota
+         *     from now on (until it is completed, deleted, or dropped a day later), and a person has
+         *     at most 20 uploads under way. Honours `Idempotency-Key`.
+         */
+        post: operations["groups_files_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/groups/{id}/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A ready file with a presigned GET
+         * @description A ready file with a presigned GET (15 minutes) that downloads it under its own name.
+         */
+        get: operations["groups_file_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Deletes a file
+         * @description Deletes a file, or an upload not completed (its uploader, an admin, or a teacher of the
+         *     group); the object goes too, and an upload's bytes and place among its uploader's uploads are released.
+         */
+        delete: operations["groups_file_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/groups/{id}/files/{file}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Completes an upload
+         * @description Completes an upload (its uploader): the object must be there with the announced size
+         *     and type (409 `upload_missing` otherwise: upload again, then complete again). Answers
+         *     the ready file; completing it again answers it again.
+         */
+        post: operations["groups_file_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/orgs/{org}/groups/{id}/members": {
@@ -999,405 +1081,6 @@ export interface paths {
         patch: operations["groups_reply_patch"];
         trace?: never;
     };
-    "/v1/orgs/{org}/groups/{id}/announcements": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A group's announcements
-         * @description A group's announcements, newest first (the group's members and admins).
-         */
-        get: operations["groups_announcements_list"];
-        put?: never;
-        /**
-         * Posts an announcement
-         * @description Posts an announcement (the group's teachers and admins); each member of the group who
-         *     has not turned the emails off gets it by email, for the group's first 3 announcements
-         *     of a clock hour (later ones are posted with `mailed: false`). Honours
-         *     `Idempotency-Key`.
-         */
-        post: operations["groups_announcements_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/groups/{id}/announcements/{announcement}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Reads an announcement
-         * @description Reads an announcement.
-         */
-        get: operations["groups_announcement_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Deletes an announcement
-         * @description Deletes an announcement (its author for 24 hours; admins any time).
-         */
-        delete: operations["groups_announcement_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Edits an announcement
-         * @description Edits an announcement (its author, for 24 hours after posting; no new email).
-         */
-        patch: operations["groups_announcement_patch"];
-        trace?: never;
-    };
-    "/v1/orgs/{org}/groups/{id}/files": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The group's ready files
-         * @description The group's ready files, newest first (the group's members and admins).
-         */
-        get: operations["groups_files_list"];
-        put?: never;
-        /**
-         * Announces a file
-         * @description Announces a file (the group's members and admins) and answers where to upload it: a
-         *     presigned PUT that takes exactly the announced size and type for 15 minutes. Then
-         *     `POST .../files/{file}/complete`. Its bytes count against the organization's quota
-         *     from now on (until it is completed, deleted, or dropped a day later), and a person has
-         *     at most 20 uploads under way. Honours `Idempotency-Key`.
-         */
-        post: operations["groups_files_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/groups/{id}/files/{file}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A ready file with a presigned GET
-         * @description A ready file with a presigned GET (15 minutes) that downloads it under its own name.
-         */
-        get: operations["groups_file_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Deletes a file
-         * @description Deletes a file, or an upload not completed (its uploader, an admin, or a teacher of the
-         *     group); the object goes too, and an upload's bytes and place among its uploader's uploads are released.
-         */
-        delete: operations["groups_file_delete"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/groups/{id}/files/{file}/complete": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Completes an upload
-         * @description Completes an upload (its uploader): the object must be there with the announced size
-         *     and type (409 `upload_missing` otherwise: upload again, then complete again). Answers
-         *     the ready file; completing it again answers it again.
-         */
-        post: operations["groups_file_complete"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's courses
-         * @description The organization's courses, oldest first (members); `?mine=true`: those the caller
-         *     studies or teaches.
-         */
-        get: operations["courses_list"];
-        put?: never;
-        /**
-         * Creates a course with its teachers
-         * @description Creates a course with its teachers (admins). Honours `Idempotency-Key`.
-         */
-        post: operations["courses_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Reads a course
-         * @description Reads a course (members).
-         */
-        get: operations["courses_get"];
-        put?: never;
-        post?: never;
-        /**
-         * Deletes a course
-         * @description Deletes a course (admins): its groups stay (unlinked), its people stay members.
-         */
-        delete: operations["courses_delete"];
-        options?: never;
-        head?: never;
-        /**
-         * Edits a course
-         * @description Edits a course: name, description, teachers (admins). With `If-Match`, a stale ETag
-         *     gets 412.
-         */
-        patch: operations["courses_patch"];
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}/students": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The course's students
-         * @description The course's students, by user ID (admins and the course's teachers).
-         */
-        get: operations["courses_students_list"];
-        put?: never;
-        /**
-         * Enrolls members of the organization holding the student role in a course
-         * @description Enrolls members of the organization holding the student role in a course, up to 100 at
-         *     once (admins and the course's teachers). The answer says per person what happened.
-         */
-        post: operations["courses_students_add"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}/students/{user}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Takes a student out of a course
-         * @description Takes a student out of a course (admins and the course's teachers).
-         */
-        delete: operations["courses_student_remove"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}/groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Makes a group linked to the course with all its students or selected ones
-         * @description Makes a group linked to the course with all its students or selected ones (admins and
-         *     the course's teachers). Each student added gets an email. Honours `Idempotency-Key`.
-         */
-        post: operations["courses_group_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}/linked-groups": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The groups linked to the course
-         * @description The groups linked to the course ("related objects"; members).
-         */
-        get: operations["courses_linked_groups_list"];
-        put?: never;
-        /**
-         * Links an existing group to the course
-         * @description Links an existing group to the course, adding all its students, selected ones or none
-         *     (admins; the course's teachers who are teachers in the group); people already in the
-         *     group are not added twice. A group has at most one course.
-         */
-        post: operations["courses_group_link"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/courses/{id}/linked-groups/{group}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Unlinks a group from the course
-         * @description Unlinks a group from the course: the group and its members stay.
-         */
-        delete: operations["courses_group_unlink"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/stats/summary": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization in figures
-         * @description The organization in figures (admins): members by role, admins, classes, groups,
-         *     courses, pending join requests, invitation links and invitations, the school journal's
-         *     people nobody has joined as yet (`waiting`, by role), files, members active over 7 and
-         *     30 days. Two reads whatever the organization's size: the organization, the caller, the
-         *     counts per day and the waiting counts at once, then its links.
-         */
-        get: operations["stats_summary"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/stats/employees": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's teachers and staff with their activity
-         * @description The organization's teachers and staff with their activity (admins): the members, and
-         *     the teachers and staff of the school's journal who have not joined yet (`linked:
-         *     false`). By default the members by user ID, then those who have not joined by record;
-         *     `sort=last_active` puts those never active first (who has not joined, then members
-         *     never active), then the longest inactive. A page may hold fewer than `limit` with a
-         *     cursor to go on. DynamoDB calls a page, by default: the caller's check (with the
-         *     journal's counts), a query of members (filtered to employees) and, when members joined
-         *     as records of the journal, a batch read of the records the page's members joined as;
-         *     where the members end, when teachers or staff wait, a query of their marks and a batch
-         *     read of their records: 2 calls without a journal, at most 5. With `sort=last_active`
-         *     every page reads all the employees (a school has a few hundred): the members' query
-         *     pages (1,000 members or 1 MB each), the marks' query and a batch read a hundred
-         *     waiting.
-         */
-        get: operations["stats_employees"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/exports": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The organization's exports
-         * @description The organization's exports, newest first (admins); ready ones with a download URL.
-         */
-        get: operations["exports_list"];
-        put?: never;
-        /**
-         * Asks for an export
-         * @description Asks for an export (admins): answers 202 with the pending export at once; read it
-         *     (`Location`) until it is `ready` (with its download URL) or `failed`. The admin gets an
-         *     email when it is ready. Honours `Idempotency-Key`.
-         */
-        post: operations["exports_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/orgs/{org}/exports/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An export
-         * @description An export (admins): `pending`, `ready` with a presigned GET valid 15 minutes (a new one
-         *     on each read), or `failed` with the reason.
-         */
-        get: operations["exports_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/orgs/{org}/imports": {
         parameters: {
             query?: never;
@@ -1466,6 +1149,312 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's invitations
+         * @description The organization's invitations, newest first (admins; teachers see theirs).
+         */
+        get: operations["invitations_list"];
+        put?: never;
+        /**
+         * Invites a list of addresses with one role
+         * @description Invites a list of addresses with one role (admins; teachers for students and
+         *     parents). Each address gets its own result.
+         */
+        post: operations["invitations_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/invitations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revokes a pending invitation
+         * @description Revokes a pending invitation (admins, or who sent it).
+         */
+        delete: operations["invitations_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/invitations/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the invitation email again
+         * @description Sends the invitation email again, renewing its validity (admins, or who sent it).
+         */
+        post: operations["invitations_resend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/invite-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists the organization's links with their use counts
+         * @description Lists the organization's links with their use counts, newest first (admins), each
+         *     usable one with its token and URL to copy again.
+         */
+        get: operations["invite_links_list"];
+        put?: never;
+        /**
+         * Makes an invitation link
+         * @description Makes an invitation link (admins). Its token is derived from its ID with the links' key
+         *     (the table keeps only the token's SHA-256), so the list shows it again.
+         */
+        post: operations["invite_links_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/invite-links/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revokes a link
+         * @description Revokes a link (admins): it can no longer be used; requests made with it stay.
+         */
+        delete: operations["invite_links_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's join requests
+         * @description The organization's join requests, pending first (admins); `?status=` for one status.
+         */
+        get: operations["join_requests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One join request
+         * @description One join request (admins).
+         */
+        get: operations["join_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edits a pending request's roles and classes
+         * @description Edits a pending request's roles and classes (admins). With `If-Match`, a stale ETag
+         *     gets 412.
+         */
+        patch: operations["join_requests_patch"];
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-requests/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accepts a pending request
+         * @description Accepts a pending request (admins): the person becomes a member with its roles, in
+         *     the same transaction as the request's new status. A request to link by journal login
+         *     makes them a member as the journal's record with that login (its roles and classes,
+         *     `source: journal`, the record linked to them); when no record waits with the login, the
+         *     roles an admin gave the request (editing it) apply, or it is refused. `If-Match` with the request's ETag
+         *     is required: the roles accepted are those the admin saw (the requester can edit them
+         *     until the decision).
+         */
+        post: operations["join_requests_accept"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/join-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rejects a pending request with a reason
+         * @description Rejects a pending request with a reason (admins); the requester is told the reason.
+         *     `If-Match` with the request's ETag is required, as for accepting.
+         */
+        post: operations["join_requests_reject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Leaves the organization
+         * @description Leaves the organization: the membership, its class places and admin flag go. The last
+         *     admin cannot leave (409 `last_admin`): appoint another admin first.
+         */
+        post: operations["orgs_leave"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists members
+         * @description Lists members (admins; teachers for a class they teach), by name within a class; or
+         *     finds them (`q`): people with a word of their name starting with `q` (any case, `ё`
+         *     as `е`; each word of several must start one of their words), and for admins people
+         *     whose email starts with it, in the order of the word found, each once.
+         */
+        get: operations["members_list"];
+        put?: never;
+        /**
+         * Adds a registered person by their user ID with one or more roles
+         * @description Adds a registered person by their user ID with one or more roles (admins), in one
+         *     read (the caller, the organization, the person, the classes named) and one
+         *     transaction; or invites an address (`email`: 202 with the invitation, whether or not
+         *     the address is registered). Honours `Idempotency-Key`.
+         */
+        post: operations["members_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/orgs/{org}/members/{user}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reads one member
+         * @description Reads one member: admins anyone, members themselves, teachers the people of their
+         *     classes.
+         */
+        get: operations["members_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Removes a member
+         * @description Removes a member (admins): the membership, its class places and its admin flag go
+         *     together; never the last admin.
+         */
+        delete: operations["members_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Changes a member's roles
+         * @description Changes a member's roles (admins); class places follow.
+         */
+        patch: operations["members_patch"];
+        trace?: never;
+    };
+    "/v1/orgs/{org}/rollover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rolls a whole academic year over
+         * @description Rolls a whole academic year over (admins): every class moves up a grade into the next
+         *     year, 11th grades graduate; extra classes (free names) stay. Running it again changes
+         *     nothing.
+         */
+        post: operations["orgs_rollover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/orgs/{org}/roster": {
         parameters: {
             query?: never;
@@ -1514,32 +1503,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/me/roster-links": {
+    "/v1/orgs/{org}/stats/employees": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
         /**
-         * Asks to join an organization as a person of its journal
-         * @description Asks to join an organization as a person of its journal, by journal login (anyone
-         *     signed in, for a sign-in email other than the journal's): a join request carrying the
-         *     login, made whatever the login, which an admin accepts (the person then joins with the
-         *     roles and classes of the record that has the login) or rejects. The answer is the same
-         *     whether or not a record has the login: the requester learns nothing of the journal. At
-         *     most 3 a day per person and organization.
+         * The organization's teachers and staff with their activity
+         * @description The organization's teachers and staff with their activity (admins): the members, and
+         *     the teachers and staff of the school's journal who have not joined yet (`linked:
+         *     false`). By default the members by user ID, then those who have not joined by record;
+         *     `sort=last_active` puts those never active first (who has not joined, then members
+         *     never active), then the longest inactive. A page may hold fewer than `limit` with a
+         *     cursor to go on. DynamoDB calls a page, by default: the caller's check (with the
+         *     journal's counts), a query of members (filtered to employees) and, when members joined
+         *     as records of the journal, a batch read of the records the page's members joined as;
+         *     where the members end, when teachers or staff wait, a query of their marks and a batch
+         *     read of their records: 2 calls without a journal, at most 5. With `sort=last_active`
+         *     every page reads all the employees (a school has a few hundred): the members' query
+         *     pages (1,000 members or 1 MB each), the marks' query and a batch read a hundred
+         *     waiting.
          */
-        post: operations["me_roster_links_create"];
+        get: operations["stats_employees"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/openapi.json": {
+    "/v1/orgs/{org}/stats/summary": {
         parameters: {
             query?: never;
             header?: never;
@@ -1547,10 +1543,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The OpenAPI 3.1 document of this API
-         * @description The OpenAPI 3.1 document of this API, generated from the route table.
+         * The organization in figures
+         * @description The organization in figures (admins): members by role, admins, classes, groups,
+         *     courses, pending join requests, invitation links and invitations, the school journal's
+         *     people nobody has joined as yet (`waiting`, by role), files, members active over 7 and
+         *     30 days. Two reads whatever the organization's size: the organization, the caller, the
+         *     counts per day and the waiting counts at once, then its links.
          */
-        get: operations["openapi_get"];
+        get: operations["stats_summary"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1590,9 +1590,9 @@ export interface components {
          *     }
          */
         AddGroupMembers: {
+            group_role?: null | components["schemas"]["GroupRole"];
             /** @description 1-100 user IDs of the organization's members (one given twice is answered once). */
             user_ids: string[];
-            group_role?: null | components["schemas"]["GroupRole"];
         };
         /**
          * @example {
@@ -1611,12 +1611,15 @@ export interface components {
          *     }
          */
         AddMember: {
-            /** @description The person's ID (their `sub`), or */
-            user_id?: string | null;
-            /** @description the verified email of a registered person. */
+            /**
+             * Format: email
+             * @description the verified email of a registered person.
+             */
             email?: string | null;
             /** @description One or more roles at once. */
             roles: components["schemas"]["RoleGrant"][];
+            /** @description The person's ID (their `sub`), or */
+            user_id?: string | null;
         };
         /**
          * @example {
@@ -1649,22 +1652,22 @@ export interface components {
          */
         AnnouncementView: components["schemas"]["PostFields"] & {
             group_id: string;
-            /** @description Empty when deleted. */
-            title: string;
             /**
              * @description Whether its email went to the group's members; `false` when the group had its 3
              *     announcement emails of the hour already (it is posted and read in the group all
              *     the same).
              */
             mailed: boolean;
+            /** @description Empty when deleted. */
+            title: string;
         };
         AuditActor: {
             id: string;
             name: string;
         };
         AuditTarget: {
-            type: string;
             id: string;
+            type: string;
         };
         /**
          * @example {
@@ -1689,9 +1692,6 @@ export interface components {
          *     }
          */
         AuditView: {
-            id: string;
-            at: components["schemas"]["Timestamp"];
-            actor: components["schemas"]["AuditActor"];
             /**
              * @description `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`,
              *     `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`,
@@ -1706,9 +1706,12 @@ export interface components {
              *     `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
              */
             action: string;
-            target: components["schemas"]["AuditTarget"];
-            before?: unknown;
+            actor: components["schemas"]["AuditActor"];
             after?: unknown;
+            at: components["schemas"]["Timestamp"];
+            before?: unknown;
+            id: string;
+            target: components["schemas"]["AuditTarget"];
         };
         /**
          * @description A class with its people.
@@ -1763,11 +1766,11 @@ export interface components {
          *     }
          */
         ClassDetail: components["schemas"]["ClassView"] & {
+            class_teachers: components["schemas"]["Person"][];
+            parents: components["schemas"]["Person"][];
+            students: components["schemas"]["Person"][];
             /** @description Class teachers and subject teachers. */
             teachers: components["schemas"]["Person"][];
-            class_teachers: components["schemas"]["Person"][];
-            students: components["schemas"]["Person"][];
-            parents: components["schemas"]["Person"][];
         };
         /**
          * @description A page of classes; with `include=groups`, of classes then groups, each item with its `kind`.
@@ -1864,26 +1867,26 @@ export interface components {
          *     }
          */
         ClassView: {
-            id: string;
+            class_teacher_ids: string[];
+            created_at: components["schemas"]["Timestamp"];
             /** Format: int32 */
             grade?: number | null;
+            graduated: boolean;
+            id: string;
             letter?: string | null;
             /** @description Display name: `5А`, or the free name of an extra class. */
             name: string;
+            promoted_from?: string | null;
+            promoted_to?: string | null;
+            /** @description `journal` for classes imported from the school's e-journal. */
+            source: components["schemas"]["ClassSource"];
+            student_count: number;
+            updated_at: components["schemas"]["Timestamp"];
             /**
              * @description `2026/2027`.
              * @example 2026/2027
              */
             year: string;
-            /** @description `journal` for classes imported from the school's e-journal. */
-            source: components["schemas"]["ClassSource"];
-            graduated: boolean;
-            class_teacher_ids: string[];
-            student_count: number;
-            promoted_from?: string | null;
-            promoted_to?: string | null;
-            created_at: components["schemas"]["Timestamp"];
-            updated_at: components["schemas"]["Timestamp"];
         };
         /**
          * @description A course.
@@ -1904,16 +1907,16 @@ export interface components {
          *     }
          */
         CourseView: {
-            id: string;
-            name: string;
+            created_at: components["schemas"]["Timestamp"];
             description?: string | null;
-            /** @description Members holding the teacher role. */
-            teacher_ids: string[];
-            /** Format: int64 */
-            student_count: number;
+            id: string;
             /** @description Its groups ("related objects"). */
             linked_group_ids: string[];
-            created_at: components["schemas"]["Timestamp"];
+            name: string;
+            /** Format: int64 */
+            student_count: number;
+            /** @description Members holding the teacher role. */
+            teacher_ids: string[];
             updated_at: components["schemas"]["Timestamp"];
         };
         /**
@@ -1928,6 +1931,8 @@ export interface components {
          *     }
          */
         CreateClass: {
+            /** @description Members holding the teacher role. */
+            class_teacher_ids?: string[];
             /**
              * Format: int64
              * @description 1-11, with a `letter`; or leave both out and give a `name` (extra classes).
@@ -1937,8 +1942,6 @@ export interface components {
             name?: string | null;
             /** @description Defaults to the current academic year. */
             year?: string | null;
-            /** @description Members holding the teacher role. */
-            class_teacher_ids?: string[];
         };
         /**
          * @example {
@@ -1950,8 +1953,8 @@ export interface components {
          *     }
          */
         CreateCourse: {
-            name: string;
             description?: string | null;
+            name: string;
             /** @description Members holding the teacher role (up to 10). */
             teacher_ids?: string[];
         };
@@ -1962,10 +1965,10 @@ export interface components {
          *     }
          */
         CreateGroup: {
-            /** @description One line, up to 200 characters. */
-            name: string;
             /** @description A short description; line breaks are kept. */
             description?: string | null;
+            /** @description One line, up to 200 characters. */
+            name: string;
         };
         /**
          * @example {
@@ -1986,8 +1989,8 @@ export interface components {
         CreateInvitations: {
             /** @description Up to 100 addresses. */
             emails: string[];
-            role: components["schemas"]["RoleGrant"];
             group_id?: string | null;
+            role: components["schemas"]["RoleGrant"];
         };
         /**
          * @example {
@@ -2005,8 +2008,13 @@ export interface components {
          *     }
          */
         CreateInviteLink: {
-            /** @description In the future, at most a year ahead. */
+            /**
+             * Format: date-time
+             * @description In the future, at most a year ahead.
+             */
             expires_at: string;
+            /** @description A group to join as well. */
+            group_id?: string | null;
             /**
              * Format: int64
              * @description A positive number, or `null` for unlimited.
@@ -2014,8 +2022,6 @@ export interface components {
             max_uses?: number | null;
             /** @description The roles offered (each with its class where it needs one). */
             roles: components["schemas"]["RoleGrant"][];
-            /** @description A group to join as well. */
-            group_id?: string | null;
         };
         /**
          * @example {
@@ -2029,8 +2035,8 @@ export interface components {
          *     }
          */
         CreateLinkedGroup: {
-            name: string;
             description?: string | null;
+            name: string;
             /** @description `all` or `selected`. */
             students: components["schemas"]["Students"];
             /** @description With `selected`: students of the course (1-100). */
@@ -2049,20 +2055,24 @@ export interface components {
          *     }
          */
         CreateOrg: {
-            name: string;
-            short_name?: string | null;
             address?: string | null;
-            /** @description An http(s) URL. */
-            website?: string | null;
+            description?: string | null;
+            /** Format: email */
+            email?: string | null;
+            name: string;
             /** @description E.164, e.g. `+79161234567` (spaces, dashes and parentheses are dropped). */
             phone?: string | null;
-            email?: string | null;
-            description?: string | null;
             /**
              * @description The creator's position (they join as `staff` and first admin); defaults to
              *     "Администратор" (or "Administrator" for an English-speaking creator).
              */
             position?: string | null;
+            short_name?: string | null;
+            /**
+             * Format: uri
+             * @description An http(s) URL.
+             */
+            website?: string | null;
         };
         /**
          * @example {
@@ -2127,8 +2137,8 @@ export interface components {
          *     }
          */
         EditPost: {
-            title?: string | null;
             body?: string | null;
+            title?: string | null;
         };
         /**
          * @description A reply's changed text.
@@ -2172,42 +2182,42 @@ export interface components {
          *     }
          */
         EmployeeView: {
+            /** @description On how many of the last 30 days (UTC, today included) they used kabinet. */
+            active_days_30: number;
+            /** Format: int64 */
+            announcements: number;
+            /** @description The classes they teach. */
+            class_ids: string[];
+            /**
+             * Format: int64
+             * @description Files they shared in groups.
+             */
+            files: number;
+            joined_at?: null | components["schemas"]["Timestamp"];
+            last_active_at?: null | components["schemas"]["Timestamp"];
             /**
              * @description Whether they joined: true for a member (`user_id` is theirs); false for a teacher or
              *     staff member of the school's journal nobody has joined as yet (`user_id`,
              *     `joined_at` and `last_active_at` null, counts 0; `roster_id` is their record).
              */
             linked: boolean;
-            user_id?: string | null;
+            name: string;
+            /** @description The position of their teacher or staff role. */
+            position?: string | null;
+            /**
+             * Format: int64
+             * @description Threads and replies they wrote in groups.
+             */
+            posts: number;
+            /** @description Their roles (for one who has not joined, those the journal gives). */
+            roles: components["schemas"]["RoleGrant"][];
             /**
              * @description Their record in the school's journal (its sourcedId, as in `GET
              *     /v1/orgs/{org}/roster`): the record of one who has not joined; for a member, the
              *     record they joined as, or null when they joined otherwise.
              */
             roster_id?: string | null;
-            name: string;
-            /** @description Their roles (for one who has not joined, those the journal gives). */
-            roles: components["schemas"]["RoleGrant"][];
-            /** @description The position of their teacher or staff role. */
-            position?: string | null;
-            /** @description The classes they teach. */
-            class_ids: string[];
-            joined_at?: null | components["schemas"]["Timestamp"];
-            last_active_at?: null | components["schemas"]["Timestamp"];
-            /** @description On how many of the last 30 days (UTC, today included) they used kabinet. */
-            active_days_30: number;
-            /**
-             * Format: int64
-             * @description Threads and replies they wrote in groups.
-             */
-            posts: number;
-            /** Format: int64 */
-            announcements: number;
-            /**
-             * Format: int64
-             * @description Files they shared in groups.
-             */
-            files: number;
+            user_id?: string | null;
         };
         /** @enum {string} */
         ExportFormat: "csv" | "xlsx";
@@ -2236,14 +2246,25 @@ export interface components {
          *     }
          */
         ExportView: {
-            id: string;
-            kind: components["schemas"]["ExportKind"];
-            format: components["schemas"]["ExportFormat"];
+            created_at: components["schemas"]["Timestamp"];
             delimiter?: null | components["schemas"]["Delimiter"];
-            /** @description `pending` while it builds, then `ready` or `failed`. */
-            status: components["schemas"]["ExportStatus"];
+            /**
+             * @description When ready: a presigned GET of the file, valid until `url_expires_at` (15 minutes);
+             *     read the export again for a new one.
+             */
+            download_url?: string | null;
+            /** @description When it and its file are deleted (7 days after it was asked for). */
+            expires_at: components["schemas"]["Timestamp"];
             /** @description Why it failed. */
             failure?: string | null;
+            /** @description The download's file name, e.g. `kabinet-Гимназия-5-employees-2026-12-06.xlsx`. */
+            file_name: string;
+            format: components["schemas"]["ExportFormat"];
+            id: string;
+            kind: components["schemas"]["ExportKind"];
+            ready_at?: null | components["schemas"]["Timestamp"];
+            requested_by: string;
+            requested_by_name: string;
             /**
              * Format: int64
              * @description Data rows in the file (the header not counted).
@@ -2254,19 +2275,8 @@ export interface components {
              * @description The file's size in bytes.
              */
             size: number;
-            /** @description The download's file name, e.g. `kabinet-Гимназия-5-employees-2026-12-06.xlsx`. */
-            file_name: string;
-            requested_by: string;
-            requested_by_name: string;
-            created_at: components["schemas"]["Timestamp"];
-            ready_at?: null | components["schemas"]["Timestamp"];
-            /** @description When it and its file are deleted (7 days after it was asked for). */
-            expires_at: components["schemas"]["Timestamp"];
-            /**
-             * @description When ready: a presigned GET of the file, valid until `url_expires_at` (15 minutes);
-             *     read the export again for a new one.
-             */
-            download_url?: string | null;
+            /** @description `pending` while it builds, then `ready` or `failed`. */
+            status: components["schemas"]["ExportStatus"];
             url_expires_at?: null | components["schemas"]["Timestamp"];
         };
         /** @description One offending field of a request. */
@@ -2278,9 +2288,9 @@ export interface components {
         /** @description The organization's ready group files and the room they take. */
         FileCounts: {
             /** Format: int64 */
-            count: number;
-            /** Format: int64 */
             bytes: number;
+            /** Format: int64 */
+            count: number;
             /** Format: int64 */
             quota_bytes: number;
         };
@@ -2301,8 +2311,10 @@ export interface components {
          *     }
          */
         FileView: {
-            id: string;
+            content_type: string;
+            created_at: components["schemas"]["Timestamp"];
             group_id: string;
+            id: string;
             /** @description Its name as uploaded (the download keeps it). */
             name: string;
             /**
@@ -2310,11 +2322,9 @@ export interface components {
              * @description In bytes.
              */
             size: number;
-            content_type: string;
+            status: components["schemas"]["FileStatus"];
             uploaded_by: string;
             uploaded_by_name: string;
-            created_at: components["schemas"]["Timestamp"];
-            status: components["schemas"]["FileStatus"];
         };
         /**
          * @description What a person is in a group: its teachers add and remove its students, post
@@ -2335,14 +2345,14 @@ export interface components {
          *     }
          */
         GroupView: {
-            id: string;
-            name: string;
-            description?: string | null;
             /** @description The course it is linked to. */
             course_id?: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            description?: string | null;
+            id: string;
             /** Format: int64 */
             member_count: number;
-            created_at: components["schemas"]["Timestamp"];
+            name: string;
             updated_at: components["schemas"]["Timestamp"];
         };
         /** @description What an import did, row by row. */
@@ -2352,22 +2362,8 @@ export interface components {
              * @description Rows of `classes.csv` applied (created, updated, unchanged or deleted).
              */
             classes: number;
-            /**
-             * Format: int64
-             * @description Rows of `users.csv` applied.
-             */
-            users: number;
-            /**
-             * Format: int64
-             * @description Rows of `enrollments.csv` applied.
-             */
-            enrollments: number;
             /** Format: int64 */
             created: number;
-            /** Format: int64 */
-            updated: number;
-            /** Format: int64 */
-            unchanged: number;
             /**
              * Format: int64
              * @description Rows marked `tobedeleted` that removed something.
@@ -2375,15 +2371,21 @@ export interface components {
             deleted?: number;
             /**
              * Format: int64
-             * @description Rows read and left out on purpose (scheduled classes, roles kabinet has no place
-             *     for), listed among `errors` no more.
+             * @description Rows of `enrollments.csv` applied.
              */
-            skipped?: number;
+            enrollments: number;
             /**
              * Format: int64
              * @description Rows refused (each listed in `errors`, the first 500).
              */
             errors: number;
+            /**
+             * Format: int64
+             * @description Roster invitation emails not sent because the organization's daily mail budget was
+             *     spent: an import started with `"invite": true` on a later day (the same file will
+             *     do) sends them.
+             */
+            invite_deferred?: number;
             /**
              * Format: int64
              * @description Roster invitation emails sent (`"invite": true`), within the organization's daily
@@ -2392,11 +2394,19 @@ export interface components {
             invited?: number;
             /**
              * Format: int64
-             * @description Roster invitation emails not sent because the organization's daily mail budget was
-             *     spent: an import started with `"invite": true` on a later day (the same file will
-             *     do) sends them.
+             * @description Rows read and left out on purpose (scheduled classes, roles kabinet has no place
+             *     for), listed among `errors` no more.
              */
-            invite_deferred?: number;
+            skipped?: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
+            /**
+             * Format: int64
+             * @description Rows of `users.csv` applied.
+             */
+            users: number;
         };
         /** @description Where a running import is. */
         ImportProgress: {
@@ -2450,32 +2460,32 @@ export interface components {
          *     }
          */
         ImportView: {
+            /** @description Rows applied per file, and what they did (so far, while processing). */
+            counts: components["schemas"]["ImportCounts"];
+            created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description Refused rows (the first 500; `counts.errors` counts them all): file, line (the
+             *     header is line 1; 0 for a whole file) and why.
+             */
+            errors: components["schemas"]["RowProblem"][];
+            /** @description Why it failed. */
+            failure?: string | null;
+            /** @description The name given when it was created. */
+            file_name?: string | null;
+            finished_at?: null | components["schemas"]["Timestamp"];
             id: string;
+            /** @description Whether people who are not registered get a roster invitation email. */
+            invite: boolean;
+            progress?: null | components["schemas"]["ImportProgress"];
+            requested_by: string;
+            requested_by_name: string;
+            started_at?: null | components["schemas"]["Timestamp"];
             /**
              * @description `awaiting_upload` until started, `processing`, then `done` (even with refused
              *     rows: see `errors`) or `failed` (the upload as a whole could not be imported: see
              *     `failure`).
              */
             status: components["schemas"]["ImportStatus"];
-            /** @description The name given when it was created. */
-            file_name?: string | null;
-            /** @description Whether people who are not registered get a roster invitation email. */
-            invite: boolean;
-            requested_by: string;
-            requested_by_name: string;
-            created_at: components["schemas"]["Timestamp"];
-            started_at?: null | components["schemas"]["Timestamp"];
-            finished_at?: null | components["schemas"]["Timestamp"];
-            /** @description Rows applied per file, and what they did (so far, while processing). */
-            counts: components["schemas"]["ImportCounts"];
-            /**
-             * @description Refused rows (the first 500; `counts.errors` counts them all): file, line (the
-             *     header is line 1; 0 for a whole file) and why.
-             */
-            errors: components["schemas"]["RowProblem"][];
-            progress?: null | components["schemas"]["ImportProgress"];
-            /** @description Why it failed. */
-            failure?: string | null;
         };
         /**
          * @description Email invitations not answered yet and not expired (an invitation expiring later
@@ -2499,8 +2509,8 @@ export interface components {
          */
         InvitationResult: {
             email: string;
-            status: components["schemas"]["InviteStatus"];
             invitation_id?: string | null;
+            status: components["schemas"]["InviteStatus"];
         };
         /**
          * @example {
@@ -2548,23 +2558,23 @@ export interface components {
          *     }
          */
         InvitationView: {
-            id: string;
-            org_id: string;
+            created_at: components["schemas"]["Timestamp"];
             email: string;
-            role: components["schemas"]["RoleGrant"];
+            expires_at: components["schemas"]["Timestamp"];
             group_id?: string | null;
+            id: string;
+            invited_by: string;
+            invited_by_name: string;
+            last_sent_at: components["schemas"]["Timestamp"];
+            org_id: string;
+            role: components["schemas"]["RoleGrant"];
+            /** Format: int32 */
+            send_count: number;
             /**
              * @description `pending`, `accepted`, `declined`, `revoked`; a pending one past `expires_at`
              *     shows `expired`.
              */
             status: string;
-            invited_by: string;
-            invited_by_name: string;
-            created_at: components["schemas"]["Timestamp"];
-            expires_at: components["schemas"]["Timestamp"];
-            last_sent_at: components["schemas"]["Timestamp"];
-            /** Format: int32 */
-            send_count: number;
         };
         /**
          * @description An invitation link. Its `token` and `url` are shown while it can be used (admins: the
@@ -2592,7 +2602,21 @@ export interface components {
          *     }
          */
         InviteLinkView: {
+            created_at: components["schemas"]["Timestamp"];
+            /** Format: int32 */
+            declines: number;
+            expires_at: components["schemas"]["Timestamp"];
+            group_id?: string | null;
             id: string;
+            /**
+             * Format: int32
+             * @description `null`: unlimited.
+             */
+            max_uses?: number | null;
+            revoked: boolean;
+            roles: components["schemas"]["RoleGrant"][];
+            /** @description `active`, `expired`, `revoked` or `used_up`. */
+            state: string;
             /**
              * @description The token people open the link with, the same string every time: `null` once the
              *     link is revoked, expired or used up (its token no longer works), and for links made
@@ -2601,22 +2625,8 @@ export interface components {
             token?: string | null;
             /** @description The front-end page that opens the link (`null` when `token` is). */
             url?: string | null;
-            roles: components["schemas"]["RoleGrant"][];
-            group_id?: string | null;
-            expires_at: components["schemas"]["Timestamp"];
-            /**
-             * Format: int32
-             * @description `null`: unlimited.
-             */
-            max_uses?: number | null;
             /** Format: int32 */
             uses: number;
-            /** Format: int32 */
-            declines: number;
-            revoked: boolean;
-            /** @description `active`, `expired`, `revoked` or `used_up`. */
-            state: string;
-            created_at: components["schemas"]["Timestamp"];
         };
         /**
          * @description What became of one address.
@@ -2650,30 +2660,30 @@ export interface components {
          *     }
          */
         JoinRequestView: {
-            id: string;
-            org_id: string;
-            user_id: string;
-            name: string;
-            email?: string | null;
-            roles: components["schemas"]["RoleGrant"][];
-            status: components["schemas"]["JoinRequestStatus"];
-            /** @description Why it was rejected. */
-            reason?: string | null;
-            /** @description The invitation link it came through. */
-            link_id?: string | null;
-            /** @description A request to link by journal login (`POST /v1/me/roster-links`): the login given. */
-            roster_login?: string | null;
-            roster_match?: null | components["schemas"]["RosterMatch"];
-            /** @description An accepted login request: the journal record (sourcedId) the person joined as. */
-            roster_id?: string | null;
             created_at: components["schemas"]["Timestamp"];
             decided_at?: null | components["schemas"]["Timestamp"];
             decided_by?: string | null;
+            email?: string | null;
             /**
              * @description Its ETag (also the `ETag` header of a single request): send it as `If-Match` to
              *     accept or reject, so that the decision is on the request as shown.
              */
             etag: string;
+            id: string;
+            /** @description The invitation link it came through. */
+            link_id?: string | null;
+            name: string;
+            org_id: string;
+            /** @description Why it was rejected. */
+            reason?: string | null;
+            roles: components["schemas"]["RoleGrant"][];
+            /** @description An accepted login request: the journal record (sourcedId) the person joined as. */
+            roster_id?: string | null;
+            /** @description A request to link by journal login (`POST /v1/me/roster-links`): the login given. */
+            roster_login?: string | null;
+            roster_match?: null | components["schemas"]["RosterMatch"];
+            status: components["schemas"]["JoinRequestStatus"];
+            user_id: string;
         };
         /**
          * @description The language a person reads the product and its emails in.
@@ -2729,10 +2739,10 @@ export interface components {
          *     }
          */
         LinkPreview: {
+            expires_at: components["schemas"]["Timestamp"];
+            group_id?: string | null;
             org: components["schemas"]["PreviewOrg"];
             roles: components["schemas"]["OfferedRole"][];
-            group_id?: string | null;
-            expires_at: components["schemas"]["Timestamp"];
         };
         /**
          * @description The signed-in person.
@@ -2747,21 +2757,21 @@ export interface components {
          *     }
          */
         Me: {
-            /** @description The ID token's `sub`. */
-            id: string;
+            created_at: components["schemas"]["Timestamp"];
             email?: string | null;
             email_verified: boolean;
-            name: string;
+            /** @description The ID token's `sub`. */
+            id: string;
             language: components["schemas"]["Language"];
-            created_at: components["schemas"]["Timestamp"];
+            name: string;
             updated_at: components["schemas"]["Timestamp"];
         };
         MemberCounts: {
             /** Format: int32 */
-            total: number;
-            /** Format: int32 */
             admins: number;
             by_role: components["schemas"]["RoleCounts"];
+            /** Format: int32 */
+            total: number;
         };
         /**
          * @description A member of an organization.
@@ -2790,8 +2800,9 @@ export interface components {
          *     }
          */
         MemberView: {
-            user_id: string;
-            name: string;
+            admin: boolean;
+            /** @description Classes a student was promoted out of, oldest first. */
+            class_history: string[];
             /**
              * @description Shown to the member themself and to the organization's admins, and only when the
              *     person gave this address by their own action here: created the organization,
@@ -2799,25 +2810,24 @@ export interface components {
              *     their user ID shows no email.
              */
             email?: string | null;
-            roles: components["schemas"]["RoleGrant"][];
-            admin: boolean;
-            /**
-             * @description How they joined: `manual` (added by an admin), `link`, `invitation`, or `journal`
-             *     (from the school's journal by a roster import).
-             */
-            source: components["schemas"]["MembershipSource"];
+            joined_at: components["schemas"]["Timestamp"];
+            last_active_at?: null | components["schemas"]["Timestamp"];
             /**
              * @description `true` for a person of the school's journal who joined (their roster record is
              *     linked to them); absent for the others. Those still waiting are listed by
              *     `GET /v1/orgs/{org}/roster?linked=false`.
              */
             linked?: boolean | null;
-            joined_at: components["schemas"]["Timestamp"];
-            last_active_at?: null | components["schemas"]["Timestamp"];
+            name: string;
             /** @description A student or parent whose class was deleted: give them a new class. */
             needs_class: boolean;
-            /** @description Classes a student was promoted out of, oldest first. */
-            class_history: string[];
+            roles: components["schemas"]["RoleGrant"][];
+            /**
+             * @description How they joined: `manual` (added by an admin), `link`, `invitation`, or `journal`
+             *     (from the school's journal by a roster import).
+             */
+            source: components["schemas"]["MembershipSource"];
+            user_id: string;
         };
         /**
          * @description How a person became a member.
@@ -2863,12 +2873,22 @@ export interface components {
          *     }
          */
         MyInvitation: {
-            id: string;
-            kind: components["schemas"]["InvitationKind"];
-            org_id: string;
-            org_name: string;
+            /** @description The classes those roles name, with their names (the caller cannot read them yet). */
+            classes: components["schemas"]["ClassRef"][];
+            created_at: components["schemas"]["Timestamp"];
             /** @description The caller's address it is for. */
             email: string;
+            expires_at?: null | components["schemas"]["Timestamp"];
+            /** @description The group it also joins. */
+            group_id?: string | null;
+            id: string;
+            /** @description Who invited (for a journal offer, the admin whose import lists the caller). */
+            invited_by: string;
+            invited_by_name: string;
+            kind: components["schemas"]["InvitationKind"];
+            last_sent_at?: null | components["schemas"]["Timestamp"];
+            org_id: string;
+            org_name: string;
             /** @description The role it gives (the first of `roles`). */
             role: components["schemas"]["RoleGrant"];
             /**
@@ -2876,20 +2896,10 @@ export interface components {
              *     classes one role with both).
              */
             roles: components["schemas"]["RoleGrant"][];
-            /** @description The classes those roles name, with their names (the caller cannot read them yet). */
-            classes: components["schemas"]["ClassRef"][];
-            /** @description The group it also joins. */
-            group_id?: string | null;
-            /** @description Always `pending`: only open invitations are listed. */
-            status: string;
-            /** @description Who invited (for a journal offer, the admin whose import lists the caller). */
-            invited_by: string;
-            invited_by_name: string;
-            created_at: components["schemas"]["Timestamp"];
-            expires_at?: null | components["schemas"]["Timestamp"];
-            last_sent_at?: null | components["schemas"]["Timestamp"];
             /** Format: int32 */
             send_count: number;
+            /** @description Always `pending`: only open invitations are listed. */
+            status: string;
         };
         /**
          * @example {
@@ -2910,15 +2920,15 @@ export interface components {
          *     }
          */
         MyOrg: {
-            org: components["schemas"]["OrgRef"];
-            roles: components["schemas"]["RoleGrant"][];
             admin: boolean;
+            joined_at: components["schemas"]["Timestamp"];
+            org: components["schemas"]["OrgRef"];
             /**
              * Format: int32
              * @description Only where the caller is an admin.
              */
             pending_join_requests?: number | null;
-            joined_at: components["schemas"]["Timestamp"];
+            roles: components["schemas"]["RoleGrant"][];
         };
         /**
          * @description What to export.
@@ -2929,14 +2939,14 @@ export interface components {
          *     }
          */
         NewExport: {
+            delimiter?: null | components["schemas"]["Delimiter"];
+            /** @description `csv` (UTF-8 with a BOM, opens in Excel with Cyrillic intact) or `xlsx`. */
+            format: components["schemas"]["ExportFormat"];
             /**
              * @description `summary` (the organization in figures, with members active per day over 30 days)
              *     or `employees` (teachers and staff with their activity).
              */
             kind: components["schemas"]["ExportKind"];
-            /** @description `csv` (UTF-8 with a BOM, opens in Excel with Cyrillic intact) or `xlsx`. */
-            format: components["schemas"]["ExportFormat"];
-            delimiter?: null | components["schemas"]["Delimiter"];
         };
         /**
          * @description A file about to be uploaded.
@@ -2947,6 +2957,8 @@ export interface components {
          *     }
          */
         NewFile: {
+            /** @description Its media type, e.g. `application/pdf`; the upload must carry exactly this type. */
+            content_type: string;
             /** @description Its name (up to 255 characters), kept for the download; never part of the storage key. */
             name: string;
             /**
@@ -2954,8 +2966,6 @@ export interface components {
              * @description In bytes, 1 to 52,428,800 (50 MiB); the upload must have exactly this size.
              */
             size: number;
-            /** @description Its media type, e.g. `application/pdf`; the upload must carry exactly this type. */
-            content_type: string;
         };
         /**
          * @description An announced file and where to upload it.
@@ -3060,10 +3070,10 @@ export interface components {
          *     }
          */
         NewPost: {
-            /** @description One line, up to 200 characters. */
-            title: string;
             /** @description Plain text, up to 20,000 characters; line breaks are kept. */
             body: string;
+            /** @description One line, up to 200 characters. */
+            title: string;
         };
         /**
          * @description A new reply.
@@ -3083,22 +3093,22 @@ export interface components {
          *     }
          */
         NewRosterLink: {
-            /** @description The organization's ID (the school gives it). */
-            org_id: string;
             /** @description Your login in the school's journal. */
             identifier: string;
+            /** @description The organization's ID (the school gives it). */
+            org_id: string;
         };
         /**
          * @description A role a link offers: the grant's fields with the names of its classes. Not a
          *     flattened `RoleGrant`, whose schema admits no other field.
          */
         OfferedRole: {
-            role: components["schemas"]["Role"];
-            position?: string | null;
-            specialization?: string | null;
             class_ids?: string[];
             /** @description The names of the classes, e.g. `["5А"]`. */
             class_names: string[];
+            position?: string | null;
+            role: components["schemas"]["Role"];
+            specialization?: string | null;
         };
         /**
          * @description Profile fields of a create or an update. In an update an absent field stays as it is,
@@ -3114,15 +3124,19 @@ export interface components {
          *     }
          */
         OrgFields: {
-            name?: string | null;
-            short_name?: string | null;
             address?: string | null;
-            /** @description An http(s) URL. */
-            website?: string | null;
+            description?: string | null;
+            /** Format: email */
+            email?: string | null;
+            name?: string | null;
             /** @description E.164, e.g. `+79161234567` (spaces, dashes and parentheses are dropped). */
             phone?: string | null;
-            email?: string | null;
-            description?: string | null;
+            short_name?: string | null;
+            /**
+             * Format: uri
+             * @description An http(s) URL.
+             */
+            website?: string | null;
         };
         /** @description An organization in the caller's list. */
         OrgRef: {
@@ -3147,23 +3161,23 @@ export interface components {
          *     }
          */
         OrgView: {
+            address?: string | null;
+            created_at: components["schemas"]["Timestamp"];
+            description?: string | null;
+            email?: string | null;
             /**
              * @description Short and unambiguous (no 0/o, 1/l/i): easy to read aloud and to quote.
              * @example k7m3xq9pza
              */
             id: string;
-            name: string;
-            short_name?: string | null;
-            address?: string | null;
-            website?: string | null;
-            /** @description E.164. */
-            phone?: string | null;
-            email?: string | null;
-            description?: string | null;
             /** Format: int32 */
             member_count: number;
-            created_at: components["schemas"]["Timestamp"];
+            name: string;
+            /** @description E.164. */
+            phone?: string | null;
+            short_name?: string | null;
             updated_at: components["schemas"]["Timestamp"];
+            website?: string | null;
         };
         /**
          * @description One page of a list.
@@ -3187,17 +3201,7 @@ export interface components {
          *     }
          */
         Page_AnnouncementView: {
-            items: (components["schemas"]["PostFields"] & {
-                group_id: string;
-                /** @description Empty when deleted. */
-                title: string;
-                /**
-                 * @description Whether its email went to the group's members; `false` when the group had its 3
-                 *     announcement emails of the hour already (it is posted and read in the group all
-                 *     the same).
-                 */
-                mailed: boolean;
-            })[];
+            items: components["schemas"]["AnnouncementView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3230,28 +3234,7 @@ export interface components {
          *     }
          */
         Page_AuditView: {
-            items: {
-                id: string;
-                at: components["schemas"]["Timestamp"];
-                actor: components["schemas"]["AuditActor"];
-                /**
-                 * @description `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`,
-                 *     `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`,
-                 *     `class.delete`, `class.graduate`, `class.promote`, `class.member_remove`;
-                 *     `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
-                 *     `join_request.reject`; `invitation.create`, `invitation.resend`,
-                 *     `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-                 *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
-                 *     `group.member_role`;
-                 *     `course.create`, `course.update`, `course.delete`, `course.students_add`,
-                 *     `course.student_remove`, `course.group_link`, `course.group_unlink`;
-                 *     `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
-                 */
-                action: string;
-                target: components["schemas"]["AuditTarget"];
-                before?: unknown;
-                after?: unknown;
-            }[];
+            items: components["schemas"]["AuditView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3340,19 +3323,7 @@ export interface components {
          *     }
          */
         Page_CourseView: {
-            items: {
-                id: string;
-                name: string;
-                description?: string | null;
-                /** @description Members holding the teacher role. */
-                teacher_ids: string[];
-                /** Format: int64 */
-                student_count: number;
-                /** @description Its groups ("related objects"). */
-                linked_group_ids: string[];
-                created_at: components["schemas"]["Timestamp"];
-                updated_at: components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["CourseView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3393,44 +3364,7 @@ export interface components {
          *     }
          */
         Page_EmployeeView: {
-            items: {
-                /**
-                 * @description Whether they joined: true for a member (`user_id` is theirs); false for a teacher or
-                 *     staff member of the school's journal nobody has joined as yet (`user_id`,
-                 *     `joined_at` and `last_active_at` null, counts 0; `roster_id` is their record).
-                 */
-                linked: boolean;
-                user_id?: string | null;
-                /**
-                 * @description Their record in the school's journal (its sourcedId, as in `GET
-                 *     /v1/orgs/{org}/roster`): the record of one who has not joined; for a member, the
-                 *     record they joined as, or null when they joined otherwise.
-                 */
-                roster_id?: string | null;
-                name: string;
-                /** @description Their roles (for one who has not joined, those the journal gives). */
-                roles: components["schemas"]["RoleGrant"][];
-                /** @description The position of their teacher or staff role. */
-                position?: string | null;
-                /** @description The classes they teach. */
-                class_ids: string[];
-                joined_at?: null | components["schemas"]["Timestamp"];
-                last_active_at?: null | components["schemas"]["Timestamp"];
-                /** @description On how many of the last 30 days (UTC, today included) they used kabinet. */
-                active_days_30: number;
-                /**
-                 * Format: int64
-                 * @description Threads and replies they wrote in groups.
-                 */
-                posts: number;
-                /** Format: int64 */
-                announcements: number;
-                /**
-                 * Format: int64
-                 * @description Files they shared in groups.
-                 */
-                files: number;
-            }[];
+            items: components["schemas"]["EmployeeView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3460,40 +3394,7 @@ export interface components {
          *     }
          */
         Page_ExportView: {
-            items: {
-                id: string;
-                kind: components["schemas"]["ExportKind"];
-                format: components["schemas"]["ExportFormat"];
-                delimiter?: null | components["schemas"]["Delimiter"];
-                /** @description `pending` while it builds, then `ready` or `failed`. */
-                status: components["schemas"]["ExportStatus"];
-                /** @description Why it failed. */
-                failure?: string | null;
-                /**
-                 * Format: int64
-                 * @description Data rows in the file (the header not counted).
-                 */
-                rows: number;
-                /**
-                 * Format: int64
-                 * @description The file's size in bytes.
-                 */
-                size: number;
-                /** @description The download's file name, e.g. `kabinet-Гимназия-5-employees-2026-12-06.xlsx`. */
-                file_name: string;
-                requested_by: string;
-                requested_by_name: string;
-                created_at: components["schemas"]["Timestamp"];
-                ready_at?: null | components["schemas"]["Timestamp"];
-                /** @description When it and its file are deleted (7 days after it was asked for). */
-                expires_at: components["schemas"]["Timestamp"];
-                /**
-                 * @description When ready: a presigned GET of the file, valid until `url_expires_at` (15 minutes);
-                 *     read the export again for a new one.
-                 */
-                download_url?: string | null;
-                url_expires_at?: null | components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["ExportView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3517,22 +3418,7 @@ export interface components {
          *     }
          */
         Page_FileView: {
-            items: {
-                id: string;
-                group_id: string;
-                /** @description Its name as uploaded (the download keeps it). */
-                name: string;
-                /**
-                 * Format: int64
-                 * @description In bytes.
-                 */
-                size: number;
-                content_type: string;
-                uploaded_by: string;
-                uploaded_by_name: string;
-                created_at: components["schemas"]["Timestamp"];
-                status: components["schemas"]["FileStatus"];
-            }[];
+            items: components["schemas"]["FileView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3554,17 +3440,7 @@ export interface components {
          *     }
          */
         Page_GroupView: {
-            items: {
-                id: string;
-                name: string;
-                description?: string | null;
-                /** @description The course it is linked to. */
-                course_id?: string | null;
-                /** Format: int64 */
-                member_count: number;
-                created_at: components["schemas"]["Timestamp"];
-                updated_at: components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["GroupView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3613,34 +3489,7 @@ export interface components {
          *     }
          */
         Page_ImportView: {
-            items: {
-                id: string;
-                /**
-                 * @description `awaiting_upload` until started, `processing`, then `done` (even with refused
-                 *     rows: see `errors`) or `failed` (the upload as a whole could not be imported: see
-                 *     `failure`).
-                 */
-                status: components["schemas"]["ImportStatus"];
-                /** @description The name given when it was created. */
-                file_name?: string | null;
-                /** @description Whether people who are not registered get a roster invitation email. */
-                invite: boolean;
-                requested_by: string;
-                requested_by_name: string;
-                created_at: components["schemas"]["Timestamp"];
-                started_at?: null | components["schemas"]["Timestamp"];
-                finished_at?: null | components["schemas"]["Timestamp"];
-                /** @description Rows applied per file, and what they did (so far, while processing). */
-                counts: components["schemas"]["ImportCounts"];
-                /**
-                 * @description Refused rows (the first 500; `counts.errors` counts them all): file, line (the
-                 *     header is line 1; 0 for a whole file) and why.
-                 */
-                errors: components["schemas"]["RowProblem"][];
-                progress?: null | components["schemas"]["ImportProgress"];
-                /** @description Why it failed. */
-                failure?: string | null;
-            }[];
+            items: components["schemas"]["ImportView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3672,25 +3521,7 @@ export interface components {
          *     }
          */
         Page_InvitationView: {
-            items: {
-                id: string;
-                org_id: string;
-                email: string;
-                role: components["schemas"]["RoleGrant"];
-                group_id?: string | null;
-                /**
-                 * @description `pending`, `accepted`, `declined`, `revoked`; a pending one past `expires_at`
-                 *     shows `expired`.
-                 */
-                status: string;
-                invited_by: string;
-                invited_by_name: string;
-                created_at: components["schemas"]["Timestamp"];
-                expires_at: components["schemas"]["Timestamp"];
-                last_sent_at: components["schemas"]["Timestamp"];
-                /** Format: int32 */
-                send_count: number;
-            }[];
+            items: components["schemas"]["InvitationView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3724,33 +3555,7 @@ export interface components {
          *     }
          */
         Page_InviteLinkView: {
-            items: {
-                id: string;
-                /**
-                 * @description The token people open the link with, the same string every time: `null` once the
-                 *     link is revoked, expired or used up (its token no longer works), and for links made
-                 *     before tokens could be shown again.
-                 */
-                token?: string | null;
-                /** @description The front-end page that opens the link (`null` when `token` is). */
-                url?: string | null;
-                roles: components["schemas"]["RoleGrant"][];
-                group_id?: string | null;
-                expires_at: components["schemas"]["Timestamp"];
-                /**
-                 * Format: int32
-                 * @description `null`: unlimited.
-                 */
-                max_uses?: number | null;
-                /** Format: int32 */
-                uses: number;
-                /** Format: int32 */
-                declines: number;
-                revoked: boolean;
-                /** @description `active`, `expired`, `revoked` or `used_up`. */
-                state: string;
-                created_at: components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["InviteLinkView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3785,32 +3590,7 @@ export interface components {
          *     }
          */
         Page_JoinRequestView: {
-            items: {
-                id: string;
-                org_id: string;
-                user_id: string;
-                name: string;
-                email?: string | null;
-                roles: components["schemas"]["RoleGrant"][];
-                status: components["schemas"]["JoinRequestStatus"];
-                /** @description Why it was rejected. */
-                reason?: string | null;
-                /** @description The invitation link it came through. */
-                link_id?: string | null;
-                /** @description A request to link by journal login (`POST /v1/me/roster-links`): the login given. */
-                roster_login?: string | null;
-                roster_match?: null | components["schemas"]["RosterMatch"];
-                /** @description An accepted login request: the journal record (sourcedId) the person joined as. */
-                roster_id?: string | null;
-                created_at: components["schemas"]["Timestamp"];
-                decided_at?: null | components["schemas"]["Timestamp"];
-                decided_by?: string | null;
-                /**
-                 * @description Its ETag (also the `ETag` header of a single request): send it as `If-Match` to
-                 *     accept or reject, so that the decision is on the request as shown.
-                 */
-                etag: string;
-            }[];
+            items: components["schemas"]["JoinRequestView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3846,36 +3626,7 @@ export interface components {
          *     }
          */
         Page_MemberView: {
-            items: {
-                user_id: string;
-                name: string;
-                /**
-                 * @description Shown to the member themself and to the organization's admins, and only when the
-                 *     person gave this address by their own action here: created the organization,
-                 *     accepted an invitation link or an email invitation. A person an admin added by
-                 *     their user ID shows no email.
-                 */
-                email?: string | null;
-                roles: components["schemas"]["RoleGrant"][];
-                admin: boolean;
-                /**
-                 * @description How they joined: `manual` (added by an admin), `link`, `invitation`, or `journal`
-                 *     (from the school's journal by a roster import).
-                 */
-                source: components["schemas"]["MembershipSource"];
-                /**
-                 * @description `true` for a person of the school's journal who joined (their roster record is
-                 *     linked to them); absent for the others. Those still waiting are listed by
-                 *     `GET /v1/orgs/{org}/roster?linked=false`.
-                 */
-                linked?: boolean | null;
-                joined_at: components["schemas"]["Timestamp"];
-                last_active_at?: null | components["schemas"]["Timestamp"];
-                /** @description A student or parent whose class was deleted: give them a new class. */
-                needs_class: boolean;
-                /** @description Classes a student was promoted out of, oldest first. */
-                class_history: string[];
-            }[];
+            items: components["schemas"]["MemberView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3923,35 +3674,7 @@ export interface components {
          *     }
          */
         Page_MyInvitation: {
-            items: {
-                id: string;
-                kind: components["schemas"]["InvitationKind"];
-                org_id: string;
-                org_name: string;
-                /** @description The caller's address it is for. */
-                email: string;
-                /** @description The role it gives (the first of `roles`). */
-                role: components["schemas"]["RoleGrant"];
-                /**
-                 * @description Every role it gives (a journal's record may give a parent of children in two
-                 *     classes one role with both).
-                 */
-                roles: components["schemas"]["RoleGrant"][];
-                /** @description The classes those roles name, with their names (the caller cannot read them yet). */
-                classes: components["schemas"]["ClassRef"][];
-                /** @description The group it also joins. */
-                group_id?: string | null;
-                /** @description Always `pending`: only open invitations are listed. */
-                status: string;
-                /** @description Who invited (for a journal offer, the admin whose import lists the caller). */
-                invited_by: string;
-                invited_by_name: string;
-                created_at: components["schemas"]["Timestamp"];
-                expires_at?: null | components["schemas"]["Timestamp"];
-                last_sent_at?: null | components["schemas"]["Timestamp"];
-                /** Format: int32 */
-                send_count: number;
-            }[];
+            items: components["schemas"]["MyInvitation"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -3980,17 +3703,7 @@ export interface components {
          *     }
          */
         Page_MyOrg: {
-            items: {
-                org: components["schemas"]["OrgRef"];
-                roles: components["schemas"]["RoleGrant"][];
-                admin: boolean;
-                /**
-                 * Format: int32
-                 * @description Only where the caller is an admin.
-                 */
-                pending_join_requests?: number | null;
-                joined_at: components["schemas"]["Timestamp"];
-            }[];
+            items: components["schemas"]["MyOrg"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4018,16 +3731,7 @@ export interface components {
          *     }
          */
         Page_PlaceView: {
-            items: {
-                user_id: string;
-                name: string;
-                /** @description Their roles in the organization. */
-                roles: components["schemas"]["RoleGrant"][];
-                added_at: components["schemas"]["Timestamp"];
-                /** @description A group member's choice to get the group's announcement emails (courses: absent). */
-                notify?: boolean | null;
-                group_role?: null | components["schemas"]["GroupRole"];
-            }[];
+            items: components["schemas"]["PlaceView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4051,9 +3755,7 @@ export interface components {
          *     }
          */
         Page_ReplyView: {
-            items: (components["schemas"]["PostFields"] & {
-                thread_id: string;
-            })[];
+            items: components["schemas"]["ReplyView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4085,34 +3787,7 @@ export interface components {
          *     }
          */
         Page_RosterPersonView: {
-            items: {
-                /** @description Their sourcedId in the journal. */
-                id: string;
-                name: string;
-                role: components["schemas"]["Role"];
-                /** @description The journal's own word for the role (`guardian`, `administrator`). */
-                roster_role: string;
-                email?: string | null;
-                /** @description Their journal login, by which they can link from their side. */
-                identifier?: string | null;
-                /** @description Whether they joined: then `user_id` is their member ID. */
-                linked: boolean;
-                user_id?: string | null;
-                linked_at?: null | components["schemas"]["Timestamp"];
-                invited_at?: null | components["schemas"]["Timestamp"];
-                /**
-                 * @description The classes their enrollments place them in; for a parent, their children's
-                 *     current classes.
-                 */
-                class_ids: string[];
-                /** @description The courses (the journal's scheduled classes) their enrollments place them in. */
-                course_ids: string[];
-                /**
-                 * @description A parent's children: the records (sourcedIds) the journal names as theirs
-                 *     (`agentSourcedIds`) that it has; empty for the others.
-                 */
-                child_ids: string[];
-            }[];
+            items: components["schemas"]["RosterPersonView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4139,17 +3814,7 @@ export interface components {
          *     }
          */
         Page_ThreadView: {
-            items: (components["schemas"]["PostFields"] & {
-                group_id: string;
-                /** @description Empty when deleted. */
-                title: string;
-                /**
-                 * Format: int64
-                 * @description Its replies, deleted ones included (they keep their place).
-                 */
-                reply_count: number;
-                last_reply_at?: null | components["schemas"]["Timestamp"];
-            })[];
+            items: components["schemas"]["ThreadView"][];
             /** @description Pass as `cursor` to read the next page; null on the last page. */
             next_cursor?: string | null;
         };
@@ -4164,11 +3829,11 @@ export interface components {
          *     }
          */
         PatchClass: {
+            class_teacher_ids?: string[] | null;
             /** Format: int64 */
             grade?: number | null;
             letter?: string | null;
             name?: string | null;
-            class_teacher_ids?: string[] | null;
         };
         /**
          * @example {
@@ -4181,9 +3846,9 @@ export interface components {
          *     }
          */
         PatchCourse: {
-            name?: string | null;
             /** @description `null` clears it. */
             description?: string | null;
+            name?: string | null;
             /** @description All the course's teachers (replaces them). */
             teacher_ids?: string[] | null;
         };
@@ -4194,9 +3859,9 @@ export interface components {
          *     }
          */
         PatchGroup: {
-            name?: string | null;
             /** @description `null` clears it. */
             description?: string | null;
+            name?: string | null;
         };
         /**
          * @example {
@@ -4205,12 +3870,12 @@ export interface components {
          *     }
          */
         PatchGroupMember: {
+            group_role?: null | components["schemas"]["GroupRole"];
             /**
              * @description Your own choice: `false`, no emails of the group's announcements (they stay
              *     readable in the group).
              */
             notify?: boolean | null;
-            group_role?: null | components["schemas"]["GroupRole"];
         };
         /**
          * @example {
@@ -4236,10 +3901,13 @@ export interface components {
          *     }
          */
         PatchMe: {
+            /**
+             * @description `ru` or `en`.
+             * @enum {string|null}
+             */
+            language?: "ru" | "en" | null;
             /** @description Display name, 1-200 characters. */
             name?: string | null;
-            /** @description `ru` or `en`. */
-            language?: string | null;
         };
         /**
          * @example {
@@ -4267,12 +3935,12 @@ export interface components {
             roles: components["schemas"]["RoleGrant"][];
         };
         Person: {
-            user_id: string;
             name: string;
+            user_id: string;
         };
         PlaceResult: {
-            user_id: string;
             status: components["schemas"]["PlaceStatus"];
+            user_id: string;
         };
         /**
          * @description One result per person, in the order given.
@@ -4320,26 +3988,26 @@ export interface components {
          *     }
          */
         PlaceView: {
-            user_id: string;
-            name: string;
-            /** @description Their roles in the organization. */
-            roles: components["schemas"]["RoleGrant"][];
             added_at: components["schemas"]["Timestamp"];
+            group_role?: null | components["schemas"]["GroupRole"];
+            name: string;
             /** @description A group member's choice to get the group's announcement emails (courses: absent). */
             notify?: boolean | null;
-            group_role?: null | components["schemas"]["GroupRole"];
+            /** @description Their roles in the organization. */
+            roles: components["schemas"]["RoleGrant"][];
+            user_id: string;
         };
         /** @description What every post shows. */
         PostFields: {
-            id: string;
-            /** @description Plain text (line breaks kept); empty when deleted. */
-            body: string;
             author_id: string;
             author_name: string;
+            /** @description Plain text (line breaks kept); empty when deleted. */
+            body: string;
             created_at: components["schemas"]["Timestamp"];
-            edited_at?: null | components["schemas"]["Timestamp"];
             deleted: boolean;
             deleted_at?: null | components["schemas"]["Timestamp"];
+            edited_at?: null | components["schemas"]["Timestamp"];
+            id: string;
         };
         PreviewOrg: {
             id: string;
@@ -4367,17 +4035,17 @@ export interface components {
          *     }
          */
         Problem: {
-            /** @description A URI naming the problem type: `urn:kabinet:problem:<code>`. */
-            type: string;
-            title: string;
-            /** Format: int32 */
-            status: number;
-            detail: string;
             /** @description Stable machine-readable code, e.g. `validation_failed`, `last_admin`. */
             code: string;
+            detail: string;
             errors?: components["schemas"]["FieldError"][] | null;
             /** @description The request's ID, to quote when reporting a problem. */
             request_id?: string | null;
+            /** Format: int32 */
+            status: number;
+            title: string;
+            /** @description A URI naming the problem type: `urn:kabinet:problem:<code>`. */
+            type: string;
         };
         /**
          * @example {
@@ -4413,26 +4081,26 @@ export interface components {
          */
         RoleCounts: {
             /** Format: int32 */
-            teacher: number;
+            parent: number;
             /** Format: int32 */
             staff: number;
             /** Format: int32 */
             student: number;
             /** Format: int32 */
-            parent: number;
+            teacher: number;
         };
         /** @description One role held or offered, with what the role needs. */
         RoleGrant: {
-            role: components["schemas"]["Role"];
-            /** @description Required for `teacher` and `staff`. */
-            position?: string | null;
-            /** @description A teacher's subject, e.g. "Mathematics". */
-            specialization?: string | null;
             /**
              * @description `student`: exactly one current class; `parent`: one or more children's classes;
              *     `teacher`: the classes taught (optional).
              */
             class_ids?: string[];
+            /** @description Required for `teacher` and `staff`. */
+            position?: string | null;
+            role: components["schemas"]["Role"];
+            /** @description A teacher's subject, e.g. "Mathematics". */
+            specialization?: string | null;
         };
         RolledClass: {
             from_id: string;
@@ -4497,16 +4165,16 @@ export interface components {
          *     }
          */
         RolloverResult: {
-            from_year: string;
-            to_year: string;
-            /** @description Classes promoted by this request. */
-            promoted: components["schemas"]["RolledClass"][];
-            /** @description 11th grades graduated by this request. */
-            graduated: components["schemas"]["ClassView"][];
-            /** @description Classes left as they are, with the reason. */
-            skipped: components["schemas"]["SkippedClass"][];
             /** @description Classes rolled over by an earlier request (nothing changed). */
             already_done: number;
+            from_year: string;
+            /** @description 11th grades graduated by this request. */
+            graduated: components["schemas"]["ClassView"][];
+            /** @description Classes promoted by this request. */
+            promoted: components["schemas"]["RolledClass"][];
+            /** @description Classes left as they are, with the reason. */
+            skipped: components["schemas"]["SkippedClass"][];
+            to_year: string;
         };
         /**
          * @description The journal's record a request to link by journal login matches, as admins see it
@@ -4534,18 +4202,18 @@ export interface components {
          *     }
          */
         RosterMatch: {
-            /** @description Whether the journal has a person with this login (the fields below are theirs). */
-            found: boolean;
-            /** @description Someone joined as this person already: the request cannot be accepted as them. */
-            linked: boolean;
-            /** @description The record's sourcedId. */
-            id?: string | null;
-            name?: string | null;
-            email?: string | null;
-            /** @description The roles and classes accepting gives (empty while the journal gives none yet). */
-            roles: components["schemas"]["RoleGrant"][];
             /** @description The classes those roles name. */
             classes: components["schemas"]["ClassRef"][];
+            email?: string | null;
+            /** @description Whether the journal has a person with this login (the fields below are theirs). */
+            found: boolean;
+            /** @description The record's sourcedId. */
+            id?: string | null;
+            /** @description Someone joined as this person already: the request cannot be accepted as them. */
+            linked: boolean;
+            name?: string | null;
+            /** @description The roles and classes accepting gives (empty while the journal gives none yet). */
+            roles: components["schemas"]["RoleGrant"][];
         };
         /**
          * @description A person of the school's journal.
@@ -4570,20 +4238,11 @@ export interface components {
          *     }
          */
         RosterPersonView: {
-            /** @description Their sourcedId in the journal. */
-            id: string;
-            name: string;
-            role: components["schemas"]["Role"];
-            /** @description The journal's own word for the role (`guardian`, `administrator`). */
-            roster_role: string;
-            email?: string | null;
-            /** @description Their journal login, by which they can link from their side. */
-            identifier?: string | null;
-            /** @description Whether they joined: then `user_id` is their member ID. */
-            linked: boolean;
-            user_id?: string | null;
-            linked_at?: null | components["schemas"]["Timestamp"];
-            invited_at?: null | components["schemas"]["Timestamp"];
+            /**
+             * @description A parent's children: the records (sourcedIds) the journal names as theirs
+             *     (`agentSourcedIds`) that it has; empty for the others.
+             */
+            child_ids: string[];
             /**
              * @description The classes their enrollments place them in; for a parent, their children's
              *     current classes.
@@ -4591,11 +4250,20 @@ export interface components {
             class_ids: string[];
             /** @description The courses (the journal's scheduled classes) their enrollments place them in. */
             course_ids: string[];
-            /**
-             * @description A parent's children: the records (sourcedIds) the journal names as theirs
-             *     (`agentSourcedIds`) that it has; empty for the others.
-             */
-            child_ids: string[];
+            email?: string | null;
+            /** @description Their sourcedId in the journal. */
+            id: string;
+            /** @description Their journal login, by which they can link from their side. */
+            identifier?: string | null;
+            invited_at?: null | components["schemas"]["Timestamp"];
+            /** @description Whether they joined: then `user_id` is their member ID. */
+            linked: boolean;
+            linked_at?: null | components["schemas"]["Timestamp"];
+            name: string;
+            role: components["schemas"]["Role"];
+            /** @description The journal's own word for the role (`guardian`, `administrator`). */
+            roster_role: string;
+            user_id?: string | null;
         };
         /** @description A refused row (or file): where and why, for a school admin. */
         RowProblem: {
@@ -4628,9 +4296,9 @@ export interface components {
             invite?: boolean;
         };
         StrandedMember: {
-            user_id: string;
             name: string;
             roles: components["schemas"]["Role"][];
+            user_id: string;
         };
         /**
          * @description Which of the course's students go into a group.
@@ -4682,33 +4350,33 @@ export interface components {
          *     }
          */
         Summary: {
-            members: components["schemas"]["MemberCounts"];
-            /** Format: int32 */
-            classes: number;
-            /** Format: int32 */
-            groups: number;
-            /** Format: int32 */
-            courses: number;
-            /** Format: int32 */
-            pending_join_requests: number;
-            invite_links: components["schemas"]["LinkCounts"];
-            invitations: components["schemas"]["InvitationCounts"];
-            /** @description The people of the school's journal nobody has joined as yet. */
-            waiting: components["schemas"]["WaitingCounts"];
-            files: components["schemas"]["FileCounts"];
+            /**
+             * Format: int64
+             * @description The same over the last 30 days.
+             */
+            active_30d: number;
             /**
              * Format: int64
              * @description Members who used the organization's pages on one of the last 7 days (UTC, today
              *     included); a member removed since still counts for the days they were active.
              */
             active_7d: number;
-            /**
-             * Format: int64
-             * @description The same over the last 30 days.
-             */
-            active_30d: number;
             /** @description When the figures were read. */
             as_of: components["schemas"]["Timestamp"];
+            /** Format: int32 */
+            classes: number;
+            /** Format: int32 */
+            courses: number;
+            files: components["schemas"]["FileCounts"];
+            /** Format: int32 */
+            groups: number;
+            invitations: components["schemas"]["InvitationCounts"];
+            invite_links: components["schemas"]["LinkCounts"];
+            members: components["schemas"]["MemberCounts"];
+            /** Format: int32 */
+            pending_join_requests: number;
+            /** @description The people of the school's journal nobody has joined as yet. */
+            waiting: components["schemas"]["WaitingCounts"];
         };
         /**
          * @description A thread of a group's discussions.
@@ -4729,23 +4397,20 @@ export interface components {
          */
         ThreadView: components["schemas"]["PostFields"] & {
             group_id: string;
-            /** @description Empty when deleted. */
-            title: string;
+            last_reply_at?: null | components["schemas"]["Timestamp"];
             /**
              * Format: int64
              * @description Its replies, deleted ones included (they keep their place).
              */
             reply_count: number;
-            last_reply_at?: null | components["schemas"]["Timestamp"];
+            /** @description Empty when deleted. */
+            title: string;
         };
         /** Format: date-time */
         Timestamp: string;
         /** @description Where and how to upload an announced file. */
         UploadView: {
-            /** @description A presigned PUT, valid until `expires_at` (15 minutes). */
-            url: string;
-            /** @description Always `PUT`. */
-            method: string;
+            expires_at: components["schemas"]["Timestamp"];
             /**
              * @description Headers the PUT must carry as given (they are signed): for a group's file its
              *     content type and length (browsers set the length themselves); none for an import.
@@ -4753,7 +4418,10 @@ export interface components {
             headers: {
                 [key: string]: string;
             };
-            expires_at: components["schemas"]["Timestamp"];
+            /** @description Always `PUT`. */
+            method: string;
+            /** @description A presigned PUT, valid until `expires_at` (15 minutes). */
+            url: string;
         };
         /**
          * @description The people of the school's journal (imported records) nobody has joined as yet, by the
@@ -4763,19 +4431,292 @@ export interface components {
          *     school that an address is registered.
          */
         WaitingCounts: {
+            by_role: components["schemas"]["RoleCounts"];
             /** Format: int32 */
             total: number;
-            by_role: components["schemas"]["RoleCounts"];
         };
     };
     responses: never;
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The caller's origin, when the request's `Origin` is one the API allows (the stack's `CorsAllowOrigins`; locally `KABINET_CORS_ORIGINS`, any origin when unset); absent otherwise. Set by the gateway on every answer, which also answers preflight `OPTIONS` requests itself (allowing `Authorization`, `Content-Type`, `If-Match` and `Idempotency-Key`, exposing `ETag`, `Location` and `X-Request-Id`) */
+        "Access-Control-Allow-Origin": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    invite_links_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the link offers */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkPreview"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown token (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `link_expired`, `link_revoked` or `link_used_up` */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invite_links_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AcceptInviteLink"];
+            };
+        };
+        responses: {
+            /** @description The join request */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_member`, `join_request_pending`, `link_outdated` (the link's roles are no longer valid) or `classes_required`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `link_expired`, `link_revoked` or `link_used_up` */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invite_links_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     me_get: {
         parameters: {
             query?: never;
@@ -4788,6 +4729,7 @@ export interface operations {
             /** @description The caller's profile */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4797,6 +4739,19 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4806,6 +4761,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4830,6 +4786,7 @@ export interface operations {
             /** @description The changed profile */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4839,6 +4796,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4848,6 +4806,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4857,6 +4816,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4866,6 +4826,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4875,6 +4836,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4884,6 +4858,676 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_admin_join_requests: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of pending requests */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JoinRequestView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_invitations_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of open invitations */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MyInvitation"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_invitations_accept: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description invitation ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The membership */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet) or `concurrent_update` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invitation_expired` */
+            410: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_invitations_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description invitation ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_join_requests_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the caller's requests */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JoinRequestView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_join_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_join_requests_withdraw: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Withdrawn */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_join_requests_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag the request was read with */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchJoinRequest"];
+            };
+        };
+        responses: {
+            /** @description The edited request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided`, `roster_link_roles_fixed` (a link to a journal record), or `classes_required` when the organization has no classes yet */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the request changed since it was read; stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4909,6 +5553,7 @@ export interface operations {
             /** @description A page of the caller's organizations */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4918,6 +5563,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4927,6 +5573,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4936,6 +5583,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4945,6 +5605,201 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_roster_links_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRosterLink"];
+            };
+        };
+        responses: {
+            /** @description The join request, waiting for an admin */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_found`: no such organization */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_member` or `join_request_pending`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `too_many_requests`: 3 requests to link by journal login in this organization today (`Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openapi_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "components": {
+                     *         "schemas": {}
+                     *       },
+                     *       "info": {
+                     *         "title": "kabinet API",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "openapi": "3.1.0",
+                     *       "paths": {
+                     *         "/v1/me": {
+                     *           "get": {
+                     *             "operationId": "me_get",
+                     *             "responses": {
+                     *               "200": {
+                     *                 "description": "The caller's profile"
+                     *               }
+                     *             },
+                     *             "summary": "Reads the caller's profile",
+                     *             "tags": [
+                     *               "me"
+                     *             ]
+                     *           }
+                     *         }
+                     *       },
+                     *       "servers": [
+                     *         {
+                     *           "url": "/"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": unknown;
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4972,6 +5827,7 @@ export interface operations {
             /** @description Created; the caller is its first admin */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
@@ -4983,6 +5839,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4992,6 +5849,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5001,6 +5859,7 @@ export interface operations {
             /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5010,6 +5869,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5019,6 +5879,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5028,16 +5889,18 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `too_many_requests`: the caller created 5 organizations today (`Retry-After`) */
+            /** @description `too_many_requests`: the caller created 5 organizations today (`Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -5048,6 +5911,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5071,6 +5935,7 @@ export interface operations {
             /** @description The profile */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -5081,6 +5946,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5090,6 +5956,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5099,6 +5966,19 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5108,6 +5988,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5138,6 +6019,7 @@ export interface operations {
             /** @description The changed profile */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -5148,6 +6030,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5157,6 +6040,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5166,6 +6050,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5175,6 +6060,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5184,6 +6070,7 @@ export interface operations {
             /** @description `concurrent_update`: changed by others meanwhile (without `If-Match`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5193,6 +6080,7 @@ export interface operations {
             /** @description Stale `If-Match` (`precondition_failed`) */
             412: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5202,6 +6090,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5211,6 +6100,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5220,1084 +6110,18 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    orgs_leave: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Left the organization */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller is the last admin (`last_admin`), or `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_list: {
-        parameters: {
-            query?: {
-                /** @description `2026/2027`; default the current academic year */
-                year?: string;
-                include_graduated?: boolean;
-                /**
-                 * @description `groups`: the organization's groups after its classes, each item with `kind` (`class` or `group`)
-                 * @example groups
-                 */
-                include?: string;
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of classes (`Page_ClassView`); with `include=groups` of classes then groups (`Page_ClassOrGroup`) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassList"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateClass"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    ETag?: string;
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `class_exists`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The class */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassDetail"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeletedClass"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_patch: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description the ETag the class was read with */
-                "If-Match"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchClass"];
-            };
-        };
-        responses: {
-            /** @description The changed class */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `class_exists`, or `concurrent_update` (without `If-Match`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_graduate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The graduated class */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_promote: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Promoted before: the class it became */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassView"];
-                };
-            };
-            /** @description The new class */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ClassView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `class_graduated`, `class_exists` (the next year has a class of that name) or `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `cannot_promote`: an 11th grade graduates instead */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    classes_member_remove: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description class ID */
-                id: string;
-                /** @description the member's user ID */
-                user: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Removed from the class */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    orgs_rollover: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Rollover"];
-            };
-        };
-        responses: {
-            /** @description What the rollover did */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RolloverResult"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    members_list: {
-        parameters: {
-            query?: {
-                /**
-                 * @description find people by the start of a word of their name (any case, ё as е; 1-100 characters; several words: each starts one of theirs), and for admins by the start of their email; the order is that of the word found. Non-admins search with `class` (a class they teach) or `not_in_group` (a group they may add members to)
-                 * @example петро
-                 */
-                q?: string;
-                /**
-                 * @description teacher, staff, student or parent
-                 * @example student
-                 */
-                role?: string;
-                /**
-                 * @description a class ID: its students, parents and teachers
-                 * @example 01m115ebsrwdyfqatyynem1n18
-                 */
-                class?: string;
-                /**
-                 * @description a group ID: leaves out its members (to find people to add to it; admins, and teachers in the group)
-                 * @example 01m93kq4c1b7t3v2x9z0a5d8fe
-                 */
-                not_in_group?: string;
-                /** @description a group ID: its members (admins, its members, its course's teachers) */
-                group?: string;
-                /** @description a course ID: its students (admins and its teachers) */
-                course?: string;
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of members */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_MemberView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    members_add: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AddMember"];
-            };
-        };
-        responses: {
-            /** @description Added (by user ID) */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MemberView"];
-                };
-            };
-            /** @description Invited (by email) */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["InvitationResult"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `user_not_found`: no registered person has this user ID; no such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_member`, or `classes_required` when the organization has no classes yet, or `concurrent_update`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `daily_limit`: the organization's invitation emails for today are used up (by email; `Retry-After`) */
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -6308,245 +6132,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    members_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description the member's user ID */
-                user: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The member */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MemberView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    members_remove: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description the member's user ID */
-                user: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Removed */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `last_admin` or `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    members_patch: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description the member's user ID */
-                user: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchMember"];
-            };
-        };
-        responses: {
-            /** @description The changed member */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MemberView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `classes_required` when the organization has no classes yet, or `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `admin_role_required`: an admin keeps a teacher or staff role; invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6570,6 +6156,7 @@ export interface operations {
             /** @description The admins */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6579,6 +6166,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6588,6 +6176,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6597,6 +6186,19 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6606,6 +6208,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6631,6 +6234,7 @@ export interface operations {
             /** @description The member, now an admin */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6640,6 +6244,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6649,6 +6254,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6658,6 +6264,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6667,6 +6274,7 @@ export interface operations {
             /** @description `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6676,6 +6284,19 @@ export interface operations {
             /** @description `admin_role_required`: the member holds no teacher or staff role */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6685,6 +6306,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6710,6 +6332,7 @@ export interface operations {
             /** @description No longer an admin */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6717,6 +6340,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6726,6 +6350,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6735,6 +6360,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6744,6 +6370,19 @@ export interface operations {
             /** @description `last_admin` or `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6753,6 +6392,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6787,6 +6427,7 @@ export interface operations {
             /** @description A page of entries */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6796,6 +6437,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6805,6 +6447,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6814,6 +6457,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6823,6 +6467,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6832,6 +6477,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6841,6 +6499,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6849,9 +6508,17 @@ export interface operations {
             };
         };
     };
-    invite_links_list: {
+    classes_list: {
         parameters: {
             query?: {
+                /** @description `2026/2027`; default the current academic year */
+                year?: string;
+                include_graduated?: boolean;
+                /**
+                 * @description `groups`: the organization's groups after its classes, each item with `kind` (`class` or `group`)
+                 * @example groups
+                 */
+                include?: "groups";
                 /** @description 1-200, default 50 */
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
@@ -6866,18 +6533,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of links */
+            /** @description A page of classes (`Page_ClassView`); with `include=groups` of classes then groups (`Page_ClassOrGroup`) */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_InviteLinkView"];
+                    "application/json": components["schemas"]["ClassList"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6887,6 +6556,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6896,6 +6566,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6905,6 +6576,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6914,6 +6586,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6923,6 +6608,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6931,7 +6617,7 @@ export interface operations {
             };
         };
     };
-    invite_links_create: {
+    classes_create: {
         parameters: {
             query?: never;
             header?: {
@@ -6946,45 +6632,26 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateInviteLink"];
+                "application/json": components["schemas"]["CreateClass"];
             };
         };
         responses: {
-            /** @description Created, with its `token` and `url` */
+            /** @description Created */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "created_at": "2026-11-28T09:14:55.026Z",
-                     *       "declines": 0,
-                     *       "expires_at": "2026-12-31T20:59:59.000Z",
-                     *       "group_id": null,
-                     *       "id": "01m8gpz9njkpaygg3we2jakp4t",
-                     *       "max_uses": 60,
-                     *       "revoked": false,
-                     *       "roles": [
-                     *         {
-                     *           "class_ids": [
-                     *             "01m115ebsrwdyfqatyynem1n18"
-                     *           ],
-                     *           "role": "parent"
-                     *         }
-                     *       ],
-                     *       "state": "active",
-                     *       "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
-                     *       "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
-                     *       "uses": 0
-                     *     }
-                     */
-                    "application/json": components["schemas"]["InviteLinkView"];
+                    "application/json": components["schemas"]["ClassView"];
                 };
             };
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6994,6 +6661,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7003,6 +6671,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7012,15 +6681,17 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `classes_required` when the organization has no classes yet; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description `class_exists`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7030,6 +6701,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7039,6 +6711,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7048,6 +6721,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7057,6 +6743,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7065,30 +6752,35 @@ export interface operations {
             };
         };
     };
-    invite_links_revoke: {
+    classes_get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description link ID */
+                /** @description class ID */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked */
-            204: {
+            /** @description The class */
+            200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ClassDetail"];
+                };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7098,6 +6790,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7107,6 +6800,19 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7116,6 +6822,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7124,48 +6831,76 @@ export interface operations {
             };
         };
     };
-    invite_links_preview: {
+    classes_delete: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description the link's token */
-                token: string;
+                /** @description organization ID */
+                org: string;
+                /** @description class ID */
+                id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description What the link offers */
+            /** @description Deleted */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LinkPreview"];
+                    "application/json": components["schemas"]["DeletedClass"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unknown token (`not_found`) */
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `link_expired`, `link_revoked` or `link_used_up` */
-            410: {
+            /** @description `concurrent_update` */
+            409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7175,6 +6910,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7183,97 +6919,408 @@ export interface operations {
             };
         };
     };
-    invite_links_accept: {
+    classes_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag the class was read with */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description class ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchClass"];
+            };
+        };
+        responses: {
+            /** @description The changed class */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `class_exists`, or `concurrent_update` (without `If-Match`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    classes_graduate: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description the link's token */
-                token: string;
+                /** @description organization ID */
+                org: string;
+                /** @description class ID */
+                id: string;
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["AcceptInviteLink"];
+        requestBody?: never;
+        responses: {
+            /** @description The graduated class */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
+    };
+    classes_member_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description class ID */
+                id: string;
+                /** @description the member's user ID */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
-            /** @description The join request */
+            /** @description Removed from the class */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrent_update` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    classes_promote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description class ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Promoted before: the class it became */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClassView"];
+                };
+            };
+            /** @description The new class */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ClassView"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_member`, `join_request_pending`, `link_outdated` (the link's roles are no longer valid) or `classes_required`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description `class_graduated`, `class_exists` (the next year has a class of that name) or `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `link_expired`, `link_revoked` or `link_used_up` */
-            410: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            /** @description `cannot_promote`: an 11th grade graduates instead */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7283,6 +7330,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7291,59 +7339,11 @@ export interface operations {
             };
         };
     };
-    invite_links_decline: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description the link's token */
-                token: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Declined */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    join_requests_list: {
+    courses_list: {
         parameters: {
             query?: {
-                /** @description pending, accepted, rejected or withdrawn */
-                status?: string;
+                /** @description only the courses the caller studies or teaches */
+                mine?: boolean;
                 /** @description 1-200, default 50 */
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
@@ -7358,18 +7358,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of requests */
+            /** @description A page of courses */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_JoinRequestView"];
+                    "application/json": components["schemas"]["Page_CourseView"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7379,6 +7381,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7388,6 +7391,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7397,6 +7401,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7406,6 +7411,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7415,6 +7433,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7423,849 +7442,7 @@ export interface operations {
             };
         };
     };
-    join_requests_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    join_requests_patch: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description the ETag the request was read with */
-                "If-Match"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchJoinRequest"];
-            };
-        };
-        responses: {
-            /** @description The edited request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_decided`, or `classes_required` when the organization has no classes yet */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_failed`: the request changed since it was read; stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    join_requests_accept: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description the request's ETag as read */
-                "If-Match": string;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The accepted request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_decided`, `already_member`, `roster_record_linked` (the journal's record was joined as meanwhile) or `roster_login_unmatched` (a login request no record matches, without roles given) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_failed`: the request changed since it was read: read it again; stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`: a class the request names no longer exists or has graduated (edit the request) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_required`: no If-Match; no `If-Match` (`precondition_required`) */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    join_requests_reject: {
-        parameters: {
-            query?: never;
-            header: {
-                /** @description the request's ETag as read */
-                "If-Match": string;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RejectJoinRequest"];
-            };
-        };
-        responses: {
-            /** @description The rejected request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_decided` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_failed`: the request changed since it was read: read it again; stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_required`: no If-Match; no `If-Match` (`precondition_required`) */
-            428: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    me_join_requests_list: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of the caller's requests */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_JoinRequestView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    me_join_requests_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    me_join_requests_withdraw: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Withdrawn */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_decided` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    me_join_requests_patch: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description the ETag the request was read with */
-                "If-Match"?: string | null;
-            };
-            path: {
-                /** @description request ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchJoinRequest"];
-            };
-        };
-        responses: {
-            /** @description The edited request */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `already_decided`, `roster_link_roles_fixed` (a link to a journal record), or `classes_required` when the organization has no classes yet */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `precondition_failed`: the request changed since it was read; stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    me_admin_join_requests: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of pending requests */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_JoinRequestView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    invitations_list: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of invitations */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_InvitationView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    invitations_create: {
+    courses_create: {
         parameters: {
             query?: never;
             header?: {
@@ -8280,22 +7457,26 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateInvitations"];
+                "application/json": components["schemas"]["CreateCourse"];
             };
         };
         responses: {
-            /** @description One result per address */
-            200: {
+            /** @description Created */
+            201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvitationResults"];
+                    "application/json": components["schemas"]["CourseView"];
                 };
             };
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8305,6 +7486,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8314,6 +7496,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8323,15 +7506,17 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `classes_required` when the organization has no classes yet, or `already_decided` when an expired invitation being sent again was decided meanwhile; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8341,6 +7526,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8350,6 +7536,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8359,16 +7546,18 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`) */
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -8379,6 +7568,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8387,32 +7577,35 @@ export interface operations {
             };
         };
     };
-    invitations_resend: {
+    courses_get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description invitation ID */
+                /** @description course ID */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The invitation */
+            /** @description The course */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["InvitationView"];
+                    "application/json": components["schemas"]["CourseView"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8422,6 +7615,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8431,25 +7625,18 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `too_many_requests`: resent less than 10 minutes ago; `daily_limit`: the organization's daily invitation emails are used up (`Retry-After`) */
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -8460,6 +7647,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8468,23 +7656,24 @@ export interface operations {
             };
         };
     };
-    invitations_revoke: {
+    courses_delete: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description invitation ID */
+                /** @description course ID */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Revoked */
+            /** @description Deleted */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8492,6 +7681,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8501,6 +7691,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8510,15 +7701,29 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` */
+            /** @description `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8528,6 +7733,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8536,7 +7742,579 @@ export interface operations {
             };
         };
     };
-    me_invitations_list: {
+    courses_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag the course was read with */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchCourse"];
+            };
+        };
+        responses: {
+            /** @description The changed course */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CourseView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `concurrent_update` (without `If-Match`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    courses_group_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateLinkedGroup"];
+            };
+        };
+        responses: {
+            /** @description The new group, linked */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `too_many_linked_groups`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    courses_linked_groups_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The linked groups (at most 50, one page) */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_GroupView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    courses_group_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkGroup"];
+            };
+        };
+        responses: {
+            /** @description The group, linked */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `forbidden`: not an admin, or not a teacher of the course who is in the group */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `group_already_linked` (to another course) or `too_many_linked_groups` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    courses_group_unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+                /** @description group ID */
+                group: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    courses_students_list: {
         parameters: {
             query?: {
                 /** @description 1-200, default 50 */
@@ -8545,23 +8323,30 @@ export interface operations {
                 cursor?: string;
             };
             header?: never;
-            path?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A page of open invitations */
+            /** @description A page of the course's students */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_MyInvitation"];
+                    "application/json": components["schemas"]["Page_PlaceView"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8571,6 +8356,27 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8580,6 +8386,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8589,6 +8408,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8597,57 +8417,110 @@ export interface operations {
             };
         };
     };
-    me_invitations_accept: {
+    courses_students_add: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description invitation ID */
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddPeople"];
+            };
+        };
         responses: {
-            /** @description The membership */
+            /** @description One result per person, in the order given */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberView"];
+                    "application/json": components["schemas"]["PlaceResults"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` (no longer open: for a journal offer, someone joined as the record or its email changed), `already_member`, `class_unavailable` (the invitation's class is gone, or the journal gives no class yet) or `concurrent_update` */
-            409: {
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invitation_expired` */
-            410: {
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_student`: a member named does not hold the student role (nothing enrolled); invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8657,6 +8530,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8665,21 +8539,26 @@ export interface operations {
             };
         };
     };
-    me_invitations_decline: {
+    courses_student_remove: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description invitation ID */
+                /** @description organization ID */
+                org: string;
+                /** @description course ID */
                 id: string;
+                /** @description the student's user ID */
+                user: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Declined */
+            /** @description Removed from the course */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8687,24 +8566,39 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Nothing the caller may see has this ID (`not_found`) */
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` */
-            409: {
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8714,6 +8608,320 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exports_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of exports */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ExportView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exports_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewExport"];
+            };
+        };
+        responses: {
+            /** @description Asked for: it builds now */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `export_in_progress`: three of the caller's exports are building; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description export ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8744,6 +8952,7 @@ export interface operations {
             /** @description A page of groups */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8753,6 +8962,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8762,6 +8972,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8771,6 +8982,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8780,6 +8992,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8789,6 +9002,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8798,6 +9024,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8828,6 +9055,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
@@ -8839,6 +9067,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8848,6 +9077,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8857,6 +9087,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8866,6 +9097,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8875,6 +9107,7 @@ export interface operations {
             /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8884,6 +9117,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8893,6 +9127,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8902,6 +9137,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8911,6 +9159,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8936,6 +9185,7 @@ export interface operations {
             /** @description The group */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -8946,6 +9196,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8955,6 +9206,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8964,6 +9216,19 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8973,6 +9238,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8998,6 +9264,7 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9005,6 +9272,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9014,6 +9282,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9023,6 +9292,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9032,6 +9302,19 @@ export interface operations {
             /** @description `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9041,6 +9324,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9073,6 +9357,7 @@ export interface operations {
             /** @description The changed group */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -9083,6 +9368,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9092,6 +9378,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9101,6 +9388,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9110,6 +9398,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9119,6 +9408,7 @@ export interface operations {
             /** @description `concurrent_update` (without `If-Match`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9128,6 +9418,7 @@ export interface operations {
             /** @description Stale `If-Match` (`precondition_failed`) */
             412: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9137,6 +9428,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9146,6 +9438,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9155,6 +9448,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9164,6 +9470,1061 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_announcements_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of announcements */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AnnouncementView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_announcements_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewPost"];
+            };
+        };
+        responses: {
+            /** @description Posted */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnouncementView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_announcement_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description announcement ID */
+                announcement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The announcement */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnouncementView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_announcement_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description announcement ID */
+                announcement: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `edit_window_closed` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_announcement_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag the announcement was read with */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description announcement ID */
+                announcement: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditPost"];
+            };
+        };
+        responses: {
+            /** @description The edited announcement */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnnouncementView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `edit_window_closed`, `post_deleted`, `concurrent_update` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_files_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of files */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_FileView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_files_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFile"];
+            };
+        };
+        responses: {
+            /** @description Announced: upload it now */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewFileView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `too_many_uploads` (20 under way: complete or delete one); a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_file_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description file ID */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file and its download URL */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_file_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description file ID */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    groups_file_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description group ID */
+                id: string;
+                /** @description file ID */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ready file */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_missing` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `quota_exceeded` */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9194,6 +10555,7 @@ export interface operations {
             /** @description A page of the group's members */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9203,6 +10565,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9212,6 +10575,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9221,6 +10585,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9230,6 +10595,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9239,6 +10605,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9248,6 +10627,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9277,6 +10657,7 @@ export interface operations {
             /** @description One result per person, in the order given */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9286,6 +10667,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9295,6 +10677,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9304,6 +10687,7 @@ export interface operations {
             /** @description `forbidden`: not an admin nor a teacher of the group */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9313,6 +10697,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9322,6 +10707,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9331,6 +10717,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9340,6 +10727,19 @@ export interface operations {
             /** @description `not_a_teacher`: a group teacher named who does not hold the teacher role; invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9349,6 +10749,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9376,6 +10777,7 @@ export interface operations {
             /** @description Removed from the group */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9383,6 +10785,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9392,6 +10795,7 @@ export interface operations {
             /** @description `forbidden`: not an admin nor a teacher of the group, or a teacher taking out a teacher */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9401,6 +10805,19 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9410,6 +10827,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9441,6 +10859,7 @@ export interface operations {
             /** @description The person's place in the group */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9450,6 +10869,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9459,6 +10879,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9468,6 +10889,7 @@ export interface operations {
             /** @description `forbidden`: another person's notifications, or a role set by someone who does not teach the group (or about themself) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9477,6 +10899,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9486,6 +10909,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9495,6 +10919,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9504,6 +10929,19 @@ export interface operations {
             /** @description `not_a_teacher`: a group teacher named who does not hold the teacher role; invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9513,6 +10951,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9543,6 +10982,7 @@ export interface operations {
             /** @description A page of threads */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9552,6 +10992,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9561,6 +11002,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9570,6 +11012,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9579,6 +11022,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9588,6 +11032,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9597,6 +11054,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9629,6 +11087,7 @@ export interface operations {
             /** @description Opened */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
@@ -9640,6 +11099,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9649,6 +11109,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9658,6 +11119,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9667,6 +11129,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9676,6 +11139,7 @@ export interface operations {
             /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9685,6 +11149,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9694,6 +11159,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9703,6 +11169,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9712,6 +11191,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9739,6 +11219,7 @@ export interface operations {
             /** @description The thread */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -9749,6 +11230,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9758,6 +11240,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9767,6 +11250,19 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9776,6 +11272,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9803,6 +11300,7 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9810,6 +11308,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9819,6 +11318,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9828,6 +11328,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9837,6 +11338,19 @@ export interface operations {
             /** @description `edit_window_closed` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9846,6 +11360,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9880,6 +11395,7 @@ export interface operations {
             /** @description The edited thread */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -9890,6 +11406,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9899,6 +11416,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9908,6 +11426,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9917,6 +11436,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9926,6 +11446,7 @@ export interface operations {
             /** @description `edit_window_closed`, `post_deleted`, `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9935,6 +11456,7 @@ export interface operations {
             /** @description Stale `If-Match` (`precondition_failed`) */
             412: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9944,6 +11466,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9953,6 +11476,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -9962,6 +11486,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9971,6 +11508,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10003,6 +11541,7 @@ export interface operations {
             /** @description A page of replies */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10012,6 +11551,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10021,6 +11561,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10030,6 +11571,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10039,6 +11581,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10048,6 +11591,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10057,6 +11613,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10091,6 +11648,7 @@ export interface operations {
             /** @description Posted */
             201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     Location?: string;
                     [name: string]: unknown;
@@ -10102,6 +11660,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10111,6 +11670,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10120,6 +11680,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10129,6 +11690,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10138,6 +11700,7 @@ export interface operations {
             /** @description `post_deleted`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10147,6 +11710,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10156,6 +11720,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10165,6 +11730,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10174,6 +11752,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10203,6 +11782,7 @@ export interface operations {
             /** @description Deleted */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -10210,6 +11790,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10219,6 +11800,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10228,6 +11810,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10237,6 +11820,19 @@ export interface operations {
             /** @description `edit_window_closed` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10246,6 +11842,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10282,6 +11879,7 @@ export interface operations {
             /** @description The edited reply */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     ETag?: string;
                     [name: string]: unknown;
                 };
@@ -10292,6 +11890,7 @@ export interface operations {
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10301,6 +11900,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10310,6 +11910,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10319,6 +11920,7 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10328,6 +11930,7 @@ export interface operations {
             /** @description `edit_window_closed`, `post_deleted`, `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10337,6 +11940,7 @@ export interface operations {
             /** @description Stale `If-Match` (`precondition_failed`) */
             412: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10346,6 +11950,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10355,6 +11960,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10364,6 +11970,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10373,6 +11992,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10381,7 +12001,7 @@ export interface operations {
             };
         };
     };
-    groups_announcements_list: {
+    imports_list: {
         parameters: {
             query?: {
                 /** @description 1-200, default 50 */
@@ -10393,25 +12013,25 @@ export interface operations {
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description group ID */
-                id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A page of announcements */
+            /** @description A page of imports */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AnnouncementView"];
+                    "application/json": components["schemas"]["Page_ImportView"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10421,6 +12041,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10430,867 +12051,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_announcements_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewPost"];
-            };
-        };
-        responses: {
-            /** @description Posted */
-            201: {
-                headers: {
-                    ETag?: string;
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AnnouncementView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_announcement_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description announcement ID */
-                announcement: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The announcement */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AnnouncementView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_announcement_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description announcement ID */
-                announcement: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `edit_window_closed` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_announcement_patch: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description the ETag the announcement was read with */
-                "If-Match"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description announcement ID */
-                announcement: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["EditPost"];
-            };
-        };
-        responses: {
-            /** @description The edited announcement */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AnnouncementView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `edit_window_closed`, `post_deleted`, `concurrent_update` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Stale `If-Match` (`precondition_failed`) */
-            412: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_files_list: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of files */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_FileView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_files_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewFile"];
-            };
-        };
-        responses: {
-            /** @description Announced: upload it now */
-            201: {
-                headers: {
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NewFileView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `too_many_uploads` (20 under way: complete or delete one); a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_file_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description file ID */
-                file: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The file and its download URL */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DownloadView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_file_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description file ID */
-                file: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    groups_file_complete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description group ID */
-                id: string;
-                /** @description file ID */
-                file: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The ready file */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["FileView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `upload_missing` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `quota_exceeded` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    courses_list: {
-        parameters: {
-            query?: {
-                /** @description only the courses the caller studies or teaches */
-                mine?: boolean;
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of courses */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_CourseView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11300,6 +12061,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11309,6 +12071,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11318,6 +12093,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11326,7 +12102,453 @@ export interface operations {
             };
         };
     };
-    courses_create: {
+    imports_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["NewImport"];
+            };
+        };
+        responses: {
+            /** @description Created: upload the file now */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewImportView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, or `upload_too_large` (a declared size over 256 MiB); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    imports_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description import ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    imports_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description import ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartImport"];
+            };
+        };
+        responses: {
+            /** @description Started: it runs now */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `upload_missing` (nothing uploaded yet), `import_started` (started already) or `import_in_progress` (another import of the organization is running) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`, or `upload_too_large` (over 256 MiB) or `upload_empty` */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_list: {
+        parameters: {
+            query?: {
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of invitations */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_InvitationView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invitations_create: {
         parameters: {
             query?: never;
             header?: {
@@ -11341,24 +12563,24 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateCourse"];
+                "application/json": components["schemas"]["CreateInvitations"];
             };
         };
         responses: {
-            /** @description Created */
-            201: {
+            /** @description One result per address */
+            200: {
                 headers: {
-                    ETag?: string;
-                    Location?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CourseView"];
+                    "application/json": components["schemas"]["InvitationResults"];
                 };
             };
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11368,6 +12590,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11377,6 +12600,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11386,15 +12610,17 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description `classes_required` when the organization has no classes yet, or `already_decided` when an expired invitation being sent again was decided meanwhile; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11404,6 +12630,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11413,6 +12640,7 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11422,6 +12650,19 @@ export interface operations {
             /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11431,6 +12672,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11439,85 +12681,24 @@ export interface operations {
             };
         };
     };
-    courses_get: {
+    invitations_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
+                /** @description invitation ID */
                 id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The course */
-            200: {
-                headers: {
-                    ETag?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CourseView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    courses_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description course ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted */
+            /** @description Revoked */
             204: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11525,6 +12706,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11534,6 +12716,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11543,15 +12726,29 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `concurrent_update` */
+            /** @description `already_decided` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11561,6 +12758,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11569,49 +12767,34 @@ export interface operations {
             };
         };
     };
-    courses_patch: {
+    invitations_resend: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description the ETag the course was read with */
-                "If-Match"?: string | null;
-            };
+            header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
+                /** @description invitation ID */
                 id: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchCourse"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The changed course */
+            /** @description The invitation */
             200: {
                 headers: {
-                    ETag?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CourseView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["InvitationView"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11621,6 +12804,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11630,51 +12814,29 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `concurrent_update` (without `If-Match`) */
+            /** @description `already_decided` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Stale `If-Match` (`precondition_failed`) */
-            412: {
+            /** @description `too_many_requests`: resent less than 10 minutes ago; `daily_limit`: the organization's daily invitation emails are used up (`Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11684,6 +12846,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11692,7 +12855,7 @@ export interface operations {
             };
         };
     };
-    courses_students_list: {
+    invite_links_list: {
         parameters: {
             query?: {
                 /** @description 1-200, default 50 */
@@ -11704,25 +12867,25 @@ export interface operations {
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
-                id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description A page of the course's students */
+            /** @description A page of links */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_PlaceView"];
+                    "application/json": components["schemas"]["Page_InviteLinkView"];
                 };
             };
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11732,6 +12895,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11741,15 +12905,17 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11759,6 +12925,19 @@ export interface operations {
             /** @description Invalid query parameters (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11768,6 +12947,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11776,36 +12956,62 @@ export interface operations {
             };
         };
     };
-    courses_students_add: {
+    invite_links_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
-                id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["AddPeople"];
+                "application/json": components["schemas"]["CreateInviteLink"];
             };
         };
         responses: {
-            /** @description One result per person, in the order given */
-            200: {
+            /** @description Created, with its `token` and `url` */
+            201: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlaceResults"];
+                    /**
+                     * @example {
+                     *       "created_at": "2026-11-28T09:14:55.026Z",
+                     *       "declines": 0,
+                     *       "expires_at": "2026-12-31T20:59:59.000Z",
+                     *       "group_id": null,
+                     *       "id": "01m8gpz9njkpaygg3we2jakp4t",
+                     *       "max_uses": 60,
+                     *       "revoked": false,
+                     *       "roles": [
+                     *         {
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "role": "parent"
+                     *         }
+                     *       ],
+                     *       "state": "active",
+                     *       "token": "vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                     *       "url": "https://kabinet.example.com/join/vCqE6ZpfYGX6G6fhuZWufItB0KWdI5AkI2GO_ifQlu8",
+                     *       "uses": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InviteLinkView"];
                 };
             };
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11815,6 +13021,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11824,15 +13031,27 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `classes_required` when the organization has no classes yet; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11842,6 +13061,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11851,15 +13071,29 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_a_student`: a member named does not hold the student role (nothing enrolled); invalid fields (`validation_failed`, with `errors`) */
+            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11869,6 +13103,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11877,32 +13112,1068 @@ export interface operations {
             };
         };
     };
-    courses_student_remove: {
+    invite_links_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
+                /** @description link ID */
                 id: string;
-                /** @description the student's user ID */
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    join_requests_list: {
+        parameters: {
+            query?: {
+                /** @description pending, accepted, rejected or withdrawn */
+                status?: components["schemas"]["JoinRequestStatus"];
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of requests */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_JoinRequestView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    join_requests_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    join_requests_patch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the ETag the request was read with */
+                "If-Match"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchJoinRequest"];
+            };
+        };
+        responses: {
+            /** @description The edited request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided`, or `classes_required` when the organization has no classes yet */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the request changed since it was read; stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    join_requests_accept: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the request's ETag as read */
+                "If-Match": string;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accepted request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided`, `already_member`, `roster_record_linked` (the journal's record was joined as meanwhile) or `roster_login_unmatched` (a login request no record matches, without roles given) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the request changed since it was read: read it again; stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: a class the request names no longer exists or has graduated (edit the request) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_required`: no If-Match; no `If-Match` (`precondition_required`) */
+            428: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    join_requests_reject: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the request's ETag as read */
+                "If-Match": string;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description request ID */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectJoinRequest"];
+            };
+        };
+        responses: {
+            /** @description The rejected request */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JoinRequestView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_decided` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_failed`: the request changed since it was read: read it again; stale `If-Match` (`precondition_failed`) */
+            412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `precondition_required`: no If-Match; no `If-Match` (`precondition_required`) */
+            428: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    orgs_leave: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Left the organization */
+            204: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller is the last admin (`last_admin`), or `concurrent_update` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description find people by the start of a word of their name (any case, ё as е; 1-100 characters; several words: each starts one of theirs), and for admins by the start of their email; the order is that of the word found. Non-admins search with `class` (a class they teach) or `not_in_group` (a group they may add members to)
+                 * @example петро
+                 */
+                q?: string;
+                /**
+                 * @description teacher, staff, student or parent
+                 * @example student
+                 */
+                role?: components["schemas"]["Role"];
+                /**
+                 * @description a class ID: its students, parents and teachers
+                 * @example 01m115ebsrwdyfqatyynem1n18
+                 */
+                class?: string;
+                /**
+                 * @description a group ID: leaves out its members (to find people to add to it; admins, and teachers in the group)
+                 * @example 01m93kq4c1b7t3v2x9z0a5d8fe
+                 */
+                not_in_group?: string;
+                /** @description a group ID: its members (admins, its members, its course's teachers) */
+                group?: string;
+                /** @description a course ID: its students (admins and its teachers) */
+                course?: string;
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of members */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_MemberView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description a retry with the same key returns the first answer */
+                "Idempotency-Key"?: string | null;
+            };
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddMember"];
+            };
+        };
+        responses: {
+            /** @description Added (by user ID) */
+            201: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description Invited (by email) */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitationResult"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `user_not_found`: no registered person has this user ID; no such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `already_member`, or `classes_required` when the organization has no classes yet, or `concurrent_update`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (by email; `Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description the member's user ID */
                 user: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Removed from the course */
-            204: {
+            /** @description The member */
+            200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11912,6 +14183,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11921,6 +14193,19 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11930,6 +14215,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11938,50 +14224,32 @@ export interface operations {
             };
         };
     };
-    courses_group_create: {
+    members_remove: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
+            header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
-                id: string;
+                /** @description the member's user ID */
+                user: string;
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateLinkedGroup"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The new group, linked */
-            201: {
+            /** @description Removed */
+            204: {
                 headers: {
-                    ETag?: string;
-                    Location?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["GroupView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
+                content?: never;
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -11991,6 +14259,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12000,15 +14269,119 @@ export interface operations {
             /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `too_many_linked_groups`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
+            /** @description `last_admin` or `concurrent_update` */
             409: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    members_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description the member's user ID */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchMember"];
+            };
+        };
+        responses: {
+            /** @description The changed member */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `classes_required` when the organization has no classes yet, or `concurrent_update` */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12018,6 +14391,7 @@ export interface operations {
             /** @description A body over 256 KiB (`payload_too_large`) */
             413: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12027,15 +14401,29 @@ export interface operations {
             /** @description A body that is not JSON (`unsupported_media_type`) */
             415: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            /** @description `admin_role_required`: an admin keeps a teacher or staff role; invalid fields (`validation_failed`, with `errors`) */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12045,6 +14433,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12053,98 +14442,36 @@ export interface operations {
             };
         };
     };
-    courses_linked_groups_list: {
+    orgs_rollover: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description organization ID */
                 org: string;
-                /** @description course ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The linked groups (at most 50, one page) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_GroupView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    courses_group_link: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description course ID */
-                id: string;
             };
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LinkGroup"];
+                "application/json": components["schemas"]["Rollover"];
             };
         };
         responses: {
-            /** @description The group, linked */
+            /** @description What the rollover did */
             200: {
                 headers: {
-                    ETag?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupView"];
+                    "application/json": components["schemas"]["RolloverResult"];
                 };
             };
             /** @description Malformed JSON, or no body (`malformed_json`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12154,103 +14481,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `forbidden`: not an admin, or not a teacher of the course who is in the group */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `group_already_linked` (to another course) or `too_many_linked_groups` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid fields (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    courses_group_unlink: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description course ID */
-                id: string;
-                /** @description group ID */
-                group: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Unlinked */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12260,65 +14491,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    stats_summary: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The figures */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Summary"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12328,6 +14501,49 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12337,6 +14553,253 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    roster_list: {
+        parameters: {
+            query?: {
+                /** @description `false`: those still waiting; `true`: those who joined */
+                linked?: boolean;
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of roster records */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "child_ids": [],
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "course_ids": [
+                     *             "01m1dvv999dyd4str94fezzgfg"
+                     *           ],
+                     *           "email": "artem.volkov@mail.ru",
+                     *           "id": "u-10288",
+                     *           "identifier": "volkov.a",
+                     *           "invited_at": "2026-12-06T08:14:09.388Z",
+                     *           "linked": false,
+                     *           "linked_at": null,
+                     *           "name": "Артём Волков",
+                     *           "role": "student",
+                     *           "roster_role": "student",
+                     *           "user_id": null
+                     *         },
+                     *         {
+                     *           "child_ids": [
+                     *             "u-10288"
+                     *           ],
+                     *           "class_ids": [
+                     *             "01m115ebsrwdyfqatyynem1n18"
+                     *           ],
+                     *           "course_ids": [],
+                     *           "email": "e.volkova@mail.ru",
+                     *           "id": "g-20411",
+                     *           "identifier": null,
+                     *           "invited_at": null,
+                     *           "linked": false,
+                     *           "linked_at": null,
+                     *           "name": "Елена Волкова",
+                     *           "role": "parent",
+                     *           "roster_role": "guardian",
+                     *           "user_id": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Page_RosterPersonView"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `validation_failed`: `linked` is not true or false */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    roster_invite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+                /** @description the record's sourcedId */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sent */
+            202: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterPersonView"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `roster_record_linked` (they joined already) or `invitation_recently_sent` (within the hour) */
+            409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `no_email`: the journal gives this person no email */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`); too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12352,7 +14815,7 @@ export interface operations {
                  * @description `last_active`: never active first, then the longest inactive; absent: members by user ID, then those who have not joined
                  * @example last_active
                  */
-                sort?: string;
+                sort?: "last_active";
                 /** @description 1-200, default 50 */
                 limit?: number;
                 /** @description `next_cursor` of the previous page */
@@ -12370,6 +14833,7 @@ export interface operations {
             /** @description A page of employees */
             200: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12432,6 +14896,7 @@ export interface operations {
             /** @description A cursor this list did not give out (`invalid_cursor`) */
             400: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12441,6 +14906,7 @@ export interface operations {
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12450,6 +14916,7 @@ export interface operations {
             /** @description A member lacking the right (`forbidden`) */
             403: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12459,6 +14926,7 @@ export interface operations {
             /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -12468,845 +14936,18 @@ export interface operations {
             /** @description `validation_failed`: sort is not last_active */
             422: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exports_list: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of exports */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_ExportView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exports_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewExport"];
-            };
-        };
-        responses: {
-            /** @description Asked for: it builds now */
-            202: {
-                headers: {
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ExportView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `export_in_progress`: three of the caller's exports are building; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    exports_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description export ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The export */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ExportView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    imports_list: {
-        parameters: {
-            query?: {
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of imports */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Page_ImportView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    imports_create: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description a retry with the same key returns the first answer */
-                "Idempotency-Key"?: string | null;
-            };
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["NewImport"];
-            };
-        };
-        responses: {
-            /** @description Created: upload the file now */
-            201: {
-                headers: {
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NewImportView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`, or `upload_too_large` (a declared size over 256 MiB); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    imports_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description import ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The import */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    imports_start: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description import ID */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["StartImport"];
-            };
-        };
-        responses: {
-            /** @description Started: it runs now */
-            202: {
-                headers: {
-                    Location?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ImportView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `upload_missing` (nothing uploaded yet), `import_started` (started already) or `import_in_progress` (another import of the organization is running) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`, or `upload_too_large` (over 256 MiB) or `upload_empty` */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    roster_list: {
-        parameters: {
-            query?: {
-                /** @description `false`: those still waiting; `true`: those who joined */
-                linked?: boolean;
-                /** @description 1-200, default 50 */
-                limit?: number;
-                /** @description `next_cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description A page of roster records */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "items": [
-                     *         {
-                     *           "child_ids": [],
-                     *           "class_ids": [
-                     *             "01m115ebsrwdyfqatyynem1n18"
-                     *           ],
-                     *           "course_ids": [
-                     *             "01m1dvv999dyd4str94fezzgfg"
-                     *           ],
-                     *           "email": "artem.volkov@mail.ru",
-                     *           "id": "u-10288",
-                     *           "identifier": "volkov.a",
-                     *           "invited_at": "2026-12-06T08:14:09.388Z",
-                     *           "linked": false,
-                     *           "linked_at": null,
-                     *           "name": "Артём Волков",
-                     *           "role": "student",
-                     *           "roster_role": "student",
-                     *           "user_id": null
-                     *         },
-                     *         {
-                     *           "child_ids": [
-                     *             "u-10288"
-                     *           ],
-                     *           "class_ids": [
-                     *             "01m115ebsrwdyfqatyynem1n18"
-                     *           ],
-                     *           "course_ids": [],
-                     *           "email": "e.volkova@mail.ru",
-                     *           "id": "g-20411",
-                     *           "identifier": null,
-                     *           "invited_at": null,
-                     *           "linked": false,
-                     *           "linked_at": null,
-                     *           "name": "Елена Волкова",
-                     *           "role": "parent",
-                     *           "roster_role": "guardian",
-                     *           "user_id": null
-                     *         }
-                     *       ],
-                     *       "next_cursor": null
-                     *     }
-                     */
-                    "application/json": components["schemas"]["Page_RosterPersonView"];
-                };
-            };
-            /** @description A cursor this list did not give out (`invalid_cursor`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, or the caller is not a member (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`: `linked` is not true or false */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    roster_invite: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description organization ID */
-                org: string;
-                /** @description the record's sourcedId */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Sent */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RosterPersonView"];
-                };
-            };
-            /** @description No valid bearer token (`unauthorized`) */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A member lacking the right (`forbidden`) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such organization, the caller is not a member, or nothing there has this ID (`not_found`) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `roster_record_linked` (they joined already) or `invitation_recently_sent` (within the hour) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `no_email`: the journal gives this person no email */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `daily_limit`: the organization's invitation emails for today are used up (`Retry-After`) */
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -13317,6 +14958,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -13325,96 +14967,63 @@ export interface operations {
             };
         };
     };
-    me_roster_links_create: {
+    stats_summary: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description organization ID */
+                org: string;
+            };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NewRosterLink"];
-            };
-        };
+        requestBody?: never;
         responses: {
-            /** @description The join request, waiting for an admin */
-            202: {
+            /** @description The figures */
+            200: {
                 headers: {
-                    Location?: string;
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["JoinRequestView"];
-                };
-            };
-            /** @description Malformed JSON, or no body (`malformed_json`) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Summary"];
                 };
             };
             /** @description No valid bearer token (`unauthorized`) */
             401: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `not_found`: no such organization */
+            /** @description A member lacking the right (`forbidden`) */
+            403: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization, or the caller is not a member (`not_found`) */
             404: {
                 headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_member` or `join_request_pending`; a request with this `Idempotency-Key` is still running (`idempotency_in_progress`) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body over 256 KiB (`payload_too_large`) */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description A body that is not JSON (`unsupported_media_type`) */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `validation_failed`; an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `too_many_requests`: 3 requests to link by journal login in this organization today (`Retry-After`) */
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
             429: {
                 headers: {
-                    /** @description Seconds until it may be done again */
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -13425,68 +15034,7 @@ export interface operations {
             /** @description Internal error (`internal`), logged with the request ID */
             500: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    openapi_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OpenAPI 3.1 document */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    /**
-                     * @example {
-                     *       "components": {
-                     *         "schemas": {}
-                     *       },
-                     *       "info": {
-                     *         "title": "kabinet API",
-                     *         "version": "0.1.0"
-                     *       },
-                     *       "openapi": "3.1.0",
-                     *       "paths": {
-                     *         "/v1/me": {
-                     *           "get": {
-                     *             "operationId": "me_get",
-                     *             "responses": {
-                     *               "200": {
-                     *                 "description": "The caller's profile"
-                     *               }
-                     *             },
-                     *             "summary": "Reads the caller's profile",
-                     *             "tags": [
-                     *               "me"
-                     *             ]
-                     *           }
-                     *         }
-                     *       },
-                     *       "servers": [
-                     *         {
-                     *           "url": "/"
-                     *         }
-                     *       ]
-                     *     }
-                     */
-                    "application/json": unknown;
-                };
-            };
-            /** @description Internal error (`internal`), logged with the request ID */
-            500: {
-                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -27,10 +27,13 @@ pub fn user_param(req: &ApiRequest, what: &'static str) -> Result<UserId, ApiErr
     UserId::parse(req.path_param("user")?).ok_or(ApiError::NotFound(what))
 }
 
+/// The length of an ID the API hands out (a ULID).
+pub const ID_LEN: usize = 26;
+
 /// An ID the API hands out (a ULID, lower-cased), or `None` for text that cannot be one:
 /// such an ID is simply not found, and never reaches a key.
 pub fn resource_id(raw: &str) -> Option<String> {
-    (raw.len() == 26 && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| raw.to_ascii_lowercase())
+    (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| raw.to_ascii_lowercase())
 }
 
 /// A ULID path parameter (`{id}`), or 404 naming `what`.

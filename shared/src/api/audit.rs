@@ -4,10 +4,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::access::admin;
-use crate::domain::{AuditEntry, Timestamp};
+use crate::domain::{AuditEntry, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::audit::AuditFilter;
 use crate::Ctx;
+
+/// An `action` filter, in characters.
+pub const MAX_ACTION: usize = 64;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditActor {
@@ -88,11 +91,15 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     };
     let action = req.query_param("action").map(str::to_owned);
     if action.as_deref().is_some_and(|a| {
-        a.is_empty() || a.len() > 64 || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
+        a.is_empty() || a.len() > MAX_ACTION || !a.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_')
     }) {
         return Err(ApiError::validation("action", "must be an action like member.add or a family like member"));
     }
-    let filter = AuditFilter { actor: req.query_param("actor").map(str::to_owned), action, since };
+    let actor = match req.query_param("actor") {
+        Some(a) => Some(UserId::parse(a).ok_or_else(|| ApiError::validation("actor", "must be a user ID"))?),
+        None => None,
+    };
+    let filter = AuditFilter { actor: actor.map(|a| a.as_str().to_owned()), action, since };
     let (entries, next) = ctx.store().audit_entries(&caller.org.id, &filter, &page).await?;
     ApiResponse::ok(&Page::new(entries.into_iter().map(AuditView::from).collect(), next))
 }

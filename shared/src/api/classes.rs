@@ -149,7 +149,7 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
 }
 
 /// The most class teachers a class may have.
-const MAX_CLASS_TEACHERS: usize = 10;
+pub const MAX_CLASS_TEACHERS: usize = 10;
 
 fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
     user_ids(&raw, "class_teacher_ids", MAX_CLASS_TEACHERS, "class teachers")

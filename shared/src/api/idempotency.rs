@@ -23,9 +23,12 @@ const REPLAYED_HEADERS: [&str; 3] = ["content-type", "location", "etag"];
 /// How long a retry waits for the first request's answer.
 const WAIT: Duration = Duration::from_secs(10);
 
+/// An `Idempotency-Key`, in visible ASCII characters.
+pub const MAX_KEY: usize = 200;
+
 pub fn parse_key(raw: &str) -> Result<String, ApiError> {
     let key = raw.trim();
-    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if key.is_empty() || key.len() > MAX_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::validation("Idempotency-Key", "must be 1 to 200 visible ASCII characters, e.g. a UUID"));
     }
     Ok(key.to_string())

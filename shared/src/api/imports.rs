@@ -201,7 +201,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let body: Result<NewImport, ApiError> = req.json();
     let (caller, _) = admin(&ctx, &req, &[]).await?;
     let body = body?;
-    let file_name = match body.file_name.as_deref().map(|n| text::optional(n, 200)) {
+    let file_name = match body.file_name.as_deref().map(|n| text::optional(n, crate::domain::imports::MAX_FILE_NAME)) {
         Some(Ok(n)) => n,
         Some(Err(e)) => return Err(ApiError::validation("file_name", e)),
         None => None,

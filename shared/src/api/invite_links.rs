@@ -23,6 +23,10 @@ use crate::Ctx;
 
 /// The longest a link may live.
 const MAX_LIFETIME_DAYS: i64 = 366;
+/// A link's `max_uses`, when it has one.
+pub const MAX_USES: i64 = 100_000;
+/// The longest token looked up (those made are 43 characters).
+pub const MAX_TOKEN: usize = 100;
 
 /// An invitation link. Its `token` and `url` are shown while it can be used (admins: the
 /// same as at its creation, to copy the link again).
@@ -147,7 +151,7 @@ async fn link_terms(ctx: &Ctx, org: &Org, body: &CreateInviteLink, now: Timestam
     .ok();
     let max_uses = match body.max_uses {
         None => None,
-        Some(n) if (1..=100_000).contains(&n) => Some(n as u32),
+        Some(n) if (1..=MAX_USES).contains(&n) => Some(n as u32),
         Some(_) => {
             errors
                 .push(FieldError::new("max_uses", "must be a positive number (at most 100000) or null for unlimited"));
@@ -261,7 +265,7 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 /// The link a token opens: 404 for an unknown token.
 async fn open(ctx: &Ctx, req: &ApiRequest) -> Result<InviteLink, ApiError> {
     let token = req.path_param("token")?;
-    if token.len() > 100 || token.is_empty() {
+    if token.len() > MAX_TOKEN || token.is_empty() {
         return Err(ApiError::NotFound("invitation link"));
     }
     ctx.store().link_by_token_hash(&token_hash(token)).await?.ok_or(ApiError::NotFound("invitation link"))

@@ -301,7 +301,8 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let expected = req.required_if_match()?;
     let body: RejectJoinRequest = req.json()?;
     let reason = match body.reason.as_deref() {
-        Some(r) => text::multiline_required(r, 1000).map_err(|m| ApiError::validation("reason", m))?,
+        Some(r) => text::multiline_required(r, crate::domain::join_requests::MAX_REASON)
+            .map_err(|m| ApiError::validation("reason", m))?,
         None => return Err(ApiError::validation("reason", "is required: the requester is told why")),
     };
     require_pending(&request)?;

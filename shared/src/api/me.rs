@@ -77,7 +77,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: PatchMe = req.json()?;
     let mut v = Validator::new();
     let changes = ProfileChanges {
-        name: body.name.as_deref().and_then(|n| v.check("name", text::required(n, 200))),
+        name: body.name.as_deref().and_then(|n| v.check("name", text::required(n, crate::domain::users::MAX_NAME))),
         language: body.language.as_deref().and_then(|l| v.check("language", Language::parse(l))),
     };
     v.finish()?;

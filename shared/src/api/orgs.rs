@@ -176,7 +176,7 @@ impl TryFrom<CreateOrg> for NewOrg {
     fn try_from(body: CreateOrg) -> Result<Self, ApiError> {
         let mut v = Validator::new();
         let position = match body.position.as_deref() {
-            Some(p) => v.check("position", text::required(p, 200)),
+            Some(p) => v.check("position", text::required(p, crate::domain::roles::MAX_ROLE_TEXT)),
             None => None,
         };
         let profile = OrgProfile::default().apply(body.into(), &mut v);

@@ -22,7 +22,7 @@ use crate::Ctx;
 use super::views::JoinRequestView;
 
 /// The longest sourcedId or journal login taken.
-const MAX_ID: usize = 255;
+pub const MAX_ID: usize = 255;
 /// How soon a roster invitation may be sent again.
 const RESEND_AFTER: time::Duration = time::Duration::hours(1);
 

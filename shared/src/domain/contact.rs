@@ -2,6 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
+/// An email address (its ASCII form), in bytes.
+pub const MAX_EMAIL: usize = 254;
+/// A website address, in bytes.
+pub const MAX_WEBSITE: usize = 2048;
+/// A phone number as typed, spaces, dashes and parentheses included.
+pub const MAX_PHONE: usize = 32;
+
 /// An email address that mail can be sent to, lower-cased (addresses are matched
 /// case-insensitively), its domain in ASCII: an internationalized domain (`школа.рф`) is
 /// kept in its ASCII form (`xn--80atdl2c.xn--p1ai`), the form SES sends to. A local part
@@ -23,7 +30,7 @@ impl Email {
         let domain =
             if domain.is_ascii() { domain.to_string() } else { idna::domain_to_ascii(domain).map_err(|_| err())? };
         let email = format!("{local}@{domain}");
-        if email.len() > 254 {
+        if email.len() > MAX_EMAIL {
             return Err(err());
         }
         let domain = domain.as_str();
@@ -68,6 +75,9 @@ pub struct Phone(String);
 
 impl Phone {
     pub fn parse(raw: &str) -> Result<Self, String> {
+        if raw.chars().count() > MAX_PHONE {
+            return Err(format!("must be at most {MAX_PHONE} characters"));
+        }
         let compact: String = raw.chars().filter(|c| !" -.()\u{a0}".contains(*c)).collect();
         let digits = compact.strip_prefix('+');
         let ok = matches!(digits, Some(d) if (8..=15).contains(&d.len())
@@ -94,8 +104,8 @@ impl Website {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let err = || "must be a website address starting with http:// or https://".to_string();
         let text = raw.trim();
-        if text.len() > 2048 {
-            return Err("must be at most 2048 characters".into());
+        if text.len() > MAX_WEBSITE {
+            return Err(format!("must be at most {MAX_WEBSITE} characters"));
         }
         let url = url::Url::parse(text).map_err(|_| err())?;
         let host_ok = match url.host() {

@@ -13,6 +13,8 @@ pub const MAX_FILE_SIZE: u64 = 50 * 1024 * 1024;
 pub const ORG_QUOTA: u64 = 10 * 1024 * 1024 * 1024;
 /// The longest file name.
 pub const MAX_FILE_NAME: usize = 255;
+/// A file's `content_type`, in characters.
+pub const MAX_CONTENT_TYPE: usize = 200;
 /// How long a presigned upload or download URL works.
 pub const URL_LIFETIME: time::Duration = time::Duration::minutes(15);
 /// How long an announced upload waits to be completed before it is dropped.
@@ -149,7 +151,7 @@ fn is_bidi_control(c: char) -> bool {
 fn media_type(raw: &str) -> Result<String, String> {
     const WRONG: &str = "must be a media type such as application/pdf";
     let raw = raw.trim().to_ascii_lowercase();
-    if raw.is_empty() || raw.len() > 200 {
+    if raw.is_empty() || raw.len() > MAX_CONTENT_TYPE {
         return Err(WRONG.into());
     }
     let token = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b));

@@ -53,10 +53,13 @@ impl fmt::Display for OrgId {
 #[serde(transparent)]
 pub struct UserId(String);
 
+/// The longest user ID taken (the identity provider's `sub`).
+pub const MAX_USER_ID: usize = 128;
+
 impl UserId {
     pub fn parse(raw: &str) -> Option<Self> {
         let ok = !raw.is_empty()
-            && raw.len() <= 128
+            && raw.len() <= MAX_USER_ID
             && raw.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:|@".contains(c));
         ok.then(|| UserId(raw.to_string()))
     }

@@ -20,6 +20,8 @@ pub const AWAITING_KEPT: time::Duration = time::Duration::days(2);
 /// Where uploads are kept in the exports bucket (the bucket's lifecycle removes them
 /// after 7 days).
 pub const IMPORTS_PREFIX: &str = "imports/";
+/// An import's `file_name`, in characters.
+pub const MAX_FILE_NAME: usize = 200;
 /// How many refused rows an import lists (all are counted).
 pub const MAX_LISTED_ERRORS: usize = 500;
 /// How many times the importer runs one import before it gives up.

@@ -58,6 +58,9 @@ pub struct JoinRequest {
     pub version: u64,
 }
 
+/// A rejection's reason, in characters.
+pub const MAX_REASON: usize = 1000;
+
 /// Requests to link by journal login one person may make in one organization a UTC day.
 pub const DAILY_ROSTER_LINKS: u32 = 3;
 

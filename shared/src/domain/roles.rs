@@ -25,6 +25,12 @@ impl Role {
 /// classes), which also bounds the transactions that move class places.
 pub const MAX_CLASSES: usize = 20;
 
+/// A grant's `position` and `specialization`, in characters.
+pub const MAX_ROLE_TEXT: usize = 200;
+
+/// The grants of one person: each role at most once.
+pub const MAX_GRANTS: usize = 4;
+
 /// One role held or offered, with what the role needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,7 +58,7 @@ impl RoleGrant {
     pub fn validate(mut self, field: &str, errors: &mut Vec<(String, String)>) -> Option<Self> {
         let before = errors.len();
         let mut check_text = |name: &str, value: &mut Option<String>, required: bool| {
-            match value.as_deref().map(|v| text::optional(v, 200)) {
+            match value.as_deref().map(|v| text::optional(v, MAX_ROLE_TEXT)) {
                 Some(Ok(v)) => *value = v,
                 Some(Err(e)) => errors.push((format!("{field}.{name}"), e)),
                 None => {}

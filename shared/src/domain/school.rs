@@ -60,6 +60,15 @@ impl<'de> Deserialize<'de> for AcademicYear {
 
 pub const MAX_GRADE: u8 = 11;
 
+/// A graded class's letter(s), `А` or `ИТ`: at most this many.
+pub const MAX_LETTER: usize = 3;
+
+/// An extra class's free name, in characters.
+pub const MAX_CLASS_NAME: usize = 100;
+
+/// An academic year as written, `2026/2027`.
+pub const YEAR_LEN: usize = 9;
+
 /// What a class is called: a grade (1-11) with a letter (`5А`), or a free name for extra
 /// classes ("Робототехника").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +90,7 @@ impl ClassName {
                     return Err(("name", "give either a grade and a letter, or a name".into()));
                 }
                 let letter = letter.map(str::trim).unwrap_or("").to_uppercase();
-                let ok = letter.chars().count() <= 3 && letter.chars().all(|c| c.is_alphabetic());
+                let ok = letter.chars().count() <= MAX_LETTER && letter.chars().all(|c| c.is_alphabetic());
                 if !ok {
                     return Err(("letter", "must be up to 3 letters, like А".into()));
                 }
@@ -91,7 +100,7 @@ impl ClassName {
                 if letter.is_some_and(|l| !l.trim().is_empty()) {
                     return Err(("grade", "a letter needs a grade".into()));
                 }
-                match name.map(|n| text::required(n, 100)) {
+                match name.map(|n| text::required(n, MAX_CLASS_NAME)) {
                     Some(Ok(n)) => Ok(ClassName::Free(n)),
                     Some(Err(e)) => Err(("name", e)),
                     None => Err(("grade", "give a grade (1-11) and a letter, or a name".into())),

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Language, Timestamp, UserId};
 
+/// A person's display name, in characters.
+pub const MAX_NAME: usize = 200;
+
 /// The signed-in person as the identity provider asserts them (the ID token's claims).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {

@@ -767,4 +767,25 @@ fn every_checkov_skip_gives_its_reason() {
         }
     }
     assert!(skips > 0);
+
+/// What the OpenAPI document says of the gateway holds in the template: its throttle (the
+/// 429 every operation documents), and access logs that write the route key, never the
+/// path, which holds an invitation link's token (`/v1/invite-links/{token}`).
+#[test]
+fn the_document_says_what_the_gateway_does() {
+    let t = template();
+    let api = &t["Resources"]["HttpApiStage"]["Properties"];
+    let throttle = &api["DefaultRouteSettings"];
+    assert_eq!(throttle["ThrottlingRateLimit"], kabinet::openapi::GATEWAY_RATE_LIMIT);
+    assert_eq!(throttle["ThrottlingBurstLimit"], kabinet::openapi::GATEWAY_BURST_LIMIT);
+    let format = api["AccessLogSettings"]["Format"].as_str().unwrap();
+    assert!(format.contains("$context.routeKey"));
+    for leaky in ["$context.path", "$context.requestOverride", "$context.domainName$context.path"] {
+        assert!(!format.contains(leaky), "access logs must not write {leaky}");
+    }
+    let doc = kabinet::openapi::document();
+    assert!(doc["paths"]["/v1/me"]["get"]["responses"]["429"]["description"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{} a second", kabinet::openapi::GATEWAY_RATE_LIMIT)));
 }
