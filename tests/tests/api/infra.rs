@@ -767,6 +767,7 @@ fn every_checkov_skip_gives_its_reason() {
         }
     }
     assert!(skips > 0);
+}
 
 /// What the OpenAPI document says of the gateway holds in the template: its throttle (the
 /// 429 every operation documents), and access logs that write the route key, never the
