@@ -148,11 +148,8 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
         || caller.member.roles.iter().any(|g| g.class_ids.contains(&c.id))
 }
 
-/// The most class teachers a class may have.
-pub const MAX_CLASS_TEACHERS: usize = 10;
-
 fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
-    user_ids(&raw, "class_teacher_ids", MAX_CLASS_TEACHERS, "class teachers")
+    user_ids(&raw, "class_teacher_ids", crate::domain::classes::MAX_CLASS_TEACHERS, "class teachers")
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -25,7 +25,7 @@ use crate::roster::link::{Accepted, OfferError};
 use crate::store::invitations::{InvitationError, Offer};
 use crate::Ctx;
 
-pub const MAX_EMAILS: usize = 100;
+use crate::domain::invitations::MAX_EMAILS;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = InvitationView::example)]

@@ -1,6 +1,9 @@
 //! Classes per academic year, with rosters of their students, parents and subject
 //! teachers (maps of user IDs), and the class teachers.
 
+/// The most class teachers a class may have.
+pub const MAX_CLASS_TEACHERS: usize = 10;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,9 @@
 //! Email invitations (R4.5): an admin or teacher invites an address; the person, once
 //! signed in with that verified address, accepts and becomes a member.
 
+/// The most addresses one request invites.
+pub const MAX_EMAILS: usize = 100;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
