@@ -1,4 +1,4 @@
-//! The layers of `shared/src` point one way and have no import cycles (DESIGN.md, "Rules
+//! The layers of `shared/src` point one way and have no import cycles (docs/architecture.md, "Rules
 //! that keep it simple"). Reads the sources: each file is a module; its imports are the
 //! `crate::`, `super::` and `self::` paths of its `use` declarations and of its code
 //! (test modules at the end of a file are left out: tests may look anywhere). A module's

@@ -941,7 +941,7 @@ impl<'a> Model<'a> {
     }
 }
 
-/// The slowest median of an API request the benchmarks measured (README, `make
+/// The slowest median of an API request the benchmarks measured (docs/testing.md, `make
 /// bench-local`: `GET members` p50 at 10,746 items, 53.0 ms, against the emulator in a
 /// debug build): the document prices the API's Lambda at it too, as a bound.
 pub const BENCH_LOCAL_P50_MS: f64 = 53.0;
@@ -1280,7 +1280,7 @@ pub fn render() -> Result<String, String> {
     );
     let _ = writeln!(
         w,
-        "\nDurations: the benchmarks in the README run against the emulator, not in AWS. Were \
+        "\nDurations: the benchmarks (docs/testing.md) run against the emulator, not in AWS. Were \
          every API request billed at least {} ms (`make bench-local`'s slowest median, `GET \
          members` at 10,746 items, a debug build), Lambda would be {} rather than {} a region's \
          month: the durations assumed below hardly move the total.",
@@ -1295,7 +1295,7 @@ pub fn render() -> Result<String, String> {
         ("a function's own work a request", format!("{} ms", num(a.base_ms)), "parsing, rendering; the handlers' CPU is small beside their calls"),
         ("a DynamoDB read call, a write, a transaction", format!("{} / {} / {} ms", num(a.read_ms), num(a.write_ms), num(a.tx_ms)), "in-region single-digit ms; not measured in AWS (the benchmarks run against the emulator: bench-local's medians, 26-53 ms a request, bound them; see above)"),
         ("an S3 call, an SES send", format!("{} / {} ms", num(a.s3_ms), num(a.ses_ms)), "in-region latency"),
-        ("cold starts", format!("{}% of {} ms", num(a.cold_share * 100.0), num(a.init_ms)), "provided.al2023 bills its init; make bench-coldstart compares it with a bare function's (the README gives no figure)"),
+        ("cold starts", format!("{}% of {} ms", num(a.cold_share * 100.0), num(a.init_ms)), "provided.al2023 bills its init; make bench-coldstart compares it with a bare function's (docs/deploy.md gives its ratio, not the absolute init in AWS)"),
         ("logs a request", format!("{} bytes", count(a.log_bytes)), "the request's JSON line and Lambda's platform start and report lines"),
         ("logs kept (compressed)", pct(a.log_stored_share, 1.0), "of the bytes ingested; retention 30 days"),
         ("an answer to the browser", format!("{} KB", num(a.answer_kb)), "a page of 20 items as JSON"),
