@@ -7,6 +7,7 @@
 
 use std::fmt::Write;
 
+use kabinet::domain::text::thousands;
 use kabinet::lambda::Function;
 
 /// The document's path, from the repository root.
@@ -1006,7 +1007,7 @@ fn usd(x: f64) -> String {
     } else if x >= 0.995 {
         let cents = format!("{x:.2}");
         let (whole, frac) = cents.split_once('.').unwrap_or((&cents, "00"));
-        format!("${}.{frac}", group(whole))
+        format!("${}.{frac}", whole.parse::<u64>().map(thousands).unwrap_or_else(|_| whole.to_string()))
     } else if x >= 0.0995 {
         format!("${x:.3}")
     } else if x >= 0.01 {
@@ -1016,19 +1017,8 @@ fn usd(x: f64) -> String {
     }
 }
 
-fn group(digits: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn count(x: f64) -> String {
-    group(&format!("{:.0}", x.round()))
+    thousands(x.round().max(0.0) as u64)
 }
 
 fn num(x: f64) -> String {
