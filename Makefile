@@ -126,7 +126,8 @@ $(APILINT_STAMP): $(APILINT)/package-lock.json $(APILINT)/package.json
 	@cd $(APILINT) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 apilint: apilint-deps
-	@cd $(APILINT) && npx --no-install spectral lint --quiet --fail-severity=hint ../../$(OPENAPI)
+	@cp $(OPENAPI) $(APILINT)/openapi.json
+	@cd $(APILINT) && npx --no-install spectral lint --quiet --fail-severity=hint openapi.json
 	@echo "API lint (Spectral: spectral:oas, OWASP API Top 10): clean"
 
 ## (The docs artifact embeds the viewer: clippy of the workspace needs it fetched.)
