@@ -17,7 +17,7 @@ use utoipa::openapi::{
 };
 use utoipa::{Number, PartialSchema, ToSchema};
 
-use crate::api::access::ID_LEN;
+use crate::api::common::access::ID_LEN;
 use crate::api::{described, routes, Route};
 use crate::domain::ids::{MAX_USER_ID, ORG_ID_LEN};
 use crate::domain::{contact, discussions, files, groups, imports, join_requests, org, roles, school, search, users};
@@ -38,12 +38,6 @@ pub fn document() -> &'static Value {
 
 /// Where the generated document is committed, from the repository's root.
 pub const PATH: &str = "shared/assets/openapi.json";
-
-/// The document as `GET /v1/openapi.json` serves it: [`document`] generated ahead of time
-/// (`make openapi`) and committed at [`PATH`], compacted by the build script; the
-/// functions serve static bytes and link none of the building. A test fails when the
-/// committed file differs from what [`render`] gives.
-pub static SERVED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/openapi.json"));
 
 /// The text of the file at [`PATH`]: the document, pretty-printed, with a final newline.
 pub fn render() -> Result<String, serde_json::Error> {
@@ -394,15 +388,6 @@ fn page_examples(schemas: &mut [(String, RefOr<Schema>)]) {
     }
 }
 
-/// An example that adds `more`'s fields to `base`'s: a view that flattens another, or the
-/// same thing in another state.
-pub(crate) fn extended(mut base: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
-    if let (Some(fields), serde_json::Value::Object(more)) = (base.as_object_mut(), more) {
-        fields.extend(more);
-    }
-    base
-}
-
 /// What a handler checks of an input, as its schema says it: every number comes from the
 /// constant the handler checks against.
 #[derive(Clone, Copy)]
@@ -545,7 +530,7 @@ const PARAM_LIMITS: &[(&str, &str, Limit)] = &[
     ("query", "status", Limit::Component("JoinRequestStatus")),
     ("query", "include", Limit::OneOf(&["groups"])),
     ("query", "sort", Limit::OneOf(&["last_active"])),
-    ("header", "Idempotency-Key", Limit::Pattern(crate::api::idempotency::MAX_KEY, "^[!-~]+$")),
+    ("header", "Idempotency-Key", Limit::Pattern(crate::api::common::idempotency::MAX_KEY, "^[!-~]+$")),
     // An `ETag` the API gave out, or its weak form (`W/"v3"`).
     ("header", "If-Match", Limit::Pattern("W/".len() + ETAG_MAX, r#"^(\*|(W/)?"v[0-9]+")$"#)),
 ];
@@ -1061,6 +1046,6 @@ mod tests {
             super::PATH
         );
         // The build script's compaction: the document's own compact form.
-        assert!(super::SERVED == serde_json::to_vec(super::document()).unwrap().as_slice());
+        assert!(crate::api::meta::SERVED == serde_json::to_vec(super::document()).unwrap().as_slice());
     }
 }

@@ -2,10 +2,10 @@
 
 use serde_json::json;
 
-use super::access::{member, member_and_target, membership, user_param, Caller};
-use super::errors::{admin_role_required, member_error};
-use super::retry::{self, Attempt};
-use super::views::MemberView;
+use super::common::access::{member, member_and_target, membership, user_param, Caller};
+use super::common::errors::{admin_role_required, member_error};
+use super::common::retry::{self, Attempt};
+use super::common::views::MemberView;
 use crate::domain::{Membership, OutboxEvent, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::members::MemberError;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::access::admin;
+use super::common::access::admin;
 use crate::domain::{AuditEntry, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::audit::AuditFilter;

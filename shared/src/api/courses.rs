@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{id_param, member, member_and, resource_id, user_param, Caller};
-use super::grants::user_ids;
-use super::placing::{
+use super::common::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::common::grants::user_ids;
+use super::common::placing::{
     add_by_ids, add_people, group_answer, group_error, group_summary, may_enter, mine, naming, people, runs, AddPeople,
     Container, PlaceResults, PlaceView,
 };
-use super::views::GroupView;
+use super::common::views::GroupView;
 use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
 use crate::domain::{Course, Group, GroupRole, Membership, Patch, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{id_param, in_group, path_id, Caller};
-use super::grants::field_errors;
-use super::placing::may_enter;
+use super::common::access::{id_param, in_group, path_id, Caller};
+use super::common::grants::field_errors;
+use super::common::placing::may_enter;
 use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{caller_id, member_and, path_id, Caller};
-use super::grants::field_errors;
+use super::common::access::{caller_id, member_and, path_id, Caller};
+use super::common::grants::field_errors;
 use crate::domain::exports::{Delimiter, MAX_BUILDING, URL_LIFETIME};
 use crate::domain::files::content_disposition;
 use crate::domain::{Export, ExportFormat, ExportKind, ExportStatus, Timestamp};

@@ -6,12 +6,12 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{id_param, member, member_and, user_param, Caller};
-use super::placing::{
+use super::common::access::{id_param, member, member_and, user_param, Caller};
+use super::common::placing::{
     add_by_ids, group_answer, group_error, group_people, group_summary, may_enter, mine, naming, sees_members,
     AddGroupMembers, Container, PlaceResults, PlaceView,
 };
-use super::views::GroupView;
+use super::common::views::GroupView;
 use crate::domain::groups::new_id;
 use crate::domain::{Group, GroupRole, Patch, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{member_and, path_id, Caller};
-use super::views::UploadView;
+use super::common::access::{member_and, path_id, Caller};
+use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
 use crate::domain::{text, Import, ImportStatus, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};

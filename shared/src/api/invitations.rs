@@ -6,21 +6,21 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::resource_id;
-use super::access::{caller_id, id_param, identity, member, Caller};
-use super::errors::invitation_error;
-use super::grants::{check_grants, journal_roles, named_classes};
-use super::inviting::{invite_one, renew, InvitationResult, InviteStatus};
-use super::placing::{add_people, may_enter, Acting, Container};
-use super::retry;
-use super::views::{ClassRef, MemberView};
+use super::common::access::resource_id;
+use super::common::access::{caller_id, id_param, identity, member, Caller};
+use super::common::errors::invitation_error;
+use super::common::grants::{check_grants, journal_roles, named_classes};
+use super::common::inviting::{invite_one, renew, InvitationResult, InviteStatus};
+use super::common::placing::{add_people, may_enter, Acting, Container};
+use super::common::retry;
+use super::common::views::extended;
+use super::common::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
 use crate::domain::{Actor, AuditEntry, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{
     Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId, RosterPerson,
 };
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
-use crate::openapi::extended;
 use crate::roster::link::{Accepted, OfferError};
 use crate::store::invitations::{InvitationError, Offer};
 use crate::Ctx;

@@ -8,10 +8,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::access::{admin, caller_id, id_param, identity};
-use super::errors::{link_refused, request_error};
-use super::grants::{check_grants, group_exists};
-use super::views::JoinRequestView;
+use super::common::access::{admin, caller_id, id_param, identity};
+use super::common::errors::{link_refused, request_error};
+use super::common::grants::{check_grants, group_exists};
+use super::common::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
 use crate::domain::{Class, Role, RoleGrant, Timestamp, User, UserId};
 use crate::domain::{

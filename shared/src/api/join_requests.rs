@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access::{caller_id, id_param, member, member_and, Caller};
-use super::errors::request_error;
-use super::grants::{check_grants, roster_match};
-use super::placing::{add_people, Container};
-use super::views::JoinRequestView;
+use super::common::access::{caller_id, id_param, member, member_and, Caller};
+use super::common::errors::request_error;
+use super::common::grants::{check_grants, roster_match};
+use super::common::placing::{add_people, Container};
+use super::common::views::JoinRequestView;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
 use crate::domain::{OutboxEvent, RoleGrant, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};

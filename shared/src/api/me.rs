@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, identity};
-use super::errors::member_error;
-use super::retry::{self, Attempt};
+use super::common::access::{caller_id, identity};
+use super::common::errors::member_error;
+use super::common::retry::{self, Attempt};
 use crate::domain::{text, Language, Membership, OrgId, ProfileChanges, RoleGrant, Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Validator};
 use crate::page::{PageQuery, MAX_LIMIT};

@@ -2,16 +2,8 @@
 //! single source of truth that the local gateway mounts, the OpenAPI document describes,
 //! `functions/` builds one binary for and `infra/template.yaml` deploys.
 
-// Shared by the resource modules.
-pub mod access;
-pub mod auditing;
-pub mod errors;
-pub mod grants;
-pub mod idempotency;
-pub mod inviting;
-pub mod placing;
-pub mod retry;
-pub mod views;
+// What the resource modules share: access checks, errors, views, idempotency...
+pub mod common;
 
 // One module per resource; none imports another.
 pub mod admins;
@@ -371,7 +363,7 @@ pub async fn dispatch(ctx: &Ctx, route: &Route, req: ApiRequest) -> ApiResponse 
         }
         match req.header("idempotency-key").map(str::to_owned) {
             Some(key) if route.idempotent => {
-                idempotency::once(ctx, req, &key, |req| (route.handler)(ctx.clone(), req)).await
+                common::idempotency::once(ctx, req, &key, |req| (route.handler)(ctx.clone(), req)).await
             }
             _ => (route.handler)(ctx.clone(), req).await,
         }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{admin, identity, member, Caller};
-use super::retry::{self, Attempt};
+use super::common::access::{admin, identity, member, Caller};
+use super::common::retry::{self, Attempt};
 use crate::domain::invitations::until_next_day;
 use crate::domain::org::{ProfileInput, DAILY_ORGS_PER_PERSON};
 use crate::domain::{text, Language, Membership, MembershipSource, Org, OrgProfile, ProfileChanges, RoleGrant};

@@ -8,8 +8,8 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::access::{caller_id, identity, member_and};
-use super::errors::{invitation_error, request_error, roster_record_linked};
+use super::common::access::{caller_id, identity, member_and};
+use super::common::errors::{invitation_error, request_error, roster_record_linked};
 use crate::domain::{
     JoinRequest, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, Timestamp,
 };
@@ -19,7 +19,7 @@ use crate::store::orgs::Also;
 use crate::store::roster::RosterInvite;
 use crate::Ctx;
 
-use super::views::JoinRequestView;
+use super::common::views::JoinRequestView;
 
 /// The longest sourcedId or journal login taken.
 pub const MAX_ID: usize = 255;

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::access::member_and;
+use super::common::access::member_and;
 use crate::domain::stats::Summary;
 use crate::domain::{Membership, OrgId, RoleGrant, RosterPerson, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};

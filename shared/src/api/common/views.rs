@@ -230,3 +230,12 @@ pub struct UploadView {
     pub headers: std::collections::BTreeMap<String, String>,
     pub expires_at: Timestamp,
 }
+
+/// An example that adds `more`'s fields to `base`'s: a view that flattens another, or the
+/// same thing in another state.
+pub fn extended(mut base: serde_json::Value, more: serde_json::Value) -> serde_json::Value {
+    if let (Some(fields), serde_json::Value::Object(more)) = (base.as_object_mut(), more) {
+        fields.extend(more);
+    }
+    base
+}
