@@ -17,9 +17,8 @@ use utoipa::openapi::{
 };
 use utoipa::{Number, PartialSchema, ToSchema};
 
-use crate::api::common::access::ID_LEN;
 use crate::api::{described, routes, Route};
-use crate::domain::ids::{MAX_USER_ID, ORG_ID_LEN};
+use crate::domain::ids::{ID_LEN, MAX_USER_ID, ORG_ID_LEN};
 use crate::domain::{contact, discussions, files, groups, imports, join_requests, org, roles, school, search, users};
 use crate::domain::{OrgId, UserId};
 use crate::http::json::MAX_BODY;

@@ -5,10 +5,99 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// A new resource ID (an invitation, an offer, a request...): a ULID, lower-cased, as
-/// the API hands them out.
+/// A new ID as text. Being replaced by each entity's `new()`; do not add callers.
 pub fn new_id() -> String {
     ulid::Ulid::new().to_string().to_lowercase()
+}
+
+/// The length of an ID the API hands out: a ULID (26 characters), lower-cased.
+pub const ID_LEN: usize = 26;
+
+/// An entity's ID as the API hands it out: one type per entity, so a group's ID cannot be
+/// passed where a course's is wanted. Path parameters are parsed into one at the boundary
+/// (`req.path::<GroupId>("id")`), and what cannot be one is answered as its entity not found.
+pub trait EntityId: Sized {
+    /// The entity, as a 404 names it: `group`, `join request`...
+    const WHAT: &'static str;
+    /// `None` for text that cannot be such an ID.
+    fn parse(raw: &str) -> Option<Self>;
+}
+
+/// A ULID as the API writes it: lower case. Text that is not 26 letters and digits is not one.
+fn ulid_text(raw: &str) -> Option<String> {
+    (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| raw.to_ascii_lowercase())
+}
+
+macro_rules! entity_ids {
+    ($($(#[$doc:meta])* $name:ident => $what:literal,)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// A new ID: a ULID, lower-cased (the one place IDs are minted).
+            #[allow(clippy::new_without_default)]
+            pub fn new() -> Self {
+                $name(ulid::Ulid::new().to_string().to_lowercase())
+            }
+
+            /// `None` for text that cannot be one (answered as not found).
+            pub fn parse(raw: &str) -> Option<Self> {
+                ulid_text(raw).map($name)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl EntityId for $name {
+            const WHAT: &'static str = $what;
+            fn parse(raw: &str) -> Option<Self> {
+                $name::parse(raw)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    )*};
+}
+
+entity_ids! {
+    /// A class (of an academic year).
+    ClassId => "class",
+    /// A course.
+    CourseId => "course",
+    /// A group.
+    GroupId => "group",
+    /// A group's announcement.
+    AnnouncementId => "announcement",
+    /// A group's discussion thread.
+    ThreadId => "thread",
+    /// A reply in a thread.
+    ReplyId => "reply",
+    /// A file in a group.
+    FileId => "file",
+    /// A statistics export.
+    ExportId => "export",
+    /// A roster import.
+    ImportId => "import",
+    /// An email invitation.
+    InvitationId => "invitation",
+    /// An invitation link.
+    LinkId => "invitation link",
+    /// A request to join.
+    JoinRequestId => "join request",
 }
 
 /// The alphabet of organization IDs: lowercase letters and digits without the look-alikes
@@ -96,6 +185,19 @@ mod tests {
         assert!(OrgId::parse("short").is_none());
         assert!(OrgId::parse("abcdefghj0").is_none());
         assert!(OrgId::parse("../../etc1").is_none());
+    }
+
+    #[test]
+    fn entity_ids_are_lower_case_ulids_of_their_own_type() {
+        let id = GroupId::new();
+        assert_eq!(id.as_str().len(), ID_LEN);
+        assert_eq!(id.as_str(), id.as_str().to_lowercase());
+        assert_eq!(GroupId::parse(&id.as_str().to_uppercase()), Some(id.clone()));
+        assert_eq!(GroupId::parse(id.as_str()), Some(id));
+        assert!(GroupId::parse("01m115ebsrwdyfqatyynem1n1").is_none());
+        assert!(GroupId::parse("01m115ebsrwdyfqatyynem1n1#").is_none());
+        assert_eq!(<JoinRequestId as EntityId>::WHAT, "join request");
+        assert_ne!(ClassId::new().as_str(), ClassId::new().as_str());
     }
 
     #[test]

@@ -110,6 +110,12 @@ impl ApiRequest {
             .ok_or_else(|| ApiError::internal(format!("route has no path parameter {name}")))
     }
 
+    /// The path parameter `name` as an entity's ID, or 404 naming the entity when the text
+    /// cannot be one (such an ID is simply not found, and never reaches a key).
+    pub fn path<T: crate::domain::EntityId>(&self, name: &str) -> Result<T, ApiError> {
+        T::parse(self.path_param(name)?).ok_or(ApiError::NotFound(T::WHAT))
+    }
+
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }

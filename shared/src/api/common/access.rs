@@ -28,7 +28,7 @@ pub fn user_param(req: &ApiRequest, what: &'static str) -> Result<UserId, ApiErr
 }
 
 /// The length of an ID the API hands out (a ULID).
-pub const ID_LEN: usize = 26;
+pub use crate::domain::ids::ID_LEN;
 
 /// An ID the API hands out (a ULID, lower-cased), or `None` for text that cannot be one:
 /// such an ID is simply not found, and never reaches a key.
