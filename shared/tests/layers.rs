@@ -10,7 +10,7 @@ use std::path::Path;
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The store's shared parts; every other store module is one entity's.
-const STORE_SHARED: [&str; 6] = ["keys", "items", "tx", "read", "pieces", "schema"];
+const STORE_SHARED: [&str; 7] = ["keys", "items", "tx", "read", "pieces", "places", "schema"];
 
 /// Every module of `shared/src` (`crate` for lib.rs, `a::b` for a/b.rs or a/b/mod.rs)
 /// with its source.

@@ -40,6 +40,7 @@
 pub mod items;
 pub mod keys;
 pub mod pieces;
+pub mod places;
 pub mod read;
 pub mod schema;
 pub mod tx;
@@ -47,6 +48,7 @@ pub mod tx;
 // One module per entity: each uses only the shared parts, never another entity module.
 pub mod audit;
 pub mod classes;
+pub mod courses;
 pub mod discussions;
 pub mod exports;
 pub mod files;
