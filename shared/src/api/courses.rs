@@ -6,15 +6,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::common::access::{member, member_and, user_param, Caller};
 use super::common::grants::user_ids;
 use super::common::placing::{
     add_by_ids, add_people, group_answer, group_error, group_summary, may_enter, mine, naming, people, runs, AddPeople,
     Container, PlaceResults, PlaceView,
 };
 use super::common::views::GroupView;
-use crate::domain::groups::{new_id, user_list, MAX_TEACHERS};
-use crate::domain::{Course, Group, GroupRole, Membership, Patch, PlaceKind, Timestamp, UserId};
+use crate::domain::groups::{user_list, MAX_TEACHERS};
+use crate::domain::{Course, CourseId, Group, GroupId, GroupRole, Membership, Patch, PlaceIn, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::groups::{Added, GroupError};
 use crate::store::orgs::Also;
@@ -47,12 +47,12 @@ pub struct CourseView {
 
 impl From<&Course> for CourseView {
     fn from(c: &Course) -> Self {
-        let mut teacher_ids = c.teacher_ids.clone();
+        let mut teacher_ids: Vec<String> = c.teacher_ids.iter().map(UserId::to_string).collect();
         teacher_ids.sort();
-        let mut linked_group_ids = c.linked_group_ids.clone();
+        let mut linked_group_ids: Vec<String> = c.linked_group_ids.iter().map(GroupId::to_string).collect();
         linked_group_ids.sort();
         CourseView {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             name: c.name.clone(),
             description: c.description.clone(),
             teacher_ids,
@@ -71,7 +71,7 @@ fn course_answer(status: http::StatusCode, c: &Course) -> Result<ApiResponse, Ap
 /// The caller, the course of the path (404 when there is none) and any further items, in
 /// one round trip.
 async fn caller_and_course(ctx: &Ctx, req: &ApiRequest, also: &[Also]) -> Result<(Caller, Course, Read), ApiError> {
-    let id = id_param(req, "course")?;
+    let id: CourseId = req.path("id")?;
     let mut wanted = vec![Also::Course(id.clone())];
     wanted.extend_from_slice(also);
     let (caller, mut read) = member_and(ctx, req, &wanted).await?;
@@ -89,8 +89,9 @@ fn require_runs(caller: &Caller, c: &Course, action: &'static str) -> Result<(),
     }
 }
 
-fn parse_teachers(raw: &[String]) -> Result<Vec<String>, ApiError> {
-    user_ids(raw, "teacher_ids", MAX_TEACHERS, "teachers")
+fn parse_teachers(raw: &[String]) -> Result<Vec<UserId>, ApiError> {
+    let ids = user_ids(raw, "teacher_ids", MAX_TEACHERS, "teachers")?;
+    Ok(ids.iter().filter_map(|t| UserId::parse(t)).collect())
 }
 
 fn summary(c: &Course) -> serde_json::Value {
@@ -125,7 +126,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let teacher_ids = parse_teachers(&body.teacher_ids)?;
     let now = Timestamp::now();
     let course = Course {
-        id: new_id(),
+        id: CourseId::new(),
         org_id: caller.org.id.clone(),
         name: named.name,
         description: named.description,
@@ -154,7 +155,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let page = req.page_query()?;
     if mine(&req)? {
         let me = &caller.member;
-        let mut ids: Vec<String> = me.course_ids.iter().chain(&me.teaching_course_ids).cloned().collect();
+        let mut ids: Vec<CourseId> = me.course_ids.iter().chain(&me.teaching_course_ids).cloned().collect();
         ids.sort();
         ids.dedup();
         let (ids, next) = page.slice(ids)?;
@@ -237,7 +238,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Err(e) => return Err(group_error(e)),
     }
     // Teachers who joined the course join its linked groups as their teachers.
-    let joined: Vec<String> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).cloned().collect();
+    let joined: Vec<UserId> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).cloned().collect();
     if !joined.is_empty() && !new.linked_group_ids.is_empty() {
         for group in ctx.store().groups_by_id(&caller.org.id, &new.linked_group_ids).await? {
             seat_teachers(&ctx, &caller, &new, &group, &joined).await?;
@@ -267,7 +268,7 @@ pub async fn students(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "see the students of a course you do not teach")?;
     let page = req.page_query()?;
-    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Course, &course.id, &page).await?)
+    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceIn::Course(&course.id), &page).await?)
 }
 
 /// Enrolls members of the organization holding the student role in a course, up to 100 at
@@ -294,7 +295,7 @@ pub async fn remove_student(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Ap
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "remove students from a course you do not teach")?;
     let audit = caller.audit("course.student_remove", "course", &course.id).before(json!({"user_id": user}));
-    ctx.store().remove_place(PlaceKind::Course, &caller.org.id, &course.id, &user, &audit).await?;
+    ctx.store().remove_place(&caller.org.id, PlaceIn::Course(&course.id), &user, &audit).await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -323,12 +324,12 @@ async fn chosen(
     let ids: Vec<UserId> = match (students, user_ids) {
         (Students::None, None) => Vec::new(),
         (Students::All, None) => {
-            ctx.store().all_places(org, PlaceKind::Course, &course.id).await?.into_iter().map(|p| p.user_id).collect()
+            ctx.store().all_places(org, PlaceIn::Course(&course.id)).await?.into_iter().map(|p| p.user_id).collect()
         }
         (Students::Selected, Some(raw)) => {
             let raw = user_list(raw).map_err(|m| ApiError::validation("user_ids", m))?;
             let ids: Vec<UserId> = raw.iter().filter_map(|u| UserId::parse(u)).collect();
-            let places = ctx.store().places_of(org, PlaceKind::Course, &course.id, &ids).await?;
+            let places = ctx.store().places_of(org, PlaceIn::Course(&course.id), &ids).await?;
             if let Some(stranger) = raw.iter().find(|u| !places.iter().any(|p| p.user_id.as_str() == u.as_str())) {
                 return Err(ApiError::validation("user_ids", format!("{stranger} is not a student of this course")));
             }
@@ -340,7 +341,7 @@ async fn chosen(
         (_, Some(_)) => return Err(ApiError::validation("user_ids", "only with \"students\": \"selected\"")),
     };
     // The course's teachers come too (as the group's teachers): one read for all.
-    let teacher_ids: Vec<UserId> = course.teacher_ids.iter().filter_map(|t| UserId::parse(t)).collect();
+    let teacher_ids: Vec<UserId> = course.teacher_ids.clone();
     let mut all: Vec<UserId> = ids.iter().chain(&teacher_ids).cloned().collect();
     all.sort();
     all.dedup();
@@ -390,7 +391,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     let now = Timestamp::now();
     let mut group = Group {
-        id: new_id(),
+        id: GroupId::new(),
         org_id: caller.org.id.clone(),
         name: named.name,
         description: named.description,
@@ -445,7 +446,7 @@ pub struct LinkGroup {
               (status = 409, description = "`group_already_linked` (to another course) or `too_many_linked_groups`")))]
 pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<LinkGroup, ApiError> = req.json();
-    let group_id = body.as_ref().ok().and_then(|b| resource_id(&b.group_id));
+    let group_id = body.as_ref().ok().and_then(|b| GroupId::parse(&b.group_id));
     let also: Vec<Also> = group_id.iter().map(|g| Also::Group(g.clone())).collect();
     let (caller, course, mut read) = caller_and_course(&ctx, &req, &also).await?;
     require_runs(&caller, &course, "link groups to a course you do not teach")?;
@@ -482,13 +483,12 @@ async fn seat_teachers(
     caller: &Caller,
     course: &Course,
     group: &Group,
-    teachers: &[String],
+    teachers: &[UserId],
 ) -> Result<Vec<(UserId, Added)>, ApiError> {
-    let ids: Vec<UserId> = teachers.iter().filter_map(|t| UserId::parse(t)).collect();
-    if ids.is_empty() {
+    if teachers.is_empty() {
         return Ok(Vec::new());
     }
-    let members = ctx.store().memberships(&caller.org.id, &ids).await?;
+    let members = ctx.store().memberships(&caller.org.id, teachers).await?;
     add_people(ctx, caller.into(), Container::TeachersOf(group, course), members).await
 }
 
@@ -498,7 +498,7 @@ async fn seat_teachers(
            ("group" = String, Path, description = "group ID")),
     responses((status = 204, description = "Unlinked")))]
 pub async fn unlink_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let group = resource_id(req.path_param("group")?).ok_or(ApiError::NotFound("linked group"))?;
+    let group = GroupId::parse(req.path_param("group")?).ok_or(ApiError::NotFound("linked group"))?;
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "unlink groups from a course you do not teach")?;
     let audit = caller.audit("course.group_unlink", "course", &course.id).before(json!({"group_id": group}));

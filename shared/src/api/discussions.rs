@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{id_param, in_group, path_id, Caller};
+use super::common::access::{in_group, path_id, Caller};
 use super::common::grants::field_errors;
 use super::common::placing::may_enter;
-use crate::domain::{Group, OutboxEvent, Post, PostKind, PostRefusal, PostText, Timestamp};
+use crate::domain::{Group, GroupId, OutboxEvent, Post, PostKind, PostRefusal, PostText, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
 use crate::store::orgs::{Also, Read};
@@ -251,11 +251,11 @@ fn answer<V: Serialize>(status: http::StatusCode, p: &Post, view: fn(&Post) -> V
 /// The caller in the group of the path, with the post `id` of `kind` (404 when there is
 /// none), in one round trip.
 async fn caller_and_post(ctx: &Ctx, req: &ApiRequest, kind: PostKind) -> Result<(Caller, Group, Post), ApiError> {
-    let group = id_param(req, "group")?;
+    let group: GroupId = req.path("id")?;
     let (thread, id) = (thread_of(req, kind)?, post_id(req, kind)?);
-    let also = Also::Post(kind, group.clone(), thread.clone(), id.clone());
+    let also = Also::Post(kind, group.to_string(), thread.clone(), id.clone());
     let (caller, group, mut read) = in_group(ctx, req, &group, &[also]).await?;
-    let post = read.post(kind, &group.id, thread.as_deref(), &id)?.ok_or(not_found(kind))?;
+    let post = read.post(kind, group.id.as_str(), thread.as_deref(), &id)?.ok_or(not_found(kind))?;
     Ok((caller, group, post))
 }
 
@@ -273,13 +273,15 @@ async fn list_posts<V: Serialize>(
     kind: PostKind,
     view: fn(&Post) -> V,
 ) -> Result<ApiResponse, ApiError> {
-    let group = id_param(&req, "group")?;
+    let group: GroupId = req.path("id")?;
     let thread = thread_of(&req, kind)?;
-    let also: Vec<Also> = thread.iter().map(|t| Also::Post(PostKind::Thread, group.clone(), None, t.clone())).collect();
+    let also: Vec<Also> =
+        thread.iter().map(|t| Also::Post(PostKind::Thread, group.to_string(), None, t.clone())).collect();
     let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
-    the_thread(&mut read, &group.id, &thread)?;
+    the_thread(&mut read, group.id.as_str(), &thread)?;
     let page = req.page_query()?;
-    let (posts, next) = ctx.store().posts_page(kind, &caller.org.id, &group.id, thread.as_deref(), &page).await?;
+    let (posts, next) =
+        ctx.store().posts_page(kind, &caller.org.id, group.id.as_str(), thread.as_deref(), &page).await?;
     ApiResponse::ok(&Page::new(posts.iter().map(view).collect(), next))
 }
 
@@ -289,14 +291,15 @@ async fn create_post<V: Serialize>(
     kind: PostKind,
     view: fn(&Post) -> V,
 ) -> Result<ApiResponse, ApiError> {
-    let group = id_param(&req, "group")?;
+    let group: GroupId = req.path("id")?;
     let thread = thread_of(&req, kind)?;
-    let also: Vec<Also> = thread.iter().map(|t| Also::Post(PostKind::Thread, group.clone(), None, t.clone())).collect();
+    let also: Vec<Also> =
+        thread.iter().map(|t| Also::Post(PostKind::Thread, group.to_string(), None, t.clone())).collect();
     let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
     if kind == PostKind::Announcement && !caller.is_admin() && !caller.member.teaches_group(&group.id) {
         return Err(ApiError::Forbidden("post announcements: the group's teachers and the admins do"));
     }
-    if the_thread(&mut read, &group.id, &thread)?.is_some_and(|t| t.deleted()) {
+    if the_thread(&mut read, group.id.as_str(), &thread)?.is_some_and(|t| t.deleted()) {
         return Err(post_deleted());
     }
     let text = if kind.titled() {
@@ -308,11 +311,11 @@ async fn create_post<V: Serialize>(
     }
     .map_err(field_errors)?;
     let author = (&caller.member.user_id, caller.member.name.as_str());
-    let post = Post::new(&caller.org.id, &group.id, thread, text, author, Timestamp::now());
+    let post = Post::new(&caller.org.id, group.id.as_str(), thread, text, author, Timestamp::now());
     let event = (kind == PostKind::Announcement).then(|| OutboxEvent::AnnouncementPosted {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),
-        group_id: group.id.clone(),
+        group_id: group.id.to_string(),
         group_name: group.name.clone(),
         announcement_id: post.id.clone(),
         title: post.title.clone(),

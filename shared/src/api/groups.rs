@@ -6,14 +6,13 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{id_param, member, member_and, user_param, Caller};
+use super::common::access::{member, member_and, user_param, Caller};
 use super::common::placing::{
     add_by_ids, group_answer, group_error, group_people, group_summary, may_enter, mine, naming, sees_members,
     AddGroupMembers, Container, PlaceResults, PlaceView,
 };
 use super::common::views::GroupView;
-use crate::domain::groups::new_id;
-use crate::domain::{Group, GroupRole, Patch, PlaceKind, Timestamp, UserId};
+use crate::domain::{Group, GroupId, GroupRole, Patch, PlaceIn, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::files::FileError;
@@ -23,7 +22,7 @@ use crate::Ctx;
 
 /// The caller and the group of the path (404 when there is none), in one round trip.
 async fn caller_and_group(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Group), ApiError> {
-    let id = id_param(req, "group")?;
+    let id: GroupId = req.path("id")?;
     let (caller, mut read) = member_and(ctx, req, &[Also::Group(id.clone())]).await?;
     let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
     Ok((caller, group))
@@ -54,7 +53,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let naming = naming(&body.name, body.description.as_deref())?;
     let now = Timestamp::now();
     let group = Group {
-        id: new_id(),
+        id: GroupId::new(),
         org_id: caller.org.id.clone(),
         name: naming.name,
         description: naming.description,
@@ -157,7 +156,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (caller, group) = caller_and_group(&ctx, &req).await?;
     caller.require_admin("delete groups")?;
     // Files first: a deletion cut off half-way is finished by the same request again.
-    for file in ctx.store().group_files(&caller.org.id, &group.id).await? {
+    for file in ctx.store().group_files(&caller.org.id, group.id.as_str()).await? {
         match ctx.store().delete_file(&file, &caller.member.user_id, None).await {
             Ok(()) | Err(FileError::Gone) => {}
             Err(e) => return Err(e.into()),
@@ -183,7 +182,7 @@ pub async fn members(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
         return Err(ApiError::Forbidden("see the members of a group you are not in"));
     }
     let page = req.page_query()?;
-    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceKind::Group, &group.id, &page).await?)
+    ApiResponse::ok(&PlaceView::page(&ctx, &caller.org.id, PlaceIn::Group(&group.id), &page).await?)
 }
 
 /// Adds members of the organization to a group, up to 100 at once (admins and the group's
@@ -218,7 +217,7 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
         return Err(ApiError::Forbidden("remove members from a group you do not teach"));
     }
     let audit = caller.audit("group.member_remove", "group", &group.id).before(json!({"user_id": user}));
-    ctx.store().remove_place(PlaceKind::Group, &caller.org.id, &group.id, &user, &audit).await?;
+    ctx.store().remove_place(&caller.org.id, PlaceIn::Group(&group.id), &user, &audit).await?;
     Ok(ApiResponse::no_content())
 }
 
@@ -280,7 +279,7 @@ pub async fn patch_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
         }
     }
     let (places, members) = tokio::try_join!(
-        ctx.store().places_of(&caller.org.id, PlaceKind::Group, &group.id, std::slice::from_ref(&user)),
+        ctx.store().places_of(&caller.org.id, PlaceIn::Group(&group.id), std::slice::from_ref(&user)),
         ctx.store().memberships(&caller.org.id, std::slice::from_ref(&user)),
     )?;
     match (places.first(), members.first()) {

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::resource_id;
 use super::common::access::{caller_id, id_param, identity, member, Caller};
 use super::common::errors::invitation_error;
 use super::common::grants::{check_grants, journal_roles, named_classes};
@@ -16,7 +15,9 @@ use super::common::retry;
 use super::common::views::extended;
 use super::common::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
-use crate::domain::{Actor, AuditEntry, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{
+    Actor, AuditEntry, GroupId, GroupRole, InvitationId, ProfileChanges, Role, RoleGrant, Timestamp, UserId,
+};
 use crate::domain::{
     Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId, RosterPerson,
 };
@@ -162,8 +163,8 @@ async fn invitation_role(
     let group = match &body.group_id {
         None => None,
         Some(g) => {
-            let group = match resource_id(g) {
-                Some(id) => ctx.store().group(&caller.org.id, id.as_str()).await?,
+            let group = match GroupId::parse(g) {
+                Some(id) => ctx.store().group(&caller.org.id, &id).await?,
                 None => None,
             };
             let group = group.ok_or_else(|| ApiError::validation("group_id", "no such group in this organization"))?;
@@ -552,13 +553,20 @@ async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &s
 /// deleted meanwhile): a step after their membership, as any add to a group, on the
 /// condition that the invitation is accepted and names the group.
 async fn join_group(ctx: &Ctx, m: &Membership, group: &str, invitation: &str) -> Result<(), ApiError> {
-    let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, group))?;
+    let Some(group) = GroupId::parse(group) else {
+        return Ok(());
+    };
+    let Some(invitation) = InvitationId::parse(invitation) else {
+        return Ok(());
+    };
+    let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, &group))?;
     let (Some(org), Some(group)) = (org, group) else {
         return Ok(());
     };
     let acting = Acting { org: &org, actor: m };
     let role = GroupRole::of(m);
-    add_people(ctx, acting, Container::Invited(&group, invitation, role), vec![m.clone()]).await?;
+    add_people(ctx, acting, Container::Invited { group: &group, invitation: &invitation, role }, vec![m.clone()])
+        .await?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use super::common::grants::{check_grants, roster_match};
 use super::common::placing::{add_people, Container};
 use super::common::views::JoinRequestView;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
-use crate::domain::{OutboxEvent, RoleGrant, UserId};
+use crate::domain::{GroupId, OutboxEvent, RoleGrant, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::join_requests::{Decision, RequestError};
@@ -267,6 +267,9 @@ async fn as_journal_record(
 /// or the group is gone): a step after their membership, as any add to a group.
 async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &str, m: &Membership) -> Result<(), ApiError> {
     let Some(group) = ctx.store().link(&caller.org.id, link).await?.and_then(|l| l.group_id) else {
+        return Ok(());
+    };
+    let Some(group) = GroupId::parse(&group) else {
         return Ok(());
     };
     let Some(group) = ctx.store().group(&caller.org.id, &group).await? else {

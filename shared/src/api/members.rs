@@ -16,7 +16,7 @@ use super::common::retry::{self, Attempt};
 use super::common::views::MemberView;
 use crate::domain::search::NameQuery;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
-use crate::domain::{PlaceKind, UserId};
+use crate::domain::{CourseId, GroupId, PlaceKind, PlaceOf, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
@@ -147,12 +147,12 @@ async fn add_member(ctx: &Ctx, caller: &Caller, m: &Membership) -> Result<(), Ap
 
 /// Whether the caller may add members to the group (and so look for the people it
 /// lacks): admins and the group's teachers (the rule of `placing::may_enter`).
-fn may_add_to_group(caller: &Caller, group_id: &str) -> bool {
+fn may_add_to_group(caller: &Caller, group_id: &GroupId) -> bool {
     caller.is_admin() || caller.member.teaches_group(group_id)
 }
 
 /// `?group=` or `?course=` (one of them): the places to list.
-fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiError> {
+fn place_filter(req: &ApiRequest) -> Result<Option<PlaceOf>, ApiError> {
     let given = [("group", PlaceKind::Group), ("course", PlaceKind::Course), ("class", PlaceKind::Group)]
         .iter()
         .filter(|(name, _)| req.query_param(name).is_some())
@@ -166,10 +166,10 @@ fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiErro
         }
     }
     if let Some(g) = req.query_param("group") {
-        return Ok(Some((PlaceKind::Group, resource_id(g).ok_or(ApiError::NotFound("group"))?)));
+        return Ok(Some(PlaceOf::Group(GroupId::parse(g).ok_or(ApiError::NotFound("group"))?)));
     }
     if let Some(c) = req.query_param("course") {
-        return Ok(Some((PlaceKind::Course, resource_id(c).ok_or(ApiError::NotFound("course"))?)));
+        return Ok(Some(PlaceOf::Course(CourseId::parse(c).ok_or(ApiError::NotFound("course"))?)));
     }
     Ok(None)
 }
@@ -188,7 +188,7 @@ fn role_param(req: &ApiRequest) -> Result<Option<Role>, ApiError> {
 struct Filters {
     role: Option<Role>,
     class: Option<Class>,
-    not_in_group: Option<String>,
+    not_in_group: Option<GroupId>,
     query: Option<NameQuery>,
 }
 
@@ -211,7 +211,7 @@ impl Filters {
         };
         let not_in_group = match req.query_param("not_in_group") {
             Some(id) => {
-                let id = resource_id(id).ok_or(ApiError::NotFound("group"))?;
+                let id = GroupId::parse(id).ok_or(ApiError::NotFound("group"))?;
                 read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
                 Some(id)
             }
@@ -221,7 +221,7 @@ impl Filters {
             if class.as_ref().is_some_and(|c| !caller.teaches(c)) {
                 return Err(ApiError::Forbidden("list the members of a class you do not teach"));
             }
-            if not_in_group.as_deref().is_some_and(|g| !may_add_to_group(caller, g)) {
+            if not_in_group.as_ref().is_some_and(|g| !may_add_to_group(caller, g)) {
                 return Err(ApiError::Forbidden("look for people to add to a group you may not add members to"));
             }
             if class.is_none() && not_in_group.is_none() {
@@ -275,31 +275,31 @@ async fn class_members(
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let place = place_filter(&req)?;
     let mut also: Vec<Also> = match &place {
-        Some((PlaceKind::Group, id)) => vec![Also::Group(id.clone())],
-        Some((PlaceKind::Course, id)) => vec![Also::Course(id.clone())],
+        Some(PlaceOf::Group(id)) => vec![Also::Group(id.clone())],
+        Some(PlaceOf::Course(id)) => vec![Also::Course(id.clone())],
         None => Vec::new(),
     };
     also.extend(req.query_param("class").and_then(resource_id).map(Also::Class));
-    also.extend(req.query_param("not_in_group").and_then(resource_id).map(Also::Group));
+    also.extend(req.query_param("not_in_group").and_then(GroupId::parse).map(Also::Group));
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     let page = req.page_query()?;
-    if let Some((kind, id)) = place {
+    if let Some(place) = place {
         let role = role_param(&req)?;
-        match kind {
-            PlaceKind::Group => {
-                let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
+        match &place {
+            PlaceOf::Group(id) => {
+                let group = read.group(id)?.ok_or(ApiError::NotFound("group"))?;
                 if !sees_members(&caller, &group) {
                     return Err(ApiError::Forbidden("list the members of a group you are not in"));
                 }
             }
-            PlaceKind::Course => {
-                let course = read.course(&id)?.ok_or(ApiError::NotFound("course"))?;
+            PlaceOf::Course(id) => {
+                let course = read.course(id)?.ok_or(ApiError::NotFound("course"))?;
                 if !runs(&caller, &course) {
                     return Err(ApiError::Forbidden("list the students of a course you do not teach"));
                 }
             }
         }
-        let (mut members, next) = PlaceView::members(&ctx, &caller.org.id, kind, &id, &page).await?;
+        let (mut members, next) = PlaceView::members(&ctx, &caller.org.id, place.place_in(), &page).await?;
         if let Some(role) = role {
             members.retain(|m| m.has_role(role));
         }
@@ -315,7 +315,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             ctx.store().search_members(org, query, caller.is_admin(), &page, keep).await?
         }
         (None, Some(class)) => return ApiResponse::ok(&class_members(&ctx, &caller, class, &filters, &page).await?),
-        (None, None) => ctx.store().members(org, filters.role, filters.not_in_group.as_deref(), &page).await?,
+        (None, None) => ctx.store().members(org, filters.role, filters.not_in_group.as_ref(), &page).await?,
     };
     ApiResponse::ok(&Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next))
 }
@@ -469,7 +469,7 @@ async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: &str) -
 /// The member's groups and courses that still exist (read in one round trip, none when
 /// they have no places).
 async fn existing_places(ctx: &Ctx, m: &Membership) -> Result<Existing, ApiError> {
-    let courses: Vec<String> =
+    let courses: Vec<CourseId> =
         m.course_ids.iter().chain(&m.teaching_course_ids).cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let (groups, courses) = ctx.store().existing(&m.org_id, &m.group_ids, &courses).await?;
     Ok(Existing { groups, courses })

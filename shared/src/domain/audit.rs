@@ -36,7 +36,7 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry without values; add them with [`AuditEntry::before`] and
     /// [`AuditEntry::after`].
-    pub fn new(org: &OrgId, actor: &Actor, action: &str, target_type: &str, target_id: &str) -> Self {
+    pub fn new(org: &OrgId, actor: &Actor, action: &str, target_type: &str, target_id: impl AsRef<str>) -> Self {
         let at = Timestamp::now();
         let id =
             ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
@@ -48,7 +48,7 @@ impl AuditEntry {
             actor_name: actor.name.clone(),
             action: action.into(),
             target_type: target_type.into(),
-            target_id: target_id.into(),
+            target_id: target_id.as_ref().to_string(),
             before: None,
             after: None,
             by_admin: false,

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{text, OrgId, Timestamp, UserId};
+use super::{text, CourseId, GroupId, OrgId, Timestamp, UserId};
 
 /// The longest group or course name.
 pub const MAX_NAME: usize = 200;
@@ -20,14 +20,14 @@ pub const MAX_LINKED_GROUPS: usize = 50;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Group {
-    pub id: String,
+    pub id: GroupId,
     pub org_id: OrgId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The course it is linked to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     #[serde(default)]
     pub member_count: u64,
     /// Bumped by edits of its own fields (the ETag); adding people leaves it.
@@ -38,15 +38,15 @@ pub struct Group {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Course {
-    pub id: String,
+    pub id: CourseId,
     pub org_id: OrgId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub teacher_ids: Vec<String>,
+    pub teacher_ids: Vec<UserId>,
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub linked_group_ids: Vec<String>,
+    pub linked_group_ids: Vec<GroupId>,
     #[serde(default)]
     pub student_count: u64,
     pub version: u64,
@@ -56,7 +56,7 @@ pub struct Course {
 
 impl Course {
     pub fn has_teacher(&self, user: &UserId) -> bool {
-        self.teacher_ids.iter().any(|t| t == user.as_str())
+        self.teacher_ids.contains(user)
     }
 }
 
@@ -93,6 +93,46 @@ impl GroupRole {
         match self {
             GroupRole::Teacher => "teacher",
             GroupRole::Student => "student",
+        }
+    }
+}
+
+/// A group or a course, as what people have places in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceIn<'a> {
+    Group(&'a GroupId),
+    Course(&'a CourseId),
+}
+
+impl PlaceIn<'_> {
+    pub fn kind(&self) -> PlaceKind {
+        match self {
+            PlaceIn::Group(_) => PlaceKind::Group,
+            PlaceIn::Course(_) => PlaceKind::Course,
+        }
+    }
+
+    /// The group's or course's ID as its items hold it.
+    pub fn id(&self) -> &str {
+        match self {
+            PlaceIn::Group(g) => g.as_str(),
+            PlaceIn::Course(c) => c.as_str(),
+        }
+    }
+}
+
+/// A group's or a course's ID, owned (a filter naming one, say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceOf {
+    Group(GroupId),
+    Course(CourseId),
+}
+
+impl PlaceOf {
+    pub fn place_in(&self) -> PlaceIn<'_> {
+        match self {
+            PlaceOf::Group(g) => PlaceIn::Group(g),
+            PlaceOf::Course(c) => PlaceIn::Course(c),
         }
     }
 }

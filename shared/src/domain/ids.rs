@@ -70,6 +70,18 @@ macro_rules! entity_ids {
                 &self.0
             }
         }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl From<&$name> for String {
+            fn from(id: &$name) -> String {
+                id.0.clone()
+            }
+        }
     )*};
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::classes::Roster;
-use super::{OrgId, Role, RoleGrant, Timestamp, UserId};
+use super::{CourseId, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
 
 /// How a person became a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -40,16 +40,16 @@ pub struct Membership {
     pub class_history: Vec<String>,
     /// The groups they belong to (each also a place item of the group).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub group_ids: Vec<String>,
+    pub group_ids: Vec<GroupId>,
     /// The groups they teach (of `group_ids`: their place there has the teacher role).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub teaching_group_ids: Vec<String>,
+    pub teaching_group_ids: Vec<GroupId>,
     /// The courses they study (each also a place item of the course).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub course_ids: Vec<String>,
+    pub course_ids: Vec<CourseId>,
     /// The courses they teach (each course lists them in `teacher_ids`).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
-    pub teaching_course_ids: Vec<String>,
+    pub teaching_course_ids: Vec<CourseId>,
     /// Threads and replies they wrote in groups (kept as they post, for the statistics).
     #[serde(default)]
     pub post_count: u64,
@@ -105,8 +105,8 @@ impl Membership {
 
     /// Whether they are a teacher of group `group`: in it as a teacher, while they hold
     /// the teacher role in the organization.
-    pub fn teaches_group(&self, group: &str) -> bool {
-        self.has_role(Role::Teacher) && self.teaching_group_ids.iter().any(|g| g == group)
+    pub fn teaches_group(&self, group: &GroupId) -> bool {
+        self.has_role(Role::Teacher) && self.teaching_group_ids.contains(group)
     }
 
     /// Teachers and staff can be admins (R1.3).

@@ -20,7 +20,7 @@ use super::{Enrollment, FileError, RosterClass, RosterFile, RosterUser, Row, Sta
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
-use crate::domain::{Org, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::domain::{CourseId, Org, OutboxEvent, RosterPerson, Timestamp, UserId};
 use crate::page::PageQuery;
 use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
 use crate::store::roster::{ClassLink, EnrollmentRecord, RosterInvite, RowWriteError, Stored};
@@ -342,8 +342,8 @@ impl<'a> Applier<'a> {
         let org = &self.org.id;
         if c.status == Status::ToBeDeleted {
             let Some(link) = link else { return Ok(Outcome::Unchanged) };
-            if let Some(course) = &link.record.course_id {
-                if let Some(course) = store.course(org, course).await? {
+            if let Some(course) = link.record.course_id.as_deref().and_then(CourseId::parse) {
+                if let Some(course) = store.course(org, &course).await? {
                     let audit = AuditEntry::new(org, &self.actor, "course.delete", "course", &course.id);
                     match store.delete_course(&course, &audit).await {
                         Ok(()) | Err(crate::store::groups::GroupError::NotFound) => {}
@@ -438,8 +438,8 @@ impl<'a> Applier<'a> {
         let store = self.ctx.store();
         let org = &self.org.id;
         let name: String = c.title.trim().chars().take(200).collect();
-        let existing = match link.and_then(|l| l.record.course_id.as_deref()) {
-            Some(id) => store.course(org, id).await?,
+        let existing = match link.and_then(|l| l.record.course_id.as_deref()).and_then(CourseId::parse) {
+            Some(id) => store.course(org, &id).await?,
             None => None,
         };
         let now = Timestamp::now();
@@ -450,13 +450,13 @@ impl<'a> Applier<'a> {
                     class_id: String::new(),
                     year,
                     scheduled: true,
-                    course_id: Some(old.id.clone()),
+                    course_id: Some(old.id.to_string()),
                 };
                 store.rename_journal_course(&old, &name, &link, fp, &self.seen).await.map(|_| Outcome::Updated)
             }
             None => {
                 let course = Course {
-                    id: ulid::Ulid::new().to_string().to_lowercase(),
+                    id: CourseId::new(),
                     org_id: org.clone(),
                     name,
                     description: None,
@@ -472,7 +472,7 @@ impl<'a> Applier<'a> {
                     class_id: String::new(),
                     year,
                     scheduled: true,
-                    course_id: Some(course.id.clone()),
+                    course_id: Some(course.id.to_string()),
                 };
                 store.create_journal_course(&course, &link, fp, &self.seen).await.map(|_| Outcome::Created)
             }

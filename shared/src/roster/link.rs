@@ -10,7 +10,7 @@ use crate::domain::audit::Actor;
 use crate::domain::{
     AuditEntry, Course, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User,
 };
-use crate::domain::{Role, RoleGrant, UserId};
+use crate::domain::{CourseId, PlaceIn, Role, RoleGrant, UserId};
 use crate::store::groups::{AddRecord, Entry, GroupError};
 use crate::store::members::{Existing, MemberError};
 use crate::store::roster::RecordJoinError;
@@ -190,7 +190,7 @@ pub async fn leave(ctx: &Ctx, org: &Org, m: &Membership, by: &Actor) -> Result<(
     } else {
         ctx.store().classes_by_id(&org.id, &ids).await?.into_iter().map(|c| c.id).collect()
     };
-    let courses: Vec<String> =
+    let courses: Vec<CourseId> =
         m.course_ids.iter().chain(&m.teaching_course_ids).cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let (groups, courses) = ctx.store().existing(&org.id, &m.group_ids, &courses).await?;
     let audit =
@@ -231,6 +231,10 @@ async fn lead_classes(ctx: &Ctx, org: &Org, p: &RosterPerson, user: &UserId, by:
 async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: &Actor) -> Result<(), StoreError> {
     let (studies, teaches) = p.courses();
     let store = ctx.store();
+    let (studies, teaches): (Vec<CourseId>, Vec<CourseId>) = (
+        studies.iter().filter_map(|c| CourseId::parse(c)).collect(),
+        teaches.iter().filter_map(|c| CourseId::parse(c)).collect(),
+    );
     for id in studies.iter().filter(|c| !m.course_ids.contains(c)) {
         let audit = |users: &[UserId]| {
             AuditEntry::new(&org.id, by, "course.students_add", "course", id)
@@ -238,7 +242,10 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
         };
         let event = |_: &[UserId]| None;
         let record = AddRecord { audit: &audit, event: &event };
-        match store.add_places(Entry::Enrol, &org.id, id, std::slice::from_ref(m), &by.id, &record).await {
+        match store
+            .add_places(Entry::Enrol, &org.id, PlaceIn::Course(id), std::slice::from_ref(m), &by.id, &record)
+            .await
+        {
             Ok(_) => {}
             Err(GroupError::Store(e)) => return Err(e),
             Err(_) => {}
@@ -250,7 +257,7 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
             continue;
         }
         let mut new = course.clone();
-        new.teacher_ids.push(m.user_id.to_string());
+        new.teacher_ids.push(m.user_id.clone());
         new.version = course.version + 1;
         new.updated_at = Timestamp::now();
         let audit = AuditEntry::new(&org.id, by, "course.update", "course", id)
@@ -290,7 +297,7 @@ async fn seat_in_linked_groups(
             Some(OutboxEvent::AddedToGroup {
                 org_id: org.id.clone(),
                 org_name: org.name.clone(),
-                group_id: group.id.clone(),
+                group_id: group.id.to_string(),
                 group_name: group.name.clone(),
                 user_ids: users.to_vec(),
                 by: by.name.clone(),

@@ -13,13 +13,14 @@ use super::places::{
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, Course, Group, GroupRole, Membership, OrgId, PlaceKind, Timestamp, UserId};
+use crate::domain::{
+    AuditEntry, Course, CourseId, Group, GroupId, GroupRole, Membership, OrgId, PlaceIn, PlaceKind, Timestamp, UserId,
+};
 use crate::page::{Cursor, PageQuery};
 
 /// A teacher starts (`true`, needing the teacher role) or stops teaching a course, on
 /// their membership.
-fn teach(tx: &mut Tx, org: &OrgId, course: &str, teacher: &str, starts: bool) -> Result<usize, StoreError> {
-    let user = UserId::parse(teacher).ok_or_else(|| StoreError::Other(format!("not a user ID: {teacher}")))?;
+fn teach(tx: &mut Tx, org: &OrgId, course: &CourseId, teacher: &UserId, starts: bool) -> Result<usize, StoreError> {
     let expr = if starts {
         let cond = teacher_condition();
         let mut e = mirror("teaching_course_ids", "ADD", course);
@@ -29,15 +30,15 @@ fn teach(tx: &mut Tx, org: &OrgId, course: &str, teacher: &str, starts: bool) ->
     } else {
         mirror("teaching_course_ids", "DELETE", course).when("attribute_exists(pk)")
     };
-    tx.update(member_key(org, &user), expr)
+    tx.update(member_key(org, teacher), expr)
 }
 
 impl Store {
-    pub async fn course(&self, org: &OrgId, id: &str) -> Result<Option<Course>, StoreError> {
+    pub async fn course(&self, org: &OrgId, id: &CourseId) -> Result<Option<Course>, StoreError> {
         self.get(course_key(org, id)).await
     }
 
-    pub async fn courses_by_id(&self, org: &OrgId, ids: &[String]) -> Result<Vec<Course>, StoreError> {
+    pub async fn courses_by_id(&self, org: &OrgId, ids: &[CourseId]) -> Result<Vec<Course>, StoreError> {
         self.batch_get_as(ids.iter().map(|id| course_key(org, id)).collect()).await
     }
 
@@ -67,15 +68,15 @@ impl Store {
     /// their memberships.
     pub async fn update_course(&self, old: &Course, new: &Course, audit: &AuditEntry) -> Result<(), GroupError> {
         let mut tx = Tx::new(&self.table);
-        let added: Vec<&String> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).collect();
-        let removed: Vec<&String> = old.teacher_ids.iter().filter(|t| !new.teacher_ids.contains(t)).collect();
+        let added: Vec<&UserId> = new.teacher_ids.iter().filter(|t| !old.teacher_ids.contains(t)).collect();
+        let removed: Vec<&UserId> = old.teacher_ids.iter().filter(|t| !new.teacher_ids.contains(t)).collect();
         let (sets, removes): (&[&str], &[&str]) =
             if new.teacher_ids.is_empty() { (&[], &["teacher_ids"]) } else { (&["teacher_ids = :teachers"], &[]) };
         let mut expr = naming_update(&new.name, new.description.as_deref(), new.version, new.updated_at, sets, removes)
             .when("attribute_exists(pk) AND version = :read")
             .value(":read", n(old.version));
         if !new.teacher_ids.is_empty() {
-            expr = expr.value(":teachers", AttributeValue::Ss(new.teacher_ids.clone()));
+            expr = expr.value(":teachers", AttributeValue::Ss(new.teacher_ids.iter().map(|t| t.to_string()).collect()));
         }
         let mut meanings = vec![(tx.update(course_key(&old.org_id, &old.id), expr)?, GroupError::Changed)];
         for t in added {
@@ -105,7 +106,7 @@ impl Store {
         }
         add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await?;
-        self.clear_places(&c.org_id, PlaceKind::Course, &c.id).await?;
+        self.clear_places(&c.org_id, PlaceIn::Course(&c.id)).await?;
         Ok(())
     }
 
@@ -116,13 +117,13 @@ impl Store {
     pub async fn seat_teachers(
         &self,
         org: &OrgId,
-        course: &str,
-        group: &str,
+        course: &CourseId,
+        group: &GroupId,
         teachers: &[Membership],
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Vec<(UserId, Added)>, GroupError> {
-        let added = self.add_places(Entry::Teaching(course), org, group, teachers, by, record).await?;
+        let added = self.add_places(Entry::Teaching(course), org, PlaceIn::Group(group), teachers, by, record).await?;
         for (user, outcome) in &added {
             if *outcome == Added::AlreadyIn {
                 self.promote(org, course, group, user).await?;
@@ -134,13 +135,13 @@ impl Store {
     /// A course's teacher who is in a linked group as a student becomes its teacher: they
     /// still teach the course (holding the teacher role) and the group is still linked.
     /// Nothing happens otherwise.
-    async fn promote(&self, org: &OrgId, course: &str, group: &str, user: &UserId) -> Result<(), StoreError> {
+    async fn promote(&self, org: &OrgId, course: &CourseId, group: &GroupId, user: &UserId) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
         let expr = Expr::update("SET #role = :role")
             .when("attribute_exists(pk)")
             .name("#role", "role")
             .value(":role", s(GroupRole::Teacher.name()));
-        tx.update(place_key(PlaceKind::Group, org, group, user), expr)?;
+        tx.update(place_key(PlaceKind::Group, org, group.as_str(), user), expr)?;
         let teaches = Expr::condition("attribute_exists(pk) AND contains(teaching_course_ids, :course)")
             .value(":course", s(course));
         let update = and(and(mirror("teaching_group_ids", "ADD", group), teaches), holds_teacher_role());
@@ -186,7 +187,7 @@ impl Store {
     }
 
     /// Unlinks a group from its course: the group and its people stay.
-    pub async fn unlink_group(&self, course: &Course, group: &str, audit: &AuditEntry) -> Result<(), GroupError> {
+    pub async fn unlink_group(&self, course: &Course, group: &GroupId, audit: &AuditEntry) -> Result<(), GroupError> {
         let mut tx = Tx::new(&self.table);
         let expr = Expr::update("REMOVE course_id SET updated_at = :now")
             .when("attribute_exists(pk) AND course_id = :c")

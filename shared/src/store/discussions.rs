@@ -3,14 +3,14 @@
 //! ID (= time) order. Every write is conditional on the writer still being allowed to
 //! write in the group, and counts the post on their membership.
 
-use super::items::{group_key, post_item, post_key};
+use super::items::{container_key, post_item, post_key};
 use super::keys::*;
 use super::pieces::{add_audit, add_event, count_within, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::discussions::ANNOUNCEMENT_MAILS_PER_HOUR;
-use crate::domain::{AuditEntry, OrgId, OutboxEvent, Post, PostKind, Timestamp, UserId};
+use crate::domain::{AuditEntry, OrgId, OutboxEvent, PlaceKind, Post, PostKind, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Why a change to a post was refused.
@@ -61,7 +61,10 @@ impl Store {
                 PostKind::Thread | PostKind::Reply => (InGroup::Member, "post_count"),
             };
             let access = in_group(&mut tx, &p.org_id, &p.author_id, &p.group_id, need, Some(counter))?;
-            let group = tx.check(group_key(&p.org_id, &p.group_id), Expr::condition("attribute_exists(pk)"))?;
+            let group = tx.check(
+                container_key(PlaceKind::Group, &p.org_id, &p.group_id),
+                Expr::condition("attribute_exists(pk)"),
+            )?;
             let mut meanings = vec![(access, PostError::NoAccess), (group, PostError::GroupGone)];
             if let Some(thread) = p.thread_id.as_deref() {
                 let expr =

@@ -5,14 +5,14 @@
 //! the file's), deleted or expired (released). A member's uploads under way are counted
 //! on an item of their own, bounded as the bytes are, in the same transactions.
 
-use super::items::{file_item, file_key, group_key, org_key};
+use super::items::{container_key, file_item, file_key, org_key};
 use super::keys::*;
 use super::pieces::{add_audit, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::files::{MAX_OPEN_UPLOADS, ORG_QUOTA, UPLOAD_LIFETIME};
-use crate::domain::{AuditEntry, FileStatus, GroupFile, OrgId, Timestamp, UserId};
+use crate::domain::{AuditEntry, FileStatus, GroupFile, OrgId, PlaceKind, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Why a change to a file was refused.
@@ -102,7 +102,8 @@ impl Store {
             .value(":max", n(MAX_OPEN_UPLOADS));
         let open = tx.update(open_uploads_key(&f.org_id, &f.uploaded_by), open)?;
         let access = in_group(&mut tx, &f.org_id, &f.uploaded_by, &f.group_id, InGroup::Member, None)?;
-        let group = tx.check(group_key(&f.org_id, &f.group_id), Expr::condition("attribute_exists(pk)"))?;
+        let group =
+            tx.check(container_key(PlaceKind::Group, &f.org_id, &f.group_id), Expr::condition("attribute_exists(pk)"))?;
         tx.run_expecting(
             self,
             vec![
@@ -144,7 +145,10 @@ impl Store {
             InGroup::Member,
             Some("file_count"),
         )?;
-        let group = tx.check(group_key(&upload.org_id, &upload.group_id), Expr::condition("attribute_exists(pk)"))?;
+        let group = tx.check(
+            container_key(PlaceKind::Group, &upload.org_id, &upload.group_id),
+            Expr::condition("attribute_exists(pk)"),
+        )?;
         let mut meanings = vec![(gone, FileError::Gone), (access, FileError::NoAccess), (group, FileError::GroupGone)];
         if let Some(room) = room {
             meanings.push((room, FileError::QuotaExceeded));

@@ -14,16 +14,16 @@ pub use super::places::{teacher_or_admin, AddRecord, Added, Entry, GroupError, A
 use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Tx};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, Group, GroupRole, OrgId, Place, PlaceKind, UserId};
+use crate::domain::{AuditEntry, CourseId, Group, GroupId, GroupRole, OrgId, Place, PlaceIn, PlaceKind, UserId};
 use crate::page::{Cursor, PageQuery};
 
 impl Store {
-    pub async fn group(&self, org: &OrgId, id: &str) -> Result<Option<Group>, StoreError> {
+    pub async fn group(&self, org: &OrgId, id: &GroupId) -> Result<Option<Group>, StoreError> {
         self.get(group_key(org, id)).await
     }
 
     /// Groups by ID (missing ones left out).
-    pub async fn groups_by_id(&self, org: &OrgId, ids: &[String]) -> Result<Vec<Group>, StoreError> {
+    pub async fn groups_by_id(&self, org: &OrgId, ids: &[GroupId]) -> Result<Vec<Group>, StoreError> {
         self.batch_get_as(ids.iter().map(|id| group_key(org, id)).collect()).await
     }
 
@@ -31,9 +31,9 @@ impl Store {
     pub async fn existing(
         &self,
         org: &OrgId,
-        groups: &[String],
-        courses: &[String],
-    ) -> Result<(BTreeSet<String>, BTreeSet<String>), StoreError> {
+        groups: &[GroupId],
+        courses: &[CourseId],
+    ) -> Result<(BTreeSet<GroupId>, BTreeSet<CourseId>), StoreError> {
         let mut keys: Vec<_> = groups.iter().map(|g| group_key(org, g)).collect();
         keys.extend(courses.iter().map(|c| course_key(org, c)));
         let (mut found_groups, mut found_courses) = (BTreeSet::new(), BTreeSet::new());
@@ -42,10 +42,10 @@ impl Store {
         }
         for item in self.batch_get(keys).await? {
             let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-            if let Some(id) = sk.strip_prefix(GROUP_PREFIX) {
-                found_groups.insert(id.to_string());
-            } else if let Some(id) = sk.strip_prefix(COURSE_PREFIX) {
-                found_courses.insert(id.to_string());
+            if let Some(id) = sk.strip_prefix(GROUP_PREFIX).and_then(GroupId::parse) {
+                found_groups.insert(id);
+            } else if let Some(id) = sk.strip_prefix(COURSE_PREFIX).and_then(CourseId::parse) {
+                found_courses.insert(id);
             }
         }
         Ok((found_groups, found_courses))
@@ -99,7 +99,7 @@ impl Store {
         }
         add_audit(&mut tx, audit)?;
         tx.run_expecting(self, meanings).await?;
-        self.clear_places(&g.org_id, PlaceKind::Group, &g.id).await?;
+        self.clear_places(&g.org_id, PlaceIn::Group(&g.id)).await?;
         Ok(())
     }
 
@@ -110,7 +110,7 @@ impl Store {
     pub async fn set_group_role(
         &self,
         org: &OrgId,
-        group: &str,
+        group: &GroupId,
         user: &UserId,
         role: GroupRole,
         audit: &AuditEntry,
@@ -124,7 +124,7 @@ impl Store {
             .when("attribute_exists(pk)")
             .name("#role", "role")
             .value(":role", s(role.name()));
-        let placed = tx.update(place_key(PlaceKind::Group, org, group, user), expr)?;
+        let placed = tx.update(place_key(PlaceKind::Group, org, group.as_str(), user), expr)?;
         let op = if role == GroupRole::Teacher { "ADD" } else { "DELETE" };
         let mut update = mirror("teaching_group_ids", op, group).when("attribute_exists(pk)");
         if role == GroupRole::Teacher {
@@ -153,7 +153,7 @@ impl Store {
     pub async fn set_muted(
         &self,
         org: &OrgId,
-        group: &str,
+        group: &GroupId,
         user: &UserId,
         muted: bool,
     ) -> Result<Option<Place>, StoreError> {
@@ -166,7 +166,7 @@ impl Store {
             .db
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(place_key(PlaceKind::Group, org, group, user)))
+            .set_key(Some(place_key(PlaceKind::Group, org, group.as_str(), user)))
             .set_update_expression(expr.update)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values((!expr.values.is_empty()).then_some(expr.values))

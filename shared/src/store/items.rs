@@ -11,8 +11,9 @@ use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
 use crate::domain::search::{name_tokens, normalize};
 use crate::domain::{
-    AuditEntry, Class, Course, Group, GroupFile, Invitation, InviteLink, JoinRequest, JoinRequestStatus, Membership,
-    Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant, Timestamp, UserId,
+    AuditEntry, Class, Course, CourseId, Group, GroupFile, GroupId, Invitation, InviteLink, JoinRequest,
+    JoinRequestStatus, Membership, Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant,
+    Timestamp, UserId,
 };
 
 /// An entity from its item.
@@ -363,7 +364,7 @@ pub fn idempotency_key(pk: &str) -> Item {
 
 // Groups, courses and the places of people in them.
 
-pub fn group_key(org: &OrgId, id: &str) -> Item {
+pub fn group_key(org: &OrgId, id: &GroupId) -> Item {
     key(org_pk(org), group_sk(id))
 }
 
@@ -373,7 +374,7 @@ pub fn group_item(g: &Group) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-pub fn course_key(org: &OrgId, id: &str) -> Item {
+pub fn course_key(org: &OrgId, id: &CourseId) -> Item {
     key(org_pk(org), course_sk(id))
 }
 
@@ -383,11 +384,11 @@ pub fn course_item(c: &Course) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-/// The group or course a place is in.
+/// The group or course a place is in (`of` its ID, as a place and a membership hold it).
 pub fn container_key(kind: PlaceKind, org: &OrgId, of: &str) -> Item {
     match kind {
-        PlaceKind::Group => group_key(org, of),
-        PlaceKind::Course => course_key(org, of),
+        PlaceKind::Group => key(org_pk(org), format!("{GROUP_PREFIX}{of}")),
+        PlaceKind::Course => key(org_pk(org), format!("{COURSE_PREFIX}{of}")),
     }
 }
 
@@ -418,8 +419,8 @@ pub fn place_item(kind: PlaceKind, p: &Place) -> Result<Item, StoreError> {
 }
 
 /// A string set of one value (for `ADD` and `DELETE` on a set).
-pub fn one_of(v: &str) -> AttributeValue {
-    AttributeValue::Ss(vec![v.to_string()])
+pub fn one_of(v: impl AsRef<str>) -> AttributeValue {
+    AttributeValue::Ss(vec![v.as_ref().to_string()])
 }
 
 // What is inside a group: posts and files.

@@ -1,7 +1,7 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
-use crate::domain::{FileStatus, OrgId, PlaceKind, PostKind, Roster, UserId};
+use crate::domain::{CourseId, FileStatus, GroupId, OrgId, PlaceKind, PostKind, Roster, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -309,7 +309,7 @@ pub fn join_requests_pk(org: &OrgId) -> String {
     format!("{JOINREQS_PREFIX}{org}")
 }
 
-pub fn group_sk(id: &str) -> String {
+pub fn group_sk(id: &GroupId) -> String {
     format!("{GROUP_PREFIX}{id}")
 }
 
@@ -374,7 +374,7 @@ pub fn export_slot_sk(user: &UserId, slot: u32) -> String {
     format!("{EXPORTSLOT_PREFIX}{user}#{slot}")
 }
 
-pub fn course_sk(id: &str) -> String {
+pub fn course_sk(id: &CourseId) -> String {
     format!("{COURSE_PREFIX}{id}")
 }
 

@@ -21,7 +21,8 @@ use super::tx::{b, key_of, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
 use crate::domain::search::NameQuery;
 use crate::domain::{
-    AuditEntry, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
+    AuditEntry, CourseId, GroupId, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp,
+    UserId,
 };
 use crate::page::{Cursor, PageQuery};
 
@@ -29,8 +30,8 @@ use crate::page::{Cursor, PageQuery};
 /// to leave; its leftovers are cleared by its deletion).
 #[derive(Debug, Default)]
 pub struct Existing {
-    pub groups: BTreeSet<String>,
-    pub courses: BTreeSet<String>,
+    pub groups: BTreeSet<GroupId>,
+    pub courses: BTreeSet<CourseId>,
 }
 
 impl Existing {
@@ -48,9 +49,9 @@ impl Existing {
 /// A place a leaving member gives up.
 #[derive(Debug, Clone)]
 enum LeftPlace {
-    Group(String),
-    Course(String),
-    Teaching(String),
+    Group(GroupId),
+    Course(CourseId),
+    Teaching(CourseId),
 }
 
 impl LeftPlace {
@@ -64,17 +65,17 @@ impl LeftPlace {
     /// The membership's set that lists it, and its ID.
     fn mirror(&self) -> (&'static str, &str) {
         match self {
-            LeftPlace::Group(g) => ("group_ids", g),
-            LeftPlace::Course(c) => ("course_ids", c),
-            LeftPlace::Teaching(c) => ("teaching_course_ids", c),
+            LeftPlace::Group(g) => ("group_ids", g.as_str()),
+            LeftPlace::Course(c) => ("course_ids", c.as_str()),
+            LeftPlace::Teaching(c) => ("teaching_course_ids", c.as_str()),
         }
     }
 
     /// Adds the actions that give it up (but the membership's own update).
     fn add_to(&self, tx: &mut Tx, org: &OrgId, user: &UserId) -> Result<Vec<usize>, StoreError> {
         let (kind, of) = match self {
-            LeftPlace::Group(g) => (PlaceKind::Group, g),
-            LeftPlace::Course(c) => (PlaceKind::Course, c),
+            LeftPlace::Group(g) => (PlaceKind::Group, g.as_str()),
+            LeftPlace::Course(c) => (PlaceKind::Course, c.as_str()),
             LeftPlace::Teaching(c) => {
                 let expr = Expr::update("DELETE teacher_ids :u")
                     .when("attribute_exists(pk)")
@@ -407,7 +408,7 @@ impl Store {
         &self,
         org: &OrgId,
         role: Option<Role>,
-        not_in_group: Option<&str>,
+        not_in_group: Option<&GroupId>,
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), StoreError> {
         let mut q = KeyQuery::table(org_pk(org)).prefix(MEMBER_PREFIX);

@@ -20,7 +20,7 @@ use crate::domain::{
     AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
     OrgProfile, Phone, Post, PostKind, Timestamp,
 };
-use crate::domain::{Role, User, UserId, Website};
+use crate::domain::{CourseId, GroupId, Role, User, UserId, Website};
 
 /// An item to read along with the membership check: of the organization's partition, or
 /// a person's profile.
@@ -30,8 +30,8 @@ pub enum Also {
     Class(String),
     JoinRequest(String),
     User(UserId),
-    Group(String),
-    Course(String),
+    Group(GroupId),
+    Course(CourseId),
     /// A post of a group: its kind, group, thread (for a reply) and ID.
     Post(PostKind, String, Option<String>, String),
     /// A file of a group: ready or an upload, its group and ID.
@@ -107,12 +107,12 @@ impl Read {
         self.take(user_key(user))
     }
 
-    pub fn group(&mut self, id: &str) -> Result<Option<Group>, StoreError> {
+    pub fn group(&mut self, id: &GroupId) -> Result<Option<Group>, StoreError> {
         let key = group_key(self.org()?, id);
         self.take(key)
     }
 
-    pub fn course(&mut self, id: &str) -> Result<Option<Course>, StoreError> {
+    pub fn course(&mut self, id: &CourseId) -> Result<Option<Course>, StoreError> {
         let key = course_key(self.org()?, id);
         self.take(key)
     }

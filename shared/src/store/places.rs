@@ -15,7 +15,10 @@ use super::pieces::{add_audit, add_event};
 use super::read::KeyQuery;
 use super::tx::{b, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
-use crate::domain::{AuditEntry, GroupRole, Membership, OrgId, OutboxEvent, Place, PlaceKind, Role, Timestamp, UserId};
+use crate::domain::{
+    AuditEntry, CourseId, GroupId, GroupRole, InvitationId, Membership, OrgId, OutboxEvent, Place, PlaceIn, PlaceKind,
+    Role, Timestamp, UserId,
+};
 use crate::page::{Cursor, PageQuery};
 
 /// People added in one transaction: two actions each, with the container's count, the
@@ -34,7 +37,7 @@ pub enum GroupError {
     /// The course has as many linked groups as it may.
     TooManyLinked,
     /// A teacher named is not a member holding the teacher role.
-    NotATeacher(String),
+    NotATeacher(UserId),
     /// The person has no place there.
     NoPlace,
     /// The actor may not put people into this group, or link it (see [`Entry`]).
@@ -77,22 +80,22 @@ pub enum Entry<'a> {
     /// teaching it, holding the teacher role): the group is still linked to the course and
     /// each person is still its student. Only a course's students go into the course's
     /// group this way, so it opens no one else's group.
-    FromCourse(&'a str),
+    FromCourse(&'a CourseId),
     /// A teacher of course `0` into a group linked to it, as its teacher: the group is
     /// still linked to the course and each person still teaches it. Whoever linked the
     /// group or named the teacher had the right; the link and the course are the right.
-    Teaching(&'a str),
-    /// The person's own acceptance of email invitation `0`, which names the group: the
-    /// invitation accepted, and nobody but the actor added; in role `1` (what the
-    /// invitation offers).
-    Invited(&'a str, GroupRole),
+    Teaching(&'a CourseId),
+    /// The person's own acceptance of an email invitation, which names the group: the
+    /// invitation accepted, and nobody but the actor added; in the role the invitation
+    /// offers.
+    Invited { invitation: &'a InvitationId, role: GroupRole },
 }
 
 impl Entry<'_> {
     pub fn kind(&self) -> PlaceKind {
         match self {
             Entry::Enrol => PlaceKind::Course,
-            Entry::ByMember(_) | Entry::FromCourse(_) | Entry::Teaching(_) | Entry::Invited(..) => PlaceKind::Group,
+            Entry::ByMember(_) | Entry::FromCourse(_) | Entry::Teaching(_) | Entry::Invited { .. } => PlaceKind::Group,
         }
     }
 
@@ -103,7 +106,7 @@ impl Entry<'_> {
             Entry::ByMember(role) => Some(role.unwrap_or_else(|| GroupRole::of(m))),
             Entry::FromCourse(_) => Some(GroupRole::Student),
             Entry::Teaching(_) => Some(GroupRole::Teacher),
-            Entry::Invited(_, role) => Some(*role),
+            Entry::Invited { role, .. } => Some(*role),
         }
     }
 }
@@ -111,7 +114,7 @@ impl Entry<'_> {
 /// The condition on the actor's membership that lets them act on a group as an admin or
 /// as a teacher of group `group` (when given) who teaches course `course` (when given),
 /// holding the teacher role. An actor acting as an admin must still be one.
-pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str>) -> Expr {
+pub fn teacher_or_admin(by_admin: bool, group: Option<&GroupId>, course: Option<&CourseId>) -> Expr {
     let admin = Expr::condition("admin = :true").value(":true", b(true));
     if by_admin {
         return admin;
@@ -130,14 +133,15 @@ pub fn teacher_or_admin(by_admin: bool, group: Option<&str>, course: Option<&str
 }
 
 /// The actor's condition of an add by `entry` to `of`, if the actor's membership has one.
-fn actor_condition(entry: Entry<'_>, by_admin: bool, of: &str) -> Option<Expr> {
-    match entry {
-        Entry::ByMember(_) => Some(teacher_or_admin(by_admin, Some(of), None)),
-        Entry::FromCourse(course) => Some(teacher_or_admin(by_admin, None, Some(course))),
+fn actor_condition(entry: Entry<'_>, by_admin: bool, of: PlaceIn<'_>) -> Option<Expr> {
+    match (entry, of) {
+        (Entry::ByMember(_), PlaceIn::Group(group)) => Some(teacher_or_admin(by_admin, Some(group), None)),
+        (Entry::ByMember(_), PlaceIn::Course(_)) => None,
+        (Entry::FromCourse(course), _) => Some(teacher_or_admin(by_admin, None, Some(course))),
         // A course's teachers and admins enrol (the route checks; a journal import enrols
         // as the journal says), an invitee's right is the invitation, and a course's
         // teacher's the course.
-        Entry::Enrol | Entry::Invited(..) | Entry::Teaching(_) => None,
+        (Entry::Enrol | Entry::Invited { .. } | Entry::Teaching(_), _) => None,
     }
 }
 
@@ -166,7 +170,7 @@ pub(super) fn teacher_condition() -> Expr {
 
 /// The update of a membership's set of places: `ADD` or `DELETE` one value, the version
 /// bumped so that a removal working from an earlier read sees the change.
-pub(super) fn mirror(set_attr: &str, op: &str, value: &str) -> Expr {
+pub(super) fn mirror(set_attr: &str, op: &str, value: impl AsRef<str>) -> Expr {
     Expr::update(format!("{op} #set :v SET version = version + :one"))
         .name("#set", set_attr)
         .value(":v", one_of(value))
@@ -175,7 +179,7 @@ pub(super) fn mirror(set_attr: &str, op: &str, value: &str) -> Expr {
 
 /// The mirror of a place in a group on the membership: in `group_ids`, and for a teacher
 /// also in `teaching_group_ids` (`op` `ADD` or `DELETE`; deleting takes both).
-pub(super) fn group_mirror(op: &str, group: &str, role: Option<GroupRole>) -> Expr {
+pub(super) fn group_mirror(op: &str, group: impl AsRef<str>, role: Option<GroupRole>) -> Expr {
     if op == "DELETE" || role == Some(GroupRole::Teacher) {
         Expr::update(format!("{op} group_ids :v, teaching_group_ids :v SET version = version + :one"))
             .value(":v", one_of(group))
@@ -191,7 +195,12 @@ pub(super) fn holds_teacher_role() -> Expr {
 }
 
 /// Adds a group to a course's linked groups, within the limit.
-pub(super) fn link_on_course(tx: &mut Tx, org: &OrgId, course: &str, group: &str) -> Result<usize, StoreError> {
+pub(super) fn link_on_course(
+    tx: &mut Tx,
+    org: &OrgId,
+    course: &CourseId,
+    group: &GroupId,
+) -> Result<usize, StoreError> {
     let expr = Expr::update("ADD linked_group_ids :g")
         .when("attribute_exists(pk) AND (attribute_not_exists(linked_group_ids) OR size(linked_group_ids) < :max)")
         .value(":g", one_of(group))
@@ -237,15 +246,16 @@ impl Store {
     pub async fn places_page(
         &self,
         org: &OrgId,
-        kind: PlaceKind,
-        of: &str,
+        place_in: PlaceIn<'_>,
         page: &PageQuery,
     ) -> Result<(Vec<Place>, Option<Cursor>), StoreError> {
+        let (kind, of) = (place_in.kind(), place_in.id());
         self.query_page(&KeyQuery::table(org_pk(org)).prefix(places_prefix(kind, of)), page).await
     }
 
     /// Every place in a group or course (the students of a course at this moment).
-    pub async fn all_places(&self, org: &OrgId, kind: PlaceKind, of: &str) -> Result<Vec<Place>, StoreError> {
+    pub async fn all_places(&self, org: &OrgId, place_in: PlaceIn<'_>) -> Result<Vec<Place>, StoreError> {
+        let (kind, of) = (place_in.kind(), place_in.id());
         self.query_all(&KeyQuery::table(org_pk(org)).prefix(places_prefix(kind, of))).await
     }
 
@@ -253,19 +263,20 @@ impl Store {
     pub async fn places_of(
         &self,
         org: &OrgId,
-        kind: PlaceKind,
-        of: &str,
+        place_in: PlaceIn<'_>,
         users: &[UserId],
     ) -> Result<Vec<Place>, StoreError> {
+        let (kind, of) = (place_in.kind(), place_in.id());
         self.batch_get_as(users.iter().map(|u| place_key(kind, org, of, u)).collect()).await
     }
 
     /// Takes the places of a deleted group or course off its people's memberships and
     /// deletes them. Each step stands alone: one interrupted leaves only places of
     /// something that no longer exists, which nothing reads.
-    pub(super) async fn clear_places(&self, org: &OrgId, kind: PlaceKind, of: &str) -> Result<(), StoreError> {
+    pub(super) async fn clear_places(&self, org: &OrgId, place_in: PlaceIn<'_>) -> Result<(), StoreError> {
+        let (kind, of) = (place_in.kind(), place_in.id());
         use futures::stream::{self, StreamExt, TryStreamExt};
-        let places = self.all_places(org, kind, of).await?;
+        let places = self.all_places(org, place_in).await?;
         let updates: Vec<_> = places
             .iter()
             .map(|p| {
@@ -309,12 +320,12 @@ impl Store {
         &self,
         entry: Entry<'_>,
         org: &OrgId,
-        of: &str,
+        place_in: PlaceIn<'_>,
         people: &[Membership],
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Vec<(UserId, Added)>, GroupError> {
-        if let Entry::Invited(..) = entry {
+        if let Entry::Invited { .. } = entry {
             // An acceptance puts in the one who accepted, nobody else.
             if people.iter().any(|m| &m.user_id != by) {
                 return Err(GroupError::NotAllowed);
@@ -327,7 +338,7 @@ impl Store {
                 if todo.is_empty() {
                     break;
                 }
-                match self.add_batch(entry, org, of, &todo, by, record).await? {
+                match self.add_batch(entry, org, place_in, &todo, by, record).await? {
                     None => {
                         out.extend(todo.iter().map(|m| (m.user_id.clone(), Added::Added)));
                         todo.clear();
@@ -353,16 +364,17 @@ impl Store {
         &self,
         entry: Entry<'_>,
         org: &OrgId,
-        of: &str,
+        place_in: PlaceIn<'_>,
         people: &[&Membership],
         by: &UserId,
         record: &AddRecord<'_>,
     ) -> Result<Option<HashMap<UserId, Added>>, GroupError> {
+        let of = place_in.id();
         let kind = entry.kind();
         let now = Timestamp::now();
         let users: Vec<UserId> = people.iter().map(|m| m.user_id.clone()).collect();
         let audit = (record.audit)(&users);
-        let mut actor = actor_condition(entry, audit.by_admin, of);
+        let mut actor = actor_condition(entry, audit.by_admin, place_in);
         let mut tx = Tx::new(&self.table);
         let mut at: Vec<(usize, UserId, Added)> = Vec::new();
         // The action that checks the actor's right (their own mirror when they are among
@@ -403,7 +415,7 @@ impl Store {
                     let teaches = Expr::condition("contains(teaching_course_ids, :course)").value(":course", s(course));
                     update = and(update, teaches);
                 }
-                Entry::ByMember(_) | Entry::Invited(..) => {}
+                Entry::ByMember(_) | Entry::Invited { .. } => {}
             }
             let may = if &m.user_id == by { actor.take() } else { None };
             let checks_right = may.is_some();
@@ -420,12 +432,12 @@ impl Store {
         if let Some(may) = actor {
             right = Some(tx.check(member_key(org, by), may)?);
         }
-        if let Entry::Invited(invitation, _) = entry {
+        if let Entry::Invited { invitation, .. } = entry {
             let offer = Expr::condition("#status = :accepted AND group_id = :group")
                 .name("#status", "status")
                 .value(":accepted", s("accepted"))
                 .value(":group", s(of));
-            right = Some(tx.check(invitation_key(org, invitation), offer)?);
+            right = Some(tx.check(invitation_key(org, invitation.as_str()), offer)?);
         }
         let mut counter = Expr::update("SET #count = #count + :k")
             .when("attribute_exists(pk)")
@@ -462,7 +474,7 @@ impl Store {
                 match entry {
                     Entry::Enrol => self.no_one_but(org, &refused, Role::Student).await?,
                     // Named teachers of the group: each holds the teacher role.
-                    Entry::ByMember(_) | Entry::Invited(..) => {
+                    Entry::ByMember(_) | Entry::Invited { .. } => {
                         let teachers: HashMap<UserId, Added> = refused
                             .iter()
                             .filter(|(u, _)| {
@@ -503,12 +515,12 @@ impl Store {
     /// checked in the transaction); a course's teachers are checked by the route.
     pub async fn remove_place(
         &self,
-        kind: PlaceKind,
         org: &OrgId,
-        of: &str,
+        place_in: PlaceIn<'_>,
         user: &UserId,
         audit: &AuditEntry,
     ) -> Result<(), GroupError> {
+        let (kind, of) = (place_in.kind(), place_in.id());
         let teacher = UserId::parse(&audit.actor_id).filter(|_| !audit.by_admin && kind == PlaceKind::Group);
         if teacher.as_ref() == Some(user) {
             return Err(GroupError::NotAllowed);
@@ -533,7 +545,10 @@ impl Store {
         let container = tx.update(container_key(kind, org, of), counter)?;
         let mut right = None;
         if let Some(actor) = &teacher {
-            right = Some(tx.check(member_key(org, actor), teacher_or_admin(false, Some(of), None))?);
+            let PlaceIn::Group(group) = place_in else {
+                return Err(GroupError::NotAllowed);
+            };
+            right = Some(tx.check(member_key(org, actor), teacher_or_admin(false, Some(group), None))?);
         }
         add_audit(&mut tx, audit)?;
         match tx.run(self).await {
@@ -556,20 +571,21 @@ mod tests {
 
     #[test]
     fn the_right_to_enter_a_group_is_an_admin_or_a_teacher_in_it() {
+        let (g1, c1) = (GroupId::new(), CourseId::new());
         // Acting as an admin: still one.
-        let admin = teacher_or_admin(true, Some("g1"), Some("c1"));
+        let admin = teacher_or_admin(true, Some(&g1), Some(&c1));
         assert_eq!(admin.condition.as_deref(), Some("admin = :true"));
         assert_eq!(admin.values.len(), 1);
-        let teacher = teacher_or_admin(false, Some("g1"), None);
+        let teacher = teacher_or_admin(false, Some(&g1), None);
         assert_eq!(
             teacher.condition.as_deref(),
             Some("admin = :true OR (contains(role_names, :teacher) AND contains(teaching_group_ids, :in_group))")
         );
-        assert_eq!(teacher.values[":in_group"], s("g1"));
+        assert_eq!(teacher.values[":in_group"], s(&g1));
         assert_eq!(teacher.values[":teacher"], s("teacher"));
-        let both = teacher_or_admin(false, Some("g1"), Some("c1"));
+        let both = teacher_or_admin(false, Some(&g1), Some(&c1));
         assert!(both.condition.as_deref().unwrap().ends_with("AND contains(teaching_course_ids, :taught))"));
-        assert_eq!(both.values[":taught"], s("c1"));
+        assert_eq!(both.values[":taught"], s(&c1));
         // Joined to an update's own condition, with the values of both.
         let update = mirror("group_ids", "ADD", "g1").when("attribute_exists(pk)");
         let joined = and(update, teacher);
@@ -585,27 +601,29 @@ mod tests {
 
     #[test]
     fn each_entry_puts_people_in_its_own_kind_of_place() {
+        let (g1, c1, i1) = (GroupId::new(), CourseId::new(), InvitationId::new());
         assert_eq!(Entry::Enrol.kind(), PlaceKind::Course);
         let groups = [
             Entry::ByMember(None),
-            Entry::FromCourse("c1"),
-            Entry::Teaching("c1"),
-            Entry::Invited("i1", GroupRole::Student),
+            Entry::FromCourse(&c1),
+            Entry::Teaching(&c1),
+            Entry::Invited { invitation: &i1, role: GroupRole::Student },
         ];
         for e in groups {
             assert_eq!(e.kind(), PlaceKind::Group);
         }
-        assert!(actor_condition(Entry::Enrol, false, "c1").is_none());
-        assert!(actor_condition(Entry::Invited("i1", GroupRole::Student), false, "g1").is_none());
+        assert!(actor_condition(Entry::Enrol, false, PlaceIn::Course(&c1)).is_none());
+        assert!(actor_condition(Entry::Invited { invitation: &i1, role: GroupRole::Student }, false, PlaceIn::Group(&g1)).is_none());
         // A course's teachers go in by the link and the course, nobody's say-so.
-        assert!(actor_condition(Entry::Teaching("c1"), false, "g1").is_none());
-        let from_course = actor_condition(Entry::FromCourse("c1"), false, "g1").unwrap();
+        assert!(actor_condition(Entry::Teaching(&c1), false, PlaceIn::Group(&g1)).is_none());
+        let from_course = actor_condition(Entry::FromCourse(&c1), false, PlaceIn::Group(&g1)).unwrap();
         assert!(!from_course.values.contains_key(":in_group"), "a new group has no one in it yet");
-        assert_eq!(from_course.values[":taught"], s("c1"));
+        assert_eq!(from_course.values[":taught"], s(&c1));
     }
 
     #[test]
     fn each_entry_gives_its_people_a_role_in_the_group() {
+        let c1 = CourseId::new();
         use crate::domain::{MembershipSource, RoleGrant};
         let org = OrgId::generate();
         let user = UserId::parse("c5a7e930-2d4b-4e1f-8a6c-9b3d7f0e1a25").unwrap();
@@ -618,8 +636,8 @@ mod tests {
         assert_eq!(Entry::ByMember(None).role_of(&teacher), Some(GroupRole::Teacher));
         assert_eq!(Entry::ByMember(None).role_of(&student), Some(GroupRole::Student));
         assert_eq!(Entry::ByMember(Some(GroupRole::Student)).role_of(&teacher), Some(GroupRole::Student));
-        assert_eq!(Entry::FromCourse("c1").role_of(&teacher), Some(GroupRole::Student));
-        assert_eq!(Entry::Teaching("c1").role_of(&teacher), Some(GroupRole::Teacher));
+        assert_eq!(Entry::FromCourse(&c1).role_of(&teacher), Some(GroupRole::Student));
+        assert_eq!(Entry::Teaching(&c1).role_of(&teacher), Some(GroupRole::Teacher));
         // A teacher's mirror is in both sets; leaving takes both.
         let add = group_mirror("ADD", "g1", Some(GroupRole::Teacher));
         assert!(add.update.as_deref().unwrap().contains("teaching_group_ids :v"));

@@ -11,7 +11,9 @@ use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
+use kabinet::domain::{
+    Actor, AuditEntry, CourseId, Group, GroupId, GroupRole, InvitationId, OrgId, PlaceIn, PlaceKind, UserId,
+};
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 
 use crate::courses::{closed_group, kept_out, threads};
@@ -688,7 +690,12 @@ async fn add_under_the_api(
         AuditEntry::new(&org, &actor, "group.members_add", "group", of).after(json!({ "user_ids": users }))
     };
     let event = |_: &[UserId]| None;
-    store.add_places(entry, &org, of, &members, &actor.id, &AddRecord { audit: &audit, event: &event }).await
+    let (group, course) = (GroupId::parse(of).unwrap(), CourseId::parse(of).unwrap());
+    let place_in = match entry.kind() {
+        PlaceKind::Group => PlaceIn::Group(&group),
+        PlaceKind::Course => PlaceIn::Course(&course),
+    };
+    store.add_places(entry, &org, place_in, &members, &actor.id, &AddRecord { audit: &audit, event: &event }).await
 }
 
 #[tokio::test]
@@ -721,22 +728,23 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
         .as_str()
         .unwrap()
         .to_string();
+    let c_id = CourseId::parse(&c).unwrap();
     admin.post(&format!("{o}/courses/{c}/students"), json!({"user_ids": [s2.sub]})).await.ok(200);
     admin.post(&format!("{o}/courses/{c}/linked-groups"), json!({"group_id": g, "students": "none"})).await.ok(200);
-    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &g, &[&t], &t).await;
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c_id), &g, &[&t], &t).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "the teacher is no student of it: {refused:?}");
-    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &g, &[&s2], &other_t).await;
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c_id), &g, &[&s2], &other_t).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "not the course's teacher: {refused:?}");
     let unlinked = new_group(&admin, &org, "Без курса").await["id"].as_str().unwrap().to_string();
-    let refused = add_under_the_api(&org, Entry::FromCourse(&c), &unlinked, &[&s2], &t).await;
+    let refused = add_under_the_api(&org, Entry::FromCourse(&c_id), &unlinked, &[&s2], &t).await;
     assert!(matches!(refused, Err(GroupError::NotFound)), "not the course's group: {refused:?}");
     // The course's teacher came in by the link (as the group's teacher), nobody else.
     let expected = roles_of(&[(&s, "student"), (&inside, "teacher"), (&s2, "student"), (&t, "teacher")]);
     assert_eq!(group_roles(&admin, &org, &g).await, expected);
     // As a course's teacher: only into a group linked to a course they teach.
-    let refused = add_under_the_api(&org, Entry::Teaching(&c), &unlinked, &[&t], &t).await;
+    let refused = add_under_the_api(&org, Entry::Teaching(&c_id), &unlinked, &[&t], &t).await;
     assert!(matches!(refused, Err(GroupError::NotFound)), "not the course's group: {refused:?}");
-    let added = add_under_the_api(&org, Entry::Teaching(&c), &g, &[&other_t], &t).await.unwrap();
+    let added = add_under_the_api(&org, Entry::Teaching(&c_id), &g, &[&other_t], &t).await.unwrap();
     assert_eq!(added, [(UserId::parse(&other_t.sub).unwrap(), Added::NotMember)], "not a teacher of the course");
     assert_eq!(group_roles(&admin, &org, &g).await, expected);
     assert_eq!(group(&admin, &org, &unlinked).await["member_count"], 0);
@@ -748,7 +756,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
         admin.post(&format!("{o}/invitations"), json!({"emails": [address], "role": student(a9), "group_id": g})).await;
     let pending = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
     let refused =
-        add_under_the_api(&org, Entry::Invited(&pending, GroupRole::Student), &g, &[&outsider], &outsider).await;
+        add_under_the_api(&org, Entry::Invited { invitation: &InvitationId::parse(&pending).unwrap(), role: GroupRole::Student }, &g, &[&outsider], &outsider).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "a pending invitation: {refused:?}");
     let invitee = User::new("Приглашённая");
     let r = admin
@@ -761,7 +769,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     invitee.post(&format!("/v1/me/invitations/{accepted}/accept"), json!({})).await.ok(200);
     assert_eq!(user_ids(admin.get(&format!("{o}/groups/{unlinked}/members")).await.ok(200)), set_of(&[&invitee]));
     for (who, by) in [(&invitee, &invitee), (&outsider, &invitee)] {
-        let refused = add_under_the_api(&org, Entry::Invited(&accepted, GroupRole::Student), &g, &[who], by).await;
+        let refused = add_under_the_api(&org, Entry::Invited { invitation: &InvitationId::parse(&accepted).unwrap(), role: GroupRole::Student }, &g, &[who], by).await;
         assert!(matches!(refused, Err(GroupError::NotAllowed)), "an invitation to another group: {refused:?}");
     }
     kept_out(&admin, &org, &g, &outsider).await;
@@ -775,15 +783,15 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     // Linking a group: a teacher of the course who is not in the group may not.
     let store = kabinet_tests::store().await;
     let org_id = OrgId::parse(&org).unwrap();
-    let course = store.course(&org_id, &c).await.unwrap().unwrap();
-    let other = store.group(&org_id, &unlinked).await.unwrap().unwrap();
+    let course = store.course(&org_id, &c_id).await.unwrap().unwrap();
+    let other = store.group(&org_id, &GroupId::parse(&unlinked).unwrap()).await.unwrap().unwrap();
     let actor = Actor { id: UserId::parse(&t.sub).unwrap(), name: t.name.clone() };
     let audit = AuditEntry::new(&org_id, &actor, "course.group_link", "course", &c);
     let refused = store.link_group(&course, &other, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     assert_eq!(group(&admin, &org, &unlinked).await["course_id"], Value::Null);
     // Making a group from a course: its teachers and admins.
-    let made = Group { id: kabinet::domain::groups::new_id(), course_id: Some(c.clone()), ..other.clone() };
+    let made = Group { id: GroupId::new(), course_id: Some(c_id.clone()), ..other.clone() };
     let actor = Actor { id: UserId::parse(&other_t.sub).unwrap(), name: other_t.name.clone() };
     let audit = AuditEntry::new(&org_id, &actor, "group.create", "group", &made.id);
     let refused = store.create_group(&made, &audit).await;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::access::resource_id;
 use crate::domain::roles::{validate_grants, MAX_CLASSES};
-use crate::domain::{Class, Org, OrgId, Role, RoleGrant, UserId};
+use crate::domain::{Class, GroupId, Org, OrgId, Role, RoleGrant, UserId};
 use crate::http::{ApiError, FieldError};
 use crate::Ctx;
 
@@ -76,7 +76,7 @@ pub fn field_errors(errors: Vec<(String, String)>) -> ApiError {
 
 /// Whether `raw` names a group of the organization.
 pub async fn group_exists(ctx: &Ctx, org: &OrgId, raw: &str) -> Result<bool, ApiError> {
-    match resource_id(raw) {
+    match GroupId::parse(raw) {
         Some(id) => Ok(ctx.store().group(org, &id).await?.is_some()),
         None => Ok(false),
     }

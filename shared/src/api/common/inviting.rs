@@ -96,7 +96,7 @@ pub async fn invite_one(
         org_id: caller.org.id.clone(),
         email: email.clone(),
         role,
-        group_id: group.map(|g| g.id.clone()),
+        group_id: group.map(|g| g.id.to_string()),
         group_name: group.map(|g| g.name.clone()),
         status: InvitationStatus::Pending,
         invited_by: caller.member.user_id.clone(),

@@ -15,7 +15,7 @@ use crate::domain::groups::user_list;
 use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
-use crate::domain::{GroupRole, Naming, Place};
+use crate::domain::{GroupRole, InvitationId, Naming, Place, PlaceIn};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::groups::{AddRecord, Added, Entry, GroupError};
@@ -33,9 +33,9 @@ pub enum Container<'a> {
     NewGroupOf(&'a Group, &'a Course),
     /// A group linked to a course: the course's teachers, as the group's teachers.
     TeachersOf(&'a Group, &'a Course),
-    /// A group an email invitation names, by the invitee's acceptance of it (the second
-    /// field: the invitation's ID), in the role it offers.
-    Invited(&'a Group, &'a str, GroupRole),
+    /// A group an email invitation names, by the invitee's acceptance of it, in the role it
+    /// offers.
+    Invited { group: &'a Group, invitation: &'a InvitationId, role: GroupRole },
     /// A course: members holding the student role.
     Course(&'a Course),
 }
@@ -45,13 +45,25 @@ impl Container<'_> {
         self.entry().kind()
     }
 
+    /// The group or course people are put in.
+    pub fn place_in(&self) -> PlaceIn<'_> {
+        match self {
+            Container::Group(g, _)
+            | Container::NewGroupOf(g, _)
+            | Container::TeachersOf(g, _)
+            | Container::Invited { group: g, .. } => PlaceIn::Group(&g.id),
+            Container::Course(c) => PlaceIn::Course(&c.id),
+        }
+    }
+
+    /// The group's or course's ID.
     pub fn id(&self) -> &str {
         match self {
             Container::Group(g, _)
             | Container::NewGroupOf(g, _)
             | Container::TeachersOf(g, _)
-            | Container::Invited(g, ..) => &g.id,
-            Container::Course(c) => &c.id,
+            | Container::Invited { group: g, .. } => g.id.as_str(),
+            Container::Course(c) => c.id.as_str(),
         }
     }
 
@@ -60,7 +72,7 @@ impl Container<'_> {
             Container::Group(g, _)
             | Container::NewGroupOf(g, _)
             | Container::TeachersOf(g, _)
-            | Container::Invited(g, ..) => Some(g),
+            | Container::Invited { group: g, .. } => Some(g),
             Container::Course(_) => None,
         }
     }
@@ -70,7 +82,7 @@ impl Container<'_> {
             Container::Group(_, role) => Entry::ByMember(*role),
             Container::NewGroupOf(_, c) => Entry::FromCourse(&c.id),
             Container::TeachersOf(_, c) => Entry::Teaching(&c.id),
-            Container::Invited(_, invitation, role) => Entry::Invited(invitation, *role),
+            Container::Invited { invitation, role, .. } => Entry::Invited { invitation, role: *role },
             Container::Course(_) => Entry::Enrol,
         }
     }
@@ -167,14 +179,9 @@ impl PlaceView {
 
     /// A page of the people in a group or course: their places, paged in the database,
     /// with their memberships (one batch read).
-    pub async fn page(
-        ctx: &Ctx,
-        org: &OrgId,
-        kind: PlaceKind,
-        of: &str,
-        page: &PageQuery,
-    ) -> Result<Page<PlaceView>, ApiError> {
-        let (places, members, next) = placed(ctx, org, kind, of, page).await?;
+    pub async fn page(ctx: &Ctx, org: &OrgId, of: PlaceIn<'_>, page: &PageQuery) -> Result<Page<PlaceView>, ApiError> {
+        let kind = of.kind();
+        let (places, members, next) = placed(ctx, org, of, page).await?;
         let items = places
             .iter()
             .filter_map(|p| {
@@ -189,11 +196,10 @@ impl PlaceView {
     pub async fn members(
         ctx: &Ctx,
         org: &OrgId,
-        kind: PlaceKind,
-        of: &str,
+        of: PlaceIn<'_>,
         page: &PageQuery,
     ) -> Result<(Vec<Membership>, Option<Cursor>), ApiError> {
-        let (_, mut members, next) = placed(ctx, org, kind, of, page).await?;
+        let (_, mut members, next) = placed(ctx, org, of, page).await?;
         members.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         Ok((members, next))
     }
@@ -203,11 +209,10 @@ impl PlaceView {
 async fn placed(
     ctx: &Ctx,
     org: &OrgId,
-    kind: PlaceKind,
-    of: &str,
+    of: PlaceIn<'_>,
     page: &PageQuery,
 ) -> Result<(Vec<Place>, Vec<Membership>, Option<Cursor>), ApiError> {
-    let (places, next) = ctx.store().places_page(org, kind, of, page).await?;
+    let (places, next) = ctx.store().places_page(org, of, page).await?;
     let ids: Vec<UserId> = places.iter().map(|p| p.user_id.clone()).collect();
     let members = ctx.store().memberships(org, &ids).await?;
     Ok((places, members, next))
@@ -226,7 +231,7 @@ impl<'a> From<&'a Caller> for Acting<'a> {
 }
 
 impl Acting<'_> {
-    fn audit(&self, action: &str, target_type: &str, target_id: &str) -> AuditEntry {
+    fn audit(&self, action: &str, target_type: &str, target_id: impl AsRef<str>) -> AuditEntry {
         let actor = crate::domain::Actor { id: self.actor.user_id.clone(), name: self.actor.name.clone() };
         AuditEntry::new(&self.org.id, &actor, action, target_type, target_id).as_admin(self.actor.admin)
     }
@@ -243,10 +248,8 @@ pub async fn add_by_ids(
 ) -> Result<PlaceResults, ApiError> {
     let ids: Vec<UserId> = raw.iter().filter_map(|u| UserId::parse(u)).collect();
     let org = &acting.org.id;
-    let (members, places) = tokio::try_join!(
-        ctx.store().memberships(org, &ids),
-        ctx.store().places_of(org, container.kind(), container.id(), &ids)
-    )?;
+    let (members, places) =
+        tokio::try_join!(ctx.store().memberships(org, &ids), ctx.store().places_of(org, container.place_in(), &ids))?;
     match container {
         Container::Course(_) => students_only(&members)?,
         Container::Group(_, Some(GroupRole::Teacher)) => teachers_only(&members)?,
@@ -354,7 +357,7 @@ pub async fn add_people(
         container.group().map(|g| OutboxEvent::AddedToGroup {
             org_id: acting.org.id.clone(),
             org_name: acting.org.name.clone(),
-            group_id: g.id.clone(),
+            group_id: g.id.to_string(),
             group_name: g.name.clone(),
             user_ids: users.to_vec(),
             by: acting.actor.name.clone(),
@@ -365,7 +368,7 @@ pub async fn add_people(
     let store = ctx.store();
     match container {
         Container::TeachersOf(g, c) => store.seat_teachers(&acting.org.id, &c.id, &g.id, &people, by, &record).await,
-        _ => store.add_places(container.entry(), &acting.org.id, container.id(), &people, by, &record).await,
+        _ => store.add_places(container.entry(), &acting.org.id, container.place_in(), &people, by, &record).await,
     }
     .map_err(group_error)
 }

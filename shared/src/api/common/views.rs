@@ -207,10 +207,10 @@ pub struct GroupView {
 impl From<&crate::domain::Group> for GroupView {
     fn from(g: &crate::domain::Group) -> Self {
         GroupView {
-            id: g.id.clone(),
+            id: g.id.to_string(),
             name: g.name.clone(),
             description: g.description.clone(),
-            course_id: g.course_id.clone(),
+            course_id: g.course_id.as_ref().map(|c| c.to_string()),
             member_count: g.member_count,
             created_at: g.created_at,
             updated_at: g.updated_at,
