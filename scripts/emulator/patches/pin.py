@@ -41,7 +41,7 @@ def problems(patch):
     return found
 
 
-def message(found, patches):
+def message(found):
     names = sorted({line.split(":", 1)[0] for line in found})
     return ("kabinet emulator: moto is not the one its patches were written against.\n"
             + "".join(f"  {line}\n" for line in found)
@@ -55,7 +55,7 @@ def require_all(patches):
     moto, and why."""
     found = [line for patch in patches for line in problems(patch)]
     if found:
-        raise MotoMismatch(message(found, patches))
+        raise MotoMismatch(message(found))
 
 
 def require(name):
