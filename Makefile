@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check apilint apilint-deps docs-assets browser-deps clean
+.PHONY: dev seed test emulator-test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check apilint apilint-deps docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -71,7 +71,7 @@ openapi:
 	@cargo run --quiet -p kabinet-local --bin kabinet-local -- openapi --write
 
 ## Every test: template lint (cfn-lint over the root and the nested stacks, sam validate
-## of the root, checkov), formatting, clippy, unit and integration tests (which start their own
+## of the root, checkov), the emulator's own tests, formatting, clippy, unit and integration tests (which start their own
 ## emulator and gateway; one of them fails when a template differs from what the route
 ## table generates, others count each stack against CloudFormation's limits as SAM
 ## translates it; one drives headless Chromium
@@ -79,6 +79,7 @@ openapi:
 ## the API lint (Spectral).
 test: venv docs-assets browser-deps
 	$(VENV)/bin/cfn-lint infra/template.yaml infra/stacks/*.yaml
+	@$(MAKE) --no-print-directory emulator-test
 	$(VENV)/bin/sam validate --lint
 	@$(MAKE) --no-print-directory checkov
 	cargo fmt --all --check
@@ -86,6 +87,11 @@ test: venv docs-assets browser-deps
 	cargo test -p kabinet -p kabinet-local -p kabinet-tests
 	$(MAKE) --no-print-directory client-check
 	$(MAKE) --no-print-directory apilint
+
+## The emulator's own tests (scripts/emulator/tests): its patch registry, the moto pin's
+## checks, and an emulator with every speed patch off answering as one with them on.
+emulator-test: venv
+	$(VENV)/bin/python -m unittest discover -s scripts/emulator/tests -t scripts
 
 ## The real-browser check's packages (tests/browser: puppeteer-core, which drives the
 ## machine's Chromium and downloads none).

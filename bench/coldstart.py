@@ -178,7 +178,7 @@ def measure(binary, env, event, warm):
 
 def start_emulator(python):
     proc = subprocess.Popen(
-        [python, os.path.join(ROOT, "scripts/emulator.py"), "--port", "0", "--parent-pid", str(os.getpid())],
+        [python, os.path.join(ROOT, "scripts/emulator"), "--port", "0", "--parent-pid", str(os.getpid())],
         stdout=subprocess.PIPE, text=True)
     for line in proc.stdout:
         if line.startswith("READY "):

@@ -1,10 +1,10 @@
 """What a DynamoDB transaction costs in the local emulator as the table grows: the p50 of a
 4-action transaction and the emulator's RSS at 200 and 20,000 items.
 
-Usage: .venv/bin/python bench/emulator_tx.py [scripts/emulator.py]
+Usage: .venv/bin/python bench/emulator_tx.py [scripts/emulator]
 """
 import subprocess, sys, time, statistics, os, boto3
-launcher = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "scripts", "emulator.py")
+launcher = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "scripts", "emulator")
 p = subprocess.Popen([sys.executable, launcher, "--port", "0", "--parent-pid", str(os.getpid())], stdout=subprocess.PIPE, text=True)
 port = next(l.split()[1] for l in p.stdout if l.startswith("READY"))
 db = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t")

@@ -4,9 +4,9 @@ translated offline by SAM's own translator (samtranslator), then created as stac
 emulator's CloudFormation (moto), nested stacks included, with the built artifacts
 uploaded to its S3, as `sam package` and `sam deploy` would.
 
-- Starts its own emulator: the project's serializing launcher (scripts/emulator.py) on a
-  free loopback port, with the changes to moto `serve_emulator` names (this script with
-  `--emulator`).
+- Starts its own emulator: the project's serializing launcher (the scripts/emulator
+  package) on a free loopback port, with the changes to moto `serve_emulator` names (this
+  script with `--emulator`).
 - Each template (the root, then every `AWS::Serverless::Application`'s, depth first) is
   translated; a nested application becomes the `AWS::CloudFormation::Stack` SAM makes of
   it, whose TemplateURL is its translated template uploaded to the emulator's S3. Each
@@ -56,7 +56,7 @@ OVERRIDES = {"Arch": "arm64"}
 # CloudFormation.
 # ---------------------------------------------------------------------------
 def serve_emulator():
-    """Runs scripts/emulator.py's server in this process after these changes to moto's
+    """Runs the scripts/emulator package's server in this process after these changes to moto's
     CloudFormation models, each a gap that would hide what a deploy creates:
     - AWS::Lambda::Function drops `Architectures` (every function would read x86_64): it
       is passed on;
@@ -98,10 +98,10 @@ def serve_emulator():
 
     LambdaFunction.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
     sys.path.insert(0, SCRIPTS)
-    import emulator
+    from emulator.__main__ import main
 
-    sys.argv = [os.path.join(SCRIPTS, "emulator.py")] + sys.argv[2:]
-    emulator.main()
+    sys.argv = [os.path.join(SCRIPTS, "emulator")] + sys.argv[2:]
+    main()
 
 
 def start_emulator():

@@ -1,4 +1,4 @@
-//! Starts the project's serializing moto launcher (`scripts/emulator.py`) from the
+//! Starts the project's serializing moto launcher (the `scripts/emulator` package) from the
 //! project's venv on a free loopback port.
 
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ impl Emulator {
             return Err(format!("{} not found: run `make venv` first", python.display()));
         }
         let mut command = Command::new(&python);
-        command.arg(root.join("scripts/emulator.py")).args([
+        command.arg(root.join("scripts/emulator")).args([
             "--host",
             "127.0.0.1",
             "--port",
