@@ -42,11 +42,11 @@ pub fn build(what: &str, target: &str) -> String {
 
 /// An emulator of the benchmark's own with the template's resources, its table named.
 pub struct Stack {
-    pub em: Emulator,
+    em: Emulator,
     pub aws: aws_config::SdkConfig,
     pub config: Config,
     pub ctx: Ctx,
-    pub db: aws_sdk_dynamodb::Client,
+    db: aws_sdk_dynamodb::Client,
 }
 
 impl Stack {
