@@ -84,7 +84,7 @@ test: venv docs-assets browser-deps
 	@$(MAKE) --no-print-directory checkov
 	cargo fmt --all --check
 	cargo clippy --quiet --workspace --all-targets -- -D warnings
-	cargo test -p kabinet -p kabinet-local -p kabinet-tests
+	cargo test -p kabinet -p kabinet-local -p kabinet-bench -p kabinet-tests
 	$(MAKE) --no-print-directory client-check
 	$(MAKE) --no-print-directory apilint
 
@@ -183,7 +183,7 @@ bench-coldstart: venv
 ## emulator's memory. ITEMS=1000,10000,100000 by default (about 20 minutes).
 ITEMS ?= 1000,10000,100000
 bench-local: venv
-	cargo run --quiet -p kabinet-local --bin kabinet-local -- bench-load --items $(ITEMS)
+	cargo run --quiet -p kabinet-bench -- load --items $(ITEMS)
 
 ## The exporter under load (issue 14): an emulator of its own holding an organization of
 ## each size in MEMBERS (teachers and staff, written straight into the table), whose
@@ -193,7 +193,7 @@ bench-local: venv
 ## takes minutes on 2 cores). The default sizes take about 10 minutes, nearly all the emulator's.
 MEMBERS ?= 1000,10000,100000
 bench-export: venv
-	cargo run --release --quiet -p kabinet-local --bin kabinet-local -- bench-export --members $(MEMBERS)
+	cargo run --release --quiet -p kabinet-bench -- export --members $(MEMBERS)
 
 ## The importer under load (issue 15): an emulator of its own; at each size in USERS a
 ## generated OneRoster 1.1 zip of that many users (students, guardians, teachers, their
@@ -206,7 +206,7 @@ bench-export: venv
 ## than 1,000 and 10,000.
 USERS ?= 1000,10000
 bench-import: venv
-	cargo run --release --quiet -p kabinet-local --bin kabinet-local -- bench-import --users $(USERS)
+	cargo run --release --quiet -p kabinet-bench -- import --users $(USERS)
 
 ## Finding members (issue 28): a school of 2,000 members written straight into the table
 ## (memberships and their search items), each search paged to its end as an admin and as

@@ -3,14 +3,10 @@
 //! functions run, checking dev ID tokens as API Gateway checks Cognito's.
 
 pub mod access;
-pub mod bench;
-pub mod bench_export;
-pub mod bench_import;
 pub mod cost;
 pub mod emulator;
 pub mod gateway;
 pub mod mail;
-pub mod measure;
 pub mod seed;
 pub mod setup;
 pub mod streams;

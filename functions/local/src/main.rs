@@ -1,27 +1,70 @@
-//! `kabinet-local`: the whole API on http://127.0.0.1:3000 with no AWS account.
-//!
-//!   kabinet-local [serve]                      start the emulator and serve the API
-//!   kabinet-local token --email E [--name N] [--sub S] [--unverified] [--hours H]
-//!                                              print a dev ID token
-//!   kabinet-local template                     regenerate infra/template.yaml and infra/stacks/
-//!   kabinet-local seed [--api URL] [--parallel N]  a demo school through a running API
-//!   kabinet-local openapi [--write]            the OpenAPI document, on stdout (or into
-//!                                              shared/assets/openapi.json, which is served)
-//!   kabinet-local bench-load [--items N,N,..]  the local stack's load benchmark
-//!   kabinet-local bench-export [--members N,N,..]  the exporter's benchmark
-//!   kabinet-local bench-import [--users N,N,..]    the importer's benchmark
+//! `kabinet-local`: the whole API on http://127.0.0.1:3000 with no AWS account, and the
+//! dev tools around it (`kabinet-local --help` lists them). The benchmarks are
+//! `kabinet-bench`'s (functions/bench).
 
+use clap::{Parser, Subcommand};
 use kabinet::config::Config;
-use kabinet_local::measure::arg;
 use kabinet_local::{emulator, setup, tokens, Emulator, Gateway};
 
-fn token(args: &[String]) {
-    let email = arg(args, "--email").unwrap_or_else(|| "admin@school.test".into());
-    let sub = arg(args, "--sub").unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
-    let name = arg(args, "--name");
-    let hours: i64 = arg(args, "--hours").and_then(|h| h.parse().ok()).unwrap_or(12);
-    let verified = !args.iter().any(|a| a == "--unverified");
-    let claims = tokens::DevClaims::new(&sub, Some(&email), name.as_deref(), verified, hours * 3600);
+#[derive(Parser)]
+#[command(
+    name = "kabinet-local",
+    about = "kabinet's API on http://127.0.0.1:3000 with no AWS account, and its dev tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the emulator (or use AWS_ENDPOINT_URL's) and serve the API (the default).
+    Serve,
+    /// Print a dev ID token.
+    Token(TokenArgs),
+    /// Regenerate infra/template.yaml and infra/stacks/ from the route table.
+    Template,
+    /// Write docs/cost.md from its inputs.
+    Cost,
+    /// The OpenAPI document, on stdout.
+    Openapi {
+        /// Write it into shared/assets/openapi.json (which is served) instead.
+        #[arg(long)]
+        write: bool,
+    },
+    /// A demo school through the API of a running `make dev`.
+    Seed {
+        /// The API's address (default: http://$KABINET_LOCAL_ADDR).
+        #[arg(long)]
+        api: Option<String>,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+    },
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    #[arg(long, default_value = "admin@school.test")]
+    email: String,
+    /// The display name.
+    #[arg(long)]
+    name: Option<String>,
+    /// The subject (default: dev-<email with - for @ and .>).
+    #[arg(long)]
+    sub: Option<String>,
+    /// An email not verified.
+    #[arg(long)]
+    unverified: bool,
+    /// Hours it is valid.
+    #[arg(long, default_value_t = 12)]
+    hours: i64,
+}
+
+fn token(args: TokenArgs) {
+    let email = args.email;
+    let sub = args.sub.unwrap_or_else(|| format!("dev-{}", email.replace(['@', '.'], "-")));
+    let claims = tokens::DevClaims::new(&sub, Some(&email), args.name.as_deref(), !args.unverified, args.hours * 3600);
     println!("{}", tokens::mint(&tokens::secret_from_env(), &claims));
 }
 
@@ -60,8 +103,8 @@ fn template() {
 }
 
 /// A demo school, made through the API of a running `make dev`.
-async fn seed(args: &[String]) {
-    let base = arg(args, "--api").unwrap_or_else(|| {
+async fn seed(api: Option<String>, parallel: usize) {
+    let base = api.unwrap_or_else(|| {
         let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
         format!("http://{addr}")
     });
@@ -75,7 +118,6 @@ async fn seed(args: &[String]) {
     eprintln!("Seeding «Школа №{number}» through {base}/v1 …");
     let started = std::time::Instant::now();
     let size = kabinet_local::seed::Size::SCHOOL;
-    let parallel = arg(args, "--parallel").and_then(|p| p.parse().ok()).unwrap_or(8);
     match kabinet_local::seed::school(&api, &run, number, size, parallel).await {
         Ok(school) => {
             let took = started.elapsed().as_secs_f64();
@@ -130,10 +172,10 @@ fn cost() {
 
 /// Prints the OpenAPI document built from the route table; with `--write`, rewrites the
 /// committed one that `GET /v1/openapi.json` serves (kabinet::openapi::PATH) instead.
-fn openapi(args: &[String]) {
+fn openapi(write: bool) {
     let rendered = kabinet::openapi::render().map_err(|e| e.to_string());
     let result = match rendered {
-        Ok(json) if args.iter().any(|a| a == "--write") => {
+        Ok(json) if write => {
             let path = emulator::repo_root().join(kabinet::openapi::PATH);
             let current = std::fs::read_to_string(&path).unwrap_or_default();
             let written = if json != current { std::fs::write(&path, &json).map(|()| true) } else { Ok(false) };
@@ -156,73 +198,18 @@ fn openapi(args: &[String]) {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("token") {
-        return token(&args);
+    match Cli::parse().command {
+        None | Some(Command::Serve) => serve().await,
+        Some(Command::Token(args)) => token(args),
+        Some(Command::Template) => template(),
+        Some(Command::Cost) => cost(),
+        Some(Command::Openapi { write }) => openapi(write),
+        Some(Command::Seed { api, parallel }) => seed(api, parallel).await,
     }
-    if args.first().map(String::as_str) == Some("template") {
-        return template();
-    }
-    if args.first().map(String::as_str) == Some("cost") {
-        return cost();
-    }
-    if args.first().map(String::as_str) == Some("openapi") {
-        return openapi(&args);
-    }
-    if args.first().map(String::as_str) == Some("seed") {
-        return seed(&args).await;
-    }
-    if args.first().map(String::as_str) == Some("bench-load") {
-        let targets: Result<Vec<u64>, String> = arg(&args, "--items")
-            .unwrap_or_else(|| "1000,10000,100000".into())
-            .split(',')
-            .map(|s| s.trim().parse().map_err(|_| format!("--items: {s} is not a number")))
-            .collect();
-        let samples = arg(&args, "--samples").and_then(|s| s.parse().ok()).unwrap_or(200);
-        match targets {
-            Ok(targets) => return kabinet_local::bench::load(targets, samples).await,
-            Err(e) => {
-                eprintln!("kabinet-local bench-load: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    if args.first().map(String::as_str) == Some("bench-export") {
-        let sizes: Result<Vec<usize>, String> = arg(&args, "--members")
-            .unwrap_or_else(|| "1000,10000,100000".into())
-            .split(',')
-            .map(|s| s.trim().parse().map_err(|_| format!("--members: {s} is not a number")))
-            .collect();
-        match sizes {
-            Ok(sizes) => return kabinet_local::bench_export::run(sizes).await,
-            Err(e) => {
-                eprintln!("kabinet-local bench-export: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    // One build of the export benchmark, in a process of its own (started by bench-export).
-    if args.first().map(String::as_str) == Some("bench-export-one") {
-        return kabinet_local::bench_export::one(&args).await;
-    }
-    if args.first().map(String::as_str) == Some("bench-import") {
-        let sizes: Result<Vec<usize>, String> = arg(&args, "--users")
-            .unwrap_or_else(|| "1000,10000,100000".into())
-            .split(',')
-            .map(|s| s.trim().parse().map_err(|_| format!("--users: {s} is not a number")))
-            .collect();
-        match sizes {
-            Ok(sizes) => return kabinet_local::bench_import::run(sizes).await,
-            Err(e) => {
-                eprintln!("kabinet-local bench-import: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    // One import of the import benchmark, in a process of its own (started by bench-import).
-    if args.first().map(String::as_str) == Some("bench-import-one") {
-        return kabinet_local::bench_import::one(&args).await;
-    }
+}
+
+/// Serves the API until Ctrl-C (or until the emulator it started fails).
+async fn serve() {
     kabinet::telemetry::init();
     let addr = std::env::var("KABINET_LOCAL_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     // An emulator already running (AWS_ENDPOINT_URL) is used as it is; else one is started.

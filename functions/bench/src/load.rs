@@ -3,15 +3,15 @@
 //! each size asked for (items in the table) the latency of a write (`POST members`) and
 //! a read (`GET members`, first page of a school), and the emulator's memory.
 //!
-//!   kabinet-local bench-load [--items 1000,10000,100000] [--samples 200]
+//!   kabinet-bench load [--items 1000,10000,100000] [--samples 200]
 
 use std::time::Duration;
 
-use kabinet::config::Config;
-use serde_json::{json, Value};
+use kabinet_local::seed::{self, Api, Size};
+use kabinet_local::Gateway;
+use serde_json::json;
 
-use crate::seed::{self, Api, Size};
-use crate::{emulator, setup, Emulator, Gateway};
+use crate::harness::{fail, percentile, table, Stack};
 
 const SECRET: &str = "bench-secret";
 
@@ -19,40 +19,25 @@ const SECRET: &str = "bench-secret";
 /// 450 items): the unit the table grows by.
 const UNIT: Size = Size { per_class: 1, teachers: 10, staff: 4 };
 
-fn fail(what: impl std::fmt::Display) -> ! {
-    eprintln!("kabinet-local bench-load: {what}");
-    std::process::exit(1);
-}
+impl Stack {
+    /// (items in the table, the emulator's resident memory in bytes).
+    async fn items_and_rss(&self) -> (u64, u64) {
+        let stats = self.stats().await;
+        (stats["tables"][&self.config.table]["items"].as_u64().unwrap_or(0), stats["rss_bytes"].as_u64().unwrap_or(0))
+    }
 
-/// (items in the table, the emulator's resident memory in bytes).
-async fn emulator_stats(endpoint: &str, table: &str) -> (u64, u64) {
-    let stats = stats(endpoint).await;
-    (stats["tables"][table]["items"].as_u64().unwrap_or(0), stats["rss_bytes"].as_u64().unwrap_or(0))
-}
-
-async fn stats(endpoint: &str) -> Value {
-    crate::measure::emulator_stats(endpoint).await.unwrap_or_else(|e| fail(e))
-}
-
-/// Waits (up to five minutes) until the notifier has read the stream, so that the
-/// measurement is not one of the notifier catching up; answers the seconds waited.
-async fn drain(endpoint: &str, table: &str) -> f64 {
-    let started = std::time::Instant::now();
-    while started.elapsed() < Duration::from_secs(300) {
-        if stats(endpoint).await["tables"][table]["stream_records"].as_u64().unwrap_or(0) < 200 {
-            break;
+    /// Waits (up to five minutes) until the notifier has read the stream, so that the
+    /// measurement is not one of the notifier catching up; answers the seconds waited.
+    async fn drain(&self) -> f64 {
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(300) {
+            if self.stats().await["tables"][&self.config.table]["stream_records"].as_u64().unwrap_or(0) < 200 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        started.elapsed().as_secs_f64()
     }
-    started.elapsed().as_secs_f64()
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1].as_secs_f64() * 1000.0
 }
 
 struct Row {
@@ -64,20 +49,18 @@ struct Row {
 }
 
 /// Measures at each of `targets` items, `samples` requests of each kind.
-pub async fn load(targets: Vec<u64>, samples: usize) {
-    let em = Emulator::start().await.unwrap_or_else(|e| fail(e));
-    let aws = emulator::sdk_config(&em.endpoint).await;
-    let mut config = Config::from_env();
-    config.table = "kabinet-bench".into();
-    config.s3_path_style = true;
-    setup::ensure_resources(&aws, &config).await.unwrap_or_else(|e| fail(e));
-    let ctx = crate::access::checked_ctx(config.clone(), &aws);
-    tokio::spawn(crate::streams::run_notifier(ctx.clone(), aws.clone()));
+pub async fn run(targets: Vec<u64>, samples: usize) {
+    let stack = Stack::start("kabinet-bench").await;
+    let ctx = kabinet_local::access::checked_ctx(stack.config.clone(), &stack.aws);
+    tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), stack.aws.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| fail(e));
     let base = format!("http://{}", listener.local_addr().unwrap_or_else(|e| fail(e)));
-    tokio::spawn(crate::serve(listener, Gateway::new(ctx, SECRET.into(), vec![]).with_local_mail(&em.endpoint)));
+    tokio::spawn(kabinet_local::serve(
+        listener,
+        Gateway::new(ctx, SECRET.into(), vec![]).with_local_mail(stack.endpoint()),
+    ));
     let api = Api::new(&base, SECRET);
-    let (_, rss_start) = emulator_stats(&em.endpoint, &config.table).await;
+    let (_, rss_start) = stack.items_and_rss().await;
     eprintln!(
         "Load benchmark: {samples} sequential POST members and GET members at {targets:?} items; \
          the emulator starts at {:.0} MB",
@@ -98,7 +81,7 @@ pub async fn load(targets: Vec<u64>, samples: usize) {
     for target in targets {
         let started = std::time::Instant::now();
         loop {
-            let (items, _) = emulator_stats(&em.endpoint, &config.table).await;
+            let (items, _) = stack.items_and_rss().await;
             if items >= target && !schools.is_empty() {
                 break;
             }
@@ -106,9 +89,9 @@ pub async fn load(targets: Vec<u64>, samples: usize) {
             schools.push(school);
         }
         let seeded_in = started.elapsed().as_secs_f64();
-        let drained_in = drain(&em.endpoint, &config.table).await;
+        let drained_in = stack.drain().await;
         // The size measured at: the table as the measurement starts (its writes add more).
-        let (items, _) = emulator_stats(&em.endpoint, &config.table).await;
+        let (items, _) = stack.items_and_rss().await;
         let reads_school = &schools[0];
 
         let mut writes = Vec::with_capacity(samples);
@@ -130,7 +113,7 @@ pub async fn load(targets: Vec<u64>, samples: usize) {
         }
         writes.sort();
         reads.sort();
-        let (_, rss) = emulator_stats(&em.endpoint, &config.table).await;
+        let (_, rss) = stack.items_and_rss().await;
         let row = Row {
             items,
             write: (percentile(&writes, 0.5), percentile(&writes, 0.99)),
@@ -154,14 +137,14 @@ pub async fn load(targets: Vec<u64>, samples: usize) {
         rows.push(row);
     }
 
-    println!("\n| items | POST members p50 / p99 | GET members p50 / p99 | emulator RSS |");
-    println!("| ---: | ---: | ---: | ---: |");
-    for r in &rows {
-        println!(
-            "| {} | {:.1} / {:.1} ms | {:.1} / {:.1} ms | {:.0} MB |",
-            r.items, r.write.0, r.write.1, r.read.0, r.read.1, r.rss_mb
-        );
-    }
+    table("items | POST members p50 / p99 | GET members p50 / p99 | emulator RSS", &rows, |r| {
+        vec![
+            r.items.to_string(),
+            format!("{:.1} / {:.1} ms", r.write.0, r.write.1),
+            format!("{:.1} / {:.1} ms", r.read.0, r.read.1),
+            format!("{:.0} MB", r.rss_mb),
+        ]
+    });
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
         println!(
             "\nFrom {} to {} items: write p50 x{:.2}, read p50 x{:.2}; emulator RSS {:.0} MB -> {:.0} MB \
