@@ -3,13 +3,11 @@
 //! page and its mail page. `make test` installs the script's packages; `.ci/run`
 //! installs Debian's `chromium`.
 
+use kabinet_tests::support::{await_mail, env, registered, teacher, User};
 use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-
-use crate::{registered, teacher};
-use kabinet_tests::{await_mail, env, User};
 
 #[tokio::test]
 async fn the_reference_page_and_the_mail_page_work_in_a_real_browser() {

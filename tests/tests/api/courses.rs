@@ -4,14 +4,12 @@
 //! the teacher role; leaving and removal; the audit trail; only students enrolled, and no
 //! way through a course into a closed group one is not a teacher in.
 
-use kabinet_tests::User;
+use kabinet_tests::support::{
+    add_to_group, audit_actions, closed_group, enrol, group, group_mail, group_roles, id_of, kept_out, names,
+    new_group, parent, registered, roles_of, school, set_of, student, teacher, threads, user_ids, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::groups::{
-    add_to_group, audit_actions, group, group_mail, group_roles, names, new_group, roles_of, set_of, user_ids,
-};
-use crate::{enrol, parent, registered, school, student, teacher};
 
 /// A new course of the organization with these teachers, made by its admin.
 pub async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
@@ -31,10 +29,6 @@ pub async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User
 
 pub async fn course(admin: &User, org: &str, id: &str) -> Value {
     admin.get(&format!("/v1/orgs/{org}/courses/{id}")).await.ok(200).clone()
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
 }
 
 fn linked(c: &Value) -> Vec<String> {
@@ -515,28 +509,6 @@ async fn course_changes_are_in_the_audit_log() {
     let update = admin.get(&format!("/v1/orgs/{org}/audit?action=course.update")).await.ok(200).clone();
     assert_eq!(update["items"][0]["before"]["teacher_ids"], json!([]));
     assert_eq!(update["items"][0]["after"]["teacher_ids"], json!([t.sub]));
-}
-
-/// The threads of a group.
-pub fn threads(org: &str, group: &str) -> String {
-    format!("/v1/orgs/{org}/groups/{group}/threads")
-}
-
-/// A closed group with `member` in it and a thread only its members read.
-pub async fn closed_group(admin: &User, org: &str, name: &str, member: &User) -> String {
-    let g = id_of(&new_group(admin, org, name).await);
-    add_to_group(admin, org, &g, &[member]).await;
-    admin.post(&threads(org, &g), json!({"title": "Только для своих", "body": "Закрытое обсуждение"})).await.ok(201);
-    assert_eq!(member.get(&threads(org, &g)).await.ok(200)["items"].as_array().unwrap().len(), 1);
-    g
-}
-
-/// `who` stayed out of group `g`: not among its members, and its threads answer 404 as
-/// to a stranger.
-pub async fn kept_out(admin: &User, org: &str, g: &str, who: &User) {
-    let members = user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200));
-    assert!(!members.contains(&who.sub), "{} got into the group", who.name);
-    who.get(&threads(org, g)).await.problem(404, "not_found");
 }
 
 #[tokio::test]

@@ -2,14 +2,14 @@
 //! groups; a group's teachers add and take out its students, post announcements and
 //! moderate its posts and files; its students do not.
 
-use kabinet_tests::User;
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    add_to_group, announce, audit_actions, circle, content, enrol, group, group_mail, group_roles, id_of, open_thread,
+    roles_of, school, student, teacher, threads, upload, User,
+};
 use serde_json::{json, Value};
 
-use crate::courses::{enrol_in_course, new_course, threads};
-use crate::discussions::{announce, circle, id_of, open_thread};
-use crate::files::{content, upload};
-use crate::groups::{add_to_group, audit_actions, group, group_mail, group_roles, roles_of};
-use crate::{enrol, school, student, teacher};
+use crate::courses::{enrol_in_course, new_course};
 
 #[tokio::test]
 async fn a_course_teacher_posts_in_the_group_made_from_their_course() {
@@ -72,7 +72,7 @@ async fn linking_a_group_or_joining_a_course_later_makes_the_courses_teachers_it
     // An existing group linked to the course: its teacher comes in as a teacher; a
     // teacher already in it as a student (as the admin chose) stays one until they
     // teach the course.
-    let club = id_of(&crate::groups::new_group(&admin, &org, "Исторический клуб").await);
+    let club = id_of(&support::new_group(&admin, &org, "Исторический клуб").await);
     let body = json!({"user_ids": [t3.sub], "group_role": "student"});
     let r = admin.post(&format!("{o}/groups/{club}/members"), body).await;
     assert_eq!(r.ok(200)["results"][0]["status"], "added");

@@ -4,71 +4,20 @@
 //! a hundred people added in one request; no route, and no transaction, that puts someone
 //! into a group without the right to.
 
-use std::collections::{BTreeMap, HashSet};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    add_member, add_to_group, audit_actions, await_mail, closed_group, enrol, field_of, group, group_mail,
+    group_mail_now, group_roles, kept_out, names, new_group, parent, registered, roles_of, school, set_of, student,
+    teacher, threads, user_ids, User,
+};
+use std::collections::HashSet;
 
 use futures::StreamExt;
-use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
-
-use crate::courses::{closed_group, kept_out, threads};
-use crate::{add_member, enrol, parent, registered, school, student, teacher};
-
-/// The `field` of each item of a list answer, in order.
-pub fn field_of(list: &Value, field: &str) -> Vec<String> {
-    list["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()).collect()
-}
-
-/// The names of a list answer's items, in order.
-pub fn names(list: &Value) -> Vec<String> {
-    field_of(list, "name")
-}
-
-/// The user IDs of a list answer's items, as a set.
-pub fn user_ids(list: &Value) -> HashSet<String> {
-    field_of(list, "user_id").into_iter().collect()
-}
-
-pub fn set_of(people: &[&User]) -> HashSet<String> {
-    people.iter().map(|p| p.sub.clone()).collect()
-}
-
-/// Each person's role in group `g` (user ID to `teacher` or `student`), as its members
-/// list (one page) shows them to `by`.
-pub async fn group_roles(by: &User, org: &str, g: &str) -> BTreeMap<String, String> {
-    let list = by.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200).clone();
-    assert_eq!(list["next_cursor"], Value::Null, "one page");
-    let items = list["items"].as_array().unwrap();
-    items.iter().map(|m| (m["user_id"].as_str().unwrap().into(), m["group_role"].as_str().unwrap().into())).collect()
-}
-
-/// The roles `group_roles` should give.
-pub fn roles_of(people: &[(&User, &str)]) -> BTreeMap<String, String> {
-    people.iter().map(|(p, r)| (p.sub.clone(), r.to_string())).collect()
-}
-
-/// A new group of the organization, made by its admin.
-pub async fn new_group(admin: &User, org: &str, name: &str) -> Value {
-    admin.post(&format!("/v1/orgs/{org}/groups"), json!({ "name": name })).await.ok(201).clone()
-}
-
-/// Adds people to a group as `by`; answers each person's status, in the order given.
-pub async fn add_to_group(by: &User, org: &str, group: &str, people: &[&User]) -> Vec<String> {
-    let ids: Vec<&str> = people.iter().map(|p| p.sub.as_str()).collect();
-    let r = by.post(&format!("/v1/orgs/{org}/groups/{group}/members"), json!({ "user_ids": ids })).await;
-    let results = r.ok(200)["results"].as_array().unwrap().clone();
-    let answered: Vec<&str> = results.iter().map(|x| x["user_id"].as_str().unwrap()).collect();
-    assert_eq!(answered, ids, "one result per person, in the order given");
-    results.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect()
-}
-
-/// A group as its members' page shows it now.
-pub async fn group(admin: &User, org: &str, id: &str) -> Value {
-    admin.get(&format!("/v1/orgs/{org}/groups/{id}")).await.ok(200).clone()
-}
 
 /// A member who joined with their own address (an admin added them by email, they
 /// accepted): the organization knows that address as theirs.
@@ -78,37 +27,6 @@ pub async fn joined_by_email(admin: &User, org: &str, name: &str, roles: Value) 
     let invitation = r.ok(202)["invitation_id"].as_str().unwrap().to_string();
     u.post(&format!("/v1/me/invitations/{invitation}/accept"), json!({})).await.ok(200);
     u
-}
-
-/// The emails about being added to the group `group_name` that `to` received so far.
-pub async fn group_mail_now(to: &str, group_name: &str) -> Vec<Value> {
-    mail_to(to)
-        .await
-        .into_iter()
-        .filter(|m| {
-            let subject = m["subject"].as_str().unwrap_or("").to_lowercase();
-            subject.contains(&group_name.to_lowercase()) && (subject.contains("групп") || subject.contains("group"))
-        })
-        .collect()
-}
-
-/// Waits (bounded, as `await_mail`) until `to` has `count` emails about the group
-/// `group_name`, and answers them.
-pub async fn group_mail(to: &str, group_name: &str, count: usize) -> Vec<Value> {
-    for _ in 0..150 {
-        let mail = group_mail_now(to, group_name).await;
-        if mail.len() >= count {
-            return mail;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    group_mail_now(to, group_name).await
-}
-
-/// The actions of the organization's audit log (`?action=` filter), newest first.
-pub async fn audit_actions(admin: &User, org: &str, filter: &str) -> Vec<String> {
-    let log = admin.get(&format!("/v1/orgs/{org}/audit?action={filter}&limit=200")).await.ok(200).clone();
-    log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
@@ -678,7 +596,7 @@ async fn add_under_the_api(
     people: &[&User],
     by: &User,
 ) -> Result<Vec<(UserId, Added)>, GroupError> {
-    let store = kabinet_tests::store().await;
+    let store = support::store().await;
     let org = OrgId::parse(org).unwrap();
     let ids: Vec<UserId> = people.iter().map(|p| UserId::parse(&p.sub).unwrap()).collect();
     let members = store.memberships(&org, &ids).await.unwrap();
@@ -773,7 +691,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     assert_eq!(admin.get(&format!("{o}/courses/{c}")).await.ok(200)["student_count"], 1);
 
     // Linking a group: a teacher of the course who is not in the group may not.
-    let store = kabinet_tests::store().await;
+    let store = support::store().await;
     let org_id = OrgId::parse(&org).unwrap();
     let course = store.course(&org_id, &c).await.unwrap().unwrap();
     let other = store.group(&org_id, &unlinked).await.unwrap().unwrap();

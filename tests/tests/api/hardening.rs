@@ -2,11 +2,10 @@
 //! invitations renewed, concurrent promotions.
 
 use base64::Engine;
-use kabinet_tests::{await_mail, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{await_mail, enrol, parent, school, student, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{enrol, parent, school, student, teacher};
 
 fn cursor(pairs: &[(&str, &str)]) -> String {
     let v: Vec<(&str, &str)> = pairs.to_vec();
@@ -105,7 +104,7 @@ async fn inviting_again_after_expiry_sends_a_renewed_invitation() {
         .unwrap()
         .to_string();
     await_mail(&u.email, 1).await;
-    crate::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", support::long_ago()).await;
     let again = admin.post(&format!("/v1/orgs/{org}/invitations"), body).await.ok(200).clone();
     assert_eq!(again["results"][0]["invitation_id"], id.as_str());
     assert_eq!(await_mail(&u.email, 2).await.len(), 2);

@@ -2,36 +2,12 @@
 //! limit, also under a crowd), decline, decide, and the requester's side.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kabinet_tests::{dynamodb, env, gateway_with, send_to, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    decide, dynamodb, env, events, gateway_with, in_days, link, school, send_to, student, teacher, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::{decide, school, student, teacher};
-
-fn in_days(days: i64) -> String {
-    kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
-}
-
-/// Makes a link and returns (token, link id).
-async fn link(admin: &User, org: &str, body: Value) -> (String, String) {
-    let r = admin.post(&format!("/v1/orgs/{org}/invite-links"), body).await;
-    let v = r.ok(201).clone();
-    (v["token"].as_str().unwrap().to_string(), v["id"].as_str().unwrap().to_string())
-}
-
-async fn events(kind: &str) -> Vec<Value> {
-    let out = dynamodb()
-        .await
-        .scan()
-        .table_name(&env().await.config.table)
-        .filter_expression("begins_with(pk, :e) AND kind = :k")
-        .expression_attribute_values(":e", AttributeValue::S("EVENT#".into()))
-        .expression_attribute_values(":k", AttributeValue::S(kind.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items().iter().map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap()).collect()
-}
 
 #[tokio::test]
 async fn an_admin_makes_lists_and_revokes_links() {
@@ -105,7 +81,7 @@ async fn link_creation_refuses_bad_input() {
         r.problem(422, "validation_failed");
         assert_eq!(r.error_fields(), [field], "{body}");
     }
-    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    let t = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
     t.post(&path, json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles})).await.problem(403, "forbidden");
     t.get(&path).await.problem(403, "forbidden");
     assert_eq!(admin.get(&path).await.body["items"], json!([]));
@@ -124,7 +100,7 @@ async fn a_person_previews_and_asks_to_join() {
     assert_eq!(preview["roles"][0]["class_names"], json!(["3Б"]));
     assert!(preview["expires_at"].is_string());
     mum.get("/v1/invite-links/not-a-token").await.problem(404, "not_found");
-    kabinet_tests::send(Method::GET, &format!("/v1/invite-links/{token}"), None, None, &[])
+    support::send(Method::GET, &format!("/v1/invite-links/{token}"), None, None, &[])
         .await
         .problem(401, "unauthorized");
     // Accept with an extra role.
@@ -168,7 +144,7 @@ async fn expired_revoked_and_used_up_links_are_refused_with_their_reason() {
     let roles = json!([teacher("Учитель", &[])]);
     let (expired, expired_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
-    crate::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", support::long_ago()).await;
     let (revoked, revoked_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
     admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;
@@ -440,18 +416,18 @@ async fn an_admin_copies_a_link_again_and_people_join_with_it() {
     assert_eq!(mum.get(&format!("/v1/invite-links/{copied}")).await.ok(200)["org"]["id"], org.as_str());
     let request = mum.post(&format!("/v1/invite-links/{copied}/accept"), json!({})).await.ok(201).clone();
     assert_eq!(request["link_id"], id);
-    crate::decide(&admin, &org, request["id"].as_str().unwrap(), "accept", json!({})).await.ok(200);
+    support::decide(&admin, &org, request["id"].as_str().unwrap(), "accept", json!({})).await.ok(200);
     assert_eq!(mum.get(&format!("/v1/orgs/{org}")).await.status, 200, "a member now");
     assert_eq!(listed(&admin, &org).await[id]["uses"], 1);
     // The table holds neither the token nor any attribute equal to it: the link keeps its
     // hash and the version of the key it was derived with.
     let items = all_items().await;
     assert!(!items.is_empty() && !stored(&items, token), "the token is stored");
-    let link = crate::item(&format!("ORG#{org}"), &format!("LINK#{id}")).await;
+    let link = support::item(&format!("ORG#{org}"), &format!("LINK#{id}")).await;
     assert_eq!(link["key_version"].as_n().unwrap(), "1");
     let hash = kabinet::api::invite_links::token_hash(token);
     assert_eq!(link["token_hash"].as_s().unwrap(), &hash);
-    crate::item(&format!("LINKTOKEN#{hash}"), "LINK").await;
+    support::item(&format!("LINKTOKEN#{hash}"), "LINK").await;
 }
 
 #[tokio::test]
@@ -468,7 +444,7 @@ async fn only_a_usable_link_shows_its_token_and_only_to_admins() {
     let (revoked, revoked_id) = make(json!(5)).await;
     admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;
     let (expired, expired_id) = make(json!(5)).await;
-    crate::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", support::long_ago()).await;
     let (once, once_id) = make(json!(1)).await;
     User::new("First").post(&format!("/v1/invite-links/{once}/accept"), json!({})).await.ok(201);
     let links = listed(&admin, &org).await;
@@ -486,7 +462,7 @@ async fn only_a_usable_link_shows_its_token_and_only_to_admins() {
     late.get(&format!("/v1/invite-links/{revoked}")).await.problem(410, "link_revoked");
     late.post(&format!("/v1/invite-links/{revoked}/accept"), json!({})).await.problem(410, "link_revoked");
     // A member who is not an admin sees no links, so no tokens.
-    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    let t = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
     let r = t.get(&format!("/v1/orgs/{org}/invite-links")).await;
     r.problem(403, "forbidden");
     assert!(!r.text.contains(&active) && r.body.get("items").is_none());
@@ -549,7 +525,7 @@ async fn after_a_key_rotation_old_links_keep_their_tokens_and_new_ones_take_the_
     assert_eq!(list["items"][0]["token"], first["token"], "an old link keeps its token");
     let second = send_to(&cold, Method::POST, &path, Some(&admin.token), Some(&body)).await.ok(201).clone();
     let second_id = second["id"].as_str().unwrap();
-    let stored = crate::item(&format!("ORG#{org}"), &format!("LINK#{second_id}")).await;
+    let stored = support::item(&format!("ORG#{org}"), &format!("LINK#{second_id}")).await;
     assert_eq!(stored["key_version"].as_n().unwrap(), "2");
     // The function started before the rotation held version 1 only: a link of version 2
     // makes it read the secret again.

@@ -3,11 +3,9 @@
 //! again does not finish, and their audit entries are written once.
 
 use kabinet::domain::RoleGrant;
-use kabinet_tests::{CountingGateway, User};
+use kabinet_tests::support::{add_member, school, student, CountingGateway, User};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::{add_member, school, student};
 
 async fn students(org: &str, class: &str, n: usize) -> Vec<User> {
     let mut people = Vec::new();

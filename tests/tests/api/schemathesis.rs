@@ -2,17 +2,11 @@
 //! test's gateway, as the admin of a seeded organization, no request gets a 500 and every
 //! answer's status, content type and body are the ones the document describes.
 
+use kabinet_tests::support::{enrol, env, in_days, parent, school, send, student, teacher, User};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kabinet_tests::{env, send, User};
 use serde_json::{json, Value};
-
-use crate::{enrol, parent, school, student, teacher};
-
-fn in_days(days: i64) -> String {
-    kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
-}
 
 fn id(v: &Value, field: &str) -> String {
     v[field].as_str().unwrap_or_else(|| panic!("no {field} in {v}")).to_string()

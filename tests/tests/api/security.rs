@@ -1,9 +1,8 @@
 //! Hardening: what a hostile or careless input must not do (issue-level review findings).
 
+use kabinet_tests::support;
+use kabinet_tests::support::{registered, school, teacher, User};
 use serde_json::json;
-
-use crate::{registered, school, teacher};
-use kabinet_tests::User;
 
 /// Single-line fields refuse line breaks and control characters (they reach mail
 /// headers); multi-line fields keep line breaks.
@@ -45,7 +44,7 @@ async fn single_line_fields_refuse_line_breaks() {
 fn token_like(user: &User, edit: impl FnOnce(&mut kabinet_local::tokens::DevClaims)) -> User {
     let mut claims = kabinet_local::tokens::DevClaims::new(&user.sub, Some(&user.email), Some(&user.name), true, 3600);
     edit(&mut claims);
-    User { token: kabinet_local::tokens::mint(kabinet_tests::SECRET, &claims), ..user.clone() }
+    User { token: kabinet_local::tokens::mint(support::SECRET, &claims), ..user.clone() }
 }
 
 /// Only ID tokens sign in (a Cognito access token carries no email); a token without an
@@ -80,7 +79,7 @@ async fn a_decision_needs_the_version_the_admin_saw() {
         .post(
             &format!("/v1/orgs/{org}/invite-links"),
             json!({"expires_at": (time::OffsetDateTime::now_utc() + time::Duration::days(2)).format(&time::format_description::well_known::Rfc3339).unwrap(),
-                   "roles": [crate::student(&classes[0])]}),
+                   "roles": [support::student(&classes[0])]}),
         )
         .await;
     let token = r.ok(201)["token"].as_str().unwrap().to_string();
@@ -95,7 +94,7 @@ async fn a_decision_needs_the_version_the_admin_saw() {
     let listed = admin.get(&format!("/v1/orgs/{org}/join-requests")).await.ok(200)["items"][0]["etag"].clone();
     assert_eq!(listed, etag.as_str(), "lists carry each request's ETag");
     // The requester moves themself to 9Б after the admin looked.
-    let r = pupil.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [crate::student(&classes[1])]})).await;
+    let r = pupil.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [support::student(&classes[1])]})).await;
     assert_ne!(r.header("etag").unwrap(), etag);
     let post = |action: &'static str, if_match: Option<String>| {
         let (admin, base) = (admin.clone(), base.clone());
@@ -126,10 +125,10 @@ async fn a_write_by_an_admin_demoted_meanwhile_is_refused() {
     let a = User::new("Анна");
     let org = a.create_org("Школа").await;
     let b = registered("Борис").await;
-    crate::add_member(&org, &b, vec![kabinet::domain::RoleGrant::staff("Завуч")], true).await;
+    support::add_member(&org, &b, vec![kabinet::domain::RoleGrant::staff("Завуч")], true).await;
     // Борис reads the organization as an admin (what a handler does first)...
     let org_id = OrgId::parse(&org).unwrap();
-    let read = kabinet_tests::store().await.org(&org_id).await.unwrap().unwrap();
+    let read = support::store().await.org(&org_id).await.unwrap().unwrap();
     // ...and Анна demotes him before his write runs.
     a.delete(&format!("/v1/orgs/{org}/admins/{}", b.sub)).await;
     assert_eq!(a.get(&format!("/v1/orgs/{org}/members/{}", b.sub)).await.ok(200)["admin"], false);
@@ -137,7 +136,7 @@ async fn a_write_by_an_admin_demoted_meanwhile_is_refused() {
     let audit = AuditEntry::new(&org_id, &actor, "org.update", "org", &org).as_admin(true);
     let mut profile = read.profile();
     profile.name = "Школа Бориса".into();
-    let e = kabinet_tests::store().await.update_org_profile(&read, &profile, &audit).await.unwrap_err();
+    let e = support::store().await.update_org_profile(&read, &profile, &audit).await.unwrap_err();
     assert!(matches!(e, kabinet::store::StoreError::NoLongerAdmin), "{e:?}");
     assert_eq!(a.get(&format!("/v1/orgs/{org}")).await.ok(200)["name"], "Школа");
     // Over HTTP, his next write is a 403 as well (read afresh).
@@ -164,8 +163,8 @@ async fn link_tokens_are_never_stored_in_plain_text() {
     let again = admin.call(reqwest::Method::POST, &path, Some(body), &[("Idempotency-Key", &key)]).await;
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.ok(201)["token"], token.as_str(), "the retry gets a usable answer");
-    let db = kabinet_tests::dynamodb().await;
-    let table = kabinet_tests::env().await.config.table.clone();
+    let db = support::dynamodb().await;
+    let table = support::env().await.config.table.clone();
     let mut start = None;
     loop {
         let out = db.scan().table_name(&table).set_exclusive_start_key(start).send().await.unwrap();
@@ -221,10 +220,13 @@ async fn emails_are_shown_only_to_the_person_and_the_admins_they_gave_them_to() 
     // with; a teacher of the class and other members do not; each person sees their own.
     let admin = User::new("Директор");
     let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
-    let teacher_user = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    let teacher_user = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
     let pupil = User::new("Ученик");
     let invite = admin
-        .post(&format!("/v1/orgs/{org}/members"), json!({"email": pupil.email, "roles": [crate::student(&classes[0])]}))
+        .post(
+            &format!("/v1/orgs/{org}/members"),
+            json!({"email": pupil.email, "roles": [support::student(&classes[0])]}),
+        )
         .await;
     let id = invite.ok(202)["invitation_id"].as_str().unwrap().to_string();
     pupil.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.ok(200);
@@ -260,10 +262,10 @@ async fn invitation_emails_are_limited() {
     assert!((590..=600).contains(&wait), "{wait}");
     // The day's count is at the limit: nothing more goes out today.
     let day = kabinet::domain::Timestamp::now().day();
-    kabinet_tests::dynamodb()
+    support::dynamodb()
         .await
         .put_item()
-        .table_name(&kabinet_tests::env().await.config.table)
+        .table_name(&support::env().await.config.table)
         .item("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{org}")))
         .item("sk", aws_sdk_dynamodb::types::AttributeValue::S(format!("MAILDAY#{day}")))
         .item("sent", aws_sdk_dynamodb::types::AttributeValue::N(DAILY_INVITATION_EMAILS.to_string()))
