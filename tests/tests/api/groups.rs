@@ -2,17 +2,19 @@
 //! remove one; who may see a group's members; the email of being added; leaving and
 //! removal take people out of their groups; the audit trail; inviting by email to a group;
 //! a hundred people added in one request; no route, and no transaction, that puts someone
-//! into a group without the right to.
+//! into a group without the right to; a group's teachers (R7.5, R7.6: only members holding
+//! the teacher role; they add and take out its students and moderate its posts and files,
+//! its students do not).
 
-use kabinet_tests::support;
-use kabinet_tests::support::{
-    add_member, add_to_group, audit_actions, await_mail, closed_group, enrol, field_of, group, group_mail,
-    group_mail_now, group_roles, kept_out, names, new_group, parent, registered, roles_of, school, set_of, student,
-    teacher, threads, user_ids, User,
-};
 use std::collections::HashSet;
 
 use futures::StreamExt;
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    add_member, add_to_group, announce, audit_actions, await_mail, circle, closed_group, content, enrol, field_of,
+    group, group_mail, group_mail_now, group_roles, id_of, kept_out, names, new_group, open_thread, parent, registered,
+    roles_of, school, set_of, student, teacher, threads, upload, user_ids, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -707,4 +709,90 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let refused = store.create_group(&made, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     admin.get(&format!("{o}/groups/{}", made.id)).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_groups_teachers_moderate_its_posts_and_files_and_its_students_do_not() {
+    let c = circle("Кружок модерации").await;
+    let pupil_thread = id_of(&open_thread(&c, &c.pupil, "Лишнее", "Не по теме").await);
+    let teacher_thread = id_of(&open_thread(&c, &c.teacher, "Задание", "Решить 5 задач").await);
+    let pupil_file = id_of(&upload(&c, &c.pupil, "Шпаргалка.txt", content(100), "text/plain").await);
+    let teacher_file = id_of(&upload(&c, &c.teacher, "Условия.pdf", content(200), "application/pdf").await);
+    let a = id_of(&announce(&c, &c.teacher, "Контрольная", "В среду").await);
+
+    // A student deletes only their own.
+    c.pupil.delete(&c.path(&format!("/threads/{teacher_thread}"))).await.problem(403, "forbidden");
+    c.pupil.delete(&c.path(&format!("/files/{teacher_file}"))).await.problem(403, "forbidden");
+    c.pupil.delete(&c.path(&format!("/announcements/{a}"))).await.problem(403, "forbidden");
+
+    // The group's teacher deletes anyone's, and the audit log shows it.
+    let r = c.teacher.delete(&c.path(&format!("/threads/{pupil_thread}"))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(c.pupil.get(&c.path(&format!("/threads/{pupil_thread}"))).await.ok(200)["deleted"], true);
+    let r = c.teacher.delete(&c.path(&format!("/files/{pupil_file}"))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    c.pupil.get(&c.path(&format!("/files/{pupil_file}"))).await.problem(404, "not_found");
+    assert_eq!(audit_actions(&c.admin, &c.org, "thread.delete").await, ["thread.delete"]);
+    assert_eq!(audit_actions(&c.admin, &c.org, "file.delete").await, ["file.delete"]);
+
+    // A teacher of the organization who is not the group's teacher does not: a teacher in
+    // it as a student, or one not in it at all.
+    let learner = enrol(&c.admin, &c.org, "Учитель-слушатель", json!([teacher("Учитель", &[&c.class])])).await;
+    let r = c.admin.post(&c.path("/members"), json!({"user_ids": [learner.sub], "group_role": "student"})).await;
+    assert_eq!(r.ok(200)["results"][0]["status"], "added");
+    let outside = enrol(&c.admin, &c.org, "Учитель не отсюда", json!([teacher("Учитель", &[&c.class])])).await;
+    let last = id_of(&open_thread(&c, &c.pupil, "Ещё тема", "Текст").await);
+    // (The group's posts are not there at all for one not in it.)
+    for (who, status, code) in [(&learner, 403, "forbidden"), (&outside, 404, "not_found")] {
+        who.delete(&c.path(&format!("/threads/{last}"))).await.problem(status, code);
+        who.post(&c.path("/announcements"), json!({"title": "Т", "body": "Т"})).await.problem(status, code);
+        who.post(&c.path("/members"), json!({"user_ids": [c.outsider.sub]})).await.problem(403, "forbidden");
+    }
+    assert_eq!(c.pupil.get(&c.path(&format!("/threads/{last}"))).await.ok(200)["deleted"], false);
+
+    // Made the group's teacher (by an admin or its teacher), they do; a teacher is not
+    // taken out by another teacher, nor changes their own role.
+    let member = |u: &User| c.path(&format!("/members/{}", u.sub));
+    let r = c.teacher.patch(&member(&learner), json!({"group_role": "teacher"})).await;
+    assert_eq!(r.ok(200)["group_role"], "teacher");
+    assert_eq!(r.body["user_id"], learner.sub.as_str());
+    assert_eq!(learner.delete(&c.path(&format!("/threads/{last}"))).await.status, 204);
+    c.teacher.delete(&member(&learner)).await.problem(403, "forbidden");
+    c.teacher.patch(&c.path("/members/me"), json!({"group_role": "student"})).await.problem(403, "forbidden");
+    assert_eq!(audit_actions(&c.admin, &c.org, "group.member_role").await, ["group.member_role"]);
+    // Back to a student: the rights go with the role.
+    c.admin.patch(&member(&learner), json!({"group_role": "student"})).await.ok(200);
+    learner.post(&c.path("/announcements"), json!({"title": "Т", "body": "Т"})).await.problem(403, "forbidden");
+    assert_eq!(group_roles(&c.admin, &c.org, &c.group).await[&learner.sub], "student");
+}
+
+#[tokio::test]
+async fn only_a_member_holding_the_teacher_role_is_a_groups_teacher() {
+    let c = circle("Кружок ролей").await;
+    let members = c.path("/members");
+    // Named as teachers: each must hold the teacher role; nothing is added otherwise.
+    let r = c.admin.post(&members, json!({"user_ids": [c.outsider.sub], "group_role": "teacher"})).await;
+    let detail = r.problem(422, "not_a_teacher").body["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(&c.outsider.sub), "the problem names the person: {detail}");
+    c.outsider.get(&threads(&c.org, &c.group)).await.problem(404, "not_found");
+    let r = c.admin.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({"group_role": "teacher"})).await;
+    r.problem(422, "not_a_teacher");
+    assert_eq!(group_roles(&c.admin, &c.org, &c.group).await[&c.pupil.sub], "student");
+    // Bad input changes nothing.
+    let r = c.admin.post(&members, json!({"user_ids": [c.outsider.sub], "group_role": "director"})).await;
+    r.problem(422, "validation_failed");
+    let r = c.admin.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({})).await;
+    r.problem(422, "validation_failed");
+    let r = c.admin.patch(&c.path("/members/test-nobody"), json!({"group_role": "student"})).await;
+    r.problem(404, "not_found");
+    // The default: each by their roles in the organization.
+    assert_eq!(add_to_group(&c.admin, &c.org, &c.group, &[&c.outsider]).await, ["added"]);
+    let roles = group_roles(&c.admin, &c.org, &c.group).await;
+    assert_eq!((roles[&c.teacher.sub].as_str(), roles[&c.outsider.sub].as_str()), ("teacher", "student"));
+    // Someone's own notifications stay theirs alone.
+    let r = c.teacher.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({"notify": false})).await;
+    r.problem(403, "forbidden");
+    let mine = c.pupil.patch(&c.path("/members/me"), json!({"notify": false})).await.ok(200).clone();
+    assert_eq!((mine["notify"].as_bool(), mine["group_role"].as_str()), (Some(false), Some("student")));
+    assert_eq!(group(&c.admin, &c.org, &c.group).await["member_count"], Value::from(3));
 }

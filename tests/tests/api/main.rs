@@ -11,7 +11,6 @@ mod discussions;
 mod emulator;
 mod exports;
 mod files;
-mod group_teachers;
 mod groups;
 mod hardening;
 mod idempotency;
