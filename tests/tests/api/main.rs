@@ -29,6 +29,5 @@ mod rehearsal;
 mod resumable;
 mod roundtrips;
 mod schemathesis;
-mod security;
 mod seed;
 mod stats;
