@@ -22,6 +22,7 @@ mod join_requests;
 mod mail;
 mod me;
 mod members;
+mod meta;
 mod orgs;
 mod paging;
 mod plumbing;
