@@ -3,10 +3,10 @@
 //! page and its mail page. `make test` installs the script's packages; `.ci/run`
 //! installs Debian's `chromium`.
 
-use kabinet_tests::support::{await_mail, env, registered, teacher, User};
 use std::path::Path;
 use std::time::Duration;
 
+use kabinet_tests::support::{await_mail, env, registered, teacher, User};
 use serde_json::json;
 
 #[tokio::test]

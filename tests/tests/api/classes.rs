@@ -2,13 +2,9 @@
 
 use kabinet::domain::AcademicYear;
 use kabinet_tests::support;
-use kabinet_tests::support::{enrol, parent, school, student, teacher, User};
+use kabinet_tests::support::{enrol, names, parent, school, student, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-fn names(list: &serde_json::Value) -> Vec<String> {
-    list["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
-}
 
 #[tokio::test]
 async fn create_and_list_by_year_in_grade_order() {

@@ -7,16 +7,16 @@
 //! language; who may ask and read; validation; the audit entry; at most three building
 //! per admin, under a race too.
 
-use kabinet_tests::support;
-use kabinet_tests::support::{
-    all_pages, circle, client, enrol, mail_to, now, parent, percent_decode, query, registered, school, student,
-    teacher, unix, Resp, User,
-};
 use std::collections::HashMap;
 use std::io::Read;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet::domain::Timestamp;
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    all_pages, circle, client, enrol, mail_to, now, parent, percent_decode, query, registered, school, student,
+    teacher, unix, Resp, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 

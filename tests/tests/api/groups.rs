@@ -9,6 +9,8 @@
 use std::collections::HashSet;
 
 use futures::StreamExt;
+use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
+use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 use kabinet_tests::support;
 use kabinet_tests::support::{
     add_member, add_to_group, announce, audit_actions, await_mail, circle, closed_group, content, enrol, field_of,
@@ -17,9 +19,6 @@ use kabinet_tests::support::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
-use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 
 /// A member who joined with their own address (an admin added them by email, they
 /// accepted): the organization knows that address as theirs.

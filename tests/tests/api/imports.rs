@@ -1,14 +1,14 @@
 //! Roster imports: OneRoster 1.1 zips uploaded through the presigned URL, applied by the
 //! importer, and people of the journal joining by their own consent.
 
+use std::io::Write;
+
 use kabinet_tests::support;
 use kabinet_tests::support::{
     accept_offer, await_mail, class_named, class_row, classes_of, csv_file, decide, enrol, enrollment_row, finished,
     import, journal_offer, mail_to, put, registered, roster_zip, run, signed_in, start_import, teacher, to_be_deleted,
     unique_email, user_row, User, CLASSES, CLASSES_HEADER, ORGS, SESSIONS, USERS_HEADER,
 };
-use std::io::Write;
-
 use serde_json::{json, Value};
 
 /// (created, updated, unchanged, deleted, errors) of an import.

@@ -1,13 +1,13 @@
 //! Notification emails: sent from the outbox through the stream, in the recipient's
 //! language, with text and HTML; never twice, never lost.
 
-use kabinet_tests::support;
-use kabinet_tests::support::{await_mail, env, mail_to, registered, school, teacher, User};
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet::events::{notifier, ChangeRecord};
 use kabinet::store::outbox::Event;
+use kabinet_tests::support;
+use kabinet_tests::support::{await_mail, env, mail_to, registered, school, teacher, User};
 use reqwest::Method;
 use serde_json::json;
 

@@ -1,10 +1,10 @@
 //! Lists page in the database: a page reads what it answers (its `limit`), however many
 //! items the organization holds, and walking the pages gives every item once.
 
-use kabinet_tests::support;
-use kabinet_tests::support::{school, teacher, CountingGateway, User};
 use std::collections::HashSet;
 
+use kabinet_tests::support;
+use kabinet_tests::support::{school, teacher, CountingGateway, User};
 use serde_json::{json, Value};
 
 /// Walks a list `limit` at a time; answers its items' IDs and, per page, the items its

@@ -2,13 +2,13 @@
 //! changes (concurrent ones too), and each employee's activity (posts, announcements,
 //! files, active days), paged; other members 403, strangers 404.
 
+use std::collections::HashMap;
+
 use kabinet_tests::support;
 use kabinet_tests::support::{
     all_pages, announce, circle, decide, enrol, id_of, open_thread, parent, registered, reply, school, student,
     teacher, User,
 };
-use std::collections::HashMap;
-
 use reqwest::Method;
 use serde_json::{json, Value};
 
