@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet::permissions::Access;
 use kabinet_local::access::{serving, AccessCheck};
-use kabinet_tests::env;
+use kabinet_tests::support::env;
 
 #[tokio::test]
 async fn undeclared_calls_are_refused_and_declared_ones_pass() {

@@ -1,10 +1,8 @@
 //! Admins: appoint, demote, never fewer than one, also under races.
 
-use kabinet_tests::User;
+use kabinet_tests::support::{enrol, parent, school, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{enrol, parent, school, teacher};
 
 async fn admin_names(u: &User, org: &str) -> Vec<String> {
     u.get(&format!("/v1/orgs/{org}/admins")).await.ok(200)["items"]

@@ -1,10 +1,8 @@
 //! The audit log records every admin action with who, when, what, before and after.
 
-use kabinet_tests::User;
+use kabinet_tests::support::{enrol, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{enrol, teacher};
 
 #[tokio::test]
 async fn admin_actions_are_recorded_newest_first_and_filterable() {

@@ -3,7 +3,8 @@
 //! problem+json and changes nothing. Routes added later are covered automatically.
 
 use kabinet::api::routes;
-use kabinet_tests::User;
+use kabinet_tests::support;
+use kabinet_tests::support::User;
 use reqwest::Method;
 use serde_json::json;
 
@@ -47,9 +48,9 @@ async fn strangers_see_nothing_of_an_organization_on_any_route() {
 #[tokio::test]
 async fn members_without_the_right_get_403_on_every_group_and_course_route() {
     let admin = User::new("Admin");
-    let (org, classes) = crate::school(&admin, "2026/2027", &[(5, "А")]).await;
-    let pupil = crate::enrol(&admin, &org, "Ученик", json!([crate::student(&classes[0])])).await;
-    let other = crate::enrol(&admin, &org, "Другой ученик", json!([crate::student(&classes[0])])).await;
+    let (org, classes) = support::school(&admin, "2026/2027", &[(5, "А")]).await;
+    let pupil = support::enrol(&admin, &org, "Ученик", json!([support::student(&classes[0])])).await;
+    let other = support::enrol(&admin, &org, "Другой ученик", json!([support::student(&classes[0])])).await;
     let o = format!("/v1/orgs/{org}");
     let group =
         admin.post(&format!("{o}/groups"), json!({"name": "Кружок"})).await.ok(201)["id"].as_str().unwrap().to_string();

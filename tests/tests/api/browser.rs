@@ -6,10 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
+use kabinet_tests::support::{await_mail, env, registered, teacher, User};
 use serde_json::json;
-
-use crate::{registered, teacher};
-use kabinet_tests::{await_mail, env, User};
 
 #[tokio::test]
 async fn the_reference_page_and_the_mail_page_work_in_a_real_browser() {

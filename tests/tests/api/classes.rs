@@ -1,15 +1,10 @@
 //! Classes per academic year: create, list, view, edit, delete, graduate, promote, roll over.
 
 use kabinet::domain::AcademicYear;
-use kabinet_tests::User;
+use kabinet_tests::support;
+use kabinet_tests::support::{enrol, names, parent, school, student, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{enrol, parent, school, student, teacher};
-
-fn names(list: &serde_json::Value) -> Vec<String> {
-    list["items"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_string()).collect()
-}
 
 #[tokio::test]
 async fn create_and_list_by_year_in_grade_order() {
@@ -194,7 +189,7 @@ async fn graduating_takes_a_class_out_of_current_lists() {
     let r = admin
         .post(
             &format!("/v1/orgs/{org}/members"),
-            json!({"user_id": crate::registered("Late").await.sub, "roles": [student(&ids[0])]}),
+            json!({"user_id": support::registered("Late").await.sub, "roles": [student(&ids[0])]}),
         )
         .await;
     r.problem(422, "validation_failed");
@@ -301,10 +296,10 @@ async fn the_classes_list_shows_the_groups_after_the_classes() {
     let admin = User::new("Завуч");
     let year = AcademicYear::current().to_string();
     let (org, ids) = school(&admin, &year, &[(7, "А"), (5, "А"), (6, "А")]).await;
-    let g1 = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
-    crate::groups::new_group(&admin, &org, "Хор").await;
+    let g1 = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    support::new_group(&admin, &org, "Хор").await;
     let s = enrol(&admin, &org, "Ученик", json!([student(&ids[1])])).await;
-    crate::groups::add_to_group(&admin, &org, &g1, &[&s]).await;
+    support::add_to_group(&admin, &org, &g1, &[&s]).await;
     let path = format!("/v1/orgs/{org}/classes");
     let kinds = |list: &serde_json::Value| -> Vec<String> {
         list["items"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap_or("-").to_string()).collect()

@@ -2,25 +2,24 @@
 //! enrolled by admins and the course's teachers; groups made from a course's students or
 //! linked to it (one course a group, also when two links race); what a teacher loses with
 //! the teacher role; leaving and removal; the audit trail; only students enrolled, and no
-//! way through a course into a closed group one is not a teacher in.
+//! way through a course into a closed group one is not a teacher in; a course's teachers
+//! are the teachers of its groups (R7.3: made from it, linked to it, or joining it later).
 
-use kabinet_tests::User;
+use kabinet_tests::support::{
+    add_to_group, audit_actions, closed_group, enrol, group, group_mail, group_roles, id_of, kept_out, names,
+    new_group, parent, registered, roles_of, school, set_of, student, teacher, threads, user_ids, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::groups::{
-    add_to_group, audit_actions, group, group_mail, group_roles, names, new_group, roles_of, set_of, user_ids,
-};
-use crate::{enrol, parent, registered, school, student, teacher};
-
 /// A new course of the organization with these teachers, made by its admin.
-pub async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
+async fn new_course(admin: &User, org: &str, name: &str, teachers: &[&User]) -> Value {
     let ids: Vec<&str> = teachers.iter().map(|t| t.sub.as_str()).collect();
     admin.post(&format!("/v1/orgs/{org}/courses"), json!({"name": name, "teacher_ids": ids})).await.ok(201).clone()
 }
 
 /// Enrols students in a course as `by`; answers each person's status, in the order given.
-pub async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -> Vec<String> {
+async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User]) -> Vec<String> {
     let ids: Vec<&str> = people.iter().map(|p| p.sub.as_str()).collect();
     let r = by.post(&format!("/v1/orgs/{org}/courses/{course}/students"), json!({ "user_ids": ids })).await;
     let results = r.ok(200)["results"].as_array().unwrap().clone();
@@ -29,12 +28,8 @@ pub async fn enrol_in_course(by: &User, org: &str, course: &str, people: &[&User
     results.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect()
 }
 
-pub async fn course(admin: &User, org: &str, id: &str) -> Value {
+async fn course(admin: &User, org: &str, id: &str) -> Value {
     admin.get(&format!("/v1/orgs/{org}/courses/{id}")).await.ok(200).clone()
-}
-
-fn id_of(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_string()
 }
 
 fn linked(c: &Value) -> Vec<String> {
@@ -517,28 +512,6 @@ async fn course_changes_are_in_the_audit_log() {
     assert_eq!(update["items"][0]["after"]["teacher_ids"], json!([t.sub]));
 }
 
-/// The threads of a group.
-pub fn threads(org: &str, group: &str) -> String {
-    format!("/v1/orgs/{org}/groups/{group}/threads")
-}
-
-/// A closed group with `member` in it and a thread only its members read.
-pub async fn closed_group(admin: &User, org: &str, name: &str, member: &User) -> String {
-    let g = id_of(&new_group(admin, org, name).await);
-    add_to_group(admin, org, &g, &[member]).await;
-    admin.post(&threads(org, &g), json!({"title": "Только для своих", "body": "Закрытое обсуждение"})).await.ok(201);
-    assert_eq!(member.get(&threads(org, &g)).await.ok(200)["items"].as_array().unwrap().len(), 1);
-    g
-}
-
-/// `who` stayed out of group `g`: not among its members, and its threads answer 404 as
-/// to a stranger.
-pub async fn kept_out(admin: &User, org: &str, g: &str, who: &User) {
-    let members = user_ids(admin.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200));
-    assert!(!members.contains(&who.sub), "{} got into the group", who.name);
-    who.get(&threads(org, g)).await.problem(404, "not_found");
-}
-
 #[tokio::test]
 async fn a_course_teacher_who_enrols_themself_cannot_walk_into_a_closed_group() {
     let admin = User::new("Админ");
@@ -663,4 +636,94 @@ async fn only_members_holding_the_student_role_are_enrolled() {
     assert_eq!(admin.get(&students).await.ok(200)["items"], json!([]));
     assert_eq!(mum.get(&format!("/v1/orgs/{org}/courses?mine=true")).await.ok(200)["items"], json!([]));
     assert_eq!(enrol_in_course(&t, &org, &c, &[&s]).await, ["added"]);
+}
+
+#[tokio::test]
+async fn a_course_teacher_posts_in_the_group_made_from_their_course() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(9, "А")]).await;
+    let o = format!("/v1/orgs/{org}");
+    let t = enrol(&admin, &org, "Ольга Петровна", json!([teacher("Учитель биологии", &[])])).await;
+    let s1 = enrol(&admin, &org, "Аня", json!([student(&classes[0])])).await;
+    let s2 = enrol(&admin, &org, "Боря", json!([student(&classes[0])])).await;
+    let newcomer = enrol(&admin, &org, "Вера", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "Биология", &[&t]).await);
+    enrol_in_course(&admin, &org, &c, &[&s1, &s2]).await;
+
+    // An admin makes the course's group: its teacher is in it, as its teacher.
+    let r = admin.post(&format!("{o}/courses/{c}/groups"), json!({"name": "Биология 9А", "students": "all"})).await;
+    let g = id_of(r.ok(201));
+    assert_eq!(r.body["member_count"], 3);
+    assert_eq!(
+        group_roles(&t, &org, &g).await,
+        roles_of(&[(&t, "teacher"), (&s1, "student"), (&s2, "student")]),
+        "the members list shows each one's role in the group"
+    );
+    assert_eq!(group_mail(&t.email, "Биология 9А", 1).await.len(), 1, "added to the group: an email");
+
+    // The teacher works in it: threads, announcements, and the group's people.
+    let thread = t.post(&threads(&org, &g), json!({"title": "Лабораторная", "body": "Готовим микроскопы"})).await;
+    thread.ok(201);
+    let a = t.post(&format!("{o}/groups/{g}/announcements"), json!({"title": "Экскурсия", "body": "В четверг"})).await;
+    assert_eq!(a.ok(201)["author_id"], t.sub.as_str());
+    assert_eq!(s1.get(&format!("{o}/groups/{g}/announcements")).await.ok(200)["items"][0]["title"], "Экскурсия");
+    assert_eq!(add_to_group(&t, &org, &g, &[&newcomer]).await, ["added"]);
+    assert_eq!(group_roles(&t, &org, &g).await[&newcomer.sub], "student");
+    let r = t.delete(&format!("{o}/groups/{g}/members/{}", s2.sub)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    s2.get(&threads(&org, &g)).await.problem(404, "not_found");
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 3);
+
+    // Its students take part, and no more.
+    s1.post(&threads(&org, &g), json!({"title": "Вопрос", "body": "Что принести?"})).await.ok(201);
+    let r = s1.post(&format!("{o}/groups/{g}/announcements"), json!({"title": "Моё", "body": "Текст"})).await;
+    r.problem(403, "forbidden");
+    s1.post(&format!("{o}/groups/{g}/members"), json!({"user_ids": [s2.sub]})).await.problem(403, "forbidden");
+    s1.delete(&format!("{o}/groups/{g}/members/{}", newcomer.sub)).await.problem(403, "forbidden");
+    let r = s1.patch(&format!("{o}/groups/{g}/members/{}", newcomer.sub), json!({"group_role": "teacher"})).await;
+    r.problem(403, "forbidden");
+    assert_eq!(group(&admin, &org, &g).await["member_count"], 3);
+}
+
+#[tokio::test]
+async fn linking_a_group_or_joining_a_course_later_makes_the_courses_teachers_its_teachers() {
+    let admin = User::new("Директор");
+    let (org, classes) = school(&admin, "2026/2027", &[(6, "Б")]).await;
+    let o = format!("/v1/orgs/{org}");
+    let t1 = enrol(&admin, &org, "Первый учитель", json!([teacher("Учитель истории", &[])])).await;
+    let t2 = enrol(&admin, &org, "Второй учитель", json!([teacher("Учитель истории", &[])])).await;
+    let t3 = enrol(&admin, &org, "Третий учитель", json!([teacher("Учитель обществознания", &[])])).await;
+    let s = enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
+    let c = id_of(&new_course(&admin, &org, "История", &[&t1]).await);
+
+    // An existing group linked to the course: its teacher comes in as a teacher; a
+    // teacher already in it as a student (as the admin chose) stays one until they
+    // teach the course.
+    let club = id_of(&new_group(&admin, &org, "Исторический клуб").await);
+    let body = json!({"user_ids": [t3.sub], "group_role": "student"});
+    let r = admin.post(&format!("{o}/groups/{club}/members"), body).await;
+    assert_eq!(r.ok(200)["results"][0]["status"], "added");
+    add_to_group(&admin, &org, &club, &[&s]).await;
+    let r = admin.post(&format!("{o}/courses/{c}/linked-groups"), json!({"group_id": club, "students": "none"})).await;
+    assert_eq!(r.ok(200)["member_count"], 3);
+    assert_eq!(
+        group_roles(&admin, &org, &club).await,
+        roles_of(&[(&t1, "teacher"), (&t3, "student"), (&s, "student")])
+    );
+    let announcements = format!("{o}/groups/{club}/announcements");
+    t3.post(&announcements, json!({"title": "Рано", "body": "Текст"})).await.problem(403, "forbidden");
+
+    // Teachers who join the course later join its groups as their teachers.
+    let r = admin.patch(&format!("{o}/courses/{c}"), json!({"teacher_ids": [t1.sub, t2.sub, t3.sub]})).await;
+    r.ok(200);
+    assert_eq!(
+        group_roles(&admin, &org, &club).await,
+        roles_of(&[(&t1, "teacher"), (&t2, "teacher"), (&t3, "teacher"), (&s, "student")])
+    );
+    assert_eq!(group(&admin, &org, &club).await["member_count"], 4);
+    assert_eq!(group_mail(&t2.email, "Исторический клуб", 1).await.len(), 1);
+    t2.post(&announcements, json!({"title": "Собрание", "body": "В пятницу"})).await.ok(201);
+    t3.post(&announcements, json!({"title": "Доклады", "body": "Темы на выбор"})).await.ok(201);
+    let added = audit_actions(&admin, &org, "group.members_add").await;
+    assert!(added.len() >= 3, "each add is in the audit log: {added:?}");
 }

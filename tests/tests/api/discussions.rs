@@ -5,66 +5,13 @@
 //! each member's language and muting it.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kabinet_tests::{mail_to, Resp, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    add_to_group, all_pages, announce, assert_status, audit_actions, circle, enrol, field_of, id_of, mail_to,
+    open_thread, parent, registered, reply, student, teacher, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::groups::{add_to_group, audit_actions, field_of, new_group};
-use crate::{enrol, parent, registered, school, student, teacher};
-
-/// A group and the people around it: an admin of the organization who is not in the
-/// group, a teacher and a student in it, a member of the organization outside it and a
-/// stranger to the organization.
-pub struct Circle {
-    pub admin: User,
-    pub org: String,
-    pub class: String,
-    pub group: String,
-    pub name: String,
-    pub teacher: User,
-    pub pupil: User,
-    pub outsider: User,
-    pub stranger: User,
-}
-
-impl Circle {
-    /// A path under the group: `/v1/orgs/{org}/groups/{id}{rest}`.
-    pub fn path(&self, rest: &str) -> String {
-        format!("/v1/orgs/{}/groups/{}{rest}", self.org, self.group)
-    }
-}
-
-pub async fn circle(group_name: &str) -> Circle {
-    let admin = User::new("Директор Иванова");
-    let (org, classes) = school(&admin, "2026/2027", &[(7, "А")]).await;
-    let class = classes[0].clone();
-    let teacher = enrol(&admin, &org, "Мария Ивановна", json!([teacher("Учитель математики", &[&class])])).await;
-    let pupil = enrol(&admin, &org, "Петя Иванов", json!([student(&class)])).await;
-    let outsider = enrol(&admin, &org, "Не участник", json!([student(&class)])).await;
-    let stranger = registered("Чужой").await;
-    let group = new_group(&admin, &org, group_name).await["id"].as_str().unwrap().to_string();
-    assert_eq!(add_to_group(&admin, &org, &group, &[&teacher, &pupil]).await, ["added", "added"]);
-    Circle { admin, org, class, group, name: group_name.into(), teacher, pupil, outsider, stranger }
-}
-
-/// Opens a thread as `who` (it must be created).
-pub async fn open_thread(c: &Circle, who: &User, title: &str, body: &str) -> Value {
-    who.post(&c.path("/threads"), json!({"title": title, "body": body})).await.ok(201).clone()
-}
-
-/// Replies to a thread as `who` (it must be created).
-pub async fn reply(c: &Circle, who: &User, thread: &str, body: &str) -> Value {
-    who.post(&c.path(&format!("/threads/{thread}/replies")), json!({ "body": body })).await.ok(201).clone()
-}
-
-/// Posts an announcement as `who` (it must be created).
-pub async fn announce(c: &Circle, who: &User, title: &str, body: &str) -> Value {
-    who.post(&c.path("/announcements"), json!({"title": title, "body": body})).await.ok(201).clone()
-}
-
-pub fn id_of(v: &Value) -> String {
-    v["id"].as_str().expect("an id").to_string()
-}
 
 /// The IDs of a list answer's items, in order.
 fn ids(list: &Value) -> Vec<String> {
@@ -77,33 +24,6 @@ fn assert_ulid(id: &str) {
     assert_eq!(id.len(), 26, "{id}");
     assert_eq!(id, id.to_lowercase(), "{id}");
     assert!(ulid::Ulid::from_string(id).is_ok(), "{id}");
-}
-
-#[track_caller]
-fn assert_status(r: &Resp, status: u16) {
-    assert_eq!(r.status, status, "{}", r.text);
-}
-
-/// Every item of a paged list, following `next_cursor` with `limit=1`.
-pub async fn all_pages(who: &User, path: &str) -> (Vec<Value>, usize) {
-    let (mut seen, mut cursor, mut pages) = (Vec::new(), None::<String>, 0);
-    loop {
-        let url = match &cursor {
-            Some(c) => format!("{path}?limit=1&cursor={c}"),
-            None => format!("{path}?limit=1"),
-        };
-        let page = who.get(&url).await.ok(200).clone();
-        let items = page["items"].as_array().unwrap().clone();
-        assert!(items.len() <= 1, "{} items on a page of 1", items.len());
-        seen.extend(items);
-        pages += 1;
-        assert!(pages <= 10, "the pages never end");
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => break,
-        }
-    }
-    (seen, pages)
 }
 
 /// An RFC 3339 time `hours` back.
@@ -617,10 +537,10 @@ async fn past_the_edit_window_authors_cannot_edit_or_delete_and_admins_still_del
     let a = id_of(&announce(&c, &c.teacher, "Давнее объявление", "Текст").await);
     let recent = id_of(&open_thread(&c, &c.pupil, "Вчерашняя тема", "Текст").await);
     let (g, pk) = (&c.group, &c.org);
-    crate::set_item_attr(pk, &format!("THREAD#{g}#{t}"), "created_at", hours_ago(25)).await;
-    crate::set_item_attr(pk, &format!("REPLY#{g}#{t}#{r}"), "created_at", hours_ago(25)).await;
-    crate::set_item_attr(pk, &format!("ANNOUNCE#{g}#{a}"), "created_at", hours_ago(25)).await;
-    crate::set_item_attr(pk, &format!("THREAD#{g}#{recent}"), "created_at", hours_ago(23)).await;
+    support::set_item_attr(pk, &format!("THREAD#{g}#{t}"), "created_at", hours_ago(25)).await;
+    support::set_item_attr(pk, &format!("REPLY#{g}#{t}#{r}"), "created_at", hours_ago(25)).await;
+    support::set_item_attr(pk, &format!("ANNOUNCE#{g}#{a}"), "created_at", hours_ago(25)).await;
+    support::set_item_attr(pk, &format!("THREAD#{g}#{recent}"), "created_at", hours_ago(23)).await;
 
     let thread = c.path(&format!("/threads/{t}"));
     let reply_path = c.path(&format!("/threads/{t}/replies/{r}"));

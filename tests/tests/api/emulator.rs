@@ -1,7 +1,7 @@
 //! The emulator keeps DynamoDB conditions atomic under concurrent requests.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kabinet_tests::{dynamodb, env};
+use kabinet_tests::support::{dynamodb, env};
 
 #[tokio::test]
 async fn sixty_racing_conditional_increments_with_a_limit_of_ten_make_exactly_ten() {

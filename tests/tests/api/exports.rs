@@ -12,13 +12,13 @@ use std::io::Read;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet::domain::Timestamp;
-use kabinet_tests::{mail_to, Resp, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    all_pages, circle, client, enrol, mail_to, now, parent, percent_decode, query, registered, school, student,
+    teacher, unix, Resp, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::discussions::{all_pages, circle};
-use crate::files::percent_decode;
-use crate::{enrol, parent, registered, school, student, teacher};
 
 /// The UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -54,10 +54,6 @@ const EMPLOYEES_EN: [&str; 10] = [
     "Announcements",
     "Files",
 ];
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
-}
 
 fn exports_path(org: &str) -> String {
     format!("/v1/orgs/{org}/exports")
@@ -110,20 +106,6 @@ async fn built(admin: &User, org: &str, body: Value) -> Value {
     assert_eq!(view["file_name"], asked["file_name"]);
     assert!(view["ready_at"].as_str().unwrap() >= view["created_at"].as_str().unwrap(), "{view}");
     view
-}
-
-/// A time of the API's, as Unix seconds.
-fn unix(t: &Value) -> i64 {
-    Timestamp::parse(t.as_str().expect("a time")).expect("RFC 3339").unix()
-}
-
-fn now() -> i64 {
-    Timestamp::now().unix()
-}
-
-/// The query parameters of a URL.
-fn query(url: &str) -> HashMap<String, String> {
-    reqwest::Url::parse(url).expect("a URL").query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
 }
 
 /// Downloads a ready export through its URL (no credentials, as a browser would) and
@@ -281,8 +263,8 @@ async fn staffroom(admin: User) -> Staffroom {
     let pupil = enrol(&admin, &org, "Ученик Петров", json!([student(class)])).await;
     let guardian = enrol(&admin, &org, "Родитель Петрова", json!([parent(&[class])])).await;
     // The teacher posts in a group and makes an announcement: counts to find in the file.
-    let group = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
-    crate::groups::add_to_group(&admin, &org, &group, &[&evil, &pupil]).await;
+    let group = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    support::add_to_group(&admin, &org, &group, &[&evil, &pupil]).await;
     let g = format!("/v1/orgs/{org}/groups/{group}");
     evil.post(&format!("{g}/threads"), json!({"title": "Тема", "body": "Текст"})).await.ok(201);
     evil.post(&format!("{g}/announcements"), json!({"title": "Важно", "body": "Текст"})).await.ok(201);
@@ -327,7 +309,7 @@ fn check_employee_rows(rows: &[Vec<String>], header: &[&str], s: &Staffroom, sta
 
 #[tokio::test]
 async fn the_employees_as_csv_open_in_excel_with_cyrillic_intact_and_formulas_as_text() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let s = staffroom(User::new("Директор Петрова")).await;
     let (admin, org) = (&s.admin, s.org.as_str());
     admin.patch(&format!("/v1/orgs/{org}"), json!({"short_name": "Гимназия №5 «Росток»"})).await.ok(200);
@@ -364,7 +346,7 @@ async fn the_employees_as_csv_open_in_excel_with_cyrillic_intact_and_formulas_as
 
 #[tokio::test]
 async fn the_employees_as_csv_with_commas_on_request() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let s = staffroom(User::new("Директор Запятая")).await;
     let stats = employees_by_name(&s.admin, &s.org).await;
     let view = built(&s.admin, &s.org, json!({"kind": "employees", "format": "csv", "delimiter": ","})).await;
@@ -387,8 +369,8 @@ async fn the_employees_as_csv_with_commas_on_request() {
 /// the members, with the same columns: empty where they have nothing yet, activity 0.
 #[tokio::test]
 async fn the_employees_files_list_the_journals_teachers_and_staff_who_have_not_joined() {
-    use crate::imports::{class_row, enrollment_row, run, unique_email, user_row};
-    kabinet_tests::start_exporter().await;
+    use kabinet_tests::support::{class_row, enrollment_row, run, unique_email, user_row};
+    support::start_exporter().await;
     let admin = User::new("Директор Журнальная");
     let org = admin.create_org("Школа").await;
     let users = [
@@ -436,7 +418,7 @@ fn formula_start(cell: &str) -> bool {
 
 #[tokio::test]
 async fn no_csv_cell_becomes_a_formula_whichever_separator_the_reader_splits_on() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let admin = User::new("Директор");
     let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
     for (name, _) in FORMULA_NAMES {
@@ -475,7 +457,7 @@ async fn no_csv_cell_becomes_a_formula_whichever_separator_the_reader_splits_on(
 
 #[tokio::test]
 async fn the_employees_as_xlsx_have_a_frozen_bold_header_real_dates_and_no_formulas() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let s = staffroom(User::new("Директор Таблицына")).await;
     let (admin, org) = (&s.admin, s.org.as_str());
     let stats = employees_by_name(admin, org).await;
@@ -568,7 +550,7 @@ fn last_30_days(today: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_summary_as_csv_and_xlsx_has_the_figures_the_api_shows_and_30_days() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let c = circle("Хор").await;
     let (admin, org) = (&c.admin, c.org.as_str());
     let o = format!("/v1/orgs/{org}");
@@ -589,7 +571,7 @@ async fn the_summary_as_csv_and_xlsx_has_the_figures_the_api_shows_and_30_days()
     registered("Кандидат").await.post(&format!("/v1/invite-links/{link}/accept"), json!({})).await.ok(201);
     let invite = json!({"emails": ["someone@parents.test"], "role": parent(&[&c.class])});
     admin.post(&format!("{o}/invitations"), invite).await.ok(200);
-    crate::files::upload(&c, &c.teacher, "План.txt", b"plan of the year".to_vec(), "text/plain").await;
+    support::upload(&c, &c.teacher, "План.txt", b"plan of the year".to_vec(), "text/plain").await;
     c.teacher.get(&o).await.ok(200);
 
     let summary = admin.get(&format!("{o}/stats/summary")).await.ok(200).clone();
@@ -695,7 +677,7 @@ async fn the_ready_mail(to: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn the_admin_who_asked_gets_one_email_with_a_link_to_the_export_not_to_the_file() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let admin = User::new("Директор Почтова");
     let org = admin.create_org("Лицей №2").await;
     let other_admin = enrol(&admin, &org, "Второй директор", json!([teacher("Завуч", &[])])).await;
@@ -718,7 +700,7 @@ async fn the_admin_who_asked_gets_one_email_with_a_link_to_the_export_not_to_the
     assert!(html_unescaped.contains(&format!("href=\"{link}\"")), "{html}");
     assert!(text.contains("Здравствуйте, Директор Почтова!") && text.contains("XLSX"), "{text}");
     assert!(text.contains(&view["expires_at"].as_str().unwrap()[..10]), "kept until: {text}");
-    let endpoint = &kabinet_tests::env().await.endpoint;
+    let endpoint = &support::env().await.endpoint;
     for body in [text, html, html_unescaped.as_str()] {
         assert!(!body.contains("X-Amz") && !body.contains(endpoint.as_str()), "no signed URL: {body}");
         assert!(!body.contains(&format!("{id}.xlsx")), "no object key: {body}");
@@ -728,7 +710,7 @@ async fn the_admin_who_asked_gets_one_email_with_a_link_to_the_export_not_to_the
 
 #[tokio::test]
 async fn an_english_speaking_admin_gets_english_headers_and_an_english_email() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let admin = User::new("Head Teacher");
     admin.patch("/v1/me", json!({"language": "en"})).await.ok(200);
     let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
@@ -835,8 +817,8 @@ async fn only_admins_ask_for_and_read_exports_and_asking_is_checked_and_audited(
 
 /// Takes building place `n` of `user` under the API, held until `until`.
 async fn hold_place(org: &str, user: &User, n: u32, until: Timestamp) {
-    let env = kabinet_tests::env().await;
-    kabinet_tests::dynamodb()
+    let env = support::env().await;
+    support::dynamodb()
         .await
         .put_item()
         .table_name(&env.config.table)
@@ -852,8 +834,8 @@ async fn hold_place(org: &str, user: &User, n: u32, until: Timestamp) {
 
 /// The export a building place holds, if the place is there.
 async fn place_holds(org: &str, user: &User, n: u32) -> Option<String> {
-    let env = kabinet_tests::env().await;
-    let item = kabinet_tests::dynamodb()
+    let env = support::env().await;
+    let item = support::dynamodb()
         .await
         .get_item()
         .table_name(&env.config.table)
@@ -892,7 +874,7 @@ async fn an_admin_has_at_most_three_exports_building() {
     second.post(&list, ask.clone()).await.ok(202);
 
     // A place held past its time is free again: taken by the new export.
-    crate::set_item_attr(&org, &format!("EXPORTSLOT#{}#1", admin.sub), "held_until", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("EXPORTSLOT#{}#1", admin.sub), "held_until", support::long_ago()).await;
     let view = request(&admin, &org, ask.clone()).await;
     let id = view["id"].as_str().unwrap();
     assert_eq!(place_holds(&org, &admin, 1).await.as_deref(), Some(id));
@@ -905,7 +887,7 @@ async fn an_admin_has_at_most_three_exports_building() {
 
 #[tokio::test]
 async fn a_built_export_gives_its_place_back() {
-    kabinet_tests::start_exporter().await;
+    support::start_exporter().await;
     let admin = User::new("Директор Терпеливая");
     let org = admin.create_org("Школа").await;
     enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
@@ -964,7 +946,7 @@ async fn a_large_export_leaves_in_five_mib_parts_streamed_from_its_file() {
     use kabinet::exports::upload::{ObjectWriter, PART_SIZE};
     use std::io::Write;
 
-    let env = kabinet_tests::env().await;
+    let env = support::env().await;
     let aws = kabinet_local::emulator::sdk_config(&env.endpoint).await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws).force_path_style(true).build());
     let bucket = env.config.exports_bucket.clone();

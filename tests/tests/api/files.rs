@@ -6,70 +6,24 @@
 //! reserved until completed, deleted or expired), at most 20 uploads under way a person,
 //! who sees what, and abandoned uploads expiring.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
-use kabinet_tests::{Resp, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    assert_status, circle, client, content, field_of, id_of, maybe_item, now, percent_decode, put, query, start_upload,
+    unix, upload, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::discussions::{circle, id_of, Circle};
-use crate::groups::field_of;
-
 /// The quota of ready files per organization: 10 GiB.
 const QUOTA: i64 = 10 * 1024 * 1024 * 1024;
-
-/// `n` bytes, not all of them text.
-pub fn content(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i * 7 % 256) as u8).collect()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().pool_max_idle_per_host(0).build().expect("client")
-}
-
-/// Asks for an upload as `who`; answers the file and the upload.
-async fn start(c: &Circle, who: &User, name: &str, size: usize, content_type: &str) -> (Value, Value) {
-    let r = who.post(&c.path("/files"), json!({"name": name, "size": size, "content_type": content_type})).await;
-    let answer = r.ok(201).clone();
-    (answer["file"].clone(), answer["upload"].clone())
-}
-
-/// PUTs `body` to the upload's URL with exactly its headers (leaving out those named in
-/// `without`); answers the status.
-pub async fn put(upload: &Value, body: Vec<u8>, without: &[&str]) -> u16 {
-    assert_eq!(upload["method"], "PUT", "{upload}");
-    let mut rb = client().put(upload["url"].as_str().unwrap());
-    for (k, v) in upload["headers"].as_object().expect("upload headers") {
-        if !without.iter().any(|w| w.eq_ignore_ascii_case(k)) {
-            rb = rb.header(k.as_str(), v.as_str().expect("a header value"));
-        }
-    }
-    let resp = rb.body(body).send().await.expect("PUT to the emulator");
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap_or_default();
-    assert!(status < 500, "{status}: {text}");
-    status
-}
-
-/// Uploads `bytes` as `who` through the presigned URL and completes it; answers the
-/// ready file.
-pub async fn upload(c: &Circle, who: &User, name: &str, bytes: Vec<u8>, content_type: &str) -> Value {
-    let (file, upload) = start(c, who, name, bytes.len(), content_type).await;
-    assert_eq!(put(&upload, bytes, &[]).await, 200);
-    let id = id_of(&file);
-    let done = who.post(&c.path(&format!("/files/{id}/complete")), json!({})).await;
-    let ready = done.ok(200).clone();
-    assert_eq!(ready["status"], "ready", "{ready}");
-    ready
-}
 
 /// Writes `body` straight to the object a presigned URL names (path-style: the bucket,
 /// then the key), outside any function and without its signed headers.
 async fn put_object_at(presigned: &str, body: Vec<u8>) {
     let path = path_of(presigned);
     let (bucket, key) = path.trim_start_matches('/').split_once('/').expect("bucket/key");
-    let aws = kabinet_local::emulator::sdk_config(&kabinet_tests::env().await.endpoint).await;
+    let aws = kabinet_local::emulator::sdk_config(&support::env().await.endpoint).await;
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&aws).force_path_style(true).build());
     s3.put_object().bucket(bucket).key(key).body(body.into()).send().await.expect("a direct PUT");
 }
@@ -106,41 +60,9 @@ async fn assert_object_gone(download: &str) {
     assert_eq!(fetch(&key_url(download)).await.0, 404, "the object is gone");
 }
 
-/// The query parameters of a URL.
-fn query(url: &str) -> HashMap<String, String> {
-    reqwest::Url::parse(url).expect("a URL").query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
 /// A URL's path, percent-decoded.
 fn path_of(url: &str) -> String {
     percent_decode(reqwest::Url::parse(url).expect("a URL").path())
-}
-
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 3 <= b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("UTF-8")
-}
-
-/// A time of the API's, as Unix seconds.
-fn unix(t: &Value) -> i64 {
-    kabinet::domain::Timestamp::parse(t.as_str().expect("a time")).expect("RFC 3339").unix()
-}
-
-fn now() -> i64 {
-    kabinet::domain::Timestamp::now().unix()
 }
 
 /// The organization's ready files as stored: their bytes (what `storage_bytes` counts
@@ -153,35 +75,15 @@ async fn storage(org: &str) -> (i64, i64) {
 /// The organization's counters as stored: the ready files' bytes, the bytes uploads under
 /// way reserve, and the ready files.
 async fn counters(org: &str) -> (i64, i64, i64) {
-    let item = crate::item(&format!("ORG#{org}"), "PROFILE").await;
+    let item = support::item(&format!("ORG#{org}"), "PROFILE").await;
     let n = |k: &str| item.get(k).map(|v| v.as_n().expect("a number").parse::<i64>().unwrap()).unwrap_or(0);
     (n("storage_bytes") - n("reserved_bytes"), n("reserved_bytes"), n("file_count"))
 }
 
 /// How many uploads `who` has under way in the organization, as stored.
 async fn open_uploads(org: &str, who: &User) -> i64 {
-    let item = maybe_item(org, &format!("UPLOADS#{}", who.sub)).await.unwrap_or_default();
+    let item = maybe_item(&format!("ORG#{org}"), &format!("UPLOADS#{}", who.sub)).await.unwrap_or_default();
     item.get("open_uploads").map(|v| v.as_n().unwrap().parse().unwrap()).unwrap_or(0)
-}
-
-/// An item of the organization's partition, if there is one.
-async fn maybe_item(org: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
-    kabinet_tests::dynamodb()
-        .await
-        .get_item()
-        .table_name(&kabinet_tests::env().await.config.table)
-        .key("pk", AttributeValue::S(format!("ORG#{org}")))
-        .key("sk", AttributeValue::S(sk.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-}
-
-#[track_caller]
-fn assert_status(r: &Resp, status: u16) {
-    assert_eq!(r.status, status, "{}", r.text);
 }
 
 #[tokio::test]
@@ -189,7 +91,7 @@ async fn a_file_with_a_cyrillic_name_goes_up_and_comes_down_through_presigned_ur
     let c = circle("Методическое объединение").await;
     let name = "Расписание 7А.pdf";
     let bytes = content(3000);
-    let (file, upload) = start(&c, &c.teacher, name, bytes.len(), "application/pdf").await;
+    let (file, upload) = start_upload(&c, &c.teacher, name, bytes.len(), "application/pdf").await;
     let id = id_of(&file);
     assert_eq!(id.len(), 26, "{id}");
     assert_eq!(file["group_id"], c.group.as_str());
@@ -204,14 +106,14 @@ async fn a_file_with_a_cyrillic_name_goes_up_and_comes_down_through_presigned_ur
     // The upload URL: PUT, 15 minutes, bound to the length and the type, no name in it.
     assert_eq!(upload["method"], "PUT");
     let url = upload["url"].as_str().unwrap();
-    assert!(url.starts_with(&kabinet_tests::env().await.endpoint), "{url}");
+    assert!(url.starts_with(&support::env().await.endpoint), "{url}");
     let q = query(url);
     assert_eq!(q.get("X-Amz-Expires").map(String::as_str), Some("900"), "{url}");
     let signed: Vec<&str> = q.get("X-Amz-SignedHeaders").expect("signed headers").split(';').collect();
     assert!(signed.contains(&"content-length") && signed.contains(&"content-type"), "{signed:?}");
     let path = path_of(url);
     assert!(!path.contains("Расписание") && !path.contains(name), "the key holds no name: {path}");
-    let (_, plain) = start(&c, &c.teacher, "report-final.pdf", 10, "application/pdf").await;
+    let (_, plain) = start_upload(&c, &c.teacher, "report-final.pdf", 10, "application/pdf").await;
     let plain = path_of(plain["url"].as_str().unwrap());
     assert!(!plain.contains("report-final"), "the key holds no name: {plain}");
     let headers = upload["headers"].as_object().unwrap();
@@ -309,10 +211,10 @@ async fn a_file_over_50_mib_and_bad_descriptions_are_refused() {
         .await
         .problem(422, "validation_failed");
     // Exactly 50 MiB, and a name of 255 characters, are accepted.
-    let (file, upload) = start(&c, &c.pupil, "Видео.mp4", 52_428_800, "video/mp4").await;
+    let (file, upload) = start_upload(&c, &c.pupil, "Видео.mp4", 52_428_800, "video/mp4").await;
     assert_eq!(file["size"], 52_428_800);
     assert!(upload["url"].is_string());
-    let (file, _) = start(&c, &c.pupil, &"я".repeat(255), 10, "text/plain").await;
+    let (file, _) = start_upload(&c, &c.pupil, &"я".repeat(255), 10, "text/plain").await;
     assert_eq!(file["name"].as_str().unwrap().chars().count(), 255);
     assert_eq!(c.pupil.get(&files).await.ok(200)["items"], json!([]), "nothing ready");
     assert_eq!(storage(&c.org).await, (0, 0));
@@ -329,7 +231,7 @@ async fn a_file_over_50_mib_and_bad_descriptions_are_refused() {
 async fn complete_refuses_a_missing_object_and_one_of_another_size() {
     let c = circle("Проверка загрузок").await;
     let bytes = content(1000);
-    let (file, upload) = start(&c, &c.pupil, "Доклад.docx", bytes.len(), "application/octet-stream").await;
+    let (file, upload) = start_upload(&c, &c.pupil, "Доклад.docx", bytes.len(), "application/octet-stream").await;
     let id = id_of(&file);
     let complete = c.path(&format!("/files/{id}/complete"));
 
@@ -366,7 +268,7 @@ async fn complete_refuses_a_missing_object_and_one_of_another_size() {
 async fn only_ready_files_are_listed_newest_first() {
     let c = circle("Общие материалы").await;
     let first = upload(&c, &c.pupil, "Конспект.txt", b"first".to_vec(), "text/plain").await;
-    let (waiting, _) = start(&c, &c.teacher, "Не дошло.pdf", 2048, "application/pdf").await;
+    let (waiting, _) = start_upload(&c, &c.teacher, "Не дошло.pdf", 2048, "application/pdf").await;
     let second = upload(&c, &c.admin, "Приказ.pdf", content(4096), "application/pdf").await;
     let files = c.path("/files");
     let list = c.pupil.get(&files).await.ok(200).clone();
@@ -419,7 +321,7 @@ async fn the_uploader_or_an_admin_deletes_a_file_and_its_object_goes_too() {
 #[tokio::test]
 async fn a_file_past_the_organizations_quota_is_refused() {
     let c = circle("Архив").await;
-    crate::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 1000).to_string())).await;
+    support::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 1000).to_string())).await;
     let files = c.path("/files");
     let body = |size: i64| json!({"name": "Архив.zip", "size": size, "content_type": "application/zip"});
     c.pupil.post(&files, body(1001)).await.problem(422, "quota_exceeded");
@@ -442,7 +344,7 @@ async fn a_file_past_the_organizations_quota_is_refused() {
 #[tokio::test]
 async fn two_uploads_racing_for_the_last_room_leave_the_quota_whole() {
     let c = circle("Гонка за место").await;
-    crate::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 300).to_string())).await;
+    support::set_item_attr(&c.org, "PROFILE", "storage_bytes", AttributeValue::N((QUOTA - 300).to_string())).await;
     let body = |name: &str| json!({"name": name, "size": 200, "content_type": "text/plain"});
     let files = c.path("/files");
     let (a, b) = tokio::join!(c.pupil.post(&files, body("первый.txt")), c.teacher.post(&files, body("второй.txt")));
@@ -471,9 +373,9 @@ async fn uploads_started_count_against_the_quota_before_any_is_completed() {
     let mut people = vec![&c.admin, &c.teacher, &c.pupil];
     let mut more = Vec::new();
     for i in 0..8 {
-        more.push(crate::enrol(&c.admin, &c.org, &format!("Ученик {i}"), json!([crate::student(&c.class)])).await);
+        more.push(support::enrol(&c.admin, &c.org, &format!("Ученик {i}"), json!([support::student(&c.class)])).await);
     }
-    let added = crate::groups::add_to_group(&c.admin, &c.org, &c.group, &more.iter().collect::<Vec<_>>()).await;
+    let added = support::add_to_group(&c.admin, &c.org, &c.group, &more.iter().collect::<Vec<_>>()).await;
     assert!(added.iter().all(|a| a == "added"), "{added:?}");
     people.extend(more.iter());
     let body = json!({"name": "Видео урока.mp4", "size": SIZE, "content_type": "video/mp4"});
@@ -509,7 +411,7 @@ async fn the_21st_upload_under_way_is_refused_until_one_is_completed_or_deleted(
     let c = circle("Много загрузок").await;
     let mut started = Vec::new();
     for i in 0..20 {
-        started.push(start(&c, &c.pupil, &format!("часть {i}.txt"), 10, "text/plain").await);
+        started.push(start_upload(&c, &c.pupil, &format!("часть {i}.txt"), 10, "text/plain").await);
     }
     assert_eq!(open_uploads(&c.org, &c.pupil).await, 20);
     let body = json!({"name": "лишняя.txt", "size": 10, "content_type": "text/plain"});
@@ -542,7 +444,7 @@ async fn the_21st_upload_under_way_is_refused_until_one_is_completed_or_deleted(
 #[tokio::test]
 async fn completing_an_upload_turns_its_reservation_into_stored_bytes() {
     let c = circle("Резерв").await;
-    let (file, upload) = start(&c, &c.pupil, "отчёт.txt", 100, "text/plain").await;
+    let (file, upload) = start_upload(&c, &c.pupil, "отчёт.txt", 100, "text/plain").await;
     assert_eq!(counters(&c.org).await, (0, 100, 0));
     assert_eq!(open_uploads(&c.org, &c.pupil).await, 1);
     assert_eq!(put(&upload, content(100), &[]).await, 200);
@@ -556,17 +458,17 @@ async fn completing_an_upload_turns_its_reservation_into_stored_bytes() {
     let stats = c.admin.get(&format!("/v1/orgs/{}/stats/summary", c.org)).await.ok(200)["files"].clone();
     assert_eq!((stats["count"].as_i64(), stats["bytes"].as_i64()), (Some(1), Some(100)), "{stats}");
     // An upload deleted releases what it reserved.
-    let (other, _) = start(&c, &c.pupil, "черновик.txt", 40, "text/plain").await;
+    let (other, _) = start_upload(&c, &c.pupil, "черновик.txt", 40, "text/plain").await;
     assert_eq!(counters(&c.org).await, (100, 40, 1));
     assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&other)))).await, 204);
     assert_eq!(counters(&c.org).await, (100, 0, 1));
     assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
     // One past its day that TTL has not removed yet: no longer completed, but its
     // uploader deletes it and gets the room back at once.
-    let (late, late_upload) = start(&c, &c.pupil, "поздно.txt", 20, "text/plain").await;
+    let (late, late_upload) = start_upload(&c, &c.pupil, "поздно.txt", 20, "text/plain").await;
     assert_eq!(put(&late_upload, content(20), &[]).await, 200);
     let sk = format!("UPLOAD#{}#{}", c.group, id_of(&late));
-    crate::set_item_attr(&c.org, &sk, "created_at", AttributeValue::S("2026-01-01T00:00:00.000Z".into())).await;
+    support::set_item_attr(&c.org, &sk, "created_at", AttributeValue::S("2026-01-01T00:00:00.000Z".into())).await;
     c.pupil.post(&c.path(&format!("/files/{}/complete", id_of(&late))), json!({})).await.problem(404, "not_found");
     assert_status(&c.pupil.delete(&c.path(&format!("/files/{}", id_of(&late)))).await, 204);
     assert_eq!(counters(&c.org).await, (100, 0, 1));
@@ -580,21 +482,21 @@ async fn completing_an_upload_turns_its_reservation_into_stored_bytes() {
 #[tokio::test]
 async fn an_expired_upload_releases_its_reservation_once() {
     let c = circle("Просроченные загрузки").await;
-    let (expiring, _) = start(&c, &c.pupil, "забыто.txt", 100, "text/plain").await;
-    let (deleted, _) = start(&c, &c.teacher, "удалено.txt", 30, "text/plain").await;
-    let (kept, kept_upload) = start(&c, &c.teacher, "сохранено.txt", 7, "text/plain").await;
+    let (expiring, _) = start_upload(&c, &c.pupil, "забыто.txt", 100, "text/plain").await;
+    let (deleted, _) = start_upload(&c, &c.teacher, "удалено.txt", 30, "text/plain").await;
+    let (kept, kept_upload) = start_upload(&c, &c.teacher, "сохранено.txt", 7, "text/plain").await;
     assert_status(&c.teacher.delete(&c.path(&format!("/files/{}", id_of(&deleted)))).await, 204);
     assert_eq!(put(&kept_upload, content(7), &[]).await, 200);
     c.teacher.post(&c.path(&format!("/files/{}/complete", id_of(&kept))), json!({})).await.ok(200);
     assert_eq!(counters(&c.org).await, (7, 100, 1));
     let sk = format!("UPLOAD#{}#{}", c.group, id_of(&expiring));
-    let image = crate::item(&format!("ORG#{}", c.org), &sk).await;
+    let image = support::item(&format!("ORG#{}", c.org), &sk).await;
 
     // A day and more later.
-    let env = kabinet_tests::env().await;
+    let env = support::env().await;
     let later = now() + 2 * 24 * 3600;
     assert!(kabinet_local::emulator::expire_ttl(&env.endpoint, &env.config.table, later).await.unwrap() >= 1);
-    assert!(maybe_item(&c.org, &sk).await.is_none(), "the upload's item is gone");
+    assert!(maybe_item(&format!("ORG#{}", c.org), &sk).await.is_none(), "the upload's item is gone");
     let mut released = counters(&c.org).await;
     for _ in 0..300 {
         if released.1 == 0 {
@@ -611,12 +513,12 @@ async fn an_expired_upload_releases_its_reservation_once() {
     // The same removal delivered again releases nothing.
     let upload: kabinet::domain::GroupFile = serde_dynamo::from_item(image).unwrap();
     assert!(upload.reserved);
-    let store = kabinet_tests::store().await;
+    let store = support::store().await;
     assert!(!store.release_expired_upload(&upload, kabinet::domain::Timestamp::now()).await.unwrap());
     assert_eq!(counters(&c.org).await, (7, 0, 1));
     assert_eq!(open_uploads(&c.org, &c.pupil).await, 0);
     // The room is there again: the pupil's bytes and place.
-    start(&c, &c.pupil, "снова.txt", 100, "text/plain").await;
+    start_upload(&c, &c.pupil, "снова.txt", 100, "text/plain").await;
     assert_eq!(counters(&c.org).await, (7, 100, 1));
 }
 
@@ -624,7 +526,7 @@ async fn an_expired_upload_releases_its_reservation_once() {
 async fn other_members_and_strangers_get_404_on_the_files_routes() {
     let c = circle("Закрытые файлы").await;
     let ready = id_of(&upload(&c, &c.teacher, "План.pdf", content(100), "application/pdf").await);
-    let (waiting, _) = start(&c, &c.teacher, "Черновик.pdf", 100, "application/pdf").await;
+    let (waiting, _) = start_upload(&c, &c.teacher, "Черновик.pdf", 100, "application/pdf").await;
     let waiting = id_of(&waiting);
     let body = json!({"name": "Чужой.pdf", "size": 10, "content_type": "application/pdf"});
     let routes: Vec<(Method, String, Option<Value>)> = vec![
@@ -657,17 +559,17 @@ async fn other_members_and_strangers_get_404_on_the_files_routes() {
 #[tokio::test]
 async fn an_abandoned_upload_expires_from_the_table_after_about_a_day() {
     let c = circle("Брошенные загрузки").await;
-    let (file, upload) = start(&c, &c.pupil, "Брошено.pdf", 100, "application/pdf").await;
+    let (file, upload) = start_upload(&c, &c.pupil, "Брошено.pdf", 100, "application/pdf").await;
     let id = id_of(&file);
     let sk = format!("UPLOAD#{}#{id}", c.group);
-    let item = crate::item(&format!("ORG#{}", c.org), &sk).await;
+    let item = support::item(&format!("ORG#{}", c.org), &sk).await;
     let ttl: i64 = item.get("ttl").expect("a ttl").as_n().unwrap().parse().unwrap();
     let ahead = ttl - now();
     assert!((20 * 3600..=28 * 3600).contains(&ahead), "the ttl is {ahead} s ahead");
     // Once complete, the file no longer expires.
     assert_eq!(put(&upload, content(100), &[]).await, 200);
     c.pupil.post(&c.path(&format!("/files/{id}/complete")), json!({})).await.ok(200);
-    if let Some(item) = maybe_item(&c.org, &sk).await {
+    if let Some(item) = maybe_item(&format!("ORG#{}", c.org), &sk).await {
         assert!(!item.contains_key("ttl"), "a ready file must not expire: {item:?}");
     }
     assert_eq!(c.pupil.get(&c.path(&format!("/files/{id}"))).await.ok(200)["status"], "ready");
@@ -680,7 +582,7 @@ async fn deleting_a_group_deletes_its_files_and_frees_their_bytes() {
     let c = circle("Кружок на удаление").await;
     let before = storage(&c.org).await;
     let ready = upload(&c, &c.pupil, "доклад.txt", b"report".to_vec(), "text/plain").await;
-    let (pending, _) = start(&c, &c.teacher, "черновик.txt", 5, "text/plain").await;
+    let (pending, _) = start_upload(&c, &c.teacher, "черновик.txt", 5, "text/plain").await;
     let download = c.pupil.get(&c.path(&format!("/files/{}", id_of(&ready)))).await.ok(200)["download_url"]
         .as_str()
         .unwrap()
@@ -691,7 +593,10 @@ async fn deleting_a_group_deletes_its_files_and_frees_their_bytes() {
     assert_eq!(storage(&c.org).await, before);
     assert_object_gone(&download).await;
     for (prefix, id) in [("FILE", id_of(&ready)), ("UPLOAD", id_of(&pending))] {
-        assert!(maybe_item(&c.org, &format!("{prefix}#{}#{id}", c.group)).await.is_none(), "{prefix} {id} is gone");
+        assert!(
+            maybe_item(&format!("ORG#{}", c.org), &format!("{prefix}#{}#{id}", c.group)).await.is_none(),
+            "{prefix} {id} is gone"
+        );
     }
 }
 
@@ -701,7 +606,7 @@ async fn deleting_a_group_deletes_its_files_and_frees_their_bytes() {
 #[tokio::test]
 async fn a_ready_file_is_out_of_reach_of_its_upload_url_and_of_other_peoples_completes() {
     let c = circle("Неизменные файлы").await;
-    let (file, upload) = start(&c, &c.pupil, "итоги.txt", 6, "text/plain").await;
+    let (file, upload) = start_upload(&c, &c.pupil, "итоги.txt", 6, "text/plain").await;
     let id = id_of(&file);
     assert_eq!(put(&upload, b"first!".to_vec(), &[]).await, 200);
     let complete = c.path(&format!("/files/{id}/complete"));

@@ -2,75 +2,25 @@
 //! remove one; who may see a group's members; the email of being added; leaving and
 //! removal take people out of their groups; the audit trail; inviting by email to a group;
 //! a hundred people added in one request; no route, and no transaction, that puts someone
-//! into a group without the right to.
+//! into a group without the right to; a group's teachers (R7.5, R7.6: only members holding
+//! the teacher role; they add and take out its students and moderate its posts and files,
+//! its students do not).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
 use futures::StreamExt;
-use kabinet_tests::{await_mail, mail_to, User};
-use reqwest::Method;
-use serde_json::{json, Value};
-
 use kabinet::domain::{
     Actor, AuditEntry, CourseId, Group, GroupId, GroupRole, InvitationId, OrgId, PlaceIn, PlaceKind, UserId,
 };
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
-
-use crate::courses::{closed_group, kept_out, threads};
-use crate::{add_member, enrol, parent, registered, school, student, teacher};
-
-/// The `field` of each item of a list answer, in order.
-pub fn field_of(list: &Value, field: &str) -> Vec<String> {
-    list["items"].as_array().unwrap().iter().map(|i| i[field].as_str().unwrap().to_string()).collect()
-}
-
-/// The names of a list answer's items, in order.
-pub fn names(list: &Value) -> Vec<String> {
-    field_of(list, "name")
-}
-
-/// The user IDs of a list answer's items, as a set.
-pub fn user_ids(list: &Value) -> HashSet<String> {
-    field_of(list, "user_id").into_iter().collect()
-}
-
-pub fn set_of(people: &[&User]) -> HashSet<String> {
-    people.iter().map(|p| p.sub.clone()).collect()
-}
-
-/// Each person's role in group `g` (user ID to `teacher` or `student`), as its members
-/// list (one page) shows them to `by`.
-pub async fn group_roles(by: &User, org: &str, g: &str) -> BTreeMap<String, String> {
-    let list = by.get(&format!("/v1/orgs/{org}/groups/{g}/members")).await.ok(200).clone();
-    assert_eq!(list["next_cursor"], Value::Null, "one page");
-    let items = list["items"].as_array().unwrap();
-    items.iter().map(|m| (m["user_id"].as_str().unwrap().into(), m["group_role"].as_str().unwrap().into())).collect()
-}
-
-/// The roles `group_roles` should give.
-pub fn roles_of(people: &[(&User, &str)]) -> BTreeMap<String, String> {
-    people.iter().map(|(p, r)| (p.sub.clone(), r.to_string())).collect()
-}
-
-/// A new group of the organization, made by its admin.
-pub async fn new_group(admin: &User, org: &str, name: &str) -> Value {
-    admin.post(&format!("/v1/orgs/{org}/groups"), json!({ "name": name })).await.ok(201).clone()
-}
-
-/// Adds people to a group as `by`; answers each person's status, in the order given.
-pub async fn add_to_group(by: &User, org: &str, group: &str, people: &[&User]) -> Vec<String> {
-    let ids: Vec<&str> = people.iter().map(|p| p.sub.as_str()).collect();
-    let r = by.post(&format!("/v1/orgs/{org}/groups/{group}/members"), json!({ "user_ids": ids })).await;
-    let results = r.ok(200)["results"].as_array().unwrap().clone();
-    let answered: Vec<&str> = results.iter().map(|x| x["user_id"].as_str().unwrap()).collect();
-    assert_eq!(answered, ids, "one result per person, in the order given");
-    results.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect()
-}
-
-/// A group as its members' page shows it now.
-pub async fn group(admin: &User, org: &str, id: &str) -> Value {
-    admin.get(&format!("/v1/orgs/{org}/groups/{id}")).await.ok(200).clone()
-}
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    add_member, add_to_group, announce, audit_actions, await_mail, circle, closed_group, content, enrol, field_of,
+    group, group_mail, group_mail_now, group_roles, id_of, kept_out, names, new_group, open_thread, parent, registered,
+    roles_of, school, set_of, student, teacher, threads, upload, user_ids, User,
+};
+use reqwest::Method;
+use serde_json::{json, Value};
 
 /// A member who joined with their own address (an admin added them by email, they
 /// accepted): the organization knows that address as theirs.
@@ -80,37 +30,6 @@ pub async fn joined_by_email(admin: &User, org: &str, name: &str, roles: Value) 
     let invitation = r.ok(202)["invitation_id"].as_str().unwrap().to_string();
     u.post(&format!("/v1/me/invitations/{invitation}/accept"), json!({})).await.ok(200);
     u
-}
-
-/// The emails about being added to the group `group_name` that `to` received so far.
-pub async fn group_mail_now(to: &str, group_name: &str) -> Vec<Value> {
-    mail_to(to)
-        .await
-        .into_iter()
-        .filter(|m| {
-            let subject = m["subject"].as_str().unwrap_or("").to_lowercase();
-            subject.contains(&group_name.to_lowercase()) && (subject.contains("групп") || subject.contains("group"))
-        })
-        .collect()
-}
-
-/// Waits (bounded, as `await_mail`) until `to` has `count` emails about the group
-/// `group_name`, and answers them.
-pub async fn group_mail(to: &str, group_name: &str, count: usize) -> Vec<Value> {
-    for _ in 0..150 {
-        let mail = group_mail_now(to, group_name).await;
-        if mail.len() >= count {
-            return mail;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    group_mail_now(to, group_name).await
-}
-
-/// The actions of the organization's audit log (`?action=` filter), newest first.
-pub async fn audit_actions(admin: &User, org: &str, filter: &str) -> Vec<String> {
-    let log = admin.get(&format!("/v1/orgs/{org}/audit?action={filter}&limit=200")).await.ok(200).clone();
-    log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
 }
 
 #[tokio::test]
@@ -680,7 +599,7 @@ async fn add_under_the_api(
     people: &[&User],
     by: &User,
 ) -> Result<Vec<(UserId, Added)>, GroupError> {
-    let store = kabinet_tests::store().await;
+    let store = support::store().await;
     let org = OrgId::parse(org).unwrap();
     let ids: Vec<UserId> = people.iter().map(|p| UserId::parse(&p.sub).unwrap()).collect();
     let members = store.memberships(&org, &ids).await.unwrap();
@@ -781,7 +700,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     assert_eq!(admin.get(&format!("{o}/courses/{c}")).await.ok(200)["student_count"], 1);
 
     // Linking a group: a teacher of the course who is not in the group may not.
-    let store = kabinet_tests::store().await;
+    let store = support::store().await;
     let org_id = OrgId::parse(&org).unwrap();
     let course = store.course(&org_id, &c_id).await.unwrap().unwrap();
     let other = store.group(&org_id, &GroupId::parse(&unlinked).unwrap()).await.unwrap().unwrap();
@@ -797,4 +716,90 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let refused = store.create_group(&made, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     admin.get(&format!("{o}/groups/{}", made.id)).await.problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn a_groups_teachers_moderate_its_posts_and_files_and_its_students_do_not() {
+    let c = circle("Кружок модерации").await;
+    let pupil_thread = id_of(&open_thread(&c, &c.pupil, "Лишнее", "Не по теме").await);
+    let teacher_thread = id_of(&open_thread(&c, &c.teacher, "Задание", "Решить 5 задач").await);
+    let pupil_file = id_of(&upload(&c, &c.pupil, "Шпаргалка.txt", content(100), "text/plain").await);
+    let teacher_file = id_of(&upload(&c, &c.teacher, "Условия.pdf", content(200), "application/pdf").await);
+    let a = id_of(&announce(&c, &c.teacher, "Контрольная", "В среду").await);
+
+    // A student deletes only their own.
+    c.pupil.delete(&c.path(&format!("/threads/{teacher_thread}"))).await.problem(403, "forbidden");
+    c.pupil.delete(&c.path(&format!("/files/{teacher_file}"))).await.problem(403, "forbidden");
+    c.pupil.delete(&c.path(&format!("/announcements/{a}"))).await.problem(403, "forbidden");
+
+    // The group's teacher deletes anyone's, and the audit log shows it.
+    let r = c.teacher.delete(&c.path(&format!("/threads/{pupil_thread}"))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(c.pupil.get(&c.path(&format!("/threads/{pupil_thread}"))).await.ok(200)["deleted"], true);
+    let r = c.teacher.delete(&c.path(&format!("/files/{pupil_file}"))).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    c.pupil.get(&c.path(&format!("/files/{pupil_file}"))).await.problem(404, "not_found");
+    assert_eq!(audit_actions(&c.admin, &c.org, "thread.delete").await, ["thread.delete"]);
+    assert_eq!(audit_actions(&c.admin, &c.org, "file.delete").await, ["file.delete"]);
+
+    // A teacher of the organization who is not the group's teacher does not: a teacher in
+    // it as a student, or one not in it at all.
+    let learner = enrol(&c.admin, &c.org, "Учитель-слушатель", json!([teacher("Учитель", &[&c.class])])).await;
+    let r = c.admin.post(&c.path("/members"), json!({"user_ids": [learner.sub], "group_role": "student"})).await;
+    assert_eq!(r.ok(200)["results"][0]["status"], "added");
+    let outside = enrol(&c.admin, &c.org, "Учитель не отсюда", json!([teacher("Учитель", &[&c.class])])).await;
+    let last = id_of(&open_thread(&c, &c.pupil, "Ещё тема", "Текст").await);
+    // (The group's posts are not there at all for one not in it.)
+    for (who, status, code) in [(&learner, 403, "forbidden"), (&outside, 404, "not_found")] {
+        who.delete(&c.path(&format!("/threads/{last}"))).await.problem(status, code);
+        who.post(&c.path("/announcements"), json!({"title": "Т", "body": "Т"})).await.problem(status, code);
+        who.post(&c.path("/members"), json!({"user_ids": [c.outsider.sub]})).await.problem(403, "forbidden");
+    }
+    assert_eq!(c.pupil.get(&c.path(&format!("/threads/{last}"))).await.ok(200)["deleted"], false);
+
+    // Made the group's teacher (by an admin or its teacher), they do; a teacher is not
+    // taken out by another teacher, nor changes their own role.
+    let member = |u: &User| c.path(&format!("/members/{}", u.sub));
+    let r = c.teacher.patch(&member(&learner), json!({"group_role": "teacher"})).await;
+    assert_eq!(r.ok(200)["group_role"], "teacher");
+    assert_eq!(r.body["user_id"], learner.sub.as_str());
+    assert_eq!(learner.delete(&c.path(&format!("/threads/{last}"))).await.status, 204);
+    c.teacher.delete(&member(&learner)).await.problem(403, "forbidden");
+    c.teacher.patch(&c.path("/members/me"), json!({"group_role": "student"})).await.problem(403, "forbidden");
+    assert_eq!(audit_actions(&c.admin, &c.org, "group.member_role").await, ["group.member_role"]);
+    // Back to a student: the rights go with the role.
+    c.admin.patch(&member(&learner), json!({"group_role": "student"})).await.ok(200);
+    learner.post(&c.path("/announcements"), json!({"title": "Т", "body": "Т"})).await.problem(403, "forbidden");
+    assert_eq!(group_roles(&c.admin, &c.org, &c.group).await[&learner.sub], "student");
+}
+
+#[tokio::test]
+async fn only_a_member_holding_the_teacher_role_is_a_groups_teacher() {
+    let c = circle("Кружок ролей").await;
+    let members = c.path("/members");
+    // Named as teachers: each must hold the teacher role; nothing is added otherwise.
+    let r = c.admin.post(&members, json!({"user_ids": [c.outsider.sub], "group_role": "teacher"})).await;
+    let detail = r.problem(422, "not_a_teacher").body["detail"].as_str().unwrap().to_string();
+    assert!(detail.contains(&c.outsider.sub), "the problem names the person: {detail}");
+    c.outsider.get(&threads(&c.org, &c.group)).await.problem(404, "not_found");
+    let r = c.admin.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({"group_role": "teacher"})).await;
+    r.problem(422, "not_a_teacher");
+    assert_eq!(group_roles(&c.admin, &c.org, &c.group).await[&c.pupil.sub], "student");
+    // Bad input changes nothing.
+    let r = c.admin.post(&members, json!({"user_ids": [c.outsider.sub], "group_role": "director"})).await;
+    r.problem(422, "validation_failed");
+    let r = c.admin.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({})).await;
+    r.problem(422, "validation_failed");
+    let r = c.admin.patch(&c.path("/members/test-nobody"), json!({"group_role": "student"})).await;
+    r.problem(404, "not_found");
+    // The default: each by their roles in the organization.
+    assert_eq!(add_to_group(&c.admin, &c.org, &c.group, &[&c.outsider]).await, ["added"]);
+    let roles = group_roles(&c.admin, &c.org, &c.group).await;
+    assert_eq!((roles[&c.teacher.sub].as_str(), roles[&c.outsider.sub].as_str()), ("teacher", "student"));
+    // Someone's own notifications stay theirs alone.
+    let r = c.teacher.patch(&c.path(&format!("/members/{}", c.pupil.sub)), json!({"notify": false})).await;
+    r.problem(403, "forbidden");
+    let mine = c.pupil.patch(&c.path("/members/me"), json!({"notify": false})).await.ok(200).clone();
+    assert_eq!((mine["notify"].as_bool(), mine["group_role"].as_str()), (Some(false), Some("student")));
+    assert_eq!(group(&c.admin, &c.org, &c.group).await["member_count"], Value::from(3));
 }

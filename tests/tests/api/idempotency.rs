@@ -1,6 +1,6 @@
 //! Idempotency-Key on creating POSTs.
 
-use kabinet_tests::User;
+use kabinet_tests::support::User;
 use reqwest::Method;
 use serde_json::json;
 

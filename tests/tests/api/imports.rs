@@ -3,139 +3,13 @@
 
 use std::io::Write;
 
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    accept_offer, await_mail, class_named, class_row, classes_of, csv_file, decide, enrol, enrollment_row, finished,
+    import, journal_offer, mail_to, put, registered, roster_zip, run, signed_in, start_import, teacher, to_be_deleted,
+    unique_email, user_row, User, CLASSES, CLASSES_HEADER, ORGS, SESSIONS, USERS_HEADER,
+};
 use serde_json::{json, Value};
-
-use crate::files::put;
-use crate::{decide, enrol, registered, teacher};
-use kabinet_tests::{await_mail, mail_to, User};
-
-/// A zip of the named CSV files, as a journal exports it.
-pub fn roster_zip(files: &[(&str, &str)]) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    {
-        let mut zip = zip::ZipWriter::new(&mut out);
-        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        for (name, body) in files {
-            zip.start_file(*name, options).unwrap();
-            zip.write_all(body.as_bytes()).unwrap();
-        }
-        zip.finish().unwrap();
-    }
-    out.into_inner()
-}
-
-/// Creates an import, uploads `bytes` through its presigned URL and starts it; answers
-/// the import's path.
-pub async fn start_import(admin: &User, org: &str, file_name: &str, bytes: Vec<u8>, invite: bool) -> String {
-    kabinet_tests::start_importer().await;
-    let body = json!({"file_name": file_name, "size": bytes.len()});
-    let created = admin.post(&format!("/v1/orgs/{org}/imports"), body).await;
-    let created = created.ok(201).clone();
-    assert_eq!(put(&created["upload"], bytes, &[]).await, 200);
-    let id = created["import"]["id"].as_str().unwrap().to_string();
-    let path = format!("/v1/orgs/{org}/imports/{id}");
-    let started = admin.post(&format!("{path}/start"), json!({"invite": invite})).await;
-    assert_eq!(started.ok(202)["status"], "processing");
-    path
-}
-
-/// Waits until the import is done or failed; answers it.
-pub async fn finished(admin: &User, path: &str) -> Value {
-    for _ in 0..600 {
-        let r = admin.get(path).await;
-        let import = r.ok(200).clone();
-        if import["status"] == "done" || import["status"] == "failed" {
-            return import;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("the import did not finish in 60 s");
-}
-
-/// Uploads and runs an import to its end.
-pub async fn import(admin: &User, org: &str, files: &[(&str, &str)], invite: bool) -> Value {
-    let path = start_import(admin, org, "journal.zip", roster_zip(files), invite).await;
-    finished(admin, &path).await
-}
-
-pub const SESSIONS: &str = "sourcedId,status,dateLastModified,title,type,startDate,endDate,parentSourcedId,schoolYear
-y2027,active,2026-08-20T10:00:00Z,2026/2027,schoolYear,2026-09-01,2027-05-31,,2027
-";
-
-pub const ORGS: &str = "sourcedId,status,dateLastModified,name,type,identifier,parentSourcedId
-s1,active,2026-08-20T10:00:00Z,Школа № 1,school,,
-";
-
-pub const CLASSES: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods
-c5a,active,2026-08-20T10:00:00Z,5А,05,,5A,homeroom,,s1,y2027,,,
-c5b,active,2026-08-20T10:00:00Z,5-Б,05,,5B,homeroom,,s1,y2027,,,
-m5a,active,2026-08-20T10:00:00Z,Математика 5А,05,,M5A,scheduled,,s1,y2027,,,
-";
-
-pub const USERS_HEADER: &str = "sourcedId,status,dateLastModified,enabledUser,orgSourcedIds,role,username,userIds,givenName,familyName,middleName,identifier,email,sms,phone,agentSourcedIds,grades,password";
-pub const ENROLLMENTS_HEADER: &str =
-    "sourcedId,status,dateLastModified,classSourcedId,schoolSourcedId,userSourcedId,role,primary,beginDate,endDate";
-pub const CLASSES_HEADER: &str = "sourcedId,status,dateLastModified,title,grades,courseSourcedId,classCode,classType,location,schoolSourcedId,termSourcedIds,subjects,subjectCodes,periods";
-
-/// A file: its header, then its rows, each on a line of its own.
-fn csv_file(header: &str, rows: &[String]) -> String {
-    let mut out = String::from(header);
-    out.push('\n');
-    for r in rows {
-        out.push_str(r);
-        out.push('\n');
-    }
-    out
-}
-
-/// A homeroom of the 2026/2027 school year.
-pub fn class_row(id: &str, title: &str) -> String {
-    format!("{id},active,2026-08-20T10:00:00Z,{title},05,,{id},homeroom,,s1,y2027,,,")
-}
-
-/// A person of users.csv; `ident` is both their username and identifier.
-pub fn user_row(id: &str, role: &str, given: &str, family: &str, ident: &str, email: &str, agents: &str) -> String {
-    format!("{id},active,2026-08-20T10:00:00Z,true,s1,{role},{ident},,{given},{family},,{ident},{email},,,{agents},,")
-}
-
-pub fn enrollment_row(id: &str, class: &str, user: &str, role: &str, primary: bool) -> String {
-    format!("{id},active,2026-08-20T10:00:00Z,{class},s1,{user},{role},{primary},2026-09-01,2027-05-31")
-}
-
-/// The same row marked `tobedeleted`.
-pub fn to_be_deleted(row: String) -> String {
-    row.replacen(",active,", ",tobedeleted,", 1)
-}
-
-/// Runs an import of the sample sessions and org with these classes, users and
-/// enrollments.
-pub async fn run(
-    admin: &User,
-    org: &str,
-    classes: &[String],
-    users: &[String],
-    enrollments: &[String],
-    invite: bool,
-) -> Value {
-    let classes = csv_file(CLASSES_HEADER, classes);
-    let users = csv_file(USERS_HEADER, users);
-    let enrollments = csv_file(ENROLLMENTS_HEADER, enrollments);
-    let files = [
-        ("academicSessions.csv", SESSIONS),
-        ("orgs.csv", ORGS),
-        ("classes.csv", classes.as_str()),
-        ("users.csv", users.as_str()),
-        ("enrollments.csv", enrollments.as_str()),
-    ];
-    let done = import(admin, org, &files, invite).await;
-    assert_eq!(done["status"], "done", "{done:#}");
-    done
-}
-
-/// An address no other test uses (every test's mail goes through one emulator).
-pub fn unique_email(tag: &str) -> String {
-    format!("{tag}-{}@school.test", ulid::Ulid::new().to_string().to_lowercase())
-}
 
 /// (created, updated, unchanged, deleted, errors) of an import.
 fn outcome(done: &Value) -> (u64, u64, u64, u64, u64) {
@@ -154,19 +28,6 @@ fn refused<'a>(done: &'a Value, file: &str, line: u64) -> &'a str {
         .unwrap_or_else(|| panic!("no error for {file} line {line}: {done:#}"))["message"]
         .as_str()
         .unwrap()
-}
-
-/// The organization's classes of 2026/2027.
-pub async fn classes_of(admin: &User, org: &str) -> Vec<Value> {
-    admin.get(&format!("/v1/orgs/{org}/classes?year=2026/2027")).await.ok(200)["items"].as_array().unwrap().clone()
-}
-
-/// The ID of the class named `name` in `classes`.
-pub fn class_named(classes: &[Value], name: &str) -> String {
-    classes.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no class {name} in {classes:#?}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// Every roster record of the list with this query (`""`, `"linked=false"`), all pages.
@@ -199,26 +60,6 @@ fn ids(records: &[Value]) -> Vec<String> {
 
 pub fn record<'a>(records: &'a [Value], id: &str) -> &'a Value {
     records.iter().find(|r| r["id"] == id).unwrap_or_else(|| panic!("no roster record {id} in {records:#?}"))
-}
-
-/// A person who signed in once, with this verified email.
-pub async fn signed_in(name: &str, email: &str) -> User {
-    let u = User::with_email(name, email, true);
-    assert_eq!(u.get("/v1/me").await.status, 200);
-    u
-}
-
-/// The caller's open offer from the journal of `org` (`GET /v1/me/invitations`), if any.
-pub async fn journal_offer(who: &User, org: &str) -> Option<Value> {
-    let items = who.get("/v1/me/invitations").await.ok(200)["items"].clone();
-    items.as_array().unwrap().iter().find(|i| i["kind"] == "journal" && i["org_id"] == org).cloned()
-}
-
-/// Accepts the caller's offer from the journal of `org`; answers their membership.
-pub async fn accept_offer(who: &User, org: &str) -> Value {
-    let offer = journal_offer(who, org).await.unwrap_or_else(|| panic!("{} has no offer from {org}", who.name));
-    let path = format!("/v1/me/invitations/{}/accept", offer["id"].as_str().unwrap());
-    who.post(&path, json!({})).await.ok(200).clone()
 }
 
 #[tokio::test]
@@ -888,7 +729,7 @@ async fn invite_true_mails_each_waiting_person_once_and_admins_resend_hourly() {
     let resend = format!("/v1/orgs/{org}/roster/s1/invite");
     admin.post(&resend, json!({})).await.problem(409, "invitation_recently_sent");
     // An hour later: sent once, then not again within the hour.
-    crate::set_item_attr(&org, "ROSTER#s1", "invited_at", crate::long_ago()).await;
+    support::set_item_attr(&org, "ROSTER#s1", "invited_at", support::long_ago()).await;
     let sent = admin.post(&resend, json!({})).await;
     assert_eq!(sent.ok(202)["id"], "s1");
     admin.post(&resend, json!({})).await.problem(409, "invitation_recently_sent");
@@ -906,7 +747,7 @@ async fn invite_true_mails_each_waiting_person_once_and_admins_resend_hourly() {
     assert!(text.contains(&format!("/invitations/{}", offer["id"].as_str().unwrap())), "{text}");
     assert_eq!(offer["send_count"], 2, "{offer:#}");
     accept_offer(&petya, &org).await;
-    crate::set_item_attr(&org, "ROSTER#s1", "invited_at", crate::long_ago()).await;
+    support::set_item_attr(&org, "ROSTER#s1", "invited_at", support::long_ago()).await;
     admin.post(&resend, json!({})).await.problem(409, "roster_record_linked");
 }
 
@@ -960,7 +801,7 @@ async fn imports_are_for_admins_and_refuse_bad_requests() {
     admin.post(&format!("{path}/start"), json!({"invite": "yes"})).await.problem(422, "validation_failed");
     let still = admin.get(&path).await.ok(200).clone();
     assert_eq!((still["status"].as_str(), still["invite"].as_bool()), (Some("awaiting_upload"), Some(false)));
-    kabinet_tests::start_importer().await;
+    support::start_importer().await;
     assert_eq!(admin.post(&format!("{path}/start"), json!({})).await.ok(202)["status"], "processing");
     admin.post(&format!("{path}/start"), json!({})).await.problem(409, "import_started");
     let done = finished(&admin, &path).await;
@@ -1046,7 +887,7 @@ async fn scheduled_classes_become_courses_their_people_join() {
 async fn two_imports_started_at_once_run_one_at_a_time() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа № 12").await;
-    kabinet_tests::start_importer().await;
+    support::start_importer().await;
     let zip = roster_zip(&[("classes.csv", CLASSES)]);
     let mut paths = Vec::new();
     for _ in 0..2 {
@@ -1083,7 +924,7 @@ async fn an_upload_sent_as_a_form_is_stored_whole() {
     // Past werkzeug's limit on a form held in memory (500 KB), in an entry the importer ignores.
     let filler: String = (0..120_000).map(|i| format!("{i:x}\n")).collect();
     let zip = roster_zip(&[("users.csv", users.as_str()), ("notes.txt", filler.as_str())]);
-    kabinet_tests::start_importer().await;
+    support::start_importer().await;
     let body = json!({"file_name": "journal.zip", "size": zip.len()});
     let created = admin.post(&format!("/v1/orgs/{org}/imports"), body).await;
     let created = created.ok(201).clone();
@@ -1104,7 +945,7 @@ async fn an_upload_sent_as_a_form_is_stored_whole() {
 async fn mail_sent_today(org: &str, sent: Option<u32>) {
     use aws_sdk_dynamodb::types::AttributeValue;
     let day = kabinet::domain::Timestamp::now().day();
-    let (db, table) = (kabinet_tests::dynamodb().await, &kabinet_tests::env().await.config.table);
+    let (db, table) = (support::dynamodb().await, &support::env().await.config.table);
     let (pk, sk) = (AttributeValue::S(format!("ORG#{org}")), AttributeValue::S(format!("MAILDAY#{day}")));
     match sent {
         Some(n) => {
@@ -1225,7 +1066,7 @@ async fn a_journal_course_teacher_enrols_no_one_but_students_and_enters_no_close
     assert_eq!(c["teacher_ids"], json!([t.sub]), "{c:#}");
     let a5 = class_named(&classes_of(&admin, &org).await, "5А");
     let pupil = enrol(&admin, &org, "Ученик", json!([{"role": "student", "class_ids": [a5]}])).await;
-    let g = crate::courses::closed_group(&admin, &org, "Совет школы", &pupil).await;
+    let g = support::closed_group(&admin, &org, "Совет школы", &pupil).await;
 
     let r = t.post(&format!("/v1/orgs/{org}/courses/{course}/students"), json!({"user_ids": [t.sub]})).await;
     r.problem(422, "not_a_student");
@@ -1236,7 +1077,7 @@ async fn a_journal_course_teacher_enrols_no_one_but_students_and_enters_no_close
         )
         .await;
     r.problem(403, "forbidden");
-    crate::courses::kept_out(&admin, &org, &g, &t).await;
+    support::kept_out(&admin, &org, &g, &t).await;
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/courses/{course}")).await.ok(200)["student_count"], 0);
 }
 
@@ -1244,10 +1085,10 @@ async fn a_journal_course_teacher_enrols_no_one_but_students_and_enters_no_close
 async fn mail_count_today(org: &str) -> u64 {
     use aws_sdk_dynamodb::types::AttributeValue;
     let day = kabinet::domain::Timestamp::now().day();
-    let out = kabinet_tests::dynamodb()
+    let out = support::dynamodb()
         .await
         .get_item()
-        .table_name(&kabinet_tests::env().await.config.table)
+        .table_name(&support::env().await.config.table)
         .key("pk", AttributeValue::S(format!("ORG#{org}")))
         .key("sk", AttributeValue::S(format!("MAILDAY#{day}")))
         .consistent_read(true)
@@ -1375,7 +1216,7 @@ async fn my_invitations_page_through_both_kinds() {
 /// How many times the importer ran the import at `path` (counted on its item).
 async fn runs(org: &str, path: &str) -> u64 {
     let id = path.rsplit('/').next().unwrap();
-    let item = crate::item(&format!("ORG#{org}"), &format!("IMPORT#{id}")).await;
+    let item = support::item(&format!("ORG#{org}"), &format!("IMPORT#{id}")).await;
     item["attempts"].as_n().unwrap().parse().unwrap()
 }
 
@@ -1499,14 +1340,15 @@ async fn right_after_a_failed_import_another_can_start() {
     // import; the run record delivered again gives it back.
     let id = again.rsplit('/').next().unwrap();
     let held = || aws_sdk_dynamodb::types::AttributeValue::S("2099-01-01T00:00:00.000Z".into());
-    crate::set_item_attr(&org, "IMPORTSLOT", "import_id", aws_sdk_dynamodb::types::AttributeValue::S(id.into())).await;
-    crate::set_item_attr(&org, "IMPORTSLOT", "held_until", held()).await;
+    support::set_item_attr(&org, "IMPORTSLOT", "import_id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+        .await;
+    support::set_item_attr(&org, "IMPORTSLOT", "held_until", held()).await;
     let zip = roster_zip(&[("users.csv", users.as_str())]);
     let created = admin.post(&format!("/v1/orgs/{org}/imports"), json!({"size": zip.len()})).await.ok(201).clone();
     assert_eq!(put(&created["upload"], zip, &[]).await, 200);
     let third = format!("/v1/orgs/{org}/imports/{}", created["import"]["id"].as_str().unwrap());
     admin.post(&format!("{third}/start"), json!({})).await.problem(409, "import_in_progress");
-    let env = kabinet_tests::env().await;
+    let env = support::env().await;
     let ctx = kabinet::Ctx::new(env.config.clone(), &kabinet_local::emulator::sdk_config(&env.endpoint).await);
     let org_id = kabinet::domain::OrgId::parse(&org).unwrap();
     assert!(kabinet::events::importer::import(&ctx, &org_id, id).await.unwrap().is_none(), "finished already");

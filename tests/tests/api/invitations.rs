@@ -1,10 +1,9 @@
 //! Email invitations: invite a list, the invitee accepts with their verified address.
 
-use kabinet_tests::{await_mail, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{await_mail, enrol, registered, school, student, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{enrol, registered, school, student, teacher};
 
 #[tokio::test]
 async fn an_admin_invites_a_list_and_each_address_gets_its_result() {
@@ -106,7 +105,7 @@ async fn the_invitee_accepts_with_a_verified_address_and_becomes_a_member() {
     unverified.email = invitee.email.clone();
     let claims =
         kabinet_local::tokens::DevClaims::new(&unverified.sub, Some(&invitee.email), Some("Самозванец"), false, 3600);
-    unverified.token = kabinet_local::tokens::mint(kabinet_tests::SECRET, &claims);
+    unverified.token = kabinet_local::tokens::mint(support::SECRET, &claims);
     assert_eq!(unverified.get("/v1/me/invitations").await.ok(200)["items"], json!([]));
     unverified.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.problem(404, "not_found");
     // Someone else: nothing to see.
@@ -191,7 +190,7 @@ async fn an_expired_invitation_is_refused_until_resent() {
         .as_str()
         .unwrap()
         .to_string();
-    crate::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("INVITE#{id}"), "expires_at", support::long_ago()).await;
     assert_eq!(admin.get(&format!("/v1/orgs/{org}/invitations")).await.body["items"][0]["status"], "expired");
     assert_eq!(u.get("/v1/me/invitations").await.ok(200)["items"], json!([]));
     u.post(&format!("/v1/me/invitations/{id}/accept"), json!({})).await.problem(410, "invitation_expired");

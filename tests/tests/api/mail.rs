@@ -6,11 +6,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet::events::{notifier, ChangeRecord};
 use kabinet::store::outbox::Event;
-use kabinet_tests::{await_mail, env, mail_to, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{await_mail, env, mail_to, registered, school, teacher, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{registered, school, teacher};
 
 #[tokio::test]
 async fn a_person_added_gets_an_email_in_russian_by_default() {
@@ -96,8 +95,8 @@ async fn join_requests_notify_every_admin_and_then_the_requester() {
     assert!(ru.iter().any(|m| m["text"].as_str().unwrap().contains("Анна Кандидат")));
     let en = await_mail(&second.email, 4).await;
     assert_eq!(en.iter().filter(|m| m["subject"].as_str().unwrap().starts_with("New request to join")).count(), 2);
-    crate::decide(&admin, &org, &ra, "accept", json!({})).await.ok(200);
-    crate::decide(&admin, &org, &rb, "reject", json!({"reason": "Вакансий нет"})).await.ok(200);
+    support::decide(&admin, &org, &ra, "accept", json!({})).await.ok(200);
+    support::decide(&admin, &org, &rb, "reject", json!({"reason": "Вакансий нет"})).await.ok(200);
     let accepted = await_mail(&a.email, 1).await;
     assert_eq!(accepted[0]["subject"], "Заявка в Школа принята");
     let rejected = await_mail(&b.email, 1).await;
@@ -161,7 +160,7 @@ async fn an_unreadable_event_is_recorded_and_not_retried() {
 /// notifier of the test gateway delivers it too; the send claims keep them apart.
 async fn stored(event: &Event) -> ChangeRecord {
     let record = record_for(event).await;
-    kabinet_tests::dynamodb()
+    support::dynamodb()
         .await
         .put_item()
         .table_name(&env().await.config.table)
@@ -185,7 +184,7 @@ async fn settle(ctx: &kabinet::Ctx, record: &ChangeRecord) {
 }
 
 async fn event_item(id: &str) -> HashMap<String, AttributeValue> {
-    crate::item(&format!("EVENT#{id}"), "EVENT").await
+    support::item(&format!("EVENT#{id}"), "EVENT").await
 }
 
 /// An outbox event as the stream would hand it over.
@@ -244,7 +243,7 @@ async fn a_failing_send_is_reported_for_retry_and_sent_once_later() {
 
 #[tokio::test]
 async fn the_local_mail_page_shows_what_was_sent() {
-    let r = kabinet_tests::send(Method::GET, "/_local/mail.html", None, None, &[]).await;
+    let r = support::send(Method::GET, "/_local/mail.html", None, None, &[]).await;
     assert_eq!(r.status, 200);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     assert!(r.text.contains("Sent mail"));
@@ -256,7 +255,7 @@ async fn the_local_mail_page_shows_what_was_sent() {
 /// The outbox events of the calling test's table of one kind, as stored.
 async fn events_of_kind(kind: &str) -> Vec<HashMap<String, AttributeValue>> {
     let table = &env().await.config.table;
-    let out = kabinet_tests::dynamodb()
+    let out = support::dynamodb()
         .await
         .scan()
         .table_name(table)

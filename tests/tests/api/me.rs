@@ -1,6 +1,6 @@
 //! The caller's profile and organizations.
 
-use kabinet_tests::User;
+use kabinet_tests::support::User;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,9 +1,8 @@
 //! Members: direct add with several roles, list, read, role change, removal, leaving.
 
-use kabinet_tests::User;
+use kabinet_tests::support;
+use kabinet_tests::support::{enrol, parent, registered, school, student, teacher, urlencode, User};
 use serde_json::json;
-
-use crate::{enrol, parent, registered, school, student, teacher};
 
 #[tokio::test]
 async fn an_admin_adds_a_registered_person_with_several_roles_at_once() {
@@ -189,26 +188,14 @@ async fn activity_is_recorded_once_a_day() {
 }
 
 /// A search of the organization's members as `user` makes it (`extra`: more of the query).
-async fn search(user: &User, org: &str, q: &str, extra: &str) -> kabinet_tests::Resp {
-    let q = urlencoding(q);
+async fn search(user: &User, org: &str, q: &str, extra: &str) -> support::Resp {
+    let q = urlencode(q);
     user.get(&format!("/v1/orgs/{org}/members?q={q}{extra}")).await
-}
-
-fn urlencoding(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The names a search found, in order.
 async fn found(user: &User, org: &str, q: &str, extra: &str) -> Vec<String> {
-    crate::groups::names(search(user, org, q, extra).await.ok(200))
+    support::names(search(user, org, q, extra).await.ok(200))
 }
 
 #[tokio::test]
@@ -245,7 +232,7 @@ async fn finding_members_by_a_word_prefix_in_any_case_with_yo_as_ye() {
     assert_eq!(search(&admin, &org, &"я".repeat(100), "").await.status, 200);
     assert_eq!(search(&admin, &org, "   ", "").await.problem(422, "validation_failed").error_fields(), ["q"]);
     search(&admin, &org, "петр", "&role=director").await.problem(422, "validation_failed");
-    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    let g = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
     let r = search(&admin, &org, "петр", &format!("&group={g}")).await;
     assert_eq!(r.problem(422, "validation_failed").error_fields(), ["q"]);
 }
@@ -263,11 +250,11 @@ async fn admins_find_people_by_email_teachers_by_name_for_their_group() {
     let invitation = r.ok(202)["invitation_id"].as_str().unwrap().to_string();
     zoya.post(&format!("/v1/me/invitations/{invitation}/accept"), json!({})).await.ok(200);
     let ivan = enrol(&admin, &org, "Иван Ковалёв", json!([student(&ids[0])])).await;
-    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
-    crate::groups::add_to_group(&admin, &org, &g, &[&t]).await;
+    let g = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    support::add_to_group(&admin, &org, &g, &[&t]).await;
     // Admins: by the start of an email too, and they see it.
     let r = search(&admin, &org, "KOVALEVA.", "").await;
-    assert_eq!(crate::groups::names(r.ok(200)), ["Зоя Ковалёва"]);
+    assert_eq!(support::names(r.ok(200)), ["Зоя Ковалёва"]);
     assert_eq!(r.body["items"][0]["email"], mail.as_str());
     assert_eq!(found(&admin, &org, "ковал", "").await.len(), 2);
     // A teacher in the group looks for people to add: by name only, no addresses.
@@ -277,13 +264,13 @@ async fn admins_find_people_by_email_teachers_by_name_for_their_group() {
     assert_eq!(r.ok(200)["items"].as_array().unwrap().len(), 2);
     assert!(r.body["items"].as_array().unwrap().iter().all(|m| m["email"].is_null()));
     // Who is in the group is left out.
-    crate::groups::add_to_group(&admin, &org, &g, &[&zoya]).await;
+    support::add_to_group(&admin, &org, &g, &[&zoya]).await;
     assert_eq!(found(&t, &org, "ковал", &not_in).await, ["Иван Ковалёв"]);
     assert_eq!(found(&admin, &org, "ковал", &format!("{not_in}&role=student")).await, ["Иван Ковалёв"]);
     assert!(found(&admin, &org, "ковал", &format!("{not_in}&role=teacher")).await.is_empty());
     // Without q as well (the add dialog's empty box).
     let all = admin.get(&format!("/v1/orgs/{org}/members?not_in_group={g}&limit=200")).await.ok(200).clone();
-    let listed = crate::groups::user_ids(&all);
+    let listed = support::user_ids(&all);
     assert!(listed.contains(&ivan.sub) && !listed.contains(&zoya.sub) && !listed.contains(&t.sub));
     // A teacher of the class searches it, as they list it.
     assert_eq!(found(&t, &org, "иван", &format!("&class={}", ids[0])).await, ["Иван Ковалёв"]);
@@ -307,7 +294,7 @@ async fn paging_through_a_search_lists_everyone_once() {
     for i in 0..15 {
         let u = User::new(&format!("{} {i}", names[i % names.len()]));
         u.get("/v1/me").await.ok(200);
-        crate::add_member(&org, &u, vec![kabinet::domain::RoleGrant::staff("Сотрудник")], false).await;
+        support::add_member(&org, &u, vec![kabinet::domain::RoleGrant::staff("Сотрудник")], false).await;
         expected.insert(u.sub.clone());
     }
     let mut seen = Vec::new();
@@ -365,10 +352,10 @@ async fn a_renamed_member_is_found_by_the_new_name_and_a_removed_one_not_at_all(
     olga.post(&format!("/v1/orgs/{other}/leave"), json!({})).await;
     assert!(found(&admin, &other, "ольга", "").await.is_empty());
     for o in [&org, &other] {
-        let items = kabinet_tests::dynamodb()
+        let items = support::dynamodb()
             .await
             .query()
-            .table_name(&kabinet_tests::env().await.config.table)
+            .table_name(&support::env().await.config.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :sk)")
             .expression_attribute_values(":pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("ORG#{o}")))
             .expression_attribute_values(":sk", aws_sdk_dynamodb::types::AttributeValue::S("MSEARCH#".into()))

@@ -1,11 +1,9 @@
 //! Organizations: create, read, edit with If-Match, leave, and who sees what.
 
 use kabinet::domain::RoleGrant;
-use kabinet_tests::User;
+use kabinet_tests::support::{add_member, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::add_member;
 
 #[tokio::test]
 async fn create_read_and_list() {

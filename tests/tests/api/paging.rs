@@ -3,10 +3,9 @@
 
 use std::collections::HashSet;
 
-use kabinet_tests::{CountingGateway, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{school, teacher, CountingGateway, User};
 use serde_json::{json, Value};
-
-use crate::{school, teacher};
 
 /// Walks a list `limit` at a time; answers its items' IDs and, per page, the items its
 /// queries read.
@@ -161,7 +160,7 @@ async fn links_and_invitations_leave_the_table_a_retention_period_after_they_exp
     let ttl_of = |item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>| {
         item["ttl"].as_n().unwrap().parse::<i64>().unwrap()
     };
-    let link_item = crate::item(&format!("ORG#{org}"), &format!("LINK#{}", link["id"].as_str().unwrap())).await;
+    let link_item = support::item(&format!("ORG#{org}"), &format!("LINK#{}", link["id"].as_str().unwrap())).await;
     assert_eq!(ttl_of(link_item), until.unix() + EXPIRED_RETENTION_SECS);
     let email = format!("{}@school.test", ulid::Ulid::new().to_string().to_lowercase());
     let r = admin
@@ -172,20 +171,20 @@ async fn links_and_invitations_leave_the_table_a_retention_period_after_they_exp
     let id = r["results"][0]["invitation_id"].as_str().unwrap().to_string();
     let list = admin.get(&format!("/v1/orgs/{org}/invitations")).await.ok(200).clone();
     let expires = kabinet::domain::Timestamp::parse(list["items"][0]["expires_at"].as_str().unwrap()).unwrap();
-    let invitation = crate::item(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
+    let invitation = support::item(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
     assert_eq!(ttl_of(invitation), expires.unix() + EXPIRED_RETENTION_SECS);
     // The guard a day after its invitation: never gone first.
-    let guard = crate::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
+    let guard = support::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
     assert_eq!(ttl_of(guard), expires.unix() + 86_400 + EXPIRED_RETENTION_SECS);
     // A resend renews the invitation, and the guard stays as long.
     let resent = admin.post(&format!("/v1/orgs/{org}/invitations/{id}/resend"), json!({})).await.ok(200).clone();
     let renewed = kabinet::domain::Timestamp::parse(resent["expires_at"].as_str().unwrap()).unwrap();
     assert!(renewed.unix() >= expires.unix());
-    let guard = crate::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
+    let guard = support::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
     assert_eq!(ttl_of(guard), renewed.unix() + 86_400 + EXPIRED_RETENTION_SECS);
     // TTL removed the invitation but not yet its guard: inviting the address again makes
     // a new invitation (rather than answering with the one that is gone).
-    crate::delete_item(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
+    support::delete_item(&format!("ORG#{org}"), &format!("INVITE#{id}")).await;
     let again = admin
         .post(&format!("/v1/orgs/{org}/invitations"), json!({"emails": [email], "role": teacher("Учитель", &[])}))
         .await
@@ -193,7 +192,7 @@ async fn links_and_invitations_leave_the_table_a_retention_period_after_they_exp
         .clone();
     let new_id = again["results"][0]["invitation_id"].as_str().unwrap().to_string();
     assert_ne!(new_id, id);
-    crate::item(&format!("ORG#{org}"), &format!("INVITE#{new_id}")).await;
-    let guard = crate::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
+    support::item(&format!("ORG#{org}"), &format!("INVITE#{new_id}")).await;
+    let guard = support::item(&format!("ORG#{org}"), &format!("INVITEPENDING#{email}")).await;
     assert_eq!(guard["invitation_id"].as_s().unwrap(), &new_id);
 }

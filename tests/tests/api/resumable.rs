@@ -3,11 +3,9 @@
 //! again does not finish, and their audit entries are written once.
 
 use kabinet::domain::RoleGrant;
-use kabinet_tests::{CountingGateway, User};
+use kabinet_tests::support::{add_member, school, student, CountingGateway, User};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::{add_member, school, student};
 
 async fn students(org: &str, class: &str, n: usize) -> Vec<User> {
     let mut people = Vec::new();
@@ -26,7 +24,7 @@ async fn audit_count(admin: &User, org: &str, action: &str) -> usize {
 }
 
 /// The class IDs each person's grants name.
-async fn classes_of(admin: &User, org: &str, people: &[User]) -> Vec<Value> {
+async fn class_ids_of(admin: &User, org: &str, people: &[User]) -> Vec<Value> {
     let mut out = Vec::new();
     for p in people {
         let m = admin.get(&format!("/v1/orgs/{org}/members/{}", p.sub)).await.ok(200).clone();
@@ -50,12 +48,12 @@ async fn a_promotion_cut_off_half_way_is_finished_by_promoting_again() {
         .as_str()
         .expect("the new class was made")
         .to_string();
-    let halfway = classes_of(&admin, &org, &people).await;
+    let halfway = class_ids_of(&admin, &org, &people).await;
     assert_eq!(halfway.iter().filter(|c| **c == json!([new_id])).count(), 50, "the first 50 moved");
     // Again: the same class, everyone in it, one audit entry.
     let again = admin.post(&path, json!({})).await;
     assert_eq!(again.ok(200)["id"], new_id.as_str());
-    assert!(classes_of(&admin, &org, &people).await.iter().all(|c| *c == json!([new_id])));
+    assert!(class_ids_of(&admin, &org, &people).await.iter().all(|c| *c == json!([new_id])));
     let class = admin.get(&format!("/v1/orgs/{org}/classes/{new_id}")).await.ok(200).clone();
     assert_eq!(class["students"].as_array().unwrap().len(), 60);
     assert_eq!(audit_count(&admin, &org, "class.promote").await, 1);
@@ -74,12 +72,12 @@ async fn a_class_deletion_cut_off_half_way_is_finished_by_deleting_again() {
     assert_eq!(r.status, 500, "{}", r.text);
     admin.get(&path).await.ok(200);
     let gone = |c: &Value| !c.as_array().is_some_and(|ids| ids.contains(&json!(classes[0])));
-    let cleared = classes_of(&admin, &org, &people).await.iter().filter(|c| gone(c)).count();
+    let cleared = class_ids_of(&admin, &org, &people).await.iter().filter(|c| gone(c)).count();
     assert_eq!(cleared, 2, "two people lost the class before the cut");
     let again = admin.delete(&path).await;
     assert_eq!(again.ok(200)["id"], classes[0].as_str());
     admin.get(&path).await.problem(404, "not_found");
-    assert!(classes_of(&admin, &org, &people).await.iter().all(gone));
+    assert!(class_ids_of(&admin, &org, &people).await.iter().all(gone));
     assert_eq!(audit_count(&admin, &org, "class.delete").await, 1);
     // The other class is untouched.
     admin.get(&format!("/v1/orgs/{org}/classes/{}", classes[1])).await.ok(200);

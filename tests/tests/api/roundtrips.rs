@@ -3,11 +3,10 @@
 //! plus what it lists; a write is one transaction after its reads; none reads-then-writes
 //! an invariant (the conditions in the transaction hold it).
 
-use kabinet_tests::{CountingGateway, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{registered, school, student, teacher, urlencode, CountingGateway, User};
 use reqwest::Method;
 use serde_json::json;
-
-use crate::{registered, school, student, teacher};
 
 #[tokio::test]
 async fn round_trips_per_route() {
@@ -19,7 +18,7 @@ async fn round_trips_per_route() {
     let s = registered("Student").await;
     // The admin's first request today is behind us (school() made it): no activity write.
     let mut table = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, got.1));
         assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
@@ -181,11 +180,11 @@ async fn round_trips_of_groups_and_courses() {
     let (org, ids) = school(&admin, "2026/2027", &[(5, "А")]).await;
     let a = ids[0].clone();
     let o = format!("/v1/orgs/{org}");
-    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&a])])).await;
-    let s1 = crate::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
-    let s2 = crate::enrol(&admin, &org, "Ученица", json!([student(&a)])).await;
+    let t = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&a])])).await;
+    let s1 = support::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
+    let s2 = support::enrol(&admin, &org, "Ученица", json!([student(&a)])).await;
     let mut table = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, got.1));
         assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);
@@ -294,12 +293,12 @@ async fn round_trips_inside_a_group() {
     let admin = User::new("Counter");
     let (org, ids) = school(&admin, "2026/2027", &[(5, "А")]).await;
     let a = ids[0].clone();
-    let s = crate::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
-    let g = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
-    crate::groups::add_to_group(&admin, &org, &g, &[&admin, &s]).await;
+    let s = support::enrol(&admin, &org, "Ученик", json!([student(&a)])).await;
+    let g = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    support::add_to_group(&admin, &org, &g, &[&admin, &s]).await;
     let base = format!("/v1/orgs/{org}/groups/{g}");
     let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, expected, got.1));
         got.0
@@ -388,7 +387,7 @@ async fn round_trips_inside_a_group() {
         .await,
     );
     let file = f.body["file"]["id"].as_str().unwrap().to_string();
-    assert_eq!(crate::files::put(&f.body["upload"], b"%PDF".to_vec(), &[]).await, 200);
+    assert_eq!(support::put(&f.body["upload"], b"%PDF".to_vec(), &[]).await, 200);
     run(
         "POST /groups/{id}/files/{file}/complete",
         2,
@@ -417,7 +416,7 @@ async fn round_trips_of_exports() {
     let (org, _) = school(&admin, "2026/2027", &[]).await;
     let list = format!("/v1/orgs/{org}/exports");
     let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, expected, got.1));
         got.0
@@ -449,7 +448,7 @@ async fn round_trips_of_imports() {
     let (org, _) = school(&admin, "2026/2027", &[]).await;
     let list = format!("/v1/orgs/{org}/imports");
     let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, expected, got.1));
         got.0
@@ -570,9 +569,9 @@ async fn searching_a_school_of_two_thousand_members() {
     let admin = User::new("Администратор");
     let org = admin.create_org("Школа на две тысячи").await;
     let org_id = OrgId::parse(&org).unwrap();
-    let group = crate::groups::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
-    let t = crate::enrol(&admin, &org, "Учитель Кружка", json!([teacher("Учитель", &[])])).await;
-    crate::groups::add_to_group(&admin, &org, &group, &[&t]).await;
+    let group = support::new_group(&admin, &org, "Кружок").await["id"].as_str().unwrap().to_string();
+    let t = support::enrol(&admin, &org, "Учитель Кружка", json!([teacher("Учитель", &[])])).await;
+    support::add_to_group(&admin, &org, &group, &[&t]).await;
     t.get(&format!("/v1/orgs/{org}")).await.ok(200); // the day's activity recorded
 
     let started = std::time::Instant::now();
@@ -607,7 +606,7 @@ async fn searching_a_school_of_two_thousand_members() {
         items.extend(search_items(&m).unwrap());
         people.push(m);
     }
-    let (db, table) = (kabinet_tests::dynamodb().await, kabinet_tests::env().await.config.table.clone());
+    let (db, table) = (support::dynamodb().await, support::env().await.config.table.clone());
     let written = items.len();
     let writes = items.chunks(25).map(|chunk| {
         let (db, table) = (db.clone(), table.clone());
@@ -684,25 +683,15 @@ async fn searching_a_school_of_two_thousand_members() {
     }
 }
 
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// The employees' statistics with people of the journal who have not joined: a page of
 /// members is the caller's check, the members' query and one batch read of the records
 /// they joined as; the page where the members end adds the waiting employees' marks
 /// (one query) and their records (one batch read); `sort=last_active` reads them all.
 #[tokio::test]
 async fn round_trips_of_the_employees_with_people_who_have_not_joined() {
-    use crate::imports::{accept_offer, class_row, enrollment_row, run as import, signed_in, unique_email, user_row};
+    use kabinet_tests::support::{
+        accept_offer, class_row, enrollment_row, run as import, signed_in, unique_email, user_row,
+    };
     let gw = CountingGateway::start().await;
     let admin = User::new("Counter");
     let org = admin.create_org("Школа").await;
@@ -717,12 +706,12 @@ async fn round_trips_of_the_employees_with_people_who_have_not_joined() {
     let enrollments =
         [enrollment_row("e1", "c5a", "t1", "teacher", true), enrollment_row("e2", "c5a", "s1", "student", false)];
     import(&admin, &org, &[class_row("c5a", "5А")], &users, &enrollments, false).await;
-    crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
+    support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[])])).await;
     // One joins as her record: the records members joined as are read with their page.
     accept_offer(&anna, &org).await;
     let o = format!("/v1/orgs/{org}");
     let mut table = Vec::new();
-    let mut run = |name: &'static str, expected: usize, got: (kabinet_tests::Resp, usize)| {
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
         assert!(got.0.status < 300, "{name}: {}", got.0.text);
         table.push((name, got.1));
         assert_eq!(got.1, expected, "{name} made {} DynamoDB calls", got.1);

@@ -5,24 +5,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use kabinet_tests::{env, send, User};
+use kabinet_tests::support::{enrol, env, in_days, link, parent, school, send, student, teacher, User};
 use serde_json::{json, Value};
-
-use crate::{enrol, parent, school, student, teacher};
-
-fn in_days(days: i64) -> String {
-    kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
-}
 
 fn id(v: &Value, field: &str) -> String {
     v[field].as_str().unwrap_or_else(|| panic!("no {field} in {v}")).to_string()
 }
 
 /// Makes an invite link of `org` offering a parent's role in `class`: (token, link ID).
-async fn link(admin: &User, org: &str, class: &str) -> (String, String) {
+async fn parents_link(admin: &User, org: &str, class: &str) -> (String, String) {
     let body = json!({"expires_at": in_days(30), "max_uses": 50, "roles": [parent(&[class])]});
-    let link = admin.post(&format!("/v1/orgs/{org}/invite-links"), body).await.ok(201).clone();
-    (id(&link, "token"), id(&link, "id"))
+    link(admin, org, body).await
 }
 
 /// Invites `email` to `org` as a parent in `class`: the invitation's ID.
@@ -79,8 +72,8 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
     let class = &classes[0];
     let member = enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[class])])).await;
     let removed = enrol(&admin, &org, "Ученик", json!([student(class)])).await;
-    let (token, link_id) = link(&admin, &org, class).await;
-    let (_, revoked_link) = link(&admin, &org, class).await;
+    let (token, link_id) = parents_link(&admin, &org, class).await;
+    let (_, revoked_link) = parents_link(&admin, &org, class).await;
     let request = ask(&User::new("Мама"), &token).await;
     let stranger = |n: u8| format!("st{n}-{}@school.test", ulid::Ulid::new().to_string().to_lowercase());
     let invitation = invite(&admin, &org, class, &stranger(1)).await;
@@ -94,8 +87,8 @@ async fn schemathesis_finds_nothing_over_the_whole_document() {
     for _ in 0..4 {
         schools.push(school(&other, "2026/2027", &[(7, "Б")]).await);
     }
-    let my_request = ask(&admin, &link(&other, &schools[0].0, &schools[0].1[0]).await.0).await;
-    let withdrawn = ask(&admin, &link(&other, &schools[1].0, &schools[1].1[0]).await.0).await;
+    let my_request = ask(&admin, &parents_link(&other, &schools[0].0, &schools[0].1[0]).await.0).await;
+    let withdrawn = ask(&admin, &parents_link(&other, &schools[1].0, &schools[1].1[0]).await.0).await;
     let my_invitation = invite(&other, &schools[2].0, &schools[2].1[0], &admin.email).await;
     // Groups and a course: one of each to delete, a group linked to be unlinked.
     let o = format!("/v1/orgs/{org}");
@@ -223,7 +216,7 @@ fn unexpected_fields(doc: &Value, schema: &Value, value: &Value) -> Vec<String> 
 async fn the_document_describes_the_roles_a_link_offers_as_answered() {
     let admin = User::new("Директор");
     let (org, classes) = school(&admin, "2026/2027", &[(5, "А")]).await;
-    let (token, _) = link(&admin, &org, &classes[0]).await;
+    let (token, _) = parents_link(&admin, &org, &classes[0]).await;
     let preview = User::new("Мама").get(&format!("/v1/invite-links/{token}")).await.ok(200).clone();
     let role = &preview["roles"][0];
     assert_eq!(role["class_names"], json!(["5А"]));

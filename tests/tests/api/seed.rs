@@ -3,7 +3,7 @@
 //! sign in as those people.
 
 use kabinet_local::seed::{self, Api, Size};
-use kabinet_tests::{env, SECRET};
+use kabinet_tests::support::{env, SECRET};
 use serde_json::Value;
 
 #[tokio::test]

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use kabinet_tests::User;
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    all_pages, announce, circle, decide, enrol, id_of, open_thread, parent, registered, reply, school, student,
+    teacher, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::discussions::{all_pages, announce, circle, id_of, open_thread, reply};
-use crate::{decide, enrol, parent, registered, school, student, teacher};
 
 #[tokio::test]
 async fn the_summary_is_exact_after_adds_removals_role_changes_requests_and_a_race() {
@@ -95,7 +96,7 @@ async fn admins_see_each_employees_activity_page_by_page() {
     reply(&c, &c.teacher, &id_of(&thread), "И №6").await;
     reply(&c, &c.pupil, &id_of(&thread), "Сделал").await;
     announce(&c, &c.teacher, "Контрольная", "В пятницу").await;
-    crate::files::upload(&c, &c.teacher, "план.txt", b"plan".to_vec(), "text/plain").await;
+    support::upload(&c, &c.teacher, "план.txt", b"plan".to_vec(), "text/plain").await;
 
     // Page by page, one at a time: the teachers and staff (the director too), no one else.
     let path = format!("/v1/orgs/{}/stats/employees", c.org);
@@ -145,7 +146,7 @@ async fn members_active_over_7_and_30_days_are_counted_once_each() {
     let o = format!("/v1/orgs/{org}");
     let active = |summary: &Value| (summary["active_7d"].as_u64().unwrap(), summary["active_30d"].as_u64().unwrap());
     let summary = || async { admin.get(&format!("{o}/stats/summary")).await.ok(200).clone() };
-    let teacher = enrol(&admin, &org, "Учитель", json!([crate::teacher("Учитель", &[&classes[0]])])).await;
+    let teacher = enrol(&admin, &org, "Учитель", json!([support::teacher("Учитель", &[&classes[0]])])).await;
     enrol(&admin, &org, "Ученик", json!([student(&classes[0])])).await;
     assert_eq!(active(&summary().await), (1, 1), "the director only: the others have not come yet");
 
@@ -157,23 +158,23 @@ async fn members_active_over_7_and_30_days_are_counted_once_each() {
     // A parent last active ten days ago (as stored): counted over 30 days, not 7.
     let p = enrol(&admin, &org, "Родитель", json!([parent(&[&classes[0]])])).await;
     let then = Timestamp::now().plus(time::Duration::days(-10));
-    crate::set_item_attr(&org, &format!("MEMBER#{}", p.sub), "last_active_at", AttributeValue::S(then.to_string()))
+    support::set_item_attr(&org, &format!("MEMBER#{}", p.sub), "last_active_at", AttributeValue::S(then.to_string()))
         .await;
     let that_day = format!("ACTIVEDAY#{}", then.day());
-    crate::set_item_attr(&org, &that_day, "members", AttributeValue::N("1".into())).await;
+    support::set_item_attr(&org, &that_day, "members", AttributeValue::N("1".into())).await;
     assert_eq!(active(&summary().await), (2, 3));
 
     // They come back today: moved from that day to today, still one person.
     p.get(&o).await.ok(200);
     assert_eq!(active(&summary().await), (3, 3));
-    let left = crate::item(&format!("ORG#{org}"), &that_day).await;
+    let left = support::item(&format!("ORG#{org}"), &that_day).await;
     assert_eq!(left["members"].as_n().unwrap(), "0");
 }
 
 /// A small journal: a teacher of 5А (with an email), a member of its administration (no
 /// email), a student of 5А and her guardian (with an email).
 fn small_journal(teacher_email: &str, guardian_email: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-    use crate::imports::{class_row, enrollment_row, user_row};
+    use kabinet_tests::support::{class_row, enrollment_row, user_row};
     let classes = vec![class_row("c5a", "5А")];
     let users = vec![
         user_row("t1", "teacher", "Анна", "Иванова", "t.ivanova", teacher_email, ""),
@@ -218,7 +219,7 @@ fn who(row: &Value) -> String {
 
 #[tokio::test]
 async fn journal_teachers_who_have_not_joined_are_employees_until_they_join_as_members() {
-    use crate::imports::{accept_offer, class_named, classes_of, run, signed_in, unique_email};
+    use kabinet_tests::support::{accept_offer, class_named, classes_of, run, signed_in, unique_email};
     let admin = User::new("Директор Журналова");
     let org = admin.create_org("Школа с журналом").await;
     let anna = signed_in("Анна Иванова", &unique_email("stats-t1")).await;
@@ -274,8 +275,8 @@ async fn journal_teachers_who_have_not_joined_are_employees_until_they_join_as_m
 
 #[tokio::test]
 async fn sort_last_active_puts_who_never_came_first_then_the_longest_inactive() {
-    use crate::imports::{run, unique_email};
     use aws_sdk_dynamodb::types::AttributeValue;
+    use kabinet_tests::support::{run, unique_email};
     let admin = User::new("Директор Порядкова");
     let org = admin.create_org("Школа порядка").await;
     let (classes, users, enrollments) = small_journal(&unique_email("sort-t1"), &unique_email("sort-g1"));
@@ -285,7 +286,7 @@ async fn sort_last_active_puts_who_never_came_first_then_the_longest_inactive() 
     let older = enrol(&admin, &org, "Учитель Давнейший", json!([{"role": "staff", "position": "Завхоз"}])).await;
     for (who, days) in [(&old, 10), (&older, 40)] {
         let then = kabinet::domain::Timestamp::now().plus(time::Duration::days(-days));
-        crate::set_item_attr(
+        support::set_item_attr(
             &org,
             &format!("MEMBER#{}", who.sub),
             "last_active_at",
@@ -316,7 +317,7 @@ async fn sort_last_active_puts_who_never_came_first_then_the_longest_inactive() 
 
 #[tokio::test]
 async fn the_summary_counts_who_waits_by_role_as_they_join_and_the_journal_changes() {
-    use crate::imports::{
+    use kabinet_tests::support::{
         accept_offer, enrollment_row, journal_offer, run, signed_in, to_be_deleted, unique_email, user_row,
     };
     let admin = User::new("Директор Ожидающая");

@@ -1,37 +1,15 @@
-//! Invitation links and join requests: make, preview, accept (exactly up to the use
-//! limit, also under a crowd), decline, decide, and the requester's side.
+//! Invite links: make, list, copy again (the token derived from the link's ID with the
+//! links' key, never stored; key rotation and a missing or malformed key), revoke,
+//! preview, accept (exactly up to the use limit, also under a crowd; into a group), decline,
+//! and the reasons an expired, revoked or used-up link is refused.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kabinet_tests::{dynamodb, env, gateway_with, send_to, User};
+use kabinet_tests::support;
+use kabinet_tests::support::{
+    dynamodb, env, events, gateway_with, in_days, link, school, send_to, student, teacher, User,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
-
-use crate::{decide, school, student, teacher};
-
-fn in_days(days: i64) -> String {
-    kabinet::domain::Timestamp::now().plus(time::Duration::days(days)).to_string()
-}
-
-/// Makes a link and returns (token, link id).
-async fn link(admin: &User, org: &str, body: Value) -> (String, String) {
-    let r = admin.post(&format!("/v1/orgs/{org}/invite-links"), body).await;
-    let v = r.ok(201).clone();
-    (v["token"].as_str().unwrap().to_string(), v["id"].as_str().unwrap().to_string())
-}
-
-async fn events(kind: &str) -> Vec<Value> {
-    let out = dynamodb()
-        .await
-        .scan()
-        .table_name(&env().await.config.table)
-        .filter_expression("begins_with(pk, :e) AND kind = :k")
-        .expression_attribute_values(":e", AttributeValue::S("EVENT#".into()))
-        .expression_attribute_values(":k", AttributeValue::S(kind.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items().iter().map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap()).collect()
-}
 
 #[tokio::test]
 async fn an_admin_makes_lists_and_revokes_links() {
@@ -105,7 +83,7 @@ async fn link_creation_refuses_bad_input() {
         r.problem(422, "validation_failed");
         assert_eq!(r.error_fields(), [field], "{body}");
     }
-    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    let t = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
     t.post(&path, json!({"expires_at": in_days(3), "max_uses": 5, "roles": ok_roles})).await.problem(403, "forbidden");
     t.get(&path).await.problem(403, "forbidden");
     assert_eq!(admin.get(&path).await.body["items"], json!([]));
@@ -124,7 +102,7 @@ async fn a_person_previews_and_asks_to_join() {
     assert_eq!(preview["roles"][0]["class_names"], json!(["3Б"]));
     assert!(preview["expires_at"].is_string());
     mum.get("/v1/invite-links/not-a-token").await.problem(404, "not_found");
-    kabinet_tests::send(Method::GET, &format!("/v1/invite-links/{token}"), None, None, &[])
+    support::send(Method::GET, &format!("/v1/invite-links/{token}"), None, None, &[])
         .await
         .problem(401, "unauthorized");
     // Accept with an extra role.
@@ -168,7 +146,7 @@ async fn expired_revoked_and_used_up_links_are_refused_with_their_reason() {
     let roles = json!([teacher("Учитель", &[])]);
     let (expired, expired_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
-    crate::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", support::long_ago()).await;
     let (revoked, revoked_id) =
         link(&admin, &org, json!({"expires_at": in_days(1), "max_uses": 5, "roles": roles})).await;
     admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;
@@ -218,138 +196,6 @@ async fn declining_records_and_uses_nothing() {
     assert_eq!(l["declines"], 1);
     // Changing one's mind later still works.
     u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
-}
-
-#[tokio::test]
-async fn admins_decide_requests_pending_first() {
-    let admin = User::new("Директор");
-    let (org, classes) = school(&admin, "2026/2027", &[(1, "А"), (2, "А")]).await;
-    let (token, _) =
-        link(&admin, &org, json!({"expires_at": in_days(5), "max_uses": null, "roles": [student(&classes[0])]})).await;
-    let mut requests = Vec::new();
-    let mut people = Vec::new();
-    for name in ["Аня", "Боря", "Вика"] {
-        let u = User::new(name);
-        requests.push(
-            u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        );
-        people.push(u);
-    }
-    let base = format!("/v1/orgs/{org}/join-requests");
-    // Edit the class before accepting.
-    let r = admin.patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[1])]})).await;
-    assert_eq!(r.ok(200)["roles"][0]["class_ids"], json!([classes[1]]));
-    let accepted = decide(&admin, &org, &requests[0], "accept", json!({})).await.ok(200).clone();
-    assert_eq!(accepted["status"], "accepted");
-    assert_eq!(accepted["decided_by"], admin.sub.as_str());
-    assert!(accepted["decided_at"].is_string());
-    // Aня is a member of 2А now, joined by link.
-    let m = admin.get(&format!("/v1/orgs/{org}/members/{}", people[0].sub)).await.ok(200).clone();
-    assert_eq!(m["source"], "link");
-    assert_eq!(m["roles"][0]["class_ids"], json!([classes[1]]));
-    assert_eq!(admin.get(&format!("/v1/orgs/{org}/classes/{}", classes[1])).await.body["students"][0]["name"], "Аня");
-    assert_eq!(people[0].get(&format!("/v1/orgs/{org}")).await.status, 200);
-    // Deciding twice, or editing a decided request: 409.
-    decide(&admin, &org, &requests[0], "accept", json!({})).await.problem(409, "already_decided");
-    decide(&admin, &org, &requests[0], "reject", json!({"reason": "x"})).await.problem(409, "already_decided");
-    admin
-        .patch(&format!("{base}/{}", requests[0]), json!({"roles": [student(&classes[0])]}))
-        .await
-        .problem(409, "already_decided");
-    // Rejecting needs a reason, which the requester sees.
-    let r = decide(&admin, &org, &requests[1], "reject", json!({})).await;
-    assert_eq!(r.problem(422, "validation_failed").error_fields(), ["reason"]);
-    decide(&admin, &org, &requests[1], "reject", json!({"reason": "  "})).await.problem(422, "validation_failed");
-    let rejected = decide(&admin, &org, &requests[1], "reject", json!({"reason": "Боря не учится в нашей школе"}))
-        .await
-        .ok(200)
-        .clone();
-    assert_eq!(rejected["status"], "rejected");
-    let seen = people[1].get(&format!("/v1/me/join-requests/{}", requests[1])).await.ok(200).clone();
-    assert_eq!(seen["status"], "rejected");
-    assert_eq!(seen["reason"], "Боря не учится в нашей школе");
-    // Pending first, then decided.
-    let list = admin.get(&base).await.ok(200).clone();
-    let statuses: Vec<&str> = list["items"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["pending", "rejected", "accepted"]);
-    assert_eq!(admin.get(&format!("{base}?status=accepted")).await.body["items"].as_array().unwrap().len(), 1);
-    admin.get(&format!("{base}?status=maybe")).await.problem(422, "validation_failed");
-    assert_eq!(admin.get(&format!("{base}/{}", requests[2])).await.ok(200)["name"], "Вика");
-    admin.get(&format!("{base}/01jzzzzzzzzzzzzzzzzzzzzzzz")).await.problem(404, "not_found");
-    // Members other than admins see none of it.
-    people[0].get(&base).await.problem(403, "forbidden");
-    people[0].post(&format!("{base}/{}/accept", requests[2]), json!({})).await.problem(403, "forbidden");
-    assert_eq!(admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"], 1);
-    let actions: Vec<String> = admin.get(&format!("/v1/orgs/{org}/audit?action=join_request")).await.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(actions, ["join_request.reject", "join_request.accept", "join_request.update"]);
-    assert_eq!(events("join_request_accepted").await.len(), 1);
-    assert_eq!(events("join_request_rejected").await[0]["reason"], "Боря не учится в нашей школе");
-}
-
-#[tokio::test]
-async fn requesters_see_edit_and_withdraw_their_own_requests_only() {
-    let admin = User::new("Admin");
-    let (org, classes) = school(&admin, "2026/2027", &[(4, "А"), (4, "Б")]).await;
-    let (token, _) =
-        link(&admin, &org, json!({"expires_at": in_days(5), "max_uses": 10, "roles": [student(&classes[0])]})).await;
-    let u = User::new("Ученик");
-    let id = u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let mine = u.get("/v1/me/join-requests").await.ok(200).clone();
-    assert_eq!(mine["items"][0]["id"], id.as_str());
-    let r = u.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [student(&classes[1])]})).await;
-    assert_eq!(r.ok(200)["roles"][0]["class_ids"], json!([classes[1]]));
-    u.patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [{"role": "student"}]}))
-        .await
-        .problem(422, "validation_failed");
-    // Nobody else sees it.
-    let other = User::new("Чужой");
-    other.get(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
-    other
-        .patch(&format!("/v1/me/join-requests/{id}"), json!({"roles": [student(&classes[1])]}))
-        .await
-        .problem(404, "not_found");
-    other.delete(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
-    admin.get(&format!("/v1/me/join-requests/{id}")).await.problem(404, "not_found");
-    assert_eq!(u.delete(&format!("/v1/me/join-requests/{id}")).await.status, 204);
-    assert_eq!(u.get(&format!("/v1/me/join-requests/{id}")).await.ok(200)["status"], "withdrawn");
-    u.delete(&format!("/v1/me/join-requests/{id}")).await.problem(409, "already_decided");
-    assert_eq!(admin.get("/v1/me/orgs").await.body["items"][0]["pending_join_requests"], 0);
-    // Withdrawn, they may ask again.
-    u.post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
-}
-
-#[tokio::test]
-async fn admins_see_pending_requests_across_their_organizations() {
-    let admin = User::new("Admin of two");
-    let a = admin.create_org("Школа А").await;
-    let b = admin.create_org("Школа Б").await;
-    let other_admin = User::new("Someone else");
-    let c = other_admin.create_org("Чужая школа").await;
-    let roles = json!([teacher("Учитель", &[])]);
-    for org in [&a, &b] {
-        let (token, _) = link(&admin, org, json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles})).await;
-        User::new("Applicant").post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
-    }
-    let (token, _) = link(&other_admin, &c, json!({"expires_at": in_days(5), "max_uses": 10, "roles": roles})).await;
-    User::new("Elsewhere").post(&format!("/v1/invite-links/{token}/accept"), json!({})).await.ok(201);
-    let pending = admin.get("/v1/me/admin/join-requests").await.ok(200).clone();
-    let orgs: Vec<&str> = pending["items"].as_array().unwrap().iter().map(|r| r["org_id"].as_str().unwrap()).collect();
-    // Organization by organization (by ID), oldest first within each.
-    let mut expected = [a.as_str(), b.as_str()];
-    expected.sort();
-    assert_eq!(orgs, expected);
-    assert_eq!(User::new("Nobody").get("/v1/me/admin/join-requests").await.ok(200)["items"], json!([]));
 }
 
 #[tokio::test]
@@ -440,18 +286,18 @@ async fn an_admin_copies_a_link_again_and_people_join_with_it() {
     assert_eq!(mum.get(&format!("/v1/invite-links/{copied}")).await.ok(200)["org"]["id"], org.as_str());
     let request = mum.post(&format!("/v1/invite-links/{copied}/accept"), json!({})).await.ok(201).clone();
     assert_eq!(request["link_id"], id);
-    crate::decide(&admin, &org, request["id"].as_str().unwrap(), "accept", json!({})).await.ok(200);
+    support::decide(&admin, &org, request["id"].as_str().unwrap(), "accept", json!({})).await.ok(200);
     assert_eq!(mum.get(&format!("/v1/orgs/{org}")).await.status, 200, "a member now");
     assert_eq!(listed(&admin, &org).await[id]["uses"], 1);
     // The table holds neither the token nor any attribute equal to it: the link keeps its
     // hash and the version of the key it was derived with.
     let items = all_items().await;
     assert!(!items.is_empty() && !stored(&items, token), "the token is stored");
-    let link = crate::item(&format!("ORG#{org}"), &format!("LINK#{id}")).await;
+    let link = support::item(&format!("ORG#{org}"), &format!("LINK#{id}")).await;
     assert_eq!(link["key_version"].as_n().unwrap(), "1");
     let hash = kabinet::api::invite_links::token_hash(token);
     assert_eq!(link["token_hash"].as_s().unwrap(), &hash);
-    crate::item(&format!("LINKTOKEN#{hash}"), "LINK").await;
+    support::item(&format!("LINKTOKEN#{hash}"), "LINK").await;
 }
 
 #[tokio::test]
@@ -468,7 +314,7 @@ async fn only_a_usable_link_shows_its_token_and_only_to_admins() {
     let (revoked, revoked_id) = make(json!(5)).await;
     admin.delete(&format!("/v1/orgs/{org}/invite-links/{revoked_id}")).await;
     let (expired, expired_id) = make(json!(5)).await;
-    crate::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", crate::long_ago()).await;
+    support::set_item_attr(&org, &format!("LINK#{expired_id}"), "expires_at", support::long_ago()).await;
     let (once, once_id) = make(json!(1)).await;
     User::new("First").post(&format!("/v1/invite-links/{once}/accept"), json!({})).await.ok(201);
     let links = listed(&admin, &org).await;
@@ -486,7 +332,7 @@ async fn only_a_usable_link_shows_its_token_and_only_to_admins() {
     late.get(&format!("/v1/invite-links/{revoked}")).await.problem(410, "link_revoked");
     late.post(&format!("/v1/invite-links/{revoked}/accept"), json!({})).await.problem(410, "link_revoked");
     // A member who is not an admin sees no links, so no tokens.
-    let t = crate::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
+    let t = support::enrol(&admin, &org, "Учитель", json!([teacher("Учитель", &[&classes[0]])])).await;
     let r = t.get(&format!("/v1/orgs/{org}/invite-links")).await;
     r.problem(403, "forbidden");
     assert!(!r.text.contains(&active) && r.body.get("items").is_none());
@@ -549,7 +395,7 @@ async fn after_a_key_rotation_old_links_keep_their_tokens_and_new_ones_take_the_
     assert_eq!(list["items"][0]["token"], first["token"], "an old link keeps its token");
     let second = send_to(&cold, Method::POST, &path, Some(&admin.token), Some(&body)).await.ok(201).clone();
     let second_id = second["id"].as_str().unwrap();
-    let stored = crate::item(&format!("ORG#{org}"), &format!("LINK#{second_id}")).await;
+    let stored = support::item(&format!("ORG#{org}"), &format!("LINK#{second_id}")).await;
     assert_eq!(stored["key_version"].as_n().unwrap(), "2");
     // The function started before the rotation held version 1 only: a link of version 2
     // makes it read the secret again.
