@@ -28,6 +28,23 @@
 //! | waiting employee | `ORG#<org>` | `ROSTERWAIT#<sourcedId>` (a teacher or staff record nobody has joined as; in the record's transactions) |
 //! | a member's records | `ORG#<org>` | `ROSTERUSER#<sub>` (`sourced_ids`: the records they joined as) |
 //! | roster counts | `ORG#<org>` | `ROSTERCOUNT#<0-15>` (`waiting_<role>`, `linked`; a record counts on the shard of its sourcedId) |
+//! | thread | `ORG#<org>` | `THREAD#<group>#<thread>` (newest last by ID) |
+//! | reply | `ORG#<org>` | `REPLY#<group>#<thread>#<reply>` |
+//! | announcement | `ORG#<org>` | `ANNOUNCE#<group>#<announcement>` |
+//! | ready file | `ORG#<org>` | `FILE#<group>#<file>` |
+//! | upload under way | `ORG#<org>` | `UPLOAD#<group>#<file>` (not completed yet; ttl) |
+//! | a member's uploads | `ORG#<org>` | `UPLOADS#<sub>` (`open_uploads`) |
+//! | upload released | `ORG#<org>` | `UPLOADGONE#<file>` (a redelivered expiry releases nothing again; ttl) |
+//! | activity of a day | `ORG#<org>` | `ACTIVEDAY#<day>` (members last active and active that day; ttl) |
+//! | invitations expiring on a day | `ORG#<org>` | `INVITEEXP#<day>` (ttl) |
+//! | export | `ORG#<org>` | `EXPORT#<id>` (ttl with its file) |
+//! | an admin's export places | `ORG#<org>` | `EXPORTSLOT#<sub>#<n>` (three building at most) |
+//! | roster import | `ORG#<org>` | `IMPORT#<id>` |
+//! | import run | `ORG#<org>` | `IMPORTRUN#<id>` (its insert, read from the stream, starts the importer; ttl) |
+//! | import slot | `ORG#<org>` | `IMPORTSLOT` (the organization's one import running) |
+//! | journal class | `ORG#<org>` | `ROSTERCLASS#<sourcedId>` (the class or course it became) |
+//! | journal enrollment | `ORG#<org>` | `ROSTERENROL#<sourcedId>` |
+//! | person to settle | `ORG#<org>` | `ROSTERDIRTY#<import>#<sourcedId>` (changed by an import, not settled yet) |
 //! | admins mailed of a requester | `ORG#<org>` | `JOINMAIL#<sub>` (once an hour; ttl) |
 //! | announcement emails of an hour | `ORG#<org>` | `ANNOUNCEMAIL#<group>#<hour>` (ttl) |
 //! | organizations created on a day | `USER#<sub>` | `ORGSCREATED#<day>` (ttl) |
@@ -187,5 +204,31 @@ impl Store {
             }
             return Err(classify(err));
         }
+    }
+}
+
+#[cfg(test)]
+mod item_table_tests {
+    /// Every key prefix of `keys.rs` has its row in the item table above.
+    #[test]
+    fn the_item_table_names_every_key_prefix() {
+        let table: String = include_str!("mod.rs").lines().filter(|l| l.starts_with("//! |")).collect();
+        let keys = include_str!("keys.rs");
+        let mut missing = Vec::new();
+        for line in keys.lines().filter(|l| l.starts_with("pub const ") && l.contains(": &str = \"")) {
+            let value = line.split('"').nth(1).unwrap_or_default();
+            let is_key = value.chars().next().is_some_and(|c| c.is_ascii_uppercase());
+            if is_key && !table.contains(&format!("`{value}")) {
+                missing.push(value.to_string());
+            }
+        }
+        for line in keys.lines().filter(|l| l.trim_start().starts_with("format!(\"")) {
+            let value = line.split('"').nth(1).unwrap_or_default();
+            let prefix: String = value.chars().take_while(|c| c.is_ascii_uppercase() || *c == '#').collect();
+            if prefix.ends_with('#') && !table.contains(&format!("`{prefix}")) {
+                missing.push(prefix);
+            }
+        }
+        assert!(missing.is_empty(), "key prefixes without a row in store/mod.rs's item table: {missing:?}");
     }
 }

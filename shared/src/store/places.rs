@@ -613,7 +613,12 @@ mod tests {
             assert_eq!(e.kind(), PlaceKind::Group);
         }
         assert!(actor_condition(Entry::Enrol, false, PlaceIn::Course(&c1)).is_none());
-        assert!(actor_condition(Entry::Invited { invitation: &i1, role: GroupRole::Student }, false, PlaceIn::Group(&g1)).is_none());
+        assert!(actor_condition(
+            Entry::Invited { invitation: &i1, role: GroupRole::Student },
+            false,
+            PlaceIn::Group(&g1)
+        )
+        .is_none());
         // A course's teachers go in by the link and the course, nobody's say-so.
         assert!(actor_condition(Entry::Teaching(&c1), false, PlaceIn::Group(&g1)).is_none());
         let from_course = actor_condition(Entry::FromCourse(&c1), false, PlaceIn::Group(&g1)).unwrap();
