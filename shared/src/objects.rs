@@ -46,17 +46,7 @@ pub async fn presign_upload(
     content_type: &str,
     lifetime: time::Duration,
 ) -> Result<Presigned, String> {
-    let expires_at = Timestamp::now().plus(lifetime);
-    let request = s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .content_length(size as i64)
-        .content_type(content_type)
-        .presigned(presigning(lifetime)?)
-        .await
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;
-    Ok(Presigned { url: request.uri().to_string(), headers: signed_headers(&request), expires_at })
+    presign_put(s3, bucket, key, size, Some(content_type), lifetime).await
 }
 
 /// A PUT of exactly `size` bytes (signed), of any type (the reader checks what arrives).
@@ -67,12 +57,25 @@ pub async fn presign_sized_put(
     size: u64,
     lifetime: time::Duration,
 ) -> Result<Presigned, String> {
+    presign_put(s3, bucket, key, size, None, lifetime).await
+}
+
+/// A PUT of exactly `size` bytes, and of `content_type` when given (signed).
+async fn presign_put(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    size: u64,
+    content_type: Option<&str>,
+    lifetime: time::Duration,
+) -> Result<Presigned, String> {
     let expires_at = Timestamp::now().plus(lifetime);
     let request = s3
         .put_object()
         .bucket(bucket)
         .key(key)
         .content_length(size as i64)
+        .set_content_type(content_type.map(str::to_string))
         .presigned(presigning(lifetime)?)
         .await
         .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())?;

@@ -124,19 +124,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let body: CreateCourse = req.json()?;
     let named = naming(&body.name, body.description.as_deref())?;
     let teacher_ids = parse_teachers(&body.teacher_ids)?;
-    let now = Timestamp::now();
-    let course = Course {
-        id: CourseId::new(),
-        org_id: caller.org.id.clone(),
-        name: named.name,
-        description: named.description,
-        teacher_ids,
-        linked_group_ids: Vec::new(),
-        student_count: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let course = Course::new(&caller.org.id, named, teacher_ids, Timestamp::now());
     let audit = caller.audit("course.create", "course", &course.id).after(summary(&course));
     ctx.store().create_course(&course, &audit).await?;
     let answer = course_answer(http::StatusCode::CREATED, &course)?;
@@ -390,17 +378,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     }
     let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     let now = Timestamp::now();
-    let mut group = Group {
-        id: GroupId::new(),
-        org_id: caller.org.id.clone(),
-        name: named.name,
-        description: named.description,
-        course_id: Some(course.id.clone()),
-        member_count: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut group = Group::new(&caller.org.id, named, Some(course.id.clone()), now);
     let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let added = add_people(&ctx, (&caller).into(), Container::NewGroupOf(&group, &course), chosen.students).await?;

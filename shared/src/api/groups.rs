@@ -51,18 +51,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     caller.require_admin("create groups")?;
     let body: CreateGroup = req.json()?;
     let naming = naming(&body.name, body.description.as_deref())?;
-    let now = Timestamp::now();
-    let group = Group {
-        id: GroupId::new(),
-        org_id: caller.org.id.clone(),
-        name: naming.name,
-        description: naming.description,
-        course_id: None,
-        member_count: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
+    let group = Group::new(&caller.org.id, naming, None, Timestamp::now());
     let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let answer = group_answer(http::StatusCode::CREATED, &group)?;

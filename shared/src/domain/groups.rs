@@ -54,7 +54,40 @@ pub struct Course {
     pub updated_at: Timestamp,
 }
 
+impl Group {
+    /// A new group with no one in it yet, made from (and linked to) `course` when given.
+    pub fn new(org: &OrgId, naming: Naming, course: Option<CourseId>, now: Timestamp) -> Self {
+        Group {
+            id: GroupId::new(),
+            org_id: org.clone(),
+            name: naming.name,
+            description: naming.description,
+            course_id: course,
+            member_count: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 impl Course {
+    /// A new course with its teachers, no students and no groups yet.
+    pub fn new(org: &OrgId, naming: Naming, teacher_ids: Vec<UserId>, now: Timestamp) -> Self {
+        Course {
+            id: CourseId::new(),
+            org_id: org.clone(),
+            name: naming.name,
+            description: naming.description,
+            teacher_ids,
+            linked_group_ids: Vec::new(),
+            student_count: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn has_teacher(&self, user: &UserId) -> bool {
         self.teacher_ids.contains(user)
     }
