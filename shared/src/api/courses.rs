@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{id_param, member, member_and, resource_id, user_param, Caller};
+use super::common::access::{member, member_and, resource_id, user_param, Caller};
 use super::common::grants::user_ids;
 use super::common::placing::{
     add_by_ids, add_people, group_answer, group_error, group_summary, may_enter, mine, naming, people, runs, AddPeople,
@@ -71,7 +71,7 @@ fn course_answer(status: http::StatusCode, c: &Course) -> Result<ApiResponse, Ap
 /// The caller, the course of the path (404 when there is none) and any further items, in
 /// one round trip.
 async fn caller_and_course(ctx: &Ctx, req: &ApiRequest, also: &[Also]) -> Result<(Caller, Course, Read), ApiError> {
-    let id = id_param(req, "course")?;
+    let id = req.path::<crate::domain::CourseId>("id")?;
     let mut wanted = vec![Also::Course(id.clone())];
     wanted.extend_from_slice(also);
     let (caller, mut read) = member_and(ctx, req, &wanted).await?;
@@ -445,7 +445,7 @@ pub struct LinkGroup {
               (status = 409, description = "`group_already_linked` (to another course) or `too_many_linked_groups`")))]
 pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: Result<LinkGroup, ApiError> = req.json();
-    let group_id = body.as_ref().ok().and_then(|b| resource_id(&b.group_id));
+    let group_id = body.as_ref().ok().and_then(|b| crate::domain::GroupId::parse(&b.group_id));
     let also: Vec<Also> = group_id.iter().map(|g| Also::Group(g.clone())).collect();
     let (caller, course, mut read) = caller_and_course(&ctx, &req, &also).await?;
     require_runs(&caller, &course, "link groups to a course you do not teach")?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{id_param, member, member_and, user_param, Caller};
+use super::common::access::{member, member_and, user_param, Caller};
 use super::common::placing::{
     add_by_ids, group_answer, group_error, group_people, group_summary, may_enter, mine, naming, sees_members,
     AddGroupMembers, Container, PlaceResults, PlaceView,
@@ -23,7 +23,7 @@ use crate::Ctx;
 
 /// The caller and the group of the path (404 when there is none), in one round trip.
 async fn caller_and_group(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Group), ApiError> {
-    let id = id_param(req, "group")?;
+    let id = req.path::<crate::domain::GroupId>("id")?;
     let (caller, mut read) = member_and(ctx, req, &[Also::Group(id.clone())]).await?;
     let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
     Ok((caller, group))
@@ -157,7 +157,8 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (caller, group) = caller_and_group(&ctx, &req).await?;
     caller.require_admin("delete groups")?;
     // Files first: a deletion cut off half-way is finished by the same request again.
-    for file in ctx.store().group_files(&caller.org.id, &group.id).await? {
+    let group_id = crate::domain::GroupId::parse(&group.id).ok_or(ApiError::NotFound("group"))?;
+    for file in ctx.store().group_files(&caller.org.id, &group_id).await? {
         match ctx.store().delete_file(&file, &caller.member.user_id, None).await {
             Ok(()) | Err(FileError::Gone) => {}
             Err(e) => return Err(e.into()),

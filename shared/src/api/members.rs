@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{member, member_and, member_and_target, membership, resource_id, user_param, Caller};
+use super::common::access::{member, member_and, member_and_target, membership, user_param, Caller};
 use super::common::errors::{admin_role_required, invitation_error, member_error};
 use super::common::grants::{check_grants, check_grants_with, named_classes};
 use super::common::inviting::{invite_one, InvitationResult, InviteStatus};
@@ -16,7 +16,7 @@ use super::common::retry::{self, Attempt};
 use super::common::views::MemberView;
 use crate::domain::search::NameQuery;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
-use crate::domain::{PlaceKind, UserId};
+use crate::domain::{ClassId, CourseId, GroupId, PlaceKind, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
@@ -147,12 +147,42 @@ async fn add_member(ctx: &Ctx, caller: &Caller, m: &Membership) -> Result<(), Ap
 
 /// Whether the caller may add members to the group (and so look for the people it
 /// lacks): admins and the group's teachers (the rule of `placing::may_enter`).
-fn may_add_to_group(caller: &Caller, group_id: &str) -> bool {
-    caller.is_admin() || caller.member.teaches_group(group_id)
+fn may_add_to_group(caller: &Caller, group: &GroupId) -> bool {
+    caller.is_admin() || caller.member.teaches_group(group.as_str())
+}
+
+/// The places whose people a members list may be of.
+enum PlaceFilter {
+    Group(GroupId),
+    Course(CourseId),
+}
+
+impl PlaceFilter {
+    fn kind(&self) -> PlaceKind {
+        match self {
+            PlaceFilter::Group(_) => PlaceKind::Group,
+            PlaceFilter::Course(_) => PlaceKind::Course,
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            PlaceFilter::Group(id) => id.as_str(),
+            PlaceFilter::Course(id) => id.as_str(),
+        }
+    }
+
+    /// What to read with the membership check.
+    fn read(&self) -> Also {
+        match self {
+            PlaceFilter::Group(id) => Also::Group(id.clone()),
+            PlaceFilter::Course(id) => Also::Course(id.clone()),
+        }
+    }
 }
 
 /// `?group=` or `?course=` (one of them): the places to list.
-fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiError> {
+fn place_filter(req: &ApiRequest) -> Result<Option<PlaceFilter>, ApiError> {
     let given = [("group", PlaceKind::Group), ("course", PlaceKind::Course), ("class", PlaceKind::Group)]
         .iter()
         .filter(|(name, _)| req.query_param(name).is_some())
@@ -166,10 +196,10 @@ fn place_filter(req: &ApiRequest) -> Result<Option<(PlaceKind, String)>, ApiErro
         }
     }
     if let Some(g) = req.query_param("group") {
-        return Ok(Some((PlaceKind::Group, resource_id(g).ok_or(ApiError::NotFound("group"))?)));
+        return Ok(Some(PlaceFilter::Group(GroupId::parse(g).ok_or(ApiError::NotFound("group"))?)));
     }
     if let Some(c) = req.query_param("course") {
-        return Ok(Some((PlaceKind::Course, resource_id(c).ok_or(ApiError::NotFound("course"))?)));
+        return Ok(Some(PlaceFilter::Course(CourseId::parse(c).ok_or(ApiError::NotFound("course"))?)));
     }
     Ok(None)
 }
@@ -188,7 +218,7 @@ fn role_param(req: &ApiRequest) -> Result<Option<Role>, ApiError> {
 struct Filters {
     role: Option<Role>,
     class: Option<Class>,
-    not_in_group: Option<String>,
+    not_in_group: Option<GroupId>,
     query: Option<NameQuery>,
 }
 
@@ -204,14 +234,14 @@ impl Filters {
         };
         let class = match req.query_param("class") {
             Some(id) => {
-                let id = resource_id(id).ok_or(ApiError::NotFound("class"))?;
+                let id = ClassId::parse(id).ok_or(ApiError::NotFound("class"))?;
                 Some(read.class(&id)?.ok_or(ApiError::NotFound("class"))?)
             }
             None => None,
         };
         let not_in_group = match req.query_param("not_in_group") {
             Some(id) => {
-                let id = resource_id(id).ok_or(ApiError::NotFound("group"))?;
+                let id = GroupId::parse(id).ok_or(ApiError::NotFound("group"))?;
                 read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
                 Some(id)
             }
@@ -221,7 +251,7 @@ impl Filters {
             if class.as_ref().is_some_and(|c| !caller.teaches(c)) {
                 return Err(ApiError::Forbidden("list the members of a class you do not teach"));
             }
-            if not_in_group.as_deref().is_some_and(|g| !may_add_to_group(caller, g)) {
+            if not_in_group.as_ref().is_some_and(|g| !may_add_to_group(caller, g)) {
                 return Err(ApiError::Forbidden("look for people to add to a group you may not add members to"));
             }
             if class.is_none() && not_in_group.is_none() {
@@ -237,7 +267,7 @@ impl Filters {
     fn keeps(&self, people: &BTreeSet<UserId>, m: &Membership) -> bool {
         self.role.is_none_or(|r| m.has_role(r))
             && (self.class.is_none() || people.contains(&m.user_id))
-            && self.not_in_group.as_ref().is_none_or(|g| !m.group_ids.contains(g))
+            && self.not_in_group.as_ref().is_none_or(|g| !m.group_ids.iter().any(|id| id == g.as_str()))
     }
 }
 
@@ -274,32 +304,28 @@ async fn class_members(
     responses((status = 200, description = "A page of members", body = Page<MemberView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let place = place_filter(&req)?;
-    let mut also: Vec<Also> = match &place {
-        Some((PlaceKind::Group, id)) => vec![Also::Group(id.clone())],
-        Some((PlaceKind::Course, id)) => vec![Also::Course(id.clone())],
-        None => Vec::new(),
-    };
-    also.extend(req.query_param("class").and_then(resource_id).map(Also::Class));
-    also.extend(req.query_param("not_in_group").and_then(resource_id).map(Also::Group));
+    let mut also: Vec<Also> = place.iter().map(PlaceFilter::read).collect();
+    also.extend(req.query_param("class").and_then(ClassId::parse).map(Also::Class));
+    also.extend(req.query_param("not_in_group").and_then(GroupId::parse).map(Also::Group));
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     let page = req.page_query()?;
-    if let Some((kind, id)) = place {
+    if let Some(place) = place {
         let role = role_param(&req)?;
-        match kind {
-            PlaceKind::Group => {
-                let group = read.group(&id)?.ok_or(ApiError::NotFound("group"))?;
+        match &place {
+            PlaceFilter::Group(id) => {
+                let group = read.group(id)?.ok_or(ApiError::NotFound("group"))?;
                 if !sees_members(&caller, &group) {
                     return Err(ApiError::Forbidden("list the members of a group you are not in"));
                 }
             }
-            PlaceKind::Course => {
-                let course = read.course(&id)?.ok_or(ApiError::NotFound("course"))?;
+            PlaceFilter::Course(id) => {
+                let course = read.course(id)?.ok_or(ApiError::NotFound("course"))?;
                 if !runs(&caller, &course) {
                     return Err(ApiError::Forbidden("list the students of a course you do not teach"));
                 }
             }
         }
-        let (mut members, next) = PlaceView::members(&ctx, &caller.org.id, kind, &id, &page).await?;
+        let (mut members, next) = PlaceView::members(&ctx, &caller.org.id, place.kind(), place.id(), &page).await?;
         if let Some(role) = role {
             members.retain(|m| m.has_role(role));
         }
@@ -315,7 +341,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
             ctx.store().search_members(org, query, caller.is_admin(), &page, keep).await?
         }
         (None, Some(class)) => return ApiResponse::ok(&class_members(&ctx, &caller, class, &filters, &page).await?),
-        (None, None) => ctx.store().members(org, filters.role, filters.not_in_group.as_deref(), &page).await?,
+        (None, None) => ctx.store().members(org, filters.role, filters.not_in_group.as_ref(), &page).await?,
     };
     ApiResponse::ok(&Page::new(members.iter().map(|m| MemberView::seen_by(m, &caller.member)).collect(), next))
 }
@@ -455,7 +481,7 @@ async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: &s
 /// exists.
 async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: &str) -> Result<Attempt<()>, ApiError> {
     let ids = target.class_ids();
-    let existing: BTreeSet<String> = if ids.is_empty() {
+    let existing: BTreeSet<ClassId> = if ids.is_empty() {
         BTreeSet::new()
     } else {
         ctx.store().classes_by_id(&caller.org.id, &ids).await?.into_iter().map(|c| c.id).collect()

@@ -36,7 +36,15 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry without values; add them with [`AuditEntry::before`] and
     /// [`AuditEntry::after`].
-    pub fn new(org: &OrgId, actor: &Actor, action: &str, target_type: &str, target_id: &str) -> Self {
+    /// `target` is the ID of what was acted on, of whichever entity `target_type` names,
+    /// recorded as its text.
+    pub fn new<T: AsRef<str> + ?Sized>(
+        org: &OrgId,
+        actor: &Actor,
+        action: &str,
+        target_type: &str,
+        target: &T,
+    ) -> Self {
         let at = Timestamp::now();
         let id =
             ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
@@ -48,7 +56,7 @@ impl AuditEntry {
             actor_name: actor.name.clone(),
             action: action.into(),
             target_type: target_type.into(),
-            target_id: target_id.into(),
+            target_id: target.as_ref().into(),
             before: None,
             after: None,
             by_admin: false,

@@ -100,6 +100,31 @@ entity_ids! {
     JoinRequestId => "join request",
 }
 
+// A group's posts (threads, replies, announcements) are one kind of item: its `id` is the
+// thread's, reply's or announcement's ID, whichever kind it is.
+entity_ids! {
+    /// A post of a group, whatever its kind.
+    PostId => "post",
+}
+
+impl From<ThreadId> for PostId {
+    fn from(id: ThreadId) -> Self {
+        PostId(id.0)
+    }
+}
+
+impl From<ReplyId> for PostId {
+    fn from(id: ReplyId) -> Self {
+        PostId(id.0)
+    }
+}
+
+impl From<AnnouncementId> for PostId {
+    fn from(id: AnnouncementId) -> Self {
+        PostId(id.0)
+    }
+}
+
 /// The alphabet of organization IDs: lowercase letters and digits without the look-alikes
 /// 0/o, 1/l/i (and u, so IDs read aloud are not mistaken for v). 30 symbols.
 const ORG_ID_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstvwxyz";

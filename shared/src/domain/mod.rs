@@ -28,11 +28,12 @@ pub mod users;
 pub use audit::{Actor, AuditEntry};
 pub use classes::{Class, ClassSource, Roster};
 pub use contact::{Email, Phone, Website};
-pub use discussions::{Post, PostKind, PostRefusal, PostText};
+pub use discussions::{Post, PostKind, PostRef, PostRefusal, PostText};
 pub use events::OutboxEvent;
 pub use exports::{Export, ExportFormat, ExportKind, ExportStatus};
 pub use files::{FileStatus, GroupFile};
 pub use groups::{Course, Group, GroupRole, Naming, Place, PlaceKind};
+pub use ids::PostId;
 pub use ids::{
     AnnouncementId, ClassId, CourseId, EntityId, ExportId, FileId, GroupId, ImportId, InvitationId, JoinRequestId,
     LinkId, OrgId, ReplyId, ThreadId, UserId,
