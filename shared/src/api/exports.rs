@@ -147,7 +147,7 @@ fn in_progress() -> ApiError {
 /// The caller (an admin) and which of their building places are held now.
 async fn admin_and_places(ctx: &Ctx, req: &ApiRequest, now: Timestamp) -> Result<(Caller, Option<u32>), ApiError> {
     let user = caller_id(req)?;
-    let also: Vec<Also> = (0..MAX_BUILDING as u32).map(|n| Also::ExportSlot(user.clone(), n)).collect();
+    let also: Vec<Also> = (0..MAX_BUILDING as u32).map(|n| Also::ExportSlot { user: user.clone(), slot: n }).collect();
     let (caller, mut read) = member_and(ctx, req, &also).await?;
     caller.require_admin("export the organization's statistics")?;
     let mut free = None;

@@ -37,7 +37,7 @@ pub struct Membership {
     pub active_days: Vec<String>,
     /// Classes the member was promoted out of, oldest first.
     #[serde(default)]
-    pub class_history: Vec<String>,
+    pub class_history: Vec<ClassId>,
     /// The groups they belong to (each also a place item of the group).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub group_ids: Vec<String>,

@@ -368,8 +368,8 @@ impl Store {
                     if !touched {
                         continue;
                     }
-                    if m.has_role(Role::Student) && !moved.class_history.iter().any(|c| *c == old.id.as_str()) {
-                        moved.class_history.push(old.id.to_string());
+                    if m.has_role(Role::Student) && !moved.class_history.contains(&old.id) {
+                        moved.class_history.push(old.id.clone());
                     }
                     moved.version = m.version + 1;
                     tx.put(member_item(&moved)?, Some(unchanged_member(m, audit)))?;

@@ -49,7 +49,10 @@ pub enum Also {
     InvitationsExpiring(String),
     Export(ExportId),
     /// One of a member's places for an export building.
-    ExportSlot(UserId, u32),
+    ExportSlot {
+        user: UserId,
+        slot: u32,
+    },
     Import(ImportId),
     /// A roster record (by sourcedId).
     RosterPerson(String),
@@ -71,7 +74,7 @@ impl Also {
             Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
             Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
             Also::Export(id) => key(org_pk(org), export_sk(id.as_str())),
-            Also::ExportSlot(user, slot) => key(org_pk(org), export_slot_sk(user, *slot)),
+            Also::ExportSlot { user, slot } => key(org_pk(org), export_slot_sk(user, *slot)),
             Also::Import(id) => key(org_pk(org), import_sk(id.as_str())),
             Also::RosterPerson(id) => key(org_pk(org), roster_sk(id)),
             Also::WaitingCount(shard) => key(org_pk(org), roster_count_sk(*shard)),
