@@ -267,6 +267,24 @@ mod tests {
     }
 
     #[test]
+    fn a_post_ref_ties_kind_thread_and_id() {
+        let thread = ThreadId::new();
+        let reply = PostRef::new(PostKind::Reply, Some(&thread)).unwrap();
+        assert_eq!((reply.kind(), reply.thread()), (PostKind::Reply, Some(&thread)));
+        assert_ne!(reply.id().as_str(), thread.as_str());
+        assert!(PostRef::new(PostKind::Reply, None).is_none());
+        let announcement = PostRef::new(PostKind::Announcement, Some(&thread)).unwrap();
+        assert_eq!((announcement.kind(), announcement.thread()), (PostKind::Announcement, None));
+        let at = PostRef::Thread(thread.clone());
+        assert_eq!(at.id().as_str(), thread.as_str());
+        let text = PostText { title: Some("Экскурсия".into()), body: Some("В пятницу".into()) };
+        let author = UserId::parse("anna").unwrap();
+        let org = OrgId::parse("k7m3xq9pza").unwrap();
+        let p = Post::new(&org, &GroupId::new(), &reply, text, (&author, "Анна"), Timestamp::now());
+        assert_eq!((p.id, p.thread_id), (reply.id(), Some(thread)));
+    }
+
+    #[test]
     fn texts_are_checked_and_kept_as_plain_text() {
         let t = PostText::parse(Some("  Родительское собрание "), Some("<b>Во вторник</b>\nв 18:00")).unwrap();
         assert_eq!(t.title.as_deref(), Some("Родительское собрание"));
