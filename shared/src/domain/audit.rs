@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, Timestamp, UserId};
+use super::{AuditId, OrgId, Timestamp, UserId};
 
 /// Who did it.
 #[derive(Debug, Clone)]
@@ -13,7 +13,7 @@ pub struct Actor {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
-    pub id: String,
+    pub id: AuditId,
     pub org_id: OrgId,
     pub at: Timestamp,
     pub actor_id: String,
@@ -46,8 +46,7 @@ impl AuditEntry {
         target: &T,
     ) -> Self {
         let at = Timestamp::now();
-        let id =
-            ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
+        let id = AuditId::at(at.inner().unix_timestamp_nanos() as u64 / 1_000_000);
         AuditEntry {
             id,
             org_id: org.clone(),

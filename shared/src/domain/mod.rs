@@ -33,11 +33,11 @@ pub use events::OutboxEvent;
 pub use exports::{Export, ExportFormat, ExportKind, ExportStatus};
 pub use files::{FileStatus, GroupFile};
 pub use groups::{Course, Group, GroupRole, Naming, Place, PlaceKind};
-pub use ids::PostId;
 pub use ids::{
     AnnouncementId, ClassId, CourseId, EntityId, ExportId, FileId, GroupId, ImportId, InvitationId, JoinRequestId,
     LinkId, OrgId, ReplyId, ThreadId, UserId,
 };
+pub use ids::{AuditId, PostId};
 pub use imports::{Import, ImportStatus, RosterPerson};
 pub use input::{FieldErrors, Patch};
 pub use invitations::{Invitation, InvitationStatus};

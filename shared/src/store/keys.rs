@@ -2,7 +2,8 @@
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
 use crate::domain::{
-    ClassId, FileId, FileStatus, GroupId, OrgId, PlaceKind, PostId, PostKind, PostRef, Roster, ThreadId, UserId,
+    AuditId, ClassId, FileId, FileStatus, GroupId, OrgId, PlaceKind, PostId, PostKind, PostRef, Roster, ThreadId,
+    UserId,
 };
 
 pub const PK: &str = "pk";
@@ -279,7 +280,7 @@ pub fn admins_pk(org: &OrgId) -> String {
     format!("{ADMINS_PREFIX}{org}")
 }
 
-pub fn audit_sk(id: &str) -> String {
+pub fn audit_sk(id: &AuditId) -> String {
     format!("{AUDIT_PREFIX}{id}")
 }
 
