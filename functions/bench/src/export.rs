@@ -162,7 +162,7 @@ async fn seed_org(stack: &Stack, members: usize, number: usize) -> Result<Seeded
         let class = Class::new(&org_id, &name, year, ClassSource::Manual, vec![]);
         fixed.push(items::class_item(&class).map_err(|e| e.to_string())?);
         fixed.push(items::class_name_item(&class));
-        class_ids.push(class.id);
+        class_ids.push(class.id.to_string());
     }
     let admin = member(&org_id, 0, &class_ids, now);
     let mut user = items::to_item(&User {

@@ -63,7 +63,7 @@ impl From<AuditEntry> for AuditView {
     fn from(e: AuditEntry) -> Self {
         let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         AuditView {
-            id: e.id,
+            id: e.id.to_string(),
             at: e.at,
             actor: AuditActor { id: e.actor_id, name: e.actor_name },
             action: e.action,

@@ -9,14 +9,14 @@ use utoipa::openapi::schema::{AnyOfBuilder, Schema};
 use utoipa::openapi::{Ref, RefOr};
 use utoipa::ToSchema;
 
-use super::common::access::{admin, id_param, member, member_and, member_and_class, user_param, Caller};
+use super::common::access::{admin, member, member_and, member_and_class, user_param, Caller};
 use super::common::errors::class_error;
 use super::common::grants::user_ids;
 use super::common::retry::{self, Attempt};
 use super::common::views::extended;
 use super::common::views::GroupView;
 use crate::domain::school::MAX_GRADE;
-use crate::domain::{AcademicYear, AuditEntry, Class, ClassName, ClassSource, Membership, Role, Timestamp};
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassId, ClassName, ClassSource, Membership, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::page::{Cursor, PageQuery};
 use crate::store::classes::{ClassError, Promotion};
@@ -70,7 +70,7 @@ impl ClassView {
 impl From<&Class> for ClassView {
     fn from(c: &Class) -> Self {
         ClassView {
-            id: c.id.clone(),
+            id: c.id.to_string(),
             grade: c.grade,
             letter: c.letter.clone(),
             name: c.name.clone(),
@@ -79,8 +79,8 @@ impl From<&Class> for ClassView {
             graduated: c.graduated,
             class_teacher_ids: c.class_teacher_ids.clone(),
             student_count: c.students.len(),
-            promoted_from: c.promoted_from.clone(),
-            promoted_to: c.promoted_to.clone(),
+            promoted_from: c.promoted_from.as_ref().map(ToString::to_string),
+            promoted_to: c.promoted_to.as_ref().map(ToString::to_string),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -132,8 +132,8 @@ fn class_answer(status: http::StatusCode, c: &Class) -> Result<ApiResponse, ApiE
     Ok(ApiResponse::json(status, &ClassView::from(c))?.with_etag(c.version))
 }
 
-fn class_id(req: &ApiRequest) -> Result<String, ApiError> {
-    id_param(req, "class")
+fn class_id(req: &ApiRequest) -> Result<ClassId, ApiError> {
+    req.path::<ClassId>("id")
 }
 
 /// Whether the caller may see a class and its people: admins and staff any; teachers the
@@ -145,7 +145,7 @@ fn may_view(caller: &Caller, c: &Class) -> bool {
         || caller.teaches(c)
         || c.students.contains_key(me.as_str())
         || c.parents.contains_key(me.as_str())
-        || caller.member.roles.iter().any(|g| g.class_ids.contains(&c.id))
+        || caller.member.roles.iter().any(|g| g.class_ids.iter().any(|id| id == c.id.as_str()))
 }
 
 fn parse_teachers(raw: Vec<String>) -> Result<Vec<String>, ApiError> {
@@ -563,7 +563,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             roles: m.roles_needing_class(),
         })
         .collect();
-    ApiResponse::ok(&DeletedClass { id: class.id, needs_class })
+    ApiResponse::ok(&DeletedClass { id: class.id.to_string(), needs_class })
 }
 
 fn graduation_audit(caller: &Caller, class: &Class) -> AuditEntry {
@@ -714,8 +714,8 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     let open = |f: fn(&Class) -> bool| {
         classes.iter().filter(move |c| !c.graduated && c.promoted_to.is_none() && f(c)).map(|c| c.id.clone())
     };
-    let to_promote: Vec<String> = open(|c| c.grade.is_some_and(|g| g < MAX_GRADE)).collect();
-    let to_graduate: Vec<String> = open(|c| c.grade == Some(MAX_GRADE)).collect();
+    let to_promote: Vec<ClassId> = open(|c| c.grade.is_some_and(|g| g < MAX_GRADE)).collect();
+    let to_graduate: Vec<ClassId> = open(|c| c.grade == Some(MAX_GRADE)).collect();
     let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(json!({
         "from_year": from.to_string(),
         "to_year": from.next().to_string(),
@@ -746,7 +746,7 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
     }
     if class.grade.is_none() {
         result.skipped.push(SkippedClass {
-            id: class.id,
+            id: class.id.to_string(),
             name: class.name,
             reason: "an extra class (no grade): promote it by hand if it continues".into(),
         });
@@ -763,9 +763,9 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
     }
     match promote_one(ctx, caller, &class).await {
         Ok(Promotion::Created(new)) => result.promoted.push(RolledClass {
-            from_id: class.id,
+            from_id: class.id.to_string(),
             from_name: class.name,
-            to_id: new.id,
+            to_id: new.id.to_string(),
             to_name: new.name,
         }),
         Ok(Promotion::Existing(_)) => result.already_done += 1,
@@ -773,7 +773,11 @@ async fn roll_over(ctx: &Ctx, caller: &Caller, class: Class, result: &mut Rollov
         // (running it again finishes it); only a class that cannot move up (its name
         // taken in the next year, say) is skipped.
         Err(e) if matches!(e.problem(None).status, 403 | 500..) => return Err(e),
-        Err(e) => result.skipped.push(SkippedClass { id: class.id, name: class.name, reason: e.problem(None).detail }),
+        Err(e) => result.skipped.push(SkippedClass {
+            id: class.id.to_string(),
+            name: class.name,
+            reason: e.problem(None).detail,
+        }),
     }
     Ok(())
 }
@@ -809,7 +813,7 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
 async fn take_off_class(
     ctx: &Ctx,
     caller: &Caller,
-    id: &str,
+    id: &ClassId,
     class: Option<Class>,
     m: Option<Membership>,
 ) -> Result<Attempt<()>, ApiError> {
@@ -817,7 +821,7 @@ async fn take_off_class(
     let m = m.ok_or(ApiError::NotFound("member"))?;
     let user = &m.user_id;
     let on_class =
-        m.roles.iter().any(|g| g.class_ids.iter().any(|c| c == id)) || class.people().contains(user.as_str());
+        m.roles.iter().any(|g| g.class_ids.iter().any(|c| c == id.as_str())) || class.people().contains(user.as_str());
     if !on_class {
         return Err(ApiError::NotFound("member of this class"));
     }

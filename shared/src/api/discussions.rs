@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{in_group, path_id, Caller};
+use super::common::access::{in_group, Caller};
 use super::common::grants::field_errors;
 use super::common::placing::may_enter;
-use crate::domain::{Group, GroupId, OutboxEvent, Post, PostKind, PostRefusal, PostText, Timestamp};
+use crate::domain::{Group, GroupId, OutboxEvent, Post, PostKind, PostRef, PostRefusal, PostText, ThreadId, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
 use crate::store::orgs::{Also, Read};
@@ -34,7 +34,7 @@ pub struct PostFields {
 impl PostFields {
     fn of(p: &Post) -> Self {
         PostFields {
-            id: p.id.clone(),
+            id: p.id.to_string(),
             body: p.body.clone(),
             author_id: p.author_id.to_string(),
             author_name: p.author_name.clone(),
@@ -76,7 +76,7 @@ pub struct ThreadView {
 impl ThreadView {
     pub fn of(p: &Post) -> Self {
         ThreadView {
-            group_id: p.group_id.clone(),
+            group_id: p.group_id.to_string(),
             title: p.title.clone(),
             post: PostFields::of(p),
             reply_count: p.reply_count,
@@ -106,7 +106,10 @@ pub struct ReplyView {
 
 impl ReplyView {
     pub fn of(p: &Post) -> Self {
-        ReplyView { thread_id: p.thread_id.clone().unwrap_or_default(), post: PostFields::of(p) }
+        ReplyView {
+            thread_id: p.thread_id.as_ref().map(ToString::to_string).unwrap_or_default(),
+            post: PostFields::of(p),
+        }
     }
 }
 
@@ -140,7 +143,7 @@ pub struct AnnouncementView {
 impl AnnouncementView {
     pub fn of(p: &Post) -> Self {
         AnnouncementView {
-            group_id: p.group_id.clone(),
+            group_id: p.group_id.to_string(),
             title: p.title.clone(),
             mailed: p.mailed.unwrap_or(true),
             post: PostFields::of(p),
@@ -197,19 +200,25 @@ pub struct EditReply {
 
 // Where a post is: the group of the path, the thread of a reply, the post's own ID.
 
-fn thread_of(req: &ApiRequest, kind: PostKind) -> Result<Option<String>, ApiError> {
+fn group_of(req: &ApiRequest) -> Result<GroupId, ApiError> {
+    req.path::<GroupId>("id")
+}
+
+/// The thread of the path that replies of `kind` are in (none for other kinds).
+fn thread_of(req: &ApiRequest, kind: PostKind) -> Result<Option<ThreadId>, ApiError> {
     match kind {
-        PostKind::Reply => Ok(Some(path_id(req, "thread", "thread")?)),
+        PostKind::Reply => Ok(Some(req.path::<ThreadId>("thread")?)),
         _ => Ok(None),
     }
 }
 
-fn post_id(req: &ApiRequest, kind: PostKind) -> Result<String, ApiError> {
-    match kind {
-        PostKind::Thread => path_id(req, "thread", "thread"),
-        PostKind::Reply => path_id(req, "reply", "reply"),
-        PostKind::Announcement => path_id(req, "announcement", "announcement"),
-    }
+/// The post of `kind` the path names.
+fn post_of(req: &ApiRequest, kind: PostKind) -> Result<PostRef, ApiError> {
+    Ok(match kind {
+        PostKind::Thread => PostRef::Thread(req.path("thread")?),
+        PostKind::Reply => PostRef::Reply { thread: req.path("thread")?, reply: req.path("reply")? },
+        PostKind::Announcement => PostRef::Announcement(req.path("announcement")?),
+    })
 }
 
 fn not_found(kind: PostKind) -> ApiError {
@@ -251,18 +260,26 @@ fn answer<V: Serialize>(status: http::StatusCode, p: &Post, view: fn(&Post) -> V
 /// The caller in the group of the path, with the post `id` of `kind` (404 when there is
 /// none), in one round trip.
 async fn caller_and_post(ctx: &Ctx, req: &ApiRequest, kind: PostKind) -> Result<(Caller, Group, Post), ApiError> {
-    let group: GroupId = req.path("id")?;
-    let (thread, id) = (thread_of(req, kind)?, post_id(req, kind)?);
-    let also = Also::Post(kind, group.to_string(), thread.clone(), id.clone());
-    let (caller, group, mut read) = in_group(ctx, req, &group, &[also]).await?;
-    let post = read.post(kind, group.id.as_str(), thread.as_deref(), &id)?.ok_or(not_found(kind))?;
+    let group_id = group_of(req)?;
+    let at = post_of(req, kind)?;
+    let also = Also::Post { group: group_id.clone(), post: at.clone() };
+    let (caller, group, mut read) = in_group(ctx, req, &group_id, &[also]).await?;
+    let post = read.post(&group_id, &at)?.ok_or(not_found(kind))?;
     Ok((caller, group, post))
 }
 
+/// What to read with the group for the thread a reply goes to or is listed under.
+fn thread_read(group: &GroupId, thread: Option<&ThreadId>) -> Vec<Also> {
+    thread.map(|t| Also::Post { group: group.clone(), post: PostRef::Thread(t.clone()) }).into_iter().collect()
+}
+
 /// The thread a reply goes to or is listed under (404 when there is none).
-fn the_thread(read: &mut Read, group: &str, thread: &Option<String>) -> Result<Option<Post>, ApiError> {
+fn the_thread(read: &mut Read, group: &GroupId, thread: Option<&ThreadId>) -> Result<Option<Post>, ApiError> {
     match thread {
-        Some(t) => Ok(Some(read.post(PostKind::Thread, group, None, t)?.ok_or(not_found(PostKind::Thread))?)),
+        Some(t) => {
+            let at = PostRef::Thread(t.clone());
+            Ok(Some(read.post(group, &at)?.ok_or(not_found(PostKind::Thread))?))
+        }
         None => Ok(None),
     }
 }
@@ -273,15 +290,12 @@ async fn list_posts<V: Serialize>(
     kind: PostKind,
     view: fn(&Post) -> V,
 ) -> Result<ApiResponse, ApiError> {
-    let group: GroupId = req.path("id")?;
+    let group_id = group_of(&req)?;
     let thread = thread_of(&req, kind)?;
-    let also: Vec<Also> =
-        thread.iter().map(|t| Also::Post(PostKind::Thread, group.to_string(), None, t.clone())).collect();
-    let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
-    the_thread(&mut read, group.id.as_str(), &thread)?;
+    let (caller, _, mut read) = in_group(&ctx, &req, &group_id, &thread_read(&group_id, thread.as_ref())).await?;
+    the_thread(&mut read, &group_id, thread.as_ref())?;
     let page = req.page_query()?;
-    let (posts, next) =
-        ctx.store().posts_page(kind, &caller.org.id, group.id.as_str(), thread.as_deref(), &page).await?;
+    let (posts, next) = ctx.store().posts_page(kind, &caller.org.id, &group_id, thread.as_ref(), &page).await?;
     ApiResponse::ok(&Page::new(posts.iter().map(view).collect(), next))
 }
 
@@ -291,15 +305,13 @@ async fn create_post<V: Serialize>(
     kind: PostKind,
     view: fn(&Post) -> V,
 ) -> Result<ApiResponse, ApiError> {
-    let group: GroupId = req.path("id")?;
+    let group_id = group_of(&req)?;
     let thread = thread_of(&req, kind)?;
-    let also: Vec<Also> =
-        thread.iter().map(|t| Also::Post(PostKind::Thread, group.to_string(), None, t.clone())).collect();
-    let (caller, group, mut read) = in_group(&ctx, &req, &group, &also).await?;
-    if kind == PostKind::Announcement && !caller.is_admin() && !caller.member.teaches_group(&group.id) {
+    let (caller, group, mut read) = in_group(&ctx, &req, &group_id, &thread_read(&group_id, thread.as_ref())).await?;
+    if kind == PostKind::Announcement && !caller.is_admin() && !caller.member.teaches_group(&group_id) {
         return Err(ApiError::Forbidden("post announcements: the group's teachers and the admins do"));
     }
-    if the_thread(&mut read, group.id.as_str(), &thread)?.is_some_and(|t| t.deleted()) {
+    if the_thread(&mut read, &group_id, thread.as_ref())?.is_some_and(|t| t.deleted()) {
         return Err(post_deleted());
     }
     let text = if kind.titled() {
@@ -311,24 +323,33 @@ async fn create_post<V: Serialize>(
     }
     .map_err(field_errors)?;
     let author = (&caller.member.user_id, caller.member.name.as_str());
-    let post = Post::new(&caller.org.id, group.id.as_str(), thread, text, author, Timestamp::now());
-    let event = (kind == PostKind::Announcement).then(|| OutboxEvent::AnnouncementPosted {
+    let at = PostRef::new(kind, thread.as_ref()).ok_or(not_found(PostKind::Thread))?;
+    let post = Post::new(&caller.org.id, &group_id, &at, text, author, Timestamp::now());
+    let event = match &at {
+        PostRef::Announcement(id) => Some(id),
+        _ => None,
+    }
+    .map(|id| OutboxEvent::AnnouncementPosted {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),
-        group_id: group.id.to_string(),
+        group_id: group_id.clone(),
         group_name: group.name.clone(),
-        announcement_id: post.id.clone(),
+        announcement_id: id.clone(),
         title: post.title.clone(),
         body: post.body.clone(),
         author_id: post.author_id.clone(),
         author_name: post.author_name.clone(),
     });
     let post = ctx.store().create_post(kind, &post, event.as_ref()).await.map_err(|e| post_error(e, kind))?;
-    let base = format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id);
+    let base = format!("/v1/orgs/{}/groups/{}", caller.org.id, group_id);
     let location = match kind {
         PostKind::Thread => format!("{base}/threads/{}", post.id),
         PostKind::Reply => {
-            format!("{base}/threads/{}/replies/{}", post.thread_id.as_deref().unwrap_or_default(), post.id)
+            format!(
+                "{base}/threads/{}/replies/{}",
+                post.thread_id.as_ref().map(ThreadId::as_str).unwrap_or_default(),
+                post.id
+            )
         }
         PostKind::Announcement => format!("{base}/announcements/{}", post.id),
     };

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{caller_id, member_and, path_id, Caller};
+use super::common::access::{caller_id, member_and, Caller};
 use super::common::grants::field_errors;
 use crate::domain::exports::{Delimiter, MAX_BUILDING, URL_LIFETIME};
 use crate::domain::files::content_disposition;
@@ -147,7 +147,7 @@ fn in_progress() -> ApiError {
 /// The caller (an admin) and which of their building places are held now.
 async fn admin_and_places(ctx: &Ctx, req: &ApiRequest, now: Timestamp) -> Result<(Caller, Option<u32>), ApiError> {
     let user = caller_id(req)?;
-    let also: Vec<Also> = (0..MAX_BUILDING as u32).map(|n| Also::ExportSlot(user.clone(), n)).collect();
+    let also: Vec<Also> = (0..MAX_BUILDING as u32).map(|n| Also::ExportSlot { user: user.clone(), slot: n }).collect();
     let (caller, mut read) = member_and(ctx, req, &also).await?;
     caller.require_admin("export the organization's statistics")?;
     let mut free = None;
@@ -241,7 +241,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "export ID")),
     responses((status = 200, description = "The export", body = ExportView)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = path_id(&req, "id", "export")?;
+    let id = req.path::<crate::domain::ExportId>("id")?;
     let (caller, mut read) = member_and(&ctx, &req, &[Also::Export(id.clone())]).await?;
     caller.require_admin("see the organization's exports")?;
     let now = Timestamp::now();

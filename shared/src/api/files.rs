@@ -8,15 +8,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{in_group, path_id, Caller};
+use super::common::access::{in_group, Caller};
 use super::common::errors::quota_exceeded;
 use super::common::grants::field_errors;
 use super::common::placing::may_enter;
 use super::common::views::extended;
 use super::common::views::UploadView;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
-use crate::domain::groups::new_id;
-use crate::domain::{FileStatus, Group, GroupFile, GroupId, Timestamp};
+use crate::domain::{FileId, FileStatus, Group, GroupFile, GroupId, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::files::FileError;
@@ -59,8 +58,8 @@ impl FileView {
 impl From<&GroupFile> for FileView {
     fn from(f: &GroupFile) -> Self {
         FileView {
-            id: f.id.clone(),
-            group_id: f.group_id.clone(),
+            id: f.id.to_string(),
+            group_id: f.group_id.to_string(),
             name: f.name.clone(),
             size: f.size,
             content_type: f.content_type.clone(),
@@ -164,15 +163,15 @@ fn storage_failed(what: &str, e: String) -> ApiError {
 /// The caller in the group of the path with its file `{file}` (ready, or the caller's own
 /// upload with `uploads`), in one round trip; 404 when there is none.
 async fn caller_and_file(ctx: &Ctx, req: &ApiRequest, uploads: bool) -> Result<(Caller, Group, GroupFile), ApiError> {
-    let group: GroupId = req.path("id")?;
-    let id = path_id(req, "file", "file")?;
-    let mut also = vec![Also::File(FileStatus::Ready, group.to_string(), id.clone())];
+    let group_id = req.path::<GroupId>("id")?;
+    let id = req.path::<FileId>("file")?;
+    let mut also = vec![Also::File { status: FileStatus::Ready, group: group_id.clone(), file: id.clone() }];
     if uploads {
-        also.push(Also::File(FileStatus::Uploading, group.to_string(), id.clone()));
+        also.push(Also::File { status: FileStatus::Uploading, group: group_id.clone(), file: id.clone() });
     }
-    let (caller, group, mut read) = in_group(ctx, req, &group, &also).await?;
-    let ready = read.file(FileStatus::Ready, group.id.as_str(), &id)?;
-    let upload = if uploads { read.file(FileStatus::Uploading, group.id.as_str(), &id)? } else { None };
+    let (caller, group, mut read) = in_group(ctx, req, &group_id, &also).await?;
+    let ready = read.file(FileStatus::Ready, &group_id, &id)?;
+    let upload = if uploads { read.file(FileStatus::Uploading, &group_id, &id)? } else { None };
     // An upload is its uploader's alone until completed. One past its lifetime that TTL
     // has not removed yet (DynamoDB takes its time) can no longer be completed, but its
     // uploader may still delete it, which releases what it reserved at once.
@@ -187,10 +186,10 @@ async fn caller_and_file(ctx: &Ctx, req: &ApiRequest, uploads: bool) -> Result<(
            ("limit" = Option<i32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, description = "A page of files", body = Page<FileView>)))]
 pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let group: GroupId = req.path("id")?;
-    let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
+    let group_id = req.path::<GroupId>("id")?;
+    let (caller, _, _) = in_group(&ctx, &req, &group_id, &[]).await?;
     let page = req.page_query()?;
-    let (files, next) = ctx.store().files_page(&caller.org.id, group.id.as_str(), &page).await?;
+    let (files, next) = ctx.store().files_page(&caller.org.id, &group_id, &page).await?;
     ApiResponse::ok(&Page::new(files.iter().map(FileView::from).collect(), next))
 }
 
@@ -206,8 +205,8 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
               (status = 409, description = "`too_many_uploads` (20 under way: complete or delete one)"),
               (status = 422, description = "`validation_failed`, `file_too_large` (over 50 MiB), `quota_exceeded` (with the ready files and the uploads under way)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let group: GroupId = req.path("id")?;
-    let (caller, group, _) = in_group(&ctx, &req, &group, &[]).await?;
+    let group_id = req.path::<GroupId>("id")?;
+    let (caller, _, _) = in_group(&ctx, &req, &group_id, &[]).await?;
     let body: NewFile = req.json()?;
     let announced = FileAnnouncement::parse(&body.name, body.size, &body.content_type).map_err(|r| match r {
         FileRefusal::Fields(errors) => field_errors(errors),
@@ -220,9 +219,9 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Err(quota_exceeded());
     }
     let file = GroupFile {
-        id: new_id(),
+        id: FileId::new(),
         org_id: caller.org.id.clone(),
-        group_id: group.id.to_string(),
+        group_id: group_id.clone(),
         name: announced.name,
         size: announced.size,
         content_type: announced.content_type,
@@ -246,7 +245,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             expires_at: put.expires_at,
         },
     };
-    let location = format!("/v1/orgs/{}/groups/{}/files/{}", caller.org.id, group.id, file.id);
+    let location = format!("/v1/orgs/{}/groups/{}/files/{}", caller.org.id, group_id, file.id);
     ApiResponse::created(&answer, &location)
 }
 

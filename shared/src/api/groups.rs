@@ -145,7 +145,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (caller, group) = caller_and_group(&ctx, &req).await?;
     caller.require_admin("delete groups")?;
     // Files first: a deletion cut off half-way is finished by the same request again.
-    for file in ctx.store().group_files(&caller.org.id, group.id.as_str()).await? {
+    for file in ctx.store().group_files(&caller.org.id, &group.id).await? {
         match ctx.store().delete_file(&file, &caller.member.user_id, None).await {
             Ok(()) | Err(FileError::Gone) => {}
             Err(e) => return Err(e.into()),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{member_and, path_id, Caller};
+use super::common::access::{member_and, Caller};
 use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
 use crate::domain::{text, Import, ImportStatus, Timestamp};
@@ -241,7 +241,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
               (status = 409, description = "`upload_missing` (nothing uploaded yet), `import_started` (started already) or `import_in_progress` (another import of the organization is running)"),
               (status = 422, description = "`validation_failed`, or `upload_too_large` (over 256 MiB) or `upload_empty`")))]
 pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = path_id(&req, "id", "import")?;
+    let id = req.path::<crate::domain::ImportId>("id")?;
     let body: Result<StartImport, ApiError> =
         if req.body.iter().all(u8::is_ascii_whitespace) { Ok(StartImport::default()) } else { req.json() };
     let (caller, mut read) = admin(&ctx, &req, &[Also::Import(id.clone())]).await?;
@@ -316,7 +316,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "import ID")),
     responses((status = 200, description = "The import", body = ImportView)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = path_id(&req, "id", "import")?;
+    let id = req.path::<crate::domain::ImportId>("id")?;
     let (_, mut read) = admin(&ctx, &req, &[Also::Import(id.clone())]).await?;
     let import = read.import(&id)?.ok_or(ApiError::NotFound("import"))?;
     ApiResponse::ok(&ImportView::of(&import, Timestamp::now()))

@@ -146,13 +146,13 @@ async fn invitation_role(
     may_invite(caller, &body.role)?;
     if !caller.is_admin() && !body.role.class_ids.is_empty() {
         // Teachers invite into the classes they teach.
-        let ids = body.role.class_ids.iter().cloned().collect();
+        let ids = crate::domain::classes::class_ids(&body.role.class_ids);
         let classes = ctx.store().classes_by_id(&caller.org.id, &ids).await?;
         let teaches_all = body
             .role
             .class_ids
             .iter()
-            .all(|id| classes.iter().any(|c| &c.id == id && c.has_teacher(&caller.member.user_id)));
+            .all(|id| classes.iter().any(|c| c.id.as_str() == id && c.has_teacher(&caller.member.user_id)));
         if !teaches_all {
             return Err(ApiError::Forbidden("invite people into classes you do not teach"));
         }
@@ -413,7 +413,7 @@ async fn class_refs(ctx: &Ctx, org: &OrgId, role: &RoleGrant) -> Result<Vec<Clas
         return Ok(Vec::new());
     }
     let classes = ctx.store().classes_by_id(org, &ids).await?;
-    Ok(classes.into_iter().map(|c| ClassRef { id: c.id, name: c.name }).collect())
+    Ok(classes.into_iter().map(|c| ClassRef { id: c.id.to_string(), name: c.name }).collect())
 }
 
 /// What waits for the caller's verified email (nothing when it is not verified), newest

@@ -303,8 +303,12 @@ pub struct OfferedRole {
 
 impl OfferedRole {
     fn of(g: &RoleGrant, classes: &[Class]) -> Self {
-        let class_names =
-            g.class_ids.iter().filter_map(|id| classes.iter().find(|c| &c.id == id)).map(|c| c.name.clone()).collect();
+        let class_names = g
+            .class_ids
+            .iter()
+            .filter_map(|id| classes.iter().find(|c| c.id.as_str() == id))
+            .map(|c| c.name.clone())
+            .collect();
         OfferedRole {
             role: g.role,
             position: g.position.clone(),
@@ -339,7 +343,7 @@ pub struct LinkPreview {
 pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let link = open_usable(&ctx, &req, Timestamp::now()).await?;
     let org = ctx.store().org(&link.org_id).await?.ok_or(ApiError::NotFound("invitation link"))?;
-    let ids = link.roles.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
+    let ids = crate::domain::classes::class_ids(link.roles.iter().flat_map(|g| g.class_ids.iter()));
     let classes = ctx.store().classes_by_id(&org.id, &ids).await?;
     let roles = link.roles.iter().map(|g| OfferedRole::of(g, &classes)).collect();
     ApiResponse::ok(&LinkPreview {

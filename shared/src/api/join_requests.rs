@@ -87,7 +87,7 @@ async fn admin_and_request(
     req: &ApiRequest,
     action: &'static str,
 ) -> Result<(Caller, JoinRequest), ApiError> {
-    let id = request_id(req)?;
+    let id = req.path::<crate::domain::JoinRequestId>("id")?;
     let (caller, mut read) = member_and(ctx, req, &[Also::JoinRequest(id.clone())]).await?;
     caller.require_admin(action)?;
     let request = read.join_request(&id)?.ok_or(ApiError::NotFound("join request"))?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{member, member_and, member_and_target, membership, resource_id, user_param, Caller};
+use super::common::access::{member, member_and, member_and_target, membership, user_param, Caller};
 use super::common::errors::{admin_role_required, invitation_error, member_error};
 use super::common::grants::{check_grants, check_grants_with, named_classes};
 use super::common::inviting::{invite_one, InvitationResult, InviteStatus};
@@ -16,7 +16,7 @@ use super::common::retry::{self, Attempt};
 use super::common::views::MemberView;
 use crate::domain::search::NameQuery;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
-use crate::domain::{CourseId, GroupId, PlaceKind, PlaceOf, UserId};
+use crate::domain::{ClassId, CourseId, GroupId, PlaceKind, PlaceOf, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
@@ -204,7 +204,7 @@ impl Filters {
         };
         let class = match req.query_param("class") {
             Some(id) => {
-                let id = resource_id(id).ok_or(ApiError::NotFound("class"))?;
+                let id = ClassId::parse(id).ok_or(ApiError::NotFound("class"))?;
                 Some(read.class(&id)?.ok_or(ApiError::NotFound("class"))?)
             }
             None => None,
@@ -279,7 +279,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Some(PlaceOf::Course(id)) => vec![Also::Course(id.clone())],
         None => Vec::new(),
     };
-    also.extend(req.query_param("class").and_then(resource_id).map(Also::Class));
+    also.extend(req.query_param("class").and_then(ClassId::parse).map(Also::Class));
     also.extend(req.query_param("not_in_group").and_then(GroupId::parse).map(Also::Group));
     let (caller, mut read) = member_and(&ctx, &req, &also).await?;
     let page = req.page_query()?;
@@ -455,7 +455,7 @@ async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: &s
 /// exists.
 async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: &str) -> Result<Attempt<()>, ApiError> {
     let ids = target.class_ids();
-    let existing: BTreeSet<String> = if ids.is_empty() {
+    let existing: BTreeSet<ClassId> = if ids.is_empty() {
         BTreeSet::new()
     } else {
         ctx.store().classes_by_id(&caller.org.id, &ids).await?.into_iter().map(|c| c.id).collect()

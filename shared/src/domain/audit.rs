@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, Timestamp, UserId};
+use super::{AuditId, OrgId, Timestamp, UserId};
 
 /// Who did it.
 #[derive(Debug, Clone)]
@@ -13,7 +13,7 @@ pub struct Actor {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditEntry {
-    pub id: String,
+    pub id: AuditId,
     pub org_id: OrgId,
     pub at: Timestamp,
     pub actor_id: String,
@@ -36,10 +36,17 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry without values; add them with [`AuditEntry::before`] and
     /// [`AuditEntry::after`].
-    pub fn new(org: &OrgId, actor: &Actor, action: &str, target_type: &str, target_id: impl AsRef<str>) -> Self {
+    /// `target` is the ID of what was acted on, of whichever entity `target_type` names,
+    /// recorded as its text.
+    pub fn new<T: AsRef<str> + ?Sized>(
+        org: &OrgId,
+        actor: &Actor,
+        action: &str,
+        target_type: &str,
+        target: &T,
+    ) -> Self {
         let at = Timestamp::now();
-        let id =
-            ulid::Ulid::from_parts(at.inner().unix_timestamp_nanos() as u64 / 1_000_000, rand::random()).to_string();
+        let id = AuditId::at(at.inner().unix_timestamp_nanos() as u64 / 1_000_000);
         AuditEntry {
             id,
             org_id: org.clone(),
@@ -48,7 +55,7 @@ impl AuditEntry {
             actor_name: actor.name.clone(),
             action: action.into(),
             target_type: target_type.into(),
-            target_id: target_id.as_ref().to_string(),
+            target_id: target.as_ref().into(),
             before: None,
             after: None,
             by_admin: false,

@@ -9,7 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AcademicYear, ClassName, OrgId, Timestamp, UserId};
+use super::{AcademicYear, ClassId, ClassName, OrgId, Timestamp, UserId};
+
+/// The class IDs among text that names classes (role grants, journal records): what
+/// cannot be a class's ID is left out.
+pub fn class_ids<S: AsRef<str>>(raw: impl IntoIterator<Item = S>) -> BTreeSet<ClassId> {
+    raw.into_iter().filter_map(|id| ClassId::parse(id.as_ref())).collect()
+}
 
 /// Which roster of a class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,7 +38,7 @@ pub enum ClassSource {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Class {
-    pub id: String,
+    pub id: ClassId,
     pub org_id: OrgId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<u8>,
@@ -47,9 +53,9 @@ pub struct Class {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graduated_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_from: Option<String>,
+    pub promoted_from: Option<ClassId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_to: Option<String>,
+    pub promoted_to: Option<ClassId>,
     #[serde(default)]
     pub class_teacher_ids: Vec<String>,
     #[serde(default)]
@@ -73,7 +79,7 @@ impl Class {
     ) -> Self {
         let now = Timestamp::now();
         Class {
-            id: ulid::Ulid::new().to_string().to_lowercase(),
+            id: ClassId::new(),
             org_id: org.clone(),
             grade: name.grade(),
             letter: name.letter().map(str::to_owned),

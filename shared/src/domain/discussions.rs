@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{text, OrgId, Timestamp, UserId};
+use super::{text, AnnouncementId, GroupId, OrgId, PostId, ReplyId, ThreadId, Timestamp, UserId};
 
 /// The longest title of a thread or announcement.
 pub const MAX_TITLE: usize = 200;
@@ -38,15 +38,60 @@ impl PostKind {
     }
 }
 
+/// Which post of a group: a thread, a reply in a thread, or an announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostRef {
+    Thread(ThreadId),
+    Reply { thread: ThreadId, reply: ReplyId },
+    Announcement(AnnouncementId),
+}
+
+impl PostRef {
+    /// A new post of `kind`: its ID minted, a reply's under `thread` (`None` when a reply
+    /// has no thread).
+    pub fn new(kind: PostKind, thread: Option<&ThreadId>) -> Option<PostRef> {
+        Some(match kind {
+            PostKind::Thread => PostRef::Thread(ThreadId::new()),
+            PostKind::Reply => PostRef::Reply { thread: thread?.clone(), reply: ReplyId::new() },
+            PostKind::Announcement => PostRef::Announcement(AnnouncementId::new()),
+        })
+    }
+
+    pub fn kind(&self) -> PostKind {
+        match self {
+            PostRef::Thread(_) => PostKind::Thread,
+            PostRef::Reply { .. } => PostKind::Reply,
+            PostRef::Announcement(_) => PostKind::Announcement,
+        }
+    }
+
+    /// The thread a reply is in.
+    pub fn thread(&self) -> Option<&ThreadId> {
+        match self {
+            PostRef::Reply { thread, .. } => Some(thread),
+            _ => None,
+        }
+    }
+
+    /// The post's own ID.
+    pub fn id(&self) -> PostId {
+        match self {
+            PostRef::Thread(id) => id.clone().into(),
+            PostRef::Reply { reply, .. } => reply.clone().into(),
+            PostRef::Announcement(id) => id.clone().into(),
+        }
+    }
+}
+
 /// A thread, reply or announcement.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Post {
-    pub id: String,
+    pub id: PostId,
     pub org_id: OrgId,
-    pub group_id: String,
+    pub group_id: GroupId,
     /// The thread a reply answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
+    pub thread_id: Option<ThreadId>,
     /// Threads and announcements; emptied when deleted.
     #[serde(default)]
     pub title: String,
@@ -91,20 +136,21 @@ pub enum PostRefusal {
 }
 
 impl Post {
-    /// A new post of `author` (their ID and name) in `group`, under `thread` for a reply.
+    /// A new post `at` (of its kind, a reply's in its thread) of `author` (their ID and
+    /// name) in `group`.
     pub fn new(
         org: &OrgId,
-        group: &str,
-        thread: Option<String>,
+        group: &GroupId,
+        at: &PostRef,
         text: PostText,
         author: (&UserId, &str),
         now: Timestamp,
     ) -> Post {
         Post {
-            id: super::groups::new_id(),
+            id: at.id(),
             org_id: org.clone(),
-            group_id: group.to_string(),
-            thread_id: thread,
+            group_id: group.clone(),
+            thread_id: at.thread().cloned(),
             title: text.title.unwrap_or_default(),
             body: text.body.unwrap_or_default(),
             author_id: author.0.clone(),
@@ -189,7 +235,14 @@ mod tests {
     fn post(author: &str, created: Timestamp) -> Post {
         let text = PostText { title: Some("Экскурсия".into()), body: Some("В пятницу".into()) };
         let org = OrgId::parse("k7m3xq9pza").unwrap();
-        Post::new(&org, "g", None, text, (&UserId::parse(author).unwrap(), "Анна"), created)
+        Post::new(
+            &org,
+            &GroupId::new(),
+            &PostRef::Thread(ThreadId::new()),
+            text,
+            (&UserId::parse(author).unwrap(), "Анна"),
+            created,
+        )
     }
 
     #[test]
@@ -211,6 +264,24 @@ mod tests {
         let gone = Post { deleted_at: Some(now), ..fresh };
         assert_eq!(gone.may_edit(&anna, now), Err(PostRefusal::Deleted));
         assert_eq!(gone.may_delete(&anna, false, now), Ok(()));
+    }
+
+    #[test]
+    fn a_post_ref_ties_kind_thread_and_id() {
+        let thread = ThreadId::new();
+        let reply = PostRef::new(PostKind::Reply, Some(&thread)).unwrap();
+        assert_eq!((reply.kind(), reply.thread()), (PostKind::Reply, Some(&thread)));
+        assert_ne!(reply.id().as_str(), thread.as_str());
+        assert!(PostRef::new(PostKind::Reply, None).is_none());
+        let announcement = PostRef::new(PostKind::Announcement, Some(&thread)).unwrap();
+        assert_eq!((announcement.kind(), announcement.thread()), (PostKind::Announcement, None));
+        let at = PostRef::Thread(thread.clone());
+        assert_eq!(at.id().as_str(), thread.as_str());
+        let text = PostText { title: Some("Экскурсия".into()), body: Some("В пятницу".into()) };
+        let author = UserId::parse("anna").unwrap();
+        let org = OrgId::parse("k7m3xq9pza").unwrap();
+        let p = Post::new(&org, &GroupId::new(), &reply, text, (&author, "Анна"), Timestamp::now());
+        assert_eq!((p.id, p.thread_id), (reply.id(), Some(thread)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ExportFormat, ExportKind, OrgId, Role, RoleGrant, Timestamp, UserId};
+use super::{AnnouncementId, ExportFormat, ExportKind, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
 
 /// An event with its data. Stored as a `kind` and a JSON payload of the other fields
 /// (the field names are what the notifier reads).
@@ -76,9 +76,9 @@ pub enum OutboxEvent {
     AnnouncementPosted {
         org_id: OrgId,
         org_name: String,
-        group_id: String,
+        group_id: GroupId,
         group_name: String,
-        announcement_id: String,
+        announcement_id: AnnouncementId,
         title: String,
         body: String,
         author_id: UserId,
@@ -207,9 +207,9 @@ mod tests {
         let e = OutboxEvent::AnnouncementPosted {
             org_id: OrgId::parse("k7m3xq9pza").unwrap(),
             org_name: "Школа".into(),
-            group_id: "g".into(),
+            group_id: GroupId::new(),
             group_name: "7А".into(),
-            announcement_id: "a".into(),
+            announcement_id: AnnouncementId::new(),
             title: "Собрание".into(),
             body: "В пятницу".into(),
             author_id: UserId::parse("u1").unwrap(),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{text, OrgId, Timestamp, UserId};
+use super::{text, FileId, GroupId, OrgId, Timestamp, UserId};
 
 /// The largest file: 50 MiB.
 pub const MAX_FILE_SIZE: u64 = 50 * 1024 * 1024;
@@ -33,9 +33,9 @@ pub enum FileStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GroupFile {
-    pub id: String,
+    pub id: FileId,
     pub org_id: OrgId,
-    pub group_id: String,
+    pub group_id: GroupId,
     /// As the person named it (shown and used for the download, never in the S3 key).
     pub name: String,
     pub size: u64,
@@ -72,7 +72,7 @@ pub const UPLOADS_PREFIX: &str = "uploads/";
 /// Where ready files are.
 pub const FILES_PREFIX: &str = "files/";
 
-pub fn object_key(status: FileStatus, org: &OrgId, group: &str, file: &str) -> String {
+pub fn object_key(status: FileStatus, org: &OrgId, group: &GroupId, file: &FileId) -> String {
     let prefix = match status {
         FileStatus::Uploading => UPLOADS_PREFIX,
         FileStatus::Ready => FILES_PREFIX,
@@ -202,7 +202,8 @@ mod tests {
     #[test]
     fn object_keys_hold_ids_only() {
         let org = OrgId::parse("k7m3xq9pza").unwrap();
-        assert_eq!(object_key(FileStatus::Uploading, &org, "g1", "f1"), "uploads/k7m3xq9pza/g1/f1");
-        assert_eq!(object_key(FileStatus::Ready, &org, "g1", "f1"), "files/k7m3xq9pza/g1/f1");
+        let (g, f) = (GroupId::new(), FileId::new());
+        assert_eq!(object_key(FileStatus::Uploading, &org, &g, &f), format!("uploads/k7m3xq9pza/{g}/{f}"));
+        assert_eq!(object_key(FileStatus::Ready, &org, &g, &f), format!("files/k7m3xq9pza/{g}/{f}"));
     }
 }

@@ -112,6 +112,54 @@ entity_ids! {
     JoinRequestId => "join request",
 }
 
+// A group's posts (threads, replies, announcements) are one kind of item: its `id` is the
+// thread's, reply's or announcement's ID, whichever kind it is.
+entity_ids! {
+    /// A post of a group, whatever its kind.
+    PostId => "post",
+}
+
+impl From<ThreadId> for PostId {
+    fn from(id: ThreadId) -> Self {
+        PostId(id.0)
+    }
+}
+
+impl From<ReplyId> for PostId {
+    fn from(id: ReplyId) -> Self {
+        PostId(id.0)
+    }
+}
+
+impl From<AnnouncementId> for PostId {
+    fn from(id: AnnouncementId) -> Self {
+        PostId(id.0)
+    }
+}
+
+/// An audit entry: a ULID of the moment it was made, as ULIDs print (upper case), so an
+/// organization's entries sort by time. Never read from a request (lists page by cursor).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AuditId(String);
+
+impl AuditId {
+    /// A new ID at `unix_ms` (milliseconds since the epoch).
+    pub fn at(unix_ms: u64) -> Self {
+        AuditId(ulid::Ulid::from_parts(unix_ms, rand::random()).to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AuditId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The alphabet of organization IDs: lowercase letters and digits without the look-alikes
 /// 0/o, 1/l/i (and u, so IDs read aloud are not mistaken for v). 30 symbols.
 const ORG_ID_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstvwxyz";

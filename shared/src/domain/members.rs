@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::classes::Roster;
-use super::{CourseId, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
+use super::{ClassId, CourseId, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
 
 /// How a person became a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -37,7 +37,7 @@ pub struct Membership {
     pub active_days: Vec<String>,
     /// Classes the member was promoted out of, oldest first.
     #[serde(default)]
-    pub class_history: Vec<String>,
+    pub class_history: Vec<ClassId>,
     /// The groups they belong to (each also a place item of the group).
     #[serde(default, with = "serde_dynamo::string_set", skip_serializing_if = "Vec::is_empty")]
     pub group_ids: Vec<GroupId>,
@@ -129,24 +129,24 @@ impl Membership {
     }
 
     /// The class rosters this member is on.
-    pub fn places(&self) -> BTreeSet<(Roster, String)> {
+    pub fn places(&self) -> BTreeSet<(Roster, ClassId)> {
         places(&self.roles)
     }
 
-    /// The classes this member has a place in.
-    pub fn class_ids(&self) -> BTreeSet<String> {
+    /// The classes this member has a place in (grants name them by ID).
+    pub fn class_ids(&self) -> BTreeSet<ClassId> {
         self.places().into_iter().map(|(_, c)| c).collect()
     }
 
-    pub fn teaches(&self, class: &str) -> bool {
-        self.roles.iter().any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class))
+    pub fn teaches(&self, class: &ClassId) -> bool {
+        self.roles.iter().any(|g| g.role == Role::Teacher && g.class_ids.iter().any(|c| c == class.as_str()))
     }
 
     /// This member with the class taken out of their grants: the next version.
-    pub fn without_class(&self, class: &str) -> Membership {
+    pub fn without_class(&self, class: &ClassId) -> Membership {
         let mut changed = self.clone();
         for g in changed.roles.iter_mut() {
-            g.class_ids.retain(|id| id != class);
+            g.class_ids.retain(|id| id != class.as_str());
         }
         changed.version = self.version + 1;
         changed
@@ -178,8 +178,9 @@ impl Membership {
     }
 }
 
-/// The rosters a set of grants puts a person on.
-pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
+/// The rosters a set of grants puts a person on (by the grants' class IDs; what cannot be
+/// one names no class).
+pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, ClassId)> {
     let mut out = BTreeSet::new();
     for g in roles {
         let roster = match g.role {
@@ -188,8 +189,8 @@ pub fn places(roles: &[RoleGrant]) -> BTreeSet<(Roster, String)> {
             Role::Teacher => Roster::Teachers,
             Role::Staff => continue,
         };
-        for c in &g.class_ids {
-            out.insert((roster, c.clone()));
+        for c in g.class_ids.iter().filter_map(|c| ClassId::parse(c)) {
+            out.insert((roster, c));
         }
     }
     out

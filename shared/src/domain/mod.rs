@@ -28,7 +28,7 @@ pub mod users;
 pub use audit::{Actor, AuditEntry};
 pub use classes::{Class, ClassSource, Roster};
 pub use contact::{Email, Phone, Website};
-pub use discussions::{Post, PostKind, PostRefusal, PostText};
+pub use discussions::{Post, PostKind, PostRef, PostRefusal, PostText};
 pub use events::OutboxEvent;
 pub use exports::{Export, ExportFormat, ExportKind, ExportStatus};
 pub use files::{FileStatus, GroupFile};
@@ -37,6 +37,7 @@ pub use ids::{
     AnnouncementId, ClassId, CourseId, EntityId, ExportId, FileId, GroupId, ImportId, InvitationId, JoinRequestId,
     LinkId, OrgId, ReplyId, ThreadId, UserId,
 };
+pub use ids::{AuditId, PostId};
 pub use imports::{Import, ImportStatus, RosterPerson};
 pub use input::{FieldErrors, Patch};
 pub use invitations::{Invitation, InvitationStatus};

@@ -16,6 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::ChangeRecord;
+use crate::domain::classes::class_ids;
 use crate::domain::exports::{Delimiter, MAX_ATTEMPTS};
 use crate::domain::stats::Summary;
 use crate::domain::{Export, ExportFormat, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp};
@@ -378,8 +379,8 @@ async fn employees(
         let unknown: std::collections::BTreeSet<String> =
             members.iter().flat_map(|m| m.taught_class_ids()).filter(|id| !class_names.contains_key(id)).collect();
         if !unknown.is_empty() {
-            for c in clock.store(store.classes_by_id(org, &unknown)).await? {
-                class_names.insert(c.id.clone(), c.name.clone());
+            for c in clock.store(store.classes_by_id(org, &class_ids(&unknown))).await? {
+                class_names.insert(c.id.to_string(), c.name.clone());
             }
         }
         for m in &members {
@@ -414,8 +415,8 @@ async fn employees(
         let unknown: std::collections::BTreeSet<String> =
             taught.iter().flatten().filter(|id| !class_names.contains_key(*id)).cloned().collect();
         if !unknown.is_empty() {
-            for c in clock.store(store.classes_by_id(org, &unknown)).await? {
-                class_names.insert(c.id.clone(), c.name.clone());
+            for c in clock.store(store.classes_by_id(org, &class_ids(&unknown))).await? {
+                class_names.insert(c.id.to_string(), c.name.clone());
             }
         }
         for (p, ids) in people.iter().zip(&taught) {

@@ -25,7 +25,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
-use crate::domain::{ExportKind, GroupId, Language, OrgId, OutboxEvent, PlaceIn, PostKind, Role, RoleGrant, UserId};
+use crate::domain::{ExportKind, Language, OrgId, OutboxEvent, PlaceIn, PostRef, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -363,16 +363,13 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
         } => {
             // Not if it was deleted before it went (an admin removing what should not
             // have been posted).
-            let post = ctx.store().post(PostKind::Announcement, org_id, group_id, None, announcement_id);
-            if post.await.map_err(transient)?.is_none_or(|p| p.deleted()) {
+            let at = PostRef::Announcement(announcement_id.clone());
+            if ctx.store().post(org_id, group_id, &at).await.map_err(transient)?.is_none_or(|p| p.deleted()) {
                 return Ok(Composed::default());
             }
             // The group's members at delivery, but for those who turned the emails off
             // and the author.
-            let Some(group) = GroupId::parse(group_id) else {
-                return Ok(Composed::default());
-            };
-            let places = ctx.store().all_places(org_id, PlaceIn::Group(&group)).await.map_err(transient)?;
+            let places = ctx.store().all_places(org_id, PlaceIn::Group(group_id)).await.map_err(transient)?;
             let readers: Vec<UserId> =
                 places.into_iter().filter(|p| !p.muted && &p.user_id != author_id).map(|p| p.user_id).collect();
             let url = format!("{}/groups/{group_id}/announcements/{announcement_id}", org_url(org_id));

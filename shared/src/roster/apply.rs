@@ -355,7 +355,7 @@ impl<'a> Applier<'a> {
                     }
                 }
             } else if !link.record.scheduled {
-                if let Some(class) = store.class(org, &link.record.class_id).await? {
+                if let Some(class) = store.class_by_text(org, &link.record.class_id).await? {
                     if class.source == ClassSource::Journal {
                         let audit = AuditEntry::new(org, &self.actor, "class.delete", "class", &class.id)
                             .before(class.summary());
@@ -391,7 +391,7 @@ impl<'a> Applier<'a> {
             return self.course_row(line, &c, link, year, &fp).await;
         }
         let existing = match link.filter(|l| !l.record.scheduled) {
-            Some(l) => store.class(org, &l.record.class_id).await?.filter(|k| k.source == ClassSource::Journal),
+            Some(l) => store.class_by_text(org, &l.record.class_id).await?.filter(|k| k.source == ClassSource::Journal),
             None => None,
         };
         let name_taken = || {

@@ -71,7 +71,7 @@ pub async fn children_classes(ctx: &Ctx, p: &RosterPerson) -> Result<Vec<String>
 pub async fn grants(ctx: &Ctx, p: &RosterPerson) -> Result<Option<Vec<RoleGrant>>, StoreError> {
     let children = children_classes(ctx, p).await?;
     let Some(mut grants) = p.grants(&children) else { return Ok(None) };
-    let named: BTreeSet<String> = grants.iter().flat_map(|g| g.class_ids.iter().cloned()).collect();
+    let named = crate::domain::classes::class_ids(grants.iter().flat_map(|g| g.class_ids.iter()));
     if named.is_empty() {
         return Ok(Some(grants));
     }
@@ -81,7 +81,7 @@ pub async fn grants(ctx: &Ctx, p: &RosterPerson) -> Result<Option<Vec<RoleGrant>
         .await?
         .into_iter()
         .filter(|c| !c.graduated)
-        .map(|c| c.id)
+        .map(|c| c.id.to_string())
         .collect();
     for g in &mut grants {
         g.class_ids.retain(|c| open.contains(c));
@@ -171,7 +171,7 @@ pub async fn follow(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: 
     match ctx.store().update_member_roles(m, roles, Some(&audit)).await {
         Ok(_) => {}
         // Changed meanwhile (the person or an admin): the next import follows again.
-        Err(MemberError::Changed) | Err(MemberError::ClassUnavailable(_)) => return Ok(false),
+        Err(MemberError::Changed) | Err(MemberError::ClassUnavailable { .. }) => return Ok(false),
         Err(e) => return Err(member_store_error(e)),
     }
     lead_classes(ctx, org, p, &m.user_id, by).await?;
@@ -185,7 +185,7 @@ pub async fn leave(ctx: &Ctx, org: &Org, m: &Membership, by: &Actor) -> Result<(
         return Ok(());
     }
     let ids = m.class_ids();
-    let classes: BTreeSet<String> = if ids.is_empty() {
+    let classes: BTreeSet<crate::domain::ClassId> = if ids.is_empty() {
         BTreeSet::new()
     } else {
         ctx.store().classes_by_id(&org.id, &ids).await?.into_iter().map(|c| c.id).collect()
@@ -207,7 +207,7 @@ async fn lead_classes(ctx: &Ctx, org: &Org, p: &RosterPerson, user: &UserId, by:
     if p.role != Role::Teacher || led.is_empty() {
         return Ok(());
     }
-    let ids: BTreeSet<String> = led.into_iter().collect();
+    let ids = crate::domain::classes::class_ids(led);
     for class in ctx.store().classes_by_id(&org.id, &ids).await? {
         if class.graduated || class.class_teacher_ids.iter().any(|t| t == user.as_str()) {
             continue;

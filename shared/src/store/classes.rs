@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::tx::{b, key, n, s, Expr, Tx};
 use super::{Store, StoreError};
-use crate::domain::{AcademicYear, AuditEntry, Class, Membership, OrgId, Role, Roster, Timestamp, UserId};
+use crate::domain::{AcademicYear, AuditEntry, Class, ClassId, Membership, OrgId, Role, Roster, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Checks that each newly listed class teacher is a member holding the teacher role
@@ -68,8 +68,17 @@ pub enum Promotion {
 }
 
 impl Store {
-    pub async fn class(&self, org: &OrgId, id: &str) -> Result<Option<Class>, StoreError> {
+    pub async fn class(&self, org: &OrgId, id: &ClassId) -> Result<Option<Class>, StoreError> {
         self.get(class_key(org, id)).await
+    }
+
+    /// The class of an ID kept as text (a journal class's link): `None` when the text
+    /// cannot be a class's ID.
+    pub async fn class_by_text(&self, org: &OrgId, raw: &str) -> Result<Option<Class>, StoreError> {
+        match ClassId::parse(raw) {
+            Some(id) => self.class(org, &id).await,
+            None => Ok(None),
+        }
     }
 
     /// A page of a year's classes in list order (by grade and letter, then by name);
@@ -93,7 +102,7 @@ impl Store {
         self.query_all(&KeyQuery::index(GSI1, classes_of_year_pk(org, &year.to_string()))).await
     }
 
-    pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<String>) -> Result<Vec<Class>, StoreError> {
+    pub async fn classes_by_id(&self, org: &OrgId, ids: &BTreeSet<ClassId>) -> Result<Vec<Class>, StoreError> {
         self.batch_get_as(ids.iter().map(|id| class_key(org, id)).collect()).await
     }
 
@@ -131,14 +140,14 @@ impl Store {
         &self,
         org: &OrgId,
         year: &AcademicYear,
-        planned: &BTreeSet<String>,
+        planned: &BTreeSet<ClassId>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
         let record = key(org_pk(org), format!("{ROLLOVER_PREFIX}{year}"));
         for _ in 0..3 {
             let before: Option<RolloverRecord> = self.get(record.clone()).await?;
             let (version, known) = before.map(|r| (r.version, r.classes)).unwrap_or_default();
-            let new: Vec<String> = planned.difference(&known).cloned().collect();
+            let new: Vec<String> = planned.iter().map(ClassId::to_string).filter(|id| !known.contains(id)).collect();
             if new.is_empty() {
                 return Ok(false);
             }
@@ -301,7 +310,7 @@ impl Store {
                         class_key(&old.org_id, &old.id),
                         Expr::update("SET promoted_to = :to, updated_at = :now")
                             .when("attribute_exists(pk) AND attribute_not_exists(promoted_to) AND graduated = :false")
-                            .value(":to", s(&new.id))
+                            .value(":to", s(new.id.as_str()))
                             .value(":now", s(new.created_at.to_string()))
                             .value(":false", b(false)),
                     )?,
@@ -351,8 +360,8 @@ impl Store {
                     let mut moved = m.clone();
                     let mut touched = false;
                     for g in moved.roles.iter_mut().filter(|g| matches!(g.role, Role::Student | Role::Parent)) {
-                        for id in g.class_ids.iter_mut().filter(|id| **id == old.id) {
-                            *id = new.id.clone();
+                        for id in g.class_ids.iter_mut().filter(|id| **id == old.id.as_str()) {
+                            *id = new.id.to_string();
                             touched = true;
                         }
                     }

@@ -3,14 +3,14 @@
 //! ID (= time) order. Every write is conditional on the writer still being allowed to
 //! write in the group, and counts the post on their membership.
 
-use super::items::{container_key, post_item, post_key};
+use super::items::{group_key, post_item, post_key};
 use super::keys::*;
 use super::pieces::{add_audit, add_event, count_within, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::discussions::ANNOUNCEMENT_MAILS_PER_HOUR;
-use crate::domain::{AuditEntry, OrgId, OutboxEvent, PlaceKind, Post, PostKind, Timestamp, UserId};
+use crate::domain::{AuditEntry, GroupId, OrgId, OutboxEvent, Post, PostKind, PostRef, ThreadId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Why a change to a post was refused.
@@ -60,13 +60,10 @@ impl Store {
                 PostKind::Announcement => (InGroup::Teacher, "announcement_count"),
                 PostKind::Thread | PostKind::Reply => (InGroup::Member, "post_count"),
             };
-            let access = in_group(&mut tx, &p.org_id, &p.author_id, &p.group_id, need, Some(counter))?;
-            let group = tx.check(
-                container_key(PlaceKind::Group, &p.org_id, &p.group_id),
-                Expr::condition("attribute_exists(pk)"),
-            )?;
+            let access = in_group(&mut tx, &p.org_id, &p.author_id, p.group_id.as_str(), need, Some(counter))?;
+            let group = tx.check(group_key(&p.org_id, &p.group_id), Expr::condition("attribute_exists(pk)"))?;
             let mut meanings = vec![(access, PostError::NoAccess), (group, PostError::GroupGone)];
-            if let Some(thread) = p.thread_id.as_deref() {
+            if let Some(thread) = &p.thread_id {
                 let expr =
                     Expr::update("SET reply_count = if_not_exists(reply_count, :zero) + :one, last_reply_at = :now")
                         .when("attribute_exists(pk) AND attribute_not_exists(deleted_at)")
@@ -74,7 +71,7 @@ impl Store {
                         .value(":one", n(1))
                         .value(":now", s(p.created_at.to_string()));
                 let at =
-                    tx.update(key(org_pk(&p.org_id), post_sk(PostKind::Thread, &p.group_id, None, thread)), expr)?;
+                    tx.update(key(org_pk(&p.org_id), post_sk_at(&p.group_id, &PostRef::Thread(thread.clone()))), expr)?;
                 meanings.push((at, PostError::ThreadClosed));
             }
             let mut budget = None;
@@ -97,15 +94,8 @@ impl Store {
     }
 
     /// One post, if it is there.
-    pub async fn post(
-        &self,
-        kind: PostKind,
-        org: &OrgId,
-        group: &str,
-        thread: Option<&str>,
-        id: &str,
-    ) -> Result<Option<Post>, StoreError> {
-        self.get(key(org_pk(org), post_sk(kind, group, thread, id))).await
+    pub async fn post(&self, org: &OrgId, group: &GroupId, post: &PostRef) -> Result<Option<Post>, StoreError> {
+        self.get(key(org_pk(org), post_sk_at(group, post))).await
     }
 
     /// A page of a group's threads or announcements (newest first), or of a thread's
@@ -114,8 +104,8 @@ impl Store {
         &self,
         kind: PostKind,
         org: &OrgId,
-        group: &str,
-        thread: Option<&str>,
+        group: &GroupId,
+        thread: Option<&ThreadId>,
         page: &PageQuery,
     ) -> Result<(Vec<Post>, Option<Cursor>), StoreError> {
         let mut q = KeyQuery::table(org_pk(org)).prefix(posts_prefix(kind, group, thread));
@@ -142,7 +132,7 @@ impl Store {
         expr.update = Some(format!("SET {}", set.join(", ")));
         let expr = expr.when("attribute_exists(pk) AND version = :read AND attribute_not_exists(deleted_at)");
         let changed = tx.update(post_key(kind, old), expr)?;
-        let access = in_group(&mut tx, &old.org_id, &old.author_id, &old.group_id, InGroup::Member, None)?;
+        let access = in_group(&mut tx, &old.org_id, &old.author_id, old.group_id.as_str(), InGroup::Member, None)?;
         tx.run_expecting(self, vec![(changed, PostError::Changed), (access, PostError::NoAccess)]).await
     }
 
@@ -172,13 +162,13 @@ impl Store {
             Some(entry) => {
                 // A teacher of the group moderating: still one (an admin's entry checks).
                 if !entry.by_admin {
-                    let access = in_group(&mut tx, &old.org_id, by, &old.group_id, InGroup::Teacher, None)?;
+                    let access = in_group(&mut tx, &old.org_id, by, old.group_id.as_str(), InGroup::Teacher, None)?;
                     meanings.push((access, PostError::NoAccess));
                 }
                 add_audit(&mut tx, entry)?;
             }
             None => {
-                let access = in_group(&mut tx, &old.org_id, by, &old.group_id, InGroup::Member, None)?;
+                let access = in_group(&mut tx, &old.org_id, by, old.group_id.as_str(), InGroup::Member, None)?;
                 meanings.push((access, PostError::NoAccess));
             }
         }

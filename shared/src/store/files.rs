@@ -5,14 +5,14 @@
 //! the file's), deleted or expired (released). A member's uploads under way are counted
 //! on an item of their own, bounded as the bytes are, in the same transactions.
 
-use super::items::{container_key, file_item, file_key, org_key};
+use super::items::{file_item, file_key, group_key, org_key};
 use super::keys::*;
 use super::pieces::{add_audit, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::files::{MAX_OPEN_UPLOADS, ORG_QUOTA, UPLOAD_LIFETIME};
-use crate::domain::{AuditEntry, FileStatus, GroupFile, OrgId, PlaceKind, Timestamp, UserId};
+use crate::domain::{AuditEntry, FileStatus, GroupFile, GroupId, OrgId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// Why a change to a file was refused.
@@ -101,9 +101,8 @@ impl Store {
             .value(":one", n(1))
             .value(":max", n(MAX_OPEN_UPLOADS));
         let open = tx.update(open_uploads_key(&f.org_id, &f.uploaded_by), open)?;
-        let access = in_group(&mut tx, &f.org_id, &f.uploaded_by, &f.group_id, InGroup::Member, None)?;
-        let group =
-            tx.check(container_key(PlaceKind::Group, &f.org_id, &f.group_id), Expr::condition("attribute_exists(pk)"))?;
+        let access = in_group(&mut tx, &f.org_id, &f.uploaded_by, f.group_id.as_str(), InGroup::Member, None)?;
+        let group = tx.check(group_key(&f.org_id, &f.group_id), Expr::condition("attribute_exists(pk)"))?;
         tx.run_expecting(
             self,
             vec![
@@ -141,14 +140,11 @@ impl Store {
             &mut tx,
             &upload.org_id,
             &upload.uploaded_by,
-            &upload.group_id,
+            upload.group_id.as_str(),
             InGroup::Member,
             Some("file_count"),
         )?;
-        let group = tx.check(
-            container_key(PlaceKind::Group, &upload.org_id, &upload.group_id),
-            Expr::condition("attribute_exists(pk)"),
-        )?;
+        let group = tx.check(group_key(&upload.org_id, &upload.group_id), Expr::condition("attribute_exists(pk)"))?;
         let mut meanings = vec![(gone, FileError::Gone), (access, FileError::NoAccess), (group, FileError::GroupGone)];
         if let Some(room) = room {
             meanings.push((room, FileError::QuotaExceeded));
@@ -179,13 +175,13 @@ impl Store {
             Some(entry) => {
                 // A teacher of the group moderating: still one (an admin's entry checks).
                 if !entry.by_admin {
-                    let access = in_group(&mut tx, &f.org_id, by, &f.group_id, InGroup::Teacher, None)?;
+                    let access = in_group(&mut tx, &f.org_id, by, f.group_id.as_str(), InGroup::Teacher, None)?;
                     meanings.push((access, FileError::NoAccess));
                 }
                 add_audit(&mut tx, entry)?;
             }
             None => {
-                let access = in_group(&mut tx, &f.org_id, by, &f.group_id, InGroup::Member, None)?;
+                let access = in_group(&mut tx, &f.org_id, by, f.group_id.as_str(), InGroup::Member, None)?;
                 meanings.push((access, FileError::NoAccess));
             }
         }
@@ -212,7 +208,7 @@ impl Store {
     }
 
     /// Every file of a group, ready or not (to delete with the group).
-    pub async fn group_files(&self, org: &OrgId, group: &str) -> Result<Vec<GroupFile>, StoreError> {
+    pub async fn group_files(&self, org: &OrgId, group: &GroupId) -> Result<Vec<GroupFile>, StoreError> {
         let mut files: Vec<GroupFile> =
             self.query_all(&KeyQuery::table(org_pk(org)).prefix(files_prefix(FileStatus::Ready, group))).await?;
         files.extend(
@@ -228,7 +224,7 @@ impl Store {
     pub async fn files_page(
         &self,
         org: &OrgId,
-        group: &str,
+        group: &GroupId,
         page: &PageQuery,
     ) -> Result<(Vec<GroupFile>, Option<Cursor>), StoreError> {
         let q = KeyQuery::table(org_pk(org)).prefix(files_prefix(FileStatus::Ready, group)).newest_first();

@@ -11,7 +11,7 @@ use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
 use crate::domain::search::{name_tokens, normalize};
 use crate::domain::{
-    AuditEntry, Class, Course, CourseId, Group, GroupFile, GroupId, Invitation, InviteLink, JoinRequest,
+    AuditEntry, Class, ClassId, Course, CourseId, Group, GroupFile, GroupId, Invitation, InviteLink, JoinRequest,
     JoinRequestStatus, Membership, Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant,
     Timestamp, UserId,
 };
@@ -134,7 +134,7 @@ pub fn role_names(roles: &[RoleGrant]) -> AttributeValue {
 
 // Classes.
 
-pub fn class_key(org: &OrgId, class: &str) -> Item {
+pub fn class_key(org: &OrgId, class: &ClassId) -> Item {
     key(org_pk(org), class_sk(class))
 }
 
@@ -161,7 +161,7 @@ pub fn class_name_key(c: &Class) -> Item {
 
 pub fn class_name_item(c: &Class) -> Item {
     let mut item = class_name_key(c);
-    item.insert(CLASS_ID.into(), s(&c.id));
+    item.insert(CLASS_ID.into(), s(c.id.as_str()));
     item
 }
 
@@ -426,7 +426,7 @@ pub fn one_of(v: impl AsRef<str>) -> AttributeValue {
 // What is inside a group: posts and files.
 
 pub fn post_key(kind: PostKind, p: &Post) -> Item {
-    key(org_pk(&p.org_id), post_sk(kind, &p.group_id, p.thread_id.as_deref(), &p.id))
+    key(org_pk(&p.org_id), post_sk(kind, &p.group_id, p.thread_id.as_ref(), &p.id))
 }
 
 pub fn post_item(kind: PostKind, p: &Post) -> Result<Item, StoreError> {

@@ -1,7 +1,10 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
-use crate::domain::{CourseId, FileStatus, GroupId, OrgId, PlaceKind, PostKind, Roster, UserId};
+use crate::domain::{
+    AuditId, ClassId, CourseId, FileId, FileStatus, GroupId, OrgId, PlaceKind, PostId, PostKind, PostRef, Roster,
+    ThreadId, UserId,
+};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -222,7 +225,7 @@ pub fn orgs_created_sk(day: &str) -> String {
 
 /// The announcement emails of a group in a clock hour (`ANNOUNCEMAIL#<group>#<hour>`, the
 /// hour since the epoch; expires).
-pub fn announcement_mail_sk(group: &str, hour: i64) -> String {
+pub fn announcement_mail_sk(group: &GroupId, hour: i64) -> String {
     format!("ANNOUNCEMAIL#{group}#{hour}")
 }
 
@@ -263,7 +266,7 @@ pub fn idempotency_pk(digest: &str) -> String {
     format!("{IDEM_PREFIX}{digest}")
 }
 
-pub fn class_sk(class: &str) -> String {
+pub fn class_sk(class: &ClassId) -> String {
     format!("{CLASS_PREFIX}{class}")
 }
 
@@ -277,7 +280,7 @@ pub fn admins_pk(org: &OrgId) -> String {
     format!("{ADMINS_PREFIX}{org}")
 }
 
-pub fn audit_sk(id: &str) -> String {
+pub fn audit_sk(id: &AuditId) -> String {
     format!("{AUDIT_PREFIX}{id}")
 }
 
@@ -326,20 +329,26 @@ pub fn place_sk(kind: PlaceKind, of: &str, user: &UserId) -> String {
 }
 
 /// The posts of one kind in a group (a reply's: of one thread).
-pub fn posts_prefix(kind: PostKind, group: &str, thread: Option<&str>) -> String {
+pub fn posts_prefix(kind: PostKind, group: &GroupId, thread: Option<&ThreadId>) -> String {
     match kind {
         PostKind::Thread => format!("{THREAD_PREFIX}{group}#"),
-        PostKind::Reply => format!("{REPLY_PREFIX}{group}#{}#", thread.unwrap_or_default()),
+        PostKind::Reply => format!("{REPLY_PREFIX}{group}#{}#", thread.map(ThreadId::as_str).unwrap_or_default()),
         PostKind::Announcement => format!("{ANNOUNCE_PREFIX}{group}#"),
     }
 }
 
-pub fn post_sk(kind: PostKind, group: &str, thread: Option<&str>, id: &str) -> String {
+/// A post's item, by its kind, group, thread (a reply's) and ID.
+pub fn post_sk(kind: PostKind, group: &GroupId, thread: Option<&ThreadId>, id: &PostId) -> String {
     format!("{}{id}", posts_prefix(kind, group, thread))
 }
 
+/// The item of the post `at` in `group`.
+pub fn post_sk_at(group: &GroupId, at: &PostRef) -> String {
+    post_sk(at.kind(), group, at.thread(), &at.id())
+}
+
 /// A group's files: ready ones, or uploads not completed yet.
-pub fn files_prefix(status: FileStatus, group: &str) -> String {
+pub fn files_prefix(status: FileStatus, group: &GroupId) -> String {
     match status {
         FileStatus::Ready => format!("{FILE_PREFIX}{group}#"),
         FileStatus::Uploading => format!("{UPLOAD_PREFIX}{group}#"),
@@ -350,11 +359,11 @@ pub fn open_uploads_sk(user: &UserId) -> String {
     format!("{UPLOADS_PREFIX}{user}")
 }
 
-pub fn upload_gone_sk(file: &str) -> String {
+pub fn upload_gone_sk(file: &FileId) -> String {
     format!("{UPLOADGONE_PREFIX}{file}")
 }
 
-pub fn file_sk(status: FileStatus, group: &str, id: &str) -> String {
+pub fn file_sk(status: FileStatus, group: &GroupId, id: &FileId) -> String {
     format!("{}{id}", files_prefix(status, group))
 }
 

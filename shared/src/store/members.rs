@@ -21,8 +21,8 @@ use super::tx::{b, key_of, n, s, Expr, Tx, MAX_ACTIONS};
 use super::{Store, StoreError};
 use crate::domain::search::NameQuery;
 use crate::domain::{
-    AuditEntry, CourseId, GroupId, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp,
-    UserId,
+    AuditEntry, ClassId, CourseId, GroupId, JoinRequest, Membership, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant,
+    Timestamp, UserId,
 };
 use crate::page::{Cursor, PageQuery};
 
@@ -96,7 +96,10 @@ impl From<NewMemberFailure> for MemberError {
     fn from(f: NewMemberFailure) -> Self {
         match f {
             NewMemberFailure::AlreadyMember => MemberError::AlreadyMember,
-            NewMemberFailure::ClassUnavailable(c) => MemberError::ClassUnavailable(c),
+            NewMemberFailure::ClassUnavailable(c) => match ClassId::parse(&c) {
+                Some(class) => MemberError::ClassUnavailable { class },
+                None => MemberError::Changed,
+            },
         }
     }
 }
@@ -120,7 +123,9 @@ pub enum MemberError {
     Changed,
     LastAdmin,
     /// A class of the grants does not exist or has graduated.
-    ClassUnavailable(String),
+    ClassUnavailable {
+        class: ClassId,
+    },
     /// The admin flag needs a teacher or staff role.
     AdminRoleRequired,
     /// The acting admin is no longer an admin.
@@ -212,8 +217,11 @@ impl Store {
             move_counts(&mut tx, &old.org_id, counts)?;
         }
         for (class, add, remove) in roster_changes(&old.places(), &new.places()) {
-            let meaning =
-                if add.is_empty() { MemberError::Changed } else { MemberError::ClassUnavailable(class.clone()) };
+            let meaning = if add.is_empty() {
+                MemberError::Changed
+            } else {
+                MemberError::ClassUnavailable { class: class.clone() }
+            };
             meanings.push((roster_update(&mut tx, &old.org_id, &class, &old.user_id, &add, &remove)?, meaning));
         }
         if stops_teaching {
@@ -240,7 +248,7 @@ impl Store {
     pub async fn remove_member(
         &self,
         m: &Membership,
-        existing_classes: &BTreeSet<String>,
+        existing_classes: &BTreeSet<ClassId>,
         existing: &Existing,
         audit: Option<&AuditEntry>,
     ) -> Result<(), MemberError> {
@@ -422,7 +430,7 @@ impl Store {
                 Some(c) => format!("({c}) AND NOT contains(group_ids, :group)"),
                 None => "NOT contains(group_ids, :group)".to_string(),
             };
-            filter = Some(f.value(":group", s(group)).when(condition));
+            filter = Some(f.value(":group", s(group.as_str())).when(condition));
         }
         if let Some(f) = filter {
             q = q.filter(f);

@@ -8,7 +8,7 @@ use super::items::{
 };
 use super::keys::{
     active_day_sk, export_sk, export_slot_sk, file_sk, import_sk, invitations_expiring_sk, org_pk, orgs_created_sk,
-    post_sk, roster_count_sk, roster_sk, user_pk, waiting_attr, LINKED_COUNT, ROSTERCOUNT_SHARDS,
+    post_sk_at, roster_count_sk, roster_sk, user_pk, waiting_attr, LINKED_COUNT, ROSTERCOUNT_SHARDS,
 };
 use super::pieces::{add_audit, count_active, count_within, put_search_items};
 use super::tx::{key, key_of, n, s, Expr, Item, Tx};
@@ -17,33 +17,43 @@ use crate::domain::invitations::VALID_DAYS;
 use crate::domain::org::DAILY_ORGS_PER_PERSON;
 use crate::domain::stats::{DayCounts, RoleCounts, WaitingCounts, ACTIVITY_DAYS, WAITING_ROLES};
 use crate::domain::{
-    AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
-    OrgProfile, Phone, Post, PostKind, Timestamp,
+    AuditEntry, Class, ClassId, Course, CourseId, Email, Export, ExportId, FileId, FileStatus, Group, GroupFile,
+    GroupId, ImportId, JoinRequest, JoinRequestId, Membership, Org, OrgId, OrgProfile, Phone, Post, PostRef, Timestamp,
 };
-use crate::domain::{CourseId, GroupId, Role, User, UserId, Website};
+use crate::domain::{Role, User, UserId, Website};
 
 /// An item to read along with the membership check: of the organization's partition, or
 /// a person's profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Also {
     Member(UserId),
-    Class(String),
-    JoinRequest(String),
+    Class(ClassId),
+    JoinRequest(JoinRequestId),
     User(UserId),
     Group(GroupId),
     Course(CourseId),
-    /// A post of a group: its kind, group, thread (for a reply) and ID.
-    Post(PostKind, String, Option<String>, String),
-    /// A file of a group: ready or an upload, its group and ID.
-    File(FileStatus, String, String),
+    /// A post of a group: a thread, a reply (in its thread) or an announcement.
+    Post {
+        group: GroupId,
+        post: PostRef,
+    },
+    /// A file of a group: ready or an upload.
+    File {
+        status: FileStatus,
+        group: GroupId,
+        file: FileId,
+    },
     /// The count of members last active on a day (`2026-12-06`).
     ActiveDay(String),
     /// The count of pending invitations expiring on a day.
     InvitationsExpiring(String),
-    Export(String),
+    Export(ExportId),
     /// One of a member's places for an export building.
-    ExportSlot(UserId, u32),
-    Import(String),
+    ExportSlot {
+        user: UserId,
+        slot: u32,
+    },
+    Import(ImportId),
     /// A roster record (by sourcedId).
     RosterPerson(String),
     /// A shard of the roster's counts (people nobody has joined as, records joined as).
@@ -55,17 +65,17 @@ impl Also {
         match self {
             Also::Member(user) => member_key(org, user),
             Also::Class(id) => class_key(org, id),
-            Also::JoinRequest(id) => request_key(org, id),
+            Also::JoinRequest(id) => request_key(org, id.as_str()),
             Also::User(user) => user_key(user),
             Also::Group(id) => group_key(org, id),
             Also::Course(id) => course_key(org, id),
-            Also::Post(kind, group, thread, id) => key(org_pk(org), post_sk(*kind, group, thread.as_deref(), id)),
-            Also::File(status, group, id) => key(org_pk(org), file_sk(*status, group, id)),
+            Also::Post { group, post } => key(org_pk(org), post_sk_at(group, post)),
+            Also::File { status, group, file } => key(org_pk(org), file_sk(*status, group, file)),
             Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
             Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
-            Also::Export(id) => key(org_pk(org), export_sk(id)),
-            Also::ExportSlot(user, slot) => key(org_pk(org), export_slot_sk(user, *slot)),
-            Also::Import(id) => key(org_pk(org), import_sk(id)),
+            Also::Export(id) => key(org_pk(org), export_sk(id.as_str())),
+            Also::ExportSlot { user, slot } => key(org_pk(org), export_slot_sk(user, *slot)),
+            Also::Import(id) => key(org_pk(org), import_sk(id.as_str())),
             Also::RosterPerson(id) => key(org_pk(org), roster_sk(id)),
             Also::WaitingCount(shard) => key(org_pk(org), roster_count_sk(*shard)),
         }
@@ -93,13 +103,13 @@ impl Read {
         self.take(key)
     }
 
-    pub fn class(&mut self, id: &str) -> Result<Option<Class>, StoreError> {
+    pub fn class(&mut self, id: &ClassId) -> Result<Option<Class>, StoreError> {
         let key = class_key(self.org()?, id);
         self.take(key)
     }
 
-    pub fn join_request(&mut self, id: &str) -> Result<Option<JoinRequest>, StoreError> {
-        let key = request_key(self.org()?, id);
+    pub fn join_request(&mut self, id: &JoinRequestId) -> Result<Option<JoinRequest>, StoreError> {
+        let key = request_key(self.org()?, id.as_str());
         self.take(key)
     }
 
@@ -117,14 +127,8 @@ impl Read {
         self.take(key)
     }
 
-    pub fn post(
-        &mut self,
-        kind: PostKind,
-        group: &str,
-        thread: Option<&str>,
-        id: &str,
-    ) -> Result<Option<Post>, StoreError> {
-        let key = key(org_pk(self.org()?), post_sk(kind, group, thread, id));
+    pub fn post(&mut self, group: &GroupId, post: &PostRef) -> Result<Option<Post>, StoreError> {
+        let key = key(org_pk(self.org()?), post_sk_at(group, post));
         self.take(key)
     }
 
@@ -168,8 +172,8 @@ impl Read {
         self.counter(active_day_sk(day), "seen")
     }
 
-    pub fn import(&mut self, id: &str) -> Result<Option<crate::domain::Import>, StoreError> {
-        let key = key(org_pk(self.org()?), import_sk(id));
+    pub fn import(&mut self, id: &ImportId) -> Result<Option<crate::domain::Import>, StoreError> {
+        let key = key(org_pk(self.org()?), import_sk(id.as_str()));
         self.take(key)
     }
 
@@ -178,8 +182,8 @@ impl Read {
         self.take(key)
     }
 
-    pub fn export(&mut self, id: &str) -> Result<Option<Export>, StoreError> {
-        let key = key(org_pk(self.org()?), export_sk(id));
+    pub fn export(&mut self, id: &ExportId) -> Result<Option<Export>, StoreError> {
+        let key = key(org_pk(self.org()?), export_sk(id.as_str()));
         self.take(key)
     }
 
@@ -199,7 +203,7 @@ impl Read {
         self.counter(invitations_expiring_sk(day), "pending")
     }
 
-    pub fn file(&mut self, status: FileStatus, group: &str, id: &str) -> Result<Option<GroupFile>, StoreError> {
+    pub fn file(&mut self, status: FileStatus, group: &GroupId, id: &FileId) -> Result<Option<GroupFile>, StoreError> {
         let key = key(org_pk(self.org()?), file_sk(status, group, id));
         self.take(key)
     }

@@ -17,7 +17,7 @@ use super::tx::{b, key, key_of, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::invitations::DAILY_INVITATION_EMAILS;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
-use crate::domain::{Class, Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{Class, ClassId, Role, RoleGrant, Timestamp, UserId};
 
 /// Adds an audit entry to a transaction.
 ///
@@ -444,7 +444,7 @@ pub fn class_changes(tx: &mut Tx, old: &Class, new: &Class) -> Result<(usize, Op
 pub fn roster_update(
     tx: &mut Tx,
     org: &OrgId,
-    class: &str,
+    class: &ClassId,
     user: &UserId,
     add: &[Roster],
     remove: &[Roster],
@@ -471,10 +471,10 @@ pub fn roster_update(
 
 /// The roster changes per class that take a person from places `before` to `after`.
 pub fn roster_changes(
-    before: &BTreeSet<(Roster, String)>,
-    after: &BTreeSet<(Roster, String)>,
-) -> Vec<(String, Vec<Roster>, Vec<Roster>)> {
-    let mut by_class: BTreeMap<String, (Vec<Roster>, Vec<Roster>)> = Default::default();
+    before: &BTreeSet<(Roster, ClassId)>,
+    after: &BTreeSet<(Roster, ClassId)>,
+) -> Vec<(ClassId, Vec<Roster>, Vec<Roster>)> {
+    let mut by_class: BTreeMap<ClassId, (Vec<Roster>, Vec<Roster>)> = Default::default();
     for (r, c) in after.difference(before) {
         by_class.entry(c.clone()).or_default().0.push(*r);
     }
@@ -501,7 +501,7 @@ pub fn put_new_member(tx: &mut Tx, m: &Membership) -> Result<Vec<(usize, NewMemb
     for (class, add, _) in roster_changes(&BTreeSet::new(), &m.places()) {
         meanings.push((
             roster_update(tx, &m.org_id, &class, &m.user_id, &add, &[])?,
-            NewMemberFailure::ClassUnavailable(class),
+            NewMemberFailure::ClassUnavailable(class.to_string()),
         ));
     }
     put_search_items(tx, m)?;

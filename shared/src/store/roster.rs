@@ -401,7 +401,7 @@ impl Store {
         let guard = tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?;
         let link = ClassLink {
             sourced_id: sourced_id.into(),
-            class_id: c.id.clone(),
+            class_id: c.id.to_string(),
             year: c.year,
             scheduled: false,
             course_id: None,
@@ -424,7 +424,7 @@ impl Store {
         let (changed, guard) = class_changes(&mut tx, old, new)?;
         let link = ClassLink {
             sourced_id: sourced_id.into(),
-            class_id: new.id.clone(),
+            class_id: new.id.to_string(),
             year: new.year,
             scheduled: false,
             course_id: None,

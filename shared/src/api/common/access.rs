@@ -1,7 +1,7 @@
 //! Who may see and do what in an organization. A non-member sees nothing (404, so IDs
 //! cannot be probed); a member lacking a right gets 403.
 
-use crate::domain::{Actor, Class, Group, GroupId, Identity, Membership, Org, OrgId, Role, Timestamp, UserId};
+use crate::domain::{Actor, Class, ClassId, Group, GroupId, Identity, Membership, Org, OrgId, Role, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest};
 use crate::store::orgs::{Also, Read};
 use crate::Ctx;
@@ -131,8 +131,8 @@ pub async fn member_and_target(
 }
 
 /// The caller and a class of the organization (404 when there is none), in one round trip.
-pub async fn member_and_class(ctx: &Ctx, req: &ApiRequest, class: &str) -> Result<(Caller, Class), ApiError> {
-    let (caller, mut read) = member_and(ctx, req, &[Also::Class(class.to_string())]).await?;
+pub async fn member_and_class(ctx: &Ctx, req: &ApiRequest, class: &ClassId) -> Result<(Caller, Class), ApiError> {
+    let (caller, mut read) = member_and(ctx, req, &[Also::Class(class.clone())]).await?;
     let class = read.class(class)?.ok_or(ApiError::NotFound("class"))?;
     Ok((caller, class))
 }

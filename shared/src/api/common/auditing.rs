@@ -8,7 +8,8 @@ impl Caller {
     /// An entry of an action by the caller in their organization. When the caller acts as
     /// an admin, the transaction that writes it also checks that they still are one: an
     /// admin demoted a moment earlier is refused (403), whatever the handler read.
-    pub fn audit(&self, action: &str, target_type: &str, target_id: impl AsRef<str>) -> AuditEntry {
-        AuditEntry::new(&self.org.id, &self.actor(), action, target_type, target_id).as_admin(self.is_admin())
+    /// `target` is the ID of what it acted on (`target_type`): any entity's ID, as text.
+    pub fn audit<T: AsRef<str> + ?Sized>(&self, action: &str, target_type: &str, target: &T) -> AuditEntry {
+        AuditEntry::new(&self.org.id, &self.actor(), action, target_type, target).as_admin(self.is_admin())
     }
 }

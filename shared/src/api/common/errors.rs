@@ -105,8 +105,8 @@ pub fn member_error(e: MemberError) -> ApiError {
             "The member was changed by someone else meanwhile; read again and retry.",
         ),
         MemberError::LastAdmin => last_admin(),
-        MemberError::ClassUnavailable(c) => {
-            ApiError::validation("roles", format!("class {c} does not exist or has graduated"))
+        MemberError::ClassUnavailable { class } => {
+            ApiError::validation("roles", format!("class {class} does not exist or has graduated"))
         }
         MemberError::AdminRoleRequired => admin_role_required(),
         MemberError::ActorNotAdmin => ApiError::Forbidden("act as an admin of this organization"),

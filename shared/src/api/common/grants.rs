@@ -3,9 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::access::resource_id;
 use crate::domain::roles::{validate_grants, MAX_CLASSES};
-use crate::domain::{Class, GroupId, Org, OrgId, Role, RoleGrant, UserId};
+use crate::domain::{Class, ClassId, GroupId, Org, OrgId, Role, RoleGrant, UserId};
 use crate::http::{ApiError, FieldError};
 use crate::Ctx;
 
@@ -27,8 +26,8 @@ pub async fn check_grants(
 /// needs read, for a caller that reads them along with something else. At most one
 /// batch's worth: valid grants name far fewer (4 roles, [`MAX_CLASSES`] each), and
 /// [`check_grants_with`] refuses the others.
-pub fn named_classes(grants: &[RoleGrant]) -> BTreeSet<String> {
-    grants.iter().flat_map(|g| g.class_ids.iter().filter_map(|id| resource_id(id))).take(4 * MAX_CLASSES).collect()
+pub fn named_classes(grants: &[RoleGrant]) -> BTreeSet<ClassId> {
+    grants.iter().flat_map(|g| g.class_ids.iter().filter_map(|id| ClassId::parse(id))).take(4 * MAX_CLASSES).collect()
 }
 
 /// As [`check_grants`], with the organization's classes that the grants name already read.
@@ -49,7 +48,7 @@ pub fn check_grants_with(
     let mut errors = Vec::new();
     for (i, g) in grants.iter().enumerate() {
         for id in &g.class_ids {
-            match classes.iter().find(|c| &c.id == id) {
+            match classes.iter().find(|c| c.id.as_str() == id) {
                 None => errors.push(FieldError::new(
                     format!("{field}[{i}].class_ids"),
                     format!("no class {id} in this organization"),
@@ -112,7 +111,7 @@ pub async fn journal_roles(
     let refs = ids
         .iter()
         .filter_map(|id| classes.iter().find(|c| &c.id == id))
-        .map(|c| super::views::ClassRef { id: c.id.clone(), name: c.name.clone() })
+        .map(|c| super::views::ClassRef { id: c.id.to_string(), name: c.name.clone() })
         .collect();
     Ok((roles, refs))
 }

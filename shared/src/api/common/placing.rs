@@ -231,7 +231,7 @@ impl<'a> From<&'a Caller> for Acting<'a> {
 }
 
 impl Acting<'_> {
-    fn audit(&self, action: &str, target_type: &str, target_id: impl AsRef<str>) -> AuditEntry {
+    fn audit<T: AsRef<str> + ?Sized>(&self, action: &str, target_type: &str, target_id: &T) -> AuditEntry {
         let actor = crate::domain::Actor { id: self.actor.user_id.clone(), name: self.actor.name.clone() };
         AuditEntry::new(&self.org.id, &actor, action, target_type, target_id).as_admin(self.actor.admin)
     }

@@ -67,7 +67,7 @@ impl MemberView {
             joined_at: m.joined_at,
             last_active_at: m.last_active_at,
             needs_class: m.needs_class(),
-            class_history: m.class_history.clone(),
+            class_history: m.class_history.iter().map(ToString::to_string).collect(),
         }
     }
 }
