@@ -104,7 +104,8 @@ pub async fn one(args: &[String]) {
     let need = |name: &str| arg(args, name).unwrap_or_else(|| fail(format!("bench-export-one needs {name}")));
     let endpoint = need("--endpoint");
     let org = OrgId::parse(&need("--org")).unwrap_or_else(|| fail("--org is not an organization ID"));
-    let export = need("--export");
+    let export =
+        kabinet::domain::ExportId::parse(&need("--export")).unwrap_or_else(|| fail("--export is not an export ID"));
     let aws = emulator::sdk_config(&endpoint).await;
     let mut config = Config::from_env();
     config.table = need("--table");
@@ -313,9 +314,10 @@ async fn request(ctx: &Ctx, s: &Seeded, format: ExportFormat, slot: u32) -> Resu
         Timestamp::now(),
     );
     let actor = Actor { id: s.admin.user_id.clone(), name: s.admin.name.clone() };
-    let audit = AuditEntry::new(&org.id, &actor, "export.request", "export", &export.id).as_admin(true).after(json!({
-        "kind": export.kind, "format": export.format, "file_name": export.file_name,
-    }));
+    let audit =
+        AuditEntry::new(&org.id, &actor, "export.request", "export", export.id.as_str()).as_admin(true).after(json!({
+            "kind": export.kind, "format": export.format, "file_name": export.file_name,
+        }));
     ctx.store().create_export(&export, &audit).await.map_err(|e| format!("creating the export: {e:?}"))?;
     Ok(export)
 }
@@ -352,7 +354,7 @@ async fn measure(ctx: &Ctx, endpoint: &str, s: &Seeded, export: &Export) -> Resu
     let out = command
         .env("MALLOC_ARENA_MAX", "1")
         .args(["bench-export-one", "--endpoint", endpoint, "--table", TABLE])
-        .args(["--bucket", &ctx.config().exports_bucket, "--org", s.org.id.as_str(), "--export", &export.id])
+        .args(["--bucket", &ctx.config().exports_bucket, "--org", s.org.id.as_str(), "--export", export.id.as_str()])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::inherit())
         .output()

@@ -103,7 +103,8 @@ pub async fn one(args: &[String]) {
     let need = |name: &str| arg(args, name).unwrap_or_else(|| fail(format!("bench-import-one needs {name}")));
     let endpoint = need("--endpoint");
     let org = OrgId::parse(&need("--org")).unwrap_or_else(|| fail("--org is not an organization ID"));
-    let import = need("--import");
+    let import =
+        kabinet::domain::ImportId::parse(&need("--import")).unwrap_or_else(|| fail("--import is not an import ID"));
     let aws = emulator::sdk_config(&endpoint).await;
     let mut config = Config::from_env();
     config.table = need("--table");
@@ -591,7 +592,7 @@ async fn start_import(ctx: &Ctx, s: &Seeded, path: &Path, bytes: u64, file_name:
     let now = Timestamp::now();
     let import = Import::new(&org.id, Some(file_name), &admin.user_id, &admin.name, now);
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
-    let audit = AuditEntry::new(&org.id, &actor, "import.create", "import", &import.id)
+    let audit = AuditEntry::new(&org.id, &actor, "import.create", "import", import.id.as_str())
         .as_admin(true)
         .after(json!({ "file_name": import.file_name }));
     ctx.store().create_import(&import, &audit).await.map_err(|e| format!("creating the import: {e:?}"))?;
@@ -606,7 +607,7 @@ async fn start_import(ctx: &Ctx, s: &Seeded, path: &Path, bytes: u64, file_name:
         .send()
         .await
         .map_err(|e| format!("PutObject {}: {}", import.object_key(), aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-    let audit = AuditEntry::new(&org.id, &actor, "import.start", "import", &import.id)
+    let audit = AuditEntry::new(&org.id, &actor, "import.start", "import", import.id.as_str())
         .as_admin(true)
         .after(json!({ "file_name": import.file_name, "size": bytes, "invite": false }));
     ctx.store()
@@ -659,7 +660,14 @@ async fn measure(ctx: &Ctx, endpoint: &str, import: &Import) -> Result<(Run, f64
     let child = command
         .env("MALLOC_ARENA_MAX", "1")
         .args(["bench-import-one", "--endpoint", endpoint, "--table", TABLE])
-        .args(["--bucket", &ctx.config().exports_bucket, "--org", import.org_id.as_str(), "--import", &import.id])
+        .args([
+            "--bucket",
+            &ctx.config().exports_bucket,
+            "--org",
+            import.org_id.as_str(),
+            "--import",
+            import.id.as_str(),
+        ])
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit())

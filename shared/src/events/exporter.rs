@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use super::ChangeRecord;
 use crate::domain::exports::{Delimiter, MAX_ATTEMPTS};
 use crate::domain::stats::Summary;
-use crate::domain::{Export, ExportFormat, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp};
+use crate::domain::{
+    Export, ExportFormat, ExportId, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp,
+};
 use crate::exports::csv::CsvSink;
 use crate::exports::upload::ObjectWriter;
 use crate::exports::xlsx::{SeriesChart, XlsxSink};
@@ -26,7 +28,7 @@ use crate::exports::Cell;
 use crate::mail::role_name;
 use crate::page::PageQuery;
 use crate::store::exports::Outcome;
-use crate::store::keys::{EXPORT_PREFIX, SK};
+use crate::store::keys::EXPORT_PREFIX;
 use crate::store::orgs::{Also, SummaryDays};
 use crate::Ctx;
 
@@ -51,14 +53,8 @@ pub struct Report {
 }
 
 /// The export a stream record inserts, if it is one: its organization and ID.
-pub fn inserted_export(record: &ChangeRecord) -> Option<(OrgId, String)> {
-    if record.event_name != "INSERT" {
-        return None;
-    }
-    let sk = record.new_image.get(SK).and_then(|v| v.as_s().ok())?;
-    let id = sk.strip_prefix(EXPORT_PREFIX)?;
-    let org = record.new_image.get("org_id").and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
-    Some((org, id.to_string()))
+pub fn inserted_export(record: &ChangeRecord) -> Option<(OrgId, ExportId)> {
+    record.inserted(EXPORT_PREFIX)
 }
 
 /// Builds the exports a batch inserts, one after another; answers the IDs of the records
@@ -76,7 +72,7 @@ pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
 }
 
 /// Builds one export, unless it was built already; an error when it is to be tried again.
-pub async fn export(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Report>, String> {
+pub async fn export(ctx: &Ctx, org: &OrgId, id: &ExportId) -> Result<Option<Report>, String> {
     let Some(export) = ctx.store().start_export(org, id).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
@@ -458,9 +454,9 @@ mod tests {
 
     #[test]
     fn only_an_inserted_export_is_built() {
-        let (org, id) = inserted_export(&record("INSERT", "EXPORT#01abc")).unwrap();
-        assert_eq!((org.as_str(), id.as_str()), ("k7m3xq9pza", "01abc"));
-        assert!(inserted_export(&record("MODIFY", "EXPORT#01abc")).is_none());
+        let (org, id) = inserted_export(&record("INSERT", "EXPORT#01m8gpz9njkpaygg3we2jakp4t")).unwrap();
+        assert_eq!((org.as_str(), id.as_str()), ("k7m3xq9pza", "01m8gpz9njkpaygg3we2jakp4t"));
+        assert!(inserted_export(&record("MODIFY", "EXPORT#01m8gpz9njkpaygg3we2jakp4t")).is_none());
         assert!(inserted_export(&record("INSERT", "EXPORTSLOT#u1#0")).is_none());
         assert!(inserted_export(&record("INSERT", "MEMBER#u1")).is_none());
     }

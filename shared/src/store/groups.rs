@@ -87,7 +87,7 @@ pub enum Entry<'a> {
     /// The person's own acceptance of email invitation `0`, which names the group: the
     /// invitation accepted, and nobody but the actor added; in role `1` (what the
     /// invitation offers).
-    Invited(&'a str, GroupRole),
+    Invited(&'a crate::domain::InvitationId, GroupRole),
 }
 
 impl Entry<'_> {
@@ -934,17 +934,18 @@ mod tests {
     #[test]
     fn each_entry_puts_people_in_its_own_kind_of_place() {
         assert_eq!(Entry::Enrol.kind(), PlaceKind::Course);
+        let invitation = crate::domain::InvitationId::new();
         let groups = [
             Entry::ByMember(None),
             Entry::FromCourse("c1"),
             Entry::Teaching("c1"),
-            Entry::Invited("i1", GroupRole::Student),
+            Entry::Invited(&invitation, GroupRole::Student),
         ];
         for e in groups {
             assert_eq!(e.kind(), PlaceKind::Group);
         }
         assert!(actor_condition(Entry::Enrol, false, "c1").is_none());
-        assert!(actor_condition(Entry::Invited("i1", GroupRole::Student), false, "g1").is_none());
+        assert!(actor_condition(Entry::Invited(&invitation, GroupRole::Student), false, "g1").is_none());
         // A course's teachers go in by the link and the course, nobody's say-so.
         assert!(actor_condition(Entry::Teaching("c1"), false, "g1").is_none());
         let from_course = actor_condition(Entry::FromCourse("c1"), false, "g1").unwrap();

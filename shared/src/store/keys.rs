@@ -1,6 +1,7 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
+use crate::domain::{ExportId, ImportId, InvitationId, JoinRequestId, LinkId, SourcedId};
 use crate::domain::{FileStatus, OrgId, PlaceKind, PostKind, Roster, UserId};
 
 pub const PK: &str = "pk";
@@ -144,27 +145,27 @@ pub fn roster_attr(r: Roster) -> &'static str {
     }
 }
 
-pub fn import_sk(id: &str) -> String {
+pub fn import_sk(id: &ImportId) -> String {
     format!("{IMPORT_PREFIX}{id}")
 }
 
-pub fn import_run_sk(id: &str) -> String {
+pub fn import_run_sk(id: &ImportId) -> String {
     format!("{IMPORTRUN_PREFIX}{id}")
 }
 
-pub fn roster_sk(sourced_id: &str) -> String {
+pub fn roster_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTER_PREFIX}{sourced_id}")
 }
 
-pub fn roster_class_sk(sourced_id: &str) -> String {
+pub fn roster_class_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERCLASS_PREFIX}{sourced_id}")
 }
 
-pub fn roster_enrollment_sk(sourced_id: &str) -> String {
+pub fn roster_enrollment_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERENROL_PREFIX}{sourced_id}")
 }
 
-pub fn roster_wait_sk(sourced_id: &str) -> String {
+pub fn roster_wait_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERWAIT_PREFIX}{sourced_id}")
 }
 
@@ -174,9 +175,9 @@ pub fn roster_user_sk(user: &UserId) -> String {
 
 /// The shard of the waiting counts a record counts on (FNV-1a of its sourcedId: stable
 /// across builds).
-pub fn roster_count_shard(sourced_id: &str) -> u32 {
+pub fn roster_count_shard(sourced_id: &SourcedId) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for b in sourced_id.bytes() {
+    for b in sourced_id.as_str().bytes() {
         h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
     h % ROSTERCOUNT_SHARDS
@@ -197,9 +198,13 @@ pub fn waiting_attr(role: crate::domain::Role) -> &'static str {
     }
 }
 
-/// `sourced_id` empty: the prefix of the import's marks.
-pub fn roster_dirty_sk(import: &str, sourced_id: &str) -> String {
-    format!("{ROSTERDIRTY_PREFIX}{import}#{sourced_id}")
+/// The prefix of an import's marks.
+pub fn roster_dirty_prefix(import: &ImportId) -> String {
+    format!("{ROSTERDIRTY_PREFIX}{import}#")
+}
+
+pub fn roster_dirty_sk(import: &ImportId, sourced_id: &SourcedId) -> String {
+    format!("{}{sourced_id}", roster_dirty_prefix(import))
 }
 
 /// A person's requests to link by journal login in an organization on a day
@@ -281,7 +286,7 @@ pub fn audit_sk(id: &str) -> String {
     format!("{AUDIT_PREFIX}{id}")
 }
 
-pub fn link_sk(id: &str) -> String {
+pub fn link_sk(id: &LinkId) -> String {
     format!("{LINK_PREFIX}{id}")
 }
 
@@ -291,11 +296,11 @@ pub fn link_token_pk(token_hash: &str) -> String {
 }
 
 /// The record that a person declined a link.
-pub fn decline_sk(link: &str, user: &UserId) -> String {
+pub fn decline_sk(link: &LinkId, user: &UserId) -> String {
     format!("{DECLINE_PREFIX}{link}#{user}")
 }
 
-pub fn join_request_sk(id: &str) -> String {
+pub fn join_request_sk(id: &JoinRequestId) -> String {
     format!("{JOINREQ_PREFIX}{id}")
 }
 
@@ -366,7 +371,7 @@ pub fn active_day_sk(day: &str) -> String {
     format!("{ACTIVEDAY_PREFIX}{day}")
 }
 
-pub fn export_sk(id: &str) -> String {
+pub fn export_sk(id: &ExportId) -> String {
     format!("{EXPORT_PREFIX}{id}")
 }
 
@@ -378,7 +383,7 @@ pub fn course_sk(id: &str) -> String {
     format!("{COURSE_PREFIX}{id}")
 }
 
-pub fn invitation_sk(id: &str) -> String {
+pub fn invitation_sk(id: &InvitationId) -> String {
     format!("{INVITE_PREFIX}{id}")
 }
 

@@ -20,6 +20,7 @@ use crate::domain::{
     AuditEntry, Class, Course, Email, Export, FileStatus, Group, GroupFile, JoinRequest, Membership, Org, OrgId,
     OrgProfile, Phone, Post, PostKind, Timestamp,
 };
+use crate::domain::{ExportId, ImportId, JoinRequestId, SourcedId};
 use crate::domain::{Role, User, UserId, Website};
 
 /// An item to read along with the membership check: of the organization's partition, or
@@ -28,7 +29,7 @@ use crate::domain::{Role, User, UserId, Website};
 pub enum Also {
     Member(UserId),
     Class(String),
-    JoinRequest(String),
+    JoinRequest(JoinRequestId),
     User(UserId),
     Group(String),
     Course(String),
@@ -40,12 +41,12 @@ pub enum Also {
     ActiveDay(String),
     /// The count of pending invitations expiring on a day.
     InvitationsExpiring(String),
-    Export(String),
+    Export(ExportId),
     /// One of a member's places for an export building.
     ExportSlot(UserId, u32),
-    Import(String),
+    Import(ImportId),
     /// A roster record (by sourcedId).
-    RosterPerson(String),
+    RosterPerson(SourcedId),
     /// A shard of the roster's counts (people nobody has joined as, records joined as).
     WaitingCount(u32),
 }
@@ -98,7 +99,7 @@ impl Read {
         self.take(key)
     }
 
-    pub fn join_request(&mut self, id: &str) -> Result<Option<JoinRequest>, StoreError> {
+    pub fn join_request(&mut self, id: &JoinRequestId) -> Result<Option<JoinRequest>, StoreError> {
         let key = request_key(self.org()?, id);
         self.take(key)
     }
@@ -168,17 +169,17 @@ impl Read {
         self.counter(active_day_sk(day), "seen")
     }
 
-    pub fn import(&mut self, id: &str) -> Result<Option<crate::domain::Import>, StoreError> {
+    pub fn import(&mut self, id: &ImportId) -> Result<Option<crate::domain::Import>, StoreError> {
         let key = key(org_pk(self.org()?), import_sk(id));
         self.take(key)
     }
 
-    pub fn roster_person(&mut self, id: &str) -> Result<Option<crate::domain::RosterPerson>, StoreError> {
+    pub fn roster_person(&mut self, id: &SourcedId) -> Result<Option<crate::domain::RosterPerson>, StoreError> {
         let key = key(org_pk(self.org()?), roster_sk(id));
         self.take(key)
     }
 
-    pub fn export(&mut self, id: &str) -> Result<Option<Export>, StoreError> {
+    pub fn export(&mut self, id: &ExportId) -> Result<Option<Export>, StoreError> {
         let key = key(org_pk(self.org()?), export_sk(id));
         self.take(key)
     }

@@ -11,7 +11,7 @@ use kabinet_tests::{await_mail, mail_to, User};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, OrgId, UserId};
+use kabinet::domain::{Actor, AuditEntry, Group, GroupRole, InvitationId, OrgId, UserId};
 use kabinet::store::groups::{AddRecord, Added, Entry, GroupError};
 
 use crate::courses::{closed_group, kept_out, threads};
@@ -746,7 +746,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let address = format!("x-{}@school.test", ulid::Ulid::new().to_string().to_lowercase());
     let r =
         admin.post(&format!("{o}/invitations"), json!({"emails": [address], "role": student(a9), "group_id": g})).await;
-    let pending = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    let pending = InvitationId::parse(r.ok(200)["results"][0]["invitation_id"].as_str().unwrap()).unwrap();
     let refused =
         add_under_the_api(&org, Entry::Invited(&pending, GroupRole::Student), &g, &[&outsider], &outsider).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "a pending invitation: {refused:?}");
@@ -757,7 +757,7 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
             json!({"emails": [invitee.email], "role": student(a9), "group_id": unlinked}),
         )
         .await;
-    let accepted = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    let accepted = InvitationId::parse(r.ok(200)["results"][0]["invitation_id"].as_str().unwrap()).unwrap();
     invitee.post(&format!("/v1/me/invitations/{accepted}/accept"), json!({})).await.ok(200);
     assert_eq!(user_ids(admin.get(&format!("{o}/groups/{unlinked}/members")).await.ok(200)), set_of(&[&invitee]));
     for (who, by) in [(&invitee, &invitee), (&outsider, &invitee)] {

@@ -35,7 +35,7 @@ pub enum Container<'a> {
     TeachersOf(&'a Group, &'a Course),
     /// A group an email invitation names, by the invitee's acceptance of it (the second
     /// field: the invitation's ID), in the role it offers.
-    Invited(&'a Group, &'a str, GroupRole),
+    Invited(&'a Group, &'a crate::domain::InvitationId, GroupRole),
     /// A course: members holding the student role.
     Course(&'a Course),
 }
