@@ -148,14 +148,14 @@ impl Clock {
 /// Where rows go: a CSV or an XLSX workbook, written to the export's temporary file.
 enum Sink {
     Csv(Box<CsvSink<BufWriter<File>>>),
-    Xlsx(Box<XlsxSink>, File),
+    Xlsx { sink: Box<XlsxSink>, file: File },
 }
 
 impl Sink {
     fn new(format: ExportFormat, delimiter: Delimiter, file: File) -> Result<Self, Build> {
         Ok(match format {
             ExportFormat::Csv => Sink::Csv(Box::new(CsvSink::new(BufWriter::new(file), delimiter).map_err(failed)?)),
-            ExportFormat::Xlsx => Sink::Xlsx(Box::default(), file),
+            ExportFormat::Xlsx => Sink::Xlsx { sink: Box::default(), file },
         })
     }
 
@@ -170,14 +170,14 @@ impl Sink {
                 }
                 csv.row(&header.iter().map(|h| Cell::from(*h)).collect::<Vec<_>>()).map_err(failed)
             }
-            Sink::Xlsx(x, _) => x.sheet(sheet, header).map_err(failed),
+            Sink::Xlsx { sink, .. } => sink.sheet(sheet, header).map_err(failed),
         }
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<(), Build> {
         match self {
             Sink::Csv(csv) => csv.row(cells).map_err(failed),
-            Sink::Xlsx(x, _) => x.row(cells).map_err(failed),
+            Sink::Xlsx { sink, .. } => sink.row(cells).map_err(failed),
         }
     }
 
@@ -197,8 +197,8 @@ impl Sink {
                 csv.finish().map_err(failed)?.flush().map_err(failed)?;
             }
             // Zipped off the async threads.
-            Sink::Xlsx(x, file) => {
-                tokio::task::spawn_blocking(move || x.finish(BufWriter::new(file)))
+            Sink::Xlsx { sink, file } => {
+                tokio::task::spawn_blocking(move || sink.finish(BufWriter::new(file)))
                     .await
                     .map_err(failed)?
                     .map_err(failed)?;
@@ -322,7 +322,7 @@ fn summary(sink: &mut Sink, w: &Words, s: &Summary, counts: &crate::domain::stat
             .map_or_else(|_| Cell::Text(day.clone()), Cell::Day);
         sink.row(&[cell, Cell::Number(*active)])?;
     }
-    if let Sink::Xlsx(x, _) = sink {
+    if let Sink::Xlsx { sink: x, .. } = sink {
         let last = counts.days.len() as u32;
         x.chart(&SeriesChart {
             title: w.t("Активные участники за 30 дней", "Members active over 30 days"),
