@@ -263,7 +263,7 @@ impl Store {
             roles: new_member.map_or_else(|| r.roles.clone(), |m| m.roles.clone()),
             roster_id: record.map(|(id, _)| id.clone()).or_else(|| r.roster_id.clone()),
             decided_at: Some(now),
-            decided_by: Some(decided_by.to_string()),
+            decided_by: Some(decided_by.clone()),
             version: r.version + 1,
             ..r.clone()
         };

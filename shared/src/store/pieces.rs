@@ -570,7 +570,7 @@ pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usiz
     let closed = JoinRequest {
         status: JoinRequestStatus::Accepted,
         decided_at: Some(Timestamp::now()),
-        decided_by: Some(by.to_string()),
+        decided_by: Some(by.clone()),
         version: r.version + 1,
         ..r.clone()
     };

@@ -135,7 +135,7 @@ impl From<&JoinRequest> for JoinRequestView {
             roster_id: r.roster_id.as_ref().map(ToString::to_string),
             created_at: r.created_at,
             decided_at: r.decided_at,
-            decided_by: r.decided_by.clone(),
+            decided_by: r.decided_by.as_ref().map(ToString::to_string),
             etag: crate::http::etag(r.version),
         }
     }
