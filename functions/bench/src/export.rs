@@ -74,6 +74,7 @@ impl Built {
 
 /// The child's job: builds the export.
 pub async fn build(ctx: Ctx, org: OrgId, export: String) -> Result<Built, String> {
+    let export = kabinet::domain::ExportId::parse(&export).ok_or("not an export ID")?;
     match kabinet::events::exporter::export(&ctx, &org, &export).await {
         Ok(Some(report)) => Ok(Built {
             rows: report.rows,
@@ -231,7 +232,8 @@ async fn request(ctx: &Ctx, s: &Seeded, format: ExportFormat, slot: u32) -> Resu
 /// Builds `export` in a child process and checks what it wrote: answers the build with
 /// its parts as S3 holds the object (0: one PUT).
 async fn measure(stack: &Stack, s: &Seeded, export: &Export) -> Result<(Measured<Built>, usize), String> {
-    let m: Measured<Built> = stack.measure(Job::Export, &s.org.id, &export.id, || async { None }.boxed()).await?;
+    let m: Measured<Built> =
+        stack.measure(Job::Export, &s.org.id, export.id.as_str(), || async { None }.boxed()).await?;
     let (ctx, built) = (&stack.ctx, &m.report);
     // The file is in the bucket with the size reported, and the export is ready.
     let head =

@@ -11,7 +11,7 @@ use super::common::access::{caller_id, member_and, Caller};
 use super::common::grants::field_errors;
 use crate::domain::exports::{Delimiter, MAX_BUILDING, URL_LIFETIME};
 use crate::domain::files::content_disposition;
-use crate::domain::{Export, ExportFormat, ExportKind, ExportStatus, Timestamp};
+use crate::domain::{Export, ExportFormat, ExportId, ExportKind, ExportStatus, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::exports::ExportError;
@@ -85,7 +85,7 @@ impl ExportView {
     fn of(e: &Export, now: Timestamp, url: Option<objects::Presigned>) -> Self {
         let (status, failure) = e.status_at(now);
         ExportView {
-            id: e.id.clone(),
+            id: e.id.to_string(),
             kind: e.kind,
             format: e.format,
             delimiter: (e.format == ExportFormat::Csv).then_some(e.delimiter),
@@ -191,7 +191,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             slot,
             now,
         );
-        let audit = caller.audit("export.request", "export", &export.id).after(json!({
+        let audit = caller.audit("export.request", "export", export.id.as_str()).after(json!({
             "kind": export.kind, "format": export.format, "file_name": export.file_name,
         }));
         match ctx.store().create_export(&export, &audit).await {
@@ -241,7 +241,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "export ID")),
     responses((status = 200, description = "The export", body = ExportView)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = req.path::<crate::domain::ExportId>("id")?;
+    let id = req.path::<ExportId>("id")?;
     let (caller, mut read) = member_and(&ctx, &req, &[Also::Export(id.clone())]).await?;
     caller.require_admin("see the organization's exports")?;
     let now = Timestamp::now();

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::common::access::{member_and, Caller};
 use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
-use crate::domain::{text, Import, ImportStatus, Timestamp};
+use crate::domain::{text, Import, ImportId, ImportStatus, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::imports::StartError;
@@ -86,7 +86,7 @@ impl ImportView {
         let status = i.shown_status(now);
         let timed_out = status == ImportStatus::Failed && i.status == ImportStatus::Processing;
         ImportView {
-            id: i.id.clone(),
+            id: i.id.to_string(),
             status,
             file_name: i.file_name.clone(),
             invite: i.invite,
@@ -219,7 +219,8 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let upload = objects::presign_sized_put(s3, bucket, &import.object_key(), size, UPLOAD_LIFETIME)
         .await
         .map_err(|e| ApiError::Internal(format!("presigning an import's upload: {e}")))?;
-    let audit = caller.audit("import.create", "import", &import.id).after(json!({ "file_name": import.file_name }));
+    let audit =
+        caller.audit("import.create", "import", import.id.as_str()).after(json!({ "file_name": import.file_name }));
     ctx.store().create_import(&import, &audit).await?;
     let view = NewImportView {
         import: ImportView::of(&import, now),
@@ -241,7 +242,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
               (status = 409, description = "`upload_missing` (nothing uploaded yet), `import_started` (started already) or `import_in_progress` (another import of the organization is running)"),
               (status = 422, description = "`validation_failed`, or `upload_too_large` (over 256 MiB) or `upload_empty`")))]
 pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = req.path::<crate::domain::ImportId>("id")?;
+    let id = req.path::<ImportId>("id")?;
     let body: Result<StartImport, ApiError> =
         if req.body.iter().all(u8::is_ascii_whitespace) { Ok(StartImport::default()) } else { req.json() };
     let (caller, mut read) = admin(&ctx, &req, &[Also::Import(id.clone())]).await?;
@@ -267,7 +268,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let now = Timestamp::now();
     let audit = caller
-        .audit("import.start", "import", &import.id)
+        .audit("import.start", "import", import.id.as_str())
         .after(json!({ "file_name": import.file_name, "size": head.size, "invite": body.invite }));
     match ctx.store().start_import(&import, body.invite, &caller.member.user_id, now, &audit).await {
         Ok(()) => {}
@@ -316,7 +317,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "import ID")),
     responses((status = 200, description = "The import", body = ImportView)))]
 pub async fn get(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = req.path::<crate::domain::ImportId>("id")?;
+    let id = req.path::<ImportId>("id")?;
     let (_, mut read) = admin(&ctx, &req, &[Also::Import(id.clone())]).await?;
     let import = read.import(&id)?.ok_or(ApiError::NotFound("import"))?;
     ApiResponse::ok(&ImportView::of(&import, Timestamp::now()))

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{caller_id, id_param, identity, member, Caller};
+use super::common::access::{caller_id, identity, member, Caller};
 use super::common::errors::invitation_error;
 use super::common::grants::{check_grants, journal_roles, named_classes};
 use super::common::inviting::{invite_one, renew, InvitationResult, InviteStatus};
@@ -15,11 +15,10 @@ use super::common::retry;
 use super::common::views::extended;
 use super::common::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
+use crate::domain::{Actor, AuditEntry, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{
-    Actor, AuditEntry, GroupId, GroupRole, InvitationId, ProfileChanges, Role, RoleGrant, Timestamp, UserId,
-};
-use crate::domain::{
-    Group, Invitation, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId, RosterPerson,
+    Group, GroupId, Invitation, InvitationId, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId,
+    RosterPerson,
 };
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::roster::link::{Accepted, OfferError};
@@ -80,11 +79,11 @@ fn status(i: &Invitation, now: Timestamp) -> String {
 impl InvitationView {
     fn of(i: &Invitation, now: Timestamp) -> Self {
         InvitationView {
-            id: i.id.clone(),
+            id: i.id.to_string(),
             org_id: i.org_id.to_string(),
             email: i.email.clone(),
             role: i.role.clone(),
-            group_id: i.group_id.clone(),
+            group_id: i.group_id.as_ref().map(ToString::to_string),
             status: status(i, now),
             invited_by: i.invited_by.to_string(),
             invited_by_name: i.invited_by_name.clone(),
@@ -235,7 +234,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), ApiError> {
     let caller = member(ctx, req).await?;
-    let id = id_param(req, "invitation")?;
+    let id = req.path::<InvitationId>("id")?;
     let invitation = ctx.store().invitation(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     if !caller.is_admin() && invitation.invited_by != caller.member.user_id {
         return Err(ApiError::Forbidden("manage invitations others sent"));
@@ -296,7 +295,7 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Ok(ApiResponse::no_content());
     }
     let audit = caller
-        .audit("invitation.revoke", "invitation", &invitation.id)
+        .audit("invitation.revoke", "invitation", invitation.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "revoked"}));
     ctx.store().close_invitation(&invitation, InvitationStatus::Revoked, None, Some(&audit)).await?;
@@ -357,7 +356,7 @@ impl MyInvitation {
 
     fn email(i: &Invitation, org_name: &str, classes: Vec<ClassRef>, now: Timestamp) -> Self {
         MyInvitation {
-            id: i.id.clone(),
+            id: i.id.to_string(),
             kind: InvitationKind::Email,
             org_id: i.org_id.to_string(),
             org_name: org_name.to_string(),
@@ -365,7 +364,7 @@ impl MyInvitation {
             role: i.role.clone(),
             roles: vec![i.role.clone()],
             classes,
-            group_id: i.group_id.clone(),
+            group_id: i.group_id.as_ref().map(ToString::to_string),
             status: status(i, now),
             invited_by: i.invited_by.to_string(),
             invited_by_name: i.invited_by_name.clone(),
@@ -380,7 +379,7 @@ impl MyInvitation {
     /// has no class for yet: nothing to accept).
     fn journal(p: &RosterPerson, org_name: &str, roles: Vec<RoleGrant>, classes: Vec<ClassRef>) -> Option<Self> {
         Some(MyInvitation {
-            id: p.offer_id.clone()?,
+            id: p.offer_id.as_ref()?.to_string(),
             kind: InvitationKind::Journal,
             org_id: p.org_id.to_string(),
             org_name: org_name.to_string(),
@@ -462,7 +461,7 @@ pub async fn mine(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 /// What the path names among what waits for the caller's verified email, as it is now,
 /// with that email.
 async fn addressed(ctx: &Ctx, req: &ApiRequest) -> Result<(Offer, String), ApiError> {
-    let id = id_param(req, "invitation")?;
+    let id = req.path::<InvitationId>("id")?;
     let email = verified_email(req)?.ok_or(ApiError::NotFound("invitation"))?;
     let found = ctx.store().offer_to(&email, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
     // The index may lag a write: read the item itself.
@@ -552,21 +551,14 @@ async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &s
 /// Puts a person who accepted an invitation to a group into it (unless the group was
 /// deleted meanwhile): a step after their membership, as any add to a group, on the
 /// condition that the invitation is accepted and names the group.
-async fn join_group(ctx: &Ctx, m: &Membership, group: &str, invitation: &str) -> Result<(), ApiError> {
-    let Some(group) = GroupId::parse(group) else {
-        return Ok(());
-    };
-    let Some(invitation) = InvitationId::parse(invitation) else {
-        return Ok(());
-    };
-    let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, &group))?;
+async fn join_group(ctx: &Ctx, m: &Membership, group: &GroupId, invitation: &InvitationId) -> Result<(), ApiError> {
+    let (org, group) = tokio::try_join!(ctx.store().org(&m.org_id), ctx.store().group(&m.org_id, group))?;
     let (Some(org), Some(group)) = (org, group) else {
         return Ok(());
     };
     let acting = Acting { org: &org, actor: m };
     let role = GroupRole::of(m);
-    add_people(ctx, acting, Container::Invited { group: &group, invitation: &invitation, role }, vec![m.clone()])
-        .await?;
+    add_people(ctx, acting, Container::Invited { group: &group, invitation, role }, vec![m.clone()]).await?;
     Ok(())
 }
 
@@ -595,6 +587,6 @@ pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 /// them a member.
 fn acceptance_audit(invitation: &Invitation, user: &UserId, name: &str) -> AuditEntry {
     let actor = Actor { id: user.clone(), name: name.to_string() };
-    AuditEntry::new(&invitation.org_id, &actor, "invitation.accept", "invitation", &invitation.id)
+    AuditEntry::new(&invitation.org_id, &actor, "invitation.accept", "invitation", invitation.id.as_str())
         .before(json!({"status": "pending", "email": invitation.email}))
 }

@@ -8,12 +8,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use super::common::access::{admin, caller_id, id_param, identity};
+use super::common::access::{admin, caller_id, identity};
 use super::common::errors::{link_refused, request_error};
 use super::common::grants::{check_grants, group_exists};
 use super::common::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
-use crate::domain::{Class, Role, RoleGrant, Timestamp, User, UserId};
+use crate::domain::{Class, GroupId, JoinRequestId, LinkId, Role, RoleGrant, Timestamp, User, UserId};
 use crate::domain::{
     InviteLink, JoinRequest, JoinRequestStatus, LinkKeys, LinkRefusal, Org, OutboxEvent, ProfileChanges,
 };
@@ -84,11 +84,11 @@ impl InviteLinkView {
             _ => None,
         };
         InviteLinkView {
-            id: link.id.clone(),
+            id: link.id.to_string(),
             url: token.as_ref().map(|t| format!("{app_url}/join/{t}")),
             token,
             roles: link.roles.clone(),
-            group_id: link.group_id.clone(),
+            group_id: link.group_id.as_ref().map(ToString::to_string),
             expires_at: link.expires_at,
             max_uses: link.max_uses,
             uses: link.uses,
@@ -197,7 +197,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let terms = link_terms(&ctx, &caller.org, &body, now).await?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let keys = link_keys(&ctx, None).await?;
-    let id = ulid::Ulid::new().to_string().to_lowercase();
+    let id = LinkId::new();
     let version = keys.current();
     let token = keys.token(version, &caller.org.id, &id).ok_or_else(|| ApiError::internal("no current link key"))?;
     let link = InviteLink {
@@ -206,7 +206,8 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         token_hash: token_hash(&token),
         key_version: Some(version),
         roles,
-        group_id: body.group_id,
+        // Checked above: an ID of a group of the organization.
+        group_id: body.group_id.as_deref().and_then(GroupId::parse),
         expires_at: terms.expires_at,
         max_uses: terms.max_uses,
         uses: 0,
@@ -215,7 +216,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         created_by: caller.member.user_id.clone(),
         created_at: now,
     };
-    let audit = caller.audit("link.create", "invite_link", &link.id).after(link.summary());
+    let audit = caller.audit("link.create", "invite_link", link.id.as_str()).after(link.summary());
     ctx.store().create_link(&link, &audit).await?;
     let view = InviteLinkView::of(&link, now, Some(&keys), &ctx.config().app_url);
     ApiResponse::created(&view, &format!("/v1/orgs/{}/invite-links/{}", caller.org.id, link.id))
@@ -250,11 +251,11 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     responses((status = 204, description = "Revoked")))]
 pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = admin(&ctx, &req, "revoke invitation links").await?;
-    let id = id_param(&req, "invitation link")?;
+    let id = req.path::<LinkId>("id")?;
     let link = ctx.store().link(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     if !link.revoked {
         let audit = caller
-            .audit("link.revoke", "invite_link", &link.id)
+            .audit("link.revoke", "invite_link", link.id.as_str())
             .before(json!({"revoked": false}))
             .after(json!({"revoked": true}));
         ctx.store().revoke_link(&link, &audit).await?;
@@ -349,7 +350,7 @@ pub async fn preview(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
     ApiResponse::ok(&LinkPreview {
         org: PreviewOrg { id: org.id.to_string(), name: org.name },
         roles,
-        group_id: link.group_id,
+        group_id: link.group_id.map(|g| g.to_string()),
         expires_at: link.expires_at,
     })
 }
@@ -381,7 +382,7 @@ async fn asked_roles(
 /// A new pending request of `profile` through `link`.
 fn new_request(link: &InviteLink, user: &UserId, profile: &User, roles: Vec<RoleGrant>, now: Timestamp) -> JoinRequest {
     JoinRequest {
-        id: ulid::Ulid::new().to_string().to_lowercase(),
+        id: JoinRequestId::new(),
         org_id: link.org_id.clone(),
         user_id: user.clone(),
         name: profile.name.clone(),

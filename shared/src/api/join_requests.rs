@@ -5,21 +5,21 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::common::access::{caller_id, id_param, member, member_and, Caller};
+use super::common::access::{caller_id, member, member_and, Caller};
 use super::common::errors::request_error;
 use super::common::grants::{check_grants, roster_match};
 use super::common::placing::{add_people, Container};
 use super::common::views::JoinRequestView;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
-use crate::domain::{GroupId, OutboxEvent, RoleGrant, UserId};
+use crate::domain::{JoinRequestId, LinkId, OutboxEvent, RoleGrant, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::join_requests::{Decision, RequestError};
 use crate::store::orgs::Also;
 use crate::Ctx;
 
-fn request_id(req: &ApiRequest) -> Result<String, ApiError> {
-    id_param(req, "join request")
+fn request_id(req: &ApiRequest) -> Result<JoinRequestId, ApiError> {
+    req.path("id")
 }
 
 fn status_param(req: &ApiRequest) -> Result<Option<JoinRequestStatus>, ApiError> {
@@ -143,7 +143,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     require_version(&request, expected)?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let audit = caller
-        .audit("join_request.update", "join_request", &request.id)
+        .audit("join_request.update", "join_request", request.id.as_str())
         .before(json!({"roles": request.roles}))
         .after(json!({"roles": roles}));
     let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await;
@@ -214,7 +214,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     };
     let m = Membership::new(&org.id, &r.user_id, &r.name, r.email.as_deref(), roles, false, source);
     let audit = caller
-        .audit("join_request.accept", "join_request", &r.id)
+        .audit("join_request.accept", "join_request", r.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "accepted", "user_id": r.user_id, "roles": m.roles}));
     let event = OutboxEvent::JoinRequestAccepted {
@@ -225,7 +225,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         roles: m.roles.clone(),
     };
     let by = &caller.member.user_id;
-    let record = journal.as_ref().map(|(p, _)| (p.sourced_id.as_str(), p.role));
+    let record = journal.as_ref().map(|(p, _)| (&p.sourced_id, p.role));
     let decision = Decision { status: JoinRequestStatus::Accepted, reason: None, by, new_member: Some(&m), record };
     let answer = decide(&ctx, &request, decision, audit, event).await?;
     if let Some(link) = &r.link_id {
@@ -265,11 +265,8 @@ async fn as_journal_record(
 
 /// A person accepted through a link that names a group goes into it too (unless the link
 /// or the group is gone): a step after their membership, as any add to a group.
-async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &str, m: &Membership) -> Result<(), ApiError> {
+async fn join_link_group(ctx: &Ctx, caller: &Caller, link: &LinkId, m: &Membership) -> Result<(), ApiError> {
     let Some(group) = ctx.store().link(&caller.org.id, link).await?.and_then(|l| l.group_id) else {
-        return Ok(());
-    };
-    let Some(group) = GroupId::parse(&group) else {
         return Ok(());
     };
     let Some(group) = ctx.store().group(&caller.org.id, &group).await? else {
@@ -311,7 +308,7 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     require_pending(&request)?;
     require_version(&request, Some(expected))?;
     let audit = caller
-        .audit("join_request.reject", "join_request", &request.id)
+        .audit("join_request.reject", "join_request", request.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "rejected", "reason": reason}));
     let event = OutboxEvent::JoinRequestRejected {

@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use super::common::access::{caller_id, identity, member_and};
 use super::common::errors::{invitation_error, request_error, roster_record_linked};
 use crate::domain::{
-    JoinRequest, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, Timestamp,
+    JoinRequest, JoinRequestId, JoinRequestStatus, OrgId, OutboxEvent, ProfileChanges, Role, RosterPerson, SourcedId,
+    Timestamp,
 };
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::invitations::InvitationError;
@@ -21,7 +22,7 @@ use crate::Ctx;
 
 use super::common::views::JoinRequestView;
 
-/// The longest sourcedId or journal login taken.
+/// The longest journal login taken.
 pub const MAX_ID: usize = 255;
 /// How soon a roster invitation may be sent again.
 const RESEND_AFTER: time::Duration = time::Duration::hours(1);
@@ -76,8 +77,8 @@ async fn children(
     ctx: &Ctx,
     org: &OrgId,
     people: &[RosterPerson],
-) -> Result<HashMap<String, Option<String>>, ApiError> {
-    let named: BTreeSet<String> =
+) -> Result<HashMap<SourcedId, Option<String>>, ApiError> {
+    let named: BTreeSet<SourcedId> =
         people.iter().filter(|p| p.role == Role::Parent).flat_map(|p| p.agent_ids.iter().cloned()).collect();
     if named.is_empty() {
         return Ok(HashMap::new());
@@ -89,7 +90,7 @@ async fn children(
 impl RosterPersonView {
     /// The record as admins see it; `children` gives the classes of the children a parent
     /// names ([`children`]).
-    fn of(p: &RosterPerson, children: &HashMap<String, Option<String>>) -> Self {
+    fn of(p: &RosterPerson, children: &HashMap<SourcedId, Option<String>>) -> Self {
         let (mut class_ids, mut course_ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
         for place in p.places.values() {
             let (list, id) = match &place.course_id {
@@ -108,13 +109,13 @@ impl RosterPersonView {
                         class_ids.push(class.clone());
                     }
                 }
-                if !child_ids.contains(id) {
-                    child_ids.push(id.clone());
+                if !child_ids.iter().any(|c| c == id.as_str()) {
+                    child_ids.push(id.to_string());
                 }
             }
         }
         RosterPersonView {
-            id: p.sourced_id.clone(),
+            id: p.sourced_id.to_string(),
             name: p.name.clone(),
             role: p.role,
             roster_role: p.roster_role.clone(),
@@ -129,14 +130,6 @@ impl RosterPersonView {
             child_ids,
         }
     }
-}
-
-fn record_id(req: &ApiRequest) -> Result<String, ApiError> {
-    let id = req.path_param("id")?;
-    if id.is_empty() || id.chars().count() > MAX_ID {
-        return Err(ApiError::NotFound("roster record"));
-    }
-    Ok(id.to_string())
 }
 
 /// The organization's people from its journal (admins): all, or with `linked=false`
@@ -212,7 +205,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
               (status = 422, description = "`no_email`: the journal gives this person no email"),
               (status = 429, description = "`daily_limit`: the organization's invitation emails for today are used up (`Retry-After`)")))]
 pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let id = record_id(&req)?;
+    let id = req.path::<SourcedId>("id")?;
     let (caller, mut read) = member_and(&ctx, &req, &[Also::RosterPerson(id.clone())]).await?;
     caller.require_admin("invite the school's journal")?;
     let mut person = read.roster_person(&id)?.ok_or(ApiError::NotFound("roster record"))?;
@@ -291,7 +284,7 @@ pub async fn link(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let profile = ctx.store().upsert_user(&identity(&req)?, &ProfileChanges::default()).await?;
     let now = Timestamp::now();
     let request = JoinRequest {
-        id: crate::domain::ids::new_id(),
+        id: JoinRequestId::new(),
         org_id: org.id.clone(),
         user_id: user.clone(),
         name: profile.name.clone(),

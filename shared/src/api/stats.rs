@@ -102,7 +102,7 @@ impl EmployeeView {
         EmployeeView {
             linked: false,
             user_id: None,
-            roster_id: Some(p.sourced_id.clone()),
+            roster_id: Some(p.sourced_id.to_string()),
             name: p.name.clone(),
             roles: p.grants(&[]).unwrap_or_default(),
             position: crate::domain::imports::position(p.role, &p.roster_role, p.language).map(str::to_owned),
@@ -317,7 +317,7 @@ async fn name_records(ctx: &Ctx, org: &OrgId, rows: &mut [EmployeeView]) -> Resu
     let records = ctx.store().records_of(org, &users).await?;
     for r in rows.iter_mut() {
         if let Some(id) = r.user_id.as_deref().and_then(UserId::parse).and_then(|u| records.get(&u)) {
-            r.roster_id = Some(id.clone());
+            r.roster_id = Some(id.to_string());
         }
     }
     Ok(())

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{AnnouncementId, ExportFormat, ExportKind, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
+use super::{ExportId, InvitationId, JoinRequestId, SourcedId};
 
 /// An event with its data. Stored as a `kind` and a JSON payload of the other fields
 /// (the field names are what the notifier reads).
@@ -29,7 +30,7 @@ pub enum OutboxEvent {
     JoinRequestSubmitted {
         org_id: OrgId,
         org_name: String,
-        request_id: String,
+        request_id: JoinRequestId,
         user_id: UserId,
         /// The requester's name.
         name: String,
@@ -38,14 +39,14 @@ pub enum OutboxEvent {
     JoinRequestAccepted {
         org_id: OrgId,
         org_name: String,
-        request_id: String,
+        request_id: JoinRequestId,
         user_id: UserId,
         roles: Vec<RoleGrant>,
     },
     JoinRequestRejected {
         org_id: OrgId,
         org_name: String,
-        request_id: String,
+        request_id: JoinRequestId,
         user_id: UserId,
         reason: String,
     },
@@ -53,7 +54,7 @@ pub enum OutboxEvent {
     Invitation {
         org_id: OrgId,
         org_name: String,
-        invitation_id: String,
+        invitation_id: InvitationId,
         email: String,
         roles: Vec<RoleGrant>,
         by: String,
@@ -88,7 +89,7 @@ pub enum OutboxEvent {
     ExportReady {
         org_id: OrgId,
         org_name: String,
-        export_id: String,
+        export_id: ExportId,
         user_id: UserId,
         export_kind: ExportKind,
         format: ExportFormat,
@@ -102,10 +103,10 @@ pub enum OutboxEvent {
         org_id: OrgId,
         org_name: String,
         /// The roster record's sourcedId.
-        roster_id: String,
+        roster_id: SourcedId,
         /// The record's offer (the journal invitation its email's owner accepts).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        offer_id: Option<String>,
+        offer_id: Option<InvitationId>,
         email: String,
         /// Their name as the journal writes it.
         name: String,

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{OrgId, Timestamp, UserId};
+use super::{ExportId, OrgId, Timestamp, UserId};
 
 /// How long a download URL works.
 pub const URL_LIFETIME: time::Duration = time::Duration::minutes(15);
@@ -96,7 +96,7 @@ pub enum ExportStatus {
 /// An export as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Export {
-    pub id: String,
+    pub id: ExportId,
     pub org_id: OrgId,
     pub kind: ExportKind,
     pub format: ExportFormat,
@@ -141,7 +141,7 @@ impl Export {
         now: Timestamp,
     ) -> Export {
         Export {
-            id: super::groups::new_id(),
+            id: ExportId::new(),
             org_id: org.clone(),
             kind,
             format,

@@ -224,6 +224,46 @@ impl fmt::Display for UserId {
     }
 }
 
+/// The longest sourcedId taken, in characters (it is part of keys, which hold 1,024 bytes).
+pub const MAX_SOURCED_ID: usize = 255;
+
+/// A roster record's OneRoster `sourcedId`: the school journal's own text, not a ULID (a
+/// person's, a class's or an enrollment's). Any text of 1 to [`MAX_SOURCED_ID`]
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SourcedId(String);
+
+impl SourcedId {
+    /// `None` for text that cannot be one (answered as the record not found).
+    pub fn parse(raw: &str) -> Option<Self> {
+        (!raw.is_empty() && raw.chars().count() <= MAX_SOURCED_ID).then(|| SourcedId(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl EntityId for SourcedId {
+    const WHAT: &'static str = "roster record";
+    fn parse(raw: &str) -> Option<Self> {
+        SourcedId::parse(raw)
+    }
+}
+
+impl fmt::Display for SourcedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for SourcedId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{AcademicYear, Language, OrgId, Role, RoleGrant, Timestamp, UserId};
+use super::{AcademicYear, ImportId, InvitationId, Language, OrgId, Role, RoleGrant, SourcedId, Timestamp, UserId};
 
 /// How long an upload URL works.
 pub const UPLOAD_LIFETIME: time::Duration = time::Duration::minutes(15);
@@ -94,7 +94,7 @@ pub struct ImportProgress {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
-    pub id: String,
+    pub id: ImportId,
     pub org_id: OrgId,
     pub status: ImportStatus,
     /// The name the admin gave the upload (`journal-2026.zip`), if any.
@@ -127,7 +127,7 @@ pub struct Import {
 impl Import {
     pub fn new(org: &OrgId, file_name: Option<String>, by: &UserId, by_name: &str, now: Timestamp) -> Import {
         Import {
-            id: ulid::Ulid::new().to_string().to_lowercase(),
+            id: ImportId::new(),
             org_id: org.clone(),
             status: ImportStatus::AwaitingUpload,
             file_name,
@@ -179,7 +179,7 @@ pub struct RosterPlace {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RosterPerson {
     pub org_id: OrgId,
-    pub sourced_id: String,
+    pub sourced_id: SourcedId,
     pub role: Role,
     /// The journal's own word for the role (`administrator`, `guardian`).
     pub roster_role: String,
@@ -194,7 +194,7 @@ pub struct RosterPerson {
     pub language: Language,
     /// A parent's children (their sourcedIds).
     #[serde(default)]
-    pub agent_ids: Vec<String>,
+    pub agent_ids: Vec<SourcedId>,
     /// Places by enrollment sourcedId.
     #[serde(default)]
     pub places: BTreeMap<String, RosterPlace>,
@@ -211,7 +211,7 @@ pub struct RosterPerson {
     /// invitation of kind `journal` in their `GET /v1/me/invitations`): its ID, given
     /// when the record is first written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offer_id: Option<String>,
+    pub offer_id: Option<InvitationId>,
     /// The admin whose import last wrote the record: the offer comes from them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered_by: Option<UserId>,
@@ -325,7 +325,7 @@ mod tests {
         let now = Timestamp::now();
         RosterPerson {
             org_id: OrgId::parse("k7m3xq9pza").unwrap(),
-            sourced_id: "u1".into(),
+            sourced_id: SourcedId::parse("u1").unwrap(),
             role,
             roster_role: "administrator".into(),
             name: "Ирина Петрова".into(),

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 /// How long an invitation (and each resend) is valid.
 pub const VALID_DAYS: i64 = 14;
 
-use super::{OrgId, RoleGrant, Timestamp, UserId};
+use super::{GroupId, InvitationId, OrgId, RoleGrant, Timestamp, UserId};
 
 /// Invitation emails an organization may send in one UTC day (new invitations and
 /// resends): enough to invite a whole school of 2,000 in two days, not a spam cannon.
@@ -45,13 +45,13 @@ pub enum InvitationStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invitation {
-    pub id: String,
+    pub id: InvitationId,
     pub org_id: OrgId,
     /// Lower-cased.
     pub email: String,
     pub role: RoleGrant,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
+    pub group_id: Option<GroupId>,
     /// The group's name when invited (for the email).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
@@ -78,7 +78,7 @@ mod limit_tests {
 
     fn sent(count: u32, at: Timestamp) -> Invitation {
         Invitation {
-            id: "i".into(),
+            id: InvitationId::new(),
             org_id: OrgId::parse("k7m3xq9pza").unwrap(),
             email: "a@b.ru".into(),
             role: RoleGrant::staff("x"),

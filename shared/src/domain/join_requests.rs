@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{OrgId, RoleGrant, Timestamp, UserId};
+use super::{JoinRequestId, LinkId, OrgId, RoleGrant, SourcedId, Timestamp, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -31,7 +31,7 @@ impl JoinRequestStatus {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JoinRequest {
-    pub id: String,
+    pub id: JoinRequestId,
     pub org_id: OrgId,
     pub user_id: UserId,
     pub name: String,
@@ -42,19 +42,19 @@ pub struct JoinRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link_id: Option<String>,
+    pub link_id: Option<LinkId>,
     /// A request to link a roster record by journal login: the login the person gave
     /// (whether or not a record has it: they are told nothing of the record).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roster_login: Option<String>,
     /// The roster record an accepted login request joined them as (its sourcedId).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roster_id: Option<String>,
+    pub roster_id: Option<SourcedId>,
     pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decided_by: Option<String>,
+    pub decided_by: Option<UserId>,
     pub version: u64,
 }
 

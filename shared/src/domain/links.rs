@@ -8,11 +8,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::{OrgId, RoleGrant, Timestamp, UserId};
+use super::{GroupId, LinkId, OrgId, RoleGrant, Timestamp, UserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct InviteLink {
-    pub id: String,
+    pub id: LinkId,
     pub org_id: OrgId,
     /// Hex SHA-256 of the token (the token itself is never stored).
     pub token_hash: String,
@@ -22,7 +22,7 @@ pub struct InviteLink {
     pub key_version: Option<u32>,
     pub roles: Vec<RoleGrant>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group_id: Option<String>,
+    pub group_id: Option<GroupId>,
     pub expires_at: Timestamp,
     /// `None`: unlimited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,7 +107,7 @@ impl LinkKeys {
     }
 
     /// The token of link `id` of `org` under key `version`, if the secret still holds it.
-    pub fn token(&self, version: u32, org: &OrgId, id: &str) -> Option<String> {
+    pub fn token(&self, version: u32, org: &OrgId, id: &LinkId) -> Option<String> {
         let key = self.keys.get(&version)?;
         let tag = hmac::sign(key, format!("kabinet-link-v1:{org}:{id}").as_bytes());
         Some(URL_SAFE_NO_PAD.encode(tag.as_ref()))
@@ -135,14 +135,18 @@ mod tests {
     #[test]
     fn the_same_id_and_key_give_the_same_token_and_another_key_another() {
         let org = OrgId::parse("k7m3xq9pza").unwrap();
-        let id = "01m8gpz9njkpaygg3we2jakp4t";
+        let id = &LinkId::parse("01m8gpz9njkpaygg3we2jakp4t").unwrap();
         let one = keys(&format!(r#"{{"1": "{A}"}}"#));
         let token = one.token(1, &org, id).unwrap();
         assert_eq!(token.len(), 43, "256 bits, base64url: {token}");
         assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_eq!(keys(&format!(r#"{{"1": "{A}"}}"#)).token(1, &org, id), Some(token.clone()), "same key, same token");
         assert_ne!(keys(&format!(r#"{{"1": "{B}"}}"#)).token(1, &org, id).unwrap(), token, "another key");
-        assert_ne!(one.token(1, &org, "01m8gpz9njkpaygg3we2jakp4v").unwrap(), token, "another link");
+        assert_ne!(
+            one.token(1, &org, &LinkId::parse("01m8gpz9njkpaygg3we2jakp4v").unwrap()).unwrap(),
+            token,
+            "another link"
+        );
         let other_org = OrgId::parse("k7m3xq9pzb").unwrap();
         assert_ne!(one.token(1, &other_org, id).unwrap(), token, "another organization");
         // HMAC-SHA256 of the documented message, by an independent computation.
@@ -156,7 +160,7 @@ mod tests {
     #[test]
     fn each_link_keeps_its_key_version() {
         let org = OrgId::parse("k7m3xq9pza").unwrap();
-        let id = "01m8gpz9njkpaygg3we2jakp4t";
+        let id = &LinkId::parse("01m8gpz9njkpaygg3we2jakp4t").unwrap();
         let before = keys(&format!(r#"{{"1": "{A}"}}"#));
         let rotated = keys(&format!(r#"{{"1": "{A}", "2": "{B}"}}"#));
         assert_eq!((before.current(), rotated.current()), (1, 2));
@@ -188,7 +192,7 @@ mod tests {
     #[test]
     fn a_token_opens_its_link_only() {
         let link = InviteLink {
-            id: "01m8gpz9njkpaygg3we2jakp4t".into(),
+            id: LinkId::parse("01m8gpz9njkpaygg3we2jakp4t").unwrap(),
             org_id: OrgId::parse("k7m3xq9pza").unwrap(),
             token_hash: "ab".repeat(32),
             key_version: Some(1),

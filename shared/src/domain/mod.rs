@@ -33,6 +33,7 @@ pub use events::OutboxEvent;
 pub use exports::{Export, ExportFormat, ExportKind, ExportStatus};
 pub use files::{FileStatus, GroupFile};
 pub use groups::{Course, Group, GroupRole, Naming, Place, PlaceIn, PlaceKind, PlaceOf};
+pub use ids::SourcedId;
 pub use ids::{
     AnnouncementId, ClassId, CourseId, EntityId, ExportId, FileId, GroupId, ImportId, InvitationId, JoinRequestId,
     LinkId, OrgId, ReplyId, ThreadId, UserId,

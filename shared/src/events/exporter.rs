@@ -19,7 +19,9 @@ use super::ChangeRecord;
 use crate::domain::classes::class_ids;
 use crate::domain::exports::{Delimiter, MAX_ATTEMPTS};
 use crate::domain::stats::Summary;
-use crate::domain::{Export, ExportFormat, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp};
+use crate::domain::{
+    Export, ExportFormat, ExportId, ExportKind, Language, Membership, OrgId, OutboxEvent, Role, Timestamp,
+};
 use crate::exports::csv::CsvSink;
 use crate::exports::upload::ObjectWriter;
 use crate::exports::xlsx::{SeriesChart, XlsxSink};
@@ -27,7 +29,7 @@ use crate::exports::Cell;
 use crate::mail::role_name;
 use crate::page::PageQuery;
 use crate::store::exports::Outcome;
-use crate::store::keys::{EXPORT_PREFIX, SK};
+use crate::store::keys::EXPORT_PREFIX;
 use crate::store::orgs::{Also, SummaryDays};
 use crate::Ctx;
 
@@ -52,14 +54,8 @@ pub struct Report {
 }
 
 /// The export a stream record inserts, if it is one: its organization and ID.
-pub fn inserted_export(record: &ChangeRecord) -> Option<(OrgId, String)> {
-    if record.event_name != "INSERT" {
-        return None;
-    }
-    let sk = record.new_image.get(SK).and_then(|v| v.as_s().ok())?;
-    let id = sk.strip_prefix(EXPORT_PREFIX)?;
-    let org = record.new_image.get("org_id").and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
-    Some((org, id.to_string()))
+pub fn inserted_export(record: &ChangeRecord) -> Option<(OrgId, ExportId)> {
+    record.inserted(EXPORT_PREFIX)
 }
 
 /// Builds the exports a batch inserts, one after another; answers the IDs of the records
@@ -77,7 +73,7 @@ pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
 }
 
 /// Builds one export, unless it was built already; an error when it is to be tried again.
-pub async fn export(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Report>, String> {
+pub async fn export(ctx: &Ctx, org: &OrgId, id: &ExportId) -> Result<Option<Report>, String> {
     let Some(export) = ctx.store().start_export(org, id).await.map_err(|e| e.to_string())? else {
         return Ok(None);
     };
@@ -153,14 +149,14 @@ impl Clock {
 /// Where rows go: a CSV or an XLSX workbook, written to the export's temporary file.
 enum Sink {
     Csv(Box<CsvSink<BufWriter<File>>>),
-    Xlsx(Box<XlsxSink>, File),
+    Xlsx { sink: Box<XlsxSink>, file: File },
 }
 
 impl Sink {
     fn new(format: ExportFormat, delimiter: Delimiter, file: File) -> Result<Self, Build> {
         Ok(match format {
             ExportFormat::Csv => Sink::Csv(Box::new(CsvSink::new(BufWriter::new(file), delimiter).map_err(failed)?)),
-            ExportFormat::Xlsx => Sink::Xlsx(Box::default(), file),
+            ExportFormat::Xlsx => Sink::Xlsx { sink: Box::default(), file },
         })
     }
 
@@ -175,14 +171,14 @@ impl Sink {
                 }
                 csv.row(&header.iter().map(|h| Cell::from(*h)).collect::<Vec<_>>()).map_err(failed)
             }
-            Sink::Xlsx(x, _) => x.sheet(sheet, header).map_err(failed),
+            Sink::Xlsx { sink, .. } => sink.sheet(sheet, header).map_err(failed),
         }
     }
 
     fn row(&mut self, cells: &[Cell]) -> Result<(), Build> {
         match self {
             Sink::Csv(csv) => csv.row(cells).map_err(failed),
-            Sink::Xlsx(x, _) => x.row(cells).map_err(failed),
+            Sink::Xlsx { sink, .. } => sink.row(cells).map_err(failed),
         }
     }
 
@@ -202,8 +198,8 @@ impl Sink {
                 csv.finish().map_err(failed)?.flush().map_err(failed)?;
             }
             // Zipped off the async threads.
-            Sink::Xlsx(x, file) => {
-                tokio::task::spawn_blocking(move || x.finish(BufWriter::new(file)))
+            Sink::Xlsx { sink, file } => {
+                tokio::task::spawn_blocking(move || sink.finish(BufWriter::new(file)))
                     .await
                     .map_err(failed)?
                     .map_err(failed)?;
@@ -327,7 +323,7 @@ fn summary(sink: &mut Sink, w: &Words, s: &Summary, counts: &crate::domain::stat
             .map_or_else(|_| Cell::Text(day.clone()), Cell::Day);
         sink.row(&[cell, Cell::Number(*active)])?;
     }
-    if let Sink::Xlsx(x, _) = sink {
+    if let Sink::Xlsx { sink: x, .. } = sink {
         let last = counts.days.len() as u32;
         x.chart(&SeriesChart {
             title: w.t("Активные участники за 30 дней", "Members active over 30 days"),
@@ -459,9 +455,9 @@ mod tests {
 
     #[test]
     fn only_an_inserted_export_is_built() {
-        let (org, id) = inserted_export(&record("INSERT", "EXPORT#01abc")).unwrap();
-        assert_eq!((org.as_str(), id.as_str()), ("k7m3xq9pza", "01abc"));
-        assert!(inserted_export(&record("MODIFY", "EXPORT#01abc")).is_none());
+        let (org, id) = inserted_export(&record("INSERT", "EXPORT#01m8gpz9njkpaygg3we2jakp4t")).unwrap();
+        assert_eq!((org.as_str(), id.as_str()), ("k7m3xq9pza", "01m8gpz9njkpaygg3we2jakp4t"));
+        assert!(inserted_export(&record("MODIFY", "EXPORT#01m8gpz9njkpaygg3we2jakp4t")).is_none());
         assert!(inserted_export(&record("INSERT", "EXPORTSLOT#u1#0")).is_none());
         assert!(inserted_export(&record("INSERT", "MEMBER#u1")).is_none());
     }

@@ -18,23 +18,17 @@ use std::io::Write;
 use super::ChangeRecord;
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
-use crate::domain::{AuditEntry, Import, ImportStatus, OrgId, Timestamp};
+use crate::domain::{AuditEntry, Import, ImportId, ImportStatus, OrgId, Timestamp};
 use crate::roster::apply::{Applied, Applier, Stopped};
 use crate::roster::{archive, FileError, RosterFile};
 use crate::store::imports::Finished;
-use crate::store::keys::{IMPORTRUN_PREFIX, SK};
+use crate::store::keys::IMPORTRUN_PREFIX;
 use crate::store::orgs::Also;
 use crate::Ctx;
 
 /// The import a stream record starts, if it is one: its organization and ID.
-pub fn started_import(record: &ChangeRecord) -> Option<(OrgId, String)> {
-    if record.event_name != "INSERT" {
-        return None;
-    }
-    let sk = record.new_image.get(SK).and_then(|v| v.as_s().ok())?;
-    let id = sk.strip_prefix(IMPORTRUN_PREFIX)?;
-    let org = record.new_image.get("org_id").and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
-    Some((org, id.to_string()))
+pub fn started_import(record: &ChangeRecord) -> Option<(OrgId, ImportId)> {
+    record.inserted(IMPORTRUN_PREFIX)
 }
 
 /// Runs the imports a batch starts, one after another; answers the IDs of the records
@@ -70,7 +64,7 @@ fn refused(message: impl Into<String>) -> Run {
 
 /// Runs one import unless it finished already; what it did, or an error when it is to be
 /// run again.
-pub async fn import(ctx: &Ctx, org: &OrgId, id: &str) -> Result<Option<Applied>, String> {
+pub async fn import(ctx: &Ctx, org: &OrgId, id: &ImportId) -> Result<Option<Applied>, String> {
     let Some(import) = ctx.store().begin_import_run(org, id).await.map_err(|e| e.to_string())? else {
         // Finished already: a finish whose giving back of the organization's place failed
         // gives it back now.
@@ -120,12 +114,13 @@ async fn finish(
         Err(why) => (ImportStatus::Failed, Some(why)),
     };
     let actor = Actor { id: import.requested_by.clone(), name: import.requested_by_name.clone() };
-    let audit =
-        AuditEntry::new(&import.org_id, &actor, "import.finish", "import", &import.id).after(serde_json::json!({
+    let audit = AuditEntry::new(&import.org_id, &actor, "import.finish", "import", import.id.as_str()).after(
+        serde_json::json!({
             "status": status,
             "counts": counts,
             "failure": failure,
-        }));
+        }),
+    );
     let f = Finished { status, counts, errors, failure };
     ctx.store().finish_import(import, &f, Timestamp::now(), &audit).await.map(|_| ()).map_err(|e| e.to_string())
 }

@@ -7,6 +7,7 @@ pub mod importer;
 pub mod notifier;
 pub mod uploads;
 
+use crate::domain::{EntityId, OrgId};
 use crate::store::outbox::{self, Event};
 use crate::store::tx::Item;
 
@@ -44,5 +45,18 @@ impl ChangeRecord {
     pub fn event_id(&self) -> Option<&str> {
         let pk = self.new_image.get(crate::store::keys::PK).and_then(|v| v.as_s().ok())?;
         pk.strip_prefix(crate::store::keys::EVENT_PREFIX)
+    }
+
+    /// The item this record inserts under a sort key of `prefix` (an export's `EXPORT#`,
+    /// an import run's `IMPORTRUN#`): its organization and the ID the key names, if it is
+    /// one.
+    pub fn inserted<T: EntityId>(&self, prefix: &str) -> Option<(OrgId, T)> {
+        if self.event_name != "INSERT" {
+            return None;
+        }
+        let text = |name: &str| self.new_image.get(name).and_then(|v| v.as_s().ok());
+        let id = T::parse(text(crate::store::keys::SK)?.strip_prefix(prefix)?)?;
+        let org = OrgId::parse(text("org_id")?)?;
+        Some((org, id))
     }
 }

@@ -20,7 +20,7 @@ use super::{Enrollment, FileError, RosterClass, RosterFile, RosterUser, Row, Sta
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
-use crate::domain::{CourseId, Org, OutboxEvent, RosterPerson, Timestamp, UserId};
+use crate::domain::{CourseId, ImportId, Org, OutboxEvent, RosterPerson, SourcedId, Timestamp, UserId};
 use crate::page::PageQuery;
 use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
 use crate::store::roster::{ClassLink, EnrollmentRecord, RosterInvite, RowWriteError, Stored};
@@ -55,7 +55,11 @@ enum Outcome {
     Unchanged,
     Deleted,
     Skipped,
-    Refused(u64, String),
+    /// Left out: the row's line, and why.
+    Refused {
+        line: u64,
+        why: String,
+    },
 }
 
 /// What inviting one person did.
@@ -86,8 +90,9 @@ fn digest(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..12])
 }
 
-fn duplicate(line: u64, sourced_id: &str) -> Outcome {
-    Outcome::Refused(line, format!("sourcedId {sourced_id} appears more than once in this file; this row is left out"))
+fn duplicate(line: u64, sourced_id: &SourcedId) -> Outcome {
+    let why = format!("sourcedId {sourced_id} appears more than once in this file; this row is left out");
+    Outcome::Refused { line, why }
 }
 
 /// Why applying stopped before the end.
@@ -141,7 +146,7 @@ impl<'a> Applier<'a> {
     }
 
     /// The import that settles the records it changed.
-    fn dirty(&self) -> &str {
+    fn dirty(&self) -> &ImportId {
         &self.import.id
     }
 
@@ -181,7 +186,7 @@ impl<'a> Applier<'a> {
                 c.skipped += 1;
                 false
             }
-            Outcome::Refused(line, why) => {
+            Outcome::Refused { line, why } => {
                 self.refuse(file.file_name(), line, why);
                 false
             }
@@ -284,26 +289,35 @@ impl<'a> Applier<'a> {
         }
     }
 
-    /// The chunk's rows of one kind, a sourcedId seen twice in it refused.
-    fn unique<T>(&mut self, file: RosterFile, rows: Vec<(u64, T)>, id: impl Fn(&T) -> &str) -> Vec<(u64, T)> {
-        let mut first: HashMap<String, u64> = HashMap::new();
+    /// The chunk's rows of one kind with their sourcedIds, a sourcedId seen twice in it
+    /// refused.
+    fn unique<T>(
+        &mut self,
+        file: RosterFile,
+        rows: Vec<(u64, T)>,
+        id: impl Fn(&T) -> &str,
+    ) -> Vec<(u64, SourcedId, T)> {
+        let mut first: HashMap<SourcedId, u64> = HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for (line, row) in rows {
             if id(&row).len() > MAX_ID {
                 self.refuse(file.file_name(), line, format!("sourcedId is longer than {MAX_ID} bytes"));
                 continue;
             }
-            match first.get(id(&row)) {
+            let Some(sourced_id) = SourcedId::parse(id(&row)) else {
+                self.refuse(file.file_name(), line, "sourcedId is empty");
+                continue;
+            };
+            match first.get(&sourced_id) {
                 Some(at) => {
                     let why = format!(
-                        "sourcedId {} appears more than once in this file (first on line {at}); this row is left out",
-                        id(&row)
+                        "sourcedId {sourced_id} appears more than once in this file (first on line {at}); this row is left out"
                     );
                     self.refuse(file.file_name(), line, why);
                 }
                 None => {
-                    first.insert(id(&row).to_string(), line);
-                    out.push((line, row));
+                    first.insert(sourced_id.clone(), line);
+                    out.push((line, sourced_id, row));
                 }
             }
         }
@@ -314,15 +328,15 @@ impl<'a> Applier<'a> {
         let rows: Vec<(u64, RosterClass)> =
             chunk.into_iter().filter_map(|(l, r)| if let Row::Class(c) = r { Some((l, c)) } else { None }).collect();
         let rows = self.unique(RosterFile::Classes, rows, |c| &c.sourced_id);
-        let ids: Vec<String> = rows.iter().map(|(_, c)| c.sourced_id.clone()).collect();
+        let ids: Vec<SourcedId> = rows.iter().map(|(_, id, _)| id.clone()).collect();
         let links = self.ctx.store().class_links(&self.org.id, &ids).await?;
         let this = &*self;
         // One at a time: each new class or course moves the organization's counter, and
         // transactions on one item at once conflict (a school has a few hundred classes).
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
-            .then(|(line, c)| {
-                let link = links.get(&c.sourced_id);
-                async move { this.class_row(line, c, link).await }
+            .then(|(line, id, c)| {
+                let link = links.get(&id);
+                async move { this.class_row(line, id, c, link).await }
             })
             .collect()
             .await;
@@ -335,6 +349,7 @@ impl<'a> Applier<'a> {
     async fn class_row(
         &self,
         line: u64,
+        id: SourcedId,
         c: RosterClass,
         link: Option<&Stored<ClassLink>>,
     ) -> Result<Outcome, StoreError> {
@@ -350,7 +365,7 @@ impl<'a> Applier<'a> {
                         Err(crate::store::groups::GroupError::Store(e)) => return Err(e),
                         Err(_) => {
                             let why = "the course changed while importing; run the import again";
-                            return Ok(Outcome::Refused(line, why.into()));
+                            return Ok(Outcome::Refused { line, why: why.into() });
                         }
                     }
                 }
@@ -362,16 +377,16 @@ impl<'a> Applier<'a> {
                         if let Err(e) = store.delete_class(&class, &audit).await {
                             return match e {
                                 crate::store::classes::ClassError::Store(e) => Err(e),
-                                _ => Ok(Outcome::Refused(
+                                _ => Ok(Outcome::Refused {
                                     line,
-                                    "the class changed while importing; run the import again".into(),
-                                )),
+                                    why: "the class changed while importing; run the import again".into(),
+                                }),
                             };
                         }
                     }
                 }
             }
-            store.delete_class_link(org, &c.sourced_id).await?;
+            store.delete_class_link(org, &id).await?;
             return Ok(Outcome::Deleted);
         }
         let homeroom = c.class_type == super::ClassType::Homeroom;
@@ -379,47 +394,47 @@ impl<'a> Applier<'a> {
             Some(y) => y,
             None if !c.term_ids.is_empty() && self.has_sessions => {
                 let why = format!("its terms ({}) are not in academicSessions.csv", c.term_ids.join(", "));
-                return Ok(Outcome::Refused(line, why));
+                return Ok(Outcome::Refused { line, why });
             }
             None => AcademicYear::current(),
         };
         let fp = digest(&[&c.title, &year.to_string(), if homeroom { "homeroom" } else { "scheduled" }]);
         if link.is_some_and(|l| l.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &c.sourced_id, &roster_class_sk(&c.sourced_id), Outcome::Unchanged).await;
+            return self.seen_again(line, &id, &roster_class_sk(&id), Outcome::Unchanged).await;
         }
         if !homeroom {
-            return self.course_row(line, &c, link, year, &fp).await;
+            return self.course_row(line, &id, &c, link, year, &fp).await;
         }
         let existing = match link.filter(|l| !l.record.scheduled) {
             Some(l) => store.class_by_text(org, &l.record.class_id).await?.filter(|k| k.source == ClassSource::Journal),
             None => None,
         };
         let name_taken = || {
-            Outcome::Refused(
+            Outcome::Refused {
                 line,
-                format!(
+                why: format!(
                     "a class {} already exists in {year} (made in kabinet or by another row); the import leaves it as it is",
                     c.name.display()
                 ),
-            )
+            }
         };
         let written = match &existing {
             Some(old) => {
                 let mut new = old.renamed(&c.name, old.class_teacher_ids.clone(), Timestamp::now());
                 new.year = year;
-                store.update_journal_class(old, &new, &c.sourced_id, &fp, &self.seen).await.map(|_| Outcome::Updated)
+                store.update_journal_class(old, &new, &id, &fp, &self.seen).await.map(|_| Outcome::Updated)
             }
             None => {
                 let class = Class::new(org, &c.name, year, ClassSource::Journal, vec![]);
-                store.create_journal_class(&class, &c.sourced_id, &fp, &self.seen).await.map(|_| Outcome::Created)
+                store.create_journal_class(&class, &id, &fp, &self.seen).await.map(|_| Outcome::Created)
             }
         };
         match written {
             Ok(o) => Ok(o),
             Err(RowWriteError::NameTaken) => Ok(name_taken()),
-            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &id)),
             Err(RowWriteError::Changed) => {
-                Ok(Outcome::Refused(line, "the class changed while importing; run the import again".into()))
+                Ok(Outcome::Refused { line, why: "the class changed while importing; run the import again".into() })
             }
             Err(e) => Err(row_error(e)),
         }
@@ -430,6 +445,7 @@ impl<'a> Applier<'a> {
     async fn course_row(
         &self,
         line: u64,
+        id: &SourcedId,
         c: &RosterClass,
         link: Option<&Stored<ClassLink>>,
         year: AcademicYear,
@@ -446,7 +462,7 @@ impl<'a> Applier<'a> {
         let written = match existing {
             Some(old) => {
                 let link = ClassLink {
-                    sourced_id: c.sourced_id.clone(),
+                    sourced_id: id.clone(),
                     class_id: String::new(),
                     year,
                     scheduled: true,
@@ -468,7 +484,7 @@ impl<'a> Applier<'a> {
                     updated_at: now,
                 };
                 let link = ClassLink {
-                    sourced_id: c.sourced_id.clone(),
+                    sourced_id: id.clone(),
                     class_id: String::new(),
                     year,
                     scheduled: true,
@@ -479,16 +495,22 @@ impl<'a> Applier<'a> {
         };
         match written {
             Ok(o) => Ok(o),
-            Err(RowWriteError::Duplicate) => Ok(duplicate(line, &c.sourced_id)),
+            Err(RowWriteError::Duplicate) => Ok(duplicate(line, id)),
             Err(RowWriteError::Changed) => {
-                Ok(Outcome::Refused(line, "the course changed while importing; run the import again".into()))
+                Ok(Outcome::Refused { line, why: "the course changed while importing; run the import again".into() })
             }
             Err(e) => Err(row_error(e)),
         }
     }
 
     /// A row that changes nothing: its record is marked seen by this run.
-    async fn seen_again(&self, line: u64, sourced_id: &str, sk: &str, outcome: Outcome) -> Result<Outcome, StoreError> {
+    async fn seen_again(
+        &self,
+        line: u64,
+        sourced_id: &SourcedId,
+        sk: &str,
+        outcome: Outcome,
+    ) -> Result<Outcome, StoreError> {
         match self.ctx.store().mark_seen(&self.org.id, sk, &self.seen).await {
             Ok(()) => Ok(outcome),
             Err(RowWriteError::Duplicate) => Ok(duplicate(line, sourced_id)),
@@ -500,13 +522,13 @@ impl<'a> Applier<'a> {
         let rows: Vec<(u64, RosterUser)> =
             chunk.into_iter().filter_map(|(l, r)| if let Row::User(u) = r { Some((l, u)) } else { None }).collect();
         let rows = self.unique(RosterFile::Users, rows, |u| &u.sourced_id);
-        let ids: Vec<String> = rows.iter().map(|(_, u)| u.sourced_id.clone()).collect();
+        let ids: Vec<SourcedId> = rows.iter().map(|(_, id, _)| id.clone()).collect();
         let people = self.ctx.store().roster_people(&self.org.id, &ids).await?;
         let this = &*self;
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
-            .map(|(line, u)| {
-                let person = people.get(&u.sourced_id);
-                async move { this.user_row(line, u, person).await }
+            .map(|(line, id, u)| {
+                let person = people.get(&id);
+                async move { this.user_row(line, id, u, person).await }
             })
             .buffer_unordered(PARALLEL)
             .collect()
@@ -520,6 +542,7 @@ impl<'a> Applier<'a> {
     async fn user_row(
         &self,
         line: u64,
+        id: SourcedId,
         u: RosterUser,
         stored: Option<&Stored<RosterPerson>>,
     ) -> Result<Outcome, StoreError> {
@@ -532,19 +555,19 @@ impl<'a> Applier<'a> {
         let name: String = u.full_name().chars().take(200).collect();
         let identifier = u.identifier.as_deref().map(str::trim).filter(|i| !i.is_empty());
         if identifier.is_some_and(|i| i.len() > MAX_ID) {
-            return Ok(Outcome::Refused(line, format!("identifier is longer than {MAX_ID} bytes")));
+            return Ok(Outcome::Refused { line, why: format!("identifier is longer than {MAX_ID} bytes") });
         }
         let identifier = identifier.map(str::to_owned);
         let roster_role: String = u.roster_role.chars().take(50).collect();
         let email = u.email.as_deref().map(Email::normalized);
         let role = crate::store::items::role_name(u.role);
-        let mut agent_ids: Vec<String> = Vec::new();
-        for a in u.agent_ids.iter().filter(|a| a.len() <= MAX_ID).take(MAX_AGENTS) {
-            if !agent_ids.contains(a) {
-                agent_ids.push(a.clone());
+        let mut agent_ids: Vec<SourcedId> = Vec::new();
+        for a in u.agent_ids.iter().filter(|a| a.len() <= MAX_ID).filter_map(|a| SourcedId::parse(a)).take(MAX_AGENTS) {
+            if !agent_ids.contains(&a) {
+                agent_ids.push(a);
             }
         }
-        let agents = agent_ids.join(",");
+        let agents = agent_ids.iter().map(SourcedId::as_str).collect::<Vec<_>>().join(",");
         let fp = digest(&[
             &role,
             &roster_role,
@@ -554,12 +577,12 @@ impl<'a> Applier<'a> {
             &agents,
         ]);
         if stored.is_some_and(|s| s.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &u.sourced_id, &roster_sk(&u.sourced_id), Outcome::Unchanged).await;
+            return self.seen_again(line, &id, &roster_sk(&id), Outcome::Unchanged).await;
         }
         let now = Timestamp::now();
         let mut person = RosterPerson {
             org_id: org.clone(),
-            sourced_id: u.sourced_id.clone(),
+            sourced_id: id.clone(),
             role: u.role,
             roster_role,
             name,
@@ -589,15 +612,15 @@ impl<'a> Applier<'a> {
             return match written {
                 Ok(()) if before.is_some() => Ok(Outcome::Updated),
                 Ok(()) => Ok(Outcome::Created),
-                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &u.sourced_id)),
+                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &id)),
                 Err(RowWriteError::Changed) => {
-                    before = store.roster_person(org, &u.sourced_id).await?;
+                    before = store.roster_person(org, &id).await?;
                     continue;
                 }
                 Err(e) => Err(row_error(e)),
             };
         }
-        Err(StoreError::Other(format!("roster record {} kept changing while being written", u.sourced_id)))
+        Err(StoreError::Other(format!("roster record {} kept changing while being written", id)))
     }
 
     /// Deletes a person's record (a journal member who joined as it leaves first), read
@@ -629,11 +652,11 @@ impl<'a> Applier<'a> {
             .filter_map(|(l, r)| if let Row::Enrollment(e) = r { Some((l, e)) } else { None })
             .collect();
         let rows = self.unique(RosterFile::Enrollments, rows, |e| &e.sourced_id);
-        let ids: Vec<String> = rows.iter().map(|(_, e)| e.sourced_id.clone()).collect();
-        let classes: Vec<String> = rows
+        let ids: Vec<SourcedId> = rows.iter().map(|(_, id, _)| id.clone()).collect();
+        let classes: Vec<SourcedId> = rows
             .iter()
-            .map(|(_, e)| e.class_id.clone())
-            .filter(|c| c.len() <= MAX_ID)
+            .filter(|(_, _, e)| e.class_id.len() <= MAX_ID)
+            .filter_map(|(_, _, e)| SourcedId::parse(&e.class_id))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -642,9 +665,10 @@ impl<'a> Applier<'a> {
         let links = store.class_links(&self.org.id, &classes).await?;
         let this = &*self;
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(rows)
-            .map(|(line, e)| {
-                let (before, link) = (existing.get(&e.sourced_id), links.get(&e.class_id));
-                async move { this.enrollment_row(line, e, before, link).await }
+            .map(|(line, id, e)| {
+                let class = SourcedId::parse(&e.class_id);
+                let (before, link) = (existing.get(&id), class.and_then(|c| links.get(&c)));
+                async move { this.enrollment_row(line, id, e, before, link).await }
             })
             .buffer_unordered(PARALLEL)
             .collect()
@@ -658,6 +682,7 @@ impl<'a> Applier<'a> {
     async fn enrollment_row(
         &self,
         line: u64,
+        id: SourcedId,
         e: Enrollment,
         before: Option<&Stored<EnrollmentRecord>>,
         link: Option<&Stored<ClassLink>>,
@@ -669,12 +694,17 @@ impl<'a> Applier<'a> {
             store.delete_enrollment(org, &before.record, self.dirty()).await?;
             return Ok(Outcome::Deleted);
         }
+        let too_long = || Outcome::Refused { line, why: format!("a sourcedId is longer than {MAX_ID} bytes") };
         if e.user_id.len() > MAX_ID || e.class_id.len() > MAX_ID {
-            return Ok(Outcome::Refused(line, format!("a sourcedId is longer than {MAX_ID} bytes")));
+            return Ok(too_long());
         }
+        // Not empty (a row without them is refused as read), and within the length.
+        let (Some(user), Some(class)) = (SourcedId::parse(&e.user_id), SourcedId::parse(&e.class_id)) else {
+            return Ok(too_long());
+        };
         let Some(link) = link else {
             let why = format!("class {} is not in classes.csv (or its row was refused)", e.class_id);
-            return Ok(Outcome::Refused(line, why));
+            return Ok(Outcome::Refused { line, why });
         };
         if link.record.scheduled && link.record.course_id.is_none() {
             return Ok(Outcome::Skipped);
@@ -696,25 +726,19 @@ impl<'a> Applier<'a> {
             if e.primary { "primary" } else { "" },
         ]);
         if before.is_some_and(|b| b.fp.as_deref() == Some(fp.as_str())) {
-            return self
-                .seen_again(line, &e.sourced_id, &roster_enrollment_sk(&e.sourced_id), Outcome::Unchanged)
-                .await;
+            return self.seen_again(line, &id, &roster_enrollment_sk(&id), Outcome::Unchanged).await;
         }
-        let record = EnrollmentRecord {
-            sourced_id: e.sourced_id.clone(),
-            user_sourced_id: e.user_id.clone(),
-            class_sourced_id: e.class_id.clone(),
-        };
-        let mut from = before.map(|b| b.record.user_sourced_id.as_str());
+        let record = EnrollmentRecord { sourced_id: id.clone(), user_sourced_id: user, class_sourced_id: class };
+        let mut from = before.map(|b| &b.record.user_sourced_id);
         loop {
             let written = store.put_enrollment(org, &record, &place, from, &fp, &self.seen, self.dirty()).await;
             return match written {
                 Ok(()) if before.is_some() => Ok(Outcome::Updated),
                 Ok(()) => Ok(Outcome::Created),
-                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &e.sourced_id)),
+                Err(RowWriteError::Duplicate) => Ok(duplicate(line, &id)),
                 Err(RowWriteError::UnknownPerson) => {
                     let why = format!("user {} is not in users.csv (or its row was refused)", e.user_id);
-                    Ok(Outcome::Refused(line, why))
+                    Ok(Outcome::Refused { line, why })
                 }
                 // The person it moved from is gone: there is no place to take off.
                 Err(RowWriteError::Changed) if from.is_some() => {

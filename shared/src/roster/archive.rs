@@ -38,9 +38,9 @@ pub struct Upload {
 
 enum Kind {
     /// A zip: the index of each roster file's entry.
-    Zip(zip::ZipArchive<Metered>, BTreeMap<RosterFile, usize>),
+    Zip { zip: zip::ZipArchive<Metered>, found: BTreeMap<RosterFile, usize> },
     /// One CSV file, known by its name or its columns.
-    Single(RosterFile, File),
+    Single { file: RosterFile, input: File },
 }
 
 fn refuse(reason: impl Into<String>) -> FileError {
@@ -118,7 +118,7 @@ fn zip(mut file: File) -> Result<Kind, FileError> {
     if found.is_empty() {
         return Err(refuse("holds no OneRoster file (users.csv, classes.csv, enrollments.csv, ...)"));
     }
-    Ok(Kind::Zip(zip, found))
+    Ok(Kind::Zip { zip, found })
 }
 
 fn single(mut file: File, name: Option<&str>, limits: Limits) -> Result<Kind, FileError> {
@@ -136,7 +136,7 @@ fn single(mut file: File, name: Option<&str>, limits: Limits) -> Result<Kind, Fi
         Some(f) => f,
         None => guess(&mut file, limits)?,
     };
-    Ok(Kind::Single(kind, file))
+    Ok(Kind::Single { file: kind, input: file })
 }
 
 /// Which roster file a lone CSV is, by the columns of its header.
@@ -146,7 +146,7 @@ fn guess(file: &mut File, limits: Limits) -> Result<RosterFile, FileError> {
         Ok(Some(Record::Read(_))) => {
             reader.fields().map(|h| h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect()
         }
-        Ok(Some(Record::TooLong(..))) | Ok(None) => Vec::new(),
+        Ok(Some(Record::TooLong { .. })) | Ok(None) => Vec::new(),
         Err(read::Unreadable::NotUtf8(line)) => return Err(refuse(read::not_utf8(line))),
         Err(read::Unreadable::Io(e)) => return Err(cannot_read(e)),
     };
@@ -172,8 +172,8 @@ impl Upload {
     /// The roster files it holds.
     pub fn files(&self) -> Vec<RosterFile> {
         match &self.kind {
-            Kind::Zip(_, found) => found.keys().copied().collect(),
-            Kind::Single(f, _) => vec![*f],
+            Kind::Zip { found, .. } => found.keys().copied().collect(),
+            Kind::Single { file, .. } => vec![*file],
         }
     }
 
@@ -196,7 +196,7 @@ impl Upload {
         let limits = self.limits;
         let name = file.file_name();
         match &mut self.kind {
-            Kind::Zip(zip, found) => {
+            Kind::Zip { zip, found } => {
                 let i = *found.get(&file)?;
                 let entry = match zip.by_index(i) {
                     Ok(e) => e,
@@ -209,14 +209,14 @@ impl Upload {
                 let input: Box<dyn Read + Send + '_> = Box::new(Capped { inner: entry, left: MAX_ENTRY_BYTES });
                 Some(rows_within(file, input, limits))
             }
-            Kind::Single(f, input) if *f == file => {
+            Kind::Single { file: f, input } if *f == file => {
                 if let Err(e) = input.seek(SeekFrom::Start(0)) {
                     return Some(Err(FileError::unreadable(name, format!("cannot be read ({e})"))));
                 }
                 let input: Box<dyn Read + Send + '_> = Box::new(Capped { inner: &*input, left: MAX_ENTRY_BYTES });
                 Some(rows_within(file, input, limits))
             }
-            Kind::Single(..) => None,
+            Kind::Single { .. } => None,
         }
     }
 }

@@ -94,7 +94,7 @@ const ROW: &str = "u1,teacher,Анна,Иванова,a@school.test,c1,u1,5А,ho
 #[derive(Debug, Clone)]
 enum Piece {
     Bytes(Vec<u8>),
-    Run(u8, usize),
+    Run { byte: u8, count: usize },
 }
 
 fn piece() -> impl Strategy<Value = Piece> {
@@ -119,9 +119,9 @@ fn piece() -> impl Strategy<Value = Piece> {
         4 => proptest::sample::select(words).prop_map(|w| Piece::Bytes(w.to_vec())),
         2 => proptest::collection::vec(any::<u8>(), 0..32).prop_map(Piece::Bytes),
         2 => (proptest::sample::select(vec![b'a', b'\n', b',', b'"', b' ', b'\r']), 0usize..300)
-            .prop_map(|(b, n)| Piece::Run(b, n)),
+            .prop_map(|(byte, count)| Piece::Run { byte, count }),
         1 => (proptest::sample::select(vec![b'a', b'\n', b',', b'"']), 0usize..600_000)
-            .prop_map(|(b, n)| Piece::Run(b, n)),
+            .prop_map(|(byte, count)| Piece::Run { byte, count }),
     ]
 }
 
@@ -133,7 +133,7 @@ fn text() -> impl Strategy<Value = Vec<u8>> {
             for _ in 0..times {
                 match &p {
                     Piece::Bytes(b) => out.extend_from_slice(b),
-                    Piece::Run(b, n) => out.extend(std::iter::repeat_n(*b, *n)),
+                    Piece::Run { byte, count } => out.extend(std::iter::repeat_n(*byte, *count)),
                 }
             }
         }

@@ -10,7 +10,7 @@ use crate::domain::audit::Actor;
 use crate::domain::{
     AuditEntry, Course, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User,
 };
-use crate::domain::{CourseId, PlaceIn, Role, RoleGrant, UserId};
+use crate::domain::{CourseId, PlaceIn, Role, RoleGrant, SourcedId, UserId};
 use crate::store::groups::{AddRecord, Entry, GroupError};
 use crate::store::members::{Existing, MemberError};
 use crate::store::roster::RecordJoinError;
@@ -53,7 +53,7 @@ pub async fn children_classes(ctx: &Ctx, p: &RosterPerson) -> Result<Vec<String>
         return Ok(Vec::new());
     }
     // Each child once: a batch read refuses a key asked twice.
-    let ids: Vec<String> = p.agent_ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let ids: Vec<SourcedId> = p.agent_ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let children = ctx.store().roster_people(&p.org_id, &ids).await?;
     let mut classes: Vec<String> = Vec::new();
     for id in &p.agent_ids {
@@ -114,7 +114,8 @@ pub async fn accept_offer(
     };
     let m = Membership::new(&org.id, &user.id, &user.name, Some(email), roles, false, MembershipSource::Journal);
     let actor = Actor { id: user.id.clone(), name: user.name.clone() };
-    let audit = AuditEntry::new(&org.id, &actor, "invitation.accept", "roster", &p.sourced_id).after(m.summary());
+    let audit =
+        AuditEntry::new(&org.id, &actor, "invitation.accept", "roster", p.sourced_id.as_str()).after(m.summary());
     let mut pending = None;
     loop {
         match ctx.store().join_as_record(&m, p, email, pending.as_ref(), &audit).await {

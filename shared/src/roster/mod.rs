@@ -238,7 +238,7 @@ pub(crate) fn rows_within<R: Read>(file: RosterFile, input: R, limits: Limits) -
             .enumerate()
             .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase(), i))
             .collect(),
-        Ok(Some(Record::TooLong(_, bound))) => {
+        Ok(Some(Record::TooLong { bound, .. })) => {
             let reason = format!("has a header row that cannot be read: {}", bound.reason(&limits));
             return Err(FileError::unreadable(file.file_name(), reason));
         }
@@ -429,7 +429,7 @@ impl<R: Read> Iterator for Rows<R> {
                     self.failure = Some(unreadable(self.file, e));
                     return None;
                 }
-                Ok(Some(Record::TooLong(line, bound))) => {
+                Ok(Some(Record::TooLong { line, bound })) => {
                     self.line = line;
                     let reason = bound.reason(self.reader.limits());
                     return Some(Err(RowError { file: self.file.file_name(), line, reason }));

@@ -50,7 +50,7 @@ pub(crate) enum Record {
     /// A record starting on this line: its fields are [`Reader::field`]'s.
     Read(u64),
     /// A record starting on this line, read past: this bound was crossed.
-    TooLong(u64, Bound),
+    TooLong { line: u64, bound: Bound },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,7 +229,7 @@ impl<R: Read> Reader<R> {
         if let Some(bound) = crossed {
             self.used = 0;
             self.fields = 0;
-            return Ok(Some(Record::TooLong(line, bound)));
+            return Ok(Some(Record::TooLong { line, bound }));
         }
         if (0..self.fields).any(|i| std::str::from_utf8(self.bytes(i)).is_err()) {
             return Err(Unreadable::NotUtf8(line));
@@ -334,12 +334,12 @@ mod tests {
             got,
             [
                 Record::Read(1),
-                Record::TooLong(2, Bound::Field),
+                Record::TooLong { line: 2, bound: Bound::Field },
                 Record::Read(3),
                 Record::Read(4),
-                Record::TooLong(5, Bound::Columns),
+                Record::TooLong { line: 5, bound: Bound::Columns },
                 Record::Read(6),
-                Record::TooLong(7, Bound::Row),
+                Record::TooLong { line: 7, bound: Bound::Row },
                 Record::Read(8),
             ]
         );
@@ -347,7 +347,7 @@ mod tests {
         let open = format!("h\na,\"{}\nb\n", "x\n".repeat(1000));
         let got = records(open.as_bytes(), small());
         assert_eq!(got.len(), 2, "{got:?}");
-        assert_eq!(got[1].as_ref().unwrap().0, Record::TooLong(2, Bound::Field));
+        assert_eq!(got[1].as_ref().unwrap().0, Record::TooLong { line: 2, bound: Bound::Field });
     }
 
     #[test]

@@ -6,12 +6,12 @@
 
 use super::items::{to_item, to_value};
 use super::keys::*;
-use super::pieces::{add_audit, add_event};
+use super::pieces::{add_audit, add_event, count_attempt};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::exports::BUILD_DEADLINE;
-use crate::domain::{AuditEntry, Export, ExportStatus, OrgId, OutboxEvent, Timestamp};
+use crate::domain::{AuditEntry, Export, ExportId, ExportStatus, OrgId, OutboxEvent, Timestamp};
 use crate::page::{Cursor, PageQuery};
 
 /// Why an export was not created.
@@ -40,7 +40,7 @@ pub enum Outcome {
     Failed(String),
 }
 
-fn export_key(org: &OrgId, id: &str) -> Item {
+fn export_key(org: &OrgId, id: &ExportId) -> Item {
     key(org_pk(org), export_sk(id))
 }
 
@@ -60,7 +60,7 @@ impl Store {
         tx.put(item, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let mut slot = slot_key(e);
         let held_until = e.created_at.plus(BUILD_DEADLINE);
-        slot.insert("export_id".into(), s(&e.id));
+        slot.insert("export_id".into(), s(e.id.as_str()));
         slot.insert("held_until".into(), s(held_until.to_string()));
         slot.insert(TTL.into(), n(held_until.plus(time::Duration::days(1)).unix()));
         let place = tx.put(
@@ -76,26 +76,8 @@ impl Store {
 
     /// Counts a build of a pending export starting; the export as it is now, `None` when
     /// it is no longer pending (built already: a stream record delivered again).
-    pub async fn start_export(&self, org: &OrgId, id: &str) -> Result<Option<Export>, StoreError> {
-        let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(export_key(org, id)))
-            .update_expression("ADD attempts :one")
-            .condition_expression("attribute_exists(pk) AND #status = :pending")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":pending", to_value(&ExportStatus::Pending)?)
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(classify);
-        match out {
-            Ok(o) => o.attributes.map(super::items::from_item).transpose(),
-            Err(StoreError::ConditionFailed) => Ok(None),
-            Err(e) => Err(e),
-        }
+    pub async fn start_export(&self, org: &OrgId, id: &ExportId) -> Result<Option<Export>, StoreError> {
+        count_attempt(self, export_key(org, id), to_value(&ExportStatus::Pending)?).await
     }
 
     /// Makes a pending export ready (with the event of its mail) or failed, then gives its
@@ -137,7 +119,7 @@ impl Store {
             .table_name(&self.table)
             .set_key(Some(slot_key(e)))
             .condition_expression("export_id = :id")
-            .expression_attribute_values(":id", s(&e.id))
+            .expression_attribute_values(":id", s(e.id.as_str()))
             .send()
             .await
             .map_err(classify);
@@ -158,7 +140,7 @@ impl Store {
     }
 
     /// An export, read consistently (the exporter's first read).
-    pub async fn export(&self, org: &OrgId, id: &str) -> Result<Option<Export>, StoreError> {
+    pub async fn export(&self, org: &OrgId, id: &ExportId) -> Result<Option<Export>, StoreError> {
         self.get(export_key(org, id)).await
     }
 }

@@ -6,12 +6,12 @@
 
 use super::items::{to_item, to_value};
 use super::keys::*;
-use super::pieces::add_audit;
+use super::pieces::{add_audit, count_attempt};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, AWAITING_KEPT, RUN_DEADLINE};
-use crate::domain::{AuditEntry, Import, ImportStatus, OrgId, Timestamp};
+use crate::domain::{AuditEntry, Import, ImportId, ImportStatus, OrgId, Timestamp};
 use crate::page::{Cursor, PageQuery};
 
 /// Why an import did not start.
@@ -30,7 +30,7 @@ impl From<StoreError> for StartError {
     }
 }
 
-fn import_key(org: &OrgId, id: &str) -> Item {
+fn import_key(org: &OrgId, id: &ImportId) -> Item {
     key(org_pk(org), import_sk(id))
 }
 
@@ -60,7 +60,7 @@ impl Store {
         tx.run(self).await
     }
 
-    pub async fn import(&self, org: &OrgId, id: &str) -> Result<Option<Import>, StoreError> {
+    pub async fn import(&self, org: &OrgId, id: &ImportId) -> Result<Option<Import>, StoreError> {
         self.get(import_key(org, id)).await
     }
 
@@ -96,7 +96,7 @@ impl Store {
         let started = tx.update(import_key(&i.org_id, &i.id), expr)?;
         let mut slot = slot_key(&i.org_id);
         let held_until = now.plus(RUN_DEADLINE);
-        slot.insert("import_id".into(), s(&i.id));
+        slot.insert("import_id".into(), s(i.id.as_str()));
         slot.insert("held_until".into(), s(held_until.to_string()));
         let place = tx.put(
             slot,
@@ -104,7 +104,7 @@ impl Store {
         )?;
         let mut run = key(org_pk(&i.org_id), import_run_sk(&i.id));
         run.insert("org_id".into(), s(i.org_id.as_str()));
-        run.insert("import_id".into(), s(&i.id));
+        run.insert("import_id".into(), s(i.id.as_str()));
         run.insert(TTL.into(), n(now.plus(time::Duration::days(1)).unix()));
         tx.put(run, None)?;
         add_audit(&mut tx, audit)?;
@@ -114,33 +114,15 @@ impl Store {
 
     /// Counts a run of a processing import starting; the import as it is now, `None`
     /// when it is not processing any more (finished: a stream record delivered again).
-    pub async fn begin_import_run(&self, org: &OrgId, id: &str) -> Result<Option<Import>, StoreError> {
-        let out = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(import_key(org, id)))
-            .update_expression("ADD attempts :one")
-            .condition_expression("attribute_exists(pk) AND #status = :processing")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":processing", to_value(&ImportStatus::Processing)?)
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
-            .send()
-            .await
-            .map_err(classify);
-        match out {
-            Ok(o) => o.attributes.map(super::items::from_item).transpose(),
-            Err(StoreError::ConditionFailed) => Ok(None),
-            Err(e) => Err(e),
-        }
+    pub async fn begin_import_run(&self, org: &OrgId, id: &ImportId) -> Result<Option<Import>, StoreError> {
+        count_attempt(self, import_key(org, id), to_value(&ImportStatus::Processing)?).await
     }
 
     /// Shows where a running import is.
     pub async fn import_progress(
         &self,
         org: &OrgId,
-        id: &str,
+        id: &ImportId,
         progress: &ImportProgress,
         counts: &ImportCounts,
     ) -> Result<(), StoreError> {
@@ -204,14 +186,14 @@ impl Store {
     }
 
     /// Gives the organization's place for a running import back, if this import holds it.
-    pub async fn release_import_slot(&self, org: &OrgId, id: &str) -> Result<(), StoreError> {
+    pub async fn release_import_slot(&self, org: &OrgId, id: &ImportId) -> Result<(), StoreError> {
         let released = self
             .db
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(slot_key(org)))
             .condition_expression("import_id = :id")
-            .expression_attribute_values(":id", s(id))
+            .expression_attribute_values(":id", s(id.as_str()))
             .send()
             .await
             .map_err(classify);

@@ -16,8 +16,8 @@ use super::read::KeyQuery;
 use super::tx::{n, s, Expr, Item, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::{
-    AuditEntry, Invitation, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, RosterPerson, Timestamp,
-    UserId,
+    AuditEntry, Invitation, InvitationId, InvitationStatus, JoinRequest, Membership, OrgId, OutboxEvent, RosterPerson,
+    Timestamp, UserId,
 };
 use crate::page::{Cursor, PageQuery};
 
@@ -38,8 +38,9 @@ impl Offer {
 
 #[derive(Debug)]
 pub enum InvitationError {
-    /// A pending invitation for this address exists: its ID.
-    AlreadyInvited(String),
+    /// A pending invitation for this address exists: its ID (none when its guard went
+    /// meanwhile).
+    AlreadyInvited(Option<InvitationId>),
     NotPending,
     AlreadyMember,
     ClassUnavailable(String),
@@ -103,7 +104,7 @@ impl Store {
                     .send()
                     .await
                     .map_err(classify)?;
-                let id = out.item.as_ref().and_then(invitation_guard_target).unwrap_or_default();
+                let id = out.item.as_ref().and_then(invitation_guard_target);
                 Err(InvitationError::AlreadyInvited(id))
             }
             Err(e) => Err(e.into()),
@@ -111,7 +112,7 @@ impl Store {
     }
 
     /// Deletes the guard of an address if it still stands for invitation `id`.
-    pub async fn clear_invitation_guard(&self, org: &OrgId, email: &str, id: &str) -> Result<(), StoreError> {
+    pub async fn clear_invitation_guard(&self, org: &OrgId, email: &str, id: &InvitationId) -> Result<(), StoreError> {
         let result = self
             .db
             .delete_item()
@@ -119,13 +120,13 @@ impl Store {
             .set_key(Some(invitation_guard_key(org, email)))
             .condition_expression("#id = :id")
             .expression_attribute_names("#id", INVITATION_ID)
-            .expression_attribute_values(":id", s(id))
+            .expression_attribute_values(":id", s(id.as_str()))
             .send()
             .await;
         super::done_unless_condition(result)
     }
 
-    pub async fn invitation(&self, org: &OrgId, id: &str) -> Result<Option<Invitation>, StoreError> {
+    pub async fn invitation(&self, org: &OrgId, id: &InvitationId) -> Result<Option<Invitation>, StoreError> {
         self.get(invitation_key(org, id)).await
     }
 
@@ -146,7 +147,7 @@ impl Store {
 
     /// What waits for an address by ID: an email invitation or a journal record's offer
     /// (open or not).
-    pub async fn offer_to(&self, email: &str, id: &str) -> Result<Option<Offer>, StoreError> {
+    pub async fn offer_to(&self, email: &str, id: &InvitationId) -> Result<Option<Offer>, StoreError> {
         let q = KeyQuery::index(GSI2, invitation_email_pk(&email.to_lowercase())).equals(invitation_sk(id));
         let (items, _) = self.query_page_items(&q, &PageQuery { limit: 1, cursor: None }).await?;
         items.into_iter().next().map(Offer::of).transpose()
@@ -202,7 +203,7 @@ impl Store {
             Some(
                 Expr::condition("attribute_not_exists(pk) OR #id = :id")
                     .name("#id", INVITATION_ID)
-                    .value(":id", s(&i.id)),
+                    .value(":id", s(i.id.as_str())),
             ),
         )?;
         let day_at = count_invitation_email(&mut tx, &i.org_id, now)?;

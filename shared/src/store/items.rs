@@ -15,6 +15,7 @@ use crate::domain::{
     JoinRequestStatus, Membership, Org, OrgId, OutboxEvent, Place, PlaceKind, Post, PostKind, Role, RoleGrant,
     Timestamp, UserId,
 };
+use crate::domain::{InvitationId, JoinRequestId, LinkId};
 
 /// An entity from its item.
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
@@ -167,7 +168,7 @@ pub fn class_name_item(c: &Class) -> Item {
 
 // Invitation links.
 
-pub fn link_key(org: &OrgId, id: &str) -> Item {
+pub fn link_key(org: &OrgId, id: &LinkId) -> Item {
     key(org_pk(org), link_sk(id))
 }
 
@@ -195,15 +196,15 @@ pub fn token_key(token_hash: &str) -> Item {
 pub fn token_item(link: &InviteLink) -> Item {
     let mut lookup = token_key(&link.token_hash);
     lookup.insert(LOOKUP_ORG_ID.into(), s(link.org_id.as_str()));
-    lookup.insert(LOOKUP_LINK_ID.into(), s(&link.id));
+    lookup.insert(LOOKUP_LINK_ID.into(), s(link.id.as_str()));
     lookup.insert(TTL.into(), retention_ttl(link.expires_at));
     lookup
 }
 
 /// Where a token's lookup item leads: the organization and the link.
-pub fn token_target(item: &Item) -> Option<(OrgId, String)> {
+pub fn token_target(item: &Item) -> Option<(OrgId, LinkId)> {
     let org = item.get(LOOKUP_ORG_ID).and_then(|v| v.as_s().ok()).and_then(|o| OrgId::parse(o))?;
-    let id = item.get(LOOKUP_LINK_ID).and_then(|v| v.as_s().ok()).cloned()?;
+    let id = item.get(LOOKUP_LINK_ID).and_then(|v| v.as_s().ok()).and_then(|l| LinkId::parse(l))?;
     Some((org, id))
 }
 
@@ -216,7 +217,7 @@ pub fn decline_item(link: &InviteLink, user: &UserId, at: Timestamp) -> Item {
 
 // Join requests.
 
-pub fn request_key(org: &OrgId, id: &str) -> Item {
+pub fn request_key(org: &OrgId, id: &JoinRequestId) -> Item {
     key(org_pk(org), join_request_sk(id))
 }
 
@@ -227,14 +228,14 @@ pub fn pending_key(org: &OrgId, user: &UserId) -> Item {
 
 pub fn pending_item(r: &JoinRequest) -> Item {
     let mut guard = pending_key(&r.org_id, &r.user_id);
-    guard.insert(REQUEST_ID.into(), s(&r.id));
+    guard.insert(REQUEST_ID.into(), s(r.id.as_str()));
     guard
 }
 
 /// The request a pending guard stands for.
 #[derive(Deserialize)]
 pub struct PendingGuard {
-    pub request_id: String,
+    pub request_id: JoinRequestId,
 }
 
 /// The admins' list order: pending first (oldest first: a queue), then decided ones,
@@ -261,7 +262,7 @@ pub fn request_item(r: &JoinRequest) -> Result<Item, StoreError> {
 
 // Email invitations.
 
-pub fn invitation_key(org: &OrgId, id: &str) -> Item {
+pub fn invitation_key(org: &OrgId, id: &InvitationId) -> Item {
     key(org_pk(org), invitation_sk(id))
 }
 
@@ -272,7 +273,7 @@ pub fn invitation_guard_key(org: &OrgId, email: &str) -> Item {
 
 pub fn invitation_guard_item(i: &Invitation) -> Item {
     let mut guard = invitation_guard_key(&i.org_id, &i.email);
-    guard.insert(INVITATION_ID.into(), s(&i.id));
+    guard.insert(INVITATION_ID.into(), s(i.id.as_str()));
     // A day after its invitation: a guard that goes first would let a second invitation
     // to the address be made while the first could still be resent.
     guard.insert(TTL.into(), retention_ttl(i.expires_at.plus(time::Duration::days(1))));
@@ -280,8 +281,8 @@ pub fn invitation_guard_item(i: &Invitation) -> Item {
 }
 
 /// The invitation a guard stands for.
-pub fn invitation_guard_target(item: &Item) -> Option<String> {
-    item.get(INVITATION_ID).and_then(|v| v.as_s().ok()).cloned()
+pub fn invitation_guard_target(item: &Item) -> Option<InvitationId> {
+    item.get(INVITATION_ID).and_then(|v| v.as_s().ok()).and_then(|i| InvitationId::parse(i))
 }
 
 pub fn invitation_item(i: &Invitation) -> Result<Item, StoreError> {

@@ -14,7 +14,7 @@ use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
 use crate::domain::join_requests::{ADMIN_MAIL_INTERVAL_SECS, DAILY_ROSTER_LINKS};
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent};
-use crate::domain::{Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{JoinRequestId, Role, RoleGrant, SourcedId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 /// How a pending request ends.
@@ -28,7 +28,7 @@ pub struct Decision<'a> {
     /// For an acceptance of a login request: the roster record (sourcedId) they join as
     /// and the role it gives, linked to them in the same transaction while nobody has
     /// joined as it and it gives that role (out of the waiting counts).
-    pub record: Option<(&'a str, Role)>,
+    pub record: Option<(&'a SourcedId, Role)>,
 }
 
 /// Why a join request could not be written.
@@ -147,12 +147,12 @@ impl Store {
         }
     }
 
-    pub async fn join_request(&self, org: &OrgId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
+    pub async fn join_request(&self, org: &OrgId, id: &JoinRequestId) -> Result<Option<JoinRequest>, StoreError> {
         self.get(request_key(org, id)).await
     }
 
     /// One of the user's own requests, by ID (through the user's index: nobody else's).
-    pub async fn own_join_request(&self, user: &UserId, id: &str) -> Result<Option<JoinRequest>, StoreError> {
+    pub async fn own_join_request(&self, user: &UserId, id: &JoinRequestId) -> Result<Option<JoinRequest>, StoreError> {
         let found: Vec<JoinRequest> =
             self.query_all(&KeyQuery::index(GSI1, user_pk(user)).equals(join_request_sk(id))).await?;
         match found.into_iter().next() {
@@ -261,9 +261,9 @@ impl Store {
             reason,
             // An acceptance records the roles it gave and the record it linked.
             roles: new_member.map_or_else(|| r.roles.clone(), |m| m.roles.clone()),
-            roster_id: record.map(|(id, _)| id.to_owned()).or_else(|| r.roster_id.clone()),
+            roster_id: record.map(|(id, _)| id.clone()).or_else(|| r.roster_id.clone()),
             decided_at: Some(now),
-            decided_by: Some(decided_by.to_string()),
+            decided_by: Some(decided_by.clone()),
             version: r.version + 1,
             ..r.clone()
         };

@@ -5,6 +5,7 @@ use crate::domain::{
     AuditId, ClassId, CourseId, FileId, FileStatus, GroupId, OrgId, PlaceKind, PostId, PostKind, PostRef, Roster,
     ThreadId, UserId,
 };
+use crate::domain::{ExportId, ImportId, InvitationId, JoinRequestId, LinkId, SourcedId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -147,27 +148,27 @@ pub fn roster_attr(r: Roster) -> &'static str {
     }
 }
 
-pub fn import_sk(id: &str) -> String {
+pub fn import_sk(id: &ImportId) -> String {
     format!("{IMPORT_PREFIX}{id}")
 }
 
-pub fn import_run_sk(id: &str) -> String {
+pub fn import_run_sk(id: &ImportId) -> String {
     format!("{IMPORTRUN_PREFIX}{id}")
 }
 
-pub fn roster_sk(sourced_id: &str) -> String {
+pub fn roster_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTER_PREFIX}{sourced_id}")
 }
 
-pub fn roster_class_sk(sourced_id: &str) -> String {
+pub fn roster_class_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERCLASS_PREFIX}{sourced_id}")
 }
 
-pub fn roster_enrollment_sk(sourced_id: &str) -> String {
+pub fn roster_enrollment_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERENROL_PREFIX}{sourced_id}")
 }
 
-pub fn roster_wait_sk(sourced_id: &str) -> String {
+pub fn roster_wait_sk(sourced_id: &SourcedId) -> String {
     format!("{ROSTERWAIT_PREFIX}{sourced_id}")
 }
 
@@ -177,9 +178,9 @@ pub fn roster_user_sk(user: &UserId) -> String {
 
 /// The shard of the waiting counts a record counts on (FNV-1a of its sourcedId: stable
 /// across builds).
-pub fn roster_count_shard(sourced_id: &str) -> u32 {
+pub fn roster_count_shard(sourced_id: &SourcedId) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for b in sourced_id.bytes() {
+    for b in sourced_id.as_str().bytes() {
         h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
     h % ROSTERCOUNT_SHARDS
@@ -200,9 +201,13 @@ pub fn waiting_attr(role: crate::domain::Role) -> &'static str {
     }
 }
 
-/// `sourced_id` empty: the prefix of the import's marks.
-pub fn roster_dirty_sk(import: &str, sourced_id: &str) -> String {
-    format!("{ROSTERDIRTY_PREFIX}{import}#{sourced_id}")
+/// The prefix of an import's marks.
+pub fn roster_dirty_prefix(import: &ImportId) -> String {
+    format!("{ROSTERDIRTY_PREFIX}{import}#")
+}
+
+pub fn roster_dirty_sk(import: &ImportId, sourced_id: &SourcedId) -> String {
+    format!("{}{sourced_id}", roster_dirty_prefix(import))
 }
 
 /// A person's requests to link by journal login in an organization on a day
@@ -284,7 +289,7 @@ pub fn audit_sk(id: &AuditId) -> String {
     format!("{AUDIT_PREFIX}{id}")
 }
 
-pub fn link_sk(id: &str) -> String {
+pub fn link_sk(id: &LinkId) -> String {
     format!("{LINK_PREFIX}{id}")
 }
 
@@ -294,11 +299,11 @@ pub fn link_token_pk(token_hash: &str) -> String {
 }
 
 /// The record that a person declined a link.
-pub fn decline_sk(link: &str, user: &UserId) -> String {
+pub fn decline_sk(link: &LinkId, user: &UserId) -> String {
     format!("{DECLINE_PREFIX}{link}#{user}")
 }
 
-pub fn join_request_sk(id: &str) -> String {
+pub fn join_request_sk(id: &JoinRequestId) -> String {
     format!("{JOINREQ_PREFIX}{id}")
 }
 
@@ -375,7 +380,7 @@ pub fn active_day_sk(day: &str) -> String {
     format!("{ACTIVEDAY_PREFIX}{day}")
 }
 
-pub fn export_sk(id: &str) -> String {
+pub fn export_sk(id: &ExportId) -> String {
     format!("{EXPORT_PREFIX}{id}")
 }
 
@@ -387,7 +392,7 @@ pub fn course_sk(id: &CourseId) -> String {
     format!("{COURSE_PREFIX}{id}")
 }
 
-pub fn invitation_sk(id: &str) -> String {
+pub fn invitation_sk(id: &InvitationId) -> String {
     format!("{INVITE_PREFIX}{id}")
 }
 

@@ -7,7 +7,7 @@ use super::pieces::add_audit;
 use super::read::KeyQuery;
 use super::tx::{b, n, Expr, Tx};
 use super::{classify, Store, StoreError};
-use crate::domain::{AuditEntry, InviteLink, OrgId, Timestamp, UserId};
+use crate::domain::{AuditEntry, InviteLink, LinkId, OrgId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
 impl Store {
@@ -19,7 +19,7 @@ impl Store {
         tx.run(self).await
     }
 
-    pub async fn link(&self, org: &OrgId, id: &str) -> Result<Option<InviteLink>, StoreError> {
+    pub async fn link(&self, org: &OrgId, id: &LinkId) -> Result<Option<InviteLink>, StoreError> {
         self.get(link_key(org, id)).await
     }
 

@@ -111,7 +111,7 @@ pub struct Joined<'a> {
     pub by: &'a UserId,
     /// The roster record they join as (its sourcedId), linked to them in the same
     /// transaction; with the email its offer was accepted at, which it must still name.
-    pub record: Option<(&'a str, Option<&'a str>)>,
+    pub record: Option<(&'a crate::domain::SourcedId, Option<&'a str>)>,
 }
 
 /// Why a membership change was refused.

@@ -16,6 +16,7 @@ use super::{Store, StoreError};
 use crate::domain::invitations::VALID_DAYS;
 use crate::domain::org::DAILY_ORGS_PER_PERSON;
 use crate::domain::stats::{DayCounts, RoleCounts, WaitingCounts, ACTIVITY_DAYS, WAITING_ROLES};
+use crate::domain::SourcedId;
 use crate::domain::{
     AuditEntry, Class, ClassId, Course, CourseId, Email, Export, ExportId, FileId, FileStatus, Group, GroupFile,
     GroupId, ImportId, JoinRequest, JoinRequestId, Membership, Org, OrgId, OrgProfile, Phone, Post, PostRef, Timestamp,
@@ -55,7 +56,7 @@ pub enum Also {
     },
     Import(ImportId),
     /// A roster record (by sourcedId).
-    RosterPerson(String),
+    RosterPerson(SourcedId),
     /// A shard of the roster's counts (people nobody has joined as, records joined as).
     WaitingCount(u32),
 }
@@ -65,7 +66,7 @@ impl Also {
         match self {
             Also::Member(user) => member_key(org, user),
             Also::Class(id) => class_key(org, id),
-            Also::JoinRequest(id) => request_key(org, id.as_str()),
+            Also::JoinRequest(id) => request_key(org, id),
             Also::User(user) => user_key(user),
             Also::Group(id) => group_key(org, id),
             Also::Course(id) => course_key(org, id),
@@ -73,9 +74,9 @@ impl Also {
             Also::File { status, group, file } => key(org_pk(org), file_sk(*status, group, file)),
             Also::ActiveDay(day) => key(org_pk(org), active_day_sk(day)),
             Also::InvitationsExpiring(day) => key(org_pk(org), invitations_expiring_sk(day)),
-            Also::Export(id) => key(org_pk(org), export_sk(id.as_str())),
+            Also::Export(id) => key(org_pk(org), export_sk(id)),
             Also::ExportSlot { user, slot } => key(org_pk(org), export_slot_sk(user, *slot)),
-            Also::Import(id) => key(org_pk(org), import_sk(id.as_str())),
+            Also::Import(id) => key(org_pk(org), import_sk(id)),
             Also::RosterPerson(id) => key(org_pk(org), roster_sk(id)),
             Also::WaitingCount(shard) => key(org_pk(org), roster_count_sk(*shard)),
         }
@@ -109,7 +110,7 @@ impl Read {
     }
 
     pub fn join_request(&mut self, id: &JoinRequestId) -> Result<Option<JoinRequest>, StoreError> {
-        let key = request_key(self.org()?, id.as_str());
+        let key = request_key(self.org()?, id);
         self.take(key)
     }
 
@@ -173,17 +174,17 @@ impl Read {
     }
 
     pub fn import(&mut self, id: &ImportId) -> Result<Option<crate::domain::Import>, StoreError> {
-        let key = key(org_pk(self.org()?), import_sk(id.as_str()));
+        let key = key(org_pk(self.org()?), import_sk(id));
         self.take(key)
     }
 
-    pub fn roster_person(&mut self, id: &str) -> Result<Option<crate::domain::RosterPerson>, StoreError> {
+    pub fn roster_person(&mut self, id: &SourcedId) -> Result<Option<crate::domain::RosterPerson>, StoreError> {
         let key = key(org_pk(self.org()?), roster_sk(id));
         self.take(key)
     }
 
     pub fn export(&mut self, id: &ExportId) -> Result<Option<Export>, StoreError> {
-        let key = key(org_pk(self.org()?), export_sk(id.as_str()));
+        let key = key(org_pk(self.org()?), export_sk(id));
         self.take(key)
     }
 

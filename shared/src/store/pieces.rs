@@ -16,6 +16,7 @@ use super::keys::{
 use super::tx::{b, key, key_of, n, s, Expr, Tx};
 use super::StoreError;
 use crate::domain::invitations::DAILY_INVITATION_EMAILS;
+use crate::domain::SourcedId;
 use crate::domain::{AuditEntry, InviteLink, JoinRequest, JoinRequestStatus, Membership, OrgId, OutboxEvent, Roster};
 use crate::domain::{Class, ClassId, Role, RoleGrant, Timestamp, UserId};
 
@@ -129,7 +130,7 @@ pub fn count_within(
 pub fn link_roster_record(
     tx: &mut Tx,
     org: &OrgId,
-    sourced_id: &str,
+    sourced_id: &SourcedId,
     user: &UserId,
     email: Option<&str>,
     now: Timestamp,
@@ -158,7 +159,7 @@ pub fn link_roster_record(
 pub fn link_record(
     tx: &mut Tx,
     org: &OrgId,
-    sourced_id: &str,
+    sourced_id: &SourcedId,
     role: Role,
     user: &UserId,
     email: Option<&str>,
@@ -196,7 +197,7 @@ pub fn waits_as_employee(role: Role) -> bool {
 pub fn count_waiting(
     tx: &mut Tx,
     org: &OrgId,
-    sourced_id: &str,
+    sourced_id: &SourcedId,
     moves: &[(Role, i64)],
     linked: i64,
 ) -> Result<Option<usize>, StoreError> {
@@ -224,11 +225,16 @@ pub fn count_waiting(
 }
 
 /// Lists a record among the waiting employees (`waiting`), or takes it off.
-pub fn mark_waiting_employee(tx: &mut Tx, org: &OrgId, sourced_id: &str, waiting: bool) -> Result<usize, StoreError> {
+pub fn mark_waiting_employee(
+    tx: &mut Tx,
+    org: &OrgId,
+    sourced_id: &SourcedId,
+    waiting: bool,
+) -> Result<usize, StoreError> {
     let key = super::tx::key(org_pk(org), roster_wait_sk(sourced_id));
     if waiting {
         let mut item = key;
-        item.insert("sourced_id".into(), s(sourced_id));
+        item.insert("sourced_id".into(), s(sourced_id.as_str()));
         tx.put(item, None)
     } else {
         tx.delete(key, None)
@@ -236,7 +242,13 @@ pub fn mark_waiting_employee(tx: &mut Tx, org: &OrgId, sourced_id: &str, waiting
 }
 
 /// Names a record among the records a member joined as (`add`), or no longer.
-pub fn name_record(tx: &mut Tx, org: &OrgId, user: &UserId, sourced_id: &str, add: bool) -> Result<usize, StoreError> {
+pub fn name_record(
+    tx: &mut Tx,
+    org: &OrgId,
+    user: &UserId,
+    sourced_id: &SourcedId,
+    add: bool,
+) -> Result<usize, StoreError> {
     let ids = aws_sdk_dynamodb::types::AttributeValue::Ss(vec![sourced_id.to_string()]);
     let update = if add { "ADD sourced_ids :ids" } else { "DELETE sourced_ids :ids" };
     tx.update(super::tx::key(org_pk(org), roster_user_sk(user)), Expr::update(update).value(":ids", ids))
@@ -558,7 +570,7 @@ pub fn close_as_joined(tx: &mut Tx, r: &JoinRequest, by: &UserId) -> Result<usiz
     let closed = JoinRequest {
         status: JoinRequestStatus::Accepted,
         decided_at: Some(Timestamp::now()),
-        decided_by: Some(by.to_string()),
+        decided_by: Some(by.clone()),
         version: r.version + 1,
         ..r.clone()
     };
@@ -594,6 +606,36 @@ pub fn use_link(tx: &mut Tx, link: &InviteLink, now: Timestamp) -> Result<usize,
             .value(":false", b(false))
             .value(":now", s(now.to_string())),
     )
+}
+
+/// Counts one more attempt (`attempts`) of a job's item while it is in `status` (an
+/// export pending, an import processing), in one conditional update: the item as it is
+/// now, or `None` when it is gone or no longer in that status (it finished: a delivery
+/// again does nothing). Exports and imports count their runs with it.
+pub async fn count_attempt<T: serde::de::DeserializeOwned>(
+    store: &super::Store,
+    key: super::tx::Item,
+    status: aws_sdk_dynamodb::types::AttributeValue,
+) -> Result<Option<T>, StoreError> {
+    let out = store
+        .db
+        .update_item()
+        .table_name(&store.table)
+        .set_key(Some(key))
+        .update_expression("ADD attempts :one")
+        .condition_expression("attribute_exists(pk) AND #status = :status")
+        .expression_attribute_names("#status", "status")
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":status", status)
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .send()
+        .await
+        .map_err(super::classify);
+    match out {
+        Ok(o) => o.attributes.map(super::items::from_item).transpose(),
+        Err(StoreError::ConditionFailed) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -437,7 +437,7 @@ impl Store {
                 .name("#status", "status")
                 .value(":accepted", s("accepted"))
                 .value(":group", s(of));
-            right = Some(tx.check(invitation_key(org, invitation.as_str()), offer)?);
+            right = Some(tx.check(invitation_key(org, invitation), offer)?);
         }
         let mut counter = Expr::update("SET #count = #count + :k")
             .when("attribute_exists(pk)")

@@ -27,6 +27,7 @@ use crate::domain::imports::RosterPlace;
 use crate::domain::{
     AuditEntry, Class, Course, JoinRequest, Membership, OrgId, OutboxEvent, RosterPerson, Timestamp, UserId,
 };
+use crate::domain::{ImportId, InvitationId, SourcedId};
 use crate::page::{Cursor, PageQuery};
 
 /// What sending a roster invitation did.
@@ -129,7 +130,7 @@ pub struct Stored<T> {
 /// Which class a journal class became.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ClassLink {
-    pub sourced_id: String,
+    pub sourced_id: SourcedId,
     /// Empty for a scheduled class (a subject's lessons), which becomes a course.
     pub class_id: String,
     pub year: crate::domain::AcademicYear,
@@ -143,9 +144,9 @@ pub struct ClassLink {
 /// A journal enrollment: whose place in which class.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct EnrollmentRecord {
-    pub sourced_id: String,
-    pub user_sourced_id: String,
-    pub class_sourced_id: String,
+    pub sourced_id: SourcedId,
+    pub user_sourced_id: SourcedId,
+    pub class_sourced_id: SourcedId,
 }
 
 fn attr(item: &Item, name: &str) -> Option<String> {
@@ -158,15 +159,15 @@ fn stored<T: serde::de::DeserializeOwned>(item: Item) -> Result<(String, Stored<
     Ok((sk, Stored { record: from_item(item)?, fp, seen }))
 }
 
-fn person_key(org: &OrgId, sourced_id: &str) -> Item {
+fn person_key(org: &OrgId, sourced_id: &SourcedId) -> Item {
     key(org_pk(org), roster_sk(sourced_id))
 }
 
-fn class_link_key(org: &OrgId, sourced_id: &str) -> Item {
+fn class_link_key(org: &OrgId, sourced_id: &SourcedId) -> Item {
     key(org_pk(org), roster_class_sk(sourced_id))
 }
 
-fn enrollment_key(org: &OrgId, sourced_id: &str) -> Item {
+fn enrollment_key(org: &OrgId, sourced_id: &SourcedId) -> Item {
     key(org_pk(org), roster_enrollment_sk(sourced_id))
 }
 
@@ -188,14 +189,14 @@ fn tracked<T: serde::Serialize>(record: &T, key: Item, fp: &str, seen: &str) -> 
 /// (`ROSTERDIRTY#<import>#<sourcedId>`), a waiting employee (`ROSTERWAIT#<sourcedId>`).
 #[derive(Debug, serde::Deserialize)]
 struct Mark {
-    sourced_id: String,
+    sourced_id: SourcedId,
 }
 
 /// Marks a person for the import's settling (their membership meets their record once
 /// the files are read); the mark goes when settled, or expires.
-fn mark_dirty(tx: &mut Tx, org: &OrgId, dirty: &str, sourced_id: &str) -> Result<usize, StoreError> {
+fn mark_dirty(tx: &mut Tx, org: &OrgId, dirty: &ImportId, sourced_id: &SourcedId) -> Result<usize, StoreError> {
     let mut item = key(org_pk(org), roster_dirty_sk(dirty, sourced_id));
-    item.insert("sourced_id".into(), s(sourced_id));
+    item.insert("sourced_id".into(), s(sourced_id.as_str()));
     item.insert(TTL.into(), super::tx::n(Timestamp::now().plus(time::Duration::days(7)).unix()));
     tx.put(item, None)
 }
@@ -213,13 +214,16 @@ impl Store {
     pub async fn roster_people(
         &self,
         org: &OrgId,
-        ids: &[String],
-    ) -> Result<HashMap<String, Stored<RosterPerson>>, StoreError> {
+        ids: &[SourcedId],
+    ) -> Result<HashMap<SourcedId, Stored<RosterPerson>>, StoreError> {
         let found = by_sk(self, ids.iter().map(|id| person_key(org, id)).collect()).await?;
-        Ok(found.into_iter().map(|(sk, p)| (sk.trim_start_matches(ROSTER_PREFIX).to_string(), p)).collect())
+        Ok(found
+            .into_iter()
+            .filter_map(|(sk, p)| Some((SourcedId::parse(sk.strip_prefix(ROSTER_PREFIX)?)?, p)))
+            .collect())
     }
 
-    pub async fn roster_person(&self, org: &OrgId, sourced_id: &str) -> Result<Option<RosterPerson>, StoreError> {
+    pub async fn roster_person(&self, org: &OrgId, sourced_id: &SourcedId) -> Result<Option<RosterPerson>, StoreError> {
         self.get(person_key(org, sourced_id)).await
     }
 
@@ -227,19 +231,25 @@ impl Store {
     pub async fn class_links(
         &self,
         org: &OrgId,
-        ids: &[String],
-    ) -> Result<HashMap<String, Stored<ClassLink>>, StoreError> {
+        ids: &[SourcedId],
+    ) -> Result<HashMap<SourcedId, Stored<ClassLink>>, StoreError> {
         let found = by_sk(self, ids.iter().map(|id| class_link_key(org, id)).collect()).await?;
-        Ok(found.into_iter().map(|(sk, c)| (sk.trim_start_matches(ROSTERCLASS_PREFIX).to_string(), c)).collect())
+        Ok(found
+            .into_iter()
+            .filter_map(|(sk, c)| Some((SourcedId::parse(sk.strip_prefix(ROSTERCLASS_PREFIX)?)?, c)))
+            .collect())
     }
 
     pub async fn roster_enrollments(
         &self,
         org: &OrgId,
-        ids: &[String],
-    ) -> Result<HashMap<String, Stored<EnrollmentRecord>>, StoreError> {
+        ids: &[SourcedId],
+    ) -> Result<HashMap<SourcedId, Stored<EnrollmentRecord>>, StoreError> {
         let found = by_sk(self, ids.iter().map(|id| enrollment_key(org, id)).collect()).await?;
-        Ok(found.into_iter().map(|(sk, e)| (sk.trim_start_matches(ROSTERENROL_PREFIX).to_string(), e)).collect())
+        Ok(found
+            .into_iter()
+            .filter_map(|(sk, e)| Some((SourcedId::parse(sk.strip_prefix(ROSTERENROL_PREFIX)?)?, e)))
+            .collect())
     }
 
     /// Writes a person's row (what the journal says of them; their places and link stay
@@ -254,7 +264,7 @@ impl Store {
         before: Option<&RosterPerson>,
         fp: &str,
         seen: &str,
-        dirty: &str,
+        dirty: &ImportId,
         email_changed: bool,
     ) -> Result<(), RowWriteError> {
         let mut set = vec![
@@ -277,7 +287,7 @@ impl Store {
             .name("#name", "name")
             .name("#fp", FINGERPRINT)
             .value(":org", s(p.org_id.as_str()))
-            .value(":sid", s(&p.sourced_id))
+            .value(":sid", s(p.sourced_id.as_str()))
             .value(":role", to_value(&p.role)?)
             .value(":rr", s(&p.roster_role))
             .value(":name", s(&p.name))
@@ -291,9 +301,9 @@ impl Store {
         // the email invitations to that address (`INVITEMAIL#<email>`, `INVITE#<offer>`),
         // so that person's invitations list it. The offer keeps its ID (the caller passes
         // the stored one); a record without an email leaves the index.
-        let offer = p.offer_id.clone().unwrap_or_else(crate::domain::ids::new_id);
+        let offer = p.offer_id.clone().unwrap_or_else(InvitationId::new);
         set.extend(["offer_id = :offer", "#g2sk = :g2sk"]);
-        expr = expr.value(":offer", s(&offer)).value(":g2sk", s(invitation_sk(&offer)));
+        expr = expr.value(":offer", s(offer.as_str())).value(":g2sk", s(invitation_sk(&offer)));
         if email_changed {
             // Another address: its owner has been sent nothing yet.
             remove.extend(["invited_at", "invite_count"]);
@@ -358,8 +368,13 @@ impl Store {
 
     /// Why a person's row was not written: another row of this run wrote the record
     /// (`Duplicate`), or it is not as read (`Changed`).
-    async fn why_not_written(&self, org: &OrgId, sourced_id: &str, seen: &str) -> Result<RowWriteError, StoreError> {
-        let now = self.roster_people(org, &[sourced_id.to_string()]).await?;
+    async fn why_not_written(
+        &self,
+        org: &OrgId,
+        sourced_id: &SourcedId,
+        seen: &str,
+    ) -> Result<RowWriteError, StoreError> {
+        let now = self.roster_people(org, std::slice::from_ref(sourced_id)).await?;
         Ok(match now.get(sourced_id) {
             Some(s) if s.seen.as_deref() == Some(seen) => RowWriteError::Duplicate,
             _ => RowWriteError::Changed,
@@ -392,7 +407,7 @@ impl Store {
     pub async fn create_journal_class(
         &self,
         c: &Class,
-        sourced_id: &str,
+        sourced_id: &SourcedId,
         fp: &str,
         seen: &str,
     ) -> Result<(), RowWriteError> {
@@ -400,7 +415,7 @@ impl Store {
         tx.put(class_item(c)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
         let guard = tx.put(class_name_item(c), Some(Expr::condition("attribute_not_exists(pk)")))?;
         let link = ClassLink {
-            sourced_id: sourced_id.into(),
+            sourced_id: sourced_id.clone(),
             class_id: c.id.to_string(),
             year: c.year,
             scheduled: false,
@@ -416,14 +431,14 @@ impl Store {
         &self,
         old: &Class,
         new: &Class,
-        sourced_id: &str,
+        sourced_id: &SourcedId,
         fp: &str,
         seen: &str,
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         let (changed, guard) = class_changes(&mut tx, old, new)?;
         let link = ClassLink {
-            sourced_id: sourced_id.into(),
+            sourced_id: sourced_id.clone(),
             class_id: new.id.to_string(),
             year: new.year,
             scheduled: false,
@@ -439,7 +454,7 @@ impl Store {
     }
 
     /// Forgets a journal class's link (its class is deleted on its own).
-    pub async fn delete_class_link(&self, org: &OrgId, sourced_id: &str) -> Result<(), StoreError> {
+    pub async fn delete_class_link(&self, org: &OrgId, sourced_id: &SourcedId) -> Result<(), StoreError> {
         self.db
             .delete_item()
             .table_name(&self.table)
@@ -458,22 +473,22 @@ impl Store {
         org: &OrgId,
         e: &EnrollmentRecord,
         place: &RosterPlace,
-        before: Option<&str>,
+        before: Option<&SourcedId>,
         fp: &str,
         seen: &str,
-        dirty: &str,
+        dirty: &ImportId,
     ) -> Result<(), RowWriteError> {
         let mut tx = Tx::new(&self.table);
         let at = tx.put(tracked(e, enrollment_key(org, &e.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         let set = Expr::update("SET places.#e = :place")
             .when("attribute_exists(pk)")
-            .name("#e", &e.sourced_id)
+            .name("#e", e.sourced_id.as_str())
             .value(":place", to_value(place)?);
         let person = tx.update(person_key(org, &e.user_sourced_id), set)?;
         mark_dirty(&mut tx, org, dirty, &e.user_sourced_id)?;
         let mut meanings = vec![(at, RowWriteError::Duplicate), (person, RowWriteError::UnknownPerson)];
-        if let Some(before) = before.filter(|b| *b != e.user_sourced_id) {
-            let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", &e.sourced_id);
+        if let Some(before) = before.filter(|b| **b != e.user_sourced_id) {
+            let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", e.sourced_id.as_str());
             // The person it was moved from may be gone: then there is nothing to take off.
             let i = tx.update(person_key(org, before), off)?;
             mark_dirty(&mut tx, org, dirty, before)?;
@@ -483,10 +498,15 @@ impl Store {
     }
 
     /// Deletes an enrollment and the place it gave.
-    pub async fn delete_enrollment(&self, org: &OrgId, e: &EnrollmentRecord, dirty: &str) -> Result<(), StoreError> {
+    pub async fn delete_enrollment(
+        &self,
+        org: &OrgId,
+        e: &EnrollmentRecord,
+        dirty: &ImportId,
+    ) -> Result<(), StoreError> {
         let mut tx = Tx::new(&self.table);
         tx.delete(enrollment_key(org, &e.sourced_id), None)?;
-        let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", &e.sourced_id);
+        let off = Expr::update("REMOVE places.#e").when("attribute_exists(pk)").name("#e", e.sourced_id.as_str());
         tx.update(person_key(org, &e.user_sourced_id), off)?;
         mark_dirty(&mut tx, org, dirty, &e.user_sourced_id)?;
         match tx.run(self).await {
@@ -530,10 +550,10 @@ impl Store {
     pub async fn dirty_page(
         &self,
         org: &OrgId,
-        dirty: &str,
+        dirty: &ImportId,
         page: &PageQuery,
-    ) -> Result<(Vec<String>, Option<Cursor>), StoreError> {
-        let q = KeyQuery::table(org_pk(org)).prefix(roster_dirty_sk(dirty, ""));
+    ) -> Result<(Vec<SourcedId>, Option<Cursor>), StoreError> {
+        let q = KeyQuery::table(org_pk(org)).prefix(roster_dirty_prefix(dirty));
         let (marks, next): (Vec<Mark>, _) = self.query_page(&q, page).await?;
         Ok((marks.into_iter().map(|m| m.sourced_id).collect(), next))
     }
@@ -567,7 +587,7 @@ impl Store {
     }
 
     /// Settles people's changes: `dirty` is done with them (their marks go, 8 at once).
-    pub async fn settled(&self, org: &OrgId, dirty: &str, sourced_ids: &[String]) -> Result<(), StoreError> {
+    pub async fn settled(&self, org: &OrgId, dirty: &ImportId, sourced_ids: &[SourcedId]) -> Result<(), StoreError> {
         for chunk in sourced_ids.chunks(8) {
             let deletes = chunk.iter().map(|id| {
                 self.db
@@ -610,7 +630,7 @@ impl Store {
     pub async fn invite_roster_person(
         &self,
         org: &OrgId,
-        sourced_id: &str,
+        sourced_id: &SourcedId,
         now: Timestamp,
         not_since: Option<Timestamp>,
         event: &OutboxEvent,
@@ -657,7 +677,12 @@ impl Store {
     /// Declines a record's offer for its email's owner: nothing joins, and the offer is
     /// no longer made to that email (nor mailed to it). False when the record no longer
     /// offers to it (joined, another email, gone).
-    pub async fn decline_roster_offer(&self, org: &OrgId, sourced_id: &str, email: &str) -> Result<bool, StoreError> {
+    pub async fn decline_roster_offer(
+        &self,
+        org: &OrgId,
+        sourced_id: &SourcedId,
+        email: &str,
+    ) -> Result<bool, StoreError> {
         let out = self
             .db
             .update_item()
@@ -766,7 +791,7 @@ impl Store {
         if marks.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<String> = marks.into_iter().map(|m| m.sourced_id).collect();
+        let ids: Vec<SourcedId> = marks.into_iter().map(|m| m.sourced_id).collect();
         let mut people: Vec<RosterPerson> = self
             .roster_people(org, &ids)
             .await?
@@ -780,7 +805,7 @@ impl Store {
 
     /// The record each of these members joined as (the first by sourcedId, when more than
     /// one), by member: a batch read a hundred.
-    pub async fn records_of(&self, org: &OrgId, users: &[UserId]) -> Result<HashMap<UserId, String>, StoreError> {
+    pub async fn records_of(&self, org: &OrgId, users: &[UserId]) -> Result<HashMap<UserId, SourcedId>, StoreError> {
         let unique: std::collections::BTreeSet<&UserId> = users.iter().collect();
         if unique.is_empty() {
             return Ok(HashMap::new());
@@ -789,7 +814,10 @@ impl Store {
         let mut found = HashMap::new();
         for item in self.batch_get(keys).await? {
             let user = attr(&item, SK).and_then(|sk| sk.strip_prefix(ROSTERUSER_PREFIX).and_then(UserId::parse));
-            let first = item.get("sourced_ids").and_then(|v| v.as_ss().ok()).and_then(|ids| ids.iter().min().cloned());
+            let first = item
+                .get("sourced_ids")
+                .and_then(|v| v.as_ss().ok())
+                .and_then(|ids| ids.iter().min().and_then(|id| SourcedId::parse(id)));
             if let (Some(user), Some(first)) = (user, first) {
                 found.insert(user, first);
             }

@@ -690,18 +690,13 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
             json!({"emails": [invitee.email], "role": student(a9), "group_id": unlinked}),
         )
         .await;
-    let accepted = r.ok(200)["results"][0]["invitation_id"].as_str().unwrap().to_string();
+    let accepted = InvitationId::parse(r.ok(200)["results"][0]["invitation_id"].as_str().unwrap()).unwrap();
     invitee.post(&format!("/v1/me/invitations/{accepted}/accept"), json!({})).await.ok(200);
     assert_eq!(user_ids(admin.get(&format!("{o}/groups/{unlinked}/members")).await.ok(200)), set_of(&[&invitee]));
     for (who, by) in [(&invitee, &invitee), (&outsider, &invitee)] {
-        let refused = add_under_the_api(
-            &org,
-            Entry::Invited { invitation: &InvitationId::parse(&accepted).unwrap(), role: GroupRole::Student },
-            &g,
-            &[who],
-            by,
-        )
-        .await;
+        let refused =
+            add_under_the_api(&org, Entry::Invited { invitation: &accepted, role: GroupRole::Student }, &g, &[who], by)
+                .await;
         assert!(matches!(refused, Err(GroupError::NotAllowed)), "an invitation to another group: {refused:?}");
     }
     kept_out(&admin, &org, &g, &outsider).await;

@@ -1351,7 +1351,8 @@ async fn right_after_a_failed_import_another_can_start() {
     let env = support::env().await;
     let ctx = kabinet::Ctx::new(env.config.clone(), &kabinet_local::emulator::sdk_config(&env.endpoint).await);
     let org_id = kabinet::domain::OrgId::parse(&org).unwrap();
-    assert!(kabinet::events::importer::import(&ctx, &org_id, id).await.unwrap().is_none(), "finished already");
+    let import_id = kabinet::domain::ImportId::parse(id).unwrap();
+    assert!(kabinet::events::importer::import(&ctx, &org_id, &import_id).await.unwrap().is_none(), "finished already");
     admin.post(&format!("{third}/start"), json!({})).await.ok(202);
     assert_eq!(finished(&admin, &third).await["status"], "done");
 }

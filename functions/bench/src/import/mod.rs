@@ -43,6 +43,7 @@ pub struct Applied {
 
 /// The child's job: runs the import.
 pub async fn import(ctx: Ctx, org: OrgId, import: String) -> Result<Option<Applied>, String> {
+    let import = kabinet::domain::ImportId::parse(&import).ok_or("not an import ID")?;
     let applied = kabinet::events::importer::import(&ctx, &org, &import)
         .await
         .map_err(|e| format!("import {import} failed: {e}"))?;
@@ -174,7 +175,7 @@ async fn measure(stack: &Stack, import: &Import) -> Result<Measured<Imported>, S
         }
         .boxed()
     };
-    let m: Measured<Option<Applied>> = stack.measure(Job::Import, &import.org_id, &import.id, progress).await?;
+    let m: Measured<Option<Applied>> = stack.measure(Job::Import, &import.org_id, import.id.as_str(), progress).await?;
     let stored = match stack.ctx.store().import(&import.org_id, &import.id).await {
         Ok(Some(i)) => i,
         Ok(None) => return Err(format!("import {} is gone", import.id)),

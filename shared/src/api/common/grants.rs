@@ -125,7 +125,7 @@ pub async fn roster_match(ctx: &Ctx, org: &OrgId, login: &str) -> Result<super::
     Ok(super::views::RosterMatch {
         found: true,
         linked: p.user_id.is_some(),
-        id: Some(p.sourced_id.clone()),
+        id: Some(p.sourced_id.to_string()),
         name: Some(p.name.clone()),
         email: p.email.clone(),
         roles,

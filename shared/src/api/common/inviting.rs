@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::access::Caller;
 use super::errors::invitation_error;
 use super::placing::{add_people, Container};
-use crate::domain::{Email, Group, Invitation, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
+use crate::domain::{Email, Group, Invitation, InvitationId, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
 use crate::http::ApiError;
 use crate::store::groups::Added;
 use crate::store::invitations::InvitationError;
@@ -92,11 +92,11 @@ pub async fn invite_one(
         }
     }
     let invitation = Invitation {
-        id: ulid::Ulid::new().to_string().to_lowercase(),
+        id: InvitationId::new(),
         org_id: caller.org.id.clone(),
         email: email.clone(),
         role,
-        group_id: group.map(|g| g.id.to_string()),
+        group_id: group.map(|g| g.id.clone()),
         group_name: group.map(|g| g.name.clone()),
         status: InvitationStatus::Pending,
         invited_by: caller.member.user_id.clone(),
@@ -108,38 +108,48 @@ pub async fn invite_one(
         version: 1,
     };
     let audit = caller
-        .audit("invitation.create", "invitation", &invitation.id)
+        .audit("invitation.create", "invitation", invitation.id.as_str())
         .after(json!({"email": email, "role": invitation.role, "group_id": invitation.group_id}));
     let event = invitation_event(&caller.org.name, &invitation);
     let mut created = ctx.store().create_invitation(&invitation, &audit, &event).await;
     if let Err(InvitationError::AlreadyInvited(id)) = &created {
         // A guard whose invitation is gone (TTL removes the two independently) or closed
         // stands for nothing: it is cleared, and the address invited anew.
-        let existing = ctx.store().invitation(&caller.org.id, id).await?;
+        let existing = match id {
+            Some(id) => ctx.store().invitation(&caller.org.id, id).await?,
+            None => None,
+        };
         if existing.is_none_or(|i| i.status != InvitationStatus::Pending) {
-            ctx.store().clear_invitation_guard(&caller.org.id, &email, id).await?;
+            if let Some(id) = id {
+                ctx.store().clear_invitation_guard(&caller.org.id, &email, id).await?;
+            }
             created = ctx.store().create_invitation(&invitation, &audit, &event).await;
         }
     }
     match created {
-        Ok(()) => Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: Some(invitation.id) }),
+        Ok(()) => Ok(InvitationResult {
+            email,
+            status: InviteStatus::Invited,
+            invitation_id: Some(invitation.id.to_string()),
+        }),
         Err(InvitationError::AlreadyInvited(id)) => {
             // Still pending but expired: invite again means send it again, renewed.
-            if let Some(existing) = ctx.store().invitation(&caller.org.id, &id).await? {
+            let existing = match &id {
+                Some(id) => ctx.store().invitation(&caller.org.id, id).await?,
+                None => None,
+            };
+            let id = id.map(|i| i.to_string());
+            if let Some(existing) = existing {
                 if existing.status == InvitationStatus::Pending && existing.expires_at <= now {
                     match renew(ctx, caller, &existing, now).await {
                         Err(InvitationError::DailyLimit) => {
-                            return Ok(InvitationResult {
-                                email,
-                                status: InviteStatus::DailyLimit,
-                                invitation_id: Some(id),
-                            });
+                            return Ok(InvitationResult { email, status: InviteStatus::DailyLimit, invitation_id: id });
                         }
                         other => other.map_err(invitation_error)?,
                     };
                 }
             }
-            Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: Some(id) })
+            Ok(InvitationResult { email, status: InviteStatus::Invited, invitation_id: id })
         }
         Err(InvitationError::DailyLimit) => {
             Ok(InvitationResult { email, status: InviteStatus::DailyLimit, invitation_id: None })
@@ -157,7 +167,7 @@ pub async fn renew(
 ) -> Result<Invitation, InvitationError> {
     let expires = now.plus(time::Duration::days(VALID_DAYS));
     let audit = caller
-        .audit("invitation.resend", "invitation", &invitation.id)
+        .audit("invitation.resend", "invitation", invitation.id.as_str())
         .before(json!({"expires_at": invitation.expires_at}))
         .after(json!({"expires_at": expires}));
     let renewed = Invitation { expires_at: expires, ..invitation.clone() };

@@ -121,7 +121,7 @@ pub struct JoinRequestView {
 impl From<&JoinRequest> for JoinRequestView {
     fn from(r: &JoinRequest) -> Self {
         JoinRequestView {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             org_id: r.org_id.to_string(),
             user_id: r.user_id.to_string(),
             name: r.name.clone(),
@@ -129,13 +129,13 @@ impl From<&JoinRequest> for JoinRequestView {
             roles: r.roles.clone(),
             status: r.status,
             reason: r.reason.clone(),
-            link_id: r.link_id.clone(),
+            link_id: r.link_id.as_ref().map(ToString::to_string),
             roster_login: r.roster_login.clone(),
             roster_match: None,
-            roster_id: r.roster_id.clone(),
+            roster_id: r.roster_id.as_ref().map(ToString::to_string),
             created_at: r.created_at,
             decided_at: r.decided_at,
-            decided_by: r.decided_by.clone(),
+            decided_by: r.decided_by.as_ref().map(ToString::to_string),
             etag: crate::http::etag(r.version),
         }
     }
