@@ -226,11 +226,6 @@ pub fn user_list(raw: &[String]) -> Result<Vec<String>, String> {
     Ok(raw.iter().filter(|u| seen.insert(u.as_str())).cloned().collect())
 }
 
-/// A new group, course or place ID: a ULID, lower-cased.
-pub fn new_id() -> String {
-    ulid::Ulid::new().to_string().to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,6 @@ use std::fmt;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// A new ID as text. Being replaced by each entity's `new()`; do not add callers.
-pub fn new_id() -> String {
-    ulid::Ulid::new().to_string().to_lowercase()
-}
-
 /// The length of an ID the API hands out: a ULID (26 characters), lower-cased.
 pub const ID_LEN: usize = 26;
 

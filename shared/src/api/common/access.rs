@@ -27,25 +27,6 @@ pub fn user_param(req: &ApiRequest, what: &'static str) -> Result<UserId, ApiErr
     UserId::parse(req.path_param("user")?).ok_or(ApiError::NotFound(what))
 }
 
-/// The length of an ID the API hands out (a ULID).
-pub use crate::domain::ids::ID_LEN;
-
-/// An ID the API hands out (a ULID, lower-cased), or `None` for text that cannot be one:
-/// such an ID is simply not found, and never reaches a key.
-pub fn resource_id(raw: &str) -> Option<String> {
-    (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| raw.to_ascii_lowercase())
-}
-
-/// A ULID path parameter (`{id}`), or 404 naming `what`.
-pub fn id_param(req: &ApiRequest, what: &'static str) -> Result<String, ApiError> {
-    resource_id(req.path_param("id")?).ok_or(ApiError::NotFound(what))
-}
-
-/// A ULID path parameter named `name`, or 404 naming `what`.
-pub fn path_id(req: &ApiRequest, name: &str, what: &'static str) -> Result<String, ApiError> {
-    resource_id(req.path_param(name)?).ok_or(ApiError::NotFound(what))
-}
-
 /// A signed-in member acting in their organization.
 pub struct Caller {
     pub org: Org,
