@@ -20,7 +20,7 @@ use utoipa::{Number, PartialSchema, ToSchema};
 use crate::api::{described, routes, Route};
 use crate::domain::ids::{ID_LEN, MAX_USER_ID, ORG_ID_LEN};
 use crate::domain::{contact, discussions, files, groups, imports, join_requests, org, roles, school, search, users};
-use crate::domain::{OrgId, UserId};
+use crate::domain::{AuditAction, OrgId, UserId};
 use crate::http::json::MAX_BODY;
 use crate::http::Problem;
 use crate::page::{Cursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT};
@@ -293,6 +293,7 @@ fn build() -> Value {
     let mut json = serde_json::to_value(&doc).unwrap_or_default();
     say_limits(&mut json);
     say_cors(&mut json);
+    say_audit_actions(&mut json);
     pages_by_reference(&mut json);
     json["servers"][0]["description"] =
         "This gateway, wherever it runs: production and staging stages in AWS, or local (`make dev`)".into();
@@ -703,6 +704,25 @@ fn description() -> String {
         out.push_str(&format!("| `{code}` | {status} | {meaning} |\n"));
     }
     out
+}
+
+/// The audit entry's `action`: every [`AuditAction`] by family, from the enum the
+/// handlers write them with (so the list cannot miss one).
+fn say_audit_actions(json: &mut Value) {
+    let mut families: Vec<Vec<String>> = Vec::new();
+    let mut last = "";
+    for a in AuditAction::ALL {
+        if a.family() != last {
+            families.push(Vec::new());
+            last = a.family();
+        }
+        if let Some(family) = families.last_mut() {
+            family.push(format!("`{}`", a.name()));
+        }
+    }
+    let list: Vec<String> = families.iter().map(|f| f.join(", ")).collect();
+    json["components"]["schemas"]["AuditView"]["properties"]["action"]["description"] =
+        format!("What was done, one of: {}.", list.join("; ")).into();
 }
 
 /// The areas of the reference, in the order a front-end developer meets them.

@@ -1692,19 +1692,7 @@ export interface components {
          *     }
          */
         AuditView: {
-            /**
-             * @description `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`,
-             *     `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`,
-             *     `class.delete`, `class.graduate`, `class.promote`, `class.member_remove`;
-             *     `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
-             *     `join_request.reject`; `invitation.create`, `invitation.resend`,
-             *     `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-             *     `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
-             *     `group.member_role`;
-             *     `course.create`, `course.update`, `course.delete`, `course.students_add`,
-             *     `course.student_remove`, `course.group_link`, `course.group_unlink`;
-             *     `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
-             */
+            /** @description What was done, one of: `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`, `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`, `class.delete`, `class.graduate`, `class.promote`, `class.member_remove`; `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`, `join_request.reject`; `invitation.create`, `invitation.resend`, `invitation.revoke`, `invitation.accept`; `group.create`, `group.update`, `group.delete`, `group.members_add`, `group.member_remove`, `group.member_role`; `course.create`, `course.update`, `course.delete`, `course.students_add`, `course.student_remove`, `course.group_link`, `course.group_unlink`; `thread.delete`; `reply.delete`; `announcement.delete`; `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`. */
             action: string;
             actor: components["schemas"]["AuditActor"];
             after?: unknown;

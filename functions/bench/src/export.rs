@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::harness::{fail, flat_memory, mb, table, verdict, Job, Measured, Stack};
+use kabinet::domain::AuditAction;
 
 /// The benchmark's table (in its own emulator).
 const TABLE: &str = "kabinet-bench-export";
@@ -222,9 +223,11 @@ async fn request(ctx: &Ctx, s: &Seeded, format: ExportFormat, slot: u32) -> Resu
         Timestamp::now(),
     );
     let actor = Actor { id: s.admin.user_id.clone(), name: s.admin.name.clone() };
-    let audit = AuditEntry::new(&org.id, &actor, "export.request", "export", &export.id).as_admin(true).after(json!({
-        "kind": export.kind, "format": export.format, "file_name": export.file_name,
-    }));
+    let audit = AuditEntry::new(&org.id, &actor, AuditAction::ExportRequest, "export", &export.id)
+        .as_admin(true)
+        .after(json!({
+            "kind": export.kind, "format": export.format, "file_name": export.file_name,
+        }));
     ctx.store().create_export(&export, &audit).await.map_err(|e| format!("creating the export: {e:?}"))?;
     Ok(export)
 }

@@ -6,6 +6,7 @@ use super::common::access::{member, member_and_target, membership, user_param, C
 use super::common::errors::{admin_role_required, member_error};
 use super::common::retry::{self, Attempt};
 use super::common::views::MemberView;
+use crate::domain::AuditAction;
 use crate::domain::{Membership, OutboxEvent, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::members::MemberError;
@@ -65,7 +66,7 @@ async fn set_admin_once(
     if admin && !target.can_be_admin() {
         return Err(admin_role_required());
     }
-    let action = if admin { "admin.appoint" } else { "admin.demote" };
+    let action = if admin { AuditAction::AdminAppoint } else { AuditAction::AdminDemote };
     let audit = caller
         .audit(action, "member", target.user_id.as_str())
         .before(json!({"admin": !admin}))

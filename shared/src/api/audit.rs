@@ -42,17 +42,7 @@ pub struct AuditView {
     pub id: String,
     pub at: Timestamp,
     pub actor: AuditActor,
-    /// `org.update`, `org.rollover`; `member.add`, `member.update`, `member.remove`,
-    /// `member.leave`; `admin.appoint`, `admin.demote`; `class.create`, `class.update`,
-    /// `class.delete`, `class.graduate`, `class.promote`, `class.member_remove`;
-    /// `link.create`, `link.revoke`; `join_request.update`, `join_request.accept`,
-    /// `join_request.reject`; `invitation.create`, `invitation.resend`,
-    /// `invitation.revoke`, `invitation.accept` (by the invitee); `group.create`,
-    /// `group.update`, `group.delete`, `group.members_add`, `group.member_remove`,
-    /// `group.member_role`;
-    /// `course.create`, `course.update`, `course.delete`, `course.students_add`,
-    /// `course.student_remove`, `course.group_link`, `course.group_unlink`;
-    /// `file.delete`; `export.request`; `import.create`, `import.start`, `import.finish`.
+    /// What was done: an action's name (the reference lists them all).
     pub action: String,
     pub target: AuditTarget,
     pub before: Option<serde_json::Value>,

@@ -16,6 +16,7 @@ use super::common::retry::{self, Attempt};
 use super::common::views::extended;
 use super::common::views::GroupView;
 use crate::domain::school::MAX_GRADE;
+use crate::domain::AuditAction;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassId, ClassName, ClassSource, Membership, Role, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::page::{Cursor, PageQuery};
@@ -218,7 +219,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let body: CreateClass = req.json()?;
     let NewClass { name, year, class_teacher_ids } = body.try_into()?;
     let class = Class::new(&caller.org.id, &name, year, ClassSource::Manual, class_teacher_ids);
-    let audit = caller.audit("class.create", "class", &class.id).after(class.summary());
+    let audit = caller.audit(AuditAction::ClassCreate, "class", &class.id).after(class.summary());
     ctx.store().create_class(&class, &audit).await?;
     Ok(class_answer(http::StatusCode::CREATED, &class)?
         .with_header("location", &format!("/v1/orgs/{}/classes/{}", caller.org.id, class.id)))
@@ -516,7 +517,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let Some(new) = body.apply_to(&old)? else {
         return class_answer(http::StatusCode::OK, &old);
     };
-    let audit = caller.audit("class.update", "class", &id).before(old.summary()).after(new.summary());
+    let audit = caller.audit(AuditAction::ClassUpdate, "class", &id).before(old.summary()).after(new.summary());
     match ctx.store().update_class(&old, &new, &audit).await {
         Ok(()) => class_answer(http::StatusCode::OK, &new),
         Err(ClassError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
@@ -553,7 +554,7 @@ pub struct DeletedClass {
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, class) = member_and_class(&ctx, &req, &class_id(&req)?).await?;
     caller.require_admin("delete classes")?;
-    let audit = caller.audit("class.delete", "class", &class.id).before(class.summary());
+    let audit = caller.audit(AuditAction::ClassDelete, "class", &class.id).before(class.summary());
     let stranded = ctx.store().delete_class(&class, &audit).await?;
     let needs_class = stranded
         .iter()
@@ -568,7 +569,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 
 fn graduation_audit(caller: &Caller, class: &Class) -> AuditEntry {
     caller
-        .audit("class.graduate", "class", &class.id)
+        .audit(AuditAction::ClassGraduate, "class", &class.id)
         .before(json!({"graduated": false}))
         .after(json!({"graduated": true}))
 }
@@ -625,7 +626,7 @@ async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promot
     }
     let next = class.class_name().promoted().unwrap_or_else(|| class.class_name());
     let audit = caller
-        .audit("class.promote", "class", &class.id)
+        .audit(AuditAction::ClassPromote, "class", &class.id)
         .before(class.summary())
         .after(json!({"name": next.display(), "year": class.year.next()}));
     Ok(ctx.store().promote_class(class, &audit).await?)
@@ -716,7 +717,7 @@ pub async fn rollover(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     };
     let to_promote: Vec<ClassId> = open(|c| c.grade.is_some_and(|g| g < MAX_GRADE)).collect();
     let to_graduate: Vec<ClassId> = open(|c| c.grade == Some(MAX_GRADE)).collect();
-    let audit = caller.audit("org.rollover", "org", caller.org.id.as_str()).after(json!({
+    let audit = caller.audit(AuditAction::OrgRollover, "org", caller.org.id.as_str()).after(json!({
         "from_year": from.to_string(),
         "to_year": from.next().to_string(),
         "to_promote": to_promote.len(),
@@ -825,7 +826,7 @@ async fn take_off_class(
     if !on_class {
         return Err(ApiError::NotFound("member of this class"));
     }
-    let audit = caller.audit("class.member_remove", "class", id).before(json!({"user_id": user}));
+    let audit = caller.audit(AuditAction::ClassMemberRemove, "class", id).before(json!({"user_id": user}));
     let removed = ctx.store().remove_from_class(&class, &m, &audit).await;
     retry::outcome(removed.map(|_| ()), |e| matches!(e, ClassError::Changed))
 }

@@ -14,6 +14,7 @@ use super::common::placing::{
 };
 use super::common::views::GroupView;
 use crate::domain::groups::{user_list, MAX_TEACHERS};
+use crate::domain::AuditAction;
 use crate::domain::{Course, CourseId, Group, GroupId, GroupRole, Membership, Patch, PlaceIn, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::groups::{Added, GroupError};
@@ -125,7 +126,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let named = naming(&body.name, body.description.as_deref())?;
     let teacher_ids = parse_teachers(&body.teacher_ids)?;
     let course = Course::new(&caller.org.id, named, teacher_ids, Timestamp::now());
-    let audit = caller.audit("course.create", "course", &course.id).after(summary(&course));
+    let audit = caller.audit(AuditAction::CourseCreate, "course", &course.id).after(summary(&course));
     ctx.store().create_course(&course, &audit).await?;
     let answer = course_answer(http::StatusCode::CREATED, &course)?;
     Ok(answer.with_header("location", &format!("/v1/orgs/{}/courses/{}", caller.org.id, course.id)))
@@ -219,7 +220,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         updated_at: Timestamp::now(),
         ..old.clone()
     };
-    let audit = caller.audit("course.update", "course", &old.id).before(summary(&old)).after(summary(&new));
+    let audit = caller.audit(AuditAction::CourseUpdate, "course", &old.id).before(summary(&old)).after(summary(&new));
     match ctx.store().update_course(&old, &new, &audit).await {
         Ok(()) => {}
         Err(GroupError::Changed) if expected.is_some() => return Err(ApiError::PreconditionFailed),
@@ -242,7 +243,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     caller.require_admin("delete courses")?;
-    let audit = caller.audit("course.delete", "course", &course.id).before(summary(&course));
+    let audit = caller.audit(AuditAction::CourseDelete, "course", &course.id).before(summary(&course));
     ctx.store().delete_course(&course, &audit).await?;
     Ok(ApiResponse::no_content())
 }
@@ -282,7 +283,7 @@ pub async fn remove_student(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Ap
     let user = user_param(&req, "student")?;
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "remove students from a course you do not teach")?;
-    let audit = caller.audit("course.student_remove", "course", &course.id).before(json!({"user_id": user}));
+    let audit = caller.audit(AuditAction::CourseStudentRemove, "course", &course.id).before(json!({"user_id": user}));
     ctx.store().remove_place(&caller.org.id, PlaceIn::Course(&course.id), &user, &audit).await?;
     Ok(ApiResponse::no_content())
 }
@@ -379,7 +380,7 @@ pub async fn create_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     let now = Timestamp::now();
     let mut group = Group::new(&caller.org.id, named, Some(course.id.clone()), now);
-    let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
+    let audit = caller.audit(AuditAction::GroupCreate, "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let added = add_people(&ctx, (&caller).into(), Container::NewGroupOf(&group, &course), chosen.students).await?;
     let seated = add_people(&ctx, (&caller).into(), Container::TeachersOf(&group, &course), chosen.teachers).await?;
@@ -442,7 +443,7 @@ pub async fn link_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let chosen = chosen(&ctx, &caller, &course, body.students, body.user_ids.as_deref()).await?;
     if group.course_id.is_none() {
         let audit = caller
-            .audit("course.group_link", "course", &course.id)
+            .audit(AuditAction::CourseGroupLink, "course", &course.id)
             .after(json!({"group_id": group.id, "students": body.students}));
         ctx.store().link_group(&course, &group, &audit).await?;
         group.course_id = Some(course.id.clone());
@@ -479,7 +480,7 @@ pub async fn unlink_group(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     let group = GroupId::parse(req.path_param("group")?).ok_or(ApiError::NotFound("linked group"))?;
     let (caller, course, _) = caller_and_course(&ctx, &req, &[]).await?;
     require_runs(&caller, &course, "unlink groups from a course you do not teach")?;
-    let audit = caller.audit("course.group_unlink", "course", &course.id).before(json!({"group_id": group}));
+    let audit = caller.audit(AuditAction::CourseGroupUnlink, "course", &course.id).before(json!({"group_id": group}));
     match ctx.store().unlink_group(&course, &group, &audit).await {
         Err(GroupError::NoPlace) => Err(ApiError::NotFound("linked group")),
         other => Ok(other.map(|()| ApiResponse::no_content())?),

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::common::access::{in_group, Caller};
 use super::common::grants::field_errors;
 use super::common::placing::may_enter;
+use crate::domain::AuditAction;
 use crate::domain::{Group, GroupId, OutboxEvent, Post, PostKind, PostRef, PostRefusal, PostText, ThreadId, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
@@ -415,7 +416,7 @@ async fn delete_post(ctx: Ctx, req: ApiRequest, kind: PostKind) -> Result<ApiRes
     }
     // A moderator removing someone else's words leaves a trace.
     let audit = (&post.author_id != me).then(|| {
-        caller.audit(&format!("{}.delete", kind.name()), kind.name(), &post.id).before(json!({
+        caller.audit(AuditAction::post_deleted(kind), kind.name(), &post.id).before(json!({
             "group_id": post.group_id, "thread_id": post.thread_id, "author_id": post.author_id,
             "author_name": post.author_name, "title": post.title,
         }))

@@ -11,6 +11,7 @@ use super::common::access::{caller_id, member_and, Caller};
 use super::common::grants::field_errors;
 use crate::domain::exports::{Delimiter, MAX_BUILDING, URL_LIFETIME};
 use crate::domain::files::content_disposition;
+use crate::domain::AuditAction;
 use crate::domain::{Export, ExportFormat, ExportId, ExportKind, ExportStatus, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
@@ -191,7 +192,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             slot,
             now,
         );
-        let audit = caller.audit("export.request", "export", export.id.as_str()).after(json!({
+        let audit = caller.audit(AuditAction::ExportRequest, "export", export.id.as_str()).after(json!({
             "kind": export.kind, "format": export.format, "file_name": export.file_name,
         }));
         match ctx.store().create_export(&export, &audit).await {

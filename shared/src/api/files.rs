@@ -15,6 +15,7 @@ use super::common::placing::may_enter;
 use super::common::views::extended;
 use super::common::views::UploadView;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
+use crate::domain::AuditAction;
 use crate::domain::{FileId, FileStatus, Group, GroupFile, GroupId, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
@@ -352,7 +353,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Err(ApiError::Forbidden("delete another person's file"));
     }
     let audit = (&file.uploaded_by != me).then(|| {
-        caller.audit("file.delete", "file", &file.id).before(json!({
+        caller.audit(AuditAction::FileDelete, "file", &file.id).before(json!({
             "group_id": file.group_id, "name": file.name, "size": file.size,
             "uploaded_by": file.uploaded_by, "uploaded_by_name": file.uploaded_by_name,
         }))

@@ -12,6 +12,7 @@ use super::common::placing::{
     AddGroupMembers, Container, PlaceResults, PlaceView,
 };
 use super::common::views::GroupView;
+use crate::domain::AuditAction;
 use crate::domain::{Group, GroupId, GroupRole, Patch, PlaceIn, PlaceKind, Timestamp, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
@@ -52,7 +53,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let body: CreateGroup = req.json()?;
     let naming = naming(&body.name, body.description.as_deref())?;
     let group = Group::new(&caller.org.id, naming, None, Timestamp::now());
-    let audit = caller.audit("group.create", "group", &group.id).after(group_summary(&group));
+    let audit = caller.audit(AuditAction::GroupCreate, "group", &group.id).after(group_summary(&group));
     ctx.store().create_group(&group, &audit).await?;
     let answer = group_answer(http::StatusCode::CREATED, &group)?;
     Ok(answer.with_header("location", &format!("/v1/orgs/{}/groups/{}", caller.org.id, group.id)))
@@ -127,7 +128,8 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         updated_at: Timestamp::now(),
         ..old.clone()
     };
-    let audit = caller.audit("group.update", "group", &old.id).before(group_summary(&old)).after(group_summary(&new));
+    let audit =
+        caller.audit(AuditAction::GroupUpdate, "group", &old.id).before(group_summary(&old)).after(group_summary(&new));
     match ctx.store().update_group(&old, &new, &audit).await {
         Ok(()) => group_answer(http::StatusCode::OK, &new),
         Err(GroupError::Changed) if expected.is_some() => Err(ApiError::PreconditionFailed),
@@ -155,7 +157,7 @@ pub async fn delete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             tracing::error!(error = %e, key = %key, "a deleted group's file object could not be removed");
         }
     }
-    let audit = caller.audit("group.delete", "group", &group.id).before(group_summary(&group));
+    let audit = caller.audit(AuditAction::GroupDelete, "group", &group.id).before(group_summary(&group));
     ctx.store().delete_group(&group, &audit).await?;
     Ok(ApiResponse::no_content())
 }
@@ -205,7 +207,7 @@ pub async fn remove_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, Api
     if !may_enter(&caller, &group) {
         return Err(ApiError::Forbidden("remove members from a group you do not teach"));
     }
-    let audit = caller.audit("group.member_remove", "group", &group.id).before(json!({"user_id": user}));
+    let audit = caller.audit(AuditAction::GroupMemberRemove, "group", &group.id).before(json!({"user_id": user}));
     ctx.store().remove_place(&caller.org.id, PlaceIn::Group(&group.id), &user, &audit).await?;
     Ok(ApiResponse::no_content())
 }
@@ -255,7 +257,7 @@ pub async fn patch_member(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
             return Err(ApiError::Forbidden("change your own role in a group"));
         }
         let audit = caller
-            .audit("group.member_role", "group", &group.id)
+            .audit(AuditAction::GroupMemberRole, "group", &group.id)
             .after(json!({"user_id": user, "group_role": role.name()}));
         ctx.store().set_group_role(&caller.org.id, &group.id, &user, role, &audit).await?;
     }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::common::access::{member_and, Caller};
 use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
+use crate::domain::AuditAction;
 use crate::domain::{text, Import, ImportId, ImportStatus, Timestamp};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
@@ -219,8 +220,9 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let upload = objects::presign_sized_put(s3, bucket, &import.object_key(), size, UPLOAD_LIFETIME)
         .await
         .map_err(|e| ApiError::Internal(format!("presigning an import's upload: {e}")))?;
-    let audit =
-        caller.audit("import.create", "import", import.id.as_str()).after(json!({ "file_name": import.file_name }));
+    let audit = caller
+        .audit(AuditAction::ImportCreate, "import", import.id.as_str())
+        .after(json!({ "file_name": import.file_name }));
     ctx.store().create_import(&import, &audit).await?;
     let view = NewImportView {
         import: ImportView::of(&import, now),
@@ -268,7 +270,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let now = Timestamp::now();
     let audit = caller
-        .audit("import.start", "import", import.id.as_str())
+        .audit(AuditAction::ImportStart, "import", import.id.as_str())
         .after(json!({ "file_name": import.file_name, "size": head.size, "invite": body.invite }));
     match ctx.store().start_import(&import, body.invite, &caller.member.user_id, now, &audit).await {
         Ok(()) => {}

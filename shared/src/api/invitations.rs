@@ -26,6 +26,7 @@ use crate::store::invitations::{InvitationError, Offer};
 use crate::Ctx;
 
 use crate::domain::invitations::MAX_EMAILS;
+use crate::domain::AuditAction;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = InvitationView::example)]
@@ -295,7 +296,7 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Ok(ApiResponse::no_content());
     }
     let audit = caller
-        .audit("invitation.revoke", "invitation", invitation.id.as_str())
+        .audit(AuditAction::InvitationRevoke, "invitation", invitation.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "revoked"}));
     ctx.store().close_invitation(&invitation, InvitationStatus::Revoked, None, Some(&audit)).await?;
@@ -587,6 +588,6 @@ pub async fn decline(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 /// them a member.
 fn acceptance_audit(invitation: &Invitation, user: &UserId, name: &str) -> AuditEntry {
     let actor = Actor { id: user.clone(), name: name.to_string() };
-    AuditEntry::new(&invitation.org_id, &actor, "invitation.accept", "invitation", invitation.id.as_str())
+    AuditEntry::new(&invitation.org_id, &actor, AuditAction::InvitationAccept, "invitation", invitation.id.as_str())
         .before(json!({"status": "pending", "email": invitation.email}))
 }

@@ -13,6 +13,7 @@ use super::common::errors::{link_refused, request_error};
 use super::common::grants::{check_grants, group_exists};
 use super::common::views::JoinRequestView;
 use crate::domain::roles::validate_grants;
+use crate::domain::AuditAction;
 use crate::domain::{Class, GroupId, JoinRequestId, LinkId, Role, RoleGrant, Timestamp, User, UserId};
 use crate::domain::{
     InviteLink, JoinRequest, JoinRequestStatus, LinkKeys, LinkRefusal, Org, OutboxEvent, ProfileChanges,
@@ -216,7 +217,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         created_by: caller.member.user_id.clone(),
         created_at: now,
     };
-    let audit = caller.audit("link.create", "invite_link", link.id.as_str()).after(link.summary());
+    let audit = caller.audit(AuditAction::LinkCreate, "invite_link", link.id.as_str()).after(link.summary());
     ctx.store().create_link(&link, &audit).await?;
     let view = InviteLinkView::of(&link, now, Some(&keys), &ctx.config().app_url);
     ApiResponse::created(&view, &format!("/v1/orgs/{}/invite-links/{}", caller.org.id, link.id))
@@ -255,7 +256,7 @@ pub async fn revoke(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let link = ctx.store().link(&caller.org.id, &id).await?.ok_or(ApiError::NotFound("invitation link"))?;
     if !link.revoked {
         let audit = caller
-            .audit("link.revoke", "invite_link", link.id.as_str())
+            .audit(AuditAction::LinkRevoke, "invite_link", link.id.as_str())
             .before(json!({"revoked": false}))
             .after(json!({"revoked": true}));
         ctx.store().revoke_link(&link, &audit).await?;

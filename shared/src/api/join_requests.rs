@@ -10,6 +10,7 @@ use super::common::errors::request_error;
 use super::common::grants::{check_grants, roster_match};
 use super::common::placing::{add_people, Container};
 use super::common::views::JoinRequestView;
+use crate::domain::AuditAction;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
 use crate::domain::{JoinRequestId, LinkId, OutboxEvent, RoleGrant, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
@@ -143,7 +144,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     require_version(&request, expected)?;
     let roles = check_grants(&ctx, &caller.org, body.roles, "roles").await?;
     let audit = caller
-        .audit("join_request.update", "join_request", request.id.as_str())
+        .audit(AuditAction::JoinRequestUpdate, "join_request", request.id.as_str())
         .before(json!({"roles": request.roles}))
         .after(json!({"roles": roles}));
     let updated = ctx.store().update_join_request_roles(&request, roles, Some(&audit)).await;
@@ -214,7 +215,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     };
     let m = Membership::new(&org.id, &r.user_id, &r.name, r.email.as_deref(), roles, false, source);
     let audit = caller
-        .audit("join_request.accept", "join_request", r.id.as_str())
+        .audit(AuditAction::JoinRequestAccept, "join_request", r.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "accepted", "user_id": r.user_id, "roles": m.roles}));
     let event = OutboxEvent::JoinRequestAccepted {
@@ -308,7 +309,7 @@ pub async fn reject(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     require_pending(&request)?;
     require_version(&request, Some(expected))?;
     let audit = caller
-        .audit("join_request.reject", "join_request", request.id.as_str())
+        .audit(AuditAction::JoinRequestReject, "join_request", request.id.as_str())
         .before(json!({"status": "pending"}))
         .after(json!({"status": "rejected", "reason": reason}));
     let event = OutboxEvent::JoinRequestRejected {

@@ -15,6 +15,7 @@ use super::common::placing::{runs, sees_members, PlaceView};
 use super::common::retry::{self, Attempt};
 use super::common::views::MemberView;
 use crate::domain::search::NameQuery;
+use crate::domain::AuditAction;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
 use crate::domain::{ClassId, CourseId, GroupId, PlaceKind, PlaceOf, UserId};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
@@ -123,7 +124,7 @@ async fn add_by_email(
 /// Writes the new member with its audit entry and event; a pending join request of
 /// theirs ends with it (read only when there is one).
 async fn add_member(ctx: &Ctx, caller: &Caller, m: &Membership) -> Result<(), ApiError> {
-    let audit = caller.audit("member.add", "member", m.user_id.as_str()).after(m.summary());
+    let audit = caller.audit(AuditAction::MemberAdd, "member", m.user_id.as_str()).after(m.summary());
     let event = OutboxEvent::MemberAdded {
         org_id: caller.org.id.clone(),
         org_name: caller.org.name.clone(),
@@ -404,7 +405,7 @@ async fn change_roles(
     }
     let after = Membership { roles: roles.to_vec(), ..target.clone() };
     let audit = caller
-        .audit("member.update", "member", target.user_id.as_str())
+        .audit(AuditAction::MemberUpdate, "member", target.user_id.as_str())
         .before(target.summary())
         .after(after.summary());
     let updated = ctx.store().update_member_roles(&target, roles.to_vec(), Some(&audit)).await;
@@ -421,7 +422,7 @@ pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let (caller, target) = member_and_target(&ctx, &req, &user).await?;
     caller.require_admin("remove members")?;
     let target = target.ok_or(ApiError::NotFound("member"))?;
-    let action = if user == caller.member.user_id { "member.leave" } else { "member.remove" };
+    let action = if user == caller.member.user_id { AuditAction::MemberLeave } else { AuditAction::MemberRemove };
     end_membership(&ctx, &caller, target, action).await?;
     Ok(ApiResponse::no_content())
 }
@@ -434,13 +435,13 @@ pub async fn remove(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
 pub async fn leave(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let me = caller.member.clone();
-    end_membership(&ctx, &caller, me, "member.leave").await?;
+    end_membership(&ctx, &caller, me, AuditAction::MemberLeave).await?;
     Ok(ApiResponse::no_content())
 }
 
 /// Ends a membership (removal by an admin, or leaving), reading it again when it changed
 /// meanwhile.
-async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: &str) -> Result<(), ApiError> {
+async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: AuditAction) -> Result<(), ApiError> {
     let user = &read.user_id.clone();
     retry::on_change(
         read,
@@ -453,7 +454,7 @@ async fn end_membership(ctx: &Ctx, caller: &Caller, read: Membership, action: &s
 
 /// One try at ending a membership: its class places go with it where the class still
 /// exists.
-async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: &str) -> Result<Attempt<()>, ApiError> {
+async fn end_one(ctx: &Ctx, caller: &Caller, target: Membership, action: AuditAction) -> Result<Attempt<()>, ApiError> {
     let ids = target.class_ids();
     let existing: BTreeSet<ClassId> = if ids.is_empty() {
         BTreeSet::new()

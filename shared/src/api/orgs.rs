@@ -7,6 +7,7 @@ use super::common::access::{admin, identity, member, Caller};
 use super::common::retry::{self, Attempt};
 use crate::domain::invitations::until_next_day;
 use crate::domain::org::{ProfileInput, DAILY_ORGS_PER_PERSON};
+use crate::domain::AuditAction;
 use crate::domain::{text, Language, Membership, MembershipSource, Org, OrgProfile, ProfileChanges, RoleGrant};
 use crate::domain::{Timestamp, User};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
@@ -291,8 +292,10 @@ async fn update_profile(
     if profile == org.profile() {
         return Ok(Attempt::Done(org.clone()));
     }
-    let audit =
-        caller.audit("org.update", "org", org.id.as_str()).before(org.profile().summary()).after(profile.summary());
+    let audit = caller
+        .audit(AuditAction::OrgUpdate, "org", org.id.as_str())
+        .before(org.profile().summary())
+        .after(profile.summary());
     let result = ctx.store().update_org_profile(org, &profile, &audit).await;
     retry::outcome(result, |e| matches!(e, StoreError::ConditionFailed))
 }

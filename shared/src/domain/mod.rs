@@ -25,7 +25,7 @@ pub mod text;
 pub mod time;
 pub mod users;
 
-pub use audit::{Actor, AuditEntry};
+pub use audit::{Actor, AuditAction, AuditEntry};
 pub use classes::{Class, ClassSource, Roster};
 pub use contact::{Email, Phone, Website};
 pub use discussions::{Post, PostKind, PostRef, PostRefusal, PostText};

@@ -18,6 +18,7 @@ use std::io::Write;
 use super::ChangeRecord;
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
+use crate::domain::AuditAction;
 use crate::domain::{AuditEntry, Import, ImportId, ImportStatus, OrgId, Timestamp};
 use crate::roster::apply::{Applied, Applier, Stopped};
 use crate::roster::{archive, FileError, RosterFile};
@@ -114,7 +115,7 @@ async fn finish(
         Err(why) => (ImportStatus::Failed, Some(why)),
     };
     let actor = Actor { id: import.requested_by.clone(), name: import.requested_by_name.clone() };
-    let audit = AuditEntry::new(&import.org_id, &actor, "import.finish", "import", import.id.as_str()).after(
+    let audit = AuditEntry::new(&import.org_id, &actor, AuditAction::ImportFinish, "import", import.id.as_str()).after(
         serde_json::json!({
             "status": status,
             "counts": counts,

@@ -19,6 +19,7 @@ use super::archive::Upload;
 use super::{Enrollment, FileError, RosterClass, RosterFile, RosterUser, Row, Status, APPLIED};
 use crate::domain::audit::Actor;
 use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
+use crate::domain::AuditAction;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
 use crate::domain::{CourseId, ImportId, Org, OutboxEvent, RosterPerson, SourcedId, Timestamp, UserId};
 use crate::page::PageQuery;
@@ -359,7 +360,7 @@ impl<'a> Applier<'a> {
             let Some(link) = link else { return Ok(Outcome::Unchanged) };
             if let Some(course) = link.record.course_id.as_deref().and_then(CourseId::parse) {
                 if let Some(course) = store.course(org, &course).await? {
-                    let audit = AuditEntry::new(org, &self.actor, "course.delete", "course", &course.id);
+                    let audit = AuditEntry::new(org, &self.actor, AuditAction::CourseDelete, "course", &course.id);
                     match store.delete_course(&course, &audit).await {
                         Ok(()) | Err(crate::store::groups::GroupError::NotFound) => {}
                         Err(crate::store::groups::GroupError::Store(e)) => return Err(e),
@@ -372,7 +373,7 @@ impl<'a> Applier<'a> {
             } else if !link.record.scheduled {
                 if let Some(class) = store.class_by_text(org, &link.record.class_id).await? {
                     if class.source == ClassSource::Journal {
-                        let audit = AuditEntry::new(org, &self.actor, "class.delete", "class", &class.id)
+                        let audit = AuditEntry::new(org, &self.actor, AuditAction::ClassDelete, "class", &class.id)
                             .before(class.summary());
                         if let Err(e) = store.delete_class(&class, &audit).await {
                             return match e {

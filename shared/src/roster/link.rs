@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::audit::Actor;
+use crate::domain::AuditAction;
 use crate::domain::{
     AuditEntry, Course, Membership, MembershipSource, Org, OutboxEvent, RosterPerson, Timestamp, User,
 };
@@ -114,8 +115,8 @@ pub async fn accept_offer(
     };
     let m = Membership::new(&org.id, &user.id, &user.name, Some(email), roles, false, MembershipSource::Journal);
     let actor = Actor { id: user.id.clone(), name: user.name.clone() };
-    let audit =
-        AuditEntry::new(&org.id, &actor, "invitation.accept", "roster", p.sourced_id.as_str()).after(m.summary());
+    let audit = AuditEntry::new(&org.id, &actor, AuditAction::InvitationAccept, "roster", p.sourced_id.as_str())
+        .after(m.summary());
     let mut pending = None;
     loop {
         match ctx.store().join_as_record(&m, p, email, pending.as_ref(), &audit).await {
@@ -167,8 +168,9 @@ pub async fn follow(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by: 
         take_courses(ctx, org, p, m, by).await?;
         return Ok(false);
     }
-    let audit =
-        AuditEntry::new(&org.id, by, "member.update", "member", m.user_id.as_str()).before(m.summary()).as_admin(true);
+    let audit = AuditEntry::new(&org.id, by, AuditAction::MemberUpdate, "member", m.user_id.as_str())
+        .before(m.summary())
+        .as_admin(true);
     match ctx.store().update_member_roles(m, roles, Some(&audit)).await {
         Ok(_) => {}
         // Changed meanwhile (the person or an admin): the next import follows again.
@@ -194,8 +196,9 @@ pub async fn leave(ctx: &Ctx, org: &Org, m: &Membership, by: &Actor) -> Result<(
     let courses: Vec<CourseId> =
         m.course_ids.iter().chain(&m.teaching_course_ids).cloned().collect::<BTreeSet<_>>().into_iter().collect();
     let (groups, courses) = ctx.store().existing(&org.id, &m.group_ids, &courses).await?;
-    let audit =
-        AuditEntry::new(&org.id, by, "member.remove", "member", m.user_id.as_str()).before(m.summary()).as_admin(true);
+    let audit = AuditEntry::new(&org.id, by, AuditAction::MemberRemove, "member", m.user_id.as_str())
+        .before(m.summary())
+        .as_admin(true);
     match ctx.store().remove_member(m, &classes, &Existing { groups, courses }, Some(&audit)).await {
         Ok(()) | Err(MemberError::NotMember) | Err(MemberError::Changed) | Err(MemberError::LastAdmin) => Ok(()),
         Err(e) => Err(member_store_error(e)),
@@ -216,7 +219,7 @@ async fn lead_classes(ctx: &Ctx, org: &Org, p: &RosterPerson, user: &UserId, by:
         let mut teachers = class.class_teacher_ids.clone();
         teachers.push(user.to_string());
         let new = class.renamed(&class.class_name(), teachers, Timestamp::now());
-        let audit = AuditEntry::new(&org.id, by, "class.update", "class", &class.id)
+        let audit = AuditEntry::new(&org.id, by, AuditAction::ClassUpdate, "class", &class.id)
             .before(class.summary())
             .after(new.summary());
         // A class changed meanwhile keeps its class teachers until the next import.
@@ -238,7 +241,7 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
     );
     for id in studies.iter().filter(|c| !m.course_ids.contains(c)) {
         let audit = |users: &[UserId]| {
-            AuditEntry::new(&org.id, by, "course.students_add", "course", id)
+            AuditEntry::new(&org.id, by, AuditAction::CourseStudentsAdd, "course", id)
                 .after(serde_json::json!({ "user_ids": users }))
         };
         let event = |_: &[UserId]| None;
@@ -261,7 +264,7 @@ async fn take_courses(ctx: &Ctx, org: &Org, p: &RosterPerson, m: &Membership, by
         new.teacher_ids.push(m.user_id.clone());
         new.version = course.version + 1;
         new.updated_at = Timestamp::now();
-        let audit = AuditEntry::new(&org.id, by, "course.update", "course", id)
+        let audit = AuditEntry::new(&org.id, by, AuditAction::CourseUpdate, "course", id)
             .after(serde_json::json!({ "teacher_ids": new.teacher_ids }));
         match store.update_course(&course, &new, &audit).await {
             Ok(()) => seat_in_linked_groups(ctx, org, &new, m, by).await?,
@@ -291,7 +294,7 @@ async fn seat_in_linked_groups(
     let store = ctx.store();
     for group in store.groups_by_id(&org.id, &course.linked_group_ids).await? {
         let audit = |users: &[UserId]| {
-            AuditEntry::new(&org.id, by, "group.members_add", "group", &group.id)
+            AuditEntry::new(&org.id, by, AuditAction::GroupMembersAdd, "group", &group.id)
                 .after(serde_json::json!({ "user_ids": users, "group_role": "teacher" }))
         };
         let event = |users: &[UserId]| {

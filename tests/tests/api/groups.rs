@@ -9,6 +9,7 @@
 use std::collections::HashSet;
 
 use futures::StreamExt;
+use kabinet::domain::AuditAction;
 use kabinet::domain::{
     Actor, AuditEntry, CourseId, Group, GroupId, GroupRole, InvitationId, OrgId, PlaceIn, PlaceKind, UserId,
 };
@@ -606,7 +607,7 @@ async fn add_under_the_api(
     assert_eq!(members.len(), people.len(), "members all");
     let actor = Actor { id: UserId::parse(&by.sub).unwrap(), name: by.name.clone() };
     let audit = |users: &[UserId]| {
-        AuditEntry::new(&org, &actor, "group.members_add", "group", of).after(json!({ "user_ids": users }))
+        AuditEntry::new(&org, &actor, AuditAction::GroupMembersAdd, "group", of).after(json!({ "user_ids": users }))
     };
     let event = |_: &[UserId]| None;
     let (group, course) = (GroupId::parse(of).unwrap(), CourseId::parse(of).unwrap());
@@ -713,14 +714,14 @@ async fn each_transaction_that_puts_people_into_a_group_checks_the_right_itself(
     let course = store.course(&org_id, &c_id).await.unwrap().unwrap();
     let other = store.group(&org_id, &GroupId::parse(&unlinked).unwrap()).await.unwrap().unwrap();
     let actor = Actor { id: UserId::parse(&t.sub).unwrap(), name: t.name.clone() };
-    let audit = AuditEntry::new(&org_id, &actor, "course.group_link", "course", &c);
+    let audit = AuditEntry::new(&org_id, &actor, AuditAction::CourseGroupLink, "course", &c);
     let refused = store.link_group(&course, &other, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     assert_eq!(group(&admin, &org, &unlinked).await["course_id"], Value::Null);
     // Making a group from a course: its teachers and admins.
     let made = Group { id: GroupId::new(), course_id: Some(c_id.clone()), ..other.clone() };
     let actor = Actor { id: UserId::parse(&other_t.sub).unwrap(), name: other_t.name.clone() };
-    let audit = AuditEntry::new(&org_id, &actor, "group.create", "group", &made.id);
+    let audit = AuditEntry::new(&org_id, &actor, AuditAction::GroupCreate, "group", &made.id);
     let refused = store.create_group(&made, &audit).await;
     assert!(matches!(refused, Err(GroupError::NotAllowed)), "{refused:?}");
     admin.get(&format!("{o}/groups/{}", made.id)).await.problem(404, "not_found");

@@ -6,6 +6,7 @@
 //! emails shown only to whom they were given.
 
 use base64::Engine;
+use kabinet::domain::AuditAction;
 use kabinet_tests::support;
 use kabinet_tests::support::{await_mail, enrol, parent, registered, school, student, teacher, User};
 use reqwest::Method;
@@ -308,7 +309,7 @@ async fn a_write_by_an_admin_demoted_meanwhile_is_refused() {
     a.delete(&format!("/v1/orgs/{org}/admins/{}", b.sub)).await;
     assert_eq!(a.get(&format!("/v1/orgs/{org}/members/{}", b.sub)).await.ok(200)["admin"], false);
     let actor = Actor { id: UserId::parse(&b.sub).unwrap(), name: b.name.clone() };
-    let audit = AuditEntry::new(&org_id, &actor, "org.update", "org", &org).as_admin(true);
+    let audit = AuditEntry::new(&org_id, &actor, AuditAction::OrgUpdate, "org", &org).as_admin(true);
     let mut profile = read.profile();
     profile.name = "Школа Бориса".into();
     let e = support::store().await.update_org_profile(&read, &profile, &audit).await.unwrap_err();

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::harness::{fail, flat_memory, mb, table, Job, Measured, Stack};
+use kabinet::domain::AuditAction;
 
 /// The benchmark's table (in its own emulator).
 const TABLE: &str = "kabinet-bench-import";
@@ -136,7 +137,7 @@ async fn start_import(ctx: &Ctx, s: &Seeded, path: &Path, bytes: u64, file_name:
     let now = Timestamp::now();
     let import = Import::new(&org.id, Some(file_name), &admin.user_id, &admin.name, now);
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
-    let audit = AuditEntry::new(&org.id, &actor, "import.create", "import", &import.id)
+    let audit = AuditEntry::new(&org.id, &actor, AuditAction::ImportCreate, "import", &import.id)
         .as_admin(true)
         .after(json!({ "file_name": import.file_name }));
     ctx.store().create_import(&import, &audit).await.map_err(|e| format!("creating the import: {e:?}"))?;
@@ -151,7 +152,7 @@ async fn start_import(ctx: &Ctx, s: &Seeded, path: &Path, bytes: u64, file_name:
         .send()
         .await
         .map_err(|e| format!("PutObject {}: {}", import.object_key(), aws_sdk_s3::error::DisplayErrorContext(&e)))?;
-    let audit = AuditEntry::new(&org.id, &actor, "import.start", "import", &import.id)
+    let audit = AuditEntry::new(&org.id, &actor, AuditAction::ImportStart, "import", &import.id)
         .as_admin(true)
         .after(json!({ "file_name": import.file_name, "size": bytes, "invite": false }));
     ctx.store()

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use super::access::Caller;
 use super::errors::invitation_error;
 use super::placing::{add_people, Container};
+use crate::domain::AuditAction;
 use crate::domain::{Email, Group, Invitation, InvitationId, InvitationStatus, OutboxEvent, RoleGrant, Timestamp};
 use crate::http::ApiError;
 use crate::store::groups::Added;
@@ -108,7 +109,7 @@ pub async fn invite_one(
         version: 1,
     };
     let audit = caller
-        .audit("invitation.create", "invitation", invitation.id.as_str())
+        .audit(AuditAction::InvitationCreate, "invitation", invitation.id.as_str())
         .after(json!({"email": email, "role": invitation.role, "group_id": invitation.group_id}));
     let event = invitation_event(&caller.org.name, &invitation);
     let mut created = ctx.store().create_invitation(&invitation, &audit, &event).await;
@@ -167,7 +168,7 @@ pub async fn renew(
 ) -> Result<Invitation, InvitationError> {
     let expires = now.plus(time::Duration::days(VALID_DAYS));
     let audit = caller
-        .audit("invitation.resend", "invitation", invitation.id.as_str())
+        .audit(AuditAction::InvitationResend, "invitation", invitation.id.as_str())
         .before(json!({"expires_at": invitation.expires_at}))
         .after(json!({"expires_at": expires}));
     let renewed = Invitation { expires_at: expires, ..invitation.clone() };

@@ -12,6 +12,7 @@ use super::access::Caller;
 use super::grants::field_errors;
 use super::views::GroupView;
 use crate::domain::groups::user_list;
+use crate::domain::AuditAction;
 use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
@@ -231,7 +232,7 @@ impl<'a> From<&'a Caller> for Acting<'a> {
 }
 
 impl Acting<'_> {
-    fn audit<T: AsRef<str> + ?Sized>(&self, action: &str, target_type: &str, target_id: &T) -> AuditEntry {
+    fn audit<T: AsRef<str> + ?Sized>(&self, action: AuditAction, target_type: &str, target_id: &T) -> AuditEntry {
         let actor = crate::domain::Actor { id: self.actor.user_id.clone(), name: self.actor.name.clone() };
         AuditEntry::new(&self.org.id, &actor, action, target_type, target_id).as_admin(self.actor.admin)
     }
@@ -336,8 +337,8 @@ pub async fn add_people(
         return Ok(Vec::new());
     }
     let (action, target) = match container {
-        Container::Course(_) => ("course.students_add", "course"),
-        _ => ("group.members_add", "group"),
+        Container::Course(_) => (AuditAction::CourseStudentsAdd, "course"),
+        _ => (AuditAction::GroupMembersAdd, "group"),
     };
     let role = |user: &UserId| {
         let m = people.iter().find(|m| &m.user_id == user)?;
