@@ -22,7 +22,7 @@ use crate::domain::ids::{ID_LEN, MAX_USER_ID, ORG_ID_LEN};
 use crate::domain::{contact, discussions, files, groups, imports, join_requests, org, roles, school, search, users};
 use crate::domain::{AuditAction, OrgId, UserId};
 use crate::http::json::MAX_BODY;
-use crate::http::Problem;
+use crate::http::{Code, Problem};
 use crate::page::{Cursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT};
 use crate::store::keys::{member_sk, org_pk, PK, SK};
 
@@ -628,70 +628,6 @@ fn say_limits(doc: &mut Value) -> Vec<String> {
 /// The routes whose handler takes no body as `{}` (every field of theirs is optional).
 const OPTIONAL_BODIES: &[&str] = &["invite-links-accept", "imports-create", "imports-start"];
 
-/// Every problem `code` the API answers, with its status and what it means: rendered as
-/// a table in the document's description (a unit test checks that each code a route's
-/// answers name is here).
-pub const PROBLEM_CODES: &[(&str, u16, &str)] = &[
-    ("malformed_json", 400, "The body is not JSON, or not of the expected shape."),
-    ("invalid_cursor", 400, "The list cursor is not one this list gave: start again without it."),
-    ("unauthorized", 401, "No valid bearer ID token: sign in again."),
-    ("forbidden", 403, "A member without the right to do this (an admin's, a teacher's of that class)."),
-    ("not_found", 404, "Nothing of this kind here; also everything of an organization for a non-member."),
-    ("route_not_found", 404, "No route at this path."),
-    ("user_not_found", 404, "No registered person has this user ID."),
-    ("method_not_allowed", 405, "The path exists, not with this method."),
-    ("concurrent_update", 409, "Changed by someone else meanwhile: read it again and retry."),
-    ("already_member", 409, "The person is a member already."),
-    ("already_decided", 409, "The join request was accepted, rejected or withdrawn already."),
-    ("join_request_pending", 409, "The person has a pending join request here already."),
-    ("last_admin", 409, "The organization's last admin cannot go: appoint another first."),
-    ("classes_required", 409, "Students and parents need classes, and the organization has none yet."),
-    ("class_exists", 409, "A class of that name exists in that year."),
-    ("class_graduated", 409, "The class has graduated: it changes no more."),
-    ("class_unavailable", 409, "A class the request names was deleted or graduated."),
-    ("cannot_promote", 422, "An 11th grade graduates rather than moving up."),
-    ("link_outdated", 409, "The invitation link's roles name classes that are gone."),
-    ("group_already_linked", 409, "The group is linked to another course already."),
-    ("too_many_linked_groups", 409, "The course has as many linked groups as it may."),
-    ("post_deleted", 409, "The thread or reply was deleted."),
-    ("edit_window_closed", 409, "A post can be edited only for a while after it was written."),
-    ("export_in_progress", 409, "Three of the caller's exports are building: wait for one."),
-    ("import_in_progress", 409, "Another roster import of the organization is running."),
-    ("import_started", 409, "The import was started already: create a new one for another file."),
-    ("upload_missing", 409, "Nothing was uploaded to the presigned URL yet."),
-    ("too_many_uploads", 409, "The caller has 20 uploads under way: complete or delete one first."),
-    ("roster_record_linked", 409, "The journal's person has joined already."),
-    (
-        "roster_link_roles_fixed",
-        409,
-        "A request to link by journal login asks for the journal's roles: they cannot be edited.",
-    ),
-    ("roster_login_unmatched", 409, "No journal record waits with the request's login: give it roles or reject it."),
-    ("invitation_recently_sent", 409, "A roster invitation went to this person within the hour."),
-    ("idempotency_in_progress", 409, "A request with this Idempotency-Key is still running: retry in a moment."),
-    ("link_expired", 410, "The invitation link has expired."),
-    ("link_revoked", 410, "The invitation link was revoked."),
-    ("link_used_up", 410, "The invitation link has no uses left."),
-    ("invitation_expired", 410, "The email invitation has expired."),
-    ("precondition_failed", 412, "If-Match names an ETag that is no longer current: read it again."),
-    ("payload_too_large", 413, "The body is larger than 1 MiB."),
-    ("file_too_large", 422, "A group's file may be at most 50 MiB."),
-    ("unsupported_media_type", 415, "Send application/json."),
-    ("validation_failed", 422, "Fields are wrong: `errors` lists each field with why."),
-    ("admin_role_required", 422, "Only a member holding the teacher or staff role can be an admin."),
-    ("not_a_student", 422, "A course's students hold the student role: the member named does not."),
-    ("not_a_teacher", 422, "A group's teachers hold the teacher role: the member named does not."),
-    ("idempotency_key_reused", 422, "The Idempotency-Key was used with another request."),
-    ("upload_too_large", 422, "The roster file (declared or uploaded) is larger than 256 MiB."),
-    ("upload_empty", 422, "The uploaded roster file is empty."),
-    ("no_email", 422, "The journal gives this person no email to invite."),
-    ("quota_exceeded", 422, "The organization's file storage (ready files and uploads under way) is full."),
-    ("precondition_required", 428, "This change needs If-Match with the ETag read."),
-    ("too_many_requests", 429, "A limit: try again after Retry-After seconds."),
-    ("daily_limit", 429, "The organization's invitation emails for today (1,000) are spent: after Retry-After."),
-    ("internal", 500, "Something failed on our side: quote the request_id."),
-];
-
 /// The document's description: what holds everywhere, then every problem code.
 fn description() -> String {
     let mut out = String::from(
@@ -700,8 +636,8 @@ fn description() -> String {
          `Idempotency-Key`; edits take `If-Match` with the `ETag` read.\n\n\
          | code | status | meaning |\n| --- | --- | --- |\n",
     );
-    for (code, status, meaning) in PROBLEM_CODES {
-        out.push_str(&format!("| `{code}` | {status} | {meaning} |\n"));
+    for code in Code::ALL {
+        out.push_str(&format!("| `{}` | {} | {} |\n", code.name(), code.status(), code.meaning()));
     }
     out
 }
@@ -1012,11 +948,11 @@ mod tests {
                         let code_like =
                             i % 2 == 1 && !word.is_empty() && word.chars().all(|c| c.is_ascii_lowercase() || c == '_');
                         if code_like && !not_codes.contains(&word) {
-                            let listed = super::PROBLEM_CODES.iter().find(|(c, _, _)| *c == word);
+                            let listed = crate::http::Code::ALL.iter().find(|c| c.name() == word);
                             let listed = listed.unwrap_or_else(|| {
-                                panic!("{method} {path} {status}: `{word}` is not in PROBLEM_CODES")
+                                panic!("{method} {path} {status}: `{word}` is not a problem code (http::Code)")
                             });
-                            assert_eq!(listed.1.to_string(), *status, "{method} {path}: `{word}`");
+                            assert_eq!(listed.status().to_string(), *status, "{method} {path}: `{word}`");
                         }
                     }
                 }

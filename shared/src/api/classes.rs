@@ -18,6 +18,7 @@ use super::common::views::GroupView;
 use crate::domain::school::MAX_GRADE;
 use crate::domain::AuditAction;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassId, ClassName, ClassSource, Membership, Role, Timestamp};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page, Patch};
 use crate::page::{Cursor, PageQuery};
 use crate::store::classes::{ClassError, Promotion};
@@ -616,11 +617,11 @@ pub async fn promote(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError>
 
 async fn promote_one(ctx: &Ctx, caller: &Caller, class: &Class) -> Result<Promotion, ApiError> {
     if class.graduated {
-        return Err(ApiError::conflict("class_graduated", "This class has graduated."));
+        return Err(ApiError::conflict(Code::ClassGraduated, "This class has graduated."));
     }
     if class.promoted_to.is_none() && class.grade == Some(MAX_GRADE) {
         return Err(ApiError::Unprocessable {
-            code: "cannot_promote",
+            code: Code::CannotPromote,
             detail: "An 11th grade graduates rather than moving up.".into(),
         });
     }

@@ -13,6 +13,7 @@ use super::common::grants::field_errors;
 use super::common::placing::may_enter;
 use crate::domain::AuditAction;
 use crate::domain::{Group, GroupId, OutboxEvent, Post, PostKind, PostRef, PostRefusal, PostText, ThreadId, Timestamp};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::store::discussions::PostError;
 use crate::store::orgs::{Also, Read};
@@ -227,14 +228,14 @@ fn not_found(kind: PostKind) -> ApiError {
 }
 
 fn post_deleted() -> ApiError {
-    ApiError::conflict("post_deleted", "This post was deleted.")
+    ApiError::conflict(Code::PostDeleted, "This post was deleted.")
 }
 
 fn refused(r: PostRefusal, action: &'static str) -> ApiError {
     match r {
         PostRefusal::NotAuthor => ApiError::Forbidden(action),
         PostRefusal::WindowClosed => ApiError::conflict(
-            "edit_window_closed",
+            Code::EditWindowClosed,
             "Posts can be edited or deleted by their author for 24 hours after posting; ask an admin to delete it.",
         ),
         PostRefusal::Deleted => post_deleted(),
@@ -246,7 +247,7 @@ fn post_error(e: PostError, kind: PostKind) -> ApiError {
         PostError::NoAccess | PostError::GroupGone => ApiError::NotFound("group"),
         PostError::ThreadClosed => post_deleted(),
         PostError::Changed => ApiError::conflict(
-            "concurrent_update",
+            Code::ConcurrentUpdate,
             format!("The {} was changed by someone else meanwhile; read it again and retry.", kind.name()),
         ),
         PostError::Store(e) => e.into(),

@@ -13,6 +13,7 @@ use crate::domain::exports::{Delimiter, MAX_BUILDING, URL_LIFETIME};
 use crate::domain::files::content_disposition;
 use crate::domain::AuditAction;
 use crate::domain::{Export, ExportFormat, ExportId, ExportKind, ExportStatus, Timestamp};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::exports::ExportError;
@@ -140,7 +141,7 @@ async fn download(ctx: &Ctx, e: &Export, now: Timestamp) -> Result<Option<object
 
 fn in_progress() -> ApiError {
     ApiError::conflict(
-        "export_in_progress",
+        Code::ExportInProgress,
         format!("You already have {MAX_BUILDING} exports building: wait until one of them is ready."),
     )
 }

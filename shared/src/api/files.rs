@@ -17,6 +17,7 @@ use super::common::views::UploadView;
 use crate::domain::files::{FileAnnouncement, FileRefusal, MAX_FILE_SIZE, ORG_QUOTA, UPLOAD_LIFETIME, URL_LIFETIME};
 use crate::domain::AuditAction;
 use crate::domain::{FileId, FileStatus, Group, GroupFile, GroupId, Timestamp};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::files::FileError;
@@ -153,7 +154,7 @@ impl NewFileView {
 }
 
 fn upload_missing(detail: &str) -> ApiError {
-    ApiError::conflict("upload_missing", detail.to_string())
+    ApiError::conflict(Code::UploadMissing, detail.to_string())
 }
 
 /// An S3 failure: logged in full, answered generically.
@@ -212,7 +213,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     let announced = FileAnnouncement::parse(&body.name, body.size, &body.content_type).map_err(|r| match r {
         FileRefusal::Fields(errors) => field_errors(errors),
         FileRefusal::TooLarge => ApiError::Unprocessable {
-            code: "file_too_large",
+            code: Code::FileTooLarge,
             detail: format!("A file can have at most {} MiB.", MAX_FILE_SIZE >> 20),
         },
     })?;

@@ -13,6 +13,7 @@ use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
 use crate::domain::AuditAction;
 use crate::domain::{text, Import, ImportId, ImportStatus, Timestamp};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::objects;
 use crate::store::imports::StartError;
@@ -257,8 +258,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         .await
         .map_err(|e| ApiError::Internal(format!("checking an import's upload: {e}")))?;
     let Some(head) = head else {
-        return Err(ApiError::conflict(
-            "upload_missing",
+        return Err(ApiError::conflict(Code::UploadMissing,
             "Nothing was uploaded for this import yet: PUT the file to its upload URL first (create a new import if the URL expired).",
         ));
     };
@@ -266,7 +266,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         return Err(too_large());
     }
     if head.size == 0 {
-        return Err(ApiError::Unprocessable { code: "upload_empty", detail: "The uploaded file is empty.".into() });
+        return Err(ApiError::Unprocessable { code: Code::UploadEmpty, detail: "The uploaded file is empty.".into() });
     }
     let now = Timestamp::now();
     let audit = caller
@@ -277,7 +277,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         Err(StartError::NotAwaiting) => return Err(started()),
         Err(StartError::Busy) => {
             return Err(ApiError::conflict(
-                "import_in_progress",
+                Code::ImportInProgress,
                 "Another import of this organization is running: wait until it is done.",
             ))
         }
@@ -292,13 +292,16 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
 
 fn too_large() -> ApiError {
     ApiError::Unprocessable {
-        code: "upload_too_large",
+        code: Code::UploadTooLarge,
         detail: format!("The file is larger than {} MiB.", MAX_UPLOAD_BYTES >> 20),
     }
 }
 
 fn started() -> ApiError {
-    ApiError::conflict("import_started", "This import has been started already; create a new import for another file.")
+    ApiError::conflict(
+        Code::ImportStarted,
+        "This import has been started already; create a new import for another file.",
+    )
 }
 
 /// The organization's imports, newest first (admins).

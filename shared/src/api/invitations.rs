@@ -27,6 +27,7 @@ use crate::Ctx;
 
 use crate::domain::invitations::MAX_EMAILS;
 use crate::domain::AuditAction;
+use crate::http::Code;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = InvitationView::example)]
@@ -276,7 +277,7 @@ fn too_soon(invitation: &Invitation, now: Timestamp) -> Result<(), ApiError> {
     match resend_wait(invitation, now) {
         0 => Ok(()),
         wait => Err(ApiError::TooManyRequests {
-            code: "too_many_requests",
+            code: Code::TooManyRequests,
             detail: format!(
                 "This invitation was sent again a moment ago; it can be sent again in {} minutes.",
                 wait.div_ceil(60)
@@ -514,7 +515,7 @@ pub async fn accept(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     }
     if invitation.expires_at <= Timestamp::now() {
         return Err(ApiError::Gone {
-            code: "invitation_expired",
+            code: Code::InvitationExpired,
             detail: "This invitation has expired: ask for it to be sent again.".into(),
         });
     }
@@ -539,7 +540,7 @@ async fn accept_journal(ctx: &Ctx, req: &ApiRequest, p: &RosterPerson, email: &s
         Err(OfferError::NotOpen) => return Err(invitation_error(InvitationError::NotPending)),
         Err(OfferError::NoRoleYet) => {
             return Err(ApiError::conflict(
-                "class_unavailable",
+                Code::ClassUnavailable,
                 "The school's journal gives you no class yet (or it was deleted): ask the school to add it.",
             ))
         }

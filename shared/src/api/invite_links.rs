@@ -18,6 +18,7 @@ use crate::domain::{Class, GroupId, JoinRequestId, LinkId, Role, RoleGrant, Time
 use crate::domain::{
     InviteLink, JoinRequest, JoinRequestStatus, LinkKeys, LinkRefusal, Org, OutboxEvent, ProfileChanges,
 };
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, FieldError, Page};
 use crate::store::join_requests::RequestError;
 use crate::Ctx;
@@ -375,7 +376,10 @@ async fn asked_roles(
     match asked {
         Some(roles) => check_grants(ctx, org, roles, "roles").await,
         None => validate_grants(link.roles.clone(), "roles").map_err(|_| {
-            ApiError::conflict("link_outdated", "This link's roles are no longer valid: ask the school for a new link.")
+            ApiError::conflict(
+                Code::LinkOutdated,
+                "This link's roles are no longer valid: ask the school for a new link.",
+            )
         }),
     }
 }

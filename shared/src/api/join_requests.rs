@@ -13,6 +13,7 @@ use super::common::views::JoinRequestView;
 use crate::domain::AuditAction;
 use crate::domain::{text, AuditEntry, JoinRequest, JoinRequestStatus, Membership, MembershipSource, OrgId};
 use crate::domain::{JoinRequestId, LinkId, OutboxEvent, RoleGrant, UserId};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::join_requests::{Decision, RequestError};
@@ -256,8 +257,7 @@ async fn as_journal_record(
         }
     }
     if r.roles.is_empty() {
-        return Err(ApiError::conflict(
-            "roster_login_unmatched",
+        return Err(ApiError::conflict(Code::RosterLoginUnmatched,
             "No person of the school's journal waits with this login (or the journal gives them no class yet): give the request its roles (edit it) or reject it.",
         ));
     }
@@ -367,7 +367,7 @@ pub async fn mine_patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErr
     require_version(&request, expected)?;
     if request.roster_login.is_some() {
         return Err(ApiError::conflict(
-            "roster_link_roles_fixed",
+            Code::RosterLinkRolesFixed,
             "A request to link by journal login asks for the roles the journal gives: they cannot be edited.",
         ));
     }

@@ -18,6 +18,7 @@ use crate::domain::search::NameQuery;
 use crate::domain::AuditAction;
 use crate::domain::{Class, Email, JoinRequest, Membership, MembershipSource, OutboxEvent, Role, RoleGrant, Timestamp};
 use crate::domain::{ClassId, CourseId, GroupId, PlaceKind, PlaceOf, UserId};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page, Problem};
 use crate::page::PageQuery;
 use crate::store::invitations::InvitationError;
@@ -79,7 +80,7 @@ pub async fn add(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let user = UserId::parse(id).map(|id| read.user(&id)).transpose()?.flatten();
     let roles = check_grants_with(&caller.org, body.roles, "roles", &classes)?;
     let user = user.ok_or_else(|| ApiError::Missing {
-        code: "user_not_found",
+        code: Code::UserNotFound,
         detail: "No registered person has this ID; add people you do not know the ID of by email.".into(),
     })?;
     // Added by their ID, the person gave the organization no address: it shows none.

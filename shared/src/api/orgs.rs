@@ -10,6 +10,7 @@ use crate::domain::org::{ProfileInput, DAILY_ORGS_PER_PERSON};
 use crate::domain::AuditAction;
 use crate::domain::{text, Language, Membership, MembershipSource, Org, OrgProfile, ProfileChanges, RoleGrant};
 use crate::domain::{Timestamp, User};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Patch, Validator};
 use crate::store::orgs::CreateOrgError;
 use crate::store::StoreError;
@@ -224,7 +225,7 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         Ok(created) => created,
         Err(CreateOrgError::DailyLimit) => {
             return Err(ApiError::TooManyRequests {
-                code: "too_many_requests",
+                code: Code::TooManyRequests,
                 detail: format!(
                     "You created {DAILY_ORGS_PER_PERSON} organizations today; you can create more after midnight UTC."
                 ),
@@ -268,7 +269,7 @@ pub async fn patch(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
         caller,
         move |caller| async move { update_profile(ctx, &caller, input, expected).await },
         move || async move { admin(ctx, req, EDIT_PROFILE).await },
-        ApiError::conflict("concurrent_update", "The profile is being changed by others; retry."),
+        ApiError::conflict(Code::ConcurrentUpdate, "The profile is being changed by others; retry."),
     )
     .await?;
     answer(&updated)

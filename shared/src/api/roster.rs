@@ -21,6 +21,7 @@ use crate::store::roster::RosterInvite;
 use crate::Ctx;
 
 use super::common::views::JoinRequestView;
+use crate::http::Code;
 
 /// The longest journal login taken.
 pub const MAX_ID: usize = 255;
@@ -214,7 +215,7 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     }
     let Some(email) = person.email.clone() else {
         return Err(ApiError::Unprocessable {
-            code: "no_email",
+            code: Code::NoEmail,
             detail: "The school's journal gives this person no email: they can link by their journal login.".into(),
         });
     };
@@ -237,7 +238,7 @@ pub async fn invite(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
             return match ctx.store().roster_person(&caller.org.id, &id).await? {
                 Some(p) if p.user_id.is_some() => Err(roster_record_linked()),
                 Some(_) => Err(ApiError::conflict(
-                    "invitation_recently_sent",
+                    Code::InvitationRecentlySent,
                     "A roster invitation was sent to this person within the hour; wait before sending it again.",
                 )),
                 None => Err(ApiError::NotFound("roster record")),

@@ -21,6 +21,102 @@ impl FieldError {
     }
 }
 
+/// Every problem `code` the API answers, with its HTTP status and what it means: the one
+/// list, which the reference's table is made from. An [`ApiError`] carries one, so no
+/// handler can answer a code the reference does not list.
+macro_rules! problem_codes {
+    ($($variant:ident => ($name:literal, $status:literal, $meaning:literal),)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in the order the reference lists them.
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            /// The code as answered (`class_exists`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            /// The HTTP status it is answered with.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(Code::$variant => $status,)*
+                }
+            }
+
+            /// What it means, for the reference's table.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    MalformedJson => ("malformed_json", 400, "The body is not JSON, or not of the expected shape."),
+    InvalidCursor => ("invalid_cursor", 400, "The list cursor is not one this list gave: start again without it."),
+    Unauthorized => ("unauthorized", 401, "No valid bearer ID token: sign in again."),
+    Forbidden => ("forbidden", 403, "A member without the right to do this (an admin's, a teacher's of that class)."),
+    NotFound => ("not_found", 404, "Nothing of this kind here; also everything of an organization for a non-member."),
+    RouteNotFound => ("route_not_found", 404, "No route at this path."),
+    UserNotFound => ("user_not_found", 404, "No registered person has this user ID."),
+    MethodNotAllowed => ("method_not_allowed", 405, "The path exists, not with this method."),
+    ConcurrentUpdate => ("concurrent_update", 409, "Changed by someone else meanwhile: read it again and retry."),
+    AlreadyMember => ("already_member", 409, "The person is a member already."),
+    AlreadyInvited => ("already_invited", 409, "The address has a pending invitation here already."),
+    AlreadyDecided => ("already_decided", 409, "The join request was accepted, rejected or withdrawn already."),
+    JoinRequestPending => ("join_request_pending", 409, "The person has a pending join request here already."),
+    LastAdmin => ("last_admin", 409, "The organization's last admin cannot go: appoint another first."),
+    ClassesRequired => ("classes_required", 409, "Students and parents need classes, and the organization has none yet."),
+    ClassExists => ("class_exists", 409, "A class of that name exists in that year."),
+    ClassGraduated => ("class_graduated", 409, "The class has graduated: it changes no more."),
+    ClassUnavailable => ("class_unavailable", 409, "A class the request names was deleted or graduated."),
+    CannotPromote => ("cannot_promote", 422, "An 11th grade graduates rather than moving up."),
+    LinkOutdated => ("link_outdated", 409, "The invitation link's roles name classes that are gone."),
+    GroupAlreadyLinked => ("group_already_linked", 409, "The group is linked to another course already."),
+    TooManyLinkedGroups => ("too_many_linked_groups", 409, "The course has as many linked groups as it may."),
+    PostDeleted => ("post_deleted", 409, "The thread or reply was deleted."),
+    EditWindowClosed => ("edit_window_closed", 409, "A post can be edited only for a while after it was written."),
+    ExportInProgress => ("export_in_progress", 409, "Three of the caller's exports are building: wait for one."),
+    ImportInProgress => ("import_in_progress", 409, "Another roster import of the organization is running."),
+    ImportStarted => ("import_started", 409, "The import was started already: create a new one for another file."),
+    UploadMissing => ("upload_missing", 409, "Nothing was uploaded to the presigned URL yet."),
+    TooManyUploads => ("too_many_uploads", 409, "The caller has 20 uploads under way: complete or delete one first."),
+    RosterRecordLinked => ("roster_record_linked", 409, "The journal's person has joined already."),
+    RosterLinkRolesFixed => ("roster_link_roles_fixed", 409, "A request to link by journal login asks for the journal's roles: they cannot be edited."),
+    RosterLoginUnmatched => ("roster_login_unmatched", 409, "No journal record waits with the request's login: give it roles or reject it."),
+    InvitationRecentlySent => ("invitation_recently_sent", 409, "A roster invitation went to this person within the hour."),
+    IdempotencyInProgress => ("idempotency_in_progress", 409, "A request with this Idempotency-Key is still running: retry in a moment."),
+    LinkExpired => ("link_expired", 410, "The invitation link has expired."),
+    LinkRevoked => ("link_revoked", 410, "The invitation link was revoked."),
+    LinkUsedUp => ("link_used_up", 410, "The invitation link has no uses left."),
+    InvitationExpired => ("invitation_expired", 410, "The email invitation has expired."),
+    PreconditionFailed => ("precondition_failed", 412, "If-Match names an ETag that is no longer current: read it again."),
+    PayloadTooLarge => ("payload_too_large", 413, "The body is larger than 1 MiB."),
+    FileTooLarge => ("file_too_large", 422, "A group's file may be at most 50 MiB."),
+    UnsupportedMediaType => ("unsupported_media_type", 415, "Send application/json."),
+    ValidationFailed => ("validation_failed", 422, "Fields are wrong: `errors` lists each field with why."),
+    AdminRoleRequired => ("admin_role_required", 422, "Only a member holding the teacher or staff role can be an admin."),
+    NotAStudent => ("not_a_student", 422, "A course's students hold the student role: the member named does not."),
+    NotATeacher => ("not_a_teacher", 422, "A group's teachers hold the teacher role: the member named does not."),
+    IdempotencyKeyReused => ("idempotency_key_reused", 422, "The Idempotency-Key was used with another request."),
+    UploadTooLarge => ("upload_too_large", 422, "The roster file (declared or uploaded) is larger than 256 MiB."),
+    UploadEmpty => ("upload_empty", 422, "The uploaded roster file is empty."),
+    NoEmail => ("no_email", 422, "The journal gives this person no email to invite."),
+    QuotaExceeded => ("quota_exceeded", 422, "The organization's file storage (ready files and uploads under way) is full."),
+    PreconditionRequired => ("precondition_required", 428, "This change needs If-Match with the ETag read."),
+    TooManyRequests => ("too_many_requests", 429, "A limit: try again after Retry-After seconds."),
+    DailyLimit => ("daily_limit", 429, "The organization's invitation emails for today (1,000) are spent: after Retry-After."),
+    Internal => ("internal", 500, "Something failed on our side: quote the request_id."),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("authentication required")]
@@ -32,28 +128,28 @@ pub enum ApiError {
     NotFound(&'static str),
     /// Not found, with a code of its own (e.g. `user_not_found`).
     #[error("{detail}")]
-    Missing { code: &'static str, detail: String },
+    Missing { code: Code, detail: String },
     #[error("no such route")]
     RouteNotFound,
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<http::Method> },
     #[error("{detail}")]
-    BadRequest { code: &'static str, detail: String },
+    BadRequest { code: Code, detail: String },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     /// A well-formed request that the current state refuses (409).
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: Code, detail: String },
     /// A request that cannot be processed as sent (422), other than field validation.
     #[error("{detail}")]
-    Unprocessable { code: &'static str, detail: String },
+    Unprocessable { code: Code, detail: String },
     /// Something that existed and is no longer usable (410), e.g. an expired link.
     #[error("{detail}")]
-    Gone { code: &'static str, detail: String },
+    Gone { code: Code, detail: String },
     /// A limit on how often something may be done (429), with the seconds until it may
     /// be done again (`Retry-After`).
     #[error("{detail}")]
-    TooManyRequests { code: &'static str, detail: String, retry_after: u64 },
+    TooManyRequests { code: Code, detail: String, retry_after: u64 },
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("precondition required")]
@@ -119,7 +215,7 @@ impl ApiError {
     /// 400 `invalid_cursor`: a cursor that is not one the list gave out.
     pub fn invalid_cursor() -> Self {
         ApiError::BadRequest {
-            code: "invalid_cursor",
+            code: Code::InvalidCursor,
             detail: "The cursor is not one this list gave out; start again without it.".into(),
         }
     }
@@ -132,7 +228,7 @@ impl ApiError {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: Code, detail: impl Into<String>) -> Self {
         ApiError::Conflict { code, detail: detail.into() }
     }
 
@@ -155,25 +251,30 @@ impl ApiError {
         }
     }
 
+    /// The problem's `code` as answered.
     pub fn code(&self) -> &'static str {
+        self.problem_code().name()
+    }
+
+    pub fn problem_code(&self) -> Code {
         match self {
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::RouteNotFound => "route_not_found",
-            ApiError::Missing { code, .. } => code,
-            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::BadRequest { code, .. } => code,
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::Conflict { code, .. } => code,
-            ApiError::Gone { code, .. } => code,
-            ApiError::Unprocessable { code, .. } => code,
-            ApiError::TooManyRequests { code, .. } => code,
-            ApiError::PreconditionFailed => "precondition_failed",
-            ApiError::PreconditionRequired => "precondition_required",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::Internal(_) => "internal",
+            ApiError::Unauthorized(_) => Code::Unauthorized,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::RouteNotFound => Code::RouteNotFound,
+            ApiError::MethodNotAllowed { .. } => Code::MethodNotAllowed,
+            ApiError::Validation(_) => Code::ValidationFailed,
+            ApiError::Missing { code, .. }
+            | ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Gone { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::TooManyRequests { code, .. } => *code,
+            ApiError::PreconditionFailed => Code::PreconditionFailed,
+            ApiError::PreconditionRequired => Code::PreconditionRequired,
+            ApiError::UnsupportedMediaType => Code::UnsupportedMediaType,
+            ApiError::PayloadTooLarge => Code::PayloadTooLarge,
+            ApiError::Internal(_) => Code::Internal,
         }
     }
 

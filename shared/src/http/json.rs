@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use super::error::{ApiError, FieldError};
 use crate::domain::input::FieldErrors;
 pub use crate::domain::input::Patch;
+use crate::http::Code;
 
 /// Largest accepted JSON body.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -22,7 +23,10 @@ pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
     }
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"" } else { body };
     if body.is_empty() {
-        return Err(ApiError::BadRequest { code: "malformed_json", detail: "The request needs a JSON body.".into() });
+        return Err(ApiError::BadRequest {
+            code: Code::MalformedJson,
+            detail: "The request needs a JSON body.".into(),
+        });
     }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|err| {
@@ -34,7 +38,7 @@ pub fn parse_body<T: DeserializeOwned>(content_type: Option<&str>, body: &[u8]) 
                 ApiError::Validation(vec![FieldError::new(field_of(&path, &message), message)])
             }
             _ => ApiError::BadRequest {
-                code: "malformed_json",
+                code: Code::MalformedJson,
                 detail: format!("The body is not valid JSON: {}.", clean_message(&inner)),
             },
         }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Serialize;
 
-pub use error::{ApiError, FieldError, Problem};
+pub use error::{ApiError, Code, FieldError, Problem};
 pub use json::{Patch, Validator};
 pub use paging::Page;
 

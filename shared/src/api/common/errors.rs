@@ -7,6 +7,7 @@ use crate::domain::join_requests::DAILY_ROSTER_LINKS;
 use crate::domain::LinkRefusal;
 use crate::domain::Timestamp;
 use crate::http::ApiError;
+use crate::http::Code;
 use crate::store::classes::ClassError;
 use crate::store::files::FileError;
 use crate::store::invitations::InvitationError;
@@ -56,7 +57,7 @@ impl From<FileError> for ApiError {
             FileError::NoAccess | FileError::GroupGone => ApiError::NotFound("group"),
             FileError::QuotaExceeded => quota_exceeded(),
             FileError::TooManyUploads => ApiError::conflict(
-                "too_many_uploads",
+                Code::TooManyUploads,
                 format!(
                     "You have {MAX_OPEN_UPLOADS} uploads under way: complete or delete one of them first \
                      (an upload not completed is dropped a day after it was started)."
@@ -70,7 +71,7 @@ impl From<FileError> for ApiError {
 
 pub fn quota_exceeded() -> ApiError {
     ApiError::Unprocessable {
-        code: "quota_exceeded",
+        code: Code::QuotaExceeded,
         detail: format!(
             "The organization's files and uploads under way would take more than its {} GiB: delete files it no longer needs.",
             ORG_QUOTA >> 30
@@ -80,16 +81,16 @@ pub fn quota_exceeded() -> ApiError {
 
 /// A journal record that someone has joined as (or that no longer offers to this email).
 pub fn roster_record_linked() -> ApiError {
-    ApiError::conflict("roster_record_linked", "This person of the school's journal has joined already.")
+    ApiError::conflict(Code::RosterRecordLinked, "This person of the school's journal has joined already.")
 }
 
 pub fn last_admin() -> ApiError {
-    ApiError::conflict("last_admin", "An organization needs at least one admin: appoint another admin first.")
+    ApiError::conflict(Code::LastAdmin, "An organization needs at least one admin: appoint another admin first.")
 }
 
 pub fn admin_role_required() -> ApiError {
     ApiError::Unprocessable {
-        code: "admin_role_required",
+        code: Code::AdminRoleRequired,
         detail: "Only a member holding the teacher or staff role can be an admin.".into(),
     }
 }
@@ -97,11 +98,11 @@ pub fn admin_role_required() -> ApiError {
 pub fn member_error(e: MemberError) -> ApiError {
     match e {
         MemberError::AlreadyMember => {
-            ApiError::conflict("already_member", "This person is already a member of the organization.")
+            ApiError::conflict(Code::AlreadyMember, "This person is already a member of the organization.")
         }
         MemberError::NotMember => ApiError::NotFound("member"),
         MemberError::Changed => ApiError::conflict(
-            "concurrent_update",
+            Code::ConcurrentUpdate,
             "The member was changed by someone else meanwhile; read again and retry.",
         ),
         MemberError::LastAdmin => last_admin(),
@@ -111,7 +112,7 @@ pub fn member_error(e: MemberError) -> ApiError {
         MemberError::AdminRoleRequired => admin_role_required(),
         MemberError::ActorNotAdmin => ApiError::Forbidden("act as an admin of this organization"),
         MemberError::HasPendingRequest => {
-            ApiError::conflict("concurrent_update", "Their join request is being changed meanwhile; retry.")
+            ApiError::conflict(Code::ConcurrentUpdate, "Their join request is being changed meanwhile; retry.")
         }
         MemberError::RecordTaken => roster_record_linked(),
         MemberError::Store(e) => e.into(),
@@ -121,13 +122,13 @@ pub fn member_error(e: MemberError) -> ApiError {
 pub fn class_error(e: ClassError) -> ApiError {
     match e {
         ClassError::NameTaken => {
-            ApiError::conflict("class_exists", "A class with this name already exists in this academic year.")
+            ApiError::conflict(Code::ClassExists, "A class with this name already exists in this academic year.")
         }
         ClassError::NotATeacher(t) => {
             ApiError::validation("class_teacher_ids", format!("{t} is not a teacher of this organization"))
         }
         ClassError::Changed => ApiError::conflict(
-            "concurrent_update",
+            Code::ConcurrentUpdate,
             "The class was changed by someone else meanwhile; read it again and retry.",
         ),
         ClassError::Store(e) => e.into(),
@@ -137,9 +138,9 @@ pub fn class_error(e: ClassError) -> ApiError {
 /// Why a link cannot be used, as the 410 answered.
 pub fn link_refused(r: LinkRefusal) -> ApiError {
     let (code, detail) = match r {
-        LinkRefusal::Expired => ("link_expired", "This invitation link has expired: ask the school for a new one."),
-        LinkRefusal::Revoked => ("link_revoked", "This invitation link was withdrawn by the school."),
-        LinkRefusal::UsedUp => ("link_used_up", "This invitation link has been used as many times as it allows."),
+        LinkRefusal::Expired => (Code::LinkExpired, "This invitation link has expired: ask the school for a new one."),
+        LinkRefusal::Revoked => (Code::LinkRevoked, "This invitation link was withdrawn by the school."),
+        LinkRefusal::UsedUp => (Code::LinkUsedUp, "This invitation link has been used as many times as it allows."),
     };
     ApiError::Gone { code, detail: detail.into() }
 }
@@ -147,15 +148,14 @@ pub fn link_refused(r: LinkRefusal) -> ApiError {
 pub fn request_error(e: RequestError) -> ApiError {
     match e {
         RequestError::LinkUnusable => link_refused(LinkRefusal::UsedUp),
-        RequestError::AlreadyPending => ApiError::conflict(
-            "join_request_pending",
+        RequestError::AlreadyPending => ApiError::conflict(Code::JoinRequestPending,
             "You already asked to join this organization; wait for an admin's decision or withdraw that request.",
         ),
         RequestError::AlreadyMember => {
-            ApiError::conflict("already_member", "This person is already a member of the organization.")
+            ApiError::conflict(Code::AlreadyMember, "This person is already a member of the organization.")
         }
         RequestError::NotPending => {
-            ApiError::conflict("already_decided", "This join request has already been decided or withdrawn.")
+            ApiError::conflict(Code::AlreadyDecided, "This join request has already been decided or withdrawn.")
         }
         RequestError::ClassUnavailable(c) => ApiError::validation(
             "roles",
@@ -163,7 +163,7 @@ pub fn request_error(e: RequestError) -> ApiError {
         ),
         RequestError::RecordTaken => roster_record_linked(),
         RequestError::DailyLimit => ApiError::TooManyRequests {
-            code: "too_many_requests",
+            code: Code::TooManyRequests,
             detail: format!(
                 "You asked to link by journal login {DAILY_ROSTER_LINKS} times in this organization today; try again tomorrow, or ask the school."
             ),
@@ -176,21 +176,20 @@ pub fn request_error(e: RequestError) -> ApiError {
 pub fn invitation_error(e: InvitationError) -> ApiError {
     match e {
         InvitationError::AlreadyInvited(_) => {
-            ApiError::conflict("already_invited", "This address already has a pending invitation.")
+            ApiError::conflict(Code::AlreadyInvited, "This address already has a pending invitation.")
         }
-        InvitationError::NotPending => ApiError::conflict("already_decided", "This invitation is no longer pending."),
+        InvitationError::NotPending => ApiError::conflict(Code::AlreadyDecided, "This invitation is no longer pending."),
         InvitationError::AlreadyMember => {
-            ApiError::conflict("already_member", "You are already a member of this organization.")
+            ApiError::conflict(Code::AlreadyMember, "You are already a member of this organization.")
         }
         InvitationError::HasPendingRequest => {
-            ApiError::conflict("concurrent_update", "Your join request is being changed meanwhile; retry.")
+            ApiError::conflict(Code::ConcurrentUpdate, "Your join request is being changed meanwhile; retry.")
         }
-        InvitationError::ClassUnavailable(c) => ApiError::conflict(
-            "class_unavailable",
+        InvitationError::ClassUnavailable(c) => ApiError::conflict(Code::ClassUnavailable,
             format!("The invitation's class {c} no longer exists or has graduated: ask for a new invitation."),
         ),
         InvitationError::DailyLimit => ApiError::TooManyRequests {
-            code: "daily_limit",
+            code: Code::DailyLimit,
             detail: format!(
                 "This organization has sent its {DAILY_INVITATION_EMAILS} invitation emails for today; more can go out after midnight UTC."
             ),

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::roles::{validate_grants, MAX_CLASSES};
 use crate::domain::{Class, ClassId, GroupId, Org, OrgId, Role, RoleGrant, UserId};
+use crate::http::Code;
 use crate::http::{ApiError, FieldError};
 use crate::Ctx;
 
@@ -40,7 +41,7 @@ pub fn check_grants_with(
     let needs_class = grants.iter().any(|g| matches!(g.role, Role::Student | Role::Parent));
     if needs_class && org.class_count == 0 {
         return Err(ApiError::conflict(
-            "classes_required",
+            Code::ClassesRequired,
             "Students and parents belong to classes, and this organization has none yet: create its classes first.",
         ));
     }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse};
 use crate::store::idempotency::{Claim, RecordKey, StoredResponse};
 use crate::Ctx;
@@ -136,7 +137,7 @@ where
             Claim::Taken(record) => {
                 if record.fingerprint != fp {
                     return Err(ApiError::Unprocessable {
-                        code: "idempotency_key_reused",
+                        code: Code::IdempotencyKeyReused,
                         detail: "This Idempotency-Key was used with another request; use a new key for a new request."
                             .into(),
                     });
@@ -149,7 +150,7 @@ where
                 }
                 if started.elapsed() > WAIT {
                     return Err(ApiError::conflict(
-                        "idempotency_in_progress",
+                        Code::IdempotencyInProgress,
                         "A request with this Idempotency-Key is still being processed; retry shortly.",
                     ));
                 }

@@ -17,6 +17,7 @@ use crate::domain::{
     AuditEntry, Course, Group, Membership, Org, OrgId, OutboxEvent, PlaceKind, Role, RoleGrant, Timestamp, UserId,
 };
 use crate::domain::{GroupRole, InvitationId, Naming, Place, PlaceIn};
+use crate::http::Code;
 use crate::http::{ApiError, ApiRequest, ApiResponse, Page};
 use crate::page::{Cursor, PageQuery};
 use crate::store::groups::{AddRecord, Added, Entry, GroupError};
@@ -289,7 +290,7 @@ fn students_only(members: &[Membership]) -> Result<(), ApiError> {
 
 fn not_a_student(who: &str) -> ApiError {
     ApiError::Unprocessable {
-        code: "not_a_student",
+        code: Code::NotAStudent,
         detail: format!(
             "A course's students hold the student role in the organization; not a student here: {who}. Nothing was enrolled."
         ),
@@ -310,7 +311,7 @@ fn teachers_only(members: &[Membership]) -> Result<(), ApiError> {
 
 fn not_a_teacher(who: &str) -> ApiError {
     ApiError::Unprocessable {
-        code: "not_a_teacher",
+        code: Code::NotATeacher,
         detail: format!(
             "A group's teachers hold the teacher role in the organization; not a teacher here: {who}. Nothing was changed."
         ),
@@ -379,15 +380,15 @@ pub fn group_error(e: GroupError) -> ApiError {
     match e {
         GroupError::NotFound => ApiError::NotFound("group or course"),
         GroupError::Changed => ApiError::conflict(
-            "concurrent_update",
+            Code::ConcurrentUpdate,
             "It was changed by someone else meanwhile; read it again and retry.",
         ),
         GroupError::AlreadyLinked => ApiError::conflict(
-            "group_already_linked",
+            Code::GroupAlreadyLinked,
             "This group is linked to another course: unlink it there first (a group has at most one course).",
         ),
         GroupError::TooManyLinked => ApiError::conflict(
-            "too_many_linked_groups",
+            Code::TooManyLinkedGroups,
             format!("A course has at most {} linked groups.", crate::domain::groups::MAX_LINKED_GROUPS),
         ),
         GroupError::NotATeacher(t) => {
