@@ -155,6 +155,34 @@ impl fmt::Display for AuditId {
     }
 }
 
+/// An outbox event: a ULID as ULIDs print (upper case), minted when the event is written
+/// and read back from its stream record's key. Never read from a request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(String);
+
+impl EventId {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        EventId(ulid::Ulid::new().to_string())
+    }
+
+    /// The ID an event's key names (`EVENT#<id>`), if it is one.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| EventId(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The alphabet of organization IDs: lowercase letters and digits without the look-alikes
 /// 0/o, 1/l/i (and u, so IDs read aloud are not mistaken for v). 30 symbols.
 const ORG_ID_ALPHABET: &[u8] = b"23456789abcdefghjkmnpqrstvwxyz";

@@ -7,6 +7,7 @@ pub mod importer;
 pub mod notifier;
 pub mod uploads;
 
+use crate::domain::ids::EventId;
 use crate::domain::{EntityId, OrgId};
 use crate::store::outbox::{self, Event};
 use crate::store::tx::Item;
@@ -42,9 +43,9 @@ impl ChangeRecord {
 
     /// The ID of the outbox event this record inserts, read from its key alone (for an
     /// event whose data cannot be read).
-    pub fn event_id(&self) -> Option<&str> {
+    pub fn event_id(&self) -> Option<EventId> {
         let pk = self.new_image.get(crate::store::keys::PK).and_then(|v| v.as_s().ok())?;
-        pk.strip_prefix(crate::store::keys::EVENT_PREFIX)
+        pk.strip_prefix(crate::store::keys::EVENT_PREFIX).and_then(EventId::parse)
     }
 
     /// The item this record inserts under a sort key of `prefix` (an export's `EXPORT#`,

@@ -25,6 +25,7 @@
 use serde_json::{json, Value};
 
 use super::ChangeRecord;
+use crate::domain::ids::EventId;
 use crate::domain::{ExportKind, Language, OrgId, OutboxEvent, PlaceIn, PostRef, Role, RoleGrant, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
@@ -73,7 +74,7 @@ async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
             // It cannot be read later either: recorded, not retried.
             let id = record.event_id()?;
             let kind = record.new_image.get("kind").and_then(|v| v.as_s().ok()).map_or("", String::as_str);
-            return match failed_for_good(ctx, id, kind, None, &reason).await {
+            return match failed_for_good(ctx, &id, kind, None, &reason).await {
                 Ok(()) => None,
                 Err(_) => Some(record.id),
             };
@@ -93,7 +94,13 @@ async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
 
 /// Records a permanent failure (on the event and, with a recipient, on its send claim),
 /// logs it and counts it in the metric. Fails only when it could not be recorded.
-async fn failed_for_good(ctx: &Ctx, event: &str, kind: &str, to: Option<&str>, reason: &str) -> Result<(), Transient> {
+async fn failed_for_good(
+    ctx: &Ctx,
+    event: &EventId,
+    kind: &str,
+    to: Option<&str>,
+    reason: &str,
+) -> Result<(), Transient> {
     if ctx.store().record_send_failure(event, to, reason).await.map_err(transient)? {
         tracing::error!(event = %event, kind = %kind, reason = %reason, "notification cannot be sent; recorded on the event");
         crate::telemetry::count(PERMANENT_FAILURES_METRIC, &ctx.config().table, &json!({"event": event, "kind": kind}));
@@ -164,7 +171,7 @@ const CLAIM_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Claims the email of `event` to `to`: true to send it, false when it was sent or failed
 /// for good already.
-async fn claim(ctx: &Ctx, event: &str, to: &str) -> Result<bool, Transient> {
+async fn claim(ctx: &Ctx, event: &EventId, to: &str) -> Result<bool, Transient> {
     let started = std::time::Instant::now();
     loop {
         match ctx.store().claim_send(event, to).await.map_err(transient)? {

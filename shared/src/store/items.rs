@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::*;
 use super::tx::{key, n, s, Item};
 use super::{serde_err, StoreError};
+use crate::domain::ids::EventId;
 use crate::domain::search::{name_tokens, normalize};
 use crate::domain::{
     AuditEntry, Class, ClassId, Course, CourseId, Group, GroupFile, GroupId, Invitation, InviteLink, JoinRequest,
@@ -312,7 +313,7 @@ pub const EVENT_TTL_SECS: i64 = 7 * 24 * 3600;
 /// An outbox event as stored: its kind and its data as a JSON string.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EventRecord {
-    pub id: String,
+    pub id: EventId,
     /// e.g. `member_added`, `admin_appointed`, `join_request_submitted`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -327,7 +328,7 @@ impl EventRecord {
     pub fn new(kind: &str, org: Option<&OrgId>, payload: serde_json::Value) -> Self {
         let created_at = Timestamp::now();
         EventRecord {
-            id: ulid::Ulid::new().to_string(),
+            id: EventId::new(),
             kind: kind.into(),
             org_id: org.cloned(),
             payload: payload.to_string(),
@@ -355,7 +356,7 @@ pub fn event_item(r: &EventRecord) -> Result<Item, StoreError> {
 
 // Send claims and idempotency records.
 
-pub fn sent_key(event: &str, to: &str) -> Item {
+pub fn sent_key(event: &EventId, to: &str) -> Item {
     key(sent_pk(event, to), SENT)
 }
 

@@ -1,6 +1,7 @@
 //! The one place that spells the table's keys: key attributes, index names, every key
 //! format and prefix, and the attributes that exist only for keys, indexes and guards.
 
+use crate::domain::ids::EventId;
 use crate::domain::{
     AuditId, ClassId, CourseId, FileId, FileStatus, GroupId, OrgId, PlaceKind, PostId, PostKind, PostRef, Roster,
     ThreadId, UserId,
@@ -406,12 +407,12 @@ pub fn invitation_pending_sk(email: &str) -> String {
     format!("{INVITEPENDING_PREFIX}{email}")
 }
 
-pub fn event_pk(id: &str) -> String {
+pub fn event_pk(id: &EventId) -> String {
     format!("{EVENT_PREFIX}{id}")
 }
 
 /// The claim to send one event's email to one recipient.
-pub fn sent_pk(event: &str, to: &str) -> String {
+pub fn sent_pk(event: &EventId, to: &str) -> String {
     format!("{SENT_PREFIX}{event}#{}", to.to_lowercase())
 }
 

@@ -8,6 +8,7 @@ use super::items::sent_key;
 use super::keys::{event_pk, EVENT, TTL};
 use super::tx::{key, n, s, Expr, Tx};
 use super::{classify, Store, StoreError};
+use crate::domain::ids::EventId;
 
 /// How long a claim holds a send before another delivery may take it over: longer than
 /// the notifier function may run (60 s), so that a claim outlives only a delivery that
@@ -37,7 +38,7 @@ fn now() -> i64 {
 }
 
 impl Store {
-    pub async fn claim_send(&self, event: &str, to: &str) -> Result<SendClaim, StoreError> {
+    pub async fn claim_send(&self, event: &EventId, to: &str) -> Result<SendClaim, StoreError> {
         let now = now();
         let mut item = sent_key(event, to);
         item.insert("state".into(), s("sending"));
@@ -71,7 +72,7 @@ impl Store {
         }
     }
 
-    pub async fn mark_sent(&self, event: &str, to: &str) -> Result<(), StoreError> {
+    pub async fn mark_sent(&self, event: &EventId, to: &str) -> Result<(), StoreError> {
         self.db
             .update_item()
             .table_name(&self.table)
@@ -86,7 +87,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn release_send(&self, event: &str, to: &str) -> Result<(), StoreError> {
+    pub async fn release_send(&self, event: &EventId, to: &str) -> Result<(), StoreError> {
         self.db
             .delete_item()
             .table_name(&self.table)
@@ -103,7 +104,12 @@ impl Store {
     /// Recording it again, or over a claim already sent, changes nothing (and answers
     /// `false`); an event item that is
     /// gone is not made again.
-    pub async fn record_send_failure(&self, event: &str, to: Option<&str>, reason: &str) -> Result<bool, StoreError> {
+    pub async fn record_send_failure(
+        &self,
+        event: &EventId,
+        to: Option<&str>,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         let now = now();
         let mut claim = sent_key(event, to.unwrap_or(WHOLE_EVENT));
         claim.insert("state".into(), s("failed"));
@@ -146,7 +152,7 @@ impl Store {
     /// address is not verified (`skipped` lists each `{user_id, reason, at}`): not a
     /// failure, and not retried. Recorded once per person: a redelivery that finds the
     /// claim changes nothing.
-    pub async fn record_send_skipped(&self, event: &str, user: &str, reason: &str) -> Result<(), StoreError> {
+    pub async fn record_send_skipped(&self, event: &EventId, user: &str, reason: &str) -> Result<(), StoreError> {
         let now = now();
         let mut claim = sent_key(event, &format!("{SKIPPED_PREFIX}{user}"));
         claim.insert("state".into(), s("skipped"));
@@ -172,7 +178,7 @@ impl Store {
 
     /// Notes on the event item a failed attempt that will be retried: how many so far
     /// and the last error, for whoever looks into a delivery the failure queue names.
-    pub async fn note_send_attempt_failed(&self, event: &str, error: &str) -> Result<(), StoreError> {
+    pub async fn note_send_attempt_failed(&self, event: &EventId, error: &str) -> Result<(), StoreError> {
         let result = self
             .db
             .update_item()

@@ -133,14 +133,14 @@ async fn an_address_mail_cannot_reach_is_recorded_not_retried_and_the_others_sti
         mail_to(&admin.email).await.iter().filter(|m| m["text"].as_str().unwrap().contains("Кандидат")).count(),
         1
     );
-    let failures = event_item(&event.id).await["failures"].as_l().unwrap().clone();
+    let failures = event_item(event.id.as_str()).await["failures"].as_l().unwrap().clone();
     assert_eq!(failures.len(), 1, "{failures:?}");
     let failure = failures[0].as_m().unwrap();
     assert_eq!(failure["to"].as_s().unwrap(), &bad.email);
     assert!(failure["reason"].as_s().unwrap().contains("cannot receive mail"), "{failure:?}");
     // Delivered again: nothing is sent, nothing is recorded twice, nothing is retried.
     assert!(notifier::process(&ctx, vec![record.clone(), record]).await.is_empty());
-    assert_eq!(event_item(&event.id).await["failures"].as_l().unwrap().len(), 1);
+    assert_eq!(event_item(event.id.as_str()).await["failures"].as_l().unwrap().len(), 1);
 }
 
 /// An event whose data cannot be read is recorded on its item and not retried.
@@ -151,7 +151,7 @@ async fn an_unreadable_event_is_recorded_and_not_retried() {
     let record = stored(&event).await;
     settle(&ctx, &record).await;
     assert!(notifier::process(&ctx, vec![record]).await.is_empty());
-    let failures = event_item(&event.id).await["failures"].as_l().unwrap().clone();
+    let failures = event_item(event.id.as_str()).await["failures"].as_l().unwrap().clone();
     assert_eq!(failures.len(), 1, "recorded once: {failures:?}");
     assert!(failures[0].as_m().unwrap()["to"].is_null());
 }
