@@ -121,7 +121,13 @@ impl Dev {
     fn stop(mut self) -> (std::process::ExitStatus, Vec<String>) {
         Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
         let status = self.child.wait().unwrap();
-        (status, self.lines.try_iter().collect())
+        // Everything it said up to its exit: the reader thread forwards the last lines
+        // after the exit, and ends (closing the channel) at the end of its stderr.
+        let mut said = Vec::new();
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(10)) {
+            said.push(line);
+        }
+        (status, said)
     }
 }
 
