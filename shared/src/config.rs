@@ -19,6 +19,9 @@ pub struct Config {
     pub s3_path_style: bool,
     /// The Secrets Manager secret (name or ARN) holding the invitation links' keys.
     pub link_keys_secret: String,
+    /// The emails a second one notifier sends at most (`KABINET_MAIL_RATE`; SES's default
+    /// rate, [`crate::mail::rate::DEFAULT_RATE`], when unset or not a positive number).
+    pub mail_rate: f64,
 }
 
 impl Config {
@@ -32,13 +35,34 @@ impl Config {
             mail_from: var("KABINET_MAIL_FROM", "no-reply@kabinet.local"),
             s3_path_style: var("KABINET_S3_PATH_STYLE", "false") == "true",
             link_keys_secret: var("KABINET_LINK_KEYS_SECRET", "kabinet-link-keys"),
+            mail_rate: mail_rate(std::env::var("KABINET_MAIL_RATE").ok().as_deref()),
         }
+    }
+}
+
+/// The sending rate `KABINET_MAIL_RATE` says (emails a second, fractions allowed: the SES
+/// sandbox's is 1); SES's default when unset, and when not a positive number (logged).
+fn mail_rate(setting: Option<&str>) -> f64 {
+    let default = crate::mail::rate::DEFAULT_RATE;
+    match setting.map(str::trim).filter(|s| !s.is_empty()) {
+        None => default,
+        Some(s) => match s.parse::<f64>() {
+            Ok(rate) if rate.is_finite() && rate > 0.0 => rate,
+            _ => {
+                tracing::error!(setting = %s, default, "KABINET_MAIL_RATE is not a positive number of emails a second; using the default");
+                default
+            }
+        },
     }
 }
 
 struct Inner {
     config: Config,
     aws: aws_types::SdkConfig,
+    /// The function's kind and budget, with the SDK settings derived from them.
+    sdk: SdkSettings,
+    /// The pace of the notifier's sends, made on first use.
+    mail_pace: OnceLock<crate::mail::rate::Pacer>,
     store: OnceLock<Store>,
     s3: OnceLock<aws_sdk_s3::Client>,
     ses: OnceLock<aws_sdk_sesv2::Client>,
@@ -68,7 +92,7 @@ impl Ctx {
     /// with the retries and timeouts of the function's kind and budget ([`SdkSettings`]).
     pub async fn from_env(access: Access, sdk: SdkSettings) -> Self {
         let aws = if access == Access::NONE { aws_types::SdkConfig::builder().build() } else { aws_from_env(&sdk) };
-        Self::with_access(Config::from_env(), &aws, access)
+        Self::built(Config::from_env(), &aws, access, sdk)
     }
 
     /// Every client built at once (the local gateway serves every route).
@@ -76,8 +100,14 @@ impl Ctx {
         Self::with_access(config, aws, Access::ALL)
     }
 
+    /// The clients `access` names built at once; the notifier's budget (the local gateway
+    /// runs the consumers on its own [`Ctx`]).
     pub fn with_access(config: Config, aws: &aws_types::SdkConfig, access: Access) -> Self {
-        let ctx = Self::unbuilt(config, aws);
+        Self::built(config, aws, access, local_sdk())
+    }
+
+    fn built(config: Config, aws: &aws_types::SdkConfig, access: Access, sdk: SdkSettings) -> Self {
+        let ctx = Self::unbuilt(config, aws, sdk);
         if access.touches_table() {
             ctx.store();
         }
@@ -94,10 +124,12 @@ impl Ctx {
     }
 
     /// No client built yet: each is built on first use, or set by the caller.
-    fn unbuilt(config: Config, aws: &aws_types::SdkConfig) -> Self {
+    fn unbuilt(config: Config, aws: &aws_types::SdkConfig, sdk: SdkSettings) -> Self {
         Ctx(Arc::new(Inner {
             config,
             aws: aws.clone(),
+            sdk,
+            mail_pace: OnceLock::new(),
             store: OnceLock::new(),
             s3: OnceLock::new(),
             ses: OnceLock::new(),
@@ -117,7 +149,7 @@ impl Ctx {
         secrets: Option<aws_sdk_secretsmanager::Client>,
     ) -> Self {
         let store = Store::new(db, config.table.clone());
-        let ctx = Self::unbuilt(config, aws);
+        let ctx = Self::unbuilt(config, aws, local_sdk());
         let _ = ctx.0.store.set(store);
         if let Some(s3) = s3 {
             let _ = ctx.0.s3.set(s3);
@@ -138,6 +170,17 @@ impl Ctx {
 
     pub fn config(&self) -> &Config {
         &self.0.config
+    }
+
+    /// The function's kind, budget and SDK settings.
+    pub fn sdk(&self) -> &SdkSettings {
+        &self.0.sdk
+    }
+
+    /// The pace of mail sends, shared by every send of the notifier: its configured rate
+    /// ([`Config::mail_rate`]).
+    pub fn mail_pace(&self) -> &crate::mail::rate::Pacer {
+        self.0.mail_pace.get_or_init(|| crate::mail::rate::Pacer::new(self.0.config.mail_rate))
     }
 
     pub fn store(&self) -> &Store {
@@ -202,6 +245,12 @@ impl Ctx {
             unavailable
         })
     }
+}
+
+/// The settings of a [`Ctx`] made outside Lambda (the local gateway, tests): the
+/// notifier's, whose budget bounds the consumers' sending there too.
+fn local_sdk() -> SdkSettings {
+    crate::lambda::Function::Notifier.sdk()
 }
 
 /// What a function is, for how long its AWS calls may take and how they are retried.
@@ -465,6 +514,18 @@ mod tests {
         assert_eq!((importer.attempt_timeout, importer.operation_timeout), (S(30), S(60)));
         for s in [exporter, importer] {
             assert!(worst_case(&s) * 5 <= s.budget);
+        }
+    }
+
+    #[test]
+    fn the_mail_rate_is_a_positive_number_or_sess_default() {
+        use super::mail_rate;
+        assert_eq!(mail_rate(None), 14.0);
+        assert_eq!(mail_rate(Some("")), 14.0);
+        assert_eq!(mail_rate(Some("50")), 50.0);
+        assert_eq!(mail_rate(Some(" 0.5 ")), 0.5);
+        for bad in ["0", "-3", "fast", "NaN", "inf"] {
+            assert_eq!(mail_rate(Some(bad)), 14.0, "{bad}");
         }
     }
 
