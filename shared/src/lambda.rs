@@ -10,6 +10,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 
 use crate::api::{dispatch, find, route, routes, Route};
+use crate::config::{FunctionKind, SdkSettings};
 use crate::http::{ApiError, ApiRequest, ApiResponse, Claims};
 use crate::permissions::Access;
 use crate::Ctx;
@@ -18,6 +19,10 @@ pub use lambda_http::Error;
 
 /// The memory of every function that asks for no other (the template's `Globals`), in MiB.
 pub const DEFAULT_MEMORY_MB: u32 = 256;
+
+/// The timeout of every function that asks for no other (the template's `Globals`), in
+/// seconds: the routes', well inside API Gateway's 30 s.
+pub const DEFAULT_TIMEOUT_S: u32 = 15;
 
 /// A function of the artifact, as its `Handler` names it.
 #[derive(Clone, Copy)]
@@ -111,6 +116,35 @@ impl Function {
         }
     }
 
+    /// Lambda's timeout for the function, in seconds: the template's `Timeout`, and the
+    /// budget its AWS calls' retries and timeouts are derived from ([`Function::sdk`]).
+    pub fn timeout_s(&self) -> u32 {
+        match self {
+            // Sends a batch's emails at SES's rate, retrying throttled ones.
+            Function::Notifier => 60,
+            // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
+            Function::Exporter => 300,
+            // Reads the upload to a temporary file and applies it chunk by chunk; a
+            // district's 100,000 people take minutes, so the longest timeout Lambda has.
+            Function::Importer => 900,
+            _ => DEFAULT_TIMEOUT_S,
+        }
+    }
+
+    /// What the function is, for its AWS calls' retries and timeouts.
+    pub fn kind(&self) -> FunctionKind {
+        match self {
+            Function::Route(_) | Function::Fallback | Function::Docs => FunctionKind::Route,
+            Function::Notifier => FunctionKind::Consumer,
+            Function::Exporter | Function::Importer => FunctionKind::Worker,
+        }
+    }
+
+    /// The SDK's retries and timeouts for the function's clients.
+    pub fn sdk(&self) -> SdkSettings {
+        SdkSettings::derive(self.kind(), std::time::Duration::from_secs(self.timeout_s().into()))
+    }
+
     pub fn access(&self) -> Access {
         match self {
             Function::Route(r) => r.access,
@@ -149,7 +183,7 @@ async fn function(artifact: Artifact) -> Result<(Function, Ctx), Error> {
         );
         return Err(format!("{handler} is not in {}", artifact.binary()).into());
     }
-    Ok((function, Ctx::from_env(function.access()).await))
+    Ok((function, Ctx::from_env(function.access(), function.sdk()).await))
 }
 
 /// The API artifact's main: runs the route, fallback or notifier its `Handler` names.
@@ -536,5 +570,27 @@ mod tests {
         assert_eq!((script.status, &script.body[..]), (http::StatusCode::OK, gz));
         let other = docs_answer(&event("/kabinet/docs/scalar.js", Some("scalar.js")), gz);
         assert_eq!(other.status, http::StatusCode::NOT_FOUND);
+    }
+
+    /// Each function's SDK settings come from its own timeout: a route's calls give up
+    /// well before API Gateway does, a consumer's and a worker's within their timeouts.
+    #[test]
+    fn every_function_calls_aws_within_its_timeout() {
+        use std::time::Duration;
+        for f in Function::all() {
+            let sdk = f.sdk();
+            let timeout = Duration::from_secs(f.timeout_s().into());
+            assert!(sdk.operation_timeout * 2 <= timeout, "{}: {sdk:?}", f.name());
+            match f.kind() {
+                FunctionKind::Route => {
+                    assert!(timeout < crate::config::API_GATEWAY_BUDGET, "{}", f.name());
+                    assert!(sdk.operation_timeout <= Duration::from_secs(8), "{}", f.name());
+                }
+                FunctionKind::Consumer | FunctionKind::Worker => {
+                    assert!(sdk.max_attempts >= 5, "{}", f.name())
+                }
+            }
+        }
+        assert_eq!(Function::Notifier.sdk().operation_timeout, Duration::from_secs(15));
     }
 }

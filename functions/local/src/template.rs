@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use kabinet::api::{routes, STACKS};
-use kabinet::lambda::{Artifact, Function, DEFAULT_MEMORY_MB};
+use kabinet::lambda::{Artifact, Function, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S};
 use kabinet::permissions::Access;
 
 /// The line that ends the hand-written part.
@@ -211,7 +211,7 @@ fn nested_stack(stack: &str, areas: &[&str]) -> String {
     let _ = write!(
         out,
         "\nGlobals:\n  Function:\n    Runtime: provided.al2023\n    Architectures:\n      - !Ref Arch\n    \
-         CodeUri: ../..\n    MemorySize: {DEFAULT_MEMORY_MB}\n    Timeout: 15\n    LoggingConfig:\n      LogFormat: JSON\n    \
+         CodeUri: ../..\n    MemorySize: {DEFAULT_MEMORY_MB}\n    Timeout: {DEFAULT_TIMEOUT_S}\n    LoggingConfig:\n      LogFormat: JSON\n    \
          Environment:\n      Variables:\n        KABINET_TABLE: !Ref Table\n        \
          KABINET_EXPORTS_BUCKET: !Ref ExportsBucket\n        KABINET_FILES_BUCKET: !Ref FilesBucket\n        \
          KABINET_MAIL_FROM: !Ref MailFromAddress\n        KABINET_APP_URL: !Ref AppUrl\n        \
@@ -315,21 +315,19 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
             let _ = writeln!(out, "      Description: {} {}", r.method, r.path);
         }
         Function::Fallback => out.push_str("      Description: What no route serves (404/405 as problem+json)\n"),
-        Function::Notifier => {
-            out.push_str("      Description: Sends the notification emails of outbox events\n      Timeout: 60\n")
+        Function::Notifier => out.push_str("      Description: Sends the notification emails of outbox events\n"),
+        Function::Exporter => out.push_str("      Description: Builds statistics exports into the exports bucket\n"),
+        Function::Importer => {
+            out.push_str("      Description: Runs roster imports (OneRoster files) from the exports bucket\n")
         }
-        // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
-        Function::Exporter => {
-            out.push_str("      Description: Builds statistics exports into the exports bucket\n      Timeout: 300\n")
-        }
-        // Reads the upload to a temporary file and applies it chunk by chunk; a district's
-        // 100,000 people take minutes, so the longest timeout Lambda has.
-        Function::Importer => out.push_str(
-            "      Description: Runs roster imports (OneRoster files) from the exports bucket\n      Timeout: 900\n",
-        ),
         Function::Docs => {
             out.push_str("      Description: The API reference page (GET /docs) and its viewer's script\n")
         }
+    }
+    // The route table's timeout (Function::timeout_s, which the SDK's retries and timeouts
+    // are derived from), where it is not the Globals'.
+    if f.timeout_s() != DEFAULT_TIMEOUT_S {
+        let _ = writeln!(out, "      Timeout: {}", f.timeout_s());
     }
     // The route table's memory (Function::memory_mb), where it is not the Globals'.
     if f.memory_mb() != DEFAULT_MEMORY_MB {

@@ -9,10 +9,17 @@
 //! marked sent, so a redelivered event sends nothing again. Only a crash between the send
 //! and the mark, after which the claim expires, sends a second time.
 //!
-//! Failures are of two kinds. A transient one (throttling, an SES server error, the
-//! network, a store error) releases its claim, is noted on the event item and reports the
-//! record as a partial batch failure: the stream delivers it again (the SES client has
-//! already retried with backoff). A permanent one (an address mail cannot go to, a
+//! Sends go at the account's SES rate (`KABINET_MAIL_RATE`, 14 a second by default): each
+//! takes a token of a bucket every send of the notifier shares ([`crate::mail::rate`]). A
+//! send SES throttles anyway (a rate set too high, other notifiers on other shards) is
+//! tried again within the batch, after a growing wait and with a token each time, until
+//! the batch's time to send ([`sending_window`]) runs out.
+//!
+//! Failures are of two kinds. A transient one (throttling past those retries or that
+//! time, an SES server error, the network, a store error) releases its claim, is noted on
+//! the event item and reports the record as a partial batch failure: the stream delivers
+//! it again (the SES client has already retried with backoff), and its emails sent
+//! already are not sent again. A permanent one (an address mail cannot go to, a
 //! template that does not render, a message SES refuses as invalid, an event whose data
 //! cannot be read) cannot succeed later: it is recorded on the event item (`failures`) and
 //! on the send claim, counted in the `MailPermanentFailures` metric, and not retried, so
@@ -52,13 +59,26 @@ pub struct Transient(pub String);
 pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
     use futures::stream::{self, StreamExt};
 
-    let failures: Vec<Option<String>> =
-        stream::iter(records).map(|record| process_one(ctx, record)).buffered(CONCURRENT_EVENTS).collect().await;
+    let deadline = tokio::time::Instant::now() + sending_window(ctx.sdk());
+    let failures: Vec<Option<String>> = stream::iter(records)
+        .map(|record| process_one(ctx, record, deadline))
+        .buffered(CONCURRENT_EVENTS)
+        .collect()
+        .await;
     failures.into_iter().flatten().collect()
 }
 
+/// How long into a batch a send may start (waiting for its turn at the sending rate, or
+/// after a throttle): the function's timeout less one SES call to its limit and 5 s to
+/// record what happened (the notifier's 60 s: 40 s; at 14 a second, 560 emails). What
+/// could not go by then is reported failed, and the stream's redelivery sends it.
+pub fn sending_window(sdk: &crate::config::SdkSettings) -> std::time::Duration {
+    let reserve = sdk.operation_timeout + std::time::Duration::from_secs(5);
+    sdk.budget.saturating_sub(reserve).max(sdk.budget / 4)
+}
+
 /// One record: `Some(its ID)` when it must be delivered again.
-async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
+async fn process_one(ctx: &Ctx, record: ChangeRecord, deadline: tokio::time::Instant) -> Option<String> {
     if super::uploads::is_expired_upload(&record) {
         return super::uploads::release(ctx, &record).await;
     }
@@ -80,7 +100,7 @@ async fn process_one(ctx: &Ctx, record: ChangeRecord) -> Option<String> {
             };
         }
     };
-    match deliver(ctx, &event, &typed).await {
+    match deliver(ctx, &event, &typed, deadline).await {
         Ok(()) => None,
         Err(Transient(error)) => {
             tracing::warn!(event = %event.id, kind = %event.kind, error = %error, "notification not sent; it will be retried");
@@ -112,9 +132,15 @@ async fn failed_for_good(
 pub const CONCURRENT_SENDS: usize = 8;
 
 /// Sends every email of one event (the stored record and what it holds) that has not
-/// been sent yet, up to [`CONCURRENT_SENDS`] at once; a permanent failure of one email is
-/// recorded and the others still go; a transient one is reported once the others are done.
-pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(), Transient> {
+/// been sent yet, up to [`CONCURRENT_SENDS`] at once, at the sending rate and none
+/// starting after `deadline`; a permanent failure of one email is recorded and the others
+/// still go; a transient one is reported once the others are done.
+pub async fn deliver(
+    ctx: &Ctx,
+    event: &Event,
+    what: &OutboxEvent,
+    deadline: tokio::time::Instant,
+) -> Result<(), Transient> {
     use futures::stream::{self, StreamExt};
 
     let Composed { out, unverified } = compose(ctx, what).await?;
@@ -124,7 +150,7 @@ pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(),
         ctx.store().record_send_skipped(&event.id, user.as_str(), UNVERIFIED).await.map_err(transient)?;
     }
     let results: Vec<Result<(), Transient>> = stream::iter(out)
-        .map(|(to, email)| deliver_one(ctx, event, to, email))
+        .map(|(to, email)| deliver_one(ctx, event, to, email, deadline))
         .buffer_unordered(CONCURRENT_SENDS)
         .collect()
         .await;
@@ -132,13 +158,22 @@ pub async fn deliver(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<(),
 }
 
 /// One email of an event, unless it was sent (or failed for good) already.
-async fn deliver_one(ctx: &Ctx, event: &Event, to: String, email: Result<Email, String>) -> Result<(), Transient> {
+async fn deliver_one(
+    ctx: &Ctx,
+    event: &Event,
+    to: String,
+    email: Result<Email, String>,
+    deadline: tokio::time::Instant,
+) -> Result<(), Transient> {
     if !claim(ctx, &event.id, &to).await? {
         return Ok(());
     }
     let sent = match email {
-        Ok(email) => mail::send(ctx.ses(), &ctx.config().mail_from, &email).await,
-        Err(reason) => Err(mail::SendError { reason, permanent: true }),
+        Ok(email) => {
+            let send = || mail::send(ctx.ses(), &ctx.config().mail_from, &email);
+            mail::rate::paced(ctx.mail_pace(), mail::rate::THROTTLED, deadline, send).await
+        }
+        Err(reason) => Err(mail::SendError::permanent(reason)),
     };
     match sent {
         Ok(()) => {
@@ -440,6 +475,27 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             vars["role"] = json!(role_name(*role, language));
             vars["link_url"] = json!(format!("{app}/roster-link?org={org_id}"));
             Ok(vec![outgoing(kind, language, email, &vars)].into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::config::{FunctionKind, SdkSettings};
+
+    /// Sends start early enough for their call and the bookkeeping after it to end within
+    /// the function's timeout.
+    #[test]
+    fn a_batch_sends_until_one_call_and_its_records_before_the_timeout() {
+        let notifier = crate::lambda::Function::Notifier.sdk();
+        assert_eq!(super::sending_window(&notifier), Duration::from_secs(40));
+        for timeout in [10, 30, 60, 300, 900] {
+            let sdk = SdkSettings::derive(FunctionKind::Consumer, Duration::from_secs(timeout));
+            let window = super::sending_window(&sdk);
+            assert!(window >= sdk.budget / 4, "{timeout}: {window:?}");
+            assert!(window + sdk.operation_timeout <= sdk.budget, "{timeout}: {window:?}");
         }
     }
 }

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::domain::{Language, Role};
 
+pub mod rate;
+
 /// An email ready to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
@@ -173,7 +175,7 @@ pub fn mime(from: &str, email: &Email) -> Result<Vec<u8>, String> {
 }
 
 /// Why a send failed, and whether trying again can help.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("sending mail failed: {reason}")]
 pub struct SendError {
     pub reason: String,
@@ -181,11 +183,18 @@ pub struct SendError {
     /// built): recorded, not retried. Anything else (throttling, a server error, the
     /// network, a sending identity not verified yet, a paused account) is retried.
     pub permanent: bool,
+    /// SES refused it for the account's sending rate: the notifier tries it again within
+    /// its batch, at its pace ([`rate::paced`]).
+    pub throttled: bool,
 }
 
 impl SendError {
-    fn permanent(reason: String) -> Self {
-        SendError { reason, permanent: true }
+    pub fn permanent(reason: String) -> Self {
+        SendError { reason, permanent: true, throttled: false }
+    }
+
+    pub fn transient(reason: String) -> Self {
+        SendError { reason, permanent: false, throttled: false }
     }
 }
 
@@ -197,8 +206,20 @@ pub fn permanent_ses_error(code: Option<&str>) -> bool {
     matches!(code, Some("BadRequestException"))
 }
 
+/// Whether SES refused a send for the account's sending rate: `TooManyRequestsException`
+/// (SES v2's), `Throttling` (v1's, behind some endpoints) or an HTTP 429. Not the daily
+/// quota nor a paused account: waiting seconds does not lift those (the stream's
+/// redelivery tries them again later).
+pub fn throttled_ses_error(code: Option<&str>, message: Option<&str>, status: Option<u16>) -> bool {
+    let daily = message.is_some_and(|m| m.to_ascii_lowercase().contains("daily message quota"));
+    !daily
+        && (matches!(code, Some("TooManyRequestsException" | "Throttling" | "ThrottlingException"))
+            || status == Some(429))
+}
+
 /// Sends through SES v2 as raw MIME (both parts exactly as rendered). The client retries
-/// throttling and server errors with backoff itself ([`crate::Ctx::ses`]).
+/// throttling and server errors with backoff itself ([`crate::Ctx::ses`]); the notifier
+/// paces the sends and tries a throttled one again ([`rate`]).
 pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email) -> Result<(), SendError> {
     use aws_sdk_sesv2::error::ProvideErrorMetadata;
 
@@ -213,6 +234,7 @@ pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email) -> Res
         .await
         .map_err(|e| SendError {
             permanent: permanent_ses_error(e.code()),
+            throttled: throttled_ses_error(e.code(), e.message(), e.raw_response().map(|r| r.status().as_u16())),
             reason: aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string(),
         })?;
     Ok(())
@@ -376,6 +398,31 @@ mod tests {
             assert!(!permanent_ses_error(Some(transient)), "{transient}");
         }
         assert!(!permanent_ses_error(None), "no code: the network, a timeout");
+    }
+
+    /// What is retried within the notifier's batch (after a wait, at its pace): SES's
+    /// refusals for the sending rate, and nothing else.
+    #[test]
+    fn only_the_sending_rate_is_a_throttle() {
+        let rate = Some("Maximum sending rate exceeded.");
+        for code in ["TooManyRequestsException", "Throttling", "ThrottlingException"] {
+            assert!(throttled_ses_error(Some(code), rate, Some(400)), "{code}");
+        }
+        assert!(throttled_ses_error(None, None, Some(429)), "a bare 429");
+        // The daily quota does not come back in seconds.
+        assert!(!throttled_ses_error(Some("Throttling"), Some("Daily message quota exceeded."), Some(400)));
+        for other in [
+            "LimitExceededException",
+            "SendingPausedException",
+            "MessageRejected",
+            "BadRequestException",
+            "InternalFailure",
+            "ServiceUnavailable",
+        ] {
+            assert!(!throttled_ses_error(Some(other), None, Some(400)), "{other}");
+        }
+        assert!(!throttled_ses_error(None, None, Some(503)));
+        assert!(!throttled_ses_error(None, None, None), "the network, a timeout");
     }
 
     #[test]

@@ -101,6 +101,7 @@ fn base_config(run: &str) -> Config {
         mail_from: "no-reply@kabinet.test".into(),
         s3_path_style: true,
         link_keys_secret: format!("link-keys-{run}"),
+        mail_rate: kabinet::mail::rate::DEFAULT_RATE,
     }
 }
 
