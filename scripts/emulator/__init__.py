@@ -19,7 +19,8 @@ The package:
   symbols it replaces (`patches/pin.py`); `patches/__init__.py` lists them, with their
   kind (correctness or speed) and how the speed ones are switched off;
 - `server.py`: the serializing WSGI app, request buffering, the presigned PUT check;
-- `admin.py`: the emulator's own endpoints (/_kabinet/...): mail, stats, TTL expiry;
+- `admin.py`: the emulator's own endpoints (/_kabinet/...): mail, stats, faults, TTL expiry;
+- `faults.py`: faults answered instead of moto (KABINET_EMULATOR_FAULTS, /_kabinet/faults);
 - `state.py`: the state file (save, load, refuse);
 - `__main__.py`: the command line.
 """

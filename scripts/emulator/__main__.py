@@ -40,6 +40,21 @@ def apply_patches():
         print(f"kabinet emulator: speed patches off: {', '.join(off)}", file=sys.stderr, flush=True)
 
 
+def configure_faults():
+    """The faults KABINET_EMULATOR_FAULTS asks for (none when unset); exits 2 saying why
+    when it cannot be."""
+    from emulator import faults
+
+    document = os.environ.get("KABINET_EMULATOR_FAULTS", "").strip()
+    if not document:
+        return
+    try:
+        faults.ACTIVE.configure(document)
+    except faults.Refused as e:
+        print(f"kabinet emulator: KABINET_EMULATOR_FAULTS: {e}", file=sys.stderr, flush=True)
+        sys.exit(2)
+
+
 def main():
     parser = argparse.ArgumentParser(description=DOC.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -60,6 +75,7 @@ def main():
     from emulator.state import StateRefused, load_state
 
     apply_patches()
+    configure_faults()
     if args.state and os.path.exists(args.state):
         try:
             load_state(args.state, args.schema)

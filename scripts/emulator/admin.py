@@ -3,8 +3,12 @@
 - GET /_kabinet/health: 200 when moto is free to serve (503 when a request is stuck in it);
 - GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail keeps only the
   HTML part of simple messages);
-- GET /_kabinet/stats: resident memory, items and stream records per table, mail kept, and
-  requests and seconds per AWS operation (where the emulator's time goes);
+- GET /_kabinet/stats: resident memory, items and stream records per table, mail kept,
+  requests and seconds per AWS operation (where the emulator's time goes), and the
+  faults injected by service, operation and kind;
+- GET /_kabinet/faults: the fault configuration in force; PUT /_kabinet/faults: replace
+  it (`faults.py` says how it reads; `{}` for none; refused with 400 and why, changing
+  nothing);
 - POST /_kabinet/expire {"table"?, "now"?}: DynamoDB's TTL, now (`expire_items`);
 - POST /_kabinet/state: save the state file now (when the emulator keeps one).
 """
@@ -12,6 +16,7 @@
 import json
 import time
 
+from . import faults
 from .state import save_state
 
 # Per operation: how many requests moto served and the seconds it spent on them (under the
@@ -55,6 +60,17 @@ def serve(app, environ, start_response):
         with app.lock:
             body = json.dumps({"removed": expire_items(table, now)}).encode()
         return answer(start_response, "200 OK", body)
+    if path == "/_kabinet/faults":
+        if method == "GET":
+            return answer(start_response, "200 OK", json.dumps(faults.ACTIVE.config()).encode())
+        if method == "PUT":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                config = faults.ACTIVE.configure(environ["wsgi.input"].read(length) if length else b"{}")
+            except faults.Refused as e:
+                return answer(start_response, "400 Bad Request", str(e).encode(), "text/plain; charset=utf-8")
+            return answer(start_response, "200 OK", json.dumps(config).encode())
+        return answer(start_response, "405 Method Not Allowed", b"GET or PUT", "text/plain")
     if path == "/_kabinet/stats":
         with app.lock:
             body = json.dumps(stats()).encode("utf-8")
@@ -101,7 +117,8 @@ def stats():
                                 "stream_records": len(table.stream_shard.items) if table.stream_shard else 0}
     mail = sum(len(b.sent_messages) for account in ses_backends.values() for b in account.values())
     operations = {op: {"count": c, "seconds": round(t, 3)} for op, (c, t) in sorted(OPERATIONS.items())}
-    return {"rss_bytes": rss, "tables": tables, "mail": mail, "operations": operations}
+    return {"rss_bytes": rss, "tables": tables, "mail": mail, "operations": operations,
+            "faults": faults.ACTIVE.stats()}
 
 
 def expire_items(table_name=None, now=None):

@@ -1,7 +1,8 @@
 """The serializing WSGI app around moto: one request inside moto at a time (every
 DynamoDB condition atomic), each request's body read whole before it goes in, presigned
-PUTs checked as S3 checks them, and a failure inside moto answered as AWS's
-InternalFailure with one log line.
+PUTs checked as S3 checks them, the configured faults answered instead of moto
+(`faults.py`), and a failure inside moto answered as AWS's InternalFailure with one log
+line.
 """
 
 import hashlib
@@ -15,7 +16,7 @@ from urllib.parse import parse_qsl, quote
 
 from werkzeug.serving import WSGIRequestHandler
 
-from . import admin
+from . import admin, faults
 
 
 class SerializedApp:
@@ -37,6 +38,13 @@ class SerializedApp:
             buffer_body(environ)  # read, so the connection stays usable
             return refuse_signature(start_response, refused)
         buffer_body(environ)
+        # A fault is answered instead of moto: nothing of the request happens. Latency is
+        # waited outside the lock, as AWS's own is.
+        latency, fault = faults.ACTIVE.decide(environ)
+        if latency:
+            time.sleep(latency / 1000)
+        if fault is not None:
+            return fault(start_response)
         with self.lock:
             started = time.perf_counter()
             try:

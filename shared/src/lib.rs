@@ -9,9 +9,11 @@
 //! - `docs`: the API reference page (`/docs`) and its viewer's script
 //! - `exports`: what admins download (CSV, later XLSX), written row by row
 //! - `objects`: the private buckets: presigned uploads and downloads, HEAD, delete
+//! - `aws`: what an AWS SDK error means: throttling and unavailability (503) or ours (500)
 //! - `permissions`: what each function touches (its IAM policy, its clients)
 
 pub mod api;
+pub mod aws;
 pub mod config;
 pub mod docs;
 pub mod domain;

@@ -6,6 +6,37 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 
 use crate::domain::Timestamp;
+use crate::http::ApiError;
+
+/// A failed call to S3: its full text (for the log), and whether it is throttling or
+/// unavailability ([`crate::aws::unavailable`]), worth a retry later.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{text}")]
+pub struct ObjectError {
+    pub text: String,
+    pub unavailable: bool,
+}
+
+impl ObjectError {
+    fn of<E>(e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Self
+    where
+        E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let unavailable = crate::aws::unavailable(&e);
+        ObjectError { text: aws_sdk_s3::error::DisplayErrorContext(e).to_string(), unavailable }
+    }
+
+    /// The answer for it: 503 `unavailable` when S3 throttled or failed, else internal;
+    /// `what` (the step) and the text are logged, never answered.
+    pub fn answer(self, what: &str) -> ApiError {
+        let text = format!("{what}: {}", self.text);
+        if self.unavailable {
+            ApiError::Unavailable(text)
+        } else {
+            ApiError::Internal(text)
+        }
+    }
+}
 
 /// A presigned request: where to send it, which headers it must carry (they are signed)
 /// and until when it works.
@@ -106,7 +137,7 @@ pub async fn presign_download(
 }
 
 /// The object's size and type, or `None` when there is none.
-pub async fn head(s3: &Client, bucket: &str, key: &str) -> Result<Option<Head>, String> {
+pub async fn head(s3: &Client, bucket: &str, key: &str) -> Result<Option<Head>, ObjectError> {
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(o) => Ok(Some(Head {
             size: o.content_length().unwrap_or_default().max(0) as u64,
@@ -114,12 +145,12 @@ pub async fn head(s3: &Client, bucket: &str, key: &str) -> Result<Option<Head>, 
         })),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => Ok(None),
-        Err(e) => Err(aws_sdk_s3::error::DisplayErrorContext(e).to_string()),
+        Err(e) => Err(ObjectError::of(e)),
     }
 }
 
 /// Copies an object within the bucket (its type and other metadata with it).
-pub async fn copy(s3: &Client, bucket: &str, from: &str, to: &str) -> Result<(), String> {
+pub async fn copy(s3: &Client, bucket: &str, from: &str, to: &str) -> Result<(), ObjectError> {
     s3.copy_object()
         .bucket(bucket)
         .copy_source(format!("{bucket}/{from}"))
@@ -127,18 +158,12 @@ pub async fn copy(s3: &Client, bucket: &str, from: &str, to: &str) -> Result<(),
         .send()
         .await
         .map(|_| ())
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+        .map_err(ObjectError::of)
 }
 
 /// Deletes an object (deleting one that is not there succeeds).
-pub async fn delete(s3: &Client, bucket: &str, key: &str) -> Result<(), String> {
-    s3.delete_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| aws_sdk_s3::error::DisplayErrorContext(e).to_string())
+pub async fn delete(s3: &Client, bucket: &str, key: &str) -> Result<(), ObjectError> {
+    s3.delete_object().bucket(bucket).key(key).send().await.map(|_| ()).map_err(ObjectError::of)
 }
 
 #[cfg(test)]

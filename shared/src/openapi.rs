@@ -24,6 +24,7 @@ use crate::domain::{AuditAction, OrgId, UserId};
 use crate::http::json::MAX_BODY;
 use crate::http::{Code, Problem};
 use crate::page::{Cursor, DEFAULT_LIMIT, MAX_CURSOR, MAX_LIMIT};
+use crate::permissions::Access;
 use crate::store::keys::{member_sk, org_pk, PK, SK};
 
 static DOCUMENT: LazyLock<Value> = LazyLock::new(build);
@@ -100,8 +101,8 @@ fn describe_paging(params: &mut [Parameter]) {
 
 /// The problem answers of the route's class: authentication, organization scope, a body,
 /// query parameters, `Idempotency-Key`, `If-Match`, a path naming something; and of every
-/// route, 500. Every problem answer is `application/problem+json`; a 429 says when to
-/// retry (`Retry-After`).
+/// route, 500, and of every route that calls AWS, 503 `unavailable`. Every problem answer
+/// is `application/problem+json`; a 429 and a 503 say when to retry (`Retry-After`).
 fn common_answers(route: &Route, op: &mut Operation) {
     let params = op.parameters.as_deref().unwrap_or_default();
     let has = |name: &str, place: ParameterIn| params.iter().find(|p| p.name == name && p.parameter_in == place);
@@ -149,12 +150,18 @@ fn common_answers(route: &Route, op: &mut Operation) {
     }
     add("429", &throttled());
     add("500", "Internal error (`internal`), logged with the request ID");
+    if route.access != Access::NONE {
+        add(
+            "503",
+            "AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds",
+        );
+    }
     for (status, answer) in responses.iter_mut() {
         let (RefOr::T(answer), Some(class)) = (answer, status.chars().next()) else { continue };
         if (class == '4' || class == '5') && answer.content.is_empty() {
             answer.content.insert(PROBLEM.to_string(), problem_content());
         }
-        if status == "429" {
+        if status == "429" || status == "503" {
             let seconds = ObjectBuilder::new()
                 .schema_type(Type::Integer)
                 .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
@@ -163,8 +170,12 @@ fn common_answers(route: &Route, op: &mut Operation) {
                 .build();
             let mut header = Header::new(seconds);
             header.description = Some(
-                "Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none)"
-                    .into(),
+                if status == "429" {
+                    "Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none)"
+                } else {
+                    "Seconds to wait before retrying"
+                }
+                .into(),
             );
             answer.headers.entry("Retry-After".into()).or_insert(header);
         }
@@ -904,7 +915,7 @@ mod tests {
                         let schema = &answer["content"]["application/problem+json"]["schema"]["$ref"];
                         assert_eq!(schema, "#/components/schemas/Problem", "{method} {path} {status}");
                     }
-                    if status == "429" {
+                    if status == "429" || status == "503" {
                         assert!(answer["headers"]["Retry-After"].is_object(), "{method} {path}");
                     }
                 }

@@ -80,8 +80,6 @@ class Emulator:
     """An emulator in a child process, with the given environment."""
 
     def __init__(self, **env):
-        import boto3
-
         self.process = subprocess.Popen(
             [sys.executable, os.path.join(SCRIPTS, "emulator"), "--port", "0", "--parent-pid", str(os.getpid())],
             stdout=subprocess.PIPE, text=True, env=dict(os.environ, **env))
@@ -91,9 +89,17 @@ class Emulator:
                 port = line.split()[1]
                 break
         if port is None:
-            raise RuntimeError(f"the emulator did not start ({env})")
-        self.db = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                               aws_access_key_id="test", aws_secret_access_key="test")
+            self.process.wait()
+            raise RuntimeError(f"the emulator did not start ({env}): exit {self.process.returncode}")
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.db = self.client("dynamodb")
+
+    def client(self, service, **config):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test", config=Config(**config))
 
     def stop(self):
         self.process.kill()

@@ -256,7 +256,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let head = objects::head(ctx.s3(), &ctx.config().exports_bucket, &import.object_key())
         .await
-        .map_err(|e| ApiError::Internal(format!("checking an import's upload: {e}")))?;
+        .map_err(|e| e.answer("checking an import's upload"))?;
     let Some(head) = head else {
         return Err(ApiError::conflict(Code::UploadMissing,
             "Nothing was uploaded for this import yet: PUT the file to its upload URL first (create a new import if the URL expired).",

@@ -374,6 +374,8 @@ pub async fn dispatch(ctx: &Ctx, route: &Route, req: ApiRequest) -> ApiResponse 
         Err(err) => {
             if let ApiError::Internal(detail) = &err {
                 tracing::error!(request_id = %request_id, route = route.name, error = %detail, "internal error");
+            } else if let ApiError::Unavailable(detail) = &err {
+                tracing::warn!(request_id = %request_id, route = route.name, error = %detail, "unavailable");
             } else {
                 tracing::info!(request_id = %request_id, route = route.name, code = err.code(), "refused");
             }

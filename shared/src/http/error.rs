@@ -115,6 +115,7 @@ problem_codes! {
     TooManyRequests => ("too_many_requests", 429, "A limit: try again after Retry-After seconds."),
     DailyLimit => ("daily_limit", 429, "The organization's invitation emails for today (1,000) are spent: after Retry-After."),
     Internal => ("internal", 500, "Something failed on our side: quote the request_id."),
+    Unavailable => ("unavailable", 503, "AWS throttled or failed us: nothing was changed; retry after Retry-After seconds."),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,10 +159,19 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// AWS throttled, failed or timed out (past the SDK's retries; see [`crate::aws`]):
+    /// nothing was changed, and a retry after [`UNAVAILABLE_RETRY_AFTER`] seconds may
+    /// well succeed. The text is logged, never answered.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything else; the text is logged, never answered.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The `Retry-After` of an `unavailable` answer, in seconds: the SDK has retried for
+/// about a second already, and throttling passes in seconds.
+pub const UNAVAILABLE_RETRY_AFTER: u64 = 1;
 
 /// RFC 9457 problem details, as answered.
 #[derive(Debug, Serialize, ToSchema)]
@@ -248,6 +258,16 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The seconds to wait before retrying (`Retry-After`), for the answers that say.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            ApiError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER),
+            _ => None,
         }
     }
 
@@ -275,6 +295,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => Code::UnsupportedMediaType,
             ApiError::PayloadTooLarge => Code::PayloadTooLarge,
             ApiError::Internal(_) => Code::Internal,
+            ApiError::Unavailable(_) => Code::Unavailable,
         }
     }
 
@@ -297,6 +318,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Unsupported media type",
             ApiError::PayloadTooLarge => "Payload too large",
             ApiError::Internal(_) => "Internal error",
+            ApiError::Unavailable(_) => "Service unavailable",
         }
     }
 
@@ -330,6 +352,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
             ApiError::PayloadTooLarge => "The request body is too large.".into(),
             ApiError::Internal(_) => "Something went wrong on our side. It has been logged; please retry later.".into(),
+            ApiError::Unavailable(_) => format!(
+                "AWS throttled or failed us: nothing was changed. Retry after {UNAVAILABLE_RETRY_AFTER} second(s) (Retry-After)."
+            ),
         }
     }
 
@@ -362,6 +387,16 @@ mod tests {
         assert!(!json.contains("ResourceNotFound"));
         assert_eq!(p.status, 500);
         assert_eq!(p.code, "internal");
+    }
+
+    #[test]
+    fn unavailable_is_a_503_that_says_when_to_retry_and_never_leaks_its_text() {
+        let e = ApiError::Unavailable("ProvisionedThroughputExceededException: table kabinet".into());
+        let p = e.problem(Some("r1"));
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("ProvisionedThroughput"));
+        assert_eq!((p.status, p.code.as_str()), (503, "unavailable"));
+        assert_eq!(e.retry_after(), Some(UNAVAILABLE_RETRY_AFTER));
     }
 
     #[test]

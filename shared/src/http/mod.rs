@@ -209,8 +209,8 @@ impl ApiResponse {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut headers = HeaderMap::new();
         headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::TooManyRequests { retry_after, .. } = err {
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        if let Some(seconds) = err.retry_after() {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         if let ApiError::MethodNotAllowed { allow } = err {
             let allow = allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");

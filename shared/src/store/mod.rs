@@ -82,6 +82,7 @@ pub mod roster;
 pub mod sent;
 pub mod users;
 
+use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::TransactWriteItem;
@@ -110,6 +111,11 @@ pub enum StoreError {
     /// An admin's write whose actor was no longer an admin when it ran.
     #[error("the actor is no longer an admin")]
     NoLongerAdmin,
+    /// DynamoDB throttled, failed or timed out past the SDK's retries, or kept cancelling
+    /// a transaction for conflicts: nothing was written; worth a retry later (the text is
+    /// for the log).
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
     #[error("store: {0}")]
     Other(String),
 }
@@ -120,7 +126,10 @@ impl StoreError {
         match self {
             StoreError::ConditionFailed => true,
             StoreError::Cancelled(reasons) => reasons.get(i).is_some_and(|r| r == "ConditionalCheckFailed"),
-            StoreError::Other(_) | StoreError::InvalidCursor | StoreError::NoLongerAdmin => false,
+            StoreError::Other(_)
+            | StoreError::InvalidCursor
+            | StoreError::NoLongerAdmin
+            | StoreError::Unavailable(_) => false,
         }
     }
 
@@ -128,7 +137,10 @@ impl StoreError {
         match self {
             StoreError::ConditionFailed => true,
             StoreError::Cancelled(reasons) => reasons.iter().any(|r| r == "ConditionalCheckFailed"),
-            StoreError::Other(_) | StoreError::InvalidCursor | StoreError::NoLongerAdmin => false,
+            StoreError::Other(_)
+            | StoreError::InvalidCursor
+            | StoreError::NoLongerAdmin
+            | StoreError::Unavailable(_) => false,
         }
     }
 }
@@ -139,25 +151,29 @@ impl From<crate::page::InvalidCursor> for StoreError {
     }
 }
 
-/// Maps any SDK error: a conditional-check failure becomes `ConditionFailed`, the rest
-/// `Other` with the full text (for the log, never for the answer).
-pub fn classify<E, R>(err: SdkError<E, R>) -> StoreError
+/// Maps any SDK error: a conditional-check failure becomes `ConditionFailed`; throttling,
+/// a 500 of DynamoDB's, a timeout or a failed connection (past the SDK's retries)
+/// `Unavailable` ([`crate::aws::unavailable`]); the rest `Other`. Both with the full
+/// text, for the log, never for the answer.
+pub fn classify<E>(err: SdkError<E, HttpResponse>) -> StoreError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") {
         return StoreError::ConditionFailed;
     }
-    StoreError::Other(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
+    let text = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err));
+    if crate::aws::unavailable(&err) {
+        return StoreError::Unavailable(text);
+    }
+    StoreError::Other(text)
 }
 
 /// The outcome of a single conditional write whose failed condition means there was
 /// nothing to do (already done, or gone).
-pub(crate) fn done_unless_condition<T, E, R>(result: Result<T, SdkError<E, R>>) -> Result<(), StoreError>
+pub(crate) fn done_unless_condition<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), StoreError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
 {
     match result.map_err(classify) {
         Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
@@ -175,7 +191,8 @@ impl Store {
     }
 
     /// Runs a transaction, retrying when DynamoDB cancels it only for conflicting
-    /// concurrent transactions; a failed condition is returned as `Cancelled`.
+    /// concurrent transactions; a failed condition is returned as `Cancelled`, conflicts
+    /// or throttling that outlast the retries as `Unavailable`.
     pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         let mut attempt = 0;
         loop {
@@ -194,6 +211,10 @@ impl Store {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
                     continue;
+                }
+                if crate::aws::unavailable_reasons(&reasons) {
+                    let text = format!("transaction cancelled after {} attempts: {reasons:?}", attempt + 1);
+                    return Err(StoreError::Unavailable(text));
                 }
                 return Err(StoreError::Cancelled(reasons));
             }

@@ -10,6 +10,7 @@
 //! - `table.rs`: the test's table under the API (an item as stored, a member put in directly,
 //!   an attribute set to make something expire).
 //! - `mail.rs`: the mail sent, read back from the emulator.
+//! - `faults.rs`: faults injected by the emulator for one test (scoped to its organization).
 //! - `values.rs`: small readers of answers and times (`id_of`, `unix`, `now`, `query`, ...).
 //! - `school.rs`: an organization and its people: its classes, members by role, the audit log.
 //! - one module per resource whose helpers several files use: `groups.rs`, `discussions.rs`,
@@ -21,6 +22,7 @@
 mod counting;
 mod discussions;
 mod env;
+mod faults;
 mod files;
 mod groups;
 mod http;
@@ -35,6 +37,7 @@ mod values;
 pub use counting::*;
 pub use discussions::*;
 pub use env::*;
+pub use faults::*;
 pub use files::*;
 pub use groups::*;
 pub use http::*;

@@ -10,6 +10,7 @@ mod courses;
 mod discussions;
 mod emulator;
 mod exports;
+mod faults;
 mod files;
 mod groups;
 mod hardening;

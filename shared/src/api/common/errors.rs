@@ -22,6 +22,7 @@ impl From<StoreError> for ApiError {
             StoreError::NoLongerAdmin => {
                 ApiError::Forbidden("do this: you are no longer an admin of this organization")
             }
+            StoreError::Unavailable(text) => ApiError::Unavailable(text),
             e => ApiError::Internal(e.to_string()),
         }
     }
