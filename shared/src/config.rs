@@ -247,10 +247,13 @@ impl Ctx {
     }
 }
 
+/// The notifier's Lambda timeout, in seconds (`crate::lambda::Function::timeout_s`).
+pub const NOTIFIER_TIMEOUT_S: u32 = 60;
+
 /// The settings of a [`Ctx`] made outside Lambda (the local gateway, tests): the
 /// notifier's, whose budget bounds the consumers' sending there too.
 fn local_sdk() -> SdkSettings {
-    crate::lambda::Function::Notifier.sdk()
+    SdkSettings::derive(FunctionKind::Consumer, std::time::Duration::from_secs(NOTIFIER_TIMEOUT_S.into()))
 }
 
 /// What a function is, for how long its AWS calls may take and how they are retried.

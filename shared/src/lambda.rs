@@ -121,7 +121,7 @@ impl Function {
     pub fn timeout_s(&self) -> u32 {
         match self {
             // Sends a batch's emails at SES's rate, retrying throttled ones.
-            Function::Notifier => 60,
+            Function::Notifier => crate::config::NOTIFIER_TIMEOUT_S,
             // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
             Function::Exporter => 300,
             // Reads the upload to a temporary file and applies it chunk by chunk; a

@@ -6,7 +6,6 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::Client;
 
 use crate::domain::Timestamp;
-use crate::http::ApiError;
 
 /// A failed call to S3: its full text (for the log), and whether it is throttling or
 /// unavailability ([`crate::aws::unavailable`]), worth a retry later.
@@ -24,17 +23,6 @@ impl ObjectError {
     {
         let unavailable = crate::aws::unavailable(&e);
         ObjectError { text: aws_sdk_s3::error::DisplayErrorContext(e).to_string(), unavailable }
-    }
-
-    /// The answer for it: 503 `unavailable` when S3 throttled or failed, else internal;
-    /// `what` (the step) and the text are logged, never answered.
-    pub fn answer(self, what: &str) -> ApiError {
-        let text = format!("{what}: {}", self.text);
-        if self.unavailable {
-            ApiError::Unavailable(text)
-        } else {
-            ApiError::Internal(text)
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::common::access::{in_group, Caller};
-use super::common::errors::quota_exceeded;
+use super::common::errors::{object_error, quota_exceeded};
 use super::common::grants::field_errors;
 use super::common::placing::may_enter;
 use super::common::views::extended;
@@ -270,13 +270,13 @@ pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
         return ApiResponse::ok(&FileView::from(&upload));
     }
     let (s3, bucket, from) = (ctx.s3(), &ctx.config().files_bucket, upload.object_key());
-    let head = objects::head(s3, bucket, &from).await.map_err(|e| e.answer("checking an upload"))?;
+    let head = objects::head(s3, bucket, &from).await.map_err(|e| object_error(e, "checking an upload"))?;
     let Some(head) = head else {
         return Err(upload_missing("Nothing was uploaded yet: PUT the file to the upload URL, then complete it."));
     };
     let same_type = head.content_type.as_deref().is_none_or(|t| t.eq_ignore_ascii_case(&upload.content_type));
     if head.size != upload.size || !same_type {
-        objects::delete(s3, bucket, &from).await.map_err(|e| e.answer("removing a wrong upload"))?;
+        objects::delete(s3, bucket, &from).await.map_err(|e| object_error(e, "removing a wrong upload"))?;
         return Err(upload_missing(&format!(
             "The upload has {} bytes where {} were announced: PUT the file again, then complete it.",
             head.size, upload.size
@@ -285,7 +285,7 @@ pub async fn complete(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError
     // The ready file's object is a copy of the upload's: the upload URL (still valid for a
     // while) cannot reach it, and the uploads' expiry never touches it.
     let to = GroupFile { status: FileStatus::Ready, ..upload.clone() }.object_key();
-    objects::copy(s3, bucket, &from, &to).await.map_err(|e| e.answer("copying an upload"))?;
+    objects::copy(s3, bucket, &from, &to).await.map_err(|e| object_error(e, "copying an upload"))?;
     let drop = |key: String| async move {
         if let Err(e) = objects::delete(s3, bucket, &key).await {
             tracing::warn!(error = %e, key = %key, "an object left behind (uploads expire by themselves)");

@@ -9,6 +9,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::common::access::{member_and, Caller};
+use super::common::errors::object_error;
 use super::common::views::UploadView;
 use crate::domain::imports::{ImportCounts, ImportProgress, RowProblem, MAX_UPLOAD_BYTES, UPLOAD_LIFETIME};
 use crate::domain::AuditAction;
@@ -256,7 +257,7 @@ pub async fn start(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     }
     let head = objects::head(ctx.s3(), &ctx.config().exports_bucket, &import.object_key())
         .await
-        .map_err(|e| e.answer("checking an import's upload"))?;
+        .map_err(|e| object_error(e, "checking an import's upload"))?;
     let Some(head) = head else {
         return Err(ApiError::conflict(Code::UploadMissing,
             "Nothing was uploaded for this import yet: PUT the file to its upload URL first (create a new import if the URL expired).",

@@ -199,3 +199,14 @@ pub fn invitation_error(e: InvitationError) -> ApiError {
         InvitationError::Store(e) => e.into(),
     }
 }
+
+/// A failed call to S3 as answered: 503 `unavailable` when S3 throttled or failed, else
+/// internal; `what` (the step) and the text are logged, never answered.
+pub fn object_error(e: crate::objects::ObjectError, what: &str) -> ApiError {
+    let text = format!("{what}: {}", e.text);
+    if e.unavailable {
+        ApiError::Unavailable(text)
+    } else {
+        ApiError::Internal(text)
+    }
+}
