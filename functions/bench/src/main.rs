@@ -39,7 +39,7 @@ enum Command {
         /// Concurrent mode: seconds a round lasts.
         #[arg(long, default_value_t = 120, requires = "clients", value_parser = clap::value_parser!(u64).range(1..))]
         seconds: u64,
-        /// Concurrent mode: schools seeded (about 2,100 members each, 45 s each).
+        /// Concurrent mode: schools seeded (about 1,850 members each, about a minute each).
         #[arg(long, default_value_t = 1, requires = "clients", value_parser = sizes(1))]
         schools: usize,
         /// Concurrent mode: the API to load (a running `make dev`) instead of a stack of

@@ -551,29 +551,32 @@ struct Family {
     none: usize,
 }
 
+fn family(name: &'static str, ss: &[&Sample]) -> Family {
+    let mut took: Vec<Duration> = ss.iter().map(|s| s.took).collect();
+    took.sort();
+    Family {
+        name,
+        count: ss.len(),
+        p50: percentile(&took, 0.5),
+        p99: percentile(&took, 0.99),
+        max: took.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        c4xx: ss.iter().filter(|s| (400..500).contains(&s.status)).count(),
+        c5xx: ss.iter().filter(|s| s.status >= 500).count(),
+        none: ss.iter().filter(|s| s.status == 0).count(),
+    }
+}
+
+/// The row of all requests, then one a family, most requests first.
 fn families(samples: &[Sample]) -> Vec<Family> {
     let mut by: BTreeMap<&'static str, Vec<&Sample>> = BTreeMap::new();
     for s in samples {
         by.entry(s.family).or_default().push(s);
     }
-    let mut rows: Vec<Family> = by
-        .into_iter()
-        .map(|(name, ss)| {
-            let mut took: Vec<Duration> = ss.iter().map(|s| s.took).collect();
-            took.sort();
-            Family {
-                name,
-                count: ss.len(),
-                p50: percentile(&took, 0.5),
-                p99: percentile(&took, 0.99),
-                max: took.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-                c4xx: ss.iter().filter(|s| (400..500).contains(&s.status)).count(),
-                c5xx: ss.iter().filter(|s| s.status >= 500).count(),
-                none: ss.iter().filter(|s| s.status == 0).count(),
-            }
-        })
-        .collect();
+    let mut rows: Vec<Family> = by.into_iter().map(|(name, ss)| family(name, &ss)).collect();
     rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(b.name)));
+    let mut all = family("all", &samples.iter().collect::<Vec<_>>());
+    all.name = "**all**";
+    rows.insert(0, all);
     rows
 }
 
@@ -721,20 +724,21 @@ pub async fn run(opts: Options) {
     if let Some(spec) = &opts.faults {
         rounds.push((Some(spec.clone()), format!("With faults `{spec}`")));
     }
-    let mut before_faults = None;
+    let (mut before_faults, mut faults_set, mut skipped) = (None, false, None::<String>);
     let mut done = Vec::new();
     for (spec, title) in rounds {
         if let Some(spec) = &spec {
             let Some(em) = &emulator else {
-                eprintln!("  no faults round: the emulator is not known (--emulator or AWS_ENDPOINT_URL)");
+                skipped = Some("the emulator is not known (--emulator or AWS_ENDPOINT_URL)".into());
                 break;
             };
             before_faults = em.faults().await;
             if let Err(e) = em.set_faults(spec).await {
-                eprintln!("  no faults round: {e}");
-                println!("\nNo round with faults: {e}.");
+                eprintln!("  no round with faults: {e}");
+                skipped = Some(e);
                 break;
             }
+            faults_set = true;
         }
         let stats_before = match &emulator {
             Some(em) => Some(em.stats().await),
@@ -775,7 +779,7 @@ pub async fn run(opts: Options) {
         eprintln!("  … {} requests in {:.1} s", round.samples.len(), round.wall_s);
         done.push(round);
     }
-    if let (Some(_), Some(em), Some(_)) = (&opts.faults, &emulator, &opts.url) {
+    if let (true, Some(em), Some(_)) = (faults_set, &emulator, &opts.url) {
         // The API named is someone's `make dev`: its faults go back as they were.
         let restored = match &before_faults {
             Some(previous) => em.set_faults(previous).await,
@@ -797,11 +801,13 @@ pub async fn run(opts: Options) {
     for round in &done {
         report(round);
     }
+    if let Some(why) = &skipped {
+        println!("\n### With faults\n\nNo round with faults: {why}.");
+    }
     if let [clean, faulty] = &done[..] {
         let all = |r: &Round| {
-            let mut t: Vec<Duration> = r.samples.iter().map(|s| s.took).collect();
-            t.sort();
-            (r.samples.len() as f64 / r.wall_s.max(0.001), percentile(&t, 0.5), percentile(&t, 0.99))
+            let all = family("all", &r.samples.iter().collect::<Vec<_>>());
+            (r.samples.len() as f64 / r.wall_s.max(0.001), all.p50, all.p99)
         };
         let (a, b) = (all(clean), all(faulty));
         println!(
@@ -833,11 +839,12 @@ mod tests {
         samples.push(sample("members", 404, 5));
         samples.push(sample("me", 0, 60_000));
         let rows = families(&samples);
-        assert_eq!(rows[0].name, "members");
-        assert_eq!((rows[0].count, rows[0].c4xx, rows[0].c5xx, rows[0].none), (102, 1, 1, 0));
-        assert_eq!(rows[0].p50, 50.0);
-        assert_eq!(rows[0].max, 1000.0);
-        assert_eq!((rows[1].name, rows[1].none), ("me", 1));
+        assert_eq!((rows[0].name, rows[0].count, rows[0].max), ("**all**", 103, 60_000.0));
+        assert_eq!(rows[1].name, "members");
+        assert_eq!((rows[1].count, rows[1].c4xx, rows[1].c5xx, rows[1].none), (102, 1, 1, 0));
+        assert_eq!(rows[1].p50, 50.0);
+        assert_eq!(rows[1].max, 1000.0);
+        assert_eq!((rows[2].name, rows[2].none), ("me", 1));
     }
 
     #[test]
