@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-$(shell cat scripts/requirements.txt | cksum | cut
 PYTHON  ?= python3
 export KABINET_PYTHON := $(CURDIR)/$(VENV)/bin/python
 
-.PHONY: dev seed test emulator-test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-export bench-import bench-search client client-deps client-check apilint apilint-deps docs-assets browser-deps clean
+.PHONY: dev seed test emulator-test venv token template openapi cost lint checkov check fmt size deploy-build deploy-rehearsal bench-coldstart bench-local bench-load bench-export bench-import bench-search client client-deps client-check apilint apilint-deps docs-assets browser-deps clean
 
 # SAM CLI: no telemetry, no update checks (CI and offline machines).
 export SAM_CLI_TELEMETRY := 0
@@ -181,9 +181,17 @@ bench-coldstart: venv
 ## The local stack under load: a stack of its own grown to ITEMS table items with small
 ## schools through the API; at each size the p50/p99 of POST and GET members and the
 ## emulator's memory. ITEMS=1000,10000,100000 by default (about 20 minutes).
+## With CLIENTS (make bench-load CLIENTS=50 SECONDS=120): concurrent, that many people at
+## once doing a school day's mix of reads and writes for SECONDS after a school is seeded
+## (SCHOOLS=1); requests/s and per route family p50/p99/max, 4xx and 5xx (goal 0).
+## FAULTS=<spec> adds a round with the emulator's faults on (KABINET_EMULATOR_FAULTS's
+## form); URL=http://127.0.0.1:3000 loads a running `make dev` instead (EMULATOR=<its
+## emulator's address> for faults and stats).
 ITEMS ?= 1000,10000,100000
-bench-local: venv
-	cargo run --quiet -p kabinet-bench -- load --items $(ITEMS)
+SECONDS ?= 120
+SCHOOLS ?= 1
+bench-load bench-local: venv
+	cargo run --quiet -p kabinet-bench -- load $(if $(CLIENTS),--clients $(CLIENTS) --seconds $(SECONDS) --schools $(SCHOOLS) $(if $(FAULTS),--faults '$(FAULTS)') $(if $(URL),--url $(URL)) $(if $(EMULATOR),--emulator $(EMULATOR)),--items $(ITEMS))
 
 ## The exporter under load (issue 14): an emulator of its own holding an organization of
 ## each size in MEMBERS (teachers and staff, written straight into the table), whose
