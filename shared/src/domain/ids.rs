@@ -18,9 +18,14 @@ pub trait EntityId: Sized {
     fn parse(raw: &str) -> Option<Self>;
 }
 
+/// Whether `raw` can be a ULID as IDs print: 26 letters and digits, either case.
+fn is_ulid(raw: &str) -> bool {
+    raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// A ULID as the API writes it: lower case. Text that is not 26 letters and digits is not one.
 fn ulid_text(raw: &str) -> Option<String> {
-    (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| raw.to_ascii_lowercase())
+    is_ulid(raw).then(|| raw.to_ascii_lowercase())
 }
 
 macro_rules! entity_ids {
@@ -169,7 +174,7 @@ impl EventId {
 
     /// The ID an event's key names (`EVENT#<id>`), if it is one.
     pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() == ID_LEN && raw.chars().all(|c| c.is_ascii_alphanumeric())).then(|| EventId(raw.to_string()))
+        is_ulid(raw).then(|| EventId(raw.to_string()))
     }
 
     pub fn as_str(&self) -> &str {

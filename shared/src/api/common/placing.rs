@@ -279,13 +279,15 @@ pub async fn add_by_ids(
 /// A course's students hold the student role: 422 `not_a_student` naming those who do
 /// not, before anything is written.
 fn students_only(members: &[Membership]) -> Result<(), ApiError> {
-    let mut others: Vec<&str> =
-        members.iter().filter(|m| !m.has_role(Role::Student)).map(|m| m.user_id.as_str()).collect();
+    without(members, Role::Student).map_or(Ok(()), |who| Err(not_a_student(&who)))
+}
+
+/// The user IDs of those of `members` who do not hold `role`, sorted and joined; `None`
+/// when all do.
+fn without(members: &[Membership], role: Role) -> Option<String> {
+    let mut others: Vec<&str> = members.iter().filter(|m| !m.has_role(role)).map(|m| m.user_id.as_str()).collect();
     others.sort_unstable();
-    match others.as_slice() {
-        [] => Ok(()),
-        _ => Err(not_a_student(&others.join(", "))),
-    }
+    (!others.is_empty()).then(|| others.join(", "))
 }
 
 fn not_a_student(who: &str) -> ApiError {
@@ -300,13 +302,7 @@ fn not_a_student(who: &str) -> ApiError {
 /// A group's teachers hold the teacher role: 422 `not_a_teacher` naming those who do not,
 /// before anything is written.
 fn teachers_only(members: &[Membership]) -> Result<(), ApiError> {
-    let mut others: Vec<&str> =
-        members.iter().filter(|m| !m.has_role(Role::Teacher)).map(|m| m.user_id.as_str()).collect();
-    others.sort_unstable();
-    match others.as_slice() {
-        [] => Ok(()),
-        _ => Err(not_a_teacher(&others.join(", "))),
-    }
+    without(members, Role::Teacher).map_or(Ok(()), |who| Err(not_a_teacher(&who)))
 }
 
 fn not_a_teacher(who: &str) -> ApiError {
