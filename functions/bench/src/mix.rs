@@ -165,6 +165,9 @@ struct Client {
     http: reqwest::Client,
     world: Arc<World>,
     number: usize,
+    /// The round it runs in: with `number` and `keys`, what makes its
+    /// `Idempotency-Key`s unique across rounds.
+    round: usize,
     rng: Rng,
     keys: usize,
     samples: Vec<Sample>,
@@ -188,7 +191,8 @@ impl Client {
         let mut rb = self.http.request(method.clone(), format!("{}{full}", self.world.base)).bearer_auth(&who.token);
         if method == Method::POST {
             self.keys += 1;
-            rb = rb.header("idempotency-key", format!("{}-{}-{}", self.world.run, self.number, self.keys));
+            rb = rb
+                .header("idempotency-key", format!("{}-{}-{}-{}", self.world.run, self.round, self.number, self.keys));
         }
         if let Some(tag) = if_match {
             rb = rb.header("if-match", tag);
@@ -753,6 +757,7 @@ pub async fn run(opts: Options) {
                     http: http.clone(),
                     world: world.clone(),
                     number,
+                    round: done.len(),
                     rng: Rng::new(0x10ad + number as u64 * 7919 + done.len() as u64),
                     keys: 0,
                     samples: Vec::new(),
