@@ -220,17 +220,10 @@ impl Row {
     fn calls_per_row(&self) -> (f64, String) {
         let rows = self.m.report.rows.max(1) as f64;
         let all: u64 = self.m.calls.values().sum();
-        let mut dynamo: Vec<(&str, u64)> = self
-            .m
-            .calls
-            .iter()
-            .filter_map(|(op, n)| Some((op.strip_prefix("DynamoDB ")?, *n)))
-            .collect();
+        let mut dynamo: Vec<(&str, u64)> =
+            self.m.calls.iter().filter_map(|(op, n)| Some((op.strip_prefix("DynamoDB ")?, *n))).collect();
         dynamo.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let by_op: Vec<String> = dynamo
-            .iter()
-            .map(|(op, n)| format!("{op} {:.3}", *n as f64 / rows))
-            .collect();
+        let by_op: Vec<String> = dynamo.iter().map(|(op, n)| format!("{op} {:.3}", *n as f64 / rows)).collect();
         (all as f64 / rows, by_op.join(", "))
     }
 }
@@ -379,12 +372,7 @@ fn report(rows: &[Row], build: &str) {
     let columns = "users | <pass | calls per row | <DynamoDB calls per row by operation";
     table(columns, rows, |r| {
         let (per_row, by_op) = r.calls_per_row();
-        vec![
-            r.users.to_string(),
-            if r.again { "re-run" } else { "first" }.to_string(),
-            format!("{per_row:.3}"),
-            by_op,
-        ]
+        vec![r.users.to_string(), if r.again { "re-run" } else { "first" }.to_string(), format!("{per_row:.3}"), by_op]
     });
     println!("\nGoals ({build}):");
     for (again, pass) in [(false, "first import"), (true, "re-run")] {
@@ -394,8 +382,8 @@ fn report(rows: &[Row], build: &str) {
     }
     println!(
         "\nRows/s is rows read (academicSessions, classes, users and enrollments; manifest.csv and orgs.csv are not \
-         read) ÷ the import's time in the child, waits on the emulator included: the importer writes each row as one \
-         write or one transaction, and the emulator serves one request at a time. Rows per CPU second counts the \
+         read) ÷ the import's time in the child, waits on the emulator included: a chunk of rows is one batch read \
+         and a few transactions, and the emulator serves one request at a time. Rows per CPU second counts the \
          importer's process only (/proc/self/stat): what one core does when the table answers at once. Each import \
          was checked done, with no refused row and the counts of the file (every row applied or skipped: scheduled \
          classes become courses where the importer makes them; the re-run: every applied row unchanged)."
