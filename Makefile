@@ -213,8 +213,9 @@ bench-export: venv
 ## release build. The emulator takes nearly all the time: 100,000 users take far longer
 ## than 1,000 and 10,000.
 USERS ?= 1000,10000
+ADVERSARIAL ?= yes
 bench-import: venv
-	cargo run --release --quiet -p kabinet-bench -- import --users $(USERS)
+	cargo run --release --quiet -p kabinet-bench -- import --users $(USERS) $(if $(filter no,$(ADVERSARIAL)),--no-adversarial)
 
 ## Finding members (issue 28): a school of 2,000 members written straight into the table
 ## (memberships and their search items), each search paged to its end as an admin and as

@@ -3,7 +3,7 @@
 //! and [`child`]), its measures (CPU time, peak resident memory, and the emulator's own
 //! serving seconds from `GET /_kabinet/stats`), and the report's tables.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -85,6 +85,14 @@ impl Stack {
         (seconds, stats["rss_bytes"].as_u64().unwrap_or(0))
     }
 
+    /// The requests the emulator has served so far, by operation (`DynamoDB
+    /// TransactWriteItems`, `PUT /<bucket>/<key>`, ...).
+    pub async fn calls(&self) -> BTreeMap<String, u64> {
+        let stats = self.stats().await;
+        let Some(ops) = stats["operations"].as_object() else { return BTreeMap::new() };
+        ops.iter().map(|(op, o)| (op.clone(), o["count"].as_u64().unwrap_or(0))).collect()
+    }
+
     /// Writes `items` into the table as the store writes them, [`BATCH`] a call and
     /// `writers` calls at once.
     pub async fn write(&self, items: impl IntoIterator<Item = Item>, writers: usize) -> Result<(), String> {
@@ -154,6 +162,7 @@ impl Stack {
             None => tokio::process::Command::new(exe),
         };
         let (before, _) = self.time_and_rss().await;
+        let calls_before = self.calls().await;
         let started = Instant::now();
         let child = command
             .env("MALLOC_ARENA_MAX", "1")
@@ -186,6 +195,16 @@ impl Stack {
         };
         let wall_s = started.elapsed().as_secs_f64();
         let (after, _) = self.time_and_rss().await;
+        let calls = self
+            .calls()
+            .await
+            .into_iter()
+            .map(|(op, n)| {
+                let was = calls_before.get(&op).copied().unwrap_or(0);
+                (op, n.saturating_sub(was))
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
         if !out.status.success() {
             return Err(format!("the {} exited with {}", job.name(), out.status));
         }
@@ -194,7 +213,7 @@ impl Stack {
         let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).unwrap_or_default();
         let said: Said<R> =
             serde_json::from_str(line).map_err(|e| format!("the {}'s report {line:?}: {e}", job.name()))?;
-        Ok(Measured { report: said.report, process: said.process, wall_s, emulator_s: after - before })
+        Ok(Measured { report: said.report, process: said.process, wall_s, emulator_s: after - before, calls })
     }
 }
 
@@ -261,12 +280,21 @@ pub struct Measured<R> {
     pub wall_s: f64,
     /// The emulator's own serving time during the child's life.
     pub emulator_s: f64,
+    /// The requests the emulator served during the child's life, by operation (the
+    /// parent's progress reads, one every 30 seconds, among them).
+    pub calls: BTreeMap<String, u64>,
 }
 
 impl<R> Measured<R> {
     /// The same measures of what `f` makes of the report.
     pub fn map<S>(self, f: impl FnOnce(R) -> S) -> Measured<S> {
-        Measured { report: f(self.report), process: self.process, wall_s: self.wall_s, emulator_s: self.emulator_s }
+        Measured {
+            report: f(self.report),
+            process: self.process,
+            wall_s: self.wall_s,
+            emulator_s: self.emulator_s,
+            calls: self.calls,
+        }
     }
 
     /// `rows` per CPU second of the child: what one core does when the emulator answers at

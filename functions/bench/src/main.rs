@@ -70,6 +70,10 @@ enum Command {
         /// Users of each generated journal.
         #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000", value_parser = sizes(25))]
         users: Vec<usize>,
+        /// The clean journals only, without the adversarial uploads (`make bench-import
+        /// ADVERSARIAL=no`).
+        #[arg(long)]
+        no_adversarial: bool,
     },
     /// One measured job, in the process the benchmark started for it (one JSON line on
     /// stdout).
@@ -94,7 +98,7 @@ async fn main() {
         }
         Command::Load { items, samples, .. } => load::run(items, samples).await,
         Command::Export { members } => export::run(members).await,
-        Command::Import { users } => import::run(users).await,
+        Command::Import { users, no_adversarial } => import::run(users, !no_adversarial).await,
         Command::Child { job: harness::Job::Export, args } => harness::child(args, export::build).await,
         Command::Child { job: harness::Job::Import, args } => harness::child(args, import::import).await,
     }

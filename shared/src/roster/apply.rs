@@ -61,6 +61,52 @@ enum Outcome {
         line: u64,
         why: String,
     },
+    /// Unchanged once its record (`sk`) is marked seen by this run: the chunk's marks go
+    /// together ([`Applier::resolve`]).
+    Seen {
+        line: u64,
+        id: SourcedId,
+        sk: String,
+    },
+    /// To be written: the chunk's writes go a group of rows a transaction
+    /// ([`Applier::resolve`]).
+    Write(Box<Pending>),
+}
+
+/// A row's write, as read and checked (held boxed, a chunk's worth).
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    Person {
+        line: u64,
+        id: SourcedId,
+        person: RosterPerson,
+        /// The record as read.
+        before: Option<RosterPerson>,
+        fp: String,
+    },
+    Enrollment {
+        line: u64,
+        id: SourcedId,
+        record: EnrollmentRecord,
+        place: RosterPlace,
+        /// The person it had as read.
+        from: Option<SourcedId>,
+        fp: String,
+        update: bool,
+        /// The row's userSourcedId, for its refusal.
+        user: String,
+    },
+}
+
+impl Pending {
+    /// What the row did once written.
+    fn written(&self) -> Outcome {
+        match self {
+            Pending::Person { before: Some(_), .. } | Pending::Enrollment { update: true, .. } => Outcome::Updated,
+            _ => Outcome::Created,
+        }
+    }
 }
 
 /// What inviting one person did.
@@ -191,6 +237,8 @@ impl<'a> Applier<'a> {
                 self.refuse(file.file_name(), line, why);
                 false
             }
+            // Resolved before they are tallied.
+            Outcome::Seen { .. } | Outcome::Write(_) => false,
         };
         if applied {
             match file {
@@ -341,8 +389,9 @@ impl<'a> Applier<'a> {
             })
             .collect()
             .await;
-        for o in outcomes {
-            self.tally(RosterFile::Classes, o?);
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        for o in self.resolve(outcomes).await? {
+            self.tally(RosterFile::Classes, o);
         }
         Ok(())
     }
@@ -401,7 +450,7 @@ impl<'a> Applier<'a> {
         };
         let fp = digest(&[&c.title, &year.to_string(), if homeroom { "homeroom" } else { "scheduled" }]);
         if link.is_some_and(|l| l.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &id, &roster_class_sk(&id), Outcome::Unchanged).await;
+            return Ok(self.unchanged(line, &id, roster_class_sk(&id), link.and_then(|l| l.seen.as_deref())));
         }
         if !homeroom {
             return self.course_row(line, &id, &c, link, year, &fp).await;
@@ -504,7 +553,100 @@ impl<'a> Applier<'a> {
         }
     }
 
-    /// A row that changes nothing: its record is marked seen by this run.
+    /// A row that changes nothing: its record is to be marked seen by this run, unless a
+    /// row before it in this run had its sourcedId (the record as read says so).
+    fn unchanged(&self, line: u64, id: &SourcedId, sk: String, seen: Option<&str>) -> Outcome {
+        if seen == Some(self.seen.as_str()) {
+            return duplicate(line, id);
+        }
+        Outcome::Seen { line, id: id.clone(), sk }
+    }
+
+    /// Whether a row before this one in this run had its sourcedId (the record as read
+    /// says so): the row is refused as a duplicate, as its write would be.
+    fn seen_before(&self, seen: Option<&str>) -> bool {
+        seen == Some(self.seen.as_str())
+    }
+
+    /// A chunk's rows to be marked seen and to be written, in as few calls as they go:
+    /// the marks in one transaction, the writes a group of rows a transaction, each with
+    /// the conditions it has alone; a row whose group or marks do not go through is then
+    /// written (or marked) alone, which tells what its failure means.
+    async fn resolve(&self, outcomes: Vec<Outcome>) -> Result<Vec<Outcome>, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
+        let mut out = Vec::with_capacity(outcomes.len());
+        let (mut seen, mut writes) = (Vec::new(), Vec::new());
+        for o in outcomes {
+            match o {
+                Outcome::Seen { line, id, sk } => seen.push((line, id, sk)),
+                Outcome::Write(w) => writes.push(*w),
+                other => out.push(other),
+            }
+        }
+        if !seen.is_empty() {
+            let sks: Vec<String> = seen.iter().map(|(_, _, sk)| sk.clone()).collect();
+            if store.mark_all_seen(org, &sks, &self.seen).await? {
+                out.extend(seen.iter().map(|_| Outcome::Unchanged));
+            } else {
+                let this = self;
+                let alone: Vec<Result<Outcome, StoreError>> = stream::iter(seen)
+                    .map(|(line, id, sk)| async move { this.seen_again(line, &id, &sk, Outcome::Unchanged).await })
+                    .buffer_unordered(PARALLEL)
+                    .collect()
+                    .await;
+                out.extend(alone.into_iter().collect::<Result<Vec<_>, _>>()?);
+            }
+        }
+        if writes.is_empty() {
+            return Ok(out);
+        }
+        let rows = writes.iter().map(|w| self.row_tx(w)).collect::<Result<Vec<_>, _>>()?;
+        let written = store.write_rows(rows).await?;
+        let mut alone = Vec::new();
+        for (w, done) in writes.into_iter().zip(written) {
+            if done {
+                out.push(w.written());
+            } else {
+                alone.push(w);
+            }
+        }
+        let this = self;
+        let alone: Vec<Result<Outcome, StoreError>> = stream::iter(alone)
+            .map(|w| async move { this.write_alone(w).await })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        out.extend(alone.into_iter().collect::<Result<Vec<_>, _>>()?);
+        Ok(out)
+    }
+
+    /// A row's write as its own transaction would make it.
+    fn row_tx(&self, w: &Pending) -> Result<crate::store::tx::RowTx, StoreError> {
+        let store = self.ctx.store();
+        match w {
+            Pending::Person { person, before, fp, .. } => {
+                let email_changed = before.as_ref().is_some_and(|b| b.email != person.email);
+                store.roster_person_row(person, before.as_ref(), fp, &self.seen, self.dirty(), email_changed)
+            }
+            Pending::Enrollment { record, place, from, fp, .. } => {
+                let org = &self.org.id;
+                let (row, _) = store.enrollment_row(org, record, place, from.as_ref(), fp, &self.seen, self.dirty())?;
+                Ok(row)
+            }
+        }
+    }
+
+    async fn write_alone(&self, w: Pending) -> Result<Outcome, StoreError> {
+        match w {
+            Pending::Person { line, id, person, before, fp } => self.person_alone(line, id, person, before, fp).await,
+            Pending::Enrollment { line, id, record, place, from, fp, update, user } => {
+                self.enrollment_alone(line, id, record, place, from, fp, update, user).await
+            }
+        }
+    }
+
+    /// A row that changes nothing, marked seen by this run alone.
     async fn seen_again(
         &self,
         line: u64,
@@ -534,8 +676,9 @@ impl<'a> Applier<'a> {
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
-        for o in outcomes {
-            self.tally(RosterFile::Users, o?);
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        for o in self.resolve(outcomes).await? {
+            self.tally(RosterFile::Users, o);
         }
         Ok(())
     }
@@ -547,7 +690,6 @@ impl<'a> Applier<'a> {
         u: RosterUser,
         stored: Option<&Stored<RosterPerson>>,
     ) -> Result<Outcome, StoreError> {
-        let store = self.ctx.store();
         let org = &self.org.id;
         if u.status == Status::ToBeDeleted {
             let Some(stored) = stored else { return Ok(Outcome::Unchanged) };
@@ -577,11 +719,14 @@ impl<'a> Applier<'a> {
             identifier.as_deref().unwrap_or(""),
             &agents,
         ]);
+        if self.seen_before(stored.and_then(|s| s.seen.as_deref())) {
+            return Ok(duplicate(line, &id));
+        }
         if stored.is_some_and(|s| s.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &id, &roster_sk(&id), Outcome::Unchanged).await;
+            return Ok(self.unchanged(line, &id, roster_sk(&id), stored.and_then(|s| s.seen.as_deref())));
         }
         let now = Timestamp::now();
-        let mut person = RosterPerson {
+        let person = RosterPerson {
             org_id: org.clone(),
             sourced_id: id.clone(),
             role: u.role,
@@ -603,8 +748,22 @@ impl<'a> Applier<'a> {
             created_at: now,
             updated_at: now,
         };
-        // The record as read; read again when it changed meanwhile (joined as, say).
-        let mut before = stored.map(|s| s.record.clone());
+        let before = stored.map(|s| s.record.clone());
+        Ok(Outcome::Write(Box::new(Pending::Person { line, id, person, before, fp })))
+    }
+
+    /// Writes a person's row alone, read again when the record changed meanwhile (joined
+    /// as, say).
+    async fn person_alone(
+        &self,
+        line: u64,
+        id: SourcedId,
+        mut person: RosterPerson,
+        mut before: Option<RosterPerson>,
+        fp: String,
+    ) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
         for _ in 0..MAX_TRIES {
             person.offer_id = before.as_ref().and_then(|b| b.offer_id.clone());
             let email_changed = before.as_ref().is_some_and(|b| b.email != person.email);
@@ -674,8 +833,9 @@ impl<'a> Applier<'a> {
             .buffer_unordered(PARALLEL)
             .collect()
             .await;
-        for o in outcomes {
-            self.tally(RosterFile::Enrollments, o?);
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>, _>>()?;
+        for o in self.resolve(outcomes).await? {
+            self.tally(RosterFile::Enrollments, o);
         }
         Ok(())
     }
@@ -726,19 +886,42 @@ impl<'a> Applier<'a> {
             &role,
             if e.primary { "primary" } else { "" },
         ]);
+        if self.seen_before(before.and_then(|b| b.seen.as_deref())) {
+            return Ok(duplicate(line, &id));
+        }
         if before.is_some_and(|b| b.fp.as_deref() == Some(fp.as_str())) {
-            return self.seen_again(line, &id, &roster_enrollment_sk(&id), Outcome::Unchanged).await;
+            return Ok(self.unchanged(line, &id, roster_enrollment_sk(&id), before.and_then(|b| b.seen.as_deref())));
         }
         let record = EnrollmentRecord { sourced_id: id.clone(), user_sourced_id: user, class_sourced_id: class };
-        let mut from = before.map(|b| &b.record.user_sourced_id);
+        let from = before.map(|b| b.record.user_sourced_id.clone());
+        let update = before.is_some();
+        Ok(Outcome::Write(Box::new(Pending::Enrollment { line, id, record, place, from, fp, update, user: e.user_id })))
+    }
+
+    /// Writes an enrollment's row alone.
+    #[allow(clippy::too_many_arguments)]
+    async fn enrollment_alone(
+        &self,
+        line: u64,
+        id: SourcedId,
+        record: EnrollmentRecord,
+        place: RosterPlace,
+        mut from: Option<SourcedId>,
+        fp: String,
+        update: bool,
+        user: String,
+    ) -> Result<Outcome, StoreError> {
+        let store = self.ctx.store();
+        let org = &self.org.id;
         loop {
-            let written = store.put_enrollment(org, &record, &place, from, &fp, &self.seen, self.dirty()).await;
+            let written =
+                store.put_enrollment(org, &record, &place, from.as_ref(), &fp, &self.seen, self.dirty()).await;
             return match written {
-                Ok(()) if before.is_some() => Ok(Outcome::Updated),
+                Ok(()) if update => Ok(Outcome::Updated),
                 Ok(()) => Ok(Outcome::Created),
                 Err(RowWriteError::Duplicate) => Ok(duplicate(line, &id)),
                 Err(RowWriteError::UnknownPerson) => {
-                    let why = format!("user {} is not in users.csv (or its row was refused)", e.user_id);
+                    let why = format!("user {user} is not in users.csv (or its row was refused)");
                     Ok(Outcome::Refused { line, why })
                 }
                 // The person it moved from is gone: there is no place to take off.

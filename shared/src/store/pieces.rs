@@ -201,18 +201,7 @@ pub fn count_waiting(
     moves: &[(Role, i64)],
     linked: i64,
 ) -> Result<Option<usize>, StoreError> {
-    let mut by_role: BTreeMap<Role, i64> = BTreeMap::new();
-    for (role, delta) in moves {
-        *by_role.entry(*role).or_default() += delta;
-    }
-    by_role.retain(|_, delta| *delta != 0);
-    let mut counts: Vec<(&str, i64)> = by_role.into_iter().map(|(role, d)| (waiting_attr(role), d)).collect();
-    if linked != 0 {
-        counts.push((LINKED_COUNT, linked));
-    }
-    if counts.is_empty() {
-        return Ok(None);
-    }
+    let Some((key, counts)) = waiting_counts(org, sourced_id, moves, linked) else { return Ok(None) };
     let mut expr = Expr::default();
     let mut adds = Vec::new();
     for (i, (attr, delta)) in counts.into_iter().enumerate() {
@@ -220,8 +209,31 @@ pub fn count_waiting(
         expr = expr.name(&format!("#w{i}"), attr).value(&format!(":w{i}"), n(delta));
     }
     expr.update = Some(format!("ADD {}", adds.join(", ")));
+    Ok(Some(tx.update(key, expr)?))
+}
+
+/// What [`count_waiting`] adds: the shard's key and each count's delta (none when the
+/// moves cancel out).
+pub fn waiting_counts(
+    org: &OrgId,
+    sourced_id: &SourcedId,
+    moves: &[(Role, i64)],
+    linked: i64,
+) -> Option<(super::tx::Item, Vec<(&'static str, i64)>)> {
+    let mut by_role: BTreeMap<Role, i64> = BTreeMap::new();
+    for (role, delta) in moves {
+        *by_role.entry(*role).or_default() += delta;
+    }
+    by_role.retain(|_, delta| *delta != 0);
+    let mut counts: Vec<(&'static str, i64)> = by_role.into_iter().map(|(role, d)| (waiting_attr(role), d)).collect();
+    if linked != 0 {
+        counts.push((LINKED_COUNT, linked));
+    }
+    if counts.is_empty() {
+        return None;
+    }
     let shard = roster_count_sk(roster_count_shard(sourced_id));
-    Ok(Some(tx.update(super::tx::key(org_pk(org), shard), expr)?))
+    Some((super::tx::key(org_pk(org), shard), counts))
 }
 
 /// Lists a record among the waiting employees (`waiting`), or takes it off.

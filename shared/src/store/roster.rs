@@ -17,11 +17,11 @@ use super::items::{class_item, class_name_item, course_item, course_key, from_it
 use super::keys::*;
 use super::pieces::{
     add_audit, add_event, class_changes, count_class, count_invitation_email, count_org, count_waiting,
-    end_or_check_pending, link_record, mark_waiting_employee, move_counts, name_record, put_new_member,
+    end_or_check_pending, link_record, mark_waiting_employee, move_counts, name_record, put_new_member, waiting_counts,
     waits_as_employee, Counts, NewMemberFailure,
 };
 use super::read::KeyQuery;
-use super::tx::{key, s, Expr, Item, Tx};
+use super::tx::{key, s, Expr, Item, RowTx, Tx};
 use super::{classify, Store, StoreError};
 use crate::domain::imports::RosterPlace;
 use crate::domain::{
@@ -267,6 +267,25 @@ impl Store {
         dirty: &ImportId,
         email_changed: bool,
     ) -> Result<(), RowWriteError> {
+        let tx = self.roster_person_row(p, before, fp, seen, dirty, email_changed)?.alone()?;
+        match tx.run(self).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.condition_failed_at(0) => Err(self.why_not_written(&p.org_id, &p.sourced_id, seen).await?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The write of [`Store::put_roster_person`], to run alone or with other rows
+    /// ([`Store::write_rows`]); its first action is the record's.
+    pub fn roster_person_row(
+        &self,
+        p: &RosterPerson,
+        before: Option<&RosterPerson>,
+        fp: &str,
+        seen: &str,
+        dirty: &ImportId,
+        email_changed: bool,
+    ) -> Result<RowTx, StoreError> {
         let mut set = vec![
             "org_id = :org",
             "sourced_id = :sid",
@@ -355,15 +374,11 @@ impl Store {
         let mut tx = Tx::new(&self.table);
         tx.update(person_key(&p.org_id, &p.sourced_id), expr)?;
         mark_dirty(&mut tx, &p.org_id, dirty, &p.sourced_id)?;
-        count_waiting(&mut tx, &p.org_id, &p.sourced_id, &moves, 0)?;
         if waited != waits {
             mark_waiting_employee(&mut tx, &p.org_id, &p.sourced_id, waits)?;
         }
-        match tx.run(self).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.condition_failed_at(0) => Err(self.why_not_written(&p.org_id, &p.sourced_id, seen).await?),
-            Err(e) => Err(e.into()),
-        }
+        let adds = waiting_counts(&p.org_id, &p.sourced_id, &moves, 0).into_iter().collect();
+        Ok(RowTx { tx, adds })
     }
 
     /// Why a person's row was not written: another row of this run wrote the record
@@ -400,6 +415,28 @@ impl Store {
             Ok(_) => Ok(()),
             Err(StoreError::ConditionFailed) => Err(RowWriteError::Duplicate),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Records that this run read rows that change nothing (the sort keys of their
+    /// records), all in one transaction on [`Store::mark_seen`]'s conditions: false when
+    /// one did not hold (nothing is marked then: mark each alone to tell which).
+    pub async fn mark_all_seen(&self, org: &OrgId, sks: &[String], seen: &str) -> Result<bool, StoreError> {
+        if sks.len() > super::tx::MAX_ACTIONS {
+            return Ok(false);
+        }
+        let mut tx = Tx::new(&self.table);
+        for sk in sks {
+            let expr = Expr::update("SET #seen = :seen")
+                .when("attribute_exists(pk) AND (attribute_not_exists(#seen) OR #seen <> :seen)")
+                .name("#seen", SEEN)
+                .value(":seen", s(seen));
+            tx.update(key(org_pk(org), sk.as_str()), expr)?;
+        }
+        match tx.run(self).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Cancelled(_)) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 
@@ -478,6 +515,23 @@ impl Store {
         seen: &str,
         dirty: &ImportId,
     ) -> Result<(), RowWriteError> {
+        let (row, meanings) = self.enrollment_row(org, e, place, before, fp, seen, dirty)?;
+        row.alone()?.run_expecting(self, meanings).await
+    }
+
+    /// The write of [`Store::put_enrollment`], to run alone or with other rows
+    /// ([`Store::write_rows`]), with what each of its conditions means.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    pub fn enrollment_row(
+        &self,
+        org: &OrgId,
+        e: &EnrollmentRecord,
+        place: &RosterPlace,
+        before: Option<&SourcedId>,
+        fp: &str,
+        seen: &str,
+        dirty: &ImportId,
+    ) -> Result<(RowTx, Vec<(usize, RowWriteError)>), StoreError> {
         let mut tx = Tx::new(&self.table);
         let at = tx.put(tracked(e, enrollment_key(org, &e.sourced_id), fp, seen)?, Some(first_in_run(seen)))?;
         let set = Expr::update("SET places.#e = :place")
@@ -494,7 +548,7 @@ impl Store {
             mark_dirty(&mut tx, org, dirty, before)?;
             meanings.push((i, RowWriteError::Changed));
         }
-        tx.run_expecting(self, meanings).await
+        Ok((RowTx { tx, adds: Vec::new() }, meanings))
     }
 
     /// Deletes an enrollment and the place it gave.
@@ -586,17 +640,15 @@ impl Store {
         Ok(found.into_iter().next())
     }
 
-    /// Settles people's changes: `dirty` is done with them (their marks go, 8 at once).
+    /// Settles people's changes: `dirty` is done with them (their marks go, a hundred in
+    /// one transaction: the importer's role may delete items, and one call does).
     pub async fn settled(&self, org: &OrgId, dirty: &ImportId, sourced_ids: &[SourcedId]) -> Result<(), StoreError> {
-        for chunk in sourced_ids.chunks(8) {
-            let deletes = chunk.iter().map(|id| {
-                self.db
-                    .delete_item()
-                    .table_name(&self.table)
-                    .set_key(Some(key(org_pk(org), roster_dirty_sk(dirty, id))))
-                    .send()
-            });
-            futures::future::try_join_all(deletes).await.map_err(classify)?;
+        for chunk in sourced_ids.chunks(super::tx::MAX_ACTIONS) {
+            let mut tx = Tx::new(&self.table);
+            for id in chunk {
+                tx.delete(key(org_pk(org), roster_dirty_sk(dirty, id)), None)?;
+            }
+            tx.run(self).await?;
         }
         Ok(())
     }

@@ -124,6 +124,17 @@ impl Tx {
         self.items.is_empty()
     }
 
+    /// The keys the actions write or check, as (pk, sk), in the actions' order.
+    pub fn keys(&self) -> &[(String, String)] {
+        &self.keys
+    }
+
+    /// Appends `other`'s actions (their indices shift by this one's length).
+    fn append(&mut self, other: &Tx) {
+        self.items.extend(other.items.iter().cloned());
+        self.keys.extend(other.keys.iter().cloned());
+    }
+
     pub fn put(&mut self, item: Item, cond: Option<Expr>) -> Result<usize, StoreError> {
         let cond = cond.unwrap_or_default();
         self.keys.push(key_of(&item));
@@ -205,5 +216,156 @@ impl Tx {
             Err(e) if guard.is_some_and(|i| e.condition_failed_at(i)) => Err(StoreError::NoLongerAdmin),
             other => other,
         }
+    }
+}
+
+/// One row's write for [`Store::write_rows`]: its transaction as it would run alone, and
+/// the counters it moves (unconditioned `ADD`s of an item's attributes), which a group
+/// of rows merges into one update per item.
+#[derive(Debug, Default)]
+pub struct RowTx {
+    pub tx: Tx,
+    pub adds: Vec<(Item, Vec<(&'static str, i64)>)>,
+}
+
+impl RowTx {
+    /// The row's transaction alone: its actions, then its counters.
+    pub fn alone(self) -> Result<Tx, StoreError> {
+        let mut tx = self.tx;
+        for (key, deltas) in self.adds {
+            add_counts(&mut tx, key, deltas.iter().copied())?;
+        }
+        Ok(tx)
+    }
+
+    fn actions(&self) -> usize {
+        self.tx.len() + self.adds.len()
+    }
+}
+
+/// Adds `ADD #a<i> :a<i>` of each (attribute, delta) to the item of `key` (nothing when
+/// every delta is 0).
+fn add_counts<'a>(
+    tx: &mut Tx,
+    key: Item,
+    deltas: impl IntoIterator<Item = (&'a str, i64)>,
+) -> Result<Option<usize>, StoreError> {
+    let mut expr = Expr::default();
+    let mut adds = Vec::new();
+    for (i, (attr, delta)) in deltas.into_iter().filter(|(_, d)| *d != 0).enumerate() {
+        adds.push(format!("#a{i} :a{i}"));
+        expr = expr.name(&format!("#a{i}"), attr).value(&format!(":a{i}"), n(delta));
+    }
+    if adds.is_empty() {
+        return Ok(None);
+    }
+    expr.update = Some(format!("ADD {}", adds.join(", ")));
+    Ok(Some(tx.update(key, expr)?))
+}
+
+/// A group's counters: per item (by its key), the item's key and each attribute's sum.
+type Sums = HashMap<(String, String), (Item, HashMap<&'static str, i64>)>;
+
+/// Which rows go in one transaction: their actions' keys all different (DynamoDB refuses
+/// two actions on one item), counters merged per item, at most [`MAX_ACTIONS`].
+#[derive(Default)]
+struct Group {
+    rows: Vec<usize>,
+    keys: std::collections::HashSet<(String, String)>,
+    counters: std::collections::HashSet<(String, String)>,
+    actions: usize,
+}
+
+impl Group {
+    /// Takes row `i` when it fits.
+    fn take(&mut self, i: usize, row: &RowTx) -> bool {
+        let counters: Vec<(String, String)> = row.adds.iter().map(|(k, _)| key_of(k)).collect();
+        let new_counters = counters.iter().filter(|k| !self.counters.contains(*k)).count();
+        let actions = self.actions + row.tx.len() + new_counters;
+        let clash = row.tx.keys().iter().any(|k| self.keys.contains(k) || self.counters.contains(k))
+            || counters.iter().any(|k| self.keys.contains(k));
+        if clash || actions > MAX_ACTIONS {
+            return false;
+        }
+        self.keys.extend(row.tx.keys().iter().cloned());
+        self.counters.extend(counters);
+        self.actions = actions;
+        self.rows.push(i);
+        true
+    }
+}
+
+/// Packs rows `todo` of `rows` into groups, each row into the first group it fits.
+fn pack(rows: &[RowTx], todo: &[usize]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for &i in todo {
+        if !groups.iter_mut().any(|g| g.take(i, &rows[i])) {
+            let mut g = Group::default();
+            g.take(i, &rows[i]);
+            groups.push(g);
+        }
+    }
+    groups
+}
+
+impl Store {
+    /// Writes rows' transactions a group at a time (as many rows in one TransactWriteItems
+    /// as fit; a group applies whole or not at all, so each of its rows does), with every
+    /// row's conditions as alone. Answers, per row, whether it is written: a row whose
+    /// condition failed in its group (or that cannot go in one) is not, and is for the
+    /// caller to write alone, where its condition's meaning is told; the other rows of a
+    /// failed group are tried again without it.
+    pub async fn write_rows(&self, rows: Vec<RowTx>) -> Result<Vec<bool>, StoreError> {
+        let mut written = vec![false; rows.len()];
+        let mut todo: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].actions() <= MAX_ACTIONS).collect();
+        while !todo.is_empty() {
+            let mut again = Vec::new();
+            for group in pack(&rows, &todo) {
+                if group.rows.len() == 1 {
+                    // Alone anyway: the caller's own write tells what a failure means.
+                    continue;
+                }
+                let mut tx = Tx::new(&self.table);
+                let mut spans = Vec::with_capacity(group.rows.len());
+                let mut counters: Sums = HashMap::new();
+                for &i in &group.rows {
+                    let start = tx.len();
+                    tx.append(&rows[i].tx);
+                    spans.push((i, start..tx.len()));
+                    for (key, deltas) in &rows[i].adds {
+                        let (_, sums) = counters.entry(key_of(key)).or_insert_with(|| (key.clone(), HashMap::new()));
+                        for (attr, d) in deltas {
+                            *sums.entry(attr).or_default() += d;
+                        }
+                    }
+                }
+                let mut counters: Vec<_> = counters.into_iter().collect();
+                counters.sort_by(|a, b| a.0.cmp(&b.0));
+                for (_, (key, sums)) in counters {
+                    let mut sums: Vec<(&str, i64)> = sums.into_iter().collect();
+                    sums.sort();
+                    add_counts(&mut tx, key, sums)?;
+                }
+                match tx.run(self).await {
+                    Ok(()) => group.rows.iter().for_each(|&i| written[i] = true),
+                    Err(StoreError::Cancelled(reasons)) => {
+                        let failed = |r: &std::ops::Range<usize>| reasons[r.clone()].iter().any(|why| why != "None");
+                        let kept: Vec<usize> = spans
+                            .iter()
+                            .filter(|(_, r)| r.end <= reasons.len() && !failed(r))
+                            .map(|(i, _)| *i)
+                            .collect();
+                        // Only rows that did not fail are tried again (when none is named,
+                        // every row is written alone).
+                        if kept.len() < group.rows.len() {
+                            again.extend(kept);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            todo = again;
+        }
+        Ok(written)
     }
 }

@@ -13,6 +13,8 @@ use super::http::{send_with, Resp, User};
 /// counted: for tests that count round trips per route.
 pub struct CountingGateway {
     pub base: String,
+    /// The gateway's context: its DynamoDB calls are counted (to run a worker's job on it).
+    pub ctx: kabinet::Ctx,
     calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     read: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     ops: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
@@ -144,8 +146,13 @@ impl CountingGateway {
         let ctx = kabinet::Ctx::with_dynamodb(env.config.clone(), &aws, db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx, SECRET.to_string(), vec![])));
-        CountingGateway { base, calls, read, ops }
+        tokio::spawn(kabinet_local::serve(listener, Gateway::new(ctx.clone(), SECRET.to_string(), vec![])));
+        CountingGateway { base, ctx, calls, read, ops }
+    }
+
+    /// The DynamoDB operations sent on the gateway's context so far, in order.
+    pub fn ops(&self) -> Vec<String> {
+        self.ops.lock().map(|o| o.clone()).unwrap_or_default()
     }
 
     /// Sends one GET and returns its answer with the items its queries read.

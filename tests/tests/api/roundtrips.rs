@@ -3,10 +3,13 @@
 //! plus what it lists; a write is one transaction after its reads; none reads-then-writes
 //! an invariant (the conditions in the transaction hold it).
 
+use std::collections::BTreeMap;
+
+use kabinet::domain::{ImportId, OrgId};
 use kabinet_tests::support;
 use kabinet_tests::support::{registered, school, student, teacher, urlencode, CountingGateway, User};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn round_trips_per_route() {
@@ -744,5 +747,101 @@ async fn round_trips_of_the_employees_with_people_who_have_not_joined() {
     run("GET roster (a parent among them)", 3, get(format!("{o}/roster")).await);
     for (name, n) in &table {
         println!("{n:>2}  {name}");
+    }
+}
+
+/// An import's DynamoDB calls by operation, on the counting gateway's context (the test
+/// runs the importer itself: nothing else reads this test's stream).
+async fn counted_import(
+    gw: &CountingGateway,
+    admin: &User,
+    org: &str,
+    zip: Vec<u8>,
+) -> (Value, BTreeMap<String, usize>) {
+    let created =
+        admin.post(&format!("/v1/orgs/{org}/imports"), json!({"file_name": "journal.zip", "size": zip.len()})).await;
+    let created = created.ok(201).clone();
+    assert_eq!(support::put(&created["upload"], zip, &[]).await, 200);
+    let id = created["import"]["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/orgs/{org}/imports/{id}");
+    assert_eq!(admin.post(&format!("{path}/start"), json!({"invite": false})).await.ok(202)["status"], "processing");
+    let from = gw.ops().len();
+    let (org_id, import_id) = (OrgId::parse(org).unwrap(), ImportId::parse(&id).unwrap());
+    let applied = kabinet::events::importer::import(&gw.ctx, &org_id, &import_id).await.unwrap();
+    assert!(applied.is_some(), "the import ran");
+    let mut by_op = BTreeMap::new();
+    for op in &gw.ops()[from..] {
+        *by_op.entry(op.clone()).or_default() += 1;
+    }
+    (admin.get(&path).await.ok(200).clone(), by_op)
+}
+
+/// The importer's calls per row: a chunk of rows is one batch read of its records, then
+/// its writes a group of rows a transaction (conditions kept), and a chunk of unchanged
+/// rows one transaction marking them seen; settling a page of people's marks is one
+/// transaction of deletes. Besides, the importer's own reads and progress writes.
+#[tokio::test]
+async fn round_trips_of_an_import_per_row() {
+    use kabinet_tests::support::{class_row, enrollment_row, roster_zip, user_row, CLASSES_HEADER, ENROLLMENTS_HEADER};
+    use kabinet_tests::support::{csv_file, ORGS, SESSIONS, USERS_HEADER};
+    let gw = CountingGateway::start().await;
+    let admin = User::new("Counter");
+    let org = admin.create_org("Школа").await;
+    let classes = [class_row("c5a", "5А"), class_row("c5b", "5Б")];
+    let mut users = Vec::new();
+    let mut enrollments = Vec::new();
+    for t in 0..4 {
+        users.push(user_row(&format!("t{t}"), "teacher", "Анна", &format!("Учитель{t}"), &format!("t{t}"), "", ""));
+        let class = if t % 2 == 0 { "c5a" } else { "c5b" };
+        enrollments.push(enrollment_row(&format!("et{t}"), class, &format!("t{t}"), "teacher", t < 2));
+    }
+    for s in 0..150 {
+        users.push(user_row(&format!("s{s}"), "student", "Пётр", &format!("Ученик{s}"), &format!("s{s}"), "", ""));
+        let class = if s % 2 == 0 { "c5a" } else { "c5b" };
+        enrollments.push(enrollment_row(&format!("es{s}"), class, &format!("s{s}"), "student", false));
+    }
+    let (classes, users, enrollments) = (
+        csv_file(CLASSES_HEADER, &classes),
+        csv_file(USERS_HEADER, &users),
+        csv_file(ENROLLMENTS_HEADER, &enrollments),
+    );
+    let files = [
+        ("academicSessions.csv", SESSIONS),
+        ("orgs.csv", ORGS),
+        ("classes.csv", classes.as_str()),
+        ("users.csv", users.as_str()),
+        ("enrollments.csv", enrollments.as_str()),
+    ];
+    // 1 session, 2 classes, 154 people, 154 enrollments.
+    let rows = 311.0;
+    let mut table = Vec::new();
+    for pass in ["first", "unchanged"] {
+        let (done, ops) = counted_import(&gw, &admin, &org, roster_zip(&files)).await;
+        assert_eq!(done["status"], "done", "{done:#}");
+        let c = &done["counts"];
+        let expected = if pass == "first" { (310, 0) } else { (0, 310) };
+        assert_eq!((c["created"].as_u64().unwrap(), c["unchanged"].as_u64().unwrap()), expected, "{done:#}");
+        let all: usize = ops.values().sum();
+        println!("{pass}: {all} calls, {:.3} a row: {ops:?}", all as f64 / rows);
+        table.push((pass, all, ops));
+    }
+    let count = |pass: usize, op: &str| table[pass].2.get(op).copied().unwrap_or(0);
+    // The first import: two classes alone (each moves the organization's counts), the
+    // people and the enrollments a few transactions a chunk of 100 (11 for the four
+    // chunks), the marks of 154 people settled in two, the import finished in one (was
+    // 311 transactions and 154 deletes, 1.4 calls a row).
+    assert!(count(0, "TransactWriteItems") <= 16, "{:?}", table[0]);
+    assert!((table[0].1 as f64) / rows < 0.15, "first import: {:?}", table[0]);
+    // Unchanged: per chunk one batch read and one transaction of marks (five), and the
+    // finish; nothing to settle (was an UpdateItem a row).
+    assert!(count(1, "TransactWriteItems") <= 6, "{:?}", table[1]);
+    assert!((table[1].1 as f64) / rows < 0.1, "unchanged import: {:?}", table[1]);
+    for (_, _, ops) in &table {
+        // No row written or marked alone: the one delete gives back the organization's
+        // import place.
+        let count = |op: &str| ops.get(op).copied().unwrap_or(0);
+        assert_eq!(count("PutItem"), 0, "{ops:?}");
+        assert!(count("DeleteItem") <= 1, "{ops:?}");
+        assert!(count("UpdateItem") <= 12, "progress alone: {ops:?}");
     }
 }
