@@ -25,6 +25,28 @@ pub const UNAVAILABLE_CODES: &[&str] = &[
 /// The cancellation reasons of a transaction that say "not now" rather than "no".
 pub const UNAVAILABLE_REASONS: &[&str] = &["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
 
+/// The error codes the SDK does not retry by itself but that are worth a retry at once:
+/// a single write that met an item in another transaction's way.
+pub const RETRIED_CODES: &[&str] = &["TransactionConflictException"];
+
+/// The table's client settings: the SDK's retries as `aws` sets them, and a single write
+/// that conflicted with a transaction (TransactionConflictException, which the SDK leaves
+/// alone) retried with them, as DynamoDB's guide advises, rather than failed at once.
+pub fn dynamodb_config(aws: &aws_types::SdkConfig) -> aws_sdk_dynamodb::config::Builder {
+    use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    use aws_sdk_dynamodb::operation::{delete_item::DeleteItemError, put_item::PutItemError};
+    aws_sdk_dynamodb::config::Builder::from(aws)
+        .retry_classifier(AwsErrorCodeClassifier::<PutItemError>::builder().transient_errors(RETRIED_CODES).build())
+        .retry_classifier(AwsErrorCodeClassifier::<UpdateItemError>::builder().transient_errors(RETRIED_CODES).build())
+        .retry_classifier(AwsErrorCodeClassifier::<DeleteItemError>::builder().transient_errors(RETRIED_CODES).build())
+}
+
+/// The table's client, with [`dynamodb_config`]'s settings.
+pub fn dynamodb_client(aws: &aws_types::SdkConfig) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(dynamodb_config(aws).build())
+}
+
 /// Whether `err` is throttling or unavailability (see the module's docs).
 pub fn unavailable<E: ProvideErrorMetadata>(err: &SdkError<E, Response>) -> bool {
     match err {

@@ -184,7 +184,7 @@ impl Ctx {
     }
 
     pub fn store(&self) -> &Store {
-        self.0.store.get_or_init(|| Store::new(aws_sdk_dynamodb::Client::new(&self.0.aws), self.0.config.table.clone()))
+        self.0.store.get_or_init(|| Store::new(crate::aws::dynamodb_client(&self.0.aws), self.0.config.table.clone()))
     }
 
     pub fn s3(&self) -> &aws_sdk_s3::Client {

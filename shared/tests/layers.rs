@@ -264,7 +264,7 @@ const LAYERS: [(&str, &[&str]); 18] = [
     ("mail", &["domain"]),
     ("exports", &["domain"]),
     ("objects", &["aws", "domain"]),
-    ("config", &["domain", "mail", "permissions", "store"]),
+    ("config", &["aws", "domain", "mail", "permissions", "store"]),
     ("roster", &["config", "domain", "page", "store"]),
     ("docs", &["http"]),
     ("api", &["config", "domain", "http", "objects", "page", "permissions", "roster", "store"]),

@@ -194,9 +194,7 @@ impl Intercept for AccessCheck {
 /// Clients for a local context, each checking calls against the function being served.
 pub fn checked_ctx(config: kabinet::config::Config, aws: &aws_config::SdkConfig) -> kabinet::Ctx {
     let check = AccessCheck::with_buckets(&config);
-    let db = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(aws).interceptor(check.clone()).build(),
-    );
+    let db = aws_sdk_dynamodb::Client::from_conf(kabinet::aws::dynamodb_config(aws).interceptor(check.clone()).build());
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(aws)
             .force_path_style(config.s3_path_style)
