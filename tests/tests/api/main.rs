@@ -31,5 +31,6 @@ mod rehearsal;
 mod resumable;
 mod roundtrips;
 mod schemathesis;
+mod school_day;
 mod seed;
 mod stats;
