@@ -240,3 +240,28 @@ async fn run(ctx: &Ctx, import: &Import, budget: Budget) -> Result<Applied, Run>
 fn unreadable(e: FileError) -> Run {
     Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.sentence() })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(event: &str, sk: &str) -> ChangeRecord {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut image = crate::store::tx::Item::new();
+        image.insert("sk".into(), AttributeValue::S(sk.into()));
+        image.insert("org_id".into(), AttributeValue::S("k7m3xq9pza".into()));
+        ChangeRecord { id: "1".into(), event_name: event.into(), new_image: image, ..Default::default() }
+    }
+
+    #[test]
+    fn a_run_record_names_its_import_and_continuation() {
+        let id = ImportId::new();
+        let (_, found, run) = started_import(&record("INSERT", &format!("IMPORTRUN#{id}"))).unwrap();
+        assert_eq!((found, run), (id.clone(), 0));
+        let (_, found, run) = started_import(&record("INSERT", &format!("IMPORTRUN#{id}#7"))).unwrap();
+        assert_eq!((found, run), (id.clone(), 7));
+        assert!(started_import(&record("MODIFY", &format!("IMPORTRUN#{id}#7"))).is_none());
+        assert!(started_import(&record("INSERT", &format!("IMPORTRUN#{id}#x"))).is_none());
+        assert!(started_import(&record("INSERT", &format!("IMPORT#{id}"))).is_none());
+    }
+}

@@ -246,11 +246,11 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = Tx::new(&self.table);
         let mut expr = Expr::update(
-            "SET #status = :status, counts = :counts, #errors = :errors, finished_at = :now REMOVE progress",
+            "SET #status = :status, counts = :counts, #errors = :errors, finished_at = :now REMOVE progress, checkpoint",
         );
         if let Some(why) = &f.failure {
             expr = Expr::update(
-                "SET #status = :status, counts = :counts, #errors = :errors, finished_at = :now, failure = :why REMOVE progress",
+                "SET #status = :status, counts = :counts, #errors = :errors, finished_at = :now, failure = :why REMOVE progress, checkpoint",
             )
             .value(":why", s(why));
         }
