@@ -203,14 +203,17 @@ pub async fn worker_main() -> Result<(), Error> {
     let (function, ctx) = function(Artifact::Worker).await?;
     match function {
         Function::Exporter => {
-            run_consumer(ctx, |ctx, records| {
+            run_consumer(ctx, |ctx, records, _| {
                 Box::pin(async move { crate::events::exporter::process(&ctx, records).await })
             })
             .await
         }
         Function::Importer => {
-            run_consumer(ctx, |ctx, records| {
-                Box::pin(async move { crate::events::importer::process(&ctx, records).await })
+            // A run stops itself STOP_MARGIN before the invocation's deadline and a new
+            // one continues it.
+            run_consumer(ctx, |ctx, records, deadline| {
+                let budget = crate::roster::resume::Budget::before(deadline, crate::events::importer::STOP_MARGIN);
+                Box::pin(async move { crate::events::importer::process(&ctx, records, budget).await })
             })
             .await
         }
@@ -275,21 +278,24 @@ async fn run_fallback() -> Result<(), Error> {
 /// (`ReportBatchItemFailures`), so only what failed is delivered again.
 async fn run_notifier(ctx: Ctx) -> Result<(), Error> {
     // Boxed: the whole chain of futures is deep enough to strain type layout.
-    run_consumer(ctx, |ctx, records| Box::pin(async move { crate::events::notifier::process(&ctx, records).await }))
+    run_consumer(ctx, |ctx, records, _| Box::pin(async move { crate::events::notifier::process(&ctx, records).await }))
         .await
 }
 
 type Failed = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<String>> + Send>>;
 
-/// A stream consumer: `process` handles a batch's records and answers the IDs of those
-/// that failed, reported as partial batch failures.
-async fn run_consumer(ctx: Ctx, process: fn(Ctx, Vec<crate::events::ChangeRecord>) -> Failed) -> Result<(), Error> {
+/// A stream consumer: `process` handles a batch's records (by the invocation's deadline)
+/// and answers the IDs of those that failed, reported as partial batch failures.
+async fn run_consumer(
+    ctx: Ctx,
+    process: fn(Ctx, Vec<crate::events::ChangeRecord>, std::time::Instant) -> Failed,
+) -> Result<(), Error> {
     use aws_lambda_events::event::dynamodb::Event;
     use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<Event>| {
         let ctx = ctx.clone();
         async move {
-            let failed = process(ctx, change_records(event.payload)).await;
+            let failed = process(ctx, change_records(event.payload), deadline(event.context.deadline)).await;
             let mut response = DynamoDbEventResponse::default();
             response.batch_item_failures = failed
                 .into_iter()
@@ -303,6 +309,13 @@ async fn run_consumer(ctx: Ctx, process: fn(Ctx, Vec<crate::events::ChangeRecord
         }
     }))
     .await
+}
+
+/// An invocation's deadline (Lambda's, milliseconds since the epoch) as an instant.
+fn deadline(epoch_ms: u64) -> std::time::Instant {
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis() as u64;
+    std::time::Instant::now() + std::time::Duration::from_millis(epoch_ms.saturating_sub(now_ms))
 }
 
 /// The stream records of a DynamoDB event, as the consumers take them.

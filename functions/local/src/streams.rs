@@ -36,12 +36,24 @@ pub async fn run_importer(ctx: Ctx, aws: aws_config::SdkConfig) {
     run(ctx, aws, Function::Importer, None).await
 }
 
+/// A worker's time budget locally: `KABINET_WORKER_BUDGET_S` seconds (as Lambda's
+/// timeout less the margin; unset: no limit). A run past it stops and a new one continues.
+fn worker_budget() -> kabinet::roster::resume::Budget {
+    match std::env::var("KABINET_WORKER_BUDGET_S").ok().and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(s) => kabinet::roster::resume::Budget::seconds(s),
+        None => kabinet::roster::resume::Budget::none(),
+    }
+}
+
 /// The batch's failed records, as the consumer reports them.
 async fn deliver(ctx: &Ctx, consumer: Function, records: Vec<ChangeRecord>) -> Vec<String> {
     let access = consumer.access();
     match consumer {
         Function::Exporter => crate::access::serving(consumer.name(), access, exporter::process(ctx, records)).await,
-        Function::Importer => crate::access::serving(consumer.name(), access, importer::process(ctx, records)).await,
+        Function::Importer => {
+            let budget = worker_budget();
+            crate::access::serving(consumer.name(), access, importer::process(ctx, records, budget)).await
+        }
         _ => crate::access::serving(consumer.name(), access, notifier::process(ctx, records)).await,
     }
 }

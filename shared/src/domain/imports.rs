@@ -24,10 +24,15 @@ pub const IMPORTS_PREFIX: &str = "imports/";
 pub const MAX_FILE_NAME: usize = 200;
 /// How many refused rows an import lists (all are counted).
 pub const MAX_LISTED_ERRORS: usize = 500;
-/// How many times the importer runs one import before it gives up.
+/// How many times the importer runs one import before it gives up: runs that failed or
+/// were cut off (a crash, a timeout), not those that stopped themselves for time.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// How long an import may run: one still processing after this shows failed, and the
-/// organization may start another.
+/// How many times one import continues in a new run after a run stopped itself for time
+/// (each run has Lambda's 15 minutes): generous, so that only an import that never ends
+/// reaches it.
+pub const MAX_RESUMES: u32 = 100;
+/// How long an import may run (from its start, or its last continuation in a new run):
+/// one still processing after this shows failed, and the organization may start another.
 pub const RUN_DEADLINE: time::Duration = time::Duration::minutes(60);
 /// What the admin reads when an import could not be run.
 pub const NOT_RUN: &str = "The import could not be run; please start it again with a new upload.";
@@ -92,6 +97,25 @@ pub struct ImportProgress {
     pub rows: u64,
 }
 
+/// Where a running import is, written after each chunk has applied whole (with the
+/// counts and refused rows so far): a new run continues from it (`roster::resume`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// What it was doing: a roster file's name, `settling memberships` or `sending
+    /// invitations`.
+    pub file: String,
+    /// Rows of that file read (refused ones too), or people settled or invited.
+    pub rows: u64,
+    /// Rows read so far, all files together.
+    pub read: u64,
+    /// The tag rows are marked seen with, the same for the whole import but after a
+    /// crash: a sourcedId met again later in the file is still a duplicate.
+    pub seen: String,
+    /// While sending invitations: the next page's cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Import {
     pub id: ImportId,
@@ -119,9 +143,24 @@ pub struct Import {
     /// Why it failed as a whole, for the admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,
-    /// Runs started so far.
+    /// Runs started so far, less those that stopped themselves for time.
     #[serde(default)]
     pub attempts: u32,
+    /// Runs that stopped themselves for time, each continued by the next
+    /// (`IMPORTRUN#<id>#<n>`).
+    #[serde(default)]
+    pub resumes: u32,
+    /// When the last continuation was asked for (the run deadline counts from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_at: Option<Timestamp>,
+    /// Where it is, for a new run to continue from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<Checkpoint>,
+    /// Rows (files' rows, people settled or invited) one run handles at most before it
+    /// stops as at its deadline and continues in a new run: a setting for tests and
+    /// trials, written into the item by hand; the API never sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_rows: Option<u64>,
 }
 
 impl Import {
@@ -142,6 +181,10 @@ impl Import {
             progress: None,
             failure: None,
             attempts: 0,
+            resumes: 0,
+            resumed_at: None,
+            checkpoint: None,
+            run_rows: None,
         }
     }
 
@@ -152,7 +195,7 @@ impl Import {
 
     /// The status an admin sees: one processing past its deadline has failed.
     pub fn shown_status(&self, now: Timestamp) -> ImportStatus {
-        match (self.status, self.started_at) {
+        match (self.status, self.resumed_at.or(self.started_at)) {
             (ImportStatus::Processing, Some(at)) if at.plus(RUN_DEADLINE) < now => ImportStatus::Failed,
             (s, _) => s,
         }

@@ -8,37 +8,71 @@
 //! An upload that cannot be imported (missing, too large, not a roster, a file damaged,
 //! not UTF-8 or past a bound) fails the import at once, with its reason, and gives the
 //! organization's place back: reading it again would fail the same. A run that fails for
-//! a reason that may pass (the store, S3) is reported as a failed record and delivered
-//! again, up to [`MAX_ATTEMPTS`] runs: a run again applies what the last one did not
-//! (rows it applied are unchanged now). A record delivered after its import finished only
-//! makes sure the place was given back.
+//! a reason that may pass (the store, S3), or is cut off (a crash, a timeout), is
+//! reported as a failed record (or fails as a whole) and delivered again, up to
+//! [`MAX_ATTEMPTS`] runs. A record delivered after its import finished only makes sure
+//! the place was given back.
+//!
+//! Long imports outlast one invocation (Lambda's 15 minutes): a run is given a time
+//! budget (Lambda's deadline less [`STOP_MARGIN`]) and, once it is spent, stops at the
+//! next chunk's end, records where it is and inserts the next run's record
+//! (`IMPORTRUN#<id>#<n>`), which the stream delivers to a new invocation; its own record
+//! is done. Such a stop is no failed attempt (it gives its attempt back), and is
+//! bounded apart ([`MAX_RESUMES`]). Every run, the first or a continuation, a retry or
+//! not, starts from the checkpoint: the rules are `roster::resume`'s.
 
 use std::io::Write;
 
 use super::ChangeRecord;
 use crate::domain::audit::Actor;
-use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_UPLOAD_BYTES, NOT_RUN};
+use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_RESUMES, MAX_UPLOAD_BYTES, NOT_RUN};
 use crate::domain::AuditAction;
 use crate::domain::{AuditEntry, Import, ImportId, ImportStatus, OrgId, Timestamp};
-use crate::roster::apply::{Applied, Applier, Stopped};
+use crate::roster::apply::{Applied, Applier, Paused, Stopped};
+use crate::roster::resume::Budget;
 use crate::roster::{archive, FileError, RosterFile};
-use crate::store::imports::Finished;
+use crate::store::imports::{Begun, Finished, Progress};
 use crate::store::keys::IMPORTRUN_PREFIX;
 use crate::store::orgs::Also;
 use crate::Ctx;
 
-/// The import a stream record starts, if it is one: its organization and ID.
-pub fn started_import(record: &ChangeRecord) -> Option<(OrgId, ImportId)> {
-    record.inserted(IMPORTRUN_PREFIX)
+/// How long before its invocation's deadline a run stops itself: a chunk's end comes
+/// within seconds, and the continuation's transaction within one more.
+pub const STOP_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The run a stream record starts, if it is one: its organization, import and run (0
+/// for `IMPORTRUN#<id>`, n for the n-th continuation `IMPORTRUN#<id>#<n>`).
+pub fn started_import(record: &ChangeRecord) -> Option<(OrgId, ImportId, u32)> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let text = |name: &str| record.new_image.get(name).and_then(|v| v.as_s().ok());
+    let rest = text(crate::store::keys::SK)?.strip_prefix(IMPORTRUN_PREFIX)?;
+    let (id, run) = match rest.split_once('#') {
+        Some((id, n)) => (id, n.parse().ok()?),
+        None => (rest, 0),
+    };
+    Some((OrgId::parse(text("org_id")?)?, ImportId::parse(id)?, run))
 }
 
-/// Runs the imports a batch starts, one after another; answers the IDs of the records
-/// to deliver again.
-pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>) -> Vec<String> {
+/// What a run came to.
+#[derive(Debug)]
+pub enum Ran {
+    /// The import finished (what it did; `None` when it failed or was done already).
+    Finished(Option<Applied>),
+    /// It stopped for time; run `n` continues it.
+    Continues(u32),
+    /// Nothing to do: an earlier run's record, delivered again.
+    Stale,
+}
+
+/// Runs the imports a batch starts, one after another, each within `budget`; answers
+/// the IDs of the records to deliver again.
+pub async fn process(ctx: &Ctx, records: Vec<ChangeRecord>, budget: Budget) -> Vec<String> {
     let mut failed = Vec::new();
     for record in records {
-        let Some((org, id)) = started_import(&record) else { continue };
-        if let Err(e) = import(ctx, &org, &id).await {
+        let Some((org, id, run)) = started_import(&record) else { continue };
+        if let Err(e) = import(ctx, &org, &id, run, budget).await {
             tracing::warn!(import = %id, error = %e, "an import did not finish; it will be run again");
             failed.push(record.id);
         }
@@ -53,6 +87,8 @@ enum Run {
     Refused(RowProblem),
     /// Something failed that may work next time.
     Failed(String),
+    /// The run's time is spent.
+    Paused(Box<Paused>),
 }
 
 fn failed(e: impl std::fmt::Display) -> Run {
@@ -63,40 +99,60 @@ fn refused(message: impl Into<String>) -> Run {
     Run::Refused(RowProblem { file: archive::UPLOAD.into(), line: 0, message: message.into() })
 }
 
-/// Runs one import unless it finished already; what it did, or an error when it is to be
-/// run again.
-pub async fn import(ctx: &Ctx, org: &OrgId, id: &ImportId) -> Result<Option<Applied>, String> {
-    let Some(import) = ctx.store().begin_import_run(org, id).await.map_err(|e| e.to_string())? else {
-        // Finished already: a finish whose giving back of the organization's place failed
-        // gives it back now.
-        ctx.store().release_import_slot(org, id).await.map_err(|e| e.to_string())?;
-        return Ok(None);
+/// Runs one import (its run `run`) within `budget`, unless it finished already; what it
+/// came to, or an error when it is to be run again.
+pub async fn import(ctx: &Ctx, org: &OrgId, id: &ImportId, run: u32, budget: Budget) -> Result<Ran, String> {
+    let import = match ctx.store().begin_import_run(org, id, run).await.map_err(|e| e.to_string())? {
+        Begun::Run(import) => *import,
+        Begun::Stale => return Ok(Ran::Stale),
+        Begun::Finished => {
+            // Finished already: a finish whose giving back of the organization's place
+            // failed gives it back now.
+            ctx.store().release_import_slot(org, id).await.map_err(|e| e.to_string())?;
+            return Ok(Ran::Finished(None));
+        }
     };
     if import.attempts > MAX_ATTEMPTS {
         finish(ctx, &import, None, Err(NOT_RUN.into())).await?;
-        return Ok(None);
+        return Ok(Ran::Finished(None));
     }
     let started = std::time::Instant::now();
-    match run(ctx, &import).await {
+    match self::run(ctx, &import, budget).await {
         Ok(applied) => {
             finish(ctx, &import, Some(&applied), Ok(())).await?;
             let c = &applied.counts;
             tracing::info!(
                 import = %import.id, rows = applied.rows, created = c.created, updated = c.updated,
                 unchanged = c.unchanged, deleted = c.deleted, errors = c.errors, invite_deferred = c.invite_deferred,
-                ms = started.elapsed().as_millis() as u64, "import done"
+                resumes = import.resumes, ms = started.elapsed().as_millis() as u64, "import done"
             );
-            Ok(Some(applied))
+            Ok(Ran::Finished(Some(applied)))
+        }
+        Err(Run::Paused(paused)) if import.resumes >= MAX_RESUMES => {
+            tracing::error!(import = %import.id, resumes = import.resumes, "an import ran out of continuations");
+            finish(ctx, &import, Some(&paused.applied), Err(NOT_RUN.into())).await?;
+            Ok(Ran::Finished(None))
+        }
+        Err(Run::Paused(paused)) => {
+            let Paused { applied, progress, at } = *paused;
+            let at =
+                Progress { progress: &progress, counts: &applied.counts, errors: &applied.errors, checkpoint: &at };
+            let asked = ctx.store().continue_import(&import, &at, Timestamp::now()).await.map_err(|e| e.to_string())?;
+            tracing::info!(
+                import = %import.id, file = %progress.file, rows = progress.rows, run = import.resumes + 1, asked,
+                ms = started.elapsed().as_millis() as u64, "an import stopped for time; a new run continues it"
+            );
+            Ok(if asked { Ran::Continues(import.resumes + 1) } else { Ran::Stale })
         }
         Err(Run::Refused(problem)) => {
             let applied = Applied { errors: vec![problem.clone()], ..Default::default() };
             finish(ctx, &import, Some(&applied), Err(problem.message)).await?;
-            Ok(None)
+            Ok(Ran::Finished(None))
         }
         Err(Run::Failed(e)) if import.attempts >= MAX_ATTEMPTS => {
             tracing::error!(import = %import.id, error = %e, "an import failed for the last time");
             finish(ctx, &import, None, Err(NOT_RUN.into())).await?;
-            Ok(None)
+            Ok(Ran::Finished(None))
         }
         Err(Run::Failed(e)) => Err(e),
     }
@@ -126,7 +182,7 @@ async fn finish(
     ctx.store().finish_import(import, &f, Timestamp::now(), &audit).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
-async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
+async fn run(ctx: &Ctx, import: &Import, budget: Budget) -> Result<Applied, Run> {
     let store = ctx.store();
     let reads = [Also::User(import.requested_by.clone())];
     let (org, admin, mut read) =
@@ -171,10 +227,11 @@ async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
         return Err(refused("The upload holds none of classes.csv, users.csv, enrollments.csv: nothing to import."));
     }
     let actor = Actor { id: admin.user_id.clone(), name: admin.name.clone() };
-    match Applier::new(ctx, org, import, actor, language).apply(&mut upload).await {
+    match Applier::new(ctx, org, import, actor, language, budget).apply(&mut upload).await {
         Ok(applied) => Ok(applied),
         Err(Stopped::Unreadable(e)) => Err(unreadable(e)),
         Err(Stopped::Store(e)) => Err(failed(e)),
+        Err(Stopped::Paused(p)) => Err(Run::Paused(p)),
     }
 }
 
@@ -182,4 +239,29 @@ async fn run(ctx: &Ctx, import: &Import) -> Result<Applied, Run> {
 /// again would fail the same).
 fn unreadable(e: FileError) -> Run {
     Run::Refused(RowProblem { file: e.file.into(), line: 0, message: e.sentence() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(event: &str, sk: &str) -> ChangeRecord {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        let mut image = crate::store::tx::Item::new();
+        image.insert("sk".into(), AttributeValue::S(sk.into()));
+        image.insert("org_id".into(), AttributeValue::S("k7m3xq9pza".into()));
+        ChangeRecord { id: "1".into(), event_name: event.into(), new_image: image, ..Default::default() }
+    }
+
+    #[test]
+    fn a_run_record_names_its_import_and_continuation() {
+        let id = ImportId::new();
+        let (_, found, run) = started_import(&record("INSERT", &format!("IMPORTRUN#{id}"))).unwrap();
+        assert_eq!((found, run), (id.clone(), 0));
+        let (_, found, run) = started_import(&record("INSERT", &format!("IMPORTRUN#{id}#7"))).unwrap();
+        assert_eq!((found, run), (id.clone(), 7));
+        assert!(started_import(&record("MODIFY", &format!("IMPORTRUN#{id}#7"))).is_none());
+        assert!(started_import(&record("INSERT", &format!("IMPORTRUN#{id}#x"))).is_none());
+        assert!(started_import(&record("INSERT", &format!("IMPORT#{id}"))).is_none());
+    }
 }

@@ -8,21 +8,25 @@
 //! listed with its file, line and reason, and the others go on. A row equal to what its
 //! record holds changes nothing (`unchanged`); classes and people made in kabinet by
 //! hand are never changed or deleted.
+//!
+//! After each chunk (and each page settled or invited) the import's checkpoint is
+//! written; a run past its time budget stops there, and a new run continues from it
+//! (`super::resume`).
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use sha2::{Digest, Sha256};
 
 use super::archive::Upload;
+use super::resume::{self, Budget, Read, INVITING, SETTLING};
 use super::{Enrollment, FileError, RosterClass, RosterFile, RosterUser, Row, Status, APPLIED};
 use crate::domain::audit::Actor;
-use crate::domain::imports::{ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
+use crate::domain::imports::{Checkpoint, ImportCounts, ImportProgress, RosterPlace, RowProblem, MAX_LISTED_ERRORS};
 use crate::domain::AuditAction;
 use crate::domain::{AcademicYear, AuditEntry, Class, ClassSource, Course, Email, Import, Language, Membership};
 use crate::domain::{CourseId, ImportId, Org, OutboxEvent, RosterPerson, SourcedId, Timestamp, UserId};
-use crate::page::PageQuery;
+use crate::page::{Cursor, PageQuery};
 use crate::store::keys::{roster_class_sk, roster_enrollment_sk, roster_sk};
 use crate::store::roster::{ClassLink, EnrollmentRecord, RosterInvite, RowWriteError, Stored};
 use crate::store::StoreError;
@@ -45,8 +49,6 @@ const QUOTED: usize = 120;
 const MAX_AGENTS: usize = 50;
 /// How many times a row's write is tried when its record changes meanwhile.
 const MAX_TRIES: usize = 3;
-/// How often a running import shows its progress.
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
 /// What a row did.
 #[derive(Debug)]
@@ -151,6 +153,18 @@ pub enum Stopped {
     /// A file cannot be read: a run again would fail the same.
     #[error(transparent)]
     Unreadable(FileError),
+    /// The run's time is spent: a new run continues from the checkpoint, which the
+    /// caller records with the continuation.
+    #[error("the run's time is spent")]
+    Paused(Box<Paused>),
+}
+
+/// Where a run stopped for time: what it did so far and where the next continues.
+#[derive(Debug)]
+pub struct Paused {
+    pub applied: Applied,
+    pub progress: ImportProgress,
+    pub at: Checkpoint,
 }
 
 /// Applies an upload for an import (its run `attempt`), on behalf of the admin who
@@ -161,33 +175,56 @@ pub struct Applier<'a> {
     import: &'a Import,
     actor: Actor,
     language: Language,
-    /// This run (`<import>#<attempt>`): a record seen by it twice is a duplicate row.
+    /// This import's pass (`<import>#<attempt>`): a record seen by it twice is a
+    /// duplicate row.
     seen: String,
+    /// After a cut-off run: the tag of the chunk applied again (`resume::tags`).
+    first_tag: Option<String>,
+    /// Where the import is, from an earlier run.
+    at: Option<Checkpoint>,
+    budget: Budget,
+    /// Rows (and people settled or invited) this run handled.
+    run_rows: u64,
+    /// Reading a file again for what it keeps in memory: nothing counted.
+    replaying: bool,
+    /// While inviting: the next page.
+    cursor: Option<String>,
     applied: Applied,
     sessions: HashMap<String, AcademicYear>,
     has_sessions: bool,
     file: &'static str,
     file_rows: u64,
-    shown: Instant,
     /// Whether the day's mail budget ran out during this run.
     budget_spent: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Applier<'a> {
-    pub fn new(ctx: &'a Ctx, org: Org, import: &'a Import, actor: Actor, language: Language) -> Self {
+    pub fn new(ctx: &'a Ctx, org: Org, import: &'a Import, actor: Actor, language: Language, budget: Budget) -> Self {
+        let at = import.checkpoint.clone();
+        let (seen, first_tag) = resume::tags(at.as_ref(), &resume::own_tag(&import.id, import.attempts));
+        // Continuing: what the runs before did.
+        let applied = match &at {
+            Some(at) => Applied { counts: import.counts.clone(), errors: import.errors.clone(), rows: at.read },
+            None => Applied::default(),
+        };
         Applier {
             ctx,
             org,
             import,
             actor,
             language,
-            seen: format!("{}#{}", import.id, import.attempts),
-            applied: Applied::default(),
+            seen,
+            first_tag,
+            cursor: at.as_ref().and_then(|a| a.cursor.clone()),
+            at,
+            budget,
+            run_rows: 0,
+            replaying: false,
+            applied,
             sessions: HashMap::new(),
             has_sessions: false,
             file: "",
             file_rows: 0,
-            shown: Instant::now(),
             budget_spent: Default::default(),
         }
     }
@@ -198,6 +235,9 @@ impl<'a> Applier<'a> {
     }
 
     fn refuse(&mut self, file: &str, line: u64, message: impl Into<String>) {
+        if self.replaying {
+            return;
+        }
         self.applied.counts.errors += 1;
         if self.applied.errors.len() < MAX_LISTED_ERRORS {
             // A message repeats what the row holds: kept short, so that 500 of them stay
@@ -250,22 +290,48 @@ impl<'a> Applier<'a> {
         }
     }
 
-    async fn show_progress(&mut self, force: bool) {
-        if !force && self.shown.elapsed() < PROGRESS_EVERY {
-            return;
-        }
-        self.shown = Instant::now();
+    /// Where the import is now.
+    fn here(&self) -> (ImportProgress, Checkpoint) {
         let progress = ImportProgress { file: self.file.to_string(), rows: self.file_rows };
-        let shown = self.ctx.store().import_progress(&self.org.id, &self.import.id, &progress, &self.applied.counts);
-        if let Err(e) = shown.await {
-            tracing::warn!(import = %self.import.id, error = %e, "an import's progress was not shown");
-        }
+        let at = Checkpoint {
+            file: self.file.to_string(),
+            rows: self.file_rows,
+            read: self.applied.rows,
+            seen: self.seen.clone(),
+            cursor: self.cursor.clone(),
+        };
+        (progress, at)
     }
 
-    /// Applies every roster file of the upload, then settles the people it changed.
+    /// At a chunk's end: stops when the run's time is spent (and it did something), else
+    /// writes the checkpoint (a failure to write it fails the run: a new run must not
+    /// start further back than this one got).
+    async fn step(&mut self) -> Result<(), Stopped> {
+        let (progress, at) = self.here();
+        if self.run_rows > 0 && self.budget.spent(self.run_rows, self.import.run_rows) {
+            let applied = self.applied.clone();
+            return Err(Stopped::Paused(Box::new(Paused { applied, progress, at })));
+        }
+        let at = crate::store::imports::Progress {
+            progress: &progress,
+            counts: &self.applied.counts,
+            errors: &self.applied.errors,
+            checkpoint: &at,
+        };
+        self.ctx.store().import_checkpoint(&self.org.id, &self.import.id, &at).await?;
+        Ok(())
+    }
+
+    /// Applies every roster file of the upload, then settles the people it changed; from
+    /// where an earlier run got to, if one did.
     pub async fn apply(mut self, upload: &mut Upload) -> Result<Applied, Stopped> {
         for file in APPLIED {
+            let how = resume::read(self.at.as_ref(), file);
+            if how == Read::Skip {
+                continue;
+            }
             let Some(rows) = upload.rows(file) else { continue };
+            self.replaying = how == Read::Again;
             let mut rows = match rows {
                 Ok(rows) => rows,
                 Err(e) if e.unreadable => return Err(Stopped::Unreadable(e)),
@@ -276,7 +342,17 @@ impl<'a> Applier<'a> {
             };
             self.file = file.file_name();
             self.file_rows = 0;
-            self.show_progress(true).await;
+            if let Read::From(done) = how {
+                // Applied by an earlier run: read past.
+                while self.file_rows < done && rows.next().is_some() {
+                    self.file_rows += 1;
+                }
+            }
+            // Academic sessions live in memory: a run never stops inside them.
+            let steps = file != RosterFile::AcademicSessions;
+            if steps {
+                self.step().await?;
+            }
             loop {
                 let mut chunk = Vec::with_capacity(CHUNK);
                 let mut more = true;
@@ -300,7 +376,18 @@ impl<'a> Applier<'a> {
                 if let Some(e) = rows.failure() {
                     return Err(Stopped::Unreadable(e.clone()));
                 }
-                self.applied.rows += chunk.len() as u64;
+                if !self.replaying {
+                    self.applied.rows += chunk.len() as u64;
+                    self.run_rows += read as u64;
+                }
+                // The chunk a cut-off run was applying: marked with this run's own tag.
+                let pass = match (steps, self.first_tag.take()) {
+                    (true, Some(own)) => Some(std::mem::replace(&mut self.seen, own)),
+                    (_, first) => {
+                        self.first_tag = first;
+                        None
+                    }
+                };
                 match file {
                     RosterFile::AcademicSessions => self.sessions(chunk),
                     RosterFile::Classes => self.classes(chunk).await?,
@@ -308,11 +395,17 @@ impl<'a> Applier<'a> {
                     RosterFile::Enrollments => self.enrollments(chunk).await?,
                     _ => {}
                 }
-                self.show_progress(false).await;
+                if let Some(pass) = pass {
+                    self.seen = pass;
+                }
+                if steps {
+                    self.step().await?;
+                }
                 if !more {
                     break;
                 }
             }
+            self.replaying = false;
         }
         self.file = "";
         self.settle_all().await?;
@@ -938,9 +1031,13 @@ impl<'a> Applier<'a> {
     /// records, a page of them at a time: the import's marks name them, and each page's
     /// marks go once it is settled (the next page is the first marks left). Then, with
     /// `"invite": true`, the roster invitations.
-    async fn settle_all(&mut self) -> Result<(), StoreError> {
-        self.file = "settling memberships";
-        self.file_rows = 0;
+    async fn settle_all(&mut self) -> Result<(), Stopped> {
+        if !resume::after_files(self.at.as_ref(), SETTLING) {
+            return self.invite_all().await;
+        }
+        self.file = SETTLING;
+        // Continuing: the people settled before (their marks are gone).
+        self.file_rows = self.at.as_ref().filter(|a| a.file == SETTLING).map_or(0, |a| a.rows);
         let store = self.ctx.store();
         loop {
             let page = PageQuery { limit: CHUNK as i32, cursor: None };
@@ -960,6 +1057,7 @@ impl<'a> Applier<'a> {
                 store.memberships(&self.org.id, &linked).await?.into_iter().map(|m| (m.user_id.clone(), m)).collect()
             };
             self.file_rows += ids.len() as u64;
+            self.run_rows += ids.len() as u64;
             let this = &*self;
             let settled: Vec<Result<(), StoreError>> = stream::iter(people)
                 .map(|p| {
@@ -971,12 +1069,9 @@ impl<'a> Applier<'a> {
                 .await;
             settled.into_iter().collect::<Result<Vec<()>, _>>()?;
             store.settled(&self.org.id, self.dirty(), &ids).await?;
-            self.show_progress(false).await;
+            self.step().await?;
         }
-        if self.import.invite {
-            self.invite_all().await?;
-        }
-        Ok(())
+        self.invite_all().await
     }
 
     /// A linked member follows their record. Nobody is made a member here: people join by
@@ -995,15 +1090,26 @@ impl<'a> Applier<'a> {
     /// the journal changed), a page at a time, as far as the organization's daily mail
     /// budget goes; the others are counted as deferred: an import with `"invite": true`
     /// on a later day sends them.
-    async fn invite_all(&mut self) -> Result<(), StoreError> {
-        self.file = "sending invitations";
-        self.file_rows = 0;
+    async fn invite_all(&mut self) -> Result<(), Stopped> {
+        if !self.import.invite {
+            return Ok(());
+        }
+        self.file = INVITING;
+        // Continuing: from the page an earlier run got to.
+        let at = self.at.as_ref().filter(|a| a.file == INVITING);
+        self.file_rows = at.map_or(0, |a| a.rows);
+        self.cursor = at.and_then(|a| a.cursor.clone());
         let store = self.ctx.store();
-        let mut cursor = None;
         loop {
-            let page = PageQuery { limit: CHUNK as i32, cursor: cursor.take() };
+            let cursor = match self.cursor.as_deref().map(Cursor::decode) {
+                Some(Ok(c)) => Some(c),
+                Some(Err(_)) => return Err(Stopped::Store(StoreError::InvalidCursor)),
+                None => None,
+            };
+            let page = PageQuery { limit: CHUNK as i32, cursor };
             let (people, next) = store.uninvited_page(&self.org.id, &page).await?;
             self.file_rows += people.len() as u64;
+            self.run_rows += people.len() as u64;
             let this = &*self;
             let sent: Vec<Result<Settled, StoreError>> = stream::iter(people)
                 .map(|p| async move { this.invite(&p).await })
@@ -1017,11 +1123,9 @@ impl<'a> Applier<'a> {
                     Settled::Nothing => {}
                 }
             }
-            self.show_progress(false).await;
-            match next {
-                Some(c) => cursor = Some(c),
-                None => return Ok(()),
-            }
+            let Some(next) = next else { return Ok(()) };
+            self.cursor = Some(next.encode());
+            self.step().await?;
         }
     }
 

@@ -17,6 +17,7 @@ pub mod archive;
 mod fuzz;
 pub mod link;
 pub mod read;
+pub mod resume;
 
 use crate::domain::{AcademicYear, ClassName, Role};
 pub use read::Limits;

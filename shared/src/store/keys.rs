@@ -85,7 +85,7 @@ pub const INVITEDBY_PREFIX: &str = "INVITEDBY#";
 /// A roster import (`IMPORT#<id>`).
 pub const IMPORT_PREFIX: &str = "IMPORT#";
 /// A started import's run: its insert, read from the stream, starts the importer
-/// (`IMPORTRUN#<id>`; expires).
+/// (`IMPORTRUN#<id>`, and `IMPORTRUN#<id>#<n>` for its continuations; expire).
 pub const IMPORTRUN_PREFIX: &str = "IMPORTRUN#";
 /// The organization's one place for an import running.
 pub const IMPORTSLOT: &str = "IMPORTSLOT";
@@ -155,6 +155,11 @@ pub fn import_sk(id: &ImportId) -> String {
 
 pub fn import_run_sk(id: &ImportId) -> String {
     format!("{IMPORTRUN_PREFIX}{id}")
+}
+
+/// The record of an import's `n`-th continuation in a new run (`IMPORTRUN#<id>#<n>`).
+pub fn import_next_run_sk(id: &ImportId, n: u32) -> String {
+    format!("{IMPORTRUN_PREFIX}{id}#{n}")
 }
 
 pub fn roster_sk(sourced_id: &SourcedId) -> String {

@@ -1352,7 +1352,8 @@ async fn right_after_a_failed_import_another_can_start() {
     let ctx = kabinet::Ctx::new(env.config.clone(), &kabinet_local::emulator::sdk_config(&env.endpoint).await);
     let org_id = kabinet::domain::OrgId::parse(&org).unwrap();
     let import_id = kabinet::domain::ImportId::parse(id).unwrap();
-    assert!(kabinet::events::importer::import(&ctx, &org_id, &import_id).await.unwrap().is_none(), "finished already");
+    let ran = kabinet::events::importer::import(&ctx, &org_id, &import_id, 0, Default::default()).await.unwrap();
+    assert!(matches!(ran, kabinet::events::importer::Ran::Finished(None)), "finished already: {ran:?}");
     admin.post(&format!("{third}/start"), json!({})).await.ok(202);
     assert_eq!(finished(&admin, &third).await["status"], "done");
 }

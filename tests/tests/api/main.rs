@@ -20,6 +20,7 @@ mod infra;
 mod invitations;
 mod invite_links;
 mod join_requests;
+mod long_imports;
 mod mail;
 mod me;
 mod members;

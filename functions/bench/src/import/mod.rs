@@ -42,13 +42,29 @@ pub struct Applied {
     pub counts: ImportCounts,
 }
 
-/// The child's job: runs the import.
+/// A run's time budget, as the importer's Lambda function has it (its 900 s less the
+/// margin); `KABINET_WORKER_BUDGET_S` sets another.
+const RUN_BUDGET_S: u64 = 840;
+
+/// The child's job: runs the import, each run within the function's time budget and
+/// continued by the next, as the stream delivers them, until it finishes.
 pub async fn import(ctx: Ctx, org: OrgId, import: String) -> Result<Option<Applied>, String> {
+    use kabinet::events::importer::Ran;
     let import = kabinet::domain::ImportId::parse(&import).ok_or("not an import ID")?;
-    let applied = kabinet::events::importer::import(&ctx, &org, &import)
-        .await
-        .map_err(|e| format!("import {import} failed: {e}"))?;
-    Ok(applied.map(|a| Applied { rows: a.rows, counts: a.counts }))
+    let budget_s = std::env::var("KABINET_WORKER_BUDGET_S").ok().and_then(|s| s.parse().ok()).unwrap_or(RUN_BUDGET_S);
+    let mut run = 0;
+    loop {
+        let budget = kabinet::roster::resume::Budget::seconds(budget_s);
+        match kabinet::events::importer::import(&ctx, &org, &import, run, budget).await {
+            Ok(Ran::Finished(applied)) => return Ok(applied.map(|a| Applied { rows: a.rows, counts: a.counts })),
+            Ok(Ran::Continues(next)) => {
+                eprintln!("  run {run} stopped after its {budget_s} s; run {next} continues");
+                run = next;
+            }
+            Ok(Ran::Stale) => return Err(format!("import {import}: run {run} is not the latest")),
+            Err(e) => return Err(format!("import {import} failed: {e}")),
+        }
+    }
 }
 
 /// What an import came to: the child's figures and the import as stored after it.
