@@ -767,8 +767,8 @@ async fn counted_import(
     assert_eq!(admin.post(&format!("{path}/start"), json!({"invite": false})).await.ok(202)["status"], "processing");
     let from = gw.ops().len();
     let (org_id, import_id) = (OrgId::parse(org).unwrap(), ImportId::parse(&id).unwrap());
-    let applied = kabinet::events::importer::import(&gw.ctx, &org_id, &import_id).await.unwrap();
-    assert!(applied.is_some(), "the import ran");
+    let ran = kabinet::events::importer::import(&gw.ctx, &org_id, &import_id, 0, Default::default()).await.unwrap();
+    assert!(matches!(ran, kabinet::events::importer::Ran::Finished(Some(_))), "the import ran: {ran:?}");
     let mut by_op = BTreeMap::new();
     for op in &gw.ops()[from..] {
         *by_op.entry(op.clone()).or_default() += 1;
