@@ -92,3 +92,21 @@ async fn a_transaction_conflict_on_a_write_answers_503_and_a_retry_with_its_key_
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(admin.get(&classes).await.ok(200)["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// A single write whose item is in another transaction's way (TransactionConflictException,
+/// which the SDK does not retry of itself) is retried like throttling: reading one's
+/// profile (one UpdateItem keeping it in step with the token) that meets it on every try
+/// answers 503 after the route's three tries, and answers once it passes.
+#[tokio::test]
+async fn a_single_write_that_meets_a_transaction_is_retried_before_a_503() {
+    let person = registered("Встречный").await;
+    let counted = faults_of(&injected_faults().await, "dynamodb", "conflict");
+
+    let faults = Faults::set(json!({"dynamodb:UpdateItem:conflict": {"rate": 1, "match": person.sub}})).await;
+    unavailable(&person.get("/v1/me").await);
+    let injected = faults_of(&injected_faults().await, "dynamodb", "conflict") - counted;
+    faults.clear().await;
+
+    assert_eq!(injected, 3, "the route's three tries of the one write");
+    assert_eq!(person.get("/v1/me").await.ok(200)["name"], "Встречный");
+}
