@@ -22,9 +22,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use kabinet_tests::support::{
-    add_to_group, class_row, client, csv_file, enrol, enrollment_row, in_days, injected_faults, link, new_group,
-    roster_zip, school, send, start_exporter, start_importer, student, teacher, user_row, Faults, Resp, User,
-    CLASSES_HEADER, ENROLLMENTS_HEADER, ORGS, SESSIONS, USERS_HEADER,
+    add_to_group, class_row, client, csv_file, dynamodb, enrol, enrollment_row, env, in_days, injected_faults, link,
+    new_group, roster_zip, school, send, start_exporter, start_importer, student, teacher, user_row, Faults, Resp,
+    User, CLASSES_HEADER, ENROLLMENTS_HEADER, ORGS, SESSIONS, USERS_HEADER,
 };
 
 /// About one AWS call in ten fails, by kind; a tenth of calls are slowed down.
@@ -322,6 +322,34 @@ fn matching<'a>(mail: &'a [Value], what: &str) -> Vec<&'a Value> {
         .collect()
 }
 
+/// The mail sends the table records, by state: a send claimed and never marked sent
+/// (`sending` after the day) is a mail that may have gone and would go again when its
+/// event came back.
+async fn sends_by_state() -> BTreeMap<String, usize> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let (db, table) = (dynamodb().await, env().await.config.table.clone());
+    let (mut out, mut start) = (BTreeMap::new(), None);
+    loop {
+        let page = db
+            .scan()
+            .table_name(&table)
+            .filter_expression("sk = :sent")
+            .expression_attribute_values(":sent", AttributeValue::S("SENT".into()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan the sends");
+        for item in page.items() {
+            let state = item["state"].as_s().map(String::as_str).unwrap_or("?");
+            *out.entry(state.to_string()).or_default() += 1;
+        }
+        match page.last_evaluated_key() {
+            Some(k) => start = Some(k.clone()),
+            None => return out,
+        }
+    }
+}
+
 /// What the emulator injected between two of its counts, by service and kind.
 fn injected_between(before: &Value, after: &Value) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
@@ -554,6 +582,8 @@ async fn school_day_under_faults() {
         }
     }
     let gave_up = kabinet_local::streams::GIVEN_UP.load(Ordering::SeqCst) - given_up;
+    // Every mail that went is recorded as gone: none would go again on a redelivery.
+    let sends = sends_by_state().await;
 
     // What happened, for the record.
     let calls = day.calls.lock().unwrap();
@@ -582,8 +612,10 @@ async fn school_day_under_faults() {
     );
     println!("writes checked exactly once: {writes}");
     println!("mails: {sent_once} sent once, {duplicates} duplicates, {lost} lost; records given up on: {gave_up}");
+    println!("sends in the table by state: {sends:?}");
     assert!(injected.values().sum::<u64>() > 0, "no fault was injected");
     assert_eq!((duplicates, lost, gave_up), (0, 0, 0), "{got:#?}");
+    assert!(!sends.contains_key("sending") && sends.get("sent") >= Some(&sent_once), "unrecorded sends: {sends:?}");
 }
 
 fn org_name() -> String {
