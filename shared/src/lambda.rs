@@ -212,7 +212,7 @@ pub async fn worker_main() -> Result<(), Error> {
             // A run stops itself STOP_MARGIN before the invocation's deadline and a new
             // one continues it.
             run_consumer(ctx, |ctx, records, deadline| {
-                let budget = crate::roster::resume::Budget::before(deadline, crate::events::importer::STOP_MARGIN);
+                let budget = crate::events::importer::Budget::before(deadline, crate::events::importer::STOP_MARGIN);
                 Box::pin(async move { crate::events::importer::process(&ctx, records, budget).await })
             })
             .await

@@ -29,7 +29,8 @@ use crate::domain::imports::{ImportCounts, RowProblem, MAX_ATTEMPTS, MAX_RESUMES
 use crate::domain::AuditAction;
 use crate::domain::{AuditEntry, Import, ImportId, ImportStatus, OrgId, Timestamp};
 use crate::roster::apply::{Applied, Applier, Paused, Stopped};
-use crate::roster::resume::Budget;
+/// A run's time budget (the function's deadline less [`STOP_MARGIN`]).
+pub use crate::roster::resume::Budget;
 use crate::roster::{archive, FileError, RosterFile};
 use crate::store::imports::{Begun, Finished, Progress};
 use crate::store::keys::IMPORTRUN_PREFIX;
