@@ -93,8 +93,10 @@ test: venv docs-assets browser-deps
 ## uploaded, an export and a roster import run, with about 10% of AWS calls failing by
 ## kind; then, faults off, every 2xx took effect once, every 503 retried with its
 ## Idempotency-Key took effect once, no answer was a 500, every mail due went once.
+## (The packages `make test` builds, so that their build is reused: the test binaries of
+## the others have no such test.)
 test-faults: venv
-	cargo test -p kabinet-tests --test api school_day -- --ignored --nocapture
+	cargo test -p kabinet -p kabinet-local -p kabinet-bench -p kabinet-tests school_day -- --ignored --nocapture
 
 ## The emulator's own tests (scripts/emulator/tests): its patch registry, the moto pin's
 ## checks, and an emulator with every speed patch off answering as one with them on.
