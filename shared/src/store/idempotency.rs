@@ -123,20 +123,24 @@ impl Store {
         out.item.map(from_item).transpose()
     }
 
-    /// Stores the sealed answer of the request that holds the key.
+    /// Stores the sealed answer of the request that holds the key, insisting briefly
+    /// (0.3 s) while the table is unavailable: a claim left without its answer is taken
+    /// over once it expires, and a retry then would run the request again.
     pub async fn complete_idempotency(&self, pk: &RecordKey, sealed: &str) -> Result<(), StoreError> {
-        let value = AttributeValue::S(sealed.to_string());
-        self.db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(pk)))
-            .update_expression("SET #response = :r")
-            .expression_attribute_names("#response", "response")
-            .expression_attribute_values(":r", value)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        super::insist(3, std::time::Duration::from_millis(100), || async {
+            self.db
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(key(pk)))
+                .update_expression("SET #response = :r")
+                .expression_attribute_names("#response", "response")
+                .expression_attribute_values(":r", AttributeValue::S(sealed.to_string()))
+                .send()
+                .await
+                .map_err(classify)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Drops a claim whose request failed on our side, so a retry runs again.

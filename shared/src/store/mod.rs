@@ -181,6 +181,29 @@ where
     }
 }
 
+/// Runs `write` again while the table is unavailable, `tries` times in all, waiting
+/// `first` and then twice as long each time: for the records whose loss would repeat an
+/// effect (a sent mail's, an idempotent answer's), past the SDK's own retries, whose quota
+/// a busy function may have spent on other calls.
+pub(crate) async fn insist<T, F, Fut>(tries: u32, first: std::time::Duration, mut write: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut wait = first;
+    for _ in 1..tries {
+        match write().await {
+            Err(StoreError::Unavailable(e)) => {
+                tracing::warn!(error = %e, "a record that must be kept was not written; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+    write().await
+}
+
 pub(crate) fn serde_err(e: serde_dynamo::Error) -> StoreError {
     StoreError::Other(format!("item mapping: {e}"))
 }
@@ -251,5 +274,45 @@ mod item_table_tests {
             }
         }
         assert!(missing.is_empty(), "key prefixes without a row in store/mod.rs's item table: {missing:?}");
+    }
+}
+
+#[cfg(test)]
+mod insist_tests {
+    use super::{insist, StoreError};
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_is_written_again_while_the_table_is_unavailable_and_no_longer() {
+        let tries = Cell::new(0);
+        let started = tokio::time::Instant::now();
+        let wrote = insist(5, Duration::from_millis(200), || async {
+            tries.set(tries.get() + 1);
+            if tries.get() < 3 {
+                Err(StoreError::Unavailable("throttled".into()))
+            } else {
+                Ok(tries.get())
+            }
+        })
+        .await;
+        assert_eq!(wrote.unwrap(), 3);
+        assert_eq!(started.elapsed(), Duration::from_millis(600), "200 ms, then 400 ms");
+
+        // Past its tries it gives up; any other failure ends it at once.
+        tries.set(0);
+        let never = insist(5, Duration::from_millis(200), || async {
+            tries.set(tries.get() + 1);
+            Err::<(), _>(StoreError::Unavailable("throttled".into()))
+        });
+        assert!(matches!(never.await, Err(StoreError::Unavailable(_))));
+        assert_eq!(tries.get(), 5);
+        tries.set(0);
+        let refused = insist(5, Duration::from_millis(200), || async {
+            tries.set(tries.get() + 1);
+            Err::<(), _>(StoreError::ConditionFailed)
+        });
+        assert!(matches!(refused.await, Err(StoreError::ConditionFailed)));
+        assert_eq!(tries.get(), 1);
     }
 }

@@ -72,19 +72,24 @@ impl Store {
         }
     }
 
+    /// Records a mail as sent, insisting for about 3 s while the table is unavailable: a
+    /// send left claimed would go again once its claim expired and its event came back.
     pub async fn mark_sent(&self, event: &EventId, to: &str) -> Result<(), StoreError> {
-        self.db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(sent_key(event, to)))
-            .update_expression("SET #state = :sent, sent_at = :at")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":sent", AttributeValue::S("sent".into()))
-            .expression_attribute_values(":at", n(now()))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        super::insist(5, std::time::Duration::from_millis(200), || async {
+            self.db
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(sent_key(event, to)))
+                .update_expression("SET #state = :sent, sent_at = :at")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":sent", AttributeValue::S("sent".into()))
+                .expression_attribute_values(":at", n(now()))
+                .send()
+                .await
+                .map_err(classify)?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn release_send(&self, event: &EventId, to: &str) -> Result<(), StoreError> {
