@@ -122,19 +122,24 @@ pub async fn run(
     enrollments: &[String],
     invite: bool,
 ) -> Value {
-    let classes = csv_file(CLASSES_HEADER, classes);
-    let users = csv_file(USERS_HEADER, users);
-    let enrollments = csv_file(ENROLLMENTS_HEADER, enrollments);
-    let files = [
-        ("academicSessions.csv", SESSIONS),
-        ("orgs.csv", ORGS),
-        ("classes.csv", classes.as_str()),
-        ("users.csv", users.as_str()),
-        ("enrollments.csv", enrollments.as_str()),
-    ];
-    let done = import(admin, org, &files, invite).await;
+    let path = start_import(admin, org, "journal.zip", journal_zip(classes, users, enrollments), invite).await;
+    let done = finished(admin, &path).await;
     assert_eq!(done["status"], "done", "{done:#}");
     done
+}
+
+/// A journal's zip: the sample sessions and org with these classes, users and
+/// enrollments.
+pub fn journal_zip(classes: &[String], users: &[String], enrollments: &[String]) -> Vec<u8> {
+    let (classes, users, enrollments) =
+        (csv_file(CLASSES_HEADER, classes), csv_file(USERS_HEADER, users), csv_file(ENROLLMENTS_HEADER, enrollments));
+    roster_zip(&[
+        ("academicSessions.csv", SESSIONS),
+        ("orgs.csv", ORGS),
+        ("classes.csv", &classes),
+        ("users.csv", &users),
+        ("enrollments.csv", &enrollments),
+    ])
 }
 
 /// An address no other test uses (every test's mail goes through one emulator).

@@ -6,14 +6,12 @@
 use kabinet::events::importer::{self, Ran};
 use kabinet_tests::support;
 use kabinet_tests::support::{
-    await_mail, class_row, csv_file, enrollment_row, mail_to, put, roster_zip, run, start_importer, unique_email,
-    user_row, User, CLASSES_HEADER, ORGS, SESSIONS, USERS_HEADER,
+    await_mail, class_row, enrollment_row, journal_zip, mail_to, put, run, start_importer, unique_email, user_row, User,
 };
 use serde_json::{json, Value};
 
 use crate::imports::roster;
 
-const ENROLLMENTS_HEADER: &str = kabinet_tests::support::ENROLLMENTS_HEADER;
 /// People in the journal: three chunks of users.csv, three of enrollments.csv.
 const PEOPLE: usize = 260;
 
@@ -39,18 +37,6 @@ fn journal(tag: &str) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
     // own tag, and a repeat there of a row before it is applied, not refused.)
     users.insert(230, user_row("s5", "student", "Другой", "Петров", "other.login", "", ""));
     (classes, users, enrollments, emails)
-}
-
-fn zip(classes: &[String], users: &[String], enrollments: &[String]) -> Vec<u8> {
-    let (classes, users, enrollments) =
-        (csv_file(CLASSES_HEADER, classes), csv_file(USERS_HEADER, users), csv_file(ENROLLMENTS_HEADER, enrollments));
-    roster_zip(&[
-        ("academicSessions.csv", SESSIONS),
-        ("orgs.csv", ORGS),
-        ("classes.csv", &classes),
-        ("users.csv", &users),
-        ("enrollments.csv", &enrollments),
-    ])
 }
 
 /// Creates an import and uploads `bytes`; answers its path (not started).
@@ -123,7 +109,7 @@ async fn uninterrupted(by_hand: bool) -> (Value, Vec<(String, String)>) {
     let org = admin.create_org("Школа без перерывов").await;
     let (classes, users, enrollments, emails) = journal("whole");
     let done = if by_hand {
-        let path = uploaded(&admin, &org, zip(&classes, &users, &enrollments)).await;
+        let path = uploaded(&admin, &org, journal_zip(&classes, &users, &enrollments)).await;
         started(&admin, &path).await;
         let (org_id, id) = ids(&org, &path);
         importer::import(&ctx().await, &org_id, &id, 0, Default::default()).await.unwrap();
@@ -142,7 +128,7 @@ async fn an_import_that_stops_for_time_is_continued_by_new_runs() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа по частям").await;
     let (classes, users, enrollments, emails) = journal("parts");
-    let path = uploaded(&admin, &org, zip(&classes, &users, &enrollments)).await;
+    let path = uploaded(&admin, &org, journal_zip(&classes, &users, &enrollments)).await;
     // Each run stops as at its deadline once it handled 100 rows (a chunk): the import
     // takes a run for every chunk and page, each delivered by the stream.
     let id = path.rsplit('/').next().unwrap();
@@ -161,7 +147,7 @@ async fn an_import_that_stops_for_time_is_continued_by_new_runs() {
     assert_eq!(records(&admin, &org).await, whole_records);
     mailed_once(&emails).await;
     // The organization's place is given back: another import starts at once.
-    let again = uploaded(&admin, &org, zip(&classes, &users, &enrollments)).await;
+    let again = uploaded(&admin, &org, journal_zip(&classes, &users, &enrollments)).await;
     started(&admin, &again).await;
     let n = |k: &str| whole["counts"][k].as_u64().unwrap();
     let again = ended(&admin, &again).await;
@@ -174,7 +160,7 @@ async fn an_import_cut_off_mid_chunk_finishes_with_every_row_once() {
     let admin = User::new("Завуч");
     let org = admin.create_org("Школа после сбоя").await;
     let (classes, users, enrollments, emails) = journal("crash");
-    let path = uploaded(&admin, &org, zip(&classes, &users, &enrollments)).await;
+    let path = uploaded(&admin, &org, journal_zip(&classes, &users, &enrollments)).await;
     // No importer on the stream: the test runs it, as Lambda would.
     started(&admin, &path).await;
     let ctx = ctx().await;

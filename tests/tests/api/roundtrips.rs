@@ -782,8 +782,7 @@ async fn counted_import(
 /// transaction of deletes. Besides, the importer's own reads and progress writes.
 #[tokio::test]
 async fn round_trips_of_an_import_per_row() {
-    use kabinet_tests::support::{class_row, enrollment_row, roster_zip, user_row, CLASSES_HEADER, ENROLLMENTS_HEADER};
-    use kabinet_tests::support::{csv_file, ORGS, SESSIONS, USERS_HEADER};
+    use kabinet_tests::support::{class_row, enrollment_row, journal_zip, user_row};
     let gw = CountingGateway::start().await;
     let admin = User::new("Counter");
     let org = admin.create_org("Школа").await;
@@ -800,23 +799,12 @@ async fn round_trips_of_an_import_per_row() {
         let class = if s % 2 == 0 { "c5a" } else { "c5b" };
         enrollments.push(enrollment_row(&format!("es{s}"), class, &format!("s{s}"), "student", false));
     }
-    let (classes, users, enrollments) = (
-        csv_file(CLASSES_HEADER, &classes),
-        csv_file(USERS_HEADER, &users),
-        csv_file(ENROLLMENTS_HEADER, &enrollments),
-    );
-    let files = [
-        ("academicSessions.csv", SESSIONS),
-        ("orgs.csv", ORGS),
-        ("classes.csv", classes.as_str()),
-        ("users.csv", users.as_str()),
-        ("enrollments.csv", enrollments.as_str()),
-    ];
+    let zip = journal_zip(&classes, &users, &enrollments);
     // 1 session, 2 classes, 154 people, 154 enrollments.
     let rows = 311.0;
     let mut table = Vec::new();
     for pass in ["first", "unchanged"] {
-        let (done, ops) = counted_import(&gw, &admin, &org, roster_zip(&files)).await;
+        let (done, ops) = counted_import(&gw, &admin, &org, zip.clone()).await;
         assert_eq!(done["status"], "done", "{done:#}");
         let c = &done["counts"];
         let expected = if pass == "first" { (310, 0) } else { (0, 310) };

@@ -22,9 +22,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use kabinet_tests::support::{
-    add_to_group, class_row, client, csv_file, dynamodb, enrol, enrollment_row, env, in_days, injected_faults, link,
-    new_group, roster_zip, school, send, start_exporter, start_importer, student, teacher, user_row, Faults, Resp,
-    User, CLASSES_HEADER, ENROLLMENTS_HEADER, ORGS, SESSIONS, USERS_HEADER,
+    add_to_group, class_row, client, dynamodb, enrol, enrollment_row, env, in_days, injected_faults, journal_zip, link,
+    new_group, school, send, start_exporter, start_importer, student, teacher, user_row, Faults, Resp, User,
 };
 
 /// About one AWS call in ten fails, by kind; a tenth of calls are slowed down.
@@ -175,7 +174,6 @@ async fn put_retried(upload: &Value, bytes: &[u8]) {
 /// The school's journal: a teacher and `n` pupils of one class, each with an address to
 /// invite.
 fn journal(n: usize, tag: &str) -> Vec<u8> {
-    let classes = csv_file(CLASSES_HEADER, &[class_row("c7a", "7А")]);
     let mut users = vec![user_row("jt", "teacher", "Ольга", "Журнальная", "jt", &journal_email("jt", tag), "")];
     let mut enrollments = vec![enrollment_row("ejt", "c7a", "jt", "teacher", true)];
     for i in 0..n {
@@ -183,15 +181,7 @@ fn journal(n: usize, tag: &str) -> Vec<u8> {
         users.push(user_row(&id, "student", "Ученик", &format!("Журнальный{i}"), &id, &journal_email(&id, tag), ""));
         enrollments.push(enrollment_row(&format!("e{id}"), "c7a", &id, "student", false));
     }
-    let users = csv_file(USERS_HEADER, &users);
-    let enrollments = csv_file(ENROLLMENTS_HEADER, &enrollments);
-    roster_zip(&[
-        ("academicSessions.csv", SESSIONS),
-        ("orgs.csv", ORGS),
-        ("classes.csv", classes.as_str()),
-        ("users.csv", users.as_str()),
-        ("enrollments.csv", enrollments.as_str()),
-    ])
+    journal_zip(&[class_row("c7a", "7А")], &users, &enrollments)
 }
 
 fn journal_email(id: &str, tag: &str) -> String {
