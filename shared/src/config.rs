@@ -12,6 +12,9 @@ pub struct Config {
     pub table: String,
     /// The front end's base URL, for links in answers and emails.
     pub app_url: String,
+    /// The API's own base URL (without `/v1`), for the links emails carry to it (one-click
+    /// unsubscribe).
+    pub api_url: String,
     pub exports_bucket: String,
     pub files_bucket: String,
     pub mail_from: String,
@@ -30,6 +33,7 @@ impl Config {
         Config {
             table: var("KABINET_TABLE", "kabinet"),
             app_url: var("KABINET_APP_URL", "http://localhost:5173").trim_end_matches('/').to_string(),
+            api_url: var("KABINET_API_URL", "http://127.0.0.1:3000").trim_end_matches('/').to_string(),
             exports_bucket: var("KABINET_EXPORTS_BUCKET", "kabinet-exports"),
             files_bucket: var("KABINET_FILES_BUCKET", "kabinet-files"),
             mail_from: var("KABINET_MAIL_FROM", "no-reply@kabinet.local"),

@@ -149,8 +149,9 @@ impl Function {
         match self {
             Function::Route(r) => r.access,
             Function::Fallback | Function::Docs => Access::NONE,
-            // Send claims and recipients' profiles; admins and people by email (gsi2).
-            Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail(),
+            // Send claims, inbox items and recipients' profiles; admins and people by email
+            // (gsi2); the links' key signs the one-click unsubscribe links.
+            Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail().link_keys(),
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
             Function::Exporter => Access::READ_WRITE.objects(crate::api::EXPORT_WRITE),

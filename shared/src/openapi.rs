@@ -689,6 +689,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("stats", "The organization in figures and its employees' activity."),
     ("exports", "Statistics as CSV or XLSX files, built asynchronously."),
     ("imports", "Roster imports from the school's e-journal (OneRoster 1.1) and its people."),
+    ("notifications", "The caller's inbox and mail settings; one-click unsubscribe from emails."),
     ("audit", "The audit log of admins' actions."),
     ("meta", "This document."),
 ];
@@ -724,6 +725,8 @@ mod tests {
         ("ImportView", "failure"),
         // Only while it runs.
         ("ImportView", "progress"),
+        // Either `up_to` or `ids`.
+        ("MarkRead", "ids"),
     ];
 
     /// A request or answer body of an operation.

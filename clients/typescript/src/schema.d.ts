@@ -231,6 +231,76 @@ export interface paths {
         patch: operations["me_join_requests_patch"];
         trace?: never;
     };
+    "/v1/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's mail settings
+         * @description The caller's mail settings: each kind of non-essential mail on or off, the
+         *     organizations muted, and the essential mail that is always sent, with why. Every
+         *     event lands in the inbox whatever these say.
+         */
+        get: operations["me_notification_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes the caller's mail settings
+         * @description Changes the caller's mail settings: the kinds named, and the muted organizations when
+         *     given. Essential mail cannot be turned off (422 naming it).
+         */
+        patch: operations["me_notification_settings_patch"];
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's inbox
+         * @description The caller's inbox, newest first: every event of the last 90 days that concerns them
+         *     (mailed or not), with the count of unread items. `unread=true` lists only those.
+         */
+        get: operations["me_notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Marks items of the caller's inbox read
+         * @description Marks items of the caller's inbox read: `{"up_to": id}` (it and every older one, what
+         *     the front end sends once the newest is seen) or `{"ids": [...]}`. IDs already read or
+         *     unknown change nothing. Answers the unread count after.
+         */
+        post: operations["me_notifications_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/orgs": {
         parameters: {
             query?: never;
@@ -810,10 +880,11 @@ export interface paths {
         put?: never;
         /**
          * Posts an announcement
-         * @description Posts an announcement (the group's teachers and admins); each member of the group who
-         *     has not turned the emails off gets it by email, for the group's first 3 announcements
-         *     of a clock hour (later ones are posted with `mailed: false`). Honours
-         *     `Idempotency-Key`.
+         * @description Posts an announcement (the group's teachers and admins): it lands in each member's
+         *     inbox, and each member who has not turned the emails off (for the group, for
+         *     announcements or for the organization) gets it by email, for the group's first 3
+         *     announcements of a clock hour (later ones are posted with `mailed: false`, inbox
+         *     only). Honours `Idempotency-Key`.
          */
         post: operations["groups_announcements_create"];
         delete?: never;
@@ -1047,8 +1118,8 @@ export interface paths {
         put?: never;
         /**
          * Replies in a thread
-         * @description Replies in a thread (not in a deleted one: 409 `post_deleted`). Honours
-         *     `Idempotency-Key`.
+         * @description Replies in a thread (not in a deleted one: 409 `post_deleted`); the thread's author
+         *     is told (inbox, and mail as their settings say). Honours `Idempotency-Key`.
          */
         post: operations["groups_replies_create"];
         delete?: never;
@@ -1553,6 +1624,35 @@ export interface paths {
         get: operations["stats_summary"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The page the footer's unsubscribe link opens
+         * @description The page the footer's unsubscribe link opens: it asks, and its button posts to the same
+         *     URL (a GET changes nothing: mail scanners open links). Public: the link is the
+         *     credential.
+         */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /**
+         * One-click unsubscribe
+         * @description One-click unsubscribe (RFC 8058): turns the link's kind of mail off for its person,
+         *     without signing in. Mail clients post `List-Unsubscribe=One-Click` (the body is not
+         *     read); a browser posting the footer page's form is answered a page, anyone else JSON.
+         *     Doing it again changes nothing.
+         */
+        post: operations["unsubscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2207,6 +2307,12 @@ export interface components {
             roster_id?: string | null;
             user_id?: string | null;
         };
+        /** @description Mail that is always sent, and why. */
+        EssentialMail: {
+            kind: string;
+            /** @description In the person's language. */
+            why: string;
+        };
         /** @enum {string} */
         ExportFormat: "csv" | "xlsx";
         /** @enum {string} */
@@ -2476,6 +2582,35 @@ export interface components {
             status: components["schemas"]["ImportStatus"];
         };
         /**
+         * @description A page of the inbox, with the count of unread items.
+         * @example {
+         *       "items": [
+         *         {
+         *           "created_at": "2026-12-07T09:41:12.310Z",
+         *           "id": "01jehv7q3m8t4x2c9d5r6b1n0k",
+         *           "kind": "announcement",
+         *           "org_id": "k7m3xq9pza",
+         *           "read": false,
+         *           "resource": "/orgs/k7m3xq9pza/groups/01jehs2w8y7d6c5b4a3z2x1v0t/announcements/01jehv7q1f2g3h4j5k6m7n8p9q",
+         *           "text": "Мария Ивановна: Собрание в четверг в 18:00, кабинет 12.",
+         *           "title": "Объявление в группе «5А — родители»: Собрание в четверг"
+         *         }
+         *       ],
+         *       "next_cursor": null,
+         *       "unread": 1
+         *     }
+         */
+        Inbox: {
+            items: components["schemas"]["NotificationView"][];
+            /** @description Pass as `cursor` to read the next page; null on the last page. */
+            next_cursor?: string | null;
+            /**
+             * Format: int64
+             * @description How many of the person's items are unread (all of them, not this page's).
+             */
+            unread: number;
+        };
+        /**
          * @description Email invitations not answered yet and not expired (an invitation expiring later
          *     today counts until the day ends, UTC).
          */
@@ -2731,6 +2866,34 @@ export interface components {
             group_id?: string | null;
             org: components["schemas"]["PreviewOrg"];
             roles: components["schemas"]["OfferedRole"][];
+        };
+        /** @description Whether each kind of non-essential mail is sent. */
+        MailSwitches: {
+            /** @description Being added to a group. */
+            added_to_group: boolean;
+            /**
+             * @description Announcements in the person's groups (a group's own switch, on its member page, also
+             *     applies).
+             */
+            announcement: boolean;
+            /** @description Requests to join an organization they administer. */
+            join_request_submitted: boolean;
+            /** @description Being added to an organization by an admin. */
+            member_added: boolean;
+            /** @description Replies to threads they started. */
+            reply: boolean;
+        };
+        /**
+         * @description Which items to mark read: `up_to` (that item and every older one) or `ids`.
+         * @example {
+         *       "up_to": "01jehv7q3m8t4x2c9d5r6b1n0k"
+         *     }
+         */
+        MarkRead: {
+            /** @description Items' IDs, at most 100. */
+            ids?: string[] | null;
+            /** @description An item's ID: it and every older item are read. */
+            up_to?: string | null;
         };
         /**
          * @description The signed-in person.
@@ -3085,6 +3248,70 @@ export interface components {
             identifier: string;
             /** @description The organization's ID (the school gives it). */
             org_id: string;
+        };
+        /**
+         * @description The caller's mail settings.
+         * @example {
+         *       "essential": [
+         *         {
+         *           "kind": "invitation",
+         *           "why": "Приглашение в организацию приходит только на почту."
+         *         },
+         *         {
+         *           "kind": "export_ready",
+         *           "why": "Вы сами запросили выгрузку, и ссылка на неё истекает."
+         *         }
+         *       ],
+         *       "mail": {
+         *         "added_to_group": true,
+         *         "announcement": false,
+         *         "join_request_submitted": true,
+         *         "member_added": true,
+         *         "reply": true
+         *       },
+         *       "muted_orgs": [
+         *         "k7m3xq9pzb"
+         *       ]
+         *     }
+         */
+        NotificationSettings: {
+            /** @description Mail that is always sent, whatever the settings. */
+            essential: components["schemas"]["EssentialMail"][];
+            mail: components["schemas"]["MailSwitches"];
+            /** @description Organizations whose non-essential mail is off (their inbox items still come). */
+            muted_orgs: string[];
+        };
+        /**
+         * @description An item of the inbox.
+         * @example {
+         *       "created_at": "2026-12-07T09:41:12.310Z",
+         *       "id": "01jehv7q3m8t4x2c9d5r6b1n0k",
+         *       "kind": "announcement",
+         *       "org_id": "k7m3xq9pza",
+         *       "read": false,
+         *       "resource": "/orgs/k7m3xq9pza/groups/01jehs2w8y7d6c5b4a3z2x1v0t/announcements/01jehv7q1f2g3h4j5k6m7n8p9q",
+         *       "text": "Мария Ивановна: Собрание в четверг в 18:00, кабинет 12.",
+         *       "title": "Объявление в группе «5А — родители»: Собрание в четверг"
+         *     }
+         */
+        NotificationView: {
+            created_at: components["schemas"]["Timestamp"];
+            id: string;
+            /**
+             * @description What happened: `announcement`, `reply`, `added_to_group`, `member_added`,
+             *     `admin_appointed`, `join_request_submitted`, `join_request_accepted`,
+             *     `join_request_rejected`, `invitation`, `roster_invitation`, `export_ready`,
+             *     `invitation_bounced`.
+             */
+            kind: string;
+            org_id: string;
+            read: boolean;
+            /** @description The front end's path of what it is about. */
+            resource: string;
+            /** @description A line or two; an announcement's or reply's text cut to 500 characters. */
+            text: string;
+            /** @description In the person's language. */
+            title: string;
         };
         /**
          * @description A role a link offers: the grant's fields with the names of its classes. Not a
@@ -3922,6 +4149,23 @@ export interface components {
             /** @description The member's roles, all of them (replaces the current ones). */
             roles: components["schemas"]["RoleGrant"][];
         };
+        /**
+         * @description A change of the mail settings: only what it names changes.
+         * @example {
+         *       "mail": {
+         *         "announcement": false
+         *       },
+         *       "muted_orgs": [
+         *         "k7m3xq9pzb"
+         *       ]
+         *     }
+         */
+        PatchSettings: {
+            /** @description Kinds of non-essential mail to turn on (true) or off (false); the others stay. */
+            mail?: Record<string, never> | null;
+            /** @description The organizations muted, replacing the list (at most 100; `[]` for none). */
+            muted_orgs?: string[] | null;
+        };
         Person: {
             name: string;
             user_id: string;
@@ -4396,6 +4640,28 @@ export interface components {
         };
         /** Format: date-time */
         Timestamp: string;
+        /**
+         * @description The count of unread items after a change.
+         * @example {
+         *       "unread": 0
+         *     }
+         */
+        UnreadCount: {
+            /** Format: int64 */
+            unread: number;
+        };
+        /**
+         * @description What a one-click unsubscribe did.
+         * @example {
+         *       "kind": "announcement",
+         *       "mail": false
+         *     }
+         */
+        Unsubscribed: {
+            /** @description The kind of mail turned off. */
+            kind: string;
+            mail: boolean;
+        };
         /** @description Where and how to upload an announced file. */
         UploadView: {
             expires_at: components["schemas"]["Timestamp"];
@@ -5606,6 +5872,381 @@ export interface operations {
             };
             /** @description `precondition_failed`: the request changed since it was read; stale `If-Match` (`precondition_failed`) */
             412: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_notification_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's mail settings */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_notification_settings_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PatchSettings"];
+            };
+        };
+        responses: {
+            /** @description The changed settings */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body over 256 KiB (`payload_too_large`) */
+            413: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not JSON (`unsupported_media_type`) */
+            415: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_notifications_list: {
+        parameters: {
+            query?: {
+                /** @description only the unread items */
+                unread?: boolean;
+                /** @description 1-200, default 50 */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the inbox */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inbox"];
+                };
+            };
+            /** @description A cursor this list did not give out (`invalid_cursor`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid query parameters (`validation_failed`, with `errors`) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    me_notifications_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description The unread count after */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCount"];
+                };
+            };
+            /** @description Malformed JSON, or no body (`malformed_json`) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`unauthorized`) */
+            401: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     [name: string]: unknown;
@@ -16186,6 +16827,143 @@ export interface operations {
                 };
             };
             /** @description No such organization, or the caller is not a member (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token, as the email gives it */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page asking to confirm */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!DOCTYPE html><html lang="ru">…<p>Больше не присылать письма об объявлениях групп?</p><form method="post">…</form></html> */
+                    "text/html": string;
+                };
+            };
+            /** @description `unsubscribe_link_invalid`; nothing the caller may see has this ID (`not_found`) */
+            404: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the API's request rate (100 a second, bursts of 200), which API Gateway answers itself, with its own body and no Retry-After header: back off and retry */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds until it may be done again (a limit of the API's own; the gateway's throttle sends none) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (`internal`), logged with the request ID */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description AWS throttled or failed us (`unavailable`): nothing was changed; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the link's token, as the email gives it */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description That kind of mail is off */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unsubscribed"];
+                };
+            };
+            /** @description `unsubscribe_link_invalid`; nothing the caller may see has this ID (`not_found`) */
             404: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

@@ -175,6 +175,7 @@ async fn seed_org(stack: &Stack, members: usize, number: usize) -> Result<Seeded
         language: Language::Ru,
         created_at: now,
         updated_at: now,
+        mail: Default::default(),
     })
     .map_err(|e| e.to_string())?;
     user.extend(items::user_key(&admin.user_id));

@@ -11,6 +11,9 @@ pub struct SentMail {
     pub text: String,
     pub html: String,
     pub sent_at: String,
+    /// The message's own headers as sent (folded lines joined), by name: `List-Unsubscribe`
+    /// and `List-Unsubscribe-Post` on non-essential mail, say.
+    pub headers: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,6 +51,7 @@ fn parse(m: &serde_json::Value) -> SentMail {
             text: String::new(),
             html: body,
             sent_at: String::new(),
+            headers: Default::default(),
         };
     };
     let parsed = mail_parser::MessageParser::default().parse(raw.as_bytes());
@@ -59,6 +63,7 @@ fn parse(m: &serde_json::Value) -> SentMail {
             text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
             html: msg.body_html(0).map(|t| t.into_owned()).unwrap_or_default(),
             sent_at: msg.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
+            headers: headers(raw),
         },
         None => SentMail {
             to,
@@ -67,8 +72,31 @@ fn parse(m: &serde_json::Value) -> SentMail {
             text: raw.to_string(),
             html: String::new(),
             sent_at: String::new(),
+            headers: headers(raw),
         },
     }
+}
+
+/// The top-level headers of a raw message (the first of each name), unfolded.
+fn headers(raw: &str) -> std::collections::BTreeMap<String, String> {
+    let head = raw.split("\r\n\r\n").next().unwrap_or_default();
+    let mut lines: Vec<String> = Vec::new();
+    for line in head.split("\r\n").flat_map(|l| l.split('\n')) {
+        match lines.last_mut() {
+            Some(last) if line.starts_with([' ', '\t']) => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => lines.push(line.to_string()),
+        }
+    }
+    let mut headers = std::collections::BTreeMap::new();
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':') {
+            headers.entry(name.trim().to_string()).or_insert_with(|| value.trim().to_string());
+        }
+    }
+    headers
 }
 
 fn escape(s: &str) -> String {

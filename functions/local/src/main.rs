@@ -237,6 +237,10 @@ async fn serve() {
     let aws = emulator::sdk_config(&endpoint).await;
     let mut config = Config::from_env();
     config.s3_path_style = true;
+    if std::env::var("KABINET_API_URL").is_err() {
+        // The links emails carry to the API (one-click unsubscribe) reach this server.
+        config.api_url = format!("http://{addr}");
+    }
     if let Err(e) = setup::ensure_resources(&aws, &config).await {
         eprintln!("kabinet-local: setting up the emulator failed: {e}");
         std::process::exit(1);

@@ -346,6 +346,12 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
             out,
             "      Environment:\n        Variables:\n          KABINET_LINK_KEYS_SECRET: !Ref {LINK_KEYS_SECRET}"
         );
+        // The API's URL, for the one-click unsubscribe links the notifier's emails carry.
+        if matches!(f, Function::Notifier) {
+            out.push_str(
+                "          KABINET_API_URL: !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}\"\n",
+            );
+        }
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     match f {

@@ -313,7 +313,8 @@ async fn create_post<V: Serialize>(
     if kind == PostKind::Announcement && !caller.is_admin() && !caller.member.teaches_group(&group_id) {
         return Err(ApiError::Forbidden("post announcements: the group's teachers and the admins do"));
     }
-    if the_thread(&mut read, &group_id, thread.as_ref())?.is_some_and(|t| t.deleted()) {
+    let in_thread = the_thread(&mut read, &group_id, thread.as_ref())?;
+    if in_thread.as_ref().is_some_and(|t| t.deleted()) {
         return Err(post_deleted());
     }
     let text = if kind.titled() {
@@ -327,21 +328,37 @@ async fn create_post<V: Serialize>(
     let author = (&caller.member.user_id, caller.member.name.as_str());
     let at = PostRef::new(kind, thread.as_ref()).ok_or(not_found(PostKind::Thread))?;
     let post = Post::new(&caller.org.id, &group_id, &at, text, author, Timestamp::now());
-    let event = match &at {
-        PostRef::Announcement(id) => Some(id),
+    let event = match (&at, in_thread) {
+        (PostRef::Announcement(id), _) => Some(OutboxEvent::AnnouncementPosted {
+            org_id: caller.org.id.clone(),
+            org_name: caller.org.name.clone(),
+            group_id: group_id.clone(),
+            group_name: group.name.clone(),
+            announcement_id: id.clone(),
+            title: post.title.clone(),
+            body: post.body.clone(),
+            author_id: post.author_id.clone(),
+            author_name: post.author_name.clone(),
+            mailed: true,
+        }),
+        // The thread's author is told of a reply, unless it is theirs.
+        (PostRef::Reply { thread, reply }, Some(t)) if t.author_id != post.author_id => {
+            Some(OutboxEvent::ReplyPosted {
+                org_id: caller.org.id.clone(),
+                org_name: caller.org.name.clone(),
+                group_id: group_id.clone(),
+                group_name: group.name.clone(),
+                thread_id: thread.clone(),
+                thread_title: t.title,
+                reply_id: reply.clone(),
+                thread_author_id: t.author_id,
+                body: post.body.clone(),
+                author_id: post.author_id.clone(),
+                author_name: post.author_name.clone(),
+            })
+        }
         _ => None,
-    }
-    .map(|id| OutboxEvent::AnnouncementPosted {
-        org_id: caller.org.id.clone(),
-        org_name: caller.org.name.clone(),
-        group_id: group_id.clone(),
-        group_name: group.name.clone(),
-        announcement_id: id.clone(),
-        title: post.title.clone(),
-        body: post.body.clone(),
-        author_id: post.author_id.clone(),
-        author_name: post.author_name.clone(),
-    });
+    };
     let post = ctx.store().create_post(kind, &post, event.as_ref()).await.map_err(|e| post_error(e, kind))?;
     let base = format!("/v1/orgs/{}/groups/{}", caller.org.id, group_id);
     let location = match kind {
@@ -490,8 +507,8 @@ pub async fn list_replies(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
     list_posts(ctx, req, PostKind::Reply, REPLY).await
 }
 
-/// Replies in a thread (not in a deleted one: 409 `post_deleted`). Honours
-/// `Idempotency-Key`.
+/// Replies in a thread (not in a deleted one: 409 `post_deleted`); the thread's author
+/// is told (inbox, and mail as their settings say). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies", tag = "discussions", request_body = NewReply,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("thread" = String, Path, description = "thread ID"),
@@ -532,10 +549,11 @@ pub async fn list_announcements(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse
     list_posts(ctx, req, PostKind::Announcement, ANNOUNCEMENT).await
 }
 
-/// Posts an announcement (the group's teachers and admins); each member of the group who
-/// has not turned the emails off gets it by email, for the group's first 3 announcements
-/// of a clock hour (later ones are posted with `mailed: false`). Honours
-/// `Idempotency-Key`.
+/// Posts an announcement (the group's teachers and admins): it lands in each member's
+/// inbox, and each member who has not turned the emails off (for the group, for
+/// announcements or for the organization) gets it by email, for the group's first 3
+/// announcements of a clock hour (later ones are posted with `mailed: false`, inbox
+/// only). Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/announcements", tag = "discussions", request_body = NewPost,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),

@@ -21,6 +21,7 @@ pub mod join_requests;
 pub mod me;
 pub mod members;
 pub mod meta;
+pub mod notifications;
 pub mod orgs;
 pub mod roster;
 pub mod stats;
@@ -86,7 +87,7 @@ pub struct Described {
 /// invoke permission): a stack stays under 300 resources up to 50 routes, and these hold at
 /// most 23 (a test counts them after SAM's translation). A new area joins a stack here.
 pub const STACKS: &[(&str, &[&str])] = &[
-    ("me", &["me"]),
+    ("me", &["me", "notifications"]),
     ("orgs", &["orgs", "members", "admins", "audit"]),
     ("classes", &["classes"]),
     ("joining", &["invite links", "join requests", "invitations"]),
@@ -211,6 +212,14 @@ route_table! {
         route!("me-get", me::get, RW),
         route!("me-patch", me::patch, RW.indexes(GSI1)),
         route!("me-orgs-list", me::list_orgs, READ.indexes(GSI1)),
+        // The caller's own partition: inbox items, their unread marks, the profile.
+        route!("me-notifications-list", notifications::list, READ),
+        route!("me-notifications-read", notifications::mark_read, RW),
+        route!("me-notification-settings-get", notifications::get_settings, READ),
+        route!("me-notification-settings-patch", notifications::patch_settings, RW),
+        // Public: the signed link is the credential (verified with the links' key).
+        route!("unsubscribe-page", notifications::unsubscribe_page, READ.link_keys(), Public),
+        route!("unsubscribe", notifications::unsubscribe, RW.link_keys(), Public),
         route!("orgs-create", orgs::create, RW, Idempotent),
         route!("orgs-get", orgs::get, RW),
         route!("orgs-patch", orgs::patch, RW),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{AnnouncementId, ExportFormat, ExportKind, GroupId, OrgId, Role, RoleGrant, Timestamp, UserId};
 use super::{ExportId, InvitationId, JoinRequestId, SourcedId};
+use super::{ReplyId, ThreadId};
 
 /// An event with its data. Stored as a `kind` and a JSON payload of the other fields
 /// (the field names are what the notifier reads).
@@ -84,6 +85,26 @@ pub enum OutboxEvent {
         body: String,
         author_id: UserId,
         author_name: String,
+        /// Whether it is mailed: past the group's announcements mailed in a clock hour it
+        /// goes to the inbox only.
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        mailed: bool,
+    },
+    /// A reply in a thread: the thread's author is told (unless they wrote it).
+    #[serde(rename = "reply")]
+    ReplyPosted {
+        org_id: OrgId,
+        org_name: String,
+        group_id: GroupId,
+        group_name: String,
+        thread_id: ThreadId,
+        thread_title: String,
+        reply_id: ReplyId,
+        /// Who is told: the thread's author.
+        thread_author_id: UserId,
+        body: String,
+        author_id: UserId,
+        author_name: String,
     },
     /// An export was built: the admin who asked for it is told.
     ExportReady {
@@ -116,8 +137,16 @@ pub enum OutboxEvent {
     },
 }
 
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
 /// Every kind, as stored.
-pub const KINDS: [&str; 10] = [
+pub const KINDS: [&str; 11] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
@@ -126,6 +155,7 @@ pub const KINDS: [&str; 10] = [
     "invitation",
     "added_to_group",
     "announcement",
+    "reply",
     "export_ready",
     "roster_invitation",
 ];
@@ -141,6 +171,7 @@ impl OutboxEvent {
             OutboxEvent::Invitation { .. } => "invitation",
             OutboxEvent::AddedToGroup { .. } => "added_to_group",
             OutboxEvent::AnnouncementPosted { .. } => "announcement",
+            OutboxEvent::ReplyPosted { .. } => "reply",
             OutboxEvent::ExportReady { .. } => "export_ready",
             OutboxEvent::RosterInvitation { .. } => "roster_invitation",
         }
@@ -157,6 +188,7 @@ impl OutboxEvent {
             | OutboxEvent::Invitation { org_id, .. }
             | OutboxEvent::AddedToGroup { org_id, .. }
             | OutboxEvent::AnnouncementPosted { org_id, .. }
+            | OutboxEvent::ReplyPosted { org_id, .. }
             | OutboxEvent::ExportReady { org_id, .. }
             | OutboxEvent::RosterInvitation { org_id, .. } => org_id,
         }
@@ -215,8 +247,19 @@ mod tests {
             body: "В пятницу".into(),
             author_id: UserId::parse("u1").unwrap(),
             author_name: "Анна".into(),
+            mailed: true,
         };
         assert!(KINDS.contains(&e.kind()));
-        assert_eq!(OutboxEvent::from_parts(e.kind(), &e.payload().to_string()).unwrap(), Some(e));
+        assert!(e.payload().get("mailed").is_none(), "mailed, the default, is not stored");
+        assert_eq!(OutboxEvent::from_parts(e.kind(), &e.payload().to_string()).unwrap(), Some(e.clone()));
+        let mut inbox_only = e;
+        if let OutboxEvent::AnnouncementPosted { mailed, .. } = &mut inbox_only {
+            *mailed = false;
+        }
+        assert_eq!(inbox_only.payload()["mailed"], false);
+        assert_eq!(
+            OutboxEvent::from_parts("announcement", &inbox_only.payload().to_string()).unwrap(),
+            Some(inbox_only)
+        );
     }
 }

@@ -110,6 +110,16 @@ entity_ids! {
     LinkId => "invitation link",
     /// A request to join.
     JoinRequestId => "join request",
+    /// An item of a person's inbox: its event's ID, lower-cased (one event tells a person
+    /// once).
+    NotificationId => "notification",
+}
+
+impl NotificationId {
+    /// The inbox item of an event.
+    pub fn of_event(event: &EventId) -> Self {
+        NotificationId(event.as_str().to_ascii_lowercase())
+    }
 }
 
 // A group's posts (threads, replies, announcements) are one kind of item: its `id` is the

@@ -108,9 +108,22 @@ impl LinkKeys {
 
     /// The token of link `id` of `org` under key `version`, if the secret still holds it.
     pub fn token(&self, version: u32, org: &OrgId, id: &LinkId) -> Option<String> {
+        self.sign(version, &format!("kabinet-link-v1:{org}:{id}"))
+    }
+
+    /// The tag (HMAC-SHA256, base64url) of `message` under key `version`, if the secret
+    /// still holds it. Each use signs messages that name their purpose first
+    /// (`kabinet-link-v1:`, `kabinet-unsubscribe-v1:`), so a tag of one is never another's.
+    pub fn sign(&self, version: u32, message: &str) -> Option<String> {
         let key = self.keys.get(&version)?;
-        let tag = hmac::sign(key, format!("kabinet-link-v1:{org}:{id}").as_bytes());
-        Some(URL_SAFE_NO_PAD.encode(tag.as_ref()))
+        Some(URL_SAFE_NO_PAD.encode(hmac::sign(key, message.as_bytes()).as_ref()))
+    }
+
+    /// Whether `tag` is the tag of `message` under key `version` (compared in constant
+    /// time); false for a version the secret no longer holds.
+    pub fn verify(&self, version: u32, message: &str, tag: &str) -> bool {
+        let (Some(key), Ok(tag)) = (self.keys.get(&version), URL_SAFE_NO_PAD.decode(tag)) else { return false };
+        hmac::verify(key, message.as_bytes(), &tag).is_ok()
     }
 }
 

@@ -16,6 +16,7 @@ pub mod invitations;
 pub mod join_requests;
 pub mod links;
 pub mod members;
+pub mod notifications;
 pub mod org;
 pub mod roles;
 pub mod school;
@@ -36,7 +37,7 @@ pub use groups::{Course, Group, GroupRole, Naming, Place, PlaceIn, PlaceKind, Pl
 pub use ids::SourcedId;
 pub use ids::{
     AnnouncementId, ClassId, CourseId, EntityId, ExportId, FileId, GroupId, ImportId, InvitationId, JoinRequestId,
-    LinkId, OrgId, ReplyId, ThreadId, UserId,
+    LinkId, NotificationId, OrgId, ReplyId, ThreadId, UserId,
 };
 pub use ids::{AuditId, PostId};
 pub use imports::{Import, ImportStatus, RosterPerson};
@@ -45,6 +46,7 @@ pub use invitations::{Invitation, InvitationStatus};
 pub use join_requests::{JoinRequest, JoinRequestStatus};
 pub use links::{InviteLink, LinkKeys, LinkRefusal};
 pub use members::{places, Membership, MembershipSource};
+pub use notifications::{MailKind, MailSettings, Notification};
 pub use org::{Org, OrgProfile};
 pub use roles::{Role, RoleGrant};
 pub use school::{AcademicYear, ClassName};

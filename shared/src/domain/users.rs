@@ -48,6 +48,9 @@ pub struct User {
     pub language: Language,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Which mail they get (attributes of the profile item).
+    #[serde(flatten, default)]
+    pub mail: super::MailSettings,
 }
 
 /// What `PATCH /me` may change.

@@ -33,7 +33,9 @@ use serde_json::{json, Value};
 
 use super::ChangeRecord;
 use crate::domain::ids::EventId;
-use crate::domain::{ExportKind, Language, OrgId, OutboxEvent, PlaceIn, PostRef, Role, RoleGrant, UserId};
+use crate::domain::notifications::unsubscribe_token;
+use crate::domain::{ExportKind, Language, MailKind, Notification, NotificationId, OrgId, OutboxEvent, PlaceIn};
+use crate::domain::{PostRef, Role, RoleGrant, User, UserId};
 use crate::mail::{self, role_name, Email};
 use crate::store::outbox::Event;
 use crate::store::sent::SendClaim;
@@ -143,7 +145,10 @@ pub async fn deliver(
 ) -> Result<(), Transient> {
     use futures::stream::{self, StreamExt};
 
-    let Composed { out, unverified } = compose(ctx, what).await?;
+    let Composed { inbox, out, unverified } = compose(ctx, event, what).await?;
+    // The inbox first: it is there even while mail waits or fails; a redelivery puts
+    // nothing twice.
+    ctx.store().add_notifications(&inbox).await.map_err(transient)?;
     for user in &unverified {
         // Mail goes only to an address the person's latest token said was verified.
         tracing::info!(event = %event.id, kind = %event.kind, user = %user, "not sent: the address is not verified");
@@ -245,7 +250,7 @@ fn roles_text(roles: Option<&[RoleGrant]>, lang: Language) -> String {
     names.join(", ")
 }
 
-/// A recipient: their address, language and name.
+/// A recipient: their address (if any), language and name.
 struct Recipient {
     email: String,
     language: Language,
@@ -255,44 +260,111 @@ struct Recipient {
 /// Why a skipped email was not sent.
 const UNVERIFIED: &str = "the address is not verified";
 
-/// Whom an event mails, and the people it does not because their address is not verified.
+/// What an event tells: each person's inbox item, the emails, and the people it does not
+/// mail because their address is not verified.
 #[derive(Default)]
 struct Composed {
+    inbox: Vec<Notification>,
     out: Vec<Outgoing>,
     unverified: Vec<UserId>,
 }
 
-impl From<Vec<Outgoing>> for Composed {
-    fn from(out: Vec<Outgoing>) -> Self {
-        Composed { out, unverified: Vec::new() }
-    }
+/// How an event tells people: its inbox items and, as each person's settings say, its
+/// emails (non-essential ones with their one-click unsubscribe link).
+struct Teller<'a> {
+    ctx: &'a Ctx,
+    event: &'a Event,
+    kind: &'static str,
+    org: &'a OrgId,
+    /// Whether the event mails at all (an announcement past its group's hour does not).
+    mails: bool,
+    into: Composed,
 }
 
-/// A profile as a recipient: `Err(())` when its address is not verified (their latest
-/// token said so), `Ok(None)` when it has none.
-fn recipient(u: crate::domain::User) -> Result<Option<Recipient>, ()> {
-    match u.email {
-        None => Ok(None),
-        Some(_) if !u.email_verified => Err(()),
-        Some(email) => Ok(Some(Recipient { email, language: u.language, name: u.name })),
+impl<'a> Teller<'a> {
+    fn new(ctx: &'a Ctx, event: &'a Event, what: &'a OutboxEvent) -> Self {
+        let mails = !matches!(what, OutboxEvent::AnnouncementPosted { mailed: false, .. });
+        Teller { ctx, event, kind: what.kind(), org: what.org_id(), mails, into: Composed::default() }
     }
-}
 
-/// One person's email of `kind`, made by `vars`, into `into`.
-async fn to_person(
-    ctx: &Ctx,
-    kind: &str,
-    user: &UserId,
-    into: &mut Composed,
-    vars: impl FnOnce(&Recipient) -> Value,
-) -> Result<(), Transient> {
-    let Some(profile) = ctx.store().user(user).await.map_err(transient)? else { return Ok(()) };
-    match recipient(profile) {
-        Ok(Some(r)) => into.out.push(outgoing(kind, r.language, &r.email, &vars(&r))),
-        Ok(None) => {}
-        Err(()) => into.unverified.push(user.clone()),
+    /// The inbox item of this event for `user`, made of the template variables.
+    fn note(&self, user: &UserId, lang: Language, vars: &Value) -> Notification {
+        let app = &self.ctx.config().app_url;
+        let url = vars["action_url"].as_str().unwrap_or_default();
+        let resource = url.strip_prefix(app.as_str()).filter(|r| r.starts_with('/')).unwrap_or("/");
+        Notification {
+            id: NotificationId::of_event(&self.event.id),
+            user_id: user.clone(),
+            kind: self.kind.to_string(),
+            org_id: self.org.clone(),
+            title: mail::subject(self.kind, lang, vars),
+            text: mail::inbox_text(self.kind, lang, vars),
+            resource: resource.to_string(),
+            created_at: self.event.created_at,
+            read: false,
+        }
     }
-    Ok(())
+
+    /// Tells a person with a profile: their inbox item, and their email when the event
+    /// mails, their settings let it and their address is verified.
+    async fn person(&mut self, user: User, vars: impl FnOnce(&Recipient) -> Value) -> Result<(), Transient> {
+        let r = Recipient { email: user.email.clone().unwrap_or_default(), language: user.language, name: user.name };
+        let mut vars = vars(&r);
+        self.into.inbox.push(self.note(&user.id, r.language, &vars));
+        if !self.mails || !user.mail.mails(self.kind, self.org) || user.email.is_none() {
+            return Ok(());
+        }
+        if !user.email_verified {
+            // Mail goes only to an address the person's latest token said was verified.
+            self.into.unverified.push(user.id);
+            return Ok(());
+        }
+        if let Some(kind) = MailKind::parse(self.kind) {
+            vars["unsubscribe_url"] = json!(self.unsubscribe_url(&user.id, kind).await?);
+        }
+        self.into.out.push(outgoing(self.kind, r.language, &r.email, &vars));
+        Ok(())
+    }
+
+    /// Tells a person by ID, if they have a profile.
+    async fn user(&mut self, user: &UserId, vars: impl FnOnce(&Recipient) -> Value) -> Result<(), Transient> {
+        match self.ctx.store().user(user).await.map_err(transient)? {
+            Some(profile) => self.person(profile, vars).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Tells each of these people who has a profile (read in batches), with `extra`
+    /// template variables.
+    async fn users(&mut self, users: &[UserId], facts: &Facts<'_>, url: &str, extra: &Value) -> Result<(), Transient> {
+        for profile in self.ctx.store().users(users).await.map_err(transient)? {
+            self.person(profile, |r| {
+                let mut vars = facts.vars(r, url);
+                if let (Value::Object(vars), Value::Object(extra)) = (&mut vars, extra) {
+                    vars.extend(extra.clone());
+                }
+                vars
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Mails an address (an invitation: essential, whoever owns it), and tells its
+    /// registered owner in their inbox.
+    fn address(&mut self, email: &str, owner: Option<&User>, lang: Language, vars: &Value) {
+        if let Some(owner) = owner {
+            self.into.inbox.push(self.note(&owner.id, lang, vars));
+        }
+        self.into.out.push(outgoing(self.kind, lang, email, vars));
+    }
+
+    /// The one-click unsubscribe URL of `kind`'s mail to `user` (the API's public route).
+    async fn unsubscribe_url(&self, user: &UserId, kind: MailKind) -> Result<String, Transient> {
+        let keys = self.ctx.link_keys(None).await.map_err(Transient)?;
+        let token = unsubscribe_token(&keys, user, kind).ok_or_else(|| Transient("no current key".into()))?;
+        Ok(format!("{}/v1/unsubscribe/{token}", self.ctx.config().api_url))
+    }
 }
 
 /// What the templates of an event show besides the recipient.
@@ -314,83 +386,43 @@ impl Facts<'_> {
     }
 }
 
-/// The email of `kind` to one member, if they have a profile with an address.
-async fn to_user(ctx: &Ctx, kind: &str, user: &UserId, facts: Facts<'_>, url: String) -> Result<Composed, Transient> {
-    let mut out = Composed::default();
-    to_person(ctx, kind, user, &mut out, |r| facts.vars(r, &url)).await?;
-    Ok(out)
-}
-
-/// The email of `kind` to each of these people who has a profile with an address (their
-/// profiles read in batches), with `extra` template variables.
-async fn to_users(
-    ctx: &Ctx,
-    kind: &str,
-    users: &[UserId],
-    facts: Facts<'_>,
-    url: &str,
-    extra: Value,
-) -> Result<Composed, Transient> {
-    let profiles = ctx.store().users(users).await.map_err(transient)?;
-    let mut out = Composed::default();
-    for u in profiles {
-        let id = u.id.clone();
-        let r = match recipient(u) {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
-            Err(()) => {
-                out.unverified.push(id);
-                continue;
-            }
-        };
-        let mut vars = facts.vars(&r, url);
-        if let (Value::Object(vars), Value::Object(extra)) = (&mut vars, &extra) {
-            vars.extend(extra.clone());
-        }
-        out.out.push(outgoing(kind, r.language, &r.email, &vars));
-    }
-    Ok(out)
-}
-
 fn transient(e: impl std::fmt::Display) -> Transient {
     Transient(e.to_string())
 }
 
-/// The emails an event causes, rendered for each recipient in their language.
-async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> {
+/// The inbox items and emails an event causes, each in its recipient's language.
+async fn compose(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<Composed, Transient> {
     let app = &ctx.config().app_url;
     let org_url = |org: &OrgId| format!("{app}/orgs/{org}");
-    let kind = event.kind();
-    match event {
+    let mut tell = Teller::new(ctx, event, what);
+    match what {
         OutboxEvent::MemberAdded { org_id, org_name, user_id, roles, by } => {
             let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };
-            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
+            tell.user(user_id, |r| facts.vars(r, &org_url(org_id))).await?;
         }
         OutboxEvent::AdminAppointed { org_id, org_name, user_id, by } => {
             let facts = Facts { org_name, by: Some(by), ..Default::default() };
-            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
+            tell.user(user_id, |r| facts.vars(r, &org_url(org_id))).await?;
         }
         OutboxEvent::JoinRequestAccepted { org_id, org_name, user_id, roles, .. } => {
             let facts = Facts { org_name, roles: Some(roles), ..Default::default() };
-            to_user(ctx, kind, user_id, facts, org_url(org_id)).await
+            tell.user(user_id, |r| facts.vars(r, &org_url(org_id))).await?;
         }
         OutboxEvent::JoinRequestRejected { org_name, request_id, user_id, reason, .. } => {
             let facts = Facts { org_name, reason: Some(reason), ..Default::default() };
-            to_user(ctx, kind, user_id, facts, format!("{app}/me/join-requests/{request_id}")).await
+            tell.user(user_id, |r| facts.vars(r, &format!("{app}/me/join-requests/{request_id}"))).await?;
         }
         OutboxEvent::JoinRequestSubmitted { org_id, org_name, request_id, name, roles, .. } => {
             let facts = Facts { org_name, requester: Some(name), roles: Some(roles), ..Default::default() };
             let url = format!("{}/join-requests/{request_id}", org_url(org_id));
-            let mut out = Composed::default();
-            for admin in ctx.store().admins(org_id).await.map_err(transient)? {
-                to_person(ctx, kind, &admin.user_id, &mut out, |r| facts.vars(r, &url)).await?;
-            }
-            Ok(out)
+            let admins: Vec<UserId> =
+                ctx.store().admins(org_id).await.map_err(transient)?.into_iter().map(|a| a.user_id).collect();
+            tell.users(&admins, &facts, &url, &json!({})).await?;
         }
         OutboxEvent::AddedToGroup { org_id, org_name, group_id, group_name, user_ids, by } => {
             let url = format!("{}/groups/{group_id}", org_url(org_id));
             let facts = Facts { org_name, by: Some(by), ..Default::default() };
-            to_users(ctx, kind, user_ids, facts, &url, json!({ "group_name": group_name })).await
+            tell.users(user_ids, &facts, &url, &json!({ "group_name": group_name })).await?;
         }
         OutboxEvent::AnnouncementPosted {
             org_id,
@@ -402,6 +434,7 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             body,
             author_id,
             author_name,
+            ..
         } => {
             // Not if it was deleted before it went (an admin removing what should not
             // have been posted).
@@ -409,19 +442,41 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             if ctx.store().post(org_id, group_id, &at).await.map_err(transient)?.is_none_or(|p| p.deleted()) {
                 return Ok(Composed::default());
             }
-            // The group's members at delivery, but for those who turned the emails off
-            // and the author.
+            // The group's members at delivery but the author; those who turned the group's
+            // emails off get it in their inbox only.
             let places = ctx.store().all_places(org_id, PlaceIn::Group(group_id)).await.map_err(transient)?;
-            let readers: Vec<UserId> =
-                places.into_iter().filter(|p| !p.muted && &p.user_id != author_id).map(|p| p.user_id).collect();
+            let (muted, readers): (Vec<_>, Vec<_>) =
+                places.into_iter().filter(|p| &p.user_id != author_id).partition(|p| p.muted);
             let url = format!("{}/groups/{group_id}/announcements/{announcement_id}", org_url(org_id));
             let facts = Facts { org_name, by: Some(author_name), ..Default::default() };
             let extra = json!({ "group_name": group_name, "title": title, "body": body });
-            to_users(ctx, kind, &readers, facts, &url, extra).await
+            let readers: Vec<UserId> = readers.into_iter().map(|p| p.user_id).collect();
+            tell.users(&readers, &facts, &url, &extra).await?;
+            let muted: Vec<UserId> = muted.into_iter().map(|p| p.user_id).collect();
+            let mails = std::mem::replace(&mut tell.mails, false);
+            tell.users(&muted, &facts, &url, &extra).await?;
+            tell.mails = mails;
+        }
+        OutboxEvent::ReplyPosted {
+            org_id,
+            org_name,
+            group_id,
+            group_name,
+            thread_id,
+            thread_title,
+            reply_id,
+            thread_author_id,
+            body,
+            author_name,
+            ..
+        } => {
+            let url = format!("{}/groups/{group_id}/threads/{thread_id}#reply-{reply_id}", org_url(org_id));
+            let facts = Facts { org_name, by: Some(author_name), ..Default::default() };
+            let extra = json!({ "group_name": group_name, "title": thread_title, "body": body });
+            tell.users(std::slice::from_ref(thread_author_id), &facts, &url, &extra).await?;
         }
         OutboxEvent::ExportReady { org_id, org_name, export_id, user_id, export_kind, format, expires_at } => {
-            let mut out = Composed::default();
-            to_person(ctx, kind, user_id, &mut out, |r| {
+            tell.user(user_id, |r| {
                 let what = match (export_kind, r.language) {
                     (ExportKind::Summary, Language::Ru) => "сводная статистика",
                     (ExportKind::Summary, Language::En) => "the summary",
@@ -437,19 +492,19 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
                 vars
             })
             .await?;
-            Ok(out)
         }
         OutboxEvent::Invitation { org_name, invitation_id, email, roles, by, expires_at, group_name, .. } => {
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
-            let r = Recipient { email: email.clone(), language, name: registered.map(|u| u.name).unwrap_or_default() };
+            let name = registered.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+            let r = Recipient { email: email.clone(), language, name };
             let facts = Facts { org_name, by: Some(by), roles: Some(roles), ..Default::default() };
             let mut vars = facts.vars(&r, &format!("{app}/invitations/{invitation_id}"));
             vars["email"] = json!(email);
             let expires = expires_at.to_string();
             vars["expires"] = json!(expires.get(..10).unwrap_or(&expires));
             vars["group_name"] = json!(group_name);
-            Ok(vec![outgoing(kind, language, email, &vars)].into())
+            tell.address(email, registered.as_ref(), language, &vars);
         }
         OutboxEvent::RosterInvitation { org_id, org_name, roster_id, offer_id, email, name, role, by } => {
             // Not when its owner declined the offer (the school is not told, so an import
@@ -463,8 +518,11 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             // language; the organization keeps none of its own: the default.
             let registered = ctx.store().user_by_verified_email(email).await.map_err(transient)?;
             let language = registered.as_ref().map(|u| u.language).unwrap_or_default();
-            let name =
-                if name.trim().is_empty() { registered.map(|u| u.name).unwrap_or_default() } else { name.clone() };
+            let name = if name.trim().is_empty() {
+                registered.as_ref().map(|u| u.name.clone()).unwrap_or_default()
+            } else {
+                name.clone()
+            };
             let r = Recipient { email: email.clone(), language, name };
             let facts = Facts { org_name, by: Some(by), ..Default::default() };
             // Signed in (or up) with this address, they accept or decline the offer there.
@@ -474,9 +532,10 @@ async fn compose(ctx: &Ctx, event: &OutboxEvent) -> Result<Composed, Transient> 
             vars["org_id"] = json!(org_id.to_string());
             vars["role"] = json!(role_name(*role, language));
             vars["link_url"] = json!(format!("{app}/roster-link?org={org_id}"));
-            Ok(vec![outgoing(kind, language, email, &vars)].into())
+            tell.address(email, registered.as_ref(), language, &vars);
         }
     }
+    Ok(tell.into)
 }
 
 #[cfg(test)]

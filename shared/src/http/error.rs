@@ -66,6 +66,7 @@ problem_codes! {
     Forbidden => ("forbidden", 403, "A member without the right to do this (an admin's, a teacher's of that class)."),
     NotFound => ("not_found", 404, "Nothing of this kind here; also everything of an organization for a non-member."),
     RouteNotFound => ("route_not_found", 404, "No route at this path."),
+    UnsubscribeLinkInvalid => ("unsubscribe_link_invalid", 404, "The unsubscribe link is not one kabinet sent (or was cut short)."),
     UserNotFound => ("user_not_found", 404, "No registered person has this user ID."),
     MethodNotAllowed => ("method_not_allowed", 405, "The path exists, not with this method."),
     ConcurrentUpdate => ("concurrent_update", 409, "Changed by someone else meanwhile: read it again and retry."),

@@ -188,6 +188,13 @@ impl ApiResponse {
         Ok(Self::json(StatusCode::CREATED, value)?.with_header("location", location))
     }
 
+    /// A page for a browser (UTF-8 HTML).
+    pub fn html(status: StatusCode, html: String) -> Self {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        ApiResponse { status, headers, body: html.into() }
+    }
+
     pub fn no_content() -> Self {
         ApiResponse { status: StatusCode::NO_CONTENT, headers: HeaderMap::new(), body: Bytes::new() }
     }

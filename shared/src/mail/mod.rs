@@ -18,6 +18,9 @@ pub struct Email {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL of non-essential mail (RFC 8058): sent as
+    /// `List-Unsubscribe` with `List-Unsubscribe-Post`, and linked in the footer.
+    pub unsubscribe: Option<String>,
 }
 
 /// Every kind of email, with its templates: one per kind of outbox event.
@@ -25,7 +28,7 @@ pub use crate::domain::events::KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let sources: [(&str, &str); 21] = [
+    let sources: [(&str, &str); 23] = [
         ("layout.html", include_str!("../../templates/mail/layout.html")),
         ("member_added.html", include_str!("../../templates/mail/member_added.html")),
         ("member_added.txt", include_str!("../../templates/mail/member_added.txt")),
@@ -43,6 +46,8 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
         ("added_to_group.txt", include_str!("../../templates/mail/added_to_group.txt")),
         ("announcement.html", include_str!("../../templates/mail/announcement.html")),
         ("announcement.txt", include_str!("../../templates/mail/announcement.txt")),
+        ("reply.html", include_str!("../../templates/mail/reply.html")),
+        ("reply.txt", include_str!("../../templates/mail/reply.txt")),
         ("export_ready.html", include_str!("../../templates/mail/export_ready.html")),
         ("export_ready.txt", include_str!("../../templates/mail/export_ready.txt")),
         ("roster_invitation.html", include_str!("../../templates/mail/roster_invitation.html")),
@@ -56,8 +61,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     env
 });
 
-fn subject(kind: &str, lang: Language, vars: &Value) -> String {
+/// The subject of an email of `kind` (and the title of its inbox item).
+pub fn subject(kind: &str, lang: Language, vars: &Value) -> String {
     let org = vars["org_name"].as_str().unwrap_or_default();
+    let var = |name: &str| vars[name].as_str().unwrap_or_default();
     match (kind, lang) {
         ("member_added", Language::Ru) => format!("Вас добавили в {org}"),
         ("member_added", Language::En) => format!("You were added to {org}"),
@@ -95,8 +102,53 @@ fn subject(kind: &str, lang: Language, vars: &Value) -> String {
         }
         ("roster_invitation", Language::Ru) => format!("Вас ждут в {} в kabinet", quoted(org)),
         ("roster_invitation", Language::En) => format!("{} is waiting for you in kabinet", quoted(org)),
+        ("reply", Language::Ru) => format!("Новый ответ в обсуждении «{}»", var("title")),
+        ("reply", Language::En) => format!("New reply in «{}»", var("title")),
+        ("invitation_bounced", Language::Ru) => format!("Приглашение не доставлено: {}", var("email")),
+        ("invitation_bounced", Language::En) => format!("Invitation not delivered: {}", var("email")),
         _ => org.to_string(),
     }
+}
+
+/// The text of an inbox item of `kind` (its title is the email's subject): a line or two
+/// that says what happened; an announcement's or a reply's own text, cut to 500 characters.
+pub fn inbox_text(kind: &str, lang: Language, vars: &Value) -> String {
+    let var = |name: &str| vars[name].as_str().unwrap_or_default();
+    let (by, org, roles) = (var("by"), var("org_name"), var("roles"));
+    let text = match (kind, lang) {
+        ("member_added", Language::Ru) => format!("{by} добавил(а) вас в {org}: {roles}."),
+        ("member_added", Language::En) => format!("{by} added you to {org}: {roles}."),
+        ("admin_appointed", Language::Ru) => format!("{by} назначил(а) вас администратором {org}."),
+        ("admin_appointed", Language::En) => format!("{by} made you an administrator of {org}."),
+        ("join_request_submitted", Language::Ru) => format!("{} просит принять в {org}: {roles}.", var("requester")),
+        ("join_request_submitted", Language::En) => format!("{} asks to join {org}: {roles}.", var("requester")),
+        ("join_request_accepted", Language::Ru) => format!("Вы в {org}: {roles}."),
+        ("join_request_accepted", Language::En) => format!("You are in {org}: {roles}."),
+        ("join_request_rejected", Language::Ru) => format!("Причина: {}", var("reason")),
+        ("join_request_rejected", Language::En) => format!("Reason: {}", var("reason")),
+        ("invitation", Language::Ru) => format!("{by} приглашает вас в {org}: {roles}."),
+        ("invitation", Language::En) => format!("{by} invites you to {org}: {roles}."),
+        ("roster_invitation", Language::Ru) => format!("{org} приглашает вас: {}.", var("role")),
+        ("roster_invitation", Language::En) => format!("{org} invites you: {}.", var("role")),
+        ("added_to_group", Language::Ru) => format!("{by} добавил(а) вас в группу «{}».", var("group_name")),
+        ("added_to_group", Language::En) => format!("{by} added you to the group «{}».", var("group_name")),
+        ("announcement", _) => format!("{}: {}", by, var("body")),
+        ("reply", _) => format!("{}: {}", by, var("body")),
+        ("export_ready", Language::Ru) => {
+            format!("{} ({}) готова; ссылка действует до {}.", var("what"), var("format"), var("expires"))
+        }
+        ("export_ready", Language::En) => {
+            format!("{} ({}) is ready; its link works until {}.", var("what"), var("format"), var("expires"))
+        }
+        ("invitation_bounced", Language::Ru) => {
+            format!("Письмо с приглашением на {} не доставлено: {}. Проверьте адрес.", var("email"), var("reason"))
+        }
+        ("invitation_bounced", Language::En) => {
+            format!("The invitation to {} could not be delivered: {}. Check the address.", var("email"), var("reason"))
+        }
+        _ => String::new(),
+    };
+    crate::domain::notifications::excerpt(&text)
 }
 
 /// A name in «», unless it has quotes of its own (`МБОУ «Школа №5»`).
@@ -142,16 +194,20 @@ pub fn render(kind: &str, lang: Language, to: &str, vars: &Value) -> Result<Emai
         map.insert("subject".into(), Value::String(subject.clone()));
         map.entry("action_label").or_insert_with(|| Value::String(action_label(kind, lang).into()));
     }
+    let unsubscribe = vars["unsubscribe_url"].as_str().map(str::to_string);
     let render = |name: String| -> Result<String, String> {
         let t = TEMPLATES.get_template(&name).map_err(|e| format!("template {name}: {e}"))?;
         t.render(&ctx).map_err(|e| format!("template {name}: {e}"))
     };
-    Ok(Email {
-        to: to.to_string(),
-        subject,
-        text: render(format!("{kind}.txt"))?,
-        html: render(format!("{kind}.html"))?,
-    })
+    let mut text = render(format!("{kind}.txt"))?;
+    if let Some(url) = &unsubscribe {
+        text.push_str(match lang {
+            Language::En => "\n\n--\nUnsubscribe from these emails: ",
+            Language::Ru => "\n\n--\nОтписаться от таких писем: ",
+        });
+        text.push_str(url);
+    }
+    Ok(Email { to: to.to_string(), subject, text, html: render(format!("{kind}.html"))?, unsubscribe })
 }
 
 /// The email as MIME: multipart/alternative with the plain-text and HTML parts. No
@@ -164,14 +220,22 @@ pub fn mime(from: &str, email: &Email) -> Result<Vec<u8>, String> {
             return Err(format!("the address {address:?} cannot be a mail header"));
         }
     }
-    mail_builder::MessageBuilder::new()
+    let mut message = mail_builder::MessageBuilder::new()
         .from(("kabinet", from))
         .to(email.to.as_str())
         .subject(crate::domain::text::one_line(&email.subject))
         .text_body(email.text.as_str())
-        .html_body(email.html.as_str())
-        .write_to_vec()
-        .map_err(|e| format!("building MIME: {e}"))
+        .html_body(email.html.as_str());
+    if let Some(url) = &email.unsubscribe {
+        if url.chars().any(|c| c.is_control() || c.is_whitespace() || c == '>') {
+            return Err(format!("the unsubscribe URL {url:?} cannot be a mail header"));
+        }
+        // RFC 8058: an HTTPS URL that takes a POST of `List-Unsubscribe=One-Click`.
+        message = message
+            .header("List-Unsubscribe", mail_builder::headers::url::URL::new(url.as_str()))
+            .header("List-Unsubscribe-Post", mail_builder::headers::raw::Raw::new("List-Unsubscribe=One-Click"));
+    }
+    message.write_to_vec().map_err(|e| format!("building MIME: {e}"))
 }
 
 /// Why a send failed, and whether trying again can help.

@@ -43,16 +43,21 @@ fn count_announcement_mail(tx: &mut Tx, p: &Post) -> Result<usize, StoreError> {
 }
 
 impl Store {
-    /// Posts a thread, reply or announcement (with its outbox event, for an announcement's
-    /// emails); a reply also counts on its thread. An announcement's email counts against
-    /// its group's hour ([`ANNOUNCEMENT_MAILS_PER_HOUR`]): past it, the announcement is
-    /// posted without its event. The post as written (`mailed` set for an announcement).
+    /// Posts a thread, reply or announcement (with its outbox event, for an announcement or
+    /// a reply to someone else's thread); a reply also counts on its thread. An
+    /// announcement's email counts against its group's hour
+    /// ([`ANNOUNCEMENT_MAILS_PER_HOUR`]): past it, its event goes with `mailed: false` (the
+    /// inbox only). The post as written (`mailed` set for an announcement).
     pub async fn create_post(&self, kind: PostKind, p: &Post, event: Option<&OutboxEvent>) -> Result<Post, PostError> {
         let mut post = p.clone();
-        let mut event = event;
+        let mut event = event.cloned();
         loop {
+            let mailed = match &event {
+                Some(OutboxEvent::AnnouncementPosted { mailed, .. }) => *mailed,
+                _ => false,
+            };
             if kind == PostKind::Announcement {
-                post.mailed = Some(event.is_some());
+                post.mailed = Some(mailed);
             }
             let mut tx = Tx::new(&self.table);
             tx.put(post_item(kind, &post)?, Some(Expr::condition("attribute_not_exists(pk)")))?;
@@ -75,8 +80,10 @@ impl Store {
                 meanings.push((at, PostError::ThreadClosed));
             }
             let mut budget = None;
-            if let Some(event) = event {
+            if let Some(event) = &event {
                 add_event(&mut tx, event)?;
+            }
+            if mailed {
                 budget = Some(count_announcement_mail(&mut tx, p)?);
             }
             match tx.run(self).await {
@@ -86,7 +93,9 @@ impl Store {
                     if budget.is_some_and(|at| e.condition_failed_at(at))
                         && !meanings.iter().any(|(i, _)| e.condition_failed_at(*i)) =>
                 {
-                    event = None;
+                    if let Some(OutboxEvent::AnnouncementPosted { mailed, .. }) = &mut event {
+                        *mailed = false;
+                    }
                 }
                 Err(e) => return Err(super::tx::meaning_of(e, meanings)),
             }

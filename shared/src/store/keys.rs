@@ -78,6 +78,11 @@ pub const EXPORTSLOT_PREFIX: &str = "EXPORTSLOT#";
 pub const MAILDAY_PREFIX: &str = "MAILDAY#";
 pub const INVITEMAIL_PREFIX: &str = "INVITEMAIL#";
 pub const INVITEPENDING_PREFIX: &str = "INVITEPENDING#";
+/// An item of a person's inbox (`NOTE#<id>`, in their `USER#` partition; expires).
+pub const NOTE_PREFIX: &str = "NOTE#";
+/// The mark of an unread inbox item (`UNREAD#<id>`, beside it; expires with it): counting
+/// a person's unread items reads these small items only.
+pub const UNREAD_PREFIX: &str = "UNREAD#";
 pub const CLASSES_PREFIX: &str = "CLASSES#";
 /// The record that an academic year was rolled over (`ROLLOVER#2025/2026`).
 pub const ROLLOVER_PREFIX: &str = "ROLLOVER#";
@@ -410,6 +415,14 @@ pub fn invitation_email_pk(email: &str) -> String {
 /// The item that allows one pending invitation per address and organization.
 pub fn invitation_pending_sk(email: &str) -> String {
     format!("{INVITEPENDING_PREFIX}{email}")
+}
+
+pub fn note_sk(id: &crate::domain::NotificationId) -> String {
+    format!("{NOTE_PREFIX}{}", id.as_str())
+}
+
+pub fn unread_sk(id: &crate::domain::NotificationId) -> String {
+    format!("{UNREAD_PREFIX}{}", id.as_str())
 }
 
 pub fn event_pk(id: &EventId) -> String {

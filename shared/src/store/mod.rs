@@ -4,7 +4,9 @@
 //!
 //! | item | pk | sk |
 //! | --- | --- | --- |
-//! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`) |
+//! | user profile | `USER#<sub>` | `PROFILE` (gsi2: `EMAIL#<email>`; mail settings: `mail_off_<kind>`, `muted_orgs`) |
+//! | inbox item | `USER#<sub>` | `NOTE#<id>` (the event's ID, lower-cased; never changes; ttl: 90 days) |
+//! | unread mark | `USER#<sub>` | `UNREAD#<id>` (beside each unread item; deleted when read; ttl with it) |
 //! | organization | `ORG#<org>` | `PROFILE` (version, admin_count, member_count) |
 //! | membership | `ORG#<org>` | `MEMBER#<sub>` (gsi1: `USER#<sub>` / `ORG#<org>`; admins also gsi2: `ADMINS#<org>`) |
 //! | member search item | `ORG#<org>` | `MSEARCH#<word>#<sub>` per normalized word of the member's name (lower case, `ё` as `е`), `MSEARCH#<email>#<sub>#EMAIL` for their address (`by_email`: admins' searches only); each holds the person's `tokens` and `email` to count them once; written and deleted with the membership |
@@ -76,6 +78,7 @@ pub mod invitations;
 pub mod join_requests;
 pub mod links;
 pub mod members;
+pub mod notifications;
 pub mod orgs;
 pub mod outbox;
 pub mod roster;

@@ -96,6 +96,8 @@ fn base_config(run: &str) -> Config {
     Config {
         table: String::new(),
         app_url: "http://localhost:5173".into(),
+        // The test's own gateway once it listens (`env`).
+        api_url: String::new(),
         exports_bucket: format!("exports-{run}"),
         files_bucket: format!("files-{run}"),
         mail_from: "no-reply@kabinet.test".into(),
@@ -127,9 +129,11 @@ pub async fn env() -> &'static TestEnv {
         config.table = format!("kabinet-test-{}", ulid::Ulid::new().to_string().to_lowercase());
         let db = aws_sdk_dynamodb::Client::new(&aws);
         kabinet::store::schema::create_table_if_missing(&db, &config.table).await.expect("table");
-        let ctx = kabinet_local::access::checked_ctx(config.clone(), &aws);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
+        // The links emails carry to the API (one-click unsubscribe) reach this gateway.
+        config.api_url = base.clone();
+        let ctx = kabinet_local::access::checked_ctx(config.clone(), &aws);
         let gateway = Gateway::new(ctx.clone(), SECRET.to_string(), vec!["http://localhost:5173".into()])
             .with_local_mail(&shared.endpoint)
             .with_docs(kabinet_local::docs_script());
