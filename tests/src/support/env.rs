@@ -102,6 +102,7 @@ fn base_config(run: &str) -> Config {
         s3_path_style: true,
         link_keys_secret: format!("link-keys-{run}"),
         mail_rate: kabinet::mail::rate::DEFAULT_RATE,
+        mail_configuration_set: Some("kabinet-test-mail".into()),
     }
 }
 
