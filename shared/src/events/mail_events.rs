@@ -152,7 +152,7 @@ async fn invitation(ctx: &Ctx, failure: &Failure) -> Result<(), String> {
         return Ok(());
     };
     let Some(record) = ctx.store().outbox_event(&id).await.map_err(|e| e.to_string())? else {
-        tracing::warn!(event = %id, "the invitation's outbox event is gone (kept a week)");
+        tracing::info!(event = %id, "the invitation's outbox event is not here (gone after a week, or another table's)");
         return Ok(());
     };
     let Ok(Some(OutboxEvent::Invitation { org_id, org_name, invitation_id, email, .. })) = record.event() else {
