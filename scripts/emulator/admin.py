@@ -3,6 +3,8 @@
 - GET /_kabinet/health: 200 when moto is free to serve (503 when a request is stuck in it);
 - GET /_kabinet/mail: the mail SES accepted (moto's own record of sent mail keeps only the
   HTML part of simple messages);
+- GET /_kabinet/mail-events?after=<seq>: the bounces and complaints of SES's mailbox
+  simulator's addresses, as EventBridge delivers them (patches/mail_events.py), after `seq`;
 - GET /_kabinet/stats: resident memory, items and stream records per table, mail kept,
   requests and seconds per AWS operation (where the emulator's time goes), and the
   faults injected by service, operation and kind;
@@ -75,6 +77,16 @@ def serve(app, environ, start_response):
         with app.lock:
             body = json.dumps(stats()).encode("utf-8")
         return answer(start_response, "200 OK", body)
+    if path == "/_kabinet/mail-events":
+        from urllib.parse import parse_qs
+
+        from .patches import mail_events
+
+        try:
+            seq = int(parse_qs(environ.get("QUERY_STRING", "")).get("after", ["0"])[0])
+        except ValueError:
+            return answer(start_response, "400 Bad Request", b"after: a whole number", "text/plain")
+        return answer(start_response, "200 OK", json.dumps(mail_events.after(seq)).encode("utf-8"))
     if path == "/_kabinet/mail":
         with app.lock:
             body = json.dumps(sent_mail()).encode("utf-8")

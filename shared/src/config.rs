@@ -25,6 +25,9 @@ pub struct Config {
     /// The emails a second one notifier sends at most (`KABINET_MAIL_RATE`; SES's default
     /// rate, [`crate::mail::rate::DEFAULT_RATE`], when unset or not a positive number).
     pub mail_rate: f64,
+    /// The SES configuration set every email is sent with (`KABINET_MAIL_CONFIGURATION_SET`;
+    /// none when unset or empty): its event destination publishes bounces and complaints.
+    pub mail_configuration_set: Option<String>,
 }
 
 impl Config {
@@ -40,6 +43,10 @@ impl Config {
             s3_path_style: var("KABINET_S3_PATH_STYLE", "false") == "true",
             link_keys_secret: var("KABINET_LINK_KEYS_SECRET", "kabinet-link-keys"),
             mail_rate: mail_rate(std::env::var("KABINET_MAIL_RATE").ok().as_deref()),
+            mail_configuration_set: std::env::var("KABINET_MAIL_CONFIGURATION_SET")
+                .ok()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
         }
     }
 }

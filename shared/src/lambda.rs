@@ -33,6 +33,8 @@ pub enum Function {
     Fallback,
     /// The stream consumer that sends the emails of outbox events (`notifier`).
     Notifier,
+    /// SES's bounces and complaints, from an EventBridge rule (`mail-events`).
+    MailEvents,
     /// The stream consumer that builds exports (`exporter`), in the worker artifact.
     Exporter,
     /// The stream consumer that runs roster imports (`importer`), in the worker artifact.
@@ -45,7 +47,7 @@ pub enum Function {
 /// (the exporter and the importer), which carry the file formats, and the docs' (the viewer's script).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Artifact {
-    /// `kabinet`: the routes, the fallback and the notifier.
+    /// `kabinet`: the routes, the fallback, the notifier and the mail events' consumer.
     Api,
     /// `kabinet-worker`: the exporter and the importer.
     Worker,
@@ -69,6 +71,7 @@ impl Function {
         match name {
             "fallback" => Some(Function::Fallback),
             "notifier" => Some(Function::Notifier),
+            "mail-events" => Some(Function::MailEvents),
             "exporter" => Some(Function::Exporter),
             "importer" => Some(Function::Importer),
             "docs" => Some(Function::Docs),
@@ -80,7 +83,14 @@ impl Function {
     /// and the reference page.
     pub fn all() -> Vec<Function> {
         let mut all: Vec<Function> = routes().iter().map(Function::Route).collect();
-        all.extend([Function::Fallback, Function::Notifier, Function::Exporter, Function::Importer, Function::Docs]);
+        all.extend([
+            Function::Fallback,
+            Function::Notifier,
+            Function::MailEvents,
+            Function::Exporter,
+            Function::Importer,
+            Function::Docs,
+        ]);
         all
     }
 
@@ -89,6 +99,7 @@ impl Function {
             Function::Route(r) => r.name,
             Function::Fallback => "fallback",
             Function::Notifier => "notifier",
+            Function::MailEvents => "mail-events",
             Function::Exporter => "exporter",
             Function::Importer => "importer",
             Function::Docs => "docs",
@@ -122,6 +133,8 @@ impl Function {
         match self {
             // Sends a batch's emails at SES's rate, retrying throttled ones.
             Function::Notifier => crate::config::NOTIFIER_TIMEOUT_S,
+            // One SES event: a few writes, with a consumer's patient retries.
+            Function::MailEvents => 30,
             // Streams rows to a temporary file and to S3 in 5 MiB parts from it.
             Function::Exporter => 300,
             // Reads the upload to a temporary file and applies it chunk by chunk; a
@@ -135,7 +148,7 @@ impl Function {
     pub fn kind(&self) -> FunctionKind {
         match self {
             Function::Route(_) | Function::Fallback | Function::Docs => FunctionKind::Route,
-            Function::Notifier => FunctionKind::Consumer,
+            Function::Notifier | Function::MailEvents => FunctionKind::Consumer,
             Function::Exporter | Function::Importer => FunctionKind::Worker,
         }
     }
@@ -152,6 +165,9 @@ impl Function {
             // Send claims, inbox items and recipients' profiles; admins and people by email
             // (gsi2); the links' key signs the one-click unsubscribe links.
             Function::Notifier => Access::READ_WRITE.indexes(&["gsi2"]).mail().link_keys(),
+            // Marks addresses; reads the tagged outbox event, marks its invitation and
+            // writes the admins' event.
+            Function::MailEvents => Access::READ_WRITE,
             // Reads the organization and its members, writes the export's state and its
             // file (multipart uploads).
             Function::Exporter => Access::READ_WRITE.objects(crate::api::EXPORT_WRITE),
@@ -194,6 +210,7 @@ pub async fn main() -> Result<(), Error> {
         Function::Route(route) => run_route(ctx, route).await,
         Function::Fallback => run_fallback().await,
         Function::Notifier => run_notifier(ctx).await,
+        Function::MailEvents => run_mail_events(ctx).await,
         Function::Exporter | Function::Importer => Err("the exporter and importer are in the worker artifact".into()),
         Function::Docs => Err("the reference page is in the docs artifact".into()),
     }
@@ -281,6 +298,19 @@ async fn run_notifier(ctx: Ctx) -> Result<(), Error> {
     // Boxed: the whole chain of futures is deep enough to strain type layout.
     run_consumer(ctx, |ctx, records, _| Box::pin(async move { crate::events::notifier::process(&ctx, records).await }))
         .await
+}
+
+/// The mail events' consumer: one SES event an invocation (EventBridge invokes it
+/// asynchronously); a failure is retried by Lambda, then parked in its dead-letter queue.
+async fn run_mail_events(ctx: Ctx) -> Result<(), Error> {
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+        let ctx = ctx.clone();
+        async move {
+            crate::events::mail_events::handle(&ctx, &event.payload).await.map_err(lambda_runtime::Error::from)?;
+            Ok::<_, lambda_runtime::Error>(())
+        }
+    }))
+    .await
 }
 
 type Failed = std::pin::Pin<Box<dyn std::future::Future<Output = Vec<String>> + Send>>;
@@ -536,7 +566,9 @@ mod tests {
         assert!(matches!(Function::named("fallback"), Some(Function::Fallback)));
         assert!(Function::named("bootstrap").is_none() && Function::named("").is_none());
         let names: std::collections::BTreeSet<&str> = Function::all().iter().map(Function::name).collect();
-        assert_eq!(names.len(), routes().len() + 5, "function names are unique");
+        assert_eq!(names.len(), routes().len() + 6, "function names are unique");
+        assert!(matches!(Function::named("mail-events"), Some(Function::MailEvents)));
+        assert_eq!(Function::MailEvents.artifact(), Artifact::Api);
         assert!(matches!(Function::named("exporter"), Some(Function::Exporter)));
         assert_eq!(Function::Exporter.artifact(), Artifact::Worker);
         assert!(matches!(Function::named("importer"), Some(Function::Importer)));

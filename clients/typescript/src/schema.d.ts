@@ -2194,6 +2194,12 @@ export interface components {
          */
         Delimiter: ";" | ",";
         /**
+         * @description What became of an invitation's email, as SES told (R8.4): `sent` while no failure is
+         *     known; `bounced` (a hard bounce) or `complained` (marked as spam) for good.
+         * @enum {string}
+         */
+        Delivery: "sent" | "bounced" | "complained";
+        /**
          * @description A file with the URL that downloads it.
          * @example {
          *       "content_type": "application/pdf",
@@ -2662,6 +2668,7 @@ export interface components {
         /**
          * @example {
          *       "created_at": "2026-12-01T10:03:19.845Z",
+         *       "delivery": "sent",
          *       "email": "n.volkova@mail.ru",
          *       "expires_at": "2026-12-15T10:03:19.845Z",
          *       "group_id": null,
@@ -2682,6 +2689,11 @@ export interface components {
          */
         InvitationView: {
             created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description What SES told of its email: `sent` (no failure known), `bounced` (for good) or
+             *     `complained` (marked as spam); a failed one is not sent again.
+             */
+            delivery: components["schemas"]["Delivery"];
             email: string;
             expires_at: components["schemas"]["Timestamp"];
             group_id?: string | null;
@@ -2995,6 +3007,7 @@ export interface components {
          *         }
          *       ],
          *       "created_at": "2026-12-01T10:03:19.845Z",
+         *       "delivery": "sent",
          *       "email": "n.volkova@mail.ru",
          *       "expires_at": "2026-12-15T10:03:19.845Z",
          *       "group_id": null,
@@ -3714,6 +3727,7 @@ export interface components {
          *       "items": [
          *         {
          *           "created_at": "2026-12-01T10:03:19.845Z",
+         *           "delivery": "sent",
          *           "email": "n.volkova@mail.ru",
          *           "expires_at": "2026-12-15T10:03:19.845Z",
          *           "group_id": null,
@@ -3857,6 +3871,7 @@ export interface components {
          *             }
          *           ],
          *           "created_at": "2026-12-01T10:03:19.845Z",
+         *           "delivery": "sent",
          *           "email": "n.volkova@mail.ru",
          *           "expires_at": "2026-12-15T10:03:19.845Z",
          *           "group_id": null,
@@ -14212,7 +14227,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
+            /** @description `email_undeliverable`: mail to an address given bounced for good or was marked as spam (the detail names them); nobody was invited; invalid fields (`validation_failed`, with `errors`); an `Idempotency-Key` used before with another request (`idempotency_key_reused`) */
             422: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
@@ -14410,7 +14425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `already_decided` */
+            /** @description `already_decided`; `invitation_undeliverable`: its email bounced for good or was marked as spam (nothing sent) */
             409: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];

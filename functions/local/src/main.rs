@@ -251,6 +251,9 @@ async fn serve() {
     tokio::spawn(kabinet_local::streams::run_notifier(ctx.clone(), aws.clone()));
     tokio::spawn(kabinet_local::streams::run_exporter(ctx.clone(), aws.clone()));
     tokio::spawn(kabinet_local::streams::run_importer(ctx.clone(), aws.clone()));
+    // SES's bounces and complaints (the emulator's mailbox simulator), as EventBridge
+    // hands them to the mail events' function.
+    tokio::spawn(kabinet_local::streams::run_mail_events(ctx.clone(), endpoint.clone(), None));
     let origins: Vec<String> = std::env::var("KABINET_CORS_ORIGINS")
         .unwrap_or_else(|_| "*".into())
         .split(',')

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodbstreams::types::ShardIteratorType;
-use kabinet::events::{exporter, importer, is_ttl_identity, notifier, ChangeRecord};
+use kabinet::events::{exporter, importer, is_ttl_identity, mail_events, notifier, ChangeRecord};
 use kabinet::lambda::Function;
 use kabinet::Ctx;
 
@@ -34,6 +34,62 @@ pub async fn run_exporter(ctx: Ctx, aws: aws_config::SdkConfig) {
 /// Runs the importer on the table's stream until the task is dropped.
 pub async fn run_importer(ctx: Ctx, aws: aws_config::SdkConfig) {
     run(ctx, aws, Function::Importer, None).await
+}
+
+/// Runs the mail events' consumer on what SES's simulator publishes in the emulator at
+/// `emulator` (its bounces and complaints, as EventBridge delivers them; see
+/// scripts/emulator/patches/mail_events.py) until the task is dropped: those published from
+/// now on, each handed to the same handler code and tried again, as Lambda retries an
+/// asynchronous invocation, up to [`MAX_ATTEMPTS`] times. `reading` is told once it has
+/// its starting point.
+pub async fn run_mail_events(ctx: Ctx, emulator: String, mut reading: Option<tokio::sync::oneshot::Sender<()>>) {
+    let consumer = Function::MailEvents;
+    let client = reqwest::Client::new();
+    let url = format!("{}/_kabinet/mail-events", emulator.trim_end_matches('/'));
+    let mut after: Option<u64> = None;
+    loop {
+        let asked = client.get(&url).query(&[("after", after.unwrap_or(u64::MAX / 2))]).send().await;
+        let page: Option<serde_json::Value> = match asked {
+            Ok(r) => r.json().await.ok(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the emulator's mail events");
+                None
+            }
+        };
+        if let Some(page) = page {
+            let last = page["last"].as_u64().unwrap_or_default();
+            if after.is_none() {
+                // The starting point: what is published from now on.
+                after = Some(last);
+                if let Some(reading) = reading.take() {
+                    let _ = reading.send(());
+                }
+            } else {
+                for item in page["events"].as_array().into_iter().flatten() {
+                    let event = &item["event"];
+                    let mut attempts = 0;
+                    loop {
+                        let handled = mail_events::handle(&ctx, event);
+                        match crate::access::serving(consumer.name(), consumer.access(), handled).await {
+                            Ok(()) => break,
+                            Err(e) if attempts + 1 < MAX_ATTEMPTS => {
+                                attempts += 1;
+                                tracing::warn!(error = %e, "a mail event failed; trying again");
+                                tokio::time::sleep(POLL).await;
+                            }
+                            Err(e) => {
+                                GIVEN_UP.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                tracing::error!(error = %e, "gave up on a mail event after {MAX_ATTEMPTS} attempts");
+                                break;
+                            }
+                        }
+                    }
+                    after = item["seq"].as_u64().or(after);
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// A worker's time budget locally: `KABINET_WORKER_BUDGET_S` seconds (as Lambda's

@@ -18,6 +18,11 @@ use kabinet::permissions::Access;
 /// The line that ends the hand-written part.
 pub const MARKER: &str = "  # ====== Generated from the route table by `make template`: do not edit below. ======";
 
+/// The logical names of the SES configuration set every email is sent with and of the
+/// queue where the mail events that failed wait (generated: [`mail_reputation`]).
+pub const MAIL_CONFIGURATION_SET: &str = "MailConfigurationSet";
+pub const MAIL_EVENTS_FAILURES: &str = "MailEventsFailures";
+
 /// The logical name of the secret holding the invitation links' key (written by hand).
 pub const LINK_KEYS_SECRET: &str = "LinkKeysSecret";
 
@@ -169,6 +174,7 @@ fn root() -> String {
          # log group and limits. Here what is not a route of the route table; the routes'\n  \
          # functions are in the nested stacks below, one per area."
     );
+    mail_reputation(&mut out);
     for f in Function::all().iter().filter(|f| !matches!(f, Function::Route(_))) {
         out.push('\n');
         function(&mut out, f, Scope::Root);
@@ -188,6 +194,43 @@ fn root() -> String {
         }
     }
     out
+}
+
+/// The sending reputation (R8.4): the configuration set every email goes with, which keeps
+/// the account's suppression list for bounces and complaints and publishes them to
+/// EventBridge's default bus, where the `mail-events` function's rule takes them; the
+/// queue (and its alarm) where an event that still fails waits, which EventBridge may
+/// write to for that rule only.
+fn mail_reputation(out: &mut String) {
+    let _ = write!(
+        out,
+        "\n  # Every email goes with this configuration set: SES suppresses the addresses that bounce\n  \
+         # for good or complain (the account's list too) and publishes those events to\n  \
+         # EventBridge, whose rule hands them to the mail events' function.\n  \
+         {MAIL_CONFIGURATION_SET}:\n    Type: AWS::SES::ConfigurationSet\n    Properties:\n      \
+         SuppressionOptions:\n        SuppressedReasons:\n          - BOUNCE\n          - COMPLAINT\n\n  \
+         {MAIL_CONFIGURATION_SET}Events:\n    Type: AWS::SES::ConfigurationSetEventDestination\n    Properties:\n      \
+         ConfigurationSetName: !Ref {MAIL_CONFIGURATION_SET}\n      EventDestination:\n        \
+         Name: bounces-and-complaints\n        Enabled: true\n        MatchingEventTypes:\n          - bounce\n          \
+         - complaint\n        EventBridgeDestination:\n          \
+         EventBusArn: !Sub \"arn:${{AWS::Partition}}:events:${{AWS::Region}}:${{AWS::AccountId}}:event-bus/default\"\n\n  \
+         # Mail events that failed for good (after EventBridge's and Lambda's retries) wait here.\n  \
+         {MAIL_EVENTS_FAILURES}:\n    Type: AWS::SQS::Queue\n    Metadata:\n      checkov:\n        skip:\n          \
+         - id: CKV_AWS_27\n            comment: \"Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled), which \
+         CKV_AWS_27 does not read (it looks for KmsMasterKeyId)\"\n    Properties:\n      \
+         MessageRetentionPeriod: 1209600\n      SqsManagedSseEnabled: true\n\n  \
+         {MAIL_EVENTS_FAILURES}Policy:\n    Type: AWS::SQS::QueuePolicy\n    Properties:\n      Queues:\n        \
+         - !Ref {MAIL_EVENTS_FAILURES}\n      PolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n          \
+         - Effect: Allow\n            Principal:\n              Service: events.amazonaws.com\n            \
+         Action: sqs:SendMessage\n            Resource: !GetAtt {MAIL_EVENTS_FAILURES}.Arn\n            Condition:\n              \
+         ArnEquals:\n                aws:SourceArn: !GetAtt MailEventsFunctionBounces.Arn\n\n  \
+         {MAIL_EVENTS_FAILURES}Alarm:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      \
+         AlarmDescription: SES bounces or complaints failed for good and wait in {MAIL_EVENTS_FAILURES}.\n      \
+         Namespace: AWS/SQS\n      MetricName: ApproximateNumberOfMessagesVisible\n      Dimensions:\n        \
+         - Name: QueueName\n          Value: !GetAtt {MAIL_EVENTS_FAILURES}.QueueName\n      Statistic: Maximum\n      \
+         Period: 300\n      EvaluationPeriods: 1\n      Threshold: 0\n      ComparisonOperator: GreaterThanThreshold\n      \
+         TreatMissingData: notBreaching\n      AlarmActions: !If [HasAlarmTopic, [!Ref AlarmTopicArn], !Ref AWS::NoValue]\n"
+    );
 }
 
 fn nested_stack(stack: &str, areas: &[&str]) -> String {
@@ -254,7 +297,7 @@ fn endpoints(f: &Function) -> Vec<Endpoint> {
         ],
         // What no route serves: any method, any path.
         Function::Fallback => vec![Endpoint { event: "", key: "$default".into(), source: "*".into(), auth: false }],
-        Function::Notifier | Function::Exporter | Function::Importer => Vec::new(),
+        Function::Notifier | Function::MailEvents | Function::Exporter | Function::Importer => Vec::new(),
     }
 }
 
@@ -316,6 +359,9 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
         }
         Function::Fallback => out.push_str("      Description: What no route serves (404/405 as problem+json)\n"),
         Function::Notifier => out.push_str("      Description: Sends the notification emails of outbox events\n"),
+        Function::MailEvents => {
+            out.push_str("      Description: Marks the addresses SES reports bounced or complained of\n")
+        }
         Function::Exporter => out.push_str("      Description: Builds statistics exports into the exports bucket\n"),
         Function::Importer => {
             out.push_str("      Description: Runs roster imports (OneRoster files) from the exports bucket\n")
@@ -339,23 +385,48 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
     if f.artifact() == Artifact::Worker {
         out.push_str("      Environment:\n        Variables:\n          MALLOC_ARENA_MAX: \"1\"\n");
     }
-    // Which secret holds the links' key, for the functions that read it (merged with the
-    // Globals' variables).
+    // Which secret holds the links' key, for the functions that read it, and the
+    // configuration set of the functions that send mail (merged with the Globals'
+    // variables).
+    let mut variables = Vec::new();
     if f.access().link_keys {
-        let _ = writeln!(
-            out,
-            "      Environment:\n        Variables:\n          KABINET_LINK_KEYS_SECRET: !Ref {LINK_KEYS_SECRET}"
+        variables.push(format!("KABINET_LINK_KEYS_SECRET: !Ref {LINK_KEYS_SECRET}"));
+    }
+    if f.access().mail {
+        variables.push(format!("KABINET_MAIL_CONFIGURATION_SET: !Ref {MAIL_CONFIGURATION_SET}"));
+    }
+    // The API's URL, for the one-click unsubscribe links the notifier's emails carry.
+    if matches!(f, Function::Notifier) {
+        variables.push(
+            "KABINET_API_URL: !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}\"".into(),
         );
-        // The API's URL, for the one-click unsubscribe links the notifier's emails carry.
-        if matches!(f, Function::Notifier) {
-            out.push_str(
-                "          KABINET_API_URL: !Sub \"https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}\"\n",
-            );
+    }
+    if !variables.is_empty() {
+        out.push_str("      Environment:\n        Variables:\n");
+        for v in variables {
+            let _ = writeln!(out, "          {v}");
         }
     }
     let _ = writeln!(out, "      LoggingConfig:\n        LogFormat: JSON\n        LogGroup: !Ref {name}Logs");
     match f {
         Function::Route(_) | Function::Fallback | Function::Docs => {}
+        // SES's bounces and complaints of the configuration set's mail, from EventBridge's
+        // default bus. EventBridge retries a delivery that fails for up to a day (then the
+        // queue); Lambda retries a failed invocation twice, then parks the event in the
+        // same queue (DeadLetterQueue), alarmed.
+        Function::MailEvents => {
+            let _ = write!(
+                out,
+                "      DeadLetterQueue:\n        Type: SQS\n        TargetArn: !GetAtt {MAIL_EVENTS_FAILURES}.Arn\n      \
+                 EventInvokeConfig:\n        MaximumRetryAttempts: 2\n        MaximumEventAgeInSeconds: 21600\n      \
+                 Events:\n        Bounces:\n          Type: EventBridgeRule\n          Properties:\n            \
+                 Pattern:\n              source:\n                - aws.ses\n              detail-type:\n                \
+                 - Email Bounced\n                - Email Complaint Received\n              detail:\n                \
+                 mail:\n                  tags:\n                    ses:configuration-set:\n                      \
+                 - !Ref {MAIL_CONFIGURATION_SET}\n            RetryPolicy:\n              MaximumEventAgeInSeconds: 86400\n              \
+                 MaximumRetryAttempts: 185\n            DeadLetterConfig:\n              Arn: !GetAtt {MAIL_EVENTS_FAILURES}.Arn\n"
+            );
+        }
         // Partial batch failures are retried (bisecting the batch), at most 10 times and
         // for at most a day; what still fails lands in NotifierFailures (alarmed). Two
         // filters: outbox events, and the uploads DynamoDB's TTL removes (their
@@ -399,6 +470,7 @@ fn function(out: &mut String, f: &Function, scope: Scope) {
     }
     let failures = match f {
         Function::Notifier => Some("NotifierFailures"),
+        Function::MailEvents => Some(MAIL_EVENTS_FAILURES),
         Function::Exporter => Some("ExporterFailures"),
         Function::Importer => Some("ImporterFailures"),
         _ => None,
@@ -425,6 +497,8 @@ pub fn reserved_concurrency(f: &Function) -> Option<u32> {
         // of a region's table, and mail goes at SES's sending rate (14 a second by
         // default), which more senders would only meet throttled.
         Function::Notifier => Some(10),
+        // Bounces and complaints come one by one, a few a day: 2 never holds them up.
+        Function::MailEvents => Some(2),
         // Its ParallelizationFactor: one shard's worth of exports at once, each up to 5
         // minutes at 512 MB reading the table.
         Function::Exporter => Some(10),
@@ -533,8 +607,14 @@ fn policies(out: &mut String, access: &Access, on_failure_queue: Option<&str>, s
         statement(
             &mut statements,
             &["ses:SendEmail", "ses:SendRawEmail"],
-            &["!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromDomain}\""
-                .to_string()],
+            // The sending identity, and the configuration set every email names.
+            &[
+                "!Sub \"arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${MailFromDomain}\""
+                    .to_string(),
+                format!(
+                    "!Sub \"arn:${{AWS::Partition}}:ses:${{AWS::Region}}:${{AWS::AccountId}}:configuration-set/${{{MAIL_CONFIGURATION_SET}}}\""
+                ),
+            ],
         );
     }
     // That one secret, read only (`!Ref` of a secret is its ARN).

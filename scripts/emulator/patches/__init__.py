@@ -31,6 +31,7 @@ REGISTRY = [
     ("module_list_once", "speed"),
     ("json_answers", "speed"),
     ("recent_mail", "correctness"),
+    ("mail_events", "correctness"),
     ("update_parse_once", "speed"),
 ]
 KINDS = dict(REGISTRY)

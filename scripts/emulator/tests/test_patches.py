@@ -2,6 +2,7 @@
 registry, the moto pin's checks, switching speed patches off, and an emulator with every
 speed patch off answering as one with all of them on."""
 
+import json
 import os
 import subprocess
 import sys
@@ -175,6 +176,35 @@ class SpeedPatchesOff(unittest.TestCase):
             with self.subTest(method=method):
                 self.assertEqual(theirs, ours)
         self.assertIn("ConditionalCheckFailedException", [a for _, a in got])
+
+
+class MailSimulator(unittest.TestCase):
+    def test_the_simulators_addresses_bounce_or_complain_with_the_messages_tags(self):
+        from emulator.patches import mail_events
+
+        self.assertEqual(mail_events.outcome("bounce@simulator.amazonses.com"), "Bounce")
+        self.assertEqual(mail_events.outcome("Bounce+a1@Simulator.AmazonSES.com"), "Bounce")
+        self.assertEqual(mail_events.outcome("complaint+x@simulator.amazonses.com"), "Complaint")
+        self.assertIsNone(mail_events.outcome("success@simulator.amazonses.com"))
+        self.assertIsNone(mail_events.outcome("bounce@school.ru"))
+        start = mail_events.after(0)["last"]
+        body = json.dumps({
+            "FromEmailAddress": "no-reply@kabinet.test", "ConfigurationSetName": "kabinet-mail",
+            "Destination": {"ToAddresses": ["bounce+t1@simulator.amazonses.com", "anna@school.ru"]},
+            "EmailTags": [{"Name": "event_id", "Value": "01M8"}, {"Name": "kind", "Value": "invitation"}],
+        })
+        mail_events.record(body, json.dumps({"MessageId": "m-1"}))
+        got = mail_events.after(start)
+        self.assertEqual(len(got["events"]), 1, "only the simulator's address")
+        e = got["events"][0]["event"]
+        self.assertEqual((e["source"], e["detail-type"]), ("aws.ses", "Email Bounced"))
+        detail = e["detail"]
+        self.assertEqual(detail["bounce"]["bounceType"], "Permanent")
+        self.assertEqual(detail["bounce"]["bouncedRecipients"][0]["emailAddress"], "bounce+t1@simulator.amazonses.com")
+        self.assertEqual(detail["mail"]["messageId"], "m-1")
+        self.assertEqual(detail["mail"]["tags"], {"event_id": ["01M8"], "kind": ["invitation"],
+                                                  "ses:configuration-set": ["kabinet-mail"]})
+        self.assertEqual(mail_events.after(got["last"])["events"], [])
 
 
 if __name__ == "__main__":

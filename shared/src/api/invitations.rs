@@ -15,7 +15,7 @@ use super::common::retry;
 use super::common::views::extended;
 use super::common::views::{ClassRef, MemberView};
 use crate::domain::invitations::resend_wait;
-use crate::domain::{Actor, AuditEntry, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
+use crate::domain::{Actor, AuditEntry, Delivery, GroupRole, ProfileChanges, Role, RoleGrant, Timestamp, UserId};
 use crate::domain::{
     Group, GroupId, Invitation, InvitationId, InvitationStatus, JoinRequest, Membership, MembershipSource, OrgId,
     RosterPerson,
@@ -46,6 +46,9 @@ pub struct InvitationView {
     pub expires_at: Timestamp,
     pub last_sent_at: Timestamp,
     pub send_count: u32,
+    /// What SES told of its email: `sent` (no failure known), `bounced` (for good) or
+    /// `complained` (marked as spam); a failed one is not sent again.
+    pub delivery: Delivery,
 }
 
 impl InvitationView {
@@ -62,7 +65,8 @@ impl InvitationView {
             "created_at": "2026-12-01T10:03:19.845Z",
             "expires_at": "2026-12-15T10:03:19.845Z",
             "last_sent_at": "2026-12-01T10:03:19.845Z",
-            "send_count": 1
+            "send_count": 1,
+            "delivery": "sent"
         })
     }
 }
@@ -93,6 +97,7 @@ impl InvitationView {
             expires_at: i.expires_at,
             last_sent_at: i.last_sent_at,
             send_count: i.send_count,
+            delivery: i.delivery,
         }
     }
 }
@@ -198,11 +203,13 @@ async fn invitation_role(
            ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
     responses((status = 200, description = "One result per address", body = InvitationResults),
               (status = 409, description = "`classes_required` when the organization has no classes yet, or `already_decided` when an expired invitation being sent again was decided meanwhile"),
+              (status = 422, description = "`email_undeliverable`: mail to an address given bounced for good or was marked as spam (the detail names them); nobody was invited"),
               (status = 429, description = "`daily_limit`: the organization's invitation emails for today are used up (`Retry-After`)")))]
 pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let caller = member(&ctx, &req).await?;
     let body: CreateInvitations = req.json()?;
     let (role, group) = invitation_role(&ctx, &caller, &body).await?;
+    refuse_undeliverable(&ctx, &body.emails).await?;
     let now = Timestamp::now();
     let (ctx, caller, role, group) = (&ctx, &caller, &role, group.as_ref());
     let results: Vec<InvitationResult> = stream::iter(body.emails)
@@ -216,6 +223,27 @@ pub async fn create(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         return Err(invitation_error(InvitationError::DailyLimit));
     }
     ApiResponse::ok(&InvitationResults { results })
+}
+
+/// 422 `email_undeliverable` when mail to any of these addresses bounced for good or was
+/// complained of (one batch read for all), before anyone is invited.
+async fn refuse_undeliverable(ctx: &Ctx, emails: &[String]) -> Result<(), ApiError> {
+    let parsed: Vec<String> =
+        emails.iter().filter_map(|e| crate::domain::Email::parse(e).ok()).map(|e| e.as_str().to_string()).collect();
+    let addresses: Vec<&str> = parsed.iter().map(String::as_str).collect();
+    let found = ctx.store().undeliverable(&addresses).await?;
+    let mut refused: Vec<&str> = addresses.into_iter().filter(|a| found.contains_key(*a)).collect();
+    refused.dedup();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Unprocessable {
+        code: Code::EmailUndeliverable,
+        detail: format!(
+            "Mail to {} bounced for good or was marked as spam: kabinet sends it no more. Ask for another address.",
+            refused.join(", ")
+        ),
+    })
 }
 
 /// The organization's invitations, newest first (admins; teachers see theirs).
@@ -247,7 +275,7 @@ async fn managed(ctx: &Ctx, req: &ApiRequest) -> Result<(Caller, Invitation), Ap
 /// Sends the invitation email again, renewing its validity (admins, or who sent it).
 #[utoipa::path(post, path = "/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "invitation ID")),
-    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`"),
+    responses((status = 200, description = "The invitation", body = InvitationView), (status = 409, description = "`already_decided`; `invitation_undeliverable`: its email bounced for good or was marked as spam (nothing sent)"),
               (status = 429, description = "`too_many_requests`: resent less than 10 minutes ago; `daily_limit`: the organization's daily invitation emails are used up (`Retry-After`)")))]
 pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let (caller, invitation) = managed(&ctx, &req).await?;
@@ -255,12 +283,14 @@ pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
     if invitation.status != InvitationStatus::Pending {
         return Err(invitation_error(InvitationError::NotPending));
     }
+    undelivered(&invitation)?;
     too_soon(&invitation, now)?;
     let updated = match renew(&ctx, &caller, &invitation, now).await {
         // Changed since read: resent meanwhile (too soon now), or decided (409).
         Err(InvitationError::NotPending) => {
             if let Some(current) = ctx.store().invitation(&caller.org.id, &invitation.id).await? {
                 if current.status == InvitationStatus::Pending {
+                    undelivered(&current)?;
                     too_soon(&current, now)?;
                 }
             }
@@ -269,6 +299,23 @@ pub async fn resend(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> 
         other => other.map_err(invitation_error)?,
     };
     ApiResponse::ok(&InvitationView::of(&updated, now))
+}
+
+/// 409 `invitation_undeliverable` when the invitation's email bounced for good or was
+/// complained of: it is not sent again.
+fn undelivered(invitation: &Invitation) -> Result<(), ApiError> {
+    let what = match invitation.delivery {
+        Delivery::Sent => return Ok(()),
+        Delivery::Bounced => "bounced",
+        Delivery::Complained => "was marked as spam",
+    };
+    Err(ApiError::conflict(
+        Code::InvitationUndeliverable,
+        format!(
+            "The invitation's email to {} {what}: it is not sent again. Revoke it and invite another address.",
+            invitation.email
+        ),
+    ))
 }
 
 /// 429 when the invitation's previous resend was less than ten minutes ago (its first

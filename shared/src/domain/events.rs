@@ -135,6 +135,16 @@ pub enum OutboxEvent {
         /// The admin who started the import or resent it.
         by: String,
     },
+    /// The email of an invitation bounced for good or was marked as spam: the
+    /// organization's admins are told (in their inbox; no mail).
+    InvitationBounced {
+        org_id: OrgId,
+        org_name: String,
+        invitation_id: InvitationId,
+        email: String,
+        /// `bounced` or `complained`.
+        reason: String,
+    },
 }
 
 fn yes() -> bool {
@@ -145,8 +155,8 @@ fn is_true(b: &bool) -> bool {
     *b
 }
 
-/// Every kind, as stored.
-pub const KINDS: [&str; 11] = [
+/// Every kind that mails someone (each has its templates).
+pub const MAIL_KINDS: [&str; 11] = [
     "member_added",
     "admin_appointed",
     "join_request_submitted",
@@ -158,6 +168,22 @@ pub const KINDS: [&str; 11] = [
     "reply",
     "export_ready",
     "roster_invitation",
+];
+
+/// Every kind, as stored: those that mail, and `invitation_bounced` (the admins' inbox).
+pub const KINDS: [&str; 12] = [
+    "member_added",
+    "admin_appointed",
+    "join_request_submitted",
+    "join_request_accepted",
+    "join_request_rejected",
+    "invitation",
+    "added_to_group",
+    "announcement",
+    "reply",
+    "export_ready",
+    "roster_invitation",
+    "invitation_bounced",
 ];
 
 impl OutboxEvent {
@@ -174,6 +200,7 @@ impl OutboxEvent {
             OutboxEvent::ReplyPosted { .. } => "reply",
             OutboxEvent::ExportReady { .. } => "export_ready",
             OutboxEvent::RosterInvitation { .. } => "roster_invitation",
+            OutboxEvent::InvitationBounced { .. } => "invitation_bounced",
         }
     }
 
@@ -190,7 +217,8 @@ impl OutboxEvent {
             | OutboxEvent::AnnouncementPosted { org_id, .. }
             | OutboxEvent::ReplyPosted { org_id, .. }
             | OutboxEvent::ExportReady { org_id, .. }
-            | OutboxEvent::RosterInvitation { org_id, .. } => org_id,
+            | OutboxEvent::RosterInvitation { org_id, .. }
+            | OutboxEvent::InvitationBounced { org_id, .. } => org_id,
         }
     }
 

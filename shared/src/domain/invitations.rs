@@ -43,6 +43,27 @@ pub enum InvitationStatus {
     Revoked,
 }
 
+/// What became of an invitation's email, as SES told (R8.4): `sent` while no failure is
+/// known; `bounced` (a hard bounce) or `complained` (marked as spam) for good.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    #[default]
+    Sent,
+    Bounced,
+    Complained,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Sent => "sent",
+            Delivery::Bounced => "bounced",
+            Delivery::Complained => "complained",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Invitation {
     pub id: InvitationId,
@@ -63,6 +84,9 @@ pub struct Invitation {
     pub last_sent_at: Timestamp,
     pub send_count: u32,
     pub version: u64,
+    /// Whether its email bounced or was marked as spam (set by the mail events' consumer).
+    #[serde(default)]
+    pub delivery: Delivery,
 }
 
 impl Invitation {
@@ -92,6 +116,7 @@ mod limit_tests {
             last_sent_at: at,
             send_count: count,
             version: 1,
+            delivery: Delivery::Sent,
         }
     }
 

@@ -42,7 +42,7 @@ pub use ids::{
 pub use ids::{AuditId, PostId};
 pub use imports::{Import, ImportStatus, RosterPerson};
 pub use input::{FieldErrors, Patch};
-pub use invitations::{Invitation, InvitationStatus};
+pub use invitations::{Delivery, Invitation, InvitationStatus};
 pub use join_requests::{JoinRequest, JoinRequestStatus};
 pub use links::{InviteLink, LinkKeys, LinkRefusal};
 pub use members::{places, Membership, MembershipSource};

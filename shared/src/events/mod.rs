@@ -4,6 +4,7 @@
 
 pub mod exporter;
 pub mod importer;
+pub mod mail_events;
 pub mod notifier;
 pub mod uploads;
 

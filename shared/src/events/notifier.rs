@@ -154,12 +154,32 @@ pub async fn deliver(
         tracing::info!(event = %event.id, kind = %event.kind, user = %user, "not sent: the address is not verified");
         ctx.store().record_send_skipped(&event.id, user.as_str(), UNVERIFIED).await.map_err(transient)?;
     }
+    let out = deliverable(ctx, event, out).await?;
     let results: Vec<Result<(), Transient>> = stream::iter(out)
         .map(|(to, email)| deliver_one(ctx, event, to, email, deadline))
         .buffer_unordered(CONCURRENT_SENDS)
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// The emails of `out` but those to an address that bounced for good or complained (one
+/// batch read for all), each skipped recorded on the event with why.
+async fn deliverable(ctx: &Ctx, event: &Event, out: Vec<Outgoing>) -> Result<Vec<Outgoing>, Transient> {
+    let addresses: Vec<&str> = out.iter().map(|(to, _)| to.as_str()).collect();
+    let undeliverable = ctx.store().undeliverable(&addresses).await.map_err(transient)?;
+    let mut kept = Vec::with_capacity(out.len());
+    for (to, email) in out {
+        match undeliverable.get(&to) {
+            Some(u) => {
+                tracing::info!(event = %event.id, kind = %event.kind, reason = u.reason.as_str(), "not sent: the address is undeliverable");
+                let why = format!("the address is undeliverable ({})", u.reason.as_str());
+                ctx.store().record_send_skipped(&event.id, &to, &why).await.map_err(transient)?;
+            }
+            None => kept.push((to, email)),
+        }
+    }
+    Ok(kept)
 }
 
 /// One email of an event, unless it was sent (or failed for good) already.
@@ -175,7 +195,8 @@ async fn deliver_one(
     }
     let sent = match email {
         Ok(email) => {
-            let send = || mail::send(ctx.ses(), &ctx.config().mail_from, &email);
+            let tags = mail::Tagging::of(ctx.config().mail_configuration_set.clone(), &event.id, &event.kind);
+            let send = || mail::send(ctx.ses(), &ctx.config().mail_from, &email, &tags);
             mail::rate::paced(ctx.mail_pace(), mail::rate::THROTTLED, deadline, send).await
         }
         Err(reason) => Err(mail::SendError::permanent(reason)),
@@ -533,6 +554,14 @@ async fn compose(ctx: &Ctx, event: &Event, what: &OutboxEvent) -> Result<Compose
             vars["role"] = json!(role_name(*role, language));
             vars["link_url"] = json!(format!("{app}/roster-link?org={org_id}"));
             tell.address(email, registered.as_ref(), language, &vars);
+        }
+        // The admins' inbox, not mail (an inbox-only kind).
+        OutboxEvent::InvitationBounced { org_id, org_name, invitation_id, email, reason } => {
+            let url = format!("{}/invitations/{invitation_id}", org_url(org_id));
+            let facts = Facts { org_name, reason: Some(reason), ..Default::default() };
+            let admins: Vec<UserId> =
+                ctx.store().admins(org_id).await.map_err(transient)?.into_iter().map(|a| a.user_id).collect();
+            tell.users(&admins, &facts, &url, &json!({ "email": email })).await?;
         }
     }
     Ok(tell.into)

@@ -3,7 +3,7 @@
 use std::sync::LazyLock;
 
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use minijinja::Environment;
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ pub struct Email {
 }
 
 /// Every kind of email, with its templates: one per kind of outbox event.
-pub use crate::domain::events::KINDS;
+pub use crate::domain::events::MAIL_KINDS as KINDS;
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -140,12 +140,25 @@ pub fn inbox_text(kind: &str, lang: Language, vars: &Value) -> String {
         ("export_ready", Language::En) => {
             format!("{} ({}) is ready; its link works until {}.", var("what"), var("format"), var("expires"))
         }
-        ("invitation_bounced", Language::Ru) => {
-            format!("Письмо с приглашением на {} не доставлено: {}. Проверьте адрес.", var("email"), var("reason"))
-        }
-        ("invitation_bounced", Language::En) => {
-            format!("The invitation to {} could not be delivered: {}. Check the address.", var("email"), var("reason"))
-        }
+        ("invitation_bounced", Language::Ru) => match var("reason") {
+            "complained" => format!(
+                "Получатель {} пометил письмо с приглашением как спам; больше писем на этот адрес не будет.",
+                var("email")
+            ),
+            _ => format!(
+                "Письмо с приглашением на {} не доставлено: адреса нет или он не принимает почту. Проверьте адрес.",
+                var("email")
+            ),
+        },
+        ("invitation_bounced", Language::En) => match var("reason") {
+            "complained" => {
+                format!("{} marked the invitation as spam; no more mail goes to that address.", var("email"))
+            }
+            _ => format!(
+                "The invitation to {} could not be delivered: the address does not exist or refuses mail. Check it.",
+                var("email")
+            ),
+        },
         _ => String::new(),
     };
     crate::domain::notifications::excerpt(&text)
@@ -281,19 +294,58 @@ pub fn throttled_ses_error(code: Option<&str>, message: Option<&str>, status: Op
             || status == Some(429))
 }
 
+/// What a send carries besides the message: the configuration set whose event destination
+/// publishes its bounces and complaints (none when unset), and the message tags that let
+/// their consumer find what was sent (the outbox event's ID and kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tagging {
+    pub configuration_set: Option<String>,
+    pub tags: Vec<(&'static str, String)>,
+}
+
+/// The SES message tag naming the outbox event a message was sent for.
+pub const TAG_EVENT: &str = "event_id";
+/// The SES message tag naming the kind of that event (`invitation`, `announcement`, ...).
+pub const TAG_KIND: &str = "kind";
+
+impl Tagging {
+    /// The tags of the email of outbox event `event` of `kind`, sent with
+    /// `configuration_set`.
+    pub fn of(configuration_set: Option<String>, event: &crate::domain::ids::EventId, kind: &str) -> Self {
+        Tagging {
+            configuration_set,
+            tags: vec![(TAG_EVENT, tag_value(&event.to_string())), (TAG_KIND, tag_value(kind))],
+        }
+    }
+}
+
+/// A value SES takes as a message tag's: only `A-Z a-z 0-9 _ - . @`, up to 256 characters
+/// (anything else becomes `_`).
+pub fn tag_value(raw: &str) -> String {
+    raw.chars().take(256).map(|c| if c.is_ascii_alphanumeric() || "_-.@".contains(c) { c } else { '_' }).collect()
+}
+
 /// Sends through SES v2 as raw MIME (both parts exactly as rendered). The client retries
 /// throttling and server errors with backoff itself ([`crate::Ctx::ses`]); the notifier
 /// paces the sends and tries a throttled one again ([`rate`]).
-pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email) -> Result<(), SendError> {
+pub async fn send(ses: &aws_sdk_sesv2::Client, from: &str, email: &Email, tagging: &Tagging) -> Result<(), SendError> {
     use aws_sdk_sesv2::error::ProvideErrorMetadata;
 
     let raw = mime(from, email).map_err(SendError::permanent)?;
     let message =
         RawMessage::builder().data(Blob::new(raw)).build().map_err(|e| SendError::permanent(e.to_string()))?;
+    let tags = tagging
+        .tags
+        .iter()
+        .map(|(name, value)| MessageTag::builder().name(*name).value(value).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SendError::permanent(e.to_string()))?;
     ses.send_email()
         .from_email_address(from)
         .destination(Destination::builder().to_addresses(&email.to).build())
         .content(EmailContent::builder().raw(message).build())
+        .set_configuration_set_name(tagging.configuration_set.clone())
+        .set_email_tags(Some(tags))
         .send()
         .await
         .map_err(|e| SendError {

@@ -272,6 +272,14 @@ pub fn member_email_sk(email: &str, user: &UserId) -> String {
     format!("{MSEARCH_PREFIX}{email}#{user}#EMAIL")
 }
 
+/// An address mail is not sent to any more (`ADDRESS#<email>`, sort key [`UNDELIVERABLE`]).
+pub const ADDRESS_PREFIX: &str = "ADDRESS#";
+pub const UNDELIVERABLE: &str = "UNDELIVERABLE";
+
+pub fn address_pk(email: &str) -> String {
+    format!("{ADDRESS_PREFIX}{email}")
+}
+
 /// The users with an email (on gsi2).
 pub fn email_pk(email: &str) -> String {
     format!("{EMAIL_PREFIX}{email}")

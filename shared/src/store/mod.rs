@@ -53,6 +53,7 @@
 //! | login requests of a day | `USER#<sub>` | `ROSTERLINKS#<org>#<day>` (ttl) |
 //! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient; `skipped:<sub>` for a person not mailed: address unverified) |
 //! | outbox event | `EVENT#<ulid>` | `EVENT` (stream -> consumers; ttl) |
+//! | undeliverable address | `ADDRESS#<email>` | `UNDELIVERABLE` (`reason`: bounced or complained, `at`, the SES `message_id`; written once, by the mail events' consumer) |
 //! | idempotency record | `IDEM#<sub>#<key>` | `IDEM` (ttl) |
 
 // The store's shared parts: what every entity module may use.
@@ -81,6 +82,7 @@ pub mod members;
 pub mod notifications;
 pub mod orgs;
 pub mod outbox;
+pub mod reputation;
 pub mod roster;
 pub mod sent;
 pub mod users;

@@ -19,6 +19,7 @@ pub struct TestEnv {
     aws: aws_config::SdkConfig,
     exporter: tokio::sync::OnceCell<()>,
     importer: tokio::sync::OnceCell<()>,
+    mail_events: tokio::sync::OnceCell<()>,
 }
 
 /// Starts the exporter on the calling test's table's stream, as in `make dev` (only the
@@ -45,6 +46,21 @@ pub async fn start_importer() {
             let (reading, read) = tokio::sync::oneshot::channel();
             let importer = kabinet::lambda::Function::Importer;
             tokio::spawn(kabinet_local::streams::run(env.ctx.clone(), env.aws.clone(), importer, Some(reading)));
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+        })
+        .await;
+}
+
+/// Starts the mail events' consumer on the bounces and complaints the emulator's SES
+/// simulator publishes from now on, applied to the calling test's table, as in `make dev`
+/// (only the tests of bounces run it), and waits until it has its starting point.
+pub async fn start_mail_events() {
+    let env = env().await;
+    env.mail_events
+        .get_or_init(|| async {
+            let (reading, read) = tokio::sync::oneshot::channel();
+            let (ctx, endpoint) = (env.ctx.clone(), env.endpoint.clone());
+            tokio::spawn(kabinet_local::streams::run_mail_events(ctx, endpoint, Some(reading)));
             let _ = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
         })
         .await;
@@ -104,6 +120,7 @@ fn base_config(run: &str) -> Config {
         s3_path_style: true,
         link_keys_secret: format!("link-keys-{run}"),
         mail_rate: kabinet::mail::rate::DEFAULT_RATE,
+        mail_configuration_set: Some("kabinet-test-mail".into()),
     }
 }
 
@@ -148,6 +165,7 @@ pub async fn env() -> &'static TestEnv {
             aws,
             exporter: tokio::sync::OnceCell::new(),
             importer: tokio::sync::OnceCell::new(),
+            mail_events: tokio::sync::OnceCell::new(),
         }
     })
     .await

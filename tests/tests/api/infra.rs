@@ -505,6 +505,55 @@ fn the_notifier_retries_bisects_and_parks_what_fails_for_good() {
     );
 }
 
+/// Every email goes with the configuration set, which suppresses and publishes bounces
+/// and complaints to EventBridge; the rule hands them to the mail events' function, with
+/// retries, and what still fails waits in an alarmed queue.
+#[test]
+fn bounces_and_complaints_reach_their_function_and_nothing_is_lost() {
+    let t = template();
+    let set = &t["Resources"]["MailConfigurationSet"];
+    assert_eq!(set["Type"].as_str(), Some("AWS::SES::ConfigurationSet"));
+    let reasons: Vec<&str> = set["Properties"]["SuppressionOptions"]["SuppressedReasons"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(reasons, ["BOUNCE", "COMPLAINT"]);
+    let destination = &t["Resources"]["MailConfigurationSetEvents"]["Properties"];
+    assert_eq!(
+        text(&destination["ConfigurationSetName"]),
+        text(
+            &t["Resources"]["NotifierFunction"]["Properties"]["Environment"]["Variables"]
+                ["KABINET_MAIL_CONFIGURATION_SET"]
+        )
+    );
+    assert!(
+        text(&destination["EventDestination"]["EventBridgeDestination"]["EventBusArn"]).contains("event-bus/default")
+    );
+    let types: Vec<&str> = destination["EventDestination"]["MatchingEventTypes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(types, ["bounce", "complaint"]);
+    let f = &t["Resources"]["MailEventsFunction"]["Properties"];
+    assert_eq!(f["Handler"].as_str(), Some("mail-events"));
+    let rule = &f["Events"]["Bounces"];
+    assert_eq!(rule["Type"].as_str(), Some("EventBridgeRule"));
+    let pattern = &rule["Properties"]["Pattern"];
+    assert_eq!(pattern["source"][0].as_str(), Some("aws.ses"));
+    let kinds: Vec<&str> = pattern["detail-type"].as_sequence().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(kinds, ["Email Bounced", "Email Complaint Received"]);
+    assert!(rule["Properties"]["RetryPolicy"]["MaximumRetryAttempts"].as_u64().is_some_and(|n| n > 0));
+    let queue = "MailEventsFailures";
+    assert!(text(&rule["Properties"]["DeadLetterConfig"]["Arn"]).contains(queue));
+    assert!(text(&f["DeadLetterQueue"]["TargetArn"]).contains(queue));
+    assert_eq!(t["Resources"]["MailEventsFailuresAlarm"]["Type"].as_str(), Some("AWS::CloudWatch::Alarm"));
+    assert_eq!(t["Resources"]["MailEventsFailuresPolicy"]["Type"].as_str(), Some("AWS::SQS::QueuePolicy"));
+}
+
 /// A YAML value as text, `!Sub "..."`/`!GetAtt X` included.
 fn text(v: &Value) -> String {
     match v {
@@ -726,8 +775,9 @@ fn the_user_pool_keeps_the_verified_email_until_a_new_one_is_confirmed() {
     assert!(pool["AutoVerifiedAttributes"].as_sequence().unwrap().iter().any(|v| v.as_str() == Some("email")));
 }
 
-/// The stream consumers have reserved concurrency (a cap and a reservation; the API's
-/// functions share the rest of the account's pool, bounded by the stage's throttling).
+/// The consumers (of the stream, and of SES's mail events) have reserved concurrency (a
+/// cap and a reservation; the API's functions share the rest of the account's pool,
+/// bounded by the stage's throttling).
 #[test]
 fn the_stream_consumers_and_only_they_reserve_concurrency() {
     let ts = templates();
@@ -743,7 +793,7 @@ fn the_stream_consumers_and_only_they_reserve_concurrency() {
         }
     }
     let consumers: BTreeSet<&str> = reserved.iter().map(|(h, _)| h.as_str()).collect();
-    assert_eq!(consumers, BTreeSet::from(["exporter", "importer", "notifier"]));
+    assert_eq!(consumers, BTreeSet::from(["exporter", "importer", "mail-events", "notifier"]));
     // Lambda keeps 100 of the account's concurrency unreserved: the default 1,000 leaves
     // the API most of it.
     assert!(reserved.iter().map(|(_, v)| v).sum::<u64>() <= 100);

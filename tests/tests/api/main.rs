@@ -29,6 +29,7 @@ mod orgs;
 mod paging;
 mod plumbing;
 mod rehearsal;
+mod reputation;
 mod resumable;
 mod roundtrips;
 mod schemathesis;

@@ -89,6 +89,9 @@ fn every_function_is_deployed_as_the_route_table_declares_it() {
         if access.link_keys {
             environment.insert("KABINET_LINK_KEYS_SECRET", placeholder("LinkKeysSecret"));
         }
+        if access.mail {
+            environment.insert("KABINET_MAIL_CONFIGURATION_SET", placeholder("MailConfigurationSet"));
+        }
         if f.artifact() == Artifact::Worker {
             environment.insert("MALLOC_ARENA_MAX", "1".to_string());
         }
@@ -103,6 +106,8 @@ fn every_function_is_deployed_as_the_route_table_declares_it() {
         // Its role: Lambda's basic execution (its logs), reading the table's stream for a
         // stream consumer, and an inline policy of exactly what its access declares.
         let consumer = matches!(f, Function::Notifier | Function::Exporter | Function::Importer);
+        // The mail events' function is invoked by EventBridge, not a stream.
+        let parks_failures = consumer || matches!(f, Function::MailEvents);
         let mut managed = vec!["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"];
         if consumer {
             managed.push("arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole");
@@ -130,14 +135,16 @@ fn every_function_is_deployed_as_the_route_table_declares_it() {
         }
         if access.mail {
             let identity = format!("arn:aws:ses:{region}:{account}:identity/{}", parameter("MailFromDomain"));
-            expected.insert(statement(&["ses:SendEmail", "ses:SendRawEmail"], &[identity]));
+            let set =
+                format!("arn:aws:ses:{region}:{account}:configuration-set/{}", placeholder("MailConfigurationSet"));
+            expected.insert(statement(&["ses:SendEmail", "ses:SendRawEmail"], &[identity, set]));
         }
         if access.link_keys {
             expected.insert(statement(&["secretsmanager:GetSecretValue"], &[placeholder("LinkKeysSecret")]));
         }
         // A stream consumer sends what fails for good to its queue (the event source's
         // on-failure destination, and the policy the template grants it).
-        if consumer {
+        if parks_failures {
             let queue = resource(&format!("{}Failures", kabinet_local::template::logical_name(name)), "arn");
             expected.insert(statement(&["sqs:SendMessage"], std::slice::from_ref(&queue)));
             expected.insert(statement(&["sqs:SendMessage*"], &[queue]));

@@ -107,6 +107,7 @@ pub async fn invite_one(
         last_sent_at: now,
         send_count: 1,
         version: 1,
+        delivery: Default::default(),
     };
     let audit = caller
         .audit(AuditAction::InvitationCreate, "invitation", invitation.id.as_str())
