@@ -25,6 +25,7 @@ mod mail;
 mod me;
 mod members;
 mod meta;
+mod notifications;
 mod orgs;
 mod paging;
 mod plumbing;

@@ -83,6 +83,17 @@ async fn a_bounced_invitation_shows_and_is_not_mailed_again() {
     assert_eq!(mail_to(&bouncing).await.len(), 1, "no second mail");
     let marked = store().await.undeliverable(&[bouncing.as_str()]).await.unwrap();
     assert_eq!(marked[&bouncing].reason, kabinet::domain::Delivery::Bounced);
+    // The admins read it in their inbox (no mail of its own).
+    let note = eventually("the admin's inbox tells of the bounce", || async {
+        let inbox = admin.get("/v1/me/notifications").await.ok(200).clone();
+        inbox["items"].as_array().unwrap().iter().find(|n| n["kind"] == "invitation_bounced").cloned()
+    })
+    .await;
+    assert_eq!(note["org_id"], org.as_str());
+    assert_eq!(note["resource"], format!("/orgs/{org}/invitations/{id}").as_str());
+    assert!(note["title"].as_str().unwrap().contains(&bouncing), "{note}");
+    assert!(note["text"].as_str().unwrap().contains("не доставлено"), "{note}");
+    assert_eq!(note["read"], false);
 }
 
 /// A member whose address complained is not mailed an announcement: its event records

@@ -833,3 +833,110 @@ async fn round_trips_of_an_import_per_row() {
         assert!(count("UpdateItem") <= 12, "progress alone: {ops:?}");
     }
 }
+
+/// The inbox's round trips, and a fan-out's per recipient: an announcement to a group of
+/// 11 readers delivered on the counting context (a new event of the same announcement,
+/// which only this delivery sees).
+#[tokio::test]
+async fn round_trips_of_the_inbox_and_of_a_fan_out() {
+    use kabinet::domain::{AnnouncementId, GroupId, OutboxEvent, UserId};
+
+    let gw = CountingGateway::start().await;
+    let c = support::circle("Счётный кружок").await;
+    let mut readers = Vec::new();
+    for i in 0..10 {
+        readers.push(support::enrol(&c.admin, &c.org, &format!("Ученик {i}"), json!([student(&c.class)])).await);
+    }
+    let readers: Vec<&User> = readers.iter().collect();
+    support::add_to_group(&c.admin, &c.org, &c.group, &readers).await;
+    let posted = support::announce(&c, &c.teacher, "Счёт", "Раз, два, три").await;
+    // Its own delivery (the test's notifier) has put it in the pupil's inbox.
+    for _ in 0..150 {
+        let page = c.pupil.get("/v1/me/notifications").await;
+        if page.ok(200)["items"].as_array().unwrap().iter().any(|n| n["kind"] == "announcement") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let newest = c.pupil.get("/v1/me/notifications").await.ok(200)["items"][0]["id"].as_str().unwrap().to_string();
+
+    let mut table: Vec<(&'static str, usize, usize)> = Vec::new();
+    let mut run = |name: &'static str, expected: usize, got: (support::Resp, usize)| {
+        assert!(got.0.status < 300, "{name}: {}", got.0.text);
+        table.push((name, expected, got.1));
+        got.0
+    };
+    // The unread marks' keys (the count and each item's read state), then a page.
+    let page = run("GET /me/notifications", 2, gw.count(&c.pupil, Method::GET, "/v1/me/notifications", None).await);
+    assert_eq!(page.body["unread"], 3);
+    // A page of the marks, their items in one batch read, and the count.
+    let unread = "/v1/me/notifications?unread=true";
+    run("GET /me/notifications?unread=true", 3, gw.count(&c.pupil, Method::GET, unread, None).await);
+    // One transaction deleting the marks, then the count.
+    let body = Some(json!({"ids": [newest]}));
+    run(
+        "POST /me/notifications/read {ids}",
+        2,
+        gw.count(&c.pupil, Method::POST, "/v1/me/notifications/read", body).await,
+    );
+    // The marks up to it, one transaction, the count.
+    let body = Some(json!({"up_to": newest}));
+    run(
+        "POST /me/notifications/read {up_to}",
+        3,
+        gw.count(&c.pupil, Method::POST, "/v1/me/notifications/read", body).await,
+    );
+    // The profile.
+    let settings = "/v1/me/notification-settings";
+    run("GET /me/notification-settings", 1, gw.count(&c.pupil, Method::GET, settings, None).await);
+    // One update of the profile.
+    let body = Some(json!({"mail": {"reply": false}}));
+    run("PATCH /me/notification-settings", 1, gw.count(&c.pupil, Method::PATCH, settings, body).await);
+
+    // The fan-out: the announcement (is it still there), the group's places, the readers'
+    // profiles (their settings with them) in one batch read, their inbox items in one
+    // transaction (50 a transaction), the addresses' marks in one batch read; then per
+    // email its claim and its record.
+    let typed = OutboxEvent::AnnouncementPosted {
+        org_id: kabinet::domain::OrgId::parse(&c.org).unwrap(),
+        org_name: "Школа".into(),
+        group_id: GroupId::parse(&c.group).unwrap(),
+        group_name: c.name.clone(),
+        announcement_id: AnnouncementId::parse(posted["id"].as_str().unwrap()).unwrap(),
+        title: "Счёт".into(),
+        body: "Раз, два, три".into(),
+        author_id: UserId::parse(&c.teacher.sub).unwrap(),
+        author_name: c.teacher.name.clone(),
+        mailed: true,
+    };
+    let event = kabinet::store::outbox::Event::new(typed.kind(), Some(typed.org_id()), typed.payload());
+    let from = gw.ops().len();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(40);
+    kabinet::events::notifier::deliver(&gw.ctx, &event, &typed, deadline).await.unwrap();
+    let ops = gw.ops()[from..].to_vec();
+    let mut by_op: BTreeMap<&str, usize> = BTreeMap::new();
+    for op in &ops {
+        *by_op.entry(op.as_str()).or_default() += 1;
+    }
+    let recipients = 11;
+    println!(
+        "a fan-out to {recipients}: {} calls ({by_op:?}), {:.2} a recipient",
+        ops.len(),
+        ops.len() as f64 / recipients as f64
+    );
+    let expected = BTreeMap::from([
+        ("BatchGetItem", 2),
+        ("GetItem", 1),
+        ("PutItem", recipients),
+        ("Query", 1),
+        ("TransactWriteItems", 1),
+        ("UpdateItem", recipients),
+    ]);
+    assert_eq!(by_op, expected, "{ops:?}");
+
+    for (name, expected, got) in &table {
+        println!("{got:>2}  (expected {expected:>2})  {name}");
+    }
+    let off: Vec<_> = table.iter().filter(|(_, expected, got)| expected != got).collect();
+    assert!(off.is_empty(), "DynamoDB calls other than expected: {off:?}");
+}
