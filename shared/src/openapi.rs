@@ -514,6 +514,9 @@ const BODY_LIMITS: &[(&str, &str, Limit)] = &[
     ("RoleGrant", "specialization", Limit::Chars(roles::MAX_ROLE_TEXT)),
     ("RoleGrant", "class_ids", Limit::Items(roles::MAX_CLASSES, &ULID)),
     ("Rollover", "from_year", YEAR),
+    ("MarkRead", "up_to", ULID),
+    ("MarkRead", "ids", Limit::Items(crate::api::notifications::MAX_MARK_IDS, &ULID)),
+    ("PatchSettings", "muted_orgs", Limit::Items(crate::domain::notifications::MAX_MUTED_ORGS, &Limit::Org)),
 ];
 
 /// The parameters by place and name, with the limits their handlers check.
@@ -527,6 +530,14 @@ const PARAM_LIMITS: &[(&str, &str, Limit)] = &[
     ("path", "announcement", ULID),
     ("path", "file", ULID),
     ("path", "token", Limit::Pattern(crate::api::invite_links::MAX_TOKEN, BASE64URL)),
+    (
+        "path",
+        "link",
+        Limit::Pattern(
+            crate::api::notifications::MAX_UNSUBSCRIBE_TOKEN,
+            "^[0-9]+\\.[a-z_]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",
+        ),
+    ),
     ("query", "cursor", Limit::Pattern(MAX_CURSOR, BASE64URL)),
     ("query", "q", Limit::Chars(search::MAX_QUERY_CHARS)),
     ("query", "class", ULID),

@@ -1630,7 +1630,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/unsubscribe/{token}": {
+    "/v1/unsubscribe/{link}": {
         parameters: {
             query?: never;
             header?: never;
@@ -16892,8 +16892,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description the link's token, as the email gives it */
-                token: string;
+                /** @description the signed part of the link, as the email gives it */
+                link: string;
             };
             cookie?: never;
         };
@@ -16961,8 +16961,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description the link's token, as the email gives it */
-                token: string;
+                /** @description the signed part of the link, as the email gives it */
+                link: string;
             };
             cookie?: never;
         };

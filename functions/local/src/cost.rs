@@ -165,6 +165,9 @@ pub mod kb {
     pub const ROSTER: f64 = 0.8;
     /// A send claim of the notifier.
     pub const CLAIM: f64 = 0.2;
+    /// An inbox item (a title and up to 500 characters), and its unread mark beside it.
+    pub const NOTE: f64 = 0.8;
+    pub const UNREAD: f64 = 0.1;
 }
 
 /// One DynamoDB call of a request.
@@ -312,6 +315,8 @@ const POST_TX: Op = Op::Tx { items: 3.0, kb: kb::POST, gsi: 0.0 };
 
 /// The people of a school's group an announcement is mailed to (notify on).
 pub const GROUP_MAILED: f64 = 25.0;
+/// Of the replies, those to someone else's thread (which tell its author).
+pub const REPLY_TELLS: f64 = 0.8;
 /// Members of the school (an export's rows, a roster's people).
 pub const SCHOOL: f64 = 2_000.0;
 /// Rows of a school's OneRoster files (bench-import: 2,854 for 1,000 users).
@@ -322,6 +327,7 @@ pub const FILE_MB: f64 = 2.0;
 pub const EXPORT_MB: f64 = 0.35;
 
 pub const NOTIFIER: &str = "notifier: one email";
+pub const INBOX: &str = "notifier: one inbox item";
 pub const NOTIFY_EVENT: &str = "notifier: an outbox event (its invocation)";
 pub const EXPORTER: &str = "exporter: one export of a school (2,000 rows)";
 pub const IMPORT_RUN: &str = "importer: a run";
@@ -331,6 +337,24 @@ pub const ACTIVITY: &str = "first request of a member's day (activity)";
 
 pub const WORK: &[Work] = &[
     route("GET /me", Family::Reads, "me-get", &[Op::Get { items: 1.0, kb: kb::PROFILE }]),
+    // The unread marks' keys (a person's few dozen), then a page of 20 items.
+    route(
+        "GET /me/notifications",
+        Family::Reads,
+        "me-notifications-list",
+        &[Op::Query { items: 30.0, kb: kb::UNREAD }, Op::Query { items: PAGE, kb: kb::NOTE }],
+    ),
+    // The marks up to the newest, one transaction deleting them, the count after.
+    route(
+        "POST /me/notifications/read {up_to}",
+        Family::Writes,
+        "me-notifications-read",
+        &[
+            Op::Query { items: 5.0, kb: kb::UNREAD },
+            Op::Tx { items: 5.0, kb: kb::UNREAD, gsi: 0.0 },
+            Op::Query { items: 25.0, kb: kb::UNREAD },
+        ],
+    ),
     route(
         "GET /me/orgs",
         Family::Reads,
@@ -415,7 +439,7 @@ pub const WORK: &[Work] = &[
     // The membership, its search items (5 words), the class place, counters, the audit
     // entry and the outbox event: one transaction.
     Work {
-        then: &[(NOTIFY_EVENT, 1.0), (NOTIFIER, 1.0)],
+        then: &[(NOTIFY_EVENT, 1.0), (INBOX, 1.0), (NOTIFIER, 1.0)],
         ..route(
             "POST /orgs/{org}/members",
             Family::Joins,
@@ -424,7 +448,7 @@ pub const WORK: &[Work] = &[
         )
     },
     Work {
-        then: &[(NOTIFY_EVENT, 1.0), (NOTIFIER, 2.0)],
+        then: &[(NOTIFY_EVENT, 1.0), (INBOX, 2.0), (NOTIFIER, 2.0)],
         ..route(
             "POST /orgs/{org}/groups/{id}/members (2 people)",
             Family::Joins,
@@ -438,15 +462,19 @@ pub const WORK: &[Work] = &[
         )
     },
     route("POST /groups/{id}/threads", Family::Posts, "groups-threads-create", &[CHECK3, POST_TX]),
-    route(
-        "POST /groups/{id}/threads/{thread}/replies",
-        Family::Posts,
-        "groups-replies-create",
-        &[CHECK3, Op::Tx { items: 3.0, kb: kb::REPLY, gsi: 0.0 }],
-    ),
-    // Mailed to the group's members who keep notify on.
+    // A reply to someone else's thread tells its author (inbox and mail).
     Work {
-        then: &[(NOTIFY_EVENT, 1.0), (NOTIFIER, GROUP_MAILED)],
+        then: &[(NOTIFY_EVENT, REPLY_TELLS), (INBOX, REPLY_TELLS), (NOTIFIER, REPLY_TELLS)],
+        ..route(
+            "POST /groups/{id}/threads/{thread}/replies",
+            Family::Posts,
+            "groups-replies-create",
+            &[CHECK3, Op::Tx { items: 3.0, kb: kb::REPLY, gsi: 0.0 }],
+        )
+    },
+    // In the inbox of each of the group's members; mailed to those who keep it on.
+    Work {
+        then: &[(NOTIFY_EVENT, 1.0), (INBOX, GROUP_MAILED), (NOTIFIER, GROUP_MAILED)],
         ..route("POST /groups/{id}/announcements", Family::Posts, "groups-announcements-create", &[CHECK3, POST_TX])
     },
     // The file item and the reservation on the organization's quota; the browser PUTs
@@ -485,7 +513,7 @@ pub const WORK: &[Work] = &[
     },
     // The exporter builds it; its admin gets the "export ready" email.
     Work {
-        then: &[(EXPORTER, 1.0), (NOTIFY_EVENT, 1.0), (NOTIFIER, 1.0)],
+        then: &[(EXPORTER, 1.0), (NOTIFY_EVENT, 1.0), (INBOX, 1.0), (NOTIFIER, 1.0)],
         ..route(
             "POST /orgs/{org}/exports",
             Family::Exports,
@@ -579,6 +607,15 @@ pub const WORK: &[Work] = &[
     // The notifier: an outbox event comes on the table's stream (read free) in an
     // invocation of its own (an upper bound: a batch of up to 25 records shares one).
     Work { name: NOTIFY_EVENT, api: false, counted: false, ..route("", Family::Mail, "notifier", &[]) },
+    // Per person told: the inbox item and its unread mark, conditional (a transaction; 50
+    // people share one call, whose time is counted here per person as an upper bound).
+    Work {
+        name: INBOX,
+        api: false,
+        counted: false,
+        invocations: 0.0,
+        ..route("", Family::Mail, "notifier", &[Op::Tx { items: 2.0, kb: kb::NOTE, gsi: 0.0 }])
+    },
     // Per email: the recipient's profile and membership, the send claim, SES, the mark
     // (the event's own recipients' list is shared by them and left out).
     Work {
@@ -616,10 +653,12 @@ pub const SCHOOL_DAY: &[Actor] = &[
         name: "students",
         people: 1_000.0,
         active: 0.7,
-        note: "sign in once, open the app 3 times (their schools, the school, a group's announcements and threads), read 2 threads, a file; a reply every third day",
+        note: "sign in once, open the app 3 times (their inbox, their schools, the school, a group's announcements and threads), read 2 threads, a file; a reply every third day",
         day: &[
             ("GET /me", 1.0),
             ("GET /me/orgs", 3.0),
+            ("GET /me/notifications", 3.0),
+            ("POST /me/notifications/read {up_to}", 1.0),
             ("GET /orgs/{org}", 3.0),
             ("GET /groups/{id}/announcements", 3.0),
             ("GET /groups/{id}/threads", 3.0),
@@ -634,10 +673,12 @@ pub const SCHOOL_DAY: &[Actor] = &[
         name: "parents",
         people: 940.0,
         active: 0.4,
-        note: "open the app once: the school, the class list, announcements; a file every fifth day",
+        note: "open the app once: the inbox, the school, the class list, announcements; a file every fifth day",
         day: &[
             ("GET /me", 1.0),
             ("GET /me/orgs", 1.0),
+            ("GET /me/notifications", 1.0),
+            ("POST /me/notifications/read {up_to}", 1.0),
             ("GET /orgs/{org}", 1.0),
             ("GET /orgs/{org}/classes", 1.0),
             ("GET /groups/{id}/announcements", 1.0),
@@ -652,6 +693,8 @@ pub const SCHOOL_DAY: &[Actor] = &[
         day: &[
             ("GET /me", 1.0),
             ("GET /me/orgs", 6.0),
+            ("GET /me/notifications", 6.0),
+            ("POST /me/notifications/read {up_to}", 1.0),
             ("GET /orgs/{org}", 6.0),
             ("GET /orgs/{org}/groups", 2.0),
             ("GET /groups/{id}/threads", 6.0),
@@ -677,6 +720,8 @@ pub const SCHOOL_DAY: &[Actor] = &[
         day: &[
             ("GET /me", 1.0),
             ("GET /me/orgs", 8.0),
+            ("GET /me/notifications", 8.0),
+            ("POST /me/notifications/read {up_to}", 1.0),
             ("GET /orgs/{org}", 8.0),
             ("GET /orgs/{org}/members", 10.0),
             ("GET /orgs/{org}/members?q=", 5.0),

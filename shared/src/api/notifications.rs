@@ -137,7 +137,11 @@ pub struct UnreadCount {
 }
 
 /// The most IDs one request marks read.
-const MAX_MARK_IDS: usize = 100;
+pub const MAX_MARK_IDS: usize = 100;
+
+/// The longest unsubscribe link's token (a kind, a user ID of up to 128 characters in
+/// base64url, a tag).
+pub const MAX_UNSUBSCRIBE_TOKEN: usize = 256;
 
 /// Marks items of the caller's inbox read: `{"up_to": id}` (it and every older one, what
 /// the front end sends once the newest is seen) or `{"ids": [...]}`. IDs already read or
@@ -329,7 +333,10 @@ fn invalid_link() -> ApiError {
 
 /// The person and kind of mail a link names, if kabinet made it.
 async fn read_link(ctx: &Ctx, req: &ApiRequest) -> Result<(crate::domain::UserId, MailKind), ApiError> {
-    let token = req.path_param("token")?;
+    let token = req.path_param("link")?;
+    if token.len() > MAX_UNSUBSCRIBE_TOKEN {
+        return Err(invalid_link());
+    }
     let keys = ctx.link_keys(None).await.map_err(ApiError::internal)?;
     read_unsubscribe_token(&keys, token).ok_or_else(invalid_link)
 }
@@ -373,8 +380,8 @@ fn page(lang: Language, text: &str, button: Option<&str>) -> ApiResponse {
 /// The page the footer's unsubscribe link opens: it asks, and its button posts to the same
 /// URL (a GET changes nothing: mail scanners open links). Public: the link is the
 /// credential.
-#[utoipa::path(get, path = "/v1/unsubscribe/{token}", tag = "notifications",
-    params(("token" = String, Path, description = "the link's token, as the email gives it")),
+#[utoipa::path(get, path = "/v1/unsubscribe/{link}", tag = "notifications",
+    params(("link" = String, Path, description = "the signed part of the link, as the email gives it")),
     responses((status = 200, description = "A page asking to confirm", content_type = "text/html", body = String,
                example = json!("<!DOCTYPE html><html lang=\"ru\">…<p>Больше не присылать письма об объявлениях групп?</p><form method=\"post\">…</form></html>")),
               (status = 404, description = "`unsubscribe_link_invalid`")))]
@@ -393,8 +400,8 @@ pub async fn unsubscribe_page(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, 
 /// without signing in. Mail clients post `List-Unsubscribe=One-Click` (the body is not
 /// read); a browser posting the footer page's form is answered a page, anyone else JSON.
 /// Doing it again changes nothing.
-#[utoipa::path(post, path = "/v1/unsubscribe/{token}", tag = "notifications",
-    params(("token" = String, Path, description = "the link's token, as the email gives it")),
+#[utoipa::path(post, path = "/v1/unsubscribe/{link}", tag = "notifications",
+    params(("link" = String, Path, description = "the signed part of the link, as the email gives it")),
     responses((status = 200, description = "That kind of mail is off", body = Unsubscribed),
               (status = 404, description = "`unsubscribe_link_invalid`")))]
 pub async fn unsubscribe(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
