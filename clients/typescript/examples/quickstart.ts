@@ -49,6 +49,16 @@ export async function quickstart(baseUrl: string, token: string): Promise<Member
     members.push(...page.data.items);
     cursor = page.data.next_cursor ?? undefined;
   } while (cursor);
+
+  // The inbox: its unread count (a badge), then everything up to the newest marked read.
+  const inbox = await api.GET("/v1/me/notifications", { params: { query: { limit: 20 } } });
+  if (inbox.error) throw new Error(`${inbox.error.code}: ${inbox.error.detail ?? ""}`);
+  console.log(`inbox: ${inbox.data.unread} unread`);
+  const newest = inbox.data.items[0];
+  if (newest) {
+    const read = await api.POST("/v1/me/notifications/read", { body: { up_to: newest.id } });
+    if (read.error) throw new Error(`${read.error.code}: ${read.error.detail ?? ""}`);
+  }
   return members;
 }
 
