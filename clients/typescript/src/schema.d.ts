@@ -1119,7 +1119,8 @@ export interface paths {
         /**
          * Replies in a thread
          * @description Replies in a thread (not in a deleted one: 409 `post_deleted`); the thread's author
-         *     is told (inbox, and mail as their settings say). Honours `Idempotency-Key`.
+         *     is told: in their inbox, and by mail as their settings say, for the thread's first
+         *     reply of a clock hour. Honours `Idempotency-Key`.
          */
         post: operations["groups_replies_create"];
         delete?: never;

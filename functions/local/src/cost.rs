@@ -462,7 +462,8 @@ pub const WORK: &[Work] = &[
         )
     },
     route("POST /groups/{id}/threads", Family::Posts, "groups-threads-create", &[CHECK3, POST_TX]),
-    // A reply to someone else's thread tells its author (inbox and mail).
+    // A reply to someone else's thread tells its author: the inbox, and mail for the
+    // thread's first reply of an hour (counted for every reply: an upper bound).
     Work {
         then: &[(NOTIFY_EVENT, REPLY_TELLS), (INBOX, REPLY_TELLS), (NOTIFIER, REPLY_TELLS)],
         ..route(

@@ -355,6 +355,7 @@ async fn create_post<V: Serialize>(
                 body: post.body.clone(),
                 author_id: post.author_id.clone(),
                 author_name: post.author_name.clone(),
+                mailed: true,
             })
         }
         _ => None,
@@ -508,7 +509,8 @@ pub async fn list_replies(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiE
 }
 
 /// Replies in a thread (not in a deleted one: 409 `post_deleted`); the thread's author
-/// is told (inbox, and mail as their settings say). Honours `Idempotency-Key`.
+/// is told: in their inbox, and by mail as their settings say, for the thread's first
+/// reply of a clock hour. Honours `Idempotency-Key`.
 #[utoipa::path(post, path = "/v1/orgs/{org}/groups/{id}/threads/{thread}/replies", tag = "discussions", request_body = NewReply,
     params(("org" = String, Path, description = "organization ID"), ("id" = String, Path, description = "group ID"),
            ("thread" = String, Path, description = "thread ID"),

@@ -124,6 +124,10 @@ pub struct Post {
 /// posted (and read in the group) without an email, so no one floods a group's inboxes.
 pub const ANNOUNCEMENT_MAILS_PER_HOUR: u32 = 3;
 
+/// Replies to one thread mailed to its author in a clock hour: the first; later ones reach
+/// their inbox only (a busy thread does not mail its author for each reply).
+pub const REPLY_MAILS_PER_HOUR: u32 = 1;
+
 /// Why a person may not change a post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostRefusal {

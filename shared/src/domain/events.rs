@@ -105,6 +105,10 @@ pub enum OutboxEvent {
         body: String,
         author_id: UserId,
         author_name: String,
+        /// Whether it is mailed: past the thread's reply mail of a clock hour it goes to
+        /// the inbox only.
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        mailed: bool,
     },
     /// An export was built: the admin who asked for it is told.
     ExportReady {

@@ -297,14 +297,18 @@ struct Teller<'a> {
     event: &'a Event,
     kind: &'static str,
     org: &'a OrgId,
-    /// Whether the event mails at all (an announcement past its group's hour does not).
+    /// Whether the event mails at all (an announcement past its group's hour does not, nor
+    /// a reply past its thread's).
     mails: bool,
     into: Composed,
 }
 
 impl<'a> Teller<'a> {
     fn new(ctx: &'a Ctx, event: &'a Event, what: &'a OutboxEvent) -> Self {
-        let mails = !matches!(what, OutboxEvent::AnnouncementPosted { mailed: false, .. });
+        let mails = !matches!(
+            what,
+            OutboxEvent::AnnouncementPosted { mailed: false, .. } | OutboxEvent::ReplyPosted { mailed: false, .. }
+        );
         Teller { ctx, event, kind: what.kind(), org: what.org_id(), mails, into: Composed::default() }
     }
 

@@ -9,7 +9,7 @@ use super::pieces::{add_audit, add_event, count_within, in_group, InGroup};
 use super::read::KeyQuery;
 use super::tx::{key, n, s, Expr, Tx};
 use super::{Store, StoreError};
-use crate::domain::discussions::ANNOUNCEMENT_MAILS_PER_HOUR;
+use crate::domain::discussions::{ANNOUNCEMENT_MAILS_PER_HOUR, REPLY_MAILS_PER_HOUR};
 use crate::domain::{AuditEntry, GroupId, OrgId, OutboxEvent, Post, PostKind, PostRef, ThreadId, Timestamp, UserId};
 use crate::page::{Cursor, PageQuery};
 
@@ -42,20 +42,35 @@ fn count_announcement_mail(tx: &mut Tx, p: &Post) -> Result<usize, StoreError> {
     count_within(tx, key, "sent", ANNOUNCEMENT_MAILS_PER_HOUR, (hour + 2) * 3600)
 }
 
+/// Counts a reply's email to its thread's author against the thread's clock hour; the
+/// counter leaves by TTL.
+fn count_reply_mail(tx: &mut Tx, p: &Post, thread: &ThreadId) -> Result<usize, StoreError> {
+    let hour = p.created_at.unix().div_euclid(3600);
+    let key = key(org_pk(&p.org_id), reply_mail_sk(thread, hour));
+    count_within(tx, key, "sent", REPLY_MAILS_PER_HOUR, (hour + 2) * 3600)
+}
+
+/// Whether an event of a post mails (an announcement's or a reply's, until its hour's
+/// mail is spent).
+fn mails(event: &Option<OutboxEvent>) -> bool {
+    matches!(
+        event,
+        Some(OutboxEvent::AnnouncementPosted { mailed: true, .. } | OutboxEvent::ReplyPosted { mailed: true, .. })
+    )
+}
+
 impl Store {
     /// Posts a thread, reply or announcement (with its outbox event, for an announcement or
     /// a reply to someone else's thread); a reply also counts on its thread. An
     /// announcement's email counts against its group's hour
-    /// ([`ANNOUNCEMENT_MAILS_PER_HOUR`]): past it, its event goes with `mailed: false` (the
-    /// inbox only). The post as written (`mailed` set for an announcement).
+    /// ([`ANNOUNCEMENT_MAILS_PER_HOUR`]), a reply's against its thread's
+    /// ([`REPLY_MAILS_PER_HOUR`]): past it, its event goes with `mailed: false` (the inbox
+    /// only). The post as written (`mailed` set for an announcement).
     pub async fn create_post(&self, kind: PostKind, p: &Post, event: Option<&OutboxEvent>) -> Result<Post, PostError> {
         let mut post = p.clone();
         let mut event = event.cloned();
         loop {
-            let mailed = match &event {
-                Some(OutboxEvent::AnnouncementPosted { mailed, .. }) => *mailed,
-                _ => false,
-            };
+            let mailed = mails(&event);
             if kind == PostKind::Announcement {
                 post.mailed = Some(mailed);
             }
@@ -79,21 +94,26 @@ impl Store {
                     tx.update(key(org_pk(&p.org_id), post_sk_at(&p.group_id, &PostRef::Thread(thread.clone()))), expr)?;
                 meanings.push((at, PostError::ThreadClosed));
             }
-            let mut budget = None;
             if let Some(event) = &event {
                 add_event(&mut tx, event)?;
             }
-            if mailed {
-                budget = Some(count_announcement_mail(&mut tx, p)?);
-            }
+            let budget = match (mailed, &p.thread_id) {
+                (false, _) => None,
+                (true, Some(thread)) => Some(count_reply_mail(&mut tx, p, thread)?),
+                (true, None) => Some(count_announcement_mail(&mut tx, p)?),
+            };
             match tx.run(self).await {
                 Ok(()) => return Ok(post),
-                // The group's announcement mail for this hour is spent: posted without.
+                // The hour's mail (the group's announcements, the thread's replies) is spent:
+                // posted with its event for the inbox only.
                 Err(e)
                     if budget.is_some_and(|at| e.condition_failed_at(at))
                         && !meanings.iter().any(|(i, _)| e.condition_failed_at(*i)) =>
                 {
-                    if let Some(OutboxEvent::AnnouncementPosted { mailed, .. }) = &mut event {
+                    if let Some(
+                        OutboxEvent::AnnouncementPosted { mailed, .. } | OutboxEvent::ReplyPosted { mailed, .. },
+                    ) = &mut event
+                    {
                         *mailed = false;
                     }
                 }

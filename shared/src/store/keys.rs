@@ -245,6 +245,12 @@ pub fn announcement_mail_sk(group: &GroupId, hour: i64) -> String {
     format!("ANNOUNCEMAIL#{group}#{hour}")
 }
 
+/// The reply emails of a thread to its author in a clock hour (`REPLYMAIL#<thread>#<hour>`;
+/// expires).
+pub fn reply_mail_sk(thread: &ThreadId, hour: i64) -> String {
+    format!("REPLYMAIL#{thread}#{hour}")
+}
+
 /// A journal login, compared without case.
 pub fn roster_identifier_pk(org: &OrgId, identifier: &str) -> String {
     format!("{ROSTERIDENT_PREFIX}{org}#{}", identifier.trim().to_lowercase())

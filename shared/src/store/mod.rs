@@ -49,6 +49,7 @@
 //! | person to settle | `ORG#<org>` | `ROSTERDIRTY#<import>#<sourcedId>` (changed by an import, not settled yet) |
 //! | admins mailed of a requester | `ORG#<org>` | `JOINMAIL#<sub>` (once an hour; ttl) |
 //! | announcement emails of an hour | `ORG#<org>` | `ANNOUNCEMAIL#<group>#<hour>` (ttl) |
+//! | reply emails of an hour | `ORG#<org>` | `REPLYMAIL#<thread>#<hour>` (to the thread's author; ttl) |
 //! | organizations created on a day | `USER#<sub>` | `ORGSCREATED#<day>` (ttl) |
 //! | login requests of a day | `USER#<sub>` | `ROSTERLINKS#<org>#<day>` (ttl) |
 //! | send claim | `SENT#<event>#<email>` | `SENT` (at most one email per event and recipient; `skipped:<sub>` for a person not mailed: address unverified) |

@@ -202,6 +202,8 @@ async fn a_muted_organization_mails_nothing_but_its_essentials() {
     assert_eq!(subjects(&mail, "Экскурсия 2"), 1, "{mail:?}");
 }
 
+/// A reply tells the thread's author in their inbox each time, and by mail for the
+/// thread's first reply of a clock hour.
 #[tokio::test]
 async fn a_reply_tells_the_threads_author() {
     let c = circle_of_three("Клуб чтения").await;
@@ -219,6 +221,18 @@ async fn a_reply_tells_the_threads_author() {
     let mail = await_mail(&c.pupil.email, 3).await;
     assert_eq!(subjects(&mail, "Новый ответ в обсуждении «Что читаем летом?»"), 1, "{mail:?}");
     assert!(items_of(&c.teacher, "reply").await.is_empty(), "the replier is not told");
+
+    // Another reply in the same clock hour: in the inbox, not mailed (the thread's first
+    // reply of an hour is).
+    let second = reply(&c, &c.outsider, t, "«Денискины рассказы»").await;
+    let items = await_items(&c.pupil, "reply", 2).await;
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["text"].as_str().unwrap().contains("Денискины"), "newest first: {items:?}");
+    let hour = |v: &Value| v["created_at"].as_str().unwrap()[..13].to_string();
+    // By then the notifier has decided about the second reply's mail (one delivery).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mailed = subjects(&mail_to(&c.pupil.email).await, "Новый ответ в обсуждении");
+    assert_eq!(mailed, if hour(&r) == hour(&second) { 1 } else { 2 }, "one a thread's clock hour");
 }
 
 /// The one-click unsubscribe URL of a mail, from its `List-Unsubscribe` header.
