@@ -76,7 +76,8 @@ fn every_function_is_deployed_as_the_route_table_declares_it() {
         assert_eq!(d["code_sha256"], artifact["sha256"], "{name}: runs {}", f.artifact().binary());
 
         // What it is told: the table, the buckets, the mail sender, the front end, the log
-        // filter; the links' key where it reads it; one malloc arena in the workers.
+        // filter; the links' key where it reads it, the configuration set where it mails,
+        // the API's URL to the notifier; one malloc arena in the workers.
         let access = f.access();
         let mut environment = BTreeMap::from([
             ("KABINET_TABLE", resource("Table", "physical")),
@@ -91,6 +92,12 @@ fn every_function_is_deployed_as_the_route_table_declares_it() {
         }
         if access.mail {
             environment.insert("KABINET_MAIL_CONFIGURATION_SET", placeholder("MailConfigurationSet"));
+        }
+        // The API's own URL, for the one-click unsubscribe links the notifier's emails carry.
+        if matches!(f, Function::Notifier) {
+            let api =
+                format!("https://{}.execute-api.{region}.amazonaws.com/{}", placeholder("HttpApi"), parameter("Stage"));
+            environment.insert("KABINET_API_URL", api);
         }
         if f.artifact() == Artifact::Worker {
             environment.insert("MALLOC_ARENA_MAX", "1".to_string());
