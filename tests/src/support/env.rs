@@ -182,6 +182,18 @@ pub async fn gateway_with(config: Config) -> String {
     base
 }
 
+/// Waits (bounded: 15 s) until `check` answers something, and answers it: for what the
+/// stream consumers do after a request's answer.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, check: impl Fn() -> F) -> T {
+    for _ in 0..150 {
+        if let Some(found) = check().await {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not within 15 s")
+}
+
 /// The emulator's DynamoDB, for tests that look under the API.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&emulator::sdk_config(&env().await.endpoint).await)

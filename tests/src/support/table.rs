@@ -85,8 +85,9 @@ pub fn long_ago() -> AttributeValue {
     AttributeValue::S("2020-01-01T00:00:00.000Z".into())
 }
 
-/// The payloads of the outbox's events of `kind` in the test's table.
-pub async fn events(kind: &str) -> Vec<Value> {
+/// The outbox's events of `kind` in the test's table, as stored (their `skipped`,
+/// `failures` and `payload`).
+pub async fn event_items(kind: &str) -> Vec<HashMap<String, AttributeValue>> {
     let out = dynamodb()
         .await
         .scan()
@@ -97,5 +98,11 @@ pub async fn events(kind: &str) -> Vec<Value> {
         .send()
         .await
         .unwrap();
-    out.items().iter().map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap()).collect()
+    out.items.unwrap_or_default()
+}
+
+/// The payloads of the outbox's events of `kind` in the test's table.
+pub async fn events(kind: &str) -> Vec<Value> {
+    let items = event_items(kind).await;
+    items.iter().map(|i| serde_json::from_str(i["payload"].as_s().unwrap()).unwrap()).collect()
 }

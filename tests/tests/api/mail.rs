@@ -252,22 +252,6 @@ async fn the_local_mail_page_shows_what_was_sent() {
     assert!(serde_json::to_string(doc).unwrap().find("_local").is_none());
 }
 
-/// The outbox events of the calling test's table of one kind, as stored.
-async fn events_of_kind(kind: &str) -> Vec<HashMap<String, AttributeValue>> {
-    let table = &env().await.config.table;
-    let out = support::dynamodb()
-        .await
-        .scan()
-        .table_name(table)
-        .filter_expression("begins_with(pk, :event) AND kind = :kind")
-        .expression_attribute_values(":event", AttributeValue::S("EVENT#".into()))
-        .expression_attribute_values(":kind", AttributeValue::S(kind.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items.unwrap_or_default()
-}
-
 /// Mail goes only to an address the person's latest token said was verified: someone
 /// whose identity provider now gives a changed, unverified email is mailed at neither
 /// address; the event records the skip (by user ID) and is not retried.
@@ -285,7 +269,7 @@ async fn a_changed_address_not_yet_verified_is_not_mailed() {
     // Delivered: the event records the person skipped.
     let mut skipped = Vec::new();
     for _ in 0..150 {
-        skipped = events_of_kind("member_added").await;
+        skipped = support::event_items("member_added").await;
         if skipped.iter().any(|e| e.contains_key("skipped")) {
             break;
         }

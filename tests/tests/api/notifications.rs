@@ -5,21 +5,10 @@
 use std::time::Duration;
 
 use kabinet_tests::support::{
-    add_to_group, announce, await_mail, circle, mail_to, open_thread, reply, send_with, Circle, User,
+    add_to_group, announce, await_mail, circle, eventually, mail_to, open_thread, reply, send_with, Circle, User,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
-
-/// Waits (bounded) until `check` answers something.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, check: impl Fn() -> F) -> T {
-    for _ in 0..150 {
-        if let Some(found) = check().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: not within 15 s")
-}
 
 /// The caller's inbox, first page (of up to 100).
 async fn inbox(who: &User) -> Value {

@@ -2,43 +2,15 @@
 //! complains of a message, the mail events' consumer marks the address, and kabinet stops
 //! mailing it.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use kabinet_tests::support::{
-    add_to_group, await_mail, env, mail_to, new_group, start_mail_events, store, teacher, User,
+    add_to_group, await_mail, event_items, eventually, mail_to, new_group, start_mail_events, store, teacher, User,
 };
 use serde_json::{json, Value};
 
 fn unique() -> String {
     ulid::Ulid::new().to_string().to_lowercase()
-}
-
-/// Waits (bounded) until `check` answers something.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, check: impl Fn() -> F) -> T {
-    for _ in 0..150 {
-        if let Some(found) = check().await {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what}: not within 15 s")
-}
-
-/// The outbox events of the calling test's table of one kind, as stored.
-async fn events_of_kind(kind: &str) -> Vec<HashMap<String, AttributeValue>> {
-    let out = kabinet_tests::support::dynamodb()
-        .await
-        .scan()
-        .table_name(&env().await.config.table)
-        .filter_expression("begins_with(pk, :event) AND kind = :kind")
-        .expression_attribute_values(":event", AttributeValue::S("EVENT#".into()))
-        .expression_attribute_values(":kind", AttributeValue::S(kind.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items.unwrap_or_default()
 }
 
 /// An invitation to an address that bounces shows `delivery: "bounced"` in the admins'
@@ -74,7 +46,7 @@ async fn a_bounced_invitation_shows_and_is_not_mailed_again() {
     again.problem(422, "email_undeliverable");
     assert!(again.body["detail"].as_str().unwrap().contains(&bouncing), "{}", again.body);
     // One event for the admins, however often SES's event came.
-    let told = events_of_kind("invitation_bounced").await;
+    let told = event_items("invitation_bounced").await;
     assert_eq!(told.len(), 1, "{told:?}");
     let payload: Value = serde_json::from_str(told[0]["payload"].as_s().unwrap()).unwrap();
     assert_eq!((payload["invitation_id"].as_str(), payload["reason"].as_str()), (Some(id.as_str()), Some("bounced")));
@@ -126,7 +98,7 @@ async fn an_address_that_complained_is_not_mailed_again() {
         .await
         .ok(201);
     let skipped = eventually("the announcement records the skip", || async {
-        let events = events_of_kind("announcement").await;
+        let events = event_items("announcement").await;
         events.into_iter().find_map(|e| e.get("skipped").cloned())
     })
     .await;
