@@ -175,21 +175,18 @@ pub const MAIL_KINDS: [&str; 11] = [
 ];
 
 /// Every kind, as stored: those that mail, and `invitation_bounced` (the admins' inbox).
-pub const KINDS: [&str; 12] = [
-    "member_added",
-    "admin_appointed",
-    "join_request_submitted",
-    "join_request_accepted",
-    "join_request_rejected",
-    "invitation",
-    "added_to_group",
-    "announcement",
-    "reply",
-    "export_ready",
-    "roster_invitation",
-    "invitation_bounced",
-];
+pub const KINDS: [&str; MAIL_KINDS.len() + INBOX_ONLY_KINDS.len()] = {
+    let mut all = [""; MAIL_KINDS.len() + INBOX_ONLY_KINDS.len()];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = if i < MAIL_KINDS.len() { MAIL_KINDS[i] } else { INBOX_ONLY_KINDS[i - MAIL_KINDS.len()] };
+        i += 1;
+    }
+    all
+};
 
+/// The kinds that tell people in their inbox only (no template, no mail).
+pub const INBOX_ONLY_KINDS: [&str; 1] = ["invitation_bounced"];
 impl OutboxEvent {
     pub fn kind(&self) -> &'static str {
         match self {

@@ -86,9 +86,6 @@ pub const ESSENTIAL: [(&str, &str, &str); 6] = [
     ),
 ];
 
-/// Kinds that go to the inbox only, never by mail.
-pub const INBOX_ONLY: [&str; 1] = ["invitation_bounced"];
-
 /// Whether mail of an event kind is essential (always sent).
 pub fn essential(kind: &str) -> bool {
     ESSENTIAL.iter().any(|(k, _, _)| *k == kind)
@@ -277,6 +274,18 @@ mod tests {
             v[mail_off_attr(kind)] = serde_json::json!(true);
             s = serde_json::from_value(v).unwrap();
             assert!(!s.on(kind) && MailKind::ALL.iter().filter(|k| !s.on(**k)).count() == 1, "{kind:?}");
+        }
+    }
+
+    /// A new kind of mail is either always sent or a setting: never one that nobody gets.
+    #[test]
+    fn every_kind_that_mails_is_essential_or_a_setting() {
+        for kind in crate::domain::events::MAIL_KINDS {
+            assert!(essential(kind) != MailKind::parse(kind).is_some(), "{kind}");
+        }
+        for kind in crate::domain::events::INBOX_ONLY_KINDS {
+            assert!(!essential(kind) && MailKind::parse(kind).is_none(), "{kind}");
+            assert!(!MailSettings::default().mails(kind, &OrgId::parse("k7m3xq9pza").unwrap()));
         }
     }
 
