@@ -344,16 +344,13 @@ pub const WORK: &[Work] = &[
         "me-notifications-list",
         &[Op::Query { items: 30.0, kb: kb::UNREAD }, Op::Query { items: PAGE, kb: kb::NOTE }],
     ),
-    // The marks up to the newest, one transaction deleting them, the count after.
+    // The unread marks' keys (the count after is the rest), one transaction deleting
+    // those up to the newest.
     route(
         "POST /me/notifications/read {up_to}",
         Family::Writes,
         "me-notifications-read",
-        &[
-            Op::Query { items: 5.0, kb: kb::UNREAD },
-            Op::Tx { items: 5.0, kb: kb::UNREAD, gsi: 0.0 },
-            Op::Query { items: 25.0, kb: kb::UNREAD },
-        ],
+        &[Op::Query { items: 30.0, kb: kb::UNREAD }, Op::Tx { items: 5.0, kb: kb::UNREAD, gsi: 0.0 }],
     ),
     route(
         "GET /me/orgs",

@@ -104,7 +104,7 @@ pub async fn list(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     v.finish()?;
     let only_unread = only_unread.unwrap_or_default();
     let store = ctx.store();
-    let unread = store.unread_ids(&user, None).await?;
+    let unread = store.unread_ids(&user).await?;
     let (items, next) = if only_unread {
         store.unread_notifications_page(&user, &page).await?
     } else {
@@ -153,28 +153,27 @@ pub async fn mark_read(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiErro
     let body: MarkRead = req.json()?;
     let mut v = Validator::new();
     let id = |raw: &str| NotificationId::parse(raw).ok_or_else(|| "not an inbox item's ID".to_string());
-    let store = ctx.store();
-    let ids: Vec<NotificationId> = match (&body.up_to, &body.ids) {
-        (Some(up_to), None) => match v.check("up_to", id(up_to)) {
-            Some(up_to) => store.unread_ids(&user, Some(&up_to)).await?,
-            None => Vec::new(),
-        },
-        (None, Some(ids)) if ids.len() > MAX_MARK_IDS => {
-            v.error("ids", format!("at most {MAX_MARK_IDS} at a time"));
-            Vec::new()
-        }
+    // Which unread items it names: those up to an ID, or those of a list.
+    let mut up_to = None;
+    let mut named = HashSet::new();
+    match (&body.up_to, &body.ids) {
+        (Some(raw), None) => up_to = v.check("up_to", id(raw)),
+        (None, Some(ids)) if ids.len() > MAX_MARK_IDS => v.error("ids", format!("at most {MAX_MARK_IDS} at a time")),
         (None, Some(ids)) => {
-            ids.iter().enumerate().filter_map(|(i, raw)| v.check(&format!("ids[{i}]"), id(raw))).collect()
+            named = ids.iter().enumerate().filter_map(|(i, raw)| v.check(&format!("ids[{i}]"), id(raw))).collect()
         }
-        _ => {
-            v.error("up_to", "give either up_to or ids");
-            Vec::new()
-        }
-    };
+        _ => v.error("up_to", "give either up_to or ids"),
+    }
     v.finish()?;
-    store.mark_read(&user, &ids).await?;
-    let unread = store.unread_ids(&user, None).await?.len() as u64;
-    ApiResponse::ok(&UnreadCount { unread })
+    // The unread marks once: those named are deleted, the rest are the count after.
+    let store = ctx.store();
+    let (read, left): (Vec<NotificationId>, Vec<NotificationId>) =
+        store.unread_ids(&user).await?.into_iter().partition(|n| match &up_to {
+            Some(up_to) => n <= up_to,
+            None => named.contains(n),
+        });
+    store.mark_read(&user, &read).await?;
+    ApiResponse::ok(&UnreadCount { unread: left.len() as u64 })
 }
 
 /// Whether each kind of non-essential mail is sent.
@@ -341,18 +340,20 @@ async fn read_link(ctx: &Ctx, req: &ApiRequest) -> Result<(crate::domain::UserId
     read_unsubscribe_token(&keys, token).ok_or_else(invalid_link)
 }
 
+/// What the kind's mail is about, after "emails" (in Russian with its preposition: «об
+/// объявлениях», «о заявках»).
 fn kind_name(kind: MailKind, lang: Language) -> &'static str {
     match (kind, lang) {
-        (MailKind::Announcement, Language::Ru) => "объявлениях групп",
-        (MailKind::Announcement, Language::En) => "group announcements",
-        (MailKind::Reply, Language::Ru) => "ответах в ваших обсуждениях",
-        (MailKind::Reply, Language::En) => "replies to your threads",
-        (MailKind::AddedToGroup, Language::Ru) => "добавлении в группы",
-        (MailKind::AddedToGroup, Language::En) => "being added to groups",
-        (MailKind::MemberAdded, Language::Ru) => "добавлении в организации",
-        (MailKind::MemberAdded, Language::En) => "being added to organizations",
-        (MailKind::JoinRequestSubmitted, Language::Ru) => "заявках на вступление",
-        (MailKind::JoinRequestSubmitted, Language::En) => "requests to join",
+        (MailKind::Announcement, Language::Ru) => "об объявлениях групп",
+        (MailKind::Announcement, Language::En) => "about group announcements",
+        (MailKind::Reply, Language::Ru) => "об ответах в ваших обсуждениях",
+        (MailKind::Reply, Language::En) => "about replies to your threads",
+        (MailKind::AddedToGroup, Language::Ru) => "о добавлении в группы",
+        (MailKind::AddedToGroup, Language::En) => "about being added to groups",
+        (MailKind::MemberAdded, Language::Ru) => "о добавлении в организации",
+        (MailKind::MemberAdded, Language::En) => "about being added to organizations",
+        (MailKind::JoinRequestSubmitted, Language::Ru) => "о заявках на вступление",
+        (MailKind::JoinRequestSubmitted, Language::En) => "about requests to join",
     }
 }
 
@@ -390,9 +391,9 @@ pub async fn unsubscribe_page(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, 
     let lang = ctx.store().user(&user).await?.map(|u| u.language).unwrap_or_default();
     Ok(match lang {
         Language::Ru => {
-            page(lang, &format!("Больше не присылать письма о {}?", kind_name(kind, lang)), Some("Отписаться"))
+            page(lang, &format!("Больше не присылать письма {}?", kind_name(kind, lang)), Some("Отписаться"))
         }
-        Language::En => page(lang, &format!("Stop emails about {}?", kind_name(kind, lang)), Some("Unsubscribe")),
+        Language::En => page(lang, &format!("Stop emails {}?", kind_name(kind, lang)), Some("Unsubscribe")),
     })
 }
 
@@ -416,11 +417,11 @@ pub async fn unsubscribe(ctx: Ctx, req: ApiRequest) -> Result<ApiResponse, ApiEr
     if req.header("accept").is_some_and(|a| a.contains("text/html")) {
         let done = match lang {
             Language::Ru => format!(
-                "Готово: писем о {} больше не будет. Включить их снова можно в настройках уведомлений.",
+                "Готово: писем {} больше не будет. Включить их снова можно в настройках уведомлений.",
                 kind_name(kind, lang)
             ),
             Language::En => format!(
-                "Done: no more emails about {}. You can turn them on again in your notification settings.",
+                "Done: no more emails {}. You can turn them on again in your notification settings.",
                 kind_name(kind, lang)
             ),
         };

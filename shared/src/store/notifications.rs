@@ -115,36 +115,27 @@ impl Store {
         Ok((notes, next))
     }
 
-    /// The IDs of a person's unread items, newest first (at most [`MAX_UNREAD_COUNTED`]),
-    /// up to and including `up_to` when given: one query of their marks' keys.
-    pub async fn unread_ids(
-        &self,
-        user: &UserId,
-        up_to: Option<&NotificationId>,
-    ) -> Result<Vec<NotificationId>, StoreError> {
+    /// The IDs of a person's unread items, newest first (at most [`MAX_UNREAD_COUNTED`]):
+    /// one query of their marks' keys.
+    pub async fn unread_ids(&self, user: &UserId) -> Result<Vec<NotificationId>, StoreError> {
         let mut ids = Vec::new();
         let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
         loop {
-            let mut q = self
+            let out = self
                 .db
                 .query()
                 .table_name(&self.table)
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :unread)")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sk", SK)
                 .expression_attribute_values(":pk", s(user_pk(user)))
+                .expression_attribute_values(":unread", s(UNREAD_PREFIX))
                 .projection_expression("#sk")
                 .scan_index_forward(false)
-                .set_exclusive_start_key(start.take());
-            q = match up_to {
-                Some(id) => q
-                    .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":from", s(UNREAD_PREFIX))
-                    .expression_attribute_values(":to", s(unread_sk(id))),
-                None => q
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :from)")
-                    .expression_attribute_values(":from", s(UNREAD_PREFIX)),
-            };
-            let out = q.send().await.map_err(classify)?;
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
             ids.extend(
                 out.items
                     .unwrap_or_default()
